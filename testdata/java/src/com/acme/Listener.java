@@ -1,0 +1,5 @@
+package com.acme;
+
+public interface Listener {
+    void onEvent(String event);
+}
