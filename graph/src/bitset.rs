@@ -1,0 +1,25 @@
+//! A plain bit set over node indices (1 bit per node).
+
+#[derive(Clone, Debug)]
+pub struct BitSet {
+    words: Vec<u64>,
+}
+
+impl BitSet {
+    pub fn new(n: usize) -> Self {
+        BitSet { words: vec![0; n.div_ceil(64)] }
+    }
+    #[inline]
+    pub fn get(&self, i: usize) -> bool {
+        self.words.get(i >> 6).is_some_and(|w| w & (1 << (i & 63)) != 0)
+    }
+    #[inline]
+    pub fn set(&mut self, i: usize) {
+        if let Some(w) = self.words.get_mut(i >> 6) {
+            *w |= 1 << (i & 63);
+        }
+    }
+    pub fn count(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+}

@@ -1,0 +1,161 @@
+//! [`HeapGraph`]: nodes as columns, references in CSR form, GC roots, interned names.
+
+use crate::types::{Interner, Label, NodeIdx, NodeKind, TypeId};
+
+/// Bit 31 of an edge target marks a weak edge (the node limit is therefore 2^31).
+pub const WEAK_BIT: u32 = 1 << 31;
+
+/// What happens to nodes that no retaining path from a GC root reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Orphans {
+    /// They are unreachable: left out of the dominator tree (Eclipse MAT, HPROF).
+    Unreachable,
+    /// Nodes that are referenced, but only through weak edges, hang below the super-root; the
+    /// rest stay unreachable.
+    AttachWeaklyHeld,
+    /// Every node not reached from the roots hangs below the super-root (Chrome DevTools).
+    AttachAll,
+}
+
+/// The format's reference semantics, after its reference tool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Do weak edges keep their target alive? HPROF (Eclipse MAT): yes, a `Reference.referent`
+    /// counts for reachability and retained size but root paths avoid it. V8 (DevTools): no.
+    pub weak_retains: bool,
+    pub orphans: Orphans,
+}
+
+impl Policy {
+    /// Eclipse MAT's rules for Java heaps.
+    pub const MAT: Policy = Policy { weak_retains: true, orphans: Orphans::Unreachable };
+    /// Call trees of allocation profiles: every edge strong, nothing orphaned.
+    pub const TREE: Policy = Policy { weak_retains: true, orphans: Orphans::Unreachable };
+}
+
+/// A GC root: the node, its kind (index into [`HeapGraph::root_kinds`]) and an optional
+/// description of how it is held (index into [`HeapGraph::labels`], 0 = none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Root {
+    pub node: NodeIdx,
+    pub kind: u32,
+    pub via: u32,
+}
+
+/// One edge as seen by a reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Edge {
+    pub target: NodeIdx,
+    pub weak: bool,
+    pub label: Label,
+}
+
+/// The common heap graph. Bytes per node: 8 id + 4 type + 8 shallow + 1 kind + 8 offset = 29;
+/// per edge: 4 target (+4 label when kept).
+pub struct HeapGraph {
+    /// The dump's own id of each node (display only).
+    pub ids: Vec<u64>,
+    pub type_of: Vec<u32>,
+    pub shallow: Vec<u64>,
+    pub kind: Vec<u8>,
+    /// Objects each node stands for (allocation profiles: objects allocated with exactly
+    /// that stack); empty means one per node.
+    pub counts: Vec<u64>,
+    /// CSR: edges of node `i` are `targets[offsets[i]..offsets[i+1]]`.
+    pub offsets: Vec<u64>,
+    /// Target node index; bit 31 set = weak edge.
+    pub targets: Vec<u32>,
+    /// Encoded [`Label`] per edge; empty when the builder dropped labels.
+    pub edge_labels: Vec<u32>,
+    pub roots: Vec<Root>,
+    pub types: Interner,
+    pub labels: Interner,
+    pub root_kinds: Interner,
+    pub policy: Policy,
+    /// Warnings gathered while building (unknown ids, duplicates, …).
+    pub warnings: Vec<String>,
+}
+
+impl HeapGraph {
+    #[inline]
+    pub fn node_count(&self) -> usize {
+        self.ids.len()
+    }
+    #[inline]
+    pub fn edge_count(&self) -> usize {
+        self.targets.len()
+    }
+    #[inline]
+    pub fn type_of(&self, n: NodeIdx) -> TypeId {
+        TypeId(self.type_of[n.ix()])
+    }
+    #[inline]
+    pub fn type_name(&self, n: NodeIdx) -> &str {
+        self.types.get(self.type_of[n.ix()])
+    }
+    #[inline]
+    pub fn kind(&self, n: NodeIdx) -> NodeKind {
+        NodeKind::from_u8(self.kind[n.ix()])
+    }
+    #[inline]
+    pub fn id(&self, n: NodeIdx) -> u64 {
+        self.ids[n.ix()]
+    }
+    #[inline]
+    pub fn edge_range(&self, n: NodeIdx) -> std::ops::Range<usize> {
+        self.offsets[n.ix()] as usize..self.offsets[n.ix() + 1] as usize
+    }
+    /// The edges of a node, in the order the parser gave them.
+    pub fn edges(&self, n: NodeIdx) -> impl Iterator<Item = Edge> + '_ {
+        self.edge_range(n).map(move |e| self.edge(e))
+    }
+    #[inline]
+    pub fn edge(&self, e: usize) -> Edge {
+        let t = self.targets[e];
+        Edge {
+            target: NodeIdx(t & !WEAK_BIT),
+            weak: t & WEAK_BIT != 0,
+            label: self.edge_labels.get(e).map(|&l| Label::decode(l)).unwrap_or(Label::None),
+        }
+    }
+    /// Does this edge keep its target alive under the graph's policy?
+    #[inline]
+    pub fn retains(&self, raw_target: u32) -> bool {
+        raw_target & WEAK_BIT == 0 || self.policy.weak_retains
+    }
+    /// The label as text: a field/property name, or `[i]` for an index.
+    pub fn label_text(&self, l: Label) -> Option<String> {
+        match l {
+            Label::None => None,
+            Label::Name(id) => Some(self.labels.get(id.0).to_string()),
+            Label::Index(i) => Some(format!("[{i}]")),
+        }
+    }
+    pub fn root_kind_name(&self, r: &Root) -> &str {
+        self.root_kinds.get(r.kind)
+    }
+    /// Linear search for a node by the dump's id (drill-down commands only).
+    pub fn find_id(&self, id: u64) -> Option<NodeIdx> {
+        self.ids.iter().position(|&x| x == id).map(|p| NodeIdx(p as u32))
+    }
+    /// Objects this node stands for (1 for object graphs).
+    #[inline]
+    pub fn count(&self, n: NodeIdx) -> u64 {
+        self.counts.get(n.ix()).copied().unwrap_or(1)
+    }
+    pub fn total_shallow(&self) -> u64 {
+        self.shallow.iter().sum()
+    }
+    /// Distinct root nodes, in the order their first root record appears.
+    pub fn root_nodes(&self) -> Vec<u32> {
+        let mut seen = crate::bitset::BitSet::new(self.node_count());
+        let mut out = Vec::new();
+        for r in &self.roots {
+            if !seen.get(r.node.ix()) {
+                seen.set(r.node.ix());
+                out.push(r.node.0);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,128 @@
+//! Shortest paths from GC roots: one breadth-first search from the super-root with parent
+//! pointers, first over preferred (strong) references only, then — for what is still not
+//! reached — over weak ones too, so those paths are marked as going through a weak reference.
+
+use crate::bitset::BitSet;
+use crate::dominators::{SUPER, UNREACHED};
+use crate::graph::{HeapGraph, WEAK_BIT};
+use crate::types::{Label, NodeIdx};
+
+/// BFS parents: 4 bytes per node plus 1 bit per node for the weak flag.
+pub struct RootPaths {
+    /// BFS parent of each node: a node index, [`SUPER`] for roots, [`UNREACHED`].
+    pub parent: Vec<u32>,
+    /// Nodes whose shortest path had to use a weak reference.
+    pub via_weak: BitSet,
+}
+
+/// One step of a path: the node and the reference that led to it from the previous step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathStep {
+    pub node: NodeIdx,
+    /// The edge label from the previous element; for the first element, the root's `via`.
+    pub via: Option<String>,
+    /// The edge from the previous element is weak.
+    pub weak: bool,
+    /// First element only: the GC root kind.
+    pub root_kind: Option<String>,
+}
+
+impl RootPaths {
+    pub fn compute(g: &HeapGraph) -> RootPaths {
+        let n = g.node_count();
+        let mut parent = vec![UNREACHED; n];
+        let mut via_weak = BitSet::new(n);
+        let mut queue: Vec<u32> = Vec::new();
+        for r in g.root_nodes() {
+            parent[r as usize] = SUPER;
+            queue.push(r);
+        }
+        let mut head = 0;
+        while head < queue.len() {
+            let u = queue[head];
+            head += 1;
+            for &raw in &g.targets[g.edge_range(NodeIdx(u))] {
+                if raw & WEAK_BIT != 0 {
+                    continue;
+                }
+                let t = raw as usize;
+                if parent[t] == UNREACHED {
+                    parent[t] = u;
+                    queue.push(raw);
+                }
+            }
+        }
+        // Second sweep: weak references from anything reached, and everything behind them;
+        // every node reached now has a weak reference on its shortest path.
+        head = 0;
+        while head < queue.len() {
+            let u = queue[head];
+            head += 1;
+            for &raw in &g.targets[g.edge_range(NodeIdx(u))] {
+                let t = (raw & !WEAK_BIT) as usize;
+                if parent[t] == UNREACHED {
+                    parent[t] = u;
+                    via_weak.set(t);
+                    queue.push(t as u32);
+                }
+            }
+        }
+        RootPaths { parent, via_weak }
+    }
+
+    pub fn is_reached(&self, n: NodeIdx) -> bool {
+        self.parent[n.ix()] != UNREACHED
+    }
+
+    /// The shortest path from a GC root to `target`, root first; empty if none exists.
+    pub fn path_to(&self, g: &HeapGraph, target: NodeIdx) -> Vec<PathStep> {
+        let mut chain = Vec::new();
+        let mut v = target.0;
+        if self.parent[v as usize] == UNREACHED {
+            return Vec::new();
+        }
+        loop {
+            chain.push(v);
+            let p = self.parent[v as usize];
+            if p == SUPER || p == UNREACHED || chain.len() > g.node_count() {
+                break;
+            }
+            v = p;
+        }
+        chain.reverse();
+        let mut out = Vec::with_capacity(chain.len());
+        for (i, &v) in chain.iter().enumerate() {
+            if i == 0 {
+                let root = g.roots.iter().find(|r| r.node.0 == v);
+                out.push(PathStep {
+                    node: NodeIdx(v),
+                    via: root.and_then(|r| (r.via != 0).then(|| g.labels.get(r.via).to_string())),
+                    weak: false,
+                    root_kind: root.map(|r| g.root_kind_name(r).to_string()),
+                });
+            } else {
+                let u = chain[i - 1];
+                let (label, weak) = edge_between(g, NodeIdx(u), NodeIdx(v));
+                out.push(PathStep { node: NodeIdx(v), via: g.label_text(label), weak, root_kind: None });
+            }
+        }
+        out
+    }
+}
+
+/// The first strong edge from `u` to `v` (or the first weak one if there is no strong one).
+pub fn edge_between(g: &HeapGraph, u: NodeIdx, v: NodeIdx) -> (Label, bool) {
+    let mut weak_hit = None;
+    for e in g.edge_range(u) {
+        let edge = g.edge(e);
+        if edge.target == v {
+            if !edge.weak {
+                return (edge.label, false);
+            }
+            if weak_hit.is_none() {
+                weak_hit = Some(edge.label);
+            }
+        }
+    }
+    (weak_hit.unwrap_or(Label::None), weak_hit.is_some())
+}

@@ -1,0 +1,105 @@
+//! [`Input`]: the dump's bytes, memory-mapped (or inflated from gzip), with its path.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::ParseError;
+
+enum Source {
+    Map(memmap2::Mmap),
+    Owned(Vec<u8>),
+    /// A temporary file that holds an inflated dump, mapped; removed on drop.
+    Temp(memmap2::Mmap, #[allow(dead_code)] tempfile::NamedTempFile),
+}
+
+/// The bytes of one dump. Cheap to clone (shared).
+#[derive(Clone)]
+pub struct Input {
+    path: PathBuf,
+    src: Arc<Source>,
+    file_size: u64,
+}
+
+impl Input {
+    /// Memory-map the file.
+    pub fn open(path: &Path) -> Result<Input, ParseError> {
+        let file = File::open(path).map_err(|e| ParseError::io(path, e))?;
+        let size = file.metadata().map_err(|e| ParseError::io(path, e))?.len();
+        let src = if size == 0 {
+            Source::Owned(Vec::new())
+        } else {
+            // SAFETY: the dump is opened read-only; heapscope's contract is that the file is
+            // not modified while it is analysed (as every mmap-based analyzer requires).
+            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| ParseError::io(path, e))?;
+            #[cfg(unix)]
+            let _ = map.advise(memmap2::Advice::Sequential);
+            Source::Map(map)
+        };
+        Ok(Input { path: path.to_path_buf(), src: Arc::new(src), file_size: size })
+    }
+
+    /// An input held in memory (tests, inflated small profiles).
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Input {
+        let file_size = bytes.len() as u64;
+        Input { path: path.to_path_buf(), src: Arc::new(Source::Owned(bytes)), file_size }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match &*self.src {
+            Source::Map(m) => m,
+            Source::Owned(v) => v,
+            Source::Temp(m, _) => m,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Size of the file as read (the compressed size for gzip input).
+    pub fn file_size(&self) -> u64 {
+        self.file_size
+    }
+
+    /// Inflate gzip input (single or multi-member, as the JDK's `-gz` writes) into a temporary
+    /// file next to the system temp dir and map it, so the inflated dump is never held in
+    /// anonymous memory.
+    pub fn gunzip(&self) -> Result<Input, ParseError> {
+        let mut dec = flate2::read::MultiGzDecoder::new(self.bytes());
+        let mut tmp = tempfile::Builder::new()
+            .prefix("heapscope-")
+            .tempfile()
+            .map_err(|e| ParseError::io(&self.path, e))?;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut total: u64 = 0;
+        loop {
+            let n = match dec.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    return Err(ParseError::new(
+                        &self.path,
+                        total,
+                        format!("valid gzip data (inflated offset {total}; {e})"),
+                    ))
+                }
+            };
+            std::io::Write::write_all(tmp.as_file_mut(), &buf[..n])
+                .map_err(|e| ParseError::io(&self.path, e))?;
+            total += n as u64;
+        }
+        let map = if total == 0 {
+            return Ok(Input {
+                path: self.path.clone(),
+                src: Arc::new(Source::Owned(Vec::new())),
+                file_size: self.file_size,
+            });
+        } else {
+            // SAFETY: the temporary file is ours alone and is not modified after this point.
+            unsafe { memmap2::Mmap::map(tmp.as_file()) }.map_err(|e| ParseError::io(&self.path, e))?
+        };
+        Ok(Input { path: self.path.clone(), src: Arc::new(Source::Temp(map, tmp)), file_size: self.file_size })
+    }
+}

@@ -1,0 +1,1 @@
+// hprof integration tests (owned by the hprof format engineer)

@@ -1,0 +1,1 @@
+// pprof integration tests (owned by the pprof format engineer)

@@ -1,0 +1,1 @@
+// tracemalloc integration tests (owned by the tracemalloc format engineer)

@@ -1,0 +1,1 @@
+// v8 integration tests (owned by the v8 format engineer)
