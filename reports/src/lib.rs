@@ -1,1 +1,18 @@
-//! reports (being written)
+//! heapscope's findings and renderers.
+//!
+//! [`build_report`] turns an [`heapscope_graph::Analysis`] with its [`heapscope_graph::DumpInfo`]
+//! into one [`Report`] model: summary, type histogram, biggest dominators and leak
+//! [`suspects`]. Every renderer in [`render`] reads that one model, so text, JSON, HTML and
+//! Markdown always agree.
+//!
+//! Architecture invariant: reports never import the parsers crate; they recognise patterns
+//! by type and reference names only.
+
+pub mod build;
+pub mod fmt;
+pub mod model;
+pub mod render;
+pub mod suspects;
+
+pub use build::{build_report, generator, Ctx, InputMeta, ReportOptions};
+pub use model::*;

@@ -1,0 +1,160 @@
+//! `heapscope analyze DUMP…`
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context};
+use clap::{Args, ValueEnum};
+use heapscope_graph::Analysis;
+use heapscope_parsers::{Input, ParseOptions};
+use heapscope_reports::{build_report, render, InputMeta, Report, ReportOptions};
+
+use crate::progress::Progress;
+use crate::{CliError, EXIT_OK, EXIT_SUSPECT};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Fmt {
+    Text,
+    Json,
+}
+
+impl Fmt {
+    fn ext(self) -> &'static str {
+        match self {
+            Fmt::Text => "txt",
+            Fmt::Json => "json",
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Dump files (HPROF, .heapsnapshot, pprof, tracemalloc; gzip'd or not), detected by content.
+    #[arg(required = true)]
+    pub dumps: Vec<PathBuf>,
+    /// Output form.
+    #[arg(long, value_enum, default_value_t = Fmt::Text)]
+    pub format: Fmt,
+    /// Write the report here instead of stdout (a directory when several dumps are given).
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    /// How many of the biggest objects (by retained size) to list.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Suspect threshold, in percent of the reachable heap (Eclipse MAT uses 10).
+    #[arg(long, default_value_t = 10.0)]
+    pub threshold: f64,
+    /// Histogram rows shown in the text view.
+    #[arg(long, default_value_t = 25)]
+    pub rows: usize,
+    /// pprof: the sample type used as bytes (inuse_space, inuse_objects, alloc_space, alloc_objects or an index).
+    #[arg(long = "sample-index")]
+    pub sample_index: Option<String>,
+    /// tracemalloc: group by lineno (default), filename or traceback.
+    #[arg(long = "group-by")]
+    pub group_by: Option<String>,
+    /// Exit with status 1 when any leak suspect is found.
+    #[arg(long)]
+    pub fail_on_suspect: bool,
+    /// No progress display.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// One dump, parsed and analysed: what every command starts from.
+pub struct Loaded {
+    pub analysis: Analysis,
+    pub info: heapscope_graph::DumpInfo,
+    pub inspector: Box<dyn heapscope_graph::Inspector>,
+    pub meta: InputMeta,
+}
+
+/// Parse a dump (format detected by content) and run every graph pass.
+pub fn load(path: &Path, opts: &ParseOptions, progress: &Progress) -> Result<Loaded, CliError> {
+    progress.stage(format!("reading {}", path.display()));
+    let input = Input::open(path)?;
+    let size = input.file_size();
+    let parsed = heapscope_parsers::parse_input(&input, opts)?;
+    progress.stage("dominators, retained sizes, histogram, paths");
+    let analysis = Analysis::run(parsed.graph);
+    let meta = InputMeta { path: path.display().to_string(), size_bytes: size };
+    Ok(Loaded { analysis, info: parsed.info, inspector: parsed.inspector, meta })
+}
+
+/// Parse and analyse one dump into its report.
+pub fn analyze_one(path: &Path, args: &AnalyzeArgs, progress: &Progress) -> Result<Report, CliError> {
+    let opts = ParseOptions {
+        sample_index: args.sample_index.clone(),
+        group_by: args.group_by.clone(),
+        drop_labels: false,
+    };
+    let l = load(path, &opts, progress)?;
+    progress.stage("report");
+    let ropts = ReportOptions { top: args.top, threshold: args.threshold / 100.0, histogram_rows: 0 };
+    Ok(build_report(&l.analysis, &l.info, l.inspector.as_ref(), &l.meta, &ropts))
+}
+
+pub fn render(r: &Report, args: &AnalyzeArgs) -> String {
+    match args.format {
+        Fmt::Text => render::text::render(r, args.rows),
+        Fmt::Json => render::json::render(r),
+    }
+}
+
+pub fn run(args: AnalyzeArgs) -> Result<u8, CliError> {
+    if !(0.0..=100.0).contains(&args.threshold) {
+        return Err(CliError::BadInput(anyhow!("--threshold must be a percentage between 0 and 100")));
+    }
+    let progress = Progress::new(args.quiet);
+    let many = args.dumps.len() > 1;
+    if many {
+        if let Some(dir) = &args.output {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating output directory {}", dir.display()))
+                .map_err(CliError::BadInput)?;
+        }
+    }
+    let mut any_suspect = false;
+    let mut first_err = None;
+    for dump in &args.dumps {
+        let report = match analyze_one(dump, &args, &progress) {
+            Ok(r) => r,
+            Err(e) if many => {
+                // Batch: report the failure, go on with the others, exit non-zero at the end.
+                progress.finish();
+                match &e {
+                    CliError::BadInput(m) | CliError::Internal(m) => eprintln!("heapscope: error: {m:#}"),
+                }
+                first_err.get_or_insert(e);
+                continue;
+            }
+            Err(e) => {
+                progress.finish();
+                return Err(e);
+            }
+        };
+        for w in &report.warnings {
+            progress.finish();
+            eprintln!("heapscope: warning: {}: {w}", dump.display());
+        }
+        any_suspect |= !report.suspects.is_empty();
+        let text = render(&report, &args);
+        match (&args.output, many) {
+            (None, _) => print!("{text}"),
+            (Some(p), false) => std::fs::write(p, text)
+                .with_context(|| format!("writing {}", p.display()))
+                .map_err(CliError::BadInput)?,
+            (Some(dir), true) => {
+                let name = dump.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "dump".into());
+                let p = dir.join(format!("{name}.{}", args.format.ext()));
+                std::fs::write(&p, text)
+                    .with_context(|| format!("writing {}", p.display()))
+                    .map_err(CliError::BadInput)?;
+            }
+        }
+    }
+    progress.finish();
+    if let Some(e) = first_err {
+        return Err(e);
+    }
+    Ok(if any_suspect && args.fail_on_suspect { EXIT_SUSPECT } else { EXIT_OK })
+}

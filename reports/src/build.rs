@@ -1,0 +1,155 @@
+//! From an [`Analysis`] to a [`Report`]: summary, histogram, top dominators and suspects.
+
+use heapscope_graph::{Analysis, DumpInfo, Format, Inspector, NodeIdx, PathStep};
+
+use crate::model::*;
+use crate::suspects::find_suspects;
+
+/// What the caller knows about the input beyond the dump itself.
+#[derive(Clone, Debug)]
+pub struct InputMeta {
+    pub path: String,
+    pub size_bytes: u64,
+}
+
+/// Report settings.
+#[derive(Clone, Debug)]
+pub struct ReportOptions {
+    /// Number of dominators listed.
+    pub top: usize,
+    /// Suspect threshold as a share of the reachable heap (MAT's default 10% = 0.10).
+    pub threshold: f64,
+    /// Most histogram rows kept (0 = all).
+    pub histogram_rows: usize,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions { top: 20, threshold: 0.10, histogram_rows: 0 }
+    }
+}
+
+/// The generator string written into reports.
+pub fn generator() -> String {
+    format!("heapscope {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Everything a report needs to name nodes: the analysis, the format and the inspector.
+pub struct Ctx<'a> {
+    pub a: &'a Analysis,
+    pub info: &'a DumpInfo,
+    pub insp: &'a dyn Inspector,
+}
+
+impl<'a> Ctx<'a> {
+    /// The dump's own id as reports print it: HPROF `0x…`, V8 decimal, call trees `0x…`.
+    pub fn id_text(&self, n: NodeIdx) -> String {
+        let id = self.a.graph.id(n);
+        match self.info.format {
+            Format::V8 => id.to_string(),
+            _ => format!("0x{id:x}"),
+        }
+    }
+
+    pub fn share(&self, bytes: u64) -> f64 {
+        let total = self.a.summary.reachable_bytes;
+        if total == 0 {
+            0.0
+        } else {
+            (bytes as f64 / total as f64).min(1.0)
+        }
+    }
+
+    pub fn node(&self, n: NodeIdx) -> NodeOut {
+        let g = &self.a.graph;
+        NodeOut {
+            id: self.id_text(n),
+            type_name: g.type_name(n).to_string(),
+            shallow_bytes: g.shallow[n.ix()],
+            retained_bytes: self.a.retained[n.ix()],
+            retained_share: round6(self.share(self.a.retained[n.ix()])),
+            value: self.insp.value_preview(g, n),
+        }
+    }
+
+    pub fn path(&self, steps: &[PathStep]) -> Vec<PathElem> {
+        let g = &self.a.graph;
+        steps
+            .iter()
+            .map(|s| PathElem {
+                id: self.id_text(s.node),
+                type_name: g.type_name(s.node).to_string(),
+                via: s.via.clone(),
+                root_kind: s.root_kind.clone(),
+                weak: s.weak,
+                retained_bytes: Some(self.a.retained[s.node.ix()]),
+            })
+            .collect()
+    }
+}
+
+/// Round to 6 decimals so shares print the same everywhere.
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// Build the report for one analysed dump.
+pub fn build_report(
+    a: &Analysis,
+    info: &DumpInfo,
+    insp: &dyn Inspector,
+    meta: &InputMeta,
+    opts: &ReportOptions,
+) -> Report {
+    let ctx = Ctx { a, info, insp };
+    let g = &a.graph;
+    let mut histogram: Vec<HistRow> = a
+        .histogram
+        .iter()
+        .map(|r| HistRow {
+            type_name: g.types.get(r.type_id).to_string(),
+            count: r.count,
+            shallow_bytes: r.shallow,
+            retained_bytes: r.retained,
+        })
+        .collect();
+    if opts.histogram_rows > 0 {
+        histogram.truncate(opts.histogram_rows);
+    }
+    let dominators = a.top_retained(opts.top).into_iter().map(|n| ctx.node(n)).collect();
+    let suspects = find_suspects(&ctx, opts);
+    let mut warnings = info.warnings.clone();
+    warnings.extend(g.warnings.iter().cloned());
+    if a.dom.orphans_attached > 0 {
+        warnings.push(format!(
+            "{} nodes not reachable from a GC root were attached to the root, as the format's reference tool does",
+            a.dom.orphans_attached
+        ));
+    }
+    Report {
+        schema_version: 1,
+        generator: generator(),
+        input: InputOut {
+            path: meta.path.clone(),
+            format: info.format.name().to_string(),
+            size_bytes: meta.size_bytes,
+            compressed: info.compressed,
+            sample_type: info.sample_type.clone(),
+            details: info.details.clone(),
+            timestamp: info.timestamp.clone(),
+        },
+        summary: SummaryOut {
+            nodes: a.summary.nodes,
+            edges: a.summary.edges,
+            gc_roots: a.summary.gc_roots,
+            total_bytes: a.summary.total_bytes,
+            reachable_bytes: a.summary.reachable_bytes,
+            unreachable_bytes: a.summary.unreachable_bytes,
+            unreachable_nodes: a.summary.unreachable_nodes,
+        },
+        histogram,
+        dominators,
+        suspects,
+        warnings,
+    }
+}

@@ -1,0 +1,104 @@
+//! The report model: one set of serde types that every renderer reads. The JSON renderer
+//! prints it as is; its field names are the contract of `../shared/report.schema.json`.
+
+use serde::Serialize;
+
+/// A whole analysis report for one dump (schema version 1).
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub generator: String,
+    pub input: InputOut,
+    pub summary: SummaryOut,
+    pub histogram: Vec<HistRow>,
+    pub dominators: Vec<NodeOut>,
+    pub suspects: Vec<Suspect>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct InputOut {
+    pub path: String,
+    pub format: String,
+    pub size_bytes: u64,
+    pub compressed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_type: Option<String>,
+    pub details: serde_json::Map<String, serde_json::Value>,
+    pub timestamp: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SummaryOut {
+    pub nodes: u64,
+    pub edges: u64,
+    pub gc_roots: u64,
+    pub total_bytes: u64,
+    pub reachable_bytes: u64,
+    pub unreachable_bytes: u64,
+    pub unreachable_nodes: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HistRow {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub count: u64,
+    pub shallow_bytes: u64,
+    pub retained_bytes: u64,
+}
+
+/// One node as reports show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeOut {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub shallow_bytes: u64,
+    pub retained_bytes: u64,
+    pub retained_share: f64,
+    /// A value preview (e.g. a String's text), when the format has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// One element of a path from a GC root (or the outermost frame).
+#[derive(Clone, Debug, Serialize)]
+pub struct PathElem {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub via: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_kind: Option<String>,
+    /// The reference from the previous element is weak (the path had to use one).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub weak: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retained_bytes: Option<u64>,
+}
+
+/// A leak suspect.
+#[derive(Clone, Debug, Serialize)]
+pub struct Suspect {
+    pub rank: u32,
+    pub title: String,
+    /// single-object | group-of-objects | allocation-site | runtime
+    pub kind: String,
+    /// One of the schema's pattern names.
+    pub pattern: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub retained_bytes: u64,
+    pub retained_share: f64,
+    pub object_count: u64,
+    pub accumulation_point: Option<NodeOut>,
+    pub path_to_root: Vec<PathElem>,
+    pub explanation: String,
+    /// What the items accumulated below the accumulation point are (type, count, bytes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accumulated: Vec<HistRow>,
+    /// The usual fix for the pattern.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
