@@ -1,13 +1,16 @@
 //! Shortest paths from GC roots: one breadth-first search from the super-root with parent
-//! pointers, first over preferred (strong) references only, then — for what is still not
-//! reached — over weak ones too, so those paths are marked as going through a weak reference.
+//! pointers over preferred (strong) references; then, for what is still not reached, a second
+//! breadth-first search over every reference that continues the first one level by level, so a
+//! node that needs a weak reference gets the shortest path through the strong paths already
+//! fixed, and those paths are marked as going through a weak reference.
 
 use crate::bitset::BitSet;
 use crate::dominators::{SUPER, UNREACHED};
 use crate::graph::{HeapGraph, WEAK_BIT};
 use crate::types::{Label, NodeIdx};
 
-/// BFS parents: 4 bytes per node plus 1 bit per node for the weak flag.
+/// BFS parents: 4 bytes per node plus 1 bit per node for the weak flag. While computing: a
+/// 4-byte queue entry per reached node and a bit per node marking where each BFS level starts.
 pub struct RootPaths {
     /// BFS parent of each node: a node index, [`SUPER`] for roots, [`UNREACHED`].
     pub parent: Vec<u32>,
@@ -28,21 +31,33 @@ pub struct PathStep {
 }
 
 impl RootPaths {
+    /// Path length (in edges) to a node a strong path reaches is its strong BFS distance; to any
+    /// other node, the least `d(u) + 1` over references `u → v` from reached nodes `u`.
     pub fn compute(g: &HeapGraph) -> RootPaths {
         let n = g.node_count();
         let mut parent = vec![UNREACHED; n];
         let mut via_weak = BitSet::new(n);
         let mut queue: Vec<u32> = Vec::new();
+        // Bit i set: queue[i] starts a new BFS level of the strong search.
+        let mut level_start = BitSet::new(n + 1);
         for r in g.root_nodes() {
             parent[r as usize] = SUPER;
             queue.push(r);
         }
+        level_start.set(0);
+        let mut saw_weak = false;
         let mut head = 0;
+        let mut level_end = queue.len();
         while head < queue.len() {
+            if head == level_end {
+                level_start.set(head);
+                level_end = queue.len();
+            }
             let u = queue[head];
             head += 1;
             for &raw in &g.targets[g.edge_range(NodeIdx(u))] {
                 if raw & WEAK_BIT != 0 {
+                    saw_weak = true;
                     continue;
                 }
                 let t = raw as usize;
@@ -52,20 +67,33 @@ impl RootPaths {
                 }
             }
         }
-        // Second sweep: weak references from anything reached, and everything behind them;
-        // every node reached now has a weak reference on its shortest path.
-        head = 0;
-        while head < queue.len() {
-            let u = queue[head];
-            head += 1;
-            for &raw in &g.targets[g.edge_range(NodeIdx(u))] {
-                let t = (raw & !WEAK_BIT) as usize;
-                if parent[t] == UNREACHED {
-                    parent[t] = u;
-                    via_weak.set(t);
-                    queue.push(t as u32);
+        if !saw_weak {
+            return RootPaths { parent, via_weak };
+        }
+        // Second search, level by level: level D holds the strong nodes at distance D and the
+        // nodes found while expanding level D - 1 (appended after the strong ones).
+        let strong_len = queue.len();
+        let (mut a, mut b) = (0usize, strong_len);
+        while a < strong_len || b < queue.len() {
+            let mut a_end = a + 1;
+            while a_end < strong_len && !level_start.get(a_end) {
+                a_end += 1;
+            }
+            let a_end = a_end.min(strong_len);
+            let b_end = queue.len();
+            for i in (a..a_end).chain(b..b_end) {
+                let u = queue[i];
+                for &raw in &g.targets[g.edge_range(NodeIdx(u))] {
+                    let t = (raw & !WEAK_BIT) as usize;
+                    if parent[t] == UNREACHED {
+                        parent[t] = u;
+                        via_weak.set(t);
+                        queue.push(t as u32);
+                    }
                 }
             }
+            a = a_end;
+            b = b_end;
         }
         RootPaths { parent, via_weak }
     }
