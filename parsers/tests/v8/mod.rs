@@ -1,1 +1,7 @@
-// v8 integration tests (owned by the v8 format engineer)
+//! V8 heap snapshot tests: the committed Node fixtures against memlab's recorded answers
+//! (`testdata/node/reference/*.memlab.json`), retention rules and naming on small synthetic
+//! snapshots, and malformed input.
+
+mod bad_input;
+mod memlab;
+mod synth;

@@ -1,0 +1,456 @@
+//! The snapshot as V8 wrote it, in columns: `snapshot.meta` first, then the `nodes` and `edges`
+//! integer arrays parsed straight into per-field vectors, `strings` kept as byte ranges of the
+//! mapped input, `locations` as quads. Everything else (`trace_tree`, `samples`, …) is skipped.
+
+use super::scan::{decode, Cursor, Scan, ScanError};
+
+/// `snapshot.meta`, resolved to field positions. Only this small object goes through serde_json.
+#[derive(Clone, Debug)]
+pub(crate) struct Meta {
+    pub node_fields: Vec<String>,
+    pub node_types: Vec<String>,
+    pub edge_fields: Vec<String>,
+    pub edge_types: Vec<String>,
+    pub location_fields: Vec<String>,
+    pub node_count: Option<u64>,
+    pub edge_count: Option<u64>,
+    pub trace_function_count: Option<u64>,
+    // positions in a node / edge record
+    pub nf: usize,
+    pub n_type: usize,
+    pub n_name: usize,
+    pub n_id: usize,
+    pub n_size: usize,
+    pub n_edges: usize,
+    pub n_detached: Option<usize>,
+    pub ef: usize,
+    pub e_type: usize,
+    pub e_name: usize,
+    pub e_to: usize,
+    /// Edge types whose `name_or_index` is an index, not a string (DevTools: element, hidden).
+    pub edge_type_is_index: Vec<bool>,
+}
+
+/// Limits that keep a hostile meta from making us do silly things.
+const MAX_FIELDS: usize = 64;
+const MAX_TYPES: usize = 250;
+
+fn string_list(v: &serde_json::Value) -> Option<Vec<String>> {
+    v.as_array()?.iter().map(|x| x.as_str().map(str::to_owned)).collect()
+}
+
+impl Meta {
+    /// Parse the `snapshot` object found at `bytes[start..end]`.
+    pub fn parse(bytes: &[u8], start: usize) -> Scan<Meta> {
+        let bad = |what: &'static str| ScanError::at(start, what);
+        let v: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| ScanError::at(start, format!("a valid \"snapshot\" object ({e})")))?;
+        let meta = v.get("meta").ok_or_else(|| bad("a \"meta\" object in \"snapshot\""))?;
+        let node_fields = meta
+            .get("node_fields")
+            .and_then(string_list)
+            .ok_or_else(|| bad("snapshot.meta.node_fields: an array of field names"))?;
+        let edge_fields = meta
+            .get("edge_fields")
+            .and_then(string_list)
+            .ok_or_else(|| bad("snapshot.meta.edge_fields: an array of field names"))?;
+        let node_types = meta
+            .get("node_types")
+            .and_then(|t| t.get(0))
+            .and_then(string_list)
+            .ok_or_else(|| bad("snapshot.meta.node_types[0]: an array of node type names"))?;
+        let edge_types = meta
+            .get("edge_types")
+            .and_then(|t| t.get(0))
+            .and_then(string_list)
+            .ok_or_else(|| bad("snapshot.meta.edge_types[0]: an array of edge type names"))?;
+        let location_fields = meta.get("location_fields").and_then(string_list).unwrap_or_default();
+        if node_fields.is_empty() || node_fields.len() > MAX_FIELDS || edge_fields.is_empty() || edge_fields.len() > MAX_FIELDS {
+            return Err(bad("between 1 and 64 node_fields and edge_fields"));
+        }
+        if node_types.len() > MAX_TYPES || edge_types.len() > MAX_TYPES {
+            return Err(bad("at most 250 node_types and edge_types"));
+        }
+        let pos = |list: &[String], name: &str| list.iter().position(|f| f == name);
+        let need = |list: &[String], name: &'static str, what: &'static str| {
+            pos(list, name).ok_or_else(|| ScanError::at(start, what))
+        };
+        let count = |k: &str| v.get(k).and_then(|x| x.as_u64());
+        let edge_type_is_index = edge_types.iter().map(|t| t == "element" || t == "hidden").collect();
+        Ok(Meta {
+            nf: node_fields.len(),
+            n_type: need(&node_fields, "type", "snapshot.meta.node_fields with \"type\"")?,
+            n_name: need(&node_fields, "name", "snapshot.meta.node_fields with \"name\"")?,
+            n_id: need(&node_fields, "id", "snapshot.meta.node_fields with \"id\"")?,
+            n_size: need(&node_fields, "self_size", "snapshot.meta.node_fields with \"self_size\"")?,
+            n_edges: need(&node_fields, "edge_count", "snapshot.meta.node_fields with \"edge_count\"")?,
+            n_detached: pos(&node_fields, "detachedness"),
+            ef: edge_fields.len(),
+            e_type: need(&edge_fields, "type", "snapshot.meta.edge_fields with \"type\"")?,
+            e_name: need(&edge_fields, "name_or_index", "snapshot.meta.edge_fields with \"name_or_index\"")?,
+            e_to: need(&edge_fields, "to_node", "snapshot.meta.edge_fields with \"to_node\"")?,
+            node_count: count("node_count"),
+            edge_count: count("edge_count"),
+            trace_function_count: count("trace_function_count"),
+            node_fields,
+            node_types,
+            edge_fields,
+            edge_types,
+            location_fields,
+            edge_type_is_index,
+        })
+    }
+}
+
+/// Node and edge columns, string ranges and locations; indices are V8 ordinals (node `i` is
+/// the `i`-th record of `nodes`).
+pub(crate) struct RawSnapshot {
+    pub meta: Meta,
+    pub node_type: Vec<u8>,
+    pub node_name: Vec<u32>,
+    pub node_id: Vec<u64>,
+    pub node_size: Vec<u64>,
+    pub node_edges: Vec<u32>,
+    /// Empty when the snapshot has no `detachedness` field.
+    pub node_detached: Vec<u8>,
+    pub edge_type: Vec<u8>,
+    /// A string index for string-named edge types, else the element / hidden index.
+    pub edge_name: Vec<u32>,
+    /// Target node ordinal (`to_node / node_fields`).
+    pub edge_to: Vec<u32>,
+    pub str_start: Vec<u64>,
+    pub str_len: Vec<u32>,
+    /// (node ordinal, script id, line, column), as V8 lists them.
+    pub locations: Vec<[u32; 4]>,
+}
+
+impl RawSnapshot {
+    pub fn node_count(&self) -> usize {
+        self.node_type.len()
+    }
+    pub fn edge_count(&self) -> usize {
+        self.edge_to.len()
+    }
+    /// The raw bytes of string `i` (escapes not decoded).
+    pub fn raw_str<'a>(&self, input: &'a [u8], i: u32) -> &'a [u8] {
+        let i = i as usize;
+        match (self.str_start.get(i), self.str_len.get(i)) {
+            (Some(&s), Some(&l)) => input.get(s as usize..s as usize + l as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+    pub fn str<'a>(&self, input: &'a [u8], i: u32) -> std::borrow::Cow<'a, str> {
+        decode(self.raw_str(input, i))
+    }
+}
+
+/// Largest string index seen where a string is referenced, with the offset of that number,
+/// so that an out-of-range reference is reported where it stands once `strings` is known.
+#[derive(Default)]
+struct MaxRef {
+    value: u64,
+    offset: usize,
+    seen: bool,
+}
+
+impl MaxRef {
+    #[inline]
+    fn note(&mut self, v: u64, at: usize) {
+        if !self.seen || v > self.value {
+            self.value = v;
+            self.offset = at;
+            self.seen = true;
+        }
+    }
+}
+
+fn u32_or(v: u64, at: usize, what: &'static str) -> Scan<u32> {
+    u32::try_from(v).map_err(|_| ScanError::at(at, what))
+}
+
+/// Parse the whole document.
+pub(crate) fn parse(input: &[u8]) -> Scan<RawSnapshot> {
+    let mut c = Cursor::new(input);
+    c.expect(b'{', "'{' opening a heap snapshot")?;
+    let mut meta: Option<Meta> = None;
+    let mut raw: Option<RawSnapshot> = None;
+    let mut have_nodes = false;
+    let mut have_edges = false;
+    let mut have_strings = false;
+    let mut strings: (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
+    let mut locations_raw: Vec<(u64, usize)> = Vec::new();
+    let mut name_refs = MaxRef::default();
+    let mut edge_name_refs = MaxRef::default();
+    if c.peek() == Some(b'}') {
+        return Err(c.error("\"snapshot\", \"nodes\", \"edges\" and \"strings\""));
+    }
+    loop {
+        let (ks, ke) = c.string()?;
+        let key_at = ks.saturating_sub(1);
+        let key = c.slice(ks, ke);
+        c.expect(b':', "':' after a key")?;
+        c.ws();
+        match key {
+            b"snapshot" => {
+                let start = c.pos();
+                c.skip_value()?;
+                meta = Some(Meta::parse(c.slice(start, c.pos()), start)?);
+            }
+            b"nodes" => {
+                let m = meta.clone().ok_or_else(|| ScanError::at(key_at, "\"snapshot\" (with its meta) before \"nodes\""))?;
+                let r = parse_nodes(&mut c, m, &mut name_refs)?;
+                raw = Some(r);
+                have_nodes = true;
+            }
+            b"edges" => {
+                let r = raw.as_mut().ok_or_else(|| ScanError::at(key_at, "\"nodes\" before \"edges\""))?;
+                parse_edges(&mut c, r, &mut edge_name_refs)?;
+                have_edges = true;
+            }
+            b"strings" => {
+                // A string takes at least 3 bytes ("",), which caps the reservation.
+                let cap = c.remaining() / 3;
+                strings.0.reserve(cap.min(1 << 20));
+                strings.1.reserve(cap.min(1 << 20));
+                let mut too_long = None;
+                c.string_array(|s, e| {
+                    strings.0.push(s as u64);
+                    match u32::try_from(e - s) {
+                        Ok(l) => strings.1.push(l),
+                        Err(_) => {
+                            too_long.get_or_insert(s);
+                            strings.1.push(0);
+                        }
+                    }
+                })?;
+                if let Some(at) = too_long {
+                    return Err(ScanError::at(at, "strings shorter than 4 GiB"));
+                }
+                have_strings = true;
+            }
+            b"locations" => {
+                let cap = c.remaining() / 2;
+                locations_raw.reserve(cap.min(1 << 16));
+                c.uint_array(|v, at| {
+                    locations_raw.push((v, at));
+                    Ok(())
+                })?;
+            }
+            _ => c.skip_value()?,
+        }
+        match c.peek() {
+            Some(b',') => {
+                c.expect(b',', "','")?;
+            }
+            Some(b'}') => break,
+            _ => return Err(c.error("',' or '}' after a top-level value")),
+        }
+    }
+    let end = c.pos();
+    let mut r = match raw {
+        Some(r) if have_nodes => r,
+        _ => return Err(ScanError::at(end, "a \"nodes\" array")),
+    };
+    if !have_edges {
+        return Err(ScanError::at(end, "an \"edges\" array"));
+    }
+    if !have_strings {
+        return Err(ScanError::at(end, "a \"strings\" array"));
+    }
+    let nstr = strings.0.len() as u64;
+    if name_refs.seen && name_refs.value >= nstr {
+        return Err(ScanError::at(
+            name_refs.offset,
+            format!("a node name index below the {nstr} strings (found {})", name_refs.value),
+        ));
+    }
+    if edge_name_refs.seen && edge_name_refs.value >= nstr {
+        return Err(ScanError::at(
+            edge_name_refs.offset,
+            format!("an edge name index below the {nstr} strings (found {})", edge_name_refs.value),
+        ));
+    }
+    r.str_start = strings.0;
+    r.str_len = strings.1;
+    r.locations = resolve_locations(&r, &locations_raw)?;
+    Ok(r)
+}
+
+/// After an array of records of `width` values, `left` values of an unfinished record remain.
+fn whole_records(c: &Cursor<'_>, left: usize, width: usize, array: &str) -> Scan<()> {
+    if left == 0 {
+        return Ok(());
+    }
+    Err(ScanError::at(
+        c.pos().saturating_sub(1),
+        format!("a multiple of {width} values in \"{array}\" (one record per field of the meta); {left} left over"),
+    ))
+}
+
+fn parse_nodes(c: &mut Cursor<'_>, meta: Meta, name_refs: &mut MaxRef) -> Scan<RawSnapshot> {
+    let nf = meta.nf;
+    // Each field takes at least two bytes ("0,"), so the file bounds the node count.
+    let cap = (c.remaining() / (2 * nf)).min(meta.node_count.unwrap_or(0) as usize);
+    let det = meta.n_detached;
+    let mut r = RawSnapshot {
+        node_type: Vec::with_capacity(cap),
+        node_name: Vec::with_capacity(cap),
+        node_id: Vec::with_capacity(cap),
+        node_size: Vec::with_capacity(cap),
+        node_edges: Vec::with_capacity(cap),
+        node_detached: if det.is_some() { Vec::with_capacity(cap) } else { Vec::new() },
+        edge_type: Vec::new(),
+        edge_name: Vec::new(),
+        edge_to: Vec::new(),
+        str_start: Vec::new(),
+        str_len: Vec::new(),
+        locations: Vec::new(),
+        meta,
+    };
+    let ntypes = r.meta.node_types.len() as u64;
+    let (t_at, n_at, i_at, s_at, e_at) = (r.meta.n_type, r.meta.n_name, r.meta.n_id, r.meta.n_size, r.meta.n_edges);
+    let mut field = 0usize;
+    let mut edge_total: u64 = 0;
+    let array_at = c.pos();
+    c.uint_array(|v, at| {
+        if field == t_at {
+            if v >= ntypes {
+                return Err(ScanError::at(at, format!("a node type below {ntypes} (snapshot.meta.node_types)")));
+            }
+            r.node_type.push(v as u8);
+        } else if field == n_at {
+            name_refs.note(v, at);
+            r.node_name.push(u32_or(v, at, "a node name index below 2^32")?);
+        } else if field == i_at {
+            r.node_id.push(v);
+        } else if field == s_at {
+            r.node_size.push(v);
+        } else if field == e_at {
+            edge_total += v;
+            r.node_edges.push(u32_or(v, at, "a node edge_count below 2^32")?);
+        } else if Some(field) == det {
+            r.node_detached.push(v.min(255) as u8);
+        }
+        field += 1;
+        if field == nf {
+            field = 0;
+        }
+        Ok(())
+    })?;
+    whole_records(c, field, nf, "nodes")?;
+    let n = r.node_type.len() as u64;
+    if let Some(want) = r.meta.node_count {
+        if want != n {
+            return Err(ScanError::at(array_at, format!("{want} nodes as snapshot.node_count says (found {n})")));
+        }
+    }
+    if n >= u64::from(u32::MAX) / nf as u64 {
+        return Err(ScanError::at(array_at, "fewer than 2^32 node fields"));
+    }
+    if edge_total >= u64::from(u32::MAX) {
+        return Err(ScanError::at(array_at, "fewer than 2^32 edges"));
+    }
+    Ok(r)
+}
+
+fn parse_edges(c: &mut Cursor<'_>, r: &mut RawSnapshot, name_refs: &mut MaxRef) -> Scan<()> {
+    let ef = r.meta.ef;
+    let nf = r.meta.nf as u64;
+    let declared: u64 = r.node_edges.iter().map(|&e| u64::from(e)).sum();
+    let cap = (c.remaining() / (2 * ef)).min(declared as usize);
+    r.edge_type.reserve_exact(cap);
+    r.edge_name.reserve_exact(cap);
+    r.edge_to.reserve_exact(cap);
+    let ntypes = r.meta.edge_types.len() as u64;
+    let node_fields_total = r.node_type.len() as u64 * nf;
+    let (t_at, n_at, to_at) = (r.meta.e_type, r.meta.e_name, r.meta.e_to);
+    let is_index = r.meta.edge_type_is_index.clone();
+    let mut field = 0usize;
+    let mut cur_type = 0u8;
+    let mut pending_name: Option<(u64, usize)> = None;
+    let (edge_type, edge_name, edge_to) = (&mut r.edge_type, &mut r.edge_name, &mut r.edge_to);
+    let check_name = |ty: u8, v: u64, at: usize, refs: &mut MaxRef| -> Scan<u32> {
+        if !is_index.get(ty as usize).copied().unwrap_or(false) {
+            refs.note(v, at);
+        }
+        u32_or(v, at, "an edge name_or_index below 2^32")
+    };
+    c.uint_array(|v, at| {
+        if edge_type.len() as u64 >= declared && field == 0 {
+            return Err(ScanError::at(at, format!("no more than {declared} edges (the sum of the nodes' edge_count)")));
+        }
+        if field == t_at {
+            if v >= ntypes {
+                return Err(ScanError::at(at, format!("an edge type below {ntypes} (snapshot.meta.edge_types)")));
+            }
+            cur_type = v as u8;
+            edge_type.push(cur_type);
+            if let Some((nv, nat)) = pending_name.take() {
+                edge_name.push(check_name(cur_type, nv, nat, name_refs)?);
+            }
+        } else if field == n_at {
+            if edge_type.len() > edge_name.len() {
+                edge_name.push(check_name(cur_type, v, at, name_refs)?);
+            } else {
+                pending_name = Some((v, at)); // name before type in this meta's order
+            }
+        } else if field == to_at {
+            if v % nf != 0 || v >= node_fields_total {
+                return Err(ScanError::at(
+                    at,
+                    format!("an edge to_node that is a multiple of {nf} below {node_fields_total} (found {v})"),
+                ));
+            }
+            edge_to.push((v / nf) as u32);
+        }
+        field += 1;
+        if field == ef {
+            field = 0;
+        }
+        Ok(())
+    })?;
+    whole_records(c, field, ef, "edges")?;
+    let found = r.edge_to.len() as u64;
+    if found != declared {
+        return Err(ScanError::at(
+            c.pos().saturating_sub(1),
+            format!("{declared} edges (the sum of the nodes' edge_count), found {found}"),
+        ));
+    }
+    if let Some(want) = r.meta.edge_count {
+        if want != found {
+            return Err(ScanError::at(c.pos().saturating_sub(1), format!("{want} edges as snapshot.edge_count says (found {found})")));
+        }
+    }
+    Ok(())
+}
+
+fn resolve_locations(r: &RawSnapshot, raw: &[(u64, usize)]) -> Scan<Vec<[u32; 4]>> {
+    let lf = &r.meta.location_fields;
+    if raw.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pos = |n: &str| lf.iter().position(|f| f == n);
+    let (Some(obj), Some(script), Some(line), Some(col)) =
+        (pos("object_index"), pos("script_id"), pos("line"), pos("column"))
+    else {
+        return Err(ScanError::at(raw[0].1, "snapshot.meta.location_fields with object_index, script_id, line, column"));
+    };
+    let w = lf.len();
+    if raw.len() % w != 0 {
+        return Err(ScanError::at(raw[raw.len() - 1].1, format!("a multiple of {w} values in \"locations\"")));
+    }
+    let nf = r.meta.nf as u64;
+    let total = r.node_count() as u64 * nf;
+    let mut out = Vec::with_capacity(raw.len() / w);
+    for rec in raw.chunks_exact(w) {
+        let (o, at) = rec[obj];
+        if o % nf != 0 || o >= total {
+            return Err(ScanError::at(at, format!("a location object_index that is a multiple of {nf} below {total}")));
+        }
+        let f = |i: usize| u32::try_from(rec[i].0).unwrap_or(u32::MAX);
+        out.push([(o / nf) as u32, f(script), f(line), f(col)]);
+    }
+    out.sort_unstable_by_key(|l| l[0]);
+    Ok(out)
+}

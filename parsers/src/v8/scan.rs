@@ -1,0 +1,316 @@
+//! A panic-free JSON scanner over the mapped bytes, just enough for a heap snapshot: unsigned
+//! integer arrays straight into callbacks, strings as byte ranges (never decoded here), and an
+//! iterative skip over any value we do not need. No value tree, no recursion.
+
+use std::borrow::Cow;
+
+/// A scan failure: absolute byte offset and what was expected there. Cheap to build in hot
+/// code; the path is added at the crate boundary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ScanError {
+    pub offset: u64,
+    pub expected: Cow<'static, str>,
+}
+
+impl ScanError {
+    pub fn at(offset: usize, expected: impl Into<Cow<'static, str>>) -> ScanError {
+        ScanError { offset: offset as u64, expected: expected.into() }
+    }
+}
+
+pub(crate) type Scan<T> = Result<T, ScanError>;
+
+/// A forward cursor over the whole input.
+pub(crate) struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        Cursor { buf, pos: 0 }
+    }
+
+    #[inline]
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
+    }
+
+    pub fn slice(&self, from: usize, to: usize) -> &'a [u8] {
+        self.buf.get(from..to).unwrap_or(&[])
+    }
+
+    #[inline]
+    pub fn ws(&mut self) {
+        while let Some(&b) = self.buf.get(self.pos) {
+            if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// The next byte after whitespace, not consumed.
+    #[inline]
+    pub fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.buf.get(self.pos).copied()
+    }
+
+    /// Consume `want` after whitespace.
+    #[inline]
+    pub fn expect(&mut self, want: u8, what: &'static str) -> Scan<()> {
+        if self.peek() == Some(want) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.error(what))
+        }
+    }
+
+    pub fn error(&self, what: impl Into<Cow<'static, str>>) -> ScanError {
+        if self.pos >= self.buf.len() {
+            let what: Cow<'static, str> = what.into();
+            ScanError::at(self.pos, format!("{what} (the input ends here: truncated?)"))
+        } else {
+            ScanError::at(self.pos, what)
+        }
+    }
+
+    /// A JSON string after whitespace; returns the byte range of its content (between the
+    /// quotes, escapes left as they are).
+    #[inline]
+    pub fn string(&mut self) -> Scan<(usize, usize)> {
+        self.expect(b'"', "a string")?;
+        let start = self.pos;
+        let rest = self.buf.get(start..).unwrap_or(&[]);
+        let mut i = 0;
+        while i < rest.len() {
+            match rest[i] {
+                b'"' => {
+                    self.pos = start + i + 1;
+                    return Ok((start, start + i));
+                }
+                b'\\' => i += 2,
+                _ => i += 1,
+            }
+        }
+        self.pos = self.buf.len();
+        Err(ScanError::at(self.buf.len(), "the closing '\"' of a string (the input ends here: truncated?)"))
+    }
+
+    /// An unsigned decimal integer after whitespace.
+    #[inline]
+    pub fn uint(&mut self) -> Scan<u64> {
+        self.ws();
+        let start = self.pos;
+        let mut v: u64 = 0;
+        while let Some(&b) = self.buf.get(self.pos) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            v = match v.checked_mul(10).and_then(|v| v.checked_add(u64::from(b - b'0'))) {
+                Some(v) => v,
+                None => return Err(ScanError::at(start, "an unsigned integer below 2^64")),
+            };
+            self.pos += 1;
+        }
+        if self.pos == start {
+            return Err(self.error("an unsigned integer"));
+        }
+        Ok(v)
+    }
+
+    /// `[n, n, …]` of unsigned integers; `f(value, offset)` for each in order.
+    pub fn uint_array(&mut self, mut f: impl FnMut(u64, usize) -> Scan<()>) -> Scan<()> {
+        self.expect(b'[', "'[' opening an array of integers")?;
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            let at = self.pos;
+            let v = self.uint()?;
+            f(v, at)?;
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.error("',' or ']' in an array of integers")),
+            }
+        }
+    }
+
+    /// `["…", "…", …]`; `f(content_start, content_end)` for each string.
+    pub fn string_array(&mut self, mut f: impl FnMut(usize, usize)) -> Scan<()> {
+        self.expect(b'[', "'[' opening an array of strings")?;
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            let (s, e) = self.string()?;
+            f(s, e);
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.error("',' or ']' in an array of strings")),
+            }
+        }
+    }
+
+    /// Skip one JSON value of any kind (iteratively: nesting depth costs no stack).
+    pub fn skip_value(&mut self) -> Scan<()> {
+        let mut depth: u64 = 0;
+        loop {
+            match self.peek() {
+                None => return Err(self.error("a JSON value")),
+                Some(b'"') => {
+                    self.string()?;
+                }
+                Some(b'{') | Some(b'[') => {
+                    self.pos += 1;
+                    depth += 1;
+                    continue;
+                }
+                Some(b'}') | Some(b']') if depth > 0 => {
+                    self.pos += 1;
+                    depth -= 1;
+                }
+                Some(b',') | Some(b':') if depth > 0 => {
+                    self.pos += 1;
+                    continue;
+                }
+                Some(b) if b == b'-' || b.is_ascii_alphanumeric() => {
+                    // numbers, true, false, null: one run of value characters
+                    while let Some(&c) = self.buf.get(self.pos) {
+                        if c == b'-' || c == b'+' || c == b'.' || c.is_ascii_alphanumeric() {
+                            self.pos += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                }
+                Some(_) => return Err(self.error("a JSON value")),
+            }
+            if depth == 0 {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Decode the content of a JSON string (the bytes between its quotes). Invalid escapes, lone
+/// surrogates and invalid UTF-8 become U+FFFD; never fails.
+pub(crate) fn decode(raw: &[u8]) -> Cow<'_, str> {
+    if !raw.contains(&b'\\') {
+        return String::from_utf8_lossy(raw);
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if b != b'\\' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let esc = raw.get(i + 1).copied();
+        i += 2;
+        let c = match esc {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                let hi = hex4(raw.get(i..i + 4));
+                i += 4;
+                match hi {
+                    Some(h @ 0xD800..=0xDBFF) => {
+                        let lo = if raw.get(i..i + 2) == Some(b"\\u") { hex4(raw.get(i + 2..i + 6)) } else { None };
+                        match lo {
+                            Some(l @ 0xDC00..=0xDFFF) => {
+                                i += 6;
+                                char::from_u32(0x10000 + ((h - 0xD800) << 10) + (l - 0xDC00)).unwrap_or('\u{FFFD}')
+                            }
+                            _ => '\u{FFFD}',
+                        }
+                    }
+                    Some(v) => char::from_u32(v).unwrap_or('\u{FFFD}'),
+                    None => '\u{FFFD}',
+                }
+            }
+            _ => '\u{FFFD}',
+        };
+        let mut tmp = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn hex4(b: Option<&[u8]>) -> Option<u32> {
+    let b = b?;
+    let mut v = 0u32;
+    for &c in b {
+        v = v * 16 + (c as char).to_digit(16)?;
+    }
+    Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_escapes_and_surrogates() {
+        assert_eq!(decode(br#"a\"b\\c\n"#), "a\"b\\c\n");
+        assert_eq!(decode(br#"\u00e9\ud83d\ude00"#), "é😀");
+        assert_eq!(decode(br#"\ud800x"#), "\u{FFFD}x");
+        assert_eq!(decode(br#"bad\u12"#), "bad\u{FFFD}");
+        assert_eq!(decode(b"trailing\\"), "trailing\u{FFFD}");
+    }
+
+    #[test]
+    fn skips_nested_values_without_recursion() {
+        let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+        let mut c = Cursor::new(deep.as_bytes());
+        c.skip_value().unwrap();
+        assert_eq!(c.pos(), deep.len());
+        let mut c = Cursor::new(br#"{"a": [1, -2.5e3, "x\"]", {"b": null}], "c": true} tail"#);
+        c.skip_value().unwrap();
+        assert_eq!(c.slice(c.pos(), c.pos() + 5), b" tail");
+    }
+
+    #[test]
+    fn integer_arrays_report_offsets() {
+        let mut c = Cursor::new(b"[1, 22,\n333]");
+        let mut seen = Vec::new();
+        c.uint_array(|v, at| {
+            seen.push((v, at));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, vec![(1, 1), (22, 4), (333, 8)]);
+        let err = Cursor::new(b"[1, -2]").uint_array(|_, _| Ok(())).unwrap_err();
+        assert_eq!(err.offset, 4);
+        let err = Cursor::new(b"[1, 2").uint_array(|_, _| Ok(())).unwrap_err();
+        assert_eq!(err.offset, 5);
+        assert!(err.expected.contains("truncated"));
+    }
+}
