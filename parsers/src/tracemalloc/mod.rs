@@ -1,7 +1,244 @@
-//! Placeholder until the tracemalloc parser lands; owned by the tracemalloc format engineer.
+//! Python `tracemalloc` snapshots (`Snapshot.dump`), as written by CPython 3.8 to 3.13.
+//!
+//! - [`pickle`]: a safe reader for the pickle opcodes these files use. It never imports or calls
+//!   anything: a GLOBAL other than `tracemalloc.Snapshot` / `tracemalloc._Traces` is an error.
+//! - [`tree`]: the traceback tree ([`TraceTree`]) and CPython's `Snapshot.statistics`
+//!   ([`statistics`]) computed from it, row for row as CPython orders them.
+//! - [`parse`]: the graph. Each node is one call path (outermost frame on top, roots hang from the
+//!   super-root); node kind [`NodeKind::Frame`]; shallow = bytes allocated with exactly that
+//!   traceback; count = blocks; id = a stable hash of the frame sequence. The type is `file:line`
+//!   (`--group-by lineno`, the default), `file` (`filename`) or the whole traceback, outermost
+//!   frame first, frames joined by `;` (`traceback`). So the histogram's shallow and count columns
+//!   are CPython's `statistics(key)`, and retained sizes are the call tree's cumulative sizes.
+//!
+//! ```no_run
+//! use heapscope_parsers::{tracemalloc, Input, ParseOptions};
+//! let input = Input::open("heap-1.tracemalloc".as_ref()).unwrap();
+//! let snap = tracemalloc::read_snapshot(input.bytes()).unwrap();
+//! let tree = tracemalloc::TraceTree::build(&snap);
+//! for row in tracemalloc::statistics(&snap, &tree, tracemalloc::GroupBy::Lineno, false).iter().take(10) {
+//!     println!("{} bytes in {} blocks", row.size, row.count);
+//! }
+//! let parsed = tracemalloc::parse(&input, &ParseOptions::default()).unwrap();
+//! println!("{} call paths", parsed.graph.node_count());
+//! ```
+
+pub mod pickle;
+pub mod tree;
+
+pub use pickle::{read as read_snapshot, DomainTotal, Frame, PickleError, Snapshot};
+pub use tree::{compare_to, statistics, GroupBy, Statistic, StatisticDiff, TraceTree, NO_PARENT};
+
+use heapscope_graph::{DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, NodeKind, Policy, TypeId};
+use serde_json::{json, Value};
 
 use crate::{Input, ParseError, ParseOptions, Parsed};
 
-pub fn parse(input: &Input, _opts: &ParseOptions) -> Result<Parsed, ParseError> {
-    Err(ParseError::new(input.path(), 0, "a format this build can parse (tracemalloc support is not built yet)"))
+/// The root kind of the outermost frames.
+pub const ROOT_KIND: &str = "outermost frame";
+
+/// Frames of a traceback type (`--group-by traceback`) are joined by this, outermost first, as in
+/// the "folded stacks" of flame graph tools.
+pub const TRACEBACK_SEPARATOR: &str = ";";
+
+/// NumPy registers its data buffers in this tracemalloc domain (`NPY_TRACE_DOMAIN`).
+const NUMPY_DOMAIN: u64 = 389047;
+
+pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
+    let group_by = match opts.group_by.as_deref() {
+        None => GroupBy::Lineno,
+        Some(g) => GroupBy::parse(g).ok_or_else(|| {
+            ParseError::new(input.path(), 0, format!("--group-by lineno, filename or traceback, not {g:?}"))
+        })?,
+    };
+    let snap = read_snapshot(input.bytes()).map_err(|e| ParseError::new(input.path(), e.offset, e.expected))?;
+    let tree = TraceTree::build(&snap);
+    let graph = build_graph(&snap, &tree, group_by);
+    let info = dump_info(&snap, &tree, group_by);
+    let inspector = SourceInspector::new(&snap, &tree);
+    Ok(Parsed { graph, info, inspector: Box::new(inspector) })
+}
+
+fn frame_text(s: &Snapshot, f: u32) -> String {
+    let fr = s.frames[f as usize];
+    format!("{}:{}", s.file_name(fr.file), fr.lineno)
+}
+
+/// The graph of the traceback tree; see the module docs.
+pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> HeapGraph {
+    let mut b = GraphBuilder::new().without_labels();
+    b.reserve_nodes(t.len());
+    b.reserve_edges(t.len());
+    // Types per distinct frame or file, made once.
+    let mut frame_type: Vec<Option<TypeId>> = vec![None; s.frames.len()];
+    let mut file_type: Vec<Option<TypeId>> = vec![None; s.strings.len()];
+    let mut node_type: Vec<TypeId> = Vec::with_capacity(if group_by == GroupBy::Traceback { t.len() } else { 0 });
+    for n in 0..t.len() {
+        let f = t.frame[n];
+        let ty = match group_by {
+            GroupBy::Lineno => *frame_type[f as usize].get_or_insert_with(|| b.intern_type(&frame_text(s, f))),
+            GroupBy::Filename => {
+                let file = s.frames[f as usize].file;
+                *file_type[file as usize].get_or_insert_with(|| b.intern_type(&s.file_name(file)))
+            }
+            GroupBy::Traceback => {
+                let text = match t.parent[n] {
+                    NO_PARENT => frame_text(s, f),
+                    p => format!("{}{TRACEBACK_SEPARATOR}{}", b.type_name(node_type[p as usize]), frame_text(s, f)),
+                };
+                let ty = b.intern_type(&text);
+                node_type.push(ty);
+                ty
+            }
+        };
+        b.add_node(t.id[n], ty, NodeKind::Frame, t.size[n]);
+    }
+    for n in 0..t.len() {
+        b.set_count(NodeIdx(n as u32), t.count[n]);
+    }
+    for &r in &t.roots {
+        b.add_root_idx(NodeIdx(r), ROOT_KIND, None);
+    }
+    b.finish_nodes();
+    for n in 0..t.len() as u32 {
+        let kids = t.children_of(n);
+        if kids.is_empty() {
+            continue;
+        }
+        b.begin_node(NodeIdx(n));
+        for &c in kids {
+            b.edge_to_idx(NodeIdx(c), false, Label::None);
+        }
+    }
+    b.finish(Policy::TREE)
+}
+
+fn domain_name(d: u64) -> String {
+    match d {
+        0 => "Python heap".to_string(),
+        NUMPY_DOMAIN => "NumPy data buffers".to_string(),
+        d => format!("domain {d}"),
+    }
+}
+
+/// The snapshot's facts (`details`) and honest warnings about what the snapshot leaves out.
+pub fn dump_info(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> DumpInfo {
+    let mut info = DumpInfo::new(Format::Tracemalloc);
+    info.sample_type = Some("size".to_string());
+    let layout = match (s.traces_without_total, s.traces_with_total) {
+        (0, 0) => Value::Null,
+        (_, 0) => json!("(domain, size, frames) (CPython 3.8)"),
+        (0, _) => json!("(domain, size, frames, total_nframe) (CPython 3.9+)"),
+        _ => json!("mixed: with and without total_nframe"),
+    };
+    let mut domains: Vec<DomainTotal> = s.domains.clone();
+    domains.sort_by_key(|d| d.domain);
+    let d = &mut info.details;
+    d.insert("pickle_protocol".into(), json!(s.protocol));
+    d.insert("trace_layout".into(), layout);
+    d.insert("traceback_limit".into(), json!(s.traceback_limit));
+    d.insert("traces".into(), json!(s.traces));
+    d.insert("tracebacks".into(), json!(t.tracebacks));
+    d.insert("frames".into(), json!(s.frames.len()));
+    d.insert("call_tree_nodes".into(), json!(t.len()));
+    d.insert("group_by".into(), json!(group_by.name()));
+    d.insert(
+        "domains".into(),
+        Value::Array(
+            domains
+                .iter()
+                .map(|x| json!({"domain": x.domain, "name": domain_name(x.domain), "size": x.size, "count": x.count}))
+                .collect(),
+        ),
+    );
+    if s.traces_with_total > 0 {
+        d.insert("truncated_traces".into(), json!(s.truncated));
+        d.insert("max_total_nframe".into(), json!(s.max_total_nframe));
+    }
+    let limit = s.traceback_limit.unwrap_or(0);
+    if s.truncated > 0 {
+        info.warnings.push(format!(
+            "traceback truncated at {limit} frames: {} of {} traces were allocated deeper (up to {} frames); \
+             their outermost callers are missing, so those call paths start below the real top of the stack \
+             (tracemalloc.start({limit}) keeps {limit} frames)",
+            s.truncated, s.traces, s.max_total_nframe
+        ));
+    } else if s.traces_with_total == 0 && s.traces > 0 && limit > 0 {
+        // 3.8 does not record total_nframe: a traceback as long as the limit may have been cut.
+        let at_limit: u64 = (0..s.traceback_count() as u32)
+            .filter(|&tb| s.traceback(tb).len() as i64 >= limit)
+            .map(|tb| s.tb_count[tb as usize])
+            .sum();
+        if at_limit > 0 {
+            info.warnings.push(format!(
+                "traceback truncated at {limit} frames, possibly: {at_limit} of {} traces have exactly {limit} frames \
+                 and this snapshot (CPython 3.8) does not record how deep their stacks were",
+                s.traces
+            ));
+        }
+    }
+    if limit == 1 {
+        info.warnings.push(
+            "traceback_limit is 1: each trace names only its allocating line, so the call tree has no callers"
+                .to_string(),
+        );
+    }
+    if s.empty_tracebacks > 0 {
+        info.warnings
+            .push(format!("{} traces have an empty traceback; they are shown as <unknown>:0", s.empty_tracebacks));
+    }
+    let foreign: Vec<String> = domains
+        .iter()
+        .filter(|x| x.domain != 0)
+        .map(|x| format!("{} ({} bytes in {} blocks)", domain_name(x.domain), x.size, x.count))
+        .collect();
+    if !foreign.is_empty() {
+        info.warnings.push(format!(
+            "memory outside the Python heap is included, as tracemalloc's statistics include it: {}",
+            foreign.join(", ")
+        ));
+    }
+    info
+}
+
+/// Shows the source line of a node's frame when the file exists on disk, as tracemalloc's
+/// documentation does with `linecache`.
+pub struct SourceInspector {
+    node_frame: Vec<u32>,
+    frames: Vec<(String, u32)>,
+}
+
+impl SourceInspector {
+    pub fn new(s: &Snapshot, t: &TraceTree) -> SourceInspector {
+        SourceInspector {
+            node_frame: t.frame.clone(),
+            frames: s.frames.iter().map(|f| (s.file_name(f.file), f.lineno)).collect(),
+        }
+    }
+
+    /// `file:line`, and the line's text when the file can be read.
+    pub fn frame_source(&self, node: NodeIdx) -> Option<String> {
+        let (file, line) = self.frames.get(*self.node_frame.get(node.ix())? as usize)?;
+        match read_line(file, *line) {
+            Some(text) => Some(format!("{file}:{line}: {text}")),
+            None => Some(format!("{file}:{line}")),
+        }
+    }
+}
+
+fn read_line(file: &str, line: u32) -> Option<String> {
+    use std::io::BufRead;
+    if line == 0 || file.starts_with('<') {
+        return None;
+    }
+    let f = std::fs::File::open(file).ok()?;
+    let text = std::io::BufReader::new(f).lines().nth(line as usize - 1)?.ok()?;
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+impl Inspector for SourceInspector {
+    fn source_line(&self, _g: &HeapGraph, node: NodeIdx) -> Option<String> {
+        self.frame_source(node)
+    }
 }

@@ -1,0 +1,898 @@
+//! A pickle reader for exactly what `tracemalloc.Snapshot.dump` writes, and nothing more.
+//!
+//! CPython 3.8–3.13 dump a snapshot with `pickle.HIGHEST_PROTOCOL` (5). The stream is:
+//! `tracemalloc.Snapshot` (STACK_GLOBAL + NEWOBJ) whose state dict (BUILD) holds `traces`, a
+//! `tracemalloc._Traces` whose state holds `_traces`, a list (APPENDS in batches of 1000) of trace
+//! tuples, and `traceback_limit`, an int. A trace is `(domain, size, frames)` on 3.8 and
+//! `(domain, size, frames, total_nframe)` on 3.9+; `frames` is a tuple of `(filename, lineno)`
+//! tuples, most recent call first. Tracebacks, frames and file names are shared through the memo
+//! (MEMOIZE / BINGET), so a snapshot of millions of traces names each traceback once.
+//!
+//! This reader is a small stack machine that *classifies* every tuple as it is built (frame,
+//! traceback or trace) instead of keeping a generic object tree: frames and tracebacks are
+//! interned into flat tables and each trace is folded into its traceback's size and block count
+//! the moment it is appended to the traces list. Memory is therefore per distinct traceback, plus
+//! 8 bytes per memo entry, never per trace.
+//!
+//! Safety: nothing named in the pickle is imported or called. GLOBAL / STACK_GLOBAL resolve only
+//! `tracemalloc.Snapshot` and `tracemalloc._Traces` (to tags); any other name is an error, as is
+//! every opcode outside the list below (REDUCE, INST, OBJ, PERSID, EXT*, …). Declared lengths are
+//! checked against the bytes that remain before anything is sliced; nothing is allocated by them.
+//!
+//! Opcodes read: PROTO FRAME STOP MARK, EMPTY_TUPLE TUPLE1 TUPLE2 TUPLE3 TUPLE, EMPTY_LIST APPEND
+//! APPENDS LIST, EMPTY_DICT SETITEM SETITEMS DICT, BININT BININT1 BININT2 LONG1 LONG4, NONE NEWTRUE
+//! NEWFALSE, SHORT_BINUNICODE BINUNICODE BINUNICODE8, MEMOIZE BINPUT LONG_BINPUT BINGET
+//! LONG_BINGET, GLOBAL STACK_GLOBAL, NEWOBJ BUILD, POP. That is protocol 2–5 as CPython's pickler
+//! writes these objects.
+
+use std::collections::HashMap;
+
+/// A failure: the byte offset of the opcode (or field) and what was expected there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PickleError {
+    pub offset: u64,
+    pub expected: String,
+}
+
+impl PickleError {
+    fn at(offset: usize, expected: impl Into<String>) -> PickleError {
+        PickleError { offset: offset as u64, expected: expected.into() }
+    }
+}
+
+type Res<T> = Result<T, PickleError>;
+
+/// A frame: interned file name and line number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Frame {
+    pub file: u32,
+    pub lineno: u32,
+}
+
+/// Per-domain totals (domain 0 is the Python heap; e.g. 389047 is NumPy's data buffers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DomainTotal {
+    pub domain: u64,
+    pub size: u64,
+    pub count: u64,
+}
+
+/// Everything a snapshot pickle says, in flat tables.
+#[derive(Debug, Default)]
+pub struct Snapshot<'a> {
+    /// The PROTO opcode's protocol number (0 if the stream had none).
+    pub protocol: u8,
+    /// Distinct file names (raw bytes as pickled: UTF-8, or "surrogatepass" for undecodable names).
+    pub strings: Vec<&'a [u8]>,
+    /// Distinct `(filename, lineno)` frames.
+    pub frames: Vec<Frame>,
+    /// Traceback `t` is `tb_frames[tb_offsets[t]..tb_offsets[t + 1]]`, most recent call first.
+    pub tb_offsets: Vec<u64>,
+    pub tb_frames: Vec<u32>,
+    /// Bytes and blocks of the traces in the traces list, per traceback.
+    pub tb_size: Vec<u64>,
+    pub tb_count: Vec<u64>,
+    pub domains: Vec<DomainTotal>,
+    /// Traces in the traces list.
+    pub traces: u64,
+    /// Traces written as `(domain, size, frames)` (3.8) and with `total_nframe` (3.9+).
+    pub traces_without_total: u64,
+    pub traces_with_total: u64,
+    /// Traces whose `total_nframe` exceeds the frames kept, and the largest `total_nframe`.
+    pub truncated: u64,
+    pub max_total_nframe: u64,
+    /// Traces whose traceback was the empty tuple (no frame at all).
+    pub empty_tracebacks: u64,
+    pub traceback_limit: Option<i64>,
+}
+
+impl Snapshot<'_> {
+    pub fn traceback_count(&self) -> usize {
+        self.tb_offsets.len().saturating_sub(1)
+    }
+    /// Frames of traceback `t`, most recent call first.
+    pub fn traceback(&self, t: u32) -> &[u32] {
+        let (a, b) = (self.tb_offsets[t as usize], self.tb_offsets[t as usize + 1]);
+        &self.tb_frames[a as usize..b as usize]
+    }
+    pub fn file_name(&self, s: u32) -> String {
+        String::from_utf8_lossy(self.strings[s as usize]).into_owned()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    Snapshot,
+    Traces,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Trace {
+    size: u64,
+    domain: u64,
+    /// u32::MAX: the empty tuple.
+    tb: u32,
+    /// u32::MAX: not recorded (3.8).
+    total: u32,
+}
+
+/// A value on the stack. Tuples are classified when built; anything else is an error.
+#[derive(Clone, Copy, Debug)]
+enum Value {
+    None,
+    Bool(bool),
+    Int(i64),
+    Str(u32),
+    Frame(u32),
+    Tb(u32),
+    EmptyTuple,
+    Trace(Trace),
+    List(u32),
+    Dict(u32),
+    Class(Class),
+    Obj(u32),
+}
+
+impl Value {
+    fn what(&self) -> &'static str {
+        match self {
+            Value::None => "None",
+            Value::Bool(_) => "a bool",
+            Value::Int(_) => "an int",
+            Value::Str(_) => "a str",
+            Value::Frame(_) => "a frame tuple",
+            Value::Tb(_) => "a traceback tuple",
+            Value::EmptyTuple => "an empty tuple",
+            Value::Trace(_) => "a trace tuple",
+            Value::List(_) => "a list",
+            Value::Dict(_) => "a dict",
+            Value::Class(_) => "a class",
+            Value::Obj(_) => "an object",
+        }
+    }
+}
+
+/// A memo entry in 8 bytes (the memo holds one per trace tuple, so its size matters).
+#[derive(Clone, Copy, Debug)]
+enum Memo {
+    Unset,
+    /// A trace tuple: never fetched again by tracemalloc's pickles, so not kept.
+    Trace,
+    None,
+    Bool(bool),
+    /// Index into `ints`.
+    Int(u32),
+    Str(u32),
+    Frame(u32),
+    Tb(u32),
+    EmptyTuple,
+    List(u32),
+    Dict(u32),
+    Class(Class),
+    Obj(u32),
+}
+
+const NO_TB: u32 = u32::MAX;
+const NO_TOTAL: u32 = u32::MAX;
+
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    stack: Vec<Value>,
+    marks: Vec<usize>,
+    memo: Vec<Memo>,
+    memo_sparse: HashMap<u64, Memo>,
+    ints: Vec<i64>,
+    string_index: HashMap<&'a [u8], u32>,
+    frame_index: HashMap<Frame, u32>,
+    /// Number of items appended per list (lists hold only traces here).
+    list_len: Vec<u64>,
+    trace_list: Option<u32>,
+    dict_items: Vec<(u32, u32, Value)>,
+    dict_count: u32,
+    objs: Vec<(Class, Option<u32>)>,
+    snap: Snapshot<'a>,
+    empty_tb: Option<u32>,
+}
+
+/// Read a `tracemalloc.Snapshot` pickle.
+pub fn read(data: &[u8]) -> Result<Snapshot<'_>, PickleError> {
+    let mut r = Reader {
+        data,
+        pos: 0,
+        stack: Vec::new(),
+        marks: Vec::new(),
+        memo: Vec::new(),
+        memo_sparse: HashMap::new(),
+        ints: Vec::new(),
+        string_index: HashMap::new(),
+        frame_index: HashMap::new(),
+        list_len: Vec::new(),
+        trace_list: None,
+        dict_items: Vec::new(),
+        dict_count: 0,
+        objs: Vec::new(),
+        snap: Snapshot { tb_offsets: vec![0], ..Snapshot::default() },
+        empty_tb: None,
+    };
+    let top = r.run()?;
+    r.finish(top)
+}
+
+// Opcode bytes (pickletools' names).
+const MARK: u8 = b'(';
+const STOP: u8 = b'.';
+const POP: u8 = b'0';
+const BININT: u8 = b'J';
+const BININT1: u8 = b'K';
+const BININT2: u8 = b'M';
+const NONE: u8 = b'N';
+const BINUNICODE: u8 = b'X';
+const APPEND: u8 = b'a';
+const BUILD: u8 = b'b';
+const GLOBAL: u8 = b'c';
+const DICT: u8 = b'd';
+const EMPTY_DICT: u8 = b'}';
+const APPENDS: u8 = b'e';
+const BINGET: u8 = b'h';
+const LONG_BINGET: u8 = b'j';
+const LIST: u8 = b'l';
+const EMPTY_LIST: u8 = b']';
+const BINPUT: u8 = b'q';
+const LONG_BINPUT: u8 = b'r';
+const SETITEM: u8 = b's';
+const TUPLE: u8 = b't';
+const EMPTY_TUPLE: u8 = b')';
+const SETITEMS: u8 = b'u';
+const PROTO: u8 = 0x80;
+const NEWOBJ: u8 = 0x81;
+const TUPLE1: u8 = 0x85;
+const TUPLE2: u8 = 0x86;
+const TUPLE3: u8 = 0x87;
+const NEWTRUE: u8 = 0x88;
+const NEWFALSE: u8 = 0x89;
+const LONG1: u8 = 0x8a;
+const LONG4: u8 = 0x8b;
+const SHORT_BINUNICODE: u8 = 0x8c;
+const BINUNICODE8: u8 = 0x8d;
+const STACK_GLOBAL: u8 = 0x93;
+const MEMOIZE: u8 = 0x94;
+const FRAME: u8 = 0x95;
+
+fn opcode_name(op: u8) -> Option<&'static str> {
+    Some(match op {
+        b'R' => "REDUCE",
+        b'i' => "INST",
+        b'o' => "OBJ",
+        b'P' => "PERSID",
+        b'Q' => "BINPERSID",
+        0x82 => "EXT1",
+        0x83 => "EXT2",
+        0x84 => "EXT4",
+        0x92 => "NEWOBJ_EX",
+        b'I' => "INT",
+        b'L' => "LONG",
+        b'F' => "FLOAT",
+        b'G' => "BINFLOAT",
+        b'S' => "STRING",
+        b'T' => "BINSTRING",
+        b'U' => "SHORT_BINSTRING",
+        b'V' => "UNICODE",
+        b'B' => "BINBYTES",
+        b'C' => "SHORT_BINBYTES",
+        0x8e => "BINBYTES8",
+        0x8f => "EMPTY_SET",
+        0x90 => "ADDITEMS",
+        0x91 => "FROZENSET",
+        0x96 => "BYTEARRAY8",
+        0x97 => "NEXT_BUFFER",
+        0x98 => "READONLY_BUFFER",
+        b'g' => "GET",
+        b'p' => "PUT",
+        b'1' => "POP_MARK",
+        b'2' => "DUP",
+        _ => return None,
+    })
+}
+
+impl<'a> Reader<'a> {
+    #[inline]
+    fn take(&mut self, n: usize, what: &str) -> Res<&'a [u8]> {
+        let left = self.data.len() - self.pos;
+        if n > left {
+            return Err(PickleError::at(
+                self.pos,
+                format!("{what}: {n} bytes, but the input ends after {left} (truncated file?)"),
+            ));
+        }
+        let s = &self.data[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    #[inline]
+    fn u8(&mut self, what: &str) -> Res<u8> {
+        Ok(self.take(1, what)?[0])
+    }
+    #[inline]
+    fn u16(&mut self, what: &str) -> Res<u16> {
+        let b = self.take(2, what)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+    #[inline]
+    fn u32(&mut self, what: &str) -> Res<u32> {
+        let b = self.take(4, what)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    #[inline]
+    fn u64(&mut self, what: &str) -> Res<u64> {
+        let b = self.take(8, what)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+
+    #[inline]
+    fn pop(&mut self, at: usize) -> Res<Value> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        if self.stack.len() <= floor {
+            return Err(PickleError::at(at, "a value on the stack (the stack is empty)"));
+        }
+        Ok(self.stack.pop().expect("checked above"))
+    }
+
+    fn pop_mark(&mut self, at: usize) -> Res<usize> {
+        self.marks.pop().ok_or_else(|| PickleError::at(at, "a MARK before this opcode"))
+    }
+
+    fn run(&mut self) -> Res<Value> {
+        loop {
+            let at = self.pos;
+            let op = self.u8("an opcode")?;
+            match op {
+                PROTO => {
+                    let p = self.u8("the protocol number")?;
+                    if !(2..=5).contains(&p) {
+                        return Err(PickleError::at(at, format!("pickle protocol 2 to 5, not {p}")));
+                    }
+                    self.snap.protocol = p;
+                }
+                FRAME => {
+                    // A framing hint; the frame must fit in what is left.
+                    let n = self.u64("a frame length")?;
+                    let left = (self.data.len() - self.pos) as u64;
+                    if n > left {
+                        return Err(PickleError::at(
+                            at,
+                            format!("a frame of {n} bytes, but the input ends after {left} (truncated file?)"),
+                        ));
+                    }
+                }
+                STOP => {
+                    let v = self.pop(at)?;
+                    return Ok(v);
+                }
+                MARK => self.marks.push(self.stack.len()),
+                POP => {
+                    self.pop(at)?;
+                }
+                BININT1 => {
+                    let v = self.u8("a 1-byte int")?;
+                    self.stack.push(Value::Int(v as i64));
+                }
+                BININT2 => {
+                    let v = self.u16("a 2-byte int")?;
+                    self.stack.push(Value::Int(v as i64));
+                }
+                BININT => {
+                    let v = self.u32("a 4-byte int")? as i32;
+                    self.stack.push(Value::Int(v as i64));
+                }
+                LONG1 | LONG4 => {
+                    let n = if op == LONG1 {
+                        self.u8("a LONG1 length")? as usize
+                    } else {
+                        self.u32("a LONG4 length")? as usize
+                    };
+                    if n > 8 {
+                        return Err(PickleError::at(at, format!("an int of at most 8 bytes, not {n}")));
+                    }
+                    let b = self.take(n, "the int's bytes")?;
+                    let mut v: i64 = 0;
+                    for (i, &byte) in b.iter().enumerate() {
+                        v |= (byte as i64) << (8 * i);
+                    }
+                    if n > 0 && n < 8 && b[n - 1] & 0x80 != 0 {
+                        v -= 1i64 << (8 * n); // two's complement sign
+                    }
+                    self.stack.push(Value::Int(v));
+                }
+                NONE => self.stack.push(Value::None),
+                NEWTRUE => self.stack.push(Value::Bool(true)),
+                NEWFALSE => self.stack.push(Value::Bool(false)),
+                SHORT_BINUNICODE | BINUNICODE | BINUNICODE8 => {
+                    let n = match op {
+                        SHORT_BINUNICODE => self.u8("a string length")? as u64,
+                        BINUNICODE => self.u32("a string length")? as u64,
+                        _ => self.u64("a string length")?,
+                    };
+                    let left = (self.data.len() - self.pos) as u64;
+                    if n > left {
+                        return Err(PickleError::at(
+                            at,
+                            format!("a string of {n} bytes, but the input ends after {left} (truncated file?)"),
+                        ));
+                    }
+                    let s = self.take(n as usize, "the string's bytes")?;
+                    let next = self.snap.strings.len() as u32;
+                    let id = *self.string_index.entry(s).or_insert(next);
+                    if id == next {
+                        self.snap.strings.push(s);
+                    }
+                    self.stack.push(Value::Str(id));
+                }
+                EMPTY_TUPLE => self.stack.push(Value::EmptyTuple),
+                TUPLE1 | TUPLE2 | TUPLE3 => {
+                    let n = (op - TUPLE1 + 1) as usize;
+                    let floor = self.marks.last().copied().unwrap_or(0);
+                    if self.stack.len() < floor + n {
+                        return Err(PickleError::at(at, format!("{n} values on the stack for a tuple")));
+                    }
+                    let start = self.stack.len() - n;
+                    let v = self.tuple(start, at)?;
+                    self.stack.truncate(start);
+                    self.stack.push(v);
+                }
+                TUPLE => {
+                    let start = self.pop_mark(at)?;
+                    let v = self.tuple(start, at)?;
+                    self.stack.truncate(start);
+                    self.stack.push(v);
+                }
+                EMPTY_LIST => {
+                    let id = self.list_len.len() as u32;
+                    self.list_len.push(0);
+                    self.stack.push(Value::List(id));
+                }
+                LIST => {
+                    let start = self.pop_mark(at)?;
+                    let id = self.list_len.len() as u32;
+                    self.list_len.push(0);
+                    self.extend_list(id, start, at)?;
+                    self.stack.truncate(start);
+                    self.stack.push(Value::List(id));
+                }
+                APPEND => {
+                    let floor = self.marks.last().copied().unwrap_or(0);
+                    if self.stack.len() < floor + 2 {
+                        return Err(PickleError::at(at, "a list and an item on the stack"));
+                    }
+                    let start = self.stack.len() - 1;
+                    let list = self.list_at(start - 1, at)?;
+                    self.extend_list(list, start, at)?;
+                    self.stack.truncate(start);
+                }
+                APPENDS => {
+                    let start = self.pop_mark(at)?;
+                    if start == 0 || start <= self.marks.last().copied().unwrap_or(0) {
+                        return Err(PickleError::at(at, "a list below the MARK"));
+                    }
+                    let list = self.list_at(start - 1, at)?;
+                    self.extend_list(list, start, at)?;
+                    self.stack.truncate(start);
+                }
+                EMPTY_DICT => {
+                    let id = self.dict_count;
+                    self.dict_count += 1;
+                    self.stack.push(Value::Dict(id));
+                }
+                DICT => {
+                    let start = self.pop_mark(at)?;
+                    let id = self.dict_count;
+                    self.dict_count += 1;
+                    self.set_items(id, start, at)?;
+                    self.stack.truncate(start);
+                    self.stack.push(Value::Dict(id));
+                }
+                SETITEM => {
+                    let floor = self.marks.last().copied().unwrap_or(0);
+                    if self.stack.len() < floor + 3 {
+                        return Err(PickleError::at(at, "a dict, a key and a value on the stack"));
+                    }
+                    let start = self.stack.len() - 2;
+                    let dict = self.dict_at(start - 1, at)?;
+                    self.set_items(dict, start, at)?;
+                    self.stack.truncate(start);
+                }
+                SETITEMS => {
+                    let start = self.pop_mark(at)?;
+                    if start == 0 || start <= self.marks.last().copied().unwrap_or(0) {
+                        return Err(PickleError::at(at, "a dict below the MARK"));
+                    }
+                    let dict = self.dict_at(start - 1, at)?;
+                    self.set_items(dict, start, at)?;
+                    self.stack.truncate(start);
+                }
+                MEMOIZE => {
+                    let v = *self.stack.last().ok_or_else(|| PickleError::at(at, "a value to memoize"))?;
+                    let m = self.memo_entry(v);
+                    self.memo.push(m);
+                }
+                BINPUT | LONG_BINPUT => {
+                    let idx =
+                        if op == BINPUT { self.u8("a memo index")? as u64 } else { self.u32("a memo index")? as u64 };
+                    let v = *self.stack.last().ok_or_else(|| PickleError::at(at, "a value to memoize"))?;
+                    let m = self.memo_entry(v);
+                    self.put(idx, m);
+                }
+                BINGET | LONG_BINGET => {
+                    let idx =
+                        if op == BINGET { self.u8("a memo index")? as u64 } else { self.u32("a memo index")? as u64 };
+                    let v = self.get(idx, at)?;
+                    self.stack.push(v);
+                }
+                GLOBAL => {
+                    let module = self.line("a module name")?;
+                    let name = self.line("a class name")?;
+                    let c = resolve(module, name, at)?;
+                    self.stack.push(Value::Class(c));
+                }
+                STACK_GLOBAL => {
+                    let name = self.pop(at)?;
+                    let module = self.pop(at)?;
+                    let (Value::Str(m), Value::Str(n)) = (module, name) else {
+                        return Err(PickleError::at(at, "two strings (module, name) for STACK_GLOBAL"));
+                    };
+                    let c = resolve(self.snap.strings[m as usize], self.snap.strings[n as usize], at)?;
+                    self.stack.push(Value::Class(c));
+                }
+                NEWOBJ => {
+                    let args = self.pop(at)?;
+                    let cls = self.pop(at)?;
+                    let Value::Class(c) = cls else {
+                        return Err(PickleError::at(at, format!("a class for NEWOBJ, not {}", cls.what())));
+                    };
+                    if !matches!(args, Value::EmptyTuple) {
+                        return Err(PickleError::at(at, format!("no arguments for NEWOBJ, not {}", args.what())));
+                    }
+                    let id = self.objs.len() as u32;
+                    self.objs.push((c, None));
+                    self.stack.push(Value::Obj(id));
+                }
+                BUILD => {
+                    let state = self.pop(at)?;
+                    let obj = *self.stack.last().ok_or_else(|| PickleError::at(at, "an object to BUILD"))?;
+                    let (Value::Obj(o), Value::Dict(d)) = (obj, state) else {
+                        return Err(PickleError::at(
+                            at,
+                            format!("an object and its state dict for BUILD, not {} and {}", obj.what(), state.what()),
+                        ));
+                    };
+                    self.objs[o as usize].1 = Some(d);
+                }
+                other => {
+                    let what = match opcode_name(other) {
+                        Some(name) => format!(
+                            "an opcode a tracemalloc snapshot uses, not {name} (0x{other:02x}); heapscope reads data and never runs pickled code"
+                        ),
+                        None => format!("a pickle opcode, not byte 0x{other:02x}"),
+                    };
+                    return Err(PickleError::at(at, what));
+                }
+            }
+        }
+    }
+
+    fn line(&mut self, what: &str) -> Res<&'a [u8]> {
+        let rest = &self.data[self.pos..];
+        // Module and class names are short; do not scan a huge input for a newline.
+        let window = &rest[..rest.len().min(1024)];
+        match window.iter().position(|&b| b == b'\n') {
+            Some(n) => {
+                let s = &rest[..n];
+                self.pos += n + 1;
+                Ok(s)
+            }
+            None => Err(PickleError::at(self.pos, format!("{what} ending in a newline"))),
+        }
+    }
+
+    fn list_at(&self, i: usize, at: usize) -> Res<u32> {
+        match self.stack[i] {
+            Value::List(l) => Ok(l),
+            v => Err(PickleError::at(at, format!("a list to append to, not {}", v.what()))),
+        }
+    }
+
+    fn dict_at(&self, i: usize, at: usize) -> Res<u32> {
+        match self.stack[i] {
+            Value::Dict(d) => Ok(d),
+            v => Err(PickleError::at(at, format!("a dict to set items in, not {}", v.what()))),
+        }
+    }
+
+    /// Append `stack[start..]` to `list`: every item must be a trace, folded into its traceback.
+    fn extend_list(&mut self, list: u32, start: usize, at: usize) -> Res<()> {
+        if start == self.stack.len() {
+            return Ok(());
+        }
+        match self.trace_list {
+            None => self.trace_list = Some(list),
+            Some(l) if l == list => {}
+            Some(_) => return Err(PickleError::at(at, "a single list of traces (this is a second one)")),
+        }
+        for i in start..self.stack.len() {
+            let Value::Trace(t) = self.stack[i] else {
+                return Err(PickleError::at(
+                    at,
+                    format!(
+                        "a trace tuple (domain, size, frames[, total_nframe]) in the list, not {}",
+                        self.stack[i].what()
+                    ),
+                ));
+            };
+            let tb = if t.tb == NO_TB {
+                self.snap.empty_tracebacks += 1;
+                self.empty_traceback()
+            } else {
+                t.tb
+            };
+            self.snap.tb_size[tb as usize] += t.size;
+            self.snap.tb_count[tb as usize] += 1;
+            self.snap.traces += 1;
+            if t.total == NO_TOTAL {
+                self.snap.traces_without_total += 1;
+            } else {
+                self.snap.traces_with_total += 1;
+                let kept = self.snap.tb_offsets[tb as usize + 1] - self.snap.tb_offsets[tb as usize];
+                if t.total as u64 > kept {
+                    self.snap.truncated += 1;
+                }
+                self.snap.max_total_nframe = self.snap.max_total_nframe.max(t.total as u64);
+            }
+            match self.snap.domains.iter_mut().find(|d| d.domain == t.domain) {
+                Some(d) => {
+                    d.size += t.size;
+                    d.count += 1;
+                }
+                None => self.snap.domains.push(DomainTotal { domain: t.domain, size: t.size, count: 1 }),
+            }
+        }
+        self.list_len[list as usize] += (self.stack.len() - start) as u64;
+        Ok(())
+    }
+
+    /// CPython itself records a frame it cannot name as `("<unknown>", 0)`; an empty traceback
+    /// is shown the same way.
+    fn empty_traceback(&mut self) -> u32 {
+        if let Some(t) = self.empty_tb {
+            return t;
+        }
+        let s = self.intern_str(b"<unknown>");
+        let f = self.intern_frame(Frame { file: s, lineno: 0 });
+        let t = self.push_traceback(&[f]);
+        self.empty_tb = Some(t);
+        t
+    }
+
+    fn intern_str(&mut self, s: &'static [u8]) -> u32 {
+        let next = self.snap.strings.len() as u32;
+        let id = *self.string_index.entry(s).or_insert(next);
+        if id == next {
+            self.snap.strings.push(s);
+        }
+        id
+    }
+
+    fn intern_frame(&mut self, f: Frame) -> u32 {
+        let next = self.snap.frames.len() as u32;
+        let id = *self.frame_index.entry(f).or_insert(next);
+        if id == next {
+            self.snap.frames.push(f);
+        }
+        id
+    }
+
+    fn push_traceback(&mut self, frames: &[u32]) -> u32 {
+        let id = self.snap.traceback_count() as u32;
+        self.snap.tb_frames.extend_from_slice(frames);
+        self.snap.tb_offsets.push(self.snap.tb_frames.len() as u64);
+        self.snap.tb_size.push(0);
+        self.snap.tb_count.push(0);
+        id
+    }
+
+    fn set_items(&mut self, dict: u32, start: usize, at: usize) -> Res<()> {
+        let n = self.stack.len() - start;
+        if n & 1 == 1 {
+            return Err(PickleError::at(at, "key/value pairs (an odd number of items)"));
+        }
+        for i in (start..self.stack.len()).step_by(2) {
+            let Value::Str(k) = self.stack[i] else {
+                return Err(PickleError::at(at, format!("a str key, not {}", self.stack[i].what())));
+            };
+            let v = self.stack[i + 1];
+            self.dict_items.push((dict, k, v));
+        }
+        Ok(())
+    }
+
+    /// Classify the tuple `stack[start..]`.
+    fn tuple(&mut self, start: usize, at: usize) -> Res<Value> {
+        let items = &self.stack[start..];
+        match *items {
+            [] => Ok(Value::EmptyTuple),
+            [Value::Str(file), Value::Int(line)] => {
+                let lineno = u32::try_from(line)
+                    .map_err(|_| PickleError::at(at, format!("a line number from 0 to 2^32-1, not {line}")))?;
+                Ok(Value::Frame(self.intern_frame(Frame { file, lineno })))
+            }
+            [Value::Int(domain), Value::Int(size), frames] => self.trace(domain, size, frames, None, at),
+            [Value::Int(domain), Value::Int(size), frames, total] => self.trace(domain, size, frames, Some(total), at),
+            _ if items.iter().all(|v| matches!(v, Value::Frame(_))) => {
+                let id = self.snap.traceback_count() as u32;
+                if id == NO_TB {
+                    return Err(PickleError::at(at, "fewer than 2^32-1 tracebacks"));
+                }
+                for v in items {
+                    if let Value::Frame(f) = *v {
+                        self.snap.tb_frames.push(f);
+                    }
+                }
+                self.snap.tb_offsets.push(self.snap.tb_frames.len() as u64);
+                self.snap.tb_size.push(0);
+                self.snap.tb_count.push(0);
+                Ok(Value::Tb(id))
+            }
+            _ => {
+                let shape: Vec<&str> = items.iter().take(5).map(|v| v.what()).collect();
+                Err(PickleError::at(
+                    at,
+                    format!(
+                        "a frame (filename, lineno), a traceback (frames…) or a trace (domain, size, frames[, total_nframe]); found a tuple of {} items ({}{})",
+                        items.len(),
+                        shape.join(", "),
+                        if items.len() > 5 { ", …" } else { "" }
+                    ),
+                ))
+            }
+        }
+    }
+
+    fn trace(&self, domain: i64, size: i64, frames: Value, total: Option<Value>, at: usize) -> Res<Value> {
+        let size = u64::try_from(size).map_err(|_| PickleError::at(at, format!("a block size ≥ 0, not {size}")))?;
+        let domain = u64::try_from(domain).map_err(|_| PickleError::at(at, format!("a domain ≥ 0, not {domain}")))?;
+        let tb = match frames {
+            Value::Tb(t) => t,
+            Value::EmptyTuple => NO_TB,
+            v => return Err(PickleError::at(at, format!("a traceback tuple as the trace's frames, not {}", v.what()))),
+        };
+        let total = match total {
+            None => NO_TOTAL,
+            // Tracebacks recorded before 3.9's total_nframe, or by code that leaves it out.
+            Some(Value::None) => NO_TOTAL,
+            Some(Value::Int(n)) => u32::try_from(n)
+                .ok()
+                .filter(|&n| n != NO_TOTAL)
+                .ok_or_else(|| PickleError::at(at, format!("total_nframe from 0 to 2^32-2, not {n}")))?,
+            Some(v) => return Err(PickleError::at(at, format!("an int total_nframe, not {}", v.what()))),
+        };
+        Ok(Value::Trace(Trace { size, domain, tb, total }))
+    }
+
+    fn memo_entry(&mut self, v: Value) -> Memo {
+        match v {
+            Value::None => Memo::None,
+            Value::Bool(b) => Memo::Bool(b),
+            Value::Int(i) => {
+                self.ints.push(i);
+                Memo::Int(self.ints.len() as u32 - 1)
+            }
+            Value::Str(s) => Memo::Str(s),
+            Value::Frame(f) => Memo::Frame(f),
+            Value::Tb(t) => Memo::Tb(t),
+            Value::EmptyTuple => Memo::EmptyTuple,
+            Value::Trace(_) => Memo::Trace,
+            Value::List(l) => Memo::List(l),
+            Value::Dict(d) => Memo::Dict(d),
+            Value::Class(c) => Memo::Class(c),
+            Value::Obj(o) => Memo::Obj(o),
+        }
+    }
+
+    fn put(&mut self, idx: u64, m: Memo) {
+        let len = self.memo.len() as u64;
+        if idx < len {
+            self.memo[idx as usize] = m;
+        } else if idx == len {
+            self.memo.push(m);
+        } else {
+            // Out of order (CPython never writes this): keep it aside rather than growing the
+            // memo to an index the input chose.
+            self.memo_sparse.insert(idx, m);
+        }
+    }
+
+    fn get(&self, idx: u64, at: usize) -> Res<Value> {
+        let m = match self.memo.get(idx as usize) {
+            Some(m) => *m,
+            None => self.memo_sparse.get(&idx).copied().unwrap_or(Memo::Unset),
+        };
+        Ok(match m {
+            Memo::Unset => return Err(PickleError::at(at, format!("memo entry {idx} to be set before it is read"))),
+            Memo::Trace => {
+                return Err(PickleError::at(
+                    at,
+                    format!("memo entry {idx} not to be a trace (tracemalloc never shares trace tuples)"),
+                ))
+            }
+            Memo::None => Value::None,
+            Memo::Bool(b) => Value::Bool(b),
+            Memo::Int(i) => Value::Int(self.ints[i as usize]),
+            Memo::Str(s) => Value::Str(s),
+            Memo::Frame(f) => Value::Frame(f),
+            Memo::Tb(t) => Value::Tb(t),
+            Memo::EmptyTuple => Value::EmptyTuple,
+            Memo::List(l) => Value::List(l),
+            Memo::Dict(d) => Value::Dict(d),
+            Memo::Class(c) => Value::Class(c),
+            Memo::Obj(o) => Value::Obj(o),
+        })
+    }
+
+    fn dict_get(&self, dict: u32, key: &[u8]) -> Option<Value> {
+        // Later SETITEMs win, as in a Python dict.
+        self.dict_items
+            .iter()
+            .rev()
+            .find(|(d, k, _)| *d == dict && self.snap.strings[*k as usize] == key)
+            .map(|(_, _, v)| *v)
+    }
+
+    /// Check the object the stream built is a Snapshot holding the traces list we folded.
+    fn finish(mut self, top: Value) -> Res<Snapshot<'a>> {
+        let end = self.pos;
+        let obj_state = |r: &Self, v: Value, class: Class, what: &str| -> Res<u32> {
+            match v {
+                Value::Obj(o) if r.objs[o as usize].0 == class => {
+                    r.objs[o as usize].1.ok_or_else(|| PickleError::at(end, format!("{what} with its state (BUILD)")))
+                }
+                v => Err(PickleError::at(end, format!("{what}, not {}", v.what()))),
+            }
+        };
+        let snap_state = obj_state(&self, top, Class::Snapshot, "a tracemalloc.Snapshot")?;
+        let traces = self.dict_get(snap_state, b"traces").ok_or_else(|| PickleError::at(end, "Snapshot.traces"))?;
+        let traces_state = obj_state(&self, traces, Class::Traces, "a tracemalloc._Traces in Snapshot.traces")?;
+        let list = match self.dict_get(traces_state, b"_traces") {
+            Some(Value::List(l)) => l,
+            Some(v) => return Err(PickleError::at(end, format!("a list in _Traces._traces, not {}", v.what()))),
+            None => return Err(PickleError::at(end, "_Traces._traces")),
+        };
+        if let Some(l) = self.trace_list {
+            if l != list {
+                return Err(PickleError::at(end, "the traces list to be _Traces._traces"));
+            }
+        }
+        self.snap.traceback_limit = match self.dict_get(snap_state, b"traceback_limit") {
+            Some(Value::Int(n)) => Some(n),
+            Some(Value::None) | None => None,
+            Some(v) => return Err(PickleError::at(end, format!("an int traceback_limit, not {}", v.what()))),
+        };
+        // Bytes after STOP are ignored, as CPython's loader ignores them.
+        Ok(self.snap)
+    }
+}
+
+fn resolve(module: &[u8], name: &[u8], at: usize) -> Res<Class> {
+    match (module, name) {
+        (b"tracemalloc", b"Snapshot") => Ok(Class::Snapshot),
+        (b"tracemalloc", b"_Traces") => Ok(Class::Traces),
+        _ => Err(PickleError::at(
+            at,
+            format!(
+                "a tracemalloc class (tracemalloc.Snapshot or tracemalloc._Traces), not {}.{}; heapscope never imports or calls what a pickle names",
+                String::from_utf8_lossy(&module[..module.len().min(200)]),
+                String::from_utf8_lossy(&name[..name.len().min(200)])
+            ),
+        )),
+    }
+}
