@@ -11,6 +11,7 @@
 pub mod build;
 pub mod fmt;
 pub mod model;
+pub mod overtime;
 pub mod render;
 pub mod suspects;
 

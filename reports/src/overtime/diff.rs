@@ -1,0 +1,307 @@
+//! `heapscope diff BASE TARGET`: per type (and, for object heaps, per path-to-root signature)
+//! the change in count, shallow and retained bytes; for V8 also the objects new in TARGET.
+//!
+//! Semantics per format, as users know them from the format's own tool:
+//! - **pprof**: `go tool pprof -base BASE TARGET`: per function, flat and cum of TARGET minus
+//!   BASE (both are sums over samples, so the difference of the per-function numbers equals the
+//!   numbers of the subtracted profile). Rows whose flat and cum do not change are left out, as
+//!   pprof leaves out what no non-zero sample touches. Order: |flat| descending, then name, then
+//!   |cum| (pprof's `-top` order).
+//! - **tracemalloc**: `Snapshot.compare_to(old, key_type)`: per group key, `size`, `size_diff`,
+//!   `count`, `count_diff`; every key of either snapshot, CPython's order
+//!   (|size_diff|, size, |count_diff|, count, key; descending).
+//! - **V8**: per constructor, plus the objects new in TARGET matched by node id.
+//! - **HPROF**: ids are addresses that move with GC, so objects are matched by type and by
+//!   path-to-root signature only.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+
+use heapscope_graph::{Analysis, Format};
+
+use super::groups::{summarize, Dump, DumpSummary};
+use super::model::*;
+use super::verdict::fragmentation;
+use crate::build::generator;
+
+/// Diff settings.
+#[derive(Clone, Debug)]
+pub struct DiffOptions {
+    /// Most path rows kept (the most changed).
+    pub path_rows: usize,
+    /// Most rows of new objects (by type) kept.
+    pub new_rows: usize,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        DiffOptions { path_rows: 100, new_rows: 50 }
+    }
+}
+
+/// The group key of a format's type rows.
+pub fn type_key(format: Format, group_by: Option<&str>) -> String {
+    match format {
+        Format::Hprof => "class".into(),
+        Format::V8 => "constructor".into(),
+        Format::Pprof => "function".into(),
+        Format::Tracemalloc => group_by.unwrap_or("lineno").to_string(),
+    }
+}
+
+fn semantics(format: Format, group_by: Option<&str>) -> Semantics {
+    let (compared_by, reference, order): (&[&str], &str, &str) = match format {
+        Format::Pprof => (
+            &["type"],
+            "go tool pprof -base BASE TARGET: per function, flat (shallow_bytes) and cum (retained_bytes) of TARGET \
+             minus BASE",
+            "|flat change| descending, then function name, then |cum change| (pprof -top)",
+        ),
+        Format::Tracemalloc => (
+            &["type"],
+            "TARGET.compare_to(BASE, key_type): per key, size (shallow_bytes), size_diff, count, count_diff",
+            "|size_diff|, size, |count_diff|, count, key; descending (CPython's compare_to)",
+        ),
+        Format::V8 => (
+            &["type", "path", "id"],
+            "DevTools Comparison view: per constructor, objects and shallow size added and removed; node ids are \
+             stable within one process, so new objects are matched by id",
+            "types: |shallow change| descending; paths: |retained change| descending",
+        ),
+        Format::Hprof => (
+            &["type", "path"],
+            "class histogram diff (jmap -histo, Eclipse MAT's compare basket); object ids are addresses that move \
+             with GC, so objects are compared by class and by path-to-root signature, never by id",
+            "types: |shallow change| descending; paths: |retained change| descending",
+        ),
+    };
+    Semantics {
+        compared_by: compared_by.iter().map(|s| s.to_string()).collect(),
+        type_key: type_key(format, group_by),
+        reference: reference.to_string(),
+        order: order.to_string(),
+    }
+}
+
+/// Diff two analysed dumps.
+pub fn build_diff(base: Dump, target: Dump, group_by: Option<&str>, opts: &DiffOptions) -> DiffReport {
+    let sb = summarize(base);
+    let st = summarize(target);
+    let new_objects = match &sb.ids {
+        Some(ids) if st.ids.is_some() => Some(new_objects(target.a, ids, opts.new_rows, target.info.format)),
+        _ => None,
+    };
+    diff_summaries(&sb, &st, new_objects, group_by, opts)
+}
+
+/// Diff two summaries (the part of [`build_diff`] that needs no graph).
+pub fn diff_summaries(
+    sb: &DumpSummary,
+    st: &DumpSummary,
+    new_objects: Option<NewObjects>,
+    group_by: Option<&str>,
+    opts: &DiffOptions,
+) -> DiffReport {
+    let format = st.format;
+    let mut warnings = Vec::new();
+    if sb.format != st.format {
+        warnings.push(format!(
+            "BASE is {} and TARGET is {}: only type names common to both can match",
+            sb.dump.format, st.dump.format
+        ));
+    }
+    if sb.dump.sample_type != st.dump.sample_type {
+        warnings.push(format!(
+            "BASE and TARGET use different sample types ({:?} and {:?})",
+            sb.dump.sample_type, st.dump.sample_type
+        ));
+    }
+    for (which, s) in [("BASE", sb), ("TARGET", st)] {
+        warnings.extend(s.warnings.iter().map(|w| format!("{which}: {w}")));
+    }
+    let mut types = join_rows(&sb.types, &st.types, false);
+    match format {
+        Format::Tracemalloc => {
+            // CPython's keys are those with traces in either snapshot.
+            types.retain(|r| r.base.count + r.target.count > 0 || r.base.shallow_bytes + r.target.shallow_bytes > 0);
+            let key = group_by.unwrap_or("lineno").to_string();
+            types.sort_by(|a, b| compare_to_order(b, a, &key));
+        }
+        Format::Pprof => {
+            types.retain(|r| r.change.shallow_bytes != 0 || r.change.retained_bytes != 0);
+            types.sort_by(pprof_order);
+        }
+        _ => {
+            types.retain(|r| !r.change.is_zero());
+            types.sort_by(object_type_order);
+        }
+    }
+    let mut paths = join_rows(&sb.paths, &st.paths, true);
+    paths.retain(|r| !r.change.is_zero());
+    paths.sort_by(path_order);
+    if paths.len() > opts.path_rows {
+        warnings.push(format!(
+            "{} more changed path signatures are not listed (the {} most changed are)",
+            paths.len() - opts.path_rows,
+            opts.path_rows
+        ));
+        paths.truncate(opts.path_rows);
+    }
+    let totals = DiffRow {
+        type_name: "(all)".into(),
+        path: None,
+        base: total_stat(&sb.dump),
+        target: total_stat(&st.dump),
+        change: Delta::between(&total_stat(&sb.dump), &total_stat(&st.dump)),
+    };
+    let verdicts = fragmentation(st).into_iter().collect();
+    DiffReport {
+        kind: "diff".into(),
+        schema_version: 1,
+        generator: generator(),
+        base: sb.dump.clone(),
+        target: st.dump.clone(),
+        semantics: semantics(format, group_by),
+        totals,
+        types,
+        paths,
+        new_objects,
+        verdicts,
+        warnings,
+    }
+}
+
+/// The whole dump as one [`Stat`]: objects, total shallow bytes, reachable bytes.
+pub fn total_stat(d: &DumpRef) -> Stat {
+    Stat { count: d.objects, shallow_bytes: d.total_bytes, retained_bytes: d.reachable_bytes }
+}
+
+fn join_rows(base: &[(String, Stat)], target: &[(String, Stat)], is_path: bool) -> Vec<DiffRow> {
+    let mut m: BTreeMap<&str, (Stat, Stat)> = BTreeMap::new();
+    for (k, s) in base {
+        m.entry(k.as_str()).or_default().0 = *s;
+    }
+    for (k, s) in target {
+        m.entry(k.as_str()).or_default().1 = *s;
+    }
+    m.into_iter()
+        .map(|(k, (b, t))| {
+            let (type_name, path) = if is_path {
+                let last = k.rsplit(super::groups::SIGNATURE_SEPARATOR).next().unwrap_or(k);
+                (last.to_string(), Some(k.to_string()))
+            } else {
+                (k.to_string(), None)
+            };
+            DiffRow { type_name, path, base: b, target: t, change: Delta::between(&b, &t) }
+        })
+        .collect()
+}
+
+fn pprof_order(a: &DiffRow, b: &DiffRow) -> Ordering {
+    b.change
+        .shallow_bytes
+        .unsigned_abs()
+        .cmp(&a.change.shallow_bytes.unsigned_abs())
+        .then_with(|| a.type_name.cmp(&b.type_name))
+        .then(b.change.retained_bytes.unsigned_abs().cmp(&a.change.retained_bytes.unsigned_abs()))
+}
+
+fn object_type_order(a: &DiffRow, b: &DiffRow) -> Ordering {
+    b.change
+        .shallow_bytes
+        .unsigned_abs()
+        .cmp(&a.change.shallow_bytes.unsigned_abs())
+        .then(b.change.retained_bytes.unsigned_abs().cmp(&a.change.retained_bytes.unsigned_abs()))
+        .then(b.change.count.unsigned_abs().cmp(&a.change.count.unsigned_abs()))
+        .then_with(|| a.type_name.cmp(&b.type_name))
+}
+
+fn path_order(a: &DiffRow, b: &DiffRow) -> Ordering {
+    b.change
+        .retained_bytes
+        .unsigned_abs()
+        .cmp(&a.change.retained_bytes.unsigned_abs())
+        .then(b.change.shallow_bytes.unsigned_abs().cmp(&a.change.shallow_bytes.unsigned_abs()))
+        .then_with(|| a.path.cmp(&b.path))
+}
+
+/// CPython's `StatisticDiff._sort_key` order, ascending (callers reverse it):
+/// (|size_diff|, size, |count_diff|, count, key).
+pub fn compare_to_order(a: &DiffRow, b: &DiffRow, key_type: &str) -> Ordering {
+    (a.change.shallow_bytes.unsigned_abs(), a.target.shallow_bytes, a.change.count.unsigned_abs(), a.target.count)
+        .cmp(&(b.change.shallow_bytes.unsigned_abs(), b.target.shallow_bytes, b.change.count.unsigned_abs(), b.target.count))
+        .then_with(|| python_key(&a.type_name, key_type).cmp(&python_key(&b.type_name, key_type)))
+}
+
+/// A tracemalloc group key as CPython compares it: a tuple of `(filename, lineno)` frames,
+/// oldest first (the type name is `file:line`, `file`, or frames joined by `;`).
+fn python_key(name: &str, key_type: &str) -> Vec<(String, u64)> {
+    let frame = |f: &str| -> (String, u64) {
+        if key_type == "filename" {
+            return (f.to_string(), 0);
+        }
+        match f.rsplit_once(':') {
+            Some((file, line)) if line.bytes().all(|c| c.is_ascii_digit()) && !line.is_empty() => {
+                (file.to_string(), line.parse().unwrap_or(0))
+            }
+            _ => (f.to_string(), 0),
+        }
+    };
+    if key_type == "traceback" {
+        name.split(';').map(frame).collect()
+    } else {
+        vec![frame(name)]
+    }
+}
+
+/// Objects of `target` whose id is not among `base_ids` (sorted), grouped by type.
+pub fn new_objects(target: &Analysis, base_ids: &[u64], rows: usize, format: Format) -> NewObjects {
+    let g = &target.graph;
+    let n = g.node_count();
+    let is_new: Vec<bool> = g.ids.iter().map(|id| base_ids.binary_search(id).is_err()).collect();
+    let target_ids = super::groups::sorted_ids(target);
+    let gone_count = base_ids.iter().filter(|id| target_ids.binary_search(id).is_err()).count() as u64;
+    let nt = g.types.len();
+    let retained = super::groups::min_retained_by(target, |v| if is_new[v as usize] { g.type_of[v as usize] } else { u32::MAX }, nt);
+    let mut by_type: HashMap<u32, (u64, u64, Vec<u64>)> = HashMap::new();
+    let (mut count, mut shallow) = (0u64, 0u64);
+    for v in 0..n {
+        if !is_new[v] {
+            continue;
+        }
+        count += 1;
+        shallow += g.shallow[v];
+        let e = by_type.entry(g.type_of[v]).or_default();
+        e.0 += 1;
+        e.1 += g.shallow[v];
+        e.2.push(g.ids[v]);
+    }
+    let mut out: Vec<NewTypeRow> = by_type
+        .into_iter()
+        .map(|(t, (c, s, mut ids))| {
+            ids.sort_unstable();
+            ids.truncate(5);
+            NewTypeRow {
+                type_name: g.types.get(t).to_string(),
+                retainer_path: None,
+                count: c,
+                shallow_bytes: s,
+                retained_bytes: retained[t as usize],
+                example_ids: ids.into_iter().map(|id| id_text(format, id)).collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.retained_bytes.cmp(&a.retained_bytes).then(b.shallow_bytes.cmp(&a.shallow_bytes)).then(a.type_name.cmp(&b.type_name))
+    });
+    out.truncate(rows);
+    NewObjects { matched_by: "node id".into(), count, shallow_bytes: shallow, gone_count, by_type: out }
+}
+
+/// A dump id as reports print it (V8 decimal, others hex).
+pub fn id_text(format: Format, id: u64) -> String {
+    match format {
+        Format::V8 => id.to_string(),
+        _ => format!("0x{id:x}"),
+    }
+}

@@ -1,0 +1,312 @@
+//! Per-dump groups that the over-time reports compare: per type (no row dropped, so pprof's
+//! flat-0 functions keep their `cum`) and, for object heaps, per path-to-root signature.
+//!
+//! A [`DumpSummary`] is small (one entry per type and per signature), so a trend over many big
+//! dumps keeps only summaries, never the graphs.
+
+use std::collections::HashMap;
+
+use heapscope_graph::{Analysis, DumpInfo, Format, Label, NodeIdx, NodeKind, SUPER, UNREACHED, WEAK_BIT};
+
+use super::model::{DumpRef, Stat};
+use crate::build::InputMeta;
+
+/// How many references a path signature walks up from an object towards its GC root at most.
+/// A signature stops earlier at a class object (a static field's holder) or at a GC root, so
+/// `class com.acme.Cache > map > java.util.HashMap > table > java.util.HashMap$Node[] > [] >
+/// java.util.HashMap$Node > value > com.acme.Entry` fits; 8 steps cover the collections of the
+/// JDK, V8 and CPython without reaching into the unrelated parts of a root path.
+pub const SIGNATURE_STEPS: usize = 8;
+
+/// The separator of a path signature, as in `static Cache.map > HashMap > Node[]`.
+pub const SIGNATURE_SEPARATOR: &str = " > ";
+
+/// One dump reduced to what diff and trend compare.
+#[derive(Clone, Debug)]
+pub struct DumpSummary {
+    pub dump: DumpRef,
+    pub format: Format,
+    pub timestamp_ms: Option<i64>,
+    /// Per type name (each name once), in no particular order.
+    pub types: Vec<(String, Stat)>,
+    /// Object heaps only: per (signature text) — the last element of the signature is the type.
+    pub paths: Vec<(String, Stat)>,
+    /// V8: the dump's node ids, sorted (ids are stable within a process).
+    pub ids: Option<Vec<u64>>,
+    /// Go text heap profiles: runtime.MemStats as the parser recorded it.
+    pub memstats: Option<serde_json::Map<String, serde_json::Value>>,
+    pub warnings: Vec<String>,
+}
+
+/// One dump as the over-time reports read it.
+#[derive(Clone, Copy)]
+pub struct Dump<'a> {
+    pub a: &'a Analysis,
+    pub info: &'a DumpInfo,
+    pub meta: &'a InputMeta,
+}
+
+/// Does this format's id survive from one dump to the next of the same process?
+pub fn ids_are_stable(f: Format) -> bool {
+    f == Format::V8
+}
+
+/// Reduce one dump to its groups.
+pub fn summarize(d: Dump) -> DumpSummary {
+    let g = &d.a.graph;
+    let types = type_stats(d.a).into_iter().map(|(t, s)| (g.types.get(t).to_string(), s)).collect();
+    let paths = if d.info.format.is_profile() { Vec::new() } else { PathGroups::compute(d.a).stats(d.a) };
+    let ids = ids_are_stable(d.info.format).then(|| sorted_ids(d.a));
+    let memstats = d.info.details.get("memstats").and_then(|m| m.as_object()).cloned();
+    let mut warnings = d.info.warnings.clone();
+    warnings.extend(g.warnings.iter().cloned());
+    DumpSummary {
+        dump: dump_ref(d),
+        format: d.info.format,
+        timestamp_ms: d.info.timestamp_ms,
+        types,
+        paths,
+        ids,
+        memstats,
+        warnings,
+    }
+}
+
+pub fn dump_ref(d: Dump) -> DumpRef {
+    let g = &d.a.graph;
+    let objects = (0..g.node_count()).map(|v| g.count(NodeIdx(v as u32))).sum();
+    DumpRef {
+        path: d.meta.path.clone(),
+        format: d.info.format.name().to_string(),
+        size_bytes: d.meta.size_bytes,
+        sample_type: d.info.sample_type.clone(),
+        timestamp: d.info.timestamp.clone(),
+        total_bytes: d.a.summary.total_bytes,
+        reachable_bytes: d.a.summary.reachable_bytes,
+        objects,
+    }
+}
+
+/// The node ids of a dump, sorted.
+pub fn sorted_ids(a: &Analysis) -> Vec<u64> {
+    let mut ids = a.graph.ids.clone();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Count, shallow and minimum retained size per type id, for every type that has a node: the
+/// graph histogram's numbers without its filter (a pprof function that is never a leaf still has
+/// its `cum`).
+pub fn type_stats(a: &Analysis) -> Vec<(u32, Stat)> {
+    let g = &a.graph;
+    let nt = g.types.len();
+    let mut rows = vec![Stat::default(); nt];
+    let mut present = vec![false; nt];
+    for v in 0..g.node_count() {
+        let t = g.type_of[v] as usize;
+        present[t] = true;
+        rows[t].count += g.count(NodeIdx(v as u32));
+        rows[t].shallow_bytes += g.shallow[v];
+    }
+    let retained = min_retained_by(a, |v| g.type_of[v as usize], nt);
+    (0..nt).filter(|&t| present[t]).map(|t| (t as u32, Stat { retained_bytes: retained[t], ..rows[t] })).collect()
+}
+
+/// MAT's minimum retained size of node sets: for each group, the sum of the retained sizes of
+/// its reachable nodes that no other node of the same group dominates. One walk over the
+/// dominator tree with an explicit stack and a per-group counter of ancestors on the stack.
+/// `group_of` returns `u32::MAX` for nodes in no group.
+pub fn min_retained_by(a: &Analysis, group_of: impl Fn(u32) -> u32, groups: usize) -> Vec<u64> {
+    let n = a.graph.node_count();
+    let mut out = vec![0u64; groups];
+    let mut on_stack = vec![0u32; groups];
+    let mut stack: Vec<(u32, u32)> = vec![(n as u32, 0)];
+    while let Some(top) = stack.last_mut() {
+        let v = top.0 as usize;
+        let kids = a.children.of(v);
+        if (top.1 as usize) < kids.len() {
+            let c = kids[top.1 as usize];
+            top.1 += 1;
+            let gr = group_of(c);
+            if gr != u32::MAX {
+                if on_stack[gr as usize] == 0 {
+                    out[gr as usize] += a.retained[c as usize];
+                }
+                on_stack[gr as usize] += 1;
+            }
+            stack.push((c, 0));
+        } else {
+            if v != n {
+                let gr = group_of(v as u32);
+                if gr != u32::MAX {
+                    on_stack[gr as usize] -= 1;
+                }
+            }
+            stack.pop();
+        }
+    }
+    out
+}
+
+/// FNV-1a over a string: signatures must hash the same names the same in every dump (type and
+/// label ids differ between dumps).
+fn fnv(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in s.as_bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn combine(h: u64, x: u64) -> u64 {
+    let mut z = h.rotate_left(23) ^ x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A reference label as a signature shows it: array indices and numeric property names become
+/// `[]`, so every element of a collection shares one signature.
+pub fn normalize_label(text: Option<&str>) -> &str {
+    match text {
+        None => "",
+        Some(t) if t.starts_with('[') && t.ends_with(']') => "[]",
+        Some(t) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => "[]",
+        Some(t) => t,
+    }
+}
+
+/// Reachable nodes grouped by path-to-root signature.
+pub struct PathGroups {
+    /// Group of each node (`u32::MAX`: unreachable).
+    pub group_of: Vec<u32>,
+    /// A representative node of each group (the first in dominator-tree order).
+    pub example: Vec<u32>,
+    /// Label of the BFS-tree edge into each node (encoded [`Label`]), 0 for roots.
+    parent_label: Vec<u32>,
+}
+
+impl PathGroups {
+    pub fn compute(a: &Analysis) -> PathGroups {
+        let g = &a.graph;
+        let n = g.node_count();
+        let parent = &a.paths.parent;
+        // The label of the BFS-tree edge into each node, in one pass over all edges (looking it
+        // up per node would rescan huge arrays once per element).
+        let mut parent_label = vec![0u32; n];
+        // 0: no edge seen yet, 1: a weak one, 2: a strong one (final).
+        let mut state = vec![0u8; n];
+        for u in 0..n {
+            for e in g.edge_range(NodeIdx(u as u32)) {
+                let raw = g.targets[e];
+                let t = (raw & !WEAK_BIT) as usize;
+                if parent[t] != u as u32 || state[t] == 2 {
+                    continue;
+                }
+                let strong = raw & WEAK_BIT == 0;
+                if strong || state[t] == 0 {
+                    parent_label[t] = g.edge_labels.get(e).copied().unwrap_or(0);
+                    state[t] = if strong { 2 } else { 1 };
+                }
+            }
+        }
+        drop(state);
+        let type_hash: Vec<u64> = (0..g.types.len() as u32).map(|t| fnv(g.types.get(t))).collect();
+        let mut label_hash: HashMap<u32, u64> = HashMap::new();
+        let mut label_h = |raw: u32| -> u64 {
+            *label_hash.entry(raw).or_insert_with(|| {
+                let text = g.label_text(Label::decode(raw));
+                fnv(normalize_label(text.as_deref()))
+            })
+        };
+        let mut index: HashMap<u64, u32> = HashMap::new();
+        let mut group_of = vec![u32::MAX; n];
+        let mut example = Vec::new();
+        for &v in &a.dom.order {
+            let mut h = type_hash[g.type_of[v as usize] as usize];
+            let mut cur = v;
+            for _ in 0..SIGNATURE_STEPS {
+                if stops_signature(g, cur, parent) {
+                    break;
+                }
+                let p = parent[cur as usize];
+                h = combine(h, label_h(parent_label[cur as usize]));
+                h = combine(h, type_hash[g.type_of[p as usize] as usize]);
+                cur = p;
+            }
+            let next = example.len() as u32;
+            let gr = *index.entry(h).or_insert(next);
+            if gr == next {
+                example.push(v);
+            }
+            group_of[v as usize] = gr;
+        }
+        PathGroups { group_of, example, parent_label }
+    }
+
+    /// The signature of a node as text, outermost first.
+    pub fn signature_text(&self, a: &Analysis, v: u32) -> String {
+        let g = &a.graph;
+        let parent = &a.paths.parent;
+        let mut parts: Vec<String> = vec![g.types.get(g.type_of[v as usize]).to_string()];
+        let mut cur = v;
+        for _ in 0..SIGNATURE_STEPS {
+            if stops_signature(g, cur, parent) {
+                break;
+            }
+            let p = parent[cur as usize];
+            let label = g.label_text(Label::decode(self.parent_label[cur as usize]));
+            let l = normalize_label(label.as_deref());
+            if !l.is_empty() {
+                parts.push(l.to_string());
+            }
+            parts.push(g.types.get(g.type_of[p as usize]).to_string());
+            cur = p;
+        }
+        if parent[cur as usize] == SUPER {
+            let kind = g
+                .roots
+                .iter()
+                .find(|r| r.node.0 == cur)
+                .map(|r| g.root_kind_name(r).to_string())
+                .filter(|k| !k.is_empty());
+            if let Some(k) = kind {
+                parts.push(format!("[{k}]"));
+            }
+        }
+        parts.reverse();
+        parts.join(SIGNATURE_SEPARATOR)
+    }
+
+    /// Count, shallow and minimum retained size per signature, as (text, stat).
+    pub fn stats(&self, a: &Analysis) -> Vec<(String, Stat)> {
+        let g = &a.graph;
+        let k = self.example.len();
+        let mut rows = vec![Stat::default(); k];
+        for (v, &gr) in self.group_of.iter().enumerate() {
+            if gr != u32::MAX {
+                rows[gr as usize].count += g.count(NodeIdx(v as u32));
+                rows[gr as usize].shallow_bytes += g.shallow[v];
+            }
+        }
+        let retained = min_retained_by(a, |v| self.group_of[v as usize], k);
+        // Two groups can render the same text only through a hash collision; merge them then.
+        let mut by_text: HashMap<String, Stat> = HashMap::with_capacity(k);
+        for gr in 0..k {
+            let e = by_text.entry(self.signature_text(a, self.example[gr])).or_default();
+            e.count += rows[gr].count;
+            e.shallow_bytes += rows[gr].shallow_bytes;
+            e.retained_bytes += retained[gr];
+        }
+        by_text.into_iter().collect()
+    }
+}
+
+/// A signature ends at a GC root, at an unreached node, and after a class object (the holder of
+/// a static field).
+fn stops_signature(g: &heapscope_graph::HeapGraph, cur: u32, parent: &[u32]) -> bool {
+    let p = parent[cur as usize];
+    p == SUPER || p == UNREACHED || g.kind(NodeIdx(cur)) == NodeKind::Class
+}

@@ -1,0 +1,263 @@
+//! The over-time report model: [`DiffReport`] (two dumps) and [`TrendReport`] (three or more).
+//! Every renderer reads these types; the JSON renderer prints them as they are, and
+//! `docs/overtime.schema.json` is the contract for that JSON.
+
+use serde::Serialize;
+
+/// One input as the over-time reports describe it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DumpRef {
+    pub path: String,
+    pub format: String,
+    pub size_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_type: Option<String>,
+    /// When the dump was taken (RFC 3339), if the dump records it.
+    pub timestamp: Option<String>,
+    /// Sum of shallow sizes (profiles: everything in use).
+    pub total_bytes: u64,
+    /// Bytes reachable from GC roots (profiles: equal to `total_bytes`).
+    pub reachable_bytes: u64,
+    /// Objects: nodes; profiles: allocated objects (blocks) behind the samples.
+    pub objects: u64,
+}
+
+/// Count and bytes of one group (a type, or a path-to-root signature) in one dump.
+///
+/// For allocation profiles `shallow_bytes` is pprof's `flat` / tracemalloc's `size` and
+/// `retained_bytes` is pprof's `cum` (the call tree's cumulative bytes, counted once per sample).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stat {
+    pub count: u64,
+    pub shallow_bytes: u64,
+    pub retained_bytes: u64,
+}
+
+/// `target − base` of a [`Stat`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Delta {
+    pub count: i64,
+    pub shallow_bytes: i64,
+    pub retained_bytes: i64,
+}
+
+impl Delta {
+    pub fn between(base: &Stat, target: &Stat) -> Delta {
+        Delta {
+            count: target.count as i64 - base.count as i64,
+            shallow_bytes: target.shallow_bytes as i64 - base.shallow_bytes as i64,
+            retained_bytes: target.retained_bytes as i64 - base.retained_bytes as i64,
+        }
+    }
+    pub fn is_zero(&self) -> bool {
+        self.count == 0 && self.shallow_bytes == 0 && self.retained_bytes == 0
+    }
+}
+
+/// One row of a diff: a type (class, constructor, function, `file:line`, traceback) or a
+/// path-to-root signature.
+#[derive(Clone, Debug, Serialize)]
+pub struct DiffRow {
+    /// The type; for a path row, the type at the end of the path.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Path rows only: the path-to-root signature, e.g.
+    /// `class com.acme.Cache > map > java.util.HashMap > table > java.util.HashMap$Node[]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub base: Stat,
+    pub target: Stat,
+    pub change: Delta,
+}
+
+/// Objects present in TARGET whose id is not in BASE (V8: node ids are stable within a process).
+#[derive(Clone, Debug, Serialize)]
+pub struct NewObjects {
+    /// How objects were matched: `node id`.
+    pub matched_by: String,
+    pub count: u64,
+    pub shallow_bytes: u64,
+    /// Objects of BASE whose id is gone from TARGET (freed, or moved by the GC and renumbered).
+    pub gone_count: u64,
+    pub by_type: Vec<NewTypeRow>,
+}
+
+/// New objects of one type (or, in a trend's memlab section, one retainer-path cluster).
+#[derive(Clone, Debug, Serialize)]
+pub struct NewTypeRow {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// memlab clusters only: the retainer path (signature) the objects share in the final dump.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retainer_path: Option<String>,
+    pub count: u64,
+    pub shallow_bytes: u64,
+    /// Bytes the new objects of this row keep alive (each counted once: objects below another
+    /// new object of the same row are not added again).
+    pub retained_bytes: u64,
+    /// The dump's ids of up to five of them, lowest first.
+    pub example_ids: Vec<String>,
+}
+
+/// How two dumps were compared for this format.
+#[derive(Clone, Debug, Serialize)]
+pub struct Semantics {
+    /// `type` always; object heaps also `path`.
+    pub compared_by: Vec<String>,
+    /// The group key of the type rows: `class`, `constructor`, `function`, `lineno`, `filename`,
+    /// `traceback`.
+    pub type_key: String,
+    /// How the reference tool users know does the same comparison.
+    pub reference: String,
+    /// The sort order of `types` and `paths`.
+    pub order: String,
+}
+
+/// `heapscope diff BASE TARGET`.
+#[derive(Clone, Debug, Serialize)]
+pub struct DiffReport {
+    /// Always `diff`.
+    pub kind: String,
+    pub schema_version: u32,
+    pub generator: String,
+    pub base: DumpRef,
+    pub target: DumpRef,
+    pub semantics: Semantics,
+    /// Whole-dump change (objects, total shallow bytes, reachable bytes).
+    pub totals: DiffRow,
+    pub types: Vec<DiffRow>,
+    /// Object heaps: groups of objects with the same path-to-root signature (the most changed).
+    pub paths: Vec<DiffRow>,
+    /// V8 only: objects new in TARGET, by type.
+    pub new_objects: Option<NewObjects>,
+    pub verdicts: Vec<Verdict>,
+    pub warnings: Vec<String>,
+}
+
+/// The time axis of a trend.
+#[derive(Clone, Debug, Serialize)]
+pub struct TimeAxis {
+    /// `dump` (timestamps recorded in the dumps), `at` (given with `--at`) or `steps` (the inputs'
+    /// order at equal spacing).
+    pub source: String,
+    /// `hour` when times are known, else `step`.
+    pub unit: String,
+    /// Each input's position on the axis, in `unit`s from the first input.
+    pub points: Vec<f64>,
+    /// One sentence saying where the times came from.
+    pub note: String,
+}
+
+/// One input of a trend.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrendInput {
+    #[serde(flatten)]
+    pub dump: DumpRef,
+    /// The time used for this input (RFC 3339), when known.
+    pub at: Option<String>,
+}
+
+/// The fitted growth of one series.
+#[derive(Clone, Debug, Serialize)]
+pub struct Fit {
+    /// `linear`, `levelling-off`, `stable` or `shrinking`.
+    pub shape: String,
+    /// Least-squares slope over all points, bytes per axis unit (hour or step).
+    pub slope: f64,
+    /// R² of the least-squares line (1 = every point on it; 0 when the series is flat).
+    pub r2: f64,
+    /// Slope over the first half of the series and over the second half (they share the middle
+    /// point); their ratio tells a line from a curve that flattens.
+    pub early_slope: f64,
+    pub late_slope: f64,
+    /// Last minus first value.
+    pub net_change: i64,
+    /// Changes at or below this many bytes count as noise.
+    pub noise_bytes: u64,
+}
+
+/// A projection of when the heap reaches `--limit`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Projection {
+    /// Axis units (hours or steps) after the last input.
+    pub after: f64,
+    /// The projected instant (RFC 3339), when the axis is real time.
+    pub at: Option<String>,
+}
+
+/// One row of a trend: a type / allocation site, or a path-to-root signature.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrendRow {
+    pub rank: u32,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The column the shape and slope are computed on: `shallow_bytes` (type rows) or
+    /// `retained_bytes` (path rows).
+    pub metric: String,
+    /// One value per input, in input order.
+    pub series: Vec<Stat>,
+    #[serde(flatten)]
+    pub fit: Fit,
+    /// When the whole heap would reach `--limit` if it kept growing at this row's current rate
+    /// (the full-fit slope for `linear`, the late slope for `levelling-off`); growers only.
+    pub limit_reached: Option<Projection>,
+}
+
+/// memlab's method over baseline, target and final: objects allocated between baseline and target
+/// (ids in target, not in baseline) and still alive in final, clustered by retainer path.
+#[derive(Clone, Debug, Serialize)]
+pub struct MemlabOut {
+    pub baseline: String,
+    pub target: String,
+    #[serde(rename = "final")]
+    pub final_: String,
+    pub count: u64,
+    pub retained_bytes: u64,
+    pub clusters: Vec<NewTypeRow>,
+}
+
+/// One of the three verdicts: `true-leak`, `unbounded-cache`, `fragmentation`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    pub kind: String,
+    /// What the verdict is about: a type, a path signature, or `process` for fragmentation.
+    pub subject: String,
+    pub summary: String,
+    pub evidence: Vec<String>,
+}
+
+/// `heapscope trend S1 S2 S3 …`.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrendReport {
+    /// Always `trend`.
+    pub kind: String,
+    pub schema_version: u32,
+    pub generator: String,
+    pub inputs: Vec<TrendInput>,
+    pub time_axis: TimeAxis,
+    pub limit_bytes: Option<u64>,
+    /// The reachable heap over time.
+    pub total: TrendRow,
+    pub types: Vec<TrendRow>,
+    pub paths: Vec<TrendRow>,
+    pub memlab: Option<MemlabOut>,
+    pub verdicts: Vec<Verdict>,
+    pub warnings: Vec<String>,
+}
+
+impl TrendRow {
+    /// The value of the row's metric in one point of its series.
+    pub fn value(&self, s: &Stat) -> u64 {
+        if self.metric == "retained_bytes" {
+            s.retained_bytes
+        } else {
+            s.shallow_bytes
+        }
+    }
+    /// The metric's value in the last input.
+    pub fn last(&self) -> u64 {
+        self.series.last().map(|s| self.value(s)).unwrap_or(0)
+    }
+}

@@ -1,0 +1,337 @@
+//! `heapscope trend S1 S2 S3 …`: per type / allocation site (and, for object heaps, per
+//! path-to-root signature) the series over three or more dumps, its slope, fit and growth shape;
+//! when the heap would reach a limit; memlab's method for V8; the verdicts.
+//!
+//! Time axis: the dumps' own timestamps (HPROF header, pprof `time_nanos`) when every input has
+//! one and they differ; else the `--at` times; else the inputs' order at equal spacing (one
+//! step each). File modification times are never used: every copy changes them.
+
+use std::collections::{BTreeMap, HashSet};
+
+use heapscope_graph::{Analysis, NodeIdx};
+
+use super::diff::{id_text, total_stat};
+use super::groups::{Dump, DumpSummary, PathGroups};
+use super::model::*;
+use super::shape::{classify, noise_bytes, round3, round6, Shape};
+use super::units::format_rfc3339;
+use super::verdict::trend_verdicts;
+use crate::build::generator;
+
+/// Trend settings.
+#[derive(Clone, Debug, Default)]
+pub struct TrendOptions {
+    /// One time per input (ms since the epoch), from `--at`.
+    pub at: Option<Vec<i64>>,
+    /// The memory limit to project against, bytes.
+    pub limit_bytes: Option<u64>,
+    /// Most type rows and most path rows kept (0 = all); growers are kept first.
+    pub rows: usize,
+}
+
+const MS_PER_HOUR: f64 = 3_600_000.0;
+
+/// The time axis, and the input order it implies (indices into the inputs).
+fn time_axis(summaries: &[DumpSummary], at: Option<&[i64]>, warnings: &mut Vec<String>) -> (TimeAxis, Vec<usize>, Option<Vec<i64>>) {
+    let n = summaries.len();
+    let from_dumps: Option<Vec<i64>> = summaries.iter().map(|s| s.timestamp_ms).collect();
+    let distinct = |t: &[i64]| t.iter().collect::<HashSet<_>>().len() == t.len();
+    let (source, times, note) = match (from_dumps, at) {
+        (Some(t), given) if distinct(&t) => {
+            if given.is_some() {
+                warnings.push("--at was ignored: every dump records when it was taken".into());
+            }
+            (
+                "dump",
+                Some(t),
+                "times are the timestamps recorded in the dumps (HPROF header, pprof time_nanos)".to_string(),
+            )
+        }
+        (dump_times, Some(t)) if t.len() == n && distinct(t) => {
+            if dump_times.is_some() {
+                warnings.push("the dumps' own timestamps are not distinct; the --at times are used".into());
+            }
+            ("at", Some(t.to_vec()), "times were given with --at".to_string())
+        }
+        (dump_times, given) => {
+            if given.is_some() {
+                warnings.push("--at needs one distinct time per input; the inputs' order is used".into());
+            }
+            let partial = summaries.iter().filter(|s| s.timestamp_ms.is_some()).count();
+            if dump_times.is_some() {
+                warnings.push("the dumps' timestamps are not distinct; the inputs' order is used".into());
+            } else if partial > 0 {
+                warnings.push(format!("only {partial} of {n} dumps record when they were taken; the inputs' order is used"));
+            }
+            (
+                "steps",
+                None,
+                "the dumps record no usable time and none was given with --at: the inputs are taken in the order given, \
+                 one step apart (file modification times are not used, since copying a file changes them)"
+                    .to_string(),
+            )
+        }
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    if let Some(t) = &times {
+        order.sort_by_key(|&i| (t[i], i));
+        if order.iter().enumerate().any(|(k, &i)| k != i) {
+            warnings.push("the inputs were not in time order; they are listed oldest first".into());
+        }
+    }
+    let (unit, points) = match &times {
+        Some(t) => {
+            let t0 = t[order[0]];
+            ("hour", order.iter().map(|&i| round6((t[i] - t0) as f64 / MS_PER_HOUR)).collect())
+        }
+        None => ("step", (0..n).map(|i| i as f64).collect()),
+    };
+    let sorted_times = times.map(|t| order.iter().map(|&i| t[i]).collect());
+    (TimeAxis { source: source.into(), unit: unit.into(), points, note }, order, sorted_times)
+}
+
+/// Exact axis positions (the rounded ones are for display).
+fn exact_points(times: &Option<Vec<i64>>, n: usize) -> Vec<f64> {
+    match times {
+        Some(t) => t.iter().map(|&x| (x - t[0]) as f64 / MS_PER_HOUR).collect(),
+        None => (0..n).map(|i| i as f64).collect(),
+    }
+}
+
+fn row_for(
+    type_name: String,
+    path: Option<String>,
+    series: Vec<Stat>,
+    x: &[f64],
+    mean_heap: f64,
+    retained: bool,
+) -> (Shape, TrendRow) {
+    let y: Vec<f64> =
+        series.iter().map(|s| if retained { s.retained_bytes as f64 } else { s.shallow_bytes as f64 }).collect();
+    let (shape, fit) = classify(x, &y, noise_bytes(&y, mean_heap));
+    let metric = if retained { "retained_bytes" } else { "shallow_bytes" };
+    (shape, TrendRow { rank: 0, type_name, path, metric: metric.into(), series, fit, limit_reached: None })
+}
+
+fn rows_of(
+    ordered: &[&DumpSummary],
+    pick: impl Fn(&DumpSummary) -> &Vec<(String, Stat)>,
+    is_path: bool,
+    x: &[f64],
+    mean_heap: f64,
+) -> Vec<(Shape, TrendRow)> {
+    let n = ordered.len();
+    let mut m: BTreeMap<&str, Vec<Stat>> = BTreeMap::new();
+    for (i, s) in ordered.iter().enumerate() {
+        for (k, st) in pick(s) {
+            m.entry(k.as_str()).or_insert_with(|| vec![Stat::default(); n])[i] = *st;
+        }
+    }
+    m.into_iter()
+        .map(|(k, series)| {
+            let (t, p) = if is_path {
+                (k.rsplit(super::groups::SIGNATURE_SEPARATOR).next().unwrap_or(k).to_string(), Some(k.to_string()))
+            } else {
+                (k.to_string(), None)
+            };
+            row_for(t, p, series, x, mean_heap, is_path)
+        })
+        .collect()
+}
+
+/// Rank: linear growers by slope, then levelling-off by growth, then shrinking by loss, then
+/// stable by size; ties by name.
+fn rank(rows: &mut Vec<(Shape, TrendRow)>, keep: usize) -> Vec<TrendRow> {
+    let size = |r: &TrendRow| r.last();
+    rows.sort_by(|(sa, a), (sb, b)| {
+        sa.cmp(sb)
+            .then_with(|| match sa {
+                Shape::Linear => b.fit.slope.total_cmp(&a.fit.slope),
+                Shape::LevellingOff => b.fit.net_change.cmp(&a.fit.net_change),
+                Shape::Shrinking => a.fit.net_change.cmp(&b.fit.net_change),
+                Shape::Stable => size(b).cmp(&size(a)),
+            })
+            .then_with(|| a.path.cmp(&b.path))
+            .then_with(|| a.type_name.cmp(&b.type_name))
+    });
+    let mut out: Vec<TrendRow> = rows.drain(..).map(|(_, r)| r).collect();
+    if keep > 0 {
+        out.truncate(keep);
+    }
+    for (i, r) in out.iter_mut().enumerate() {
+        r.rank = i as u32 + 1;
+    }
+    out
+}
+
+fn project(r: &mut TrendRow, limit: u64, last_heap: u64, unit_is_hour: bool, last_ms: Option<i64>) {
+    let rate = match r.fit.shape.as_str() {
+        "linear" => r.fit.slope,
+        "levelling-off" => r.fit.late_slope,
+        _ => return,
+    };
+    if rate <= 0.0 {
+        return;
+    }
+    let after = if limit <= last_heap { 0.0 } else { (limit - last_heap) as f64 / rate };
+    let at = match (unit_is_hour, last_ms) {
+        (true, Some(ms)) if after * MS_PER_HOUR < 1e15 => Some(format_rfc3339(ms + (after * MS_PER_HOUR).round() as i64)),
+        _ => None,
+    };
+    r.limit_reached = Some(Projection { after: round3(after), at });
+}
+
+/// Build the trend from per-dump summaries (inputs in the order given) and, for V8, memlab's
+/// clusters (see [`memlab`]).
+pub fn build_trend(summaries: &[DumpSummary], memlab: Option<MemlabOut>, opts: &TrendOptions) -> TrendReport {
+    let mut warnings = Vec::new();
+    let (axis, order, times) = time_axis(summaries, opts.at.as_deref(), &mut warnings);
+    let ordered: Vec<&DumpSummary> = order.iter().map(|&i| &summaries[i]).collect();
+    let n = ordered.len();
+    let x = exact_points(&times, n);
+    let formats: HashSet<&str> = ordered.iter().map(|s| s.dump.format.as_str()).collect();
+    if formats.len() > 1 {
+        warnings.push("the inputs are of different formats; only names common to them can match".into());
+    }
+    for s in &ordered {
+        warnings.extend(s.warnings.iter().map(|w| format!("{}: {w}", s.dump.path)));
+    }
+    let heaps: Vec<u64> = ordered.iter().map(|s| s.dump.reachable_bytes).collect();
+    let mean_heap = heaps.iter().sum::<u64>() as f64 / n.max(1) as f64;
+    let (_, mut total) = row_for(
+        "(reachable heap)".into(),
+        None,
+        ordered.iter().map(|s| total_stat(&s.dump)).collect(),
+        &x,
+        mean_heap,
+        true,
+    );
+    let mut type_rows = rows_of(&ordered, |s| &s.types, false, &x, mean_heap);
+    let mut path_rows = rows_of(&ordered, |s| &s.paths, true, &x, mean_heap);
+    let (nt, np) = (type_rows.len(), path_rows.len());
+    let mut types = rank(&mut type_rows, opts.rows);
+    let mut paths = rank(&mut path_rows, opts.rows);
+    if types.len() < nt || paths.len() < np {
+        warnings.push(format!(
+            "{} type rows and {} path rows are listed, of {nt} and {np} (--rows)",
+            types.len(),
+            paths.len()
+        ));
+    }
+    let last_heap = heaps.last().copied().unwrap_or(0);
+    let last_ms = times.as_ref().and_then(|t| t.last().copied());
+    if let Some(limit) = opts.limit_bytes {
+        let hour = axis.unit == "hour";
+        project(&mut total, limit, last_heap, hour, last_ms);
+        for r in types.iter_mut().chain(paths.iter_mut()) {
+            project(r, limit, last_heap, hour, last_ms);
+        }
+    }
+    let inputs = ordered
+        .iter()
+        .enumerate()
+        .map(|(i, s)| TrendInput { dump: s.dump.clone(), at: times.as_ref().map(|t| format_rfc3339(t[i])) })
+        .collect();
+    let mut report = TrendReport {
+        kind: "trend".into(),
+        schema_version: 1,
+        generator: generator(),
+        inputs,
+        time_axis: axis,
+        limit_bytes: opts.limit_bytes,
+        total,
+        types,
+        paths,
+        memlab,
+        verdicts: Vec::new(),
+        warnings,
+    };
+    report.verdicts = trend_verdicts(&report, &ordered.iter().map(|s| (*s).clone()).collect::<Vec<_>>());
+    report
+}
+
+/// memlab's method: the objects of `final_` whose id is in `target_ids` but not in
+/// `baseline_ids` (allocated between baseline and target, still alive in final), clustered by
+/// their retainer path in `final_`. Only the outermost such objects are counted (those no other
+/// such object dominates), so each cluster's retained size counts every byte once.
+pub fn memlab(final_: Dump, baseline_ids: &[u64], target_ids: &[u64], names: [&str; 3], rows: usize) -> MemlabOut {
+    let a: &Analysis = final_.a;
+    let g = &a.graph;
+    let leaked: Vec<bool> = g
+        .ids
+        .iter()
+        .map(|id| target_ids.binary_search(id).is_ok() && baseline_ids.binary_search(id).is_err())
+        .collect();
+    let top = outermost(a, &leaked);
+    let groups = PathGroups::compute(a);
+    let mut clusters: BTreeMap<u32, (u64, u64, u64, Vec<u64>)> = BTreeMap::new();
+    for &v in &top {
+        let gr = groups.group_of[v as usize];
+        if gr == u32::MAX {
+            continue;
+        }
+        let e = clusters.entry(gr).or_default();
+        e.0 += g.count(NodeIdx(v));
+        e.1 += g.shallow[v as usize];
+        e.2 += a.retained[v as usize];
+        e.3.push(g.ids[v as usize]);
+    }
+    let (mut count, mut retained) = (0, 0);
+    let mut out: Vec<NewTypeRow> = clusters
+        .into_iter()
+        .map(|(gr, (c, s, r, mut ids))| {
+            count += c;
+            retained += r;
+            ids.sort_unstable();
+            ids.truncate(5);
+            let ex = groups.example[gr as usize];
+            NewTypeRow {
+                type_name: g.type_name(NodeIdx(ex)).to_string(),
+                retainer_path: Some(groups.signature_text(a, ex)),
+                count: c,
+                shallow_bytes: s,
+                retained_bytes: r,
+                example_ids: ids.into_iter().map(|id| id_text(final_.info.format, id)).collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.retained_bytes.cmp(&a.retained_bytes).then(b.count.cmp(&a.count)).then(a.retainer_path.cmp(&b.retainer_path))
+    });
+    if rows > 0 {
+        out.truncate(rows);
+    }
+    MemlabOut {
+        baseline: names[0].to_string(),
+        target: names[1].to_string(),
+        final_: names[2].to_string(),
+        count,
+        retained_bytes: retained,
+        clusters: out,
+    }
+}
+
+/// Reachable nodes in `set` with no ancestor in `set` in the dominator tree (explicit stack).
+pub fn outermost(a: &Analysis, set: &[bool]) -> Vec<u32> {
+    let n = a.graph.node_count();
+    let mut out = Vec::new();
+    // (node, next child, inside a set node above)
+    let mut stack: Vec<(u32, u32, bool)> = vec![(n as u32, 0, false)];
+    while let Some(top) = stack.last_mut() {
+        let (v, i, inside) = (top.0 as usize, top.1 as usize, top.2);
+        let kids = a.children.of(v);
+        if i < kids.len() {
+            top.1 += 1;
+            let c = kids[i];
+            let mine = set[c as usize];
+            if mine && !inside {
+                out.push(c);
+            }
+            stack.push((c, 0, inside || mine));
+        } else {
+            stack.pop();
+        }
+    }
+    out.sort_unstable();
+    out
+}

@@ -1,0 +1,206 @@
+//! The three verdicts of the over-time reports, each with its evidence:
+//! - `true-leak`: a row that grows linearly (the top-ranked one);
+//! - `unbounded-cache`: growth that levels off at a large size, held by a collection;
+//! - `fragmentation`: Go's process heap far above the live heap (runtime.MemStats).
+
+use serde_json::Value;
+
+use super::groups::DumpSummary;
+use super::model::{TrendReport, TrendRow, Verdict};
+use super::units::human_hours;
+use crate::fmt::{human_bytes, pct};
+
+/// Fragmentation when the heap spans in use are at least this many times the live bytes…
+/// (the `fragmentation` fixture: HeapInuse 36.8 MB for HeapAlloc 9.8 MB, 3.7×; healthy Go
+/// services stay below 1.5×, since the GC target keeps HeapInuse near HeapAlloc after a GC).
+pub const FRAGMENTATION_RATIO: f64 = 2.0;
+/// … and the difference is at least this large (small heaps are all overhead).
+pub const FRAGMENTATION_MIN_BYTES: u64 = 4 << 20;
+/// A levelling-off row is an "unbounded cache" when it ends holding at least this share of the
+/// heap (smaller caches are what caches are for).
+pub const CACHE_MIN_SHARE: f64 = 0.05;
+
+fn stat(m: &serde_json::Map<String, Value>, k: &str) -> Option<u64> {
+    m.get(k).and_then(Value::as_u64)
+}
+
+/// Go: the process heap (HeapInuse) far above the live heap (HeapAlloc), from the text heap
+/// profile's `# runtime.MemStats` trailer.
+pub fn fragmentation(s: &DumpSummary) -> Option<Verdict> {
+    let m = s.memstats.as_ref()?;
+    let alloc = stat(m, "HeapAlloc")?;
+    let inuse = stat(m, "HeapInuse")?;
+    if alloc == 0 || (inuse as f64) < FRAGMENTATION_RATIO * alloc as f64 || inuse - alloc < FRAGMENTATION_MIN_BYTES {
+        return None;
+    }
+    let mut evidence = vec![
+        format!(
+            "HeapInuse {} is {:.1}× HeapAlloc {} (live objects): {} of spans in use hold no live object",
+            human_bytes(inuse),
+            inuse as f64 / alloc as f64,
+            human_bytes(alloc),
+            human_bytes(inuse - alloc)
+        ),
+    ];
+    if let (Some(sys), Some(idle), Some(rel)) = (stat(m, "HeapSys"), stat(m, "HeapIdle"), stat(m, "HeapReleased")) {
+        evidence.push(format!(
+            "HeapSys {}, HeapIdle {}, HeapReleased {}: the gap is in spans still in use, not idle memory the runtime could return",
+            human_bytes(sys),
+            human_bytes(idle),
+            human_bytes(rel)
+        ));
+    }
+    if let Some(objs) = stat(m, "HeapObjects") {
+        evidence.push(format!("{objs} live objects, {} on average", human_bytes(alloc / objs.max(1))));
+    }
+    evidence.push(format!("from the runtime.MemStats of {}", s.dump.path));
+    Some(Verdict {
+        kind: "fragmentation".into(),
+        subject: "process".into(),
+        summary: format!(
+            "Fragmentation: the Go heap holds {} in spans for {} of live objects; a few survivors pin mostly empty spans",
+            human_bytes(inuse),
+            human_bytes(alloc)
+        ),
+        evidence,
+    })
+}
+
+fn series_text(r: &TrendRow) -> String {
+    r.series
+        .iter()
+        .map(|s| human_bytes(r.value(s)))
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+fn slope_text(v: f64, unit: &str) -> String {
+    let sign = if v < 0.0 { "-" } else { "" };
+    format!("{sign}{}/{unit}", human_bytes(v.abs().round() as u64))
+}
+
+/// Does a type or path name a collection (the accumulation point of a cache)?
+pub fn names_collection(s: &str) -> bool {
+    const WORDS: [&str; 12] =
+        ["Map", "map", "List", "Set", "dict", "Cache", "cache", "Array", "[]", "Table", "Queue", "Vector"];
+    WORDS.iter().any(|w| s.contains(w))
+}
+
+/// A collection type (not a class object, not an array of primitives).
+pub fn is_collection_type(t: &str) -> bool {
+    const PRIMITIVE_ARRAYS: [&str; 8] = ["byte[]", "char[]", "int[]", "long[]", "short[]", "double[]", "float[]", "boolean[]"];
+    !t.starts_with("class ") && !PRIMITIVE_ARRAYS.contains(&t) && names_collection(t)
+}
+
+/// The trend's verdicts: the top linear grower, the largest levelling-off collection, and
+/// fragmentation seen in any input.
+pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict> {
+    let unit = r.time_axis.unit.as_str();
+    let mut out = Vec::new();
+    let last_heap = r.total.last();
+    let linear = |rows: &[TrendRow]| rows.iter().find(|x| x.fit.shape == "linear").cloned();
+    if let Some(t) = linear(&r.types).or_else(|| linear(&r.paths)) {
+        let mut evidence = vec![
+            format!(
+                "{} {}: {} (one value per input)",
+                t.type_name,
+                t.metric.replace('_', " "),
+                series_text(&t)
+            ),
+            format!(
+                "grows {} (least squares, R² {:.3}); the second half grows at {} against {} in the first, so it is not slowing down",
+                slope_text(t.fit.slope, unit),
+                t.fit.r2,
+                slope_text(t.fit.late_slope, unit),
+                slope_text(t.fit.early_slope, unit)
+            ),
+        ];
+        if let Some(c) = t.series.last().map(|s| s.count) {
+            let first = t.series.first().map(|s| s.count).unwrap_or(0);
+            evidence.push(format!("{first} → {c} objects"));
+        }
+        let holder = r.paths.iter().find(|p| p.fit.shape == "linear");
+        if let Some(p) = holder {
+            evidence.push(format!(
+                "held at {} (retained {})",
+                p.path.as_deref().unwrap_or(&p.type_name),
+                series_text(p)
+            ));
+        }
+        if let Some(pr) = &t.limit_reached {
+            evidence.push(match &pr.at {
+                Some(at) => format!("at this rate the heap reaches the limit at {at} ({} after the last dump)", human_hours(pr.after)),
+                None => format!("at this rate the heap reaches the limit {:.1} steps after the last dump", pr.after),
+            });
+        }
+        out.push(Verdict {
+            kind: "true-leak".into(),
+            subject: t.path.clone().unwrap_or_else(|| t.type_name.clone()),
+            summary: format!(
+                "True leak: {} grows linearly, {} ({} in total), with no sign of levelling off",
+                t.type_name,
+                slope_text(t.fit.slope, unit),
+                human_bytes(t.fit.net_change.max(0) as u64)
+            ),
+            evidence,
+        });
+    }
+    // The cache: object heaps name it by path (the collection), profiles by allocation site.
+    let pool: &[TrendRow] = if r.paths.is_empty() { &r.types } else { &r.paths };
+    let size_of = |x: &TrendRow| x.last();
+    let levelling: Vec<&TrendRow> = pool
+        .iter()
+        .filter(|x| x.fit.shape == "levelling-off")
+        .filter(|x| last_heap > 0 && size_of(x) as f64 >= CACHE_MIN_SHARE * last_heap as f64)
+        .collect();
+    let top = levelling.iter().map(|x| x.fit.net_change).max().unwrap_or(0);
+    // Nested rows (the holder's class, the map, its table, its entries) level off together;
+    // name the collection: the largest of those within MAT's accumulation ratio of the top
+    // whose type names a collection, else the top one.
+    let near: Vec<&TrendRow> = levelling
+        .iter()
+        .copied()
+        .filter(|x| x.fit.net_change as f64 >= crate::suspects::ACCUMULATION_RATIO * top as f64)
+        .collect();
+    let by_growth = |a: &&TrendRow, b: &&TrendRow| a.fit.net_change.cmp(&b.fit.net_change).then(b.rank.cmp(&a.rank));
+    let cache = near
+        .iter()
+        .copied()
+        .filter(|x| is_collection_type(&x.type_name))
+        .max_by(by_growth)
+        .or_else(|| near.iter().copied().max_by(by_growth));
+    if let Some(c) = cache {
+        let last = c.last();
+        let name = c.path.clone().unwrap_or_else(|| c.type_name.clone());
+        let mut evidence = vec![
+            format!("{}: {}", c.metric.replace('_', " "), series_text(c)),
+            format!(
+                "growth slowed from {} to {} (late/early below {}), so it is bounded or warming up",
+                slope_text(c.fit.early_slope, unit),
+                slope_text(c.fit.late_slope, unit),
+                super::shape::LEVELLING_RATIO
+            ),
+            format!("it holds {} of the last heap ({})", pct(last as f64 / last_heap.max(1) as f64), human_bytes(last)),
+        ];
+        if names_collection(&name) {
+            evidence.push(format!("accumulation point: {name}"));
+        } else {
+            evidence.push(format!("held by {name} (not recognised as a collection by name)"));
+        }
+        out.push(Verdict {
+            kind: "unbounded-cache".into(),
+            subject: name.clone(),
+            summary: format!(
+                "Cache, not a leak: {} grew by {} and levelled off at {}; it grew the most, but it has stopped. Check its bound (maximum size, eviction) is what you want",
+                c.type_name,
+                human_bytes(c.fit.net_change.max(0) as u64),
+                human_bytes(last)
+            ),
+            evidence,
+        });
+    }
+    if let Some(f) = summaries.iter().rev().find_map(fragmentation) {
+        out.push(f);
+    }
+    out
+}
