@@ -37,6 +37,9 @@ use crate::{Input, ParseError, ParseOptions, Parsed};
 /// The root kind of the outermost frames.
 pub const ROOT_KIND: &str = "outermost frame";
 
+/// The label of every caller → callee edge.
+pub const CALL_LABEL: &str = "calls";
+
 /// Frames of a traceback type (`--group-by traceback`) are joined by this, outermost first, as in
 /// the "folded stacks" of flame graph tools.
 pub const TRACEBACK_SEPARATOR: &str = ";";
@@ -66,7 +69,9 @@ fn frame_text(s: &Snapshot, f: u32) -> String {
 
 /// The graph of the traceback tree; see the module docs.
 pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> HeapGraph {
-    let mut b = GraphBuilder::new().without_labels();
+    let mut b = GraphBuilder::new();
+    // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
+    let calls = Label::Name(b.intern_label(CALL_LABEL));
     b.reserve_nodes(t.len());
     b.reserve_edges(t.len());
     // Types per distinct frame or file, made once.
@@ -107,7 +112,7 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> HeapGraph 
         }
         b.begin_node(NodeIdx(n));
         for &c in kids {
-            b.edge_to_idx(NodeIdx(c), false, Label::None);
+            b.edge_to_idx(NodeIdx(c), false, calls);
         }
     }
     b.finish(Policy::TREE)

@@ -320,6 +320,7 @@ fn graph_is_the_traceback_tree() {
             assert!(!file.is_empty() && line.parse::<u32>().is_ok(), "{name}: type {:?}", g.type_name(n));
             for e in g.edges(n) {
                 assert!(!e.weak);
+                assert_eq!(g.label_text(e.label).as_deref(), Some(tracemalloc::CALL_LABEL));
                 incoming[e.target.ix()] += 1;
             }
         }
