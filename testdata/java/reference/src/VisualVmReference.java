@@ -70,6 +70,17 @@ public final class VisualVmReference {
         out.append("  \"total\": {\"instances\": ").append(totalCount).append(", \"bytes\": ").append(totalBytes)
                 .append("},\n");
         out.append("  \"gc_roots\": ").append(heap.getGCRoots().size()).append(",\n");
+        out.append("  \"class_dumps\": ").append(heap.getAllClasses().size()).append(",\n");
+        out.append("  \"threads\": [");
+        boolean firstThread = true;
+        for (GCRoot r : heap.getGCRoots()) {
+            if (GCRoot.THREAD_OBJECT.equals(r.getKind())) {
+                out.append(firstThread ? "\n    " : ",\n    ").append("{\"id\": ").append(str(hex(r.getInstance().getInstanceId())))
+                        .append(", \"name\": ").append(str(stringValue(r.getInstance().getValueOfField("name")))).append("}");
+                firstThread = false;
+            }
+        }
+        out.append("\n  ],\n");
         out.append("  \"classes\": [\n");
         Iterator<Map.Entry<String, long[]>> it = perClass.entrySet().iterator();
         while (it.hasNext()) {
@@ -221,6 +232,33 @@ public final class VisualVmReference {
             }
         }
         return "?";
+    }
+
+    /** A java.lang.String's text from its `value` array (Latin-1 or UTF-16 by `coder`). */
+    private static String stringValue(Object s) {
+        if (!(s instanceof Instance)) {
+            return null;
+        }
+        Object value = ((Instance) s).getValueOfField("value");
+        Object coder = ((Instance) s).getValueOfField("coder");
+        if (!(value instanceof org.graalvm.visualvm.lib.jfluid.heap.PrimitiveArrayInstance)) {
+            return null;
+        }
+        List<String> items = ((org.graalvm.visualvm.lib.jfluid.heap.PrimitiveArrayInstance) value).getValues();
+        StringBuilder b = new StringBuilder();
+        boolean utf16 = coder != null && !"0".equals(String.valueOf(coder));
+        if (utf16) {
+            for (int i = 0; i + 1 < items.size(); i += 2) {
+                int lo = Byte.parseByte(items.get(i)) & 0xff;
+                int hi = Byte.parseByte(items.get(i + 1)) & 0xff;
+                b.append((char) (lo | (hi << 8)));
+            }
+        } else {
+            for (String it : items) {
+                b.append((char) (Byte.parseByte(it) & 0xff));
+            }
+        }
+        return b.toString();
     }
 
     private static String jarVersion() {

@@ -1,0 +1,250 @@
+//! The top-level record walk: header, UTF8 strings, LOAD CLASS, STACK FRAME / STACK TRACE, and
+//! where the heap dump's (sub-)records are. Heap data is skipped by length here; it is read by
+//! [`super::heap`].
+
+use std::collections::HashMap;
+
+use super::bytes::{Bytes, Corrupt};
+use super::heap::sub_record_end;
+
+pub const TAG_UTF8: u8 = 0x01;
+pub const TAG_LOAD_CLASS: u8 = 0x02;
+pub const TAG_STACK_FRAME: u8 = 0x04;
+pub const TAG_STACK_TRACE: u8 = 0x05;
+pub const TAG_HEAP_DUMP: u8 = 0x0C;
+pub const TAG_HEAP_DUMP_SEGMENT: u8 = 0x1C;
+pub const TAG_HEAP_DUMP_END: u8 = 0x2C;
+
+/// The `u4` length of a record wraps at this modulus; a single HEAP DUMP record longer than
+/// 4 GiB (old JVMs, or writers that never segment) states its length modulo 2^32.
+pub const LENGTH_WRAP: u64 = 1 << 32;
+
+/// Top-level tags of JAVA PROFILE 1.0.1–1.0.3 (HotSpot, J9's HPROF writer, Android).
+fn is_top_tag(t: u8) -> bool {
+    matches!(t, 0x01..=0x0E | TAG_HEAP_DUMP_SEGMENT | TAG_HEAP_DUMP_END)
+}
+
+/// The file header.
+#[derive(Clone, Debug)]
+pub struct Header {
+    /// `1.0.1`, `1.0.2` or `1.0.3`.
+    pub version: String,
+    pub id_size: usize,
+    pub timestamp_ms: u64,
+    /// Offset of the first record.
+    pub records_at: usize,
+}
+
+pub fn header(data: &[u8]) -> Result<Header, Corrupt> {
+    const MAGIC: &[u8] = b"JAVA PROFILE 1.0.";
+    if !data.starts_with(MAGIC) {
+        return Err(Corrupt::at(0, "the HPROF magic \"JAVA PROFILE 1.0.x\\0\""));
+    }
+    let nul = data
+        .iter()
+        .take(64)
+        .position(|&b| b == 0)
+        .ok_or(Corrupt::at(MAGIC.len(), "a NUL-terminated HPROF version string"))?;
+    let version = String::from_utf8_lossy(&data[MAGIC.len() - 4..nul]).into_owned();
+    if !matches!(&data[MAGIC.len()..nul], b"1" | b"2" | b"3") {
+        return Err(Corrupt::at(MAGIC.len(), "HPROF version 1.0.1, 1.0.2 or 1.0.3"));
+    }
+    let b = Bytes { data, id: 4 };
+    let id_size = b.u4(nul + 1).ok_or(Corrupt::at(nul + 1, "the identifier size"))?;
+    if id_size != 4 && id_size != 8 {
+        return Err(Corrupt::at(nul + 1, "an identifier size of 4 or 8"));
+    }
+    let hi = b.u4(nul + 5).ok_or(Corrupt::at(nul + 5, "the dump timestamp"))?;
+    let lo = b.u4(nul + 9).ok_or(Corrupt::at(nul + 9, "the dump timestamp"))?;
+    Ok(Header {
+        version,
+        id_size: id_size as usize,
+        timestamp_ms: (u64::from(hi) << 32) | u64::from(lo),
+        records_at: nul + 13,
+    })
+}
+
+/// Is there a plausible top-level record at `at` (or the end of the file)? Checks the tag, that
+/// the length fits, and the same for the record after it, so that a random byte inside heap data
+/// is very unlikely to pass.
+fn plausible_record_at(b: &Bytes, at: usize, depth: u32) -> bool {
+    if at == b.len() {
+        return true;
+    }
+    let (Some(tag), Some(len)) = (b.u1(at), b.u4(at + 5)) else { return false };
+    if !is_top_tag(tag) {
+        return false;
+    }
+    let next = at + 9 + len as usize;
+    if next > b.len() {
+        return false;
+    }
+    depth == 0 || plausible_record_at(b, next, depth - 1)
+}
+
+/// Where a HEAP DUMP record that starts its body at `body` with stated length `stated` really
+/// ends. Normally `body + stated`; when that is not followed by a plausible record, the length
+/// field has wrapped (`wrap` is 2^32 in real use; tests pass a small modulus): walk the
+/// sub-records to the first boundary `p` with `p - body ≡ stated (mod wrap)` that is followed by
+/// a plausible record or the end of the file. Returns the end and whether it wrapped; `None`
+/// when no such boundary exists (the walk hit bad data or the end of the file first).
+pub fn heap_dump_extent(b: &Bytes, body: usize, stated: u64, wrap: u64) -> Option<(usize, bool)> {
+    let stated_end = body.checked_add(stated as usize)?;
+    if stated_end <= b.len() && plausible_record_at(b, stated_end, 1) {
+        return Some((stated_end, false));
+    }
+    let want = stated % wrap;
+    let mut p = body;
+    while p < b.len() {
+        let next = sub_record_end(b, p).ok()?;
+        if next > b.len() {
+            return None;
+        }
+        p = next;
+        if ((p - body) as u64) % wrap == want && plausible_record_at(b, p, 1) {
+            return Some((p, p != stated_end));
+        }
+    }
+    None
+}
+
+/// A method frame of a STACK FRAME record.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame {
+    pub method: u64,
+    pub source: u64,
+    pub class_serial: u32,
+    pub line: i32,
+}
+
+/// What the top-level walk found.
+#[derive(Default)]
+pub struct TopLevel {
+    /// UTF8 string id → (offset of the bytes, length).
+    pub strings: HashMap<u64, (usize, u32)>,
+    /// class object id → class name string id (LOAD CLASS).
+    pub class_names: HashMap<u64, u64>,
+    /// class serial → class object id.
+    pub class_serials: HashMap<u32, u64>,
+    pub frames: HashMap<u64, Frame>,
+    /// stack trace serial → (thread serial, range into `trace_frames`)
+    pub traces: HashMap<u32, (u32, usize, usize)>,
+    pub trace_frames: Vec<u64>,
+    /// Body ranges of the first heap dump's HEAP DUMP / HEAP DUMP SEGMENT records.
+    pub segments: Vec<(usize, usize)>,
+    pub heap_dumps: u32,
+    pub records: u64,
+    pub truncated: Option<String>,
+    pub wrapped: Vec<usize>,
+    pub unknown_tags: u64,
+}
+
+impl TopLevel {
+    pub fn string(&self, b: &Bytes, id: u64) -> Option<String> {
+        let &(at, len) = self.strings.get(&id)?;
+        let s = b.slice(at, at + len as usize)?;
+        Some(String::from_utf8_lossy(s).into_owned())
+    }
+}
+
+/// Walk every top-level record once.
+pub fn walk(b: &Bytes, h: &Header, wrap: u64) -> Result<TopLevel, Corrupt> {
+    let mut t = TopLevel::default();
+    let id = b.id;
+    let mut pos = h.records_at;
+    // 0 = before any dump, 1 = inside the first dump, 2 = after it
+    let mut dump_state = 0u8;
+    while pos < b.len() {
+        let (Some(tag), Some(len)) = (b.u1(pos), b.u4(pos + 5)) else {
+            t.truncated = Some(format!("the file ends inside a record header at byte {pos}"));
+            break;
+        };
+        let body = pos + 9;
+        if !is_top_tag(tag) {
+            return Err(Corrupt::at(pos, "a top-level HPROF record tag"));
+        }
+        t.records += 1;
+        let mut end = body + len as usize;
+        if tag == TAG_HEAP_DUMP {
+            match heap_dump_extent(b, body, u64::from(len), wrap) {
+                Some((e, wrapped)) => {
+                    if wrapped {
+                        t.wrapped.push(pos);
+                    }
+                    end = e;
+                }
+                None if end > b.len() => {}
+                None => return Err(Corrupt::at(end, "a record after the HEAP DUMP record")),
+            }
+        }
+        if end > b.len() {
+            t.truncated = Some(format!(
+                "the record at byte {pos} (tag 0x{tag:02X}) claims {len} bytes but the file ends after {}",
+                b.len() - body.min(b.len())
+            ));
+            end = b.len();
+        }
+        match tag {
+            TAG_UTF8 if len as usize >= id && end - body >= id => {
+                if let Some(sid) = b.id(body) {
+                    t.strings.insert(sid, (body + id, (end - body - id) as u32));
+                }
+            }
+            TAG_LOAD_CLASS => {
+                if let (Some(serial), Some(cid), Some(name)) =
+                    (b.u4(body), b.id(body + 4), b.id(body + 8 + id))
+                {
+                    t.class_names.insert(cid, name);
+                    t.class_serials.insert(serial, cid);
+                }
+            }
+            TAG_STACK_FRAME => {
+                if let (Some(fid), Some(m), Some(src), Some(cs), Some(line)) = (
+                    b.id(body),
+                    b.id(body + id),
+                    b.id(body + 3 * id),
+                    b.u4(body + 4 * id),
+                    b.u4(body + 4 * id + 4),
+                ) {
+                    t.frames.insert(fid, Frame { method: m, source: src, class_serial: cs, line: line as i32 });
+                }
+            }
+            TAG_STACK_TRACE => {
+                if let (Some(serial), Some(thread), Some(n)) = (b.u4(body), b.u4(body + 4), b.u4(body + 8)) {
+                    let start = t.trace_frames.len();
+                    let fit = (end.saturating_sub(body + 12) / id).min(n as usize);
+                    for k in 0..fit {
+                        if let Some(f) = b.id(body + 12 + k * id) {
+                            t.trace_frames.push(f);
+                        }
+                    }
+                    t.traces.insert(serial, (thread, start, t.trace_frames.len()));
+                }
+            }
+            TAG_HEAP_DUMP | TAG_HEAP_DUMP_SEGMENT => {
+                // A dump starts at the first heap record, at the first heap record after HEAP DUMP
+                // END, and at every unsegmented HEAP DUMP record. States: 0 before any dump,
+                // 1 inside the first, 2 after a dump ended, 3 inside a later dump.
+                let starts = match dump_state {
+                    0 | 2 => true,
+                    _ => tag == TAG_HEAP_DUMP,
+                };
+                if starts {
+                    t.heap_dumps += 1;
+                    dump_state = if t.heap_dumps == 1 { 1 } else { 3 };
+                }
+                if dump_state == 1 {
+                    t.segments.push((body, end));
+                }
+            }
+            TAG_HEAP_DUMP_END => {
+                if dump_state != 0 {
+                    dump_state = 2;
+                }
+            }
+            _ => {}
+        }
+        pos = end;
+    }
+    Ok(t)
+}
