@@ -57,7 +57,7 @@ pub fn histogram(g: &HeapGraph, dom: &DomTree, children: &DomChildren, retained:
             stack.pop();
         }
     }
-    rows.retain(|r| r.count > 0 || r.shallow > 0);
+    rows.retain(|r| r.count > 0 || r.shallow > 0 || r.retained > 0 || r.reachable_count > 0);
     rows.sort_by(|a, b| {
         b.retained
             .cmp(&a.retained)
