@@ -1,7 +1,244 @@
-//! Placeholder until the pprof parser lands; owned by the pprof format engineer.
+//! Go pprof profiles: heap (`/debug/pprof/heap`, `allocs`) and goroutine profiles, in the
+//! protobuf form (`profile.proto`, gzip'd or raw; [`proto`]) and the legacy text form
+//! (`?debug=1`: `heap profile: …` with its `# runtime.MemStats` trailer, `goroutine profile: …`).
+//!
+//! The graph is the call tree of the samples (outermost frame at the top, inlined frames
+//! expanded, runtime-internal frames kept): node type = function name, kind
+//! [`NodeKind::Frame`](heapscope_graph::NodeKind), shallow = pprof's `flat` for the chosen sample
+//! type ([`ParseOptions::sample_index`], default as pprof: the profile's default sample type,
+//! else the last one — `inuse_space` for heap profiles), count = the objects (or goroutines)
+//! behind it. Retained size over the tree is `cum`; per function, the histogram's minimum
+//! retained size equals pprof's per-function `cum`.
+//!
+//! `DumpInfo::details` holds: `form` (`protobuf` | `text`), `profile` (`heap`, `goroutine`, …),
+//! `sample_types` (`[{type, unit}]`), `sample_index`, `totals` (per sample type, as pprof's
+//! `total`), `period`, `period_type`, and where present `default_sample_type`, `time_nanos`,
+//! `duration_nanos`, `drop_frames`, `keep_frames`, `comments`, `mappings`, `labels`
+//! (`{key: {value: sum of the chosen value}}`), `num_labels` (`{key: unit}`), `memstats` (text heap
+//! form only: every `# Name = value` of the trailer as a number, array or bool; `Stack`, `MSpan`,
+//! `MCache` split into `…Inuse` / `…Sys`), `sampling_rate` (text heap form).
+
+pub mod proto;
+mod text;
+mod tree;
+
+use heapscope_graph::{DumpInfo, Format};
+use serde_json::{json, Map, Value};
 
 use crate::{Input, ParseError, ParseOptions, Parsed};
 
-pub fn parse(input: &Input, _opts: &ParseOptions) -> Result<Parsed, ParseError> {
-    Err(ParseError::new(input.path(), 0, "a format this build can parse (pprof support is not built yet)"))
+/// The sample type chosen as the graph's bytes, and the one counted as objects.
+pub(crate) struct SampleChoice {
+    pub index: usize,
+    pub objects: Option<usize>,
+}
+
+/// Parse a pprof profile: gzip'd or raw protobuf, or the legacy text form.
+pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
+    let bytes = input.bytes();
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let inner = input.gunzip()?;
+        let mut parsed = parse(&inner, opts)?;
+        parsed.info.compressed = true;
+        return Ok(parsed);
+    }
+    let start = bytes.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(bytes.len());
+    if text::is_text(&bytes[start..]) {
+        text::parse(input, opts)
+    } else {
+        parse_proto(input, opts)
+    }
+}
+
+fn parse_proto(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
+    let fail = |(at, what): proto::Fail| ParseError::new(input.path(), at, what);
+    let d = proto::Decoded::read(input.bytes()).map_err(fail)?;
+    let types = d.sample_types().map_err(fail)?;
+    let default = if d.default_sample_type != 0 {
+        Some(d.str(d.default_sample_type, 0).map_err(fail)?.into_owned())
+    } else {
+        None
+    };
+    let choice = choose(&types, default.as_deref(), opts.sample_index.as_deref())
+        .map_err(|e| ParseError::new(input.path(), 0, e))?;
+    let mut tree = tree::CallTree::new(choice.objects.is_some());
+    let mut seen = tree::Seen::default();
+    d.build(&choice, &mut tree, &mut seen).map_err(fail)?;
+
+    let mut info = DumpInfo::new(Format::Pprof);
+    let mut details = Map::new();
+    details.insert("form".into(), json!("protobuf"));
+    if d.time_nanos != 0 {
+        info.timestamp = Some(rfc3339(d.time_nanos));
+        info.timestamp_ms = Some(d.time_nanos.div_euclid(1_000_000));
+        details.insert("time_nanos".into(), json!(d.time_nanos));
+    }
+    if d.duration_nanos != 0 {
+        details.insert("duration_nanos".into(), json!(d.duration_nanos));
+    }
+    if let Some((t, u)) = d.period_type {
+        details.insert(
+            "period_type".into(),
+            json!({"type": d.str(t, 0).map_err(fail)?, "unit": d.str(u, 0).map_err(fail)?}),
+        );
+    }
+    details.insert("period".into(), json!(d.period));
+    if let Some(dst) = &default {
+        details.insert("default_sample_type".into(), json!(dst));
+    }
+    for (key, v) in [("drop_frames", d.drop_frames), ("keep_frames", d.keep_frames)] {
+        if v != 0 {
+            details.insert(key.into(), json!(d.str(v, 0).map_err(fail)?));
+        }
+    }
+    if !d.comments.is_empty() {
+        let c: Result<Vec<_>, _> = d.comments.iter().map(|&c| d.str(c, 0).map(|s| s.into_owned())).collect();
+        details.insert("comments".into(), json!(c.map_err(fail)?));
+    }
+    let mappings = d.mappings().map_err(fail)?;
+    if !mappings.is_empty() {
+        details.insert("mappings".into(), Value::Array(mappings));
+    }
+    Ok(finish(info, details, &types, &choice, tree, seen))
+}
+
+/// Fill the common details and build the graph.
+fn finish(
+    mut info: DumpInfo,
+    mut details: Map<String, Value>,
+    types: &[(String, String)],
+    choice: &SampleChoice,
+    tree: tree::CallTree,
+    seen: tree::Seen,
+) -> Parsed {
+    details.insert("profile".into(), json!(profile_kind(types)));
+    details.insert(
+        "sample_types".into(),
+        Value::Array(types.iter().map(|(t, u)| json!({"type": t, "unit": u})).collect()),
+    );
+    details.insert("sample_index".into(), json!(choice.index));
+    let totals: Map<String, Value> = types
+        .iter()
+        .enumerate()
+        .map(|(i, (t, _))| (t.clone(), json!(seen.totals.get(i).copied().unwrap_or(0))))
+        .collect();
+    details.insert("totals".into(), Value::Object(totals));
+    details.insert("samples".into(), json!(seen.samples));
+    if !seen.labels.is_empty() {
+        details.insert("labels".into(), json!(seen.labels));
+    }
+    if !seen.num_labels.is_empty() {
+        details.insert("num_labels".into(), json!(seen.num_labels));
+    }
+    info.sample_type = types.get(choice.index).map(|(t, _)| t.clone());
+    let mut warnings = Vec::new();
+    if seen.negative_samples > 0 {
+        warnings.push(format!(
+            "{} samples have a negative {} (a diff profile?); counted as 0",
+            seen.negative_samples,
+            info.sample_type.as_deref().unwrap_or("value")
+        ));
+    }
+    if seen.empty_stacks > 0 {
+        warnings.push(format!("{} samples have no frames; shown as \"(no frames)\"", seen.empty_stacks));
+    }
+    info.warnings.extend(warnings.iter().cloned());
+    info.details = details;
+    let (graph, inspector) = tree.into_graph(warnings);
+    Parsed { graph, info, inspector: Box::new(inspector) }
+}
+
+/// What the profile counts, from its sample types.
+fn profile_kind(types: &[(String, String)]) -> &'static str {
+    let has = |n: &str| types.iter().any(|(t, _)| t == n);
+    if has("inuse_space") || has("alloc_space") || has("space") {
+        "heap"
+    } else if has("goroutine") {
+        "goroutine"
+    } else if has("samples") || has("cpu") {
+        "cpu"
+    } else if has("contentions") || has("delay") {
+        "contention"
+    } else {
+        "other"
+    }
+}
+
+/// pprof's `-sample_index`: empty → the default sample type if the profile names one, else the
+/// last type; a number → that index; a name → that type (`inuse_X` also finds a legacy `X`).
+pub(crate) fn choose(
+    types: &[(String, String)],
+    default: Option<&str>,
+    wanted: Option<&str>,
+) -> Result<SampleChoice, String> {
+    if types.is_empty() {
+        return Err("at least one sample_type in the profile".into());
+    }
+    let names: Vec<&str> = types.iter().map(|(t, _)| t.as_str()).collect();
+    let index = match wanted.map(str::trim).filter(|w| !w.is_empty()) {
+        None => default.and_then(|d| names.iter().position(|&t| t == d)).unwrap_or(types.len() - 1),
+        Some(w) => {
+            if let Ok(i) = w.parse::<i64>() {
+                if i < 0 || i as usize >= types.len() {
+                    return Err(format!("sample_index {w} is outside the range [0..{}]", types.len() - 1));
+                }
+                i as usize
+            } else {
+                let no_inuse = w.strip_prefix("inuse_").unwrap_or(w);
+                match names.iter().position(|&t| t == w || t == no_inuse) {
+                    Some(i) => i,
+                    None => return Err(format!("sample_index {w:?} to be one of: [{}]", names.join(" "))),
+                }
+            }
+        }
+    };
+    let (name, unit) = &types[index];
+    let objects = if unit == "count" {
+        Some(index)
+    } else {
+        let pair = match name.strip_suffix("space") {
+            Some(prefix) => format!("{prefix}objects"),
+            None => String::new(),
+        };
+        names.iter().position(|&t| t == pair)
+    };
+    Ok(SampleChoice { index, objects })
+}
+
+/// RFC 3339 (UTC) of nanoseconds since the Unix epoch.
+pub(crate) fn rfc3339(nanos: i64) -> String {
+    let secs = nanos.div_euclid(1_000_000_000);
+    let frac = nanos.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (sod / 3600, sod % 3600 / 60, sod % 60);
+    if frac == 0 {
+        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
+    } else {
+        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{frac:09}Z")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_matches_known_instants() {
+        // 2000-02-29T12:34:56Z is 951827696 s after the epoch (a leap day, a century year).
+        assert_eq!(rfc3339(951_827_696_000_000_000), "2000-02-29T12:34:56Z");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999999999Z");
+        assert_eq!(rfc3339(1_700_000_000_123_000_000), "2023-11-14T22:13:20.123000000Z");
+    }
 }

@@ -3,6 +3,7 @@
 # pprof's own numbers without needing Go. Rerunnable; gen.sh calls it after regenerating.
 #
 #   reference/<scenario>/<profile>.<sample_index>.top         -top of one profile
+#   reference/<scenario>/<profile>.default.top                -top without -sample_index
 #   reference/growth/<new>-<base>.<form>.<sample_index>.top   -top of `-base <base> <new>`
 #
 # The text (debug=1) form names frames only by address for pprof, so it is read together
@@ -27,7 +28,7 @@ sample_types() {
 top() { # OUT ARGS... — every node, no pruning by fraction, exact integer values
   local out="$1"; shift
   local unit=()
-  case "$*" in *space*) unit=(-unit=byte) ;; esac
+  case "$*" in *space* | *-unit=*) unit=(-unit=byte) ;; esac
   go tool pprof -top -nodecount=100000 -nodefraction=0 -edgefraction=0 "${unit[@]}" "$@" >"$out" 2>"$out.err" || {
     cat "$out.err" >&2; exit 1; }
   rm -f "$out.err"
@@ -46,6 +47,10 @@ for dir in */; do
     for i in $(sample_types "${bin[@]}" "$f"); do
       top "$here/$s/$name.$i.top" -sample_index="$i" "${bin[@]}" "$f"
     done
+    # No -sample_index: pprof's own default (heap profiles: a space type).
+    unit=()
+    [[ "$name" == heap* ]] && unit=(-unit=byte)
+    top "$here/$s/$name.default.top" "${unit[@]}" "${bin[@]}" "$f"
   done
 done
 

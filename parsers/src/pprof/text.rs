@@ -1,0 +1,447 @@
+//! The legacy text form of Go profiles (`/debug/pprof/heap?debug=1`, `goroutine?debug=1`), as
+//! `runtime/pprof` writes it and pprof reads it:
+//!
+//! ```text
+//! heap profile: 8203: 8464024 [65572: 67894448] @ heap/2
+//! 8192: 8388608 [65536: 67108864] @ 0x4b5fbc 0x4b5f69 0x437512 0x4612a1
+//! #	0x4b5fbb	main.loadBatch+0xbb	fragmentation/main.go:25
+//! …
+//! # runtime.MemStats
+//! # Alloc = 9841088
+//! ```
+//!
+//! Frames are named by the `#` lines under each record (inlined frames expanded, innermost
+//! first). The writer leaves out the leading `runtime.*` frames (allocation internals) and
+//! `runtime.goexit`; frames it does not name are not invented here. For heap profiles the values
+//! are unsampled as pprof does (`heap/N`: rate N/2, scaled by 1/(1−e^(−avg/rate))), and pprof's
+//! legacy-heap rule that cuts a stack at the first `runtime.*` frame below a user frame is
+//! applied, so the numbers are pprof's.
+
+use serde_json::{json, Map, Value};
+
+use super::tree::{CallTree, Frame, Seen};
+use super::{choose, finish, rfc3339};
+use crate::{Input, ParseError, ParseOptions, Parsed};
+use heapscope_graph::{DumpInfo, Format};
+
+/// Does the input start like a text profile (after leading whitespace)?
+pub(crate) fn is_text(b: &[u8]) -> bool {
+    if b.starts_with(b"heap profile:") {
+        return true;
+    }
+    let line = &b[..b.iter().position(|&c| c == b'\n').unwrap_or(b.len()).min(256)];
+    let word = line.iter().position(|&c| c == b' ').unwrap_or(0);
+    word > 0 && line[word..].starts_with(b" profile: total ")
+}
+
+/// A cursor over one line, for error positions.
+struct Cur<'a> {
+    s: &'a str,
+    pos: usize,
+    at: u64,
+}
+
+type Fail = (u64, String);
+
+impl<'a> Cur<'a> {
+    fn new(s: &'a str, at: u64) -> Self {
+        Cur { s, pos: 0, at }
+    }
+    fn here(&self) -> u64 {
+        self.at + self.pos as u64
+    }
+    fn fail<T>(&self, what: impl Into<String>) -> Result<T, Fail> {
+        Err((self.here(), what.into()))
+    }
+    fn rest(&self) -> &'a str {
+        &self.s[self.pos..]
+    }
+    fn spaces(&mut self) {
+        let r = self.rest();
+        self.pos += r.len() - r.trim_start_matches([' ', '\t']).len();
+    }
+    fn lit(&mut self, lit: &str) -> Result<(), Fail> {
+        self.spaces();
+        if self.rest().starts_with(lit) {
+            self.pos += lit.len();
+            Ok(())
+        } else {
+            self.fail(format!("{lit:?}"))
+        }
+    }
+    /// A decimal integer (optionally negative) as its text and value.
+    fn int(&mut self, what: &str) -> Result<(&'a str, i64), Fail> {
+        self.spaces();
+        let r = self.rest();
+        let neg = usize::from(r.starts_with('-'));
+        let digits = r[neg..].bytes().take_while(u8::is_ascii_digit).count();
+        let text = &r[..neg + digits];
+        match text.parse::<i64>() {
+            Ok(v) if digits > 0 => {
+                self.pos += text.len();
+                Ok((text, v))
+            }
+            _ => self.fail(format!("a decimal integer ({what})")),
+        }
+    }
+    /// The rest must be hexadecimal addresses separated by spaces.
+    fn addresses(&mut self) -> Result<(), Fail> {
+        loop {
+            self.spaces();
+            if self.rest().is_empty() {
+                return Ok(());
+            }
+            let r = self.rest();
+            let word = r.split([' ', '\t']).next().unwrap_or("");
+            let ok = word.strip_prefix("0x").is_some_and(|h| u64::from_str_radix(h, 16).is_ok());
+            if !ok {
+                return self.fail("a hexadecimal stack address like 0x4b5fbc");
+            }
+            self.pos += word.len();
+        }
+    }
+}
+
+/// Lines with their byte offsets, the line break removed.
+fn lines(data: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+    let mut pos = 0usize;
+    std::iter::from_fn(move || {
+        if pos >= data.len() {
+            return None;
+        }
+        let start = pos;
+        let end = data[pos..].iter().position(|&c| c == b'\n').map_or(data.len(), |p| pos + p);
+        pos = end + 1;
+        let line = &data[start..end];
+        Some((start as u64, line.strip_suffix(b"\r").unwrap_or(line)))
+    })
+}
+
+/// pprof's unsampling of a heap record: divide by the probability 1−e^(−avg/rate) that an
+/// allocation of the average size was sampled (truncated to integers as pprof does).
+fn scale_heap(count: i64, size: i64, rate: i64) -> (i64, i64) {
+    if count == 0 || size == 0 {
+        return (0, 0);
+    }
+    if rate <= 1 {
+        return (count, size);
+    }
+    let avg = size as f64 / count as f64;
+    let scale = 1.0 / (1.0 - (-avg / rate as f64).exp());
+    ((count as f64 * scale) as i64, (size as f64 * scale) as i64)
+}
+
+/// pprof's drop-frames rule for legacy heap profiles (`runtime\..*`, keeping `runtime.panic`,
+/// `runtime.reflectcall`, `runtime.call[0-9]*`), on the name up to its first `(`.
+fn prunable(name: &str) -> bool {
+    let simple = name.trim_start_matches('.');
+    let simple = simple.split('(').next().unwrap_or(simple);
+    if !simple.starts_with("runtime.") {
+        return false;
+    }
+    let keep = simple == "runtime.panic"
+        || simple == "runtime.reflectcall"
+        || simple.strip_prefix("runtime.call").is_some_and(|d| d.bytes().all(|c| c.is_ascii_digit()));
+    !keep
+}
+
+#[derive(PartialEq, Clone, Copy)]
+enum Kind {
+    Heap { rate: i64, v2: bool, has_alloc: bool },
+    Count,
+}
+
+struct Record {
+    values: Vec<i64>,
+    /// Frames leaf first, as the `#` lines list them.
+    frames: Vec<Frame>,
+    labels: Option<String>,
+}
+
+pub(crate) fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
+    let data = input.bytes();
+    let mut st = State { seen: Seen::default(), memstats: Map::new(), warnings: Vec::new() };
+    st.run(data, opts).map_err(|(at, what)| ParseError::new(input.path(), at, what))
+}
+
+struct State {
+    seen: Seen,
+    memstats: Map<String, Value>,
+    warnings: Vec<String>,
+}
+
+impl State {
+    fn run(&mut self, data: &[u8], opts: &ParseOptions) -> Result<Parsed, Fail> {
+        let mut it = lines(data).skip_while(|(_, l)| l.iter().all(u8::is_ascii_whitespace));
+        let Some((hat, hline)) = it.next() else {
+            return Err((0, "a \"heap profile:\" or \"goroutine profile: total N\" header".into()));
+        };
+        let hline = utf8(hline, hat)?;
+        let mut details = Map::new();
+        let (kind, types) = header(hline, hat, &mut details)?;
+        let choice = choose(&types, None, opts.sample_index.as_deref()).map_err(|e| (hat, e))?;
+        let mut tree = CallTree::new(choice.objects.is_some());
+        let mut rec: Option<Record> = None;
+        let mut in_memstats = false;
+        let mut leaf_first: Vec<Frame> = Vec::new();
+        for (at, raw) in it {
+            let line = utf8(raw, at)?;
+            let t = line.trim();
+            if t.is_empty() {
+                continue;
+            }
+            if t == "MAPPED_LIBRARIES:" || t.starts_with("--- Memory map:") {
+                break;
+            }
+            if let Some(c) = t.strip_prefix('#') {
+                let c = c.trim_start_matches([' ', '\t']);
+                if in_memstats {
+                    self.memstat(c, at);
+                } else if c.starts_with("runtime.MemStats") {
+                    in_memstats = true;
+                    self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
+                } else if let Some(l) = c.strip_prefix("labels:") {
+                    if let Some(r) = rec.as_mut() {
+                        r.labels = Some(l.trim().to_string());
+                    }
+                } else if let Some(r) = rec.as_mut() {
+                    let lead = line.len() - line.trim_start().len();
+                    r.frames.push(frame(c, at + lead as u64, &mut tree)?);
+                }
+                continue;
+            }
+            if in_memstats {
+                return Err((at, "a \"# Name = value\" line of the runtime.MemStats trailer".into()));
+            }
+            self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
+            let lead = line.len() - line.trim_start().len();
+            rec = Some(record(t, at + lead as u64, kind)?);
+        }
+        self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
+
+        let mut info = DumpInfo::new(Format::Pprof);
+        details.insert("form".into(), json!("text"));
+        if !self.memstats.is_empty() {
+            if let Some(last_gc) = self.memstats.get("LastGC").and_then(Value::as_i64).filter(|&t| t > 0) {
+                // The heap profile describes the heap as of the last completed GC.
+                info.timestamp = Some(rfc3339(last_gc));
+                info.timestamp_ms = Some(last_gc / 1_000_000);
+                details.insert("timestamp_source".into(), json!("memstats.LastGC"));
+            }
+            details.insert("memstats".into(), Value::Object(std::mem::take(&mut self.memstats)));
+        }
+        info.warnings.append(&mut self.warnings);
+        Ok(finish(info, details, &types, &choice, tree, std::mem::take(&mut self.seen)))
+    }
+
+    /// Put the finished record into the tree.
+    fn emit(
+        &mut self,
+        rec: &mut Option<Record>,
+        kind: Kind,
+        choice: &super::SampleChoice,
+        tree: &mut CallTree,
+        frames: &mut Vec<Frame>,
+    ) {
+        let Some(r) = rec.take() else { return };
+        frames.clear();
+        frames.extend(r.frames.iter().rev());
+        if let Kind::Heap { .. } = kind {
+            let mut user = false;
+            for (i, f) in frames.iter().enumerate() {
+                if !prunable(tree.name(f.name)) {
+                    user = true;
+                } else if user {
+                    frames.truncate(i);
+                    break;
+                }
+            }
+        }
+        if let Some(l) = &r.labels {
+            match serde_json::from_str::<Map<String, Value>>(l) {
+                Ok(m) => {
+                    for (k, v) in m {
+                        self.seen.label(&k, v.as_str().unwrap_or_default(), r.values[choice.index]);
+                    }
+                }
+                Err(_) => self.seen.label("(unparsed)", l, r.values[choice.index]),
+            }
+        }
+        self.seen.totals(&r.values);
+        tree.add_sample(frames, r.values[choice.index], choice.objects.map(|i| r.values[i]), &mut self.seen);
+    }
+
+    /// One `Name = value` line of the MemStats trailer; unreadable ones become warnings (pprof
+    /// ignores the trailer altogether).
+    fn memstat(&mut self, c: &str, at: u64) {
+        let Some((k, v)) = c.split_once(" = ") else {
+            self.warnings.push(format!("byte {at}: MemStats line without \" = \": {c:?}"));
+            return;
+        };
+        let (k, v) = (k.trim(), v.trim());
+        let num = |s: &str| -> Option<Value> {
+            if let Ok(u) = s.parse::<u64>() {
+                Some(json!(u))
+            } else if let Ok(i) = s.parse::<i64>() {
+                Some(json!(i))
+            } else {
+                s.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| json!(f))
+            }
+        };
+        let parsed: Option<Vec<(String, Value)>> = if let Some(list) = v.strip_prefix('[') {
+            let list = list.strip_suffix(']').unwrap_or(list);
+            list.split_whitespace().map(num).collect::<Option<Vec<_>>>().map(|a| vec![(k.to_string(), json!(a))])
+        } else if let Some((inuse, sys)) = v.split_once(" / ") {
+            match (num(inuse.trim()), num(sys.trim())) {
+                (Some(a), Some(b)) => Some(vec![(format!("{k}Inuse"), a), (format!("{k}Sys"), b)]),
+                _ => None,
+            }
+        } else if v == "true" || v == "false" {
+            Some(vec![(k.to_string(), json!(v == "true"))])
+        } else {
+            num(v).map(|n| vec![(k.to_string(), n)])
+        };
+        match parsed {
+            Some(kv) => self.memstats.extend(kv),
+            None => self.warnings.push(format!("byte {at}: MemStats value of {k} is not a number: {v:?}")),
+        }
+    }
+}
+
+fn utf8(line: &[u8], at: u64) -> Result<&str, Fail> {
+    std::str::from_utf8(line).map_err(|e| (at + e.valid_up_to() as u64, "UTF-8 text".to_string()))
+}
+
+/// The header line: the profile kind, and the sample types pprof gives it.
+fn header(line: &str, at: u64, details: &mut Map<String, Value>) -> Result<(Kind, Vec<(String, String)>), Fail> {
+    let t = line.trim_start();
+    let mut c = Cur::new(t, at + (line.len() - t.len()) as u64);
+    if t.starts_with("heap profile:") {
+        c.lit("heap profile:")?;
+        let (a, inuse_objects) = c.int("in-use objects")?;
+        c.lit(":")?;
+        let (b, inuse_space) = c.int("in-use bytes")?;
+        c.lit("[")?;
+        let (cc, alloc_objects) = c.int("allocated objects")?;
+        c.lit(":")?;
+        let (d, alloc_space) = c.int("allocated bytes")?;
+        c.lit("]")?;
+        c.lit("@")?;
+        c.spaces();
+        let word_at = c.here();
+        let r = c.rest();
+        let word_len = r.bytes().take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_').count();
+        let word = &r[..word_len];
+        let n = r[word_len..].strip_prefix('/').unwrap_or(&r[word_len..]).trim();
+        let period: i64 = if n.is_empty() {
+            0
+        } else {
+            let at = word_at + word_len as u64 + 1;
+            n.parse().map_err(|_| (at, "the sampling period after \"heap/\"".to_string()))?
+        };
+        let (rate, v2) = match word {
+            "heapz_v2" | "heap_v2" => (period, true),
+            "heapprofile" => (1, false),
+            "heap" => (period / 2, true),
+            _ => return Err((word_at, "a sampling mode after '@': heap, heap_v2, heapz_v2 or heapprofile".into())),
+        };
+        // pprof: the alloc columns count only when they differ from the in-use ones.
+        let has_alloc = (cc != a && cc != "0") || (d != b && d != "0");
+        details.insert("sampling_rate".into(), json!(rate));
+        details.insert("period".into(), json!(rate));
+        details.insert("period_type".into(), json!({"type": "space", "unit": "bytes"}));
+        details.insert(
+            "header".into(),
+            json!({"inuse_objects": inuse_objects, "inuse_space": inuse_space,
+                   "alloc_objects": alloc_objects, "alloc_space": alloc_space}),
+        );
+        let names: &[&str] = if has_alloc {
+            &["alloc_objects", "alloc_space", "inuse_objects", "inuse_space"]
+        } else {
+            &["objects", "space"]
+        };
+        let types = names
+            .iter()
+            .map(|n| (n.to_string(), if n.ends_with("space") { "bytes" } else { "count" }.to_string()))
+            .collect();
+        return Ok((Kind::Heap { rate, v2, has_alloc }, types));
+    }
+    let Some((name, _)) = t.split_once(" profile: total ") else {
+        return c.fail("a \"heap profile:\" or \"<name> profile: total N\" header");
+    };
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return c.fail("a profile name before \" profile: total\"");
+    }
+    c.pos = name.len() + " profile: total ".len();
+    let (_, total) = c.int("the number of samples")?;
+    if !c.rest().trim().is_empty() {
+        return c.fail("the end of the header line");
+    }
+    details.insert("header".into(), json!({"total": total}));
+    details.insert("period".into(), json!(1));
+    details.insert("period_type".into(), json!({"type": name, "unit": "count"}));
+    Ok((Kind::Count, vec![(name.to_string(), "count".to_string())]))
+}
+
+/// A record line: `ic: is [ac: as] @ addrs` (heap) or `n @ addrs` (count profiles).
+fn record(t: &str, at: u64, kind: Kind) -> Result<Record, Fail> {
+    let mut c = Cur::new(t, at);
+    let values = match kind {
+        Kind::Heap { rate, v2, has_alloc } => {
+            let (_, ic) = c.int("in-use objects")?;
+            c.lit(":")?;
+            let (_, is) = c.int("in-use bytes")?;
+            c.lit("[")?;
+            let ac_at = c.here();
+            let (_, ac) = c.int("allocated objects")?;
+            c.lit(":")?;
+            let (_, asz) = c.int("allocated bytes")?;
+            c.lit("]")?;
+            c.lit("@")?;
+            let mut values = Vec::with_capacity(4);
+            let pairs: &[(i64, i64, &str)] =
+                if has_alloc { &[(ac, asz, "allocation"), (ic, is, "inuse")] } else { &[(ic, is, "inuse")] };
+            for &(n, size, what) in pairs {
+                if n == 0 && size != 0 {
+                    return Err((ac_at, format!("a nonzero {what} count (the {what} bytes are {size})")));
+                }
+                let (n, size) = if v2 { scale_heap(n, size, rate) } else { (n, size) };
+                values.push(n);
+                values.push(size);
+            }
+            values
+        }
+        Kind::Count => {
+            let (_, n) = c.int("the number of samples with this stack")?;
+            c.lit("@")?;
+            vec![n]
+        }
+    };
+    c.addresses()?;
+    Ok(Record { values, frames: Vec::new(), labels: None })
+}
+
+/// A frame line after `#`: `0xPC<tab>function+0xOFF<tab>file:line`, or just `0xPC` when the
+/// runtime could not name the frame.
+fn frame(c: &str, at: u64, tree: &mut CallTree) -> Result<Frame, Fail> {
+    let mut cells = c.split('\t').map(str::trim).filter(|s| !s.is_empty());
+    let pc = cells.next().unwrap_or("");
+    if !pc.starts_with("0x") {
+        return Err((at, "a frame line \"#\\t0xPC\\tfunction+0xOFFSET\\tfile:line\"".into()));
+    }
+    let Some(func) = cells.next() else {
+        let name = tree.intern_name(pc);
+        return Ok(Frame { name, file: 0, line: 0 });
+    };
+    let name = func.rsplit_once("+0x").map_or(func, |(n, _)| n);
+    let (file, line) = match cells.next() {
+        Some(fl) => match fl.rsplit_once(':') {
+            Some((f, l)) => (f, l.parse::<u32>().unwrap_or(0)),
+            None => (fl, 0),
+        },
+        None => ("", 0),
+    };
+    let name = tree.intern_name(name);
+    let file = tree.intern_file(file);
+    Ok(Frame { name, file, line })
+}
