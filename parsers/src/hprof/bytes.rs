@@ -12,7 +12,10 @@ pub struct Corrupt {
 
 impl Corrupt {
     pub fn at(offset: usize, expected: &'static str) -> Corrupt {
-        Corrupt { offset: offset as u64, expected }
+        Corrupt {
+            offset: offset as u64,
+            expected,
+        }
     }
 }
 
@@ -137,7 +140,10 @@ mod tests {
 
     #[test]
     fn class_names_follow_mat() {
-        assert_eq!(java_class_name("java/util/HashMap$Node"), "java.util.HashMap$Node");
+        assert_eq!(
+            java_class_name("java/util/HashMap$Node"),
+            "java.util.HashMap$Node"
+        );
         assert_eq!(java_class_name("[Ljava/lang/Object;"), "java.lang.Object[]");
         assert_eq!(java_class_name("[[I"), "int[][]");
         assert_eq!(java_class_name("[B"), "byte[]");
@@ -146,7 +152,10 @@ mod tests {
 
     #[test]
     fn reads_stop_at_the_end() {
-        let b = Bytes { data: &[1, 2, 3], id: 4 };
+        let b = Bytes {
+            data: &[1, 2, 3],
+            id: 4,
+        };
         assert_eq!(b.u2(1), Some(0x0203));
         assert_eq!(b.u4(0), None);
         assert_eq!(b.id(usize::MAX), None);

@@ -60,28 +60,48 @@ pub fn sub_record_end(b: &Bytes, at: usize) -> Result<usize, Corrupt> {
     let id = b.id;
     let body = at + 1;
     let past = b.len() + 1; // "runs past the end"
-    let tag = b.u1(at).ok_or(Corrupt::at(at, "a heap dump sub-record tag"))?;
+    let tag = b
+        .u1(at)
+        .ok_or(Corrupt::at(at, "a heap dump sub-record tag"))?;
     let fixed = match tag {
-        ROOT_UNKNOWN | ROOT_STICKY_CLASS | ROOT_MONITOR_USED | ROOT_INTERNED_STRING | ROOT_FINALIZING
-        | ROOT_DEBUGGER | ROOT_REFERENCE_CLEANUP | ROOT_VM_INTERNAL | ROOT_UNREACHABLE => id,
+        ROOT_UNKNOWN
+        | ROOT_STICKY_CLASS
+        | ROOT_MONITOR_USED
+        | ROOT_INTERNED_STRING
+        | ROOT_FINALIZING
+        | ROOT_DEBUGGER
+        | ROOT_REFERENCE_CLEANUP
+        | ROOT_VM_INTERNAL
+        | ROOT_UNREACHABLE => id,
         ROOT_JNI_GLOBAL => 2 * id,
         ROOT_JNI_LOCAL | ROOT_JAVA_FRAME | ROOT_THREAD_OBJECT | ROOT_JNI_MONITOR => id + 8,
         ROOT_NATIVE_STACK | ROOT_THREAD_BLOCK => id + 4,
         HEAP_DUMP_INFO => 4 + id,
         PRIM_ARRAY_NODATA => id + 9,
         INSTANCE_DUMP => {
-            let Some(n) = b.u4(body + 2 * id + 4) else { return Ok(past) };
+            let Some(n) = b.u4(body + 2 * id + 4) else {
+                return Ok(past);
+            };
             return Ok(body + 2 * id + 8 + n as usize);
         }
         OBJ_ARRAY_DUMP => {
-            let Some(n) = b.u4(body + id + 4) else { return Ok(past) };
+            let Some(n) = b.u4(body + id + 4) else {
+                return Ok(past);
+            };
             return Ok(body + 2 * id + 8 + n as usize * id);
         }
         PRIM_ARRAY_DUMP => {
-            let (Some(n), Some(t)) = (b.u4(body + id + 4), b.u1(body + id + 8)) else { return Ok(past) };
+            let (Some(n), Some(t)) = (b.u4(body + id + 4), b.u1(body + id + 8)) else {
+                return Ok(past);
+            };
             let es = match dump_size(t, id) {
                 Some(s) if t != T_OBJECT => s,
-                _ => return Err(Corrupt::at(body + id + 8, "a primitive array element type (4..11)")),
+                _ => {
+                    return Err(Corrupt::at(
+                        body + id + 8,
+                        "a primitive array element type (4..11)",
+                    ))
+                }
             };
             return Ok(body + id + 9 + n as usize * es);
         }
@@ -100,20 +120,31 @@ pub struct ClassDumpShape {
 
 fn class_dump_end(b: &Bytes, at: usize) -> Result<ClassDumpShape, Corrupt> {
     let id = b.id;
-    let past = ClassDumpShape { statics_at: 0, fields_at: 0, end: b.len() + 1 };
+    let past = ClassDumpShape {
+        statics_at: 0,
+        fields_at: 0,
+        end: b.len() + 1,
+    };
     let mut p = at + 1 + 7 * id + 8;
     let Some(ncp) = b.u2(p) else { return Ok(past) };
     p += 2;
     for _ in 0..ncp {
-        let Some(t) = b.u1(p + 2) else { return Ok(past) };
-        p += 3 + dump_size(t, id).ok_or(Corrupt::at(p + 2, "a constant pool entry type (2, 4..11)"))?;
+        let Some(t) = b.u1(p + 2) else {
+            return Ok(past);
+        };
+        p += 3 + dump_size(t, id)
+            .ok_or(Corrupt::at(p + 2, "a constant pool entry type (2, 4..11)"))?;
     }
     let statics_at = p;
     let Some(ns) = b.u2(p) else { return Ok(past) };
     p += 2;
     for _ in 0..ns {
-        let Some(t) = b.u1(p + id) else { return Ok(past) };
-        p += id + 1 + dump_size(t, id).ok_or(Corrupt::at(p + id, "a static field type (2, 4..11)"))?;
+        let Some(t) = b.u1(p + id) else {
+            return Ok(past);
+        };
+        p += id
+            + 1
+            + dump_size(t, id).ok_or(Corrupt::at(p + id, "a static field type (2, 4..11)"))?;
     }
     let fields_at = p;
     let Some(nf) = b.u2(p) else { return Ok(past) };
@@ -125,7 +156,11 @@ fn class_dump_end(b: &Bytes, at: usize) -> Result<ClassDumpShape, Corrupt> {
         }
     }
     p += nf as usize * (id + 1);
-    Ok(ClassDumpShape { statics_at, fields_at, end: p })
+    Ok(ClassDumpShape {
+        statics_at,
+        fields_at,
+        end: p,
+    })
 }
 
 /// One reference slot of an instance layout: where the id is in the instance data, its label,
@@ -210,7 +245,10 @@ pub fn each_sub_record(
                         b.data[p]
                     )));
                 }
-                return Err(Corrupt::at(p, "a heap dump sub-record that ends within its segment"));
+                return Err(Corrupt::at(
+                    p,
+                    "a heap dump sub-record that ends within its segment",
+                ));
             }
             f(b.data[p], p, next)?;
             p = next;
@@ -290,7 +328,11 @@ pub fn collect_classes(
             OBJ_ARRAY_DUMP | PRIM_ARRAY_DUMP => {
                 let oid = rd(body);
                 let n = b.u4(body + id + 4).unwrap_or(0);
-                let et = if tag == PRIM_ARRAY_DUMP { b.u1(body + id + 8).unwrap_or(0) } else { T_OBJECT };
+                let et = if tag == PRIM_ARRAY_DUMP {
+                    b.u1(body + id + 8).unwrap_or(0)
+                } else {
+                    T_OBJECT
+                };
                 if let Some((pid, _, pn, pt)) = prev {
                     if oid > pid && oid - pid < (1 << 20) {
                         votes.vote(oid - pid, pn, pt);
@@ -311,15 +353,21 @@ pub fn collect_classes(
                     id: rd(body),
                     tag,
                     thread_serial: match tag {
-                        ROOT_JNI_LOCAL | ROOT_JAVA_FRAME | ROOT_NATIVE_STACK | ROOT_THREAD_BLOCK
-                        | ROOT_THREAD_OBJECT | ROOT_JNI_MONITOR => b.u4(body + id).unwrap_or(0),
+                        ROOT_JNI_LOCAL | ROOT_JAVA_FRAME | ROOT_NATIVE_STACK
+                        | ROOT_THREAD_BLOCK | ROOT_THREAD_OBJECT | ROOT_JNI_MONITOR => {
+                            b.u4(body + id).unwrap_or(0)
+                        }
                         _ => 0,
                     },
                     frame: match tag {
                         ROOT_JNI_LOCAL | ROOT_JAVA_FRAME => b.u4(body + id + 4).unwrap_or(u32::MAX),
                         _ => u32::MAX,
                     },
-                    trace: if tag == ROOT_THREAD_OBJECT { b.u4(body + id + 4).unwrap_or(0) } else { 0 },
+                    trace: if tag == ROOT_THREAD_OBJECT {
+                        b.u4(body + id + 4).unwrap_or(0)
+                    } else {
+                        0
+                    },
                 });
             }
         }
@@ -331,11 +379,21 @@ pub fn collect_classes(
 
 /// After pass 1 and the layout decision: instance layouts (walking each superclass chain
 /// iteratively) and JVM sizes of statics.
-pub fn compute_layouts(classes: &mut Classes, b: &Bytes, top: &TopLevel, lay: &Layout, builder: &mut GraphBuilder, static_types: &[[u32; 12]]) {
+pub fn compute_layouts(
+    classes: &mut Classes,
+    b: &Bytes,
+    top: &TopLevel,
+    lay: &Layout,
+    builder: &mut GraphBuilder,
+    static_types: &[[u32; 12]],
+) {
     let id = b.id;
     let n = classes.defs.len();
     // Is this class java.lang.ref.Reference (its `referent` is weak)?
-    let reference = classes.defs.iter().position(|c| c.name == "java.lang.ref.Reference");
+    let reference = classes
+        .defs
+        .iter()
+        .position(|c| c.name == "java.lang.ref.Reference");
     let mut slots = Vec::new();
     for ci in 0..n {
         let s0 = slots.len() as u32;
@@ -357,15 +415,25 @@ pub fn compute_layouts(classes: &mut Classes, b: &Bytes, top: &TopLevel, lay: &L
                 if t == T_OBJECT {
                     let name = top.string(b, name_sid).unwrap_or_else(|| "?".into());
                     let weak = Some(k) == reference && name == "referent";
-                    slots.push(Slot { off: data, label: builder.intern_label(&name), weak });
+                    slots.push(Slot {
+                        off: data,
+                        label: builder.intern_label(&name),
+                        weak,
+                    });
                 }
                 data += ds;
                 bytes += lay.field_size(t);
             }
-            cur = classes.by_id.get(c.super_id).map(|i| i as usize).filter(|&i| i != k);
+            cur = classes
+                .by_id
+                .get(c.super_id)
+                .map(|i| i as usize)
+                .filter(|&i| i != k);
         }
         let st = static_types.get(ci).copied().unwrap_or([0; 12]);
-        let static_bytes: u64 = (0..12u8).map(|t| u64::from(st[t as usize]) * lay.field_size(t)).sum();
+        let static_bytes: u64 = (0..12u8)
+            .map(|t| u64::from(st[t as usize]) * lay.field_size(t))
+            .sum();
         let c = &mut classes.defs[ci];
         c.data_len = data;
         c.field_bytes = bytes;
@@ -402,7 +470,11 @@ impl Offsets {
     pub fn get(&self, node: usize) -> Option<usize> {
         let r = *self.rel.get(node)?;
         if r == u32::MAX {
-            return self.big.iter().find(|b| b.0 as usize == node).map(|b| b.1 as usize);
+            return self
+                .big
+                .iter()
+                .find(|b| b.0 as usize == node)
+                .map(|b| b.1 as usize);
         }
         Some((self.base[node / 256] + u64::from(r)) as usize)
     }
@@ -427,7 +499,9 @@ pub fn add_nodes(
     }
     let unknown_ty = builder.intern_type("<unknown class>");
     let class_class = classes.defs.iter().find(|c| c.name == "java.lang.Class");
-    let mirror_base = class_class.map(|c| lay.instance_size(c.field_bytes) + lay.mirror_extra).unwrap_or(0);
+    let mirror_base = class_class
+        .map(|c| lay.instance_size(c.field_bytes) + lay.mirror_extra)
+        .unwrap_or(0);
     let mut last: (u64, u32) = (0, u32::MAX);
     each_sub_record(b, segs, |tag, at, end| {
         let body = at + 1;
@@ -435,7 +509,9 @@ pub fn add_nodes(
         match tag {
             CLASS_DUMP => {
                 let c = classes.get(oid);
-                let size = c.map(|c| lay.align(mirror_base + c.static_bytes)).unwrap_or(mirror_base);
+                let size = c
+                    .map(|c| lay.align(mirror_base + c.static_bytes))
+                    .unwrap_or(mirror_base);
                 offsets.push(at);
                 let n = builder.add_node(oid, class_ty, NodeKind::Class, size);
                 if let Some(ci) = classes.by_id.get(oid) {
@@ -444,12 +520,20 @@ pub fn add_nodes(
             }
             INSTANCE_DUMP => {
                 let cid = b.id(body + id + 4).unwrap_or(0);
-                let ci = if cid == last.0 { Some(last.1) } else { classes.by_id.get(cid) };
+                let ci = if cid == last.0 {
+                    Some(last.1)
+                } else {
+                    classes.by_id.get(cid)
+                };
                 let (ty, size) = match ci {
                     Some(ci) => {
                         last = (cid, ci);
                         let c = &classes.defs[ci as usize];
-                        let extra = if c.ty == class_ty { lay.mirror_extra } else { 0 };
+                        let extra = if c.ty == class_ty {
+                            lay.mirror_extra
+                        } else {
+                            0
+                        };
                         (c.ty, lay.instance_size(c.field_bytes + extra))
                     }
                     None => {
@@ -476,7 +560,11 @@ pub fn add_nodes(
             PRIM_ARRAY_DUMP | PRIM_ARRAY_NODATA => {
                 let n = b.u4(body + id + 4).unwrap_or(0);
                 let t = b.u1(body + id + 8).unwrap_or(0);
-                let ty = prim_ty.get(t as usize).copied().flatten().unwrap_or(unknown_ty);
+                let ty = prim_ty
+                    .get(t as usize)
+                    .copied()
+                    .flatten()
+                    .unwrap_or(unknown_ty);
                 offsets.push(at);
                 builder.add_node(oid, ty, NodeKind::PrimitiveArray, lay.array_size(n, t));
             }
@@ -515,7 +603,9 @@ pub fn add_edges(
                 builder.begin_node(NodeIdx(node));
                 node += 1;
                 if let Some(c) = classes.get(oid) {
-                    for &(off, label) in &classes.statics[c.statics.0 as usize..c.statics.1 as usize] {
+                    for &(off, label) in
+                        &classes.statics[c.statics.0 as usize..c.statics.1 as usize]
+                    {
                         builder.edge_to_id(b.id(off).unwrap_or(0), false, Label::Name(label));
                     }
                     builder.edge_to_id(c.super_id, false, Label::Name(super_l));
@@ -526,7 +616,11 @@ pub fn add_edges(
                 builder.begin_node(NodeIdx(node));
                 node += 1;
                 let cid = b.id(body + id + 4).unwrap_or(0);
-                let ci = if cid == last.0 { Some(last.1) } else { classes.by_id.get(cid) };
+                let ci = if cid == last.0 {
+                    Some(last.1)
+                } else {
+                    classes.by_id.get(cid)
+                };
                 if let Some(ci) = ci {
                     last = (cid, ci);
                     let c = &classes.defs[ci as usize];

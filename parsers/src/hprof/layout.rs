@@ -39,7 +39,11 @@ pub struct Layout {
 impl Layout {
     pub fn new(header: u64, ref_size: u64, id_size: usize) -> Layout {
         let ptr = id_size as u64;
-        Layout { header, ref_size, mirror_extra: 2 * ptr + 8 + 3 * ref_size }
+        Layout {
+            header,
+            ref_size,
+            mirror_extra: 2 * ptr + 8 + 3 * ref_size,
+        }
     }
 
     #[inline]

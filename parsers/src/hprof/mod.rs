@@ -62,15 +62,30 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
 /// [`parse`] with the record-length modulus as a parameter, so tests can exercise the logic for
 /// HEAP DUMP records longer than 4 GiB on a small file. Real input uses 2^32.
 #[doc(hidden)]
-pub fn parse_with_wrap(input: &Input, opts: &ParseOptions, wrap: u64) -> Result<Parsed, ParseError> {
+pub fn parse_with_wrap(
+    input: &Input,
+    opts: &ParseOptions,
+    wrap: u64,
+) -> Result<Parsed, ParseError> {
     let err = |c: Corrupt| ParseError::new(input.path(), c.offset, c.expected);
     let data = input.bytes();
     let h = records::header(data).map_err(err)?;
-    let b = Bytes { data, id: h.id_size };
+    let b = Bytes {
+        data,
+        id: h.id_size,
+    };
     let top = records::walk(&b, &h, wrap).map_err(err)?;
     if top.segments.is_empty() {
-        let at = if top.truncated.is_some() { data.len() } else { h.records_at };
-        return Err(ParseError::new(input.path(), at as u64, "a HEAP DUMP or HEAP DUMP SEGMENT record"));
+        let at = if top.truncated.is_some() {
+            data.len()
+        } else {
+            h.records_at
+        };
+        return Err(ParseError::new(
+            input.path(),
+            at as u64,
+            "a HEAP DUMP or HEAP DUMP SEGMENT record",
+        ));
     }
     let mut builder = GraphBuilder::new();
     if opts.drop_labels {
@@ -80,13 +95,29 @@ pub fn parse_with_wrap(input: &Input, opts: &ParseOptions, wrap: u64) -> Result<
     let (mut classes, roots, trunc, heap_names) =
         heap::collect_classes(&b, &top, &mut builder, &mut votes).map_err(err)?;
     let (lay, layout_votes) = votes.decide(h.id_size);
-    heap::compute_layouts(&mut classes, &b, &top, &lay, &mut builder, &votes.static_types);
+    heap::compute_layouts(
+        &mut classes,
+        &b,
+        &top,
+        &lay,
+        &mut builder,
+        &votes.static_types,
+    );
 
     let mut offsets = Offsets::default();
     let mut unknown_classes = 0u64;
     let mut class_nodes = Vec::new();
-    heap::add_nodes(&b, &top.segments, &classes, &lay, &mut builder, &mut offsets, &mut unknown_classes, &mut class_nodes)
-        .map_err(err)?;
+    heap::add_nodes(
+        &b,
+        &top.segments,
+        &classes,
+        &lay,
+        &mut builder,
+        &mut offsets,
+        &mut unknown_classes,
+        &mut class_nodes,
+    )
+    .map_err(err)?;
     builder.finish_nodes();
 
     let threads = Threads::new(&b, &top, &classes, &roots, &builder, &offsets);
@@ -94,9 +125,10 @@ pub fn parse_with_wrap(input: &Input, opts: &ParseOptions, wrap: u64) -> Result<
     for r in &roots {
         let kind = heap::root_kind_name(r.tag);
         let via = threads.root_via(r, &b, &top, &classes);
-        if let (Some(frame), Some(&(thread_obj, _, _))) =
-            (threads.frame_text(r, &b, &top, &classes), threads.by_serial.get(&r.thread_serial))
-        {
+        if let (Some(frame), Some(&(thread_obj, _, _))) = (
+            threads.frame_text(r, &b, &top, &classes),
+            threads.by_serial.get(&r.thread_serial),
+        ) {
             let l = builder.intern_label(&format!("local in {frame}"));
             locals.edges.push((thread_obj, r.id, l));
         }
@@ -111,7 +143,10 @@ pub fn parse_with_wrap(input: &Input, opts: &ParseOptions, wrap: u64) -> Result<
         warnings.push(format!("truncated dump: {t}; analyzed what is there"));
     }
     if top.heap_dumps > 1 {
-        warnings.push(format!("the file holds {} heap dumps; analyzed the first", top.heap_dumps));
+        warnings.push(format!(
+            "the file holds {} heap dumps; analyzed the first",
+            top.heap_dumps
+        ));
     }
     for &w in &top.wrapped {
         warnings.push(format!(
@@ -119,12 +154,36 @@ pub fn parse_with_wrap(input: &Input, opts: &ParseOptions, wrap: u64) -> Result<
         ));
     }
     if unknown_classes > 0 {
-        warnings.push(format!("{unknown_classes} instances name a class that has no CLASS DUMP"));
+        warnings.push(format!(
+            "{unknown_classes} instances name a class that has no CLASS DUMP"
+        ));
     }
     let graph = builder.finish(POLICY);
-    let info = dump_info(&h, &top, &lay, layout_votes, &threads, &heap_names, &graph, warnings);
-    let inspector = HprofInspector::new(input.clone(), h.id_size, offsets, &classes, &class_nodes, &top, &b, &graph);
-    Ok(Parsed { graph, info, inspector: Box::new(inspector) })
+    let info = dump_info(
+        &h,
+        &top,
+        &lay,
+        layout_votes,
+        &threads,
+        &heap_names,
+        &graph,
+        warnings,
+    );
+    let inspector = HprofInspector::new(
+        input.clone(),
+        h.id_size,
+        offsets,
+        &classes,
+        &class_nodes,
+        &top,
+        &b,
+        &graph,
+    );
+    Ok(Parsed {
+        graph,
+        info,
+        inspector: Box::new(inspector),
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -202,7 +261,14 @@ struct Threads {
 }
 
 impl Threads {
-    fn new(b: &Bytes, top: &TopLevel, classes: &Classes, roots: &[RootRec], builder: &GraphBuilder, offsets: &Offsets) -> Threads {
+    fn new(
+        b: &Bytes,
+        top: &TopLevel,
+        classes: &Classes,
+        roots: &[RootRec],
+        builder: &GraphBuilder,
+        offsets: &Offsets,
+    ) -> Threads {
         let mut by_serial = HashMap::new();
         let mut list = Vec::new();
         for r in roots.iter().filter(|r| r.tag == heap::ROOT_THREAD_OBJECT) {
@@ -211,7 +277,11 @@ impl Threads {
                 .and_then(|n| offsets.get(n.ix()))
                 .and_then(|rec| instance_field(b, top, classes, rec, "name"))
                 .and_then(|sid| builder.lookup(sid).and_then(|n| offsets.get(n.ix())))
-                .and_then(|rec| read_string(b, top, classes, rec, |id| builder.lookup(id).and_then(|n| offsets.get(n.ix()))))
+                .and_then(|rec| {
+                    read_string(b, top, classes, rec, |id| {
+                        builder.lookup(id).and_then(|n| offsets.get(n.ix()))
+                    })
+                })
                 .unwrap_or_else(|| format!("thread#{}", r.thread_serial));
             let mut frames = Vec::new();
             if let Some(&(_, a, e)) = top.traces.get(&r.trace) {
@@ -220,13 +290,24 @@ impl Threads {
                 }
             }
             by_serial.insert(r.thread_serial, (r.id, r.trace, list.len()));
-            list.push(ThreadInfo { serial: r.thread_serial, object: r.id, name, frames });
+            list.push(ThreadInfo {
+                serial: r.thread_serial,
+                object: r.id,
+                name,
+                frames,
+            });
         }
         Threads { by_serial, list }
     }
 
     /// `com.x.Foo.run(Foo.java:42)` for a Java frame / JNI local root.
-    fn frame_text(&self, r: &RootRec, _b: &Bytes, _top: &TopLevel, _classes: &Classes) -> Option<String> {
+    fn frame_text(
+        &self,
+        r: &RootRec,
+        _b: &Bytes,
+        _top: &TopLevel,
+        _classes: &Classes,
+    ) -> Option<String> {
         if r.tag != heap::ROOT_JAVA_FRAME && r.tag != heap::ROOT_JNI_LOCAL {
             return None;
         }
@@ -235,7 +316,13 @@ impl Threads {
     }
 
     /// How a root is held: `Thread "main" > frame …` for stack roots, `Thread "main"` for threads.
-    fn root_via(&self, r: &RootRec, b: &Bytes, top: &TopLevel, classes: &Classes) -> Option<String> {
+    fn root_via(
+        &self,
+        r: &RootRec,
+        b: &Bytes,
+        top: &TopLevel,
+        classes: &Classes,
+    ) -> Option<String> {
         let &(_, _, ti) = self.by_serial.get(&r.thread_serial)?;
         let t = &self.list[ti];
         match (r.tag, self.frame_text(r, b, top, classes)) {
@@ -247,7 +334,9 @@ impl Threads {
 }
 
 fn frame_string(b: &Bytes, top: &TopLevel, _classes: &Classes, fid: u64) -> String {
-    let Some(f) = top.frames.get(&fid) else { return format!("<frame 0x{fid:x}>") };
+    let Some(f) = top.frames.get(&fid) else {
+        return format!("<frame 0x{fid:x}>");
+    };
     let method = top.string(b, f.method).unwrap_or_else(|| "?".into());
     let class = top
         .class_serials
@@ -269,7 +358,13 @@ fn frame_string(b: &Bytes, top: &TopLevel, _classes: &Classes, fid: u64) -> Stri
 
 /// Where field `name` (searching the class, then its superclasses) sits in an instance's data:
 /// (offset in the data, basic type).
-fn field_offset(b: &Bytes, top: &TopLevel, classes: &Classes, class_id: u64, name: &str) -> Option<(usize, u8)> {
+fn field_offset(
+    b: &Bytes,
+    top: &TopLevel,
+    classes: &Classes,
+    class_id: u64,
+    name: &str,
+) -> Option<(usize, u8)> {
     let mut off = 0usize;
     let mut cur = classes.by_id.get(class_id);
     let mut depth = 0;
@@ -291,7 +386,13 @@ fn field_offset(b: &Bytes, top: &TopLevel, classes: &Classes, class_id: u64, nam
 }
 
 /// The value of a field of the INSTANCE DUMP at `rec` (an id, or a primitive widened to u64).
-fn instance_field(b: &Bytes, top: &TopLevel, classes: &Classes, rec: usize, name: &str) -> Option<u64> {
+fn instance_field(
+    b: &Bytes,
+    top: &TopLevel,
+    classes: &Classes,
+    rec: usize,
+    name: &str,
+) -> Option<u64> {
     if b.u1(rec)? != heap::INSTANCE_DUMP {
         return None;
     }
@@ -308,7 +409,13 @@ fn instance_field(b: &Bytes, top: &TopLevel, classes: &Classes, rec: usize, name
 }
 
 /// A java.lang.String's text, from its INSTANCE DUMP at `rec`; `locate` maps an id to its record.
-fn read_string(b: &Bytes, top: &TopLevel, classes: &Classes, rec: usize, locate: impl Fn(u64) -> Option<usize>) -> Option<String> {
+fn read_string(
+    b: &Bytes,
+    top: &TopLevel,
+    classes: &Classes,
+    rec: usize,
+    locate: impl Fn(u64) -> Option<usize>,
+) -> Option<String> {
     let value = instance_field(b, top, classes, rec, "value")?;
     let coder = instance_field(b, top, classes, rec, "coder").unwrap_or(0);
     decode_array(b, locate(value)?, coder as u8, 200)
@@ -332,12 +439,18 @@ fn decode_array(b: &Bytes, rec: usize, coder: u8, max_chars: usize) -> Option<St
         }
         (T_BYTE, _) => {
             let raw = b.slice(data, data + (n / 2).min(max_chars) * 2)?;
-            let units: Vec<u16> = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+            let units: Vec<u16> = raw
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
             s = String::from_utf16_lossy(&units);
         }
         (T_CHAR, _) => {
             let raw = b.slice(data, data + n.min(max_chars) * 2)?;
-            let units: Vec<u16> = raw.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+            let units: Vec<u16> = raw
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
             s = String::from_utf16_lossy(&units);
         }
         _ => return None,
@@ -370,13 +483,26 @@ impl HprofInspector {
         g: &HeapGraph,
     ) -> Self {
         let string_type = g.types.lookup("java.lang.String");
-        let string_fields = classes.defs.iter().find(|c| c.name == "java.lang.String").and_then(|c| {
-            let v = field_offset(b, top, classes, c.id, "value")?.0;
-            Some((v, field_offset(b, top, classes, c.id, "coder").map(|x| x.0)))
-        });
-        let class_names =
-            class_nodes.iter().map(|&(n, ci)| (n, classes.defs[ci as usize].name.clone())).collect();
-        HprofInspector { input, id_size, offsets, string_type, string_fields, class_names }
+        let string_fields = classes
+            .defs
+            .iter()
+            .find(|c| c.name == "java.lang.String")
+            .and_then(|c| {
+                let v = field_offset(b, top, classes, c.id, "value")?.0;
+                Some((v, field_offset(b, top, classes, c.id, "coder").map(|x| x.0)))
+            });
+        let class_names = class_nodes
+            .iter()
+            .map(|&(n, ci)| (n, classes.defs[ci as usize].name.clone()))
+            .collect();
+        HprofInspector {
+            input,
+            id_size,
+            offsets,
+            string_type,
+            string_fields,
+            class_names,
+        }
     }
 }
 
@@ -388,13 +514,19 @@ impl Inspector for HprofInspector {
         if Some(g.type_of[node.ix()]) != self.string_type {
             return None;
         }
-        let b = Bytes { data: self.input.bytes(), id: self.id_size };
+        let b = Bytes {
+            data: self.input.bytes(),
+            id: self.id_size,
+        };
         let (value_off, coder_off) = self.string_fields?;
         let rec = self.offsets.get(node.ix())?;
         let data = rec + 1 + 2 * self.id_size + 8;
         let coder = coder_off.and_then(|o| b.u1(data + o)).unwrap_or(0);
         let _ = value_off;
-        let target = g.edges(node).find(|e| g.label_text(e.label).as_deref() == Some("value"))?.target;
+        let target = g
+            .edges(node)
+            .find(|e| g.label_text(e.label).as_deref() == Some("value"))?
+            .target;
         decode_array(&b, self.offsets.get(target.ix())?, coder, 200)
     }
 }

@@ -44,18 +44,30 @@ pub fn header(data: &[u8]) -> Result<Header, Corrupt> {
         .iter()
         .take(64)
         .position(|&b| b == 0)
-        .ok_or(Corrupt::at(MAGIC.len(), "a NUL-terminated HPROF version string"))?;
+        .ok_or(Corrupt::at(
+            MAGIC.len(),
+            "a NUL-terminated HPROF version string",
+        ))?;
     let version = String::from_utf8_lossy(&data[MAGIC.len() - 4..nul]).into_owned();
     if !matches!(&data[MAGIC.len()..nul], b"1" | b"2" | b"3") {
-        return Err(Corrupt::at(MAGIC.len(), "HPROF version 1.0.1, 1.0.2 or 1.0.3"));
+        return Err(Corrupt::at(
+            MAGIC.len(),
+            "HPROF version 1.0.1, 1.0.2 or 1.0.3",
+        ));
     }
     let b = Bytes { data, id: 4 };
-    let id_size = b.u4(nul + 1).ok_or(Corrupt::at(nul + 1, "the identifier size"))?;
+    let id_size = b
+        .u4(nul + 1)
+        .ok_or(Corrupt::at(nul + 1, "the identifier size"))?;
     if id_size != 4 && id_size != 8 {
         return Err(Corrupt::at(nul + 1, "an identifier size of 4 or 8"));
     }
-    let hi = b.u4(nul + 5).ok_or(Corrupt::at(nul + 5, "the dump timestamp"))?;
-    let lo = b.u4(nul + 9).ok_or(Corrupt::at(nul + 9, "the dump timestamp"))?;
+    let hi = b
+        .u4(nul + 5)
+        .ok_or(Corrupt::at(nul + 5, "the dump timestamp"))?;
+    let lo = b
+        .u4(nul + 9)
+        .ok_or(Corrupt::at(nul + 9, "the dump timestamp"))?;
     Ok(Header {
         version,
         id_size: id_size as usize,
@@ -71,7 +83,9 @@ fn plausible_record_at(b: &Bytes, at: usize, depth: u32) -> bool {
     if at == b.len() {
         return true;
     }
-    let (Some(tag), Some(len)) = (b.u1(at), b.u4(at + 5)) else { return false };
+    let (Some(tag), Some(len)) = (b.u1(at), b.u4(at + 5)) else {
+        return false;
+    };
     if !is_top_tag(tag) {
         return false;
     }
@@ -156,7 +170,9 @@ pub fn walk(b: &Bytes, h: &Header, wrap: u64) -> Result<TopLevel, Corrupt> {
     let mut dump_state = 0u8;
     while pos < b.len() {
         let (Some(tag), Some(len)) = (b.u1(pos), b.u4(pos + 5)) else {
-            t.truncated = Some(format!("the file ends inside a record header at byte {pos}"));
+            t.truncated = Some(format!(
+                "the file ends inside a record header at byte {pos}"
+            ));
             break;
         };
         let body = pos + 9;
@@ -206,11 +222,21 @@ pub fn walk(b: &Bytes, h: &Header, wrap: u64) -> Result<TopLevel, Corrupt> {
                     b.u4(body + 4 * id),
                     b.u4(body + 4 * id + 4),
                 ) {
-                    t.frames.insert(fid, Frame { method: m, source: src, class_serial: cs, line: line as i32 });
+                    t.frames.insert(
+                        fid,
+                        Frame {
+                            method: m,
+                            source: src,
+                            class_serial: cs,
+                            line: line as i32,
+                        },
+                    );
                 }
             }
             TAG_STACK_TRACE => {
-                if let (Some(serial), Some(thread), Some(n)) = (b.u4(body), b.u4(body + 4), b.u4(body + 8)) {
+                if let (Some(serial), Some(thread), Some(n)) =
+                    (b.u4(body), b.u4(body + 4), b.u4(body + 8))
+                {
                     let start = t.trace_frames.len();
                     let fit = (end.saturating_sub(body + 12) / id).min(n as usize);
                     for k in 0..fit {
@@ -218,7 +244,8 @@ pub fn walk(b: &Bytes, h: &Header, wrap: u64) -> Result<TopLevel, Corrupt> {
                             t.trace_frames.push(f);
                         }
                     }
-                    t.traces.insert(serial, (thread, start, t.trace_frames.len()));
+                    t.traces
+                        .insert(serial, (thread, start, t.trace_frames.len()));
                 }
             }
             TAG_HEAP_DUMP | TAG_HEAP_DUMP_SEGMENT => {

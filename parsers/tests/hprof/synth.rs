@@ -20,7 +20,12 @@ impl Hprof {
         out.extend((id as u32).to_be_bytes());
         out.extend(0u32.to_be_bytes());
         out.extend(1_700_000_000_000u64.to_be_bytes()[4..].iter());
-        Hprof { out, id, heap: Vec::new(), next_string: 0x10_0000 }
+        Hprof {
+            out,
+            id,
+            heap: Vec::new(),
+            next_string: 0x10_0000,
+        }
     }
     pub fn put_id(buf: &mut Vec<u8>, id: usize, v: u64) {
         if id == 4 {
@@ -61,7 +66,13 @@ impl Hprof {
         Self::put_id(&mut self.heap, id, v);
     }
     /// A CLASS DUMP with instance fields (name, type) and static reference fields (name, value).
-    pub fn class_dump(&mut self, class_id: u64, super_id: u64, fields: &[(&str, u8)], statics: &[(&str, u64)]) {
+    pub fn class_dump(
+        &mut self,
+        class_id: u64,
+        super_id: u64,
+        fields: &[(&str, u8)],
+        statics: &[(&str, u64)],
+    ) {
         let names: Vec<u64> = fields.iter().map(|f| self.string(f.0)).collect();
         let snames: Vec<u64> = statics.iter().map(|f| self.string(f.0)).collect();
         self.heap.push(0x20);
@@ -71,7 +82,10 @@ impl Hprof {
         for _ in 0..5 {
             self.hid(0);
         }
-        let data: usize = fields.iter().map(|f| if f.1 == T_OBJECT { self.id } else { 4 }).sum();
+        let data: usize = fields
+            .iter()
+            .map(|f| if f.1 == T_OBJECT { self.id } else { 4 })
+            .sum();
         self.heap.extend((data as u32).to_be_bytes());
         self.heap.extend(0u16.to_be_bytes());
         self.heap.extend((statics.len() as u16).to_be_bytes());
@@ -168,7 +182,12 @@ pub fn small_heap(version: &str, id: usize) -> Hprof {
     h.load_class(5, 0x500, "java/lang/ref/Reference");
     h.load_class(6, 0x600, "com/acme/WeakRef");
     h.class_dump(0x100, 0, &[], &[]);
-    h.class_dump(0x200, 0x100, &[("items", T_OBJECT), ("count", T_INT)], &[("INSTANCE", 0x1000)]);
+    h.class_dump(
+        0x200,
+        0x100,
+        &[("items", T_OBJECT), ("count", T_INT)],
+        &[("INSTANCE", 0x1000)],
+    );
     h.class_dump(0x300, 0x100, &[("data", T_OBJECT)], &[]);
     h.class_dump(0x400, 0x100, &[], &[]);
     h.class_dump(0x500, 0x100, &[("referent", T_OBJECT)], &[]);
