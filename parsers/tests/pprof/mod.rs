@@ -486,7 +486,8 @@ fn malformed_text_lines_are_errors_at_their_offset() {
         (text.replacen("@ heap/2", "@ cpu/2", 1), text.find("cpu").unwrap_or(text.find("heap/2").unwrap()), "sampling mode"),
         // Zero objects but some bytes.
         (text.replacen("\n1: 96 [1: 96]", "\n1: 96 [0: 96]", 1), text.find("\n1: 96 [1: 96]").unwrap() + 8, "nonzero allocation count"),
-        (String::new(), 0, "header"),
+        ("heap profile: lots of bytes\n".to_string(), "heap profile: ".len(), "in-use objects"),
+        ("goroutine profile: total many\n".to_string(), "goroutine profile: total ".len(), "number of samples"),
     ];
     for (input, at, want) in cases {
         let e = parse_bytes(input.into_bytes()).err().unwrap_or_else(|| panic!("{want}: parsed"));
