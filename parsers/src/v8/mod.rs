@@ -4,11 +4,13 @@
 //! The file is one JSON object; this module never builds a JSON value tree of it. A hand-rolled
 //! scanner ([`scan`]) walks the mapped bytes once: `snapshot.meta` (the only part given to
 //! serde_json) says which fields a node and an edge record have (`node_fields` has 6 entries
-//! in older V8, 7 with `detachedness`), then `nodes` and `edges` go straight into column
-//! vectors ([`raw`]), `strings` stay byte ranges of the mapped file (decoded only for the
-//! names that are shown), and everything else is skipped. So the reader has no limit from V8's
-//! or a JS engine's maximum string length, and needs about 45 bytes per node and 9 per edge of
-//! anonymous memory besides the graph it builds.
+//! in older V8, 7 with `detachedness`); `nodes` and `edges` stream straight into the
+//! [`GraphBuilder`] ([`raw`]) — no edge is buffered —, `strings` stay byte ranges of the mapped
+//! file (decoded only for names that are shown), and everything else is skipped. Since V8 writes
+//! `strings` last, node types and edge labels that name a string enter the builder as
+//! provisional ids and are resolved on the finished graph. So the reader has no limit from V8's
+//! or a JS engine's maximum string length, and besides the graph it keeps 10 bytes per node,
+//! 2 bits per edge and 12 bytes per string of anonymous memory.
 //!
 //! Semantics follow memlab, a port of Chrome DevTools' heap snapshot worker ([`retention`]):
 //! weak edges do not retain, shortcut edges retain only from the synthetic root, edges from
@@ -34,16 +36,14 @@ pub(crate) mod raw;
 pub(crate) mod retention;
 pub(crate) mod scan;
 
-use heapscope_graph::{
-    DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, LabelId, NodeIdx, Orphans, Policy, TypeId,
-};
+use heapscope_graph::{DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, LabelId, NodeIdx, Orphans, Policy};
 use serde_json::json;
 use std::collections::HashMap;
 
 use crate::{Input, ParseError, ParseOptions, Parsed};
-use names::{Naming, DETACHED};
+use names::DETACHED;
 use raw::RawSnapshot;
-use scan::decode;
+use scan::{decode, ScanError};
 
 /// The retention rules of Chrome DevTools / memlab (see the module docs).
 pub const POLICY: Policy = Policy { weak_retains: false, orphans: Orphans::AttachAll };
@@ -72,103 +72,75 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
 /// [`parse`] with a choice of [`Compat`].
 pub fn parse_with(input: &Input, opts: &ParseOptions, compat: Compat) -> Result<Parsed, ParseError> {
     let bytes = input.bytes();
-    let raw = raw::parse(bytes).map_err(|e| ParseError::new(input.path(), e.offset, e.expected))?;
-    let (graph, data) = build(raw, bytes, opts, compat);
+    let (graph, data) =
+        build(bytes, opts, compat).map_err(|e| ParseError::new(input.path(), e.offset, e.expected))?;
     let info = dump_info(&data, &graph);
     let inspector = V8Inspector::new(input.clone(), data);
     Ok(Parsed { graph, info, inspector: Box::new(inspector) })
 }
 
-/// Prefix sums of the nodes' edge counts: edges of node `i` are `first[i]..first[i+1]`.
-/// `raw::parse` has checked that the sum fits in u32 and equals the edge count.
-fn first_edges(raw: &RawSnapshot) -> Vec<u32> {
-    let mut first = Vec::with_capacity(raw.node_count() + 1);
-    let mut acc = 0u32;
-    first.push(0);
-    for &c in &raw.node_edges {
-        acc = acc.saturating_add(c);
-        first.push(acc);
-    }
-    first
-}
-
-/// Build the graph; returns it with the parts of the raw snapshot the inspector keeps.
-fn build(raw: RawSnapshot, bytes: &[u8], opts: &ParseOptions, compat: Compat) -> (HeapGraph, InspectorData) {
-    let n = raw.node_count();
-    let first = first_edges(&raw);
-    let states = names::propagate_detachedness(&raw, &first, compat);
-    let dropped = retention::non_retaining_edges(&raw, bytes, &first);
-
+/// Stream the snapshot into a graph, then resolve what needed the strings (V8 writes them
+/// last): node type names, with the `Detached ` prefix where detachedness propagates; edge
+/// labels; and the edges that do not retain because they enter page-owned nodes from outside.
+fn build(bytes: &[u8], opts: &ParseOptions, compat: Compat) -> Result<(HeapGraph, InspectorData), ScanError> {
     let mut b = GraphBuilder::new();
     if opts.drop_labels {
         b = b.without_labels();
     }
-    b.reserve_nodes(n);
-    b.reserve_edges(raw.edge_count());
-    let rules: Vec<names::TypeRule> = raw.meta.node_types.iter().map(|t| names::type_rule(t)).collect();
-    let fixed: Vec<TypeId> = rules.iter().map(|r| b.intern_type(&r.class)).collect();
-    // Type of object/native nodes by name string index, resolved once per distinct string.
-    let mut by_name: Vec<u32> = vec![u32::MAX; raw.str_start.len()];
-    let mut detached_by_name: HashMap<u32, TypeId> = HashMap::new();
-    let mut detached_nodes = 0u64;
-    for i in 0..n {
-        let t = raw.node_type[i] as usize;
-        let rule = &rules[t];
-        let name = raw.node_name[i];
-        let ty = match rule.naming {
-            Naming::Fixed => fixed[t],
-            Naming::OwnName if states.get(i) == Some(&DETACHED) => {
-                detached_nodes += 1;
-                *detached_by_name
-                    .entry(name)
-                    .or_insert_with(|| b.intern_type(&format!("Detached {}", raw.str(bytes, name))))
-            }
-            Naming::OwnName => {
-                let slot = &mut by_name[name as usize];
-                if *slot == u32::MAX {
-                    *slot = b.intern_type(&raw.str(bytes, name)).0;
-                }
-                TypeId(*slot)
-            }
-        };
-        b.add_node(raw.node_id[i], ty, rule.kind, raw.node_size[i]);
-    }
-    if n > 0 {
+    let raw = raw::parse(bytes, &mut b, compat)?;
+    if raw.node_count() > 0 {
         b.add_root_idx(NodeIdx(0), ROOT_KIND, None);
     }
-    b.finish_nodes();
+    let mut g = b.finish(POLICY);
+    let states = names::propagate_detachedness(&raw, &g);
+    resolve_types(&raw, &mut g, bytes, &states);
+    if !opts.drop_labels {
+        resolve_labels(&raw, &mut g, bytes);
+    }
+    retention::drop_unowned_into_owned(&raw, &mut g, bytes);
+    Ok((g, InspectorData::from_raw(raw)))
+}
 
-    let mut label_of: Vec<u32> = if opts.drop_labels { Vec::new() } else { vec![u32::MAX; raw.str_start.len()] };
-    let is_index = &raw.meta.edge_type_is_index;
-    for i in 0..n {
-        b.begin_node(NodeIdx(i as u32));
-        for e in first[i] as usize..first[i + 1] as usize {
-            let ty = raw.edge_type[e] as usize;
-            let name = raw.edge_name[e];
-            let label = if opts.drop_labels {
-                Label::None
-            } else if is_index.get(ty).copied().unwrap_or(false) {
-                Label::Index(name)
-            } else {
-                let slot = &mut label_of[name as usize];
-                if *slot == u32::MAX {
-                    *slot = b.intern_label(&raw.str(bytes, name)).0;
-                }
-                if *slot == 0 {
-                    Label::None
-                } else {
-                    Label::Name(LabelId(*slot))
-                }
-            };
-            b.edge_to_idx(NodeIdx(raw.edge_to[e]), dropped.get(e), label);
+/// Replace provisional types (name string indices) by interned names.
+fn resolve_types(raw: &RawSnapshot, g: &mut HeapGraph, bytes: &[u8], states: &[u8]) {
+    let mut by_name: HashMap<u32, u32> = HashMap::new();
+    let mut detached_by_name: HashMap<u32, u32> = HashMap::new();
+    let mut detached_nodes = 0u64;
+    for i in 0..g.type_of.len() {
+        let t = g.type_of[i];
+        if t & raw::OWN_NAME == 0 {
+            continue;
         }
+        let name = t & !raw::OWN_NAME;
+        let types = &mut g.types;
+        g.type_of[i] = if states.get(i) == Some(&DETACHED) {
+            detached_nodes += 1;
+            *detached_by_name
+                .entry(name)
+                .or_insert_with(|| types.intern(&format!("Detached {}", raw.str(bytes, name))))
+        } else {
+            *by_name.entry(name).or_insert_with(|| types.intern(&raw.str(bytes, name)))
+        };
     }
     if detached_nodes > 0 {
-        b.warn(format!("{detached_nodes} detached native (DOM) nodes"));
+        g.warnings.push(format!("{detached_nodes} detached native (DOM) nodes"));
     }
-    drop((first, states, dropped, label_of, by_name));
-    let data = InspectorData::from_raw(raw);
-    (b.finish(POLICY), data)
+}
+
+/// Replace provisional labels (string index + 1) by interned names.
+fn resolve_labels(raw: &RawSnapshot, g: &mut HeapGraph, bytes: &[u8]) {
+    let mut by_string: HashMap<u32, u32> = HashMap::new();
+    for l in g.edge_labels.iter_mut() {
+        if let Label::Name(LabelId(p)) = Label::decode(*l) {
+            let s = p - 1;
+            let labels = &mut g.labels;
+            let id = *by_string.entry(s).or_insert_with(|| {
+                let text = raw.str(bytes, s);
+                if text.is_empty() { 0 } else { labels.intern(&text) }
+            });
+            *l = if id == 0 { Label::None.encode() } else { Label::Name(LabelId(id)).encode() };
+        }
+    }
 }
 
 /// What the inspector and `DumpInfo` keep of the raw snapshot (no edges).

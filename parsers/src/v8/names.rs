@@ -1,9 +1,10 @@
 //! Node names as Chrome DevTools' Summary view groups them, node kinds, and the detachedness
 //! propagation that decides which native nodes are shown as `Detached …`.
 
-use heapscope_graph::NodeKind;
+use heapscope_graph::bitset::BitSet;
+use heapscope_graph::{HeapGraph, NodeIdx, NodeKind, WEAK_BIT};
 
-use super::raw::RawSnapshot;
+use super::raw::{Meta, RawSnapshot};
 use super::Compat;
 
 /// How nodes of one V8 node type are named (decided once per type from the meta's type names).
@@ -50,34 +51,35 @@ pub(crate) const UNKNOWN: u8 = 0;
 pub(crate) const ATTACHED: u8 = 1;
 pub(crate) const DETACHED: u8 = 2;
 
+/// Per edge type: does detachedness stop there? DevTools: at hidden, invisible and weak edges.
+/// memlab 2.0.5 looks those names up in `edge_fields` (plus a pushed "invisible"), so the type
+/// indices it stops at are those positions, not the types' own.
+pub(crate) fn no_propagation_types(meta: &Meta, compat: Compat) -> Vec<bool> {
+    match compat {
+        Compat::DevTools => meta.edge_types.iter().map(|t| t == "hidden" || t == "invisible" || t == "weak").collect(),
+        Compat::Memlab => {
+            let mut fields: Vec<&str> = meta.edge_fields.iter().map(String::as_str).collect();
+            fields.push("invisible");
+            let stop: Vec<usize> =
+                ["hidden", "invisible", "weak"].iter().filter_map(|w| fields.iter().position(|f| f == w)).collect();
+            (0..meta.edge_types.len()).map(|t| stop.contains(&t)).collect()
+        }
+    }
+}
+
 /// Propagate detachedness from the native nodes that know their state to the native nodes
-/// they reference (not through JavaScript objects, not over hidden or weak edges), as DevTools
-/// and memlab do: attached first, then detached; a node keeps the first state it gets.
-/// Returns the final state per node (empty when the snapshot has no detachedness field).
-pub(crate) fn propagate_detachedness(raw: &RawSnapshot, first_edge: &[u32], compat: Compat) -> Vec<u8> {
+/// they reference (not through JavaScript objects, not over the edges `raw.no_propagation`
+/// marks), as DevTools and memlab do: attached first, then detached; a node keeps the first
+/// state it gets. Returns the final state per node (empty when the snapshot has no
+/// detachedness field). `g` is the finished graph, whose edge `e` is the snapshot's edge `e`.
+pub(crate) fn propagate_detachedness(raw: &RawSnapshot, g: &HeapGraph) -> Vec<u8> {
     if raw.node_detached.is_empty() {
         return Vec::new();
     }
     let n = raw.node_count();
     let mut state = raw.node_detached.clone();
     let native = raw.meta.node_types.iter().position(|t| t == "native").map(|p| p as u8);
-    let skip: Vec<bool> = match compat {
-        Compat::DevTools => {
-            raw.meta.edge_types.iter().map(|t| t == "hidden" || t == "invisible" || t == "weak").collect()
-        }
-        Compat::Memlab => {
-            // memlab 2.0.5 looks the edge type names up in `edge_fields` (plus a pushed
-            // "invisible"), so the type indices it skips are those positions, not the types'.
-            let mut fields: Vec<&str> = raw.meta.edge_fields.iter().map(String::as_str).collect();
-            fields.push("invisible");
-            let skipped: Vec<usize> = ["hidden", "invisible", "weak"]
-                .iter()
-                .filter_map(|w| fields.iter().position(|f| f == w))
-                .collect();
-            (0..raw.meta.edge_types.len()).map(|t| skipped.contains(&t)).collect()
-        }
-    };
-    let mut visited = heapscope_graph::bitset::BitSet::new(n);
+    let mut visited = BitSet::new(n);
     let mut attached: Vec<u32> = Vec::new();
     let mut detached: Vec<u32> = Vec::new();
     let mut set = |i: usize, s: u8, state: &mut Vec<u8>, attached: &mut Vec<u32>, detached: &mut Vec<u32>| {
@@ -102,8 +104,9 @@ pub(crate) fn propagate_detachedness(raw: &RawSnapshot, first_edge: &[u32], comp
         }
     }
     let children = |i: u32| {
-        let (a, b) = (first_edge[i as usize] as usize, first_edge[i as usize + 1] as usize);
-        (a..b).filter(|&e| !skip.get(raw.edge_type[e] as usize).copied().unwrap_or(false)).map(|e| raw.edge_to[e] as usize)
+        g.edge_range(NodeIdx(i))
+            .filter(|&e| !raw.no_propagation.get(e))
+            .map(|e| (g.targets[e] & !WEAK_BIT) as usize)
     };
     while let Some(i) = attached.pop() {
         for c in children(i) {

@@ -2,7 +2,12 @@
 //! integer arrays parsed straight into per-field vectors, `strings` kept as byte ranges of the
 //! mapped input, `locations` as quads. Everything else (`trace_tree`, `samples`, …) is skipped.
 
+use heapscope_graph::bitset::BitSet;
+use heapscope_graph::{GraphBuilder, Label, LabelId, NodeIdx, TypeId};
+
+use super::names::{self, type_rule, Naming, TypeRule};
 use super::scan::{decode, Cursor, Scan, ScanError};
+use super::Compat;
 
 /// `snapshot.meta`, resolved to field positions. Only this small object goes through serde_json.
 #[derive(Clone, Debug)]
@@ -102,34 +107,33 @@ impl Meta {
     }
 }
 
-/// Node and edge columns, string ranges and locations; indices are V8 ordinals (node `i` is
-/// the `i`-th record of `nodes`).
+/// What the parser keeps besides the graph: per-node type, name and edge count columns,
+/// per-edge bits the post-passes need, string ranges and locations. Node `i` is the `i`-th
+/// record of `nodes` and the graph's `NodeIdx(i)`; edge `e` is the `e`-th record of `edges`
+/// and the graph's edge `e`.
 pub(crate) struct RawSnapshot {
     pub meta: Meta,
     pub node_type: Vec<u8>,
     pub node_name: Vec<u32>,
-    pub node_id: Vec<u64>,
-    pub node_size: Vec<u64>,
     pub node_edges: Vec<u32>,
     /// Empty when the snapshot has no `detachedness` field.
     pub node_detached: Vec<u8>,
-    pub edge_type: Vec<u8>,
-    /// A string index for string-named edge types, else the element / hidden index.
-    pub edge_name: Vec<u32>,
-    /// Target node ordinal (`to_node / node_fields`).
-    pub edge_to: Vec<u32>,
+    pub edge_total: u64,
+    /// Edges of type `shortcut` (the graph marks those not from the root as weak).
+    pub shortcut: BitSet,
+    /// Edges detachedness does not propagate over (per [`Compat`]).
+    pub no_propagation: BitSet,
+    /// The synthetic root's edges: (edge type, target ordinal).
+    pub root_edges: Vec<(u8, u32)>,
     pub str_start: Vec<u64>,
     pub str_len: Vec<u32>,
-    /// (node ordinal, script id, line, column), as V8 lists them.
+    /// (node ordinal, script id, line, column), sorted by ordinal.
     pub locations: Vec<[u32; 4]>,
 }
 
 impl RawSnapshot {
     pub fn node_count(&self) -> usize {
         self.node_type.len()
-    }
-    pub fn edge_count(&self) -> usize {
-        self.edge_to.len()
     }
     /// The raw bytes of string `i` (escapes not decoded).
     pub fn raw_str<'a>(&self, input: &'a [u8], i: u32) -> &'a [u8] {
@@ -168,8 +172,10 @@ fn u32_or(v: u64, at: usize, what: &'static str) -> Scan<u32> {
     u32::try_from(v).map_err(|_| ScanError::at(at, what))
 }
 
-/// Parse the whole document.
-pub(crate) fn parse(input: &[u8]) -> Scan<RawSnapshot> {
+/// Parse the whole document, streaming nodes and edges into `b`. Node types and edge labels
+/// that name a string are given provisionally ([`provisional_type`], [`provisional_label`])
+/// because V8 writes `strings` last; the caller resolves them once the graph is finished.
+pub(crate) fn parse(input: &[u8], b: &mut GraphBuilder, compat: Compat) -> Scan<RawSnapshot> {
     let mut c = Cursor::new(input);
     c.expect(b'{', "'{' opening a heap snapshot")?;
     let mut meta: Option<Meta> = None;
@@ -198,13 +204,13 @@ pub(crate) fn parse(input: &[u8]) -> Scan<RawSnapshot> {
             }
             b"nodes" => {
                 let m = meta.clone().ok_or_else(|| ScanError::at(key_at, "\"snapshot\" (with its meta) before \"nodes\""))?;
-                let r = parse_nodes(&mut c, m, &mut name_refs)?;
+                let r = parse_nodes(&mut c, m, b, &mut name_refs)?;
                 raw = Some(r);
                 have_nodes = true;
             }
             b"edges" => {
                 let r = raw.as_mut().ok_or_else(|| ScanError::at(key_at, "\"nodes\" before \"edges\""))?;
-                parse_edges(&mut c, r, &mut edge_name_refs)?;
+                parse_edges(&mut c, r, b, compat, &mut edge_name_refs)?;
                 have_edges = true;
             }
             b"strings" => {
@@ -287,57 +293,76 @@ fn whole_records(c: &Cursor<'_>, left: usize, width: usize, array: &str) -> Scan
     ))
 }
 
-fn parse_nodes(c: &mut Cursor<'_>, meta: Meta, name_refs: &mut MaxRef) -> Scan<RawSnapshot> {
+/// Bit set on a provisional type id: the low bits are the node's name string index.
+pub(crate) const OWN_NAME: u32 = 1 << 31;
+
+/// A provisional type for a node named by its string `name`.
+pub(crate) fn provisional_type(name: u32) -> TypeId {
+    TypeId(OWN_NAME | name)
+}
+
+/// A provisional label for an edge named by string `name` (0 stays "no label").
+pub(crate) fn provisional_label(name: u32) -> Label {
+    Label::Name(LabelId(name + 1))
+}
+
+/// Limit for string indices that provisional ids can carry.
+const MAX_STRING_INDEX: u64 = (1 << 31) - 2;
+
+fn parse_nodes(c: &mut Cursor<'_>, meta: Meta, b: &mut GraphBuilder, name_refs: &mut MaxRef) -> Scan<RawSnapshot> {
     let nf = meta.nf;
     // Each field takes at least two bytes ("0,"), so the file bounds the node count.
     let cap = (c.remaining() / (2 * nf)).min(meta.node_count.unwrap_or(0) as usize);
     let det = meta.n_detached;
+    b.reserve_nodes(cap);
+    let rules: Vec<TypeRule> = meta.node_types.iter().map(|t| type_rule(t)).collect();
+    let fixed: Vec<TypeId> = rules.iter().map(|r| b.intern_type(&r.class)).collect();
     let mut r = RawSnapshot {
         node_type: Vec::with_capacity(cap),
         node_name: Vec::with_capacity(cap),
-        node_id: Vec::with_capacity(cap),
-        node_size: Vec::with_capacity(cap),
         node_edges: Vec::with_capacity(cap),
         node_detached: if det.is_some() { Vec::with_capacity(cap) } else { Vec::new() },
-        edge_type: Vec::new(),
-        edge_name: Vec::new(),
-        edge_to: Vec::new(),
+        edge_total: 0,
+        shortcut: BitSet::new(0),
+        no_propagation: BitSet::new(0),
+        root_edges: Vec::new(),
         str_start: Vec::new(),
         str_len: Vec::new(),
         locations: Vec::new(),
         meta,
     };
     let ntypes = r.meta.node_types.len() as u64;
-    let (t_at, n_at, i_at, s_at, e_at) = (r.meta.n_type, r.meta.n_name, r.meta.n_id, r.meta.n_size, r.meta.n_edges);
-    let mut field = 0usize;
+    let m = &r.meta;
+    let (t_at, n_at, i_at, s_at, e_at) = (m.n_type, m.n_name, m.n_id, m.n_size, m.n_edges);
     let mut edge_total: u64 = 0;
     let array_at = c.pos();
-    c.uint_array(|v, at| {
-        if field == t_at {
-            if v >= ntypes {
-                return Err(ScanError::at(at, format!("a node type below {ntypes} (snapshot.meta.node_types)")));
-            }
-            r.node_type.push(v as u8);
-        } else if field == n_at {
-            name_refs.note(v, at);
-            r.node_name.push(u32_or(v, at, "a node name index below 2^32")?);
-        } else if field == i_at {
-            r.node_id.push(v);
-        } else if field == s_at {
-            r.node_size.push(v);
-        } else if field == e_at {
-            edge_total += v;
-            r.node_edges.push(u32_or(v, at, "a node edge_count below 2^32")?);
-        } else if Some(field) == det {
-            r.node_detached.push(v.min(255) as u8);
+    let left = c.uint_records(nf, |rec| {
+        let (ty, ty_at) = rec[t_at];
+        if ty >= ntypes {
+            return Err(ScanError::at(ty_at, format!("a node type below {ntypes} (snapshot.meta.node_types)")));
         }
-        field += 1;
-        if field == nf {
-            field = 0;
+        let (name, name_at) = rec[n_at];
+        if name > MAX_STRING_INDEX {
+            return Err(ScanError::at(name_at, "a node name index below 2^31"));
+        }
+        name_refs.note(name, name_at);
+        let (edges, edges_at) = rec[e_at];
+        edge_total += edges;
+        let rule = &rules[ty as usize];
+        let t = match rule.naming {
+            Naming::Fixed => fixed[ty as usize],
+            Naming::OwnName => provisional_type(name as u32),
+        };
+        b.add_node(rec[i_at].0, t, rule.kind, rec[s_at].0);
+        r.node_type.push(ty as u8);
+        r.node_name.push(name as u32);
+        r.node_edges.push(u32_or(edges, edges_at, "a node edge_count below 2^32")?);
+        if let Some(d) = det {
+            r.node_detached.push(rec[d].0.min(255) as u8);
         }
         Ok(())
     })?;
-    whole_records(c, field, nf, "nodes")?;
+    whole_records(c, left, nf, "nodes")?;
     let n = r.node_type.len() as u64;
     if let Some(want) = r.meta.node_count {
         if want != n {
@@ -350,76 +375,102 @@ fn parse_nodes(c: &mut Cursor<'_>, meta: Meta, name_refs: &mut MaxRef) -> Scan<R
     if edge_total >= u64::from(u32::MAX) {
         return Err(ScanError::at(array_at, "fewer than 2^32 edges"));
     }
+    r.edge_total = edge_total;
     Ok(r)
 }
 
-fn parse_edges(c: &mut Cursor<'_>, r: &mut RawSnapshot, name_refs: &mut MaxRef) -> Scan<()> {
+fn parse_edges(
+    c: &mut Cursor<'_>,
+    r: &mut RawSnapshot,
+    b: &mut GraphBuilder,
+    compat: Compat,
+    name_refs: &mut MaxRef,
+) -> Scan<()> {
     let ef = r.meta.ef;
     let nf = r.meta.nf as u64;
-    let declared: u64 = r.node_edges.iter().map(|&e| u64::from(e)).sum();
-    let cap = (c.remaining() / (2 * ef)).min(declared as usize);
-    r.edge_type.reserve_exact(cap);
-    r.edge_name.reserve_exact(cap);
-    r.edge_to.reserve_exact(cap);
-    let ntypes = r.meta.edge_types.len() as u64;
+    let declared = r.edge_total;
+    b.finish_nodes();
+    b.reserve_edges((c.remaining() / (2 * ef)).min(declared as usize));
+    r.shortcut = BitSet::new(declared as usize);
+    r.no_propagation = BitSet::new(declared as usize);
+    let types = &r.meta.edge_types;
+    let ntypes = types.len() as u64;
+    let type_is = |name: &str| types.iter().position(|t| t == name).map(|p| p as u64);
+    let (weak, shortcut) = (type_is("weak"), type_is("shortcut"));
+    let no_prop = names::no_propagation_types(&r.meta, compat);
     let node_fields_total = r.node_type.len() as u64 * nf;
     let (t_at, n_at, to_at) = (r.meta.e_type, r.meta.e_name, r.meta.e_to);
-    let is_index = r.meta.edge_type_is_index.clone();
-    let mut field = 0usize;
-    let mut cur_type = 0u8;
-    let mut pending_name: Option<(u64, usize)> = None;
-    let (edge_type, edge_name, edge_to) = (&mut r.edge_type, &mut r.edge_name, &mut r.edge_to);
-    let check_name = |ty: u8, v: u64, at: usize, refs: &mut MaxRef| -> Scan<u32> {
-        if !is_index.get(ty as usize).copied().unwrap_or(false) {
-            refs.note(v, at);
-        }
-        u32_or(v, at, "an edge name_or_index below 2^32")
-    };
-    c.uint_array(|v, at| {
-        if edge_type.len() as u64 >= declared && field == 0 {
+    let is_index = &r.meta.edge_type_is_index;
+    let node_edges = &r.node_edges;
+    let (shortcut_bits, no_prop_bits, root_edges) = (&mut r.shortcut, &mut r.no_propagation, &mut r.root_edges);
+    let mut e: u64 = 0; // edges done
+    let mut src: usize = 0; // current source node
+    let mut src_left: u64 = 0; // its edges not yet read
+    let mut started = false;
+    let left = c.uint_records(ef, |rec| {
+        if e >= declared {
+            let at = rec[0].1;
             return Err(ScanError::at(at, format!("no more than {declared} edges (the sum of the nodes' edge_count)")));
         }
-        if field == t_at {
-            if v >= ntypes {
-                return Err(ScanError::at(at, format!("an edge type below {ntypes} (snapshot.meta.edge_types)")));
-            }
-            cur_type = v as u8;
-            edge_type.push(cur_type);
-            if let Some((nv, nat)) = pending_name.take() {
-                edge_name.push(check_name(cur_type, nv, nat, name_refs)?);
-            }
-        } else if field == n_at {
-            if edge_type.len() > edge_name.len() {
-                edge_name.push(check_name(cur_type, v, at, name_refs)?);
-            } else {
-                pending_name = Some((v, at)); // name before type in this meta's order
-            }
-        } else if field == to_at {
-            if v % nf != 0 || v >= node_fields_total {
-                return Err(ScanError::at(
-                    at,
-                    format!("an edge to_node that is a multiple of {nf} below {node_fields_total} (found {v})"),
-                ));
-            }
-            edge_to.push((v / nf) as u32);
+        let (ty, ty_at) = rec[t_at];
+        if ty >= ntypes {
+            return Err(ScanError::at(ty_at, format!("an edge type below {ntypes} (snapshot.meta.edge_types)")));
         }
-        field += 1;
-        if field == ef {
-            field = 0;
+        let (to, to_at_off) = rec[to_at];
+        if to % nf != 0 || to >= node_fields_total {
+            return Err(ScanError::at(
+                to_at_off,
+                format!("an edge to_node that is a multiple of {nf} below {node_fields_total} (found {to})"),
+            ));
         }
+        let (name, name_at) = rec[n_at];
+        let label = if is_index.get(ty as usize).copied().unwrap_or(false) {
+            Label::Index(u32::try_from(name).unwrap_or(u32::MAX))
+        } else {
+            if name > MAX_STRING_INDEX {
+                return Err(ScanError::at(name_at, "an edge name index below 2^31"));
+            }
+            name_refs.note(name, name_at);
+            provisional_label(name as u32)
+        };
+        // Find the source: the next node that still has edges to give.
+        while src_left == 0 {
+            if started {
+                src += 1;
+            }
+            started = true;
+            src_left = u64::from(node_edges.get(src).copied().unwrap_or(u32::MAX));
+            if src_left > 0 {
+                b.begin_node(NodeIdx(src as u32));
+            }
+        }
+        src_left -= 1;
+        let to = (to / nf) as u32;
+        let is_shortcut = Some(ty) == shortcut;
+        let dropped = Some(ty) == weak || (is_shortcut && src != 0);
+        b.edge_to_idx(NodeIdx(to), dropped, label);
+        if is_shortcut {
+            shortcut_bits.set(e as usize);
+        }
+        if no_prop.get(ty as usize).copied().unwrap_or(false) {
+            no_prop_bits.set(e as usize);
+        }
+        if src == 0 {
+            root_edges.push((ty as u8, to));
+        }
+        e += 1;
         Ok(())
     })?;
-    whole_records(c, field, ef, "edges")?;
-    let found = r.edge_to.len() as u64;
-    if found != declared {
+    whole_records(c, left, ef, "edges")?;
+    if e != declared {
         return Err(ScanError::at(
             c.pos().saturating_sub(1),
-            format!("{declared} edges (the sum of the nodes' edge_count), found {found}"),
+            format!("{declared} edges (the sum of the nodes' edge_count), found {e}"),
         ));
     }
     if let Some(want) = r.meta.edge_count {
-        if want != found {
-            return Err(ScanError::at(c.pos().saturating_sub(1), format!("{want} edges as snapshot.edge_count says (found {found})")));
+        if want != e {
+            return Err(ScanError::at(c.pos().saturating_sub(1), format!("{want} edges as snapshot.edge_count says (found {e})")));
         }
     }
     Ok(())

@@ -13,60 +13,62 @@
 //! memlab attaches them below the synthetic root instead, see the module docs of `v8`.
 
 use heapscope_graph::bitset::BitSet;
+use heapscope_graph::{HeapGraph, NodeIdx, WEAK_BIT};
 
 use super::raw::RawSnapshot;
 
-/// Per-edge "does not retain" as a bit set over edge indices.
-pub(crate) fn non_retaining_edges(raw: &RawSnapshot, input: &[u8], first_edge: &[u32]) -> BitSet {
+/// Mark (with [`WEAK_BIT`]) the edges from non-page-owned into page-owned nodes. The parser has
+/// already marked weak edges and shortcut edges not from the root. Returns how many it marked.
+pub(crate) fn drop_unowned_into_owned(raw: &RawSnapshot, g: &mut HeapGraph, input: &[u8]) -> u64 {
     let m = &raw.meta;
     let ty = |name: &str| m.edge_types.iter().position(|t| t == name).map(|p| p as u8);
-    let (weak, shortcut, element) = (ty("weak"), ty("shortcut"), ty("element"));
+    let (shortcut, element) = (ty("shortcut"), ty("element"));
     let synthetic = m.node_types.iter().position(|t| t == "synthetic").map(|p| p as u8);
-    let n = raw.node_count();
+    let n = g.node_count();
     let mut page = BitSet::new(n);
     let mut stack: Vec<u32> = Vec::new();
-    if n > 0 {
-        for e in first_edge[0] as usize..first_edge[1] as usize {
-            let t = Some(raw.edge_type[e]);
-            let to = raw.edge_to[e];
-            if t == shortcut {
-                continue;
-            }
-            if t == element
-                && Some(raw.node_type[to as usize]) == synthetic
-                && raw.raw_str(input, raw.node_name[to as usize]) == b"(Document DOM trees)"
-            {
-                continue;
-            }
-            if !page.get(to as usize) {
-                page.set(to as usize);
-                stack.push(to);
-            }
+    for &(t, to) in &raw.root_edges {
+        if Some(t) == shortcut {
+            continue;
         }
-    }
-    while let Some(v) = stack.pop() {
-        for e in first_edge[v as usize] as usize..first_edge[v as usize + 1] as usize {
-            let to = raw.edge_to[e];
-            if Some(raw.edge_type[e]) == weak || page.get(to as usize) {
-                continue;
-            }
+        if Some(t) == element
+            && Some(raw.node_type[to as usize]) == synthetic
+            && raw.raw_str(input, raw.node_name[to as usize]) == b"(Document DOM trees)"
+        {
+            continue;
+        }
+        if !page.get(to as usize) {
             page.set(to as usize);
             stack.push(to);
         }
     }
-    let mut out = BitSet::new(raw.edge_count());
-    for v in 0..n {
-        let from_page = page.get(v);
-        for e in first_edge[v] as usize..first_edge[v + 1] as usize {
-            let t = Some(raw.edge_type[e]);
-            let to = raw.edge_to[e] as usize;
-            let dropped = t == weak
-                || (v != 0 && t == shortcut)
-                || (v != 0 && !from_page && page.get(to));
-            if dropped {
-                out.set(e);
+    // Everything reachable over non-weak edges; shortcut edges count here (their weak bit only
+    // says they do not retain).
+    while let Some(v) = stack.pop() {
+        for e in g.edge_range(NodeIdx(v)) {
+            let raw_t = g.targets[e];
+            if raw_t & WEAK_BIT != 0 && !raw.shortcut.get(e) {
+                continue;
+            }
+            let to = (raw_t & !WEAK_BIT) as usize;
+            if !page.get(to) {
+                page.set(to);
+                stack.push(to as u32);
             }
         }
     }
-    out
+    let mut marked = 0;
+    for v in 1..n {
+        if page.get(v) {
+            continue;
+        }
+        for e in g.edge_range(NodeIdx(v as u32)) {
+            let t = g.targets[e];
+            if t & WEAK_BIT == 0 && page.get(t as usize) {
+                g.targets[e] = t | WEAK_BIT;
+                marked += 1;
+            }
+        }
+    }
+    marked
 }

@@ -150,6 +150,25 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// `[…]` of unsigned integers taken `width` (≤ 64) at a time: `f(record)` with each
+    /// value's (value, offset). Returns how many values an unfinished last record has (0 when
+    /// the array holds whole records).
+    pub fn uint_records(&mut self, width: usize, mut f: impl FnMut(&[(u64, usize)]) -> Scan<()>) -> Scan<usize> {
+        let mut rec = [(0u64, 0usize); 64];
+        let width = width.clamp(1, rec.len());
+        let mut field = 0;
+        self.uint_array(|v, at| {
+            rec[field] = (v, at);
+            field += 1;
+            if field < width {
+                return Ok(());
+            }
+            field = 0;
+            f(&rec[..width])
+        })?;
+        Ok(field)
+    }
+
     /// `["…", "…", …]`; `f(content_start, content_end)` for each string.
     pub fn string_array(&mut self, mut f: impl FnMut(usize, usize)) -> Scan<()> {
         self.expect(b'[', "'[' opening an array of strings")?;
