@@ -41,6 +41,7 @@ pub mod graph;
 pub mod histogram;
 pub mod info;
 pub mod paths;
+pub mod time;
 pub mod types;
 
 pub use analysis::{Analysis, Summary};
