@@ -153,22 +153,16 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
         .filter(|x| x.fit.shape == "levelling-off")
         .filter(|x| last_heap > 0 && size_of(x) as f64 >= CACHE_MIN_SHARE * last_heap as f64)
         .collect();
-    let top = levelling.iter().map(|x| x.fit.net_change).max().unwrap_or(0);
-    // Nested rows (the holder's class, the map, its table, its entries) level off together;
-    // name the collection: the largest of those within MAT's accumulation ratio of the top
-    // whose type names a collection, else the top one.
-    let near: Vec<&TrendRow> = levelling
-        .iter()
-        .copied()
-        .filter(|x| x.fit.net_change as f64 >= crate::suspects::ACCUMULATION_RATIO * top as f64)
-        .collect();
+    // Rows that hold a leak and a cache together (a class loader, a global object) level off
+    // too, since the cache dominates their growth; name the collection: the levelling row of a
+    // collection type that grew most, else the row that grew most.
     let by_growth = |a: &&TrendRow, b: &&TrendRow| a.fit.net_change.cmp(&b.fit.net_change).then(b.rank.cmp(&a.rank));
-    let cache = near
+    let cache = levelling
         .iter()
         .copied()
         .filter(|x| is_collection_type(&x.type_name))
         .max_by(by_growth)
-        .or_else(|| near.iter().copied().max_by(by_growth));
+        .or_else(|| levelling.iter().copied().max_by(by_growth));
     if let Some(c) = cache {
         let last = c.last();
         let name = c.path.clone().unwrap_or_else(|| c.type_name.clone());
