@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# V8 scale bench: make a real snapshot with Node (default ~1 GB), then time heapscope and
+# V8 scale bench: make a real snapshot with Node (default 2.5 M objects, ~1 GB), then time heapscope and
 # memlab on it and record wall time and peak anonymous memory (RssAnon sampled from
 # /proc/<pid>/status every 50 ms; the mapped snapshot's pages are file-backed and not counted).
 #   benches/scripts/v8/run.sh [objects] [--no-memlab]
@@ -7,7 +7,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
-objects="${1:-5000000}"
+objects="${1:-2500000}"
 big="$root/testdata/big"
 snap="$big/v8-$objects.heapsnapshot"
 mkdir -p "$big"
