@@ -1,11 +1,14 @@
 //! `heapscope analyze DUMP…`
 
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
 use clap::{Args, ValueEnum};
 use heapscope_graph::Analysis;
 use heapscope_parsers::{Input, ParseOptions};
+use heapscope_reports::render::{OutputFormat, RenderOptions};
 use heapscope_reports::{build_report, render, InputMeta, Report, ReportOptions};
 
 use crate::progress::Progress;
@@ -15,14 +18,23 @@ use crate::{CliError, EXIT_OK, EXIT_SUSPECT};
 pub enum Fmt {
     Text,
     Json,
+    /// One self-contained HTML page (no network), to attach to a ticket.
+    Html,
+    /// GitHub Markdown, under 64 KB, to paste into a ticket.
+    Markdown,
 }
 
 impl Fmt {
-    fn ext(self) -> &'static str {
+    pub fn output(self) -> OutputFormat {
         match self {
-            Fmt::Text => "txt",
-            Fmt::Json => "json",
+            Fmt::Text => OutputFormat::Text,
+            Fmt::Json => OutputFormat::Json,
+            Fmt::Html => OutputFormat::Html,
+            Fmt::Markdown => OutputFormat::Markdown,
         }
+    }
+    fn ext(self) -> &'static str {
+        self.output().ext()
     }
 }
 
@@ -43,9 +55,12 @@ pub struct AnalyzeArgs {
     /// Suspect threshold, in percent of the reachable heap (Eclipse MAT uses 10).
     #[arg(long, default_value_t = 10.0)]
     pub threshold: f64,
-    /// Histogram rows shown in the text view.
+    /// Histogram rows shown in the text, HTML and Markdown views (JSON has all).
     #[arg(long, default_value_t = 25)]
     pub rows: usize,
+    /// Colour in the text view: auto (only when stdout is a terminal), always, never.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
     /// pprof: the sample type used as bytes (inuse_space, inuse_objects, alloc_space, alloc_objects or an index).
     #[arg(long = "sample-index")]
     pub sample_index: Option<String>,
@@ -58,6 +73,13 @@ pub struct AnalyzeArgs {
     /// No progress display.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
 }
 
 /// One dump, parsed and analysed: what every command starts from.
@@ -89,15 +111,38 @@ pub fn analyze_one(path: &Path, args: &AnalyzeArgs, progress: &Progress) -> Resu
     };
     let l = load(path, &opts, progress)?;
     progress.stage("report");
-    let ropts = ReportOptions { top: args.top, threshold: args.threshold / 100.0, histogram_rows: 0 };
+    let ropts = ReportOptions { top: args.top, threshold: args.threshold / 100.0, ..ReportOptions::default() };
     Ok(build_report(&l.analysis, &l.info, l.inspector.as_ref(), &l.meta, &ropts))
 }
 
-pub fn render(r: &Report, args: &AnalyzeArgs) -> String {
-    match args.format {
-        Fmt::Text => render::text::render(r, args.rows),
-        Fmt::Json => render::json::render(r),
-    }
+/// Render one report as the arguments ask; `tty` says whether it goes to a terminal.
+pub fn render(r: &Report, args: &AnalyzeArgs, tty: bool) -> String {
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => tty && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let opts = RenderOptions { rows: args.rows, color, ..RenderOptions::default() };
+    render::render(r, args.format.output(), &opts)
+}
+
+/// Output file names for a batch: `<dump file name>.<ext>`, made unique (`-2`, `-3`, …) when
+/// two inputs share a file name, in the order the inputs were given.
+pub fn batch_names(dumps: &[PathBuf], ext: &str) -> Vec<String> {
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    dumps
+        .iter()
+        .map(|d| {
+            let base = d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "dump".into());
+            let k = seen.entry(base.clone()).or_insert(0);
+            *k += 1;
+            if *k == 1 {
+                format!("{base}.{ext}")
+            } else {
+                format!("{base}-{k}.{ext}")
+            }
+        })
+        .collect()
 }
 
 pub fn run(args: AnalyzeArgs) -> Result<u8, CliError> {
@@ -115,7 +160,9 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, CliError> {
     }
     let mut any_suspect = false;
     let mut first_err = None;
-    for dump in &args.dumps {
+    let names = batch_names(&args.dumps, args.format.ext());
+    let stdout_tty = std::io::stdout().is_terminal();
+    for (i, dump) in args.dumps.iter().enumerate() {
         let report = match analyze_one(dump, &args, &progress) {
             Ok(r) => r,
             Err(e) if many => {
@@ -137,15 +184,19 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, CliError> {
             eprintln!("heapscope: warning: {}: {w}", dump.display());
         }
         any_suspect |= !report.suspects.is_empty();
-        let text = render(&report, &args);
+        let text = render(&report, &args, args.output.is_none() && stdout_tty);
         match (&args.output, many) {
-            (None, _) => print!("{text}"),
+            (None, _) => {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                // A closed pipe (`| head`) is not an error of ours.
+                let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+            }
             (Some(p), false) => std::fs::write(p, text)
                 .with_context(|| format!("writing {}", p.display()))
                 .map_err(CliError::BadInput)?,
             (Some(dir), true) => {
-                let name = dump.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "dump".into());
-                let p = dir.join(format!("{name}.{}", args.format.ext()));
+                let p = dir.join(&names[i]);
                 std::fs::write(&p, text)
                     .with_context(|| format!("writing {}", p.display()))
                     .map_err(CliError::BadInput)?;

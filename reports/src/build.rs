@@ -21,11 +21,19 @@ pub struct ReportOptions {
     pub threshold: f64,
     /// Most histogram rows kept (0 = all).
     pub histogram_rows: usize,
+    /// Nothing smaller than this is a suspect, whatever its share
+    /// ([`crate::suspects::MIN_SUSPECT_BYTES`] by default).
+    pub min_suspect_bytes: u64,
 }
 
 impl Default for ReportOptions {
     fn default() -> Self {
-        ReportOptions { top: 20, threshold: 0.10, histogram_rows: 0 }
+        ReportOptions {
+            top: 20,
+            threshold: 0.10,
+            histogram_rows: 0,
+            min_suspect_bytes: crate::suspects::MIN_SUSPECT_BYTES,
+        }
     }
 }
 
@@ -119,7 +127,12 @@ pub fn build_report(
     let dominators = a.top_retained(opts.top).into_iter().map(|n| ctx.node(n)).collect();
     let suspects = find_suspects(&ctx, opts);
     let mut warnings = info.warnings.clone();
-    warnings.extend(g.warnings.iter().cloned());
+    // The same warning can come from the parser and the graph builder; say it once.
+    for w in &g.warnings {
+        if !warnings.contains(w) {
+            warnings.push(w.clone());
+        }
+    }
     if a.dom.orphans_attached > 0 {
         warnings.push(format!(
             "{} nodes not reachable from a GC root were attached to the root, as the format's reference tool does",
@@ -151,5 +164,6 @@ pub fn build_report(
         dominators,
         suspects,
         warnings,
+        dominator_tree: crate::domtree::dominator_tree(&ctx),
     }
 }

@@ -9,8 +9,10 @@
 //! by type and reference names only.
 
 pub mod build;
+pub mod domtree;
 pub mod fmt;
 pub mod model;
+pub mod patterns;
 pub mod overtime;
 pub mod render;
 pub mod suspects;

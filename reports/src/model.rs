@@ -14,6 +14,22 @@ pub struct Report {
     pub dominators: Vec<NodeOut>,
     pub suspects: Vec<Suspect>,
     pub warnings: Vec<String>,
+    /// The top of the dominator tree in preorder (capped; see [`crate::domtree`]), for views
+    /// that show the tree. Not part of schema version 1's required fields.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dominator_tree: Vec<TreeItem>,
+}
+
+/// One node of the capped dominator tree, in preorder: its depth says where it hangs.
+#[derive(Clone, Debug, Serialize)]
+pub struct TreeItem {
+    pub depth: u32,
+    /// The reference from the dominator to this node, when it is a direct one.
+    pub via: Option<String>,
+    /// How many nodes it dominates directly (all of them, not only those shown).
+    pub children: u64,
+    #[serde(flatten)]
+    pub node: NodeOut,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -101,4 +117,11 @@ pub struct Suspect {
     /// The usual fix for the pattern.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// The holder a developer edits, as one line: `class com.acme.Registry › static SESSIONS ›
+    /// java.util.HashMap`, `variable renderCache › Map`, `allocated at main.newSession`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+    /// Kind `runtime`: a representative stack (e.g. where the goroutines wait), outermost first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stack: Vec<PathElem>,
 }

@@ -1,25 +1,81 @@
-//! Leak suspects in the spirit of Eclipse MAT: single objects and groups of one type that
-//! retain more than a threshold share of the reachable heap, each with its accumulation point
-//! and the shortest path from a GC root; for allocation profiles, the allocation sites.
+//! Leak suspects in the spirit of Eclipse MAT, worded so that the first line names the culprit.
+//!
+//! Object graphs (HPROF, V8):
+//! 1. **Candidates**: the top of the dominator tree, looking *through* what only the runtime
+//!    owns — synthetic roots, class loaders and their class lists — so that a leak below the app
+//!    class loader or V8's `(GC roots)` is found as itself. Every candidate retaining at least
+//!    the threshold share of the reachable heap is a single-object suspect.
+//! 2. **Accumulation point**: walk down the dominator tree while the biggest child keeps ≥ 70%
+//!    of its parent (MAT's rule). A walk that enters a repeating chain (a linked list, a chain
+//!    of closure contexts) stops at the chain's head; an internal array or hash entry is lifted
+//!    to the collection that owns it (`HashMap$Node[]` → `HashMap`), which is what the developer
+//!    declared.
+//! 3. **Holder**: the shortest strong path from a GC root to that point, and on it the nearest
+//!    holder a developer edits — a static field, thread's `threadLocals`, a JS scope variable, a
+//!    `global` property — so the title reads
+//!    `class com.acme.SessionRegistry › static SESSIONS › java.util.HashMap: 12,000 × com.acme.Session …`.
+//! 4. **Groups**: per type, the instances no other instance of the type dominates and no single
+//!    suspect already covers, partitioned by the shape of their holder path; a partition over the
+//!    threshold is a group suspect (e.g. one ThreadLocal's buffers in four pool threads).
+//! 5. **Pattern** by type and reference names ([`crate::patterns`]).
+//!
+//! Allocation profiles (pprof, tracemalloc): in-use bytes grouped by the first user frame of
+//! each allocation stack ("allocated at"), runtime allocator frames skipped; the stack is the
+//! path. Go goroutine profiles give goroutine leaks, Go MemStats (when the dump has them) give
+//! fragmentation, both of kind `runtime`.
+//!
+//! Suspects are ranked: recognised patterns first, then by retained bytes. Nothing here recurses.
 
-use heapscope_graph::{NodeIdx, NodeKind};
+use std::collections::{BTreeMap, HashMap};
+
+use heapscope_graph::bitset::BitSet;
+use heapscope_graph::paths::edge_between;
+use heapscope_graph::{Label, NodeIdx, NodeKind};
 
 use crate::build::{round6, Ctx, ReportOptions};
-use crate::fmt::human_bytes;
+use crate::fmt::{human_bytes, thousands};
 use crate::model::*;
+use crate::patterns::{self, Pattern};
 
 /// MAT's "big drop" ratio: descend the dominator tree while the biggest child keeps at least
 /// this share of its parent's retained size.
 pub const ACCUMULATION_RATIO: f64 = 0.70;
 
+/// Below this many bytes nothing is a suspect, whatever its share: in a heap of a few KiB a
+/// 90% share is a settings table, not a leak. 64 KiB is far below any leak worth a ticket.
+pub const MIN_SUSPECT_BYTES: u64 = 64 * 1024;
+
+/// A chain is recognised after this many repetitions of the same (type, reference) period.
+const CHAIN_REPEATS: usize = 2;
+/// Longest chain period looked for: `(closure) → Context → Object` is 3.
+const CHAIN_MAX_PERIOD: usize = 6;
+/// Instances of one type examined for a group suspect (largest first).
+const GROUP_SAMPLE: usize = 10_000;
+/// Steps at the end of a path that make an instance's holder "shape" for grouping.
+const SHAPE_STEPS: usize = 4;
+/// Go fragmentation: in-use spans hold at least this share more than the live objects need…
+pub const FRAGMENTATION_MIN_SHARE: f64 = 0.5;
+/// … and at least this many bytes.
+pub const FRAGMENTATION_MIN_BYTES: u64 = 1 << 20;
+/// Goroutine profiles: fewer goroutines than this parked at one place are a pool, not a leak.
+pub const MIN_LEAKED_GOROUTINES: u64 = 100;
+
 /// Find the suspects, most likely first.
 pub fn find_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
     let mut out = if ctx.info.format.is_profile() {
-        profile_suspects(ctx, opts)
+        let mut v = runtime_findings(ctx, opts);
+        if !is_goroutine_profile(ctx) {
+            v.extend(profile_suspects(ctx, opts));
+        }
+        v
     } else {
         object_suspects(ctx, opts)
     };
-    out.sort_by(|a, b| b.retained_bytes.cmp(&a.retained_bytes).then(a.title.cmp(&b.title)));
+    out.sort_by(|a, b| {
+        let ka = (a.pattern == "unknown", a.kind != "runtime");
+        let kb = (b.pattern == "unknown", b.kind != "runtime");
+        ka.cmp(&kb).then(b.retained_bytes.cmp(&a.retained_bytes)).then(a.title.cmp(&b.title))
+    });
     for (i, s) in out.iter_mut().enumerate() {
         s.rank = i as u32 + 1;
     }
@@ -27,12 +83,39 @@ pub fn find_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
 }
 
 fn threshold_bytes(ctx: &Ctx, opts: &ReportOptions) -> u64 {
-    ((ctx.a.summary.reachable_bytes as f64) * opts.threshold).ceil().max(1.0) as u64
+    let by_share = ((ctx.a.summary.reachable_bytes as f64) * opts.threshold).ceil().max(1.0) as u64;
+    by_share.max(opts.min_suspect_bytes)
 }
 
-/// Walk down the dominator tree from `n` while the biggest child keeps ≥ 70% of the parent.
-pub fn accumulation_point(ctx: &Ctx, n: NodeIdx) -> NodeIdx {
+// ---------------------------------------------------------------------------------------------
+// Object graphs
+
+/// Where the walk down the dominator tree ended.
+#[derive(Clone, Debug)]
+pub struct Accumulation {
+    /// The node the 70% walk stopped at (or the head of a chain).
+    pub raw: NodeIdx,
+    /// `raw`, or the collection that owns it when `raw` is a collection's inside.
+    pub holder: NodeIdx,
+    /// The repeating (type) period when the walk entered a chain, with its length in periods.
+    pub chain: Option<(Vec<u32>, u64)>,
+}
+
+fn label_key(l: Label) -> u32 {
+    match l {
+        Label::Index(_) => u32::MAX, // all indices alike
+        other => other.encode(),
+    }
+}
+
+/// Walk down the dominator tree from `n` while the biggest child keeps ≥ 70% of the parent;
+/// stop at the head of a repeating chain; lift a collection's inside to the collection.
+pub fn accumulation_point(ctx: &Ctx, n: NodeIdx) -> Accumulation {
     let a = ctx.a;
+    let g = &a.graph;
+    let mut walk: Vec<NodeIdx> = vec![n];
+    let mut keys: Vec<(u32, u32)> = vec![(g.type_of[n.ix()], 0)];
+    let mut chain: Option<(usize, usize)> = None; // (start index, period)
     let mut cur = n;
     loop {
         let kids = a.dominated(Some(cur));
@@ -40,31 +123,105 @@ pub fn accumulation_point(ctx: &Ctx, n: NodeIdx) -> NodeIdx {
             .iter()
             .copied()
             .max_by(|&x, &y| a.retained[x as usize].cmp(&a.retained[y as usize]).then(y.cmp(&x)));
-        match best {
-            Some(b)
-                if (a.retained[b as usize] as f64)
-                    >= ACCUMULATION_RATIO * a.retained[cur.ix()] as f64 =>
-            {
-                cur = NodeIdx(b)
+        let Some(b) = best else { break };
+        if (a.retained[b as usize] as f64) < ACCUMULATION_RATIO * a.retained[cur.ix()] as f64 || a.retained[b as usize] == 0 {
+            break;
+        }
+        let b = NodeIdx(b);
+        let (label, _) = edge_between(g, cur, b);
+        walk.push(b);
+        keys.push((g.type_of[b.ix()], label_key(label)));
+        cur = b;
+        if chain.is_none() {
+            let end = keys.len();
+            for p in 1..=CHAIN_MAX_PERIOD {
+                if end < p * (CHAIN_REPEATS + 1) {
+                    break;
+                }
+                let start = end - p * (CHAIN_REPEATS + 1);
+                let base = &keys[end - p..end];
+                if (0..CHAIN_REPEATS).all(|r| &keys[start + r * p..start + (r + 1) * p] == base) {
+                    chain = Some((start, p));
+                    break;
+                }
             }
-            _ => return cur,
         }
     }
+    let (raw, chain_info) = match chain {
+        Some((start, p)) => {
+            // The chain's head is the first element of the repeating period.
+            let head = walk[start];
+            let period: Vec<u32> = keys[start..start + p].iter().map(|k| k.0).collect();
+            let len = ((walk.len() - start) / p) as u64;
+            (head, Some((period, len)))
+        }
+        None => (*walk.last().unwrap_or(&n), None),
+    };
+    let holder = lift_to_collection(ctx, raw);
+    Accumulation { raw, holder, chain: chain_info }
 }
 
-/// Histogram of what `n` dominates directly (the accumulated items), largest first.
+/// From a collection's inside (backing array, hash entry, list node) up to the collection.
+fn lift_to_collection(ctx: &Ctx, raw: NodeIdx) -> NodeIdx {
+    let g = &ctx.a.graph;
+    let is_coll = |n: NodeIdx| {
+        let t = g.type_name(n);
+        patterns::collection_kind(t).is_some() && !patterns::is_weak_collection(t)
+    };
+    if is_coll(raw) {
+        return raw;
+    }
+    let mut cur = raw;
+    for _ in 0..3 {
+        if !patterns::is_collection_internal(g.type_name(cur)) && g.kind(cur) != NodeKind::ObjectArray {
+            break;
+        }
+        match ctx.a.idom(cur) {
+            Some(p) if is_coll(p) => return p,
+            Some(p) if patterns::is_collection_internal(g.type_name(p)) => cur = p,
+            _ => break,
+        }
+    }
+    raw
+}
+
+/// What is accumulated below `n`: per type, the nodes in its dominator subtree (without `n`),
+/// with MAT's minimum retained size per type; a collection's insides are left out. Largest first.
 pub fn accumulated_items(ctx: &Ctx, n: NodeIdx, limit: usize) -> Vec<HistRow> {
     let a = ctx.a;
     let g = &a.graph;
-    let mut by_type: std::collections::BTreeMap<u32, (u64, u64, u64)> = Default::default();
-    for &c in a.dominated(Some(n)) {
-        let e = by_type.entry(g.type_of[c as usize]).or_default();
-        e.0 += 1;
-        e.1 += g.shallow[c as usize];
-        e.2 += a.retained[c as usize];
+    // type -> (count, shallow, min retained)
+    let mut by_type: BTreeMap<u32, (u64, u64, u64)> = BTreeMap::new();
+    let mut on_stack: HashMap<u32, u32> = HashMap::new();
+    let mut stack: Vec<(u32, u32)> = vec![(n.0, 0)];
+    while let Some(top) = stack.last_mut() {
+        let v = top.0;
+        let kids = a.dominated(Some(NodeIdx(v)));
+        if (top.1 as usize) < kids.len() {
+            let c = kids[top.1 as usize];
+            top.1 += 1;
+            let t = g.type_of[c as usize];
+            let e = by_type.entry(t).or_default();
+            e.0 += g.count(NodeIdx(c));
+            e.1 += g.shallow[c as usize];
+            let depth = on_stack.entry(t).or_default();
+            if *depth == 0 {
+                e.2 += a.retained[c as usize];
+            }
+            *depth += 1;
+            stack.push((c, 0));
+        } else {
+            if v != n.0 {
+                if let Some(d) = on_stack.get_mut(&g.type_of[v as usize]) {
+                    *d -= 1;
+                }
+            }
+            stack.pop();
+        }
     }
     let mut rows: Vec<HistRow> = by_type
         .into_iter()
+        .filter(|(t, _)| !patterns::is_collection_internal(g.types.get(*t)))
         .map(|(t, (c, s, r))| HistRow {
             type_name: g.types.get(t).to_string(),
             count: c,
@@ -72,172 +229,847 @@ pub fn accumulated_items(ctx: &Ctx, n: NodeIdx, limit: usize) -> Vec<HistRow> {
             retained_bytes: r,
         })
         .collect();
-    rows.sort_by(|a, b| b.retained_bytes.cmp(&a.retained_bytes).then(a.type_name.cmp(&b.type_name)));
+    rows.sort_by(|a, b| {
+        b.retained_bytes.cmp(&a.retained_bytes).then(b.count.cmp(&a.count)).then(a.type_name.cmp(&b.type_name))
+    });
     rows.truncate(limit);
     rows
 }
 
-/// A short "who holds it" text from a path: the last named reference chain, e.g.
-/// `class com.acme.Registry › SESSIONS › java.util.HashMap`.
-pub fn holder_text(path: &[PathElem]) -> String {
-    if path.is_empty() {
-        return String::from("(no path from a GC root)");
-    }
-    // Start at the last class object / root on the path, so the developer sees the field.
-    let start = path
-        .iter()
-        .rposition(|p| p.type_name.starts_with("class ") || p.root_kind.is_some())
-        .unwrap_or(0);
-    let start = start.max(path.len().saturating_sub(4));
-    let mut s = String::new();
-    for (i, p) in path[start..].iter().enumerate() {
-        if i > 0 {
-            s.push_str(" › ");
-            if let Some(v) = &p.via {
-                s.push_str(v);
-                s.push_str(" › ");
+/// The holder a developer edits, found on a path from a GC root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnchorKind {
+    /// `class X › static F`
+    Static,
+    /// `Thread.threadLocals`
+    ThreadLocals,
+    /// A JavaScript scope (module or closure) variable.
+    Variable,
+    /// A property of the JavaScript global object.
+    Global,
+    /// Nothing better: the path's first element (the GC root).
+    Root,
+}
+
+/// The anchor on a path and the text naming the holder from it down to the path's end.
+#[derive(Clone, Debug)]
+pub struct Holder {
+    pub kind: AnchorKind,
+    /// Index in the path of the holding object (class, thread, context, global, root).
+    pub at: usize,
+    /// e.g. `class com.acme.SessionRegistry › static SESSIONS › java.util.HashMap`
+    pub text: String,
+    /// The same text with instance-specific parts (thread names, indices) left out.
+    pub shape: String,
+}
+
+fn is_name(via: &Option<String>) -> bool {
+    matches!(via, Some(v) if !v.is_empty() && !v.starts_with('['))
+}
+
+/// Find the nearest holder on `path` and name the chain from it to the end.
+pub fn holder_of(ctx: &Ctx, path: &[PathElem], steps: &[heapscope_graph::PathStep]) -> Holder {
+    let g = &ctx.a.graph;
+    let mut found: Option<(usize, AnchorKind)> = None;
+    if path.len() >= 2 {
+        for i in (0..path.len() - 1).rev() {
+            let p = &path[i];
+            let next = &path[i + 1];
+            let node = steps.get(i).map(|s| s.node);
+            let is_class = patterns::is_class_object(&p.type_name) || node.map(|n| g.kind(n) == NodeKind::Class).unwrap_or(false);
+            let kind = if is_class && is_name(&next.via) {
+                Some(AnchorKind::Static)
+            } else if matches!(next.via.as_deref(), Some("threadLocals" | "inheritableThreadLocals")) {
+                Some(AnchorKind::ThreadLocals)
+            } else if patterns::is_js_global(&p.type_name) && is_name(&next.via) {
+                Some(AnchorKind::Global)
+            } else if patterns::is_js_context(&p.type_name) && is_name(&next.via) {
+                Some(AnchorKind::Variable)
+            } else {
+                None
+            };
+            if let Some(k) = kind {
+                found = Some((i, k));
+                break;
             }
         }
-        s.push_str(&p.type_name);
     }
-    s
+    let (at, kind) = found.unwrap_or_else(|| {
+        // The last root-like element: skip synthetic roots so the text starts at something real.
+        let at = steps
+            .iter()
+            .rposition(|s| g.kind(s.node) == NodeKind::Synthetic)
+            .map(|i| (i + 1).min(path.len().saturating_sub(1)))
+            .unwrap_or(0);
+        (at, AnchorKind::Root)
+    });
+    if path.is_empty() {
+        return Holder { kind, at: 0, text: "(no path from a GC root)".into(), shape: String::new() };
+    }
+    let (mut text, mut shape, first_hop) = match kind {
+        AnchorKind::Static => {
+            let f = path[at + 1].via.clone().unwrap_or_default();
+            let f = f.strip_prefix("static ").unwrap_or(&f).to_string();
+            (format!("{} › static {f}", path[at].type_name), format!("{} › static {f}", path[at].type_name), at + 1)
+        }
+        AnchorKind::ThreadLocals => {
+            let name = steps
+                .get(at)
+                .and_then(|s| ctx.insp.value_preview(g, s.node))
+                .map(|v| format!("thread \"{v}\""))
+                .unwrap_or_else(|| format!("thread {} {}", path[at].type_name, path[at].id));
+            (format!("{name} › threadLocals"), format!("thread {} › threadLocals", path[at].type_name), at + 1)
+        }
+        AnchorKind::Variable => {
+            let f = path[at + 1].via.clone().unwrap_or_default();
+            (format!("variable {f}"), format!("variable {f}"), at + 1)
+        }
+        AnchorKind::Global => {
+            let f = path[at + 1].via.clone().unwrap_or_default();
+            (format!("global.{f}"), format!("global.{f}"), at + 1)
+        }
+        AnchorKind::Root => {
+            let p = &path[at];
+            let t = match (&p.root_kind, at) {
+                (Some(k), _) => format!("[{k}] {}", p.type_name),
+                _ => p.type_name.clone(),
+            };
+            (t.clone(), t, at)
+        }
+    };
+    let mut hops: Vec<(String, String)> = Vec::new(); // (via, type)
+    for (j, p) in path.iter().enumerate().skip(first_hop) {
+        if j == first_hop && kind != AnchorKind::Root {
+            hops.push((String::new(), p.type_name.clone()));
+        } else if j > first_hop {
+            hops.push((p.via.clone().unwrap_or_else(|| "?".into()), p.type_name.clone()));
+        }
+    }
+    // Long chains: keep the first hop and the last three.
+    let show: Vec<Option<&(String, String)>> = if hops.len() > 5 {
+        let mut v: Vec<Option<&(String, String)>> = vec![Some(&hops[0]), None];
+        v.extend(hops[hops.len() - 3..].iter().map(Some));
+        v
+    } else {
+        hops.iter().map(Some).collect()
+    };
+    for h in show {
+        match h {
+            None => text.push_str(" › …"),
+            Some((via, t)) => {
+                if !via.is_empty() {
+                    text.push_str(" › ");
+                    text.push_str(via);
+                }
+                text.push_str(" › ");
+                text.push_str(t);
+            }
+        }
+    }
+    for (via, t) in &hops {
+        if !via.is_empty() {
+            shape.push_str(" › ");
+            shape.push_str(if via.starts_with('[') { "[i]" } else { via });
+        }
+        shape.push_str(" › ");
+        shape.push_str(t);
+    }
+    Holder { kind, at, text, shape }
+}
+
+/// Everything the pattern rules look at, by name only.
+pub struct Evidence<'e> {
+    pub holder_kind: &'e AnchorKind,
+    /// Types and reference names from the holder down to the accumulation point.
+    pub chain_types: Vec<&'e str>,
+    pub chain_vias: Vec<&'e str>,
+    /// Type of the accumulation point as named (the collection), and of the raw walk's end.
+    pub holder_type: &'e str,
+    pub raw_type: &'e str,
+    /// The accumulation point is what the holder's field points to directly.
+    pub held_directly: bool,
+    /// Types of a repeating chain, if the walk found one.
+    pub chain_period: Vec<&'e str>,
+    /// The biggest accumulated item types.
+    pub item_types: Vec<&'e str>,
+}
+
+/// Recognise an object-graph pattern by names.
+pub fn classify(e: &Evidence) -> Pattern {
+    let ends = [e.holder_type, e.raw_type];
+    let all_types = || e.chain_types.iter().chain(e.chain_period.iter()).chain(ends.iter());
+    if all_types().any(|t| patterns::is_finalizer(t)) || e.item_types.first().map(|t| patterns::is_finalizer(t)).unwrap_or(false) {
+        return Pattern::FinalizerQueue;
+    }
+    if *e.holder_kind == AnchorKind::ThreadLocals || all_types().any(|t| t.contains("ThreadLocal$ThreadLocalMap")) {
+        return Pattern::ThreadLocal;
+    }
+    if all_types().any(|t| patterns::names_stream(t)) || e.chain_vias.iter().any(|v| *v == "_readableState" || *v == "_writableState") {
+        return Pattern::StreamBuffer;
+    }
+    if e.chain_vias.iter().any(|v| patterns::names_listeners(v)) {
+        return Pattern::ListenerList;
+    }
+    let is_closure = |t: &&str| *t == "(closure)" || patterns::is_js_context(t);
+    if !e.chain_period.is_empty() && e.chain_period.iter().any(is_closure) {
+        return Pattern::ClosureContext;
+    }
+    let coll = patterns::collection_kind(e.holder_type).is_some() && !patterns::is_weak_collection(e.holder_type);
+    if coll {
+        let named = e.chain_vias.iter().chain(e.chain_types.iter()).any(|s| patterns::names_cache(s));
+        if named {
+            return Pattern::CacheWithoutEviction;
+        }
+        if matches!(e.holder_kind, AnchorKind::Static | AnchorKind::Variable | AnchorKind::Global) && e.held_directly {
+            return Pattern::GlobalContainer;
+        }
+        return Pattern::UnboundedCollection;
+    }
+    if e.chain_period.iter().any(|t| patterns::collection_kind(t).is_some() || patterns::is_collection_internal(t)) {
+        return Pattern::UnboundedCollection;
+    }
+    Pattern::Unknown
+}
+
+/// One analysed point of the heap: accumulation point, path, holder, items, pattern.
+struct Finding {
+    top: NodeIdx,
+    acc: Accumulation,
+    path: Vec<PathElem>,
+    holder: Holder,
+    items: Vec<HistRow>,
+    pattern: Pattern,
+    /// Objects accumulated at the point (dominated directly, or the chain's length).
+    accumulated: u64,
+}
+
+fn analyse(ctx: &Ctx, top: NodeIdx) -> Finding {
+    let a = ctx.a;
+    let g = &a.graph;
+    let acc = accumulation_point(ctx, top);
+    let steps = a.path_to(acc.holder);
+    let path = ctx.path(&steps);
+    let holder = holder_of(ctx, &path, &steps);
+    let items = accumulated_items(ctx, acc.raw, 5);
+    let accumulated = match &acc.chain {
+        Some((_, len)) => *len,
+        None => a.dominated(Some(acc.raw)).len() as u64,
+    };
+    let pattern = {
+        let from = (holder.at + 1).min(path.len());
+        let period: Vec<&str> = acc.chain.as_ref().map(|(p, _)| p.iter().map(|&t| g.types.get(t)).collect()).unwrap_or_default();
+        let ev = Evidence {
+            holder_kind: &holder.kind,
+            chain_types: path[holder.at.min(path.len())..].iter().map(|p| p.type_name.as_str()).collect(),
+            chain_vias: path[from..].iter().filter_map(|p| p.via.as_deref()).collect(),
+            holder_type: g.type_name(acc.holder),
+            raw_type: g.type_name(acc.raw),
+            held_directly: path.len() >= 2 && holder.at + 2 == path.len(),
+            chain_period: period,
+            item_types: items.iter().map(|r| r.type_name.as_str()).collect(),
+        };
+        classify(&ev)
+    };
+    Finding { top, acc, path, holder, items, pattern, accumulated }
+}
+
+fn items_text(items: &[HistRow]) -> String {
+    match items.first() {
+        Some(it) => format!("{} × {}", thousands(it.count), it.type_name),
+        None => String::new(),
+    }
+}
+
+fn finding_to_suspect(ctx: &Ctx, f: Finding, retained: u64, group: Option<(u64, &str)>) -> Suspect {
+    let a = ctx.a;
+    let g = &a.graph;
+    let share = ctx.share(retained);
+    let what = match &f.acc.chain {
+        Some((period, len)) => {
+            let names: Vec<&str> = period.iter().map(|&t| g.types.get(t)).collect();
+            format!("a chain of {} × [{}]", thousands(*len), names.join(" → "))
+        }
+        None => items_text(&f.items),
+    };
+    let size = format!("{} ({:.1}%)", human_bytes(retained), 100.0 * share);
+    let (kind, title, type_name, count) = match group {
+        None => {
+            let title = if what.is_empty() {
+                format!("{}: {size}", f.holder.text)
+            } else {
+                format!("{}: {what}, {size}", f.holder.text)
+            };
+            ("single-object", title, g.type_name(f.acc.holder).to_string(), f.accumulated)
+        }
+        Some((n, tname)) => {
+            let title = format!("{} × {tname}, {size}, each held like {}", thousands(n), f.holder.text);
+            ("group-of-objects", title, tname.to_string(), n)
+        }
+    };
+    let mut explanation = String::new();
+    if group.is_none() {
+        let top_t = g.type_name(f.top);
+        explanation.push_str(&format!(
+            "{} {} retains {}; the bytes accumulate in {} {}",
+            if g.kind(f.top) == NodeKind::Class { "The" } else { "One" },
+            top_t,
+            human_bytes(a.retained[f.top.ix()]),
+            g.type_name(f.acc.holder),
+            ctx.id_text(f.acc.holder)
+        ));
+        if f.acc.raw != f.acc.holder {
+            explanation.push_str(&format!(" (its {} holds {} objects)", g.type_name(f.acc.raw), thousands(f.accumulated)));
+        } else if f.acc.chain.is_none() {
+            explanation.push_str(&format!(" ({} objects directly below it)", thousands(f.accumulated)));
+        }
+        explanation.push_str(". ");
+    } else if let Some((n, tname)) = group {
+        explanation.push_str(&format!(
+            "{} objects of type {tname} that no other {tname} dominates, all held through the same kind of path, together retain {} (minimum retained size of the set). ",
+            thousands(n),
+            human_bytes(retained)
+        ));
+    }
+    explanation.push_str(f.pattern.explanation());
+    Suspect {
+        rank: 0,
+        title,
+        kind: kind.into(),
+        pattern: f.pattern.name().into(),
+        type_name,
+        retained_bytes: retained,
+        retained_share: round6(share),
+        object_count: count,
+        accumulation_point: Some(ctx.node(f.acc.holder)),
+        path_to_root: f.path,
+        explanation,
+        accumulated: f.items,
+        fix: f.pattern.fix().map(str::to_string),
+        holder: Some(f.holder.text),
+        stack: Vec::new(),
+    }
+}
+
+/// Nodes only the runtime owns, which the candidate search looks through.
+fn is_transparent(ctx: &Ctx, n: NodeIdx, under_loader: bool) -> bool {
+    let g = &ctx.a.graph;
+    let t = g.type_name(n);
+    match g.kind(n) {
+        NodeKind::Synthetic => return true,
+        NodeKind::ObjectArray if under_loader => return true,
+        _ => {}
+    }
+    patterns::is_class_loader(t)
+        || (under_loader && (patterns::collection_kind(t).is_some() || patterns::is_collection_internal(t)))
 }
 
 fn object_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
     let a = ctx.a;
     let g = &a.graph;
     let thr = threshold_bytes(ctx, opts);
-    let mut out = Vec::new();
-    let mut single_types = std::collections::BTreeSet::new();
-    let mut tops: Vec<u32> = a.dominated(None).to_vec();
-    tops.sort_by(|&x, &y| a.retained[y as usize].cmp(&a.retained[x as usize]).then(x.cmp(&y)));
-    for &t in tops.iter().take_while(|&&t| a.retained[t as usize] >= thr) {
-        let n = NodeIdx(t);
-        if g.kind(n) == NodeKind::Synthetic {
+    // 1. Candidates.
+    let mut cands: Vec<NodeIdx> = Vec::new();
+    let mut stack: Vec<(u32, bool)> = a.dominated(None).iter().map(|&c| (c, false)).collect();
+    while let Some((v, under_loader)) = stack.pop() {
+        if a.retained[v as usize] < thr {
             continue;
         }
-        let acc = accumulation_point(ctx, n);
-        let path = ctx.path(&a.path_to(acc));
-        let holder = holder_text(&path);
-        let retained = a.retained[t as usize];
-        single_types.insert(g.type_of[t as usize]);
-        let items = accumulated_items(ctx, acc, 5);
-        let count: u64 = a.dominated(Some(acc)).len() as u64;
-        out.push(Suspect {
-            rank: 0,
-            title: format!(
-                "{} retains {} ({:.1}% of the reachable heap); accumulated in {}",
-                g.type_name(n),
-                human_bytes(retained),
-                100.0 * ctx.share(retained),
-                holder
-            ),
-            kind: "single-object".into(),
-            pattern: "unknown".into(),
-            type_name: g.type_name(n).to_string(),
-            retained_bytes: retained,
-            retained_share: round6(ctx.share(retained)),
-            object_count: count,
-            accumulation_point: Some(ctx.node(acc)),
-            path_to_root: path,
-            explanation: format!(
-                "One {} retains {}; the bytes concentrate below {} ({} directly dominated objects).",
-                g.type_name(n),
-                human_bytes(retained),
-                g.type_name(acc),
-                count
-            ),
-            accumulated: items,
-            fix: None,
-        });
+        let n = NodeIdx(v);
+        if is_transparent(ctx, n, under_loader) {
+            let loader = under_loader || patterns::is_class_loader(g.type_name(n));
+            stack.extend(a.dominated(Some(n)).iter().map(|&c| (c, loader)));
+        } else {
+            cands.push(n);
+        }
     }
-    for row in &a.histogram {
-        if row.retained < thr || row.reachable_count < 2 || single_types.contains(&row.type_id) {
+    cands.sort_by(|x, y| a.retained[y.ix()].cmp(&a.retained[x.ix()]).then(x.cmp(y)));
+    // 2. Findings, merged when several tops have the same holder shape (one ThreadLocal in
+    //    several threads, one listener class in several buses).
+    let mut merged: Vec<(Finding, u64, u64)> = Vec::new(); // (representative, retained, tops)
+    for &c in &cands {
+        let f = analyse(ctx, c);
+        let r = a.retained[c.ix()];
+        match merged.iter_mut().find(|(m, _, _)| {
+            m.pattern == f.pattern && m.holder.kind == AnchorKind::ThreadLocals && m.holder.shape == f.holder.shape
+        }) {
+            Some(m) => {
+                m.1 += r;
+                m.2 += 1;
+            }
+            None => merged.push((f, r, 1)),
+        }
+    }
+    let mut covered = BitSet::new(g.node_count());
+    let mut out = Vec::new();
+    for (f, r, tops) in merged {
+        mark_subtree(ctx, f.top, &mut covered);
+        if tops > 1 {
+            let tname = g.type_name(f.acc.holder).to_string();
+            out.push(finding_to_suspect(ctx, f, r, Some((tops, &tname))));
+        } else {
+            out.push(finding_to_suspect(ctx, f, r, None));
+        }
+    }
+    // 3. Groups of one type beyond what the single suspects cover.
+    out.extend(group_suspects(ctx, thr, &mut covered));
+    out
+}
+
+fn mark_subtree(ctx: &Ctx, n: NodeIdx, set: &mut BitSet) {
+    let mut stack = vec![n.0];
+    while let Some(v) = stack.pop() {
+        if set.get(v as usize) {
             continue;
         }
-        // The biggest instance stands for the group's path.
-        let biggest = a
-            .dom
-            .order
-            .iter()
-            .copied()
-            .filter(|&v| g.type_of[v as usize] == row.type_id)
-            .max_by(|&x, &y| a.retained[x as usize].cmp(&a.retained[y as usize]).then(y.cmp(&x)));
-        let Some(b) = biggest else { continue };
-        let acc = a.idom(NodeIdx(b));
-        let path = acc.map(|p| ctx.path(&a.path_to(p))).unwrap_or_default();
-        let tname = g.types.get(row.type_id).to_string();
-        out.push(Suspect {
-            rank: 0,
-            title: format!(
-                "{} instances of {} retain {} ({:.1}%); held by {}",
-                row.reachable_count,
-                tname,
-                human_bytes(row.retained),
-                100.0 * ctx.share(row.retained),
-                holder_text(&path)
-            ),
-            kind: "group-of-objects".into(),
-            pattern: "unknown".into(),
-            type_name: tname.clone(),
-            retained_bytes: row.retained,
-            retained_share: round6(ctx.share(row.retained)),
-            object_count: row.reachable_count,
-            accumulation_point: acc.map(|p| ctx.node(p)),
-            path_to_root: path,
-            explanation: format!(
-                "{} objects of type {} together retain {} (minimum retained size of the set).",
-                row.reachable_count,
-                tname,
-                human_bytes(row.retained)
-            ),
-            accumulated: Vec::new(),
-            fix: None,
-        });
+        set.set(v as usize);
+        stack.extend_from_slice(ctx.a.dominated(Some(NodeIdx(v))));
+    }
+}
+
+fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet) -> Vec<Suspect> {
+    let a = ctx.a;
+    let g = &a.graph;
+    let targets: Vec<u32> = a
+        .histogram
+        .iter()
+        .filter(|r| r.retained >= thr && r.reachable_count >= 2 && !patterns::is_runtime_type(g.types.get(r.type_id)))
+        .map(|r| r.type_id)
+        .collect();
+    if targets.is_empty() {
+        return Vec::new();
+    }
+    // One walk of the dominator tree: per target type, its top-level instances outside the
+    // single suspects.
+    let mut inst: HashMap<u32, Vec<u32>> = targets.iter().map(|&t| (t, Vec::new())).collect();
+    let mut on_stack: HashMap<u32, u32> = targets.iter().map(|&t| (t, 0)).collect();
+    let n = g.node_count() as u32;
+    let mut stack: Vec<(u32, u32)> = vec![(n, 0)];
+    while let Some(top) = stack.last_mut() {
+        let v = top.0;
+        let kids = if v == n { a.dominated(None) } else { a.dominated(Some(NodeIdx(v))) };
+        if (top.1 as usize) < kids.len() {
+            let c = kids[top.1 as usize];
+            top.1 += 1;
+            if covered.get(c as usize) {
+                continue; // the whole subtree is a single suspect's
+            }
+            let t = g.type_of[c as usize];
+            if let Some(d) = on_stack.get_mut(&t) {
+                if *d == 0 {
+                    inst.get_mut(&t).map(|v| v.push(c));
+                }
+                *d += 1;
+            }
+            stack.push((c, 0));
+        } else {
+            if v != n {
+                if let Some(d) = on_stack.get_mut(&g.type_of[v as usize]) {
+                    *d -= 1;
+                }
+            }
+            stack.pop();
+        }
+    }
+    let mut out = Vec::new();
+    for &t in &targets {
+        let mut v = inst.remove(&t).unwrap_or_default();
+        let total: u64 = v.iter().map(|&x| a.retained[x as usize]).sum();
+        if total < thr {
+            continue;
+        }
+        v.sort_by(|&x, &y| a.retained[y as usize].cmp(&a.retained[x as usize]).then(x.cmp(&y)));
+        v.truncate(GROUP_SAMPLE);
+        // Partition by the shape of the holder path's last steps.
+        let mut parts: BTreeMap<String, (u64, Vec<u32>)> = BTreeMap::new();
+        for &x in &v {
+            let steps = a.path_to(NodeIdx(x));
+            let from = steps.len().saturating_sub(SHAPE_STEPS);
+            let mut key = String::new();
+            for s in &steps[from..] {
+                key.push_str(g.type_name(s.node));
+                key.push('|');
+                if let Some(via) = &s.via {
+                    key.push_str(if via.starts_with('[') { "[i]" } else { via });
+                }
+                key.push('/');
+            }
+            let e = parts.entry(key).or_default();
+            e.0 += a.retained[x as usize];
+            e.1.push(x);
+        }
+        let Some((_, (bytes, members))) = parts.into_iter().max_by(|x, y| x.1 .0.cmp(&y.1 .0).then(y.0.cmp(&x.0))) else {
+            continue;
+        };
+        if bytes < thr || members.len() < 2 {
+            continue;
+        }
+        let rep = NodeIdx(members[0]);
+        let f = analyse(ctx, rep);
+        for &m in &members {
+            mark_subtree(ctx, NodeIdx(m), covered);
+        }
+        let tname = g.types.get(t).to_string();
+        out.push(finding_to_suspect(ctx, f, bytes, Some((members.len() as u64, &tname))));
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Allocation profiles
+
+fn is_goroutine_profile(ctx: &Ctx) -> bool {
+    ctx.info.sample_type.as_deref().map(|s| s.contains("goroutine")).unwrap_or(false)
+}
+
+/// The frames of a call-tree node's stack, outermost first.
+fn stack_of(ctx: &Ctx, n: NodeIdx) -> Vec<NodeIdx> {
+    let mut v = vec![n];
+    let mut cur = n;
+    while let Some(p) = ctx.a.idom(cur) {
+        v.push(p);
+        cur = p;
+        if v.len() > ctx.a.graph.node_count() {
+            break;
+        }
+    }
+    v.reverse();
+    v
+}
+
+/// The innermost frame of `stack` that is user code (not the runtime's allocator or library).
+fn first_user_frame(ctx: &Ctx, stack: &[NodeIdx]) -> Option<usize> {
+    let g = &ctx.a.graph;
+    stack.iter().rposition(|&f| !patterns::is_runtime_frame(g.type_name(f)))
+}
+
+/// The source text of a frame when the inspector has it (`file:line: text` → `text`).
+fn source_text(ctx: &Ctx, n: NodeIdx) -> Option<String> {
+    let s = ctx.insp.source_line(&ctx.a.graph, n)?;
+    let t = ctx.a.graph.type_name(n);
+    s.strip_prefix(t).and_then(|r| r.strip_prefix(": ")).map(|r| r.trim().to_string())
+}
+
+/// An assignment into a subscript of an ALL-CAPS (module constant) name, `REGISTRY[k] = …`, or a
+/// call adding to one, `EVENTS.append(…)`.
+fn fills_module_constant(text: &str) -> bool {
+    let name: String = text.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let caps = name.len() >= 2 && name.chars().any(|c| c.is_ascii_uppercase()) && !name.chars().any(|c| c.is_ascii_lowercase());
+    let rest = &text[name.len()..];
+    caps && (rest.starts_with('[') && rest.contains("] =")
+        || [".append(", ".add(", ".extend(", ".setdefault(", ".update(", ".insert("].iter().any(|m| rest.starts_with(m)))
+}
+
+/// Growth of a container at a source line: `name[k] = …`, `name.append(…)`.
+fn fills_container(text: &str) -> bool {
+    let name: String = text.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').collect();
+    let rest = &text[name.len()..];
+    if name.is_empty() {
+        return false;
+    }
+    if rest.starts_with('[') && rest.contains("] =") {
+        return true;
+    }
+    rest.starts_with('(') && [".append", ".add", ".extend", ".setdefault", ".insert"].iter().any(|m| name.ends_with(m))
+}
+
+fn profile_pattern(ctx: &Ctx, stack: &[NodeIdx], user: Option<usize>) -> Pattern {
+    let g = &ctx.a.graph;
+    let Some(u) = user else { return Pattern::Unknown };
+    // Names of the user frames (function names for pprof; file:line and the line's text for tracemalloc).
+    let mut names: Vec<String> = Vec::new();
+    for &f in &stack[..=u] {
+        if !patterns::is_runtime_frame(g.type_name(f)) {
+            names.push(g.type_name(f).to_string());
+        }
+    }
+    let site_text = source_text(ctx, stack[u]);
+    let user_func = |s: &str| s.rsplit('.').next().unwrap_or(s).to_string();
+    if names.iter().any(|s| patterns::names_cache(&user_func(s))) || site_text.as_deref().map(patterns::names_cache).unwrap_or(false) {
+        return Pattern::CacheWithoutEviction;
+    }
+    // Go: a goroutine's stack starts at its function; the main goroutine's at runtime.main.
+    if ctx.info.format == heapscope_graph::Format::Pprof {
+        let outer = g.type_name(stack[0]);
+        let from_main = stack.iter().any(|&f| {
+            let t = g.type_name(f);
+            t == "runtime.main" || t == "main.main"
+        });
+        if !from_main && !patterns::is_runtime_frame(outer) && outer != "runtime.goexit" {
+            return Pattern::GoroutineLeak;
+        }
+        if !from_main && outer == "runtime.goexit" && stack.len() > 1 && !patterns::is_runtime_frame(g.type_name(stack[1])) {
+            return Pattern::GoroutineLeak;
+        }
+    }
+    if let Some(p) = stack[u + 1..].iter().find_map(|&f| patterns::growth_frame(g.type_name(f))) {
+        return p;
+    }
+    if let Some(t) = &site_text {
+        if fills_module_constant(t) {
+            return Pattern::GlobalContainer;
+        }
+        if fills_container(t) {
+            return Pattern::UnboundedCollection;
+        }
+    }
+    Pattern::Unknown
 }
 
 fn profile_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
     let a = ctx.a;
     let g = &a.graph;
     let thr = threshold_bytes(ctx, opts);
-    // flat bytes per type (allocation site)
-    let mut out = Vec::new();
-    for row in &a.histogram {
-        if row.shallow < thr {
+    // In-use bytes per first user frame's function (or site, when the whole stack is runtime).
+    struct Row {
+        bytes: u64,
+        objects: u64,
+        rep: NodeIdx,
+        rep_bytes: u64,
+    }
+    let mut rows: BTreeMap<u32, Row> = BTreeMap::new();
+    for v in 0..g.node_count() as u32 {
+        let n = NodeIdx(v);
+        if g.shallow[v as usize] == 0 || !a.dom.is_reachable(v) {
             continue;
         }
-        let biggest = (0..g.node_count() as u32)
-            .filter(|&v| g.type_of[v as usize] == row.type_id)
-            .max_by(|&x, &y| g.shallow[x as usize].cmp(&g.shallow[y as usize]).then(y.cmp(&x)));
-        let Some(b) = biggest else { continue };
-        let path = ctx.path(&a.path_to(NodeIdx(b)));
-        let site = g.types.get(row.type_id).to_string();
+        // Only the frames below the first user frame matter; walk up at most while runtime.
+        let mut cur = n;
+        let u = loop {
+            if !patterns::is_runtime_frame(g.type_name(cur)) {
+                break cur;
+            }
+            match a.idom(cur) {
+                Some(p) => cur = p,
+                None => break n,
+            }
+        };
+        let key = g.type_of[u.ix()];
+        let e = rows.entry(key).or_insert(Row { bytes: 0, objects: 0, rep: n, rep_bytes: 0 });
+        e.bytes += g.shallow[v as usize];
+        e.objects += g.count(n);
+        if g.shallow[v as usize] > e.rep_bytes {
+            e.rep_bytes = g.shallow[v as usize];
+            e.rep = n;
+        }
+    }
+    let mut out = Vec::new();
+    for (t, row) in rows {
+        if row.bytes < thr {
+            continue;
+        }
+        let stack = stack_of(ctx, row.rep);
+        let user = first_user_frame(ctx, &stack);
+        let pattern = profile_pattern(ctx, &stack, user);
+        let site = g.types.get(t).to_string();
+        let steps = a.path_to(row.rep);
+        let path = ctx.path(&steps);
+        let share = ctx.share(row.bytes);
+        let callers: Vec<&str> = match user {
+            Some(u) => stack[..u].iter().rev().map(|&f| g.type_name(f)).filter(|s| !patterns::is_runtime_frame(s)).take(2).collect(),
+            None => Vec::new(),
+        };
+        let runtime_site = user.map(|u| u + 1 < stack.len()).unwrap_or(false);
+        let mut title = format!("{} ({:.1}%) in use, allocated at {site}", human_bytes(row.bytes), 100.0 * share);
+        if !callers.is_empty() {
+            title.push_str(" ← ");
+            title.push_str(&callers.join(" ← "));
+        }
+        if runtime_site {
+            title.push_str(&format!(" (in {})", g.type_name(*stack.last().unwrap_or(&row.rep))));
+        }
+        let src = user.and_then(|u| source_text(ctx, stack[u]));
+        let mut explanation = format!(
+            "{} in {} objects still in use were allocated with {} as the first user frame{}. A profile records where memory was allocated, not who holds it. ",
+            human_bytes(row.bytes),
+            thousands(row.objects),
+            site,
+            src.map(|s| format!(" (`{s}`)")).unwrap_or_default()
+        );
+        explanation.push_str(pattern.explanation());
         out.push(Suspect {
             rank: 0,
-            title: format!(
-                "{} ({:.1}%) allocated at {}",
-                human_bytes(row.shallow),
-                100.0 * ctx.share(row.shallow),
-                site
-            ),
+            title,
             kind: "allocation-site".into(),
-            pattern: "unknown".into(),
+            pattern: pattern.name().into(),
             type_name: site.clone(),
-            retained_bytes: row.shallow,
-            retained_share: round6(ctx.share(row.shallow)),
-            object_count: row.count,
-            accumulation_point: Some(ctx.node(NodeIdx(b))),
+            retained_bytes: row.bytes,
+            retained_share: round6(share),
+            object_count: row.objects,
+            accumulation_point: Some(ctx.node(row.rep)),
             path_to_root: path,
-            explanation: format!(
-                "{} in use was allocated at {}. A profile records where memory was allocated, not who holds it.",
-                human_bytes(row.shallow),
-                site
-            ),
+            explanation,
             accumulated: Vec::new(),
-            fix: None,
+            fix: pattern.fix().map(str::to_string),
+            holder: Some(format!("allocated at {site}")),
+            stack: Vec::new(),
         });
     }
     out
+}
+
+/// Findings about the process: Go goroutine leaks (goroutine profiles) and heap fragmentation
+/// (runtime.MemStats, when the dump has them).
+fn runtime_findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
+    let mut out = Vec::new();
+    if is_goroutine_profile(ctx) {
+        out.extend(goroutine_leaks(ctx, opts));
+    }
+    if let Some(s) = fragmentation(ctx) {
+        out.push(s);
+    }
+    out
+}
+
+fn goroutine_leaks(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
+    let a = ctx.a;
+    let g = &a.graph;
+    let total = a.summary.reachable_bytes; // goroutines
+    let need = (((total as f64) * opts.threshold).ceil() as u64).max(MIN_LEAKED_GOROUTINES);
+    // Goroutines per (first user frame function) where they wait.
+    let mut rows: BTreeMap<u32, (u64, NodeIdx, u64, bool)> = BTreeMap::new();
+    for v in 0..g.node_count() as u32 {
+        let n = NodeIdx(v);
+        let c = g.shallow[v as usize];
+        if c == 0 || !a.dom.is_reachable(v) {
+            continue;
+        }
+        let stack = stack_of(ctx, n);
+        let user = first_user_frame(ctx, &stack);
+        let blocked = stack.iter().any(|&f| patterns::is_blocking_frame(g.type_name(f)));
+        let key = g.type_of[stack[user.unwrap_or(stack.len() - 1)].ix()];
+        let e = rows.entry(key).or_insert((0, n, 0, false));
+        e.0 += c;
+        e.3 |= blocked;
+        if c > e.2 {
+            e.1 = n;
+            e.2 = c;
+        }
+    }
+    let mut out = Vec::new();
+    for (t, (count, rep, _, blocked)) in rows {
+        if count < need {
+            continue;
+        }
+        let func = g.types.get(t).to_string();
+        let stack = stack_of(ctx, rep);
+        let started = stack
+            .iter()
+            .map(|&f| g.type_name(f))
+            .find(|s| !patterns::is_runtime_frame(s) && *s != func)
+            .map(|s| format!(", started under {s}"))
+            .unwrap_or_default();
+        let share = if total == 0 { 0.0 } else { count as f64 / total as f64 };
+        let state = if blocked { "blocked" } else { "parked" };
+        let steps = a.path_to(rep);
+        out.push(Suspect {
+            rank: 0,
+            title: format!("{} goroutines ({:.1}%) {state} in {func}{started}", thousands(count), 100.0 * share),
+            kind: "runtime".into(),
+            pattern: Pattern::GoroutineLeak.name().into(),
+            type_name: func.clone(),
+            retained_bytes: 0,
+            retained_share: round6(share.min(1.0)),
+            object_count: count,
+            accumulation_point: None,
+            path_to_root: Vec::new(),
+            explanation: format!(
+                "{} of {} goroutines wait at the same place in {func}. {}",
+                thousands(count),
+                thousands(total),
+                Pattern::GoroutineLeak.explanation()
+            ),
+            accumulated: Vec::new(),
+            fix: Pattern::GoroutineLeak.fix().map(str::to_string),
+            holder: Some(func),
+            stack: ctx.path(&steps),
+        });
+    }
+    out
+}
+
+/// Look up a MemStats field anywhere in `details` (two levels deep), as a number.
+fn memstat(details: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<u64> {
+    fn num(v: &serde_json::Value) -> Option<u64> {
+        v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())).or_else(|| v.as_f64().map(|f| f as u64))
+    }
+    for (k, v) in details {
+        if k.eq_ignore_ascii_case(key) {
+            if let Some(x) = num(v) {
+                return Some(x);
+            }
+        }
+    }
+    for (_, v) in details {
+        if let Some(m) = v.as_object() {
+            for (k, v) in m {
+                if k.eq_ignore_ascii_case(key) {
+                    if let Some(x) = num(v) {
+                        return Some(x);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+fn fragmentation(ctx: &Ctx) -> Option<Suspect> {
+    let d = &ctx.info.details;
+    let inuse = memstat(d, "HeapInuse")?;
+    let alloc = memstat(d, "HeapAlloc")?;
+    if inuse == 0 || alloc >= inuse {
+        return None;
+    }
+    let waste = inuse - alloc;
+    let share = waste as f64 / inuse as f64;
+    if share < FRAGMENTATION_MIN_SHARE || waste < FRAGMENTATION_MIN_BYTES {
+        return None;
+    }
+    let p = Pattern::Fragmentation;
+    Some(Suspect {
+        rank: 0,
+        title: format!(
+            "Go heap fragmentation: {} of {} in in-use spans ({:.1}%) hold no live object (HeapInuse {} vs HeapAlloc {})",
+            human_bytes(waste),
+            human_bytes(inuse),
+            100.0 * share,
+            human_bytes(inuse),
+            human_bytes(alloc)
+        ),
+        kind: "runtime".into(),
+        pattern: p.name().into(),
+        type_name: "runtime.MemStats".into(),
+        retained_bytes: waste,
+        retained_share: round6(share),
+        object_count: memstat(d, "HeapObjects").unwrap_or(0),
+        accumulation_point: None,
+        path_to_root: Vec::new(),
+        explanation: format!(
+            "runtime.MemStats: HeapInuse {} but HeapAlloc {}: {:.0}% of the bytes in in-use spans are free slots the allocator cannot return. {}",
+            human_bytes(inuse),
+            human_bytes(alloc),
+            100.0 * share,
+            p.explanation()
+        ),
+        accumulated: Vec::new(),
+        fix: p.fix().map(str::to_string),
+        holder: None,
+        stack: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_line_shapes() {
+        assert!(fills_module_constant("REGISTRY[request_id] = {\"id\": request_id}"));
+        assert!(fills_module_constant("EVENTS.append(e)"));
+        assert!(!fills_module_constant("_memo[key] = result"));
+        assert!(!fills_module_constant("key = (n, k)"));
+        assert!(fills_container("self.items.append(x)"));
+        assert!(fills_container("_memo[key] = result"));
+        assert!(!fills_container("return (\"row %d \" % i) * 20"));
+    }
 }

@@ -1,16 +1,67 @@
-//! The terminal view: aligned columns, human sizes.
+//! The terminal view: aligned columns, human sizes, colour only when asked (the CLI asks when
+//! stdout is a terminal).
 
 use std::fmt::Write;
 
 use crate::fmt::{human_bytes, pct, thousands};
 use crate::model::{PathElem, Report};
+use crate::render::RenderOptions;
 
-/// Render for a terminal; `rows` caps the histogram.
+/// ANSI styling that is a no-op when colour is off.
+#[derive(Clone, Copy)]
+pub struct Style {
+    on: bool,
+}
+
+impl Style {
+    pub fn new(on: bool) -> Style {
+        Style { on }
+    }
+    fn wrap(self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub fn bold(self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    pub fn red(self, s: &str) -> String {
+        self.wrap("1;31", s)
+    }
+    pub fn yellow(self, s: &str) -> String {
+        self.wrap("33", s)
+    }
+    pub fn dim(self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+    pub fn green(self, s: &str) -> String {
+        self.wrap("32", s)
+    }
+}
+
+/// Render for a terminal without colour; `rows` caps the histogram.
 pub fn render(r: &Report, rows: usize) -> String {
+    render_with(r, &RenderOptions { rows, ..RenderOptions::default() })
+}
+
+/// Render for a terminal.
+pub fn render_with(r: &Report, opts: &RenderOptions) -> String {
+    let st = Style::new(opts.color);
+    let rows = opts.rows;
     let mut o = String::new();
-    let _ = writeln!(o, "heapscope — {} ({}, {})", r.input.path, r.input.format, human_bytes(r.input.size_bytes));
-    if let Some(st) = &r.input.sample_type {
-        let _ = writeln!(o, "sample type: {st}");
+    let _ = writeln!(
+        o,
+        "{} — {} ({}, {}{})",
+        st.bold("heapscope"),
+        r.input.path,
+        r.input.format,
+        human_bytes(r.input.size_bytes),
+        if r.input.compressed { ", gzip" } else { "" }
+    );
+    if let Some(s) = &r.input.sample_type {
+        let _ = writeln!(o, "sample type: {s}");
     }
     if let Some(ts) = &r.input.timestamp {
         let _ = writeln!(o, "taken: {ts}");
@@ -29,34 +80,48 @@ pub fn render(r: &Report, rows: usize) -> String {
     );
     let _ = writeln!(o);
     if r.suspects.is_empty() {
-        let _ = writeln!(o, "No leak suspect: nothing retains more than the threshold share of the heap.");
+        let _ = writeln!(o, "{}", st.green("No leak suspect: nothing retains more than the threshold share of the heap."));
     } else {
-        let _ = writeln!(o, "LEAK SUSPECTS");
+        let _ = writeln!(o, "{}", st.bold("LEAK SUSPECTS"));
         for sp in &r.suspects {
-            let _ = writeln!(o, "#{} [{} / {}] {}", sp.rank, sp.kind, sp.pattern, sp.title);
+            let tag = format!("[{} / {}]", sp.kind, sp.pattern);
+            let tag = if sp.pattern == "unknown" { st.dim(&tag) } else { st.yellow(&tag) };
+            let _ = writeln!(o, "#{} {} {}", sp.rank, tag, st.red(&sp.title));
             if !sp.explanation.is_empty() {
                 let _ = writeln!(o, "   {}", sp.explanation);
             }
             if let Some(fix) = &sp.fix {
-                let _ = writeln!(o, "   fix: {fix}");
+                let _ = writeln!(o, "   {} {fix}", st.bold("fix:"));
             }
             if !sp.path_to_root.is_empty() {
-                let _ = writeln!(o, "   path from GC root:");
+                let what = if r.input.format == "pprof" || r.input.format == "tracemalloc" {
+                    "stack, outermost frame first:"
+                } else {
+                    "shortest path from a GC root:"
+                };
+                let _ = writeln!(o, "   {what}");
                 write_path(&mut o, &sp.path_to_root, "     ");
             }
-            for it in &sp.accumulated {
-                let _ = writeln!(
-                    o,
-                    "     holds {} × {} ({})",
-                    thousands(it.count),
-                    it.type_name,
-                    human_bytes(it.retained_bytes)
-                );
+            if !sp.stack.is_empty() {
+                let _ = writeln!(o, "   stack, outermost frame first:");
+                write_path(&mut o, &sp.stack, "     ");
+            }
+            if !sp.accumulated.is_empty() {
+                let _ = writeln!(o, "   accumulated below it:");
+                for it in &sp.accumulated {
+                    let _ = writeln!(
+                        o,
+                        "     {:>10} × {:<40} {:>11} retained",
+                        thousands(it.count),
+                        it.type_name,
+                        human_bytes(it.retained_bytes)
+                    );
+                }
             }
         }
     }
     let _ = writeln!(o);
-    let _ = writeln!(o, "BIGGEST OBJECTS BY RETAINED SIZE");
+    let _ = writeln!(o, "{}", st.bold("BIGGEST OBJECTS BY RETAINED SIZE"));
     let _ = writeln!(o, "{:>12} {:>7} {:>12}  {:<20} type", "retained", "share", "shallow", "id");
     for d in &r.dominators {
         let _ = writeln!(
@@ -71,7 +136,7 @@ pub fn render(r: &Report, rows: usize) -> String {
         );
     }
     let _ = writeln!(o);
-    let _ = writeln!(o, "HISTOGRAM (retained = minimum retained size of all instances, a lower bound)");
+    let _ = writeln!(o, "{}", st.bold("HISTOGRAM (retained = minimum retained size of all instances, a lower bound)"));
     let _ = writeln!(o, "{:>12} {:>12} {:>12}  type", "count", "shallow", "retained");
     for h in r.histogram.iter().take(rows) {
         let _ = writeln!(
@@ -88,7 +153,7 @@ pub fn render(r: &Report, rows: usize) -> String {
     }
     if !r.warnings.is_empty() {
         let _ = writeln!(o);
-        let _ = writeln!(o, "WARNINGS");
+        let _ = writeln!(o, "{}", st.bold("WARNINGS"));
         for w in &r.warnings {
             let _ = writeln!(o, "  - {w}");
         }
@@ -102,8 +167,9 @@ pub fn write_path(o: &mut String, path: &[PathElem], indent: &str) {
         let lead = if i == 0 {
             format!("[{}]", p.root_kind.as_deref().unwrap_or("root"))
         } else {
-            format!("└ {}{}", p.via.as_deref().unwrap_or("?"), if p.weak { " (weak)" } else { "" })
+            format!("└ {}{}", p.via.as_deref().unwrap_or("·"), if p.weak { " (weak)" } else { "" })
         };
-        let _ = writeln!(o, "{indent}{} {} {}", lead, p.type_name, p.id);
+        let size = p.retained_bytes.map(|b| format!("  ({})", human_bytes(b))).unwrap_or_default();
+        let _ = writeln!(o, "{indent}{} {} {}{size}", lead, p.type_name, p.id);
     }
 }

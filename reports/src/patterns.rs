@@ -1,0 +1,398 @@
+//! Leak patterns named in users' words, recognised by type and reference names only (never by
+//! reading the dump's bytes or the parser's code): `java.util.HashMap`, `_events`,
+//! `threadLocals`, `runtime.growslice`, … Each [`Pattern`] has the schema's name, a one-line
+//! explanation and the usual fix.
+//!
+//! The vocabulary (which type names are collections, which frames belong to a runtime) lives
+//! here so that every report — suspects now, diff and trend later — agrees on it.
+
+/// The culprit patterns of `report.schema.json` (`suspects[].pattern`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Pattern {
+    UnboundedCollection,
+    CacheWithoutEviction,
+    ThreadLocal,
+    ListenerList,
+    FinalizerQueue,
+    ClosureContext,
+    StreamBuffer,
+    GlobalContainer,
+    GoroutineLeak,
+    Fragmentation,
+    Unknown,
+}
+
+impl Pattern {
+    pub const ALL: [Pattern; 11] = [
+        Pattern::UnboundedCollection,
+        Pattern::CacheWithoutEviction,
+        Pattern::ThreadLocal,
+        Pattern::ListenerList,
+        Pattern::FinalizerQueue,
+        Pattern::ClosureContext,
+        Pattern::StreamBuffer,
+        Pattern::GlobalContainer,
+        Pattern::GoroutineLeak,
+        Pattern::Fragmentation,
+        Pattern::Unknown,
+    ];
+
+    /// The schema's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pattern::UnboundedCollection => "unbounded-collection",
+            Pattern::CacheWithoutEviction => "cache-without-eviction",
+            Pattern::ThreadLocal => "thread-local",
+            Pattern::ListenerList => "listener-list",
+            Pattern::FinalizerQueue => "finalizer-queue",
+            Pattern::ClosureContext => "closure-context",
+            Pattern::StreamBuffer => "stream-buffer",
+            Pattern::GlobalContainer => "global-container",
+            Pattern::GoroutineLeak => "goroutine-leak",
+            Pattern::Fragmentation => "fragmentation",
+            Pattern::Unknown => "unknown",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Pattern> {
+        Pattern::ALL.into_iter().find(|p| p.name() == s)
+    }
+
+    /// One line: what this pattern is.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Pattern::UnboundedCollection => {
+                "A collection that only grows: entries are added and never removed, so it holds everything it was ever given."
+            }
+            Pattern::CacheWithoutEviction => {
+                "A cache or memo table with no size limit or expiry: every distinct key stays in memory forever."
+            }
+            Pattern::ThreadLocal => {
+                "Values set in ThreadLocals of long-lived (pool) threads stay reachable as long as the thread lives."
+            }
+            Pattern::ListenerList => {
+                "A listener/callback list that only grows: each registered listener (and everything its closure or outer object holds) stays alive."
+            }
+            Pattern::FinalizerQueue => {
+                "Objects with a finalize() method wait in the finalizer queue; a slow or blocked finalizer thread keeps all of them (and what they reference) alive."
+            }
+            Pattern::ClosureContext => {
+                "Closures share their scope's context: a long-lived closure keeps every variable of the scope alive, here forming a chain of contexts."
+            }
+            Pattern::StreamBuffer => {
+                "A stream buffers data nobody consumes (no reader, or writes that ignore backpressure)."
+            }
+            Pattern::GlobalContainer => {
+                "A container held by a static field, module variable or global property is the root of the growth: it lives as long as the process."
+            }
+            Pattern::GoroutineLeak => {
+                "Goroutines that block forever (on a channel, lock or I/O nobody completes) keep their stacks and everything they reference."
+            }
+            Pattern::Fragmentation => {
+                "The Go heap holds much more memory in in-use spans than live objects need: a few survivors pin mostly empty spans."
+            }
+            Pattern::Unknown => "No known leak pattern fits; look at the path and the accumulated objects.",
+        }
+    }
+
+    /// The usual fix.
+    pub fn fix(self) -> Option<&'static str> {
+        Some(match self {
+            Pattern::UnboundedCollection => {
+                "Bound it (e.g. an LRU with a maximum size) or remove entries when their owner is done."
+            }
+            Pattern::CacheWithoutEviction => {
+                "Give the cache a maximum size and/or expiry (an LRU such as Caffeine, lru-cache, functools.lru_cache(maxsize=…))."
+            }
+            Pattern::ThreadLocal => "Call ThreadLocal.remove() in a finally block when the task ends.",
+            Pattern::ListenerList => {
+                "Unregister the listener when its owner is done (removeListener / off / removeXxxListener), or hold listeners weakly."
+            }
+            Pattern::FinalizerQueue => {
+                "Do not block in finalize(); replace finalizers with java.lang.ref.Cleaner or try-with-resources."
+            }
+            Pattern::ClosureContext => {
+                "Break the chain: null out the captured variable after use, or move the long-lived closure out of the scope that holds the large object."
+            }
+            Pattern::StreamBuffer => {
+                "Consume or destroy the stream, and respect backpressure (wait for 'drain' when write() returns false; use pipeline())."
+            }
+            Pattern::GlobalContainer => {
+                "Remove entries when they are no longer needed, or scope the container to a request/session instead of the process."
+            }
+            Pattern::GoroutineLeak => {
+                "Give every goroutine a way to end: close the channel, select on ctx.Done(), or use timeouts."
+            }
+            Pattern::Fragmentation => {
+                "Avoid keeping a few long-lived objects among many short-lived ones of the same size class (copy survivors out, pool or batch them)."
+            }
+            Pattern::Unknown => return None,
+        })
+    }
+}
+
+/// What kind of container a type name denotes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CollectionKind {
+    Map,
+    List,
+    Set,
+    Queue,
+}
+
+/// Strip Java generics and array suffixes' element details: `java.util.HashMap<K,V>` → `java.util.HashMap`.
+fn base_name(t: &str) -> &str {
+    t.split('<').next().unwrap_or(t).trim()
+}
+
+/// Java collection classes (and common library ones) and JavaScript built-in collections.
+pub fn collection_kind(type_name: &str) -> Option<CollectionKind> {
+    use CollectionKind::*;
+    let t = base_name(type_name);
+    // V8: constructor names as DevTools shows them.
+    match t {
+        "Map" | "Object / Map" => return Some(Map),
+        "Set" => return Some(Set),
+        "Array" => return Some(List),
+        _ => {}
+    }
+    let simple = t.rsplit('.').next().unwrap_or(t);
+    if simple.contains('$') {
+        // Inner classes (HashMap$Node, …) are internals, not the collection.
+        return None;
+    }
+    const MAPS: &[&str] = &[
+        "HashMap",
+        "LinkedHashMap",
+        "ConcurrentHashMap",
+        "Hashtable",
+        "TreeMap",
+        "IdentityHashMap",
+        "ConcurrentSkipListMap",
+        "EnumMap",
+        "Properties",
+        "HashBiMap",
+        "Object2ObjectOpenHashMap",
+        "Long2ObjectOpenHashMap",
+        "Int2ObjectOpenHashMap",
+    ];
+    const LISTS: &[&str] = &["ArrayList", "LinkedList", "Vector", "Stack", "CopyOnWriteArrayList", "ObjectArrayList"];
+    const SETS: &[&str] = &["HashSet", "LinkedHashSet", "TreeSet", "ConcurrentSkipListSet", "CopyOnWriteArraySet"];
+    const QUEUES: &[&str] = &[
+        "ArrayDeque",
+        "PriorityQueue",
+        "ConcurrentLinkedQueue",
+        "ConcurrentLinkedDeque",
+        "LinkedBlockingQueue",
+        "LinkedBlockingDeque",
+        "ArrayBlockingQueue",
+        "PriorityBlockingQueue",
+        "DelayQueue",
+    ];
+    if !(t.starts_with("java.util.") || t.contains('.')) {
+        return None;
+    }
+    if MAPS.contains(&simple) {
+        Some(Map)
+    } else if LISTS.contains(&simple) {
+        Some(List)
+    } else if SETS.contains(&simple) {
+        Some(Set)
+    } else if QUEUES.contains(&simple) {
+        Some(Queue)
+    } else {
+        None
+    }
+}
+
+/// Weak collections do not hold their keys; they are never the accumulation point we name.
+pub fn is_weak_collection(type_name: &str) -> bool {
+    let t = base_name(type_name);
+    t.ends_with("WeakHashMap") || t == "WeakMap" || t == "WeakSet"
+}
+
+/// Types that are the inside of a collection: backing arrays, hash entries, list nodes.
+pub fn is_collection_internal(type_name: &str) -> bool {
+    let t = base_name(type_name);
+    if t.ends_with("[]") {
+        return true;
+    }
+    // V8 backing stores.
+    if matches!(t, "(array)" | "(object elements)" | "(object properties)" | "system / HashTable" | "system / OrderedHashMap" | "system / OrderedHashSet") {
+        return true;
+    }
+    const ENTRY_SUFFIXES: &[&str] = &[
+        "$Node",
+        "$TreeNode",
+        "$TreeBin",
+        "$Entry",
+        "$HashEntry",
+        "$Segment",
+        "$ForwardingNode",
+        "$Index",
+        "$SimpleEntry",
+    ];
+    ENTRY_SUFFIXES.iter().any(|s| t.ends_with(s))
+        && (t.starts_with("java.util.") || t.contains("Map") || t.contains("List") || t.contains("Set"))
+}
+
+/// Class loaders: they keep their classes alive, and so top the dominator tree of every Java heap
+/// (Eclipse MAT, VisualVM). A suspect names what is below them.
+pub fn is_class_loader(type_name: &str) -> bool {
+    let t = base_name(type_name);
+    let simple = t.rsplit('.').next().unwrap_or(t);
+    simple.ends_with("ClassLoader") || simple.contains("ClassLoader$") || simple.ends_with("$AppClassLoader")
+}
+
+/// A Java class object as the parsers name it (`class com.acme.Foo`), or a node of kind Class.
+pub fn is_class_object(type_name: &str) -> bool {
+    type_name.starts_with("class ")
+}
+
+/// V8's scope objects.
+pub fn is_js_context(type_name: &str) -> bool {
+    type_name == "system / Context" || type_name == "system / NativeContext" || type_name == "system / ScriptContext"
+}
+
+/// The JavaScript global object.
+pub fn is_js_global(type_name: &str) -> bool {
+    matches!(type_name, "global" | "Window" | "globalThis" | "system / JSGlobalObject" | "system / JSGlobalProxy" | "(global property)")
+}
+
+/// A Java thread object (by class name).
+pub fn is_thread(type_name: &str) -> bool {
+    let t = base_name(type_name);
+    let simple = t.rsplit('.').next().unwrap_or(t);
+    t == "java.lang.Thread" || simple.ends_with("Thread") || simple.contains("WorkerThread") || t.ends_with("ForkJoinWorkerThread")
+}
+
+fn lower_contains_any(s: &str, words: &[&str]) -> bool {
+    let l = s.to_ascii_lowercase();
+    words.iter().any(|w| l.contains(w))
+}
+
+/// A name that says "cache" or "memo".
+pub fn names_cache(s: &str) -> bool {
+    lower_contains_any(s, &["cache", "memo"])
+}
+
+/// A reference or type name that says "listeners".
+pub fn names_listeners(s: &str) -> bool {
+    s == "_events" || s == "_eventsCount" || lower_contains_any(s, &["listener", "callbacks", "handlers", "observers", "subscribers", "watchers"])
+}
+
+/// Node stream state objects and their buffers.
+pub fn names_stream(type_name: &str) -> bool {
+    matches!(base_name(type_name), "ReadableState" | "WritableState" | "BufferList")
+}
+
+pub fn is_finalizer(type_name: &str) -> bool {
+    let t = base_name(type_name);
+    t == "java.lang.ref.Finalizer" || t == "java.lang.ref.FinalizerReference" || t == "class java.lang.ref.Finalizer"
+}
+
+pub fn is_thread_local(type_name: &str) -> bool {
+    base_name(type_name).contains("ThreadLocal")
+}
+
+/// Runtime-internal types that a group suspect would only make noise about: V8's `(…)` categories
+/// and `system / …` objects, `java.lang.Class`.
+pub fn is_runtime_type(type_name: &str) -> bool {
+    (type_name.starts_with('(') && type_name.ends_with(')'))
+        || type_name.starts_with("system / ")
+        || type_name == "java.lang.Class"
+        || type_name.starts_with("class ")
+}
+
+/// Allocation-profile frames that belong to the language runtime's allocator or container growth,
+/// not to user code: the "allocated at" line skips them to the first user frame.
+pub fn is_runtime_frame(frame: &str) -> bool {
+    let f = frame.trim();
+    // Go
+    if f.starts_with("runtime.") || f.starts_with("runtime/internal") {
+        return true;
+    }
+    const GO_LIB: &[&str] = &[
+        "bytes.makeSlice",
+        "bytes.(*Buffer).grow",
+        "bytes.(*Buffer).Write",
+        "bytes.(*Buffer).WriteString",
+        "bytes.growSlice",
+        "strings.(*Builder).grow",
+        "strings.(*Builder).WriteString",
+        "strings.Repeat",
+        "reflect.unsafe_New",
+        "reflect.unsafe_NewArray",
+        "reflect.mapassign",
+        "sync.(*Pool).Get",
+    ];
+    if GO_LIB.iter().any(|p| f.starts_with(p)) {
+        return true;
+    }
+    // Python: the interpreter's own frames and the standard library.
+    if f.starts_with('<') || f.contains("/lib/python3") || f.contains("\\lib\\python3") || f.contains("/importlib/") {
+        return true;
+    }
+    false
+}
+
+/// The Go frames that say how memory was allocated, kept to word the finding.
+pub fn growth_frame(frame: &str) -> Option<Pattern> {
+    let f = frame.trim();
+    if f.starts_with("runtime.growslice") || f.starts_with("runtime.makeslice") || f.starts_with("bytes.growSlice") {
+        Some(Pattern::UnboundedCollection)
+    } else if f.starts_with("runtime.mapassign") || f.starts_with("runtime.makemap") || f.starts_with("runtime.hashGrow") {
+        Some(Pattern::UnboundedCollection)
+    } else {
+        None
+    }
+}
+
+/// Go frames where a goroutine waits.
+pub fn is_blocking_frame(frame: &str) -> bool {
+    let f = frame.trim();
+    f.starts_with("runtime.gopark")
+        || f.starts_with("runtime.chanrecv")
+        || f.starts_with("runtime.chansend")
+        || f.starts_with("runtime.selectgo")
+        || f.starts_with("runtime.semacquire")
+        || f.starts_with("sync.runtime_Semacquire")
+        || f.starts_with("sync.runtime_SemacquireMutex")
+        || f.starts_with("sync.(*Cond).Wait")
+        || f.starts_with("sync.(*WaitGroup).Wait")
+        || f.starts_with("internal/poll.runtime_pollWait")
+        || f.starts_with("time.Sleep")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in Pattern::ALL {
+            assert_eq!(Pattern::from_name(p.name()), Some(p));
+            assert!(!p.explanation().is_empty());
+            assert_eq!(p.fix().is_none(), p == Pattern::Unknown);
+        }
+    }
+
+    #[test]
+    fn vocabulary() {
+        assert_eq!(collection_kind("java.util.HashMap"), Some(CollectionKind::Map));
+        assert_eq!(collection_kind("java.util.concurrent.ConcurrentHashMap"), Some(CollectionKind::Map));
+        assert_eq!(collection_kind("java.util.HashMap$Node"), None);
+        assert_eq!(collection_kind("Map"), Some(CollectionKind::Map));
+        assert_eq!(collection_kind("com.acme.Session"), None);
+        assert!(is_collection_internal("java.util.HashMap$Node[]"));
+        assert!(is_collection_internal("java.util.concurrent.ConcurrentHashMap$Node"));
+        assert!(is_collection_internal("(array)"));
+        assert!(!is_collection_internal("com.acme.Session"));
+        assert!(is_class_loader("jdk.internal.loader.ClassLoaders$AppClassLoader"));
+        assert!(is_runtime_frame("runtime.mallocgc"));
+        assert!(is_runtime_frame("bytes.makeSlice"));
+        assert!(!is_runtime_frame("main.newSession"));
+        assert!(names_listeners("_events") && names_listeners("listeners") && !names_listeners("table"));
+        assert!(names_cache("renderCache") && names_cache("_memo") && !names_cache("SESSIONS"));
+    }
+}
