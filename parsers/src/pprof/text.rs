@@ -2,9 +2,10 @@
 //! `runtime/pprof` writes it and pprof reads it:
 //!
 //! ```text
+//! (cells of the `#` lines are tab-separated)
 //! heap profile: 8203: 8464024 [65572: 67894448] @ heap/2
 //! 8192: 8388608 [65536: 67108864] @ 0x4b5fbc 0x4b5f69 0x437512 0x4612a1
-//! #	0x4b5fbb	main.loadBatch+0xbb	fragmentation/main.go:25
+//! #    0x4b5fbb    main.loadBatch+0xbb    fragmentation/main.go:25
 //! …
 //! # runtime.MemStats
 //! # Alloc = 9841088

@@ -443,7 +443,8 @@ fn truncated_protobuf_never_panics_and_errors_inside_a_field() {
 fn out_of_range_references_are_errors() {
     let good = proto::Profile::decode(&inflate(&go_dir().join("global_map/heap.pb.gz"))[..]).unwrap();
     let strings = good.string_table.len() as i64;
-    let cases: Vec<(&str, Box<dyn Fn(&mut proto::Profile)>)> = vec![
+    type Breaker = Box<dyn Fn(&mut proto::Profile)>;
+    let cases: Vec<(&str, Breaker)> = vec![
         ("Location with id", Box::new(|p| p.sample[0].location_id[0] = 1 << 40)),
         ("Function with id", Box::new(|p| p.location[0].line[0].function_id = 1 << 40)),
         ("string_table index", Box::new(move |p| p.function[0].name = strings + 7)),
@@ -524,4 +525,63 @@ fn random_damage_never_panics() {
     }
     assert_eq!(ok + err, 600);
     assert!(err > 0, "no damaged input was rejected");
+}
+
+/// Per function: the objects the graph counts (the `count` column), from a parse as `ty`;
+/// None when the profile has no such sample type.
+fn counts_for(path: &Path, ty: &str) -> Option<BTreeMap<String, i64>> {
+    let opts = ParseOptions { sample_index: Some(ty.to_string()), ..Default::default() };
+    let g = pprof::parse(&Input::open(path).unwrap(), &opts).ok()?.graph;
+    let mut m: BTreeMap<String, i64> = BTreeMap::new();
+    for v in 0..g.node_count() {
+        let node = NodeIdx(v as u32);
+        *m.entry(g.type_name(node).to_string()).or_default() += g.count(node) as i64;
+    }
+    m.retain(|_, c| *c != 0);
+    Some(m)
+}
+
+#[test]
+fn object_counts_match_the_objects_sample_type() {
+    let mut compared = 0;
+    for s in scenarios() {
+        for file in fixtures(&s, "").into_iter().filter(|f| f.starts_with("heap")) {
+            let path = go_dir().join(&s).join(&file);
+            // The protobuf twin's reference (the text form's names inlined frames as it does).
+            let twin = file.replace(".txt", ".pb.gz");
+            for (space, objects) in [("inuse_space", "inuse_objects"), ("alloc_space", "alloc_objects")] {
+                let Some(ours) = counts_for(&path, space) else { continue };
+                let refpath = go_dir().join("reference").join(&s).join(format!("{twin}.{objects}.top"));
+                let want: BTreeMap<String, i64> =
+                    read_top(&refpath).rows.into_iter().map(|(f, (flat, _))| (f, flat)).filter(|(_, c)| *c != 0).collect();
+                assert_eq!(ours, want, "{s}/{file}: objects counted when the bytes are {space}");
+                compared += 1;
+            }
+        }
+    }
+    // 7 protobuf × 2, 7 text × 2, the text without alloc columns × 1.
+    assert!(compared >= 27, "only {compared} comparisons");
+}
+
+#[test]
+fn frames_carry_their_source_lines() {
+    for file in ["fragmentation/heap.pb.gz", "fragmentation/heap.txt"] {
+        let parsed = parse_file(&go_dir().join(file), None);
+        let text = std::fs::read_to_string(go_dir().join("fragmentation/heap.txt")).unwrap();
+        let g = &parsed.graph;
+        let mut seen = 0;
+        for v in 0..g.node_count() {
+            let node = NodeIdx(v as u32);
+            if !g.type_name(node).starts_with("main.") {
+                continue;
+            }
+            let line = parsed.inspector.source_line(g, node).unwrap();
+            // The text form's "#" lines name the same function at that file:line.
+            let needle = format!("{}+0x", g.type_name(node));
+            let hit = text.lines().any(|l| l.contains(&needle) && l.ends_with(&format!("\t{line}")));
+            assert!(hit, "{file}: {} at {line} is not in the text's frames", g.type_name(node));
+            seen += 1;
+        }
+        assert!(seen >= 3, "{file}: {seen} main.* frames");
+    }
 }
