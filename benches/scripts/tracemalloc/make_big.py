@@ -44,7 +44,7 @@ def call_paths(rng, count):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
-    ap.add_argument("--traces", type=int, default=14_000_000)
+    ap.add_argument("--traces", type=int, default=16_000_000)
     ap.add_argument("--tracebacks", type=int, default=40_000)
     ap.add_argument("--seed", type=int, default=6)
     a = ap.parse_args()

@@ -8,8 +8,9 @@
 //!   super-root); node kind [`NodeKind::Frame`]; shallow = bytes allocated with exactly that
 //!   traceback; count = blocks; id = a stable hash of the frame sequence. The type is `file:line`
 //!   (`--group-by lineno`, the default), `file` (`filename`) or the whole traceback, outermost
-//!   frame first, frames joined by `;` (`traceback`). So the histogram's shallow and count columns
-//!   are CPython's `statistics(key)`, and retained sizes are the call tree's cumulative sizes.
+//!   frame first, frames joined by `;` (`traceback`; a node where no trace ends is named
+//!   `…;file:line;…`). So the histogram's shallow and count columns are CPython's
+//!   `statistics(key)`, and retained sizes are the call tree's cumulative sizes.
 //!
 //! ```no_run
 //! use heapscope_parsers::{tracemalloc, Input, ParseOptions};
@@ -77,7 +78,6 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> HeapGraph 
     // Types per distinct frame or file, made once.
     let mut frame_type: Vec<Option<TypeId>> = vec![None; s.frames.len()];
     let mut file_type: Vec<Option<TypeId>> = vec![None; s.strings.len()];
-    let mut node_type: Vec<TypeId> = Vec::with_capacity(if group_by == GroupBy::Traceback { t.len() } else { 0 });
     for n in 0..t.len() {
         let f = t.frame[n];
         let ty = match group_by {
@@ -86,14 +86,16 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> HeapGraph 
                 let file = s.frames[f as usize].file;
                 *file_type[file as usize].get_or_insert_with(|| b.intern_type(&s.file_name(file)))
             }
+            // Only where traces end is there a CPython row; a call path that merely passes through
+            // is named by its frame with "…" for the missing rest, so the type table does not hold
+            // every prefix of every traceback (that is quadratic in the depth).
+            GroupBy::Traceback if t.count[n] > 0 => {
+                let frames: Vec<String> = t.path(n as u32).into_iter().map(|f| frame_text(s, f)).collect();
+                b.intern_type(&frames.join(TRACEBACK_SEPARATOR))
+            }
             GroupBy::Traceback => {
-                let text = match t.parent[n] {
-                    NO_PARENT => frame_text(s, f),
-                    p => format!("{}{TRACEBACK_SEPARATOR}{}", b.type_name(node_type[p as usize]), frame_text(s, f)),
-                };
-                let ty = b.intern_type(&text);
-                node_type.push(ty);
-                ty
+                let lead = if t.parent[n] == NO_PARENT { "" } else { "…;" };
+                b.intern_type(&format!("{lead}{}{TRACEBACK_SEPARATOR}…", frame_text(s, f)))
             }
         };
         b.add_node(t.id[n], ty, NodeKind::Frame, t.size[n]);
