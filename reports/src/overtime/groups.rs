@@ -59,7 +59,11 @@ pub fn summarize(d: Dump) -> DumpSummary {
     let ids = ids_are_stable(d.info.format).then(|| sorted_ids(d.a));
     let memstats = d.info.details.get("memstats").and_then(|m| m.as_object()).cloned();
     let mut warnings = d.info.warnings.clone();
-    warnings.extend(g.warnings.iter().cloned());
+    for w in &g.warnings {
+        if !warnings.contains(w) {
+            warnings.push(w.clone());
+        }
+    }
     DumpSummary {
         dump: dump_ref(d),
         format: d.info.format,

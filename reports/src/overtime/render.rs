@@ -170,33 +170,31 @@ impl Doc {
     }
 
     fn markdown(&self) -> String {
-        let esc = |s: &str| s.replace('\\', "\\\\").replace('|', "\\|").replace('<', "&lt;").replace('\n', " ");
+        use crate::render::markdown::{escape, table, Align};
         let mut o = String::new();
-        let _ = writeln!(o, "# {}\n", esc(&self.title));
+        let _ = writeln!(o, "# {}\n", escape(&self.title));
         for b in &self.blocks {
             match b {
                 Block::Heading(h) => {
-                    let _ = writeln!(o, "## {}\n", esc(h));
+                    let _ = writeln!(o, "## {}\n", escape(h));
                 }
                 Block::Para(p) => {
-                    let _ = writeln!(o, "{}\n", esc(p));
+                    let _ = writeln!(o, "{}\n", escape(p));
                 }
                 Block::List(items) => {
                     for i in items {
-                        let _ = writeln!(o, "- {}", esc(i));
+                        let _ = writeln!(o, "- {}", escape(i));
                     }
                     o.push('\n');
                 }
                 Block::Table(head, right, rows) => {
-                    let _ = writeln!(o, "| {} |", head.iter().map(|h| esc(h)).collect::<Vec<_>>().join(" | "));
-                    let _ = writeln!(
-                        o,
-                        "|{}|",
-                        right.iter().map(|&r| if r { "---:" } else { ":---" }).collect::<Vec<_>>().join("|")
-                    );
-                    for r in rows {
-                        let _ = writeln!(o, "| {} |", r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | "));
-                    }
+                    let h: Vec<(&str, Align)> = head
+                        .iter()
+                        .zip(right)
+                        .map(|(h, &r)| (h.as_str(), if r { Align::Right } else { Align::Left }))
+                        .collect();
+                    let body: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| escape(c)).collect()).collect();
+                    o.push_str(&table(&h, &body));
                     o.push('\n');
                 }
             }
@@ -205,72 +203,48 @@ impl Doc {
     }
 
     fn html(&self, page_title: &str) -> String {
+        use crate::render::html::{escape, page, Cell, Table};
         let mut o = String::new();
-        let _ = write!(
-            o,
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n\
-             body{{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:90em}}\n\
-             table{{border-collapse:collapse;margin:0.5em 0 1.5em}}\n\
-             th,td{{border:1px solid #ccc;padding:0.25em 0.6em;vertical-align:top}}\n\
-             th{{background:#f2f2f2}} td.r{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}\n\
-             td{{font-family:ui-monospace,monospace;font-size:0.9em}}\n\
-             h2{{border-bottom:1px solid #ddd;padding-bottom:0.2em}}\n\
-             </style>\n</head>\n<body>\n<h1>{}</h1>\n",
-            html_escape(page_title),
-            html_escape(&self.title)
-        );
+        let _ = writeln!(o, "<h1>{}</h1>", escape(&self.title));
         for b in &self.blocks {
             match b {
                 Block::Heading(h) => {
-                    let _ = writeln!(o, "<h2>{}</h2>", html_escape(h));
+                    let _ = writeln!(o, "<h2>{}</h2>", escape(h));
                 }
                 Block::Para(p) => {
-                    let _ = writeln!(o, "<p>{}</p>", html_escape(p));
+                    let _ = writeln!(o, "<p>{}</p>", escape(p));
                 }
                 Block::List(items) => {
                     o.push_str("<ul>\n");
                     for i in items {
-                        let _ = writeln!(o, "<li>{}</li>", html_escape(i));
+                        let _ = writeln!(o, "<li>{}</li>", escape(i));
                     }
                     o.push_str("</ul>\n");
                 }
                 Block::Table(head, right, rows) => {
-                    o.push_str("<table>\n<tr>");
-                    for h in head {
-                        let _ = write!(o, "<th>{}</th>", html_escape(h));
-                    }
-                    o.push_str("</tr>\n");
+                    // `Table` takes static header labels; ours are built per report, so the
+                    // header row is written here and the body through `Table`'s cells.
+                    let mut t = Table::new(&[]);
                     for r in rows {
-                        o.push_str("<tr>");
-                        for (c, cell) in r.iter().enumerate() {
-                            let class = if right.get(c).copied().unwrap_or(false) { " class=\"r\"" } else { "" };
-                            let _ = write!(o, "<td{class}>{}</td>", html_escape(cell));
-                        }
-                        o.push_str("</tr>\n");
+                        t.push(
+                            r.iter()
+                                .zip(right)
+                                .map(|(c, &num)| Cell { html: escape(c), sort: None, class: if num { "num" } else { "" } })
+                                .collect(),
+                        );
                     }
-                    o.push_str("</table>\n");
+                    let body = t.to_html();
+                    let mut head_html = String::from("<tr>");
+                    for (h, &num) in head.iter().zip(right) {
+                        let _ = write!(head_html, "<th{}>{}</th>", if num { " class=\"num\"" } else { "" }, escape(h));
+                    }
+                    head_html.push_str("</tr>");
+                    o.push_str(&body.replacen("<tr></tr>", &head_html, 1));
                 }
             }
         }
-        o.push_str("</body>\n</html>\n");
-        o
+        page(page_title, &o)
     }
-}
-
-/// Escape text for HTML element content and attribute values.
-pub fn html_escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
 }
 
 fn verdict_blocks(d: &mut Doc, verdicts: &[Verdict]) {

@@ -128,6 +128,8 @@ fn rows_of(
         }
     }
     m.into_iter()
+        // A function that is never a leaf, or a group with no bytes at all, has no series.
+        .filter(|(_, series)| series.iter().any(|s| if is_path { s.retained_bytes > 0 } else { s.shallow_bytes > 0 }))
         .map(|(k, series)| {
             let (t, p) = if is_path {
                 (k.rsplit(super::groups::SIGNATURE_SEPARATOR).next().unwrap_or(k).to_string(), Some(k.to_string()))

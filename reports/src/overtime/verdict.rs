@@ -157,10 +157,11 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
     // too, since the cache dominates their growth; name the collection: the levelling row of a
     // collection type that grew most, else the row that grew most.
     let by_growth = |a: &&TrendRow, b: &&TrendRow| a.fit.net_change.cmp(&b.fit.net_change).then(b.rank.cmp(&a.rank));
+    // Allocation sites are functions or lines: their names say nothing about collections.
     let cache = levelling
         .iter()
         .copied()
-        .filter(|x| is_collection_type(&x.type_name))
+        .filter(|x| x.path.is_some() && is_collection_type(&x.type_name))
         .max_by(by_growth)
         .or_else(|| levelling.iter().copied().max_by(by_growth));
     if let Some(c) = cache {
@@ -176,10 +177,12 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
             ),
             format!("it holds {} of the last heap ({})", pct(last as f64 / last_heap.max(1) as f64), human_bytes(last)),
         ];
-        if names_collection(&name) {
+        if c.path.is_none() {
+            evidence.push(format!("allocated at {name} (a profile records where memory was allocated, not who holds it)"));
+        } else if is_collection_type(&c.type_name) {
             evidence.push(format!("accumulation point: {name}"));
         } else {
-            evidence.push(format!("held by {name} (not recognised as a collection by name)"));
+            evidence.push(format!("held at {name} (not recognised as a collection by name)"));
         }
         out.push(Verdict {
             kind: "unbounded-cache".into(),
