@@ -1,15 +1,21 @@
 //! Dominator tree by Semi-NCA over the CSR graph, iterative throughout (explicit stacks), and
 //! retained sizes by one pass in reverse DFS preorder.
 //!
-//! Memory (n nodes, N reachable, m' retaining edges): `pre` 4 B/node; `node_of`, `parent`,
-//! `semi`, `ancestor` 4 B per reachable node each; predecessor offsets 4 B per reachable node
-//! (8 when the lists pass 4 GiB); predecessor lists only for edges that go *back* in DFS
-//! preorder, delta + LEB128 encoded (1–5 B each). Edges going forward in preorder — the DFS
-//! tree edges among them — are folded into the initial semidominator instead of being stored,
-//! because an unprocessed predecessor `v < w` contributes exactly `v` to `semi(w)`. `pre` is
-//! reused for the path-compression labels and then for the result, so the peak is about
-//! 24 B per node plus the encoded back edges, on top of the graph. The result keeps `idom`
-//! (4 B/node) and `order` (4 B per reachable node).
+//! Only predecessors that come *after* their target in DFS preorder are stored. A predecessor
+//! `v < w` contributes exactly `v` to `semi(w)` (it is not yet linked when `w` is processed), so
+//! the DFS folds those edges — the tree edges among them — into the initial semidominator as it
+//! meets them, and counts the others per target on the same visit. One more pass over the edges
+//! fills the lists. Each node's edges are thus read twice, not three times.
+//!
+//! Memory (n nodes, N reachable, b edges going back in preorder): during the DFS `pre` 4 B/node
+//! and `node_of`, `parent`, `semi`, back-counts 4 B per reachable node; the counts become the
+//! list offsets (u32, or u64 past 2^32 lists entries) and the lists take 4 B per back edge;
+//! `pre` is then reused for the path-compression values and `ancestor` adds 4 B per reachable
+//! node. Peak: about 24 B per node + 4 B per back edge, on top of the graph. The result keeps
+//! `idom` (4 B/node, in `pre`'s buffer) and `order` (4 B per reachable node).
+//!
+//! Delta + LEB128 lists were tried and dropped: on the synthetic 10^7-node heap of
+//! benches/ they saved 6% of the list bytes and cost a third pass over the edges.
 
 use crate::bitset::BitSet;
 use crate::graph::{HeapGraph, Orphans, WEAK_BIT};
@@ -48,11 +54,14 @@ fn retaining(g: &HeapGraph, v: usize) -> impl Iterator<Item = u32> + '_ {
 }
 
 /// Depth-first numbering from the super-root (preorder 0). `node_of[p - 1]` is the node with
-/// preorder `p`; `parent[p]` is the preorder of its DFS parent (0 = super-root).
+/// preorder `p`; `parent[p]` is the preorder of its DFS parent (0 = super-root); `semi[p]` the
+/// smallest predecessor before `p` met so far; `back[p]` how many predecessors come after `p`.
 struct Dfs {
     pre: Vec<u32>,
     node_of: Vec<u32>,
     parent: Vec<u32>,
+    semi: Vec<u32>,
+    back: Vec<u32>,
     stack: Vec<(u32, u32)>,
 }
 
@@ -61,14 +70,21 @@ impl Dfs {
         self.pre[v as usize] != NONE
     }
 
+    #[inline]
+    fn enter(&mut self, v: u32, parent: u32) {
+        self.node_of.push(v);
+        self.pre[v as usize] = self.node_of.len() as u32;
+        self.parent.push(parent);
+        self.semi.push(parent);
+        self.back.push(0);
+        self.stack.push((v, 0));
+    }
+
     fn visit_from(&mut self, g: &HeapGraph, start: u32) {
         if self.is_visited(start) {
             return;
         }
-        self.node_of.push(start);
-        self.pre[start as usize] = self.node_of.len() as u32;
-        self.parent.push(0);
-        self.stack.push((start, 0));
+        self.enter(start, 0);
         let keep_weak = g.policy.weak_retains;
         while let Some(top) = self.stack.last_mut() {
             let v = top.0 as usize;
@@ -83,15 +99,26 @@ impl Dfs {
                 continue;
             }
             let t = raw & !WEAK_BIT;
-            if self.pre[t as usize] == NONE {
-                let pv = self.pre[v];
-                self.node_of.push(t);
-                self.pre[t as usize] = self.node_of.len() as u32;
-                self.parent.push(pv);
-                self.stack.push((t, 0));
+            let pv = self.pre[v];
+            let w = self.pre[t as usize];
+            if w == NONE {
+                self.enter(t, pv);
+            } else if w > pv {
+                // A descendant already numbered: an earlier predecessor.
+                let s = &mut self.semi[w as usize];
+                *s = (*s).min(pv);
+            } else if w < pv {
+                let c = &mut self.back[w as usize];
+                *c = c.saturating_add(1);
             }
         }
     }
+}
+
+fn with_first(cap: usize) -> Vec<u32> {
+    let mut v = Vec::with_capacity(cap);
+    v.push(0);
+    v
 }
 
 /// Compute the dominator tree of `g` rooted at the virtual super-root, following only edges
@@ -101,7 +128,16 @@ impl Dfs {
 /// retains, then, in index order, each node still not reached (entry points into cycles).
 pub fn dominators(g: &HeapGraph) -> DomTree {
     let n = g.node_count();
-    let mut dfs = Dfs { pre: vec![NONE; n], node_of: Vec::new(), parent: vec![0], stack: Vec::new() };
+    let mut dfs = Dfs {
+        pre: vec![NONE; n],
+        // Sized for every node up front: untouched capacity costs no memory, and growing by
+        // doubling would hold old and new buffers at once.
+        node_of: Vec::with_capacity(n),
+        parent: with_first(n + 1),
+        semi: with_first(n + 1),
+        back: with_first(n + 1),
+        stack: Vec::new(),
+    };
     let mut super_succ: Vec<u32> = Vec::new();
     for r in g.root_nodes() {
         super_succ.push(r);
@@ -149,30 +185,22 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
         }
     }
     let orphans_attached = (dfs.node_of.len() - from_roots) as u64;
-    let Dfs { mut pre, node_of, parent, stack } = dfs;
+    let Dfs { mut pre, node_of, parent, mut semi, back, stack } = dfs;
     drop(stack);
     let big_n = node_of.len() + 1; // with the super-root
-
-    // Initial semidominators: the smallest predecessor that precedes w in preorder (the DFS
-    // parent is one). The super-root (0) precedes everything.
-    let mut semi = parent.clone();
+    // The super-root (0) precedes everything.
     for &s in &super_succ {
         semi[pre[s as usize] as usize] = 0;
     }
     drop(super_succ);
 
-    // Back edges (source after target in preorder): the only predecessors stored.
-    let mut ancestor: Vec<u32> = (0..big_n as u32).collect(); // first used as `last` per target
-    let max_bytes = 5 * g.targets.len() as u64;
-    let semi_w = if max_bytes < u32::MAX as u64 {
-        let preds = BackPreds::<u32>::build(g, &pre, &node_of, &mut semi, &mut ancestor);
-        drop_pre_and_run(preds, &mut pre, &mut semi, &parent, &mut ancestor)
+    if (g.targets.len() as u64) < u64::from(u32::MAX) {
+        let preds = BackPreds::<u32>::fill(g, &pre, &node_of, back);
+        semidominators(&preds, &mut pre, &mut semi, &parent);
     } else {
-        let preds = BackPreds::<u64>::build(g, &pre, &node_of, &mut semi, &mut ancestor);
-        drop_pre_and_run(preds, &mut pre, &mut semi, &parent, &mut ancestor)
-    };
-    debug_assert!(semi_w.len() == big_n);
-    drop(ancestor);
+        let preds = BackPreds::<u64>::fill(g, &pre, &node_of, back);
+        semidominators(&preds, &mut pre, &mut semi, &parent);
+    }
 
     // NCA step: idom(w) is the nearest ancestor of parent(w) at or above semi(w).
     let mut idom = parent;
@@ -197,10 +225,11 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
     DomTree { idom: out, order: node_of, orphans_attached }
 }
 
-/// Offsets of the encoded predecessor lists: u32 while the lists fit in 4 GiB.
-trait Off: Copy + Default {
+/// Offsets of the predecessor lists: u32 while there are fewer than 2^32 entries.
+trait Off: Copy {
     fn from_u64(v: u64) -> Self;
     fn to_usize(self) -> usize;
+    fn from_counts(counts: Vec<u32>) -> Vec<Self>;
 }
 impl Off for u32 {
     #[inline]
@@ -210,6 +239,9 @@ impl Off for u32 {
     #[inline]
     fn to_usize(self) -> usize {
         self as usize
+    }
+    fn from_counts(counts: Vec<u32>) -> Vec<u32> {
+        counts // converted in place: no second array
     }
 }
 impl Off for u64 {
@@ -221,120 +253,65 @@ impl Off for u64 {
     fn to_usize(self) -> usize {
         self as usize
     }
-}
-
-/// Predecessors `p > w` of each preorder `w`, ascending, as LEB128 deltas from `w`.
-struct BackPreds<O> {
-    off: Vec<O>,
-    bytes: Vec<u8>,
-}
-
-#[inline]
-fn leb_len(v: u32) -> u64 {
-    match v {
-        0..=0x7f => 1,
-        0x80..=0x3fff => 2,
-        0x4000..=0x1f_ffff => 3,
-        0x20_0000..=0xfff_ffff => 4,
-        _ => 5,
+    fn from_counts(counts: Vec<u32>) -> Vec<u64> {
+        counts.into_iter().map(u64::from).collect()
     }
 }
 
+/// Predecessors `p > w` of each preorder `w`: after [`fill`](Self::fill), `off[w]` is the end
+/// of `w`'s list and the start of `w + 1`'s (`w`'s starts at `off[w - 1]`; 0 has none).
+struct BackPreds<O> {
+    off: Vec<O>,
+    preds: Vec<u32>,
+}
+
 impl<O: Off> BackPreds<O> {
-    /// Two passes over the retaining edges in preorder of their source, so each target's
-    /// predecessors arrive in ascending order: count the encoded bytes, then write them.
-    /// Forward edges lower `semi` instead. `last` must hold the identity on entry.
-    fn build(g: &HeapGraph, pre: &[u32], node_of: &[u32], semi: &mut [u32], last: &mut [u32]) -> Self {
-        let big_n = node_of.len() + 1;
-        let mut off: Vec<O> = vec![O::default(); big_n + 1];
-        // Counting pass: encoded length per target.
-        let total = {
-            let mut lens: Vec<u32> = vec![0; big_n];
-            for (i, &v) in node_of.iter().enumerate() {
-                let p = i as u32 + 1;
-                for t in retaining(g, v as usize) {
-                    let w = pre[t as usize];
-                    if w > p {
-                        if semi[w as usize] > p {
-                            semi[w as usize] = p;
-                        }
-                    } else if w < p {
-                        let l = &mut last[w as usize];
-                        lens[w as usize] = lens[w as usize].saturating_add(leb_len(p - *l) as u32);
-                        *l = p;
-                    }
-                }
-            }
-            // Exclusive prefix sums shifted by one: off[w + 1] = start of w, used as the
-            // write cursor below, so it ends as the end of w (= start of w + 1).
-            let mut acc = 0u64;
-            for w in 0..big_n {
-                off[w + 1] = O::from_u64(acc);
-                acc += u64::from(lens[w]);
-            }
-            acc as usize
-        };
-        let mut bytes = vec![0u8; total];
-        for (w, l) in last.iter_mut().enumerate() {
-            *l = w as u32;
+    /// Turn the counts into write cursors (start of each list) and place every back edge,
+    /// walking sources in preorder.
+    fn fill(g: &HeapGraph, pre: &[u32], node_of: &[u32], counts: Vec<u32>) -> Self {
+        let mut off = O::from_counts(counts);
+        let mut acc = 0u64;
+        for o in off.iter_mut() {
+            let c = o.to_usize() as u64;
+            *o = O::from_u64(acc);
+            acc += c;
         }
+        let mut preds = vec![0u32; acc as usize];
         for (i, &v) in node_of.iter().enumerate() {
             let p = i as u32 + 1;
             for t in retaining(g, v as usize) {
                 let w = pre[t as usize] as usize;
                 if w < p as usize {
-                    let mut d = p - last[w];
-                    last[w] = p;
-                    let mut at = off[w + 1].to_usize();
-                    while d >= 0x80 {
-                        bytes[at] = (d as u8) | 0x80;
-                        d >>= 7;
-                        at += 1;
-                    }
-                    bytes[at] = d as u8;
-                    off[w + 1] = O::from_u64(at as u64 + 1);
+                    let at = off[w].to_usize();
+                    preds[at] = p;
+                    off[w] = O::from_u64(at as u64 + 1);
                 }
             }
         }
-        BackPreds { off, bytes }
+        BackPreds { off, preds }
+    }
+
+    #[inline]
+    fn of(&self, w: usize) -> &[u32] {
+        &self.preds[self.off[w - 1].to_usize()..self.off[w].to_usize()]
     }
 }
 
-/// Free `pre`'s contents, reuse its buffer for the path-compression values, and compute the
-/// semidominators. Returns `semi` (also left in place).
-fn drop_pre_and_run<'a, O: Off>(
-    preds: BackPreds<O>,
-    pre: &mut Vec<u32>,
-    semi: &'a mut [u32],
-    parent: &[u32],
-    ancestor: &mut [u32],
-) -> &'a [u32] {
+/// Lengauer–Tarjan's semidominator loop with simple link/eval and iterative path compression,
+/// over the back predecessors only (`semi` holds the contribution of the others on entry).
+/// `pre`'s buffer is reused for `best[x]`, the smallest semidominator on the compressed
+/// forest path from processed `x` upwards.
+fn semidominators<O: Off>(preds: &BackPreds<O>, pre: &mut Vec<u32>, semi: &mut [u32], parent: &[u32]) {
     let big_n = semi.len();
-    // `best[x]`: the smallest semidominator on the compressed path from processed x upwards.
     let best = pre;
     best.truncate(big_n);
     best.resize(big_n, 0);
+    let mut ancestor = vec![0u32; big_n];
     let mut path: Vec<u32> = Vec::new();
     for w in (1..big_n).rev() {
         let mut sw = semi[w];
-        let (lo, hi) = (preds.off[w].to_usize(), preds.off[w + 1].to_usize());
-        let mut at = lo;
-        let mut v = w as u32;
-        while at < hi {
-            let mut d = 0u32;
-            let mut shift = 0;
-            loop {
-                let b = preds.bytes[at];
-                at += 1;
-                d |= u32::from(b & 0x7f) << shift;
-                if b < 0x80 {
-                    break;
-                }
-                shift += 7;
-            }
-            v += d;
-            // v > w was processed: the smallest semidominator on its forest path.
-            let s = eval(v, w as u32, ancestor, best, &mut path);
+        for &v in preds.of(w) {
+            let s = eval(v, w as u32, &mut ancestor, best, &mut path);
             if s < sw {
                 sw = s;
             }
@@ -343,12 +320,11 @@ fn drop_pre_and_run<'a, O: Off>(
         best[w] = sw;
         ancestor[w] = parent[w];
     }
-    semi
 }
 
-/// Lengauer–Tarjan's simple EVAL with iterative path compression. A node is linked into the
-/// forest once processed, i.e. exactly when its preorder exceeds the current `w`, so no
-/// "unlinked" marker is needed.
+/// EVAL with iterative path compression. A node is linked into the forest once processed,
+/// i.e. exactly when its preorder exceeds the current `w`, so no "unlinked" marker is needed;
+/// `v > w` always.
 #[inline]
 fn eval(v: u32, w: u32, ancestor: &mut [u32], best: &mut [u32], path: &mut Vec<u32>) -> u32 {
     path.clear();
