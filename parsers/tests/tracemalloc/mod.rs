@@ -458,10 +458,13 @@ fn expect_error(bytes: Vec<u8>, offset: u64, needle: &str) {
 }
 
 /// The opening of a protocol-4 pickle: PROTO 4, then the tracemalloc GLOBAL that detection needs.
-fn header() -> Vec<u8> {
-    let mut v = vec![0x80, 4];
-    v.extend_from_slice(b"\x8c\x0btracemalloc\x94\x8c\x08Snapshot\x94\x93\x94");
-    v
+const HEADER: &[u8] = b"\x80\x04\x8c\x0btracemalloc\x94\x8c\x08Snapshot\x94\x93\x94";
+
+/// `HEADER` + `tail` must fail at `tail_offset` bytes into the tail (`None`: at the end).
+fn expect_error_after_header(tail: &[u8], tail_offset: Option<usize>, needle: &str) {
+    let bytes = [HEADER, tail].concat();
+    let at = HEADER.len() + tail_offset.unwrap_or(tail.len());
+    expect_error(bytes, at as u64, needle);
 }
 
 #[test]
@@ -493,36 +496,23 @@ fn hostile_globals_are_refused_and_nothing_runs() {
     g.extend_from_slice(b"\x85R.");
     expect_error(g, 2, "not os.system");
     // STACK_GLOBAL builtins.eval, after the tracemalloc header (detection would accept it).
-    let mut s = header();
-    let at = s.len() as u64 + 16;
-    s.extend_from_slice(b"\x8c\x08builtins\x8c\x04eval\x93");
-    expect_error(s, at, "not builtins.eval");
+    expect_error_after_header(b"\x8c\x08builtins\x8c\x04eval\x93", Some(16), "not builtins.eval");
     // A tracemalloc name that is not one of the two classes a snapshot holds.
     let mut t = vec![0x80, 4];
     t.extend_from_slice(b"\x8c\x0btracemalloc\x8c\x05start\x93");
     expect_error(t, 22, "not tracemalloc.start");
     // REDUCE on an allowed class is still code execution; it is not an opcode we read.
-    let mut r = header();
-    let at = r.len() as u64 + 1;
-    r.extend_from_slice(b")R.");
-    expect_error(r, at, "REDUCE");
+    expect_error_after_header(b")R.", Some(1), "REDUCE");
     assert!(!marker.exists(), "something ran");
 }
 
 #[test]
 fn unknown_opcodes_and_huge_lengths_are_errors() {
     // An undefined opcode byte.
-    let mut u = header();
-    let at = u.len() as u64;
-    u.push(0xff);
-    expect_error(u, at, "not byte 0xff");
+    expect_error_after_header(&[0xff], Some(0), "not byte 0xff");
     // Opcodes of other pickles: BINFLOAT, EMPTY_SET, PERSID.
     for (op, name) in [(b'G', "BINFLOAT"), (0x8f, "EMPTY_SET"), (b'P', "PERSID")] {
-        let mut v = header();
-        let at = v.len() as u64;
-        v.push(op);
-        v.extend_from_slice(&[0; 16]);
-        expect_error(v, at, name);
+        expect_error_after_header(&[[op].as_slice(), &[0; 16]].concat(), Some(0), name);
     }
     // Declared lengths far beyond the input: nothing is allocated by them.
     let huge: [(&[u8], &str); 4] = [
@@ -532,34 +522,19 @@ fn unknown_opcodes_and_huge_lengths_are_errors() {
         (b"\x8b\xff\xff\xff\x7f", "an int of at most 8 bytes"),
     ];
     for (tail, needle) in huge {
-        let mut v = header();
-        let at = v.len() as u64;
-        v.extend_from_slice(tail);
-        expect_error(v, at, needle);
+        expect_error_after_header(tail, Some(0), needle);
     }
     // A memo index the input chose far beyond the memo: kept aside, not a 4 G-entry memo.
-    let mut far = header();
-    far.extend_from_slice(b"r\xff\xff\xff\xff.");
-    let end = far.len() as u64;
-    expect_error(far, end, "a tracemalloc.Snapshot, not a class");
+    expect_error_after_header(b"r\xff\xff\xff\xff.", None, "a tracemalloc.Snapshot, not a class");
     // A memo index never set, an index far away, and a MARK missing.
     for tail in [&b"h\x07"[..], b"j\xff\xff\xff\x7f"] {
-        let mut v = header();
-        let at = v.len() as u64;
-        v.extend_from_slice(tail);
-        expect_error(v, at, "to be set before it is read");
+        expect_error_after_header(tail, Some(0), "to be set before it is read");
     }
-    let mut m = header();
-    let at = m.len() as u64;
-    m.push(b't');
-    expect_error(m, at, "a MARK");
+    expect_error_after_header(b"t", Some(0), "a MARK");
     // A valid pickle of something else: a list of ints, not a Snapshot.
     expect_error(b"\x80\x04]\x94(K\x01K\x02e.".to_vec(), 9, "a trace tuple");
     // A Snapshot without state.
-    let mut s = header();
-    s.extend_from_slice(b")\x81.");
-    let end = s.len() as u64;
-    expect_error(s, end, "a tracemalloc.Snapshot with its state");
+    expect_error_after_header(b")\x81.", None, "a tracemalloc.Snapshot with its state");
     // Not a pickle at all through the public entry point.
     let input = Input::from_bytes(Path::new("x"), b"hello".to_vec());
     assert!(heapscope_parsers::parse_input(&input, &ParseOptions::default()).is_err());
