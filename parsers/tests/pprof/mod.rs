@@ -118,11 +118,16 @@ fn per_function(parsed: Parsed) -> Funcs {
         path.reverse();
         ids.insert(path.join(" > "), g.id(node));
     }
-    // The graph crate's histogram must say the same wherever it has a row.
+    // The graph crate's histogram must say the same, with a row for every function.
+    let mut in_histogram = BTreeSet::new();
     for row in &a.histogram {
         let name = g.types.get(row.type_id);
         let (flat, cum) = rows[name];
         assert_eq!((row.shallow as i64, row.retained as i64), (flat, cum), "histogram row of {name}");
+        in_histogram.insert(name.to_string());
+    }
+    for (name, r) in &rows {
+        assert!(*r == (0, 0) || in_histogram.contains(name), "{name} {r:?} has no histogram row");
     }
     let total = g.shallow.iter().sum::<u64>() as i64;
     Funcs { total, rows, ids }
