@@ -195,11 +195,11 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
     drop(super_succ);
 
     if (g.targets.len() as u64) < u64::from(u32::MAX) {
-        let preds = BackPreds::<u32>::fill(g, &pre, &node_of, back);
-        semidominators(&preds, &mut pre, &mut semi, &parent);
+        let preds = BackPreds::<u32>::fill(g, &pre, &node_of, back).into_marked();
+        semidominators(preds, &mut pre, &mut semi, &parent);
     } else {
-        let preds = BackPreds::<u64>::fill(g, &pre, &node_of, back);
-        semidominators(&preds, &mut pre, &mut semi, &parent);
+        let preds = BackPreds::<u64>::fill(g, &pre, &node_of, back).into_marked();
+        semidominators(preds, &mut pre, &mut semi, &parent);
     }
 
     // NCA step: idom(w) is the nearest ancestor of parent(w) at or above semi(w).
@@ -259,7 +259,7 @@ impl Off for u64 {
 }
 
 /// Predecessors `p > w` of each preorder `w`: after [`fill`](Self::fill), `off[w]` is the end
-/// of `w`'s list and the start of `w + 1`'s (`w`'s starts at `off[w - 1]`; 0 has none).
+/// of `w`'s list and the start of `w + 1`'s.
 struct BackPreds<O> {
     off: Vec<O>,
     preds: Vec<u32>,
@@ -291,29 +291,59 @@ impl<O: Off> BackPreds<O> {
         BackPreds { off, preds }
     }
 
-    #[inline]
-    fn of(&self, w: usize) -> &[u32] {
-        &self.preds[self.off[w - 1].to_usize()..self.off[w].to_usize()]
+    /// Trade the offsets (4–8 B per node) for a bit per node: the first entry of each list
+    /// gets [`FIRST`] set (preorders stay below 2^31, as node indices do), and the semidominator
+    /// loop, which visits targets in decreasing order, walks the lists back from the end.
+    fn into_marked(self) -> MarkedPreds {
+        let BackPreds { off, mut preds } = self;
+        let mut has = BitSet::new(off.len());
+        let mut start = 0usize;
+        for (w, o) in off.iter().enumerate() {
+            let end = o.to_usize();
+            if end > start {
+                preds[start] |= FIRST;
+                has.set(w);
+            }
+            start = end;
+        }
+        MarkedPreds { has, preds }
     }
+}
+
+/// Marks the first predecessor of each list in [`MarkedPreds`].
+const FIRST: u32 = 1 << 31;
+
+/// Back predecessors, lists in increasing target order, each list's first entry marked.
+struct MarkedPreds {
+    has: BitSet,
+    preds: Vec<u32>,
 }
 
 /// Lengauer–Tarjan's semidominator loop with simple link/eval and iterative path compression,
 /// over the back predecessors only (`semi` holds the contribution of the others on entry).
 /// `pre`'s buffer is reused for `best[x]`, the smallest semidominator on the compressed
 /// forest path from processed `x` upwards.
-fn semidominators<O: Off>(preds: &BackPreds<O>, pre: &mut Vec<u32>, semi: &mut [u32], parent: &[u32]) {
+fn semidominators(preds: MarkedPreds, pre: &mut Vec<u32>, semi: &mut [u32], parent: &[u32]) {
     let big_n = semi.len();
     let best = pre;
     best.truncate(big_n);
     best.resize(big_n, 0);
     let mut ancestor = vec![0u32; big_n];
     let mut path: Vec<u32> = Vec::new();
+    let mut end = preds.preds.len();
     for w in (1..big_n).rev() {
         let mut sw = semi[w];
-        for &v in preds.of(w) {
-            let s = eval(v, w as u32, &mut ancestor, best, &mut path);
-            if s < sw {
-                sw = s;
+        if preds.has.get(w) {
+            loop {
+                end -= 1;
+                let raw = preds.preds[end];
+                let s = eval(raw & !FIRST, w as u32, &mut ancestor, best, &mut path);
+                if s < sw {
+                    sw = s;
+                }
+                if raw & FIRST != 0 {
+                    break;
+                }
             }
         }
         semi[w] = sw;
