@@ -234,6 +234,25 @@ impl GraphBuilder {
 
     /// End of phase 1: sort the ids into the lookup index.
     pub fn finish_nodes(&mut self) {
+        self.start_edges();
+        self.ensure_index();
+    }
+
+    /// End of phase 1 for formats whose references are dense indices already (V8): no id
+    /// index is built up front (it costs 12 bytes per node). Should a reference or root by id
+    /// come after all, the index is built then.
+    pub fn finish_nodes_without_index(&mut self) {
+        self.start_edges();
+    }
+
+    fn start_edges(&mut self) {
+        if self.offsets.is_empty() {
+            self.offsets.reserve_exact(self.ids.len() + 1);
+            self.offsets.push(0);
+        }
+    }
+
+    fn ensure_index(&mut self) {
         if self.index.is_some() {
             return;
         }
@@ -244,8 +263,6 @@ impl GraphBuilder {
             ));
         }
         self.index = Some(index);
-        self.offsets.reserve_exact(self.ids.len() + 1);
-        self.offsets.push(0);
     }
 
     /// Dense index of the node with this dump id (after `finish_nodes`).
@@ -258,7 +275,7 @@ impl GraphBuilder {
     /// skipped have no edges. A node given out of order is counted and its edges are dropped.
     #[inline]
     pub fn begin_node(&mut self, node: NodeIdx) {
-        if self.index.is_none() {
+        if self.offsets.is_empty() {
             self.finish_nodes();
         }
         let done = self.offsets.len() as u32 - 1; // nodes whose edge range is closed
@@ -280,6 +297,9 @@ impl GraphBuilder {
     pub fn edge_to_id(&mut self, id: u64, weak: bool, label: Label) -> bool {
         if id == 0 || self.current.is_none() {
             return id == 0;
+        }
+        if self.index.is_none() {
+            self.ensure_index();
         }
         match self.lookup(id) {
             Some(t) => {
@@ -325,8 +345,9 @@ impl GraphBuilder {
 
     /// Close phase 2 and produce the graph.
     pub fn finish(mut self, policy: Policy) -> HeapGraph {
-        if self.index.is_none() {
-            self.finish_nodes();
+        self.start_edges();
+        if self.index.is_none() && self.roots.iter().any(|r| matches!(r.target, RootTarget::Id(_))) {
+            self.ensure_index();
         }
         let n = self.ids.len();
         while self.offsets.len() < n + 1 {
