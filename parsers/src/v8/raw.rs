@@ -389,7 +389,7 @@ fn parse_edges(
     let ef = r.meta.ef;
     let nf = r.meta.nf as u64;
     let declared = r.edge_total;
-    b.finish_nodes();
+    b.finish_nodes_without_index();
     b.reserve_edges((c.remaining() / (2 * ef)).min(declared as usize));
     r.shortcut = BitSet::new(declared as usize);
     r.no_propagation = BitSet::new(declared as usize);
