@@ -267,6 +267,34 @@ fn is_name(via: &Option<String>) -> bool {
     matches!(via, Some(v) if !v.is_empty() && !v.starts_with('['))
 }
 
+/// A Java thread's name (its `name` field's String), when the inspector can read it.
+fn thread_name(ctx: &Ctx, thread: NodeIdx) -> Option<String> {
+    let g = &ctx.a.graph;
+    let e = g.edges(thread).find(|e| g.label_text(e.label).as_deref() == Some("name"))?;
+    ctx.insp.value_preview(g, e.target)
+}
+
+/// The ThreadLocal of a `ThreadLocalMap$Entry` (its weak `referent`), named by the static field
+/// that holds it (`com.acme.RequestContext.BUFFER`) or else by its class.
+fn thread_local_name(ctx: &Ctx, entry: NodeIdx) -> Option<String> {
+    let g = &ctx.a.graph;
+    let e = g.edges(entry).find(|e| g.label_text(e.label).as_deref() == Some("referent"))?;
+    let tl = e.target;
+    for (r, label, _) in referrers(g, tl) {
+        if g.kind(r) == NodeKind::Class || patterns::is_class_object(g.type_name(r)) {
+            let field = g.label_text(label).unwrap_or_default();
+            let field = field.strip_prefix("static ").unwrap_or(&field).to_string();
+            let class = if patterns::is_class_object(g.type_name(r)) {
+                g.type_name(r).trim_start_matches("class ").to_string()
+            } else {
+                ctx.insp.value_preview(g, r).unwrap_or_else(|| g.type_name(r).to_string())
+            };
+            return Some(format!("{class}.{field}"));
+        }
+    }
+    Some(g.type_name(tl).to_string())
+}
+
 /// Find the nearest holder on `path` and name the chain from it to the end.
 pub fn holder_of(ctx: &Ctx, path: &[PathElem], steps: &[heapscope_graph::PathStep]) -> Holder {
     let g = &ctx.a.graph;
@@ -315,9 +343,28 @@ pub fn holder_of(ctx: &Ctx, path: &[PathElem], steps: &[heapscope_graph::PathSte
         AnchorKind::ThreadLocals => {
             let name = steps
                 .get(at)
-                .and_then(|s| ctx.insp.value_preview(g, s.node))
+                .and_then(|s| thread_name(ctx, s.node))
                 .map(|v| format!("thread \"{v}\""))
                 .unwrap_or_else(|| format!("thread {} {}", path[at].type_name, path[at].id));
+            // `… › threadLocals › ThreadLocalMap › table › Entry[] › [i] › Entry › value › X` says
+            // less than the ThreadLocal itself: `… › threadLocals › ThreadLocal Foo.BUFFER › value › X`.
+            let entry = (at + 1..path.len()).find(|&i| path[i].type_name.ends_with("ThreadLocalMap$Entry"));
+            if let Some(e) = entry {
+                let tl = steps.get(e).and_then(|s| thread_local_name(ctx, s.node));
+                if let Some(tl) = tl {
+                    let mut text = format!("{name} › threadLocals › ThreadLocal {tl}");
+                    let mut shape = format!("thread {} › threadLocals › ThreadLocal {tl}", path[at].type_name);
+                    for p in &path[e + 1..] {
+                        for t in [&mut text, &mut shape] {
+                            t.push_str(" › ");
+                            t.push_str(p.via.as_deref().unwrap_or("·"));
+                            t.push_str(" › ");
+                            t.push_str(&p.type_name);
+                        }
+                    }
+                    return Holder { kind, at, text, shape };
+                }
+            }
             (format!("{name} › threadLocals"), format!("thread {} › threadLocals", path[at].type_name), at + 1)
         }
         AnchorKind::Variable => {
@@ -375,6 +422,112 @@ pub fn holder_of(ctx: &Ctx, path: &[PathElem], steps: &[heapscope_graph::PathSte
         shape.push_str(t);
     }
     Holder { kind, at, text, shape }
+}
+
+/// A node's type as reports show it: class objects as `class com.acme.Foo`.
+pub fn display_name(ctx: &Ctx, n: NodeIdx) -> String {
+    let g = &ctx.a.graph;
+    let t = g.type_name(n);
+    if g.kind(n) == NodeKind::Class && !patterns::is_class_object(t) {
+        if let Some(name) = ctx.insp.value_preview(g, n) {
+            return format!("class {name}");
+        }
+    }
+    t.to_string()
+}
+
+/// A path as reports show it, with class objects named `class com.acme.Foo` (HPROF class
+/// objects are nodes of type `java.lang.Class` whose name is the inspector's preview).
+pub fn display_path(ctx: &Ctx, steps: &[heapscope_graph::PathStep]) -> Vec<PathElem> {
+    let g = &ctx.a.graph;
+    let mut path = ctx.path(steps);
+    for (p, s) in path.iter_mut().zip(steps) {
+        if g.kind(s.node) == NodeKind::Class {
+            p.type_name = display_name(ctx, s.node);
+        }
+    }
+    path
+}
+
+/// Objects that reference `n`, each once, in index order: (referrer, label, weak). One scan of
+/// all edges: for a few suspects and drill-down commands only.
+pub fn referrers(g: &heapscope_graph::HeapGraph, n: NodeIdx) -> Vec<(NodeIdx, Label, bool)> {
+    let mut out = Vec::new();
+    for u in 0..g.node_count() as u32 {
+        let u = NodeIdx(u);
+        let mut hit: Option<(Label, bool)> = None;
+        for e in g.edge_range(u) {
+            let edge = g.edge(e);
+            if edge.target == n {
+                // Prefer a strong, named reference when there are several.
+                let better = match hit {
+                    None => true,
+                    Some((_, w)) => w && !edge.weak,
+                };
+                if better {
+                    hit = Some((edge.label, edge.weak));
+                }
+            }
+        }
+        if let Some((l, w)) = hit {
+            out.push((u, l, w));
+        }
+    }
+    out
+}
+
+/// How well a referrer names a holder: 0 a class / scope / global, 1 any object, 2 nothing.
+fn holder_rank(g: &heapscope_graph::HeapGraph, r: NodeIdx) -> u8 {
+    let t = g.type_name(r);
+    if g.kind(r) == NodeKind::Class || patterns::is_class_object(t) || patterns::is_js_context(t) || patterns::is_js_global(t) {
+        0
+    } else if g.kind(r) == NodeKind::Synthetic {
+        2
+    } else {
+        1
+    }
+}
+
+/// The shortest path, unless it enters the user's objects straight from a synthetic root
+/// (V8's `(Handle scope)` and `(Global handles)` hold objects by number): then the same path
+/// through the nearest named reference (a scope variable, `global` property, static field), so
+/// the holder can be named. Still a strong path from a real root.
+pub fn named_path(ctx: &Ctx, steps: Vec<heapscope_graph::PathStep>) -> Vec<heapscope_graph::PathStep> {
+    let a = ctx.a;
+    let g = &a.graph;
+    let mut steps = steps;
+    for _ in 0..2 {
+        let Some(k) = (1..steps.len()).rev().find(|&i| {
+            g.kind(steps[i - 1].node) == NodeKind::Synthetic && g.kind(steps[i].node) != NodeKind::Synthetic
+        }) else {
+            break;
+        };
+        let target = steps[k].node;
+        let mut best: Option<(u8, usize, NodeIdx, Label)> = None;
+        for (r, label, weak) in referrers(g, target) {
+            if weak || !matches!(label, Label::Name(_)) || !a.paths.is_reached(r) {
+                continue;
+            }
+            let rank = holder_rank(g, r);
+            if rank == 2 || steps[k..].iter().any(|s| s.node == r) {
+                continue;
+            }
+            let len = a.path_to(r).len();
+            let key = (rank, len, r, label);
+            if best.map(|b| (key.0, key.1, key.2) < (b.0, b.1, b.2)).unwrap_or(true) {
+                best = Some(key);
+            }
+        }
+        let Some((_, _, r, label)) = best else { break };
+        let mut head = a.path_to(r);
+        if head.is_empty() || head.iter().any(|s| steps[k..].iter().any(|t| t.node == s.node)) {
+            break;
+        }
+        head.push(heapscope_graph::PathStep { node: target, via: g.label_text(label), weak: false, root_kind: None });
+        head.extend(steps.drain(k + 1..));
+        steps = head;
+    }
+    steps
 }
 
 /// Everything the pattern rules look at, by name only.
@@ -447,12 +600,16 @@ fn analyse(ctx: &Ctx, top: NodeIdx) -> Finding {
     let a = ctx.a;
     let g = &a.graph;
     let acc = accumulation_point(ctx, top);
-    let steps = a.path_to(acc.holder);
-    let path = ctx.path(&steps);
+    let steps = named_path(ctx, a.path_to(acc.holder));
+    let path = display_path(ctx, &steps);
     let holder = holder_of(ctx, &path, &steps);
     let items = accumulated_items(ctx, acc.raw, 5);
     let accumulated = match &acc.chain {
-        Some((_, len)) => *len,
+        // The chain's length: its head and every node of the head's type below it.
+        Some((_, len)) => {
+            let head = g.type_name(acc.raw);
+            items.iter().find(|r| r.type_name == head).map(|r| r.count + 1).unwrap_or(*len).max(*len)
+        }
         None => a.dominated(Some(acc.raw)).len() as u64,
     };
     let pattern = {
@@ -474,7 +631,9 @@ fn analyse(ctx: &Ctx, top: NodeIdx) -> Finding {
 }
 
 fn items_text(items: &[HistRow]) -> String {
-    match items.first() {
+    // Name what a developer put there, not the runtime's strings and shapes, when both are listed.
+    let first = items.iter().find(|r| !patterns::is_runtime_type(&r.type_name)).or(items.first());
+    match first {
         Some(it) => format!("{} × {}", thousands(it.count), it.type_name),
         None => String::new(),
     }
@@ -508,13 +667,12 @@ fn finding_to_suspect(ctx: &Ctx, f: Finding, retained: u64, group: Option<(u64, 
     };
     let mut explanation = String::new();
     if group.is_none() {
-        let top_t = g.type_name(f.top);
         explanation.push_str(&format!(
             "{} {} retains {}; the bytes accumulate in {} {}",
             if g.kind(f.top) == NodeKind::Class { "The" } else { "One" },
-            top_t,
+            display_name(ctx, f.top),
             human_bytes(a.retained[f.top.ix()]),
-            g.type_name(f.acc.holder),
+            display_name(ctx, f.acc.holder),
             ctx.id_text(f.acc.holder)
         ));
         if f.acc.raw != f.acc.holder {
@@ -600,9 +758,11 @@ fn object_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
         }
     }
     let mut covered = BitSet::new(g.node_count());
+    let mut above = BitSet::new(g.node_count());
     let mut out = Vec::new();
     for (f, r, tops) in merged {
         mark_subtree(ctx, f.top, &mut covered);
+        mark_ancestors(ctx, f.top, &mut above);
         if tops > 1 {
             let tname = g.type_name(f.acc.holder).to_string();
             out.push(finding_to_suspect(ctx, f, r, Some((tops, &tname))));
@@ -610,9 +770,27 @@ fn object_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
             out.push(finding_to_suspect(ctx, f, r, None));
         }
     }
+    // Merged tops were marked through their representative only.
+    for &c in &cands {
+        mark_subtree(ctx, c, &mut covered);
+        mark_ancestors(ctx, c, &mut above);
+    }
     // 3. Groups of one type beyond what the single suspects cover.
-    out.extend(group_suspects(ctx, thr, &mut covered));
+    out.extend(group_suspects(ctx, thr, &mut covered, &mut above));
     out
+}
+
+/// Mark the dominators of `n` (not `n`): an instance above a reported suspect would report
+/// the same bytes again.
+fn mark_ancestors(ctx: &Ctx, n: NodeIdx, set: &mut BitSet) {
+    let mut cur = n;
+    while let Some(p) = ctx.a.idom(cur) {
+        if set.get(p.ix()) {
+            break;
+        }
+        set.set(p.ix());
+        cur = p;
+    }
 }
 
 fn mark_subtree(ctx: &Ctx, n: NodeIdx, set: &mut BitSet) {
@@ -626,7 +804,7 @@ fn mark_subtree(ctx: &Ctx, n: NodeIdx, set: &mut BitSet) {
     }
 }
 
-fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet) -> Vec<Suspect> {
+fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet, above: &mut BitSet) -> Vec<Suspect> {
     let a = ctx.a;
     let g = &a.graph;
     let targets: Vec<u32> = a
@@ -673,6 +851,8 @@ fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet) -> Vec<Suspect> {
     let mut out = Vec::new();
     for &t in &targets {
         let mut v = inst.remove(&t).unwrap_or_default();
+        // Groups accepted before this one cover some instances, or sit below them.
+        v.retain(|&x| !covered.get(x as usize) && !above.get(x as usize));
         let total: u64 = v.iter().map(|&x| a.retained[x as usize]).sum();
         if total < thr {
             continue;
@@ -707,6 +887,7 @@ fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet) -> Vec<Suspect> {
         let f = analyse(ctx, rep);
         for &m in &members {
             mark_subtree(ctx, NodeIdx(m), covered);
+            mark_ancestors(ctx, NodeIdx(m), above);
         }
         let tname = g.types.get(t).to_string();
         out.push(finding_to_suspect(ctx, f, bytes, Some((members.len() as u64, &tname))));

@@ -74,6 +74,16 @@ pub fn table(headers: &[(&str, Align)], rows: &[Vec<String>]) -> String {
     o
 }
 
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max).collect();
+        t.push('…');
+        t
+    }
+}
+
 /// How much of each part to show; shrunk until the output fits.
 #[derive(Clone, Copy, Debug)]
 struct Budget {
@@ -179,7 +189,13 @@ fn render_budget(r: &Report, b: Budget, rows: usize) -> String {
             .dominators
             .iter()
             .take(b.dominators)
-            .map(|d| vec![human_bytes(d.retained_bytes), pct(d.retained_share), human_bytes(d.shallow_bytes), code(&d.id), code(&d.type_name)])
+            .map(|d| {
+                let ty = match &d.value {
+                    Some(v) => format!("{} “{}”", code(&d.type_name), escape(&truncate(v, 60))),
+                    None => code(&d.type_name),
+                };
+                vec![human_bytes(d.retained_bytes), pct(d.retained_share), human_bytes(d.shallow_bytes), code(&d.id), ty]
+            })
             .collect();
         o.push_str(&table(
             &[("retained", Align::Right), ("share", Align::Right), ("shallow", Align::Right), ("id", Align::Left), ("type", Align::Left)],

@@ -1,0 +1,362 @@
+//! Heaps in the shapes the four parsers produce, built through the real `GraphBuilder`: Java
+//! class objects (`java.lang.Class` nodes named by the inspector, `static NAME` edges) below the
+//! app class loader, `HashMap`/`HashMap$Node[]`, pool threads with `threadLocals`; V8's synthetic
+//! roots, `system / Context` scopes, `_events`, closure-context chains; Go and Python call trees
+//! with runtime allocator frames, MemStats, goroutine profiles.
+
+use std::collections::HashMap;
+
+use heapscope_graph::{Analysis, DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, NodeKind, Policy};
+use heapscope_reports::{build_report, InputMeta, Report, ReportOptions};
+
+/// A heap written down plainly: nodes, labelled (optionally weak) edges, roots, previews.
+#[derive(Default)]
+pub struct Heap {
+    nodes: Vec<(u64, String, NodeKind, u64)>,
+    edges: Vec<Vec<(usize, String, bool)>>,
+    roots: Vec<(usize, &'static str)>,
+    counts: Vec<(usize, u64)>,
+    previews: HashMap<u32, String>,
+    next_id: u64,
+}
+
+/// Previews as the HPROF inspector gives them (class names, String values).
+pub struct Previews(pub HashMap<u32, String>);
+
+impl Inspector for Previews {
+    fn value_preview(&self, _g: &HeapGraph, node: NodeIdx) -> Option<String> {
+        self.0.get(&node.0).cloned()
+    }
+}
+
+impl Heap {
+    pub fn new() -> Heap {
+        Heap { next_id: 0x1000, ..Default::default() }
+    }
+    /// A node with the next id (ids step by 16, like object addresses).
+    pub fn node(&mut self, ty: &str, kind: NodeKind, shallow: u64) -> usize {
+        self.next_id += 16;
+        self.nodes.push((self.next_id, ty.to_string(), kind, shallow));
+        self.edges.push(Vec::new());
+        self.nodes.len() - 1
+    }
+    pub fn obj(&mut self, ty: &str, shallow: u64) -> usize {
+        let kind = if ty.ends_with("[]") {
+            if ty.starts_with("byte") || ty.starts_with("char") || ty.starts_with("int") || ty.starts_with("long") {
+                NodeKind::PrimitiveArray
+            } else {
+                NodeKind::ObjectArray
+            }
+        } else {
+            NodeKind::Object
+        };
+        self.node(ty, kind, shallow)
+    }
+    /// A Java class object: type `java.lang.Class`, kind Class, named by the preview.
+    pub fn class(&mut self, name: &str) -> usize {
+        let n = self.node("java.lang.Class", NodeKind::Class, 96);
+        self.previews.insert(n as u32, name.to_string());
+        n
+    }
+    /// A `java.lang.String` with its `value` byte[] and a preview.
+    pub fn string(&mut self, text: &str) -> usize {
+        let s = self.obj("java.lang.String", 24);
+        let v = self.obj("byte[]", 16 + text.len() as u64);
+        self.edge(s, v, "value");
+        self.previews.insert(s as u32, text.to_string());
+        s
+    }
+    pub fn edge(&mut self, from: usize, to: usize, label: &str) {
+        self.edges[from].push((to, label.to_string(), false));
+    }
+    pub fn weak(&mut self, from: usize, to: usize, label: &str) {
+        self.edges[from].push((to, label.to_string(), true));
+    }
+    pub fn root(&mut self, n: usize, kind: &'static str) {
+        self.roots.push((n, kind));
+    }
+
+    pub fn analyse(&self, policy: Policy) -> (Analysis, Previews) {
+        let mut b = GraphBuilder::new();
+        for (i, (id, ty, kind, shallow)) in self.nodes.iter().enumerate() {
+            let t = b.intern_type(ty);
+            let n = b.add_node(*id, t, *kind, *shallow);
+            assert_eq!(n.ix(), i);
+        }
+        for &(n, c) in &self.counts {
+            b.set_count(NodeIdx(n as u32), c);
+        }
+        for &(n, kind) in &self.roots {
+            b.add_root_idx(NodeIdx(n as u32), kind, None);
+        }
+        b.finish_nodes();
+        for (i, es) in self.edges.iter().enumerate() {
+            if es.is_empty() {
+                continue;
+            }
+            b.begin_node(NodeIdx(i as u32));
+            for (to, label, weak) in es {
+                let l = if label.is_empty() {
+                    Label::None
+                } else if let Some(ix) = label.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+                    Label::Index(ix.parse().expect("index label"))
+                } else {
+                    Label::Name(b.intern_label(label))
+                };
+                b.edge_to_idx(NodeIdx(*to as u32), *weak, l);
+            }
+        }
+        (Analysis::run(b.finish(policy)), Previews(self.previews.clone()))
+    }
+
+    /// Analyse and build the report as `heapscope analyze` does.
+    pub fn report(&self, info: DumpInfo, path: &str, opts: &ReportOptions) -> Report {
+        let policy = match info.format {
+            Format::V8 => Policy { weak_retains: false, orphans: heapscope_graph::Orphans::AttachAll },
+            Format::Hprof => Policy::MAT,
+            _ => Policy::TREE,
+        };
+        let (a, insp) = self.analyse(policy);
+        let meta = InputMeta { path: path.to_string(), size_bytes: 1234 };
+        build_report(&a, &info, &insp, &meta, opts)
+    }
+}
+
+/// JDK-ish furniture every Java heap has: the app class loader holding the classes through its
+/// `classes` ArrayList, a system class with a String table, the main thread. Returns
+/// (heap, the loader's class array, next free class slot).
+pub fn java_base(strings: usize) -> (Heap, usize, usize) {
+    let mut h = Heap::new();
+    let loaders = h.class("jdk.internal.loader.ClassLoaders");
+    h.root(loaders, "sticky class");
+    let app = h.obj("jdk.internal.loader.ClassLoaders$AppClassLoader", 96);
+    h.edge(loaders, app, "static APP_LOADER");
+    let classes = h.obj("java.util.ArrayList", 24);
+    h.edge(app, classes, "classes");
+    let arr = h.obj("java.lang.Object[]", 16 + 8 * 16);
+    h.edge(classes, arr, "elementData");
+    // Interned strings held by a JNI global array, as JDK 17 dumps show.
+    let table = h.obj("java.lang.Object[]", 16 + 8 * strings as u64);
+    h.root(table, "JNI global");
+    for i in 0..strings {
+        let s = h.string(&format!("jdk.internal.string.{i:05}"));
+        h.edge(table, s, &format!("[{i}]"));
+    }
+    let main = h.obj("java.lang.Thread", 120);
+    h.root(main, "thread object");
+    let name = h.string("main");
+    h.edge(main, name, "name");
+    (h, arr, 0)
+}
+
+/// `com.acme.SessionRegistry.SESSIONS`: a static HashMap of `n` sessions, each with a 200-byte
+/// payload, below the app class loader — the example.
+pub fn java_static_map(n: usize) -> Heap {
+    let (mut h, classes, _) = java_base(200);
+    let reg = h.class("com.acme.SessionRegistry");
+    h.edge(classes, reg, "[0]");
+    let other = h.class("com.acme.App");
+    h.edge(classes, other, "[1]");
+    let map = h.obj("java.util.HashMap", 48);
+    h.edge(reg, map, "static SESSIONS");
+    let table = h.obj("java.util.HashMap$Node[]", 16 + 4 * n as u64);
+    h.edge(map, table, "table");
+    for i in 0..n {
+        let node = h.obj("java.util.HashMap$Node", 32);
+        h.edge(table, node, &format!("[{i}]"));
+        let key = h.string(&format!("sess-{i}"));
+        h.edge(node, key, "key");
+        let sess = h.obj("com.acme.Session", 24);
+        h.edge(node, sess, "value");
+        let data = h.obj("byte[]", 216);
+        h.edge(sess, data, "data");
+    }
+    h
+}
+
+/// Four idle pool threads whose `threadLocals` hold a large buffer each, set through the static
+/// ThreadLocal `com.acme.RequestContext.BUFFER` and never removed.
+pub fn java_thread_locals(buffer: u64) -> Heap {
+    let (mut h, classes, _) = java_base(200);
+    let ctx = h.class("com.acme.RequestContext");
+    h.edge(classes, ctx, "[0]");
+    let tl = h.obj("java.lang.ThreadLocal", 16);
+    h.edge(ctx, tl, "static BUFFER");
+    for w in 1..=4 {
+        let t = h.obj("java.lang.Thread", 120);
+        h.root(t, "thread object");
+        let name = h.string(&format!("worker-{w}"));
+        h.edge(t, name, "name");
+        let map = h.obj("java.lang.ThreadLocal$ThreadLocalMap", 24);
+        h.edge(t, map, "threadLocals");
+        let table = h.obj("java.lang.ThreadLocal$ThreadLocalMap$Entry[]", 16 + 16 * 4);
+        h.edge(map, table, "table");
+        let entry = h.obj("java.lang.ThreadLocal$ThreadLocalMap$Entry", 32);
+        h.edge(table, entry, "[3]");
+        h.weak(entry, tl, "referent");
+        let buf = h.obj("byte[]", buffer);
+        h.edge(entry, buf, "value");
+    }
+    h
+}
+
+/// V8: `ConfigBus` (an EventEmitter in a module variable `bus`) whose `_events.configChanged`
+/// array keeps `n` listener closures, each holding a `Session` through its context.
+pub fn v8_emitter(n: usize) -> Heap {
+    let mut h = Heap::new();
+    let root = h.node("(synthetic)", NodeKind::Synthetic, 0);
+    h.root(root, "synthetic root");
+    let gc = h.node("(GC roots)", NodeKind::Synthetic, 0);
+    h.edge(root, gc, "[1]");
+    let handles = h.node("(Global handles)", NodeKind::Synthetic, 0);
+    h.edge(gc, handles, "[7]");
+    let module = h.node("system / Context", NodeKind::Hidden, 48);
+    h.edge(handles, module, "[42]");
+    // Runtime furniture: compiled code and strings.
+    let code = h.node("(compiled code)", NodeKind::Code, 0);
+    h.edge(gc, code, "[3]");
+    for i in 0..300 {
+        let c = h.node("(compiled code)", NodeKind::Code, 96);
+        h.edge(code, c, &format!("[{i}]"));
+    }
+    let bus = h.obj("ConfigBus", 120);
+    h.edge(module, bus, "bus");
+    let events = h.obj("Object", 24);
+    h.edge(bus, events, "_events");
+    let arr = h.obj("Array", 32);
+    h.edge(events, arr, "configChanged");
+    let elems = h.node("(object elements)", NodeKind::Hidden, 16 + 8 * n as u64);
+    h.edge(arr, elems, "elements");
+    for i in 0..n {
+        let f = h.node("(closure)", NodeKind::Closure, 64);
+        h.edge(elems, f, &format!("[{i}]"));
+        let c = h.node("system / Context", NodeKind::Hidden, 40);
+        h.edge(f, c, "context");
+        let s = h.obj("Session", 40);
+        h.edge(c, s, "session");
+        let data = h.obj("Array", 32);
+        h.edge(s, data, "data");
+        let store = h.node("(object elements)", NodeKind::Hidden, 16 + 8 * 64);
+        h.edge(data, store, "elements");
+    }
+    h
+}
+
+/// V8: the closure-context chain (`theThing` → `someMethod` → context → `originalThing` → …),
+/// each link with a `bigData` array.
+pub fn v8_closure_chain(links: usize) -> Heap {
+    let mut h = Heap::new();
+    let root = h.node("(synthetic)", NodeKind::Synthetic, 0);
+    h.root(root, "synthetic root");
+    let module = h.node("system / Context", NodeKind::Hidden, 48);
+    h.edge(root, module, "[1]");
+    let mut holder = module;
+    let mut label = "theThing";
+    for _ in 0..links {
+        let thing = h.obj("Object", 40);
+        h.edge(holder, thing, label);
+        let big = h.obj("Array", 32);
+        h.edge(thing, big, "bigData");
+        let store = h.node("(object elements)", NodeKind::Hidden, 8016);
+        h.edge(big, store, "elements");
+        let f = h.node("(closure)", NodeKind::Closure, 64);
+        h.edge(thing, f, "someMethod");
+        let ctx = h.node("system / Context", NodeKind::Hidden, 48);
+        h.edge(f, ctx, "context");
+        holder = ctx;
+        label = "originalThing";
+    }
+    h
+}
+
+/// A call tree as the pprof parser builds it: one node per stack prefix, outermost on top,
+/// kind Frame, shallow = in-use bytes allocated with exactly that stack.
+#[derive(Default)]
+pub struct Tree {
+    heap: Heap,
+    index: HashMap<Vec<String>, usize>,
+}
+
+impl Tree {
+    pub fn new() -> Tree {
+        Tree { heap: Heap::new(), index: HashMap::new() }
+    }
+    /// Add `bytes` (in `objects` objects) at the stack `frames`, outermost first.
+    pub fn sample(&mut self, frames: &[&str], bytes: u64, objects: u64) {
+        let mut prefix: Vec<String> = Vec::new();
+        let mut parent: Option<usize> = None;
+        for f in frames {
+            prefix.push(f.to_string());
+            let n = match self.index.get(&prefix) {
+                Some(&n) => n,
+                None => {
+                    let n = self.heap.node(f, NodeKind::Frame, 0);
+                    self.heap.counts.push((n, 0));
+                    match parent {
+                        Some(p) => self.heap.edge(p, n, ""),
+                        None => self.heap.root(n, "outermost frame"),
+                    }
+                    self.index.insert(prefix.clone(), n);
+                    n
+                }
+            };
+            parent = Some(n);
+        }
+        if let Some(n) = parent {
+            self.heap.nodes[n].3 += bytes;
+            if let Some(c) = self.heap.counts.iter_mut().find(|c| c.0 == n) {
+                c.1 += objects;
+            }
+        }
+    }
+    pub fn heap(&self) -> &Heap {
+        &self.heap
+    }
+}
+
+/// A Go heap profile: a slice that keeps growing (`runtime.growslice` under `main.record`), a map
+/// filled by `main.handleLogin`, goroutines holding buffers, runtime allocations.
+pub fn go_heap() -> Tree {
+    let mut t = Tree::new();
+    t.sample(&["runtime.main", "main.main", "main.record", "runtime.growslice", "runtime.mallocgc"], 7_000_000, 17);
+    t.sample(&["runtime.main", "main.main", "main.handleLogin", "main.newSession"], 900_000, 3000);
+    t.sample(&["main.streamWorker", "bytes.makeSlice", "runtime.mallocgc"], 1_200_000, 75);
+    t.sample(&["runtime.systemstack", "runtime.newproc.func1", "runtime.newproc1", "runtime.malg"], 1_500_000, 900);
+    t
+}
+
+/// A Go goroutine profile: 2,000 goroutines parked in `main.streamWorker`, four workers.
+pub fn go_goroutines() -> Tree {
+    let mut t = Tree::new();
+    t.sample(&["runtime.goexit", "main.main.func1", "main.streamWorker", "runtime.chanrecv2", "runtime.chanrecv", "runtime.gopark"], 2000, 2000);
+    t.sample(&["runtime.goexit", "main.pollWorker", "runtime.chanrecv1", "runtime.chanrecv", "runtime.gopark"], 4, 4);
+    t.sample(&["runtime.main", "main.main", "heapdump.Goroutine"], 1, 1);
+    t
+}
+
+pub fn info(format: Format) -> DumpInfo {
+    let mut i = DumpInfo::new(format);
+    if format.is_profile() {
+        i.sample_type = Some(if format == Format::Pprof { "inuse_space".into() } else { "size".into() });
+    }
+    i
+}
+
+/// `inuse` in-use span bytes of which `alloc` are live objects, as the pprof text form reports.
+pub fn go_memstats(inuse: u64, alloc: u64) -> DumpInfo {
+    let mut i = info(Format::Pprof);
+    i.details.insert("form".into(), "text".into());
+    i.details.insert("profile".into(), "heap".into());
+    i.details.insert(
+        "memstats".into(),
+        serde_json::json!({ "HeapInuse": inuse, "HeapAlloc": alloc, "HeapSys": inuse + 1_000_000, "HeapObjects": 8809 }),
+    );
+    i
+}
+
+pub fn goroutine_info() -> DumpInfo {
+    let mut i = DumpInfo::new(Format::Pprof);
+    i.sample_type = Some("goroutine".into());
+    i.details.insert("profile".into(), "goroutine".into());
+    i
+}

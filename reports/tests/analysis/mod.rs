@@ -1,0 +1,5 @@
+//! Suspects, patterns and the four renderers on heaps in the parsers' shapes.
+
+mod heaps;
+mod render;
+mod suspects;
