@@ -123,8 +123,8 @@ pub fn diff_report(args: &DiffArgs, progress: &Progress) -> Result<heapscope_rep
     progress.stage("diff");
     let group_by = args.common.group_by.as_deref();
     Ok(build_diff(
-        Dump { a: &base.analysis, info: &base.info, meta: &base.meta },
-        Dump { a: &target.analysis, info: &target.info, meta: &target.meta },
+        Dump { a: &base.analysis, info: &base.info, meta: &base.meta, insp: Some(base.inspector.as_ref()) },
+        Dump { a: &target.analysis, info: &target.info, meta: &target.meta, insp: Some(target.inspector.as_ref()) },
         group_by,
         &DiffOptions::default(),
     ))
@@ -164,7 +164,7 @@ pub fn trend_report(args: &TrendArgs, progress: &Progress) -> Result<heapscope_r
     for (i, p) in args.dumps.iter().enumerate() {
         let l = load(p, &opts, progress)?;
         progress.stage(format!("summarising {}", p.display()));
-        summaries.push(summarize(Dump { a: &l.analysis, info: &l.info, meta: &l.meta }));
+        summaries.push(summarize(Dump { a: &l.analysis, info: &l.info, meta: &l.meta, insp: Some(l.inspector.as_ref()) }));
         // Only the last graph is kept (memlab's "final"); the others are reduced to summaries.
         if i + 1 == n {
             last = Some(l);
@@ -177,7 +177,7 @@ pub fn trend_report(args: &TrendArgs, progress: &Progress) -> Result<heapscope_r
         (Some(l), Some(base_ids), Some(target_ids)) => {
             progress.stage("memlab: objects allocated between baseline and target, alive in final");
             let names = [summaries[0].dump.path.as_str(), summaries[n - 2].dump.path.as_str(), summaries[n - 1].dump.path.as_str()];
-            Some(memlab(Dump { a: &l.analysis, info: &l.info, meta: &l.meta }, base_ids, target_ids, names, 50))
+            Some(memlab(Dump { a: &l.analysis, info: &l.info, meta: &l.meta, insp: Some(l.inspector.as_ref()) }, base_ids, target_ids, names, 50))
         }
         _ => None,
     };
@@ -231,7 +231,7 @@ mod tests {
     }
 
     fn dump(l: &Loaded) -> Dump<'_> {
-        Dump { a: &l.analysis, info: &l.info, meta: &l.meta }
+        Dump { a: &l.analysis, info: &l.info, meta: &l.meta, insp: Some(l.inspector.as_ref()) }
     }
 
     fn diff(base: &Loaded, target: &Loaded, group_by: Option<&str>) -> DiffReport {
@@ -440,5 +440,44 @@ mod tests {
         let n = d.new_objects.as_ref().unwrap();
         let new_jobs = n.by_type.iter().find(|t| t.type_name == "PendingJob").unwrap();
         assert_eq!(new_jobs.count as i64, d.types.iter().find(|t| t.type_name == "PendingJob").unwrap().change.count);
+    }
+
+    /// (instances, bytes) of a class in a `jcmd GC.class_histogram` file.
+    fn histo(rel: &str, class: &str) -> (i64, i64) {
+        let text = std::fs::read_to_string(testdata(rel)).unwrap();
+        let line = text.lines().find(|l| l.split_whitespace().nth(3) == Some(class)).unwrap();
+        let f: Vec<&str> = line.split_whitespace().collect();
+        (f[1].parse().unwrap(), f[2].parse().unwrap())
+    }
+
+    #[test]
+    fn hprof_trend_and_diff_on_the_growth_series() {
+        let files = ["java/dumps/growth_1.hprof.gz", "java/dumps/growth_2.hprof.gz", "java/dumps/growth_3.hprof.gz"];
+        let (r, loaded) = trend(&files, None);
+        assert_eq!(r.types[0].type_name, "com.acme.Order");
+        assert_eq!(r.types[0].fit.shape, "linear");
+        let leak_path = r.paths.iter().find(|p| p.fit.shape == "linear").unwrap();
+        assert!(leak_path.path.as_deref().unwrap().contains("class com.acme.OrderService"), "{:?}", leak_path.path);
+        let map = r
+            .paths
+            .iter()
+            .find(|p| p.path.as_deref().is_some_and(|s| s.ends_with("class com.acme.CustomerCache > static PROFILES > java.util.HashMap")))
+            .unwrap();
+        assert_eq!(map.fit.shape, "levelling-off");
+        let log = r.paths.iter().find(|p| p.path.as_deref().is_some_and(|s| s.ends_with("static AUDIT_LOG > java.util.ArrayList"))).unwrap();
+        assert!(map.fit.net_change > log.fit.net_change, "the cache grew more overall");
+        let leak = r.verdicts.iter().find(|v| v.kind == "true-leak").unwrap();
+        assert_eq!(leak.subject, "com.acme.Order");
+        let cache = r.verdicts.iter().find(|v| v.kind == "unbounded-cache").unwrap();
+        assert!(cache.subject.contains("CustomerCache"), "{}", cache.subject);
+        assert_eq!(r.time_axis.source, "dump", "HPROF headers record the time");
+        // Diff 1 → 3 by class equals the JVM's own class histograms.
+        let d = diff(&loaded[0], &loaded[2], None);
+        let (c1, b1) = histo("java/dumps/growth_1.histo.txt", "com.acme.Order");
+        let (c3, b3) = histo("java/dumps/growth_3.histo.txt", "com.acme.Order");
+        let row = d.types.iter().find(|t| t.type_name == "com.acme.Order").unwrap();
+        assert_eq!((row.change.count, row.change.shallow_bytes), (c3 - c1, b3 - b1));
+        let by_path = d.paths.iter().find(|p| p.path.as_deref().is_some_and(|s| s.ends_with("static AUDIT_LOG > java.util.ArrayList > elementData > java.lang.Object[] > [] > com.acme.Order"))).unwrap();
+        assert_eq!(by_path.change.count, c3 - c1);
     }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use heapscope_graph::{Analysis, DumpInfo, Format, Label, NodeIdx, NodeKind, SUPER, UNREACHED, WEAK_BIT};
+use heapscope_graph::{Analysis, DumpInfo, Format, Inspector, Label, NodeIdx, NodeKind, SUPER, UNREACHED, WEAK_BIT};
 
 use super::model::{DumpRef, Stat};
 use crate::build::InputMeta;
@@ -44,6 +44,9 @@ pub struct Dump<'a> {
     pub a: &'a Analysis,
     pub info: &'a DumpInfo,
     pub meta: &'a InputMeta,
+    /// Names class objects in path signatures (`class com.acme.Cache` rather than
+    /// `java.lang.Class`), when the parser's inspector knows them.
+    pub insp: Option<&'a dyn Inspector>,
 }
 
 /// Does this format's id survive from one dump to the next of the same process?
@@ -55,7 +58,7 @@ pub fn ids_are_stable(f: Format) -> bool {
 pub fn summarize(d: Dump) -> DumpSummary {
     let g = &d.a.graph;
     let types = type_stats(d.a).into_iter().map(|(t, s)| (g.types.get(t).to_string(), s)).collect();
-    let paths = if d.info.format.is_profile() { Vec::new() } else { PathGroups::compute(d.a).stats(d.a) };
+    let paths = if d.info.format.is_profile() { Vec::new() } else { PathGroups::compute(d.a, d.insp).stats(d.a) };
     let ids = ids_are_stable(d.info.format).then(|| sorted_ids(d.a));
     let memstats = d.info.details.get("memstats").and_then(|m| m.as_object()).cloned();
     let mut warnings = d.info.warnings.clone();
@@ -190,10 +193,12 @@ pub struct PathGroups {
     pub example: Vec<u32>,
     /// Label of the BFS-tree edge into each node (encoded [`Label`]), 0 for roots.
     parent_label: Vec<u32>,
+    /// Class objects named by the inspector: node → `class <name>`.
+    class_names: HashMap<u32, String>,
 }
 
 impl PathGroups {
-    pub fn compute(a: &Analysis) -> PathGroups {
+    pub fn compute(a: &Analysis, insp: Option<&dyn Inspector>) -> PathGroups {
         let g = &a.graph;
         let n = g.node_count();
         let parent = &a.paths.parent;
@@ -218,6 +223,21 @@ impl PathGroups {
         }
         drop(state);
         let type_hash: Vec<u64> = (0..g.types.len() as u32).map(|t| fnv(g.types.get(t))).collect();
+        // Class objects share one type (`java.lang.Class`); their names tell them apart.
+        let mut class_names: HashMap<u32, String> = HashMap::new();
+        if let Some(insp) = insp {
+            for v in 0..n as u32 {
+                if g.kind(NodeIdx(v)) == NodeKind::Class {
+                    if let Some(name) = insp.value_preview(g, NodeIdx(v)) {
+                        class_names.insert(v, format!("class {name}"));
+                    }
+                }
+            }
+        }
+        let node_hash = |v: u32| match class_names.get(&v) {
+            Some(name) => fnv(name),
+            None => type_hash[g.type_of[v as usize] as usize],
+        };
         let mut label_hash: HashMap<u32, u64> = HashMap::new();
         let mut label_h = |raw: u32| -> u64 {
             *label_hash.entry(raw).or_insert_with(|| {
@@ -229,7 +249,7 @@ impl PathGroups {
         let mut group_of = vec![u32::MAX; n];
         let mut example = Vec::new();
         for &v in &a.dom.order {
-            let mut h = type_hash[g.type_of[v as usize] as usize];
+            let mut h = node_hash(v);
             let mut cur = v;
             for _ in 0..SIGNATURE_STEPS {
                 if stops_signature(g, cur, parent) {
@@ -237,7 +257,7 @@ impl PathGroups {
                 }
                 let p = parent[cur as usize];
                 h = combine(h, label_h(parent_label[cur as usize]));
-                h = combine(h, type_hash[g.type_of[p as usize] as usize]);
+                h = combine(h, node_hash(p));
                 cur = p;
             }
             let next = example.len() as u32;
@@ -247,14 +267,18 @@ impl PathGroups {
             }
             group_of[v as usize] = gr;
         }
-        PathGroups { group_of, example, parent_label }
+        PathGroups { group_of, example, parent_label, class_names }
     }
 
     /// The signature of a node as text, outermost first.
     pub fn signature_text(&self, a: &Analysis, v: u32) -> String {
         let g = &a.graph;
         let parent = &a.paths.parent;
-        let mut parts: Vec<String> = vec![g.types.get(g.type_of[v as usize]).to_string()];
+        let name = |v: u32| match self.class_names.get(&v) {
+            Some(n) => n.clone(),
+            None => g.types.get(g.type_of[v as usize]).to_string(),
+        };
+        let mut parts: Vec<String> = vec![name(v)];
         let mut cur = v;
         for _ in 0..SIGNATURE_STEPS {
             if stops_signature(g, cur, parent) {
@@ -266,7 +290,7 @@ impl PathGroups {
             if !l.is_empty() {
                 parts.push(l.to_string());
             }
-            parts.push(g.types.get(g.type_of[p as usize]).to_string());
+            parts.push(name(p));
             cur = p;
         }
         if parent[cur as usize] == SUPER {

@@ -28,8 +28,8 @@
 //! let info = DumpInfo::new(Format::Hprof);
 //! let meta = InputMeta { path: "x.hprof".into(), size_bytes: 0 };
 //! let d = build_diff(
-//!     Dump { a: &a1, info: &info, meta: &meta },
-//!     Dump { a: &a2, info: &info, meta: &meta },
+//!     Dump { a: &a1, info: &info, meta: &meta, insp: None },
+//!     Dump { a: &a2, info: &info, meta: &meta, insp: None },
 //!     None,
 //!     &DiffOptions::default(),
 //! );

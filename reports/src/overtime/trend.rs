@@ -265,7 +265,7 @@ pub fn memlab(final_: Dump, baseline_ids: &[u64], target_ids: &[u64], names: [&s
         .map(|id| target_ids.binary_search(id).is_ok() && baseline_ids.binary_search(id).is_err())
         .collect();
     let top = outermost(a, &leaked);
-    let groups = PathGroups::compute(a);
+    let groups = PathGroups::compute(a, final_.insp);
     let mut clusters: BTreeMap<u32, (u64, u64, u64, Vec<u64>)> = BTreeMap::new();
     for &v in &top {
         let gr = groups.group_of[v as usize];
@@ -288,7 +288,7 @@ pub fn memlab(final_: Dump, baseline_ids: &[u64], target_ids: &[u64], names: [&s
             ids.truncate(5);
             let ex = groups.example[gr as usize];
             NewTypeRow {
-                type_name: g.type_name(NodeIdx(ex)).to_string(),
+                type_name: groups.signature_text(a, ex).rsplit(super::groups::SIGNATURE_SEPARATOR).next().unwrap_or("").to_string(),
                 retainer_path: Some(groups.signature_text(a, ex)),
                 count: c,
                 shallow_bytes: s,

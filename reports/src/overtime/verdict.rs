@@ -19,6 +19,10 @@ pub const FRAGMENTATION_MIN_BYTES: u64 = 4 << 20;
 /// A levelling-off row is an "unbounded cache" when it ends holding at least this share of the
 /// heap (smaller caches are what caches are for).
 pub const CACHE_MIN_SHARE: f64 = 0.05;
+/// A levelling row whose late slope is at least this share of the top linear row's late slope
+/// is taken to contain the leak (the Java fixtures' app class loader: 100%; the V8 fixture's
+/// cache `Map`, which churns while full: 55%).
+pub const CONTAINS_LEAK_RATIO: f64 = 0.8;
 
 fn stat(m: &serde_json::Map<String, Value>, k: &str) -> Option<u64> {
     m.get(k).and_then(Value::as_u64)
@@ -119,7 +123,13 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
             let first = t.series.first().map(|s| s.count).unwrap_or(0);
             evidence.push(format!("{first} → {c} objects"));
         }
-        let holder = r.paths.iter().find(|p| p.fit.shape == "linear");
+        // The holder: the first linear path row whose type is a collection (the list the leak
+        // accumulates in), else the first linear path row (often the class holding it).
+        let holder = r
+            .paths
+            .iter()
+            .find(|p| p.fit.shape == "linear" && is_collection_type(&p.type_name))
+            .or_else(|| r.paths.iter().find(|p| p.fit.shape == "linear"));
         if let Some(p) = holder {
             evidence.push(format!(
                 "held at {} (retained {})",
@@ -148,9 +158,13 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
     // The cache: object heaps name it by path (the collection), profiles by allocation site.
     let pool: &[TrendRow] = if r.paths.is_empty() { &r.types } else { &r.paths };
     let size_of = |x: &TrendRow| x.last();
+    // A row that still grows in its second half nearly as fast as the leading leak holds that
+    // leak (a class loader, the global object, a class with both statics): not a cache.
+    let leak_late = pool.iter().find(|x| x.fit.shape == "linear").map(|x| x.fit.late_slope).unwrap_or(f64::INFINITY);
     let levelling: Vec<&TrendRow> = pool
         .iter()
         .filter(|x| x.fit.shape == "levelling-off")
+        .filter(|x| x.fit.late_slope < CONTAINS_LEAK_RATIO * leak_late)
         .filter(|x| last_heap > 0 && size_of(x) as f64 >= CACHE_MIN_SHARE * last_heap as f64)
         .collect();
     // Rows that hold a leak and a cache together (a class loader, a global object) level off

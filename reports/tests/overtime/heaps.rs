@@ -74,7 +74,7 @@ impl Analysed {
         Analysed { a, info, meta: InputMeta { path: path.to_string(), size_bytes: 0 } }
     }
     pub fn dump(&self) -> Dump<'_> {
-        Dump { a: &self.a, info: &self.info, meta: &self.meta }
+        Dump { a: &self.a, info: &self.info, meta: &self.meta, insp: None }
     }
     pub fn summary(&self) -> DumpSummary {
         summarize(self.dump())
