@@ -590,3 +590,23 @@ fn frames_carry_their_source_lines() {
         assert!(seen >= 3, "{file}: {seen} main.* frames");
     }
 }
+
+/// For benches/scripts/pprof/run.sh: parse the profiles named by HEAPSCOPE_PPROF_BIG
+/// (colon-separated; the big generated ones) and check that both forms give the same tree.
+/// Run with `cargo test --release -p heapscope-parsers big_profiles -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn big_profiles_from_env_agree_across_forms() {
+    let list = std::env::var("HEAPSCOPE_PPROF_BIG").expect("HEAPSCOPE_PPROF_BIG=a.pb.gz:a.txt");
+    let mut seen: Vec<(usize, u64)> = Vec::new();
+    for p in list.split(':') {
+        let t = std::time::Instant::now();
+        let parsed = parse_file(Path::new(p), None);
+        let total = parsed.info.details["totals"]["inuse_space"].as_i64().unwrap();
+        let g = &parsed.graph;
+        assert_eq!(g.shallow.iter().sum::<u64>() as i64, total, "{p}");
+        println!("{p}: {} nodes, parsed in {:.2?}", g.node_count(), t.elapsed());
+        seen.push((g.node_count(), g.shallow.iter().sum()));
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");
+}
