@@ -1,5 +1,6 @@
 //! The parsers crate's single integration-test binary; one module per format.
 
+mod detect;
 mod hprof;
 mod pprof;
 mod tracemalloc;
