@@ -584,3 +584,100 @@ fn corrupted_snapshots_never_panic() {
     }
     assert!(failed > 0 && ok + failed == 600);
 }
+
+/// A scratch directory for files the installed python3 writes; removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("heapscope-tm-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn python3(script: &str, args: &[&Path]) {
+    let out = Command::new("python3").arg("-c").arg(script).args(args).output().expect("python3");
+    assert!(out.status.success(), "python3 failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The same snapshot pickled by the installed python3 with protocols 2 to 5 (GLOBAL and BINPUT
+/// instead of STACK_GLOBAL and MEMOIZE, no FRAME before 4) reads to the same statistics; 0 and 1
+/// (REDUCE through copy_reg._reconstructor) are refused by name.
+#[test]
+fn other_pickle_protocols_read_the_same() {
+    let (_, minor) = python3_version();
+    let tag = if minor == 8 { "py38" } else { "py311" };
+    let src = data_dir().join(format!("snapshots/memo_cache-{tag}.tracemalloc"));
+    let scratch = Scratch::new("proto");
+    python3(
+        "import pickle, sys, tracemalloc\n\
+         s = tracemalloc.Snapshot.load(sys.argv[1])\n\
+         for p in range(6):\n    \
+             with open('%s/p%d.tracemalloc' % (sys.argv[2], p), 'wb') as f:\n        \
+                 pickle.dump(s, f, p)\n",
+        &[&src, &scratch.0],
+    );
+    let reference = reference(&src);
+    for p in 2..=5 {
+        check_against(&scratch.0.join(format!("p{p}.tracemalloc")), &reference);
+    }
+    for p in 0..=1 {
+        let bytes = std::fs::read(scratch.0.join(format!("p{p}.tracemalloc"))).unwrap();
+        let err = parse_bytes(bytes).err().expect("protocol 0/1 is refused");
+        assert!(err.to_string().contains("_reconstructor"), "{err}");
+    }
+}
+
+/// Traces the fast path does not take (a size past 2^31 as LONG1, total_nframe None, a foreign
+/// domain, an empty-looking shape) go through the opcode-by-opcode path; CPython agrees on all.
+#[test]
+fn unusual_trace_encodings_equal_live_cpython() {
+    let (_, minor) = python3_version();
+    assert!(minor >= 9, "this test writes the 3.9+ trace layout");
+    let scratch = Scratch::new("odd");
+    let path = scratch.0.join("odd.tracemalloc");
+    python3(
+        "import sys, tracemalloc\n\
+         a = (('/srv/a.py', 10), ('/srv/main.py', 1))\n\
+         b = (('/srv/b.py', 70000), ('/srv/a.py', 11), ('/srv/main.py', 1))\n\
+         traces = [(0, 5 << 30, a, 2), (389047, 1 << 40, b, None), (0, 7, b, 40), (2**31, 3, a, 2), (0, 0, a, 2)]\n\
+         tracemalloc.Snapshot(traces, 3).dump(sys.argv[1])\n",
+        &[&path],
+    );
+    let out = Command::new("python3")
+        .arg(data_dir().join("reference/record.py"))
+        .arg("--stdout")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let live: Value = serde_json::from_slice(&out.stdout).unwrap();
+    check_against(&path, &live["odd.tracemalloc"]);
+    let parsed = parse_with(&path, None);
+    assert_eq!(parsed.graph.total_shallow(), (5u64 << 30) + (1 << 40) + 7 + 3);
+    assert!(parsed.info.warnings.iter().any(|w| w.starts_with("traceback truncated at 3 frames: 1 of 5 traces")));
+}
+
+/// A gzip'd snapshot (`gzip heap-1.tracemalloc`) is detected and read like the plain one.
+#[test]
+fn gzipped_snapshot_reads_the_same() {
+    use std::io::Write;
+    let src = data_dir().join("snapshots/global_dict-py313.tracemalloc");
+    let bytes = std::fs::read(&src).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&bytes).unwrap();
+    let input = Input::from_bytes(Path::new("heap.tracemalloc.gz"), gz.finish().unwrap());
+    let zipped = heapscope_parsers::parse_input(&input, &ParseOptions::default()).unwrap();
+    let plain = parse_with(&src, None);
+    assert!(zipped.info.compressed);
+    assert_eq!(zipped.graph.ids, plain.graph.ids);
+    assert_eq!(zipped.graph.shallow, plain.graph.shallow);
+    assert_eq!(zipped.graph.counts, plain.graph.counts);
+}
