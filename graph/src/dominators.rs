@@ -195,10 +195,10 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
     drop(super_succ);
 
     if (g.targets.len() as u64) < u64::from(u32::MAX) {
-        let preds = BackPreds::<u32>::fill(g, &pre, &node_of, back).into_marked();
+        let preds = BackPreds::<u32>::fill(g, &pre, back).into_marked();
         semidominators(preds, &mut pre, &mut semi, &parent);
     } else {
-        let preds = BackPreds::<u64>::fill(g, &pre, &node_of, back).into_marked();
+        let preds = BackPreds::<u64>::fill(g, &pre, back).into_marked();
         semidominators(preds, &mut pre, &mut semi, &parent);
     }
 
@@ -266,9 +266,8 @@ struct BackPreds<O> {
 }
 
 impl<O: Off> BackPreds<O> {
-    /// Turn the counts into write cursors (start of each list) and place every back edge,
-    /// walking sources in preorder.
-    fn fill(g: &HeapGraph, pre: &[u32], node_of: &[u32], counts: Vec<u32>) -> Self {
+    /// Turn the counts into write cursors (start of each list) and place every back edge.
+    fn fill(g: &HeapGraph, pre: &[u32], counts: Vec<u32>) -> Self {
         let mut off = O::from_counts(counts);
         let mut acc = 0u64;
         for o in off.iter_mut() {
@@ -277,9 +276,14 @@ impl<O: Off> BackPreds<O> {
             acc += c;
         }
         let mut preds = vec![0u32; acc as usize];
-        for (i, &v) in node_of.iter().enumerate() {
-            let p = i as u32 + 1;
-            for t in retaining(g, v as usize) {
+        // In node order, not preorder: the CSR and `pre[v]` are then read sequentially and
+        // only `pre[t]` and the cursors at random. The lists come out unsorted; nothing needs
+        // them sorted.
+        for (v, &p) in pre.iter().enumerate() {
+            if p == NONE {
+                continue;
+            }
+            for t in retaining(g, v) {
                 let w = pre[t as usize] as usize;
                 if w < p as usize {
                     let at = off[w].to_usize();
