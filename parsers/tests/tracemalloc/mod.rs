@@ -152,18 +152,23 @@ fn statistics_equal_live_cpython() {
         })
         .collect();
     assert!(!readable.is_empty(), "no fixture python3 3.{minor} can load");
-    let out = Command::new("python3")
-        .arg(data_dir().join("reference/record.py"))
-        .arg("--stdout")
-        .args(&readable)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "record.py failed: {}", String::from_utf8_lossy(&out.stderr));
-    let live: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let live = record_live(&readable);
     for p in &readable {
         let file = p.file_name().unwrap().to_string_lossy();
         check_against(p, &live[file.as_ref()]);
     }
+}
+
+/// CPython's answers from the installed python3: record.py --stdout, keyed by file name.
+fn record_live(paths: &[PathBuf]) -> Value {
+    let out = Command::new("python3")
+        .arg(data_dir().join("reference/record.py"))
+        .arg("--stdout")
+        .args(paths)
+        .output()
+        .expect("python3 must be installed: the tracemalloc tests run CPython's own statistics");
+    assert!(out.status.success(), "record.py failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
@@ -651,14 +656,7 @@ fn unusual_trace_encodings_equal_live_cpython() {
          tracemalloc.Snapshot(traces, 3).dump(sys.argv[1])\n",
         &[&path],
     );
-    let out = Command::new("python3")
-        .arg(data_dir().join("reference/record.py"))
-        .arg("--stdout")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let live: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let live = record_live(std::slice::from_ref(&path));
     check_against(&path, &live["odd.tracemalloc"]);
     let parsed = parse_with(&path, None);
     assert_eq!(parsed.graph.total_shallow(), (5u64 << 30) + (1 << 40) + 7 + 3);
