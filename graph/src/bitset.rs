@@ -19,6 +19,18 @@ impl BitSet {
             *w |= 1 << (i & 63);
         }
     }
+    /// The first set bit at or after `i`, if any.
+    pub fn next_set(&self, i: usize) -> Option<usize> {
+        let mut w = i >> 6;
+        let mut bits = *self.words.get(w)? & (!0u64 << (i & 63));
+        loop {
+            if bits != 0 {
+                return Some((w << 6) + bits.trailing_zeros() as usize);
+            }
+            w += 1;
+            bits = *self.words.get(w)?;
+        }
+    }
     pub fn count(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }

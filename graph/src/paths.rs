@@ -10,7 +10,8 @@ use crate::graph::{HeapGraph, WEAK_BIT};
 use crate::types::{Label, NodeIdx};
 
 /// BFS parents: 4 bytes per node plus 1 bit per node for the weak flag. While computing: a
-/// 4-byte queue entry per reached node and a bit per node marking where each BFS level starts.
+/// 4-byte queue entry per reached node, a bit per node marking where each BFS level starts,
+/// and 4 bytes per node that holds a weak reference to a node not reached by then.
 pub struct RootPaths {
     /// BFS parent of each node: a node index, [`SUPER`] for roots, [`UNREACHED`].
     pub parent: Vec<u32>,
@@ -45,7 +46,9 @@ impl RootPaths {
             queue.push(r);
         }
         level_start.set(0);
-        let mut saw_weak = false;
+        // Queue positions of strong-reached nodes with a weak reference to a node not reached
+        // then: the only strong nodes the second search has to expand.
+        let mut weak_src: Vec<u32> = Vec::new();
         let mut head = 0;
         let mut level_end = queue.len();
         while head < queue.len() {
@@ -56,43 +59,41 @@ impl RootPaths {
             let u = queue[head];
             head += 1;
             for &raw in &g.targets[g.edge_range(NodeIdx(u))] {
-                if raw & WEAK_BIT != 0 {
-                    saw_weak = true;
+                let t = (raw & !WEAK_BIT) as usize;
+                if parent[t] != UNREACHED {
                     continue;
                 }
-                let t = raw as usize;
-                if parent[t] == UNREACHED {
-                    parent[t] = u;
-                    queue.push(raw);
+                if raw & WEAK_BIT != 0 {
+                    if weak_src.last() != Some(&(head as u32 - 1)) {
+                        weak_src.push(head as u32 - 1);
+                    }
+                    continue;
                 }
+                parent[t] = u;
+                queue.push(raw);
             }
         }
-        if !saw_weak {
+        if weak_src.is_empty() {
             return RootPaths { parent, via_weak };
         }
-        // Second search, level by level: level D holds the strong nodes at distance D and the
-        // nodes found while expanding level D - 1 (appended after the strong ones).
+        // Second search, level by level: level D holds the strong nodes at distance D (only
+        // those in `weak_src` can find anything) and the nodes found while expanding level
+        // D - 1, appended after the strong ones.
         let strong_len = queue.len();
-        let (mut a, mut b) = (0usize, strong_len);
-        while a < strong_len || b < queue.len() {
-            let mut a_end = a + 1;
-            while a_end < strong_len && !level_start.get(a_end) {
-                a_end += 1;
-            }
-            let a_end = a_end.min(strong_len);
+        let (mut level, mut wi, mut b) = (0usize, 0usize, strong_len);
+        while wi < weak_src.len() || b < queue.len() {
+            let next_level = level_start.next_set(level + 1).unwrap_or(strong_len).min(strong_len);
             let b_end = queue.len();
-            for i in (a..a_end).chain(b..b_end) {
-                let u = queue[i];
-                for &raw in &g.targets[g.edge_range(NodeIdx(u))] {
-                    let t = (raw & !WEAK_BIT) as usize;
-                    if parent[t] == UNREACHED {
-                        parent[t] = u;
-                        via_weak.set(t);
-                        queue.push(t as u32);
-                    }
-                }
+            while wi < weak_src.len() && (weak_src[wi] as usize) < next_level {
+                let u = queue[weak_src[wi] as usize];
+                wi += 1;
+                expand_weak(g, u, &mut parent, &mut via_weak, &mut queue);
             }
-            a = a_end;
+            for i in b..b_end {
+                let u = queue[i];
+                expand_weak(g, u, &mut parent, &mut via_weak, &mut queue);
+            }
+            level = next_level;
             b = b_end;
         }
         RootPaths { parent, via_weak }
@@ -135,6 +136,19 @@ impl RootPaths {
             }
         }
         out
+    }
+}
+
+/// Second search: every reference of `u` to a node not reached yet.
+#[inline]
+fn expand_weak(g: &HeapGraph, u: u32, parent: &mut [u32], via_weak: &mut BitSet, queue: &mut Vec<u32>) {
+    for &raw in &g.targets[g.edge_range(NodeIdx(u))] {
+        let t = (raw & !WEAK_BIT) as usize;
+        if parent[t] == UNREACHED {
+            parent[t] = u;
+            via_weak.set(t);
+            queue.push(t as u32);
+        }
     }
 }
 

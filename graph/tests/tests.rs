@@ -9,6 +9,7 @@
 
 mod support;
 
+mod bitset;
 mod builder;
 mod dominators;
 mod histogram;
