@@ -214,8 +214,9 @@ pub fn is_weak_collection(type_name: &str) -> bool {
 /// Types that are the inside of a collection: backing arrays, hash entries, list nodes.
 pub fn is_collection_internal(type_name: &str) -> bool {
     let t = base_name(type_name);
-    if t.ends_with("[]") {
-        return true;
+    if let Some(elem) = t.strip_suffix("[]") {
+        // Arrays of references are a collection's backing store; arrays of primitives are data.
+        return !matches!(elem, "byte" | "char" | "short" | "int" | "long" | "float" | "double" | "boolean");
     }
     // V8 backing stores.
     if matches!(t, "(array)" | "(object elements)" | "(object properties)" | "system / HashTable" | "system / OrderedHashMap" | "system / OrderedHashSet") {
@@ -309,7 +310,8 @@ pub fn is_runtime_type(type_name: &str) -> bool {
 pub fn is_runtime_frame(frame: &str) -> bool {
     let f = frame.trim();
     // Go
-    if f.starts_with("runtime.") || f.starts_with("runtime/internal") {
+    // `runtime/pprof.Do` wraps goroutines that set profiler labels; it allocates nothing itself.
+    if f.starts_with("runtime.") || f.starts_with("runtime/internal") || f.starts_with("runtime/pprof.") {
         return true;
     }
     const GO_LIB: &[&str] = &[
@@ -387,6 +389,7 @@ mod tests {
         assert!(is_collection_internal("java.util.HashMap$Node[]"));
         assert!(is_collection_internal("java.util.concurrent.ConcurrentHashMap$Node"));
         assert!(is_collection_internal("(array)"));
+        assert!(!is_collection_internal("byte[]"));
         assert!(!is_collection_internal("com.acme.Session"));
         assert!(is_class_loader("jdk.internal.loader.ClassLoaders$AppClassLoader"));
         assert!(is_runtime_frame("runtime.mallocgc"));

@@ -188,28 +188,42 @@ fn lift_to_collection(ctx: &Ctx, raw: NodeIdx) -> NodeIdx {
 /// What is accumulated below `n`: per type, the nodes in its dominator subtree (without `n`),
 /// with MAT's minimum retained size per type; a collection's insides are left out. Largest first.
 pub fn accumulated_items(ctx: &Ctx, n: NodeIdx, limit: usize) -> Vec<HistRow> {
+    accumulated(ctx, n, limit).0
+}
+
+/// [`accumulated_items`], and the headline item: the user type nearest below `n` (collection
+/// insides and runtime types not counted as levels), e.g. the map's values rather than the
+/// byte arrays inside them.
+fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<HistRow>) {
     let a = ctx.a;
     let g = &a.graph;
-    // type -> (count, shallow, min retained)
-    let mut by_type: BTreeMap<u32, (u64, u64, u64)> = BTreeMap::new();
+    // type -> (count, shallow, min retained, least depth)
+    let mut by_type: BTreeMap<u32, (u64, u64, u64, u32)> = BTreeMap::new();
     let mut on_stack: HashMap<u32, u32> = HashMap::new();
-    let mut stack: Vec<(u32, u32)> = vec![(n.0, 0)];
+    let level = |c: u32| {
+        let t = g.type_name(NodeIdx(c));
+        u32::from(!patterns::is_collection_internal(t) && !patterns::is_runtime_type(t))
+    };
+    // (node, next child, depth in user-type levels)
+    let mut stack: Vec<(u32, u32, u32)> = vec![(n.0, 0, 0)];
     while let Some(top) = stack.last_mut() {
-        let v = top.0;
+        let (v, depth) = (top.0, top.2);
         let kids = a.dominated(Some(NodeIdx(v)));
         if (top.1 as usize) < kids.len() {
             let c = kids[top.1 as usize];
             top.1 += 1;
             let t = g.type_of[c as usize];
-            let e = by_type.entry(t).or_default();
+            let d = depth + level(c);
+            let e = by_type.entry(t).or_insert((0, 0, 0, u32::MAX));
             e.0 += g.count(NodeIdx(c));
             e.1 += g.shallow[c as usize];
-            let depth = on_stack.entry(t).or_default();
-            if *depth == 0 {
+            e.3 = e.3.min(d);
+            let nest = on_stack.entry(t).or_default();
+            if *nest == 0 {
                 e.2 += a.retained[c as usize];
             }
-            *depth += 1;
-            stack.push((c, 0));
+            *nest += 1;
+            stack.push((c, 0, d));
         } else {
             if v != n.0 {
                 if let Some(d) = on_stack.get_mut(&g.type_of[v as usize]) {
@@ -219,21 +233,25 @@ pub fn accumulated_items(ctx: &Ctx, n: NodeIdx, limit: usize) -> Vec<HistRow> {
             stack.pop();
         }
     }
+    let row = |t: u32, c: u64, s: u64, r: u64| HistRow { type_name: g.types.get(t).to_string(), count: c, shallow_bytes: s, retained_bytes: r };
+    let headline = by_type
+        .iter()
+        .filter(|(t, _)| {
+            let name = g.types.get(**t);
+            !patterns::is_collection_internal(name) && !patterns::is_runtime_type(name)
+        })
+        .min_by(|x, y| x.1 .3.cmp(&y.1 .3).then(y.1 .2.cmp(&x.1 .2)).then(x.0.cmp(y.0)))
+        .map(|(&t, &(c, s, r, _))| row(t, c, s, r));
     let mut rows: Vec<HistRow> = by_type
         .into_iter()
         .filter(|(t, _)| !patterns::is_collection_internal(g.types.get(*t)))
-        .map(|(t, (c, s, r))| HistRow {
-            type_name: g.types.get(t).to_string(),
-            count: c,
-            shallow_bytes: s,
-            retained_bytes: r,
-        })
+        .map(|(t, (c, s, r, _))| row(t, c, s, r))
         .collect();
     rows.sort_by(|a, b| {
         b.retained_bytes.cmp(&a.retained_bytes).then(b.count.cmp(&a.count)).then(a.type_name.cmp(&b.type_name))
     });
     rows.truncate(limit);
-    rows
+    (rows, headline)
 }
 
 /// The holder a developer edits, found on a path from a GC root.
@@ -591,6 +609,8 @@ struct Finding {
     path: Vec<PathElem>,
     holder: Holder,
     items: Vec<HistRow>,
+    /// What the accumulation point holds, as the title names it.
+    headline: Option<HistRow>,
     pattern: Pattern,
     /// Objects accumulated at the point (dominated directly, or the chain's length).
     accumulated: u64,
@@ -603,7 +623,7 @@ fn analyse(ctx: &Ctx, top: NodeIdx) -> Finding {
     let steps = named_path(ctx, a.path_to(acc.holder));
     let path = display_path(ctx, &steps);
     let holder = holder_of(ctx, &path, &steps);
-    let items = accumulated_items(ctx, acc.raw, 5);
+    let (items, headline) = accumulated(ctx, acc.raw, 5);
     let accumulated = match &acc.chain {
         // The chain's length: its head and every node of the head's type below it.
         Some((_, len)) => {
@@ -627,13 +647,11 @@ fn analyse(ctx: &Ctx, top: NodeIdx) -> Finding {
         };
         classify(&ev)
     };
-    Finding { top, acc, path, holder, items, pattern, accumulated }
+    Finding { top, acc, path, holder, items, headline, pattern, accumulated }
 }
 
-fn items_text(items: &[HistRow]) -> String {
-    // Name what a developer put there, not the runtime's strings and shapes, when both are listed.
-    let first = items.iter().find(|r| !patterns::is_runtime_type(&r.type_name)).or(items.first());
-    match first {
+fn items_text(headline: &Option<HistRow>) -> String {
+    match headline {
         Some(it) => format!("{} × {}", thousands(it.count), it.type_name),
         None => String::new(),
     }
@@ -648,7 +666,7 @@ fn finding_to_suspect(ctx: &Ctx, f: Finding, retained: u64, group: Option<(u64, 
             let names: Vec<&str> = period.iter().map(|&t| g.types.get(t)).collect();
             format!("a chain of {} × [{}]", thousands(*len), names.join(" → "))
         }
-        None => items_text(&f.items),
+        None => items_text(&f.headline),
     };
     let size = format!("{} ({:.1}%)", human_bytes(retained), 100.0 * share);
     let (kind, title, type_name, count) = match group {
@@ -898,8 +916,11 @@ fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet, above: &mut BitSet)
 // ---------------------------------------------------------------------------------------------
 // Allocation profiles
 
+/// A goroutine profile: the pprof parser says so in `details.profile`, and its sample type
+/// counts goroutines.
 fn is_goroutine_profile(ctx: &Ctx) -> bool {
-    ctx.info.sample_type.as_deref().map(|s| s.contains("goroutine")).unwrap_or(false)
+    ctx.info.details.get("profile").and_then(|v| v.as_str()) == Some("goroutine")
+        || ctx.info.sample_type.as_deref().map(|s| s.contains("goroutine")).unwrap_or(false)
 }
 
 /// The frames of a call-tree node's stack, outermost first.
@@ -968,17 +989,15 @@ fn profile_pattern(ctx: &Ctx, stack: &[NodeIdx], user: Option<usize>) -> Pattern
     if names.iter().any(|s| patterns::names_cache(&user_func(s))) || site_text.as_deref().map(patterns::names_cache).unwrap_or(false) {
         return Pattern::CacheWithoutEviction;
     }
-    // Go: a goroutine's stack starts at its function; the main goroutine's at runtime.main.
+    // Go: the main goroutine's stacks start at runtime.main; any other stack with user code is
+    // a goroutine's (its body is the outermost user frame; `go` statements hide runtime.goexit
+    // and label wrappers such as runtime/pprof.Do sit above it). `user` is Some here.
     if ctx.info.format == heapscope_graph::Format::Pprof {
-        let outer = g.type_name(stack[0]);
         let from_main = stack.iter().any(|&f| {
             let t = g.type_name(f);
             t == "runtime.main" || t == "main.main"
         });
-        if !from_main && !patterns::is_runtime_frame(outer) && outer != "runtime.goexit" {
-            return Pattern::GoroutineLeak;
-        }
-        if !from_main && outer == "runtime.goexit" && stack.len() > 1 && !patterns::is_runtime_frame(g.type_name(stack[1])) {
+        if !from_main {
             return Pattern::GoroutineLeak;
         }
     }

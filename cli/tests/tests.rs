@@ -1,0 +1,3 @@
+//! heapscope's command-line tests, one binary (see suite/).
+
+mod suite;
