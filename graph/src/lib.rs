@@ -51,4 +51,4 @@ pub use graph::{Edge, HeapGraph, Orphans, Policy, Root, WEAK_BIT};
 pub use histogram::TypeRow;
 pub use info::{DumpInfo, Format, Inspector, NoInspector};
 pub use paths::{PathStep, RootPaths};
-pub use types::{Interner, Label, LabelId, NodeIdx, NodeKind, TypeId};
+pub use types::{children_from_parents, Interner, Label, LabelId, NodeIdx, NodeKind, TypeId};

@@ -183,25 +183,8 @@ impl CallTree {
             }
         }
         b.finish_nodes();
-        // Children in CSR order: a parent is always created before its children, so one
-        // counting pass over the parent column gives every node's callee range.
-        let mut start = vec![0u32; n + 1];
-        for &p in &self.parent {
-            if p != NONE {
-                start[p as usize + 1] += 1;
-            }
-        }
-        for i in 0..n {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut kids = vec![0u32; start[n] as usize];
-        for (c, &p) in self.parent.iter().enumerate() {
-            if p != NONE {
-                kids[fill[p as usize] as usize] = c as u32;
-                fill[p as usize] += 1;
-            }
-        }
+        // Children in CSR order: a parent is always created before its children.
+        let (start, kids) = heapscope_graph::children_from_parents(&self.parent);
         b.reserve_edges(kids.len());
         for i in 0..n {
             let range = start[i] as usize..start[i + 1] as usize;

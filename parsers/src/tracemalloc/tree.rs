@@ -83,25 +83,8 @@ impl TraceTree {
                 t.tracebacks += 1;
             }
         }
-        // Children in CSR form: count, prefix sums, fill (creation order kept).
-        let n = t.parent.len();
-        let mut start = vec![0u32; n + 1];
-        for &p in &t.parent {
-            if p != NO_PARENT {
-                start[p as usize + 1] += 1;
-            }
-        }
-        for i in 0..n {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut children = vec![0u32; start[n] as usize];
-        for (c, &p) in t.parent.iter().enumerate() {
-            if p != NO_PARENT {
-                children[fill[p as usize] as usize] = c as u32;
-                fill[p as usize] += 1;
-            }
-        }
+        // Children in CSR form (creation order kept).
+        let (start, children) = heapscope_graph::children_from_parents(&t.parent);
         t.child_start = start;
         t.children = children;
         t
