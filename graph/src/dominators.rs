@@ -5,7 +5,10 @@
 //! `v < w` contributes exactly `v` to `semi(w)` (it is not yet linked when `w` is processed), so
 //! the DFS folds those edges — the tree edges among them — into the initial semidominator as it
 //! meets them, and counts the others per target on the same visit. One more pass over the edges
-//! fills the lists. Each node's edges are thus read twice, not three times.
+//! fills the lists. Each node's edges are thus read twice, not three times. Successors of the
+//! super-root (GC roots, attached orphans) have semidominator 0 from the start, which no
+//! predecessor can lower, so edges into them are not stored at all — in a Java heap that is
+//! every object's reference to its class.
 //!
 //! Memory (n nodes, N reachable, b edges going back in preorder): during the DFS `pre` 4 B/node
 //! and `node_of`, `parent`, `semi`, back-counts 4 B per reachable node; the counts become the
@@ -63,6 +66,10 @@ struct Dfs {
     semi: Vec<u32>,
     back: Vec<u32>,
     stack: Vec<(u32, u32)>,
+    /// Successors of the super-root, marked before the DFS meets them: their semidominator
+    /// is 0 from the start, and predecessors of a node whose semi is 0 can change nothing, so
+    /// they are neither counted nor stored (in a Java heap: every object's class reference).
+    from_super: BitSet,
 }
 
 impl Dfs {
@@ -75,7 +82,7 @@ impl Dfs {
         self.node_of.push(v);
         self.pre[v as usize] = self.node_of.len() as u32;
         self.parent.push(parent);
-        self.semi.push(parent);
+        self.semi.push(if self.from_super.get(v as usize) { 0 } else { parent });
         self.back.push(0);
         self.stack.push((v, 0));
     }
@@ -107,7 +114,7 @@ impl Dfs {
                 // A descendant already numbered: an earlier predecessor.
                 let s = &mut self.semi[w as usize];
                 *s = (*s).min(pv);
-            } else if w < pv {
+            } else if w < pv && self.semi[w as usize] != 0 {
                 let c = &mut self.back[w as usize];
                 *c = c.saturating_add(1);
             }
@@ -137,10 +144,13 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
         semi: with_first(n + 1),
         back: with_first(n + 1),
         stack: Vec::new(),
+        from_super: BitSet::new(n),
     };
-    let mut super_succ: Vec<u32> = Vec::new();
-    for r in g.root_nodes() {
-        super_succ.push(r);
+    let roots = g.root_nodes();
+    for &r in &roots {
+        dfs.from_super.set(r as usize);
+    }
+    for r in roots {
         dfs.visit_from(g, r);
     }
     let from_roots = dfs.node_of.len();
@@ -154,10 +164,14 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
                 }
             }
             // All candidates first, so the result does not depend on their index order.
-            let start = super_succ.len();
-            super_succ.extend((0..n as u32).filter(|&v| !dfs.is_visited(v) && weak_in.get(v as usize)));
-            for &s in &super_succ[start..] {
-                dfs.visit_from(g, s);
+            let attach: Vec<u32> =
+                (0..n as u32).filter(|&v| !dfs.is_visited(v) && weak_in.get(v as usize)).collect();
+            drop(weak_in);
+            for &v in &attach {
+                dfs.from_super.set(v as usize);
+            }
+            for v in attach {
+                dfs.visit_from(g, v);
             }
         }
         Orphans::AttachAll => {
@@ -171,34 +185,34 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
                     }
                 }
             }
-            let start = super_succ.len();
-            super_succ.extend((0..n as u32).filter(|&v| !dfs.is_visited(v) && !held.get(v as usize)));
-            for &s in &super_succ[start..] {
-                dfs.visit_from(g, s);
+            let attach: Vec<u32> =
+                (0..n as u32).filter(|&v| !dfs.is_visited(v) && !held.get(v as usize)).collect();
+            drop(held);
+            for &v in &attach {
+                dfs.from_super.set(v as usize);
+            }
+            for v in attach {
+                dfs.visit_from(g, v);
             }
             for v in 0..n as u32 {
                 if !dfs.is_visited(v) {
-                    super_succ.push(v);
+                    dfs.from_super.set(v as usize);
                     dfs.visit_from(g, v);
                 }
             }
         }
     }
     let orphans_attached = (dfs.node_of.len() - from_roots) as u64;
-    let Dfs { mut pre, node_of, parent, mut semi, back, stack } = dfs;
+    let Dfs { mut pre, node_of, parent, mut semi, back, stack, from_super } = dfs;
     drop(stack);
+    drop(from_super);
     let big_n = node_of.len() + 1; // with the super-root
-    // The super-root (0) precedes everything.
-    for &s in &super_succ {
-        semi[pre[s as usize] as usize] = 0;
-    }
-    drop(super_succ);
 
     if (g.targets.len() as u64) < u64::from(u32::MAX) {
-        let preds = BackPreds::<u32>::fill(g, &pre, back).into_marked();
+        let preds = BackPreds::<u32>::fill(g, &pre, &semi, back).into_marked();
         semidominators(preds, &mut pre, &mut semi, &parent);
     } else {
-        let preds = BackPreds::<u64>::fill(g, &pre, back).into_marked();
+        let preds = BackPreds::<u64>::fill(g, &pre, &semi, back).into_marked();
         semidominators(preds, &mut pre, &mut semi, &parent);
     }
 
@@ -267,7 +281,8 @@ struct BackPreds<O> {
 
 impl<O: Off> BackPreds<O> {
     /// Turn the counts into write cursors (start of each list) and place every back edge.
-    fn fill(g: &HeapGraph, pre: &[u32], counts: Vec<u32>) -> Self {
+    /// Edges into a node whose `semi` is 0 are skipped, as the DFS skipped them when counting.
+    fn fill(g: &HeapGraph, pre: &[u32], semi: &[u32], counts: Vec<u32>) -> Self {
         let mut off = O::from_counts(counts);
         let mut acc = 0u64;
         for o in off.iter_mut() {
@@ -285,7 +300,7 @@ impl<O: Off> BackPreds<O> {
             }
             for t in retaining(g, v) {
                 let w = pre[t as usize] as usize;
-                if w < p as usize {
+                if w < p as usize && semi[w] != 0 {
                     let at = off[w].to_usize();
                     preds[at] = p;
                     off[w] = O::from_u64(at as u64 + 1);
