@@ -114,7 +114,7 @@ impl Dfs {
                 // A descendant already numbered: an earlier predecessor.
                 let s = &mut self.semi[w as usize];
                 *s = (*s).min(pv);
-            } else if w < pv && self.semi[w as usize] != 0 {
+            } else if w < pv && !self.from_super.get(t as usize) {
                 let c = &mut self.back[w as usize];
                 *c = c.saturating_add(1);
             }
@@ -205,14 +205,13 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
     let orphans_attached = (dfs.node_of.len() - from_roots) as u64;
     let Dfs { mut pre, node_of, parent, mut semi, back, stack, from_super } = dfs;
     drop(stack);
-    drop(from_super);
     let big_n = node_of.len() + 1; // with the super-root
 
     if (g.targets.len() as u64) < u64::from(u32::MAX) {
-        let preds = BackPreds::<u32>::fill(g, &pre, &semi, back).into_marked();
+        let preds = BackPreds::<u32>::fill(g, &pre, &from_super, back).into_marked();
         semidominators(preds, &mut pre, &mut semi, &parent);
     } else {
-        let preds = BackPreds::<u64>::fill(g, &pre, &semi, back).into_marked();
+        let preds = BackPreds::<u64>::fill(g, &pre, &from_super, back).into_marked();
         semidominators(preds, &mut pre, &mut semi, &parent);
     }
 
@@ -281,8 +280,9 @@ struct BackPreds<O> {
 
 impl<O: Off> BackPreds<O> {
     /// Turn the counts into write cursors (start of each list) and place every back edge.
-    /// Edges into a node whose `semi` is 0 are skipped, as the DFS skipped them when counting.
-    fn fill(g: &HeapGraph, pre: &[u32], semi: &[u32], counts: Vec<u32>) -> Self {
+    /// Edges into successors of the super-root are skipped, as the DFS skipped them when
+    /// counting (a bit per node: it stays in cache where `semi[w]` would not).
+    fn fill(g: &HeapGraph, pre: &[u32], from_super: &BitSet, counts: Vec<u32>) -> Self {
         let mut off = O::from_counts(counts);
         let mut acc = 0u64;
         for o in off.iter_mut() {
@@ -299,8 +299,11 @@ impl<O: Off> BackPreds<O> {
                 continue;
             }
             for t in retaining(g, v) {
+                if from_super.get(t as usize) {
+                    continue;
+                }
                 let w = pre[t as usize] as usize;
-                if w < p as usize && semi[w] != 0 {
+                if w < p as usize {
                     let at = off[w].to_usize();
                     preds[at] = p;
                     off[w] = O::from_u64(at as u64 + 1);
