@@ -132,21 +132,10 @@ fn node_line(n: &NodeOut) -> String {
     )
 }
 
-/// Distinct objects that reference `n`, in edge order: (referrer, label text, weak).
+/// Distinct objects that reference `n`: (referrer, label text, weak).
 fn referrers(a: &Analysis, n: NodeIdx) -> Vec<(NodeIdx, Option<String>, bool)> {
     let g = &a.graph;
-    let mut out: Vec<(NodeIdx, Option<String>, bool)> = Vec::new();
-    for u in 0..g.node_count() {
-        let u = NodeIdx(u as u32);
-        for e in g.edge_range(u) {
-            let edge = g.edge(e);
-            if edge.target == n {
-                out.push((u, g.label_text(edge.label), edge.weak));
-                break;
-            }
-        }
-    }
-    out
+    heapscope_reports::suspects::referrers(g, n).into_iter().map(|(r, l, w)| (r, g.label_text(l), w)).collect()
 }
 
 /// The shortest path, then the shortest through each other referrer, shortest first.

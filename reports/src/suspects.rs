@@ -197,9 +197,12 @@ pub fn accumulated_items(ctx: &Ctx, n: NodeIdx, limit: usize) -> Vec<HistRow> {
 fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<HistRow>) {
     let a = ctx.a;
     let g = &a.graph;
-    // type -> (count, shallow, min retained, least depth)
-    let mut by_type: BTreeMap<u32, (u64, u64, u64, u32)> = BTreeMap::new();
-    let mut on_stack: HashMap<u32, u32> = HashMap::new();
+    // Per type: (count, shallow, min retained, least depth); columns indexed by type id, so a
+    // walk over millions of nodes does one array access per node.
+    let nt = g.types.len();
+    let mut by_type: Vec<(u64, u64, u64, u32)> = vec![(0, 0, 0, u32::MAX); nt];
+    let mut seen: Vec<u32> = Vec::new();
+    let mut on_stack: Vec<u32> = vec![0; nt];
     let level = |c: u32| {
         let t = g.type_name(NodeIdx(c));
         u32::from(!patterns::is_collection_internal(t) && !patterns::is_runtime_type(t))
@@ -214,11 +217,14 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
             top.1 += 1;
             let t = g.type_of[c as usize];
             let d = depth + level(c);
-            let e = by_type.entry(t).or_insert((0, 0, 0, u32::MAX));
+            let e = &mut by_type[t as usize];
+            if e.3 == u32::MAX {
+                seen.push(t);
+            }
             e.0 += g.count(NodeIdx(c));
             e.1 += g.shallow[c as usize];
             e.3 = e.3.min(d);
-            let nest = on_stack.entry(t).or_default();
+            let nest = &mut on_stack[t as usize];
             if *nest == 0 {
                 e.2 += a.retained[c as usize];
             }
@@ -226,13 +232,13 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
             stack.push((c, 0, d));
         } else {
             if v != n.0 {
-                if let Some(d) = on_stack.get_mut(&g.type_of[v as usize]) {
-                    *d -= 1;
-                }
+                on_stack[g.type_of[v as usize] as usize] -= 1;
             }
             stack.pop();
         }
     }
+    seen.sort_unstable();
+    let by_type: BTreeMap<u32, (u64, u64, u64, u32)> = seen.iter().map(|&t| (t, by_type[t as usize])).collect();
     let row = |t: u32, c: u64, s: u64, r: u64| HistRow { type_name: g.types.get(t).to_string(), count: c, shallow_bytes: s, retained_bytes: r };
     let headline = by_type
         .iter()
@@ -835,9 +841,13 @@ fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet, above: &mut BitSet)
         return Vec::new();
     }
     // One walk of the dominator tree: per target type, its top-level instances outside the
-    // single suspects.
+    // single suspects. Per-type counters in a Vec: one lookup per node of the heap.
     let mut inst: HashMap<u32, Vec<u32>> = targets.iter().map(|&t| (t, Vec::new())).collect();
-    let mut on_stack: HashMap<u32, u32> = targets.iter().map(|&t| (t, 0)).collect();
+    const NOT_TARGET: u32 = u32::MAX;
+    let mut on_stack: Vec<u32> = vec![NOT_TARGET; g.types.len()];
+    for &t in &targets {
+        on_stack[t as usize] = 0;
+    }
     let n = g.node_count() as u32;
     let mut stack: Vec<(u32, u32)> = vec![(n, 0)];
     while let Some(top) = stack.last_mut() {
@@ -850,16 +860,20 @@ fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet, above: &mut BitSet)
                 continue; // the whole subtree is a single suspect's
             }
             let t = g.type_of[c as usize];
-            if let Some(d) = on_stack.get_mut(&t) {
+            let d = &mut on_stack[t as usize];
+            if *d != NOT_TARGET {
                 if *d == 0 {
-                    inst.get_mut(&t).map(|v| v.push(c));
+                    if let Some(v) = inst.get_mut(&t) {
+                        v.push(c);
+                    }
                 }
                 *d += 1;
             }
             stack.push((c, 0));
         } else {
             if v != n {
-                if let Some(d) = on_stack.get_mut(&g.type_of[v as usize]) {
+                let d = &mut on_stack[g.type_of[v as usize] as usize];
+                if *d != NOT_TARGET {
                     *d -= 1;
                 }
             }
