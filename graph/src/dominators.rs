@@ -10,12 +10,15 @@
 //! predecessor can lower, so edges into them are not stored at all — in a Java heap that is
 //! every object's reference to its class.
 //!
-//! Memory (n nodes, N reachable, b edges going back in preorder): during the DFS `pre` 4 B/node
-//! and `node_of`, `parent`, `semi`, back-counts 4 B per reachable node; the counts become the
-//! list offsets (u32, or u64 past 2^32 lists entries) and the lists take 4 B per back edge;
-//! `pre` is then reused for the path-compression values and `ancestor` adds 4 B per reachable
-//! node. Peak: about 24 B per node + 4 B per back edge, on top of the graph. The result keeps
-//! `idom` (4 B/node, in `pre`'s buffer) and `order` (4 B per reachable node).
+//! Memory (n nodes, N reachable): during the DFS `pre` 4 B/node, a bit per node marking the
+//! super-root's successors, and `node_of`, `parent`, `semi`, back-counts 4 B per reachable
+//! node, plus 8 B per level of DFS depth. The counts become the lists' write cursors (u32, or
+//! u64 past 2^32 list entries); the lists take 4 B per stored back edge. The cursors then give
+//! way to a bit per node (each list's first entry is marked instead), `pre` is reused for the
+//! path-compression values and `ancestor` adds 4 B per reachable node. Peak: about 20 B per
+//! node + 4 B per stored back edge, on top of the graph (22.6 B/node measured on the 10^7-node
+//! heap of benches/README.md). The result keeps `idom` (4 B/node, in `pre`'s buffer) and
+//! `order` (4 B per reachable node).
 //!
 //! Delta + LEB128 lists were tried and dropped: on the synthetic 10^7-node heap of
 //! benches/ they saved 6% of the list bytes and cost a third pass over the edges.
@@ -209,9 +212,11 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
 
     if (g.targets.len() as u64) < u64::from(u32::MAX) {
         let preds = BackPreds::<u32>::fill(g, &pre, &from_super, back).into_marked();
+        drop(from_super);
         semidominators(preds, &mut pre, &mut semi, &parent);
     } else {
         let preds = BackPreds::<u64>::fill(g, &pre, &from_super, back).into_marked();
+        drop(from_super);
         semidominators(preds, &mut pre, &mut semi, &parent);
     }
 
