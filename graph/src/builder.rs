@@ -7,23 +7,92 @@ use crate::graph::{HeapGraph, Policy, Root, WEAK_BIT};
 use crate::types::{Interner, Label, LabelId, NodeIdx, NodeKind, TypeId};
 
 /// Sorted id → dense index map with a bucket table over the high bits, so a lookup is a short
-/// binary search inside one bucket. 12 bytes per node plus 4 bytes per bucket; freed by `finish`.
+/// binary search inside one bucket; freed by `finish`.
+///
+/// When the ids, less their minimum and their common trailing zero bits (heap addresses are
+/// 8-byte aligned), fit beside a node index in 64 bits — every real heap dump — each entry is one
+/// `u64` key `(id - min) >> tz << idx_bits | idx`, sorted in place: 8 bytes per node while sorting
+/// and after (plus ~0.5 for buckets). Otherwise (ids spread over the whole u64 range) it falls
+/// back to sorted `(id, idx)` pairs: 16 bytes per node while sorting, 12 after.
 struct IdIndex {
-    /// ids in ascending order
-    ids: Vec<u64>,
-    /// dense index of `ids[i]`
-    idx: Vec<u32>,
+    keys: Keys,
     min: u64,
+    /// bucket `b` holds the entries whose key prefix `>> shift == b`
     shift: u32,
-    /// `buckets[b]..buckets[b+1]` is the range of `ids` whose `(id - min) >> shift == b`
+    /// `buckets[b]..buckets[b+1]` is the range of entries of bucket `b`
     buckets: Vec<u32>,
+}
+
+enum Keys {
+    Packed { keys: Vec<u64>, tz: u32, idx_bits: u32 },
+    Pairs { ids: Vec<u64>, idx: Vec<u32> },
 }
 
 impl IdIndex {
     fn build(node_ids: &[u64]) -> (IdIndex, u64) {
+        let n = node_ids.len();
+        let (min, max) = node_ids
+            .par_iter()
+            .fold(|| (u64::MAX, 0u64), |(a, b), &x| (a.min(x), b.max(x)))
+            .reduce(|| (u64::MAX, 0u64), |(a, b), (c, d)| (a.min(c), b.max(d)));
+        let min = if n == 0 { 0 } else { min };
+        let ors = node_ids.par_iter().map(|&x| x - min).reduce(|| 0, |a, b| a | b);
+        let tz = if ors == 0 { 0 } else { ors.trailing_zeros() };
+        let span = (max.saturating_sub(min)) >> tz;
+        let span_bits = 64 - span.leading_zeros();
+        let idx_bits = (64 - (n.max(2) as u64 - 1).leading_zeros()).max(1);
+        if span_bits + idx_bits <= 64 {
+            // Counting sort by bucket (ids of real dumps are nearly in address order, so the
+            // scatter is almost sequential), then a short sort inside each bucket: O(n), and no
+            // second array of keys.
+            let want_buckets = (n / 8).max(1) as u64;
+            let mut shift = 0u32;
+            while shift < 63 && (span >> shift) >= want_buckets {
+                shift += 1;
+            }
+            let nb = ((span >> shift) + 2) as usize;
+            let mut buckets = vec![0u32; nb];
+            for &id in node_ids {
+                buckets[((((id - min) >> tz) >> shift) + 1) as usize] += 1;
+            }
+            for b in 1..nb {
+                buckets[b] += buckets[b - 1];
+            }
+            let mut keys = vec![0u64; n];
+            {
+                let mut cursor: Vec<u32> = buckets[..nb - 1].to_vec();
+                for (i, &id) in node_ids.iter().enumerate() {
+                    let p = (id - min) >> tz;
+                    let c = &mut cursor[(p >> shift) as usize];
+                    keys[*c as usize] = (p << idx_bits) | i as u64;
+                    *c += 1;
+                }
+            }
+            // Sort each bucket, drop repeated ids (equal ids are adjacent, lowest index first:
+            // the first node keeps the id) and close up, moving the bucket starts along.
+            let mut dups = 0u64;
+            let mut w = 0usize;
+            for b in 0..nb - 1 {
+                let (lo, hi) = (buckets[b] as usize, buckets[b + 1] as usize);
+                keys[lo..hi].sort_unstable();
+                buckets[b] = w as u32;
+                for r in lo..hi {
+                    let k = keys[r];
+                    if w > buckets[b] as usize && keys[w - 1] >> idx_bits == k >> idx_bits {
+                        dups += 1;
+                        continue;
+                    }
+                    keys[w] = k;
+                    w += 1;
+                }
+            }
+            buckets[nb - 1] = w as u32;
+            keys.truncate(w);
+            let keys = Keys::Packed { keys, tz, idx_bits };
+            return (IdIndex { keys, min, shift, buckets }, dups);
+        }
         let mut pairs: Vec<(u64, u32)> =
             node_ids.par_iter().enumerate().map(|(i, &id)| (id, i as u32)).collect();
-        // Stable order among equal ids (the first node keeps the id).
         pairs.par_sort_unstable();
         let mut dups = 0u64;
         let mut ids = Vec::with_capacity(pairs.len());
@@ -37,26 +106,26 @@ impl IdIndex {
             idx.push(ix);
         }
         drop(pairs);
-        let (min, max) = match (ids.first(), ids.last()) {
-            (Some(&a), Some(&b)) => (a, b),
-            _ => (0, 0),
-        };
-        let span = max - min;
-        // About 8 ids per bucket on uniform ids.
-        let want_buckets = (ids.len() / 8).max(1) as u64;
+        let (shift, buckets) = Self::buckets(ids.iter().map(|&id| id - min), ids.len(), max - min);
+        (IdIndex { keys: Keys::Pairs { ids, idx }, min, shift, buckets }, dups)
+    }
+
+    /// Bucket table over sorted prefixes (`0..=span`): about 8 entries per bucket on uniform ids.
+    fn buckets(prefixes: impl Iterator<Item = u64>, len: usize, span: u64) -> (u32, Vec<u32>) {
+        let want_buckets = (len / 8).max(1) as u64;
         let mut shift = 0u32;
         while shift < 63 && (span >> shift) >= want_buckets {
             shift += 1;
         }
         let nb = ((span >> shift) + 2) as usize;
         let mut buckets = vec![0u32; nb];
-        for &id in &ids {
-            buckets[(((id - min) >> shift) + 1) as usize] += 1;
+        for p in prefixes {
+            buckets[((p >> shift) + 1) as usize] += 1;
         }
         for b in 1..nb {
             buckets[b] += buckets[b - 1];
         }
-        (IdIndex { ids, idx, min, shift, buckets }, dups)
+        (shift, buckets)
     }
 
     #[inline]
@@ -64,15 +133,53 @@ impl IdIndex {
         if id < self.min {
             return None;
         }
-        let b = ((id - self.min) >> self.shift) as usize;
-        if b + 1 >= self.buckets.len() {
-            return None;
+        let d = id - self.min;
+        match &self.keys {
+            Keys::Packed { keys, tz, idx_bits } => {
+                if d & ((1u64 << tz) - 1) != 0 {
+                    return None;
+                }
+                let p = d >> tz;
+                let b = (p >> self.shift) as usize;
+                if b + 1 >= self.buckets.len() {
+                    return None;
+                }
+                let slice = &keys[self.buckets[b] as usize..self.buckets[b + 1] as usize];
+                let at = slice.partition_point(|&k| k >> idx_bits < p);
+                let k = *slice.get(at)?;
+                (k >> idx_bits == p).then_some((k & ((1u64 << idx_bits) - 1)) as u32)
+            }
+            Keys::Pairs { ids, idx } => {
+                let b = (d >> self.shift) as usize;
+                if b + 1 >= self.buckets.len() {
+                    return None;
+                }
+                let lo = self.buckets[b] as usize;
+                let hi = self.buckets[b + 1] as usize;
+                ids[lo..hi].binary_search(&id).ok().map(|p| idx[lo + p])
+            }
         }
-        let lo = self.buckets[b] as usize;
-        let hi = self.buckets[b + 1] as usize;
-        let slice = &self.ids[lo..hi];
-        slice.binary_search(&id).ok().map(|p| self.idx[lo + p])
     }
+}
+
+/// The dense index of an edge's target id, or `None` after counting it as missing (the first
+/// one is kept for the warning, with the node `current` it came from).
+#[inline]
+fn resolve(
+    index: &IdIndex,
+    id: u64,
+    current: Option<u32>,
+    missing: &mut u64,
+    first_missing: &mut Option<(u64, u32)>,
+) -> Option<u32> {
+    let t = index.get(id);
+    if t.is_none() {
+        *missing += 1;
+        if first_missing.is_none() {
+            *first_missing = current.map(|c| (id, c));
+        }
+    }
+    t
 }
 
 enum RootTarget {
@@ -271,6 +378,157 @@ impl GraphBuilder {
         self.index.as_ref().and_then(|ix| ix.get(id)).map(NodeIdx)
     }
 
+    /// Phase 1 in bulk: append `counts.iter().sum()` nodes as consecutive runs, the `k`-th run of
+    /// `counts[k]` nodes filled by `fill(k, slots)`, in parallel (rayon). Each run's nodes get
+    /// dense indices from `slots.first` on, in run order, exactly as if they were added one by one
+    /// in that order. Callers pass counts bounded by the input's size (e.g. counted records).
+    pub fn add_nodes_parallel<R, F>(&mut self, counts: &[usize], fill: F) -> Vec<R>
+    where
+        R: Send,
+        F: Fn(usize, NodeSlots<'_>) -> R + Sync,
+    {
+        let n0 = self.ids.len();
+        let total: usize = counts.iter().sum();
+        self.ids.resize(n0 + total, 0);
+        self.type_of.resize(n0 + total, 0);
+        self.shallow.resize(n0 + total, 0);
+        self.kind.resize(n0 + total, 0);
+        let mut runs = Vec::with_capacity(counts.len());
+        let (mut ids, mut tys, mut sh, mut kd) = (
+            &mut self.ids[n0..],
+            &mut self.type_of[n0..],
+            &mut self.shallow[n0..],
+            &mut self.kind[n0..],
+        );
+        let mut first = n0;
+        for &c in counts {
+            let (a, r1) = ids.split_at_mut(c);
+            let (b, r2) = tys.split_at_mut(c);
+            let (d, r3) = sh.split_at_mut(c);
+            let (e, r4) = kd.split_at_mut(c);
+            runs.push(NodeSlots { first: NodeIdx(first as u32), ids: a, types: b, shallow: d, kind: e });
+            (ids, tys, sh, kd) = (r1, r2, r3, r4);
+            first += c;
+        }
+        runs.into_par_iter().enumerate().map(|(k, slots)| fill(k, slots)).collect()
+    }
+
+    /// Phase 2 in bulk, in parallel: the nodes from the next one without edges on are split into
+    /// consecutive runs; run `k` ends before node `runs[k].0` and has at most `runs[k].1` edges
+    /// (bounded by the input's size). `fill(k, edges)` gives that run's edges through `edges`
+    /// exactly as through [`begin_node`](Self::begin_node) / [`edge_to_id`](Self::edge_to_id);
+    /// edges past a run's bound are dropped and counted. The edge arrays are sized once (no
+    /// growth by doubling) and closed up afterwards where ids were unknown. Closes the node
+    /// opened by `begin_node`, if any.
+    pub fn fill_edges_parallel<R, F>(&mut self, runs: &[(u32, usize)], fill: F) -> Vec<R>
+    where
+        R: Send,
+        F: Fn(usize, &mut EdgeSlots<'_>) -> R + Sync,
+    {
+        if self.index.is_none() {
+            self.finish_nodes();
+        }
+        if self.current.take().is_some() {
+            self.offsets.push(self.targets.len() as u64);
+        }
+        let n = self.ids.len() as u32;
+        let start_node = self.offsets.len() as u32 - 1;
+        // Runs, clamped to the node range and made monotonic (a run past the end is empty).
+        let mut bounds = Vec::with_capacity(runs.len());
+        let mut a = start_node;
+        for &(end, max) in runs {
+            let e = end.clamp(a, n);
+            bounds.push((a, e, max));
+            a = e;
+        }
+        let end_node = a;
+        let e0 = self.targets.len();
+        let total: usize = runs.iter().map(|r| r.1).sum();
+        let keep_labels = self.keep_labels;
+        self.targets.resize(e0 + total, 0);
+        if keep_labels {
+            self.edge_labels.resize(e0 + total, 0);
+        }
+        self.offsets.resize(end_node as usize + 1, 0);
+        let Some(index) = self.index.as_ref() else { return Vec::new() };
+        let node_count = self.ids.len();
+        let mut slots = Vec::with_capacity(bounds.len());
+        {
+            let mut offs = &mut self.offsets[start_node as usize..end_node as usize];
+            let mut tg = &mut self.targets[e0..];
+            let mut lb: &mut [u32] = if keep_labels { &mut self.edge_labels[e0..] } else { &mut [] };
+            let mut base = e0 as u64;
+            for &(a, e, max) in &bounds {
+                let (o, ro) = offs.split_at_mut((e - a) as usize);
+                let (t, rt) = tg.split_at_mut(max);
+                let (l, rl) = if keep_labels { lb.split_at_mut(max) } else { (&mut [][..], lb) };
+                slots.push(EdgeSlots {
+                    index,
+                    node_count,
+                    first: a,
+                    next: a,
+                    offsets: o,
+                    targets: t,
+                    labels: l,
+                    keep_labels,
+                    base,
+                    len: 0,
+                    current: None,
+                    missing: 0,
+                    first_missing: None,
+                    dropped: 0,
+                    out_of_order: 0,
+                });
+                (offs, tg, lb) = (ro, rt, rl);
+                base += max as u64;
+            }
+        }
+        let results: Vec<(R, EdgeRun)> = slots
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, mut s)| {
+                let r = fill(k, &mut s);
+                (r, s.close())
+            })
+            .collect();
+        // Close the gaps each run left below its bound, in order.
+        let mut write = e0;
+        let mut read = e0;
+        let mut out = Vec::with_capacity(results.len());
+        for ((r, run), &(a, e, max)) in results.into_iter().zip(&bounds) {
+            if read != write {
+                self.targets.copy_within(read..read + run.len, write);
+                if keep_labels {
+                    self.edge_labels.copy_within(read..read + run.len, write);
+                }
+                let shift = (read - write) as u64;
+                for o in &mut self.offsets[a as usize..e as usize] {
+                    *o -= shift;
+                }
+            }
+            write += run.len;
+            read += max;
+            self.missing_refs += run.missing;
+            if self.first_missing.is_none() {
+                self.first_missing = run.first_missing;
+            }
+            self.out_of_order += run.out_of_order;
+            if run.dropped > 0 {
+                self.warnings.push(format!(
+                    "{} references were more than the parser announced for their nodes and were dropped",
+                    run.dropped
+                ));
+            }
+            out.push(r);
+        }
+        self.targets.truncate(write);
+        if keep_labels {
+            self.edge_labels.truncate(write);
+        }
+        self.offsets[end_node as usize] = write as u64;
+        out
+    }
+
     /// Phase 2: the following edges belong to `node`. Nodes must come in increasing order; nodes
     /// skipped have no edges. A node given out of order is counted and its edges are dropped.
     #[inline]
@@ -301,18 +559,13 @@ impl GraphBuilder {
         if self.index.is_none() {
             self.ensure_index();
         }
-        match self.lookup(id) {
+        let Some(index) = self.index.as_ref() else { return false };
+        match resolve(index, id, self.current, &mut self.missing_refs, &mut self.first_missing) {
             Some(t) => {
-                self.push_edge(t.0, weak, label);
+                self.push_edge(t, weak, label);
                 true
             }
-            None => {
-                self.missing_refs += 1;
-                if self.first_missing.is_none() {
-                    self.first_missing = self.current.map(|c| (id, c));
-                }
-                false
-            }
+            None => false,
         }
     }
 
@@ -409,6 +662,270 @@ impl GraphBuilder {
             root_kinds: self.root_kinds,
             policy,
             warnings: self.warnings,
+        }
+    }
+}
+
+/// The columns of a run of consecutive new nodes (see [`GraphBuilder::add_nodes_parallel`]).
+pub struct NodeSlots<'a> {
+    /// Dense index of the run's first node.
+    pub first: NodeIdx,
+    ids: &'a mut [u64],
+    types: &'a mut [u32],
+    shallow: &'a mut [u64],
+    kind: &'a mut [u8],
+}
+
+impl NodeSlots<'_> {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+    /// Set the `i`-th node of the run (dense index `first + i`); out of range is ignored.
+    #[inline]
+    pub fn set(&mut self, i: usize, id: u64, ty: TypeId, kind: NodeKind, shallow: u64) {
+        if i < self.ids.len() {
+            self.ids[i] = id;
+            self.types[i] = ty.0;
+            self.shallow[i] = shallow;
+            self.kind[i] = kind as u8;
+        }
+    }
+}
+
+/// What a run of [`EdgeSlots`] wrote, for the builder to merge.
+struct EdgeRun {
+    len: usize,
+    missing: u64,
+    first_missing: Option<(u64, u32)>,
+    dropped: u64,
+    out_of_order: u64,
+}
+
+/// The edges of a run of consecutive nodes, written in parallel with other runs (see
+/// [`GraphBuilder::fill_edges_parallel`]); the same calls as the builder's phase 2.
+pub struct EdgeSlots<'a> {
+    index: &'a IdIndex,
+    node_count: usize,
+    first: u32,
+    /// the first node whose start offset is not written yet
+    next: u32,
+    /// start offsets of the run's nodes (global edge positions)
+    offsets: &'a mut [u64],
+    targets: &'a mut [u32],
+    labels: &'a mut [u32],
+    keep_labels: bool,
+    /// global position of `targets[0]`
+    base: u64,
+    len: usize,
+    current: Option<u32>,
+    missing: u64,
+    first_missing: Option<(u64, u32)>,
+    dropped: u64,
+    out_of_order: u64,
+}
+
+impl EdgeSlots<'_> {
+    /// The following edges belong to `node` (increasing order within the run).
+    #[inline]
+    pub fn begin_node(&mut self, node: NodeIdx) {
+        let end = self.first + self.offsets.len() as u32;
+        if node.0 < self.next || node.0 >= end {
+            self.out_of_order += 1;
+            self.current = None;
+            return;
+        }
+        let at = self.base + self.len as u64;
+        for o in &mut self.offsets[(self.next - self.first) as usize..=(node.0 - self.first) as usize] {
+            *o = at;
+        }
+        self.next = node.0 + 1;
+        self.current = Some(node.0);
+    }
+
+    /// Dense index of the node with this dump id.
+    #[inline]
+    pub fn lookup(&self, id: u64) -> Option<NodeIdx> {
+        self.index.get(id).map(NodeIdx)
+    }
+
+    /// An edge from the current node to the node with dump id `id` (0 = null, ignored).
+    #[inline]
+    pub fn edge_to_id(&mut self, id: u64, weak: bool, label: Label) -> bool {
+        if id == 0 || self.current.is_none() {
+            return id == 0;
+        }
+        match resolve(self.index, id, self.current, &mut self.missing, &mut self.first_missing) {
+            Some(t) => {
+                self.push(t, weak, label);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// An edge from the current node to a dense index.
+    #[inline]
+    pub fn edge_to_idx(&mut self, target: NodeIdx, weak: bool, label: Label) -> bool {
+        if self.current.is_none() {
+            return false;
+        }
+        if target.ix() >= self.node_count {
+            self.missing += 1;
+            return false;
+        }
+        self.push(target.0, weak, label);
+        true
+    }
+
+    #[inline]
+    fn push(&mut self, t: u32, weak: bool, label: Label) {
+        if self.len >= self.targets.len() {
+            self.dropped += 1;
+            return;
+        }
+        self.targets[self.len] = if weak { t | WEAK_BIT } else { t };
+        if self.keep_labels {
+            self.labels[self.len] = label.encode();
+        }
+        self.len += 1;
+    }
+
+    fn close(mut self) -> EdgeRun {
+        let at = self.base + self.len as u64;
+        for o in &mut self.offsets[(self.next - self.first) as usize..] {
+            *o = at;
+        }
+        self.next = self.first + self.offsets.len() as u32;
+        EdgeRun {
+            len: self.len,
+            missing: self.missing,
+            first_missing: self.first_missing,
+            dropped: self.dropped,
+            out_of_order: self.out_of_order,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Policy;
+
+    /// A small pseudo-random graph: ids (some duplicated, some spread over the whole u64 range
+    /// so the pair index is used), and per node a list of target ids (some unknown, some null).
+    fn shape(seed: u64, n: usize, wide: bool) -> (Vec<u64>, Vec<Vec<u64>>) {
+        let mut x = seed;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let ids: Vec<u64> = (0..n)
+            .map(|i| match rnd() % 10 {
+                0 if i > 0 => 0x1000 + 8 * (rnd() % i as u64), // duplicate-ish
+                1 if wide => rnd() | 1,
+                _ => 0x1000 + 8 * i as u64,
+            })
+            .collect();
+        let edges = (0..n)
+            .map(|_| {
+                (0..rnd() % 5)
+                    .map(|_| match rnd() % 8 {
+                        0 => 0,
+                        1 => 0x9999_9999_9999,
+                        _ => ids[(rnd() % n as u64) as usize],
+                    })
+                    .collect()
+            })
+            .collect();
+        (ids, edges)
+    }
+
+    fn sequential(ids: &[u64], edges: &[Vec<u64>]) -> HeapGraph {
+        let mut b = GraphBuilder::new();
+        let t = b.intern_type("T");
+        for &id in ids {
+            b.add_node(id, t, NodeKind::Object, 16);
+        }
+        b.finish_nodes();
+        for (v, es) in edges.iter().enumerate() {
+            if es.is_empty() {
+                continue;
+            }
+            b.begin_node(NodeIdx(v as u32));
+            for (k, &e) in es.iter().enumerate() {
+                b.edge_to_id(e, k % 3 == 2, Label::Index(k as u32));
+            }
+        }
+        b.finish(Policy::MAT)
+    }
+
+    fn parallel(ids: &[u64], edges: &[Vec<u64>], runs: usize) -> HeapGraph {
+        let mut b = GraphBuilder::new();
+        let t = b.intern_type("T");
+        let n = ids.len();
+        let cut: Vec<usize> = (0..=runs).map(|r| r * n / runs).collect();
+        let counts: Vec<usize> = cut.windows(2).map(|w| w[1] - w[0]).collect();
+        b.add_nodes_parallel(&counts, |k, mut s| {
+            for i in 0..s.len() {
+                s.set(i, ids[cut[k] + i], t, NodeKind::Object, 16);
+            }
+        });
+        b.finish_nodes();
+        let bounds: Vec<(u32, usize)> = cut
+            .windows(2)
+            .map(|w| (w[1] as u32, edges[w[0]..w[1]].iter().map(|e| e.len()).sum()))
+            .collect();
+        b.fill_edges_parallel(&bounds, |k, s| {
+            for v in cut[k]..cut[k + 1] {
+                if edges[v].is_empty() {
+                    continue;
+                }
+                s.begin_node(NodeIdx(v as u32));
+                for (j, &e) in edges[v].iter().enumerate() {
+                    s.edge_to_id(e, j % 3 == 2, Label::Index(j as u32));
+                }
+            }
+        });
+        b.finish(Policy::MAT)
+    }
+
+    #[test]
+    fn parallel_build_equals_sequential() {
+        for (seed, n, wide) in [(1, 1, false), (7, 50, false), (99, 1000, false), (5, 700, true), (3, 0, false)] {
+            let (ids, edges) = shape(seed + 1, n, wide);
+            let a = sequential(&ids, &edges);
+            for runs in [1, 3, 16] {
+                let b = parallel(&ids, &edges, runs);
+                assert_eq!(a.ids, b.ids);
+                assert_eq!(a.offsets, b.offsets, "seed {seed} runs {runs}");
+                assert_eq!(a.targets, b.targets);
+                assert_eq!(a.edge_labels, b.edge_labels);
+                assert_eq!(a.warnings, b.warnings);
+            }
+        }
+    }
+
+    #[test]
+    fn id_index_finds_every_first_id_and_nothing_else() {
+        for wide in [false, true] {
+            let (ids, _) = shape(42, 2000, wide);
+            let (ix, dups) = IdIndex::build(&ids);
+            let mut first = std::collections::HashMap::new();
+            for (i, &id) in ids.iter().enumerate() {
+                first.entry(id).or_insert(i as u32);
+            }
+            assert_eq!(dups as usize, ids.len() - first.len());
+            for (&id, &i) in &first {
+                assert_eq!(ix.get(id), Some(i));
+                assert_eq!(ix.get(id.wrapping_add(4)).is_some(), first.contains_key(&id.wrapping_add(4)));
+            }
+            assert_eq!(ix.get(0), first.get(&0).copied());
+            assert_eq!(ix.get(u64::MAX), first.get(&u64::MAX).copied());
         }
     }
 }

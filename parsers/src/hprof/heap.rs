@@ -1,7 +1,9 @@
 //! The heap dump's sub-records: their lengths, the class table with each class's instance layout,
 //! and the three passes over the first dump's segments (classes and roots; nodes; references).
 
+use heapscope_graph::builder::EdgeSlots;
 use heapscope_graph::{GraphBuilder, Label, LabelId, NodeIdx, NodeKind, TypeId};
+use rayon::prelude::*;
 
 use super::bytes::{dump_size, java_class_name, prim_array_name, Bytes, Corrupt, T_OBJECT};
 use super::idmap::IdMap;
@@ -257,74 +259,60 @@ pub fn each_sub_record(
     Ok(None)
 }
 
-/// Pass 1: the class table and the GC roots, and votes on the object layout from the address
-/// gaps between consecutive arrays.
-pub fn collect_classes(
-    b: &Bytes,
-    top: &TopLevel,
-    builder: &mut GraphBuilder,
-    votes: &mut super::layout::Votes,
-) -> Result<(Classes, Vec<RootRec>, Option<String>, Vec<String>), Corrupt> {
+/// What pass 1 finds in one segment.
+#[derive(Default)]
+pub struct SegScan {
+    /// Graph nodes (class objects, instances, arrays) among its complete sub-records.
+    pub nodes: usize,
+    /// Offsets of its CLASS DUMP sub-records.
+    pub class_recs: Vec<usize>,
+    pub roots: Vec<RootRec>,
+    /// Android HEAP DUMP INFO name string ids, in order.
+    pub heap_names: Vec<u64>,
+    pub votes: super::layout::Votes,
+    /// The first array, if no CLASS DUMP / INSTANCE DUMP / no-data array comes before it (it
+    /// pairs with the previous segment's last array), and the array pending at the end.
+    head: Option<(u64, u32, u8)>,
+    tail: Option<(u64, u32, u8)>,
+    /// No array and no record that breaks a pair of arrays: the pending array passes through.
+    transparent: bool,
+    pub truncated: Option<String>,
+}
+
+/// Does this sub-record become a graph node?
+#[inline]
+pub fn is_node_tag(tag: u8) -> bool {
+    matches!(
+        tag,
+        CLASS_DUMP | INSTANCE_DUMP | OBJ_ARRAY_DUMP | PRIM_ARRAY_DUMP | PRIM_ARRAY_NODATA
+    )
+}
+
+/// Pass 1 over one segment: node count, where the classes are, GC roots, and votes on the
+/// object layout from the address gaps between consecutive arrays.
+fn scan_segment(b: &Bytes, seg: (usize, usize)) -> Result<SegScan, Corrupt> {
     let id = b.id;
-    let mut classes = Classes::default();
-    let mut roots = Vec::new();
-    let mut heap_names = Vec::new();
-    let mut prev: Option<(u64, u8, u32, u8)> = None; // (id, tag, length, elem type) of the previous array
-    let trunc = each_sub_record(b, &top.segments, |tag, at, end| {
+    let mut out = SegScan {
+        transparent: true,
+        ..SegScan::default()
+    };
+    let mut prev: Option<(u64, u32, u8)> = None; // (id, length, elem type) of the previous array
+    let mut broken = false; // a pair-breaking record came before any array
+    out.truncated = each_sub_record(b, &[seg], |tag, at, _end| {
         let body = at + 1;
         let rd = |o: usize| b.id(o).unwrap_or(0);
+        if is_node_tag(tag) {
+            out.nodes += 1;
+        }
         match tag {
-            CLASS_DUMP => {
-                let shape = class_dump_end(b, at)?;
-                let cid = rd(body);
-                let name = top
-                    .class_names
-                    .get(&cid)
-                    .and_then(|&sid| top.string(b, sid))
-                    .map(|s| java_class_name(&s))
-                    .unwrap_or_else(|| format!("<unknown class 0x{cid:x}>"));
-                let f0 = classes.fields.len() as u32;
-                let nf = b.u2(shape.fields_at).unwrap_or(0) as usize;
-                for k in 0..nf {
-                    let p = shape.fields_at + 2 + k * (id + 1);
-                    classes.fields.push((rd(p), b.u1(p + id).unwrap_or(0)));
+            CLASS_DUMP | INSTANCE_DUMP | PRIM_ARRAY_NODATA => {
+                if tag == CLASS_DUMP {
+                    out.class_recs.push(at);
                 }
-                let s0 = classes.statics.len() as u32;
-                let ns = b.u2(shape.statics_at).unwrap_or(0);
-                let mut p = shape.statics_at + 2;
-                let mut static_types = [0u32; 12];
-                for _ in 0..ns {
-                    let t = b.u1(p + id).unwrap_or(0);
-                    static_types[(t as usize).min(11)] += 1;
-                    if t == T_OBJECT {
-                        let label = top.string(b, rd(p)).unwrap_or_else(|| "?".into());
-                        let l = builder.intern_label(&format!("static {label}"));
-                        classes.statics.push((p + id + 1, l));
-                    }
-                    p += id + 1 + dump_size(t, id).unwrap_or(0);
-                }
-                let ty = builder.intern_type(&name);
-                let index = classes.defs.len() as u32;
-                classes.by_id.insert(cid, index);
-                classes.defs.push(ClassDef {
-                    id: cid,
-                    super_id: rd(body + id + 4),
-                    loader: rd(body + 2 * id + 4),
-                    name,
-                    rec: at,
-                    fields: (f0, classes.fields.len() as u32),
-                    statics: (s0, classes.statics.len() as u32),
-                    static_bytes: 0,
-                    data_len: 0,
-                    field_bytes: 0,
-                    slots: (0, 0),
-                    ty,
-                });
-                // static sizes are fixed once the reference size is known: keep the type counts
-                votes.static_types.push(static_types);
                 prev = None;
+                broken = true;
+                out.transparent = false;
             }
-            INSTANCE_DUMP => prev = None,
             OBJ_ARRAY_DUMP | PRIM_ARRAY_DUMP => {
                 let oid = rd(body);
                 let n = b.u4(body + id + 4).unwrap_or(0);
@@ -333,48 +321,169 @@ pub fn collect_classes(
                 } else {
                     T_OBJECT
                 };
-                if let Some((pid, _, pn, pt)) = prev {
-                    if oid > pid && oid - pid < (1 << 20) {
-                        votes.vote(oid - pid, pn, pt);
-                    }
+                if out.transparent && !broken {
+                    out.head = Some((oid, n, et));
                 }
-                prev = Some((oid, tag, n, et));
-            }
-            PRIM_ARRAY_NODATA => prev = None,
-            HEAP_DUMP_INFO => {
-                if let Some(name) = top.string(b, rd(body + 4)) {
-                    if !heap_names.contains(&name) {
-                        heap_names.push(name);
-                    }
+                out.transparent = false;
+                if let Some(p) = prev {
+                    vote_pair(&mut out.votes, p, (oid, n, et));
                 }
+                prev = Some((oid, n, et));
             }
-            _ => {
-                roots.push(RootRec {
-                    id: rd(body),
-                    tag,
-                    thread_serial: match tag {
-                        ROOT_JNI_LOCAL | ROOT_JAVA_FRAME | ROOT_NATIVE_STACK
-                        | ROOT_THREAD_BLOCK | ROOT_THREAD_OBJECT | ROOT_JNI_MONITOR => {
-                            b.u4(body + id).unwrap_or(0)
-                        }
-                        _ => 0,
-                    },
-                    frame: match tag {
-                        ROOT_JNI_LOCAL | ROOT_JAVA_FRAME => b.u4(body + id + 4).unwrap_or(u32::MAX),
-                        _ => u32::MAX,
-                    },
-                    trace: if tag == ROOT_THREAD_OBJECT {
-                        b.u4(body + id + 4).unwrap_or(0)
-                    } else {
-                        0
-                    },
-                });
-            }
+            HEAP_DUMP_INFO => out.heap_names.push(rd(body + 4)),
+            _ => out.roots.push(RootRec {
+                id: rd(body),
+                tag,
+                thread_serial: match tag {
+                    ROOT_JNI_LOCAL | ROOT_JAVA_FRAME | ROOT_NATIVE_STACK | ROOT_THREAD_BLOCK
+                    | ROOT_THREAD_OBJECT | ROOT_JNI_MONITOR => b.u4(body + id).unwrap_or(0),
+                    _ => 0,
+                },
+                frame: match tag {
+                    ROOT_JNI_LOCAL | ROOT_JAVA_FRAME => b.u4(body + id + 4).unwrap_or(u32::MAX),
+                    _ => u32::MAX,
+                },
+                trace: if tag == ROOT_THREAD_OBJECT {
+                    b.u4(body + id + 4).unwrap_or(0)
+                } else {
+                    0
+                },
+            }),
         }
-        let _ = end;
         Ok(())
     })?;
-    Ok((classes, roots, trunc, heap_names))
+    out.tail = prev;
+    Ok(out)
+}
+
+fn vote_pair(
+    votes: &mut super::layout::Votes,
+    (pid, pn, pt): (u64, u32, u8),
+    (oid, _, _): (u64, u32, u8),
+) {
+    if oid > pid && oid - pid < (1 << 20) {
+        votes.vote(oid - pid, pn, pt);
+    }
+}
+
+/// Pass 1, in parallel over the segments: the class table (built in file order), the GC roots,
+/// the layout votes, and each segment's node count.
+#[allow(clippy::type_complexity)]
+pub fn collect_classes(
+    b: &Bytes,
+    top: &TopLevel,
+    builder: &mut GraphBuilder,
+    votes: &mut super::layout::Votes,
+) -> Result<
+    (
+        Classes,
+        Vec<RootRec>,
+        Option<String>,
+        Vec<String>,
+        Vec<usize>,
+    ),
+    Corrupt,
+> {
+    let scans: Vec<Result<SegScan, Corrupt>> = top
+        .segments
+        .par_iter()
+        .map(|&seg| scan_segment(b, seg))
+        .collect();
+    let mut classes = Classes::default();
+    let mut roots = Vec::new();
+    let mut heap_names: Vec<String> = Vec::new();
+    let mut node_counts = Vec::with_capacity(scans.len());
+    let mut trunc = None;
+    let mut carry: Option<(u64, u32, u8)> = None;
+    for scan in scans {
+        let scan = scan?;
+        for &at in &scan.class_recs {
+            read_class_dump(b, top, at, builder, &mut classes, votes)?;
+        }
+        roots.extend_from_slice(&scan.roots);
+        for sid in scan.heap_names {
+            if let Some(name) = top.string(b, sid) {
+                if !heap_names.contains(&name) {
+                    heap_names.push(name);
+                }
+            }
+        }
+        votes.add(&scan.votes);
+        if let (Some(p), Some(h)) = (carry, scan.head) {
+            vote_pair(votes, p, h);
+        }
+        if !scan.transparent {
+            carry = scan.tail;
+        }
+        node_counts.push(scan.nodes);
+        if scan.truncated.is_some() {
+            trunc = scan.truncated;
+            break; // only the file's last segment can be cut short
+        }
+    }
+    Ok((classes, roots, trunc, heap_names, node_counts))
+}
+
+/// One CLASS DUMP at `at` into the class table.
+fn read_class_dump(
+    b: &Bytes,
+    top: &TopLevel,
+    at: usize,
+    builder: &mut GraphBuilder,
+    classes: &mut Classes,
+    votes: &mut super::layout::Votes,
+) -> Result<(), Corrupt> {
+    let id = b.id;
+    let body = at + 1;
+    let rd = |o: usize| b.id(o).unwrap_or(0);
+    let shape = class_dump_end(b, at)?;
+    let cid = rd(body);
+    let name = top
+        .class_names
+        .get(&cid)
+        .and_then(|&sid| top.string(b, sid))
+        .map(|s| java_class_name(&s))
+        .unwrap_or_else(|| format!("<unknown class 0x{cid:x}>"));
+    let f0 = classes.fields.len() as u32;
+    let nf = b.u2(shape.fields_at).unwrap_or(0) as usize;
+    for k in 0..nf {
+        let p = shape.fields_at + 2 + k * (id + 1);
+        classes.fields.push((rd(p), b.u1(p + id).unwrap_or(0)));
+    }
+    let s0 = classes.statics.len() as u32;
+    let ns = b.u2(shape.statics_at).unwrap_or(0);
+    let mut p = shape.statics_at + 2;
+    let mut static_types = [0u32; 12];
+    for _ in 0..ns {
+        let t = b.u1(p + id).unwrap_or(0);
+        static_types[(t as usize).min(11)] += 1;
+        if t == T_OBJECT {
+            let label = top.string(b, rd(p)).unwrap_or_else(|| "?".into());
+            let l = builder.intern_label(&format!("static {label}"));
+            classes.statics.push((p + id + 1, l));
+        }
+        p += id + 1 + dump_size(t, id).unwrap_or(0);
+    }
+    let ty = builder.intern_type(&name);
+    let index = classes.defs.len() as u32;
+    classes.by_id.insert(cid, index);
+    classes.defs.push(ClassDef {
+        id: cid,
+        super_id: rd(body + id + 4),
+        loader: rd(body + 2 * id + 4),
+        name,
+        rec: at,
+        fields: (f0, classes.fields.len() as u32),
+        statics: (s0, classes.statics.len() as u32),
+        static_bytes: 0,
+        data_len: 0,
+        field_bytes: 0,
+        slots: (0, 0),
+        ty,
+    });
+    // static sizes are fixed once the reference size is known: keep the type counts
+    votes.static_types.push(static_types);
+    Ok(())
 }
 
 /// After pass 1 and the layout decision: instance layouts (walking each superclass chain
@@ -443,54 +552,72 @@ pub fn compute_layouts(
     classes.slots = slots;
 }
 
-/// Per node: the file offset of its sub-record, stored as blocks of 256 (a u64 base per block and
-/// a u32 delta per node: 4 bytes per node instead of 8).
+/// Where each node's sub-record is, for the [`super::HprofInspector`]: the file offset of every
+/// 64th node's record (8 bytes per 64 nodes); any other node is found by walking at most 63
+/// sub-records from there. A lookup is rare (reports read a few hundred objects).
 #[derive(Default)]
 pub struct Offsets {
     base: Vec<u64>,
-    rel: Vec<u32>,
-    /// deltas that do not fit in u32 (objects larger than 4 GiB in a block)
-    big: Vec<(u32, u64)>,
+    nodes: usize,
+    segments: Vec<(usize, usize)>,
 }
+
+/// Nodes per stored offset in [`Offsets`].
+const OFFSET_BLOCK: usize = 64;
 
 impl Offsets {
-    pub fn push(&mut self, off: usize) {
-        let i = self.rel.len();
-        if i % 256 == 0 {
-            self.base.push(off as u64);
+    pub fn get(&self, b: &Bytes, node: usize) -> Option<usize> {
+        if node >= self.nodes {
+            return None;
         }
-        let d = off as u64 - self.base[i / 256];
-        if d >= u64::from(u32::MAX) {
-            self.big.push((i as u32, off as u64));
-            self.rel.push(u32::MAX);
-        } else {
-            self.rel.push(d as u32);
+        let mut pos = *self.base.get(node / OFFSET_BLOCK)? as usize;
+        let mut skip = node % OFFSET_BLOCK;
+        let mut s = self.segments.partition_point(|&(_, e)| e <= pos);
+        loop {
+            let &(start, end) = self.segments.get(s)?;
+            pos = pos.max(start);
+            if pos >= end {
+                s += 1;
+                continue;
+            }
+            let tag = b.u1(pos)?;
+            let next = sub_record_end(b, pos).ok()?;
+            if next > end {
+                return None;
+            }
+            if is_node_tag(tag) {
+                if skip == 0 {
+                    return Some(pos);
+                }
+                skip -= 1;
+            }
+            pos = next;
         }
-    }
-    pub fn get(&self, node: usize) -> Option<usize> {
-        let r = *self.rel.get(node)?;
-        if r == u32::MAX {
-            return self
-                .big
-                .iter()
-                .find(|b| b.0 as usize == node)
-                .map(|b| b.1 as usize);
-        }
-        Some((self.base[node / 256] + u64::from(r)) as usize)
     }
 }
 
-/// Pass 2: one node per class, instance and array, in file order.
+/// What pass 2 found in one segment.
+#[derive(Default)]
+pub struct NodeRun {
+    /// (class object node, class index)
+    pub class_nodes: Vec<(u32, u32)>,
+    pub unknown_classes: u64,
+    /// Non-null references of the segment's nodes (an upper bound of its edges).
+    pub refs: usize,
+}
+
+/// Pass 2, in parallel over the segments: one node per class, instance and array, in file
+/// order; `counts` are the segments' node counts from pass 1.
+#[allow(clippy::too_many_arguments)]
 pub fn add_nodes(
     b: &Bytes,
     segs: &[(usize, usize)],
+    counts: &[usize],
     classes: &Classes,
     lay: &Layout,
     builder: &mut GraphBuilder,
     offsets: &mut Offsets,
-    unknown_classes: &mut u64,
-    class_nodes: &mut Vec<(u32, u32)>,
-) -> Result<(), Corrupt> {
+) -> Result<Vec<NodeRun>, Corrupt> {
     let id = b.id;
     let class_ty = builder.intern_type("java.lang.Class");
     let mut prim_ty = [None; 12];
@@ -498,82 +625,150 @@ pub fn add_nodes(
         prim_ty[t as usize] = Some(builder.intern_type(prim_array_name(t)));
     }
     let unknown_ty = builder.intern_type("<unknown class>");
+    let object_array_ty = builder.intern_type("java.lang.Object[]");
     let class_class = classes.defs.iter().find(|c| c.name == "java.lang.Class");
     let mirror_base = class_class
         .map(|c| lay.instance_size(c.field_bytes) + lay.mirror_extra)
         .unwrap_or(0);
-    let mut last: (u64, u32) = (0, u32::MAX);
-    each_sub_record(b, segs, |tag, at, end| {
-        let body = at + 1;
-        let oid = b.id(body).unwrap_or(0);
-        match tag {
-            CLASS_DUMP => {
-                let c = classes.get(oid);
-                let size = c
-                    .map(|c| lay.align(mirror_base + c.static_bytes))
-                    .unwrap_or(mirror_base);
-                offsets.push(at);
-                let n = builder.add_node(oid, class_ty, NodeKind::Class, size);
-                if let Some(ci) = classes.by_id.get(oid) {
-                    class_nodes.push((n.0, ci));
+    let total: usize = counts.iter().sum();
+    offsets.nodes = builder.node_count() + total;
+    offsets.segments = segs.to_vec();
+    offsets.base = vec![0; offsets.nodes.div_ceil(OFFSET_BLOCK)];
+    // Each segment writes the block offsets of the blocks that start among its nodes.
+    let mut blocks: Vec<&mut [u64]> = Vec::with_capacity(counts.len());
+    {
+        let mut rest = &mut offsets.base[..];
+        let mut first = builder.node_count();
+        let mut taken = first.div_ceil(OFFSET_BLOCK);
+        for &c in counts {
+            let upto = (first + c).div_ceil(OFFSET_BLOCK);
+            let (mine, r) = rest.split_at_mut(upto - taken);
+            blocks.push(mine);
+            rest = r;
+            taken = upto;
+            first += c;
+        }
+    }
+    let blocks: Vec<std::sync::Mutex<&mut [u64]>> =
+        blocks.into_iter().map(std::sync::Mutex::new).collect();
+    let runs = builder.add_nodes_parallel(counts, |k, mut slots| -> Result<NodeRun, Corrupt> {
+        let mut run = NodeRun::default();
+        let Ok(mut blk) = blocks[k].lock() else {
+            return Ok(run);
+        };
+        let first = slots.first.ix();
+        let mut i = 0usize;
+        let mut last: (u64, u32) = (0, u32::MAX);
+        each_sub_record(b, &segs[k..k + 1], |tag, at, end| {
+            if !is_node_tag(tag) {
+                return Ok(());
+            }
+            let body = at + 1;
+            let oid = b.id(body).unwrap_or(0);
+            let node = first + i;
+            if node % OFFSET_BLOCK == 0 {
+                let bi = node / OFFSET_BLOCK - first.div_ceil(OFFSET_BLOCK);
+                if let Some(o) = blk.get_mut(bi) {
+                    *o = at as u64;
                 }
             }
-            INSTANCE_DUMP => {
-                let cid = b.id(body + id + 4).unwrap_or(0);
-                let ci = if cid == last.0 {
-                    Some(last.1)
-                } else {
-                    classes.by_id.get(cid)
-                };
-                let (ty, size) = match ci {
-                    Some(ci) => {
-                        last = (cid, ci);
-                        let c = &classes.defs[ci as usize];
-                        let extra = if c.ty == class_ty {
-                            lay.mirror_extra
-                        } else {
-                            0
-                        };
-                        (c.ty, lay.instance_size(c.field_bytes + extra))
-                    }
-                    None => {
-                        *unknown_classes += 1;
-                        let n = b.u4(body + 2 * id + 4).unwrap_or(0);
-                        (unknown_ty, lay.instance_size(u64::from(n)))
-                    }
-                };
-                // Instances of java.lang.Class (the primitive-type mirrors) stay kind Object:
-                // kind Class means "a CLASS DUMP".
-                offsets.push(at);
-                builder.add_node(oid, ty, NodeKind::Object, size);
+            match tag {
+                CLASS_DUMP => {
+                    let ci = classes.by_id.get(oid);
+                    let size = match ci {
+                        Some(ci) => {
+                            let c = &classes.defs[ci as usize];
+                            run.class_nodes.push((node as u32, ci));
+                            run.refs += (c.statics.1 - c.statics.0) as usize + 2;
+                            lay.align(mirror_base + c.static_bytes)
+                        }
+                        None => mirror_base,
+                    };
+                    slots.set(i, oid, class_ty, NodeKind::Class, size);
+                }
+                INSTANCE_DUMP => {
+                    let cid = b.id(body + id + 4).unwrap_or(0);
+                    let ci = if cid == last.0 {
+                        Some(last.1)
+                    } else {
+                        classes.by_id.get(cid)
+                    };
+                    let (ty, size) = match ci {
+                        Some(ci) => {
+                            last = (cid, ci);
+                            let c = &classes.defs[ci as usize];
+                            let extra = if c.ty == class_ty {
+                                lay.mirror_extra
+                            } else {
+                                0
+                            };
+                            let n = b.u4(body + 2 * id + 4).unwrap_or(0) as usize;
+                            let data = body + 2 * id + 8;
+                            run.refs += classes
+                                .slots_of(c)
+                                .iter()
+                                .filter(|s| {
+                                    s.off as usize + id <= n
+                                        && b.id(data + s.off as usize).unwrap_or(0) != 0
+                                })
+                                .count();
+                            (c.ty, lay.instance_size(c.field_bytes + extra))
+                        }
+                        None => {
+                            run.unknown_classes += 1;
+                            let n = b.u4(body + 2 * id + 4).unwrap_or(0);
+                            (unknown_ty, lay.instance_size(u64::from(n)))
+                        }
+                    };
+                    // Instances of java.lang.Class (the primitive-type mirrors) stay kind Object:
+                    // kind Class means "a CLASS DUMP".
+                    slots.set(i, oid, ty, NodeKind::Object, size);
+                }
+                OBJ_ARRAY_DUMP => {
+                    let n = b.u4(body + id + 4).unwrap_or(0);
+                    let cid = b.id(body + id + 8).unwrap_or(0);
+                    let ty = classes.get(cid).map(|c| c.ty).unwrap_or(object_array_ty);
+                    let data = body + 2 * id + 8;
+                    run.refs += count_nonzero_ids(b, data, end);
+                    slots.set(
+                        i,
+                        oid,
+                        ty,
+                        NodeKind::ObjectArray,
+                        lay.array_size(n, T_OBJECT),
+                    );
+                }
+                _ => {
+                    let n = b.u4(body + id + 4).unwrap_or(0);
+                    let t = b.u1(body + id + 8).unwrap_or(0);
+                    let ty = prim_ty
+                        .get(t as usize)
+                        .copied()
+                        .flatten()
+                        .unwrap_or(unknown_ty);
+                    slots.set(i, oid, ty, NodeKind::PrimitiveArray, lay.array_size(n, t));
+                }
             }
-            OBJ_ARRAY_DUMP => {
-                let n = b.u4(body + id + 4).unwrap_or(0);
-                let cid = b.id(body + id + 8).unwrap_or(0);
-                let ty = match classes.get(cid) {
-                    Some(c) => c.ty,
-                    None => builder.intern_type("java.lang.Object[]"),
-                };
-                offsets.push(at);
-                builder.add_node(oid, ty, NodeKind::ObjectArray, lay.array_size(n, T_OBJECT));
-            }
-            PRIM_ARRAY_DUMP | PRIM_ARRAY_NODATA => {
-                let n = b.u4(body + id + 4).unwrap_or(0);
-                let t = b.u1(body + id + 8).unwrap_or(0);
-                let ty = prim_ty
-                    .get(t as usize)
-                    .copied()
-                    .flatten()
-                    .unwrap_or(unknown_ty);
-                offsets.push(at);
-                builder.add_node(oid, ty, NodeKind::PrimitiveArray, lay.array_size(n, t));
-            }
-            _ => {}
-        }
-        let _ = end;
-        Ok(())
-    })?;
-    Ok(())
+            i += 1;
+            Ok(())
+        })?;
+        Ok(run)
+    });
+    runs.into_iter().collect()
+}
+
+/// Non-zero ids in `data[from..to]`.
+fn count_nonzero_ids(b: &Bytes, from: usize, to: usize) -> usize {
+    let Some(s) = b.slice(from, to) else { return 0 };
+    if b.id == 8 {
+        s.chunks_exact(8)
+            .filter(|c| c.iter().any(|&x| x != 0))
+            .count()
+    } else {
+        s.chunks_exact(4)
+            .filter(|c| c.iter().any(|&x| x != 0))
+            .count()
+    }
 }
 
 /// Extra references of thread objects: their stack-local roots, labelled with the frame.
@@ -582,10 +777,12 @@ pub struct ThreadLocals {
     pub edges: Vec<(u64, u64, LabelId)>,
 }
 
-/// Pass 3: each node's references, in node order (the order of pass 2).
+/// Pass 3, in parallel over the segments: each node's references, in node order (the order of
+/// pass 2). `runs[k]` is segment `k`'s node end and bound of references (thread locals included).
 pub fn add_edges(
     b: &Bytes,
     segs: &[(usize, usize)],
+    runs: &[(u32, usize)],
     classes: &Classes,
     builder: &mut GraphBuilder,
     locals: &ThreadLocals,
@@ -593,72 +790,81 @@ pub fn add_edges(
     let id = b.id;
     let super_l = builder.intern_label("<super>");
     let loader_l = builder.intern_label("<classloader>");
-    let mut node = 0u32;
-    let mut last: (u64, u32) = (0, u32::MAX);
-    each_sub_record(b, segs, |tag, at, end| {
-        let body = at + 1;
-        let oid = b.id(body).unwrap_or(0);
-        match tag {
-            CLASS_DUMP => {
-                builder.begin_node(NodeIdx(node));
-                node += 1;
-                if let Some(c) = classes.get(oid) {
-                    for &(off, label) in
-                        &classes.statics[c.statics.0 as usize..c.statics.1 as usize]
-                    {
-                        builder.edge_to_id(b.id(off).unwrap_or(0), false, Label::Name(label));
-                    }
-                    builder.edge_to_id(c.super_id, false, Label::Name(super_l));
-                    builder.edge_to_id(c.loader, false, Label::Name(loader_l));
-                }
-            }
-            INSTANCE_DUMP => {
-                builder.begin_node(NodeIdx(node));
-                node += 1;
-                let cid = b.id(body + id + 4).unwrap_or(0);
-                let ci = if cid == last.0 {
-                    Some(last.1)
-                } else {
-                    classes.by_id.get(cid)
-                };
-                if let Some(ci) = ci {
-                    last = (cid, ci);
-                    let c = &classes.defs[ci as usize];
-                    let n = b.u4(body + 2 * id + 4).unwrap_or(0) as usize;
-                    let data = body + 2 * id + 8;
-                    for s in classes.slots_of(c) {
-                        if s.off as usize + id <= n {
-                            let target = b.id(data + s.off as usize).unwrap_or(0);
-                            builder.edge_to_id(target, s.weak, Label::Name(s.label));
+    let first_node = |k: usize| if k == 0 { 0 } else { runs[k - 1].0 };
+    let done =
+        builder.fill_edges_parallel(runs, |k, e: &mut EdgeSlots<'_>| -> Result<(), Corrupt> {
+            let mut node = first_node(k);
+            let mut last: (u64, u32) = (0, u32::MAX);
+            each_sub_record(b, &segs[k..k + 1], |tag, at, end| {
+                let body = at + 1;
+                let oid = b.id(body).unwrap_or(0);
+                match tag {
+                    CLASS_DUMP => {
+                        e.begin_node(NodeIdx(node));
+                        node += 1;
+                        if let Some(c) = classes.get(oid) {
+                            for &(off, label) in
+                                &classes.statics[c.statics.0 as usize..c.statics.1 as usize]
+                            {
+                                e.edge_to_id(b.id(off).unwrap_or(0), false, Label::Name(label));
+                            }
+                            e.edge_to_id(c.super_id, false, Label::Name(super_l));
+                            e.edge_to_id(c.loader, false, Label::Name(loader_l));
                         }
                     }
-                }
-                if !locals.edges.is_empty() {
-                    let from = locals.edges.partition_point(|e| e.0 < oid);
-                    for e in locals.edges[from..].iter().take_while(|e| e.0 == oid) {
-                        builder.edge_to_id(e.1, false, Label::Name(e.2));
+                    INSTANCE_DUMP => {
+                        e.begin_node(NodeIdx(node));
+                        node += 1;
+                        let cid = b.id(body + id + 4).unwrap_or(0);
+                        let ci = if cid == last.0 {
+                            Some(last.1)
+                        } else {
+                            classes.by_id.get(cid)
+                        };
+                        if let Some(ci) = ci {
+                            last = (cid, ci);
+                            let c = &classes.defs[ci as usize];
+                            let n = b.u4(body + 2 * id + 4).unwrap_or(0) as usize;
+                            let data = body + 2 * id + 8;
+                            for s in classes.slots_of(c) {
+                                if s.off as usize + id <= n {
+                                    let target = b.id(data + s.off as usize).unwrap_or(0);
+                                    e.edge_to_id(target, s.weak, Label::Name(s.label));
+                                }
+                            }
+                        }
+                        if !locals.edges.is_empty() {
+                            let from = locals.edges.partition_point(|l| l.0 < oid);
+                            for l in locals.edges[from..].iter().take_while(|l| l.0 == oid) {
+                                e.edge_to_id(l.1, false, Label::Name(l.2));
+                            }
+                        }
                     }
-                }
-            }
-            OBJ_ARRAY_DUMP => {
-                builder.begin_node(NodeIdx(node));
-                node += 1;
-                let n = b.u4(body + id + 4).unwrap_or(0) as usize;
-                let data = body + 2 * id + 8;
-                for k in 0..n {
-                    let target = b.id(data + k * id).unwrap_or(0);
-                    if target != 0 {
-                        builder.edge_to_id(target, false, Label::Index(k as u32));
+                    OBJ_ARRAY_DUMP => {
+                        e.begin_node(NodeIdx(node));
+                        node += 1;
+                        let data = body + 2 * id + 8;
+                        if let Some(s) = b.slice(data, end) {
+                            for (k, c) in s.chunks_exact(id).enumerate() {
+                                let target = if id == 8 {
+                                    u64::from_be_bytes([
+                                        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+                                    ])
+                                } else {
+                                    u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                                };
+                                if target != 0 {
+                                    e.edge_to_id(target, false, Label::Index(k as u32));
+                                }
+                            }
+                        }
                     }
+                    PRIM_ARRAY_DUMP | PRIM_ARRAY_NODATA => node += 1,
+                    _ => {}
                 }
-            }
-            PRIM_ARRAY_DUMP | PRIM_ARRAY_NODATA => {
-                node += 1;
-            }
-            _ => {}
-        }
-        let _ = end;
-        Ok(())
-    })?;
-    Ok(())
+                Ok(())
+            })?;
+            Ok(())
+        });
+    done.into_iter().collect()
 }

@@ -87,6 +87,13 @@ pub struct Votes {
 const CANDIDATES: [(u64, u64); 4] = [(12, 4), (12, 8), (16, 8), (8, 4)];
 
 impl Votes {
+    /// Add another set of votes (from another segment).
+    pub fn add(&mut self, o: &Votes) {
+        for (a, b) in self.counts.iter_mut().zip(o.counts) {
+            *a += b;
+        }
+    }
+
     pub fn vote(&mut self, gap: u64, n: u32, t: u8) {
         for (k, &(h, r)) in CANDIDATES.iter().enumerate() {
             if Layout::new(h, r, 8).array_size(n, t) == gap {

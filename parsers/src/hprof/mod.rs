@@ -92,8 +92,10 @@ pub fn parse_with_wrap(
         builder = builder.without_labels();
     }
     let mut votes = layout::Votes::default();
-    let (mut classes, roots, trunc, heap_names) =
+    let (mut classes, roots, trunc, heap_names, node_counts) =
         heap::collect_classes(&b, &top, &mut builder, &mut votes).map_err(err)?;
+    // Pass 1 may stop at a truncated segment: the later passes read the same segments.
+    let segs = &top.segments[..node_counts.len()];
     let (lay, layout_votes) = votes.decide(h.id_size);
     heap::compute_layouts(
         &mut classes,
@@ -105,19 +107,21 @@ pub fn parse_with_wrap(
     );
 
     let mut offsets = Offsets::default();
-    let mut unknown_classes = 0u64;
-    let mut class_nodes = Vec::new();
-    heap::add_nodes(
+    let node_runs = heap::add_nodes(
         &b,
-        &top.segments,
+        segs,
+        &node_counts,
         &classes,
         &lay,
         &mut builder,
         &mut offsets,
-        &mut unknown_classes,
-        &mut class_nodes,
     )
     .map_err(err)?;
+    let unknown_classes: u64 = node_runs.iter().map(|r| r.unknown_classes).sum();
+    let class_nodes: Vec<(u32, u32)> = node_runs
+        .iter()
+        .flat_map(|r| r.class_nodes.iter().copied())
+        .collect();
     builder.finish_nodes();
 
     let threads = Threads::new(&b, &top, &classes, &roots, &builder, &offsets);
@@ -136,7 +140,24 @@ pub fn parse_with_wrap(
     }
     locals.edges.sort_unstable_by_key(|e| (e.0, e.1));
     locals.edges.dedup_by_key(|e| (e.0, e.1));
-    heap::add_edges(&b, &top.segments, &classes, &mut builder, &locals).map_err(err)?;
+    // Each segment's node end and bound of references, thread locals counted where their
+    // thread object is.
+    let mut edge_runs: Vec<(u32, usize)> = Vec::with_capacity(node_runs.len());
+    let mut end = 0u32;
+    for (c, r) in node_counts.iter().zip(&node_runs) {
+        end += *c as u32;
+        edge_runs.push((end, r.refs));
+    }
+    for l in &locals.edges {
+        if let Some(n) = builder.lookup(l.0) {
+            let k = edge_runs.partition_point(|r| r.0 <= n.0);
+            if let Some(r) = edge_runs.get_mut(k) {
+                r.1 += 1;
+            }
+        }
+    }
+    drop(node_runs);
+    heap::add_edges(&b, segs, &edge_runs, &classes, &mut builder, &locals).map_err(err)?;
 
     let mut warnings = Vec::new();
     if let Some(t) = top.truncated.as_ref().or(trunc.as_ref()) {
@@ -274,12 +295,12 @@ impl Threads {
         for r in roots.iter().filter(|r| r.tag == heap::ROOT_THREAD_OBJECT) {
             let name = builder
                 .lookup(r.id)
-                .and_then(|n| offsets.get(n.ix()))
+                .and_then(|n| offsets.get(b, n.ix()))
                 .and_then(|rec| instance_field(b, top, classes, rec, "name"))
-                .and_then(|sid| builder.lookup(sid).and_then(|n| offsets.get(n.ix())))
+                .and_then(|sid| builder.lookup(sid).and_then(|n| offsets.get(b, n.ix())))
                 .and_then(|rec| {
                     read_string(b, top, classes, rec, |id| {
-                        builder.lookup(id).and_then(|n| offsets.get(n.ix()))
+                        builder.lookup(id).and_then(|n| offsets.get(b, n.ix()))
                     })
                 })
                 .unwrap_or_else(|| format!("thread#{}", r.thread_serial));
@@ -519,14 +540,19 @@ impl Inspector for HprofInspector {
             id: self.id_size,
         };
         let (value_off, coder_off) = self.string_fields?;
-        let rec = self.offsets.get(node.ix())?;
+        let rec = self.offsets.get(&b, node.ix())?;
         let data = rec + 1 + 2 * self.id_size + 8;
         let coder = coder_off.and_then(|o| b.u1(data + o)).unwrap_or(0);
-        let _ = value_off;
+        // The `value` array is the String's edge to the node with that id (no labels needed).
+        let len = b.u4(rec + 1 + 2 * self.id_size + 4)? as usize;
+        if value_off + self.id_size > len {
+            return None;
+        }
+        let value = b.id(data + value_off)?;
         let target = g
             .edges(node)
-            .find(|e| g.label_text(e.label).as_deref() == Some("value"))?
+            .find(|e| g.ids[e.target.ix()] == value)?
             .target;
-        decode_array(&b, self.offsets.get(target.ix())?, coder, 200)
+        decode_array(&b, self.offsets.get(&b, target.ix())?, coder, 200)
     }
 }
