@@ -6,7 +6,7 @@
 # DUMP defaults to the newest testdata/big/java-*.hprof (make one with make-big.sh).
 # Peak RssAnon is sampled from /proc/PID/status every 50 ms (pages of the mapped dump are
 # file-backed and do not count). --cgroup also bisects the smallest cgroup v2 memory.max (anon +
-# page cache, so an upper bound) under which heapscope still completes (needs root).
+# page cache, so an upper bound) under which heapscope still completes (needs root and cgroup v2).
 # HEAPSCOPE=/path/to/heapscope uses that binary instead of building this checkout.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -61,7 +61,9 @@ echo "input=$(basename "$dump") bytes=$size objects=${objects:-?} cache=warm"
 read -r wall peak < <(measure "$hs" analyze "$dump" --format json -o /dev/null --quiet)
 echo "heapscope: wall_s=$wall peak_anon_kB=$peak peak/dump=$(awk "BEGIN { printf \"%.3f\", $peak * 1024 / $size }")"
 
-if ((cgroup)); then
+if ((cgroup)) && [[ $(stat -fc %T /sys/fs/cgroup) != cgroup2fs ]]; then
+  echo "heapscope: --cgroup needs a cgroup v2 hierarchy at /sys/fs/cgroup; skipped" >&2
+elif ((cgroup)); then
   cg=/sys/fs/cgroup/heapscope-bench.$$
   mkdir "$cg"
   lo=$((peak / 2)) hi=$((peak * 2))  # kB

@@ -35,6 +35,7 @@
 //! ([`records::heap_dump_extent`]). A truncated file is analyzed as far as it goes, with a
 //! warning; structural damage is a [`ParseError`] with the byte offset.
 
+pub mod budget;
 pub mod bytes;
 pub mod heap;
 pub mod idmap;
@@ -94,6 +95,13 @@ pub fn parse_with_wrap(
     let mut votes = layout::Votes::default();
     let (mut classes, roots, trunc, heap_names, node_counts) =
         heap::collect_classes(&b, &top, &mut builder, &mut votes).map_err(err)?;
+    let objects: usize = node_counts.iter().sum();
+    if std::env::var_os(budget::SKIP_ENV).is_none() {
+        if let Some(msg) = budget::check(objects as u64, budget::available()) {
+            let at = top.segments.first().map_or(h.records_at, |s| s.0);
+            return Err(ParseError::new(input.path(), at as u64, msg));
+        }
+    }
     // Pass 1 may stop at a truncated segment: the later passes read the same segments.
     let segs = &top.segments[..node_counts.len()];
     let (lay, layout_votes) = votes.decide(h.id_size);
