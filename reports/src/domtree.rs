@@ -2,7 +2,6 @@
 //! collapsible tree. Capped so that a report stays small: only nodes retaining at least
 //! [`MIN_SHARE`] of the reachable heap, at most [`MAX_CHILDREN`] per node and [`MAX_NODES`] in all.
 
-use heapscope_graph::paths::edge_between;
 use heapscope_graph::NodeIdx;
 
 use crate::build::Ctx;
@@ -26,21 +25,34 @@ pub fn dominator_tree(ctx: &Ctx) -> Vec<TreeItem> {
         v
     };
     let mut out = Vec::new();
-    // (node, depth, parent)
-    let mut stack: Vec<(u32, u32, Option<u32>)> = pick(a.dominated(None)).into_iter().rev().map(|c| (c, 0, None)).collect();
-    while let Some((v, depth, parent)) = stack.pop() {
+    // (node, depth, reference from its dominator)
+    let mut stack: Vec<(u32, u32, Option<String>)> = pick(a.dominated(None)).into_iter().rev().map(|c| (c, 0, None)).collect();
+    while let Some((v, depth, via)) = stack.pop() {
         if out.len() >= MAX_NODES {
             break;
         }
         let n = NodeIdx(v);
-        let via = parent.and_then(|p| {
-            let (l, _) = edge_between(g, NodeIdx(p), n);
-            g.label_text(l)
-        });
         let kids = a.dominated(Some(n));
         let shown = if depth + 1 < MAX_DEPTH { pick(kids) } else { Vec::new() };
         out.push(TreeItem { depth, via, children: kids.len() as u64, node: ctx.node(n) });
-        stack.extend(shown.into_iter().rev().map(|c| (c, depth + 1, Some(v))));
+        // The shown children's labels in one scan of this node's edges (it may have millions).
+        let mut labels: Vec<Option<String>> = vec![None; shown.len()];
+        let mut missing = shown.len();
+        for e in g.edge_range(n) {
+            if missing == 0 {
+                break;
+            }
+            let edge = g.edge(e);
+            if let Some(i) = shown.iter().position(|&c| c == edge.target.0) {
+                if labels[i].is_none() {
+                    labels[i] = Some(g.label_text(edge.label).unwrap_or_default());
+                    missing -= 1;
+                }
+            }
+        }
+        let labels = labels.into_iter().map(|l| l.filter(|s| !s.is_empty()));
+        let items: Vec<(u32, u32, Option<String>)> = shown.iter().zip(labels).map(|(&c, l)| (c, depth + 1, l)).collect();
+        stack.extend(items.into_iter().rev());
     }
     out
 }

@@ -203,10 +203,12 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
     let mut by_type: Vec<(u64, u64, u64, u32)> = vec![(0, 0, 0, u32::MAX); nt];
     let mut seen: Vec<u32> = Vec::new();
     let mut on_stack: Vec<u32> = vec![0; nt];
-    let level = |c: u32| {
-        let t = g.type_name(NodeIdx(c));
-        u32::from(!patterns::is_collection_internal(t) && !patterns::is_runtime_type(t))
-    };
+    let type_level: Vec<u32> = g
+        .types
+        .iter()
+        .map(|(_, t)| u32::from(!patterns::is_collection_internal(t) && !patterns::is_runtime_type(t)))
+        .collect();
+    let level = |c: u32| type_level[g.type_of[c as usize] as usize];
     // (node, next child, depth in user-type levels)
     let mut stack: Vec<(u32, u32, u32)> = vec![(n.0, 0, 0)];
     while let Some(top) = stack.last_mut() {
@@ -401,11 +403,17 @@ pub fn holder_of(ctx: &Ctx, path: &[PathElem], steps: &[heapscope_graph::PathSte
         }
         AnchorKind::Root => {
             let p = &path[at];
-            let t = match (&p.root_kind, at) {
-                (Some(k), _) => format!("[{k}] {}", p.type_name),
+            let t = match (&p.root_kind, &p.via) {
+                // A stack local: say where (`local in com.x.Foo.run(Foo.java:42)`).
+                (Some(k), Some(via)) => format!("[{k}: {via}] {}", p.type_name),
+                (Some(k), None) => format!("[{k}] {}", p.type_name),
                 _ => p.type_name.clone(),
             };
-            (t.clone(), t, at)
+            let shape = match &p.root_kind {
+                Some(k) => format!("[{k}] {}", p.type_name),
+                None => p.type_name.clone(),
+            };
+            (t, shape, at)
         }
     };
     let mut hops: Vec<(String, String)> = Vec::new(); // (via, type)
@@ -891,19 +899,19 @@ fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet, above: &mut BitSet)
         }
         v.sort_by(|&x, &y| a.retained[y as usize].cmp(&a.retained[x as usize]).then(x.cmp(&y)));
         v.truncate(GROUP_SAMPLE);
-        // Partition by the shape of the holder path's last steps.
-        let mut parts: BTreeMap<String, (u64, Vec<u32>)> = BTreeMap::new();
+        // Partition by the shape of the holder path's last steps: the types on the BFS parent
+        // chain (no edge labels: finding one scans the parent's edges, and a parent may be an
+        // array of millions).
+        let mut parts: BTreeMap<Vec<u32>, (u64, Vec<u32>)> = BTreeMap::new();
         for &x in &v {
-            let steps = a.path_to(NodeIdx(x));
-            let from = steps.len().saturating_sub(SHAPE_STEPS);
-            let mut key = String::new();
-            for s in &steps[from..] {
-                key.push_str(g.type_name(s.node));
-                key.push('|');
-                if let Some(via) = &s.via {
-                    key.push_str(if via.starts_with('[') { "[i]" } else { via });
+            let mut key: Vec<u32> = Vec::with_capacity(SHAPE_STEPS);
+            let mut cur = x;
+            while key.len() < SHAPE_STEPS {
+                key.push(g.type_of[cur as usize]);
+                match a.paths.parent[cur as usize] {
+                    p if p == heapscope_graph::SUPER || p == heapscope_graph::UNREACHED => break,
+                    p => cur = p,
                 }
-                key.push('/');
             }
             let e = parts.entry(key).or_default();
             e.0 += a.retained[x as usize];
