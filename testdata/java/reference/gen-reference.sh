@@ -22,5 +22,5 @@ for f in "$HERE"/../dumps/*.hprof "$HERE"/../dumps/*.hprof.gz; do
     fi
     echo "reference: $base"
     "$JDK17/bin/java" -Xmx2g -cp "$JAR:$WORK/classes" VisualVmReference "$input" "$base" "$HERE/$name.json"
-    rm -f "$WORK/$name.hprof" "$input.hwcache" 2>/dev/null || true
+    rm -rf "$WORK/$name.hprof" "$input.hwcache" # VisualVM leaves a cache directory beside the dump
 done
