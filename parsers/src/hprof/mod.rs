@@ -1,12 +1,15 @@
 //! Java HPROF heap dumps (`jcmd PID GC.heap_dump`, `jmap -dump`, `-XX:+HeapDumpOnOutOfMemoryError`,
 //! Android's `am dumpheap`): `JAVA PROFILE 1.0.1`, `1.0.2` and Android's `1.0.3`, 4- or 8-byte ids.
 //!
-//! The mapped file is read in four sequential passes, none of which copies heap data:
-//! the top-level records ([`records::walk`]: strings, LOAD CLASS, stack traces, where the heap
-//! dump's segments are), then over the first heap dump's sub-records: classes and GC roots,
-//! one graph node per object (class objects, instances, object and primitive arrays), and each
-//! node's references ([`heap`]). Per node the parser keeps 4 bytes (the record's file offset,
-//! for the [`Inspector`]) besides what the [`GraphBuilder`] holds.
+//! The mapped file is read in four passes, none of which copies heap data: the top-level
+//! records ([`records::walk`]: strings, LOAD CLASS, stack traces, where the heap dump's segments
+//! are), then three over the first heap dump's segments, each in parallel over the segments
+//! (rayon; HotSpot writes ~1 MB HEAP DUMP SEGMENTs): classes, GC roots and node counts; one graph
+//! node per object (class objects, instances, object and primitive arrays), with exact counts of
+//! non-null references so the edge arrays are sized once; and each node's references ([`heap`]).
+//! Before any per-object array is allocated, [`budget`] checks the estimated memory against what
+//! the machine has. Per node the parser keeps 1/8 byte besides what the [`GraphBuilder`] holds:
+//! the file offset of every 64th node's record, for the [`Inspector`].
 //!
 //! The graph:
 //! - node types are Java names as MAT and VisualVM print them (`java.util.HashMap$Node`,
