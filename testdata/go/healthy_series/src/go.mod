@@ -1,0 +1,3 @@
+module healthyseries
+
+go 1.19
