@@ -55,19 +55,29 @@ impl Analysis {
     }
 
     /// The `k` nodes with the largest retained size, largest first (ties: lower index first).
+    /// A bounded min-heap over the reachable nodes: O(n log k) time, O(k) memory.
     pub fn top_retained(&self, k: usize) -> Vec<NodeIdx> {
-        let mut v: Vec<u32> = self.dom.order.clone();
-        let key = |&a: &u32, &b: &u32| {
-            self.retained[b as usize].cmp(&self.retained[a as usize]).then(a.cmp(&b))
-        };
-        if v.len() > k && k > 0 {
-            v.select_nth_unstable_by(k - 1, key);
-            v.truncate(k);
-        } else if k == 0 {
-            v.clear();
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        if k == 0 {
+            return Vec::new();
         }
-        v.sort_unstable_by(key);
-        v.into_iter().map(NodeIdx).collect()
+        // Heap key: (retained, Reverse(index)); the heap's top is the weakest kept entry.
+        let mut heap: BinaryHeap<Reverse<(u64, Reverse<u32>)>> = BinaryHeap::with_capacity(k + 1);
+        for &v in &self.dom.order {
+            let key = (self.retained[v as usize], Reverse(v));
+            if heap.len() < k {
+                heap.push(Reverse(key));
+            } else if let Some(Reverse(weakest)) = heap.peek() {
+                if key > *weakest {
+                    heap.pop();
+                    heap.push(Reverse(key));
+                }
+            }
+        }
+        let mut v: Vec<(u64, Reverse<u32>)> = heap.into_iter().map(|Reverse(k)| k).collect();
+        v.sort_unstable_by(|a, b| b.cmp(a));
+        v.into_iter().map(|(_, Reverse(i))| NodeIdx(i)).collect()
     }
 
     /// Immediate dominator of a node: `None` for the super-root's children and unreached nodes.
