@@ -10,10 +10,12 @@ pub const WEAK_BIT: u32 = 1 << 31;
 pub enum Orphans {
     /// They are unreachable: left out of the dominator tree (Eclipse MAT, HPROF).
     Unreachable,
-    /// Nodes that are referenced, but only through weak edges, hang below the super-root; the
-    /// rest stay unreachable.
+    /// Every unreached node with a weak in-edge hangs directly below the super-root (and what
+    /// it retains below it); the rest stay unreachable.
     AttachWeaklyHeld,
-    /// Every node not reached from the roots hangs below the super-root (Chrome DevTools).
+    /// Every node not reached from the roots hangs below the super-root (Chrome DevTools,
+    /// memlab): first the unreached nodes that no other node retains, then — for what is left,
+    /// in cycles — the remaining ones in index order.
     AttachAll,
 }
 
