@@ -67,6 +67,10 @@ pub struct AnalyzeArgs {
     /// tracemalloc: group by lineno (default), filename or traceback.
     #[arg(long = "group-by")]
     pub group_by: Option<String>,
+    /// Profiles: add cumulative statistics to the histogram and sort by them, as CPython's
+    /// `Snapshot.statistics(key, cumulative=True)` (a frame recurring in one stack counts each time).
+    #[arg(long)]
+    pub cumulative: bool,
     /// Exit with status 1 when any leak suspect is found.
     #[arg(long)]
     pub fail_on_suspect: bool,
@@ -111,7 +115,12 @@ pub fn analyze_one(path: &Path, args: &AnalyzeArgs, progress: &Progress) -> Resu
     };
     let l = load(path, &opts, progress)?;
     progress.stage("report");
-    let ropts = ReportOptions { top: args.top, threshold: args.threshold / 100.0, ..ReportOptions::default() };
+    let ropts = ReportOptions {
+        top: args.top,
+        threshold: args.threshold / 100.0,
+        cumulative: args.cumulative,
+        ..ReportOptions::default()
+    };
     Ok(build_report(&l.analysis, &l.info, l.inspector.as_ref(), &l.meta, &ropts))
 }
 

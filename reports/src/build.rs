@@ -24,6 +24,8 @@ pub struct ReportOptions {
     /// Nothing smaller than this is a suspect, whatever its share
     /// ([`crate::suspects::MIN_SUSPECT_BYTES`] by default).
     pub min_suspect_bytes: u64,
+    /// Call trees: add CPython's cumulative statistics to the histogram and sort by them.
+    pub cumulative: bool,
 }
 
 impl Default for ReportOptions {
@@ -33,6 +35,7 @@ impl Default for ReportOptions {
             threshold: 0.10,
             histogram_rows: 0,
             min_suspect_bytes: crate::suspects::MIN_SUSPECT_BYTES,
+            cumulative: false,
         }
     }
 }
@@ -119,14 +122,18 @@ pub fn build_report(
             count: r.count,
             shallow_bytes: r.shallow,
             retained_bytes: r.retained,
+            cumulative_bytes: None,
+            cumulative_count: None,
         })
         .collect();
+    let cumulative_note = if opts.cumulative { add_cumulative(a, info, &mut histogram) } else { None };
     if opts.histogram_rows > 0 {
         histogram.truncate(opts.histogram_rows);
     }
     let dominators = a.top_retained(opts.top).into_iter().map(|n| ctx.node(n)).collect();
     let suspects = find_suspects(&ctx, opts);
     let mut warnings = info.warnings.clone();
+    warnings.extend(cumulative_note);
     // The same warning can come from the parser and the graph builder; say it once.
     for w in &g.warnings {
         if !warnings.contains(w) {
@@ -166,4 +173,38 @@ pub fn build_report(
         warnings,
         dominator_tree: crate::domtree::dominator_tree(&ctx),
     }
+}
+
+/// Fill the histogram's cumulative columns (call trees only) and sort by them, as CPython's
+/// `Snapshot.statistics(key, cumulative=True)` does: every node of a type adds the bytes and
+/// blocks of its whole subtree, so a frame that recurs in one traceback counts each time.
+/// Returns a warning for inputs that are not call trees (the option is ignored there).
+fn add_cumulative(a: &Analysis, info: &DumpInfo, histogram: &mut [HistRow]) -> Option<String> {
+    if !info.format.is_profile() {
+        return Some("--cumulative applies to allocation profiles (pprof, tracemalloc) only; ignored".into());
+    }
+    let g = &a.graph;
+    let mut blocks: Vec<u64> = (0..g.node_count() as u32).map(|v| g.count(NodeIdx(v))).collect();
+    for &v in a.dom.order.iter().rev() {
+        if let Some(d) = a.idom(NodeIdx(v)) {
+            blocks[d.ix()] += blocks[v as usize];
+        }
+    }
+    let mut by_type: std::collections::HashMap<&str, (u64, u64)> = std::collections::HashMap::new();
+    for &v in &a.dom.order {
+        let e = by_type.entry(g.types.get(g.type_of[v as usize])).or_default();
+        e.0 += a.retained[v as usize];
+        e.1 += blocks[v as usize];
+    }
+    for row in histogram.iter_mut() {
+        let (b, c) = by_type.get(row.type_name.as_str()).copied().unwrap_or((0, 0));
+        row.cumulative_bytes = Some(b);
+        row.cumulative_count = Some(c);
+    }
+    histogram.sort_by(|x, y| {
+        (y.cumulative_bytes, y.cumulative_count)
+            .cmp(&(x.cumulative_bytes, x.cumulative_count))
+            .then_with(|| x.type_name.cmp(&y.type_name))
+    });
+    None
 }

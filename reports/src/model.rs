@@ -62,6 +62,14 @@ pub struct HistRow {
     pub count: u64,
     pub shallow_bytes: u64,
     pub retained_bytes: u64,
+    /// Call trees with `--cumulative` only: the bytes below every occurrence of the type summed
+    /// (CPython's `statistics(key, cumulative=True)`: a frame that recurs in one traceback
+    /// counts each time, so this can exceed `retained_bytes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cumulative_bytes: Option<u64>,
+    /// Blocks (objects) counted the same way as `cumulative_bytes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cumulative_count: Option<u64>,
 }
 
 /// One node as reports show it.

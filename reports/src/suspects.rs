@@ -241,7 +241,14 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
     }
     seen.sort_unstable();
     let by_type: BTreeMap<u32, (u64, u64, u64, u32)> = seen.iter().map(|&t| (t, by_type[t as usize])).collect();
-    let row = |t: u32, c: u64, s: u64, r: u64| HistRow { type_name: g.types.get(t).to_string(), count: c, shallow_bytes: s, retained_bytes: r };
+    let row = |t: u32, c: u64, s: u64, r: u64| HistRow {
+        type_name: g.types.get(t).to_string(),
+        count: c,
+        shallow_bytes: s,
+        retained_bytes: r,
+        cumulative_bytes: None,
+        cumulative_count: None,
+    };
     let headline = by_type
         .iter()
         .filter(|(t, _)| {

@@ -2,12 +2,12 @@
 //! right pattern, path from a real root; healthy controls quiet), the JSON contract, renderers,
 //! batch output, exit codes, drill-down.
 //!
-//! Fixtures whose parser has not landed yet (the dump is rejected as unreadable, exit 2) are
-//! skipped with a message; every other failure fails.
+//! A fixture that is rejected (exit 2) fails: every format's parser has landed.
 
 mod util;
 
 mod batch;
+mod cumulative;
 mod drill;
 mod exit_codes;
 mod fixtures;

@@ -137,11 +137,24 @@ pub fn render_with(r: &Report, opts: &RenderOptions) -> String {
     }
     let _ = writeln!(o);
     let _ = writeln!(o, "{}", st.bold("HISTOGRAM (retained = minimum retained size of all instances, a lower bound)"));
-    let _ = writeln!(o, "{:>12} {:>12} {:>12}  type", "count", "shallow", "retained");
-    for h in r.histogram.iter().take(rows) {
+    let cumulative = r.histogram.iter().any(|h| h.cumulative_bytes.is_some());
+    if cumulative {
         let _ = writeln!(
             o,
-            "{:>12} {:>12} {:>12}  {}",
+            "{:>12} {:>12} {:>12} {:>12} {:>12}  type",
+            "count", "shallow", "retained", "cumulative", "cum. count"
+        );
+    } else {
+        let _ = writeln!(o, "{:>12} {:>12} {:>12}  type", "count", "shallow", "retained");
+    }
+    for h in r.histogram.iter().take(rows) {
+        let cum = match (h.cumulative_bytes, h.cumulative_count) {
+            (Some(b), Some(c)) => format!(" {:>12} {:>12}", human_bytes(b), thousands(c)),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            o,
+            "{:>12} {:>12} {:>12}{cum}  {}",
             thousands(h.count),
             human_bytes(h.shallow_bytes),
             human_bytes(h.retained_bytes),
