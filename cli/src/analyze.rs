@@ -99,9 +99,14 @@ pub fn load(path: &Path, opts: &ParseOptions, progress: &Progress) -> Result<Loa
     progress.stage(format!("reading {}", path.display()));
     let input = Input::open(path)?;
     let size = input.file_size();
+    let mut stats = crate::stats::Stats::from_env();
     let parsed = heapscope_parsers::parse_input(&input, opts)?;
+    stats.stage("parse");
     progress.stage("dominators, retained sizes, histogram, paths");
-    let analysis = Analysis::run(parsed.graph);
+    let analysis = Analysis::run_observed(parsed.graph, &mut |pass| {
+        stats.stage(pass);
+        progress.stage(format!("{pass} done"));
+    });
     let meta = InputMeta { path: path.display().to_string(), size_bytes: size };
     Ok(Loaded { analysis, info: parsed.info, inspector: parsed.inspector, meta })
 }

@@ -7,6 +7,7 @@ mod analyze;
 mod drill;
 mod over_time;
 mod progress;
+mod stats;
 
 use std::process::ExitCode;
 

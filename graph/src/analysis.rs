@@ -33,11 +33,22 @@ pub struct Analysis {
 impl Analysis {
     /// Run every pass: dominators, retained sizes, dominator children, histogram, root paths.
     pub fn run(graph: HeapGraph) -> Analysis {
+        Self::run_observed(graph, &mut |_| {})
+    }
+
+    /// [`run`](Self::run), calling `after` with each pass's name when it is done (for progress
+    /// displays and per-pass measurements).
+    pub fn run_observed(graph: HeapGraph, after: &mut dyn FnMut(&str)) -> Analysis {
         let dom = dominators(&graph);
+        after("dominators");
         let retained = retained_sizes(&graph, &dom);
+        after("retained sizes");
         let children = DomChildren::build(&dom);
+        after("dominator children");
         let histogram = histogram(&graph, &dom, &children, &retained);
+        after("histogram");
         let paths = RootPaths::compute(&graph);
+        after("root paths");
         let total_bytes = graph.total_shallow();
         let reachable_bytes: u64 = dom.order.iter().map(|&v| graph.shallow[v as usize]).sum();
         let reachable_nodes = dom.order.len() as u64;
