@@ -6,6 +6,7 @@ use heapscope_graph::bitset::BitSet;
 use heapscope_graph::{GraphBuilder, Label, LabelId, NodeIdx, TypeId};
 
 use super::names::{self, type_rule, Naming, TypeRule};
+use super::par;
 use super::scan::{decode, Cursor, Scan, ScanError};
 use super::Compat;
 
@@ -175,7 +176,7 @@ fn u32_or(v: u64, at: usize, what: &'static str) -> Scan<u32> {
 /// Parse the whole document, streaming nodes and edges into `b`. Node types and edge labels
 /// that name a string are given provisionally ([`provisional_type`], [`provisional_label`])
 /// because V8 writes `strings` last; the caller resolves them once the graph is finished.
-pub(crate) fn parse(input: &[u8], b: &mut GraphBuilder, compat: Compat) -> Scan<RawSnapshot> {
+pub(crate) fn parse(input: &[u8], b: &mut GraphBuilder, compat: Compat, mode: Mode) -> Scan<RawSnapshot> {
     let mut c = Cursor::new(input);
     c.expect(b'{', "'{' opening a heap snapshot")?;
     let mut meta: Option<Meta> = None;
@@ -204,13 +205,13 @@ pub(crate) fn parse(input: &[u8], b: &mut GraphBuilder, compat: Compat) -> Scan<
             }
             b"nodes" => {
                 let m = meta.clone().ok_or_else(|| ScanError::at(key_at, "\"snapshot\" (with its meta) before \"nodes\""))?;
-                let r = parse_nodes(&mut c, m, b, &mut name_refs)?;
+                let r = parse_nodes(&mut c, m, b, &mut name_refs, mode)?;
                 raw = Some(r);
                 have_nodes = true;
             }
             b"edges" => {
                 let r = raw.as_mut().ok_or_else(|| ScanError::at(key_at, "\"nodes\" before \"edges\""))?;
-                parse_edges(&mut c, r, b, compat, &mut edge_name_refs)?;
+                parse_edges(&mut c, r, b, compat, &mut edge_name_refs, mode)?;
                 have_edges = true;
             }
             b"strings" => {
@@ -309,11 +310,141 @@ pub(crate) fn provisional_label(name: u32) -> Label {
 /// Limit for string indices that provisional ids can carry.
 const MAX_STRING_INDEX: u64 = (1 << 31) - 2;
 
-fn parse_nodes(c: &mut Cursor<'_>, meta: Meta, b: &mut GraphBuilder, name_refs: &mut MaxRef) -> Scan<RawSnapshot> {
+/// How the `nodes` and `edges` arrays are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// On all cores ([`par`]); a failure carries no useful offset, so the caller reruns
+    /// [`Mode::Exact`] to report it.
+    Parallel,
+    /// The sequential cursor: every error at its exact byte offset.
+    Exact,
+}
+
+/// One value of a record: the exact parser knows its byte offset, the parallel one does not
+/// (its errors are reported by an exact rerun).
+trait Field: Copy {
+    fn v(self) -> u64;
+    fn at(self) -> usize;
+}
+
+impl Field for (u64, usize) {
+    #[inline]
+    fn v(self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn at(self) -> usize {
+        self.1
+    }
+}
+
+impl Field for u64 {
+    #[inline]
+    fn v(self) -> u64 {
+        self
+    }
+    #[inline]
+    fn at(self) -> usize {
+        0
+    }
+}
+
+/// Read the integer array at the cursor as records of `width` values, each through
+/// `record.take(...)`. The exact mode reports an unfinished last record; the parallel mode
+/// declines it.
+fn read_records<R: Records>(c: &mut Cursor<'_>, width: usize, mode: Mode, array: &str, record: &mut R) -> Scan<()> {
+    match mode {
+        Mode::Exact => {
+            let left = c.uint_records(width, |rec| record.take(rec))?;
+            whole_records(c, left, width, array)
+        }
+        Mode::Parallel => {
+            let arr = par::IntArray::locate(c.input(), c.pos())?;
+            record.reserve((arr.values() / width.max(1) as u64) as usize);
+            arr.records(width, |block| block.chunks_exact(width.max(1)).try_for_each(|rec| record.take(rec)))?;
+            c.seek(arr.end());
+            Ok(())
+        }
+    }
+}
+
+/// The per-record work of an array, the same for both modes.
+trait Records: Send {
+    /// Room for exactly `records` more (a count made from the array's own text).
+    fn reserve(&mut self, records: usize);
+    fn take<F: Field>(&mut self, rec: &[F]) -> Scan<()>;
+}
+
+/// Nodes: checked, added to the builder with kind and (provisional) type, and kept in the
+/// raw columns.
+struct NodeRecords<'a> {
+    b: &'a mut GraphBuilder,
+    r: &'a mut RawSnapshot,
+    name_refs: &'a mut MaxRef,
+    rules: Vec<TypeRule>,
+    fixed: Vec<TypeId>,
+    ntypes: u64,
+    fields: (usize, usize, usize, usize, usize),
+    det: Option<usize>,
+    edge_total: u64,
+}
+
+impl Records for NodeRecords<'_> {
+    fn reserve(&mut self, records: usize) {
+        self.b.reserve_nodes(records);
+        let r = &mut *self.r;
+        r.node_type.reserve_exact(records);
+        r.node_name.reserve_exact(records);
+        r.node_edges.reserve_exact(records);
+        if self.det.is_some() {
+            r.node_detached.reserve_exact(records);
+        }
+    }
+
+    #[inline]
+    fn take<F: Field>(&mut self, rec: &[F]) -> Scan<()> {
+        let (t_at, n_at, i_at, s_at, e_at) = self.fields;
+        let ntypes = self.ntypes;
+        let ty = rec[t_at].v();
+        if ty >= ntypes {
+            return Err(ScanError::at(rec[t_at].at(), format!("a node type below {ntypes} (snapshot.meta.node_types)")));
+        }
+        let name = rec[n_at].v();
+        if name > MAX_STRING_INDEX {
+            return Err(ScanError::at(rec[n_at].at(), "a node name index below 2^31"));
+        }
+        self.name_refs.note(name, rec[n_at].at());
+        let edges = rec[e_at].v();
+        self.edge_total += edges;
+        let rule = &self.rules[ty as usize];
+        let t = match rule.naming {
+            Naming::Fixed => self.fixed[ty as usize],
+            Naming::OwnName => provisional_type(name as u32),
+        };
+        self.b.add_node(rec[i_at].v(), t, rule.kind, rec[s_at].v());
+        let r = &mut *self.r;
+        r.node_type.push(ty as u8);
+        r.node_name.push(name as u32);
+        r.node_edges.push(u32_or(edges, rec[e_at].at(), "a node edge_count below 2^32")?);
+        if let Some(d) = self.det {
+            r.node_detached.push(rec[d].v().min(255) as u8);
+        }
+        Ok(())
+    }
+}
+
+fn parse_nodes(
+    c: &mut Cursor<'_>,
+    meta: Meta,
+    b: &mut GraphBuilder,
+    name_refs: &mut MaxRef,
+    mode: Mode,
+) -> Scan<RawSnapshot> {
     let nf = meta.nf;
-    // Each field takes at least two bytes ("0,"), so the file bounds the node count.
-    let cap = (c.remaining() / (2 * nf)).min(meta.node_count.unwrap_or(0) as usize);
     let det = meta.n_detached;
+    // Each field takes at least two bytes ("0,"), so the file bounds the node count. (The
+    // parallel mode reserves the exact count it has counted instead.)
+    let cap = if mode == Mode::Exact { (c.remaining() / (2 * nf)).min(meta.node_count.unwrap_or(0) as usize) } else { 0 };
     b.reserve_nodes(cap);
     let rules: Vec<TypeRule> = meta.node_types.iter().map(|t| type_rule(t)).collect();
     let fixed: Vec<TypeId> = rules.iter().map(|r| b.intern_type(&r.class)).collect();
@@ -331,38 +462,13 @@ fn parse_nodes(c: &mut Cursor<'_>, meta: Meta, b: &mut GraphBuilder, name_refs: 
         locations: Vec::new(),
         meta,
     };
-    let ntypes = r.meta.node_types.len() as u64;
     let m = &r.meta;
-    let (t_at, n_at, i_at, s_at, e_at) = (m.n_type, m.n_name, m.n_id, m.n_size, m.n_edges);
-    let mut edge_total: u64 = 0;
+    let ntypes = m.node_types.len() as u64;
+    let fields = (m.n_type, m.n_name, m.n_id, m.n_size, m.n_edges);
     let array_at = c.pos();
-    let left = c.uint_records(nf, |rec| {
-        let (ty, ty_at) = rec[t_at];
-        if ty >= ntypes {
-            return Err(ScanError::at(ty_at, format!("a node type below {ntypes} (snapshot.meta.node_types)")));
-        }
-        let (name, name_at) = rec[n_at];
-        if name > MAX_STRING_INDEX {
-            return Err(ScanError::at(name_at, "a node name index below 2^31"));
-        }
-        name_refs.note(name, name_at);
-        let (edges, edges_at) = rec[e_at];
-        edge_total += edges;
-        let rule = &rules[ty as usize];
-        let t = match rule.naming {
-            Naming::Fixed => fixed[ty as usize],
-            Naming::OwnName => provisional_type(name as u32),
-        };
-        b.add_node(rec[i_at].0, t, rule.kind, rec[s_at].0);
-        r.node_type.push(ty as u8);
-        r.node_name.push(name as u32);
-        r.node_edges.push(u32_or(edges, edges_at, "a node edge_count below 2^32")?);
-        if let Some(d) = det {
-            r.node_detached.push(rec[d].0.min(255) as u8);
-        }
-        Ok(())
-    })?;
-    whole_records(c, left, nf, "nodes")?;
+    let mut nodes = NodeRecords { b, r: &mut r, name_refs, rules, fixed, ntypes, fields, det, edge_total: 0 };
+    read_records(c, nf, mode, "nodes", &mut nodes)?;
+    let edge_total = nodes.edge_total;
     let n = r.node_type.len() as u64;
     if let Some(want) = r.meta.node_count {
         if want != n {
@@ -379,89 +485,145 @@ fn parse_nodes(c: &mut Cursor<'_>, meta: Meta, b: &mut GraphBuilder, name_refs: 
     Ok(r)
 }
 
+/// Edges: checked, given to the builder under their source node (found from the nodes'
+/// edge counts), with the bits and root edges the post-passes need.
+struct EdgeRecords<'a> {
+    b: &'a mut GraphBuilder,
+    name_refs: &'a mut MaxRef,
+    node_edges: &'a [u32],
+    shortcut_bits: &'a mut BitSet,
+    no_prop_bits: &'a mut BitSet,
+    root_edges: &'a mut Vec<(u8, u32)>,
+    is_index: &'a [bool],
+    no_prop: Vec<bool>,
+    weak: Option<u64>,
+    shortcut: Option<u64>,
+    ntypes: u64,
+    nf: u64,
+    node_fields_total: u64,
+    fields: (usize, usize, usize),
+    declared: u64,
+    /// edges done
+    e: u64,
+    /// the current source node
+    src: usize,
+    /// its edges not yet read
+    src_left: u64,
+    started: bool,
+}
+
+impl Records for EdgeRecords<'_> {
+    fn reserve(&mut self, records: usize) {
+        self.b.reserve_edges(records.min(self.declared as usize));
+    }
+
+    #[inline]
+    fn take<F: Field>(&mut self, rec: &[F]) -> Scan<()> {
+        let (t_at, n_at, to_at) = self.fields;
+        let (declared, ntypes, nf, node_fields_total) = (self.declared, self.ntypes, self.nf, self.node_fields_total);
+        if self.e >= declared {
+            return Err(ScanError::at(
+                rec[0].at(),
+                format!("no more than {declared} edges (the sum of the nodes' edge_count)"),
+            ));
+        }
+        let ty = rec[t_at].v();
+        if ty >= ntypes {
+            return Err(ScanError::at(rec[t_at].at(), format!("an edge type below {ntypes} (snapshot.meta.edge_types)")));
+        }
+        let to = rec[to_at].v();
+        if to % nf != 0 || to >= node_fields_total {
+            return Err(ScanError::at(
+                rec[to_at].at(),
+                format!("an edge to_node that is a multiple of {nf} below {node_fields_total} (found {to})"),
+            ));
+        }
+        let name = rec[n_at].v();
+        let label = if self.is_index.get(ty as usize).copied().unwrap_or(false) {
+            Label::Index(u32::try_from(name).unwrap_or(u32::MAX))
+        } else {
+            if name > MAX_STRING_INDEX {
+                return Err(ScanError::at(rec[n_at].at(), "an edge name index below 2^31"));
+            }
+            self.name_refs.note(name, rec[n_at].at());
+            provisional_label(name as u32)
+        };
+        // Find the source: the next node that still has edges to give.
+        while self.src_left == 0 {
+            if self.started {
+                self.src += 1;
+            }
+            self.started = true;
+            self.src_left = u64::from(self.node_edges.get(self.src).copied().unwrap_or(u32::MAX));
+            if self.src_left > 0 {
+                self.b.begin_node(NodeIdx(self.src as u32));
+            }
+        }
+        self.src_left -= 1;
+        let src = self.src;
+        let e = self.e as usize;
+        let to = (to / nf) as u32;
+        let is_shortcut = Some(ty) == self.shortcut;
+        let dropped = Some(ty) == self.weak || (is_shortcut && src != 0);
+        self.b.edge_to_idx(NodeIdx(to), dropped, label);
+        if is_shortcut {
+            self.shortcut_bits.set(e);
+        }
+        if self.no_prop.get(ty as usize).copied().unwrap_or(false) {
+            self.no_prop_bits.set(e);
+        }
+        if src == 0 {
+            self.root_edges.push((ty as u8, to));
+        }
+        self.e += 1;
+        Ok(())
+    }
+}
+
 fn parse_edges(
     c: &mut Cursor<'_>,
     r: &mut RawSnapshot,
     b: &mut GraphBuilder,
     compat: Compat,
     name_refs: &mut MaxRef,
+    mode: Mode,
 ) -> Scan<()> {
     let ef = r.meta.ef;
-    let nf = r.meta.nf as u64;
     let declared = r.edge_total;
     b.finish_nodes_without_index();
-    b.reserve_edges((c.remaining() / (2 * ef)).min(declared as usize));
-    r.shortcut = BitSet::new(declared as usize);
-    r.no_propagation = BitSet::new(declared as usize);
+    if mode == Mode::Exact {
+        b.reserve_edges((c.remaining() / (2 * ef)).min(declared as usize));
+    }
+    // The nodes' edge counts are untrusted: an edge takes at least 2 bytes per field, so the
+    // bytes left bound the bits worth having (more edges than that is an error below).
+    let bits = (declared as usize).min(c.remaining() / (2 * ef));
+    r.shortcut = BitSet::new(bits);
+    r.no_propagation = BitSet::new(bits);
     let types = &r.meta.edge_types;
-    let ntypes = types.len() as u64;
     let type_is = |name: &str| types.iter().position(|t| t == name).map(|p| p as u64);
-    let (weak, shortcut) = (type_is("weak"), type_is("shortcut"));
-    let no_prop = names::no_propagation_types(&r.meta, compat);
-    let node_fields_total = r.node_type.len() as u64 * nf;
-    let (t_at, n_at, to_at) = (r.meta.e_type, r.meta.e_name, r.meta.e_to);
-    let is_index = &r.meta.edge_type_is_index;
-    let node_edges = &r.node_edges;
-    let (shortcut_bits, no_prop_bits, root_edges) = (&mut r.shortcut, &mut r.no_propagation, &mut r.root_edges);
-    let mut e: u64 = 0; // edges done
-    let mut src: usize = 0; // current source node
-    let mut src_left: u64 = 0; // its edges not yet read
-    let mut started = false;
-    let left = c.uint_records(ef, |rec| {
-        if e >= declared {
-            let at = rec[0].1;
-            return Err(ScanError::at(at, format!("no more than {declared} edges (the sum of the nodes' edge_count)")));
-        }
-        let (ty, ty_at) = rec[t_at];
-        if ty >= ntypes {
-            return Err(ScanError::at(ty_at, format!("an edge type below {ntypes} (snapshot.meta.edge_types)")));
-        }
-        let (to, to_at_off) = rec[to_at];
-        if to % nf != 0 || to >= node_fields_total {
-            return Err(ScanError::at(
-                to_at_off,
-                format!("an edge to_node that is a multiple of {nf} below {node_fields_total} (found {to})"),
-            ));
-        }
-        let (name, name_at) = rec[n_at];
-        let label = if is_index.get(ty as usize).copied().unwrap_or(false) {
-            Label::Index(u32::try_from(name).unwrap_or(u32::MAX))
-        } else {
-            if name > MAX_STRING_INDEX {
-                return Err(ScanError::at(name_at, "an edge name index below 2^31"));
-            }
-            name_refs.note(name, name_at);
-            provisional_label(name as u32)
-        };
-        // Find the source: the next node that still has edges to give.
-        while src_left == 0 {
-            if started {
-                src += 1;
-            }
-            started = true;
-            src_left = u64::from(node_edges.get(src).copied().unwrap_or(u32::MAX));
-            if src_left > 0 {
-                b.begin_node(NodeIdx(src as u32));
-            }
-        }
-        src_left -= 1;
-        let to = (to / nf) as u32;
-        let is_shortcut = Some(ty) == shortcut;
-        let dropped = Some(ty) == weak || (is_shortcut && src != 0);
-        b.edge_to_idx(NodeIdx(to), dropped, label);
-        if is_shortcut {
-            shortcut_bits.set(e as usize);
-        }
-        if no_prop.get(ty as usize).copied().unwrap_or(false) {
-            no_prop_bits.set(e as usize);
-        }
-        if src == 0 {
-            root_edges.push((ty as u8, to));
-        }
-        e += 1;
-        Ok(())
-    })?;
-    whole_records(c, left, ef, "edges")?;
+    let mut edges = EdgeRecords {
+        weak: type_is("weak"),
+        shortcut: type_is("shortcut"),
+        ntypes: types.len() as u64,
+        no_prop: names::no_propagation_types(&r.meta, compat),
+        nf: r.meta.nf as u64,
+        node_fields_total: r.node_type.len() as u64 * r.meta.nf as u64,
+        fields: (r.meta.e_type, r.meta.e_name, r.meta.e_to),
+        is_index: &r.meta.edge_type_is_index,
+        declared,
+        b,
+        name_refs,
+        node_edges: &r.node_edges,
+        shortcut_bits: &mut r.shortcut,
+        no_prop_bits: &mut r.no_propagation,
+        root_edges: &mut r.root_edges,
+        e: 0,
+        src: 0,
+        src_left: 0,
+        started: false,
+    };
+    read_records(c, ef, mode, "edges", &mut edges)?;
+    let e = edges.e;
     if e != declared {
         return Err(ScanError::at(
             c.pos().saturating_sub(1),

@@ -36,6 +36,16 @@ impl<'a> Cursor<'a> {
         self.pos
     }
 
+    /// The whole input.
+    pub fn input(&self) -> &'a [u8] {
+        self.buf
+    }
+
+    /// Continue at `pos` (clamped to the end), after a part was parsed elsewhere.
+    pub fn seek(&mut self, pos: usize) {
+        self.pos = pos.min(self.buf.len());
+    }
+
     #[inline]
     pub fn remaining(&self) -> usize {
         self.buf.len().saturating_sub(self.pos)
