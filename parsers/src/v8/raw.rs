@@ -185,7 +185,8 @@ pub(crate) fn parse(input: &[u8], b: &mut GraphBuilder, compat: Compat, mode: Mo
     let mut have_edges = false;
     let mut have_strings = false;
     let mut strings: (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
-    let mut locations_raw: Vec<(u64, usize)> = Vec::new();
+    let mut locations_raw: Vec<(u64, usize)> = Vec::new(); // exact mode: values with offsets
+    let mut locations_fast: Vec<u64> = Vec::new(); // parallel mode
     let mut name_refs = MaxRef::default();
     let mut edge_name_refs = MaxRef::default();
     if c.peek() == Some(b'}') {
@@ -235,11 +236,17 @@ pub(crate) fn parse(input: &[u8], b: &mut GraphBuilder, compat: Compat, mode: Mo
                 }
                 have_strings = true;
             }
-            b"locations" => {
+            b"locations" if mode == Mode::Exact => {
                 let cap = c.remaining() / 2;
                 locations_raw.reserve(cap.min(1 << 16));
                 c.uint_array(|v, at| {
                     locations_raw.push((v, at));
+                    Ok(())
+                })?;
+            }
+            b"locations" => {
+                parallel_array(&mut c, 1, &mut locations_fast, |l, n| l.reserve_exact(n), |l, block| {
+                    l.extend_from_slice(block);
                     Ok(())
                 })?;
             }
@@ -279,7 +286,10 @@ pub(crate) fn parse(input: &[u8], b: &mut GraphBuilder, compat: Compat, mode: Mo
     }
     r.str_start = strings.0;
     r.str_len = strings.1;
-    r.locations = resolve_locations(&r, &locations_raw)?;
+    r.locations = match mode {
+        Mode::Exact => resolve_locations(&r, &locations_raw)?,
+        Mode::Parallel => resolve_locations(&r, &locations_fast)?,
+    };
     Ok(r)
 }
 
@@ -358,14 +368,31 @@ fn read_records<R: Records>(c: &mut Cursor<'_>, width: usize, mode: Mode, array:
             let left = c.uint_records(width, |rec| record.take(rec))?;
             whole_records(c, left, width, array)
         }
-        Mode::Parallel => {
-            let arr = par::IntArray::locate(c.input(), c.pos())?;
-            record.reserve((arr.values() / width.max(1) as u64) as usize);
-            arr.records(width, |block| block.chunks_exact(width.max(1)).try_for_each(|rec| record.take(rec)))?;
-            c.seek(arr.end());
-            Ok(())
-        }
+        Mode::Parallel => parallel_array(
+            c,
+            width,
+            record,
+            |r, n| r.reserve(n),
+            |r, block| block.chunks_exact(width.max(1)).try_for_each(|rec| r.take(rec)),
+        ),
     }
+}
+
+/// The integer array at the cursor read on all cores ([`par::IntArray`]): `reserve(state,
+/// records)` with the exact record count, then `consume(state, block)` for block after block of
+/// whole records.
+fn parallel_array<S: Send + ?Sized>(
+    c: &mut Cursor<'_>,
+    width: usize,
+    state: &mut S,
+    reserve: impl FnOnce(&mut S, usize),
+    mut consume: impl FnMut(&mut S, &[u64]) -> Scan<()> + Send,
+) -> Scan<()> {
+    let arr = par::IntArray::locate(c.input(), c.pos())?;
+    reserve(state, (arr.values() / width.max(1) as u64) as usize);
+    arr.records(width, |block| consume(state, block))?;
+    c.seek(arr.end());
+    Ok(())
 }
 
 /// The per-record work of an array, the same for both modes.
@@ -638,7 +665,7 @@ fn parse_edges(
     Ok(())
 }
 
-fn resolve_locations(r: &RawSnapshot, raw: &[(u64, usize)]) -> Scan<Vec<[u32; 4]>> {
+fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Vec<[u32; 4]>> {
     let lf = &r.meta.location_fields;
     if raw.is_empty() {
         return Ok(Vec::new());
@@ -647,21 +674,21 @@ fn resolve_locations(r: &RawSnapshot, raw: &[(u64, usize)]) -> Scan<Vec<[u32; 4]
     let (Some(obj), Some(script), Some(line), Some(col)) =
         (pos("object_index"), pos("script_id"), pos("line"), pos("column"))
     else {
-        return Err(ScanError::at(raw[0].1, "snapshot.meta.location_fields with object_index, script_id, line, column"));
+        return Err(ScanError::at(raw[0].at(), "snapshot.meta.location_fields with object_index, script_id, line, column"));
     };
     let w = lf.len();
     if raw.len() % w != 0 {
-        return Err(ScanError::at(raw[raw.len() - 1].1, format!("a multiple of {w} values in \"locations\"")));
+        return Err(ScanError::at(raw[raw.len() - 1].at(), format!("a multiple of {w} values in \"locations\"")));
     }
     let nf = r.meta.nf as u64;
     let total = r.node_count() as u64 * nf;
     let mut out = Vec::with_capacity(raw.len() / w);
     for rec in raw.chunks_exact(w) {
-        let (o, at) = rec[obj];
+        let (o, at) = (rec[obj].v(), rec[obj].at());
         if o % nf != 0 || o >= total {
             return Err(ScanError::at(at, format!("a location object_index that is a multiple of {nf} below {total}")));
         }
-        let f = |i: usize| u32::try_from(rec[i].0).unwrap_or(u32::MAX);
+        let f = |i: usize| u32::try_from(rec[i].v()).unwrap_or(u32::MAX);
         out.push([(o / nf) as u32, f(script), f(line), f(col)]);
     }
     out.sort_unstable_by_key(|l| l[0]);

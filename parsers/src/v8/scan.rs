@@ -101,6 +101,22 @@ impl<'a> Cursor<'a> {
         let start = self.pos;
         let rest = self.buf.get(start..).unwrap_or(&[]);
         let mut i = 0;
+        // Eight bytes at a time to the next '"' or '\\' (the strings of a 1 GB snapshot are
+        // ~50 MB; a byte loop took 0.2 s of them).
+        while let Some(word) = rest.get(i..i + 8) {
+            let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+            let hits = bytes_equal(w, b'"') | bytes_equal(w, b'\\');
+            if hits == 0 {
+                i += 8;
+                continue;
+            }
+            i += (hits.trailing_zeros() / 8) as usize;
+            if rest[i] == b'"' {
+                self.pos = start + i + 1;
+                return Ok((start, start + i));
+            }
+            i += 2;
+        }
         while i < rest.len() {
             match rest[i] {
                 b'"' => {
@@ -241,6 +257,15 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The bytes of `w` equal to `b`, as the high bit of each (exact: no false positives, unlike
+/// the shorter has-zero-byte trick).
+#[inline]
+fn bytes_equal(w: u64, b: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = w ^ (0x0101_0101_0101_0101 * u64::from(b));
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
 /// Decode the content of a JSON string (the bytes between its quotes). Invalid escapes, lone
 /// surrogates and invalid UTF-8 become U+FFFD; never fails.
 pub(crate) fn decode(raw: &[u8]) -> Cow<'_, str> {
@@ -324,6 +349,27 @@ mod tests {
         let mut c = Cursor::new(br#"{"a": [1, -2.5e3, "x\"]", {"b": null}], "c": true} tail"#);
         c.skip_value().unwrap();
         assert_eq!(c.slice(c.pos(), c.pos() + 5), b" tail");
+    }
+
+    #[test]
+    fn strings_end_at_the_first_unescaped_quote() {
+        let bs = "\\".repeat(24); // 12 escaped backslashes
+        let quoted = format!("\"{bs}\"x");
+        for (text, end) in [
+            (&br#""" tail"#[..], 1),
+            (br#""abcdefghijklmnop" x"#, 17),
+            (br#""abcdefg\"hijklmnop\\" x"#, 21),
+            (quoted.as_bytes(), 25),
+            (br#""a\"""#, 4),
+            ("\"\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\"".as_bytes(), 11),
+        ] {
+            let mut c = Cursor::new(text);
+            assert_eq!(c.string().unwrap(), (1, end), "{}", String::from_utf8_lossy(text));
+        }
+        for bad in [&br#""abcdefghijklmnop"#[..], br#""abcdefghijklmno\""#, br#""\"#] {
+            let err = Cursor::new(bad).string().unwrap_err();
+            assert_eq!(err.offset, bad.len() as u64);
+        }
     }
 
     #[test]
