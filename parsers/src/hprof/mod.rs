@@ -136,7 +136,9 @@ pub fn parse_with_wrap(
     builder.finish_nodes();
 
     let threads = Threads::new(&b, &top, &classes, &roots, &builder, &offsets);
-    let mut locals = ThreadLocals { edges: Vec::new() };
+    // (thread object, local, frame depth, label): one edge per (thread, local), labelled with the
+    // innermost frame that holds it (a local passed down the stack is a root in every frame)
+    let mut stack_locals = Vec::new();
     for r in &roots {
         let kind = heap::root_kind_name(r.tag);
         let via = threads.root_via(r, &b, &top, &classes);
@@ -145,12 +147,15 @@ pub fn parse_with_wrap(
             threads.by_serial.get(&r.thread_serial),
         ) {
             let l = builder.intern_label(&format!("local in {frame}"));
-            locals.edges.push((thread_obj, r.id, l));
+            stack_locals.push((thread_obj, r.id, r.frame, l));
         }
         builder.add_root_id(r.id, kind, via.as_deref());
     }
-    locals.edges.sort_unstable_by_key(|e| (e.0, e.1));
-    locals.edges.dedup_by_key(|e| (e.0, e.1));
+    stack_locals.sort_unstable_by_key(|e| (e.0, e.1, e.2));
+    stack_locals.dedup_by_key(|e| (e.0, e.1));
+    let locals = ThreadLocals {
+        edges: stack_locals.into_iter().map(|e| (e.0, e.1, e.3)).collect(),
+    };
     // Each segment's node end and bound of references, thread locals counted where their
     // thread object is.
     let mut edge_runs: Vec<(u32, usize)> = Vec::with_capacity(node_runs.len());

@@ -460,15 +460,58 @@ fn hprof_thread_names_and_frames() {
                 .any(|f| f.as_str().unwrap().starts_with("com.acme.")),
             "{name}: main's stack"
         );
-        let local_edges = (0..g.edge_count()).filter(|&e| matches!(g.edge(e).label, Label::Name(l) if g.labels.get(l.0).starts_with("local in "))).count();
-        // KNOWN GAP: on the JDK 25 dumps no thread → local edge is made yet (roots still carry
-        // the frame text); checked on JDK 17.
-        if !name.ends_with("_jdk25") {
+        // every stack local is also an edge `local in <frame>` from its thread object, the frame
+        // being the root's own (the innermost one when several frames hold the same object)
+        let by_id = ById::new(g);
+        let mut checked = 0;
+        for r in g
+            .roots
+            .iter()
+            .filter(|r| g.root_kind_name(r) == "Java frame")
+        {
+            let via = g.labels.get(r.via);
+            let (thread, frame) = via
+                .strip_prefix("Thread \"")
+                .and_then(|v| v.split_once("\" > frame "))
+                .unwrap();
+            let mut objs = threads.iter().filter(|t| t["name"] == thread);
+            let (Some(t), None) = (objs.next(), objs.next()) else {
+                continue; // two threads of that name: which one is not said
+            };
+            let tn = by_id.get(hex(t["object_id"].as_str().unwrap())).unwrap();
+            let labels: Vec<String> = g
+                .edges(tn)
+                .filter(|e| e.target == r.node)
+                .filter_map(|e| g.label_text(e.label))
+                .collect();
             assert!(
-                local_edges >= frames.len() / 2,
-                "{name}: thread → local edges"
+                labels.iter().any(|l| l.starts_with("local in ")),
+                "{name}: no edge from thread {thread} to its local {:#x} ({frame}): {labels:?}",
+                g.id(r.node)
             );
+            // the edge names the innermost frame holding it: a frame of this thread's stack
+            let frames_of: Vec<&str> = t["frames"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap())
+                .collect();
+            let l = labels.iter().find(|l| l.starts_with("local in ")).unwrap();
+            let f = &l["local in ".len()..];
+            let (i_edge, i_root) = (
+                frames_of.iter().position(|x| *x == f),
+                frames_of.iter().position(|x| *x == frame),
+            );
+            assert!(
+                i_edge.is_some() && i_edge <= i_root,
+                "{name}: {l} vs root frame {frame}"
+            );
+            checked += 1;
         }
+        assert!(
+            checked >= frames.len() / 2,
+            "{name}: {checked} locals checked"
+        );
     }
 }
 
@@ -798,4 +841,33 @@ fn hprof_absurd_lengths_and_dangling_ids() {
         "{:?}",
         p.info.warnings
     );
+}
+
+#[test]
+#[ignore]
+fn hprof_diag_injected() {
+    for (name, path) in fixtures() {
+        let p = parse(&path);
+        let g = &p.graph;
+        let mut ours: HashMap<&str, (u64, u64)> = HashMap::new();
+        for n in 0..g.node_count() {
+            let e = ours.entry(g.type_name(NodeIdx(n as u32))).or_insert((0, 0));
+            e.0 += 1;
+            e.1 += g.shallow[n];
+        }
+        let jcmd = jcmd_histogram(&name);
+        for c in VM_INJECTED {
+            let (jc, jb) = jcmd.get(*c).copied().unwrap_or((0, 0));
+            let (oc, ob) = ours.get(c).copied().unwrap_or((0, 0));
+            let rank = {
+                let mut v: Vec<_> = jcmd.values().map(|x| x.1).collect();
+                v.sort_unstable_by(|a, b| b.cmp(a));
+                v.iter().position(|&x| x == jb).unwrap_or(999)
+            };
+            println!(
+                "{name:28} {c:55} rank {rank:3} jcmd {jc:6} {jb:9} ours {oc:6} {ob:9} {:+.1}%",
+                100.0 * (ob as f64 / jb.max(1) as f64 - 1.0)
+            );
+        }
+    }
 }
