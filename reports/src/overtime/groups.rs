@@ -15,7 +15,9 @@ use crate::build::InputMeta;
 /// A signature stops earlier at a class object (a static field's holder) or at a GC root, so
 /// `class com.acme.Cache > map > java.util.HashMap > table > java.util.HashMap$Node[] > [] >
 /// java.util.HashMap$Node > value > com.acme.Entry` fits; 8 steps cover the collections of the
-/// JDK, V8 and CPython without reaching into the unrelated parts of a root path.
+/// JDK, V8 and CPython without reaching into the unrelated parts of a root path. References from
+/// an object to one of its own type are not steps: a chain `T > next > T > after > T` is one `T`
+/// (see [`PathGroups`]).
 pub const SIGNATURE_STEPS: usize = 8;
 
 /// The separator of a path signature, as in `static Cache.map > HashMap > Node[]`.
@@ -186,6 +188,15 @@ pub fn normalize_label(text: Option<&str>) -> &str {
 }
 
 /// Reachable nodes grouped by path-to-root signature.
+///
+/// A chain of references between objects of one type (`HashMap$Node > next > HashMap$Node`,
+/// `LinkedHashMap$Entry > after > LinkedHashMap$Entry > before > …`, a linked list, a tree) is
+/// collapsed into one `T`, labels and all, as array indices are collapsed into `[]`: the shortest
+/// path into a linked structure goes through whichever link the breadth-first search met first,
+/// which changes as the structure churns, so without this the elements of one collection are
+/// split among sibling signatures and move between them while the collection stays the same size
+/// (testdata/java/healthy_series: an LRU `LinkedHashMap`). The collapsed chain takes the label
+/// of the reference into its outermost element, and does not count towards [`SIGNATURE_STEPS`].
 pub struct PathGroups {
     /// Group of each node (`u32::MAX`: unreachable).
     pub group_of: Vec<u32>,
@@ -245,12 +256,32 @@ impl PathGroups {
                 fnv(normalize_label(text.as_deref()))
             })
         };
+        // The outermost node of each node's same-type chain (itself when its parent differs),
+        // memoised so that a long linked list costs one walk, not one per element.
+        let mut top = vec![u32::MAX; n];
+        let mut chain: Vec<u32> = Vec::new();
+        let mut top_of = |v: u32| -> u32 {
+            let mut cur = v;
+            while top[cur as usize] == u32::MAX {
+                if !same_type_step(g, cur, parent) {
+                    top[cur as usize] = cur;
+                    break;
+                }
+                chain.push(cur);
+                cur = parent[cur as usize];
+            }
+            let t = top[cur as usize];
+            for c in chain.drain(..) {
+                top[c as usize] = t;
+            }
+            t
+        };
         let mut index: HashMap<u64, u32> = HashMap::new();
         let mut group_of = vec![u32::MAX; n];
         let mut example = Vec::new();
         for &v in &a.dom.order {
             let mut h = node_hash(v);
-            let mut cur = v;
+            let mut cur = top_of(v);
             for _ in 0..SIGNATURE_STEPS {
                 if stops_signature(g, cur, parent) {
                     break;
@@ -258,7 +289,7 @@ impl PathGroups {
                 let p = parent[cur as usize];
                 h = combine(h, label_h(parent_label[cur as usize]));
                 h = combine(h, node_hash(p));
-                cur = p;
+                cur = top_of(p);
             }
             let next = example.len() as u32;
             let gr = *index.entry(h).or_insert(next);
@@ -278,8 +309,15 @@ impl PathGroups {
             Some(n) => n.clone(),
             None => g.types.get(g.type_of[v as usize]).to_string(),
         };
+        // Called once per group, so the same-type chains are walked here without a memo.
+        let top_of = |mut cur: u32| {
+            while same_type_step(g, cur, parent) {
+                cur = parent[cur as usize];
+            }
+            cur
+        };
         let mut parts: Vec<String> = vec![name(v)];
-        let mut cur = v;
+        let mut cur = top_of(v);
         for _ in 0..SIGNATURE_STEPS {
             if stops_signature(g, cur, parent) {
                 break;
@@ -291,7 +329,7 @@ impl PathGroups {
                 parts.push(l.to_string());
             }
             parts.push(name(p));
-            cur = p;
+            cur = top_of(p);
         }
         if parent[cur as usize] == SUPER {
             let kind = g
@@ -330,6 +368,17 @@ impl PathGroups {
         }
         by_text.into_iter().collect()
     }
+}
+
+/// Is the reference into `cur` one from an object of the same type (a link of a linked
+/// structure), which a signature collapses? Never across a signature's end, never for class
+/// objects (they are told apart by name, and end a signature).
+fn same_type_step(g: &heapscope_graph::HeapGraph, cur: u32, parent: &[u32]) -> bool {
+    if stops_signature(g, cur, parent) {
+        return false;
+    }
+    let p = parent[cur as usize];
+    g.type_of[p as usize] == g.type_of[cur as usize] && g.kind(NodeIdx(p)) != NodeKind::Class
 }
 
 /// A signature ends at a GC root, at an unreached node, and after a class object (the holder of

@@ -15,7 +15,7 @@ use super::groups::{Dump, DumpSummary, PathGroups};
 use super::model::*;
 use super::shape::{classify, noise_bytes, round3, round6, Shape};
 use super::units::format_rfc3339;
-use super::verdict::trend_verdicts;
+use super::verdict::{trend_verdicts, withheld_note};
 use crate::build::generator;
 
 /// Trend settings.
@@ -249,6 +249,9 @@ pub fn build_trend(summaries: &[DumpSummary], memlab: Option<MemlabOut>, opts: &
         warnings,
     };
     report.verdicts = trend_verdicts(&report, &ordered.iter().map(|s| (*s).clone()).collect::<Vec<_>>());
+    if let Some(note) = withheld_note(&report) {
+        report.warnings.push(note);
+    }
     report
 }
 

@@ -2,6 +2,8 @@
 //! - `true-leak`: a row that grows linearly (the top-ranked one);
 //! - `unbounded-cache`: growth that levels off at a large size, held by a collection;
 //! - `fragmentation`: Go's process heap far above the live heap (runtime.MemStats).
+//!
+//! The first two need growth the whole heap shows: see [`above_heap_noise`].
 
 use serde_json::Value;
 
@@ -23,6 +25,43 @@ pub const CACHE_MIN_SHARE: f64 = 0.05;
 /// is taken to contain the leak (the Java fixtures' app class loader: 100%; the V8 fixture's
 /// cache `Map`, which churns while full: 55%).
 pub const CONTAINS_LEAK_RATIO: f64 = 0.8;
+
+/// May a growing row be given a `true-leak` or `unbounded-cache` verdict? Only when the whole
+/// reachable heap is not `stable`, or the row grew by more than the heap's own noise (by the same
+/// rule as rows, [`super::shape::noise_bytes`]). A heap that does not grow cannot hold a leak
+/// smaller than its noise apart from churn: the Go healthy series' `main.(*lru).get` (map
+/// overflow buckets, a bounded sawtooth) grows 6,864 B in a heap stable within 25,996 B, while
+/// the smallest leak of the growth fixtures (Node's `PendingJob`, +33.6 KB, 0.9% of its heap)
+/// sits in a heap that grows by 25% — every growth fixture's heap grows by 25–63%.
+pub fn above_heap_noise(r: &TrendReport, x: &TrendRow) -> bool {
+    r.total.fit.shape != "stable" || x.fit.net_change > r.total.fit.noise_bytes as i64
+}
+
+/// When rows grow but [`above_heap_noise`] keeps them from a verdict, the note the report
+/// carries (in `warnings`) saying so: how many, and the largest.
+pub fn withheld_note(r: &TrendReport) -> Option<String> {
+    let withheld: Vec<&TrendRow> = r
+        .types
+        .iter()
+        .chain(&r.paths)
+        .filter(|x| matches!(x.fit.shape.as_str(), "linear" | "levelling-off") && !above_heap_noise(r, x))
+        .collect();
+    let largest = withheld.iter().max_by(|a, b| a.fit.net_change.cmp(&b.fit.net_change).then(b.rank.cmp(&a.rank)))?;
+    let t = &r.total;
+    Some(format!(
+        "the reachable heap is stable ({}, net {}{}, noise {}): {} growing row{} moved by no more than that and got no leak or cache verdict (largest: {} {}, +{}: {})",
+        series_text(t),
+        if t.fit.net_change < 0 { "-" } else { "+" },
+        human_bytes(t.fit.net_change.unsigned_abs()),
+        human_bytes(t.fit.noise_bytes),
+        withheld.len(),
+        if withheld.len() == 1 { "" } else { "s" },
+        largest.path.as_deref().unwrap_or(&largest.type_name),
+        largest.fit.shape,
+        human_bytes(largest.fit.net_change.max(0) as u64),
+        series_text(largest),
+    ))
+}
 
 fn stat(m: &serde_json::Map<String, Value>, k: &str) -> Option<u64> {
     m.get(k).and_then(Value::as_u64)
@@ -102,7 +141,8 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
     let unit = r.time_axis.unit.as_str();
     let mut out = Vec::new();
     let last_heap = r.total.last();
-    let linear = |rows: &[TrendRow]| rows.iter().find(|x| x.fit.shape == "linear").cloned();
+    // Rows that grow within the noise of a stable heap are churn, not leaks nor caches.
+    let linear = |rows: &[TrendRow]| rows.iter().find(|x| x.fit.shape == "linear" && above_heap_noise(r, x)).cloned();
     if let Some(t) = linear(&r.types).or_else(|| linear(&r.paths)) {
         let mut evidence = vec![
             format!(
@@ -125,11 +165,13 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
         }
         // The holder: the first linear path row whose type is a collection (the list the leak
         // accumulates in), else the first linear path row (often the class holding it).
+        let held = |p: &&TrendRow| p.fit.shape == "linear" && above_heap_noise(r, p);
         let holder = r
             .paths
             .iter()
-            .find(|p| p.fit.shape == "linear" && is_collection_type(&p.type_name))
-            .or_else(|| r.paths.iter().find(|p| p.fit.shape == "linear"));
+            .filter(held)
+            .find(|p| is_collection_type(&p.type_name))
+            .or_else(|| r.paths.iter().find(held));
         if let Some(p) = holder {
             evidence.push(format!(
                 "held at {} (retained {})",
@@ -160,10 +202,14 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
     let size_of = |x: &TrendRow| x.last();
     // A row that still grows in its second half nearly as fast as the leading leak holds that
     // leak (a class loader, the global object, a class with both statics): not a cache.
-    let leak_late = pool.iter().find(|x| x.fit.shape == "linear").map(|x| x.fit.late_slope).unwrap_or(f64::INFINITY);
+    let leak_late = pool
+        .iter()
+        .find(|x| x.fit.shape == "linear" && above_heap_noise(r, x))
+        .map(|x| x.fit.late_slope)
+        .unwrap_or(f64::INFINITY);
     let levelling: Vec<&TrendRow> = pool
         .iter()
-        .filter(|x| x.fit.shape == "levelling-off")
+        .filter(|x| x.fit.shape == "levelling-off" && above_heap_noise(r, x))
         .filter(|x| x.fit.late_slope < CONTAINS_LEAK_RATIO * leak_late)
         .filter(|x| last_heap > 0 && size_of(x) as f64 >= CACHE_MIN_SHARE * last_heap as f64)
         .collect();

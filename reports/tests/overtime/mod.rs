@@ -5,6 +5,7 @@
 mod classify;
 mod diff;
 mod heaps;
+mod paths;
 mod render;
 mod trend;
 mod units;

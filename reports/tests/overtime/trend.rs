@@ -160,3 +160,37 @@ fn memlab_keeps_objects_allocated_between_baseline_and_target_still_alive_in_fin
     assert_eq!(r.memlab.as_ref().unwrap().count, expected_jobs);
     assert_eq!(r.types[0].type_name, "PendingJob");
 }
+
+/// Bytes one order adds to the Java scenario's heap: the `Order`, its payload, its list slot.
+const ORDER_HEAP_BYTES: u64 = ORDER_BYTES + PAYLOAD_BYTES + 4;
+
+#[test]
+fn growth_within_a_stable_heaps_noise_gets_no_verdict_and_a_note() {
+    // A full cache and an audit log growing by 100 orders a step: the `Order` row grows above
+    // its own noise (linear), but the whole heap moves less than its noise (stable).
+    let steps = [(1000, 3000, 0), (1100, 3000, 0), (1200, 3000, 0)];
+    let r = java_series(&steps, None);
+    assert_eq!(r.total.fit.shape, "stable", "{:?}", r.total.series);
+    let order = r.types.iter().find(|t| t.type_name == "com.acme.Order").unwrap();
+    assert_eq!(order.fit.shape, "linear", "the row keeps its shape");
+    assert_eq!(order.fit.net_change, (200 * ORDER_BYTES) as i64);
+    assert!(order.fit.net_change <= r.total.fit.noise_bytes as i64);
+    assert!(r.verdicts.is_empty(), "{:#?}", r.verdicts);
+    let note = r.warnings.iter().find(|w| w.contains("reachable heap is stable")).expect("a note on the withheld rows");
+    assert!(note.contains("got no leak or cache verdict"), "{note}");
+}
+
+#[test]
+fn a_leak_offset_by_a_shrinking_cache_is_still_a_leak() {
+    // 2,000 orders a step while the cache loses as many bytes: the heap is stable, but the
+    // leak grows far more than the heap's noise, so the verdict stands.
+    let entry = 32 + 24 + PROFILE_BYTES;
+    let evicted = 2000 * ORDER_HEAP_BYTES / entry;
+    let steps = [(2000, 3000, 0), (4000, 3000 - evicted, 0), (6000, 3000 - 2 * evicted, 0)];
+    let r = java_series(&steps, None);
+    assert_eq!(r.total.fit.shape, "stable", "{:?}", r.total.series);
+    let leak = r.verdicts.iter().find(|v| v.kind == "true-leak").expect("the leak's verdict");
+    assert_eq!(leak.subject, "com.acme.Order");
+    assert_eq!(r.types[0].type_name, "com.acme.Order");
+    assert!(r.types[0].fit.net_change > r.total.fit.noise_bytes as i64);
+}
