@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::bytes::{dump_size, java_class_name, prim_array_name, Bytes, Corrupt, T_OBJECT};
 use super::idmap::IdMap;
-use super::layout::Layout;
+use super::layout::{Layout, CONTENDED, INJECTED};
 use super::records::TopLevel;
 
 pub const ROOT_UNKNOWN: u8 = 0xFF;
@@ -186,12 +186,13 @@ pub struct ClassDef {
     pub fields: (u32, u32),
     /// Static reference values: a range of [`Classes::statics`].
     pub statics: (u32, u32),
-    /// Bytes of static fields in the JVM (references at the JVM's reference size).
+    /// Bytes of static fields in the class's mirror (see [`Layout::statics_len`]).
     pub static_bytes: u64,
     /// Dump bytes of one instance's data (this class and every superclass).
     pub data_len: u32,
-    /// JVM bytes of one instance's fields (this class and every superclass).
-    pub field_bytes: u64,
+    /// JVM bytes of one instance (this class's and every superclass's fields, the fields the VM
+    /// injects, @Contended padding, header and alignment; see [`super::layout`]).
+    pub size: u64,
     /// Reference slots of an instance: a range of [`Classes::slots`].
     pub slots: (u32, u32),
     /// Type of instances (the class name) and of arrays of this array class.
@@ -456,11 +457,17 @@ fn read_class_dump(
     let mut static_types = [0u32; 12];
     for _ in 0..ns {
         let t = b.u1(p + id).unwrap_or(0);
-        static_types[(t as usize).min(11)] += 1;
         if t == T_OBJECT {
             let label = top.string(b, rd(p)).unwrap_or_else(|| "?".into());
             let l = builder.intern_label(&format!("static {label}"));
             classes.statics.push((p + id + 1, l));
+            // HotSpot's pseudo-statics `<resolved_references>`, `<init_lock>`: edges, but not
+            // stored in the mirror
+            if !label.starts_with('<') {
+                static_types[T_OBJECT as usize] += 1;
+            }
+        } else {
+            static_types[(t as usize).min(11)] += 1;
         }
         p += id + 1 + dump_size(t, id).unwrap_or(0);
     }
@@ -477,7 +484,7 @@ fn read_class_dump(
         statics: (s0, classes.statics.len() as u32),
         static_bytes: 0,
         data_len: 0,
-        field_bytes: 0,
+        size: 0,
         slots: (0, 0),
         ty,
     });
@@ -503,11 +510,15 @@ pub fn compute_layouts(
         .defs
         .iter()
         .position(|c| c.name == "java.lang.ref.Reference");
+    let special =
+        |name: &str| INJECTED.iter().any(|e| e.0 == name) || CONTENDED.iter().any(|e| e.0 == name);
     let mut slots = Vec::new();
     for ci in 0..n {
         let s0 = slots.len() as u32;
         let mut data = 0u32;
         let mut bytes = 0u64;
+        // a @Contended group: its bytes and largest field
+        let (mut group, mut group_align) = (0u64, 0u64);
         let mut cur = Some(ci);
         let mut depth = 0;
         // Instance data lists this class's fields first, then its superclass's, and so on.
@@ -518,6 +529,27 @@ pub fn compute_layouts(
             }
             let c = &classes.defs[k];
             let (a, e) = c.fields;
+            let super_k = classes
+                .by_id
+                .get(c.super_id)
+                .map(|i| i as usize)
+                .filter(|&i| i != k);
+            // declared field names, for the few JDK classes the layout tables name
+            let declared: Vec<String> = if special(&c.name) {
+                (a..e)
+                    .map(|fi| {
+                        top.string(b, classes.fields[fi as usize].0)
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let super_name = super_k.map_or("", |i| classes.defs[i].name.as_str());
+            let contended: &[&str] = CONTENDED
+                .iter()
+                .find(|g| g.0 == c.name && g.2.holds(&declared, super_name))
+                .map_or(&[], |g| g.1);
             for fi in a..e {
                 let (name_sid, t) = classes.fields[fi as usize];
                 let ds = dump_size(t, id).unwrap_or(0) as u32;
@@ -531,22 +563,29 @@ pub fn compute_layouts(
                     });
                 }
                 data += ds;
-                bytes += lay.field_size(t);
+                let js = lay.field_size(t);
+                let name = declared.get((fi - a) as usize).map(String::as_str);
+                if name.is_some_and(|n| contended.contains(&n)) {
+                    group += js;
+                    group_align = group_align.max(js);
+                } else {
+                    bytes += js;
+                }
             }
-            cur = classes
-                .by_id
-                .get(c.super_id)
-                .map(|i| i as usize)
-                .filter(|&i| i != k);
+            if special(&c.name) {
+                for &(_, f, t, when) in INJECTED.iter().filter(|e| e.0 == c.name) {
+                    if when.holds(&declared, super_name) && !declared.iter().any(|d| d == f) {
+                        bytes += lay.field_size(t);
+                    }
+                }
+            }
+            cur = super_k;
         }
         let st = static_types.get(ci).copied().unwrap_or([0; 12]);
-        let static_bytes: u64 = (0..12u8)
-            .map(|t| u64::from(st[t as usize]) * lay.field_size(t))
-            .sum();
         let c = &mut classes.defs[ci];
         c.data_len = data;
-        c.field_bytes = bytes;
-        c.static_bytes = static_bytes;
+        c.size = lay.contended_size(bytes, group, group_align);
+        c.static_bytes = lay.statics_len(&st);
         c.slots = (s0, slots.len() as u32);
     }
     classes.slots = slots;
@@ -627,9 +666,10 @@ pub fn add_nodes(
     let unknown_ty = builder.intern_type("<unknown class>");
     let object_array_ty = builder.intern_type("java.lang.Object[]");
     let class_class = classes.defs.iter().find(|c| c.name == "java.lang.Class");
+    // a mirror: java.lang.Class's own instance size, then the class's statics
     let mirror_base = class_class
-        .map(|c| lay.instance_size(c.field_bytes) + lay.mirror_extra)
-        .unwrap_or(0);
+        .map(|c| c.size)
+        .unwrap_or_else(|| lay.instance_size(0));
     let total: usize = counts.iter().sum();
     offsets.nodes = builder.node_count() + total;
     offsets.segments = segs.to_vec();
@@ -697,11 +737,6 @@ pub fn add_nodes(
                         Some(ci) => {
                             last = (cid, ci);
                             let c = &classes.defs[ci as usize];
-                            let extra = if c.ty == class_ty {
-                                lay.mirror_extra
-                            } else {
-                                0
-                            };
                             let n = b.u4(body + 2 * id + 4).unwrap_or(0) as usize;
                             let data = body + 2 * id + 8;
                             run.refs += classes
@@ -712,7 +747,7 @@ pub fn add_nodes(
                                         && b.id(data + s.off as usize).unwrap_or(0) != 0
                                 })
                                 .count();
-                            (c.ty, lay.instance_size(c.field_bytes + extra))
+                            (c.ty, c.size)
                         }
                         None => {
                             run.unknown_classes += 1;

@@ -16,7 +16,7 @@ mod synth;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use heapscope_graph::{Analysis, HeapGraph, Label, NodeIdx, NodeKind};
+use heapscope_graph::{Analysis, HeapGraph, NodeIdx, NodeKind};
 use heapscope_parsers::{hprof, Input, ParseOptions, Parsed};
 use serde_json::Value;
 
@@ -165,31 +165,32 @@ fn jcmd_histogram(name: &str) -> BTreeMap<String, (u64, u64)> {
     m
 }
 
-/// KNOWN GAP: classes whose JVM objects carry fields the VM injects or sizes the dump does not
-/// show; heapscope's sizes for them are too small (e.g. java.lang.Class: -55% on JDK 17). Left out
-/// of the 2% check until the layout model covers them (see parsers/src/hprof/layout.rs).
-const VM_INJECTED: &[&str] = &[
-    "java.lang.Class",
-    "java.lang.Thread",
-    "java.lang.Module",
-    "java.lang.invoke.MemberName",
-    "java.lang.invoke.ResolvedMethodName",
-    "java.lang.ClassLoader",
-    "jdk.internal.loader.ClassLoaders$AppClassLoader",
-    "jdk.internal.loader.ClassLoaders$PlatformClassLoader",
-];
+/// Classes the 2% check cannot hold the dump to, and why:
+/// - `java.lang.Class`: with class data sharing (default with compressed oops) the archived heap
+///   holds a mirror for every archived class, loaded or not; jcmd counts them all, the dump has
+///   CLASS DUMPs of loaded classes only (JDK 17: 1,442 vs 611). Their number and sizes are not in
+///   the file. Left out only where jcmd counts more mirrors than the dump holds; where the counts
+///   agree (`static_map_nocoops`) the row must match, and [`hprof_class_mirror_sizes`] checks it
+///   to the byte and bounds the other fixtures.
+const NOT_IN_DUMP: &[&str] = &["java.lang.Class"];
+
+/// Rows of our histogram: type name → (count, bytes).
+fn our_histogram(g: &HeapGraph) -> HashMap<&str, (u64, u64)> {
+    let mut ours: HashMap<&str, (u64, u64)> = HashMap::new();
+    for n in 0..g.node_count() {
+        let e = ours.entry(g.type_name(NodeIdx(n as u32))).or_insert((0, 0));
+        e.0 += 1;
+        e.1 += g.shallow[n];
+    }
+    ours
+}
 
 #[test]
 fn hprof_histogram_matches_jcmd() {
     for (name, path) in fixtures() {
         let p = parse(&path);
         let g = &p.graph;
-        let mut ours: HashMap<&str, (u64, u64)> = HashMap::new();
-        for n in 0..g.node_count() {
-            let e = ours.entry(g.type_name(NodeIdx(n as u32))).or_insert((0, 0));
-            e.0 += 1;
-            e.1 += g.shallow[n];
-        }
+        let ours = our_histogram(g);
         let mut jcmd = jcmd_histogram(&name);
         // JDK 25 dumps its heap filler arrays as int[]; jcmd lists them as FillerElement[]
         if let Some(f) = jcmd.remove("jdk.internal.vm.FillerElement[]") {
@@ -224,7 +225,10 @@ fn hprof_histogram_matches_jcmd() {
         let mut bad = Vec::new();
         for (class, &(_, bytes)) in by_bytes
             .into_iter()
-            .filter(|(c, _)| !VM_INJECTED.contains(&c.as_str()))
+            .filter(|(c, &(count, _))| {
+                !NOT_IN_DUMP.contains(&c.as_str())
+                    || ours.get(c.as_str()).map(|x| x.0) == Some(count)
+            })
             .take(50)
         {
             let mine = ours.get(class.as_str()).map(|x| x.1).unwrap_or(0);
@@ -843,30 +847,73 @@ fn hprof_absurd_lengths_and_dangling_ids() {
     );
 }
 
+/// Objects whose JVM size includes fields the VM injects (or @Contended padding): the whole
+/// class row equals jcmd's, count and bytes, on every fixture (see parsers/src/hprof/layout.rs).
 #[test]
-#[ignore]
-fn hprof_diag_injected() {
+fn hprof_injected_field_sizes_equal_jcmd() {
+    const INJECTED: &[&str] = &[
+        "java.lang.Thread",
+        "java.lang.Module",
+        "java.lang.invoke.MemberName",
+        "java.lang.invoke.ResolvedMethodName",
+        "jdk.internal.loader.ClassLoaders$AppClassLoader",
+        "jdk.internal.loader.ClassLoaders$PlatformClassLoader",
+        "java.lang.String",
+    ];
+    for (name, path) in fixtures() {
+        let p = parse(&path);
+        let ours = our_histogram(&p.graph);
+        let jcmd = jcmd_histogram(&name);
+        for class in INJECTED {
+            let (count, bytes) = jcmd[*class];
+            let mine = ours.get(class).copied().unwrap_or((0, 0));
+            if mine.0 != count {
+                // jcmd's own String allocations (JDK-internal classes may differ by a few)
+                assert!(*class == "java.lang.String", "{name}: count of {class}");
+                continue;
+            }
+            assert_eq!(mine.1, bytes, "{name}: bytes of {count} {class}");
+        }
+    }
+}
+
+/// Class objects are sized as the JVM sizes mirrors (java.lang.Class's instance size, injected
+/// fields included, plus the class's statics), the convention of `jcmd GC.class_histogram`;
+/// Eclipse MAT and VisualVM use their own (MAT: statics plus a header guess; VisualVM does not
+/// count CLASS DUMPs as java.lang.Class), heapscope follows the JVM.
+#[test]
+fn hprof_class_mirror_sizes() {
     for (name, path) in fixtures() {
         let p = parse(&path);
         let g = &p.graph;
-        let mut ours: HashMap<&str, (u64, u64)> = HashMap::new();
-        for n in 0..g.node_count() {
-            let e = ours.entry(g.type_name(NodeIdx(n as u32))).or_insert((0, 0));
-            e.0 += 1;
-            e.1 += g.shallow[n];
-        }
-        let jcmd = jcmd_histogram(&name);
-        for c in VM_INJECTED {
-            let (jc, jb) = jcmd.get(*c).copied().unwrap_or((0, 0));
-            let (oc, ob) = ours.get(c).copied().unwrap_or((0, 0));
-            let rank = {
-                let mut v: Vec<_> = jcmd.values().map(|x| x.1).collect();
-                v.sort_unstable_by(|a, b| b.cmp(a));
-                v.iter().position(|&x| x == jb).unwrap_or(999)
-            };
-            println!(
-                "{name:28} {c:55} rank {rank:3} jcmd {jc:6} {jb:9} ours {oc:6} {ob:9} {:+.1}%",
-                100.0 * (ob as f64 / jb.max(1) as f64 - 1.0)
+        let (count, bytes) = jcmd_histogram(&name)["java.lang.Class"];
+        let (mine, my_bytes) = our_histogram(g)["java.lang.Class"];
+        // the smallest mirror: a class without statics (and each of the 9 primitive mirrors)
+        let smallest = (0..g.node_count())
+            .filter(|&n| g.type_name(NodeIdx(n as u32)) == "java.lang.Class")
+            .map(|n| g.shallow[n])
+            .min()
+            .unwrap();
+        let primitive_mirrors: Vec<u64> = (0..g.node_count())
+            .filter(|&n| {
+                g.type_name(NodeIdx(n as u32)) == "java.lang.Class" && !is_class_dump(g, n)
+            })
+            .map(|n| g.shallow[n])
+            .collect();
+        assert_eq!(primitive_mirrors.len(), 9, "{name}");
+        assert!(primitive_mirrors.iter().all(|&s| s == smallest), "{name}");
+        if mine == count {
+            // no archived mirrors outside the dump: to the byte
+            assert_eq!(my_bytes, bytes, "{name}: java.lang.Class bytes");
+        } else {
+            // jcmd also counts the CDS-archived mirrors of classes never loaded (not in the
+            // dump): at least the smallest mirror each, at most what jcmd says
+            assert!(mine < count, "{name}: {mine} mirrors vs jcmd {count}");
+            let missing = bytes - my_bytes;
+            assert!(
+                missing >= (count - mine) * smallest && missing <= (count - mine) * 4 * smallest,
+                "{name}: {} missing mirrors take {missing} bytes",
+                count - mine
             );
         }
     }
