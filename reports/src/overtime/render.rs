@@ -247,10 +247,16 @@ impl Doc {
     }
 }
 
-fn verdict_blocks(d: &mut Doc, verdicts: &[Verdict]) {
+/// What a report with no verdict says: a trend has judged every row; a diff of two dumps cannot
+/// tell a leak from a cache, only fragmentation.
+const NO_TREND_VERDICT: &str = "No leak, no levelling cache, no fragmentation: nothing grows above noise.";
+const NO_DIFF_VERDICT: &str = "No fragmentation finding. Two dumps show what grew (below), not the shape of the growth: \
+run `heapscope trend` on three or more dumps to tell a leak from a cache.";
+
+fn verdict_blocks(d: &mut Doc, verdicts: &[Verdict], empty: &str) {
     d.h("Verdicts");
     if verdicts.is_empty() {
-        d.p("No leak, no levelling cache, no fragmentation: nothing grows above noise.");
+        d.p(empty);
     }
     for v in verdicts {
         d.p(format!("[{}] {}", v.kind, v.summary));
@@ -281,7 +287,7 @@ fn diff_doc(r: &DiffReport, rows: usize) -> Doc {
         signed_bytes(t.change.shallow_bytes),
         signed_bytes(t.change.retained_bytes)
     ));
-    verdict_blocks(&mut d, &r.verdicts);
+    verdict_blocks(&mut d, &r.verdicts, NO_DIFF_VERDICT);
     d.h(format!("By {} (order: {})", r.semantics.type_key, r.semantics.order));
     let head = ["count Δ", &format!("{sh} Δ"), &format!("{re} Δ"), &format!("{sh} (target)"), &format!("{re} (target)"), r.semantics.type_key.as_str()];
     let body: Vec<Vec<String>> = r
@@ -389,7 +395,7 @@ fn trend_doc(r: &TrendReport, rows: usize) -> Doc {
     } else if let Some(limit) = r.limit_bytes {
         d.p(format!("The heap is not growing towards {}.", human_bytes(limit)));
     }
-    verdict_blocks(&mut d, &r.verdicts);
+    verdict_blocks(&mut d, &r.verdicts, NO_TREND_VERDICT);
     let key = if r.inputs.iter().all(|i| matches!(i.dump.format.as_str(), "pprof" | "tracemalloc")) {
         "By allocation site (flat bytes)"
     } else {
