@@ -149,7 +149,7 @@ impl<'a> IntArray<'a> {
         let blocks: Vec<(usize, usize)> = (0..k).step_by(per_block).map(|b| (b, (b + per_block).min(k))).collect();
         let parse_block = |&(c0, c1): &(usize, usize), buf: &mut Vec<u64>| -> Scan<()> {
             let len = ((owned[c1] - owned[c0]) * w) as usize;
-            buf.clear();
+            // Every value is overwritten by the parse: only a longer block zeroes its new tail.
             buf.resize(len, 0);
             let mut parts: Vec<(usize, &mut [u64])> = Vec::with_capacity(c1 - c0);
             let mut rest: &mut [u64] = buf;
@@ -200,25 +200,24 @@ impl<'a> IntArray<'a> {
             if done {
                 return Ok(());
             }
-            while pos < close && is_ws(b[pos]) {
+            // The ']' at `close` ends every run of whitespace or digits: no bounds test in the
+            // loops. (A byte loop beat eight-digit SWAR here: V8's values are mostly 1-4 digits.)
+            while is_ws(b[pos]) {
                 pos += 1;
             }
-            // Up to 19 digits cannot overflow a u64; longer numbers are left to the exact parser.
             let start = pos;
             let mut v: u64 = 0;
-            while pos < close {
+            loop {
                 let d = b[pos].wrapping_sub(b'0');
                 if d > 9 {
                     break;
                 }
-                if pos - start == 19 {
-                    return Err(declined("an integer below 10^19"));
-                }
-                v = v * 10 + u64::from(d);
+                v = v.wrapping_mul(10).wrapping_add(u64::from(d));
                 pos += 1;
             }
-            if pos == start {
-                return Err(declined("an unsigned integer"));
+            // Up to 19 digits cannot overflow a u64; longer numbers are left to the exact parser.
+            if pos == start || pos - start > 19 {
+                return Err(declined("an unsigned integer below 10^19"));
             }
             if skip > 0 {
                 skip -= 1;
@@ -226,7 +225,7 @@ impl<'a> IntArray<'a> {
                 out[i] = v;
                 i += 1;
             }
-            while pos < close && is_ws(b[pos]) {
+            while is_ws(b[pos]) {
                 pos += 1;
             }
             if pos < close && b[pos] == b',' {
@@ -259,11 +258,26 @@ mod tests {
         assert_eq!(all("[ ]", 2).unwrap(), Vec::<u64>::new());
         assert_eq!(all("[]", 2).unwrap(), Vec::<u64>::new());
         assert_eq!(all("[9999999999999999999]", 1).unwrap(), vec![9_999_999_999_999_999_999]);
+        let long = [0u64, 7, 12_345_678, 123_456_789, 10_000_000_000, 1_234_567_890_123_456_789];
+        let text = format!("[{}]", long.map(|v| v.to_string()).join(","));
+        assert_eq!(all(&text, 2).unwrap(), long);
     }
 
     #[test]
     fn declines_what_it_does_not_accept() {
-        for bad in ["[1,,2]", "[1,2,]", "[,1]", "[1 2]", "[1,-2]", "[1.5]", "[1,2", "[12345678901234567890]", "[1,2,3]"] {
+        for bad in [
+            "[1,,2]",
+            "[1,2,]",
+            "[,1]",
+            "[1 2]",
+            "[1,-2]",
+            "[1.5]",
+            "[1,2",
+            "[12345678901234567890]",
+            "[1,2,3]",
+            "[12345678x,1]",
+            "[1234567,1e5]",
+        ] {
             assert!(all(bad, 2).is_err(), "{bad}");
         }
     }
