@@ -172,6 +172,7 @@ pub fn build_report(
         suspects,
         warnings,
         dominator_tree: crate::domtree::dominator_tree(&ctx),
+        unreachable_histogram: unreachable_histogram(a, UNREACHABLE_ROWS),
     }
 }
 
@@ -207,4 +208,38 @@ fn add_cumulative(a: &Analysis, info: &DumpInfo, histogram: &mut [HistRow]) -> O
             .then_with(|| x.type_name.cmp(&y.type_name))
     });
     None
+}
+
+/// Rows of the unreachable-objects histogram kept in a report.
+pub const UNREACHABLE_ROWS: usize = 50;
+
+/// Per type, the objects no GC root reaches: count and shallow bytes, largest first, at most
+/// `limit` rows (their retained size is 0: nothing reachable holds them).
+pub fn unreachable_histogram(a: &Analysis, limit: usize) -> Vec<HistRow> {
+    let g = &a.graph;
+    if a.summary.unreachable_nodes == 0 {
+        return Vec::new();
+    }
+    let mut by_type: std::collections::HashMap<u32, (u64, u64)> = std::collections::HashMap::new();
+    for v in 0..g.node_count() {
+        if !a.dom.is_reachable(v as u32) {
+            let e = by_type.entry(g.type_of[v]).or_default();
+            e.0 += g.count(NodeIdx(v as u32));
+            e.1 += g.shallow[v];
+        }
+    }
+    let mut rows: Vec<HistRow> = by_type
+        .into_iter()
+        .map(|(t, (c, s))| HistRow {
+            type_name: g.types.get(t).to_string(),
+            count: c,
+            shallow_bytes: s,
+            retained_bytes: 0,
+            cumulative_bytes: None,
+            cumulative_count: None,
+        })
+        .collect();
+    rows.sort_by(|x, y| y.shallow_bytes.cmp(&x.shallow_bytes).then(y.count.cmp(&x.count)).then_with(|| x.type_name.cmp(&y.type_name)));
+    rows.truncate(limit);
+    rows
 }

@@ -18,6 +18,11 @@ pub struct Report {
     /// that show the tree. Not part of schema version 1's required fields.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dominator_tree: Vec<TreeItem>,
+    /// Objects no GC root reaches (garbage the dump still held), by type, largest first
+    /// (capped), as Eclipse MAT's "unreachable objects" histogram. Their totals are
+    /// `summary.unreachable_*`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreachable_histogram: Vec<HistRow>,
 }
 
 /// One node of the capped dominator tree, in preorder: its depth says where it hangs.

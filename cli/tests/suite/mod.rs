@@ -8,6 +8,7 @@ mod util;
 
 mod batch;
 mod cumulative;
+mod unreachable;
 mod drill;
 mod exit_codes;
 mod fixtures;

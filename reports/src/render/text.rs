@@ -164,6 +164,22 @@ pub fn render_with(r: &Report, opts: &RenderOptions) -> String {
     if r.histogram.len() > rows {
         let _ = writeln!(o, "… {} more types (use --format json for all)", r.histogram.len() - rows);
     }
+    if !r.unreachable_histogram.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "{}",
+            st.bold(&format!(
+                "UNREACHABLE OBJECTS ({} objects, {}: garbage no GC root holds; not in the dominator tree)",
+                thousands(r.summary.unreachable_nodes),
+                human_bytes(r.summary.unreachable_bytes)
+            ))
+        );
+        let _ = writeln!(o, "{:>12} {:>12}  type", "count", "shallow");
+        for h in r.unreachable_histogram.iter().take(rows.min(10)) {
+            let _ = writeln!(o, "{:>12} {:>12}  {}", thousands(h.count), human_bytes(h.shallow_bytes), h.type_name);
+        }
+    }
     if !r.warnings.is_empty() {
         let _ = writeln!(o);
         let _ = writeln!(o, "{}", st.bold("WARNINGS"));
