@@ -134,6 +134,7 @@ pub fn build_report(
     let suspects = find_suspects(&ctx, opts);
     let mut warnings = info.warnings.clone();
     warnings.extend(cumulative_note);
+    warnings.extend(fragmentation_unjudged(info));
     // The same warning can come from the parser and the graph builder; say it once.
     for w in &g.warnings {
         if !warnings.contains(w) {
@@ -242,4 +243,16 @@ pub fn unreachable_histogram(a: &Analysis, limit: usize) -> Vec<HistRow> {
     rows.sort_by(|x, y| y.shallow_bytes.cmp(&x.shallow_bytes).then(y.count.cmp(&x.count)).then_with(|| x.type_name.cmp(&y.type_name)));
     rows.truncate(limit);
     rows
+}
+
+/// A Go heap profile without `runtime.MemStats` (the protobuf form) cannot show fragmentation:
+/// say so, and where the numbers are.
+fn fragmentation_unjudged(info: &DumpInfo) -> Option<String> {
+    let d = &info.details;
+    let heap = d.get("profile").and_then(|v| v.as_str()) == Some("heap");
+    (info.format == Format::Pprof && heap && !d.contains_key("memstats")).then(|| {
+        "fragmentation cannot be judged from this profile: the protobuf heap profile carries no runtime.MemStats; \
+         the text form (/debug/pprof/heap?debug=1) does"
+            .to_string()
+    })
 }

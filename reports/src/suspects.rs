@@ -1255,6 +1255,8 @@ fn fragmentation(ctx: &Ctx) -> Option<Suspect> {
         return None;
     }
     let p = Pattern::Fragmentation;
+    let numbers = memstats_numbers(d, inuse, alloc);
+    let remedies = fragmentation_remedies(d, inuse, alloc);
     Some(Suspect {
         rank: 0,
         title: format!(
@@ -1274,17 +1276,76 @@ fn fragmentation(ctx: &Ctx) -> Option<Suspect> {
         accumulation_point: None,
         path_to_root: Vec::new(),
         explanation: format!(
-            "runtime.MemStats: HeapInuse {} but HeapAlloc {}: {:.0}% of the bytes in in-use spans are free slots the allocator cannot return. {}",
+            "runtime.MemStats: HeapInuse {} but HeapAlloc {}: {:.0}% of the bytes in in-use spans are free slots the allocator cannot return. {} {}",
             human_bytes(inuse),
             human_bytes(alloc),
             100.0 * share,
-            p.explanation()
+            p.explanation(),
+            numbers
         ),
         accumulated: Vec::new(),
-        fix: p.fix().map(str::to_string),
+        fix: Some(remedies),
         holder: None,
         stack: Vec::new(),
     })
+}
+
+/// The MemStats numbers behind a fragmentation finding, in one sentence.
+fn memstats_numbers(d: &serde_json::Map<String, serde_json::Value>, inuse: u64, alloc: u64) -> String {
+    let mut parts = vec![format!("HeapAlloc {} (live)", human_bytes(alloc)), format!("HeapInuse {}", human_bytes(inuse))];
+    for k in ["HeapSys", "HeapIdle", "HeapReleased", "NextGC", "Sys"] {
+        if let Some(v) = memstat(d, k) {
+            parts.push(format!("{k} {}", human_bytes(v)));
+        }
+    }
+    if let Some(n) = memstat(d, "NumGC") {
+        parts.push(format!("NumGC {n}"));
+    }
+    if let Some(f) = memstat_f64(d, "GCCPUFraction") {
+        parts.push(format!("GCCPUFraction {:.1}%", 100.0 * f));
+    }
+    format!("Numbers: {}.", parts.join(", "))
+}
+
+/// The remedies the numbers support: the span waste itself needs a change in allocation
+/// patterns (no GC setting returns a span that holds one live object); idle memory not yet
+/// returned to the OS is what `debug.FreeOSMemory` / `GOMEMLIMIT` act on; a next-GC target far
+/// above the live heap is what `GOGC` / `debug.SetGCPercent` (or `GOMEMLIMIT`) act on.
+fn fragmentation_remedies(d: &serde_json::Map<String, serde_json::Value>, inuse: u64, alloc: u64) -> String {
+    let mut out = vec![format!(
+        "The {} of free slots in in-use spans are pinned by sparse survivors, and no GC setting returns them: \
+         avoid keeping a few long-lived objects among many short-lived ones of the same size class \
+         (copy survivors out, pool or batch them).",
+        human_bytes(inuse - alloc)
+    )];
+    if let (Some(idle), Some(released)) = (memstat(d, "HeapIdle"), memstat(d, "HeapReleased")) {
+        let kept = idle.saturating_sub(released);
+        if kept >= FRAGMENTATION_MIN_BYTES {
+            out.push(format!(
+                "{} of idle heap is not yet returned to the OS: debug.FreeOSMemory() returns it now, \
+                 and a GOMEMLIMIT makes the scavenger return it as the process nears the limit.",
+                human_bytes(kept)
+            ));
+        }
+    }
+    if let Some(next) = memstat(d, "NextGC") {
+        if alloc > 0 && next as f64 >= 1.5 * alloc as f64 {
+            let cpu = memstat_f64(d, "GCCPUFraction").map(|f| format!(" (GC uses {:.1}% of CPU now)", 100.0 * f)).unwrap_or_default();
+            out.push(format!(
+                "The next GC is due at {} ({:.1}× the live heap): a lower GOGC (debug.SetGCPercent) or a \
+                 GOMEMLIMIT keeps the heap closer to what is live, at the cost of more GC CPU{cpu}.",
+                human_bytes(next),
+                next as f64 / alloc as f64
+            ));
+        }
+    }
+    out.join(" ")
+}
+
+fn memstat_f64(details: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<f64> {
+    let m = details.get("memstats").and_then(|v| v.as_object());
+    let v = m.and_then(|m| m.get(key)).or_else(|| details.get(key))?;
+    v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
 #[cfg(test)]

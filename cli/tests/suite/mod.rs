@@ -11,5 +11,6 @@ mod cumulative;
 mod unreachable;
 mod drill;
 mod exit_codes;
+mod fragmentation;
 mod fixtures;
 mod golden;
