@@ -3,7 +3,10 @@
 # memlab on it and record wall time and peak anonymous memory (RssAnon sampled from
 # /proc/<pid>/status every 50 ms; the mapped snapshot's pages are file-backed and not counted).
 #   benches/scripts/v8/run.sh [objects] [--no-memlab]
-# Writes testdata/big/v8-<objects>.heapsnapshot (git-ignored) and prints one record per tool.
+# Writes testdata/big/v8-<objects>.heapsnapshot (git-ignored) and prints one record per run.
+# Environment: HEAPSCOPE=<binary> uses a binary built elsewhere (e.g. in a private worktree while
+# the shared tree does not build) instead of `cargo build --release`; RUNS=<n> (default 3) runs
+# heapscope n times (the host is shared: take the best run and say so); MEMLAB_RUNS (default 1).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
@@ -33,17 +36,27 @@ measure() {
   echo "$(awk "BEGIN { print $end - $start }") $peak"
 }
 
-cargo build --release -p heapscope --manifest-path "$root/Cargo.toml" >/dev/null
-bin="${CARGO_TARGET_DIR:-$root/target}/release/heapscope"
+bin="${HEAPSCOPE:-}"
+if [[ -z "$bin" ]]; then
+  cargo build --release -p heapscope --manifest-path "$root/Cargo.toml" >/dev/null
+  bin="${CARGO_TARGET_DIR:-$root/target}/release/heapscope"
+fi
 sync
 cat "$snap" >/dev/null # warm the page cache: both tools read a cached file
 
-read -r hs_wall hs_peak < <(measure "$bin" analyze "$snap" --format json -o /dev/null --quiet)
-echo "host=$(uname -n) cores=$(nproc) commit=$(git -C "$root" rev-parse --short HEAD) input=$(basename "$snap") bytes=$size cache=warm"
-echo "heapscope: wall_s=$hs_wall peak_anon_kB=$hs_peak"
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+echo "host=$(uname -n) cores=$(nproc) mem=$(awk '/MemTotal/ {printf "%.0fGiB", $2/1048576}' /proc/meminfo) commit=$(git -C "$root" rev-parse --short HEAD) input=$(basename "$snap") bytes=$size cache=warm"
+for ((run = 1; run <= ${RUNS:-3}; run++)); do
+  before=$(load)
+  read -r hs_wall hs_peak < <(measure "$bin" analyze "$snap" --format json -o /dev/null --quiet)
+  echo "heapscope run $run: wall_s=$hs_wall peak_anon_kB=$hs_peak load_before=[$before]"
+done
 if [[ "${2:-}" != "--no-memlab" ]]; then
   "$root/testdata/node/reference/record.sh" --install-only
-  read -r ml_wall ml_peak < <(measure node --max-old-space-size=20000 "$here/memlab-load.js" "$snap")
-  echo "memlab: wall_s=$ml_wall peak_anon_kB=$ml_peak $(cat /tmp/v8-bench-out.$$)"
+  for ((run = 1; run <= ${MEMLAB_RUNS:-1}; run++)); do
+    before=$(load)
+    read -r ml_wall ml_peak < <(measure node --max-old-space-size=20000 "$here/memlab-load.js" "$snap")
+    echo "memlab run $run: wall_s=$ml_wall peak_anon_kB=$ml_peak load_before=[$before] $(cat /tmp/v8-bench-out.$$)"
+  done
 fi
 rm -f /tmp/v8-bench-out.$$
