@@ -196,7 +196,11 @@ struct InspectorData {
     trace_function_count: Option<u64>,
     has_detachedness: bool,
     node_type: Vec<u8>,
-    node_name: Vec<u32>,
+    /// The nodes whose name a preview shows ([`PREVIEWED`] types), ascending, and their name
+    /// strings: 8 bytes per such node instead of 4 per node (a third of the nodes are strings
+    /// or closures in a typical heap; object names are their types already).
+    named: Vec<u32>,
+    names: Vec<u32>,
     str_start: Vec<u64>,
     str_len: Vec<u32>,
     locations: Vec<[u32; 4]>,
@@ -206,6 +210,16 @@ impl InspectorData {
     /// Keeps the per-node type and name columns and the string ranges; the edge columns
     /// are freed here.
     fn from_raw(raw: RawSnapshot) -> InspectorData {
+        let previewed: Vec<bool> = raw.meta.node_types.iter().map(|t| PREVIEWED.contains(&t.as_str())).collect();
+        let shown = |t: u8| previewed.get(t as usize).copied().unwrap_or(false);
+        let count = raw.node_type.iter().filter(|&&t| shown(t)).count();
+        let (mut named, mut names) = (Vec::with_capacity(count), Vec::with_capacity(count));
+        for (i, (&t, &name)) in raw.node_type.iter().zip(&raw.node_name).enumerate() {
+            if shown(t) {
+                named.push(i as u32);
+                names.push(name);
+            }
+        }
         InspectorData {
             has_detachedness: raw.meta.n_detached.is_some(),
             trace_function_count: raw.meta.trace_function_count,
@@ -214,7 +228,8 @@ impl InspectorData {
             edge_fields: raw.meta.edge_fields,
             edge_types: raw.meta.edge_types,
             node_type: raw.node_type,
-            node_name: raw.node_name,
+            named,
+            names,
             str_start: raw.str_start,
             str_len: raw.str_len,
             locations: raw.locations,
@@ -253,7 +268,8 @@ impl V8Inspector {
     }
 
     fn raw_name(&self, node: usize) -> Option<String> {
-        let s = *self.data.node_name.get(node)? as usize;
+        let at = self.data.named.binary_search(&(node as u32)).ok()?;
+        let s = *self.data.names.get(at)? as usize;
         let (start, len) = (*self.data.str_start.get(s)? as usize, *self.data.str_len.get(s)? as usize);
         let bytes = self.input.bytes().get(start..start + len)?;
         Some(decode(bytes).into_owned())
@@ -272,6 +288,9 @@ impl V8Inspector {
 }
 
 const PREVIEW_CHARS: usize = 100;
+
+/// Node types whose name [`V8Inspector::value_preview`] shows.
+const PREVIEWED: [&str; 8] = ["string", "sliced string", "concatenated string", "closure", "regexp", "number", "bigint", "symbol"];
 
 fn clip(s: &str) -> String {
     match s.char_indices().nth(PREVIEW_CHARS) {
@@ -330,7 +349,7 @@ mod tests {
             names(&g.labels),
             g.warnings,
             d.node_type,
-            d.node_name,
+            (&d.named, &d.names),
             d.str_start,
             d.str_len,
             d.locations,

@@ -234,6 +234,9 @@ pub(crate) fn parse(input: &[u8], b: &mut GraphBuilder, compat: Compat, mode: Mo
                 if let Some(at) = too_long {
                     return Err(ScanError::at(at, "strings shorter than 4 GiB"));
                 }
+                // Grown by doubling; kept for the whole run by the inspector.
+                strings.0.shrink_to_fit();
+                strings.1.shrink_to_fit();
                 have_strings = true;
             }
             b"locations" if mode == Mode::Exact => {
