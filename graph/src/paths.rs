@@ -12,12 +12,24 @@ use crate::types::{Label, NodeIdx};
 /// BFS parents: 4 bytes per node plus 1 bit per node for the weak flag. While computing: a
 /// 4-byte queue entry per reached node, a bit per node marking where each BFS level starts,
 /// and 4 bytes per node that holds a weak reference to a node not reached by then.
+///
+/// Each node keeps the index of the BFS-tree *edge* into it (not the parent node): a path then
+/// reads its labels directly instead of scanning a parent's edges — which, for an element of an
+/// array of millions, is the whole array per step — and the parent node is the edge's owner,
+/// found by binary search over the CSR offsets. Graphs with 2^32 − 16 edges or more keep parent
+/// nodes instead (and find labels by scanning).
 pub struct RootPaths {
-    /// BFS parent of each node: a node index, [`SUPER`] for roots, [`UNREACHED`].
-    pub parent: Vec<u32>,
+    /// Per node: the BFS-tree edge index into it (or, in `by_node` mode, the parent node);
+    /// [`SUPER`] for roots, [`UNREACHED`].
+    parent: Vec<u32>,
+    /// `parent` holds parent nodes, not edge indices (huge graphs only).
+    by_node: bool,
     /// Nodes whose shortest path had to use a weak reference.
     pub via_weak: BitSet,
 }
+
+/// Edge indices at or above this do not fit the edge-index mode.
+const EDGE_MODE_LIMIT: usize = (u32::MAX - 16) as usize;
 
 /// One step of a path: the node and the reference that led to it from the previous step.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +48,7 @@ impl RootPaths {
     /// other node, the least `d(u) + 1` over references `u → v` from reached nodes `u`.
     pub fn compute(g: &HeapGraph) -> RootPaths {
         let n = g.node_count();
+        let by_node = g.edge_count() >= EDGE_MODE_LIMIT;
         let mut parent = vec![UNREACHED; n];
         let mut via_weak = BitSet::new(n);
         let mut queue: Vec<u32> = Vec::new();
@@ -58,7 +71,9 @@ impl RootPaths {
             }
             let u = queue[head];
             head += 1;
-            for &raw in &g.targets[g.edge_range(NodeIdx(u))] {
+            let range = g.edge_range(NodeIdx(u));
+            let first = range.start;
+            for (k, &raw) in g.targets[range].iter().enumerate() {
                 let t = (raw & !WEAK_BIT) as usize;
                 if parent[t] != UNREACHED {
                     continue;
@@ -69,12 +84,12 @@ impl RootPaths {
                     }
                     continue;
                 }
-                parent[t] = u;
+                parent[t] = if by_node { u } else { (first + k) as u32 };
                 queue.push(raw);
             }
         }
         if weak_src.is_empty() {
-            return RootPaths { parent, via_weak };
+            return RootPaths { parent, by_node, via_weak };
         }
         // Second search, level by level: level D holds the strong nodes at distance D (only
         // those in `weak_src` can find anything) and the nodes found while expanding level
@@ -87,20 +102,55 @@ impl RootPaths {
             while wi < weak_src.len() && (weak_src[wi] as usize) < next_level {
                 let u = queue[weak_src[wi] as usize];
                 wi += 1;
-                expand_weak(g, u, &mut parent, &mut via_weak, &mut queue);
+                expand_weak(g, u, by_node, &mut parent, &mut via_weak, &mut queue);
             }
             for i in b..b_end {
                 let u = queue[i];
-                expand_weak(g, u, &mut parent, &mut via_weak, &mut queue);
+                expand_weak(g, u, by_node, &mut parent, &mut via_weak, &mut queue);
             }
             level = next_level;
             b = b_end;
         }
-        RootPaths { parent, via_weak }
+        RootPaths { parent, by_node, via_weak }
     }
 
     pub fn is_reached(&self, n: NodeIdx) -> bool {
         self.parent[n.ix()] != UNREACHED
+    }
+
+    /// Bytes this structure holds (for measurements).
+    pub fn heap_bytes(&self) -> usize {
+        self.parent.len() * 4 + self.parent.len().div_ceil(8)
+    }
+
+    /// The BFS parent of `v`: a node index, [`SUPER`] for roots, [`UNREACHED`].
+    #[inline]
+    pub fn parent(&self, g: &HeapGraph, v: u32) -> u32 {
+        match self.parent[v as usize] {
+            p @ (SUPER | UNREACHED) => p,
+            p if self.by_node => p,
+            e => (g.offsets.partition_point(|&o| o <= e as u64) - 1) as u32,
+        }
+    }
+
+    /// The index of the BFS-tree edge into `v` (None for roots, unreached nodes, and in the
+    /// parent-node mode of huge graphs).
+    #[inline]
+    pub fn parent_edge(&self, v: u32) -> Option<usize> {
+        match self.parent[v as usize] {
+            SUPER | UNREACHED => None,
+            _ if self.by_node => None,
+            e => Some(e as usize),
+        }
+    }
+
+    /// Every node's BFS parent ([`parent`](Self::parent) for all nodes at once: 4 bytes per
+    /// node, one pass over the offsets instead of a binary search per node).
+    pub fn parents(&self, g: &HeapGraph) -> Vec<u32> {
+        if self.by_node {
+            return self.parent.clone();
+        }
+        (0..g.node_count() as u32).map(|v| self.parent(g, v)).collect()
     }
 
     /// The shortest path from a GC root to `target`, root first; empty if none exists.
@@ -112,7 +162,7 @@ impl RootPaths {
         }
         loop {
             chain.push(v);
-            let p = self.parent[v as usize];
+            let p = self.parent(g, v);
             if p == SUPER || p == UNREACHED || chain.len() > g.node_count() {
                 break;
             }
@@ -131,7 +181,16 @@ impl RootPaths {
                 });
             } else {
                 let u = chain[i - 1];
-                let (label, weak) = edge_between(g, NodeIdx(u), NodeIdx(v));
+                // A node the second search reached may have a strong parallel edge from the same
+                // parent besides the weak one it was found by: name the strong one (rare; scan).
+                let exact = if self.via_weak.get(v as usize) { None } else { self.parent_edge(v) };
+                let (label, weak) = match exact {
+                    Some(e) => {
+                        let edge = g.edge(e);
+                        (edge.label, edge.weak)
+                    }
+                    None => edge_between(g, NodeIdx(u), NodeIdx(v)),
+                };
                 out.push(PathStep { node: NodeIdx(v), via: g.label_text(label), weak, root_kind: None });
             }
         }
@@ -141,11 +200,13 @@ impl RootPaths {
 
 /// Second search: every reference of `u` to a node not reached yet.
 #[inline]
-fn expand_weak(g: &HeapGraph, u: u32, parent: &mut [u32], via_weak: &mut BitSet, queue: &mut Vec<u32>) {
-    for &raw in &g.targets[g.edge_range(NodeIdx(u))] {
+fn expand_weak(g: &HeapGraph, u: u32, by_node: bool, parent: &mut [u32], via_weak: &mut BitSet, queue: &mut Vec<u32>) {
+    let range = g.edge_range(NodeIdx(u));
+    let first = range.start;
+    for (k, &raw) in g.targets[range].iter().enumerate() {
         let t = (raw & !WEAK_BIT) as usize;
         if parent[t] == UNREACHED {
-            parent[t] = u;
+            parent[t] = if by_node { u } else { (first + k) as u32 };
             via_weak.set(t);
             queue.push(t as u32);
         }

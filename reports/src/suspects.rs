@@ -915,7 +915,7 @@ fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet, above: &mut BitSet)
             let mut cur = x;
             while key.len() < SHAPE_STEPS {
                 key.push(g.type_of[cur as usize]);
-                match a.paths.parent[cur as usize] {
+                match a.paths.parent(g, cur) {
                     p if p == heapscope_graph::SUPER || p == heapscope_graph::UNREACHED => break,
                     p => cur = p,
                 }

@@ -151,6 +151,6 @@ fn main() {
     line("retained (u64)", retained.len() * 8, false);
     line("dominator children (u32 offsets + u32)", (children.offsets.len() + children.children.len()) * 4, false);
     if let Some(p) = &paths {
-        line("root paths: parent (u32) + weak bit", p.parent.len() * 4 + p.parent.len() / 8, false);
+        line("root paths: parent edge (u32) + weak bit", p.heap_bytes(), false);
     }
 }

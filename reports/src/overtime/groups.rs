@@ -204,6 +204,8 @@ pub struct PathGroups {
     pub example: Vec<u32>,
     /// Label of the BFS-tree edge into each node (encoded [`Label`]), 0 for roots.
     parent_label: Vec<u32>,
+    /// BFS parent of each node (from [`heapscope_graph::RootPaths::parents`]).
+    parent: Vec<u32>,
     /// Class objects named by the inspector: node → `class <name>`.
     class_names: HashMap<u32, String>,
 }
@@ -212,7 +214,8 @@ impl PathGroups {
     pub fn compute(a: &Analysis, insp: Option<&dyn Inspector>) -> PathGroups {
         let g = &a.graph;
         let n = g.node_count();
-        let parent = &a.paths.parent;
+        let parent_nodes = a.paths.parents(g);
+        let parent = &parent_nodes;
         // The label of the BFS-tree edge into each node, in one pass over all edges (looking it
         // up per node would rescan huge arrays once per element).
         let mut parent_label = vec![0u32; n];
@@ -298,13 +301,13 @@ impl PathGroups {
             }
             group_of[v as usize] = gr;
         }
-        PathGroups { group_of, example, parent_label, class_names }
+        PathGroups { group_of, example, parent_label, parent: parent_nodes, class_names }
     }
 
     /// The signature of a node as text, outermost first.
     pub fn signature_text(&self, a: &Analysis, v: u32) -> String {
         let g = &a.graph;
-        let parent = &a.paths.parent;
+        let parent = &self.parent;
         let name = |v: u32| match self.class_names.get(&v) {
             Some(n) => n.clone(),
             None => g.types.get(g.type_of[v as usize]).to_string(),

@@ -85,7 +85,7 @@ fn a_churning_linked_hash_map_keeps_its_entries_in_one_row() {
         let g = &d.a.graph;
         let mut by_label: BTreeMap<String, u64> = BTreeMap::new();
         for v in 0..g.node_count() {
-            let p = d.a.paths.parent[v] as usize;
+            let p = d.a.paths.parent(g, v as u32) as usize;
             if g.types.get(g.type_of[v]) == ENTRY && p < g.node_count() && g.type_of[p] == g.type_of[v] {
                 let label = g
                     .edge_range(heapscope_graph::NodeIdx(p as u32))
