@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use crate::graph::{HeapGraph, Policy, Root, WEAK_BIT};
+use crate::graph::{EdgePos, HeapGraph, Policy, Root, MAX_EDGES, WEAK_BIT};
 use crate::types::{Interner, Label, LabelId, NodeIdx, NodeKind, TypeId};
 
 /// Sorted id → dense index map with a bucket table over the high bits, so a lookup is a short
@@ -208,7 +208,7 @@ pub struct GraphBuilder {
     root_kinds: Interner,
     roots: Vec<PendingRoot>,
     index: Option<IdIndex>,
-    offsets: Vec<u64>,
+    offsets: Vec<EdgePos>,
     targets: Vec<u32>,
     edge_labels: Vec<u32>,
     keep_labels: bool,
@@ -216,6 +216,10 @@ pub struct GraphBuilder {
     missing_refs: u64,
     first_missing: Option<(u64, u32)>,
     out_of_order: u64,
+    /// References beyond `max_edges`, dropped.
+    over_limit: u64,
+    /// The most references kept ([`MAX_EDGES`] unless a test lowers it).
+    max_edges: usize,
     warnings: Vec<String>,
 }
 
@@ -250,6 +254,8 @@ impl GraphBuilder {
             missing_refs: 0,
             first_missing: None,
             out_of_order: 0,
+            over_limit: 0,
+            max_edges: MAX_EDGES,
             warnings: Vec::new(),
         }
     }
@@ -268,6 +274,13 @@ impl GraphBuilder {
         if self.keep_labels {
             self.edge_labels.reserve(edges);
         }
+    }
+
+    /// Keep at most `n` references (never more than [`MAX_EDGES`], what 4-byte CSR offsets
+    /// address); the rest are dropped with a warning. For tests of that limit.
+    pub fn with_max_edges(mut self, n: usize) -> Self {
+        self.max_edges = n.min(MAX_EDGES);
+        self
     }
 
     /// Do not store edge labels (saves 4 bytes per edge; paths then show no field names).
@@ -429,7 +442,7 @@ impl GraphBuilder {
             self.finish_nodes();
         }
         if self.current.take().is_some() {
-            self.offsets.push(self.targets.len() as u64);
+            self.offsets.push(self.targets.len() as EdgePos);
         }
         let n = self.ids.len() as u32;
         let start_node = self.offsets.len() as u32 - 1;
@@ -443,7 +456,18 @@ impl GraphBuilder {
         }
         let end_node = a;
         let e0 = self.targets.len();
-        let total: usize = runs.iter().map(|r| r.1).sum();
+        // The graph holds at most MAX_EDGES references: runs past that get no room (their edges
+        // are dropped and counted, like edges beyond a run's announced bound).
+        let mut room = self.max_edges.saturating_sub(e0);
+        for b in bounds.iter_mut() {
+            let take = b.2.min(room);
+            if take < b.2 {
+                self.over_limit += (b.2 - take) as u64;
+            }
+            b.2 = take;
+            room -= take;
+        }
+        let total: usize = bounds.iter().map(|r| r.2).sum();
         let keep_labels = self.keep_labels;
         self.targets.resize(e0 + total, 0);
         if keep_labels {
@@ -501,7 +525,7 @@ impl GraphBuilder {
                 if keep_labels {
                     self.edge_labels.copy_within(read..read + run.len, write);
                 }
-                let shift = (read - write) as u64;
+                let shift = (read - write) as EdgePos;
                 for o in &mut self.offsets[a as usize..e as usize] {
                     *o -= shift;
                 }
@@ -525,7 +549,7 @@ impl GraphBuilder {
         if keep_labels {
             self.edge_labels.truncate(write);
         }
-        self.offsets[end_node as usize] = write as u64;
+        self.offsets[end_node as usize] = write as EdgePos;
         out
     }
 
@@ -543,7 +567,7 @@ impl GraphBuilder {
             return;
         }
         while (self.offsets.len() as u32 - 1) < node.0 {
-            self.offsets.push(self.targets.len() as u64);
+            self.offsets.push(self.targets.len() as EdgePos);
         }
         // offsets.len() - 1 == node: the range of `node` is open until the next begin/finish.
         self.current = Some(node.0);
@@ -585,6 +609,10 @@ impl GraphBuilder {
 
     #[inline]
     fn push_edge(&mut self, t: u32, weak: bool, label: Label) {
+        if self.targets.len() >= self.max_edges {
+            self.over_limit += 1;
+            return;
+        }
         self.targets.push(if weak { t | WEAK_BIT } else { t });
         if self.keep_labels {
             self.edge_labels.push(label.encode());
@@ -604,7 +632,7 @@ impl GraphBuilder {
         }
         let n = self.ids.len();
         while self.offsets.len() < n + 1 {
-            self.offsets.push(self.targets.len() as u64);
+            self.offsets.push(self.targets.len() as EdgePos);
         }
         if !self.counts.is_empty() {
             self.counts.resize(n, 1);
@@ -639,6 +667,12 @@ impl GraphBuilder {
         if missing_roots > 0 {
             self.warnings
                 .push(format!("{missing_roots} GC roots point to ids that are not in the dump"));
+        }
+        if self.over_limit > 0 {
+            self.warnings.push(format!(
+                "{} references beyond the graph's limit of {} were dropped; retained sizes are lower bounds",
+                self.over_limit, self.max_edges
+            ));
         }
         if self.out_of_order > 0 {
             self.warnings.push(format!(
@@ -713,7 +747,7 @@ pub struct EdgeSlots<'a> {
     /// the first node whose start offset is not written yet
     next: u32,
     /// start offsets of the run's nodes (global edge positions)
-    offsets: &'a mut [u64],
+    offsets: &'a mut [EdgePos],
     targets: &'a mut [u32],
     labels: &'a mut [u32],
     keep_labels: bool,
@@ -737,7 +771,8 @@ impl EdgeSlots<'_> {
             self.current = None;
             return;
         }
-        let at = self.base + self.len as u64;
+        // Fits: `fill_edges_parallel` keeps every run's edges below MAX_EDGES.
+        let at = (self.base + self.len as u64) as EdgePos;
         for o in &mut self.offsets[(self.next - self.first) as usize..=(node.0 - self.first) as usize] {
             *o = at;
         }
@@ -794,7 +829,7 @@ impl EdgeSlots<'_> {
     }
 
     fn close(mut self) -> EdgeRun {
-        let at = self.base + self.len as u64;
+        let at = (self.base + self.len as u64) as EdgePos;
         for o in &mut self.offsets[(self.next - self.first) as usize..] {
             *o = at;
         }
@@ -892,6 +927,58 @@ mod tests {
             }
         });
         b.finish(Policy::MAT)
+    }
+
+    #[test]
+    fn references_beyond_the_edge_limit_are_dropped_with_a_warning() {
+        let (ids, edges) = shape(11, 200, false);
+        let total: usize = edges.iter().map(|e| e.len()).sum();
+        let limit = total / 2;
+        // Sequential: the first `limit` references are kept, the rest counted.
+        let mut b = GraphBuilder::new().with_max_edges(limit);
+        let t = b.intern_type("T");
+        for &id in &ids {
+            b.add_node(id, t, NodeKind::Object, 16);
+        }
+        b.finish_nodes();
+        for (v, es) in edges.iter().enumerate() {
+            b.begin_node(NodeIdx(v as u32));
+            for &e in es {
+                b.edge_to_id(e, false, Label::None);
+            }
+        }
+        let g = b.finish(Policy::MAT);
+        assert_eq!(g.edge_count(), limit);
+        assert_eq!(*g.offsets.last().unwrap() as usize, limit);
+        assert!(g.offsets.windows(2).all(|w| w[0] <= w[1]));
+        // (the shape also has unknown ids, which are not edges: count what resolves)
+        let needle = format!("references beyond the graph's limit of {limit} were dropped");
+        assert!(g.warnings.iter().any(|w| w.contains(&needle)), "{:?}", g.warnings);
+        // Parallel: runs past the limit get no room; the CSR stays consistent.
+        let mut p = GraphBuilder::new().with_max_edges(limit);
+        let t = p.intern_type("T");
+        p.add_nodes_parallel(&[ids.len()], |_, mut s| {
+            for i in 0..s.len() {
+                s.set(i, ids[i], t, NodeKind::Object, 16);
+            }
+        });
+        p.finish_nodes();
+        let cut = [0usize, 100, 200];
+        let bounds: Vec<(u32, usize)> =
+            cut.windows(2).map(|w| (w[1] as u32, edges[w[0]..w[1]].iter().map(|e| e.len()).sum())).collect();
+        p.fill_edges_parallel(&bounds, |k, s| {
+            for v in cut[k]..cut[k + 1] {
+                s.begin_node(NodeIdx(v as u32));
+                for &e in &edges[v] {
+                    s.edge_to_id(e, false, Label::None);
+                }
+            }
+        });
+        let pg = p.finish(Policy::MAT);
+        assert!(pg.edge_count() <= limit);
+        assert_eq!(*pg.offsets.last().unwrap() as usize, pg.edge_count());
+        assert!(pg.offsets.windows(2).all(|w| w[0] <= w[1]));
+        assert!(pg.warnings.iter().any(|w| w.contains("beyond the graph's limit")), "{:?}", pg.warnings);
     }
 
     #[test]

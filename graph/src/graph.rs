@@ -5,6 +5,13 @@ use crate::types::{Interner, Label, NodeIdx, NodeKind, TypeId};
 /// Bit 31 of an edge target marks a weak edge (the node limit is therefore 2^31).
 pub const WEAK_BIT: u32 = 1 << 31;
 
+/// A position in the edge arrays. 4 bytes: a graph holds at most [`MAX_EDGES`] references (a
+/// 30 GB Java heap has about 10^9); the builder drops what is beyond, with a warning.
+pub type EdgePos = u32;
+
+/// The most references a graph holds.
+pub const MAX_EDGES: usize = (u32::MAX - 1) as usize;
+
 /// What happens to nodes that no retaining path from a GC root reaches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Orphans {
@@ -52,7 +59,7 @@ pub struct Edge {
     pub label: Label,
 }
 
-/// The common heap graph. Bytes per node: 8 id + 4 type + 8 shallow + 1 kind + 8 offset = 29;
+/// The common heap graph. Bytes per node: 8 id + 4 type + 8 shallow + 1 kind + 4 offset = 25;
 /// per edge: 4 target (+4 label when kept).
 pub struct HeapGraph {
     /// The dump's own id of each node (display only).
@@ -64,7 +71,7 @@ pub struct HeapGraph {
     /// that stack); empty means one per node.
     pub counts: Vec<u64>,
     /// CSR: edges of node `i` are `targets[offsets[i]..offsets[i+1]]`.
-    pub offsets: Vec<u64>,
+    pub offsets: Vec<EdgePos>,
     /// Target node index; bit 31 set = weak edge.
     pub targets: Vec<u32>,
     /// Encoded [`Label`] per edge; empty when the builder dropped labels.

@@ -47,7 +47,7 @@ pub mod types;
 pub use analysis::{Analysis, Summary};
 pub use builder::GraphBuilder;
 pub use dominators::{DomChildren, DomTree, SUPER, UNREACHED};
-pub use graph::{Edge, HeapGraph, Orphans, Policy, Root, WEAK_BIT};
+pub use graph::{Edge, EdgePos, HeapGraph, Orphans, Policy, Root, MAX_EDGES, WEAK_BIT};
 pub use histogram::TypeRow;
 pub use info::{DumpInfo, Format, Inspector, NoInspector};
 pub use paths::{PathStep, RootPaths};

@@ -129,7 +129,7 @@ impl RootPaths {
         match self.parent[v as usize] {
             p @ (SUPER | UNREACHED) => p,
             p if self.by_node => p,
-            e => (g.offsets.partition_point(|&o| o <= e as u64) - 1) as u32,
+            e => (g.offsets.partition_point(|&o| o <= e) - 1) as u32,
         }
     }
 

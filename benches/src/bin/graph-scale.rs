@@ -143,7 +143,7 @@ fn main() {
     line("graph: type_of (u32)", g.type_of.len() * 4, false);
     line("graph: shallow (u64)", g.shallow.len() * 8, false);
     line("graph: kind (u8)", g.kind.len(), false);
-    line("graph: offsets (u64)", g.offsets.len() * 8, false);
+    line("graph: offsets (u32)", g.offsets.len() * 4, false);
     line("graph: targets (u32)", g.targets.len() * 4, true);
     line("graph: edge_labels (u32)", g.edge_labels.len() * 4, true);
     line("dominators: idom (u32)", dom.idom.len() * 4, false);
