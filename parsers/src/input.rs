@@ -67,7 +67,8 @@ impl Input {
     /// file next to the system temp dir and map it, so the inflated dump is never held in
     /// anonymous memory.
     pub fn gunzip(&self) -> Result<Input, ParseError> {
-        let mut dec = flate2::read::MultiGzDecoder::new(self.bytes());
+        let consumed = std::cell::Cell::new(0u64);
+        let mut dec = flate2::read::MultiGzDecoder::new(Counting { data: self.bytes(), at: 0, seen: &consumed });
         let mut tmp = tempfile::Builder::new()
             .prefix("heapscope-")
             .tempfile()
@@ -79,11 +80,14 @@ impl Input {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) => {
+                    // The decoder reads ahead, so the compressed position is where the damage
+                    // was noticed: at most one read buffer (32 KiB) past it.
+                    let at = consumed.get();
                     return Err(ParseError::new(
                         &self.path,
-                        total,
-                        format!("valid gzip data (inflated offset {total}; {e})"),
-                    ))
+                        at,
+                        format!("valid gzip data (noticed within the 32 KiB of compressed input before this offset, after {total} inflated bytes: {e})"),
+                    ));
                 }
             };
             std::io::Write::write_all(tmp.as_file_mut(), &buf[..n])
@@ -101,5 +105,22 @@ impl Input {
             unsafe { memmap2::Mmap::map(tmp.as_file()) }.map_err(|e| ParseError::io(&self.path, e))?
         };
         Ok(Input { path: self.path.clone(), src: Arc::new(Source::Temp(map, tmp)), file_size: self.file_size })
+    }
+}
+
+/// A reader over the compressed bytes that records how far the decoder has read.
+struct Counting<'a, 'c> {
+    data: &'a [u8],
+    at: usize,
+    seen: &'c std::cell::Cell<u64>,
+}
+
+impl Read for Counting<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.data.len() - self.at);
+        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+        self.at += n;
+        self.seen.set(self.at as u64);
+        Ok(n)
     }
 }

@@ -92,7 +92,7 @@ fn unknown_content_is_a_clear_error_listing_the_formats() {
 }
 
 #[test]
-fn gzip_of_garbage_names_the_inflated_offset() {
+fn truncated_gzip_names_the_file_and_a_compressed_offset() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut gz, b"JAVA PROFILE 1.0.2\0").unwrap();
     let mut bytes = gz.finish().unwrap();
@@ -100,7 +100,11 @@ fn gzip_of_garbage_names_the_inflated_offset() {
     bytes.truncate(cut);
     let input = Input::from_bytes(Path::new("cut.hprof.gz"), bytes);
     match heapscope_parsers::parse_input(&input, &ParseOptions::default()) {
-        Err(e) => assert!(e.to_string().contains("cut.hprof.gz"), "{e}"),
+        Err(e) => {
+            assert!(e.to_string().contains("cut.hprof.gz"), "{e}");
+            assert!(e.to_string().contains("gzip"), "{e}");
+            assert!(e.offset <= cut as u64 && e.offset > 0, "offset {} within the {cut} compressed bytes", e.offset);
+        }
         Ok(_) => panic!("a truncated gzip member was accepted"),
     }
 }
