@@ -21,10 +21,10 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
     let mut stack: Vec<(u32, u32)> = Vec::new();
 
     let dfs_from = |start: u32,
-                        pre: &mut Vec<u32>,
-                        node_of: &mut Vec<u32>,
-                        parent: &mut Vec<u32>,
-                        stack: &mut Vec<(u32, u32)>| {
+                    pre: &mut Vec<u32>,
+                    node_of: &mut Vec<u32>,
+                    parent: &mut Vec<u32>,
+                    stack: &mut Vec<(u32, u32)>| {
         pre[start as usize] = node_of.len() as u32;
         node_of.push(start);
         parent.push(0);
@@ -174,7 +174,11 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
         out[node_of[p] as usize] = if d == 0 { SUPER } else { node_of[d as usize] };
     }
     node_of.remove(0);
-    DomTree { idom: out, order: node_of, orphans_attached }
+    DomTree {
+        idom: out,
+        order: node_of,
+        orphans_attached,
+    }
 }
 
 #[inline]

@@ -17,7 +17,9 @@ pub const SAMPLE_EVERY: Duration = Duration::from_millis(2);
 
 /// A field of `/proc/self/status` in bytes (`RssAnon`, `VmHWM`, `VmRSS` …); 0 if absent.
 pub fn status_bytes(field: &str) -> u64 {
-    let Ok(s) = std::fs::read_to_string("/proc/self/status") else { return 0 };
+    let Ok(s) = std::fs::read_to_string("/proc/self/status") else {
+        return 0;
+    };
     s.lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
@@ -29,11 +31,17 @@ pub fn status_bytes(field: &str) -> u64 {
 /// nanoseconds on a CPU). On a machine shared with other builds, wall time swings with their
 /// load; CPU time much less so.
 pub fn cpu_seconds() -> f64 {
-    let Ok(dir) = std::fs::read_dir("/proc/self/task") else { return 0.0 };
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
     let mut ns = 0u64;
     for e in dir.flatten() {
         if let Ok(s) = std::fs::read_to_string(e.path().join("schedstat")) {
-            ns += s.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+            ns += s
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
         }
     }
     ns as f64 / 1e9
@@ -66,7 +74,11 @@ impl Sampler {
                 _ => return,
             }
         });
-        Sampler { peak, stop, thread: Some(thread) }
+        Sampler {
+            peak,
+            stop,
+            thread: Some(thread),
+        }
     }
 
     /// Largest `RssAnon` seen since the last call (including now), then restart the window.

@@ -55,8 +55,17 @@ pub struct NodeSpec {
 
 impl Shape {
     pub fn new(nodes: usize, edges: usize) -> Shape {
-        assert!(nodes > CLASSES + COLLECTIONS, "at least {} nodes", CLASSES + COLLECTIONS + 1);
-        Shape { nodes, edges, seed: 0x4EA9_5C09E, labels: false }
+        assert!(
+            nodes > CLASSES + COLLECTIONS,
+            "at least {} nodes",
+            CLASSES + COLLECTIONS + 1
+        );
+        Shape {
+            nodes,
+            edges,
+            seed: 0x4EA9_5C09E,
+            labels: false,
+        }
     }
 
     fn h(&self, i: usize, salt: u64) -> u64 {
@@ -71,7 +80,8 @@ impl Shape {
     pub fn id(&self, i: usize) -> u64 {
         let block = i & !4095;
         let p = if block + 4096 <= self.nodes {
-            let low = ((i & 4095) as u64).wrapping_mul(0x9E5) ^ (mix(block as u64 ^ self.seed) & 4095);
+            let low =
+                ((i & 4095) as u64).wrapping_mul(0x9E5) ^ (mix(block as u64 ^ self.seed) & 4095);
             block as u64 | (low & 4095)
         } else {
             i as u64
@@ -105,10 +115,20 @@ impl Shape {
     pub fn node(&self, i: usize) -> NodeSpec {
         let id = self.id(i);
         if i < CLASSES {
-            return NodeSpec { id, type_index: 0, kind: NodeKind::Class, shallow: 64 };
+            return NodeSpec {
+                id,
+                type_index: 0,
+                kind: NodeKind::Class,
+                shallow: 64,
+            };
         }
         if i >= self.first_coll() {
-            return NodeSpec { id, type_index: 1, kind: NodeKind::ObjectArray, shallow: 0 };
+            return NodeSpec {
+                id,
+                type_index: 1,
+                kind: NodeKind::ObjectArray,
+                shallow: 0,
+            };
         }
         let h = self.h(i, 2);
         // Skewed: a few types hold most objects, as in real heaps.
@@ -119,14 +139,20 @@ impl Shape {
         } else {
             (NodeKind::Object, 16 + 8 * ((h >> 40) % 8))
         };
-        NodeSpec { id, type_index, kind, shallow }
+        NodeSpec {
+            id,
+            type_index,
+            kind,
+            shallow,
+        }
     }
 
     /// Cross references per tree object beyond its tree edge and class edge, as a fixed-point
     /// fraction (1/1024) so that the total comes out close to `edges`.
     fn extra_per_node_1024(&self) -> u64 {
         let tree_nodes = (self.first_coll() - CLASSES) as u64;
-        let fixed = tree_nodes /* tree + collection edges */ + tree_nodes /* class */ + COLLECTIONS as u64;
+        let fixed =
+            tree_nodes /* tree + collection edges */ + tree_nodes /* class */ + COLLECTIONS as u64;
         let extra = (self.edges as u64).saturating_sub(fixed);
         extra * 1024 / tree_nodes.max(1)
     }
@@ -207,7 +233,11 @@ impl Shape {
 
     /// Build the graph (Eclipse MAT's policy).
     pub fn build(&self) -> HeapGraph {
-        let mut b = if self.labels { GraphBuilder::new() } else { GraphBuilder::new().without_labels() };
+        let mut b = if self.labels {
+            GraphBuilder::new()
+        } else {
+            GraphBuilder::new().without_labels()
+        };
         self.feed(&mut b);
         b.finish(Policy::MAT)
     }
@@ -242,7 +272,10 @@ mod tests {
     fn ids_are_unique_and_the_graph_has_the_requested_size() {
         let shape = Shape::new(20_000, 60_000);
         let mut ids: Vec<u64> = (0..shape.nodes).map(|i| shape.id(i)).collect();
-        assert!(ids.windows(2).any(|w| w[0] > w[1]), "ids should not come sorted");
+        assert!(
+            ids.windows(2).any(|w| w[0] > w[1]),
+            "ids should not come sorted"
+        );
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), shape.nodes);
@@ -254,8 +287,13 @@ mod tests {
         assert_eq!(a.summary.reachable_nodes, 20_000);
         // The collections retain a share each: trees hang below them.
         let first_coll = (shape.nodes - COLLECTIONS) as u32;
-        let by_collections: u64 = (first_coll..shape.nodes as u32).map(|c| a.retained[c as usize]).sum();
-        eprintln!("collections retain {by_collections} of {}", a.summary.reachable_bytes);
+        let by_collections: u64 = (first_coll..shape.nodes as u32)
+            .map(|c| a.retained[c as usize])
+            .sum();
+        eprintln!(
+            "collections retain {by_collections} of {}",
+            a.summary.reachable_bytes
+        );
         assert!(by_collections > a.summary.reachable_bytes / 5);
     }
 }

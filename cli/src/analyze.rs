@@ -107,12 +107,24 @@ pub fn load(path: &Path, opts: &ParseOptions, progress: &Progress) -> Result<Loa
         stats.stage(pass);
         progress.stage(format!("{pass} done"));
     });
-    let meta = InputMeta { path: path.display().to_string(), size_bytes: size };
-    Ok(Loaded { analysis, info: parsed.info, inspector: parsed.inspector, meta })
+    let meta = InputMeta {
+        path: path.display().to_string(),
+        size_bytes: size,
+    };
+    Ok(Loaded {
+        analysis,
+        info: parsed.info,
+        inspector: parsed.inspector,
+        meta,
+    })
 }
 
 /// Parse and analyse one dump into its report.
-pub fn analyze_one(path: &Path, args: &AnalyzeArgs, progress: &Progress) -> Result<Report, CliError> {
+pub fn analyze_one(
+    path: &Path,
+    args: &AnalyzeArgs,
+    progress: &Progress,
+) -> Result<Report, CliError> {
     let opts = ParseOptions {
         sample_index: args.sample_index.clone(),
         group_by: args.group_by.clone(),
@@ -126,7 +138,13 @@ pub fn analyze_one(path: &Path, args: &AnalyzeArgs, progress: &Progress) -> Resu
         cumulative: args.cumulative,
         ..ReportOptions::default()
     };
-    Ok(build_report(&l.analysis, &l.info, l.inspector.as_ref(), &l.meta, &ropts))
+    Ok(build_report(
+        &l.analysis,
+        &l.info,
+        l.inspector.as_ref(),
+        &l.meta,
+        &ropts,
+    ))
 }
 
 /// Render one report as the arguments ask; `tty` says whether it goes to a terminal.
@@ -136,7 +154,11 @@ pub fn render(r: &Report, args: &AnalyzeArgs, tty: bool) -> String {
         Color::Never => false,
         Color::Auto => tty && std::env::var_os("NO_COLOR").is_none(),
     };
-    let opts = RenderOptions { rows: args.rows, color, ..RenderOptions::default() };
+    let opts = RenderOptions {
+        rows: args.rows,
+        color,
+        ..RenderOptions::default()
+    };
     render::render(r, args.format.output(), &opts)
 }
 
@@ -147,7 +169,10 @@ pub fn batch_names(dumps: &[PathBuf], ext: &str) -> Vec<String> {
     dumps
         .iter()
         .map(|d| {
-            let base = d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "dump".into());
+            let base = d
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "dump".into());
             let k = seen.entry(base.clone()).or_insert(0);
             *k += 1;
             if *k == 1 {
@@ -161,7 +186,9 @@ pub fn batch_names(dumps: &[PathBuf], ext: &str) -> Vec<String> {
 
 pub fn run(args: AnalyzeArgs) -> Result<u8, CliError> {
     if !(0.0..=100.0).contains(&args.threshold) {
-        return Err(CliError::BadInput(anyhow!("--threshold must be a percentage between 0 and 100")));
+        return Err(CliError::BadInput(anyhow!(
+            "--threshold must be a percentage between 0 and 100"
+        )));
     }
     let progress = Progress::new(args.quiet);
     let many = args.dumps.len() > 1;
@@ -183,7 +210,9 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, CliError> {
                 // Batch: report the failure, go on with the others, exit non-zero at the end.
                 progress.finish();
                 match &e {
-                    CliError::BadInput(m) | CliError::Internal(m) => eprintln!("heapscope: error: {m:#}"),
+                    CliError::BadInput(m) | CliError::Internal(m) => {
+                        eprintln!("heapscope: error: {m:#}")
+                    }
                 }
                 first_err.get_or_insert(e);
                 continue;
@@ -221,5 +250,9 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, CliError> {
     if let Some(e) = first_err {
         return Err(e);
     }
-    Ok(if any_suspect && args.fail_on_suspect { EXIT_SUSPECT } else { EXIT_OK })
+    Ok(if any_suspect && args.fail_on_suspect {
+        EXIT_SUSPECT
+    } else {
+        EXIT_OK
+    })
 }

@@ -87,7 +87,11 @@ pub struct InstancesArgs {
 
 fn open(dump: &PathBuf, c: &Common) -> Result<Loaded, CliError> {
     let progress = Progress::new(c.quiet);
-    let opts = ParseOptions { sample_index: c.sample_index.clone(), group_by: c.group_by.clone(), drop_labels: false };
+    let opts = ParseOptions {
+        sample_index: c.sample_index.clone(),
+        group_by: c.group_by.clone(),
+        drop_labels: false,
+    };
     let l = load(dump, &opts, &progress);
     progress.finish();
     l
@@ -104,14 +108,22 @@ pub fn parse_id(s: &str) -> Option<u64> {
 }
 
 fn find(a: &Analysis, id: &str) -> Result<NodeIdx, CliError> {
-    let v = parse_id(id).ok_or_else(|| CliError::BadInput(anyhow!("{id:?} is not an object id (use 0x… hex or decimal)")))?;
+    let v = parse_id(id).ok_or_else(|| {
+        CliError::BadInput(anyhow!(
+            "{id:?} is not an object id (use 0x… hex or decimal)"
+        ))
+    })?;
     a.graph
         .find_id(v)
         .ok_or_else(|| CliError::BadInput(anyhow!("no object with id {id} in the dump")))
 }
 
 fn ctx(l: &Loaded) -> Ctx<'_> {
-    Ctx { a: &l.analysis, info: &l.info, insp: l.inspector.as_ref() }
+    Ctx {
+        a: &l.analysis,
+        info: &l.info,
+        insp: l.inspector.as_ref(),
+    }
 }
 
 fn print(s: &str) {
@@ -128,14 +140,20 @@ fn node_line(n: &NodeOut) -> String {
         human_bytes(n.retained_bytes),
         pct(n.retained_share),
         human_bytes(n.shallow_bytes),
-        n.value.as_ref().map(|v| format!(" \"{v}\"")).unwrap_or_default()
+        n.value
+            .as_ref()
+            .map(|v| format!(" \"{v}\""))
+            .unwrap_or_default()
     )
 }
 
 /// Distinct objects that reference `n`: (referrer, label text, weak).
 fn referrers(a: &Analysis, n: NodeIdx) -> Vec<(NodeIdx, Option<String>, bool)> {
     let g = &a.graph;
-    heapscope_reports::suspects::referrers(g, n).into_iter().map(|(r, l, w)| (r, g.label_text(l), w)).collect()
+    heapscope_reports::suspects::referrers(g, n)
+        .into_iter()
+        .map(|(r, l, w)| (r, g.label_text(l), w))
+        .collect()
 }
 
 /// The shortest path, then the shortest through each other referrer, shortest first.
@@ -158,10 +176,19 @@ pub fn paths_to(a: &Analysis, n: NodeIdx, max: usize) -> Vec<Vec<heapscope_graph
             continue;
         }
         let (label, weak) = edge_between(g, r, n);
-        p.push(heapscope_graph::PathStep { node: n, via: g.label_text(label), weak, root_kind: None });
+        p.push(heapscope_graph::PathStep {
+            node: n,
+            via: g.label_text(label),
+            weak,
+            root_kind: None,
+        });
         alts.push(p);
     }
-    alts.sort_by(|x, y| x.len().cmp(&y.len()).then(x[x.len() - 2].node.cmp(&y[y.len() - 2].node)));
+    alts.sort_by(|x, y| {
+        x.len()
+            .cmp(&y.len())
+            .then(x[x.len() - 2].node.cmp(&y[y.len() - 2].node))
+    });
     out.extend(alts.into_iter().take(max.saturating_sub(1)));
     out
 }
@@ -170,12 +197,18 @@ pub fn run_path(args: PathArgs) -> Result<u8, CliError> {
     let l = open(&args.dump, &args.common)?;
     let c = ctx(&l);
     let n = find(&l.analysis, &args.id)?;
-    let paths: Vec<Vec<PathElem>> = paths_to(&l.analysis, n, args.max.max(1)).iter().map(|p| c.path(p)).collect();
+    let paths: Vec<Vec<PathElem>> = paths_to(&l.analysis, n, args.max.max(1))
+        .iter()
+        .map(|p| c.path(p))
+        .collect();
     let target = c.node(n);
     match args.common.format {
         DrillFmt::Json => {
             let v = json!({ "object": target, "paths": paths });
-            print(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()));
+            print(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ));
         }
         DrillFmt::Text => {
             let mut o = String::new();
@@ -187,9 +220,17 @@ pub fn run_path(args: PathArgs) -> Result<u8, CliError> {
                 let _ = writeln!(
                     o,
                     "\n{} ({} steps{}):",
-                    if i == 0 { "shortest path from a GC root".to_string() } else { format!("path {}", i + 1) },
+                    if i == 0 {
+                        "shortest path from a GC root".to_string()
+                    } else {
+                        format!("path {}", i + 1)
+                    },
                     p.len(),
-                    if p.iter().any(|s| s.weak) { ", through a weak reference" } else { "" }
+                    if p.iter().any(|s| s.weak) {
+                        ", through a weak reference"
+                    } else {
+                        ""
+                    }
                 );
                 write_path(&mut o, p, "  ");
             }
@@ -205,7 +246,11 @@ pub fn run_retainers(args: RetainersArgs) -> Result<u8, CliError> {
     let c = ctx(&l);
     let n = find(a, &args.id)?;
     let mut refs = referrers(a, n);
-    refs.sort_by(|x, y| a.retained[y.0.ix()].cmp(&a.retained[x.0.ix()]).then(x.0.cmp(&y.0)));
+    refs.sort_by(|x, y| {
+        a.retained[y.0.ix()]
+            .cmp(&a.retained[x.0.ix()])
+            .then(x.0.cmp(&y.0))
+    });
     let total = refs.len();
     refs.truncate(args.max);
     // The dominator chain: who keeps it alive, nearest first.
@@ -227,12 +272,25 @@ pub fn run_retainers(args: RetainersArgs) -> Result<u8, CliError> {
                 .collect();
             let ds: Vec<_> = chain.iter().map(|&d| c.node(d)).collect();
             let v = json!({ "object": target, "referrers_total": total, "referrers": rs, "dominators": ds });
-            print(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()));
+            print(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ));
         }
         DrillFmt::Text => {
             let mut o = String::new();
             let _ = writeln!(o, "{}", node_line(&target));
-            let _ = writeln!(o, "\nreferenced by {} object{}{}:", thousands(total as u64), if total == 1 { "" } else { "s" }, if total > refs.len() { format!(" ({} largest shown)", refs.len()) } else { String::new() });
+            let _ = writeln!(
+                o,
+                "\nreferenced by {} object{}{}:",
+                thousands(total as u64),
+                if total == 1 { "" } else { "s" },
+                if total > refs.len() {
+                    format!(" ({} largest shown)", refs.len())
+                } else {
+                    String::new()
+                }
+            );
             for (r, via, weak) in &refs {
                 let _ = writeln!(
                     o,
@@ -263,26 +321,53 @@ pub fn run_instances(args: InstancesArgs) -> Result<u8, CliError> {
     let Some(t) = g.types.lookup(&args.type_name) else {
         // Say what is close, so a typo is quick to fix.
         let needle = args.type_name.to_ascii_lowercase();
-        let mut near: Vec<&str> = g.types.iter().map(|(_, s)| s).filter(|s| s.to_ascii_lowercase().contains(&needle)).collect();
+        let mut near: Vec<&str> = g
+            .types
+            .iter()
+            .map(|(_, s)| s)
+            .filter(|s| s.to_ascii_lowercase().contains(&needle))
+            .collect();
         near.sort_unstable();
         near.truncate(10);
-        let hint = if near.is_empty() { String::new() } else { format!("; types containing it: {}", near.join(", ")) };
-        return Err(CliError::BadInput(anyhow!("no type named {:?} in the dump{hint}", args.type_name)));
+        let hint = if near.is_empty() {
+            String::new()
+        } else {
+            format!("; types containing it: {}", near.join(", "))
+        };
+        return Err(CliError::BadInput(anyhow!(
+            "no type named {:?} in the dump{hint}",
+            args.type_name
+        )));
     };
-    let mut inst: Vec<u32> = (0..g.node_count() as u32).filter(|&v| g.type_of[v as usize] == t).collect();
+    let mut inst: Vec<u32> = (0..g.node_count() as u32)
+        .filter(|&v| g.type_of[v as usize] == t)
+        .collect();
     let count = inst.len();
     let shallow: u64 = inst.iter().map(|&v| g.shallow[v as usize]).sum();
-    inst.sort_by(|&x, &y| a.retained[y as usize].cmp(&a.retained[x as usize]).then(x.cmp(&y)));
+    inst.sort_by(|&x, &y| {
+        a.retained[y as usize]
+            .cmp(&a.retained[x as usize])
+            .then(x.cmp(&y))
+    });
     inst.truncate(args.top);
     let rows: Vec<NodeOut> = inst.iter().map(|&v| c.node(NodeIdx(v))).collect();
     match args.common.format {
         DrillFmt::Json => {
             let v = json!({ "type": args.type_name, "count": count, "shallow_bytes": shallow, "instances": rows });
-            print(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()));
+            print(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ));
         }
         DrillFmt::Text => {
             let mut o = String::new();
-            let _ = writeln!(o, "{}: {} instances, {} shallow; largest by retained size:", args.type_name, thousands(count as u64), human_bytes(shallow));
+            let _ = writeln!(
+                o,
+                "{}: {} instances, {} shallow; largest by retained size:",
+                args.type_name,
+                thousands(count as u64),
+                human_bytes(shallow)
+            );
             let _ = writeln!(o, "{:>12} {:>7} {:>12}  id", "retained", "share", "shallow");
             for r in &rows {
                 let _ = writeln!(
@@ -292,7 +377,10 @@ pub fn run_instances(args: InstancesArgs) -> Result<u8, CliError> {
                     pct(r.retained_share),
                     human_bytes(r.shallow_bytes),
                     r.id,
-                    r.value.as_ref().map(|v| format!(" \"{v}\"")).unwrap_or_default()
+                    r.value
+                        .as_ref()
+                        .map(|v| format!(" \"{v}\""))
+                        .unwrap_or_default()
                 );
             }
             print(&o);

@@ -34,10 +34,14 @@ impl From<heapscope_parsers::ParseError> for CliError {
 }
 
 #[derive(Parser)]
-#[command(name = "heapscope", version, about = "Offline heap-dump analyzer: what is growing, and who is holding it.",
+#[command(
+    name = "heapscope",
+    version,
+    about = "Offline heap-dump analyzer: what is growing, and who is holding it.",
     long_about = "Offline heap-dump analyzer for Java HPROF, V8 .heapsnapshot, Go pprof heap profiles and Python \
 tracemalloc snapshots (detected by content).\n\nExit codes: 0 ok; 1 suspect found with --fail-on-suspect; \
-2 bad input or usage; 3 internal error.")]
+2 bad input or usage; 3 internal error."
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Command,
@@ -68,7 +72,11 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+            let code = if e.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }

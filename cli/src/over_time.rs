@@ -7,8 +7,8 @@ use anyhow::{anyhow, Context};
 use clap::{Args, ValueEnum};
 use heapscope_parsers::ParseOptions;
 use heapscope_reports::overtime::{
-    build_diff, build_trend, memlab, parse_rfc3339, parse_size, render_diff, render_trend, summarize, DiffOptions, Dump,
-    DumpSummary, Form, TrendOptions,
+    build_diff, build_trend, memlab, parse_rfc3339, parse_size, render_diff, render_trend,
+    summarize, DiffOptions, Dump, DumpSummary, Form, TrendOptions,
 };
 
 use crate::analyze::{load, Loaded};
@@ -90,7 +90,11 @@ pub struct TrendArgs {
 }
 
 fn parse_opts(c: &Common) -> ParseOptions {
-    ParseOptions { sample_index: c.sample_index.clone(), group_by: c.group_by.clone(), drop_labels: false }
+    ParseOptions {
+        sample_index: c.sample_index.clone(),
+        group_by: c.group_by.clone(),
+        drop_labels: false,
+    }
 }
 
 fn write_out(text: String, c: &Common) -> Result<(), CliError> {
@@ -116,15 +120,28 @@ fn warn_all(warnings: &[String]) {
 }
 
 /// Build the diff report of two dump files.
-pub fn diff_report(args: &DiffArgs, progress: &Progress) -> Result<heapscope_reports::overtime::DiffReport, CliError> {
+pub fn diff_report(
+    args: &DiffArgs,
+    progress: &Progress,
+) -> Result<heapscope_reports::overtime::DiffReport, CliError> {
     let opts = parse_opts(&args.common);
     let base = load(&args.base, &opts, progress)?;
     let target = load(&args.target, &opts, progress)?;
     progress.stage("diff");
     let group_by = args.common.group_by.as_deref();
     Ok(build_diff(
-        Dump { a: &base.analysis, info: &base.info, meta: &base.meta, insp: Some(base.inspector.as_ref()) },
-        Dump { a: &target.analysis, info: &target.info, meta: &target.meta, insp: Some(target.inspector.as_ref()) },
+        Dump {
+            a: &base.analysis,
+            info: &base.info,
+            meta: &base.meta,
+            insp: Some(base.inspector.as_ref()),
+        },
+        Dump {
+            a: &target.analysis,
+            info: &target.info,
+            meta: &target.meta,
+            insp: Some(target.inspector.as_ref()),
+        },
         group_by,
         &DiffOptions::default(),
     ))
@@ -136,22 +153,39 @@ pub fn run_diff(args: DiffArgs) -> Result<u8, CliError> {
     progress.finish();
     let report = report?;
     warn_all(&report.warnings);
-    write_out(render_diff(&report, args.common.format.form(), args.common.rows), &args.common)?;
+    write_out(
+        render_diff(&report, args.common.format.form(), args.common.rows),
+        &args.common,
+    )?;
     Ok(EXIT_OK)
 }
 
 /// Build the trend report of three or more dump files.
-pub fn trend_report(args: &TrendArgs, progress: &Progress) -> Result<heapscope_reports::overtime::TrendReport, CliError> {
+pub fn trend_report(
+    args: &TrendArgs,
+    progress: &Progress,
+) -> Result<heapscope_reports::overtime::TrendReport, CliError> {
     if args.dumps.len() < 3 {
-        return Err(bad("trend needs three or more dumps (use diff for two)".into()));
+        return Err(bad(
+            "trend needs three or more dumps (use diff for two)".into()
+        ));
     }
     let at = if args.at.is_empty() {
         None
     } else {
         if args.at.len() != args.dumps.len() {
-            return Err(bad(format!("--at needs one time per dump: {} times for {} dumps", args.at.len(), args.dumps.len())));
+            return Err(bad(format!(
+                "--at needs one time per dump: {} times for {} dumps",
+                args.at.len(),
+                args.dumps.len()
+            )));
         }
-        Some(args.at.iter().map(|s| parse_rfc3339(s).map_err(|e| bad(format!("--at: expected {e}")))).collect::<Result<Vec<_>, _>>()?)
+        Some(
+            args.at
+                .iter()
+                .map(|s| parse_rfc3339(s).map_err(|e| bad(format!("--at: expected {e}"))))
+                .collect::<Result<Vec<_>, _>>()?,
+        )
     };
     let limit_bytes = match &args.limit {
         None => None,
@@ -164,7 +198,12 @@ pub fn trend_report(args: &TrendArgs, progress: &Progress) -> Result<heapscope_r
     for (i, p) in args.dumps.iter().enumerate() {
         let l = load(p, &opts, progress)?;
         progress.stage(format!("summarising {}", p.display()));
-        summaries.push(summarize(Dump { a: &l.analysis, info: &l.info, meta: &l.meta, insp: Some(l.inspector.as_ref()) }));
+        summaries.push(summarize(Dump {
+            a: &l.analysis,
+            info: &l.info,
+            meta: &l.meta,
+            insp: Some(l.inspector.as_ref()),
+        }));
         // Only the last graph is kept (memlab's "final"); the others are reduced to summaries.
         if i + 1 == n {
             last = Some(l);
@@ -173,17 +212,44 @@ pub fn trend_report(args: &TrendArgs, progress: &Progress) -> Result<heapscope_r
     // memlab's method needs stable ids (V8) and the baseline/target id sets. The dumps are
     // taken in the order given here; trend reorders by time only when times say so, and memlab
     // then uses the same order the summaries are given in.
-    let memlab_out = match (&last, summaries.first().and_then(|s| s.ids.as_ref()), summaries.get(n - 2).and_then(|s| s.ids.as_ref())) {
+    let memlab_out = match (
+        &last,
+        summaries.first().and_then(|s| s.ids.as_ref()),
+        summaries.get(n - 2).and_then(|s| s.ids.as_ref()),
+    ) {
         (Some(l), Some(base_ids), Some(target_ids)) => {
             progress.stage("memlab: objects allocated between baseline and target, alive in final");
-            let names = [summaries[0].dump.path.as_str(), summaries[n - 2].dump.path.as_str(), summaries[n - 1].dump.path.as_str()];
-            Some(memlab(Dump { a: &l.analysis, info: &l.info, meta: &l.meta, insp: Some(l.inspector.as_ref()) }, base_ids, target_ids, names, 50))
+            let names = [
+                summaries[0].dump.path.as_str(),
+                summaries[n - 2].dump.path.as_str(),
+                summaries[n - 1].dump.path.as_str(),
+            ];
+            Some(memlab(
+                Dump {
+                    a: &l.analysis,
+                    info: &l.info,
+                    meta: &l.meta,
+                    insp: Some(l.inspector.as_ref()),
+                },
+                base_ids,
+                target_ids,
+                names,
+                50,
+            ))
         }
         _ => None,
     };
     drop(last);
     progress.stage("trend");
-    Ok(build_trend(&summaries, memlab_out, &TrendOptions { at, limit_bytes, rows: args.max_rows }))
+    Ok(build_trend(
+        &summaries,
+        memlab_out,
+        &TrendOptions {
+            at,
+            limit_bytes,
+            rows: args.max_rows,
+        },
+    ))
 }
 
 pub fn run_trend(args: TrendArgs) -> Result<u8, CliError> {
@@ -192,9 +258,16 @@ pub fn run_trend(args: TrendArgs) -> Result<u8, CliError> {
     progress.finish();
     let report = report?;
     warn_all(&report.warnings);
-    write_out(render_trend(&report, args.common.format.form(), args.common.rows), &args.common)?;
+    write_out(
+        render_trend(&report, args.common.format.form(), args.common.rows),
+        &args.common,
+    )?;
     let leak = report.verdicts.iter().any(|v| v.kind == "true-leak");
-    Ok(if leak && args.fail_on_leak { EXIT_SUSPECT } else { EXIT_OK })
+    Ok(if leak && args.fail_on_leak {
+        EXIT_SUSPECT
+    } else {
+        EXIT_OK
+    })
 }
 
 /// The over-time reports on the real growth series in testdata/, checked against the reference
@@ -208,7 +281,8 @@ mod tests {
 
     use heapscope_parsers::ParseOptions;
     use heapscope_reports::overtime::{
-        build_diff, build_trend, memlab, summarize, DiffOptions, DiffReport, Dump, TrendOptions, TrendReport,
+        build_diff, build_trend, memlab, summarize, DiffOptions, DiffReport, Dump, TrendOptions,
+        TrendReport,
     };
     use serde_json::Value;
 
@@ -216,7 +290,9 @@ mod tests {
     use crate::progress::Progress;
 
     fn testdata(rel: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata").join(rel)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata")
+            .join(rel)
     }
 
     fn open(rel: &str, sample_index: Option<&str>, group_by: Option<&str>) -> Loaded {
@@ -231,7 +307,12 @@ mod tests {
     }
 
     fn dump(l: &Loaded) -> Dump<'_> {
-        Dump { a: &l.analysis, info: &l.info, meta: &l.meta, insp: Some(l.inspector.as_ref()) }
+        Dump {
+            a: &l.analysis,
+            info: &l.info,
+            meta: &l.meta,
+            insp: Some(l.inspector.as_ref()),
+        }
     }
 
     fn diff(base: &Loaded, target: &Loaded, group_by: Option<&str>) -> DiffReport {
@@ -242,16 +323,35 @@ mod tests {
         let loaded: Vec<Loaded> = files.iter().map(|f| open(f, sample_index, None)).collect();
         let s: Vec<_> = loaded.iter().map(|l| summarize(dump(l))).collect();
         let m = match (&s[0].ids, &s[s.len() - 2].ids) {
-            (Some(b), Some(t)) => Some(memlab(dump(loaded.last().unwrap()), b, t, ["baseline", "target", "final"], 20)),
+            (Some(b), Some(t)) => Some(memlab(
+                dump(loaded.last().unwrap()),
+                b,
+                t,
+                ["baseline", "target", "final"],
+                20,
+            )),
             _ => None,
         };
-        (build_trend(&s, m, &TrendOptions { rows: 0, ..Default::default() }), loaded)
+        (
+            build_trend(
+                &s,
+                m,
+                &TrendOptions {
+                    rows: 0,
+                    ..Default::default()
+                },
+            ),
+            loaded,
+        )
     }
 
     /// The line of `file` (under testdata/) whose text contains `needle`, 1-based.
     fn line_of(file: &str, needle: &str) -> usize {
         let text = std::fs::read_to_string(testdata(file)).unwrap();
-        1 + text.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle} in {file}"))
+        1 + text
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in {file}"))
     }
 
     const PYTHONS: [&str; 6] = ["py38", "py39", "py310", "py311", "py312", "py313"];
@@ -261,19 +361,36 @@ mod tests {
         let mut checked = 0;
         for py in PYTHONS {
             let reference: Value = serde_json::from_str(
-                &std::fs::read_to_string(testdata(&format!("python/reference/series-{py}.compare.json"))).unwrap(),
+                &std::fs::read_to_string(testdata(&format!(
+                    "python/reference/series-{py}.compare.json"
+                )))
+                .unwrap(),
             )
             .unwrap();
             for pair in reference["pairs"].as_array().unwrap() {
                 for key in ["lineno", "filename", "traceback"] {
-                    let old = open(&format!("python/snapshots/{}", pair["old"].as_str().unwrap()), None, Some(key));
-                    let new = open(&format!("python/snapshots/{}", pair["new"].as_str().unwrap()), None, Some(key));
+                    let old = open(
+                        &format!("python/snapshots/{}", pair["old"].as_str().unwrap()),
+                        None,
+                        Some(key),
+                    );
+                    let new = open(
+                        &format!("python/snapshots/{}", pair["new"].as_str().unwrap()),
+                        None,
+                        Some(key),
+                    );
                     let d = diff(&old, &new, Some(key));
                     let ours: Vec<(String, u64, i64, u64, i64)> = d
                         .types
                         .iter()
                         .map(|r| {
-                            (r.type_name.clone(), r.target.shallow_bytes, r.change.shallow_bytes, r.target.count, r.change.count)
+                            (
+                                r.type_name.clone(),
+                                r.target.shallow_bytes,
+                                r.change.shallow_bytes,
+                                r.target.count,
+                                r.change.count,
+                            )
                         })
                         .collect();
                     let theirs: Vec<(String, u64, i64, u64, i64)> = pair[key]
@@ -282,15 +399,27 @@ mod tests {
                         .iter()
                         .map(|row| {
                             let k = match &row[0] {
-                                Value::Array(frames) => {
-                                    frames.iter().map(|f| f.as_str().unwrap()).collect::<Vec<_>>().join(";")
-                                }
+                                Value::Array(frames) => frames
+                                    .iter()
+                                    .map(|f| f.as_str().unwrap())
+                                    .collect::<Vec<_>>()
+                                    .join(";"),
                                 v => v.as_str().unwrap().to_string(),
                             };
-                            (k, row[1].as_u64().unwrap(), row[2].as_i64().unwrap(), row[3].as_u64().unwrap(), row[4].as_i64().unwrap())
+                            (
+                                k,
+                                row[1].as_u64().unwrap(),
+                                row[2].as_i64().unwrap(),
+                                row[3].as_u64().unwrap(),
+                                row[4].as_i64().unwrap(),
+                            )
                         })
                         .collect();
-                    assert_eq!(ours, theirs, "{py} {} → {} by {key}", pair["old"], pair["new"]);
+                    assert_eq!(
+                        ours, theirs,
+                        "{py} {} → {} by {key}",
+                        pair["old"], pair["new"]
+                    );
                     checked += theirs.len();
                 }
             }
@@ -300,20 +429,42 @@ mod tests {
 
     #[test]
     fn tracemalloc_trend_calls_the_leak_linear_and_the_cache_levelling_off() {
-        let leak = format!("series.py:{}", line_of("python/src/series.py", "LEAK.append"));
-        let cache = format!("series.py:{}", line_of("python/src/series.py", "CACHE[key] ="));
+        let leak = format!(
+            "series.py:{}",
+            line_of("python/src/series.py", "LEAK.append")
+        );
+        let cache = format!(
+            "series.py:{}",
+            line_of("python/src/series.py", "CACHE[key] =")
+        );
         for py in PYTHONS {
-            let files: Vec<String> = (1..=3).map(|i| format!("python/snapshots/series-{py}-{i}.tracemalloc")).collect();
+            let files: Vec<String> = (1..=3)
+                .map(|i| format!("python/snapshots/series-{py}-{i}.tracemalloc"))
+                .collect();
             let (r, _) = trend(&files.iter().map(String::as_str).collect::<Vec<_>>(), None);
-            assert!(r.types[0].type_name.ends_with(&leak), "{py}: first is {}", r.types[0].type_name);
+            assert!(
+                r.types[0].type_name.ends_with(&leak),
+                "{py}: first is {}",
+                r.types[0].type_name
+            );
             assert_eq!(r.types[0].fit.shape, "linear", "{py}");
-            let c = r.types.iter().find(|t| t.type_name.ends_with(&cache)).unwrap();
+            let c = r
+                .types
+                .iter()
+                .find(|t| t.type_name.ends_with(&cache))
+                .unwrap();
             assert_eq!(c.fit.shape, "levelling-off", "{py}");
-            assert!(c.fit.net_change > r.types[0].fit.net_change, "{py}: the cache grew more overall");
+            assert!(
+                c.fit.net_change > r.types[0].fit.net_change,
+                "{py}: the cache grew more overall"
+            );
             let kinds: Vec<&str> = r.verdicts.iter().map(|v| v.kind.as_str()).collect();
             assert_eq!(kinds, ["true-leak", "unbounded-cache"], "{py}");
             assert!(r.verdicts[1].subject.ends_with(&cache));
-            assert_eq!(r.time_axis.source, "steps", "tracemalloc snapshots record no time");
+            assert_eq!(
+                r.time_axis.source, "steps",
+                "tracemalloc snapshots record no time"
+            );
         }
     }
 
@@ -321,10 +472,19 @@ mod tests {
     fn a_snapshot_repeated_has_nothing_growing() {
         // The healthy controls repeated are the floor of the noise rule: nothing may grow,
         // nothing may be called a leak. The real healthy series are checked further below.
-        for f in ["python/snapshots/healthy-py312.tracemalloc", "node/snapshots/healthy.heapsnapshot", "go/healthy/heap.txt"] {
+        for f in [
+            "python/snapshots/healthy-py312.tracemalloc",
+            "node/snapshots/healthy.heapsnapshot",
+            "go/healthy/heap.txt",
+        ] {
             let (r, _) = trend(&[f, f, f], None);
-            let growing: Vec<&str> =
-                r.types.iter().chain(&r.paths).filter(|x| x.fit.shape != "stable").map(|x| x.type_name.as_str()).collect();
+            let growing: Vec<&str> = r
+                .types
+                .iter()
+                .chain(&r.paths)
+                .filter(|x| x.fit.shape != "stable")
+                .map(|x| x.type_name.as_str())
+                .collect();
             assert!(growing.is_empty(), "{f}: {growing:?}");
             assert!(r.verdicts.is_empty(), "{f}: {:?}", r.verdicts);
         }
@@ -333,7 +493,11 @@ mod tests {
     /// A `go tool pprof -top` listing: function → (flat, cum).
     fn pprof_top(rel: &str) -> BTreeMap<String, (i64, i64)> {
         let text = std::fs::read_to_string(testdata(rel)).unwrap();
-        let num = |s: &str| -> i64 { s.trim_end_matches('B').parse().unwrap_or_else(|_| panic!("{s} in {rel}")) };
+        let num = |s: &str| -> i64 {
+            s.trim_end_matches('B')
+                .parse()
+                .unwrap_or_else(|_| panic!("{s} in {rel}"))
+        };
         text.lines()
             .skip_while(|l| !l.trim_start().starts_with("flat"))
             .skip(1)
@@ -348,14 +512,29 @@ mod tests {
     fn pprof_diff_equals_go_tool_pprof_base() {
         let mut checked = 0;
         for (new, old) in [(2, 1), (3, 1), (3, 2)] {
-            for st in ["inuse_space", "inuse_objects", "alloc_space", "alloc_objects"] {
+            for st in [
+                "inuse_space",
+                "inuse_objects",
+                "alloc_space",
+                "alloc_objects",
+            ] {
                 let form = "txt";
                 let b = open(&format!("go/growth/heap.{old}.{form}"), Some(st), None);
                 let t = open(&format!("go/growth/heap.{new}.{form}"), Some(st), None);
                 let d = diff(&b, &t, None);
-                let reference = pprof_top(&format!("go/reference/growth/heap.{new}-heap.{old}.{form}.{st}.top"));
-                let ours: BTreeMap<String, (i64, i64)> =
-                    d.types.iter().map(|r| (r.type_name.clone(), (r.change.shallow_bytes, r.change.retained_bytes))).collect();
+                let reference = pprof_top(&format!(
+                    "go/reference/growth/heap.{new}-heap.{old}.{form}.{st}.top"
+                ));
+                let ours: BTreeMap<String, (i64, i64)> = d
+                    .types
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.type_name.clone(),
+                            (r.change.shallow_bytes, r.change.retained_bytes),
+                        )
+                    })
+                    .collect();
                 for (f, v) in &reference {
                     // testdata/go/README.md: pprof shows `runtime.goexit` at the root of the text
                     // form only (from its drop-frames rule on legacy profiles); the text itself
@@ -364,14 +543,24 @@ mod tests {
                         continue;
                     }
                     if *v == (0, 0) {
-                        assert!(!ours.contains_key(f), "{st} {new}-{old}: {f} unchanged but listed");
+                        assert!(
+                            !ours.contains_key(f),
+                            "{st} {new}-{old}: {f} unchanged but listed"
+                        );
                         continue;
                     }
-                    assert_eq!(ours.get(f), Some(v), "{st} heap.{new} - heap.{old}: {f} (flat, cum)");
+                    assert_eq!(
+                        ours.get(f),
+                        Some(v),
+                        "{st} heap.{new} - heap.{old}: {f} (flat, cum)"
+                    );
                     checked += 1;
                 }
                 for f in ours.keys() {
-                    assert!(reference.contains_key(f), "{st} {new}-{old}: {f} is not in pprof's listing");
+                    assert!(
+                        reference.contains_key(f),
+                        "{st} {new}-{old}: {f} is not in pprof's listing"
+                    );
                 }
             }
         }
@@ -380,14 +569,32 @@ mod tests {
 
     #[test]
     fn pprof_trend_calls_the_audit_log_linear_and_the_cache_levelling_off() {
-        let (r, _) = trend(&["go/growth/heap.1.txt", "go/growth/heap.2.txt", "go/growth/heap.3.txt"], None);
+        let (r, _) = trend(
+            &[
+                "go/growth/heap.1.txt",
+                "go/growth/heap.2.txt",
+                "go/growth/heap.3.txt",
+            ],
+            None,
+        );
         assert_eq!(r.types[0].type_name, "main.appendAudit");
         assert_eq!(r.types[0].fit.shape, "linear");
-        let cache = r.types.iter().find(|t| t.type_name == "main.fetchEntry").unwrap();
+        let cache = r
+            .types
+            .iter()
+            .find(|t| t.type_name == "main.fetchEntry")
+            .unwrap();
         assert_eq!(cache.fit.shape, "levelling-off");
-        assert!(cache.fit.net_change > r.types[0].fit.net_change, "the cache grew more overall");
+        assert!(
+            cache.fit.net_change > r.types[0].fit.net_change,
+            "the cache grew more overall"
+        );
         assert_eq!(r.time_axis.source, "dump", "pprof records time_nanos");
-        let cv = r.verdicts.iter().find(|v| v.kind == "unbounded-cache").unwrap();
+        let cv = r
+            .verdicts
+            .iter()
+            .find(|v| v.kind == "unbounded-cache")
+            .unwrap();
         assert_eq!(cv.subject, "main.fetchEntry");
         assert!(!r.verdicts.iter().any(|v| v.kind == "fragmentation"));
     }
@@ -396,11 +603,26 @@ mod tests {
     fn go_fragmentation_is_told_from_memstats() {
         let frag = open("go/fragmentation/heap.txt", None, None);
         let d = diff(&frag, &frag, None);
-        let v = d.verdicts.iter().find(|v| v.kind == "fragmentation").expect("fragmentation verdict");
+        let v = d
+            .verdicts
+            .iter()
+            .find(|v| v.kind == "fragmentation")
+            .expect("fragmentation verdict");
         let m = frag.info.details["memstats"].as_object().unwrap();
-        let (alloc, inuse) = (m["HeapAlloc"].as_u64().unwrap(), m["HeapInuse"].as_u64().unwrap());
-        assert!(v.evidence[0].contains(&format!("{:.1}×", inuse as f64 / alloc as f64)), "{:?}", v.evidence);
-        for healthy in ["go/healthy/heap.txt", "go/global_map/heap.txt", "go/growth/heap.3.txt"] {
+        let (alloc, inuse) = (
+            m["HeapAlloc"].as_u64().unwrap(),
+            m["HeapInuse"].as_u64().unwrap(),
+        );
+        assert!(
+            v.evidence[0].contains(&format!("{:.1}×", inuse as f64 / alloc as f64)),
+            "{:?}",
+            v.evidence
+        );
+        for healthy in [
+            "go/healthy/heap.txt",
+            "go/global_map/heap.txt",
+            "go/growth/heap.3.txt",
+        ] {
             let h = open(healthy, None, None);
             assert!(diff(&h, &h, None).verdicts.is_empty(), "{healthy}");
         }
@@ -417,66 +639,149 @@ mod tests {
         assert_eq!(r.types[0].type_name, "PendingJob");
         assert_eq!(r.types[0].fit.shape, "linear");
         let linear_path = r.paths.iter().find(|p| p.fit.shape == "linear").unwrap();
-        assert!(linear_path.path.as_deref().unwrap().contains("pending"), "{:?}", linear_path.path);
+        assert!(
+            linear_path.path.as_deref().unwrap().contains("pending"),
+            "{:?}",
+            linear_path.path
+        );
         let map = r
             .paths
             .iter()
-            .find(|p| p.type_name == "Map" && p.path.as_deref().is_some_and(|s| s.contains("sessionCache")))
+            .find(|p| {
+                p.type_name == "Map"
+                    && p.path
+                        .as_deref()
+                        .is_some_and(|s| s.contains("sessionCache"))
+            })
             .unwrap();
         assert_eq!(map.fit.shape, "levelling-off");
-        let pending = r.paths.iter().find(|p| p.path.as_deref().is_some_and(|s| s.ends_with("pending > Array"))).unwrap();
-        assert!(map.fit.net_change > pending.fit.net_change, "the cache grew more overall");
-        let cache = r.verdicts.iter().find(|v| v.kind == "unbounded-cache").unwrap();
+        let pending = r
+            .paths
+            .iter()
+            .find(|p| {
+                p.path
+                    .as_deref()
+                    .is_some_and(|s| s.ends_with("pending > Array"))
+            })
+            .unwrap();
+        assert!(
+            map.fit.net_change > pending.fit.net_change,
+            "the cache grew more overall"
+        );
+        let cache = r
+            .verdicts
+            .iter()
+            .find(|v| v.kind == "unbounded-cache")
+            .unwrap();
         assert!(cache.subject.contains("sessionCache"), "{}", cache.subject);
         // memlab: the jobs added between baseline and target are all still pending in final.
         let jobs = &r.types[0].series;
         let added = jobs[1].count - jobs[0].count;
         let m = r.memlab.as_ref().unwrap();
-        let c = m.clusters.iter().find(|c| c.type_name == "PendingJob").unwrap();
+        let c = m
+            .clusters
+            .iter()
+            .find(|c| c.type_name == "PendingJob")
+            .unwrap();
         assert_eq!(c.count, added);
         assert!(c.retainer_path.as_deref().unwrap().contains("pending"));
         // Diff target → final: the new PendingJobs are exactly the count change (none finish).
         let d = diff(&loaded[1], &loaded[2], None);
         let n = d.new_objects.as_ref().unwrap();
-        let new_jobs = n.by_type.iter().find(|t| t.type_name == "PendingJob").unwrap();
-        assert_eq!(new_jobs.count as i64, d.types.iter().find(|t| t.type_name == "PendingJob").unwrap().change.count);
+        let new_jobs = n
+            .by_type
+            .iter()
+            .find(|t| t.type_name == "PendingJob")
+            .unwrap();
+        assert_eq!(
+            new_jobs.count as i64,
+            d.types
+                .iter()
+                .find(|t| t.type_name == "PendingJob")
+                .unwrap()
+                .change
+                .count
+        );
     }
 
     /// (instances, bytes) of a class in a `jcmd GC.class_histogram` file.
     fn histo(rel: &str, class: &str) -> (i64, i64) {
         let text = std::fs::read_to_string(testdata(rel)).unwrap();
-        let line = text.lines().find(|l| l.split_whitespace().nth(3) == Some(class)).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().nth(3) == Some(class))
+            .unwrap();
         let f: Vec<&str> = line.split_whitespace().collect();
         (f[1].parse().unwrap(), f[2].parse().unwrap())
     }
 
     #[test]
     fn hprof_trend_and_diff_on_the_growth_series() {
-        let files = ["java/dumps/growth_1.hprof.gz", "java/dumps/growth_2.hprof.gz", "java/dumps/growth_3.hprof.gz"];
+        let files = [
+            "java/dumps/growth_1.hprof.gz",
+            "java/dumps/growth_2.hprof.gz",
+            "java/dumps/growth_3.hprof.gz",
+        ];
         let (r, loaded) = trend(&files, None);
         assert_eq!(r.types[0].type_name, "com.acme.Order");
         assert_eq!(r.types[0].fit.shape, "linear");
         let leak_path = r.paths.iter().find(|p| p.fit.shape == "linear").unwrap();
-        assert!(leak_path.path.as_deref().unwrap().contains("class com.acme.OrderService"), "{:?}", leak_path.path);
+        assert!(
+            leak_path
+                .path
+                .as_deref()
+                .unwrap()
+                .contains("class com.acme.OrderService"),
+            "{:?}",
+            leak_path.path
+        );
         let map = r
             .paths
             .iter()
-            .find(|p| p.path.as_deref().is_some_and(|s| s.ends_with("class com.acme.CustomerCache > static PROFILES > java.util.HashMap")))
+            .find(|p| {
+                p.path.as_deref().is_some_and(|s| {
+                    s.ends_with(
+                        "class com.acme.CustomerCache > static PROFILES > java.util.HashMap",
+                    )
+                })
+            })
             .unwrap();
         assert_eq!(map.fit.shape, "levelling-off");
-        let log = r.paths.iter().find(|p| p.path.as_deref().is_some_and(|s| s.ends_with("static AUDIT_LOG > java.util.ArrayList"))).unwrap();
-        assert!(map.fit.net_change > log.fit.net_change, "the cache grew more overall");
+        let log = r
+            .paths
+            .iter()
+            .find(|p| {
+                p.path
+                    .as_deref()
+                    .is_some_and(|s| s.ends_with("static AUDIT_LOG > java.util.ArrayList"))
+            })
+            .unwrap();
+        assert!(
+            map.fit.net_change > log.fit.net_change,
+            "the cache grew more overall"
+        );
         let leak = r.verdicts.iter().find(|v| v.kind == "true-leak").unwrap();
         assert_eq!(leak.subject, "com.acme.Order");
-        let cache = r.verdicts.iter().find(|v| v.kind == "unbounded-cache").unwrap();
+        let cache = r
+            .verdicts
+            .iter()
+            .find(|v| v.kind == "unbounded-cache")
+            .unwrap();
         assert!(cache.subject.contains("CustomerCache"), "{}", cache.subject);
         assert_eq!(r.time_axis.source, "dump", "HPROF headers record the time");
         // Diff 1 → 3 by class equals the JVM's own class histograms.
         let d = diff(&loaded[0], &loaded[2], None);
         let (c1, b1) = histo("java/dumps/growth_1.histo.txt", "com.acme.Order");
         let (c3, b3) = histo("java/dumps/growth_3.histo.txt", "com.acme.Order");
-        let row = d.types.iter().find(|t| t.type_name == "com.acme.Order").unwrap();
-        assert_eq!((row.change.count, row.change.shallow_bytes), (c3 - c1, b3 - b1));
+        let row = d
+            .types
+            .iter()
+            .find(|t| t.type_name == "com.acme.Order")
+            .unwrap();
+        assert_eq!(
+            (row.change.count, row.change.shallow_bytes),
+            (c3 - c1, b3 - b1)
+        );
         let by_path = d.paths.iter().find(|p| p.path.as_deref().is_some_and(|s| s.ends_with("static AUDIT_LOG > java.util.ArrayList > elementData > java.lang.Object[] > [] > com.acme.Order"))).unwrap();
         assert_eq!(by_path.change.count, c3 - c1);
     }
@@ -493,8 +798,15 @@ mod tests {
         for line in text.lines() {
             let Some(at) = line.find(name) else { continue };
             let rest = line[at + name.len()..].trim_start();
-            let Some(rest) = rest.strip_prefix('=').filter(|r| !r.starts_with('=')) else { continue };
-            let digits: String = rest.trim_start().chars().take_while(|c| c.is_ascii_digit() || *c == '_').filter(|c| *c != '_').collect();
+            let Some(rest) = rest.strip_prefix('=').filter(|r| !r.starts_with('=')) else {
+                continue;
+            };
+            let digits: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '_')
+                .filter(|c| *c != '_')
+                .collect();
             if let Ok(v) = digits.parse() {
                 return v;
             }
@@ -505,7 +817,17 @@ mod tests {
     fn trend_grouped(files: &[String], group_by: Option<&str>) -> (TrendReport, Vec<Loaded>) {
         let loaded: Vec<Loaded> = files.iter().map(|f| open(f, None, group_by)).collect();
         let s: Vec<_> = loaded.iter().map(|l| summarize(dump(l))).collect();
-        (build_trend(&s, None, &TrendOptions { rows: 0, ..Default::default() }), loaded)
+        (
+            build_trend(
+                &s,
+                None,
+                &TrendOptions {
+                    rows: 0,
+                    ..Default::default()
+                },
+            ),
+            loaded,
+        )
     }
 
     /// Rows the trend calls growing (`linear` or `levelling-off`: above the noise by the rule).
@@ -514,13 +836,25 @@ mod tests {
             .filter(|x| matches!(x.fit.shape.as_str(), "linear" | "levelling-off"))
             .map(|x| {
                 let s: Vec<String> = x.series.iter().map(|v| x.value(v).to_string()).collect();
-                format!("{} {} (+{} B, noise {} B, {}): {}", x.fit.shape, x.metric, x.fit.net_change, x.fit.noise_bytes, s.join(" → "), x.path.as_deref().unwrap_or(&x.type_name))
+                format!(
+                    "{} {} (+{} B, noise {} B, {}): {}",
+                    x.fit.shape,
+                    x.metric,
+                    x.fit.net_change,
+                    x.fit.noise_bytes,
+                    s.join(" → "),
+                    x.path.as_deref().unwrap_or(&x.type_name)
+                )
             })
             .collect()
     }
 
     /// Diff rows whose metric grew by more than the trend's noise rule allows for those two points.
-    fn diff_growing(d: &DiffReport, rows: &[heapscope_reports::overtime::DiffRow], retained: bool) -> Vec<String> {
+    fn diff_growing(
+        d: &DiffReport,
+        rows: &[heapscope_reports::overtime::DiffRow],
+        retained: bool,
+    ) -> Vec<String> {
         let mean_heap = (d.base.reachable_bytes + d.target.reachable_bytes) as f64 / 2.0;
         rows.iter()
             .filter_map(|r| {
@@ -529,24 +863,50 @@ mod tests {
                 } else {
                     (r.base.shallow_bytes, r.target.shallow_bytes)
                 };
-                let noise = heapscope_reports::overtime::shape::noise_bytes(&[b as f64, t as f64], mean_heap);
-                (t as i64 - b as i64 > noise as i64)
-                    .then(|| format!("{} +{} B (noise {noise} B)", r.path.as_deref().unwrap_or(&r.type_name), t as i64 - b as i64))
+                let noise = heapscope_reports::overtime::shape::noise_bytes(
+                    &[b as f64, t as f64],
+                    mean_heap,
+                );
+                (t as i64 - b as i64 > noise as i64).then(|| {
+                    format!(
+                        "{} +{} B (noise {noise} B)",
+                        r.path.as_deref().unwrap_or(&r.type_name),
+                        t as i64 - b as i64
+                    )
+                })
             })
             .collect()
     }
 
     /// By type: no type row grows above noise, the reachable heap is stable, and the diff 1 → 3
     /// has no type that grew above noise. Returns the trend for the callers' own checks.
-    fn assert_no_type_grows(what: &str, r: &TrendReport, first: &Loaded, last: &Loaded, group_by: Option<&str>) -> DiffReport {
+    fn assert_no_type_grows(
+        what: &str,
+        r: &TrendReport,
+        first: &Loaded,
+        last: &Loaded,
+        group_by: Option<&str>,
+    ) -> DiffReport {
         assert!(r.types.len() > 5, "{what}: {} type rows", r.types.len());
-        assert_eq!(r.total.fit.shape, "stable", "{what}: reachable heap {:?}", r.total.series);
+        assert_eq!(
+            r.total.fit.shape, "stable",
+            "{what}: reachable heap {:?}",
+            r.total.series
+        );
         let g = growing(&r.types);
-        assert!(g.is_empty(), "{what}: type rows growing in a healthy process:\n{}", g.join("\n"));
+        assert!(
+            g.is_empty(),
+            "{what}: type rows growing in a healthy process:\n{}",
+            g.join("\n")
+        );
         let d = diff(first, last, group_by);
         assert!(!d.types.is_empty(), "{what}: the diff compared nothing");
         let g = diff_growing(&d, &d.types, false);
-        assert!(g.is_empty(), "{what}: diff 1 → 3, types grown above noise:\n{}", g.join("\n"));
+        assert!(
+            g.is_empty(),
+            "{what}: diff 1 → 3, types grown above noise:\n{}",
+            g.join("\n")
+        );
         d
     }
 
@@ -554,32 +914,64 @@ mod tests {
     fn assert_no_path_grows(what: &str, r: &TrendReport, d: &DiffReport) {
         assert!(r.paths.len() > 5, "{what}: {} path rows", r.paths.len());
         let g = growing(&r.paths);
-        assert!(g.is_empty(), "{what}: path rows growing in a healthy process:\n{}", g.join("\n"));
+        assert!(
+            g.is_empty(),
+            "{what}: path rows growing in a healthy process:\n{}",
+            g.join("\n")
+        );
         let g = diff_growing(d, &d.paths, true);
-        assert!(g.is_empty(), "{what}: diff 1 → 3, paths grown above noise:\n{}", g.join("\n"));
+        assert!(
+            g.is_empty(),
+            "{what}: diff 1 → 3, paths grown above noise:\n{}",
+            g.join("\n")
+        );
     }
 
     fn assert_no_verdict(what: &str, r: &TrendReport) {
-        let v: Vec<String> = r.verdicts.iter().map(|v| format!("{}: {}", v.kind, v.summary)).collect();
-        assert!(v.is_empty(), "{what}: verdicts on a healthy process:\n{}", v.join("\n"));
+        let v: Vec<String> = r
+            .verdicts
+            .iter()
+            .map(|v| format!("{}: {}", v.kind, v.summary))
+            .collect();
+        assert!(
+            v.is_empty(),
+            "{what}: verdicts on a healthy process:\n{}",
+            v.join("\n")
+        );
     }
 
     #[test]
     fn tracemalloc_healthy_series_has_nothing_growing() {
         let src = "python/healthy_series/src/healthy_series.py";
-        let (capacity, value_bytes) = (source_const(src, "CAPACITY"), source_const(src, "VALUE_BYTES"));
+        let (capacity, value_bytes) = (
+            source_const(src, "CAPACITY"),
+            source_const(src, "VALUE_BYTES"),
+        );
         let value_line = format!("healthy_series.py:{}", line_of(src, ".encode(\"ascii\")"));
         for py in ["py38", "py311", "py313"] {
             for group_by in ["lineno", "traceback"] {
                 let what = format!("{py} by {group_by}");
-                let files: Vec<String> = (1..=3).map(|i| format!("python/healthy_series/healthy_series-{py}-{i}.tracemalloc")).collect();
+                let files: Vec<String> = (1..=3)
+                    .map(|i| format!("python/healthy_series/healthy_series-{py}-{i}.tracemalloc"))
+                    .collect();
                 let (r, loaded) = trend_grouped(&files, Some(group_by));
                 assert_no_type_grows(&what, &r, &loaded[0], &loaded[2], Some(group_by));
                 assert_no_verdict(&what, &r);
                 if group_by == "lineno" {
                     // The full cache is in every snapshot, and stable: the test sees the work.
-                    let row = r.types.iter().find(|t| t.type_name.ends_with(&value_line)).unwrap_or_else(|| panic!("{what}: {value_line}"));
-                    assert!(row.series.iter().all(|s| s.count == capacity && s.shallow_bytes >= capacity * value_bytes), "{what}: {:?}", row.series);
+                    let row = r
+                        .types
+                        .iter()
+                        .find(|t| t.type_name.ends_with(&value_line))
+                        .unwrap_or_else(|| panic!("{what}: {value_line}"));
+                    assert!(
+                        row.series
+                            .iter()
+                            .all(|s| s.count == capacity
+                                && s.shallow_bytes >= capacity * value_bytes),
+                        "{what}: {:?}",
+                        row.series
+                    );
                     assert_eq!(row.fit.shape, "stable");
                 }
             }
@@ -588,42 +980,83 @@ mod tests {
 
     #[test]
     fn v8_healthy_series_has_nothing_growing() {
-        let files: Vec<String> = (1..=3).map(|i| format!("node/healthy_series/healthy_series_{i}.heapsnapshot")).collect();
+        let files: Vec<String> = (1..=3)
+            .map(|i| format!("node/healthy_series/healthy_series_{i}.heapsnapshot"))
+            .collect();
         let (r, loaded) = trend(&files.iter().map(String::as_str).collect::<Vec<_>>(), None);
         let d = assert_no_type_grows("v8", &r, &loaded[0], &loaded[2], None);
         assert_no_path_grows("v8", &r, &d);
         assert_no_verdict("v8", &r);
         let cap = source_const("node/healthy_series/src/healthy-series.js", "CACHE_CAP");
         let products = r.types.iter().find(|t| t.type_name == "Product").unwrap();
-        assert!(products.series.iter().all(|s| s.count == cap), "the LRU is full in every snapshot: {:?}", products.series);
+        assert!(
+            products.series.iter().all(|s| s.count == cap),
+            "the LRU is full in every snapshot: {:?}",
+            products.series
+        );
         assert_eq!(products.fit.shape, "stable");
         // Node ids are stable: the LRU churned between the dumps (evicted entries are gone by id,
         // new ones took their place), yet nothing grew.
         let n = d.new_objects.as_ref().unwrap();
-        assert!(n.gone_count >= products.series[0].count / 10 && n.count > 0, "{} gone, {} new", n.gone_count, n.count);
+        assert!(
+            n.gone_count >= products.series[0].count / 10 && n.count > 0,
+            "{} gone, {} new",
+            n.gone_count,
+            n.count
+        );
     }
 
     #[test]
     fn hprof_healthy_series_by_class_has_nothing_growing() {
-        let files: Vec<String> = (1..=3).map(|i| format!("java/healthy_series/healthy_series_{i}.hprof.gz")).collect();
+        let files: Vec<String> = (1..=3)
+            .map(|i| format!("java/healthy_series/healthy_series_{i}.hprof.gz"))
+            .collect();
         let (r, loaded) = trend(&files.iter().map(String::as_str).collect::<Vec<_>>(), None);
         assert_no_type_grows("hprof", &r, &loaded[0], &loaded[2], None);
         assert_eq!(r.time_axis.source, "dump");
         // The per-class numbers are the JVM's own (jcmd GC.class_histogram beside each dump).
         for (i, l) in ["1", "2", "3"].iter().enumerate() {
-            let (count, bytes) = histo(&format!("java/healthy_series/healthy_series_{l}.histo.txt"), "java.util.LinkedHashMap$Entry");
-            let row = r.types.iter().find(|t| t.type_name == "java.util.LinkedHashMap$Entry").unwrap();
-            assert_eq!((row.series[i].count as i64, row.series[i].shallow_bytes as i64), (count, bytes), "dump {l}");
+            let (count, bytes) = histo(
+                &format!("java/healthy_series/healthy_series_{l}.histo.txt"),
+                "java.util.LinkedHashMap$Entry",
+            );
+            let row = r
+                .types
+                .iter()
+                .find(|t| t.type_name == "java.util.LinkedHashMap$Entry")
+                .unwrap();
+            assert_eq!(
+                (
+                    row.series[i].count as i64,
+                    row.series[i].shallow_bytes as i64
+                ),
+                (count, bytes),
+                "dump {l}"
+            );
         }
         // The full cache, stable as a whole (its holder's path row).
         let src = "java/healthy_series/src/com/acme/healthy/HealthyService.java";
-        let (capacity, value_bytes) = (source_const(src, "CAPACITY"), source_const(src, "VALUE_BYTES"));
+        let (capacity, value_bytes) = (
+            source_const(src, "CAPACITY"),
+            source_const(src, "VALUE_BYTES"),
+        );
         let cache = r
             .paths
             .iter()
-            .find(|p| p.path.as_deref().is_some_and(|s| s.ends_with("static CACHE > com.acme.healthy.HealthyService$ProductCache")))
+            .find(|p| {
+                p.path.as_deref().is_some_and(|s| {
+                    s.ends_with("static CACHE > com.acme.healthy.HealthyService$ProductCache")
+                })
+            })
             .unwrap();
-        assert!(cache.series.iter().all(|s| s.retained_bytes >= capacity * value_bytes), "{:?}", cache.series);
+        assert!(
+            cache
+                .series
+                .iter()
+                .all(|s| s.retained_bytes >= capacity * value_bytes),
+            "{:?}",
+            cache.series
+        );
         assert_eq!(cache.fit.shape, "stable");
     }
 
@@ -635,7 +1068,9 @@ mod tests {
     /// See testdata/java/healthy_series/README.md.
     #[test]
     fn hprof_healthy_series_by_path_has_nothing_growing() {
-        let files: Vec<String> = (1..=3).map(|i| format!("java/healthy_series/healthy_series_{i}.hprof.gz")).collect();
+        let files: Vec<String> = (1..=3)
+            .map(|i| format!("java/healthy_series/healthy_series_{i}.hprof.gz"))
+            .collect();
         let (r, loaded) = trend(&files.iter().map(String::as_str).collect::<Vec<_>>(), None);
         let d = diff(&loaded[0], &loaded[2], None);
         assert_no_path_grows("hprof", &r, &d);
@@ -645,8 +1080,15 @@ mod tests {
         let entry = "java.util.LinkedHashMap$Entry";
         let rows: Vec<_> = r.paths.iter().filter(|p| p.type_name == entry).collect();
         for (i, l) in ["1", "2", "3"].iter().enumerate() {
-            let (count, _) = histo(&format!("java/healthy_series/healthy_series_{l}.histo.txt"), entry);
-            assert_eq!(rows.iter().map(|p| p.series[i].count as i64).sum::<i64>(), count, "dump {l}");
+            let (count, _) = histo(
+                &format!("java/healthy_series/healthy_series_{l}.histo.txt"),
+                entry,
+            );
+            assert_eq!(
+                rows.iter().map(|p| p.series[i].count as i64).sum::<i64>(),
+                count,
+                "dump {l}"
+            );
         }
         let linked = format!("{entry} > ");
         for p in &rows {
@@ -654,22 +1096,52 @@ mod tests {
             assert!(!path.contains(&linked), "{path}");
             assert!(path.contains("static CACHE"), "{path}");
         }
-        assert!(rows.len() <= 3, "the table, head and tail: {:#?}", rows.iter().map(|p| &p.path).collect::<Vec<_>>());
+        assert!(
+            rows.len() <= 3,
+            "the table, head and tail: {:#?}",
+            rows.iter().map(|p| &p.path).collect::<Vec<_>>()
+        );
     }
 
     /// The heap as a whole and the cache's values are stable in both forms of the profile.
     #[test]
     fn pprof_healthy_series_heap_and_cache_are_stable() {
         let src = "go/healthy_series/src/main.go";
-        let (capacity, value_bytes) = (source_const(src, "capacity"), source_const(src, "valueBytes"));
+        let (capacity, value_bytes) = (
+            source_const(src, "capacity"),
+            source_const(src, "valueBytes"),
+        );
         for form in ["pb.gz", "txt"] {
-            let files: Vec<String> = (1..=3).map(|i| format!("go/healthy_series/heap.{i}.{form}")).collect();
+            let files: Vec<String> = (1..=3)
+                .map(|i| format!("go/healthy_series/heap.{i}.{form}"))
+                .collect();
             let (r, _) = trend(&files.iter().map(String::as_str).collect::<Vec<_>>(), None);
-            assert_eq!(r.total.fit.shape, "stable", "{form}: in-use heap {:?}", r.total.series);
-            let values = r.types.iter().find(|t| t.type_name == "main.loadProduct").unwrap();
-            assert!(values.series.iter().all(|s| (s.count, s.shallow_bytes) == (capacity, capacity * value_bytes)), "{form}: {:?}", values.series);
+            assert_eq!(
+                r.total.fit.shape, "stable",
+                "{form}: in-use heap {:?}",
+                r.total.series
+            );
+            let values = r
+                .types
+                .iter()
+                .find(|t| t.type_name == "main.loadProduct")
+                .unwrap();
+            assert!(
+                values
+                    .series
+                    .iter()
+                    .all(|s| (s.count, s.shallow_bytes) == (capacity, capacity * value_bytes)),
+                "{form}: {:?}",
+                values.series
+            );
             assert_eq!(values.fit.shape, "stable");
-            assert!(!r.verdicts.iter().any(|v| v.kind == "fragmentation" || v.kind == "true-leak"), "{form}: {:?}", r.verdicts);
+            assert!(
+                !r.verdicts
+                    .iter()
+                    .any(|v| v.kind == "fragmentation" || v.kind == "true-leak"),
+                "{form}: {:?}",
+                r.verdicts
+            );
         }
     }
 
@@ -685,31 +1157,61 @@ mod tests {
         // The function of main.go that inserts into the map (`c.items[key] = …`).
         let churned = "main.(*lru).get";
         for form in ["pb.gz", "txt"] {
-            let files: Vec<String> = (1..=3).map(|i| format!("go/healthy_series/heap.{i}.{form}")).collect();
+            let files: Vec<String> = (1..=3)
+                .map(|i| format!("go/healthy_series/heap.{i}.{form}"))
+                .collect();
             let (r, loaded) = trend(&files.iter().map(String::as_str).collect::<Vec<_>>(), None);
-            assert_eq!(r.total.fit.shape, "stable", "{form}: in-use heap {:?}", r.total.series);
+            assert_eq!(
+                r.total.fit.shape, "stable",
+                "{form}: in-use heap {:?}",
+                r.total.series
+            );
             let heap_noise = r.total.fit.noise_bytes as i64;
             assert_no_verdict(form, &r);
-            let growing: Vec<_> = r.types.iter().filter(|x| matches!(x.fit.shape.as_str(), "linear" | "levelling-off")).collect();
+            let growing: Vec<_> = r
+                .types
+                .iter()
+                .filter(|x| matches!(x.fit.shape.as_str(), "linear" | "levelling-off"))
+                .collect();
             for x in &growing {
-                assert!(x.fit.net_change <= heap_noise, "{form}: {} +{} B above the heap's noise {heap_noise} B", x.type_name, x.fit.net_change);
+                assert!(
+                    x.fit.net_change <= heap_noise,
+                    "{form}: {} +{} B above the heap's noise {heap_noise} B",
+                    x.type_name,
+                    x.fit.net_change
+                );
             }
             // The one grower is the map's insertion site, and the report says why it has no verdict.
             let names: Vec<&str> = growing.iter().map(|x| x.type_name.as_str()).collect();
             assert_eq!(names, [churned], "{form}");
-            assert!(r.warnings.iter().any(|w| w.contains("reachable heap is stable") && w.contains(churned)), "{form}: {:?}", r.warnings);
+            assert!(
+                r.warnings
+                    .iter()
+                    .any(|w| w.contains("reachable heap is stable") && w.contains(churned)),
+                "{form}: {:?}",
+                r.warnings
+            );
             // The diff 1 → 3 agrees: nothing grew by more than the heap's noise.
             let d = diff(&loaded[0], &loaded[2], None);
             assert!(!d.types.is_empty(), "{form}: the diff compared nothing");
             let mean_heap = (d.base.reachable_bytes + d.target.reachable_bytes) as f64 / 2.0;
-            let heap = heapscope_reports::overtime::shape::noise_bytes(&[d.base.reachable_bytes as f64, d.target.reachable_bytes as f64], mean_heap) as i64;
+            let heap = heapscope_reports::overtime::shape::noise_bytes(
+                &[
+                    d.base.reachable_bytes as f64,
+                    d.target.reachable_bytes as f64,
+                ],
+                mean_heap,
+            ) as i64;
             let above: Vec<String> = d
                 .types
                 .iter()
                 .filter(|t| t.change.shallow_bytes > heap)
                 .map(|t| format!("{} +{} B", t.type_name, t.change.shallow_bytes))
                 .collect();
-            assert!(above.is_empty(), "{form}: diff 1 → 3 above the heap's noise {heap} B: {above:?}");
+            assert!(
+                above.is_empty(),
+                "{form}: diff 1 → 3 above the heap's noise {heap} B: {above:?}"
+            );
         }
     }
 }

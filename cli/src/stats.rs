@@ -15,7 +15,12 @@ impl Stats {
     pub fn from_env() -> Stats {
         let on = std::env::var_os("HEAPSCOPE_STATS").is_some_and(|v| v != "0" && !v.is_empty());
         let now = Instant::now();
-        Stats { on, start: now, last: now, peak_kib: 0 }
+        Stats {
+            on,
+            start: now,
+            last: now,
+            peak_kib: 0,
+        }
     }
 
     /// Record the end of a stage.

@@ -62,7 +62,15 @@ impl Analysis {
             unreachable_bytes: total_bytes - reachable_bytes,
             unreachable_nodes: graph.node_count() as u64 - reachable_nodes,
         };
-        Analysis { graph, dom, retained, children, paths, histogram, summary }
+        Analysis {
+            graph,
+            dom,
+            retained,
+            children,
+            paths,
+            histogram,
+            summary,
+        }
     }
 
     /// The `k` nodes with the largest retained size, largest first (ties: lower index first).
@@ -101,7 +109,8 @@ impl Analysis {
 
     /// Children of a node in the dominator tree (`None` = the super-root's children).
     pub fn dominated(&self, n: Option<NodeIdx>) -> &[u32] {
-        self.children.of(n.map(|n| n.ix()).unwrap_or(self.graph.node_count()))
+        self.children
+            .of(n.map(|n| n.ix()).unwrap_or(self.graph.node_count()))
     }
 
     /// Shortest path from a GC root to `n` (root first), preferring strong references.

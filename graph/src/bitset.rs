@@ -7,11 +7,15 @@ pub struct BitSet {
 
 impl BitSet {
     pub fn new(n: usize) -> Self {
-        BitSet { words: vec![0; n.div_ceil(64)] }
+        BitSet {
+            words: vec![0; n.div_ceil(64)],
+        }
     }
     #[inline]
     pub fn get(&self, i: usize) -> bool {
-        self.words.get(i >> 6).is_some_and(|w| w & (1 << (i & 63)) != 0)
+        self.words
+            .get(i >> 6)
+            .is_some_and(|w| w & (1 << (i & 63)) != 0)
     }
     #[inline]
     pub fn set(&mut self, i: usize) {

@@ -24,8 +24,15 @@ struct IdIndex {
 }
 
 enum Keys {
-    Packed { keys: Vec<u64>, tz: u32, idx_bits: u32 },
-    Pairs { ids: Vec<u64>, idx: Vec<u32> },
+    Packed {
+        keys: Vec<u64>,
+        tz: u32,
+        idx_bits: u32,
+    },
+    Pairs {
+        ids: Vec<u64>,
+        idx: Vec<u32>,
+    },
 }
 
 impl IdIndex {
@@ -36,7 +43,10 @@ impl IdIndex {
             .fold(|| (u64::MAX, 0u64), |(a, b), &x| (a.min(x), b.max(x)))
             .reduce(|| (u64::MAX, 0u64), |(a, b), (c, d)| (a.min(c), b.max(d)));
         let min = if n == 0 { 0 } else { min };
-        let ors = node_ids.par_iter().map(|&x| x - min).reduce(|| 0, |a, b| a | b);
+        let ors = node_ids
+            .par_iter()
+            .map(|&x| x - min)
+            .reduce(|| 0, |a, b| a | b);
         let tz = if ors == 0 { 0 } else { ors.trailing_zeros() };
         let span = (max.saturating_sub(min)) >> tz;
         let span_bits = 64 - span.leading_zeros();
@@ -89,10 +99,21 @@ impl IdIndex {
             buckets[nb - 1] = w as u32;
             keys.truncate(w);
             let keys = Keys::Packed { keys, tz, idx_bits };
-            return (IdIndex { keys, min, shift, buckets }, dups);
+            return (
+                IdIndex {
+                    keys,
+                    min,
+                    shift,
+                    buckets,
+                },
+                dups,
+            );
         }
-        let mut pairs: Vec<(u64, u32)> =
-            node_ids.par_iter().enumerate().map(|(i, &id)| (id, i as u32)).collect();
+        let mut pairs: Vec<(u64, u32)> = node_ids
+            .par_iter()
+            .enumerate()
+            .map(|(i, &id)| (id, i as u32))
+            .collect();
         pairs.par_sort_unstable();
         let mut dups = 0u64;
         let mut ids = Vec::with_capacity(pairs.len());
@@ -107,7 +128,15 @@ impl IdIndex {
         }
         drop(pairs);
         let (shift, buckets) = Self::buckets(ids.iter().map(|&id| id - min), ids.len(), max - min);
-        (IdIndex { keys: Keys::Pairs { ids, idx }, min, shift, buckets }, dups)
+        (
+            IdIndex {
+                keys: Keys::Pairs { ids, idx },
+                min,
+                shift,
+                buckets,
+            },
+            dups,
+        )
     }
 
     /// Bucket table over sorted prefixes (`0..=span`): about 8 entries per bucket on uniform ids.
@@ -342,14 +371,22 @@ impl GraphBuilder {
     pub fn add_root_id(&mut self, id: u64, kind: &str, via: Option<&str>) {
         let kind = self.root_kinds.intern(kind);
         let via = via.map(|v| self.labels.intern(v)).unwrap_or(0);
-        self.roots.push(PendingRoot { target: RootTarget::Id(id), kind, via });
+        self.roots.push(PendingRoot {
+            target: RootTarget::Id(id),
+            kind,
+            via,
+        });
     }
 
     /// A GC root given by dense index.
     pub fn add_root_idx(&mut self, node: NodeIdx, kind: &str, via: Option<&str>) {
         let kind = self.root_kinds.intern(kind);
         let via = via.map(|v| self.labels.intern(v)).unwrap_or(0);
-        self.roots.push(PendingRoot { target: RootTarget::Idx(node.0), kind, via });
+        self.roots.push(PendingRoot {
+            target: RootTarget::Idx(node.0),
+            kind,
+            via,
+        });
     }
 
     /// End of phase 1: sort the ids into the lookup index.
@@ -419,11 +456,20 @@ impl GraphBuilder {
             let (b, r2) = tys.split_at_mut(c);
             let (d, r3) = sh.split_at_mut(c);
             let (e, r4) = kd.split_at_mut(c);
-            runs.push(NodeSlots { first: NodeIdx(first as u32), ids: a, types: b, shallow: d, kind: e });
+            runs.push(NodeSlots {
+                first: NodeIdx(first as u32),
+                ids: a,
+                types: b,
+                shallow: d,
+                kind: e,
+            });
             (ids, tys, sh, kd) = (r1, r2, r3, r4);
             first += c;
         }
-        runs.into_par_iter().enumerate().map(|(k, slots)| fill(k, slots)).collect()
+        runs.into_par_iter()
+            .enumerate()
+            .map(|(k, slots)| fill(k, slots))
+            .collect()
     }
 
     /// Phase 2 in bulk, in parallel: the nodes from the next one without edges on are split into
@@ -474,18 +520,28 @@ impl GraphBuilder {
             self.edge_labels.resize(e0 + total, 0);
         }
         self.offsets.resize(end_node as usize + 1, 0);
-        let Some(index) = self.index.as_ref() else { return Vec::new() };
+        let Some(index) = self.index.as_ref() else {
+            return Vec::new();
+        };
         let node_count = self.ids.len();
         let mut slots = Vec::with_capacity(bounds.len());
         {
             let mut offs = &mut self.offsets[start_node as usize..end_node as usize];
             let mut tg = &mut self.targets[e0..];
-            let mut lb: &mut [u32] = if keep_labels { &mut self.edge_labels[e0..] } else { &mut [] };
+            let mut lb: &mut [u32] = if keep_labels {
+                &mut self.edge_labels[e0..]
+            } else {
+                &mut []
+            };
             let mut base = e0 as u64;
             for &(a, e, max) in &bounds {
                 let (o, ro) = offs.split_at_mut((e - a) as usize);
                 let (t, rt) = tg.split_at_mut(max);
-                let (l, rl) = if keep_labels { lb.split_at_mut(max) } else { (&mut [][..], lb) };
+                let (l, rl) = if keep_labels {
+                    lb.split_at_mut(max)
+                } else {
+                    (&mut [][..], lb)
+                };
                 slots.push(EdgeSlots {
                     index,
                     node_count,
@@ -583,8 +639,16 @@ impl GraphBuilder {
         if self.index.is_none() {
             self.ensure_index();
         }
-        let Some(index) = self.index.as_ref() else { return false };
-        match resolve(index, id, self.current, &mut self.missing_refs, &mut self.first_missing) {
+        let Some(index) = self.index.as_ref() else {
+            return false;
+        };
+        match resolve(
+            index,
+            id,
+            self.current,
+            &mut self.missing_refs,
+            &mut self.first_missing,
+        ) {
             Some(t) => {
                 self.push_edge(t, weak, label);
                 true
@@ -627,7 +691,12 @@ impl GraphBuilder {
     /// Close phase 2 and produce the graph.
     pub fn finish(mut self, policy: Policy) -> HeapGraph {
         self.start_edges();
-        if self.index.is_none() && self.roots.iter().any(|r| matches!(r.target, RootTarget::Id(_))) {
+        if self.index.is_none()
+            && self
+                .roots
+                .iter()
+                .any(|r| matches!(r.target, RootTarget::Id(_)))
+        {
             self.ensure_index();
         }
         let n = self.ids.len();
@@ -638,7 +707,8 @@ impl GraphBuilder {
             self.counts.resize(n, 1);
         }
         if n > (WEAK_BIT as usize) {
-            self.warnings.push(format!("{n} nodes exceed the graph's limit of 2^31"));
+            self.warnings
+                .push(format!("{n} nodes exceed the graph's limit of 2^31"));
         }
         let mut roots = Vec::with_capacity(self.roots.len());
         let mut missing_roots = 0u64;
@@ -648,7 +718,11 @@ impl GraphBuilder {
                 RootTarget::Idx(i) => ((i as usize) < n).then_some(i),
             };
             match node {
-                Some(node) => roots.push(Root { node: NodeIdx(node), kind: r.kind, via: r.via }),
+                Some(node) => roots.push(Root {
+                    node: NodeIdx(node),
+                    kind: r.kind,
+                    via: r.via,
+                }),
                 None => missing_roots += 1,
             }
         }
@@ -656,7 +730,10 @@ impl GraphBuilder {
             let ex = self
                 .first_missing
                 .map(|(id, from)| {
-                    format!(" (first: 0x{id:x} from node 0x{:x})", self.ids[from as usize])
+                    format!(
+                        " (first: 0x{id:x} from node 0x{:x})",
+                        self.ids[from as usize]
+                    )
                 })
                 .unwrap_or_default();
             self.warnings.push(format!(
@@ -665,8 +742,9 @@ impl GraphBuilder {
             ));
         }
         if missing_roots > 0 {
-            self.warnings
-                .push(format!("{missing_roots} GC roots point to ids that are not in the dump"));
+            self.warnings.push(format!(
+                "{missing_roots} GC roots point to ids that are not in the dump"
+            ));
         }
         if self.over_limit > 0 {
             self.warnings.push(format!(
@@ -773,7 +851,9 @@ impl EdgeSlots<'_> {
         }
         // Fits: `fill_edges_parallel` keeps every run's edges below MAX_EDGES.
         let at = (self.base + self.len as u64) as EdgePos;
-        for o in &mut self.offsets[(self.next - self.first) as usize..=(node.0 - self.first) as usize] {
+        for o in
+            &mut self.offsets[(self.next - self.first) as usize..=(node.0 - self.first) as usize]
+        {
             *o = at;
         }
         self.next = node.0 + 1;
@@ -792,7 +872,13 @@ impl EdgeSlots<'_> {
         if id == 0 || self.current.is_none() {
             return id == 0;
         }
-        match resolve(self.index, id, self.current, &mut self.missing, &mut self.first_missing) {
+        match resolve(
+            self.index,
+            id,
+            self.current,
+            &mut self.missing,
+            &mut self.first_missing,
+        ) {
             Some(t) => {
                 self.push(t, weak, label);
                 true
@@ -953,7 +1039,11 @@ mod tests {
         assert!(g.offsets.windows(2).all(|w| w[0] <= w[1]));
         // (the shape also has unknown ids, which are not edges: count what resolves)
         let needle = format!("references beyond the graph's limit of {limit} were dropped");
-        assert!(g.warnings.iter().any(|w| w.contains(&needle)), "{:?}", g.warnings);
+        assert!(
+            g.warnings.iter().any(|w| w.contains(&needle)),
+            "{:?}",
+            g.warnings
+        );
         // Parallel: runs past the limit get no room; the CSR stays consistent.
         let mut p = GraphBuilder::new().with_max_edges(limit);
         let t = p.intern_type("T");
@@ -964,8 +1054,10 @@ mod tests {
         });
         p.finish_nodes();
         let cut = [0usize, 100, 200];
-        let bounds: Vec<(u32, usize)> =
-            cut.windows(2).map(|w| (w[1] as u32, edges[w[0]..w[1]].iter().map(|e| e.len()).sum())).collect();
+        let bounds: Vec<(u32, usize)> = cut
+            .windows(2)
+            .map(|w| (w[1] as u32, edges[w[0]..w[1]].iter().map(|e| e.len()).sum()))
+            .collect();
         p.fill_edges_parallel(&bounds, |k, s| {
             for v in cut[k]..cut[k + 1] {
                 s.begin_node(NodeIdx(v as u32));
@@ -978,12 +1070,24 @@ mod tests {
         assert!(pg.edge_count() <= limit);
         assert_eq!(*pg.offsets.last().unwrap() as usize, pg.edge_count());
         assert!(pg.offsets.windows(2).all(|w| w[0] <= w[1]));
-        assert!(pg.warnings.iter().any(|w| w.contains("beyond the graph's limit")), "{:?}", pg.warnings);
+        assert!(
+            pg.warnings
+                .iter()
+                .any(|w| w.contains("beyond the graph's limit")),
+            "{:?}",
+            pg.warnings
+        );
     }
 
     #[test]
     fn parallel_build_equals_sequential() {
-        for (seed, n, wide) in [(1, 1, false), (7, 50, false), (99, 1000, false), (5, 700, true), (3, 0, false)] {
+        for (seed, n, wide) in [
+            (1, 1, false),
+            (7, 50, false),
+            (99, 1000, false),
+            (5, 700, true),
+            (3, 0, false),
+        ] {
             let (ids, edges) = shape(seed + 1, n, wide);
             let a = sequential(&ids, &edges);
             for runs in [1, 3, 16] {
@@ -1009,7 +1113,10 @@ mod tests {
             assert_eq!(dups as usize, ids.len() - first.len());
             for (&id, &i) in &first {
                 assert_eq!(ix.get(id), Some(i));
-                assert_eq!(ix.get(id.wrapping_add(4)).is_some(), first.contains_key(&id.wrapping_add(4)));
+                assert_eq!(
+                    ix.get(id.wrapping_add(4)).is_some(),
+                    first.contains_key(&id.wrapping_add(4))
+                );
             }
             assert_eq!(ix.get(0), first.get(&0).copied());
             assert_eq!(ix.get(u64::MAX), first.get(&u64::MAX).copied());

@@ -85,7 +85,11 @@ impl Dfs {
         self.node_of.push(v);
         self.pre[v as usize] = self.node_of.len() as u32;
         self.parent.push(parent);
-        self.semi.push(if self.from_super.get(v as usize) { 0 } else { parent });
+        self.semi.push(if self.from_super.get(v as usize) {
+            0
+        } else {
+            parent
+        });
         self.back.push(0);
         self.stack.push((v, 0));
     }
@@ -167,8 +171,9 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
                 }
             }
             // All candidates first, so the result does not depend on their index order.
-            let attach: Vec<u32> =
-                (0..n as u32).filter(|&v| !dfs.is_visited(v) && weak_in.get(v as usize)).collect();
+            let attach: Vec<u32> = (0..n as u32)
+                .filter(|&v| !dfs.is_visited(v) && weak_in.get(v as usize))
+                .collect();
             drop(weak_in);
             for &v in &attach {
                 dfs.from_super.set(v as usize);
@@ -188,8 +193,9 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
                     }
                 }
             }
-            let attach: Vec<u32> =
-                (0..n as u32).filter(|&v| !dfs.is_visited(v) && !held.get(v as usize)).collect();
+            let attach: Vec<u32> = (0..n as u32)
+                .filter(|&v| !dfs.is_visited(v) && !held.get(v as usize))
+                .collect();
             drop(held);
             for &v in &attach {
                 dfs.from_super.set(v as usize);
@@ -206,7 +212,15 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
         }
     }
     let orphans_attached = (dfs.node_of.len() - from_roots) as u64;
-    let Dfs { mut pre, node_of, parent, mut semi, back, stack, from_super } = dfs;
+    let Dfs {
+        mut pre,
+        node_of,
+        parent,
+        mut semi,
+        back,
+        stack,
+        from_super,
+    } = dfs;
     drop(stack);
     let big_n = node_of.len() + 1; // with the super-root
 
@@ -238,9 +252,17 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
     out.resize(n, UNREACHED);
     for p in 1..big_n {
         let d = idom[p];
-        out[node_of[p - 1] as usize] = if d == 0 { SUPER } else { node_of[d as usize - 1] };
+        out[node_of[p - 1] as usize] = if d == 0 {
+            SUPER
+        } else {
+            node_of[d as usize - 1]
+        };
     }
-    DomTree { idom: out, order: node_of, orphans_attached }
+    DomTree {
+        idom: out,
+        order: node_of,
+        orphans_attached,
+    }
 }
 
 /// Offsets of the predecessor lists: u32 while there are fewer than 2^32 entries.

@@ -37,9 +37,15 @@ pub struct Policy {
 
 impl Policy {
     /// Eclipse MAT's rules for Java heaps.
-    pub const MAT: Policy = Policy { weak_retains: true, orphans: Orphans::Unreachable };
+    pub const MAT: Policy = Policy {
+        weak_retains: true,
+        orphans: Orphans::Unreachable,
+    };
     /// Call trees of allocation profiles: every edge strong, nothing orphaned.
-    pub const TREE: Policy = Policy { weak_retains: true, orphans: Orphans::Unreachable };
+    pub const TREE: Policy = Policy {
+        weak_retains: true,
+        orphans: Orphans::Unreachable,
+    };
 }
 
 /// A GC root: the node, its kind (index into [`HeapGraph::root_kinds`]) and an optional
@@ -124,7 +130,11 @@ impl HeapGraph {
         Edge {
             target: NodeIdx(t & !WEAK_BIT),
             weak: t & WEAK_BIT != 0,
-            label: self.edge_labels.get(e).map(|&l| Label::decode(l)).unwrap_or(Label::None),
+            label: self
+                .edge_labels
+                .get(e)
+                .map(|&l| Label::decode(l))
+                .unwrap_or(Label::None),
         }
     }
     /// Does this edge keep its target alive under the graph's policy?
@@ -145,7 +155,10 @@ impl HeapGraph {
     }
     /// Linear search for a node by the dump's id (drill-down commands only).
     pub fn find_id(&self, id: u64) -> Option<NodeIdx> {
-        self.ids.iter().position(|&x| x == id).map(|p| NodeIdx(p as u32))
+        self.ids
+            .iter()
+            .position(|&x| x == id)
+            .map(|p| NodeIdx(p as u32))
     }
     /// Objects this node stands for (1 for object graphs).
     #[inline]

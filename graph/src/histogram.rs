@@ -20,10 +20,21 @@ pub struct TypeRow {
 
 /// Build the histogram: one walk over the dominator tree (explicit stack) with a counter per
 /// type of how many ancestors of that type are on the stack.
-pub fn histogram(g: &HeapGraph, dom: &DomTree, children: &DomChildren, retained: &[u64]) -> Vec<TypeRow> {
+pub fn histogram(
+    g: &HeapGraph,
+    dom: &DomTree,
+    children: &DomChildren,
+    retained: &[u64],
+) -> Vec<TypeRow> {
     let nt = g.types.len();
     let mut rows: Vec<TypeRow> = (0..nt as u32)
-        .map(|t| TypeRow { type_id: t, count: 0, shallow: 0, retained: 0, reachable_count: 0 })
+        .map(|t| TypeRow {
+            type_id: t,
+            count: 0,
+            shallow: 0,
+            retained: 0,
+            reachable_count: 0,
+        })
         .collect();
     let has_counts = !g.counts.is_empty();
     for v in 0..g.node_count() {

@@ -89,7 +89,11 @@ impl RootPaths {
             }
         }
         if weak_src.is_empty() {
-            return RootPaths { parent, by_node, via_weak };
+            return RootPaths {
+                parent,
+                by_node,
+                via_weak,
+            };
         }
         // Second search, level by level: level D holds the strong nodes at distance D (only
         // those in `weak_src` can find anything) and the nodes found while expanding level
@@ -97,7 +101,10 @@ impl RootPaths {
         let strong_len = queue.len();
         let (mut level, mut wi, mut b) = (0usize, 0usize, strong_len);
         while wi < weak_src.len() || b < queue.len() {
-            let next_level = level_start.next_set(level + 1).unwrap_or(strong_len).min(strong_len);
+            let next_level = level_start
+                .next_set(level + 1)
+                .unwrap_or(strong_len)
+                .min(strong_len);
             let b_end = queue.len();
             while wi < weak_src.len() && (weak_src[wi] as usize) < next_level {
                 let u = queue[weak_src[wi] as usize];
@@ -111,7 +118,11 @@ impl RootPaths {
             level = next_level;
             b = b_end;
         }
-        RootPaths { parent, by_node, via_weak }
+        RootPaths {
+            parent,
+            by_node,
+            via_weak,
+        }
     }
 
     pub fn is_reached(&self, n: NodeIdx) -> bool {
@@ -150,7 +161,9 @@ impl RootPaths {
         if self.by_node {
             return self.parent.clone();
         }
-        (0..g.node_count() as u32).map(|v| self.parent(g, v)).collect()
+        (0..g.node_count() as u32)
+            .map(|v| self.parent(g, v))
+            .collect()
     }
 
     /// The shortest path from a GC root to `target`, root first; empty if none exists.
@@ -183,7 +196,11 @@ impl RootPaths {
                 let u = chain[i - 1];
                 // A node the second search reached may have a strong parallel edge from the same
                 // parent besides the weak one it was found by: name the strong one (rare; scan).
-                let exact = if self.via_weak.get(v as usize) { None } else { self.parent_edge(v) };
+                let exact = if self.via_weak.get(v as usize) {
+                    None
+                } else {
+                    self.parent_edge(v)
+                };
                 let (label, weak) = match exact {
                     Some(e) => {
                         let edge = g.edge(e);
@@ -191,7 +208,12 @@ impl RootPaths {
                     }
                     None => edge_between(g, NodeIdx(u), NodeIdx(v)),
                 };
-                out.push(PathStep { node: NodeIdx(v), via: g.label_text(label), weak, root_kind: None });
+                out.push(PathStep {
+                    node: NodeIdx(v),
+                    via: g.label_text(label),
+                    weak,
+                    root_kind: None,
+                });
             }
         }
         out
@@ -200,7 +222,14 @@ impl RootPaths {
 
 /// Second search: every reference of `u` to a node not reached yet.
 #[inline]
-fn expand_weak(g: &HeapGraph, u: u32, by_node: bool, parent: &mut [u32], via_weak: &mut BitSet, queue: &mut Vec<u32>) {
+fn expand_weak(
+    g: &HeapGraph,
+    u: u32,
+    by_node: bool,
+    parent: &mut [u32],
+    via_weak: &mut BitSet,
+    queue: &mut Vec<u32>,
+) {
     let range = g.edge_range(NodeIdx(u));
     let first = range.start;
     for (k, &raw) in g.targets[range].iter().enumerate() {

@@ -45,7 +45,12 @@ pub fn format_rfc3339_nanos(nanos: i64) -> String {
     let frac = nanos.rem_euclid(1_000_000_000);
     let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
-    let base = format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}", sod / 3600, sod % 3600 / 60, sod % 60);
+    let base = format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    );
     if frac == 0 {
         format!("{base}Z")
     } else if frac % 1_000_000 == 0 {
@@ -78,11 +83,24 @@ pub fn parse_rfc3339(s: &str) -> Result<i64, String> {
             Err(bad())
         }
     };
-    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return Err(bad());
     }
-    let (y, mo, d, h, mi, sec) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60 {
+    let (y, mo, d, h, mi, sec) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60
+    {
         return Err(bad());
     }
     let mut i = 19;
@@ -128,15 +146,30 @@ mod tests {
     #[test]
     fn known_instants_round_trip() {
         // 2000-02-29T12:34:56Z is 951827696 s after the epoch (a leap day in a century year).
-        assert_eq!(format_rfc3339_nanos(951_827_696_000_000_000), "2000-02-29T12:34:56Z");
-        assert_eq!(format_rfc3339_ms(951_827_696_250), "2000-02-29T12:34:56.250Z");
+        assert_eq!(
+            format_rfc3339_nanos(951_827_696_000_000_000),
+            "2000-02-29T12:34:56Z"
+        );
+        assert_eq!(
+            format_rfc3339_ms(951_827_696_250),
+            "2000-02-29T12:34:56.250Z"
+        );
         assert_eq!(format_rfc3339_nanos(1), "1970-01-01T00:00:00.000000001Z");
-        assert_eq!(parse_rfc3339("2000-02-29T12:34:56.250Z"), Ok(951_827_696_250));
-        assert_eq!(parse_rfc3339("2000-02-29T13:34:56.250+01:00"), Ok(951_827_696_250));
+        assert_eq!(
+            parse_rfc3339("2000-02-29T12:34:56.250Z"),
+            Ok(951_827_696_250)
+        );
+        assert_eq!(
+            parse_rfc3339("2000-02-29T13:34:56.250+01:00"),
+            Ok(951_827_696_250)
+        );
         for ms in [-86_400_001i64, 0, 1_700_000_000_123, 4_102_444_800_000] {
             assert_eq!(parse_rfc3339(&format_rfc3339_ms(ms)), Ok(ms), "{ms}");
         }
-        assert!(parse_rfc3339("2001-02-29T00:00:00Z").is_err(), "not a leap year");
+        assert!(
+            parse_rfc3339("2001-02-29T00:00:00Z").is_err(),
+            "not a leap year"
+        );
         assert!(parse_rfc3339("yesterday").is_err());
     }
 }

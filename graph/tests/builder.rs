@@ -10,8 +10,10 @@ fn csr_matches_the_edges_given() {
         assert_eq!(g.node_count(), spec.n(), "{ctx}");
         assert_eq!(g.ids, spec.ids, "{ctx}");
         for u in 0..spec.n() {
-            let got: Vec<(usize, bool)> =
-                g.edges(NodeIdx(u as u32)).map(|e| (e.target.ix(), e.weak)).collect();
+            let got: Vec<(usize, bool)> = g
+                .edges(NodeIdx(u as u32))
+                .map(|e| (e.target.ix(), e.weak))
+                .collect();
             assert_eq!(got, spec.edges[u], "edges of {u}; {ctx}");
         }
         let roots: Vec<usize> = g.roots.iter().map(|r| r.node.ix()).collect();
@@ -60,12 +62,24 @@ fn unknown_ids_are_counted_as_a_warning() {
         let g = b.finish(Policy::MAT);
         assert_eq!(g.edge_count() as u64, known);
         assert_eq!(g.roots.len(), 1);
-        assert!(g.warnings.iter().any(|w| w.starts_with("1 GC roots")), "{:?}", g.warnings);
+        assert!(
+            g.warnings.iter().any(|w| w.starts_with("1 GC roots")),
+            "{:?}",
+            g.warnings
+        );
         if unknown > 0 {
             let w = format!("{unknown} references point to ids that are not in the dump");
-            assert!(g.warnings.iter().any(|x| x.starts_with(&w)), "{:?} vs {w}", g.warnings);
+            assert!(
+                g.warnings.iter().any(|x| x.starts_with(&w)),
+                "{:?} vs {w}",
+                g.warnings
+            );
         } else {
-            assert!(!g.warnings.iter().any(|x| x.contains("references point")), "{:?}", g.warnings);
+            assert!(
+                !g.warnings.iter().any(|x| x.contains("references point")),
+                "{:?}",
+                g.warnings
+            );
         }
         // The passes run on what was kept.
         let a = heapscope_graph::Analysis::run(g);
@@ -112,7 +126,10 @@ fn out_of_order_nodes_drop_their_edges_with_a_warning() {
                 .collect();
             assert_eq!(got, want[u], "node {u}");
         }
-        let warned = g.warnings.iter().any(|w| w.starts_with(&format!("{dropped} nodes had")));
+        let warned = g
+            .warnings
+            .iter()
+            .any(|w| w.starts_with(&format!("{dropped} nodes had")));
         assert_eq!(warned, dropped > 0, "{:?}", g.warnings);
     }
 }
@@ -130,5 +147,11 @@ fn duplicate_ids_resolve_to_the_first_node() {
     assert!(b.edge_to_id(5, false, Label::None));
     let g = b.finish(Policy::MAT);
     assert_eq!(g.targets, vec![a.0]);
-    assert!(g.warnings.iter().any(|w| w.starts_with("1 nodes share an id")), "{:?}", g.warnings);
+    assert!(
+        g.warnings
+            .iter()
+            .any(|w| w.starts_with("1 nodes share an id")),
+        "{:?}",
+        g.warnings
+    );
 }

@@ -52,7 +52,11 @@ fn dominators_equal_petgraph_simple_fast() {
         assert_eq!(dom.order.len(), reached, "{ctx}");
         let mut pos = vec![usize::MAX; spec.n()];
         for (i, &v) in dom.order.iter().enumerate() {
-            assert_eq!(pos[v as usize], usize::MAX, "node {v} twice in order; {ctx}");
+            assert_eq!(
+                pos[v as usize],
+                usize::MAX,
+                "node {v} twice in order; {ctx}"
+            );
             pos[v as usize] = i;
         }
         for &v in &dom.order {
@@ -64,7 +68,11 @@ fn dominators_equal_petgraph_simple_fast() {
         }
         // Nodes attached by the orphan policy = reachable from the super-root but not from the roots.
         let roots: Vec<usize> = spec.roots.clone();
-        let from_roots = spec.reach(&roots, &|_| false).iter().filter(|&&r| r).count();
+        let from_roots = spec
+            .reach(&roots, &|_| false)
+            .iter()
+            .filter(|&&r| r)
+            .count();
         assert_eq!(dom.orphans_attached as usize, reached - from_roots, "{ctx}");
         checked += 1;
     });
@@ -75,7 +83,12 @@ fn dominators_equal_petgraph_simple_fast() {
 fn dominators_equal_petgraph_on_larger_graphs() {
     for_random_graphs(cases(1500) / 50, 600, |spec, g, ctx| {
         let dom = dominators(g);
-        assert_eq!(dom.idom, oracle_idom(spec).0, "{}", &ctx[..ctx.find(':').unwrap_or(0)]);
+        assert_eq!(
+            dom.idom,
+            oracle_idom(spec).0,
+            "{}",
+            &ctx[..ctx.find(':').unwrap_or(0)]
+        );
     });
 }
 

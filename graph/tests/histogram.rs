@@ -18,13 +18,22 @@ fn min_retained_matches_definition_and_bounds_exact() {
         let total = spec.reachable_bytes(&succ, &|_| false);
         for t in 0..spec.type_count {
             let of_type: Vec<usize> = (0..spec.n()).filter(|&v| spec.types[v] == t).collect();
-            let row = rows.iter().find(|r| g.types.get(r.type_id) == format!("T{t}"));
+            let row = rows
+                .iter()
+                .find(|r| g.types.get(r.type_id) == format!("T{t}"));
             let Some(row) = row else {
-                assert!(of_type.is_empty(), "type T{t} missing from the histogram; {ctx}");
+                assert!(
+                    of_type.is_empty(),
+                    "type T{t} missing from the histogram; {ctx}"
+                );
                 continue;
             };
             assert_eq!(row.count, of_type.len() as u64, "{ctx}");
-            assert_eq!(row.shallow, of_type.iter().map(|&v| spec.shallow[v]).sum::<u64>(), "{ctx}");
+            assert_eq!(
+                row.shallow,
+                of_type.iter().map(|&v| spec.shallow[v]).sum::<u64>(),
+                "{ctx}"
+            );
             // Definition: reachable nodes of the type with no proper dominator ancestor of the type.
             let mut min_retained = 0;
             let mut reachable = 0;
@@ -50,13 +59,20 @@ fn min_retained_matches_definition_and_bounds_exact() {
             assert_eq!(row.retained, min_retained, "T{t}; {ctx}");
             // Exact set retained size: delete every node of the type at once.
             let exact = total - spec.reachable_bytes(&succ, &|x| spec.types[x] == t);
-            assert!(row.retained <= exact, "T{t}: min {} > exact {exact}; {ctx}", row.retained);
+            assert!(
+                row.retained <= exact,
+                "T{t}: min {} > exact {exact}; {ctx}",
+                row.retained
+            );
             if row.retained < exact {
                 strictly_below += 1;
             }
         }
         // Rows are sorted by retained size, largest first.
-        assert!(rows.windows(2).all(|w| w[0].retained >= w[1].retained), "{ctx}");
+        assert!(
+            rows.windows(2).all(|w| w[0].retained >= w[1].retained),
+            "{ctx}"
+        );
     });
     // The random draw must include sets retained only jointly, or the bound was never tested.
     assert!(strictly_below > 0);

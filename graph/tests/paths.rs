@@ -58,17 +58,26 @@ fn paths_are_shortest_and_prefer_strong_references() {
         for v in 0..spec.n() {
             let path = paths.path_to(g, NodeIdx(v as u32));
             if len[v] == INF {
-                assert!(path.is_empty() && !paths.is_reached(NodeIdx(v as u32)), "node {v}; {ctx}");
+                assert!(
+                    path.is_empty() && !paths.is_reached(NodeIdx(v as u32)),
+                    "node {v}; {ctx}"
+                );
                 continue;
             }
             assert_eq!(path.len(), len[v] + 1, "length of the path to {v}; {ctx}");
             assert_eq!(path.last().unwrap().node.ix(), v, "{ctx}");
-            assert!(spec.roots.contains(&path[0].node.ix()), "path starts at a non-root; {ctx}");
+            assert!(
+                spec.roots.contains(&path[0].node.ix()),
+                "path starts at a non-root; {ctx}"
+            );
             assert_eq!(path[0].root_kind.as_deref(), Some("root"), "{ctx}");
             for w in path.windows(2) {
                 let (u, t) = (w[0].node.ix(), w[1].node.ix());
-                let kinds: Vec<bool> =
-                    spec.edges[u].iter().filter(|e| e.0 == t).map(|e| e.1).collect();
+                let kinds: Vec<bool> = spec.edges[u]
+                    .iter()
+                    .filter(|e| e.0 == t)
+                    .map(|e| e.1)
+                    .collect();
                 assert!(!kinds.is_empty(), "no edge {u}->{t}; {ctx}");
                 // A step is weak only if every parallel edge is weak.
                 assert_eq!(w[1].weak, kinds.iter().all(|&k| k), "{ctx}");

@@ -13,7 +13,11 @@ fn retained_equals_naive_deletion() {
         let reachable = spec.reach(&succ, &|_| false);
         let total = spec.reachable_bytes(&succ, &|_| false);
         for v in 0..spec.n() {
-            let want = if reachable[v] { total - spec.reachable_bytes(&succ, &|x| x == v) } else { 0 };
+            let want = if reachable[v] {
+                total - spec.reachable_bytes(&succ, &|x| x == v)
+            } else {
+                0
+            };
             assert_eq!(retained[v], want, "node {v}; {ctx}");
         }
     });
@@ -29,7 +33,11 @@ fn top_retained_equals_a_full_sort() {
         let spec = crate::support::Spec::random(&mut rng, 40, heapscope_graph::Policy::MAT);
         let a = Analysis::run(spec.build(&mut rng));
         let mut all: Vec<u32> = a.dom.order.clone();
-        all.sort_by(|&x, &y| a.retained[y as usize].cmp(&a.retained[x as usize]).then(x.cmp(&y)));
+        all.sort_by(|&x, &y| {
+            a.retained[y as usize]
+                .cmp(&a.retained[x as usize])
+                .then(x.cmp(&y))
+        });
         for k in [0usize, 1, 3, 10, 1000] {
             let want: Vec<u32> = all.iter().copied().take(k).collect();
             let got: Vec<u32> = a.top_retained(k).into_iter().map(|n| n.0).collect();

@@ -8,24 +8,43 @@ use heapscope_graph::{GraphBuilder, HeapGraph, Label, NodeKind, Orphans, Policy}
 
 /// Number of random cases per property; `HEAPSCOPE_PROP_CASES` overrides it.
 pub fn cases(default: usize) -> usize {
-    std::env::var("HEAPSCOPE_PROP_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("HEAPSCOPE_PROP_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Base seed; `HEAPSCOPE_PROP_SEED` overrides it to explore other graphs.
 pub fn seed() -> u64 {
-    std::env::var("HEAPSCOPE_PROP_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_d0d0)
+    std::env::var("HEAPSCOPE_PROP_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_d0d0)
 }
 
 /// The policies every property runs under: Eclipse MAT (weak retains) and V8-like ones.
 pub const POLICIES: [Policy; 4] = [
     Policy::MAT,
-    Policy { weak_retains: false, orphans: Orphans::Unreachable },
-    Policy { weak_retains: false, orphans: Orphans::AttachWeaklyHeld },
-    Policy { weak_retains: false, orphans: Orphans::AttachAll },
+    Policy {
+        weak_retains: false,
+        orphans: Orphans::Unreachable,
+    },
+    Policy {
+        weak_retains: false,
+        orphans: Orphans::AttachWeaklyHeld,
+    },
+    Policy {
+        weak_retains: false,
+        orphans: Orphans::AttachAll,
+    },
 ];
 
 /// Run `f` on `cases` random graphs under each policy, with a message naming the case.
-pub fn for_random_graphs(cases: usize, max_nodes: usize, mut f: impl FnMut(&Spec, &HeapGraph, &str)) {
+pub fn for_random_graphs(
+    cases: usize,
+    max_nodes: usize,
+    mut f: impl FnMut(&Spec, &HeapGraph, &str),
+) {
     let base = seed();
     for (pi, &policy) in POLICIES.iter().enumerate() {
         for case in 0..cases {
@@ -33,7 +52,9 @@ pub fn for_random_graphs(cases: usize, max_nodes: usize, mut f: impl FnMut(&Spec
             let mut rng = fastrand::Rng::with_seed(s);
             let spec = Spec::random(&mut rng, max_nodes, policy);
             let g = spec.build(&mut rng);
-            let ctx = format!("seed {s} (policy {policy:?}, HEAPSCOPE_PROP_SEED={base}, case {case}): {spec:?}");
+            let ctx = format!(
+                "seed {s} (policy {policy:?}, HEAPSCOPE_PROP_SEED={base}, case {case}): {spec:?}"
+            );
             f(&spec, &g, &ctx);
         }
     }
@@ -70,7 +91,15 @@ impl Spec {
             }
         }
         let types = (0..n).map(|_| rng.u32(0..type_count)).collect();
-        let shallow = (0..n).map(|_| if rng.u8(0..10) == 0 { 0 } else { rng.u64(1..1000) }).collect();
+        let shallow = (0..n)
+            .map(|_| {
+                if rng.u8(0..10) == 0 {
+                    0
+                } else {
+                    rng.u64(1..1000)
+                }
+            })
+            .collect();
         // Density varies from sparse forests to dense tangles.
         let avg = [0.5f64, 1.0, 1.5, 2.5, 4.0][rng.usize(0..5)];
         let weak_share = [0u8, 10, 30, 70][rng.usize(0..4)];
@@ -79,9 +108,9 @@ impl Spec {
             let k = (avg * 2.0 * rng.f64()).round() as usize;
             for _ in 0..k {
                 let t = match rng.u8(0..10) {
-                    0 => u,                                       // self loop
+                    0 => u,                                                 // self loop
                     1 if !out.is_empty() => out[rng.usize(0..out.len())].0, // parallel edge
-                    2 | 3 => (u + 1).min(n - 1),                  // chains
+                    2 | 3 => (u + 1).min(n - 1),                            // chains
                     _ => rng.usize(0..n),
                 };
                 out.push((t, rng.u8(0..100) < weak_share));
@@ -96,7 +125,15 @@ impl Spec {
         if rng.bool() && !roots.is_empty() {
             roots.push(roots[0]); // the same node held by two roots
         }
-        Spec { ids, types, shallow, edges, roots, type_count, policy }
+        Spec {
+            ids,
+            types,
+            shallow,
+            edges,
+            roots,
+            type_count,
+            policy,
+        }
     }
 
     pub fn n(&self) -> usize {
@@ -106,9 +143,18 @@ impl Spec {
     /// Build through the real builder, choosing at random between ids and dense indices.
     pub fn build(&self, rng: &mut fastrand::Rng) -> HeapGraph {
         let mut b = GraphBuilder::new();
-        let tys: Vec<_> = (0..self.type_count).map(|t| b.intern_type(&format!("T{t}"))).collect();
+        let tys: Vec<_> = (0..self.type_count)
+            .map(|t| b.intern_type(&format!("T{t}")))
+            .collect();
         let nodes: Vec<_> = (0..self.n())
-            .map(|i| b.add_node(self.ids[i], tys[self.types[i] as usize], NodeKind::Object, self.shallow[i]))
+            .map(|i| {
+                b.add_node(
+                    self.ids[i],
+                    tys[self.types[i] as usize],
+                    NodeKind::Object,
+                    self.shallow[i],
+                )
+            })
             .collect();
         for &r in &self.roots {
             if rng.bool() {
@@ -147,7 +193,10 @@ impl Spec {
 
     /// Retaining successors of `u`.
     pub fn retaining(&self, u: usize) -> impl Iterator<Item = usize> + '_ {
-        self.edges[u].iter().filter(|e| self.retains(e.1)).map(|e| e.0)
+        self.edges[u]
+            .iter()
+            .filter(|e| self.retains(e.1))
+            .map(|e| e.0)
     }
 
     /// Nodes reachable from `sources` over retaining edges, never entering `removed` nodes.
@@ -214,6 +263,9 @@ impl Spec {
     /// Sum of shallow sizes reachable from the super-root with `removed` nodes deleted.
     pub fn reachable_bytes(&self, succ: &[usize], removed: &dyn Fn(usize) -> bool) -> u64 {
         let seen = self.reach(succ, removed);
-        (0..self.n()).filter(|&v| seen[v]).map(|v| self.shallow[v]).sum()
+        (0..self.n())
+            .filter(|&v| seen[v])
+            .map(|v| self.shallow[v])
+            .sum()
     }
 }

@@ -40,7 +40,10 @@ pub fn detect(data: &[u8]) -> Detected {
 }
 
 fn trim_start(b: &[u8]) -> &[u8] {
-    let p = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let p = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
     &b[p..]
 }
 
@@ -55,7 +58,9 @@ fn looks_like_profile_proto(data: &[u8]) -> bool {
     let mut at = 0usize;
     let mut fields = 0;
     while at < data.len() && fields < 8 {
-        let Some((tag, n)) = varint(&data[at..]) else { return false };
+        let Some((tag, n)) = varint(&data[at..]) else {
+            return false;
+        };
         at += n;
         let (field, wire) = (tag >> 3, tag & 7);
         let ok = match field {
@@ -67,7 +72,9 @@ fn looks_like_profile_proto(data: &[u8]) -> bool {
         if !ok {
             return false;
         }
-        let Some((v, n)) = varint(&data[at..]) else { return false };
+        let Some((v, n)) = varint(&data[at..]) else {
+            return false;
+        };
         at += n;
         if wire == 2 {
             match at.checked_add(v as usize) {
@@ -99,7 +106,9 @@ mod tests {
     #[test]
     fn profile_proto_in_go_field_order_is_detected() {
         // period_type {type:1 unit:2}, period 1, sample_type {type:3 unit:4}
-        let go = [0x5a, 0x04, 0x08, 0x01, 0x10, 0x02, 0x60, 0x01, 0x0a, 0x04, 0x08, 0x03, 0x10, 0x04];
+        let go = [
+            0x5a, 0x04, 0x08, 0x01, 0x10, 0x02, 0x60, 0x01, 0x0a, 0x04, 0x08, 0x03, 0x10, 0x04,
+        ];
         assert_eq!(detect(&go), Detected::Pprof);
         // a length running past the end, or an unknown field, is not a profile
         assert_eq!(detect(&[0x0a, 0x40, 0x08]), Detected::Unknown);

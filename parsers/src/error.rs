@@ -13,10 +13,18 @@ pub struct ParseError {
 
 impl ParseError {
     pub fn new(path: &Path, offset: u64, expected: impl Into<String>) -> Self {
-        ParseError { path: path.to_path_buf(), offset, expected: expected.into() }
+        ParseError {
+            path: path.to_path_buf(),
+            offset,
+            expected: expected.into(),
+        }
     }
     /// An I/O failure opening or reading the file.
     pub fn io(path: &Path, err: std::io::Error) -> Self {
-        ParseError { path: path.to_path_buf(), offset: 0, expected: format!("a readable file ({err})") }
+        ParseError {
+            path: path.to_path_buf(),
+            offset: 0,
+            expected: format!("a readable file ({err})"),
+        }
     }
 }

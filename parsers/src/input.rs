@@ -37,13 +37,21 @@ impl Input {
             let _ = map.advise(memmap2::Advice::Sequential);
             Source::Map(map)
         };
-        Ok(Input { path: path.to_path_buf(), src: Arc::new(src), file_size: size })
+        Ok(Input {
+            path: path.to_path_buf(),
+            src: Arc::new(src),
+            file_size: size,
+        })
     }
 
     /// An input held in memory (tests, inflated small profiles).
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Input {
         let file_size = bytes.len() as u64;
-        Input { path: path.to_path_buf(), src: Arc::new(Source::Owned(bytes)), file_size }
+        Input {
+            path: path.to_path_buf(),
+            src: Arc::new(Source::Owned(bytes)),
+            file_size,
+        }
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -68,7 +76,11 @@ impl Input {
     /// anonymous memory.
     pub fn gunzip(&self) -> Result<Input, ParseError> {
         let consumed = std::cell::Cell::new(0u64);
-        let mut dec = flate2::read::MultiGzDecoder::new(Counting { data: self.bytes(), at: 0, seen: &consumed });
+        let mut dec = flate2::read::MultiGzDecoder::new(Counting {
+            data: self.bytes(),
+            at: 0,
+            seen: &consumed,
+        });
         let mut tmp = tempfile::Builder::new()
             .prefix("heapscope-")
             .tempfile()
@@ -102,9 +114,14 @@ impl Input {
             });
         } else {
             // SAFETY: the temporary file is ours alone and is not modified after this point.
-            unsafe { memmap2::Mmap::map(tmp.as_file()) }.map_err(|e| ParseError::io(&self.path, e))?
+            unsafe { memmap2::Mmap::map(tmp.as_file()) }
+                .map_err(|e| ParseError::io(&self.path, e))?
         };
-        Ok(Input { path: self.path.clone(), src: Arc::new(Source::Temp(map, tmp)), file_size: self.file_size })
+        Ok(Input {
+            path: self.path.clone(),
+            src: Arc::new(Source::Temp(map, tmp)),
+            file_size: self.file_size,
+        })
     }
 }
 

@@ -7,7 +7,9 @@ use heapscope_graph::Format;
 use heapscope_parsers::{detect, open, Detected, Input, ParseOptions};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("testdata")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("testdata")
 }
 
 /// Every fixture file below `dir` whose name ends with one of `suffixes`.
@@ -15,7 +17,9 @@ fn fixtures(dir: &str, suffixes: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root().join(dir)];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -35,13 +39,17 @@ fn check(dir: &str, suffixes: &[&str], want: Format, gz_expected: Option<bool>) 
     let files = fixtures(dir, suffixes);
     assert!(!files.is_empty(), "no fixtures under testdata/{dir}");
     for f in files {
-        let parsed = open(&f, &ParseOptions::default())
-            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let parsed =
+            open(&f, &ParseOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         assert_eq!(parsed.info.format, want, "{}", f.display());
         if let Some(gz) = gz_expected {
             assert_eq!(parsed.info.compressed, gz, "{}", f.display());
         }
-        assert!(parsed.graph.node_count() > 0, "{}: empty graph", f.display());
+        assert!(
+            parsed.graph.node_count() > 0,
+            "{}: empty graph",
+            f.display()
+        );
     }
 }
 
@@ -59,12 +67,22 @@ fn java_dumps_plain_and_gzip() {
 
 #[test]
 fn v8_snapshots() {
-    check("node/snapshots", &[".heapsnapshot"], Format::V8, Some(false));
+    check(
+        "node/snapshots",
+        &[".heapsnapshot"],
+        Format::V8,
+        Some(false),
+    );
 }
 
 #[test]
 fn tracemalloc_snapshots() {
-    check("python/snapshots", &[".tracemalloc"], Format::Tracemalloc, Some(false));
+    check(
+        "python/snapshots",
+        &[".tracemalloc"],
+        Format::Tracemalloc,
+        Some(false),
+    );
 }
 
 #[test]
@@ -80,13 +98,23 @@ fn names_do_not_count() {
 
 #[test]
 fn unknown_content_is_a_clear_error_listing_the_formats() {
-    let input = Input::from_bytes(Path::new("notes.hprof"), b"just some text, no dump here\n".to_vec());
+    let input = Input::from_bytes(
+        Path::new("notes.hprof"),
+        b"just some text, no dump here\n".to_vec(),
+    );
     assert_eq!(detect(input.bytes()), Detected::Unknown);
     let err = match heapscope_parsers::parse_input(&input, &ParseOptions::default()) {
         Err(e) => e.to_string(),
         Ok(_) => panic!("plain text was accepted as a dump"),
     };
-    for needle in ["notes.hprof", "at byte 0", "HPROF", "heapsnapshot", "pprof", "tracemalloc"] {
+    for needle in [
+        "notes.hprof",
+        "at byte 0",
+        "HPROF",
+        "heapsnapshot",
+        "pprof",
+        "tracemalloc",
+    ] {
         assert!(err.contains(needle), "{err:?} lacks {needle:?}");
     }
 }
@@ -103,7 +131,11 @@ fn truncated_gzip_names_the_file_and_a_compressed_offset() {
         Err(e) => {
             assert!(e.to_string().contains("cut.hprof.gz"), "{e}");
             assert!(e.to_string().contains("gzip"), "{e}");
-            assert!(e.offset <= cut as u64 && e.offset > 0, "offset {} within the {cut} compressed bytes", e.offset);
+            assert!(
+                e.offset <= cut as u64 && e.offset > 0,
+                "offset {} within the {cut} compressed bytes",
+                e.offset
+            );
         }
         Ok(_) => panic!("a truncated gzip member was accepted"),
     }

@@ -126,11 +126,19 @@ pub fn build_report(
             cumulative_count: None,
         })
         .collect();
-    let cumulative_note = if opts.cumulative { add_cumulative(a, info, &mut histogram) } else { None };
+    let cumulative_note = if opts.cumulative {
+        add_cumulative(a, info, &mut histogram)
+    } else {
+        None
+    };
     if opts.histogram_rows > 0 {
         histogram.truncate(opts.histogram_rows);
     }
-    let dominators = a.top_retained(opts.top).into_iter().map(|n| ctx.node(n)).collect();
+    let dominators = a
+        .top_retained(opts.top)
+        .into_iter()
+        .map(|n| ctx.node(n))
+        .collect();
     let suspects = find_suspects(&ctx, opts);
     let mut warnings = info.warnings.clone();
     warnings.extend(cumulative_note);
@@ -183,10 +191,14 @@ pub fn build_report(
 /// Returns a warning for inputs that are not call trees (the option is ignored there).
 fn add_cumulative(a: &Analysis, info: &DumpInfo, histogram: &mut [HistRow]) -> Option<String> {
     if !info.format.is_profile() {
-        return Some("--cumulative applies to allocation profiles (pprof, tracemalloc) only; ignored".into());
+        return Some(
+            "--cumulative applies to allocation profiles (pprof, tracemalloc) only; ignored".into(),
+        );
     }
     let g = &a.graph;
-    let mut blocks: Vec<u64> = (0..g.node_count() as u32).map(|v| g.count(NodeIdx(v))).collect();
+    let mut blocks: Vec<u64> = (0..g.node_count() as u32)
+        .map(|v| g.count(NodeIdx(v)))
+        .collect();
     for &v in a.dom.order.iter().rev() {
         if let Some(d) = a.idom(NodeIdx(v)) {
             blocks[d.ix()] += blocks[v as usize];
@@ -194,12 +206,17 @@ fn add_cumulative(a: &Analysis, info: &DumpInfo, histogram: &mut [HistRow]) -> O
     }
     let mut by_type: std::collections::HashMap<&str, (u64, u64)> = std::collections::HashMap::new();
     for &v in &a.dom.order {
-        let e = by_type.entry(g.types.get(g.type_of[v as usize])).or_default();
+        let e = by_type
+            .entry(g.types.get(g.type_of[v as usize]))
+            .or_default();
         e.0 += a.retained[v as usize];
         e.1 += blocks[v as usize];
     }
     for row in histogram.iter_mut() {
-        let (b, c) = by_type.get(row.type_name.as_str()).copied().unwrap_or((0, 0));
+        let (b, c) = by_type
+            .get(row.type_name.as_str())
+            .copied()
+            .unwrap_or((0, 0));
         row.cumulative_bytes = Some(b);
         row.cumulative_count = Some(c);
     }
@@ -240,7 +257,12 @@ pub fn unreachable_histogram(a: &Analysis, limit: usize) -> Vec<HistRow> {
             cumulative_count: None,
         })
         .collect();
-    rows.sort_by(|x, y| y.shallow_bytes.cmp(&x.shallow_bytes).then(y.count.cmp(&x.count)).then_with(|| x.type_name.cmp(&y.type_name)));
+    rows.sort_by(|x, y| {
+        y.shallow_bytes
+            .cmp(&x.shallow_bytes)
+            .then(y.count.cmp(&x.count))
+            .then_with(|| x.type_name.cmp(&y.type_name))
+    });
     rows.truncate(limit);
     rows
 }

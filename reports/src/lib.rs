@@ -12,8 +12,8 @@ pub mod build;
 pub mod domtree;
 pub mod fmt;
 pub mod model;
-pub mod patterns;
 pub mod overtime;
+pub mod patterns;
 pub mod render;
 pub mod suspects;
 

@@ -176,8 +176,21 @@ pub fn collection_kind(type_name: &str) -> Option<CollectionKind> {
         "Long2ObjectOpenHashMap",
         "Int2ObjectOpenHashMap",
     ];
-    const LISTS: &[&str] = &["ArrayList", "LinkedList", "Vector", "Stack", "CopyOnWriteArrayList", "ObjectArrayList"];
-    const SETS: &[&str] = &["HashSet", "LinkedHashSet", "TreeSet", "ConcurrentSkipListSet", "CopyOnWriteArraySet"];
+    const LISTS: &[&str] = &[
+        "ArrayList",
+        "LinkedList",
+        "Vector",
+        "Stack",
+        "CopyOnWriteArrayList",
+        "ObjectArrayList",
+    ];
+    const SETS: &[&str] = &[
+        "HashSet",
+        "LinkedHashSet",
+        "TreeSet",
+        "ConcurrentSkipListSet",
+        "CopyOnWriteArraySet",
+    ];
     const QUEUES: &[&str] = &[
         "ArrayDeque",
         "PriorityQueue",
@@ -216,10 +229,21 @@ pub fn is_collection_internal(type_name: &str) -> bool {
     let t = base_name(type_name);
     if let Some(elem) = t.strip_suffix("[]") {
         // Arrays of references are a collection's backing store; arrays of primitives are data.
-        return !matches!(elem, "byte" | "char" | "short" | "int" | "long" | "float" | "double" | "boolean");
+        return !matches!(
+            elem,
+            "byte" | "char" | "short" | "int" | "long" | "float" | "double" | "boolean"
+        );
     }
     // V8 backing stores.
-    if matches!(t, "(array)" | "(object elements)" | "(object properties)" | "system / HashTable" | "system / OrderedHashMap" | "system / OrderedHashSet") {
+    if matches!(
+        t,
+        "(array)"
+            | "(object elements)"
+            | "(object properties)"
+            | "system / HashTable"
+            | "system / OrderedHashMap"
+            | "system / OrderedHashSet"
+    ) {
         return true;
     }
     const ENTRY_SUFFIXES: &[&str] = &[
@@ -234,7 +258,10 @@ pub fn is_collection_internal(type_name: &str) -> bool {
         "$SimpleEntry",
     ];
     ENTRY_SUFFIXES.iter().any(|s| t.ends_with(s))
-        && (t.starts_with("java.util.") || t.contains("Map") || t.contains("List") || t.contains("Set"))
+        && (t.starts_with("java.util.")
+            || t.contains("Map")
+            || t.contains("List")
+            || t.contains("Set"))
 }
 
 /// Class loaders: they keep their classes alive, and so top the dominator tree of every Java heap
@@ -242,7 +269,9 @@ pub fn is_collection_internal(type_name: &str) -> bool {
 pub fn is_class_loader(type_name: &str) -> bool {
     let t = base_name(type_name);
     let simple = t.rsplit('.').next().unwrap_or(t);
-    simple.ends_with("ClassLoader") || simple.contains("ClassLoader$") || simple.ends_with("$AppClassLoader")
+    simple.ends_with("ClassLoader")
+        || simple.contains("ClassLoader$")
+        || simple.ends_with("$AppClassLoader")
 }
 
 /// A Java class object as the parsers name it (`class com.acme.Foo`), or a node of kind Class.
@@ -252,19 +281,32 @@ pub fn is_class_object(type_name: &str) -> bool {
 
 /// V8's scope objects.
 pub fn is_js_context(type_name: &str) -> bool {
-    type_name == "system / Context" || type_name == "system / NativeContext" || type_name == "system / ScriptContext"
+    type_name == "system / Context"
+        || type_name == "system / NativeContext"
+        || type_name == "system / ScriptContext"
 }
 
 /// The JavaScript global object.
 pub fn is_js_global(type_name: &str) -> bool {
-    matches!(type_name, "global" | "Window" | "globalThis" | "system / JSGlobalObject" | "system / JSGlobalProxy" | "(global property)")
+    matches!(
+        type_name,
+        "global"
+            | "Window"
+            | "globalThis"
+            | "system / JSGlobalObject"
+            | "system / JSGlobalProxy"
+            | "(global property)"
+    )
 }
 
 /// A Java thread object (by class name).
 pub fn is_thread(type_name: &str) -> bool {
     let t = base_name(type_name);
     let simple = t.rsplit('.').next().unwrap_or(t);
-    t == "java.lang.Thread" || simple.ends_with("Thread") || simple.contains("WorkerThread") || t.ends_with("ForkJoinWorkerThread")
+    t == "java.lang.Thread"
+        || simple.ends_with("Thread")
+        || simple.contains("WorkerThread")
+        || t.ends_with("ForkJoinWorkerThread")
 }
 
 fn lower_contains_any(s: &str, words: &[&str]) -> bool {
@@ -279,17 +321,34 @@ pub fn names_cache(s: &str) -> bool {
 
 /// A reference or type name that says "listeners".
 pub fn names_listeners(s: &str) -> bool {
-    s == "_events" || s == "_eventsCount" || lower_contains_any(s, &["listener", "callbacks", "handlers", "observers", "subscribers", "watchers"])
+    s == "_events"
+        || s == "_eventsCount"
+        || lower_contains_any(
+            s,
+            &[
+                "listener",
+                "callbacks",
+                "handlers",
+                "observers",
+                "subscribers",
+                "watchers",
+            ],
+        )
 }
 
 /// Node stream state objects and their buffers.
 pub fn names_stream(type_name: &str) -> bool {
-    matches!(base_name(type_name), "ReadableState" | "WritableState" | "BufferList")
+    matches!(
+        base_name(type_name),
+        "ReadableState" | "WritableState" | "BufferList"
+    )
 }
 
 pub fn is_finalizer(type_name: &str) -> bool {
     let t = base_name(type_name);
-    t == "java.lang.ref.Finalizer" || t == "java.lang.ref.FinalizerReference" || t == "class java.lang.ref.Finalizer"
+    t == "java.lang.ref.Finalizer"
+        || t == "java.lang.ref.FinalizerReference"
+        || t == "class java.lang.ref.Finalizer"
 }
 
 pub fn is_thread_local(type_name: &str) -> bool {
@@ -311,7 +370,10 @@ pub fn is_runtime_frame(frame: &str) -> bool {
     let f = frame.trim();
     // Go
     // `runtime/pprof.Do` wraps goroutines that set profiler labels; it allocates nothing itself.
-    if f.starts_with("runtime.") || f.starts_with("runtime/internal") || f.starts_with("runtime/pprof.") {
+    if f.starts_with("runtime.")
+        || f.starts_with("runtime/internal")
+        || f.starts_with("runtime/pprof.")
+    {
         return true;
     }
     const GO_LIB: &[&str] = &[
@@ -332,7 +394,11 @@ pub fn is_runtime_frame(frame: &str) -> bool {
         return true;
     }
     // Python: the interpreter's own frames and the standard library.
-    if f.starts_with('<') || f.contains("/lib/python3") || f.contains("\\lib\\python3") || f.contains("/importlib/") {
+    if f.starts_with('<')
+        || f.contains("/lib/python3")
+        || f.contains("\\lib\\python3")
+        || f.contains("/importlib/")
+    {
         return true;
     }
     false
@@ -341,9 +407,15 @@ pub fn is_runtime_frame(frame: &str) -> bool {
 /// The Go frames that say how memory was allocated, kept to word the finding.
 pub fn growth_frame(frame: &str) -> Option<Pattern> {
     let f = frame.trim();
-    if f.starts_with("runtime.growslice") || f.starts_with("runtime.makeslice") || f.starts_with("bytes.growSlice") {
+    if f.starts_with("runtime.growslice")
+        || f.starts_with("runtime.makeslice")
+        || f.starts_with("bytes.growSlice")
+    {
         Some(Pattern::UnboundedCollection)
-    } else if f.starts_with("runtime.mapassign") || f.starts_with("runtime.makemap") || f.starts_with("runtime.hashGrow") {
+    } else if f.starts_with("runtime.mapassign")
+        || f.starts_with("runtime.makemap")
+        || f.starts_with("runtime.hashGrow")
+    {
         Some(Pattern::UnboundedCollection)
     } else {
         None
@@ -381,21 +453,33 @@ mod tests {
 
     #[test]
     fn vocabulary() {
-        assert_eq!(collection_kind("java.util.HashMap"), Some(CollectionKind::Map));
-        assert_eq!(collection_kind("java.util.concurrent.ConcurrentHashMap"), Some(CollectionKind::Map));
+        assert_eq!(
+            collection_kind("java.util.HashMap"),
+            Some(CollectionKind::Map)
+        );
+        assert_eq!(
+            collection_kind("java.util.concurrent.ConcurrentHashMap"),
+            Some(CollectionKind::Map)
+        );
         assert_eq!(collection_kind("java.util.HashMap$Node"), None);
         assert_eq!(collection_kind("Map"), Some(CollectionKind::Map));
         assert_eq!(collection_kind("com.acme.Session"), None);
         assert!(is_collection_internal("java.util.HashMap$Node[]"));
-        assert!(is_collection_internal("java.util.concurrent.ConcurrentHashMap$Node"));
+        assert!(is_collection_internal(
+            "java.util.concurrent.ConcurrentHashMap$Node"
+        ));
         assert!(is_collection_internal("(array)"));
         assert!(!is_collection_internal("byte[]"));
         assert!(!is_collection_internal("com.acme.Session"));
-        assert!(is_class_loader("jdk.internal.loader.ClassLoaders$AppClassLoader"));
+        assert!(is_class_loader(
+            "jdk.internal.loader.ClassLoaders$AppClassLoader"
+        ));
         assert!(is_runtime_frame("runtime.mallocgc"));
         assert!(is_runtime_frame("bytes.makeSlice"));
         assert!(!is_runtime_frame("main.newSession"));
-        assert!(names_listeners("_events") && names_listeners("listeners") && !names_listeners("table"));
+        assert!(
+            names_listeners("_events") && names_listeners("listeners") && !names_listeners("table")
+        );
         assert!(names_cache("renderCache") && names_cache("_memo") && !names_cache("SESSIONS"));
     }
 }

@@ -74,7 +74,9 @@ pub fn find_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
     out.sort_by(|a, b| {
         let ka = (a.pattern == "unknown", a.kind != "runtime");
         let kb = (b.pattern == "unknown", b.kind != "runtime");
-        ka.cmp(&kb).then(b.retained_bytes.cmp(&a.retained_bytes)).then(a.title.cmp(&b.title))
+        ka.cmp(&kb)
+            .then(b.retained_bytes.cmp(&a.retained_bytes))
+            .then(a.title.cmp(&b.title))
     });
     for (i, s) in out.iter_mut().enumerate() {
         s.rank = i as u32 + 1;
@@ -83,7 +85,9 @@ pub fn find_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
 }
 
 fn threshold_bytes(ctx: &Ctx, opts: &ReportOptions) -> u64 {
-    let by_share = ((ctx.a.summary.reachable_bytes as f64) * opts.threshold).ceil().max(1.0) as u64;
+    let by_share = ((ctx.a.summary.reachable_bytes as f64) * opts.threshold)
+        .ceil()
+        .max(1.0) as u64;
     by_share.max(opts.min_suspect_bytes)
 }
 
@@ -119,12 +123,15 @@ pub fn accumulation_point(ctx: &Ctx, n: NodeIdx) -> Accumulation {
     let mut cur = n;
     loop {
         let kids = a.dominated(Some(cur));
-        let best = kids
-            .iter()
-            .copied()
-            .max_by(|&x, &y| a.retained[x as usize].cmp(&a.retained[y as usize]).then(y.cmp(&x)));
+        let best = kids.iter().copied().max_by(|&x, &y| {
+            a.retained[x as usize]
+                .cmp(&a.retained[y as usize])
+                .then(y.cmp(&x))
+        });
         let Some(b) = best else { break };
-        if (a.retained[b as usize] as f64) < ACCUMULATION_RATIO * a.retained[cur.ix()] as f64 || a.retained[b as usize] == 0 {
+        if (a.retained[b as usize] as f64) < ACCUMULATION_RATIO * a.retained[cur.ix()] as f64
+            || a.retained[b as usize] == 0
+        {
             break;
         }
         let b = NodeIdx(b);
@@ -158,7 +165,11 @@ pub fn accumulation_point(ctx: &Ctx, n: NodeIdx) -> Accumulation {
         None => (*walk.last().unwrap_or(&n), None),
     };
     let holder = lift_to_collection(ctx, raw);
-    Accumulation { raw, holder, chain: chain_info }
+    Accumulation {
+        raw,
+        holder,
+        chain: chain_info,
+    }
 }
 
 /// From a collection's inside (backing array, hash entry, list node) up to the collection.
@@ -173,7 +184,9 @@ fn lift_to_collection(ctx: &Ctx, raw: NodeIdx) -> NodeIdx {
     }
     let mut cur = raw;
     for _ in 0..3 {
-        if !patterns::is_collection_internal(g.type_name(cur)) && g.kind(cur) != NodeKind::ObjectArray {
+        if !patterns::is_collection_internal(g.type_name(cur))
+            && g.kind(cur) != NodeKind::ObjectArray
+        {
             break;
         }
         match ctx.a.idom(cur) {
@@ -206,7 +219,9 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
     let type_level: Vec<u32> = g
         .types
         .iter()
-        .map(|(_, t)| u32::from(!patterns::is_collection_internal(t) && !patterns::is_runtime_type(t)))
+        .map(|(_, t)| {
+            u32::from(!patterns::is_collection_internal(t) && !patterns::is_runtime_type(t))
+        })
         .collect();
     let level = |c: u32| type_level[g.type_of[c as usize] as usize];
     // (node, next child, depth in user-type levels)
@@ -240,7 +255,8 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
         }
     }
     seen.sort_unstable();
-    let by_type: BTreeMap<u32, (u64, u64, u64, u32)> = seen.iter().map(|&t| (t, by_type[t as usize])).collect();
+    let by_type: BTreeMap<u32, (u64, u64, u64, u32)> =
+        seen.iter().map(|&t| (t, by_type[t as usize])).collect();
     let row = |t: u32, c: u64, s: u64, r: u64| HistRow {
         type_name: g.types.get(t).to_string(),
         count: c,
@@ -255,7 +271,12 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
             let name = g.types.get(**t);
             !patterns::is_collection_internal(name) && !patterns::is_runtime_type(name)
         })
-        .min_by(|x, y| x.1 .3.cmp(&y.1 .3).then(y.1 .2.cmp(&x.1 .2)).then(x.0.cmp(y.0)))
+        .min_by(|x, y| {
+            x.1 .3
+                .cmp(&y.1 .3)
+                .then(y.1 .2.cmp(&x.1 .2))
+                .then(x.0.cmp(y.0))
+        })
         .map(|(&t, &(c, s, r, _))| row(t, c, s, r));
     let mut rows: Vec<HistRow> = by_type
         .into_iter()
@@ -263,7 +284,10 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
         .map(|(t, (c, s, r, _))| row(t, c, s, r))
         .collect();
     rows.sort_by(|a, b| {
-        b.retained_bytes.cmp(&a.retained_bytes).then(b.count.cmp(&a.count)).then(a.type_name.cmp(&b.type_name))
+        b.retained_bytes
+            .cmp(&a.retained_bytes)
+            .then(b.count.cmp(&a.count))
+            .then(a.type_name.cmp(&b.type_name))
     });
     rows.truncate(limit);
     (rows, headline)
@@ -303,7 +327,9 @@ fn is_name(via: &Option<String>) -> bool {
 /// A Java thread's name (its `name` field's String), when the inspector can read it.
 fn thread_name(ctx: &Ctx, thread: NodeIdx) -> Option<String> {
     let g = &ctx.a.graph;
-    let e = g.edges(thread).find(|e| g.label_text(e.label).as_deref() == Some("name"))?;
+    let e = g
+        .edges(thread)
+        .find(|e| g.label_text(e.label).as_deref() == Some("name"))?;
     ctx.insp.value_preview(g, e.target)
 }
 
@@ -311,7 +337,9 @@ fn thread_name(ctx: &Ctx, thread: NodeIdx) -> Option<String> {
 /// that holds it (`com.acme.RequestContext.BUFFER`) or else by its class.
 fn thread_local_name(ctx: &Ctx, entry: NodeIdx) -> Option<String> {
     let g = &ctx.a.graph;
-    let e = g.edges(entry).find(|e| g.label_text(e.label).as_deref() == Some("referent"))?;
+    let e = g
+        .edges(entry)
+        .find(|e| g.label_text(e.label).as_deref() == Some("referent"))?;
     let tl = e.target;
     for (r, label, _) in referrers(g, tl) {
         if g.kind(r) == NodeKind::Class || patterns::is_class_object(g.type_name(r)) {
@@ -320,7 +348,9 @@ fn thread_local_name(ctx: &Ctx, entry: NodeIdx) -> Option<String> {
             let class = if patterns::is_class_object(g.type_name(r)) {
                 g.type_name(r).trim_start_matches("class ").to_string()
             } else {
-                ctx.insp.value_preview(g, r).unwrap_or_else(|| g.type_name(r).to_string())
+                ctx.insp
+                    .value_preview(g, r)
+                    .unwrap_or_else(|| g.type_name(r).to_string())
             };
             return Some(format!("{class}.{field}"));
         }
@@ -337,10 +367,14 @@ pub fn holder_of(ctx: &Ctx, path: &[PathElem], steps: &[heapscope_graph::PathSte
             let p = &path[i];
             let next = &path[i + 1];
             let node = steps.get(i).map(|s| s.node);
-            let is_class = patterns::is_class_object(&p.type_name) || node.map(|n| g.kind(n) == NodeKind::Class).unwrap_or(false);
+            let is_class = patterns::is_class_object(&p.type_name)
+                || node.map(|n| g.kind(n) == NodeKind::Class).unwrap_or(false);
             let kind = if is_class && is_name(&next.via) {
                 Some(AnchorKind::Static)
-            } else if matches!(next.via.as_deref(), Some("threadLocals" | "inheritableThreadLocals")) {
+            } else if matches!(
+                next.via.as_deref(),
+                Some("threadLocals" | "inheritableThreadLocals")
+            ) {
                 Some(AnchorKind::ThreadLocals)
             } else if patterns::is_js_global(&p.type_name) && is_name(&next.via) {
                 Some(AnchorKind::Global)
@@ -365,13 +399,22 @@ pub fn holder_of(ctx: &Ctx, path: &[PathElem], steps: &[heapscope_graph::PathSte
         (at, AnchorKind::Root)
     });
     if path.is_empty() {
-        return Holder { kind, at: 0, text: "(no path from a GC root)".into(), shape: String::new() };
+        return Holder {
+            kind,
+            at: 0,
+            text: "(no path from a GC root)".into(),
+            shape: String::new(),
+        };
     }
     let (mut text, mut shape, first_hop) = match kind {
         AnchorKind::Static => {
             let f = path[at + 1].via.clone().unwrap_or_default();
             let f = f.strip_prefix("static ").unwrap_or(&f).to_string();
-            (format!("{} › static {f}", path[at].type_name), format!("{} › static {f}", path[at].type_name), at + 1)
+            (
+                format!("{} › static {f}", path[at].type_name),
+                format!("{} › static {f}", path[at].type_name),
+                at + 1,
+            )
         }
         AnchorKind::ThreadLocals => {
             let name = steps
@@ -381,12 +424,16 @@ pub fn holder_of(ctx: &Ctx, path: &[PathElem], steps: &[heapscope_graph::PathSte
                 .unwrap_or_else(|| format!("thread {} {}", path[at].type_name, path[at].id));
             // `… › threadLocals › ThreadLocalMap › table › Entry[] › [i] › Entry › value › X` says
             // less than the ThreadLocal itself: `… › threadLocals › ThreadLocal Foo.BUFFER › value › X`.
-            let entry = (at + 1..path.len()).find(|&i| path[i].type_name.ends_with("ThreadLocalMap$Entry"));
+            let entry =
+                (at + 1..path.len()).find(|&i| path[i].type_name.ends_with("ThreadLocalMap$Entry"));
             if let Some(e) = entry {
                 let tl = steps.get(e).and_then(|s| thread_local_name(ctx, s.node));
                 if let Some(tl) = tl {
                     let mut text = format!("{name} › threadLocals › ThreadLocal {tl}");
-                    let mut shape = format!("thread {} › threadLocals › ThreadLocal {tl}", path[at].type_name);
+                    let mut shape = format!(
+                        "thread {} › threadLocals › ThreadLocal {tl}",
+                        path[at].type_name
+                    );
                     for p in &path[e + 1..] {
                         for t in [&mut text, &mut shape] {
                             t.push_str(" › ");
@@ -395,10 +442,19 @@ pub fn holder_of(ctx: &Ctx, path: &[PathElem], steps: &[heapscope_graph::PathSte
                             t.push_str(&p.type_name);
                         }
                     }
-                    return Holder { kind, at, text, shape };
+                    return Holder {
+                        kind,
+                        at,
+                        text,
+                        shape,
+                    };
                 }
             }
-            (format!("{name} › threadLocals"), format!("thread {} › threadLocals", path[at].type_name), at + 1)
+            (
+                format!("{name} › threadLocals"),
+                format!("thread {} › threadLocals", path[at].type_name),
+                at + 1,
+            )
         }
         AnchorKind::Variable => {
             let f = path[at + 1].via.clone().unwrap_or_default();
@@ -428,7 +484,10 @@ pub fn holder_of(ctx: &Ctx, path: &[PathElem], steps: &[heapscope_graph::PathSte
         if j == first_hop && kind != AnchorKind::Root {
             hops.push((String::new(), p.type_name.clone()));
         } else if j > first_hop {
-            hops.push((p.via.clone().unwrap_or_else(|| "?".into()), p.type_name.clone()));
+            hops.push((
+                p.via.clone().unwrap_or_else(|| "?".into()),
+                p.type_name.clone(),
+            ));
         }
     }
     // Long chains: keep the first hop and the last three.
@@ -460,7 +519,12 @@ pub fn holder_of(ctx: &Ctx, path: &[PathElem], steps: &[heapscope_graph::PathSte
         shape.push_str(" › ");
         shape.push_str(t);
     }
-    Holder { kind, at, text, shape }
+    Holder {
+        kind,
+        at,
+        text,
+        shape,
+    }
 }
 
 /// A node's type as reports show it: class objects as `class com.acme.Foo`.
@@ -518,7 +582,11 @@ pub fn referrers(g: &heapscope_graph::HeapGraph, n: NodeIdx) -> Vec<(NodeIdx, La
 /// How well a referrer names a holder: 0 a class / scope / global, 1 any object, 2 nothing.
 fn holder_rank(g: &heapscope_graph::HeapGraph, r: NodeIdx) -> u8 {
     let t = g.type_name(r);
-    if g.kind(r) == NodeKind::Class || patterns::is_class_object(t) || patterns::is_js_context(t) || patterns::is_js_global(t) {
+    if g.kind(r) == NodeKind::Class
+        || patterns::is_class_object(t)
+        || patterns::is_js_context(t)
+        || patterns::is_js_global(t)
+    {
         0
     } else if g.kind(r) == NodeKind::Synthetic {
         2
@@ -531,13 +599,17 @@ fn holder_rank(g: &heapscope_graph::HeapGraph, r: NodeIdx) -> u8 {
 /// (V8's `(Handle scope)` and `(Global handles)` hold objects by number): then the same path
 /// through the nearest named reference (a scope variable, `global` property, static field), so
 /// the holder can be named. Still a strong path from a real root.
-pub fn named_path(ctx: &Ctx, steps: Vec<heapscope_graph::PathStep>) -> Vec<heapscope_graph::PathStep> {
+pub fn named_path(
+    ctx: &Ctx,
+    steps: Vec<heapscope_graph::PathStep>,
+) -> Vec<heapscope_graph::PathStep> {
     let a = ctx.a;
     let g = &a.graph;
     let mut steps = steps;
     for _ in 0..2 {
         let Some(k) = (1..steps.len()).rev().find(|&i| {
-            g.kind(steps[i - 1].node) == NodeKind::Synthetic && g.kind(steps[i].node) != NodeKind::Synthetic
+            g.kind(steps[i - 1].node) == NodeKind::Synthetic
+                && g.kind(steps[i].node) != NodeKind::Synthetic
         }) else {
             break;
         };
@@ -553,16 +625,28 @@ pub fn named_path(ctx: &Ctx, steps: Vec<heapscope_graph::PathStep>) -> Vec<heaps
             }
             let len = a.path_to(r).len();
             let key = (rank, len, r, label);
-            if best.map(|b| (key.0, key.1, key.2) < (b.0, b.1, b.2)).unwrap_or(true) {
+            if best
+                .map(|b| (key.0, key.1, key.2) < (b.0, b.1, b.2))
+                .unwrap_or(true)
+            {
                 best = Some(key);
             }
         }
         let Some((_, _, r, label)) = best else { break };
         let mut head = a.path_to(r);
-        if head.is_empty() || head.iter().any(|s| steps[k..].iter().any(|t| t.node == s.node)) {
+        if head.is_empty()
+            || head
+                .iter()
+                .any(|s| steps[k..].iter().any(|t| t.node == s.node))
+        {
             break;
         }
-        head.push(heapscope_graph::PathStep { node: target, via: g.label_text(label), weak: false, root_kind: None });
+        head.push(heapscope_graph::PathStep {
+            node: target,
+            via: g.label_text(label),
+            weak: false,
+            root_kind: None,
+        });
         head.extend(steps.drain(k + 1..));
         steps = head;
     }
@@ -589,14 +673,30 @@ pub struct Evidence<'e> {
 /// Recognise an object-graph pattern by names.
 pub fn classify(e: &Evidence) -> Pattern {
     let ends = [e.holder_type, e.raw_type];
-    let all_types = || e.chain_types.iter().chain(e.chain_period.iter()).chain(ends.iter());
-    if all_types().any(|t| patterns::is_finalizer(t)) || e.item_types.first().map(|t| patterns::is_finalizer(t)).unwrap_or(false) {
+    let all_types = || {
+        e.chain_types
+            .iter()
+            .chain(e.chain_period.iter())
+            .chain(ends.iter())
+    };
+    if all_types().any(|t| patterns::is_finalizer(t))
+        || e.item_types
+            .first()
+            .map(|t| patterns::is_finalizer(t))
+            .unwrap_or(false)
+    {
         return Pattern::FinalizerQueue;
     }
-    if *e.holder_kind == AnchorKind::ThreadLocals || all_types().any(|t| t.contains("ThreadLocal$ThreadLocalMap")) {
+    if *e.holder_kind == AnchorKind::ThreadLocals
+        || all_types().any(|t| t.contains("ThreadLocal$ThreadLocalMap"))
+    {
         return Pattern::ThreadLocal;
     }
-    if all_types().any(|t| patterns::names_stream(t)) || e.chain_vias.iter().any(|v| *v == "_readableState" || *v == "_writableState") {
+    if all_types().any(|t| patterns::names_stream(t))
+        || e.chain_vias
+            .iter()
+            .any(|v| *v == "_readableState" || *v == "_writableState")
+    {
         return Pattern::StreamBuffer;
     }
     if e.chain_vias.iter().any(|v| patterns::names_listeners(v)) {
@@ -606,18 +706,30 @@ pub fn classify(e: &Evidence) -> Pattern {
     if !e.chain_period.is_empty() && e.chain_period.iter().any(is_closure) {
         return Pattern::ClosureContext;
     }
-    let coll = patterns::collection_kind(e.holder_type).is_some() && !patterns::is_weak_collection(e.holder_type);
+    let coll = patterns::collection_kind(e.holder_type).is_some()
+        && !patterns::is_weak_collection(e.holder_type);
     if coll {
-        let named = e.chain_vias.iter().chain(e.chain_types.iter()).any(|s| patterns::names_cache(s));
+        let named = e
+            .chain_vias
+            .iter()
+            .chain(e.chain_types.iter())
+            .any(|s| patterns::names_cache(s));
         if named {
             return Pattern::CacheWithoutEviction;
         }
-        if matches!(e.holder_kind, AnchorKind::Static | AnchorKind::Variable | AnchorKind::Global) && e.held_directly {
+        if matches!(
+            e.holder_kind,
+            AnchorKind::Static | AnchorKind::Variable | AnchorKind::Global
+        ) && e.held_directly
+        {
             return Pattern::GlobalContainer;
         }
         return Pattern::UnboundedCollection;
     }
-    if e.chain_period.iter().any(|t| patterns::collection_kind(t).is_some() || patterns::is_collection_internal(t)) {
+    if e.chain_period
+        .iter()
+        .any(|t| patterns::collection_kind(t).is_some() || patterns::is_collection_internal(t))
+    {
         return Pattern::UnboundedCollection;
     }
     Pattern::Unknown
@@ -649,17 +761,32 @@ fn analyse(ctx: &Ctx, top: NodeIdx) -> Finding {
         // The chain's length: its head and every node of the head's type below it.
         Some((_, len)) => {
             let head = g.type_name(acc.raw);
-            items.iter().find(|r| r.type_name == head).map(|r| r.count + 1).unwrap_or(*len).max(*len)
+            items
+                .iter()
+                .find(|r| r.type_name == head)
+                .map(|r| r.count + 1)
+                .unwrap_or(*len)
+                .max(*len)
         }
         None => a.dominated(Some(acc.raw)).len() as u64,
     };
     let pattern = {
         let from = (holder.at + 1).min(path.len());
-        let period: Vec<&str> = acc.chain.as_ref().map(|(p, _)| p.iter().map(|&t| g.types.get(t)).collect()).unwrap_or_default();
+        let period: Vec<&str> = acc
+            .chain
+            .as_ref()
+            .map(|(p, _)| p.iter().map(|&t| g.types.get(t)).collect())
+            .unwrap_or_default();
         let ev = Evidence {
             holder_kind: &holder.kind,
-            chain_types: path[holder.at.min(path.len())..].iter().map(|p| p.type_name.as_str()).collect(),
-            chain_vias: path[from..].iter().filter_map(|p| p.via.as_deref()).collect(),
+            chain_types: path[holder.at.min(path.len())..]
+                .iter()
+                .map(|p| p.type_name.as_str())
+                .collect(),
+            chain_vias: path[from..]
+                .iter()
+                .filter_map(|p| p.via.as_deref())
+                .collect(),
             holder_type: g.type_name(acc.holder),
             raw_type: g.type_name(acc.raw),
             held_directly: path.len() >= 2 && holder.at + 2 == path.len(),
@@ -668,7 +795,16 @@ fn analyse(ctx: &Ctx, top: NodeIdx) -> Finding {
         };
         classify(&ev)
     };
-    Finding { top, acc, path, holder, items, headline, pattern, accumulated }
+    Finding {
+        top,
+        acc,
+        path,
+        holder,
+        items,
+        headline,
+        pattern,
+        accumulated,
+    }
 }
 
 fn items_text(headline: &Option<HistRow>) -> String {
@@ -697,10 +833,19 @@ fn finding_to_suspect(ctx: &Ctx, f: Finding, retained: u64, group: Option<(u64, 
             } else {
                 format!("{}: {what}, {size}", f.holder.text)
             };
-            ("single-object", title, g.type_name(f.acc.holder).to_string(), f.accumulated)
+            (
+                "single-object",
+                title,
+                g.type_name(f.acc.holder).to_string(),
+                f.accumulated,
+            )
         }
         Some((n, tname)) => {
-            let title = format!("{} × {tname}, {size}, each held like {}", thousands(n), f.holder.text);
+            let title = format!(
+                "{} × {tname}, {size}, each held like {}",
+                thousands(n),
+                f.holder.text
+            );
             ("group-of-objects", title, tname.to_string(), n)
         }
     };
@@ -708,16 +853,27 @@ fn finding_to_suspect(ctx: &Ctx, f: Finding, retained: u64, group: Option<(u64, 
     if group.is_none() {
         explanation.push_str(&format!(
             "{} {} retains {}; the bytes accumulate in {} {}",
-            if g.kind(f.top) == NodeKind::Class { "The" } else { "One" },
+            if g.kind(f.top) == NodeKind::Class {
+                "The"
+            } else {
+                "One"
+            },
             display_name(ctx, f.top),
             human_bytes(a.retained[f.top.ix()]),
             display_name(ctx, f.acc.holder),
             ctx.id_text(f.acc.holder)
         ));
         if f.acc.raw != f.acc.holder {
-            explanation.push_str(&format!(" (its {} holds {} objects)", g.type_name(f.acc.raw), thousands(f.accumulated)));
+            explanation.push_str(&format!(
+                " (its {} holds {} objects)",
+                g.type_name(f.acc.raw),
+                thousands(f.accumulated)
+            ));
         } else if f.acc.chain.is_none() {
-            explanation.push_str(&format!(" ({} objects directly below it)", thousands(f.accumulated)));
+            explanation.push_str(&format!(
+                " ({} objects directly below it)",
+                thousands(f.accumulated)
+            ));
         }
         explanation.push_str(". ");
     } else if let Some((n, tname)) = group {
@@ -757,7 +913,8 @@ fn is_transparent(ctx: &Ctx, n: NodeIdx, under_loader: bool) -> bool {
         _ => {}
     }
     patterns::is_class_loader(t)
-        || (under_loader && (patterns::collection_kind(t).is_some() || patterns::is_collection_internal(t)))
+        || (under_loader
+            && (patterns::collection_kind(t).is_some() || patterns::is_collection_internal(t)))
 }
 
 fn object_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
@@ -787,7 +944,9 @@ fn object_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
         let f = analyse(ctx, c);
         let r = a.retained[c.ix()];
         match merged.iter_mut().find(|(m, _, _)| {
-            m.pattern == f.pattern && m.holder.kind == AnchorKind::ThreadLocals && m.holder.shape == f.holder.shape
+            m.pattern == f.pattern
+                && m.holder.kind == AnchorKind::ThreadLocals
+                && m.holder.shape == f.holder.shape
         }) {
             Some(m) => {
                 m.1 += r;
@@ -849,7 +1008,11 @@ fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet, above: &mut BitSet)
     let targets: Vec<u32> = a
         .histogram
         .iter()
-        .filter(|r| r.retained >= thr && r.reachable_count >= 2 && !patterns::is_runtime_type(g.types.get(r.type_id)))
+        .filter(|r| {
+            r.retained >= thr
+                && r.reachable_count >= 2
+                && !patterns::is_runtime_type(g.types.get(r.type_id))
+        })
         .map(|r| r.type_id)
         .collect();
     if targets.is_empty() {
@@ -867,7 +1030,11 @@ fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet, above: &mut BitSet)
     let mut stack: Vec<(u32, u32)> = vec![(n, 0)];
     while let Some(top) = stack.last_mut() {
         let v = top.0;
-        let kids = if v == n { a.dominated(None) } else { a.dominated(Some(NodeIdx(v))) };
+        let kids = if v == n {
+            a.dominated(None)
+        } else {
+            a.dominated(Some(NodeIdx(v)))
+        };
         if (top.1 as usize) < kids.len() {
             let c = kids[top.1 as usize];
             top.1 += 1;
@@ -904,7 +1071,11 @@ fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet, above: &mut BitSet)
         if total < thr {
             continue;
         }
-        v.sort_by(|&x, &y| a.retained[y as usize].cmp(&a.retained[x as usize]).then(x.cmp(&y)));
+        v.sort_by(|&x, &y| {
+            a.retained[y as usize]
+                .cmp(&a.retained[x as usize])
+                .then(x.cmp(&y))
+        });
         v.truncate(GROUP_SAMPLE);
         // Partition by the shape of the holder path's last steps: the types on the BFS parent
         // chain (no edge labels: finding one scans the parent's edges, and a parent may be an
@@ -924,7 +1095,10 @@ fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet, above: &mut BitSet)
             e.0 += a.retained[x as usize];
             e.1.push(x);
         }
-        let Some((_, (bytes, members))) = parts.into_iter().max_by(|x, y| x.1 .0.cmp(&y.1 .0).then(y.0.cmp(&x.0))) else {
+        let Some((_, (bytes, members))) = parts
+            .into_iter()
+            .max_by(|x, y| x.1 .0.cmp(&y.1 .0).then(y.0.cmp(&x.0)))
+        else {
             continue;
         };
         if bytes < thr || members.len() < 2 {
@@ -937,7 +1111,12 @@ fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet, above: &mut BitSet)
             mark_ancestors(ctx, NodeIdx(m), above);
         }
         let tname = g.types.get(t).to_string();
-        out.push(finding_to_suspect(ctx, f, bytes, Some((members.len() as u64, &tname))));
+        out.push(finding_to_suspect(
+            ctx,
+            f,
+            bytes,
+            Some((members.len() as u64, &tname)),
+        ));
     }
     out
 }
@@ -949,7 +1128,12 @@ fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet, above: &mut BitSet)
 /// counts goroutines.
 fn is_goroutine_profile(ctx: &Ctx) -> bool {
     ctx.info.details.get("profile").and_then(|v| v.as_str()) == Some("goroutine")
-        || ctx.info.sample_type.as_deref().map(|s| s.contains("goroutine")).unwrap_or(false)
+        || ctx
+            .info
+            .sample_type
+            .as_deref()
+            .map(|s| s.contains("goroutine"))
+            .unwrap_or(false)
 }
 
 /// The frames of a call-tree node's stack, outermost first.
@@ -970,29 +1154,50 @@ fn stack_of(ctx: &Ctx, n: NodeIdx) -> Vec<NodeIdx> {
 /// The innermost frame of `stack` that is user code (not the runtime's allocator or library).
 fn first_user_frame(ctx: &Ctx, stack: &[NodeIdx]) -> Option<usize> {
     let g = &ctx.a.graph;
-    stack.iter().rposition(|&f| !patterns::is_runtime_frame(g.type_name(f)))
+    stack
+        .iter()
+        .rposition(|&f| !patterns::is_runtime_frame(g.type_name(f)))
 }
 
 /// The source text of a frame when the inspector has it (`file:line: text` → `text`).
 fn source_text(ctx: &Ctx, n: NodeIdx) -> Option<String> {
     let s = ctx.insp.source_line(&ctx.a.graph, n)?;
     let t = ctx.a.graph.type_name(n);
-    s.strip_prefix(t).and_then(|r| r.strip_prefix(": ")).map(|r| r.trim().to_string())
+    s.strip_prefix(t)
+        .and_then(|r| r.strip_prefix(": "))
+        .map(|r| r.trim().to_string())
 }
 
 /// An assignment into a subscript of an ALL-CAPS (module constant) name, `REGISTRY[k] = …`, or a
 /// call adding to one, `EVENTS.append(…)`.
 fn fills_module_constant(text: &str) -> bool {
-    let name: String = text.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-    let caps = name.len() >= 2 && name.chars().any(|c| c.is_ascii_uppercase()) && !name.chars().any(|c| c.is_ascii_lowercase());
+    let name: String = text
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let caps = name.len() >= 2
+        && name.chars().any(|c| c.is_ascii_uppercase())
+        && !name.chars().any(|c| c.is_ascii_lowercase());
     let rest = &text[name.len()..];
     caps && (rest.starts_with('[') && rest.contains("] =")
-        || [".append(", ".add(", ".extend(", ".setdefault(", ".update(", ".insert("].iter().any(|m| rest.starts_with(m)))
+        || [
+            ".append(",
+            ".add(",
+            ".extend(",
+            ".setdefault(",
+            ".update(",
+            ".insert(",
+        ]
+        .iter()
+        .any(|m| rest.starts_with(m)))
 }
 
 /// Growth of a container at a source line: `name[k] = …`, `name.append(…)`.
 fn fills_container(text: &str) -> bool {
-    let name: String = text.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').collect();
+    let name: String = text
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .collect();
     let rest = &text[name.len()..];
     if name.is_empty() {
         return false;
@@ -1000,12 +1205,17 @@ fn fills_container(text: &str) -> bool {
     if rest.starts_with('[') && rest.contains("] =") {
         return true;
     }
-    rest.starts_with('(') && [".append", ".add", ".extend", ".setdefault", ".insert"].iter().any(|m| name.ends_with(m))
+    rest.starts_with('(')
+        && [".append", ".add", ".extend", ".setdefault", ".insert"]
+            .iter()
+            .any(|m| name.ends_with(m))
 }
 
 fn profile_pattern(ctx: &Ctx, stack: &[NodeIdx], user: Option<usize>) -> Pattern {
     let g = &ctx.a.graph;
-    let Some(u) = user else { return Pattern::Unknown };
+    let Some(u) = user else {
+        return Pattern::Unknown;
+    };
     // Names of the user frames (function names for pprof; file:line and the line's text for tracemalloc).
     let mut names: Vec<String> = Vec::new();
     for &f in &stack[..=u] {
@@ -1015,7 +1225,12 @@ fn profile_pattern(ctx: &Ctx, stack: &[NodeIdx], user: Option<usize>) -> Pattern
     }
     let site_text = source_text(ctx, stack[u]);
     let user_func = |s: &str| s.rsplit('.').next().unwrap_or(s).to_string();
-    if names.iter().any(|s| patterns::names_cache(&user_func(s))) || site_text.as_deref().map(patterns::names_cache).unwrap_or(false) {
+    if names.iter().any(|s| patterns::names_cache(&user_func(s)))
+        || site_text
+            .as_deref()
+            .map(patterns::names_cache)
+            .unwrap_or(false)
+    {
         return Pattern::CacheWithoutEviction;
     }
     // Go: the main goroutine's stacks start at runtime.main; any other stack with user code is
@@ -1030,7 +1245,10 @@ fn profile_pattern(ctx: &Ctx, stack: &[NodeIdx], user: Option<usize>) -> Pattern
             return Pattern::GoroutineLeak;
         }
     }
-    if let Some(p) = stack[u + 1..].iter().find_map(|&f| patterns::growth_frame(g.type_name(f))) {
+    if let Some(p) = stack[u + 1..]
+        .iter()
+        .find_map(|&f| patterns::growth_frame(g.type_name(f)))
+    {
         return p;
     }
     if let Some(t) = &site_text {
@@ -1073,7 +1291,12 @@ fn profile_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
             }
         };
         let key = g.type_of[u.ix()];
-        let e = rows.entry(key).or_insert(Row { bytes: 0, objects: 0, rep: n, rep_bytes: 0 });
+        let e = rows.entry(key).or_insert(Row {
+            bytes: 0,
+            objects: 0,
+            rep: n,
+            rep_bytes: 0,
+        });
         e.bytes += g.shallow[v as usize];
         e.objects += g.count(n);
         if g.shallow[v as usize] > e.rep_bytes {
@@ -1094,17 +1317,30 @@ fn profile_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
         let path = ctx.path(&steps);
         let share = ctx.share(row.bytes);
         let callers: Vec<&str> = match user {
-            Some(u) => stack[..u].iter().rev().map(|&f| g.type_name(f)).filter(|s| !patterns::is_runtime_frame(s)).take(2).collect(),
+            Some(u) => stack[..u]
+                .iter()
+                .rev()
+                .map(|&f| g.type_name(f))
+                .filter(|s| !patterns::is_runtime_frame(s))
+                .take(2)
+                .collect(),
             None => Vec::new(),
         };
         let runtime_site = user.map(|u| u + 1 < stack.len()).unwrap_or(false);
-        let mut title = format!("{} ({:.1}%) in use, allocated at {site}", human_bytes(row.bytes), 100.0 * share);
+        let mut title = format!(
+            "{} ({:.1}%) in use, allocated at {site}",
+            human_bytes(row.bytes),
+            100.0 * share
+        );
         if !callers.is_empty() {
             title.push_str(" ← ");
             title.push_str(&callers.join(" ← "));
         }
         if runtime_site {
-            title.push_str(&format!(" (in {})", g.type_name(*stack.last().unwrap_or(&row.rep))));
+            title.push_str(&format!(
+                " (in {})",
+                g.type_name(*stack.last().unwrap_or(&row.rep))
+            ));
         }
         let src = user.and_then(|u| source_text(ctx, stack[u]));
         let mut explanation = format!(
@@ -1164,7 +1400,9 @@ fn goroutine_leaks(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
         }
         let stack = stack_of(ctx, n);
         let user = first_user_frame(ctx, &stack);
-        let blocked = stack.iter().any(|&f| patterns::is_blocking_frame(g.type_name(f)));
+        let blocked = stack
+            .iter()
+            .any(|&f| patterns::is_blocking_frame(g.type_name(f)));
         let key = g.type_of[stack[user.unwrap_or(stack.len() - 1)].ix()];
         let e = rows.entry(key).or_insert((0, n, 0, false));
         e.0 += c;
@@ -1187,12 +1425,20 @@ fn goroutine_leaks(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
             .find(|s| !patterns::is_runtime_frame(s) && *s != func)
             .map(|s| format!(", started under {s}"))
             .unwrap_or_default();
-        let share = if total == 0 { 0.0 } else { count as f64 / total as f64 };
+        let share = if total == 0 {
+            0.0
+        } else {
+            count as f64 / total as f64
+        };
         let state = if blocked { "blocked" } else { "parked" };
         let steps = a.path_to(rep);
         out.push(Suspect {
             rank: 0,
-            title: format!("{} goroutines ({:.1}%) {state} in {func}{started}", thousands(count), 100.0 * share),
+            title: format!(
+                "{} goroutines ({:.1}%) {state} in {func}{started}",
+                thousands(count),
+                100.0 * share
+            ),
             kind: "runtime".into(),
             pattern: Pattern::GoroutineLeak.name().into(),
             type_name: func.clone(),
@@ -1219,7 +1465,9 @@ fn goroutine_leaks(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
 /// Look up a MemStats field anywhere in `details` (two levels deep), as a number.
 fn memstat(details: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<u64> {
     fn num(v: &serde_json::Value) -> Option<u64> {
-        v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())).or_else(|| v.as_f64().map(|f| f as u64))
+        v.as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+            .or_else(|| v.as_f64().map(|f| f as u64))
     }
     for (k, v) in details {
         if k.eq_ignore_ascii_case(key) {
@@ -1291,8 +1539,15 @@ fn fragmentation(ctx: &Ctx) -> Option<Suspect> {
 }
 
 /// The MemStats numbers behind a fragmentation finding, in one sentence.
-fn memstats_numbers(d: &serde_json::Map<String, serde_json::Value>, inuse: u64, alloc: u64) -> String {
-    let mut parts = vec![format!("HeapAlloc {} (live)", human_bytes(alloc)), format!("HeapInuse {}", human_bytes(inuse))];
+fn memstats_numbers(
+    d: &serde_json::Map<String, serde_json::Value>,
+    inuse: u64,
+    alloc: u64,
+) -> String {
+    let mut parts = vec![
+        format!("HeapAlloc {} (live)", human_bytes(alloc)),
+        format!("HeapInuse {}", human_bytes(inuse)),
+    ];
     for k in ["HeapSys", "HeapIdle", "HeapReleased", "NextGC", "Sys"] {
         if let Some(v) = memstat(d, k) {
             parts.push(format!("{k} {}", human_bytes(v)));
@@ -1311,7 +1566,11 @@ fn memstats_numbers(d: &serde_json::Map<String, serde_json::Value>, inuse: u64, 
 /// patterns (no GC setting returns a span that holds one live object); idle memory not yet
 /// returned to the OS is what `debug.FreeOSMemory` / `GOMEMLIMIT` act on; a next-GC target far
 /// above the live heap is what `GOGC` / `debug.SetGCPercent` (or `GOMEMLIMIT`) act on.
-fn fragmentation_remedies(d: &serde_json::Map<String, serde_json::Value>, inuse: u64, alloc: u64) -> String {
+fn fragmentation_remedies(
+    d: &serde_json::Map<String, serde_json::Value>,
+    inuse: u64,
+    alloc: u64,
+) -> String {
     let mut out = vec![format!(
         "The {} of free slots in in-use spans are pinned by sparse survivors, and no GC setting returns them: \
          avoid keeping a few long-lived objects among many short-lived ones of the same size class \
@@ -1330,7 +1589,9 @@ fn fragmentation_remedies(d: &serde_json::Map<String, serde_json::Value>, inuse:
     }
     if let Some(next) = memstat(d, "NextGC") {
         if alloc > 0 && next as f64 >= 1.5 * alloc as f64 {
-            let cpu = memstat_f64(d, "GCCPUFraction").map(|f| format!(" (GC uses {:.1}% of CPU now)", 100.0 * f)).unwrap_or_default();
+            let cpu = memstat_f64(d, "GCCPUFraction")
+                .map(|f| format!(" (GC uses {:.1}% of CPU now)", 100.0 * f))
+                .unwrap_or_default();
             out.push(format!(
                 "The next GC is due at {} ({:.1}× the live heap): a lower GOGC (debug.SetGCPercent) or a \
                  GOMEMLIMIT keeps the heap closer to what is live, at the cost of more GC CPU{cpu}.",
@@ -1345,7 +1606,8 @@ fn fragmentation_remedies(d: &serde_json::Map<String, serde_json::Value>, inuse:
 fn memstat_f64(details: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<f64> {
     let m = details.get("memstats").and_then(|v| v.as_object());
     let v = m.and_then(|m| m.get(key)).or_else(|| details.get(key))?;
-    v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    v.as_f64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
 #[cfg(test)]
@@ -1354,7 +1616,9 @@ mod tests {
 
     #[test]
     fn python_line_shapes() {
-        assert!(fills_module_constant("REGISTRY[request_id] = {\"id\": request_id}"));
+        assert!(fills_module_constant(
+            "REGISTRY[request_id] = {\"id\": request_id}"
+        ));
         assert!(fills_module_constant("EVENTS.append(e)"));
         assert!(!fills_module_constant("_memo[key] = result"));
         assert!(!fills_module_constant("key = (n, k)"));

@@ -30,7 +30,11 @@ struct Row {
 fn main() {
     let mut args = std::env::args().skip(1);
     let huge = std::env::var("HEAPSCOPE_BENCH_HUGE").is_ok_and(|v| v == "1");
-    let (mut nodes, mut edges) = if huge { (100_000_000, 300_000_000) } else { (10_000_000, 30_000_000) };
+    let (mut nodes, mut edges) = if huge {
+        (100_000_000, 300_000_000)
+    } else {
+        (10_000_000, 30_000_000)
+    };
     let (mut labels, mut baseline) = (false, false);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -68,39 +72,64 @@ fn main() {
             hwm: status_bytes("VmHWM"),
             after_anon: status_bytes("RssAnon"),
         };
-        eprintln!("{pass}: {secs:.2} s (cpu {cpu:.2} s), peak RssAnon {:.0} MiB", row.peak_anon as f64 / MIB);
+        eprintln!(
+            "{pass}: {secs:.2} s (cpu {cpu:.2} s), peak RssAnon {:.0} MiB",
+            row.peak_anon as f64 / MIB
+        );
         rows.push(row);
     };
 
     let mut sum = 0;
-    run("generate input only (not a pass)", &mut rows, &mut || sum = shape.generate_only());
+    run("generate input only (not a pass)", &mut rows, &mut || {
+        sum = shape.generate_only()
+    });
     std::hint::black_box(sum);
     let mut graph = None;
-    run("build (ids sorted, edges resolved)", &mut rows, &mut || graph = Some(shape.build()));
+    run("build (ids sorted, edges resolved)", &mut rows, &mut || {
+        graph = Some(shape.build())
+    });
     let g = graph.expect("built");
     let (n, m) = (g.node_count(), g.edge_count());
     let mut dom = None;
     run("dominators", &mut rows, &mut || dom = Some(dominators(&g)));
     let dom = dom.expect("dominated");
     let mut retained = Vec::new();
-    run("retained sizes", &mut rows, &mut || retained = retained_sizes(&g, &dom));
+    run("retained sizes", &mut rows, &mut || {
+        retained = retained_sizes(&g, &dom)
+    });
     let mut children = None;
-    run("dominator children", &mut rows, &mut || children = Some(DomChildren::build(&dom)));
+    run("dominator children", &mut rows, &mut || {
+        children = Some(DomChildren::build(&dom))
+    });
     let children = children.expect("children");
     let mut hist = Vec::new();
-    run("histogram", &mut rows, &mut || hist = histogram(&g, &dom, &children, &retained));
+    run("histogram", &mut rows, &mut || {
+        hist = histogram(&g, &dom, &children, &retained)
+    });
     let mut paths = None;
-    run("root paths", &mut rows, &mut || paths = Some(RootPaths::compute(&g)));
+    run("root paths", &mut rows, &mut || {
+        paths = Some(RootPaths::compute(&g))
+    });
     if baseline {
         let mut old = None;
-        run("dominators, first version (baseline)", &mut rows, &mut || {
-            old = Some(heapscope_benches::baseline::dominators(&g))
-        });
-        assert_eq!(old.expect("baseline").idom, dom.idom, "baseline and current dominators differ");
+        run(
+            "dominators, first version (baseline)",
+            &mut rows,
+            &mut || old = Some(heapscope_benches::baseline::dominators(&g)),
+        );
+        assert_eq!(
+            old.expect("baseline").idom,
+            dom.idom,
+            "baseline and current dominators differ"
+        );
     }
     drop(sampler);
 
-    println!("nodes {n}, edges {m}, reachable {}, histogram rows {}", dom.order.len(), hist.len());
+    println!(
+        "nodes {n}, edges {m}, reachable {}, histogram rows {}",
+        dom.order.len(),
+        hist.len()
+    );
     println!();
     println!("| pass | wall s | CPU s | peak RssAnon MiB | peak B/node | VmHWM MiB | RssAnon after MiB |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
@@ -136,7 +165,11 @@ fn main() {
     println!("| structure | MiB | B/node | B/edge |");
     println!("|---|---:|---:|---:|");
     let line = |name: &str, bytes: usize, per_edge: bool| {
-        let (bn, be) = if per_edge { (String::new(), format!("{:.2}", per(bytes, m))) } else { (format!("{:.2}", per(bytes, n)), String::new()) };
+        let (bn, be) = if per_edge {
+            (String::new(), format!("{:.2}", per(bytes, m)))
+        } else {
+            (format!("{:.2}", per(bytes, n)), String::new())
+        };
         println!("| {name} | {:.1} | {bn} | {be} |", bytes as f64 / MIB);
     };
     line("graph: ids (u64)", g.ids.len() * 8, false);
@@ -149,8 +182,16 @@ fn main() {
     line("dominators: idom (u32)", dom.idom.len() * 4, false);
     line("dominators: order (u32)", dom.order.len() * 4, false);
     line("retained (u64)", retained.len() * 8, false);
-    line("dominator children (u32 offsets + u32)", (children.offsets.len() + children.children.len()) * 4, false);
+    line(
+        "dominator children (u32 offsets + u32)",
+        (children.offsets.len() + children.children.len()) * 4,
+        false,
+    );
     if let Some(p) = &paths {
-        line("root paths: parent edge (u32) + weak bit", p.heap_bytes(), false);
+        line(
+            "root paths: parent edge (u32) + weak bit",
+            p.heap_bytes(),
+            false,
+        );
     }
 }

@@ -15,23 +15,51 @@ fn one_report_per_input_in_the_output_directory() {
     if !readable(A) || !readable(B) {
         return;
     }
-    for (format, ext) in [("json", "json"), ("html", "html"), ("markdown", "md"), ("text", "txt")] {
+    for (format, ext) in [
+        ("json", "json"),
+        ("html", "html"),
+        ("markdown", "md"),
+        ("text", "txt"),
+    ] {
         let dir = tempdir("batch");
-        let o = heapscope(["analyze", "-q", "--format", format, A, B, "-o"].iter().map(|s| s.to_string()).chain([dir.path().display().to_string()]));
+        let o = heapscope(
+            ["analyze", "-q", "--format", format, A, B, "-o"]
+                .iter()
+                .map(|s| s.to_string())
+                .chain([dir.path().display().to_string()]),
+        );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        let mut names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         names.sort();
-        assert_eq!(names, [format!("global-array.heapsnapshot.{ext}"), format!("healthy.heapsnapshot.{ext}")]);
+        assert_eq!(
+            names,
+            [
+                format!("global-array.heapsnapshot.{ext}"),
+                format!("healthy.heapsnapshot.{ext}")
+            ]
+        );
         // Each file is what a single run prints.
         let single = heapscope(["analyze", "-q", "--format", format, A]);
-        let file = std::fs::read(dir.path().join(format!("global-array.heapsnapshot.{ext}"))).unwrap();
-        assert_eq!(file, single.stdout, "{format}: the batch file equals the single report");
+        let file =
+            std::fs::read(dir.path().join(format!("global-array.heapsnapshot.{ext}"))).unwrap();
+        assert_eq!(
+            file, single.stdout,
+            "{format}: the batch file equals the single report"
+        );
     }
 }
 
 #[test]
 fn same_input_gives_byte_identical_output() {
-    let fixtures = [A, "testdata/java/dumps/thread_locals.hprof.gz", "testdata/go/goroutine_leak/heap.txt", "testdata/python/snapshots/memo_cache-py312.tracemalloc"];
+    let fixtures = [
+        A,
+        "testdata/java/dumps/thread_locals.hprof.gz",
+        "testdata/go/goroutine_leak/heap.txt",
+        "testdata/python/snapshots/memo_cache-py312.tracemalloc",
+    ];
     let mut compared = 0;
     for f in fixtures {
         if !readable(f) {
@@ -41,7 +69,10 @@ fn same_input_gives_byte_identical_output() {
             let one = heapscope(["analyze", "-q", "--format", format, f]);
             let two = heapscope(["analyze", "-q", "--format", format, f]);
             assert!(!one.stdout.is_empty());
-            assert_eq!(one.stdout, two.stdout, "{f} --format {format} differs between two runs");
+            assert_eq!(
+                one.stdout, two.stdout,
+                "{f} --format {format} differs between two runs"
+            );
             compared += 1;
         }
     }
@@ -54,11 +85,22 @@ fn same_file_name_twice_gets_distinct_reports() {
         return;
     }
     let dir = tempdir("dup");
-    let o = heapscope(["analyze", "-q", "--format", "json", A, A, "-o"].iter().map(|s| s.to_string()).chain([dir.path().display().to_string()]));
+    let o = heapscope(
+        ["analyze", "-q", "--format", "json", A, A, "-o"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([dir.path().display().to_string()]),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(dir.path().join("global-array.heapsnapshot.json").is_file());
-    assert!(dir.path().join("global-array.heapsnapshot-2.json").is_file());
-    assert_eq!(std::fs::read(dir.path().join("global-array.heapsnapshot.json")).unwrap(), std::fs::read(dir.path().join("global-array.heapsnapshot-2.json")).unwrap());
+    assert!(dir
+        .path()
+        .join("global-array.heapsnapshot-2.json")
+        .is_file());
+    assert_eq!(
+        std::fs::read(dir.path().join("global-array.heapsnapshot.json")).unwrap(),
+        std::fs::read(dir.path().join("global-array.heapsnapshot-2.json")).unwrap()
+    );
 }
 
 #[test]
@@ -68,8 +110,32 @@ fn fail_on_suspect_in_a_batch() {
     }
     let dir = tempdir("fail");
     let d = dir.path().display().to_string();
-    let o = heapscope(["analyze", "-q", "--fail-on-suspect", "--format", "json", A, B, "-o", &d]);
+    let o = heapscope([
+        "analyze",
+        "-q",
+        "--fail-on-suspect",
+        "--format",
+        "json",
+        A,
+        B,
+        "-o",
+        &d,
+    ]);
     assert_eq!(o.status.code(), Some(1), "a suspect in any input: exit 1");
-    let o = heapscope(["analyze", "-q", "--fail-on-suspect", "--format", "json", B, "-o", &format!("{d}/h.json")]);
-    assert_eq!(o.status.code(), Some(0), "no suspect: exit 0 ({})", stderr(&o));
+    let o = heapscope([
+        "analyze",
+        "-q",
+        "--fail-on-suspect",
+        "--format",
+        "json",
+        B,
+        "-o",
+        &format!("{d}/h.json"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "no suspect: exit 0 ({})",
+        stderr(&o)
+    );
 }

@@ -15,7 +15,10 @@ fn recorded(rows: &Value) -> BTreeMap<String, (u64, u64)> {
         .iter()
         .map(|r| {
             let key = r[0].as_str().expect("key").to_string();
-            (key, (r[1].as_u64().expect("size"), r[2].as_u64().expect("count")))
+            (
+                key,
+                (r[1].as_u64().expect("size"), r[2].as_u64().expect("count")),
+            )
         })
         .collect()
 }
@@ -27,10 +30,19 @@ fn ours(report: &Value) -> (BTreeMap<String, (u64, u64)>, Vec<u64>) {
         .filter(|r| r["cumulative_bytes"].as_u64().unwrap_or(0) > 0)
         .map(|r| {
             let key = r["type"].as_str().unwrap().to_string();
-            (key, (r["cumulative_bytes"].as_u64().unwrap(), r["cumulative_count"].as_u64().unwrap()))
+            (
+                key,
+                (
+                    r["cumulative_bytes"].as_u64().unwrap(),
+                    r["cumulative_count"].as_u64().unwrap(),
+                ),
+            )
         })
         .collect();
-    let order = rows.iter().map(|r| r["cumulative_bytes"].as_u64().unwrap()).collect();
+    let order = rows
+        .iter()
+        .map(|r| r["cumulative_bytes"].as_u64().unwrap())
+        .collect();
     (map, order)
 }
 
@@ -49,29 +61,53 @@ fn cumulative_statistics_equal_cpython_on_every_snapshot() {
     for snap in snapshots {
         let stem = snap.file_stem().unwrap().to_string_lossy().into_owned();
         let reference = root().join(format!("testdata/python/reference/{stem}.json"));
-        let Ok(text) = std::fs::read_to_string(&reference) else { continue };
+        let Ok(text) = std::fs::read_to_string(&reference) else {
+            continue;
+        };
         let want: Value = serde_json::from_str(&text).expect("reference JSON");
-        let rel = snap.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
-        for (group, key) in [("lineno", "lineno_cumulative"), ("filename", "filename_cumulative")] {
-            let report = analyze_json(&rel, &["--cumulative", "--group-by", group]).expect("tracemalloc is read");
+        let rel = snap
+            .strip_prefix(root())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        for (group, key) in [
+            ("lineno", "lineno_cumulative"),
+            ("filename", "filename_cumulative"),
+        ] {
+            let report = analyze_json(&rel, &["--cumulative", "--group-by", group])
+                .expect("tracemalloc is read");
             let (got, order) = ours(&report);
             let expect = recorded(&want["statistics"][key]);
             assert_eq!(got, expect, "{rel} --group-by {group} --cumulative");
-            assert!(order.windows(2).all(|w| w[0] >= w[1]), "{rel}: sorted by cumulative size");
+            assert!(
+                order.windows(2).all(|w| w[0] >= w[1]),
+                "{rel}: sorted by cumulative size"
+            );
             compared += 1;
         }
     }
     eprintln!("compared {compared} snapshot/grouping pairs with CPython");
-    assert!(compared >= 20, "only {compared} snapshot/grouping pairs had a reference");
+    assert!(
+        compared >= 20,
+        "only {compared} snapshot/grouping pairs had a reference"
+    );
 }
 
 #[test]
 fn cumulative_is_refused_politely_for_object_graphs() {
-    let report = analyze_json("testdata/java/dumps/healthy.hprof", &["--cumulative"]).expect("hprof is read");
+    let report = analyze_json("testdata/java/dumps/healthy.hprof", &["--cumulative"])
+        .expect("hprof is read");
     let warnings = report["warnings"].as_array().unwrap();
     assert!(
-        warnings.iter().any(|w| w.as_str().unwrap().contains("--cumulative applies to allocation profiles")),
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("--cumulative applies to allocation profiles")),
         "{warnings:?}"
     );
-    assert!(report["histogram"].as_array().unwrap().iter().all(|r| r.get("cumulative_bytes").is_none()));
+    assert!(report["histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r.get("cumulative_bytes").is_none()));
 }

@@ -12,7 +12,10 @@ fn suspects_exit_1_only_when_asked() {
     assert_eq!(heapscope(["analyze", "-q", LEAK]).status.code(), Some(0));
     let o = heapscope(["analyze", "-q", "--fail-on-suspect", LEAK]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("LEAK SUSPECTS"), "the report is still printed");
+    assert!(
+        stdout(&o).contains("LEAK SUSPECTS"),
+        "the report is still printed"
+    );
 }
 
 #[test]
@@ -22,11 +25,28 @@ fn bad_input_exits_2_with_a_message() {
     std::fs::write(&junk, b"this is not a heap dump at all\n").unwrap();
     for args in [
         vec!["analyze".to_string(), junk.display().to_string()],
-        vec!["analyze".to_string(), dir.path().join("missing.hprof").display().to_string()],
-        vec!["analyze".to_string(), "--threshold".into(), "150".into(), junk.display().to_string()],
-        vec!["analyze".to_string(), "--format".into(), "pdf".into(), junk.display().to_string()],
+        vec![
+            "analyze".to_string(),
+            dir.path().join("missing.hprof").display().to_string(),
+        ],
+        vec![
+            "analyze".to_string(),
+            "--threshold".into(),
+            "150".into(),
+            junk.display().to_string(),
+        ],
+        vec![
+            "analyze".to_string(),
+            "--format".into(),
+            "pdf".into(),
+            junk.display().to_string(),
+        ],
         vec!["analyze".to_string()],
-        vec!["path".to_string(), junk.display().to_string(), "0x10".into()],
+        vec![
+            "path".to_string(),
+            junk.display().to_string(),
+            "0x10".into(),
+        ],
     ] {
         let o = heapscope(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
@@ -44,8 +64,20 @@ fn a_bad_input_in_a_batch_does_not_stop_the_others() {
     let junk = dir.path().join("junk.bin");
     std::fs::write(&junk, b"garbage").unwrap();
     let out = dir.path().join("out");
-    let o = heapscope(["analyze".to_string(), "-q".into(), "--format".into(), "json".into(), junk.display().to_string(), LEAK.into(), "-o".into(), out.display().to_string()]);
+    let o = heapscope([
+        "analyze".to_string(),
+        "-q".into(),
+        "--format".into(),
+        "json".into(),
+        junk.display().to_string(),
+        LEAK.into(),
+        "-o".into(),
+        out.display().to_string(),
+    ]);
     assert_eq!(o.status.code(), Some(2), "the batch reports the failure");
-    assert!(out.join("emitter-listeners.heapsnapshot.json").is_file(), "and still writes the other report");
+    assert!(
+        out.join("emitter-listeners.heapsnapshot.json").is_file(),
+        "and still writes the other report"
+    );
     assert!(stderr(&o).contains("junk.bin"));
 }

@@ -10,20 +10,33 @@ mod chromium;
 
 const FIXTURES: &[(&str, &str)] = &[
     ("java_static_map", "testdata/java/dumps/static_map.hprof.gz"),
-    ("node_emitter_listeners", "testdata/node/snapshots/emitter-listeners.heapsnapshot"),
+    (
+        "node_emitter_listeners",
+        "testdata/node/snapshots/emitter-listeners.heapsnapshot",
+    ),
     ("go_fragmentation", "testdata/go/fragmentation/heap.txt"),
 ];
 
 fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     if std::env::var_os("UPDATE_EXPECT").is_some() {
         std::fs::write(&path, actual).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run `UPDATE_EXPECT=1 cargo test -p heapscope` to create it", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run `UPDATE_EXPECT=1 cargo test -p heapscope` to create it",
+            path.display()
+        )
+    });
     if expected != actual {
-        let at = expected.lines().zip(actual.lines()).position(|(a, b)| a != b).unwrap_or(expected.lines().count().min(actual.lines().count()));
+        let at = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
         panic!(
             "{} differs at line {}:\n- {}\n+ {}\n(UPDATE_EXPECT=1 accepts the new output)",
             path.display(),
@@ -50,13 +63,27 @@ fn rendered(fixture: &str, format: &str) -> Option<String> {
 #[test]
 fn renderers_on_real_fixtures_match_their_golden_files() {
     for &(name, fixture) in FIXTURES {
-        for (format, ext) in [("text", "txt"), ("json", "json"), ("html", "html"), ("markdown", "md")] {
-            let Some(out) = rendered(fixture, format) else { break };
+        for (format, ext) in [
+            ("text", "txt"),
+            ("json", "json"),
+            ("html", "html"),
+            ("markdown", "md"),
+        ] {
+            let Some(out) = rendered(fixture, format) else {
+                break;
+            };
             if format == "markdown" {
-                assert!(out.len() < 64 * 1024, "{fixture}: markdown is {} bytes", out.len());
+                assert!(
+                    out.len() < 64 * 1024,
+                    "{fixture}: markdown is {} bytes",
+                    out.len()
+                );
             }
             if format == "text" {
-                assert!(!out.contains('\x1b'), "no colour when stdout is not a terminal");
+                assert!(
+                    !out.contains('\x1b'),
+                    "no colour when stdout is not a terminal"
+                );
             }
             golden(&format!("{name}.{ext}"), &out);
         }
@@ -66,20 +93,33 @@ fn renderers_on_real_fixtures_match_their_golden_files() {
 #[test]
 fn html_of_real_dumps_opens_in_headless_chromium() {
     for &(name, fixture) in FIXTURES.iter().take(2) {
-        let Some(html) = rendered(fixture, "html") else { continue };
+        let Some(html) = rendered(fixture, "html") else {
+            continue;
+        };
         let json: serde_json::Value = match rendered(fixture, "json") {
             Some(j) => serde_json::from_str(&j).unwrap(),
             None => continue,
         };
-        let Some((dom, console)) = chromium::load_in_chromium(&html, name) else { return };
-        assert!(console.is_empty(), "{fixture}: console messages: {console:#?}");
-        assert!(dom.contains("data-ready=\"1\""), "{fixture}: the script ran to its end");
+        let Some((dom, console)) = chromium::load_in_chromium(&html, name) else {
+            return;
+        };
+        assert!(
+            console.is_empty(),
+            "{fixture}: console messages: {console:#?}"
+        );
+        assert!(
+            dom.contains("data-ready=\"1\""),
+            "{fixture}: the script ran to its end"
+        );
         let s = &json["suspects"][0];
         let title = heapscope_reports::render::html::escape(s["title"].as_str().unwrap());
         assert!(dom.contains(&title), "{fixture}: suspect #1 is in the DOM");
         for step in s["path_to_root"].as_array().unwrap() {
             let id = step["id"].as_str().unwrap();
-            assert!(dom.contains(&format!("<span class=\"meta mono\">{id}</span>")), "{fixture}: path step {id} is in the DOM");
+            assert!(
+                dom.contains(&format!("<span class=\"meta mono\">{id}</span>")),
+                "{fixture}: path step {id} is in the DOM"
+            );
         }
     }
 }

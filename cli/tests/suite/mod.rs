@@ -8,9 +8,9 @@ mod util;
 
 mod batch;
 mod cumulative;
-mod unreachable;
 mod drill;
 mod exit_codes;
-mod fragmentation;
 mod fixtures;
+mod fragmentation;
 mod golden;
+mod unreachable;

@@ -4,7 +4,10 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Run `heapscope ARGS` from the workspace root (fixture paths are relative to it).
@@ -13,7 +16,12 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    Command::new(env!("CARGO_BIN_EXE_heapscope")).current_dir(root()).env("NO_COLOR", "1").args(args).output().expect("running heapscope")
+    Command::new(env!("CARGO_BIN_EXE_heapscope"))
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .expect("running heapscope")
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -30,7 +38,10 @@ pub fn analyze_json(fixture: &str, extra: &[&str]) -> Option<Value> {
     args.extend_from_slice(extra);
     let o = heapscope(&args);
     match o.status.code() {
-        Some(0) | Some(1) => Some(serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| panic!("{fixture}: not JSON: {e}"))),
+        Some(0) | Some(1) => Some(
+            serde_json::from_str(&stdout(&o))
+                .unwrap_or_else(|e| panic!("{fixture}: not JSON: {e}")),
+        ),
         Some(2) if !root().join(fixture).exists() => panic!("fixture {fixture} is missing"),
         Some(2) => panic!("{fixture}: rejected as bad input: {}", stderr(&o).trim()),
         c => panic!("{fixture}: exit {c:?}\n{}", stderr(&o)),
@@ -38,5 +49,8 @@ pub fn analyze_json(fixture: &str, extra: &[&str]) -> Option<Value> {
 }
 
 pub fn tempdir(tag: &str) -> tempfile::TempDir {
-    tempfile::Builder::new().prefix(&format!("heapscope-{tag}-")).tempdir().expect("temp dir")
+    tempfile::Builder::new()
+        .prefix(&format!("heapscope-{tag}-"))
+        .tempdir()
+        .expect("temp dir")
 }

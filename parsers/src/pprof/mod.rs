@@ -42,7 +42,10 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
         parsed.info.compressed = true;
         return Ok(parsed);
     }
-    let start = bytes.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let start = bytes
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
     if text::is_text(&bytes[start..]) {
         text::parse(input, opts)
     } else {
@@ -86,13 +89,20 @@ fn parse_proto(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError>
     if let Some(dst) = &default {
         details.insert("default_sample_type".into(), json!(dst));
     }
-    for (key, v) in [("drop_frames", d.drop_frames), ("keep_frames", d.keep_frames)] {
+    for (key, v) in [
+        ("drop_frames", d.drop_frames),
+        ("keep_frames", d.keep_frames),
+    ] {
         if v != 0 {
             details.insert(key.into(), json!(d.str(v, 0).map_err(fail)?));
         }
     }
     if !d.comments.is_empty() {
-        let c: Result<Vec<_>, _> = d.comments.iter().map(|&c| d.str(c, 0).map(|s| s.into_owned())).collect();
+        let c: Result<Vec<_>, _> = d
+            .comments
+            .iter()
+            .map(|&c| d.str(c, 0).map(|s| s.into_owned()))
+            .collect();
         details.insert("comments".into(), json!(c.map_err(fail)?));
     }
     let mappings = d.mappings().map_err(fail)?;
@@ -114,7 +124,12 @@ fn finish(
     details.insert("profile".into(), json!(profile_kind(types)));
     details.insert(
         "sample_types".into(),
-        Value::Array(types.iter().map(|(t, u)| json!({"type": t, "unit": u})).collect()),
+        Value::Array(
+            types
+                .iter()
+                .map(|(t, u)| json!({"type": t, "unit": u}))
+                .collect(),
+        ),
     );
     details.insert("sample_index".into(), json!(choice.index));
     let totals: Map<String, Value> = types
@@ -140,12 +155,19 @@ fn finish(
         ));
     }
     if seen.empty_stacks > 0 {
-        warnings.push(format!("{} samples have no frames; shown as \"(no frames)\"", seen.empty_stacks));
+        warnings.push(format!(
+            "{} samples have no frames; shown as \"(no frames)\"",
+            seen.empty_stacks
+        ));
     }
     info.warnings.extend(warnings.iter().cloned());
     info.details = details;
     let (graph, inspector) = tree.into_graph(warnings);
-    Parsed { graph, info, inspector: Box::new(inspector) }
+    Parsed {
+        graph,
+        info,
+        inspector: Box::new(inspector),
+    }
 }
 
 /// What the profile counts, from its sample types.
@@ -176,18 +198,28 @@ pub(crate) fn choose(
     }
     let names: Vec<&str> = types.iter().map(|(t, _)| t.as_str()).collect();
     let index = match wanted.map(str::trim).filter(|w| !w.is_empty()) {
-        None => default.and_then(|d| names.iter().position(|&t| t == d)).unwrap_or(types.len() - 1),
+        None => default
+            .and_then(|d| names.iter().position(|&t| t == d))
+            .unwrap_or(types.len() - 1),
         Some(w) => {
             if let Ok(i) = w.parse::<i64>() {
                 if i < 0 || i as usize >= types.len() {
-                    return Err(format!("sample_index {w} is outside the range [0..{}]", types.len() - 1));
+                    return Err(format!(
+                        "sample_index {w} is outside the range [0..{}]",
+                        types.len() - 1
+                    ));
                 }
                 i as usize
             } else {
                 let no_inuse = w.strip_prefix("inuse_").unwrap_or(w);
                 match names.iter().position(|&t| t == w || t == no_inuse) {
                     Some(i) => i,
-                    None => return Err(format!("sample_index {w:?} to be one of: [{}]", names.join(" "))),
+                    None => {
+                        return Err(format!(
+                            "sample_index {w:?} to be one of: [{}]",
+                            names.join(" ")
+                        ))
+                    }
                 }
             }
         }
@@ -220,6 +252,9 @@ mod tests {
         assert_eq!(rfc3339(951_827_696_000_000_000), "2000-02-29T12:34:56Z");
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999999999Z");
-        assert_eq!(rfc3339(1_700_000_000_123_000_000), "2023-11-14T22:13:20.123Z");
+        assert_eq!(
+            rfc3339(1_700_000_000_123_000_000),
+            "2023-11-14T22:13:20.123Z"
+        );
     }
 }

@@ -197,7 +197,10 @@ fn varint(data: &[u8], pos: &mut usize) -> Result<u64, Fail> {
     let mut v: u64 = 0;
     for shift in (0..70).step_by(7) {
         let Some(&b) = data.get(*pos) else {
-            return Err((start as u64, "a complete varint (the input ends inside it)".into()));
+            return Err((
+                start as u64,
+                "a complete varint (the input ends inside it)".into(),
+            ));
         };
         *pos += 1;
         if shift == 63 && b > 1 {
@@ -230,7 +233,8 @@ const FIELD_NAMES: [&str; 15] = [
 ];
 
 fn sub<M: Message + Default>(data: &[u8], span: Span, what: &str) -> Result<M, Fail> {
-    M::decode(span.of(data)).map_err(|e| (u64::from(span.at), format!("a valid {what} message ({e})")))
+    M::decode(span.of(data))
+        .map_err(|e| (u64::from(span.at), format!("a valid {what} message ({e})")))
 }
 
 impl<'a> Decoded<'a> {
@@ -262,7 +266,10 @@ impl<'a> Decoded<'a> {
             let field_at = pos;
             let key = varint(data, &mut pos)?;
             let (field, wire) = (key >> 3, key & 7);
-            let name = FIELD_NAMES.get(field as usize).copied().unwrap_or("an unknown field");
+            let name = FIELD_NAMES
+                .get(field as usize)
+                .copied()
+                .unwrap_or("an unknown field");
             match wire {
                 0 => {
                     let v = varint(data, &mut pos)?;
@@ -344,7 +351,12 @@ impl<'a> Decoded<'a> {
         match d.strings.first() {
             Some(s) if s.len == 0 => {}
             Some(s) => return Err((u64::from(s.at), "an empty first string_table entry".into())),
-            None => return Err((data.len() as u64, "a string_table (profile.proto field 6)".into())),
+            None => {
+                return Err((
+                    data.len() as u64,
+                    "a string_table (profile.proto field 6)".into(),
+                ))
+            }
         }
         Ok(d)
     }
@@ -355,7 +367,10 @@ impl<'a> Decoded<'a> {
             Some(s) => Ok(String::from_utf8_lossy(s.of(self.data))),
             None => Err((
                 u64::from(at),
-                format!("a string_table index below {} (found {i})", self.strings.len()),
+                format!(
+                    "a string_table index below {} (found {i})",
+                    self.strings.len()
+                ),
             )),
         }
     }
@@ -388,23 +403,47 @@ impl<'a> Decoded<'a> {
     }
 
     /// Second pass: resolve the tables, then feed every sample into `tree`.
-    pub fn build(&self, choice: &SampleChoice, tree: &mut CallTree, seen: &mut Seen) -> Result<(), Fail> {
+    pub fn build(
+        &self,
+        choice: &SampleChoice,
+        tree: &mut CallTree,
+        seen: &mut Seen,
+    ) -> Result<(), Fail> {
         let data = self.data;
         // Functions: id → (frame name, file), sorted by id for lookup.
         let mut funcs: Vec<Func> = Vec::with_capacity(self.functions.len());
         for (f, at) in &self.functions {
             let name = self.str(f.name, *at)?;
-            let name = if name.is_empty() { self.str(f.system_name, *at)? } else { name };
-            let name = if name.is_empty() { std::borrow::Cow::Borrowed("?") } else { name };
+            let name = if name.is_empty() {
+                self.str(f.system_name, *at)?
+            } else {
+                name
+            };
+            let name = if name.is_empty() {
+                std::borrow::Cow::Borrowed("?")
+            } else {
+                name
+            };
             let file = self.str(f.filename, *at)?;
-            funcs.push(Func { id: f.id, name: tree.intern_name(&name), file: tree.intern_file(&file) });
+            funcs.push(Func {
+                id: f.id,
+                name: tree.intern_name(&name),
+                file: tree.intern_file(&file),
+            });
         }
         funcs.sort_unstable_by_key(|f| f.id);
         if let Some(w) = funcs.windows(2).find(|w| w[0].id == w[1].id) {
-            return Err((0, format!("unique Function ids (id {} appears twice)", w[0].id)));
+            return Err((
+                0,
+                format!("unique Function ids (id {} appears twice)", w[0].id),
+            ));
         }
-        let mut mapping_ids: Vec<(u64, usize)> =
-            self.mappings.iter().enumerate().map(|(i, (m, _))| (m.id, i)).collect();
+        let mut mapping_ids: Vec<(u64, usize)> = self
+            .mappings
+            .iter()
+            .enumerate()
+            .map(|(i, (m, _))| (m.id, i))
+            .collect();
         mapping_ids.sort_unstable();
         let mapping = |id: u64| -> Option<&(Mapping, u32)> {
             let i = mapping_ids.binary_search_by_key(&id, |&(id, _)| id).ok()?;
@@ -421,7 +460,10 @@ impl<'a> Decoded<'a> {
         let mut locs: Vec<Loc> = Vec::with_capacity(self.locations.len());
         for (l, at) in &self.locations {
             if l.mapping_id != 0 && mapping(l.mapping_id).is_none() {
-                return Err((u64::from(*at), format!("a Mapping with id {} (Location {})", l.mapping_id, l.id)));
+                return Err((
+                    u64::from(*at),
+                    format!("a Mapping with id {} (Location {})", l.mapping_id, l.id),
+                ));
             }
             let first = lines.len() as u32;
             for ln in &l.line {
@@ -434,11 +476,21 @@ impl<'a> Decoded<'a> {
                 lines.push((fi as u32, ln.line.clamp(0, u32::MAX as i64) as u32));
             }
             let count = lines.len() as u32 - first;
-            locs.push(Loc { id: l.id, address: l.address, mapping: l.mapping_id, first, count, at: *at });
+            locs.push(Loc {
+                id: l.id,
+                address: l.address,
+                mapping: l.mapping_id,
+                first,
+                count,
+                at: *at,
+            });
         }
         locs.sort_unstable_by_key(|l| l.id);
         if let Some(w) = locs.windows(2).find(|w| w[0].id == w[1].id) {
-            return Err((u64::from(w[1].at), format!("unique Location ids (id {} appears twice)", w[0].id)));
+            return Err((
+                u64::from(w[1].at),
+                format!("unique Location ids (id {} appears twice)", w[0].id),
+            ));
         }
         // Frame name of a location without lines, as pprof prints it.
         let mut addr_names: Vec<u32> = vec![u32::MAX; locs.len()];
@@ -458,23 +510,40 @@ impl<'a> Decoded<'a> {
             if s.value.len() != nvals {
                 return Err((
                     u64::from(span.at),
-                    format!("{nvals} values in the Sample, one per sample_type (found {})", s.value.len()),
+                    format!(
+                        "{nvals} values in the Sample, one per sample_type (found {})",
+                        s.value.len()
+                    ),
                 ));
             }
             frames.clear();
             // Root (outermost) first: locations from the last, lines from the last.
             for &id in s.location_id.iter().rev() {
                 let Ok(li) = locs.binary_search_by_key(&id, |l| l.id) else {
-                    return Err((u64::from(span.at), format!("a Location with id {id} (referenced by a Sample)")));
+                    return Err((
+                        u64::from(span.at),
+                        format!("a Location with id {id} (referenced by a Sample)"),
+                    ));
                 };
                 let l = &locs[li];
                 if l.count == 0 {
-                    frames.push(Frame { name: addr_names[li], file: 0, line: 0 });
+                    frames.push(Frame {
+                        name: addr_names[li],
+                        file: 0,
+                        line: 0,
+                    });
                     continue;
                 }
-                for &(fi, line) in lines[l.first as usize..(l.first + l.count) as usize].iter().rev() {
+                for &(fi, line) in lines[l.first as usize..(l.first + l.count) as usize]
+                    .iter()
+                    .rev()
+                {
                     let f = &funcs[fi as usize];
-                    frames.push(Frame { name: f.name, file: f.file, line });
+                    frames.push(Frame {
+                        name: f.name,
+                        file: f.file,
+                        line,
+                    });
                 }
             }
             for lb in &s.label {

@@ -30,7 +30,11 @@ pub(crate) fn is_text(b: &[u8]) -> bool {
     if b.starts_with(b"heap profile:") {
         return true;
     }
-    let line = &b[..b.iter().position(|&c| c == b'\n').unwrap_or(b.len()).min(256)];
+    let line = &b[..b
+        .iter()
+        .position(|&c| c == b'\n')
+        .unwrap_or(b.len())
+        .min(256)];
     let word = line.iter().position(|&c| c == b' ').unwrap_or(0);
     word > 0 && line[word..].starts_with(b" profile: total ")
 }
@@ -94,7 +98,9 @@ impl<'a> Cur<'a> {
             }
             let r = self.rest();
             let word = r.split([' ', '\t']).next().unwrap_or("");
-            let ok = word.strip_prefix("0x").is_some_and(|h| u64::from_str_radix(h, 16).is_ok());
+            let ok = word
+                .strip_prefix("0x")
+                .is_some_and(|h| u64::from_str_radix(h, 16).is_ok());
             if !ok {
                 return self.fail("a hexadecimal stack address like 0x4b5fbc");
             }
@@ -111,7 +117,10 @@ fn lines(data: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
             return None;
         }
         let start = pos;
-        let end = data[pos..].iter().position(|&c| c == b'\n').map_or(data.len(), |p| pos + p);
+        let end = data[pos..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(data.len(), |p| pos + p);
         pos = end + 1;
         let line = &data[start..end];
         Some((start as u64, line.strip_suffix(b"\r").unwrap_or(line)))
@@ -142,13 +151,19 @@ fn prunable(name: &str) -> bool {
     }
     let keep = simple == "runtime.panic"
         || simple == "runtime.reflectcall"
-        || simple.strip_prefix("runtime.call").is_some_and(|d| d.bytes().all(|c| c.is_ascii_digit()));
+        || simple
+            .strip_prefix("runtime.call")
+            .is_some_and(|d| d.bytes().all(|c| c.is_ascii_digit()));
     !keep
 }
 
 #[derive(PartialEq, Clone, Copy)]
 enum Kind {
-    Heap { rate: i64, v2: bool, has_alloc: bool },
+    Heap {
+        rate: i64,
+        v2: bool,
+        has_alloc: bool,
+    },
     Count,
 }
 
@@ -161,8 +176,13 @@ struct Record {
 
 pub(crate) fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     let data = input.bytes();
-    let mut st = State { seen: Seen::default(), memstats: Map::new(), warnings: Vec::new() };
-    st.run(data, opts).map_err(|(at, what)| ParseError::new(input.path(), at, what))
+    let mut st = State {
+        seen: Seen::default(),
+        memstats: Map::new(),
+        warnings: Vec::new(),
+    };
+    st.run(data, opts)
+        .map_err(|(at, what)| ParseError::new(input.path(), at, what))
 }
 
 struct State {
@@ -175,7 +195,10 @@ impl State {
     fn run(&mut self, data: &[u8], opts: &ParseOptions) -> Result<Parsed, Fail> {
         let mut it = lines(data).skip_while(|(_, l)| l.iter().all(u8::is_ascii_whitespace));
         let Some((hat, hline)) = it.next() else {
-            return Err((0, "a \"heap profile:\" or \"goroutine profile: total N\" header".into()));
+            return Err((
+                0,
+                "a \"heap profile:\" or \"goroutine profile: total N\" header".into(),
+            ));
         };
         let hline = utf8(hline, hat)?;
         let mut details = Map::new();
@@ -212,7 +235,10 @@ impl State {
                 continue;
             }
             if in_memstats {
-                return Err((at, "a \"# Name = value\" line of the runtime.MemStats trailer".into()));
+                return Err((
+                    at,
+                    "a \"# Name = value\" line of the runtime.MemStats trailer".into(),
+                ));
             }
             self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
             let lead = line.len() - line.trim_start().len();
@@ -223,16 +249,31 @@ impl State {
         let mut info = DumpInfo::new(Format::Pprof);
         details.insert("form".into(), json!("text"));
         if !self.memstats.is_empty() {
-            if let Some(last_gc) = self.memstats.get("LastGC").and_then(Value::as_i64).filter(|&t| t > 0) {
+            if let Some(last_gc) = self
+                .memstats
+                .get("LastGC")
+                .and_then(Value::as_i64)
+                .filter(|&t| t > 0)
+            {
                 // The heap profile describes the heap as of the last completed GC.
                 info.timestamp = Some(rfc3339(last_gc));
                 info.timestamp_ms = Some(last_gc / 1_000_000);
                 details.insert("timestamp_source".into(), json!("memstats.LastGC"));
             }
-            details.insert("memstats".into(), Value::Object(std::mem::take(&mut self.memstats)));
+            details.insert(
+                "memstats".into(),
+                Value::Object(std::mem::take(&mut self.memstats)),
+            );
         }
         info.warnings.append(&mut self.warnings);
-        Ok(finish(info, details, &types, &choice, tree, std::mem::take(&mut self.seen)))
+        Ok(finish(
+            info,
+            details,
+            &types,
+            &choice,
+            tree,
+            std::mem::take(&mut self.seen),
+        ))
     }
 
     /// Put the finished record into the tree.
@@ -262,21 +303,28 @@ impl State {
             match serde_json::from_str::<Map<String, Value>>(l) {
                 Ok(m) => {
                     for (k, v) in m {
-                        self.seen.label(&k, v.as_str().unwrap_or_default(), r.values[choice.index]);
+                        self.seen
+                            .label(&k, v.as_str().unwrap_or_default(), r.values[choice.index]);
                     }
                 }
                 Err(_) => self.seen.label("(unparsed)", l, r.values[choice.index]),
             }
         }
         self.seen.totals(&r.values);
-        tree.add_sample(frames, r.values[choice.index], choice.objects.map(|i| r.values[i]), &mut self.seen);
+        tree.add_sample(
+            frames,
+            r.values[choice.index],
+            choice.objects.map(|i| r.values[i]),
+            &mut self.seen,
+        );
     }
 
     /// One `Name = value` line of the MemStats trailer; unreadable ones become warnings (pprof
     /// ignores the trailer altogether).
     fn memstat(&mut self, c: &str, at: u64) {
         let Some((k, v)) = c.split_once(" = ") else {
-            self.warnings.push(format!("byte {at}: MemStats line without \" = \": {c:?}"));
+            self.warnings
+                .push(format!("byte {at}: MemStats line without \" = \": {c:?}"));
             return;
         };
         let (k, v) = (k.trim(), v.trim());
@@ -286,12 +334,18 @@ impl State {
             } else if let Ok(i) = s.parse::<i64>() {
                 Some(json!(i))
             } else {
-                s.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| json!(f))
+                s.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .map(|f| json!(f))
             }
         };
         let parsed: Option<Vec<(String, Value)>> = if let Some(list) = v.strip_prefix('[') {
             let list = list.strip_suffix(']').unwrap_or(list);
-            list.split_whitespace().map(num).collect::<Option<Vec<_>>>().map(|a| vec![(k.to_string(), json!(a))])
+            list.split_whitespace()
+                .map(num)
+                .collect::<Option<Vec<_>>>()
+                .map(|a| vec![(k.to_string(), json!(a))])
         } else if let Some((inuse, sys)) = v.split_once(" / ") {
             match (num(inuse.trim()), num(sys.trim())) {
                 (Some(a), Some(b)) => Some(vec![(format!("{k}Inuse"), a), (format!("{k}Sys"), b)]),
@@ -304,7 +358,9 @@ impl State {
         };
         match parsed {
             Some(kv) => self.memstats.extend(kv),
-            None => self.warnings.push(format!("byte {at}: MemStats value of {k} is not a number: {v:?}")),
+            None => self.warnings.push(format!(
+                "byte {at}: MemStats value of {k} is not a number: {v:?}"
+            )),
         }
     }
 }
@@ -314,7 +370,11 @@ fn utf8(line: &[u8], at: u64) -> Result<&str, Fail> {
 }
 
 /// The header line: the profile kind, and the sample types pprof gives it.
-fn header(line: &str, at: u64, details: &mut Map<String, Value>) -> Result<(Kind, Vec<(String, String)>), Fail> {
+fn header(
+    line: &str,
+    at: u64,
+    details: &mut Map<String, Value>,
+) -> Result<(Kind, Vec<(String, String)>), Fail> {
     let t = line.trim_start();
     let mut c = Cur::new(t, at + (line.len() - t.len()) as u64);
     if t.starts_with("heap profile:") {
@@ -331,41 +391,78 @@ fn header(line: &str, at: u64, details: &mut Map<String, Value>) -> Result<(Kind
         c.spaces();
         let word_at = c.here();
         let r = c.rest();
-        let word_len = r.bytes().take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_').count();
+        let word_len = r
+            .bytes()
+            .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
+            .count();
         let word = &r[..word_len];
-        let n = r[word_len..].strip_prefix('/').unwrap_or(&r[word_len..]).trim();
+        let n = r[word_len..]
+            .strip_prefix('/')
+            .unwrap_or(&r[word_len..])
+            .trim();
         let period: i64 = if n.is_empty() {
             0
         } else {
             let at = word_at + word_len as u64 + 1;
-            n.parse().map_err(|_| (at, "the sampling period after \"heap/\"".to_string()))?
+            n.parse()
+                .map_err(|_| (at, "the sampling period after \"heap/\"".to_string()))?
         };
         let (rate, v2) = match word {
             "heapz_v2" | "heap_v2" => (period, true),
             "heapprofile" => (1, false),
             "heap" => (period / 2, true),
-            _ => return Err((word_at, "a sampling mode after '@': heap, heap_v2, heapz_v2 or heapprofile".into())),
+            _ => {
+                return Err((
+                    word_at,
+                    "a sampling mode after '@': heap, heap_v2, heapz_v2 or heapprofile".into(),
+                ))
+            }
         };
         // pprof: the alloc columns count only when they differ from the in-use ones.
         let has_alloc = (cc != a && cc != "0") || (d != b && d != "0");
         details.insert("sampling_rate".into(), json!(rate));
         details.insert("period".into(), json!(rate));
-        details.insert("period_type".into(), json!({"type": "space", "unit": "bytes"}));
+        details.insert(
+            "period_type".into(),
+            json!({"type": "space", "unit": "bytes"}),
+        );
         details.insert(
             "header".into(),
             json!({"inuse_objects": inuse_objects, "inuse_space": inuse_space,
                    "alloc_objects": alloc_objects, "alloc_space": alloc_space}),
         );
         let names: &[&str] = if has_alloc {
-            &["alloc_objects", "alloc_space", "inuse_objects", "inuse_space"]
+            &[
+                "alloc_objects",
+                "alloc_space",
+                "inuse_objects",
+                "inuse_space",
+            ]
         } else {
             &["objects", "space"]
         };
         let types = names
             .iter()
-            .map(|n| (n.to_string(), if n.ends_with("space") { "bytes" } else { "count" }.to_string()))
+            .map(|n| {
+                (
+                    n.to_string(),
+                    if n.ends_with("space") {
+                        "bytes"
+                    } else {
+                        "count"
+                    }
+                    .to_string(),
+                )
+            })
             .collect();
-        return Ok((Kind::Heap { rate, v2, has_alloc }, types));
+        return Ok((
+            Kind::Heap {
+                rate,
+                v2,
+                has_alloc,
+            },
+            types,
+        ));
     }
     let Some((name, _)) = t.split_once(" profile: total ") else {
         return c.fail("a \"heap profile:\" or \"<name> profile: total N\" header");
@@ -388,7 +485,11 @@ fn header(line: &str, at: u64, details: &mut Map<String, Value>) -> Result<(Kind
 fn record(t: &str, at: u64, kind: Kind) -> Result<Record, Fail> {
     let mut c = Cur::new(t, at);
     let values = match kind {
-        Kind::Heap { rate, v2, has_alloc } => {
+        Kind::Heap {
+            rate,
+            v2,
+            has_alloc,
+        } => {
             let (_, ic) = c.int("in-use objects")?;
             c.lit(":")?;
             let (_, is) = c.int("in-use bytes")?;
@@ -400,13 +501,23 @@ fn record(t: &str, at: u64, kind: Kind) -> Result<Record, Fail> {
             c.lit("]")?;
             c.lit("@")?;
             let mut values = Vec::with_capacity(4);
-            let pairs: &[(i64, i64, &str)] =
-                if has_alloc { &[(ac, asz, "allocation"), (ic, is, "inuse")] } else { &[(ic, is, "inuse")] };
+            let pairs: &[(i64, i64, &str)] = if has_alloc {
+                &[(ac, asz, "allocation"), (ic, is, "inuse")]
+            } else {
+                &[(ic, is, "inuse")]
+            };
             for &(n, size, what) in pairs {
                 if n == 0 && size != 0 {
-                    return Err((ac_at, format!("a nonzero {what} count (the {what} bytes are {size})")));
+                    return Err((
+                        ac_at,
+                        format!("a nonzero {what} count (the {what} bytes are {size})"),
+                    ));
                 }
-                let (n, size) = if v2 { scale_heap(n, size, rate) } else { (n, size) };
+                let (n, size) = if v2 {
+                    scale_heap(n, size, rate)
+                } else {
+                    (n, size)
+                };
                 values.push(n);
                 values.push(size);
             }
@@ -419,7 +530,11 @@ fn record(t: &str, at: u64, kind: Kind) -> Result<Record, Fail> {
         }
     };
     c.addresses()?;
-    Ok(Record { values, frames: Vec::new(), labels: None })
+    Ok(Record {
+        values,
+        frames: Vec::new(),
+        labels: None,
+    })
 }
 
 /// A frame line after `#`: `0xPC<tab>function+0xOFF<tab>file:line`, or just `0xPC` when the
@@ -428,11 +543,18 @@ fn frame(c: &str, at: u64, tree: &mut CallTree) -> Result<Frame, Fail> {
     let mut cells = c.split('\t').map(str::trim).filter(|s| !s.is_empty());
     let pc = cells.next().unwrap_or("");
     if !pc.starts_with("0x") {
-        return Err((at, "a frame line \"#\\t0xPC\\tfunction+0xOFFSET\\tfile:line\"".into()));
+        return Err((
+            at,
+            "a frame line \"#\\t0xPC\\tfunction+0xOFFSET\\tfile:line\"".into(),
+        ));
     }
     let Some(func) = cells.next() else {
         let name = tree.intern_name(pc);
-        return Ok(Frame { name, file: 0, line: 0 });
+        return Ok(Frame {
+            name,
+            file: 0,
+            line: 0,
+        });
     };
     let name = func.rsplit_once("+0x").map_or(func, |(n, _)| n);
     let (file, line) = match cells.next() {

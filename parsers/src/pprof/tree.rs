@@ -7,7 +7,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use heapscope_graph::{GraphBuilder, HeapGraph, Inspector, Interner, Label, NodeIdx, NodeKind, Policy};
+use heapscope_graph::{
+    GraphBuilder, HeapGraph, Inspector, Interner, Label, NodeIdx, NodeKind, Policy,
+};
 
 const NONE: u32 = u32::MAX;
 
@@ -44,7 +46,12 @@ impl Seen {
         }
     }
     pub fn label(&mut self, key: &str, value: &str, weight: i64) {
-        let e = self.labels.entry(key.to_string()).or_default().entry(value.to_string()).or_insert(0);
+        let e = self
+            .labels
+            .entry(key.to_string())
+            .or_default()
+            .entry(value.to_string())
+            .or_insert(0);
         *e = e.saturating_add(weight);
     }
     pub fn num_label(&mut self, key: &str, unit: &str) {
@@ -118,7 +125,11 @@ impl CallTree {
         if let Some(&c) = self.child.get(&(parent, f.name)) {
             return c;
         }
-        let base = if parent == NONE { FNV_OFFSET } else { self.id[parent as usize] };
+        let base = if parent == NONE {
+            FNV_OFFSET
+        } else {
+            self.id[parent as usize]
+        };
         let mut h = fnv1a(fnv1a(base, &[0xff]), self.names.get(f.name).as_bytes());
         // Id 0 means null to the graph builder; a collision (never seen in practice) is moved
         // deterministically, so ids stay unique within one profile.
@@ -140,7 +151,13 @@ impl CallTree {
 
     /// Add one sample: its frames outermost first, the chosen value and the object count.
     /// Samples worth 0 for the chosen type are not drawn, as pprof does.
-    pub fn add_sample(&mut self, frames: &[Frame], value: i64, objects: Option<i64>, seen: &mut Seen) {
+    pub fn add_sample(
+        &mut self,
+        frames: &[Frame],
+        value: i64,
+        objects: Option<i64>,
+        seen: &mut Seen,
+    ) {
         seen.samples += 1;
         if value == 0 {
             seen.zero_samples += 1;
@@ -156,7 +173,14 @@ impl CallTree {
         if frames.is_empty() {
             seen.empty_stacks += 1;
             let name = self.intern_name("(no frames)");
-            cur = self.child_of(NONE, Frame { name, file: 0, line: 0 });
+            cur = self.child_of(
+                NONE,
+                Frame {
+                    name,
+                    file: 0,
+                    line: 0,
+                },
+            );
         }
         for &f in frames {
             cur = self.child_of(cur, f);
@@ -200,7 +224,11 @@ impl CallTree {
             b.warn(w);
         }
         let graph = b.finish(Policy::TREE);
-        let inspector = FrameInspector { files: self.files, file: self.file, line: self.line };
+        let inspector = FrameInspector {
+            files: self.files,
+            file: self.file,
+            line: self.line,
+        };
         (graph, inspector)
     }
 }

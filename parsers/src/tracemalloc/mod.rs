@@ -30,7 +30,9 @@ pub mod tree;
 pub use pickle::{read as read_snapshot, DomainTotal, Frame, PickleError, Snapshot};
 pub use tree::{compare_to, statistics, GroupBy, Statistic, StatisticDiff, TraceTree, NO_PARENT};
 
-use heapscope_graph::{DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, NodeKind, Policy, TypeId};
+use heapscope_graph::{
+    DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, NodeKind, Policy, TypeId,
+};
 use serde_json::{json, Value};
 
 use crate::{Input, ParseError, ParseOptions, Parsed};
@@ -52,15 +54,24 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     let group_by = match opts.group_by.as_deref() {
         None => GroupBy::Lineno,
         Some(g) => GroupBy::parse(g).ok_or_else(|| {
-            ParseError::new(input.path(), 0, format!("--group-by lineno, filename or traceback, not {g:?}"))
+            ParseError::new(
+                input.path(),
+                0,
+                format!("--group-by lineno, filename or traceback, not {g:?}"),
+            )
         })?,
     };
-    let snap = read_snapshot(input.bytes()).map_err(|e| ParseError::new(input.path(), e.offset, e.expected))?;
+    let snap = read_snapshot(input.bytes())
+        .map_err(|e| ParseError::new(input.path(), e.offset, e.expected))?;
     let tree = TraceTree::build(&snap);
     let graph = build_graph(&snap, &tree, group_by);
     let info = dump_info(&snap, &tree, group_by);
     let inspector = SourceInspector::new(&snap, &tree);
-    Ok(Parsed { graph, info, inspector: Box::new(inspector) })
+    Ok(Parsed {
+        graph,
+        info,
+        inspector: Box::new(inspector),
+    })
 }
 
 fn frame_text(s: &Snapshot, f: u32) -> String {
@@ -81,7 +92,9 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> HeapGraph 
     for n in 0..t.len() {
         let f = t.frame[n];
         let ty = match group_by {
-            GroupBy::Lineno => *frame_type[f as usize].get_or_insert_with(|| b.intern_type(&frame_text(s, f))),
+            GroupBy::Lineno => {
+                *frame_type[f as usize].get_or_insert_with(|| b.intern_type(&frame_text(s, f)))
+            }
             GroupBy::Filename => {
                 let file = s.frames[f as usize].file;
                 *file_type[file as usize].get_or_insert_with(|| b.intern_type(&s.file_name(file)))
@@ -90,7 +103,11 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> HeapGraph 
             // is named by its frame with "…" for the missing rest, so the type table does not hold
             // every prefix of every traceback (that is quadratic in the depth).
             GroupBy::Traceback if t.count[n] > 0 => {
-                let frames: Vec<String> = t.path(n as u32).into_iter().map(|f| frame_text(s, f)).collect();
+                let frames: Vec<String> = t
+                    .path(n as u32)
+                    .into_iter()
+                    .map(|f| frame_text(s, f))
+                    .collect();
                 b.intern_type(&frames.join(TRACEBACK_SEPARATOR))
             }
             GroupBy::Traceback => {
@@ -191,13 +208,22 @@ pub fn dump_info(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> DumpInfo {
         );
     }
     if s.empty_tracebacks > 0 {
-        info.warnings
-            .push(format!("{} traces have an empty traceback; they are shown as <unknown>:0", s.empty_tracebacks));
+        info.warnings.push(format!(
+            "{} traces have an empty traceback; they are shown as <unknown>:0",
+            s.empty_tracebacks
+        ));
     }
     let foreign: Vec<String> = domains
         .iter()
         .filter(|x| x.domain != 0)
-        .map(|x| format!("{} ({} bytes in {} blocks)", domain_name(x.domain), x.size, x.count))
+        .map(|x| {
+            format!(
+                "{} ({} bytes in {} blocks)",
+                domain_name(x.domain),
+                x.size,
+                x.count
+            )
+        })
         .collect();
     if !foreign.is_empty() {
         info.warnings.push(format!(
@@ -219,7 +245,11 @@ impl SourceInspector {
     pub fn new(s: &Snapshot, t: &TraceTree) -> SourceInspector {
         SourceInspector {
             node_frame: t.frame.clone(),
-            frames: s.frames.iter().map(|f| (s.file_name(f.file), f.lineno)).collect(),
+            frames: s
+                .frames
+                .iter()
+                .map(|f| (s.file_name(f.file), f.lineno))
+                .collect(),
         }
     }
 
@@ -239,7 +269,10 @@ fn read_line(file: &str, line: u32) -> Option<String> {
         return None;
     }
     let f = std::fs::File::open(file).ok()?;
-    let text = std::io::BufReader::new(f).lines().nth(line as usize - 1)?.ok()?;
+    let text = std::io::BufReader::new(f)
+        .lines()
+        .nth(line as usize - 1)?
+        .ok()?;
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_string())
 }

@@ -36,7 +36,10 @@ pub struct PickleError {
 
 impl PickleError {
     fn at(offset: usize, expected: impl Into<String>) -> PickleError {
-        PickleError { offset: offset as u64, expected: expected.into() }
+        PickleError {
+            offset: offset as u64,
+            expected: expected.into(),
+        }
     }
 }
 
@@ -210,7 +213,10 @@ pub fn read(data: &[u8]) -> Result<Snapshot<'_>, PickleError> {
         dict_items: Vec::new(),
         dict_count: 0,
         objs: Vec::new(),
-        snap: Snapshot { tb_offsets: vec![0], ..Snapshot::default() },
+        snap: Snapshot {
+            tb_offsets: vec![0],
+            ..Snapshot::default()
+        },
         empty_tb: None,
     };
     let top = r.run()?;
@@ -333,13 +339,18 @@ impl<'a> Reader<'a> {
     fn pop(&mut self, at: usize) -> Res<Value> {
         let floor = self.marks.last().copied().unwrap_or(0);
         if self.stack.len() <= floor {
-            return Err(PickleError::at(at, "a value on the stack (the stack is empty)"));
+            return Err(PickleError::at(
+                at,
+                "a value on the stack (the stack is empty)",
+            ));
         }
         Ok(self.stack.pop().expect("checked above"))
     }
 
     fn pop_mark(&mut self, at: usize) -> Res<usize> {
-        self.marks.pop().ok_or_else(|| PickleError::at(at, "a MARK before this opcode"))
+        self.marks
+            .pop()
+            .ok_or_else(|| PickleError::at(at, "a MARK before this opcode"))
     }
 
     fn run(&mut self) -> Res<Value> {
@@ -350,7 +361,10 @@ impl<'a> Reader<'a> {
                 PROTO => {
                     let p = self.u8("the protocol number")?;
                     if !(2..=5).contains(&p) {
-                        return Err(PickleError::at(at, format!("pickle protocol 2 to 5, not {p}")));
+                        return Err(PickleError::at(
+                            at,
+                            format!("pickle protocol 2 to 5, not {p}"),
+                        ));
                     }
                     self.snap.protocol = p;
                 }
@@ -400,7 +414,10 @@ impl<'a> Reader<'a> {
                         self.u32("a LONG4 length")? as usize
                     };
                     if n > 8 {
-                        return Err(PickleError::at(at, format!("an int of at most 8 bytes, not {n}")));
+                        return Err(PickleError::at(
+                            at,
+                            format!("an int of at most 8 bytes, not {n}"),
+                        ));
                     }
                     let b = self.take(n, "the int's bytes")?;
                     let mut v: i64 = 0;
@@ -441,7 +458,10 @@ impl<'a> Reader<'a> {
                     let n = (op - TUPLE1 + 1) as usize;
                     let floor = self.marks.last().copied().unwrap_or(0);
                     if self.stack.len() < floor + n {
-                        return Err(PickleError::at(at, format!("{n} values on the stack for a tuple")));
+                        return Err(PickleError::at(
+                            at,
+                            format!("{n} values on the stack for a tuple"),
+                        ));
                     }
                     let start = self.stack.len() - n;
                     let v = self.tuple(start, at)?;
@@ -502,7 +522,10 @@ impl<'a> Reader<'a> {
                 SETITEM => {
                     let floor = self.marks.last().copied().unwrap_or(0);
                     if self.stack.len() < floor + 3 {
-                        return Err(PickleError::at(at, "a dict, a key and a value on the stack"));
+                        return Err(PickleError::at(
+                            at,
+                            "a dict, a key and a value on the stack",
+                        ));
                     }
                     let start = self.stack.len() - 2;
                     let dict = self.dict_at(start - 1, at)?;
@@ -519,20 +542,32 @@ impl<'a> Reader<'a> {
                     self.stack.truncate(start);
                 }
                 MEMOIZE => {
-                    let v = *self.stack.last().ok_or_else(|| PickleError::at(at, "a value to memoize"))?;
+                    let v = *self
+                        .stack
+                        .last()
+                        .ok_or_else(|| PickleError::at(at, "a value to memoize"))?;
                     let m = self.memo_entry(v);
                     self.memo.memoize(m);
                 }
                 BINPUT | LONG_BINPUT => {
-                    let idx =
-                        if op == BINPUT { self.u8("a memo index")? as u64 } else { self.u32("a memo index")? as u64 };
-                    let v = *self.stack.last().ok_or_else(|| PickleError::at(at, "a value to memoize"))?;
+                    let idx = if op == BINPUT {
+                        self.u8("a memo index")? as u64
+                    } else {
+                        self.u32("a memo index")? as u64
+                    };
+                    let v = *self
+                        .stack
+                        .last()
+                        .ok_or_else(|| PickleError::at(at, "a value to memoize"))?;
                     let m = self.memo_entry(v);
                     self.put(idx, m);
                 }
                 BINGET | LONG_BINGET => {
-                    let idx =
-                        if op == BINGET { self.u8("a memo index")? as u64 } else { self.u32("a memo index")? as u64 };
+                    let idx = if op == BINGET {
+                        self.u8("a memo index")? as u64
+                    } else {
+                        self.u32("a memo index")? as u64
+                    };
                     let v = self.get(idx, at)?;
                     self.stack.push(v);
                 }
@@ -546,19 +581,32 @@ impl<'a> Reader<'a> {
                     let name = self.pop(at)?;
                     let module = self.pop(at)?;
                     let (Value::Str(m), Value::Str(n)) = (module, name) else {
-                        return Err(PickleError::at(at, "two strings (module, name) for STACK_GLOBAL"));
+                        return Err(PickleError::at(
+                            at,
+                            "two strings (module, name) for STACK_GLOBAL",
+                        ));
                     };
-                    let c = resolve(self.snap.strings[m as usize], self.snap.strings[n as usize], at)?;
+                    let c = resolve(
+                        self.snap.strings[m as usize],
+                        self.snap.strings[n as usize],
+                        at,
+                    )?;
                     self.stack.push(Value::Class(c));
                 }
                 NEWOBJ => {
                     let args = self.pop(at)?;
                     let cls = self.pop(at)?;
                     let Value::Class(c) = cls else {
-                        return Err(PickleError::at(at, format!("a class for NEWOBJ, not {}", cls.what())));
+                        return Err(PickleError::at(
+                            at,
+                            format!("a class for NEWOBJ, not {}", cls.what()),
+                        ));
                     };
                     if !matches!(args, Value::EmptyTuple) {
-                        return Err(PickleError::at(at, format!("no arguments for NEWOBJ, not {}", args.what())));
+                        return Err(PickleError::at(
+                            at,
+                            format!("no arguments for NEWOBJ, not {}", args.what()),
+                        ));
                     }
                     let id = self.objs.len() as u32;
                     self.objs.push((c, None));
@@ -566,11 +614,18 @@ impl<'a> Reader<'a> {
                 }
                 BUILD => {
                     let state = self.pop(at)?;
-                    let obj = *self.stack.last().ok_or_else(|| PickleError::at(at, "an object to BUILD"))?;
+                    let obj = *self
+                        .stack
+                        .last()
+                        .ok_or_else(|| PickleError::at(at, "an object to BUILD"))?;
                     let (Value::Obj(o), Value::Dict(d)) = (obj, state) else {
                         return Err(PickleError::at(
                             at,
-                            format!("an object and its state dict for BUILD, not {} and {}", obj.what(), state.what()),
+                            format!(
+                                "an object and its state dict for BUILD, not {} and {}",
+                                obj.what(),
+                                state.what()
+                            ),
                         ));
                     };
                     self.objs[o as usize].1 = Some(d);
@@ -600,8 +655,14 @@ impl<'a> Reader<'a> {
             let op = *d.get(*p)?;
             let (n, v) = match op {
                 BININT1 => (1, *d.get(*p + 1)? as i64),
-                BININT2 => (2, u16::from_le_bytes(d.get(*p + 1..*p + 3)?.try_into().ok()?) as i64),
-                BININT => (4, i32::from_le_bytes(d.get(*p + 1..*p + 5)?.try_into().ok()?) as i64),
+                BININT2 => (
+                    2,
+                    u16::from_le_bytes(d.get(*p + 1..*p + 3)?.try_into().ok()?) as i64,
+                ),
+                BININT => (
+                    4,
+                    i32::from_le_bytes(d.get(*p + 1..*p + 5)?.try_into().ok()?) as i64,
+                ),
                 _ => return None,
             };
             *p += 1 + n;
@@ -620,18 +681,27 @@ impl<'a> Reader<'a> {
             }
             _ => return None,
         };
-        let Memo::Tb(tb) = self.memo.get(idx) else { return None };
+        let Memo::Tb(tb) = self.memo.get(idx) else {
+            return None;
+        };
         let total = if *d.get(p)? == NONE {
             p += 1;
             NO_TOTAL
         } else {
-            u32::try_from(int(&mut p)?).ok().filter(|&n| n != NO_TOTAL)?
+            u32::try_from(int(&mut p)?)
+                .ok()
+                .filter(|&n| n != NO_TOTAL)?
         };
         if *d.get(p)? != TUPLE {
             return None;
         }
         self.pos = p + 1;
-        Some(Value::Trace(Trace { size, domain, tb, total }))
+        Some(Value::Trace(Trace {
+            size,
+            domain,
+            tb,
+            total,
+        }))
     }
 
     fn line(&mut self, what: &str) -> Res<&'a [u8]> {
@@ -644,21 +714,30 @@ impl<'a> Reader<'a> {
                 self.pos += n + 1;
                 Ok(s)
             }
-            None => Err(PickleError::at(self.pos, format!("{what} ending in a newline"))),
+            None => Err(PickleError::at(
+                self.pos,
+                format!("{what} ending in a newline"),
+            )),
         }
     }
 
     fn list_at(&self, i: usize, at: usize) -> Res<u32> {
         match self.stack[i] {
             Value::List(l) => Ok(l),
-            v => Err(PickleError::at(at, format!("a list to append to, not {}", v.what()))),
+            v => Err(PickleError::at(
+                at,
+                format!("a list to append to, not {}", v.what()),
+            )),
         }
     }
 
     fn dict_at(&self, i: usize, at: usize) -> Res<u32> {
         match self.stack[i] {
             Value::Dict(d) => Ok(d),
-            v => Err(PickleError::at(at, format!("a dict to set items in, not {}", v.what()))),
+            v => Err(PickleError::at(
+                at,
+                format!("a dict to set items in, not {}", v.what()),
+            )),
         }
     }
 
@@ -670,7 +749,12 @@ impl<'a> Reader<'a> {
         match self.trace_list {
             None => self.trace_list = Some(list),
             Some(l) if l == list => {}
-            Some(_) => return Err(PickleError::at(at, "a single list of traces (this is a second one)")),
+            Some(_) => {
+                return Err(PickleError::at(
+                    at,
+                    "a single list of traces (this is a second one)",
+                ))
+            }
         }
         for i in start..self.stack.len() {
             let Value::Trace(t) = self.stack[i] else {
@@ -695,7 +779,8 @@ impl<'a> Reader<'a> {
                 self.snap.traces_without_total += 1;
             } else {
                 self.snap.traces_with_total += 1;
-                let kept = self.snap.tb_offsets[tb as usize + 1] - self.snap.tb_offsets[tb as usize];
+                let kept =
+                    self.snap.tb_offsets[tb as usize + 1] - self.snap.tb_offsets[tb as usize];
                 if t.total as u64 > kept {
                     self.snap.truncated += 1;
                 }
@@ -706,7 +791,11 @@ impl<'a> Reader<'a> {
                     d.size += t.size;
                     d.count += 1;
                 }
-                None => self.snap.domains.push(DomainTotal { domain: t.domain, size: t.size, count: 1 }),
+                None => self.snap.domains.push(DomainTotal {
+                    domain: t.domain,
+                    size: t.size,
+                    count: 1,
+                }),
             }
         }
         self.list_len[list as usize] += (self.stack.len() - start) as u64;
@@ -756,11 +845,17 @@ impl<'a> Reader<'a> {
     fn set_items(&mut self, dict: u32, start: usize, at: usize) -> Res<()> {
         let n = self.stack.len() - start;
         if n & 1 == 1 {
-            return Err(PickleError::at(at, "key/value pairs (an odd number of items)"));
+            return Err(PickleError::at(
+                at,
+                "key/value pairs (an odd number of items)",
+            ));
         }
         for i in (start..self.stack.len()).step_by(2) {
             let Value::Str(k) = self.stack[i] else {
-                return Err(PickleError::at(at, format!("a str key, not {}", self.stack[i].what())));
+                return Err(PickleError::at(
+                    at,
+                    format!("a str key, not {}", self.stack[i].what()),
+                ));
             };
             let v = self.stack[i + 1];
             self.dict_items.push((dict, k, v));
@@ -774,12 +869,17 @@ impl<'a> Reader<'a> {
         match *items {
             [] => Ok(Value::EmptyTuple),
             [Value::Str(file), Value::Int(line)] => {
-                let lineno = u32::try_from(line)
-                    .map_err(|_| PickleError::at(at, format!("a line number from 0 to 2^32-1, not {line}")))?;
+                let lineno = u32::try_from(line).map_err(|_| {
+                    PickleError::at(at, format!("a line number from 0 to 2^32-1, not {line}"))
+                })?;
                 Ok(Value::Frame(self.intern_frame(Frame { file, lineno })))
             }
-            [Value::Int(domain), Value::Int(size), frames] => self.trace(domain, size, frames, None, at),
-            [Value::Int(domain), Value::Int(size), frames, total] => self.trace(domain, size, frames, Some(total), at),
+            [Value::Int(domain), Value::Int(size), frames] => {
+                self.trace(domain, size, frames, None, at)
+            }
+            [Value::Int(domain), Value::Int(size), frames, total] => {
+                self.trace(domain, size, frames, Some(total), at)
+            }
             _ if items.iter().all(|v| matches!(v, Value::Frame(_))) => {
                 let id = self.snap.traceback_count() as u32;
                 if id == NO_TB {
@@ -810,13 +910,27 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn trace(&self, domain: i64, size: i64, frames: Value, total: Option<Value>, at: usize) -> Res<Value> {
-        let size = u64::try_from(size).map_err(|_| PickleError::at(at, format!("a block size ≥ 0, not {size}")))?;
-        let domain = u64::try_from(domain).map_err(|_| PickleError::at(at, format!("a domain ≥ 0, not {domain}")))?;
+    fn trace(
+        &self,
+        domain: i64,
+        size: i64,
+        frames: Value,
+        total: Option<Value>,
+        at: usize,
+    ) -> Res<Value> {
+        let size = u64::try_from(size)
+            .map_err(|_| PickleError::at(at, format!("a block size ≥ 0, not {size}")))?;
+        let domain = u64::try_from(domain)
+            .map_err(|_| PickleError::at(at, format!("a domain ≥ 0, not {domain}")))?;
         let tb = match frames {
             Value::Tb(t) => t,
             Value::EmptyTuple => NO_TB,
-            v => return Err(PickleError::at(at, format!("a traceback tuple as the trace's frames, not {}", v.what()))),
+            v => {
+                return Err(PickleError::at(
+                    at,
+                    format!("a traceback tuple as the trace's frames, not {}", v.what()),
+                ))
+            }
         };
         let total = match total {
             None => NO_TOTAL,
@@ -825,10 +939,22 @@ impl<'a> Reader<'a> {
             Some(Value::Int(n)) => u32::try_from(n)
                 .ok()
                 .filter(|&n| n != NO_TOTAL)
-                .ok_or_else(|| PickleError::at(at, format!("total_nframe from 0 to 2^32-2, not {n}")))?,
-            Some(v) => return Err(PickleError::at(at, format!("an int total_nframe, not {}", v.what()))),
+                .ok_or_else(|| {
+                    PickleError::at(at, format!("total_nframe from 0 to 2^32-2, not {n}"))
+                })?,
+            Some(v) => {
+                return Err(PickleError::at(
+                    at,
+                    format!("an int total_nframe, not {}", v.what()),
+                ))
+            }
         };
-        Ok(Value::Trace(Trace { size, domain, tb, total }))
+        Ok(Value::Trace(Trace {
+            size,
+            domain,
+            tb,
+            total,
+        }))
     }
 
     fn memo_entry(&mut self, v: Value) -> Memo {
@@ -858,11 +984,18 @@ impl<'a> Reader<'a> {
     fn get(&self, idx: u64, at: usize) -> Res<Value> {
         let m = self.memo.get(idx);
         Ok(match m {
-            Memo::Unset => return Err(PickleError::at(at, format!("memo entry {idx} to be set before it is read"))),
+            Memo::Unset => {
+                return Err(PickleError::at(
+                    at,
+                    format!("memo entry {idx} to be set before it is read"),
+                ))
+            }
             Memo::Trace => {
                 return Err(PickleError::at(
                     at,
-                    format!("memo entry {idx} not to be a trace (tracemalloc never shares trace tuples)"),
+                    format!(
+                    "memo entry {idx} not to be a trace (tracemalloc never shares trace tuples)"
+                ),
                 ))
             }
             Memo::None => Value::None,
@@ -893,29 +1026,49 @@ impl<'a> Reader<'a> {
         let end = self.pos;
         let obj_state = |r: &Self, v: Value, class: Class, what: &str| -> Res<u32> {
             match v {
-                Value::Obj(o) if r.objs[o as usize].0 == class => {
-                    r.objs[o as usize].1.ok_or_else(|| PickleError::at(end, format!("{what} with its state (BUILD)")))
-                }
+                Value::Obj(o) if r.objs[o as usize].0 == class => r.objs[o as usize]
+                    .1
+                    .ok_or_else(|| PickleError::at(end, format!("{what} with its state (BUILD)"))),
                 v => Err(PickleError::at(end, format!("{what}, not {}", v.what()))),
             }
         };
         let snap_state = obj_state(&self, top, Class::Snapshot, "a tracemalloc.Snapshot")?;
-        let traces = self.dict_get(snap_state, b"traces").ok_or_else(|| PickleError::at(end, "Snapshot.traces"))?;
-        let traces_state = obj_state(&self, traces, Class::Traces, "a tracemalloc._Traces in Snapshot.traces")?;
+        let traces = self
+            .dict_get(snap_state, b"traces")
+            .ok_or_else(|| PickleError::at(end, "Snapshot.traces"))?;
+        let traces_state = obj_state(
+            &self,
+            traces,
+            Class::Traces,
+            "a tracemalloc._Traces in Snapshot.traces",
+        )?;
         let list = match self.dict_get(traces_state, b"_traces") {
             Some(Value::List(l)) => l,
-            Some(v) => return Err(PickleError::at(end, format!("a list in _Traces._traces, not {}", v.what()))),
+            Some(v) => {
+                return Err(PickleError::at(
+                    end,
+                    format!("a list in _Traces._traces, not {}", v.what()),
+                ))
+            }
             None => return Err(PickleError::at(end, "_Traces._traces")),
         };
         if let Some(l) = self.trace_list {
             if l != list {
-                return Err(PickleError::at(end, "the traces list to be _Traces._traces"));
+                return Err(PickleError::at(
+                    end,
+                    "the traces list to be _Traces._traces",
+                ));
             }
         }
         self.snap.traceback_limit = match self.dict_get(snap_state, b"traceback_limit") {
             Some(Value::Int(n)) => Some(n),
             Some(Value::None) | None => None,
-            Some(v) => return Err(PickleError::at(end, format!("an int traceback_limit, not {}", v.what()))),
+            Some(v) => {
+                return Err(PickleError::at(
+                    end,
+                    format!("an int traceback_limit, not {}", v.what()),
+                ))
+            }
         };
         // Bytes after STOP are ignored, as CPython's loader ignores them.
         Ok(self.snap)
@@ -965,7 +1118,10 @@ impl MemoTable {
             self.blocks.push((0, self.vals.len() as u64));
         }
         if !matches!(m, Memo::Trace) {
-            self.blocks.last_mut().expect("a block was pushed for this entry").0 |= 1 << bit;
+            self.blocks
+                .last_mut()
+                .expect("a block was pushed for this entry")
+                .0 |= 1 << bit;
             self.vals.push(m);
         }
         self.len += 1;
@@ -1024,8 +1180,14 @@ mod tests {
         let mut plain: Vec<Memo> = Vec::new();
         let mut x: u64 = 12345;
         for i in 0..1000u32 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let m = if x >> 62 == 0 { Memo::Str(i) } else { Memo::Trace };
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let m = if x >> 62 == 0 {
+                Memo::Str(i)
+            } else {
+                Memo::Trace
+            };
             table.memoize(m);
             plain.push(m);
         }

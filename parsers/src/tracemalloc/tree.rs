@@ -51,7 +51,12 @@ impl TraceTree {
         let frame_hash: Vec<u64> = s
             .frames
             .iter()
-            .map(|f| fnv1a(&f.lineno.to_le_bytes(), fnv1a(s.strings[f.file as usize], 0xcbf2_9ce4_8422_2325)))
+            .map(|f| {
+                fnv1a(
+                    &f.lineno.to_le_bytes(),
+                    fnv1a(s.strings[f.file as usize], 0xcbf2_9ce4_8422_2325),
+                )
+            })
             .collect();
         let mut t = TraceTree::default();
         let mut index: HashMap<(u32, u32), u32> = HashMap::new();
@@ -64,7 +69,11 @@ impl TraceTree {
                 let next = t.parent.len() as u32;
                 let child = *index.entry((node, f)).or_insert(next);
                 if child == next {
-                    let parent_id = if node == NO_PARENT { 0x9e37_79b9_7f4a_7c15 } else { t.id[node as usize] };
+                    let parent_id = if node == NO_PARENT {
+                        0x9e37_79b9_7f4a_7c15
+                    } else {
+                        t.id[node as usize]
+                    };
                     let id = mix(parent_id.rotate_left(17) ^ frame_hash[f as usize]);
                     t.parent.push(node);
                     t.frame.push(f);
@@ -99,7 +108,8 @@ impl TraceTree {
     }
 
     pub fn children_of(&self, n: u32) -> &[u32] {
-        &self.children[self.child_start[n as usize] as usize..self.child_start[n as usize + 1] as usize]
+        &self.children
+            [self.child_start[n as usize] as usize..self.child_start[n as usize + 1] as usize]
     }
 
     /// Bytes and blocks at or below each node (children come after parents, so one reverse pass).
@@ -171,11 +181,19 @@ pub struct Statistic {
 /// passes three times through one line (recursion) adds its size three times to that line.
 /// (The graph histogram's retained column, MAT's minimum retained size, counts it once.)
 /// CPython rejects cumulative traceback statistics; this returns the non-cumulative ones then.
-pub fn statistics(s: &Snapshot, t: &TraceTree, group_by: GroupBy, cumulative: bool) -> Vec<Statistic> {
+pub fn statistics(
+    s: &Snapshot,
+    t: &TraceTree,
+    group_by: GroupBy,
+    cumulative: bool,
+) -> Vec<Statistic> {
     let key_of = |f: u32| -> Frame {
         let fr = s.frames[f as usize];
         match group_by {
-            GroupBy::Filename => Frame { file: fr.file, lineno: 0 },
+            GroupBy::Filename => Frame {
+                file: fr.file,
+                lineno: 0,
+            },
             _ => fr,
         }
     };
@@ -183,12 +201,24 @@ pub fn statistics(s: &Snapshot, t: &TraceTree, group_by: GroupBy, cumulative: bo
     if group_by == GroupBy::Traceback {
         for n in 0..t.len() as u32 {
             if t.count[n as usize] > 0 {
-                let key = t.path(n).into_iter().map(|f| s.frames[f as usize]).collect();
-                rows.push(Statistic { key, size: t.size[n as usize], count: t.count[n as usize] });
+                let key = t
+                    .path(n)
+                    .into_iter()
+                    .map(|f| s.frames[f as usize])
+                    .collect();
+                rows.push(Statistic {
+                    key,
+                    size: t.size[n as usize],
+                    count: t.count[n as usize],
+                });
             }
         }
     } else {
-        let (size, count) = if cumulative { t.subtree_totals() } else { (t.size.clone(), t.count.clone()) };
+        let (size, count) = if cumulative {
+            t.subtree_totals()
+        } else {
+            (t.size.clone(), t.count.clone())
+        };
         let mut by_key: HashMap<Frame, usize> = HashMap::new();
         for n in 0..t.len() {
             if count[n] == 0 {
@@ -198,13 +228,22 @@ pub fn statistics(s: &Snapshot, t: &TraceTree, group_by: GroupBy, cumulative: bo
             let next = rows.len();
             let r = *by_key.entry(k).or_insert(next);
             if r == next {
-                rows.push(Statistic { key: vec![k], size: 0, count: 0 });
+                rows.push(Statistic {
+                    key: vec![k],
+                    size: 0,
+                    count: 0,
+                });
             }
             rows[r].size += size[n];
             rows[r].count += count[n];
         }
     }
-    rows.sort_by(|a, b| b.size.cmp(&a.size).then(b.count.cmp(&a.count)).then_with(|| cmp_keys(s, &b.key, &a.key)));
+    rows.sort_by(|a, b| {
+        b.size
+            .cmp(&a.size)
+            .then(b.count.cmp(&a.count))
+            .then_with(|| cmp_keys(s, &b.key, &a.key))
+    });
     rows
 }
 
@@ -212,7 +251,9 @@ pub fn statistics(s: &Snapshot, t: &TraceTree, group_by: GroupBy, cumulative: bo
 /// UTF-8 byte order.
 pub fn cmp_keys(s: &Snapshot, a: &[Frame], b: &[Frame]) -> Ordering {
     for (x, y) in a.iter().zip(b) {
-        let o = s.strings[x.file as usize].cmp(s.strings[y.file as usize]).then(x.lineno.cmp(&y.lineno));
+        let o = s.strings[x.file as usize]
+            .cmp(s.strings[y.file as usize])
+            .then(x.lineno.cmp(&y.lineno));
         if o != Ordering::Equal {
             return o;
         }
@@ -232,7 +273,9 @@ pub struct StatisticDiff {
 }
 
 fn rendered(s: &Snapshot, key: &[Frame]) -> Vec<(String, u32)> {
-    key.iter().map(|f| (s.file_name(f.file), f.lineno)).collect()
+    key.iter()
+        .map(|f| (s.file_name(f.file), f.lineno))
+        .collect()
 }
 
 /// `new.compare_to(old, group_by, cumulative)` with CPython's numbers and order: sorted by
@@ -243,10 +286,11 @@ pub fn compare_to(
     group_by: GroupBy,
     cumulative: bool,
 ) -> Vec<StatisticDiff> {
-    let mut old_rows: HashMap<Vec<(String, u32)>, (u64, u64)> = statistics(old.0, old.1, group_by, cumulative)
-        .into_iter()
-        .map(|r| (rendered(old.0, &r.key), (r.size, r.count)))
-        .collect();
+    let mut old_rows: HashMap<Vec<(String, u32)>, (u64, u64)> =
+        statistics(old.0, old.1, group_by, cumulative)
+            .into_iter()
+            .map(|r| (rendered(old.0, &r.key), (r.size, r.count)))
+            .collect();
     let mut out: Vec<StatisticDiff> = Vec::new();
     for r in statistics(new.0, new.1, group_by, cumulative) {
         let key = rendered(new.0, &r.key);
@@ -260,11 +304,27 @@ pub fn compare_to(
         });
     }
     for (key, (os, oc)) in old_rows {
-        out.push(StatisticDiff { key, size: 0, size_diff: -(os as i64), count: 0, count_diff: -(oc as i64) });
+        out.push(StatisticDiff {
+            key,
+            size: 0,
+            size_diff: -(os as i64),
+            count: 0,
+            count_diff: -(oc as i64),
+        });
     }
     out.sort_by(|a, b| {
-        (b.size_diff.unsigned_abs(), b.size, b.count_diff.unsigned_abs(), b.count)
-            .cmp(&(a.size_diff.unsigned_abs(), a.size, a.count_diff.unsigned_abs(), a.count))
+        (
+            b.size_diff.unsigned_abs(),
+            b.size,
+            b.count_diff.unsigned_abs(),
+            b.count,
+        )
+            .cmp(&(
+                a.size_diff.unsigned_abs(),
+                a.size,
+                a.count_diff.unsigned_abs(),
+                a.count,
+            ))
             .then_with(|| cmp_rendered(&b.key, &a.key))
     });
     out

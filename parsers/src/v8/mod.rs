@@ -38,7 +38,9 @@ pub(crate) mod raw;
 pub(crate) mod retention;
 pub(crate) mod scan;
 
-use heapscope_graph::{DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, LabelId, NodeIdx, Orphans, Policy};
+use heapscope_graph::{
+    DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, LabelId, NodeIdx, Orphans, Policy,
+};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -48,7 +50,10 @@ use raw::{Mode, RawSnapshot};
 use scan::{decode, ScanError};
 
 /// The retention rules of Chrome DevTools / memlab (see the module docs).
-pub const POLICY: Policy = Policy { weak_retains: false, orphans: Orphans::AttachAll };
+pub const POLICY: Policy = Policy {
+    weak_retains: false,
+    orphans: Orphans::AttachAll,
+};
 
 /// The GC root kind of the synthetic root, the graph's only root.
 pub const ROOT_KIND: &str = "synthetic root";
@@ -72,22 +77,36 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
 }
 
 /// [`parse`] with a choice of [`Compat`].
-pub fn parse_with(input: &Input, opts: &ParseOptions, compat: Compat) -> Result<Parsed, ParseError> {
+pub fn parse_with(
+    input: &Input,
+    opts: &ParseOptions,
+    compat: Compat,
+) -> Result<Parsed, ParseError> {
     let bytes = input.bytes();
     // The parallel reader declines any input it does not fully accept; the sequential one then
     // reads it again and reports the error at its byte offset (or, should it accept what the
     // parallel one declined, parses it).
-    let built = build(bytes, opts, compat, Mode::Parallel).or_else(|_| build(bytes, opts, compat, Mode::Exact));
+    let built = build(bytes, opts, compat, Mode::Parallel)
+        .or_else(|_| build(bytes, opts, compat, Mode::Exact));
     let (graph, data) = built.map_err(|e| ParseError::new(input.path(), e.offset, e.expected))?;
     let info = dump_info(&data, &graph);
     let inspector = V8Inspector::new(input.clone(), data);
-    Ok(Parsed { graph, info, inspector: Box::new(inspector) })
+    Ok(Parsed {
+        graph,
+        info,
+        inspector: Box::new(inspector),
+    })
 }
 
 /// Stream the snapshot into a graph, then resolve what needed the strings (V8 writes them
 /// last): node type names, with the `Detached ` prefix where detachedness propagates; edge
 /// labels; and the edges that do not retain because they enter page-owned nodes from outside.
-fn build(bytes: &[u8], opts: &ParseOptions, compat: Compat, mode: Mode) -> Result<(HeapGraph, InspectorData), ScanError> {
+fn build(
+    bytes: &[u8],
+    opts: &ParseOptions,
+    compat: Compat,
+    mode: Mode,
+) -> Result<(HeapGraph, InspectorData), ScanError> {
     let mut b = GraphBuilder::new();
     if opts.drop_labels {
         b = b.without_labels();
@@ -141,7 +160,8 @@ fn resolve_types(raw: &RawSnapshot, g: &mut HeapGraph, bytes: &[u8], states: &[u
         };
     }
     if detached_nodes > 0 {
-        g.warnings.push(format!("{detached_nodes} detached native (DOM) nodes"));
+        g.warnings
+            .push(format!("{detached_nodes} detached native (DOM) nodes"));
     }
 }
 
@@ -166,7 +186,11 @@ fn resolve_labels(raw: &RawSnapshot, g: &mut HeapGraph, bytes: &[u8]) {
                         Some(i) => Label::Index(i).encode(),
                         None => {
                             let text = decode(raw_text);
-                            if text.is_empty() { Label::None.encode() } else { Label::Name(LabelId(labels.intern(&text))).encode() }
+                            if text.is_empty() {
+                                Label::None.encode()
+                            } else {
+                                Label::Name(LabelId(labels.intern(&text))).encode()
+                            }
                         }
                     };
                     *slot
@@ -180,7 +204,11 @@ fn resolve_labels(raw: &RawSnapshot, g: &mut HeapGraph, bytes: &[u8]) {
 /// A canonical decimal (no sign, no leading zero) below 2^31 - 1, whose [`Label::Index`]
 /// encoding cannot be mistaken for [`UNSEEN`].
 fn slot_index(text: &[u8]) -> Option<u32> {
-    if text.is_empty() || text.len() > 10 || (text.len() > 1 && text[0] == b'0') || !text.iter().all(u8::is_ascii_digit) {
+    if text.is_empty()
+        || text.len() > 10
+        || (text.len() > 1 && text[0] == b'0')
+        || !text.iter().all(u8::is_ascii_digit)
+    {
         return None;
     }
     let v = text.iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
@@ -210,7 +238,12 @@ impl InspectorData {
     /// Keeps the per-node type and name columns and the string ranges; the edge columns
     /// are freed here.
     fn from_raw(raw: RawSnapshot) -> InspectorData {
-        let previewed: Vec<bool> = raw.meta.node_types.iter().map(|t| PREVIEWED.contains(&t.as_str())).collect();
+        let previewed: Vec<bool> = raw
+            .meta
+            .node_types
+            .iter()
+            .map(|t| PREVIEWED.contains(&t.as_str()))
+            .collect();
         let shown = |t: u8| previewed.get(t as usize).copied().unwrap_or(false);
         let count = raw.node_type.iter().filter(|&&t| shown(t)).count();
         let (mut named, mut names) = (Vec::with_capacity(count), Vec::with_capacity(count));
@@ -270,7 +303,10 @@ impl V8Inspector {
     fn raw_name(&self, node: usize) -> Option<String> {
         let at = self.data.named.binary_search(&(node as u32)).ok()?;
         let s = *self.data.names.get(at)? as usize;
-        let (start, len) = (*self.data.str_start.get(s)? as usize, *self.data.str_len.get(s)? as usize);
+        let (start, len) = (
+            *self.data.str_start.get(s)? as usize,
+            *self.data.str_len.get(s)? as usize,
+        );
         let bytes = self.input.bytes().get(start..start + len)?;
         Some(decode(bytes).into_owned())
     }
@@ -290,7 +326,16 @@ impl V8Inspector {
 const PREVIEW_CHARS: usize = 100;
 
 /// Node types whose name [`V8Inspector::value_preview`] shows.
-const PREVIEWED: [&str; 8] = ["string", "sliced string", "concatenated string", "closure", "regexp", "number", "bigint", "symbol"];
+const PREVIEWED: [&str; 8] = [
+    "string",
+    "sliced string",
+    "concatenated string",
+    "closure",
+    "regexp",
+    "number",
+    "bigint",
+    "symbol",
+];
 
 fn clip(s: &str) -> String {
     match s.char_indices().nth(PREVIEW_CHARS) {
@@ -307,7 +352,14 @@ impl Inspector for V8Inspector {
             "string" | "sliced string" | "concatenated string" if !name.is_empty() => {
                 Some(format!("\"{}\"", clip(&name)))
             }
-            "closure" => Some(format!("{}()", if name.is_empty() { "(anonymous)" } else { &name })),
+            "closure" => Some(format!(
+                "{}()",
+                if name.is_empty() {
+                    "(anonymous)"
+                } else {
+                    &name
+                }
+            )),
             "regexp" => Some(format!("/{}/", clip(&name))),
             "number" | "bigint" | "symbol" if !name.is_empty() => Some(clip(&name)),
             _ => None,
@@ -317,7 +369,11 @@ impl Inspector for V8Inspector {
     fn source_line(&self, _g: &HeapGraph, node: NodeIdx) -> Option<String> {
         let [_, script, line, col] = self.location(node.ix())?;
         // V8 records 0-based lines and columns; DevTools shows them 1-based.
-        Some(format!("script {script}, line {}, column {}", u64::from(line) + 1, u64::from(col) + 1))
+        Some(format!(
+            "script {script}, line {}, column {}",
+            u64::from(line) + 1,
+            u64::from(col) + 1
+        ))
     }
 }
 
@@ -334,7 +390,8 @@ mod tests {
     /// Everything `build` produces, in comparable form.
     fn digest(r: &Result<(HeapGraph, InspectorData), ScanError>) -> Option<String> {
         let (g, d) = r.as_ref().ok()?;
-        let names = |i: &heapscope_graph::Interner| i.iter().map(|(_, s)| s.to_owned()).collect::<Vec<_>>();
+        let names =
+            |i: &heapscope_graph::Interner| i.iter().map(|(_, s)| s.to_owned()).collect::<Vec<_>>();
         Some(format!(
             "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
             g.ids,
@@ -358,7 +415,8 @@ mod tests {
 
     #[test]
     fn parallel_and_sequential_agree_on_every_fixture() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/node/snapshots");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/node/snapshots");
         let mut seen = 0;
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
@@ -369,7 +427,11 @@ mod tests {
             // (Compat only changes the passes after the arrays.)
             let par = digest(&build(&bytes, &opts(), Compat::Memlab, Mode::Parallel));
             let exact = digest(&build(&bytes, &opts(), Compat::Memlab, Mode::Exact));
-            assert!(par.is_some(), "{}: the parallel reader declined a real snapshot", path.display());
+            assert!(
+                par.is_some(),
+                "{}: the parallel reader declined a real snapshot",
+                path.display()
+            );
             assert!(par == exact, "{}: the readers disagree", path.display());
             seen += 1;
         }
@@ -384,11 +446,23 @@ mod tests {
         let mut edges = Vec::new();
         for i in 0..n {
             let k = if i == 0 { 0 } else { 1 + i % 3 };
-            nodes.push(format!("{},{},{},{},{},0,{}", [9, 3, 5, 1][i % 4], 1 + i % 5, 2 * i + 1, 16 + i, k, i % 3));
+            nodes.push(format!(
+                "{},{},{},{},{},0,{}",
+                [9, 3, 5, 1][i % 4],
+                1 + i % 5,
+                2 * i + 1,
+                16 + i,
+                k,
+                i % 3
+            ));
             for j in 0..k {
                 let to = (i + 1 + j) % n;
                 let ty = (i + j) % 7;
-                let name = if ty == 1 || ty == 4 { j } else { 1 + (i + j) % 7 };
+                let name = if ty == 1 || ty == 4 {
+                    j
+                } else {
+                    1 + (i + j) % 7
+                };
                 edges.push(format!("{ty},{name},{}", to * 7));
             }
         }
@@ -415,9 +489,20 @@ mod tests {
     fn parallel_never_accepts_what_sequential_rejects() {
         let text = small();
         let ok = build(&text, &opts(), Compat::DevTools, Mode::Parallel);
-        assert!(ok.is_ok() && digest(&ok) == digest(&build(&text, &opts(), Compat::DevTools, Mode::Exact)));
-        let find = |needle: &[u8]| text.windows(needle.len()).position(|w| w == needle).unwrap();
-        let (nodes, edges, strings) = (find(b"\"nodes\":["), find(b"\"edges\":["), find(b"\"strings\":["));
+        assert!(
+            ok.is_ok()
+                && digest(&ok) == digest(&build(&text, &opts(), Compat::DevTools, Mode::Exact))
+        );
+        let find = |needle: &[u8]| {
+            text.windows(needle.len())
+                .position(|w| w == needle)
+                .unwrap()
+        };
+        let (nodes, edges, strings) = (
+            find(b"\"nodes\":["),
+            find(b"\"edges\":["),
+            find(b"\"strings\":["),
+        );
         // Every 13th byte of both integer arrays (a prime step, so every field position and both
         // sides of chunk cuts come up) replaced by a digit, a sign, a separator, a bracket or a
         // letter; and the input cut there.
@@ -446,11 +531,19 @@ mod tests {
             let par = build(v, &opts(), Compat::DevTools, Mode::Parallel);
             let exact = build(v, &opts(), Compat::DevTools, Mode::Exact);
             match (&par, &exact) {
-                (Ok(_), _) => assert!(digest(&par) == digest(&exact), "accepted differently:\n{}", String::from_utf8_lossy(v)),
+                (Ok(_), _) => assert!(
+                    digest(&par) == digest(&exact),
+                    "accepted differently:\n{}",
+                    String::from_utf8_lossy(v)
+                ),
                 (Err(_), Err(_)) => rejected += 1,
                 (Err(_), Ok(_)) => {} // declined; the sequential reader takes it
             }
         }
-        assert!(rejected > variants.len() / 2, "{rejected} of {} variants rejected", variants.len());
+        assert!(
+            rejected > variants.len() / 2,
+            "{rejected} of {} variants rejected",
+            variants.len()
+        );
     }
 }

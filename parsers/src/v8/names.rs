@@ -43,7 +43,11 @@ pub(crate) fn type_rule(type_name: &str) -> TypeRule {
         "synthetic" => NodeKind::Synthetic,
         _ => NodeKind::Other,
     };
-    TypeRule { naming, class, kind }
+    TypeRule {
+        naming,
+        class,
+        kind,
+    }
 }
 
 /// V8's detachedness values.
@@ -56,13 +60,21 @@ pub(crate) const DETACHED: u8 = 2;
 /// indices it stops at are those positions, not the types' own.
 pub(crate) fn no_propagation_types(meta: &Meta, compat: Compat) -> Vec<bool> {
     match compat {
-        Compat::DevTools => meta.edge_types.iter().map(|t| t == "hidden" || t == "invisible" || t == "weak").collect(),
+        Compat::DevTools => meta
+            .edge_types
+            .iter()
+            .map(|t| t == "hidden" || t == "invisible" || t == "weak")
+            .collect(),
         Compat::Memlab => {
             let mut fields: Vec<&str> = meta.edge_fields.iter().map(String::as_str).collect();
             fields.push("invisible");
-            let stop: Vec<usize> =
-                ["hidden", "invisible", "weak"].iter().filter_map(|w| fields.iter().position(|f| f == w)).collect();
-            (0..meta.edge_types.len()).map(|t| stop.contains(&t)).collect()
+            let stop: Vec<usize> = ["hidden", "invisible", "weak"]
+                .iter()
+                .filter_map(|w| fields.iter().position(|f| f == w))
+                .collect();
+            (0..meta.edge_types.len())
+                .map(|t| stop.contains(&t))
+                .collect()
         }
     }
 }
@@ -78,25 +90,31 @@ pub(crate) fn propagate_detachedness(raw: &RawSnapshot, g: &HeapGraph) -> Vec<u8
     }
     let n = raw.node_count();
     let mut state = raw.node_detached.clone();
-    let native = raw.meta.node_types.iter().position(|t| t == "native").map(|p| p as u8);
+    let native = raw
+        .meta
+        .node_types
+        .iter()
+        .position(|t| t == "native")
+        .map(|p| p as u8);
     let mut visited = BitSet::new(n);
     let mut attached: Vec<u32> = Vec::new();
     let mut detached: Vec<u32> = Vec::new();
-    let mut set = |i: usize, s: u8, state: &mut Vec<u8>, attached: &mut Vec<u32>, detached: &mut Vec<u32>| {
-        if visited.get(i) {
-            return;
-        }
-        visited.set(i);
-        if Some(raw.node_type[i]) != native {
-            return;
-        }
-        state[i] = s;
-        match s {
-            ATTACHED => attached.push(i as u32),
-            DETACHED => detached.push(i as u32),
-            _ => {}
-        }
-    };
+    let mut set =
+        |i: usize, s: u8, state: &mut Vec<u8>, attached: &mut Vec<u32>, detached: &mut Vec<u32>| {
+            if visited.get(i) {
+                return;
+            }
+            visited.set(i);
+            if Some(raw.node_type[i]) != native {
+                return;
+            }
+            state[i] = s;
+            match s {
+                ATTACHED => attached.push(i as u32),
+                DETACHED => detached.push(i as u32),
+                _ => {}
+            }
+        };
     for i in 0..n {
         let s = raw.node_detached[i];
         if s != UNKNOWN {

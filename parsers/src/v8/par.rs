@@ -85,7 +85,10 @@ impl<'a> IntArray<'a> {
         let mut close = None;
         let mut at = first;
         while close.is_none() && at < bytes.len() {
-            let wave: Vec<usize> = (0..WAVE).map(|i| at + i * CHUNK_BYTES).take_while(|&s| s < bytes.len()).collect();
+            let wave: Vec<usize> = (0..WAVE)
+                .map(|i| at + i * CHUNK_BYTES)
+                .take_while(|&s| s < bytes.len())
+                .collect();
             let scanned: Vec<(u64, Option<usize>)> = wave
                 .par_iter()
                 .map(|&s| {
@@ -118,7 +121,13 @@ impl<'a> IntArray<'a> {
         }
         let empty = sum == 0 && bytes[first..close].iter().all(|&b| is_ws(b));
         let values = if empty { 0 } else { sum + 1 };
-        Ok(IntArray { bytes, starts, first_value, close, values })
+        Ok(IntArray {
+            bytes,
+            starts,
+            first_value,
+            close,
+            values,
+        })
     }
 
     /// Number of values (if the array is well formed; parsing checks it).
@@ -134,7 +143,11 @@ impl<'a> IntArray<'a> {
     /// Parse the array as records of `width` values and give them to `consume` in order, a
     /// block at a time (`records.len()` is a multiple of `width`). Fails when the value count is
     /// not a multiple of `width`, on any malformed value, or when `consume` fails.
-    pub fn records(&self, width: usize, mut consume: impl FnMut(&[u64]) -> Scan<()> + Send) -> Scan<()> {
+    pub fn records(
+        &self,
+        width: usize,
+        mut consume: impl FnMut(&[u64]) -> Scan<()> + Send,
+    ) -> Scan<()> {
         let w = width.max(1) as u64;
         if self.values % w != 0 {
             return Err(declined("whole records"));
@@ -142,11 +155,21 @@ impl<'a> IntArray<'a> {
         let total = self.values / w;
         let k = self.starts.len();
         // Chunk k owns the records that start in it: from ceil(first_value / w).
-        let owned: Vec<u64> =
-            (0..=k).map(|i| if i == k { total } else { self.first_value[i].div_ceil(w).min(total) }).collect();
+        let owned: Vec<u64> = (0..=k)
+            .map(|i| {
+                if i == k {
+                    total
+                } else {
+                    self.first_value[i].div_ceil(w).min(total)
+                }
+            })
+            .collect();
         // Blocks: runs of chunks of about BLOCK_BYTES.
         let per_block = (BLOCK_BYTES / CHUNK_BYTES).max(1);
-        let blocks: Vec<(usize, usize)> = (0..k).step_by(per_block).map(|b| (b, (b + per_block).min(k))).collect();
+        let blocks: Vec<(usize, usize)> = (0..k)
+            .step_by(per_block)
+            .map(|b| (b, (b + per_block).min(k)))
+            .collect();
         let parse_block = |&(c0, c1): &(usize, usize), buf: &mut Vec<u64>| -> Scan<()> {
             let len = ((owned[c1] - owned[c0]) * w) as usize;
             // Every value is overwritten by the parse: only a longer block zeroes its new tail.
@@ -254,11 +277,24 @@ mod tests {
 
     #[test]
     fn parses_what_the_sequential_cursor_parses() {
-        assert_eq!(all("[1,22,\n333 , 4\t,5,6]", 3).unwrap(), vec![1, 22, 333, 4, 5, 6]);
+        assert_eq!(
+            all("[1,22,\n333 , 4\t,5,6]", 3).unwrap(),
+            vec![1, 22, 333, 4, 5, 6]
+        );
         assert_eq!(all("[ ]", 2).unwrap(), Vec::<u64>::new());
         assert_eq!(all("[]", 2).unwrap(), Vec::<u64>::new());
-        assert_eq!(all("[9999999999999999999]", 1).unwrap(), vec![9_999_999_999_999_999_999]);
-        let long = [0u64, 7, 12_345_678, 123_456_789, 10_000_000_000, 1_234_567_890_123_456_789];
+        assert_eq!(
+            all("[9999999999999999999]", 1).unwrap(),
+            vec![9_999_999_999_999_999_999]
+        );
+        let long = [
+            0u64,
+            7,
+            12_345_678,
+            123_456_789,
+            10_000_000_000,
+            1_234_567_890_123_456_789,
+        ];
         let text = format!("[{}]", long.map(|v| v.to_string()).join(","));
         assert_eq!(all(&text, 2).unwrap(), long);
     }
@@ -287,7 +323,13 @@ mod tests {
         // Many chunks and blocks, records straddling the cuts, values of 1 to 6 digits.
         let n = 3000; // a multiple of 3 and 6, not of 7
         let vals: Vec<u64> = (0..n as u64).map(|i| i * 7919 % 100_003).collect();
-        let text = format!("[{}]", vals.iter().map(u64::to_string).collect::<Vec<_>>().join(",\n"));
+        let text = format!(
+            "[{}]",
+            vals.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",\n")
+        );
         assert!(text.len() > 20 * BLOCK_BYTES);
         for width in [1, 3, 6] {
             assert_eq!(all(&text, width).unwrap(), vals, "width {width}");

@@ -42,7 +42,10 @@ const MAX_FIELDS: usize = 64;
 const MAX_TYPES: usize = 250;
 
 fn string_list(v: &serde_json::Value) -> Option<Vec<String>> {
-    v.as_array()?.iter().map(|x| x.as_str().map(str::to_owned)).collect()
+    v.as_array()?
+        .iter()
+        .map(|x| x.as_str().map(str::to_owned))
+        .collect()
 }
 
 impl Meta {
@@ -51,7 +54,9 @@ impl Meta {
         let bad = |what: &'static str| ScanError::at(start, what);
         let v: serde_json::Value = serde_json::from_slice(bytes)
             .map_err(|e| ScanError::at(start, format!("a valid \"snapshot\" object ({e})")))?;
-        let meta = v.get("meta").ok_or_else(|| bad("a \"meta\" object in \"snapshot\""))?;
+        let meta = v
+            .get("meta")
+            .ok_or_else(|| bad("a \"meta\" object in \"snapshot\""))?;
         let node_fields = meta
             .get("node_fields")
             .and_then(string_list)
@@ -70,8 +75,15 @@ impl Meta {
             .and_then(|t| t.get(0))
             .and_then(string_list)
             .ok_or_else(|| bad("snapshot.meta.edge_types[0]: an array of edge type names"))?;
-        let location_fields = meta.get("location_fields").and_then(string_list).unwrap_or_default();
-        if node_fields.is_empty() || node_fields.len() > MAX_FIELDS || edge_fields.is_empty() || edge_fields.len() > MAX_FIELDS {
+        let location_fields = meta
+            .get("location_fields")
+            .and_then(string_list)
+            .unwrap_or_default();
+        if node_fields.is_empty()
+            || node_fields.len() > MAX_FIELDS
+            || edge_fields.is_empty()
+            || edge_fields.len() > MAX_FIELDS
+        {
             return Err(bad("between 1 and 64 node_fields and edge_fields"));
         }
         if node_types.len() > MAX_TYPES || edge_types.len() > MAX_TYPES {
@@ -82,19 +94,50 @@ impl Meta {
             pos(list, name).ok_or_else(|| ScanError::at(start, what))
         };
         let count = |k: &str| v.get(k).and_then(|x| x.as_u64());
-        let edge_type_is_index = edge_types.iter().map(|t| t == "element" || t == "hidden").collect();
+        let edge_type_is_index = edge_types
+            .iter()
+            .map(|t| t == "element" || t == "hidden")
+            .collect();
         Ok(Meta {
             nf: node_fields.len(),
-            n_type: need(&node_fields, "type", "snapshot.meta.node_fields with \"type\"")?,
-            n_name: need(&node_fields, "name", "snapshot.meta.node_fields with \"name\"")?,
+            n_type: need(
+                &node_fields,
+                "type",
+                "snapshot.meta.node_fields with \"type\"",
+            )?,
+            n_name: need(
+                &node_fields,
+                "name",
+                "snapshot.meta.node_fields with \"name\"",
+            )?,
             n_id: need(&node_fields, "id", "snapshot.meta.node_fields with \"id\"")?,
-            n_size: need(&node_fields, "self_size", "snapshot.meta.node_fields with \"self_size\"")?,
-            n_edges: need(&node_fields, "edge_count", "snapshot.meta.node_fields with \"edge_count\"")?,
+            n_size: need(
+                &node_fields,
+                "self_size",
+                "snapshot.meta.node_fields with \"self_size\"",
+            )?,
+            n_edges: need(
+                &node_fields,
+                "edge_count",
+                "snapshot.meta.node_fields with \"edge_count\"",
+            )?,
             n_detached: pos(&node_fields, "detachedness"),
             ef: edge_fields.len(),
-            e_type: need(&edge_fields, "type", "snapshot.meta.edge_fields with \"type\"")?,
-            e_name: need(&edge_fields, "name_or_index", "snapshot.meta.edge_fields with \"name_or_index\"")?,
-            e_to: need(&edge_fields, "to_node", "snapshot.meta.edge_fields with \"to_node\"")?,
+            e_type: need(
+                &edge_fields,
+                "type",
+                "snapshot.meta.edge_fields with \"type\"",
+            )?,
+            e_name: need(
+                &edge_fields,
+                "name_or_index",
+                "snapshot.meta.edge_fields with \"name_or_index\"",
+            )?,
+            e_to: need(
+                &edge_fields,
+                "to_node",
+                "snapshot.meta.edge_fields with \"to_node\"",
+            )?,
             node_count: count("node_count"),
             edge_count: count("edge_count"),
             trace_function_count: count("trace_function_count"),
@@ -140,7 +183,9 @@ impl RawSnapshot {
     pub fn raw_str<'a>(&self, input: &'a [u8], i: u32) -> &'a [u8] {
         let i = i as usize;
         match (self.str_start.get(i), self.str_len.get(i)) {
-            (Some(&s), Some(&l)) => input.get(s as usize..s as usize + l as usize).unwrap_or(&[]),
+            (Some(&s), Some(&l)) => input
+                .get(s as usize..s as usize + l as usize)
+                .unwrap_or(&[]),
             _ => &[],
         }
     }
@@ -176,7 +221,12 @@ fn u32_or(v: u64, at: usize, what: &'static str) -> Scan<u32> {
 /// Parse the whole document, streaming nodes and edges into `b`. Node types and edge labels
 /// that name a string are given provisionally ([`provisional_type`], [`provisional_label`])
 /// because V8 writes `strings` last; the caller resolves them once the graph is finished.
-pub(crate) fn parse(input: &[u8], b: &mut GraphBuilder, compat: Compat, mode: Mode) -> Scan<RawSnapshot> {
+pub(crate) fn parse(
+    input: &[u8],
+    b: &mut GraphBuilder,
+    compat: Compat,
+    mode: Mode,
+) -> Scan<RawSnapshot> {
     let mut c = Cursor::new(input);
     c.expect(b'{', "'{' opening a heap snapshot")?;
     let mut meta: Option<Meta> = None;
@@ -205,13 +255,17 @@ pub(crate) fn parse(input: &[u8], b: &mut GraphBuilder, compat: Compat, mode: Mo
                 meta = Some(Meta::parse(c.slice(start, c.pos()), start)?);
             }
             b"nodes" => {
-                let m = meta.clone().ok_or_else(|| ScanError::at(key_at, "\"snapshot\" (with its meta) before \"nodes\""))?;
+                let m = meta.clone().ok_or_else(|| {
+                    ScanError::at(key_at, "\"snapshot\" (with its meta) before \"nodes\"")
+                })?;
                 let r = parse_nodes(&mut c, m, b, &mut name_refs, mode)?;
                 raw = Some(r);
                 have_nodes = true;
             }
             b"edges" => {
-                let r = raw.as_mut().ok_or_else(|| ScanError::at(key_at, "\"nodes\" before \"edges\""))?;
+                let r = raw
+                    .as_mut()
+                    .ok_or_else(|| ScanError::at(key_at, "\"nodes\" before \"edges\""))?;
                 parse_edges(&mut c, r, b, compat, &mut edge_name_refs, mode)?;
                 have_edges = true;
             }
@@ -248,10 +302,16 @@ pub(crate) fn parse(input: &[u8], b: &mut GraphBuilder, compat: Compat, mode: Mo
                 })?;
             }
             b"locations" => {
-                parallel_array(&mut c, 1, &mut locations_fast, |l, n| l.reserve_exact(n), |l, block| {
-                    l.extend_from_slice(block);
-                    Ok(())
-                })?;
+                parallel_array(
+                    &mut c,
+                    1,
+                    &mut locations_fast,
+                    |l, n| l.reserve_exact(n),
+                    |l, block| {
+                        l.extend_from_slice(block);
+                        Ok(())
+                    },
+                )?;
             }
             _ => c.skip_value()?,
         }
@@ -278,13 +338,19 @@ pub(crate) fn parse(input: &[u8], b: &mut GraphBuilder, compat: Compat, mode: Mo
     if name_refs.seen && name_refs.value >= nstr {
         return Err(ScanError::at(
             name_refs.offset,
-            format!("a node name index below the {nstr} strings (found {})", name_refs.value),
+            format!(
+                "a node name index below the {nstr} strings (found {})",
+                name_refs.value
+            ),
         ));
     }
     if edge_name_refs.seen && edge_name_refs.value >= nstr {
         return Err(ScanError::at(
             edge_name_refs.offset,
-            format!("an edge name index below the {nstr} strings (found {})", edge_name_refs.value),
+            format!(
+                "an edge name index below the {nstr} strings (found {})",
+                edge_name_refs.value
+            ),
         ));
     }
     r.str_start = strings.0;
@@ -365,7 +431,13 @@ impl Field for u64 {
 /// Read the integer array at the cursor as records of `width` values, each through
 /// `record.take(...)`. The exact mode reports an unfinished last record; the parallel mode
 /// declines it.
-fn read_records<R: Records>(c: &mut Cursor<'_>, width: usize, mode: Mode, array: &str, record: &mut R) -> Scan<()> {
+fn read_records<R: Records>(
+    c: &mut Cursor<'_>,
+    width: usize,
+    mode: Mode,
+    array: &str,
+    record: &mut R,
+) -> Scan<()> {
     match mode {
         Mode::Exact => {
             let left = c.uint_records(width, |rec| record.take(rec))?;
@@ -376,7 +448,11 @@ fn read_records<R: Records>(c: &mut Cursor<'_>, width: usize, mode: Mode, array:
             width,
             record,
             |r, n| r.reserve(n),
-            |r, block| block.chunks_exact(width.max(1)).try_for_each(|rec| r.take(rec)),
+            |r, block| {
+                block
+                    .chunks_exact(width.max(1))
+                    .try_for_each(|rec| r.take(rec))
+            },
         ),
     }
 }
@@ -437,11 +513,17 @@ impl Records for NodeRecords<'_> {
         let ntypes = self.ntypes;
         let ty = rec[t_at].v();
         if ty >= ntypes {
-            return Err(ScanError::at(rec[t_at].at(), format!("a node type below {ntypes} (snapshot.meta.node_types)")));
+            return Err(ScanError::at(
+                rec[t_at].at(),
+                format!("a node type below {ntypes} (snapshot.meta.node_types)"),
+            ));
         }
         let name = rec[n_at].v();
         if name > MAX_STRING_INDEX {
-            return Err(ScanError::at(rec[n_at].at(), "a node name index below 2^31"));
+            return Err(ScanError::at(
+                rec[n_at].at(),
+                "a node name index below 2^31",
+            ));
         }
         self.name_refs.note(name, rec[n_at].at());
         let edges = rec[e_at].v();
@@ -455,7 +537,11 @@ impl Records for NodeRecords<'_> {
         let r = &mut *self.r;
         r.node_type.push(ty as u8);
         r.node_name.push(name as u32);
-        r.node_edges.push(u32_or(edges, rec[e_at].at(), "a node edge_count below 2^32")?);
+        r.node_edges.push(u32_or(
+            edges,
+            rec[e_at].at(),
+            "a node edge_count below 2^32",
+        )?);
         if let Some(d) = self.det {
             r.node_detached.push(rec[d].v().min(255) as u8);
         }
@@ -474,7 +560,11 @@ fn parse_nodes(
     let det = meta.n_detached;
     // Each field takes at least two bytes ("0,"), so the file bounds the node count. (The
     // parallel mode reserves the exact count it has counted instead.)
-    let cap = if mode == Mode::Exact { (c.remaining() / (2 * nf)).min(meta.node_count.unwrap_or(0) as usize) } else { 0 };
+    let cap = if mode == Mode::Exact {
+        (c.remaining() / (2 * nf)).min(meta.node_count.unwrap_or(0) as usize)
+    } else {
+        0
+    };
     b.reserve_nodes(cap);
     let rules: Vec<TypeRule> = meta.node_types.iter().map(|t| type_rule(t)).collect();
     let fixed: Vec<TypeId> = rules.iter().map(|r| b.intern_type(&r.class)).collect();
@@ -482,7 +572,11 @@ fn parse_nodes(
         node_type: Vec::with_capacity(cap),
         node_name: Vec::with_capacity(cap),
         node_edges: Vec::with_capacity(cap),
-        node_detached: if det.is_some() { Vec::with_capacity(cap) } else { Vec::new() },
+        node_detached: if det.is_some() {
+            Vec::with_capacity(cap)
+        } else {
+            Vec::new()
+        },
         edge_total: 0,
         shortcut: BitSet::new(0),
         no_propagation: BitSet::new(0),
@@ -496,13 +590,26 @@ fn parse_nodes(
     let ntypes = m.node_types.len() as u64;
     let fields = (m.n_type, m.n_name, m.n_id, m.n_size, m.n_edges);
     let array_at = c.pos();
-    let mut nodes = NodeRecords { b, r: &mut r, name_refs, rules, fixed, ntypes, fields, det, edge_total: 0 };
+    let mut nodes = NodeRecords {
+        b,
+        r: &mut r,
+        name_refs,
+        rules,
+        fixed,
+        ntypes,
+        fields,
+        det,
+        edge_total: 0,
+    };
     read_records(c, nf, mode, "nodes", &mut nodes)?;
     let edge_total = nodes.edge_total;
     let n = r.node_type.len() as u64;
     if let Some(want) = r.meta.node_count {
         if want != n {
-            return Err(ScanError::at(array_at, format!("{want} nodes as snapshot.node_count says (found {n})")));
+            return Err(ScanError::at(
+                array_at,
+                format!("{want} nodes as snapshot.node_count says (found {n})"),
+            ));
         }
     }
     if n >= u64::from(u32::MAX) / nf as u64 {
@@ -550,7 +657,8 @@ impl Records for EdgeRecords<'_> {
     #[inline]
     fn take<F: Field>(&mut self, rec: &[F]) -> Scan<()> {
         let (t_at, n_at, to_at) = self.fields;
-        let (declared, ntypes, nf, node_fields_total) = (self.declared, self.ntypes, self.nf, self.node_fields_total);
+        let (declared, ntypes, nf, node_fields_total) =
+            (self.declared, self.ntypes, self.nf, self.node_fields_total);
         if self.e >= declared {
             return Err(ScanError::at(
                 rec[0].at(),
@@ -559,7 +667,10 @@ impl Records for EdgeRecords<'_> {
         }
         let ty = rec[t_at].v();
         if ty >= ntypes {
-            return Err(ScanError::at(rec[t_at].at(), format!("an edge type below {ntypes} (snapshot.meta.edge_types)")));
+            return Err(ScanError::at(
+                rec[t_at].at(),
+                format!("an edge type below {ntypes} (snapshot.meta.edge_types)"),
+            ));
         }
         let to = rec[to_at].v();
         if to % nf != 0 || to >= node_fields_total {
@@ -573,7 +684,10 @@ impl Records for EdgeRecords<'_> {
             Label::Index(u32::try_from(name).unwrap_or(u32::MAX))
         } else {
             if name > MAX_STRING_INDEX {
-                return Err(ScanError::at(rec[n_at].at(), "an edge name index below 2^31"));
+                return Err(ScanError::at(
+                    rec[n_at].at(),
+                    "an edge name index below 2^31",
+                ));
             }
             self.name_refs.note(name, rec[n_at].at());
             provisional_label(name as u32)
@@ -662,7 +776,10 @@ fn parse_edges(
     }
     if let Some(want) = r.meta.edge_count {
         if want != e {
-            return Err(ScanError::at(c.pos().saturating_sub(1), format!("{want} edges as snapshot.edge_count says (found {e})")));
+            return Err(ScanError::at(
+                c.pos().saturating_sub(1),
+                format!("{want} edges as snapshot.edge_count says (found {e})"),
+            ));
         }
     }
     Ok(())
@@ -674,14 +791,23 @@ fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Vec<[u32; 4]>
         return Ok(Vec::new());
     }
     let pos = |n: &str| lf.iter().position(|f| f == n);
-    let (Some(obj), Some(script), Some(line), Some(col)) =
-        (pos("object_index"), pos("script_id"), pos("line"), pos("column"))
-    else {
-        return Err(ScanError::at(raw[0].at(), "snapshot.meta.location_fields with object_index, script_id, line, column"));
+    let (Some(obj), Some(script), Some(line), Some(col)) = (
+        pos("object_index"),
+        pos("script_id"),
+        pos("line"),
+        pos("column"),
+    ) else {
+        return Err(ScanError::at(
+            raw[0].at(),
+            "snapshot.meta.location_fields with object_index, script_id, line, column",
+        ));
     };
     let w = lf.len();
     if raw.len() % w != 0 {
-        return Err(ScanError::at(raw[raw.len() - 1].at(), format!("a multiple of {w} values in \"locations\"")));
+        return Err(ScanError::at(
+            raw[raw.len() - 1].at(),
+            format!("a multiple of {w} values in \"locations\""),
+        ));
     }
     let nf = r.meta.nf as u64;
     let total = r.node_count() as u64 * nf;
@@ -689,7 +815,10 @@ fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Vec<[u32; 4]>
     for rec in raw.chunks_exact(w) {
         let (o, at) = (rec[obj].v(), rec[obj].at());
         if o % nf != 0 || o >= total {
-            return Err(ScanError::at(at, format!("a location object_index that is a multiple of {nf} below {total}")));
+            return Err(ScanError::at(
+                at,
+                format!("a location object_index that is a multiple of {nf} below {total}"),
+            ));
         }
         let f = |i: usize| u32::try_from(rec[i].v()).unwrap_or(u32::MAX);
         out.push([(o / nf) as u32, f(script), f(line), f(col)]);

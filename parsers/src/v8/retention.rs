@@ -23,7 +23,11 @@ pub(crate) fn drop_unowned_into_owned(raw: &RawSnapshot, g: &mut HeapGraph, inpu
     let m = &raw.meta;
     let ty = |name: &str| m.edge_types.iter().position(|t| t == name).map(|p| p as u8);
     let (shortcut, element) = (ty("shortcut"), ty("element"));
-    let synthetic = m.node_types.iter().position(|t| t == "synthetic").map(|p| p as u8);
+    let synthetic = m
+        .node_types
+        .iter()
+        .position(|t| t == "synthetic")
+        .map(|p| p as u8);
     let n = g.node_count();
     let mut page = BitSet::new(n);
     let mut stack: Vec<u32> = Vec::new();

@@ -14,7 +14,10 @@ pub(crate) struct ScanError {
 
 impl ScanError {
     pub fn at(offset: usize, expected: impl Into<Cow<'static, str>>) -> ScanError {
-        ScanError { offset: offset as u64, expected: expected.into() }
+        ScanError {
+            offset: offset as u64,
+            expected: expected.into(),
+        }
     }
 }
 
@@ -87,7 +90,10 @@ impl<'a> Cursor<'a> {
     pub fn error(&self, what: impl Into<Cow<'static, str>>) -> ScanError {
         if self.pos >= self.buf.len() {
             let what: Cow<'static, str> = what.into();
-            ScanError::at(self.pos, format!("{what} (the input ends here: truncated?)"))
+            ScanError::at(
+                self.pos,
+                format!("{what} (the input ends here: truncated?)"),
+            )
         } else {
             ScanError::at(self.pos, what)
         }
@@ -128,7 +134,10 @@ impl<'a> Cursor<'a> {
             }
         }
         self.pos = self.buf.len();
-        Err(ScanError::at(self.buf.len(), "the closing '\"' of a string (the input ends here: truncated?)"))
+        Err(ScanError::at(
+            self.buf.len(),
+            "the closing '\"' of a string (the input ends here: truncated?)",
+        ))
     }
 
     /// An unsigned decimal integer after whitespace.
@@ -141,7 +150,10 @@ impl<'a> Cursor<'a> {
             if !b.is_ascii_digit() {
                 break;
             }
-            v = match v.checked_mul(10).and_then(|v| v.checked_add(u64::from(b - b'0'))) {
+            v = match v
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            {
                 Some(v) => v,
                 None => return Err(ScanError::at(start, "an unsigned integer below 2^64")),
             };
@@ -179,7 +191,11 @@ impl<'a> Cursor<'a> {
     /// `[…]` of unsigned integers taken `width` (≤ 64) at a time: `f(record)` with each
     /// value's (value, offset). Returns how many values an unfinished last record has (0 when
     /// the array holds whole records).
-    pub fn uint_records(&mut self, width: usize, mut f: impl FnMut(&[(u64, usize)]) -> Scan<()>) -> Scan<usize> {
+    pub fn uint_records(
+        &mut self,
+        width: usize,
+        mut f: impl FnMut(&[(u64, usize)]) -> Scan<()>,
+    ) -> Scan<usize> {
         let mut rec = [(0u64, 0usize); 64];
         let width = width.clamp(1, rec.len());
         let mut field = 0;
@@ -297,11 +313,16 @@ pub(crate) fn decode(raw: &[u8]) -> Cow<'_, str> {
                 i += 4;
                 match hi {
                     Some(h @ 0xD800..=0xDBFF) => {
-                        let lo = if raw.get(i..i + 2) == Some(b"\\u") { hex4(raw.get(i + 2..i + 6)) } else { None };
+                        let lo = if raw.get(i..i + 2) == Some(b"\\u") {
+                            hex4(raw.get(i + 2..i + 6))
+                        } else {
+                            None
+                        };
                         match lo {
                             Some(l @ 0xDC00..=0xDFFF) => {
                                 i += 6;
-                                char::from_u32(0x10000 + ((h - 0xD800) << 10) + (l - 0xDC00)).unwrap_or('\u{FFFD}')
+                                char::from_u32(0x10000 + ((h - 0xD800) << 10) + (l - 0xDC00))
+                                    .unwrap_or('\u{FFFD}')
                             }
                             _ => '\u{FFFD}',
                         }
@@ -364,9 +385,18 @@ mod tests {
             ("\"\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\"".as_bytes(), 11),
         ] {
             let mut c = Cursor::new(text);
-            assert_eq!(c.string().unwrap(), (1, end), "{}", String::from_utf8_lossy(text));
+            assert_eq!(
+                c.string().unwrap(),
+                (1, end),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
         }
-        for bad in [&br#""abcdefghijklmnop"#[..], br#""abcdefghijklmno\""#, br#""\"#] {
+        for bad in [
+            &br#""abcdefghijklmnop"#[..],
+            br#""abcdefghijklmno\""#,
+            br#""\"#,
+        ] {
             let err = Cursor::new(bad).string().unwrap_err();
             assert_eq!(err.offset, bad.len() as u64);
         }
@@ -382,7 +412,9 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, vec![(1, 1), (22, 4), (333, 8)]);
-        let err = Cursor::new(b"[1, -2]").uint_array(|_, _| Ok(())).unwrap_err();
+        let err = Cursor::new(b"[1, -2]")
+            .uint_array(|_, _| Ok(()))
+            .unwrap_err();
         assert_eq!(err.offset, 4);
         let err = Cursor::new(b"[1, 2").uint_array(|_, _| Ok(())).unwrap_err();
         assert_eq!(err.offset, 5);

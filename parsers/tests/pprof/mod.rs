@@ -27,12 +27,18 @@ fn scenarios() -> Vec<String> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     v.sort();
-    assert!(v.len() >= 6, "expected the six scenarios under testdata/go/reference, found {v:?}");
+    assert!(
+        v.len() >= 6,
+        "expected the six scenarios under testdata/go/reference, found {v:?}"
+    );
     v
 }
 
 fn parse_file(path: &Path, sample_index: Option<&str>) -> Parsed {
-    let opts = ParseOptions { sample_index: sample_index.map(str::to_string), ..Default::default() };
+    let opts = ParseOptions {
+        sample_index: sample_index.map(str::to_string),
+        ..Default::default()
+    };
     let input = Input::open(path).unwrap();
     pprof::parse(&input, &opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -51,19 +57,31 @@ struct Top {
 /// "8388704B", "65541", "-16B", "0" → integer (the recordings use exact units).
 fn value(s: &str) -> i64 {
     let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    digits.parse().unwrap_or_else(|_| panic!("not an exact integer in a pprof output: {s:?}"))
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("not an exact integer in a pprof output: {s:?}"))
 }
 
 fn read_top(path: &Path) -> Top {
     let text = std::fs::read_to_string(path).unwrap();
-    let mut top = Top { kind: String::new(), shown: 0, total: 0, rows: BTreeMap::new(), inline_rows: 0 };
+    let mut top = Top {
+        kind: String::new(),
+        shown: 0,
+        total: 0,
+        rows: BTreeMap::new(),
+        inline_rows: 0,
+    };
     let mut in_rows = false;
     for line in text.lines() {
         if let Some(t) = line.strip_prefix("Type: ") {
             top.kind = t.trim().to_string();
         } else if let Some(rest) = line.strip_prefix("Showing nodes accounting for ") {
             let (shown, rest) = rest.split_once(", ").unwrap();
-            let total = rest.split(" of ").nth(1).unwrap().trim_end_matches(" total");
+            let total = rest
+                .split(" of ")
+                .nth(1)
+                .unwrap()
+                .trim_end_matches(" total");
             top.shown = value(shown);
             top.total = value(total);
         } else if line.trim_start().starts_with("flat  flat%") {
@@ -76,11 +94,17 @@ fn read_top(path: &Path) -> Top {
                 name = n.to_string();
                 top.inline_rows += 1;
             }
-            let prev = top.rows.insert(name.clone(), (value(cols[0]), value(cols[3])));
+            let prev = top
+                .rows
+                .insert(name.clone(), (value(cols[0]), value(cols[3])));
             assert!(prev.is_none(), "{}: {name} listed twice", path.display());
         }
     }
-    assert!(in_rows && !top.kind.is_empty(), "{}: not a pprof -top output", path.display());
+    assert!(
+        in_rows && !top.kind.is_empty(),
+        "{}: not a pprof -top output",
+        path.display()
+    );
     top
 }
 
@@ -123,29 +147,45 @@ fn per_function(parsed: Parsed) -> Funcs {
     for row in &a.histogram {
         let name = g.types.get(row.type_id);
         let (flat, cum) = rows[name];
-        assert_eq!((row.shallow as i64, row.retained as i64), (flat, cum), "histogram row of {name}");
+        assert_eq!(
+            (row.shallow as i64, row.retained as i64),
+            (flat, cum),
+            "histogram row of {name}"
+        );
         in_histogram.insert(name.to_string());
     }
     for (name, r) in &rows {
-        assert!(*r == (0, 0) || in_histogram.contains(name), "{name} {r:?} has no histogram row");
+        assert!(
+            *r == (0, 0) || in_histogram.contains(name),
+            "{name} {r:?} has no histogram row"
+        );
     }
     let total = g.shallow.iter().sum::<u64>() as i64;
     Funcs { total, rows, ids }
 }
 
 /// Compare per-function numbers; `skip` names pprof shows that the input does not name.
-fn compare(ctx: &str, ours: &Funcs, want: &BTreeMap<String, (i64, i64)>, skip: &dyn Fn(&str) -> bool) -> Vec<String> {
+fn compare(
+    ctx: &str,
+    ours: &Funcs,
+    want: &BTreeMap<String, (i64, i64)>,
+    skip: &dyn Fn(&str) -> bool,
+) -> Vec<String> {
     let mut bad = Vec::new();
     for (name, &w) in want {
         if skip(name) {
             if ours.rows.contains_key(name) {
-                bad.push(format!("{ctx}: {name} is not named by the input but is in the graph"));
+                bad.push(format!(
+                    "{ctx}: {name} is not named by the input but is in the graph"
+                ));
             }
             continue;
         }
         let got = ours.rows.get(name).copied().unwrap_or((0, 0));
         if got != w {
-            bad.push(format!("{ctx}: {name}: (flat, cum) = {got:?}, pprof says {w:?}"));
+            bad.push(format!(
+                "{ctx}: {name}: (flat, cum) = {got:?}, pprof says {w:?}"
+            ));
         }
     }
     for (name, &got) in &ours.rows {
@@ -165,7 +205,10 @@ fn references(scenario: &str, file: &str) -> Vec<(String, PathBuf)> {
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let ty = name.strip_prefix(&prefix)?.strip_suffix(".top")?.to_string();
+            let ty = name
+                .strip_prefix(&prefix)?
+                .strip_suffix(".top")?
+                .to_string();
             Some((ty, e.path()))
         })
         .collect();
@@ -195,8 +238,15 @@ fn funcs_for(path: &Path, ty: &str) -> (Funcs, Option<String>) {
 fn against(path: &Path, ty: &str, refpath: &Path) -> (Top, Funcs, String) {
     let want = read_top(refpath);
     let (ours, st) = funcs_for(path, ty);
-    let ctx = format!("{} [{ty}]", path.strip_prefix(go_dir()).unwrap_or(path).display());
-    assert_eq!(st.as_deref(), Some(want.kind.as_str()), "{ctx}: sample type");
+    let ctx = format!(
+        "{} [{ty}]",
+        path.strip_prefix(go_dir()).unwrap_or(path).display()
+    );
+    assert_eq!(
+        st.as_deref(),
+        Some(want.kind.as_str()),
+        "{ctx}: sample type"
+    );
     assert_eq!(ours.total, want.total, "{ctx}: total");
     (want, ours, ctx)
 }
@@ -217,7 +267,12 @@ fn protobuf_profiles_match_pprof_top_for_every_sample_type() {
             }
         }
     }
-    assert!(bad.is_empty(), "{} differences:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} differences:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
     // 7 heap profiles × (4 types + default) + the goroutine profile × 2.
     assert!(compared >= 37, "only {compared} comparisons");
     assert!(inline_rows > 0, "no fixture exercised inlined frames");
@@ -254,7 +309,10 @@ fn text_heap_profiles_match_pprof_top_and_their_protobuf_twin() {
     let mut bad = Vec::new();
     let (mut vs_text, mut vs_proto) = (0, 0);
     for s in scenarios() {
-        for file in fixtures(&s, ".txt").into_iter().filter(|f| f.starts_with("heap")) {
+        for file in fixtures(&s, ".txt")
+            .into_iter()
+            .filter(|f| f.starts_with("heap"))
+        {
             let path = go_dir().join(&s).join(&file);
             let (named, inlined) = text_names(&std::fs::read_to_string(&path).unwrap());
             let twin = file.replace(".txt", ".pb.gz");
@@ -272,16 +330,35 @@ fn text_heap_profiles_match_pprof_top_and_their_protobuf_twin() {
                     "space" => "inuse_space",
                     t => t,
                 };
-                let twin_ref = go_dir().join("reference").join(&s).join(format!("{twin}.{twin_ty}.top"));
+                let twin_ref = go_dir()
+                    .join("reference")
+                    .join(&s)
+                    .join(format!("{twin}.{twin_ty}.top"));
                 let twin_want = read_top(&twin_ref);
-                assert_eq!(ours.total, twin_want.total, "{ctx}: total of the protobuf twin");
-                bad.extend(compare(&format!("{ctx} vs {twin}"), &ours, &twin_want.rows, &|_| false));
+                assert_eq!(
+                    ours.total, twin_want.total,
+                    "{ctx}: total of the protobuf twin"
+                );
+                bad.extend(compare(
+                    &format!("{ctx} vs {twin}"),
+                    &ours,
+                    &twin_want.rows,
+                    &|_| false,
+                ));
                 vs_proto += 1;
             }
         }
     }
-    assert!(bad.is_empty(), "{} differences:\n{}", bad.len(), bad.join("\n"));
-    assert!(vs_text >= 20 && vs_proto >= 30, "only {vs_text} / {vs_proto} comparisons");
+    assert!(
+        bad.is_empty(),
+        "{} differences:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+    assert!(
+        vs_text >= 20 && vs_proto >= 30,
+        "only {vs_text} / {vs_proto} comparisons"
+    );
 }
 
 #[test]
@@ -304,7 +381,9 @@ fn goroutine_text_profile_matches_pprof_where_it_names_frames() {
     }
     for name in ours.rows.keys() {
         if !named.contains(name) {
-            bad.push(format!("{name} is in the graph but the text does not name it"));
+            bad.push(format!(
+                "{name} is in the graph but the text does not name it"
+            ));
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
@@ -322,7 +401,9 @@ fn growth_series_diffs_match_pprof_base() {
     for e in std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()) {
         let name = e.file_name().to_string_lossy().into_owned();
         // heap.3-heap.1.pb.gz.inuse_space.top
-        let Some((new, rest)) = name.split_once('-') else { continue };
+        let Some((new, rest)) = name.split_once('-') else {
+            continue;
+        };
         let (base, rest) = rest.split_at(rest.find('.').unwrap() + 2);
         let (form, ty) = if let Some(t) = rest.strip_prefix(".pb.gz.") {
             ("pb.gz", t)
@@ -333,7 +414,11 @@ fn growth_series_diffs_match_pprof_base() {
         let newp = go_dir().join(format!("growth/{new}.{form}"));
         let (a, _) = funcs_for(&newp, ty);
         let (b, _) = funcs_for(&go_dir().join(format!("growth/{base}.{form}")), ty);
-        let mut diff = Funcs { total: a.total - b.total, rows: BTreeMap::new(), ids: HashMap::new() };
+        let mut diff = Funcs {
+            total: a.total - b.total,
+            rows: BTreeMap::new(),
+            ids: HashMap::new(),
+        };
         let names: BTreeSet<&String> = a.rows.keys().chain(b.rows.keys()).collect();
         for f in names {
             let (af, ac) = a.rows.get(f).copied().unwrap_or((0, 0));
@@ -341,19 +426,34 @@ fn growth_series_diffs_match_pprof_base() {
             diff.rows.insert(f.clone(), (af - bf, ac - bc));
         }
         let want = read_top(&e.path());
-        let named = if form == "txt" { text_names(&std::fs::read_to_string(&newp).unwrap()).0 } else { BTreeSet::new() };
+        let named = if form == "txt" {
+            text_names(&std::fs::read_to_string(&newp).unwrap()).0
+        } else {
+            BTreeSet::new()
+        };
         assert_eq!(diff.total, want.shown, "{name}: net change");
-        bad.extend(compare(&name, &diff, &want.rows, &|n| form == "txt" && !named.contains(n)));
+        bad.extend(compare(&name, &diff, &want.rows, &|n| {
+            form == "txt" && !named.contains(n)
+        }));
         compared += 1;
     }
-    assert!(bad.is_empty(), "{} differences:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} differences:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
     assert_eq!(compared, 24, "3 pairs × 2 forms × 4 sample types");
 }
 
 #[test]
 fn same_stack_has_the_same_node_id_across_profiles_and_forms() {
     let p = |f: &str| per_function(parse_file(&go_dir().join(f), None)).ids;
-    let (first, last, last_text) = (p("growth/heap.1.pb.gz"), p("growth/heap.3.pb.gz"), p("growth/heap.3.txt"));
+    let (first, last, last_text) = (
+        p("growth/heap.1.pb.gz"),
+        p("growth/heap.3.pb.gz"),
+        p("growth/heap.3.txt"),
+    );
     let mut shared = 0;
     for (path, id) in &first {
         if let Some(other) = last.get(path) {
@@ -362,7 +462,11 @@ fn same_stack_has_the_same_node_id_across_profiles_and_forms() {
         }
     }
     for (path, id) in &last_text {
-        assert_eq!(last.get(path), Some(id), "{path}: the text form's node, in the protobuf form");
+        assert_eq!(
+            last.get(path),
+            Some(id),
+            "{path}: the text form's node, in the protobuf form"
+        );
     }
     assert!(shared >= 10, "only {shared} call paths in common");
 }
@@ -371,7 +475,10 @@ fn same_stack_has_the_same_node_id_across_profiles_and_forms() {
 fn memstats_trailer_becomes_numbers() {
     let mut checked = 0;
     for s in scenarios() {
-        for file in fixtures(&s, ".txt").into_iter().filter(|f| f.starts_with("heap")) {
+        for file in fixtures(&s, ".txt")
+            .into_iter()
+            .filter(|f| f.starts_with("heap"))
+        {
             let path = go_dir().join(&s).join(&file);
             let text = std::fs::read_to_string(&path).unwrap();
             let parsed = parse_file(&path, None);
@@ -380,10 +487,22 @@ fn memstats_trailer_becomes_numbers() {
             for line in trailer.lines() {
                 let (k, v) = line.trim_start_matches("# ").split_once(" = ").unwrap();
                 if let Some((inuse, sys)) = v.split_once(" / ") {
-                    assert_eq!(ms[&format!("{k}Inuse")].as_u64(), inuse.parse().ok(), "{file}: {k}");
-                    assert_eq!(ms[&format!("{k}Sys")].as_u64(), sys.parse().ok(), "{file}: {k}");
+                    assert_eq!(
+                        ms[&format!("{k}Inuse")].as_u64(),
+                        inuse.parse().ok(),
+                        "{file}: {k}"
+                    );
+                    assert_eq!(
+                        ms[&format!("{k}Sys")].as_u64(),
+                        sys.parse().ok(),
+                        "{file}: {k}"
+                    );
                 } else if let Some(list) = v.strip_prefix('[') {
-                    assert_eq!(ms[k].as_array().unwrap().len(), list.split_whitespace().count(), "{file}: {k}");
+                    assert_eq!(
+                        ms[k].as_array().unwrap().len(),
+                        list.split_whitespace().count(),
+                        "{file}: {k}"
+                    );
                 } else if let Ok(n) = v.parse::<u64>() {
                     assert_eq!(ms[k].as_u64(), Some(n), "{file}: {k}");
                 } else if let Ok(f) = v.parse::<f64>() {
@@ -393,8 +512,15 @@ fn memstats_trailer_becomes_numbers() {
                 }
                 checked += 1;
             }
-            assert!(parsed.info.warnings.is_empty(), "{file}: {:?}", parsed.info.warnings);
-            assert!(parsed.info.timestamp.is_some(), "{file}: LastGC gives the instant");
+            assert!(
+                parsed.info.warnings.is_empty(),
+                "{file}: {:?}",
+                parsed.info.warnings
+            );
+            assert!(
+                parsed.info.timestamp.is_some(),
+                "{file}: LastGC gives the instant"
+            );
         }
     }
     assert!(checked > 8 * 25, "only {checked} MemStats lines");
@@ -406,16 +532,26 @@ fn memstats_trailer_becomes_numbers() {
 
 fn inflate(path: &Path) -> Vec<u8> {
     let mut out = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()), &mut out)
-        .unwrap();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()),
+        &mut out,
+    )
+    .unwrap();
     out
 }
 
 fn parse_bytes(bytes: Vec<u8>) -> Result<Parsed, heapscope_parsers::ParseError> {
     let len = bytes.len() as u64;
-    let r = pprof::parse(&Input::from_bytes(Path::new("mem.prof"), bytes), &ParseOptions::default());
+    let r = pprof::parse(
+        &Input::from_bytes(Path::new("mem.prof"), bytes),
+        &ParseOptions::default(),
+    );
     if let Err(e) = &r {
-        assert!(e.offset <= len, "offset {} beyond the input ({len})", e.offset);
+        assert!(
+            e.offset <= len,
+            "offset {} beyond the input ({len})",
+            e.offset
+        );
         assert!(!e.expected.is_empty());
     }
     r
@@ -426,7 +562,9 @@ fn truncated_gzip_is_an_error_with_position() {
     let gz = std::fs::read(go_dir().join("global_map/heap.pb.gz")).unwrap();
     for cut in [gz.len() / 2, gz.len() - 9, 12] {
         let input = Input::from_bytes(Path::new("cut.pb.gz"), gz[..cut].to_vec());
-        let e = pprof::parse(&input, &ParseOptions::default()).err().expect("a truncated gzip must not parse");
+        let e = pprof::parse(&input, &ParseOptions::default())
+            .err()
+            .expect("a truncated gzip must not parse");
         assert!(e.expected.contains("gzip"), "{e}");
     }
 }
@@ -439,31 +577,65 @@ fn truncated_protobuf_never_panics_and_errors_inside_a_field() {
         errors += usize::from(parse_bytes(raw[..cut].to_vec()).is_err());
     }
     // Cuts at a top-level field boundary leave a valid (smaller) profile; all others fail.
-    assert!(errors > raw.len() * 9 / 10, "{errors} errors for {} cuts", raw.len());
+    assert!(
+        errors > raw.len() * 9 / 10,
+        "{errors} errors for {} cuts",
+        raw.len()
+    );
     let e = parse_bytes(raw[..raw.len() - 1].to_vec()).err().unwrap();
-    assert!(e.offset > 0 && e.expected.contains("truncated") || e.expected.contains("varint"), "{e}");
+    assert!(
+        e.offset > 0 && e.expected.contains("truncated") || e.expected.contains("varint"),
+        "{e}"
+    );
 }
 
 #[test]
 fn out_of_range_references_are_errors() {
-    let good = proto::Profile::decode(&inflate(&go_dir().join("global_map/heap.pb.gz"))[..]).unwrap();
+    let good =
+        proto::Profile::decode(&inflate(&go_dir().join("global_map/heap.pb.gz"))[..]).unwrap();
     let strings = good.string_table.len() as i64;
     type Breaker = Box<dyn Fn(&mut proto::Profile)>;
     let cases: Vec<(&str, Breaker)> = vec![
-        ("Location with id", Box::new(|p| p.sample[0].location_id[0] = 1 << 40)),
-        ("Function with id", Box::new(|p| p.location[0].line[0].function_id = 1 << 40)),
-        ("string_table index", Box::new(move |p| p.function[0].name = strings + 7)),
-        ("string_table index", Box::new(move |p| p.sample_type[0].unit = -3)),
-        ("values in the Sample", Box::new(|p| p.sample[0].value.push(1))),
-        ("Mapping with id", Box::new(|p| p.location[0].mapping_id = 999_999)),
-        ("unique Location ids", Box::new(|p| p.location[1].id = p.location[0].id)),
-        ("empty first string_table", Box::new(|p| p.string_table[0] = "x".into())),
+        (
+            "Location with id",
+            Box::new(|p| p.sample[0].location_id[0] = 1 << 40),
+        ),
+        (
+            "Function with id",
+            Box::new(|p| p.location[0].line[0].function_id = 1 << 40),
+        ),
+        (
+            "string_table index",
+            Box::new(move |p| p.function[0].name = strings + 7),
+        ),
+        (
+            "string_table index",
+            Box::new(move |p| p.sample_type[0].unit = -3),
+        ),
+        (
+            "values in the Sample",
+            Box::new(|p| p.sample[0].value.push(1)),
+        ),
+        (
+            "Mapping with id",
+            Box::new(|p| p.location[0].mapping_id = 999_999),
+        ),
+        (
+            "unique Location ids",
+            Box::new(|p| p.location[1].id = p.location[0].id),
+        ),
+        (
+            "empty first string_table",
+            Box::new(|p| p.string_table[0] = "x".into()),
+        ),
         ("sample_type", Box::new(|p| p.sample_type.clear())),
     ];
     for (want, break_it) in cases {
         let mut p = good.clone();
         break_it(&mut p);
-        let e = parse_bytes(p.encode_to_vec()).err().unwrap_or_else(|| panic!("{want}: parsed"));
+        let e = parse_bytes(p.encode_to_vec())
+            .err()
+            .unwrap_or_else(|| panic!("{want}: parsed"));
         assert!(e.expected.contains(want), "{want}: got {e}");
     }
     // The untouched profile round-trips through the prost messages.
@@ -478,25 +650,59 @@ fn malformed_text_lines_are_errors_at_their_offset() {
         // A bad stack address in the first record.
         {
             let at = text.find(" 0x").unwrap() + 1;
-            (format!("{}0xzz{}", &text[..at], &text[at + 2..]), at, "hexadecimal")
+            (
+                format!("{}0xzz{}", &text[..at], &text[at + 2..]),
+                at,
+                "hexadecimal",
+            )
         },
         // A line that is neither a record nor a comment.
-        (format!("{}garbage here\n{}", &text[..second_record], &text[second_record..]), second_record, "integer"),
+        (
+            format!(
+                "{}garbage here\n{}",
+                &text[..second_record],
+                &text[second_record..]
+            ),
+            second_record,
+            "integer",
+        ),
         // A record whose in-use bytes are missing.
         {
             let colon = second_record + text[second_record..].find(':').unwrap() + 1;
             let bracket = second_record + text[second_record..].find('[').unwrap();
-            (format!("{}{}", &text[..colon], &text[bracket..]), colon, "in-use bytes")
+            (
+                format!("{}{}", &text[..colon], &text[bracket..]),
+                colon,
+                "in-use bytes",
+            )
         },
         // A header with an unknown sampling mode.
-        (text.replacen("@ heap/2", "@ cpu/2", 1), text.find("cpu").unwrap_or(text.find("heap/2").unwrap()), "sampling mode"),
+        (
+            text.replacen("@ heap/2", "@ cpu/2", 1),
+            text.find("cpu").unwrap_or(text.find("heap/2").unwrap()),
+            "sampling mode",
+        ),
         // Zero objects but some bytes.
-        (text.replacen("\n1: 96 [1: 96]", "\n1: 96 [0: 96]", 1), text.find("\n1: 96 [1: 96]").unwrap() + 8, "nonzero allocation count"),
-        ("heap profile: lots of bytes\n".to_string(), "heap profile: ".len(), "in-use objects"),
-        ("goroutine profile: total many\n".to_string(), "goroutine profile: total ".len(), "number of samples"),
+        (
+            text.replacen("\n1: 96 [1: 96]", "\n1: 96 [0: 96]", 1),
+            text.find("\n1: 96 [1: 96]").unwrap() + 8,
+            "nonzero allocation count",
+        ),
+        (
+            "heap profile: lots of bytes\n".to_string(),
+            "heap profile: ".len(),
+            "in-use objects",
+        ),
+        (
+            "goroutine profile: total many\n".to_string(),
+            "goroutine profile: total ".len(),
+            "number of samples",
+        ),
     ];
     for (input, at, want) in cases {
-        let e = parse_bytes(input.into_bytes()).err().unwrap_or_else(|| panic!("{want}: parsed"));
+        let e = parse_bytes(input.into_bytes())
+            .err()
+            .unwrap_or_else(|| panic!("{want}: parsed"));
         assert!(e.expected.contains(want), "{want}: got {e}");
         assert_eq!(e.offset as usize, at, "{want}: {e}");
     }
@@ -535,7 +741,10 @@ fn random_damage_never_panics() {
 /// Per function: the objects the graph counts (the `count` column), from a parse as `ty`;
 /// None when the profile has no such sample type.
 fn counts_for(path: &Path, ty: &str) -> Option<BTreeMap<String, i64>> {
-    let opts = ParseOptions { sample_index: Some(ty.to_string()), ..Default::default() };
+    let opts = ParseOptions {
+        sample_index: Some(ty.to_string()),
+        ..Default::default()
+    };
     let g = pprof::parse(&Input::open(path).unwrap(), &opts).ok()?.graph;
     let mut m: BTreeMap<String, i64> = BTreeMap::new();
     for v in 0..g.node_count() {
@@ -550,16 +759,34 @@ fn counts_for(path: &Path, ty: &str) -> Option<BTreeMap<String, i64>> {
 fn object_counts_match_the_objects_sample_type() {
     let mut compared = 0;
     for s in scenarios() {
-        for file in fixtures(&s, "").into_iter().filter(|f| f.starts_with("heap")) {
+        for file in fixtures(&s, "")
+            .into_iter()
+            .filter(|f| f.starts_with("heap"))
+        {
             let path = go_dir().join(&s).join(&file);
             // The protobuf twin's reference (the text form's names inlined frames as it does).
             let twin = file.replace(".txt", ".pb.gz");
-            for (space, objects) in [("inuse_space", "inuse_objects"), ("alloc_space", "alloc_objects")] {
-                let Some(ours) = counts_for(&path, space) else { continue };
-                let refpath = go_dir().join("reference").join(&s).join(format!("{twin}.{objects}.top"));
-                let want: BTreeMap<String, i64> =
-                    read_top(&refpath).rows.into_iter().map(|(f, (flat, _))| (f, flat)).filter(|(_, c)| *c != 0).collect();
-                assert_eq!(ours, want, "{s}/{file}: objects counted when the bytes are {space}");
+            for (space, objects) in [
+                ("inuse_space", "inuse_objects"),
+                ("alloc_space", "alloc_objects"),
+            ] {
+                let Some(ours) = counts_for(&path, space) else {
+                    continue;
+                };
+                let refpath = go_dir()
+                    .join("reference")
+                    .join(&s)
+                    .join(format!("{twin}.{objects}.top"));
+                let want: BTreeMap<String, i64> = read_top(&refpath)
+                    .rows
+                    .into_iter()
+                    .map(|(f, (flat, _))| (f, flat))
+                    .filter(|(_, c)| *c != 0)
+                    .collect();
+                assert_eq!(
+                    ours, want,
+                    "{s}/{file}: objects counted when the bytes are {space}"
+                );
                 compared += 1;
             }
         }
@@ -583,8 +810,14 @@ fn frames_carry_their_source_lines() {
             let line = parsed.inspector.source_line(g, node).unwrap();
             // The text form's "#" lines name the same function at that file:line.
             let needle = format!("{}+0x", g.type_name(node));
-            let hit = text.lines().any(|l| l.contains(&needle) && l.ends_with(&format!("\t{line}")));
-            assert!(hit, "{file}: {} at {line} is not in the text's frames", g.type_name(node));
+            let hit = text
+                .lines()
+                .any(|l| l.contains(&needle) && l.ends_with(&format!("\t{line}")));
+            assert!(
+                hit,
+                "{file}: {} at {line} is not in the text's frames",
+                g.type_name(node)
+            );
             seen += 1;
         }
         assert!(seen >= 3, "{file}: {seen} main.* frames");
@@ -602,10 +835,16 @@ fn big_profiles_from_env_agree_across_forms() {
     for p in list.split(':') {
         let t = std::time::Instant::now();
         let parsed = parse_file(Path::new(p), None);
-        let total = parsed.info.details["totals"]["inuse_space"].as_i64().unwrap();
+        let total = parsed.info.details["totals"]["inuse_space"]
+            .as_i64()
+            .unwrap();
         let g = &parsed.graph;
         assert_eq!(g.shallow.iter().sum::<u64>() as i64, total, "{p}");
-        println!("{p}: {} nodes, parsed in {:.2?}", g.node_count(), t.elapsed());
+        println!(
+            "{p}: {} nodes, parsed in {:.2?}",
+            g.node_count(),
+            t.elapsed()
+        );
         seen.push((g.node_count(), g.shallow.iter().sum()));
     }
     assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");

@@ -38,7 +38,9 @@ fn stem(p: &Path) -> String {
 }
 
 fn reference(p: &Path) -> Value {
-    let path = data_dir().join("reference").join(format!("{}.json", stem(p)));
+    let path = data_dir()
+        .join("reference")
+        .join(format!("{}.json", stem(p)));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
 }
@@ -68,7 +70,13 @@ fn our_statistics(s: &Snapshot, t: &TraceTree) -> HashMap<&'static str, Vec<Valu
         .map(|&(name, g, cumulative)| {
             let rows = tracemalloc::statistics(s, t, g, cumulative)
                 .iter()
-                .map(|r| Value::from(vec![render_key(s, &r.key, g), Value::from(r.size), Value::from(r.count)]))
+                .map(|r| {
+                    Value::from(vec![
+                        render_key(s, &r.key, g),
+                        Value::from(r.size),
+                        Value::from(r.count),
+                    ])
+                })
                 .collect();
             (name, rows)
         })
@@ -80,36 +88,70 @@ fn assert_rows_equal(ours: &[Value], theirs: &[Value], what: &str) {
     for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
         assert_eq!(a, b, "{what}: row {i} differs (ours vs CPython)");
     }
-    assert_eq!(ours.len(), theirs.len(), "{what}: row count (ours vs CPython)");
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "{what}: row count (ours vs CPython)"
+    );
 }
 
 fn check_against(path: &Path, reference: &Value) {
     let bytes = std::fs::read(path).unwrap();
-    let snap = tracemalloc::read_snapshot(&bytes).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+    let snap =
+        tracemalloc::read_snapshot(&bytes).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
     let tree = TraceTree::build(&snap);
     let name = stem(path);
-    assert_eq!(snap.traces, reference["traces"].as_u64().unwrap(), "{name}: traces");
-    assert_eq!(snap.traceback_limit, reference["traceback_limit"].as_i64(), "{name}: traceback_limit");
+    assert_eq!(
+        snap.traces,
+        reference["traces"].as_u64().unwrap(),
+        "{name}: traces"
+    );
+    assert_eq!(
+        snap.traceback_limit,
+        reference["traceback_limit"].as_i64(),
+        "{name}: traceback_limit"
+    );
     let mut domains: Vec<(u64, u64, u64)> = reference["domains"]
         .as_object()
         .unwrap()
         .iter()
-        .map(|(d, v)| (d.parse().unwrap(), v[0].as_u64().unwrap(), v[1].as_u64().unwrap()))
+        .map(|(d, v)| {
+            (
+                d.parse().unwrap(),
+                v[0].as_u64().unwrap(),
+                v[1].as_u64().unwrap(),
+            )
+        })
         .collect();
     domains.sort();
-    let mut ours: Vec<(u64, u64, u64)> = snap.domains.iter().map(|d| (d.domain, d.size, d.count)).collect();
+    let mut ours: Vec<(u64, u64, u64)> = snap
+        .domains
+        .iter()
+        .map(|d| (d.domain, d.size, d.count))
+        .collect();
     ours.sort();
     assert_eq!(ours, domains, "{name}: per-domain size and count");
     if let Some(t) = reference["truncated_traces"].as_u64() {
         assert_eq!(snap.truncated, t, "{name}: truncated traces");
-        assert_eq!(snap.max_total_nframe, reference["max_total_nframe"].as_u64().unwrap(), "{name}: max total_nframe");
+        assert_eq!(
+            snap.max_total_nframe,
+            reference["max_total_nframe"].as_u64().unwrap(),
+            "{name}: max total_nframe"
+        );
     } else {
-        assert_eq!(snap.traces_with_total, 0, "{name}: a 3.8 snapshot has no total_nframe");
+        assert_eq!(
+            snap.traces_with_total, 0,
+            "{name}: a 3.8 snapshot has no total_nframe"
+        );
     }
     let stats = our_statistics(&snap, &tree);
     for (grouping, _, _) in GROUPINGS {
         let theirs = reference["statistics"][grouping].as_array().unwrap();
-        assert_rows_equal(&stats[grouping], theirs, &format!("{name} statistics({grouping})"));
+        assert_rows_equal(
+            &stats[grouping],
+            theirs,
+            &format!("{name} statistics({grouping})"),
+        );
     }
 }
 
@@ -119,12 +161,19 @@ fn statistics_equal_recorded_cpython_row_for_row() {
     for p in &all {
         check_against(p, &reference(p));
     }
-    assert!(all.len() >= 15, "expected the full fixture set, found {}", all.len());
+    assert!(
+        all.len() >= 15,
+        "expected the full fixture set, found {}",
+        all.len()
+    );
 }
 
 fn python3_version() -> (u32, u32) {
     let out = Command::new("python3")
-        .args(["-c", "import sys; print(sys.version_info[0], sys.version_info[1])"])
+        .args([
+            "-c",
+            "import sys; print(sys.version_info[0], sys.version_info[1])",
+        ])
         .output()
         .expect("python3 must be installed: the tracemalloc tests run CPython's own statistics");
     let text = String::from_utf8(out.stdout).unwrap();
@@ -151,7 +200,10 @@ fn statistics_equal_live_cpython() {
             }
         })
         .collect();
-    assert!(!readable.is_empty(), "no fixture python3 3.{minor} can load");
+    assert!(
+        !readable.is_empty(),
+        "no fixture python3 3.{minor} can load"
+    );
     let live = record_live(&readable);
     for p in &readable {
         let file = p.file_name().unwrap().to_string_lossy();
@@ -167,7 +219,11 @@ fn record_live(paths: &[PathBuf]) -> Value {
         .args(paths)
         .output()
         .expect("python3 must be installed: the tracemalloc tests run CPython's own statistics");
-    assert!(out.status.success(), "record.py failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "record.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -180,43 +236,54 @@ fn compare_to_equals_recorded_cpython() {
         if !path.to_string_lossy().ends_with(".compare.json") {
             continue;
         }
-        let reference: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let reference: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         for pair in reference["pairs"].as_array().unwrap() {
-            let load = |k: &str| std::fs::read(data_dir().join("snapshots").join(pair[k].as_str().unwrap())).unwrap();
+            let load = |k: &str| {
+                std::fs::read(data_dir().join("snapshots").join(pair[k].as_str().unwrap())).unwrap()
+            };
             let (new_bytes, old_bytes) = (load("new"), load("old"));
             let new = tracemalloc::read_snapshot(&new_bytes).unwrap();
             let old = tracemalloc::read_snapshot(&old_bytes).unwrap();
             let (new_tree, old_tree) = (TraceTree::build(&new), TraceTree::build(&old));
             for (grouping, g, cumulative) in GROUPINGS {
-                let ours: Vec<Value> = tracemalloc::compare_to((&new, &new_tree), (&old, &old_tree), g, cumulative)
-                    .iter()
-                    .map(|r| {
-                        let frames: Vec<String> = r.key.iter().map(|(f, l)| format!("{f}:{l}")).collect();
-                        let key = match g {
-                            GroupBy::Lineno => Value::from(frames[0].clone()),
-                            GroupBy::Filename => Value::from(r.key[0].0.clone()),
-                            GroupBy::Traceback => Value::from(frames),
-                        };
-                        Value::from(vec![
-                            key,
-                            Value::from(r.size),
-                            Value::from(r.size_diff),
-                            Value::from(r.count),
-                            Value::from(r.count_diff),
-                        ])
-                    })
-                    .collect();
+                let ours: Vec<Value> =
+                    tracemalloc::compare_to((&new, &new_tree), (&old, &old_tree), g, cumulative)
+                        .iter()
+                        .map(|r| {
+                            let frames: Vec<String> =
+                                r.key.iter().map(|(f, l)| format!("{f}:{l}")).collect();
+                            let key = match g {
+                                GroupBy::Lineno => Value::from(frames[0].clone()),
+                                GroupBy::Filename => Value::from(r.key[0].0.clone()),
+                                GroupBy::Traceback => Value::from(frames),
+                            };
+                            Value::from(vec![
+                                key,
+                                Value::from(r.size),
+                                Value::from(r.size_diff),
+                                Value::from(r.count),
+                                Value::from(r.count_diff),
+                            ])
+                        })
+                        .collect();
                 let what = format!("{} vs {} compare_to({grouping})", pair["new"], pair["old"]);
                 assert_rows_equal(&ours, pair[grouping].as_array().unwrap(), &what);
                 checked += 1;
             }
         }
     }
-    assert!(checked >= 5 * 3 * 3, "compare_to checked only {checked} groupings");
+    assert!(
+        checked >= 5 * 3 * 3,
+        "compare_to checked only {checked} groupings"
+    );
 }
 
 fn parse_with(path: &Path, group_by: Option<&str>) -> heapscope_parsers::Parsed {
-    let opts = ParseOptions { group_by: group_by.map(str::to_string), ..Default::default() };
+    let opts = ParseOptions {
+        group_by: group_by.map(str::to_string),
+        ..Default::default()
+    };
     heapscope_parsers::open(path, &opts).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -248,9 +315,11 @@ fn graph_histogram_equals_cpython_groupings() {
         let name = stem(&p);
         let reference = reference(&p);
         let stats = &reference["statistics"];
-        for (group, cumulative) in
-            [("lineno", Some("lineno_cumulative")), ("filename", Some("filename_cumulative")), ("traceback", None)]
-        {
+        for (group, cumulative) in [
+            ("lineno", Some("lineno_cumulative")),
+            ("filename", Some("filename_cumulative")),
+            ("traceback", None),
+        ] {
             let parsed = parse_with(&p, Some(group));
             assert_eq!(parsed.info.details["group_by"], group);
             let a = Analysis::run(parsed.graph);
@@ -261,18 +330,33 @@ fn graph_histogram_equals_cpython_groupings() {
                 .filter(|r| r.count > 0)
                 .map(|r| (g.types.get(r.type_id).to_string(), (r.shallow, r.count)))
                 .collect();
-            assert_eq!(hist, reference_map(&stats[group]), "{name}: histogram vs statistics({group:?})");
+            assert_eq!(
+                hist,
+                reference_map(&stats[group]),
+                "{name}: histogram vs statistics({group:?})"
+            );
             if group == "traceback" {
                 // Where no trace ends there is no CPython row: those call paths are named "…".
                 for v in 0..g.node_count() {
                     let n = NodeIdx(v as u32);
-                    assert_eq!(g.count(n) == 0, g.type_name(n).ends_with(";…"), "{name}: {}", g.type_name(n));
+                    assert_eq!(
+                        g.count(n) == 0,
+                        g.type_name(n).ends_with(";…"),
+                        "{name}: {}",
+                        g.type_name(n)
+                    );
                 }
             }
             let Some(cum) = cumulative else { continue };
             // Every node is reachable in a call tree; retained = bytes at or below the node.
-            assert_eq!(a.summary.reachable_nodes as usize, g.node_count(), "{name}: unreachable call-tree nodes");
-            let mut below_count: Vec<u64> = (0..g.node_count()).map(|v| g.count(NodeIdx(v as u32))).collect();
+            assert_eq!(
+                a.summary.reachable_nodes as usize,
+                g.node_count(),
+                "{name}: unreachable call-tree nodes"
+            );
+            let mut below_count: Vec<u64> = (0..g.node_count())
+                .map(|v| g.count(NodeIdx(v as u32)))
+                .collect();
             for &v in a.dom.order.iter().rev() {
                 if let Some(d) = a.idom(NodeIdx(v)) {
                     below_count[d.ix()] += below_count[v as usize];
@@ -280,12 +364,17 @@ fn graph_histogram_equals_cpython_groupings() {
             }
             let mut per_type: HashMap<String, (u64, u64)> = HashMap::new();
             for (v, (&retained, &below)) in a.retained.iter().zip(&below_count).enumerate() {
-                let e = per_type.entry(g.type_name(NodeIdx(v as u32)).to_string()).or_default();
+                let e = per_type
+                    .entry(g.type_name(NodeIdx(v as u32)).to_string())
+                    .or_default();
                 e.0 += retained;
                 e.1 += below;
             }
             let reference_cum = reference_map(&stats[cum]);
-            assert_eq!(per_type, reference_cum, "{name}: retained per type vs statistics({group:?}, cumulative=True)");
+            assert_eq!(
+                per_type, reference_cum,
+                "{name}: retained per type vs statistics({group:?}, cumulative=True)"
+            );
             if group == "lineno" {
                 // Frames that appear twice in one traceback (recursion) are counted once by MAT.
                 let mut repeats: HashSet<String> = HashSet::new();
@@ -301,13 +390,22 @@ fn graph_histogram_equals_cpython_groupings() {
                     let t = g.types.get(r.type_id);
                     let cpython = reference_cum[t].0;
                     if repeats.contains(t) {
-                        assert!(r.retained < cpython, "{name}: {t} repeats, so MAT < CPython cumulative");
+                        assert!(
+                            r.retained < cpython,
+                            "{name}: {t} repeats, so MAT < CPython cumulative"
+                        );
                     } else {
-                        assert_eq!(r.retained, cpython, "{name}: {t}: min retained vs cumulative");
+                        assert_eq!(
+                            r.retained, cpython,
+                            "{name}: {t}: min retained vs cumulative"
+                        );
                     }
                 }
                 if name.starts_with("memo_cache-") {
-                    assert!(!repeats.is_empty(), "{name}: the recursive scenario must repeat a frame");
+                    assert!(
+                        !repeats.is_empty(),
+                        "{name}: the recursive scenario must repeat a frame"
+                    );
                 }
             }
         }
@@ -321,25 +419,44 @@ fn graph_is_the_traceback_tree() {
         let parsed = parse_with(&p, None);
         let g = &parsed.graph;
         let bytes = std::fs::read(&p).unwrap();
-        assert_eq!(heapscope_parsers::detect(&bytes), Detected::Tracemalloc, "{name}: detection by content");
+        assert_eq!(
+            heapscope_parsers::detect(&bytes),
+            Detected::Tracemalloc,
+            "{name}: detection by content"
+        );
         let snap = tracemalloc::read_snapshot(&bytes).unwrap();
-        assert_eq!(g.total_shallow(), snap.domains.iter().map(|d| d.size).sum::<u64>(), "{name}: total bytes");
+        assert_eq!(
+            g.total_shallow(),
+            snap.domains.iter().map(|d| d.size).sum::<u64>(),
+            "{name}: total bytes"
+        );
         let mut incoming = vec![0u32; g.node_count()];
         for v in 0..g.node_count() {
             let n = NodeIdx(v as u32);
             assert_eq!(g.kind(n), NodeKind::Frame);
             let (file, line) = g.type_name(n).rsplit_once(':').expect("type is file:line");
-            assert!(!file.is_empty() && line.parse::<u32>().is_ok(), "{name}: type {:?}", g.type_name(n));
+            assert!(
+                !file.is_empty() && line.parse::<u32>().is_ok(),
+                "{name}: type {:?}",
+                g.type_name(n)
+            );
             for e in g.edges(n) {
                 assert!(!e.weak);
-                assert_eq!(g.label_text(e.label).as_deref(), Some(tracemalloc::CALL_LABEL));
+                assert_eq!(
+                    g.label_text(e.label).as_deref(),
+                    Some(tracemalloc::CALL_LABEL)
+                );
                 incoming[e.target.ix()] += 1;
             }
         }
         let roots: HashSet<u32> = g.root_nodes().into_iter().collect();
         for (v, &inc) in incoming.iter().enumerate() {
             // A tree: roots have no parent, every other node exactly one.
-            assert_eq!(inc, if roots.contains(&(v as u32)) { 0 } else { 1 }, "{name}: node {v} parents");
+            assert_eq!(
+                inc,
+                if roots.contains(&(v as u32)) { 0 } else { 1 },
+                "{name}: node {v} parents"
+            );
         }
         let ids: HashSet<u64> = g.ids.iter().copied().collect();
         assert_eq!(ids.len(), g.node_count(), "{name}: node ids are unique");
@@ -358,10 +475,15 @@ fn ids_depend_only_on_frames_across_versions() {
     let a = parse_with(&dir.join("healthy-py311.tracemalloc"), None);
     let b = parse_with(&dir.join("healthy-py312.tracemalloc"), None);
     let key = |g: &heapscope_graph::HeapGraph| -> HashMap<String, u64> {
-        (0..g.node_count()).map(|v| (g.type_name(NodeIdx(v as u32)).to_string(), g.ids[v])).collect()
+        (0..g.node_count())
+            .map(|v| (g.type_name(NodeIdx(v as u32)).to_string(), g.ids[v]))
+            .collect()
     };
     let (ka, kb) = (key(&a.graph), key(&b.graph));
-    let common: Vec<&String> = ka.keys().filter(|k| kb.contains_key(*k) && k.contains("healthy.py")).collect();
+    let common: Vec<&String> = ka
+        .keys()
+        .filter(|k| kb.contains_key(*k) && k.contains("healthy.py"))
+        .collect();
     assert!(!common.is_empty());
     for k in common {
         assert_eq!(ka[k], kb[k], "{k}");
@@ -376,8 +498,11 @@ fn truncation_and_domains_are_reported() {
         let parsed = parse_with(&p, None);
         let reference = reference(&p);
         let limit = reference["traceback_limit"].as_i64().unwrap();
-        let warned =
-            parsed.info.warnings.iter().any(|w| w.starts_with(&format!("traceback truncated at {limit} frames")));
+        let warned = parsed
+            .info
+            .warnings
+            .iter()
+            .any(|w| w.starts_with(&format!("traceback truncated at {limit} frames")));
         match reference["truncated_traces"].as_u64() {
             Some(n) => {
                 assert_eq!(
@@ -387,33 +512,70 @@ fn truncation_and_domains_are_reported() {
                     parsed.info.warnings
                 );
                 if n > 0 {
-                    assert!(parsed.info.warnings.iter().any(|w| w.contains(&format!("{n} of "))), "{name}");
+                    assert!(
+                        parsed
+                            .info
+                            .warnings
+                            .iter()
+                            .any(|w| w.contains(&format!("{n} of "))),
+                        "{name}"
+                    );
                 }
             }
             // 3.8 does not record total_nframe: the warning is hedged ("possibly").
             None => {
                 if warned {
-                    assert!(parsed.info.warnings.iter().any(|w| w.contains("possibly")), "{name}");
+                    assert!(
+                        parsed.info.warnings.iter().any(|w| w.contains("possibly")),
+                        "{name}"
+                    );
                 }
             }
         }
         let domains = parsed.info.details["domains"].as_array().unwrap();
-        assert_eq!(domains.len(), reference["domains"].as_object().unwrap().len(), "{name}: domains");
+        assert_eq!(
+            domains.len(),
+            reference["domains"].as_object().unwrap().len(),
+            "{name}: domains"
+        );
         for d in domains {
             let r = &reference["domains"][d["domain"].to_string()];
-            assert_eq!((&d["size"], &d["count"]), (&r[0], &r[1]), "{name}: domain {}", d["domain"]);
+            assert_eq!(
+                (&d["size"], &d["count"]),
+                (&r[0], &r[1]),
+                "{name}: domain {}",
+                d["domain"]
+            );
         }
     }
     // The limit-5 runs are truncated on every version that records total_nframe, and the 3.8 one
     // is flagged as possibly truncated.
     for tag in ["py311", "py313"] {
-        let parsed = parse_with(&dir.join(format!("memo_cache_limit5-{tag}.tracemalloc")), None);
-        assert!(parsed.info.warnings.iter().any(|w| w.starts_with("traceback truncated at 5 frames:")), "{tag}");
+        let parsed = parse_with(
+            &dir.join(format!("memo_cache_limit5-{tag}.tracemalloc")),
+            None,
+        );
+        assert!(
+            parsed
+                .info
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("traceback truncated at 5 frames:")),
+            "{tag}"
+        );
     }
     let p38 = parse_with(&dir.join("memo_cache_limit5-py38.tracemalloc"), None);
-    assert!(p38.info.warnings.iter().any(|w| w.starts_with("traceback truncated at 5 frames, possibly")));
+    assert!(p38
+        .info
+        .warnings
+        .iter()
+        .any(|w| w.starts_with("traceback truncated at 5 frames, possibly")));
     let numpy = parse_with(&dir.join("large_objects-py313.tracemalloc"), None);
-    assert!(numpy.info.warnings.iter().any(|w| w.contains("NumPy data buffers")));
+    assert!(numpy
+        .info
+        .warnings
+        .iter()
+        .any(|w| w.contains("NumPy data buffers")));
 }
 
 #[test]
@@ -422,16 +584,29 @@ fn source_lines_are_read_when_the_file_exists() {
     let p = data_dir().join("snapshots/global_dict-py311.tracemalloc");
     let parsed = parse_with(&p, None);
     let g = &parsed.graph;
-    let recorded = data_dir().join("src/global_dict.py").canonicalize().unwrap();
+    let recorded = data_dir()
+        .join("src/global_dict.py")
+        .canonicalize()
+        .unwrap();
     let mut shown = 0;
     for v in 0..g.node_count() {
         let n = NodeIdx(v as u32);
         let t = g.type_name(n).to_string();
-        let src = parsed.inspector.source_line(g, n).expect("a location for every frame");
+        let src = parsed
+            .inspector
+            .source_line(g, n)
+            .expect("a location for every frame");
         assert!(src.starts_with(&t), "{src} starts with {t}");
-        if let Some(line) = t.strip_prefix(&format!("{}:", recorded.display())).filter(|_| t.starts_with('/')) {
+        if let Some(line) = t
+            .strip_prefix(&format!("{}:", recorded.display()))
+            .filter(|_| t.starts_with('/'))
+        {
             let text = std::fs::read_to_string(&recorded).unwrap();
-            let want = text.lines().nth(line.parse::<usize>().unwrap() - 1).unwrap().trim();
+            let want = text
+                .lines()
+                .nth(line.parse::<usize>().unwrap() - 1)
+                .unwrap()
+                .trim();
             assert_eq!(src, format!("{t}: {want}"));
             shown += 1;
         }
@@ -474,7 +649,10 @@ fn expect_error_after_header(tail: &[u8], tail_offset: Option<usize>, needle: &s
 
 #[test]
 fn every_truncation_of_a_real_snapshot_is_an_error_with_an_offset() {
-    for p in fixtures().iter().filter(|p| stem(p).starts_with("series-") && stem(p).ends_with("-1")) {
+    for p in fixtures()
+        .iter()
+        .filter(|p| stem(p).starts_with("series-") && stem(p).ends_with("-1"))
+    {
         let bytes = std::fs::read(p).unwrap();
         let step = (bytes.len() / 400).max(1);
         let mut cuts: Vec<usize> = (0..bytes.len().min(300)).collect();
@@ -482,7 +660,12 @@ fn every_truncation_of_a_real_snapshot_is_an_error_with_an_offset() {
         for cut in cuts {
             match parse_bytes(bytes[..cut].to_vec()) {
                 Ok(_) => panic!("{}: a prefix of {cut} bytes parsed", stem(p)),
-                Err(e) => assert!(e.offset <= cut as u64, "{}: offset {} beyond the {cut} bytes", stem(p), e.offset),
+                Err(e) => assert!(
+                    e.offset <= cut as u64,
+                    "{}: offset {} beyond the {cut} bytes",
+                    stem(p),
+                    e.offset
+                ),
             }
         }
     }
@@ -501,7 +684,11 @@ fn hostile_globals_are_refused_and_nothing_runs() {
     g.extend_from_slice(b"\x85R.");
     expect_error(g, 2, "not os.system");
     // STACK_GLOBAL builtins.eval, after the tracemalloc header (detection would accept it).
-    expect_error_after_header(b"\x8c\x08builtins\x8c\x04eval\x93", Some(16), "not builtins.eval");
+    expect_error_after_header(
+        b"\x8c\x08builtins\x8c\x04eval\x93",
+        Some(16),
+        "not builtins.eval",
+    );
     // A tracemalloc name that is not one of the two classes a snapshot holds.
     let mut t = vec![0x80, 4];
     t.extend_from_slice(b"\x8c\x0btracemalloc\x8c\x05start\x93");
@@ -521,16 +708,26 @@ fn unknown_opcodes_and_huge_lengths_are_errors() {
     }
     // Declared lengths far beyond the input: nothing is allocated by them.
     let huge: [(&[u8], &str); 4] = [
-        (b"\x8d\xff\xff\xff\xff\xff\xff\xff\x7f", "a string of 9223372036854775807 bytes"),
+        (
+            b"\x8d\xff\xff\xff\xff\xff\xff\xff\x7f",
+            "a string of 9223372036854775807 bytes",
+        ),
         (b"X\xff\xff\xff\xff", "a string of 4294967295 bytes"),
-        (b"\x95\x00\x00\x00\x00\x00\x00\x01\x00", "a frame of 281474976710656 bytes"),
+        (
+            b"\x95\x00\x00\x00\x00\x00\x00\x01\x00",
+            "a frame of 281474976710656 bytes",
+        ),
         (b"\x8b\xff\xff\xff\x7f", "an int of at most 8 bytes"),
     ];
     for (tail, needle) in huge {
         expect_error_after_header(tail, Some(0), needle);
     }
     // A memo index the input chose far beyond the memo: kept aside, not a 4 G-entry memo.
-    expect_error_after_header(b"r\xff\xff\xff\xff.", None, "a tracemalloc.Snapshot, not a class");
+    expect_error_after_header(
+        b"r\xff\xff\xff\xff.",
+        None,
+        "a tracemalloc.Snapshot, not a class",
+    );
     // A memo index never set, an index far away, and a MARK missing.
     for tail in [&b"h\x07"[..], b"j\xff\xff\xff\x7f"] {
         expect_error_after_header(tail, Some(0), "to be set before it is read");
@@ -548,9 +745,17 @@ fn unknown_opcodes_and_huge_lengths_are_errors() {
 #[test]
 fn group_by_is_validated() {
     let p = data_dir().join("snapshots/healthy-py313.tracemalloc");
-    let opts = ParseOptions { group_by: Some("function".into()), ..Default::default() };
-    let err = heapscope_parsers::open(&p, &opts).err().expect("unknown group_by is an error");
-    assert!(err.to_string().contains("lineno, filename or traceback"), "{err}");
+    let opts = ParseOptions {
+        group_by: Some("function".into()),
+        ..Default::default()
+    };
+    let err = heapscope_parsers::open(&p, &opts)
+        .err()
+        .expect("unknown group_by is an error");
+    assert!(
+        err.to_string().contains("lineno, filename or traceback"),
+        "{err}"
+    );
 }
 
 /// Deterministic byte corruption of a real snapshot: every result is a parse or an error with an
@@ -608,8 +813,17 @@ impl Drop for Scratch {
 }
 
 fn python3(script: &str, args: &[&Path]) {
-    let out = Command::new("python3").arg("-c").arg(script).args(args).output().expect("python3");
-    assert!(out.status.success(), "python3 failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The same snapshot pickled by the installed python3 with protocols 2 to 5 (GLOBAL and BINPUT
@@ -659,8 +873,15 @@ fn unusual_trace_encodings_equal_live_cpython() {
     let live = record_live(std::slice::from_ref(&path));
     check_against(&path, &live["odd.tracemalloc"]);
     let parsed = parse_with(&path, None);
-    assert_eq!(parsed.graph.total_shallow(), (5u64 << 30) + (1 << 40) + 7 + 3);
-    assert!(parsed.info.warnings.iter().any(|w| w.starts_with("traceback truncated at 3 frames: 1 of 5 traces")));
+    assert_eq!(
+        parsed.graph.total_shallow(),
+        (5u64 << 30) + (1 << 40) + 7 + 3
+    );
+    assert!(parsed
+        .info
+        .warnings
+        .iter()
+        .any(|w| w.starts_with("traceback truncated at 3 frames: 1 of 5 traces")));
 }
 
 /// A gzip'd snapshot (`gzip heap-1.tracemalloc`) is detected and read like the plain one.

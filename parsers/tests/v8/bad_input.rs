@@ -10,7 +10,9 @@ use super::synth::{node, parse_text, Name, Snap};
 
 fn small() -> String {
     Snap::new(vec![
-        node("synthetic", "", 1, 0).edge("element", Name::Index(1), 1).edge("shortcut", Name::Str("global"), 2),
+        node("synthetic", "", 1, 0)
+            .edge("element", Name::Index(1), 1)
+            .edge("shortcut", Name::Str("global"), 2),
         node("object", "A", 3, 10).edge("property", Name::Str("x\"y"), 2),
         node("closure", "f", 5, 20),
     ])
@@ -26,7 +28,10 @@ fn err(text: &str) -> ParseError {
 
 /// Offset of the `nth` (0-based) occurrence of `needle`.
 fn offset_of(text: &str, needle: &str, nth: usize) -> u64 {
-    text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("{needle:?} #{nth}")).0 as u64
+    text.match_indices(needle)
+        .nth(nth)
+        .unwrap_or_else(|| panic!("{needle:?} #{nth}"))
+        .0 as u64
 }
 
 #[test]
@@ -40,16 +45,27 @@ fn truncated_anywhere_is_an_error_at_or_before_the_end() {
     let text = small();
     for cut in 0..text.len() {
         let e = err(&text[..cut]);
-        assert!(e.offset <= cut as u64, "cut at {cut}: offset {} ({})", e.offset, e.expected);
+        assert!(
+            e.offset <= cut as u64,
+            "cut at {cut}: offset {} ({})",
+            e.offset,
+            e.expected
+        );
     }
 }
 
 #[test]
 fn truncated_real_snapshot_is_an_error() {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/node/snapshots/healthy.heapsnapshot");
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/node/snapshots/healthy.heapsnapshot");
     let bytes = std::fs::read(&p).unwrap();
     let find = |s: &[u8]| bytes.windows(s.len()).position(|w| w == s).unwrap();
-    let marks = [find(b"\"nodes\""), find(b"\"edges\""), find(b"\"locations\""), find(b"\"strings\"")];
+    let marks = [
+        find(b"\"nodes\""),
+        find(b"\"edges\""),
+        find(b"\"locations\""),
+        find(b"\"strings\""),
+    ];
     let mut cuts: Vec<usize> = (1..20).map(|k| bytes.len() * k / 20).collect();
     for m in marks {
         cuts.extend([m, m + 9, m + 20]);
@@ -87,7 +103,11 @@ fn meta_missing_or_after_nodes() {
     // nodes before snapshot
     let nodes_at = text.find("\n\"nodes\"").unwrap();
     let edges_at = text.find("\n\"edges\"").unwrap();
-    let reordered = format!("{{{},{}", &text[nodes_at + 1..edges_at - 1], &text[1..nodes_at - 1]) + &text[edges_at - 1..];
+    let reordered = format!(
+        "{{{},{}",
+        &text[nodes_at + 1..edges_at - 1],
+        &text[1..nodes_at - 1]
+    ) + &text[edges_at - 1..];
     let e = err(&reordered);
     assert_eq!(e.offset, 1);
     assert!(e.expected.contains("before \"nodes\""), "{}", e.expected);
@@ -133,7 +153,11 @@ fn edges_not_matching_the_edge_counts() {
     // One edge too many.
     let long = format!("{},2,1,7{}", &text[..end], &text[end..]);
     let e = err(&long);
-    assert!(e.expected.contains("no more than 3 edges"), "{}", e.expected);
+    assert!(
+        e.expected.contains("no more than 3 edges"),
+        "{}",
+        e.expected
+    );
     assert_eq!(e.offset, end as u64 + 1);
     // Declared node_count disagrees with the nodes array.
     let wrong = text.replacen("\"node_count\":3", "\"node_count\":4", 1);
@@ -165,7 +189,10 @@ fn numbers_that_are_not_unsigned_integers() {
         let bad = text.replacen("\"nodes\":[9,", &format!("\"nodes\":[{repl},"), 1);
         let e = err(&bad);
         let at = offset_of(&bad, "\"nodes\":[", 0) + 9;
-        assert!(e.offset >= at && e.offset <= at + repl.len() as u64, "{repl}: {e}");
+        assert!(
+            e.offset >= at && e.offset <= at + repl.len() as u64,
+            "{repl}: {e}"
+        );
     }
 }
 
@@ -181,7 +208,15 @@ fn huge_declared_counts_do_not_allocate() {
 
 #[test]
 fn not_a_snapshot_at_all() {
-    for text in ["", "   ", "[]", "{}", "{\"snapshot\":", "{\"a\":1}", "{\"snapshot\":{}}"] {
+    for text in [
+        "",
+        "   ",
+        "[]",
+        "{}",
+        "{\"snapshot\":",
+        "{\"a\":1}",
+        "{\"snapshot\":{}}",
+    ] {
         let e = err(text);
         assert!(e.offset <= text.len() as u64, "{text:?}: {e}");
     }

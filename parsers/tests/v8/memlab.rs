@@ -15,7 +15,9 @@ fn node_dir() -> PathBuf {
 }
 
 fn reference(name: &str) -> Value {
-    let p = node_dir().join("reference").join(format!("{name}.memlab.json"));
+    let p = node_dir()
+        .join("reference")
+        .join(format!("{name}.memlab.json"));
     let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     serde_json::from_str(&text).unwrap()
 }
@@ -27,18 +29,26 @@ struct Loaded {
 }
 
 fn snapshot_path(name: &str) -> PathBuf {
-    node_dir().join("snapshots").join(format!("{name}.heapsnapshot"))
+    node_dir()
+        .join("snapshots")
+        .join(format!("{name}.heapsnapshot"))
 }
 
 /// Parse as memlab names things (see `Compat::Memlab`) and analyse.
 fn analyse(name: &str) -> Loaded {
     let input = Input::open(&snapshot_path(name)).unwrap();
-    let parsed = v8::parse_with(&input, &Default::default(), Compat::Memlab).unwrap_or_else(|e| panic!("{e}"));
-    Loaded { a: Analysis::run(parsed.graph), info: parsed.info, inspector: parsed.inspector }
+    let parsed = v8::parse_with(&input, &Default::default(), Compat::Memlab)
+        .unwrap_or_else(|e| panic!("{e}"));
+    Loaded {
+        a: Analysis::run(parsed.graph),
+        info: parsed.info,
+        inspector: parsed.inspector,
+    }
 }
 
 fn u(v: &Value) -> u64 {
-    v.as_u64().unwrap_or_else(|| panic!("not an unsigned integer: {v}"))
+    v.as_u64()
+        .unwrap_or_else(|| panic!("not an unsigned integer: {v}"))
 }
 
 /// Compare one fixture with memlab; returns the analysis for scenario-specific checks.
@@ -51,7 +61,11 @@ fn check(name: &str) -> Analysis {
     // Counts exact.
     assert_eq!(g.node_count() as u64, u(&r["node_count"]), "{name}: nodes");
     assert_eq!(g.edge_count() as u64, u(&r["edge_count"]), "{name}: edges");
-    assert_eq!(g.total_shallow(), u(&r["self_size_total"]), "{name}: total self size");
+    assert_eq!(
+        g.total_shallow(),
+        u(&r["self_size_total"]),
+        "{name}: total self size"
+    );
 
     // Per class (DevTools name): count and self size exact, and no class memlab lacks.
     let mut ours: HashMap<&str, (u64, u64)> = HashMap::new();
@@ -64,14 +78,22 @@ fn check(name: &str) -> Analysis {
     for c in classes {
         let cname = c["name"].as_str().unwrap();
         let got = ours.get(cname).copied().unwrap_or_default();
-        assert_eq!(got, (u(&c["count"]), u(&c["self_size"])), "{name}: class {cname:?} (count, self size)");
+        assert_eq!(
+            got,
+            (u(&c["count"]), u(&c["self_size"])),
+            "{name}: class {cname:?} (count, self size)"
+        );
     }
     assert_eq!(ours.len(), classes.len(), "{name}: number of classes");
 
     // Retained sizes. memlab hangs the nodes that no retaining path reaches below the synthetic
     // root; heapscope hangs them below its virtual super-root (module docs of parsers::v8). So
     // the synthetic root (node 0) differs by exactly their self sizes, every other node is equal.
-    let orphan_bytes: u64 = a.dom.idom.iter().enumerate()
+    let orphan_bytes: u64 = a
+        .dom
+        .idom
+        .iter()
+        .enumerate()
         .filter(|&(v, &d)| v != 0 && d == heapscope_graph::SUPER)
         .map(|(v, _)| g.shallow[v])
         .sum();
@@ -82,11 +104,17 @@ fn check(name: &str) -> Analysis {
     let mut expected_sizes = Vec::new();
     for t in top {
         let id = u(&t["id"]);
-        let &i = by_id.get(&id).unwrap_or_else(|| panic!("{name}: node @{id} missing"));
+        let &i = by_id
+            .get(&id)
+            .unwrap_or_else(|| panic!("{name}: node @{id} missing"));
         let want = u(&t["retained_size"]);
         let got = a.retained[i];
         if id == root_id {
-            assert_eq!(got + orphan_bytes, want, "{name}: synthetic root retained + orphans");
+            assert_eq!(
+                got + orphan_bytes,
+                want,
+                "{name}: synthetic root retained + orphans"
+            );
             assert_eq!(want, u(&r["root_retained_size"]));
         } else {
             assert_eq!(got, want, "{name}: retained size of @{id} ({})", t["class"]);
@@ -96,13 +124,32 @@ fn check(name: &str) -> Analysis {
             let ours_dom = a.idom(NodeIdx(i as u32)).map(|d| g.ids[d.ix()]);
             assert_eq!(ours_dom, Some(dom_id), "{name}: dominator of @{id}");
         }
-        assert_eq!(g.type_name(NodeIdx(i as u32)), t["class"].as_str().unwrap(), "{name}: class of @{id}");
-        assert_eq!(g.shallow[i], u(&t["self_size"]), "{name}: self size of @{id}");
-        expected_sizes.push(if id == root_id { want - orphan_bytes } else { want });
+        assert_eq!(
+            g.type_name(NodeIdx(i as u32)),
+            t["class"].as_str().unwrap(),
+            "{name}: class of @{id}"
+        );
+        assert_eq!(
+            g.shallow[i],
+            u(&t["self_size"]),
+            "{name}: self size of @{id}"
+        );
+        expected_sizes.push(if id == root_id {
+            want - orphan_bytes
+        } else {
+            want
+        });
     }
     // Our own top 50 has the same retained sizes in the same order (ties may swap ids).
-    let ours_top: Vec<u64> = a.top_retained(50).iter().map(|n| a.retained[n.ix()]).collect();
-    assert_eq!(ours_top, expected_sizes, "{name}: the 50 largest retained sizes");
+    let ours_top: Vec<u64> = a
+        .top_retained(50)
+        .iter()
+        .map(|n| a.retained[n.ix()])
+        .collect();
+    assert_eq!(
+        ours_top, expected_sizes,
+        "{name}: the 50 largest retained sizes"
+    );
     a
 }
 
@@ -124,7 +171,11 @@ fn emitter_listeners_matches_memlab() {
     // its `_events` edge is labelled.
     let (bus, retained) = largest_of(&a, "ConfigBus");
     assert!(retained > 1_000_000, "ConfigBus retains {retained}");
-    let labels: Vec<String> = a.graph.edges(bus).filter_map(|e| a.graph.label_text(e.label)).collect();
+    let labels: Vec<String> = a
+        .graph
+        .edges(bus)
+        .filter_map(|e| a.graph.label_text(e.label))
+        .collect();
     assert!(labels.iter().any(|l| l == "_events"), "{labels:?}");
 }
 
@@ -198,13 +249,18 @@ fn inspector_names_closures_and_strings() {
 #[test]
 fn devtools_detachedness_differs_from_memlab_only_by_prefix() {
     for name in ["undrained-stream", "healthy"] {
-        let devtools = heapscope_parsers::open(&snapshot_path(name), &Default::default()).unwrap().graph;
+        let devtools = heapscope_parsers::open(&snapshot_path(name), &Default::default())
+            .unwrap()
+            .graph;
         let memlab = analyse(name).a.graph;
         assert_eq!(devtools.node_count(), memlab.node_count());
         let strip = |s: &str| s.strip_prefix("Detached ").unwrap_or(s).to_owned();
         let (mut more, mut fewer) = (0, 0);
         for i in 0..devtools.node_count() {
-            let (d, m) = (devtools.type_name(NodeIdx(i as u32)), memlab.type_name(NodeIdx(i as u32)));
+            let (d, m) = (
+                devtools.type_name(NodeIdx(i as u32)),
+                memlab.type_name(NodeIdx(i as u32)),
+            );
             assert_eq!(strip(d), strip(m), "{name}: node {i}");
             match (d.starts_with("Detached "), m.starts_with("Detached ")) {
                 (true, false) => more += 1,
@@ -213,7 +269,13 @@ fn devtools_detachedness_differs_from_memlab_only_by_prefix() {
             }
         }
         assert_eq!(fewer, 0, "{name}");
-        assert!(more > 0, "{name}: the fixtures have natives reached from detached ones over internal edges");
-        assert_eq!(devtools.targets, memlab.targets, "{name}: retention does not depend on Compat");
+        assert!(
+            more > 0,
+            "{name}: the fixtures have natives reached from detached ones over internal edges"
+        );
+        assert_eq!(
+            devtools.targets, memlab.targets,
+            "{name}: retention does not depend on Compat"
+        );
     }
 }

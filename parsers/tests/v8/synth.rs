@@ -21,7 +21,14 @@ pub(super) struct Node {
 }
 
 pub(super) fn node(ty: &'static str, name: &'static str, id: u64, size: u64) -> Node {
-    Node { ty, name, id, size, detached: 0, edges: Vec::new() }
+    Node {
+        ty,
+        name,
+        id,
+        size,
+        detached: 0,
+        edges: Vec::new(),
+    }
 }
 
 impl Node {
@@ -36,10 +43,24 @@ impl Node {
 }
 
 pub(super) const NODE_TYPES: [&str; 14] = [
-    "hidden", "array", "string", "object", "code", "closure", "regexp", "number", "native", "synthetic",
-    "concatenated string", "sliced string", "symbol", "bigint",
+    "hidden",
+    "array",
+    "string",
+    "object",
+    "code",
+    "closure",
+    "regexp",
+    "number",
+    "native",
+    "synthetic",
+    "concatenated string",
+    "sliced string",
+    "symbol",
+    "bigint",
 ];
-pub(super) const EDGE_TYPES: [&str; 7] = ["context", "element", "property", "internal", "hidden", "shortcut", "weak"];
+pub(super) const EDGE_TYPES: [&str; 7] = [
+    "context", "element", "property", "internal", "hidden", "shortcut", "weak",
+];
 
 pub(super) struct Snap {
     pub nodes: Vec<Node>,
@@ -53,7 +74,15 @@ impl Snap {
     pub fn new(nodes: Vec<Node>) -> Snap {
         Snap {
             nodes,
-            node_fields: vec!["type", "name", "id", "self_size", "edge_count", "trace_node_id", "detachedness"],
+            node_fields: vec![
+                "type",
+                "name",
+                "id",
+                "self_size",
+                "edge_count",
+                "trace_node_id",
+                "detachedness",
+            ],
             locations: Vec::new(),
         }
     }
@@ -72,7 +101,10 @@ impl Snap {
         let mut edges = Vec::new();
         let mut edge_count = 0;
         for n in &self.nodes {
-            let ty = NODE_TYPES.iter().position(|t| *t == n.ty).expect("node type");
+            let ty = NODE_TYPES
+                .iter()
+                .position(|t| *t == n.ty)
+                .expect("node type");
             let name = intern(n.name);
             let rec: Vec<String> = self
                 .node_fields
@@ -98,12 +130,22 @@ impl Snap {
                 edge_count += 1;
             }
         }
-        let fields: Vec<String> = self.node_fields.iter().map(|f| format!("\"{f}\"")).collect();
+        let fields: Vec<String> = self
+            .node_fields
+            .iter()
+            .map(|f| format!("\"{f}\""))
+            .collect();
         let types: Vec<String> = NODE_TYPES.iter().map(|t| format!("\"{t}\"")).collect();
         let etypes: Vec<String> = EDGE_TYPES.iter().map(|t| format!("\"{t}\"")).collect();
-        let locs: Vec<String> =
-            self.locations.iter().map(|l| format!("{},{},{},{}", l[0] as usize * nf, l[1], l[2], l[3])).collect();
-        let strs: Vec<String> = strings.iter().map(|s| serde_json::to_string(s).unwrap()).collect();
+        let locs: Vec<String> = self
+            .locations
+            .iter()
+            .map(|l| format!("{},{},{},{}", l[0] as usize * nf, l[1], l[2], l[3]))
+            .collect();
+        let strs: Vec<String> = strings
+            .iter()
+            .map(|s| serde_json::to_string(s).unwrap())
+            .collect();
         format!(
             "{{\"snapshot\":{{\"meta\":{{\"node_fields\":[{}],\"node_types\":[[{}],\"string\",\"number\"],\
              \"edge_fields\":[\"type\",\"name_or_index\",\"to_node\"],\"edge_types\":[[{}],\"string_or_number\",\"node\"],\
@@ -136,7 +178,9 @@ fn analyse(s: &Snap) -> (Analysis, Parsed) {
 }
 
 fn names(g: &HeapGraph) -> Vec<&str> {
-    (0..g.node_count()).map(|i| g.type_name(NodeIdx(i as u32))).collect()
+    (0..g.node_count())
+        .map(|i| g.type_name(NodeIdx(i as u32)))
+        .collect()
 }
 
 fn idom(a: &Analysis, i: u32) -> Option<u32> {
@@ -148,7 +192,9 @@ fn weak_edges_do_not_retain() {
     // root → A; A → X (property), A ⇢ W (weak); W is held only weakly.
     let s = Snap::new(vec![
         node("synthetic", "", 1, 0).edge("element", Name::Index(1), 1),
-        node("object", "A", 3, 10).edge("property", Name::Str("x"), 2).edge("weak", Name::Str("w"), 3),
+        node("object", "A", 3, 10)
+            .edge("property", Name::Str("x"), 2)
+            .edge("weak", Name::Str("w"), 3),
         node("object", "X", 5, 100),
         node("object", "W", 7, 50),
     ]);
@@ -157,8 +203,14 @@ fn weak_edges_do_not_retain() {
     assert_eq!(idom(&a, 2), Some(1));
     assert_eq!(idom(&a, 3), None, "W hangs below the super-root");
     assert_eq!(a.retained[3], 50);
-    assert_eq!(a.retained[0], 110, "the synthetic root retains what it reaches");
-    assert!(a.graph.edges(NodeIdx(1)).any(|e| e.weak && e.target == NodeIdx(3)));
+    assert_eq!(
+        a.retained[0], 110,
+        "the synthetic root retains what it reaches"
+    );
+    assert!(a
+        .graph
+        .edges(NodeIdx(1))
+        .any(|e| e.weak && e.target == NodeIdx(3)));
 }
 
 #[test]
@@ -166,7 +218,9 @@ fn shortcut_edges_retain_only_from_the_root() {
     // root ⇒ G (shortcut, retains); G ⇒ S (shortcut, does not); G → P.
     let s = Snap::new(vec![
         node("synthetic", "", 1, 0).edge("shortcut", Name::Str("global"), 1),
-        node("object", "global", 3, 20).edge("shortcut", Name::Str("s"), 2).edge("property", Name::Str("p"), 3),
+        node("object", "global", 3, 20)
+            .edge("shortcut", Name::Str("s"), 2)
+            .edge("property", Name::Str("p"), 3),
         node("object", "S", 5, 30),
         node("object", "P", 7, 40),
     ]);
@@ -189,9 +243,16 @@ fn edges_from_unowned_into_page_owned_nodes_do_not_retain() {
     let (a, _) = analyse(&s);
     assert_eq!(idom(&a, 2), Some(1));
     assert_eq!(a.retained[1], 110);
-    assert_eq!(idom(&a, 3), None, "O itself is attached below the super-root");
+    assert_eq!(
+        idom(&a, 3),
+        None,
+        "O itself is attached below the super-root"
+    );
     assert_eq!(a.retained[3], 5);
-    assert!(a.graph.edges(NodeIdx(3)).all(|e| e.weak), "O → X is marked non-retaining");
+    assert!(
+        a.graph.edges(NodeIdx(3)).all(|e| e.weak),
+        "O → X is marked non-retaining"
+    );
 }
 
 #[test]
@@ -235,11 +296,24 @@ fn names_as_devtools_shows_them() {
         ]
     );
     let insp = &parsed.inspector;
-    assert_eq!(insp.value_preview(g, NodeIdx(3)).as_deref(), Some("onData()"));
-    assert_eq!(insp.source_line(g, NodeIdx(3)).as_deref(), Some("script 42, line 10, column 5"));
+    assert_eq!(
+        insp.value_preview(g, NodeIdx(3)).as_deref(),
+        Some("onData()")
+    );
+    assert_eq!(
+        insp.source_line(g, NodeIdx(3)).as_deref(),
+        Some("script 42, line 10, column 5")
+    );
     assert_eq!(insp.source_line(g, NodeIdx(4)), None);
-    assert_eq!(insp.value_preview(g, NodeIdx(5)).as_deref(), Some("\"hello\""));
-    assert_eq!(g.ids, vec![1, 3, 5, 7, 9, 11, 13, 15, 17, 19], "V8's node ids");
+    assert_eq!(
+        insp.value_preview(g, NodeIdx(5)).as_deref(),
+        Some("\"hello\"")
+    );
+    assert_eq!(
+        g.ids,
+        vec![1, 3, 5, 7, 9, 11, 13, 15, 17, 19],
+        "V8's node ids"
+    );
 }
 
 #[test]
@@ -256,7 +330,10 @@ fn edge_labels_are_names_and_indices() {
     ]);
     let (a, _) = analyse(&s);
     let g = &a.graph;
-    let labels: Vec<String> = g.edges(NodeIdx(1)).map(|e| g.label_text(e.label).unwrap_or_default()).collect();
+    let labels: Vec<String> = g
+        .edges(NodeIdx(1))
+        .map(|e| g.label_text(e.label).unwrap_or_default())
+        .collect();
     assert_eq!(labels, ["foo", "[7]", "captured", "[3]", "elements"]);
 }
 
@@ -280,9 +357,27 @@ fn detachedness_propagates_to_native_children_as_devtools() {
     ]);
     let text = s.json();
     let devtools = parse_text(&text, Compat::DevTools).unwrap().graph;
-    assert_eq!(names(&devtools)[1..], ["Detached HTMLDivElement", "Detached Text", "Comment", "Obj", "Attr"]);
+    assert_eq!(
+        names(&devtools)[1..],
+        [
+            "Detached HTMLDivElement",
+            "Detached Text",
+            "Comment",
+            "Obj",
+            "Attr"
+        ]
+    );
     let memlab = parse_text(&text, Compat::Memlab).unwrap().graph;
-    assert_eq!(names(&memlab)[1..], ["Detached HTMLDivElement", "Text", "Detached Comment", "Obj", "Attr"]);
+    assert_eq!(
+        names(&memlab)[1..],
+        [
+            "Detached HTMLDivElement",
+            "Text",
+            "Detached Comment",
+            "Obj",
+            "Attr"
+        ]
+    );
 }
 
 #[test]
@@ -296,9 +391,24 @@ fn fields_are_driven_by_the_meta() {
         ]
     };
     let mut six = Snap::new(nodes());
-    six.node_fields = vec!["id", "edge_count", "name", "trace_node_id", "self_size", "type"];
+    six.node_fields = vec![
+        "id",
+        "edge_count",
+        "name",
+        "trace_node_id",
+        "self_size",
+        "type",
+    ];
     let mut seven = Snap::new(nodes());
-    seven.node_fields = vec!["type", "name", "id", "self_size", "edge_count", "trace_node_id", "detachedness"];
+    seven.node_fields = vec![
+        "type",
+        "name",
+        "id",
+        "self_size",
+        "edge_count",
+        "trace_node_id",
+        "detachedness",
+    ];
     let (a6, p6) = analyse(&six);
     let (a7, _) = analyse(&seven);
     assert_eq!(names(&a6.graph), names(&a7.graph));

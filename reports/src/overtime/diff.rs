@@ -35,7 +35,10 @@ pub struct DiffOptions {
 
 impl Default for DiffOptions {
     fn default() -> Self {
-        DiffOptions { path_rows: 100, new_rows: 50 }
+        DiffOptions {
+            path_rows: 100,
+            new_rows: 50,
+        }
     }
 }
 
@@ -84,11 +87,21 @@ fn semantics(format: Format, group_by: Option<&str>) -> Semantics {
 }
 
 /// Diff two analysed dumps.
-pub fn build_diff(base: Dump, target: Dump, group_by: Option<&str>, opts: &DiffOptions) -> DiffReport {
+pub fn build_diff(
+    base: Dump,
+    target: Dump,
+    group_by: Option<&str>,
+    opts: &DiffOptions,
+) -> DiffReport {
     let sb = summarize(base);
     let st = summarize(target);
     let new_objects = match &sb.ids {
-        Some(ids) if st.ids.is_some() => Some(new_objects(target.a, ids, opts.new_rows, target.info.format)),
+        Some(ids) if st.ids.is_some() => Some(new_objects(
+            target.a,
+            ids,
+            opts.new_rows,
+            target.info.format,
+        )),
         _ => None,
     };
     diff_summaries(&sb, &st, new_objects, group_by, opts)
@@ -123,7 +136,10 @@ pub fn diff_summaries(
     match format {
         Format::Tracemalloc => {
             // CPython's keys are those with traces in either snapshot.
-            types.retain(|r| r.base.count + r.target.count > 0 || r.base.shallow_bytes + r.target.shallow_bytes > 0);
+            types.retain(|r| {
+                r.base.count + r.target.count > 0
+                    || r.base.shallow_bytes + r.target.shallow_bytes > 0
+            });
             let key = group_by.unwrap_or("lineno").to_string();
             types.sort_by(|a, b| compare_to_order(b, a, &key));
         }
@@ -173,7 +189,11 @@ pub fn diff_summaries(
 
 /// The whole dump as one [`Stat`]: objects, total shallow bytes, reachable bytes.
 pub fn total_stat(d: &DumpRef) -> Stat {
-    Stat { count: d.objects, shallow_bytes: d.total_bytes, retained_bytes: d.reachable_bytes }
+    Stat {
+        count: d.objects,
+        shallow_bytes: d.total_bytes,
+        retained_bytes: d.reachable_bytes,
+    }
 }
 
 fn join_rows(base: &[(String, Stat)], target: &[(String, Stat)], is_path: bool) -> Vec<DiffRow> {
@@ -187,12 +207,21 @@ fn join_rows(base: &[(String, Stat)], target: &[(String, Stat)], is_path: bool) 
     m.into_iter()
         .map(|(k, (b, t))| {
             let (type_name, path) = if is_path {
-                let last = k.rsplit(super::groups::SIGNATURE_SEPARATOR).next().unwrap_or(k);
+                let last = k
+                    .rsplit(super::groups::SIGNATURE_SEPARATOR)
+                    .next()
+                    .unwrap_or(k);
                 (last.to_string(), Some(k.to_string()))
             } else {
                 (k.to_string(), None)
             };
-            DiffRow { type_name, path, base: b, target: t, change: Delta::between(&b, &t) }
+            DiffRow {
+                type_name,
+                path,
+                base: b,
+                target: t,
+                change: Delta::between(&b, &t),
+            }
         })
         .collect()
 }
@@ -203,7 +232,12 @@ fn pprof_order(a: &DiffRow, b: &DiffRow) -> Ordering {
         .unsigned_abs()
         .cmp(&a.change.shallow_bytes.unsigned_abs())
         .then_with(|| a.type_name.cmp(&b.type_name))
-        .then(b.change.retained_bytes.unsigned_abs().cmp(&a.change.retained_bytes.unsigned_abs()))
+        .then(
+            b.change
+                .retained_bytes
+                .unsigned_abs()
+                .cmp(&a.change.retained_bytes.unsigned_abs()),
+        )
 }
 
 fn object_type_order(a: &DiffRow, b: &DiffRow) -> Ordering {
@@ -211,8 +245,18 @@ fn object_type_order(a: &DiffRow, b: &DiffRow) -> Ordering {
         .shallow_bytes
         .unsigned_abs()
         .cmp(&a.change.shallow_bytes.unsigned_abs())
-        .then(b.change.retained_bytes.unsigned_abs().cmp(&a.change.retained_bytes.unsigned_abs()))
-        .then(b.change.count.unsigned_abs().cmp(&a.change.count.unsigned_abs()))
+        .then(
+            b.change
+                .retained_bytes
+                .unsigned_abs()
+                .cmp(&a.change.retained_bytes.unsigned_abs()),
+        )
+        .then(
+            b.change
+                .count
+                .unsigned_abs()
+                .cmp(&a.change.count.unsigned_abs()),
+        )
         .then_with(|| a.type_name.cmp(&b.type_name))
 }
 
@@ -221,15 +265,30 @@ fn path_order(a: &DiffRow, b: &DiffRow) -> Ordering {
         .retained_bytes
         .unsigned_abs()
         .cmp(&a.change.retained_bytes.unsigned_abs())
-        .then(b.change.shallow_bytes.unsigned_abs().cmp(&a.change.shallow_bytes.unsigned_abs()))
+        .then(
+            b.change
+                .shallow_bytes
+                .unsigned_abs()
+                .cmp(&a.change.shallow_bytes.unsigned_abs()),
+        )
         .then_with(|| a.path.cmp(&b.path))
 }
 
 /// CPython's `StatisticDiff._sort_key` order, ascending (callers reverse it):
 /// (|size_diff|, size, |count_diff|, count, key).
 pub fn compare_to_order(a: &DiffRow, b: &DiffRow, key_type: &str) -> Ordering {
-    (a.change.shallow_bytes.unsigned_abs(), a.target.shallow_bytes, a.change.count.unsigned_abs(), a.target.count)
-        .cmp(&(b.change.shallow_bytes.unsigned_abs(), b.target.shallow_bytes, b.change.count.unsigned_abs(), b.target.count))
+    (
+        a.change.shallow_bytes.unsigned_abs(),
+        a.target.shallow_bytes,
+        a.change.count.unsigned_abs(),
+        a.target.count,
+    )
+        .cmp(&(
+            b.change.shallow_bytes.unsigned_abs(),
+            b.target.shallow_bytes,
+            b.change.count.unsigned_abs(),
+            b.target.count,
+        ))
         .then_with(|| python_key(&a.type_name, key_type).cmp(&python_key(&b.type_name, key_type)))
 }
 
@@ -258,11 +317,28 @@ fn python_key(name: &str, key_type: &str) -> Vec<(String, u64)> {
 pub fn new_objects(target: &Analysis, base_ids: &[u64], rows: usize, format: Format) -> NewObjects {
     let g = &target.graph;
     let n = g.node_count();
-    let is_new: Vec<bool> = g.ids.iter().map(|id| base_ids.binary_search(id).is_err()).collect();
+    let is_new: Vec<bool> = g
+        .ids
+        .iter()
+        .map(|id| base_ids.binary_search(id).is_err())
+        .collect();
     let target_ids = super::groups::sorted_ids(target);
-    let gone_count = base_ids.iter().filter(|id| target_ids.binary_search(id).is_err()).count() as u64;
+    let gone_count = base_ids
+        .iter()
+        .filter(|id| target_ids.binary_search(id).is_err())
+        .count() as u64;
     let nt = g.types.len();
-    let retained = super::groups::min_retained_by(target, |v| if is_new[v as usize] { g.type_of[v as usize] } else { u32::MAX }, nt);
+    let retained = super::groups::min_retained_by(
+        target,
+        |v| {
+            if is_new[v as usize] {
+                g.type_of[v as usize]
+            } else {
+                u32::MAX
+            }
+        },
+        nt,
+    );
     let mut by_type: HashMap<u32, (u64, u64, Vec<u64>)> = HashMap::new();
     let (mut count, mut shallow) = (0u64, 0u64);
     for v in 0..n {
@@ -292,10 +368,19 @@ pub fn new_objects(target: &Analysis, base_ids: &[u64], rows: usize, format: For
         })
         .collect();
     out.sort_by(|a, b| {
-        b.retained_bytes.cmp(&a.retained_bytes).then(b.shallow_bytes.cmp(&a.shallow_bytes)).then(a.type_name.cmp(&b.type_name))
+        b.retained_bytes
+            .cmp(&a.retained_bytes)
+            .then(b.shallow_bytes.cmp(&a.shallow_bytes))
+            .then(a.type_name.cmp(&b.type_name))
     });
     out.truncate(rows);
-    NewObjects { matched_by: "node id".into(), count, shallow_bytes: shallow, gone_count, by_type: out }
+    NewObjects {
+        matched_by: "node id".into(),
+        count,
+        shallow_bytes: shallow,
+        gone_count,
+        by_type: out,
+    }
 }
 
 /// A dump id as reports print it (V8 decimal, others hex).

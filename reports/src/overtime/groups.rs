@@ -6,7 +6,9 @@
 
 use std::collections::HashMap;
 
-use heapscope_graph::{Analysis, DumpInfo, Format, Inspector, Label, NodeIdx, NodeKind, SUPER, UNREACHED, WEAK_BIT};
+use heapscope_graph::{
+    Analysis, DumpInfo, Format, Inspector, Label, NodeIdx, NodeKind, SUPER, UNREACHED, WEAK_BIT,
+};
 
 use super::model::{DumpRef, Stat};
 use crate::build::InputMeta;
@@ -59,10 +61,22 @@ pub fn ids_are_stable(f: Format) -> bool {
 /// Reduce one dump to its groups.
 pub fn summarize(d: Dump) -> DumpSummary {
     let g = &d.a.graph;
-    let types = type_stats(d.a).into_iter().map(|(t, s)| (g.types.get(t).to_string(), s)).collect();
-    let paths = if d.info.format.is_profile() { Vec::new() } else { PathGroups::compute(d.a, d.insp).stats(d.a) };
+    let types = type_stats(d.a)
+        .into_iter()
+        .map(|(t, s)| (g.types.get(t).to_string(), s))
+        .collect();
+    let paths = if d.info.format.is_profile() {
+        Vec::new()
+    } else {
+        PathGroups::compute(d.a, d.insp).stats(d.a)
+    };
     let ids = ids_are_stable(d.info.format).then(|| sorted_ids(d.a));
-    let memstats = d.info.details.get("memstats").and_then(|m| m.as_object()).cloned();
+    let memstats = d
+        .info
+        .details
+        .get("memstats")
+        .and_then(|m| m.as_object())
+        .cloned();
     let mut warnings = d.info.warnings.clone();
     for w in &g.warnings {
         if !warnings.contains(w) {
@@ -83,7 +97,9 @@ pub fn summarize(d: Dump) -> DumpSummary {
 
 pub fn dump_ref(d: Dump) -> DumpRef {
     let g = &d.a.graph;
-    let objects = (0..g.node_count()).map(|v| g.count(NodeIdx(v as u32))).sum();
+    let objects = (0..g.node_count())
+        .map(|v| g.count(NodeIdx(v as u32)))
+        .sum();
     DumpRef {
         path: d.meta.path.clone(),
         format: d.info.format.name().to_string(),
@@ -119,7 +135,18 @@ pub fn type_stats(a: &Analysis) -> Vec<(u32, Stat)> {
         rows[t].shallow_bytes += g.shallow[v];
     }
     let retained = min_retained_by(a, |v| g.type_of[v as usize], nt);
-    (0..nt).filter(|&t| present[t]).map(|t| (t as u32, Stat { retained_bytes: retained[t], ..rows[t] })).collect()
+    (0..nt)
+        .filter(|&t| present[t])
+        .map(|t| {
+            (
+                t as u32,
+                Stat {
+                    retained_bytes: retained[t],
+                    ..rows[t]
+                },
+            )
+        })
+        .collect()
 }
 
 /// MAT's minimum retained size of node sets: for each group, the sum of the retained sizes of
@@ -236,7 +263,9 @@ impl PathGroups {
             }
         }
         drop(state);
-        let type_hash: Vec<u64> = (0..g.types.len() as u32).map(|t| fnv(g.types.get(t))).collect();
+        let type_hash: Vec<u64> = (0..g.types.len() as u32)
+            .map(|t| fnv(g.types.get(t)))
+            .collect();
         // Class objects share one type (`java.lang.Class`); their names tell them apart.
         let mut class_names: HashMap<u32, String> = HashMap::new();
         if let Some(insp) = insp {
@@ -301,7 +330,13 @@ impl PathGroups {
             }
             group_of[v as usize] = gr;
         }
-        PathGroups { group_of, example, parent_label, parent: parent_nodes, class_names }
+        PathGroups {
+            group_of,
+            example,
+            parent_label,
+            parent: parent_nodes,
+            class_names,
+        }
     }
 
     /// The signature of a node as text, outermost first.
@@ -364,7 +399,9 @@ impl PathGroups {
         // Two groups can render the same text only through a hash collision; merge them then.
         let mut by_text: HashMap<String, Stat> = HashMap::with_capacity(k);
         for gr in 0..k {
-            let e = by_text.entry(self.signature_text(a, self.example[gr])).or_default();
+            let e = by_text
+                .entry(self.signature_text(a, self.example[gr]))
+                .or_default();
             e.count += rows[gr].count;
             e.shallow_bytes += rows[gr].shallow_bytes;
             e.retained_bytes += retained[gr];

@@ -50,7 +50,8 @@ pub fn render_trend(r: &TrendReport, form: Form, rows: usize) -> String {
 }
 
 fn json<T: serde::Serialize>(r: &T) -> String {
-    let mut s = serde_json::to_string_pretty(r).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(r).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     s.push('\n');
     s
 }
@@ -98,7 +99,10 @@ enum Block {
 
 impl Doc {
     fn new(title: String) -> Doc {
-        Doc { title, blocks: Vec::new() }
+        Doc {
+            title,
+            blocks: Vec::new(),
+        }
     }
     fn h(&mut self, s: impl Into<String>) {
         self.blocks.push(Block::Heading(s.into()));
@@ -107,7 +111,11 @@ impl Doc {
         self.blocks.push(Block::Para(s.into()));
     }
     fn table(&mut self, head: &[&str], right: &[bool], rows: Vec<Vec<String>>) {
-        self.blocks.push(Block::Table(head.iter().map(|s| s.to_string()).collect(), right.to_vec(), rows));
+        self.blocks.push(Block::Table(
+            head.iter().map(|s| s.to_string()).collect(),
+            right.to_vec(),
+            rows,
+        ));
     }
     fn list(&mut self, items: Vec<String>) {
         if !items.is_empty() {
@@ -193,7 +201,10 @@ impl Doc {
                         .zip(right)
                         .map(|(h, &r)| (h.as_str(), if r { Align::Right } else { Align::Left }))
                         .collect();
-                    let body: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| escape(c)).collect()).collect();
+                    let body: Vec<Vec<String>> = rows
+                        .iter()
+                        .map(|r| r.iter().map(|c| escape(c)).collect())
+                        .collect();
                     o.push_str(&table(&h, &body));
                     o.push('\n');
                 }
@@ -229,14 +240,23 @@ impl Doc {
                         t.push(
                             r.iter()
                                 .zip(right)
-                                .map(|(c, &num)| Cell { html: escape(c), sort: None, class: if num { "num" } else { "" } })
+                                .map(|(c, &num)| Cell {
+                                    html: escape(c),
+                                    sort: None,
+                                    class: if num { "num" } else { "" },
+                                })
                                 .collect(),
                         );
                     }
                     let body = t.to_html();
                     let mut head_html = String::from("<tr>");
                     for (h, &num) in head.iter().zip(right) {
-                        let _ = write!(head_html, "<th{}>{}</th>", if num { " class=\"num\"" } else { "" }, escape(h));
+                        let _ = write!(
+                            head_html,
+                            "<th{}>{}</th>",
+                            if num { " class=\"num\"" } else { "" },
+                            escape(h)
+                        );
                     }
                     head_html.push_str("</tr>");
                     o.push_str(&body.replacen("<tr></tr>", &head_html, 1));
@@ -249,8 +269,10 @@ impl Doc {
 
 /// What a report with no verdict says: a trend has judged every row; a diff of two dumps cannot
 /// tell a leak from a cache, only fragmentation.
-const NO_TREND_VERDICT: &str = "No leak, no levelling cache, no fragmentation: nothing grows above noise.";
-const NO_DIFF_VERDICT: &str = "No fragmentation finding. Two dumps show what grew (below), not the shape of the growth: \
+const NO_TREND_VERDICT: &str =
+    "No leak, no levelling cache, no fragmentation: nothing grows above noise.";
+const NO_DIFF_VERDICT: &str =
+    "No fragmentation finding. Two dumps show what grew (below), not the shape of the growth: \
 run `heapscope trend` on three or more dumps to tell a leak from a cache.";
 
 fn verdict_blocks(d: &mut Doc, verdicts: &[Verdict], empty: &str) {
@@ -265,16 +287,30 @@ fn verdict_blocks(d: &mut Doc, verdicts: &[Verdict], empty: &str) {
 }
 
 fn diff_doc(r: &DiffReport, rows: usize) -> Doc {
-    let mut d = Doc::new(format!("heapscope diff — {} → {} ({})", r.base.path, r.target.path, r.target.format));
+    let mut d = Doc::new(format!(
+        "heapscope diff — {} → {} ({})",
+        r.base.path, r.target.path, r.target.format
+    ));
     let profile = matches!(r.target.format.as_str(), "pprof" | "tracemalloc");
-    let (sh, re) = if profile { ("flat", "cum") } else { ("shallow", "retained") };
-    d.p(format!("Compared by {}; {}.", r.semantics.compared_by.join(", "), r.semantics.reference));
+    let (sh, re) = if profile {
+        ("flat", "cum")
+    } else {
+        ("shallow", "retained")
+    };
+    d.p(format!(
+        "Compared by {}; {}.",
+        r.semantics.compared_by.join(", "),
+        r.semantics.reference
+    ));
     for (which, x) in [("base", &r.base), ("target", &r.target)] {
         d.p(format!(
             "{which}: {} — {}{}, {} objects, {} in total, {} reachable",
             x.path,
             x.format,
-            x.sample_type.as_ref().map(|s| format!(" ({s})")).unwrap_or_default(),
+            x.sample_type
+                .as_ref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default(),
             thousands(x.objects),
             human_bytes(x.total_bytes),
             human_bytes(x.reachable_bytes)
@@ -288,8 +324,18 @@ fn diff_doc(r: &DiffReport, rows: usize) -> Doc {
         signed_bytes(t.change.retained_bytes)
     ));
     verdict_blocks(&mut d, &r.verdicts, NO_DIFF_VERDICT);
-    d.h(format!("By {} (order: {})", r.semantics.type_key, r.semantics.order));
-    let head = ["count Δ", &format!("{sh} Δ"), &format!("{re} Δ"), &format!("{sh} (target)"), &format!("{re} (target)"), r.semantics.type_key.as_str()];
+    d.h(format!(
+        "By {} (order: {})",
+        r.semantics.type_key, r.semantics.order
+    ));
+    let head = [
+        "count Δ",
+        &format!("{sh} Δ"),
+        &format!("{re} Δ"),
+        &format!("{sh} (target)"),
+        &format!("{re} (target)"),
+        r.semantics.type_key.as_str(),
+    ];
     let body: Vec<Vec<String>> = r
         .types
         .iter()
@@ -311,7 +357,10 @@ fn diff_doc(r: &DiffReport, rows: usize) -> Doc {
         d.table(&head, &[true, true, true, true, true, false], body);
     }
     if r.types.len() > rows {
-        d.p(format!("… {} more rows (--format json lists all)", r.types.len() - rows));
+        d.p(format!(
+            "… {} more rows (--format json lists all)",
+            r.types.len() - rows
+        ));
     }
     if !r.paths.is_empty() {
         d.h("By path to GC root (retained = minimum retained size of the group)");
@@ -329,7 +378,17 @@ fn diff_doc(r: &DiffReport, rows: usize) -> Doc {
                 ]
             })
             .collect();
-        d.table(&["count Δ", "shallow Δ", "retained Δ", "retained (target)", "path"], &[true, true, true, true, false], body);
+        d.table(
+            &[
+                "count Δ",
+                "shallow Δ",
+                "retained Δ",
+                "retained (target)",
+                "path",
+            ],
+            &[true, true, true, true, false],
+            body,
+        );
     }
     if let Some(n) = &r.new_objects {
         d.h(format!("New in target (matched by {})", n.matched_by));
@@ -353,7 +412,11 @@ fn diff_doc(r: &DiffReport, rows: usize) -> Doc {
                 ]
             })
             .collect();
-        d.table(&["new", "shallow", "retained", "type", "e.g. ids"], &[true, true, true, false, false], body);
+        d.table(
+            &["new", "shallow", "retained", "type", "e.g. ids"],
+            &[true, true, true, false, false],
+            body,
+        );
     }
     if !r.warnings.is_empty() {
         d.h("Warnings");
@@ -377,7 +440,9 @@ fn trend_doc(r: &TrendReport, rows: usize) -> Doc {
                 i.dump.path,
                 i.dump.format,
                 human_bytes(i.dump.reachable_bytes),
-                i.at.as_ref().map(|a| format!(", at {a}")).unwrap_or_default()
+                i.at.as_ref()
+                    .map(|a| format!(", at {a}"))
+                    .unwrap_or_default()
             )
         })
         .collect();
@@ -391,12 +456,23 @@ fn trend_doc(r: &TrendReport, rows: usize) -> Doc {
         t.fit.r2
     ));
     if let (Some(limit), Some(p)) = (r.limit_bytes, &t.limit_reached) {
-        d.p(format!("At its current rate the heap reaches {} {}.", human_bytes(limit), when(p, unit)));
+        d.p(format!(
+            "At its current rate the heap reaches {} {}.",
+            human_bytes(limit),
+            when(p, unit)
+        ));
     } else if let Some(limit) = r.limit_bytes {
-        d.p(format!("The heap is not growing towards {}.", human_bytes(limit)));
+        d.p(format!(
+            "The heap is not growing towards {}.",
+            human_bytes(limit)
+        ));
     }
     verdict_blocks(&mut d, &r.verdicts, NO_TREND_VERDICT);
-    let key = if r.inputs.iter().all(|i| matches!(i.dump.format.as_str(), "pprof" | "tracemalloc")) {
+    let key = if r
+        .inputs
+        .iter()
+        .all(|i| matches!(i.dump.format.as_str(), "pprof" | "tracemalloc"))
+    {
         "By allocation site (flat bytes)"
     } else {
         "By type (shallow bytes)"
@@ -425,12 +501,18 @@ fn trend_doc(r: &TrendReport, rows: usize) -> Doc {
                 vec![
                     thousands(c.count),
                     human_bytes(c.retained_bytes),
-                    c.retainer_path.clone().unwrap_or_else(|| c.type_name.clone()),
+                    c.retainer_path
+                        .clone()
+                        .unwrap_or_else(|| c.type_name.clone()),
                     c.example_ids.join(", "),
                 ]
             })
             .collect();
-        d.table(&["objects", "retained", "retainer path", "e.g. ids"], &[true, true, false, false], body);
+        d.table(
+            &["objects", "retained", "retainer path", "e.g. ids"],
+            &[true, true, false, false],
+            body,
+        );
     }
     if !r.warnings.is_empty() {
         d.h("Warnings");
@@ -489,13 +571,22 @@ fn trend_table(d: &mut Doc, rows_in: &[TrendRow], rows: usize, unit: &str, limit
                 x.path.clone().unwrap_or_else(|| x.type_name.clone()),
             ];
             if limit {
-                r.insert(5, x.limit_reached.as_ref().map(|p| when(p, unit)).unwrap_or_else(|| "—".into()));
+                r.insert(
+                    5,
+                    x.limit_reached
+                        .as_ref()
+                        .map(|p| when(p, unit))
+                        .unwrap_or_else(|| "—".into()),
+                );
             }
             r
         })
         .collect();
     d.table(&head, &right, body);
     if rows_in.len() > rows {
-        d.p(format!("… {} more rows (--format json lists all)", rows_in.len() - rows));
+        d.p(format!(
+            "… {} more rows (--format json lists all)",
+            rows_in.len() - rows
+        ));
     }
 }

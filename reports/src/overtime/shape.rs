@@ -50,7 +50,14 @@ impl Shape {
         }
     }
     pub fn parse(s: &str) -> Option<Shape> {
-        [Shape::Linear, Shape::LevellingOff, Shape::Stable, Shape::Shrinking].into_iter().find(|x| x.name() == s)
+        [
+            Shape::Linear,
+            Shape::LevellingOff,
+            Shape::Stable,
+            Shape::Shrinking,
+        ]
+        .into_iter()
+        .find(|x| x.name() == s)
     }
     pub fn is_growing(self) -> bool {
         matches!(self, Shape::Linear | Shape::LevellingOff)
@@ -60,7 +67,10 @@ impl Shape {
 /// The noise threshold of a series, given the mean size of the whole heap.
 pub fn noise_bytes(y: &[f64], mean_heap: f64) -> u64 {
     let top = y.iter().fold(0f64, |m, v| m.max(v.abs()));
-    (NOISE_SHARE_OF_SERIES * top).max(NOISE_SHARE_OF_HEAP * mean_heap).max(NOISE_MIN_BYTES as f64).ceil() as u64
+    (NOISE_SHARE_OF_SERIES * top)
+        .max(NOISE_SHARE_OF_HEAP * mean_heap)
+        .max(NOISE_MIN_BYTES as f64)
+        .ceil() as u64
 }
 
 /// Least-squares line through the points: (slope, intercept, R²). R² is 1 for a flat series
@@ -88,7 +98,9 @@ pub fn least_squares(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
     if syy == 0.0 {
         return (slope, intercept, 1.0);
     }
-    let ss_res: f64 = (0..n).map(|i| (y[i] - (intercept + slope * x[i])).powi(2)).sum();
+    let ss_res: f64 = (0..n)
+        .map(|i| (y[i] - (intercept + slope * x[i])).powi(2))
+        .sum();
     (slope, intercept, (1.0 - ss_res / syy).clamp(0.0, 1.0))
 }
 
@@ -97,8 +109,15 @@ pub fn classify(x: &[f64], y: &[f64], noise: u64) -> (Shape, Fit) {
     let n = x.len().min(y.len());
     let (slope, _, r2) = least_squares(&x[..n], &y[..n]);
     let m = (n.saturating_sub(1)) / 2;
-    let (early, _, _) = least_squares(&x[..=m.min(n.saturating_sub(1))], &y[..=m.min(n.saturating_sub(1))]);
-    let (late, _, _) = if n >= 2 { least_squares(&x[m..n], &y[m..n]) } else { (0.0, 0.0, 1.0) };
+    let (early, _, _) = least_squares(
+        &x[..=m.min(n.saturating_sub(1))],
+        &y[..=m.min(n.saturating_sub(1))],
+    );
+    let (late, _, _) = if n >= 2 {
+        least_squares(&x[m..n], &y[m..n])
+    } else {
+        (0.0, 0.0, 1.0)
+    };
     let net = if n > 0 { y[n - 1] - y[0] } else { 0.0 };
     let span = if n > 0 { x[n - 1] - x[0] } else { 0.0 };
     let nz = noise as f64;

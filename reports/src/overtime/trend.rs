@@ -32,7 +32,11 @@ pub struct TrendOptions {
 const MS_PER_HOUR: f64 = 3_600_000.0;
 
 /// The time axis, and the input order it implies (indices into the inputs).
-fn time_axis(summaries: &[DumpSummary], at: Option<&[i64]>, warnings: &mut Vec<String>) -> (TimeAxis, Vec<usize>, Option<Vec<i64>>) {
+fn time_axis(
+    summaries: &[DumpSummary],
+    at: Option<&[i64]>,
+    warnings: &mut Vec<String>,
+) -> (TimeAxis, Vec<usize>, Option<Vec<i64>>) {
     let n = summaries.len();
     let from_dumps: Option<Vec<i64>> = summaries.iter().map(|s| s.timestamp_ms).collect();
     let distinct = |t: &[i64]| t.iter().collect::<HashSet<_>>().len() == t.len();
@@ -44,22 +48,36 @@ fn time_axis(summaries: &[DumpSummary], at: Option<&[i64]>, warnings: &mut Vec<S
             (
                 "dump",
                 Some(t),
-                "times are the timestamps recorded in the dumps (HPROF header, pprof time_nanos)".to_string(),
+                "times are the timestamps recorded in the dumps (HPROF header, pprof time_nanos)"
+                    .to_string(),
             )
         }
         (dump_times, Some(t)) if t.len() == n && distinct(t) => {
             if dump_times.is_some() {
-                warnings.push("the dumps' own timestamps are not distinct; the --at times are used".into());
+                warnings.push(
+                    "the dumps' own timestamps are not distinct; the --at times are used".into(),
+                );
             }
-            ("at", Some(t.to_vec()), "times were given with --at".to_string())
+            (
+                "at",
+                Some(t.to_vec()),
+                "times were given with --at".to_string(),
+            )
         }
         (dump_times, given) => {
             if given.is_some() {
-                warnings.push("--at needs one distinct time per input; the inputs' order is used".into());
+                warnings.push(
+                    "--at needs one distinct time per input; the inputs' order is used".into(),
+                );
             }
-            let partial = summaries.iter().filter(|s| s.timestamp_ms.is_some()).count();
+            let partial = summaries
+                .iter()
+                .filter(|s| s.timestamp_ms.is_some())
+                .count();
             if dump_times.is_some() {
-                warnings.push("the dumps' timestamps are not distinct; the inputs' order is used".into());
+                warnings.push(
+                    "the dumps' timestamps are not distinct; the inputs' order is used".into(),
+                );
             } else if partial > 0 {
                 warnings.push(format!("only {partial} of {n} dumps record when they were taken; the inputs' order is used"));
             }
@@ -82,12 +100,27 @@ fn time_axis(summaries: &[DumpSummary], at: Option<&[i64]>, warnings: &mut Vec<S
     let (unit, points) = match &times {
         Some(t) => {
             let t0 = t[order[0]];
-            ("hour", order.iter().map(|&i| round6((t[i] - t0) as f64 / MS_PER_HOUR)).collect())
+            (
+                "hour",
+                order
+                    .iter()
+                    .map(|&i| round6((t[i] - t0) as f64 / MS_PER_HOUR))
+                    .collect(),
+            )
         }
         None => ("step", (0..n).map(|i| i as f64).collect()),
     };
     let sorted_times = times.map(|t| order.iter().map(|&i| t[i]).collect());
-    (TimeAxis { source: source.into(), unit: unit.into(), points, note }, order, sorted_times)
+    (
+        TimeAxis {
+            source: source.into(),
+            unit: unit.into(),
+            points,
+            note,
+        },
+        order,
+        sorted_times,
+    )
 }
 
 /// Exact axis positions (the rounded ones are for display).
@@ -106,11 +139,34 @@ fn row_for(
     mean_heap: f64,
     retained: bool,
 ) -> (Shape, TrendRow) {
-    let y: Vec<f64> =
-        series.iter().map(|s| if retained { s.retained_bytes as f64 } else { s.shallow_bytes as f64 }).collect();
+    let y: Vec<f64> = series
+        .iter()
+        .map(|s| {
+            if retained {
+                s.retained_bytes as f64
+            } else {
+                s.shallow_bytes as f64
+            }
+        })
+        .collect();
     let (shape, fit) = classify(x, &y, noise_bytes(&y, mean_heap));
-    let metric = if retained { "retained_bytes" } else { "shallow_bytes" };
-    (shape, TrendRow { rank: 0, type_name, path, metric: metric.into(), series, fit, limit_reached: None })
+    let metric = if retained {
+        "retained_bytes"
+    } else {
+        "shallow_bytes"
+    };
+    (
+        shape,
+        TrendRow {
+            rank: 0,
+            type_name,
+            path,
+            metric: metric.into(),
+            series,
+            fit,
+            limit_reached: None,
+        },
+    )
 }
 
 fn rows_of(
@@ -124,15 +180,30 @@ fn rows_of(
     let mut m: BTreeMap<&str, Vec<Stat>> = BTreeMap::new();
     for (i, s) in ordered.iter().enumerate() {
         for (k, st) in pick(s) {
-            m.entry(k.as_str()).or_insert_with(|| vec![Stat::default(); n])[i] = *st;
+            m.entry(k.as_str())
+                .or_insert_with(|| vec![Stat::default(); n])[i] = *st;
         }
     }
     m.into_iter()
         // A function that is never a leaf, or a group with no bytes at all, has no series.
-        .filter(|(_, series)| series.iter().any(|s| if is_path { s.retained_bytes > 0 } else { s.shallow_bytes > 0 }))
+        .filter(|(_, series)| {
+            series.iter().any(|s| {
+                if is_path {
+                    s.retained_bytes > 0
+                } else {
+                    s.shallow_bytes > 0
+                }
+            })
+        })
         .map(|(k, series)| {
             let (t, p) = if is_path {
-                (k.rsplit(super::groups::SIGNATURE_SEPARATOR).next().unwrap_or(k).to_string(), Some(k.to_string()))
+                (
+                    k.rsplit(super::groups::SIGNATURE_SEPARATOR)
+                        .next()
+                        .unwrap_or(k)
+                        .to_string(),
+                    Some(k.to_string()),
+                )
             } else {
                 (k.to_string(), None)
             };
@@ -175,17 +246,30 @@ fn project(r: &mut TrendRow, limit: u64, last_heap: u64, unit_is_hour: bool, las
     if rate <= 0.0 {
         return;
     }
-    let after = if limit <= last_heap { 0.0 } else { (limit - last_heap) as f64 / rate };
+    let after = if limit <= last_heap {
+        0.0
+    } else {
+        (limit - last_heap) as f64 / rate
+    };
     let at = match (unit_is_hour, last_ms) {
-        (true, Some(ms)) if after * MS_PER_HOUR < 1e15 => Some(format_rfc3339(ms + (after * MS_PER_HOUR).round() as i64)),
+        (true, Some(ms)) if after * MS_PER_HOUR < 1e15 => {
+            Some(format_rfc3339(ms + (after * MS_PER_HOUR).round() as i64))
+        }
         _ => None,
     };
-    r.limit_reached = Some(Projection { after: round3(after), at });
+    r.limit_reached = Some(Projection {
+        after: round3(after),
+        at,
+    });
 }
 
 /// Build the trend from per-dump summaries (inputs in the order given) and, for V8, memlab's
 /// clusters (see [`memlab`]).
-pub fn build_trend(summaries: &[DumpSummary], memlab: Option<MemlabOut>, opts: &TrendOptions) -> TrendReport {
+pub fn build_trend(
+    summaries: &[DumpSummary],
+    memlab: Option<MemlabOut>,
+    opts: &TrendOptions,
+) -> TrendReport {
     let mut warnings = Vec::new();
     let (axis, order, times) = time_axis(summaries, opts.at.as_deref(), &mut warnings);
     let ordered: Vec<&DumpSummary> = order.iter().map(|&i| &summaries[i]).collect();
@@ -193,7 +277,9 @@ pub fn build_trend(summaries: &[DumpSummary], memlab: Option<MemlabOut>, opts: &
     let x = exact_points(&times, n);
     let formats: HashSet<&str> = ordered.iter().map(|s| s.dump.format.as_str()).collect();
     if formats.len() > 1 {
-        warnings.push("the inputs are of different formats; only names common to them can match".into());
+        warnings.push(
+            "the inputs are of different formats; only names common to them can match".into(),
+        );
     }
     for s in &ordered {
         warnings.extend(s.warnings.iter().map(|w| format!("{}: {w}", s.dump.path)));
@@ -232,7 +318,10 @@ pub fn build_trend(summaries: &[DumpSummary], memlab: Option<MemlabOut>, opts: &
     let inputs = ordered
         .iter()
         .enumerate()
-        .map(|(i, s)| TrendInput { dump: s.dump.clone(), at: times.as_ref().map(|t| format_rfc3339(t[i])) })
+        .map(|(i, s)| TrendInput {
+            dump: s.dump.clone(),
+            at: times.as_ref().map(|t| format_rfc3339(t[i])),
+        })
         .collect();
     let mut report = TrendReport {
         kind: "trend".into(),
@@ -248,7 +337,10 @@ pub fn build_trend(summaries: &[DumpSummary], memlab: Option<MemlabOut>, opts: &
         verdicts: Vec::new(),
         warnings,
     };
-    report.verdicts = trend_verdicts(&report, &ordered.iter().map(|s| (*s).clone()).collect::<Vec<_>>());
+    report.verdicts = trend_verdicts(
+        &report,
+        &ordered.iter().map(|s| (*s).clone()).collect::<Vec<_>>(),
+    );
     if let Some(note) = withheld_note(&report) {
         report.warnings.push(note);
     }
@@ -259,7 +351,13 @@ pub fn build_trend(summaries: &[DumpSummary], memlab: Option<MemlabOut>, opts: &
 /// `baseline_ids` (allocated between baseline and target, still alive in final), clustered by
 /// their retainer path in `final_`. Only the outermost such objects are counted (those no other
 /// such object dominates), so each cluster's retained size counts every byte once.
-pub fn memlab(final_: Dump, baseline_ids: &[u64], target_ids: &[u64], names: [&str; 3], rows: usize) -> MemlabOut {
+pub fn memlab(
+    final_: Dump,
+    baseline_ids: &[u64],
+    target_ids: &[u64],
+    names: [&str; 3],
+    rows: usize,
+) -> MemlabOut {
     let a: &Analysis = final_.a;
     let g = &a.graph;
     let leaked: Vec<bool> = g
@@ -291,17 +389,28 @@ pub fn memlab(final_: Dump, baseline_ids: &[u64], target_ids: &[u64], names: [&s
             ids.truncate(5);
             let ex = groups.example[gr as usize];
             NewTypeRow {
-                type_name: groups.signature_text(a, ex).rsplit(super::groups::SIGNATURE_SEPARATOR).next().unwrap_or("").to_string(),
+                type_name: groups
+                    .signature_text(a, ex)
+                    .rsplit(super::groups::SIGNATURE_SEPARATOR)
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
                 retainer_path: Some(groups.signature_text(a, ex)),
                 count: c,
                 shallow_bytes: s,
                 retained_bytes: r,
-                example_ids: ids.into_iter().map(|id| id_text(final_.info.format, id)).collect(),
+                example_ids: ids
+                    .into_iter()
+                    .map(|id| id_text(final_.info.format, id))
+                    .collect(),
             }
         })
         .collect();
     out.sort_by(|a, b| {
-        b.retained_bytes.cmp(&a.retained_bytes).then(b.count.cmp(&a.count)).then(a.retainer_path.cmp(&b.retainer_path))
+        b.retained_bytes
+            .cmp(&a.retained_bytes)
+            .then(b.count.cmp(&a.count))
+            .then(a.retainer_path.cmp(&b.retainer_path))
     });
     if rows > 0 {
         out.truncate(rows);

@@ -9,7 +9,9 @@ pub use heapscope_graph::time::{format_rfc3339_ms as format_rfc3339, parse_rfc33
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let bad = || format!("a size like 4GiB, 512MiB, 4g or 1000000, not {s:?}");
     let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let value: f64 = num.parse().map_err(|_| bad())?;
     let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {

@@ -44,9 +44,16 @@ pub fn withheld_note(r: &TrendReport) -> Option<String> {
         .types
         .iter()
         .chain(&r.paths)
-        .filter(|x| matches!(x.fit.shape.as_str(), "linear" | "levelling-off") && !above_heap_noise(r, x))
+        .filter(|x| {
+            matches!(x.fit.shape.as_str(), "linear" | "levelling-off") && !above_heap_noise(r, x)
+        })
         .collect();
-    let largest = withheld.iter().max_by(|a, b| a.fit.net_change.cmp(&b.fit.net_change).then(b.rank.cmp(&a.rank)))?;
+    let largest = withheld.iter().max_by(|a, b| {
+        a.fit
+            .net_change
+            .cmp(&b.fit.net_change)
+            .then(b.rank.cmp(&a.rank))
+    })?;
     let t = &r.total;
     Some(format!(
         "the reachable heap is stable ({}, net {}{}, noise {}): {} growing row{} moved by no more than that and got no leak or cache verdict (largest: {} {}, +{}: {})",
@@ -73,7 +80,10 @@ pub fn fragmentation(s: &DumpSummary) -> Option<Verdict> {
     let m = s.memstats.as_ref()?;
     let alloc = stat(m, "HeapAlloc")?;
     let inuse = stat(m, "HeapInuse")?;
-    if alloc == 0 || (inuse as f64) < FRAGMENTATION_RATIO * alloc as f64 || inuse - alloc < FRAGMENTATION_MIN_BYTES {
+    if alloc == 0
+        || (inuse as f64) < FRAGMENTATION_RATIO * alloc as f64
+        || inuse - alloc < FRAGMENTATION_MIN_BYTES
+    {
         return None;
     }
     let mut evidence = vec![
@@ -85,7 +95,11 @@ pub fn fragmentation(s: &DumpSummary) -> Option<Verdict> {
             human_bytes(inuse - alloc)
         ),
     ];
-    if let (Some(sys), Some(idle), Some(rel)) = (stat(m, "HeapSys"), stat(m, "HeapIdle"), stat(m, "HeapReleased")) {
+    if let (Some(sys), Some(idle), Some(rel)) = (
+        stat(m, "HeapSys"),
+        stat(m, "HeapIdle"),
+        stat(m, "HeapReleased"),
+    ) {
         evidence.push(format!(
             "HeapSys {}, HeapIdle {}, HeapReleased {}: the gap is in spans still in use, not idle memory the runtime could return",
             human_bytes(sys),
@@ -94,7 +108,10 @@ pub fn fragmentation(s: &DumpSummary) -> Option<Verdict> {
         ));
     }
     if let Some(objs) = stat(m, "HeapObjects") {
-        evidence.push(format!("{objs} live objects, {} on average", human_bytes(alloc / objs.max(1))));
+        evidence.push(format!(
+            "{objs} live objects, {} on average",
+            human_bytes(alloc / objs.max(1))
+        ));
     }
     evidence.push(format!("from the runtime.MemStats of {}", s.dump.path));
     Some(Verdict {
@@ -124,14 +141,25 @@ fn slope_text(v: f64, unit: &str) -> String {
 
 /// Does a type or path name a collection (the accumulation point of a cache)?
 pub fn names_collection(s: &str) -> bool {
-    const WORDS: [&str; 12] =
-        ["Map", "map", "List", "Set", "dict", "Cache", "cache", "Array", "[]", "Table", "Queue", "Vector"];
+    const WORDS: [&str; 12] = [
+        "Map", "map", "List", "Set", "dict", "Cache", "cache", "Array", "[]", "Table", "Queue",
+        "Vector",
+    ];
     WORDS.iter().any(|w| s.contains(w))
 }
 
 /// A collection type (not a class object, not an array of primitives).
 pub fn is_collection_type(t: &str) -> bool {
-    const PRIMITIVE_ARRAYS: [&str; 8] = ["byte[]", "char[]", "int[]", "long[]", "short[]", "double[]", "float[]", "boolean[]"];
+    const PRIMITIVE_ARRAYS: [&str; 8] = [
+        "byte[]",
+        "char[]",
+        "int[]",
+        "long[]",
+        "short[]",
+        "double[]",
+        "float[]",
+        "boolean[]",
+    ];
     !t.starts_with("class ") && !PRIMITIVE_ARRAYS.contains(&t) && names_collection(t)
 }
 
@@ -142,7 +170,11 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
     let mut out = Vec::new();
     let last_heap = r.total.last();
     // Rows that grow within the noise of a stable heap are churn, not leaks nor caches.
-    let linear = |rows: &[TrendRow]| rows.iter().find(|x| x.fit.shape == "linear" && above_heap_noise(r, x)).cloned();
+    let linear = |rows: &[TrendRow]| {
+        rows.iter()
+            .find(|x| x.fit.shape == "linear" && above_heap_noise(r, x))
+            .cloned()
+    };
     if let Some(t) = linear(&r.types).or_else(|| linear(&r.paths)) {
         let mut evidence = vec![
             format!(
@@ -181,8 +213,14 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
         }
         if let Some(pr) = &t.limit_reached {
             evidence.push(match &pr.at {
-                Some(at) => format!("at this rate the heap reaches the limit at {at} ({} after the last dump)", human_hours(pr.after)),
-                None => format!("at this rate the heap reaches the limit {:.1} steps after the last dump", pr.after),
+                Some(at) => format!(
+                    "at this rate the heap reaches the limit at {at} ({} after the last dump)",
+                    human_hours(pr.after)
+                ),
+                None => format!(
+                    "at this rate the heap reaches the limit {:.1} steps after the last dump",
+                    pr.after
+                ),
             });
         }
         out.push(Verdict {
@@ -198,7 +236,11 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
         });
     }
     // The cache: object heaps name it by path (the collection), profiles by allocation site.
-    let pool: &[TrendRow] = if r.paths.is_empty() { &r.types } else { &r.paths };
+    let pool: &[TrendRow] = if r.paths.is_empty() {
+        &r.types
+    } else {
+        &r.paths
+    };
     let size_of = |x: &TrendRow| x.last();
     // A row that still grows in its second half nearly as fast as the leading leak holds that
     // leak (a class loader, the global object, a class with both statics): not a cache.
@@ -216,7 +258,12 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
     // Rows that hold a leak and a cache together (a class loader, a global object) level off
     // too, since the cache dominates their growth; name the collection: the levelling row of a
     // collection type that grew most, else the row that grew most.
-    let by_growth = |a: &&TrendRow, b: &&TrendRow| a.fit.net_change.cmp(&b.fit.net_change).then(b.rank.cmp(&a.rank));
+    let by_growth = |a: &&TrendRow, b: &&TrendRow| {
+        a.fit
+            .net_change
+            .cmp(&b.fit.net_change)
+            .then(b.rank.cmp(&a.rank))
+    };
     // Allocation sites are functions or lines: their names say nothing about collections.
     let cache = levelling
         .iter()
@@ -235,14 +282,20 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
                 slope_text(c.fit.late_slope, unit),
                 super::shape::LEVELLING_RATIO
             ),
-            format!("it holds {} of the last heap ({})", pct(last as f64 / last_heap.max(1) as f64), human_bytes(last)),
+            format!(
+                "it holds {} of the last heap ({})",
+                pct(last as f64 / last_heap.max(1) as f64),
+                human_bytes(last)
+            ),
         ];
         if c.path.is_none() {
             evidence.push(format!("allocated at {name} (a profile records where memory was allocated, not who holds it)"));
         } else if is_collection_type(&c.type_name) {
             evidence.push(format!("accumulation point: {name}"));
         } else {
-            evidence.push(format!("held at {name} (not recognised as a collection by name)"));
+            evidence.push(format!(
+                "held at {name} (not recognised as a collection by name)"
+            ));
         }
         out.push(Verdict {
             kind: "unbounded-cache".into(),

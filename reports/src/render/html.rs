@@ -103,40 +103,92 @@ pub struct Cell {
 
 impl Cell {
     pub fn text(s: &str) -> Cell {
-        Cell { html: escape(s), sort: None, class: "" }
+        Cell {
+            html: escape(s),
+            sort: None,
+            class: "",
+        }
     }
     pub fn type_name(s: &str) -> Cell {
-        Cell { html: escape(s), sort: None, class: "type" }
+        Cell {
+            html: escape(s),
+            sort: None,
+            class: "type",
+        }
     }
     pub fn id(s: &str) -> Cell {
-        Cell { html: escape(s), sort: None, class: "id" }
+        Cell {
+            html: escape(s),
+            sort: None,
+            class: "id",
+        }
     }
     pub fn count(n: u64) -> Cell {
-        Cell { html: thousands(n), sort: Some(n as f64), class: "num" }
+        Cell {
+            html: thousands(n),
+            sort: Some(n as f64),
+            class: "num",
+        }
     }
     pub fn signed_count(n: i64) -> Cell {
-        let s = if n > 0 { format!("+{}", thousands(n as u64)) } else if n < 0 { format!("−{}", thousands(n.unsigned_abs())) } else { "0".into() };
-        Cell { html: s, sort: Some(n as f64), class: "num" }
+        let s = if n > 0 {
+            format!("+{}", thousands(n as u64))
+        } else if n < 0 {
+            format!("−{}", thousands(n.unsigned_abs()))
+        } else {
+            "0".into()
+        };
+        Cell {
+            html: s,
+            sort: Some(n as f64),
+            class: "num",
+        }
     }
     pub fn share(x: f64) -> Cell {
-        Cell { html: pct(x), sort: Some(x), class: "num" }
+        Cell {
+            html: pct(x),
+            sort: Some(x),
+            class: "num",
+        }
     }
     /// Raw HTML (caller escapes).
     pub fn html(html: String) -> Cell {
-        Cell { html, sort: None, class: "" }
+        Cell {
+            html,
+            sort: None,
+            class: "",
+        }
     }
 }
 
 /// Bytes, shown human-readable, sorted by the exact value.
 pub fn size_cell(b: u64) -> Cell {
-    Cell { html: format!("<span title=\"{} bytes\">{}</span>", thousands(b), human_bytes(b)), sort: Some(b as f64), class: "num" }
+    Cell {
+        html: format!(
+            "<span title=\"{} bytes\">{}</span>",
+            thousands(b),
+            human_bytes(b)
+        ),
+        sort: Some(b as f64),
+        class: "num",
+    }
 }
 
 /// Signed bytes (diffs): `+1.2 MiB`, `−300 B`.
 pub fn signed_size_cell(b: i64) -> Cell {
     let h = human_bytes(b.unsigned_abs());
-    let s = if b > 0 { format!("+{h}") } else if b < 0 { format!("−{h}") } else { "0 B".into() };
-    Cell { html: s, sort: Some(b as f64), class: "num" }
+    let s = if b > 0 {
+        format!("+{h}")
+    } else if b < 0 {
+        format!("−{h}")
+    } else {
+        "0 B".into()
+    };
+    Cell {
+        html: s,
+        sort: Some(b as f64),
+        class: "num",
+    }
 }
 
 /// A table with optional click-to-sort headers and a row cap (a note says what was left out).
@@ -151,7 +203,13 @@ pub struct Table {
 impl Table {
     /// Headers: (label, numeric).
     pub fn new(headers: &[(&'static str, bool)]) -> Table {
-        Table { headers: headers.to_vec(), rows: Vec::new(), sortable: false, cap: usize::MAX, id: None }
+        Table {
+            headers: headers.to_vec(),
+            rows: Vec::new(),
+            sortable: false,
+            cap: usize::MAX,
+            id: None,
+        }
     }
     pub fn sortable(mut self) -> Table {
         self.sortable = true;
@@ -179,7 +237,12 @@ impl Table {
         }
         o.push_str("><thead><tr>");
         for (h, num) in &self.headers {
-            let _ = write!(o, "<th{}>{}</th>", if *num { " class=\"num\"" } else { "" }, escape(h));
+            let _ = write!(
+                o,
+                "<th{}>{}</th>",
+                if *num { " class=\"num\"" } else { "" },
+                escape(h)
+            );
         }
         o.push_str("</tr></thead>\n<tbody>\n");
         for row in self.rows.iter().take(self.cap) {
@@ -198,7 +261,11 @@ impl Table {
         }
         o.push_str("</tbody></table>\n");
         if self.rows.len() > self.cap {
-            let _ = writeln!(o, "<p class=\"note\">{} more rows not shown (the JSON report has all of them).</p>", thousands((self.rows.len() - self.cap) as u64));
+            let _ = writeln!(
+                o,
+                "<p class=\"note\">{} more rows not shown (the JSON report has all of them).</p>",
+                thousands((self.rows.len() - self.cap) as u64)
+            );
         }
         o
     }
@@ -207,22 +274,41 @@ impl Table {
 /// A path as a collapsible ordered list, root first.
 pub fn path_html(path: &[PathElem], label: &str, open: bool) -> String {
     let mut o = String::new();
-    let _ = write!(o, "<details class=\"path\"{}><summary>{} ({} steps)</summary><ol class=\"path\">", if open { " open" } else { "" }, escape(label), path.len());
+    let _ = write!(
+        o,
+        "<details class=\"path\"{}><summary>{} ({} steps)</summary><ol class=\"path\">",
+        if open { " open" } else { "" },
+        escape(label),
+        path.len()
+    );
     for (i, p) in path.iter().enumerate() {
         o.push_str("<li>");
         if i == 0 {
-            let _ = write!(o, "<span class=\"badge\">{}</span>", escape(p.root_kind.as_deref().unwrap_or("root")));
+            let _ = write!(
+                o,
+                "<span class=\"badge\">{}</span>",
+                escape(p.root_kind.as_deref().unwrap_or("root"))
+            );
             if let Some(v) = &p.via {
                 let _ = write!(o, "<span class=\"via\">{}</span> ", escape(v));
             }
         } else {
-            let _ = write!(o, "<span class=\"via\">{}</span>", escape(p.via.as_deref().unwrap_or("·")));
+            let _ = write!(
+                o,
+                "<span class=\"via\">{}</span>",
+                escape(p.via.as_deref().unwrap_or("·"))
+            );
             if p.weak {
                 o.push_str(" <span class=\"weak\">(weak)</span>");
             }
             o.push_str(" → ");
         }
-        let _ = write!(o, "<code>{}</code> <span class=\"meta mono\">{}</span>", escape(&p.type_name), escape(&p.id));
+        let _ = write!(
+            o,
+            "<code>{}</code> <span class=\"meta mono\">{}</span>",
+            escape(&p.type_name),
+            escape(&p.id)
+        );
         if let Some(b) = p.retained_bytes {
             let _ = write!(o, " <span class=\"meta\">{}</span>", human_bytes(b));
         }
@@ -234,7 +320,12 @@ pub fn path_html(path: &[PathElem], label: &str, open: bool) -> String {
 
 fn suspect_html(o: &mut String, sp: &Suspect, profile: bool) {
     let unknown = sp.pattern == "unknown";
-    let _ = writeln!(o, "<section class=\"suspect{}\" id=\"suspect-{}\">", if unknown { " unknown" } else { "" }, sp.rank);
+    let _ = writeln!(
+        o,
+        "<section class=\"suspect{}\" id=\"suspect-{}\">",
+        if unknown { " unknown" } else { "" },
+        sp.rank
+    );
     let _ = writeln!(o, "<h3>#{} {}</h3>", sp.rank, escape(&sp.title));
     let _ = writeln!(
         o,
@@ -247,7 +338,11 @@ fn suspect_html(o: &mut String, sp: &Suspect, profile: bool) {
         thousands(sp.object_count)
     );
     if let Some(h) = &sp.holder {
-        let _ = writeln!(o, "<p>Held by: <code class=\"holder\">{}</code></p>", escape(h));
+        let _ = writeln!(
+            o,
+            "<p>Held by: <code class=\"holder\">{}</code></p>",
+            escape(h)
+        );
     }
     if !sp.explanation.is_empty() {
         let _ = writeln!(o, "<p>{}</p>", escape(&sp.explanation));
@@ -265,16 +360,30 @@ fn suspect_html(o: &mut String, sp: &Suspect, profile: bool) {
         );
     }
     if !sp.path_to_root.is_empty() {
-        let label = if profile { "Allocation stack, outermost frame first" } else { "Shortest path from a GC root" };
+        let label = if profile {
+            "Allocation stack, outermost frame first"
+        } else {
+            "Shortest path from a GC root"
+        };
         o.push_str(&path_html(&sp.path_to_root, label, true));
     }
     if !sp.stack.is_empty() {
         o.push_str(&path_html(&sp.stack, "Stack, outermost frame first", true));
     }
     if !sp.accumulated.is_empty() {
-        let mut t = Table::new(&[("accumulated type", false), ("count", true), ("shallow", true), ("retained", true)]);
+        let mut t = Table::new(&[
+            ("accumulated type", false),
+            ("count", true),
+            ("shallow", true),
+            ("retained", true),
+        ]);
         for it in &sp.accumulated {
-            t.push(vec![Cell::type_name(&it.type_name), Cell::count(it.count), size_cell(it.shallow_bytes), size_cell(it.retained_bytes)]);
+            t.push(vec![
+                Cell::type_name(&it.type_name),
+                Cell::count(it.count),
+                size_cell(it.shallow_bytes),
+                size_cell(it.retained_bytes),
+            ]);
         }
         o.push_str(&t.to_html());
     }
@@ -286,7 +395,11 @@ pub fn render(r: &Report, opts: &RenderOptions) -> String {
     let _ = opts;
     let profile = r.input.format == "pprof" || r.input.format == "tracemalloc";
     let mut b = String::new();
-    let _ = writeln!(b, "<header><h1>heapscope report: {}</h1>", escape(&r.input.path));
+    let _ = writeln!(
+        b,
+        "<header><h1>heapscope report: {}</h1>",
+        escape(&r.input.path)
+    );
     let s = &r.summary;
     let _ = writeln!(
         b,
@@ -294,9 +407,22 @@ pub fn render(r: &Report, opts: &RenderOptions) -> String {
         escape(&r.input.format),
         human_bytes(r.input.size_bytes),
         if r.input.compressed { " (gzip)" } else { "" },
-        r.input.sample_type.as_deref().map(|x| format!("sample type {} · ", escape(x))).unwrap_or_default(),
-        r.input.timestamp.as_deref().map(|x| format!("taken {} · ", escape(x))).unwrap_or_default(),
-        format_args!("{} nodes, {} edges, {} GC roots", thousands(s.nodes), thousands(s.edges), thousands(s.gc_roots)),
+        r.input
+            .sample_type
+            .as_deref()
+            .map(|x| format!("sample type {} · ", escape(x)))
+            .unwrap_or_default(),
+        r.input
+            .timestamp
+            .as_deref()
+            .map(|x| format!("taken {} · ", escape(x)))
+            .unwrap_or_default(),
+        format_args!(
+            "{} nodes, {} edges, {} GC roots",
+            thousands(s.nodes),
+            thousands(s.edges),
+            thousands(s.gc_roots)
+        ),
         escape(&r.generator)
     );
     let _ = writeln!(
@@ -320,19 +446,54 @@ pub fn render(r: &Report, opts: &RenderOptions) -> String {
         b.push_str("</div>\n");
     }
     b.push_str("<h2 id=\"dominators\">Biggest objects by retained size</h2>\n");
-    let mut t = Table::new(&[("retained", true), ("share", true), ("shallow", true), ("id", false), ("type", false)]).sortable().id("dominators-table");
+    let mut t = Table::new(&[
+        ("retained", true),
+        ("share", true),
+        ("shallow", true),
+        ("id", false),
+        ("type", false),
+    ])
+    .sortable()
+    .id("dominators-table");
     for d in &r.dominators {
         let ty = match &d.value {
-            Some(v) => format!("{} <span class=\"meta\">“{}”</span>", escape(&d.type_name), escape(v)),
+            Some(v) => format!(
+                "{} <span class=\"meta\">“{}”</span>",
+                escape(&d.type_name),
+                escape(v)
+            ),
             None => escape(&d.type_name),
         };
-        t.push(vec![size_cell(d.retained_bytes), Cell::share(d.retained_share), size_cell(d.shallow_bytes), Cell::id(&d.id), Cell { html: ty, sort: None, class: "type" }]);
+        t.push(vec![
+            size_cell(d.retained_bytes),
+            Cell::share(d.retained_share),
+            size_cell(d.shallow_bytes),
+            Cell::id(&d.id),
+            Cell {
+                html: ty,
+                sort: None,
+                class: "type",
+            },
+        ]);
     }
     b.push_str(&t.to_html());
     b.push_str("<h2 id=\"histogram\">Histogram</h2>\n<p class=\"note\">Retained = minimum retained size of all instances of the type (a lower bound). Click a header to sort.</p>\n");
-    let mut t = Table::new(&[("type", false), ("count", true), ("shallow", true), ("retained", true)]).sortable().cap(MAX_HISTOGRAM_ROWS).id("histogram-table");
+    let mut t = Table::new(&[
+        ("type", false),
+        ("count", true),
+        ("shallow", true),
+        ("retained", true),
+    ])
+    .sortable()
+    .cap(MAX_HISTOGRAM_ROWS)
+    .id("histogram-table");
     for h in &r.histogram {
-        t.push(vec![Cell::type_name(&h.type_name), Cell::count(h.count), size_cell(h.shallow_bytes), size_cell(h.retained_bytes)]);
+        t.push(vec![
+            Cell::type_name(&h.type_name),
+            Cell::count(h.count),
+            size_cell(h.shallow_bytes),
+            size_cell(h.retained_bytes),
+        ]);
     }
     b.push_str(&t.to_html());
     if !r.warnings.is_empty() {
@@ -342,7 +503,11 @@ pub fn render(r: &Report, opts: &RenderOptions) -> String {
         }
         b.push_str("</ul>\n");
     }
-    let first = r.suspects.first().map(|s| s.title.as_str()).unwrap_or("no leak suspect");
+    let first = r
+        .suspects
+        .first()
+        .map(|s| s.title.as_str())
+        .unwrap_or("no leak suspect");
     page(&format!("heapscope: {} — {first}", r.input.path), &b)
 }
 
@@ -359,10 +524,16 @@ fn tree_html(o: &mut String, r: &Report) {
                 break;
             }
         }
-        let has_kids = items.get(i + 1).map(|n| n.depth > it.depth).unwrap_or(false);
+        let has_kids = items
+            .get(i + 1)
+            .map(|n| n.depth > it.depth)
+            .unwrap_or(false);
         let label = format!(
             "{}<code>{}</code> <span class=\"meta mono\">{}</span> — <b>{}</b> ({}), {} dominated",
-            it.via.as_deref().map(|v| format!("<span class=\"via\">{}</span> → ", escape(v))).unwrap_or_default(),
+            it.via
+                .as_deref()
+                .map(|v| format!("<span class=\"via\">{}</span> → ", escape(v)))
+                .unwrap_or_default(),
             escape(&it.node.type_name),
             escape(&it.node.id),
             human_bytes(it.node.retained_bytes),
@@ -370,7 +541,11 @@ fn tree_html(o: &mut String, r: &Report) {
             thousands(it.children)
         );
         if has_kids {
-            let _ = write!(o, "<details{}><summary>{label}</summary>\n", if it.depth < 2 { " open" } else { "" });
+            let _ = write!(
+                o,
+                "<details{}><summary>{label}</summary>\n",
+                if it.depth < 2 { " open" } else { "" }
+            );
             open.push(it.depth);
         } else {
             let _ = writeln!(o, "<div class=\"leaf\">{label}</div>");

@@ -107,10 +107,24 @@ fn path_md(o: &mut String, path: &[PathElem], max_steps: usize) {
         let lead = if i == 0 {
             format!("[{}]", p.root_kind.as_deref().unwrap_or("root"))
         } else {
-            format!("└ {}{}", p.via.as_deref().unwrap_or("·"), if p.weak { " (weak)" } else { "" })
+            format!(
+                "└ {}{}",
+                p.via.as_deref().unwrap_or("·"),
+                if p.weak { " (weak)" } else { "" }
+            )
         };
-        let size = p.retained_bytes.map(|b| format!("  ({})", human_bytes(b))).unwrap_or_default();
-        let _ = writeln!(o, "{}{} {} {}{size}", "  ".repeat(i.min(1)), lead, p.type_name, p.id);
+        let size = p
+            .retained_bytes
+            .map(|b| format!("  ({})", human_bytes(b)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "{}{} {} {}{size}",
+            "  ".repeat(i.min(1)),
+            lead,
+            p.type_name,
+            p.id
+        );
     }
 }
 
@@ -125,8 +139,16 @@ fn render_budget(r: &Report, b: Budget, rows: usize) -> String {
         escape(&r.input.format),
         human_bytes(r.input.size_bytes),
         if r.input.compressed { " (gzip)" } else { "" },
-        r.input.sample_type.as_deref().map(|x| format!(" · sample type {}", escape(x))).unwrap_or_default(),
-        r.input.timestamp.as_deref().map(|x| format!(" · taken {}", escape(x))).unwrap_or_default(),
+        r.input
+            .sample_type
+            .as_deref()
+            .map(|x| format!(" · sample type {}", escape(x)))
+            .unwrap_or_default(),
+        r.input
+            .timestamp
+            .as_deref()
+            .map(|x| format!(" · taken {}", escape(x)))
+            .unwrap_or_default(),
         thousands(s.nodes),
         human_bytes(s.reachable_bytes),
         human_bytes(s.total_bytes),
@@ -134,7 +156,9 @@ fn render_budget(r: &Report, b: Budget, rows: usize) -> String {
     );
     o.push_str("### Leak suspects\n\n");
     if r.suspects.is_empty() {
-        o.push_str("No leak suspect: nothing retains more than the threshold share of the heap.\n\n");
+        o.push_str(
+            "No leak suspect: nothing retains more than the threshold share of the heap.\n\n",
+        );
     }
     for sp in r.suspects.iter().take(b.suspects) {
         let _ = writeln!(o, "**#{} {}**\n", sp.rank, escape(&sp.title));
@@ -157,12 +181,23 @@ fn render_budget(r: &Report, b: Budget, rows: usize) -> String {
             let _ = writeln!(o, "- **fix:** {}", escape(fix));
         }
         let (path, label) = if !sp.path_to_root.is_empty() {
-            (&sp.path_to_root, if profile { "allocation stack, outermost frame first" } else { "shortest path from a GC root" })
+            (
+                &sp.path_to_root,
+                if profile {
+                    "allocation stack, outermost frame first"
+                } else {
+                    "shortest path from a GC root"
+                },
+            )
         } else {
             (&sp.stack, "stack, outermost frame first")
         };
         if !path.is_empty() {
-            let _ = writeln!(o, "\n<details><summary>{label} ({} steps)</summary>\n\n```text", path.len());
+            let _ = writeln!(
+                o,
+                "\n<details><summary>{label} ({} steps)</summary>\n\n```text",
+                path.len()
+            );
             path_md(&mut o, path, b.path_steps);
             o.push_str("```\n\n</details>\n");
         }
@@ -171,17 +206,33 @@ fn render_budget(r: &Report, b: Budget, rows: usize) -> String {
             let rows: Vec<Vec<String>> = sp
                 .accumulated
                 .iter()
-                .map(|it| vec![code(&it.type_name), thousands(it.count), human_bytes(it.shallow_bytes), human_bytes(it.retained_bytes)])
+                .map(|it| {
+                    vec![
+                        code(&it.type_name),
+                        thousands(it.count),
+                        human_bytes(it.shallow_bytes),
+                        human_bytes(it.retained_bytes),
+                    ]
+                })
                 .collect();
             o.push_str(&table(
-                &[("accumulated type", Align::Left), ("count", Align::Right), ("shallow", Align::Right), ("retained", Align::Right)],
+                &[
+                    ("accumulated type", Align::Left),
+                    ("count", Align::Right),
+                    ("shallow", Align::Right),
+                    ("retained", Align::Right),
+                ],
                 &rows,
             ));
         }
         o.push('\n');
     }
     if r.suspects.len() > b.suspects {
-        let _ = writeln!(o, "_{} more suspects left out to fit; see the JSON or HTML report._\n", r.suspects.len() - b.suspects);
+        let _ = writeln!(
+            o,
+            "_{} more suspects left out to fit; see the JSON or HTML report._\n",
+            r.suspects.len() - b.suspects
+        );
     }
     if b.dominators > 0 && !r.dominators.is_empty() {
         o.push_str("### Biggest objects by retained size\n\n");
@@ -194,15 +245,31 @@ fn render_budget(r: &Report, b: Budget, rows: usize) -> String {
                     Some(v) => format!("{} “{}”", code(&d.type_name), escape(&truncate(v, 60))),
                     None => code(&d.type_name),
                 };
-                vec![human_bytes(d.retained_bytes), pct(d.retained_share), human_bytes(d.shallow_bytes), code(&d.id), ty]
+                vec![
+                    human_bytes(d.retained_bytes),
+                    pct(d.retained_share),
+                    human_bytes(d.shallow_bytes),
+                    code(&d.id),
+                    ty,
+                ]
             })
             .collect();
         o.push_str(&table(
-            &[("retained", Align::Right), ("share", Align::Right), ("shallow", Align::Right), ("id", Align::Left), ("type", Align::Left)],
+            &[
+                ("retained", Align::Right),
+                ("share", Align::Right),
+                ("shallow", Align::Right),
+                ("id", Align::Left),
+                ("type", Align::Left),
+            ],
             &rows,
         ));
         if r.dominators.len() > b.dominators {
-            let _ = writeln!(o, "\n_{} more left out._", r.dominators.len() - b.dominators);
+            let _ = writeln!(
+                o,
+                "\n_{} more left out._",
+                r.dominators.len() - b.dominators
+            );
         }
         o.push('\n');
     }
@@ -213,11 +280,30 @@ fn render_budget(r: &Report, b: Budget, rows: usize) -> String {
             .histogram
             .iter()
             .take(hist)
-            .map(|h| vec![code(&h.type_name), thousands(h.count), human_bytes(h.shallow_bytes), human_bytes(h.retained_bytes)])
+            .map(|h| {
+                vec![
+                    code(&h.type_name),
+                    thousands(h.count),
+                    human_bytes(h.shallow_bytes),
+                    human_bytes(h.retained_bytes),
+                ]
+            })
             .collect();
-        o.push_str(&table(&[("type", Align::Left), ("count", Align::Right), ("shallow", Align::Right), ("retained", Align::Right)], &rows));
+        o.push_str(&table(
+            &[
+                ("type", Align::Left),
+                ("count", Align::Right),
+                ("shallow", Align::Right),
+                ("retained", Align::Right),
+            ],
+            &rows,
+        ));
         if r.histogram.len() > hist {
-            let _ = writeln!(o, "\n_{} more types; see the JSON report._", thousands((r.histogram.len() - hist) as u64));
+            let _ = writeln!(
+                o,
+                "\n_{} more types; see the JSON report._",
+                thousands((r.histogram.len() - hist) as u64)
+            );
         }
         o.push('\n');
     }
@@ -233,7 +319,12 @@ fn render_budget(r: &Report, b: Budget, rows: usize) -> String {
 /// The report as Markdown under `opts.markdown_max_bytes`.
 pub fn render(r: &Report, opts: &RenderOptions) -> String {
     let max = opts.markdown_max_bytes.max(1024);
-    let mut b = Budget { histogram: opts.rows, dominators: r.dominators.len(), path_steps: 40, suspects: r.suspects.len() };
+    let mut b = Budget {
+        histogram: opts.rows,
+        dominators: r.dominators.len(),
+        path_steps: 40,
+        suspects: r.suspects.len(),
+    };
     loop {
         let out = render_budget(r, b, opts.rows);
         if out.len() <= max {

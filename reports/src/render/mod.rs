@@ -46,7 +46,11 @@ pub struct RenderOptions {
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { rows: 25, color: false, markdown_max_bytes: markdown::DEFAULT_MAX_BYTES }
+        RenderOptions {
+            rows: 25,
+            color: false,
+            markdown_max_bytes: markdown::DEFAULT_MAX_BYTES,
+        }
     }
 }
 

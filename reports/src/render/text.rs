@@ -43,7 +43,13 @@ impl Style {
 
 /// Render for a terminal without colour; `rows` caps the histogram.
 pub fn render(r: &Report, rows: usize) -> String {
-    render_with(r, &RenderOptions { rows, ..RenderOptions::default() })
+    render_with(
+        r,
+        &RenderOptions {
+            rows,
+            ..RenderOptions::default()
+        },
+    )
 }
 
 /// Render for a terminal.
@@ -80,12 +86,20 @@ pub fn render_with(r: &Report, opts: &RenderOptions) -> String {
     );
     let _ = writeln!(o);
     if r.suspects.is_empty() {
-        let _ = writeln!(o, "{}", st.green("No leak suspect: nothing retains more than the threshold share of the heap."));
+        let _ = writeln!(
+            o,
+            "{}",
+            st.green("No leak suspect: nothing retains more than the threshold share of the heap.")
+        );
     } else {
         let _ = writeln!(o, "{}", st.bold("LEAK SUSPECTS"));
         for sp in &r.suspects {
             let tag = format!("[{} / {}]", sp.kind, sp.pattern);
-            let tag = if sp.pattern == "unknown" { st.dim(&tag) } else { st.yellow(&tag) };
+            let tag = if sp.pattern == "unknown" {
+                st.dim(&tag)
+            } else {
+                st.yellow(&tag)
+            };
             let _ = writeln!(o, "#{} {} {}", sp.rank, tag, st.red(&sp.title));
             if !sp.explanation.is_empty() {
                 let _ = writeln!(o, "   {}", sp.explanation);
@@ -122,7 +136,11 @@ pub fn render_with(r: &Report, opts: &RenderOptions) -> String {
     }
     let _ = writeln!(o);
     let _ = writeln!(o, "{}", st.bold("BIGGEST OBJECTS BY RETAINED SIZE"));
-    let _ = writeln!(o, "{:>12} {:>7} {:>12}  {:<20} type", "retained", "share", "shallow", "id");
+    let _ = writeln!(
+        o,
+        "{:>12} {:>7} {:>12}  {:<20} type",
+        "retained", "share", "shallow", "id"
+    );
     for d in &r.dominators {
         let _ = writeln!(
             o,
@@ -132,11 +150,18 @@ pub fn render_with(r: &Report, opts: &RenderOptions) -> String {
             human_bytes(d.shallow_bytes),
             d.id,
             d.type_name,
-            d.value.as_ref().map(|v| format!(" \"{v}\"")).unwrap_or_default()
+            d.value
+                .as_ref()
+                .map(|v| format!(" \"{v}\""))
+                .unwrap_or_default()
         );
     }
     let _ = writeln!(o);
-    let _ = writeln!(o, "{}", st.bold("HISTOGRAM (retained = minimum retained size of all instances, a lower bound)"));
+    let _ = writeln!(
+        o,
+        "{}",
+        st.bold("HISTOGRAM (retained = minimum retained size of all instances, a lower bound)")
+    );
     let cumulative = r.histogram.iter().any(|h| h.cumulative_bytes.is_some());
     if cumulative {
         let _ = writeln!(
@@ -145,7 +170,11 @@ pub fn render_with(r: &Report, opts: &RenderOptions) -> String {
             "count", "shallow", "retained", "cumulative", "cum. count"
         );
     } else {
-        let _ = writeln!(o, "{:>12} {:>12} {:>12}  type", "count", "shallow", "retained");
+        let _ = writeln!(
+            o,
+            "{:>12} {:>12} {:>12}  type",
+            "count", "shallow", "retained"
+        );
     }
     for h in r.histogram.iter().take(rows) {
         let cum = match (h.cumulative_bytes, h.cumulative_count) {
@@ -162,7 +191,11 @@ pub fn render_with(r: &Report, opts: &RenderOptions) -> String {
         );
     }
     if r.histogram.len() > rows {
-        let _ = writeln!(o, "… {} more types (use --format json for all)", r.histogram.len() - rows);
+        let _ = writeln!(
+            o,
+            "… {} more types (use --format json for all)",
+            r.histogram.len() - rows
+        );
     }
     if !r.unreachable_histogram.is_empty() {
         let _ = writeln!(o);
@@ -177,7 +210,13 @@ pub fn render_with(r: &Report, opts: &RenderOptions) -> String {
         );
         let _ = writeln!(o, "{:>12} {:>12}  type", "count", "shallow");
         for h in r.unreachable_histogram.iter().take(rows.min(10)) {
-            let _ = writeln!(o, "{:>12} {:>12}  {}", thousands(h.count), human_bytes(h.shallow_bytes), h.type_name);
+            let _ = writeln!(
+                o,
+                "{:>12} {:>12}  {}",
+                thousands(h.count),
+                human_bytes(h.shallow_bytes),
+                h.type_name
+            );
         }
     }
     if !r.warnings.is_empty() {
@@ -196,9 +235,16 @@ pub fn write_path(o: &mut String, path: &[PathElem], indent: &str) {
         let lead = if i == 0 {
             format!("[{}]", p.root_kind.as_deref().unwrap_or("root"))
         } else {
-            format!("└ {}{}", p.via.as_deref().unwrap_or("·"), if p.weak { " (weak)" } else { "" })
+            format!(
+                "└ {}{}",
+                p.via.as_deref().unwrap_or("·"),
+                if p.weak { " (weak)" } else { "" }
+            )
         };
-        let size = p.retained_bytes.map(|b| format!("  ({})", human_bytes(b))).unwrap_or_default();
+        let size = p
+            .retained_bytes
+            .map(|b| format!("  ({})", human_bytes(b)))
+            .unwrap_or_default();
         let _ = writeln!(o, "{indent}{} {} {}{size}", lead, p.type_name, p.id);
     }
 }

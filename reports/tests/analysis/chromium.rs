@@ -7,7 +7,12 @@ use std::process::Command;
 fn find_chromium() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
+        for name in [
+            "chromium",
+            "chromium-browser",
+            "google-chrome",
+            "google-chrome-stable",
+        ] {
             let p = dir.join(name);
             if p.is_file() {
                 return Some(p);
@@ -29,7 +34,16 @@ pub fn load_in_chromium(html: &str, tag: &str) -> Option<(String, Vec<String>)> 
     let file = dir.join("report.html");
     std::fs::write(&file, html).unwrap();
     let out = Command::new(chromium)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions", "--enable-logging=stderr", "--v=0", "--timeout=20000"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--timeout=20000",
+        ])
         .arg(format!("--user-data-dir={}", dir.join("profile").display()))
         .arg("--dump-dom")
         .arg(format!("file://{}", file.display()))
@@ -37,7 +51,11 @@ pub fn load_in_chromium(html: &str, tag: &str) -> Option<(String, Vec<String>)> 
         .expect("running chromium");
     let _ = std::fs::remove_dir_all(&dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let console: Vec<String> = stderr.lines().filter(|l| l.contains(":CONSOLE")).map(str::to_string).collect();
+    let console: Vec<String> = stderr
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect();
     assert!(out.status.success(), "chromium failed: {stderr}");
     Some((String::from_utf8_lossy(&out.stdout).into_owned(), console))
 }

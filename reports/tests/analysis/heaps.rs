@@ -6,7 +6,10 @@
 
 use std::collections::HashMap;
 
-use heapscope_graph::{Analysis, DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, NodeKind, Policy};
+use heapscope_graph::{
+    Analysis, DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, NodeKind,
+    Policy,
+};
 use heapscope_reports::{build_report, InputMeta, Report, ReportOptions};
 
 /// A heap written down plainly: nodes, labelled (optionally weak) edges, roots, previews.
@@ -31,18 +34,26 @@ impl Inspector for Previews {
 
 impl Heap {
     pub fn new() -> Heap {
-        Heap { next_id: 0x1000, ..Default::default() }
+        Heap {
+            next_id: 0x1000,
+            ..Default::default()
+        }
     }
     /// A node with the next id (ids step by 16, like object addresses).
     pub fn node(&mut self, ty: &str, kind: NodeKind, shallow: u64) -> usize {
         self.next_id += 16;
-        self.nodes.push((self.next_id, ty.to_string(), kind, shallow));
+        self.nodes
+            .push((self.next_id, ty.to_string(), kind, shallow));
         self.edges.push(Vec::new());
         self.nodes.len() - 1
     }
     pub fn obj(&mut self, ty: &str, shallow: u64) -> usize {
         let kind = if ty.ends_with("[]") {
-            if ty.starts_with("byte") || ty.starts_with("char") || ty.starts_with("int") || ty.starts_with("long") {
+            if ty.starts_with("byte")
+                || ty.starts_with("char")
+                || ty.starts_with("int")
+                || ty.starts_with("long")
+            {
                 NodeKind::PrimitiveArray
             } else {
                 NodeKind::ObjectArray
@@ -106,18 +117,27 @@ impl Heap {
                 b.edge_to_idx(NodeIdx(*to as u32), *weak, l);
             }
         }
-        (Analysis::run(b.finish(policy)), Previews(self.previews.clone()))
+        (
+            Analysis::run(b.finish(policy)),
+            Previews(self.previews.clone()),
+        )
     }
 
     /// Analyse and build the report as `heapscope analyze` does.
     pub fn report(&self, info: DumpInfo, path: &str, opts: &ReportOptions) -> Report {
         let policy = match info.format {
-            Format::V8 => Policy { weak_retains: false, orphans: heapscope_graph::Orphans::AttachAll },
+            Format::V8 => Policy {
+                weak_retains: false,
+                orphans: heapscope_graph::Orphans::AttachAll,
+            },
             Format::Hprof => Policy::MAT,
             _ => Policy::TREE,
         };
         let (a, insp) = self.analyse(policy);
-        let meta = InputMeta { path: path.to_string(), size_bytes: 1234 };
+        let meta = InputMeta {
+            path: path.to_string(),
+            size_bytes: 1234,
+        };
         build_report(&a, &info, &insp, &meta, opts)
     }
 }
@@ -279,7 +299,10 @@ pub struct Tree {
 
 impl Tree {
     pub fn new() -> Tree {
-        Tree { heap: Heap::new(), index: HashMap::new() }
+        Tree {
+            heap: Heap::new(),
+            index: HashMap::new(),
+        }
     }
     /// Add `bytes` (in `objects` objects) at the stack `frames`, outermost first.
     pub fn sample(&mut self, frames: &[&str], bytes: u64, objects: u64) {
@@ -318,18 +341,71 @@ impl Tree {
 /// filled by `main.handleLogin`, goroutines holding buffers, runtime allocations.
 pub fn go_heap() -> Tree {
     let mut t = Tree::new();
-    t.sample(&["runtime.main", "main.main", "main.record", "runtime.growslice", "runtime.mallocgc"], 7_000_000, 17);
-    t.sample(&["runtime.main", "main.main", "main.handleLogin", "main.newSession"], 900_000, 3000);
-    t.sample(&["main.streamWorker", "bytes.makeSlice", "runtime.mallocgc"], 1_200_000, 75);
-    t.sample(&["runtime.systemstack", "runtime.newproc.func1", "runtime.newproc1", "runtime.malg"], 1_500_000, 900);
+    t.sample(
+        &[
+            "runtime.main",
+            "main.main",
+            "main.record",
+            "runtime.growslice",
+            "runtime.mallocgc",
+        ],
+        7_000_000,
+        17,
+    );
+    t.sample(
+        &[
+            "runtime.main",
+            "main.main",
+            "main.handleLogin",
+            "main.newSession",
+        ],
+        900_000,
+        3000,
+    );
+    t.sample(
+        &["main.streamWorker", "bytes.makeSlice", "runtime.mallocgc"],
+        1_200_000,
+        75,
+    );
+    t.sample(
+        &[
+            "runtime.systemstack",
+            "runtime.newproc.func1",
+            "runtime.newproc1",
+            "runtime.malg",
+        ],
+        1_500_000,
+        900,
+    );
     t
 }
 
 /// A Go goroutine profile: 2,000 goroutines parked in `main.streamWorker`, four workers.
 pub fn go_goroutines() -> Tree {
     let mut t = Tree::new();
-    t.sample(&["runtime.goexit", "main.main.func1", "main.streamWorker", "runtime.chanrecv2", "runtime.chanrecv", "runtime.gopark"], 2000, 2000);
-    t.sample(&["runtime.goexit", "main.pollWorker", "runtime.chanrecv1", "runtime.chanrecv", "runtime.gopark"], 4, 4);
+    t.sample(
+        &[
+            "runtime.goexit",
+            "main.main.func1",
+            "main.streamWorker",
+            "runtime.chanrecv2",
+            "runtime.chanrecv",
+            "runtime.gopark",
+        ],
+        2000,
+        2000,
+    );
+    t.sample(
+        &[
+            "runtime.goexit",
+            "main.pollWorker",
+            "runtime.chanrecv1",
+            "runtime.chanrecv",
+            "runtime.gopark",
+        ],
+        4,
+        4,
+    );
     t.sample(&["runtime.main", "main.main", "heapdump.Goroutine"], 1, 1);
     t
 }
@@ -337,7 +413,11 @@ pub fn go_goroutines() -> Tree {
 pub fn info(format: Format) -> DumpInfo {
     let mut i = DumpInfo::new(format);
     if format.is_profile() {
-        i.sample_type = Some(if format == Format::Pprof { "inuse_space".into() } else { "size".into() });
+        i.sample_type = Some(if format == Format::Pprof {
+            "inuse_space".into()
+        } else {
+            "size".into()
+        });
     }
     i
 }

@@ -12,19 +12,34 @@ use serde_json::Value;
 use super::chromium::load_in_chromium;
 use super::heaps::*;
 
-const FORMATS: [OutputFormat; 4] = [OutputFormat::Text, OutputFormat::Json, OutputFormat::Html, OutputFormat::Markdown];
+const FORMATS: [OutputFormat; 4] = [
+    OutputFormat::Text,
+    OutputFormat::Json,
+    OutputFormat::Html,
+    OutputFormat::Markdown,
+];
 
 /// Compare with `tests/golden/NAME`, or rewrite it when UPDATE_EXPECT is set.
 pub fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     if std::env::var_os("UPDATE_EXPECT").is_some() {
         std::fs::write(&path, actual).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run `UPDATE_EXPECT=1 cargo test -p heapscope-reports` to create it", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run `UPDATE_EXPECT=1 cargo test -p heapscope-reports` to create it",
+            path.display()
+        )
+    });
     if expected != actual {
-        let line = expected.lines().zip(actual.lines()).position(|(a, b)| a != b).unwrap_or(expected.lines().count().min(actual.lines().count()));
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
         panic!(
             "{} differs from the renderer's output at line {}:\n- {}\n+ {}\n(run with UPDATE_EXPECT=1 to accept the new output)",
             path.display(),
@@ -38,10 +53,30 @@ pub fn golden(name: &str, actual: &str) {
 fn reports() -> Vec<(&'static str, Report)> {
     let opts = ReportOptions::default();
     vec![
-        ("java_static_map", java_static_map(3000).report(info(Format::Hprof), "dumps/static_map.hprof", &opts)),
-        ("v8_emitter", v8_emitter(1500).report(info(Format::V8), "snapshots/emitter <listeners>.heapsnapshot", &opts)),
-        ("go_heap", go_heap().heap().report(go_memstats(36_757_504, 9_847_952), "go/heap.txt", &opts)),
-        ("go_goroutines", go_goroutines().heap().report(goroutine_info(), "go/goroutine.pb.gz", &opts)),
+        (
+            "java_static_map",
+            java_static_map(3000).report(info(Format::Hprof), "dumps/static_map.hprof", &opts),
+        ),
+        (
+            "v8_emitter",
+            v8_emitter(1500).report(
+                info(Format::V8),
+                "snapshots/emitter <listeners>.heapsnapshot",
+                &opts,
+            ),
+        ),
+        (
+            "go_heap",
+            go_heap()
+                .heap()
+                .report(go_memstats(36_757_504, 9_847_952), "go/heap.txt", &opts),
+        ),
+        (
+            "go_goroutines",
+            go_goroutines()
+                .heap()
+                .report(goroutine_info(), "go/goroutine.pb.gz", &opts),
+        ),
     ]
 }
 
@@ -64,7 +99,10 @@ fn schema() -> jsonschema::JSONSchema {
     v.as_object_mut().unwrap().remove("$id");
     // The schema declares 2020-12 but uses only keywords Draft 7 validates the same way
     // ($defs are reached through JSON-pointer $refs).
-    jsonschema::JSONSchema::options().with_draft(jsonschema::Draft::Draft7).compile(&v).unwrap_or_else(|e| panic!("the schema compiles: {e}"))
+    jsonschema::JSONSchema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .compile(&v)
+        .unwrap_or_else(|e| panic!("the schema compiles: {e}"))
 }
 
 pub fn assert_schema_valid(json: &str) {
@@ -72,7 +110,9 @@ pub fn assert_schema_valid(json: &str) {
     let s = schema();
     let msgs: Vec<String> = match s.validate(&v) {
         Ok(()) => Vec::new(),
-        Err(errors) => errors.map(|e| format!("{e} at {}", e.instance_path)).collect(),
+        Err(errors) => errors
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect(),
     };
     assert!(msgs.is_empty(), "schema violations:\n{}", msgs.join("\n"));
 }
@@ -80,7 +120,9 @@ pub fn assert_schema_valid(json: &str) {
 #[test]
 fn json_follows_the_schema() {
     let all = reports();
-    assert!(all.iter().any(|(_, r)| r.suspects.iter().any(|s| s.kind == "runtime")));
+    assert!(all
+        .iter()
+        .any(|(_, r)| r.suspects.iter().any(|s| s.kind == "runtime")));
     for (_, r) in &all {
         assert_schema_valid(&render::json::render(r));
     }
@@ -95,10 +137,26 @@ fn text_is_coloured_only_when_asked() {
     let r = &reports()[0].1;
     let plain = render::render(r, OutputFormat::Text, &RenderOptions::default());
     assert!(!plain.contains('\x1b'));
-    let colour = render::render(r, OutputFormat::Text, &RenderOptions { color: true, ..RenderOptions::default() });
-    assert!(colour.contains("\x1b[1;31m#") || colour.contains("\x1b[1;31mclass com.acme.SessionRegistry"), "{colour}");
+    let colour = render::render(
+        r,
+        OutputFormat::Text,
+        &RenderOptions {
+            color: true,
+            ..RenderOptions::default()
+        },
+    );
+    assert!(
+        colour.contains("\x1b[1;31m#")
+            || colour.contains("\x1b[1;31mclass com.acme.SessionRegistry"),
+        "{colour}"
+    );
     // Aligned: every dominator row has its columns at the same offsets.
-    let rows: Vec<&str> = plain.lines().skip_while(|l| !l.starts_with("BIGGEST")).skip(2).take_while(|l| !l.is_empty()).collect();
+    let rows: Vec<&str> = plain
+        .lines()
+        .skip_while(|l| !l.starts_with("BIGGEST"))
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .collect();
     assert!(rows.len() > 3);
     let shares: Vec<usize> = rows.iter().map(|l| l.find('%').unwrap()).collect();
     assert!(shares.windows(2).all(|w| w[0] == w[1]), "{rows:#?}");
@@ -111,7 +169,14 @@ fn wide_report() -> Report {
     let holder = h.obj("java.lang.Object[]", 16);
     h.root(holder, "JNI global");
     for i in 0..5000 {
-        let o = h.node(&format!("com.acme.generated.package{}.SomeRatherLongClassNameNumber{i}", i % 37), NodeKind::Object, 24 + (i % 7) as u64);
+        let o = h.node(
+            &format!(
+                "com.acme.generated.package{}.SomeRatherLongClassNameNumber{i}",
+                i % 37
+            ),
+            NodeKind::Object,
+            24 + (i % 7) as u64,
+        );
         h.edge(holder, o, &format!("[{i}]"));
     }
     h.report(info(Format::Hprof), "wide.hprof", &ReportOptions::default())
@@ -121,20 +186,37 @@ fn wide_report() -> Report {
 fn markdown_fits_a_ticket_and_keeps_the_suspects() {
     let r = wide_report();
     assert!(r.histogram.len() > 5000);
-    let opts = RenderOptions { rows: 10_000, ..RenderOptions::default() };
+    let opts = RenderOptions {
+        rows: 10_000,
+        ..RenderOptions::default()
+    };
     let md = render::render(&r, OutputFormat::Markdown, &opts);
     assert!(md.len() < 64 * 1024, "{} bytes", md.len());
     assert!(md.contains(&markdown::escape(&r.suspects[0].title)));
     assert!(md.contains("| type | count | shallow | retained |\n| --- | ---: | ---: | ---: |"));
     assert!(md.contains("more types"), "says what was left out");
-    let small = render::render(&r, OutputFormat::Markdown, &RenderOptions { rows: 10_000, markdown_max_bytes: 8 * 1024, ..RenderOptions::default() });
+    let small = render::render(
+        &r,
+        OutputFormat::Markdown,
+        &RenderOptions {
+            rows: 10_000,
+            markdown_max_bytes: 8 * 1024,
+            ..RenderOptions::default()
+        },
+    );
     assert!(small.len() <= 8 * 1024, "{}", small.len());
-    assert!(small.contains("#1 "), "the first suspect survives any budget");
+    assert!(
+        small.contains("#1 "),
+        "the first suspect survives any budget"
+    );
 }
 
 #[test]
 fn markdown_table_cells_are_escaped() {
-    let t = markdown::table(&[("a", markdown::Align::Left), ("b", markdown::Align::Right)], &[vec![markdown::escape("x|y"), markdown::code("Map<K|V>")]]);
+    let t = markdown::table(
+        &[("a", markdown::Align::Left), ("b", markdown::Align::Right)],
+        &[vec![markdown::escape("x|y"), markdown::code("Map<K|V>")]],
+    );
     assert_eq!(t, "| a | b |\n| --- | ---: |\n| x\\|y | `Map<K\\|V>` |\n");
 }
 
@@ -146,35 +228,69 @@ fn html_is_self_contained_and_capped() {
         assert!(!html.contains(bad), "the page must not load {bad}…");
     }
     assert_eq!(html.matches("<script>").count(), 1);
-    let hist_rows = html.split("id=\"histogram-table\"").nth(1).unwrap().split("</table>").next().unwrap().matches("<tr>").count();
-    assert_eq!(hist_rows, render::html::MAX_HISTOGRAM_ROWS + 1, "header + capped rows");
+    let hist_rows = html
+        .split("id=\"histogram-table\"")
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap()
+        .matches("<tr>")
+        .count();
+    assert_eq!(
+        hist_rows,
+        render::html::MAX_HISTOGRAM_ROWS + 1,
+        "header + capped rows"
+    );
     assert!(html.contains("more rows not shown"));
     assert!(html.len() < 512 * 1024, "{} bytes", html.len());
     // Text from the dump is escaped.
     let r = &reports()[1].1;
     let html = render::render(r, OutputFormat::Html, &RenderOptions::default());
-    assert!(html.contains("emitter &lt;listeners&gt;.heapsnapshot") && !html.contains("emitter <listeners>"));
+    assert!(
+        html.contains("emitter &lt;listeners&gt;.heapsnapshot")
+            && !html.contains("emitter <listeners>")
+    );
 }
 
 #[test]
 fn html_opens_in_headless_chromium_without_script_errors() {
     for (name, r) in reports().into_iter().take(2) {
         let html = render::render(&r, OutputFormat::Html, &RenderOptions::default());
-        let Some((dom, console)) = load_in_chromium(&html, name) else { return };
-        assert!(console.is_empty(), "console messages in {name}: {console:#?}");
-        assert!(dom.contains("data-ready=\"1\""), "the page's script ran to its end ({name})");
+        let Some((dom, console)) = load_in_chromium(&html, name) else {
+            return;
+        };
+        assert!(
+            console.is_empty(),
+            "console messages in {name}: {console:#?}"
+        );
+        assert!(
+            dom.contains("data-ready=\"1\""),
+            "the page's script ran to its end ({name})"
+        );
         let s = &r.suspects[0];
-        assert!(dom.contains(&render::html::escape(&s.title)), "suspect title in the DOM ({name})");
+        assert!(
+            dom.contains(&render::html::escape(&s.title)),
+            "suspect title in the DOM ({name})"
+        );
         assert!(dom.contains("id=\"suspect-1\""));
         let last = s.path_to_root.last().unwrap();
         assert!(dom.contains("class=\"path\""), "the path is in the DOM");
-        assert!(dom.contains(&render::html::escape(&last.id)), "the path's last element is in the DOM");
+        assert!(
+            dom.contains(&render::html::escape(&last.id)),
+            "the path's last element is in the DOM"
+        );
     }
 }
 
 #[test]
 fn the_script_error_check_can_fail() {
     let html = render::html::page("broken", "<p>x</p><script>undefinedFunction();</script>");
-    let Some((_, console)) = load_in_chromium(&html, "broken") else { return };
-    assert!(console.iter().any(|l| l.contains("Uncaught")), "{console:#?}");
+    let Some((_, console)) = load_in_chromium(&html, "broken") else {
+        return;
+    };
+    assert!(
+        console.iter().any(|l| l.contains("Uncaught")),
+        "{console:#?}"
+    );
 }

@@ -7,27 +7,43 @@ use heapscope_reports::{Report, ReportOptions, Suspect};
 use super::heaps::*;
 
 fn first(r: &Report) -> &Suspect {
-    r.suspects.first().unwrap_or_else(|| panic!("no suspect in {}", r.input.path))
+    r.suspects
+        .first()
+        .unwrap_or_else(|| panic!("no suspect in {}", r.input.path))
 }
 
 /// The path starts at a GC root and ends at the accumulation point.
 fn assert_rooted(s: &Suspect) {
     let p = &s.path_to_root;
     assert!(!p.is_empty(), "suspect {:?} has no path", s.title);
-    assert!(p[0].root_kind.is_some(), "the path of {:?} does not start at a GC root: {:?}", s.title, p[0]);
+    assert!(
+        p[0].root_kind.is_some(),
+        "the path of {:?} does not start at a GC root: {:?}",
+        s.title,
+        p[0]
+    );
     assert!(p[0].via.is_none() || p[0].root_kind.is_some());
     for e in &p[1..] {
         assert!(e.root_kind.is_none());
     }
     if let Some(ap) = &s.accumulation_point {
-        assert_eq!(&p.last().unwrap().id, &ap.id, "the path of {:?} leads to the accumulation point", s.title);
+        assert_eq!(
+            &p.last().unwrap().id,
+            &ap.id,
+            "the path of {:?} leads to the accumulation point",
+            s.title
+        );
     }
 }
 
 #[test]
 fn static_map_names_the_static_field_not_the_class_loader() {
     let h = java_static_map(3000);
-    let r = h.report(info(Format::Hprof), "static_map.hprof", &ReportOptions::default());
+    let r = h.report(
+        info(Format::Hprof),
+        "static_map.hprof",
+        &ReportOptions::default(),
+    );
     let s = first(&r);
     assert_eq!(s.kind, "single-object");
     assert_eq!(s.pattern, "global-container");
@@ -38,12 +54,26 @@ fn static_map_names_the_static_field_not_the_class_loader() {
     );
     assert!(!s.title.contains("ClassLoader"), "{}", s.title);
     assert_eq!(s.type_name, "java.util.HashMap");
-    assert_eq!(s.object_count, 3000, "the HashMap's table holds 3,000 entries");
+    assert_eq!(
+        s.object_count, 3000,
+        "the HashMap's table holds 3,000 entries"
+    );
     assert_rooted(s);
     let last = s.path_to_root.last().unwrap();
     assert_eq!(last.via.as_deref(), Some("static SESSIONS"));
-    assert!(s.accumulated.iter().any(|it| it.type_name == "com.acme.Session" && it.count == 3000), "{:?}", s.accumulated);
-    assert!(!s.accumulated.iter().any(|it| it.type_name.contains("HashMap$Node")), "collection insides are not items");
+    assert!(
+        s.accumulated
+            .iter()
+            .any(|it| it.type_name == "com.acme.Session" && it.count == 3000),
+        "{:?}",
+        s.accumulated
+    );
+    assert!(
+        !s.accumulated
+            .iter()
+            .any(|it| it.type_name.contains("HashMap$Node")),
+        "collection insides are not items"
+    );
     assert!(s.fix.is_some() && !s.explanation.is_empty());
     // The share and bytes agree with the summary.
     let share = s.retained_bytes as f64 / r.summary.reachable_bytes as f64;
@@ -53,110 +83,271 @@ fn static_map_names_the_static_field_not_the_class_loader() {
 #[test]
 fn threshold_and_floor_decide_what_is_a_suspect() {
     let h = java_static_map(3000);
-    let none = h.report(info(Format::Hprof), "x.hprof", &ReportOptions { threshold: 0.99, ..ReportOptions::default() });
-    assert!(none.suspects.is_empty(), "{:?}", none.suspects.iter().map(|s| &s.title).collect::<Vec<_>>());
-    let floor = h.report(info(Format::Hprof), "x.hprof", &ReportOptions { min_suspect_bytes: 1 << 40, ..ReportOptions::default() });
+    let none = h.report(
+        info(Format::Hprof),
+        "x.hprof",
+        &ReportOptions {
+            threshold: 0.99,
+            ..ReportOptions::default()
+        },
+    );
+    assert!(
+        none.suspects.is_empty(),
+        "{:?}",
+        none.suspects.iter().map(|s| &s.title).collect::<Vec<_>>()
+    );
+    let floor = h.report(
+        info(Format::Hprof),
+        "x.hprof",
+        &ReportOptions {
+            min_suspect_bytes: 1 << 40,
+            ..ReportOptions::default()
+        },
+    );
     assert!(floor.suspects.is_empty());
     // A tiny leak under the default 64 KiB floor is no suspect, whatever its share.
     let tiny = java_static_map(20);
-    let r = tiny.report(info(Format::Hprof), "x.hprof", &ReportOptions { threshold: 0.01, ..ReportOptions::default() });
+    let r = tiny.report(
+        info(Format::Hprof),
+        "x.hprof",
+        &ReportOptions {
+            threshold: 0.01,
+            ..ReportOptions::default()
+        },
+    );
     assert!(r.summary.reachable_bytes < 64 * 1024);
     assert!(r.suspects.is_empty());
-    let r = tiny.report(info(Format::Hprof), "x.hprof", &ReportOptions { threshold: 0.01, min_suspect_bytes: 0, ..ReportOptions::default() });
+    let r = tiny.report(
+        info(Format::Hprof),
+        "x.hprof",
+        &ReportOptions {
+            threshold: 0.01,
+            min_suspect_bytes: 0,
+            ..ReportOptions::default()
+        },
+    );
     assert!(!r.suspects.is_empty());
 }
 
 #[test]
 fn thread_locals_of_four_pool_threads_are_one_suspect_naming_the_thread_local() {
     let h = java_thread_locals(640 * 1024);
-    let r = h.report(info(Format::Hprof), "thread_locals.hprof", &ReportOptions::default());
+    let r = h.report(
+        info(Format::Hprof),
+        "thread_locals.hprof",
+        &ReportOptions::default(),
+    );
     let s = first(&r);
     assert_eq!(s.pattern, "thread-local");
     assert_eq!(s.kind, "group-of-objects");
     assert_eq!(s.object_count, 4);
-    assert!(s.title.contains("ThreadLocal com.acme.RequestContext.BUFFER › value › byte[]"), "{}", s.title);
+    assert!(
+        s.title
+            .contains("ThreadLocal com.acme.RequestContext.BUFFER › value › byte[]"),
+        "{}",
+        s.title
+    );
     assert!(s.title.contains("thread \"worker-"), "{}", s.title);
     assert!(s.retained_bytes >= 4 * 640 * 1024);
     assert_rooted(s);
-    assert_eq!(s.path_to_root[0].root_kind.as_deref(), Some("thread object"));
-    assert_eq!(r.suspects.iter().filter(|x| x.pattern == "thread-local").count(), 1, "one suspect, not one per thread or per level");
+    assert_eq!(
+        s.path_to_root[0].root_kind.as_deref(),
+        Some("thread object")
+    );
+    assert_eq!(
+        r.suspects
+            .iter()
+            .filter(|x| x.pattern == "thread-local")
+            .count(),
+        1,
+        "one suspect, not one per thread or per level"
+    );
 }
 
 #[test]
 fn emitter_listeners_name_the_module_variable_and_the_event() {
     let h = v8_emitter(1500);
-    let r = h.report(info(Format::V8), "emitter.heapsnapshot", &ReportOptions::default());
+    let r = h.report(
+        info(Format::V8),
+        "emitter.heapsnapshot",
+        &ReportOptions::default(),
+    );
     let s = first(&r);
     assert_eq!(s.pattern, "listener-list");
-    assert!(s.title.starts_with("variable bus › ConfigBus › _events › Object › configChanged › Array"), "{}", s.title);
+    assert!(
+        s.title
+            .starts_with("variable bus › ConfigBus › _events › Object › configChanged › Array"),
+        "{}",
+        s.title
+    );
     assert!(!s.title.contains("system / Context ›"), "{}", s.title);
     assert_eq!(s.type_name, "Array");
     assert_rooted(s);
-    assert!(s.accumulated.iter().any(|it| it.type_name == "(closure)" && it.count == 1500), "{:?}", s.accumulated);
-    assert!(s.title.contains("1,500 × Session"), "items name the user's type, not (closure): {}", s.title);
+    assert!(
+        s.accumulated
+            .iter()
+            .any(|it| it.type_name == "(closure)" && it.count == 1500),
+        "{:?}",
+        s.accumulated
+    );
+    assert!(
+        s.title.contains("1,500 × Session"),
+        "items name the user's type, not (closure): {}",
+        s.title
+    );
     // Runtime categories such as (compiled code) are never group suspects.
-    assert!(r.suspects.iter().all(|x| !x.type_name.starts_with('(')), "{:?}", r.suspects.iter().map(|s| &s.title).collect::<Vec<_>>());
+    assert!(
+        r.suspects.iter().all(|x| !x.type_name.starts_with('(')),
+        "{:?}",
+        r.suspects.iter().map(|s| &s.title).collect::<Vec<_>>()
+    );
 }
 
 #[test]
 fn a_closure_context_chain_stops_at_its_head() {
     let h = v8_closure_chain(120);
-    let r = h.report(info(Format::V8), "closure.heapsnapshot", &ReportOptions::default());
+    let r = h.report(
+        info(Format::V8),
+        "closure.heapsnapshot",
+        &ReportOptions::default(),
+    );
     let s = first(&r);
     assert_eq!(s.pattern, "closure-context");
-    assert!(s.title.starts_with("variable theThing › Object › someMethod › (closure)"), "{}", s.title);
+    assert!(
+        s.title
+            .starts_with("variable theThing › Object › someMethod › (closure)"),
+        "{}",
+        s.title
+    );
     assert!(s.title.contains("a chain of"), "{}", s.title);
-    assert!(s.path_to_root.len() <= 5, "the path ends at the chain's head: {:?}", s.path_to_root.len());
+    assert!(
+        s.path_to_root.len() <= 5,
+        "the path ends at the chain's head: {:?}",
+        s.path_to_root.len()
+    );
     assert_rooted(s);
 }
 
 #[test]
 fn go_allocation_sites_skip_runtime_frames_and_name_the_growth() {
     let t = go_heap();
-    let r = t.heap().report(info(Format::Pprof), "heap.pb.gz", &ReportOptions::default());
+    let r = t
+        .heap()
+        .report(info(Format::Pprof), "heap.pb.gz", &ReportOptions::default());
     let s = first(&r);
     assert_eq!(s.kind, "allocation-site");
-    assert_eq!(s.type_name, "main.record", "first user frame above runtime.growslice/mallocgc");
+    assert_eq!(
+        s.type_name, "main.record",
+        "first user frame above runtime.growslice/mallocgc"
+    );
     assert_eq!(s.pattern, "unbounded-collection");
-    assert!(s.title.contains("allocated at main.record ← main.main"), "{}", s.title);
+    assert!(
+        s.title.contains("allocated at main.record ← main.main"),
+        "{}",
+        s.title
+    );
     assert!(s.title.contains("(in runtime.mallocgc)"), "{}", s.title);
-    let stack: Vec<&str> = s.path_to_root.iter().map(|p| p.type_name.as_str()).collect();
-    assert_eq!(stack, ["runtime.main", "main.main", "main.record", "runtime.growslice", "runtime.mallocgc"]);
-    assert_eq!(s.path_to_root[0].root_kind.as_deref(), Some("outermost frame"));
-    let g = r.suspects.iter().find(|x| x.type_name == "main.streamWorker").expect("the goroutine's buffers");
+    let stack: Vec<&str> = s
+        .path_to_root
+        .iter()
+        .map(|p| p.type_name.as_str())
+        .collect();
+    assert_eq!(
+        stack,
+        [
+            "runtime.main",
+            "main.main",
+            "main.record",
+            "runtime.growslice",
+            "runtime.mallocgc"
+        ]
+    );
+    assert_eq!(
+        s.path_to_root[0].root_kind.as_deref(),
+        Some("outermost frame")
+    );
+    let g = r
+        .suspects
+        .iter()
+        .find(|x| x.type_name == "main.streamWorker")
+        .expect("the goroutine's buffers");
     assert_eq!(g.pattern, "goroutine-leak");
-    let rt = r.suspects.iter().find(|x| x.type_name == "runtime.malg").expect("runtime allocations stay, as unknown");
+    let rt = r
+        .suspects
+        .iter()
+        .find(|x| x.type_name == "runtime.malg")
+        .expect("runtime allocations stay, as unknown");
     assert_eq!(rt.pattern, "unknown");
     // Recognised patterns rank before unknown ones.
-    let first_unknown = r.suspects.iter().position(|x| x.pattern == "unknown").unwrap();
-    assert!(r.suspects[..first_unknown].iter().all(|x| x.pattern != "unknown"));
-    assert!(r.suspects[first_unknown..].iter().all(|x| x.pattern == "unknown"));
+    let first_unknown = r
+        .suspects
+        .iter()
+        .position(|x| x.pattern == "unknown")
+        .unwrap();
+    assert!(r.suspects[..first_unknown]
+        .iter()
+        .all(|x| x.pattern != "unknown"));
+    assert!(r.suspects[first_unknown..]
+        .iter()
+        .all(|x| x.pattern == "unknown"));
 }
 
 #[test]
 fn go_fragmentation_from_memstats_is_a_runtime_finding_ranked_first() {
     let t = go_heap();
-    let r = t.heap().report(go_memstats(36_757_504, 9_847_952), "heap.txt", &ReportOptions::default());
+    let r = t.heap().report(
+        go_memstats(36_757_504, 9_847_952),
+        "heap.txt",
+        &ReportOptions::default(),
+    );
     let s = first(&r);
-    assert_eq!((s.kind.as_str(), s.pattern.as_str()), ("runtime", "fragmentation"));
+    assert_eq!(
+        (s.kind.as_str(), s.pattern.as_str()),
+        ("runtime", "fragmentation")
+    );
     assert!(s.path_to_root.is_empty(), "kind runtime has no path");
     assert_eq!(s.retained_bytes, 36_757_504 - 9_847_952);
-    assert!((s.retained_share - 0.732).abs() < 0.001, "{}", s.retained_share);
+    assert!(
+        (s.retained_share - 0.732).abs() < 0.001,
+        "{}",
+        s.retained_share
+    );
     // A healthy ratio is no finding.
-    let r = t.heap().report(go_memstats(1_998_848, 1_459_392), "heap.txt", &ReportOptions::default());
+    let r = t.heap().report(
+        go_memstats(1_998_848, 1_459_392),
+        "heap.txt",
+        &ReportOptions::default(),
+    );
     assert!(r.suspects.iter().all(|s| s.pattern != "fragmentation"));
 }
 
 #[test]
 fn goroutine_profile_gives_a_goroutine_leak() {
     let t = go_goroutines();
-    let r = t.heap().report(goroutine_info(), "goroutine.pb.gz", &ReportOptions::default());
-    assert_eq!(r.suspects.len(), 1, "{:?}", r.suspects.iter().map(|s| &s.title).collect::<Vec<_>>());
+    let r = t.heap().report(
+        goroutine_info(),
+        "goroutine.pb.gz",
+        &ReportOptions::default(),
+    );
+    assert_eq!(
+        r.suspects.len(),
+        1,
+        "{:?}",
+        r.suspects.iter().map(|s| &s.title).collect::<Vec<_>>()
+    );
     let s = first(&r);
-    assert_eq!((s.kind.as_str(), s.pattern.as_str()), ("runtime", "goroutine-leak"));
+    assert_eq!(
+        (s.kind.as_str(), s.pattern.as_str()),
+        ("runtime", "goroutine-leak")
+    );
     assert_eq!(s.object_count, 2000);
     assert_eq!(s.type_name, "main.streamWorker");
-    assert!(s.title.starts_with("2,000 goroutines (99.8%) blocked in main.streamWorker"), "{}", s.title);
+    assert!(
+        s.title
+            .starts_with("2,000 goroutines (99.8%) blocked in main.streamWorker"),
+        "{}",
+        s.title
+    );
     assert!(s.stack.iter().any(|p| p.type_name == "runtime.gopark"));
     assert!(s.path_to_root.is_empty());
 }
@@ -165,17 +356,37 @@ fn goroutine_profile_gives_a_goroutine_leak() {
 fn tracemalloc_without_sources_says_unknown() {
     let mut t = Tree::new();
     t.sample(&["app.py:40", "app.py:12"], 900_000, 4000);
-    t.sample(&["app.py:40", "/usr/lib/python3.12/json/encoder.py:200"], 50_000, 10);
-    let r = t.heap().report(info(Format::Tracemalloc), "snap.tracemalloc", &ReportOptions::default());
+    t.sample(
+        &["app.py:40", "/usr/lib/python3.12/json/encoder.py:200"],
+        50_000,
+        10,
+    );
+    let r = t.heap().report(
+        info(Format::Tracemalloc),
+        "snap.tracemalloc",
+        &ReportOptions::default(),
+    );
     let s = first(&r);
     assert_eq!(s.type_name, "app.py:12");
     assert_eq!(s.pattern, "unknown", "no names say more");
-    assert!(s.title.contains("allocated at app.py:12 ← app.py:40"), "{}", s.title);
+    assert!(
+        s.title.contains("allocated at app.py:12 ← app.py:40"),
+        "{}",
+        s.title
+    );
 }
 
 #[test]
 fn same_input_same_report() {
-    let a = heapscope_reports::render::json::render(&java_thread_locals(300_000).report(info(Format::Hprof), "t.hprof", &ReportOptions::default()));
-    let b = heapscope_reports::render::json::render(&java_thread_locals(300_000).report(info(Format::Hprof), "t.hprof", &ReportOptions::default()));
+    let a = heapscope_reports::render::json::render(&java_thread_locals(300_000).report(
+        info(Format::Hprof),
+        "t.hprof",
+        &ReportOptions::default(),
+    ));
+    let b = heapscope_reports::render::json::render(&java_thread_locals(300_000).report(
+        info(Format::Hprof),
+        "t.hprof",
+        &ReportOptions::default(),
+    ));
     assert_eq!(a, b);
 }

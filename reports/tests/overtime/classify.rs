@@ -2,7 +2,8 @@
 //! without noise, on even and uneven time axes.
 
 use heapscope_reports::overtime::shape::{
-    classify, least_squares, noise_bytes, LEVELLING_RATIO, NOISE_MIN_BYTES, NOISE_SHARE_OF_HEAP, NOISE_SHARE_OF_SERIES,
+    classify, least_squares, noise_bytes, LEVELLING_RATIO, NOISE_MIN_BYTES, NOISE_SHARE_OF_HEAP,
+    NOISE_SHARE_OF_SERIES,
 };
 use heapscope_reports::overtime::Shape;
 
@@ -13,7 +14,11 @@ fn jitter(i: usize) -> f64 {
 
 fn shape(x: &[f64], y: &[f64], heap: f64) -> Shape {
     let (s, fit) = classify(x, y, noise_bytes(y, heap));
-    assert_eq!(Shape::parse(&fit.shape), Some(s), "the fit names the shape it returns");
+    assert_eq!(
+        Shape::parse(&fit.shape),
+        Some(s),
+        "the fit names the shape it returns"
+    );
     s
 }
 
@@ -37,7 +42,11 @@ fn a_line_is_linear_with_its_slope_and_r2_one() {
 #[test]
 fn a_noisy_line_stays_linear() {
     let x = steps(12);
-    let y: Vec<f64> = x.iter().enumerate().map(|(i, t)| 1e6 + 100_000.0 * t + 20_000.0 * jitter(i)).collect();
+    let y: Vec<f64> = x
+        .iter()
+        .enumerate()
+        .map(|(i, t)| 1e6 + 100_000.0 * t + 20_000.0 * jitter(i))
+        .collect();
     let (s, fit) = classify(&x, &y, noise_bytes(&y, 1e7));
     assert_eq!(s, Shape::Linear);
     assert!(fit.r2 > 0.95 && fit.r2 < 1.0, "r2 {}", fit.r2);
@@ -49,7 +58,10 @@ fn a_saturating_curve_is_levelling_off() {
     // y = A (1 − e^(−t/τ)): a cache warming up to its capacity.
     for (n, tau) in [(3usize, 0.7f64), (5, 1.5), (10, 3.0)] {
         let x = steps(n);
-        let y: Vec<f64> = x.iter().map(|t| 1e6 + 3e6 * (1.0 - (-t / tau).exp())).collect();
+        let y: Vec<f64> = x
+            .iter()
+            .map(|t| 1e6 + 3e6 * (1.0 - (-t / tau).exp()))
+            .collect();
         let (s, fit) = classify(&x, &y, noise_bytes(&y, 1e7));
         assert_eq!(s, Shape::LevellingOff, "n {n} tau {tau}: {fit:?}");
         assert!(fit.late_slope <= LEVELLING_RATIO * fit.early_slope);
@@ -129,5 +141,7 @@ fn least_squares_matches_the_textbook_formula() {
     let (slope, intercept, r2) = least_squares(&x, &y);
     // Σ(x−x̄)(y−ȳ) = 6, Σ(x−x̄)² = 10, so slope 0.6, intercept 4 − 0.6·3 = 2.2;
     // SS_res = 2.4, SS_tot = 6, R² = 0.6.
-    assert!((slope - 0.6).abs() < 1e-12 && (intercept - 2.2).abs() < 1e-12 && (r2 - 0.6).abs() < 1e-12);
+    assert!(
+        (slope - 0.6).abs() < 1e-12 && (intercept - 2.2).abs() < 1e-12 && (r2 - 0.6).abs() < 1e-12
+    );
 }

@@ -9,32 +9,66 @@ use heapscope_reports::overtime::{build_diff, diff_summaries, DiffOptions, DiffR
 use super::heaps::*;
 
 fn java(orders: u64, cached: u64, base_id: u64, path: &str) -> Analysed {
-    Analysed::new(java_heap(&JavaStep { orders, cached, config_bytes: 0 }, base_id), Format::Hprof, path, None)
+    Analysed::new(
+        java_heap(
+            &JavaStep {
+                orders,
+                cached,
+                config_bytes: 0,
+            },
+            base_id,
+        ),
+        Format::Hprof,
+        path,
+        None,
+    )
 }
 
 fn row<'a>(rows: &'a [DiffRow], t: &str) -> &'a DiffRow {
-    rows.iter().find(|r| r.type_name == t).unwrap_or_else(|| panic!("no row {t}"))
+    rows.iter()
+        .find(|r| r.type_name == t)
+        .unwrap_or_else(|| panic!("no row {t}"))
 }
 
 #[test]
 fn hprof_diff_by_type_counts_the_new_objects_though_every_address_moved() {
-    let (b, t) = (java(2000, 1500, 0x1000_0000, "growth_1.hprof"), java(4000, 3000, 0x7000_0000, "growth_2.hprof"));
+    let (b, t) = (
+        java(2000, 1500, 0x1000_0000, "growth_1.hprof"),
+        java(4000, 3000, 0x7000_0000, "growth_2.hprof"),
+    );
     let d = build_diff(b.dump(), t.dump(), None, &DiffOptions::default());
     assert_eq!(d.semantics.compared_by, ["type", "path"]);
-    assert!(d.new_objects.is_none(), "HPROF ids are addresses: no matching by id");
+    assert!(
+        d.new_objects.is_none(),
+        "HPROF ids are addresses: no matching by id"
+    );
     let order = row(&d.types, "com.acme.Order");
-    assert_eq!((order.base.count, order.target.count, order.change.count), (2000, 4000, 2000));
+    assert_eq!(
+        (order.base.count, order.target.count, order.change.count),
+        (2000, 4000, 2000)
+    );
     assert_eq!(order.change.shallow_bytes, (2000 * ORDER_BYTES) as i64);
     // An Order retains its payload: minimum retained size of all Orders grows by both.
-    assert_eq!(order.change.retained_bytes, (2000 * (ORDER_BYTES + PAYLOAD_BYTES)) as i64);
+    assert_eq!(
+        order.change.retained_bytes,
+        (2000 * (ORDER_BYTES + PAYLOAD_BYTES)) as i64
+    );
     let bytes = row(&d.types, "byte[]");
     assert_eq!(bytes.change.count, 2000 + 1500);
-    assert_eq!(bytes.change.shallow_bytes, (2000 * PAYLOAD_BYTES + 1500 * PROFILE_BYTES) as i64);
+    assert_eq!(
+        bytes.change.shallow_bytes,
+        (2000 * PAYLOAD_BYTES + 1500 * PROFILE_BYTES) as i64
+    );
     // Sorted by |shallow change|, largest first.
     for w in d.types.windows(2) {
-        assert!(w[0].change.shallow_bytes.unsigned_abs() >= w[1].change.shallow_bytes.unsigned_abs());
+        assert!(
+            w[0].change.shallow_bytes.unsigned_abs() >= w[1].change.shallow_bytes.unsigned_abs()
+        );
     }
-    assert!(d.types.iter().all(|r| !r.change.is_zero()), "unchanged types are left out");
+    assert!(
+        d.types.iter().all(|r| !r.change.is_zero()),
+        "unchanged types are left out"
+    );
     assert!(!d.types.iter().any(|r| r.type_name == "com.acme.Config"));
     // Whole-dump totals agree with the per-type rows.
     let sum: i64 = d.types.iter().map(|r| r.change.shallow_bytes).sum();
@@ -43,12 +77,21 @@ fn hprof_diff_by_type_counts_the_new_objects_though_every_address_moved() {
 
 #[test]
 fn hprof_diff_by_path_to_root_separates_payloads_from_cached_values() {
-    let (b, t) = (java(2000, 1500, 0x1000_0000, "a"), java(4000, 3000, 0x5000_0000, "b"));
+    let (b, t) = (
+        java(2000, 1500, 0x1000_0000, "a"),
+        java(4000, 3000, 0x5000_0000, "b"),
+    );
     let d = build_diff(b.dump(), t.dump(), None, &DiffOptions::default());
     let path = |suffix: &str| {
-        d.paths.iter().find(|r| r.path.as_deref().is_some_and(|p| p.ends_with(suffix))).unwrap_or_else(|| {
-            panic!("no path ending {suffix}: {:#?}", d.paths.iter().map(|p| p.path.clone()).collect::<Vec<_>>())
-        })
+        d.paths
+            .iter()
+            .find(|r| r.path.as_deref().is_some_and(|p| p.ends_with(suffix)))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no path ending {suffix}: {:#?}",
+                    d.paths.iter().map(|p| p.path.clone()).collect::<Vec<_>>()
+                )
+            })
     };
     let payloads = path("class com.acme.OrderService > AUDIT_LOG > java.util.ArrayList > elementData > java.lang.Object[] > [] > com.acme.Order > payload > byte[]");
     assert_eq!(payloads.change.count, 2000);
@@ -58,11 +101,20 @@ fn hprof_diff_by_path_to_root_separates_payloads_from_cached_values() {
     assert_eq!(values.change.retained_bytes, (1500 * PROFILE_BYTES) as i64);
     // The map holds everything below it: its retained change is the whole cache's.
     let map = path("class com.acme.CustomerCache > PROFILES > java.util.HashMap");
-    assert_eq!(map.change.retained_bytes, (1500 * (32 + 24 + PROFILE_BYTES)) as i64);
+    assert_eq!(
+        map.change.retained_bytes,
+        (1500 * (32 + 24 + PROFILE_BYTES)) as i64
+    );
     // Sorted by |retained change|: the class loader, which holds every class, comes first.
-    assert!(d.paths[0].path.as_deref().unwrap().ends_with("java.lang.ClassLoader"));
+    assert!(d.paths[0]
+        .path
+        .as_deref()
+        .unwrap()
+        .ends_with("java.lang.ClassLoader"));
     for w in d.paths.windows(2) {
-        assert!(w[0].change.retained_bytes.unsigned_abs() >= w[1].change.retained_bytes.unsigned_abs());
+        assert!(
+            w[0].change.retained_bytes.unsigned_abs() >= w[1].change.retained_bytes.unsigned_abs()
+        );
     }
 }
 
@@ -74,11 +126,27 @@ fn v8_diff_lists_the_objects_new_in_target_by_id() {
     let b = Analysed::new(v8_heap(&base), Format::V8, "s1.heapsnapshot", None);
     let t = Analysed::new(v8_heap(&target), Format::V8, "s2.heapsnapshot", None);
     let d = build_diff(b.dump(), t.dump(), None, &DiffOptions::default());
-    let n = d.new_objects.as_ref().expect("V8 ids are stable: new objects listed");
-    let jobs = n.by_type.iter().find(|r| r.type_name == "PendingJob").unwrap();
+    let n = d
+        .new_objects
+        .as_ref()
+        .expect("V8 ids are stable: new objects listed");
+    let jobs = n
+        .by_type
+        .iter()
+        .find(|r| r.type_name == "PendingJob")
+        .unwrap();
     assert_eq!(jobs.count, 50);
-    assert_eq!(jobs.retained_bytes, 50 * (40 + 24), "each new job with its name");
-    assert_eq!(jobs.example_ids, (100..105).map(|k| (1000 + 2 * k).to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        jobs.retained_bytes,
+        50 * (40 + 24),
+        "each new job with its name"
+    );
+    assert_eq!(
+        jobs.example_ids,
+        (100..105)
+            .map(|k| (1000 + 2 * k).to_string())
+            .collect::<Vec<_>>()
+    );
     assert_eq!(n.count, 100, "50 jobs and 50 names");
     assert_eq!(n.gone_count, 60, "30 jobs and 30 names");
     let per_type = row(&d.types, "PendingJob");
@@ -104,17 +172,67 @@ fn flat_cum(samples: &[(Vec<&str>, u64, u64)]) -> BTreeMap<String, (i64, i64)> {
 #[test]
 fn pprof_diff_is_flat_and_cum_of_target_minus_base() {
     let base = vec![
-        (vec!["runtime.main", "main.main", "main.tick", "main.appendAudit"], 307_200, 1200),
-        (vec!["runtime.main", "main.main", "main.tick", "main.fetchEntry"], 1_536_000, 1500),
-        (vec!["runtime.main", "main.main", "main.tick", "main.fetchEntry", "strconv.Itoa"], 16, 1),
-        (vec!["runtime.main", "main.main", "main.rec", "main.rec", "main.rec"], 4096, 4),
+        (
+            vec!["runtime.main", "main.main", "main.tick", "main.appendAudit"],
+            307_200,
+            1200,
+        ),
+        (
+            vec!["runtime.main", "main.main", "main.tick", "main.fetchEntry"],
+            1_536_000,
+            1500,
+        ),
+        (
+            vec![
+                "runtime.main",
+                "main.main",
+                "main.tick",
+                "main.fetchEntry",
+                "strconv.Itoa",
+            ],
+            16,
+            1,
+        ),
+        (
+            vec![
+                "runtime.main",
+                "main.main",
+                "main.rec",
+                "main.rec",
+                "main.rec",
+            ],
+            4096,
+            4,
+        ),
         (vec!["runtime.main", "main.main", "main.gone"], 512, 1),
     ];
     let target = vec![
-        (vec!["runtime.main", "main.main", "main.tick", "main.appendAudit"], 614_400, 2400),
-        (vec!["runtime.main", "main.main", "main.tick", "main.fetchEntry"], 3_072_000, 3000),
-        (vec!["runtime.main", "main.main", "main.rec", "main.rec", "main.rec"], 8192, 8),
-        (vec!["runtime.main", "main.main", "main.rec", "main.leaf"], 100, 1),
+        (
+            vec!["runtime.main", "main.main", "main.tick", "main.appendAudit"],
+            614_400,
+            2400,
+        ),
+        (
+            vec!["runtime.main", "main.main", "main.tick", "main.fetchEntry"],
+            3_072_000,
+            3000,
+        ),
+        (
+            vec![
+                "runtime.main",
+                "main.main",
+                "main.rec",
+                "main.rec",
+                "main.rec",
+            ],
+            8192,
+            8,
+        ),
+        (
+            vec!["runtime.main", "main.main", "main.rec", "main.leaf"],
+            100,
+            1,
+        ),
     ];
     let b = Analysed::new(profile(&base), Format::Pprof, "heap.1.pb.gz", None);
     let t = Analysed::new(profile(&target), Format::Pprof, "heap.2.pb.gz", None);
@@ -122,21 +240,40 @@ fn pprof_diff_is_flat_and_cum_of_target_minus_base() {
     let (fb, ft) = (flat_cum(&base), flat_cum(&target));
     let mut expected: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for name in fb.keys().chain(ft.keys()) {
-        let (x, y) = (fb.get(name).copied().unwrap_or_default(), ft.get(name).copied().unwrap_or_default());
+        let (x, y) = (
+            fb.get(name).copied().unwrap_or_default(),
+            ft.get(name).copied().unwrap_or_default(),
+        );
         let diff = (y.0 - x.0, y.1 - x.1);
         if diff != (0, 0) {
             expected.insert(name.clone(), diff);
         }
     }
-    let got: BTreeMap<String, (i64, i64)> =
-        d.types.iter().map(|r| (r.type_name.clone(), (r.change.shallow_bytes, r.change.retained_bytes))).collect();
+    let got: BTreeMap<String, (i64, i64)> = d
+        .types
+        .iter()
+        .map(|r| {
+            (
+                r.type_name.clone(),
+                (r.change.shallow_bytes, r.change.retained_bytes),
+            )
+        })
+        .collect();
     assert_eq!(got, expected);
     // main.rec recurses: cum counts each sample once (4096 more), as pprof does.
     assert_eq!(got["main.rec"], (4096, 4096 + 100));
     // pprof -top order: |flat| descending, then the name.
     for w in d.types.windows(2) {
-        let (a, b) = (w[0].change.shallow_bytes.unsigned_abs(), w[1].change.shallow_bytes.unsigned_abs());
-        assert!(a > b || a == b && w[0].type_name < w[1].type_name, "{} before {}", w[0].type_name, w[1].type_name);
+        let (a, b) = (
+            w[0].change.shallow_bytes.unsigned_abs(),
+            w[1].change.shallow_bytes.unsigned_abs(),
+        );
+        assert!(
+            a > b || a == b && w[0].type_name < w[1].type_name,
+            "{} before {}",
+            w[0].type_name,
+            w[1].type_name
+        );
     }
 }
 
@@ -158,11 +295,25 @@ fn tracemalloc_diff_keeps_every_key_in_cpython_order() {
     ];
     let b = Analysed::new(profile(&base), Format::Tracemalloc, "s1", None);
     let t = Analysed::new(profile(&target), Format::Tracemalloc, "s2", None);
-    let d = diff_summaries(&b.summary(), &t.summary(), None, None, &DiffOptions::default());
+    let d = diff_summaries(
+        &b.summary(),
+        &t.summary(),
+        None,
+        None,
+        &DiffOptions::default(),
+    );
     let rows: Vec<(&str, u64, i64, u64, i64)> = d
         .types
         .iter()
-        .map(|r| (r.type_name.as_str(), r.target.shallow_bytes, r.change.shallow_bytes, r.target.count, r.change.count))
+        .map(|r| {
+            (
+                r.type_name.as_str(),
+                r.target.shallow_bytes,
+                r.change.shallow_bytes,
+                r.target.count,
+                r.change.count,
+            )
+        })
         .collect();
     // CPython sorts by (|size_diff|, size, |count_diff|, count, key), descending.
     assert_eq!(

@@ -50,7 +50,9 @@ impl Heap {
             for (to, label) in es {
                 let l = match label.as_deref() {
                     None => Label::None,
-                    Some(s) if s.starts_with('[') => Label::Index(s.trim_matches(|c| c == '[' || c == ']').parse().unwrap()),
+                    Some(s) if s.starts_with('[') => {
+                        Label::Index(s.trim_matches(|c| c == '[' || c == ']').parse().unwrap())
+                    }
                     Some(s) => Label::Name(b.intern_label(s)),
                 };
                 b.edge_to_idx(NodeIdx(*to as u32), false, l);
@@ -71,10 +73,22 @@ impl Analysed {
     pub fn new(a: Analysis, format: Format, path: &str, timestamp_ms: Option<i64>) -> Analysed {
         let mut info = DumpInfo::new(format);
         info.timestamp_ms = timestamp_ms;
-        Analysed { a, info, meta: InputMeta { path: path.to_string(), size_bytes: 0 } }
+        Analysed {
+            a,
+            info,
+            meta: InputMeta {
+                path: path.to_string(),
+                size_bytes: 0,
+            },
+        }
     }
     pub fn dump(&self) -> Dump<'_> {
-        Dump { a: &self.a, info: &self.info, meta: &self.meta, insp: None }
+        Dump {
+            a: &self.a,
+            info: &self.info,
+            meta: &self.meta,
+            insp: None,
+        }
     }
     pub fn summary(&self) -> DumpSummary {
         summarize(self.dump())
@@ -106,7 +120,12 @@ pub fn java_heap(s: &JavaStep, base_id: u64) -> Analysis {
     h.root(sys, "system class");
     let order_svc = h.node(next(), "class com.acme.OrderService", NodeKind::Class, 40);
     let list = h.node(next(), "java.util.ArrayList", NodeKind::Object, 24);
-    let arr = h.node(next(), "java.lang.Object[]", NodeKind::ObjectArray, 16 + 4 * s.orders);
+    let arr = h.node(
+        next(),
+        "java.lang.Object[]",
+        NodeKind::ObjectArray,
+        16 + 4 * s.orders,
+    );
     h.edge(sys, order_svc, "classes");
     h.edge(order_svc, list, "AUDIT_LOG");
     h.edge(list, arr, "elementData");
@@ -118,7 +137,12 @@ pub fn java_heap(s: &JavaStep, base_id: u64) -> Analysis {
     }
     let cache_cls = h.node(next(), "class com.acme.CustomerCache", NodeKind::Class, 40);
     let map = h.node(next(), "java.util.HashMap", NodeKind::Object, 48);
-    let table = h.node(next(), "java.util.HashMap$Node[]", NodeKind::ObjectArray, 16 + 4 * 4096);
+    let table = h.node(
+        next(),
+        "java.util.HashMap$Node[]",
+        NodeKind::ObjectArray,
+        16 + 4 * 4096,
+    );
     h.edge(sys, cache_cls, "classes");
     h.edge(cache_cls, map, "PROFILES");
     h.edge(map, table, "table");
@@ -131,7 +155,12 @@ pub fn java_heap(s: &JavaStep, base_id: u64) -> Analysis {
         h.edge(node, val, "value");
     }
     let cfg_cls = h.node(next(), "class com.acme.Config", NodeKind::Class, 40);
-    let cfg = h.node(next(), "com.acme.Config", NodeKind::Object, 16 + s.config_bytes);
+    let cfg = h.node(
+        next(),
+        "com.acme.Config",
+        NodeKind::Object,
+        16 + s.config_bytes,
+    );
     h.edge(sys, cfg_cls, "classes");
     h.edge(cfg_cls, cfg, "INSTANCE");
     h.analyse(heapscope_graph::Policy::MAT)
@@ -146,7 +175,12 @@ pub fn v8_heap(jobs: &[u64]) -> Analysis {
     h.root(roots, "(GC roots)");
     let global = h.node(3, "global", NodeKind::Object, 64);
     let arr = h.node(5, "Array", NodeKind::Object, 32);
-    let elems = h.node(7, "(object elements)", NodeKind::Hidden, 16 + 8 * jobs.len() as u64);
+    let elems = h.node(
+        7,
+        "(object elements)",
+        NodeKind::Hidden,
+        16 + 8 * jobs.len() as u64,
+    );
     h.edge(roots, global, "global");
     h.edge(global, arr, "pending");
     h.edge(arr, elems, "elements");
@@ -156,7 +190,10 @@ pub fn v8_heap(jobs: &[u64]) -> Analysis {
         h.edge(elems, j, &format!("[{i}]"));
         h.edge(j, s, "name");
     }
-    h.analyse(heapscope_graph::Policy { weak_retains: false, orphans: heapscope_graph::Orphans::AttachAll })
+    h.analyse(heapscope_graph::Policy {
+        weak_retains: false,
+        orphans: heapscope_graph::Orphans::AttachAll,
+    })
 }
 
 /// An allocation profile from explicit samples `(stack outermost first, bytes, objects)`, built

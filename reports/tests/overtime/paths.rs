@@ -27,7 +27,12 @@ fn lru_heap(access_order: &[u64], base_id: u64) -> Analysed {
     let holder = h.node(next(), "class com.acme.Service", NodeKind::Class, 40);
     h.root(holder, "sticky class");
     let map = h.node(next(), "java.util.LinkedHashMap", NodeKind::Object, 56);
-    let table = h.node(next(), "java.util.HashMap$Node[]", NodeKind::ObjectArray, 16 + 4 * BUCKETS);
+    let table = h.node(
+        next(),
+        "java.util.HashMap$Node[]",
+        NodeKind::ObjectArray,
+        16 + 4 * BUCKETS,
+    );
     h.edge(holder, map, "CACHE");
     h.edge(map, table, "table");
     let entries: Vec<usize> = access_order
@@ -45,7 +50,11 @@ fn lru_heap(access_order: &[u64], base_id: u64) -> Analysed {
         let x = (k ^ (k >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
         (x ^ (x >> 33)) % BUCKETS
     };
-    let mut by_key: Vec<(u64, usize)> = access_order.iter().copied().zip(entries.iter().copied()).collect();
+    let mut by_key: Vec<(u64, usize)> = access_order
+        .iter()
+        .copied()
+        .zip(entries.iter().copied())
+        .collect();
     by_key.sort_unstable();
     let mut last_in_bucket: BTreeMap<u64, usize> = BTreeMap::new();
     for &(k, e) in &by_key {
@@ -66,7 +75,11 @@ fn lru_heap(access_order: &[u64], base_id: u64) -> Analysed {
 
 /// The type names of a signature, in order (labels dropped): the parts that are types of the heap.
 fn types_in(signature: &str, types: &[&str]) -> Vec<String> {
-    signature.split(SIGNATURE_SEPARATOR).filter(|p| types.contains(p)).map(str::to_string).collect()
+    signature
+        .split(SIGNATURE_SEPARATOR)
+        .filter(|p| types.contains(p))
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -77,16 +90,34 @@ fn a_churning_linked_hash_map_keeps_its_entries_in_one_row() {
     // many entries through another link than before.
     let first: Vec<u64> = (0..CAP).collect();
     let second: Vec<u64> = (0..CAP).map(|i| 250 + (i * 7919) % CAP).collect();
-    assert_eq!(second.iter().collect::<std::collections::BTreeSet<_>>().len() as u64, CAP);
-    let (a, b) = (lru_heap(&first, 0x1000_0000), lru_heap(&second, 0x5000_0000));
-    let types = ["class com.acme.Service", "java.util.LinkedHashMap", "java.util.HashMap$Node[]", ENTRY, "byte[]"];
+    assert_eq!(
+        second
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len() as u64,
+        CAP
+    );
+    let (a, b) = (
+        lru_heap(&first, 0x1000_0000),
+        lru_heap(&second, 0x5000_0000),
+    );
+    let types = [
+        "class com.acme.Service",
+        "java.util.LinkedHashMap",
+        "java.util.HashMap$Node[]",
+        ENTRY,
+        "byte[]",
+    ];
     // The shortest paths do go through the links, and through different ones in each dump.
     let via = |d: &Analysed| {
         let g = &d.a.graph;
         let mut by_label: BTreeMap<String, u64> = BTreeMap::new();
         for v in 0..g.node_count() {
             let p = d.a.paths.parent(g, v as u32) as usize;
-            if g.types.get(g.type_of[v]) == ENTRY && p < g.node_count() && g.type_of[p] == g.type_of[v] {
+            if g.types.get(g.type_of[v]) == ENTRY
+                && p < g.node_count()
+                && g.type_of[p] == g.type_of[v]
+            {
                 let label = g
                     .edge_range(heapscope_graph::NodeIdx(p as u32))
                     .find(|&e| (g.targets[e] & !heapscope_graph::WEAK_BIT) as usize == v)
@@ -98,24 +129,41 @@ fn a_churning_linked_hash_map_keeps_its_entries_in_one_row() {
         by_label
     };
     let (via_a, via_b) = (via(&a), via(&b));
-    assert!(via_a.len() >= 2 && via_a.values().sum::<u64>() >= CAP / 10, "{via_a:?}");
+    assert!(
+        via_a.len() >= 2 && via_a.values().sum::<u64>() >= CAP / 10,
+        "{via_a:?}"
+    );
     assert_ne!(via_a, via_b);
     for (what, d) in [("first", &a), ("second", &b)] {
         let s = d.summary();
-        let entry_rows: Vec<(&String, u64)> =
-            s.paths.iter().filter(|(p, _)| p.ends_with(ENTRY)).map(|(p, st)| (p, st.count)).collect();
+        let entry_rows: Vec<(&String, u64)> = s
+            .paths
+            .iter()
+            .filter(|(p, _)| p.ends_with(ENTRY))
+            .map(|(p, st)| (p, st.count))
+            .collect();
         // Every entry is in a row, and no signature steps from an entry to an entry.
-        assert_eq!(entry_rows.iter().map(|(_, c)| c).sum::<u64>(), CAP, "{what}: {entry_rows:#?}");
+        assert_eq!(
+            entry_rows.iter().map(|(_, c)| c).sum::<u64>(),
+            CAP,
+            "{what}: {entry_rows:#?}"
+        );
         for (p, _) in &s.paths {
             let t = types_in(p, &types);
-            assert!(t.windows(2).all(|w| w[0] != w[1]), "{what}: same-type step in {p}");
+            assert!(
+                t.windows(2).all(|w| w[0] != w[1]),
+                "{what}: same-type step in {p}"
+            );
         }
         // The rows are the ways into the structure (the table, `head`, `tail`), not the links
         // inside it. `head` and `tail` are one reference nearer the map than the table's
         // entries, but the table's entries are searched first at every later depth, so the ends
         // of the list keep only the few entries next to them.
         assert!(entry_rows.len() <= 3, "{what}: {entry_rows:#?}");
-        let table_row = entry_rows.iter().find(|(p, _)| p.contains("table")).unwrap();
+        let table_row = entry_rows
+            .iter()
+            .find(|(p, _)| p.contains("table"))
+            .unwrap();
         assert!(table_row.1 >= CAP - 6, "{what}: {entry_rows:#?}");
     }
     // The churn moved no bytes between rows beyond the few entries at the ends of the list.
@@ -147,11 +195,22 @@ fn a_long_linked_list_is_one_row_and_its_values_another() {
         prev = Some(n);
     }
     let d = Analysed::new(h.analyse(Policy::MAT), Format::Hprof, "queue.hprof", None);
-    let rows: BTreeMap<String, u64> = d.summary().paths.into_iter().map(|(p, s)| (p, s.count)).collect();
+    let rows: BTreeMap<String, u64> = d
+        .summary()
+        .paths
+        .into_iter()
+        .map(|(p, s)| (p, s.count))
+        .collect();
     let expect: BTreeMap<String, u64> = [
         ("[thread] > com.acme.Queue".to_string(), 1),
-        ("[thread] > com.acme.Queue > first > com.acme.Queue$Node".to_string(), LEN),
-        ("[thread] > com.acme.Queue > first > com.acme.Queue$Node > item > byte[]".to_string(), LEN),
+        (
+            "[thread] > com.acme.Queue > first > com.acme.Queue$Node".to_string(),
+            LEN,
+        ),
+        (
+            "[thread] > com.acme.Queue > first > com.acme.Queue$Node > item > byte[]".to_string(),
+            LEN,
+        ),
     ]
     .into_iter()
     .collect();

@@ -2,7 +2,8 @@
 
 use heapscope_graph::Format;
 use heapscope_reports::overtime::{
-    build_diff, build_trend, memlab, render_diff, render_trend, DiffOptions, DiffReport, Form, TrendOptions, TrendReport,
+    build_diff, build_trend, memlab, render_diff, render_trend, DiffOptions, DiffReport, Form,
+    TrendOptions, TrendReport,
 };
 use serde_json::Value;
 
@@ -23,14 +24,26 @@ fn assert_valid(json: &str) {
     let s = schema();
     let msgs: Vec<String> = match s.validate(&v) {
         Ok(()) => Vec::new(),
-        Err(errors) => errors.map(|e| format!("{} at {}", e, e.instance_path)).collect(),
+        Err(errors) => errors
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect(),
     };
     assert!(msgs.is_empty(), "schema violations:\n{}", msgs.join("\n"));
 }
 
 fn v8_diff() -> DiffReport {
-    let b = Analysed::new(v8_heap(&(0..50).collect::<Vec<_>>()), Format::V8, "a <b>.heapsnapshot", None);
-    let t = Analysed::new(v8_heap(&(10..90).collect::<Vec<_>>()), Format::V8, "a|c.heapsnapshot", None);
+    let b = Analysed::new(
+        v8_heap(&(0..50).collect::<Vec<_>>()),
+        Format::V8,
+        "a <b>.heapsnapshot",
+        None,
+    );
+    let t = Analysed::new(
+        v8_heap(&(10..90).collect::<Vec<_>>()),
+        Format::V8,
+        "a|c.heapsnapshot",
+        None,
+    );
     build_diff(b.dump(), t.dump(), None, &DiffOptions::default())
 }
 
@@ -40,7 +53,14 @@ fn java_trend() -> TrendReport {
         .enumerate()
         .map(|(i, &(o, c))| {
             Analysed::new(
-                java_heap(&JavaStep { orders: o, cached: c, config_bytes: 0 }, 0x1_0000_0000 * (i as u64 + 1)),
+                java_heap(
+                    &JavaStep {
+                        orders: o,
+                        cached: c,
+                        config_bytes: 0,
+                    },
+                    0x1_0000_0000 * (i as u64 + 1),
+                ),
                 Format::Hprof,
                 &format!("growth_{}.hprof.gz", i + 1),
                 Some(1_795_000_000_000 + i as i64 * 1_800_000),
@@ -48,15 +68,36 @@ fn java_trend() -> TrendReport {
         })
         .collect();
     let s: Vec<_> = d.iter().map(|x| x.summary()).collect();
-    build_trend(&s, None, &TrendOptions { limit_bytes: Some(4 << 30), rows: 0, at: None })
+    build_trend(
+        &s,
+        None,
+        &TrendOptions {
+            limit_bytes: Some(4 << 30),
+            rows: 0,
+            at: None,
+        },
+    )
 }
 
 fn v8_trend() -> TrendReport {
-    let jobs = [(0..100).collect::<Vec<u64>>(), (0..200).collect(), (0..300).collect()];
-    let d: Vec<Analysed> =
-        jobs.iter().enumerate().map(|(i, j)| Analysed::new(v8_heap(j), Format::V8, &format!("s{i}"), None)).collect();
+    let jobs = [
+        (0..100).collect::<Vec<u64>>(),
+        (0..200).collect(),
+        (0..300).collect(),
+    ];
+    let d: Vec<Analysed> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| Analysed::new(v8_heap(j), Format::V8, &format!("s{i}"), None))
+        .collect();
     let s: Vec<_> = d.iter().map(|x| x.summary()).collect();
-    let m = memlab(d[2].dump(), s[0].ids.as_ref().unwrap(), s[1].ids.as_ref().unwrap(), ["s0", "s1", "s2"], 10);
+    let m = memlab(
+        d[2].dump(),
+        s[0].ids.as_ref().unwrap(),
+        s[1].ids.as_ref().unwrap(),
+        ["s0", "s1", "s2"],
+        10,
+    );
     build_trend(&s, Some(m), &TrendOptions::default())
 }
 
@@ -85,8 +126,14 @@ fn the_schema_rejects_what_the_contract_forbids() {
 
 #[test]
 fn json_is_deterministic() {
-    assert_eq!(render_trend(&java_trend(), Form::Json, 10), render_trend(&java_trend(), Form::Json, 10));
-    assert_eq!(render_diff(&v8_diff(), Form::Json, 10), render_diff(&v8_diff(), Form::Json, 10));
+    assert_eq!(
+        render_trend(&java_trend(), Form::Json, 10),
+        render_trend(&java_trend(), Form::Json, 10)
+    );
+    assert_eq!(
+        render_diff(&v8_diff(), Form::Json, 10),
+        render_diff(&v8_diff(), Form::Json, 10)
+    );
 }
 
 #[test]
@@ -96,8 +143,14 @@ fn text_markdown_and_html_show_the_same_rows() {
     for form in [Form::Text, Form::Markdown, Form::Html] {
         let out = render_trend(&t, form, 5);
         assert!(out.contains(&top), "{form:?} lists {top}");
-        assert!(out.contains("levelling-off") && out.contains("linear"), "{form:?} names the shapes");
-        assert!(out.contains("true-leak") && out.contains("unbounded-cache"), "{form:?} has the verdicts");
+        assert!(
+            out.contains("levelling-off") && out.contains("linear"),
+            "{form:?} names the shapes"
+        );
+        assert!(
+            out.contains("true-leak") && out.contains("unbounded-cache"),
+            "{form:?} has the verdicts"
+        );
     }
     let d = v8_diff();
     let text = render_diff(&d, Form::Text, 5);
@@ -112,7 +165,10 @@ fn html_is_self_contained_and_escaped() {
     for external in ["<script src", "<link", "http://", "https://", "<img"] {
         assert!(!html.contains(external), "no external resource: {external}");
     }
-    assert!(html.contains("a &lt;b&gt;.heapsnapshot"), "paths are escaped");
+    assert!(
+        html.contains("a &lt;b&gt;.heapsnapshot"),
+        "paths are escaped"
+    );
     assert!(!html.contains("a <b>"));
 }
 
@@ -121,8 +177,19 @@ fn markdown_tables_escape_pipes() {
     let d = v8_diff();
     let md = render_diff(&d, Form::Markdown, 5);
     assert!(md.contains("a\\|c.heapsnapshot"));
-    let header = md.lines().find(|l| l.starts_with("| count Δ")).expect("a table");
+    let header = md
+        .lines()
+        .find(|l| l.starts_with("| count Δ"))
+        .expect("a table");
     let cols = header.matches(" | ").count();
-    let sep = md.lines().skip_while(|l| !l.starts_with("| count Δ")).nth(1).unwrap();
-    assert_eq!(sep.matches('|').count(), cols + 2, "separator row has one cell per column");
+    let sep = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| count Δ"))
+        .nth(1)
+        .unwrap();
+    assert_eq!(
+        sep.matches('|').count(),
+        cols + 2,
+        "separator row has one cell per column"
+    );
 }

@@ -17,7 +17,14 @@ fn java_series(steps: &[(u64, u64, u64)], times: Option<&[i64]>) -> TrendReport 
         .enumerate()
         .map(|(i, &(orders, cached, cfg))| {
             Analysed::new(
-                java_heap(&JavaStep { orders, cached, config_bytes: cfg }, 0x1000_0000 * (i as u64 + 1)),
+                java_heap(
+                    &JavaStep {
+                        orders,
+                        cached,
+                        config_bytes: cfg,
+                    },
+                    0x1000_0000 * (i as u64 + 1),
+                ),
                 Format::Hprof,
                 &format!("growth_{}.hprof", i + 1),
                 times.map(|t| t[i]),
@@ -25,7 +32,14 @@ fn java_series(steps: &[(u64, u64, u64)], times: Option<&[i64]>) -> TrendReport 
         })
         .collect();
     let summaries: Vec<_> = dumps.iter().map(|d| d.summary()).collect();
-    build_trend(&summaries, None, &TrendOptions { limit_bytes: Some(64 << 20), ..Default::default() })
+    build_trend(
+        &summaries,
+        None,
+        &TrendOptions {
+            limit_bytes: Some(64 << 20),
+            ..Default::default()
+        },
+    )
 }
 
 fn growth(times: Option<&[i64]>) -> TrendReport {
@@ -39,21 +53,48 @@ fn the_linear_leak_ranks_first_though_the_cache_grew_more() {
     let first = &r.types[0];
     assert_eq!(first.type_name, "com.acme.Order");
     assert_eq!(first.fit.shape, "linear");
-    assert_eq!(first.fit.slope, (2000 * ORDER_BYTES) as f64, "bytes per step");
+    assert_eq!(
+        first.fit.slope,
+        (2000 * ORDER_BYTES) as f64,
+        "bytes per step"
+    );
     let counts: Vec<u64> = first.series.iter().map(|s| s.count).collect();
     assert_eq!(counts, GROWTH.iter().map(|g| g.0).collect::<Vec<_>>());
     // By path, the audit log's holder ranks first and is linear too.
     assert_eq!(r.paths[0].fit.shape, "linear");
-    assert!(r.paths[0].path.as_deref().unwrap().contains("class com.acme.OrderService"), "{:?}", r.paths[0].path);
+    assert!(
+        r.paths[0]
+            .path
+            .as_deref()
+            .unwrap()
+            .contains("class com.acme.OrderService"),
+        "{:?}",
+        r.paths[0].path
+    );
     // The cache map levels off — and grew more than the log from first to last.
     let map = r
         .paths
         .iter()
-        .find(|p| p.path.as_deref().is_some_and(|s| s.ends_with("CustomerCache > PROFILES > java.util.HashMap")))
+        .find(|p| {
+            p.path
+                .as_deref()
+                .is_some_and(|s| s.ends_with("CustomerCache > PROFILES > java.util.HashMap"))
+        })
         .unwrap();
     assert_eq!(map.fit.shape, "levelling-off");
-    let log = r.paths.iter().find(|p| p.path.as_deref().is_some_and(|s| s.ends_with("AUDIT_LOG > java.util.ArrayList"))).unwrap();
-    assert!(map.fit.net_change > log.fit.net_change, "the cache is the larger grower overall");
+    let log = r
+        .paths
+        .iter()
+        .find(|p| {
+            p.path
+                .as_deref()
+                .is_some_and(|s| s.ends_with("AUDIT_LOG > java.util.ArrayList"))
+        })
+        .unwrap();
+    assert!(
+        map.fit.net_change > log.fit.net_change,
+        "the cache is the larger grower overall"
+    );
     assert!(map.rank > log.rank);
     assert_eq!(r.time_axis.source, "steps");
     assert_eq!(r.time_axis.unit, "step");
@@ -66,24 +107,56 @@ fn verdicts_name_the_leak_and_the_cache_with_evidence() {
     assert_eq!(kinds, ["true-leak", "unbounded-cache"]);
     let leak = &r.verdicts[0];
     assert_eq!(leak.subject, "com.acme.Order");
-    assert!(leak.evidence.iter().any(|e| e.contains("held at") && e.contains("OrderService")), "{:#?}", leak.evidence);
-    assert!(leak.evidence.iter().any(|e| e.contains("reaches the limit")), "a limit was given: {:#?}", leak.evidence);
+    assert!(
+        leak.evidence
+            .iter()
+            .any(|e| e.contains("held at") && e.contains("OrderService")),
+        "{:#?}",
+        leak.evidence
+    );
+    assert!(
+        leak.evidence
+            .iter()
+            .any(|e| e.contains("reaches the limit")),
+        "a limit was given: {:#?}",
+        leak.evidence
+    );
     let cache = &r.verdicts[1];
-    assert!(cache.subject.ends_with("CustomerCache > PROFILES > java.util.HashMap"), "{}", cache.subject);
-    assert!(cache.evidence.iter().any(|e| e.starts_with("accumulation point")));
+    assert!(
+        cache
+            .subject
+            .ends_with("CustomerCache > PROFILES > java.util.HashMap"),
+        "{}",
+        cache.subject
+    );
+    assert!(cache
+        .evidence
+        .iter()
+        .any(|e| e.starts_with("accumulation point")));
 }
 
 #[test]
 fn a_healthy_series_has_nothing_growing_above_noise() {
     // Same state every time, with a config blob wobbling by a few hundred bytes.
-    let steps = [(2000, 1500, 0), (2000, 1500, 300), (2000, 1500, 120), (2000, 1500, 260)];
+    let steps = [
+        (2000, 1500, 0),
+        (2000, 1500, 300),
+        (2000, 1500, 120),
+        (2000, 1500, 260),
+    ];
     let r = java_series(&steps, None);
     let growing: Vec<String> = r
         .types
         .iter()
         .chain(&r.paths)
         .filter(|x| x.fit.shape != "stable")
-        .map(|x| format!("{} {}", x.fit.shape, x.path.as_deref().unwrap_or(&x.type_name)))
+        .map(|x| {
+            format!(
+                "{} {}",
+                x.fit.shape,
+                x.path.as_deref().unwrap_or(&x.type_name)
+            )
+        })
         .collect();
     assert!(growing.is_empty(), "{growing:#?}");
     assert!(r.verdicts.is_empty(), "{:#?}", r.verdicts);
@@ -98,14 +171,29 @@ fn dump_timestamps_make_the_axis_hours_and_the_projection_an_instant() {
     let r = growth(Some(&times));
     assert_eq!(r.time_axis.source, "dump");
     assert_eq!(r.time_axis.points, [0.0, 1.0, 2.0]);
-    assert_eq!(r.types[0].fit.slope, (2000 * ORDER_BYTES) as f64, "bytes per hour, one hour per step");
+    assert_eq!(
+        r.types[0].fit.slope,
+        (2000 * ORDER_BYTES) as f64,
+        "bytes per hour, one hour per step"
+    );
     let total = &r.total;
-    let p = total.limit_reached.as_ref().expect("the heap grows towards the limit");
+    let p = total
+        .limit_reached
+        .as_ref()
+        .expect("the heap grows towards the limit");
     // The projection divides the room left by the rate of the total's shape.
-    let rate = if total.fit.shape == "linear" { total.fit.slope } else { total.fit.late_slope };
+    let rate = if total.fit.shape == "linear" {
+        total.fit.slope
+    } else {
+        total.fit.late_slope
+    };
     let last = total.series.last().unwrap().retained_bytes;
     let expect_h = ((64u64 << 20) - last) as f64 / rate;
-    assert!((p.after - expect_h).abs() < 1e-3, "{} vs {expect_h}", p.after);
+    assert!(
+        (p.after - expect_h).abs() < 1e-3,
+        "{} vs {expect_h}",
+        p.after
+    );
     let at = parse_rfc3339(p.at.as_deref().unwrap()).unwrap();
     assert!((at - (times[2] + (expect_h * 3_600_000.0) as i64)).abs() <= 1000);
 }
@@ -115,14 +203,39 @@ fn at_times_are_used_when_dumps_have_none_and_out_of_order_inputs_are_sorted() {
     let dumps: Vec<Analysed> = [(4000u64, 3000u64), (2000, 1500), (6000, 3000)]
         .iter()
         .enumerate()
-        .map(|(i, &(o, c))| Analysed::new(java_heap(&JavaStep { orders: o, cached: c, config_bytes: 0 }, 0x1000 * (i as u64 + 1) << 20), Format::Hprof, &format!("d{i}"), None))
+        .map(|(i, &(o, c))| {
+            Analysed::new(
+                java_heap(
+                    &JavaStep {
+                        orders: o,
+                        cached: c,
+                        config_bytes: 0,
+                    },
+                    0x1000 * (i as u64 + 1) << 20,
+                ),
+                Format::Hprof,
+                &format!("d{i}"),
+                None,
+            )
+        })
         .collect();
     let s: Vec<_> = dumps.iter().map(|d| d.summary()).collect();
-    let at: Vec<i64> = ["2026-01-01T01:00:00Z", "2026-01-01T00:00:00Z", "2026-01-01T03:00:00+01:00"]
-        .iter()
-        .map(|t| parse_rfc3339(t).unwrap())
-        .collect();
-    let r = build_trend(&s, None, &TrendOptions { at: Some(at), ..Default::default() });
+    let at: Vec<i64> = [
+        "2026-01-01T01:00:00Z",
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T03:00:00+01:00",
+    ]
+    .iter()
+    .map(|t| parse_rfc3339(t).unwrap())
+    .collect();
+    let r = build_trend(
+        &s,
+        None,
+        &TrendOptions {
+            at: Some(at),
+            ..Default::default()
+        },
+    );
     assert_eq!(r.time_axis.source, "at");
     let order: Vec<&str> = r.inputs.iter().map(|i| i.dump.path.as_str()).collect();
     assert_eq!(order, ["d1", "d0", "d2"]);
@@ -142,16 +255,33 @@ fn memlab_keeps_objects_allocated_between_baseline_and_target_still_alive_in_fin
     let d: Vec<Analysed> = [&baseline, &target, &fin]
         .iter()
         .enumerate()
-        .map(|(i, jobs)| Analysed::new(v8_heap(jobs), Format::V8, &format!("s{i}.heapsnapshot"), None))
+        .map(|(i, jobs)| {
+            Analysed::new(
+                v8_heap(jobs),
+                Format::V8,
+                &format!("s{i}.heapsnapshot"),
+                None,
+            )
+        })
         .collect();
     let s: Vec<_> = d.iter().map(|x| x.summary()).collect();
-    let m = memlab(d[2].dump(), s[0].ids.as_ref().unwrap(), s[1].ids.as_ref().unwrap(), ["s0", "s1", "s2"], 10);
+    let m = memlab(
+        d[2].dump(),
+        s[0].ids.as_ref().unwrap(),
+        s[1].ids.as_ref().unwrap(),
+        ["s0", "s1", "s2"],
+        10,
+    );
     let expected_jobs = fin.iter().filter(|&&k| (100..200).contains(&k)).count() as u64;
     assert_eq!(m.count, expected_jobs);
     assert_eq!(m.clusters.len(), 1, "{:#?}", m.clusters);
     let c = &m.clusters[0];
     assert_eq!(c.type_name, "PendingJob");
-    assert_eq!(c.retained_bytes, expected_jobs * (40 + 24), "each job with its name, once");
+    assert_eq!(
+        c.retained_bytes,
+        expected_jobs * (40 + 24),
+        "each job with its name, once"
+    );
     assert_eq!(
         c.retainer_path.as_deref(),
         Some("[(GC roots)] > (GC roots) > global > global > pending > Array > elements > (object elements) > [] > PendingJob")
@@ -171,12 +301,20 @@ fn growth_within_a_stable_heaps_noise_gets_no_verdict_and_a_note() {
     let steps = [(1000, 3000, 0), (1100, 3000, 0), (1200, 3000, 0)];
     let r = java_series(&steps, None);
     assert_eq!(r.total.fit.shape, "stable", "{:?}", r.total.series);
-    let order = r.types.iter().find(|t| t.type_name == "com.acme.Order").unwrap();
+    let order = r
+        .types
+        .iter()
+        .find(|t| t.type_name == "com.acme.Order")
+        .unwrap();
     assert_eq!(order.fit.shape, "linear", "the row keeps its shape");
     assert_eq!(order.fit.net_change, (200 * ORDER_BYTES) as i64);
     assert!(order.fit.net_change <= r.total.fit.noise_bytes as i64);
     assert!(r.verdicts.is_empty(), "{:#?}", r.verdicts);
-    let note = r.warnings.iter().find(|w| w.contains("reachable heap is stable")).expect("a note on the withheld rows");
+    let note = r
+        .warnings
+        .iter()
+        .find(|w| w.contains("reachable heap is stable"))
+        .expect("a note on the withheld rows");
     assert!(note.contains("got no leak or cache verdict"), "{note}");
 }
 
@@ -186,10 +324,18 @@ fn a_leak_offset_by_a_shrinking_cache_is_still_a_leak() {
     // leak grows far more than the heap's noise, so the verdict stands.
     let entry = 32 + 24 + PROFILE_BYTES;
     let evicted = 2000 * ORDER_HEAP_BYTES / entry;
-    let steps = [(2000, 3000, 0), (4000, 3000 - evicted, 0), (6000, 3000 - 2 * evicted, 0)];
+    let steps = [
+        (2000, 3000, 0),
+        (4000, 3000 - evicted, 0),
+        (6000, 3000 - 2 * evicted, 0),
+    ];
     let r = java_series(&steps, None);
     assert_eq!(r.total.fit.shape, "stable", "{:?}", r.total.series);
-    let leak = r.verdicts.iter().find(|v| v.kind == "true-leak").expect("the leak's verdict");
+    let leak = r
+        .verdicts
+        .iter()
+        .find(|v| v.kind == "true-leak")
+        .expect("the leak's verdict");
     assert_eq!(leak.subject, "com.acme.Order");
     assert_eq!(r.types[0].type_name, "com.acme.Order");
     assert!(r.types[0].fit.net_change > r.total.fit.noise_bytes as i64);
