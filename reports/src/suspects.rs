@@ -1463,31 +1463,39 @@ fn goroutine_leaks(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
 }
 
 /// Look up a MemStats field anywhere in `details` (two levels deep), as a number.
+/// A MemStats-like number by key (case-insensitive), at the top of `details` or one object
+/// down (pprof keeps them in `details.memstats`); numbers may be JSON numbers or strings.
+fn memstat_value<'a>(
+    details: &'a serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Option<&'a serde_json::Value> {
+    let top = details
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v);
+    let nested = details
+        .values()
+        .filter_map(|v| v.as_object())
+        .flat_map(|m| {
+            m.iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v)
+        });
+    top.chain(nested)
+        .find(|v| v.is_number() || v.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok()))
+}
+
 fn memstat(details: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<u64> {
-    fn num(v: &serde_json::Value) -> Option<u64> {
-        v.as_u64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-            .or_else(|| v.as_f64().map(|f| f as u64))
-    }
-    for (k, v) in details {
-        if k.eq_ignore_ascii_case(key) {
-            if let Some(x) = num(v) {
-                return Some(x);
-            }
-        }
-    }
-    for (_, v) in details {
-        if let Some(m) = v.as_object() {
-            for (k, v) in m {
-                if k.eq_ignore_ascii_case(key) {
-                    if let Some(x) = num(v) {
-                        return Some(x);
-                    }
-                }
-            }
-        }
-    }
-    None
+    let v = memstat_value(details, key)?;
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        .or_else(|| v.as_f64().map(|f| f as u64))
+}
+
+fn memstat_f64(details: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<f64> {
+    let v = memstat_value(details, key)?;
+    v.as_f64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
 fn fragmentation(ctx: &Ctx) -> Option<Suspect> {
@@ -1601,13 +1609,6 @@ fn fragmentation_remedies(
         }
     }
     out.join(" ")
-}
-
-fn memstat_f64(details: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<f64> {
-    let m = details.get("memstats").and_then(|v| v.as_object());
-    let v = m.and_then(|m| m.get(key)).or_else(|| details.get(key))?;
-    v.as_f64()
-        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
 #[cfg(test)]

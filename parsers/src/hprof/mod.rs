@@ -236,7 +236,9 @@ fn dump_info(
 ) -> DumpInfo {
     let mut info = DumpInfo::new(Format::Hprof);
     info.timestamp_ms = Some(h.timestamp_ms as i64);
-    info.timestamp = Some(rfc3339(h.timestamp_ms));
+    info.timestamp = Some(heapscope_graph::time::format_rfc3339_ms(
+        h.timestamp_ms.min(i64::MAX as u64) as i64,
+    ));
     let d = &mut info.details;
     d.insert("hprof_version".into(), json!(h.version));
     d.insert("id_size".into(), json!(h.id_size));
@@ -257,30 +259,6 @@ fn dump_info(
     warnings.extend(graph.warnings.iter().cloned());
     info.warnings = warnings;
     info
-}
-
-/// Milliseconds since the epoch as RFC 3339 (UTC), without a date library.
-fn rfc3339(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // civil-from-days (Howard Hinnant's algorithm)
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        ms % 1000
-    )
 }
 
 /// Threads from ROOT THREAD OBJECT records: name (the Thread's `name` String) and stack.

@@ -237,24 +237,5 @@ pub(crate) fn choose(
     Ok(SampleChoice { index, objects })
 }
 
-/// RFC 3339 (UTC) of nanoseconds since the Unix epoch.
-pub(crate) fn rfc3339(nanos: i64) -> String {
-    heapscope_graph::time::format_rfc3339_nanos(nanos)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_matches_known_instants() {
-        // 2000-02-29T12:34:56Z is 951827696 s after the epoch (a leap day, a century year).
-        assert_eq!(rfc3339(951_827_696_000_000_000), "2000-02-29T12:34:56Z");
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999999999Z");
-        assert_eq!(
-            rfc3339(1_700_000_000_123_000_000),
-            "2023-11-14T22:13:20.123Z"
-        );
-    }
-}
+/// RFC 3339 (UTC) of nanoseconds since the Unix epoch (the graph crate's, shared with HPROF and `trend --at`).
+pub(crate) use heapscope_graph::time::format_rfc3339_nanos as rfc3339;
