@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
 use clap::{Args, ValueEnum};
-use heapscope_graph::Analysis;
+use heapscope_graph::{Analysis, Spill};
 use heapscope_parsers::{Input, ParseOptions};
 use heapscope_reports::render::{OutputFormat, RenderOptions};
 use heapscope_reports::{build_report, render, InputMeta, Report, ReportOptions};
@@ -94,17 +94,22 @@ pub struct Loaded {
     pub meta: InputMeta,
 }
 
-/// Parse a dump (format detected by content) and run every graph pass.
+/// Parse a dump (format detected by content) and run every graph pass. Large display columns
+/// of the graph go to spill files in `$TMPDIR` (see `heapscope_graph::column`).
 pub fn load(path: &Path, opts: &ParseOptions, progress: &Progress) -> Result<Loaded, CliError> {
     progress.stage(format!("reading {}", path.display()));
     let input = Input::open(path)?;
     let size = input.file_size();
-    let mut stats = crate::stats::Stats::from_env();
-    let parsed = heapscope_parsers::parse_input(&input, opts)?;
-    stats.stage("parse");
+    crate::stats::start();
+    let opts = ParseOptions {
+        spill: Spill::temp(),
+        ..opts.clone()
+    };
+    let parsed = heapscope_parsers::parse_input(&input, &opts)?;
+    crate::stats::stage("parse");
     progress.stage("dominators, retained sizes, histogram, paths");
     let analysis = Analysis::run_observed(parsed.graph, &mut |pass| {
-        stats.stage(pass);
+        crate::stats::stage(pass);
         progress.stage(format!("{pass} done"));
     });
     let meta = InputMeta {
@@ -128,7 +133,7 @@ pub fn analyze_one(
     let opts = ParseOptions {
         sample_index: args.sample_index.clone(),
         group_by: args.group_by.clone(),
-        drop_labels: false,
+        ..ParseOptions::default()
     };
     let l = load(path, &opts, progress)?;
     progress.stage("report");
@@ -138,13 +143,11 @@ pub fn analyze_one(
         cumulative: args.cumulative,
         ..ReportOptions::default()
     };
-    Ok(build_report(
-        &l.analysis,
-        &l.info,
-        l.inspector.as_ref(),
-        &l.meta,
-        &ropts,
-    ))
+    let report = build_report(&l.analysis, &l.info, l.inspector.as_ref(), &l.meta, &ropts);
+    crate::stats::stage("report");
+    drop(l);
+    crate::stats::stage("free graph");
+    Ok(report)
 }
 
 /// Render one report as the arguments ask; `tty` says whether it goes to a terminal.
@@ -228,6 +231,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, CliError> {
         }
         any_suspect |= !report.suspects.is_empty();
         let text = render(&report, &args, args.output.is_none() && stdout_tty);
+        crate::stats::stage("render");
         match (&args.output, many) {
             (None, _) => {
                 use std::io::Write;

@@ -90,7 +90,7 @@ fn open(dump: &PathBuf, c: &Common) -> Result<Loaded, CliError> {
     let opts = ParseOptions {
         sample_index: c.sample_index.clone(),
         group_by: c.group_by.clone(),
-        drop_labels: false,
+        ..ParseOptions::default()
     };
     let l = load(dump, &opts, &progress);
     progress.finish();

@@ -93,7 +93,7 @@ fn parse_opts(c: &Common) -> ParseOptions {
     ParseOptions {
         sample_index: c.sample_index.clone(),
         group_by: c.group_by.clone(),
-        drop_labels: false,
+        ..ParseOptions::default()
     }
 }
 
@@ -299,7 +299,7 @@ mod tests {
         let opts = ParseOptions {
             sample_index: sample_index.map(str::to_string),
             group_by: group_by.map(str::to_string),
-            drop_labels: false,
+            ..ParseOptions::default()
         };
         load(&testdata(rel), &opts, &Progress::new(true)).unwrap_or_else(|e| match e {
             crate::CliError::BadInput(m) | crate::CliError::Internal(m) => panic!("{rel}: {m:#}"),

@@ -1,25 +1,61 @@
-//! `HEAPSCOPE_STATS=1`: after each stage, print its wall time and the process's resident
-//! anonymous memory (RssAnon, now and the peak seen so far) to stderr. Pages of a mapped dump are
-//! file-backed and not counted, as in the benchmarks (benches/README.md).
+//! `HEAPSCOPE_STATS=1`: after each stage, print its wall time, the process's resident anonymous
+//! memory (RssAnon) now, and the highest RssAnon seen *during* the stage, to stderr. A sampler
+//! thread reads /proc/self/status every 5 ms while stats are on. Pages of a mapped dump (and of
+//! spilled columns) are file-backed and not counted, as in the benchmarks (benches/README.md).
 
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// End a stage of the process-wide stats (started on first use; a no-op unless
+/// `HEAPSCOPE_STATS` is set).
+pub fn stage(name: &str) {
+    static STATS: OnceLock<Mutex<Stats>> = OnceLock::new();
+    let stats = STATS.get_or_init(|| Mutex::new(Stats::from_env()));
+    if let Ok(mut s) = stats.lock() {
+        s.stage(name);
+    }
+}
+
+/// Start the clock (call before the first stage).
+pub fn start() {
+    stage("");
+}
 
 pub struct Stats {
     on: bool,
     start: Instant,
     last: Instant,
-    peak_kib: u64,
+    /// Highest RssAnon (KiB) since the last stage ended, written by the sampler.
+    stage_peak: Arc<AtomicU64>,
+    overall_peak_kib: u64,
+    stop: Arc<AtomicBool>,
 }
 
 impl Stats {
     pub fn from_env() -> Stats {
         let on = std::env::var_os("HEAPSCOPE_STATS").is_some_and(|v| v != "0" && !v.is_empty());
         let now = Instant::now();
+        let stage_peak = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        if on {
+            let (peak, stop) = (stage_peak.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if let Some(kib) = rss_anon_kib() {
+                        peak.fetch_max(kib, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            });
+        }
         Stats {
             on,
             start: now,
             last: now,
-            peak_kib: 0,
+            stage_peak,
+            overall_peak_kib: 0,
+            stop,
         }
     }
 
@@ -28,17 +64,30 @@ impl Stats {
         if !self.on {
             return;
         }
+        if name.is_empty() {
+            self.start = Instant::now();
+            self.last = self.start;
+            return;
+        }
         let now = Instant::now();
         let anon = rss_anon_kib().unwrap_or(0);
-        self.peak_kib = self.peak_kib.max(anon);
+        let during = self.stage_peak.swap(anon, Ordering::Relaxed).max(anon);
+        self.overall_peak_kib = self.overall_peak_kib.max(during);
         eprintln!(
-            "heapscope: stats: {name:<22} {:>8.3} s  (total {:>8.3} s)  RssAnon {:>8} MiB  (max seen {:>8} MiB)",
+            "heapscope: stats: {name:<22} {:>8.3} s  (total {:>8.3} s)  RssAnon {:>6} MiB  (peak in stage {:>6} MiB, overall {:>6} MiB)",
             (now - self.last).as_secs_f64(),
             (now - self.start).as_secs_f64(),
             anon / 1024,
-            self.peak_kib / 1024
+            during / 1024,
+            self.overall_peak_kib / 1024
         );
         self.last = now;
+    }
+}
+
+impl Drop for Stats {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 

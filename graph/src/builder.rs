@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use crate::column::{Column, Spill};
 use crate::graph::{EdgePos, HeapGraph, Policy, Root, MAX_EDGES, WEAK_BIT};
 use crate::types::{Interner, Label, LabelId, NodeIdx, NodeKind, TypeId};
 
@@ -224,14 +225,17 @@ struct PendingRoot {
 
 /// Builds a [`HeapGraph`] in two phases. See the crate docs for an example.
 ///
-/// Memory while building: 8 (id) + 4 (type) + 8 (shallow) + 1 (kind) bytes per node, 12 more per
-/// node for the id index during phase 2, 8 per node of CSR offsets, and 4 per edge (+4 with labels).
+/// Memory while building: 8 (id) + 4 (type) + 8 (shallow) + 1 (kind) bytes per node, 8.5 more
+/// per node for the id index during phase 2, 4 per node of CSR offsets, and 4 per edge (+4 with
+/// labels). With [`with_spill`](Self::with_spill) the id, type, shallow, kind, count and label
+/// columns go to spill files once large ([`Column`]): only the index, offsets and targets stay
+/// in anonymous memory.
 pub struct GraphBuilder {
-    ids: Vec<u64>,
-    type_of: Vec<u32>,
-    shallow: Vec<u64>,
-    kind: Vec<u8>,
-    counts: Vec<u64>,
+    ids: Column<u64>,
+    type_of: Column<u32>,
+    shallow: Column<u64>,
+    kind: Column<u8>,
+    counts: Column<u64>,
     types: Interner,
     labels: Interner,
     root_kinds: Interner,
@@ -239,7 +243,7 @@ pub struct GraphBuilder {
     index: Option<IdIndex>,
     offsets: Vec<EdgePos>,
     targets: Vec<u32>,
-    edge_labels: Vec<u32>,
+    edge_labels: Column<u32>,
     keep_labels: bool,
     current: Option<u32>,
     missing_refs: u64,
@@ -265,11 +269,11 @@ impl GraphBuilder {
         let mut root_kinds = Interner::new();
         root_kinds.intern("");
         GraphBuilder {
-            ids: Vec::new(),
-            type_of: Vec::new(),
-            shallow: Vec::new(),
-            kind: Vec::new(),
-            counts: Vec::new(),
+            ids: Column::default(),
+            type_of: Column::default(),
+            shallow: Column::default(),
+            kind: Column::default(),
+            counts: Column::default(),
             types: Interner::new(),
             labels,
             root_kinds,
@@ -277,7 +281,7 @@ impl GraphBuilder {
             index: None,
             offsets: Vec::new(),
             targets: Vec::new(),
-            edge_labels: Vec::new(),
+            edge_labels: Column::default(),
             keep_labels: true,
             current: None,
             missing_refs: 0,
@@ -287,6 +291,24 @@ impl GraphBuilder {
             max_edges: MAX_EDGES,
             warnings: Vec::new(),
         }
+    }
+
+    /// Keep the display columns (ids, types, shallow sizes, kinds, counts, edge labels) in
+    /// spill files once they are large (see [`Column`]). Call before adding nodes; columns
+    /// already filled keep their place.
+    pub fn with_spill(mut self, spill: &Spill) -> Self {
+        fn respill<T: crate::column::Plain>(c: &mut Column<T>, spill: &Spill) {
+            if c.is_empty() {
+                *c = Column::new(spill.clone());
+            }
+        }
+        respill(&mut self.ids, spill);
+        respill(&mut self.type_of, spill);
+        respill(&mut self.shallow, spill);
+        respill(&mut self.kind, spill);
+        respill(&mut self.counts, spill);
+        respill(&mut self.edge_labels, spill);
+        self
     }
 
     /// Reserve room for `nodes` nodes. Callers pass a count bounded by the input's size.
@@ -759,6 +781,20 @@ impl GraphBuilder {
             ));
         }
         self.index = None;
+        for w in [
+            self.ids.take_warning(),
+            self.type_of.take_warning(),
+            self.shallow.take_warning(),
+            self.kind.take_warning(),
+            self.counts.take_warning(),
+            self.edge_labels.take_warning(),
+        ]
+        .into_iter()
+        .flatten()
+        .take(1)
+        {
+            self.warnings.push(format!("graph columns {w}"));
+        }
         HeapGraph {
             ids: self.ids,
             type_of: self.type_of,

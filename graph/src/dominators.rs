@@ -18,7 +18,15 @@
 //! path-compression values and `ancestor` adds 4 B per reachable node. Peak: about 20 B per
 //! node + 4 B per stored back edge, on top of the graph (22.6 B/node measured on the 10^7-node
 //! heap of benches/README.md). The result keeps `idom` (4 B/node, in `pre`'s buffer) and
-//! `order` (4 B per reachable node).
+//! `order` (4 B per reachable node, `node_of`'s buffer, with capacity for every node).
+//!
+//! `order` is needed only by [`DomChildren::build`] and [`retained_sizes`]: [`Analysis`] runs
+//! those two first, then takes `order` out of the tree and lends its buffer to the root-path
+//! search as its queue, so after the analysis only `idom` (4 B/node) is held here, beside
+//! [`DomChildren`] (8 B/node). [`DomChildren::preorder`] regenerates a parent-before-child
+//! order when one is needed later.
+//!
+//! [`Analysis`]: crate::Analysis
 //!
 //! Delta + LEB128 lists were tried and dropped: on the synthetic 10^7-node heap of
 //! benches/ they saved 6% of the list bytes and cost a third pass over the edges.
@@ -37,6 +45,9 @@ pub struct DomTree {
     /// Immediate dominator of each node: a node index, [`SUPER`] or [`UNREACHED`].
     pub idom: Vec<u32>,
     /// Reachable nodes in DFS preorder: every node comes after its immediate dominator.
+    /// **Empty after [`Analysis::run`](crate::Analysis::run)**, which hands the buffer on to
+    /// the root-path search once [`DomChildren::build`] and [`retained_sizes`] have used it;
+    /// use [`Analysis::preorder`](crate::Analysis::preorder) then.
     pub order: Vec<u32>,
     /// How many nodes were attached below the super-root by the [`Orphans`] policy.
     pub orphans_attached: u64,
@@ -424,8 +435,10 @@ fn eval(v: u32, w: u32, ancestor: &mut [u32], best: &mut [u32], path: &mut Vec<u
 }
 
 /// Retained size of every node (0 for unreached nodes): one pass in reverse preorder, adding
-/// each node's retained size to its immediate dominator.
+/// each node's retained size to its immediate dominator. Needs [`DomTree::order`]. Holds only
+/// the result (8 B/node).
 pub fn retained_sizes(g: &HeapGraph, dom: &DomTree) -> Vec<u64> {
+    assert_has_order(dom, "retained_sizes");
     let mut r = vec![0u64; g.node_count()];
     for &v in &dom.order {
         r[v as usize] = g.shallow[v as usize];
@@ -439,16 +452,33 @@ pub fn retained_sizes(g: &HeapGraph, dom: &DomTree) -> Vec<u64> {
     r
 }
 
+/// `order` is gone once [`Analysis`](crate::Analysis) has taken it: an empty `order` with a
+/// reachable node is a caller's mistake, not an empty tree.
+fn assert_has_order(dom: &DomTree, what: &str) {
+    if dom.order.is_empty() {
+        assert!(
+            dom.idom.iter().all(|&d| d == UNREACHED),
+            "{what} needs DomTree::order, which Analysis::run takes (use Analysis::preorder)"
+        );
+    }
+}
+
 /// Children lists of the dominator tree (CSR); the super-root's children are at index `n`.
+/// 4 B per node of offsets and 4 B per reachable node of children. Each list is in
+/// [`DomTree::order`]'s order (DFS preorder), which the reports' tie-breaks rely on.
 pub struct DomChildren {
     pub offsets: Vec<u32>,
     pub children: Vec<u32>,
 }
 
 impl DomChildren {
+    /// Build from [`DomTree::order`] and `idom`. Nothing besides the result is allocated: the
+    /// offsets serve as the fill cursors and are shifted back into place afterwards.
     pub fn build(dom: &DomTree) -> DomChildren {
+        assert_has_order(dom, "DomChildren::build");
         let n = dom.idom.len();
         let slot = |d: u32| if d == SUPER { n } else { d as usize };
+        // Counts at `slot + 1`; after the prefix sum `offsets[s]` is the start of list `s`.
         let mut offsets = vec![0u32; n + 2];
         for &v in &dom.order {
             offsets[slot(dom.idom[v as usize]) + 1] += 1;
@@ -456,15 +486,48 @@ impl DomChildren {
         for i in 1..offsets.len() {
             offsets[i] += offsets[i - 1];
         }
-        let mut fill = offsets.clone();
         let mut children = vec![0u32; dom.order.len()];
         for &v in &dom.order {
             let s = slot(dom.idom[v as usize]);
-            children[fill[s] as usize] = v;
-            fill[s] += 1;
+            children[offsets[s] as usize] = v;
+            offsets[s] += 1;
         }
+        // Now `offsets[s]` is the end of list `s`, i.e. the start of `s + 1`: shift by one.
+        offsets.copy_within(0..n + 1, 1);
+        offsets[0] = 0;
         DomChildren { offsets, children }
     }
+
+    /// The reachable nodes in a preorder of the dominator tree (each node after its immediate
+    /// dominator, children in list order), by an explicit stack: 4 B per reachable node for the
+    /// result plus 8 B per ancestor that still has children to visit (at most the tree's
+    /// depth; a chain needs one), one pass over the children lists. Not the DFS
+    /// preorder [`DomTree::order`] had (a node's dominator subtree need not be contiguous in
+    /// that one), but the same set and the same sibling order.
+    pub fn preorder(&self) -> Vec<u32> {
+        let n = self.offsets.len() - 2;
+        let mut out = Vec::with_capacity(self.children.len());
+        // (next position in `children`, end of that list), one per tree level being walked.
+        let mut stack: Vec<(u32, u32)> = vec![(self.offsets[n], self.offsets[n + 1])];
+        while let Some(top) = stack.last_mut() {
+            if top.0 == top.1 {
+                stack.pop();
+                continue;
+            }
+            let v = self.children[top.0 as usize];
+            top.0 += 1;
+            if top.0 == top.1 {
+                stack.pop(); // the last child: its level is done, so a chain keeps one entry
+            }
+            out.push(v);
+            let (start, end) = (self.offsets[v as usize], self.offsets[v as usize + 1]);
+            if start < end {
+                stack.push((start, end));
+            }
+        }
+        out
+    }
+
     /// Children of `node`; pass `n` (the node count) for the super-root's.
     pub fn of(&self, node: usize) -> &[u32] {
         &self.children[self.offsets[node] as usize..self.offsets[node + 1] as usize]

@@ -1,5 +1,6 @@
 //! [`HeapGraph`]: nodes as columns, references in CSR form, GC roots, interned names.
 
+use crate::column::Column;
 use crate::types::{Interner, Label, NodeIdx, NodeKind, TypeId};
 
 /// Bit 31 of an edge target marks a weak edge (the node limit is therefore 2^31).
@@ -66,22 +67,23 @@ pub struct Edge {
 }
 
 /// The common heap graph. Bytes per node: 8 id + 4 type + 8 shallow + 1 kind + 4 offset = 25;
-/// per edge: 4 target (+4 label when kept).
+/// per edge: 4 target (+4 label when kept). The [`Column`]s (all but offsets and targets) may
+/// live in spill files rather than anonymous memory (see [`crate::column`]).
 pub struct HeapGraph {
     /// The dump's own id of each node (display only).
-    pub ids: Vec<u64>,
-    pub type_of: Vec<u32>,
-    pub shallow: Vec<u64>,
-    pub kind: Vec<u8>,
+    pub ids: Column<u64>,
+    pub type_of: Column<u32>,
+    pub shallow: Column<u64>,
+    pub kind: Column<u8>,
     /// Objects each node stands for (allocation profiles: objects allocated with exactly
     /// that stack); empty means one per node.
-    pub counts: Vec<u64>,
+    pub counts: Column<u64>,
     /// CSR: edges of node `i` are `targets[offsets[i]..offsets[i+1]]`.
     pub offsets: Vec<EdgePos>,
     /// Target node index; bit 31 set = weak edge.
     pub targets: Vec<u32>,
     /// Encoded [`Label`] per edge; empty when the builder dropped labels.
-    pub edge_labels: Vec<u32>,
+    pub edge_labels: Column<u32>,
     pub roots: Vec<Root>,
     pub types: Interner,
     pub labels: Interner,

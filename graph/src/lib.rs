@@ -36,6 +36,7 @@
 pub mod analysis;
 pub mod bitset;
 pub mod builder;
+pub mod column;
 pub mod dominators;
 pub mod graph;
 pub mod histogram;
@@ -46,6 +47,7 @@ pub mod types;
 
 pub use analysis::{Analysis, Summary};
 pub use builder::GraphBuilder;
+pub use column::{Column, Spill};
 pub use dominators::{DomChildren, DomTree, SUPER, UNREACHED};
 pub use graph::{Edge, EdgePos, HeapGraph, Orphans, Policy, Root, MAX_EDGES, WEAK_BIT};
 pub use histogram::TypeRow;

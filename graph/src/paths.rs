@@ -11,7 +11,10 @@ use crate::types::{Label, NodeIdx};
 
 /// BFS parents: 4 bytes per node plus 1 bit per node for the weak flag. While computing: a
 /// 4-byte queue entry per reached node, a bit per node marking where each BFS level starts,
-/// and 4 bytes per node that holds a weak reference to a node not reached by then.
+/// and 4 bytes per node that holds a weak reference to a node not reached by then. The queue
+/// can be a buffer handed in ([`compute_with_buffer`](Self::compute_with_buffer)):
+/// [`Analysis`](crate::Analysis) lends it [`DomTree::order`](crate::DomTree::order)'s, so the
+/// queue costs nothing beyond what the analysis held already.
 ///
 /// Each node keeps the index of the BFS-tree *edge* into it (not the parent node): a path then
 /// reads its labels directly instead of scanning a parent's edges — which, for an element of an
@@ -47,16 +50,25 @@ impl RootPaths {
     /// Path length (in edges) to a node a strong path reaches is its strong BFS distance; to any
     /// other node, the least `d(u) + 1` over references `u → v` from reached nodes `u`.
     pub fn compute(g: &HeapGraph) -> RootPaths {
+        Self::compute_with_buffer(g, Vec::new())
+    }
+
+    /// [`compute`](Self::compute) with `buffer` (cleared first, its capacity kept) as the BFS
+    /// queue, dropped at the end. The queue holds every node the search reaches once; if that
+    /// outgrows the buffer (the dominators' reachable set is not the search's under V8's policy),
+    /// it grows once, to the node count, rather than by doubling.
+    pub fn compute_with_buffer(g: &HeapGraph, buffer: Vec<u32>) -> RootPaths {
         let n = g.node_count();
         let by_node = g.edge_count() >= EDGE_MODE_LIMIT;
         let mut parent = vec![UNREACHED; n];
         let mut via_weak = BitSet::new(n);
-        let mut queue: Vec<u32> = Vec::new();
+        let mut queue = buffer;
+        queue.clear();
         // Bit i set: queue[i] starts a new BFS level of the strong search.
         let mut level_start = BitSet::new(n + 1);
         for r in g.root_nodes() {
             parent[r as usize] = SUPER;
-            queue.push(r);
+            enqueue(&mut queue, r, n);
         }
         level_start.set(0);
         // Queue positions of strong-reached nodes with a weak reference to a node not reached
@@ -85,7 +97,7 @@ impl RootPaths {
                     continue;
                 }
                 parent[t] = if by_node { u } else { (first + k) as u32 };
-                queue.push(raw);
+                enqueue(&mut queue, raw, n);
             }
         }
         if weak_src.is_empty() {
@@ -237,9 +249,20 @@ fn expand_weak(
         if parent[t] == UNREACHED {
             parent[t] = if by_node { u } else { (first + k) as u32 };
             via_weak.set(t);
-            queue.push(t as u32);
+            enqueue(queue, t as u32, parent.len());
         }
     }
+}
+
+/// Push onto the BFS queue. Each node enters it at most once, so a full queue grows straight to
+/// `n` entries: one reallocation at most, and never more room than the search can use (doubling
+/// could reserve up to twice that).
+#[inline]
+fn enqueue(queue: &mut Vec<u32>, v: u32, n: usize) {
+    if queue.len() == queue.capacity() {
+        queue.reserve_exact(n.max(queue.len() + 1) - queue.len());
+    }
+    queue.push(v);
 }
 
 /// The first strong edge from `u` to `v` (or the first weak one if there is no strong one).

@@ -114,4 +114,5 @@ fn deep_chain_needs_no_recursion() {
     assert_eq!(a.retained[n as usize - 1], 16);
     assert_eq!(a.path_to(heapscope_graph::NodeIdx(n - 1)).len(), n as usize);
     assert_eq!(a.histogram[0].retained, 16 * u64::from(n));
+    assert_eq!(a.preorder(), (0..n).collect::<Vec<u32>>());
 }

@@ -29,7 +29,7 @@ pub use detect::{detect, Detected};
 pub use error::ParseError;
 pub use input::Input;
 
-use heapscope_graph::{DumpInfo, HeapGraph, Inspector};
+use heapscope_graph::{DumpInfo, HeapGraph, Inspector, Spill};
 use std::path::Path;
 
 /// Options that some formats honour.
@@ -42,6 +42,8 @@ pub struct ParseOptions {
     pub group_by: Option<String>,
     /// Keep edge labels (field names); on by default.
     pub drop_labels: bool,
+    /// Where the graph's large display columns may go ([`Spill`]); default: memory only.
+    pub spill: Spill,
 }
 
 /// A parsed dump: the graph, the format's facts, and lazy access to details.

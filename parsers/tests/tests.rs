@@ -3,5 +3,6 @@
 mod detect;
 mod hprof;
 mod pprof;
+mod spill;
 mod tracemalloc;
 mod v8;

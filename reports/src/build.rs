@@ -199,13 +199,14 @@ fn add_cumulative(a: &Analysis, info: &DumpInfo, histogram: &mut [HistRow]) -> O
     let mut blocks: Vec<u64> = (0..g.node_count() as u32)
         .map(|v| g.count(NodeIdx(v)))
         .collect();
-    for &v in a.dom.order.iter().rev() {
+    // Children before their immediate dominator: the dominator-tree preorder, reversed.
+    for &v in a.preorder().iter().rev() {
         if let Some(d) = a.idom(NodeIdx(v)) {
             blocks[d.ix()] += blocks[v as usize];
         }
     }
     let mut by_type: std::collections::HashMap<&str, (u64, u64)> = std::collections::HashMap::new();
-    for &v in &a.dom.order {
+    for v in (0..g.node_count() as u32).filter(|&v| a.dom.is_reachable(v)) {
         let e = by_type
             .entry(g.types.get(g.type_of[v as usize]))
             .or_default();

@@ -71,11 +71,13 @@ elif ((cgroup)); then
     mid=$(((lo + hi) / 2))
     echo $((mid * 1024)) >"$cg/memory.max"
     echo 0 >"$cg/memory.swap.max" 2>/dev/null || true
+    t0=$(date +%s.%N)
     if bash -c "echo \$\$ > $cg/cgroup.procs; exec \"$hs\" analyze \"$dump\" --format json -o /dev/null --quiet" >/dev/null 2>&1; then
-      hi=$mid
+      hi=$mid ok=completed
     else
-      lo=$mid
+      lo=$mid ok=failed
     fi
+    echo "  memory.max=$((mid / 1024)) MiB: $ok in $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $t0 }") s"
   done
   rmdir "$cg"
   echo "heapscope: smallest memory.max that completes ≈ $((hi / 1024)) MiB (±32 MiB; includes page cache)"

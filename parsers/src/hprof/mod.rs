@@ -91,7 +91,7 @@ pub fn parse_with_wrap(
             "a HEAP DUMP or HEAP DUMP SEGMENT record",
         ));
     }
-    let mut builder = GraphBuilder::new();
+    let mut builder = GraphBuilder::new().with_spill(&opts.spill);
     if opts.drop_labels {
         builder = builder.without_labels();
     }

@@ -107,7 +107,7 @@ fn build(
     compat: Compat,
     mode: Mode,
 ) -> Result<(HeapGraph, InspectorData), ScanError> {
-    let mut b = GraphBuilder::new();
+    let mut b = GraphBuilder::new().with_spill(&opts.spill);
     if opts.drop_labels {
         b = b.without_labels();
     }

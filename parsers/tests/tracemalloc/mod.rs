@@ -357,7 +357,7 @@ fn graph_histogram_equals_cpython_groupings() {
             let mut below_count: Vec<u64> = (0..g.node_count())
                 .map(|v| g.count(NodeIdx(v as u32)))
                 .collect();
-            for &v in a.dom.order.iter().rev() {
+            for &v in a.preorder().iter().rev() {
                 if let Some(d) = a.idom(NodeIdx(v)) {
                     below_count[d.ix()] += below_count[v as usize];
                 }

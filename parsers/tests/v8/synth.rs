@@ -310,8 +310,8 @@ fn names_as_devtools_shows_them() {
         Some("\"hello\"")
     );
     assert_eq!(
-        g.ids,
-        vec![1, 3, 5, 7, 9, 11, 13, 15, 17, 19],
+        &g.ids[..],
+        [1, 3, 5, 7, 9, 11, 13, 15, 17, 19],
         "V8's node ids"
     );
 }

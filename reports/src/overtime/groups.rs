@@ -114,7 +114,7 @@ pub fn dump_ref(d: Dump) -> DumpRef {
 
 /// The node ids of a dump, sorted.
 pub fn sorted_ids(a: &Analysis) -> Vec<u64> {
-    let mut ids = a.graph.ids.clone();
+    let mut ids = a.graph.ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
     ids
@@ -311,7 +311,8 @@ impl PathGroups {
         let mut index: HashMap<u64, u32> = HashMap::new();
         let mut group_of = vec![u32::MAX; n];
         let mut example = Vec::new();
-        for &v in &a.dom.order {
+        // Any order groups the same; this one picks each group's example (the first met).
+        for v in a.preorder() {
             let mut h = node_hash(v);
             let mut cur = top_of(v);
             for _ in 0..SIGNATURE_STEPS {
