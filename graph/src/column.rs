@@ -73,6 +73,13 @@ impl Spill {
         Self::to_dir(std::env::temp_dir())
     }
 
+    /// Will large columns really spill (a directory is set and it is not a memory file system)?
+    pub fn is_usable(&self) -> bool {
+        self.dir
+            .as_deref()
+            .is_some_and(|d| d.is_dir() && !on_memory_fs(d))
+    }
+
     /// The same directory with another threshold (tests spill everything with 0).
     pub fn min_bytes(mut self, bytes: usize) -> Spill {
         self.min_bytes = bytes;
@@ -472,6 +479,8 @@ mod tests {
         c.resize(10_000, 1);
         assert!(!c.is_spilled());
         assert_eq!(c.iter().map(|&b| b as usize).sum::<usize>(), 10_000);
+        assert!(!Spill::to_dir("/nonexistent/heapscope-spill").is_usable());
+        assert!(!Spill::never().is_usable());
         let w = c.take_warning().expect("a warning");
         assert!(w.contains("/nonexistent/heapscope-spill"), "{w}");
         assert!(c.take_warning().is_none());
@@ -484,6 +493,7 @@ mod tests {
             c.resize(1000, 1);
             assert!(!c.is_spilled());
             assert!(c.take_warning().unwrap().contains("memory file system"));
+            assert!(!Spill::to_dir("/dev/shm").is_usable());
         }
     }
 }

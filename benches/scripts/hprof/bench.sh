@@ -5,8 +5,9 @@
 #   benches/scripts/hprof/bench.sh [DUMP] [--no-visualvm] [--cgroup]
 # DUMP defaults to the newest testdata/big/java-*.hprof (make one with make-big.sh).
 # Peak RssAnon is sampled from /proc/PID/status every 50 ms (pages of the mapped dump are
-# file-backed and do not count). --cgroup also bisects the smallest cgroup v2 memory.max (anon +
-# page cache, so an upper bound) under which heapscope still completes (needs root and cgroup v2).
+# file-backed and do not count). --cgroup also bisects the smallest cgroup memory limit (v2
+# memory.max or v1 memory.limit_in_bytes: anon + page cache, so an upper bound) under which
+# heapscope still completes, with each trial's wall time (needs root).
 # HEAPSCOPE=/path/to/heapscope uses that binary instead of building this checkout.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -61,26 +62,36 @@ echo "input=$(basename "$dump") bytes=$size objects=${objects:-?} cache=warm"
 read -r wall peak < <(measure "$hs" analyze "$dump" --format json -o /dev/null --quiet)
 echo "heapscope: wall_s=$wall peak_anon_kB=$peak peak/dump=$(awk "BEGIN { printf \"%.3f\", $peak * 1024 / $size }")"
 
-if ((cgroup)) && [[ $(stat -fc %T /sys/fs/cgroup) != cgroup2fs ]]; then
-  echo "heapscope: --cgroup needs a cgroup v2 hierarchy at /sys/fs/cgroup; skipped" >&2
-elif ((cgroup)); then
-  cg=/sys/fs/cgroup/heapscope-bench.$$
+if ((cgroup)); then
+  # cgroup v2 (memory.max) where /sys/fs/cgroup is one; else the v1 memory controller
+  # (memory.limit_in_bytes). Either counts anonymous memory and the page cache the run
+  # creates (spill files); the dump's pages were cached above, outside the group.
+  if [[ $(stat -fc %T /sys/fs/cgroup) == cgroup2fs ]]; then
+    cg=/sys/fs/cgroup/heapscope-bench.$$ limit_file=memory.max
+  elif [[ -d /sys/fs/cgroup/memory ]]; then
+    cg=/sys/fs/cgroup/memory/heapscope-bench.$$ limit_file=memory.limit_in_bytes
+  else
+    echo "heapscope: --cgroup needs a cgroup memory controller; skipped" >&2
+    cg=""
+  fi
+fi
+if ((cgroup)) && [[ -n "$cg" ]]; then
   mkdir "$cg"
   lo=$((peak / 2)) hi=$((peak * 2))  # kB
   while ((hi - lo > 32768)); do
     mid=$(((lo + hi) / 2))
-    echo $((mid * 1024)) >"$cg/memory.max"
-    echo 0 >"$cg/memory.swap.max" 2>/dev/null || true
+    echo $((mid * 1024)) >"$cg/$limit_file"
+    [[ -f "$cg/memory.swap.max" ]] && echo 0 >"$cg/memory.swap.max"
     t0=$(date +%s.%N)
     if bash -c "echo \$\$ > $cg/cgroup.procs; exec \"$hs\" analyze \"$dump\" --format json -o /dev/null --quiet" >/dev/null 2>&1; then
       hi=$mid ok=completed
     else
       lo=$mid ok=failed
     fi
-    echo "  memory.max=$((mid / 1024)) MiB: $ok in $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $t0 }") s"
+    echo "  limit=$((mid / 1024)) MiB: $ok in $(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $t0 }") s"
   done
   rmdir "$cg"
-  echo "heapscope: smallest memory.max that completes ≈ $((hi / 1024)) MiB (±32 MiB; includes page cache)"
+  echo "heapscope: smallest cgroup memory limit that completes ≈ $((hi / 1024)) MiB (±32 MiB; anon + page cache the run creates)"
 fi
 
 if ((visualvm)); then

@@ -4,33 +4,44 @@
 //!
 //! The estimate is the peak of anonymous memory of a whole `analyze` run, per graph node and per
 //! reference, measured on the JDK 17 bench dump (benches/scripts/hprof/RESULTS.md: 44.8 M
-//! objects, 62.4 M references, peak RssAnon ~3.0 GB): the graph's columns (29 B/node) and
-//! references (8 B with labels), the dominator tree, retained sizes, dominator children and
-//! root-path parents kept for the report (28 B/node) and the report's own walks. References are
-//! not counted yet when the check runs; real Java heaps have 1.2–1.6 per object, so 1.5 is used.
-//! Pages of the mapped dump are file-backed and not counted.
+//! objects, 62.4 M references). With the display columns spilled (the CLI's default; see
+//! `heapscope_graph::column`) that is the CSR offsets (4 B/node) and targets (4 B/reference)
+//! plus the analysis at its highest point, the root paths (28 B/node + 2 bits): peak RssAnon
+//! 1,623 MiB, 32.4 B/node besides the references; 34 is used. Kept in memory, the columns add
+//! 21 B/node and 4 B/reference (peak ~2.94 GB before the analysis was trimmed; 60 is used).
+//! References are not counted yet when the check runs; real Java heaps have 1.2–1.6 per object,
+//! so 1.5 is used. Pages of the mapped dump and of spill files are file-backed and not counted.
 
-/// Peak anonymous bytes per graph node (everything but the references), measured.
-pub const BYTES_PER_NODE: u64 = 60;
-/// Bytes per reference: target and label.
-pub const BYTES_PER_EDGE: u64 = 8;
+/// Peak anonymous bytes per graph node (everything but the references), measured, for columns
+/// spilled and in memory.
+pub const BYTES_PER_NODE: u64 = 34;
+pub const BYTES_PER_NODE_IN_MEMORY: u64 = 60;
+/// Bytes per reference: the target (+ the label in memory).
+pub const BYTES_PER_EDGE: u64 = 4;
+pub const BYTES_PER_EDGE_IN_MEMORY: u64 = 8;
 /// References per object assumed before they are counted (bench dump: 1.39).
 pub const EDGES_PER_NODE: f64 = 1.5;
 
 /// Set to skip the check (e.g. when swap or overcommit makes it too strict).
 pub const SKIP_ENV: &str = "HEAPSCOPE_NO_MEMORY_CHECK";
 
-/// Estimated peak anonymous memory to analyze a dump of `nodes` objects.
-pub fn estimate(nodes: u64) -> u64 {
+/// Estimated peak anonymous memory to analyze a dump of `nodes` objects, with the graph's
+/// display columns in spill files (`spilled`) or in memory.
+pub fn estimate(nodes: u64, spilled: bool) -> u64 {
     let edges = (nodes as f64 * EDGES_PER_NODE) as u64;
+    let (per_node, per_edge) = if spilled {
+        (BYTES_PER_NODE, BYTES_PER_EDGE)
+    } else {
+        (BYTES_PER_NODE_IN_MEMORY, BYTES_PER_EDGE_IN_MEMORY)
+    };
     nodes
-        .saturating_mul(BYTES_PER_NODE)
-        .saturating_add(edges.saturating_mul(BYTES_PER_EDGE))
+        .saturating_mul(per_node)
+        .saturating_add(edges.saturating_mul(per_edge))
 }
 
 /// The message for a dump that needs more than `available` bytes, or `None` if it fits.
-pub fn check(nodes: u64, available: Option<u64>) -> Option<String> {
-    let need = estimate(nodes);
+pub fn check(nodes: u64, spilled: bool, available: Option<u64>) -> Option<String> {
+    let need = estimate(nodes, spilled);
     let avail = available?;
     (need > avail).then(|| {
         format!(
@@ -101,12 +112,17 @@ mod tests {
 
     #[test]
     fn estimate_scales_with_objects_and_says_what_is_needed() {
-        // The bench dump: 44.8 M objects measured at ~3.0 GB peak; the estimate is near that.
-        let e = estimate(44_832_768);
+        // The bench dump: 44.8 M objects measured at 1.70 GB peak with spilled columns and
+        // ~3.0 GB before the analysis was trimmed, in memory; the estimates are near (above) that.
+        let e = estimate(44_832_768, true);
+        assert!(e > 1_700_000_000 && e < 2_000_000_000, "{e}");
+        let e = estimate(44_832_768, false);
         assert!(e > 2_900_000_000 && e < 3_400_000_000, "{e}");
-        assert_eq!(check(44_832_768, Some(64 << 30)), None);
-        assert_eq!(check(44_832_768, None), None);
-        let msg = check(44_832_768, Some(1 << 30)).expect("too big for 1 GiB");
+        assert_eq!(check(44_832_768, true, Some(64 << 30)), None);
+        assert_eq!(check(44_832_768, true, None), None);
+        assert!(check(44_832_768, true, Some(2 << 30)).is_none());
+        assert!(check(44_832_768, false, Some(2 << 30)).is_some());
+        let msg = check(44_832_768, true, Some(1 << 30)).expect("too big for 1 GiB");
         assert!(msg.contains("44832768 objects"), "{msg}");
         assert!(msg.contains("1.0 GiB"), "{msg}");
         assert!(msg.contains(SKIP_ENV), "{msg}");

@@ -100,7 +100,8 @@ pub fn parse_with_wrap(
         heap::collect_classes(&b, &top, &mut builder, &mut votes).map_err(err)?;
     let objects: usize = node_counts.iter().sum();
     if std::env::var_os(budget::SKIP_ENV).is_none() {
-        if let Some(msg) = budget::check(objects as u64, budget::available()) {
+        let spilled = opts.spill.is_usable();
+        if let Some(msg) = budget::check(objects as u64, spilled, budget::available()) {
             let at = top.segments.first().map_or(h.records_at, |s| s.0);
             return Err(ParseError::new(input.path(), at as u64, msg));
         }
