@@ -1,7 +1,6 @@
 //! [`Input`]: the dump's bytes, memory-mapped (or inflated from gzip), with its path.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -72,40 +71,33 @@ impl Input {
     }
 
     /// Inflate gzip input (single or multi-member, as the JDK's `-gz` writes) into a temporary
-    /// file next to the system temp dir and map it, so the inflated dump is never held in
-    /// anonymous memory.
+    /// file in the system temp dir and map it, so the inflated dump is never held in anonymous
+    /// memory. Many small members (the JDK's chunked form) inflate in parallel
+    /// ([`crate::gunzip`]).
     pub fn gunzip(&self) -> Result<Input, ParseError> {
-        let consumed = std::cell::Cell::new(0u64);
-        let mut dec = flate2::read::MultiGzDecoder::new(Counting {
-            data: self.bytes(),
-            at: 0,
-            seen: &consumed,
-        });
         let mut tmp = tempfile::Builder::new()
             .prefix("heapscope-")
             .tempfile()
             .map_err(|e| ParseError::io(&self.path, e))?;
-        let mut buf = vec![0u8; 1 << 20];
-        let mut total: u64 = 0;
-        loop {
-            let n = match dec.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) => {
-                    // The decoder reads ahead, so the compressed position is where the damage
-                    // was noticed: at most one read buffer (32 KiB) past it.
-                    let at = consumed.get();
-                    return Err(ParseError::new(
-                        &self.path,
-                        at,
-                        format!("valid gzip data (noticed within the 32 KiB of compressed input before this offset, after {total} inflated bytes: {e})"),
-                    ));
-                }
-            };
-            std::io::Write::write_all(tmp.as_file_mut(), &buf[..n])
-                .map_err(|e| ParseError::io(&self.path, e))?;
-            total += n as u64;
-        }
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        let total = match crate::gunzip::inflate(self.bytes(), &mut out) {
+            Ok((total, _)) => total,
+            Err(Ok(io)) => return Err(ParseError::io(&self.path, io)),
+            Err(Err(d)) => {
+                // The decoder reads ahead, so the compressed position is where the damage was
+                // noticed: at most one read buffer (32 KiB) past it.
+                return Err(ParseError::new(
+                    &self.path,
+                    d.at,
+                    format!(
+                        "valid gzip data (noticed within the 32 KiB of compressed input before this offset, after {} inflated bytes: {})",
+                        d.inflated, d.message
+                    ),
+                ));
+            }
+        };
+        std::io::Write::flush(&mut out).map_err(|e| ParseError::io(&self.path, e))?;
+        drop(out);
         let map = if total == 0 {
             return Ok(Input {
                 path: self.path.clone(),
@@ -122,22 +114,5 @@ impl Input {
             src: Arc::new(Source::Temp(map, tmp)),
             file_size: self.file_size,
         })
-    }
-}
-
-/// A reader over the compressed bytes that records how far the decoder has read.
-struct Counting<'a, 'c> {
-    data: &'a [u8],
-    at: usize,
-    seen: &'c std::cell::Cell<u64>,
-}
-
-impl Read for Counting<'_, '_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(self.data.len() - self.at);
-        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
-        self.at += n;
-        self.seen.set(self.at as u64);
-        Ok(n)
     }
 }

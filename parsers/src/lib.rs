@@ -19,6 +19,7 @@
 
 pub mod detect;
 pub mod error;
+pub mod gunzip;
 pub mod hprof;
 pub mod input;
 pub mod pprof;

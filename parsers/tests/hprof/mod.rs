@@ -571,11 +571,32 @@ fn hprof_jdk_chunked_gzip_equals_plain() {
     assert_eq!(p.graph.total_shallow(), gz.graph.total_shallow());
 }
 
+/// flate2's own multi-member decoder: the reference for heapscope's (partly parallel) gunzip.
 fn flate2_multi(raw: &[u8]) -> impl std::io::Read + '_ {
-    // the parsers crate depends on flate2; reach it through Input::gunzip
-    let input = Input::from_bytes(Path::new("x.gz"), raw.to_vec());
-    let inner = input.gunzip().unwrap();
-    std::io::Cursor::new(inner.bytes().to_vec())
+    flate2::read::MultiGzDecoder::new(raw)
+}
+
+#[test]
+fn hprof_jdk_chunked_gzip_inflates_in_parallel_to_the_same_bytes() {
+    // `caches` was dumped with `jcmd GC.heap_dump -gz=1`: one gzip member per 1 MiB block, the
+    // first ones with the comment "HPROF BLOCKSIZE=1048576".
+    let path = java_dir().join("dumps/caches.hprof.gz");
+    let raw = std::fs::read(&path).unwrap();
+    let mut want = Vec::new();
+    std::io::Read::read_to_end(&mut flate2_multi(&raw), &mut want).unwrap();
+    let mut got = Vec::new();
+    let (n, stats) = heapscope_parsers::gunzip::inflate(&raw, &mut got).unwrap();
+    assert_eq!(n as usize, want.len());
+    assert!(got == want, "inflated bytes differ");
+    assert_eq!(stats.parallel_members, 8, "{stats:?}");
+    assert_eq!(stats.sequential_bytes, 0, "{stats:?}");
+    let mapped = Input::open(&path).unwrap().gunzip().unwrap();
+    assert!(mapped.bytes() == &want[..]);
+    // A plain `gzip -9n` dump is one member: the sequential decoder does it all.
+    let raw = std::fs::read(java_dir().join("dumps/static_map.hprof.gz")).unwrap();
+    let (_, stats) = heapscope_parsers::gunzip::inflate(&raw, &mut std::io::sink()).unwrap();
+    assert_eq!(stats.parallel_members, 0, "{stats:?}");
+    assert_eq!(stats.sequential_bytes, raw.len() as u64);
 }
 
 // ---------------------------------------------------------------- synthetic and bad input
