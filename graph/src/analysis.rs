@@ -1,6 +1,6 @@
 //! [`Analysis`]: every pass run once over a [`HeapGraph`], the results side by side.
 
-use crate::dominators::{dominators, retained_sizes, DomChildren, DomTree, SUPER, UNREACHED};
+use crate::dominators::{dominators, DomChildren, DomTree, SUPER, UNREACHED};
 use crate::graph::HeapGraph;
 use crate::histogram::{histogram, TypeRow};
 use crate::paths::{PathStep, RootPaths};
@@ -37,7 +37,7 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// Run every pass: dominators, dominator children, retained sizes, histogram, root paths.
+    /// Run every pass: dominators, root paths, dominator children, retained sizes, histogram.
     pub fn run(graph: HeapGraph) -> Analysis {
         Self::run_observed(graph, &mut |_| {})
     }
@@ -46,28 +46,26 @@ impl Analysis {
     /// displays and per-pass measurements).
     ///
     /// The passes run in the order that keeps the peak lowest (per node, beside the graph):
-    /// dominators (about 20 B transient; result `idom` 4 + `order` 4), dominator children
-    /// (+8, nothing transient), retained sizes (+8), histogram (a counter per type), then
-    /// `order` is taken out of the tree and its buffer becomes the root-path search's queue
-    /// (+4 parents, +2 bits, +4 per node with a weak reference to a node not reached yet; the
-    /// queue itself costs nothing new). The buffer is freed when the search ends, so 24 B/node
-    /// remain; the highest point after the dominators is 28 B/node + 2 bits, during the root
-    /// paths (it was 32 + 2 bits with `order` kept and a fresh queue).
+    /// dominators (about 20 B transient; result `idom` 4 + `order` 4); root paths (+4 parents,
+    /// +2 bits, +4 per node with a weak reference to a node not reached yet, and a 4 B/node
+    /// queue freed at the end: 16 B + 2 bits at its highest); dominator children (+8, nothing
+    /// transient; the last pass that needs `order`, for the sibling order, which is then
+    /// freed); retained sizes from the children lists (+8, a stack per tree level); histogram
+    /// (a counter per type). The highest point after the dominators is the end state, 24 B/node
+    /// + 2 bits (it was 28 with `order` lent to the queue at the end, 32 with `order` kept).
     pub fn run_observed(graph: HeapGraph, after: &mut dyn FnMut(&str)) -> Analysis {
         let mut dom = dominators(&graph);
         after("dominators");
+        let paths = RootPaths::compute(&graph);
+        after("root paths");
         let children = DomChildren::build(&dom);
         after("dominator children");
-        let retained = retained_sizes(&graph, &dom);
+        // Nothing below needs the DFS preorder (Analysis::preorder rebuilds one on demand).
+        dom.order = Vec::new();
+        let retained = children.retained_sizes(&graph);
         after("retained sizes");
-        // Nothing below needs the DFS preorder: its buffer becomes the BFS queue. Its capacity
-        // is the node count (see `dominators`), and the queue holds each node at most once, so
-        // it never grows, whichever policy decides what the two searches reach.
-        let queue = std::mem::take(&mut dom.order);
         let histogram = histogram(&graph, &dom, &children, &retained);
         after("histogram");
-        let paths = RootPaths::compute_with_buffer(&graph, queue);
-        after("root paths");
         let total_bytes = graph.total_shallow();
         let (mut reachable_bytes, mut reachable_nodes) = (0u64, 0u64);
         for (v, &d) in dom.idom.iter().enumerate() {

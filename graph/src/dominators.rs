@@ -528,6 +528,36 @@ impl DomChildren {
         out
     }
 
+    /// Retained size of every node (0 for unreached nodes) without [`DomTree::order`]: a
+    /// post-order walk of the children lists by an explicit stack (8 B per tree level being
+    /// walked), adding each node's total to its parent's when its subtree is done. The sums are
+    /// exact integers, so they equal [`retained_sizes`]'s whatever the order. Holds only the
+    /// result (8 B/node) and the stack, so the analysis can free `order` first.
+    pub fn retained_sizes(&self, g: &HeapGraph) -> Vec<u64> {
+        let n = self.offsets.len() - 2;
+        let mut r = vec![0u64; n];
+        // (node, next position in its children list)
+        let mut stack: Vec<(u32, u32)> = Vec::new();
+        for &top in self.of(n) {
+            r[top as usize] = g.shallow[top as usize];
+            stack.push((top, self.offsets[top as usize]));
+            while let Some(&mut (v, ref mut cur)) = stack.last_mut() {
+                if *cur < self.offsets[v as usize + 1] {
+                    let c = self.children[*cur as usize];
+                    *cur += 1;
+                    r[c as usize] = g.shallow[c as usize];
+                    stack.push((c, self.offsets[c as usize]));
+                } else {
+                    stack.pop();
+                    if let Some(&(parent, _)) = stack.last() {
+                        r[parent as usize] += r[v as usize];
+                    }
+                }
+            }
+        }
+        r
+    }
+
     /// Children of `node`; pass `n` (the node count) for the super-root's.
     pub fn of(&self, node: usize) -> &[u32] {
         &self.children[self.offsets[node] as usize..self.offsets[node + 1] as usize]

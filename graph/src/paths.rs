@@ -12,9 +12,9 @@ use crate::types::{Label, NodeIdx};
 /// BFS parents: 4 bytes per node plus 1 bit per node for the weak flag. While computing: a
 /// 4-byte queue entry per reached node, a bit per node marking where each BFS level starts,
 /// and 4 bytes per node that holds a weak reference to a node not reached by then. The queue
-/// can be a buffer handed in ([`compute_with_buffer`](Self::compute_with_buffer)):
-/// [`Analysis`](crate::Analysis) lends it [`DomTree::order`](crate::DomTree::order)'s, so the
-/// queue costs nothing beyond what the analysis held already.
+/// can be a buffer handed in ([`compute_with_buffer`](Self::compute_with_buffer)); it is freed
+/// when the search ends. [`Analysis`](crate::Analysis) runs the search right after the
+/// dominators, before the children lists and retained sizes exist.
 ///
 /// Each node keeps the index of the BFS-tree *edge* into it (not the parent node): a path then
 /// reads its labels directly instead of scanning a parent's edges — which, for an element of an

@@ -1,6 +1,6 @@
 //! Retained sizes against deletion: a node retains what stops being reachable without it.
 
-use heapscope_graph::dominators::{dominators, retained_sizes};
+use heapscope_graph::dominators::{dominators, retained_sizes, DomChildren};
 
 use crate::support::{cases, for_random_graphs};
 
@@ -9,6 +9,9 @@ fn retained_equals_naive_deletion() {
     for_random_graphs(cases(1500), 14, |spec, g, ctx| {
         let dom = dominators(g);
         let retained = retained_sizes(g, &dom);
+        // The analysis computes them from the children lists, after freeing `order`.
+        let from_children = DomChildren::build(&dom).retained_sizes(g);
+        assert_eq!(from_children, retained, "{ctx}");
         let succ = spec.super_successors();
         let reachable = spec.reach(&succ, &|_| false);
         let total = spec.reachable_bytes(&succ, &|_| false);

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use heapscope_benches::mem::{cpu_seconds, reset_hwm, status_bytes, Sampler};
 use heapscope_benches::synth::Shape;
-use heapscope_graph::dominators::{dominators, retained_sizes, DomChildren};
+use heapscope_graph::dominators::{dominators, DomChildren};
 use heapscope_graph::histogram::histogram;
 use heapscope_graph::paths::RootPaths;
 
@@ -90,37 +90,31 @@ fn main() {
     });
     let g = graph.expect("built");
     let (n, m) = (g.node_count(), g.edge_count());
-    // The passes in `Analysis::run_observed`'s order: children while `order` exists, retained
-    // sizes, histogram, then `order`'s buffer becomes the root-path queue.
+    // The passes in `Analysis::run_observed`'s order: root paths (own queue) right after the
+    // dominators, children while `order` exists, then `order` is freed and retained sizes come
+    // from the children lists.
     let mut dom = None;
     run("dominators", &mut rows, &mut || dom = Some(dominators(&g)));
     let mut dom = dom.expect("dominated");
+    let mut paths = None;
+    run("root paths", &mut rows, &mut || {
+        paths = Some(RootPaths::compute(&g))
+    });
     let mut children = None;
     run("dominator children", &mut rows, &mut || {
         children = Some(DomChildren::build(&dom))
     });
     let children = children.expect("children");
-    let mut retained = Vec::new();
-    run("retained sizes", &mut rows, &mut || {
-        retained = retained_sizes(&g, &dom)
-    });
     let reachable = dom.order.len();
-    let mut queue = Some(std::mem::take(&mut dom.order));
+    dom.order = Vec::new();
+    let mut retained = Vec::new();
+    run("retained sizes (from children)", &mut rows, &mut || {
+        retained = children.retained_sizes(&g)
+    });
     let mut hist = Vec::new();
     run("histogram", &mut rows, &mut || {
         hist = histogram(&g, &dom, &children, &retained)
     });
-    let mut paths = None;
-    run(
-        "root paths (queue in order's buffer)",
-        &mut rows,
-        &mut || {
-            paths = Some(RootPaths::compute_with_buffer(
-                &g,
-                queue.take().expect("once"),
-            ))
-        },
-    );
     // Not part of the analysis: what a report pays for a parent-before-child order now.
     let mut pre_len = 0;
     run("preorder() on demand (freed after)", &mut rows, &mut || {
@@ -217,7 +211,7 @@ fn main() {
     line("graph: targets (u32)", g.targets.len() * 4, true);
     line("graph: edge_labels (u32)", g.edge_labels.len() * 4, true);
     line("dominators: idom (u32)", dom.idom.len() * 4, false);
-    // `order` (4 B per reachable node) is gone: it was the root paths' queue.
+    // `order` (4 B per reachable node) is gone: freed once the children lists were built.
     line("retained (u64)", retained.len() * 8, false);
     line(
         "dominator children (u32 offsets + u32)",
