@@ -50,9 +50,11 @@ impl Analysis {
     /// +2 bits, +4 per node with a weak reference to a node not reached yet, and a 4 B/node
     /// queue freed at the end: 16 B + 2 bits at its highest); dominator children (+8, nothing
     /// transient; the last pass that needs `order`, for the sibling order, which is then
-    /// freed); retained sizes from the children lists (+8, a stack per tree level); histogram
-    /// (a counter per type). The highest point after the dominators is the end state, 24 B/node
-    /// + 2 bits (it was 28 with `order` lent to the queue at the end, 32 with `order` kept).
+    /// freed); retained sizes from the children lists (+8, and a stack of 8 B per level of the
+    /// dominator tree being walked: small for a bushy tree, 8 B per node of a long chain, as in
+    /// the histogram's walk); histogram (a counter per type). Apart from those stacks the
+    /// highest point after the dominators is the end state, 24 B/node + 2 bits (it was 28 with
+    /// `order` lent to the queue at the end, 32 with `order` kept).
     pub fn run_observed(graph: HeapGraph, after: &mut dyn FnMut(&str)) -> Analysis {
         let mut dom = dominators(&graph);
         after("dominators");

@@ -254,6 +254,7 @@ pub struct GraphBuilder {
     /// The most references kept ([`MAX_EDGES`] unless a test lowers it).
     max_edges: usize,
     warnings: Vec<String>,
+    spill: Spill,
 }
 
 impl Default for GraphBuilder {
@@ -290,24 +291,16 @@ impl GraphBuilder {
             over_limit: 0,
             max_edges: MAX_EDGES,
             warnings: Vec::new(),
+            spill: Spill::never(),
         }
     }
 
-    /// Keep the display columns (ids, types, shallow sizes, kinds, counts, edge labels) in
-    /// spill files once they are large (see [`Column`]). Call before adding nodes; columns
-    /// already filled keep their place.
+    /// Move the display columns (ids, shallow sizes, kinds once phase 1 ends; types, counts and
+    /// edge labels in [`finish`](Self::finish)) into spill files when large (see [`Column`]).
+    /// Formats that rewrite types or labels after `finish` use
+    /// [`finish_in_memory`](Self::finish_in_memory) and [`HeapGraph::spill_columns`].
     pub fn with_spill(mut self, spill: &Spill) -> Self {
-        fn respill<T: crate::column::Plain>(c: &mut Column<T>, spill: &Spill) {
-            if c.is_empty() {
-                *c = Column::new(spill.clone());
-            }
-        }
-        respill(&mut self.ids, spill);
-        respill(&mut self.type_of, spill);
-        respill(&mut self.shallow, spill);
-        respill(&mut self.kind, spill);
-        respill(&mut self.counts, spill);
-        respill(&mut self.edge_labels, spill);
+        self.spill = spill.clone();
         self
     }
 
@@ -426,6 +419,17 @@ impl GraphBuilder {
 
     fn start_edges(&mut self) {
         if self.offsets.is_empty() {
+            // Phase 1 is over: the columns no later step rewrites go to spill files now, before
+            // the id index and the edges take their memory.
+            for r in [
+                self.ids.spill(&self.spill),
+                self.shallow.spill(&self.spill),
+                self.kind.spill(&self.spill),
+            ] {
+                if let Err(why) = r {
+                    spill_warning(&mut self.warnings, &why);
+                }
+            }
             self.offsets.reserve_exact(self.ids.len() + 1);
             self.offsets.push(0);
         }
@@ -710,8 +714,18 @@ impl GraphBuilder {
         self.warnings.push(w.into());
     }
 
-    /// Close phase 2 and produce the graph.
-    pub fn finish(mut self, policy: Policy) -> HeapGraph {
+    /// Close phase 2 and produce the graph, its display columns spilled as
+    /// [`with_spill`](Self::with_spill) says.
+    pub fn finish(self, policy: Policy) -> HeapGraph {
+        let spill = self.spill.clone();
+        let mut g = self.finish_in_memory(policy);
+        g.spill_columns(&spill);
+        g
+    }
+
+    /// [`finish`](Self::finish), leaving the type, count and label columns in memory (for a
+    /// format that rewrites them next; it then calls [`HeapGraph::spill_columns`]).
+    pub fn finish_in_memory(mut self, policy: Policy) -> HeapGraph {
         self.start_edges();
         if self.index.is_none()
             && self
@@ -781,20 +795,6 @@ impl GraphBuilder {
             ));
         }
         self.index = None;
-        for w in [
-            self.ids.take_warning(),
-            self.type_of.take_warning(),
-            self.shallow.take_warning(),
-            self.kind.take_warning(),
-            self.counts.take_warning(),
-            self.edge_labels.take_warning(),
-        ]
-        .into_iter()
-        .flatten()
-        .take(1)
-        {
-            self.warnings.push(format!("graph columns {w}"));
-        }
         HeapGraph {
             ids: self.ids,
             type_of: self.type_of,
@@ -811,6 +811,14 @@ impl GraphBuilder {
             policy,
             warnings: self.warnings,
         }
+    }
+}
+
+/// One warning for all columns that could not spill (the first reason).
+pub(crate) fn spill_warning(warnings: &mut Vec<String>, why: &str) {
+    const PREFIX: &str = "graph columns kept in memory: ";
+    if !warnings.iter().any(|w| w.starts_with(PREFIX)) {
+        warnings.push(format!("{PREFIX}{why}"));
     }
 }
 

@@ -11,13 +11,17 @@
 //! to spare nothing is ever read back from disk.
 //!
 //! Rules:
-//! - Spilling is decided per column when it first grows past [`Spill::min_bytes`]; the file is
-//!   an unnamed temporary file in [`Spill`]'s directory (gone when the process ends, however it
-//!   ends) whose blocks are reserved with `posix_fallocate` before they are mapped, so a full
-//!   disk is an error at growth time (then the column moves back into memory and says so in a
-//!   warning), never a SIGBUS on a write.
+//! - A column is filled in memory and spilled as a whole by [`Column::spill`] once it is complete
+//!   and at least [`Spill::min_bytes`] long: its bytes are written (`write`, so a full disk is an
+//!   ordinary I/O error: the column stays in memory and the graph carries a warning) to an
+//!   unnamed temporary file in [`Spill`]'s directory, gone when the process ends however it
+//!   ends, which is then mapped *private*. Pages read come from the page cache; a page written
+//!   afterwards becomes a private anonymous copy, so no write ever goes to the file system
+//!   through the mapping — nothing can raise SIGBUS on a full or copy-on-write file system.
+//! - Growing a spilled column past its length moves it back into memory (the builder spills
+//!   only finished columns, so this does not happen in a parse).
 //! - A directory on tmpfs or ramfs is not used: its pages are memory that cannot be dropped, so
-//!   spilling there would only hide memory from RssAnon. The column stays in memory.
+//!   spilling there would only hide memory from RssAnon.
 //! - Contents are identical either way; only where the bytes live differs.
 
 use std::fs::File;
@@ -93,47 +97,49 @@ impl Default for Spill {
     }
 }
 
-/// A file-backed buffer of `cap` elements, of which the first `len` are in use.
+/// A spilled column: `len` elements in a private mapping of a file that holds exactly them.
 struct Mapped<T> {
-    file: File,
+    _file: File,
     map: memmap2::MmapMut,
-    cap: usize,
     len: usize,
     _t: PhantomData<T>,
 }
 
 impl<T: Plain> Mapped<T> {
-    /// A new unnamed file in `dir` with room for `cap` elements.
-    fn create(dir: &Path, cap: usize) -> Result<Mapped<T>, String> {
+    /// Write `data` to a new unnamed file in `dir` and map it privately.
+    fn write(dir: &Path, data: &[T]) -> Result<Mapped<T>, String> {
+        use std::io::Write;
         if on_memory_fs(dir) {
             return Err(format!(
-                "{} is a memory file system (tmpfs/ramfs); set TMPDIR or --temp-dir to a disk",
+                "{} is a memory file system (tmpfs/ramfs); set TMPDIR to a directory on disk",
                 dir.display()
             ));
         }
-        let file = tempfile::tempfile_in(dir)
+        let mut file = tempfile::tempfile_in(dir)
             .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))?;
-        let (map, cap) = map_file::<T>(&file, cap)?;
+        // SAFETY: `T` is a plain integer type (Plain): no padding, every byte initialised.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(data.as_ptr() as *const u8, std::mem::size_of_val(data))
+        };
+        file.write_all(bytes)
+            .and_then(|_| file.flush())
+            .map_err(|e| format!("cannot write a spill file in {}: {e}", dir.display()))?;
+        // SAFETY: the file is ours alone (unnamed, never shared, never truncated) and holds
+        // exactly `bytes.len()` bytes; the mapping is private, so writes through it never reach
+        // the file.
+        let map = unsafe { memmap2::MmapOptions::new().len(bytes.len()).map_copy(&file) }
+            .map_err(|e| format!("cannot map the spill file: {e}"))?;
         Ok(Mapped {
-            file,
+            _file: file,
             map,
-            cap,
-            len: 0,
+            len: data.len(),
             _t: PhantomData,
         })
     }
 
-    /// Room for `cap` elements (contents kept: they are the file's).
-    fn grow_to(&mut self, cap: usize) -> Result<(), String> {
-        let (map, cap) = map_file::<T>(&self.file, cap)?;
-        self.map = map;
-        self.cap = cap;
-        Ok(())
-    }
-
     fn as_slice(&self) -> &[T] {
-        // SAFETY: the map is page-aligned (so aligned for T), holds `cap >= len` elements, and
-        // every bit pattern is a valid `T` (Plain: u8/u32/u64).
+        // SAFETY: the map is page-aligned (so aligned for T) and holds `len` elements; every
+        // bit pattern is a valid `T` (Plain: u8/u32/u64).
         unsafe { std::slice::from_raw_parts(self.map.as_ptr() as *const T, self.len) }
     }
 
@@ -141,35 +147,6 @@ impl<T: Plain> Mapped<T> {
         // SAFETY: as in `as_slice`; `&mut self` makes the borrow unique.
         unsafe { std::slice::from_raw_parts_mut(self.map.as_mut_ptr() as *mut T, self.len) }
     }
-}
-
-/// Reserve disk blocks for at least `cap` elements of `T` (a page at least) and map them.
-fn map_file<T>(file: &File, cap: usize) -> Result<(memmap2::MmapMut, usize), String> {
-    let size = std::mem::size_of::<T>();
-    let cap = cap.max(4096 / size);
-    let bytes = cap
-        .checked_mul(size)
-        .ok_or_else(|| "column size overflows".to_string())?;
-    reserve_blocks(file, bytes as u64)?;
-    // SAFETY: the file is ours alone (unnamed, never shared), sized to `bytes` with its blocks
-    // allocated above, so every mapped page is backed and nobody else changes it.
-    let map = unsafe { memmap2::MmapOptions::new().len(bytes).map_mut(file) }
-        .map_err(|e| format!("cannot map the spill file: {e}"))?;
-    Ok((map, cap))
-}
-
-fn reserve_blocks(file: &File, bytes: u64) -> Result<(), String> {
-    use std::os::fd::AsRawFd;
-    let len = libc::off_t::try_from(bytes).map_err(|_| "spill file too large".to_string())?;
-    // SAFETY: a plain system call on a descriptor we own.
-    let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
-    if rc != 0 {
-        return Err(format!(
-            "cannot reserve {bytes} bytes for a spill file: {}",
-            std::io::Error::from_raw_os_error(rc)
-        ));
-    }
-    Ok(())
 }
 
 /// Is `dir` on tmpfs or ramfs (pages that only swap can free)?
@@ -183,8 +160,9 @@ fn on_memory_fs(dir: &Path) -> bool {
     // SAFETY: `st` is a plain C struct the call fills; `c` is a valid NUL-terminated path.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::statfs(c.as_ptr(), &mut st) };
+    // f_type is 32 bits wide on some targets and 64 on others: compare the low 32 bits.
     #[allow(clippy::unnecessary_cast)]
-    let kind = st.f_type as i64;
+    let kind = (st.f_type as i64) & 0xffff_ffff;
     rc == 0 && (kind == TMPFS_MAGIC || kind == RAMFS_MAGIC)
 }
 
@@ -198,24 +176,17 @@ enum Repr<T> {
 /// [`reserve`](Self::reserve).
 pub struct Column<T: Plain> {
     repr: Repr<T>,
-    spill: Spill,
-    /// Why a spill was refused or undone, for the graph's warnings (reported once).
-    warning: Option<String>,
 }
 
 impl<T: Plain> Default for Column<T> {
     fn default() -> Self {
-        Column::new(Spill::never())
+        Column::from(Vec::new())
     }
 }
 
 impl<T: Plain> From<Vec<T>> for Column<T> {
     fn from(v: Vec<T>) -> Self {
-        Column {
-            repr: Repr::Mem(v),
-            spill: Spill::never(),
-            warning: None,
-        }
+        Column { repr: Repr::Mem(v) }
     }
 }
 
@@ -240,26 +211,12 @@ impl<T: Plain + std::fmt::Debug> std::fmt::Debug for Column<T> {
 }
 
 impl<T: Plain> Column<T> {
-    /// An empty column that spills as `spill` says.
-    pub fn new(spill: Spill) -> Column<T> {
-        Column {
-            repr: Repr::Mem(Vec::new()),
-            spill,
-            warning: None,
-        }
-    }
-
     /// Is the column in a spill file?
     pub fn is_spilled(&self) -> bool {
         matches!(self.repr, Repr::File(_))
     }
 
-    /// Why the column is in memory although it was asked to spill, once.
-    pub fn take_warning(&mut self) -> Option<String> {
-        self.warning.take()
-    }
-
-    /// Bytes of anonymous memory the column holds (0 when spilled).
+    /// Bytes of anonymous memory the column holds (0 when spilled and not written since).
     pub fn heap_bytes(&self) -> usize {
         match &self.repr {
             Repr::Mem(v) => v.capacity() * std::mem::size_of::<T>(),
@@ -267,54 +224,40 @@ impl<T: Plain> Column<T> {
         }
     }
 
+    /// Move the column into a spill file if `spill` says so (a directory, at least
+    /// `min_bytes`). `Ok(true)`: spilled; `Ok(false)`: nothing to do (already spilled, too
+    /// small, no directory); `Err`: why it stays in memory.
+    pub fn spill(&mut self, spill: &Spill) -> Result<bool, String> {
+        let Repr::Mem(v) = &self.repr else {
+            return Ok(false);
+        };
+        let Some(dir) = &spill.dir else {
+            return Ok(false);
+        };
+        if v.is_empty() || std::mem::size_of_val(&v[..]) < spill.min_bytes {
+            return Ok(false);
+        }
+        let m = Mapped::write(dir, v)?;
+        self.repr = Repr::File(m);
+        Ok(true)
+    }
+
     /// Make room for `additional` more elements.
     pub fn reserve(&mut self, additional: usize) {
-        let need = self.len().saturating_add(additional);
-        self.ensure_capacity(need, false);
+        self.mem().reserve(additional);
     }
 
     #[inline]
     pub fn push(&mut self, v: T) {
-        match &mut self.repr {
-            Repr::Mem(vec) if vec.len() < vec.capacity() => vec.push(v),
-            Repr::File(m) if m.len < m.cap => {
-                m.len += 1;
-                let i = m.len - 1;
-                m.as_mut_slice()[i] = v;
-            }
-            _ => {
-                let need = self.len() + 1;
-                self.ensure_capacity(need, true);
-                self.push_unchecked(v);
-            }
-        }
-    }
-
-    fn push_unchecked(&mut self, v: T) {
-        match &mut self.repr {
-            Repr::Mem(vec) => vec.push(v),
-            Repr::File(m) => {
-                m.len += 1;
-                let i = m.len - 1;
-                m.as_mut_slice()[i] = v;
-            }
-        }
+        self.mem().push(v);
     }
 
     /// Grow or shrink to `len` elements, new ones set to `v`.
     pub fn resize(&mut self, len: usize, v: T) {
         if len <= self.len() {
             self.truncate(len);
-            return;
-        }
-        self.ensure_capacity(len, false);
-        match &mut self.repr {
-            Repr::Mem(vec) => vec.resize(len, v),
-            Repr::File(m) => {
-                let old = m.len;
-                m.len = len;
-                m.as_mut_slice()[old..].fill(v);
-            }
+        } else {
+            self.mem().resize(len, v);
         }
     }
 
@@ -325,54 +268,15 @@ impl<T: Plain> Column<T> {
         }
     }
 
-    /// Capacity for at least `need` elements: in memory below the spill threshold, else in a
-    /// file (moving what is there). `amortized`: grow by half again, as a `Vec` would.
-    fn ensure_capacity(&mut self, need: usize, amortized: bool) {
-        let size = std::mem::size_of::<T>();
-        let cap = match &self.repr {
-            Repr::Mem(v) => v.capacity(),
-            Repr::File(m) => m.cap,
-        };
-        if need <= cap {
-            return;
+    /// The column as a vector in memory, moving it back from its spill file first if need be
+    /// (for growth: a spilled column holds exactly its elements).
+    fn mem(&mut self) -> &mut Vec<T> {
+        if let Repr::File(m) = &self.repr {
+            self.repr = Repr::Mem(m.as_slice().to_vec());
         }
-        let want = if amortized {
-            need.max(cap.saturating_add(cap / 2))
-        } else {
-            need
-        };
         match &mut self.repr {
-            Repr::Mem(vec) => {
-                let spill_dir = self.spill.dir.clone();
-                if let Some(dir) =
-                    spill_dir.filter(|_| want.saturating_mul(size) >= self.spill.min_bytes)
-                {
-                    match Mapped::<T>::create(&dir, want) {
-                        Ok(mut m) => {
-                            m.len = vec.len();
-                            m.as_mut_slice().copy_from_slice(vec);
-                            self.repr = Repr::File(m);
-                            return;
-                        }
-                        Err(e) => {
-                            self.warning.get_or_insert(format!("kept in memory: {e}"));
-                            self.spill.dir = None;
-                        }
-                    }
-                }
-                vec.reserve(want - vec.len());
-            }
-            Repr::File(m) => {
-                if let Err(e) = m.grow_to(want) {
-                    // Back into memory: slower to fail here than to crash on a full disk.
-                    let mut v = Vec::with_capacity(want);
-                    v.extend_from_slice(m.as_slice());
-                    self.warning
-                        .get_or_insert(format!("moved back into memory: {e}"));
-                    self.spill.dir = None;
-                    self.repr = Repr::Mem(v);
-                }
-            }
+            Repr::Mem(v) => v,
+            Repr::File(_) => unreachable!("moved into memory above"),
         }
     }
 }
@@ -402,8 +306,8 @@ impl<T: Plain> DerefMut for Column<T> {
 mod tests {
     use super::*;
 
-    fn spill_all() -> Spill {
-        Spill::to_dir(std::env::temp_dir()).min_bytes(0)
+    fn temp_spills() -> bool {
+        !on_memory_fs(&std::env::temp_dir())
     }
 
     #[test]
@@ -415,84 +319,101 @@ mod tests {
             rng ^= rng << 17;
             rng
         };
-        for spill in [Spill::never(), spill_all(), Spill::temp().min_bytes(4096)] {
-            let mut c: Column<u64> = Column::new(spill.clone());
-            let mut v: Vec<u64> = Vec::new();
-            for _ in 0..20_000 {
-                match next() % 10 {
-                    0 => {
-                        let n = (next() % 3000) as usize;
-                        let x = next();
-                        c.resize(n, x);
-                        v.resize(n, x);
-                    }
-                    1 => {
-                        let n = (next() % 2000) as usize;
-                        c.truncate(n);
-                        v.truncate(n);
-                    }
-                    2 if !v.is_empty() => {
-                        let i = (next() as usize) % v.len();
-                        let x = next();
-                        c[i] = x;
-                        v[i] = x;
-                    }
-                    3 => {
-                        let n = (next() % 5000) as usize;
-                        c.reserve(n);
-                    }
-                    _ => {
-                        let x = next();
-                        c.push(x);
-                        v.push(x);
+        let spill = Spill::temp().min_bytes(0);
+        let mut c: Column<u64> = Column::default();
+        let mut v: Vec<u64> = Vec::new();
+        let mut spilled = 0;
+        for _ in 0..20_000 {
+            match next() % 12 {
+                0 => {
+                    let n = (next() % 3000) as usize;
+                    let x = next();
+                    c.resize(n, x);
+                    v.resize(n, x);
+                }
+                1 => {
+                    let n = (next() % 2000) as usize;
+                    c.truncate(n);
+                    v.truncate(n);
+                }
+                2 if !v.is_empty() => {
+                    let i = (next() as usize) % v.len();
+                    let x = next();
+                    c[i] = x;
+                    v[i] = x;
+                }
+                3 => c.reserve((next() % 5000) as usize),
+                4 => {
+                    let was = c.is_spilled();
+                    let done = c.spill(&spill).unwrap();
+                    assert_eq!(done, temp_spills() && !v.is_empty() && !was);
+                    if done {
+                        spilled += 1;
+                        assert!(c.is_spilled());
+                        assert_eq!(c.heap_bytes(), 0);
                     }
                 }
-                assert_eq!(&c[..], &v[..]);
+                _ => {
+                    let x = next();
+                    c.push(x);
+                    v.push(x);
+                }
             }
-            if spill.dir.is_some() && !on_memory_fs(&std::env::temp_dir()) {
-                assert!(c.is_spilled(), "{spill:?}");
-                assert_eq!(c.heap_bytes(), 0);
-            }
-            assert!(!Column::<u8>::new(Spill::never()).is_spilled());
+            assert_eq!(&c[..], &v[..]);
+        }
+        if temp_spills() {
+            assert!(spilled > 100, "{spilled}");
         }
     }
 
     #[test]
-    fn threshold_decides_and_small_columns_stay_in_memory() {
-        let spill = Spill::temp().min_bytes(1 << 20);
-        let mut c: Column<u32> = Column::new(spill);
-        c.resize(1000, 7);
+    fn writes_after_spilling_stay_private_and_threshold_decides() {
+        let mut c: Column<u32> = Column::from(vec![7u32; 1000]);
+        assert!(!c.spill(&Spill::temp().min_bytes(1 << 20)).unwrap());
         assert!(!c.is_spilled());
-        if !on_memory_fs(&std::env::temp_dir()) {
+        assert!(!c.spill(&Spill::never()).unwrap());
+        if temp_spills() {
             c.resize(300_000, 9); // 1.2 MB
+            assert!(c.spill(&Spill::temp().min_bytes(1 << 20)).unwrap());
             assert!(c.is_spilled());
-            assert_eq!(c[999], 7);
-            assert_eq!(c[1000], 9);
-            assert_eq!(c.len(), 300_000);
+            assert!(!c.spill(&Spill::temp().min_bytes(0)).unwrap()); // already
+            c[5] = 1;
+            c.truncate(200_000);
+            assert!(c.is_spilled());
+            assert_eq!(
+                (c[4], c[5], c[999], c[1000], c.len()),
+                (7, 1, 7, 9, 200_000)
+            );
+            let copy = c.clone();
+            assert!(!copy.is_spilled());
+            assert_eq!(copy, c);
+            c.push(3); // growth moves it back into memory
+            assert!(!c.is_spilled());
+            assert_eq!((c[5], c[200_000], c.len()), (1, 3, 200_001));
         }
     }
 
     #[test]
-    fn unusable_directory_keeps_the_column_in_memory_with_a_warning() {
+    fn unusable_directory_keeps_the_column_in_memory_with_a_reason() {
         let spill = Spill::to_dir("/nonexistent/heapscope-spill").min_bytes(0);
-        let mut c: Column<u8> = Column::new(spill);
-        c.resize(10_000, 1);
+        let mut c: Column<u8> = Column::from(vec![1u8; 10_000]);
+        let why = c.spill(&spill).unwrap_err();
+        assert!(why.contains("/nonexistent/heapscope-spill"), "{why}");
         assert!(!c.is_spilled());
         assert_eq!(c.iter().map(|&b| b as usize).sum::<usize>(), 10_000);
-        assert!(!Spill::to_dir("/nonexistent/heapscope-spill").is_usable());
+        assert!(!spill.is_usable());
         assert!(!Spill::never().is_usable());
-        let w = c.take_warning().expect("a warning");
-        assert!(w.contains("/nonexistent/heapscope-spill"), "{w}");
-        assert!(c.take_warning().is_none());
     }
 
     #[test]
     fn memory_file_systems_are_refused() {
         if Path::new("/dev/shm").is_dir() && on_memory_fs(Path::new("/dev/shm")) {
-            let mut c: Column<u64> = Column::new(Spill::to_dir("/dev/shm").min_bytes(0));
-            c.resize(1000, 1);
+            let mut c: Column<u64> = Column::from(vec![1u64; 1000]);
+            let why = c
+                .spill(&Spill::to_dir("/dev/shm").min_bytes(0))
+                .unwrap_err();
+            assert!(why.contains("memory file system"), "{why}");
             assert!(!c.is_spilled());
-            assert!(c.take_warning().unwrap().contains("memory file system"));
             assert!(!Spill::to_dir("/dev/shm").is_usable());
         }
     }

@@ -170,6 +170,24 @@ impl HeapGraph {
     pub fn total_shallow(&self) -> u64 {
         self.shallow.iter().sum()
     }
+    /// Move the display columns (ids, types, shallow sizes, kinds, counts, edge labels) into
+    /// spill files where `spill` says so (see [`crate::column`]); those already spilled stay.
+    /// A column that cannot spill stays in memory and the graph gets one warning saying why.
+    pub fn spill_columns(&mut self, spill: &crate::column::Spill) {
+        for r in [
+            self.ids.spill(spill),
+            self.type_of.spill(spill),
+            self.shallow.spill(spill),
+            self.kind.spill(spill),
+            self.counts.spill(spill),
+            self.edge_labels.spill(spill),
+        ] {
+            if let Err(why) = r {
+                crate::builder::spill_warning(&mut self.warnings, &why);
+            }
+        }
+    }
+
     /// Distinct root nodes, in the order their first root record appears.
     pub fn root_nodes(&self) -> Vec<u32> {
         let mut seen = crate::bitset::BitSet::new(self.node_count());

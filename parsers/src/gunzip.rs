@@ -14,7 +14,10 @@
 //! is the same bytes either way (tested on the JDK's own chunked dumps and on damaged copies).
 //!
 //! Memory: a round holds at most [`window`] inflated members of at most [`MAX_MEMBER_OUT`] bytes
-//! (a few MiB with the JDK's 1 MiB blocks); nothing is sized by a length read from the input.
+//! (a few MiB with the JDK's 1 MiB blocks), freed before the sequential decoder runs; nothing is
+//! sized by a length read from the input. Time: candidate headers are short
+//! ([`MAX_HEADER_TEXT`]), and once the inflation wasted on false candidates exceeds what was
+//! accepted by [`WASTE_ALLOWANCE`] the sequential decoder takes the rest.
 
 use std::cell::Cell;
 use std::io::{Read, Write};
@@ -24,10 +27,19 @@ use rayon::prelude::*;
 /// Members that inflate to more than this go the sequential way (no buffer grows past it).
 pub const MAX_MEMBER_OUT: usize = 8 << 20;
 
-/// Candidates inflated per round: enough to keep every thread busy while the chain catches up.
+/// Candidates inflated per round: enough to keep every thread busy while the chain catches up,
+/// and at most 16 (16 × [`MAX_MEMBER_OUT`] of buffers however many threads there are).
 fn window() -> usize {
-    2 * rayon::current_num_threads() + 2
+    (2 * rayon::current_num_threads() + 2).min(16)
 }
+
+/// The longest FNAME or FCOMMENT a candidate header may have (the JDK's comment is 24 bytes);
+/// a longer one is left to the sequential decoder, so no candidate search scans far.
+const MAX_HEADER_TEXT: usize = 1024;
+
+/// Inflated bytes thrown away on false candidates beyond which the rest goes the sequential
+/// way (plus the bytes accepted): keeps adversarial or unlucky input linear.
+const WASTE_ALLOWANCE: u64 = 64 << 20;
 
 /// Where and why inflation failed.
 #[derive(Debug)]
@@ -60,7 +72,8 @@ pub fn inflate(
     let win = window();
     // One output buffer per slot of a round, reused round after round.
     let mut bufs: Vec<Vec<u8>> = (0..win).map(|_| Vec::new()).collect();
-    'rounds: while pos < data.len() {
+    let mut wasted = 0u64;
+    'rounds: while pos < data.len() && wasted <= total + WASTE_ALLOWANCE {
         let cands = candidates(data, pos, win);
         if cands.len() < 2 || cands[0] != pos {
             break;
@@ -70,27 +83,33 @@ pub fn inflate(
             .zip(bufs.par_iter_mut())
             .map(|(&c, buf)| member(data, c, buf))
             .collect();
+        // Walk the chain: a member counts if it starts where the last one ended. Candidates
+        // before that point were false (inside a member taken); one past it, or a member that
+        // did not inflate, breaks the chain. Everything not taken was wasted work.
+        let mut chain_open = true;
         let mut progressed = false;
         for ((&c, end), bytes) in cands.iter().zip(ends).zip(&bufs) {
-            if c < pos {
-                continue; // inside a member already taken: a false candidate
+            match end {
+                Some(end) if chain_open && c == pos => {
+                    out.write_all(bytes).map_err(Ok)?;
+                    total += bytes.len() as u64;
+                    stats.parallel_members += 1;
+                    pos = end;
+                    progressed = true;
+                }
+                _ => {
+                    if c >= pos {
+                        chain_open = false;
+                    }
+                    wasted += bytes.len() as u64;
+                }
             }
-            if c > pos {
-                break; // the chain's next member was not a candidate: let the decoder look
-            }
-            let Some(end) = end else {
-                break;
-            };
-            out.write_all(bytes).map_err(Ok)?;
-            total += bytes.len() as u64;
-            stats.parallel_members += 1;
-            pos = end;
-            progressed = true;
         }
-        if !progressed {
+        if !progressed || !chain_open {
             break 'rounds;
         }
     }
+    drop(bufs);
     stats.sequential_bytes = (data.len() - pos) as u64;
     if pos < data.len() {
         total += sequential(data, pos, total, out)?;
@@ -128,7 +147,8 @@ fn header_len(d: &[u8]) -> Option<usize> {
     }
     for bit in [0x08u8, 0x10] {
         if flags & bit != 0 {
-            let nul = d.get(at..)?.iter().position(|&b| b == 0)?;
+            let text = d.get(at..)?;
+            let nul = memchr::memchr(0, &text[..text.len().min(MAX_HEADER_TEXT)])?;
             at += nul + 1;
         }
     }
@@ -143,8 +163,9 @@ fn header_len(d: &[u8]) -> Option<usize> {
 fn member(data: &[u8], start: usize, buf: &mut Vec<u8>) -> Option<usize> {
     let mut dec = flate2::bufread::GzDecoder::new(&data[start..]);
     buf.clear();
-    // The JDK's blocks are 1 MiB: room for one up front (a constant, not a length read).
-    buf.reserve(1 << 20);
+    // Room for the largest member accepted, reserved once per buffer: the buffer never grows
+    // past it (reading stops at MAX + 1), and only the pages written become resident.
+    buf.reserve_exact(MAX_MEMBER_OUT + 1);
     let n = (&mut dec)
         .take(MAX_MEMBER_OUT as u64 + 1)
         .read_to_end(buf)
@@ -310,6 +331,47 @@ mod tests {
     }
 
     #[test]
+    fn false_members_inside_members_cost_linear_time() {
+        // Members that *store* (level 0) small gzip members of zeros: each stored one is a valid
+        // member at a header-shaped offset, inflating to much more than it takes, but not on
+        // the chain. The waste allowance hands the rest to the sequential decoder.
+        let mut inner = Vec::new();
+        for _ in 0..8 {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(9));
+            e.write_all(&vec![0u8; 4 << 20]).unwrap();
+            inner.extend(e.finish().unwrap());
+        }
+        let plain: Vec<u8> = inner
+            .iter()
+            .copied()
+            .cycle()
+            .take(inner.len() * 40)
+            .collect();
+        let gz = chunked(&plain, inner.len() * 2, 0);
+        let mut out = Vec::new();
+        let (n, stats) = inflate(&gz, &mut out).unwrap();
+        assert_eq!(n as usize, plain.len());
+        assert!(out == plain);
+        assert!(stats.sequential_bytes > 0, "{stats:?}");
+    }
+
+    #[test]
+    fn long_header_texts_are_not_searched_far() {
+        // A valid member, then a megabyte of FNAME headers that never end.
+        let mut gz = chunked(&sample(1000), 1000, 6);
+        let first = gz.len();
+        for _ in 0..(1 << 20) / 4 {
+            gz.extend([0x1f, 0x8b, 8, 8]);
+        }
+        // None of them is a candidate: each search stopped after MAX_HEADER_TEXT bytes (an
+        // unbounded one read to the end of the input for each: quadratic, ~30 s here).
+        assert_eq!(candidates(&gz, first, 100), Vec::<usize>::new());
+        let mut out = Vec::new();
+        let err = inflate(&gz, &mut out).unwrap_err().unwrap_err();
+        assert_eq!((out.len(), err.inflated), (1000, 1000));
+    }
+
+    #[test]
     fn headers_with_optional_fields_parse() {
         // The JDK's first members carry FCOMMENT "HPROF BLOCKSIZE=1048576".
         let mut h = vec![0x1f, 0x8b, 8, 0x10, 0, 0, 0, 0, 4, 0];
@@ -317,6 +379,10 @@ mod tests {
         h.push(0xaa);
         assert_eq!(header_len(&h), Some(h.len() - 1));
         assert_eq!(header_len(&h[..12]), None); // comment not terminated
+        let mut long = vec![0x1f, 0x8b, 8, 0x08, 0, 0, 0, 0, 0, 3];
+        long.extend(vec![b'a'; MAX_HEADER_TEXT + 1]);
+        long.extend([0, 0xaa]);
+        assert_eq!(header_len(&long), None); // a name longer than candidates may have
         let mut x = vec![0x1f, 0x8b, 8, 0x04, 0, 0, 0, 0, 0, 3, 2, 0, 9, 9, 0xaa];
         assert_eq!(header_len(&x), Some(14));
         x[3] = 0x20; // reserved flag

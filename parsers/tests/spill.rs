@@ -24,10 +24,8 @@ fn parse(path: &Path, spill: Spill) -> HeapGraph {
 
 /// Is the temporary directory one the columns may spill to (not tmpfs)?
 fn temp_dir_spills() -> bool {
-    let mut probe: heapscope_graph::Column<u8> =
-        heapscope_graph::Column::new(Spill::temp().min_bytes(0));
-    probe.push(1);
-    probe.is_spilled()
+    let mut probe = heapscope_graph::Column::from(vec![1u8]);
+    probe.spill(&Spill::temp().min_bytes(0)) == Ok(true)
 }
 
 #[test]

@@ -115,13 +115,15 @@ fn build(
     if raw.node_count() > 0 {
         b.add_root_idx(NodeIdx(0), ROOT_KIND, None);
     }
-    let mut g = b.finish(POLICY);
+    // Types and labels are rewritten below: spill the columns after that.
+    let mut g = b.finish_in_memory(POLICY);
     let states = names::propagate_detachedness(&raw, &g);
     resolve_types(&raw, &mut g, bytes, &states);
     if !opts.drop_labels {
         resolve_labels(&raw, &mut g, bytes);
     }
     retention::drop_unowned_into_owned(&raw, &mut g, bytes);
+    g.spill_columns(&opts.spill);
     Ok((g, InspectorData::from_raw(raw)))
 }
 
