@@ -17,6 +17,7 @@
 //! Architecture invariant: parsers never import the reports crate, and nothing outside this
 //! crate knows a file format.
 
+pub mod budget;
 pub mod detect;
 pub mod error;
 pub mod gunzip;

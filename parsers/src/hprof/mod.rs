@@ -7,7 +7,7 @@
 //! (rayon; HotSpot writes ~1 MB HEAP DUMP SEGMENTs): classes, GC roots and node counts; one graph
 //! node per object (class objects, instances, object and primitive arrays), with exact counts of
 //! non-null references so the edge arrays are sized once; and each node's references ([`heap`]).
-//! Before any per-object array is allocated, [`budget`] checks the estimated memory against what
+//! Before any per-object array is allocated, [`crate::budget`] checks the estimated memory against what
 //! the machine has. Per node the parser keeps 1/8 byte besides what the [`GraphBuilder`] holds:
 //! the file offset of every 64th node's record, for the [`Inspector`].
 //!
@@ -38,7 +38,6 @@
 //! ([`records::heap_dump_extent`]). A truncated file is analyzed as far as it goes, with a
 //! warning; structural damage is a [`ParseError`] with the byte offset.
 
-pub mod budget;
 pub mod bytes;
 pub mod heap;
 pub mod idmap;
@@ -50,7 +49,7 @@ use std::collections::HashMap;
 use heapscope_graph::{DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, NodeIdx, Policy};
 use serde_json::json;
 
-use crate::{Input, ParseError, ParseOptions, Parsed};
+use crate::{budget, Input, ParseError, ParseOptions, Parsed};
 use bytes::{Bytes, Corrupt, T_BYTE, T_CHAR};
 use heap::{Classes, Offsets, RootRec, ThreadLocals};
 use records::{Header, TopLevel};
@@ -100,8 +99,8 @@ pub fn parse_with_wrap(
         heap::collect_classes(&b, &top, &mut builder, &mut votes).map_err(err)?;
     let objects: usize = node_counts.iter().sum();
     if std::env::var_os(budget::SKIP_ENV).is_none() {
-        let spilled = opts.spill.is_usable();
-        if let Some(msg) = budget::check(objects as u64, spilled, budget::available()) {
+        let need = budget::estimate_hprof(objects as u64, opts.spill.is_usable());
+        if let Some(msg) = budget::check(objects as u64, need, budget::available()) {
             let at = top.segments.first().map_or(h.records_at, |s| s.0);
             return Err(ParseError::new(input.path(), at as u64, msg));
         }

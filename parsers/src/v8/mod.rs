@@ -83,6 +83,15 @@ pub fn parse_with(
     compat: Compat,
 ) -> Result<Parsed, ParseError> {
     let bytes = input.bytes();
+    if std::env::var_os(crate::budget::SKIP_ENV).is_none() {
+        if let Some((nodes, edges)) = raw::declared_counts(bytes) {
+            let need =
+                crate::budget::estimate(crate::budget::V8, nodes, edges, opts.spill.is_usable());
+            if let Some(msg) = crate::budget::check(nodes, need, crate::budget::available()) {
+                return Err(ParseError::new(input.path(), 0, msg));
+            }
+        }
+    }
     // The parallel reader declines any input it does not fully accept; the sequential one then
     // reads it again and reports the error at its byte offset (or, should it accept what the
     // parallel one declined, parses it).
@@ -438,6 +447,36 @@ mod tests {
             seen += 1;
         }
         assert!(seen >= 5, "fixtures in {}", dir.display());
+    }
+
+    #[test]
+    fn declared_counts_feed_the_memory_check() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata/node/snapshots/emitter-listeners.heapsnapshot");
+        let bytes = std::fs::read(&path).unwrap();
+        let (g, _) = build(&bytes, &opts(), Compat::DevTools, Mode::Exact).unwrap();
+        let (nodes, edges) = raw::declared_counts(&bytes).expect("V8 writes the meta first");
+        assert_eq!(nodes as usize, g.node_count());
+        // The graph drops nothing here, so the file's edge count is the graph's.
+        assert_eq!(edges as usize, g.edge_count());
+        // Counts beyond what the bytes could hold are capped, not believed.
+        let text = String::from_utf8(bytes[..4096.min(bytes.len())].to_vec()).unwrap_or_default();
+        let at = text
+            .find("\"node_count\":")
+            .expect("node_count in the first 4 KiB");
+        let mut forged = bytes.clone();
+        let digits = at + "\"node_count\":".len();
+        let end = digits
+            + forged[digits..]
+                .iter()
+                .position(|b| !b.is_ascii_digit())
+                .unwrap();
+        forged.splice(digits..end, b"99999999999999".iter().copied());
+        let (n2, _) = raw::declared_counts(&forged).unwrap();
+        assert!(n2 < forged.len() as u64 / 2, "{n2}");
+        // Not a snapshot that starts with its meta: no estimate (the parse says what is wrong).
+        assert_eq!(raw::declared_counts(b"{\"nodes\":[]}"), None);
+        assert_eq!(raw::declared_counts(b""), None);
     }
 
     /// A small snapshot in V8's layout: 300 nodes over several of the test build's 64-byte

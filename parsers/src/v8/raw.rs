@@ -221,6 +221,28 @@ fn u32_or(v: u64, at: usize, what: &'static str) -> Scan<u32> {
 /// Parse the whole document, streaming nodes and edges into `b`. Node types and edge labels
 /// that name a string are given provisionally ([`provisional_type`], [`provisional_label`])
 /// because V8 writes `strings` last; the caller resolves them once the graph is finished.
+/// The node and edge counts `snapshot.meta` declares, when the snapshot starts with it (V8
+/// writes it first), each capped by what the file's bytes could hold (a record takes at least
+/// two bytes per field): for the up-front memory check only. `None` when anything is amiss; the
+/// parse then says what.
+pub(crate) fn declared_counts(input: &[u8]) -> Option<(u64, u64)> {
+    let mut c = Cursor::new(input);
+    c.expect(b'{', "").ok()?;
+    let (ks, ke) = c.string().ok()?;
+    if c.slice(ks, ke) != b"snapshot" {
+        return None;
+    }
+    c.expect(b':', "").ok()?;
+    c.ws();
+    let start = c.pos();
+    c.skip_value().ok()?;
+    let m = Meta::parse(c.slice(start, c.pos()), start).ok()?;
+    let len = input.len() as u64;
+    let nodes = m.node_count?.min(len / (2 * m.nf.max(1) as u64));
+    let edges = m.edge_count?.min(len / (2 * m.ef.max(1) as u64));
+    Some((nodes, edges))
+}
+
 pub(crate) fn parse(
     input: &[u8],
     b: &mut GraphBuilder,

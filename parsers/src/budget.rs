@@ -1,0 +1,178 @@
+//! Will the analysis fit in this machine's memory? Checked from the dump's own counts before any
+//! per-object array is allocated — so a dump too big for the machine gets a clear message
+//! instead of an OOM kill. Each format gives its measured bytes per object and per reference
+//! ([`Cost`]); pages of the mapped dump and of spill files are file-backed and not counted.
+//!
+//! HPROF (measured on the JDK 17 bench dump, benches/scripts/hprof/RESULTS.md: 44.8 M objects,
+//! 62.4 M references): with the display columns spilled (the CLI's default; see
+//! `heapscope_graph::column`) the peak is the CSR offsets (4 B/node) and targets (4 B/reference)
+//! plus the analysis results (24 B/node + 2 bits) and the report: peak RssAnon 1,464 MiB,
+//! 28.7 B/node besides the references; 30 is used. Under a cgroup limit the run also needs some
+//! page cache for the dump and the spill files: with the check off it completes in 18 s at
+//! 1,560 MiB and in 75 s at 1,500 MiB, so the estimate (1,539 MiB) is about where the run stops
+//! being fast. Kept in memory, the columns add 21 B/node and 4 B/reference (60 is used).
+//! References are not counted when the check runs; real Java heaps have 1.2–1.6 per object, so
+//! 1.5 is used.
+//!
+//! V8 (the 1.05 GB bench snapshot, benches/scripts/v8/README.md: 12.7 M nodes, 37.8 M edges):
+//! peak RssAnon 738,224 kB spilled (the parse, with types and labels in memory until resolved),
+//! 1,144 MiB in memory; 40 B/node + 8 B/edge and 60 + 12 are used (809 MB and 1.21 GB there).
+//! Node and edge counts come from `snapshot.node_count`/`edge_count`, capped by what the file's
+//! bytes could hold.
+
+/// Peak anonymous bytes per object and per reference of one format, with the graph's display
+/// columns spilled and kept in memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Cost {
+    pub per_node: u64,
+    pub per_edge: u64,
+    pub per_node_in_memory: u64,
+    pub per_edge_in_memory: u64,
+}
+
+/// HPROF, measured (see the module docs).
+pub const HPROF: Cost = Cost {
+    per_node: 30,
+    per_edge: 4,
+    per_node_in_memory: 60,
+    per_edge_in_memory: 8,
+};
+
+/// V8, measured (see the module docs).
+pub const V8: Cost = Cost {
+    per_node: 40,
+    per_edge: 8,
+    per_node_in_memory: 60,
+    per_edge_in_memory: 12,
+};
+
+/// References per object assumed for HPROF before they are counted (bench dump: 1.39).
+pub const EDGES_PER_NODE: f64 = 1.5;
+
+/// Set to skip the check (e.g. when swap or overcommit makes it too strict).
+pub const SKIP_ENV: &str = "HEAPSCOPE_NO_MEMORY_CHECK";
+
+/// Estimated peak anonymous memory to analyze a dump of `nodes` objects and `edges` references,
+/// with the graph's display columns in spill files (`spilled`) or in memory.
+pub fn estimate(cost: Cost, nodes: u64, edges: u64, spilled: bool) -> u64 {
+    let (per_node, per_edge) = if spilled {
+        (cost.per_node, cost.per_edge)
+    } else {
+        (cost.per_node_in_memory, cost.per_edge_in_memory)
+    };
+    nodes
+        .saturating_mul(per_node)
+        .saturating_add(edges.saturating_mul(per_edge))
+}
+
+/// HPROF's estimate: references are not counted yet, [`EDGES_PER_NODE`] per object.
+pub fn estimate_hprof(nodes: u64, spilled: bool) -> u64 {
+    estimate(
+        HPROF,
+        nodes,
+        (nodes as f64 * EDGES_PER_NODE) as u64,
+        spilled,
+    )
+}
+
+/// The message for a dump of `nodes` objects that needs `need` bytes, more than `available`;
+/// `None` if it fits or nothing is known.
+pub fn check(nodes: u64, need: u64, available: Option<u64>) -> Option<String> {
+    let avail = available?;
+    (need > avail).then(|| {
+        format!(
+            "a dump that fits in memory: its {nodes} objects need about {} to analyze but only {} is available \
+             (MemAvailable, or the cgroup limit); use a machine with more memory, or set {SKIP_ENV}=1 to try anyway",
+            gib(need),
+            gib(avail)
+        )
+    })
+}
+
+fn gib(b: u64) -> String {
+    format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64)
+}
+
+/// Memory this process may still use: `MemAvailable`, lowered by the cgroup v2 limit
+/// (`memory.max - memory.current`) when there is one. `None` when unknown (not Linux).
+pub fn available() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    let mut avail = kb.saturating_mul(1024);
+    if let Some(room) = cgroup_room() {
+        avail = avail.min(room);
+    }
+    Some(avail)
+}
+
+/// Room left under this process's cgroup memory limit, if limited: cgroup v2
+/// `memory.max - memory.current`, or v1 `memory.limit_in_bytes - memory.usage_in_bytes`.
+fn cgroup_room() -> Option<u64> {
+    let cg = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let read = |p: std::path::PathBuf| -> Option<u64> {
+        std::fs::read_to_string(p).ok()?.trim().parse().ok()
+    };
+    for line in cg.lines() {
+        let mut f = line.splitn(3, ':');
+        let (_, ctrl, path) = (f.next()?, f.next()?, f.next()?);
+        let path = path.trim_start_matches('/');
+        let room = match ctrl {
+            "" => {
+                let dir = std::path::Path::new("/sys/fs/cgroup").join(path);
+                // "max" (no limit) does not parse
+                read(dir.join("memory.max")).zip(read(dir.join("memory.current")))
+            }
+            "memory" => {
+                let dir = std::path::Path::new("/sys/fs/cgroup/memory").join(path);
+                read(dir.join("memory.limit_in_bytes")).zip(read(dir.join("memory.usage_in_bytes")))
+            }
+            _ => None,
+        };
+        if let Some((max, cur)) = room {
+            return Some(max.saturating_sub(cur));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimate_scales_with_objects_and_says_what_is_needed() {
+        // The bench dump: 44.8 M objects measured at 1.54 GB peak with spilled columns and
+        // ~3.0 GB before the analysis was trimmed, in memory; the estimates are near (above) that.
+        let e = estimate_hprof(44_832_768, true);
+        assert!(e > 1_540_000_000 && e < 1_800_000_000, "{e}");
+        let big = estimate_hprof(44_832_768, false);
+        assert!(big > 2_900_000_000 && big < 3_400_000_000, "{big}");
+        assert_eq!(check(44_832_768, e, Some(64 << 30)), None);
+        assert_eq!(check(44_832_768, e, None), None);
+        assert!(check(44_832_768, e, Some(2 << 30)).is_none());
+        assert!(check(44_832_768, big, Some(2 << 30)).is_some());
+        // The V8 bench snapshot peaked at 755.9 MB spilled and 1.20 GB in memory.
+        let v = estimate(V8, 12_679_544, 37_771_906, true);
+        assert!(v > 756_000_000 && v < 900_000_000, "{v}");
+        let v = estimate(V8, 12_679_544, 37_771_906, false);
+        assert!(v > 1_200_000_000 && v < 1_400_000_000, "{v}");
+        let msg = check(44_832_768, e, Some(1 << 30)).expect("too big for 1 GiB");
+        assert!(msg.contains("44832768 objects"), "{msg}");
+        assert!(msg.contains("1.0 GiB"), "{msg}");
+        assert!(msg.contains(SKIP_ENV), "{msg}");
+    }
+
+    #[test]
+    fn available_memory_is_read_on_linux() {
+        if std::path::Path::new("/proc/meminfo").exists() {
+            assert!(available().is_some_and(|a| a > 0));
+        }
+    }
+}
