@@ -571,6 +571,26 @@ fn hprof_jdk_chunked_gzip_equals_plain() {
     assert_eq!(p.graph.total_shallow(), gz.graph.total_shallow());
 }
 
+#[test]
+fn hprof_references_to_ids_left_out_by_class_data_sharing_are_explained() {
+    for (name, path) in fixtures() {
+        let p = parse(&path);
+        let missing: Vec<&String> = p
+            .graph
+            .warnings
+            .iter()
+            .filter(|w| w.contains("references point to ids that are not in the dump"))
+            .collect();
+        if name.contains("nocoops") {
+            // No archived heap without compressed oops: nothing is left out.
+            assert!(missing.is_empty(), "{name}: {missing:?}");
+        } else {
+            assert_eq!(missing.len(), 1, "{name}: {:?}", p.graph.warnings);
+            assert!(missing[0].contains("-Xshare:off"), "{name}: {}", missing[0]);
+        }
+    }
+}
+
 /// flate2's own multi-member decoder: the reference for heapscope's (partly parallel) gunzip.
 fn flate2_multi(raw: &[u8]) -> impl std::io::Read + '_ {
     flate2::read::MultiGzDecoder::new(raw)
