@@ -20,11 +20,11 @@
 //! heap of benches/README.md). The result keeps `idom` (4 B/node, in `pre`'s buffer) and
 //! `order` (4 B per reachable node, `node_of`'s buffer, with capacity for every node).
 //!
-//! `order` is needed only by [`DomChildren::build`] and [`retained_sizes`]: [`Analysis`] runs
-//! those two first, then takes `order` out of the tree and lends its buffer to the root-path
-//! search as its queue, so after the analysis only `idom` (4 B/node) is held here, beside
-//! [`DomChildren`] (8 B/node). [`DomChildren::preorder`] regenerates a parent-before-child
-//! order when one is needed later.
+//! `order` is needed only by [`DomChildren::build`] (for the sibling order) and the order-based
+//! [`retained_sizes`]: [`Analysis`] builds the children, frees `order`, and sums retained sizes
+//! over the children lists ([`DomChildren::retained_sizes`]), so after the analysis only `idom`
+//! (4 B/node) is held here, beside [`DomChildren`] (8 B/node). [`DomChildren::preorder`]
+//! regenerates a parent-before-child order when one is needed later.
 //!
 //! [`Analysis`]: crate::Analysis
 //!
@@ -45,9 +45,9 @@ pub struct DomTree {
     /// Immediate dominator of each node: a node index, [`SUPER`] or [`UNREACHED`].
     pub idom: Vec<u32>,
     /// Reachable nodes in DFS preorder: every node comes after its immediate dominator.
-    /// **Empty after [`Analysis::run`](crate::Analysis::run)**, which hands the buffer on to
-    /// the root-path search once [`DomChildren::build`] and [`retained_sizes`] have used it;
-    /// use [`Analysis::preorder`](crate::Analysis::preorder) then.
+    /// **Empty after [`Analysis::run`](crate::Analysis::run)**, which frees it once
+    /// [`DomChildren::build`] has used it; use
+    /// [`Analysis::preorder`](crate::Analysis::preorder) then.
     pub order: Vec<u32>,
     /// How many nodes were attached below the super-root by the [`Orphans`] policy.
     pub orphans_attached: u64,
@@ -436,7 +436,8 @@ fn eval(v: u32, w: u32, ancestor: &mut [u32], best: &mut [u32], path: &mut Vec<u
 
 /// Retained size of every node (0 for unreached nodes): one pass in reverse preorder, adding
 /// each node's retained size to its immediate dominator. Needs [`DomTree::order`]. Holds only
-/// the result (8 B/node).
+/// the result (8 B/node). The analysis uses [`DomChildren::retained_sizes`] (no `order`); this
+/// flat-array version is the tests' oracle for it.
 pub fn retained_sizes(g: &HeapGraph, dom: &DomTree) -> Vec<u64> {
     assert_has_order(dom, "retained_sizes");
     let mut r = vec![0u64; g.node_count()];

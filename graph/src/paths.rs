@@ -11,9 +11,8 @@ use crate::types::{Label, NodeIdx};
 
 /// BFS parents: 4 bytes per node plus 1 bit per node for the weak flag. While computing: a
 /// 4-byte queue entry per reached node, a bit per node marking where each BFS level starts,
-/// and 4 bytes per node that holds a weak reference to a node not reached by then. The queue
-/// can be a buffer handed in ([`compute_with_buffer`](Self::compute_with_buffer)); it is freed
-/// when the search ends. [`Analysis`](crate::Analysis) runs the search right after the
+/// and 4 bytes per node that holds a weak reference to a node not reached by then; the queue is
+/// freed when the search ends. [`Analysis`](crate::Analysis) runs the search right after the
 /// dominators, before the children lists and retained sizes exist.
 ///
 /// Each node keeps the index of the BFS-tree *edge* into it (not the parent node): a path then
@@ -49,21 +48,14 @@ pub struct PathStep {
 impl RootPaths {
     /// Path length (in edges) to a node a strong path reaches is its strong BFS distance; to any
     /// other node, the least `d(u) + 1` over references `u → v` from reached nodes `u`.
+    /// The queue holds every node the search reaches once: it grows once, to the node count,
+    /// rather than by doubling ([`enqueue`]).
     pub fn compute(g: &HeapGraph) -> RootPaths {
-        Self::compute_with_buffer(g, Vec::new())
-    }
-
-    /// [`compute`](Self::compute) with `buffer` (cleared first, its capacity kept) as the BFS
-    /// queue, dropped at the end. The queue holds every node the search reaches once; if that
-    /// outgrows the buffer (the dominators' reachable set is not the search's under V8's policy),
-    /// it grows once, to the node count, rather than by doubling.
-    pub fn compute_with_buffer(g: &HeapGraph, buffer: Vec<u32>) -> RootPaths {
         let n = g.node_count();
         let by_node = g.edge_count() >= EDGE_MODE_LIMIT;
         let mut parent = vec![UNREACHED; n];
         let mut via_weak = BitSet::new(n);
-        let mut queue = buffer;
-        queue.clear();
+        let mut queue: Vec<u32> = Vec::new();
         // Bit i set: queue[i] starts a new BFS level of the strong search.
         let mut level_start = BitSet::new(n + 1);
         for r in g.root_nodes() {
