@@ -89,7 +89,7 @@ pub enum Color {
 /// One dump, parsed and analysed: what every command starts from.
 pub struct Loaded {
     pub analysis: Analysis,
-    pub info: heapscope_graph::DumpInfo,
+    pub info: heapscope_graph::DumpFacts,
     pub inspector: Box<dyn heapscope_graph::Inspector>,
     pub meta: InputMeta,
 }

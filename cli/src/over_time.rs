@@ -128,7 +128,6 @@ pub fn diff_report(
     let base = load(&args.base, &opts, progress)?;
     let target = load(&args.target, &opts, progress)?;
     progress.stage("diff");
-    let group_by = args.common.group_by.as_deref();
     Ok(build_diff(
         Dump {
             a: &base.analysis,
@@ -142,7 +141,6 @@ pub fn diff_report(
             meta: &target.meta,
             insp: Some(target.inspector.as_ref()),
         },
-        group_by,
         &DiffOptions::default(),
     ))
 }
@@ -316,7 +314,8 @@ mod tests {
     }
 
     fn diff(base: &Loaded, target: &Loaded, group_by: Option<&str>) -> DiffReport {
-        build_diff(dump(base), dump(target), group_by, &DiffOptions::default())
+        let _ = group_by; // the grouping is the dumps' own (their facts), chosen when parsed
+        build_diff(dump(base), dump(target), &DiffOptions::default())
     }
 
     fn trend(files: &[&str], sample_index: Option<&str>) -> (TrendReport, Vec<Loaded>) {
@@ -608,11 +607,8 @@ mod tests {
             .iter()
             .find(|v| v.kind == "fragmentation")
             .expect("fragmentation verdict");
-        let m = frag.info.details["memstats"].as_object().unwrap();
-        let (alloc, inuse) = (
-            m["HeapAlloc"].as_u64().unwrap(),
-            m["HeapInuse"].as_u64().unwrap(),
-        );
+        let m = frag.info.memstats.as_ref().unwrap();
+        let (alloc, inuse) = (m.heap_alloc.unwrap(), m.heap_inuse.unwrap());
         assert!(
             v.evidence[0].contains(&format!("{:.1}×", inuse as f64 / alloc as f64)),
             "{:?}",

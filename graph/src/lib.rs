@@ -38,9 +38,9 @@ pub mod bitset;
 pub mod builder;
 pub mod column;
 pub mod dominators;
+pub mod facts;
 pub mod graph;
 pub mod histogram;
-pub mod info;
 pub mod paths;
 pub mod time;
 pub mod types;
@@ -49,8 +49,11 @@ pub use analysis::{Analysis, Summary};
 pub use builder::GraphBuilder;
 pub use column::{Column, Spill};
 pub use dominators::{DomChildren, DomTree, SUPER, UNREACHED};
+pub use facts::{
+    Comparison, DumpFacts, IdDisplay, Inspector, MemStats, Model, NoInspector, ProfileFacts,
+    ProfileKind, Rows, Runtime,
+};
 pub use graph::{Edge, EdgePos, HeapGraph, Orphans, Policy, Root, MAX_EDGES, WEAK_BIT};
 pub use histogram::TypeRow;
-pub use info::{DumpInfo, Format, Inspector, NoInspector};
 pub use paths::{PathStep, RootPaths};
 pub use types::{children_from_parents, Interner, Label, LabelId, NodeIdx, NodeKind, TypeId};

@@ -1,6 +1,6 @@
 //! heapscope's format parsers. Each module turns one dump format into the common
 //! [`heapscope_graph::HeapGraph`] through a [`heapscope_graph::GraphBuilder`], plus the format's
-//! own facts in a [`heapscope_graph::DumpInfo`]:
+//! own facts in a [`heapscope_graph::DumpFacts`]:
 //!
 //! - [`hprof`]: Java HPROF (`jcmd GC.heap_dump`, `jmap`, `-XX:+HeapDumpOnOutOfMemoryError`), plain or gzip'd
 //! - [`v8`]: V8 `.heapsnapshot` (Node, Chrome)
@@ -31,7 +31,7 @@ pub use detect::{detect, Detected};
 pub use error::ParseError;
 pub use input::Input;
 
-use heapscope_graph::{DumpInfo, HeapGraph, Inspector, Spill};
+use heapscope_graph::{DumpFacts, HeapGraph, Inspector, Spill};
 use std::path::Path;
 
 /// Options that some formats honour.
@@ -51,7 +51,7 @@ pub struct ParseOptions {
 /// A parsed dump: the graph, the format's facts, and lazy access to details.
 pub struct Parsed {
     pub graph: HeapGraph,
-    pub info: DumpInfo,
+    pub info: DumpFacts,
     pub inspector: Box<dyn Inspector>,
 }
 

@@ -1,6 +1,6 @@
 //! From an [`Analysis`] to a [`Report`]: summary, histogram, top dominators and suspects.
 
-use heapscope_graph::{Analysis, DumpInfo, Format, Inspector, NodeIdx, PathStep};
+use heapscope_graph::{Analysis, DumpFacts, Inspector, NodeIdx, PathStep, ProfileKind, Runtime};
 
 use crate::model::*;
 use crate::suspects::find_suspects;
@@ -48,18 +48,14 @@ pub fn generator() -> String {
 /// Everything a report needs to name nodes: the analysis, the format and the inspector.
 pub struct Ctx<'a> {
     pub a: &'a Analysis,
-    pub info: &'a DumpInfo,
+    pub info: &'a DumpFacts,
     pub insp: &'a dyn Inspector,
 }
 
 impl<'a> Ctx<'a> {
     /// The dump's own id as reports print it: HPROF `0x…`, V8 decimal, call trees `0x…`.
     pub fn id_text(&self, n: NodeIdx) -> String {
-        let id = self.a.graph.id(n);
-        match self.info.format {
-            Format::V8 => id.to_string(),
-            _ => format!("0x{id:x}"),
-        }
+        self.info.id_text(self.a.graph.id(n))
     }
 
     pub fn share(&self, bytes: u64) -> f64 {
@@ -107,7 +103,7 @@ pub fn round6(x: f64) -> f64 {
 /// Build the report for one analysed dump.
 pub fn build_report(
     a: &Analysis,
-    info: &DumpInfo,
+    info: &DumpFacts,
     insp: &dyn Inspector,
     meta: &InputMeta,
     opts: &ReportOptions,
@@ -160,7 +156,8 @@ pub fn build_report(
         generator: generator(),
         input: InputOut {
             path: meta.path.clone(),
-            format: info.format.name().to_string(),
+            format: info.format_name.to_string(),
+            model: info.model,
             size_bytes: meta.size_bytes,
             compressed: info.compressed,
             sample_type: info.sample_type.clone(),
@@ -189,8 +186,8 @@ pub fn build_report(
 /// `Snapshot.statistics(key, cumulative=True)` does: every node of a type adds the bytes and
 /// blocks of its whole subtree, so a frame that recurs in one traceback counts each time.
 /// Returns a warning for inputs that are not call trees (the option is ignored there).
-fn add_cumulative(a: &Analysis, info: &DumpInfo, histogram: &mut [HistRow]) -> Option<String> {
-    if !info.format.is_profile() {
+fn add_cumulative(a: &Analysis, info: &DumpFacts, histogram: &mut [HistRow]) -> Option<String> {
+    if !info.is_call_tree() {
         return Some(
             "--cumulative applies to allocation profiles (pprof, tracemalloc) only; ignored".into(),
         );
@@ -270,10 +267,9 @@ pub fn unreachable_histogram(a: &Analysis, limit: usize) -> Vec<HistRow> {
 
 /// A Go heap profile without `runtime.MemStats` (the protobuf form) cannot show fragmentation:
 /// say so, and where the numbers are.
-fn fragmentation_unjudged(info: &DumpInfo) -> Option<String> {
-    let d = &info.details;
-    let heap = d.get("profile").and_then(|v| v.as_str()) == Some("heap");
-    (info.format == Format::Pprof && heap && !d.contains_key("memstats")).then(|| {
+fn fragmentation_unjudged(info: &DumpFacts) -> Option<String> {
+    let heap = info.profile.as_ref().map(|p| p.kind) == Some(ProfileKind::Heap);
+    (info.runtime == Runtime::Go && heap && info.memstats.is_none()).then(|| {
         "fragmentation cannot be judged from this profile: the protobuf heap profile carries no runtime.MemStats; \
          the text form (/debug/pprof/heap?debug=1) does"
             .to_string()

@@ -1,6 +1,6 @@
 //! heapscope's findings and renderers.
 //!
-//! [`build_report`] turns an [`heapscope_graph::Analysis`] with its [`heapscope_graph::DumpInfo`]
+//! [`build_report`] turns an [`heapscope_graph::Analysis`] with its [`heapscope_graph::DumpFacts`]
 //! into one [`Report`] model: summary, type histogram, biggest dominators and leak
 //! [`suspects`]. Every renderer in [`render`] reads that one model, so text, JSON, HTML and
 //! Markdown always agree.
@@ -11,6 +11,7 @@
 pub mod build;
 pub mod domtree;
 pub mod fmt;
+pub mod fragmentation;
 pub mod model;
 pub mod overtime;
 pub mod patterns;

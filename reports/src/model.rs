@@ -41,6 +41,9 @@ pub struct TreeItem {
 pub struct InputOut {
     pub path: String,
     pub format: String,
+    /// Object graph or call tree: how views word sizes (`retained` or `cum`). Not serialised.
+    #[serde(skip)]
+    pub model: heapscope_graph::Model,
     pub size_bytes: u64,
     pub compressed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use heapscope_graph::bitset::BitSet;
 use heapscope_graph::paths::edge_between;
-use heapscope_graph::{Label, NodeIdx, NodeKind};
+use heapscope_graph::{Label, MemStats, NodeIdx, NodeKind};
 
 use crate::build::{round6, Ctx, ReportOptions};
 use crate::fmt::{human_bytes, thousands};
@@ -53,16 +53,12 @@ const CHAIN_MAX_PERIOD: usize = 6;
 const GROUP_SAMPLE: usize = 10_000;
 /// Steps at the end of a path that make an instance's holder "shape" for grouping.
 const SHAPE_STEPS: usize = 4;
-/// Go fragmentation: in-use spans hold at least this share more than the live objects need…
-pub const FRAGMENTATION_MIN_SHARE: f64 = 0.5;
-/// … and at least this many bytes.
-pub const FRAGMENTATION_MIN_BYTES: u64 = 1 << 20;
 /// Goroutine profiles: fewer goroutines than this parked at one place are a pool, not a leak.
 pub const MIN_LEAKED_GOROUTINES: u64 = 100;
 
 /// Find the suspects, most likely first.
 pub fn find_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
-    let mut out = if ctx.info.format.is_profile() {
+    let mut out = if ctx.info.is_call_tree() {
         let mut v = runtime_findings(ctx, opts);
         if !is_goroutine_profile(ctx) {
             v.extend(profile_suspects(ctx, opts));
@@ -1124,19 +1120,11 @@ fn group_suspects(ctx: &Ctx, thr: u64, covered: &mut BitSet, above: &mut BitSet)
 // ---------------------------------------------------------------------------------------------
 // Allocation profiles
 
-/// A goroutine profile: the pprof parser says so in `details.profile`, and its sample type
-/// counts goroutines.
+/// A goroutine profile: its values are goroutines by stack, not bytes.
 fn is_goroutine_profile(ctx: &Ctx) -> bool {
-    ctx.info.details.get("profile").and_then(|v| v.as_str()) == Some("goroutine")
-        || ctx
-            .info
-            .sample_type
-            .as_deref()
-            .map(|s| s.contains("goroutine"))
-            .unwrap_or(false)
+    ctx.info.is_goroutine_profile()
 }
 
-/// The frames of a call-tree node's stack, outermost first.
 fn stack_of(ctx: &Ctx, n: NodeIdx) -> Vec<NodeIdx> {
     let mut v = vec![n];
     let mut cur = n;
@@ -1236,7 +1224,7 @@ fn profile_pattern(ctx: &Ctx, stack: &[NodeIdx], user: Option<usize>) -> Pattern
     // Go: the main goroutine's stacks start at runtime.main; any other stack with user code is
     // a goroutine's (its body is the outermost user frame; `go` statements hide runtime.goexit
     // and label wrappers such as runtime/pprof.Do sit above it). `user` is Some here.
-    if ctx.info.format == heapscope_graph::Format::Pprof {
+    if ctx.info.runtime == heapscope_graph::Runtime::Go {
         let from_main = stack.iter().any(|&f| {
             let t = g.type_name(f);
             t == "runtime.main" || t == "main.main"
@@ -1462,57 +1450,11 @@ fn goroutine_leaks(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
     out
 }
 
-/// Look up a MemStats field anywhere in `details` (two levels deep), as a number.
-/// A MemStats-like number by key (case-insensitive), at the top of `details` or one object
-/// down (pprof keeps them in `details.memstats`); numbers may be JSON numbers or strings.
-fn memstat_value<'a>(
-    details: &'a serde_json::Map<String, serde_json::Value>,
-    key: &str,
-) -> Option<&'a serde_json::Value> {
-    let top = details
-        .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case(key))
-        .map(|(_, v)| v);
-    let nested = details
-        .values()
-        .filter_map(|v| v.as_object())
-        .flat_map(|m| {
-            m.iter()
-                .filter(|(k, _)| k.eq_ignore_ascii_case(key))
-                .map(|(_, v)| v)
-        });
-    top.chain(nested)
-        .find(|v| v.is_number() || v.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok()))
-}
-
-fn memstat(details: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<u64> {
-    let v = memstat_value(details, key)?;
-    v.as_u64()
-        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-        .or_else(|| v.as_f64().map(|f| f as u64))
-}
-
-fn memstat_f64(details: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<f64> {
-    let v = memstat_value(details, key)?;
-    v.as_f64()
-        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-}
-
 fn fragmentation(ctx: &Ctx) -> Option<Suspect> {
-    let d = &ctx.info.details;
-    let inuse = memstat(d, "HeapInuse")?;
-    let alloc = memstat(d, "HeapAlloc")?;
-    if inuse == 0 || alloc >= inuse {
-        return None;
-    }
-    let waste = inuse - alloc;
-    let share = waste as f64 / inuse as f64;
-    if share < FRAGMENTATION_MIN_SHARE || waste < FRAGMENTATION_MIN_BYTES {
-        return None;
-    }
+    let m = ctx.info.memstats.as_ref()?;
+    let f = crate::fragmentation::judge(m)?;
+    let (inuse, alloc, waste, share) = (f.inuse, f.alloc, f.waste(), f.share());
     let p = Pattern::Fragmentation;
-    let numbers = memstats_numbers(d, inuse, alloc);
-    let remedies = fragmentation_remedies(d, inuse, alloc);
     Some(Suspect {
         rank: 0,
         title: format!(
@@ -1528,7 +1470,7 @@ fn fragmentation(ctx: &Ctx) -> Option<Suspect> {
         type_name: "runtime.MemStats".into(),
         retained_bytes: waste,
         retained_share: round6(share),
-        object_count: memstat(d, "HeapObjects").unwrap_or(0),
+        object_count: m.heap_objects.unwrap_or(0),
         accumulation_point: None,
         path_to_root: Vec::new(),
         explanation: format!(
@@ -1537,34 +1479,36 @@ fn fragmentation(ctx: &Ctx) -> Option<Suspect> {
             human_bytes(alloc),
             100.0 * share,
             p.explanation(),
-            numbers
+            memstats_numbers(m, inuse, alloc)
         ),
         accumulated: Vec::new(),
-        fix: Some(remedies),
+        fix: Some(fragmentation_remedies(m, inuse, alloc)),
         holder: None,
         stack: Vec::new(),
     })
 }
 
 /// The MemStats numbers behind a fragmentation finding, in one sentence.
-fn memstats_numbers(
-    d: &serde_json::Map<String, serde_json::Value>,
-    inuse: u64,
-    alloc: u64,
-) -> String {
+fn memstats_numbers(m: &MemStats, inuse: u64, alloc: u64) -> String {
     let mut parts = vec![
         format!("HeapAlloc {} (live)", human_bytes(alloc)),
         format!("HeapInuse {}", human_bytes(inuse)),
     ];
-    for k in ["HeapSys", "HeapIdle", "HeapReleased", "NextGC", "Sys"] {
-        if let Some(v) = memstat(d, k) {
+    for (k, v) in [
+        ("HeapSys", m.heap_sys),
+        ("HeapIdle", m.heap_idle),
+        ("HeapReleased", m.heap_released),
+        ("NextGC", m.next_gc),
+        ("Sys", m.sys),
+    ] {
+        if let Some(v) = v {
             parts.push(format!("{k} {}", human_bytes(v)));
         }
     }
-    if let Some(n) = memstat(d, "NumGC") {
+    if let Some(n) = m.num_gc {
         parts.push(format!("NumGC {n}"));
     }
-    if let Some(f) = memstat_f64(d, "GCCPUFraction") {
+    if let Some(f) = m.gc_cpu_fraction {
         parts.push(format!("GCCPUFraction {:.1}%", 100.0 * f));
     }
     format!("Numbers: {}.", parts.join(", "))
@@ -1574,20 +1518,16 @@ fn memstats_numbers(
 /// patterns (no GC setting returns a span that holds one live object); idle memory not yet
 /// returned to the OS is what `debug.FreeOSMemory` / `GOMEMLIMIT` act on; a next-GC target far
 /// above the live heap is what `GOGC` / `debug.SetGCPercent` (or `GOMEMLIMIT`) act on.
-fn fragmentation_remedies(
-    d: &serde_json::Map<String, serde_json::Value>,
-    inuse: u64,
-    alloc: u64,
-) -> String {
+fn fragmentation_remedies(m: &MemStats, inuse: u64, alloc: u64) -> String {
     let mut out = vec![format!(
         "The {} of free slots in in-use spans are pinned by sparse survivors, and no GC setting returns them: \
          avoid keeping a few long-lived objects among many short-lived ones of the same size class \
          (copy survivors out, pool or batch them).",
         human_bytes(inuse - alloc)
     )];
-    if let (Some(idle), Some(released)) = (memstat(d, "HeapIdle"), memstat(d, "HeapReleased")) {
+    if let (Some(idle), Some(released)) = (m.heap_idle, m.heap_released) {
         let kept = idle.saturating_sub(released);
-        if kept >= FRAGMENTATION_MIN_BYTES {
+        if kept >= crate::fragmentation::IDLE_KEPT_MIN_BYTES {
             out.push(format!(
                 "{} of idle heap is not yet returned to the OS: debug.FreeOSMemory() returns it now, \
                  and a GOMEMLIMIT makes the scavenger return it as the process nears the limit.",
@@ -1595,9 +1535,10 @@ fn fragmentation_remedies(
             ));
         }
     }
-    if let Some(next) = memstat(d, "NextGC") {
+    if let Some(next) = m.next_gc {
         if alloc > 0 && next as f64 >= 1.5 * alloc as f64 {
-            let cpu = memstat_f64(d, "GCCPUFraction")
+            let cpu = m
+                .gc_cpu_fraction
                 .map(|f| format!(" (GC uses {:.1}% of CPU now)", 100.0 * f))
                 .unwrap_or_default();
             out.push(format!(

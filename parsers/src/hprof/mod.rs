@@ -46,7 +46,7 @@ pub mod records;
 
 use std::collections::HashMap;
 
-use heapscope_graph::{DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, NodeIdx, Policy};
+use heapscope_graph::{DumpFacts, GraphBuilder, HeapGraph, Inspector, NodeIdx, Policy, Runtime};
 use serde_json::json;
 
 use crate::{budget, Input, ParseError, ParseOptions, Parsed};
@@ -249,8 +249,8 @@ fn dump_info(
     heap_names: &[String],
     graph: &HeapGraph,
     mut warnings: Vec<String>,
-) -> DumpInfo {
-    let mut info = DumpInfo::new(Format::Hprof);
+) -> DumpFacts {
+    let mut info = DumpFacts::object_graph("hprof", Runtime::Jvm);
     info.timestamp_ms = Some(h.timestamp_ms as i64);
     info.timestamp = Some(heapscope_graph::time::format_rfc3339_ms(
         h.timestamp_ms.min(i64::MAX as u64) as i64,

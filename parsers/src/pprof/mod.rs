@@ -10,7 +10,7 @@
 //! behind it. Retained size over the tree is `cum`; per function, the histogram's minimum
 //! retained size equals pprof's per-function `cum`.
 //!
-//! `DumpInfo::details` holds: `form` (`protobuf` | `text`), `profile` (`heap`, `goroutine`, …),
+//! `DumpFacts::details` holds: `form` (`protobuf` | `text`), `profile` (`heap`, `goroutine`, …),
 //! `sample_types` (`[{type, unit}]`), `sample_index`, `totals` (per sample type, as pprof's
 //! `total`), `period`, `period_type`, and where present `default_sample_type`, `time_nanos`,
 //! `duration_nanos`, `drop_frames`, `keep_frames`, `comments`, `mappings`, `labels`
@@ -22,7 +22,7 @@ pub mod proto;
 mod text;
 mod tree;
 
-use heapscope_graph::{DumpInfo, Format};
+use heapscope_graph::{Comparison, DumpFacts, HeapGraph, ProfileFacts, ProfileKind, Runtime};
 use serde_json::{json, Map, Value};
 
 use crate::{Input, ParseError, ParseOptions, Parsed};
@@ -68,7 +68,7 @@ fn parse_proto(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError>
     let mut seen = tree::Seen::default();
     d.build(&choice, &mut tree, &mut seen).map_err(fail)?;
 
-    let mut info = DumpInfo::new(Format::Pprof);
+    let mut info = facts();
     let mut details = Map::new();
     details.insert("form".into(), json!("protobuf"));
     if d.time_nanos != 0 {
@@ -114,14 +114,22 @@ fn parse_proto(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError>
 
 /// Fill the common details and build the graph.
 fn finish(
-    mut info: DumpInfo,
+    mut info: DumpFacts,
     mut details: Map<String, Value>,
     types: &[(String, String)],
     choice: &SampleChoice,
     tree: tree::CallTree,
     seen: tree::Seen,
 ) -> Parsed {
-    details.insert("profile".into(), json!(profile_kind(types)));
+    let kind = profile_kind(types);
+    details.insert("profile".into(), json!(kind));
+    info.profile = Some(ProfileFacts {
+        kind: match kind {
+            "heap" => ProfileKind::Heap,
+            "goroutine" => ProfileKind::Goroutine,
+            _ => ProfileKind::Other,
+        },
+    });
     details.insert(
         "sample_types".into(),
         Value::Array(
@@ -163,11 +171,33 @@ fn finish(
     info.warnings.extend(warnings.iter().cloned());
     info.details = details;
     let (graph, inspector) = tree.into_graph(warnings);
+    if info.memstats.is_some() || shows_go(&graph) {
+        info.runtime = Runtime::Go;
+    }
     Parsed {
         graph,
         info,
         inspector: Box::new(inspector),
     }
+}
+
+/// The facts every pprof profile starts from; `finish` adds the profile kind and the runtime.
+pub(crate) fn facts() -> DumpFacts {
+    DumpFacts::call_tree(
+        "pprof",
+        Runtime::Unknown,
+        ProfileKind::Other,
+        Comparison::PprofBase,
+        "function",
+    )
+}
+
+/// pprof is written by many runtimes (Go, Node's pprof, gperftools, Julia, Java agents): the
+/// profile is Go's when its frames are Go's runtime or main package.
+fn shows_go(g: &HeapGraph) -> bool {
+    g.types.iter().any(|(_, name)| {
+        name.starts_with("runtime.") || name.starts_with("main.") || name == "runtime/pprof"
+    })
 }
 
 /// What the profile counts, from its sample types.

@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 use super::tree::{CallTree, Frame, Seen};
 use super::{choose, finish, rfc3339};
 use crate::{Input, ParseError, ParseOptions, Parsed};
-use heapscope_graph::{DumpInfo, Format};
+use heapscope_graph::MemStats;
 
 /// Does the input start like a text profile (after leading whitespace)?
 pub(crate) fn is_text(b: &[u8]) -> bool {
@@ -246,9 +246,10 @@ impl State {
         }
         self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
 
-        let mut info = DumpInfo::new(Format::Pprof);
+        let mut info = super::facts();
         details.insert("form".into(), json!("text"));
         if !self.memstats.is_empty() {
+            info.memstats = Some(typed_memstats(&self.memstats));
             if let Some(last_gc) = self
                 .memstats
                 .get("LastGC")
@@ -567,4 +568,24 @@ fn frame(c: &str, at: u64, tree: &mut CallTree) -> Result<Frame, Fail> {
     let name = tree.intern_name(name);
     let file = tree.intern_file(file);
     Ok(Frame { name, file, line })
+}
+
+/// The MemStats fields heapscope reads, typed (the trailer's `# Name = value` lines).
+fn typed_memstats(m: &Map<String, Value>) -> MemStats {
+    let int = |k: &str| {
+        m.get(k)
+            .and_then(|v| v.as_u64().or_else(|| v.as_f64().map(|f| f as u64)))
+    };
+    MemStats {
+        heap_alloc: int("HeapAlloc"),
+        heap_inuse: int("HeapInuse"),
+        heap_sys: int("HeapSys"),
+        heap_idle: int("HeapIdle"),
+        heap_released: int("HeapReleased"),
+        heap_objects: int("HeapObjects"),
+        next_gc: int("NextGC"),
+        sys: int("Sys"),
+        num_gc: int("NumGC"),
+        gc_cpu_fraction: m.get("GCCPUFraction").and_then(Value::as_f64),
+    }
 }

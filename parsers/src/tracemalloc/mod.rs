@@ -31,7 +31,8 @@ pub use pickle::{read as read_snapshot, DomainTotal, Frame, PickleError, Snapsho
 pub use tree::{compare_to, statistics, GroupBy, Statistic, StatisticDiff, TraceTree, NO_PARENT};
 
 use heapscope_graph::{
-    DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, NodeKind, Policy, TypeId,
+    Comparison, DumpFacts, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, NodeKind, Policy,
+    ProfileKind, Runtime, TypeId,
 };
 use serde_json::{json, Value};
 
@@ -64,8 +65,9 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     let snap = read_snapshot(input.bytes())
         .map_err(|e| ParseError::new(input.path(), e.offset, e.expected))?;
     let tree = TraceTree::build(&snap);
-    let graph = build_graph(&snap, &tree, group_by);
-    let info = dump_info(&snap, &tree, group_by);
+    let (graph, locations) = build_graph(&snap, &tree, group_by);
+    let mut info = dump_info(&snap, &tree, group_by);
+    info.rows.locations = locations;
     let inspector = SourceInspector::new(&snap, &tree);
     Ok(Parsed {
         graph,
@@ -79,8 +81,18 @@ fn frame_text(s: &Snapshot, f: u32) -> String {
     format!("{}:{}", s.file_name(fr.file), fr.lineno)
 }
 
-/// The graph of the traceback tree; see the module docs.
-pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> HeapGraph {
+/// The source locations a type is made of, as CPython's keys compare them: `(file, line)` per
+/// frame, oldest first; line 0 for a file, and `…` for the elided rest of a passing call path.
+type Locations = Vec<Vec<(Box<str>, u32)>>;
+
+/// The graph of the traceback tree (see the module docs), and each type's source locations.
+pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> (HeapGraph, Locations) {
+    let mut locations: Locations = Vec::new();
+    let loc = |f: u32| -> (Box<str>, u32) {
+        let fr = s.frames[f as usize];
+        (s.file_name(fr.file).into(), fr.lineno)
+    };
+    let elided = || -> (Box<str>, u32) { ("…".into(), 0) };
     let mut b = GraphBuilder::new();
     // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
     let calls = Label::Name(b.intern_label(CALL_LABEL));
@@ -91,30 +103,45 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> HeapGraph 
     let mut file_type: Vec<Option<TypeId>> = vec![None; s.strings.len()];
     for n in 0..t.len() {
         let f = t.frame[n];
-        let ty = match group_by {
-            GroupBy::Lineno => {
-                *frame_type[f as usize].get_or_insert_with(|| b.intern_type(&frame_text(s, f)))
-            }
+        let (ty, here) = match group_by {
+            GroupBy::Lineno => (
+                *frame_type[f as usize].get_or_insert_with(|| b.intern_type(&frame_text(s, f))),
+                vec![loc(f)],
+            ),
             GroupBy::Filename => {
                 let file = s.frames[f as usize].file;
-                *file_type[file as usize].get_or_insert_with(|| b.intern_type(&s.file_name(file)))
+                let ty = *file_type[file as usize]
+                    .get_or_insert_with(|| b.intern_type(&s.file_name(file)));
+                (ty, vec![(s.file_name(file).into(), 0)])
             }
             // Only where traces end is there a CPython row; a call path that merely passes through
             // is named by its frame with "…" for the missing rest, so the type table does not hold
             // every prefix of every traceback (that is quadratic in the depth).
             GroupBy::Traceback if t.count[n] > 0 => {
-                let frames: Vec<String> = t
-                    .path(n as u32)
-                    .into_iter()
-                    .map(|f| frame_text(s, f))
-                    .collect();
-                b.intern_type(&frames.join(TRACEBACK_SEPARATOR))
+                let path = t.path(n as u32);
+                let frames: Vec<String> = path.iter().map(|&f| frame_text(s, f)).collect();
+                (
+                    b.intern_type(&frames.join(TRACEBACK_SEPARATOR)),
+                    path.into_iter().map(loc).collect(),
+                )
             }
             GroupBy::Traceback => {
-                let lead = if t.parent[n] == NO_PARENT { "" } else { "…;" };
-                b.intern_type(&format!("{lead}{}{TRACEBACK_SEPARATOR}…", frame_text(s, f)))
+                let inner = t.parent[n] != NO_PARENT;
+                let lead = if inner { "…;" } else { "" };
+                let mut here = Vec::with_capacity(3);
+                if inner {
+                    here.push(elided());
+                }
+                here.extend([loc(f), elided()]);
+                (
+                    b.intern_type(&format!("{lead}{}{TRACEBACK_SEPARATOR}…", frame_text(s, f))),
+                    here,
+                )
             }
         };
+        if ty.0 as usize == locations.len() {
+            locations.push(here);
+        }
         b.add_node(t.id[n], ty, NodeKind::Frame, t.size[n]);
     }
     for n in 0..t.len() {
@@ -134,7 +161,7 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> HeapGraph 
             b.edge_to_idx(NodeIdx(c), false, calls);
         }
     }
-    b.finish(Policy::TREE)
+    (b.finish(Policy::TREE), locations)
 }
 
 fn domain_name(d: u64) -> String {
@@ -146,8 +173,14 @@ fn domain_name(d: u64) -> String {
 }
 
 /// The snapshot's facts (`details`) and honest warnings about what the snapshot leaves out.
-pub fn dump_info(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> DumpInfo {
-    let mut info = DumpInfo::new(Format::Tracemalloc);
+pub fn dump_info(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> DumpFacts {
+    let mut info = DumpFacts::call_tree(
+        "tracemalloc",
+        Runtime::CPython,
+        ProfileKind::Heap,
+        Comparison::CompareTo,
+        group_by.name(),
+    );
     info.sample_type = Some("size".to_string());
     let layout = match (s.traces_without_total, s.traces_with_total) {
         (0, 0) => Value::Null,

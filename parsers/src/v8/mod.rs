@@ -39,7 +39,8 @@ pub(crate) mod retention;
 pub(crate) mod scan;
 
 use heapscope_graph::{
-    DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, LabelId, NodeIdx, Orphans, Policy,
+    Comparison, DumpFacts, GraphBuilder, HeapGraph, IdDisplay, Inspector, Label, LabelId, NodeIdx,
+    Orphans, Policy, Rows, Runtime,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -226,7 +227,7 @@ fn slot_index(text: &[u8]) -> Option<u32> {
     (v < (1 << 31) - 1).then_some(v as u32)
 }
 
-/// What the inspector and `DumpInfo` keep of the raw snapshot (no edges).
+/// What the inspector and `DumpFacts` keep of the raw snapshot (no edges).
 struct InspectorData {
     node_types: Vec<String>,
     node_fields: Vec<String>,
@@ -281,8 +282,12 @@ impl InspectorData {
     }
 }
 
-fn dump_info(d: &InspectorData, g: &HeapGraph) -> DumpInfo {
-    let mut info = DumpInfo::new(Format::V8);
+fn dump_info(d: &InspectorData, g: &HeapGraph) -> DumpFacts {
+    let mut info = DumpFacts::object_graph("v8-heapsnapshot", Runtime::V8);
+    info.id_display = IdDisplay::Decimal;
+    info.ids_stable = true;
+    info.rows = Rows::new("constructor");
+    info.comparison = Comparison::DevTools;
     let details = &mut info.details;
     details.insert("node_fields".into(), json!(d.node_fields));
     details.insert("node_types".into(), json!(d.node_types));

@@ -24,7 +24,7 @@ fn reference(name: &str) -> Value {
 
 struct Loaded {
     a: Analysis,
-    info: heapscope_graph::DumpInfo,
+    info: heapscope_graph::DumpFacts,
     inspector: Box<dyn heapscope_graph::Inspector>,
 }
 
@@ -56,7 +56,7 @@ fn check(name: &str) -> Analysis {
     let r = reference(name);
     let Loaded { a, info, .. } = analyse(name);
     let g = &a.graph;
-    assert_eq!(info.format, heapscope_graph::Format::V8);
+    assert_eq!(info.format_name, "v8-heapsnapshot");
 
     // Counts exact.
     assert_eq!(g.node_count() as u64, u(&r["node_count"]), "{name}: nodes");

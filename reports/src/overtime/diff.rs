@@ -1,7 +1,7 @@
 //! `heapscope diff BASE TARGET`: per type (and, for object heaps, per path-to-root signature)
 //! the change in count, shallow and retained bytes; for V8 also the objects new in TARGET.
 //!
-//! Semantics per format, as users know them from the format's own tool:
+//! Semantics per [`Comparison`] (the dump's facts say which reference tool its users know):
 //! - **pprof**: `go tool pprof -base BASE TARGET`: per function, flat and cum of TARGET minus
 //!   BASE (both are sums over samples, so the difference of the per-function numbers equals the
 //!   numbers of the subtracted profile). Rows whose flat and cum do not change are left out, as
@@ -17,7 +17,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
-use heapscope_graph::{Analysis, Format};
+use heapscope_graph::{Analysis, Comparison, IdDisplay};
 
 use super::groups::{summarize, Dump, DumpSummary};
 use super::model::*;
@@ -42,36 +42,26 @@ impl Default for DiffOptions {
     }
 }
 
-/// The group key of a format's type rows.
-pub fn type_key(format: Format, group_by: Option<&str>) -> String {
-    match format {
-        Format::Hprof => "class".into(),
-        Format::V8 => "constructor".into(),
-        Format::Pprof => "function".into(),
-        Format::Tracemalloc => group_by.unwrap_or("lineno").to_string(),
-    }
-}
-
-fn semantics(format: Format, group_by: Option<&str>) -> Semantics {
-    let (compared_by, reference, order): (&[&str], &str, &str) = match format {
-        Format::Pprof => (
+fn semantics(comparison: Comparison, row_key: &str) -> Semantics {
+    let (compared_by, reference, order): (&[&str], &str, &str) = match comparison {
+        Comparison::PprofBase => (
             &["type"],
             "go tool pprof -base BASE TARGET: per function, flat (shallow_bytes) and cum (retained_bytes) of TARGET \
              minus BASE",
             "|flat change| descending, then function name, then |cum change| (pprof -top)",
         ),
-        Format::Tracemalloc => (
+        Comparison::CompareTo => (
             &["type"],
             "TARGET.compare_to(BASE, key_type): per key, size (shallow_bytes), size_diff, count, count_diff",
             "|size_diff|, size, |count_diff|, count, key; descending (CPython's compare_to)",
         ),
-        Format::V8 => (
+        Comparison::DevTools => (
             &["type", "path", "id"],
             "DevTools Comparison view: per constructor, objects and shallow size added and removed; node ids are \
              stable within one process, so new objects are matched by id",
             "types: |shallow change| descending; paths: |retained change| descending",
         ),
-        Format::Hprof => (
+        Comparison::ClassHistogram => (
             &["type", "path"],
             "class histogram diff (jmap -histo, Eclipse MAT's compare basket); object ids are addresses that move \
              with GC, so objects are compared by class and by path-to-root signature, never by id",
@@ -80,19 +70,14 @@ fn semantics(format: Format, group_by: Option<&str>) -> Semantics {
     };
     Semantics {
         compared_by: compared_by.iter().map(|s| s.to_string()).collect(),
-        type_key: type_key(format, group_by),
+        type_key: row_key.to_string(),
         reference: reference.to_string(),
         order: order.to_string(),
     }
 }
 
 /// Diff two analysed dumps.
-pub fn build_diff(
-    base: Dump,
-    target: Dump,
-    group_by: Option<&str>,
-    opts: &DiffOptions,
-) -> DiffReport {
+pub fn build_diff(base: Dump, target: Dump, opts: &DiffOptions) -> DiffReport {
     let sb = summarize(base);
     let st = summarize(target);
     let new_objects = match &sb.ids {
@@ -100,11 +85,11 @@ pub fn build_diff(
             target.a,
             ids,
             opts.new_rows,
-            target.info.format,
+            target.info.id_display,
         )),
         _ => None,
     };
-    diff_summaries(&sb, &st, new_objects, group_by, opts)
+    diff_summaries(&sb, &st, new_objects, opts)
 }
 
 /// Diff two summaries (the part of [`build_diff`] that needs no graph).
@@ -112,12 +97,10 @@ pub fn diff_summaries(
     sb: &DumpSummary,
     st: &DumpSummary,
     new_objects: Option<NewObjects>,
-    group_by: Option<&str>,
     opts: &DiffOptions,
 ) -> DiffReport {
-    let format = st.format;
     let mut warnings = Vec::new();
-    if sb.format != st.format {
+    if sb.dump.format != st.dump.format {
         warnings.push(format!(
             "BASE is {} and TARGET is {}: only type names common to both can match",
             sb.dump.format, st.dump.format
@@ -133,17 +116,17 @@ pub fn diff_summaries(
         warnings.extend(s.warnings.iter().map(|w| format!("{which}: {w}")));
     }
     let mut types = join_rows(&sb.types, &st.types, false);
-    match format {
-        Format::Tracemalloc => {
+    match st.comparison {
+        Comparison::CompareTo => {
             // CPython's keys are those with traces in either snapshot.
             types.retain(|r| {
                 r.base.count + r.target.count > 0
                     || r.base.shallow_bytes + r.target.shallow_bytes > 0
             });
-            let key = group_by.unwrap_or("lineno").to_string();
-            types.sort_by(|a, b| compare_to_order(b, a, &key));
+            let key = |name: &str| location_key(name, st, sb);
+            types.sort_by(|a, b| compare_to_order(b, a, key));
         }
-        Format::Pprof => {
+        Comparison::PprofBase => {
             types.retain(|r| r.change.shallow_bytes != 0 || r.change.retained_bytes != 0);
             types.sort_by(pprof_order);
         }
@@ -177,7 +160,7 @@ pub fn diff_summaries(
         generator: generator(),
         base: sb.dump.clone(),
         target: st.dump.clone(),
-        semantics: semantics(format, group_by),
+        semantics: semantics(st.comparison, st.row_key),
         totals,
         types,
         paths,
@@ -275,8 +258,12 @@ fn path_order(a: &DiffRow, b: &DiffRow) -> Ordering {
 }
 
 /// CPython's `StatisticDiff._sort_key` order, ascending (callers reverse it):
-/// (|size_diff|, size, |count_diff|, count, key).
-pub fn compare_to_order(a: &DiffRow, b: &DiffRow, key_type: &str) -> Ordering {
+/// (|size_diff|, size, |count_diff|, count, key), where `key` gives a row's frames.
+pub fn compare_to_order<'k>(
+    a: &DiffRow,
+    b: &DiffRow,
+    key: impl Fn(&str) -> &'k [(Box<str>, u32)],
+) -> Ordering {
     (
         a.change.shallow_bytes.unsigned_abs(),
         a.target.shallow_bytes,
@@ -289,32 +276,25 @@ pub fn compare_to_order(a: &DiffRow, b: &DiffRow, key_type: &str) -> Ordering {
             b.change.count.unsigned_abs(),
             b.target.count,
         ))
-        .then_with(|| python_key(&a.type_name, key_type).cmp(&python_key(&b.type_name, key_type)))
+        .then_with(|| key(&a.type_name).cmp(key(&b.type_name)))
 }
 
-/// A tracemalloc group key as CPython compares it: a tuple of `(filename, lineno)` frames,
-/// oldest first (the type name is `file:line`, `file`, or frames joined by `;`).
-fn python_key(name: &str, key_type: &str) -> Vec<(String, u64)> {
-    let frame = |f: &str| -> (String, u64) {
-        if key_type == "filename" {
-            return (f.to_string(), 0);
-        }
-        match f.rsplit_once(':') {
-            Some((file, line)) if line.bytes().all(|c| c.is_ascii_digit()) && !line.is_empty() => {
-                (file.to_string(), line.parse().unwrap_or(0))
-            }
-            _ => (f.to_string(), 0),
-        }
-    };
-    if key_type == "traceback" {
-        name.split(';').map(frame).collect()
-    } else {
-        vec![frame(name)]
-    }
+/// A row's source locations as the dumps' facts give them (TARGET's, else BASE's).
+fn location_key<'s>(name: &str, st: &'s DumpSummary, sb: &'s DumpSummary) -> &'s [(Box<str>, u32)] {
+    st.locations
+        .get(name)
+        .or_else(|| sb.locations.get(name))
+        .map(|v| &v[..])
+        .unwrap_or(&[])
 }
 
 /// Objects of `target` whose id is not among `base_ids` (sorted), grouped by type.
-pub fn new_objects(target: &Analysis, base_ids: &[u64], rows: usize, format: Format) -> NewObjects {
+pub fn new_objects(
+    target: &Analysis,
+    base_ids: &[u64],
+    rows: usize,
+    ids_shown: IdDisplay,
+) -> NewObjects {
     let g = &target.graph;
     let n = g.node_count();
     let is_new: Vec<bool> = g
@@ -363,7 +343,7 @@ pub fn new_objects(target: &Analysis, base_ids: &[u64], rows: usize, format: For
                 count: c,
                 shallow_bytes: s,
                 retained_bytes: retained[t as usize],
-                example_ids: ids.into_iter().map(|id| id_text(format, id)).collect(),
+                example_ids: ids.into_iter().map(|id| ids_shown.text(id)).collect(),
             }
         })
         .collect();
@@ -380,13 +360,5 @@ pub fn new_objects(target: &Analysis, base_ids: &[u64], rows: usize, format: For
         shallow_bytes: shallow,
         gone_count,
         by_type: out,
-    }
-}
-
-/// A dump id as reports print it (V8 decimal, others hex).
-pub fn id_text(format: Format, id: u64) -> String {
-    match format {
-        Format::V8 => id.to_string(),
-        _ => format!("0x{id:x}"),
     }
 }

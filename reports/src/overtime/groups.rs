@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 
 use heapscope_graph::{
-    Analysis, DumpInfo, Format, Inspector, Label, NodeIdx, NodeKind, SUPER, UNREACHED, WEAK_BIT,
+    Analysis, Comparison, DumpFacts, IdDisplay, Inspector, Label, MemStats, Model, NodeIdx,
+    NodeKind, SUPER, UNREACHED, WEAK_BIT,
 };
 
 use super::model::{DumpRef, Stat};
@@ -29,7 +30,14 @@ pub const SIGNATURE_SEPARATOR: &str = " > ";
 #[derive(Clone, Debug)]
 pub struct DumpSummary {
     pub dump: DumpRef,
-    pub format: Format,
+    /// The facts of the dump that decide how it is compared.
+    pub model: Model,
+    pub comparison: Comparison,
+    pub id_display: IdDisplay,
+    /// What a type row is (`class`, `constructor`, `function`, `lineno` …).
+    pub row_key: &'static str,
+    /// Call trees grouped by source location: per type name, its `(file, line)` frames.
+    pub locations: HashMap<String, Vec<(Box<str>, u32)>>,
     pub timestamp_ms: Option<i64>,
     /// Per type name (each name once), in no particular order.
     pub types: Vec<(String, Stat)>,
@@ -37,8 +45,8 @@ pub struct DumpSummary {
     pub paths: Vec<(String, Stat)>,
     /// V8: the dump's node ids, sorted (ids are stable within a process).
     pub ids: Option<Vec<u64>>,
-    /// Go text heap profiles: runtime.MemStats as the parser recorded it.
-    pub memstats: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Go's runtime.MemStats, when the dump carries them.
+    pub memstats: Option<MemStats>,
     pub warnings: Vec<String>,
 }
 
@@ -46,16 +54,11 @@ pub struct DumpSummary {
 #[derive(Clone, Copy)]
 pub struct Dump<'a> {
     pub a: &'a Analysis,
-    pub info: &'a DumpInfo,
+    pub info: &'a DumpFacts,
     pub meta: &'a InputMeta,
     /// Names class objects in path signatures (`class com.acme.Cache` rather than
     /// `java.lang.Class`), when the parser's inspector knows them.
     pub insp: Option<&'a dyn Inspector>,
-}
-
-/// Does this format's id survive from one dump to the next of the same process?
-pub fn ids_are_stable(f: Format) -> bool {
-    f == Format::V8
 }
 
 /// Reduce one dump to its groups.
@@ -65,18 +68,19 @@ pub fn summarize(d: Dump) -> DumpSummary {
         .into_iter()
         .map(|(t, s)| (g.types.get(t).to_string(), s))
         .collect();
-    let paths = if d.info.format.is_profile() {
+    let paths = if d.info.is_call_tree() {
         Vec::new()
     } else {
         PathGroups::compute(d.a, d.insp).stats(d.a)
     };
-    let ids = ids_are_stable(d.info.format).then(|| sorted_ids(d.a));
-    let memstats = d
-        .info
-        .details
-        .get("memstats")
-        .and_then(|m| m.as_object())
-        .cloned();
+    let ids = d.info.ids_stable.then(|| sorted_ids(d.a));
+    let memstats = d.info.memstats.clone();
+    let locations = (0..g.types.len() as u32)
+        .filter_map(|t| {
+            let loc = d.info.rows.location(heapscope_graph::TypeId(t))?;
+            Some((g.types.get(t).to_string(), loc.to_vec()))
+        })
+        .collect();
     let mut warnings = d.info.warnings.clone();
     for w in &g.warnings {
         if !warnings.contains(w) {
@@ -85,7 +89,11 @@ pub fn summarize(d: Dump) -> DumpSummary {
     }
     DumpSummary {
         dump: dump_ref(d),
-        format: d.info.format,
+        model: d.info.model,
+        comparison: d.info.comparison,
+        id_display: d.info.id_display,
+        row_key: d.info.rows.key,
+        locations,
         timestamp_ms: d.info.timestamp_ms,
         types,
         paths,
@@ -102,7 +110,8 @@ pub fn dump_ref(d: Dump) -> DumpRef {
         .sum();
     DumpRef {
         path: d.meta.path.clone(),
-        format: d.info.format.name().to_string(),
+        format: d.info.format_name.to_string(),
+        model: d.info.model,
         size_bytes: d.meta.size_bytes,
         sample_type: d.info.sample_type.clone(),
         timestamp: d.info.timestamp.clone(),

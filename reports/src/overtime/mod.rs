@@ -10,7 +10,7 @@
 //! ([`verdict`]). [`render`] prints either report as text, JSON, Markdown or HTML.
 //!
 //! ```
-//! use heapscope_graph::{Analysis, DumpInfo, Format, GraphBuilder, NodeKind, Policy};
+//! use heapscope_graph::{Analysis, DumpFacts, GraphBuilder, NodeKind, Policy, Runtime};
 //! use heapscope_reports::overtime::{build_diff, render_diff, DiffOptions, Dump, Form};
 //! use heapscope_reports::InputMeta;
 //!
@@ -25,12 +25,11 @@
 //!     Analysis::run(b.finish(Policy::MAT))
 //! }
 //! let (a1, a2) = (dump(10), dump(25));
-//! let info = DumpInfo::new(Format::Hprof);
+//! let info = DumpFacts::object_graph("hprof", Runtime::Jvm);
 //! let meta = InputMeta { path: "x.hprof".into(), size_bytes: 0 };
 //! let d = build_diff(
 //!     Dump { a: &a1, info: &info, meta: &meta, insp: None },
 //!     Dump { a: &a2, info: &info, meta: &meta, insp: None },
-//!     None,
 //!     &DiffOptions::default(),
 //! );
 //! assert_eq!(d.types[0].change.count, 15);

@@ -9,6 +9,9 @@ use serde::Serialize;
 pub struct DumpRef {
     pub path: String,
     pub format: String,
+    /// Object graph or call tree: how views word sizes. Not serialised.
+    #[serde(skip)]
+    pub model: heapscope_graph::Model,
     pub size_bytes: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sample_type: Option<String>,

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use heapscope_graph::{Analysis, NodeIdx};
 
-use super::diff::{id_text, total_stat};
+use super::diff::total_stat;
 use super::groups::{Dump, DumpSummary, PathGroups};
 use super::model::*;
 use super::shape::{classify, noise_bytes, round3, round6, Shape};
@@ -399,10 +399,7 @@ pub fn memlab(
                 count: c,
                 shallow_bytes: s,
                 retained_bytes: r,
-                example_ids: ids
-                    .into_iter()
-                    .map(|id| id_text(final_.info.format, id))
-                    .collect(),
+                example_ids: ids.into_iter().map(|id| final_.info.id_text(id)).collect(),
             }
         })
         .collect();

@@ -5,19 +5,11 @@
 //!
 //! The first two need growth the whole heap shows: see [`above_heap_noise`].
 
-use serde_json::Value;
-
 use super::groups::DumpSummary;
 use super::model::{TrendReport, TrendRow, Verdict};
 use super::units::human_hours;
 use crate::fmt::{human_bytes, pct};
 
-/// Fragmentation when the heap spans in use are at least this many times the live bytes…
-/// (the `fragmentation` fixture: HeapInuse 36.8 MB for HeapAlloc 9.8 MB, 3.7×; healthy Go
-/// services stay below 1.5×, since the GC target keeps HeapInuse near HeapAlloc after a GC).
-pub const FRAGMENTATION_RATIO: f64 = 2.0;
-/// … and the difference is at least this large (small heaps are all overhead).
-pub const FRAGMENTATION_MIN_BYTES: u64 = 4 << 20;
 /// A levelling-off row is an "unbounded cache" when it ends holding at least this share of the
 /// heap (smaller caches are what caches are for).
 pub const CACHE_MIN_SHARE: f64 = 0.05;
@@ -70,22 +62,12 @@ pub fn withheld_note(r: &TrendReport) -> Option<String> {
     ))
 }
 
-fn stat(m: &serde_json::Map<String, Value>, k: &str) -> Option<u64> {
-    m.get(k).and_then(Value::as_u64)
-}
-
-/// Go: the process heap (HeapInuse) far above the live heap (HeapAlloc), from the text heap
-/// profile's `# runtime.MemStats` trailer.
+/// Go: the process heap (HeapInuse) far above the live heap (HeapAlloc), from the dump's
+/// runtime.MemStats, by the rule `analyze` uses too ([`crate::fragmentation::judge`]).
 pub fn fragmentation(s: &DumpSummary) -> Option<Verdict> {
     let m = s.memstats.as_ref()?;
-    let alloc = stat(m, "HeapAlloc")?;
-    let inuse = stat(m, "HeapInuse")?;
-    if alloc == 0
-        || (inuse as f64) < FRAGMENTATION_RATIO * alloc as f64
-        || inuse - alloc < FRAGMENTATION_MIN_BYTES
-    {
-        return None;
-    }
+    let f = crate::fragmentation::judge(m)?;
+    let (alloc, inuse) = (f.alloc, f.inuse);
     let mut evidence = vec![
         format!(
             "HeapInuse {} is {:.1}× HeapAlloc {} (live objects): {} of spans in use hold no live object",
@@ -95,11 +77,7 @@ pub fn fragmentation(s: &DumpSummary) -> Option<Verdict> {
             human_bytes(inuse - alloc)
         ),
     ];
-    if let (Some(sys), Some(idle), Some(rel)) = (
-        stat(m, "HeapSys"),
-        stat(m, "HeapIdle"),
-        stat(m, "HeapReleased"),
-    ) {
+    if let (Some(sys), Some(idle), Some(rel)) = (m.heap_sys, m.heap_idle, m.heap_released) {
         evidence.push(format!(
             "HeapSys {}, HeapIdle {}, HeapReleased {}: the gap is in spans still in use, not idle memory the runtime could return",
             human_bytes(sys),
@@ -107,7 +85,7 @@ pub fn fragmentation(s: &DumpSummary) -> Option<Verdict> {
             human_bytes(rel)
         ));
     }
-    if let Some(objs) = stat(m, "HeapObjects") {
+    if let Some(objs) = m.heap_objects {
         evidence.push(format!(
             "{objs} live objects, {} on average",
             human_bytes(alloc / objs.max(1))

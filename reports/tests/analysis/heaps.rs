@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 
+use crate::facts::Format;
 use heapscope_graph::{
-    Analysis, DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, NodeKind,
-    Policy,
+    Analysis, DumpFacts, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, NodeKind, Policy,
 };
 use heapscope_reports::{build_report, InputMeta, Report, ReportOptions};
 
@@ -124,13 +124,13 @@ impl Heap {
     }
 
     /// Analyse and build the report as `heapscope analyze` does.
-    pub fn report(&self, info: DumpInfo, path: &str, opts: &ReportOptions) -> Report {
-        let policy = match info.format {
-            Format::V8 => Policy {
+    pub fn report(&self, info: DumpFacts, path: &str, opts: &ReportOptions) -> Report {
+        let policy = match info.runtime {
+            heapscope_graph::Runtime::V8 => Policy {
                 weak_retains: false,
                 orphans: heapscope_graph::Orphans::AttachAll,
             },
-            Format::Hprof => Policy::MAT,
+            heapscope_graph::Runtime::Jvm => Policy::MAT,
             _ => Policy::TREE,
         };
         let (a, insp) = self.analyse(policy);
@@ -410,9 +410,9 @@ pub fn go_goroutines() -> Tree {
     t
 }
 
-pub fn info(format: Format) -> DumpInfo {
-    let mut i = DumpInfo::new(format);
-    if format.is_profile() {
+pub fn info(format: Format) -> DumpFacts {
+    let mut i = format.facts();
+    if format.facts().is_call_tree() {
         i.sample_type = Some(if format == Format::Pprof {
             "inuse_space".into()
         } else {
@@ -423,8 +423,15 @@ pub fn info(format: Format) -> DumpInfo {
 }
 
 /// `inuse` in-use span bytes of which `alloc` are live objects, as the pprof text form reports.
-pub fn go_memstats(inuse: u64, alloc: u64) -> DumpInfo {
+pub fn go_memstats(inuse: u64, alloc: u64) -> DumpFacts {
     let mut i = info(Format::Pprof);
+    i.memstats = Some(heapscope_graph::MemStats {
+        heap_inuse: Some(inuse),
+        heap_alloc: Some(alloc),
+        heap_sys: Some(inuse + 1_000_000),
+        heap_objects: Some(8809),
+        ..Default::default()
+    });
     i.details.insert("form".into(), "text".into());
     i.details.insert("profile".into(), "heap".into());
     i.details.insert(
@@ -434,8 +441,11 @@ pub fn go_memstats(inuse: u64, alloc: u64) -> DumpInfo {
     i
 }
 
-pub fn goroutine_info() -> DumpInfo {
-    let mut i = DumpInfo::new(Format::Pprof);
+pub fn goroutine_info() -> DumpFacts {
+    let mut i = Format::Pprof.facts();
+    i.profile = Some(heapscope_graph::ProfileFacts {
+        kind: heapscope_graph::ProfileKind::Goroutine,
+    });
     i.sample_type = Some("goroutine".into());
     i.details.insert("profile".into(), "goroutine".into());
     i

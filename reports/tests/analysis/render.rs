@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use heapscope_graph::{Format, NodeKind};
+use crate::facts::Format;
+use heapscope_graph::NodeKind;
 use heapscope_reports::render::{self, markdown, OutputFormat, RenderOptions};
 use heapscope_reports::{Report, ReportOptions};
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Suspects on heaps of the parsers' shapes: the culprit first, with the holder a developer
 //! edits, the right pattern, a path from a real root to the accumulation point.
 
-use heapscope_graph::Format;
+use crate::facts::Format;
 use heapscope_reports::{Report, ReportOptions, Suspect};
 
 use super::heaps::*;

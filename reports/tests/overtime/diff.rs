@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use heapscope_graph::Format;
+use crate::facts::Format;
 use heapscope_reports::overtime::{build_diff, diff_summaries, DiffOptions, DiffRow};
 
 use super::heaps::*;
@@ -36,7 +36,7 @@ fn hprof_diff_by_type_counts_the_new_objects_though_every_address_moved() {
         java(2000, 1500, 0x1000_0000, "growth_1.hprof"),
         java(4000, 3000, 0x7000_0000, "growth_2.hprof"),
     );
-    let d = build_diff(b.dump(), t.dump(), None, &DiffOptions::default());
+    let d = build_diff(b.dump(), t.dump(), &DiffOptions::default());
     assert_eq!(d.semantics.compared_by, ["type", "path"]);
     assert!(
         d.new_objects.is_none(),
@@ -81,7 +81,7 @@ fn hprof_diff_by_path_to_root_separates_payloads_from_cached_values() {
         java(2000, 1500, 0x1000_0000, "a"),
         java(4000, 3000, 0x5000_0000, "b"),
     );
-    let d = build_diff(b.dump(), t.dump(), None, &DiffOptions::default());
+    let d = build_diff(b.dump(), t.dump(), &DiffOptions::default());
     let path = |suffix: &str| {
         d.paths
             .iter()
@@ -125,7 +125,7 @@ fn v8_diff_lists_the_objects_new_in_target_by_id() {
     let target: Vec<u64> = (30..150).collect();
     let b = Analysed::new(v8_heap(&base), Format::V8, "s1.heapsnapshot", None);
     let t = Analysed::new(v8_heap(&target), Format::V8, "s2.heapsnapshot", None);
-    let d = build_diff(b.dump(), t.dump(), None, &DiffOptions::default());
+    let d = build_diff(b.dump(), t.dump(), &DiffOptions::default());
     let n = d
         .new_objects
         .as_ref()
@@ -236,7 +236,7 @@ fn pprof_diff_is_flat_and_cum_of_target_minus_base() {
     ];
     let b = Analysed::new(profile(&base), Format::Pprof, "heap.1.pb.gz", None);
     let t = Analysed::new(profile(&target), Format::Pprof, "heap.2.pb.gz", None);
-    let d = build_diff(b.dump(), t.dump(), None, &DiffOptions::default());
+    let d = build_diff(b.dump(), t.dump(), &DiffOptions::default());
     let (fb, ft) = (flat_cum(&base), flat_cum(&target));
     let mut expected: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for name in fb.keys().chain(ft.keys()) {
@@ -295,13 +295,7 @@ fn tracemalloc_diff_keeps_every_key_in_cpython_order() {
     ];
     let b = Analysed::new(profile(&base), Format::Tracemalloc, "s1", None);
     let t = Analysed::new(profile(&target), Format::Tracemalloc, "s2", None);
-    let d = diff_summaries(
-        &b.summary(),
-        &t.summary(),
-        None,
-        None,
-        &DiffOptions::default(),
-    );
+    let d = diff_summaries(&b.summary(), &t.summary(), None, &DiffOptions::default());
     let rows: Vec<(&str, u64, i64, u64, i64)> = d
         .types
         .iter()

@@ -2,7 +2,8 @@
 //! series (a linear audit log beside a cache that fills to a capacity), V8-like snapshots with
 //! stable node ids, and allocation-profile call trees from explicit samples.
 
-use heapscope_graph::{Analysis, DumpInfo, Format, GraphBuilder, Label, NodeIdx, NodeKind, Policy};
+use crate::facts::Format;
+use heapscope_graph::{Analysis, DumpFacts, GraphBuilder, Label, NodeIdx, NodeKind, Policy};
 use heapscope_reports::overtime::{summarize, Dump, DumpSummary};
 use heapscope_reports::InputMeta;
 
@@ -65,13 +66,13 @@ impl Heap {
 /// An analysed dump with its facts, kept together so tests can borrow a [`Dump`].
 pub struct Analysed {
     pub a: Analysis,
-    pub info: DumpInfo,
+    pub info: DumpFacts,
     pub meta: InputMeta,
 }
 
 impl Analysed {
     pub fn new(a: Analysis, format: Format, path: &str, timestamp_ms: Option<i64>) -> Analysed {
-        let mut info = DumpInfo::new(format);
+        let mut info = format.facts();
         info.timestamp_ms = timestamp_ms;
         Analysed {
             a,

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use heapscope_graph::{Format, NodeKind, Policy};
+use crate::facts::Format;
+use heapscope_graph::{NodeKind, Policy};
 use heapscope_reports::overtime::{build_diff, groups::SIGNATURE_SEPARATOR, DiffOptions};
 
 use super::heaps::*;
@@ -167,7 +168,7 @@ fn a_churning_linked_hash_map_keeps_its_entries_in_one_row() {
         assert!(table_row.1 >= CAP - 6, "{what}: {entry_rows:#?}");
     }
     // The churn moved no bytes between rows beyond the few entries at the ends of the list.
-    let d = build_diff(a.dump(), b.dump(), None, &DiffOptions::default());
+    let d = build_diff(a.dump(), b.dump(), &DiffOptions::default());
     let moved: Vec<(String, i64)> = d
         .paths
         .iter()

@@ -1,6 +1,6 @@
 //! The four renderers of diff and trend, and the JSON against docs/overtime.schema.json.
 
-use heapscope_graph::Format;
+use crate::facts::Format;
 use heapscope_reports::overtime::{
     build_diff, build_trend, memlab, render_diff, render_trend, DiffOptions, DiffReport, Form,
     TrendOptions, TrendReport,
@@ -44,7 +44,7 @@ fn v8_diff() -> DiffReport {
         "a|c.heapsnapshot",
         None,
     );
-    build_diff(b.dump(), t.dump(), None, &DiffOptions::default())
+    build_diff(b.dump(), t.dump(), &DiffOptions::default())
 }
 
 fn java_trend() -> TrendReport {

@@ -2,7 +2,7 @@
 //! beside a cache that fills to its capacity, the cache the larger grower overall), a healthy
 //! series, V8 ids with memlab's method, and the time axis.
 
-use heapscope_graph::Format;
+use crate::facts::Format;
 use heapscope_reports::overtime::{build_trend, memlab, parse_rfc3339, TrendOptions, TrendReport};
 
 use super::heaps::*;

@@ -1,0 +1,228 @@
+//! [`DumpFacts`]: what a parser knows about its dump, as typed facts, and the [`Inspector`]
+//! through which reports read details lazily from the dump.
+//!
+//! Everything downstream of the parsers (reports, the CLI) decides from these facts — never from
+//! the format's name and never from [`DumpFacts::details`], which is display-only (it is printed
+//! as the report's `input.details` and nothing reads it back). A new format fills the same
+//! facts and every report works for it unchanged.
+
+use crate::graph::HeapGraph;
+use crate::types::{NodeIdx, TypeId};
+
+/// What the nodes of the graph are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Model {
+    /// Objects and the references between them (HPROF, V8): the dominator tree says who holds what.
+    ObjectGraph,
+    /// The call tree of an allocation profile (pprof, tracemalloc): shallow = flat, retained =
+    /// cum; it records where memory was allocated, not who holds it.
+    CallTree,
+}
+
+/// How the dump's own ids are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IdDisplay {
+    /// `0x7f3a…` (addresses, hashes of frame sequences).
+    Hex,
+    /// `12345` (V8 node ids).
+    Decimal,
+}
+
+impl IdDisplay {
+    /// A dump id as reports print it.
+    pub fn text(self, id: u64) -> String {
+        match self {
+            IdDisplay::Decimal => id.to_string(),
+            IdDisplay::Hex => format!("0x{id:x}"),
+        }
+    }
+}
+
+/// Which reference tool's comparison of two dumps the format's users know; a diff orders and
+/// filters its rows, and states its method, as that tool does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Comparison {
+    /// A class histogram diff (`jmap -histo`, Eclipse MAT's compare basket): objects matched by
+    /// class and by path-to-root signature, never by id (ids are addresses that move).
+    ClassHistogram,
+    /// Chrome DevTools' Comparison view: per constructor, plus objects matched by their stable id.
+    DevTools,
+    /// `go tool pprof -base BASE TARGET`: per function, flat and cum of TARGET minus BASE.
+    PprofBase,
+    /// CPython's `Snapshot.compare_to(old, key_type)`.
+    CompareTo,
+}
+
+/// The runtime that wrote the dump, when the dump shows it. Runtime-specific advice (Go's
+/// goroutines, MemStats) is only given when the dump shows that runtime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Runtime {
+    Jvm,
+    V8,
+    Go,
+    CPython,
+    Unknown,
+}
+
+/// What an allocation profile samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProfileKind {
+    /// Heap memory (in-use or allocated bytes and objects).
+    Heap,
+    /// Goroutines (or threads) by stack: the "bytes" are counts.
+    Goroutine,
+    /// Anything else (CPU, contention …).
+    Other,
+}
+
+/// How the rows of the histogram are grouped, and how a row's name sorts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rows {
+    /// What one row is, as the reference tool calls it: `class`, `constructor`, `function`,
+    /// `lineno`, `filename`, `traceback`.
+    pub key: &'static str,
+    /// Call trees grouped by source location: per type, its frames as `(file, line)` pairs,
+    /// oldest first (line 0 when grouped by file), so that rows sort as the reference tool sorts
+    /// them (CPython compares tuples of frames). Empty otherwise.
+    pub locations: Vec<Vec<(Box<str>, u32)>>,
+}
+
+impl Rows {
+    pub fn new(key: &'static str) -> Self {
+        Rows {
+            key,
+            locations: Vec::new(),
+        }
+    }
+    /// The source locations of a type, if the rows are grouped by location.
+    pub fn location(&self, t: TypeId) -> Option<&[(Box<str>, u32)]> {
+        self.locations.get(t.0 as usize).map(|v| &v[..])
+    }
+}
+
+/// Go's `runtime.MemStats`, the fields heapscope reads (from the legacy text heap profile's
+/// `# runtime.MemStats` trailer, or a heap dump's MemStats record).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MemStats {
+    pub heap_alloc: Option<u64>,
+    pub heap_inuse: Option<u64>,
+    pub heap_sys: Option<u64>,
+    pub heap_idle: Option<u64>,
+    pub heap_released: Option<u64>,
+    pub heap_objects: Option<u64>,
+    pub next_gc: Option<u64>,
+    pub sys: Option<u64>,
+    pub num_gc: Option<u64>,
+    pub gc_cpu_fraction: Option<f64>,
+}
+
+/// Facts about an allocation profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileFacts {
+    pub kind: ProfileKind,
+}
+
+/// Facts about the dump, typed, as its parser found them.
+#[derive(Clone, Debug)]
+pub struct DumpFacts {
+    /// The format's name as reports print it (`input.format`: `hprof`, `v8-heapsnapshot`,
+    /// `pprof`, `tracemalloc`). Display only: nothing downstream compares it.
+    pub format_name: &'static str,
+    pub model: Model,
+    pub id_display: IdDisplay,
+    /// An object keeps its id from one dump to the next of the same process (V8 node ids;
+    /// not HPROF addresses, which move with GC), so new objects can be matched by id.
+    pub ids_stable: bool,
+    pub rows: Rows,
+    pub comparison: Comparison,
+    pub runtime: Runtime,
+    /// Allocation profiles only.
+    pub profile: Option<ProfileFacts>,
+    /// Go's runtime.MemStats, when the dump carries them.
+    pub memstats: Option<MemStats>,
+    /// The input was gzip-compressed.
+    pub compressed: bool,
+    /// Profiles: the sample type used as bytes (e.g. `inuse_space`).
+    pub sample_type: Option<String>,
+    /// When the dump was taken, RFC 3339, if the dump records it.
+    pub timestamp: Option<String>,
+    /// The same instant as milliseconds since the Unix epoch (for trends).
+    pub timestamp_ms: Option<i64>,
+    /// The format's own facts for people to read (versions, id size, header fields …): printed
+    /// as the report's `input.details`, never read by code.
+    pub details: serde_json::Map<String, serde_json::Value>,
+    /// Warnings from parsing (skipped records, truncation …).
+    pub warnings: Vec<String>,
+}
+
+impl DumpFacts {
+    /// Facts of an object graph whose ids are addresses (the conservative defaults: hex ids, not
+    /// stable, class-histogram comparison). Parsers set what differs.
+    pub fn object_graph(format_name: &'static str, runtime: Runtime) -> Self {
+        DumpFacts {
+            format_name,
+            model: Model::ObjectGraph,
+            id_display: IdDisplay::Hex,
+            ids_stable: false,
+            rows: Rows::new("class"),
+            comparison: Comparison::ClassHistogram,
+            runtime,
+            profile: None,
+            memstats: None,
+            compressed: false,
+            sample_type: None,
+            timestamp: None,
+            timestamp_ms: None,
+            details: serde_json::Map::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Facts of an allocation profile's call tree (ids are hashes of frame sequences, so they
+    /// are stable, but a call-tree node is a stack, not an object: `ids_stable` stays false).
+    pub fn call_tree(
+        format_name: &'static str,
+        runtime: Runtime,
+        kind: ProfileKind,
+        comparison: Comparison,
+        row_key: &'static str,
+    ) -> Self {
+        DumpFacts {
+            model: Model::CallTree,
+            rows: Rows::new(row_key),
+            comparison,
+            profile: Some(ProfileFacts { kind }),
+            ..DumpFacts::object_graph(format_name, runtime)
+        }
+    }
+
+    pub fn is_call_tree(&self) -> bool {
+        self.model == Model::CallTree
+    }
+
+    /// A goroutine (or thread) profile: its values are counts of goroutines by stack.
+    pub fn is_goroutine_profile(&self) -> bool {
+        self.profile.as_ref().map(|p| p.kind) == Some(ProfileKind::Goroutine)
+    }
+
+    /// The dump's id as reports print it.
+    pub fn id_text(&self, id: u64) -> String {
+        self.id_display.text(id)
+    }
+}
+
+/// Lazy access to details only a report shows, read from the dump on demand.
+pub trait Inspector: Send + Sync {
+    /// A short preview of the node's value, e.g. a `java.lang.String`'s text, if the format has one.
+    fn value_preview(&self, _g: &HeapGraph, _node: NodeIdx) -> Option<String> {
+        None
+    }
+    /// A source location for a node's type (function or file:line), if known.
+    fn source_line(&self, _g: &HeapGraph, _node: NodeIdx) -> Option<String> {
+        None
+    }
+}
+
+/// An inspector that knows nothing beyond the graph.
+pub struct NoInspector;
+impl Inspector for NoInspector {}
