@@ -1,4 +1,4 @@
-//! Progress on stderr, only when stderr is a terminal.
+//! Progress on stderr, only when stderr is a terminal, and the hooks a load reports its stages to.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -33,4 +33,22 @@ impl Progress {
             b.finish_and_clear();
         }
     }
+}
+
+/// What a [`crate::session::Session::load`] tells about its stages (reading, each graph pass).
+pub trait Hooks {
+    fn on_stage(&self, msg: &str);
+}
+
+impl Hooks for Progress {
+    fn on_stage(&self, msg: &str) {
+        self.stage(msg);
+    }
+}
+
+/// No progress shown.
+pub struct Silent;
+
+impl Hooks for Silent {
+    fn on_stage(&self, _msg: &str) {}
 }
