@@ -23,6 +23,13 @@ impl Progress {
         bar.enable_steady_tick(Duration::from_millis(120));
         Progress { bar: Some(bar) }
     }
+    /// Run `f` with a spinner (none when `quiet`), cleared when `f` returns.
+    pub fn with<T>(quiet: bool, f: impl FnOnce(&Progress) -> T) -> T {
+        let progress = Progress::new(quiet);
+        let r = f(&progress);
+        progress.finish();
+        r
+    }
     pub fn stage(&self, msg: impl Into<String>) {
         if let Some(b) = &self.bar {
             b.set_message(msg.into());

@@ -38,12 +38,12 @@ pub fn report(args: &DiffArgs, hooks: &dyn Hooks) -> Result<DiffReport, CliError
 
 /// `heapscope diff`: the report goes to `-o` or `out`.
 pub fn run(args: DiffArgs, out: &mut dyn Write) -> Result<u8, CliError> {
-    let progress = Progress::new(args.common.quiet);
-    let report = report(&args, &progress);
-    progress.finish();
-    let report = report?;
     let c = &args.common;
-    let text = render_diff(&report, c.format.into(), c.rows);
-    c.write(out, &report.warnings, &text)?;
+    let report = Progress::with(c.quiet, |p| report(&args, p))?;
+    c.write(
+        out,
+        &report.warnings,
+        &render_diff(&report, c.format.into(), c.rows),
+    )?;
     Ok(EXIT_OK)
 }

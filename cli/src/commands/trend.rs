@@ -130,13 +130,13 @@ pub fn report(args: &TrendArgs, hooks: &dyn Hooks) -> Result<TrendReport, CliErr
 /// `heapscope trend`: the report goes to `-o` or `out`; exit 1 on a true leak with
 /// `--fail-on-leak`.
 pub fn run(args: TrendArgs, out: &mut dyn Write) -> Result<u8, CliError> {
-    let progress = Progress::new(args.common.quiet);
-    let report = report(&args, &progress);
-    progress.finish();
-    let report = report?;
     let c = &args.common;
-    let text = render_trend(&report, c.format.into(), c.rows);
-    c.write(out, &report.warnings, &text)?;
+    let report = Progress::with(c.quiet, |p| report(&args, p))?;
+    c.write(
+        out,
+        &report.warnings,
+        &render_trend(&report, c.format.into(), c.rows),
+    )?;
     let leak = report.verdicts.iter().any(|v| v.kind == "true-leak");
     Ok(if leak && args.fail_on_leak {
         EXIT_SUSPECT

@@ -44,11 +44,8 @@ pub struct Common {
 }
 
 fn open(dump: &Path, c: &Common) -> Result<Session, CliError> {
-    let progress = Progress::new(c.quiet);
     let opts = parse_options(c.sample_index.as_deref(), c.group_by.as_deref());
-    let l = Session::load(dump, &opts, &progress);
-    progress.finish();
-    l
+    Progress::with(c.quiet, |p| Session::load(dump, &opts, p))
 }
 
 /// Parse `0x…` as hex, anything else as decimal (an `@` prefix, as DevTools shows ids, is allowed).
