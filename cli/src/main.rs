@@ -1,37 +1,16 @@
 //! `heapscope`: what is growing in a heap dump, and who is holding it.
 //!
-//! Exit codes (kept by every command): 0 ok; 1 a suspect was found and `--fail-on-suspect`
-//! was given; 2 bad input or usage; 3 internal error.
+//! The binary parses the arguments and runs the library's commands (`heapscope::commands`) on
+//! stdout. Exit codes (kept by every command): 0 ok; 1 a suspect was found and
+//! `--fail-on-suspect` was given; 2 bad input or usage; 3 internal error.
 
-mod analyze;
-mod drill;
-mod over_time;
-mod progress;
-mod stats;
-
+use std::io::IsTerminal;
+use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_SUSPECT: u8 = 1;
-pub const EXIT_BAD_INPUT: u8 = 2;
-pub const EXIT_INTERNAL: u8 = 3;
-
-/// An error with the exit code it maps to.
-#[derive(Debug)]
-pub enum CliError {
-    /// The input or the usage is wrong (exit 2).
-    BadInput(anyhow::Error),
-    /// Something failed that is not the input's fault (exit 3).
-    Internal(anyhow::Error),
-}
-
-impl From<heapscope_parsers::ParseError> for CliError {
-    fn from(e: heapscope_parsers::ParseError) -> Self {
-        CliError::BadInput(e.into())
-    }
-}
+use heapscope::commands::{analyze, diff, drill, trend};
+use heapscope::{error, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK};
 
 #[derive(Parser)]
 #[command(
@@ -52,15 +31,15 @@ enum Command {
     /// Analyze one or more dumps: histogram, dominators, leak suspects.
     Analyze(analyze::AnalyzeArgs),
     /// Shortest paths from GC roots to one object (by the dump's id).
-    Path(drill::PathArgs),
+    Path(drill::path::PathArgs),
     /// The objects that reference one object, and its dominator chain.
-    Retainers(drill::RetainersArgs),
+    Retainers(drill::retainers::RetainersArgs),
     /// The largest instances of a type by retained size.
-    Instances(drill::InstancesArgs),
+    Instances(drill::instances::InstancesArgs),
     /// Compare two dumps: per type, the change in count, shallow and retained bytes.
-    Diff(over_time::DiffArgs),
+    Diff(diff::DiffArgs),
     /// Three or more dumps over time: per type, the series, slope and growth shape.
-    Trend(over_time::TrendArgs),
+    Trend(trend::TrendArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,24 +60,19 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let result = std::panic::catch_unwind(|| match cli.cmd {
-        Command::Analyze(args) => analyze::run(args),
-        Command::Path(args) => drill::run_path(args),
-        Command::Retainers(args) => drill::run_retainers(args),
-        Command::Instances(args) => drill::run_instances(args),
-        Command::Diff(args) => over_time::run_diff(args),
-        Command::Trend(args) => over_time::run_trend(args),
-    });
-    match result {
-        Ok(Ok(code)) => ExitCode::from(code),
-        Ok(Err(CliError::BadInput(e))) => {
-            eprintln!("heapscope: error: {e:#}");
-            ExitCode::from(EXIT_BAD_INPUT)
-        }
-        Ok(Err(CliError::Internal(e))) => {
-            eprintln!("heapscope: internal error: {e:#}");
-            ExitCode::from(EXIT_INTERNAL)
-        }
-        Err(_) => ExitCode::from(EXIT_INTERNAL),
-    }
+    let stdout = std::io::stdout();
+    let tty = stdout.is_terminal();
+    let out = &mut stdout.lock();
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| match cli.cmd {
+        Command::Analyze(args) => analyze::run(args, out, tty),
+        Command::Path(args) => drill::path::run(args, out),
+        Command::Retainers(args) => drill::retainers::run(args, out),
+        Command::Instances(args) => drill::instances::run(args, out),
+        Command::Diff(args) => diff::run(args, out),
+        Command::Trend(args) => trend::run(args, out),
+    }));
+    ExitCode::from(match result {
+        Ok(r) => error::exit_code(r),
+        Err(_) => EXIT_INTERNAL,
+    })
 }

@@ -1,4 +1,4 @@
-//! Progress on stderr, only when stderr is a terminal.
+//! Progress on stderr, only when stderr is a terminal, and the hooks a load reports its stages to.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -23,6 +23,13 @@ impl Progress {
         bar.enable_steady_tick(Duration::from_millis(120));
         Progress { bar: Some(bar) }
     }
+    /// Run `f` with a spinner (none when `quiet`), cleared when `f` returns.
+    pub fn with<T>(quiet: bool, f: impl FnOnce(&Progress) -> T) -> T {
+        let progress = Progress::new(quiet);
+        let r = f(&progress);
+        progress.finish();
+        r
+    }
     pub fn stage(&self, msg: impl Into<String>) {
         if let Some(b) = &self.bar {
             b.set_message(msg.into());
@@ -33,4 +40,22 @@ impl Progress {
             b.finish_and_clear();
         }
     }
+}
+
+/// What a [`crate::session::Session::load`] tells about its stages (reading, each graph pass).
+pub trait Hooks {
+    fn on_stage(&self, msg: &str);
+}
+
+impl Hooks for Progress {
+    fn on_stage(&self, msg: &str) {
+        self.stage(msg);
+    }
+}
+
+/// No progress shown.
+pub struct Silent;
+
+impl Hooks for Silent {
+    fn on_stage(&self, _msg: &str) {}
 }

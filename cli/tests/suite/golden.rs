@@ -47,15 +47,12 @@ fn golden(name: &str, actual: &str) {
     }
 }
 
-/// `analyze --format F` of a fixture, or None when this build cannot read it yet.
-fn rendered(fixture: &str, format: &str) -> Option<String> {
+/// `analyze --format F` of a fixture. A committed fixture that is rejected fails the test.
+fn rendered(fixture: &str, format: &str) -> String {
     let o = heapscope(["analyze", "-q", "--format", format, fixture]);
     match o.status.code() {
-        Some(0) => Some(stdout(&o)),
-        Some(2) => {
-            eprintln!("SKIPPED {fixture}: {}", stderr(&o).trim());
-            None
-        }
+        Some(0) => stdout(&o),
+        Some(2) => panic!("{fixture}: rejected as bad input: {}", stderr(&o).trim()),
         c => panic!("{fixture}: exit {c:?}: {}", stderr(&o)),
     }
 }
@@ -69,9 +66,7 @@ fn renderers_on_real_fixtures_match_their_golden_files() {
             ("html", "html"),
             ("markdown", "md"),
         ] {
-            let Some(out) = rendered(fixture, format) else {
-                break;
-            };
+            let out = rendered(fixture, format);
             if format == "markdown" {
                 assert!(
                     out.len() < 64 * 1024,
@@ -93,13 +88,8 @@ fn renderers_on_real_fixtures_match_their_golden_files() {
 #[test]
 fn html_of_real_dumps_opens_in_headless_chromium() {
     for &(name, fixture) in FIXTURES.iter().take(2) {
-        let Some(html) = rendered(fixture, "html") else {
-            continue;
-        };
-        let json: serde_json::Value = match rendered(fixture, "json") {
-            Some(j) => serde_json::from_str(&j).unwrap(),
-            None => continue,
-        };
+        let html = rendered(fixture, "html");
+        let json: serde_json::Value = serde_json::from_str(&rendered(fixture, "json")).unwrap();
         let Some((dom, console)) = chromium::load_in_chromium(&html, name) else {
             return;
         };

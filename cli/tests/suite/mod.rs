@@ -7,10 +7,12 @@
 mod util;
 
 mod batch;
+mod closed_pipe;
 mod cumulative;
 mod drill;
 mod exit_codes;
 mod fixtures;
 mod fragmentation;
 mod golden;
+mod over_time;
 mod unreachable;

@@ -1,42 +1,19 @@
 //! `heapscope analyze DUMP…`
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
 use clap::{Args, ValueEnum};
-use heapscope_graph::{Analysis, Spill};
-use heapscope_parsers::{Input, ParseOptions};
-use heapscope_reports::render::{OutputFormat, RenderOptions};
-use heapscope_reports::{build_report, render, InputMeta, Report, ReportOptions};
+use heapscope_reports::render::RenderOptions;
+use heapscope_reports::{build_report, render, Report, ReportOptions};
 
+use crate::format::Format;
+use crate::output;
 use crate::progress::Progress;
+use crate::session::{parse_options, Session};
 use crate::{CliError, EXIT_OK, EXIT_SUSPECT};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Fmt {
-    Text,
-    Json,
-    /// One self-contained HTML page (no network), to attach to a ticket.
-    Html,
-    /// GitHub Markdown, under 64 KB, to paste into a ticket.
-    Markdown,
-}
-
-impl Fmt {
-    pub fn output(self) -> OutputFormat {
-        match self {
-            Fmt::Text => OutputFormat::Text,
-            Fmt::Json => OutputFormat::Json,
-            Fmt::Html => OutputFormat::Html,
-            Fmt::Markdown => OutputFormat::Markdown,
-        }
-    }
-    fn ext(self) -> &'static str {
-        self.output().ext()
-    }
-}
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
@@ -44,8 +21,8 @@ pub struct AnalyzeArgs {
     #[arg(required = true)]
     pub dumps: Vec<PathBuf>,
     /// Output form.
-    #[arg(long, value_enum, default_value_t = Fmt::Text)]
-    pub format: Fmt,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// Write the report here instead of stdout (a directory when several dumps are given).
     #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
@@ -86,56 +63,14 @@ pub enum Color {
     Never,
 }
 
-/// One dump, parsed and analysed: what every command starts from.
-pub struct Loaded {
-    pub analysis: Analysis,
-    pub info: heapscope_graph::DumpFacts,
-    pub inspector: Box<dyn heapscope_graph::Inspector>,
-    pub meta: InputMeta,
-}
-
-/// Parse a dump (format detected by content) and run every graph pass. Large display columns
-/// of the graph go to spill files in `$TMPDIR` (see `heapscope_graph::column`).
-pub fn load(path: &Path, opts: &ParseOptions, progress: &Progress) -> Result<Loaded, CliError> {
-    progress.stage(format!("reading {}", path.display()));
-    let input = Input::open(path)?;
-    let size = input.file_size();
-    crate::stats::start();
-    let opts = ParseOptions {
-        spill: Spill::temp(),
-        ..opts.clone()
-    };
-    let parsed = heapscope_parsers::parse_input(&input, &opts)?;
-    crate::stats::stage("parse");
-    progress.stage("dominators, retained sizes, histogram, paths");
-    let analysis = Analysis::run_observed(parsed.graph, &mut |pass| {
-        crate::stats::stage(pass);
-        progress.stage(format!("{pass} done"));
-    });
-    let meta = InputMeta {
-        path: path.display().to_string(),
-        size_bytes: size,
-    };
-    Ok(Loaded {
-        analysis,
-        info: parsed.info,
-        inspector: parsed.inspector,
-        meta,
-    })
-}
-
 /// Parse and analyse one dump into its report.
 pub fn analyze_one(
     path: &Path,
     args: &AnalyzeArgs,
     progress: &Progress,
 ) -> Result<Report, CliError> {
-    let opts = ParseOptions {
-        sample_index: args.sample_index.clone(),
-        group_by: args.group_by.clone(),
-        ..ParseOptions::default()
-    };
-    let l = load(path, &opts, progress)?;
+    let opts = parse_options(args.sample_index.as_deref(), args.group_by.as_deref());
+    let l = Session::load(path, &opts, progress)?;
     progress.stage("report");
     let ropts = ReportOptions {
         top: args.top,
@@ -162,7 +97,7 @@ pub fn render(r: &Report, args: &AnalyzeArgs, tty: bool) -> String {
         color,
         ..RenderOptions::default()
     };
-    render::render(r, args.format.output(), &opts)
+    render::render(r, args.format.into(), &opts)
 }
 
 /// Output file names for a batch: `<dump file name>.<ext>`, made unique (`-2`, `-3`, …) when
@@ -187,7 +122,9 @@ pub fn batch_names(dumps: &[PathBuf], ext: &str) -> Vec<String> {
         .collect()
 }
 
-pub fn run(args: AnalyzeArgs) -> Result<u8, CliError> {
+/// Analyse every dump of `args`; reports go to `out` unless `-o` is given. `out_is_terminal`
+/// says whether `out` is a terminal (colour with `--color auto`).
+pub fn run(args: AnalyzeArgs, out: &mut dyn Write, out_is_terminal: bool) -> Result<u8, CliError> {
     if !(0.0..=100.0).contains(&args.threshold) {
         return Err(CliError::BadInput(anyhow!(
             "--threshold must be a percentage between 0 and 100"
@@ -205,17 +142,14 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, CliError> {
     let mut any_suspect = false;
     let mut first_err = None;
     let names = batch_names(&args.dumps, args.format.ext());
-    let stdout_tty = std::io::stdout().is_terminal();
     for (i, dump) in args.dumps.iter().enumerate() {
         let report = match analyze_one(dump, &args, &progress) {
             Ok(r) => r,
             Err(e) if many => {
                 // Batch: report the failure, go on with the others, exit non-zero at the end.
                 progress.finish();
-                match &e {
-                    CliError::BadInput(m) | CliError::Internal(m) => {
-                        eprintln!("heapscope: error: {m:#}")
-                    }
+                if let CliError::BadInput(m) | CliError::Internal(m) = &e {
+                    eprintln!("heapscope: error: {m:#}")
                 }
                 first_err.get_or_insert(e);
                 continue;
@@ -230,24 +164,16 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, CliError> {
             eprintln!("heapscope: warning: {}: {w}", dump.display());
         }
         any_suspect |= !report.suspects.is_empty();
-        let text = render(&report, &args, args.output.is_none() && stdout_tty);
+        let text = render(&report, &args, args.output.is_none() && out_is_terminal);
         crate::stats::stage("render");
-        match (&args.output, many) {
-            (None, _) => {
-                use std::io::Write;
-                let mut out = std::io::stdout().lock();
-                // A closed pipe (`| head`) is not an error of ours.
-                let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
-            }
-            (Some(p), false) => std::fs::write(p, text)
-                .with_context(|| format!("writing {}", p.display()))
-                .map_err(CliError::BadInput)?,
-            (Some(dir), true) => {
-                let p = dir.join(&names[i]);
-                std::fs::write(&p, text)
-                    .with_context(|| format!("writing {}", p.display()))
-                    .map_err(CliError::BadInput)?;
-            }
+        let written = match (&args.output, many) {
+            (None, _) => output::write(out, &text),
+            (Some(p), false) => output::write_file(p, &text),
+            (Some(dir), true) => output::write_file(&dir.join(&names[i]), &text),
+        };
+        if let Err(e) = written {
+            progress.finish();
+            return Err(e);
         }
     }
     progress.finish();

@@ -1,0 +1,47 @@
+//! `heapscope diff BASE TARGET`: per type and per path, the change between two dumps.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use heapscope_reports::overtime::{build_diff, render_diff, DiffOptions, DiffReport};
+
+use super::over_time::Common;
+use crate::progress::{Hooks, Progress};
+use crate::session::Session;
+use crate::{CliError, EXIT_OK};
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The earlier dump.
+    pub base: PathBuf,
+    /// The later dump.
+    pub target: PathBuf,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Build the diff report of two dump files.
+pub fn report(args: &DiffArgs, hooks: &dyn Hooks) -> Result<DiffReport, CliError> {
+    let opts = args.common.parse_options();
+    let base = Session::load(&args.base, &opts, hooks)?;
+    let target = Session::load(&args.target, &opts, hooks)?;
+    hooks.on_stage("diff");
+    Ok(build_diff(
+        base.dump(),
+        target.dump(),
+        &DiffOptions::default(),
+    ))
+}
+
+/// `heapscope diff`: the report goes to `-o` or `out`.
+pub fn run(args: DiffArgs, out: &mut dyn Write) -> Result<u8, CliError> {
+    let c = &args.common;
+    let report = Progress::with(c.quiet, |p| report(&args, p))?;
+    c.write(
+        out,
+        &report.warnings,
+        &render_diff(&report, c.format.into(), c.rows),
+    )?;
+    Ok(EXIT_OK)
+}

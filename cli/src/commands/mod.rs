@@ -1,0 +1,8 @@
+//! One module per command. Each has its clap arguments and a `run` that writes the report to
+//! the writer it is given (or the `-o` file) and returns the exit code, or a [`crate::CliError`].
+
+pub mod analyze;
+pub mod diff;
+pub mod drill;
+pub mod over_time;
+pub mod trend;

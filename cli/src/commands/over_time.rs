@@ -1,0 +1,54 @@
+//! What `heapscope diff` and `heapscope trend` share: their options and their output (the
+//! reports themselves live in `heapscope_reports::overtime`).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use heapscope_parsers::ParseOptions;
+
+use crate::format::{self, Format};
+use crate::session::parse_options;
+use crate::{output, CliError};
+
+/// Options both commands share.
+#[derive(Args, Debug)]
+pub struct Common {
+    /// Output form.
+    #[arg(long, default_value = "text", value_parser = format::parser(&format::ALL))]
+    pub format: Format,
+    /// Write the report here instead of stdout.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<PathBuf>,
+    /// pprof: the sample type used as bytes (inuse_space, inuse_objects, alloc_space, alloc_objects or an index).
+    #[arg(long = "sample-index")]
+    pub sample_index: Option<String>,
+    /// tracemalloc: group by lineno (default), filename or traceback (as compare_to's key_type).
+    #[arg(long = "group-by")]
+    pub group_by: Option<String>,
+    /// Rows per table in the text, Markdown and HTML views (JSON lists all).
+    #[arg(long, default_value_t = 25)]
+    pub rows: usize,
+    /// No progress display.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl Common {
+    pub fn parse_options(&self) -> ParseOptions {
+        parse_options(self.sample_index.as_deref(), self.group_by.as_deref())
+    }
+
+    /// The report's warnings on stderr, then the report to `-o` or `out`.
+    pub fn write(
+        &self,
+        out: &mut dyn Write,
+        warnings: &[String],
+        text: &str,
+    ) -> Result<(), CliError> {
+        for w in warnings {
+            eprintln!("heapscope: warning: {w}");
+        }
+        output::write_to(out, self.output.as_deref(), text)
+    }
+}

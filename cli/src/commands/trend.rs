@@ -1,0 +1,146 @@
+//! `heapscope trend S1 S2 S3 …`: three or more dumps over time, per type and per path, with
+//! memlab's method on V8 series (objects allocated between baseline and target, alive in final).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use clap::Args;
+use heapscope_reports::overtime::{
+    build_trend, memlab, parse_rfc3339, parse_size, render_trend, summarize, DumpSummary,
+    MemlabOut, TrendOptions, TrendReport,
+};
+
+use super::over_time::Common;
+use crate::progress::{Hooks, Progress};
+use crate::session::Session;
+use crate::{CliError, EXIT_OK, EXIT_SUSPECT};
+
+#[derive(Args, Debug)]
+pub struct TrendArgs {
+    /// Three or more dumps of one process, oldest first (reordered if their timestamps say otherwise).
+    #[arg(required = true, num_args = 3..)]
+    pub dumps: Vec<PathBuf>,
+    /// When each dump was taken (RFC 3339, one per dump, repeated or comma-separated), for dumps
+    /// that do not record it. Without times, the dumps are taken as equally spaced steps.
+    #[arg(long = "at", value_delimiter = ',')]
+    pub at: Vec<String>,
+    /// Memory limit to project against, e.g. 4GiB (the container limit).
+    #[arg(long)]
+    pub limit: Option<String>,
+    /// Most type rows and path rows kept in the report (0 = all); growers are kept first.
+    #[arg(long = "max-rows", default_value_t = 500)]
+    pub max_rows: usize,
+    /// Exit with status 1 when a true leak (linear growth) is found.
+    #[arg(long)]
+    pub fail_on_leak: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+fn bad(msg: String) -> CliError {
+    CliError::BadInput(anyhow!(msg))
+}
+
+/// memlab's method on the last dump (`last`, memlab's "final"): it needs stable ids (V8), from
+/// the first summary (the baseline) and the one before the last (the target). The dumps are
+/// taken in the order given; trend reorders by time only when times say so, and memlab then
+/// uses the same order the summaries are given in. None when the dumps have no stable ids.
+pub fn memlab_of(
+    summaries: &[DumpSummary],
+    last: &Session,
+    hooks: &dyn Hooks,
+    max_clusters: usize,
+) -> Option<MemlabOut> {
+    let n = summaries.len();
+    let base_ids = summaries.first()?.ids.as_ref()?;
+    let target_ids = summaries.get(n.checked_sub(2)?)?.ids.as_ref()?;
+    hooks.on_stage("memlab: objects allocated between baseline and target, alive in final");
+    let names = [
+        summaries[0].dump.path.as_str(),
+        summaries[n - 2].dump.path.as_str(),
+        summaries[n - 1].dump.path.as_str(),
+    ];
+    Some(memlab(
+        last.dump(),
+        base_ids,
+        target_ids,
+        names,
+        max_clusters,
+    ))
+}
+
+/// Build the trend report of three or more dump files.
+pub fn report(args: &TrendArgs, hooks: &dyn Hooks) -> Result<TrendReport, CliError> {
+    if args.dumps.len() < 3 {
+        return Err(bad(
+            "trend needs three or more dumps (use diff for two)".into()
+        ));
+    }
+    let at = if args.at.is_empty() {
+        None
+    } else {
+        if args.at.len() != args.dumps.len() {
+            return Err(bad(format!(
+                "--at needs one time per dump: {} times for {} dumps",
+                args.at.len(),
+                args.dumps.len()
+            )));
+        }
+        Some(
+            args.at
+                .iter()
+                .map(|s| parse_rfc3339(s).map_err(|e| bad(format!("--at: expected {e}"))))
+                .collect::<Result<Vec<_>, _>>()?,
+        )
+    };
+    let limit_bytes = match &args.limit {
+        None => None,
+        Some(s) => Some(parse_size(s).map_err(|e| bad(format!("--limit: expected {e}")))?),
+    };
+    let opts = args.common.parse_options();
+    let n = args.dumps.len();
+    let mut summaries: Vec<DumpSummary> = Vec::with_capacity(n);
+    let mut last: Option<Session> = None;
+    for (i, p) in args.dumps.iter().enumerate() {
+        let l = Session::load(p, &opts, hooks)?;
+        hooks.on_stage(&format!("summarising {}", p.display()));
+        summaries.push(summarize(l.dump()));
+        // Only the last graph is kept (memlab's "final"); the others are reduced to summaries.
+        if i + 1 == n {
+            last = Some(l);
+        }
+    }
+    let memlab_out = last
+        .as_ref()
+        .and_then(|l| memlab_of(&summaries, l, hooks, 50));
+    drop(last);
+    hooks.on_stage("trend");
+    Ok(build_trend(
+        &summaries,
+        memlab_out,
+        &TrendOptions {
+            at,
+            limit_bytes,
+            rows: args.max_rows,
+        },
+    ))
+}
+
+/// `heapscope trend`: the report goes to `-o` or `out`; exit 1 on a true leak with
+/// `--fail-on-leak`.
+pub fn run(args: TrendArgs, out: &mut dyn Write) -> Result<u8, CliError> {
+    let c = &args.common;
+    let report = Progress::with(c.quiet, |p| report(&args, p))?;
+    c.write(
+        out,
+        &report.warnings,
+        &render_trend(&report, c.format.into(), c.rows),
+    )?;
+    let leak = report.verdicts.iter().any(|v| v.kind == "true-leak");
+    Ok(if leak && args.fail_on_leak {
+        EXIT_SUSPECT
+    } else {
+        EXIT_OK
+    })
+}
