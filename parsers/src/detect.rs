@@ -1,17 +1,47 @@
 //! Format detection by content (magic bytes), never by file name.
 
+use crate::{Input, ParseError, ParseOptions, Parsed};
+
+/// One input format: how it is recognised by its first bytes, and how it is parsed. Each format
+/// module has one (`hprof::READER` …) and [`crate::READERS`] lists them all.
+pub struct Reader {
+    /// The format's name as reports print it (`input.format`).
+    pub name: &'static str,
+    /// What a file of this format looks like, for the error that lists the supported formats.
+    pub looks_like: &'static str,
+    /// Does `data` start like this format? Asked in [`crate::READERS`] order.
+    pub sniff: fn(&[u8]) -> bool,
+    pub parse: fn(&Input, &ParseOptions) -> Result<Parsed, ParseError>,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl PartialEq for Reader {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
 /// What the first bytes say the input is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Detected {
     Gzip,
-    Hprof,
-    V8,
-    /// Protobuf-encoded `profile.proto` (not gzip'd).
-    Pprof,
-    /// The legacy text form: `heap profile: …` or `goroutine profile: …`.
-    PprofText,
-    Tracemalloc,
+    Format(&'static Reader),
     Unknown,
+}
+
+impl Detected {
+    /// The detected format's name, if a format was recognised.
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Detected::Format(r) => Some(r.name),
+            _ => None,
+        }
+    }
 }
 
 /// Detect the format of `data` from its first bytes.
@@ -19,27 +49,28 @@ pub fn detect(data: &[u8]) -> Detected {
     if data.starts_with(&[0x1f, 0x8b]) {
         return Detected::Gzip;
     }
-    if data.starts_with(b"JAVA PROFILE 1.0.") {
-        return Detected::Hprof;
-    }
-    let head = &data[..data.len().min(4096)];
-    if data.first() == Some(&0x80) && contains(head, b"tracemalloc") {
-        return Detected::Tracemalloc;
-    }
-    let trimmed = trim_start(head);
-    if trimmed.starts_with(b"{") && contains(head, b"\"snapshot\"") {
-        return Detected::V8;
-    }
-    if trimmed.starts_with(b"heap profile:") || trimmed.starts_with(b"goroutine profile:") {
-        return Detected::PprofText;
-    }
-    if looks_like_profile_proto(data) {
-        return Detected::Pprof;
-    }
-    Detected::Unknown
+    crate::READERS
+        .iter()
+        .find(|r| (r.sniff)(data))
+        .map_or(Detected::Unknown, Detected::Format)
 }
 
-fn trim_start(b: &[u8]) -> &[u8] {
+/// The error for an input no reader recognises: it lists what each format looks like.
+pub fn unknown(input: &Input) -> ParseError {
+    let all: Vec<&str> = crate::READERS.iter().map(|r| r.looks_like).collect();
+    let list = match all.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{}, or {last}", rest.join(", ")),
+        _ => all.join(""),
+    };
+    ParseError::new(input.path(), 0, format!("a supported dump: {list}"))
+}
+
+/// The first 4 KiB, where the formats' signatures are looked for.
+pub(crate) fn head(data: &[u8]) -> &[u8] {
+    &data[..data.len().min(4096)]
+}
+
+pub(crate) fn trim_start(b: &[u8]) -> &[u8] {
     let p = b
         .iter()
         .position(|c| !c.is_ascii_whitespace())
@@ -47,14 +78,14 @@ fn trim_start(b: &[u8]) -> &[u8] {
     &b[p..]
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// A raw `profile.proto` message: the first fields (up to 8) must be fields of `Profile` with the
 /// wire type the schema gives them, and every length must fit in the input. Go's writer starts
 /// with `period_type` (11), others with `sample_type` (1).
-fn looks_like_profile_proto(data: &[u8]) -> bool {
+pub(crate) fn looks_like_profile_proto(data: &[u8]) -> bool {
     let mut at = 0usize;
     let mut fields = 0;
     while at < data.len() && fields < 8 {
@@ -109,7 +140,7 @@ mod tests {
         let go = [
             0x5a, 0x04, 0x08, 0x01, 0x10, 0x02, 0x60, 0x01, 0x0a, 0x04, 0x08, 0x03, 0x10, 0x04,
         ];
-        assert_eq!(detect(&go), Detected::Pprof);
+        assert_eq!(detect(&go).name(), Some("pprof"));
         // a length running past the end, or an unknown field, is not a profile
         assert_eq!(detect(&[0x0a, 0x40, 0x08]), Detected::Unknown);
         assert_eq!(detect(&[0x7a, 0x01, 0x00]), Detected::Unknown);

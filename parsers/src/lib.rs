@@ -27,7 +27,7 @@ pub mod pprof;
 pub mod tracemalloc;
 pub mod v8;
 
-pub use detect::{detect, Detected};
+pub use detect::{detect, Detected, Reader};
 pub use error::ParseError;
 pub use input::Input;
 
@@ -61,6 +61,16 @@ pub fn open(path: &Path, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     parse_input(&input, opts)
 }
 
+/// Every format heapscope reads, in the order detection asks them (the most specific signature
+/// first: pprof's protobuf check accepts the most). Adding a format is a module with its
+/// `READER` and one line here.
+pub const READERS: &[Reader] = &[
+    hprof::READER,
+    tracemalloc::READER,
+    v8::READER,
+    pprof::READER,
+];
+
 /// Parse an already opened input (gzip is unwrapped here).
 pub fn parse_input(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     match detect(input.bytes()) {
@@ -70,16 +80,7 @@ pub fn parse_input(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseEr
             parsed.info.compressed = true;
             Ok(parsed)
         }
-        Detected::Hprof => hprof::parse(input, opts),
-        Detected::V8 => v8::parse(input, opts),
-        Detected::Pprof | Detected::PprofText => pprof::parse(input, opts),
-        Detected::Tracemalloc => tracemalloc::parse(input, opts),
-        Detected::Unknown => Err(ParseError::new(
-            input.path(),
-            0,
-            "a supported dump: Java HPROF (\"JAVA PROFILE 1.0.x\"), V8 .heapsnapshot (JSON with \"snapshot\"), \
-             Go pprof (protobuf, gzip'd or raw; or the text \"heap profile:\" form), or a Python tracemalloc \
-             Snapshot.dump pickle",
-        )),
+        Detected::Format(reader) => (reader.parse)(input, opts),
+        Detected::Unknown => Err(detect::unknown(input)),
     }
 }

@@ -57,6 +57,14 @@ use records::{Header, TopLevel};
 /// Eclipse MAT's semantics: referents retain, unreachable objects are left out.
 pub const POLICY: Policy = Policy::MAT;
 
+/// How an input is recognised as hprof, and parsed.
+pub const READER: crate::Reader = crate::Reader {
+    name: "hprof",
+    looks_like: "Java HPROF (\"JAVA PROFILE 1.0.x\")",
+    sniff: |data| data.starts_with(b"JAVA PROFILE 1.0."),
+    parse,
+};
+
 /// Parse an uncompressed HPROF input (gzip is unwrapped by the caller, see [`crate::parse_input`]).
 pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     parse_with_wrap(input, opts, records::LENGTH_WRAP)

@@ -33,6 +33,19 @@ pub(crate) struct SampleChoice {
     pub objects: Option<usize>,
 }
 
+/// How an input is recognised as pprof, and parsed.
+pub const READER: crate::Reader = crate::Reader {
+    name: "pprof",
+    looks_like: "Go pprof (protobuf, gzip'd or raw; or the text \"heap profile:\" form)",
+    sniff: |data| {
+        let t = crate::detect::trim_start(crate::detect::head(data));
+        t.starts_with(b"heap profile:")
+            || t.starts_with(b"goroutine profile:")
+            || crate::detect::looks_like_profile_proto(data)
+    },
+    parse,
+};
+
 /// Parse a pprof profile: gzip'd or raw protobuf, or the legacy text form.
 pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     let bytes = input.bytes();

@@ -51,6 +51,17 @@ pub const TRACEBACK_SEPARATOR: &str = ";";
 /// NumPy registers its data buffers in this tracemalloc domain (`NPY_TRACE_DOMAIN`).
 const NUMPY_DOMAIN: u64 = 389047;
 
+/// How an input is recognised as tracemalloc, and parsed.
+pub const READER: crate::Reader = crate::Reader {
+    name: "tracemalloc",
+    looks_like: "a Python tracemalloc Snapshot.dump pickle",
+    sniff: |data| {
+        data.first() == Some(&0x80)
+            && crate::detect::contains(crate::detect::head(data), b"tracemalloc")
+    },
+    parse,
+};
+
 pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     let group_by = match opts.group_by.as_deref() {
         None => GroupBy::Lineno,

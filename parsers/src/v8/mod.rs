@@ -73,6 +73,18 @@ pub enum Compat {
     Memlab,
 }
 
+/// How an input is recognised as v8-heapsnapshot, and parsed.
+pub const READER: crate::Reader = crate::Reader {
+    name: "v8-heapsnapshot",
+    looks_like: "V8 .heapsnapshot (JSON with \"snapshot\")",
+    sniff: |data| {
+        let head = crate::detect::head(data);
+        crate::detect::trim_start(head).starts_with(b"{")
+            && crate::detect::contains(head, b"\"snapshot\"")
+    },
+    parse,
+};
+
 pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     parse_with(input, opts, Compat::DevTools)
 }
