@@ -34,7 +34,7 @@ impl Fmt {
         }
     }
     fn ext(self) -> &'static str {
-        self.output().ext()
+        self.output().extension()
     }
 }
 

@@ -8,8 +8,9 @@ use clap::{Args, ValueEnum};
 use heapscope_parsers::ParseOptions;
 use heapscope_reports::overtime::{
     build_diff, build_trend, memlab, parse_rfc3339, parse_size, render_diff, render_trend,
-    summarize, DiffOptions, Dump, DumpSummary, Form, TrendOptions,
+    summarize, DiffOptions, Dump, DumpSummary, TrendOptions,
 };
+use heapscope_reports::render::OutputFormat as Form;
 
 use crate::analyze::{load, Loaded};
 use crate::progress::Progress;

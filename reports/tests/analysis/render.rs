@@ -85,7 +85,7 @@ fn golden_renderings() {
     for (name, r) in reports() {
         for f in FORMATS {
             let out = render::render(&r, f, &RenderOptions::default());
-            golden(&format!("{name}.{}", f.ext()), &out);
+            golden(&format!("{name}.{}", f.extension()), &out);
         }
     }
 }
