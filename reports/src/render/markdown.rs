@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use crate::doc::{path_steps, Block, Cell, Document, Span, Table, Tone};
 use crate::model::Report;
-use crate::render::text::{cell_text, step_line};
+use crate::render::text::{cell_text, step_line, tree_lines};
 use crate::render::RenderOptions;
 use crate::view::analyze::Budget;
 
@@ -177,22 +177,9 @@ fn blocks(o: &mut String, bs: &[Block]) {
                 o.push_str("```\n\n</details>\n\n");
             }
             Block::Tree(items) => {
-                for it in items {
-                    let via = it
-                        .via
-                        .as_deref()
-                        .map(|v| format!("{v} → "))
-                        .unwrap_or_default();
-                    let _ = writeln!(
-                        o,
-                        "{}- {}{} {}",
-                        "  ".repeat(it.depth as usize),
-                        escape(&via),
-                        code(&it.node.type_name),
-                        escape(&it.node.id)
-                    );
-                }
-                o.push('\n');
+                o.push_str("```text\n");
+                tree_lines(o, items);
+                o.push_str("```\n\n");
             }
             Block::Group { blocks: inner, .. } => blocks(o, inner),
             Block::Spacer => {}

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::doc::{path_steps, Block, Cell, Document, Path, Span, Table, Tone, Width};
 use crate::fmt::{human_bytes, pct, thousands};
-use crate::model::{PathElem, Report};
+use crate::model::{PathElem, Report, TreeItem};
 use crate::render::{signed_bytes, signed_count, RenderOptions};
 
 /// ANSI styling that is a no-op when colour is off.
@@ -96,24 +96,7 @@ fn blocks(o: &mut String, bs: &[Block], st: Style) {
             }
             Block::Table(t) => table(o, t),
             Block::Path(p) => path(o, p),
-            Block::Tree(items) => {
-                for it in items {
-                    let via = it
-                        .via
-                        .as_deref()
-                        .map(|v| format!("{v} → "))
-                        .unwrap_or_default();
-                    let _ = writeln!(
-                        o,
-                        "{}{via}{} {} {} ({})",
-                        "  ".repeat(it.depth as usize),
-                        it.node.type_name,
-                        it.node.id,
-                        human_bytes(it.node.retained_bytes),
-                        pct(it.node.retained_share)
-                    );
-                }
-            }
+            Block::Tree(items) => tree_lines(o, items),
             Block::Group { blocks: inner, .. } => blocks(o, inner, st),
             Block::Spacer => o.push('\n'),
         }
@@ -139,6 +122,26 @@ fn spans_text(spans: &[Span], st: Style) -> String {
         }
     }
     o
+}
+
+/// The dominator tree, a node a line, indented by depth.
+pub fn tree_lines(o: &mut String, items: &[TreeItem]) {
+    for it in items {
+        let via = it
+            .via
+            .as_deref()
+            .map(|v| format!("{v} → "))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "{}{via}{} {} {} ({})",
+            "  ".repeat(it.depth as usize),
+            it.node.type_name,
+            it.node.id,
+            human_bytes(it.node.retained_bytes),
+            pct(it.node.retained_share)
+        );
+    }
 }
 
 /// A cell as a terminal shows it (and as Markdown does, before escaping).

@@ -2,7 +2,7 @@
 
 use crate::doc::{Block, Cell, Document};
 use crate::fmt::{human_bytes, thousands};
-use crate::overtime::DiffReport;
+use crate::overtime::{Delta, DiffReport};
 use crate::render::{signed_bytes, signed_count};
 
 use super::{
@@ -14,6 +14,15 @@ use super::{
 const NO_DIFF_VERDICT: &str =
     "No fragmentation finding. Two dumps show what grew (below), not the shape of the growth: \
 run `heapscope trend` on three or more dumps to tell a leak from a cache.";
+
+/// A change's count, shallow and retained bytes.
+fn change(d: &Delta) -> [Cell; 3] {
+    [
+        Cell::SignedCount(d.count),
+        Cell::SignedBytes(d.shallow_bytes),
+        Cell::SignedBytes(d.retained_bytes),
+    ]
+}
 
 /// The diff; `rows` caps the rows of each table.
 pub fn document(r: &DiffReport, rows: usize) -> Document {
@@ -67,14 +76,12 @@ pub fn document(r: &DiffReport, rows: usize) -> Document {
         .iter()
         .take(rows)
         .map(|x| {
-            vec![
-                Cell::SignedCount(x.change.count),
-                Cell::SignedBytes(x.change.shallow_bytes),
-                Cell::SignedBytes(x.change.retained_bytes),
+            let cells = vec![
                 Cell::Text(human_bytes(x.target.shallow_bytes)),
                 Cell::Text(human_bytes(x.target.retained_bytes)),
                 Cell::Text(x.type_name.clone()),
-            ]
+            ];
+            [change(&x.change).to_vec(), cells].concat()
         })
         .collect();
     if body.is_empty() {
@@ -98,13 +105,11 @@ pub fn document(r: &DiffReport, rows: usize) -> Document {
             .iter()
             .take(rows)
             .map(|x| {
-                vec![
-                    Cell::SignedCount(x.change.count),
-                    Cell::SignedBytes(x.change.shallow_bytes),
-                    Cell::SignedBytes(x.change.retained_bytes),
+                let cells = vec![
                     Cell::Text(human_bytes(x.target.retained_bytes)),
                     Cell::Text(x.path.clone().unwrap_or_default()),
-                ]
+                ];
+                [change(&x.change).to_vec(), cells].concat()
             })
             .collect();
         let cols = [

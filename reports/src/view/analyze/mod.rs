@@ -2,12 +2,15 @@
 //! both paths, the unreachable histogram), the Markdown one fits a ticket ([`Budget`]), the HTML
 //! page has the dominator tree and every detail of a suspect.
 
-use crate::doc::{Block, Cell, Column, Document, GroupKind, Span, Table, Tone};
+mod page;
+
+pub use page::html;
+
+use crate::doc::{Block, Cell, Column, Document, Span, Table, Tone};
 use crate::fmt::{human_bytes, pct, thousands};
 use crate::model::{HistRow, NodeOut, Report, Suspect};
-use crate::render::html::MAX_HISTOGRAM_ROWS;
 
-use super::{auto_columns, heading_id, is_call_tree, para_class, path, table};
+use super::{auto_columns, heading_id, is_call_tree, path, table};
 
 const NO_SUSPECT: &str =
     "No leak suspect: nothing retains more than the threshold share of the heap.";
@@ -234,17 +237,12 @@ fn text_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool) {
     if let Some(fix) = &sp.fix {
         b.push(indented(fix_spans("fix:", fix)));
     }
-    if !sp.path_to_root.is_empty() {
-        let what = if call_tree {
-            "stack, outermost frame first"
-        } else {
-            "shortest path from a GC root"
-        };
-        b.push(path(what, &sp.path_to_root, None, 3));
-    }
-    if !sp.stack.is_empty() {
-        b.push(path("stack, outermost frame first", &sp.stack, None, 3));
-    }
+    let labels = [
+        "stack, outermost frame first",
+        "shortest path from a GC root",
+        "stack, outermost frame first",
+    ];
+    both_paths(b, sp, call_tree, labels, 3);
     if !sp.accumulated.is_empty() {
         b.push(indented(vec![Span::text("accumulated below it:")]));
         let rows = sp
@@ -274,6 +272,18 @@ fn text_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool) {
     }
 }
 
+/// A suspect's path from a GC root (labelled `labels[0]` in a call tree, else `labels[1]`) and
+/// its stack (`labels[2]`), those it has.
+fn both_paths(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, labels: [&str; 3], indent: usize) {
+    if !sp.path_to_root.is_empty() {
+        let label = labels[if call_tree { 0 } else { 1 }];
+        b.push(path(label, &sp.path_to_root, None, indent));
+    }
+    if !sp.stack.is_empty() {
+        b.push(path(labels[2], &sp.stack, None, indent));
+    }
+}
+
 fn fix_spans(label: &str, fix: &str) -> Vec<Span> {
     vec![
         Span::styled(Tone::Strong, label),
@@ -298,6 +308,25 @@ fn more(n: String, what: &str) -> Block {
     )])
 }
 
+/// The input's facts in one line, `counts` before the generator: `hprof · 1.5 MiB (gzip) ·
+/// sample type … · taken … · counts… · heapscope 0.1`.
+fn facts(r: &Report, counts: &[String]) -> String {
+    let i = &r.input;
+    let mut parts = vec![
+        i.format.clone(),
+        format!(
+            "{}{}",
+            human_bytes(i.size_bytes),
+            if i.compressed { " (gzip)" } else { "" }
+        ),
+    ];
+    parts.extend(i.sample_type.iter().map(|x| format!("sample type {x}")));
+    parts.extend(i.timestamp.iter().map(|x| format!("taken {x}")));
+    parts.extend(counts.iter().cloned());
+    parts.push(r.generator.clone());
+    parts.join(" · ")
+}
+
 /// The Markdown document within a budget; `rows` caps the histogram.
 pub fn markdown(r: &Report, budget: Budget, rows: usize) -> Document {
     let mut b = Vec::new();
@@ -308,25 +337,16 @@ pub fn markdown(r: &Report, budget: Budget, rows: usize) -> Document {
         id: None,
     });
     let s = &r.summary;
-    b.push(Block::text(format!(
-        "{} · {}{}{}{} · {} nodes · {} reachable of {} · {}",
-        r.input.format,
-        human_bytes(r.input.size_bytes),
-        if r.input.compressed { " (gzip)" } else { "" },
-        r.input
-            .sample_type
-            .as_deref()
-            .map(|x| format!(" · sample type {x}"))
-            .unwrap_or_default(),
-        r.input
-            .timestamp
-            .as_deref()
-            .map(|x| format!(" · taken {x}"))
-            .unwrap_or_default(),
-        thousands(s.nodes),
-        human_bytes(s.reachable_bytes),
-        human_bytes(s.total_bytes),
-        r.generator
+    b.push(Block::text(facts(
+        r,
+        &[
+            format!("{} nodes", thousands(s.nodes)),
+            format!(
+                "{} reachable of {}",
+                human_bytes(s.reachable_bytes),
+                human_bytes(s.total_bytes)
+            ),
+        ],
     )));
     b.push(Block::heading(3, "Leak suspects"));
     if r.suspects.is_empty() {
@@ -425,201 +445,5 @@ fn markdown_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, steps: us
             type_columns("accumulated type"),
             type_rows(sp.accumulated.iter()),
         )));
-    }
-}
-
-/// The HTML page's document.
-pub fn html(r: &Report) -> Document {
-    let s = &r.summary;
-    let header = vec![
-        Block::Heading {
-            level: 1,
-            spans: vec![Span::text("heapscope report: "), Span::text(&r.input.path)],
-            aside: None,
-            id: None,
-        },
-        para_class(
-            vec![Span::text(format!(
-                "{} · {}{} · {}{}{} nodes, {} edges, {} GC roots · {}",
-                r.input.format,
-                human_bytes(r.input.size_bytes),
-                if r.input.compressed { " (gzip)" } else { "" },
-                r.input
-                    .sample_type
-                    .as_deref()
-                    .map(|x| format!("sample type {x} · "))
-                    .unwrap_or_default(),
-                r.input
-                    .timestamp
-                    .as_deref()
-                    .map(|x| format!("taken {x} · "))
-                    .unwrap_or_default(),
-                thousands(s.nodes),
-                thousands(s.edges),
-                thousands(s.gc_roots),
-                r.generator
-            ))],
-            "meta",
-            None,
-        ),
-        Block::para(vec![
-            Span::text(format!("{} in total, ", human_bytes(s.total_bytes))),
-            Span::styled(
-                Tone::Strong,
-                format!("{} reachable", human_bytes(s.reachable_bytes)),
-            ),
-            Span::text(format!(
-                ", {} unreachable ({} nodes).",
-                human_bytes(s.unreachable_bytes),
-                thousands(s.unreachable_nodes)
-            )),
-        ]),
-    ];
-    let mut b = vec![Block::Group {
-        kind: GroupKind::Header,
-        class: None,
-        id: None,
-        blocks: header,
-    }];
-    b.push(heading_id(2, "Leak suspects", Some("suspects")));
-    if r.suspects.is_empty() {
-        b.push(para_class(
-            vec![Span::text(NO_SUSPECT)],
-            "ok",
-            Some("no-suspects"),
-        ));
-    }
-    for sp in &r.suspects {
-        b.push(html_suspect(sp, is_call_tree(r)));
-    }
-    if !r.dominator_tree.is_empty() {
-        b.push(heading_id(2, "Dominator tree", Some("dominator-tree")));
-        b.push(para_class(
-            vec![Span::text(
-                "Nodes retaining at least 1% of the reachable heap, largest first; click to expand.",
-            )],
-            "note",
-            None,
-        ));
-        b.push(Block::Group {
-            kind: GroupKind::Div,
-            class: Some("tree".into()),
-            id: None,
-            blocks: vec![Block::Tree(r.dominator_tree.clone())],
-        });
-    }
-    b.push(heading_id(
-        2,
-        "Biggest objects by retained size",
-        Some("dominators"),
-    ));
-    b.push(Block::Table(Table {
-        sortable: true,
-        id: Some("dominators-table"),
-        ..table(
-            auto_columns(&DOMINATOR_COLUMNS),
-            dominator_rows(r.dominators.iter()),
-        )
-    }));
-    b.push(heading_id(2, "Histogram", Some("histogram")));
-    b.push(para_class(
-        vec![Span::text("Retained = minimum retained size of all instances of the type (a lower bound). Click a header to sort.")],
-        "note",
-        None,
-    ));
-    b.push(Block::Table(Table {
-        sortable: true,
-        cap: Some(MAX_HISTOGRAM_ROWS),
-        id: Some("histogram-table"),
-        ..table(type_columns("type"), type_rows(r.histogram.iter()))
-    }));
-    warnings(&mut b, r, 2, Some("warnings"));
-    let first = r
-        .suspects
-        .first()
-        .map(|s| s.title.as_str())
-        .unwrap_or("no leak suspect");
-    Document {
-        title: format!("heapscope: {} — {first}", r.input.path),
-        blocks: b,
-        closing_blank_line: true,
-    }
-}
-
-fn html_suspect(sp: &Suspect, call_tree: bool) -> Block {
-    let unknown = sp.pattern == "unknown";
-    let mut b = vec![Block::heading(3, format!("#{} {}", sp.rank, sp.title))];
-    b.push(Block::para(vec![
-        Span::styled(Tone::Class("badge"), &sp.kind),
-        Span::styled(
-            Tone::Class(if unknown {
-                "badge unknown"
-            } else {
-                "badge pattern"
-            }),
-            &sp.pattern,
-        ),
-        Span::styled(
-            Tone::Class("meta"),
-            format!(
-                "{} retained, {} of the reachable heap, {} objects",
-                human_bytes(sp.retained_bytes),
-                pct(sp.retained_share),
-                thousands(sp.object_count)
-            ),
-        ),
-    ]));
-    if let Some(h) = &sp.holder {
-        b.push(Block::para(vec![
-            Span::text("Held by: "),
-            Span::Code {
-                text: h.clone(),
-                class: Some("holder"),
-            },
-        ]));
-    }
-    if !sp.explanation.is_empty() {
-        b.push(Block::text(&sp.explanation));
-    }
-    if let Some(fix) = &sp.fix {
-        b.push(para_class(fix_spans("Fix:", fix), "fix", None));
-    }
-    if let Some(ap) = &sp.accumulation_point {
-        b.push(para_class(
-            vec![
-                Span::text("Accumulation point: "),
-                Span::code(&ap.type_name),
-                Span::text(format!(
-                    " {} — {} retained",
-                    ap.id,
-                    human_bytes(ap.retained_bytes)
-                )),
-            ],
-            "meta",
-            None,
-        ));
-    }
-    if !sp.path_to_root.is_empty() {
-        let label = if call_tree {
-            "Allocation stack, outermost frame first"
-        } else {
-            "Shortest path from a GC root"
-        };
-        b.push(path(label, &sp.path_to_root, None, 0));
-    }
-    if !sp.stack.is_empty() {
-        b.push(path("Stack, outermost frame first", &sp.stack, None, 0));
-    }
-    if !sp.accumulated.is_empty() {
-        b.push(Block::Table(table(
-            type_columns("accumulated type"),
-            type_rows(sp.accumulated.iter()),
-        )));
-    }
-    Block::Group {
-        kind: GroupKind::Section,
-        class: Some(format!("suspect{}", if unknown { " unknown" } else { "" })),
-        id: Some(format!("suspect-{}", sp.rank)),
-        blocks: b,
     }
 }
