@@ -363,9 +363,9 @@ fn tree(o: &mut String, items: &[TreeItem]) {
             thousands(it.children)
         );
         if has_kids {
-            let _ = write!(
+            let _ = writeln!(
                 o,
-                "<details{}><summary>{label}</summary>\n",
+                "<details{}><summary>{label}</summary>",
                 if it.depth < 2 { " open" } else { "" }
             );
             open.push(it.depth);
