@@ -1,59 +1,43 @@
-//! The output formats the commands accept: one enum, mapped onto the renderers' own. (When
-//! `heapscope_reports::render::OutputFormat` parses itself, this module goes in one edit.)
+//! The output formats a command accepts, as clap parsers over the renderers' one
+//! [`OutputFormat`] (no enum of the CLI's own).
 
-use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::ValueEnum;
-use heapscope_reports::overtime::Form;
-use heapscope_reports::render::OutputFormat;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+pub use heapscope_reports::render::OutputFormat as Format;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    /// One self-contained HTML page (no network), to attach to a ticket.
-    Html,
-    /// GitHub Markdown, under 64 KB, to paste into a ticket.
-    Markdown,
-}
-
-/// Every format (`diff`, `trend`).
-pub const ALL: [&str; 4] = ["text", "json", "html", "markdown"];
+/// Every format (`analyze`, `diff`, `trend`).
+pub const ALL: [&str; 4] = Format::NAMES;
 /// The drill-down commands print text or JSON.
 pub const TEXT_OR_JSON: [&str; 2] = ["text", "json"];
 
-/// A clap parser accepting only `names` (each a [`Format`] name).
+/// What a format is for, as `--help` lists it.
+fn help(name: &str) -> Option<&'static str> {
+    match name {
+        "html" => Some("One self-contained HTML page (no network), to attach to a ticket"),
+        "markdown" => Some("GitHub Markdown, under 64 KB, to paste into a ticket"),
+        _ => None,
+    }
+}
+
+/// A clap parser accepting only `names` (each an [`OutputFormat`](Format) name).
 pub fn parser(names: &'static [&'static str]) -> impl TypedValueParser<Value = Format> {
-    PossibleValuesParser::new(names.iter().copied()).map(|s| {
+    values(names, false)
+}
+
+/// [`parser`], with what each format is for in `--help` (`analyze`).
+pub fn parser_with_help(names: &'static [&'static str]) -> impl TypedValueParser<Value = Format> {
+    values(names, true)
+}
+
+fn values(names: &'static [&'static str], helped: bool) -> impl TypedValueParser<Value = Format> {
+    PossibleValuesParser::new(names.iter().map(move |&n| {
+        let v = PossibleValue::new(n);
+        match help(n).filter(|_| helped) {
+            Some(h) => v.help(h),
+            None => v,
+        }
+    }))
+    .map(|s| {
         // The names are the enum's own, so this always succeeds.
-        Format::from_str(&s, false).unwrap_or(Format::Text)
+        s.parse().unwrap_or(Format::Text)
     })
-}
-
-impl Format {
-    /// File extension for reports written into a directory.
-    pub fn ext(self) -> &'static str {
-        OutputFormat::from(self).ext()
-    }
-}
-
-impl From<Format> for OutputFormat {
-    fn from(f: Format) -> Self {
-        match f {
-            Format::Text => OutputFormat::Text,
-            Format::Json => OutputFormat::Json,
-            Format::Html => OutputFormat::Html,
-            Format::Markdown => OutputFormat::Markdown,
-        }
-    }
-}
-
-impl From<Format> for Form {
-    fn from(f: Format) -> Self {
-        match f {
-            Format::Text => Form::Text,
-            Format::Json => Form::Json,
-            Format::Html => Form::Html,
-            Format::Markdown => Form::Markdown,
-        }
-    }
 }

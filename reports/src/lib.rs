@@ -9,6 +9,7 @@
 //! by type and reference names only.
 
 pub mod build;
+pub mod doc;
 pub mod domtree;
 pub mod fmt;
 pub mod fragmentation;
@@ -17,6 +18,7 @@ pub mod overtime;
 pub mod patterns;
 pub mod render;
 pub mod suspects;
+pub mod view;
 
 pub use build::{build_report, generator, Ctx, InputMeta, ReportOptions};
 pub use model::*;

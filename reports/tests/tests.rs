@@ -1,3 +1,4 @@
 mod analysis;
 mod facts;
+mod invariants;
 mod overtime;

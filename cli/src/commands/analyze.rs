@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use heapscope_reports::render::RenderOptions;
 use heapscope_reports::{build_report, render, Report, ReportOptions};
 
-use crate::format::Format;
+use crate::format::{self, Format};
 use crate::output;
 use crate::progress::Progress;
 use crate::session::{parse_options, Session};
@@ -21,7 +21,7 @@ pub struct AnalyzeArgs {
     #[arg(required = true)]
     pub dumps: Vec<PathBuf>,
     /// Output form.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, default_value = "text", value_parser = format::parser_with_help(&format::ALL))]
     pub format: Format,
     /// Write the report here instead of stdout (a directory when several dumps are given).
     #[arg(short = 'o', long = "output")]
@@ -141,7 +141,7 @@ pub fn run(args: AnalyzeArgs, out: &mut dyn Write, out_is_terminal: bool) -> Res
     }
     let mut any_suspect = false;
     let mut first_err = None;
-    let names = batch_names(&args.dumps, args.format.ext());
+    let names = batch_names(&args.dumps, args.format.extension());
     for (i, dump) in args.dumps.iter().enumerate() {
         let report = match analyze_one(dump, &args, &progress) {
             Ok(r) => r,

@@ -11,7 +11,8 @@
 //!
 //! ```
 //! use heapscope_graph::{Analysis, DumpFacts, GraphBuilder, NodeKind, Policy, Runtime};
-//! use heapscope_reports::overtime::{build_diff, render_diff, DiffOptions, Dump, Form};
+//! use heapscope_reports::overtime::{build_diff, render_diff, DiffOptions, Dump};
+//! use heapscope_reports::render::OutputFormat;
 //! use heapscope_reports::InputMeta;
 //!
 //! fn dump(leaked: u64) -> Analysis {
@@ -33,7 +34,7 @@
 //!     &DiffOptions::default(),
 //! );
 //! assert_eq!(d.types[0].change.count, 15);
-//! assert!(render_diff(&d, Form::Text, 20).contains("com.acme.Order"));
+//! assert!(render_diff(&d, OutputFormat::Text, 20).contains("com.acme.Order"));
 //! ```
 
 pub mod diff;
@@ -48,7 +49,7 @@ pub mod verdict;
 pub use diff::{build_diff, diff_summaries, new_objects, DiffOptions};
 pub use groups::{summarize, Dump, DumpSummary, PathGroups};
 pub use model::*;
-pub use render::{render_diff, render_trend, Form};
+pub use render::{render_diff, render_trend};
 pub use shape::{classify, Shape};
 pub use trend::{build_trend, memlab, TrendOptions};
 pub use units::{format_rfc3339, parse_rfc3339, parse_size};

@@ -1,14 +1,16 @@
-//! One self-contained HTML file to attach to a ticket: inline CSS and a few lines of inline JS
-//! (table sorting), no network, no external fonts. Paths and the dominator tree collapse with
-//! native `<details>`, so they work even with scripts off. Long tables are capped.
+//! One self-contained HTML page of any [`Document`], to attach to a ticket: inline CSS and a few
+//! lines of inline JS (table sorting), no network, no external fonts. Paths and the dominator
+//! tree collapse with native `<details>`, so they work even with scripts off. Long tables are
+//! capped.
 //!
-//! [`page`], [`Table`], [`escape`] and [`size_cell`] are the building blocks other reports
-//! (diff, trend) reuse so that all of heapscope's pages look alike.
+//! [`page`] and [`escape`] are public for other pages.
 
 use std::fmt::Write;
 
+use crate::doc::{path_steps, Block, Cell, Document, GroupKind, Path, Span, Table, Tone};
 use crate::fmt::{human_bytes, pct, thousands};
-use crate::model::{PathElem, Report, Suspect};
+use crate::model::{Report, TreeItem};
+use crate::render::text::cell_text;
 use crate::render::RenderOptions;
 
 /// Most histogram rows in the page (the JSON report has all).
@@ -94,211 +96,226 @@ pub fn page(title: &str, body: &str) -> String {
     o
 }
 
-/// A table cell: text shown, optional numeric sort key, class.
-pub struct Cell {
-    pub html: String,
-    pub sort: Option<f64>,
-    pub class: &'static str,
+/// The analysis report as a page.
+pub fn render(r: &Report, opts: &RenderOptions) -> String {
+    let _ = opts;
+    draw(&crate::view::analyze::html(r))
 }
 
-impl Cell {
-    pub fn text(s: &str) -> Cell {
-        Cell {
-            html: escape(s),
-            sort: None,
-            class: "",
-        }
-    }
-    pub fn type_name(s: &str) -> Cell {
-        Cell {
-            html: escape(s),
-            sort: None,
-            class: "type",
-        }
-    }
-    pub fn id(s: &str) -> Cell {
-        Cell {
-            html: escape(s),
-            sort: None,
-            class: "id",
-        }
-    }
-    pub fn count(n: u64) -> Cell {
-        Cell {
-            html: thousands(n),
-            sort: Some(n as f64),
-            class: "num",
-        }
-    }
-    pub fn signed_count(n: i64) -> Cell {
-        let s = if n > 0 {
-            format!("+{}", thousands(n as u64))
-        } else if n < 0 {
-            format!("−{}", thousands(n.unsigned_abs()))
-        } else {
-            "0".into()
-        };
-        Cell {
-            html: s,
-            sort: Some(n as f64),
-            class: "num",
-        }
-    }
-    pub fn share(x: f64) -> Cell {
-        Cell {
-            html: pct(x),
-            sort: Some(x),
-            class: "num",
-        }
-    }
-    /// Raw HTML (caller escapes).
-    pub fn html(html: String) -> Cell {
-        Cell {
-            html,
-            sort: None,
-            class: "",
-        }
-    }
+/// Draw a document as a page.
+pub fn draw(d: &Document) -> String {
+    let mut o = String::new();
+    blocks(&mut o, &d.blocks);
+    page(&d.title, &o)
 }
 
-/// Bytes, shown human-readable, sorted by the exact value.
-pub fn size_cell(b: u64) -> Cell {
-    Cell {
-        html: format!(
-            "<span title=\"{} bytes\">{}</span>",
-            thousands(b),
-            human_bytes(b)
-        ),
-        sort: Some(b as f64),
-        class: "num",
-    }
-}
-
-/// Signed bytes (diffs): `+1.2 MiB`, `−300 B`.
-pub fn signed_size_cell(b: i64) -> Cell {
-    let h = human_bytes(b.unsigned_abs());
-    let s = if b > 0 {
-        format!("+{h}")
-    } else if b < 0 {
-        format!("−{h}")
-    } else {
-        "0 B".into()
-    };
-    Cell {
-        html: s,
-        sort: Some(b as f64),
-        class: "num",
-    }
-}
-
-/// A table with optional click-to-sort headers and a row cap (a note says what was left out).
-pub struct Table {
-    pub headers: Vec<(&'static str, bool)>,
-    pub rows: Vec<Vec<Cell>>,
-    pub sortable: bool,
-    pub cap: usize,
-    pub id: Option<&'static str>,
-}
-
-impl Table {
-    /// Headers: (label, numeric).
-    pub fn new(headers: &[(&'static str, bool)]) -> Table {
-        Table {
-            headers: headers.to_vec(),
-            rows: Vec::new(),
-            sortable: false,
-            cap: usize::MAX,
-            id: None,
-        }
-    }
-    pub fn sortable(mut self) -> Table {
-        self.sortable = true;
-        self
-    }
-    pub fn cap(mut self, n: usize) -> Table {
-        self.cap = n;
-        self
-    }
-    pub fn id(mut self, id: &'static str) -> Table {
-        self.id = Some(id);
-        self
-    }
-    pub fn push(&mut self, row: Vec<Cell>) {
-        self.rows.push(row);
-    }
-    pub fn to_html(&self) -> String {
-        let mut o = String::new();
-        let _ = write!(o, "<table");
-        if let Some(id) = self.id {
-            let _ = write!(o, " id=\"{id}\"");
-        }
-        if self.sortable {
-            o.push_str(" class=\"sortable\"");
-        }
-        o.push_str("><thead><tr>");
-        for (h, num) in &self.headers {
-            let _ = write!(
-                o,
-                "<th{}>{}</th>",
-                if *num { " class=\"num\"" } else { "" },
-                escape(h)
-            );
-        }
-        o.push_str("</tr></thead>\n<tbody>\n");
-        for row in self.rows.iter().take(self.cap) {
-            o.push_str("<tr>");
-            for c in row {
-                o.push_str("<td");
-                if !c.class.is_empty() {
-                    let _ = write!(o, " class=\"{}\"", c.class);
-                }
-                if let Some(v) = c.sort {
-                    let _ = write!(o, " data-v=\"{v}\"");
-                }
-                let _ = write!(o, ">{}</td>", c.html);
+fn blocks(o: &mut String, bs: &[Block]) {
+    for b in bs {
+        match b {
+            Block::Heading {
+                level, spans, id, ..
+            } => {
+                let _ = writeln!(
+                    o,
+                    "<h{level}{}>{}</h{level}>",
+                    attr("id", *id),
+                    inline(spans)
+                );
             }
-            o.push_str("</tr>\n");
+            Block::Para {
+                spans, class, id, ..
+            } => {
+                let _ = writeln!(
+                    o,
+                    "<p{}{}>{}</p>",
+                    attr("class", *class),
+                    attr("id", *id),
+                    inline(spans)
+                );
+            }
+            Block::List(items) => {
+                o.push_str("<ul>\n");
+                for i in items {
+                    let _ = writeln!(o, "<li>{}</li>", inline(i));
+                }
+                o.push_str("</ul>\n");
+            }
+            Block::Table(t) => table(o, t),
+            Block::Path(p) => path(o, p),
+            Block::Tree(items) => tree(o, items),
+            Block::Group {
+                kind,
+                class,
+                id,
+                blocks: inner,
+            } => {
+                let tag = match kind {
+                    GroupKind::Header => "header",
+                    GroupKind::Section => "section",
+                    GroupKind::Div => "div",
+                };
+                let mut body = String::new();
+                blocks(&mut body, inner);
+                let _ = write!(
+                    o,
+                    "<{tag}{}{}>",
+                    attr("class", class.as_deref()),
+                    attr("id", id.as_deref())
+                );
+                if *kind == GroupKind::Header {
+                    // The header's last line closes on the same line.
+                    if body.ends_with('\n') {
+                        body.pop();
+                    }
+                } else {
+                    o.push('\n');
+                }
+                let _ = writeln!(o, "{body}</{tag}>");
+            }
+            Block::Spacer => {}
         }
-        o.push_str("</tbody></table>\n");
-        if self.rows.len() > self.cap {
-            let _ = writeln!(
-                o,
-                "<p class=\"note\">{} more rows not shown (the JSON report has all of them).</p>",
-                thousands((self.rows.len() - self.cap) as u64)
-            );
-        }
-        o
     }
+}
+
+fn attr(name: &str, value: Option<&str>) -> String {
+    value
+        .map(|v| format!(" {name}=\"{}\"", escape(v)))
+        .unwrap_or_default()
+}
+
+fn inline(spans: &[Span]) -> String {
+    let mut o = String::new();
+    for s in spans {
+        match s {
+            Span::Text(t) | Span::Figure(t) => o.push_str(&escape(t)),
+            Span::Code { text, class } => {
+                let _ = write!(o, "<code{}>{}</code>", attr("class", *class), escape(text));
+            }
+            Span::Styled(tone, inner) => {
+                let t = inline(inner);
+                let _ = match tone {
+                    Tone::Strong | Tone::Alert => write!(o, "<b>{t}</b>"),
+                    Tone::Emphasis => write!(o, "<i>{t}</i>"),
+                    Tone::Class(c) => write!(o, "<span class=\"{c}\">{t}</span>"),
+                    Tone::Good => write!(o, "<span class=\"ok\">{t}</span>"),
+                    Tone::Caution | Tone::Muted => write!(o, "<span class=\"meta\">{t}</span>"),
+                };
+            }
+        }
+    }
+    o
+}
+
+fn table(o: &mut String, t: &Table) {
+    o.push_str("<table");
+    o.push_str(&attr("id", t.id));
+    if t.sortable {
+        o.push_str(" class=\"sortable\"");
+    }
+    o.push_str("><thead><tr>");
+    for c in &t.columns {
+        let _ = write!(
+            o,
+            "<th{}>{}</th>",
+            if c.numeric { " class=\"num\"" } else { "" },
+            escape(&c.header)
+        );
+    }
+    o.push_str("</tr></thead>\n<tbody>\n");
+    let cap = t.cap.unwrap_or(usize::MAX);
+    for row in t.rows.iter().take(cap) {
+        o.push_str("<tr>");
+        for (c, col) in row.iter().zip(&t.columns) {
+            cell(o, c, col.numeric);
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</tbody></table>\n");
+    if t.rows.len() > cap {
+        let _ = writeln!(
+            o,
+            "<p class=\"note\">{} more rows not shown (the JSON report has all of them).</p>",
+            thousands((t.rows.len() - cap) as u64)
+        );
+    }
+}
+
+/// A cell: its class, its numeric sort key for the sortable tables, its text.
+fn cell(o: &mut String, c: &Cell, numeric: bool) {
+    let (class, sort, html) = match c {
+        Cell::Bytes(b) => (
+            "num",
+            Some(*b as f64),
+            format!(
+                "<span title=\"{} bytes\">{}</span>",
+                thousands(*b),
+                human_bytes(*b)
+            ),
+        ),
+        Cell::Count(n) => ("num", Some(*n as f64), thousands(*n)),
+        Cell::Share(x) => ("num", Some(*x), pct(*x)),
+        Cell::Id(s) => ("id", None, escape(s)),
+        Cell::Type { name, value } => (
+            "type",
+            None,
+            match value {
+                Some(v) => format!(
+                    "{} <span class=\"meta\">“{}”</span>",
+                    escape(name),
+                    escape(v)
+                ),
+                None => escape(name),
+            },
+        ),
+        c => (
+            if numeric { "num" } else { "" },
+            None,
+            escape(&cell_text(c)),
+        ),
+    };
+    o.push_str("<td");
+    if !class.is_empty() {
+        let _ = write!(o, " class=\"{class}\"");
+    }
+    if let Some(v) = sort {
+        let _ = write!(o, " data-v=\"{v}\"");
+    }
+    let _ = write!(o, ">{html}</td>");
 }
 
 /// A path as a collapsible ordered list, root first.
-pub fn path_html(path: &[PathElem], label: &str, open: bool) -> String {
-    let mut o = String::new();
+fn path(o: &mut String, p: &Path) {
     let _ = write!(
         o,
         "<details class=\"path\"{}><summary>{} ({} steps)</summary><ol class=\"path\">",
-        if open { " open" } else { "" },
-        escape(label),
-        path.len()
+        if p.open { " open" } else { "" },
+        escape(&p.label),
+        p.steps.len()
     );
-    for (i, p) in path.iter().enumerate() {
+    for step in path_steps(p.steps.len(), p.max_steps) {
+        let Some(i) = step else {
+            let left = p.steps.len() - p.max_steps.unwrap_or(0);
+            let _ = write!(o, "<li class=\"note\">… {left} steps left out …</li>");
+            continue;
+        };
+        let s = &p.steps[i];
         o.push_str("<li>");
         if i == 0 {
             let _ = write!(
                 o,
                 "<span class=\"badge\">{}</span>",
-                escape(p.root_kind.as_deref().unwrap_or("root"))
+                escape(s.root_kind.as_deref().unwrap_or("root"))
             );
-            if let Some(v) = &p.via {
+            if let Some(v) = &s.via {
                 let _ = write!(o, "<span class=\"via\">{}</span> ", escape(v));
             }
         } else {
             let _ = write!(
                 o,
                 "<span class=\"via\">{}</span>",
-                escape(p.via.as_deref().unwrap_or("·"))
+                escape(s.via.as_deref().unwrap_or("·"))
             );
-            if p.weak {
+            if s.weak {
                 o.push_str(" <span class=\"weak\">(weak)</span>");
             }
             o.push_str(" → ");
@@ -306,214 +323,19 @@ pub fn path_html(path: &[PathElem], label: &str, open: bool) -> String {
         let _ = write!(
             o,
             "<code>{}</code> <span class=\"meta mono\">{}</span>",
-            escape(&p.type_name),
-            escape(&p.id)
+            escape(&s.type_name),
+            escape(&s.id)
         );
-        if let Some(b) = p.retained_bytes {
+        if let Some(b) = s.retained_bytes {
             let _ = write!(o, " <span class=\"meta\">{}</span>", human_bytes(b));
         }
         o.push_str("</li>");
     }
     o.push_str("</ol></details>\n");
-    o
-}
-
-fn suspect_html(o: &mut String, sp: &Suspect, profile: bool) {
-    let unknown = sp.pattern == "unknown";
-    let _ = writeln!(
-        o,
-        "<section class=\"suspect{}\" id=\"suspect-{}\">",
-        if unknown { " unknown" } else { "" },
-        sp.rank
-    );
-    let _ = writeln!(o, "<h3>#{} {}</h3>", sp.rank, escape(&sp.title));
-    let _ = writeln!(
-        o,
-        "<p><span class=\"badge\">{}</span><span class=\"badge {}\">{}</span><span class=\"meta\">{} retained, {} of the reachable heap, {} objects</span></p>",
-        escape(&sp.kind),
-        if unknown { "unknown" } else { "pattern" },
-        escape(&sp.pattern),
-        human_bytes(sp.retained_bytes),
-        pct(sp.retained_share),
-        thousands(sp.object_count)
-    );
-    if let Some(h) = &sp.holder {
-        let _ = writeln!(
-            o,
-            "<p>Held by: <code class=\"holder\">{}</code></p>",
-            escape(h)
-        );
-    }
-    if !sp.explanation.is_empty() {
-        let _ = writeln!(o, "<p>{}</p>", escape(&sp.explanation));
-    }
-    if let Some(fix) = &sp.fix {
-        let _ = writeln!(o, "<p class=\"fix\"><b>Fix:</b> {}</p>", escape(fix));
-    }
-    if let Some(ap) = &sp.accumulation_point {
-        let _ = writeln!(
-            o,
-            "<p class=\"meta\">Accumulation point: <code>{}</code> {} — {} retained</p>",
-            escape(&ap.type_name),
-            escape(&ap.id),
-            human_bytes(ap.retained_bytes)
-        );
-    }
-    if !sp.path_to_root.is_empty() {
-        let label = if profile {
-            "Allocation stack, outermost frame first"
-        } else {
-            "Shortest path from a GC root"
-        };
-        o.push_str(&path_html(&sp.path_to_root, label, true));
-    }
-    if !sp.stack.is_empty() {
-        o.push_str(&path_html(&sp.stack, "Stack, outermost frame first", true));
-    }
-    if !sp.accumulated.is_empty() {
-        let mut t = Table::new(&[
-            ("accumulated type", false),
-            ("count", true),
-            ("shallow", true),
-            ("retained", true),
-        ]);
-        for it in &sp.accumulated {
-            t.push(vec![
-                Cell::type_name(&it.type_name),
-                Cell::count(it.count),
-                size_cell(it.shallow_bytes),
-                size_cell(it.retained_bytes),
-            ]);
-        }
-        o.push_str(&t.to_html());
-    }
-    o.push_str("</section>\n");
-}
-
-/// The analysis report as a page.
-pub fn render(r: &Report, opts: &RenderOptions) -> String {
-    let _ = opts;
-    let profile = r.input.format == "pprof" || r.input.format == "tracemalloc";
-    let mut b = String::new();
-    let _ = writeln!(
-        b,
-        "<header><h1>heapscope report: {}</h1>",
-        escape(&r.input.path)
-    );
-    let s = &r.summary;
-    let _ = writeln!(
-        b,
-        "<p class=\"meta\">{} · {}{} · {}{}{} · {}</p>",
-        escape(&r.input.format),
-        human_bytes(r.input.size_bytes),
-        if r.input.compressed { " (gzip)" } else { "" },
-        r.input
-            .sample_type
-            .as_deref()
-            .map(|x| format!("sample type {} · ", escape(x)))
-            .unwrap_or_default(),
-        r.input
-            .timestamp
-            .as_deref()
-            .map(|x| format!("taken {} · ", escape(x)))
-            .unwrap_or_default(),
-        format_args!(
-            "{} nodes, {} edges, {} GC roots",
-            thousands(s.nodes),
-            thousands(s.edges),
-            thousands(s.gc_roots)
-        ),
-        escape(&r.generator)
-    );
-    let _ = writeln!(
-        b,
-        "<p>{} in total, <b>{} reachable</b>, {} unreachable ({} nodes).</p></header>",
-        human_bytes(s.total_bytes),
-        human_bytes(s.reachable_bytes),
-        human_bytes(s.unreachable_bytes),
-        thousands(s.unreachable_nodes)
-    );
-    b.push_str("<h2 id=\"suspects\">Leak suspects</h2>\n");
-    if r.suspects.is_empty() {
-        b.push_str("<p class=\"ok\" id=\"no-suspects\">No leak suspect: nothing retains more than the threshold share of the heap.</p>\n");
-    }
-    for sp in &r.suspects {
-        suspect_html(&mut b, sp, profile);
-    }
-    if !r.dominator_tree.is_empty() {
-        b.push_str("<h2 id=\"dominator-tree\">Dominator tree</h2>\n<p class=\"note\">Nodes retaining at least 1% of the reachable heap, largest first; click to expand.</p>\n<div class=\"tree\">\n");
-        tree_html(&mut b, r);
-        b.push_str("</div>\n");
-    }
-    b.push_str("<h2 id=\"dominators\">Biggest objects by retained size</h2>\n");
-    let mut t = Table::new(&[
-        ("retained", true),
-        ("share", true),
-        ("shallow", true),
-        ("id", false),
-        ("type", false),
-    ])
-    .sortable()
-    .id("dominators-table");
-    for d in &r.dominators {
-        let ty = match &d.value {
-            Some(v) => format!(
-                "{} <span class=\"meta\">“{}”</span>",
-                escape(&d.type_name),
-                escape(v)
-            ),
-            None => escape(&d.type_name),
-        };
-        t.push(vec![
-            size_cell(d.retained_bytes),
-            Cell::share(d.retained_share),
-            size_cell(d.shallow_bytes),
-            Cell::id(&d.id),
-            Cell {
-                html: ty,
-                sort: None,
-                class: "type",
-            },
-        ]);
-    }
-    b.push_str(&t.to_html());
-    b.push_str("<h2 id=\"histogram\">Histogram</h2>\n<p class=\"note\">Retained = minimum retained size of all instances of the type (a lower bound). Click a header to sort.</p>\n");
-    let mut t = Table::new(&[
-        ("type", false),
-        ("count", true),
-        ("shallow", true),
-        ("retained", true),
-    ])
-    .sortable()
-    .cap(MAX_HISTOGRAM_ROWS)
-    .id("histogram-table");
-    for h in &r.histogram {
-        t.push(vec![
-            Cell::type_name(&h.type_name),
-            Cell::count(h.count),
-            size_cell(h.shallow_bytes),
-            size_cell(h.retained_bytes),
-        ]);
-    }
-    b.push_str(&t.to_html());
-    if !r.warnings.is_empty() {
-        b.push_str("<h2 id=\"warnings\">Warnings</h2>\n<ul>\n");
-        for w in &r.warnings {
-            let _ = writeln!(b, "<li>{}</li>", escape(w));
-        }
-        b.push_str("</ul>\n");
-    }
-    let first = r
-        .suspects
-        .first()
-        .map(|s| s.title.as_str())
-        .unwrap_or("no leak suspect");
-    page(&format!("heapscope: {} — {first}", r.input.path), &b)
 }
 
 /// Nested `<details>` from the preorder list, with an explicit stack of open elements.
-fn tree_html(o: &mut String, r: &Report) {
-    let items = &r.dominator_tree;
+fn tree(o: &mut String, items: &[TreeItem]) {
     let mut open: Vec<u32> = Vec::new(); // depths of open <details>
     for (i, it) in items.iter().enumerate() {
         while let Some(&d) = open.last() {
@@ -541,9 +363,9 @@ fn tree_html(o: &mut String, r: &Report) {
             thousands(it.children)
         );
         if has_kids {
-            let _ = write!(
+            let _ = writeln!(
                 o,
-                "<details{}><summary>{label}</summary>\n",
+                "<details{}><summary>{label}</summary>",
                 if it.depth < 2 { " open" } else { "" }
             );
             open.push(it.depth);

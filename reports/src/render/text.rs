@@ -1,11 +1,12 @@
-//! The terminal view: aligned columns, human sizes, colour only when asked (the CLI asks when
-//! stdout is a terminal).
+//! The terminal view of any [`Document`]: aligned columns, human sizes, colour only when asked
+//! (the CLI asks when stdout is a terminal).
 
 use std::fmt::Write;
 
+use crate::doc::{path_steps, Block, Cell, Document, Path, Span, Table, Tone, Width};
 use crate::fmt::{human_bytes, pct, thousands};
-use crate::model::{PathElem, Report};
-use crate::render::RenderOptions;
+use crate::model::{PathElem, Report, TreeItem};
+use crate::render::{signed_bytes, signed_count, RenderOptions};
 
 /// ANSI styling that is a no-op when colour is off.
 #[derive(Clone, Copy)]
@@ -41,7 +42,7 @@ impl Style {
     }
 }
 
-/// Render for a terminal without colour; `rows` caps the histogram.
+/// Render an analysis report for a terminal without colour; `rows` caps the histogram.
 pub fn render(r: &Report, rows: usize) -> String {
     render_with(
         r,
@@ -52,199 +53,213 @@ pub fn render(r: &Report, rows: usize) -> String {
     )
 }
 
-/// Render for a terminal.
+/// Render an analysis report for a terminal.
 pub fn render_with(r: &Report, opts: &RenderOptions) -> String {
-    let st = Style::new(opts.color);
-    let rows = opts.rows;
+    draw(&crate::view::analyze::text(r, opts.rows), opts.color)
+}
+
+/// Draw a document for a terminal.
+pub fn draw(d: &Document, color: bool) -> String {
+    let st = Style::new(color);
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "{} — {} ({}, {}{})",
-        st.bold("heapscope"),
-        r.input.path,
-        r.input.format,
-        human_bytes(r.input.size_bytes),
-        if r.input.compressed { ", gzip" } else { "" }
-    );
-    if let Some(s) = &r.input.sample_type {
-        let _ = writeln!(o, "sample type: {s}");
-    }
-    if let Some(ts) = &r.input.timestamp {
-        let _ = writeln!(o, "taken: {ts}");
-    }
-    let s = &r.summary;
-    let _ = writeln!(
-        o,
-        "{} nodes, {} edges, {} GC roots; {} in total, {} reachable, {} unreachable ({} nodes)",
-        thousands(s.nodes),
-        thousands(s.edges),
-        thousands(s.gc_roots),
-        human_bytes(s.total_bytes),
-        human_bytes(s.reachable_bytes),
-        human_bytes(s.unreachable_bytes),
-        thousands(s.unreachable_nodes)
-    );
-    let _ = writeln!(o);
-    if r.suspects.is_empty() {
-        let _ = writeln!(
-            o,
-            "{}",
-            st.green("No leak suspect: nothing retains more than the threshold share of the heap.")
-        );
-    } else {
-        let _ = writeln!(o, "{}", st.bold("LEAK SUSPECTS"));
-        for sp in &r.suspects {
-            let tag = format!("[{} / {}]", sp.kind, sp.pattern);
-            let tag = if sp.pattern == "unknown" {
-                st.dim(&tag)
-            } else {
-                st.yellow(&tag)
-            };
-            let _ = writeln!(o, "#{} {} {}", sp.rank, tag, st.red(&sp.title));
-            if !sp.explanation.is_empty() {
-                let _ = writeln!(o, "   {}", sp.explanation);
-            }
-            if let Some(fix) = &sp.fix {
-                let _ = writeln!(o, "   {} {fix}", st.bold("fix:"));
-            }
-            if !sp.path_to_root.is_empty() {
-                let what = if r.input.format == "pprof" || r.input.format == "tracemalloc" {
-                    "stack, outermost frame first:"
+    blocks(&mut o, &d.blocks, st);
+    o
+}
+
+fn blocks(o: &mut String, bs: &[Block], st: Style) {
+    for b in bs {
+        match b {
+            Block::Heading {
+                level,
+                spans,
+                aside,
+                ..
+            } => {
+                if *level <= 1 {
+                    let _ = writeln!(o, "{}", spans_text(spans, st));
                 } else {
-                    "shortest path from a GC root:"
-                };
-                let _ = writeln!(o, "   {what}");
-                write_path(&mut o, &sp.path_to_root, "     ");
-            }
-            if !sp.stack.is_empty() {
-                let _ = writeln!(o, "   stack, outermost frame first:");
-                write_path(&mut o, &sp.stack, "     ");
-            }
-            if !sp.accumulated.is_empty() {
-                let _ = writeln!(o, "   accumulated below it:");
-                for it in &sp.accumulated {
-                    let _ = writeln!(
-                        o,
-                        "     {:>10} × {:<40} {:>11} retained",
-                        thousands(it.count),
-                        it.type_name,
-                        human_bytes(it.retained_bytes)
-                    );
+                    let mut h = Span::plain(spans).to_uppercase();
+                    if let Some(a) = aside {
+                        h.push(' ');
+                        h.push_str(a);
+                    }
+                    let _ = writeln!(o, "\n{}", st.bold(&h));
                 }
             }
+            Block::Para { spans, indent, .. } => {
+                let _ = writeln!(o, "{}{}", " ".repeat(*indent), spans_text(spans, st));
+            }
+            Block::List(items) => {
+                for i in items {
+                    let _ = writeln!(o, "  - {}", spans_text(i, st));
+                }
+            }
+            Block::Table(t) => table(o, t),
+            Block::Path(p) => path(o, p),
+            Block::Tree(items) => tree_lines(o, items),
+            Block::Group { blocks: inner, .. } => blocks(o, inner, st),
+            Block::Spacer => o.push('\n'),
         }
     }
-    let _ = writeln!(o);
-    let _ = writeln!(o, "{}", st.bold("BIGGEST OBJECTS BY RETAINED SIZE"));
-    let _ = writeln!(
-        o,
-        "{:>12} {:>7} {:>12}  {:<20} type",
-        "retained", "share", "shallow", "id"
-    );
-    for d in &r.dominators {
-        let _ = writeln!(
-            o,
-            "{:>12} {:>7} {:>12}  {:<20} {}{}",
-            human_bytes(d.retained_bytes),
-            pct(d.retained_share),
-            human_bytes(d.shallow_bytes),
-            d.id,
-            d.type_name,
-            d.value
-                .as_ref()
-                .map(|v| format!(" \"{v}\""))
-                .unwrap_or_default()
-        );
-    }
-    let _ = writeln!(o);
-    let _ = writeln!(
-        o,
-        "{}",
-        st.bold("HISTOGRAM (retained = minimum retained size of all instances, a lower bound)")
-    );
-    let cumulative = r.histogram.iter().any(|h| h.cumulative_bytes.is_some());
-    if cumulative {
-        let _ = writeln!(
-            o,
-            "{:>12} {:>12} {:>12} {:>12} {:>12}  type",
-            "count", "shallow", "retained", "cumulative", "cum. count"
-        );
-    } else {
-        let _ = writeln!(
-            o,
-            "{:>12} {:>12} {:>12}  type",
-            "count", "shallow", "retained"
-        );
-    }
-    for h in r.histogram.iter().take(rows) {
-        let cum = match (h.cumulative_bytes, h.cumulative_count) {
-            (Some(b), Some(c)) => format!(" {:>12} {:>12}", human_bytes(b), thousands(c)),
-            _ => String::new(),
-        };
-        let _ = writeln!(
-            o,
-            "{:>12} {:>12} {:>12}{cum}  {}",
-            thousands(h.count),
-            human_bytes(h.shallow_bytes),
-            human_bytes(h.retained_bytes),
-            h.type_name
-        );
-    }
-    if r.histogram.len() > rows {
-        let _ = writeln!(
-            o,
-            "… {} more types (use --format json for all)",
-            r.histogram.len() - rows
-        );
-    }
-    if !r.unreachable_histogram.is_empty() {
-        let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "{}",
-            st.bold(&format!(
-                "UNREACHABLE OBJECTS ({} objects, {}: garbage no GC root holds; not in the dominator tree)",
-                thousands(r.summary.unreachable_nodes),
-                human_bytes(r.summary.unreachable_bytes)
-            ))
-        );
-        let _ = writeln!(o, "{:>12} {:>12}  type", "count", "shallow");
-        for h in r.unreachable_histogram.iter().take(rows.min(10)) {
-            let _ = writeln!(
-                o,
-                "{:>12} {:>12}  {}",
-                thousands(h.count),
-                human_bytes(h.shallow_bytes),
-                h.type_name
-            );
-        }
-    }
-    if !r.warnings.is_empty() {
-        let _ = writeln!(o);
-        let _ = writeln!(o, "{}", st.bold("WARNINGS"));
-        for w in &r.warnings {
-            let _ = writeln!(o, "  - {w}");
+}
+
+fn spans_text(spans: &[Span], st: Style) -> String {
+    let mut o = String::new();
+    for s in spans {
+        match s {
+            Span::Text(t) | Span::Figure(t) | Span::Code { text: t, .. } => o.push_str(t),
+            Span::Styled(tone, inner) => {
+                let t = spans_text(inner, st);
+                o.push_str(&match tone {
+                    Tone::Strong => st.bold(&t),
+                    Tone::Alert => st.red(&t),
+                    Tone::Caution => st.yellow(&t),
+                    Tone::Muted => st.dim(&t),
+                    Tone::Good => st.green(&t),
+                    Tone::Emphasis | Tone::Class(_) => t,
+                });
+            }
         }
     }
     o
 }
 
+/// The dominator tree, a node a line, indented by depth.
+pub fn tree_lines(o: &mut String, items: &[TreeItem]) {
+    for it in items {
+        let via = it
+            .via
+            .as_deref()
+            .map(|v| format!("{v} → "))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "{}{via}{} {} {} ({})",
+            "  ".repeat(it.depth as usize),
+            it.node.type_name,
+            it.node.id,
+            human_bytes(it.node.retained_bytes),
+            pct(it.node.retained_share)
+        );
+    }
+}
+
+/// A cell as a terminal shows it (and as Markdown does, before escaping).
+pub fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Text(s) | Cell::Id(s) => s.clone(),
+        Cell::Type { name, value } => match value {
+            Some(v) => format!("{name} \"{v}\""),
+            None => name.clone(),
+        },
+        Cell::Count(n) => thousands(*n),
+        Cell::Bytes(b) => human_bytes(*b),
+        Cell::Share(x) => pct(*x),
+        Cell::SignedCount(n) => signed_count(*n),
+        Cell::SignedBytes(b) => signed_bytes(*b),
+    }
+}
+
+fn table(o: &mut String, t: &Table) {
+    let cols = t.columns.len();
+    let shown = t.rows.len().min(t.cap.unwrap_or(usize::MAX));
+    let rows: Vec<Vec<String>> = t.rows[..shown]
+        .iter()
+        .map(|r| r.iter().take(cols).map(cell_text).collect())
+        .collect();
+    let w: Vec<usize> = t
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(c, col)| match col.width {
+            Width::Min(n) => n,
+            Width::Auto => rows
+                .iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .chain([col.header.chars().count()])
+                .max()
+                .unwrap_or(0),
+        })
+        .collect();
+    let line = |cells: &[String]| -> String {
+        let mut s = " ".repeat(t.indent);
+        for (c, cell) in cells.iter().enumerate().take(cols) {
+            let col = &t.columns[c];
+            let pad = w[c].saturating_sub(cell.chars().count());
+            if c > 0 {
+                s.push_str(col.sep);
+            }
+            if col.numeric {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(cell);
+            } else {
+                s.push_str(cell);
+                if c + 1 != cols {
+                    s.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        s
+    };
+    if t.header {
+        let head: Vec<String> = t.columns.iter().map(|c| c.header.clone()).collect();
+        let _ = writeln!(o, "{}", line(&head));
+    }
+    for r in &rows {
+        let _ = writeln!(o, "{}", line(r));
+    }
+    if t.rows.len() > shown {
+        let _ = writeln!(
+            o,
+            "… {} more rows",
+            thousands((t.rows.len() - shown) as u64)
+        );
+    }
+}
+
+fn path(o: &mut String, p: &Path) {
+    let _ = writeln!(o, "{}{}:", " ".repeat(p.indent), p.label);
+    let indent = " ".repeat(p.indent + 2);
+    for step in path_steps(p.steps.len(), p.max_steps) {
+        match step {
+            Some(i) => {
+                let _ = writeln!(o, "{indent}{}", step_line(&p.steps, i));
+            }
+            None => {
+                let _ = writeln!(
+                    o,
+                    "{indent}… {} steps left out …",
+                    p.steps.len() - p.max_steps.unwrap_or(0)
+                );
+            }
+        }
+    }
+}
+
+/// Step `i` of a path as one line: `[root kind] type id`, then `└ via type id`, with the retained
+/// size when the step has one.
+pub fn step_line(path: &[PathElem], i: usize) -> String {
+    let p = &path[i];
+    let lead = if i == 0 {
+        format!("[{}]", p.root_kind.as_deref().unwrap_or("root"))
+    } else {
+        format!(
+            "└ {}{}",
+            p.via.as_deref().unwrap_or("·"),
+            if p.weak { " (weak)" } else { "" }
+        )
+    };
+    let size = p
+        .retained_bytes
+        .map(|b| format!("  ({})", human_bytes(b)))
+        .unwrap_or_default();
+    format!("{lead} {} {}{size}", p.type_name, p.id)
+}
+
 /// A path, one element per line, root first.
 pub fn write_path(o: &mut String, path: &[PathElem], indent: &str) {
-    for (i, p) in path.iter().enumerate() {
-        let lead = if i == 0 {
-            format!("[{}]", p.root_kind.as_deref().unwrap_or("root"))
-        } else {
-            format!(
-                "└ {}{}",
-                p.via.as_deref().unwrap_or("·"),
-                if p.weak { " (weak)" } else { "" }
-            )
-        };
-        let size = p
-            .retained_bytes
-            .map(|b| format!("  ({})", human_bytes(b)))
-            .unwrap_or_default();
-        let _ = writeln!(o, "{indent}{} {} {}{size}", lead, p.type_name, p.id);
+    for i in 0..path.len() {
+        let _ = writeln!(o, "{indent}{}", step_line(path, i));
     }
 }

@@ -86,7 +86,7 @@ fn golden_renderings() {
     for (name, r) in reports() {
         for f in FORMATS {
             let out = render::render(&r, f, &RenderOptions::default());
-            golden(&format!("{name}.{}", f.ext()), &out);
+            golden(&format!("{name}.{}", f.extension()), &out);
         }
     }
 }
@@ -294,4 +294,72 @@ fn the_script_error_check_can_fail() {
         console.iter().any(|l| l.contains("Uncaught")),
         "{console:#?}"
     );
+}
+
+#[test]
+fn output_format_names_round_trip() {
+    for f in OutputFormat::ALL {
+        assert_eq!(f.name().parse::<OutputFormat>(), Ok(f));
+        assert_eq!(f.to_string(), f.name());
+    }
+    assert_eq!(
+        OutputFormat::ALL.map(|f| f.name()),
+        OutputFormat::NAMES,
+        "NAMES lists ALL in order"
+    );
+    assert_eq!("md".parse::<OutputFormat>(), Ok(OutputFormat::Markdown));
+    assert_eq!(OutputFormat::Markdown.extension(), "md");
+    assert!("yaml".parse::<OutputFormat>().is_err());
+}
+
+/// Every renderer draws any document: blocks a view of today does not give it too.
+#[test]
+fn every_renderer_draws_any_document() {
+    use heapscope_reports::doc::{Block, Cell, Column, Document, GroupKind, Span, Table, Tone};
+    let r = &reports()[0].1;
+    let table = Table {
+        columns: vec![Column::auto("type", false), Column::auto("Δ bytes", true)],
+        rows: (0..5)
+            .map(|i| {
+                vec![
+                    Cell::Text(format!("T{i}|x")),
+                    Cell::SignedBytes(-(i * 2048)),
+                ]
+            })
+            .collect(),
+        header: true,
+        cap: Some(3),
+        ..Table::default()
+    };
+    let d = Document {
+        title: "page <title>".into(),
+        blocks: vec![
+            Block::heading(1, "doc"),
+            Block::Group {
+                kind: GroupKind::Section,
+                class: Some("suspect".into()),
+                id: None,
+                blocks: vec![Block::para(vec![
+                    Span::figure("#1"),
+                    Span::text(" a_b "),
+                    Span::styled(Tone::Strong, "bold"),
+                ])],
+            },
+            Block::Tree(r.dominator_tree.clone()),
+            Block::Table(table),
+        ],
+        closing_blank_line: true,
+    };
+    let text = render::text::draw(&d, false);
+    let md = render::markdown::draw(&d);
+    let html = render::html::draw(&d);
+    for out in [&text, &md, &html] {
+        assert!(out.contains(&r.dominator_tree[0].node.type_name));
+        assert!(out.contains("2 more rows"), "the cap says what it left out");
+        assert!(!out.contains("T4"));
+    }
+    assert!(text.contains("#1 a_b bold") && text.contains("-2.0 KiB"));
+    assert!(md.contains("#1 a\\_b **bold**") && md.contains("T1\\|x"));
+    assert!(html.contains("<section class=\"suspect\">\n<p>#1 a_b <b>bold</b></p>\n</section>"));
+    assert!(html.contains("<title>page &lt;title&gt;</title>"));
 }

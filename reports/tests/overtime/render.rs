@@ -2,9 +2,10 @@
 
 use crate::facts::Format;
 use heapscope_reports::overtime::{
-    build_diff, build_trend, memlab, render_diff, render_trend, DiffOptions, DiffReport, Form,
+    build_diff, build_trend, memlab, render_diff, render_trend, DiffOptions, DiffReport,
     TrendOptions, TrendReport,
 };
+use heapscope_reports::render::OutputFormat;
 use serde_json::Value;
 
 use super::heaps::*;
@@ -105,21 +106,23 @@ fn v8_trend() -> TrendReport {
 fn diff_and_trend_json_follow_the_schema() {
     let d = v8_diff();
     assert!(d.new_objects.is_some() && !d.paths.is_empty());
-    assert_valid(&render_diff(&d, Form::Json, 10));
+    assert_valid(&render_diff(&d, OutputFormat::Json, 10));
     let t = java_trend();
     assert!(!t.verdicts.is_empty() && t.limit_bytes.is_some());
-    assert_valid(&render_trend(&t, Form::Json, 10));
+    assert_valid(&render_trend(&t, OutputFormat::Json, 10));
     let t = v8_trend();
     assert!(t.memlab.is_some());
-    assert_valid(&render_trend(&t, Form::Json, 10));
+    assert_valid(&render_trend(&t, OutputFormat::Json, 10));
 }
 
 #[test]
 fn the_schema_rejects_what_the_contract_forbids() {
-    let mut v: Value = serde_json::from_str(&render_trend(&java_trend(), Form::Json, 10)).unwrap();
+    let mut v: Value =
+        serde_json::from_str(&render_trend(&java_trend(), OutputFormat::Json, 10)).unwrap();
     v["types"][0]["shape"] = Value::from("exponential");
     assert!(!schema().is_valid(&v), "shape is one of four values");
-    let mut v: Value = serde_json::from_str(&render_diff(&v8_diff(), Form::Json, 10)).unwrap();
+    let mut v: Value =
+        serde_json::from_str(&render_diff(&v8_diff(), OutputFormat::Json, 10)).unwrap();
     v.as_object_mut().unwrap().remove("types");
     assert!(!schema().is_valid(&v), "types is required");
 }
@@ -127,12 +130,12 @@ fn the_schema_rejects_what_the_contract_forbids() {
 #[test]
 fn json_is_deterministic() {
     assert_eq!(
-        render_trend(&java_trend(), Form::Json, 10),
-        render_trend(&java_trend(), Form::Json, 10)
+        render_trend(&java_trend(), OutputFormat::Json, 10),
+        render_trend(&java_trend(), OutputFormat::Json, 10)
     );
     assert_eq!(
-        render_diff(&v8_diff(), Form::Json, 10),
-        render_diff(&v8_diff(), Form::Json, 10)
+        render_diff(&v8_diff(), OutputFormat::Json, 10),
+        render_diff(&v8_diff(), OutputFormat::Json, 10)
     );
 }
 
@@ -140,7 +143,11 @@ fn json_is_deterministic() {
 fn text_markdown_and_html_show_the_same_rows() {
     let t = java_trend();
     let top = t.types[0].type_name.clone();
-    for form in [Form::Text, Form::Markdown, Form::Html] {
+    for form in [
+        OutputFormat::Text,
+        OutputFormat::Markdown,
+        OutputFormat::Html,
+    ] {
         let out = render_trend(&t, form, 5);
         assert!(out.contains(&top), "{form:?} lists {top}");
         assert!(
@@ -153,14 +160,14 @@ fn text_markdown_and_html_show_the_same_rows() {
         );
     }
     let d = v8_diff();
-    let text = render_diff(&d, Form::Text, 5);
+    let text = render_diff(&d, OutputFormat::Text, 5);
     assert!(text.contains("NEW IN TARGET") && text.contains("PendingJob"));
 }
 
 #[test]
 fn html_is_self_contained_and_escaped() {
     let d = v8_diff();
-    let html = render_diff(&d, Form::Html, 5);
+    let html = render_diff(&d, OutputFormat::Html, 5);
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
     for external in ["<script src", "<link", "http://", "https://", "<img"] {
         assert!(!html.contains(external), "no external resource: {external}");
@@ -175,7 +182,7 @@ fn html_is_self_contained_and_escaped() {
 #[test]
 fn markdown_tables_escape_pipes() {
     let d = v8_diff();
-    let md = render_diff(&d, Form::Markdown, 5);
+    let md = render_diff(&d, OutputFormat::Markdown, 5);
     assert!(md.contains("a\\|c.heapsnapshot"));
     let header = md
         .lines()

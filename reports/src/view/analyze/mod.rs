@@ -1,0 +1,449 @@
+//! The analysis report as a document, one per output: the terminal's is terse (aligned columns,
+//! both paths, the unreachable histogram), the Markdown one fits a ticket ([`Budget`]), the HTML
+//! page has the dominator tree and every detail of a suspect.
+
+mod page;
+
+pub use page::html;
+
+use crate::doc::{Block, Cell, Column, Document, Span, Table, Tone};
+use crate::fmt::{human_bytes, pct, thousands};
+use crate::model::{HistRow, NodeOut, Report, Suspect};
+
+use super::{auto_columns, heading_id, is_call_tree, path, table};
+
+const NO_SUSPECT: &str =
+    "No leak suspect: nothing retains more than the threshold share of the heap.";
+
+/// How much of each part the Markdown report shows; shrunk until the output fits.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub histogram: usize,
+    pub dominators: usize,
+    pub path_steps: usize,
+    pub suspects: usize,
+}
+
+fn dominator_rows<'a>(ds: impl Iterator<Item = &'a NodeOut>) -> Vec<Vec<Cell>> {
+    ds.map(|d| {
+        vec![
+            Cell::Bytes(d.retained_bytes),
+            Cell::Share(d.retained_share),
+            Cell::Bytes(d.shallow_bytes),
+            Cell::Id(d.id.clone()),
+            Cell::Type {
+                name: d.type_name.clone(),
+                value: d.value.clone(),
+            },
+        ]
+    })
+    .collect()
+}
+
+/// Type, count, shallow, retained: the histogram and the accumulated items (Markdown, HTML).
+fn type_rows<'a>(hs: impl Iterator<Item = &'a HistRow>) -> Vec<Vec<Cell>> {
+    hs.map(|h| {
+        vec![
+            type_cell(&h.type_name),
+            Cell::Count(h.count),
+            Cell::Bytes(h.shallow_bytes),
+            Cell::Bytes(h.retained_bytes),
+        ]
+    })
+    .collect()
+}
+
+fn type_cell(name: &str) -> Cell {
+    Cell::Type {
+        name: name.to_string(),
+        value: None,
+    }
+}
+
+fn type_columns(first: &str) -> Vec<Column> {
+    auto_columns(&[
+        (first, false),
+        ("count", true),
+        ("shallow", true),
+        ("retained", true),
+    ])
+}
+
+const DOMINATOR_COLUMNS: [(&str, bool); 5] = [
+    ("retained", true),
+    ("share", true),
+    ("shallow", true),
+    ("id", false),
+    ("type", false),
+];
+
+/// The document the terminal shows; `rows` caps the histogram.
+pub fn text(r: &Report, rows: usize) -> Document {
+    let mut b = Vec::new();
+    b.push(Block::Heading {
+        level: 1,
+        spans: vec![
+            Span::styled(Tone::Strong, "heapscope"),
+            Span::text(format!(
+                " — {} ({}, {}{})",
+                r.input.path,
+                r.input.format,
+                human_bytes(r.input.size_bytes),
+                if r.input.compressed { ", gzip" } else { "" }
+            )),
+        ],
+        aside: None,
+        id: None,
+    });
+    if let Some(s) = &r.input.sample_type {
+        b.push(Block::text(format!("sample type: {s}")));
+    }
+    if let Some(ts) = &r.input.timestamp {
+        b.push(Block::text(format!("taken: {ts}")));
+    }
+    let s = &r.summary;
+    b.push(Block::text(format!(
+        "{} nodes, {} edges, {} GC roots; {} in total, {} reachable, {} unreachable ({} nodes)",
+        thousands(s.nodes),
+        thousands(s.edges),
+        thousands(s.gc_roots),
+        human_bytes(s.total_bytes),
+        human_bytes(s.reachable_bytes),
+        human_bytes(s.unreachable_bytes),
+        thousands(s.unreachable_nodes)
+    )));
+    if r.suspects.is_empty() {
+        b.push(Block::Spacer);
+        b.push(Block::para(vec![Span::styled(Tone::Good, NO_SUSPECT)]));
+    } else {
+        b.push(Block::heading(2, "Leak suspects"));
+        for sp in &r.suspects {
+            text_suspect(&mut b, sp, is_call_tree(r));
+        }
+    }
+    b.push(Block::heading(2, "Biggest objects by retained size"));
+    let seps = ["", " ", " ", "  ", " "];
+    let widths = [12, 7, 12, 20, 0];
+    let columns = DOMINATOR_COLUMNS
+        .iter()
+        .zip(seps.iter().zip(widths))
+        .map(|(&(h, n), (&sep, w))| Column::fixed(h, n, w, sep))
+        .collect();
+    b.push(Block::Table(table(
+        columns,
+        dominator_rows(r.dominators.iter()),
+    )));
+    b.push(Block::Heading {
+        level: 2,
+        spans: vec![Span::text("Histogram")],
+        aside: Some("(retained = minimum retained size of all instances, a lower bound)".into()),
+        id: None,
+    });
+    let cumulative = r.histogram.iter().any(|h| h.cumulative_bytes.is_some());
+    let mut heads = vec!["count", "shallow", "retained"];
+    if cumulative {
+        heads.extend(["cumulative", "cum. count"]);
+    }
+    let mut columns: Vec<Column> = heads
+        .iter()
+        .enumerate()
+        .map(|(i, h)| Column::fixed(h, true, 12, if i == 0 { "" } else { " " }))
+        .collect();
+    columns.push(Column::fixed("type", false, 0, "  "));
+    let body = r
+        .histogram
+        .iter()
+        .take(rows)
+        .map(|h| {
+            let mut row = vec![
+                Cell::Count(h.count),
+                Cell::Bytes(h.shallow_bytes),
+                Cell::Bytes(h.retained_bytes),
+            ];
+            if let (Some(bytes), Some(count)) = (h.cumulative_bytes, h.cumulative_count) {
+                row.extend([Cell::Bytes(bytes), Cell::Count(count)]);
+            }
+            row.push(type_cell(&h.type_name));
+            row
+        })
+        .collect();
+    b.push(Block::Table(table(columns, body)));
+    if r.histogram.len() > rows {
+        b.push(Block::text(format!(
+            "… {} more types (use --format json for all)",
+            r.histogram.len() - rows
+        )));
+    }
+    if !r.unreachable_histogram.is_empty() {
+        b.push(Block::Heading {
+            level: 2,
+            spans: vec![Span::text("Unreachable objects")],
+            aside: Some(format!(
+                "({} objects, {}: garbage no GC root holds; not in the dominator tree)",
+                thousands(r.summary.unreachable_nodes),
+                human_bytes(r.summary.unreachable_bytes)
+            )),
+            id: None,
+        });
+        let columns = vec![
+            Column::fixed("count", true, 12, ""),
+            Column::fixed("shallow", true, 12, " "),
+            Column::fixed("type", false, 0, "  "),
+        ];
+        let body = r
+            .unreachable_histogram
+            .iter()
+            .take(rows.min(10))
+            .map(|h| {
+                vec![
+                    Cell::Count(h.count),
+                    Cell::Bytes(h.shallow_bytes),
+                    type_cell(&h.type_name),
+                ]
+            })
+            .collect();
+        b.push(Block::Table(table(columns, body)));
+    }
+    warnings(&mut b, r, 2, None);
+    Document {
+        title: String::new(),
+        blocks: b,
+        closing_blank_line: true,
+    }
+}
+
+fn text_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool) {
+    let indented = |spans: Vec<Span>| Block::Para {
+        spans,
+        class: None,
+        id: None,
+        indent: 3,
+    };
+    let tone = if sp.pattern == "unknown" {
+        Tone::Muted
+    } else {
+        Tone::Caution
+    };
+    b.push(Block::para(vec![
+        Span::figure(format!("#{}", sp.rank)),
+        Span::text(" "),
+        Span::styled(tone, format!("[{} / {}]", sp.kind, sp.pattern)),
+        Span::text(" "),
+        Span::styled(Tone::Alert, sp.title.clone()),
+    ]));
+    if !sp.explanation.is_empty() {
+        b.push(indented(vec![Span::text(sp.explanation.clone())]));
+    }
+    if let Some(fix) = &sp.fix {
+        b.push(indented(fix_spans("fix:", fix)));
+    }
+    let labels = [
+        "stack, outermost frame first",
+        "shortest path from a GC root",
+        "stack, outermost frame first",
+    ];
+    both_paths(b, sp, call_tree, labels, 3);
+    if !sp.accumulated.is_empty() {
+        b.push(indented(vec![Span::text("accumulated below it:")]));
+        let rows = sp
+            .accumulated
+            .iter()
+            .map(|it| {
+                vec![
+                    Cell::Count(it.count),
+                    type_cell(&it.type_name),
+                    Cell::Bytes(it.retained_bytes),
+                    Cell::Text("retained".into()),
+                ]
+            })
+            .collect();
+        b.push(Block::Table(Table {
+            columns: vec![
+                Column::fixed("count", true, 10, ""),
+                Column::fixed("type", false, 40, " × "),
+                Column::fixed("retained", true, 11, " "),
+                Column::fixed("", false, 0, " "),
+            ],
+            rows,
+            header: false,
+            indent: 5,
+            ..Table::default()
+        }));
+    }
+}
+
+/// A suspect's path from a GC root (labelled `labels[0]` in a call tree, else `labels[1]`) and
+/// its stack (`labels[2]`), those it has.
+fn both_paths(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, labels: [&str; 3], indent: usize) {
+    if !sp.path_to_root.is_empty() {
+        let label = labels[if call_tree { 0 } else { 1 }];
+        b.push(path(label, &sp.path_to_root, None, indent));
+    }
+    if !sp.stack.is_empty() {
+        b.push(path(labels[2], &sp.stack, None, indent));
+    }
+}
+
+fn fix_spans(label: &str, fix: &str) -> Vec<Span> {
+    vec![
+        Span::styled(Tone::Strong, label),
+        Span::text(" "),
+        Span::text(fix),
+    ]
+}
+
+fn warnings(b: &mut Vec<Block>, r: &Report, level: u8, id: Option<&'static str>) {
+    if !r.warnings.is_empty() {
+        b.push(heading_id(level, "Warnings", id));
+        b.push(Block::List(
+            r.warnings.iter().map(|w| vec![Span::text(w)]).collect(),
+        ));
+    }
+}
+
+fn more(n: String, what: &str) -> Block {
+    Block::para(vec![Span::Styled(
+        Tone::Emphasis,
+        vec![Span::figure(n), Span::text(what)],
+    )])
+}
+
+/// The input's facts in one line, `counts` before the generator: `hprof · 1.5 MiB (gzip) ·
+/// sample type … · taken … · counts… · heapscope 0.1`.
+fn facts(r: &Report, counts: &[String]) -> String {
+    let i = &r.input;
+    let mut parts = vec![
+        i.format.clone(),
+        format!(
+            "{}{}",
+            human_bytes(i.size_bytes),
+            if i.compressed { " (gzip)" } else { "" }
+        ),
+    ];
+    parts.extend(i.sample_type.iter().map(|x| format!("sample type {x}")));
+    parts.extend(i.timestamp.iter().map(|x| format!("taken {x}")));
+    parts.extend(counts.iter().cloned());
+    parts.push(r.generator.clone());
+    parts.join(" · ")
+}
+
+/// The Markdown document within a budget; `rows` caps the histogram.
+pub fn markdown(r: &Report, budget: Budget, rows: usize) -> Document {
+    let mut b = Vec::new();
+    b.push(Block::Heading {
+        level: 2,
+        spans: vec![Span::text("heapscope: "), Span::text(&r.input.path)],
+        aside: None,
+        id: None,
+    });
+    let s = &r.summary;
+    b.push(Block::text(facts(
+        r,
+        &[
+            format!("{} nodes", thousands(s.nodes)),
+            format!(
+                "{} reachable of {}",
+                human_bytes(s.reachable_bytes),
+                human_bytes(s.total_bytes)
+            ),
+        ],
+    )));
+    b.push(Block::heading(3, "Leak suspects"));
+    if r.suspects.is_empty() {
+        b.push(Block::text(NO_SUSPECT));
+    }
+    for sp in r.suspects.iter().take(budget.suspects) {
+        markdown_suspect(&mut b, sp, is_call_tree(r), budget.path_steps);
+    }
+    if r.suspects.len() > budget.suspects {
+        b.push(more(
+            (r.suspects.len() - budget.suspects).to_string(),
+            " more suspects left out to fit; see the JSON or HTML report.",
+        ));
+    }
+    if budget.dominators > 0 && !r.dominators.is_empty() {
+        b.push(Block::heading(3, "Biggest objects by retained size"));
+        b.push(Block::Table(table(
+            auto_columns(&DOMINATOR_COLUMNS),
+            dominator_rows(r.dominators.iter().take(budget.dominators)),
+        )));
+        if r.dominators.len() > budget.dominators {
+            let n = r.dominators.len() - budget.dominators;
+            b.push(more(n.to_string(), " more left out."));
+        }
+    }
+    let hist = budget.histogram.min(rows);
+    if hist > 0 && !r.histogram.is_empty() {
+        b.push(Block::heading(3, "Histogram"));
+        b.push(Block::text(
+            "Retained is the minimum retained size of all instances of the type (a lower bound).",
+        ));
+        b.push(Block::Table(table(
+            type_columns("type"),
+            type_rows(r.histogram.iter().take(hist)),
+        )));
+        if r.histogram.len() > hist {
+            let n = thousands((r.histogram.len() - hist) as u64);
+            b.push(more(n, " more types; see the JSON report."));
+        }
+    }
+    warnings(&mut b, r, 3, None);
+    Document {
+        title: String::new(),
+        blocks: b,
+        closing_blank_line: false,
+    }
+}
+
+fn markdown_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, steps: usize) {
+    b.push(Block::para(vec![Span::Styled(
+        Tone::Strong,
+        vec![
+            Span::figure(format!("#{} ", sp.rank)),
+            Span::text(&sp.title),
+        ],
+    )]));
+    let mut items = vec![vec![
+        Span::text("kind "),
+        Span::code(&sp.kind),
+        Span::text(", pattern "),
+        Span::code(&sp.pattern),
+        Span::text(format!(
+            "; {} retained ({}), {} objects",
+            human_bytes(sp.retained_bytes),
+            pct(sp.retained_share),
+            thousands(sp.object_count)
+        )),
+    ]];
+    if let Some(h) = &sp.holder {
+        items.push(vec![Span::text("held by: "), Span::code(h)]);
+    }
+    if !sp.explanation.is_empty() {
+        items.push(vec![Span::text(&sp.explanation)]);
+    }
+    if let Some(fix) = &sp.fix {
+        items.push(fix_spans("fix:", fix));
+    }
+    b.push(Block::List(items));
+    let (steps_of, label) = if !sp.path_to_root.is_empty() {
+        (
+            &sp.path_to_root,
+            if call_tree {
+                "allocation stack, outermost frame first"
+            } else {
+                "shortest path from a GC root"
+            },
+        )
+    } else {
+        (&sp.stack, "stack, outermost frame first")
+    };
+    if !steps_of.is_empty() {
+        b.push(path(label, steps_of, Some(steps), 0));
+    }
+    if !sp.accumulated.is_empty() {
+        b.push(Block::Table(table(
+            type_columns("accumulated type"),
+            type_rows(sp.accumulated.iter()),
+        )));
+    }
+}

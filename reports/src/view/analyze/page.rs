@@ -1,0 +1,193 @@
+//! The analysis report as the HTML page's document: every detail of a suspect, the dominator
+//! tree, sortable tables.
+
+use crate::doc::{Block, Document, GroupKind, Span, Table, Tone};
+use crate::fmt::{human_bytes, pct, thousands};
+use crate::model::{Report, Suspect};
+use crate::render::html::MAX_HISTOGRAM_ROWS;
+use crate::view::{auto_columns, heading_id, is_call_tree, para_class, table};
+
+use super::{
+    both_paths, dominator_rows, facts, fix_spans, type_columns, type_rows, warnings,
+    DOMINATOR_COLUMNS, NO_SUSPECT,
+};
+
+/// The HTML page's document.
+pub fn html(r: &Report) -> Document {
+    let s = &r.summary;
+    let header = vec![
+        Block::Heading {
+            level: 1,
+            spans: vec![Span::text("heapscope report: "), Span::text(&r.input.path)],
+            aside: None,
+            id: None,
+        },
+        para_class(
+            vec![Span::text(facts(
+                r,
+                &[format!(
+                    "{} nodes, {} edges, {} GC roots",
+                    thousands(s.nodes),
+                    thousands(s.edges),
+                    thousands(s.gc_roots)
+                )],
+            ))],
+            "meta",
+            None,
+        ),
+        Block::para(vec![
+            Span::text(format!("{} in total, ", human_bytes(s.total_bytes))),
+            Span::styled(
+                Tone::Strong,
+                format!("{} reachable", human_bytes(s.reachable_bytes)),
+            ),
+            Span::text(format!(
+                ", {} unreachable ({} nodes).",
+                human_bytes(s.unreachable_bytes),
+                thousands(s.unreachable_nodes)
+            )),
+        ]),
+    ];
+    let mut b = vec![Block::Group {
+        kind: GroupKind::Header,
+        class: None,
+        id: None,
+        blocks: header,
+    }];
+    b.push(heading_id(2, "Leak suspects", Some("suspects")));
+    if r.suspects.is_empty() {
+        b.push(para_class(
+            vec![Span::text(NO_SUSPECT)],
+            "ok",
+            Some("no-suspects"),
+        ));
+    }
+    for sp in &r.suspects {
+        b.push(html_suspect(sp, is_call_tree(r)));
+    }
+    if !r.dominator_tree.is_empty() {
+        b.push(heading_id(2, "Dominator tree", Some("dominator-tree")));
+        b.push(para_class(
+            vec![Span::text(
+                "Nodes retaining at least 1% of the reachable heap, largest first; click to expand.",
+            )],
+            "note",
+            None,
+        ));
+        b.push(Block::Group {
+            kind: GroupKind::Div,
+            class: Some("tree".into()),
+            id: None,
+            blocks: vec![Block::Tree(r.dominator_tree.clone())],
+        });
+    }
+    b.push(heading_id(
+        2,
+        "Biggest objects by retained size",
+        Some("dominators"),
+    ));
+    b.push(Block::Table(Table {
+        sortable: true,
+        id: Some("dominators-table"),
+        ..table(
+            auto_columns(&DOMINATOR_COLUMNS),
+            dominator_rows(r.dominators.iter()),
+        )
+    }));
+    b.push(heading_id(2, "Histogram", Some("histogram")));
+    b.push(para_class(
+        vec![Span::text("Retained = minimum retained size of all instances of the type (a lower bound). Click a header to sort.")],
+        "note",
+        None,
+    ));
+    b.push(Block::Table(Table {
+        sortable: true,
+        cap: Some(MAX_HISTOGRAM_ROWS),
+        id: Some("histogram-table"),
+        ..table(type_columns("type"), type_rows(r.histogram.iter()))
+    }));
+    warnings(&mut b, r, 2, Some("warnings"));
+    let first = r
+        .suspects
+        .first()
+        .map(|s| s.title.as_str())
+        .unwrap_or("no leak suspect");
+    Document {
+        title: format!("heapscope: {} — {first}", r.input.path),
+        blocks: b,
+        closing_blank_line: true,
+    }
+}
+
+fn html_suspect(sp: &Suspect, call_tree: bool) -> Block {
+    let unknown = sp.pattern == "unknown";
+    let mut b = vec![Block::heading(3, format!("#{} {}", sp.rank, sp.title))];
+    b.push(Block::para(vec![
+        Span::styled(Tone::Class("badge"), &sp.kind),
+        Span::styled(
+            Tone::Class(if unknown {
+                "badge unknown"
+            } else {
+                "badge pattern"
+            }),
+            &sp.pattern,
+        ),
+        Span::styled(
+            Tone::Class("meta"),
+            format!(
+                "{} retained, {} of the reachable heap, {} objects",
+                human_bytes(sp.retained_bytes),
+                pct(sp.retained_share),
+                thousands(sp.object_count)
+            ),
+        ),
+    ]));
+    if let Some(h) = &sp.holder {
+        b.push(Block::para(vec![
+            Span::text("Held by: "),
+            Span::Code {
+                text: h.clone(),
+                class: Some("holder"),
+            },
+        ]));
+    }
+    if !sp.explanation.is_empty() {
+        b.push(Block::text(&sp.explanation));
+    }
+    if let Some(fix) = &sp.fix {
+        b.push(para_class(fix_spans("Fix:", fix), "fix", None));
+    }
+    if let Some(ap) = &sp.accumulation_point {
+        b.push(para_class(
+            vec![
+                Span::text("Accumulation point: "),
+                Span::code(&ap.type_name),
+                Span::text(format!(
+                    " {} — {} retained",
+                    ap.id,
+                    human_bytes(ap.retained_bytes)
+                )),
+            ],
+            "meta",
+            None,
+        ));
+    }
+    let labels = [
+        "Allocation stack, outermost frame first",
+        "Shortest path from a GC root",
+        "Stack, outermost frame first",
+    ];
+    both_paths(&mut b, sp, call_tree, labels, 0);
+    if !sp.accumulated.is_empty() {
+        b.push(Block::Table(table(
+            type_columns("accumulated type"),
+            type_rows(sp.accumulated.iter()),
+        )));
+    }
+    Block::Group {
+        kind: GroupKind::Section,
+        class: Some(format!("suspect{}", if unknown { " unknown" } else { "" })),
+        id: Some(format!("suspect-{}", sp.rank)),
+        blocks: b,
+    }
+}

@@ -1,0 +1,201 @@
+//! A trend over three or more dumps as a document.
+
+use crate::doc::{Block, Cell, Column, Document};
+use crate::fmt::{human_bytes, thousands};
+use crate::overtime::units::human_hours;
+use crate::overtime::{Projection, TrendReport, TrendRow};
+
+use super::{
+    auto_columns, dump_is_call_tree, list, more_rows, overtime_doc, overtime_warnings, table,
+    verdicts,
+};
+
+/// What a trend with no verdict says: it has judged every row.
+const NO_TREND_VERDICT: &str =
+    "No leak, no levelling cache, no fragmentation: nothing grows above noise.";
+
+/// The trend; `rows` caps the rows of each table.
+pub fn document(r: &TrendReport, rows: usize) -> Document {
+    let unit = r.time_axis.unit.as_str();
+    let mut b = Vec::new();
+    b.push(Block::text(format!(
+        "Time axis: {} ({}).",
+        r.time_axis.note, unit
+    )));
+    let inputs: Vec<String> = r
+        .inputs
+        .iter()
+        .zip(&r.time_axis.points)
+        .map(|(i, p)| {
+            format!(
+                "{}: {} ({}), {} reachable{}",
+                fmt_point(*p, unit),
+                i.dump.path,
+                i.dump.format,
+                human_bytes(i.dump.reachable_bytes),
+                i.at.as_ref()
+                    .map(|a| format!(", at {a}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    list(&mut b, &inputs);
+    let t = &r.total;
+    b.push(Block::text(format!(
+        "Reachable heap: {} — {}, {} (R² {:.3}).",
+        series(t, 6),
+        t.fit.shape,
+        rate(t.fit.slope, unit),
+        t.fit.r2
+    )));
+    if let (Some(limit), Some(p)) = (r.limit_bytes, &t.limit_reached) {
+        b.push(Block::text(format!(
+            "At its current rate the heap reaches {} {}.",
+            human_bytes(limit),
+            when(p, unit)
+        )));
+    } else if let Some(limit) = r.limit_bytes {
+        b.push(Block::text(format!(
+            "The heap is not growing towards {}.",
+            human_bytes(limit)
+        )));
+    }
+    verdicts(&mut b, &r.verdicts, NO_TREND_VERDICT);
+    let key = if r.inputs.iter().all(|i| dump_is_call_tree(&i.dump)) {
+        "By allocation site (flat bytes)"
+    } else {
+        "By type (shallow bytes)"
+    };
+    b.push(Block::heading(2, key));
+    let limit = r.limit_bytes.is_some();
+    trend_table(&mut b, &r.types, rows, unit, limit);
+    if !r.paths.is_empty() {
+        b.push(Block::heading(2, "By path to GC root (retained bytes)"));
+        trend_table(&mut b, &r.paths, rows, unit, limit);
+    }
+    if let Some(m) = &r.memlab {
+        b.push(Block::heading(
+            2,
+            "memlab: allocated between baseline and target, still alive in final",
+        ));
+        b.push(Block::text(format!(
+            "baseline {}, target {}, final {}: {} objects retaining {}.",
+            m.baseline,
+            m.target,
+            m.final_,
+            thousands(m.count),
+            human_bytes(m.retained_bytes)
+        )));
+        let body = m
+            .clusters
+            .iter()
+            .take(rows)
+            .map(|c| {
+                vec![
+                    Cell::Text(thousands(c.count)),
+                    Cell::Text(human_bytes(c.retained_bytes)),
+                    Cell::Text(
+                        c.retainer_path
+                            .clone()
+                            .unwrap_or_else(|| c.type_name.clone()),
+                    ),
+                    Cell::Text(c.example_ids.join(", ")),
+                ]
+            })
+            .collect();
+        let cols = [
+            ("objects", true),
+            ("retained", true),
+            ("retainer path", false),
+            ("e.g. ids", false),
+        ];
+        b.push(Block::Table(table(auto_columns(&cols), body)));
+    }
+    overtime_warnings(&mut b, &r.warnings);
+    overtime_doc(
+        "heapscope trend".into(),
+        format!("heapscope trend — {} inputs", r.inputs.len()),
+        b,
+    )
+}
+
+/// A rate: `1.5 MiB/hour`, `-16 B/step`.
+fn rate(v: f64, unit: &str) -> String {
+    let b = human_bytes(v.abs().round() as u64);
+    if v < 0.0 {
+        format!("-{b}/{unit}")
+    } else {
+        format!("{b}/{unit}")
+    }
+}
+
+fn fmt_point(p: f64, unit: &str) -> String {
+    if unit == "hour" {
+        format!("+{}", human_hours(p))
+    } else {
+        format!("step {}", p as u64 + 1)
+    }
+}
+
+fn when(p: &Projection, unit: &str) -> String {
+    match (&p.at, unit) {
+        (Some(at), _) => format!("at {at} (in {})", human_hours(p.after)),
+        (None, "hour") => format!("in {}", human_hours(p.after)),
+        _ => format!("in {:.1} steps", p.after),
+    }
+}
+
+/// A series of sizes, its middle left out past `max`: `1 MiB → 2 MiB → … → 9 MiB`.
+fn series(r: &TrendRow, max: usize) -> String {
+    let vals: Vec<u64> = r.series.iter().map(|s| r.value(s)).collect();
+    let mut parts: Vec<String> = Vec::new();
+    if vals.len() > max {
+        parts.extend(vals[..max / 2].iter().map(|&v| human_bytes(v)));
+        parts.push("…".into());
+        parts.extend(vals[vals.len() - max / 2..].iter().map(|&v| human_bytes(v)));
+    } else {
+        parts.extend(vals.iter().map(|&v| human_bytes(v)));
+    }
+    parts.join(" → ")
+}
+
+fn trend_table(b: &mut Vec<Block>, rows_in: &[TrendRow], rows: usize, unit: &str, limit: bool) {
+    let mut columns: Vec<Column> = auto_columns(&[
+        ("#", true),
+        ("shape", false),
+        ("slope", true),
+        ("R²", true),
+        ("net", true),
+        ("series", false),
+        ("name", false),
+    ]);
+    if limit {
+        columns.insert(5, Column::auto("limit reached", false));
+    }
+    let body = rows_in
+        .iter()
+        .take(rows)
+        .map(|x| {
+            let mut r = vec![
+                Cell::Text(x.rank.to_string()),
+                Cell::Text(x.fit.shape.clone()),
+                Cell::Text(rate(x.fit.slope, unit)),
+                Cell::Text(format!("{:.3}", x.fit.r2)),
+                Cell::SignedBytes(x.fit.net_change),
+                Cell::Text(series(x, 6)),
+                Cell::Text(x.path.clone().unwrap_or_else(|| x.type_name.clone())),
+            ];
+            if limit {
+                let reached = x
+                    .limit_reached
+                    .as_ref()
+                    .map(|p| when(p, unit))
+                    .unwrap_or_else(|| "—".into());
+                r.insert(5, Cell::Text(reached));
+            }
+            r
+        })
+        .collect();
+    b.push(Block::Table(table(columns, body)));
+    more_rows(b, rows_in.len(), rows);
+}
