@@ -36,9 +36,11 @@
 pub mod analysis;
 pub mod bitset;
 pub mod builder;
+pub mod calltree;
 pub mod column;
 pub mod dominators;
 pub mod graph;
+pub mod hash;
 pub mod histogram;
 pub mod info;
 pub mod paths;
@@ -47,10 +49,11 @@ pub mod types;
 
 pub use analysis::{Analysis, Summary};
 pub use builder::GraphBuilder;
+pub use calltree::{children_from_parents, CallTree};
 pub use column::{Column, Spill};
 pub use dominators::{DomChildren, DomTree, SUPER, UNREACHED};
 pub use graph::{Edge, EdgePos, HeapGraph, Orphans, Policy, Root, MAX_EDGES, WEAK_BIT};
 pub use histogram::TypeRow;
 pub use info::{DumpInfo, Format, Inspector, NoInspector};
 pub use paths::{PathStep, RootPaths};
-pub use types::{children_from_parents, Interner, Label, LabelId, NodeIdx, NodeKind, TypeId};
+pub use types::{Interner, Label, LabelId, NodeIdx, NodeKind, TypeId};

@@ -291,7 +291,7 @@ impl State {
         if let Kind::Heap { .. } = kind {
             let mut user = false;
             for (i, f) in frames.iter().enumerate() {
-                if !prunable(tree.name(f.name)) {
+                if !prunable(&tree.name(f.name)) {
                     user = true;
                 } else if user {
                     frames.truncate(i);

@@ -31,14 +31,14 @@ pub use pickle::{read as read_snapshot, DomainTotal, Frame, PickleError, Snapsho
 pub use tree::{compare_to, statistics, GroupBy, Statistic, StatisticDiff, TraceTree, NO_PARENT};
 
 use heapscope_graph::{
-    DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, NodeKind, Policy, TypeId,
+    DumpInfo, Format, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, Policy, TypeId,
 };
 use serde_json::{json, Value};
 
 use crate::{Input, ParseError, ParseOptions, Parsed};
 
 /// The root kind of the outermost frames.
-pub const ROOT_KIND: &str = "outermost frame";
+pub use heapscope_graph::calltree::ROOT_KIND;
 
 /// The label of every caller → callee edge.
 pub const CALL_LABEL: &str = "calls";
@@ -84,14 +84,12 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> HeapGraph 
     let mut b = GraphBuilder::new();
     // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
     let calls = Label::Name(b.intern_label(CALL_LABEL));
-    b.reserve_nodes(t.len());
-    b.reserve_edges(t.len());
     // Types per distinct frame or file, made once.
     let mut frame_type: Vec<Option<TypeId>> = vec![None; s.frames.len()];
     let mut file_type: Vec<Option<TypeId>> = vec![None; s.strings.len()];
-    for n in 0..t.len() {
-        let f = t.frame[n];
-        let ty = match group_by {
+    let type_of = |b: &mut GraphBuilder, n: usize| {
+        let f = t.frame()[n];
+        match group_by {
             GroupBy::Lineno => {
                 *frame_type[f as usize].get_or_insert_with(|| b.intern_type(&frame_text(s, f)))
             }
@@ -102,7 +100,7 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> HeapGraph 
             // Only where traces end is there a CPython row; a call path that merely passes through
             // is named by its frame with "…" for the missing rest, so the type table does not hold
             // every prefix of every traceback (that is quadratic in the depth).
-            GroupBy::Traceback if t.count[n] > 0 => {
+            GroupBy::Traceback if t.count()[n] > 0 => {
                 let frames: Vec<String> = t
                     .path(n as u32)
                     .into_iter()
@@ -111,29 +109,16 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> HeapGraph 
                 b.intern_type(&frames.join(TRACEBACK_SEPARATOR))
             }
             GroupBy::Traceback => {
-                let lead = if t.parent[n] == NO_PARENT { "" } else { "…;" };
+                let lead = if t.parent()[n] == NO_PARENT {
+                    ""
+                } else {
+                    "…;"
+                };
                 b.intern_type(&format!("{lead}{}{TRACEBACK_SEPARATOR}…", frame_text(s, f)))
             }
-        };
-        b.add_node(t.id[n], ty, NodeKind::Frame, t.size[n]);
-    }
-    for n in 0..t.len() {
-        b.set_count(NodeIdx(n as u32), t.count[n]);
-    }
-    for &r in &t.roots {
-        b.add_root_idx(NodeIdx(r), ROOT_KIND, None);
-    }
-    b.finish_nodes();
-    for n in 0..t.len() as u32 {
-        let kids = t.children_of(n);
-        if kids.is_empty() {
-            continue;
         }
-        b.begin_node(NodeIdx(n));
-        for &c in kids {
-            b.edge_to_idx(NodeIdx(c), false, calls);
-        }
-    }
+    };
+    t.fill_graph(&mut b, type_of, calls, true);
     b.finish(Policy::TREE)
 }
 
@@ -244,7 +229,7 @@ pub struct SourceInspector {
 impl SourceInspector {
     pub fn new(s: &Snapshot, t: &TraceTree) -> SourceInspector {
         SourceInspector {
-            node_frame: t.frame.clone(),
+            node_frame: t.frame().to_vec(),
             frames: s
                 .frames
                 .iter()
