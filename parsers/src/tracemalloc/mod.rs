@@ -27,7 +27,7 @@
 pub mod pickle;
 pub mod tree;
 
-pub use pickle::{read as read_snapshot, DomainTotal, Frame, PickleError, Snapshot};
+pub use pickle::{read as read_snapshot, DomainTotal, Frame, Snapshot};
 pub use tree::{compare_to, statistics, GroupBy, Statistic, StatisticDiff, TraceTree, NO_PARENT};
 
 use heapscope_graph::{
@@ -61,8 +61,7 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
             )
         })?,
     };
-    let snap = read_snapshot(input.bytes())
-        .map_err(|e| ParseError::new(input.path(), e.offset, e.expected))?;
+    let snap = read_snapshot(input.bytes()).map_err(|e| e.in_file(input.path(), input.bytes()))?;
     let tree = TraceTree::build(&snap);
     let graph = build_graph(&snap, &tree, group_by);
     let info = dump_info(&snap, &tree, group_by);
