@@ -36,10 +36,12 @@
 pub mod analysis;
 pub mod bitset;
 pub mod builder;
+pub mod calltree;
 pub mod column;
 pub mod dominators;
 pub mod facts;
 pub mod graph;
+pub mod hash;
 pub mod histogram;
 pub mod paths;
 pub mod time;
@@ -47,6 +49,7 @@ pub mod types;
 
 pub use analysis::{Analysis, Summary};
 pub use builder::GraphBuilder;
+pub use calltree::{children_from_parents, CallTree};
 pub use column::{Column, Spill};
 pub use dominators::{DomChildren, DomTree, SUPER, UNREACHED};
 pub use facts::{
@@ -56,4 +59,4 @@ pub use facts::{
 pub use graph::{Edge, EdgePos, HeapGraph, Orphans, Policy, Root, MAX_EDGES, WEAK_BIT};
 pub use histogram::TypeRow;
 pub use paths::{PathStep, RootPaths};
-pub use types::{children_from_parents, Interner, Label, LabelId, NodeIdx, NodeKind, TypeId};
+pub use types::{Interner, Label, LabelId, NodeIdx, NodeKind, TypeId};

@@ -129,28 +129,3 @@ impl Interner {
         self.names.iter().enumerate().map(|(i, s)| (i as u32, &**s))
     }
 }
-
-/// Children lists (CSR) of a forest given as a parent column (`u32::MAX` = no parent), in
-/// creation order: returns `(start, children)` where the children of `i` are
-/// `children[start[i]..start[i + 1]]`. The call trees of allocation profiles use it.
-pub fn children_from_parents(parent: &[u32]) -> (Vec<u32>, Vec<u32>) {
-    let n = parent.len();
-    let mut start = vec![0u32; n + 1];
-    for &p in parent {
-        if (p as usize) < n {
-            start[p as usize + 1] += 1;
-        }
-    }
-    for i in 0..n {
-        start[i + 1] += start[i];
-    }
-    let mut fill = start.clone();
-    let mut children = vec![0u32; start[n] as usize];
-    for (c, &p) in parent.iter().enumerate() {
-        if (p as usize) < n {
-            children[fill[p as usize] as usize] = c as u32;
-            fill[p as usize] += 1;
-        }
-    }
-    (start, children)
-}

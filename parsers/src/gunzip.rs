@@ -48,7 +48,8 @@ pub struct Damage {
     pub at: u64,
     /// Bytes inflated before it.
     pub inflated: u64,
-    pub message: String,
+    /// The decoder's error (flate2's text, rendered into the `ParseError` at the edge).
+    pub error: std::io::Error,
 }
 
 /// How the input was inflated (for tests and measurements).
@@ -200,7 +201,7 @@ fn sequential(
                 return Err(Err(Damage {
                     at: from as u64 + consumed.get(),
                     inflated: before + total,
-                    message: e.to_string(),
+                    error: e,
                 }))
             }
         };

@@ -91,7 +91,7 @@ impl Input {
                     d.at,
                     format!(
                         "valid gzip data (noticed within the 32 KiB of compressed input before this offset, after {} inflated bytes: {})",
-                        d.inflated, d.message
+                        d.inflated, d.error
                     ),
                 ));
             }

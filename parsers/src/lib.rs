@@ -28,7 +28,7 @@ pub mod tracemalloc;
 pub mod v8;
 
 pub use detect::{detect, Detected, Reader};
-pub use error::ParseError;
+pub use error::{Expected, Fail, ParseError};
 pub use input::Input;
 
 use heapscope_graph::{DumpFacts, HeapGraph, Inspector, Spill};

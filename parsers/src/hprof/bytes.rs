@@ -1,23 +1,7 @@
 //! A panic-free big-endian reader over the mapped dump, with absolute byte offsets.
 //!
 //! Every read is bounds-checked and returns `None` past the end; callers turn that into a
-//! truncation warning or a [`Corrupt`] error with the offset.
-
-/// A format error in hot code: where, and what was expected there. Cheap and `Copy`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Corrupt {
-    pub offset: u64,
-    pub expected: &'static str,
-}
-
-impl Corrupt {
-    pub fn at(offset: usize, expected: &'static str) -> Corrupt {
-        Corrupt {
-            offset: offset as u64,
-            expected,
-        }
-    }
-}
+//! truncation warning or a [`crate::Fail`] error with the offset.
 
 /// Big-endian reads at absolute offsets of one byte slice.
 #[derive(Clone, Copy)]

@@ -5,10 +5,11 @@ use heapscope_graph::builder::EdgeSlots;
 use heapscope_graph::{GraphBuilder, Label, LabelId, NodeIdx, NodeKind, TypeId};
 use rayon::prelude::*;
 
-use super::bytes::{dump_size, java_class_name, prim_array_name, Bytes, Corrupt, T_OBJECT};
+use super::bytes::{dump_size, java_class_name, prim_array_name, Bytes, T_OBJECT};
 use super::idmap::IdMap;
 use super::layout::{Layout, CONTENDED, INJECTED};
 use super::records::TopLevel;
+use crate::Fail;
 
 pub const ROOT_UNKNOWN: u8 = 0xFF;
 pub const ROOT_JNI_GLOBAL: u8 = 0x01;
@@ -58,13 +59,11 @@ pub fn root_kind_name(tag: u8) -> &'static str {
 
 /// End offset of the sub-record starting at `at` (its tag byte). The end may lie past the data
 /// (a truncated record); an unknown tag or basic type is an error.
-pub fn sub_record_end(b: &Bytes, at: usize) -> Result<usize, Corrupt> {
+pub fn sub_record_end(b: &Bytes, at: usize) -> Result<usize, Fail> {
     let id = b.id;
     let body = at + 1;
     let past = b.len() + 1; // "runs past the end"
-    let tag = b
-        .u1(at)
-        .ok_or(Corrupt::at(at, "a heap dump sub-record tag"))?;
+    let tag = b.u1(at).ok_or(Fail::at(at, "a heap dump sub-record tag"))?;
     let fixed = match tag {
         ROOT_UNKNOWN
         | ROOT_STICKY_CLASS
@@ -99,7 +98,7 @@ pub fn sub_record_end(b: &Bytes, at: usize) -> Result<usize, Corrupt> {
             let es = match dump_size(t, id) {
                 Some(s) if t != T_OBJECT => s,
                 _ => {
-                    return Err(Corrupt::at(
+                    return Err(Fail::at(
                         body + id + 8,
                         "a primitive array element type (4..11)",
                     ))
@@ -108,7 +107,7 @@ pub fn sub_record_end(b: &Bytes, at: usize) -> Result<usize, Corrupt> {
             return Ok(body + id + 9 + n as usize * es);
         }
         CLASS_DUMP => return class_dump_end(b, at).map(|c| c.end),
-        _ => return Err(Corrupt::at(at, "a heap dump sub-record tag")),
+        _ => return Err(Fail::at(at, "a heap dump sub-record tag")),
     };
     Ok(body + fixed)
 }
@@ -120,7 +119,7 @@ pub struct ClassDumpShape {
     pub end: usize,
 }
 
-fn class_dump_end(b: &Bytes, at: usize) -> Result<ClassDumpShape, Corrupt> {
+fn class_dump_end(b: &Bytes, at: usize) -> Result<ClassDumpShape, Fail> {
     let id = b.id;
     let past = ClassDumpShape {
         statics_at: 0,
@@ -134,8 +133,8 @@ fn class_dump_end(b: &Bytes, at: usize) -> Result<ClassDumpShape, Corrupt> {
         let Some(t) = b.u1(p + 2) else {
             return Ok(past);
         };
-        p += 3 + dump_size(t, id)
-            .ok_or(Corrupt::at(p + 2, "a constant pool entry type (2, 4..11)"))?;
+        p +=
+            3 + dump_size(t, id).ok_or(Fail::at(p + 2, "a constant pool entry type (2, 4..11)"))?;
     }
     let statics_at = p;
     let Some(ns) = b.u2(p) else { return Ok(past) };
@@ -144,9 +143,7 @@ fn class_dump_end(b: &Bytes, at: usize) -> Result<ClassDumpShape, Corrupt> {
         let Some(t) = b.u1(p + id) else {
             return Ok(past);
         };
-        p += id
-            + 1
-            + dump_size(t, id).ok_or(Corrupt::at(p + id, "a static field type (2, 4..11)"))?;
+        p += id + 1 + dump_size(t, id).ok_or(Fail::at(p + id, "a static field type (2, 4..11)"))?;
     }
     let fields_at = p;
     let Some(nf) = b.u2(p) else { return Ok(past) };
@@ -154,7 +151,7 @@ fn class_dump_end(b: &Bytes, at: usize) -> Result<ClassDumpShape, Corrupt> {
     for k in 0..nf as usize {
         let tp = p + k * (id + 1) + id;
         if let Some(t) = b.u1(tp) {
-            dump_size(t, id).ok_or(Corrupt::at(tp, "an instance field type (2, 4..11)"))?;
+            dump_size(t, id).ok_or(Fail::at(tp, "an instance field type (2, 4..11)"))?;
         }
     }
     p += nf as usize * (id + 1);
@@ -235,8 +232,8 @@ pub struct RootRec {
 pub fn each_sub_record(
     b: &Bytes,
     segments: &[(usize, usize)],
-    mut f: impl FnMut(u8, usize, usize) -> Result<(), Corrupt>,
-) -> Result<Option<String>, Corrupt> {
+    mut f: impl FnMut(u8, usize, usize) -> Result<(), Fail>,
+) -> Result<Option<String>, Fail> {
     for &(start, end) in segments {
         let mut p = start;
         while p < end {
@@ -248,7 +245,7 @@ pub fn each_sub_record(
                         b.data[p]
                     )));
                 }
-                return Err(Corrupt::at(
+                return Err(Fail::at(
                     p,
                     "a heap dump sub-record that ends within its segment",
                 ));
@@ -291,7 +288,7 @@ pub fn is_node_tag(tag: u8) -> bool {
 
 /// Pass 1 over one segment: node count, where the classes are, GC roots, and votes on the
 /// object layout from the address gaps between consecutive arrays.
-fn scan_segment(b: &Bytes, seg: (usize, usize)) -> Result<SegScan, Corrupt> {
+fn scan_segment(b: &Bytes, seg: (usize, usize)) -> Result<SegScan, Fail> {
     let id = b.id;
     let mut out = SegScan {
         transparent: true,
@@ -383,9 +380,9 @@ pub fn collect_classes(
         Vec<String>,
         Vec<usize>,
     ),
-    Corrupt,
+    Fail,
 > {
-    let scans: Vec<Result<SegScan, Corrupt>> = top
+    let scans: Vec<Result<SegScan, Fail>> = top
         .segments
         .par_iter()
         .map(|&seg| scan_segment(b, seg))
@@ -433,7 +430,7 @@ fn read_class_dump(
     builder: &mut GraphBuilder,
     classes: &mut Classes,
     votes: &mut super::layout::Votes,
-) -> Result<(), Corrupt> {
+) -> Result<(), Fail> {
     let id = b.id;
     let body = at + 1;
     let rd = |o: usize| b.id(o).unwrap_or(0);
@@ -656,7 +653,7 @@ pub fn add_nodes(
     lay: &Layout,
     builder: &mut GraphBuilder,
     offsets: &mut Offsets,
-) -> Result<Vec<NodeRun>, Corrupt> {
+) -> Result<Vec<NodeRun>, Fail> {
     let id = b.id;
     let class_ty = builder.intern_type("java.lang.Class");
     let mut prim_ty = [None; 12];
@@ -691,7 +688,7 @@ pub fn add_nodes(
     }
     let blocks: Vec<std::sync::Mutex<&mut [u64]>> =
         blocks.into_iter().map(std::sync::Mutex::new).collect();
-    let runs = builder.add_nodes_parallel(counts, |k, mut slots| -> Result<NodeRun, Corrupt> {
+    let runs = builder.add_nodes_parallel(counts, |k, mut slots| -> Result<NodeRun, Fail> {
         let mut run = NodeRun::default();
         let Ok(mut blk) = blocks[k].lock() else {
             return Ok(run);
@@ -821,85 +818,82 @@ pub fn add_edges(
     classes: &Classes,
     builder: &mut GraphBuilder,
     locals: &ThreadLocals,
-) -> Result<(), Corrupt> {
+) -> Result<(), Fail> {
     let id = b.id;
     let super_l = builder.intern_label("<super>");
     let loader_l = builder.intern_label("<classloader>");
     let first_node = |k: usize| if k == 0 { 0 } else { runs[k - 1].0 };
-    let done =
-        builder.fill_edges_parallel(runs, |k, e: &mut EdgeSlots<'_>| -> Result<(), Corrupt> {
-            let mut node = first_node(k);
-            let mut last: (u64, u32) = (0, u32::MAX);
-            each_sub_record(b, &segs[k..k + 1], |tag, at, end| {
-                let body = at + 1;
-                let oid = b.id(body).unwrap_or(0);
-                match tag {
-                    CLASS_DUMP => {
-                        e.begin_node(NodeIdx(node));
-                        node += 1;
-                        if let Some(c) = classes.get(oid) {
-                            for &(off, label) in
-                                &classes.statics[c.statics.0 as usize..c.statics.1 as usize]
-                            {
-                                e.edge_to_id(b.id(off).unwrap_or(0), false, Label::Name(label));
-                            }
-                            e.edge_to_id(c.super_id, false, Label::Name(super_l));
-                            e.edge_to_id(c.loader, false, Label::Name(loader_l));
+    let done = builder.fill_edges_parallel(runs, |k, e: &mut EdgeSlots<'_>| -> Result<(), Fail> {
+        let mut node = first_node(k);
+        let mut last: (u64, u32) = (0, u32::MAX);
+        each_sub_record(b, &segs[k..k + 1], |tag, at, end| {
+            let body = at + 1;
+            let oid = b.id(body).unwrap_or(0);
+            match tag {
+                CLASS_DUMP => {
+                    e.begin_node(NodeIdx(node));
+                    node += 1;
+                    if let Some(c) = classes.get(oid) {
+                        for &(off, label) in
+                            &classes.statics[c.statics.0 as usize..c.statics.1 as usize]
+                        {
+                            e.edge_to_id(b.id(off).unwrap_or(0), false, Label::Name(label));
                         }
+                        e.edge_to_id(c.super_id, false, Label::Name(super_l));
+                        e.edge_to_id(c.loader, false, Label::Name(loader_l));
                     }
-                    INSTANCE_DUMP => {
-                        e.begin_node(NodeIdx(node));
-                        node += 1;
-                        let cid = b.id(body + id + 4).unwrap_or(0);
-                        let ci = if cid == last.0 {
-                            Some(last.1)
-                        } else {
-                            classes.by_id.get(cid)
-                        };
-                        if let Some(ci) = ci {
-                            last = (cid, ci);
-                            let c = &classes.defs[ci as usize];
-                            let n = b.u4(body + 2 * id + 4).unwrap_or(0) as usize;
-                            let data = body + 2 * id + 8;
-                            for s in classes.slots_of(c) {
-                                if s.off as usize + id <= n {
-                                    let target = b.id(data + s.off as usize).unwrap_or(0);
-                                    e.edge_to_id(target, s.weak, Label::Name(s.label));
-                                }
-                            }
-                        }
-                        if !locals.edges.is_empty() {
-                            let from = locals.edges.partition_point(|l| l.0 < oid);
-                            for l in locals.edges[from..].iter().take_while(|l| l.0 == oid) {
-                                e.edge_to_id(l.1, false, Label::Name(l.2));
-                            }
-                        }
-                    }
-                    OBJ_ARRAY_DUMP => {
-                        e.begin_node(NodeIdx(node));
-                        node += 1;
-                        let data = body + 2 * id + 8;
-                        if let Some(s) = b.slice(data, end) {
-                            for (k, c) in s.chunks_exact(id).enumerate() {
-                                let target = if id == 8 {
-                                    u64::from_be_bytes([
-                                        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-                                    ])
-                                } else {
-                                    u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-                                };
-                                if target != 0 {
-                                    e.edge_to_id(target, false, Label::Index(k as u32));
-                                }
-                            }
-                        }
-                    }
-                    PRIM_ARRAY_DUMP | PRIM_ARRAY_NODATA => node += 1,
-                    _ => {}
                 }
-                Ok(())
-            })?;
+                INSTANCE_DUMP => {
+                    e.begin_node(NodeIdx(node));
+                    node += 1;
+                    let cid = b.id(body + id + 4).unwrap_or(0);
+                    let ci = if cid == last.0 {
+                        Some(last.1)
+                    } else {
+                        classes.by_id.get(cid)
+                    };
+                    if let Some(ci) = ci {
+                        last = (cid, ci);
+                        let c = &classes.defs[ci as usize];
+                        let n = b.u4(body + 2 * id + 4).unwrap_or(0) as usize;
+                        let data = body + 2 * id + 8;
+                        for s in classes.slots_of(c) {
+                            if s.off as usize + id <= n {
+                                let target = b.id(data + s.off as usize).unwrap_or(0);
+                                e.edge_to_id(target, s.weak, Label::Name(s.label));
+                            }
+                        }
+                    }
+                    if !locals.edges.is_empty() {
+                        let from = locals.edges.partition_point(|l| l.0 < oid);
+                        for l in locals.edges[from..].iter().take_while(|l| l.0 == oid) {
+                            e.edge_to_id(l.1, false, Label::Name(l.2));
+                        }
+                    }
+                }
+                OBJ_ARRAY_DUMP => {
+                    e.begin_node(NodeIdx(node));
+                    node += 1;
+                    let data = body + 2 * id + 8;
+                    if let Some(s) = b.slice(data, end) {
+                        for (k, c) in s.chunks_exact(id).enumerate() {
+                            let target = if id == 8 {
+                                u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+                            } else {
+                                u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                            };
+                            if target != 0 {
+                                e.edge_to_id(target, false, Label::Index(k as u32));
+                            }
+                        }
+                    }
+                }
+                PRIM_ARRAY_DUMP | PRIM_ARRAY_NODATA => node += 1,
+                _ => {}
+            }
             Ok(())
-        });
+        })?;
+        Ok(())
+    });
     done.into_iter().collect()
 }

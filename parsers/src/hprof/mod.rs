@@ -49,8 +49,9 @@ use std::collections::HashMap;
 use heapscope_graph::{DumpFacts, GraphBuilder, HeapGraph, Inspector, NodeIdx, Policy, Runtime};
 use serde_json::json;
 
+use crate::Fail;
 use crate::{budget, Input, ParseError, ParseOptions, Parsed};
-use bytes::{Bytes, Corrupt, T_BYTE, T_CHAR};
+use bytes::{Bytes, T_BYTE, T_CHAR};
 use heap::{Classes, Offsets, RootRec, ThreadLocals};
 use records::{Header, TopLevel};
 
@@ -78,7 +79,7 @@ pub fn parse_with_wrap(
     opts: &ParseOptions,
     wrap: u64,
 ) -> Result<Parsed, ParseError> {
-    let err = |c: Corrupt| ParseError::new(input.path(), c.offset, c.expected);
+    let err = |c: Fail| c.in_file(input.path(), input.bytes());
     let data = input.bytes();
     let h = records::header(data).map_err(err)?;
     let b = Bytes {

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
-use super::bytes::{Bytes, Corrupt};
+use super::bytes::Bytes;
 use super::heap::sub_record_end;
+use crate::Fail;
 
 pub const TAG_UTF8: u8 = 0x01;
 pub const TAG_LOAD_CLASS: u8 = 0x02;
@@ -35,39 +36,32 @@ pub struct Header {
     pub records_at: usize,
 }
 
-pub fn header(data: &[u8]) -> Result<Header, Corrupt> {
+pub fn header(data: &[u8]) -> Result<Header, Fail> {
     const MAGIC: &[u8] = b"JAVA PROFILE 1.0.";
     if !data.starts_with(MAGIC) {
-        return Err(Corrupt::at(0, "the HPROF magic \"JAVA PROFILE 1.0.x\\0\""));
+        return Err(Fail::at(0, "the HPROF magic \"JAVA PROFILE 1.0.x\\0\""));
     }
-    let nul = data
-        .iter()
-        .take(64)
-        .position(|&b| b == 0)
-        .ok_or(Corrupt::at(
-            MAGIC.len(),
-            "a NUL-terminated HPROF version string",
-        ))?;
+    let nul = data.iter().take(64).position(|&b| b == 0).ok_or(Fail::at(
+        MAGIC.len(),
+        "a NUL-terminated HPROF version string",
+    ))?;
     let version = String::from_utf8_lossy(&data[MAGIC.len() - 4..nul]).into_owned();
     if !matches!(&data[MAGIC.len()..nul], b"1" | b"2" | b"3") {
-        return Err(Corrupt::at(
-            MAGIC.len(),
-            "HPROF version 1.0.1, 1.0.2 or 1.0.3",
-        ));
+        return Err(Fail::at(MAGIC.len(), "HPROF version 1.0.1, 1.0.2 or 1.0.3"));
     }
     let b = Bytes { data, id: 4 };
     let id_size = b
         .u4(nul + 1)
-        .ok_or(Corrupt::at(nul + 1, "the identifier size"))?;
+        .ok_or(Fail::at(nul + 1, "the identifier size"))?;
     if id_size != 4 && id_size != 8 {
-        return Err(Corrupt::at(nul + 1, "an identifier size of 4 or 8"));
+        return Err(Fail::at(nul + 1, "an identifier size of 4 or 8"));
     }
     let hi = b
         .u4(nul + 5)
-        .ok_or(Corrupt::at(nul + 5, "the dump timestamp"))?;
+        .ok_or(Fail::at(nul + 5, "the dump timestamp"))?;
     let lo = b
         .u4(nul + 9)
-        .ok_or(Corrupt::at(nul + 9, "the dump timestamp"))?;
+        .ok_or(Fail::at(nul + 9, "the dump timestamp"))?;
     Ok(Header {
         version,
         id_size: id_size as usize,
@@ -162,7 +156,7 @@ impl TopLevel {
 }
 
 /// Walk every top-level record once.
-pub fn walk(b: &Bytes, h: &Header, wrap: u64) -> Result<TopLevel, Corrupt> {
+pub fn walk(b: &Bytes, h: &Header, wrap: u64) -> Result<TopLevel, Fail> {
     let mut t = TopLevel::default();
     let id = b.id;
     let mut pos = h.records_at;
@@ -177,7 +171,7 @@ pub fn walk(b: &Bytes, h: &Header, wrap: u64) -> Result<TopLevel, Corrupt> {
         };
         let body = pos + 9;
         if !is_top_tag(tag) {
-            return Err(Corrupt::at(pos, "a top-level HPROF record tag"));
+            return Err(Fail::at(pos, "a top-level HPROF record tag"));
         }
         t.records += 1;
         let mut end = body + len as usize;
@@ -190,7 +184,7 @@ pub fn walk(b: &Bytes, h: &Header, wrap: u64) -> Result<TopLevel, Corrupt> {
                     end = e;
                 }
                 None if end > b.len() => {}
-                None => return Err(Corrupt::at(end, "a record after the HEAP DUMP record")),
+                None => return Err(Fail::at(end, "a record after the HEAP DUMP record")),
             }
         }
         if end > b.len() {

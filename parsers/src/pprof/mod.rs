@@ -67,7 +67,7 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
 }
 
 fn parse_proto(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
-    let fail = |(at, what): proto::Fail| ParseError::new(input.path(), at, what);
+    let fail = |e: crate::Fail| e.in_file(input.path(), input.bytes());
     let d = proto::Decoded::read(input.bytes()).map_err(fail)?;
     let types = d.sample_types().map_err(fail)?;
     let default = if d.default_sample_type != 0 {

@@ -140,7 +140,7 @@ pub struct Function {
 }
 
 /// A decode failure: byte offset and what was expected there.
-pub(crate) type Fail = (u64, String);
+use crate::{Expected, Fail};
 
 /// Byte range of one field's payload in the input.
 #[derive(Clone, Copy)]
@@ -197,9 +197,9 @@ fn varint(data: &[u8], pos: &mut usize) -> Result<u64, Fail> {
     let mut v: u64 = 0;
     for shift in (0..70).step_by(7) {
         let Some(&b) = data.get(*pos) else {
-            return Err((
-                start as u64,
-                "a complete varint (the input ends inside it)".into(),
+            return Err(Fail::at(
+                start,
+                "a complete varint (the input ends inside it)",
             ));
         };
         *pos += 1;
@@ -211,7 +211,7 @@ fn varint(data: &[u8], pos: &mut usize) -> Result<u64, Fail> {
             return Ok(v);
         }
     }
-    Err((start as u64, "a varint of at most 10 bytes".into()))
+    Err(Fail::at(start, "a varint of at most 10 bytes"))
 }
 
 const FIELD_NAMES: [&str; 15] = [
@@ -232,16 +232,45 @@ const FIELD_NAMES: [&str; 15] = [
     "default_sample_type",
 ];
 
-fn sub<M: Message + Default>(data: &[u8], span: Span, what: &str) -> Result<M, Fail> {
-    M::decode(span.of(data))
-        .map_err(|e| (u64::from(span.at), format!("a valid {what} message ({e})")))
+/// The messages [`sub`] decodes, by the index it passes to [`bad_message`].
+const MESSAGES: [&str; 6] = [
+    "sample_type ValueType",
+    "period_type ValueType",
+    "Mapping",
+    "Location",
+    "Function",
+    "Sample",
+];
+
+fn sub<M: Message + Default>(data: &[u8], span: Span, what: usize) -> Result<M, Fail> {
+    M::decode(span.of(data)).map_err(|_| {
+        Fail::at_u64(
+            u64::from(span.at),
+            Expected::Quote(
+                bad_message::<M>,
+                [u64::from(span.at), u64::from(span.len), what as u64],
+            ),
+        )
+    })
+}
+
+/// `[at, len, index into MESSAGES]`: the message is decoded again at the edge for prost's text.
+fn bad_message<M: Message + Default>(input: &[u8], n: [u64; 3], out: &mut String) {
+    let what = MESSAGES.get(n[2] as usize).copied().unwrap_or("?");
+    let body = usize::try_from(n[0])
+        .ok()
+        .and_then(|at| input.get(at..at.saturating_add(n[1] as usize)));
+    match body.map(M::decode) {
+        Some(Err(e)) => out.push_str(&format!("a valid {what} message ({e})")),
+        _ => out.push_str(&format!("a valid {what} message")),
+    }
 }
 
 impl<'a> Decoded<'a> {
     /// First pass: walk the top-level fields.
     pub fn read(data: &'a [u8]) -> Result<Decoded<'a>, Fail> {
         if data.len() > u32::MAX as usize {
-            return Err((0, "a protobuf profile smaller than 4 GiB".into()));
+            return Err(Fail::at(0, "a protobuf profile smaller than 4 GiB"));
         }
         let mut d = Decoded {
             data,
@@ -283,7 +312,10 @@ impl<'a> Decoded<'a> {
                         13 => d.comments.push(v),
                         14 => d.default_sample_type = v,
                         1..=6 | 11 => {
-                            return Err((field_at as u64, format!("field {field} ({name}) as length-delimited")))
+                            return Err(Fail::at(
+                                field_at,
+                                Expected::fmt("field {} ({s}) as length-delimited", name, &[field]),
+                            ))
                         }
                         _ => {}
                     }
@@ -291,38 +323,45 @@ impl<'a> Decoded<'a> {
                 1 | 5 => {
                     let n = if wire == 1 { 8 } else { 4 };
                     if data.len() - pos < n {
-                        return Err((pos as u64, format!("{n} bytes of field {field} ({name})")));
+                        return Err(Fail::at(
+                            pos,
+                            Expected::fmt("{} bytes of field {} ({s})", name, &[n as u64, field]),
+                        ));
                     }
                     pos += n;
                 }
                 2 => {
                     let len = varint(data, &mut pos)?;
                     if len > (data.len() - pos) as u64 {
-                        return Err((
-                            pos as u64,
-                            format!(
-                                "{len} bytes of field {field} ({name}); only {} remain (truncated profile?)",
-                                data.len() - pos
+                        return Err(Fail::at(
+                            pos,
+                            Expected::fmt(
+                                "{} bytes of field {} ({s}); only {} remain (truncated profile?)",
+                                name,
+                                &[len, field, (data.len() - pos) as u64],
                             ),
                         ));
                     }
-                    let span = Span { at: pos as u32, len: len as u32 };
+                    let span = Span {
+                        at: pos as u32,
+                        len: len as u32,
+                    };
                     pos += len as usize;
                     match field {
                         1 => {
-                            let v: ValueType = sub(data, span, "sample_type ValueType")?;
+                            let v: ValueType = sub(data, span, 0)?;
                             if d.sample_types.is_empty() {
                                 d.sample_types_at = span.at;
                             }
                             d.sample_types.push((v.r#type, v.unit));
                         }
                         2 => d.samples.push(span),
-                        3 => d.mappings.push((sub(data, span, "Mapping")?, span.at)),
-                        4 => d.locations.push((sub(data, span, "Location")?, span.at)),
-                        5 => d.functions.push((sub(data, span, "Function")?, span.at)),
+                        3 => d.mappings.push((sub(data, span, 2)?, span.at)),
+                        4 => d.locations.push((sub(data, span, 3)?, span.at)),
+                        5 => d.functions.push((sub(data, span, 4)?, span.at)),
                         6 => d.strings.push(span),
                         11 => {
-                            let v: ValueType = sub(data, span, "period_type ValueType")?;
+                            let v: ValueType = sub(data, span, 1)?;
                             d.period_type = Some((v.r#type, v.unit));
                         }
                         13 => {
@@ -330,31 +369,46 @@ impl<'a> Decoded<'a> {
                             let body = span.of(data);
                             let mut p = 0;
                             while p < body.len() {
-                                let v = varint(body, &mut p).map_err(|(o, e)| (o + u64::from(span.at), e))?;
+                                let v = varint(body, &mut p).map_err(|e| Fail {
+                                    offset: e.offset + u64::from(span.at),
+                                    ..e
+                                })?;
                                 d.comments.push(v as i64);
                             }
                         }
                         7..=10 | 12 | 14 => {
-                            return Err((field_at as u64, format!("field {field} ({name}) as a varint")))
+                            return Err(Fail::at(
+                                field_at,
+                                Expected::fmt("field {} ({s}) as a varint", name, &[field]),
+                            ))
                         }
                         _ => {}
                     }
                 }
                 _ => {
-                    return Err((
-                        field_at as u64,
-                        format!("a protobuf field key (wire type 0, 1, 2 or 5; found {wire} for field {field})"),
+                    return Err(Fail::at(
+                        field_at,
+                        Expected::fmt(
+                            "a protobuf field key (wire type 0, 1, 2 or 5; found {} for field {})",
+                            "",
+                            &[wire, field],
+                        ),
                     ))
                 }
             }
         }
         match d.strings.first() {
             Some(s) if s.len == 0 => {}
-            Some(s) => return Err((u64::from(s.at), "an empty first string_table entry".into())),
+            Some(s) => {
+                return Err(Fail::at_u64(
+                    u64::from(s.at),
+                    "an empty first string_table entry",
+                ))
+            }
             None => {
-                return Err((
-                    data.len() as u64,
-                    "a string_table (profile.proto field 6)".into(),
+                return Err(Fail::at(
+                    data.len(),
+                    "a string_table (profile.proto field 6)",
                 ))
             }
         }
@@ -365,11 +419,12 @@ impl<'a> Decoded<'a> {
     pub fn str(&self, i: i64, at: u32) -> Result<std::borrow::Cow<'a, str>, Fail> {
         match usize::try_from(i).ok().and_then(|i| self.strings.get(i)) {
             Some(s) => Ok(String::from_utf8_lossy(s.of(self.data))),
-            None => Err((
+            None => Err(Fail::at_u64(
                 u64::from(at),
-                format!(
+                Expected::fmt(
                     "a string_table index below {} (found {i})",
-                    self.strings.len()
+                    "",
+                    &[self.strings.len() as u64, i as u64],
                 ),
             )),
         }
@@ -433,9 +488,9 @@ impl<'a> Decoded<'a> {
         }
         funcs.sort_unstable_by_key(|f| f.id);
         if let Some(w) = funcs.windows(2).find(|w| w[0].id == w[1].id) {
-            return Err((
+            return Err(Fail::at(
                 0,
-                format!("unique Function ids (id {} appears twice)", w[0].id),
+                Expected::fmt("unique Function ids (id {} appears twice)", "", &[w[0].id]),
             ));
         }
         let mut mapping_ids: Vec<(u64, usize)> = self
@@ -460,17 +515,25 @@ impl<'a> Decoded<'a> {
         let mut locs: Vec<Loc> = Vec::with_capacity(self.locations.len());
         for (l, at) in &self.locations {
             if l.mapping_id != 0 && mapping(l.mapping_id).is_none() {
-                return Err((
+                return Err(Fail::at_u64(
                     u64::from(*at),
-                    format!("a Mapping with id {} (Location {})", l.mapping_id, l.id),
+                    Expected::fmt(
+                        "a Mapping with id {} (Location {})",
+                        "",
+                        &[l.mapping_id, l.id],
+                    ),
                 ));
             }
             let first = lines.len() as u32;
             for ln in &l.line {
                 let Ok(fi) = funcs.binary_search_by_key(&ln.function_id, |f| f.id) else {
-                    return Err((
+                    return Err(Fail::at_u64(
                         u64::from(*at),
-                        format!("a Function with id {} (Location {})", ln.function_id, l.id),
+                        Expected::fmt(
+                            "a Function with id {} (Location {})",
+                            "",
+                            &[ln.function_id, l.id],
+                        ),
                     ));
                 };
                 lines.push((fi as u32, ln.line.clamp(0, u32::MAX as i64) as u32));
@@ -487,9 +550,9 @@ impl<'a> Decoded<'a> {
         }
         locs.sort_unstable_by_key(|l| l.id);
         if let Some(w) = locs.windows(2).find(|w| w[0].id == w[1].id) {
-            return Err((
+            return Err(Fail::at_u64(
                 u64::from(w[1].at),
-                format!("unique Location ids (id {} appears twice)", w[0].id),
+                Expected::fmt("unique Location ids (id {} appears twice)", "", &[w[0].id]),
             ));
         }
         // Frame name of a location without lines, as pprof prints it.
@@ -506,13 +569,14 @@ impl<'a> Decoded<'a> {
         let nvals = self.sample_types.len();
         let mut frames: Vec<Frame> = Vec::new();
         for span in &self.samples {
-            let s: Sample = sub(data, *span, "Sample")?;
+            let s: Sample = sub(data, *span, 5)?;
             if s.value.len() != nvals {
-                return Err((
+                return Err(Fail::at_u64(
                     u64::from(span.at),
-                    format!(
-                        "{nvals} values in the Sample, one per sample_type (found {})",
-                        s.value.len()
+                    Expected::fmt(
+                        "{} values in the Sample, one per sample_type (found {})",
+                        "",
+                        &[nvals as u64, s.value.len() as u64],
                     ),
                 ));
             }
@@ -520,9 +584,9 @@ impl<'a> Decoded<'a> {
             // Root (outermost) first: locations from the last, lines from the last.
             for &id in s.location_id.iter().rev() {
                 let Ok(li) = locs.binary_search_by_key(&id, |l| l.id) else {
-                    return Err((
+                    return Err(Fail::at_u64(
                         u64::from(span.at),
-                        format!("a Location with id {id} (referenced by a Sample)"),
+                        Expected::fmt("a Location with id {} (referenced by a Sample)", "", &[id]),
                     ));
                 };
                 let l = &locs[li];

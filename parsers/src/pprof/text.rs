@@ -46,7 +46,7 @@ struct Cur<'a> {
     at: u64,
 }
 
-type Fail = (u64, String);
+use crate::{Expected, Fail};
 
 impl<'a> Cur<'a> {
     fn new(s: &'a str, at: u64) -> Self {
@@ -55,8 +55,8 @@ impl<'a> Cur<'a> {
     fn here(&self) -> u64 {
         self.at + self.pos as u64
     }
-    fn fail<T>(&self, what: impl Into<String>) -> Result<T, Fail> {
-        Err((self.here(), what.into()))
+    fn fail<T>(&self, what: impl Into<Expected>) -> Result<T, Fail> {
+        Err(Fail::at_u64(self.here(), what))
     }
     fn rest(&self) -> &'a str {
         &self.s[self.pos..]
@@ -65,17 +65,18 @@ impl<'a> Cur<'a> {
         let r = self.rest();
         self.pos += r.len() - r.trim_start_matches([' ', '\t']).len();
     }
-    fn lit(&mut self, lit: &str) -> Result<(), Fail> {
+    fn lit(&mut self, lit: &'static str) -> Result<(), Fail> {
         self.spaces();
         if self.rest().starts_with(lit) {
             self.pos += lit.len();
             Ok(())
         } else {
-            self.fail(format!("{lit:?}"))
+            // (The literals hold no quote or backslash: this is their Debug form.)
+            self.fail(Expected::fmt("\"{s}\"", lit, &[]))
         }
     }
     /// A decimal integer (optionally negative) as its text and value.
-    fn int(&mut self, what: &str) -> Result<(&'a str, i64), Fail> {
+    fn int(&mut self, what: &'static str) -> Result<(&'a str, i64), Fail> {
         self.spaces();
         let r = self.rest();
         let neg = usize::from(r.starts_with('-'));
@@ -86,7 +87,7 @@ impl<'a> Cur<'a> {
                 self.pos += text.len();
                 Ok((text, v))
             }
-            _ => self.fail(format!("a decimal integer ({what})")),
+            _ => self.fail(Expected::fmt("a decimal integer ({s})", what, &[])),
         }
     }
     /// The rest must be hexadecimal addresses separated by spaces.
@@ -180,30 +181,40 @@ pub(crate) fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseE
         seen: Seen::default(),
         memstats: Map::new(),
         warnings: Vec::new(),
+        choice_error: None,
     };
     st.run(data, opts)
-        .map_err(|(at, what)| ParseError::new(input.path(), at, what))
+        .map_err(|e| match st.choice_error.take() {
+            Some(text) => ParseError::new(input.path(), e.offset, text),
+            None => e.in_file(input.path(), data),
+        })
 }
 
 struct State {
     seen: Seen,
     memstats: Map<String, Value>,
     warnings: Vec<String>,
+    /// Why `--sample_index` chose nothing: names from the profile, added at the edge.
+    choice_error: Option<String>,
 }
 
 impl State {
     fn run(&mut self, data: &[u8], opts: &ParseOptions) -> Result<Parsed, Fail> {
         let mut it = lines(data).skip_while(|(_, l)| l.iter().all(u8::is_ascii_whitespace));
         let Some((hat, hline)) = it.next() else {
-            return Err((
+            return Err(Fail::at(
                 0,
-                "a \"heap profile:\" or \"goroutine profile: total N\" header".into(),
+                "a \"heap profile:\" or \"goroutine profile: total N\" header",
             ));
         };
         let hline = utf8(hline, hat)?;
         let mut details = Map::new();
         let (kind, types) = header(hline, hat, &mut details)?;
-        let choice = choose(&types, None, opts.sample_index.as_deref()).map_err(|e| (hat, e))?;
+        let choice = choose(&types, None, opts.sample_index.as_deref()).map_err(|e| {
+            // Names from the profile and the option: text for the edge.
+            self.choice_error = Some(e);
+            Fail::at_u64(hat, "a sample type the profile has")
+        })?;
         let mut tree = CallTree::new(choice.objects.is_some());
         let mut rec: Option<Record> = None;
         let mut in_memstats = false;
@@ -235,9 +246,9 @@ impl State {
                 continue;
             }
             if in_memstats {
-                return Err((
+                return Err(Fail::at_u64(
                     at,
-                    "a \"# Name = value\" line of the runtime.MemStats trailer".into(),
+                    "a \"# Name = value\" line of the runtime.MemStats trailer",
                 ));
             }
             self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
@@ -292,7 +303,7 @@ impl State {
         if let Kind::Heap { .. } = kind {
             let mut user = false;
             for (i, f) in frames.iter().enumerate() {
-                if !prunable(tree.name(f.name)) {
+                if !prunable(&tree.name(f.name)) {
                     user = true;
                 } else if user {
                     frames.truncate(i);
@@ -367,7 +378,7 @@ impl State {
 }
 
 fn utf8(line: &[u8], at: u64) -> Result<&str, Fail> {
-    std::str::from_utf8(line).map_err(|e| (at + e.valid_up_to() as u64, "UTF-8 text".to_string()))
+    std::str::from_utf8(line).map_err(|e| Fail::at_u64(at + e.valid_up_to() as u64, "UTF-8 text"))
 }
 
 /// The header line: the profile kind, and the sample types pprof gives it.
@@ -406,16 +417,16 @@ fn header(
         } else {
             let at = word_at + word_len as u64 + 1;
             n.parse()
-                .map_err(|_| (at, "the sampling period after \"heap/\"".to_string()))?
+                .map_err(|_| Fail::at_u64(at, "the sampling period after \"heap/\""))?
         };
         let (rate, v2) = match word {
             "heapz_v2" | "heap_v2" => (period, true),
             "heapprofile" => (1, false),
             "heap" => (period / 2, true),
             _ => {
-                return Err((
+                return Err(Fail::at_u64(
                     word_at,
-                    "a sampling mode after '@': heap, heap_v2, heapz_v2 or heapprofile".into(),
+                    "a sampling mode after '@': heap, heap_v2, heapz_v2 or heapprofile",
                 ))
             }
         };
@@ -502,16 +513,20 @@ fn record(t: &str, at: u64, kind: Kind) -> Result<Record, Fail> {
             c.lit("]")?;
             c.lit("@")?;
             let mut values = Vec::with_capacity(4);
-            let pairs: &[(i64, i64, &str)] = if has_alloc {
+            let pairs: &[(i64, i64, &'static str)] = if has_alloc {
                 &[(ac, asz, "allocation"), (ic, is, "inuse")]
             } else {
                 &[(ic, is, "inuse")]
             };
             for &(n, size, what) in pairs {
                 if n == 0 && size != 0 {
-                    return Err((
+                    return Err(Fail::at_u64(
                         ac_at,
-                        format!("a nonzero {what} count (the {what} bytes are {size})"),
+                        Expected::fmt(
+                            "a nonzero {s} count (the {s} bytes are {i})",
+                            what,
+                            &[size as u64],
+                        ),
                     ));
                 }
                 let (n, size) = if v2 {
@@ -544,9 +559,9 @@ fn frame(c: &str, at: u64, tree: &mut CallTree) -> Result<Frame, Fail> {
     let mut cells = c.split('\t').map(str::trim).filter(|s| !s.is_empty());
     let pc = cells.next().unwrap_or("");
     if !pc.starts_with("0x") {
-        return Err((
+        return Err(Fail::at_u64(
             at,
-            "a frame line \"#\\t0xPC\\tfunction+0xOFFSET\\tfile:line\"".into(),
+            "a frame line \"#\\t0xPC\\tfunction+0xOFFSET\\tfile:line\"",
         ));
     }
     let Some(func) = cells.next() else {

@@ -27,19 +27,19 @@
 pub mod pickle;
 pub mod tree;
 
-pub use pickle::{read as read_snapshot, DomainTotal, Frame, PickleError, Snapshot};
+pub use pickle::{read as read_snapshot, DomainTotal, Frame, Snapshot};
 pub use tree::{compare_to, statistics, GroupBy, Statistic, StatisticDiff, TraceTree, NO_PARENT};
 
 use heapscope_graph::{
-    Comparison, DumpFacts, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, NodeKind, Policy,
-    ProfileKind, Runtime, TypeId,
+    Comparison, DumpFacts, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, Policy, ProfileKind,
+    Runtime, TypeId,
 };
 use serde_json::{json, Value};
 
 use crate::{Input, ParseError, ParseOptions, Parsed};
 
 /// The root kind of the outermost frames.
-pub const ROOT_KIND: &str = "outermost frame";
+pub use heapscope_graph::calltree::ROOT_KIND;
 
 /// The label of every caller → callee edge.
 pub const CALL_LABEL: &str = "calls";
@@ -73,8 +73,7 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
             )
         })?,
     };
-    let snap = read_snapshot(input.bytes())
-        .map_err(|e| ParseError::new(input.path(), e.offset, e.expected))?;
+    let snap = read_snapshot(input.bytes()).map_err(|e| e.in_file(input.path(), input.bytes()))?;
     let tree = TraceTree::build(&snap);
     let (graph, locations) = build_graph(&snap, &tree, group_by);
     let mut info = dump_info(&snap, &tree, group_by);
@@ -107,13 +106,11 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> (HeapGraph
     let mut b = GraphBuilder::new();
     // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
     let calls = Label::Name(b.intern_label(CALL_LABEL));
-    b.reserve_nodes(t.len());
-    b.reserve_edges(t.len());
     // Types per distinct frame or file, made once.
     let mut frame_type: Vec<Option<TypeId>> = vec![None; s.frames.len()];
     let mut file_type: Vec<Option<TypeId>> = vec![None; s.strings.len()];
-    for n in 0..t.len() {
-        let f = t.frame[n];
+    let type_of = |b: &mut GraphBuilder, n: usize| {
+        let f = t.frame()[n];
         let (ty, here) = match group_by {
             GroupBy::Lineno => (
                 *frame_type[f as usize].get_or_insert_with(|| b.intern_type(&frame_text(s, f))),
@@ -128,7 +125,7 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> (HeapGraph
             // Only where traces end is there a CPython row; a call path that merely passes through
             // is named by its frame with "…" for the missing rest, so the type table does not hold
             // every prefix of every traceback (that is quadratic in the depth).
-            GroupBy::Traceback if t.count[n] > 0 => {
+            GroupBy::Traceback if t.count()[n] > 0 => {
                 let path = t.path(n as u32);
                 let frames: Vec<String> = path.iter().map(|&f| frame_text(s, f)).collect();
                 (
@@ -137,7 +134,7 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> (HeapGraph
                 )
             }
             GroupBy::Traceback => {
-                let inner = t.parent[n] != NO_PARENT;
+                let inner = t.parent()[n] != NO_PARENT;
                 let lead = if inner { "…;" } else { "" };
                 let mut here = Vec::with_capacity(3);
                 if inner {
@@ -153,25 +150,9 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> (HeapGraph
         if ty.0 as usize == locations.len() {
             locations.push(here);
         }
-        b.add_node(t.id[n], ty, NodeKind::Frame, t.size[n]);
-    }
-    for n in 0..t.len() {
-        b.set_count(NodeIdx(n as u32), t.count[n]);
-    }
-    for &r in &t.roots {
-        b.add_root_idx(NodeIdx(r), ROOT_KIND, None);
-    }
-    b.finish_nodes();
-    for n in 0..t.len() as u32 {
-        let kids = t.children_of(n);
-        if kids.is_empty() {
-            continue;
-        }
-        b.begin_node(NodeIdx(n));
-        for &c in kids {
-            b.edge_to_idx(NodeIdx(c), false, calls);
-        }
-    }
+        ty
+    };
+    t.fill_graph(&mut b, type_of, calls, true);
     (b.finish(Policy::TREE), locations)
 }
 
@@ -288,7 +269,7 @@ pub struct SourceInspector {
 impl SourceInspector {
     pub fn new(s: &Snapshot, t: &TraceTree) -> SourceInspector {
         SourceInspector {
-            node_frame: t.frame.clone(),
+            node_frame: t.frame().to_vec(),
             frames: s
                 .frames
                 .iter()

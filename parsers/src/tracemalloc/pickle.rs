@@ -27,23 +27,11 @@
 
 use std::collections::HashMap;
 
-/// A failure: the byte offset of the opcode (or field) and what was expected there.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PickleError {
-    pub offset: u64,
-    pub expected: String,
-}
+use crate::error::{quote, span};
+use crate::{Expected, Fail};
 
-impl PickleError {
-    fn at(offset: usize, expected: impl Into<String>) -> PickleError {
-        PickleError {
-            offset: offset as u64,
-            expected: expected.into(),
-        }
-    }
-}
-
-type Res<T> = Result<T, PickleError>;
+/// A failure is a [`Fail`]: the byte offset of the opcode (or field) and what was expected there.
+type Res<T> = Result<T, Fail>;
 
 /// A frame: interned file name and line number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -136,23 +124,100 @@ enum Value {
     Obj(u32),
 }
 
+/// What each kind of value is called in errors, by [`Value::kind`].
+const KINDS: [&str; 12] = [
+    "None",
+    "a bool",
+    "an int",
+    "a str",
+    "a frame tuple",
+    "a traceback tuple",
+    "an empty tuple",
+    "a trace tuple",
+    "a list",
+    "a dict",
+    "a class",
+    "an object",
+];
+
 impl Value {
-    fn what(&self) -> &'static str {
+    fn kind(&self) -> u64 {
         match self {
-            Value::None => "None",
-            Value::Bool(_) => "a bool",
-            Value::Int(_) => "an int",
-            Value::Str(_) => "a str",
-            Value::Frame(_) => "a frame tuple",
-            Value::Tb(_) => "a traceback tuple",
-            Value::EmptyTuple => "an empty tuple",
-            Value::Trace(_) => "a trace tuple",
-            Value::List(_) => "a list",
-            Value::Dict(_) => "a dict",
-            Value::Class(_) => "a class",
-            Value::Obj(_) => "an object",
+            Value::None => 0,
+            Value::Bool(_) => 1,
+            Value::Int(_) => 2,
+            Value::Str(_) => 3,
+            Value::Frame(_) => 4,
+            Value::Tb(_) => 5,
+            Value::EmptyTuple => 6,
+            Value::Trace(_) => 7,
+            Value::List(_) => 8,
+            Value::Dict(_) => 9,
+            Value::Class(_) => 10,
+            Value::Obj(_) => 11,
         }
     }
+    fn what(&self) -> &'static str {
+        kind_name(self.kind())
+    }
+}
+
+fn kind_name(k: u64) -> &'static str {
+    KINDS.get(k as usize).copied().unwrap_or("?")
+}
+
+// Errors naming more than one kind, or a name read from the file, are written at the edge
+// ([`Expected::Quote`]) from kinds and byte ranges.
+
+/// BUILD's operands: `[object kind, state kind, _]`.
+fn two_kinds(_: &[u8], n: [u64; 3], out: &mut String) {
+    out.push_str("an object and its state dict for BUILD, not ");
+    out.push_str(kind_name(n[0]));
+    out.push_str(" and ");
+    out.push_str(kind_name(n[1]));
+}
+
+/// The objects `finish` looks for, by index in `[what, kind, _]` of [`named_kind`].
+const FINISHED: [&str; 2] = ["a tracemalloc.Snapshot", "a tracemalloc._Traces"];
+
+fn what_index(what: &str) -> u64 {
+    FINISHED.iter().position(|&w| w == what).unwrap_or(0) as u64
+}
+
+/// `[index into FINISHED, kind, _]`.
+fn named_kind(_: &[u8], n: [u64; 3], out: &mut String) {
+    out.push_str(FINISHED.get(n[0] as usize).copied().unwrap_or("?"));
+    out.push_str(", not ");
+    out.push_str(kind_name(n[1]));
+}
+
+/// A tuple of no known shape: `[items, kinds of the first five (4 bits each), _]`.
+fn tuple_shape(_: &[u8], n: [u64; 3], out: &mut String) {
+    out.push_str(
+        "a frame (filename, lineno), a traceback (frames…) or a trace (domain, size, frames[, total_nframe]); found a tuple of ",
+    );
+    let items = n[0];
+    out.push_str(&items.to_string());
+    out.push_str(" items (");
+    for i in 0..items.min(5) {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(kind_name(n[1] >> (4 * i) & 0xf));
+    }
+    if items > 5 {
+        out.push_str(", …");
+    }
+    out.push(')');
+}
+
+/// A class other than tracemalloc's: `[span of the module name, span of the class name, _]`.
+fn foreign_class(input: &[u8], n: [u64; 3], out: &mut String) {
+    out.push_str("a tracemalloc class (tracemalloc.Snapshot or tracemalloc._Traces), not ");
+    quote(input, n[0], out);
+    out.push('.');
+    quote(input, n[1], out);
+    out.push_str("; heapscope never imports or calls what a pickle names");
 }
 
 /// A memo entry in 8 bytes.
@@ -198,7 +263,7 @@ struct Reader<'a> {
 }
 
 /// Read a `tracemalloc.Snapshot` pickle.
-pub fn read(data: &[u8]) -> Result<Snapshot<'_>, PickleError> {
+pub fn read(data: &[u8]) -> Result<Snapshot<'_>, Fail> {
     let mut r = Reader {
         data,
         pos: 0,
@@ -301,12 +366,16 @@ fn opcode_name(op: u8) -> Option<&'static str> {
 
 impl<'a> Reader<'a> {
     #[inline]
-    fn take(&mut self, n: usize, what: &str) -> Res<&'a [u8]> {
+    fn take(&mut self, n: usize, what: &'static str) -> Res<&'a [u8]> {
         let left = self.data.len() - self.pos;
         if n > left {
-            return Err(PickleError::at(
+            return Err(Fail::at(
                 self.pos,
-                format!("{what}: {n} bytes, but the input ends after {left} (truncated file?)"),
+                Expected::fmt(
+                    "{s}: {} bytes, but the input ends after {} (truncated file?)",
+                    what,
+                    &[n as u64, left as u64],
+                ),
             ));
         }
         let s = &self.data[self.pos..self.pos + n];
@@ -314,21 +383,21 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
     #[inline]
-    fn u8(&mut self, what: &str) -> Res<u8> {
+    fn u8(&mut self, what: &'static str) -> Res<u8> {
         Ok(self.take(1, what)?[0])
     }
     #[inline]
-    fn u16(&mut self, what: &str) -> Res<u16> {
+    fn u16(&mut self, what: &'static str) -> Res<u16> {
         let b = self.take(2, what)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
     #[inline]
-    fn u32(&mut self, what: &str) -> Res<u32> {
+    fn u32(&mut self, what: &'static str) -> Res<u32> {
         let b = self.take(4, what)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
     #[inline]
-    fn u64(&mut self, what: &str) -> Res<u64> {
+    fn u64(&mut self, what: &'static str) -> Res<u64> {
         let b = self.take(8, what)?;
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
@@ -339,10 +408,7 @@ impl<'a> Reader<'a> {
     fn pop(&mut self, at: usize) -> Res<Value> {
         let floor = self.marks.last().copied().unwrap_or(0);
         if self.stack.len() <= floor {
-            return Err(PickleError::at(
-                at,
-                "a value on the stack (the stack is empty)",
-            ));
+            return Err(Fail::at(at, "a value on the stack (the stack is empty)"));
         }
         Ok(self.stack.pop().expect("checked above"))
     }
@@ -350,7 +416,7 @@ impl<'a> Reader<'a> {
     fn pop_mark(&mut self, at: usize) -> Res<usize> {
         self.marks
             .pop()
-            .ok_or_else(|| PickleError::at(at, "a MARK before this opcode"))
+            .ok_or_else(|| Fail::at(at, "a MARK before this opcode"))
     }
 
     fn run(&mut self) -> Res<Value> {
@@ -361,9 +427,9 @@ impl<'a> Reader<'a> {
                 PROTO => {
                     let p = self.u8("the protocol number")?;
                     if !(2..=5).contains(&p) {
-                        return Err(PickleError::at(
+                        return Err(Fail::at(
                             at,
-                            format!("pickle protocol 2 to 5, not {p}"),
+                            Expected::fmt("pickle protocol 2 to 5, not {}", "", &[p.into()]),
                         ));
                     }
                     self.snap.protocol = p;
@@ -373,9 +439,9 @@ impl<'a> Reader<'a> {
                     let n = self.u64("a frame length")?;
                     let left = (self.data.len() - self.pos) as u64;
                     if n > left {
-                        return Err(PickleError::at(
+                        return Err(Fail::at(
                             at,
-                            format!("a frame of {n} bytes, but the input ends after {left} (truncated file?)"),
+                            Expected::fmt("a frame of {} bytes, but the input ends after {} (truncated file?)", "", &[n, left]),
                         ));
                     }
                 }
@@ -414,9 +480,9 @@ impl<'a> Reader<'a> {
                         self.u32("a LONG4 length")? as usize
                     };
                     if n > 8 {
-                        return Err(PickleError::at(
+                        return Err(Fail::at(
                             at,
-                            format!("an int of at most 8 bytes, not {n}"),
+                            Expected::fmt("an int of at most 8 bytes, not {}", "", &[n as u64]),
                         ));
                     }
                     let b = self.take(n, "the int's bytes")?;
@@ -440,9 +506,9 @@ impl<'a> Reader<'a> {
                     };
                     let left = (self.data.len() - self.pos) as u64;
                     if n > left {
-                        return Err(PickleError::at(
+                        return Err(Fail::at(
                             at,
-                            format!("a string of {n} bytes, but the input ends after {left} (truncated file?)"),
+                            Expected::fmt("a string of {} bytes, but the input ends after {} (truncated file?)", "", &[n, left]),
                         ));
                     }
                     let s = self.take(n as usize, "the string's bytes")?;
@@ -458,9 +524,9 @@ impl<'a> Reader<'a> {
                     let n = (op - TUPLE1 + 1) as usize;
                     let floor = self.marks.last().copied().unwrap_or(0);
                     if self.stack.len() < floor + n {
-                        return Err(PickleError::at(
+                        return Err(Fail::at(
                             at,
-                            format!("{n} values on the stack for a tuple"),
+                            Expected::fmt("{} values on the stack for a tuple", "", &[n as u64]),
                         ));
                     }
                     let start = self.stack.len() - n;
@@ -490,7 +556,7 @@ impl<'a> Reader<'a> {
                 APPEND => {
                     let floor = self.marks.last().copied().unwrap_or(0);
                     if self.stack.len() < floor + 2 {
-                        return Err(PickleError::at(at, "a list and an item on the stack"));
+                        return Err(Fail::at(at, "a list and an item on the stack"));
                     }
                     let start = self.stack.len() - 1;
                     let list = self.list_at(start - 1, at)?;
@@ -500,7 +566,7 @@ impl<'a> Reader<'a> {
                 APPENDS => {
                     let start = self.pop_mark(at)?;
                     if start == 0 || start <= self.marks.last().copied().unwrap_or(0) {
-                        return Err(PickleError::at(at, "a list below the MARK"));
+                        return Err(Fail::at(at, "a list below the MARK"));
                     }
                     let list = self.list_at(start - 1, at)?;
                     self.extend_list(list, start, at)?;
@@ -522,10 +588,7 @@ impl<'a> Reader<'a> {
                 SETITEM => {
                     let floor = self.marks.last().copied().unwrap_or(0);
                     if self.stack.len() < floor + 3 {
-                        return Err(PickleError::at(
-                            at,
-                            "a dict, a key and a value on the stack",
-                        ));
+                        return Err(Fail::at(at, "a dict, a key and a value on the stack"));
                     }
                     let start = self.stack.len() - 2;
                     let dict = self.dict_at(start - 1, at)?;
@@ -535,7 +598,7 @@ impl<'a> Reader<'a> {
                 SETITEMS => {
                     let start = self.pop_mark(at)?;
                     if start == 0 || start <= self.marks.last().copied().unwrap_or(0) {
-                        return Err(PickleError::at(at, "a dict below the MARK"));
+                        return Err(Fail::at(at, "a dict below the MARK"));
                     }
                     let dict = self.dict_at(start - 1, at)?;
                     self.set_items(dict, start, at)?;
@@ -545,7 +608,7 @@ impl<'a> Reader<'a> {
                     let v = *self
                         .stack
                         .last()
-                        .ok_or_else(|| PickleError::at(at, "a value to memoize"))?;
+                        .ok_or_else(|| Fail::at(at, "a value to memoize"))?;
                     let m = self.memo_entry(v);
                     self.memo.memoize(m);
                 }
@@ -558,7 +621,7 @@ impl<'a> Reader<'a> {
                     let v = *self
                         .stack
                         .last()
-                        .ok_or_else(|| PickleError::at(at, "a value to memoize"))?;
+                        .ok_or_else(|| Fail::at(at, "a value to memoize"))?;
                     let m = self.memo_entry(v);
                     self.put(idx, m);
                 }
@@ -574,19 +637,17 @@ impl<'a> Reader<'a> {
                 GLOBAL => {
                     let module = self.line("a module name")?;
                     let name = self.line("a class name")?;
-                    let c = resolve(module, name, at)?;
+                    let c = resolve(self.data, module, name, at)?;
                     self.stack.push(Value::Class(c));
                 }
                 STACK_GLOBAL => {
                     let name = self.pop(at)?;
                     let module = self.pop(at)?;
                     let (Value::Str(m), Value::Str(n)) = (module, name) else {
-                        return Err(PickleError::at(
-                            at,
-                            "two strings (module, name) for STACK_GLOBAL",
-                        ));
+                        return Err(Fail::at(at, "two strings (module, name) for STACK_GLOBAL"));
                     };
                     let c = resolve(
+                        self.data,
                         self.snap.strings[m as usize],
                         self.snap.strings[n as usize],
                         at,
@@ -597,15 +658,15 @@ impl<'a> Reader<'a> {
                     let args = self.pop(at)?;
                     let cls = self.pop(at)?;
                     let Value::Class(c) = cls else {
-                        return Err(PickleError::at(
+                        return Err(Fail::at(
                             at,
-                            format!("a class for NEWOBJ, not {}", cls.what()),
+                            Expected::fmt("a class for NEWOBJ, not {s}", cls.what(), &[]),
                         ));
                     };
                     if !matches!(args, Value::EmptyTuple) {
-                        return Err(PickleError::at(
+                        return Err(Fail::at(
                             at,
-                            format!("no arguments for NEWOBJ, not {}", args.what()),
+                            Expected::fmt("no arguments for NEWOBJ, not {s}", args.what(), &[]),
                         ));
                     }
                     let id = self.objs.len() as u32;
@@ -617,27 +678,25 @@ impl<'a> Reader<'a> {
                     let obj = *self
                         .stack
                         .last()
-                        .ok_or_else(|| PickleError::at(at, "an object to BUILD"))?;
+                        .ok_or_else(|| Fail::at(at, "an object to BUILD"))?;
                     let (Value::Obj(o), Value::Dict(d)) = (obj, state) else {
-                        return Err(PickleError::at(
+                        return Err(Fail::at(
                             at,
-                            format!(
-                                "an object and its state dict for BUILD, not {} and {}",
-                                obj.what(),
-                                state.what()
-                            ),
+                            Expected::Quote(two_kinds, [obj.kind(), state.kind(), 0]),
                         ));
                     };
                     self.objs[o as usize].1 = Some(d);
                 }
                 other => {
                     let what = match opcode_name(other) {
-                        Some(name) => format!(
-                            "an opcode a tracemalloc snapshot uses, not {name} (0x{other:02x}); heapscope reads data and never runs pickled code"
+                        Some(name) => Expected::fmt(
+                            "an opcode a tracemalloc snapshot uses, not {s} (0x{x}); heapscope reads data and never runs pickled code",
+                            name,
+                            &[other.into()],
                         ),
-                        None => format!("a pickle opcode, not byte 0x{other:02x}"),
+                        None => Expected::fmt("a pickle opcode, not byte 0x{x}", "", &[other.into()]),
                     };
-                    return Err(PickleError::at(at, what));
+                    return Err(Fail::at(at, what));
                 }
             }
         }
@@ -704,7 +763,7 @@ impl<'a> Reader<'a> {
         }))
     }
 
-    fn line(&mut self, what: &str) -> Res<&'a [u8]> {
+    fn line(&mut self, what: &'static str) -> Res<&'a [u8]> {
         let rest = &self.data[self.pos..];
         // Module and class names are short; do not scan a huge input for a newline.
         let window = &rest[..rest.len().min(1024)];
@@ -714,9 +773,9 @@ impl<'a> Reader<'a> {
                 self.pos += n + 1;
                 Ok(s)
             }
-            None => Err(PickleError::at(
+            None => Err(Fail::at(
                 self.pos,
-                format!("{what} ending in a newline"),
+                Expected::fmt("{s} ending in a newline", what, &[]),
             )),
         }
     }
@@ -724,9 +783,9 @@ impl<'a> Reader<'a> {
     fn list_at(&self, i: usize, at: usize) -> Res<u32> {
         match self.stack[i] {
             Value::List(l) => Ok(l),
-            v => Err(PickleError::at(
+            v => Err(Fail::at(
                 at,
-                format!("a list to append to, not {}", v.what()),
+                Expected::fmt("a list to append to, not {s}", v.what(), &[]),
             )),
         }
     }
@@ -734,9 +793,9 @@ impl<'a> Reader<'a> {
     fn dict_at(&self, i: usize, at: usize) -> Res<u32> {
         match self.stack[i] {
             Value::Dict(d) => Ok(d),
-            v => Err(PickleError::at(
+            v => Err(Fail::at(
                 at,
-                format!("a dict to set items in, not {}", v.what()),
+                Expected::fmt("a dict to set items in, not {s}", v.what(), &[]),
             )),
         }
     }
@@ -750,7 +809,7 @@ impl<'a> Reader<'a> {
             None => self.trace_list = Some(list),
             Some(l) if l == list => {}
             Some(_) => {
-                return Err(PickleError::at(
+                return Err(Fail::at(
                     at,
                     "a single list of traces (this is a second one)",
                 ))
@@ -758,11 +817,12 @@ impl<'a> Reader<'a> {
         }
         for i in start..self.stack.len() {
             let Value::Trace(t) = self.stack[i] else {
-                return Err(PickleError::at(
+                return Err(Fail::at(
                     at,
-                    format!(
-                        "a trace tuple (domain, size, frames[, total_nframe]) in the list, not {}",
-                        self.stack[i].what()
+                    Expected::fmt(
+                        "a trace tuple (domain, size, frames[, total_nframe]) in the list, not {s}",
+                        self.stack[i].what(),
+                        &[],
                     ),
                 ));
             };
@@ -845,16 +905,13 @@ impl<'a> Reader<'a> {
     fn set_items(&mut self, dict: u32, start: usize, at: usize) -> Res<()> {
         let n = self.stack.len() - start;
         if n & 1 == 1 {
-            return Err(PickleError::at(
-                at,
-                "key/value pairs (an odd number of items)",
-            ));
+            return Err(Fail::at(at, "key/value pairs (an odd number of items)"));
         }
         for i in (start..self.stack.len()).step_by(2) {
             let Value::Str(k) = self.stack[i] else {
-                return Err(PickleError::at(
+                return Err(Fail::at(
                     at,
-                    format!("a str key, not {}", self.stack[i].what()),
+                    Expected::fmt("a str key, not {s}", self.stack[i].what(), &[]),
                 ));
             };
             let v = self.stack[i + 1];
@@ -870,7 +927,14 @@ impl<'a> Reader<'a> {
             [] => Ok(Value::EmptyTuple),
             [Value::Str(file), Value::Int(line)] => {
                 let lineno = u32::try_from(line).map_err(|_| {
-                    PickleError::at(at, format!("a line number from 0 to 2^32-1, not {line}"))
+                    Fail::at(
+                        at,
+                        Expected::fmt(
+                            "a line number from 0 to 2^32-1, not {i}",
+                            "",
+                            &[line as u64],
+                        ),
+                    )
                 })?;
                 Ok(Value::Frame(self.intern_frame(Frame { file, lineno })))
             }
@@ -883,7 +947,7 @@ impl<'a> Reader<'a> {
             _ if items.iter().all(|v| matches!(v, Value::Frame(_))) => {
                 let id = self.snap.traceback_count() as u32;
                 if id == NO_TB {
-                    return Err(PickleError::at(at, "fewer than 2^32-1 tracebacks"));
+                    return Err(Fail::at(at, "fewer than 2^32-1 tracebacks"));
                 }
                 for v in items {
                     if let Value::Frame(f) = *v {
@@ -896,15 +960,15 @@ impl<'a> Reader<'a> {
                 Ok(Value::Tb(id))
             }
             _ => {
-                let shape: Vec<&str> = items.iter().take(5).map(|v| v.what()).collect();
-                Err(PickleError::at(
+                // The kinds of the first five items, four bits each.
+                let kinds = items
+                    .iter()
+                    .take(5)
+                    .enumerate()
+                    .fold(0u64, |k, (i, v)| k | v.kind() << (4 * i));
+                Err(Fail::at(
                     at,
-                    format!(
-                        "a frame (filename, lineno), a traceback (frames…) or a trace (domain, size, frames[, total_nframe]); found a tuple of {} items ({}{})",
-                        items.len(),
-                        shape.join(", "),
-                        if items.len() > 5 { ", …" } else { "" }
-                    ),
+                    Expected::Quote(tuple_shape, [items.len() as u64, kinds, 0]),
                 ))
             }
         }
@@ -918,17 +982,29 @@ impl<'a> Reader<'a> {
         total: Option<Value>,
         at: usize,
     ) -> Res<Value> {
-        let size = u64::try_from(size)
-            .map_err(|_| PickleError::at(at, format!("a block size ≥ 0, not {size}")))?;
-        let domain = u64::try_from(domain)
-            .map_err(|_| PickleError::at(at, format!("a domain ≥ 0, not {domain}")))?;
+        let size = u64::try_from(size).map_err(|_| {
+            Fail::at(
+                at,
+                Expected::fmt("a block size ≥ 0, not {i}", "", &[size as u64]),
+            )
+        })?;
+        let domain = u64::try_from(domain).map_err(|_| {
+            Fail::at(
+                at,
+                Expected::fmt("a domain ≥ 0, not {i}", "", &[domain as u64]),
+            )
+        })?;
         let tb = match frames {
             Value::Tb(t) => t,
             Value::EmptyTuple => NO_TB,
             v => {
-                return Err(PickleError::at(
+                return Err(Fail::at(
                     at,
-                    format!("a traceback tuple as the trace's frames, not {}", v.what()),
+                    Expected::fmt(
+                        "a traceback tuple as the trace's frames, not {s}",
+                        v.what(),
+                        &[],
+                    ),
                 ))
             }
         };
@@ -940,12 +1016,15 @@ impl<'a> Reader<'a> {
                 .ok()
                 .filter(|&n| n != NO_TOTAL)
                 .ok_or_else(|| {
-                    PickleError::at(at, format!("total_nframe from 0 to 2^32-2, not {n}"))
+                    Fail::at(
+                        at,
+                        Expected::fmt("total_nframe from 0 to 2^32-2, not {i}", "", &[n as u64]),
+                    )
                 })?,
             Some(v) => {
-                return Err(PickleError::at(
+                return Err(Fail::at(
                     at,
-                    format!("an int total_nframe, not {}", v.what()),
+                    Expected::fmt("an int total_nframe, not {s}", v.what(), &[]),
                 ))
             }
         };
@@ -985,17 +1064,19 @@ impl<'a> Reader<'a> {
         let m = self.memo.get(idx);
         Ok(match m {
             Memo::Unset => {
-                return Err(PickleError::at(
+                return Err(Fail::at(
                     at,
-                    format!("memo entry {idx} to be set before it is read"),
+                    Expected::fmt("memo entry {} to be set before it is read", "", &[idx]),
                 ))
             }
             Memo::Trace => {
-                return Err(PickleError::at(
+                return Err(Fail::at(
                     at,
-                    format!(
-                    "memo entry {idx} not to be a trace (tracemalloc never shares trace tuples)"
-                ),
+                    Expected::fmt(
+                        "memo entry {} not to be a trace (tracemalloc never shares trace tuples)",
+                        "",
+                        &[idx],
+                    ),
                 ))
             }
             Memo::None => Value::None,
@@ -1024,18 +1105,23 @@ impl<'a> Reader<'a> {
     /// Check the object the stream built is a Snapshot holding the traces list we folded.
     fn finish(mut self, top: Value) -> Res<Snapshot<'a>> {
         let end = self.pos;
-        let obj_state = |r: &Self, v: Value, class: Class, what: &str| -> Res<u32> {
+        let obj_state = |r: &Self, v: Value, class: Class, what: &'static str| -> Res<u32> {
             match v {
-                Value::Obj(o) if r.objs[o as usize].0 == class => r.objs[o as usize]
-                    .1
-                    .ok_or_else(|| PickleError::at(end, format!("{what} with its state (BUILD)"))),
-                v => Err(PickleError::at(end, format!("{what}, not {}", v.what()))),
+                Value::Obj(o) if r.objs[o as usize].0 == class => {
+                    r.objs[o as usize].1.ok_or_else(|| {
+                        Fail::at(end, Expected::fmt("{s} with its state (BUILD)", what, &[]))
+                    })
+                }
+                v => Err(Fail::at(
+                    end,
+                    Expected::Quote(named_kind, [what_index(what), v.kind(), 0]),
+                )),
             }
         };
         let snap_state = obj_state(&self, top, Class::Snapshot, "a tracemalloc.Snapshot")?;
         let traces = self
             .dict_get(snap_state, b"traces")
-            .ok_or_else(|| PickleError::at(end, "Snapshot.traces"))?;
+            .ok_or_else(|| Fail::at(end, "Snapshot.traces"))?;
         let traces_state = obj_state(
             &self,
             traces,
@@ -1045,28 +1131,25 @@ impl<'a> Reader<'a> {
         let list = match self.dict_get(traces_state, b"_traces") {
             Some(Value::List(l)) => l,
             Some(v) => {
-                return Err(PickleError::at(
+                return Err(Fail::at(
                     end,
-                    format!("a list in _Traces._traces, not {}", v.what()),
+                    Expected::fmt("a list in _Traces._traces, not {s}", v.what(), &[]),
                 ))
             }
-            None => return Err(PickleError::at(end, "_Traces._traces")),
+            None => return Err(Fail::at(end, "_Traces._traces")),
         };
         if let Some(l) = self.trace_list {
             if l != list {
-                return Err(PickleError::at(
-                    end,
-                    "the traces list to be _Traces._traces",
-                ));
+                return Err(Fail::at(end, "the traces list to be _Traces._traces"));
             }
         }
         self.snap.traceback_limit = match self.dict_get(snap_state, b"traceback_limit") {
             Some(Value::Int(n)) => Some(n),
             Some(Value::None) | None => None,
             Some(v) => {
-                return Err(PickleError::at(
+                return Err(Fail::at(
                     end,
-                    format!("an int traceback_limit, not {}", v.what()),
+                    Expected::fmt("an int traceback_limit, not {s}", v.what(), &[]),
                 ))
             }
         };
@@ -1075,18 +1158,23 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn resolve(module: &[u8], name: &[u8], at: usize) -> Res<Class> {
+/// `module` and `name` are slices of `data` (the names are quoted from it at the edge).
+fn resolve(data: &[u8], module: &[u8], name: &[u8], at: usize) -> Res<Class> {
     match (module, name) {
         (b"tracemalloc", b"Snapshot") => Ok(Class::Snapshot),
         (b"tracemalloc", b"_Traces") => Ok(Class::Traces),
-        _ => Err(PickleError::at(
-            at,
-            format!(
-                "a tracemalloc class (tracemalloc.Snapshot or tracemalloc._Traces), not {}.{}; heapscope never imports or calls what a pickle names",
-                String::from_utf8_lossy(&module[..module.len().min(200)]),
-                String::from_utf8_lossy(&name[..name.len().min(200)])
-            ),
-        )),
+        _ => {
+            let within = |s: &[u8]| {
+                span(
+                    s.as_ptr() as usize - data.as_ptr() as usize,
+                    s.len().min(200),
+                )
+            };
+            Err(Fail::at(
+                at,
+                Expected::Quote(foreign_class, [within(module), within(name), 0]),
+            ))
+        }
     }
 }
 
@@ -1172,6 +1260,34 @@ impl MemoTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message(data: &[u8]) -> String {
+        let e = read(data).err().expect("an error");
+        e.in_file(std::path::Path::new("x"), data).expected
+    }
+
+    /// Errors written at the edge read as they did when the inner code formatted them.
+    #[test]
+    fn edge_rendered_messages() {
+        // PROTO 2, GLOBAL copy_reg _reconstructor
+        assert_eq!(
+            message(b"\x80\x02ccopy_reg\n_reconstructor\n"),
+            "a tracemalloc class (tracemalloc.Snapshot or tracemalloc._Traces), not \
+             copy_reg._reconstructor; heapscope never imports or calls what a pickle names"
+        );
+        // PROTO 4, MARK, None, an int, an empty tuple, TUPLE
+        assert_eq!(
+            message(b"\x80\x04(NK\x01)t"),
+            "a frame (filename, lineno), a traceback (frames…) or a trace (domain, size, \
+             frames[, total_nframe]); found a tuple of 3 items (None, an int, an empty tuple)"
+        );
+        assert_eq!(message(b"\x80\x07"), "pickle protocol 2 to 5, not 7");
+        assert_eq!(
+            message(b"\x80\x04R"),
+            "an opcode a tracemalloc snapshot uses, not REDUCE (0x52); heapscope reads data and \
+             never runs pickled code"
+        );
+    }
 
     /// The rank-indexed memo answers every index as a plain vector would, with traces interleaved.
     #[test]

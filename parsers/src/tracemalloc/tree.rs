@@ -7,134 +7,52 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
+use heapscope_graph::CallTree;
+
 use super::pickle::{Frame, Snapshot};
 
-pub const NO_PARENT: u32 = u32::MAX;
+pub use heapscope_graph::calltree::NO_PARENT;
 
-/// A call tree in flat columns; nodes are numbered so that a parent comes before its children.
+/// The traceback tree: a [`CallTree`] whose frame ids are the snapshot's frame ids (each frame is
+/// interned by its file name and line, in snapshot order, and the snapshot's frames are already
+/// distinct), so `frame()` indexes `Snapshot::frames`. Node ids are the call-tree hash of the
+/// frame sequence (key: the file name's bytes, then the line number as 4 little-endian bytes).
 #[derive(Debug, Default)]
 pub struct TraceTree {
-    pub parent: Vec<u32>,
-    /// Frame id (into `Snapshot::frames`) of each node.
-    pub frame: Vec<u32>,
-    /// Bytes and blocks allocated with exactly this node's traceback.
-    pub size: Vec<u64>,
-    pub count: Vec<u64>,
-    /// A stable hash of the frame sequence from the root (file names and line numbers only).
-    pub id: Vec<u64>,
-    /// Children of node `n`: `children[child_start[n]..child_start[n + 1]]`, in creation order.
-    pub child_start: Vec<u32>,
-    pub children: Vec<u32>,
-    pub roots: Vec<u32>,
+    pub tree: CallTree,
     /// Distinct tracebacks that hold at least one trace.
     pub tracebacks: u64,
 }
 
-/// FNV-1a, 64 bit: stable across runs and platforms (node ids must not change between runs).
-fn fnv1a(bytes: &[u8], mut h: u64) -> u64 {
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+impl std::ops::Deref for TraceTree {
+    type Target = CallTree;
+    fn deref(&self) -> &CallTree {
+        &self.tree
     }
-    h
-}
-
-/// splitmix64's finaliser: spreads a combined value over all bits.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 impl TraceTree {
     pub fn build(s: &Snapshot) -> TraceTree {
-        let frame_hash: Vec<u64> = s
-            .frames
-            .iter()
-            .map(|f| {
-                fnv1a(
-                    &f.lineno.to_le_bytes(),
-                    fnv1a(s.strings[f.file as usize], 0xcbf2_9ce4_8422_2325),
-                )
-            })
-            .collect();
         let mut t = TraceTree::default();
-        let mut index: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut key = Vec::new();
+        for f in &s.frames {
+            key.clear();
+            key.extend_from_slice(s.strings.get(f.file as usize).copied().unwrap_or_default());
+            key.extend_from_slice(&f.lineno.to_le_bytes());
+            t.tree.intern_frame(&key);
+        }
         for tb in 0..s.traceback_count() as u32 {
             if s.tb_count[tb as usize] == 0 {
                 continue;
             }
-            let mut node = NO_PARENT;
-            for &f in s.traceback(tb).iter().rev() {
-                let next = t.parent.len() as u32;
-                let child = *index.entry((node, f)).or_insert(next);
-                if child == next {
-                    let parent_id = if node == NO_PARENT {
-                        0x9e37_79b9_7f4a_7c15
-                    } else {
-                        t.id[node as usize]
-                    };
-                    let id = mix(parent_id.rotate_left(17) ^ frame_hash[f as usize]);
-                    t.parent.push(node);
-                    t.frame.push(f);
-                    t.size.push(0);
-                    t.count.push(0);
-                    t.id.push(if id == 0 { 1 } else { id });
-                    if node == NO_PARENT {
-                        t.roots.push(child);
-                    }
-                }
-                node = child;
-            }
+            let node = t.tree.insert(s.traceback(tb).iter().rev().copied());
             if node != NO_PARENT {
-                t.size[node as usize] += s.tb_size[tb as usize];
-                t.count[node as usize] += s.tb_count[tb as usize];
+                t.tree
+                    .add(node, s.tb_size[tb as usize], s.tb_count[tb as usize]);
                 t.tracebacks += 1;
             }
         }
-        // Children in CSR form (creation order kept).
-        let (start, children) = heapscope_graph::children_from_parents(&t.parent);
-        t.child_start = start;
-        t.children = children;
         t
-    }
-
-    pub fn len(&self) -> usize {
-        self.parent.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.parent.is_empty()
-    }
-
-    pub fn children_of(&self, n: u32) -> &[u32] {
-        &self.children
-            [self.child_start[n as usize] as usize..self.child_start[n as usize + 1] as usize]
-    }
-
-    /// Bytes and blocks at or below each node (children come after parents, so one reverse pass).
-    pub fn subtree_totals(&self) -> (Vec<u64>, Vec<u64>) {
-        let mut size = self.size.clone();
-        let mut count = self.count.clone();
-        for v in (0..self.len()).rev() {
-            let p = self.parent[v];
-            if p != NO_PARENT {
-                size[p as usize] += size[v];
-                count[p as usize] += count[v];
-            }
-        }
-        (size, count)
-    }
-
-    /// Frames from the root down to `n` (CPython's `Traceback` order: oldest first).
-    pub fn path(&self, mut n: u32) -> Vec<u32> {
-        let mut out = Vec::new();
-        while n != NO_PARENT {
-            out.push(self.frame[n as usize]);
-            n = self.parent[n as usize];
-        }
-        out.reverse();
-        out
     }
 }
 
@@ -200,7 +118,7 @@ pub fn statistics(
     let mut rows: Vec<Statistic> = Vec::new();
     if group_by == GroupBy::Traceback {
         for n in 0..t.len() as u32 {
-            if t.count[n as usize] > 0 {
+            if t.count()[n as usize] > 0 {
                 let key = t
                     .path(n)
                     .into_iter()
@@ -208,8 +126,8 @@ pub fn statistics(
                     .collect();
                 rows.push(Statistic {
                     key,
-                    size: t.size[n as usize],
-                    count: t.count[n as usize],
+                    size: t.size()[n as usize],
+                    count: t.count()[n as usize],
                 });
             }
         }
@@ -217,14 +135,14 @@ pub fn statistics(
         let (size, count) = if cumulative {
             t.subtree_totals()
         } else {
-            (t.size.clone(), t.count.clone())
+            (t.size().to_vec(), t.count().to_vec())
         };
         let mut by_key: HashMap<Frame, usize> = HashMap::new();
         for n in 0..t.len() {
             if count[n] == 0 {
                 continue;
             }
-            let k = key_of(t.frame[n]);
+            let k = key_of(t.frame()[n]);
             let next = rows.len();
             let r = *by_key.entry(k).or_insert(next);
             if r == next {

@@ -45,10 +45,10 @@ use heapscope_graph::{
 use serde_json::json;
 use std::collections::HashMap;
 
-use crate::{Input, ParseError, ParseOptions, Parsed};
+use crate::{Fail, Input, ParseError, ParseOptions, Parsed};
 use names::DETACHED;
 use raw::{Mode, RawSnapshot};
-use scan::{decode, ScanError};
+use scan::decode;
 
 /// The retention rules of Chrome DevTools / memlab (see the module docs).
 pub const POLICY: Policy = Policy {
@@ -110,7 +110,7 @@ pub fn parse_with(
     // parallel one declined, parses it).
     let built = build(bytes, opts, compat, Mode::Parallel)
         .or_else(|_| build(bytes, opts, compat, Mode::Exact));
-    let (graph, data) = built.map_err(|e| ParseError::new(input.path(), e.offset, e.expected))?;
+    let (graph, data) = built.map_err(|e| e.in_file(input.path(), bytes))?;
     let info = dump_info(&data, &graph);
     let inspector = V8Inspector::new(input.clone(), data);
     Ok(Parsed {
@@ -128,7 +128,7 @@ fn build(
     opts: &ParseOptions,
     compat: Compat,
     mode: Mode,
-) -> Result<(HeapGraph, InspectorData), ScanError> {
+) -> Result<(HeapGraph, InspectorData), Fail> {
     let mut b = GraphBuilder::new().with_spill(&opts.spill);
     if opts.drop_labels {
         b = b.without_labels();
@@ -416,7 +416,7 @@ mod tests {
     }
 
     /// Everything `build` produces, in comparable form.
-    fn digest(r: &Result<(HeapGraph, InspectorData), ScanError>) -> Option<String> {
+    fn digest(r: &Result<(HeapGraph, InspectorData), Fail>) -> Option<String> {
         let (g, d) = r.as_ref().ok()?;
         let names =
             |i: &heapscope_graph::Interner| i.iter().map(|(_, s)| s.to_owned()).collect::<Vec<_>>();

@@ -17,7 +17,8 @@
 
 use rayon::prelude::*;
 
-use super::scan::{Scan, ScanError};
+use super::scan::Scan;
+use crate::Fail;
 
 /// Text per chunk (one task of a pass). 1 MiB keeps a 1 GB snapshot at ~1000 tasks (rayon's
 /// overhead per task is microseconds) while the read-on past a chunk's end (< one record) is noise.
@@ -29,8 +30,8 @@ const CHUNK_BYTES: usize = if cfg!(test) { 64 } else { 1 << 20 };
 const BLOCK_BYTES: usize = if cfg!(test) { 256 } else { 32 << 20 };
 
 /// The fast path declined; the message is for tests, not users (the exact parser reruns).
-fn declined(why: &'static str) -> ScanError {
-    ScanError::at(0, why)
+fn declined(why: &'static str) -> Fail {
+    Fail::at(0, why)
 }
 
 #[inline]

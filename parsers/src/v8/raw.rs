@@ -7,8 +7,9 @@ use heapscope_graph::{GraphBuilder, Label, LabelId, NodeIdx, TypeId};
 
 use super::names::{self, type_rule, Naming, TypeRule};
 use super::par;
-use super::scan::{decode, Cursor, Scan, ScanError};
+use super::scan::{decode, Cursor, Scan};
 use super::Compat;
+use crate::{Expected, Fail};
 
 /// `snapshot.meta`, resolved to field positions. Only this small object goes through serde_json.
 #[derive(Clone, Debug)]
@@ -51,9 +52,13 @@ fn string_list(v: &serde_json::Value) -> Option<Vec<String>> {
 impl Meta {
     /// Parse the `snapshot` object found at `bytes[start..end]`.
     pub fn parse(bytes: &[u8], start: usize) -> Scan<Meta> {
-        let bad = |what: &'static str| ScanError::at(start, what);
-        let v: serde_json::Value = serde_json::from_slice(bytes)
-            .map_err(|e| ScanError::at(start, format!("a valid \"snapshot\" object ({e})")))?;
+        let bad = |what: &'static str| Fail::at(start, what);
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| {
+            Fail::at(
+                start,
+                Expected::Quote(snapshot_error, [start as u64, bytes.len() as u64, 0]),
+            )
+        })?;
         let meta = v
             .get("meta")
             .ok_or_else(|| bad("a \"meta\" object in \"snapshot\""))?;
@@ -91,7 +96,7 @@ impl Meta {
         }
         let pos = |list: &[String], name: &str| list.iter().position(|f| f == name);
         let need = |list: &[String], name: &'static str, what: &'static str| {
-            pos(list, name).ok_or_else(|| ScanError::at(start, what))
+            pos(list, name).ok_or_else(|| Fail::at(start, what))
         };
         let count = |k: &str| v.get(k).and_then(|x| x.as_u64());
         let edge_type_is_index = edge_types
@@ -215,7 +220,7 @@ impl MaxRef {
 }
 
 fn u32_or(v: u64, at: usize, what: &'static str) -> Scan<u32> {
-    u32::try_from(v).map_err(|_| ScanError::at(at, what))
+    u32::try_from(v).map_err(|_| Fail::at(at, what))
 }
 
 /// Parse the whole document, streaming nodes and edges into `b`. Node types and edge labels
@@ -278,7 +283,7 @@ pub(crate) fn parse(
             }
             b"nodes" => {
                 let m = meta.clone().ok_or_else(|| {
-                    ScanError::at(key_at, "\"snapshot\" (with its meta) before \"nodes\"")
+                    Fail::at(key_at, "\"snapshot\" (with its meta) before \"nodes\"")
                 })?;
                 let r = parse_nodes(&mut c, m, b, &mut name_refs, mode)?;
                 raw = Some(r);
@@ -287,7 +292,7 @@ pub(crate) fn parse(
             b"edges" => {
                 let r = raw
                     .as_mut()
-                    .ok_or_else(|| ScanError::at(key_at, "\"nodes\" before \"edges\""))?;
+                    .ok_or_else(|| Fail::at(key_at, "\"nodes\" before \"edges\""))?;
                 parse_edges(&mut c, r, b, compat, &mut edge_name_refs, mode)?;
                 have_edges = true;
             }
@@ -308,7 +313,7 @@ pub(crate) fn parse(
                     }
                 })?;
                 if let Some(at) = too_long {
-                    return Err(ScanError::at(at, "strings shorter than 4 GiB"));
+                    return Err(Fail::at(at, "strings shorter than 4 GiB"));
                 }
                 // Grown by doubling; kept for the whole run by the inspector.
                 strings.0.shrink_to_fit();
@@ -348,30 +353,32 @@ pub(crate) fn parse(
     let end = c.pos();
     let mut r = match raw {
         Some(r) if have_nodes => r,
-        _ => return Err(ScanError::at(end, "a \"nodes\" array")),
+        _ => return Err(Fail::at(end, "a \"nodes\" array")),
     };
     if !have_edges {
-        return Err(ScanError::at(end, "an \"edges\" array"));
+        return Err(Fail::at(end, "an \"edges\" array"));
     }
     if !have_strings {
-        return Err(ScanError::at(end, "a \"strings\" array"));
+        return Err(Fail::at(end, "a \"strings\" array"));
     }
     let nstr = strings.0.len() as u64;
     if name_refs.seen && name_refs.value >= nstr {
-        return Err(ScanError::at(
+        return Err(Fail::at(
             name_refs.offset,
-            format!(
-                "a node name index below the {nstr} strings (found {})",
-                name_refs.value
+            Expected::fmt(
+                "a node name index below the {} strings (found {})",
+                "",
+                &[nstr, name_refs.value],
             ),
         ));
     }
     if edge_name_refs.seen && edge_name_refs.value >= nstr {
-        return Err(ScanError::at(
+        return Err(Fail::at(
             edge_name_refs.offset,
-            format!(
-                "an edge name index below the {nstr} strings (found {})",
-                edge_name_refs.value
+            Expected::fmt(
+                "an edge name index below the {} strings (found {})",
+                "",
+                &[nstr, edge_name_refs.value],
             ),
         ));
     }
@@ -385,13 +392,28 @@ pub(crate) fn parse(
 }
 
 /// After an array of records of `width` values, `left` values of an unfinished record remain.
-fn whole_records(c: &Cursor<'_>, left: usize, width: usize, array: &str) -> Scan<()> {
+/// The serde_json error of the `snapshot` object at `input[start..start + len]` (`nums`: start,
+/// len), rendered at the edge: it is parsed again there, so hot code carries no text.
+fn snapshot_error(input: &[u8], nums: [u64; 3], out: &mut String) {
+    let (start, len) = (nums[0] as usize, nums[1] as usize);
+    let bytes = input.get(start..start.saturating_add(len)).unwrap_or(&[]);
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Err(e) => out.push_str(&format!("a valid \"snapshot\" object ({e})")),
+        Ok(_) => out.push_str("a valid \"snapshot\" object"),
+    }
+}
+
+fn whole_records(c: &Cursor<'_>, left: usize, width: usize, array: &'static str) -> Scan<()> {
     if left == 0 {
         return Ok(());
     }
-    Err(ScanError::at(
+    Err(Fail::at(
         c.pos().saturating_sub(1),
-        format!("a multiple of {width} values in \"{array}\" (one record per field of the meta); {left} left over"),
+        Expected::fmt(
+            "a multiple of {} values in \"{s}\" (one record per field of the meta); {} left over",
+            array,
+            &[width as u64, left as u64],
+        ),
     ))
 }
 
@@ -457,7 +479,7 @@ fn read_records<R: Records>(
     c: &mut Cursor<'_>,
     width: usize,
     mode: Mode,
-    array: &str,
+    array: &'static str,
     record: &mut R,
 ) -> Scan<()> {
     match mode {
@@ -535,17 +557,18 @@ impl Records for NodeRecords<'_> {
         let ntypes = self.ntypes;
         let ty = rec[t_at].v();
         if ty >= ntypes {
-            return Err(ScanError::at(
+            return Err(Fail::at(
                 rec[t_at].at(),
-                format!("a node type below {ntypes} (snapshot.meta.node_types)"),
+                Expected::fmt(
+                    "a node type below {} (snapshot.meta.node_types)",
+                    "",
+                    &[ntypes as u64],
+                ),
             ));
         }
         let name = rec[n_at].v();
         if name > MAX_STRING_INDEX {
-            return Err(ScanError::at(
-                rec[n_at].at(),
-                "a node name index below 2^31",
-            ));
+            return Err(Fail::at(rec[n_at].at(), "a node name index below 2^31"));
         }
         self.name_refs.note(name, rec[n_at].at());
         let edges = rec[e_at].v();
@@ -628,17 +651,21 @@ fn parse_nodes(
     let n = r.node_type.len() as u64;
     if let Some(want) = r.meta.node_count {
         if want != n {
-            return Err(ScanError::at(
+            return Err(Fail::at(
                 array_at,
-                format!("{want} nodes as snapshot.node_count says (found {n})"),
+                Expected::fmt(
+                    "{} nodes as snapshot.node_count says (found {})",
+                    "",
+                    &[want as u64, n as u64],
+                ),
             ));
         }
     }
     if n >= u64::from(u32::MAX) / nf as u64 {
-        return Err(ScanError::at(array_at, "fewer than 2^32 node fields"));
+        return Err(Fail::at(array_at, "fewer than 2^32 node fields"));
     }
     if edge_total >= u64::from(u32::MAX) {
-        return Err(ScanError::at(array_at, "fewer than 2^32 edges"));
+        return Err(Fail::at(array_at, "fewer than 2^32 edges"));
     }
     r.edge_total = edge_total;
     Ok(r)
@@ -682,23 +709,35 @@ impl Records for EdgeRecords<'_> {
         let (declared, ntypes, nf, node_fields_total) =
             (self.declared, self.ntypes, self.nf, self.node_fields_total);
         if self.e >= declared {
-            return Err(ScanError::at(
+            return Err(Fail::at(
                 rec[0].at(),
-                format!("no more than {declared} edges (the sum of the nodes' edge_count)"),
+                Expected::fmt(
+                    "no more than {} edges (the sum of the nodes' edge_count)",
+                    "",
+                    &[declared as u64],
+                ),
             ));
         }
         let ty = rec[t_at].v();
         if ty >= ntypes {
-            return Err(ScanError::at(
+            return Err(Fail::at(
                 rec[t_at].at(),
-                format!("an edge type below {ntypes} (snapshot.meta.edge_types)"),
+                Expected::fmt(
+                    "an edge type below {} (snapshot.meta.edge_types)",
+                    "",
+                    &[ntypes as u64],
+                ),
             ));
         }
         let to = rec[to_at].v();
         if to % nf != 0 || to >= node_fields_total {
-            return Err(ScanError::at(
+            return Err(Fail::at(
                 rec[to_at].at(),
-                format!("an edge to_node that is a multiple of {nf} below {node_fields_total} (found {to})"),
+                Expected::fmt(
+                    "an edge to_node that is a multiple of {} below {} (found {})",
+                    "",
+                    &[nf as u64, node_fields_total as u64, to as u64],
+                ),
             ));
         }
         let name = rec[n_at].v();
@@ -706,10 +745,7 @@ impl Records for EdgeRecords<'_> {
             Label::Index(u32::try_from(name).unwrap_or(u32::MAX))
         } else {
             if name > MAX_STRING_INDEX {
-                return Err(ScanError::at(
-                    rec[n_at].at(),
-                    "an edge name index below 2^31",
-                ));
+                return Err(Fail::at(rec[n_at].at(), "an edge name index below 2^31"));
             }
             self.name_refs.note(name, rec[n_at].at());
             provisional_label(name as u32)
@@ -791,16 +827,24 @@ fn parse_edges(
     read_records(c, ef, mode, "edges", &mut edges)?;
     let e = edges.e;
     if e != declared {
-        return Err(ScanError::at(
+        return Err(Fail::at(
             c.pos().saturating_sub(1),
-            format!("{declared} edges (the sum of the nodes' edge_count), found {e}"),
+            Expected::fmt(
+                "{} edges (the sum of the nodes' edge_count), found {}",
+                "",
+                &[declared as u64, e as u64],
+            ),
         ));
     }
     if let Some(want) = r.meta.edge_count {
         if want != e {
-            return Err(ScanError::at(
+            return Err(Fail::at(
                 c.pos().saturating_sub(1),
-                format!("{want} edges as snapshot.edge_count says (found {e})"),
+                Expected::fmt(
+                    "{} edges as snapshot.edge_count says (found {})",
+                    "",
+                    &[want as u64, e as u64],
+                ),
             ));
         }
     }
@@ -819,16 +863,16 @@ fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Vec<[u32; 4]>
         pos("line"),
         pos("column"),
     ) else {
-        return Err(ScanError::at(
+        return Err(Fail::at(
             raw[0].at(),
             "snapshot.meta.location_fields with object_index, script_id, line, column",
         ));
     };
     let w = lf.len();
     if raw.len() % w != 0 {
-        return Err(ScanError::at(
+        return Err(Fail::at(
             raw[raw.len() - 1].at(),
-            format!("a multiple of {w} values in \"locations\""),
+            Expected::fmt("a multiple of {} values in \"locations\"", "", &[w as u64]),
         ));
     }
     let nf = r.meta.nf as u64;
@@ -837,9 +881,13 @@ fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Vec<[u32; 4]>
     for rec in raw.chunks_exact(w) {
         let (o, at) = (rec[obj].v(), rec[obj].at());
         if o % nf != 0 || o >= total {
-            return Err(ScanError::at(
+            return Err(Fail::at(
                 at,
-                format!("a location object_index that is a multiple of {nf} below {total}"),
+                Expected::fmt(
+                    "a location object_index that is a multiple of {} below {}",
+                    "",
+                    &[nf as u64, total as u64],
+                ),
             ));
         }
         let f = |i: usize| u32::try_from(rec[i].v()).unwrap_or(u32::MAX);

@@ -4,24 +4,10 @@
 
 use std::borrow::Cow;
 
-/// A scan failure: absolute byte offset and what was expected there. Cheap to build in hot
-/// code; the path is added at the crate boundary.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ScanError {
-    pub offset: u64,
-    pub expected: Cow<'static, str>,
-}
+use crate::{Expected, Fail};
 
-impl ScanError {
-    pub fn at(offset: usize, expected: impl Into<Cow<'static, str>>) -> ScanError {
-        ScanError {
-            offset: offset as u64,
-            expected: expected.into(),
-        }
-    }
-}
-
-pub(crate) type Scan<T> = Result<T, ScanError>;
+/// Scan failures are [`Fail`]s: cheap in hot code, the path is added at the crate boundary.
+pub(crate) type Scan<T> = Result<T, Fail>;
 
 /// A forward cursor over the whole input.
 pub(crate) struct Cursor<'a> {
@@ -87,15 +73,14 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    pub fn error(&self, what: impl Into<Cow<'static, str>>) -> ScanError {
+    pub fn error(&self, what: &'static str) -> Fail {
         if self.pos >= self.buf.len() {
-            let what: Cow<'static, str> = what.into();
-            ScanError::at(
+            Fail::at(
                 self.pos,
-                format!("{what} (the input ends here: truncated?)"),
+                Expected::fmt("{s} (the input ends here: truncated?)", what, &[]),
             )
         } else {
-            ScanError::at(self.pos, what)
+            Fail::at(self.pos, what)
         }
     }
 
@@ -134,7 +119,7 @@ impl<'a> Cursor<'a> {
             }
         }
         self.pos = self.buf.len();
-        Err(ScanError::at(
+        Err(Fail::at(
             self.buf.len(),
             "the closing '\"' of a string (the input ends here: truncated?)",
         ))
@@ -155,7 +140,7 @@ impl<'a> Cursor<'a> {
                 .and_then(|v| v.checked_add(u64::from(b - b'0')))
             {
                 Some(v) => v,
-                None => return Err(ScanError::at(start, "an unsigned integer below 2^64")),
+                None => return Err(Fail::at(start, "an unsigned integer below 2^64")),
             };
             self.pos += 1;
         }
@@ -418,6 +403,6 @@ mod tests {
         assert_eq!(err.offset, 4);
         let err = Cursor::new(b"[1, 2").uint_array(|_, _| Ok(())).unwrap_err();
         assert_eq!(err.offset, 5);
-        assert!(err.expected.contains("truncated"));
+        assert!(err.expected.to_string().contains("truncated"));
     }
 }

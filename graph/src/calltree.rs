@@ -1,0 +1,264 @@
+//! The call tree of an allocation profile (pprof, tracemalloc), built once for every format.
+//!
+//! Frames are interned by their key bytes (a function name; a file name and line). Stacks are
+//! inserted outermost frame first, so one node is one call path from a root frame and identical
+//! stacks meet in one node, which holds the bytes and counts of the samples that end exactly
+//! there. Nodes are numbered in creation order, so a parent comes before its children.
+//!
+//! A node's id is FNV-1a ([`crate::hash`]) over `0xff key₁ 0xff key₂ …` along its path, so the
+//! same stack has the same id in every profile (diff and trend match nodes by it). Id 0 (null to
+//! the graph builder) and a collision within one profile (never seen in practice) are moved
+//! deterministically by hashing on with `0x5a`, so ids stay unique; a moved id is the base of
+//! its children's.
+//!
+//! [`CallTree::fill_graph`] turns the tree into graph nodes: the dominator tree of the result is
+//! the call tree itself (shallow = flat, retained = cum).
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use crate::hash::{fnv1a, FNV_OFFSET};
+use crate::{GraphBuilder, Label, NodeIdx, NodeKind, TypeId};
+
+/// The parent of a root frame.
+pub const NO_PARENT: u32 = u32::MAX;
+
+/// The GC-root kind of the outermost frames.
+pub const ROOT_KIND: &str = "outermost frame";
+
+/// A call tree in flat columns.
+#[derive(Debug, Default)]
+pub struct CallTree {
+    keys: Vec<Box<[u8]>>,
+    key_index: HashMap<Box<[u8]>, u32>,
+    parent: Vec<u32>,
+    frame: Vec<u32>,
+    id: Vec<u64>,
+    size: Vec<u64>,
+    count: Vec<u64>,
+    child: HashMap<(u32, u32), u32>,
+    ids: HashSet<u64>,
+}
+
+impl CallTree {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The frame whose key is `key` (dense ids from 0, in first-seen order).
+    pub fn intern_frame(&mut self, key: &[u8]) -> u32 {
+        if let Some(&f) = self.key_index.get(key) {
+            return f;
+        }
+        let f = self.keys.len() as u32;
+        self.keys.push(key.into());
+        self.key_index.insert(key.into(), f);
+        f
+    }
+
+    /// The key bytes of a frame (empty for an unknown one).
+    pub fn frame_key(&self, frame: u32) -> &[u8] {
+        self.keys.get(frame as usize).map_or(&[], |k| k)
+    }
+
+    /// The key of a frame as text (lossy if it is not UTF-8).
+    pub fn frame_name(&self, frame: u32) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.frame_key(frame))
+    }
+
+    /// The node for `frame` called from `parent` ([`NO_PARENT`] for a root frame), and whether
+    /// it was created by this call.
+    pub fn child(&mut self, parent: u32, frame: u32) -> (u32, bool) {
+        if let Some(&c) = self.child.get(&(parent, frame)) {
+            return (c, false);
+        }
+        let base = match self.id.get(parent as usize) {
+            Some(&id) => id,
+            None => FNV_OFFSET,
+        };
+        let mut h = fnv1a(fnv1a(base, &[0xff]), self.frame_key(frame));
+        while h == 0 || self.ids.contains(&h) {
+            h = fnv1a(h, &[0x5a]);
+        }
+        self.ids.insert(h);
+        let c = self.parent.len() as u32;
+        self.parent.push(parent);
+        self.frame.push(frame);
+        self.id.push(h);
+        self.size.push(0);
+        self.count.push(0);
+        self.child.insert((parent, frame), c);
+        (c, true)
+    }
+
+    /// Insert a stack, outermost frame first; returns its node ([`NO_PARENT`] if it is empty).
+    pub fn insert(&mut self, stack: impl IntoIterator<Item = u32>) -> u32 {
+        let mut node = NO_PARENT;
+        for f in stack {
+            node = self.child(node, f).0;
+        }
+        node
+    }
+
+    /// Add bytes and a count to a node's own totals (saturating).
+    pub fn add(&mut self, node: u32, size: u64, count: u64) {
+        if let (Some(s), Some(c)) = (
+            self.size.get_mut(node as usize),
+            self.count.get_mut(node as usize),
+        ) {
+            *s = s.saturating_add(size);
+            *c = c.saturating_add(count);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.parent.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.parent.is_empty()
+    }
+    /// Parent of each node ([`NO_PARENT`] for a root).
+    pub fn parent(&self) -> &[u32] {
+        &self.parent
+    }
+    /// Frame of each node.
+    pub fn frame(&self) -> &[u32] {
+        &self.frame
+    }
+    /// Id of each node: the hash of its frame sequence.
+    pub fn id(&self) -> &[u64] {
+        &self.id
+    }
+    /// Bytes of the samples that end exactly at each node.
+    pub fn size(&self) -> &[u64] {
+        &self.size
+    }
+    /// Counts (objects, blocks) of the samples that end exactly at each node.
+    pub fn count(&self) -> &[u64] {
+        &self.count
+    }
+
+    /// Bytes and counts at or below each node (children come after parents: one reverse pass).
+    pub fn subtree_totals(&self) -> (Vec<u64>, Vec<u64>) {
+        let mut size = self.size.clone();
+        let mut count = self.count.clone();
+        for v in (0..self.len()).rev() {
+            let p = self.parent[v] as usize;
+            if p < v {
+                size[p] = size[p].saturating_add(size[v]);
+                count[p] = count[p].saturating_add(count[v]);
+            }
+        }
+        (size, count)
+    }
+
+    /// Frames from the root down to `n`.
+    pub fn path(&self, mut n: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        while let Some(&f) = self.frame.get(n as usize) {
+            out.push(f);
+            n = self.parent[n as usize];
+        }
+        out.reverse();
+        out
+    }
+
+    /// Children lists in CSR form, creation order kept ([`children_from_parents`]).
+    pub fn children(&self) -> (Vec<u32>, Vec<u32>) {
+        children_from_parents(&self.parent)
+    }
+
+    /// Add the tree to a fresh builder: node `i` becomes `NodeIdx(i)` of kind
+    /// [`NodeKind::Frame`] with the tree's id, `type_of(b, i)` as type and its own bytes as
+    /// shallow size (and its count, with `counts`); roots are GC roots of kind [`ROOT_KIND`];
+    /// one edge `call` from each caller to each callee. Warnings and `finish` are the caller's.
+    pub fn fill_graph(
+        &self,
+        b: &mut GraphBuilder,
+        mut type_of: impl FnMut(&mut GraphBuilder, usize) -> TypeId,
+        call: Label,
+        counts: bool,
+    ) {
+        let n = self.len();
+        b.reserve_nodes(n);
+        for i in 0..n {
+            let ty = type_of(b, i);
+            let idx = b.add_node(self.id[i], ty, NodeKind::Frame, self.size[i]);
+            if counts {
+                b.set_count(idx, self.count[i]);
+            }
+            if self.parent[i] == NO_PARENT {
+                b.add_root_idx(idx, ROOT_KIND, None);
+            }
+        }
+        b.finish_nodes();
+        let (start, kids) = self.children();
+        b.reserve_edges(kids.len());
+        for i in 0..n {
+            let range = start[i] as usize..start[i + 1] as usize;
+            if range.is_empty() {
+                continue;
+            }
+            b.begin_node(NodeIdx(i as u32));
+            for &c in &kids[range] {
+                b.edge_to_idx(NodeIdx(c), false, call);
+            }
+        }
+    }
+}
+
+/// Children lists (CSR) of a forest given as a parent column (`u32::MAX` = no parent), in
+/// creation order: returns `(start, children)` where the children of `i` are
+/// `children[start[i]..start[i + 1]]`.
+pub fn children_from_parents(parent: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let n = parent.len();
+    let mut start = vec![0u32; n + 1];
+    for &p in parent {
+        if (p as usize) < n {
+            start[p as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut children = vec![0u32; start[n] as usize];
+    for (c, &p) in parent.iter().enumerate() {
+        if (p as usize) < n {
+            children[fill[p as usize] as usize] = c as u32;
+            fill[p as usize] += 1;
+        }
+    }
+    (start, children)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_a_function_of_the_frame_sequence() {
+        let mut a = CallTree::new();
+        let (m, f, g) = (
+            a.intern_frame(b"main"),
+            a.intern_frame(b"f"),
+            a.intern_frame(b"g"),
+        );
+        let x = a.insert([m, f, g]);
+        let y = a.insert([m, g]);
+        assert_eq!(a.insert([m, f, g]), x);
+        a.add(x, 10, 1);
+        a.add(y, 5, 2);
+        let mut b = CallTree::new();
+        let (g2, m2) = (b.intern_frame(b"g"), b.intern_frame(b"main"));
+        let y2 = b.insert([m2, g2]);
+        assert_eq!(b.id()[y2 as usize], a.id()[y as usize]);
+        assert_eq!(a.len(), 4);
+        assert_eq!(a.path(x), vec![m, f, g]);
+        assert_eq!(a.subtree_totals().0[0], 15);
+        assert_eq!(a.parent()[0], NO_PARENT);
+        // The id of a root frame is FNV-1a over 0xff and its key.
+        assert_eq!(a.id()[0], fnv1a(FNV_OFFSET, b"\xffmain"));
+        assert_eq!(a.id()[1], fnv1a(FNV_OFFSET, b"\xffmain\xfff"));
+    }
+}
