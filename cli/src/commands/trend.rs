@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::anyhow;
 use clap::Args;
+use heapscope_reports::overtime::model::VerdictKind;
 use heapscope_reports::overtime::{
     build_trend, memlab, parse_rfc3339, parse_size, render_trend, summarize, DumpSummary,
     MemlabOut, TrendOptions, TrendReport,
@@ -137,7 +138,10 @@ pub fn run(args: TrendArgs, out: &mut dyn Write) -> Result<u8, CliError> {
         &report.warnings,
         &render_trend(&report, c.format.into(), c.rows),
     )?;
-    let leak = report.verdicts.iter().any(|v| v.kind == "true-leak");
+    let leak = report
+        .verdicts
+        .iter()
+        .any(|v| v.kind == VerdictKind::TrueLeak);
     Ok(if leak && args.fail_on_leak {
         EXIT_SUSPECT
     } else {

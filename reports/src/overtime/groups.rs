@@ -197,12 +197,7 @@ pub fn min_retained_by(a: &Analysis, group_of: impl Fn(u32) -> u32, groups: usiz
 /// FNV-1a over a string: signatures must hash the same names the same in every dump (type and
 /// label ids differ between dumps).
 fn fnv(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in s.as_bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+    heapscope_graph::hash::fnv1a(heapscope_graph::hash::FNV_OFFSET, s.as_bytes())
 }
 
 fn combine(h: u64, x: u64) -> u64 {

@@ -4,6 +4,71 @@
 
 use serde::Serialize;
 
+pub use super::shape::Shape;
+
+/// Define a closed set of names that serialise as the strings of the JSON contract.
+macro_rules! names {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident => $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $s)] $v),+
+        }
+        impl $name {
+            /// The name as the JSON report writes it.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($name::$v => $s),+
+                }
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+names! {
+    /// The column a trend row's shape and slope are computed on.
+    Metric {
+        /// Type rows.
+        ShallowBytes => "shallow_bytes",
+        /// Path rows (and the whole reachable heap).
+        RetainedBytes => "retained_bytes",
+    }
+}
+
+names! {
+    /// The verdicts of the over-time reports.
+    VerdictKind {
+        TrueLeak => "true-leak",
+        UnboundedCache => "unbounded-cache",
+        Fragmentation => "fragmentation",
+    }
+}
+
+names! {
+    /// Where a trend's times came from.
+    AxisSource {
+        /// Timestamps recorded in the dumps.
+        Dump => "dump",
+        /// Given with `--at`.
+        At => "at",
+        /// The inputs' order at equal spacing.
+        Steps => "steps",
+    }
+}
+
+names! {
+    /// The unit of a trend's time axis.
+    AxisUnit {
+        Hour => "hour",
+        Step => "step",
+    }
+}
+
 /// One input as the over-time reports describe it.
 #[derive(Clone, Debug, Serialize)]
 pub struct DumpRef {
@@ -140,11 +205,9 @@ pub struct DiffReport {
 /// The time axis of a trend.
 #[derive(Clone, Debug, Serialize)]
 pub struct TimeAxis {
-    /// `dump` (timestamps recorded in the dumps), `at` (given with `--at`) or `steps` (the inputs'
-    /// order at equal spacing).
-    pub source: String,
+    pub source: AxisSource,
     /// `hour` when times are known, else `step`.
-    pub unit: String,
+    pub unit: AxisUnit,
     /// Each input's position on the axis, in `unit`s from the first input.
     pub points: Vec<f64>,
     /// One sentence saying where the times came from.
@@ -163,8 +226,7 @@ pub struct TrendInput {
 /// The fitted growth of one series.
 #[derive(Clone, Debug, Serialize)]
 pub struct Fit {
-    /// `linear`, `levelling-off`, `stable` or `shrinking`.
-    pub shape: String,
+    pub shape: Shape,
     /// Least-squares slope over all points, bytes per axis unit (hour or step).
     pub slope: f64,
     /// R² of the least-squares line (1 = every point on it; 0 when the series is flat).
@@ -196,9 +258,7 @@ pub struct TrendRow {
     pub type_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// The column the shape and slope are computed on: `shallow_bytes` (type rows) or
-    /// `retained_bytes` (path rows).
-    pub metric: String,
+    pub metric: Metric,
     /// One value per input, in input order.
     pub series: Vec<Stat>,
     #[serde(flatten)]
@@ -224,7 +284,7 @@ pub struct MemlabOut {
 /// One of the three verdicts: `true-leak`, `unbounded-cache`, `fragmentation`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Verdict {
-    pub kind: String,
+    pub kind: VerdictKind,
     /// What the verdict is about: a type, a path signature, or `process` for fragmentation.
     pub subject: String,
     pub summary: String,
@@ -253,7 +313,7 @@ pub struct TrendReport {
 impl TrendRow {
     /// The value of the row's metric in one point of its series.
     pub fn value(&self, s: &Stat) -> u64 {
-        if self.metric == "retained_bytes" {
+        if self.metric == Metric::RetainedBytes {
             s.retained_bytes
         } else {
             s.shallow_bytes

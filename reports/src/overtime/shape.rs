@@ -32,7 +32,8 @@ pub const NOISE_SHARE_OF_HEAP: f64 = 0.001;
 pub const NOISE_MIN_BYTES: u64 = 1024;
 
 /// The four shapes, in the order a trend lists them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Shape {
     Linear,
     LevellingOff,
@@ -61,6 +62,12 @@ impl Shape {
     }
     pub fn is_growing(self) -> bool {
         matches!(self, Shape::Linear | Shape::LevellingOff)
+    }
+}
+
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -134,7 +141,7 @@ pub fn classify(x: &[f64], y: &[f64], noise: u64) -> (Shape, Fit) {
         Shape::Linear
     };
     let fit = Fit {
-        shape: shape.name().to_string(),
+        shape,
         slope: round3(slope),
         r2: round6(r2),
         early_slope: round3(early),

@@ -13,7 +13,7 @@ use heapscope_graph::{Analysis, NodeIdx};
 use super::diff::total_stat;
 use super::groups::{Dump, DumpSummary, PathGroups};
 use super::model::*;
-use super::shape::{classify, noise_bytes, round3, round6, Shape};
+use super::shape::{classify, noise_bytes, round3, round6};
 use super::units::format_rfc3339;
 use super::verdict::{trend_verdicts, withheld_note};
 use crate::build::generator;
@@ -46,7 +46,7 @@ fn time_axis(
                 warnings.push("--at was ignored: every dump records when it was taken".into());
             }
             (
-                "dump",
+                AxisSource::Dump,
                 Some(t),
                 "times are the timestamps recorded in the dumps (HPROF header, pprof time_nanos)"
                     .to_string(),
@@ -59,7 +59,7 @@ fn time_axis(
                 );
             }
             (
-                "at",
+                AxisSource::At,
                 Some(t.to_vec()),
                 "times were given with --at".to_string(),
             )
@@ -82,7 +82,7 @@ fn time_axis(
                 warnings.push(format!("only {partial} of {n} dumps record when they were taken; the inputs' order is used"));
             }
             (
-                "steps",
+                AxisSource::Steps,
                 None,
                 "the dumps record no usable time and none was given with --at: the inputs are taken in the order given, \
                  one step apart (file modification times are not used, since copying a file changes them)"
@@ -101,20 +101,20 @@ fn time_axis(
         Some(t) => {
             let t0 = t[order[0]];
             (
-                "hour",
+                AxisUnit::Hour,
                 order
                     .iter()
                     .map(|&i| round6((t[i] - t0) as f64 / MS_PER_HOUR))
                     .collect(),
             )
         }
-        None => ("step", (0..n).map(|i| i as f64).collect()),
+        None => (AxisUnit::Step, (0..n).map(|i| i as f64).collect()),
     };
     let sorted_times = times.map(|t| order.iter().map(|&i| t[i]).collect());
     (
         TimeAxis {
-            source: source.into(),
-            unit: unit.into(),
+            source: source,
+            unit: unit,
             points,
             note,
         },
@@ -151,9 +151,9 @@ fn row_for(
         .collect();
     let (shape, fit) = classify(x, &y, noise_bytes(&y, mean_heap));
     let metric = if retained {
-        "retained_bytes"
+        Metric::RetainedBytes
     } else {
-        "shallow_bytes"
+        Metric::ShallowBytes
     };
     (
         shape,
@@ -161,7 +161,7 @@ fn row_for(
             rank: 0,
             type_name,
             path,
-            metric: metric.into(),
+            metric: metric,
             series,
             fit,
             limit_reached: None,
@@ -238,9 +238,9 @@ fn rank(rows: &mut Vec<(Shape, TrendRow)>, keep: usize) -> Vec<TrendRow> {
 }
 
 fn project(r: &mut TrendRow, limit: u64, last_heap: u64, unit_is_hour: bool, last_ms: Option<i64>) {
-    let rate = match r.fit.shape.as_str() {
-        "linear" => r.fit.slope,
-        "levelling-off" => r.fit.late_slope,
+    let rate = match r.fit.shape {
+        Shape::Linear => r.fit.slope,
+        Shape::LevellingOff => r.fit.late_slope,
         _ => return,
     };
     if rate <= 0.0 {
@@ -309,7 +309,7 @@ pub fn build_trend(
     let last_heap = heaps.last().copied().unwrap_or(0);
     let last_ms = times.as_ref().and_then(|t| t.last().copied());
     if let Some(limit) = opts.limit_bytes {
-        let hour = axis.unit == "hour";
+        let hour = axis.unit == AxisUnit::Hour;
         project(&mut total, limit, last_heap, hour, last_ms);
         for r in types.iter_mut().chain(paths.iter_mut()) {
             project(r, limit, last_heap, hour, last_ms);

@@ -6,7 +6,7 @@
 //! The first two need growth the whole heap shows: see [`above_heap_noise`].
 
 use super::groups::DumpSummary;
-use super::model::{TrendReport, TrendRow, Verdict};
+use super::model::{Shape, TrendReport, TrendRow, Verdict, VerdictKind};
 use super::units::human_hours;
 use crate::fmt::{human_bytes, pct};
 
@@ -26,7 +26,7 @@ pub const CONTAINS_LEAK_RATIO: f64 = 0.8;
 /// the smallest leak of the growth fixtures (Node's `PendingJob`, +33.6 KB, 0.9% of its heap)
 /// sits in a heap that grows by 25% — every growth fixture's heap grows by 25–63%.
 pub fn above_heap_noise(r: &TrendReport, x: &TrendRow) -> bool {
-    r.total.fit.shape != "stable" || x.fit.net_change > r.total.fit.noise_bytes as i64
+    r.total.fit.shape != Shape::Stable || x.fit.net_change > r.total.fit.noise_bytes as i64
 }
 
 /// When rows grow but [`above_heap_noise`] keeps them from a verdict, the note the report
@@ -36,9 +36,7 @@ pub fn withheld_note(r: &TrendReport) -> Option<String> {
         .types
         .iter()
         .chain(&r.paths)
-        .filter(|x| {
-            matches!(x.fit.shape.as_str(), "linear" | "levelling-off") && !above_heap_noise(r, x)
-        })
+        .filter(|x| x.fit.shape.is_growing() && !above_heap_noise(r, x))
         .collect();
     let largest = withheld.iter().max_by(|a, b| {
         a.fit
@@ -93,7 +91,7 @@ pub fn fragmentation(s: &DumpSummary) -> Option<Verdict> {
     }
     evidence.push(format!("from the runtime.MemStats of {}", s.dump.path));
     Some(Verdict {
-        kind: "fragmentation".into(),
+        kind: VerdictKind::Fragmentation,
         subject: "process".into(),
         summary: format!(
             "Fragmentation: the Go heap holds {} in spans for {} of live objects; a few survivors pin mostly empty spans",
@@ -144,13 +142,13 @@ pub fn is_collection_type(t: &str) -> bool {
 /// The trend's verdicts: the top linear grower, the largest levelling-off collection, and
 /// fragmentation seen in any input.
 pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict> {
-    let unit = r.time_axis.unit.as_str();
+    let unit = r.time_axis.unit.name();
     let mut out = Vec::new();
     let last_heap = r.total.last();
     // Rows that grow within the noise of a stable heap are churn, not leaks nor caches.
     let linear = |rows: &[TrendRow]| {
         rows.iter()
-            .find(|x| x.fit.shape == "linear" && above_heap_noise(r, x))
+            .find(|x| x.fit.shape == Shape::Linear && above_heap_noise(r, x))
             .cloned()
     };
     if let Some(t) = linear(&r.types).or_else(|| linear(&r.paths)) {
@@ -158,7 +156,7 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
             format!(
                 "{} {}: {} (one value per input)",
                 t.type_name,
-                t.metric.replace('_', " "),
+                t.metric.name().replace('_', " "),
                 series_text(&t)
             ),
             format!(
@@ -175,7 +173,7 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
         }
         // The holder: the first linear path row whose type is a collection (the list the leak
         // accumulates in), else the first linear path row (often the class holding it).
-        let held = |p: &&TrendRow| p.fit.shape == "linear" && above_heap_noise(r, p);
+        let held = |p: &&TrendRow| p.fit.shape == Shape::Linear && above_heap_noise(r, p);
         let holder = r
             .paths
             .iter()
@@ -202,7 +200,7 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
             });
         }
         out.push(Verdict {
-            kind: "true-leak".into(),
+            kind: VerdictKind::TrueLeak,
             subject: t.path.clone().unwrap_or_else(|| t.type_name.clone()),
             summary: format!(
                 "True leak: {} grows linearly, {} ({} in total), with no sign of levelling off",
@@ -224,12 +222,12 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
     // leak (a class loader, the global object, a class with both statics): not a cache.
     let leak_late = pool
         .iter()
-        .find(|x| x.fit.shape == "linear" && above_heap_noise(r, x))
+        .find(|x| x.fit.shape == Shape::Linear && above_heap_noise(r, x))
         .map(|x| x.fit.late_slope)
         .unwrap_or(f64::INFINITY);
     let levelling: Vec<&TrendRow> = pool
         .iter()
-        .filter(|x| x.fit.shape == "levelling-off" && above_heap_noise(r, x))
+        .filter(|x| x.fit.shape == Shape::LevellingOff && above_heap_noise(r, x))
         .filter(|x| x.fit.late_slope < CONTAINS_LEAK_RATIO * leak_late)
         .filter(|x| last_heap > 0 && size_of(x) as f64 >= CACHE_MIN_SHARE * last_heap as f64)
         .collect();
@@ -253,7 +251,7 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
         let last = c.last();
         let name = c.path.clone().unwrap_or_else(|| c.type_name.clone());
         let mut evidence = vec![
-            format!("{}: {}", c.metric.replace('_', " "), series_text(c)),
+            format!("{}: {}", c.metric.name().replace('_', " "), series_text(c)),
             format!(
                 "growth slowed from {} to {} (late/early below {}), so it is bounded or warming up",
                 slope_text(c.fit.early_slope, unit),
@@ -276,7 +274,7 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
             ));
         }
         out.push(Verdict {
-            kind: "unbounded-cache".into(),
+            kind: VerdictKind::UnboundedCache,
             subject: name.clone(),
             summary: format!(
                 "Cache, not a leak: {} grew by {} and levelled off at {}; it grew the most, but it has stopped. Check its bound (maximum size, eviction) is what you want",

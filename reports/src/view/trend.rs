@@ -16,7 +16,7 @@ const NO_TREND_VERDICT: &str =
 
 /// The trend; `rows` caps the rows of each table.
 pub fn document(r: &TrendReport, rows: usize) -> Document {
-    let unit = r.time_axis.unit.as_str();
+    let unit = r.time_axis.unit.name();
     let mut b = Vec::new();
     b.push(Block::text(format!(
         "Time axis: {} ({}).",
@@ -178,7 +178,7 @@ fn trend_table(b: &mut Vec<Block>, rows_in: &[TrendRow], rows: usize, unit: &str
         .map(|x| {
             let mut r = vec![
                 Cell::Text(x.rank.to_string()),
-                Cell::Text(x.fit.shape.clone()),
+                Cell::Text(x.fit.shape.to_string()),
                 Cell::Text(rate(x.fit.slope, unit)),
                 Cell::Text(format!("{:.3}", x.fit.r2)),
                 Cell::SignedBytes(x.fit.net_change),

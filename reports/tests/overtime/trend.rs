@@ -3,6 +3,7 @@
 //! series, V8 ids with memlab's method, and the time axis.
 
 use crate::facts::Format;
+use heapscope_reports::overtime::model::{AxisSource, AxisUnit, Shape, VerdictKind};
 use heapscope_reports::overtime::{build_trend, memlab, parse_rfc3339, TrendOptions, TrendReport};
 
 use super::heaps::*;
@@ -52,7 +53,7 @@ fn the_linear_leak_ranks_first_though_the_cache_grew_more() {
     let r = growth(None);
     let first = &r.types[0];
     assert_eq!(first.type_name, "com.acme.Order");
-    assert_eq!(first.fit.shape, "linear");
+    assert_eq!(first.fit.shape, Shape::Linear);
     assert_eq!(
         first.fit.slope,
         (2000 * ORDER_BYTES) as f64,
@@ -61,7 +62,7 @@ fn the_linear_leak_ranks_first_though_the_cache_grew_more() {
     let counts: Vec<u64> = first.series.iter().map(|s| s.count).collect();
     assert_eq!(counts, GROWTH.iter().map(|g| g.0).collect::<Vec<_>>());
     // By path, the audit log's holder ranks first and is linear too.
-    assert_eq!(r.paths[0].fit.shape, "linear");
+    assert_eq!(r.paths[0].fit.shape, Shape::Linear);
     assert!(
         r.paths[0]
             .path
@@ -81,7 +82,7 @@ fn the_linear_leak_ranks_first_though_the_cache_grew_more() {
                 .is_some_and(|s| s.ends_with("CustomerCache > PROFILES > java.util.HashMap"))
         })
         .unwrap();
-    assert_eq!(map.fit.shape, "levelling-off");
+    assert_eq!(map.fit.shape, Shape::LevellingOff);
     let log = r
         .paths
         .iter()
@@ -96,15 +97,15 @@ fn the_linear_leak_ranks_first_though_the_cache_grew_more() {
         "the cache is the larger grower overall"
     );
     assert!(map.rank > log.rank);
-    assert_eq!(r.time_axis.source, "steps");
-    assert_eq!(r.time_axis.unit, "step");
+    assert_eq!(r.time_axis.source, AxisSource::Steps);
+    assert_eq!(r.time_axis.unit, AxisUnit::Step);
 }
 
 #[test]
 fn verdicts_name_the_leak_and_the_cache_with_evidence() {
     let r = growth(None);
-    let kinds: Vec<&str> = r.verdicts.iter().map(|v| v.kind.as_str()).collect();
-    assert_eq!(kinds, ["true-leak", "unbounded-cache"]);
+    let kinds: Vec<VerdictKind> = r.verdicts.iter().map(|v| v.kind).collect();
+    assert_eq!(kinds, [VerdictKind::TrueLeak, VerdictKind::UnboundedCache]);
     let leak = &r.verdicts[0];
     assert_eq!(leak.subject, "com.acme.Order");
     assert!(
@@ -149,7 +150,7 @@ fn a_healthy_series_has_nothing_growing_above_noise() {
         .types
         .iter()
         .chain(&r.paths)
-        .filter(|x| x.fit.shape != "stable")
+        .filter(|x| x.fit.shape != Shape::Stable)
         .map(|x| {
             format!(
                 "{} {}",
@@ -160,7 +161,7 @@ fn a_healthy_series_has_nothing_growing_above_noise() {
         .collect();
     assert!(growing.is_empty(), "{growing:#?}");
     assert!(r.verdicts.is_empty(), "{:#?}", r.verdicts);
-    assert_eq!(r.total.fit.shape, "stable");
+    assert_eq!(r.total.fit.shape, Shape::Stable);
     assert!(r.total.limit_reached.is_none());
 }
 
@@ -169,7 +170,7 @@ fn dump_timestamps_make_the_axis_hours_and_the_projection_an_instant() {
     let t0 = parse_rfc3339("2026-11-24T02:00:00Z").unwrap();
     let times = [t0, t0 + 3_600_000, t0 + 2 * 3_600_000];
     let r = growth(Some(&times));
-    assert_eq!(r.time_axis.source, "dump");
+    assert_eq!(r.time_axis.source, AxisSource::Dump);
     assert_eq!(r.time_axis.points, [0.0, 1.0, 2.0]);
     assert_eq!(
         r.types[0].fit.slope,
@@ -182,7 +183,7 @@ fn dump_timestamps_make_the_axis_hours_and_the_projection_an_instant() {
         .as_ref()
         .expect("the heap grows towards the limit");
     // The projection divides the room left by the rate of the total's shape.
-    let rate = if total.fit.shape == "linear" {
+    let rate = if total.fit.shape == Shape::Linear {
         total.fit.slope
     } else {
         total.fit.late_slope
@@ -236,13 +237,13 @@ fn at_times_are_used_when_dumps_have_none_and_out_of_order_inputs_are_sorted() {
             ..Default::default()
         },
     );
-    assert_eq!(r.time_axis.source, "at");
+    assert_eq!(r.time_axis.source, AxisSource::At);
     let order: Vec<&str> = r.inputs.iter().map(|i| i.dump.path.as_str()).collect();
     assert_eq!(order, ["d1", "d0", "d2"]);
     assert_eq!(r.time_axis.points, [0.0, 1.0, 2.0]);
     assert!(r.warnings.iter().any(|w| w.contains("not in time order")));
     assert_eq!(r.types[0].type_name, "com.acme.Order");
-    assert_eq!(r.types[0].fit.shape, "linear");
+    assert_eq!(r.types[0].fit.shape, Shape::Linear);
 }
 
 #[test]
@@ -300,13 +301,13 @@ fn growth_within_a_stable_heaps_noise_gets_no_verdict_and_a_note() {
     // its own noise (linear), but the whole heap moves less than its noise (stable).
     let steps = [(1000, 3000, 0), (1100, 3000, 0), (1200, 3000, 0)];
     let r = java_series(&steps, None);
-    assert_eq!(r.total.fit.shape, "stable", "{:?}", r.total.series);
+    assert_eq!(r.total.fit.shape, Shape::Stable, "{:?}", r.total.series);
     let order = r
         .types
         .iter()
         .find(|t| t.type_name == "com.acme.Order")
         .unwrap();
-    assert_eq!(order.fit.shape, "linear", "the row keeps its shape");
+    assert_eq!(order.fit.shape, Shape::Linear, "the row keeps its shape");
     assert_eq!(order.fit.net_change, (200 * ORDER_BYTES) as i64);
     assert!(order.fit.net_change <= r.total.fit.noise_bytes as i64);
     assert!(r.verdicts.is_empty(), "{:#?}", r.verdicts);
@@ -330,11 +331,11 @@ fn a_leak_offset_by_a_shrinking_cache_is_still_a_leak() {
         (6000, 3000 - 2 * evicted, 0),
     ];
     let r = java_series(&steps, None);
-    assert_eq!(r.total.fit.shape, "stable", "{:?}", r.total.series);
+    assert_eq!(r.total.fit.shape, Shape::Stable, "{:?}", r.total.series);
     let leak = r
         .verdicts
         .iter()
-        .find(|v| v.kind == "true-leak")
+        .find(|v| v.kind == VerdictKind::TrueLeak)
         .expect("the leak's verdict");
     assert_eq!(leak.subject, "com.acme.Order");
     assert_eq!(r.types[0].type_name, "com.acme.Order");

@@ -2,6 +2,7 @@
 //! off, and the verdicts say so.
 
 use super::*;
+use heapscope_reports::overtime::model::{AxisSource, Shape, VerdictKind};
 
 #[test]
 fn tracemalloc_trend_calls_the_leak_linear_and_the_cache_levelling_off() {
@@ -23,22 +24,27 @@ fn tracemalloc_trend_calls_the_leak_linear_and_the_cache_levelling_off() {
             "{py}: first is {}",
             r.types[0].type_name
         );
-        assert_eq!(r.types[0].fit.shape, "linear", "{py}");
+        assert_eq!(r.types[0].fit.shape, Shape::Linear, "{py}");
         let c = r
             .types
             .iter()
             .find(|t| t.type_name.ends_with(&cache))
             .unwrap();
-        assert_eq!(c.fit.shape, "levelling-off", "{py}");
+        assert_eq!(c.fit.shape, Shape::LevellingOff, "{py}");
         assert!(
             c.fit.net_change > r.types[0].fit.net_change,
             "{py}: the cache grew more overall"
         );
-        let kinds: Vec<&str> = r.verdicts.iter().map(|v| v.kind.as_str()).collect();
-        assert_eq!(kinds, ["true-leak", "unbounded-cache"], "{py}");
+        let kinds: Vec<VerdictKind> = r.verdicts.iter().map(|v| v.kind).collect();
+        assert_eq!(
+            kinds,
+            [VerdictKind::TrueLeak, VerdictKind::UnboundedCache],
+            "{py}"
+        );
         assert!(r.verdicts[1].subject.ends_with(&cache));
         assert_eq!(
-            r.time_axis.source, "steps",
+            r.time_axis.source,
+            AxisSource::Steps,
             "tracemalloc snapshots record no time"
         );
     }
@@ -58,7 +64,7 @@ fn a_snapshot_repeated_has_nothing_growing() {
             .types
             .iter()
             .chain(&r.paths)
-            .filter(|x| x.fit.shape != "stable")
+            .filter(|x| x.fit.shape != Shape::Stable)
             .map(|x| x.type_name.as_str())
             .collect();
         assert!(growing.is_empty(), "{f}: {growing:?}");
@@ -77,25 +83,32 @@ fn pprof_trend_calls_the_audit_log_linear_and_the_cache_levelling_off() {
         None,
     );
     assert_eq!(r.types[0].type_name, "main.appendAudit");
-    assert_eq!(r.types[0].fit.shape, "linear");
+    assert_eq!(r.types[0].fit.shape, Shape::Linear);
     let cache = r
         .types
         .iter()
         .find(|t| t.type_name == "main.fetchEntry")
         .unwrap();
-    assert_eq!(cache.fit.shape, "levelling-off");
+    assert_eq!(cache.fit.shape, Shape::LevellingOff);
     assert!(
         cache.fit.net_change > r.types[0].fit.net_change,
         "the cache grew more overall"
     );
-    assert_eq!(r.time_axis.source, "dump", "pprof records time_nanos");
+    assert_eq!(
+        r.time_axis.source,
+        AxisSource::Dump,
+        "pprof records time_nanos"
+    );
     let cv = r
         .verdicts
         .iter()
-        .find(|v| v.kind == "unbounded-cache")
+        .find(|v| v.kind == VerdictKind::UnboundedCache)
         .unwrap();
     assert_eq!(cv.subject, "main.fetchEntry");
-    assert!(!r.verdicts.iter().any(|v| v.kind == "fragmentation"));
+    assert!(!r
+        .verdicts
+        .iter()
+        .any(|v| v.kind == VerdictKind::Fragmentation));
 }
 
 #[test]
@@ -105,7 +118,7 @@ fn go_fragmentation_is_told_from_memstats() {
     let v = d
         .verdicts
         .iter()
-        .find(|v| v.kind == "fragmentation")
+        .find(|v| v.kind == VerdictKind::Fragmentation)
         .expect("fragmentation verdict");
     let m = frag.info.memstats.as_ref().unwrap();
     let (alloc, inuse) = (m.heap_alloc.unwrap(), m.heap_inuse.unwrap());
@@ -133,8 +146,12 @@ fn v8_trend_memlab_and_diff_on_the_series() {
     ];
     let (r, loaded) = trend(&files, None);
     assert_eq!(r.types[0].type_name, "PendingJob");
-    assert_eq!(r.types[0].fit.shape, "linear");
-    let linear_path = r.paths.iter().find(|p| p.fit.shape == "linear").unwrap();
+    assert_eq!(r.types[0].fit.shape, Shape::Linear);
+    let linear_path = r
+        .paths
+        .iter()
+        .find(|p| p.fit.shape == Shape::Linear)
+        .unwrap();
     assert!(
         linear_path.path.as_deref().unwrap().contains("pending"),
         "{:?}",
@@ -150,7 +167,7 @@ fn v8_trend_memlab_and_diff_on_the_series() {
                     .is_some_and(|s| s.contains("sessionCache"))
         })
         .unwrap();
-    assert_eq!(map.fit.shape, "levelling-off");
+    assert_eq!(map.fit.shape, Shape::LevellingOff);
     let pending = r
         .paths
         .iter()
@@ -167,7 +184,7 @@ fn v8_trend_memlab_and_diff_on_the_series() {
     let cache = r
         .verdicts
         .iter()
-        .find(|v| v.kind == "unbounded-cache")
+        .find(|v| v.kind == VerdictKind::UnboundedCache)
         .unwrap();
     assert!(cache.subject.contains("sessionCache"), "{}", cache.subject);
     // memlab: the jobs added between baseline and target are all still pending in final.
@@ -209,8 +226,12 @@ fn hprof_trend_and_diff_on_the_growth_series() {
     ];
     let (r, loaded) = trend(&files, None);
     assert_eq!(r.types[0].type_name, "com.acme.Order");
-    assert_eq!(r.types[0].fit.shape, "linear");
-    let leak_path = r.paths.iter().find(|p| p.fit.shape == "linear").unwrap();
+    assert_eq!(r.types[0].fit.shape, Shape::Linear);
+    let leak_path = r
+        .paths
+        .iter()
+        .find(|p| p.fit.shape == Shape::Linear)
+        .unwrap();
     assert!(
         leak_path
             .path
@@ -229,7 +250,7 @@ fn hprof_trend_and_diff_on_the_growth_series() {
             })
         })
         .unwrap();
-    assert_eq!(map.fit.shape, "levelling-off");
+    assert_eq!(map.fit.shape, Shape::LevellingOff);
     let log = r
         .paths
         .iter()
@@ -243,15 +264,23 @@ fn hprof_trend_and_diff_on_the_growth_series() {
         map.fit.net_change > log.fit.net_change,
         "the cache grew more overall"
     );
-    let leak = r.verdicts.iter().find(|v| v.kind == "true-leak").unwrap();
+    let leak = r
+        .verdicts
+        .iter()
+        .find(|v| v.kind == VerdictKind::TrueLeak)
+        .unwrap();
     assert_eq!(leak.subject, "com.acme.Order");
     let cache = r
         .verdicts
         .iter()
-        .find(|v| v.kind == "unbounded-cache")
+        .find(|v| v.kind == VerdictKind::UnboundedCache)
         .unwrap();
     assert!(cache.subject.contains("CustomerCache"), "{}", cache.subject);
-    assert_eq!(r.time_axis.source, "dump", "HPROF headers record the time");
+    assert_eq!(
+        r.time_axis.source,
+        AxisSource::Dump,
+        "HPROF headers record the time"
+    );
     // Diff 1 → 3 by class equals the JVM's own class histograms.
     let d = diff(&loaded[0], &loaded[2]);
     let (c1, b1) = histo("java/dumps/growth_1.histo.txt", "com.acme.Order");

@@ -5,6 +5,7 @@
 //! diff's two points the same way.
 
 use super::*;
+use heapscope_reports::overtime::model::{AxisSource, Shape, VerdictKind};
 
 /// The integer a source file assigns to `name` (`NAME = 2_000`, `const NAME = 300;`).
 fn source_const(file: &str, name: &str) -> u64 {
@@ -47,7 +48,7 @@ fn trend_grouped(files: &[String], group_by: Option<&str>) -> (TrendReport, Vec<
 /// Rows the trend calls growing (`linear` or `levelling-off`: above the noise by the rule).
 fn growing(rows: &[heapscope_reports::overtime::TrendRow]) -> Vec<String> {
     rows.iter()
-        .filter(|x| matches!(x.fit.shape.as_str(), "linear" | "levelling-off"))
+        .filter(|x| x.fit.shape.is_growing())
         .map(|x| {
             let s: Vec<String> = x.series.iter().map(|v| x.value(v).to_string()).collect();
             format!(
@@ -100,7 +101,8 @@ fn assert_no_type_grows(
 ) -> DiffReport {
     assert!(r.types.len() > 5, "{what}: {} type rows", r.types.len());
     assert_eq!(
-        r.total.fit.shape, "stable",
+        r.total.fit.shape,
+        Shape::Stable,
         "{what}: reachable heap {:?}",
         r.total.series
     );
@@ -182,7 +184,7 @@ fn tracemalloc_healthy_series_has_nothing_growing() {
                     "{what}: {:?}",
                     row.series
                 );
-                assert_eq!(row.fit.shape, "stable");
+                assert_eq!(row.fit.shape, Shape::Stable);
             }
         }
     }
@@ -204,7 +206,7 @@ fn v8_healthy_series_has_nothing_growing() {
         "the LRU is full in every snapshot: {:?}",
         products.series
     );
-    assert_eq!(products.fit.shape, "stable");
+    assert_eq!(products.fit.shape, Shape::Stable);
     // Node ids are stable: the LRU churned between the dumps (evicted entries are gone by id,
     // new ones took their place), yet nothing grew.
     let n = d.new_objects.as_ref().unwrap();
@@ -223,7 +225,7 @@ fn hprof_healthy_series_by_class_has_nothing_growing() {
         .collect();
     let (r, loaded) = trend(&files.iter().map(String::as_str).collect::<Vec<_>>(), None);
     assert_no_type_grows("hprof", &r, &loaded[0], &loaded[2]);
-    assert_eq!(r.time_axis.source, "dump");
+    assert_eq!(r.time_axis.source, AxisSource::Dump);
     // The per-class numbers are the JVM's own (jcmd GC.class_histogram beside each dump).
     for (i, l) in ["1", "2", "3"].iter().enumerate() {
         let (count, bytes) = histo(
@@ -267,7 +269,7 @@ fn hprof_healthy_series_by_class_has_nothing_growing() {
         "{:?}",
         cache.series
     );
-    assert_eq!(cache.fit.shape, "stable");
+    assert_eq!(cache.fit.shape, Shape::Stable);
 }
 
 /// The entries of the one full LinkedHashMap are reached through whichever link the shortest
@@ -327,7 +329,8 @@ fn pprof_healthy_series_heap_and_cache_are_stable() {
             .collect();
         let (r, _) = trend(&files.iter().map(String::as_str).collect::<Vec<_>>(), None);
         assert_eq!(
-            r.total.fit.shape, "stable",
+            r.total.fit.shape,
+            Shape::Stable,
             "{form}: in-use heap {:?}",
             r.total.series
         );
@@ -344,11 +347,11 @@ fn pprof_healthy_series_heap_and_cache_are_stable() {
             "{form}: {:?}",
             values.series
         );
-        assert_eq!(values.fit.shape, "stable");
+        assert_eq!(values.fit.shape, Shape::Stable);
         assert!(
             !r.verdicts
                 .iter()
-                .any(|v| v.kind == "fragmentation" || v.kind == "true-leak"),
+                .any(|v| v.kind == VerdictKind::Fragmentation || v.kind == VerdictKind::TrueLeak),
             "{form}: {:?}",
             r.verdicts
         );
@@ -372,7 +375,8 @@ fn pprof_healthy_series_grows_only_within_the_heaps_noise_and_gets_no_verdict() 
             .collect();
         let (r, loaded) = trend(&files.iter().map(String::as_str).collect::<Vec<_>>(), None);
         assert_eq!(
-            r.total.fit.shape, "stable",
+            r.total.fit.shape,
+            Shape::Stable,
             "{form}: in-use heap {:?}",
             r.total.series
         );
@@ -381,7 +385,7 @@ fn pprof_healthy_series_grows_only_within_the_heaps_noise_and_gets_no_verdict() 
         let growing: Vec<_> = r
             .types
             .iter()
-            .filter(|x| matches!(x.fit.shape.as_str(), "linear" | "levelling-off"))
+            .filter(|x| x.fit.shape.is_growing())
             .collect();
         for x in &growing {
             assert!(
