@@ -2,7 +2,7 @@
 //!
 //! [`build_report`] turns an [`heapscope_graph::Analysis`] with its [`heapscope_graph::DumpFacts`]
 //! into one [`Report`] model: summary, type histogram, biggest dominators and leak
-//! [`suspects`]. Every renderer in [`render`] reads that one model, so text, JSON, HTML and
+//! suspects ([`findings`], worded by [`words`]). Every renderer in [`render`] reads that one model, so text, JSON, HTML and
 //! Markdown always agree.
 //!
 //! Architecture invariant: reports never import the parsers crate; they recognise patterns
@@ -10,13 +10,14 @@
 
 pub mod build;
 pub mod domtree;
+pub mod findings;
 pub mod fmt;
 pub mod fragmentation;
 pub mod model;
 pub mod overtime;
 pub mod patterns;
 pub mod render;
-pub mod suspects;
+pub mod words;
 
 pub use build::{build_report, generator, Ctx, InputMeta, ReportOptions};
 pub use model::*;

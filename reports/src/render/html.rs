@@ -330,9 +330,9 @@ fn suspect_html(o: &mut String, sp: &Suspect, profile: bool) {
     let _ = writeln!(
         o,
         "<p><span class=\"badge\">{}</span><span class=\"badge {}\">{}</span><span class=\"meta\">{} retained, {} of the reachable heap, {} objects</span></p>",
-        escape(&sp.kind),
+        escape(sp.kind.as_str()),
         if unknown { "unknown" } else { "pattern" },
-        escape(&sp.pattern),
+        escape(sp.pattern.as_str()),
         human_bytes(sp.retained_bytes),
         pct(sp.retained_share),
         thousands(sp.object_count)
