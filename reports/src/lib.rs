@@ -8,6 +8,28 @@
 //! Architecture invariant: reports never import the parsers crate; they recognise patterns
 //! by type and reference names only.
 
+/// `Display` and comparison with `&str` through `as_str()`, for the enums the JSON model
+/// serialises as the schema's names (a suspect's kind and pattern).
+macro_rules! schema_name {
+    ($t:ty) => {
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+        impl PartialEq<str> for $t {
+            fn eq(&self, other: &str) -> bool {
+                self.as_str() == other
+            }
+        }
+    };
+}
+
 pub mod build;
 pub mod domtree;
 pub mod findings;

@@ -138,23 +138,7 @@ impl SuspectKind {
     }
 }
 
-impl std::fmt::Display for SuspectKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl PartialEq<&str> for SuspectKind {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl PartialEq<str> for SuspectKind {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
+schema_name!(SuspectKind);
 
 /// A leak suspect.
 #[derive(Clone, Debug, Serialize)]

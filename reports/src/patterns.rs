@@ -60,7 +60,7 @@ pub const PATTERNS: [PatternDef; 11] = [
         pattern: Pattern::FinalizerQueue,
         name: "finalizer-queue",
         rule: Some(|e| {
-            e.all_types().any(|t| is_finalizer(t))
+            e.all_types().any(is_finalizer)
                 || e.item_types.first().map(|t| is_finalizer(t)).unwrap_or(false)
         }),
         explanation: "Objects with a finalize() method wait in the finalizer queue; a slow or blocked finalizer thread keeps all of them (and what they reference) alive.",
@@ -80,7 +80,7 @@ pub const PATTERNS: [PatternDef; 11] = [
         pattern: Pattern::StreamBuffer,
         name: "stream-buffer",
         rule: Some(|e| {
-            e.all_types().any(|t| names_stream(t))
+            e.all_types().any(names_stream)
                 || e.chain_vias.iter().any(|v| *v == "_readableState" || *v == "_writableState")
         }),
         explanation: "A stream buffers data nobody consumes (no reader, or writes that ignore backpressure).",
@@ -207,23 +207,7 @@ impl Pattern {
     }
 }
 
-impl std::fmt::Display for Pattern {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl PartialEq<&str> for Pattern {
-    fn eq(&self, other: &&str) -> bool {
-        self.name() == *other
-    }
-}
-
-impl PartialEq<str> for Pattern {
-    fn eq(&self, other: &str) -> bool {
-        self.name() == other
-    }
-}
+schema_name!(Pattern);
 
 /// Everything the pattern rules look at, by name only.
 pub struct Evidence<'e> {

@@ -5,7 +5,10 @@
 use heapscope_graph::{MemStats, NodeKind};
 
 use crate::build::{round6, Ctx};
-use crate::findings::{display_name, Finding, Goroutines, Objects, Site, Subject};
+use crate::findings::holder::Hop;
+use crate::findings::{
+    display_name, AnchorKind, Finding, Goroutines, Holder, Objects, Site, Subject,
+};
 use crate::fmt::{human_bytes, thousands};
 use crate::fragmentation::Fragmentation;
 use crate::model::{HistRow, NodeOut, PathElem, Suspect};
@@ -68,13 +71,14 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
         },
     };
     let size = format!("{} ({:.1}%)", human_bytes(retained), 100.0 * share);
+    let holder = holder_text(&o.holder, &o.path);
     let mut explanation = String::new();
     let (title, type_name, count) = match o.group {
         None => {
             let title = if what.is_empty() {
-                format!("{}: {size}", o.holder.text)
+                format!("{holder}: {size}")
             } else {
-                format!("{}: {what}, {size}", o.holder.text)
+                format!("{holder}: {what}, {size}")
             };
             explanation.push_str(&format!(
                 "{} {} retains {}; the bytes accumulate in {} {}",
@@ -111,9 +115,8 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
                 human_bytes(retained)
             ));
             let title = format!(
-                "{} × {tname}, {size}, each held like {}",
-                thousands(n),
-                o.holder.text
+                "{} × {tname}, {size}, each held like {holder}",
+                thousands(n)
             );
             (title, tname.to_string(), n)
         }
@@ -128,9 +131,69 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
         explanation,
         accumulated: o.items,
         fix: pattern.fix().map(str::to_string),
-        holder: Some(o.holder.text),
+        holder: Some(holder),
         stack: Vec::new(),
     }
+}
+
+/// The holder as one line, from its anchor down the path: `class com.acme.Registry › static
+/// SESSIONS › java.util.HashMap`, `thread "pool-1" › threadLocals › ThreadLocal Ctx.BUF › value ›
+/// byte[]`, `variable cache › Map`; a chain of more than five steps keeps the first and the
+/// last three.
+pub fn holder_text(h: &Holder, path: &[PathElem]) -> String {
+    let Some(anchor) = path.get(h.at) else {
+        return "(no path from a GC root)".into();
+    };
+    let mut text = match h.kind {
+        AnchorKind::Static => format!("{} › static {}", anchor.type_name, h.field(path)),
+        AnchorKind::ThreadLocals => {
+            let name = match &h.thread_name {
+                Some(v) => format!("thread \"{v}\""),
+                None => format!("thread {} {}", anchor.type_name, anchor.id),
+            };
+            match &h.thread_local {
+                Some(tl) => {
+                    let mut text = format!("{name} › threadLocals › ThreadLocal {}", tl.name);
+                    for hop in h.hops(path) {
+                        text.push_str(&format!(" › {} › {}", hop.via, hop.type_name));
+                    }
+                    return text;
+                }
+                None => format!("{name} › threadLocals"),
+            }
+        }
+        AnchorKind::Variable => format!("variable {}", h.field(path)),
+        AnchorKind::Global => format!("global.{}", h.field(path)),
+        AnchorKind::Root => match (&anchor.root_kind, &anchor.via) {
+            // A stack local: say where (`local in com.x.Foo.run(Foo.java:42)`).
+            (Some(k), Some(via)) => format!("[{k}: {via}] {}", anchor.type_name),
+            (Some(k), None) => format!("[{k}] {}", anchor.type_name),
+            _ => anchor.type_name.clone(),
+        },
+    };
+    let hops = h.hops(path);
+    // Long chains: keep the first hop and the last three.
+    let show: Vec<Option<&Hop>> = if hops.len() > 5 {
+        let mut v = vec![Some(&hops[0]), None];
+        v.extend(hops[hops.len() - 3..].iter().map(Some));
+        v
+    } else {
+        hops.iter().map(Some).collect()
+    };
+    for hop in show {
+        match hop {
+            None => text.push_str(" › …"),
+            Some(hop) => {
+                if !hop.via.is_empty() {
+                    text.push_str(" › ");
+                    text.push_str(hop.via);
+                }
+                text.push_str(" › ");
+                text.push_str(hop.type_name);
+            }
+        }
+    }
+    text
 }
 
 fn site(ctx: &Ctx, s: Site, pattern: Pattern, bytes: u64, share: f64) -> Words {

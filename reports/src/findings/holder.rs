@@ -10,7 +10,7 @@ use crate::model::PathElem;
 use crate::patterns;
 
 /// The holder a developer edits, found on a path from a GC root.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AnchorKind {
     /// `class X › static F`
     Static,
@@ -24,16 +24,106 @@ pub enum AnchorKind {
     Root,
 }
 
-/// The anchor on a path and the text naming the holder from it down to the path's end.
+/// The anchor on a path: where the holder a developer edits is, and what names it beyond the
+/// path's own types and references ([`crate::words`] writes it out).
 #[derive(Clone, Debug)]
 pub struct Holder {
     pub kind: AnchorKind,
     /// Index in the path of the holding object (class, thread, context, global, root).
     pub at: usize,
-    /// e.g. `class com.acme.SessionRegistry › static SESSIONS › java.util.HashMap`
-    pub text: String,
-    /// The same text with instance-specific parts (thread names, indices) left out.
-    pub shape: String,
+    /// [`AnchorKind::ThreadLocals`]: the thread's name, when the dump has it.
+    pub thread_name: Option<String>,
+    /// [`AnchorKind::ThreadLocals`]: the ThreadLocal the value is set in.
+    pub thread_local: Option<ThreadLocalRef>,
+}
+
+/// A ThreadLocal on a path through a thread's `threadLocals`.
+#[derive(Clone, Debug)]
+pub struct ThreadLocalRef {
+    /// The static field that holds it (`com.acme.RequestContext.BUFFER`), else its class.
+    pub name: String,
+    /// Index in the path of its `ThreadLocalMap$Entry`.
+    pub entry: usize,
+}
+
+/// One step of the holder chain below the anchor: the reference followed (empty for the
+/// anchor's own field, already named) and the type reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hop<'p> {
+    pub via: &'p str,
+    pub type_name: &'p str,
+}
+
+impl Holder {
+    /// The anchor's field (static field, scope variable, global property), if it has one.
+    pub fn field<'p>(&self, path: &'p [PathElem]) -> &'p str {
+        let f = path
+            .get(self.at + 1)
+            .and_then(|p| p.via.as_deref())
+            .unwrap_or_default();
+        match self.kind {
+            AnchorKind::Static => f.strip_prefix("static ").unwrap_or(f),
+            _ => f,
+        }
+    }
+
+    /// The steps from the anchor (or the ThreadLocal's entry) down to the path's end.
+    pub fn hops<'p>(&self, path: &'p [PathElem]) -> Vec<Hop<'p>> {
+        if let Some(tl) = &self.thread_local {
+            return path[(tl.entry + 1).min(path.len())..]
+                .iter()
+                .map(|p| Hop {
+                    via: p.via.as_deref().unwrap_or("·"),
+                    type_name: &p.type_name,
+                })
+                .collect();
+        }
+        let first = if self.kind == AnchorKind::Root {
+            self.at
+        } else {
+            self.at + 1
+        };
+        let mut hops = Vec::new();
+        for (j, p) in path.iter().enumerate().skip(first) {
+            if j == first && self.kind != AnchorKind::Root {
+                hops.push(Hop {
+                    via: "",
+                    type_name: &p.type_name,
+                });
+            } else if j > first {
+                hops.push(Hop {
+                    via: p.via.as_deref().unwrap_or("?"),
+                    type_name: &p.type_name,
+                });
+            }
+        }
+        hops
+    }
+
+    /// The holder with instance-specific parts (thread names, indices, ids) left out: two
+    /// holders with the same shape hold alike (one ThreadLocal in several pool threads).
+    pub fn shape<'p>(&'p self, path: &'p [PathElem]) -> Vec<&'p str> {
+        let mut key: Vec<&str> = Vec::new();
+        let Some(anchor) = path.get(self.at) else {
+            return key;
+        };
+        key.push(&anchor.type_name);
+        match self.kind {
+            AnchorKind::Root => key.extend(anchor.root_kind.as_deref()),
+            AnchorKind::ThreadLocals => key.extend(self.thread_local.as_ref().map(|t| &*t.name)),
+            _ => key.push(self.field(path)),
+        }
+        let exact = self.thread_local.is_some();
+        for h in self.hops(path) {
+            key.push(if !exact && h.via.starts_with('[') {
+                "[i]"
+            } else {
+                h.via
+            });
+            key.push(h.type_name);
+        }
+        key
+    }
 }
 
 fn is_name(via: &Option<String>) -> bool {
@@ -74,7 +164,7 @@ fn thread_local_name(ctx: &Ctx, entry: NodeIdx) -> Option<String> {
     Some(g.type_name(tl).to_string())
 }
 
-/// Find the nearest holder on `path` and name the chain from it to the end.
+/// Find the nearest holder on `path`.
 pub fn holder_of(ctx: &Ctx, path: &[PathElem], steps: &[PathStep]) -> Holder {
     let g = &ctx.a.graph;
     let mut found: Option<(usize, AnchorKind)> = None;
@@ -114,133 +204,24 @@ pub fn holder_of(ctx: &Ctx, path: &[PathElem], steps: &[PathStep]) -> Holder {
             .unwrap_or(0);
         (at, AnchorKind::Root)
     });
-    if path.is_empty() {
-        return Holder {
-            kind,
-            at: 0,
-            text: "(no path from a GC root)".into(),
-            shape: String::new(),
-        };
-    }
-    let (mut text, mut shape, first_hop) = match kind {
-        AnchorKind::Static => {
-            let f = path[at + 1].via.clone().unwrap_or_default();
-            let f = f.strip_prefix("static ").unwrap_or(&f).to_string();
-            (
-                format!("{} › static {f}", path[at].type_name),
-                format!("{} › static {f}", path[at].type_name),
-                at + 1,
-            )
-        }
-        AnchorKind::ThreadLocals => {
-            let name = steps
-                .get(at)
-                .and_then(|s| thread_name(ctx, s.node))
-                .map(|v| format!("thread \"{v}\""))
-                .unwrap_or_else(|| format!("thread {} {}", path[at].type_name, path[at].id));
-            // `… › threadLocals › ThreadLocalMap › table › Entry[] › [i] › Entry › value › X` says
-            // less than the ThreadLocal itself: `… › threadLocals › ThreadLocal Foo.BUFFER › value › X`.
-            let entry =
-                (at + 1..path.len()).find(|&i| path[i].type_name.ends_with("ThreadLocalMap$Entry"));
-            if let Some(e) = entry {
-                let tl = steps.get(e).and_then(|s| thread_local_name(ctx, s.node));
-                if let Some(tl) = tl {
-                    let mut text = format!("{name} › threadLocals › ThreadLocal {tl}");
-                    let mut shape = format!(
-                        "thread {} › threadLocals › ThreadLocal {tl}",
-                        path[at].type_name
-                    );
-                    for p in &path[e + 1..] {
-                        for t in [&mut text, &mut shape] {
-                            t.push_str(" › ");
-                            t.push_str(p.via.as_deref().unwrap_or("·"));
-                            t.push_str(" › ");
-                            t.push_str(&p.type_name);
-                        }
-                    }
-                    return Holder {
-                        kind,
-                        at,
-                        text,
-                        shape,
-                    };
-                }
-            }
-            (
-                format!("{name} › threadLocals"),
-                format!("thread {} › threadLocals", path[at].type_name),
-                at + 1,
-            )
-        }
-        AnchorKind::Variable => {
-            let f = path[at + 1].via.clone().unwrap_or_default();
-            (format!("variable {f}"), format!("variable {f}"), at + 1)
-        }
-        AnchorKind::Global => {
-            let f = path[at + 1].via.clone().unwrap_or_default();
-            (format!("global.{f}"), format!("global.{f}"), at + 1)
-        }
-        AnchorKind::Root => {
-            let p = &path[at];
-            let t = match (&p.root_kind, &p.via) {
-                // A stack local: say where (`local in com.x.Foo.run(Foo.java:42)`).
-                (Some(k), Some(via)) => format!("[{k}: {via}] {}", p.type_name),
-                (Some(k), None) => format!("[{k}] {}", p.type_name),
-                _ => p.type_name.clone(),
-            };
-            let shape = match &p.root_kind {
-                Some(k) => format!("[{k}] {}", p.type_name),
-                None => p.type_name.clone(),
-            };
-            (t, shape, at)
-        }
-    };
-    let mut hops: Vec<(String, String)> = Vec::new(); // (via, type)
-    for (j, p) in path.iter().enumerate().skip(first_hop) {
-        if j == first_hop && kind != AnchorKind::Root {
-            hops.push((String::new(), p.type_name.clone()));
-        } else if j > first_hop {
-            hops.push((
-                p.via.clone().unwrap_or_else(|| "?".into()),
-                p.type_name.clone(),
-            ));
-        }
-    }
-    // Long chains: keep the first hop and the last three.
-    let show: Vec<Option<&(String, String)>> = if hops.len() > 5 {
-        let mut v: Vec<Option<&(String, String)>> = vec![Some(&hops[0]), None];
-        v.extend(hops[hops.len() - 3..].iter().map(Some));
-        v
-    } else {
-        hops.iter().map(Some).collect()
-    };
-    for h in show {
-        match h {
-            None => text.push_str(" › …"),
-            Some((via, t)) => {
-                if !via.is_empty() {
-                    text.push_str(" › ");
-                    text.push_str(via);
-                }
-                text.push_str(" › ");
-                text.push_str(t);
-            }
-        }
-    }
-    for (via, t) in &hops {
-        if !via.is_empty() {
-            shape.push_str(" › ");
-            shape.push_str(if via.starts_with('[') { "[i]" } else { via });
-        }
-        shape.push_str(" › ");
-        shape.push_str(t);
-    }
-    Holder {
+    let mut holder = Holder {
         kind,
         at,
-        text,
-        shape,
+        thread_name: None,
+        thread_local: None,
+    };
+    if kind == AnchorKind::ThreadLocals {
+        holder.thread_name = steps.get(at).and_then(|s| thread_name(ctx, s.node));
+        // `… › threadLocals › ThreadLocalMap › table › Entry[] › [i] › Entry › value › X` says
+        // less than the ThreadLocal itself: `… › threadLocals › ThreadLocal Foo.BUFFER › value › X`.
+        let entry =
+            (at + 1..path.len()).find(|&i| path[i].type_name.ends_with("ThreadLocalMap$Entry"));
+        holder.thread_local = entry.and_then(|e| {
+            let name = steps.get(e).and_then(|s| thread_local_name(ctx, s.node))?;
+            Some(ThreadLocalRef { name, entry: e })
+        });
     }
+    holder
 }
 
 /// A node's type as reports show it: class objects as `class com.acme.Foo`.

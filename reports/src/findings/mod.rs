@@ -43,7 +43,9 @@ pub mod python;
 pub mod runtime;
 pub mod sites;
 
-pub use holder::{display_name, display_path, holder_of, named_path, AnchorKind, Holder};
+pub use holder::{
+    display_name, display_path, holder_of, named_path, AnchorKind, Holder, ThreadLocalRef,
+};
 pub use objects::{accumulated_items, accumulation_point, Accumulation, Chain};
 
 /// MAT's "big drop" ratio: descend the dominator tree while the biggest child keeps at least

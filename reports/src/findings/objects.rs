@@ -338,7 +338,7 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
             (Subject::Objects(x), Subject::Objects(y)) => {
                 m.pattern == f.pattern
                     && x.holder.kind == AnchorKind::ThreadLocals
-                    && x.holder.shape == y.holder.shape
+                    && x.holder.shape(&x.path) == y.holder.shape(&y.path)
             }
             _ => false,
         };
