@@ -20,7 +20,7 @@ pub struct TypeRow {
 }
 
 /// Build the histogram: one pass over the nodes for counts and shallow sizes, and
-/// [`min_retained_by`] type for the retained column.
+/// [`min_retained_by`] with one group per type for the retained column.
 pub fn histogram(
     g: &HeapGraph,
     dom: &DomTree,

@@ -363,3 +363,66 @@ fn fragmentation_remedies(m: &MemStats, inuse: u64, alloc: u64) -> String {
     }
     out.join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::ThreadLocalRef;
+
+    fn elem(type_name: &str, via: Option<&str>) -> PathElem {
+        PathElem {
+            id: "0x1".into(),
+            type_name: type_name.into(),
+            via: via.map(str::to_string),
+            root_kind: None,
+            weak: false,
+            retained_bytes: None,
+        }
+    }
+
+    #[test]
+    fn long_holder_chains_keep_the_first_hop_and_the_last_three() {
+        let mut path = vec![elem("class A", None), elem("M", Some("static F"))];
+        path.extend((2..8).map(|i| elem(&format!("T{i}"), Some(&format!("f{i}")))));
+        let h = Holder {
+            kind: AnchorKind::Static,
+            at: 0,
+            thread_name: None,
+            thread_local: None,
+        };
+        assert_eq!(
+            holder_text(&h, &path),
+            "class A › static F › M › … › f5 › T5 › f6 › T6 › f7 › T7"
+        );
+        assert_eq!(holder_text(&h, &[]), "(no path from a GC root)");
+    }
+
+    #[test]
+    fn thread_locals_name_the_thread_and_share_a_shape_across_threads() {
+        let path = |idx: &str| {
+            vec![
+                elem("java.lang.Thread", None),
+                elem("ThreadLocalMap", Some("threadLocals")),
+                elem("ThreadLocalMap$Entry[]", Some("table")),
+                elem("ThreadLocalMap$Entry", Some(idx)),
+                elem("byte[]", Some("value")),
+            ]
+        };
+        let holder = |name: &str| Holder {
+            kind: AnchorKind::ThreadLocals,
+            at: 0,
+            thread_name: Some(name.into()),
+            thread_local: Some(ThreadLocalRef {
+                name: "com.acme.Ctx.BUF".into(),
+                entry: 3,
+            }),
+        };
+        let (p1, p2) = (path("[3]"), path("[7]"));
+        let (h1, h2) = (holder("pool-1"), holder("pool-2"));
+        assert_eq!(
+            holder_text(&h1, &p1),
+            "thread \"pool-1\" › threadLocals › ThreadLocal com.acme.Ctx.BUF › value › byte[]"
+        );
+        assert_eq!(h1.shape(&p1), h2.shape(&p2));
+    }
+}
