@@ -1,9 +1,11 @@
 //! heapscope's findings and renderers.
 //!
 //! [`build_report`] turns an [`heapscope_graph::Analysis`] with its [`heapscope_graph::DumpFacts`]
-//! into one [`Report`] model: summary, type histogram, biggest dominators and leak
-//! suspects ([`findings`], worded by [`words`]). Every renderer in [`render`] reads that one model, so text, JSON, HTML and
-//! Markdown always agree.
+//! into one [`Report`] model: summary, type histogram, biggest dominators and leak suspects.
+//! Suspects are found as typed [`findings::Finding`]s (no prose), their pattern named by the
+//! one table of [`patterns::PATTERNS`], and turned into the model's [`Suspect`] by [`words`],
+//! the only place that writes their English. Every renderer in [`render`] reads that one
+//! model, so text, JSON, HTML and Markdown always agree.
 //!
 //! Architecture invariant: reports never import the parsers crate; they recognise patterns
 //! by type and reference names only.
