@@ -179,3 +179,32 @@ fn dom_walk_enters_and_leaves_each_node_once_and_skips_subtrees() {
         }
     });
 }
+
+#[test]
+fn deep_chain_walks_need_no_recursion() {
+    use heapscope_graph::{Analysis, GraphBuilder, NodeKind, Policy};
+    let n = 300_000u32;
+    let mut b = GraphBuilder::new().without_labels();
+    let (even, odd) = (b.intern_type("Even"), b.intern_type("Odd"));
+    for i in 0..n {
+        let t = if i % 2 == 0 { even } else { odd };
+        b.add_node(u64::from(i) + 1, t, NodeKind::Object, 16);
+    }
+    b.add_root_id(1, "root", None);
+    b.finish_nodes();
+    for i in 0..n - 1 {
+        b.begin_node(NodeIdx(i));
+        b.edge_to_id(u64::from(i) + 2, false, Label::Index(0));
+    }
+    let a = Analysis::run(b.finish(Policy::MAT));
+    let last = NodeIdx(n - 1);
+    assert_eq!(a.dominator_chain(last).count(), n as usize - 1);
+    assert_eq!(a.dominator_chain(last).next(), Some(NodeIdx(n - 2)));
+    // Below node 0 the topmost Odd is node 1, and the topmost Even node 2.
+    let got = a.min_retained_by(Start::Node(NodeIdx(0)), 2, |v| v % 2);
+    assert_eq!(got, vec![16 * u64::from(n - 2), 16 * u64::from(n - 1)]);
+    assert_eq!(
+        a.referrers(last),
+        vec![(NodeIdx(n - 2), Label::None, false)]
+    );
+}
