@@ -5,6 +5,7 @@ use crate::graph::HeapGraph;
 use crate::histogram::{histogram, TypeRow};
 use crate::paths::{PathStep, RootPaths};
 use crate::types::NodeIdx;
+use crate::walks;
 
 /// Whole-graph numbers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -148,6 +149,26 @@ impl Analysis {
     pub fn dominated(&self, n: Option<NodeIdx>) -> &[u32] {
         self.children
             .of(n.map(|n| n.ix()).unwrap_or(self.graph.node_count()))
+    }
+
+    /// The dominators of `n`, nearest first, up to the super-root ([`walks::dominator_chain`]).
+    pub fn dominator_chain(&self, n: NodeIdx) -> impl Iterator<Item = NodeIdx> + '_ {
+        walks::dominator_chain(&self.dom, n)
+    }
+
+    /// MAT's minimum retained size per group of nodes below `from` ([`walks::min_retained_by`]).
+    pub fn min_retained_by(
+        &self,
+        from: walks::Start,
+        groups: usize,
+        group_of: impl Fn(u32) -> u32,
+    ) -> Vec<u64> {
+        walks::min_retained_by(&self.children, &self.retained, from, groups, group_of)
+    }
+
+    /// The nodes with an edge to `n`, each once ([`walks::referrers`]).
+    pub fn referrers(&self, n: NodeIdx) -> Vec<(NodeIdx, crate::types::Label, bool)> {
+        walks::referrers(&self.graph, n)
     }
 
     /// Shortest path from a GC root to `n` (root first), preferring strong references.

@@ -2,6 +2,7 @@
 
 use crate::dominators::{DomChildren, DomTree};
 use crate::graph::HeapGraph;
+use crate::walks::{min_retained_by, Start};
 
 /// One row of the histogram.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,8 +19,8 @@ pub struct TypeRow {
     pub reachable_count: u64,
 }
 
-/// Build the histogram: one walk over the dominator tree (explicit stack) with a counter per
-/// type of how many ancestors of that type are on the stack.
+/// Build the histogram: one pass over the nodes for counts and shallow sizes, and
+/// [`min_retained_by`] with one group per type for the retained column.
 pub fn histogram(
     g: &HeapGraph,
     dom: &DomTree,
@@ -45,28 +46,11 @@ pub fn histogram(
             r.reachable_count += 1;
         }
     }
-    let n = g.node_count();
-    let mut on_stack = vec![0u32; nt];
-    // Stack of (node, next child position); node == n is the super-root.
-    let mut stack: Vec<(u32, u32)> = vec![(n as u32, 0)];
-    while let Some(top) = stack.last_mut() {
-        let v = top.0 as usize;
-        let kids = children.of(v);
-        if (top.1 as usize) < kids.len() {
-            let c = kids[top.1 as usize];
-            top.1 += 1;
-            let t = g.type_of[c as usize] as usize;
-            if on_stack[t] == 0 {
-                rows[t].retained += retained[c as usize];
-            }
-            on_stack[t] += 1;
-            stack.push((c, 0));
-        } else {
-            if v != n {
-                on_stack[g.type_of[v] as usize] -= 1;
-            }
-            stack.pop();
-        }
+    let min = min_retained_by(children, retained, Start::SuperRoot, nt, |v| {
+        g.type_of[v as usize]
+    });
+    for (r, m) in rows.iter_mut().zip(min) {
+        r.retained = m;
     }
     rows.retain(|r| r.count > 0 || r.shallow > 0 || r.retained > 0 || r.reachable_count > 0);
     rows.sort_by(|a, b| {

@@ -46,6 +46,7 @@ pub mod histogram;
 pub mod paths;
 pub mod time;
 pub mod types;
+pub mod walks;
 
 pub use analysis::{Analysis, Summary};
 pub use builder::GraphBuilder;
@@ -60,3 +61,4 @@ pub use graph::{Edge, EdgePos, HeapGraph, Orphans, Policy, Root, MAX_EDGES, WEAK
 pub use histogram::TypeRow;
 pub use paths::{PathStep, RootPaths};
 pub use types::{Interner, Label, LabelId, NodeIdx, NodeKind, TypeId};
+pub use walks::{dominator_chain, min_retained_by, referrers, top_members, DomWalk, Start, Step};

@@ -15,3 +15,4 @@ mod dominators;
 mod histogram;
 mod paths;
 mod retained;
+mod walks;

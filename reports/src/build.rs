@@ -2,8 +2,8 @@
 
 use heapscope_graph::{Analysis, DumpFacts, Inspector, NodeIdx, PathStep, ProfileKind, Runtime};
 
+use crate::findings::find_suspects;
 use crate::model::*;
-use crate::suspects::find_suspects;
 
 /// What the caller knows about the input beyond the dump itself.
 #[derive(Clone, Debug)]
@@ -22,7 +22,7 @@ pub struct ReportOptions {
     /// Most histogram rows kept (0 = all).
     pub histogram_rows: usize,
     /// Nothing smaller than this is a suspect, whatever its share
-    /// ([`crate::suspects::MIN_SUSPECT_BYTES`] by default).
+    /// ([`crate::findings::MIN_SUSPECT_BYTES`] by default).
     pub min_suspect_bytes: u64,
     /// Call trees: add CPython's cumulative statistics to the histogram and sort by them.
     pub cumulative: bool,
@@ -34,7 +34,7 @@ impl Default for ReportOptions {
             top: 20,
             threshold: 0.10,
             histogram_rows: 0,
-            min_suspect_bytes: crate::suspects::MIN_SUSPECT_BYTES,
+            min_suspect_bytes: crate::findings::MIN_SUSPECT_BYTES,
             cumulative: false,
         }
     }

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use crate::patterns::Pattern;
+
 /// A whole analysis report for one dump (schema version 1).
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -110,15 +112,42 @@ pub struct PathElem {
     pub retained_bytes: Option<u64>,
 }
 
+/// What a suspect is about, serialised as the schema's names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SuspectKind {
+    /// One object's dominator subtree.
+    SingleObject,
+    /// Several objects alike, together.
+    GroupOfObjects,
+    /// Memory in use, by where a profile says it was allocated.
+    AllocationSite,
+    /// The process itself (goroutines, fragmentation).
+    Runtime,
+}
+
+impl SuspectKind {
+    /// The schema's name (as serialised).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuspectKind::SingleObject => "single-object",
+            SuspectKind::GroupOfObjects => "group-of-objects",
+            SuspectKind::AllocationSite => "allocation-site",
+            SuspectKind::Runtime => "runtime",
+        }
+    }
+}
+
+schema_name!(SuspectKind);
+
 /// A leak suspect.
 #[derive(Clone, Debug, Serialize)]
 pub struct Suspect {
     pub rank: u32,
     pub title: String,
-    /// single-object | group-of-objects | allocation-site | runtime
-    pub kind: String,
+    pub kind: SuspectKind,
     /// One of the schema's pattern names.
-    pub pattern: String,
+    pub pattern: Pattern,
     #[serde(rename = "type")]
     pub type_name: String,
     pub retained_bytes: u64,

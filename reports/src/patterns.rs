@@ -6,8 +6,12 @@
 //! The vocabulary (which type names are collections, which frames belong to a runtime) lives
 //! here so that every report — suspects now, diff and trend later — agrees on it.
 
-/// The culprit patterns of `report.schema.json` (`suspects[].pattern`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+use crate::findings::AnchorKind;
+
+/// The culprit patterns of `report.schema.json` (`suspects[].pattern`), serialised as the
+/// schema's names (`unbounded-collection`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Pattern {
     UnboundedCollection,
     CacheWithoutEviction,
@@ -21,6 +25,139 @@ pub enum Pattern {
     Fragmentation,
     Unknown,
 }
+
+/// One row of [`PATTERNS`]: everything heapscope knows about a pattern.
+pub struct PatternDef {
+    pub pattern: Pattern,
+    /// The schema's name.
+    pub name: &'static str,
+    /// The object-graph rule: does the evidence show this pattern? Rules are tried in table
+    /// order and the first that holds wins. `None`: the pattern is found otherwise (allocation
+    /// sites, runtime findings) or is the fallback.
+    pub rule: Option<fn(&Evidence) -> bool>,
+    /// One line: what this pattern is.
+    pub explanation: &'static str,
+    /// The usual fix.
+    pub fix: Option<&'static str>,
+}
+
+/// Every pattern, in the order the object-graph rules are tried.
+///
+/// Adding a pattern is one entry here (a variant of [`Pattern`], its schema name, its rule over
+/// the [`Evidence`], its explanation and fix) plus its test:
+///
+/// ```ignore
+/// PatternDef {
+///     pattern: Pattern::SessionStore,
+///     name: "session-store",
+///     rule: Some(|e| e.chain_vias.iter().any(|v| v.contains("session"))),
+///     explanation: "Sessions that never expire …",
+///     fix: Some("Give sessions an idle timeout …"),
+/// },
+/// ```
+pub const PATTERNS: [PatternDef; 11] = [
+    PatternDef {
+        pattern: Pattern::FinalizerQueue,
+        name: "finalizer-queue",
+        rule: Some(|e| {
+            e.all_types().any(is_finalizer)
+                || e.item_types.first().map(|t| is_finalizer(t)).unwrap_or(false)
+        }),
+        explanation: "Objects with a finalize() method wait in the finalizer queue; a slow or blocked finalizer thread keeps all of them (and what they reference) alive.",
+        fix: Some("Do not block in finalize(); replace finalizers with java.lang.ref.Cleaner or try-with-resources."),
+    },
+    PatternDef {
+        pattern: Pattern::ThreadLocal,
+        name: "thread-local",
+        rule: Some(|e| {
+            *e.holder_kind == AnchorKind::ThreadLocals
+                || e.all_types().any(|t| t.contains("ThreadLocal$ThreadLocalMap"))
+        }),
+        explanation: "Values set in ThreadLocals of long-lived (pool) threads stay reachable as long as the thread lives.",
+        fix: Some("Call ThreadLocal.remove() in a finally block when the task ends."),
+    },
+    PatternDef {
+        pattern: Pattern::StreamBuffer,
+        name: "stream-buffer",
+        rule: Some(|e| {
+            e.all_types().any(names_stream)
+                || e.chain_vias.iter().any(|v| *v == "_readableState" || *v == "_writableState")
+        }),
+        explanation: "A stream buffers data nobody consumes (no reader, or writes that ignore backpressure).",
+        fix: Some("Consume or destroy the stream, and respect backpressure (wait for 'drain' when write() returns false; use pipeline())."),
+    },
+    PatternDef {
+        pattern: Pattern::ListenerList,
+        name: "listener-list",
+        rule: Some(|e| e.chain_vias.iter().any(|v| names_listeners(v))),
+        explanation: "A listener/callback list that only grows: each registered listener (and everything its closure or outer object holds) stays alive.",
+        fix: Some("Unregister the listener when its owner is done (removeListener / off / removeXxxListener), or hold listeners weakly."),
+    },
+    PatternDef {
+        pattern: Pattern::ClosureContext,
+        name: "closure-context",
+        rule: Some(|e| e.chain_period.iter().any(|t| *t == "(closure)" || is_js_context(t))),
+        explanation: "Closures share their scope's context: a long-lived closure keeps every variable of the scope alive, here forming a chain of contexts.",
+        fix: Some("Break the chain: null out the captured variable after use, or move the long-lived closure out of the scope that holds the large object."),
+    },
+    PatternDef {
+        pattern: Pattern::CacheWithoutEviction,
+        name: "cache-without-eviction",
+        rule: Some(|e| {
+            e.held_in_collection()
+                && e.chain_vias.iter().chain(e.chain_types.iter()).any(|s| names_cache(s))
+        }),
+        explanation: "A cache or memo table with no size limit or expiry: every distinct key stays in memory forever.",
+        fix: Some("Give the cache a maximum size and/or expiry (an LRU such as Caffeine, lru-cache, functools.lru_cache(maxsize=…))."),
+    },
+    PatternDef {
+        pattern: Pattern::GlobalContainer,
+        name: "global-container",
+        rule: Some(|e| {
+            e.held_in_collection()
+                && matches!(
+                    e.holder_kind,
+                    AnchorKind::Static | AnchorKind::Variable | AnchorKind::Global
+                )
+                && e.held_directly
+        }),
+        explanation: "A container held by a static field, module variable or global property is the root of the growth: it lives as long as the process.",
+        fix: Some("Remove entries when they are no longer needed, or scope the container to a request/session instead of the process."),
+    },
+    PatternDef {
+        pattern: Pattern::UnboundedCollection,
+        name: "unbounded-collection",
+        rule: Some(|e| {
+            e.held_in_collection()
+                || e.chain_period
+                    .iter()
+                    .any(|t| collection_kind(t).is_some() || is_collection_internal(t))
+        }),
+        explanation: "A collection that only grows: entries are added and never removed, so it holds everything it was ever given.",
+        fix: Some("Bound it (e.g. an LRU with a maximum size) or remove entries when their owner is done."),
+    },
+    PatternDef {
+        pattern: Pattern::GoroutineLeak,
+        name: "goroutine-leak",
+        rule: None,
+        explanation: "Goroutines that block forever (on a channel, lock or I/O nobody completes) keep their stacks and everything they reference.",
+        fix: Some("Give every goroutine a way to end: close the channel, select on ctx.Done(), or use timeouts."),
+    },
+    PatternDef {
+        pattern: Pattern::Fragmentation,
+        name: "fragmentation",
+        rule: None,
+        explanation: "The Go heap holds much more memory in in-use spans than live objects need: a few survivors pin mostly empty spans.",
+        fix: Some("Avoid keeping a few long-lived objects among many short-lived ones of the same size class (copy survivors out, pool or batch them)."),
+    },
+    PatternDef {
+        pattern: Pattern::Unknown,
+        name: "unknown",
+        rule: None,
+        explanation: "No known leak pattern fits; look at the path and the accumulated objects.",
+        fix: None,
+    },
+];
 
 impl Pattern {
     pub const ALL: [Pattern; 11] = [
@@ -37,21 +174,22 @@ impl Pattern {
         Pattern::Unknown,
     ];
 
+    /// This pattern's row of [`PATTERNS`].
+    pub fn def(self) -> &'static PatternDef {
+        PATTERNS
+            .iter()
+            .find(|d| d.pattern == self)
+            .unwrap_or(&PATTERNS[PATTERNS.len() - 1])
+    }
+
     /// The schema's name.
     pub fn name(self) -> &'static str {
-        match self {
-            Pattern::UnboundedCollection => "unbounded-collection",
-            Pattern::CacheWithoutEviction => "cache-without-eviction",
-            Pattern::ThreadLocal => "thread-local",
-            Pattern::ListenerList => "listener-list",
-            Pattern::FinalizerQueue => "finalizer-queue",
-            Pattern::ClosureContext => "closure-context",
-            Pattern::StreamBuffer => "stream-buffer",
-            Pattern::GlobalContainer => "global-container",
-            Pattern::GoroutineLeak => "goroutine-leak",
-            Pattern::Fragmentation => "fragmentation",
-            Pattern::Unknown => "unknown",
-        }
+        self.def().name
+    }
+
+    /// The schema's name (as serialised).
+    pub fn as_str(self) -> &'static str {
+        self.name()
     }
 
     pub fn from_name(s: &str) -> Option<Pattern> {
@@ -60,75 +198,57 @@ impl Pattern {
 
     /// One line: what this pattern is.
     pub fn explanation(self) -> &'static str {
-        match self {
-            Pattern::UnboundedCollection => {
-                "A collection that only grows: entries are added and never removed, so it holds everything it was ever given."
-            }
-            Pattern::CacheWithoutEviction => {
-                "A cache or memo table with no size limit or expiry: every distinct key stays in memory forever."
-            }
-            Pattern::ThreadLocal => {
-                "Values set in ThreadLocals of long-lived (pool) threads stay reachable as long as the thread lives."
-            }
-            Pattern::ListenerList => {
-                "A listener/callback list that only grows: each registered listener (and everything its closure or outer object holds) stays alive."
-            }
-            Pattern::FinalizerQueue => {
-                "Objects with a finalize() method wait in the finalizer queue; a slow or blocked finalizer thread keeps all of them (and what they reference) alive."
-            }
-            Pattern::ClosureContext => {
-                "Closures share their scope's context: a long-lived closure keeps every variable of the scope alive, here forming a chain of contexts."
-            }
-            Pattern::StreamBuffer => {
-                "A stream buffers data nobody consumes (no reader, or writes that ignore backpressure)."
-            }
-            Pattern::GlobalContainer => {
-                "A container held by a static field, module variable or global property is the root of the growth: it lives as long as the process."
-            }
-            Pattern::GoroutineLeak => {
-                "Goroutines that block forever (on a channel, lock or I/O nobody completes) keep their stacks and everything they reference."
-            }
-            Pattern::Fragmentation => {
-                "The Go heap holds much more memory in in-use spans than live objects need: a few survivors pin mostly empty spans."
-            }
-            Pattern::Unknown => "No known leak pattern fits; look at the path and the accumulated objects.",
-        }
+        self.def().explanation
     }
 
     /// The usual fix.
     pub fn fix(self) -> Option<&'static str> {
-        Some(match self {
-            Pattern::UnboundedCollection => {
-                "Bound it (e.g. an LRU with a maximum size) or remove entries when their owner is done."
-            }
-            Pattern::CacheWithoutEviction => {
-                "Give the cache a maximum size and/or expiry (an LRU such as Caffeine, lru-cache, functools.lru_cache(maxsize=…))."
-            }
-            Pattern::ThreadLocal => "Call ThreadLocal.remove() in a finally block when the task ends.",
-            Pattern::ListenerList => {
-                "Unregister the listener when its owner is done (removeListener / off / removeXxxListener), or hold listeners weakly."
-            }
-            Pattern::FinalizerQueue => {
-                "Do not block in finalize(); replace finalizers with java.lang.ref.Cleaner or try-with-resources."
-            }
-            Pattern::ClosureContext => {
-                "Break the chain: null out the captured variable after use, or move the long-lived closure out of the scope that holds the large object."
-            }
-            Pattern::StreamBuffer => {
-                "Consume or destroy the stream, and respect backpressure (wait for 'drain' when write() returns false; use pipeline())."
-            }
-            Pattern::GlobalContainer => {
-                "Remove entries when they are no longer needed, or scope the container to a request/session instead of the process."
-            }
-            Pattern::GoroutineLeak => {
-                "Give every goroutine a way to end: close the channel, select on ctx.Done(), or use timeouts."
-            }
-            Pattern::Fragmentation => {
-                "Avoid keeping a few long-lived objects among many short-lived ones of the same size class (copy survivors out, pool or batch them)."
-            }
-            Pattern::Unknown => return None,
-        })
+        self.def().fix
     }
+}
+
+schema_name!(Pattern);
+
+/// Everything the pattern rules look at, by name only.
+pub struct Evidence<'e> {
+    pub holder_kind: &'e AnchorKind,
+    /// Types and reference names from the holder down to the accumulation point.
+    pub chain_types: Vec<&'e str>,
+    pub chain_vias: Vec<&'e str>,
+    /// Type of the accumulation point as named (the collection), and of the raw walk's end.
+    pub holder_type: &'e str,
+    pub raw_type: &'e str,
+    /// The accumulation point is what the holder's field points to directly.
+    pub held_directly: bool,
+    /// Types of a repeating chain, if the walk found one.
+    pub chain_period: Vec<&'e str>,
+    /// The biggest accumulated item types.
+    pub item_types: Vec<&'e str>,
+}
+
+impl Evidence<'_> {
+    /// Every type on the chain, in the repeating period and at the two ends.
+    fn all_types(&self) -> impl Iterator<Item = &str> + '_ {
+        self.chain_types
+            .iter()
+            .chain(self.chain_period.iter())
+            .copied()
+            .chain([self.holder_type, self.raw_type])
+    }
+
+    /// The accumulation point is a (strong) collection.
+    fn held_in_collection(&self) -> bool {
+        collection_kind(self.holder_type).is_some() && !is_weak_collection(self.holder_type)
+    }
+}
+
+/// Recognise an object-graph pattern by names: the first rule of [`PATTERNS`] that holds.
+pub fn classify(e: &Evidence) -> Pattern {
+    PATTERNS
+        .iter()
+        .find(|d| d.rule.map(|r| r(e)).unwrap_or(false))
+        .map(|d| d.pattern)
+        .unwrap_or(Pattern::Unknown)
 }
 
 /// What kind of container a type name denotes.
@@ -449,6 +569,18 @@ mod tests {
             assert!(!p.explanation().is_empty());
             assert_eq!(p.fix().is_none(), p == Pattern::Unknown);
         }
+    }
+
+    #[test]
+    fn table_has_each_pattern_once_under_its_serde_name() {
+        assert_eq!(PATTERNS.len(), Pattern::ALL.len());
+        for p in Pattern::ALL {
+            assert_eq!(PATTERNS.iter().filter(|d| d.pattern == p).count(), 1);
+            let json = serde_json::to_string(&p).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", p.name()));
+        }
+        // The fallback has no rule and comes last.
+        assert!(PATTERNS[PATTERNS.len() - 1].rule.is_none());
     }
 
     #[test]

@@ -158,40 +158,10 @@ pub fn type_stats(a: &Analysis) -> Vec<(u32, Stat)> {
         .collect()
 }
 
-/// MAT's minimum retained size of node sets: for each group, the sum of the retained sizes of
-/// its reachable nodes that no other node of the same group dominates. One walk over the
-/// dominator tree with an explicit stack and a per-group counter of ancestors on the stack.
-/// `group_of` returns `u32::MAX` for nodes in no group.
+/// MAT's minimum retained size of node sets, per group ([`heapscope_graph::walks::min_retained_by`]
+/// from the super-root). `group_of` returns `u32::MAX` for nodes in no group.
 pub fn min_retained_by(a: &Analysis, group_of: impl Fn(u32) -> u32, groups: usize) -> Vec<u64> {
-    let n = a.graph.node_count();
-    let mut out = vec![0u64; groups];
-    let mut on_stack = vec![0u32; groups];
-    let mut stack: Vec<(u32, u32)> = vec![(n as u32, 0)];
-    while let Some(top) = stack.last_mut() {
-        let v = top.0 as usize;
-        let kids = a.children.of(v);
-        if (top.1 as usize) < kids.len() {
-            let c = kids[top.1 as usize];
-            top.1 += 1;
-            let gr = group_of(c);
-            if gr != u32::MAX {
-                if on_stack[gr as usize] == 0 {
-                    out[gr as usize] += a.retained[c as usize];
-                }
-                on_stack[gr as usize] += 1;
-            }
-            stack.push((c, 0));
-        } else {
-            if v != n {
-                let gr = group_of(v as u32);
-                if gr != u32::MAX {
-                    on_stack[gr as usize] -= 1;
-                }
-            }
-            stack.pop();
-        }
-    }
-    out
+    a.min_retained_by(heapscope_graph::Start::SuperRoot, groups, group_of)
 }
 
 /// FNV-1a over a string: signatures must hash the same names the same in every dump (type and

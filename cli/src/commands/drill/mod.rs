@@ -95,7 +95,7 @@ pub fn node_line(n: &NodeOut) -> String {
 /// Distinct objects that reference `n`: (referrer, label text, weak).
 pub fn referrers(a: &Analysis, n: NodeIdx) -> Vec<(NodeIdx, Option<String>, bool)> {
     let g = &a.graph;
-    heapscope_reports::suspects::referrers(g, n)
+    a.referrers(n)
         .into_iter()
         .map(|(r, l, w)| (r, g.label_text(l), w))
         .collect()

@@ -38,15 +38,7 @@ pub fn run(args: RetainersArgs, out: &mut dyn std::io::Write) -> Result<u8, CliE
     let total = refs.len();
     refs.truncate(args.max);
     // The dominator chain: who keeps it alive, nearest first.
-    let mut chain = Vec::new();
-    let mut cur = n;
-    while let Some(d) = a.idom(cur) {
-        chain.push(d);
-        cur = d;
-        if chain.len() > a.graph.node_count() {
-            break;
-        }
-    }
+    let chain: Vec<_> = a.dominator_chain(n).collect();
     let target = c.node(n);
     match args.common.format {
         Format::Json => {

@@ -405,9 +405,9 @@ fn markdown_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, steps: us
     )]));
     let mut items = vec![vec![
         Span::text("kind "),
-        Span::code(&sp.kind),
+        Span::code(sp.kind.as_str()),
         Span::text(", pattern "),
-        Span::code(&sp.pattern),
+        Span::code(sp.pattern.as_str()),
         Span::text(format!(
             "; {} retained ({}), {} objects",
             human_bytes(sp.retained_bytes),

@@ -123,14 +123,14 @@ fn html_suspect(sp: &Suspect, call_tree: bool) -> Block {
     let unknown = sp.pattern == "unknown";
     let mut b = vec![Block::heading(3, format!("#{} {}", sp.rank, sp.title))];
     b.push(Block::para(vec![
-        Span::styled(Tone::Class("badge"), &sp.kind),
+        Span::styled(Tone::Class("badge"), sp.kind.as_str()),
         Span::styled(
             Tone::Class(if unknown {
                 "badge unknown"
             } else {
                 "badge pattern"
             }),
-            &sp.pattern,
+            sp.pattern.as_str(),
         ),
         Span::styled(
             Tone::Class("meta"),

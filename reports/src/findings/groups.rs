@@ -1,0 +1,119 @@
+//! Group findings: per type over the threshold, its instances no other instance of the type
+//! dominates and no single finding covers, partitioned by the shape of their holder path; the
+//! biggest partition over the threshold is one finding of several objects alike.
+
+use std::collections::BTreeMap;
+
+use heapscope_graph::bitset::BitSet;
+use heapscope_graph::walks::{top_members, NO_GROUP};
+use heapscope_graph::{NodeIdx, Start, TypeId, SUPER, UNREACHED};
+
+use super::objects::{analyse, finding, mark_ancestors, mark_subtree};
+use super::{Finding, Group};
+use crate::build::Ctx;
+use crate::patterns;
+
+/// Instances of one type examined for a group suspect (largest first).
+const GROUP_SAMPLE: usize = 10_000;
+/// Steps at the end of a path that make an instance's holder "shape" for grouping.
+const SHAPE_STEPS: usize = 4;
+
+pub(crate) fn findings(
+    ctx: &Ctx,
+    thr: u64,
+    covered: &mut BitSet,
+    above: &mut BitSet,
+) -> Vec<Finding> {
+    let a = ctx.a;
+    let g = &a.graph;
+    let targets: Vec<u32> = a
+        .histogram
+        .iter()
+        .filter(|r| {
+            r.retained >= thr
+                && r.reachable_count >= 2
+                && !patterns::is_runtime_type(g.types.get(r.type_id))
+        })
+        .map(|r| r.type_id)
+        .collect();
+    if targets.is_empty() {
+        return Vec::new();
+    }
+    // One walk of the dominator tree: per target type, its top-level instances outside the
+    // single suspects (whose subtrees are skipped).
+    let nt = g.types.len();
+    let mut is_target = vec![false; nt];
+    for &t in &targets {
+        is_target[t as usize] = true;
+    }
+    let mut inst: Vec<Vec<u32>> = vec![Vec::new(); nt];
+    top_members(
+        &a.children,
+        Start::SuperRoot,
+        nt,
+        |v| {
+            let t = g.type_of[v as usize];
+            if is_target[t as usize] {
+                t
+            } else {
+                NO_GROUP
+            }
+        },
+        |v| covered.get(v as usize),
+        |t, v| inst[t as usize].push(v),
+    );
+    let mut out = Vec::new();
+    for &t in &targets {
+        let mut v = std::mem::take(&mut inst[t as usize]);
+        // Groups accepted before this one cover some instances, or sit below them.
+        v.retain(|&x| !covered.get(x as usize) && !above.get(x as usize));
+        let total: u64 = v.iter().map(|&x| a.retained[x as usize]).sum();
+        if total < thr {
+            continue;
+        }
+        v.sort_by(|&x, &y| {
+            a.retained[y as usize]
+                .cmp(&a.retained[x as usize])
+                .then(x.cmp(&y))
+        });
+        v.truncate(GROUP_SAMPLE);
+        // Partition by the shape of the holder path's last steps: the types on the BFS parent
+        // chain (no edge labels: finding one scans the parent's edges, and a parent may be an
+        // array of millions).
+        let mut parts: BTreeMap<Vec<u32>, (u64, Vec<u32>)> = BTreeMap::new();
+        for &x in &v {
+            let mut key: Vec<u32> = Vec::with_capacity(SHAPE_STEPS);
+            let mut cur = x;
+            while key.len() < SHAPE_STEPS {
+                key.push(g.type_of[cur as usize]);
+                match a.paths.parent(g, cur) {
+                    p if p == SUPER || p == UNREACHED => break,
+                    p => cur = p,
+                }
+            }
+            let e = parts.entry(key).or_default();
+            e.0 += a.retained[x as usize];
+            e.1.push(x);
+        }
+        let Some((_, (bytes, members))) = parts
+            .into_iter()
+            .max_by(|x, y| x.1 .0.cmp(&y.1 .0).then(y.0.cmp(&x.0)))
+        else {
+            continue;
+        };
+        if bytes < thr || members.len() < 2 {
+            continue;
+        }
+        let mut o = analyse(ctx, NodeIdx(members[0]));
+        for &m in &members {
+            mark_subtree(ctx, NodeIdx(m), covered);
+            mark_ancestors(ctx, NodeIdx(m), above);
+        }
+        o.group = Some(Group {
+            members: members.len() as u64,
+            type_id: TypeId(t),
+        });
+        out.push(finding(ctx, o, bytes));
+    }
+    out
+}

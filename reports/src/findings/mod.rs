@@ -1,0 +1,217 @@
+//! Leak suspects in the spirit of Eclipse MAT, found as typed [`Finding`]s; [`crate::words`]
+//! turns each into the report's [`Suspect`] (title, explanation, fix), and nothing here writes
+//! prose.
+//!
+//! Object graphs (HPROF, V8), [`objects`] and [`groups`]:
+//! 1. **Candidates**: the top of the dominator tree, looking *through* what only the runtime
+//!    owns — synthetic roots, class loaders and their class lists — so that a leak below the app
+//!    class loader or V8's `(GC roots)` is found as itself. Every candidate retaining at least
+//!    the threshold share of the reachable heap is a single-object suspect.
+//! 2. **Accumulation point**: walk down the dominator tree while the biggest child keeps ≥ 70%
+//!    of its parent (MAT's rule). A walk that enters a repeating chain (a linked list, a chain
+//!    of closure contexts) stops at the chain's head; an internal array or hash entry is lifted
+//!    to the collection that owns it (`HashMap$Node[]` → `HashMap`), which is what the developer
+//!    declared.
+//! 3. **Holder** ([`holder`]): the shortest strong path from a GC root to that point, and on it
+//!    the nearest holder a developer edits — a static field, thread's `threadLocals`, a JS scope
+//!    variable, a `global` property.
+//! 4. **Groups**: per type, the instances no other instance of the type dominates and no single
+//!    suspect already covers, partitioned by the shape of their holder path; a partition over the
+//!    threshold is a group suspect (e.g. one ThreadLocal's buffers in four pool threads).
+//! 5. **Pattern** by type and reference names ([`crate::patterns`]).
+//!
+//! Allocation profiles (pprof, tracemalloc), [`sites`]: in-use bytes grouped by the first user
+//! frame of each allocation stack ("allocated at"), runtime allocator frames skipped; the stack
+//! is the path. The runtime's own heuristics are chosen by [`heapscope_graph::Runtime`]:
+//! [`python`] (source lines that fill module constants or containers), [`go`] (goroutines).
+//! [`runtime`]: Go goroutine leaks (goroutine profiles) and fragmentation (MemStats).
+//!
+//! Suspects are ranked: recognised patterns first, then by retained bytes. Nothing here recurses.
+
+use heapscope_graph::{MemStats, NodeIdx, TypeId};
+
+use crate::build::{Ctx, ReportOptions};
+use crate::fragmentation::Fragmentation;
+use crate::model::{HistRow, PathElem, Suspect, SuspectKind};
+use crate::patterns::Pattern;
+
+pub mod go;
+pub mod groups;
+pub mod holder;
+pub mod objects;
+pub mod python;
+pub mod runtime;
+pub mod sites;
+
+pub use holder::{
+    display_name, display_path, holder_of, named_path, AnchorKind, Holder, ThreadLocalRef,
+};
+pub use objects::{accumulated_items, accumulation_point, Accumulation, Chain};
+
+/// MAT's "big drop" ratio: descend the dominator tree while the biggest child keeps at least
+/// this share of its parent's retained size.
+pub const ACCUMULATION_RATIO: f64 = 0.70;
+
+/// Below this many bytes nothing is a suspect, whatever its share: in a heap of a few KiB a
+/// 90% share is a settings table, not a leak. 64 KiB is far below any leak worth a ticket.
+pub const MIN_SUSPECT_BYTES: u64 = 64 * 1024;
+
+/// Goroutine profiles: fewer goroutines than this parked at one place are a pool, not a leak.
+pub const MIN_LEAKED_GOROUTINES: u64 = 100;
+
+/// One finding, as data: what was found, where, how big and which pattern it fits.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub pattern: Pattern,
+    /// Bytes it is about: retained (objects), in use (sites), wasted (fragmentation); 0 for
+    /// goroutines.
+    pub bytes: u64,
+    /// Share of the reachable heap (of all goroutines, for goroutine leaks).
+    pub share: f64,
+    pub subject: Subject,
+}
+
+/// What a finding is about.
+#[derive(Clone, Debug)]
+pub enum Subject {
+    /// One object's dominator subtree, or several alike ([`Objects::group`]).
+    Objects(Box<Objects>),
+    /// Memory in use, allocated with one frame as the first user frame.
+    Site(Site),
+    /// Goroutines waiting at one place.
+    Goroutines(Goroutines),
+    /// Go heap fragmentation from runtime.MemStats.
+    Fragmentation {
+        memstats: MemStats,
+        judged: Fragmentation,
+    },
+}
+
+/// An analysed point of an object graph.
+#[derive(Clone, Debug)]
+pub struct Objects {
+    /// The candidate (top of its dominator subtree).
+    pub top: NodeIdx,
+    pub acc: Accumulation,
+    /// The path from a GC root to the accumulation point, as reports show it.
+    pub path: Vec<PathElem>,
+    pub holder: Holder,
+    /// What is accumulated below the point, largest first.
+    pub items: Vec<HistRow>,
+    /// What the accumulation point holds, as the title names it.
+    pub headline: Option<HistRow>,
+    /// Objects accumulated at the point (dominated directly, or the chain's length).
+    pub accumulated: u64,
+    /// Several objects alike, together: how many, and their type.
+    pub group: Option<Group>,
+}
+
+/// Several tops or instances reported as one.
+#[derive(Clone, Copy, Debug)]
+pub struct Group {
+    pub members: u64,
+    pub type_id: TypeId,
+}
+
+/// An allocation site of a call tree.
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// The first user frame's type (function or `file:line`).
+    pub site: TypeId,
+    /// The call-tree node with the most bytes at this site.
+    pub rep: NodeIdx,
+    pub objects: u64,
+    /// Up to two user frames that called the site, nearest first.
+    pub callers: Vec<NodeIdx>,
+    /// The innermost (runtime) frame, when the allocation happened below the user frame.
+    pub runtime_frame: Option<NodeIdx>,
+    /// The site's source line, when the dump has it.
+    pub source: Option<String>,
+}
+
+/// Goroutines parked at one place.
+#[derive(Clone, Debug)]
+pub struct Goroutines {
+    /// The function they wait in (first user frame).
+    pub func: TypeId,
+    pub rep: NodeIdx,
+    pub count: u64,
+    pub total: u64,
+    /// A blocking frame (channel, lock, select) is on the stack.
+    pub blocked: bool,
+    /// The outer user frame that started them, if any.
+    pub started_under: Option<NodeIdx>,
+}
+
+impl Finding {
+    pub fn kind(&self) -> SuspectKind {
+        match &self.subject {
+            Subject::Objects(o) if o.group.is_some() => SuspectKind::GroupOfObjects,
+            Subject::Objects(_) => SuspectKind::SingleObject,
+            Subject::Site(_) => SuspectKind::AllocationSite,
+            Subject::Goroutines(_) | Subject::Fragmentation { .. } => SuspectKind::Runtime,
+        }
+    }
+}
+
+/// Every finding of the dump, in no particular order.
+pub fn find(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
+    if ctx.info.is_call_tree() {
+        let mut v = runtime::findings(ctx, opts);
+        if !ctx.info.is_goroutine_profile() {
+            v.extend(sites::findings(ctx, opts));
+        }
+        v
+    } else {
+        objects::findings(ctx, opts)
+    }
+}
+
+/// Find the suspects, most likely first.
+pub fn find_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
+    let mut out: Vec<Suspect> = find(ctx, opts)
+        .into_iter()
+        .map(|f| crate::words::suspect(ctx, f))
+        .collect();
+    out.sort_by(|a, b| {
+        let ka = (
+            a.pattern == Pattern::Unknown,
+            a.kind != SuspectKind::Runtime,
+        );
+        let kb = (
+            b.pattern == Pattern::Unknown,
+            b.kind != SuspectKind::Runtime,
+        );
+        ka.cmp(&kb)
+            .then(b.retained_bytes.cmp(&a.retained_bytes))
+            .then(a.title.cmp(&b.title))
+    });
+    for (i, s) in out.iter_mut().enumerate() {
+        s.rank = i as u32 + 1;
+    }
+    out
+}
+
+/// The bytes a finding needs: the threshold share of the reachable heap, and at least
+/// [`ReportOptions::min_suspect_bytes`].
+pub(crate) fn threshold_bytes(ctx: &Ctx, opts: &ReportOptions) -> u64 {
+    let by_share = ((ctx.a.summary.reachable_bytes as f64) * opts.threshold)
+        .ceil()
+        .max(1.0) as u64;
+    by_share.max(opts.min_suspect_bytes)
+}
+
+/// The call stack down to `n`, outermost frame first (the dominator chain, reversed).
+pub(crate) fn stack_of(ctx: &Ctx, n: NodeIdx) -> Vec<NodeIdx> {
+    let mut v: Vec<NodeIdx> = std::iter::once(n).chain(ctx.a.dominator_chain(n)).collect();
+    v.reverse();
+    v
+}
+
+/// The innermost frame of `stack` that is user code (not the runtime's allocator or library).
+pub(crate) fn first_user_frame(ctx: &Ctx, stack: &[NodeIdx]) -> Option<usize> {
+    let g = &ctx.a.graph;
+    stack
+        .iter()
+        .rposition(|&f| !crate::patterns::is_runtime_frame(g.type_name(f)))
+}

@@ -1,0 +1,407 @@
+//! Object graphs: candidates at the top of the dominator tree, the accumulation point below
+//! each (with chains and the lift to the owning collection), what accumulates there, and the
+//! single-object findings (several tops with the same thread-local holder merged into one).
+
+use std::collections::BTreeMap;
+
+use heapscope_graph::bitset::BitSet;
+use heapscope_graph::paths::edge_between;
+use heapscope_graph::{DomWalk, Label, NodeIdx, NodeKind, Start, Step, TypeId};
+
+use super::holder::{display_path, holder_of, named_path, AnchorKind};
+use super::{threshold_bytes, Finding, Group, Objects, Subject, ACCUMULATION_RATIO};
+use crate::build::{Ctx, ReportOptions};
+use crate::model::HistRow;
+use crate::patterns::{self, Evidence};
+
+/// A chain is recognised after this many repetitions of the same (type, reference) period.
+const CHAIN_REPEATS: usize = 2;
+/// Longest chain period looked for: `(closure) → Context → Object` is 3.
+const CHAIN_MAX_PERIOD: usize = 6;
+
+/// A repeating run of types the walk down the dominator tree entered.
+#[derive(Clone, Debug)]
+pub struct Chain {
+    /// The types of one period, head first.
+    pub period: Vec<u32>,
+    /// Periods walked.
+    pub len: u64,
+}
+
+/// Where the walk down the dominator tree ended.
+#[derive(Clone, Debug)]
+pub struct Accumulation {
+    /// The node the 70% walk stopped at (or the head of a chain).
+    pub raw: NodeIdx,
+    /// `raw`, or the collection that owns it when `raw` is a collection's inside.
+    pub holder: NodeIdx,
+    /// The repeating period when the walk entered a chain.
+    pub chain: Option<Chain>,
+}
+
+fn label_key(l: Label) -> u32 {
+    match l {
+        Label::Index(_) => u32::MAX, // all indices alike
+        other => other.encode(),
+    }
+}
+
+/// Walk down the dominator tree from `n` while the biggest child keeps ≥ 70% of the parent;
+/// stop at the head of a repeating chain; lift a collection's inside to the collection.
+pub fn accumulation_point(ctx: &Ctx, n: NodeIdx) -> Accumulation {
+    let a = ctx.a;
+    let g = &a.graph;
+    let mut walk: Vec<NodeIdx> = vec![n];
+    let mut keys: Vec<(u32, u32)> = vec![(g.type_of[n.ix()], 0)];
+    let mut chain: Option<(usize, usize)> = None; // (start index, period)
+    let mut cur = n;
+    loop {
+        let kids = a.dominated(Some(cur));
+        let best = kids.iter().copied().max_by(|&x, &y| {
+            a.retained[x as usize]
+                .cmp(&a.retained[y as usize])
+                .then(y.cmp(&x))
+        });
+        let Some(b) = best else { break };
+        if (a.retained[b as usize] as f64) < ACCUMULATION_RATIO * a.retained[cur.ix()] as f64
+            || a.retained[b as usize] == 0
+        {
+            break;
+        }
+        let b = NodeIdx(b);
+        let (label, _) = edge_between(g, cur, b);
+        walk.push(b);
+        keys.push((g.type_of[b.ix()], label_key(label)));
+        cur = b;
+        if chain.is_none() {
+            let end = keys.len();
+            for p in 1..=CHAIN_MAX_PERIOD {
+                if end < p * (CHAIN_REPEATS + 1) {
+                    break;
+                }
+                let start = end - p * (CHAIN_REPEATS + 1);
+                let base = &keys[end - p..end];
+                if (0..CHAIN_REPEATS).all(|r| &keys[start + r * p..start + (r + 1) * p] == base) {
+                    chain = Some((start, p));
+                    break;
+                }
+            }
+        }
+    }
+    let (raw, chain) = match chain {
+        Some((start, p)) => {
+            // The chain's head is the first element of the repeating period.
+            let period = keys[start..start + p].iter().map(|k| k.0).collect();
+            let len = ((walk.len() - start) / p) as u64;
+            (walk[start], Some(Chain { period, len }))
+        }
+        None => (*walk.last().unwrap_or(&n), None),
+    };
+    Accumulation {
+        raw,
+        holder: lift_to_collection(ctx, raw),
+        chain,
+    }
+}
+
+/// From a collection's inside (backing array, hash entry, list node) up to the collection.
+fn lift_to_collection(ctx: &Ctx, raw: NodeIdx) -> NodeIdx {
+    let g = &ctx.a.graph;
+    let is_coll = |n: NodeIdx| {
+        let t = g.type_name(n);
+        patterns::collection_kind(t).is_some() && !patterns::is_weak_collection(t)
+    };
+    if is_coll(raw) {
+        return raw;
+    }
+    let mut cur = raw;
+    for _ in 0..3 {
+        if !patterns::is_collection_internal(g.type_name(cur))
+            && g.kind(cur) != NodeKind::ObjectArray
+        {
+            break;
+        }
+        match ctx.a.idom(cur) {
+            Some(p) if is_coll(p) => return p,
+            Some(p) if patterns::is_collection_internal(g.type_name(p)) => cur = p,
+            _ => break,
+        }
+    }
+    raw
+}
+
+/// What is accumulated below `n`: per type, the nodes in its dominator subtree (without `n`),
+/// with MAT's minimum retained size per type; a collection's insides are left out. Largest first.
+pub fn accumulated_items(ctx: &Ctx, n: NodeIdx, limit: usize) -> Vec<HistRow> {
+    accumulated(ctx, n, limit).0
+}
+
+/// [`accumulated_items`], and the headline item: the user type nearest below `n` (collection
+/// insides and runtime types not counted as levels), e.g. the map's values rather than the
+/// byte arrays inside them.
+fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<HistRow>) {
+    let a = ctx.a;
+    let g = &a.graph;
+    let nt = g.types.len();
+    let type_of = |v: u32| g.type_of[v as usize];
+    let min_retained = a.min_retained_by(Start::Node(n), nt, type_of);
+    // Per type: (count, shallow, least depth); columns indexed by type id, so a walk over
+    // millions of nodes does one array access per node.
+    let mut by_type: Vec<(u64, u64, u32)> = vec![(0, 0, u32::MAX); nt];
+    let mut seen: Vec<u32> = Vec::new();
+    let type_level: Vec<u32> = g
+        .types
+        .iter()
+        .map(|(_, t)| {
+            u32::from(!patterns::is_collection_internal(t) && !patterns::is_runtime_type(t))
+        })
+        .collect();
+    // Depth in user-type levels of each node on the walk's path.
+    let mut depth: Vec<u32> = Vec::new();
+    for step in DomWalk::new(&a.children, Start::Node(n)) {
+        match step {
+            Step::Enter(c) => {
+                let t = type_of(c);
+                let d = depth.last().copied().unwrap_or(0) + type_level[t as usize];
+                let e = &mut by_type[t as usize];
+                if e.2 == u32::MAX {
+                    seen.push(t);
+                }
+                e.0 += g.count(NodeIdx(c));
+                e.1 += g.shallow[c as usize];
+                e.2 = e.2.min(d);
+                depth.push(d);
+            }
+            Step::Leave(_) => {
+                depth.pop();
+            }
+        }
+    }
+    seen.sort_unstable();
+    let by_type: BTreeMap<u32, (u64, u64, u64, u32)> = seen
+        .iter()
+        .map(|&t| {
+            let (c, s, d) = by_type[t as usize];
+            (t, (c, s, min_retained[t as usize], d))
+        })
+        .collect();
+    let row = |t: u32, c: u64, s: u64, r: u64| HistRow {
+        type_name: g.types.get(t).to_string(),
+        count: c,
+        shallow_bytes: s,
+        retained_bytes: r,
+        cumulative_bytes: None,
+        cumulative_count: None,
+    };
+    let headline = by_type
+        .iter()
+        .filter(|(t, _)| {
+            let name = g.types.get(**t);
+            !patterns::is_collection_internal(name) && !patterns::is_runtime_type(name)
+        })
+        .min_by(|x, y| {
+            x.1 .3
+                .cmp(&y.1 .3)
+                .then(y.1 .2.cmp(&x.1 .2))
+                .then(x.0.cmp(y.0))
+        })
+        .map(|(&t, &(c, s, r, _))| row(t, c, s, r));
+    let mut rows: Vec<HistRow> = by_type
+        .into_iter()
+        .filter(|(t, _)| !patterns::is_collection_internal(g.types.get(*t)))
+        .map(|(t, (c, s, r, _))| row(t, c, s, r))
+        .collect();
+    rows.sort_by(|a, b| {
+        b.retained_bytes
+            .cmp(&a.retained_bytes)
+            .then(b.count.cmp(&a.count))
+            .then(a.type_name.cmp(&b.type_name))
+    });
+    rows.truncate(limit);
+    (rows, headline)
+}
+
+/// Analyse one point of the heap: accumulation point, path, holder, items, pattern.
+pub(crate) fn analyse(ctx: &Ctx, top: NodeIdx) -> Objects {
+    let a = ctx.a;
+    let g = &a.graph;
+    let acc = accumulation_point(ctx, top);
+    let steps = named_path(ctx, a.path_to(acc.holder));
+    let path = display_path(ctx, &steps);
+    let holder = holder_of(ctx, &path, &steps);
+    let (items, headline) = accumulated(ctx, acc.raw, 5);
+    let accumulated = match &acc.chain {
+        // The chain's length: its head and every node of the head's type below it.
+        Some(c) => {
+            let head = g.type_name(acc.raw);
+            items
+                .iter()
+                .find(|r| r.type_name == head)
+                .map(|r| r.count + 1)
+                .unwrap_or(c.len)
+                .max(c.len)
+        }
+        None => a.dominated(Some(acc.raw)).len() as u64,
+    };
+    Objects {
+        top,
+        acc,
+        path,
+        holder,
+        items,
+        headline,
+        accumulated,
+        group: None,
+    }
+}
+
+/// The pattern of an analysed point, from the names on its path and below it.
+pub(crate) fn pattern_of(ctx: &Ctx, o: &Objects) -> patterns::Pattern {
+    let g = &ctx.a.graph;
+    let (path, holder, acc) = (&o.path, &o.holder, &o.acc);
+    let from = (holder.at + 1).min(path.len());
+    let ev = Evidence {
+        holder_kind: &holder.kind,
+        chain_types: path[holder.at.min(path.len())..]
+            .iter()
+            .map(|p| p.type_name.as_str())
+            .collect(),
+        chain_vias: path[from..]
+            .iter()
+            .filter_map(|p| p.via.as_deref())
+            .collect(),
+        holder_type: g.type_name(acc.holder),
+        raw_type: g.type_name(acc.raw),
+        held_directly: path.len() >= 2 && holder.at + 2 == path.len(),
+        chain_period: acc
+            .chain
+            .as_ref()
+            .map(|c| c.period.iter().map(|&t| g.types.get(t)).collect())
+            .unwrap_or_default(),
+        item_types: o.items.iter().map(|r| r.type_name.as_str()).collect(),
+    };
+    patterns::classify(&ev)
+}
+
+/// A finding of object graphs, with `bytes` retained.
+pub(crate) fn finding(ctx: &Ctx, o: Objects, bytes: u64) -> Finding {
+    Finding {
+        pattern: pattern_of(ctx, &o),
+        bytes,
+        share: ctx.share(bytes),
+        subject: Subject::Objects(Box::new(o)),
+    }
+}
+
+/// Nodes only the runtime owns, which the candidate search looks through.
+fn is_transparent(ctx: &Ctx, n: NodeIdx, under_loader: bool) -> bool {
+    let g = &ctx.a.graph;
+    let t = g.type_name(n);
+    match g.kind(n) {
+        NodeKind::Synthetic => return true,
+        NodeKind::ObjectArray if under_loader => return true,
+        _ => {}
+    }
+    patterns::is_class_loader(t)
+        || (under_loader
+            && (patterns::collection_kind(t).is_some() || patterns::is_collection_internal(t)))
+}
+
+/// The object-graph findings: single objects (merged when several tops share a thread-local
+/// holder), then groups of one type beyond what they cover.
+pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
+    let a = ctx.a;
+    let g = &a.graph;
+    let thr = threshold_bytes(ctx, opts);
+    // 1. Candidates.
+    let mut cands: Vec<NodeIdx> = Vec::new();
+    let mut stack: Vec<(u32, bool)> = a.dominated(None).iter().map(|&c| (c, false)).collect();
+    while let Some((v, under_loader)) = stack.pop() {
+        if a.retained[v as usize] < thr {
+            continue;
+        }
+        let n = NodeIdx(v);
+        if is_transparent(ctx, n, under_loader) {
+            let loader = under_loader || patterns::is_class_loader(g.type_name(n));
+            stack.extend(a.dominated(Some(n)).iter().map(|&c| (c, loader)));
+        } else {
+            cands.push(n);
+        }
+    }
+    cands.sort_by(|x, y| a.retained[y.ix()].cmp(&a.retained[x.ix()]).then(x.cmp(y)));
+    // 2. Findings, merged when several tops have the same holder shape (one ThreadLocal in
+    //    several threads, one listener class in several buses).
+    let mut merged: Vec<(Finding, u64)> = Vec::new(); // (representative, tops)
+    for &c in &cands {
+        let f = finding(ctx, analyse(ctx, c), a.retained[c.ix()]);
+        let same = |m: &Finding| match (&m.subject, &f.subject) {
+            (Subject::Objects(x), Subject::Objects(y)) => {
+                m.pattern == f.pattern
+                    && x.holder.kind == AnchorKind::ThreadLocals
+                    && x.holder.shape(&x.path) == y.holder.shape(&y.path)
+            }
+            _ => false,
+        };
+        match merged.iter_mut().find(|(m, _)| same(m)) {
+            Some(m) => {
+                m.0.bytes += f.bytes;
+                m.1 += 1;
+            }
+            None => merged.push((f, 1)),
+        }
+    }
+    let mut covered = BitSet::new(g.node_count());
+    let mut above = BitSet::new(g.node_count());
+    let mut out = Vec::new();
+    for (mut f, tops) in merged {
+        f.share = ctx.share(f.bytes);
+        if let Subject::Objects(o) = &mut f.subject {
+            mark_subtree(ctx, o.top, &mut covered);
+            mark_ancestors(ctx, o.top, &mut above);
+            if tops > 1 {
+                o.group = Some(Group {
+                    members: tops,
+                    type_id: TypeId(g.type_of[o.acc.holder.ix()]),
+                });
+            }
+        }
+        out.push(f);
+    }
+    // Merged tops were marked through their representative only.
+    for &c in &cands {
+        mark_subtree(ctx, c, &mut covered);
+        mark_ancestors(ctx, c, &mut above);
+    }
+    // 3. Groups of one type beyond what the single suspects cover.
+    out.extend(super::groups::findings(ctx, thr, &mut covered, &mut above));
+    out
+}
+
+/// Mark the dominators of `n` (not `n`): an instance above a reported suspect would report
+/// the same bytes again.
+pub(crate) fn mark_ancestors(ctx: &Ctx, n: NodeIdx, set: &mut BitSet) {
+    for p in ctx.a.dominator_chain(n) {
+        if set.get(p.ix()) {
+            break;
+        }
+        set.set(p.ix());
+    }
+}
+
+/// Mark `n` and its dominator subtree (a subtree already marked is not walked again).
+pub(crate) fn mark_subtree(ctx: &Ctx, n: NodeIdx, set: &mut BitSet) {
+    if set.get(n.ix()) {
+        return;
+    }
+    set.set(n.ix());
+    let mut walk = DomWalk::new(&ctx.a.children, Start::Node(n));
+    while let Some(step) = walk.next() {
+        if let Step::Enter(c) = step {
+            if set.get(c as usize) {
+                walk.skip_subtree();
+            } else {
+                set.set(c as usize);
+            }
+        }
+    }
+}

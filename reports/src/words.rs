@@ -1,0 +1,428 @@
+//! Words: a typed [`Finding`] as the report's [`Suspect`] — its title, explanation, fix and
+//! holder text. The only place findings become English, and the only place a `Suspect` is
+//! built.
+
+use heapscope_graph::{MemStats, NodeKind};
+
+use crate::build::{round6, Ctx};
+use crate::findings::holder::Hop;
+use crate::findings::{
+    display_name, AnchorKind, Finding, Goroutines, Holder, Objects, Site, Subject,
+};
+use crate::fmt::{human_bytes, thousands};
+use crate::fragmentation::Fragmentation;
+use crate::model::{HistRow, NodeOut, PathElem, Suspect};
+use crate::patterns::Pattern;
+
+/// What differs between kinds of suspect; the rest comes from the finding itself.
+struct Words {
+    title: String,
+    type_name: String,
+    object_count: u64,
+    accumulation_point: Option<NodeOut>,
+    path_to_root: Vec<PathElem>,
+    explanation: String,
+    accumulated: Vec<HistRow>,
+    fix: Option<String>,
+    holder: Option<String>,
+    stack: Vec<PathElem>,
+}
+
+/// The suspect a finding is reported as (rank 0: ranks are given once all are sorted).
+pub fn suspect(ctx: &Ctx, f: Finding) -> Suspect {
+    let kind = f.kind();
+    let (pattern, bytes, share) = (f.pattern, f.bytes, f.share);
+    let w = match f.subject {
+        Subject::Objects(o) => objects(ctx, *o, pattern, bytes, share),
+        Subject::Site(s) => site(ctx, s, pattern, bytes, share),
+        Subject::Goroutines(gr) => goroutines(ctx, gr, pattern),
+        Subject::Fragmentation { memstats, judged } => fragmentation(&memstats, judged, pattern),
+    };
+    Suspect {
+        rank: 0,
+        title: w.title,
+        kind,
+        pattern,
+        type_name: w.type_name,
+        retained_bytes: bytes,
+        retained_share: round6(share),
+        object_count: w.object_count,
+        accumulation_point: w.accumulation_point,
+        path_to_root: w.path_to_root,
+        explanation: w.explanation,
+        accumulated: w.accumulated,
+        fix: w.fix,
+        holder: w.holder,
+        stack: w.stack,
+    }
+}
+
+fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -> Words {
+    let a = ctx.a;
+    let g = &a.graph;
+    let what = match &o.acc.chain {
+        Some(c) => {
+            let names: Vec<&str> = c.period.iter().map(|&t| g.types.get(t)).collect();
+            format!("a chain of {} × [{}]", thousands(c.len), names.join(" → "))
+        }
+        None => match &o.headline {
+            Some(it) => format!("{} × {}", thousands(it.count), it.type_name),
+            None => String::new(),
+        },
+    };
+    let size = format!("{} ({:.1}%)", human_bytes(retained), 100.0 * share);
+    let holder = holder_text(&o.holder, &o.path);
+    let mut explanation = String::new();
+    let (title, type_name, count) = match o.group {
+        None => {
+            let title = if what.is_empty() {
+                format!("{holder}: {size}")
+            } else {
+                format!("{holder}: {what}, {size}")
+            };
+            explanation.push_str(&format!(
+                "{} {} retains {}; the bytes accumulate in {} {}",
+                if g.kind(o.top) == NodeKind::Class {
+                    "The"
+                } else {
+                    "One"
+                },
+                display_name(ctx, o.top),
+                human_bytes(a.retained[o.top.ix()]),
+                display_name(ctx, o.acc.holder),
+                ctx.id_text(o.acc.holder)
+            ));
+            if o.acc.raw != o.acc.holder {
+                explanation.push_str(&format!(
+                    " (its {} holds {} objects)",
+                    g.type_name(o.acc.raw),
+                    thousands(o.accumulated)
+                ));
+            } else if o.acc.chain.is_none() {
+                explanation.push_str(&format!(
+                    " ({} objects directly below it)",
+                    thousands(o.accumulated)
+                ));
+            }
+            explanation.push_str(". ");
+            (title, g.type_name(o.acc.holder).to_string(), o.accumulated)
+        }
+        Some(gr) => {
+            let (n, tname) = (gr.members, g.types.get(gr.type_id.0));
+            explanation.push_str(&format!(
+                "{} objects of type {tname} that no other {tname} dominates, all held through the same kind of path, together retain {} (minimum retained size of the set). ",
+                thousands(n),
+                human_bytes(retained)
+            ));
+            let title = format!(
+                "{} × {tname}, {size}, each held like {holder}",
+                thousands(n)
+            );
+            (title, tname.to_string(), n)
+        }
+    };
+    explanation.push_str(pattern.explanation());
+    Words {
+        title,
+        type_name,
+        object_count: count,
+        accumulation_point: Some(ctx.node(o.acc.holder)),
+        path_to_root: o.path,
+        explanation,
+        accumulated: o.items,
+        fix: pattern.fix().map(str::to_string),
+        holder: Some(holder),
+        stack: Vec::new(),
+    }
+}
+
+/// The holder as one line, from its anchor down the path: `class com.acme.Registry › static
+/// SESSIONS › java.util.HashMap`, `thread "pool-1" › threadLocals › ThreadLocal Ctx.BUF › value ›
+/// byte[]`, `variable cache › Map`; a chain of more than five steps keeps the first and the
+/// last three.
+pub fn holder_text(h: &Holder, path: &[PathElem]) -> String {
+    let Some(anchor) = path.get(h.at) else {
+        return "(no path from a GC root)".into();
+    };
+    let mut text = match h.kind {
+        AnchorKind::Static => format!("{} › static {}", anchor.type_name, h.field(path)),
+        AnchorKind::ThreadLocals => {
+            let name = match &h.thread_name {
+                Some(v) => format!("thread \"{v}\""),
+                None => format!("thread {} {}", anchor.type_name, anchor.id),
+            };
+            match &h.thread_local {
+                Some(tl) => {
+                    let mut text = format!("{name} › threadLocals › ThreadLocal {}", tl.name);
+                    for hop in h.hops(path) {
+                        text.push_str(&format!(" › {} › {}", hop.via, hop.type_name));
+                    }
+                    return text;
+                }
+                None => format!("{name} › threadLocals"),
+            }
+        }
+        AnchorKind::Variable => format!("variable {}", h.field(path)),
+        AnchorKind::Global => format!("global.{}", h.field(path)),
+        AnchorKind::Root => match (&anchor.root_kind, &anchor.via) {
+            // A stack local: say where (`local in com.x.Foo.run(Foo.java:42)`).
+            (Some(k), Some(via)) => format!("[{k}: {via}] {}", anchor.type_name),
+            (Some(k), None) => format!("[{k}] {}", anchor.type_name),
+            _ => anchor.type_name.clone(),
+        },
+    };
+    let hops = h.hops(path);
+    // Long chains: keep the first hop and the last three.
+    let show: Vec<Option<&Hop>> = if hops.len() > 5 {
+        let mut v = vec![Some(&hops[0]), None];
+        v.extend(hops[hops.len() - 3..].iter().map(Some));
+        v
+    } else {
+        hops.iter().map(Some).collect()
+    };
+    for hop in show {
+        match hop {
+            None => text.push_str(" › …"),
+            Some(hop) => {
+                if !hop.via.is_empty() {
+                    text.push_str(" › ");
+                    text.push_str(hop.via);
+                }
+                text.push_str(" › ");
+                text.push_str(hop.type_name);
+            }
+        }
+    }
+    text
+}
+
+fn site(ctx: &Ctx, s: Site, pattern: Pattern, bytes: u64, share: f64) -> Words {
+    let g = &ctx.a.graph;
+    let site = g.types.get(s.site.0).to_string();
+    let mut title = format!(
+        "{} ({:.1}%) in use, allocated at {site}",
+        human_bytes(bytes),
+        100.0 * share
+    );
+    if !s.callers.is_empty() {
+        let callers: Vec<&str> = s.callers.iter().map(|&f| g.type_name(f)).collect();
+        title.push_str(" ← ");
+        title.push_str(&callers.join(" ← "));
+    }
+    if let Some(f) = s.runtime_frame {
+        title.push_str(&format!(" (in {})", g.type_name(f)));
+    }
+    let mut explanation = format!(
+        "{} in {} objects still in use were allocated with {} as the first user frame{}. A profile records where memory was allocated, not who holds it. ",
+        human_bytes(bytes),
+        thousands(s.objects),
+        site,
+        s.source.map(|t| format!(" (`{t}`)")).unwrap_or_default()
+    );
+    explanation.push_str(pattern.explanation());
+    Words {
+        title,
+        type_name: site.clone(),
+        object_count: s.objects,
+        accumulation_point: Some(ctx.node(s.rep)),
+        path_to_root: ctx.path(&ctx.a.path_to(s.rep)),
+        explanation,
+        accumulated: Vec::new(),
+        fix: pattern.fix().map(str::to_string),
+        holder: Some(format!("allocated at {site}")),
+        stack: Vec::new(),
+    }
+}
+
+fn goroutines(ctx: &Ctx, gr: Goroutines, pattern: Pattern) -> Words {
+    let g = &ctx.a.graph;
+    let func = g.types.get(gr.func.0).to_string();
+    let started = gr
+        .started_under
+        .map(|f| format!(", started under {}", g.type_name(f)))
+        .unwrap_or_default();
+    let share = if gr.total == 0 {
+        0.0
+    } else {
+        gr.count as f64 / gr.total as f64
+    };
+    let state = if gr.blocked { "blocked" } else { "parked" };
+    Words {
+        title: format!(
+            "{} goroutines ({:.1}%) {state} in {func}{started}",
+            thousands(gr.count),
+            100.0 * share
+        ),
+        type_name: func.clone(),
+        object_count: gr.count,
+        accumulation_point: None,
+        path_to_root: Vec::new(),
+        explanation: format!(
+            "{} of {} goroutines wait at the same place in {func}. {}",
+            thousands(gr.count),
+            thousands(gr.total),
+            pattern.explanation()
+        ),
+        accumulated: Vec::new(),
+        fix: pattern.fix().map(str::to_string),
+        holder: Some(func),
+        stack: ctx.path(&ctx.a.path_to(gr.rep)),
+    }
+}
+
+fn fragmentation(m: &MemStats, f: Fragmentation, pattern: Pattern) -> Words {
+    let (inuse, alloc, waste, share) = (f.inuse, f.alloc, f.waste(), f.share());
+    Words {
+        title: format!(
+            "Go heap fragmentation: {} of {} in in-use spans ({:.1}%) hold no live object (HeapInuse {} vs HeapAlloc {})",
+            human_bytes(waste),
+            human_bytes(inuse),
+            100.0 * share,
+            human_bytes(inuse),
+            human_bytes(alloc)
+        ),
+        type_name: "runtime.MemStats".into(),
+        object_count: m.heap_objects.unwrap_or(0),
+        accumulation_point: None,
+        path_to_root: Vec::new(),
+        explanation: format!(
+            "runtime.MemStats: HeapInuse {} but HeapAlloc {}: {:.0}% of the bytes in in-use spans are free slots the allocator cannot return. {} {}",
+            human_bytes(inuse),
+            human_bytes(alloc),
+            100.0 * share,
+            pattern.explanation(),
+            memstats_numbers(m, inuse, alloc)
+        ),
+        accumulated: Vec::new(),
+        fix: Some(fragmentation_remedies(m, inuse, alloc)),
+        holder: None,
+        stack: Vec::new(),
+    }
+}
+
+/// The MemStats numbers behind a fragmentation finding, in one sentence.
+fn memstats_numbers(m: &MemStats, inuse: u64, alloc: u64) -> String {
+    let mut parts = vec![
+        format!("HeapAlloc {} (live)", human_bytes(alloc)),
+        format!("HeapInuse {}", human_bytes(inuse)),
+    ];
+    for (k, v) in [
+        ("HeapSys", m.heap_sys),
+        ("HeapIdle", m.heap_idle),
+        ("HeapReleased", m.heap_released),
+        ("NextGC", m.next_gc),
+        ("Sys", m.sys),
+    ] {
+        if let Some(v) = v {
+            parts.push(format!("{k} {}", human_bytes(v)));
+        }
+    }
+    if let Some(n) = m.num_gc {
+        parts.push(format!("NumGC {n}"));
+    }
+    if let Some(f) = m.gc_cpu_fraction {
+        parts.push(format!("GCCPUFraction {:.1}%", 100.0 * f));
+    }
+    format!("Numbers: {}.", parts.join(", "))
+}
+
+/// The remedies the numbers support: the span waste itself needs a change in allocation
+/// patterns (no GC setting returns a span that holds one live object); idle memory not yet
+/// returned to the OS is what `debug.FreeOSMemory` / `GOMEMLIMIT` act on; a next-GC target far
+/// above the live heap is what `GOGC` / `debug.SetGCPercent` (or `GOMEMLIMIT`) act on.
+fn fragmentation_remedies(m: &MemStats, inuse: u64, alloc: u64) -> String {
+    let mut out = vec![format!(
+        "The {} of free slots in in-use spans are pinned by sparse survivors, and no GC setting returns them: \
+         avoid keeping a few long-lived objects among many short-lived ones of the same size class \
+         (copy survivors out, pool or batch them).",
+        human_bytes(inuse - alloc)
+    )];
+    if let (Some(idle), Some(released)) = (m.heap_idle, m.heap_released) {
+        let kept = idle.saturating_sub(released);
+        if kept >= crate::fragmentation::IDLE_KEPT_MIN_BYTES {
+            out.push(format!(
+                "{} of idle heap is not yet returned to the OS: debug.FreeOSMemory() returns it now, \
+                 and a GOMEMLIMIT makes the scavenger return it as the process nears the limit.",
+                human_bytes(kept)
+            ));
+        }
+    }
+    if let Some(next) = m.next_gc {
+        if alloc > 0 && next as f64 >= 1.5 * alloc as f64 {
+            let cpu = m
+                .gc_cpu_fraction
+                .map(|f| format!(" (GC uses {:.1}% of CPU now)", 100.0 * f))
+                .unwrap_or_default();
+            out.push(format!(
+                "The next GC is due at {} ({:.1}× the live heap): a lower GOGC (debug.SetGCPercent) or a \
+                 GOMEMLIMIT keeps the heap closer to what is live, at the cost of more GC CPU{cpu}.",
+                human_bytes(next),
+                next as f64 / alloc as f64
+            ));
+        }
+    }
+    out.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::ThreadLocalRef;
+
+    fn elem(type_name: &str, via: Option<&str>) -> PathElem {
+        PathElem {
+            id: "0x1".into(),
+            type_name: type_name.into(),
+            via: via.map(str::to_string),
+            root_kind: None,
+            weak: false,
+            retained_bytes: None,
+        }
+    }
+
+    #[test]
+    fn long_holder_chains_keep_the_first_hop_and_the_last_three() {
+        let mut path = vec![elem("class A", None), elem("M", Some("static F"))];
+        path.extend((2..8).map(|i| elem(&format!("T{i}"), Some(&format!("f{i}")))));
+        let h = Holder {
+            kind: AnchorKind::Static,
+            at: 0,
+            thread_name: None,
+            thread_local: None,
+        };
+        assert_eq!(
+            holder_text(&h, &path),
+            "class A › static F › M › … › f5 › T5 › f6 › T6 › f7 › T7"
+        );
+        assert_eq!(holder_text(&h, &[]), "(no path from a GC root)");
+    }
+
+    #[test]
+    fn thread_locals_name_the_thread_and_share_a_shape_across_threads() {
+        let path = |idx: &str| {
+            vec![
+                elem("java.lang.Thread", None),
+                elem("ThreadLocalMap", Some("threadLocals")),
+                elem("ThreadLocalMap$Entry[]", Some("table")),
+                elem("ThreadLocalMap$Entry", Some(idx)),
+                elem("byte[]", Some("value")),
+            ]
+        };
+        let holder = |name: &str| Holder {
+            kind: AnchorKind::ThreadLocals,
+            at: 0,
+            thread_name: Some(name.into()),
+            thread_local: Some(ThreadLocalRef {
+                name: "com.acme.Ctx.BUF".into(),
+                entry: 3,
+            }),
+        };
+        let (p1, p2) = (path("[3]"), path("[7]"));
+        let (h1, h2) = (holder("pool-1"), holder("pool-2"));
+        assert_eq!(
+            holder_text(&h1, &p1),
+            "thread \"pool-1\" › threadLocals › ThreadLocal com.acme.Ctx.BUF › value › byte[]"
+        );
+        assert_eq!(h1.shape(&p1), h2.shape(&p2));
+    }
+}
