@@ -139,6 +139,7 @@ fn build(
     }
     // Types and labels are rewritten below: spill the columns after that.
     let mut g = b.finish_in_memory(POLICY);
+    g.warnings.extend(raw.warnings.iter().cloned());
     let states = names::propagate_detachedness(&raw, &g);
     resolve_types(&raw, &mut g, bytes, &states);
     if !opts.drop_labels {

@@ -5,3 +5,4 @@
 mod bad_input;
 mod memlab;
 mod synth;
+mod versions;
