@@ -12,6 +12,14 @@
 //! or a JS engine's maximum string length, and besides the graph it keeps 10 bytes per node,
 //! 2 bits per edge and 12 bytes per string of anonymous memory.
 //!
+//! What DevTools opens, this reader opens: a node or edge type index beyond the meta's lists
+//! (older V8s: Node 8 writes `symbol` nodes as type 12 of 12 listed) is read, a node named
+//! `(undefined)` as DevTools' `className()` names it, an edge as a strong string-named one; and
+//! `snapshot.node_count` / `edge_count`, or nodes' edge counts, that disagree with the arrays
+//! (other runtimes writing the format) give way to the arrays, as in DevTools' snapshot model.
+//! Each is a warning with the numbers. Strings are checked as `JSON.parse` checks them: an
+//! invalid escape is an error at its offset; a lone surrogate escape is valid and read.
+//!
 //! Semantics follow memlab, a port of Chrome DevTools' heap snapshot worker ([`retention`]):
 //! weak edges do not retain, shortcut edges retain only from the synthetic root, edges from
 //! non-page-owned into page-owned nodes do not retain, and nodes that nothing retains are

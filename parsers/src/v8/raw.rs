@@ -675,8 +675,8 @@ fn parse_nodes(
              (an older V8); shown as {UNLISTED_CLASS}, as DevTools does"
         ));
     }
-    // DevTools and memlab count the nodes in the array, whatever `node_count` says (V8 always
-    // agrees; other writers of the format need not).
+    // The nodes are those of the array, whatever `node_count` says, as DevTools' snapshot model
+    // counts them (V8 always agrees; other writers of the format need not; see `parse_edges`).
     if let Some(want) = r.meta.node_count {
         if want != n {
             r.warnings.push(format!(
@@ -877,8 +877,11 @@ fn parse_edges(
              read as strong, string-named edges, as DevTools does"
         ));
     }
-    // The arrays are trusted, as DevTools' snapshot model and memlab do: edges go to nodes by
-    // the nodes' edge counts, the array's end ends the last node's edges.
+    // The arrays are trusted, as DevTools' snapshot model does (`HeapSnapshot.ts`: `nodeCount`
+    // and `edgeCount` are the arrays' lengths over the field counts, `firstEdgeIndexes` steps by
+    // each node's edge_count and the last node's edges end at the array's end). (Its newest
+    // loader sizes the arrays it parses into from `node_count` / `edge_count` and would pad or
+    // cut a disagreeing array before the model sees it.)
     if e != declared {
         let how = if extra > 0 {
             format!("the last node has {extra} more")
