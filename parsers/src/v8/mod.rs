@@ -473,6 +473,29 @@ mod tests {
             seen += 1;
         }
         assert!(seen >= 5, "fixtures in {}", dir.display());
+        // Every Node major (gzipped; Node 8's unlisted type index included), when present.
+        let versions =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/node/versions");
+        for entry in std::fs::read_dir(&versions).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            if !path.to_string_lossy().ends_with(".heapsnapshot.gz") {
+                continue;
+            }
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(
+                &mut flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()),
+                &mut bytes,
+            )
+            .unwrap();
+            let par = digest(&build(&bytes, &opts(), Compat::Memlab, Mode::Parallel));
+            let exact = digest(&build(&bytes, &opts(), Compat::Memlab, Mode::Exact));
+            assert!(
+                par.is_some(),
+                "{}: the parallel reader declined it",
+                path.display()
+            );
+            assert!(par == exact, "{}: the readers disagree", path.display());
+        }
     }
 
     #[test]
