@@ -450,33 +450,38 @@ mod tests {
         ))
     }
 
+    /// The same digest from both readers, and the parallel one does not decline.
+    fn agree(path: &std::path::Path, bytes: &[u8]) {
+        // (Compat only changes the passes after the arrays.)
+        let par = digest(&build(bytes, &opts(), Compat::Memlab, Mode::Parallel));
+        let exact = digest(&build(bytes, &opts(), Compat::Memlab, Mode::Exact));
+        assert!(
+            par.is_some(),
+            "{}: the parallel reader declined a real snapshot",
+            path.display()
+        );
+        assert!(par == exact, "{}: the readers disagree", path.display());
+    }
+
     #[test]
     fn parallel_and_sequential_agree_on_every_fixture() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/node/snapshots");
+        let node = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/node");
+        let dir = node.join("snapshots");
         let mut seen = 0;
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().and_then(|e| e.to_str()) != Some("heapsnapshot") {
                 continue;
             }
-            let bytes = std::fs::read(&path).unwrap();
-            // (Compat only changes the passes after the arrays.)
-            let par = digest(&build(&bytes, &opts(), Compat::Memlab, Mode::Parallel));
-            let exact = digest(&build(&bytes, &opts(), Compat::Memlab, Mode::Exact));
-            assert!(
-                par.is_some(),
-                "{}: the parallel reader declined a real snapshot",
-                path.display()
-            );
-            assert!(par == exact, "{}: the readers disagree", path.display());
+            agree(&path, &std::fs::read(&path).unwrap());
             seen += 1;
         }
         assert!(seen >= 5, "fixtures in {}", dir.display());
         // Every Node major (gzipped; Node 8's unlisted type index included), when present.
-        let versions =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/node/versions");
-        for entry in std::fs::read_dir(&versions).into_iter().flatten() {
+        for entry in std::fs::read_dir(node.join("versions"))
+            .into_iter()
+            .flatten()
+        {
             let path = entry.unwrap().path();
             if !path.to_string_lossy().ends_with(".heapsnapshot.gz") {
                 continue;
@@ -487,14 +492,7 @@ mod tests {
                 &mut bytes,
             )
             .unwrap();
-            let par = digest(&build(&bytes, &opts(), Compat::Memlab, Mode::Parallel));
-            let exact = digest(&build(&bytes, &opts(), Compat::Memlab, Mode::Exact));
-            assert!(
-                par.is_some(),
-                "{}: the parallel reader declined it",
-                path.display()
-            );
-            assert!(par == exact, "{}: the readers disagree", path.display());
+            agree(&path, &bytes);
         }
     }
 
