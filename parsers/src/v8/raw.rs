@@ -3,7 +3,7 @@
 //! mapped input, `locations` as quads. Everything else (`trace_tree`, `samples`, …) is skipped.
 
 use heapscope_graph::bitset::BitSet;
-use heapscope_graph::{GraphBuilder, Label, LabelId, NodeIdx, TypeId};
+use heapscope_graph::{GraphBuilder, Label, LabelId, NodeIdx, NodeKind, TypeId};
 
 use super::names::{self, type_rule, Naming, TypeRule};
 use super::par;
@@ -178,7 +178,18 @@ pub(crate) struct RawSnapshot {
     pub str_len: Vec<u32>,
     /// (node ordinal, script id, line, column), sorted by ordinal.
     pub locations: Vec<[u32; 4]>,
+    /// What was read as DevTools reads it although it is off the format (see [`parse`]).
+    pub warnings: Vec<String>,
 }
+
+/// `node_type` / root edge type of a node or edge whose type index is beyond the meta's list
+/// (never a listed type: there are at most [`MAX_TYPES`]).
+pub(crate) const UNLISTED: u8 = 255;
+
+/// The class of a node whose type index the meta does not list. DevTools' `type()` is
+/// `nodeTypes[rawType]`, `undefined` there, and `className()` gives `(${type})` for any type
+/// but object, native, hidden and code: `(undefined)`; memlab 2.0.5 names it the same.
+pub(crate) const UNLISTED_CLASS: &str = "(undefined)";
 
 impl RawSnapshot {
     pub fn node_count(&self) -> usize {
@@ -537,6 +548,9 @@ struct NodeRecords<'a> {
     fields: (usize, usize, usize, usize, usize),
     det: Option<usize>,
     edge_total: u64,
+    /// The class and count of nodes whose type the meta does not list.
+    unlisted_type: TypeId,
+    unlisted: u64,
 }
 
 impl Records for NodeRecords<'_> {
@@ -556,16 +570,6 @@ impl Records for NodeRecords<'_> {
         let (t_at, n_at, i_at, s_at, e_at) = self.fields;
         let ntypes = self.ntypes;
         let ty = rec[t_at].v();
-        if ty >= ntypes {
-            return Err(Fail::at(
-                rec[t_at].at(),
-                Expected::fmt(
-                    "a node type below {} (snapshot.meta.node_types)",
-                    "",
-                    &[ntypes as u64],
-                ),
-            ));
-        }
         let name = rec[n_at].v();
         if name > MAX_STRING_INDEX {
             return Err(Fail::at(rec[n_at].at(), "a node name index below 2^31"));
@@ -573,14 +577,26 @@ impl Records for NodeRecords<'_> {
         self.name_refs.note(name, rec[n_at].at());
         let edges = rec[e_at].v();
         self.edge_total += edges;
-        let rule = &self.rules[ty as usize];
-        let t = match rule.naming {
-            Naming::Fixed => self.fixed[ty as usize],
-            Naming::OwnName => provisional_type(name as u32),
+        let raw_type = if ty < ntypes {
+            let rule = &self.rules[ty as usize];
+            let t = match rule.naming {
+                Naming::Fixed => self.fixed[ty as usize],
+                Naming::OwnName => provisional_type(name as u32),
+            };
+            self.b.add_node(rec[i_at].v(), t, rule.kind, rec[s_at].v());
+            ty as u8
+        } else {
+            // Older V8s write type indices their meta does not list (Node 8: `symbol`, 12, with
+            // 12 types listed); DevTools opens such snapshots and names the nodes
+            // `(undefined)`.
+            self.unlisted += 1;
+            let t = self.unlisted_type;
+            self.b
+                .add_node(rec[i_at].v(), t, NodeKind::Other, rec[s_at].v());
+            UNLISTED
         };
-        self.b.add_node(rec[i_at].v(), t, rule.kind, rec[s_at].v());
         let r = &mut *self.r;
-        r.node_type.push(ty as u8);
+        r.node_type.push(raw_type);
         r.node_name.push(name as u32);
         r.node_edges.push(u32_or(
             edges,
@@ -613,6 +629,7 @@ fn parse_nodes(
     b.reserve_nodes(cap);
     let rules: Vec<TypeRule> = meta.node_types.iter().map(|t| type_rule(t)).collect();
     let fixed: Vec<TypeId> = rules.iter().map(|r| b.intern_type(&r.class)).collect();
+    let unlisted_type = b.intern_type(UNLISTED_CLASS);
     let mut r = RawSnapshot {
         node_type: Vec::with_capacity(cap),
         node_name: Vec::with_capacity(cap),
@@ -629,6 +646,7 @@ fn parse_nodes(
         str_start: Vec::new(),
         str_len: Vec::new(),
         locations: Vec::new(),
+        warnings: Vec::new(),
         meta,
     };
     let m = &r.meta;
@@ -645,19 +663,25 @@ fn parse_nodes(
         fields,
         det,
         edge_total: 0,
+        unlisted_type,
+        unlisted: 0,
     };
     read_records(c, nf, mode, "nodes", &mut nodes)?;
-    let edge_total = nodes.edge_total;
+    let (edge_total, unlisted) = (nodes.edge_total, nodes.unlisted);
     let n = r.node_type.len() as u64;
+    if unlisted > 0 {
+        r.warnings.push(format!(
+            "{unlisted} nodes have a type index beyond the {ntypes} of snapshot.meta.node_types \
+             (an older V8); shown as {UNLISTED_CLASS}, as DevTools does"
+        ));
+    }
+    // The nodes are those of the array, whatever `node_count` says, as DevTools' snapshot model
+    // counts them (V8 always agrees; other writers of the format need not; see `parse_edges`).
     if let Some(want) = r.meta.node_count {
         if want != n {
-            return Err(Fail::at(
-                array_at,
-                Expected::fmt(
-                    "{} nodes as snapshot.node_count says (found {})",
-                    "",
-                    &[want as u64, n as u64],
-                ),
+            r.warnings.push(format!(
+                "snapshot.node_count says {want} nodes, the nodes array holds {n}; \
+                 read as the array says, as DevTools does"
             ));
         }
     }
@@ -696,11 +720,20 @@ struct EdgeRecords<'a> {
     /// its edges not yet read
     src_left: u64,
     started: bool,
+    /// edges past the sum of the nodes' edge counts (given to the last node, as DevTools does)
+    extra: u64,
+    /// edges whose type the meta does not list
+    unlisted: u64,
 }
 
 impl Records for EdgeRecords<'_> {
     fn reserve(&mut self, records: usize) {
-        self.b.reserve_edges(records.min(self.declared as usize));
+        self.b.reserve_edges(records);
+        // The exact count, from the array's own text: room for every edge's bits.
+        if records as u64 > self.declared {
+            *self.shortcut_bits = BitSet::new(records);
+            *self.no_prop_bits = BitSet::new(records);
+        }
     }
 
     #[inline]
@@ -708,26 +741,11 @@ impl Records for EdgeRecords<'_> {
         let (t_at, n_at, to_at) = self.fields;
         let (declared, ntypes, nf, node_fields_total) =
             (self.declared, self.ntypes, self.nf, self.node_fields_total);
-        if self.e >= declared {
-            return Err(Fail::at(
-                rec[0].at(),
-                Expected::fmt(
-                    "no more than {} edges (the sum of the nodes' edge_count)",
-                    "",
-                    &[declared as u64],
-                ),
-            ));
-        }
         let ty = rec[t_at].v();
+        // An edge type the meta does not list is `undefined` to DevTools: neither weak nor
+        // shortcut, named by a string (only element and hidden edges carry an index).
         if ty >= ntypes {
-            return Err(Fail::at(
-                rec[t_at].at(),
-                Expected::fmt(
-                    "an edge type below {} (snapshot.meta.edge_types)",
-                    "",
-                    &[ntypes as u64],
-                ),
-            ));
+            self.unlisted += 1;
         }
         let to = rec[to_at].v();
         if to % nf != 0 || to >= node_fields_total {
@@ -750,6 +768,24 @@ impl Records for EdgeRecords<'_> {
             self.name_refs.note(name, rec[n_at].at());
             provisional_label(name as u32)
         };
+        if self.e >= declared {
+            // More edges than the nodes' edge counts add up to: DevTools' edge index ends the
+            // last node's edges at the end of the array, so they are the last node's.
+            let last = self.node_edges.len();
+            if last == 0 {
+                return Err(Fail::at(
+                    rec[0].at(),
+                    "no edges in a snapshot without nodes",
+                ));
+            }
+            if !self.started || self.src != last - 1 {
+                self.src = last - 1;
+                self.started = true;
+                self.b.begin_node(NodeIdx(self.src as u32));
+            }
+            self.src_left = 1;
+            self.extra += 1;
+        }
         // Find the source: the next node that still has edges to give.
         while self.src_left == 0 {
             if self.started {
@@ -775,7 +811,8 @@ impl Records for EdgeRecords<'_> {
             self.no_prop_bits.set(e);
         }
         if src == 0 {
-            self.root_edges.push((ty as u8, to));
+            self.root_edges
+                .push((if ty < ntypes { ty as u8 } else { UNLISTED }, to));
         }
         self.e += 1;
         Ok(())
@@ -797,8 +834,13 @@ fn parse_edges(
         b.reserve_edges((c.remaining() / (2 * ef)).min(declared as usize));
     }
     // The nodes' edge counts are untrusted: an edge takes at least 2 bytes per field, so the
-    // bytes left bound the bits worth having (more edges than that is an error below).
-    let bits = (declared as usize).min(c.remaining() / (2 * ef));
+    // bytes left bound the bits worth having. The parallel reader counts the edges first and
+    // makes room for more if there are (`EdgeRecords::reserve`); the exact one, which runs
+    // only when that one declined, makes room for as many as the bytes could hold.
+    let bits = match mode {
+        Mode::Parallel => (declared as usize).min(c.remaining() / (2 * ef)),
+        Mode::Exact => c.remaining() / (2 * ef),
+    };
     r.shortcut = BitSet::new(bits);
     r.no_propagation = BitSet::new(bits);
     let types = &r.meta.edge_types;
@@ -823,28 +865,39 @@ fn parse_edges(
         src: 0,
         src_left: 0,
         started: false,
+        extra: 0,
+        unlisted: 0,
     };
     read_records(c, ef, mode, "edges", &mut edges)?;
-    let e = edges.e;
+    let (e, extra, unlisted) = (edges.e, edges.extra, edges.unlisted);
+    let ntypes = r.meta.edge_types.len();
+    if unlisted > 0 {
+        r.warnings.push(format!(
+            "{unlisted} edges have a type index beyond the {ntypes} of snapshot.meta.edge_types; \
+             read as strong, string-named edges, as DevTools does"
+        ));
+    }
+    // The arrays are trusted, as DevTools' snapshot model does (`HeapSnapshot.ts`: `nodeCount`
+    // and `edgeCount` are the arrays' lengths over the field counts, `firstEdgeIndexes` steps by
+    // each node's edge_count and the last node's edges end at the array's end). (Its newest
+    // loader sizes the arrays it parses into from `node_count` / `edge_count` and would pad or
+    // cut a disagreeing array before the model sees it.)
     if e != declared {
-        return Err(Fail::at(
-            c.pos().saturating_sub(1),
-            Expected::fmt(
-                "{} edges (the sum of the nodes' edge_count), found {}",
-                "",
-                &[declared as u64, e as u64],
-            ),
+        let how = if extra > 0 {
+            format!("the last node has {extra} more")
+        } else {
+            "the nodes whose edges would lie past its end have fewer".to_owned()
+        };
+        r.warnings.push(format!(
+            "the nodes' edge_count fields add up to {declared} edges, the edges array holds {e}; \
+             {how}, as DevTools reads it"
         ));
     }
     if let Some(want) = r.meta.edge_count {
         if want != e {
-            return Err(Fail::at(
-                c.pos().saturating_sub(1),
-                Expected::fmt(
-                    "{} edges as snapshot.edge_count says (found {})",
-                    "",
-                    &[want as u64, e as u64],
-                ),
+            r.warnings.push(format!(
+                "snapshot.edge_count says {want} edges, the edges array holds {e}; \
+                 read as the array says, as DevTools does"
             ));
         }
     }

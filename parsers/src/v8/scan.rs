@@ -106,7 +106,7 @@ impl<'a> Cursor<'a> {
                 self.pos = start + i + 1;
                 return Ok((start, start + i));
             }
-            i += 2;
+            i += escape_len(rest, i).map_err(|_| Fail::at(start + i, BAD_ESCAPE))?;
         }
         while i < rest.len() {
             match rest[i] {
@@ -114,7 +114,7 @@ impl<'a> Cursor<'a> {
                     self.pos = start + i + 1;
                     return Ok((start, start + i));
                 }
-                b'\\' => i += 2,
+                b'\\' => i += escape_len(rest, i).map_err(|_| Fail::at(start + i, BAD_ESCAPE))?,
                 _ => i += 1,
             }
         }
@@ -258,6 +258,30 @@ impl<'a> Cursor<'a> {
     }
 }
 
+const BAD_ESCAPE: &str =
+    "a JSON escape: \\\" \\\\ \\/ \\b \\f \\n \\r \\t, or \\u and four hex digits";
+
+/// The length of the escape sequence at `s[i]` (a backslash), as JSON defines them; an error
+/// for anything else (`JSON.parse` throws on `\u12G4`, `\x`, …). An escape cut short by the
+/// end of the input is not an error here: the caller then reports the unterminated string. A
+/// `\u` escape of a lone surrogate (`\ud800`) is valid JSON and V8 writes such strings (a JS
+/// string is UTF-16 and may hold one): accepted, and [`decode`] shows it as U+FFFD.
+#[inline]
+fn escape_len(s: &[u8], i: usize) -> Result<usize, ()> {
+    match s.get(i + 1) {
+        None | Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(2),
+        Some(b'u') => {
+            let hex = s.get(i + 2..(i + 6).min(s.len())).unwrap_or(&[]);
+            if hex.iter().all(u8::is_ascii_hexdigit) {
+                Ok(6)
+            } else {
+                Err(())
+            }
+        }
+        _ => Err(()),
+    }
+}
+
 /// The bytes of `w` equal to `b`, as the high bit of each (exact: no false positives, unlike
 /// the shorter has-zero-byte trick).
 #[inline]
@@ -267,8 +291,10 @@ fn bytes_equal(w: u64, b: u8) -> u64 {
     !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
-/// Decode the content of a JSON string (the bytes between its quotes). Invalid escapes, lone
-/// surrogates and invalid UTF-8 become U+FFFD; never fails.
+/// Decode the content of a JSON string (the bytes between its quotes). Lone surrogates
+/// (`\ud800` without its pair: valid JSON, which V8 writes for JS strings holding one) and
+/// invalid UTF-8 become U+FFFD, as they cannot be in a Rust `str`; invalid escapes, which
+/// [`Cursor::string`] has refused already, too. Never fails.
 pub(crate) fn decode(raw: &[u8]) -> Cow<'_, str> {
     if !raw.contains(&b'\\') {
         return String::from_utf8_lossy(raw);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use heapscope_parsers::v8::Compat;
 use heapscope_parsers::{Input, ParseError};
 
-use super::synth::{node, parse_text, Name, Snap};
+use super::synth::{assert_warned, node, parse_text, Name, Snap};
 
 fn small() -> String {
     Snap::new(vec![
@@ -150,36 +150,88 @@ fn edges_not_matching_the_edge_counts() {
     // One value missing: not a multiple of 3.
     let short = format!("{}{}", &text[..end - 3], &text[end..]);
     assert!(err(&short).expected.contains("multiple of 3"));
-    // One edge too many.
-    let long = format!("{},2,1,7{}", &text[..end], &text[end..]);
-    let e = err(&long);
-    assert!(
-        e.expected.contains("no more than 3 edges"),
-        "{}",
-        e.expected
+}
+
+fn warnings(text: &str) -> (heapscope_graph::HeapGraph, Vec<String>) {
+    let p = parse_text(text, Compat::DevTools).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    (p.graph, p.info.warnings)
+}
+
+/// Counts that disagree with the arrays: the arrays are read as DevTools reads them, and a
+/// warning gives both numbers.
+#[test]
+fn counts_that_disagree_with_the_arrays_are_warned_about() {
+    let text = small();
+    let end = text.find("],\n\"trace_function_infos\"").unwrap();
+    // One edge more than the nodes' edge counts: the last node's (DevTools ends the last
+    // node's edges at the end of the array).
+    let long = format!("{},\n2,1,7{}", &text[..end], &text[end..]);
+    let (g, w) = warnings(&long);
+    assert_eq!(g.edge_count(), 4);
+    assert_eq!(g.edge_range(heapscope_graph::NodeIdx(2)).len(), 1);
+    assert_eq!(
+        g.targets[g.edge_range(heapscope_graph::NodeIdx(2)).start] & !heapscope_graph::WEAK_BIT,
+        1
     );
-    assert_eq!(e.offset, end as u64 + 1);
-    // Declared node_count disagrees with the nodes array.
-    let wrong = text.replacen("\"node_count\":3", "\"node_count\":4", 1);
-    assert!(err(&wrong).expected.contains("node_count"));
+    assert_warned(&w, &["add up to 3", "holds 4"]);
+    assert_warned(&w, &["snapshot.edge_count says 3", "holds 4"]);
+    // One edge fewer: the node whose edge is missing has fewer.
+    let cut = text[..end].rfind(",\n").unwrap();
+    let fewer = format!("{}{}", &text[..cut], &text[end..]);
+    let (g, w) = warnings(&fewer);
+    assert_eq!(g.edge_count(), 2);
+    assert_warned(&w, &["add up to 3", "holds 2"]);
+    // snapshot.node_count disagrees with the nodes array.
+    let (g, w) = warnings(&text.replacen("\"node_count\":3", "\"node_count\":4", 1));
+    assert_eq!(g.node_count(), 3);
+    assert_warned(&w, &["node_count says 4", "holds 3"]);
+    // The small snapshot itself has none of these.
+    assert!(warnings(&text).1.is_empty());
 }
 
 #[test]
-fn type_and_name_indices_out_of_range() {
+fn type_indices_beyond_the_meta_and_name_indices_out_of_range() {
     let text = small();
-    // node type 99
+    // Node type 99: DevTools' type() is undefined, its class "(undefined)".
     let bad = text.replacen("\"nodes\":[9,", "\"nodes\":[99,", 1);
-    let e = err(&bad);
-    assert_eq!(e.offset, offset_of(&bad, "99,", 0));
-    assert!(e.expected.contains("node type"));
-    // edge type 77
+    let (g, w) = warnings(&bad);
+    assert_eq!(g.type_name(heapscope_graph::NodeIdx(0)), "(undefined)");
+    assert_warned(&w, &["1 nodes have a type index", "node_types"]);
+    // Edge type 77: a strong edge named by its string.
     let bad = text.replacen("\"edges\":[1,", "\"edges\":[77,", 1);
-    assert!(err(&bad).expected.contains("edge type"));
+    let (g, w) = warnings(&bad);
+    assert_eq!(g.edge_count(), 3);
+    assert_warned(&w, &["1 edges have a type index", "edge_types"]);
+    // An unlisted edge type's name is a string index, checked like any other.
+    let bad = text.replacen("\"edges\":[1,1,", "\"edges\":[77,555,", 1);
+    let e = err(&bad);
+    assert_eq!(e.offset, offset_of(&bad, "555", 0));
     // a node name index past the strings
     let bad = text.replacen("\"nodes\":[9,0,", "\"nodes\":[9,555,", 1);
     let e = err(&bad);
     assert_eq!(e.offset, offset_of(&bad, "555", 0));
     assert!(e.expected.contains("strings"), "{}", e.expected);
+}
+
+/// `JSON.parse` throws on an invalid escape; so do we, at the backslash. A lone surrogate is a
+/// valid escape (V8 writes them) and is read.
+#[test]
+fn invalid_string_escapes_are_refused_at_their_offset() {
+    let text = small();
+    for bad_escape in [r"\u12G4", r"\u12", r"\x41", r"\uZZZZ"] {
+        let bad = text.replacen("\"f\"", &format!("\"f{bad_escape}\""), 1);
+        let e = err(&bad);
+        assert_eq!(
+            e.offset,
+            offset_of(&bad, "\"f\\", 0) + 2,
+            "{bad_escape}: {e}"
+        );
+        assert!(e.expected.contains("escape"), "{bad_escape}: {e}");
+    }
+    for good in [r"\ud800", r"\uDFFF\u0041", r#"\n\t\/\b\f\r\\\""#, r"\u00e9"] {
+        let ok = text.replacen("\"f\"", &format!("\"f{good}\""), 1);
+        warnings(&ok);
+    }
 }
 
 #[test]
@@ -200,8 +252,19 @@ fn numbers_that_are_not_unsigned_integers() {
 fn huge_declared_counts_do_not_allocate() {
     // 10^15 nodes declared in a file of a few hundred bytes: rejected without reserving for them.
     let bad = small().replacen("\"node_count\":3", "\"node_count\":1000000000000000", 1);
-    assert!(err(&bad).expected.contains("node_count"));
+    let (g, w) = warnings(&bad);
+    assert_eq!(g.node_count(), 3);
+    assert_warned(&w, &["node_count says 1000000000000000"]);
     let bad = small().replacen("\"nodes\":[9,0,1,0,2,", "\"nodes\":[9,0,1,0,4000000000,", 1);
+    // 4·10^9 edges claimed by the root, 3 in the array: read as the array says (the claim
+    // sizes nothing), with a warning.
+    let (g, w) = warnings(&bad);
+    assert_eq!(g.edge_count(), 3);
+    assert_warned(&w, &["add up to 4000000001"]);
+    // Past 2^32 edges claimed in all: refused.
+    let bad = small().replacen("\"nodes\":[9,0,1,0,2,", "\"nodes\":[9,0,1,0,3000000000,", 1);
+    let bad = bad.replacen(",3,10,1,", ",3,10,3000000000,", 1);
+    assert!(bad.contains(",3,10,3000000000,"), "{bad}");
     let e = err(&bad);
     assert!(e.expected.contains("edges"), "{}", e.expected);
 }

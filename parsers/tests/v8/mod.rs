@@ -4,4 +4,6 @@
 
 mod bad_input;
 mod memlab;
+mod other_runtimes;
 mod synth;
+mod versions;

@@ -417,3 +417,11 @@ fn fields_are_driven_by_the_meta() {
     assert_eq!(a6.retained[1], 30);
     assert_eq!(p6.info.details["detachedness"], serde_json::json!(false));
 }
+
+/// Assert that one of `warnings` contains every one of `parts`.
+pub(super) fn assert_warned(warnings: &[String], parts: &[&str]) {
+    assert!(
+        warnings.iter().any(|w| parts.iter().all(|p| w.contains(p))),
+        "no warning with {parts:?} in {warnings:?}"
+    );
+}
