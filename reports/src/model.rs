@@ -169,4 +169,9 @@ pub struct Suspect {
     /// Kind `runtime`: a representative stack (e.g. where the goroutines wait), outermost first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stack: Vec<PathElem>,
+    /// The runtime's own data (on a JVM: JDK types from the GC root down to what accumulates),
+    /// listed because it passes the threshold, never an application leak: its pattern is
+    /// `unknown`, it ranks after application suspects, and `--fail-on-suspect` ignores it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub runtime_owned: bool,
 }

@@ -475,6 +475,21 @@ pub fn is_thread_local(type_name: &str) -> bool {
     base_name(type_name).contains("ThreadLocal")
 }
 
+/// A JVM type that belongs to the runtime itself: the JDK's own packages, primitive arrays, and
+/// arrays and class objects of those (`class sun.nio.cs.StandardCharsets`, `java.lang.Object[]`).
+/// An application type is anything else.
+pub fn is_jvm_runtime_type(type_name: &str) -> bool {
+    let mut t = type_name.strip_prefix("class ").unwrap_or(type_name);
+    while let Some(inner) = t.strip_suffix("[]") {
+        t = inner;
+    }
+    const PRIMITIVES: &[&str] = &[
+        "boolean", "byte", "char", "short", "int", "long", "float", "double",
+    ];
+    const PACKAGES: &[&str] = &["java.", "javax.", "jdk.", "sun.", "com.sun."];
+    PRIMITIVES.contains(&t) || PACKAGES.iter().any(|p| t.starts_with(p))
+}
+
 /// Runtime-internal types that a group suspect would only make noise about: V8's `(…)` categories
 /// and `system / …` objects, `java.lang.Class`.
 pub fn is_runtime_type(type_name: &str) -> bool {

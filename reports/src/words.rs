@@ -16,6 +16,10 @@ use crate::patterns::Pattern;
 
 /// What differs between kinds of suspect; the rest comes from the finding itself.
 struct Words {
+    /// The bytes the suspect's `type` retains, when they are not the finding's (a single object's
+    /// accumulation point retains less than the top of its dominator subtree).
+    bytes: Option<u64>,
+    runtime_owned: bool,
     title: String,
     type_name: String,
     object_count: u64,
@@ -44,8 +48,8 @@ pub fn suspect(ctx: &Ctx, f: Finding) -> Suspect {
         kind,
         pattern,
         type_name: w.type_name,
-        retained_bytes: bytes,
-        retained_share: round6(share),
+        retained_bytes: w.bytes.unwrap_or(bytes),
+        retained_share: round6(w.bytes.map_or(share, |b| ctx.share(b))),
         object_count: w.object_count,
         accumulation_point: w.accumulation_point,
         path_to_root: w.path_to_root,
@@ -54,6 +58,7 @@ pub fn suspect(ctx: &Ctx, f: Finding) -> Suspect {
         fix: w.fix,
         holder: w.holder,
         stack: w.stack,
+        runtime_owned: w.runtime_owned,
     }
 }
 
@@ -70,11 +75,16 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
             None => String::new(),
         },
     };
-    let size = format!("{} ({:.1}%)", human_bytes(retained), 100.0 * share);
+    let size = |b: u64, share: f64| format!("{} ({:.1}%)", human_bytes(b), 100.0 * share);
+    // A single object's suspect is its accumulation point, with the point's own retained size;
+    // the top of its dominator subtree (a class, a thread) may retain more.
+    let own = o.group.is_none().then(|| a.retained[o.acc.holder.ix()]);
     let holder = holder_text(&o.holder, &o.path);
     let mut explanation = String::new();
     let (title, type_name, count) = match o.group {
         None => {
+            let own = own.unwrap_or(retained);
+            let size = size(own, ctx.share(own));
             let title = if what.is_empty() {
                 format!("{holder}: {size}")
             } else {
@@ -92,6 +102,9 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
                 display_name(ctx, o.acc.holder),
                 ctx.id_text(o.acc.holder)
             ));
+            if o.acc.holder != o.top {
+                explanation.push_str(&format!(", which retains {}", human_bytes(own)));
+            }
             if o.acc.raw != o.acc.holder {
                 explanation.push_str(&format!(
                     " (its {} holds {} objects)",
@@ -115,14 +128,28 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
                 human_bytes(retained)
             ));
             let title = format!(
-                "{} × {tname}, {size}, each held like {holder}",
-                thousands(n)
+                "{} × {tname}, {}, each held like {holder}",
+                thousands(n),
+                size(retained, share)
             );
             (title, tname.to_string(), n)
         }
     };
+    let runtime_owned = crate::findings::objects::is_runtime_owned(ctx, &o);
+    let title = if runtime_owned {
+        explanation.push_str(
+            "Everything from the GC root down to what accumulates here belongs to the JVM itself \
+             (JDK classes, their caches and tables): this is the runtime's own data, not an \
+             application leak. It is listed because it passes the threshold in this heap. ",
+        );
+        format!("Runtime-owned: {title}")
+    } else {
+        title
+    };
     explanation.push_str(pattern.explanation());
     Words {
+        bytes: own,
+        runtime_owned,
         title,
         type_name,
         object_count: count,
@@ -221,6 +248,8 @@ fn site(ctx: &Ctx, s: Site, pattern: Pattern, bytes: u64, share: f64) -> Words {
     );
     explanation.push_str(pattern.explanation());
     Words {
+        bytes: None,
+        runtime_owned: false,
         title,
         type_name: site.clone(),
         object_count: s.objects,
@@ -248,6 +277,8 @@ fn goroutines(ctx: &Ctx, gr: Goroutines, pattern: Pattern) -> Words {
     };
     let state = if gr.blocked { "blocked" } else { "parked" };
     Words {
+        bytes: None,
+        runtime_owned: false,
         title: format!(
             "{} goroutines ({:.1}%) {state} in {func}{started}",
             thousands(gr.count),
@@ -273,6 +304,8 @@ fn goroutines(ctx: &Ctx, gr: Goroutines, pattern: Pattern) -> Words {
 fn fragmentation(m: &MemStats, f: Fragmentation, pattern: Pattern) -> Words {
     let (inuse, alloc, waste, share) = (f.inuse, f.alloc, f.waste(), f.share());
     Words {
+        bytes: None,
+        runtime_owned: false,
         title: format!(
             "Go heap fragmentation: {} of {} in in-use spans ({:.1}%) hold no live object (HeapInuse {} vs HeapAlloc {})",
             human_bytes(waste),

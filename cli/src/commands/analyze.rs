@@ -163,7 +163,8 @@ pub fn run(args: AnalyzeArgs, out: &mut dyn Write, out_is_terminal: bool) -> Res
             progress.finish();
             eprintln!("heapscope: warning: {}: {w}", dump.display());
         }
-        any_suspect |= !report.suspects.is_empty();
+        // The runtime's own data is listed, never an application leak.
+        any_suspect |= report.suspects.iter().any(|s| !s.runtime_owned);
         let text = render(&report, &args, args.output.is_none() && out_is_terminal);
         crate::stats::stage("render");
         let written = match (&args.output, many) {

@@ -175,10 +175,12 @@ pub fn find_suspects(ctx: &Ctx, opts: &ReportOptions) -> Vec<Suspect> {
         .collect();
     out.sort_by(|a, b| {
         let ka = (
+            a.runtime_owned,
             a.pattern == Pattern::Unknown,
             a.kind != SuspectKind::Runtime,
         );
         let kb = (
+            b.runtime_owned,
             b.pattern == Pattern::Unknown,
             b.kind != SuspectKind::Runtime,
         );

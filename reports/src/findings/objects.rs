@@ -255,8 +255,42 @@ pub(crate) fn analyse(ctx: &Ctx, top: NodeIdx) -> Objects {
     }
 }
 
+/// Data only the runtime owns: on a JVM, every step of the path from the GC root to the
+/// accumulation point and everything accumulated below it is a JDK type (the interned-string
+/// table, the module graph, the JDK's own caches). It can pass the threshold in a small heap;
+/// it is not an application leak, and no application pattern is given to it. Application data
+/// held by the JDK (a listener in a JDK registry, a value in a ThreadLocal) has an application
+/// type below the point, so it stays an application suspect; so does whatever a thread holds
+/// (its locals, its ThreadLocals: the application's code put it there).
+pub fn is_runtime_owned(ctx: &Ctx, o: &Objects) -> bool {
+    /// GC roots the VM itself keeps: JNI globals, classes it pins, interned strings, its own.
+    const VM_ROOTS: &[&str] = &[
+        "JNI global",
+        "sticky class",
+        "interned string",
+        "VM internal",
+    ];
+    let vm_root = o
+        .path
+        .first()
+        .and_then(|p| p.root_kind.as_deref())
+        .is_some_and(|k| VM_ROOTS.contains(&k));
+    ctx.info.runtime == heapscope_graph::Runtime::Jvm
+        && vm_root
+        && matches!(o.holder.kind, AnchorKind::Static | AnchorKind::Root)
+        && o.path
+            .iter()
+            .all(|p| patterns::is_jvm_runtime_type(&p.type_name))
+        && o.items
+            .iter()
+            .all(|r| patterns::is_jvm_runtime_type(&r.type_name))
+}
+
 /// The pattern of an analysed point, from the names on its path and below it.
 pub(crate) fn pattern_of(ctx: &Ctx, o: &Objects) -> patterns::Pattern {
+    if is_runtime_owned(ctx, o) {
+        return patterns::Pattern::Unknown;
+    }
     let g = &ctx.a.graph;
     let (path, holder, acc) = (&o.path, &o.holder, &o.acc);
     let from = (holder.at + 1).min(path.len());

@@ -390,3 +390,66 @@ fn same_input_same_report() {
     ));
     assert_eq!(a, b);
 }
+
+/// An Android-style holder class whose static array is most of what it retains: the suspect is
+/// the array, with the array's own retained size (not the class's), and the class's size is in
+/// the explanation.
+#[test]
+fn a_suspect_carries_its_own_retained_size_not_its_holders() {
+    let (mut h, classes, _) = java_base(200);
+    let holder = h.class("com.acme.ImageCache");
+    h.edge(classes, holder, "[0]");
+    let buf = h.obj("byte[]", 1_000_016);
+    h.edge(holder, buf, "static BUF");
+    let extra = h.obj("java.lang.Object[]", 16 + 8 * 100);
+    h.edge(holder, extra, "static EXTRA");
+    for i in 0..100 {
+        let o = h.obj("com.acme.Thumb", 3_200);
+        h.edge(extra, o, &format!("[{i}]"));
+    }
+    let r = h.report(info(Format::Hprof), "art.hprof", &ReportOptions::default());
+    let s = first(&r);
+    assert_eq!(s.type_name, "byte[]");
+    let ap = s.accumulation_point.as_ref().expect("accumulation point");
+    assert_eq!(ap.type_name, "byte[]");
+    assert_eq!(s.retained_bytes, 1_000_016, "{}", s.title);
+    assert_eq!(ap.retained_bytes, s.retained_bytes);
+    assert!(s.title.contains("976.6 KiB"), "{}", s.title);
+    assert!(
+        s.explanation
+            .contains("retains 1.3 MiB; the bytes accumulate in byte[]")
+            && s.explanation.contains("which retains 976.6 KiB"),
+        "{}",
+        s.explanation
+    );
+}
+
+/// Interned strings under a JNI global, past the threshold of a small heap: the JVM's own data,
+/// labelled so, with no application pattern, after the application's suspects.
+#[test]
+fn runtime_owned_data_is_labelled_not_blamed() {
+    let (h, _, _) = java_base(3000);
+    let opts = ReportOptions {
+        min_suspect_bytes: 0,
+        ..ReportOptions::default()
+    };
+    let r = h.report(info(Format::Hprof), "healthy.hprof", &opts);
+    let s = r
+        .suspects
+        .iter()
+        .find(|s| s.type_name == "java.lang.Object[]")
+        .expect("the interned-string table passes the threshold");
+    assert!(s.runtime_owned, "{}", s.title);
+    assert_eq!(s.pattern, "unknown");
+    assert!(s.title.starts_with("Runtime-owned: "), "{}", s.title);
+    assert!(s.explanation.contains("not an application leak"));
+    // An application's static map in the same heap is still blamed, and ranks first.
+    let r = java_static_map(3000).report(info(Format::Hprof), "leak.hprof", &opts);
+    assert!(!r.suspects[0].runtime_owned);
+    assert_eq!(r.suspects[0].pattern, "global-container");
+    assert!(r
+        .suspects
+        .iter()
+        .skip_while(|s| !s.runtime_owned)
+        .all(|s| s.runtime_owned));
+}
