@@ -1,0 +1,346 @@
+//! The bulk, parallel forms of both phases: [`GraphBuilder::add_nodes_parallel`] hands rayon
+//! disjoint [`NodeSlots`] of the node columns, and [`GraphBuilder::fill_edges_parallel`] hands it
+//! [`EdgeSlots`], each a run of consecutive nodes with room for a bounded number of edges, then
+//! closes up the gaps the runs left and merges what they counted.
+
+use rayon::prelude::*;
+
+use super::index::{resolve, IdIndex};
+use super::GraphBuilder;
+use crate::graph::{EdgePos, WEAK_BIT};
+use crate::types::{Label, NodeIdx, NodeKind, TypeId};
+
+impl GraphBuilder {
+    /// Phase 1 in bulk: append `counts.iter().sum()` nodes as consecutive runs, the `k`-th run of
+    /// `counts[k]` nodes filled by `fill(k, slots)`, in parallel (rayon). Each run's nodes get
+    /// dense indices from `slots.first` on, in run order, exactly as if they were added one by one
+    /// in that order. Callers pass counts bounded by the input's size (e.g. counted records).
+    pub fn add_nodes_parallel<R, F>(&mut self, counts: &[usize], fill: F) -> Vec<R>
+    where
+        R: Send,
+        F: Fn(usize, NodeSlots<'_>) -> R + Sync,
+    {
+        let n0 = self.ids.len();
+        let total: usize = counts.iter().sum();
+        self.ids.resize(n0 + total, 0);
+        self.type_of.resize(n0 + total, 0);
+        self.shallow.resize(n0 + total, 0);
+        self.kind.resize(n0 + total, 0);
+        let mut runs = Vec::with_capacity(counts.len());
+        let (mut ids, mut tys, mut sh, mut kd) = (
+            &mut self.ids[n0..],
+            &mut self.type_of[n0..],
+            &mut self.shallow[n0..],
+            &mut self.kind[n0..],
+        );
+        let mut first = n0;
+        for &c in counts {
+            let (a, r1) = ids.split_at_mut(c);
+            let (b, r2) = tys.split_at_mut(c);
+            let (d, r3) = sh.split_at_mut(c);
+            let (e, r4) = kd.split_at_mut(c);
+            runs.push(NodeSlots {
+                first: NodeIdx(first as u32),
+                ids: a,
+                types: b,
+                shallow: d,
+                kind: e,
+            });
+            (ids, tys, sh, kd) = (r1, r2, r3, r4);
+            first += c;
+        }
+        runs.into_par_iter()
+            .enumerate()
+            .map(|(k, slots)| fill(k, slots))
+            .collect()
+    }
+
+    /// Phase 2 in bulk, in parallel: the nodes from the next one without edges on are split into
+    /// consecutive runs; run `k` ends before node `runs[k].0` and has at most `runs[k].1` edges
+    /// (bounded by the input's size). `fill(k, edges)` gives that run's edges through `edges`
+    /// exactly as through [`begin_node`](Self::begin_node) / [`edge_to_id`](Self::edge_to_id);
+    /// edges past a run's bound are dropped and counted. The edge arrays are sized once (no
+    /// growth by doubling) and closed up afterwards where ids were unknown. Closes the node
+    /// opened by `begin_node`, if any.
+    pub fn fill_edges_parallel<R, F>(&mut self, runs: &[(u32, usize)], fill: F) -> Vec<R>
+    where
+        R: Send,
+        F: Fn(usize, &mut EdgeSlots<'_>) -> R + Sync,
+    {
+        if self.index.is_none() {
+            self.finish_nodes();
+        }
+        if self.current.take().is_some() {
+            self.offsets.push(self.targets.len() as EdgePos);
+        }
+        let n = self.ids.len() as u32;
+        let start_node = self.offsets.len() as u32 - 1;
+        // Runs, clamped to the node range and made monotonic (a run past the end is empty).
+        let mut bounds = Vec::with_capacity(runs.len());
+        let mut a = start_node;
+        for &(end, max) in runs {
+            let e = end.clamp(a, n);
+            bounds.push((a, e, max));
+            a = e;
+        }
+        let end_node = a;
+        let e0 = self.targets.len();
+        // The graph holds at most MAX_EDGES references: runs past that get no room (their edges
+        // are dropped and counted, like edges beyond a run's announced bound).
+        let mut room = self.max_edges.saturating_sub(e0);
+        for b in bounds.iter_mut() {
+            let take = b.2.min(room);
+            if take < b.2 {
+                self.over_limit += (b.2 - take) as u64;
+            }
+            b.2 = take;
+            room -= take;
+        }
+        let total: usize = bounds.iter().map(|r| r.2).sum();
+        let keep_labels = self.keep_labels;
+        self.targets.resize(e0 + total, 0);
+        if keep_labels {
+            self.edge_labels.resize(e0 + total, 0);
+        }
+        self.offsets.resize(end_node as usize + 1, 0);
+        let Some(index) = self.index.as_ref() else {
+            return Vec::new();
+        };
+        let node_count = self.ids.len();
+        let mut slots = Vec::with_capacity(bounds.len());
+        {
+            let mut offs = &mut self.offsets[start_node as usize..end_node as usize];
+            let mut tg = &mut self.targets[e0..];
+            let mut lb: &mut [u32] = if keep_labels {
+                &mut self.edge_labels[e0..]
+            } else {
+                &mut []
+            };
+            let mut base = e0 as u64;
+            for &(a, e, max) in &bounds {
+                let (o, ro) = offs.split_at_mut((e - a) as usize);
+                let (t, rt) = tg.split_at_mut(max);
+                let (l, rl) = if keep_labels {
+                    lb.split_at_mut(max)
+                } else {
+                    (&mut [][..], lb)
+                };
+                slots.push(EdgeSlots {
+                    index,
+                    node_count,
+                    first: a,
+                    next: a,
+                    offsets: o,
+                    targets: t,
+                    labels: l,
+                    keep_labels,
+                    base,
+                    len: 0,
+                    current: None,
+                    missing: 0,
+                    first_missing: None,
+                    dropped: 0,
+                    out_of_order: 0,
+                });
+                (offs, tg, lb) = (ro, rt, rl);
+                base += max as u64;
+            }
+        }
+        let results: Vec<(R, EdgeRun)> = slots
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, mut s)| {
+                let r = fill(k, &mut s);
+                (r, s.close())
+            })
+            .collect();
+        // Close the gaps each run left below its bound, in order.
+        let mut write = e0;
+        let mut read = e0;
+        let mut out = Vec::with_capacity(results.len());
+        for ((r, run), &(a, e, max)) in results.into_iter().zip(&bounds) {
+            if read != write {
+                self.targets.copy_within(read..read + run.len, write);
+                if keep_labels {
+                    self.edge_labels.copy_within(read..read + run.len, write);
+                }
+                let shift = (read - write) as EdgePos;
+                for o in &mut self.offsets[a as usize..e as usize] {
+                    *o -= shift;
+                }
+            }
+            write += run.len;
+            read += max;
+            self.missing_refs += run.missing;
+            if self.first_missing.is_none() {
+                self.first_missing = run.first_missing;
+            }
+            self.out_of_order += run.out_of_order;
+            if run.dropped > 0 {
+                self.warnings.push(format!(
+                    "{} references were more than the parser announced for their nodes and were dropped",
+                    run.dropped
+                ));
+            }
+            out.push(r);
+        }
+        self.targets.truncate(write);
+        if keep_labels {
+            self.edge_labels.truncate(write);
+        }
+        self.offsets[end_node as usize] = write as EdgePos;
+        out
+    }
+}
+
+/// The columns of a run of consecutive new nodes (see [`GraphBuilder::add_nodes_parallel`]).
+pub struct NodeSlots<'a> {
+    /// Dense index of the run's first node.
+    pub first: NodeIdx,
+    ids: &'a mut [u64],
+    types: &'a mut [u32],
+    shallow: &'a mut [u64],
+    kind: &'a mut [u8],
+}
+
+impl NodeSlots<'_> {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+    /// Set the `i`-th node of the run (dense index `first + i`); out of range is ignored.
+    #[inline]
+    pub fn set(&mut self, i: usize, id: u64, ty: TypeId, kind: NodeKind, shallow: u64) {
+        if i < self.ids.len() {
+            self.ids[i] = id;
+            self.types[i] = ty.0;
+            self.shallow[i] = shallow;
+            self.kind[i] = kind as u8;
+        }
+    }
+}
+
+/// What a run of [`EdgeSlots`] wrote, for the builder to merge.
+struct EdgeRun {
+    len: usize,
+    missing: u64,
+    first_missing: Option<(u64, u32)>,
+    dropped: u64,
+    out_of_order: u64,
+}
+
+/// The edges of a run of consecutive nodes, written in parallel with other runs (see
+/// [`GraphBuilder::fill_edges_parallel`]); the same calls as the builder's phase 2.
+pub struct EdgeSlots<'a> {
+    index: &'a IdIndex,
+    node_count: usize,
+    first: u32,
+    /// the first node whose start offset is not written yet
+    next: u32,
+    /// start offsets of the run's nodes (global edge positions)
+    offsets: &'a mut [EdgePos],
+    targets: &'a mut [u32],
+    labels: &'a mut [u32],
+    keep_labels: bool,
+    /// global position of `targets[0]`
+    base: u64,
+    len: usize,
+    current: Option<u32>,
+    missing: u64,
+    first_missing: Option<(u64, u32)>,
+    dropped: u64,
+    out_of_order: u64,
+}
+
+impl EdgeSlots<'_> {
+    /// The following edges belong to `node` (increasing order within the run).
+    #[inline]
+    pub fn begin_node(&mut self, node: NodeIdx) {
+        let end = self.first + self.offsets.len() as u32;
+        if node.0 < self.next || node.0 >= end {
+            self.out_of_order += 1;
+            self.current = None;
+            return;
+        }
+        // Fits: `fill_edges_parallel` keeps every run's edges below MAX_EDGES.
+        let at = (self.base + self.len as u64) as EdgePos;
+        for o in
+            &mut self.offsets[(self.next - self.first) as usize..=(node.0 - self.first) as usize]
+        {
+            *o = at;
+        }
+        self.next = node.0 + 1;
+        self.current = Some(node.0);
+    }
+
+    /// Dense index of the node with this dump id.
+    #[inline]
+    pub fn lookup(&self, id: u64) -> Option<NodeIdx> {
+        self.index.get(id).map(NodeIdx)
+    }
+
+    /// An edge from the current node to the node with dump id `id` (0 = null, ignored).
+    #[inline]
+    pub fn edge_to_id(&mut self, id: u64, weak: bool, label: Label) -> bool {
+        if id == 0 || self.current.is_none() {
+            return id == 0;
+        }
+        match resolve(
+            self.index,
+            id,
+            self.current,
+            &mut self.missing,
+            &mut self.first_missing,
+        ) {
+            Some(t) => {
+                self.push(t, weak, label);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// An edge from the current node to a dense index.
+    #[inline]
+    pub fn edge_to_idx(&mut self, target: NodeIdx, weak: bool, label: Label) -> bool {
+        if self.current.is_none() {
+            return false;
+        }
+        if target.ix() >= self.node_count {
+            self.missing += 1;
+            return false;
+        }
+        self.push(target.0, weak, label);
+        true
+    }
+
+    #[inline]
+    fn push(&mut self, t: u32, weak: bool, label: Label) {
+        if self.len >= self.targets.len() {
+            self.dropped += 1;
+            return;
+        }
+        self.targets[self.len] = if weak { t | WEAK_BIT } else { t };
+        if self.keep_labels {
+            self.labels[self.len] = label.encode();
+        }
+        self.len += 1;
+    }
+
+    fn close(mut self) -> EdgeRun {
+        let at = (self.base + self.len as u64) as EdgePos;
+        for o in &mut self.offsets[(self.next - self.first) as usize..] {
+            *o = at;
+        }
+        self.next = self.first + self.offsets.len() as u32;
+        EdgeRun {
+            len: self.len,
+            missing: self.missing,
+            first_missing: self.first_missing,
+            dropped: self.dropped,
+            out_of_order: self.out_of_order,
+        }
+    }
+}

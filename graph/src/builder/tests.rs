@@ -1,0 +1,193 @@
+//! Unit tests of the builder: the parallel phases against the sequential ones on pseudo-random
+//! graphs, the edge limit, and the id index in both its packed and pair forms.
+
+use super::*;
+use crate::graph::Policy;
+
+/// A small pseudo-random graph: ids (some duplicated, some spread over the whole u64 range
+/// so the pair index is used), and per node a list of target ids (some unknown, some null).
+fn shape(seed: u64, n: usize, wide: bool) -> (Vec<u64>, Vec<Vec<u64>>) {
+    let mut x = seed;
+    let mut rnd = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let ids: Vec<u64> = (0..n)
+        .map(|i| match rnd() % 10 {
+            0 if i > 0 => 0x1000 + 8 * (rnd() % i as u64), // duplicate-ish
+            1 if wide => rnd() | 1,
+            _ => 0x1000 + 8 * i as u64,
+        })
+        .collect();
+    let edges = (0..n)
+        .map(|_| {
+            (0..rnd() % 5)
+                .map(|_| match rnd() % 8 {
+                    0 => 0,
+                    1 => 0x9999_9999_9999,
+                    _ => ids[(rnd() % n as u64) as usize],
+                })
+                .collect()
+        })
+        .collect();
+    (ids, edges)
+}
+
+fn sequential(ids: &[u64], edges: &[Vec<u64>]) -> HeapGraph {
+    let mut b = GraphBuilder::new();
+    let t = b.intern_type("T");
+    for &id in ids {
+        b.add_node(id, t, NodeKind::Object, 16);
+    }
+    b.finish_nodes();
+    for (v, es) in edges.iter().enumerate() {
+        if es.is_empty() {
+            continue;
+        }
+        b.begin_node(NodeIdx(v as u32));
+        for (k, &e) in es.iter().enumerate() {
+            b.edge_to_id(e, k % 3 == 2, Label::Index(k as u32));
+        }
+    }
+    b.finish(Policy::MAT)
+}
+
+fn parallel(ids: &[u64], edges: &[Vec<u64>], runs: usize) -> HeapGraph {
+    let mut b = GraphBuilder::new();
+    let t = b.intern_type("T");
+    let n = ids.len();
+    let cut: Vec<usize> = (0..=runs).map(|r| r * n / runs).collect();
+    let counts: Vec<usize> = cut.windows(2).map(|w| w[1] - w[0]).collect();
+    b.add_nodes_parallel(&counts, |k, mut s| {
+        for i in 0..s.len() {
+            s.set(i, ids[cut[k] + i], t, NodeKind::Object, 16);
+        }
+    });
+    b.finish_nodes();
+    let bounds: Vec<(u32, usize)> = cut
+        .windows(2)
+        .map(|w| (w[1] as u32, edges[w[0]..w[1]].iter().map(|e| e.len()).sum()))
+        .collect();
+    b.fill_edges_parallel(&bounds, |k, s| {
+        for v in cut[k]..cut[k + 1] {
+            if edges[v].is_empty() {
+                continue;
+            }
+            s.begin_node(NodeIdx(v as u32));
+            for (j, &e) in edges[v].iter().enumerate() {
+                s.edge_to_id(e, j % 3 == 2, Label::Index(j as u32));
+            }
+        }
+    });
+    b.finish(Policy::MAT)
+}
+
+#[test]
+fn references_beyond_the_edge_limit_are_dropped_with_a_warning() {
+    let (ids, edges) = shape(11, 200, false);
+    let total: usize = edges.iter().map(|e| e.len()).sum();
+    let limit = total / 2;
+    // Sequential: the first `limit` references are kept, the rest counted.
+    let mut b = GraphBuilder::new().with_max_edges(limit);
+    let t = b.intern_type("T");
+    for &id in &ids {
+        b.add_node(id, t, NodeKind::Object, 16);
+    }
+    b.finish_nodes();
+    for (v, es) in edges.iter().enumerate() {
+        b.begin_node(NodeIdx(v as u32));
+        for &e in es {
+            b.edge_to_id(e, false, Label::None);
+        }
+    }
+    let g = b.finish(Policy::MAT);
+    assert_eq!(g.edge_count(), limit);
+    assert_eq!(*g.offsets.last().unwrap() as usize, limit);
+    assert!(g.offsets.windows(2).all(|w| w[0] <= w[1]));
+    // (the shape also has unknown ids, which are not edges: count what resolves)
+    let needle = format!("references beyond the graph's limit of {limit} were dropped");
+    assert!(
+        g.warnings.iter().any(|w| w.contains(&needle)),
+        "{:?}",
+        g.warnings
+    );
+    // Parallel: runs past the limit get no room; the CSR stays consistent.
+    let mut p = GraphBuilder::new().with_max_edges(limit);
+    let t = p.intern_type("T");
+    p.add_nodes_parallel(&[ids.len()], |_, mut s| {
+        for i in 0..s.len() {
+            s.set(i, ids[i], t, NodeKind::Object, 16);
+        }
+    });
+    p.finish_nodes();
+    let cut = [0usize, 100, 200];
+    let bounds: Vec<(u32, usize)> = cut
+        .windows(2)
+        .map(|w| (w[1] as u32, edges[w[0]..w[1]].iter().map(|e| e.len()).sum()))
+        .collect();
+    p.fill_edges_parallel(&bounds, |k, s| {
+        for v in cut[k]..cut[k + 1] {
+            s.begin_node(NodeIdx(v as u32));
+            for &e in &edges[v] {
+                s.edge_to_id(e, false, Label::None);
+            }
+        }
+    });
+    let pg = p.finish(Policy::MAT);
+    assert!(pg.edge_count() <= limit);
+    assert_eq!(*pg.offsets.last().unwrap() as usize, pg.edge_count());
+    assert!(pg.offsets.windows(2).all(|w| w[0] <= w[1]));
+    assert!(
+        pg.warnings
+            .iter()
+            .any(|w| w.contains("beyond the graph's limit")),
+        "{:?}",
+        pg.warnings
+    );
+}
+
+#[test]
+fn parallel_build_equals_sequential() {
+    for (seed, n, wide) in [
+        (1, 1, false),
+        (7, 50, false),
+        (99, 1000, false),
+        (5, 700, true),
+        (3, 0, false),
+    ] {
+        let (ids, edges) = shape(seed + 1, n, wide);
+        let a = sequential(&ids, &edges);
+        for runs in [1, 3, 16] {
+            let b = parallel(&ids, &edges, runs);
+            assert_eq!(a.ids, b.ids);
+            assert_eq!(a.offsets, b.offsets, "seed {seed} runs {runs}");
+            assert_eq!(a.targets, b.targets);
+            assert_eq!(a.edge_labels, b.edge_labels);
+            assert_eq!(a.warnings, b.warnings);
+        }
+    }
+}
+
+#[test]
+fn id_index_finds_every_first_id_and_nothing_else() {
+    for wide in [false, true] {
+        let (ids, _) = shape(42, 2000, wide);
+        let (ix, dups) = IdIndex::build(&ids);
+        let mut first = std::collections::HashMap::new();
+        for (i, &id) in ids.iter().enumerate() {
+            first.entry(id).or_insert(i as u32);
+        }
+        assert_eq!(dups as usize, ids.len() - first.len());
+        for (&id, &i) in &first {
+            assert_eq!(ix.get(id), Some(i));
+            assert_eq!(
+                ix.get(id.wrapping_add(4)).is_some(),
+                first.contains_key(&id.wrapping_add(4))
+            );
+        }
+        assert_eq!(ix.get(0), first.get(&0).copied());
+        assert_eq!(ix.get(u64::MAX), first.get(&u64::MAX).copied());
+    }
+}

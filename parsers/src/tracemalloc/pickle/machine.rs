@@ -1,0 +1,468 @@
+//! The stack machine: reads the pickle opcode by opcode (bounds-checked against the bytes left),
+//! keeps the stack and its MARKs, reads the usual 3.9+ trace in one step, and resolves GLOBAL /
+//! STACK_GLOBAL to tracemalloc's two classes and nothing else. What a value becomes is left to
+//! `extract` and `memo`.
+
+use super::memo::Memo;
+use super::opcodes::*;
+use super::value::{foreign_class, two_kinds, Trace, Value, NO_TOTAL};
+use super::{Class, Reader, Res};
+use crate::error::span;
+use crate::{Expected, Fail};
+
+impl<'a> Reader<'a> {
+    #[inline]
+    fn take(&mut self, n: usize, what: &'static str) -> Res<&'a [u8]> {
+        let left = self.data.len() - self.pos;
+        if n > left {
+            return Err(Fail::at(
+                self.pos,
+                Expected::fmt(
+                    "{s}: {} bytes, but the input ends after {} (truncated file?)",
+                    what,
+                    &[n as u64, left as u64],
+                ),
+            ));
+        }
+        let s = &self.data[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    #[inline]
+    fn u8(&mut self, what: &'static str) -> Res<u8> {
+        Ok(self.take(1, what)?[0])
+    }
+    #[inline]
+    fn u16(&mut self, what: &'static str) -> Res<u16> {
+        let b = self.take(2, what)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+    #[inline]
+    fn u32(&mut self, what: &'static str) -> Res<u32> {
+        let b = self.take(4, what)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    #[inline]
+    fn u64(&mut self, what: &'static str) -> Res<u64> {
+        let b = self.take(8, what)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+
+    #[inline]
+    fn pop(&mut self, at: usize) -> Res<Value> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        if self.stack.len() <= floor {
+            return Err(Fail::at(at, "a value on the stack (the stack is empty)"));
+        }
+        Ok(self.stack.pop().expect("checked above"))
+    }
+
+    fn pop_mark(&mut self, at: usize) -> Res<usize> {
+        self.marks
+            .pop()
+            .ok_or_else(|| Fail::at(at, "a MARK before this opcode"))
+    }
+
+    pub(super) fn run(&mut self) -> Res<Value> {
+        loop {
+            let at = self.pos;
+            let op = self.u8("an opcode")?;
+            match op {
+                PROTO => {
+                    let p = self.u8("the protocol number")?;
+                    if !(2..=5).contains(&p) {
+                        return Err(Fail::at(
+                            at,
+                            Expected::fmt("pickle protocol 2 to 5, not {}", "", &[p.into()]),
+                        ));
+                    }
+                    self.snap.protocol = p;
+                }
+                FRAME => {
+                    // A framing hint; the frame must fit in what is left.
+                    let n = self.u64("a frame length")?;
+                    let left = (self.data.len() - self.pos) as u64;
+                    if n > left {
+                        return Err(Fail::at(
+                            at,
+                            Expected::fmt("a frame of {} bytes, but the input ends after {} (truncated file?)", "", &[n, left]),
+                        ));
+                    }
+                }
+                STOP => {
+                    let v = self.pop(at)?;
+                    return Ok(v);
+                }
+                MARK => {
+                    // Nearly every MARK opens a 3.9+ trace tuple: read it in one step when it has
+                    // the usual shape, else take the opcodes one by one.
+                    if let Some(v) = self.fast_trace(at) {
+                        self.stack.push(v);
+                    } else {
+                        self.marks.push(self.stack.len());
+                    }
+                }
+                POP => {
+                    self.pop(at)?;
+                }
+                BININT1 => {
+                    let v = self.u8("a 1-byte int")?;
+                    self.stack.push(Value::Int(v as i64));
+                }
+                BININT2 => {
+                    let v = self.u16("a 2-byte int")?;
+                    self.stack.push(Value::Int(v as i64));
+                }
+                BININT => {
+                    let v = self.u32("a 4-byte int")? as i32;
+                    self.stack.push(Value::Int(v as i64));
+                }
+                LONG1 | LONG4 => {
+                    let n = if op == LONG1 {
+                        self.u8("a LONG1 length")? as usize
+                    } else {
+                        self.u32("a LONG4 length")? as usize
+                    };
+                    if n > 8 {
+                        return Err(Fail::at(
+                            at,
+                            Expected::fmt("an int of at most 8 bytes, not {}", "", &[n as u64]),
+                        ));
+                    }
+                    let b = self.take(n, "the int's bytes")?;
+                    let mut v: i64 = 0;
+                    for (i, &byte) in b.iter().enumerate() {
+                        v |= (byte as i64) << (8 * i);
+                    }
+                    if n > 0 && n < 8 && b[n - 1] & 0x80 != 0 {
+                        v -= 1i64 << (8 * n); // two's complement sign
+                    }
+                    self.stack.push(Value::Int(v));
+                }
+                NONE => self.stack.push(Value::None),
+                NEWTRUE => self.stack.push(Value::Bool(true)),
+                NEWFALSE => self.stack.push(Value::Bool(false)),
+                SHORT_BINUNICODE | BINUNICODE | BINUNICODE8 => {
+                    let n = match op {
+                        SHORT_BINUNICODE => self.u8("a string length")? as u64,
+                        BINUNICODE => self.u32("a string length")? as u64,
+                        _ => self.u64("a string length")?,
+                    };
+                    let left = (self.data.len() - self.pos) as u64;
+                    if n > left {
+                        return Err(Fail::at(
+                            at,
+                            Expected::fmt("a string of {} bytes, but the input ends after {} (truncated file?)", "", &[n, left]),
+                        ));
+                    }
+                    let s = self.take(n as usize, "the string's bytes")?;
+                    let next = self.snap.strings.len() as u32;
+                    let id = *self.string_index.entry(s).or_insert(next);
+                    if id == next {
+                        self.snap.strings.push(s);
+                    }
+                    self.stack.push(Value::Str(id));
+                }
+                EMPTY_TUPLE => self.stack.push(Value::EmptyTuple),
+                TUPLE1 | TUPLE2 | TUPLE3 => {
+                    let n = (op - TUPLE1 + 1) as usize;
+                    let floor = self.marks.last().copied().unwrap_or(0);
+                    if self.stack.len() < floor + n {
+                        return Err(Fail::at(
+                            at,
+                            Expected::fmt("{} values on the stack for a tuple", "", &[n as u64]),
+                        ));
+                    }
+                    let start = self.stack.len() - n;
+                    let v = self.tuple(start, at)?;
+                    self.stack.truncate(start);
+                    self.stack.push(v);
+                }
+                TUPLE => {
+                    let start = self.pop_mark(at)?;
+                    let v = self.tuple(start, at)?;
+                    self.stack.truncate(start);
+                    self.stack.push(v);
+                }
+                EMPTY_LIST => {
+                    let id = self.list_len.len() as u32;
+                    self.list_len.push(0);
+                    self.stack.push(Value::List(id));
+                }
+                LIST => {
+                    let start = self.pop_mark(at)?;
+                    let id = self.list_len.len() as u32;
+                    self.list_len.push(0);
+                    self.extend_list(id, start, at)?;
+                    self.stack.truncate(start);
+                    self.stack.push(Value::List(id));
+                }
+                APPEND => {
+                    let floor = self.marks.last().copied().unwrap_or(0);
+                    if self.stack.len() < floor + 2 {
+                        return Err(Fail::at(at, "a list and an item on the stack"));
+                    }
+                    let start = self.stack.len() - 1;
+                    let list = self.list_at(start - 1, at)?;
+                    self.extend_list(list, start, at)?;
+                    self.stack.truncate(start);
+                }
+                APPENDS => {
+                    let start = self.pop_mark(at)?;
+                    if start == 0 || start <= self.marks.last().copied().unwrap_or(0) {
+                        return Err(Fail::at(at, "a list below the MARK"));
+                    }
+                    let list = self.list_at(start - 1, at)?;
+                    self.extend_list(list, start, at)?;
+                    self.stack.truncate(start);
+                }
+                EMPTY_DICT => {
+                    let id = self.dict_count;
+                    self.dict_count += 1;
+                    self.stack.push(Value::Dict(id));
+                }
+                DICT => {
+                    let start = self.pop_mark(at)?;
+                    let id = self.dict_count;
+                    self.dict_count += 1;
+                    self.set_items(id, start, at)?;
+                    self.stack.truncate(start);
+                    self.stack.push(Value::Dict(id));
+                }
+                SETITEM => {
+                    let floor = self.marks.last().copied().unwrap_or(0);
+                    if self.stack.len() < floor + 3 {
+                        return Err(Fail::at(at, "a dict, a key and a value on the stack"));
+                    }
+                    let start = self.stack.len() - 2;
+                    let dict = self.dict_at(start - 1, at)?;
+                    self.set_items(dict, start, at)?;
+                    self.stack.truncate(start);
+                }
+                SETITEMS => {
+                    let start = self.pop_mark(at)?;
+                    if start == 0 || start <= self.marks.last().copied().unwrap_or(0) {
+                        return Err(Fail::at(at, "a dict below the MARK"));
+                    }
+                    let dict = self.dict_at(start - 1, at)?;
+                    self.set_items(dict, start, at)?;
+                    self.stack.truncate(start);
+                }
+                MEMOIZE => {
+                    let v = *self
+                        .stack
+                        .last()
+                        .ok_or_else(|| Fail::at(at, "a value to memoize"))?;
+                    let m = self.memo_entry(v);
+                    self.memo.memoize(m);
+                }
+                BINPUT | LONG_BINPUT => {
+                    let idx = if op == BINPUT {
+                        self.u8("a memo index")? as u64
+                    } else {
+                        self.u32("a memo index")? as u64
+                    };
+                    let v = *self
+                        .stack
+                        .last()
+                        .ok_or_else(|| Fail::at(at, "a value to memoize"))?;
+                    let m = self.memo_entry(v);
+                    self.put(idx, m);
+                }
+                BINGET | LONG_BINGET => {
+                    let idx = if op == BINGET {
+                        self.u8("a memo index")? as u64
+                    } else {
+                        self.u32("a memo index")? as u64
+                    };
+                    let v = self.get(idx, at)?;
+                    self.stack.push(v);
+                }
+                GLOBAL => {
+                    let module = self.line("a module name")?;
+                    let name = self.line("a class name")?;
+                    let c = resolve(self.data, module, name, at)?;
+                    self.stack.push(Value::Class(c));
+                }
+                STACK_GLOBAL => {
+                    let name = self.pop(at)?;
+                    let module = self.pop(at)?;
+                    let (Value::Str(m), Value::Str(n)) = (module, name) else {
+                        return Err(Fail::at(at, "two strings (module, name) for STACK_GLOBAL"));
+                    };
+                    let c = resolve(
+                        self.data,
+                        self.snap.strings[m as usize],
+                        self.snap.strings[n as usize],
+                        at,
+                    )?;
+                    self.stack.push(Value::Class(c));
+                }
+                NEWOBJ => {
+                    let args = self.pop(at)?;
+                    let cls = self.pop(at)?;
+                    let Value::Class(c) = cls else {
+                        return Err(Fail::at(
+                            at,
+                            Expected::fmt("a class for NEWOBJ, not {s}", cls.what(), &[]),
+                        ));
+                    };
+                    if !matches!(args, Value::EmptyTuple) {
+                        return Err(Fail::at(
+                            at,
+                            Expected::fmt("no arguments for NEWOBJ, not {s}", args.what(), &[]),
+                        ));
+                    }
+                    let id = self.objs.len() as u32;
+                    self.objs.push((c, None));
+                    self.stack.push(Value::Obj(id));
+                }
+                BUILD => {
+                    let state = self.pop(at)?;
+                    let obj = *self
+                        .stack
+                        .last()
+                        .ok_or_else(|| Fail::at(at, "an object to BUILD"))?;
+                    let (Value::Obj(o), Value::Dict(d)) = (obj, state) else {
+                        return Err(Fail::at(
+                            at,
+                            Expected::Quote(two_kinds, [obj.kind(), state.kind(), 0]),
+                        ));
+                    };
+                    self.objs[o as usize].1 = Some(d);
+                }
+                other => {
+                    let what = match opcode_name(other) {
+                        Some(name) => Expected::fmt(
+                            "an opcode a tracemalloc snapshot uses, not {s} (0x{x}); heapscope reads data and never runs pickled code",
+                            name,
+                            &[other.into()],
+                        ),
+                        None => Expected::fmt("a pickle opcode, not byte 0x{x}", "", &[other.into()]),
+                    };
+                    return Err(Fail::at(at, what));
+                }
+            }
+        }
+    }
+
+    /// After a MARK at `at`: `domain size BINGET(traceback) total_nframe TUPLE` with small-int
+    /// opcodes (BININT1/2, BININT, NONE), exactly as CPython 3.9+ writes a trace. Returns the trace
+    /// and moves past TUPLE, or None (nothing consumed) for any other shape; the generic path then
+    /// reads the same bytes and reports any error.
+    #[inline]
+    fn fast_trace(&mut self, at: usize) -> Option<Value> {
+        let d = self.data;
+        let mut p = at + 1;
+        let int = |p: &mut usize| -> Option<i64> {
+            let op = *d.get(*p)?;
+            let (n, v) = match op {
+                BININT1 => (1, *d.get(*p + 1)? as i64),
+                BININT2 => (
+                    2,
+                    u16::from_le_bytes(d.get(*p + 1..*p + 3)?.try_into().ok()?) as i64,
+                ),
+                BININT => (
+                    4,
+                    i32::from_le_bytes(d.get(*p + 1..*p + 5)?.try_into().ok()?) as i64,
+                ),
+                _ => return None,
+            };
+            *p += 1 + n;
+            Some(v)
+        };
+        let domain = u64::try_from(int(&mut p)?).ok()?;
+        let size = u64::try_from(int(&mut p)?).ok()?;
+        let idx = match *d.get(p)? {
+            BINGET => {
+                p += 2;
+                *d.get(p - 1)? as u64
+            }
+            LONG_BINGET => {
+                p += 5;
+                u32::from_le_bytes(d.get(p - 4..p)?.try_into().ok()?) as u64
+            }
+            _ => return None,
+        };
+        let Memo::Tb(tb) = self.memo.get(idx) else {
+            return None;
+        };
+        let total = if *d.get(p)? == NONE {
+            p += 1;
+            NO_TOTAL
+        } else {
+            u32::try_from(int(&mut p)?)
+                .ok()
+                .filter(|&n| n != NO_TOTAL)?
+        };
+        if *d.get(p)? != TUPLE {
+            return None;
+        }
+        self.pos = p + 1;
+        Some(Value::Trace(Trace {
+            size,
+            domain,
+            tb,
+            total,
+        }))
+    }
+
+    fn line(&mut self, what: &'static str) -> Res<&'a [u8]> {
+        let rest = &self.data[self.pos..];
+        // Module and class names are short; do not scan a huge input for a newline.
+        let window = &rest[..rest.len().min(1024)];
+        match window.iter().position(|&b| b == b'\n') {
+            Some(n) => {
+                let s = &rest[..n];
+                self.pos += n + 1;
+                Ok(s)
+            }
+            None => Err(Fail::at(
+                self.pos,
+                Expected::fmt("{s} ending in a newline", what, &[]),
+            )),
+        }
+    }
+
+    fn list_at(&self, i: usize, at: usize) -> Res<u32> {
+        match self.stack[i] {
+            Value::List(l) => Ok(l),
+            v => Err(Fail::at(
+                at,
+                Expected::fmt("a list to append to, not {s}", v.what(), &[]),
+            )),
+        }
+    }
+
+    fn dict_at(&self, i: usize, at: usize) -> Res<u32> {
+        match self.stack[i] {
+            Value::Dict(d) => Ok(d),
+            v => Err(Fail::at(
+                at,
+                Expected::fmt("a dict to set items in, not {s}", v.what(), &[]),
+            )),
+        }
+    }
+}
+
+/// `module` and `name` are slices of `data` (the names are quoted from it at the edge).
+fn resolve(data: &[u8], module: &[u8], name: &[u8], at: usize) -> Res<Class> {
+    match (module, name) {
+        (b"tracemalloc", b"Snapshot") => Ok(Class::Snapshot),
+        (b"tracemalloc", b"_Traces") => Ok(Class::Traces),
+        _ => {
+            let within = |s: &[u8]| {
+                span(
+                    s.as_ptr() as usize - data.as_ptr() as usize,
+                    s.len().min(200),
+                )
+            };
+            Err(Fail::at(
+                at,
+                Expected::Quote(foreign_class, [within(module), within(name), 0]),
+            ))
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! The pickle memo: [`Memo`], an entry in 8 bytes, the rank-indexed [`MemoTable`] that keeps a
+//! trace tuple as one clear bit, and the reader's MEMOIZE / PUT / GET, which turn stack values into
+//! memo entries and back.
+
+use std::collections::HashMap;
+
+use super::value::Value;
+use super::{Class, Reader, Res};
+use crate::{Expected, Fail};
+
+/// A memo entry in 8 bytes.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Memo {
+    Unset,
+    /// A trace tuple: never fetched again by tracemalloc's pickles, so not kept.
+    Trace,
+    None,
+    Bool(bool),
+    /// Index into `ints`.
+    Int(u32),
+    Str(u32),
+    Frame(u32),
+    Tb(u32),
+    EmptyTuple,
+    List(u32),
+    Dict(u32),
+    Class(Class),
+    Obj(u32),
+}
+
+impl Reader<'_> {
+    pub(super) fn memo_entry(&mut self, v: Value) -> Memo {
+        match v {
+            Value::None => Memo::None,
+            Value::Bool(b) => Memo::Bool(b),
+            Value::Int(i) => {
+                self.ints.push(i);
+                Memo::Int(self.ints.len() as u32 - 1)
+            }
+            Value::Str(s) => Memo::Str(s),
+            Value::Frame(f) => Memo::Frame(f),
+            Value::Tb(t) => Memo::Tb(t),
+            Value::EmptyTuple => Memo::EmptyTuple,
+            Value::Trace(_) => Memo::Trace,
+            Value::List(l) => Memo::List(l),
+            Value::Dict(d) => Memo::Dict(d),
+            Value::Class(c) => Memo::Class(c),
+            Value::Obj(o) => Memo::Obj(o),
+        }
+    }
+
+    pub(super) fn put(&mut self, idx: u64, m: Memo) {
+        self.memo.put(idx, m);
+    }
+
+    pub(super) fn get(&self, idx: u64, at: usize) -> Res<Value> {
+        let m = self.memo.get(idx);
+        Ok(match m {
+            Memo::Unset => {
+                return Err(Fail::at(
+                    at,
+                    Expected::fmt("memo entry {} to be set before it is read", "", &[idx]),
+                ))
+            }
+            Memo::Trace => {
+                return Err(Fail::at(
+                    at,
+                    Expected::fmt(
+                        "memo entry {} not to be a trace (tracemalloc never shares trace tuples)",
+                        "",
+                        &[idx],
+                    ),
+                ))
+            }
+            Memo::None => Value::None,
+            Memo::Bool(b) => Value::Bool(b),
+            Memo::Int(i) => Value::Int(self.ints[i as usize]),
+            Memo::Str(s) => Value::Str(s),
+            Memo::Frame(f) => Value::Frame(f),
+            Memo::Tb(t) => Value::Tb(t),
+            Memo::EmptyTuple => Value::EmptyTuple,
+            Memo::List(l) => Value::List(l),
+            Memo::Dict(d) => Value::Dict(d),
+            Memo::Class(c) => Value::Class(c),
+            Memo::Obj(o) => Value::Obj(o),
+        })
+    }
+}
+
+/// The pickle memo, indexed as the pickle numbers it. CPython's pickler memoizes every trace tuple
+/// (one entry per trace, millions) but never reads one back, so a trace entry is one clear bit
+/// and only the other entries (strings, frames, tracebacks, a few objects) are stored. A lookup
+/// is a rank query: the count of stored entries before the bit's 64-entry block plus a popcount.
+/// 16 M traces cost 3 MB here instead of 128 MB as a `Vec<Memo>`.
+#[derive(Default)]
+pub(super) struct MemoTable {
+    /// Per 64-entry block: bit `i` set if entry `i` is in `vals` (clear: a trace tuple), and the
+    /// number of entries stored before the block — side by side, so a lookup touches one line.
+    blocks: Vec<(u64, u64)>,
+    vals: Vec<Memo>,
+    len: u64,
+    /// Entries put out of order or overwritten (BINPUT to an index of its choice; CPython's
+    /// pickler never does this). Checked first when not empty; once it is, every later entry
+    /// goes here too.
+    moved: HashMap<u64, Memo>,
+    /// Keys in `moved` at or beyond `len` (they count in the memo's size, as in CPython's dict).
+    moved_beyond: u64,
+}
+
+impl MemoTable {
+    #[inline]
+    fn push(&mut self, m: Memo) {
+        let bit = self.len % 64;
+        if bit == 0 {
+            self.blocks.push((0, self.vals.len() as u64));
+        }
+        if !matches!(m, Memo::Trace) {
+            self.blocks
+                .last_mut()
+                .expect("a block was pushed for this entry")
+                .0 |= 1 << bit;
+            self.vals.push(m);
+        }
+        self.len += 1;
+    }
+
+    /// MEMOIZE: the next index is the memo's size (`len(memo)` in CPython's unpickler).
+    #[inline]
+    pub(super) fn memoize(&mut self, m: Memo) {
+        if self.moved.is_empty() {
+            self.push(m);
+        } else {
+            self.put(self.len + self.moved_beyond, m);
+        }
+    }
+
+    pub(super) fn put(&mut self, idx: u64, m: Memo) {
+        if idx == self.len && self.moved.is_empty() {
+            self.push(m);
+        } else {
+            // Not a fresh sequential index: keep it aside rather than growing the table to an
+            // index the input chose.
+            if self.moved.insert(idx, m).is_none() && idx >= self.len {
+                self.moved_beyond += 1;
+            }
+        }
+    }
+
+    #[inline]
+    pub(super) fn get(&self, idx: u64) -> Memo {
+        if !self.moved.is_empty() {
+            if let Some(m) = self.moved.get(&idx) {
+                return *m;
+            }
+        }
+        if idx >= self.len {
+            return Memo::Unset;
+        }
+        let (block, bit) = ((idx / 64) as usize, idx % 64);
+        let (word, before) = self.blocks[block];
+        if word >> bit & 1 == 0 {
+            return Memo::Trace;
+        }
+        let rank = before + (word & ((1u64 << bit) - 1)).count_ones() as u64;
+        self.vals[rank as usize]
+    }
+}

@@ -1,0 +1,159 @@
+//! A pickle reader for exactly what `tracemalloc.Snapshot.dump` writes, and nothing more.
+//!
+//! CPython 3.8–3.13 dump a snapshot with `pickle.HIGHEST_PROTOCOL` (5). The stream is:
+//! `tracemalloc.Snapshot` (STACK_GLOBAL + NEWOBJ) whose state dict (BUILD) holds `traces`, a
+//! `tracemalloc._Traces` whose state holds `_traces`, a list (APPENDS in batches of 1000) of trace
+//! tuples, and `traceback_limit`, an int. A trace is `(domain, size, frames)` on 3.8 and
+//! `(domain, size, frames, total_nframe)` on 3.9+; `frames` is a tuple of `(filename, lineno)`
+//! tuples, most recent call first. Tracebacks, frames and file names are shared through the memo
+//! (MEMOIZE / BINGET), so a snapshot of millions of traces names each traceback once.
+//!
+//! This reader is a small stack machine that *classifies* every tuple as it is built (frame,
+//! traceback or trace) instead of keeping a generic object tree: frames and tracebacks are
+//! interned into flat tables and each trace is folded into its traceback's size and block count
+//! the moment it is appended to the traces list. Memory is therefore per distinct traceback; the
+//! memo keeps only a bit per trace tuple (`MemoTable`).
+//!
+//! Safety: nothing named in the pickle is imported or called. GLOBAL / STACK_GLOBAL resolve only
+//! `tracemalloc.Snapshot` and `tracemalloc._Traces` (to tags); any other name is an error, as is
+//! every opcode outside the list below (REDUCE, INST, OBJ, PERSID, EXT*, …). Declared lengths are
+//! checked against the bytes that remain before anything is sliced; nothing is allocated by them.
+//!
+//! Opcodes read: PROTO FRAME STOP MARK, EMPTY_TUPLE TUPLE1 TUPLE2 TUPLE3 TUPLE, EMPTY_LIST APPEND
+//! APPENDS LIST, EMPTY_DICT SETITEM SETITEMS DICT, BININT BININT1 BININT2 LONG1 LONG4, NONE NEWTRUE
+//! NEWFALSE, SHORT_BINUNICODE BINUNICODE BINUNICODE8, MEMOIZE BINPUT LONG_BINPUT BINGET
+//! LONG_BINGET, GLOBAL STACK_GLOBAL, NEWOBJ BUILD, POP. That is protocol 2–5 as CPython's pickler
+//! writes these objects.
+//!
+//! The reader is split by responsibility: `machine` reads opcodes and drives the stack, with
+//! `opcodes` naming the bytes; `value` is what the stack holds and how its kinds are named in
+//! errors; `memo` the memo and its compact table; `extract` classifies tuples, folds traces
+//! into their tracebacks and checks the finished object. This module holds the public snapshot
+//! model, the reader's state and [`read`].
+
+use std::collections::HashMap;
+
+use crate::Fail;
+
+mod extract;
+mod machine;
+mod memo;
+mod opcodes;
+#[cfg(test)]
+mod tests;
+mod value;
+
+use memo::MemoTable;
+use value::Value;
+
+/// A failure is a [`Fail`]: the byte offset of the opcode (or field) and what was expected there.
+type Res<T> = Result<T, Fail>;
+
+/// A frame: interned file name and line number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Frame {
+    pub file: u32,
+    pub lineno: u32,
+}
+
+/// Per-domain totals (domain 0 is the Python heap; e.g. 389047 is NumPy's data buffers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DomainTotal {
+    pub domain: u64,
+    pub size: u64,
+    pub count: u64,
+}
+
+/// Everything a snapshot pickle says, in flat tables.
+#[derive(Debug, Default)]
+pub struct Snapshot<'a> {
+    /// The PROTO opcode's protocol number (0 if the stream had none).
+    pub protocol: u8,
+    /// Distinct file names (raw bytes as pickled: UTF-8, or "surrogatepass" for undecodable names).
+    pub strings: Vec<&'a [u8]>,
+    /// Distinct `(filename, lineno)` frames.
+    pub frames: Vec<Frame>,
+    /// Traceback `t` is `tb_frames[tb_offsets[t]..tb_offsets[t + 1]]`, most recent call first.
+    pub tb_offsets: Vec<u64>,
+    pub tb_frames: Vec<u32>,
+    /// Bytes and blocks of the traces in the traces list, per traceback.
+    pub tb_size: Vec<u64>,
+    pub tb_count: Vec<u64>,
+    pub domains: Vec<DomainTotal>,
+    /// Traces in the traces list.
+    pub traces: u64,
+    /// Traces written as `(domain, size, frames)` (3.8) and with `total_nframe` (3.9+).
+    pub traces_without_total: u64,
+    pub traces_with_total: u64,
+    /// Traces whose `total_nframe` exceeds the frames kept, and the largest `total_nframe`.
+    pub truncated: u64,
+    pub max_total_nframe: u64,
+    /// Traces whose traceback was the empty tuple (no frame at all).
+    pub empty_tracebacks: u64,
+    pub traceback_limit: Option<i64>,
+}
+
+impl Snapshot<'_> {
+    pub fn traceback_count(&self) -> usize {
+        self.tb_offsets.len().saturating_sub(1)
+    }
+    /// Frames of traceback `t`, most recent call first.
+    pub fn traceback(&self, t: u32) -> &[u32] {
+        let (a, b) = (self.tb_offsets[t as usize], self.tb_offsets[t as usize + 1]);
+        &self.tb_frames[a as usize..b as usize]
+    }
+    pub fn file_name(&self, s: u32) -> String {
+        String::from_utf8_lossy(self.strings[s as usize]).into_owned()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    Snapshot,
+    Traces,
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    stack: Vec<Value>,
+    marks: Vec<usize>,
+    memo: MemoTable,
+    ints: Vec<i64>,
+    string_index: HashMap<&'a [u8], u32>,
+    frame_index: HashMap<Frame, u32>,
+    /// Number of items appended per list (lists hold only traces here).
+    list_len: Vec<u64>,
+    trace_list: Option<u32>,
+    dict_items: Vec<(u32, u32, Value)>,
+    dict_count: u32,
+    objs: Vec<(Class, Option<u32>)>,
+    snap: Snapshot<'a>,
+    empty_tb: Option<u32>,
+}
+
+/// Read a `tracemalloc.Snapshot` pickle.
+pub fn read(data: &[u8]) -> Result<Snapshot<'_>, Fail> {
+    let mut r = Reader {
+        data,
+        pos: 0,
+        stack: Vec::new(),
+        marks: Vec::new(),
+        memo: MemoTable::default(),
+        ints: Vec::new(),
+        string_index: HashMap::new(),
+        frame_index: HashMap::new(),
+        list_len: Vec::new(),
+        trace_list: None,
+        dict_items: Vec::new(),
+        dict_count: 0,
+        objs: Vec::new(),
+        snap: Snapshot {
+            tb_offsets: vec![0],
+            ..Snapshot::default()
+        },
+        empty_tb: None,
+    };
+    let top = r.run()?;
+    r.finish(top)
+}
