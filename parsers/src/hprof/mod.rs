@@ -116,7 +116,8 @@ pub fn parse_with_wrap(
     }
     // Pass 1 may stop at a truncated segment: the later passes read the same segments.
     let segs = &top.segments[..node_counts.len()];
-    let (lay, layout_votes) = votes.decide(h.id_size);
+    let (mut lay, layout_votes) = votes.decide(h.id_size);
+    lay.gen = heap::generation(&classes, &b, &top, &h.version);
     heap::compute_layouts(
         &mut classes,
         &b,
@@ -124,7 +125,8 @@ pub fn parse_with_wrap(
         &lay,
         &mut builder,
         &votes.static_types,
-    );
+    )
+    .map_err(err)?;
 
     let mut offsets = Offsets::default();
     let node_runs = heap::add_nodes(
@@ -253,7 +255,7 @@ fn dump_info(
     h: &Header,
     top: &TopLevel,
     lay: &layout::Layout,
-    votes: [u64; 4],
+    votes: [u64; 6],
     threads: &Threads,
     heap_names: &[String],
     graph: &HeapGraph,
@@ -272,6 +274,7 @@ fn dump_info(
     d.insert("object_header_bytes".into(), json!(lay.header));
     d.insert("reference_bytes".into(), json!(lay.ref_size));
     d.insert("layout_votes".into(), json!(votes));
+    d.insert("size_model".into(), json!(lay.describe()));
     if !heap_names.is_empty() {
         d.insert("android_heaps".into(), json!(heap_names));
     }

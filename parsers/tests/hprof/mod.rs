@@ -12,6 +12,7 @@
 //! - VisualVM's shallow sizes are its own model; bytes are compared with jcmd's histogram.
 
 mod synth;
+mod versions;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

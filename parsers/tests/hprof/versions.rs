@@ -1,0 +1,172 @@
+//! Differential test over dumps of other JVM versions (testdata/java/versions/): every
+//! `*.hprof.gz` with a JVM histogram beside it (`NAME.histo.txt`, `jcmd GC.class_histogram -all`
+//! taken at the moment of the dump; or, for the public JDK 5/6 dumps, `histogram_NAME.txt`,
+//! `jmap -histo` rows taken at another moment) is parsed and its per-class counts and shallow
+//! bytes are compared with the histogram's. The size model heapscope chose is checked too
+//! (`DumpFacts.details["size_model"]`, see parsers/src/hprof/layout.rs).
+//!
+//! Rules, per class row present in both:
+//! - `jcmd` fixtures (same moment, both `-all`): application classes (default package,
+//!   `Versions$*`) have equal counts; every class whose count is equal has equal bytes, except
+//!   `java.lang.Class` where jcmd counts more mirrors than the dump holds (class data sharing's
+//!   archived mirrors, see `hprof_class_mirror_sizes`); a class whose count differs (jcmd's own
+//!   allocations between the histogram and the dump: `String`, `byte[]`, …) is compared per
+//!   instance when it is not an array (bytes / count is the instance size), and not compared when
+//!   it is an array (array sizes vary per object).
+//! - public `jmap -histo` fixtures (another moment, so counts differ): per instance, for
+//!   non-array classes (bytes / count); perm-gen rows (`<methodKlass>`, …) and `java.lang.Class`
+//!   (JDK 5/6 mirrors live in the permanent generation, sized as no dump says) are not compared.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{our_histogram, parse};
+
+fn versions_dir() -> PathBuf {
+    super::java_dir().join("versions")
+}
+
+/// (name, dump, histogram, whether the histogram was taken at the moment of the dump)
+fn fixtures() -> Vec<(String, PathBuf, PathBuf, bool)> {
+    let mut out = Vec::new();
+    for dir in [versions_dir(), versions_dir().join("public")] {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.filter_map(|e| e.ok()) {
+            let p = e.path();
+            let Some(name) = p
+                .file_name()
+                .and_then(|f| f.to_str())
+                .and_then(|f| f.strip_suffix(".hprof.gz"))
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            let same = dir.join(format!("{name}.histo.txt"));
+            let other = dir.join(format!("histogram_{name}.txt"));
+            if same.exists() {
+                out.push((name, p, same, true));
+            } else if other.exists() {
+                out.push((name, p, other, false));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Histogram rows, jcmd (`  1:  count  bytes  class (module)`) or jmap (`count bytes class`):
+/// class in Java form → (count, bytes). Perm-gen pseudo-classes (`<methodKlass>`) are dropped.
+fn histogram(path: &Path) -> BTreeMap<String, (u64, u64)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut m = BTreeMap::new();
+    for line in text.lines() {
+        let mut cols: Vec<&str> = line.split_whitespace().collect();
+        if cols.first().is_some_and(|c| c.ends_with(':')) {
+            cols.remove(0);
+        }
+        if cols.len() < 3 || cols[2].starts_with('<') {
+            continue;
+        }
+        let (Ok(count), Ok(bytes)) = (cols[0].parse::<u64>(), cols[1].parse::<u64>()) else {
+            continue;
+        };
+        let class = heapscope_parsers::hprof::bytes::java_class_name(&cols[2].replace('.', "/"))
+            .replace('/', ".");
+        let e = m.entry(class).or_insert((0, 0));
+        e.0 += count;
+        e.1 += bytes;
+    }
+    m
+}
+
+fn is_app(class: &str) -> bool {
+    !class.contains('.') && !class.ends_with("[]")
+}
+
+/// Per fixture: (classes compared, mismatches as text).
+fn compare(
+    name: &str,
+    dump: &Path,
+    histo: &Path,
+    same_moment: bool,
+) -> (usize, Vec<String>, String) {
+    let p = parse(dump);
+    let model = p
+        .info
+        .details
+        .get("size_model")
+        .unwrap_or(&serde_json::Value::Null)
+        .as_str()
+        .unwrap_or("?")
+        .to_string();
+    let ours = our_histogram(&p.graph);
+    let mut jvm = histogram(histo);
+    if let Some(f) = jvm.remove("jdk.internal.vm.FillerElement[]") {
+        let e = jvm.entry("int[]".into()).or_insert((0, 0));
+        e.0 += f.0;
+        e.1 += f.1;
+    }
+    assert!(jvm.len() > 50, "{name}: histogram parsed");
+    let mut compared = 0;
+    let mut bad = Vec::new();
+    for (class, &(count, bytes)) in &jvm {
+        let Some(&(n, b)) = ours.get(class.as_str()) else {
+            if same_moment && is_app(class) {
+                bad.push(format!("{class}: jvm {count}, not in the dump"));
+            }
+            continue;
+        };
+        let array = class.ends_with("[]");
+        if same_moment && is_app(class) && n != count {
+            bad.push(format!("{class}: count jvm {count}, heapscope {n}"));
+            continue;
+        }
+        if class == "java.lang.Class" && (n != count || !same_moment) {
+            continue; // see the module docs
+        }
+        if same_moment && n == count {
+            compared += 1;
+            if b != bytes {
+                bad.push(format!(
+                    "{class}: {count} objects, jvm {bytes} B, heapscope {b} B"
+                ));
+            }
+        } else if !array && count > 0 && n > 0 && bytes % count == 0 && b % n == 0 {
+            compared += 1;
+            if bytes / count != b / n {
+                bad.push(format!(
+                    "{class}: instance jvm {} B, heapscope {} B",
+                    bytes / count,
+                    b / n
+                ));
+            }
+        }
+    }
+    (compared, bad, model)
+}
+
+#[test]
+fn hprof_versions_sizes_equal_the_jvms_histograms() {
+    let fx = fixtures();
+    if fx.is_empty() {
+        eprintln!("testdata/java/versions: no fixtures here; nothing compared");
+        return;
+    }
+    let mut failures = Vec::new();
+    for (name, dump, histo, same) in &fx {
+        let (compared, bad, model) = compare(name, dump, histo, *same);
+        eprintln!(
+            "{name}: {model}: {compared} classes compared, {} mismatches",
+            bad.len()
+        );
+        for b in &bad {
+            eprintln!("  {b}");
+        }
+        if !bad.is_empty() {
+            failures.push(format!("{name}: {bad:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
