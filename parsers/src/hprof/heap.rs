@@ -716,6 +716,9 @@ pub struct NodeRun {
     /// (class object node, class index)
     pub class_nodes: Vec<(u32, u32)>,
     pub unknown_classes: u64,
+    /// INSTANCE DUMPs with less data than their class's fields need, and the first one's offset.
+    pub short_instances: u64,
+    pub first_short: Option<usize>,
     /// Non-null references of the segment's nodes (an upper bound of its edges).
     pub refs: usize,
 }
@@ -814,6 +817,10 @@ pub fn add_nodes(
                             let c = &classes.defs[ci as usize];
                             let n = b.u4(body + 2 * id + 4).unwrap_or(0) as usize;
                             let data = body + 2 * id + 8;
+                            if n < c.data_len as usize {
+                                run.short_instances += 1;
+                                run.first_short.get_or_insert(at);
+                            }
                             run.refs += classes
                                 .slots_of(c)
                                 .iter()
