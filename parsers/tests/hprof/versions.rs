@@ -20,10 +20,55 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{our_histogram, parse};
+use serde_json::Value;
+
+use super::{counts_without_class_objects, is_class_dump, our_histogram, parse};
+
+/// The size model heapscope must choose for each fixture (from what the dump holds; see
+/// `heap::generation` and `layout::Votes`), as `version.txt` and the README say they were run.
+const MODELS: &[(&str, &str)] = &[
+    ("jdk11", "hotspot-8..14 64-bit compressed oops"),
+    ("jdk17", "hotspot-15+ 64-bit compressed oops"),
+    (
+        "jdk17_nocoops",
+        "hotspot-15+ 64-bit compressed class pointers only",
+    ),
+    (
+        "jdk17_serial_align16",
+        "hotspot-15+ 64-bit compressed oops, 16-byte alignment",
+    ),
+    ("jdk21", "hotspot-15+ 64-bit compressed oops"),
+    ("jdk25", "hotspot-15+ 64-bit compressed oops"),
+    ("sun_jdk5_13_x32", "hotspot-5..7 32-bit"),
+    ("sun_jdk5_64bit", "hotspot-5..7 64-bit uncompressed"),
+    ("sun_jdk6_18_x32", "hotspot-5..7 32-bit"),
+    ("sun_jdk6_18_x64", "hotspot-5..7 64-bit uncompressed"),
+];
 
 fn versions_dir() -> PathBuf {
     super::java_dir().join("versions")
+}
+
+/// Every `*.hprof.gz` here and in `public/`: (name, dump).
+fn dumps() -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for dir in [versions_dir(), versions_dir().join("public")] {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.filter_map(|e| e.ok()) {
+            let p = e.path();
+            if let Some(name) = p
+                .file_name()
+                .and_then(|f| f.to_str())
+                .and_then(|f| f.strip_suffix(".hprof.gz"))
+            {
+                out.push((name.to_string(), p.clone()));
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// (name, dump, histogram, whether the histogram was taken at the moment of the dump)
@@ -164,9 +209,54 @@ fn hprof_versions_sizes_equal_the_jvms_histograms() {
         for b in &bad {
             eprintln!("  {b}");
         }
+        assert!(compared >= 100, "{name}: only {compared} classes compared");
         if !bad.is_empty() {
             failures.push(format!("{name}: {bad:?}"));
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Every dump here: the size model chosen is the expected one, and the instance counts per class
+/// (class objects left out) equal VisualVM's (`reference/NAME.json`), as for the main fixtures.
+#[test]
+fn hprof_versions_models_and_visualvm_counts() {
+    let all = dumps();
+    if all.is_empty() {
+        eprintln!("testdata/java/versions: no fixtures here; nothing compared");
+        return;
+    }
+    for (name, path) in all {
+        let p = parse(&path);
+        let model = p.info.details.get("size_model").and_then(Value::as_str);
+        let want = MODELS.iter().find(|m| m.0 == name).map(|m| m.1);
+        assert_eq!(model, want, "{name}: size model");
+        let r: Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                versions_dir()
+                    .join("reference")
+                    .join(format!("{name}.json")),
+            )
+            .expect("reference json"),
+        )
+        .unwrap();
+        let ours = counts_without_class_objects(&p.graph);
+        let mut diff = Vec::new();
+        for c in r["classes"].as_array().unwrap() {
+            let (k, v) = (c["name"].as_str().unwrap(), c["count"].as_u64().unwrap());
+            if ours.get(k) != Some(&v) {
+                diff.push(format!("{k}: visualvm {v}, heapscope {:?}", ours.get(k)));
+            }
+        }
+        assert!(diff.is_empty(), "{name}: {diff:?}");
+        assert_eq!(
+            ours.values().sum::<u64>(),
+            r["total"]["instances"].as_u64().unwrap(),
+            "{name}: instances"
+        );
+        let class_objects = (0..p.graph.node_count())
+            .filter(|&n| is_class_dump(&p.graph, n))
+            .count() as u64;
+        assert_eq!(class_objects, r["class_dumps"].as_u64().unwrap(), "{name}");
+    }
 }
