@@ -5,21 +5,49 @@
 //! them from a layout model. The target is the JVM's own number: `jcmd PID GC.class_histogram`
 //! (HotSpot's `oop_size`), which the hprof tests compare class by class.
 //!
-//! - **instance** = `align8(header + Σ fields)`, the fields of the class and all superclasses at
-//!   their JVM sizes (references at the reference size). HotSpot packs fields into gaps (since
-//!   JDK 15 also across superclass boundaries), so the sum is exact except for rare padding.
+//! - **the size model** (`DumpFacts.details["size_model"]`, e.g. `hotspot-15+ 64-bit compressed
+//!   oops`) is chosen from the dump itself: the field layout generation ([`Gen`], by
+//!   [`super::heap::generation`]) from the HPROF version and which fields always-loaded JDK
+//!   classes declare, and header/reference size/object alignment from address gaps ([`Votes`]):
+//!   - `hotspot-15+` (`java.lang.Class` declares `classData`, JDK 15's hidden classes):
+//!     HotSpot's `FieldLayoutBuilder` since JDK-8237767 ("Field layout computation overhaul",
+//!     JDK 15, `-XX:+UseEmptySlotsInSupers`): a class's primitive fields by falling size, then its
+//!     references, each into the smallest empty slot of the layout so far — including the gaps
+//!     its superclasses left — else appended at its alignment ([`Layout::extend`]).
+//!   - `hotspot-8..14` (`Thread` declares `threadLocalRandomSeed`, JDK 8) and `hotspot-5..7`
+//!     (neither): classFileParser.cpp's `layout_fields` with the defaults `FieldsAllocationStyle=1`
+//!     and `CompactFields`: a class's fields start at its superclass's end rounded up to the
+//!     reference size (`nonstatic_field_size` counts heapOopSize words), so a gap a superclass
+//!     leaves is never filled; longs/doubles first, 8-aligned, the gap before them taking an int,
+//!     shorts, bytes or a reference; then ints, shorts, bytes, references. A few JDK classes
+//!     (`String`, `Class`, `ClassLoader`, `Reference`, boxes …) are laid out references first
+//!     without that compaction. The two differ in which injected fields exist (`loader_data`
+//!     came with the metaspace in JDK 8). JDK 11 shows the difference from 15+: `Reference` has
+//!     the same four fields as on JDK 17 (`referent`, `queue`, `next`, `discovered`), ending at
+//!     28; `SoftReference.timestamp` goes to 32..40, and a subclass's reference to 40 (48 bytes)
+//!     where JDK 15+ puts it into the gap at 28 (40 bytes).
+//!   - `art` (Android, `JAVA PROFILE 1.0.3`): ART writes each class's object size, header
+//!     included, as the CLASS DUMP's instance size; that is the size (aligned to 8).
+//!
+//!   Instance size = the end of the last field rounded up to 8, then to the object alignment.
+//!   Checked class by class against `jcmd GC.class_histogram` on JDK 11, 17 (also without
+//!   compressed oops, and with 16-byte alignment), 21, 25 and against `jmap -histo` of Sun JDK
+//!   5/6 dumps, 32- and 64-bit (parsers/tests/hprof/versions.rs, testdata/java/README.md).
 //! - **fields the VM injects** ([`INJECTED`]): HotSpot adds fields to some JDK classes that no
 //!   class file declares and the heap dumper does not write (`java_lang_Class::klass`,
 //!   `ClassLoader::loader_data`, `Module::module_entry`, `MemberName::vmindex`,
 //!   `ResolvedMethodName::vmtarget`, …, javaClasses.hpp's `*_INJECTED_FIELDS`). They are added by
 //!   name. The table is the union of JDK 17's and JDK 25's, read from the running JVMs' own field
 //!   layouts (`jhsdb clhsdb`, `print <InstanceKlass>`); where the two differ the dump's declared
-//!   fields tell them apart (JDK 25 declares `Class.protectionDomain` and `Thread.holder`).
+//!   fields tell them apart (JDK 25 declares `Class.protectionDomain` and `Thread.holder`). Each
+//!   entry also names the oldest generation that has it (JDK 5/6/11 histograms show which).
 //! - **@Contended** ([`CONTENDED`]): a contended field group is laid out after the other fields,
 //!   behind 128 bytes of padding (`-XX:ContendedPaddingWidth`), and followed by another 128; the
 //!   annotation is not in the dump, so the few JDK fields that carry it are listed by name. JDK 17's
 //!   `Thread.threadLocalRandom*` ("tlr") make a Thread 368 bytes instead of 112; JDK 19+ dropped it.
-//! - **array** = `align8(base + n × element)`, `base = header + 4` (the length) rounded up to the
+//!   A subclass's fields go after that padding (both generations): JDK 17's
+//!   `Finalizer$FinalizerThread` and `InnocuousThread` (one boolean each) are 376 bytes.
+//! - **array** = `align(base + n × element)` (to the object alignment), `base = header + 4` (the length) rounded up to the
 //!   element size (to 8 for a 16-byte header, as HotSpot up to JDK 21 does).
 //! - **class object** (a `java.lang.Class` mirror; HotSpot's `InstanceMirrorKlass`) =
 //!   `align8(S + statics)`: `S` is the instance size of `java.lang.Class` itself (declared plus
@@ -38,13 +66,15 @@
 //!   (JDK 17: 1,442 `java.lang.Class` in jcmd, 611 in the dump). The missing mirrors' number and
 //!   sizes are nowhere in the file, so the `java.lang.Class` row cannot match on such dumps; with
 //!   `-Xshare:off` or without compressed oops it matches to the byte.
-//! - header/reference size: 64-bit dumps (8-byte ids) are one of: compressed oops and class
+//! - header/reference size/alignment: 64-bit dumps (8-byte ids) are one of: compressed oops and class
 //!   pointers (12-byte header, 4-byte references, the default below 32 GB), compressed class
 //!   pointers only (12, 8: `-XX:-UseCompressedOops`), neither (16, 8), or compact object headers
 //!   (8, 4: JDK 24+ `-XX:+UseCompactObjectHeaders`). HotSpot writes objects in address order, so the
 //!   address gap between two consecutive arrays is the first one's size: every such pair votes
 //!   for the layouts whose array size matches the gap ([`Votes`]); the layout with most votes wins
-//!   (MAT also infers compressed references from array addresses). 32-bit dumps (4-byte ids,
+//!   (MAT also infers compressed references from array addresses). Each is also tried with
+//!   16-byte object alignment (`-XX:ObjectAlignmentInBytes=16`), whose odd multiples of 8 no
+//!   8-aligned heap shows. 32-bit dumps (4-byte ids,
 //!   including Android's ART): 8-byte header, 4-byte references.
 
 use super::bytes::{dump_size, T_BOOLEAN, T_BYTE, T_INT, T_LONG, T_OBJECT, T_SHORT};
