@@ -631,7 +631,7 @@ pub fn compute_layouts(
         }
     }
     let mut slots = Vec::new();
-    for ci in 0..n {
+    for (ci, shape) in shapes.iter().enumerate() {
         let s0 = slots.len() as u32;
         let mut data = 0u32;
         let mut cur = Some(ci);
@@ -655,7 +655,7 @@ pub fn compute_layouts(
             cur = super_of(classes, k);
         }
         let st = static_types.get(ci).copied().unwrap_or([0; 12]);
-        let size = shapes[ci].as_ref().map_or(0, |s| s.1);
+        let size = shape.as_ref().map_or(0, |s| s.1);
         let c = &mut classes.defs[ci];
         c.data_len = data;
         c.size = size;

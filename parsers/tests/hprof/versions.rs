@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{counts_without_class_objects, is_class_dump, our_histogram, parse};
+use super::{counts_without_class_objects, fold_fillers, is_class_dump, our_histogram, parse};
 
 /// The size model heapscope must choose for each fixture (from what the dump holds; see
 /// `heap::generation` and `layout::Votes`), as `version.txt` and the README say they were run.
@@ -74,30 +74,16 @@ fn dumps() -> Vec<(String, PathBuf)> {
 /// (name, dump, histogram, whether the histogram was taken at the moment of the dump)
 fn fixtures() -> Vec<(String, PathBuf, PathBuf, bool)> {
     let mut out = Vec::new();
-    for dir in [versions_dir(), versions_dir().join("public")] {
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in rd.filter_map(|e| e.ok()) {
-            let p = e.path();
-            let Some(name) = p
-                .file_name()
-                .and_then(|f| f.to_str())
-                .and_then(|f| f.strip_suffix(".hprof.gz"))
-                .map(str::to_string)
-            else {
-                continue;
-            };
-            let same = dir.join(format!("{name}.histo.txt"));
-            let other = dir.join(format!("histogram_{name}.txt"));
-            if same.exists() {
-                out.push((name, p, same, true));
-            } else if other.exists() {
-                out.push((name, p, other, false));
-            }
+    for (name, dump) in dumps() {
+        let dir = dump.parent().expect("a folder").to_path_buf();
+        let same = dir.join(format!("{name}.histo.txt"));
+        let other = dir.join(format!("histogram_{name}.txt"));
+        if same.exists() {
+            out.push((name, dump, same, true));
+        } else if other.exists() {
+            out.push((name, dump, other, false));
         }
     }
-    out.sort();
     out
 }
 
@@ -148,11 +134,7 @@ fn compare(
         .to_string();
     let ours = our_histogram(&p.graph);
     let mut jvm = histogram(histo);
-    if let Some(f) = jvm.remove("jdk.internal.vm.FillerElement[]") {
-        let e = jvm.entry("int[]".into()).or_insert((0, 0));
-        e.0 += f.0;
-        e.1 += f.1;
-    }
+    fold_fillers(&mut jvm);
     assert!(jvm.len() > 50, "{name}: histogram parsed");
     let mut compared = 0;
     let mut bad = Vec::new();
