@@ -26,8 +26,11 @@
 //!     the same four fields as on JDK 17 (`referent`, `queue`, `next`, `discovered`), ending at
 //!     28; `SoftReference.timestamp` goes to 32..40, and a subclass's reference to 40 (48 bytes)
 //!     where JDK 15+ puts it into the gap at 28 (40 bytes).
-//!   - `art` (Android, `JAVA PROFILE 1.0.3`): ART writes each class's object size, header
-//!     included, as the CLASS DUMP's instance size; that is the size (aligned to 8).
+//!   - `art` (Android, `JAVA PROFILE 1.0.3`): ART's writer (art/runtime/hprof/hprof.cc,
+//!     `DumpHeapClass`) puts `klass->GetObjectSize()`, the object size with its header, into the
+//!     CLASS DUMP's instance size (0 for `java.lang.Class`, arrays and primitives,
+//!     `sizeof(mirror::String)` for `String`); that is the size (aligned to 8), and where it is 0
+//!     the JDK 15+ rules apply.
 //!
 //!   Instance size = the end of the last field rounded up to 8, then to the object alignment.
 //!   Checked class by class against `jcmd GC.class_histogram` on JDK 11, 17 (also without

@@ -242,3 +242,29 @@ fn hprof_versions_models_and_visualvm_counts() {
         assert_eq!(class_objects, r["class_dumps"].as_u64().unwrap(), "{name}");
     }
 }
+
+/// Android (`1.0.3`): ART writes each class's object size into its CLASS DUMP, and heapscope
+/// takes it (SYNTHETIC dump: no Android dump with a reference histogram is committed). The
+/// writer here puts the data length there: `com.acme.Holder` (a 4-byte id and an int) says 8,
+/// where the HotSpot rules would say 16 (an 8-byte header and 8 bytes of fields).
+#[test]
+fn hprof_art_sizes_are_the_class_dumps_instance_sizes() {
+    let mut h = super::synth::small_heap("1.0.3", 4);
+    h.flush_heap(0x1C, None);
+    h.end_dump();
+    let p = super::parse_bytes(h.out).unwrap();
+    assert_eq!(
+        p.info.details["size_model"],
+        "art 32-bit (CLASS DUMP instance sizes)"
+    );
+    let g = &p.graph;
+    let holder = super::ById::new(g).get(0x1000).unwrap();
+    assert_eq!(g.shallow[holder.ix()], 8);
+    let mut h = super::synth::small_heap("1.0.2", 4);
+    h.flush_heap(0x1C, None);
+    h.end_dump();
+    let p = super::parse_bytes(h.out).unwrap();
+    assert_eq!(p.info.details["size_model"], "hotspot-15+ 32-bit");
+    let holder = super::ById::new(&p.graph).get(0x1000).unwrap();
+    assert_eq!(p.graph.shallow[holder.ix()], 16);
+}
