@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::bytes::{dump_size, java_class_name, prim_array_name, Bytes, T_OBJECT};
 use super::idmap::IdMap;
-use super::layout::{Layout, CONTENDED, INJECTED};
+use super::layout::{Gen, Layout, Shape, CONTENDED, INJECTED};
 use super::records::TopLevel;
 use crate::Fail;
 
@@ -187,6 +187,9 @@ pub struct ClassDef {
     pub static_bytes: u64,
     /// Dump bytes of one instance's data (this class and every superclass).
     pub data_len: u32,
+    /// The CLASS DUMP's "instance size" field (HotSpot: the dump's data bytes; ART: the object
+    /// size).
+    pub instance_size: u32,
     /// JVM bytes of one instance (this class's and every superclass's fields, the fields the VM
     /// injects, @Contended padding, header and alignment; see [`super::layout`]).
     pub size: u64,
@@ -481,6 +484,7 @@ fn read_class_dump(
         statics: (s0, classes.statics.len() as u32),
         static_bytes: 0,
         data_len: 0,
+        instance_size: b.u4(body + 7 * id + 4).unwrap_or(0),
         size: 0,
         slots: (0, 0),
         ty,
@@ -490,8 +494,35 @@ fn read_class_dump(
     Ok(())
 }
 
-/// After pass 1 and the layout decision: instance layouts (walking each superclass chain
-/// iteratively) and JVM sizes of statics.
+/// Which layout generation wrote the dump, from what it holds (see [`super::layout`]): Android's
+/// `1.0.3` is ART; otherwise HotSpot: JDK 15+ when `java.lang.Class` declares `classData`
+/// (hidden classes, JDK 15), JDK 8–14 when `java.lang.Thread` declares `threadLocalRandomSeed`
+/// (JDK 8), JDK 5–7 otherwise; a dump with neither class (a synthetic one) is taken as JDK 15+.
+pub fn generation(classes: &Classes, b: &Bytes, top: &TopLevel, version: &str) -> Gen {
+    if version == "1.0.3" {
+        return Gen::Art;
+    }
+    let declares = |class: &str, field: &str| -> Option<bool> {
+        let c = classes.defs.iter().find(|c| c.name == class)?;
+        Some(
+            classes.fields[c.fields.0 as usize..c.fields.1 as usize]
+                .iter()
+                .any(|&(sid, _)| top.string(b, sid).as_deref() == Some(field)),
+        )
+    };
+    match (
+        declares("java.lang.Class", "classData"),
+        declares("java.lang.Thread", "threadLocalRandomSeed"),
+    ) {
+        (Some(true), _) | (None, None) => Gen::Modern,
+        (_, Some(true)) => Gen::Classic,
+        _ => Gen::Permgen,
+    }
+}
+
+/// After pass 1 and the layout decision: instance layouts (each class after its superclass,
+/// walking each chain iteratively) and JVM sizes of statics. A superclass chain that loops is
+/// refused with the offset of the CLASS DUMP where the loop closes.
 pub fn compute_layouts(
     classes: &mut Classes,
     b: &Bytes,
@@ -499,7 +530,7 @@ pub fn compute_layouts(
     lay: &Layout,
     builder: &mut GraphBuilder,
     static_types: &[[u32; 12]],
-) {
+) -> Result<(), Fail> {
     let id = b.id;
     let n = classes.defs.len();
     // Is this class java.lang.ref.Reference (its `referent` is weak)?
@@ -509,29 +540,46 @@ pub fn compute_layouts(
         .position(|c| c.name == "java.lang.ref.Reference");
     let special =
         |name: &str| INJECTED.iter().any(|e| e.0 == name) || CONTENDED.iter().any(|e| e.0 == name);
-    let mut slots = Vec::new();
+    // Each class's own layout on top of its superclass's: (shape, instance size), filled in
+    // superclass-first order.
+    let mut shapes: Vec<Option<(Shape, u64)>> = vec![None; n];
+    let mut on_chain = vec![false; n];
+    let mut chain: Vec<usize> = Vec::new();
+    let super_of = |classes: &Classes, k: usize| {
+        let c = &classes.defs[k];
+        if c.super_id == 0 {
+            return None;
+        }
+        classes.by_id.get(c.super_id).map(|i| i as usize)
+    };
+    let mut own: Vec<(u64, bool)> = Vec::new();
+    let mut group: Vec<(u64, bool)> = Vec::new();
     for ci in 0..n {
-        let s0 = slots.len() as u32;
-        let mut data = 0u32;
-        let mut bytes = 0u64;
-        // a @Contended group: its bytes and largest field
-        let (mut group, mut group_align) = (0u64, 0u64);
+        // the chain of classes above `ci` not laid out yet, nearest first
+        chain.clear();
         let mut cur = Some(ci);
-        let mut depth = 0;
-        // Instance data lists this class's fields first, then its superclass's, and so on.
         while let Some(k) = cur {
-            depth += 1;
-            if depth > 256 {
-                break; // a cycle in corrupt input
+            if shapes[k].is_some() {
+                break;
             }
+            if on_chain[k] {
+                for &c in &chain {
+                    on_chain[c] = false;
+                }
+                return Err(Fail::at(
+                    classes.defs[k].rec,
+                    "a CLASS DUMP whose superclass chain does not lead back to itself (a superclass loop)",
+                ));
+            }
+            on_chain[k] = true;
+            chain.push(k);
+            cur = super_of(classes, k);
+        }
+        while let Some(k) = chain.pop() {
+            on_chain[k] = false;
+            let super_k = super_of(classes, k);
             let c = &classes.defs[k];
             let (a, e) = c.fields;
-            let super_k = classes
-                .by_id
-                .get(c.super_id)
-                .map(|i| i as usize)
-                .filter(|&i| i != k);
-            // declared field names, for the few JDK classes the layout tables name
             let declared: Vec<String> = if special(&c.name) {
                 (a..e)
                     .map(|fi| {
@@ -547,9 +595,52 @@ pub fn compute_layouts(
                 .iter()
                 .find(|g| g.0 == c.name && g.2.holds(&declared, super_name))
                 .map_or(&[], |g| g.1);
+            own.clear();
+            group.clear();
             for fi in a..e {
+                let t = classes.fields[fi as usize].1;
+                let f = (lay.field_size(t), t == T_OBJECT);
+                let name = declared.get((fi - a) as usize).map(String::as_str);
+                if name.is_some_and(|n| contended.contains(&n)) {
+                    group.push(f);
+                } else {
+                    own.push(f);
+                }
+            }
+            if lay.gen != Gen::Art && special(&c.name) {
+                for &(_, f, t, since, when) in INJECTED.iter().filter(|e| e.0 == c.name) {
+                    if lay.gen >= since
+                        && when.holds(&declared, super_name)
+                        && !declared.iter().any(|d| d == f)
+                    {
+                        own.push((lay.field_size(t), t == T_OBJECT));
+                    }
+                }
+            }
+            let root = lay.root_shape();
+            let sup = match super_k.and_then(|s| shapes[s].as_ref()) {
+                Some((s, _)) => s,
+                None => &root,
+            };
+            let (shape, mut size) = lay.extend(sup, &own, &group, &c.name);
+            if lay.gen == Gen::Art && c.instance_size > 0 {
+                // ART writes the object size (header included) as the CLASS DUMP's instance size
+                size = lay.align(u64::from(c.instance_size));
+            }
+            shapes[k] = Some((shape, size));
+        }
+    }
+    let mut slots = Vec::new();
+    for (ci, shape) in shapes.iter().enumerate() {
+        let s0 = slots.len() as u32;
+        let mut data = 0u32;
+        let mut cur = Some(ci);
+        // Instance data lists this class's fields first, then its superclass's, and so on
+        // (the chains are known to end: no loop got past the first loop above).
+        while let Some(k) = cur {
+            let c = &classes.defs[k];
+            for fi in c.fields.0..c.fields.1 {
                 let (name_sid, t) = classes.fields[fi as usize];
-                let ds = dump_size(t, id).unwrap_or(0) as u32;
                 if t == T_OBJECT {
                     let name = top.string(b, name_sid).unwrap_or_else(|| "?".into());
                     let weak = Some(k) == reference && name == "referent";
@@ -559,33 +650,20 @@ pub fn compute_layouts(
                         weak,
                     });
                 }
-                data += ds;
-                let js = lay.field_size(t);
-                let name = declared.get((fi - a) as usize).map(String::as_str);
-                if name.is_some_and(|n| contended.contains(&n)) {
-                    group += js;
-                    group_align = group_align.max(js);
-                } else {
-                    bytes += js;
-                }
+                data += dump_size(t, id).unwrap_or(0) as u32;
             }
-            if special(&c.name) {
-                for &(_, f, t, when) in INJECTED.iter().filter(|e| e.0 == c.name) {
-                    if when.holds(&declared, super_name) && !declared.iter().any(|d| d == f) {
-                        bytes += lay.field_size(t);
-                    }
-                }
-            }
-            cur = super_k;
+            cur = super_of(classes, k);
         }
         let st = static_types.get(ci).copied().unwrap_or([0; 12]);
+        let size = shape.as_ref().map_or(0, |s| s.1);
         let c = &mut classes.defs[ci];
         c.data_len = data;
-        c.size = lay.contended_size(bytes, group, group_align);
+        c.size = size;
         c.static_bytes = lay.statics_len(&st);
         c.slots = (s0, slots.len() as u32);
     }
     classes.slots = slots;
+    Ok(())
 }
 
 /// Where each node's sub-record is, for the [`super::HprofInspector`]: the file offset of every
@@ -638,6 +716,9 @@ pub struct NodeRun {
     /// (class object node, class index)
     pub class_nodes: Vec<(u32, u32)>,
     pub unknown_classes: u64,
+    /// INSTANCE DUMPs with less data than their class's fields need, and the first one's offset.
+    pub short_instances: u64,
+    pub first_short: Option<usize>,
     /// Non-null references of the segment's nodes (an upper bound of its edges).
     pub refs: usize,
 }
@@ -736,6 +817,10 @@ pub fn add_nodes(
                             let c = &classes.defs[ci as usize];
                             let n = b.u4(body + 2 * id + 4).unwrap_or(0) as usize;
                             let data = body + 2 * id + 8;
+                            if n < c.data_len as usize {
+                                run.short_instances += 1;
+                                run.first_short.get_or_insert(at);
+                            }
                             run.refs += classes
                                 .slots_of(c)
                                 .iter()

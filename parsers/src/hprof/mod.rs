@@ -116,7 +116,8 @@ pub fn parse_with_wrap(
     }
     // Pass 1 may stop at a truncated segment: the later passes read the same segments.
     let segs = &top.segments[..node_counts.len()];
-    let (lay, layout_votes) = votes.decide(h.id_size);
+    let (mut lay, layout_votes) = votes.decide(h.id_size);
+    lay.gen = heap::generation(&classes, &b, &top, &h.version);
     heap::compute_layouts(
         &mut classes,
         &b,
@@ -124,7 +125,8 @@ pub fn parse_with_wrap(
         &lay,
         &mut builder,
         &votes.static_types,
-    );
+    )
+    .map_err(err)?;
 
     let mut offsets = Offsets::default();
     let node_runs = heap::add_nodes(
@@ -181,6 +183,8 @@ pub fn parse_with_wrap(
             }
         }
     }
+    let short_instances: u64 = node_runs.iter().map(|r| r.short_instances).sum();
+    let first_short = node_runs.iter().filter_map(|r| r.first_short).min();
     drop(node_runs);
     heap::add_edges(&b, segs, &edge_runs, &classes, &mut builder, &locals).map_err(err)?;
 
@@ -197,6 +201,18 @@ pub fn parse_with_wrap(
     for &w in &top.wrapped {
         warnings.push(format!(
             "the HEAP DUMP record at byte {w} is longer than 4 GiB (its length field wrapped); its end was found by walking its contents"
+        ));
+    }
+    if let Some((at, tag)) = top.first_unknown {
+        warnings.push(format!(
+            "skipped {} top-level records with an unknown tag (the first, tag 0x{tag:02X}, at byte {at})",
+            top.unknown_tags
+        ));
+    }
+    if short_instances > 0 {
+        let (short, at) = (short_instances, first_short.unwrap_or(0));
+        warnings.push(format!(
+            "{short} INSTANCE DUMPs hold less data than their class's fields need (the first at byte {at}); the fields past their data were not read"
         ));
     }
     if unknown_classes > 0 {
@@ -253,7 +269,7 @@ fn dump_info(
     h: &Header,
     top: &TopLevel,
     lay: &layout::Layout,
-    votes: [u64; 4],
+    votes: [u64; 6],
     threads: &Threads,
     heap_names: &[String],
     graph: &HeapGraph,
@@ -272,6 +288,7 @@ fn dump_info(
     d.insert("object_header_bytes".into(), json!(lay.header));
     d.insert("reference_bytes".into(), json!(lay.ref_size));
     d.insert("layout_votes".into(), json!(votes));
+    d.insert("size_model".into(), json!(lay.describe()));
     if !heap_names.is_empty() {
         d.insert("android_heaps".into(), json!(heap_names));
     }
@@ -439,8 +456,13 @@ fn instance_field(
     let id = b.id;
     let cid = b.id(rec + 1 + id + 4)?;
     let (off, t) = field_offset(b, top, classes, cid, name)?;
+    let len = b.u4(rec + 1 + 2 * id + 4)? as usize;
+    let size = bytes::dump_size(t, id)?;
+    if off + size > len {
+        return None; // a short INSTANCE DUMP: the field is not in its data
+    }
     let data = rec + 1 + 2 * id + 8 + off;
-    match bytes::dump_size(t, id)? {
+    match size {
         1 => b.u1(data).map(u64::from),
         2 => b.u2(data).map(u64::from),
         4 => b.u4(data).map(u64::from),
@@ -561,9 +583,12 @@ impl Inspector for HprofInspector {
         let (value_off, coder_off) = self.string_fields?;
         let rec = self.offsets.get(&b, node.ix())?;
         let data = rec + 1 + 2 * self.id_size + 8;
-        let coder = coder_off.and_then(|o| b.u1(data + o)).unwrap_or(0);
         // The `value` array is the String's edge to the node with that id (no labels needed).
         let len = b.u4(rec + 1 + 2 * self.id_size + 4)? as usize;
+        let coder = coder_off
+            .filter(|&o| o < len)
+            .and_then(|o| b.u1(data + o))
+            .unwrap_or(0);
         if value_off + self.id_size > len {
             return None;
         }

@@ -80,7 +80,9 @@ fn plausible_record_at(b: &Bytes, at: usize, depth: u32) -> bool {
     let (Some(tag), Some(len)) = (b.u1(at), b.u4(at + 5)) else {
         return false;
     };
-    if !is_top_tag(tag) {
+    // a record of an unknown kind (skipped by its length) is plausible only if a known one
+    // follows it
+    if !is_top_tag(tag) && depth == 0 {
         return false;
     }
     let next = at + 9 + len as usize;
@@ -144,7 +146,10 @@ pub struct TopLevel {
     pub records: u64,
     pub truncated: Option<String>,
     pub wrapped: Vec<usize>,
+    /// Records with a tag no HPROF version defines, skipped by their length.
     pub unknown_tags: u64,
+    /// (offset, tag) of the first of them.
+    pub first_unknown: Option<(usize, u8)>,
 }
 
 impl TopLevel {
@@ -171,7 +176,16 @@ pub fn walk(b: &Bytes, h: &Header, wrap: u64) -> Result<TopLevel, Fail> {
         };
         let body = pos + 9;
         if !is_top_tag(tag) {
-            return Err(Fail::at(pos, "a top-level HPROF record tag"));
+            // Eclipse MAT skips records it does not know; so does heapscope, when the stated
+            // length stays inside the file (else this is damage, not a newer record kind)
+            if body + len as usize > b.len() {
+                return Err(Fail::at(pos, "a top-level HPROF record tag"));
+            }
+            t.unknown_tags += 1;
+            t.first_unknown.get_or_insert((pos, tag));
+            t.records += 1;
+            pos = body + len as usize;
+            continue;
         }
         t.records += 1;
         let mut end = body + len as usize;

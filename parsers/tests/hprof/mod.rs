@@ -11,7 +11,9 @@
 //!   the number of class objects against VisualVM's class count.
 //! - VisualVM's shallow sizes are its own model; bytes are compared with jcmd's histogram.
 
+mod hostile;
 mod synth;
+mod versions;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -165,6 +167,15 @@ fn jcmd_histogram(name: &str) -> BTreeMap<String, (u64, u64)> {
     m
 }
 
+/// JDK 25 dumps its heap filler arrays as int[]; jcmd lists them as FillerElement[].
+fn fold_fillers(histogram: &mut BTreeMap<String, (u64, u64)>) {
+    if let Some(f) = histogram.remove("jdk.internal.vm.FillerElement[]") {
+        let e = histogram.entry("int[]".into()).or_insert((0, 0));
+        e.0 += f.0;
+        e.1 += f.1;
+    }
+}
+
 /// Classes the 2% check cannot hold the dump to, and why:
 /// - `java.lang.Class`: with class data sharing (default with compressed oops) the archived heap
 ///   holds a mirror for every archived class, loaded or not; jcmd counts them all, the dump has
@@ -192,12 +203,7 @@ fn hprof_histogram_matches_jcmd() {
         let g = &p.graph;
         let ours = our_histogram(g);
         let mut jcmd = jcmd_histogram(&name);
-        // JDK 25 dumps its heap filler arrays as int[]; jcmd lists them as FillerElement[]
-        if let Some(f) = jcmd.remove("jdk.internal.vm.FillerElement[]") {
-            let e = jcmd.entry("int[]".into()).or_insert((0, 0));
-            e.0 += f.0;
-            e.1 += f.1;
-        }
+        fold_fillers(&mut jcmd);
         assert!(jcmd.len() > 100, "{name}: histogram parsed");
         // application classes: counts equal (jcmd's own allocations are JDK classes only)
         let mut app = 0;
