@@ -7,6 +7,8 @@
 //! minimum retained size, which the graph's histogram computes. The tests compute it a second
 //! way (walking each node's dominator chain) and check the histogram against it.
 
+mod producers;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
