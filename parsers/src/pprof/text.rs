@@ -235,12 +235,7 @@ impl State {
         let hline = utf8(hline, hat)?;
         let mut details = Map::new();
         if is_jemalloc(hline.trim_start().as_bytes()) {
-            return Err(Fail::at_u64(
-                hat,
-                "a form heapscope reads: this is jemalloc's per-thread heap_v2 dump \
-                 (prof.dump, read by jeprof), which heapscope does not read yet; \
-                 jemalloc_pprof's dump_pprof() writes the protobuf form, which it does",
-            ));
+            return self.jemalloc(hline, hat, it, opts);
         }
         let (mut kind, types) = header(hline, hat, &mut details)?;
         let mut it = it.peekable();
@@ -319,6 +314,123 @@ impl State {
                 Value::Object(std::mem::take(&mut self.memstats)),
             );
         }
+        info.warnings.append(&mut self.warnings);
+        Ok(finish(
+            info,
+            details,
+            &types,
+            &choice,
+            tree,
+            std::mem::take(&mut self.seen),
+        ))
+    }
+
+    /// jemalloc's `prof.dump` (jeprof's format): `heap_v2/RATE`, the process total `t*: c: b
+    /// [ac: ab]` and one `tN:` line per thread, then per stack `@ 0xADDR …` followed by its own
+    /// `t*:` and `tN:` lines, then `MAPPED_LIBRARIES:`. The counts are live sampled objects,
+    /// unscaled; jeprof scales them by the rate as pprof does heap_v2 (1/(1−e^(−avg/rate))).
+    /// Frames are the addresses (the dump names none).
+    fn jemalloc<'a>(
+        &mut self,
+        hline: &str,
+        hat: u64,
+        it: impl Iterator<Item = (u64, &'a [u8])>,
+        opts: &ParseOptions,
+    ) -> Result<Parsed, Fail> {
+        let t = hline.trim();
+        let rate: i64 = t["heap_v2/".len()..]
+            .trim()
+            .parse()
+            .map_err(|_| Fail::at_u64(hat + 8, "the sampling rate after \"heap_v2/\""))?;
+        let types: Vec<(String, String)> = vec![
+            ("inuse_objects".into(), "count".into()),
+            ("inuse_space".into(), "bytes".into()),
+        ];
+        let choice = choose(&types, None, opts.sample_index.as_deref()).map_err(|e| {
+            self.choice_error = Some(e);
+            Fail::at_u64(hat, "a sample type the profile has")
+        })?;
+        let kind = Kind::Heap {
+            rate,
+            v2: true,
+            has_alloc: false,
+        };
+        let mut tree = CallTree::new(choice.objects.is_some());
+        let mut leaf_first = Vec::new();
+        let mut stack: Option<Vec<u64>> = None;
+        let mut details = Map::new();
+        for (at, raw) in it {
+            let line = utf8(raw, at)?;
+            let t = line.trim();
+            if t.is_empty() {
+                continue;
+            }
+            if t.contains("MAPPED_LIBRARIES:") {
+                break;
+            }
+            let lead = (line.len() - line.trim_start().len()) as u64;
+            if let Some(rest) = t.strip_prefix('@') {
+                let mut c = Cur::new(rest, at + lead + 1);
+                let mut addrs = Vec::new();
+                c.addresses(&mut addrs)?;
+                stack = Some(addrs);
+                continue;
+            }
+            let Some((thread, counts)) = t.split_once(':') else {
+                return Err(Fail::at_u64(
+                    at,
+                    "a jemalloc heap_v2 line: \"@ 0x…\", \"t*: N: B [N: B]\" or \"tK: …\"",
+                ));
+            };
+            let per_thread = thread
+                .strip_prefix('t')
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if thread != "t*" && !per_thread {
+                return Err(Fail::at_u64(at, "a \"t*:\" or \"tK:\" thread line"));
+            }
+            let mut c = Cur::new(counts, at + lead + thread.len() as u64 + 1);
+            let (_, n) = c.int("live sampled objects")?;
+            c.lit(":")?;
+            let (_, b) = c.int("live sampled bytes")?;
+            c.lit("[")?;
+            let (_, an) = c.int("allocated sampled objects")?;
+            c.lit(":")?;
+            let (_, ab) = c.int("allocated sampled bytes")?;
+            c.lit("]")?;
+            if per_thread {
+                continue;
+            }
+            match stack.take() {
+                None => {
+                    details.insert(
+                        "header".into(),
+                        json!({"inuse_objects": n, "inuse_space": b,
+                               "alloc_objects": an, "alloc_space": ab}),
+                    );
+                }
+                Some(addrs) => {
+                    if n == 0 && b != 0 {
+                        return Err(Fail::at_u64(at, "a nonzero object count for nonzero bytes"));
+                    }
+                    let (n, b) = scale_heap(n, b, rate);
+                    let mut rec = Some(Record {
+                        values: vec![n, b],
+                        frames: Vec::new(),
+                        addrs,
+                        labels: None,
+                    });
+                    self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
+                }
+            }
+        }
+        let mut info = super::facts();
+        details.insert("form".into(), json!("jemalloc heap_v2"));
+        details.insert("sampling_rate".into(), json!(rate));
+        details.insert("period".into(), json!(rate));
+        details.insert(
+            "period_type".into(),
+            json!({"type": "space", "unit": "bytes"}),
+        );
         info.warnings.append(&mut self.warnings);
         Ok(finish(
             info,
