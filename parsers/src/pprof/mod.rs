@@ -1,6 +1,15 @@
-//! Go pprof profiles: heap (`/debug/pprof/heap`, `allocs`) and goroutine profiles, in the
-//! protobuf form (`profile.proto`, gzip'd or raw; [`proto`]) and the legacy text form
-//! (`?debug=1`: `heap profile: …` with its `# runtime.MemStats` trailer, `goroutine profile: …`).
+//! pprof profiles from every producer (Go, Node's pprof, gperftools, jemalloc, Python's pypprof,
+//! Java agents …): the protobuf form (`profile.proto`, gzip'd or raw; [`proto`]) and the legacy
+//! text forms `go tool pprof` reads (`?debug=1`: `heap profile: … @ heap/N | heap_v2/N |
+//! heapz_v2/N | heapprofile | growthz | fragmentationz` with Go's `# runtime.MemStats` trailer,
+//! `<name> profile: total N` for goroutine / threadcreate, `--- contention:` / `--- mutex:` /
+//! `--- contentionz`), plus jemalloc's own `heap_v2/N` dump (jeprof's format). Stacks the text
+//! does not name (`@ 0x4a3b1c …` without `#` lines) keep their addresses as frames (`0x4a3b1c`).
+//!
+//! [`ProfileFacts`] says the chosen sample type's unit (pprof's unit string: bytes, count,
+//! nanoseconds) and whether it is in use now (`inuse_*`, legacy `space`/`objects`, goroutines)
+//! or a total since the start (`alloc_*`, `contentions`, `delay`, …). The runtime is Go only when
+//! the profile shows Go (MemStats, Go's frames, or a goroutine / threadcreate profile).
 //!
 //! The graph is the call tree of the samples (outermost frame at the top, inlined frames
 //! expanded, runtime-internal frames kept): node type = function name, kind
