@@ -101,6 +101,22 @@ impl<'a> Cur<'a> {
             _ => self.fail(Expected::fmt("a decimal integer ({s})", what, &[])),
         }
     }
+    /// `A: B [C: D]` (objects and bytes in use, then allocated): each as its text and value,
+    /// and the offset of `C`.
+    fn counts(&mut self) -> Result<([(&'a str, i64); 4], u64), Fail> {
+        let a = self.int("in-use objects")?;
+        self.lit(":")?;
+        let b = self.int("in-use bytes")?;
+        self.lit("[")?;
+        self.spaces();
+        let c_at = self.here();
+        let c = self.int("allocated objects")?;
+        self.lit(":")?;
+        let d = self.int("allocated bytes")?;
+        self.lit("]")?;
+        Ok(([a, b, c, d], c_at))
+    }
+
     /// The rest must be hexadecimal addresses separated by spaces; they are added to `out`,
     /// innermost first (as written).
     fn addresses(&mut self, out: &mut Vec<u64>) -> Result<(), Fail> {
@@ -242,11 +258,7 @@ impl State {
         if let Kind::Contention { .. } = kind {
             kind = contention_attributes(&mut it, &mut details)?;
         }
-        let choice = choose(&types, None, opts.sample_index.as_deref()).map_err(|e| {
-            // Names from the profile and the option: text for the edge.
-            self.choice_error = Some(e);
-            Fail::at_u64(hat, "a sample type the profile has")
-        })?;
+        let choice = self.choose(&types, hat, opts)?;
         let mut tree = CallTree::new(choice.objects.is_some());
         let mut rec: Option<Record> = None;
         let mut in_memstats = false;
@@ -314,15 +326,7 @@ impl State {
                 Value::Object(std::mem::take(&mut self.memstats)),
             );
         }
-        info.warnings.append(&mut self.warnings);
-        Ok(finish(
-            info,
-            details,
-            &types,
-            &choice,
-            tree,
-            std::mem::take(&mut self.seen),
-        ))
+        Ok(self.done(info, details, &types, &choice, tree))
     }
 
     /// jemalloc's `prof.dump` (jeprof's format): `heap_v2/RATE`, the process total `t*: c: b
@@ -346,10 +350,7 @@ impl State {
             ("inuse_objects".into(), "count".into()),
             ("inuse_space".into(), "bytes".into()),
         ];
-        let choice = choose(&types, None, opts.sample_index.as_deref()).map_err(|e| {
-            self.choice_error = Some(e);
-            Fail::at_u64(hat, "a sample type the profile has")
-        })?;
+        let choice = self.choose(&types, hat, opts)?;
         let kind = Kind::Heap {
             rate,
             v2: true,
@@ -389,14 +390,7 @@ impl State {
                 return Err(Fail::at_u64(at, "a \"t*:\" or \"tK:\" thread line"));
             }
             let mut c = Cur::new(counts, at + lead + thread.len() as u64 + 1);
-            let (_, n) = c.int("live sampled objects")?;
-            c.lit(":")?;
-            let (_, b) = c.int("live sampled bytes")?;
-            c.lit("[")?;
-            let (_, an) = c.int("allocated sampled objects")?;
-            c.lit(":")?;
-            let (_, ab) = c.int("allocated sampled bytes")?;
-            c.lit("]")?;
+            let ([(_, n), (_, b), (_, an), (_, ab)], _) = c.counts()?;
             if per_thread {
                 continue;
             }
@@ -423,7 +417,7 @@ impl State {
                 }
             }
         }
-        let mut info = super::facts();
+        let info = super::facts();
         details.insert("form".into(), json!("jemalloc heap_v2"));
         details.insert("sampling_rate".into(), json!(rate));
         details.insert("period".into(), json!(rate));
@@ -431,15 +425,41 @@ impl State {
             "period_type".into(),
             json!({"type": "space", "unit": "bytes"}),
         );
+        Ok(self.done(info, details, &types, &choice, tree))
+    }
+
+    /// The sample type `--sample_index` names (pprof's default: the last).
+    fn choose(
+        &mut self,
+        types: &[(String, String)],
+        hat: u64,
+        opts: &ParseOptions,
+    ) -> Result<super::SampleChoice, Fail> {
+        choose(types, None, opts.sample_index.as_deref()).map_err(|e| {
+            // Names from the profile and the option: text for the edge.
+            self.choice_error = Some(e);
+            Fail::at_u64(hat, "a sample type the profile has")
+        })
+    }
+
+    /// The parsed profile, with this parse's warnings.
+    fn done(
+        &mut self,
+        mut info: heapscope_graph::DumpFacts,
+        details: Map<String, Value>,
+        types: &[(String, String)],
+        choice: &super::SampleChoice,
+        tree: CallTree,
+    ) -> Parsed {
         info.warnings.append(&mut self.warnings);
-        Ok(finish(
+        finish(
             info,
             details,
-            &types,
-            &choice,
+            types,
+            choice,
             tree,
             std::mem::take(&mut self.seen),
-        ))
+        )
     }
 
     /// Put the finished record into the tree.
@@ -556,14 +576,8 @@ fn header(
     let mut c = Cur::new(t, at + (line.len() - t.len()) as u64);
     if t.starts_with("heap profile:") {
         c.lit("heap profile:")?;
-        let (a, inuse_objects) = c.int("in-use objects")?;
-        c.lit(":")?;
-        let (b, inuse_space) = c.int("in-use bytes")?;
-        c.lit("[")?;
-        let (cc, alloc_objects) = c.int("allocated objects")?;
-        c.lit(":")?;
-        let (d, alloc_space) = c.int("allocated bytes")?;
-        c.lit("]")?;
+        let ([(a, inuse_objects), (b, inuse_space), (cc, alloc_objects), (d, alloc_space)], _) =
+            c.counts()?;
         c.lit("@")?;
         c.spaces();
         let word_at = c.here();
@@ -742,15 +756,7 @@ fn record(t: &str, at: u64, kind: Kind) -> Result<Record, Fail> {
             v2,
             has_alloc,
         } => {
-            let (_, ic) = c.int("in-use objects")?;
-            c.lit(":")?;
-            let (_, is) = c.int("in-use bytes")?;
-            c.lit("[")?;
-            let ac_at = c.here();
-            let (_, ac) = c.int("allocated objects")?;
-            c.lit(":")?;
-            let (_, asz) = c.int("allocated bytes")?;
-            c.lit("]")?;
+            let ([(_, ic), (_, is), (_, ac), (_, asz)], ac_at) = c.counts()?;
             c.lit("@")?;
             let mut values = Vec::with_capacity(4);
             let pairs: &[(i64, i64, &'static str)] = if has_alloc {
