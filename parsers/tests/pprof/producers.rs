@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use heapscope_graph::{Runtime, Unit};
 use heapscope_parsers::{pprof, Input, ParseOptions};
 
-use super::{per_function, text_names};
+use super::{no_differences, per_function, text_names};
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/go/producers")
@@ -263,12 +263,7 @@ fn every_producer_profile_matches_pprof_top() {
             per_func += 1;
         }
     }
-    assert!(
-        bad.is_empty(),
-        "{} differences:\n{}",
-        bad.len(),
-        bad.join("\n")
-    );
+    no_differences(&bad);
     assert!(
         totals >= 80 && per_func >= 35,
         "only {totals} totals / {per_func} per-function comparisons ({opened} opened)"
