@@ -116,10 +116,55 @@ pub struct MemStats {
     pub gc_cpu_fraction: Option<f64>,
 }
 
+/// The unit of a profile's chosen sample type, from its `unit` string as pprof normalises it
+/// (`bytes`/`B`/`byte` …, `count`/`objects`/`goroutines`/empty, `nanoseconds`/`ns` …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Unit {
+    /// Memory: print as bytes (`1.5 MiB`).
+    Bytes,
+    /// Objects, allocations, goroutines, threads, contentions, samples: print as a plain count.
+    Count,
+    /// Time (delay, CPU): print as a duration, never as bytes.
+    Nanoseconds,
+    /// Anything else (`cycles`, `microseconds` left as is …): print the number.
+    Other,
+}
+
+impl Unit {
+    /// pprof's unit string (case-insensitive; pprof's aliases for memory and time), as a unit.
+    pub fn from_pprof(unit: &str) -> Unit {
+        match unit.trim().to_ascii_lowercase().as_str() {
+            "b" | "byte" | "bytes" => Unit::Bytes,
+            "" | "count" | "counts" | "object" | "objects" | "goroutine" | "goroutines"
+            | "thread" | "threads" | "sample" | "samples" | "contention" | "contentions"
+            | "allocation" | "allocations" => Unit::Count,
+            "ns" | "nanosecond" | "nanoseconds" => Unit::Nanoseconds,
+            _ => Unit::Other,
+        }
+    }
+}
+
 /// Facts about an allocation profile.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProfileFacts {
     pub kind: ProfileKind,
+    /// The unit of the chosen sample type (the graph's "bytes" are in this unit).
+    pub unit: Unit,
+    /// The chosen sample type measures what is in use now (`inuse_*`, Go's legacy `space` /
+    /// `objects`, a goroutine or thread count), not a total since the start (`alloc_*`,
+    /// `samples`, `contentions`, `delay` …).
+    pub in_use: bool,
+}
+
+impl ProfileFacts {
+    /// Facts of a profile whose chosen sample type is in use now and counted in bytes.
+    pub fn in_use_bytes(kind: ProfileKind) -> Self {
+        ProfileFacts {
+            kind,
+            unit: Unit::Bytes,
+            in_use: true,
+        }
+    }
 }
 
 /// Facts about the dump, typed, as its parser found them.
@@ -191,7 +236,7 @@ impl DumpFacts {
             model: Model::CallTree,
             rows: Rows::new(row_key),
             comparison,
-            profile: Some(ProfileFacts { kind }),
+            profile: Some(ProfileFacts::in_use_bytes(kind)),
             ..DumpFacts::object_graph(format_name, runtime)
         }
     }

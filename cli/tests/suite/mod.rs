@@ -15,4 +15,5 @@ mod fixtures;
 mod fragmentation;
 mod golden;
 mod over_time;
+mod producers;
 mod unreachable;

@@ -1,6 +1,15 @@
-//! Go pprof profiles: heap (`/debug/pprof/heap`, `allocs`) and goroutine profiles, in the
-//! protobuf form (`profile.proto`, gzip'd or raw; [`proto`]) and the legacy text form
-//! (`?debug=1`: `heap profile: …` with its `# runtime.MemStats` trailer, `goroutine profile: …`).
+//! pprof profiles from every producer (Go, Node's pprof, gperftools, jemalloc, Python's pypprof,
+//! Java agents …): the protobuf form (`profile.proto`, gzip'd or raw; [`proto`]) and the legacy
+//! text forms `go tool pprof` reads (`?debug=1`: `heap profile: … @ heap/N | heap_v2/N |
+//! heapz_v2/N | heapprofile | growthz | fragmentationz` with Go's `# runtime.MemStats` trailer,
+//! `<name> profile: total N` for goroutine / threadcreate, `--- contention:` / `--- mutex:` /
+//! `--- contentionz`), plus jemalloc's own `heap_v2/N` dump (jeprof's format). Stacks the text
+//! does not name (`@ 0x4a3b1c …` without `#` lines) keep their addresses as frames (`0x4a3b1c`).
+//!
+//! [`ProfileFacts`] says the chosen sample type's unit (pprof's unit string: bytes, count,
+//! nanoseconds) and whether it is in use now (`inuse_*`, legacy `space`/`objects`, goroutines)
+//! or a total since the start (`alloc_*`, `contentions`, `delay`, …). The runtime is Go only when
+//! the profile shows Go (MemStats, Go's frames, or a goroutine / threadcreate profile).
 //!
 //! The graph is the call tree of the samples (outermost frame at the top, inlined frames
 //! expanded, runtime-internal frames kept): node type = function name, kind
@@ -22,7 +31,7 @@ pub mod proto;
 mod text;
 mod tree;
 
-use heapscope_graph::{Comparison, DumpFacts, HeapGraph, ProfileFacts, ProfileKind, Runtime};
+use heapscope_graph::{Comparison, DumpFacts, HeapGraph, ProfileFacts, ProfileKind, Runtime, Unit};
 use serde_json::{json, Map, Value};
 
 use crate::{Input, ParseError, ParseOptions, Parsed};
@@ -36,12 +45,10 @@ pub(crate) struct SampleChoice {
 /// How an input is recognised as pprof, and parsed.
 pub const READER: crate::Reader = crate::Reader {
     name: "pprof",
-    looks_like: "Go pprof (protobuf, gzip'd or raw; or the text \"heap profile:\" form)",
+    looks_like: "pprof (protobuf, gzip'd or raw; or a legacy text form: \"heap profile:\", \"<name> profile: total N\", \"--- contention:\" / \"--- mutex:\")",
     sniff: |data| {
         let t = crate::detect::trim_start(crate::detect::head(data));
-        t.starts_with(b"heap profile:")
-            || t.starts_with(b"goroutine profile:")
-            || crate::detect::looks_like_profile_proto(data)
+        text::is_text(t) || crate::detect::looks_like_profile_proto(data)
     },
     parse,
 };
@@ -136,12 +143,17 @@ fn finish(
 ) -> Parsed {
     let kind = profile_kind(types);
     details.insert("profile".into(), json!(kind));
+    let (chosen, unit) = types
+        .get(choice.index)
+        .map_or(("", ""), |(t, u)| (t.as_str(), u.as_str()));
     info.profile = Some(ProfileFacts {
         kind: match kind {
             "heap" => ProfileKind::Heap,
             "goroutine" => ProfileKind::Goroutine,
             _ => ProfileKind::Other,
         },
+        unit: Unit::from_pprof(unit),
+        in_use: in_use(chosen),
     });
     details.insert(
         "sample_types".into(),
@@ -184,7 +196,11 @@ fn finish(
     info.warnings.extend(warnings.iter().cloned());
     info.details = details;
     let (graph, inspector) = tree.into_graph(warnings);
-    if info.memstats.is_some() || shows_go(&graph) {
+    // Only Go's runtime/pprof writes goroutine and threadcreate profiles (even empty ones).
+    let go_profile = types
+        .iter()
+        .any(|(t, _)| t == "goroutine" || t == "threadcreate");
+    if info.memstats.is_some() || go_profile || shows_go(&graph) {
         info.runtime = Runtime::Go;
     }
     Parsed {
@@ -211,6 +227,19 @@ fn shows_go(g: &HeapGraph) -> bool {
     g.types.iter().any(|(_, name)| {
         name.starts_with("runtime.") || name.starts_with("main.") || name == "runtime/pprof"
     })
+}
+
+/// Does the sample type measure what is in use now? `inuse_*` (Go, Node, jemalloc), the legacy
+/// heap forms' `objects` / `space` (pprof's name when a text heap profile has no separate
+/// allocation columns: the in-use pair), gperftools' `inuse`, and counts of what exists now
+/// (goroutines, threads). Not `alloc_*`, `samples`, `cpu`, `contentions`, `delay`, nor a
+/// producer's own name that says neither (pypprof's `HEAP`).
+fn in_use(sample_type: &str) -> bool {
+    sample_type.starts_with("inuse_")
+        || matches!(
+            sample_type,
+            "inuse" | "space" | "objects" | "goroutine" | "goroutines" | "threadcreate" | "thread"
+        )
 }
 
 /// What the profile counts, from its sample types.

@@ -27,7 +27,12 @@ use heapscope_graph::MemStats;
 
 /// Does the input start like a text profile (after leading whitespace)?
 pub(crate) fn is_text(b: &[u8]) -> bool {
-    if b.starts_with(b"heap profile:") {
+    if b.starts_with(b"heap profile:")
+        || b.starts_with(b"--- contention:")
+        || b.starts_with(b"--- mutex:")
+        || b.starts_with(b"--- contentionz ")
+        || is_jemalloc(b)
+    {
         return true;
     }
     let line = &b[..b
@@ -37,6 +42,12 @@ pub(crate) fn is_text(b: &[u8]) -> bool {
         .min(256)];
     let word = line.iter().position(|&c| c == b' ').unwrap_or(0);
     word > 0 && line[word..].starts_with(b" profile: total ")
+}
+
+/// jemalloc's `prof.dump` form (`heap_v2/N` then per-thread `t*:` lines), which jeprof reads.
+pub(crate) fn is_jemalloc(b: &[u8]) -> bool {
+    b.strip_prefix(b"heap_v2/")
+        .is_some_and(|r| r.first().is_some_and(u8::is_ascii_digit))
 }
 
 /// A cursor over one line, for error positions.
@@ -90,8 +101,25 @@ impl<'a> Cur<'a> {
             _ => self.fail(Expected::fmt("a decimal integer ({s})", what, &[])),
         }
     }
-    /// The rest must be hexadecimal addresses separated by spaces.
-    fn addresses(&mut self) -> Result<(), Fail> {
+    /// `A: B [C: D]` (objects and bytes in use, then allocated): each as its text and value,
+    /// and the offset of `C`.
+    fn counts(&mut self) -> Result<([(&'a str, i64); 4], u64), Fail> {
+        let a = self.int("in-use objects")?;
+        self.lit(":")?;
+        let b = self.int("in-use bytes")?;
+        self.lit("[")?;
+        self.spaces();
+        let c_at = self.here();
+        let c = self.int("allocated objects")?;
+        self.lit(":")?;
+        let d = self.int("allocated bytes")?;
+        self.lit("]")?;
+        Ok(([a, b, c, d], c_at))
+    }
+
+    /// The rest must be hexadecimal addresses separated by spaces; they are added to `out`,
+    /// innermost first (as written).
+    fn addresses(&mut self, out: &mut Vec<u64>) -> Result<(), Fail> {
         loop {
             self.spaces();
             if self.rest().is_empty() {
@@ -99,11 +127,13 @@ impl<'a> Cur<'a> {
             }
             let r = self.rest();
             let word = r.split([' ', '\t']).next().unwrap_or("");
-            let ok = word
+            let addr = word
                 .strip_prefix("0x")
-                .is_some_and(|h| u64::from_str_radix(h, 16).is_ok());
-            if !ok {
-                return self.fail("a hexadecimal stack address like 0x4b5fbc");
+                .or_else(|| word.strip_prefix("0X"))
+                .and_then(|h| u64::from_str_radix(h, 16).ok());
+            match addr {
+                Some(a) => out.push(a),
+                None => return self.fail("a hexadecimal stack address like 0x4b5fbc"),
             }
             self.pos += word.len();
         }
@@ -166,12 +196,23 @@ enum Kind {
         has_alloc: bool,
     },
     Count,
+    /// `--- contention:` / `--- mutex:` (Go's block and mutex profiles), `--- contentionz`
+    /// (C++): records `cycles count @ addrs`; pprof scales the count by the sampling period and
+    /// the cycles to nanoseconds by `cycles/second`.
+    Contention {
+        period: i64,
+        cpu_hz: i64,
+    },
 }
 
 struct Record {
     values: Vec<i64>,
     /// Frames leaf first, as the `#` lines list them.
     frames: Vec<Frame>,
+    /// The record's stack addresses, innermost first: the frames when no `#` line names them
+    /// (gperftools, C++ and stripped profiles), named `0x…` as pprof shows an unsymbolized
+    /// location.
+    addrs: Vec<u64>,
     labels: Option<String>,
 }
 
@@ -209,12 +250,15 @@ impl State {
         };
         let hline = utf8(hline, hat)?;
         let mut details = Map::new();
-        let (kind, types) = header(hline, hat, &mut details)?;
-        let choice = choose(&types, None, opts.sample_index.as_deref()).map_err(|e| {
-            // Names from the profile and the option: text for the edge.
-            self.choice_error = Some(e);
-            Fail::at_u64(hat, "a sample type the profile has")
-        })?;
+        if is_jemalloc(hline.trim_start().as_bytes()) {
+            return self.jemalloc(hline, hat, it, opts);
+        }
+        let (mut kind, types) = header(hline, hat, &mut details)?;
+        let mut it = it.peekable();
+        if let Kind::Contention { .. } = kind {
+            kind = contention_attributes(&mut it, &mut details)?;
+        }
+        let choice = self.choose(&types, hat, opts)?;
         let mut tree = CallTree::new(choice.objects.is_some());
         let mut rec: Option<Record> = None;
         let mut in_memstats = false;
@@ -225,8 +269,13 @@ impl State {
             if t.is_empty() {
                 continue;
             }
-            if t == "MAPPED_LIBRARIES:" || t.starts_with("--- Memory map:") {
+            if t.contains("MAPPED_LIBRARIES:") || t.contains("--- Memory map:") {
                 break;
+            }
+            if let Kind::Contention { .. } = kind {
+                if t.starts_with("---") {
+                    break;
+                }
             }
             if let Some(c) = t.strip_prefix('#') {
                 let c = c.trim_start_matches([' ', '\t']);
@@ -277,15 +326,140 @@ impl State {
                 Value::Object(std::mem::take(&mut self.memstats)),
             );
         }
+        Ok(self.done(info, details, &types, &choice, tree))
+    }
+
+    /// jemalloc's `prof.dump` (jeprof's format): `heap_v2/RATE`, the process total `t*: c: b
+    /// [ac: ab]` and one `tN:` line per thread, then per stack `@ 0xADDR …` followed by its own
+    /// `t*:` and `tN:` lines, then `MAPPED_LIBRARIES:`. The counts are live sampled objects,
+    /// unscaled; jeprof scales them by the rate as pprof does heap_v2 (1/(1−e^(−avg/rate))).
+    /// Frames are the addresses (the dump names none).
+    fn jemalloc<'a>(
+        &mut self,
+        hline: &str,
+        hat: u64,
+        it: impl Iterator<Item = (u64, &'a [u8])>,
+        opts: &ParseOptions,
+    ) -> Result<Parsed, Fail> {
+        let t = hline.trim();
+        let rate: i64 = t["heap_v2/".len()..]
+            .trim()
+            .parse()
+            .map_err(|_| Fail::at_u64(hat + 8, "the sampling rate after \"heap_v2/\""))?;
+        let types: Vec<(String, String)> = vec![
+            ("inuse_objects".into(), "count".into()),
+            ("inuse_space".into(), "bytes".into()),
+        ];
+        let choice = self.choose(&types, hat, opts)?;
+        let kind = Kind::Heap {
+            rate,
+            v2: true,
+            has_alloc: false,
+        };
+        let mut tree = CallTree::new(choice.objects.is_some());
+        let mut leaf_first = Vec::new();
+        let mut stack: Option<Vec<u64>> = None;
+        let mut details = Map::new();
+        for (at, raw) in it {
+            let line = utf8(raw, at)?;
+            let t = line.trim();
+            if t.is_empty() {
+                continue;
+            }
+            if t.contains("MAPPED_LIBRARIES:") {
+                break;
+            }
+            let lead = (line.len() - line.trim_start().len()) as u64;
+            if let Some(rest) = t.strip_prefix('@') {
+                let mut c = Cur::new(rest, at + lead + 1);
+                let mut addrs = Vec::new();
+                c.addresses(&mut addrs)?;
+                stack = Some(addrs);
+                continue;
+            }
+            let Some((thread, counts)) = t.split_once(':') else {
+                return Err(Fail::at_u64(
+                    at,
+                    "a jemalloc heap_v2 line: \"@ 0x…\", \"t*: N: B [N: B]\" or \"tK: …\"",
+                ));
+            };
+            let per_thread = thread
+                .strip_prefix('t')
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if thread != "t*" && !per_thread {
+                return Err(Fail::at_u64(at, "a \"t*:\" or \"tK:\" thread line"));
+            }
+            let mut c = Cur::new(counts, at + lead + thread.len() as u64 + 1);
+            let ([(_, n), (_, b), (_, an), (_, ab)], _) = c.counts()?;
+            if per_thread {
+                continue;
+            }
+            match stack.take() {
+                None => {
+                    details.insert(
+                        "header".into(),
+                        json!({"inuse_objects": n, "inuse_space": b,
+                               "alloc_objects": an, "alloc_space": ab}),
+                    );
+                }
+                Some(addrs) => {
+                    if n == 0 && b != 0 {
+                        return Err(Fail::at_u64(at, "a nonzero object count for nonzero bytes"));
+                    }
+                    let (n, b) = scale_heap(n, b, rate);
+                    let mut rec = Some(Record {
+                        values: vec![n, b],
+                        frames: Vec::new(),
+                        addrs,
+                        labels: None,
+                    });
+                    self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
+                }
+            }
+        }
+        let info = super::facts();
+        details.insert("form".into(), json!("jemalloc heap_v2"));
+        details.insert("sampling_rate".into(), json!(rate));
+        details.insert("period".into(), json!(rate));
+        details.insert(
+            "period_type".into(),
+            json!({"type": "space", "unit": "bytes"}),
+        );
+        Ok(self.done(info, details, &types, &choice, tree))
+    }
+
+    /// The sample type `--sample_index` names (pprof's default: the last).
+    fn choose(
+        &mut self,
+        types: &[(String, String)],
+        hat: u64,
+        opts: &ParseOptions,
+    ) -> Result<super::SampleChoice, Fail> {
+        choose(types, None, opts.sample_index.as_deref()).map_err(|e| {
+            // Names from the profile and the option: text for the edge.
+            self.choice_error = Some(e);
+            Fail::at_u64(hat, "a sample type the profile has")
+        })
+    }
+
+    /// The parsed profile, with this parse's warnings.
+    fn done(
+        &mut self,
+        mut info: heapscope_graph::DumpFacts,
+        details: Map<String, Value>,
+        types: &[(String, String)],
+        choice: &super::SampleChoice,
+        tree: CallTree,
+    ) -> Parsed {
         info.warnings.append(&mut self.warnings);
-        Ok(finish(
+        finish(
             info,
             details,
-            &types,
-            &choice,
+            types,
+            choice,
             tree,
             std::mem::take(&mut self.seen),
-        ))
+        )
     }
 
     /// Put the finished record into the tree.
@@ -299,7 +473,18 @@ impl State {
     ) {
         let Some(r) = rec.take() else { return };
         frames.clear();
-        frames.extend(r.frames.iter().rev());
+        if r.frames.is_empty() {
+            for &a in r.addrs.iter().rev() {
+                let name = tree.intern_name(&format!("0x{a:x}"));
+                frames.push(Frame {
+                    name,
+                    file: 0,
+                    line: 0,
+                });
+            }
+        } else {
+            frames.extend(r.frames.iter().rev());
+        }
         if let Kind::Heap { .. } = kind {
             let mut user = false;
             for (i, f) in frames.iter().enumerate() {
@@ -391,14 +576,8 @@ fn header(
     let mut c = Cur::new(t, at + (line.len() - t.len()) as u64);
     if t.starts_with("heap profile:") {
         c.lit("heap profile:")?;
-        let (a, inuse_objects) = c.int("in-use objects")?;
-        c.lit(":")?;
-        let (b, inuse_space) = c.int("in-use bytes")?;
-        c.lit("[")?;
-        let (cc, alloc_objects) = c.int("allocated objects")?;
-        c.lit(":")?;
-        let (d, alloc_space) = c.int("allocated bytes")?;
-        c.lit("]")?;
+        let ([(a, inuse_objects), (b, inuse_space), (cc, alloc_objects), (d, alloc_space)], _) =
+            c.counts()?;
         c.lit("@")?;
         c.spaces();
         let word_at = c.here();
@@ -423,15 +602,19 @@ fn header(
             "heapz_v2" | "heap_v2" => (period, true),
             "heapprofile" => (1, false),
             "heap" => (period / 2, true),
+            // Google's growthz and fragmentationz (pprof: period 1, the in-use pair only).
+            "growthz" | "growth" | "fragmentationz" | "fragmentation" => (1, false),
             _ => {
                 return Err(Fail::at_u64(
                     word_at,
-                    "a sampling mode after '@': heap, heap_v2, heapz_v2 or heapprofile",
+                    "a sampling mode after '@': heap, heap_v2, heapz_v2, heapprofile, growthz or fragmentationz",
                 ))
             }
         };
         // pprof: the alloc columns count only when they differ from the in-use ones.
-        let has_alloc = (cc != a && cc != "0") || (d != b && d != "0");
+        let has_alloc = !word.starts_with("growth")
+            && !word.starts_with("fragmentation")
+            && ((cc != a && cc != "0") || (d != b && d != "0"));
         details.insert("sampling_rate".into(), json!(rate));
         details.insert("period".into(), json!(rate));
         details.insert(
@@ -476,6 +659,25 @@ fn header(
             types,
         ));
     }
+    if t.starts_with("--- contention:")
+        || t.starts_with("--- mutex:")
+        || t.starts_with("--- contentionz ")
+    {
+        details.insert(
+            "period_type".into(),
+            json!({"type": "contentions", "unit": "count"}),
+        );
+        return Ok((
+            Kind::Contention {
+                period: 1,
+                cpu_hz: 0,
+            },
+            vec![
+                ("contentions".to_string(), "count".to_string()),
+                ("delay".to_string(), "nanoseconds".to_string()),
+            ],
+        ));
+    }
     let Some((name, _)) = t.split_once(" profile: total ") else {
         return c.fail("a \"heap profile:\" or \"<name> profile: total N\" header");
     };
@@ -493,6 +695,58 @@ fn header(
     Ok((Kind::Count, vec![(name.to_string(), "count".to_string())]))
 }
 
+/// The `name = value` lines after a contention header (pprof's: `cycles/second`, `sampling
+/// period`, `ms since reset`, `discarded samples`); the kind with its period and clock rate.
+fn contention_attributes<'a>(
+    it: &mut std::iter::Peekable<impl Iterator<Item = (u64, &'a [u8])>>,
+    details: &mut Map<String, Value>,
+) -> Result<Kind, Fail> {
+    let (mut period, mut cpu_hz) = (1i64, 0i64);
+    while let Some(&(at, raw)) = it.peek() {
+        let line = utf8(raw, at)?;
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            it.next();
+            continue;
+        }
+        let Some((k, v)) = t.split_once('=') else {
+            break;
+        };
+        let (k, v) = (k.trim(), v.trim());
+        let num = || {
+            v.parse::<i64>().map_err(|_| {
+                Fail::at_u64(
+                    at,
+                    Expected::fmt("an integer value of \"{s}\"", "attribute", &[]),
+                )
+            })
+        };
+        match k {
+            "cycles/second" => cpu_hz = num()?,
+            "sampling period" => period = num()?,
+            "ms since reset" => {
+                details.insert(
+                    "duration_nanos".into(),
+                    json!(num()?.saturating_mul(1_000_000)),
+                );
+            }
+            "discarded samples" => {}
+            _ => {
+                return Err(Fail::at_u64(
+                    at,
+                    "a contention profile attribute (cycles/second, sampling period, \
+                     ms since reset, discarded samples); C++ contentionz with format= or \
+                     resolution= is not read",
+                ))
+            }
+        }
+        it.next();
+    }
+    details.insert("period".into(), json!(period));
+    details.insert("cycles_per_second".into(), json!(cpu_hz));
+    Ok(Kind::Contention { period, cpu_hz })
+}
+
 /// A record line: `ic: is [ac: as] @ addrs` (heap) or `n @ addrs` (count profiles).
 fn record(t: &str, at: u64, kind: Kind) -> Result<Record, Fail> {
     let mut c = Cur::new(t, at);
@@ -502,15 +756,7 @@ fn record(t: &str, at: u64, kind: Kind) -> Result<Record, Fail> {
             v2,
             has_alloc,
         } => {
-            let (_, ic) = c.int("in-use objects")?;
-            c.lit(":")?;
-            let (_, is) = c.int("in-use bytes")?;
-            c.lit("[")?;
-            let ac_at = c.here();
-            let (_, ac) = c.int("allocated objects")?;
-            c.lit(":")?;
-            let (_, asz) = c.int("allocated bytes")?;
-            c.lit("]")?;
+            let ([(_, ic), (_, is), (_, ac), (_, asz)], ac_at) = c.counts()?;
             c.lit("@")?;
             let mut values = Vec::with_capacity(4);
             let pairs: &[(i64, i64, &'static str)] = if has_alloc {
@@ -544,11 +790,27 @@ fn record(t: &str, at: u64, kind: Kind) -> Result<Record, Fail> {
             c.lit("@")?;
             vec![n]
         }
+        Kind::Contention { period, cpu_hz } => {
+            let (_, cycles) = c.int("the delay in cycles")?;
+            let (_, count) = c.int("the number of contentions")?;
+            c.lit("@")?;
+            let (mut delay, mut count) = (cycles, count);
+            if period > 0 {
+                if cpu_hz > 0 {
+                    let ghz = cpu_hz as f64 / 1e9;
+                    delay = (cycles as f64 * period as f64 / ghz) as i64;
+                }
+                count = count.saturating_mul(period);
+            }
+            vec![count, delay]
+        }
     };
-    c.addresses()?;
+    let mut addrs = Vec::new();
+    c.addresses(&mut addrs)?;
     Ok(Record {
         values,
         frames: Vec::new(),
+        addrs,
         labels: None,
     })
 }

@@ -7,6 +7,8 @@
 //! minimum retained size, which the graph's histogram computes. The tests compute it a second
 //! way (walking each node's dominator chain) and check the histogram against it.
 
+mod producers;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -164,6 +166,16 @@ fn per_function(parsed: Parsed) -> Funcs {
     Funcs { total, rows, ids }
 }
 
+/// Fail listing every difference found, if any.
+fn no_differences(bad: &[String]) {
+    assert!(
+        bad.is_empty(),
+        "{} differences:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
 /// Compare per-function numbers; `skip` names pprof shows that the input does not name.
 fn compare(
     ctx: &str,
@@ -267,12 +279,7 @@ fn protobuf_profiles_match_pprof_top_for_every_sample_type() {
             }
         }
     }
-    assert!(
-        bad.is_empty(),
-        "{} differences:\n{}",
-        bad.len(),
-        bad.join("\n")
-    );
+    no_differences(&bad);
     // 7 heap profiles × (4 types + default) + the goroutine profile × 2.
     assert!(compared >= 37, "only {compared} comparisons");
     assert!(inline_rows > 0, "no fixture exercised inlined frames");
@@ -349,12 +356,7 @@ fn text_heap_profiles_match_pprof_top_and_their_protobuf_twin() {
             }
         }
     }
-    assert!(
-        bad.is_empty(),
-        "{} differences:\n{}",
-        bad.len(),
-        bad.join("\n")
-    );
+    no_differences(&bad);
     assert!(
         vs_text >= 20 && vs_proto >= 30,
         "only {vs_text} / {vs_proto} comparisons"
@@ -437,12 +439,7 @@ fn growth_series_diffs_match_pprof_base() {
         }));
         compared += 1;
     }
-    assert!(
-        bad.is_empty(),
-        "{} differences:\n{}",
-        bad.len(),
-        bad.join("\n")
-    );
+    no_differences(&bad);
     assert_eq!(compared, 24, "3 pairs × 2 forms × 4 sample types");
 }
 

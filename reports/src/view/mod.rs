@@ -9,7 +9,64 @@ pub mod trend;
 use crate::doc::{Block, Column, Document, Path, Span, Table};
 use crate::model::{PathElem, Report};
 use crate::overtime::DumpRef;
-use heapscope_graph::Model;
+use heapscope_graph::{Model, ProfileFacts, Unit};
+
+/// What a report's sizes measure: their unit, and whether they are in use now. Object graphs and
+/// heap profiles of what is in use are bytes in use; an allocation profile's `alloc_space` is
+/// bytes allocated since the start, a goroutine profile counts goroutines, a block profile's
+/// `delay` is nanoseconds ([`ProfileFacts::unit`], [`ProfileFacts::in_use`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Measure {
+    pub unit: Unit,
+    pub in_use: bool,
+}
+
+impl Measure {
+    /// Bytes in use: object graphs, and the heap profiles of what is live.
+    pub const BYTES_IN_USE: Measure = Measure {
+        unit: Unit::Bytes,
+        in_use: true,
+    };
+
+    /// From a profile's facts (none: an object graph, bytes in use).
+    pub fn of(profile: Option<&ProfileFacts>) -> Measure {
+        profile.map_or(Measure::BYTES_IN_USE, |p| Measure {
+            unit: p.unit,
+            in_use: p.in_use,
+        })
+    }
+
+    /// A value as text in its unit (`1.5 MiB`, `1,234`, `2.74 s`).
+    pub fn text(self, v: u64) -> String {
+        crate::fmt::amount(v, self.unit)
+    }
+
+    /// A value as a table cell in its unit.
+    pub fn cell(self, v: u64) -> crate::doc::Cell {
+        use crate::doc::Cell;
+        match self.unit {
+            Unit::Bytes => Cell::Bytes(v),
+            Unit::Count | Unit::Other => Cell::Count(v),
+            Unit::Nanoseconds => Cell::Text(crate::fmt::duration_ns(v)),
+        }
+    }
+
+    /// How the values are described: `in use` or `allocated` (a total since the start).
+    pub fn state(self) -> &'static str {
+        if self.in_use {
+            "in use"
+        } else {
+            "allocated"
+        }
+    }
+}
+
+/// What the report's sizes measure. The report model does not carry the profile's typed facts
+/// yet (`InputOut` has no `profile`; `build.rs` would fill it from `DumpFacts::profile`), so
+/// every report is taken as bytes in use until it does: this is the one place to read them.
+pub fn measure(_r: &Report) -> Measure {
+    Measure::BYTES_IN_USE
+}
 
 /// The report is of an allocation profile (a call tree: pprof, tracemalloc), not of an object
 /// graph: its paths are stacks and its sizes flat and cumulative.

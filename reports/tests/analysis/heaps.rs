@@ -445,6 +445,8 @@ pub fn goroutine_info() -> DumpFacts {
     let mut i = Format::Pprof.facts();
     i.profile = Some(heapscope_graph::ProfileFacts {
         kind: heapscope_graph::ProfileKind::Goroutine,
+        unit: heapscope_graph::Unit::Count,
+        in_use: true,
     });
     i.sample_type = Some("goroutine".into());
     i.details.insert("profile".into(), "goroutine".into());

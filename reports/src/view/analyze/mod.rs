@@ -10,7 +10,7 @@ use crate::doc::{Block, Cell, Column, Document, Span, Table, Tone};
 use crate::fmt::{human_bytes, pct, thousands};
 use crate::model::{HistRow, NodeOut, Report, Suspect};
 
-use super::{auto_columns, heading_id, is_call_tree, path, table};
+use super::{auto_columns, heading_id, is_call_tree, measure, path, table, Measure};
 
 const NO_SUSPECT: &str =
     "No leak suspect: nothing retains more than the threshold share of the heap.";
@@ -24,12 +24,12 @@ pub struct Budget {
     pub suspects: usize,
 }
 
-fn dominator_rows<'a>(ds: impl Iterator<Item = &'a NodeOut>) -> Vec<Vec<Cell>> {
+fn dominator_rows<'a>(ds: impl Iterator<Item = &'a NodeOut>, m: Measure) -> Vec<Vec<Cell>> {
     ds.map(|d| {
         vec![
-            Cell::Bytes(d.retained_bytes),
+            m.cell(d.retained_bytes),
             Cell::Share(d.retained_share),
-            Cell::Bytes(d.shallow_bytes),
+            m.cell(d.shallow_bytes),
             Cell::Id(d.id.clone()),
             Cell::Type {
                 name: d.type_name.clone(),
@@ -41,13 +41,13 @@ fn dominator_rows<'a>(ds: impl Iterator<Item = &'a NodeOut>) -> Vec<Vec<Cell>> {
 }
 
 /// Type, count, shallow, retained: the histogram and the accumulated items (Markdown, HTML).
-fn type_rows<'a>(hs: impl Iterator<Item = &'a HistRow>) -> Vec<Vec<Cell>> {
+fn type_rows<'a>(hs: impl Iterator<Item = &'a HistRow>, m: Measure) -> Vec<Vec<Cell>> {
     hs.map(|h| {
         vec![
             type_cell(&h.type_name),
             Cell::Count(h.count),
-            Cell::Bytes(h.shallow_bytes),
-            Cell::Bytes(h.retained_bytes),
+            m.cell(h.shallow_bytes),
+            m.cell(h.retained_bytes),
         ]
     })
     .collect()
@@ -79,6 +79,7 @@ const DOMINATOR_COLUMNS: [(&str, bool); 5] = [
 
 /// The document the terminal shows; `rows` caps the histogram.
 pub fn text(r: &Report, rows: usize) -> Document {
+    let m = measure(r);
     let mut b = Vec::new();
     b.push(Block::Heading {
         level: 1,
@@ -107,9 +108,9 @@ pub fn text(r: &Report, rows: usize) -> Document {
         thousands(s.nodes),
         thousands(s.edges),
         thousands(s.gc_roots),
-        human_bytes(s.total_bytes),
-        human_bytes(s.reachable_bytes),
-        human_bytes(s.unreachable_bytes),
+        m.text(s.total_bytes),
+        m.text(s.reachable_bytes),
+        m.text(s.unreachable_bytes),
         thousands(s.unreachable_nodes)
     )));
     if r.suspects.is_empty() {
@@ -118,7 +119,7 @@ pub fn text(r: &Report, rows: usize) -> Document {
     } else {
         b.push(Block::heading(2, "Leak suspects"));
         for sp in &r.suspects {
-            text_suspect(&mut b, sp, is_call_tree(r));
+            text_suspect(&mut b, sp, is_call_tree(r), m);
         }
     }
     b.push(Block::heading(2, "Biggest objects by retained size"));
@@ -131,7 +132,7 @@ pub fn text(r: &Report, rows: usize) -> Document {
         .collect();
     b.push(Block::Table(table(
         columns,
-        dominator_rows(r.dominators.iter()),
+        dominator_rows(r.dominators.iter(), m),
     )));
     b.push(Block::Heading {
         level: 2,
@@ -157,11 +158,11 @@ pub fn text(r: &Report, rows: usize) -> Document {
         .map(|h| {
             let mut row = vec![
                 Cell::Count(h.count),
-                Cell::Bytes(h.shallow_bytes),
-                Cell::Bytes(h.retained_bytes),
+                m.cell(h.shallow_bytes),
+                m.cell(h.retained_bytes),
             ];
             if let (Some(bytes), Some(count)) = (h.cumulative_bytes, h.cumulative_count) {
-                row.extend([Cell::Bytes(bytes), Cell::Count(count)]);
+                row.extend([m.cell(bytes), Cell::Count(count)]);
             }
             row.push(type_cell(&h.type_name));
             row
@@ -212,7 +213,7 @@ pub fn text(r: &Report, rows: usize) -> Document {
     }
 }
 
-fn text_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool) {
+fn text_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, m: Measure) {
     let indented = |spans: Vec<Span>| Block::Para {
         spans,
         class: None,
@@ -252,7 +253,7 @@ fn text_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool) {
                 vec![
                     Cell::Count(it.count),
                     type_cell(&it.type_name),
-                    Cell::Bytes(it.retained_bytes),
+                    m.cell(it.retained_bytes),
                     Cell::Text("retained".into()),
                 ]
             })
@@ -329,6 +330,7 @@ fn facts(r: &Report, counts: &[String]) -> String {
 
 /// The Markdown document within a budget; `rows` caps the histogram.
 pub fn markdown(r: &Report, budget: Budget, rows: usize) -> Document {
+    let m = measure(r);
     let mut b = Vec::new();
     b.push(Block::Heading {
         level: 2,
@@ -343,8 +345,8 @@ pub fn markdown(r: &Report, budget: Budget, rows: usize) -> Document {
             format!("{} nodes", thousands(s.nodes)),
             format!(
                 "{} reachable of {}",
-                human_bytes(s.reachable_bytes),
-                human_bytes(s.total_bytes)
+                m.text(s.reachable_bytes),
+                m.text(s.total_bytes)
             ),
         ],
     )));
@@ -353,7 +355,7 @@ pub fn markdown(r: &Report, budget: Budget, rows: usize) -> Document {
         b.push(Block::text(NO_SUSPECT));
     }
     for sp in r.suspects.iter().take(budget.suspects) {
-        markdown_suspect(&mut b, sp, is_call_tree(r), budget.path_steps);
+        markdown_suspect(&mut b, sp, is_call_tree(r), budget.path_steps, m);
     }
     if r.suspects.len() > budget.suspects {
         b.push(more(
@@ -365,7 +367,7 @@ pub fn markdown(r: &Report, budget: Budget, rows: usize) -> Document {
         b.push(Block::heading(3, "Biggest objects by retained size"));
         b.push(Block::Table(table(
             auto_columns(&DOMINATOR_COLUMNS),
-            dominator_rows(r.dominators.iter().take(budget.dominators)),
+            dominator_rows(r.dominators.iter().take(budget.dominators), m),
         )));
         if r.dominators.len() > budget.dominators {
             let n = r.dominators.len() - budget.dominators;
@@ -380,7 +382,7 @@ pub fn markdown(r: &Report, budget: Budget, rows: usize) -> Document {
         ));
         b.push(Block::Table(table(
             type_columns("type"),
-            type_rows(r.histogram.iter().take(hist)),
+            type_rows(r.histogram.iter().take(hist), m),
         )));
         if r.histogram.len() > hist {
             let n = thousands((r.histogram.len() - hist) as u64);
@@ -395,7 +397,7 @@ pub fn markdown(r: &Report, budget: Budget, rows: usize) -> Document {
     }
 }
 
-fn markdown_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, steps: usize) {
+fn markdown_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, steps: usize, m: Measure) {
     b.push(Block::para(vec![Span::Styled(
         Tone::Strong,
         vec![
@@ -410,7 +412,7 @@ fn markdown_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, steps: us
         Span::code(sp.pattern.as_str()),
         Span::text(format!(
             "; {} retained ({}), {} objects",
-            human_bytes(sp.retained_bytes),
+            m.text(sp.retained_bytes),
             pct(sp.retained_share),
             thousands(sp.object_count)
         )),
@@ -443,7 +445,7 @@ fn markdown_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, steps: us
     if !sp.accumulated.is_empty() {
         b.push(Block::Table(table(
             type_columns("accumulated type"),
-            type_rows(sp.accumulated.iter()),
+            type_rows(sp.accumulated.iter(), m),
         )));
     }
 }

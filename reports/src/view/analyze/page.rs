@@ -2,10 +2,10 @@
 //! tree, sortable tables.
 
 use crate::doc::{Block, Document, GroupKind, Span, Table, Tone};
-use crate::fmt::{human_bytes, pct, thousands};
+use crate::fmt::{pct, thousands};
 use crate::model::{Report, Suspect};
 use crate::render::html::MAX_HISTOGRAM_ROWS;
-use crate::view::{auto_columns, heading_id, is_call_tree, para_class, table};
+use crate::view::{auto_columns, heading_id, is_call_tree, measure, para_class, table, Measure};
 
 use super::{
     both_paths, dominator_rows, facts, fix_spans, type_columns, type_rows, warnings,
@@ -14,6 +14,7 @@ use super::{
 
 /// The HTML page's document.
 pub fn html(r: &Report) -> Document {
+    let m = measure(r);
     let s = &r.summary;
     let header = vec![
         Block::Heading {
@@ -36,14 +37,14 @@ pub fn html(r: &Report) -> Document {
             None,
         ),
         Block::para(vec![
-            Span::text(format!("{} in total, ", human_bytes(s.total_bytes))),
+            Span::text(format!("{} in total, ", m.text(s.total_bytes))),
             Span::styled(
                 Tone::Strong,
-                format!("{} reachable", human_bytes(s.reachable_bytes)),
+                format!("{} reachable", m.text(s.reachable_bytes)),
             ),
             Span::text(format!(
                 ", {} unreachable ({} nodes).",
-                human_bytes(s.unreachable_bytes),
+                m.text(s.unreachable_bytes),
                 thousands(s.unreachable_nodes)
             )),
         ]),
@@ -63,7 +64,7 @@ pub fn html(r: &Report) -> Document {
         ));
     }
     for sp in &r.suspects {
-        b.push(html_suspect(sp, is_call_tree(r)));
+        b.push(html_suspect(sp, is_call_tree(r), m));
     }
     if !r.dominator_tree.is_empty() {
         b.push(heading_id(2, "Dominator tree", Some("dominator-tree")));
@@ -91,7 +92,7 @@ pub fn html(r: &Report) -> Document {
         id: Some("dominators-table"),
         ..table(
             auto_columns(&DOMINATOR_COLUMNS),
-            dominator_rows(r.dominators.iter()),
+            dominator_rows(r.dominators.iter(), m),
         )
     }));
     b.push(heading_id(2, "Histogram", Some("histogram")));
@@ -104,7 +105,7 @@ pub fn html(r: &Report) -> Document {
         sortable: true,
         cap: Some(MAX_HISTOGRAM_ROWS),
         id: Some("histogram-table"),
-        ..table(type_columns("type"), type_rows(r.histogram.iter()))
+        ..table(type_columns("type"), type_rows(r.histogram.iter(), m))
     }));
     warnings(&mut b, r, 2, Some("warnings"));
     let first = r
@@ -119,7 +120,7 @@ pub fn html(r: &Report) -> Document {
     }
 }
 
-fn html_suspect(sp: &Suspect, call_tree: bool) -> Block {
+fn html_suspect(sp: &Suspect, call_tree: bool, m: Measure) -> Block {
     let unknown = sp.pattern == "unknown";
     let mut b = vec![Block::heading(3, format!("#{} {}", sp.rank, sp.title))];
     b.push(Block::para(vec![
@@ -136,7 +137,7 @@ fn html_suspect(sp: &Suspect, call_tree: bool) -> Block {
             Tone::Class("meta"),
             format!(
                 "{} retained, {} of the reachable heap, {} objects",
-                human_bytes(sp.retained_bytes),
+                m.text(sp.retained_bytes),
                 pct(sp.retained_share),
                 thousands(sp.object_count)
             ),
@@ -165,7 +166,7 @@ fn html_suspect(sp: &Suspect, call_tree: bool) -> Block {
                 Span::text(format!(
                     " {} — {} retained",
                     ap.id,
-                    human_bytes(ap.retained_bytes)
+                    m.text(ap.retained_bytes)
                 )),
             ],
             "meta",
@@ -181,7 +182,7 @@ fn html_suspect(sp: &Suspect, call_tree: bool) -> Block {
     if !sp.accumulated.is_empty() {
         b.push(Block::Table(table(
             type_columns("accumulated type"),
-            type_rows(sp.accumulated.iter()),
+            type_rows(sp.accumulated.iter(), m),
         )));
     }
     Block::Group {
