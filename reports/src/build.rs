@@ -158,6 +158,7 @@ pub fn build_report(
             path: meta.path.clone(),
             format: info.format_name.to_string(),
             model: info.model,
+            profile: info.profile.clone(),
             size_bytes: meta.size_bytes,
             compressed: info.compressed,
             sample_type: info.sample_type.clone(),

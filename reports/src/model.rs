@@ -46,6 +46,9 @@ pub struct InputOut {
     /// Object graph or call tree: how views word sizes (`retained` or `cum`). Not serialised.
     #[serde(skip)]
     pub model: heapscope_graph::Model,
+    /// Allocation profiles: what the values measure (unit, in use or allocated). Not serialised.
+    #[serde(skip)]
+    pub profile: Option<heapscope_graph::ProfileFacts>,
     pub size_bytes: u64,
     pub compressed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

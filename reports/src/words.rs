@@ -226,11 +226,20 @@ pub fn holder_text(h: &Holder, path: &[PathElem]) -> String {
 fn site(ctx: &Ctx, s: Site, pattern: Pattern, bytes: u64, share: f64) -> Words {
     let g = &ctx.a.graph;
     let site = g.types.get(s.site.0).to_string();
-    let mut title = format!(
-        "{} ({:.1}%) in use, allocated at {site}",
-        human_bytes(bytes),
-        100.0 * share
-    );
+    // What the values measure: bytes in use (heap profiles), bytes allocated since the start
+    // (`alloc_space`), or counts and delays (block, mutex, contention profiles).
+    let m = crate::view::Measure::of(ctx.info.profile.as_ref());
+    let amount = m.text(bytes);
+    let mut title = if m.in_use && m.unit == heapscope_graph::Unit::Bytes {
+        format!(
+            "{amount} ({:.1}%) in use, allocated at {site}",
+            100.0 * share
+        )
+    } else if m.unit == heapscope_graph::Unit::Bytes {
+        format!("{amount} ({:.1}%) allocated at {site}", 100.0 * share)
+    } else {
+        format!("{amount} ({:.1}%) at {site}", 100.0 * share)
+    };
     if !s.callers.is_empty() {
         let callers: Vec<&str> = s.callers.iter().map(|&f| g.type_name(f)).collect();
         title.push_str(" ← ");
@@ -239,13 +248,23 @@ fn site(ctx: &Ctx, s: Site, pattern: Pattern, bytes: u64, share: f64) -> Words {
     if let Some(f) = s.runtime_frame {
         title.push_str(&format!(" (in {})", g.type_name(f)));
     }
-    let mut explanation = format!(
-        "{} in {} objects still in use were allocated with {} as the first user frame{}. A profile records where memory was allocated, not who holds it. ",
-        human_bytes(bytes),
-        thousands(s.objects),
-        site,
-        s.source.map(|t| format!(" (`{t}`)")).unwrap_or_default()
-    );
+    let source = s.source.map(|t| format!(" (`{t}`)")).unwrap_or_default();
+    let mut explanation = if m.in_use && m.unit == heapscope_graph::Unit::Bytes {
+        format!(
+            "{amount} in {} objects still in use were allocated with {site} as the first user frame{source}. A profile records where memory was allocated, not who holds it. ",
+            thousands(s.objects),
+        )
+    } else {
+        format!(
+            "{amount} ({}) were recorded with {site} as the first user frame{source}. The profile records {}, not what is held now. ",
+            ctx.info.sample_type.as_deref().unwrap_or("the profile's values"),
+            if m.unit == heapscope_graph::Unit::Bytes {
+                "what was allocated since the program started"
+            } else {
+                "where the values were sampled"
+            },
+        )
+    };
     explanation.push_str(pattern.explanation());
     Words {
         bytes: None,

@@ -13,7 +13,14 @@ use crate::patterns::{self, Pattern};
 /// The main goroutine's stacks start at runtime.main; any other stack with user code is a
 /// goroutine's (its body is the outermost user frame; `go` statements hide runtime.goexit and
 /// label wrappers such as runtime/pprof.Do sit above it).
+/// Only memory is held by a goroutine: block, mutex or CPU profiles of the same stacks say
+/// where time went, not what leaks.
 pub(crate) fn site_pattern(ctx: &Ctx, stack: &[NodeIdx]) -> Option<Pattern> {
+    let heap =
+        ctx.info.profile.as_ref().map(|p| p.kind) == Some(heapscope_graph::ProfileKind::Heap);
+    if !heap {
+        return None;
+    }
     let g = &ctx.a.graph;
     let from_main = stack.iter().any(|&f| {
         let t = g.type_name(f);

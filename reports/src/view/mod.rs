@@ -61,11 +61,9 @@ impl Measure {
     }
 }
 
-/// What the report's sizes measure. The report model does not carry the profile's typed facts
-/// yet (`InputOut` has no `profile`; `build.rs` would fill it from `DumpFacts::profile`), so
-/// every report is taken as bytes in use until it does: this is the one place to read them.
-pub fn measure(_r: &Report) -> Measure {
-    Measure::BYTES_IN_USE
+/// What the report's sizes measure, from the profile's facts (object graphs: bytes in use).
+pub fn measure(r: &Report) -> Measure {
+    Measure::of(r.input.profile.as_ref())
 }
 
 /// The report is of an allocation profile (a call tree: pprof, tracemalloc), not of an object
