@@ -45,7 +45,8 @@ pub enum Block {
     /// A path from a GC root (or a stack, outermost frame first): the first step is the root.
     Path(Path),
     /// The top of the dominator tree in preorder (depth per item).
-    Tree(Vec<TreeItem>),
+    /// The dominator tree's preorder items, their sizes in `Unit`.
+    Tree(Vec<TreeItem>, heapscope_graph::Unit),
     /// Blocks that belong together: HTML wraps them in an element, the other forms draw them
     /// one after the other.
     Group {
@@ -189,6 +190,8 @@ pub struct Path {
     pub max_steps: Option<usize>,
     /// Terminal: spaces before the label (the steps get two more).
     pub indent: usize,
+    /// What the steps' retained values measure (bytes; a profile's count or delay).
+    pub unit: heapscope_graph::Unit,
 }
 
 impl Block {

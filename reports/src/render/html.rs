@@ -8,10 +8,11 @@
 use std::fmt::Write;
 
 use crate::doc::{path_steps, Block, Cell, Document, GroupKind, Path, Span, Table, Tone};
-use crate::fmt::{human_bytes, pct, thousands};
+use crate::fmt::{amount, human_bytes, pct, thousands};
 use crate::model::{Report, TreeItem};
 use crate::render::text::cell_text;
 use crate::render::RenderOptions;
+use heapscope_graph::Unit;
 
 /// Most histogram rows in the page (the JSON report has all).
 pub const MAX_HISTOGRAM_ROWS: usize = 200;
@@ -142,7 +143,7 @@ fn blocks(o: &mut String, bs: &[Block]) {
             }
             Block::Table(t) => table(o, t),
             Block::Path(p) => path(o, p),
-            Block::Tree(items) => tree(o, items),
+            Block::Tree(items, unit) => tree(o, items, *unit),
             Block::Group {
                 kind,
                 class,
@@ -327,7 +328,7 @@ fn path(o: &mut String, p: &Path) {
             escape(&s.id)
         );
         if let Some(b) = s.retained_bytes {
-            let _ = write!(o, " <span class=\"meta\">{}</span>", human_bytes(b));
+            let _ = write!(o, " <span class=\"meta\">{}</span>", amount(b, p.unit));
         }
         o.push_str("</li>");
     }
@@ -335,7 +336,7 @@ fn path(o: &mut String, p: &Path) {
 }
 
 /// Nested `<details>` from the preorder list, with an explicit stack of open elements.
-fn tree(o: &mut String, items: &[TreeItem]) {
+fn tree(o: &mut String, items: &[TreeItem], unit: Unit) {
     let mut open: Vec<u32> = Vec::new(); // depths of open <details>
     for (i, it) in items.iter().enumerate() {
         while let Some(&d) = open.last() {
@@ -358,7 +359,7 @@ fn tree(o: &mut String, items: &[TreeItem]) {
                 .unwrap_or_default(),
             escape(&it.node.type_name),
             escape(&it.node.id),
-            human_bytes(it.node.retained_bytes),
+            amount(it.node.retained_bytes, unit),
             pct(it.node.retained_share),
             thousands(it.children)
         );

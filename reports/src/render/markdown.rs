@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use crate::doc::{path_steps, Block, Cell, Document, Span, Table, Tone};
 use crate::model::Report;
-use crate::render::text::{cell_text, step_line, tree_lines};
+use crate::render::text::{cell_text, step_line_in, tree_lines_in};
 use crate::render::RenderOptions;
 use crate::view::analyze::Budget;
 
@@ -163,7 +163,7 @@ fn blocks(o: &mut String, bs: &[Block]) {
                     match step {
                         Some(i) => {
                             let lead = if i == 0 { "" } else { "  " };
-                            let _ = writeln!(o, "{lead}{}", step_line(&p.steps, i));
+                            let _ = writeln!(o, "{lead}{}", step_line_in(&p.steps, i, p.unit));
                         }
                         None => {
                             let _ = writeln!(
@@ -176,9 +176,9 @@ fn blocks(o: &mut String, bs: &[Block]) {
                 }
                 o.push_str("```\n\n</details>\n\n");
             }
-            Block::Tree(items) => {
+            Block::Tree(items, unit) => {
                 o.push_str("```text\n");
-                tree_lines(o, items);
+                tree_lines_in(o, items, *unit);
                 o.push_str("```\n\n");
             }
             Block::Group { blocks: inner, .. } => blocks(o, inner),

@@ -4,9 +4,10 @@
 use std::fmt::Write;
 
 use crate::doc::{path_steps, Block, Cell, Document, Path, Span, Table, Tone, Width};
-use crate::fmt::{human_bytes, pct, thousands};
+use crate::fmt::{amount, human_bytes, pct, thousands};
 use crate::model::{PathElem, Report, TreeItem};
 use crate::render::{signed_bytes, signed_count, RenderOptions};
+use heapscope_graph::Unit;
 
 /// ANSI styling that is a no-op when colour is off.
 #[derive(Clone, Copy)]
@@ -96,7 +97,7 @@ fn blocks(o: &mut String, bs: &[Block], st: Style) {
             }
             Block::Table(t) => table(o, t),
             Block::Path(p) => path(o, p),
-            Block::Tree(items) => tree_lines(o, items),
+            Block::Tree(items, unit) => tree_lines_in(o, items, *unit),
             Block::Group { blocks: inner, .. } => blocks(o, inner, st),
             Block::Spacer => o.push('\n'),
         }
@@ -124,8 +125,13 @@ fn spans_text(spans: &[Span], st: Style) -> String {
     o
 }
 
-/// The dominator tree, a node a line, indented by depth.
+/// The dominator tree, a node a line, indented by depth (sizes in bytes).
 pub fn tree_lines(o: &mut String, items: &[TreeItem]) {
+    tree_lines_in(o, items, Unit::Bytes)
+}
+
+/// The dominator tree with its sizes in `unit`.
+pub fn tree_lines_in(o: &mut String, items: &[TreeItem], unit: Unit) {
     for it in items {
         let via = it
             .via
@@ -138,7 +144,7 @@ pub fn tree_lines(o: &mut String, items: &[TreeItem]) {
             "  ".repeat(it.depth as usize),
             it.node.type_name,
             it.node.id,
-            human_bytes(it.node.retained_bytes),
+            amount(it.node.retained_bytes, unit),
             pct(it.node.retained_share)
         );
     }
@@ -224,7 +230,7 @@ fn path(o: &mut String, p: &Path) {
     for step in path_steps(p.steps.len(), p.max_steps) {
         match step {
             Some(i) => {
-                let _ = writeln!(o, "{indent}{}", step_line(&p.steps, i));
+                let _ = writeln!(o, "{indent}{}", step_line_in(&p.steps, i, p.unit));
             }
             None => {
                 let _ = writeln!(
@@ -240,6 +246,11 @@ fn path(o: &mut String, p: &Path) {
 /// Step `i` of a path as one line: `[root kind] type id`, then `└ via type id`, with the retained
 /// size when the step has one.
 pub fn step_line(path: &[PathElem], i: usize) -> String {
+    step_line_in(path, i, Unit::Bytes)
+}
+
+/// [`step_line`] with the retained size in `unit`.
+pub fn step_line_in(path: &[PathElem], i: usize, unit: Unit) -> String {
     let p = &path[i];
     let lead = if i == 0 {
         format!("[{}]", p.root_kind.as_deref().unwrap_or("root"))
@@ -252,7 +263,7 @@ pub fn step_line(path: &[PathElem], i: usize) -> String {
     };
     let size = p
         .retained_bytes
-        .map(|b| format!("  ({})", human_bytes(b)))
+        .map(|b| format!("  ({})", amount(b, unit)))
         .unwrap_or_default();
     format!("{lead} {} {}{size}", p.type_name, p.id)
 }

@@ -98,6 +98,7 @@ pub(crate) fn path(
     steps: &[PathElem],
     max_steps: Option<usize>,
     indent: usize,
+    unit: Unit,
 ) -> Block {
     Block::Path(Path {
         label: label.to_string(),
@@ -105,6 +106,7 @@ pub(crate) fn path(
         open: true,
         max_steps,
         indent,
+        unit,
     })
 }
 

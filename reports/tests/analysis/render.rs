@@ -345,7 +345,7 @@ fn every_renderer_draws_any_document() {
                     Span::styled(Tone::Strong, "bold"),
                 ])],
             },
-            Block::Tree(r.dominator_tree.clone()),
+            Block::Tree(r.dominator_tree.clone(), heapscope_graph::Unit::Bytes),
             Block::Table(table),
         ],
         closing_blank_line: true,

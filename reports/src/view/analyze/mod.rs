@@ -9,6 +9,7 @@ pub use page::html;
 use crate::doc::{Block, Cell, Column, Document, Span, Table, Tone};
 use crate::fmt::{human_bytes, pct, thousands};
 use crate::model::{HistRow, NodeOut, Report, Suspect};
+use heapscope_graph::Unit;
 
 use super::{auto_columns, heading_id, is_call_tree, measure, path, table, Measure};
 
@@ -243,7 +244,7 @@ fn text_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, m: Measure) {
         "shortest path from a GC root",
         "stack, outermost frame first",
     ];
-    both_paths(b, sp, call_tree, labels, 3);
+    both_paths(b, sp, call_tree, labels, 3, m.unit);
     if !sp.accumulated.is_empty() {
         b.push(indented(vec![Span::text("accumulated below it:")]));
         let rows = sp
@@ -275,13 +276,20 @@ fn text_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, m: Measure) {
 
 /// A suspect's path from a GC root (labelled `labels[0]` in a call tree, else `labels[1]`) and
 /// its stack (`labels[2]`), those it has.
-fn both_paths(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, labels: [&str; 3], indent: usize) {
+fn both_paths(
+    b: &mut Vec<Block>,
+    sp: &Suspect,
+    call_tree: bool,
+    labels: [&str; 3],
+    indent: usize,
+    unit: Unit,
+) {
     if !sp.path_to_root.is_empty() {
         let label = labels[if call_tree { 0 } else { 1 }];
-        b.push(path(label, &sp.path_to_root, None, indent));
+        b.push(path(label, &sp.path_to_root, None, indent, unit));
     }
     if !sp.stack.is_empty() {
-        b.push(path(labels[2], &sp.stack, None, indent));
+        b.push(path(labels[2], &sp.stack, None, indent, unit));
     }
 }
 
@@ -440,7 +448,7 @@ fn markdown_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, steps: us
         (&sp.stack, "stack, outermost frame first")
     };
     if !steps_of.is_empty() {
-        b.push(path(label, steps_of, Some(steps), 0));
+        b.push(path(label, steps_of, Some(steps), 0, m.unit));
     }
     if !sp.accumulated.is_empty() {
         b.push(Block::Table(table(

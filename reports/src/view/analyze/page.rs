@@ -79,7 +79,10 @@ pub fn html(r: &Report) -> Document {
             kind: GroupKind::Div,
             class: Some("tree".into()),
             id: None,
-            blocks: vec![Block::Tree(r.dominator_tree.clone())],
+            blocks: vec![Block::Tree(
+                r.dominator_tree.clone(),
+                super::super::measure(r).unit,
+            )],
         });
     }
     b.push(heading_id(
@@ -178,7 +181,7 @@ fn html_suspect(sp: &Suspect, call_tree: bool, m: Measure) -> Block {
         "Shortest path from a GC root",
         "Stack, outermost frame first",
     ];
-    both_paths(&mut b, sp, call_tree, labels, 0);
+    both_paths(&mut b, sp, call_tree, labels, 0, m.unit);
     if !sp.accumulated.is_empty() {
         b.push(Block::Table(table(
             type_columns("accumulated type"),
