@@ -806,7 +806,8 @@ pub fn add_nodes(
                 }
                 INSTANCE_DUMP => {
                     let cid = b.id(body + id + 4).unwrap_or(0);
-                    let ci = if cid == last.0 {
+                    // `last` starts as (0, u32::MAX): a class id of 0 must not hit that placeholder (fuzz).
+                    let ci = if cid == last.0 && last.1 != u32::MAX {
                         Some(last.1)
                     } else {
                         classes.by_id.get(cid)
@@ -932,7 +933,8 @@ pub fn add_edges(
                     e.begin_node(NodeIdx(node));
                     node += 1;
                     let cid = b.id(body + id + 4).unwrap_or(0);
-                    let ci = if cid == last.0 {
+                    // `last` starts as (0, u32::MAX): a class id of 0 must not hit that placeholder (fuzz).
+                    let ci = if cid == last.0 && last.1 != u32::MAX {
                         Some(last.1)
                     } else {
                         classes.by_id.get(cid)

@@ -1,0 +1,9 @@
+//! Fuzz target: the v8 reader, then the analysis of what it parsed.
+fn main() {
+    afl::fuzz!(|data: &[u8]| {
+        heapscope_parsers_fuzz::run(
+            heapscope_parsers_fuzz::Target::Format("v8-heapsnapshot"),
+            data,
+        );
+    });
+}
