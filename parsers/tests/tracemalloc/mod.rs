@@ -900,3 +900,73 @@ fn gzipped_snapshot_reads_the_same() {
     assert_eq!(zipped.graph.shallow, plain.graph.shallow);
     assert_eq!(zipped.graph.counts, plain.graph.counts);
 }
+
+/// A FRAME shorter than the opcodes it holds: an opcode that runs past the frame's end is
+/// refused, as Python's unpickler refuses it ("pickle exhausted before end of frame"), and
+/// accepted where Python accepts it (a frame ending on an opcode boundary). Each shortened
+/// frame is judged by the installed CPython's pure-Python `pickle._Unpickler` too.
+#[test]
+fn a_frame_shorter_than_its_opcodes_is_refused_as_python_refuses_it() {
+    let path = data_dir().join("snapshots/global_dict-py312.tracemalloc");
+    let bytes = std::fs::read(&path).unwrap();
+    let at = bytes
+        .iter()
+        .position(|&b| b == 0x95)
+        .expect("a protocol-4 FRAME");
+    let len = u64::from_le_bytes(bytes[at + 1..at + 9].try_into().unwrap());
+    let cuts: Vec<u64> = (1..=40).collect();
+    let mutated: Vec<Vec<u8>> = cuts
+        .iter()
+        .map(|c| {
+            let mut m = bytes.clone();
+            m[at + 1..at + 9].copy_from_slice(&(len - c).to_le_bytes());
+            m
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    for (c, m) in cuts.iter().zip(&mutated) {
+        std::fs::write(dir.path().join(format!("{c}.pickle")), m).unwrap();
+    }
+    let script = "import io,pickle,sys,os\n\
+        for c in sys.argv[2:]:\n\
+        \x20   b=open(os.path.join(sys.argv[1], c + '.pickle'),'rb').read()\n\
+        \x20   try:\n\
+        \x20       pickle._Unpickler(io.BytesIO(b)).load(); print(c, 'ok')\n\
+        \x20   except pickle.UnpicklingError as e: print(c, 'refused')\n\
+        \x20   except Exception as e: print(c, 'ok')\n";
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(dir.path())
+        .args(cuts.iter().map(|c| c.to_string()))
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let python: HashMap<u64, bool> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let (c, v) = l.split_once(' ').unwrap();
+            (c.parse().unwrap(), v == "refused")
+        })
+        .collect();
+    let mut refused = 0;
+    for (c, m) in cuts.iter().zip(&mutated) {
+        let ours = tracemalloc::read_snapshot(m);
+        let py_refused = python[c];
+        assert_eq!(
+            ours.is_err(),
+            py_refused,
+            "frame shortened by {c}: heapscope {:?}, CPython refused: {py_refused}",
+            ours.err()
+        );
+        refused += py_refused as u32;
+    }
+    assert!(
+        refused > 0,
+        "no shortened frame was refused: the test checks nothing"
+    );
+}

@@ -11,8 +11,31 @@ use crate::error::span;
 use crate::{Expected, Fail};
 
 impl<'a> Reader<'a> {
+    /// A read of `n` bytes at `pos` against the current protocol-4 frame, as Python's
+    /// unpickler reads: a read that starts where the frame ends leaves the frame; one that
+    /// starts inside it must end inside it ("pickle exhausted before end of frame").
+    #[inline]
+    fn in_frame(&mut self, n: usize) -> Res<()> {
+        if self.pos + n > self.frame_end {
+            if self.pos >= self.frame_end {
+                self.frame_end = usize::MAX;
+            } else {
+                return Err(Fail::at(
+                    self.pos,
+                    Expected::fmt(
+                        "a read of {} bytes that ends within its FRAME (the frame ends at byte {})",
+                        "",
+                        &[n as u64, self.frame_end as u64],
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     #[inline]
     fn take(&mut self, n: usize, what: &'static str) -> Res<&'a [u8]> {
+        self.in_frame(n)?;
         let left = self.data.len() - self.pos;
         if n > left {
             return Err(Fail::at(
@@ -81,7 +104,13 @@ impl<'a> Reader<'a> {
                     self.snap.protocol = p;
                 }
                 FRAME => {
-                    // A framing hint; the frame must fit in what is left.
+                    if self.frame_end != usize::MAX && self.pos < self.frame_end {
+                        return Err(Fail::at(
+                            at,
+                            "the end of the current frame before a new FRAME begins",
+                        ));
+                    }
+                    // The frame must fit in what is left.
                     let n = self.u64("a frame length")?;
                     let left = (self.data.len() - self.pos) as u64;
                     if n > left {
@@ -90,6 +119,7 @@ impl<'a> Reader<'a> {
                             Expected::fmt("a frame of {} bytes, but the input ends after {} (truncated file?)", "", &[n, left]),
                         ));
                     }
+                    self.frame_end = self.pos + n as usize;
                 }
                 STOP => {
                     let v = self.pop(at)?;
@@ -400,6 +430,10 @@ impl<'a> Reader<'a> {
         if *d.get(p)? != TUPLE {
             return None;
         }
+        // A frame boundary inside the tuple: the opcode-by-opcode path judges its reads exactly.
+        if self.frame_end > at + 1 && self.frame_end < p + 1 {
+            return None;
+        }
         self.pos = p + 1;
         Some(Value::Trace(Trace {
             size,
@@ -415,6 +449,7 @@ impl<'a> Reader<'a> {
         let window = &rest[..rest.len().min(1024)];
         match window.iter().position(|&b| b == b'\n') {
             Some(n) => {
+                self.in_frame(n + 1)?;
                 let s = &rest[..n];
                 self.pos += n + 1;
                 Ok(s)

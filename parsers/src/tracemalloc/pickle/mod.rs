@@ -130,6 +130,8 @@ struct Reader<'a> {
     objs: Vec<(Class, Option<u32>)>,
     snap: Snapshot<'a>,
     empty_tb: Option<u32>,
+    /// Where the current protocol-4 frame ends (`usize::MAX`: in no frame).
+    frame_end: usize,
 }
 
 /// Read a `tracemalloc.Snapshot` pickle.
@@ -153,6 +155,7 @@ pub fn read(data: &[u8]) -> Result<Snapshot<'_>, Fail> {
             ..Snapshot::default()
         },
         empty_tb: None,
+        frame_end: usize::MAX,
     };
     let top = r.run()?;
     r.finish(top)
