@@ -137,8 +137,8 @@ pub(super) fn read_class_dump(
     Ok(())
 }
 
-/// Which layout generation wrote the dump, from what it holds (see [`crate::hprof::layout`]): Android's
-/// `1.0.3` is ART; otherwise HotSpot: JDK 15+ when `java.lang.Class` declares `classData`
+/// Which layout generation wrote the dump, from what it holds (see [`crate::hprof::layout`]):
+/// Android's `1.0.3` is ART; otherwise HotSpot: JDK 15+ when `java.lang.Class` declares `classData`
 /// (hidden classes, JDK 15), JDK 8–14 when `java.lang.Thread` declares `threadLocalRandomSeed`
 /// (JDK 8), JDK 5–7 otherwise; a dump with neither class (a synthetic one) is taken as JDK 15+.
 pub fn generation(classes: &Classes, b: &Bytes, top: &TopLevel, version: &str) -> Gen {

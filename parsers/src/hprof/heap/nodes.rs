@@ -13,8 +13,8 @@ use crate::hprof::bytes::{prim_array_name, Bytes, T_OBJECT};
 use crate::hprof::layout::Layout;
 use crate::Fail;
 
-/// Where each node's sub-record is, for the [`crate::hprof::HprofInspector`]: the file offset of every
-/// 64th node's record (8 bytes per 64 nodes); any other node is found by walking at most 63
+/// Where each node's sub-record is, for the [`crate::hprof::HprofInspector`]: the file offset of
+/// every 64th node's record (8 bytes per 64 nodes); any other node is found by walking at most 63
 /// sub-records from there. A lookup is rare (reports read a few hundred objects).
 #[derive(Default)]
 pub struct Offsets {
