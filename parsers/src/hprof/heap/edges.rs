@@ -1,0 +1,109 @@
+//! Pass 3 over the heap dump's segments, in parallel: each node's references in node order —
+//! a class object's statics, superclass and loader; an instance's reference fields (the weak
+//! `referent` included) and, for thread objects, their stack-local roots; object array elements.
+
+use heapscope_graph::builder::EdgeSlots;
+use heapscope_graph::{GraphBuilder, Label, LabelId, NodeIdx};
+
+use super::{
+    each_sub_record, Classes, CLASS_DUMP, INSTANCE_DUMP, OBJ_ARRAY_DUMP, PRIM_ARRAY_DUMP,
+    PRIM_ARRAY_NODATA,
+};
+use crate::hprof::bytes::Bytes;
+use crate::Fail;
+
+/// Extra references of thread objects: their stack-local roots, labelled with the frame.
+pub struct ThreadLocals {
+    /// (thread object id, local object id, label), sorted by thread object id
+    pub edges: Vec<(u64, u64, LabelId)>,
+}
+
+/// Pass 3, in parallel over the segments: each node's references, in node order (the order of
+/// pass 2). `runs[k]` is segment `k`'s node end and bound of references (thread locals included).
+pub fn add_edges(
+    b: &Bytes,
+    segs: &[(usize, usize)],
+    runs: &[(u32, usize)],
+    classes: &Classes,
+    builder: &mut GraphBuilder,
+    locals: &ThreadLocals,
+) -> Result<(), Fail> {
+    let id = b.id;
+    let super_l = builder.intern_label("<super>");
+    let loader_l = builder.intern_label("<classloader>");
+    let first_node = |k: usize| if k == 0 { 0 } else { runs[k - 1].0 };
+    let done = builder.fill_edges_parallel(runs, |k, e: &mut EdgeSlots<'_>| -> Result<(), Fail> {
+        let mut node = first_node(k);
+        let mut last: (u64, u32) = (0, u32::MAX);
+        each_sub_record(b, &segs[k..k + 1], |tag, at, end| {
+            let body = at + 1;
+            let oid = b.id(body).unwrap_or(0);
+            match tag {
+                CLASS_DUMP => {
+                    e.begin_node(NodeIdx(node));
+                    node += 1;
+                    if let Some(c) = classes.get(oid) {
+                        for &(off, label) in
+                            &classes.statics[c.statics.0 as usize..c.statics.1 as usize]
+                        {
+                            e.edge_to_id(b.id(off).unwrap_or(0), false, Label::Name(label));
+                        }
+                        e.edge_to_id(c.super_id, false, Label::Name(super_l));
+                        e.edge_to_id(c.loader, false, Label::Name(loader_l));
+                    }
+                }
+                INSTANCE_DUMP => {
+                    e.begin_node(NodeIdx(node));
+                    node += 1;
+                    let cid = b.id(body + id + 4).unwrap_or(0);
+                    // `last` starts as (0, u32::MAX): a class id of 0 must not hit that placeholder (fuzz).
+                    let ci = if cid == last.0 && last.1 != u32::MAX {
+                        Some(last.1)
+                    } else {
+                        classes.by_id.get(cid)
+                    };
+                    if let Some(ci) = ci {
+                        last = (cid, ci);
+                        let c = &classes.defs[ci as usize];
+                        let n = b.u4(body + 2 * id + 4).unwrap_or(0) as usize;
+                        let data = body + 2 * id + 8;
+                        for s in classes.slots_of(c) {
+                            if s.off as usize + id <= n {
+                                let target = b.id(data + s.off as usize).unwrap_or(0);
+                                e.edge_to_id(target, s.weak, Label::Name(s.label));
+                            }
+                        }
+                    }
+                    if !locals.edges.is_empty() {
+                        let from = locals.edges.partition_point(|l| l.0 < oid);
+                        for l in locals.edges[from..].iter().take_while(|l| l.0 == oid) {
+                            e.edge_to_id(l.1, false, Label::Name(l.2));
+                        }
+                    }
+                }
+                OBJ_ARRAY_DUMP => {
+                    e.begin_node(NodeIdx(node));
+                    node += 1;
+                    let data = body + 2 * id + 8;
+                    if let Some(s) = b.slice(data, end) {
+                        for (k, c) in s.chunks_exact(id).enumerate() {
+                            let target = if id == 8 {
+                                u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+                            } else {
+                                u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                            };
+                            if target != 0 {
+                                e.edge_to_id(target, false, Label::Index(k as u32));
+                            }
+                        }
+                    }
+                }
+                PRIM_ARRAY_DUMP | PRIM_ARRAY_NODATA => node += 1,
+                _ => {}
+            }
+            Ok(())
+        })?;
+        Ok(())
+    });
+    done.into_iter().collect()
+}

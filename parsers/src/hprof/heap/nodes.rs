@@ -1,0 +1,237 @@
+//! Pass 2 over the heap dump's segments, in parallel: one graph node per class object,
+//! instance and array, in file order, with its type, kind and JVM size, counting the non-null
+//! references so the edge arrays are sized once; and [`Offsets`], which finds a node's
+//! sub-record again for the inspector.
+
+use heapscope_graph::{GraphBuilder, NodeKind};
+
+use super::{
+    each_sub_record, is_node_tag, sub_record_end, Classes, CLASS_DUMP, INSTANCE_DUMP,
+    OBJ_ARRAY_DUMP,
+};
+use crate::hprof::bytes::{prim_array_name, Bytes, T_OBJECT};
+use crate::hprof::layout::Layout;
+use crate::Fail;
+
+/// Where each node's sub-record is, for the [`crate::hprof::HprofInspector`]: the file offset of
+/// every 64th node's record (8 bytes per 64 nodes); any other node is found by walking at most 63
+/// sub-records from there. A lookup is rare (reports read a few hundred objects).
+#[derive(Default)]
+pub struct Offsets {
+    base: Vec<u64>,
+    nodes: usize,
+    segments: Vec<(usize, usize)>,
+}
+
+/// Nodes per stored offset in [`Offsets`].
+const OFFSET_BLOCK: usize = 64;
+
+impl Offsets {
+    pub fn get(&self, b: &Bytes, node: usize) -> Option<usize> {
+        if node >= self.nodes {
+            return None;
+        }
+        let mut pos = *self.base.get(node / OFFSET_BLOCK)? as usize;
+        let mut skip = node % OFFSET_BLOCK;
+        let mut s = self.segments.partition_point(|&(_, e)| e <= pos);
+        loop {
+            let &(start, end) = self.segments.get(s)?;
+            pos = pos.max(start);
+            if pos >= end {
+                s += 1;
+                continue;
+            }
+            let tag = b.u1(pos)?;
+            let next = sub_record_end(b, pos).ok()?;
+            if next > end {
+                return None;
+            }
+            if is_node_tag(tag) {
+                if skip == 0 {
+                    return Some(pos);
+                }
+                skip -= 1;
+            }
+            pos = next;
+        }
+    }
+}
+
+/// What pass 2 found in one segment.
+#[derive(Default)]
+pub struct NodeRun {
+    /// (class object node, class index)
+    pub class_nodes: Vec<(u32, u32)>,
+    pub unknown_classes: u64,
+    /// INSTANCE DUMPs with less data than their class's fields need, and the first one's offset.
+    pub short_instances: u64,
+    pub first_short: Option<usize>,
+    /// Non-null references of the segment's nodes (an upper bound of its edges).
+    pub refs: usize,
+}
+
+/// Pass 2, in parallel over the segments: one node per class, instance and array, in file
+/// order; `counts` are the segments' node counts from pass 1.
+#[allow(clippy::too_many_arguments)]
+pub fn add_nodes(
+    b: &Bytes,
+    segs: &[(usize, usize)],
+    counts: &[usize],
+    classes: &Classes,
+    lay: &Layout,
+    builder: &mut GraphBuilder,
+    offsets: &mut Offsets,
+) -> Result<Vec<NodeRun>, Fail> {
+    let id = b.id;
+    let class_ty = builder.intern_type("java.lang.Class");
+    let mut prim_ty = [None; 12];
+    for t in 4..12u8 {
+        prim_ty[t as usize] = Some(builder.intern_type(prim_array_name(t)));
+    }
+    let unknown_ty = builder.intern_type("<unknown class>");
+    let object_array_ty = builder.intern_type("java.lang.Object[]");
+    let class_class = classes.defs.iter().find(|c| c.name == "java.lang.Class");
+    // a mirror: java.lang.Class's own instance size, then the class's statics
+    let mirror_base = class_class
+        .map(|c| c.size)
+        .unwrap_or_else(|| lay.instance_size(0));
+    let total: usize = counts.iter().sum();
+    offsets.nodes = builder.node_count() + total;
+    offsets.segments = segs.to_vec();
+    offsets.base = vec![0; offsets.nodes.div_ceil(OFFSET_BLOCK)];
+    // Each segment writes the block offsets of the blocks that start among its nodes.
+    let mut blocks: Vec<&mut [u64]> = Vec::with_capacity(counts.len());
+    {
+        let mut rest = &mut offsets.base[..];
+        let mut first = builder.node_count();
+        let mut taken = first.div_ceil(OFFSET_BLOCK);
+        for &c in counts {
+            let upto = (first + c).div_ceil(OFFSET_BLOCK);
+            let (mine, r) = rest.split_at_mut(upto - taken);
+            blocks.push(mine);
+            rest = r;
+            taken = upto;
+            first += c;
+        }
+    }
+    let blocks: Vec<std::sync::Mutex<&mut [u64]>> =
+        blocks.into_iter().map(std::sync::Mutex::new).collect();
+    let runs = builder.add_nodes_parallel(counts, |k, mut slots| -> Result<NodeRun, Fail> {
+        let mut run = NodeRun::default();
+        let Ok(mut blk) = blocks[k].lock() else {
+            return Ok(run);
+        };
+        let first = slots.first.ix();
+        let mut i = 0usize;
+        let mut last: (u64, u32) = (0, u32::MAX);
+        each_sub_record(b, &segs[k..k + 1], |tag, at, end| {
+            if !is_node_tag(tag) {
+                return Ok(());
+            }
+            let body = at + 1;
+            let oid = b.id(body).unwrap_or(0);
+            let node = first + i;
+            if node % OFFSET_BLOCK == 0 {
+                let bi = node / OFFSET_BLOCK - first.div_ceil(OFFSET_BLOCK);
+                if let Some(o) = blk.get_mut(bi) {
+                    *o = at as u64;
+                }
+            }
+            match tag {
+                CLASS_DUMP => {
+                    let ci = classes.by_id.get(oid);
+                    let size = match ci {
+                        Some(ci) => {
+                            let c = &classes.defs[ci as usize];
+                            run.class_nodes.push((node as u32, ci));
+                            run.refs += (c.statics.1 - c.statics.0) as usize + 2;
+                            lay.align(mirror_base + c.static_bytes)
+                        }
+                        None => mirror_base,
+                    };
+                    slots.set(i, oid, class_ty, NodeKind::Class, size);
+                }
+                INSTANCE_DUMP => {
+                    let cid = b.id(body + id + 4).unwrap_or(0);
+                    // `last` starts as (0, u32::MAX): a class id of 0 must not hit that placeholder (fuzz).
+                    let ci = if cid == last.0 && last.1 != u32::MAX {
+                        Some(last.1)
+                    } else {
+                        classes.by_id.get(cid)
+                    };
+                    let (ty, size) = match ci {
+                        Some(ci) => {
+                            last = (cid, ci);
+                            let c = &classes.defs[ci as usize];
+                            let n = b.u4(body + 2 * id + 4).unwrap_or(0) as usize;
+                            let data = body + 2 * id + 8;
+                            if n < c.data_len as usize {
+                                run.short_instances += 1;
+                                run.first_short.get_or_insert(at);
+                            }
+                            run.refs += classes
+                                .slots_of(c)
+                                .iter()
+                                .filter(|s| {
+                                    s.off as usize + id <= n
+                                        && b.id(data + s.off as usize).unwrap_or(0) != 0
+                                })
+                                .count();
+                            (c.ty, c.size)
+                        }
+                        None => {
+                            run.unknown_classes += 1;
+                            let n = b.u4(body + 2 * id + 4).unwrap_or(0);
+                            (unknown_ty, lay.instance_size(u64::from(n)))
+                        }
+                    };
+                    // Instances of java.lang.Class (the primitive-type mirrors) stay kind Object:
+                    // kind Class means "a CLASS DUMP".
+                    slots.set(i, oid, ty, NodeKind::Object, size);
+                }
+                OBJ_ARRAY_DUMP => {
+                    let n = b.u4(body + id + 4).unwrap_or(0);
+                    let cid = b.id(body + id + 8).unwrap_or(0);
+                    let ty = classes.get(cid).map(|c| c.ty).unwrap_or(object_array_ty);
+                    let data = body + 2 * id + 8;
+                    run.refs += count_nonzero_ids(b, data, end);
+                    slots.set(
+                        i,
+                        oid,
+                        ty,
+                        NodeKind::ObjectArray,
+                        lay.array_size(n, T_OBJECT),
+                    );
+                }
+                _ => {
+                    let n = b.u4(body + id + 4).unwrap_or(0);
+                    let t = b.u1(body + id + 8).unwrap_or(0);
+                    let ty = prim_ty
+                        .get(t as usize)
+                        .copied()
+                        .flatten()
+                        .unwrap_or(unknown_ty);
+                    slots.set(i, oid, ty, NodeKind::PrimitiveArray, lay.array_size(n, t));
+                }
+            }
+            i += 1;
+            Ok(())
+        })?;
+        Ok(run)
+    });
+    runs.into_iter().collect()
+}
+
+/// Non-zero ids in `data[from..to]`.
+fn count_nonzero_ids(b: &Bytes, from: usize, to: usize) -> usize {
+    let Some(s) = b.slice(from, to) else { return 0 };
+    if b.id == 8 {
+        s.chunks_exact(8)
+            .filter(|c| c.iter().any(|&x| x != 0))
+            .count()
+    } else {
+        s.chunks_exact(4)
+            .filter(|c| c.iter().any(|&x| x != 0))
+            .count()
+    }
+}

@@ -1,0 +1,434 @@
+//! The legacy text form of Go profiles (`/debug/pprof/heap?debug=1`, `goroutine?debug=1`), as
+//! `runtime/pprof` writes it and pprof reads it:
+//!
+//! ```text
+//! (cells of the `#` lines are tab-separated)
+//! heap profile: 8203: 8464024 [65572: 67894448] @ heap/2
+//! 8192: 8388608 [65536: 67108864] @ 0x4b5fbc 0x4b5f69 0x437512 0x4612a1
+//! #    0x4b5fbb    main.loadBatch+0xbb    fragmentation/main.go:25
+//! …
+//! # runtime.MemStats
+//! # Alloc = 9841088
+//! ```
+//!
+//! Frames are named by the `#` lines under each record (inlined frames expanded, innermost
+//! first). The writer leaves out the leading `runtime.*` frames (allocation internals) and
+//! `runtime.goexit`; frames it does not name are not invented here. For heap profiles the values
+//! are unsampled as pprof does (`heap/N`: rate N/2, scaled by 1/(1−e^(−avg/rate))), and pprof's
+//! legacy-heap rule that cuts a stack at the first `runtime.*` frame below a user frame is
+//! applied, so the numbers are pprof's.
+//!
+//! Here: recognising the form, the line walk, the line cursor and the call tree; the header
+//! line forms are read in `header`, record and frame lines in `record`, the MemStats trailer in
+//! `memstats`, and jemalloc's `prof.dump` form in `jemalloc`.
+
+mod header;
+mod jemalloc;
+mod memstats;
+mod record;
+
+use header::{contention_attributes, header};
+use memstats::typed_memstats;
+use record::{frame, record};
+
+use serde_json::{json, Map, Value};
+
+use super::tree::{CallTree, Frame, Seen};
+use super::{choose, finish, rfc3339};
+use crate::{Expected, Fail};
+use crate::{Input, ParseError, ParseOptions, Parsed};
+
+/// Does the input start like a text profile (after leading whitespace)?
+pub(crate) fn is_text(b: &[u8]) -> bool {
+    if b.starts_with(b"heap profile:")
+        || b.starts_with(b"--- contention:")
+        || b.starts_with(b"--- mutex:")
+        || b.starts_with(b"--- contentionz ")
+        || is_jemalloc(b)
+    {
+        return true;
+    }
+    let line = &b[..b
+        .iter()
+        .position(|&c| c == b'\n')
+        .unwrap_or(b.len())
+        .min(256)];
+    let word = line.iter().position(|&c| c == b' ').unwrap_or(0);
+    word > 0 && line[word..].starts_with(b" profile: total ")
+}
+
+/// jemalloc's `prof.dump` form (`heap_v2/N` then per-thread `t*:` lines), which jeprof reads.
+pub(crate) fn is_jemalloc(b: &[u8]) -> bool {
+    b.strip_prefix(b"heap_v2/")
+        .is_some_and(|r| r.first().is_some_and(u8::is_ascii_digit))
+}
+
+/// A cursor over one line, for error positions.
+struct Cur<'a> {
+    s: &'a str,
+    pos: usize,
+    at: u64,
+}
+
+impl<'a> Cur<'a> {
+    fn new(s: &'a str, at: u64) -> Self {
+        Cur { s, pos: 0, at }
+    }
+    fn here(&self) -> u64 {
+        self.at + self.pos as u64
+    }
+    fn fail<T>(&self, what: impl Into<Expected>) -> Result<T, Fail> {
+        Err(Fail::at_u64(self.here(), what))
+    }
+    fn rest(&self) -> &'a str {
+        &self.s[self.pos..]
+    }
+    fn spaces(&mut self) {
+        let r = self.rest();
+        self.pos += r.len() - r.trim_start_matches([' ', '\t']).len();
+    }
+    fn lit(&mut self, lit: &'static str) -> Result<(), Fail> {
+        self.spaces();
+        if self.rest().starts_with(lit) {
+            self.pos += lit.len();
+            Ok(())
+        } else {
+            // (The literals hold no quote or backslash: this is their Debug form.)
+            self.fail(Expected::fmt("\"{s}\"", lit, &[]))
+        }
+    }
+    /// A decimal integer (optionally negative) as its text and value.
+    fn int(&mut self, what: &'static str) -> Result<(&'a str, i64), Fail> {
+        self.spaces();
+        let r = self.rest();
+        let neg = usize::from(r.starts_with('-'));
+        let digits = r[neg..].bytes().take_while(u8::is_ascii_digit).count();
+        let text = &r[..neg + digits];
+        match text.parse::<i64>() {
+            Ok(v) if digits > 0 => {
+                self.pos += text.len();
+                Ok((text, v))
+            }
+            _ => self.fail(Expected::fmt("a decimal integer ({s})", what, &[])),
+        }
+    }
+    /// `A: B [C: D]` (objects and bytes in use, then allocated): each as its text and value,
+    /// and the offset of `C`.
+    fn counts(&mut self) -> Result<([(&'a str, i64); 4], u64), Fail> {
+        let a = self.int("in-use objects")?;
+        self.lit(":")?;
+        let b = self.int("in-use bytes")?;
+        self.lit("[")?;
+        self.spaces();
+        let c_at = self.here();
+        let c = self.int("allocated objects")?;
+        self.lit(":")?;
+        let d = self.int("allocated bytes")?;
+        self.lit("]")?;
+        Ok(([a, b, c, d], c_at))
+    }
+
+    /// The rest must be hexadecimal addresses separated by spaces; they are added to `out`,
+    /// innermost first (as written).
+    fn addresses(&mut self, out: &mut Vec<u64>) -> Result<(), Fail> {
+        loop {
+            self.spaces();
+            if self.rest().is_empty() {
+                return Ok(());
+            }
+            let r = self.rest();
+            let word = r.split([' ', '\t']).next().unwrap_or("");
+            let addr = word
+                .strip_prefix("0x")
+                .or_else(|| word.strip_prefix("0X"))
+                .and_then(|h| u64::from_str_radix(h, 16).ok());
+            match addr {
+                Some(a) => out.push(a),
+                None => return self.fail("a hexadecimal stack address like 0x4b5fbc"),
+            }
+            self.pos += word.len();
+        }
+    }
+}
+
+/// Lines with their byte offsets, the line break removed.
+fn lines(data: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+    let mut pos = 0usize;
+    std::iter::from_fn(move || {
+        if pos >= data.len() {
+            return None;
+        }
+        let start = pos;
+        let end = data[pos..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(data.len(), |p| pos + p);
+        pos = end + 1;
+        let line = &data[start..end];
+        Some((start as u64, line.strip_suffix(b"\r").unwrap_or(line)))
+    })
+}
+
+/// pprof's unsampling of a heap record: divide by the probability 1−e^(−avg/rate) that an
+/// allocation of the average size was sampled (truncated to integers as pprof does).
+fn scale_heap(count: i64, size: i64, rate: i64) -> (i64, i64) {
+    if count == 0 || size == 0 {
+        return (0, 0);
+    }
+    if rate <= 1 {
+        return (count, size);
+    }
+    let avg = size as f64 / count as f64;
+    let scale = 1.0 / (1.0 - (-avg / rate as f64).exp());
+    ((count as f64 * scale) as i64, (size as f64 * scale) as i64)
+}
+
+/// pprof's drop-frames rule for legacy heap profiles (`runtime\..*`, keeping `runtime.panic`,
+/// `runtime.reflectcall`, `runtime.call[0-9]*`), on the name up to its first `(`.
+fn prunable(name: &str) -> bool {
+    let simple = name.trim_start_matches('.');
+    let simple = simple.split('(').next().unwrap_or(simple);
+    if !simple.starts_with("runtime.") {
+        return false;
+    }
+    let keep = simple == "runtime.panic"
+        || simple == "runtime.reflectcall"
+        || simple
+            .strip_prefix("runtime.call")
+            .is_some_and(|d| d.bytes().all(|c| c.is_ascii_digit()));
+    !keep
+}
+
+#[derive(PartialEq, Clone, Copy)]
+enum Kind {
+    Heap {
+        rate: i64,
+        v2: bool,
+        has_alloc: bool,
+    },
+    Count,
+    /// `--- contention:` / `--- mutex:` (Go's block and mutex profiles), `--- contentionz`
+    /// (C++): records `cycles count @ addrs`; pprof scales the count by the sampling period and
+    /// the cycles to nanoseconds by `cycles/second`.
+    Contention {
+        period: i64,
+        cpu_hz: i64,
+    },
+}
+
+struct Record {
+    values: Vec<i64>,
+    /// Frames leaf first, as the `#` lines list them.
+    frames: Vec<Frame>,
+    /// The record's stack addresses, innermost first: the frames when no `#` line names them
+    /// (gperftools, C++ and stripped profiles), named `0x…` as pprof shows an unsymbolized
+    /// location.
+    addrs: Vec<u64>,
+    labels: Option<String>,
+}
+
+pub(crate) fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
+    let data = input.bytes();
+    let mut st = State {
+        seen: Seen::default(),
+        memstats: Map::new(),
+        warnings: Vec::new(),
+        choice_error: None,
+    };
+    st.run(data, opts)
+        .map_err(|e| match st.choice_error.take() {
+            Some(text) => ParseError::new(input.path(), e.offset, text),
+            None => e.in_file(input.path(), data),
+        })
+}
+
+struct State {
+    seen: Seen,
+    memstats: Map<String, Value>,
+    warnings: Vec<String>,
+    /// Why `--sample_index` chose nothing: names from the profile, added at the edge.
+    choice_error: Option<String>,
+}
+
+impl State {
+    fn run(&mut self, data: &[u8], opts: &ParseOptions) -> Result<Parsed, Fail> {
+        let mut it = lines(data).skip_while(|(_, l)| l.iter().all(u8::is_ascii_whitespace));
+        let Some((hat, hline)) = it.next() else {
+            return Err(Fail::at(
+                0,
+                "a \"heap profile:\" or \"goroutine profile: total N\" header",
+            ));
+        };
+        let hline = utf8(hline, hat)?;
+        let mut details = Map::new();
+        if is_jemalloc(hline.trim_start().as_bytes()) {
+            return self.jemalloc(hline, hat, it, opts);
+        }
+        let (mut kind, types) = header(hline, hat, &mut details)?;
+        let mut it = it.peekable();
+        if let Kind::Contention { .. } = kind {
+            kind = contention_attributes(&mut it, &mut details)?;
+        }
+        let choice = self.choose(&types, hat, opts)?;
+        let mut tree = CallTree::new(choice.objects.is_some());
+        let mut rec: Option<Record> = None;
+        let mut in_memstats = false;
+        let mut leaf_first: Vec<Frame> = Vec::new();
+        for (at, raw) in it {
+            let line = utf8(raw, at)?;
+            let t = line.trim();
+            if t.is_empty() {
+                continue;
+            }
+            if t.contains("MAPPED_LIBRARIES:") || t.contains("--- Memory map:") {
+                break;
+            }
+            if let Kind::Contention { .. } = kind {
+                if t.starts_with("---") {
+                    break;
+                }
+            }
+            if let Some(c) = t.strip_prefix('#') {
+                let c = c.trim_start_matches([' ', '\t']);
+                if in_memstats {
+                    self.memstat(c, at);
+                } else if c.starts_with("runtime.MemStats") {
+                    in_memstats = true;
+                    self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
+                } else if let Some(l) = c.strip_prefix("labels:") {
+                    if let Some(r) = rec.as_mut() {
+                        r.labels = Some(l.trim().to_string());
+                    }
+                } else if let Some(r) = rec.as_mut() {
+                    let lead = line.len() - line.trim_start().len();
+                    r.frames.push(frame(c, at + lead as u64, &mut tree)?);
+                }
+                continue;
+            }
+            if in_memstats {
+                return Err(Fail::at_u64(
+                    at,
+                    "a \"# Name = value\" line of the runtime.MemStats trailer",
+                ));
+            }
+            self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
+            let lead = line.len() - line.trim_start().len();
+            rec = Some(record(t, at + lead as u64, kind)?);
+        }
+        self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
+
+        let mut info = super::facts();
+        details.insert("form".into(), json!("text"));
+        if !self.memstats.is_empty() {
+            info.memstats = Some(typed_memstats(&self.memstats));
+            if let Some(last_gc) = self
+                .memstats
+                .get("LastGC")
+                .and_then(Value::as_i64)
+                .filter(|&t| t > 0)
+            {
+                // The heap profile describes the heap as of the last completed GC.
+                info.timestamp = Some(rfc3339(last_gc));
+                info.timestamp_ms = Some(last_gc / 1_000_000);
+                details.insert("timestamp_source".into(), json!("memstats.LastGC"));
+            }
+            details.insert(
+                "memstats".into(),
+                Value::Object(std::mem::take(&mut self.memstats)),
+            );
+        }
+        Ok(self.done(info, details, &types, &choice, tree))
+    }
+
+    /// The sample type `--sample_index` names (pprof's default: the last).
+    fn choose(
+        &mut self,
+        types: &[(String, String)],
+        hat: u64,
+        opts: &ParseOptions,
+    ) -> Result<super::SampleChoice, Fail> {
+        choose(types, None, opts.sample_index.as_deref()).map_err(|e| {
+            // Names from the profile and the option: text for the edge.
+            self.choice_error = Some(e);
+            Fail::at_u64(hat, "a sample type the profile has")
+        })
+    }
+
+    /// The parsed profile, with this parse's warnings.
+    fn done(
+        &mut self,
+        mut info: heapscope_graph::DumpFacts,
+        details: Map<String, Value>,
+        types: &[(String, String)],
+        choice: &super::SampleChoice,
+        tree: CallTree,
+    ) -> Parsed {
+        info.warnings.append(&mut self.warnings);
+        finish(
+            info,
+            details,
+            types,
+            choice,
+            tree,
+            std::mem::take(&mut self.seen),
+        )
+    }
+
+    /// Put the finished record into the tree.
+    fn emit(
+        &mut self,
+        rec: &mut Option<Record>,
+        kind: Kind,
+        choice: &super::SampleChoice,
+        tree: &mut CallTree,
+        frames: &mut Vec<Frame>,
+    ) {
+        let Some(r) = rec.take() else { return };
+        frames.clear();
+        if r.frames.is_empty() {
+            for &a in r.addrs.iter().rev() {
+                let name = tree.intern_name(&format!("0x{a:x}"));
+                frames.push(Frame {
+                    name,
+                    file: 0,
+                    line: 0,
+                });
+            }
+        } else {
+            frames.extend(r.frames.iter().rev());
+        }
+        if let Kind::Heap { .. } = kind {
+            let mut user = false;
+            for (i, f) in frames.iter().enumerate() {
+                if !prunable(&tree.name(f.name)) {
+                    user = true;
+                } else if user {
+                    frames.truncate(i);
+                    break;
+                }
+            }
+        }
+        if let Some(l) = &r.labels {
+            match serde_json::from_str::<Map<String, Value>>(l) {
+                Ok(m) => {
+                    for (k, v) in m {
+                        self.seen
+                            .label(&k, v.as_str().unwrap_or_default(), r.values[choice.index]);
+                    }
+                }
+                Err(_) => self.seen.label("(unparsed)", l, r.values[choice.index]),
+            }
+        }
+        self.seen.totals(&r.values);
+        tree.add_sample(
+            frames,
+            r.values[choice.index],
+            choice.objects.map(|i| r.values[i]),
+            &mut self.seen,
+        );
+    }
+}
+
+fn utf8(line: &[u8], at: u64) -> Result<&str, Fail> {
+    std::str::from_utf8(line).map_err(|e| Fail::at_u64(at + e.valid_up_to() as u64, "UTF-8 text"))
+}

@@ -1,0 +1,222 @@
+//! The `edges` array: each record checked and given to the graph builder under its source
+//! node (found from the nodes' edge counts), with the `shortcut` and detachedness bits and the
+//! synthetic root's edges the post-passes need.
+
+use heapscope_graph::bitset::BitSet;
+use heapscope_graph::{GraphBuilder, Label, NodeIdx};
+
+use super::records::{read_records, Field, Records};
+use super::{provisional_label, MaxRef, Mode, RawSnapshot, MAX_STRING_INDEX, UNLISTED};
+use crate::v8::names;
+use crate::v8::scan::{Cursor, Scan};
+use crate::v8::Compat;
+use crate::{Expected, Fail};
+
+/// Edges: checked, given to the builder under their source node (found from the nodes'
+/// edge counts), with the bits and root edges the post-passes need.
+struct EdgeRecords<'a> {
+    b: &'a mut GraphBuilder,
+    name_refs: &'a mut MaxRef,
+    node_edges: &'a [u32],
+    shortcut_bits: &'a mut BitSet,
+    no_prop_bits: &'a mut BitSet,
+    root_edges: &'a mut Vec<(u8, u32)>,
+    is_index: &'a [bool],
+    no_prop: Vec<bool>,
+    weak: Option<u64>,
+    shortcut: Option<u64>,
+    ntypes: u64,
+    nf: u64,
+    node_fields_total: u64,
+    fields: (usize, usize, usize),
+    declared: u64,
+    /// edges done
+    e: u64,
+    /// the current source node
+    src: usize,
+    /// its edges not yet read
+    src_left: u64,
+    started: bool,
+    /// edges past the sum of the nodes' edge counts (given to the last node, as DevTools does)
+    extra: u64,
+    /// edges whose type the meta does not list
+    unlisted: u64,
+}
+
+impl Records for EdgeRecords<'_> {
+    fn reserve(&mut self, records: usize) {
+        self.b.reserve_edges(records);
+        // The exact count, from the array's own text: room for every edge's bits.
+        if records as u64 > self.declared {
+            *self.shortcut_bits = BitSet::new(records);
+            *self.no_prop_bits = BitSet::new(records);
+        }
+    }
+
+    #[inline]
+    fn take<F: Field>(&mut self, rec: &[F]) -> Scan<()> {
+        let (t_at, n_at, to_at) = self.fields;
+        let (declared, ntypes, nf, node_fields_total) =
+            (self.declared, self.ntypes, self.nf, self.node_fields_total);
+        let ty = rec[t_at].v();
+        // An edge type the meta does not list is `undefined` to DevTools: neither weak nor
+        // shortcut, named by a string (only element and hidden edges carry an index).
+        if ty >= ntypes {
+            self.unlisted += 1;
+        }
+        let to = rec[to_at].v();
+        if to % nf != 0 || to >= node_fields_total {
+            return Err(Fail::at(
+                rec[to_at].at(),
+                Expected::fmt(
+                    "an edge to_node that is a multiple of {} below {} (found {})",
+                    "",
+                    &[nf as u64, node_fields_total as u64, to as u64],
+                ),
+            ));
+        }
+        let name = rec[n_at].v();
+        let label = if self.is_index.get(ty as usize).copied().unwrap_or(false) {
+            Label::Index(u32::try_from(name).unwrap_or(u32::MAX))
+        } else {
+            if name > MAX_STRING_INDEX {
+                return Err(Fail::at(rec[n_at].at(), "an edge name index below 2^31"));
+            }
+            self.name_refs.note(name, rec[n_at].at());
+            provisional_label(name as u32)
+        };
+        if self.e >= declared {
+            // More edges than the nodes' edge counts add up to: DevTools' edge index ends the
+            // last node's edges at the end of the array, so they are the last node's.
+            let last = self.node_edges.len();
+            if last == 0 {
+                return Err(Fail::at(
+                    rec[0].at(),
+                    "no edges in a snapshot without nodes",
+                ));
+            }
+            if !self.started || self.src != last - 1 {
+                self.src = last - 1;
+                self.started = true;
+                self.b.begin_node(NodeIdx(self.src as u32));
+            }
+            self.src_left = 1;
+            self.extra += 1;
+        }
+        // Find the source: the next node that still has edges to give.
+        while self.src_left == 0 {
+            if self.started {
+                self.src += 1;
+            }
+            self.started = true;
+            self.src_left = u64::from(self.node_edges.get(self.src).copied().unwrap_or(u32::MAX));
+            if self.src_left > 0 {
+                self.b.begin_node(NodeIdx(self.src as u32));
+            }
+        }
+        self.src_left -= 1;
+        let src = self.src;
+        let e = self.e as usize;
+        let to = (to / nf) as u32;
+        let is_shortcut = Some(ty) == self.shortcut;
+        let dropped = Some(ty) == self.weak || (is_shortcut && src != 0);
+        self.b.edge_to_idx(NodeIdx(to), dropped, label);
+        if is_shortcut {
+            self.shortcut_bits.set(e);
+        }
+        if self.no_prop.get(ty as usize).copied().unwrap_or(false) {
+            self.no_prop_bits.set(e);
+        }
+        if src == 0 {
+            self.root_edges
+                .push((if ty < ntypes { ty as u8 } else { UNLISTED }, to));
+        }
+        self.e += 1;
+        Ok(())
+    }
+}
+
+pub(super) fn parse_edges(
+    c: &mut Cursor<'_>,
+    r: &mut RawSnapshot,
+    b: &mut GraphBuilder,
+    compat: Compat,
+    name_refs: &mut MaxRef,
+    mode: Mode,
+) -> Scan<()> {
+    let ef = r.meta.ef;
+    let declared = r.edge_total;
+    b.finish_nodes_without_index();
+    if mode == Mode::Exact {
+        b.reserve_edges((c.remaining() / (2 * ef)).min(declared as usize));
+    }
+    // The nodes' edge counts are untrusted: an edge takes at least 2 bytes per field, so the
+    // bytes left bound the bits worth having. The parallel reader counts the edges first and
+    // makes room for more if there are (`EdgeRecords::reserve`); the exact one, which runs
+    // only when that one declined, makes room for as many as the bytes could hold.
+    let bits = match mode {
+        Mode::Parallel => (declared as usize).min(c.remaining() / (2 * ef)),
+        Mode::Exact => c.remaining() / (2 * ef),
+    };
+    r.shortcut = BitSet::new(bits);
+    r.no_propagation = BitSet::new(bits);
+    let types = &r.meta.edge_types;
+    let type_is = |name: &str| types.iter().position(|t| t == name).map(|p| p as u64);
+    let mut edges = EdgeRecords {
+        weak: type_is("weak"),
+        shortcut: type_is("shortcut"),
+        ntypes: types.len() as u64,
+        no_prop: names::no_propagation_types(&r.meta, compat),
+        nf: r.meta.nf as u64,
+        node_fields_total: r.node_type.len() as u64 * r.meta.nf as u64,
+        fields: (r.meta.e_type, r.meta.e_name, r.meta.e_to),
+        is_index: &r.meta.edge_type_is_index,
+        declared,
+        b,
+        name_refs,
+        node_edges: &r.node_edges,
+        shortcut_bits: &mut r.shortcut,
+        no_prop_bits: &mut r.no_propagation,
+        root_edges: &mut r.root_edges,
+        e: 0,
+        src: 0,
+        src_left: 0,
+        started: false,
+        extra: 0,
+        unlisted: 0,
+    };
+    read_records(c, ef, mode, "edges", &mut edges)?;
+    let (e, extra, unlisted) = (edges.e, edges.extra, edges.unlisted);
+    let ntypes = r.meta.edge_types.len();
+    if unlisted > 0 {
+        r.warnings.push(format!(
+            "{unlisted} edges have a type index beyond the {ntypes} of snapshot.meta.edge_types; \
+             read as strong, string-named edges, as DevTools does"
+        ));
+    }
+    // The arrays are trusted, as DevTools' snapshot model does (`HeapSnapshot.ts`: `nodeCount`
+    // and `edgeCount` are the arrays' lengths over the field counts, `firstEdgeIndexes` steps by
+    // each node's edge_count and the last node's edges end at the array's end). (Its newest
+    // loader sizes the arrays it parses into from `node_count` / `edge_count` and would pad or
+    // cut a disagreeing array before the model sees it.)
+    if e != declared {
+        let how = if extra > 0 {
+            format!("the last node has {extra} more")
+        } else {
+            "the nodes whose edges would lie past its end have fewer".to_owned()
+        };
+        r.warnings.push(format!(
+            "the nodes' edge_count fields add up to {declared} edges, the edges array holds {e}; \
+             {how}, as DevTools reads it"
+        ));
+    }
+    if let Some(want) = r.meta.edge_count {
+        if want != e {
+            r.warnings.push(format!(
+                "snapshot.edge_count says {want} edges, the edges array holds {e}; \
+                 read as the array says, as DevTools does"
+            ));
+        }
+    }
+    Ok(())
+}

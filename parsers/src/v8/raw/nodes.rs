@@ -1,0 +1,174 @@
+//! The `nodes` array: each record checked, added to the graph builder with its kind, size and
+//! (provisional) type, and kept in the raw columns; nodes whose type the meta does not list are
+//! counted and named as DevTools names them.
+
+use heapscope_graph::bitset::BitSet;
+use heapscope_graph::{GraphBuilder, NodeKind, TypeId};
+
+use super::records::{read_records, Field, Records};
+use super::{
+    provisional_type, u32_or, MaxRef, Meta, Mode, RawSnapshot, MAX_STRING_INDEX, UNLISTED,
+    UNLISTED_CLASS,
+};
+use crate::v8::names::{type_rule, Naming, TypeRule};
+use crate::v8::scan::{Cursor, Scan};
+use crate::Fail;
+
+/// Nodes: checked, added to the builder with kind and (provisional) type, and kept in the
+/// raw columns.
+struct NodeRecords<'a> {
+    b: &'a mut GraphBuilder,
+    r: &'a mut RawSnapshot,
+    name_refs: &'a mut MaxRef,
+    rules: Vec<TypeRule>,
+    fixed: Vec<TypeId>,
+    ntypes: u64,
+    fields: (usize, usize, usize, usize, usize),
+    det: Option<usize>,
+    edge_total: u64,
+    /// The class and count of nodes whose type the meta does not list.
+    unlisted_type: TypeId,
+    unlisted: u64,
+}
+
+impl Records for NodeRecords<'_> {
+    fn reserve(&mut self, records: usize) {
+        self.b.reserve_nodes(records);
+        let r = &mut *self.r;
+        r.node_type.reserve_exact(records);
+        r.node_name.reserve_exact(records);
+        r.node_edges.reserve_exact(records);
+        if self.det.is_some() {
+            r.node_detached.reserve_exact(records);
+        }
+    }
+
+    #[inline]
+    fn take<F: Field>(&mut self, rec: &[F]) -> Scan<()> {
+        let (t_at, n_at, i_at, s_at, e_at) = self.fields;
+        let ntypes = self.ntypes;
+        let ty = rec[t_at].v();
+        let name = rec[n_at].v();
+        if name > MAX_STRING_INDEX {
+            return Err(Fail::at(rec[n_at].at(), "a node name index below 2^31"));
+        }
+        self.name_refs.note(name, rec[n_at].at());
+        let edges = rec[e_at].v();
+        self.edge_total += edges;
+        let raw_type = if ty < ntypes {
+            let rule = &self.rules[ty as usize];
+            let t = match rule.naming {
+                Naming::Fixed => self.fixed[ty as usize],
+                Naming::OwnName => provisional_type(name as u32),
+            };
+            self.b.add_node(rec[i_at].v(), t, rule.kind, rec[s_at].v());
+            ty as u8
+        } else {
+            // Older V8s write type indices their meta does not list (Node 8: `symbol`, 12, with
+            // 12 types listed); DevTools opens such snapshots and names the nodes
+            // `(undefined)`.
+            self.unlisted += 1;
+            let t = self.unlisted_type;
+            self.b
+                .add_node(rec[i_at].v(), t, NodeKind::Other, rec[s_at].v());
+            UNLISTED
+        };
+        let r = &mut *self.r;
+        r.node_type.push(raw_type);
+        r.node_name.push(name as u32);
+        r.node_edges.push(u32_or(
+            edges,
+            rec[e_at].at(),
+            "a node edge_count below 2^32",
+        )?);
+        if let Some(d) = self.det {
+            r.node_detached.push(rec[d].v().min(255) as u8);
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn parse_nodes(
+    c: &mut Cursor<'_>,
+    meta: Meta,
+    b: &mut GraphBuilder,
+    name_refs: &mut MaxRef,
+    mode: Mode,
+) -> Scan<RawSnapshot> {
+    let nf = meta.nf;
+    let det = meta.n_detached;
+    // Each field takes at least two bytes ("0,"), so the file bounds the node count. (The
+    // parallel mode reserves the exact count it has counted instead.)
+    let cap = if mode == Mode::Exact {
+        (c.remaining() / (2 * nf)).min(meta.node_count.unwrap_or(0) as usize)
+    } else {
+        0
+    };
+    b.reserve_nodes(cap);
+    let rules: Vec<TypeRule> = meta.node_types.iter().map(|t| type_rule(t)).collect();
+    let fixed: Vec<TypeId> = rules.iter().map(|r| b.intern_type(&r.class)).collect();
+    let unlisted_type = b.intern_type(UNLISTED_CLASS);
+    let mut r = RawSnapshot {
+        node_type: Vec::with_capacity(cap),
+        node_name: Vec::with_capacity(cap),
+        node_edges: Vec::with_capacity(cap),
+        node_detached: if det.is_some() {
+            Vec::with_capacity(cap)
+        } else {
+            Vec::new()
+        },
+        edge_total: 0,
+        shortcut: BitSet::new(0),
+        no_propagation: BitSet::new(0),
+        root_edges: Vec::new(),
+        str_start: Vec::new(),
+        str_len: Vec::new(),
+        locations: Vec::new(),
+        warnings: Vec::new(),
+        meta,
+    };
+    let m = &r.meta;
+    let ntypes = m.node_types.len() as u64;
+    let fields = (m.n_type, m.n_name, m.n_id, m.n_size, m.n_edges);
+    let array_at = c.pos();
+    let mut nodes = NodeRecords {
+        b,
+        r: &mut r,
+        name_refs,
+        rules,
+        fixed,
+        ntypes,
+        fields,
+        det,
+        edge_total: 0,
+        unlisted_type,
+        unlisted: 0,
+    };
+    read_records(c, nf, mode, "nodes", &mut nodes)?;
+    let (edge_total, unlisted) = (nodes.edge_total, nodes.unlisted);
+    let n = r.node_type.len() as u64;
+    if unlisted > 0 {
+        r.warnings.push(format!(
+            "{unlisted} nodes have a type index beyond the {ntypes} of snapshot.meta.node_types \
+             (an older V8); shown as {UNLISTED_CLASS}, as DevTools does"
+        ));
+    }
+    // The nodes are those of the array, whatever `node_count` says, as DevTools' snapshot model
+    // counts them (V8 always agrees; other writers of the format need not; see `parse_edges`).
+    if let Some(want) = r.meta.node_count {
+        if want != n {
+            r.warnings.push(format!(
+                "snapshot.node_count says {want} nodes, the nodes array holds {n}; \
+                 read as the array says, as DevTools does"
+            ));
+        }
+    }
+    if n >= u64::from(u32::MAX) / nf as u64 {
+        return Err(Fail::at(array_at, "fewer than 2^32 node fields"));
+    }
+    if edge_total >= u64::from(u32::MAX) {
+        return Err(Fail::at(array_at, "fewer than 2^32 edges"));
+    }
+    r.edge_total = edge_total;
+    Ok(r)
+}

@@ -1,0 +1,152 @@
+//! The integer arrays of records (`nodes`, `edges`, `locations`) and how they are read: the
+//! exact sequential mode, which reports every error at its byte offset, or on all cores; the
+//! per-record work both modes share ([`Records`], [`Field`]); and the `locations` quads checked
+//! and resolved to node ordinals.
+
+use super::{Mode, RawSnapshot};
+use crate::v8::par;
+use crate::v8::scan::{Cursor, Scan};
+use crate::{Expected, Fail};
+
+/// After an array of records of `width` values, `left` values of an unfinished record remain.
+fn whole_records(c: &Cursor<'_>, left: usize, width: usize, array: &'static str) -> Scan<()> {
+    if left == 0 {
+        return Ok(());
+    }
+    Err(Fail::at(
+        c.pos().saturating_sub(1),
+        Expected::fmt(
+            "a multiple of {} values in \"{s}\" (one record per field of the meta); {} left over",
+            array,
+            &[width as u64, left as u64],
+        ),
+    ))
+}
+
+/// One value of a record: the exact parser knows its byte offset, the parallel one does not
+/// (its errors are reported by an exact rerun).
+pub(super) trait Field: Copy {
+    fn v(self) -> u64;
+    fn at(self) -> usize;
+}
+
+impl Field for (u64, usize) {
+    #[inline]
+    fn v(self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn at(self) -> usize {
+        self.1
+    }
+}
+
+impl Field for u64 {
+    #[inline]
+    fn v(self) -> u64 {
+        self
+    }
+    #[inline]
+    fn at(self) -> usize {
+        0
+    }
+}
+
+/// Read the integer array at the cursor as records of `width` values, each through
+/// `record.take(...)`. The exact mode reports an unfinished last record; the parallel mode
+/// declines it.
+pub(super) fn read_records<R: Records>(
+    c: &mut Cursor<'_>,
+    width: usize,
+    mode: Mode,
+    array: &'static str,
+    record: &mut R,
+) -> Scan<()> {
+    match mode {
+        Mode::Exact => {
+            let left = c.uint_records(width, |rec| record.take(rec))?;
+            whole_records(c, left, width, array)
+        }
+        Mode::Parallel => parallel_array(
+            c,
+            width,
+            record,
+            |r, n| r.reserve(n),
+            |r, block| {
+                block
+                    .chunks_exact(width.max(1))
+                    .try_for_each(|rec| r.take(rec))
+            },
+        ),
+    }
+}
+
+/// The integer array at the cursor read on all cores ([`par::IntArray`]): `reserve(state,
+/// records)` with the exact record count, then `consume(state, block)` for block after block of
+/// whole records.
+pub(super) fn parallel_array<S: Send + ?Sized>(
+    c: &mut Cursor<'_>,
+    width: usize,
+    state: &mut S,
+    reserve: impl FnOnce(&mut S, usize),
+    mut consume: impl FnMut(&mut S, &[u64]) -> Scan<()> + Send,
+) -> Scan<()> {
+    let arr = par::IntArray::locate(c.input(), c.pos())?;
+    reserve(state, (arr.values() / width.max(1) as u64) as usize);
+    arr.records(width, |block| consume(state, block))?;
+    c.seek(arr.end());
+    Ok(())
+}
+
+/// The per-record work of an array, the same for both modes.
+pub(super) trait Records: Send {
+    /// Room for exactly `records` more (a count made from the array's own text).
+    fn reserve(&mut self, records: usize);
+    fn take<F: Field>(&mut self, rec: &[F]) -> Scan<()>;
+}
+
+pub(super) fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Vec<[u32; 4]>> {
+    let lf = &r.meta.location_fields;
+    if raw.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pos = |n: &str| lf.iter().position(|f| f == n);
+    let (Some(obj), Some(script), Some(line), Some(col)) = (
+        pos("object_index"),
+        pos("script_id"),
+        pos("line"),
+        pos("column"),
+    ) else {
+        return Err(Fail::at(
+            raw[0].at(),
+            "snapshot.meta.location_fields with object_index, script_id, line, column",
+        ));
+    };
+    let w = lf.len();
+    if raw.len() % w != 0 {
+        return Err(Fail::at(
+            raw[raw.len() - 1].at(),
+            Expected::fmt("a multiple of {} values in \"locations\"", "", &[w as u64]),
+        ));
+    }
+    let nf = r.meta.nf as u64;
+    let total = r.node_count() as u64 * nf;
+    let mut out = Vec::with_capacity(raw.len() / w);
+    for rec in raw.chunks_exact(w) {
+        let (o, at) = (rec[obj].v(), rec[obj].at());
+        if o % nf != 0 || o >= total {
+            return Err(Fail::at(
+                at,
+                Expected::fmt(
+                    "a location object_index that is a multiple of {} below {}",
+                    "",
+                    &[nf as u64, total as u64],
+                ),
+            ));
+        }
+        let f = |i: usize| u32::try_from(rec[i].v()).unwrap_or(u32::MAX);
+        out.push([(o / nf) as u32, f(script), f(line), f(col)]);
+    }
+    out.sort_unstable_by_key(|l| l[0]);
+    Ok(out)
+}
