@@ -35,6 +35,7 @@ macro_rules! schema_name {
 pub mod build;
 pub mod doc;
 pub mod domtree;
+pub mod drill;
 pub mod findings;
 pub mod fmt;
 pub mod fragmentation;

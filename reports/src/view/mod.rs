@@ -1,9 +1,11 @@
 //! Views: each turns a model into a [`crate::doc::Document`] that the renderers draw —
 //! [`analyze`] for the analysis [`crate::Report`], [`diff`] and [`trend`] for the over-time
-//! reports. A view decides what each output shows; the renderer decides how it looks.
+//! reports, [`drill`] for the drill-down answers. A view decides what each output shows; the
+//! renderer decides how it looks.
 
 pub mod analyze;
 pub mod diff;
+pub mod drill;
 pub mod trend;
 
 use crate::doc::{Block, Column, Document, Path, Span, Table};

@@ -6,16 +6,14 @@
 //! - `heapscope instances DUMP TYPE`: the largest instances of a type by retained size.
 //!
 //! IDs are the dump's own, as reports print them: `0x…` hex (HPROF, call-tree nodes) or decimal
-//! (V8). Every command accepts `--format json`.
+//! (V8). Every command accepts `--format json`. The answers, their views and their JSON are
+//! the reports crate's ([`heapscope_reports::drill`]); the commands load, ask and write.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::anyhow;
 use clap::Args;
-use heapscope_graph::{Analysis, NodeIdx};
-use heapscope_reports::fmt::{human_bytes, pct};
-use heapscope_reports::NodeOut;
+use heapscope_reports::drill::{self, Answer, DrillError};
 
 use crate::format::{self, Format};
 use crate::progress::Progress;
@@ -25,6 +23,8 @@ use crate::{output, CliError};
 pub mod instances;
 pub mod path;
 pub mod retainers;
+
+pub use heapscope_reports::drill::parse_id;
 
 /// Options every drill-down command shares.
 #[derive(Args, Debug)]
@@ -48,55 +48,16 @@ fn open(dump: &Path, c: &Common) -> Result<Session, CliError> {
     Progress::with(c.quiet, |p| Session::load(dump, &opts, p))
 }
 
-/// Parse `0x…` as hex, anything else as decimal (an `@` prefix, as DevTools shows ids, is allowed).
-pub fn parse_id(s: &str) -> Option<u64> {
-    let s = s.trim().trim_start_matches('@');
-    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        u64::from_str_radix(h, 16).ok()
-    } else {
-        s.parse().ok()
-    }
-}
-
-pub fn find(a: &Analysis, id: &str) -> Result<NodeIdx, CliError> {
-    let v = parse_id(id).ok_or_else(|| {
-        CliError::BadInput(anyhow!(
-            "{id:?} is not an object id (use 0x… hex or decimal)"
-        ))
-    })?;
-    a.graph
-        .find_id(v)
-        .ok_or_else(|| CliError::BadInput(anyhow!("no object with id {id} in the dump")))
-}
-
-/// Pretty JSON and a newline.
-fn write_json(out: &mut dyn Write, v: &serde_json::Value) -> Result<(), CliError> {
-    output::write(
-        out,
-        &format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default()),
-    )
-}
-
-pub fn node_line(n: &NodeOut) -> String {
-    format!(
-        "{} {} — {} retained ({}), {} shallow{}",
-        n.type_name,
-        n.id,
-        human_bytes(n.retained_bytes),
-        pct(n.retained_share),
-        human_bytes(n.shallow_bytes),
-        n.value
-            .as_ref()
-            .map(|v| format!(" \"{v}\""))
-            .unwrap_or_default()
-    )
-}
-
-/// Distinct objects that reference `n`: (referrer, label text, weak).
-pub fn referrers(a: &Analysis, n: NodeIdx) -> Vec<(NodeIdx, Option<String>, bool)> {
-    let g = &a.graph;
-    a.referrers(n)
-        .into_iter()
-        .map(|(r, l, w)| (r, g.label_text(l), w))
-        .collect()
+/// Load the dump, ask `ask` of it, and write the answer in the chosen form to `out`. A question
+/// that names nothing in the dump is bad input (exit 2).
+fn answer<A: Answer>(
+    dump: &Path,
+    common: &Common,
+    out: &mut dyn std::io::Write,
+    ask: impl FnOnce(&heapscope_reports::Ctx) -> Result<A, DrillError>,
+) -> Result<u8, CliError> {
+    let session = open(dump, common)?;
+    let a = ask(&session.ctx()).map_err(|e| CliError::BadInput(anyhow!(e)))?;
+    output::write(out, &drill::render(&a, common.format))?;
+    Ok(crate::EXIT_OK)
 }

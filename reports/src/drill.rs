@@ -1,0 +1,280 @@
+//! Drill-down answers, as Eclipse MAT's and DevTools' views allow: the typed models of
+//! `heapscope path | retainers | instances` and the code that builds them from a [`Ctx`].
+//!
+//! - [`paths`]: shortest paths from GC roots to one object (the shortest one, then the shortest
+//!   through each other object that references it);
+//! - [`retainers`]: the objects that reference it, and its dominator chain;
+//! - [`instances`]: the largest instances of a type by retained size.
+//!
+//! IDs are the dump's own, as reports print them: `0x…` hex (HPROF, call-tree nodes) or decimal
+//! (V8). [`crate::view::drill`] turns each answer into a [`crate::doc::Document`]; [`render`]
+//! draws it as text, or serialises the answer as JSON.
+
+use std::fmt;
+
+use heapscope_graph::paths::edge_between;
+use heapscope_graph::{Analysis, NodeIdx, PathStep};
+use serde::Serialize;
+
+use crate::build::Ctx;
+use crate::doc::Document;
+use crate::model::{NodeOut, PathElem};
+use crate::render::OutputFormat;
+
+/// Why a drill-down has no answer: the question names nothing in the dump.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DrillError {
+    /// The id is neither `0x…` hex nor decimal.
+    NotAnId(String),
+    /// No object has that id.
+    NoObject(String),
+    /// No type has that name; `near` are types whose names contain it (at most 10, sorted).
+    NoType { name: String, near: Vec<String> },
+}
+
+impl fmt::Display for DrillError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DrillError::NotAnId(id) => {
+                write!(f, "{id:?} is not an object id (use 0x… hex or decimal)")
+            }
+            DrillError::NoObject(id) => write!(f, "no object with id {id} in the dump"),
+            DrillError::NoType { name, near } => {
+                write!(f, "no type named {name:?} in the dump")?;
+                if !near.is_empty() {
+                    write!(f, "; types containing it: {}", near.join(", "))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for DrillError {}
+
+/// `heapscope path`: the object and its paths from GC roots, the shortest first.
+#[derive(Clone, Debug, Serialize)]
+pub struct PathsAnswer {
+    pub object: NodeOut,
+    /// Empty when the object is unreachable.
+    pub paths: Vec<Vec<PathElem>>,
+}
+
+/// One object that references the object asked about.
+#[derive(Clone, Debug, Serialize)]
+pub struct Referrer {
+    /// The reference's name (field, element, edge), when the dump has one.
+    pub via: Option<String>,
+    pub weak: bool,
+    pub object: NodeOut,
+}
+
+/// `heapscope retainers`: the objects that reference one object, and its dominator chain.
+#[derive(Clone, Debug, Serialize)]
+pub struct RetainersAnswer {
+    pub object: NodeOut,
+    /// How many distinct objects reference it (more than `referrers` lists when capped).
+    pub referrers_total: usize,
+    /// The largest referrers by retained size.
+    pub referrers: Vec<Referrer>,
+    /// What keeps it alive, nearest first.
+    pub dominators: Vec<NodeOut>,
+}
+
+/// `heapscope instances`: a type's count and shallow size, and its largest instances.
+#[derive(Clone, Debug, Serialize)]
+pub struct InstancesAnswer {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub count: usize,
+    pub shallow_bytes: u64,
+    /// The largest by retained size.
+    pub instances: Vec<NodeOut>,
+}
+
+/// Parse `0x…` as hex, anything else as decimal (an `@` prefix, as DevTools shows ids, is allowed).
+pub fn parse_id(s: &str) -> Option<u64> {
+    let s = s.trim().trim_start_matches('@');
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16).ok()
+    } else {
+        s.parse().ok()
+    }
+}
+
+/// The object with the dump's id `id`.
+pub fn find(a: &Analysis, id: &str) -> Result<NodeIdx, DrillError> {
+    let v = parse_id(id).ok_or_else(|| DrillError::NotAnId(id.to_string()))?;
+    a.graph
+        .find_id(v)
+        .ok_or_else(|| DrillError::NoObject(id.to_string()))
+}
+
+/// Distinct objects that reference `n`: (referrer, label text, weak).
+pub fn referrers(a: &Analysis, n: NodeIdx) -> Vec<(NodeIdx, Option<String>, bool)> {
+    let g = &a.graph;
+    a.referrers(n)
+        .into_iter()
+        .map(|(r, l, w)| (r, g.label_text(l), w))
+        .collect()
+}
+
+/// The shortest path, then the shortest through each other referrer, shortest first.
+pub fn paths_to(a: &Analysis, n: NodeIdx, max: usize) -> Vec<Vec<PathStep>> {
+    let g = &a.graph;
+    let mut out = Vec::new();
+    let best = a.path_to(n);
+    if best.is_empty() {
+        return out;
+    }
+    let best_parent = best.len().checked_sub(2).map(|i| best[i].node);
+    out.push(best);
+    let mut alts: Vec<Vec<PathStep>> = Vec::new();
+    for (r, _, _) in referrers(a, n) {
+        if Some(r) == best_parent || r == n {
+            continue;
+        }
+        let mut p = a.path_to(r);
+        if p.is_empty() || p.iter().any(|s| s.node == n) {
+            continue;
+        }
+        let (label, weak) = edge_between(g, r, n);
+        p.push(PathStep {
+            node: n,
+            via: g.label_text(label),
+            weak,
+            root_kind: None,
+        });
+        alts.push(p);
+    }
+    alts.sort_by(|x, y| {
+        x.len()
+            .cmp(&y.len())
+            .then(x[x.len() - 2].node.cmp(&y[y.len() - 2].node))
+    });
+    out.extend(alts.into_iter().take(max.saturating_sub(1)));
+    out
+}
+
+/// `heapscope path`: at most `max` paths (at least one) to the object with id `id`.
+pub fn paths(c: &Ctx, id: &str, max: usize) -> Result<PathsAnswer, DrillError> {
+    let n = find(c.a, id)?;
+    let paths = paths_to(c.a, n, max.max(1))
+        .iter()
+        .map(|p| c.path(p))
+        .collect();
+    Ok(PathsAnswer {
+        object: c.node(n),
+        paths,
+    })
+}
+
+/// `heapscope retainers`: at most `max` referrers of the object with id `id`, largest retained
+/// first (then by index), and its dominator chain.
+pub fn retainers(c: &Ctx, id: &str, max: usize) -> Result<RetainersAnswer, DrillError> {
+    let a = c.a;
+    let n = find(a, id)?;
+    let mut refs = referrers(a, n);
+    refs.sort_by(|x, y| {
+        a.retained[y.0.ix()]
+            .cmp(&a.retained[x.0.ix()])
+            .then(x.0.cmp(&y.0))
+    });
+    let total = refs.len();
+    refs.truncate(max);
+    Ok(RetainersAnswer {
+        object: c.node(n),
+        referrers_total: total,
+        referrers: refs
+            .into_iter()
+            .map(|(r, via, weak)| Referrer {
+                via,
+                weak,
+                object: c.node(r),
+            })
+            .collect(),
+        dominators: a.dominator_chain(n).map(|d| c.node(d)).collect(),
+    })
+}
+
+/// `heapscope instances`: the `top` largest instances of the type named `type_name` (exactly as
+/// the histogram names it), largest retained first (then by index).
+pub fn instances(c: &Ctx, type_name: &str, top: usize) -> Result<InstancesAnswer, DrillError> {
+    let a = c.a;
+    let g = &a.graph;
+    let Some(t) = g.types.lookup(type_name) else {
+        // Say what is close, so a typo is quick to fix.
+        let needle = type_name.to_ascii_lowercase();
+        let mut near: Vec<&str> = g
+            .types
+            .iter()
+            .map(|(_, s)| s)
+            .filter(|s| s.to_ascii_lowercase().contains(&needle))
+            .collect();
+        near.sort_unstable();
+        near.truncate(10);
+        return Err(DrillError::NoType {
+            name: type_name.to_string(),
+            near: near.into_iter().map(str::to_string).collect(),
+        });
+    };
+    let mut inst: Vec<u32> = (0..g.node_count() as u32)
+        .filter(|&v| g.type_of[v as usize] == t)
+        .collect();
+    let count = inst.len();
+    let shallow: u64 = inst.iter().map(|&v| g.shallow[v as usize]).sum();
+    inst.sort_by(|&x, &y| {
+        a.retained[y as usize]
+            .cmp(&a.retained[x as usize])
+            .then(x.cmp(&y))
+    });
+    inst.truncate(top);
+    Ok(InstancesAnswer {
+        type_name: type_name.to_string(),
+        count,
+        shallow_bytes: shallow,
+        instances: inst.iter().map(|&v| c.node(NodeIdx(v))).collect(),
+    })
+}
+
+/// A drill-down answer: a typed model with its view.
+pub trait Answer: Serialize {
+    /// The answer as a document ([`crate::view::drill`]).
+    fn document(&self) -> Document;
+}
+
+impl Answer for PathsAnswer {
+    fn document(&self) -> Document {
+        crate::view::drill::paths(self)
+    }
+}
+
+impl Answer for RetainersAnswer {
+    fn document(&self) -> Document {
+        crate::view::drill::retainers(self)
+    }
+}
+
+impl Answer for InstancesAnswer {
+    fn document(&self) -> Document {
+        crate::view::drill::instances(self)
+    }
+}
+
+/// The answer as JSON: its serialisation with every object's keys sorted (the drill-downs'
+/// JSON has always been so), pretty, with a final newline.
+pub fn json<A: Answer>(a: &A) -> String {
+    match serde_json::to_value(a) {
+        Ok(v) => crate::render::json::to_json(&v),
+        Err(e) => format!("{{\"error\":\"{e}\"}}\n"),
+    }
+}
+
+/// Render an answer: JSON, or its document drawn for a terminal (without colour) for any other
+/// form (the drill-downs print text or JSON).
+pub fn render<A: Answer>(a: &A, format: OutputFormat) -> String {
+    match format {
+        OutputFormat::Json => json(a),
+        _ => crate::render::text::draw(&a.document(), false),
+    }
+}
