@@ -18,6 +18,9 @@ const FORBIDDEN: &[&str] = &[
     "details[",
     "format_name ==",
     "format_name !=",
+    ".format ==",
+    ".format !=",
+    "format.as_str()",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

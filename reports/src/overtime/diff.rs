@@ -100,7 +100,7 @@ pub fn diff_summaries(
     opts: &DiffOptions,
 ) -> DiffReport {
     let mut warnings = Vec::new();
-    if sb.dump.format != st.dump.format {
+    if (sb.comparison, sb.row_key) != (st.comparison, st.row_key) {
         warnings.push(format!(
             "BASE is {} and TARGET is {}: only type names common to both can match",
             sb.dump.format, st.dump.format

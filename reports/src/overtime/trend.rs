@@ -8,7 +8,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use heapscope_graph::{Analysis, NodeIdx};
+use heapscope_graph::walks::NO_GROUP;
+use heapscope_graph::{top_members, Analysis, NodeIdx, Start};
 
 use super::diff::total_stat;
 use super::groups::{Dump, DumpSummary, PathGroups};
@@ -275,8 +276,9 @@ pub fn build_trend(
     let ordered: Vec<&DumpSummary> = order.iter().map(|&i| &summaries[i]).collect();
     let n = ordered.len();
     let x = exact_points(&times, n);
-    let formats: HashSet<&str> = ordered.iter().map(|s| s.dump.format.as_str()).collect();
-    if formats.len() > 1 {
+    // Dumps of different formats compare differently (their facts say how).
+    let conventions: HashSet<_> = ordered.iter().map(|s| (s.comparison, s.row_key)).collect();
+    if conventions.len() > 1 {
         warnings.push(
             "the inputs are of different formats; only names common to them can match".into(),
         );
@@ -424,25 +426,16 @@ pub fn memlab(
 
 /// Reachable nodes in `set` with no ancestor in `set` in the dominator tree (explicit stack).
 pub fn outermost(a: &Analysis, set: &[bool]) -> Vec<u32> {
-    let n = a.graph.node_count();
     let mut out = Vec::new();
-    // (node, next child, inside a set node above)
-    let mut stack: Vec<(u32, u32, bool)> = vec![(n as u32, 0, false)];
-    while let Some(top) = stack.last_mut() {
-        let (v, i, inside) = (top.0 as usize, top.1 as usize, top.2);
-        let kids = a.children.of(v);
-        if i < kids.len() {
-            top.1 += 1;
-            let c = kids[i];
-            let mine = set[c as usize];
-            if mine && !inside {
-                out.push(c);
-            }
-            stack.push((c, 0, inside || mine));
-        } else {
-            stack.pop();
-        }
-    }
+    let group_of = |v: u32| if set[v as usize] { 0 } else { NO_GROUP };
+    top_members(
+        &a.children,
+        Start::SuperRoot,
+        1,
+        group_of,
+        |_| false,
+        |_, v| out.push(v),
+    );
     out.sort_unstable();
     out
 }
