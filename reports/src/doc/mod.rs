@@ -9,6 +9,10 @@
 //! in their own form; they know nothing of the models, and the views know nothing of escaping,
 //! ANSI codes or HTML.
 
+pub mod chart;
+
+pub use chart::Chart;
+
 use crate::model::{PathElem, TreeItem};
 
 /// A whole document: blocks in reading order, and the title of the page that holds it (HTML).
@@ -55,6 +59,8 @@ pub enum Block {
         id: Option<String>,
         blocks: Vec<Block>,
     },
+    /// A chart of series ([`chart`]): SVG in HTML, sparklines elsewhere.
+    Chart(Chart),
     /// An empty line (terminal only).
     Spacer,
 }

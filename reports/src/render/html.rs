@@ -43,6 +43,13 @@ details{margin:2px 0}summary{cursor:pointer}
 .tree .leaf{margin-left:34px}
 .note{color:var(--muted);font-size:12.5px}
 .ok{color:var(--ok)}
+figure.chart{margin:10px 0;max-width:680px}figure.chart figcaption{font-size:12.5px;color:var(--muted)}
+.chart svg{width:100%;height:auto}.chart .axis{fill:none;stroke:#9aa3b2}.chart .tick{font-size:10px;fill:var(--muted)}
+.chart .series{fill:none;stroke-width:2}.chart .fitted{stroke-dasharray:6 4;stroke-width:1.5}.chart .projected{stroke-dasharray:2 3;stroke-width:1.5}
+.chart .limit{stroke:var(--bad);stroke-dasharray:4 2}.chart .mark{stroke:var(--warn);stroke-dasharray:3 3}.chart .limit-label{fill:var(--bad)}
+.chart .s0{stroke:#0b5cad;fill:#0b5cad}.chart .s1{stroke:#b42318;fill:#b42318}.chart .s2{stroke:#1a7f37;fill:#1a7f37}
+.chart .s3{stroke:#9a6700;fill:#9a6700}.chart .s4{stroke:#6e40c9;fill:#6e40c9}.chart .s5{stroke:#5b6475;fill:#5b6475}
+.chart path.series{fill:none}
 "#;
 
 const JS: &str = r#"
@@ -173,6 +180,7 @@ fn blocks(o: &mut String, bs: &[Block]) {
                 }
                 let _ = writeln!(o, "{body}</{tag}>");
             }
+            Block::Chart(c) => crate::render::svg::chart(o, c),
             Block::Spacer => {}
         }
     }

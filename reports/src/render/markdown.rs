@@ -182,6 +182,13 @@ fn blocks(o: &mut String, bs: &[Block]) {
                 o.push_str("```\n\n");
             }
             Block::Group { blocks: inner, .. } => blocks(o, inner),
+            Block::Chart(c) => {
+                let _ = writeln!(o, "{}\n\n```text", c.title);
+                for line in c.sparklines(|v| crate::render::svg::value(v, c.y_unit)) {
+                    let _ = writeln!(o, "{line}");
+                }
+                o.push_str("```\n\n");
+            }
             Block::Spacer => {}
         }
     }

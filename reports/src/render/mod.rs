@@ -6,6 +6,7 @@
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod svg;
 pub mod text;
 
 use std::fmt;

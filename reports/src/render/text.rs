@@ -99,6 +99,12 @@ fn blocks(o: &mut String, bs: &[Block], st: Style) {
             Block::Path(p) => path(o, p),
             Block::Tree(items, unit) => tree_lines_in(o, items, *unit),
             Block::Group { blocks: inner, .. } => blocks(o, inner, st),
+            Block::Chart(c) => {
+                let _ = writeln!(o, "  {}", c.title);
+                for line in c.sparklines(|v| crate::render::svg::value(v, c.y_unit)) {
+                    let _ = writeln!(o, "    {line}");
+                }
+            }
             Block::Spacer => o.push('\n'),
         }
     }

@@ -1,0 +1,251 @@
+//! Inline SVG for [`Chart`]s: self-contained (no script, no external font), deterministic (fixed
+//! precision, no clocks), readable in a ticket attachment. Colours come from the page's CSS
+//! classes (`.chart .s0` …) so the page stays in one style.
+
+use std::fmt::Write as _;
+
+use heapscope_graph::Unit;
+
+use crate::doc::chart::{Chart, Role, XAxis};
+use crate::fmt::amount;
+use crate::render::html::escape;
+
+const W: f64 = 640.0;
+const H: f64 = 240.0;
+const LEFT: f64 = 72.0;
+const RIGHT: f64 = 16.0;
+const TOP: f64 = 16.0;
+const BOTTOM: f64 = 36.0;
+
+/// A y value as the chart's unit prints it (negative values with a minus sign).
+pub fn value(v: f64, unit: Unit) -> String {
+    if !v.is_finite() {
+        return "–".to_string();
+    }
+    let mag = amount(v.abs().round() as u64, unit);
+    if v < 0.0 {
+        format!("-{mag}")
+    } else {
+        mag
+    }
+}
+
+/// An x value as a tick label: a UTC time, or the input's name.
+fn x_label(x: &XAxis, v: f64) -> String {
+    match x {
+        XAxis::Time => crate::render::svg::utc(v as i64),
+        XAxis::Inputs(names) => names
+            .get(v.round().max(0.0) as usize)
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM` (UTC), by the civil-from-days algorithm.
+pub fn utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}
+
+/// Draw a chart as a `<figure>` holding an `<svg>`.
+pub fn chart(o: &mut String, c: &Chart) {
+    let pts = c.series.iter().flat_map(|s| s.points.iter().copied());
+    let (mut x0, mut x1, mut y0, mut y1) =
+        (f64::INFINITY, f64::NEG_INFINITY, 0.0f64, f64::NEG_INFINITY);
+    for (x, y) in pts.filter(|p| p.0.is_finite() && p.1.is_finite()) {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if let Some(l) = &c.limit {
+        y1 = y1.max(l.y);
+    }
+    for m in &c.marks {
+        x0 = x0.min(m.x);
+        x1 = x1.max(m.x);
+    }
+    if !x0.is_finite() {
+        return;
+    }
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    if y1 <= y0 {
+        y1 = y0 + 1.0;
+    }
+    let y1 = y1 * 1.05;
+    let sx = |x: f64| LEFT + (x - x0) / (x1 - x0) * (W - LEFT - RIGHT);
+    let sy = |y: f64| H - BOTTOM - (y - y0) / (y1 - y0) * (H - TOP - BOTTOM);
+    let _ = write!(
+        o,
+        "<figure class=\"chart\"{}><figcaption>{}</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\">\n",
+        c.id.as_deref().map(|i| format!(" id=\"{}\"", escape(i))).unwrap_or_default(),
+        escape(&c.title),
+        escape(&c.title)
+    );
+    // Axes and ticks: four y ticks, the x extremes (and every input on an inputs axis).
+    let _ = writeln!(
+        o,
+        "<path class=\"axis\" d=\"M{LEFT},{TOP} V{:.1} H{:.1}\"/>",
+        H - BOTTOM,
+        W - RIGHT
+    );
+    for i in 0..=4 {
+        let v = y0 + (y1 - y0) * f64::from(i) / 4.0;
+        let _ = writeln!(
+            o,
+            "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            LEFT - 6.0,
+            sy(v) + 4.0,
+            escape(&value(v, c.y_unit))
+        );
+    }
+    let xs: Vec<f64> = match &c.x {
+        XAxis::Inputs(names) => (0..names.len()).map(|i| i as f64).collect(),
+        XAxis::Time => vec![x0, x1],
+    };
+    for (i, &x) in xs.iter().enumerate() {
+        let anchor = if xs.len() > 1 && i == xs.len() - 1 {
+            "end"
+        } else if i == 0 {
+            "start"
+        } else {
+            "middle"
+        };
+        let _ = writeln!(
+            o,
+            "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
+            sx(x),
+            H - BOTTOM + 16.0,
+            escape(&x_label(&c.x, x))
+        );
+    }
+    if let Some(l) = &c.limit {
+        let _ = writeln!(
+            o,
+            "<path class=\"limit\" d=\"M{LEFT},{:.1} H{:.1}\"/><text class=\"tick limit-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            sy(l.y),
+            W - RIGHT,
+            W - RIGHT,
+            sy(l.y) - 4.0,
+            escape(&l.label)
+        );
+    }
+    for m in &c.marks {
+        let _ = writeln!(
+            o,
+            "<path class=\"mark\" d=\"M{:.1},{TOP} V{:.1}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            sx(m.x),
+            H - BOTTOM,
+            sx(m.x) - 4.0,
+            TOP + 10.0,
+            escape(&m.label)
+        );
+    }
+    for (i, s) in c.series.iter().enumerate() {
+        let class = match s.role {
+            Role::Observed => "observed",
+            Role::Fitted => "fitted",
+            Role::Projected => "projected",
+        };
+        let mut d = String::new();
+        for (k, &(x, y)) in s
+            .points
+            .iter()
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .enumerate()
+        {
+            let _ = write!(
+                d,
+                "{}{:.1},{:.1}",
+                if k == 0 { "M" } else { " L" },
+                sx(x),
+                sy(y)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "<path class=\"series {class} s{}\" d=\"{d}\"><title>{}</title></path>",
+            i % 6,
+            escape(&s.name)
+        );
+        if s.role == Role::Observed {
+            for &(x, y) in s
+                .points
+                .iter()
+                .filter(|p| p.0.is_finite() && p.1.is_finite())
+            {
+                let _ = writeln!(
+                    o,
+                    "<circle class=\"point s{}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\"><title>{}: {}</title></circle>",
+                    i % 6,
+                    sx(x),
+                    sy(y),
+                    escape(&x_label(&c.x, x)),
+                    escape(&value(y, c.y_unit))
+                );
+            }
+        }
+    }
+    o.push_str("</svg></figure>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::chart::{Level, Series};
+
+    #[test]
+    fn utc_matches_known_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00");
+        assert_eq!(utc(1_796_337_000), "2026-12-03 22:30");
+    }
+
+    #[test]
+    fn one_dot_per_observed_point_and_the_limit_drawn() {
+        let c = Chart {
+            title: "a <b>".into(),
+            x: XAxis::Inputs(vec!["d1".into(), "d2".into(), "d3".into()]),
+            y_unit: Unit::Bytes,
+            series: vec![
+                Series {
+                    name: "obs".into(),
+                    points: vec![(0.0, 1024.0), (1.0, 2048.0), (2.0, 4096.0)],
+                    role: Role::Observed,
+                },
+                Series {
+                    name: "fit".into(),
+                    points: vec![(0.0, 900.0), (2.0, 4000.0)],
+                    role: Role::Fitted,
+                },
+            ],
+            limit: Some(Level {
+                label: "limit".into(),
+                y: 8192.0,
+            }),
+            marks: vec![],
+            id: None,
+        };
+        let mut o = String::new();
+        chart(&mut o, &c);
+        assert_eq!(o.matches("<circle").count(), 3);
+        assert_eq!(o.matches("class=\"limit\"").count(), 1);
+        assert!(o.contains("a &lt;b&gt;"));
+    }
+}
