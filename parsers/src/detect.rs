@@ -57,6 +57,13 @@ pub fn detect(data: &[u8]) -> Detected {
 
 /// The error for an input no reader recognises: it lists what each format looks like.
 pub fn unknown(input: &Input) -> ParseError {
+    if crate::prometheus::detect(input.bytes()) {
+        return ParseError::new(
+            input.path(),
+            0,
+            "a heap dump, not Prometheus query results: read those with `heapscope metrics`",
+        );
+    }
     let all: Vec<&str> = crate::READERS.iter().map(|r| r.looks_like).collect();
     let list = match all.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{}, or {last}", rest.join(", ")),

@@ -24,6 +24,7 @@ pub mod gunzip;
 pub mod hprof;
 pub mod input;
 pub mod pprof;
+pub mod prometheus;
 pub mod tracemalloc;
 pub mod v8;
 

@@ -39,6 +39,7 @@ pub mod drill;
 pub mod findings;
 pub mod fmt;
 pub mod fragmentation;
+pub mod metrics;
 pub mod model;
 pub mod overtime;
 pub mod patterns;
