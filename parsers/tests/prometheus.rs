@@ -63,7 +63,9 @@ fn recorded_exports_read_as_the_server_wrote_them() {
         assert!(mem.samples.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(mem.samples.iter().all(|s| s.1 > 1e6), "RSS in bytes");
         // Series computed by a query (rate) have no __name__: named by their query.
-        assert!(series.iter().any(|s| s.name.contains("rate(http_requests_total")));
+        assert!(series
+            .iter()
+            .any(|s| s.name.contains("rate(http_requests_total")));
     }
 }
 
@@ -116,7 +118,11 @@ const BAD: &[(&str, u64, &str)] = &[
     ("truncated_in_sample.json", 127, "ends inside a value"),
     ("bad_sample_value.json", 133, "a sample value"),
     ("bad_timestamp.json", 120, "unix seconds"),
-    ("error_response.json", 0, "the server said: invalid parameter"),
+    (
+        "error_response.json",
+        0,
+        "the server said: invalid parameter",
+    ),
     ("scalar_result.json", 48, "\"matrix\" or \"vector\""),
     ("missing_result.json", 49, "a \"result\" array"),
     ("deeply_nested_labels.json", 76, "label values are strings"),

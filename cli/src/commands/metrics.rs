@@ -106,8 +106,14 @@ pub fn parse_instant(s: &str, now: f64) -> Result<f64, String> {
 
 /// The matchers inside a selector, without braces: `{service="api"}` → `service="api"`.
 fn matchers(sel: Option<&str>) -> String {
-    sel.map(|s| s.trim().trim_start_matches('{').trim_end_matches('}').trim().to_string())
-        .unwrap_or_default()
+    sel.map(|s| {
+        s.trim()
+            .trim_start_matches('{')
+            .trim_end_matches('}')
+            .trim()
+            .to_string()
+    })
+    .unwrap_or_default()
 }
 
 /// `name{matchers}` (just `name` without matchers).
@@ -195,7 +201,10 @@ fn ask(
         )));
     }
     let t = body.trim();
-    let Some(rest) = t.strip_prefix('{').filter(|r| r.trim_start().starts_with('"')) else {
+    let Some(rest) = t
+        .strip_prefix('{')
+        .filter(|r| r.trim_start().starts_with('"'))
+    else {
         return Err(bad(format!(
             "{url} (query {q}): expected a JSON object, the server said: {}",
             t.chars().take(300).collect::<String>()
@@ -211,7 +220,8 @@ fn from_server(args: &MetricsArgs, base: &str) -> Result<Vec<MetricSeries>, CliE
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0);
-    let start = parse_instant(&args.start, now).map_err(|e| bad(format!("--start: expected {e}")))?;
+    let start =
+        parse_instant(&args.start, now).map_err(|e| bad(format!("--start: expected {e}")))?;
     let end = parse_instant(&args.end, now).map_err(|e| bad(format!("--end: expected {e}")))?;
     if !(end > start) {
         return Err(bad(format!(
@@ -259,9 +269,7 @@ pub fn report(args: &MetricsArgs) -> Result<MetricsReport, CliError> {
     };
     let (series, inputs) = match (&args.prometheus, args.files.is_empty()) {
         (Some(_), false) => {
-            return Err(bad(
-                "give either files or --prometheus URL, not both".into()
-            ))
+            return Err(bad("give either files or --prometheus URL, not both".into()))
         }
         (None, true) => {
             return Err(bad(

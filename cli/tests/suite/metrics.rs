@@ -53,7 +53,12 @@ fn fit<'a>(t: &'a Value, shape: &str) -> &'a Value {
 #[test]
 fn recorded_scenarios_get_their_verdicts() {
     for runtime in ["python", "node"] {
-        let leak = json_of(&["metrics", "--format", "json", &recorded(&format!("{runtime}-leak"))]);
+        let leak = json_of(&[
+            "metrics",
+            "--format",
+            "json",
+            &recorded(&format!("{runtime}-leak")),
+        ]);
         let t = only_target(&leak);
         assert_eq!(t["verdict"]["kind"], "true-leak", "{runtime}");
         // Two 256 KiB payloads a second, kept: 512 KiB/s of resident memory (a page or two of
@@ -64,7 +69,12 @@ fn recorded_scenarios_get_their_verdicts() {
             (per_day / expected - 1.0).abs() < 0.05,
             "{runtime}: {per_day} a day, expected {expected}"
         );
-        let cache = json_of(&["metrics", "--format", "json", &recorded(&format!("{runtime}-cache"))]);
+        let cache = json_of(&[
+            "metrics",
+            "--format",
+            "json",
+            &recorded(&format!("{runtime}-cache")),
+        ]);
         let t = only_target(&cache);
         assert_eq!(t["verdict"]["kind"], "unbounded-cache", "{runtime}");
         // KEYS keys drawn at CACHE_RATE a second fill as 1 − e^(−t·rate/KEYS): τ = 40 s.
@@ -76,8 +86,17 @@ fn recorded_scenarios_get_their_verdicts() {
         );
         // The cache holds at most KEYS payloads (Node's GC frees replaced ones late: more).
         let b = fit(t, "levelling")["b"].as_f64().unwrap();
-        assert!(b > KEYS * PAYLOAD * 0.75, "{runtime}: cache growth {}", b / MIB);
-        let load = json_of(&["metrics", "--format", "json", &recorded(&format!("{runtime}-load"))]);
+        assert!(
+            b > KEYS * PAYLOAD * 0.75,
+            "{runtime}: cache growth {}",
+            b / MIB
+        );
+        let load = json_of(&[
+            "metrics",
+            "--format",
+            "json",
+            &recorded(&format!("{runtime}-load")),
+        ]);
         let t = only_target(&load);
         assert_eq!(t["verdict"]["kind"], "normal-load", "{runtime}");
         // Each request keeps its payload HOLD seconds: HOLD × PAYLOAD bytes per request/s
@@ -91,8 +110,12 @@ fn recorded_scenarios_get_their_verdicts() {
         if runtime == "python" {
             assert!((per_rate / expected - 1.0).abs() < 0.15, "{per_rate}");
         }
-        let healthy =
-            json_of(&["metrics", "--format", "json", &recorded(&format!("{runtime}-healthy"))]);
+        let healthy = json_of(&[
+            "metrics",
+            "--format",
+            "json",
+            &recorded(&format!("{runtime}-healthy")),
+        ]);
         let t = only_target(&healthy);
         assert_eq!(t["verdict"]["kind"], "healthy", "{runtime}");
         assert_eq!(t["next"]["capture"], "nothing");
@@ -157,7 +180,11 @@ fn json_follows_the_schema_and_is_deterministic() {
                 .map(|e| format!("{e} at {}", e.instance_path))
                 .collect(),
         };
-        assert!(msgs.is_empty(), "{args:?}: schema violations:\n{}", msgs.join("\n"));
+        assert!(
+            msgs.is_empty(),
+            "{args:?}: schema violations:\n{}",
+            msgs.join("\n")
+        );
     }
 }
 
@@ -165,10 +192,23 @@ fn json_follows_the_schema_and_is_deterministic() {
 fn exit_codes() {
     let leak = recorded("python-leak");
     let healthy = recorded("python-healthy");
-    assert_eq!(heapscope(["metrics", &leak, "--fail-on-leak"]).status.code(), Some(1));
+    assert_eq!(
+        heapscope(["metrics", &leak, "--fail-on-leak"])
+            .status
+            .code(),
+        Some(1)
+    );
     assert_eq!(heapscope(["metrics", &leak]).status.code(), Some(0));
-    assert_eq!(heapscope(["metrics", &healthy, "--fail-on-leak"]).status.code(), Some(0));
-    let bad = heapscope(["metrics", "testdata/bad/prometheus/truncated_in_sample.json"]);
+    assert_eq!(
+        heapscope(["metrics", &healthy, "--fail-on-leak"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let bad = heapscope([
+        "metrics",
+        "testdata/bad/prometheus/truncated_in_sample.json",
+    ]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("at byte 127"), "{}", stderr(&bad));
     let both = heapscope(["metrics", &leak, "--prometheus", "http://127.0.0.1:9"]);
@@ -192,9 +232,15 @@ fn html_draws_one_point_per_sample_in_chromium() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let html = stdout(&o);
     let v = json_of(&["metrics", "--format", "json", "--limit", "1GiB", &file]);
-    let samples = only_target(&v)["memory"]["points"].as_array().unwrap().len();
+    let samples = only_target(&v)["memory"]["points"]
+        .as_array()
+        .unwrap()
+        .len();
     let Some((dom, console)) = chromium::load_in_chromium(&html, "metrics") else {
-        assert!(std::env::var_os("CI").is_none(), "chromium is required in CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is required in CI"
+        );
         return;
     };
     assert!(console.is_empty(), "console messages: {console:?}");
@@ -288,7 +334,11 @@ fn openmetrics() -> String {
         for i in 0..=MINUTES {
             let r = if pod == "load-0" { load_rate(i) } else { 10.0 };
             total += r * 60.0;
-            o.push_str(&format!("http_requests_total{} {total:.0} {}\n", lab(pod), T0 + i * 60));
+            o.push_str(&format!(
+                "http_requests_total{} {total:.0} {}\n",
+                lab(pod),
+                T0 + i * 60
+            ));
         }
     }
     // JVM GC time: 1% of the time for the leak, rising to 6%; 1% flat for the others.
@@ -377,7 +427,10 @@ fn start_prometheus(prometheus: &Path, dir: &Path, data: &Path, port: u16) -> Se
             }
         }
     }
-    assert!(ok, "prometheus said it was ready but /-/ready does not answer 200");
+    assert!(
+        ok,
+        "prometheus said it was ready but /-/ready does not answer 200"
+    );
     server
 }
 
@@ -443,14 +496,20 @@ fn a_real_prometheus_on_backfilled_data() {
     assert_eq!(leak["verdict"]["kind"], "true-leak");
     assert_eq!(leak["runtime"], "jvm");
     let per_day = leak["growth_per_day"].as_f64().unwrap();
-    assert!((per_day / (LEAK_PER_HOUR * 24.0) - 1.0).abs() < 0.01, "{per_day}");
+    assert!(
+        (per_day / (LEAK_PER_HOUR * 24.0) - 1.0).abs() < 0.01,
+        "{per_day}"
+    );
     // The limit comes from container_spec_memory_limit_bytes; the line reaches it at
     // (LIMIT − BASE) / slope after T0.
     assert_eq!(leak["limit"]["source"], "series");
     let crossing = T0 as f64 + (LIMIT - LEAK_BASE) / LEAK_PER_HOUR * 3600.0;
     let to_limit = leak["time_to_limit_seconds"].as_f64().unwrap();
     let expected = crossing - leak["end"].as_f64().unwrap();
-    assert!((to_limit / expected - 1.0).abs() < 0.02, "{to_limit} vs {expected}");
+    assert!(
+        (to_limit / expected - 1.0).abs() < 0.02,
+        "{to_limit} vs {expected}"
+    );
     // GC time rises from 1% to 6%: pressure.
     assert_eq!(leak["gc"]["measure"], "time-fraction");
     assert_eq!(leak["gc"]["rising"], true);
@@ -467,12 +526,7 @@ fn a_real_prometheus_on_backfilled_data() {
     assert_eq!(by_pod("healthy-0")["verdict"]["kind"], "healthy");
     assert_eq!(by_pod("healthy-0")["verdict"]["gc_pressure"], false);
     // What the server said, saved, reads back to the same report.
-    let again = json_of(&[
-        "metrics",
-        "--format",
-        "json",
-        saved.to_str().unwrap(),
-    ]);
+    let again = json_of(&["metrics", "--format", "json", saved.to_str().unwrap()]);
     assert_eq!(again["targets"], v["targets"]);
     // A query the server rejects: the error names the URL and what the server said.
     let bad = heapscope([
@@ -488,5 +542,8 @@ fn a_real_prometheus_on_backfilled_data() {
     ]);
     assert_eq!(bad.status.code(), Some(2));
     let e = stderr(&bad);
-    assert!(e.contains(&url) && e.contains("HTTP 400") && e.contains("parse error"), "{e}");
+    assert!(
+        e.contains(&url) && e.contains("HTTP 400") && e.contains("parse error"),
+        "{e}"
+    );
 }

@@ -75,7 +75,10 @@ pub fn read(data: &[u8]) -> Result<Vec<MetricSeries>, Fail> {
         if status == Status::Error {
             return Err(error_response(data, start, end));
         }
-        let body = body.ok_or(Fail::at(start, "a \"data\" member in a successful response"))?;
+        let body = body.ok_or(Fail::at(
+            start,
+            "a \"data\" member in a successful response",
+        ))?;
         for item in body.result {
             let mut labels: Vec<(String, String)> = Vec::new();
             let mut name = None;

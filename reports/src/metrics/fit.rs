@@ -168,13 +168,19 @@ mod tests {
     #[test]
     fn each_shape_wins_on_its_own_curve() {
         let t: Vec<f64> = (0..100).map(|i| i as f64 * 10.0).collect();
-        let r: Vec<f64> = (0..100).map(|i| 5.0 + ((i as f64) / 7.0).sin() * 4.0).collect();
+        let r: Vec<f64> = (0..100)
+            .map(|i| 5.0 + ((i as f64) / 7.0).sin() * 4.0)
+            .collect();
         let wiggle = |i: usize| ((i * 7919) % 13) as f64 - 6.0;
-        let lin: Vec<f64> = (0..100).map(|i| 1e6 + 5e3 * t[i] + wiggle(i) * 1e3).collect();
+        let lin: Vec<f64> = (0..100)
+            .map(|i| 1e6 + 5e3 * t[i] + wiggle(i) * 1e3)
+            .collect();
         let lev: Vec<f64> = (0..100)
             .map(|i| 1e6 + 5e6 * (1.0 - (-t[i] / 150.0).exp()) + wiggle(i) * 1e3)
             .collect();
-        let load: Vec<f64> = (0..100).map(|i| 1e6 + 1e6 * r[i] + wiggle(i) * 1e3).collect();
+        let load: Vec<f64> = (0..100)
+            .map(|i| 1e6 + 1e6 * r[i] + wiggle(i) * 1e3)
+            .collect();
         let flat: Vec<f64> = (0..100).map(|i| 1e6 + wiggle(i) * 1e3).collect();
         assert_eq!(fit_all(&t, &lin, &r)[0].shape, Shape::Linear);
         assert_eq!(fit_all(&t, &lev, &r)[0].shape, Shape::Levelling);
@@ -182,6 +188,8 @@ mod tests {
         let f = &fit_all(&t, &lin, &r)[0];
         assert!((f.b - 5e3).abs() < 50.0, "{f:?}");
         assert!((f.reaches(f.a + 5e3 * 100.0).unwrap() - 100.0).abs() < 1e-6);
-        assert!(fit_all(&t, &flat, &[]).iter().all(|f| f.b.abs() * 1000.0 < 1e5));
+        assert!(fit_all(&t, &flat, &[])
+            .iter()
+            .all(|f| f.b.abs() * 1000.0 < 1e5));
     }
 }

@@ -215,13 +215,16 @@ pub fn analyze(series: &[MetricSeries], opts: &Options) -> MetricsReport {
     let mut out: Vec<Target> = targets
         .iter()
         .map(|(id, mem, pts)| {
-            let mine = |want: &dyn Fn(Kind) -> bool| -> Vec<(Kind, &MetricSeries, &Vec<(f64, f64)>)> {
-                classified
-                    .iter()
-                    .filter(|(k, s, p)| want(*k) && !p.is_empty() && belongs(id, &identity(s), single))
-                    .map(|(k, s, p)| (*k, *s, p))
-                    .collect()
-            };
+            let mine =
+                |want: &dyn Fn(Kind) -> bool| -> Vec<(Kind, &MetricSeries, &Vec<(f64, f64)>)> {
+                    classified
+                        .iter()
+                        .filter(|(k, s, p)| {
+                            want(*k) && !p.is_empty() && belongs(id, &identity(s), single)
+                        })
+                        .map(|(k, s, p)| (*k, *s, p))
+                        .collect()
+                };
             target(id.clone(), mem, pts.clone(), &mine, opts)
         })
         .collect();
@@ -235,7 +238,8 @@ pub fn analyze(series: &[MetricSeries], opts: &Options) -> MetricsReport {
     }
 }
 
-type Mine<'a> = dyn Fn(&dyn Fn(Kind) -> bool) -> Vec<(Kind, &'a MetricSeries, &'a Vec<(f64, f64)>)> + 'a;
+type Mine<'a> =
+    dyn Fn(&dyn Fn(Kind) -> bool) -> Vec<(Kind, &'a MetricSeries, &'a Vec<(f64, f64)>)> + 'a;
 
 fn series_out(name: &str, pts: Vec<(f64, f64)>) -> SeriesOut {
     SeriesOut {
@@ -366,7 +370,9 @@ fn target<'a>(
         };
         let parts: Vec<Vec<(f64, f64)>> = gc_series
             .iter()
-            .filter(|(k, _, _)| matches!(k, Kind::GcTime(_)) == (measure == GcMeasure::TimeFraction))
+            .filter(|(k, _, _)| {
+                matches!(k, Kind::GcTime(_)) == (measure == GcMeasure::TimeFraction)
+            })
             .map(|(_, _, p)| (*p).clone())
             .collect();
         let pts = sum_aligned(&parts);
@@ -395,10 +401,14 @@ fn target<'a>(
         })
         .or_else(|| {
             mine(&|k| k == Kind::Limit).iter().find_map(|(_, _, p)| {
-                p.iter().rev().map(|q| q.1).find(|v| *v > 0.0 && *v < 1e18).map(|b| Limit {
-                    bytes: b,
-                    source: LimitSource::Series,
-                })
+                p.iter()
+                    .rev()
+                    .map(|q| q.1)
+                    .find(|v| *v > 0.0 && *v < 1e18)
+                    .map(|b| Limit {
+                        bytes: b,
+                        source: LimitSource::Series,
+                    })
             })
         });
     let last = pts[pts.len() - 1].1;

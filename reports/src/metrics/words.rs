@@ -151,7 +151,11 @@ pub fn evidence(t: &Target) -> Vec<String> {
                 format!("-{}", pct(-g.change_share))
             },
             if g.rising { ", rising" } else { ", not rising" },
-            if g.pressure { ", above the 5% pressure line" } else { "" },
+            if g.pressure {
+                ", above the 5% pressure line"
+            } else {
+                ""
+            },
         ));
     } else {
         v.push("GC: no GC series for this target.".to_string());
@@ -160,8 +164,9 @@ pub fn evidence(t: &Target) -> Vec<String> {
         Some(r) => v.push(format!(
             "Requests: {:.2}/s on average{}{}.",
             r.mean,
-            r.correlation
-                .map_or(String::new(), |c| format!("; memory correlates {c:.2} with them")),
+            r.correlation.map_or(String::new(), |c| format!(
+                "; memory correlates {c:.2} with them"
+            )),
             r.bytes_per_request_rate.map_or(String::new(), |b| format!(
                 "; {} per request/s by the load fit",
                 signed_bytes(b)

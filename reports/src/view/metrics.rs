@@ -11,6 +11,8 @@ use crate::metrics::words;
 use crate::metrics::Shape;
 use crate::view::{auto_columns, list, table};
 
+/// A limit without a crossing is drawn when it is at most this many times the highest sample.
+const LIMIT_NEAR: f64 = 3.0;
 /// Points of a projection from the last sample to the crossing.
 const PROJECTED_POINTS: usize = 40;
 
@@ -33,7 +35,10 @@ pub fn document(r: &MetricsReport) -> Document {
     }
     for t in &r.targets {
         b.push(Block::para(vec![
-            Span::styled(tone(t.verdict.kind), format!("[{}]", words::verdict_tag(t.verdict.kind))),
+            Span::styled(
+                tone(t.verdict.kind),
+                format!("[{}]", words::verdict_tag(t.verdict.kind)),
+            ),
             Span::text(" "),
             Span::code(words::labels(&t.labels)),
             Span::text(": "),
@@ -67,7 +72,10 @@ fn target(b: &mut Vec<Block>, i: usize, t: &Target) {
     b.push(Block::heading(2, words::labels(&t.labels)));
     b.push(Block::text(words::summary(t)));
     list(b, &words::evidence(t));
-    b.push(Block::para(vec![Span::styled(Tone::Strong, words::next(t))]));
+    b.push(Block::para(vec![Span::styled(
+        Tone::Strong,
+        words::next(t),
+    )]));
     b.push(Block::Chart(memory_chart(i, t)));
     if !t.fits.is_empty() {
         let rows = t
@@ -78,7 +86,11 @@ fn target(b: &mut Vec<Block>, i: usize, t: &Target) {
                     Cell::Text(words::shape(f.shape).to_string()),
                     Cell::Text(format!("{:.3}", f.r2)),
                     Cell::Text(format!("{:.1}", f.delta_aicc)),
-                    Cell::Text(words::strength(f.delta_aicc).to_string()),
+                    Cell::Text(if f.delta_aicc == 0.0 && std::ptr::eq(f, &t.fits[0]) {
+                        "(the winner)".to_string()
+                    } else {
+                        words::strength(f.delta_aicc).to_string()
+                    }),
                 ]
             })
             .collect();
@@ -155,7 +167,12 @@ fn memory_chart(i: usize, t: &Target) -> Chart {
                 .filter(|p| p.0 >= t.start && p.0 <= t.end)
                 .map(|&(x, rv)| (x, curve(x, rv)))
                 .collect(),
-            _ => t.memory.points.iter().map(|&(x, _)| (x, curve(x, 0.0))).collect(),
+            _ => t
+                .memory
+                .points
+                .iter()
+                .map(|&(x, _)| (x, curve(x, 0.0)))
+                .collect(),
         };
         series.push(Series {
             name: format!("fitted: {}", words::shape(f.shape)),
@@ -176,15 +193,22 @@ fn memory_chart(i: usize, t: &Target) -> Chart {
             });
         }
     }
+    let max = t.memory.points.iter().map(|p| p.1).fold(0.0, f64::max);
     Chart {
         title: format!("{} — {}", words::labels(&t.labels), t.memory.metric),
         x: XAxis::Time,
         y_unit: Unit::Bytes,
         series,
-        limit: t.limit.as_ref().map(|l| Level {
-            label: format!("limit {}", crate::fmt::human_bytes(l.bytes as u64)),
-            y: l.bytes,
-        }),
+        // The limit line when the projection reaches it or it is near the observed memory (a far
+        // limit would flatten the series to a line along the bottom; the evidence names it).
+        limit: t
+            .limit
+            .as_ref()
+            .filter(|l| t.crossing_at.is_some() || l.bytes <= LIMIT_NEAR * max)
+            .map(|l| Level {
+                label: format!("limit {}", crate::fmt::human_bytes(l.bytes as u64)),
+                y: l.bytes,
+            }),
         marks: t
             .crossing_at
             .map(|c| Mark {
