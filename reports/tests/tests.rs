@@ -1,4 +1,5 @@
 mod analysis;
 mod facts;
 mod invariants;
+mod metrics;
 mod overtime;

@@ -187,9 +187,10 @@ mod tests {
         assert_eq!(fit_all(&t, &load, &r)[0].shape, Shape::Load);
         let f = &fit_all(&t, &lin, &r)[0];
         assert!((f.b - 5e3).abs() < 50.0, "{f:?}");
-        assert!((f.reaches(f.a + 5e3 * 100.0).unwrap() - 100.0).abs() < 1e-6);
-        assert!(fit_all(&t, &flat, &[])
-            .iter()
-            .all(|f| f.b.abs() * 1000.0 < 1e5));
+        assert!((f.reaches(f.a + f.b * 100.0).unwrap() - 100.0).abs() < 1e-6);
+        // Noise around a level: the line through it moves less than 1% over the window.
+        let flat_fits = fit_all(&t, &flat, &[]);
+        let line = flat_fits.iter().find(|f| f.shape == Shape::Linear).unwrap();
+        assert!((line.b * 990.0).abs() < 1e4, "{line:?}");
     }
 }

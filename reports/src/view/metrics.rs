@@ -111,6 +111,7 @@ fn target(b: &mut Vec<Block>, i: usize, t: &Target) {
         };
         b.push(Block::Chart(simple_chart(
             format!("{} — {unit_name}", g.series.metric),
+            unit_name,
             format!("gc-{i}"),
             &g.series.points,
             scale,
@@ -119,6 +120,7 @@ fn target(b: &mut Vec<Block>, i: usize, t: &Target) {
     if let Some(r) = &t.requests {
         b.push(Block::Chart(simple_chart(
             format!("{} — requests per minute", r.series.metric),
+            "requests per minute",
             format!("requests-{i}"),
             &r.series.points,
             60.0,
@@ -126,13 +128,13 @@ fn target(b: &mut Vec<Block>, i: usize, t: &Target) {
     }
 }
 
-fn simple_chart(title: String, id: String, pts: &[(f64, f64)], scale: f64) -> Chart {
+fn simple_chart(title: String, name: &str, id: String, pts: &[(f64, f64)], scale: f64) -> Chart {
     Chart {
-        title: title.clone(),
+        title,
         x: XAxis::Time,
         y_unit: Unit::Other,
         series: vec![Series {
-            name: title,
+            name: name.to_string(),
             points: pts.iter().map(|&(x, y)| (x, y * scale)).collect(),
             role: Role::Observed,
         }],
