@@ -462,7 +462,13 @@ fn target<'a>(
         g.pressure
             || (g.rising && (g.measure == GcMeasure::Collections || g.recent >= GC_RISING_FLOOR))
     });
-    let next = next_capture(kind, runtime, growth_per_sec.max(growth_now), noise);
+    // A levelling cache grows at its current slope now, not at its early pace.
+    let pace = if shape == Shape::Levelling {
+        growth_now
+    } else {
+        growth_per_sec.max(growth_now)
+    };
+    let next = next_capture(kind, runtime, pace, noise);
     let best_aicc = best.map_or(0.0, |f| f.aicc);
     Target {
         labels,
