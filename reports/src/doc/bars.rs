@@ -93,6 +93,6 @@ mod tests {
         assert_eq!(l[1].matches('░').count(), TEXT_BAR_WIDTH / 2);
         assert_eq!(l[2].matches('█').count(), 1);
         assert_eq!(l[3].matches(['█', '░']).count(), 0);
-        assert!(l[1].starts_with("  -50"));
+        assert!(l[1].starts_with(" -50  "), "{}", l[1]);
     }
 }

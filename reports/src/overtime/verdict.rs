@@ -392,7 +392,7 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
                 r.inputs.len()
             ));
             format!(
-                "Levelling off, weak evidence of a cache: {} grew by {} and slowed to {} over only {} dumps. Not proof that it is not a leak",
+                "Levelling off, weak evidence of a cache: {} grew by {} and slowed to {} over only {} dumps; it may still be a leak that slowed",
                 c.type_name,
                 human_bytes(c.fit.net_change.max(0) as u64),
                 human_bytes(last),

@@ -77,7 +77,7 @@ pub fn bars(o: &mut String, b: &Bars) {
     let h = BAR_ROW * b.bars.len() as f64 + 8.0;
     let _ = write!(
         o,
-        "<figure class=\"chart bars\"{}><figcaption>{}</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"{}\">\n",
+        "<figure class=\"chart bars\"{}><figcaption>{}</figcaption>\n<svg viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"{}\">\n",
         b.id.as_deref().map(|i| format!(" id=\"{}\"", escape(i))).unwrap_or_default(),
         escape(&b.title),
         escape(&b.title)
@@ -143,7 +143,7 @@ pub fn icicle(o: &mut String, ic: &Icicle) {
     let h = ICICLE_ROW * ic.rows() as f64 + 2.0;
     let _ = write!(
         o,
-        "<figure class=\"chart icicle\"{}><figcaption>{}</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {ICICLE_W} {h}\" role=\"img\" aria-label=\"{}\">\n",
+        "<figure class=\"chart icicle\"{}><figcaption>{}</figcaption>\n<svg viewBox=\"0 0 {ICICLE_W} {h}\" role=\"img\" aria-label=\"{}\">\n",
         ic.id.as_deref().map(|i| format!(" id=\"{}\"", escape(i))).unwrap_or_default(),
         escape(&ic.title),
         escape(&ic.title)
@@ -237,7 +237,7 @@ pub fn chart(o: &mut String, c: &Chart) {
     let sy = |y: f64| H - BOTTOM - (y - y0) / (y1 - y0) * (H - TOP - BOTTOM);
     let _ = write!(
         o,
-        "<figure class=\"chart\"{}><figcaption>{}</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\">\n",
+        "<figure class=\"chart\"{}><figcaption>{}</figcaption>\n<svg viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\">\n",
         c.id.as_deref().map(|i| format!(" id=\"{}\"", escape(i))).unwrap_or_default(),
         escape(&c.title),
         escape(&c.title)

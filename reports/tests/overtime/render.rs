@@ -92,13 +92,7 @@ fn v8_trend() -> TrendReport {
         .map(|(i, j)| Analysed::new(v8_heap(j), Format::V8, &format!("s{i}"), None))
         .collect();
     let s: Vec<_> = d.iter().map(|x| x.summary()).collect();
-    let m = memlab(
-        d[2].dump(),
-        s[0].ids.as_ref().unwrap(),
-        s[1].ids.as_ref().unwrap(),
-        ["s0", "s1", "s2"],
-        10,
-    );
+    let m = memlab(d[2].dump(), &s[0], &s[1], ["s0", "s1", "s2"], 10);
     build_trend(&s, Some(m), &TrendOptions::default())
 }
 
