@@ -233,17 +233,7 @@ fn likely_leak(b: &mut Vec<Block>, l: &LikelyLeak, sh: &str) {
         let body = rows
             .iter()
             .take(10)
-            .map(|x| {
-                vec![
-                    Cell::Text(thousands(x.count)),
-                    Cell::Text(human_bytes(x.retained_bytes)),
-                    Cell::Text(
-                        x.retainer_path
-                            .clone()
-                            .unwrap_or_else(|| x.type_name.clone()),
-                    ),
-                ]
-            })
+            .map(super::trend::cluster_cells)
             .collect();
         let cols = [("new", true), ("retained", true), ("retainer path", false)];
         b.push(Block::Table(table(auto_columns(&cols), body)));

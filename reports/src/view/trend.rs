@@ -98,21 +98,24 @@ pub fn document(r: &TrendReport, rows: usize) -> Document {
             .iter()
             .take(rows)
             .map(|c| {
-                vec![
-                    Cell::Text(thousands(c.count)),
-                    Cell::Text(human_bytes(c.retained_bytes)),
-                    Cell::Text(
-                        c.retainer_path
-                            .clone()
-                            .unwrap_or_else(|| c.type_name.clone()),
-                    ),
-                    Cell::Text(c.example_ids.join(", ")),
-                ]
+                let mut cells = cluster_cells(c);
+                cells.insert(
+                    2,
+                    Cell::Text(match (&c.survivor_type, c.allocated, c.survived) {
+                        (Some(t), Some(a), Some(s)) => {
+                            format!("{} of {} {t}", thousands(s), thousands(a))
+                        }
+                        _ => "—".into(),
+                    }),
+                );
+                cells.push(Cell::Text(c.example_ids.join(", ")));
+                cells
             })
             .collect();
         let cols = [
             ("objects", true),
             ("retained", true),
+            ("survived of allocated", false),
             ("retainer path", false),
             ("e.g. ids", false),
         ];
@@ -331,4 +334,18 @@ fn row_chart(r: &TrendReport, x: &TrendRow, title: &str, whole_heap: bool) -> Ch
         marks,
         id: None,
     }
+}
+
+/// A cluster of objects by retainer path (memlab's, or a diff's new objects) as table cells:
+/// outermost objects, their retained bytes, the path.
+pub(crate) fn cluster_cells(c: &crate::overtime::NewTypeRow) -> Vec<Cell> {
+    vec![
+        Cell::Text(thousands(c.count)),
+        Cell::Text(human_bytes(c.retained_bytes)),
+        Cell::Text(
+            c.retainer_path
+                .clone()
+                .unwrap_or_else(|| c.type_name.clone()),
+        ),
+    ]
 }

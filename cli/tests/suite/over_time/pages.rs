@@ -47,16 +47,24 @@ fn figures<'d>(dom: &'d str, class_attr: &str) -> Vec<&'d str> {
     out
 }
 
-#[test]
-fn trend_page_charts_one_point_per_input() {
-    let files: Vec<String> = ["baseline", "target", "final"]
+/// Absolute paths of `pattern` with `{}` replaced by each of `items`.
+fn paths<T: std::fmt::Display>(pattern: &str, items: &[T]) -> Vec<String> {
+    items
         .iter()
-        .map(|s| {
-            testdata(&format!("node/session_store/{s}.heapsnapshot.gz"))
+        .map(|i| {
+            testdata(&pattern.replace("{}", &i.to_string()))
                 .display()
                 .to_string()
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn trend_page_charts_one_point_per_input() {
+    let files = paths(
+        "node/session_store/{}.heapsnapshot.gz",
+        &["baseline", "target", "final"],
+    );
     let mut args = vec!["trend", "-q", "--format", "html", "--rows", "5"];
     args.extend(files.iter().map(String::as_str));
     let html = page(&args);
@@ -79,13 +87,7 @@ fn trend_page_charts_one_point_per_input() {
         assert!(c.contains("class=\"series fitted"), "the fitted line: {c}");
     }
     // Java growth series with --limit: the limit line and the projected crossing.
-    let java: Vec<String> = (1..=3)
-        .map(|i| {
-            testdata(&format!("java/dumps/growth_{i}.hprof.gz"))
-                .display()
-                .to_string()
-        })
-        .collect();
+    let java = paths("java/dumps/growth_{}.hprof.gz", &[1, 2, 3]);
     let mut args = vec!["trend", "-q", "--format", "html", "--limit", "64MiB"];
     args.extend(java.iter().map(String::as_str));
     let Some(dom) = load(&page(&args), "trend-limit") else {
@@ -99,18 +101,15 @@ fn trend_page_charts_one_point_per_input() {
 
 #[test]
 fn diff_page_draws_one_bar_per_row() {
-    let [b, t] = [2, 3].map(|i| {
-        testdata(&format!("java/dumps/growth_{i}.hprof.gz"))
-            .display()
-            .to_string()
-    });
+    let p = paths("java/dumps/growth_{}.hprof.gz", &[2, 3]);
+    let (b, t) = (&p[0], &p[1]);
     let rows = 6;
-    let html = page(&["diff", "-q", "--format", "html", "--rows", "6", &b, &t]);
+    let html = page(&["diff", "-q", "--format", "html", "--rows", "6", b, t]);
     let Some(dom) = load(&html, "diff") else {
         return;
     };
     let json: serde_json::Value =
-        serde_json::from_str(&page(&["diff", "-q", "--format", "json", &b, &t])).unwrap();
+        serde_json::from_str(&page(&["diff", "-q", "--format", "json", b, t])).unwrap();
     let shown = json["types"].as_array().unwrap().len().min(rows);
     let bars = figures(&dom, "id=\"growth-bars\"");
     assert_eq!(bars.len(), 1);
