@@ -15,6 +15,13 @@ done
 "$node" "$here/src/series.js" "$out/series-baseline.heapsnapshot" "$out/series-target.heapsnapshot" \
   "$out/series-final.heapsnapshot"
 ls -l "$out"
+# The session store that is never pruned on logout (issue 14): its own folder, gzip'd, with memlab's
+# leak clusters beside it.
+if [[ "${1:-}" != "--no-reference" ]]; then
+  "$here/session_store/gen.sh"
+else
+  "$here/session_store/gen.sh" --no-reference
+fi
 
 if [[ "${1:-}" != "--no-reference" ]]; then
   "$here/reference/record.sh"

@@ -54,21 +54,17 @@ pub fn memlab_of(
     max_clusters: usize,
 ) -> Option<MemlabOut> {
     let n = summaries.len();
-    let base_ids = summaries.first()?.ids.as_ref()?;
-    let target_ids = summaries.get(n.checked_sub(2)?)?.ids.as_ref()?;
+    let baseline = summaries.first()?;
+    let target = summaries.get(n.checked_sub(2)?)?;
+    baseline.ids.as_ref()?;
+    target.ids.as_ref()?;
     hooks.on_stage("memlab: objects allocated between baseline and target, alive in final");
     let names = [
         summaries[0].dump.path.as_str(),
         summaries[n - 2].dump.path.as_str(),
         summaries[n - 1].dump.path.as_str(),
     ];
-    Some(memlab(
-        last.dump(),
-        base_ids,
-        target_ids,
-        names,
-        max_clusters,
-    ))
+    Some(memlab(last.dump(), baseline, target, names, max_clusters))
 }
 
 /// Build the trend report of three or more dump files.

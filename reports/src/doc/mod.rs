@@ -9,9 +9,13 @@
 //! in their own form; they know nothing of the models, and the views know nothing of escaping,
 //! ANSI codes or HTML.
 
+pub mod bars;
 pub mod chart;
+pub mod icicle;
 
+pub use bars::{Bar, Bars};
 pub use chart::Chart;
+pub use icicle::Icicle;
 
 use crate::model::{PathElem, TreeItem};
 
@@ -61,6 +65,10 @@ pub enum Block {
     },
     /// A chart of series ([`chart`]): SVG in HTML, sparklines elsewhere.
     Chart(Chart),
+    /// Signed bars ([`bars`]): SVG in HTML, text bars elsewhere.
+    Bars(Bars),
+    /// A retention flame graph ([`icicle`]): SVG in HTML, left out elsewhere.
+    Icicle(Icicle),
     /// An empty line (terminal only).
     Spacer,
 }

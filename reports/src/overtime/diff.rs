@@ -19,7 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use heapscope_graph::{Analysis, Comparison, IdDisplay};
 
-use super::groups::{summarize, Dump, DumpSummary};
+use super::groups::{summarize, summarize_with_groups, Dump, DumpSummary};
+use super::leak::{likely_leak, name_callers, name_holders, noise};
 use super::model::*;
 use super::verdict::fragmentation;
 use crate::build::generator;
@@ -79,7 +80,7 @@ fn semantics(comparison: Comparison, row_key: &str) -> Semantics {
 /// Diff two analysed dumps.
 pub fn build_diff(base: Dump, target: Dump, opts: &DiffOptions) -> DiffReport {
     let sb = summarize(base);
-    let st = summarize(target);
+    let (st, groups) = summarize_with_groups(target);
     let new_objects = match &sb.ids {
         Some(ids) if st.ids.is_some() => Some(new_objects(
             target.a,
@@ -89,7 +90,27 @@ pub fn build_diff(base: Dump, target: Dump, opts: &DiffOptions) -> DiffReport {
         )),
         _ => None,
     };
-    diff_summaries(&sb, &st, new_objects, opts)
+    let mut r = diff_summaries(&sb, &st, new_objects, opts);
+    if let Some(groups) = &groups {
+        name_holders(&mut r.likely_leak, target, groups);
+        if let Some(ids) = &sb.ids {
+            let g = &target.a.graph;
+            let is_new: Vec<bool> = g
+                .ids
+                .iter()
+                .map(|id| ids.binary_search(id).is_err())
+                .collect();
+            let thr = r.likely_leak.noise.threshold_bytes;
+            let (_, _, found) = super::trend::clusters(target, &is_new, groups, 0);
+            let mut rows: Vec<NewTypeRow> = found.into_iter().map(|(_, r)| r).collect();
+            rows.retain(|c| c.retained_bytes > thr);
+            rows.truncate(opts.new_rows);
+            r.likely_leak.new_by_path = Some(rows);
+        }
+    } else {
+        name_callers(&mut r.likely_leak, base.a, target.a);
+    }
+    r
 }
 
 /// Diff two summaries (the part of [`build_diff`] that needs no graph).
@@ -138,6 +159,20 @@ pub fn diff_summaries(
     let mut paths = join_rows(&sb.paths, &st.paths, true);
     paths.retain(|r| !r.change.is_zero());
     paths.sort_by(path_order);
+    let totals = DiffRow {
+        type_name: "(all)".into(),
+        path: None,
+        base: total_stat(&sb.dump),
+        target: total_stat(&st.dump),
+        change: Delta::between(&total_stat(&sb.dump), &total_stat(&st.dump)),
+    };
+    let likely_leak = likely_leak(
+        &types,
+        &paths,
+        &totals,
+        st.model == heapscope_graph::Model::CallTree,
+        noise(&sb.dump, &st.dump),
+    );
     if paths.len() > opts.path_rows {
         warnings.push(format!(
             "{} more changed path signatures are not listed (the {} most changed are)",
@@ -146,13 +181,6 @@ pub fn diff_summaries(
         ));
         paths.truncate(opts.path_rows);
     }
-    let totals = DiffRow {
-        type_name: "(all)".into(),
-        path: None,
-        base: total_stat(&sb.dump),
-        target: total_stat(&st.dump),
-        change: Delta::between(&total_stat(&sb.dump), &total_stat(&st.dump)),
-    };
     let verdicts = fragmentation(st).into_iter().collect();
     DiffReport {
         kind: "diff".into(),
@@ -165,6 +193,7 @@ pub fn diff_summaries(
         types,
         paths,
         new_objects,
+        likely_leak,
         verdicts,
         warnings,
     }
@@ -344,6 +373,9 @@ pub fn new_objects(
                 shallow_bytes: s,
                 retained_bytes: retained[t as usize],
                 example_ids: ids.into_iter().map(|id| ids_shown.text(id)).collect(),
+                survivor_type: None,
+                allocated: None,
+                survived: None,
             }
         })
         .collect();

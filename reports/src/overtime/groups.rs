@@ -45,6 +45,9 @@ pub struct DumpSummary {
     pub paths: Vec<(String, Stat)>,
     /// V8: the dump's node ids, sorted (ids are stable within a process).
     pub ids: Option<Vec<u64>>,
+    /// With `ids`: the type of each id, as an index into `types` (the survivors of a trend are
+    /// told from a cache's churn by how many of a type's new objects remain).
+    pub id_types: Option<Vec<u32>>,
     /// Go's runtime.MemStats, when the dump carries them.
     pub memstats: Option<MemStats>,
     pub warnings: Vec<String>,
@@ -63,17 +66,33 @@ pub struct Dump<'a> {
 
 /// Reduce one dump to its groups.
 pub fn summarize(d: Dump) -> DumpSummary {
+    summarize_with_groups(d).0
+}
+
+/// [`summarize`], keeping the path groups (object graphs) for questions about the same dump.
+pub fn summarize_with_groups(d: Dump) -> (DumpSummary, Option<PathGroups>) {
     let g = &d.a.graph;
-    let types = type_stats(d.a)
-        .into_iter()
-        .map(|(t, s)| (g.types.get(t).to_string(), s))
+    let stats = type_stats(d.a);
+    let types: Vec<(String, Stat)> = stats
+        .iter()
+        .map(|&(t, s)| (g.types.get(t).to_string(), s))
         .collect();
-    let paths = if d.info.is_call_tree() {
-        Vec::new()
-    } else {
-        PathGroups::compute(d.a, d.insp).stats(d.a)
-    };
+    let groups = (!d.info.is_call_tree()).then(|| PathGroups::compute(d.a, d.insp));
+    let paths = groups.as_ref().map(|p| p.stats(d.a)).unwrap_or_default();
     let ids = d.info.ids_stable.then(|| sorted_ids(d.a));
+    let id_types = ids.as_ref().map(|ids| {
+        let mut row_of = vec![u32::MAX; g.types.len()];
+        for (i, &(t, _)) in stats.iter().enumerate() {
+            row_of[t as usize] = i as u32;
+        }
+        let mut by_id: Vec<(u64, u32)> = (0..g.node_count())
+            .map(|v| (g.ids[v], row_of[g.type_of[v] as usize]))
+            .collect();
+        by_id.sort_unstable();
+        by_id.dedup_by_key(|p| p.0);
+        debug_assert_eq!(by_id.len(), ids.len());
+        by_id.into_iter().map(|p| p.1).collect()
+    });
     let memstats = d.info.memstats.clone();
     let locations = (0..g.types.len() as u32)
         .filter_map(|t| {
@@ -87,7 +106,7 @@ pub fn summarize(d: Dump) -> DumpSummary {
             warnings.push(w.clone());
         }
     }
-    DumpSummary {
+    let summary = DumpSummary {
         dump: dump_ref(d),
         model: d.info.model,
         comparison: d.info.comparison,
@@ -98,9 +117,11 @@ pub fn summarize(d: Dump) -> DumpSummary {
         types,
         paths,
         ids,
+        id_types,
         memstats,
         warnings,
-    }
+    };
+    (summary, groups)
 }
 
 pub fn dump_ref(d: Dump) -> DumpRef {

@@ -39,6 +39,7 @@
 
 pub mod diff;
 pub mod groups;
+pub mod leak;
 pub mod model;
 pub mod render;
 pub mod shape;
@@ -47,9 +48,9 @@ pub mod units;
 pub mod verdict;
 
 pub use diff::{build_diff, diff_summaries, new_objects, DiffOptions};
-pub use groups::{summarize, Dump, DumpSummary, PathGroups};
+pub use groups::{summarize, summarize_with_groups, Dump, DumpSummary, PathGroups};
 pub use model::*;
 pub use render::{render_diff, render_trend};
 pub use shape::{classify, Shape};
-pub use trend::{build_trend, memlab, TrendOptions};
+pub use trend::{build_trend, clusters, memlab, TrendOptions};
 pub use units::{format_rfc3339, parse_rfc3339, parse_size};

@@ -165,6 +165,83 @@ pub struct NewTypeRow {
     pub retained_bytes: u64,
     /// The dump's ids of up to five of them, lowest first.
     pub example_ids: Vec<String>,
+    /// memlab clusters only: the main type of the survivors in this cluster (its outermost
+    /// objects and what they dominate): the most numerous whose objects survive in the largest
+    /// share, see `allocated` and `survived`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub survivor_type: Option<String>,
+    /// memlab clusters only: objects of `survivor_type` allocated between baseline and target
+    /// (ids in target, not in baseline), counted in target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocated: Option<u64>,
+    /// memlab clusters only: how many of those are still alive in final (any retainer path).
+    /// Near `allocated` for a leak; far below it for a cache that evicts its old entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub survived: Option<u64>,
+}
+
+names! {
+    /// What a diff's leak suspects are groups of.
+    SuspectBasis {
+        /// Object graphs: objects with one path-to-root signature (their holder named).
+        Path => "path",
+        /// Allocation profiles: an allocation site (function or line) with its callers.
+        Site => "site",
+    }
+}
+
+/// The noise rule of a diff: growth at or below `threshold_bytes` is not named.
+#[derive(Clone, Debug, Serialize)]
+pub struct DiffNoise {
+    /// Never less than this many bytes.
+    pub floor_bytes: u64,
+    /// Nor less than this share of the larger of the two reachable heaps.
+    pub share_of_heap: f64,
+    /// `max(floor_bytes, share_of_heap × heap)`.
+    pub threshold_bytes: u64,
+}
+
+/// One thing that grew above noise between BASE and TARGET.
+#[derive(Clone, Debug, Serialize)]
+pub struct GrowthSuspect {
+    pub rank: u32,
+    pub basis: SuspectBasis,
+    /// The grown type (object graphs: the objects at the end of the path) or allocation site.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Object graphs: the path-to-root signature of the grown objects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Object graphs: the holder a developer edits on the shortest strong path from a GC root to
+    /// one of them in TARGET (`class com.acme.Cache › static MAP › java.util.HashMap`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+    /// Profiles: the call stack that grew most at this site in TARGET, outermost frame first,
+    /// ending at the site.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub callers: Vec<String>,
+    /// Objects: the change of the group's minimum retained size; sites: the change of flat bytes.
+    pub growth_bytes: i64,
+    pub count_change: i64,
+    /// `growth_bytes` over the whole growth (the sum of every suspect's growth when the
+    /// reachable heap did not grow by more).
+    pub share_of_growth: f64,
+    /// The group or site is absent from BASE.
+    pub new_in_target: bool,
+}
+
+/// The diff's first answer: what most likely leaks.
+#[derive(Clone, Debug, Serialize)]
+pub struct LikelyLeak {
+    pub noise: DiffNoise,
+    /// The growth the shares are of: the reachable heap's change, or the suspects' sum if larger.
+    pub growth_bytes: i64,
+    /// Largest growth first; empty when nothing grew above noise.
+    pub suspects: Vec<GrowthSuspect>,
+    /// Where ids are stable (V8): the objects new in TARGET that no other new object dominates,
+    /// grouped by their retainer path in TARGET (memlab's clustering), largest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_by_path: Option<Vec<NewTypeRow>>,
 }
 
 /// How two dumps were compared for this format.
@@ -198,6 +275,8 @@ pub struct DiffReport {
     pub paths: Vec<DiffRow>,
     /// V8 only: objects new in TARGET, by type.
     pub new_objects: Option<NewObjects>,
+    /// What most likely leaks: the grown groups above noise, largest first.
+    pub likely_leak: LikelyLeak,
     pub verdicts: Vec<Verdict>,
     pub warnings: Vec<String>,
 }
@@ -281,10 +360,33 @@ pub struct MemlabOut {
     pub clusters: Vec<NewTypeRow>,
 }
 
+names! {
+    /// What a verdict rests on.
+    VerdictBasis {
+        /// Objects allocated between baseline and target still alive in final (memlab).
+        Survivors => "survivors",
+        /// The fitted growth shape of a series.
+        Shape => "shape",
+        /// The runtime's own statistics (Go's runtime.MemStats).
+        Runtime => "runtime",
+    }
+}
+
+names! {
+    /// How far a verdict can be trusted.
+    Strength {
+        Strong => "strong",
+        /// A shape fitted to few points: it cannot tell a cache from a leak that slowed.
+        Weak => "weak",
+    }
+}
+
 /// One of the three verdicts: `true-leak`, `unbounded-cache`, `fragmentation`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Verdict {
     pub kind: VerdictKind,
+    pub basis: VerdictBasis,
+    pub strength: Strength,
     /// What the verdict is about: a type, a path signature, or `process` for fragmentation.
     pub subject: String,
     pub summary: String,

@@ -6,9 +6,9 @@
 //! one and they differ; else the `--at` times; else the inputs' order at equal spacing (one
 //! step each). File modification times are never used: every copy changes them.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use heapscope_graph::walks::NO_GROUP;
+use heapscope_graph::walks::{DomWalk, Step, NO_GROUP};
 use heapscope_graph::{top_members, Analysis, NodeIdx, Start};
 
 use super::diff::total_stat;
@@ -349,68 +349,106 @@ pub fn build_trend(
     report
 }
 
-/// memlab's method: the objects of `final_` whose id is in `target_ids` but not in
-/// `baseline_ids` (allocated between baseline and target, still alive in final), clustered by
+/// memlab's method: the objects of `final_` whose id is in `target`'s ids but not in
+/// `baseline`'s (allocated between baseline and target, still alive in final), clustered by
 /// their retainer path in `final_`. Only the outermost such objects are counted (those no other
 /// such object dominates), so each cluster's retained size counts every byte once.
+///
+/// Each cluster also names its main survivor type (`survivor_type`, `allocated`, `survived`):
+/// of the types of the survivors inside it (outermost or below), the one whose objects allocated
+/// between baseline and target survive to final in the largest share — at least
+/// [`super::verdict::SURVIVOR_SHARE`] of them, the most numerous such — else simply the most
+/// numerous. A store nobody prunes keeps all of its entries; a cache that evicts keeps few.
 pub fn memlab(
     final_: Dump,
-    baseline_ids: &[u64],
-    target_ids: &[u64],
+    baseline: &DumpSummary,
+    target: &DumpSummary,
     names: [&str; 3],
     rows: usize,
 ) -> MemlabOut {
     let a: &Analysis = final_.a;
     let g = &a.graph;
+    let empty = Vec::new();
+    let baseline_ids = baseline.ids.as_ref().unwrap_or(&empty);
+    let target_ids = target.ids.as_ref().unwrap_or(&empty);
     let leaked: Vec<bool> = g
         .ids
         .iter()
         .map(|id| target_ids.binary_search(id).is_ok() && baseline_ids.binary_search(id).is_err())
         .collect();
-    let top = outermost(a, &leaked);
     let groups = PathGroups::compute(a, final_.insp);
-    let mut clusters: BTreeMap<u32, (u64, u64, u64, Vec<u64>)> = BTreeMap::new();
-    for &v in &top {
-        let gr = groups.group_of[v as usize];
-        if gr == u32::MAX {
-            continue;
-        }
-        let e = clusters.entry(gr).or_default();
-        e.0 += g.count(NodeIdx(v));
-        e.1 += g.shallow[v as usize];
-        e.2 += a.retained[v as usize];
-        e.3.push(g.ids[v as usize]);
+    let (count, retained, found) = clusters(final_, &leaked, &groups, 0);
+    // Per final type: survivors (anywhere), and allocated (in target, by name).
+    let nt = g.types.len();
+    let mut survived = vec![0u64; nt];
+    for v in (0..g.node_count()).filter(|&v| leaked[v]) {
+        survived[g.type_of[v] as usize] += 1;
     }
-    let (mut count, mut retained) = (0, 0);
-    let mut out: Vec<NewTypeRow> = clusters
-        .into_iter()
-        .map(|(gr, (c, s, r, mut ids))| {
-            count += c;
-            retained += r;
-            ids.sort_unstable();
-            ids.truncate(5);
-            let ex = groups.example[gr as usize];
-            NewTypeRow {
-                type_name: groups
-                    .signature_text(a, ex)
-                    .rsplit(super::groups::SIGNATURE_SEPARATOR)
-                    .next()
-                    .unwrap_or("")
-                    .to_string(),
-                retainer_path: Some(groups.signature_text(a, ex)),
-                count: c,
-                shallow_bytes: s,
-                retained_bytes: r,
-                example_ids: ids.into_iter().map(|id| final_.info.id_text(id)).collect(),
+    let allocated = allocated_by_name(baseline, target);
+    let allocated: Vec<u64> = (0..nt as u32)
+        .map(|t| allocated.get(g.types.get(t)).copied().unwrap_or(0))
+        .collect();
+    // Per (cluster group, type): survivors inside the cluster's outermost objects' subtrees, and
+    // the least dominator-tree depth below the outermost object at which the type occurs.
+    let mut inside: HashMap<(u32, u32), (u64, u32)> = HashMap::new();
+    let mut outer: Option<(u32, u32, u32)> = None; // (outermost node, its group, its depth)
+    let mut depth = 0u32;
+    let mut walk = DomWalk::new(&a.children, Start::SuperRoot);
+    while let Some(step) = walk.next() {
+        match step {
+            Step::Enter(v) => {
+                depth += 1;
+                if !leaked[v as usize] {
+                    continue;
+                }
+                let (_, gr, d0) = *outer.get_or_insert((v, groups.group_of[v as usize], depth));
+                if gr != u32::MAX {
+                    let e = inside
+                        .entry((gr, g.type_of[v as usize]))
+                        .or_insert((0, u32::MAX));
+                    e.0 += 1;
+                    e.1 = e.1.min(depth - d0);
+                }
             }
+            Step::Leave(v) => {
+                depth -= 1;
+                if outer.is_some_and(|(o, _, _)| o == v) {
+                    outer = None;
+                }
+            }
+        }
+    }
+    let mut per_group: HashMap<u32, Vec<(u32, u64, u32)>> = HashMap::new();
+    for (&(gr, t), &(c, d)) in &inside {
+        per_group.entry(gr).or_default().push((t, c, d));
+    }
+    let share = super::verdict::SURVIVOR_SHARE;
+    let mut out: Vec<NewTypeRow> = found
+        .into_iter()
+        .map(|(gr, mut row)| {
+            let kinds = per_group.get(&gr).map(|v| &v[..]).unwrap_or(&[]);
+            let kept = |t: u32| {
+                let a = allocated[t as usize];
+                a > 0 && survived[t as usize] as f64 >= share * a as f64
+            };
+            // Nearest the cluster's top first (the entry, not its fields), then most numerous.
+            let key = |&&(t, c, d): &&(u32, u64, u32)| {
+                (std::cmp::Reverse(d), c, std::cmp::Reverse(g.types.get(t)))
+            };
+            let best = kinds
+                .iter()
+                .filter(|&&(t, _, _)| kept(t))
+                .max_by_key(key)
+                .or_else(|| kinds.iter().max_by_key(key))
+                .map(|&(t, _, _)| t);
+            if let Some(t) = best {
+                row.survivor_type = Some(g.types.get(t).to_string());
+                row.allocated = Some(allocated[t as usize]);
+                row.survived = Some(survived[t as usize]);
+            }
+            row
         })
         .collect();
-    out.sort_by(|a, b| {
-        b.retained_bytes
-            .cmp(&a.retained_bytes)
-            .then(b.count.cmp(&a.count))
-            .then(a.retainer_path.cmp(&b.retainer_path))
-    });
     if rows > 0 {
         out.truncate(rows);
     }
@@ -422,6 +460,84 @@ pub fn memlab(
         retained_bytes: retained,
         clusters: out,
     }
+}
+
+/// Per type name: the objects of `target` whose id is not in `baseline` (stable ids only).
+fn allocated_by_name<'s>(baseline: &DumpSummary, target: &'s DumpSummary) -> HashMap<&'s str, u64> {
+    let mut out: HashMap<&str, u64> = HashMap::new();
+    let (Some(b), Some(t), Some(tt)) = (&baseline.ids, &target.ids, &target.id_types) else {
+        return out;
+    };
+    for (id, &row) in t.iter().zip(tt) {
+        if row != u32::MAX && b.binary_search(id).is_err() {
+            *out.entry(target.types[row as usize].0.as_str())
+                .or_default() += 1;
+        }
+    }
+    out
+}
+
+/// The outermost nodes of `set` (no other node of the set dominates them), grouped by retainer
+/// path: (objects, their retained bytes, one row per path with its group, largest first, at most
+/// `rows`; 0 = all).
+pub fn clusters(
+    d: Dump,
+    set: &[bool],
+    groups: &PathGroups,
+    rows: usize,
+) -> (u64, u64, Vec<(u32, NewTypeRow)>) {
+    let a = d.a;
+    let g = &a.graph;
+    let top = outermost(a, set);
+    let mut by_group: BTreeMap<u32, (u64, u64, u64, Vec<u64>)> = BTreeMap::new();
+    for &v in &top {
+        let gr = groups.group_of[v as usize];
+        if gr == u32::MAX {
+            continue;
+        }
+        let e = by_group.entry(gr).or_default();
+        e.0 += g.count(NodeIdx(v));
+        e.1 += g.shallow[v as usize];
+        e.2 += a.retained[v as usize];
+        e.3.push(g.ids[v as usize]);
+    }
+    let (mut count, mut retained) = (0, 0);
+    let mut out: Vec<(u32, NewTypeRow)> = by_group
+        .into_iter()
+        .map(|(gr, (c, s, r, mut ids))| {
+            count += c;
+            retained += r;
+            ids.sort_unstable();
+            ids.truncate(5);
+            let path = groups.signature_text(a, groups.example[gr as usize]);
+            let row = NewTypeRow {
+                type_name: path
+                    .rsplit(super::groups::SIGNATURE_SEPARATOR)
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+                retainer_path: Some(path),
+                count: c,
+                shallow_bytes: s,
+                retained_bytes: r,
+                example_ids: ids.into_iter().map(|id| d.info.id_text(id)).collect(),
+                survivor_type: None,
+                allocated: None,
+                survived: None,
+            };
+            (gr, row)
+        })
+        .collect();
+    out.sort_by(|(_, a), (_, b)| {
+        b.retained_bytes
+            .cmp(&a.retained_bytes)
+            .then(b.count.cmp(&a.count))
+            .then(a.retainer_path.cmp(&b.retainer_path))
+    });
+    if rows > 0 {
+        out.truncate(rows);
+    }
+    (count, retained, out)
 }
 
 /// Reachable nodes in `set` with no ancestor in `set` in the dominator tree (explicit stack).

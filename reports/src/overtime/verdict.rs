@@ -6,7 +6,9 @@
 //! The first two need growth the whole heap shows: see [`above_heap_noise`].
 
 use super::groups::DumpSummary;
-use super::model::{Shape, TrendReport, TrendRow, Verdict, VerdictKind};
+use super::model::{
+    NewTypeRow, Shape, Strength, TrendReport, TrendRow, Verdict, VerdictBasis, VerdictKind,
+};
 use super::units::human_hours;
 use crate::fmt::{human_bytes, pct};
 
@@ -17,6 +19,84 @@ pub const CACHE_MIN_SHARE: f64 = 0.05;
 /// is taken to contain the leak (the Java fixtures' app class loader: 100%; the V8 fixture's
 /// cache `Map`, which churns while full: 55%).
 pub const CONTAINS_LEAK_RATIO: f64 = 0.8;
+/// A fitted shape over fewer inputs than this is weak evidence: three points fit a line and a
+/// curve that levels off alike well, so a cache cannot be told from a leak that slowed.
+pub const FEW_POINTS: usize = 5;
+/// A survivor cluster is a leak when at least this share of its type's objects allocated between
+/// baseline and target are still alive in final. A cache that evicts keeps few of them (the V8
+/// series' `sessionCache`: 100 of 800, 12.5%); a store nobody prunes keeps them all.
+pub const SURVIVOR_SHARE: f64 = 0.9;
+
+/// The survivor cluster that is a leak, if any: the largest cluster above the diff's noise
+/// ([`super::leak::noise`] between the first and last inputs) whose type's objects allocated
+/// between baseline and target survived to final (at least [`SURVIVOR_SHARE`] of them).
+pub fn survivor_leak(r: &TrendReport) -> Option<&NewTypeRow> {
+    let m = r.memlab.as_ref()?;
+    let (first, last) = (&r.inputs.first()?.dump, &r.inputs.last()?.dump);
+    let thr = super::leak::noise(first, last).threshold_bytes;
+    m.clusters.iter().find(|c| {
+        c.retained_bytes > thr
+            && matches!((c.allocated, c.survived), (Some(a), Some(s))
+                if a > 0 && s as f64 >= SURVIVOR_SHARE * a as f64)
+    })
+}
+
+/// The true-leak verdict from memlab's survivors: named by their retainer path.
+fn survivors_verdict(r: &TrendReport, c: &NewTypeRow) -> Verdict {
+    let m = r.memlab.as_ref().expect("survivors come from memlab");
+    let path = c
+        .retainer_path
+        .clone()
+        .unwrap_or_else(|| c.type_name.clone());
+    let mut evidence = vec![
+        format!(
+            "objects allocated between {} and {} and still alive in {} retain {} under {path} ({} outermost object{})",
+            m.baseline,
+            m.target,
+            m.final_,
+            human_bytes(c.retained_bytes),
+            c.count,
+            if c.count == 1 { "" } else { "s" }
+        ),
+        format!(
+            "of the {} {} objects allocated between {} and {}, {} survive in {}: nothing removes them (a cache would have evicted its old entries)",
+            c.allocated.unwrap_or(0),
+            c.survivor_type.as_deref().unwrap_or(&c.type_name),
+            m.baseline,
+            m.target,
+            c.survived.unwrap_or(0),
+            m.final_
+        ),
+    ];
+    if let Some(row) = r
+        .paths
+        .iter()
+        .filter(|p| p.path.as_deref().is_some_and(|p| path.starts_with(p)))
+        .max_by_key(|p| p.path.as_ref().map(|s| s.len()))
+    {
+        evidence.push(format!(
+            "the holding group's {}: {} ({} by shape over {} points: the survivors decide, not the shape)",
+            row.metric.name().replace('_', " "),
+            series_text(row),
+            row.fit.shape,
+            row.series.len()
+        ));
+    }
+    Verdict {
+        kind: VerdictKind::TrueLeak,
+        basis: VerdictBasis::Survivors,
+        strength: Strength::Strong,
+        subject: path.clone(),
+        summary: format!(
+            "True leak: {} {} objects allocated between {} and {} are never released; they accumulate under {path}",
+            c.survived.unwrap_or(c.count),
+            c.survivor_type.as_deref().unwrap_or(&c.type_name),
+            m.baseline,
+            m.target
+        ),
+        evidence,
+    }
+}
 
 /// May a growing row be given a `true-leak` or `unbounded-cache` verdict? Only when the whole
 /// reachable heap is not `stable`, or the row grew by more than the heap's own noise (by the same
@@ -92,6 +172,8 @@ pub fn fragmentation(s: &DumpSummary) -> Option<Verdict> {
     evidence.push(format!("from the runtime.MemStats of {}", s.dump.path));
     Some(Verdict {
         kind: VerdictKind::Fragmentation,
+        basis: VerdictBasis::Runtime,
+        strength: Strength::Strong,
         subject: "process".into(),
         summary: format!(
             "Fragmentation: the Go heap holds {} in spans for {} of live objects; a few survivors pin mostly empty spans",
@@ -151,7 +233,22 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
             .find(|x| x.fit.shape == Shape::Linear && above_heap_noise(r, x))
             .cloned()
     };
-    if let Some(t) = linear(&r.types).or_else(|| linear(&r.paths)) {
+    let survivors = survivor_leak(r);
+    if let Some(c) = survivors {
+        out.push(survivors_verdict(r, c));
+    }
+    let few = r.inputs.len() < FEW_POINTS;
+    let strength = if few {
+        Strength::Weak
+    } else {
+        Strength::Strong
+    };
+    // With stable ids the survivors decide: the shape of a series adds no leak they do not show.
+    let by_shape = r.memlab.is_none();
+    if let Some(t) = linear(&r.types)
+        .or_else(|| linear(&r.paths))
+        .filter(|_| by_shape)
+    {
         let mut evidence = vec![
             format!(
                 "{} {}: {} (one value per input)",
@@ -199,8 +296,16 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
                 ),
             });
         }
+        if few {
+            evidence.push(format!(
+                "only {} dumps: a line through them is weak evidence; more dumps would confirm it does not level off",
+                r.inputs.len()
+            ));
+        }
         out.push(Verdict {
             kind: VerdictKind::TrueLeak,
+            basis: VerdictBasis::Shape,
+            strength,
             subject: t.path.clone().unwrap_or_else(|| t.type_name.clone()),
             summary: format!(
                 "True leak: {} grows linearly, {} ({} in total), with no sign of levelling off",
@@ -225,9 +330,17 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
         .find(|x| x.fit.shape == Shape::Linear && above_heap_noise(r, x))
         .map(|x| x.fit.late_slope)
         .unwrap_or(f64::INFINITY);
+    // A group that holds the survivors is the leak's, not a cache.
+    let holds_survivors = |x: &TrendRow| {
+        survivors.is_some_and(|c| {
+            matches!((&x.path, &c.retainer_path),
+                (Some(p), Some(cp)) if cp.starts_with(p.as_str()) || p.starts_with(cp.as_str()))
+        })
+    };
     let levelling: Vec<&TrendRow> = pool
         .iter()
         .filter(|x| x.fit.shape == Shape::LevellingOff && above_heap_noise(r, x))
+        .filter(|x| !holds_survivors(x))
         .filter(|x| x.fit.late_slope < CONTAINS_LEAK_RATIO * leak_late)
         .filter(|x| last_heap > 0 && size_of(x) as f64 >= CACHE_MIN_SHARE * last_heap as f64)
         .collect();
@@ -273,15 +386,32 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
                 "held at {name} (not recognised as a collection by name)"
             ));
         }
-        out.push(Verdict {
-            kind: VerdictKind::UnboundedCache,
-            subject: name.clone(),
-            summary: format!(
+        let summary = if few {
+            evidence.push(format!(
+                "only {} dumps: a curve that levels off fits them as well as a leak that slowed; take more dumps (or, with stable ids, see which objects survive) before calling it a cache",
+                r.inputs.len()
+            ));
+            format!(
+                "Levelling off, weak evidence of a cache: {} grew by {} and slowed to {} over only {} dumps; it may still be a leak that slowed",
+                c.type_name,
+                human_bytes(c.fit.net_change.max(0) as u64),
+                human_bytes(last),
+                r.inputs.len()
+            )
+        } else {
+            format!(
                 "Cache, not a leak: {} grew by {} and levelled off at {}; it grew the most, but it has stopped. Check its bound (maximum size, eviction) is what you want",
                 c.type_name,
                 human_bytes(c.fit.net_change.max(0) as u64),
                 human_bytes(last)
-            ),
+            )
+        };
+        out.push(Verdict {
+            kind: VerdictKind::UnboundedCache,
+            basis: VerdictBasis::Shape,
+            strength,
+            subject: name.clone(),
+            summary,
             evidence,
         });
     }

@@ -50,6 +50,9 @@ figure.chart{margin:10px 0;max-width:680px}figure.chart figcaption{font-size:12.
 .chart .s0{stroke:#0b5cad;fill:#0b5cad}.chart .s1{stroke:#b42318;fill:#b42318}.chart .s2{stroke:#1a7f37;fill:#1a7f37}
 .chart .s3{stroke:#9a6700;fill:#9a6700}.chart .s4{stroke:#6e40c9;fill:#6e40c9}.chart .s5{stroke:#5b6475;fill:#5b6475}
 .chart path.series{fill:none}
+.bars .pos{fill:#b42318}.bars .neg{fill:#1a7f37}.bars .zero{stroke:#9aa3b2}.bars .label{font-size:11px;fill:var(--fg,#1f2328)}.bars .val{font-size:10px;fill:var(--muted)}
+figure.icicle{max-width:100%}.icicle rect{stroke:#fff;stroke-width:.5}.icicle .d0{fill:#f4b183}.icicle .d1{fill:#f8cbad}.icicle .d2{fill:#ffe699}.icicle .d3{fill:#c5e0b4}.icicle .d4{fill:#bdd7ee}.icicle .d5{fill:#d9c3e9}
+.icicle text{font-size:10.5px;fill:#1f2328;pointer-events:none}
 "#;
 
 const JS: &str = r#"
@@ -181,6 +184,8 @@ fn blocks(o: &mut String, bs: &[Block]) {
                 let _ = writeln!(o, "{body}</{tag}>");
             }
             Block::Chart(c) => crate::render::svg::chart(o, c),
+            Block::Bars(b) => crate::render::svg::bars(o, b),
+            Block::Icicle(i) => crate::render::svg::icicle(o, i),
             Block::Spacer => {}
         }
     }

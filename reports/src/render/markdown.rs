@@ -189,6 +189,14 @@ fn blocks(o: &mut String, bs: &[Block]) {
                 }
                 o.push_str("```\n\n");
             }
+            Block::Bars(bars) => {
+                let _ = writeln!(o, "{}\n\n```text", bars.title);
+                for line in bars.text_lines(|v| crate::render::svg::signed(v, bars.unit)) {
+                    let _ = writeln!(o, "{line}");
+                }
+                o.push_str("```\n\n");
+            }
+            Block::Icicle(_) => {}
             Block::Spacer => {}
         }
     }

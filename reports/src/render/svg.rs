@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use heapscope_graph::Unit;
 
 use crate::doc::chart::{Chart, Role, XAxis};
+use crate::doc::{Bars, Icicle};
 use crate::fmt::amount;
 use crate::render::html::escape;
 
@@ -28,6 +29,149 @@ pub fn value(v: f64, unit: Unit) -> String {
     } else {
         mag
     }
+}
+
+/// A signed value in a unit: `+1.5 MiB`, `-3`, `0 B`.
+pub fn signed(v: i64, unit: Unit) -> String {
+    let mag = amount(v.unsigned_abs(), unit);
+    match v {
+        0 => mag,
+        v if v > 0 => format!("+{mag}"),
+        _ => format!("-{mag}"),
+    }
+}
+
+/// Text clipped to about `px` pixels of 10–11 px sans-serif (6 px a character), with `…`.
+fn clip(text: &str, px: f64) -> Option<String> {
+    let fit = (px / 6.2).floor() as usize;
+    let n = text.chars().count();
+    if fit < 3 {
+        None
+    } else if n <= fit {
+        Some(text.to_string())
+    } else {
+        // Keep the end: a path's or type's last part says most.
+        let tail: String = text.chars().skip(n - (fit - 1)).collect();
+        Some(format!("…{tail}"))
+    }
+}
+
+const BAR_ROW: f64 = 20.0;
+const BAR_LABEL: f64 = 300.0;
+
+/// Draw signed bars as a `<figure>` holding an `<svg>`: one `<rect>` per bar (class `bar pos`
+/// or `bar neg`, with a `<title>`), the label on the left, clipped, the value after the bar.
+pub fn bars(o: &mut String, b: &Bars) {
+    if b.bars.is_empty() {
+        return;
+    }
+    let scale = b.scale() as f64;
+    let has_neg = b.bars.iter().any(|x| x.value < 0);
+    let area = W - BAR_LABEL - 80.0;
+    let zero = if has_neg {
+        BAR_LABEL + area / 2.0
+    } else {
+        BAR_LABEL
+    };
+    let span = if has_neg { area / 2.0 } else { area };
+    let h = BAR_ROW * b.bars.len() as f64 + 8.0;
+    let _ = write!(
+        o,
+        "<figure class=\"chart bars\"{}><figcaption>{}</figcaption>\n<svg viewBox=\"0 0 {W} {h}\" role=\"img\" aria-label=\"{}\">\n",
+        b.id.as_deref().map(|i| format!(" id=\"{}\"", escape(i))).unwrap_or_default(),
+        escape(&b.title),
+        escape(&b.title)
+    );
+    for (i, x) in b.bars.iter().enumerate() {
+        let y = 4.0 + BAR_ROW * i as f64;
+        let w = (x.value.unsigned_abs() as f64 / scale * span).max(if x.value != 0 {
+            1.0
+        } else {
+            0.0
+        });
+        let left = if x.value < 0 { zero - w } else { zero };
+        let val = signed(x.value, b.unit);
+        let tip = format!("{}: {val}", x.label);
+        if let Some(l) = clip(&x.label, BAR_LABEL - 10.0) {
+            let _ = writeln!(
+                o,
+                "<text class=\"label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}<title>{}</title></text>",
+                BAR_LABEL - 6.0,
+                y + 13.0,
+                escape(&l),
+                escape(&tip)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "<rect class=\"bar {}\" x=\"{left:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\"><title>{}</title></rect>",
+            if x.value < 0 { "neg" } else { "pos" },
+            y + 2.0,
+            BAR_ROW - 6.0,
+            escape(&tip)
+        );
+        let (vx, anchor) = if x.value < 0 {
+            (left - 4.0, "end")
+        } else {
+            (left + w + 4.0, "start")
+        };
+        let _ = writeln!(
+            o,
+            "<text class=\"val\" x=\"{vx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
+            y + 13.0,
+            escape(&val)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "<path class=\"zero\" d=\"M{zero:.1},2 V{:.1}\"/>",
+        h - 2.0
+    );
+    o.push_str("</svg></figure>\n");
+}
+
+const ICICLE_W: f64 = 960.0;
+const ICICLE_ROW: f64 = 18.0;
+
+/// Draw an icicle as a `<figure>` holding an `<svg>`: one `<rect>` per node (x and width by its
+/// share of the total, one row per depth) with a `<title>` tooltip, its label clipped to its
+/// width (left out when under three characters fit).
+pub fn icicle(o: &mut String, ic: &Icicle) {
+    if ic.nodes.is_empty() || ic.total == 0 {
+        return;
+    }
+    let h = ICICLE_ROW * ic.rows() as f64 + 2.0;
+    let _ = write!(
+        o,
+        "<figure class=\"chart icicle\"{}><figcaption>{}</figcaption>\n<svg viewBox=\"0 0 {ICICLE_W} {h}\" role=\"img\" aria-label=\"{}\">\n",
+        ic.id.as_deref().map(|i| format!(" id=\"{}\"", escape(i))).unwrap_or_default(),
+        escape(&ic.title),
+        escape(&ic.title)
+    );
+    let k = ICICLE_W / ic.total as f64;
+    for n in &ic.nodes {
+        let x = n.start as f64 * k;
+        let w = (n.size as f64 * k).max(0.5);
+        let y = n.depth as f64 * ICICLE_ROW;
+        let _ = writeln!(
+            o,
+            "<g><rect class=\"d{}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{:.1}\"><title>{}</title></rect>",
+            n.depth % 6,
+            ICICLE_ROW - 1.0,
+            escape(&n.tip)
+        );
+        if let Some(l) = clip(&n.label, w - 6.0) {
+            let _ = write!(
+                o,
+                "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                x + 3.0,
+                y + 12.5,
+                escape(&l)
+            );
+        }
+        o.push_str("</g>\n");
+    }
+    o.push_str("</svg></figure>\n");
 }
 
 /// An x value as a tick label: a UTC time, or the input's name.
@@ -93,7 +237,7 @@ pub fn chart(o: &mut String, c: &Chart) {
     let sy = |y: f64| H - BOTTOM - (y - y0) / (y1 - y0) * (H - TOP - BOTTOM);
     let _ = write!(
         o,
-        "<figure class=\"chart\"{}><figcaption>{}</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\">\n",
+        "<figure class=\"chart\"{}><figcaption>{}</figcaption>\n<svg viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\">\n",
         c.id.as_deref().map(|i| format!(" id=\"{}\"", escape(i))).unwrap_or_default(),
         escape(&c.title),
         escape(&c.title)
@@ -153,7 +297,8 @@ pub fn chart(o: &mut String, c: &Chart) {
             sx(m.x),
             H - BOTTOM,
             sx(m.x) - 4.0,
-            TOP + 10.0,
+            // Above the x axis: the top right corner is the limit's label.
+            H - BOTTOM - 6.0,
             escape(&m.label)
         );
     }

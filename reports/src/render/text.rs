@@ -100,11 +100,22 @@ fn blocks(o: &mut String, bs: &[Block], st: Style) {
             Block::Tree(items, unit) => tree_lines_in(o, items, *unit),
             Block::Group { blocks: inner, .. } => blocks(o, inner, st),
             Block::Chart(c) => {
-                let _ = writeln!(o, "  {}", c.title);
-                for line in c.sparklines(|v| crate::render::svg::value(v, c.y_unit)) {
+                let lines = c.sparklines(|v| crate::render::svg::value(v, c.y_unit));
+                // One series: its line (named by the view) says it all.
+                if lines.len() != 1 {
+                    let _ = writeln!(o, "  {}", c.title);
+                }
+                for line in lines {
                     let _ = writeln!(o, "    {line}");
                 }
             }
+            Block::Bars(bars) => {
+                let _ = writeln!(o, "  {}", bars.title);
+                for line in bars.text_lines(|v| crate::render::svg::signed(v, bars.unit)) {
+                    let _ = writeln!(o, "    {line}");
+                }
+            }
+            Block::Icicle(_) => {}
             Block::Spacer => o.push('\n'),
         }
     }

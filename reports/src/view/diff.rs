@@ -1,19 +1,23 @@
 //! A diff of two dumps as a document.
 
-use crate::doc::{Block, Cell, Document};
+use crate::doc::{Bar, Bars, Block, Cell, Document};
 use crate::fmt::{human_bytes, thousands};
 use crate::overtime::{Delta, DiffReport};
+use crate::overtime::{GrowthSuspect, LikelyLeak};
 use crate::render::{signed_bytes, signed_count};
 
 use super::{
-    auto_columns, dump_is_call_tree, more_rows, overtime_doc, overtime_warnings, table, verdicts,
+    auto_columns, dump_is_call_tree, list, more_rows, overtime_doc, overtime_warnings, table,
+    verdicts,
 };
 
-/// What a diff with no verdict says: two dumps cannot tell a leak from a cache, only
-/// fragmentation.
-const NO_DIFF_VERDICT: &str =
-    "No fragmentation finding. Two dumps show what grew (below), not the shape of the growth: \
-run `heapscope trend` on three or more dumps to tell a leak from a cache.";
+/// What a diff with no verdict says (its only verdict is fragmentation; the leak is named above).
+const NO_DIFF_VERDICT: &str = "No fragmentation finding.";
+
+/// The next step after a named leak: two dumps cannot tell whether the growth stops.
+const NEXT_STEP: &str = "Next: two dumps show what grew, not whether it stops growing; run \
+`heapscope trend` on three or more dumps (with stable ids, memlab's baseline/target/final) to \
+tell a leak from a cache that fills up.";
 
 /// A change's count, shallow and retained bytes.
 fn change(d: &Delta) -> [Cell; 3] {
@@ -58,6 +62,7 @@ pub fn document(r: &DiffReport, rows: usize) -> Document {
         signed_bytes(t.change.shallow_bytes),
         signed_bytes(t.change.retained_bytes)
     )));
+    likely_leak(&mut b, &r.likely_leak, sh);
     verdicts(&mut b, &r.verdicts, NO_DIFF_VERDICT);
     b.push(Block::heading(
         2,
@@ -93,6 +98,20 @@ pub fn document(r: &DiffReport, rows: usize) -> Document {
             .map(|(i, h)| (h.as_str(), i < 5))
             .collect();
         b.push(Block::Table(table(auto_columns(&cols), body)));
+        b.push(Block::Bars(Bars {
+            title: format!("{sh} change by {}", r.semantics.type_key),
+            unit: heapscope_graph::Unit::Bytes,
+            bars: r
+                .types
+                .iter()
+                .take(rows)
+                .map(|x| Bar {
+                    label: x.type_name.clone(),
+                    value: x.change.shallow_bytes,
+                })
+                .collect(),
+            id: Some("growth-bars".into()),
+        }));
     }
     more_rows(&mut b, r.types.len(), rows);
     if !r.paths.is_empty() {
@@ -164,4 +183,74 @@ pub fn document(r: &DiffReport, rows: usize) -> Document {
         ),
         b,
     )
+}
+
+/// The first answer: what most likely leaks, each suspect with its share of the growth and who
+/// holds it (or its callers), then the next step; or that nothing grew above noise.
+fn likely_leak(b: &mut Vec<Block>, l: &LikelyLeak, sh: &str) {
+    b.push(Block::heading(2, "What most likely leaks"));
+    let n = &l.noise;
+    let noise = format!(
+        "noise: growth up to {}, the larger of {} and {} of the reachable heap",
+        human_bytes(n.threshold_bytes),
+        human_bytes(n.floor_bytes),
+        crate::fmt::pct(n.share_of_heap)
+    );
+    if l.suspects.is_empty() {
+        b.push(Block::text(format!("Nothing grew above noise ({noise}).")));
+        return;
+    }
+    b.push(Block::text(format!(
+        "{} grew above noise ({noise}); of {} of growth:",
+        if l.suspects.len() == 1 {
+            "One group".to_string()
+        } else {
+            format!("{} groups", l.suspects.len())
+        },
+        human_bytes(l.growth_bytes.max(0) as u64)
+    )));
+    for s in &l.suspects {
+        b.push(Block::text(crate::words::growth_suspect(s, sh)));
+        list(b, &suspect_details(s));
+    }
+    b.push(Block::Bars(Bars {
+        title: "Growth of each suspect".into(),
+        unit: heapscope_graph::Unit::Bytes,
+        bars: l
+            .suspects
+            .iter()
+            .map(|s| Bar {
+                label: format!("#{} {}", s.rank, s.type_name),
+                value: s.growth_bytes,
+            })
+            .collect(),
+        id: Some("suspect-bars".into()),
+    }));
+    if let Some(rows) = l.new_by_path.as_ref().filter(|r| !r.is_empty()) {
+        b.push(Block::text(
+            "New in target (ids absent from base), outermost objects by retainer path:",
+        ));
+        let body = rows
+            .iter()
+            .take(10)
+            .map(super::trend::cluster_cells)
+            .collect();
+        let cols = [("new", true), ("retained", true), ("retainer path", false)];
+        b.push(Block::Table(table(auto_columns(&cols), body)));
+    }
+    b.push(Block::text(NEXT_STEP));
+}
+
+fn suspect_details(s: &GrowthSuspect) -> Vec<String> {
+    let mut d = Vec::new();
+    if let Some(h) = &s.holder {
+        d.push(format!("held by {h}"));
+    }
+    if let Some(p) = &s.path {
+        d.push(format!("path: {p}"));
+    }
+    if !s.callers.is_empty() {
+        d.push(format!("allocated from {}", s.callers.join(" › ")));
+    }
+    d
 }

@@ -1,8 +1,12 @@
 //! A trend over three or more dumps as a document.
 
-use crate::doc::{Block, Cell, Column, Document};
+use crate::doc::chart::{Level, Mark, Role, Series, XAxis};
+use crate::doc::{Block, Cell, Chart, Column, Document};
 use crate::fmt::{human_bytes, thousands};
+use crate::overtime::shape::least_squares;
 use crate::overtime::units::human_hours;
+use crate::overtime::units::parse_rfc3339;
+use crate::overtime::AxisUnit;
 use crate::overtime::{Projection, TrendReport, TrendRow};
 
 use super::{
@@ -48,6 +52,7 @@ pub fn document(r: &TrendReport, rows: usize) -> Document {
         rate(t.fit.slope, unit),
         t.fit.r2
     )));
+    b.push(Block::Chart(row_chart(r, t, "Reachable heap", true)));
     if let (Some(limit), Some(p)) = (r.limit_bytes, &t.limit_reached) {
         b.push(Block::text(format!(
             "At its current rate the heap reaches {} {}.",
@@ -69,9 +74,11 @@ pub fn document(r: &TrendReport, rows: usize) -> Document {
     b.push(Block::heading(2, key));
     let limit = r.limit_bytes.is_some();
     trend_table(&mut b, &r.types, rows, unit, limit);
+    top_charts(&mut b, r, &r.types, rows);
     if !r.paths.is_empty() {
         b.push(Block::heading(2, "By path to GC root (retained bytes)"));
         trend_table(&mut b, &r.paths, rows, unit, limit);
+        top_charts(&mut b, r, &r.paths, rows);
     }
     if let Some(m) = &r.memlab {
         b.push(Block::heading(
@@ -91,21 +98,24 @@ pub fn document(r: &TrendReport, rows: usize) -> Document {
             .iter()
             .take(rows)
             .map(|c| {
-                vec![
-                    Cell::Text(thousands(c.count)),
-                    Cell::Text(human_bytes(c.retained_bytes)),
-                    Cell::Text(
-                        c.retainer_path
-                            .clone()
-                            .unwrap_or_else(|| c.type_name.clone()),
-                    ),
-                    Cell::Text(c.example_ids.join(", ")),
-                ]
+                let mut cells = cluster_cells(c);
+                cells.insert(
+                    2,
+                    Cell::Text(match (&c.survivor_type, c.allocated, c.survived) {
+                        (Some(t), Some(a), Some(s)) => {
+                            format!("{} of {} {t}", thousands(s), thousands(a))
+                        }
+                        _ => "—".into(),
+                    }),
+                );
+                cells.push(Cell::Text(c.example_ids.join(", ")));
+                cells
             })
             .collect();
         let cols = [
             ("objects", true),
             ("retained", true),
+            ("survived of allocated", false),
             ("retainer path", false),
             ("e.g. ids", false),
         ];
@@ -198,4 +208,144 @@ fn trend_table(b: &mut Vec<Block>, rows_in: &[TrendRow], rows: usize, unit: &str
         .collect();
     b.push(Block::Table(table(columns, body)));
     more_rows(b, rows_in.len(), rows);
+}
+
+/// Rows charted below each table at most.
+pub const CHARTED_ROWS: usize = 3;
+
+/// A chart for each of the first growing rows of a table (at most [`CHARTED_ROWS`], and no more
+/// than the table shows).
+fn top_charts(b: &mut Vec<Block>, r: &TrendReport, rows_in: &[TrendRow], rows: usize) {
+    for x in rows_in
+        .iter()
+        .take(rows.min(CHARTED_ROWS))
+        .filter(|x| x.fit.shape.is_growing())
+    {
+        let name = x.path.clone().unwrap_or_else(|| x.type_name.clone());
+        b.push(Block::Chart(row_chart(
+            r,
+            x,
+            &format!("#{} {name}", x.rank),
+            false,
+        )));
+    }
+}
+
+/// The x position of each input: Unix seconds when the inputs have times, else their index.
+fn xs(r: &TrendReport) -> (XAxis, Vec<f64>) {
+    let secs: Option<Vec<f64>> = r
+        .inputs
+        .iter()
+        .map(|i| {
+            i.at.as_deref()
+                .and_then(|a| parse_rfc3339(a).ok())
+                .map(|ms| ms as f64 / 1000.0)
+        })
+        .collect();
+    match secs {
+        Some(s) if r.time_axis.unit == AxisUnit::Hour => (XAxis::Time, s),
+        _ => {
+            let names = r
+                .inputs
+                .iter()
+                .map(|i| {
+                    let p = &i.dump.path;
+                    p.rsplit(['/', '\\']).next().unwrap_or(p).to_string()
+                })
+                .collect();
+            (
+                XAxis::Inputs(names),
+                (0..r.inputs.len()).map(|i| i as f64).collect(),
+            )
+        }
+    }
+}
+
+/// One row's chart: its series (one point per input), the fitted line (linear: the
+/// least-squares line; levelling-off: the lines of the two halves, whose slopes the shape
+/// compares), and, for the whole heap with `--limit`, the limit and the projected crossing.
+fn row_chart(r: &TrendReport, x: &TrendRow, title: &str, whole_heap: bool) -> Chart {
+    let (axis, px) = xs(r);
+    let ys: Vec<f64> = x.series.iter().map(|s| x.value(s) as f64).collect();
+    let n = ys.len().min(px.len());
+    let mut series = vec![Series {
+        name: title.to_string(),
+        points: px.iter().copied().zip(ys.iter().copied()).take(n).collect(),
+        role: Role::Observed,
+    }];
+    let line = |from: usize, to: usize| {
+        let (slope, icpt, _) = least_squares(&px[from..=to], &ys[from..=to]);
+        vec![
+            (px[from], icpt + slope * px[from]),
+            (px[to], icpt + slope * px[to]),
+        ]
+    };
+    if n >= 2 {
+        let fitted = match x.fit.shape {
+            crate::overtime::Shape::LevellingOff if n >= 3 => {
+                let m = (n - 1) / 2;
+                let mut p = line(0, m);
+                p.extend(line(m, n - 1));
+                p
+            }
+            _ => line(0, n - 1),
+        };
+        series.push(Series {
+            name: format!("fitted: {}", x.fit.shape),
+            points: fitted,
+            role: Role::Fitted,
+        });
+    }
+    let mut limit = None;
+    let mut marks = Vec::new();
+    if let (true, Some(lb)) = (whole_heap, r.limit_bytes) {
+        limit = Some(Level {
+            label: format!("limit {}", human_bytes(lb)),
+            y: lb as f64,
+        });
+        if let (Some(p), Some(&last_x)) = (&x.limit_reached, px.get(n.wrapping_sub(1))) {
+            let per_unit = if matches!(axis, XAxis::Time) {
+                3600.0
+            } else {
+                1.0
+            };
+            let cross = last_x + p.after * per_unit;
+            // Draw the projection only when it lands within ten times the observed span.
+            let span = (last_x - px[0]).max(per_unit);
+            if cross - last_x <= 10.0 * span {
+                series.push(Series {
+                    name: "projected".into(),
+                    points: vec![(last_x, ys[n - 1]), (cross, lb as f64)],
+                    role: Role::Projected,
+                });
+                marks.push(Mark {
+                    label: "reaches the limit".into(),
+                    x: cross,
+                });
+            }
+        }
+    }
+    Chart {
+        title: format!("{title}: {} per input", x.metric.name().replace('_', " ")),
+        x: axis,
+        y_unit: heapscope_graph::Unit::Bytes,
+        series,
+        limit,
+        marks,
+        id: None,
+    }
+}
+
+/// A cluster of objects by retainer path (memlab's, or a diff's new objects) as table cells:
+/// outermost objects, their retained bytes, the path.
+pub(crate) fn cluster_cells(c: &crate::overtime::NewTypeRow) -> Vec<Cell> {
+    vec![
+        Cell::Text(thousands(c.count)),
+        Cell::Text(human_bytes(c.retained_bytes)),
+        Cell::Text(
+            c.retainer_path
+                .clone()
+                .unwrap_or_else(|| c.type_name.clone()),
+        ),
+    ]
 }

@@ -92,13 +92,7 @@ fn v8_trend() -> TrendReport {
         .map(|(i, j)| Analysed::new(v8_heap(j), Format::V8, &format!("s{i}"), None))
         .collect();
     let s: Vec<_> = d.iter().map(|x| x.summary()).collect();
-    let m = memlab(
-        d[2].dump(),
-        s[0].ids.as_ref().unwrap(),
-        s[1].ids.as_ref().unwrap(),
-        ["s0", "s1", "s2"],
-        10,
-    );
+    let m = memlab(d[2].dump(), &s[0], &s[1], ["s0", "s1", "s2"], 10);
     build_trend(&s, Some(m), &TrendOptions::default())
 }
 
@@ -199,4 +193,32 @@ fn markdown_tables_escape_pipes() {
         cols + 2,
         "separator row has one cell per column"
     );
+}
+
+#[test]
+fn pictures_are_svg_in_html_and_text_elsewhere() {
+    let t = java_trend();
+    let html = render_trend(&t, OutputFormat::Html, 10);
+    let text = render_trend(&t, OutputFormat::Text, 10);
+    let md = render_trend(&t, OutputFormat::Markdown, 10);
+    // Every chart: one point per input; the heap's chart first.
+    let charts: Vec<&str> = html.split("<figure class=\"chart\"").skip(1).collect();
+    assert!(!charts.is_empty());
+    for c in &charts {
+        let c = &c[..c.find("</figure>").unwrap()];
+        assert_eq!(c.matches("<circle").count(), t.inputs.len(), "{c}");
+    }
+    // The terminal and Markdown: sparklines, no SVG.
+    for (form, out) in [("text", &text), ("markdown", &md)] {
+        assert!(!out.contains("<svg"), "{form}");
+        assert!(out.contains(['▁', '█']), "{form}: no sparkline");
+    }
+    // The diff: a bar per type row shown, text bars in the terminal.
+    let d = v8_diff();
+    let html = render_diff(&d, OutputFormat::Html, 4);
+    let bars = html.split("id=\"growth-bars\"").nth(1).unwrap();
+    let bars = &bars[..bars.find("</figure>").unwrap()];
+    assert_eq!(bars.matches("<rect").count(), d.types.len().min(4));
+    let text = render_diff(&d, OutputFormat::Text, 4);
+    assert!(text.contains('█') && !text.contains("<svg"));
 }

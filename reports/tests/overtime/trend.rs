@@ -266,13 +266,7 @@ fn memlab_keeps_objects_allocated_between_baseline_and_target_still_alive_in_fin
         })
         .collect();
     let s: Vec<_> = d.iter().map(|x| x.summary()).collect();
-    let m = memlab(
-        d[2].dump(),
-        s[0].ids.as_ref().unwrap(),
-        s[1].ids.as_ref().unwrap(),
-        ["s0", "s1", "s2"],
-        10,
-    );
+    let m = memlab(d[2].dump(), &s[0], &s[1], ["s0", "s1", "s2"], 10);
     let expected_jobs = fin.iter().filter(|&&k| (100..200).contains(&k)).count() as u64;
     assert_eq!(m.count, expected_jobs);
     assert_eq!(m.clusters.len(), 1, "{:#?}", m.clusters);
@@ -287,6 +281,14 @@ fn memlab_keeps_objects_allocated_between_baseline_and_target_still_alive_in_fin
         c.retainer_path.as_deref(),
         Some("[(GC roots)] > (GC roots) > global > global > pending > Array > elements > (object elements) > [] > PendingJob")
     );
+    // The cluster's survivor type: of the 100 jobs allocated between baseline and target, 80
+    // survive.
+    assert_eq!(c.survivor_type.as_deref(), Some("PendingJob"));
+    assert_eq!(
+        c.allocated,
+        Some(target.len() as u64 - baseline.len() as u64)
+    );
+    assert_eq!(c.survived, Some(expected_jobs));
     let r = build_trend(&s, Some(m), &TrendOptions::default());
     assert_eq!(r.memlab.as_ref().unwrap().count, expected_jobs);
     assert_eq!(r.types[0].type_name, "PendingJob");

@@ -7,28 +7,6 @@
 use super::*;
 use heapscope_reports::overtime::model::{AxisSource, Shape, VerdictKind};
 
-/// The integer a source file assigns to `name` (`NAME = 2_000`, `const NAME = 300;`).
-fn source_const(file: &str, name: &str) -> u64 {
-    let text = std::fs::read_to_string(testdata(file)).unwrap();
-    for line in text.lines() {
-        let Some(at) = line.find(name) else { continue };
-        let rest = line[at + name.len()..].trim_start();
-        let Some(rest) = rest.strip_prefix('=').filter(|r| !r.starts_with('=')) else {
-            continue;
-        };
-        let digits: String = rest
-            .trim_start()
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '_')
-            .filter(|c| *c != '_')
-            .collect();
-        if let Ok(v) = digits.parse() {
-            return v;
-        }
-    }
-    panic!("no `{name} = <integer>` in {file}")
-}
-
 fn trend_grouped(files: &[String], group_by: Option<&str>) -> (TrendReport, Vec<Session>) {
     let loaded: Vec<Session> = files.iter().map(|f| open(f, None, group_by)).collect();
     let s: Vec<_> = loaded.iter().map(|l| summarize(l.dump())).collect();

@@ -3,8 +3,10 @@
 //! scenarios' own sources (which line leaks, which caches), through the library
 //! (`heapscope::Session`) and `heapscope_reports::overtime`.
 
+mod evidence;
 mod growth;
 mod healthy;
+mod pages;
 mod reference;
 
 use std::path::{Path, PathBuf};
@@ -36,10 +38,10 @@ pub(super) fn trend(files: &[&str], sample_index: Option<&str>) -> (TrendReport,
     let loaded: Vec<Session> = files.iter().map(|f| open(f, sample_index, None)).collect();
     let s: Vec<_> = loaded.iter().map(|l| summarize(l.dump())).collect();
     let m = match (&s[0].ids, &s[s.len() - 2].ids) {
-        (Some(b), Some(t)) => Some(memlab(
+        (Some(_), Some(_)) => Some(memlab(
             loaded.last().unwrap().dump(),
-            b,
-            t,
+            &s[0],
+            &s[s.len() - 2],
             ["baseline", "target", "final"],
             20,
         )),
@@ -78,4 +80,26 @@ pub(super) fn histo(rel: &str, class: &str) -> (i64, i64) {
         .unwrap();
     let f: Vec<&str> = line.split_whitespace().collect();
     (f[1].parse().unwrap(), f[2].parse().unwrap())
+}
+
+/// The integer a source file assigns to `name` (`NAME = 2_000`, `const NAME = 300;`).
+pub(super) fn source_const(file: &str, name: &str) -> u64 {
+    let text = std::fs::read_to_string(testdata(file)).unwrap();
+    for line in text.lines() {
+        let Some(at) = line.find(name) else { continue };
+        let rest = line[at + name.len()..].trim_start();
+        let Some(rest) = rest.strip_prefix('=').filter(|r| !r.starts_with('=')) else {
+            continue;
+        };
+        let digits: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '_')
+            .filter(|c| *c != '_')
+            .collect();
+        if let Ok(v) = digits.parse() {
+            return v;
+        }
+    }
+    panic!("no `{name} = <integer>` in {file}")
 }

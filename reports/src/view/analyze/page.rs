@@ -84,6 +84,7 @@ pub fn html(r: &Report) -> Document {
                 super::super::measure(r).unit,
             )],
         });
+        b.push(retention_icicle(r, m));
     }
     b.push(heading_id(
         2,
@@ -194,4 +195,35 @@ fn html_suspect(sp: &Suspect, call_tree: bool, m: Measure) -> Block {
         id: Some(format!("suspect-{}", sp.rank)),
         blocks: b,
     }
+}
+
+/// The dominator tree as a retention flame graph (Perfetto's "Dominated Object Size"): width =
+/// retained size, each node under its dominator, from the tree items the page already has.
+fn retention_icicle(r: &Report, m: Measure) -> Block {
+    let what = if is_call_tree(r) { "cum" } else { "retained" };
+    let items = r.dominator_tree.iter().map(|t| {
+        let ty = match &t.node.value {
+            Some(v) => format!("{} \u{201c}{v}\u{201d}", t.node.type_name),
+            None => t.node.type_name.clone(),
+        };
+        let name = match &t.via {
+            Some(v) if !v.is_empty() => format!("{v} › {ty}"),
+            _ => ty.clone(),
+        };
+        let tip = format!(
+            "{ty} {} — {what} {} ({})",
+            t.node.id,
+            m.text(t.node.retained_bytes),
+            pct(t.node.retained_share)
+        );
+        (t.depth, t.node.retained_bytes, name, tip)
+    });
+    let mut ic = crate::doc::Icicle::from_preorder(
+        format!("Retention flame graph: width = {what} size, each node below its dominator (hover for sizes)"),
+        m.unit,
+        r.summary.reachable_bytes,
+        items,
+    );
+    ic.id = Some("icicle".into());
+    Block::Icicle(ic)
 }
