@@ -9,7 +9,7 @@ use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use heapscope::commands::{analyze, diff, drill, trend};
+use heapscope::commands::{analyze, batch, diff, drill, trend};
 use heapscope::{error, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK};
 
 #[derive(Parser)]
@@ -24,6 +24,9 @@ tracemalloc snapshots (detected by content).\n\nExit codes: 0 ok; 1 suspect foun
 struct Cli {
     #[command(subcommand)]
     cmd: Command,
+    /// Keep the local copy of every dump downloaded from a URL (in $TMPDIR; its path is printed).
+    #[arg(long, global = true)]
+    keep: bool,
 }
 
 #[derive(Subcommand)]
@@ -40,6 +43,8 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Three or more dumps over time: per type, the series, slope and growth shape.
     Trend(trend::TrendArgs),
+    /// Many dumps (files, URLs, globs or a manifest) into --out-dir: one report each, summary.jsonl.
+    Batch(batch::BatchArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +65,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    heapscope::remote::set_keep(cli.keep);
     let stdout = std::io::stdout();
     let tty = stdout.is_terminal();
     let out = &mut stdout.lock();
@@ -70,6 +76,7 @@ fn main() -> ExitCode {
         Command::Instances(args) => drill::instances::run(args, out),
         Command::Diff(args) => diff::run(args, out),
         Command::Trend(args) => trend::run(args, out),
+        Command::Batch(args) => batch::run(args),
     }));
     ExitCode::from(match result {
         Ok(r) => error::exit_code(r),

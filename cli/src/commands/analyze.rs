@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{anyhow, Context};
 use clap::{Args, ValueEnum};
@@ -12,14 +12,16 @@ use heapscope_reports::{build_report, render, Report, ReportOptions};
 use crate::format::{self, Format};
 use crate::output;
 use crate::progress::Progress;
+use crate::remote::DumpRef;
 use crate::session::{parse_options, Session};
 use crate::{CliError, EXIT_OK, EXIT_SUSPECT};
 
-#[derive(Args, Debug)]
+#[derive(Args, Clone, Debug)]
 pub struct AnalyzeArgs {
-    /// Dump files (HPROF, .heapsnapshot, pprof, tracemalloc; gzip'd or not), detected by content.
+    /// Dump files (HPROF, .heapsnapshot, pprof, tracemalloc; gzip'd or not), detected by content;
+    /// or URLs (s3://, gs://, az://, https://), a URL prefix ending in / or a glob naming many.
     #[arg(required = true)]
-    pub dumps: Vec<PathBuf>,
+    pub dumps: Vec<DumpRef>,
     /// Output form.
     #[arg(long, default_value = "text", value_parser = format::parser_with_help(&format::ALL))]
     pub format: Format,
@@ -65,12 +67,17 @@ pub enum Color {
 
 /// Parse and analyse one dump into its report.
 pub fn analyze_one(
-    path: &Path,
+    path: &DumpRef,
     args: &AnalyzeArgs,
     progress: &Progress,
 ) -> Result<Report, CliError> {
     let opts = parse_options(args.sample_index.as_deref(), args.group_by.as_deref());
-    let l = Session::load(path, &opts, progress)?;
+    let l = Session::open(path, &opts, progress)?;
+    Ok(report_of(l, args, progress))
+}
+
+/// The report of a loaded dump (the graph is freed before it returns).
+pub fn report_of(l: Session, args: &AnalyzeArgs, progress: &Progress) -> Report {
     progress.stage("report");
     let ropts = ReportOptions {
         top: args.top,
@@ -82,7 +89,7 @@ pub fn analyze_one(
     crate::stats::stage("report");
     drop(l);
     crate::stats::stage("free graph");
-    Ok(report)
+    report
 }
 
 /// Render one report as the arguments ask; `tty` says whether it goes to a terminal.
@@ -102,14 +109,13 @@ pub fn render(r: &Report, args: &AnalyzeArgs, tty: bool) -> String {
 
 /// Output file names for a batch: `<dump file name>.<ext>`, made unique (`-2`, `-3`, …) when
 /// two inputs share a file name, in the order the inputs were given.
-pub fn batch_names(dumps: &[PathBuf], ext: &str) -> Vec<String> {
+pub fn batch_names(dumps: &[DumpRef], ext: &str) -> Vec<String> {
     let mut seen: BTreeMap<String, u32> = BTreeMap::new();
     dumps
         .iter()
         .map(|d| {
-            let base = d
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
+            let base = Some(d.file_name())
+                .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| "dump".into());
             let k = seen.entry(base.clone()).or_insert(0);
             *k += 1;
@@ -130,8 +136,9 @@ pub fn run(args: AnalyzeArgs, out: &mut dyn Write, out_is_terminal: bool) -> Res
             "--threshold must be a percentage between 0 and 100"
         )));
     }
+    let dumps = crate::remote::expand(&args.dumps)?;
     let progress = Progress::new(args.quiet);
-    let many = args.dumps.len() > 1;
+    let many = dumps.len() > 1;
     if many {
         if let Some(dir) = &args.output {
             std::fs::create_dir_all(dir)
@@ -141,8 +148,8 @@ pub fn run(args: AnalyzeArgs, out: &mut dyn Write, out_is_terminal: bool) -> Res
     }
     let mut any_suspect = false;
     let mut first_err = None;
-    let names = batch_names(&args.dumps, args.format.extension());
-    for (i, dump) in args.dumps.iter().enumerate() {
+    let names = batch_names(&dumps, args.format.extension());
+    for (i, dump) in dumps.iter().enumerate() {
         let report = match analyze_one(dump, &args, &progress) {
             Ok(r) => r,
             Err(e) if many => {
@@ -161,7 +168,7 @@ pub fn run(args: AnalyzeArgs, out: &mut dyn Write, out_is_terminal: bool) -> Res
         };
         for w in &report.warnings {
             progress.finish();
-            eprintln!("heapscope: warning: {}: {w}", dump.display());
+            eprintln!("heapscope: warning: {dump}: {w}");
         }
         // The runtime's own data is listed, never an application leak.
         any_suspect |= report.suspects.iter().any(|s| !s.runtime_owned);
