@@ -54,7 +54,7 @@ fn analyze_from_s3_is_the_local_report() {
             stderr(&o)
         );
         assert!(want.contains(&json_str(f)), "the local report names {f}");
-        assert_eq!(stdout(&o), as_if_from(&want, &[(f, &u)]), "{u} vs {f}");
+        assert_same(&stdout(&o), &as_if_from(&want, &[(f, &u)]), &u);
     }
     // One GET for the whole object (no ranges in parallel) gives the same bytes.
     let (key, f) = files[2];
@@ -68,7 +68,7 @@ fn analyze_from_s3_is_the_local_report() {
         ],
     );
     let want = local(&["analyze", "-q", "--format", "json", f]);
-    assert_eq!(stdout(&o), as_if_from(&want, &[(f, &u)]));
+    assert_same(&stdout(&o), &as_if_from(&want, &[(f, &u)]), &u);
 }
 
 #[test]
@@ -106,7 +106,7 @@ fn a_glob_or_prefix_expands_in_key_order() {
         (g2.as_str(), urls[1].as_str()),
         (g3.as_str(), urls[2].as_str()),
     ];
-    assert_eq!(stdout(&o), as_if_from(&want, &pairs));
+    assert_same(&stdout(&o), &as_if_from(&want, &pairs), "trend");
 
     let prefix = url("series/");
     let o = run_s3(&s3, &["trend", "-q", "--format", "json", &prefix], &[]);
@@ -122,7 +122,7 @@ fn a_glob_or_prefix_expands_in_key_order() {
         (g2.as_str(), urls[1].as_str()),
         (g3.as_str(), urls[2].as_str()),
     ];
-    assert_eq!(stdout(&o), as_if_from(&want, &pairs));
+    assert_same(&stdout(&o), &as_if_from(&want, &pairs), "trend");
 
     // A pattern that matches nothing is an error naming it.
     let none = url("dumps/2027-*/*.hprof.gz");
@@ -142,7 +142,11 @@ fn diff_and_drilldowns_read_urls() {
     let want = local(&["diff", "-q", "--format", "json", a, b]);
     let o = run_s3(&s3, &["diff", "-q", "--format", "json", &ua, &ub], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stdout(&o), as_if_from(&want, &[(a, &ua), (b, &ub)]));
+    assert_same(
+        &stdout(&o),
+        &as_if_from(&want, &[(a, &ua), (b, &ub)]),
+        "diff",
+    );
 
     let v: serde_json::Value =
         serde_json::from_str(&local(&["analyze", "-q", "--format", "json", b])).unwrap();
@@ -188,7 +192,7 @@ fn http_from_nginx_is_the_local_report() {
             "{u}: {}",
             stderr(&o)
         );
-        assert_eq!(stdout(&o), as_if_from(&want, &[(&f, &u)]), "{u}");
+        assert_same(&stdout(&o), &as_if_from(&want, &[(&f, &u)]), &u);
     }
     // A missing file on an HTTP server: an error naming the URL.
     let u = format!("http://127.0.0.1:{}/no-such.hprof", web.port);
@@ -231,5 +235,5 @@ fn a_connection_dropped_once_is_resumed() {
         "the relay cut one connection"
     );
     let want = local(&["analyze", "-q", "--format", "json", f]);
-    assert_eq!(stdout(&o), as_if_from(&want, &[(f, &u)]));
+    assert_same(&stdout(&o), &as_if_from(&want, &[(f, &u)]), &u);
 }

@@ -1,8 +1,9 @@
 //! Dumps in artifact storage, against real servers on 127.0.0.1 (moto's S3 server, nginx, a
-//! TCP relay that drops connections): reports from URLs are byte-identical to the local runs
-//! except for the input's name (the URL instead of the path, in every place the report names
-//! its input), faults are errors naming the URL with a non-zero exit, and `--out-dir` never
-//! holds a half-written file.
+//! TCP relay that drops connections). Reports from URLs are byte-identical to the local runs
+//! modulo exactly the input's name: a report of a URL names its input by the URL where a local
+//! run names the path (`input.path`, diff/trend `inputs[].path`, and the `PATH: ` that begins a
+//! warning about one dump) — see [`as_if_from`]. Faults are errors naming the URL with exit 2,
+//! and `--out-dir` never holds a half-written file.
 
 mod batch;
 mod faults;
@@ -77,12 +78,36 @@ pub fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap()
 }
 
-/// `text` with every JSON occurrence of each `from` path replaced by its URL: what a report of
-/// the same dumps read from URLs must be, byte for byte.
+/// `text` with each local `from` path replaced by its URL where a report names its input —
+/// a JSON string that is the path (`input.path`, `inputs[].path`) or a warning that starts
+/// with it (`"PATH: …"`): what a report of the same dumps read from URLs must be, byte for
+/// byte.
 pub fn as_if_from(text: &str, pairs: &[(&str, &str)]) -> String {
     pairs.iter().fold(text.to_string(), |t, (from, to)| {
         t.replace(&json_str(from), &json_str(to))
+            .replace(&format!("\"{from}: "), &format!("\"{to}: "))
     })
+}
+
+/// `got == want`, or a failure showing the first line that differs (reports are long).
+pub fn assert_same(got: &str, want: &str, what: &str) {
+    if got == want {
+        return;
+    }
+    let (g, w): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
+    let i = g
+        .iter()
+        .zip(&w)
+        .position(|(a, b)| a != b)
+        .unwrap_or(g.len().min(w.len()));
+    panic!(
+        "{what}: differs at line {} ({} vs {} lines):\n got: {:?}\nwant: {:?}",
+        i + 1,
+        g.len(),
+        w.len(),
+        g.get(i),
+        w.get(i)
+    );
 }
 
 /// The names in a local directory, sorted.

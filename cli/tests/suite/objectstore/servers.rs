@@ -67,7 +67,7 @@ fn wait_ready(port: u16, child: &mut Child, log: &Path) {
 pub struct Server {
     child: Child,
     pub port: u16,
-    pub dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -92,7 +92,11 @@ fn spawn(mut cmd: Command, port: u16, dir: tempfile::TempDir) -> Server {
     }
     let mut child = cmd.spawn().expect("starting the server");
     wait_ready(port, &mut child, &log);
-    Server { child, port, dir }
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
 }
 
 /// moto's S3 server. With `auth_after = Some(n)`, moto enforces IAM authentication after its
