@@ -237,3 +237,43 @@ fn a_connection_dropped_once_is_resumed() {
     let want = local(&["analyze", "-q", "--format", "json", f]);
     assert_same(&stdout(&o), &as_if_from(&want, &[(f, &u)]), &u);
 }
+
+#[test]
+fn keep_leaves_the_downloaded_copy_and_says_where() {
+    let f = "testdata/java/dumps/healthy.hprof";
+    let Some(s3) = s3_with(&[("k/healthy.hprof", f)]) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let u = url("k/healthy.hprof");
+    let t = tmp.path().to_str().unwrap();
+    let o = run_s3(
+        &s3,
+        &["analyze", "-q", "--format", "json", &u],
+        &[("TMPDIR", t)],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        listing(tmp.path()).is_empty(),
+        "the copy is removed: {:?}",
+        listing(tmp.path())
+    );
+    let o = run_s3(
+        &s3,
+        &["analyze", "-q", "--keep", "--format", "json", &u],
+        &[("TMPDIR", t)],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let kept = listing(tmp.path());
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(
+        stderr(&o).contains(&format!("kept {u} as {t}/{}", kept[0])),
+        "{}",
+        stderr(&o)
+    );
+    let copy = std::fs::read(tmp.path().join(&kept[0])).unwrap();
+    assert!(
+        copy == std::fs::read(root().join(f)).unwrap(),
+        "the kept copy is the object"
+    );
+}
