@@ -28,6 +28,19 @@ pub struct AnalyzeArgs {
     /// Write the report here instead of stdout (a directory when several dumps are given).
     #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportFlags,
+    /// Colour in the text view: auto (only when stdout is a terminal), always, never.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// No progress display.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// What goes into a report: the options `analyze` and `batch` share.
+#[derive(Args, Clone, Debug)]
+pub struct ReportFlags {
     /// How many of the biggest objects (by retained size) to list.
     #[arg(long, default_value_t = 20)]
     pub top: usize,
@@ -37,9 +50,6 @@ pub struct AnalyzeArgs {
     /// Histogram rows shown in the text, HTML and Markdown views (JSON has all).
     #[arg(long, default_value_t = 25)]
     pub rows: usize,
-    /// Colour in the text view: auto (only when stdout is a terminal), always, never.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
     /// pprof: the sample type used as bytes (inuse_space, inuse_objects, alloc_space, alloc_objects or an index).
     #[arg(long = "sample-index")]
     pub sample_index: Option<String>,
@@ -53,9 +63,19 @@ pub struct AnalyzeArgs {
     /// Exit with status 1 when any leak suspect is found.
     #[arg(long)]
     pub fail_on_suspect: bool,
-    /// No progress display.
-    #[arg(short, long)]
-    pub quiet: bool,
+}
+
+impl ReportFlags {
+    /// `--threshold` is a percentage.
+    pub fn check(&self) -> Result<(), CliError> {
+        if (0.0..=100.0).contains(&self.threshold) {
+            Ok(())
+        } else {
+            Err(CliError::BadInput(anyhow!(
+                "--threshold must be a percentage between 0 and 100"
+            )))
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -71,7 +91,8 @@ pub fn analyze_one(
     args: &AnalyzeArgs,
     progress: &Progress,
 ) -> Result<Report, CliError> {
-    let opts = parse_options(args.sample_index.as_deref(), args.group_by.as_deref());
+    let r = &args.report;
+    let opts = parse_options(r.sample_index.as_deref(), r.group_by.as_deref());
     let l = Session::open(path, &opts, progress)?;
     Ok(report_of(l, args, progress))
 }
@@ -80,9 +101,9 @@ pub fn analyze_one(
 pub fn report_of(l: Session, args: &AnalyzeArgs, progress: &Progress) -> Report {
     progress.stage("report");
     let ropts = ReportOptions {
-        top: args.top,
-        threshold: args.threshold / 100.0,
-        cumulative: args.cumulative,
+        top: args.report.top,
+        threshold: args.report.threshold / 100.0,
+        cumulative: args.report.cumulative,
         ..ReportOptions::default()
     };
     let report = build_report(&l.analysis, &l.info, l.inspector.as_ref(), &l.meta, &ropts);
@@ -100,7 +121,7 @@ pub fn render(r: &Report, args: &AnalyzeArgs, tty: bool) -> String {
         Color::Auto => tty && std::env::var_os("NO_COLOR").is_none(),
     };
     let opts = RenderOptions {
-        rows: args.rows,
+        rows: args.report.rows,
         color,
         ..RenderOptions::default()
     };
@@ -131,11 +152,7 @@ pub fn batch_names(dumps: &[DumpRef], ext: &str) -> Vec<String> {
 /// Analyse every dump of `args`; reports go to `out` unless `-o` is given. `out_is_terminal`
 /// says whether `out` is a terminal (colour with `--color auto`).
 pub fn run(args: AnalyzeArgs, out: &mut dyn Write, out_is_terminal: bool) -> Result<u8, CliError> {
-    if !(0.0..=100.0).contains(&args.threshold) {
-        return Err(CliError::BadInput(anyhow!(
-            "--threshold must be a percentage between 0 and 100"
-        )));
-    }
+    args.report.check()?;
     let dumps = crate::remote::expand(&args.dumps)?;
     let progress = Progress::new(args.quiet);
     let many = dumps.len() > 1;
@@ -188,7 +205,7 @@ pub fn run(args: AnalyzeArgs, out: &mut dyn Write, out_is_terminal: bool) -> Res
     if let Some(e) = first_err {
         return Err(e);
     }
-    Ok(if any_suspect && args.fail_on_suspect {
+    Ok(if any_suspect && args.report.fail_on_suspect {
         EXIT_SUSPECT
     } else {
         EXIT_OK

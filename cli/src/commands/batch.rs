@@ -30,7 +30,7 @@ use clap::Args;
 use heapscope_parsers::budget;
 use serde_json::json;
 
-use super::analyze::{self, AnalyzeArgs, Color};
+use super::analyze::{self, AnalyzeArgs, Color, ReportFlags};
 use crate::format::{self, Format};
 use crate::progress::Progress;
 use crate::remote::outdir::OutDir;
@@ -58,27 +58,8 @@ pub struct BatchArgs {
     /// Dumps analysed at once (bounded by the memory estimates).
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
-    /// How many of the biggest objects (by retained size) to list.
-    #[arg(long, default_value_t = 20)]
-    pub top: usize,
-    /// Suspect threshold, in percent of the reachable heap (Eclipse MAT uses 10).
-    #[arg(long, default_value_t = 10.0)]
-    pub threshold: f64,
-    /// Histogram rows shown in the text, HTML and Markdown views (JSON has all).
-    #[arg(long, default_value_t = 25)]
-    pub rows: usize,
-    /// pprof: the sample type used as bytes (as for analyze).
-    #[arg(long = "sample-index")]
-    pub sample_index: Option<String>,
-    /// tracemalloc: group by lineno (default), filename or traceback.
-    #[arg(long = "group-by")]
-    pub group_by: Option<String>,
-    /// Profiles: cumulative statistics (as for analyze).
-    #[arg(long)]
-    pub cumulative: bool,
-    /// Exit with status 1 when any leak suspect is found (and no input was bad).
-    #[arg(long)]
-    pub fail_on_suspect: bool,
+    #[command(flatten)]
+    pub report: ReportFlags,
     /// No progress display.
     #[arg(short, long)]
     pub quiet: bool,
@@ -217,11 +198,7 @@ struct Outcome {
 
 /// `heapscope batch`.
 pub fn run(args: BatchArgs) -> Result<u8, CliError> {
-    if !(0.0..=100.0).contains(&args.threshold) {
-        return Err(CliError::BadInput(anyhow!(
-            "--threshold must be a percentage between 0 and 100"
-        )));
-    }
+    args.report.check()?;
     let out = OutDir::parse(&args.out_dir)?;
     let dumps = inputs(&args)?;
     let jobs = args.jobs.clamp(1, dumps.len().max(1));
@@ -235,14 +212,8 @@ pub fn run(args: BatchArgs) -> Result<u8, CliError> {
         dumps: Vec::new(),
         format: Format::Json,
         output: None,
-        top: args.top,
-        threshold: args.threshold,
-        rows: args.rows,
+        report: args.report.clone(),
         color: Color::Never,
-        sample_index: args.sample_index.clone(),
-        group_by: args.group_by.clone(),
-        cumulative: args.cumulative,
-        fail_on_suspect: args.fail_on_suspect,
         quiet: true,
     };
     let mut exts: Vec<Format> = vec![Format::Json];
@@ -298,7 +269,7 @@ pub fn run(args: BatchArgs) -> Result<u8, CliError> {
         EXIT_INTERNAL
     } else if bad {
         EXIT_BAD_INPUT
-    } else if suspect && args.fail_on_suspect {
+    } else if suspect && args.report.fail_on_suspect {
         EXIT_SUSPECT
     } else {
         EXIT_OK
@@ -329,7 +300,8 @@ fn one(
             head_of(local).map_err(|e| CliError::BadInput(anyhow!("{dump}: cannot read: {e}")))?;
         size = Some(bytes);
         let permit = gate.acquire(memory_estimate(bytes, gz));
-        let opts = parse_options(args.sample_index.as_deref(), args.group_by.as_deref());
+        let r = &args.report;
+        let opts = parse_options(r.sample_index.as_deref(), r.group_by.as_deref());
         let loaded = Session::load_as(local, &dump.to_string(), &opts, progress);
         if let Some(f) = fetched.filter(|_| remote::keep()) {
             f.keep();
@@ -351,7 +323,7 @@ fn one(
     match result {
         Ok((written, report)) => {
             let top = report.suspects.iter().find(|s| !s.runtime_owned);
-            let exit = if top.is_some() && args.fail_on_suspect {
+            let exit = if top.is_some() && args.report.fail_on_suspect {
                 EXIT_SUSPECT
             } else {
                 EXIT_OK

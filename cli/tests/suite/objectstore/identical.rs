@@ -28,6 +28,20 @@ fn local(args: &[&str]) -> String {
     stdout(&o)
 }
 
+/// `analyze --format json URL` against `endpoint` is the local report of `f`, byte for byte
+/// modulo the input's name.
+fn same_as_local(endpoint: &str, f: &str, u: &str, env: &[(&str, &str)]) {
+    let want = local(&["analyze", "-q", "--format", "json", f]);
+    assert!(want.contains(&json_str(f)), "the local report names {f}");
+    let o = run_at(endpoint, &["analyze", "-q", "--format", "json", u], env);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{u}: {}",
+        stderr(&o)
+    );
+    assert_same(&stdout(&o), &as_if_from(&want, &[(f, u)]), u);
+}
+
 #[test]
 fn analyze_from_s3_is_the_local_report() {
     let keys: Vec<String> = FIXTURES
@@ -41,34 +55,15 @@ fn analyze_from_s3_is_the_local_report() {
         .collect();
     let Some(s3) = s3_with(&files) else { return };
     for (key, f) in &files {
-        let want = local(&["analyze", "-q", "--format", "json", f]);
-        let u = url(key);
-        let o = run_s3(
-            &s3,
-            &["analyze", "-q", "--format", "json", &u],
-            &[SMALL_RANGES],
-        );
-        assert!(
-            matches!(o.status.code(), Some(0 | 1)),
-            "{u}: {}",
-            stderr(&o)
-        );
-        assert!(want.contains(&json_str(f)), "the local report names {f}");
-        assert_same(&stdout(&o), &as_if_from(&want, &[(f, &u)]), &u);
+        same_as_local(&s3.endpoint(), f, &url(key), &[SMALL_RANGES]);
     }
     // One GET for the whole object (no ranges in parallel) gives the same bytes.
     let (key, f) = files[2];
-    let u = url(key);
-    let o = run_s3(
-        &s3,
-        &["analyze", "-q", "--format", "json", &u],
-        &[
-            ("HEAPSCOPE_FETCH_PARALLEL", "1"),
-            ("HEAPSCOPE_FETCH_CHUNK", "1000000000"),
-        ],
-    );
-    let want = local(&["analyze", "-q", "--format", "json", f]);
-    assert_same(&stdout(&o), &as_if_from(&want, &[(f, &u)]), &u);
+    let one_get = [
+        ("HEAPSCOPE_FETCH_PARALLEL", "1"),
+        ("HEAPSCOPE_FETCH_CHUNK", "1000000000"),
+    ];
+    same_as_local(&s3.endpoint(), f, &url(key), &one_get);
 }
 
 #[test]
@@ -92,37 +87,39 @@ fn a_glob_or_prefix_expands_in_key_order() {
         return;
     };
     let want = local(&["trend", "-q", "--format", "json", &g1, &g2, &g3]);
-    let glob = url("dumps/2026-12-*/*.hprof.gz");
-    let o = run_s3(&s3, &["trend", "-q", "--format", "json", &glob], &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let urls = [
-        "dumps/2026-12-01/app.hprof.gz",
-        "dumps/2026-12-02/app.hprof.gz",
-        "dumps/2026-12-03/app.hprof.gz",
-    ]
-    .map(url);
-    let pairs = [
-        (g1.as_str(), urls[0].as_str()),
-        (g2.as_str(), urls[1].as_str()),
-        (g3.as_str(), urls[2].as_str()),
-    ];
-    assert_same(&stdout(&o), &as_if_from(&want, &pairs), "trend");
-
-    let prefix = url("series/");
-    let o = run_s3(&s3, &["trend", "-q", "--format", "json", &prefix], &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let urls = [
-        "series/a.hprof.gz",
-        "series/b.hprof.gz",
-        "series/c.hprof.gz",
-    ]
-    .map(url);
-    let pairs = [
-        (g1.as_str(), urls[0].as_str()),
-        (g2.as_str(), urls[1].as_str()),
-        (g3.as_str(), urls[2].as_str()),
-    ];
-    assert_same(&stdout(&o), &as_if_from(&want, &pairs), "trend");
+    // The glob takes the three days of December, the prefix everything below it; both in key order.
+    for (pattern, keys) in [
+        (
+            "dumps/2026-12-*/*.hprof.gz",
+            [
+                "dumps/2026-12-01/app.hprof.gz",
+                "dumps/2026-12-02/app.hprof.gz",
+                "dumps/2026-12-03/app.hprof.gz",
+            ],
+        ),
+        (
+            "series/",
+            [
+                "series/a.hprof.gz",
+                "series/b.hprof.gz",
+                "series/c.hprof.gz",
+            ],
+        ),
+    ] {
+        let o = run_s3(
+            &s3,
+            &["trend", "-q", "--format", "json", &url(pattern)],
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(0), "{pattern}: {}", stderr(&o));
+        let urls = keys.map(url);
+        let pairs: Vec<(&str, &str)> = [&g1, &g2, &g3]
+            .iter()
+            .zip(&urls)
+            .map(|(g, u)| (g.as_str(), u.as_str()))
+            .collect();
+        assert_same(&stdout(&o), &as_if_from(&want, &pairs), pattern);
+    }
 
     // A pattern that matches nothing is an error naming it.
     let none = url("dumps/2027-*/*.hprof.gz");
@@ -181,18 +178,7 @@ fn http_from_nginx_is_the_local_report() {
     for name in ["static_map.hprof.gz", "healthy.hprof"] {
         let f = format!("testdata/java/dumps/{name}");
         let u = format!("http://127.0.0.1:{}/{name}", web.port);
-        let want = local(&["analyze", "-q", "--format", "json", &f]);
-        let o = run_at(
-            "http://127.0.0.1:9",
-            &["analyze", "-q", "--format", "json", &u],
-            &[SMALL_RANGES],
-        );
-        assert!(
-            matches!(o.status.code(), Some(0 | 1)),
-            "{u}: {}",
-            stderr(&o)
-        );
-        assert_same(&stdout(&o), &as_if_from(&want, &[(&f, &u)]), &u);
+        same_as_local("http://127.0.0.1:9", &f, &u, &[SMALL_RANGES]);
     }
     // A missing file on an HTTP server: an error naming the URL.
     let u = format!("http://127.0.0.1:{}/no-such.hprof", web.port);
@@ -220,22 +206,17 @@ fn a_connection_dropped_once_is_resumed() {
         },
     );
     let u = url("m.heapsnapshot");
-    let o = run_at(
-        &format!("http://127.0.0.1:{}", relay.port),
-        &["analyze", "-q", "--format", "json", &u],
-        &[
-            ("HEAPSCOPE_FETCH_CHUNK", "1048576"),
-            ("HEAPSCOPE_FETCH_PARALLEL", "2"),
-        ],
-    );
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let through = format!("http://127.0.0.1:{}", relay.port);
+    let ranges = [
+        ("HEAPSCOPE_FETCH_CHUNK", "1048576"),
+        ("HEAPSCOPE_FETCH_PARALLEL", "2"),
+    ];
+    same_as_local(&through, f, &u, &ranges);
     assert_eq!(
         relay.cuts.load(Ordering::SeqCst),
         1,
         "the relay cut one connection"
     );
-    let want = local(&["analyze", "-q", "--format", "json", f]);
-    assert_same(&stdout(&o), &as_if_from(&want, &[(f, &u)]), &u);
 }
 
 #[test]
