@@ -102,12 +102,18 @@ impl Gate {
     /// Wait until `need` fits beside the dumps running, then reserve it until the permit drops.
     pub fn acquire(&self, need: u64) -> Permit<'_> {
         let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
-        while *used > 0 && used.saturating_add(need) > self.total {
+        while !fits(*used, need, self.total) {
             used = self.freed.wait(used).unwrap_or_else(|e| e.into_inner());
         }
         *used = used.saturating_add(need);
         Permit { gate: self, need }
     }
+}
+
+/// May a dump needing `need` start beside dumps holding `used` of `total`? Yes when it fits,
+/// and always when nothing else runs (a dump bigger than the budget runs alone).
+pub fn fits(used: u64, need: u64, total: u64) -> bool {
+    used == 0 || used.saturating_add(need) <= total
 }
 
 /// A reservation of memory; returned on drop.
@@ -383,4 +389,40 @@ fn head_of(p: &Path) -> std::io::Result<(u64, bool)> {
             heapscope_parsers::Detected::Gzip
         );
     Ok((size, gz))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_admits_what_fits_and_a_big_dump_alone() {
+        assert!(fits(0, 50, 100) && fits(50, 50, 100));
+        assert!(
+            !fits(60, 50, 100),
+            "two dumps never exceed the budget together"
+        );
+        assert!(
+            fits(0, 500, 100),
+            "one dump bigger than the budget runs alone"
+        );
+        assert!(!fits(1, 500, 100));
+        // Reservations are returned when the permits drop.
+        let g = Gate::new(100);
+        let a = g.acquire(60);
+        assert_eq!(*g.used.lock().unwrap(), 60);
+        drop(a);
+        let b = g.acquire(100);
+        assert_eq!(*g.used.lock().unwrap(), 100);
+        drop(b);
+        assert_eq!(*g.used.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_manifest_skips_blanks_and_comments() {
+        assert_eq!(
+            manifest_entries("# run 7\ns3://b/a.hprof\n\n  s3://b/c.hprof  \n#x\n"),
+            ["s3://b/a.hprof", "s3://b/c.hprof"]
+        );
+    }
 }
