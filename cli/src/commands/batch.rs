@@ -28,7 +28,7 @@ use std::sync::{Condvar, Mutex};
 use anyhow::anyhow;
 use clap::Args;
 use heapscope_parsers::budget;
-use serde_json::json;
+use serde::Serialize;
 
 use super::analyze::{self, AnalyzeArgs, Color, ReportFlags};
 use crate::format::{self, Format};
@@ -198,8 +198,34 @@ fn inputs(args: &BatchArgs) -> Result<Vec<DumpRef>, CliError> {
 
 /// What became of one dump.
 struct Outcome {
-    line: serde_json::Value,
+    line: Line,
     exit: u8,
+}
+
+/// One line of `summary.jsonl` (fields in this order).
+#[derive(Serialize)]
+struct Line {
+    input: String,
+    size_bytes: Option<u64>,
+    /// `ok`, `suspect` or `error`.
+    status: &'static str,
+    exit: u8,
+    reports: Vec<String>,
+    top_suspect: Option<Top>,
+    reason: Option<String>,
+}
+
+/// The first suspect that is not the runtime's own data.
+#[derive(Serialize)]
+struct Top {
+    rank: u32,
+    title: String,
+    #[serde(rename = "type")]
+    type_name: String,
+    pattern: heapscope_reports::model::Pattern,
+    retained_bytes: u64,
+    retained_share: f64,
+    holder: Option<String>,
 }
 
 /// `heapscope batch`.
@@ -247,7 +273,7 @@ pub fn run(args: BatchArgs) -> Result<u8, CliError> {
                     .map(|(f, n)| (*f, n[i].as_str()))
                     .collect();
                 let o = one(dump, &files, &aargs, &out, &gate, &progress);
-                if let Some(m) = o.line.get("reason").and_then(|r| r.as_str()) {
+                if let Some(m) = &o.line.reason {
                     progress.finish();
                     eprintln!("heapscope: error: {m}");
                 }
@@ -263,12 +289,13 @@ pub fn run(args: BatchArgs) -> Result<u8, CliError> {
             internal = true;
             continue;
         };
-        summary.push_str(&o.line.to_string());
+        let text = serde_json::to_string(&o.line)
+            .map_err(|e| CliError::Internal(anyhow!("writing the summary: {e}")))?;
+        summary.push_str(&text);
         summary.push('\n');
         bad |= o.exit == EXIT_BAD_INPUT;
         internal |= o.exit == EXIT_INTERNAL;
-        suspect |= o.exit == EXIT_SUSPECT
-            || o.line.get("status").and_then(|s| s.as_str()) == Some("suspect");
+        suspect |= o.exit == EXIT_SUSPECT || o.line.status == "suspect";
     }
     out.put("summary.jsonl", summary.into_bytes())?;
     Ok(if internal {
@@ -335,23 +362,23 @@ fn one(
                 EXIT_OK
             };
             Outcome {
-                line: json!({
-                    "input": dump.to_string(),
-                    "size_bytes": size,
-                    "status": if top.is_some() { "suspect" } else { "ok" },
-                    "exit": exit,
-                    "reports": written,
-                    "top_suspect": top.map(|s| json!({
-                        "rank": s.rank,
-                        "title": s.title,
-                        "type": s.type_name,
-                        "pattern": s.pattern,
-                        "retained_bytes": s.retained_bytes,
-                        "retained_share": s.retained_share,
-                        "holder": s.holder,
-                    })),
-                    "reason": null,
-                }),
+                line: Line {
+                    input: dump.to_string(),
+                    size_bytes: size,
+                    status: if top.is_some() { "suspect" } else { "ok" },
+                    exit,
+                    reports: written,
+                    top_suspect: top.map(|s| Top {
+                        rank: s.rank,
+                        title: s.title.clone(),
+                        type_name: s.type_name.clone(),
+                        pattern: s.pattern,
+                        retained_bytes: s.retained_bytes,
+                        retained_share: s.retained_share,
+                        holder: s.holder.clone(),
+                    }),
+                    reason: None,
+                },
                 exit,
             }
         }
@@ -362,15 +389,15 @@ fn one(
                 CliError::Closed => "output closed".into(),
             };
             Outcome {
-                line: json!({
-                    "input": dump.to_string(),
-                    "size_bytes": size,
-                    "status": "error",
-                    "exit": exit,
-                    "reports": [],
-                    "top_suspect": null,
-                    "reason": reason,
-                }),
+                line: Line {
+                    input: dump.to_string(),
+                    size_bytes: size,
+                    status: "error",
+                    exit,
+                    reports: Vec::new(),
+                    top_suspect: None,
+                    reason: Some(reason),
+                },
                 exit,
             }
         }
