@@ -8,13 +8,15 @@
 //! - [`format`]: the one output-format enum the commands accept;
 //! - [`output`]: writing a rendered report to the caller's writer or a file (a closed pipe
 //!   ends the command quietly);
-//! - [`progress`]: the spinner on stderr and the [`progress::Hooks`] a load reports to.
+//! - [`progress`]: the spinner on stderr and the [`progress::Hooks`] a load reports to;
+//! - [`remote`]: dumps and reports in object storage (`s3://`, `gs://`, `az://`, `https://`).
 
 pub mod commands;
 pub mod error;
 pub mod format;
 pub mod output;
 pub mod progress;
+pub mod remote;
 pub mod session;
 mod stats;
 

@@ -9,7 +9,8 @@ use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use heapscope::commands::{analyze, diff, drill, metrics, trend};
+
+use heapscope::commands::{analyze, batch, diff, drill, metrics, trend};
 use heapscope::{error, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK};
 
 #[derive(Parser)]
@@ -24,6 +25,9 @@ tracemalloc snapshots (detected by content).\n\nExit codes: 0 ok; 1 suspect foun
 struct Cli {
     #[command(subcommand)]
     cmd: Command,
+    /// Keep the local copy of every dump downloaded from a URL (in $TMPDIR; its path is printed).
+    #[arg(long, global = true)]
+    keep: bool,
 }
 
 #[derive(Subcommand)]
@@ -42,6 +46,8 @@ enum Command {
     Trend(trend::TrendArgs),
     /// Prometheus series of running services: growth shape, GC, requests, time to the limit.
     Metrics(metrics::MetricsArgs),
+    /// Many dumps (files, URLs, globs or a manifest) into --out-dir: one report each, summary.jsonl.
+    Batch(batch::BatchArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +68,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    heapscope::remote::set_keep(cli.keep);
     let stdout = std::io::stdout();
     let tty = stdout.is_terminal();
     let out = &mut stdout.lock();
@@ -73,6 +80,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args, out),
         Command::Trend(args) => trend::run(args, out),
         Command::Metrics(args) => metrics::run(args, out),
+        Command::Batch(args) => batch::run(args),
     }));
     ExitCode::from(match result {
         Ok(r) => error::exit_code(r),

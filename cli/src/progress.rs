@@ -45,11 +45,18 @@ impl Progress {
 /// What a [`crate::session::Session::load`] tells about its stages (reading, each graph pass).
 pub trait Hooks {
     fn on_stage(&self, msg: &str);
+    /// The bar a download may show its bytes on (none: quiet, or stderr not a terminal).
+    fn bar(&self) -> Option<ProgressBar> {
+        None
+    }
 }
 
 impl Hooks for Progress {
     fn on_stage(&self, msg: &str) {
         self.stage(msg);
+    }
+    fn bar(&self) -> Option<ProgressBar> {
+        self.bar.clone()
     }
 }
 

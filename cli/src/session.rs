@@ -8,6 +8,7 @@ use heapscope_reports::overtime::Dump;
 use heapscope_reports::{Ctx, InputMeta};
 
 use crate::progress::Hooks;
+use crate::remote::DumpRef;
 use crate::CliError;
 
 /// One dump, parsed and analysed.
@@ -32,15 +33,50 @@ impl Session {
     /// each stage. Large display columns of the graph go to spill files in `$TMPDIR` (see
     /// `heapscope_graph::column`).
     pub fn load(path: &Path, opts: &ParseOptions, hooks: &dyn Hooks) -> Result<Session, CliError> {
-        hooks.on_stage(&format!("reading {}", path.display()));
-        let input = Input::open(path)?;
+        Session::load_as(path, &path.display().to_string(), opts, hooks)
+    }
+
+    /// [`Session::load`] of a local file or of an object in a store (`s3://…`, `https://…`):
+    /// an object is downloaded to `$TMPDIR` first ([`crate::remote::fetch`]), and the report
+    /// and every error name its URL, never the temporary file.
+    pub fn open(
+        dump: &DumpRef,
+        opts: &ParseOptions,
+        hooks: &dyn Hooks,
+    ) -> Result<Session, CliError> {
+        match dump {
+            DumpRef::Local(p) => Session::load(p, opts, hooks),
+            DumpRef::Remote(u) => {
+                let local = crate::remote::fetch::fetch(u, hooks)?;
+                let loaded = Session::load_as(local.path(), &u.text, opts, hooks);
+                if crate::remote::keep() {
+                    local.keep();
+                }
+                loaded
+            }
+        }
+    }
+
+    /// [`Session::load`] of `path`, shown as `name` (a downloaded copy shown as its URL).
+    pub fn load_as(
+        path: &Path,
+        name: &str,
+        opts: &ParseOptions,
+        hooks: &dyn Hooks,
+    ) -> Result<Session, CliError> {
+        hooks.on_stage(&format!("reading {name}"));
+        let named = |mut e: heapscope_parsers::ParseError| {
+            e.path = name.into();
+            e
+        };
+        let input = Input::open(path).map_err(named)?;
         let size = input.file_size();
         crate::stats::start();
         let opts = ParseOptions {
             spill: Spill::temp(),
             ..opts.clone()
         };
-        let parsed = heapscope_parsers::parse_input(&input, &opts)?;
+        let parsed = heapscope_parsers::parse_input(&input, &opts).map_err(named)?;
         crate::stats::stage("parse");
         hooks.on_stage("dominators, retained sizes, histogram, paths");
         let analysis = Analysis::run_observed(parsed.graph, &mut |pass| {
@@ -48,7 +84,7 @@ impl Session {
             hooks.on_stage(&format!("{pass} done"));
         });
         let meta = InputMeta {
-            path: path.display().to_string(),
+            path: name.to_string(),
             size_bytes: size,
         };
         Ok(Session {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{anyhow, Context};
 use clap::{Args, ValueEnum};
@@ -12,20 +12,35 @@ use heapscope_reports::{build_report, render, Report, ReportOptions};
 use crate::format::{self, Format};
 use crate::output;
 use crate::progress::Progress;
+use crate::remote::DumpRef;
 use crate::session::{parse_options, Session};
 use crate::{CliError, EXIT_OK, EXIT_SUSPECT};
 
-#[derive(Args, Debug)]
+#[derive(Args, Clone, Debug)]
 pub struct AnalyzeArgs {
-    /// Dump files (HPROF, .heapsnapshot, pprof, tracemalloc; gzip'd or not), detected by content.
+    /// Dump files (HPROF, .heapsnapshot, pprof, tracemalloc; gzip'd or not), detected by content;
+    /// or URLs (s3://, gs://, az://, https://), a URL prefix ending in / or a glob naming many.
     #[arg(required = true)]
-    pub dumps: Vec<PathBuf>,
+    pub dumps: Vec<DumpRef>,
     /// Output form.
     #[arg(long, default_value = "text", value_parser = format::parser_with_help(&format::ALL))]
     pub format: Format,
     /// Write the report here instead of stdout (a directory when several dumps are given).
     #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportFlags,
+    /// Colour in the text view: auto (only when stdout is a terminal), always, never.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// No progress display.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// What goes into a report: the options `analyze` and `batch` share.
+#[derive(Args, Clone, Debug)]
+pub struct ReportFlags {
     /// How many of the biggest objects (by retained size) to list.
     #[arg(long, default_value_t = 20)]
     pub top: usize,
@@ -35,9 +50,6 @@ pub struct AnalyzeArgs {
     /// Histogram rows shown in the text, HTML and Markdown views (JSON has all).
     #[arg(long, default_value_t = 25)]
     pub rows: usize,
-    /// Colour in the text view: auto (only when stdout is a terminal), always, never.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
     /// pprof: the sample type used as bytes (inuse_space, inuse_objects, alloc_space, alloc_objects or an index).
     #[arg(long = "sample-index")]
     pub sample_index: Option<String>,
@@ -51,9 +63,19 @@ pub struct AnalyzeArgs {
     /// Exit with status 1 when any leak suspect is found.
     #[arg(long)]
     pub fail_on_suspect: bool,
-    /// No progress display.
-    #[arg(short, long)]
-    pub quiet: bool,
+}
+
+impl ReportFlags {
+    /// `--threshold` is a percentage.
+    pub fn check(&self) -> Result<(), CliError> {
+        if (0.0..=100.0).contains(&self.threshold) {
+            Ok(())
+        } else {
+            Err(CliError::BadInput(anyhow!(
+                "--threshold must be a percentage between 0 and 100"
+            )))
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -65,24 +87,30 @@ pub enum Color {
 
 /// Parse and analyse one dump into its report.
 pub fn analyze_one(
-    path: &Path,
+    path: &DumpRef,
     args: &AnalyzeArgs,
     progress: &Progress,
 ) -> Result<Report, CliError> {
-    let opts = parse_options(args.sample_index.as_deref(), args.group_by.as_deref());
-    let l = Session::load(path, &opts, progress)?;
+    let r = &args.report;
+    let opts = parse_options(r.sample_index.as_deref(), r.group_by.as_deref());
+    let l = Session::open(path, &opts, progress)?;
+    Ok(report_of(l, args, progress))
+}
+
+/// The report of a loaded dump (the graph is freed before it returns).
+pub fn report_of(l: Session, args: &AnalyzeArgs, progress: &Progress) -> Report {
     progress.stage("report");
     let ropts = ReportOptions {
-        top: args.top,
-        threshold: args.threshold / 100.0,
-        cumulative: args.cumulative,
+        top: args.report.top,
+        threshold: args.report.threshold / 100.0,
+        cumulative: args.report.cumulative,
         ..ReportOptions::default()
     };
     let report = build_report(&l.analysis, &l.info, l.inspector.as_ref(), &l.meta, &ropts);
     crate::stats::stage("report");
     drop(l);
     crate::stats::stage("free graph");
-    Ok(report)
+    report
 }
 
 /// Render one report as the arguments ask; `tty` says whether it goes to a terminal.
@@ -93,7 +121,7 @@ pub fn render(r: &Report, args: &AnalyzeArgs, tty: bool) -> String {
         Color::Auto => tty && std::env::var_os("NO_COLOR").is_none(),
     };
     let opts = RenderOptions {
-        rows: args.rows,
+        rows: args.report.rows,
         color,
         ..RenderOptions::default()
     };
@@ -102,14 +130,13 @@ pub fn render(r: &Report, args: &AnalyzeArgs, tty: bool) -> String {
 
 /// Output file names for a batch: `<dump file name>.<ext>`, made unique (`-2`, `-3`, …) when
 /// two inputs share a file name, in the order the inputs were given.
-pub fn batch_names(dumps: &[PathBuf], ext: &str) -> Vec<String> {
+pub fn batch_names(dumps: &[DumpRef], ext: &str) -> Vec<String> {
     let mut seen: BTreeMap<String, u32> = BTreeMap::new();
     dumps
         .iter()
         .map(|d| {
-            let base = d
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
+            let base = Some(d.file_name())
+                .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| "dump".into());
             let k = seen.entry(base.clone()).or_insert(0);
             *k += 1;
@@ -125,13 +152,10 @@ pub fn batch_names(dumps: &[PathBuf], ext: &str) -> Vec<String> {
 /// Analyse every dump of `args`; reports go to `out` unless `-o` is given. `out_is_terminal`
 /// says whether `out` is a terminal (colour with `--color auto`).
 pub fn run(args: AnalyzeArgs, out: &mut dyn Write, out_is_terminal: bool) -> Result<u8, CliError> {
-    if !(0.0..=100.0).contains(&args.threshold) {
-        return Err(CliError::BadInput(anyhow!(
-            "--threshold must be a percentage between 0 and 100"
-        )));
-    }
+    args.report.check()?;
+    let dumps = crate::remote::expand(&args.dumps)?;
     let progress = Progress::new(args.quiet);
-    let many = args.dumps.len() > 1;
+    let many = dumps.len() > 1;
     if many {
         if let Some(dir) = &args.output {
             std::fs::create_dir_all(dir)
@@ -141,8 +165,8 @@ pub fn run(args: AnalyzeArgs, out: &mut dyn Write, out_is_terminal: bool) -> Res
     }
     let mut any_suspect = false;
     let mut first_err = None;
-    let names = batch_names(&args.dumps, args.format.extension());
-    for (i, dump) in args.dumps.iter().enumerate() {
+    let names = batch_names(&dumps, args.format.extension());
+    for (i, dump) in dumps.iter().enumerate() {
         let report = match analyze_one(dump, &args, &progress) {
             Ok(r) => r,
             Err(e) if many => {
@@ -161,7 +185,7 @@ pub fn run(args: AnalyzeArgs, out: &mut dyn Write, out_is_terminal: bool) -> Res
         };
         for w in &report.warnings {
             progress.finish();
-            eprintln!("heapscope: warning: {}: {w}", dump.display());
+            eprintln!("heapscope: warning: {dump}: {w}");
         }
         // The runtime's own data is listed, never an application leak.
         any_suspect |= report.suspects.iter().any(|s| !s.runtime_owned);
@@ -181,7 +205,7 @@ pub fn run(args: AnalyzeArgs, out: &mut dyn Write, out_is_terminal: bool) -> Res
     if let Some(e) = first_err {
         return Err(e);
     }
-    Ok(if any_suspect && args.fail_on_suspect {
+    Ok(if any_suspect && args.report.fail_on_suspect {
         EXIT_SUSPECT
     } else {
         EXIT_OK

@@ -1,22 +1,22 @@
 //! `heapscope diff BASE TARGET`: per type and per path, the change between two dumps.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use clap::Args;
 use heapscope_reports::overtime::{build_diff, render_diff, DiffOptions, DiffReport};
 
 use super::over_time::Common;
 use crate::progress::{Hooks, Progress};
+use crate::remote::DumpRef;
 use crate::session::Session;
 use crate::{CliError, EXIT_OK};
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
-    /// The earlier dump.
-    pub base: PathBuf,
-    /// The later dump.
-    pub target: PathBuf,
+    /// The earlier dump (a file or a URL).
+    pub base: DumpRef,
+    /// The later dump (a file or a URL).
+    pub target: DumpRef,
     #[command(flatten)]
     pub common: Common,
 }
@@ -24,8 +24,8 @@ pub struct DiffArgs {
 /// Build the diff report of two dump files.
 pub fn report(args: &DiffArgs, hooks: &dyn Hooks) -> Result<DiffReport, CliError> {
     let opts = args.common.parse_options();
-    let base = Session::load(&args.base, &opts, hooks)?;
-    let target = Session::load(&args.target, &opts, hooks)?;
+    let base = Session::open(&args.base, &opts, hooks)?;
+    let target = Session::open(&args.target, &opts, hooks)?;
     hooks.on_stage("diff");
     Ok(build_diff(
         base.dump(),

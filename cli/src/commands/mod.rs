@@ -2,6 +2,7 @@
 //! the writer it is given (or the `-o` file) and returns the exit code, or a [`crate::CliError`].
 
 pub mod analyze;
+pub mod batch;
 pub mod diff;
 pub mod drill;
 pub mod metrics;

@@ -2,7 +2,6 @@
 //! memlab's method on V8 series (objects allocated between baseline and target, alive in final).
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::anyhow;
 use clap::Args;
@@ -14,14 +13,16 @@ use heapscope_reports::overtime::{
 
 use super::over_time::Common;
 use crate::progress::{Hooks, Progress};
+use crate::remote::DumpRef;
 use crate::session::Session;
 use crate::{CliError, EXIT_OK, EXIT_SUSPECT};
 
 #[derive(Args, Debug)]
 pub struct TrendArgs {
-    /// Three or more dumps of one process, oldest first (reordered if their timestamps say otherwise).
-    #[arg(required = true, num_args = 3..)]
-    pub dumps: Vec<PathBuf>,
+    /// Three or more dumps of one process, oldest first (reordered if their timestamps say otherwise);
+    /// files or URLs (a URL prefix or glob expands in key order).
+    #[arg(required = true, num_args = 1..)]
+    pub dumps: Vec<DumpRef>,
     /// When each dump was taken (RFC 3339, one per dump, repeated or comma-separated), for dumps
     /// that do not record it. Without times, the dumps are taken as equally spaced steps.
     #[arg(long = "at", value_delimiter = ',')]
@@ -69,7 +70,8 @@ pub fn memlab_of(
 
 /// Build the trend report of three or more dump files.
 pub fn report(args: &TrendArgs, hooks: &dyn Hooks) -> Result<TrendReport, CliError> {
-    if args.dumps.len() < 3 {
+    let dumps = crate::remote::expand(&args.dumps)?;
+    if dumps.len() < 3 {
         return Err(bad(
             "trend needs three or more dumps (use diff for two)".into()
         ));
@@ -77,11 +79,11 @@ pub fn report(args: &TrendArgs, hooks: &dyn Hooks) -> Result<TrendReport, CliErr
     let at = if args.at.is_empty() {
         None
     } else {
-        if args.at.len() != args.dumps.len() {
+        if args.at.len() != dumps.len() {
             return Err(bad(format!(
                 "--at needs one time per dump: {} times for {} dumps",
                 args.at.len(),
-                args.dumps.len()
+                dumps.len()
             )));
         }
         Some(
@@ -96,12 +98,12 @@ pub fn report(args: &TrendArgs, hooks: &dyn Hooks) -> Result<TrendReport, CliErr
         Some(s) => Some(parse_size(s).map_err(|e| bad(format!("--limit: expected {e}")))?),
     };
     let opts = args.common.parse_options();
-    let n = args.dumps.len();
+    let n = dumps.len();
     let mut summaries: Vec<DumpSummary> = Vec::with_capacity(n);
     let mut last: Option<Session> = None;
-    for (i, p) in args.dumps.iter().enumerate() {
-        let l = Session::load(p, &opts, hooks)?;
-        hooks.on_stage(&format!("summarising {}", p.display()));
+    for (i, p) in dumps.iter().enumerate() {
+        let l = Session::open(p, &opts, hooks)?;
+        hooks.on_stage(&format!("summarising {p}"));
         summaries.push(summarize(l.dump()));
         // Only the last graph is kept (memlab's "final"); the others are reduced to summaries.
         if i + 1 == n {

@@ -15,6 +15,7 @@ mod fixtures;
 mod fragmentation;
 mod golden;
 mod metrics;
+mod objectstore;
 mod over_time;
 mod producers;
 mod unreachable;

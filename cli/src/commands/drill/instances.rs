@@ -1,16 +1,16 @@
 //! `heapscope instances DUMP TYPE`: the largest instances of a type by retained size.
 
-use std::path::PathBuf;
-
 use clap::Args;
 use heapscope_reports::drill;
 
 use super::{answer, Common};
+use crate::remote::DumpRef;
 use crate::CliError;
 
 #[derive(Args, Debug)]
 pub struct InstancesArgs {
-    pub dump: PathBuf,
+    /// The dump: a file or a URL (s3://, gs://, az://, https://).
+    pub dump: DumpRef,
     /// The type (class, constructor, function, `file:line`) exactly as the histogram names it.
     #[arg(name = "TYPE")]
     pub type_name: String,

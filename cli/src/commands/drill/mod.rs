@@ -9,14 +9,13 @@
 //! (V8). Every command accepts `--format json`. The answers, their views and their JSON are
 //! the reports crate's ([`heapscope_reports::drill`]); the commands load, ask and write.
 
-use std::path::Path;
-
 use anyhow::anyhow;
 use clap::Args;
 use heapscope_reports::drill::{self, Answer, DrillError};
 
 use crate::format::{self, Format};
 use crate::progress::Progress;
+use crate::remote::DumpRef;
 use crate::session::{parse_options, Session};
 use crate::{output, CliError};
 
@@ -43,15 +42,15 @@ pub struct Common {
     pub quiet: bool,
 }
 
-fn open(dump: &Path, c: &Common) -> Result<Session, CliError> {
+fn open(dump: &DumpRef, c: &Common) -> Result<Session, CliError> {
     let opts = parse_options(c.sample_index.as_deref(), c.group_by.as_deref());
-    Progress::with(c.quiet, |p| Session::load(dump, &opts, p))
+    Progress::with(c.quiet, |p| Session::open(dump, &opts, p))
 }
 
 /// Load the dump, ask `ask` of it, and write the answer in the chosen form to `out`. A question
 /// that names nothing in the dump is bad input (exit 2).
 fn answer<A: Answer>(
-    dump: &Path,
+    dump: &DumpRef,
     common: &Common,
     out: &mut dyn std::io::Write,
     ask: impl FnOnce(&heapscope_reports::Ctx) -> Result<A, DrillError>,

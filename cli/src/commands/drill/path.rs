@@ -1,17 +1,17 @@
 //! `heapscope path DUMP ID`: shortest paths from GC roots to one object (the shortest one, then
 //! the shortest through each other object that references it).
 
-use std::path::PathBuf;
-
 use clap::Args;
 use heapscope_reports::drill;
 
 use super::{answer, Common};
+use crate::remote::DumpRef;
 use crate::CliError;
 
 #[derive(Args, Debug)]
 pub struct PathArgs {
-    pub dump: PathBuf,
+    /// The dump: a file or a URL (s3://, gs://, az://, https://).
+    pub dump: DumpRef,
     /// The object's id as the dump spells it (`0x1a2b` or decimal).
     pub id: String,
     /// Most paths shown.

@@ -1,16 +1,16 @@
 //! `heapscope retainers DUMP ID`: the objects that reference one object, and its dominator chain.
 
-use std::path::PathBuf;
-
 use clap::Args;
 use heapscope_reports::drill;
 
 use super::{answer, Common};
+use crate::remote::DumpRef;
 use crate::CliError;
 
 #[derive(Args, Debug)]
 pub struct RetainersArgs {
-    pub dump: PathBuf,
+    /// The dump: a file or a URL (s3://, gs://, az://, https://).
+    pub dump: DumpRef,
     /// The object's id as the dump spells it (`0x1a2b` or decimal).
     pub id: String,
     /// Most referrers listed (largest retained first).
