@@ -37,6 +37,7 @@ use super::tree::{CallTree, Frame, Seen};
 use super::{choose, finish, rfc3339};
 use crate::{Expected, Fail};
 use crate::{Input, ParseError, ParseOptions, Parsed};
+use heapscope_graph::hash::FxHashMap;
 
 /// Does the input start like a text profile (after leading whitespace)?
 pub(crate) fn is_text(b: &[u8]) -> bool {
@@ -159,10 +160,7 @@ fn lines(data: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
             return None;
         }
         let start = pos;
-        let end = data[pos..]
-            .iter()
-            .position(|&c| c == b'\n')
-            .map_or(data.len(), |p| pos + p);
+        let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |p| pos + p);
         pos = end + 1;
         let line = &data[start..end];
         Some((start as u64, line.strip_suffix(b"\r").unwrap_or(line)))
@@ -274,13 +272,17 @@ impl State {
         let mut rec: Option<Record> = None;
         let mut in_memstats = false;
         let mut leaf_first: Vec<Frame> = Vec::new();
+        let mut frame_lines: FxHashMap<&str, Frame> = FxHashMap::default();
         for (at, raw) in it {
             let line = utf8(raw, at)?;
             let t = line.trim();
             if t.is_empty() {
                 continue;
             }
-            if t.contains("MAPPED_LIBRARIES:") || t.contains("--- Memory map:") {
+            // (Both markers hold an 'M': most lines are passed by one vectorised byte search.)
+            if memchr::memchr(b'M', t.as_bytes()).is_some()
+                && (t.contains("MAPPED_LIBRARIES:") || t.contains("--- Memory map:"))
+            {
                 break;
             }
             if let Kind::Contention { .. } = kind {
@@ -300,8 +302,18 @@ impl State {
                         r.labels = Some(l.trim().to_string());
                     }
                 } else if let Some(r) = rec.as_mut() {
-                    let lead = line.len() - line.trim_start().len();
-                    r.frames.push(frame(c, at + lead as u64, &mut tree)?);
+                    // A frame is a pure function of its line's text: each distinct line is
+                    // parsed and interned once.
+                    let f = match frame_lines.get(c) {
+                        Some(&f) => f,
+                        None => {
+                            let lead = line.len() - line.trim_start().len();
+                            let f = frame(c, at + lead as u64, &mut tree)?;
+                            frame_lines.insert(c, f);
+                            f
+                        }
+                    };
+                    r.frames.push(f);
                 }
                 continue;
             }
@@ -400,7 +412,7 @@ impl State {
         if let Kind::Heap { .. } = kind {
             let mut user = false;
             for (i, f) in frames.iter().enumerate() {
-                if !prunable(&tree.name(f.name)) {
+                if !tree.prunable(f.name, prunable) {
                     user = true;
                 } else if user {
                     frames.truncate(i);
