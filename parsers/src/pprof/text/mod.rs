@@ -138,6 +138,21 @@ impl<'a> Cur<'a> {
                 return Ok(());
             }
             let r = self.rest();
+            // The usual word, `0x` and 1 to 16 hex digits, read in one pass; anything else by
+            // the general rule below.
+            let b = r.as_bytes();
+            if b.len() > 2 && b[0] == b'0' && b[1] == b'x' {
+                let digits = b[2..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+                let end = 2 + digits;
+                if (1..=16).contains(&digits) && matches!(b.get(end), None | Some(b' ' | b'\t')) {
+                    let v = b[2..end].iter().fold(0u64, |v, &c| {
+                        v << 4 | u64::from((c as char).to_digit(16).unwrap_or(0))
+                    });
+                    out.push(v);
+                    self.pos += end;
+                    continue;
+                }
+            }
             let word = r.split([' ', '\t']).next().unwrap_or("");
             let addr = word
                 .strip_prefix("0x")
