@@ -85,6 +85,23 @@ pub type FxHashSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::hash::BuildHasher;
+
+    /// hashbrown picks a bucket by the hash's low bits: keys that differ only in their high half
+    /// (`parent << 32 | frame`, as call trees key children) must still spread over them (without
+    /// the final rotation all 4096 land in one bucket).
+    #[test]
+    fn fx_spreads_high_halves_over_low_bits() {
+        let b = BuildHasherDefault::<FxHasher>::default();
+        let buckets: HashSet<u64> = (0..4096u64)
+            .map(|p| b.hash_one(p << 32 | 7) & 0xfff)
+            .collect();
+        assert!(buckets.len() > 1024, "{} distinct buckets", buckets.len());
+        let pairs: HashSet<u64> = (0..4096u32)
+            .map(|p| b.hash_one((p, 7u32)) & 0xfff)
+            .collect();
+        assert!(pairs.len() > 1024, "{} distinct buckets", pairs.len());
+    }
 
     #[test]
     fn reference_vectors() {

@@ -459,3 +459,51 @@ impl State {
 fn utf8(line: &[u8], at: u64) -> Result<&str, Fail> {
     std::str::from_utf8(line).map_err(|e| Fail::at_u64(at + e.valid_up_to() as u64, "UTF-8 text"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cur;
+
+    /// Stack addresses read by the one-pass rule agree with the general one (`0x`/`0X`, then
+    /// what `u64::from_str_radix` accepts), words it declines included.
+    #[test]
+    fn addresses_agree_with_the_general_rule() {
+        let words = [
+            "0x1f",
+            "0X1F",
+            "0x+1f",
+            "0x",
+            "0x0000000000000001",
+            "0x00000000000000001",
+            "0xffffffffffffffff",
+            "0x1ffffffffffffffff",
+            "0x1fg",
+            "1f",
+        ];
+        for w in words {
+            let general = w
+                .strip_prefix("0x")
+                .or_else(|| w.strip_prefix("0X"))
+                .and_then(|h| u64::from_str_radix(h, 16).ok());
+            let lines = [
+                (w.to_string(), 0),
+                (format!("0x10 {w}\t0x20"), 5),
+                (format!(" {w} "), 1),
+            ];
+            for (line, word_at) in lines {
+                let mut out = Vec::new();
+                let got = Cur::new(&line, 100).addresses(&mut out);
+                match general {
+                    Some(v) => {
+                        assert!(got.is_ok(), "{line:?}");
+                        assert!(out.contains(&v), "{line:?}: {out:?}");
+                    }
+                    None => {
+                        let e = got.expect_err(&line);
+                        assert_eq!(e.offset, 100 + word_at, "{line:?}");
+                    }
+                }
+            }
+        }
+    }
+}
