@@ -14,11 +14,9 @@
 //! [`CallTree::fill_graph`] turns the tree into graph nodes: the dominator tree of the result is
 //! the call tree itself (shallow = flat, retained = cum).
 
-use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
-
-use crate::hash::{fnv1a, FNV_OFFSET};
+use crate::hash::{fnv1a, FxHashMap, FxHashSet, FNV_OFFSET};
 use crate::{GraphBuilder, Label, NodeIdx, NodeKind, TypeId};
+use std::borrow::Cow;
 
 /// The parent of a root frame.
 pub const NO_PARENT: u32 = u32::MAX;
@@ -30,14 +28,16 @@ pub const ROOT_KIND: &str = "outermost frame";
 #[derive(Debug, Default)]
 pub struct CallTree {
     keys: Vec<Box<[u8]>>,
-    key_index: HashMap<Box<[u8]>, u32>,
+    // The three tables are only looked up (never iterated), with a fast hash: every frame of
+    // every sample goes through `child`.
+    key_index: FxHashMap<Box<[u8]>, u32>,
     parent: Vec<u32>,
     frame: Vec<u32>,
     id: Vec<u64>,
     size: Vec<u64>,
     count: Vec<u64>,
-    child: HashMap<(u32, u32), u32>,
-    ids: HashSet<u64>,
+    child: FxHashMap<(u32, u32), u32>,
+    ids: FxHashSet<u64>,
 }
 
 impl CallTree {

@@ -1,45 +1,32 @@
 #!/usr/bin/env bash
-# Benchmarks the pprof parser on a large real Go heap profile (both forms).
+# heapscope vs `go tool pprof -top` on a large real Go heap profile, side by side (issue 17:
+# target ≥ 10×).
 #   benches/scripts/pprof/run.sh [DEPTH]     DEPTH 18 → 262 144 distinct stacks (default)
-# Writes the profiles to testdata/big/pprof/ (ignored by git), then times
-# `heapscope analyze` on each, sampling RssAnon of the process from /proc every 50 ms (pages of
-# the mapped input do not count). Prints one record line per input; paste it into docs.
+# bigprofile/main.go (a real Go program, MemProfileRate = 1) writes its heap profile in both forms
+# to testdata/big/pprof/ (ignored by git): big-DEPTH.txt (legacy text, 282 MB at 18) and
+# big-DEPTH.pb.gz. sidebyside.py then runs `heapscope analyze` and `go tool pprof -top` on each
+# alternately, RUNS times (default 3), and appends the tables (medians, ratios, peak RssAnon of
+# the process tree, load average, commit) to RESULTS.md here. HEAPSCOPE=path uses that binary.
 set -euo pipefail
 depth="${1:-18}"
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
-out="$root/testdata/big/pprof"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../../.." && pwd)"
+out="${OUT:-$root/testdata/big/pprof}"
 mkdir -p "$out"
 bin="$out/bigprofile"
-GO111MODULE=off CGO_ENABLED=0 go build -trimpath -o "$bin" "$root/benches/scripts/pprof/bigprofile/main.go"
-[[ -f "$out/big-$depth.pb.gz" ]] || "$bin" "$depth" "$out"
-cargo build --release -p heapscope --manifest-path "$root/Cargo.toml" >/dev/null
-heapscope="$root/target/release/heapscope"
-
-peak_anon() { # PID → max RssAnon in kB while it runs
-  local pid="$1" peak=0 v
-  while kill -0 "$pid" 2>/dev/null; do
-    v="$(awk '/^RssAnon:/{print $2}' "/proc/$pid/status" 2>/dev/null || true)"
-    [[ -n "$v" && "$v" -gt "$peak" ]] && peak="$v"
-    sleep 0.05
-  done
-  echo "$peak"
-}
-
-echo "host: $(nproc) cores, $(awk '/MemTotal/{print $2/1024/1024 " GiB"}' /proc/meminfo); commit $(git -C "$root" rev-parse --short HEAD); cache: warm (file just written)"
-for f in "$out/big-$depth.pb.gz" "$out/big-$depth.txt"; do
-  start=$(date +%s.%N)
-  "$heapscope" analyze "$f" >/dev/null 2>"$out/last.err" &
-  pid=$!
-  peak=$(peak_anon "$pid")
-  if ! wait "$pid"; then
-    echo "$(basename "$f"): failed: $(head -c 300 "$out/last.err")"
-    continue
-  fi
-  end=$(date +%s.%N)
-  printf '%s: %s bytes, wall %.2fs, peak RssAnon %d KiB\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(echo "$end - $start" | bc)" "$peak"
+if [[ ! -f "$out/big-$depth.pb.gz" || ! -f "$out/big-$depth.txt" ]]; then
+  GO111MODULE=off CGO_ENABLED=0 go build -trimpath -o "$bin" "$here/bigprofile/main.go"
+  "$bin" "$depth" "$out"
+fi
+hs="${HEAPSCOPE:-}"
+if [[ -z "$hs" ]]; then
+  cargo build --release -q -p heapscope --manifest-path "$root/Cargo.toml"
+  hs="$root/target/release/heapscope"
+fi
+for f in "$out/big-$depth.txt" "$out/big-$depth.pb.gz"; do
+  python3 "$here/../sidebyside.py" --runs "${RUNS:-3}" --input "$f" --out "$here/RESULTS.md" \
+    --title "pprof: $(basename "$f") ($(go version | cut -d' ' -f3))" \
+    --note "heapscope: parse + call tree + dominators + retained sizes + histogram + paths + JSON report; pprof: parse + the -top table" \
+    --run "heapscope analyze=$hs analyze -q --format json -o /dev/null $f" \
+    --run "go tool pprof -top=go tool pprof -top $f"
 done
-
-# The parser alone (no analysis, no report), both forms, and a check that they agree.
-HEAPSCOPE_PPROF_BIG="$out/big-$depth.pb.gz:$out/big-$depth.txt" \
-  cargo test --release -q --manifest-path "$root/Cargo.toml" -p heapscope-parsers --test tests \
-  big_profiles -- --ignored --nocapture 2>/dev/null | grep -E 'nodes, parsed'

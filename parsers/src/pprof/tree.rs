@@ -6,7 +6,6 @@
 //! the names on its path ([`heapscope_graph::calltree`]), so the same stack has the same id in
 //! every profile (for diffs and trends).
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use heapscope_graph::calltree::NO_PARENT;
@@ -64,6 +63,8 @@ impl Seen {
 /// name), with the file and line of each node (the first sample that reached it).
 pub(crate) struct CallTree {
     tree: heapscope_graph::CallTree,
+    /// Per name id: 0 not yet judged, 1 a runtime frame pprof drops ([`CallTree::prunable`]), 2 not.
+    prunable: Vec<u8>,
     files: Interner,
     file: Vec<u32>,
     line: Vec<u32>,
@@ -76,6 +77,7 @@ impl CallTree {
         files.intern("");
         CallTree {
             tree: heapscope_graph::CallTree::new(),
+            prunable: Vec::new(),
             files,
             file: Vec::new(),
             line: Vec::new(),
@@ -89,8 +91,22 @@ impl CallTree {
     pub fn intern_file(&mut self, s: &str) -> u32 {
         self.files.intern(s)
     }
-    pub fn name(&self, name: u32) -> Cow<'_, str> {
-        self.tree.frame_name(name)
+
+    /// Whether `name` is judged by `judge` (cached per name id: the judgement is a pure function
+    /// of the name).
+    pub fn prunable(&mut self, name: u32, judge: impl FnOnce(&str) -> bool) -> bool {
+        let i = name as usize;
+        if i >= self.prunable.len() {
+            self.prunable.resize(i + 1, 0);
+        }
+        if self.prunable[i] == 0 {
+            self.prunable[i] = if judge(&self.tree.frame_name(name)) {
+                1
+            } else {
+                2
+            };
+        }
+        self.prunable[i] == 1
     }
 
     fn child_of(&mut self, parent: u32, f: Frame) -> u32 {

@@ -41,11 +41,28 @@ impl TraceTree {
             key.extend_from_slice(&f.lineno.to_le_bytes());
             t.tree.intern_frame(&key);
         }
+        // Each traceback is walked from its outermost frame, starting below the path it shares
+        // with the previous traceback (tracebacks of one program share their outer frames).
+        // Nodes are made in the same order as by inserting every traceback whole.
+        let (mut prev_frames, mut prev_nodes): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
         for tb in 0..s.traceback_count() as u32 {
             if s.tb_count[tb as usize] == 0 {
                 continue;
             }
-            let node = t.tree.insert(s.traceback(tb).iter().rev().copied());
+            let frames = s.traceback(tb);
+            let shared = prev_frames
+                .iter()
+                .zip(frames.iter().rev())
+                .take_while(|(a, b)| a == b)
+                .count();
+            prev_frames.truncate(shared);
+            prev_nodes.truncate(shared);
+            let mut node = prev_nodes.last().copied().unwrap_or(NO_PARENT);
+            for &f in frames[..frames.len() - shared].iter().rev() {
+                node = t.tree.child(node, f).0;
+                prev_frames.push(f);
+                prev_nodes.push(node);
+            }
             if node != NO_PARENT {
                 t.tree
                     .add(node, s.tb_size[tb as usize], s.tb_count[tb as usize]);

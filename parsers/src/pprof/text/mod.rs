@@ -37,6 +37,7 @@ use super::tree::{CallTree, Frame, Seen};
 use super::{choose, finish, rfc3339};
 use crate::{Expected, Fail};
 use crate::{Input, ParseError, ParseOptions, Parsed};
+use heapscope_graph::hash::FxHashMap;
 
 /// Does the input start like a text profile (after leading whitespace)?
 pub(crate) fn is_text(b: &[u8]) -> bool {
@@ -137,6 +138,21 @@ impl<'a> Cur<'a> {
                 return Ok(());
             }
             let r = self.rest();
+            // The usual word, `0x` and 1 to 16 hex digits, read in one pass; anything else by
+            // the general rule below.
+            let b = r.as_bytes();
+            if b.len() > 2 && b[0] == b'0' && b[1] == b'x' {
+                let digits = b[2..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+                let end = 2 + digits;
+                if (1..=16).contains(&digits) && matches!(b.get(end), None | Some(b' ' | b'\t')) {
+                    let v = b[2..end].iter().fold(0u64, |v, &c| {
+                        v << 4 | u64::from((c as char).to_digit(16).unwrap_or(0))
+                    });
+                    out.push(v);
+                    self.pos += end;
+                    continue;
+                }
+            }
             let word = r.split([' ', '\t']).next().unwrap_or("");
             let addr = word
                 .strip_prefix("0x")
@@ -159,10 +175,7 @@ fn lines(data: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
             return None;
         }
         let start = pos;
-        let end = data[pos..]
-            .iter()
-            .position(|&c| c == b'\n')
-            .map_or(data.len(), |p| pos + p);
+        let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |p| pos + p);
         pos = end + 1;
         let line = &data[start..end];
         Some((start as u64, line.strip_suffix(b"\r").unwrap_or(line)))
@@ -274,13 +287,17 @@ impl State {
         let mut rec: Option<Record> = None;
         let mut in_memstats = false;
         let mut leaf_first: Vec<Frame> = Vec::new();
+        let mut frame_lines: FxHashMap<&str, Frame> = FxHashMap::default();
         for (at, raw) in it {
             let line = utf8(raw, at)?;
             let t = line.trim();
             if t.is_empty() {
                 continue;
             }
-            if t.contains("MAPPED_LIBRARIES:") || t.contains("--- Memory map:") {
+            // (Both markers hold an 'M': most lines are passed by one vectorised byte search.)
+            if memchr::memchr(b'M', t.as_bytes()).is_some()
+                && (t.contains("MAPPED_LIBRARIES:") || t.contains("--- Memory map:"))
+            {
                 break;
             }
             if let Kind::Contention { .. } = kind {
@@ -300,8 +317,18 @@ impl State {
                         r.labels = Some(l.trim().to_string());
                     }
                 } else if let Some(r) = rec.as_mut() {
-                    let lead = line.len() - line.trim_start().len();
-                    r.frames.push(frame(c, at + lead as u64, &mut tree)?);
+                    // A frame is a pure function of its line's text: each distinct line is
+                    // parsed and interned once.
+                    let f = match frame_lines.get(c) {
+                        Some(&f) => f,
+                        None => {
+                            let lead = line.len() - line.trim_start().len();
+                            let f = frame(c, at + lead as u64, &mut tree)?;
+                            frame_lines.insert(c, f);
+                            f
+                        }
+                    };
+                    r.frames.push(f);
                 }
                 continue;
             }
@@ -400,7 +427,7 @@ impl State {
         if let Kind::Heap { .. } = kind {
             let mut user = false;
             for (i, f) in frames.iter().enumerate() {
-                if !prunable(&tree.name(f.name)) {
+                if !tree.prunable(f.name, prunable) {
                     user = true;
                 } else if user {
                     frames.truncate(i);
@@ -431,4 +458,52 @@ impl State {
 
 fn utf8(line: &[u8], at: u64) -> Result<&str, Fail> {
     std::str::from_utf8(line).map_err(|e| Fail::at_u64(at + e.valid_up_to() as u64, "UTF-8 text"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cur;
+
+    /// Stack addresses read by the one-pass rule agree with the general one (`0x`/`0X`, then
+    /// what `u64::from_str_radix` accepts), words it declines included.
+    #[test]
+    fn addresses_agree_with_the_general_rule() {
+        let words = [
+            "0x1f",
+            "0X1F",
+            "0x+1f",
+            "0x",
+            "0x0000000000000001",
+            "0x00000000000000001",
+            "0xffffffffffffffff",
+            "0x1ffffffffffffffff",
+            "0x1fg",
+            "1f",
+        ];
+        for w in words {
+            let general = w
+                .strip_prefix("0x")
+                .or_else(|| w.strip_prefix("0X"))
+                .and_then(|h| u64::from_str_radix(h, 16).ok());
+            let lines = [
+                (w.to_string(), 0),
+                (format!("0x10 {w}\t0x20"), 5),
+                (format!(" {w} "), 1),
+            ];
+            for (line, word_at) in lines {
+                let mut out = Vec::new();
+                let got = Cur::new(&line, 100).addresses(&mut out);
+                match general {
+                    Some(v) => {
+                        assert!(got.is_ok(), "{line:?}");
+                        assert!(out.contains(&v), "{line:?}: {out:?}");
+                    }
+                    None => {
+                        let e = got.expect_err(&line);
+                        assert_eq!(e.offset, 100 + word_at, "{line:?}");
+                    }
+                }
+            }
+        }
+    }
 }

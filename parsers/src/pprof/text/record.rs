@@ -68,7 +68,8 @@ pub(super) fn record(t: &str, at: u64, kind: Kind) -> Result<Record, Fail> {
     c.addresses(&mut addrs)?;
     Ok(Record {
         values,
-        frames: Vec::new(),
+        // Usually one `#` line per address (more with inlined frames).
+        frames: Vec::with_capacity(addrs.len()),
         addrs,
         labels: None,
     })

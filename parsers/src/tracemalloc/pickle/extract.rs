@@ -92,7 +92,7 @@ impl<'a> Reader<'a> {
         id
     }
 
-    fn intern_frame(&mut self, f: Frame) -> u32 {
+    pub(super) fn intern_frame(&mut self, f: Frame) -> u32 {
         let next = self.snap.frames.len() as u32;
         let id = *self.frame_index.entry(f).or_insert(next);
         if id == next {

@@ -308,6 +308,13 @@ impl<'a> Reader<'a> {
                         self.u32("a memo index")? as u64
                     };
                     let v = self.get(idx, at)?;
+                    // A file name fetched from the memo nearly always starts a frame tuple.
+                    if let Value::Str(file) = v {
+                        if let Some(f) = self.fast_frame(file) {
+                            self.stack.push(f);
+                            continue;
+                        }
+                    }
                     self.stack.push(v);
                 }
                 GLOBAL => {
@@ -378,6 +385,30 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// After a file name at `self.pos`: `lineno TUPLE2` with a small-int opcode (BININT1/2,
+    /// BININT), exactly as CPython writes each frame of a traceback. Returns the frame and moves
+    /// past TUPLE2, or None (nothing consumed) for any other shape or a negative line; the
+    /// generic path then reads the same bytes and reports any error.
+    #[inline]
+    fn fast_frame(&mut self, file: u32) -> Option<Value> {
+        let start = self.pos;
+        let mut p = start;
+        let line = small_int(self.data, &mut p)?;
+        if *self.data.get(p)? != TUPLE2 {
+            return None;
+        }
+        p += 1;
+        let lineno = u32::try_from(line).ok()?;
+        // A frame boundary inside: the opcode-by-opcode path judges its reads exactly.
+        if self.frame_end > start && self.frame_end < p {
+            return None;
+        }
+        self.pos = p;
+        Some(Value::Frame(
+            self.intern_frame(super::Frame { file, lineno }),
+        ))
+    }
+
     /// After a MARK at `at`: `domain size BINGET(traceback) total_nframe TUPLE` with small-int
     /// opcodes (BININT1/2, BININT, NONE), exactly as CPython 3.9+ writes a trace. Returns the trace
     /// and moves past TUPLE, or None (nothing consumed) for any other shape; the generic path then
@@ -386,23 +417,7 @@ impl<'a> Reader<'a> {
     fn fast_trace(&mut self, at: usize) -> Option<Value> {
         let d = self.data;
         let mut p = at + 1;
-        let int = |p: &mut usize| -> Option<i64> {
-            let op = *d.get(*p)?;
-            let (n, v) = match op {
-                BININT1 => (1, *d.get(*p + 1)? as i64),
-                BININT2 => (
-                    2,
-                    u16::from_le_bytes(d.get(*p + 1..*p + 3)?.try_into().ok()?) as i64,
-                ),
-                BININT => (
-                    4,
-                    i32::from_le_bytes(d.get(*p + 1..*p + 5)?.try_into().ok()?) as i64,
-                ),
-                _ => return None,
-            };
-            *p += 1 + n;
-            Some(v)
-        };
+        let int = |p: &mut usize| small_int(d, p);
         let domain = u64::try_from(int(&mut p)?).ok()?;
         let size = u64::try_from(int(&mut p)?).ok()?;
         let idx = match *d.get(p)? {
@@ -416,7 +431,7 @@ impl<'a> Reader<'a> {
             }
             _ => return None,
         };
-        let Memo::Tb(tb) = self.memo.get(idx) else {
+        let Memo::Tb(tb) = self.memo.get_hot(idx) else {
             return None;
         };
         let total = if *d.get(p)? == NONE {
@@ -480,6 +495,26 @@ impl<'a> Reader<'a> {
             )),
         }
     }
+}
+
+/// A BININT1, BININT2 or BININT at `*p`: its value, and `*p` moved past it; None for any other
+/// opcode or too few bytes (`*p` unchanged).
+#[inline]
+fn small_int(d: &[u8], p: &mut usize) -> Option<i64> {
+    let (n, v) = match *d.get(*p)? {
+        BININT1 => (1, *d.get(*p + 1)? as i64),
+        BININT2 => (
+            2,
+            u16::from_le_bytes(d.get(*p + 1..*p + 3)?.try_into().ok()?) as i64,
+        ),
+        BININT => (
+            4,
+            i32::from_le_bytes(d.get(*p + 1..*p + 5)?.try_into().ok()?) as i64,
+        ),
+        _ => return None,
+    };
+    *p += 1 + n;
+    Some(v)
 }
 
 /// `module` and `name` are slices of `data` (the names are quoted from it at the edge).

@@ -105,7 +105,14 @@ pub(super) struct MemoTable {
     moved: HashMap<u64, Memo>,
     /// Keys in `moved` at or beyond `len` (they count in the memo's size, as in CPython's dict).
     moved_beyond: u64,
+    /// A direct-mapped cache of [`MemoTable::get_hot`] lookups, `(index, entry)` by the index's
+    /// low bits: every trace names its traceback by memo index, and a few tracebacks hold most
+    /// traces, so most lookups end here instead of in two cache misses (block, then value).
+    hot: Vec<(u64, Memo)>,
 }
+
+/// Entries in [`MemoTable::hot`] (16 bytes each).
+const HOT: usize = 1 << 13;
 
 impl MemoTable {
     #[inline]
@@ -144,6 +151,27 @@ impl MemoTable {
                 self.moved_beyond += 1;
             }
         }
+    }
+
+    /// [`MemoTable::get`] through the cache. While no entry has been put out of order, an
+    /// index below `len` never changes, so a cached entry stays true; after that, no cache.
+    #[inline]
+    pub(super) fn get_hot(&mut self, idx: u64) -> Memo {
+        if !self.moved.is_empty() {
+            return self.get(idx);
+        }
+        if self.hot.is_empty() {
+            self.hot = vec![(u64::MAX, Memo::Unset); HOT];
+        }
+        let slot = idx as usize & (HOT - 1);
+        if self.hot[slot].0 == idx {
+            return self.hot[slot].1;
+        }
+        let m = self.get(idx);
+        if !matches!(m, Memo::Unset) {
+            self.hot[slot] = (idx, m);
+        }
+        m
     }
 
     #[inline]

@@ -34,6 +34,7 @@
 use std::collections::HashMap;
 
 use crate::Fail;
+use heapscope_graph::hash::FxHashMap;
 
 mod extract;
 mod machine;
@@ -121,7 +122,9 @@ struct Reader<'a> {
     memo: MemoTable,
     ints: Vec<i64>,
     string_index: HashMap<&'a [u8], u32>,
-    frame_index: HashMap<Frame, u32>,
+    /// Every frame tuple of every distinct traceback is interned here (CPython builds fresh
+    /// frame tuples per traceback, so they are not shared through the memo).
+    frame_index: FxHashMap<Frame, u32>,
     /// Number of items appended per list (lists hold only traces here).
     list_len: Vec<u64>,
     trace_list: Option<u32>,
@@ -144,7 +147,7 @@ pub fn read(data: &[u8]) -> Result<Snapshot<'_>, Fail> {
         memo: MemoTable::default(),
         ints: Vec::new(),
         string_index: HashMap::new(),
-        frame_index: HashMap::new(),
+        frame_index: FxHashMap::default(),
         list_len: Vec::new(),
         trace_list: None,
         dict_items: Vec::new(),

@@ -53,16 +53,38 @@ fn memo_table_matches_a_plain_vector() {
     for (i, m) in plain.iter().enumerate() {
         let got = table.get(i as u64);
         assert_eq!(format!("{got:?}"), format!("{m:?}"), "entry {i}");
+        // Through the cache, twice (a miss, then a hit).
+        for _ in 0..2 {
+            let hot = table.get_hot(i as u64);
+            assert_eq!(format!("{hot:?}"), format!("{m:?}"), "cached entry {i}");
+        }
     }
-    assert!(matches!(table.get(1000), Memo::Unset));
+    // An index not yet set is not cached: once set, the cache answers the new entry.
+    assert!(matches!(table.get_hot(1000), Memo::Unset));
     // An out-of-order BINPUT counts in the memo's size: the next MEMOIZE lands after it.
     table.put(5000, Memo::Tb(7));
     table.memoize(Memo::Frame(9));
     assert!(matches!(table.get(5000), Memo::Tb(7)));
     assert!(matches!(table.get(1001), Memo::Frame(9)));
-    // Overwriting an existing index keeps the size.
+    // Overwriting an existing index keeps the size; the cache (which held entry 3) is not
+    // consulted once an entry was put out of order.
     table.put(3, Memo::Tb(1));
     table.memoize(Memo::Frame(10));
     assert!(matches!(table.get(3), Memo::Tb(1)));
+    assert!(matches!(table.get_hot(3), Memo::Tb(1)));
+    assert!(matches!(table.get_hot(1001), Memo::Frame(9)));
+    assert!(matches!(table.get_hot(1000), Memo::Unset));
     assert!(matches!(table.get(1002), Memo::Frame(10)));
+}
+
+/// A frame tuple the fast path declines (a negative line) is read by the generic path, which
+/// reports it at its TUPLE2 as before.
+#[test]
+fn frame_with_negative_line_is_an_error_at_its_tuple() {
+    // PROTO 4, "a" MEMOIZE, BINGET 0, BININT -1, TUPLE2, STOP
+    let data = b"\x80\x04\x8c\x01a\x94h\x00J\xff\xff\xff\xff\x86.";
+    let e = read(data).err().expect("an error");
+    assert_eq!(e.offset, 13);
+    let text = e.in_file(std::path::Path::new("x"), data).expected;
+    assert!(text.starts_with("a line number from 0 to 2^32-1"), "{text}");
 }
