@@ -1,0 +1,72 @@
+// Package snapshot writes, at one moment, what heapscope's Go heap-dump tests compare:
+// <name>.dump (runtime/debug.WriteHeapDump), <name>.pb.gz (pprof.WriteHeapProfile, the
+// protobuf heap profile) and <name>.memstats.json (runtime.ReadMemStats).
+//
+// The files are created first, then runtime.GC() runs (the heap profile reports the last
+// completed cycle, and the dump then holds live objects only), then the dump and the profile
+// are written with nothing allocated in between by the program itself, then MemStats are read.
+package snapshot
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+)
+
+// Write writes <dir>/<name>.dump, <dir>/<name>.pb.gz and <dir>/<name>.memstats.json.
+func Write(dir, name string) {
+	dump := create(filepath.Join(dir, name+".dump"))
+	prof := create(filepath.Join(dir, name+".pb.gz"))
+	stats := create(filepath.Join(dir, name+".memstats.json"))
+	runtime.GC()
+	debug.WriteHeapDump(dump.Fd())
+	if err := pprof.WriteHeapProfile(prof); err != nil {
+		fail(err)
+	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	m.PauseNs = [256]uint64{}
+	m.PauseEnd = [256]uint64{}
+	// (BySize kept: per size class mallocs and frees.)
+	b, err := json.MarshalIndent(&m, "", " ")
+	if err != nil {
+		fail(err)
+	}
+	if _, err := stats.Write(append(b, '\n')); err != nil {
+		fail(err)
+	}
+	for _, f := range []*os.File{dump, prof, stats} {
+		if err := f.Close(); err != nil {
+			fail(err)
+		}
+	}
+}
+
+// OutDir returns the output directory given as the only argument, creating it.
+func OutDir() string {
+	if len(os.Args) != 2 {
+		fmt.Fprintf(os.Stderr, "usage: %s OUTDIR\n", os.Args[0])
+		os.Exit(2)
+	}
+	if err := os.MkdirAll(os.Args[1], 0o755); err != nil {
+		fail(err)
+	}
+	return os.Args[1]
+}
+
+func create(path string) *os.File {
+	f, err := os.Create(path)
+	if err != nil {
+		fail(err)
+	}
+	return f
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
+}
