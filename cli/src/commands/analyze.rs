@@ -44,6 +44,9 @@ pub struct AnalyzeArgs {
     /// tracemalloc: group by lineno (default), filename or traceback.
     #[arg(long = "group-by")]
     pub group_by: Option<String>,
+    /// Go heap dumps: the program's binary (ELF with its symbol table), to name globals.
+    #[arg(long)]
+    pub binary: Option<PathBuf>,
     /// Profiles: add cumulative statistics to the histogram and sort by them, as CPython's
     /// `Snapshot.statistics(key, cumulative=True)` (a frame recurring in one stack counts each time).
     #[arg(long)]
@@ -69,7 +72,11 @@ pub fn analyze_one(
     args: &AnalyzeArgs,
     progress: &Progress,
 ) -> Result<Report, CliError> {
-    let opts = parse_options(args.sample_index.as_deref(), args.group_by.as_deref());
+    let opts = parse_options(
+        args.sample_index.as_deref(),
+        args.group_by.as_deref(),
+        args.binary.as_deref(),
+    );
     let l = Session::load(path, &opts, progress)?;
     progress.stage("report");
     let ropts = ReportOptions {

@@ -18,8 +18,11 @@ pub struct Counts {
     pub sampled_objects: u64,
     /// Pointer words that land in an object.
     pub resolved: u64,
-    /// Pointer words into the heap's arenas that land in no object (free slots, span metadata).
+    /// Pointer words into the heap's arenas that land in no object and in no stack frame
+    /// (free slots, unused stack, span metadata).
     pub heap_gaps: u64,
+    /// Pointer words into a dumped stack frame (goroutine stacks live in the heap's arenas).
+    pub to_stacks: u64,
     /// Pointer words outside the heap (stacks, data, bss, read-only data, off-heap runtime
     /// memory): not references between objects.
     pub outside: u64,
@@ -36,6 +39,8 @@ pub struct Built {
 struct Heap<'a> {
     data: &'a [u8],
     objs: &'a [Block],
+    /// Stack frames' memory, sorted by address: `(start, length)`.
+    stacks: Vec<(u64, u64)>,
     ptr: usize,
     big_endian: bool,
     start: u64,
@@ -51,21 +56,32 @@ impl Heap<'_> {
         (addr - b.addr < b.contents.len as u64).then_some(i as u32)
     }
 
-    /// The objects a block's pointer words reach: `(word index, node)`.
+    fn in_stack(&self, addr: u64) -> bool {
+        let i = self.stacks.partition_point(|s| s.0 <= addr);
+        i > 0 && addr - self.stacks[i - 1].0 < self.stacks[i - 1].1
+    }
+
+    /// The objects the pointer words of a block (or, with `fields_at`, of a stack frame whose
+    /// field list is there) reach: `(word index, node)`.
     fn targets<'s>(
         &'s self,
         b: &'s Block,
+        fields_at: Option<usize>,
         counts: &'s mut Counts,
     ) -> impl Iterator<Item = (u64, u32)> + 's {
         let ptr = self.ptr as u64;
-        records::pointers(self.data, b, self.ptr, self.big_endian).filter_map(move |(off, v)| {
+        let fields_at = fields_at.unwrap_or(b.contents.at + b.contents.len);
+        let words = records::pointers(self.data, b.contents, fields_at, self.ptr, self.big_endian);
+        words.filter_map(move |(off, v)| {
             match self.find(v) {
                 Some(t) => {
                     counts.resolved += 1;
                     Some((off / ptr, t))
                 }
                 None => {
-                    if v >= self.start && v < self.end {
+                    if self.in_stack(v) {
+                        counts.to_stacks += 1;
+                    } else if v >= self.start && v < self.end {
                         counts.heap_gaps += 1;
                     } else if v != 0 {
                         counts.outside += 1;
@@ -123,9 +139,16 @@ pub fn build(
             "{overlaps} objects start inside the object before them; pointers resolve to the later one"
         ));
     }
+    let mut stacks: Vec<(u64, u64)> = scan
+        .frames
+        .iter()
+        .map(|f| (f.block.addr, f.block.contents.len as u64))
+        .collect();
+    stacks.sort_unstable();
     let heap = Heap {
         data,
         objs: &objs,
+        stacks,
         ptr: p.ptr_size as usize,
         big_endian: p.big_endian,
         start: p.heap_start,
@@ -187,7 +210,7 @@ pub fn build(
 
     for (i, o) in objs.iter().enumerate() {
         b.begin_node(NodeIdx(i as u32));
-        for (word, t) in heap.targets(o, &mut counts) {
+        for (word, t) in heap.targets(o, None, &mut counts) {
             b.edge_to_idx(NodeIdx(t), false, Label::Index(word.min(u32::MAX as u64) as u32));
         }
     }
@@ -205,7 +228,7 @@ pub fn build(
     let mut via = String::new();
     for &(bss, seg) in &scan.segments {
         let mut held = Vec::new();
-        for (word, t) in heap.targets(&seg, &mut counts) {
+        for (word, t) in heap.targets(&seg, None, &mut counts) {
             held.push((word * p.ptr_size, t));
         }
         for (off, t) in held {
@@ -231,7 +254,7 @@ pub fn build(
         .collect();
     for f in &scan.frames {
         let g = &scan.goroutines[f.goroutine as usize];
-        let held: Vec<u32> = heap.targets(&f.block, &mut counts).map(|x| x.1).collect();
+        let held: Vec<u32> = heap.targets(&f.block, Some(f.fields_at), &mut counts).map(|x| x.1).collect();
         if held.is_empty() {
             continue;
         }

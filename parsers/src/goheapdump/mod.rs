@@ -130,6 +130,7 @@ fn facts(data: &[u8], s: &Scan, b: &build::Built, opts: &ParseOptions) -> DumpFa
         json!({
             "to_objects": c.resolved,
             "into_heap_but_no_object": c.heap_gaps,
+            "to_stack_frames": c.to_stacks,
             "outside_the_heap": c.outside,
         }),
     );

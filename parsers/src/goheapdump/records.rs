@@ -74,7 +74,9 @@ pub struct Goroutine {
 /// A stack frame: its memory and the goroutine (index into [`Scan::goroutines`]) it belongs to.
 #[derive(Clone, Copy, Debug)]
 pub struct Frame {
+    /// The frame's memory; its field list is at `fields_at` (after the pcs and the name).
     pub block: Block,
+    pub fields_at: usize,
     pub func: Range,
     pub goroutine: u32,
     pub depth: u64,
@@ -259,16 +261,18 @@ impl<'a> Cur<'a> {
     }
 }
 
-/// The pointer fields of a block: `(offset in the block, pointer value)`, in file order. The
-/// list was checked in pass 1; a list that no longer reads ends the iteration.
+/// The pointer fields of a block whose field list starts at `fields_at`: `(offset in the block,
+/// pointer value)`, in file order. The list was checked in pass 1; a list that no longer reads
+/// ends the iteration.
 pub fn pointers<'a>(
     data: &'a [u8],
-    b: &Block,
+    contents: Range,
+    fields_at: usize,
     ptr_size: usize,
     big_endian: bool,
 ) -> impl Iterator<Item = (u64, u64)> + 'a {
-    let contents = b.contents.bytes(data);
-    let mut c = Cur::new(data, b.contents.at + b.contents.len);
+    let contents = contents.bytes(data);
+    let mut c = Cur::new(data, fields_at);
     std::iter::from_fn(move || {
         let kind = c.uvarint("").ok()?;
         if kind == FIELD_EOL {
@@ -380,9 +384,11 @@ pub fn scan(data: &[u8]) -> Result<Scan, Fail> {
                 c.uvarint("a frame's pc")?;
                 c.uvarint("a frame's continuation pc")?;
                 let func = c.bytes("a frame's function name")?;
+                let fields_at = c.pos;
                 c.fields(contents.len, ptr)?;
                 s.frames.push(Frame {
                     block: Block { addr: sp, contents },
+                    fields_at,
                     func,
                     goroutine: g as u32,
                     depth,
