@@ -51,7 +51,10 @@ impl Heap<'_> {
     /// The object containing `addr`.
     #[inline]
     fn find(&self, addr: u64) -> Option<u32> {
-        let i = self.objs.partition_point(|b| b.addr <= addr).checked_sub(1)?;
+        let i = self
+            .objs
+            .partition_point(|b| b.addr <= addr)
+            .checked_sub(1)?;
         let b = &self.objs[i];
         (addr - b.addr < b.contents.len as u64).then_some(i as u32)
     }
@@ -72,29 +75,31 @@ impl Heap<'_> {
         let ptr = self.ptr as u64;
         let fields_at = fields_at.unwrap_or(b.contents.at + b.contents.len);
         let words = records::pointers(self.data, b.contents, fields_at, self.ptr, self.big_endian);
-        words.filter_map(move |(off, v)| {
-            match self.find(v) {
-                Some(t) => {
-                    counts.resolved += 1;
-                    Some((off / ptr, t))
+        words.filter_map(move |(off, v)| match self.find(v) {
+            Some(t) => {
+                counts.resolved += 1;
+                Some((off / ptr, t))
+            }
+            None => {
+                if self.in_stack(v) {
+                    counts.to_stacks += 1;
+                } else if v >= self.start && v < self.end {
+                    counts.heap_gaps += 1;
+                } else if v != 0 {
+                    counts.outside += 1;
                 }
-                None => {
-                    if self.in_stack(v) {
-                        counts.to_stacks += 1;
-                    } else if v >= self.start && v < self.end {
-                        counts.heap_gaps += 1;
-                    } else if v != 0 {
-                        counts.outside += 1;
-                    }
-                    None
-                }
+                None
             }
         })
     }
 }
 
 /// The type of an object the profiler did not sample: its size class.
-fn size_class_type(b: &mut GraphBuilder, cache: &mut BTreeMap<usize, TypeId>, size: usize) -> TypeId {
+fn size_class_type(
+    b: &mut GraphBuilder,
+    cache: &mut BTreeMap<usize, TypeId>,
+    size: usize,
+) -> TypeId {
     *cache
         .entry(size)
         .or_insert_with(|| b.intern_type(&format!("size class {size} B")))
@@ -110,7 +115,11 @@ fn frame_root_kind(data: &[u8], g: &records::Goroutine) -> String {
         4 => "waiting".into(),
         s => format!("status {s}"),
     };
-    let who = if g.system { "runtime goroutine" } else { "goroutine" };
+    let who = if g.system {
+        "runtime goroutine"
+    } else {
+        "goroutine"
+    };
     format!("{who} stack ({state})")
 }
 
@@ -211,7 +220,11 @@ pub fn build(
     for (i, o) in objs.iter().enumerate() {
         b.begin_node(NodeIdx(i as u32));
         for (word, t) in heap.targets(o, None, &mut counts) {
-            b.edge_to_idx(NodeIdx(t), false, Label::Index(word.min(u32::MAX as u64) as u32));
+            b.edge_to_idx(
+                NodeIdx(t),
+                false,
+                Label::Index(word.min(u32::MAX as u64) as u32),
+            );
         }
     }
 
@@ -254,7 +267,10 @@ pub fn build(
         .collect();
     for f in &scan.frames {
         let g = &scan.goroutines[f.goroutine as usize];
-        let held: Vec<u32> = heap.targets(&f.block, Some(f.fields_at), &mut counts).map(|x| x.1).collect();
+        let held: Vec<u32> = heap
+            .targets(&f.block, Some(f.fields_at), &mut counts)
+            .map(|x| x.1)
+            .collect();
         if held.is_empty() {
             continue;
         }

@@ -110,7 +110,7 @@ fn facts(data: &[u8], s: &Scan, b: &build::Built, opts: &ParseOptions) -> DumpFa
     let c = &b.counts;
     let mut records = serde_json::Map::new();
     for (k, v) in [
-        ("objects", s.objects.len() as u64),
+        ("objects", b.graph.node_count() as u64),
         ("goroutines", s.goroutines.len() as u64),
         ("stack_frames", s.frames.len() as u64),
         ("segments", s.segments.len() as u64),

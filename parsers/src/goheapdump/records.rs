@@ -253,9 +253,9 @@ impl<'a> Cur<'a> {
         }
     }
 
-    fn block(&mut self, what: &'static str, ptr: u64) -> Result<Block, Fail> {
-        let addr = self.uvarint(what)?;
-        let contents = self.bytes(what)?;
+    fn block(&mut self, what: [&'static str; 2], ptr: u64) -> Result<Block, Fail> {
+        let addr = self.uvarint(what[0])?;
+        let contents = self.bytes(what[1])?;
         self.fields(contents.len, ptr)?;
         Ok(Block { addr, contents })
     }
@@ -328,7 +328,7 @@ pub fn scan(data: &[u8]) -> Result<Scan, Fail> {
                 return Ok(s);
             }
             TAG_OBJECT => {
-                let b = c.block("an object address", ptr)?;
+                let b = c.block(["an object address", "an object's contents"], ptr)?;
                 s.objects.push(b);
             }
             TAG_OTHER_ROOT => {
@@ -458,7 +458,7 @@ pub fn scan(data: &[u8]) -> Result<Scan, Fail> {
                 s.memstats = Some(m);
             }
             TAG_DATA | TAG_BSS => {
-                let b = c.block("a segment address", ptr)?;
+                let b = c.block(["a segment address", "a segment's contents"], ptr)?;
                 s.segments.push((tag == TAG_BSS, b));
             }
             TAG_DEFER => {

@@ -4,7 +4,8 @@
 //
 // The files are created first, then runtime.GC() runs (the heap profile reports the last
 // completed cycle, and the dump then holds live objects only), then the dump and the profile
-// are written with nothing allocated in between by the program itself, then MemStats are read.
+// are written with nothing allocated in between by the program itself; MemStats are read
+// just before the dump (after the GC), so they describe the heap the dump holds.
 package snapshot
 
 import (
@@ -22,13 +23,15 @@ func Write(dir, name string) {
 	dump := create(filepath.Join(dir, name+".dump"))
 	prof := create(filepath.Join(dir, name+".pb.gz"))
 	stats := create(filepath.Join(dir, name+".memstats.json"))
+	var m runtime.MemStats
+	fd := dump.Fd()
 	runtime.GC()
-	debug.WriteHeapDump(dump.Fd())
+	// Read right before the dump, with no allocation in between (m lives on this stack).
+	runtime.ReadMemStats(&m)
+	debug.WriteHeapDump(fd)
 	if err := pprof.WriteHeapProfile(prof); err != nil {
 		fail(err)
 	}
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
 	m.PauseNs = [256]uint64{}
 	m.PauseEnd = [256]uint64{}
 	// (BySize kept: per size class mallocs and frees.)
