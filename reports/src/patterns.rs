@@ -122,7 +122,7 @@ pub const PATTERNS: [PatternDef; 11] = [
                 && e.held_directly
                 || crate::findings::go::global_grows(e)
         }),
-        explanation: "A container held by a static field, module variable, global property or package-level variable is the root of the growth: it lives as long as the process.",
+        explanation: "A container held by a static field, module variable or global property is the root of the growth: it lives as long as the process.",
         fix: Some("Remove entries when they are no longer needed, or scope the container to a request/session instead of the process."),
     },
     PatternDef {

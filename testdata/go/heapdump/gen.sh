@@ -22,6 +22,11 @@ for s in "${scenarios[@]}"; do
   go build -gcflags=all=-l -ldflags=-w -o "bin/$s" "$s"
 done
 if [[ "${1:-}" == build ]]; then exit 0; fi
+# A benchmark dump, not committed: gen.sh big OUT.dump [N nodes, default 2,000,000].
+if [[ "${1:-}" == big ]]; then
+  go build -o bin/big big
+  exec bin/big "${2:?gen.sh big OUT.dump [N]}" "${3:-2000000}"
+fi
 
 for s in "${scenarios[@]}"; do
   rm -rf "$s"
