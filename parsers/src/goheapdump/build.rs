@@ -18,6 +18,8 @@ const PAGE_SHIFT: u32 = 13;
 /// What pass 2 counted.
 #[derive(Default)]
 pub struct Counts {
+    /// Alloc-sample records read.
+    pub samples: u64,
     pub sampled_objects: u64,
     /// Pointer words that land in an object.
     pub resolved: u64,
@@ -248,7 +250,11 @@ pub fn build(
             "{no_object} alloc samples name an address no object holds"
         ));
     }
-    if scan.samples.is_empty() {
+    counts.samples = scan.samples.len() as u64;
+    let sampled_none = scan.samples.is_empty();
+    // 16 B per sampled object, no longer needed.
+    scan.samples = Vec::new();
+    if sampled_none {
         warnings.push(
             "no alloc samples (runtime.MemProfileRate = 0?): every object is named by its size class".into(),
         );

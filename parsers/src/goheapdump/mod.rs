@@ -118,8 +118,8 @@ fn facts(data: &[u8], s: &Scan, b: &build::Built, opts: &ParseOptions) -> DumpFa
         ("itabs", s.itabs),
         ("os_threads", s.threads),
         ("memprof_buckets", s.buckets.len() as u64),
-        ("alloc_samples", s.samples.len() as u64),
-        ("other_roots", s.roots.len() as u64),
+        ("alloc_samples", c.samples),
+        ("pointer_roots", s.roots.len() as u64),
     ] {
         records.insert(k.into(), json!(v));
     }
