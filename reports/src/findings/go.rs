@@ -141,3 +141,70 @@ pub(crate) fn goroutine_leaks(ctx: &Ctx, opts: &ReportOptions) -> Vec<Goroutines
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::AnchorKind;
+    use heapscope_graph::Runtime;
+
+    fn evidence<'e>(
+        anchor: &'e AnchorKind,
+        runtime: Runtime,
+        root_kind: &'e str,
+        accumulated: u64,
+        members: u64,
+    ) -> Evidence<'e> {
+        Evidence {
+            holder_kind: anchor,
+            chain_types: vec![],
+            chain_vias: vec![],
+            holder_type: "main.lookupUser",
+            raw_type: "main.lookupUser",
+            held_directly: false,
+            chain_period: vec![],
+            item_types: vec![],
+            runtime,
+            root_kind: Some(root_kind),
+            accumulated,
+            members,
+        }
+    }
+
+    #[test]
+    fn a_global_holding_many_objects_grows_only_in_go() {
+        let root = AnchorKind::Root;
+        let e = |rt, kind, acc| global_grows(&evidence(&root, rt, kind, acc, 1));
+        assert!(e(Runtime::Go, "global", MIN_GLOBAL_ENTRIES));
+        assert!(!e(Runtime::Go, "global", MIN_GLOBAL_ENTRIES - 1));
+        assert!(!e(Runtime::Go, "goroutine stack (chan receive)", 10_000));
+        assert!(!e(Runtime::Jvm, "global", 10_000));
+        let stat = AnchorKind::Static;
+        assert!(!global_grows(&evidence(
+            &stat,
+            Runtime::Go,
+            "global",
+            10_000,
+            1
+        )));
+    }
+
+    #[test]
+    fn many_parked_goroutines_leak_few_or_busy_ones_do_not() {
+        let root = AnchorKind::Root;
+        let e = |kind, members| {
+            blocked_goroutines_hold(&evidence(&root, Runtime::Go, kind, 1, members))
+        };
+        let many = MIN_BLOCKED_GOROUTINE_HOLDERS;
+        assert!(e("goroutine stack (chan receive)", many));
+        assert!(e("goroutine stack (select)", many));
+        assert!(e("goroutine stack (sync.Cond.Wait)", many));
+        // A pool per CPU is normal.
+        assert!(!e("goroutine stack (chan receive)", many - 1));
+        // Running, runnable or in the runtime's own waits: not parked by the program.
+        assert!(!e("goroutine stack (runnable)", many));
+        assert!(!e("goroutine stack (GC worker (idle))", many));
+        assert!(!e("runtime goroutine stack (chan receive)", many));
+        assert!(!e("global", many));
+    }
+}
