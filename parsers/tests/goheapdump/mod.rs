@@ -99,6 +99,12 @@ fn our_sites(p: &Parsed) -> BTreeMap<String, (u64, u64, Vec<u64>)> {
 /// and bytes of our graph are pprof's. (The dump's objects are whole size-class slots, and so
 /// are the profile's sizes: mallocgc records the rounded size, except for tiny allocations,
 /// which share 16-byte blocks and which none of these sites makes.)
+///
+/// The profile is as of the last GC, the dump as of its own instant: what the runtime's
+/// background goroutines (the scavenger's timer) allocate between the program's
+/// `runtime.GC()` and the dump is in the dump only. So: the program's own sites (`main.*`),
+/// quiet at that moment, match exactly; every other site has at least pprof's numbers, and the
+/// excess is at most 0.1% of the heap.
 #[test]
 fn sites_match_pprof_when_every_allocation_is_sampled() {
     let mut checked = 0;
@@ -106,13 +112,37 @@ fn sites_match_pprof_when_every_allocation_is_sampled() {
         if !sampled_every_allocation(&s) {
             continue;
         }
-        let ours: BTreeMap<String, (u64, u64)> = our_sites(&parse(&s, &n, false))
+        let p = parse(&s, &n, false);
+        let total: u64 = p.graph.shallow.iter().sum();
+        let ours: BTreeMap<String, (u64, u64)> = our_sites(&p)
             .into_iter()
             .map(|(k, v)| (k, (v.0, v.1)))
             .collect();
         let theirs = pprof_sites(&s, &n);
         assert!(theirs.len() >= 5, "{s}/{n}: too few pprof sites");
-        assert_eq!(ours, theirs, "{s}/{n}: per-site in-use objects and bytes");
+        let user = |m: &BTreeMap<String, (u64, u64)>| -> BTreeMap<String, (u64, u64)> {
+            m.iter()
+                .filter(|(k, _)| k.starts_with("main."))
+                .map(|(k, v)| (k.clone(), *v))
+                .collect()
+        };
+        assert!(!user(&theirs).is_empty(), "{s}/{n}: no main.* site");
+        assert_eq!(user(&ours), user(&theirs), "{s}/{n}: the program's sites");
+        let mut excess = 0;
+        for (site, &(po, pb)) in &theirs {
+            let (o, b) = ours.get(site).copied().unwrap_or_default();
+            assert!(
+                o >= po && b >= pb,
+                "{s}/{n}: {site}: ours {o}/{b}, pprof {po}/{pb}"
+            );
+        }
+        for (site, &(_, b)) in &ours {
+            excess += b - theirs.get(site).map_or(0, |t| t.1);
+        }
+        assert!(
+            excess * 1000 <= total,
+            "{s}/{n}: {excess} bytes beyond pprof's"
+        );
         checked += 1;
     }
     assert!(checked >= 4, "only {checked} dumps were sampled at rate 1");
@@ -129,12 +159,14 @@ fn sampled_sites_scale_to_pprof_at_the_default_rate() {
     assert!(!sampled_every_allocation(s));
     let ours = our_sites(&parse(s, n, false));
     let theirs = pprof_sites(s, n);
-    assert_eq!(
+    // Every site pprof has (ours may also have what was sampled after the GC: see above).
+    let (ok, tk) = (
         ours.keys().collect::<BTreeSet<_>>(),
         theirs.keys().collect::<BTreeSet<_>>(),
-        "the same sites"
     );
-    for (site, (_, _, sizes)) in &ours {
+    assert!(tk.is_subset(&ok), "pprof's sites {tk:?}, ours {ok:?}");
+    assert!(tk.iter().any(|k| k.starts_with("main.")));
+    for (site, (_, _, sizes)) in ours.iter().filter(|(k, _)| theirs.contains_key(*k)) {
         let scale = |z: u64| 1.0 / (1.0 - (-(z as f64) / rate).exp());
         let objects: f64 = sizes.iter().map(|&z| scale(z)).sum();
         let bytes: f64 = sizes.iter().map(|&z| z as f64 * scale(z)).sum();

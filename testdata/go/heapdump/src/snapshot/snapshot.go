@@ -35,7 +35,7 @@ func Write(dir, name string) {
 	m.PauseNs = [256]uint64{}
 	m.PauseEnd = [256]uint64{}
 	// (BySize kept: per size class mallocs and frees.)
-	b, err := json.MarshalIndent(&m, "", " ")
+	b, err := json.Marshal(&m)
 	if err != nil {
 		fail(err)
 	}
