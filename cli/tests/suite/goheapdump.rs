@@ -136,6 +136,8 @@ fn diff_of_one_process_follows_addresses() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let errors = schema_errors("docs/overtime.schema.json", &v);
+    assert!(errors.is_empty(), "diff JSON: {errors:#?}");
     let new = &v["new_objects"];
     assert_eq!(new["matched_by"], "node id", "{new}");
     let site = "main.newPayload";
@@ -163,4 +165,50 @@ fn old_heap_dump_formats_and_bad_binaries_are_refused() {
     let o = heapscope(["analyze", "--binary", &not_elf, &dump]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--binary: an ELF"), "{}", stderr(&o));
+}
+
+/// `analyze --format json` of every Go heap dump, with and without `--binary`, follows
+/// docs/report.schema.json.
+#[test]
+fn json_of_every_go_heap_dump_follows_the_schema() {
+    let mut checked = 0;
+    for scenario in [
+        "blocked_goroutines",
+        "global_map",
+        "healthy",
+        "unbounded_slice",
+    ] {
+        for e in std::fs::read_dir(root().join(DIR).join(scenario)).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".dump.gz") {
+                continue;
+            }
+            for binary in [false, true] {
+                let v = analyze(scenario, &name, binary);
+                let errors = schema_errors("docs/report.schema.json", &v);
+                assert!(errors.is_empty(), "{scenario}/{name}: {errors:#?}");
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 10);
+}
+
+/// What `v` breaks of the JSON schema at `schema` (relative to the workspace).
+fn schema_errors(schema: &str, v: &Value) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join(schema)).unwrap();
+    let mut schema: Value = serde_json::from_str(&text).unwrap();
+    // `$id` is a relative name the validator cannot resolve without a base; nothing refers to it.
+    schema.as_object_mut().unwrap().remove("$id");
+    let compiled = jsonschema::JSONSchema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .compile(&schema)
+        .expect("schema compiles");
+    let errors = match compiled.validate(v) {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect(),
+    };
+    errors
 }

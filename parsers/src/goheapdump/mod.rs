@@ -87,7 +87,8 @@ fn facts(data: &[u8], s: &Scan, b: &build::Built, opts: &ParseOptions) -> DumpFa
     // Addresses: Go's collector does not move objects, so a survivor keeps its id.
     info.ids_stable = true;
     info.comparison = Comparison::DevTools;
-    info.rows = Rows::new("allocation site");
+    // A row is the function that allocated (pprof's row), or a size class when unsampled.
+    info.rows = Rows::new("function");
     info.memstats = s.memstats.as_deref().map(memstats);
     info.warnings = b.graph.warnings.clone();
     info.warnings.extend(b.warnings.iter().cloned());
