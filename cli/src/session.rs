@@ -19,11 +19,16 @@ pub struct Session {
     pub meta: InputMeta,
 }
 
-/// The parse options the commands' `--sample-index` and `--group-by` give.
-pub fn parse_options(sample_index: Option<&str>, group_by: Option<&str>) -> ParseOptions {
+/// The parse options the commands' `--sample-index`, `--group-by` and `--binary` give.
+pub fn parse_options(
+    sample_index: Option<&str>,
+    group_by: Option<&str>,
+    binary: Option<&Path>,
+) -> ParseOptions {
     ParseOptions {
         sample_index: sample_index.map(str::to_string),
         group_by: group_by.map(str::to_string),
+        binary: binary.map(Path::to_path_buf),
         ..ParseOptions::default()
     }
 }

@@ -20,6 +20,7 @@
 pub mod budget;
 pub mod detect;
 pub mod error;
+pub mod goheapdump;
 pub mod gunzip;
 pub mod hprof;
 pub mod input;
@@ -47,6 +48,8 @@ pub struct ParseOptions {
     pub drop_labels: bool,
     /// Where the graph's large display columns may go ([`Spill`]); default: memory only.
     pub spill: Spill,
+    /// Go heap dumps: the program's ELF binary, whose symbol table names the globals.
+    pub binary: Option<std::path::PathBuf>,
 }
 
 /// A parsed dump: the graph, the format's facts, and lazy access to details.
@@ -69,6 +72,7 @@ pub const READERS: &[Reader] = &[
     hprof::READER,
     tracemalloc::READER,
     v8::READER,
+    goheapdump::READER,
     pprof::READER,
 ];
 

@@ -2,6 +2,7 @@
 
 mod detect;
 mod fuzz_regressions;
+mod goheapdump;
 mod hprof;
 mod pprof;
 mod prometheus;

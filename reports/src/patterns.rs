@@ -120,6 +120,7 @@ pub const PATTERNS: [PatternDef; 11] = [
                     AnchorKind::Static | AnchorKind::Variable | AnchorKind::Global
                 )
                 && e.held_directly
+                || crate::findings::go::global_grows(e)
         }),
         explanation: "A container held by a static field, module variable or global property is the root of the growth: it lives as long as the process.",
         fix: Some("Remove entries when they are no longer needed, or scope the container to a request/session instead of the process."),
@@ -139,7 +140,7 @@ pub const PATTERNS: [PatternDef; 11] = [
     PatternDef {
         pattern: Pattern::GoroutineLeak,
         name: "goroutine-leak",
-        rule: None,
+        rule: Some(crate::findings::go::blocked_goroutines_hold),
         explanation: "Goroutines that block forever (on a channel, lock or I/O nobody completes) keep their stacks and everything they reference.",
         fix: Some("Give every goroutine a way to end: close the channel, select on ctx.Done(), or use timeouts."),
     },
@@ -224,6 +225,14 @@ pub struct Evidence<'e> {
     pub chain_period: Vec<&'e str>,
     /// The biggest accumulated item types.
     pub item_types: Vec<&'e str>,
+    /// The runtime that wrote the dump.
+    pub runtime: heapscope_graph::Runtime,
+    /// The kind of the GC root the path starts at (`global`, `goroutine stack (chan receive)`).
+    pub root_kind: Option<&'e str>,
+    /// Objects accumulated at the point (dominated directly, or the chain's length).
+    pub accumulated: u64,
+    /// How many alike objects the finding stands for (1 for a single object).
+    pub members: u64,
 }
 
 impl Evidence<'_> {

@@ -56,6 +56,9 @@ pub struct ReportFlags {
     /// tracemalloc: group by lineno (default), filename or traceback.
     #[arg(long = "group-by")]
     pub group_by: Option<String>,
+    /// Go heap dumps: the program's binary (ELF with its symbol table), to name globals.
+    #[arg(long)]
+    pub binary: Option<PathBuf>,
     /// Profiles: add cumulative statistics to the histogram and sort by them, as CPython's
     /// `Snapshot.statistics(key, cumulative=True)` (a frame recurring in one stack counts each time).
     #[arg(long)]
@@ -92,7 +95,11 @@ pub fn analyze_one(
     progress: &Progress,
 ) -> Result<Report, CliError> {
     let r = &args.report;
-    let opts = parse_options(r.sample_index.as_deref(), r.group_by.as_deref());
+    let opts = parse_options(
+        r.sample_index.as_deref(),
+        r.group_by.as_deref(),
+        r.binary.as_deref(),
+    );
     let l = Session::open(path, &opts, progress)?;
     Ok(report_of(l, args, progress))
 }

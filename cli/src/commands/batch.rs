@@ -334,7 +334,11 @@ fn one(
         size = Some(bytes);
         let permit = gate.acquire(memory_estimate(bytes, gz));
         let r = &args.report;
-        let opts = parse_options(r.sample_index.as_deref(), r.group_by.as_deref());
+        let opts = parse_options(
+            r.sample_index.as_deref(),
+            r.group_by.as_deref(),
+            r.binary.as_deref(),
+        );
         let loaded = Session::load_as(local, &dump.to_string(), &opts, progress);
         if let Some(f) = fetched.filter(|_| remote::keep()) {
             f.keep();

@@ -26,6 +26,9 @@ pub struct Common {
     /// tracemalloc: group by lineno (default), filename or traceback (as compare_to's key_type).
     #[arg(long = "group-by")]
     pub group_by: Option<String>,
+    /// Go heap dumps: the program's binary (ELF with its symbol table), to name globals.
+    #[arg(long)]
+    pub binary: Option<PathBuf>,
     /// Rows per table in the text, Markdown and HTML views (JSON lists all).
     #[arg(long, default_value_t = 25)]
     pub rows: usize,
@@ -36,7 +39,11 @@ pub struct Common {
 
 impl Common {
     pub fn parse_options(&self) -> ParseOptions {
-        parse_options(self.sample_index.as_deref(), self.group_by.as_deref())
+        parse_options(
+            self.sample_index.as_deref(),
+            self.group_by.as_deref(),
+            self.binary.as_deref(),
+        )
     }
 
     /// The report's warnings on stderr, then the report to `-o` or `out`.

@@ -13,6 +13,7 @@ mod drill;
 mod exit_codes;
 mod fixtures;
 mod fragmentation;
+mod goheapdump;
 mod golden;
 mod metrics;
 mod objectstore;

@@ -1,6 +1,11 @@
 //! Go's heuristics (chosen when the dump's runtime is Go): an allocation stack that does not
 //! start at `runtime.main` belongs to a goroutine, and a goroutine profile's stacks say where
-//! goroutines wait.
+//! goroutines wait. In an object graph of a Go heap (roots are the data and bss segments'
+//! pointers, kind `global`, and goroutine stack frames, kind `goroutine stack (<wait reason>)`):
+//! a global that dominates a structure of many objects is a package-level container that only
+//! grows ([`global_grows`]); many goroutines parked on a channel, select, lock or sleep, each
+//! holding memory from its stack, are goroutines that leak what they hold
+//! ([`blocked_goroutines_hold`]).
 
 use std::collections::BTreeMap;
 
@@ -8,7 +13,64 @@ use heapscope_graph::{NodeIdx, TypeId};
 
 use super::{first_user_frame, stack_of, Goroutines, MIN_LEAKED_GOROUTINES};
 use crate::build::{Ctx, ReportOptions};
-use crate::patterns::{self, Pattern};
+use crate::patterns::{self, Evidence, Pattern};
+
+/// A Go global's accumulation point with at least this many objects directly below it is a
+/// container (a map's buckets, a slice's backing array) rather than one big value: the
+/// fixtures' map holds 3,000 entries, their slice 30,000; a struct of a few fields is far below.
+pub const MIN_GLOBAL_ENTRIES: u64 = 100;
+
+/// Goroutines holding memory alike from their stacks: fewer than this is a worker pool's
+/// normal state (a pool per CPU), not a leak.
+pub const MIN_BLOCKED_GOROUTINE_HOLDERS: u64 = 16;
+
+/// The root kind of a Go global (a data or bss pointer).
+const GLOBAL_ROOT: &str = "global";
+/// The root kind of a user goroutine's stack frame, before its wait reason in parentheses.
+const GOROUTINE_ROOT: &str = "goroutine stack (";
+
+/// The wait reasons (`runtime.waitReason` strings) of a goroutine parked until some other
+/// goroutine acts: channel operations, select, locks, condition variables, I/O, sleep.
+pub fn is_blocking_wait(reason: &str) -> bool {
+    const WAITS: &[&str] = &[
+        "chan receive",
+        "chan send",
+        "chan receive (nil chan)",
+        "chan send (nil chan)",
+        "select",
+        "select (no cases)",
+        "semacquire",
+        "sync.Cond.Wait",
+        "sync.Mutex.Lock",
+        "sync.RWMutex.Lock",
+        "sync.RWMutex.RLock",
+        "IO wait",
+        "sleep",
+    ];
+    WAITS.contains(&reason)
+}
+
+/// A package-level variable of a Go program (root kind `global`) holds the accumulation point
+/// directly, and the point holds many objects: a global map or slice that only grows.
+pub fn global_grows(e: &Evidence) -> bool {
+    e.runtime == heapscope_graph::Runtime::Go
+        && e.root_kind == Some(GLOBAL_ROOT)
+        && *e.holder_kind == crate::findings::AnchorKind::Root
+        && e.accumulated >= MIN_GLOBAL_ENTRIES
+}
+
+/// Many user goroutines, each parked in a blocking wait, hold alike objects from their stack
+/// frames: goroutines that never finish keep what they hold.
+pub fn blocked_goroutines_hold(e: &Evidence) -> bool {
+    let parked = e
+        .root_kind
+        .and_then(|k| k.strip_prefix(GOROUTINE_ROOT))
+        .and_then(|k| k.strip_suffix(')'))
+        .is_some_and(is_blocking_wait);
+    e.runtime == heapscope_graph::Runtime::Go
+        && parked
+        && e.members >= MIN_BLOCKED_GOROUTINE_HOLDERS
+}
 
 /// The main goroutine's stacks start at runtime.main; any other stack with user code is a
 /// goroutine's (its body is the outermost user frame; `go` statements hide runtime.goexit and
@@ -78,4 +140,71 @@ pub(crate) fn goroutine_leaks(ctx: &Ctx, opts: &ReportOptions) -> Vec<Goroutines
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::AnchorKind;
+    use heapscope_graph::Runtime;
+
+    fn evidence<'e>(
+        anchor: &'e AnchorKind,
+        runtime: Runtime,
+        root_kind: &'e str,
+        accumulated: u64,
+        members: u64,
+    ) -> Evidence<'e> {
+        Evidence {
+            holder_kind: anchor,
+            chain_types: vec![],
+            chain_vias: vec![],
+            holder_type: "main.lookupUser",
+            raw_type: "main.lookupUser",
+            held_directly: false,
+            chain_period: vec![],
+            item_types: vec![],
+            runtime,
+            root_kind: Some(root_kind),
+            accumulated,
+            members,
+        }
+    }
+
+    #[test]
+    fn a_global_holding_many_objects_grows_only_in_go() {
+        let root = AnchorKind::Root;
+        let e = |rt, kind, acc| global_grows(&evidence(&root, rt, kind, acc, 1));
+        assert!(e(Runtime::Go, "global", MIN_GLOBAL_ENTRIES));
+        assert!(!e(Runtime::Go, "global", MIN_GLOBAL_ENTRIES - 1));
+        assert!(!e(Runtime::Go, "goroutine stack (chan receive)", 10_000));
+        assert!(!e(Runtime::Jvm, "global", 10_000));
+        let stat = AnchorKind::Static;
+        assert!(!global_grows(&evidence(
+            &stat,
+            Runtime::Go,
+            "global",
+            10_000,
+            1
+        )));
+    }
+
+    #[test]
+    fn many_parked_goroutines_leak_few_or_busy_ones_do_not() {
+        let root = AnchorKind::Root;
+        let e = |kind, members| {
+            blocked_goroutines_hold(&evidence(&root, Runtime::Go, kind, 1, members))
+        };
+        let many = MIN_BLOCKED_GOROUTINE_HOLDERS;
+        assert!(e("goroutine stack (chan receive)", many));
+        assert!(e("goroutine stack (select)", many));
+        assert!(e("goroutine stack (sync.Cond.Wait)", many));
+        // A pool per CPU is normal.
+        assert!(!e("goroutine stack (chan receive)", many - 1));
+        // Running, runnable or in the runtime's own waits: not parked by the program.
+        assert!(!e("goroutine stack (runnable)", many));
+        assert!(!e("goroutine stack (GC worker (idle))", many));
+        assert!(!e("runtime goroutine stack (chan receive)", many));
+        assert!(!e("global", many));
+    }
 }

@@ -313,6 +313,10 @@ pub(crate) fn pattern_of(ctx: &Ctx, o: &Objects) -> patterns::Pattern {
             .map(|c| c.period.iter().map(|&t| g.types.get(t)).collect())
             .unwrap_or_default(),
         item_types: o.items.iter().map(|r| r.type_name.as_str()).collect(),
+        runtime: ctx.info.runtime,
+        root_kind: path.first().and_then(|p| p.root_kind.as_deref()),
+        accumulated: o.accumulated,
+        members: o.group.map_or(1, |g| g.members),
     };
     patterns::classify(&ev)
 }

@@ -9,6 +9,8 @@
 //! (V8). Every command accepts `--format json`. The answers, their views and their JSON are
 //! the reports crate's ([`heapscope_reports::drill`]); the commands load, ask and write.
 
+use std::path::PathBuf;
+
 use anyhow::anyhow;
 use clap::Args;
 use heapscope_reports::drill::{self, Answer, DrillError};
@@ -37,13 +39,20 @@ pub struct Common {
     /// tracemalloc: group by lineno (default), filename or traceback.
     #[arg(long = "group-by")]
     pub group_by: Option<String>,
+    /// Go heap dumps: the program's binary (ELF with its symbol table), to name globals.
+    #[arg(long)]
+    pub binary: Option<PathBuf>,
     /// No progress display.
     #[arg(short, long)]
     pub quiet: bool,
 }
 
 fn open(dump: &DumpRef, c: &Common) -> Result<Session, CliError> {
-    let opts = parse_options(c.sample_index.as_deref(), c.group_by.as_deref());
+    let opts = parse_options(
+        c.sample_index.as_deref(),
+        c.group_by.as_deref(),
+        c.binary.as_deref(),
+    );
     Progress::with(c.quiet, |p| Session::open(dump, &opts, p))
 }
 

@@ -24,7 +24,7 @@ pub(super) fn testdata(rel: &str) -> PathBuf {
 }
 
 pub(super) fn open(rel: &str, sample_index: Option<&str>, group_by: Option<&str>) -> Session {
-    let opts = parse_options(sample_index, group_by);
+    let opts = parse_options(sample_index, group_by, None);
     Session::load(&testdata(rel), &opts, &Silent)
         .unwrap_or_else(|e| panic!("{rel}: {}", e.message().unwrap_or_default()))
 }

@@ -1,0 +1,147 @@
+//! Go heap dumps, as `runtime/debug.WriteHeapDump(fd)` writes them (`go1.7 heap dump\n`, the
+//! format of Go 1.7 and every later release): the object graph, with roots.
+//!
+//! The dump's objects are untyped: each is a block of memory (its size class) with the offsets
+//! of its pointer words. A node is one object, its id its address (Go's collector does not move
+//! objects, so ids are stable within one process), its shallow size the block's size. Its type
+//! is its allocation site when the memory profiler sampled it (an alloc-sample record ties the
+//! object to a profile bucket; the site is the bucket stack's innermost non-`runtime.` frame,
+//! e.g. `main.newPayload`), else `size class N B`. Every pointer word is resolved to the object
+//! that contains the address (interior pointers, slices into arrays) by binary search over the
+//! sorted object starts; pointers to no object are counted, not kept. Roots: the data and bss
+//! segments' pointer words (`global`, named by symbol with `--binary`), every goroutine's stack
+//! frames (`goroutine stack (chan receive)`, `goroutine 17 · main.pollWorker`), finalizers,
+//! defers, panics and other roots. The dump's MemStats feed the fragmentation verdict.
+//!
+//! Pass 1 ([`records::scan`]) reads each record once into flat arrays of offsets; pass 2
+//! (`build`) adds the nodes in address order and their references. See
+//! `docs/dev/go-heapdump.md` for the record layouts and how the numbers compare with pprof's.
+
+mod build;
+pub mod records;
+mod symbols;
+
+use heapscope_graph::{Comparison, DumpFacts, MemStats, NoInspector, Rows, Runtime};
+use serde_json::{json, Value};
+
+use crate::{Input, ParseError, ParseOptions, Parsed};
+use records::{Scan, HEADER};
+
+pub use symbols::Symbols;
+
+pub const READER: crate::Reader = crate::Reader {
+    name: "go-heapdump",
+    looks_like: "a Go heap dump (runtime/debug.WriteHeapDump: \"go1.7 heap dump\")",
+    sniff,
+    parse,
+};
+
+/// Any Go heap dump header (`go1.N heap dump\n`), so that an older one is refused by name.
+fn sniff(data: &[u8]) -> bool {
+    let head = &data[..data.len().min(32)];
+    head.starts_with(b"go1.")
+        && head
+            .iter()
+            .position(|&b| b == b'\n')
+            .is_some_and(|nl| head[..nl].ends_with(b" heap dump"))
+}
+
+pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
+    let data = input.bytes();
+    let fail = |f: crate::Fail| f.in_file(input.path(), data);
+    if !data.starts_with(HEADER) {
+        return Err(fail(records::header_error(data)));
+    }
+    let symbols = match &opts.binary {
+        Some(path) => Some(Symbols::read(path)?),
+        None => None,
+    };
+    let mut scan = records::scan(data).map_err(fail)?;
+    let built = build::build(data, &mut scan, symbols.as_ref(), opts).map_err(fail)?;
+    let info = facts(data, &scan, &built, opts);
+    Ok(Parsed {
+        graph: built.graph,
+        info,
+        inspector: Box::new(NoInspector),
+    })
+}
+
+/// The typed MemStats fields of the dump's MemStats record (its numbers in record order).
+fn memstats(m: &[u64; records::MEMSTATS_LEN]) -> MemStats {
+    MemStats {
+        sys: Some(m[2]),
+        heap_alloc: Some(m[6]),
+        heap_sys: Some(m[7]),
+        heap_idle: Some(m[8]),
+        heap_inuse: Some(m[9]),
+        heap_released: Some(m[10]),
+        heap_objects: Some(m[11]),
+        next_gc: Some(m[21]),
+        num_gc: Some(m[records::MEMSTATS_LEN - 1]),
+        gc_cpu_fraction: None,
+    }
+}
+
+fn facts(data: &[u8], s: &Scan, b: &build::Built, opts: &ParseOptions) -> DumpFacts {
+    let mut info = DumpFacts::object_graph(READER.name, Runtime::Go);
+    // Addresses: Go's collector does not move objects, so a survivor keeps its id.
+    info.ids_stable = true;
+    info.comparison = Comparison::DevTools;
+    // A row is the function that allocated (pprof's row), or a size class when unsampled.
+    info.rows = Rows::new("function");
+    info.memstats = s.memstats.as_deref().map(memstats);
+    info.warnings = b.graph.warnings.clone();
+    info.warnings.extend(b.warnings.iter().cloned());
+    if s.trailing > 0 {
+        info.warnings
+            .push(format!("{} bytes after the EOF record ignored", s.trailing));
+    }
+    let d = &mut info.details;
+    if let Some(p) = &s.params {
+        d.insert("go_version".into(), json!(p.version.text(data)));
+        d.insert("arch".into(), json!(p.arch.text(data)));
+        d.insert("pointer_size".into(), json!(p.ptr_size));
+        d.insert("big_endian".into(), json!(p.big_endian));
+        d.insert("ncpu".into(), json!(p.ncpu));
+        d.insert(
+            "heap_range".into(),
+            json!(format!("0x{:x}-0x{:x}", p.heap_start, p.heap_end)),
+        );
+    }
+    let c = &b.counts;
+    let mut records = serde_json::Map::new();
+    for (k, v) in [
+        ("objects", b.graph.node_count() as u64),
+        ("goroutines", s.goroutines.len() as u64),
+        ("stack_frames", s.frames.len() as u64),
+        ("segments", s.segments.len() as u64),
+        ("types", s.types),
+        ("itabs", s.itabs),
+        ("os_threads", s.threads),
+        ("memprof_buckets", s.buckets.len() as u64),
+        ("alloc_samples", c.samples),
+        ("pointer_roots", s.roots.len() as u64),
+    ] {
+        records.insert(k.into(), json!(v));
+    }
+    d.insert("records".into(), Value::Object(records));
+    d.insert("sampled_objects".into(), json!(c.sampled_objects));
+    d.insert(
+        "pointers".into(),
+        json!({
+            "to_objects": c.resolved,
+            "into_heap_but_no_object": c.heap_gaps,
+            "to_stack_frames": c.to_stacks,
+            "outside_the_heap": c.outside,
+        }),
+    );
+    d.insert(
+        "binary".into(),
+        match &opts.binary {
+            Some(p) => json!(p.display().to_string()),
+            None => Value::Null,
+        },
+    );
+    d.insert("globals_named_by_symbol".into(), json!(c.named_globals));
+    info
+}
