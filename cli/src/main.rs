@@ -9,7 +9,7 @@ use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use heapscope::commands::{analyze, diff, drill, trend};
+use heapscope::commands::{analyze, diff, drill, python_helper, trend};
 use heapscope::{error, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK};
 
 #[derive(Parser)]
@@ -40,6 +40,9 @@ enum Command {
     Diff(diff::DiffArgs),
     /// Three or more dumps over time: per type, the series, slope and growth shape.
     Trend(trend::TrendArgs),
+    /// Print heapscope_snapshot.py, the stdlib-only dumper of Python heap snapshots
+    /// (`heapscope python-helper > heapscope_snapshot.py`).
+    PythonHelper(python_helper::PythonHelperArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Instances(args) => drill::instances::run(args, out),
         Command::Diff(args) => diff::run(args, out),
         Command::Trend(args) => trend::run(args, out),
+        Command::PythonHelper(args) => python_helper::run(args, out),
     }));
     ExitCode::from(match result {
         Ok(r) => error::exit_code(r),

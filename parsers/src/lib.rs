@@ -24,6 +24,7 @@ pub mod gunzip;
 pub mod hprof;
 pub mod input;
 pub mod pprof;
+pub mod pysnap;
 pub mod tracemalloc;
 pub mod v8;
 
@@ -66,6 +67,7 @@ pub fn open(path: &Path, opts: &ParseOptions) -> Result<Parsed, ParseError> {
 /// `READER` and one line here.
 pub const READERS: &[Reader] = &[
     hprof::READER,
+    pysnap::READER,
     tracemalloc::READER,
     v8::READER,
     pprof::READER,

@@ -5,4 +5,5 @@ pub mod analyze;
 pub mod diff;
 pub mod drill;
 pub mod over_time;
+pub mod python_helper;
 pub mod trend;
