@@ -4,6 +4,7 @@ mod detect;
 mod fuzz_regressions;
 mod hprof;
 mod pprof;
+mod pysnap;
 mod spill;
 mod tracemalloc;
 mod v8;

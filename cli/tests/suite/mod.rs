@@ -16,4 +16,5 @@ mod fragmentation;
 mod golden;
 mod over_time;
 mod producers;
+mod python_heapsnap;
 mod unreachable;

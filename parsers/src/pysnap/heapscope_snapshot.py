@@ -158,14 +158,21 @@ class _Snapshot:
     def type_index(self, t):
         i = len(self.types)
         self.types[t] = i
-        self.new_types.append(_type_name(t))
+        try:
+            flags = (1 if issubclass(t, type) else 0) | (2 if getattr(t, "__del__", None) is not None else 0)
+        except Exception:
+            flags = 0
+        self.new_types.append((_type_name(t), flags))
         return i
 
     def flush_tables(self):
         w = self.w
         if self.new_types:
             first = len(self.types) - len(self.new_types)
-            w.section(ord("T"), _u32(first) + _u32(len(self.new_types)) + b"".join(_s(n) for n in self.new_types))
+            w.section(
+                ord("T"),
+                _u32(first) + _u32(len(self.new_types)) + b"".join(_s(n) + _u8(fl) for n, fl in self.new_types),
+            )
             self.new_types = []
         if self.new_labels:
             first = len(self.labels) - len(self.new_labels) + 1

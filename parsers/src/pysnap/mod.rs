@@ -40,6 +40,11 @@ pub const READER: crate::Reader = crate::Reader {
     parse,
 };
 
+/// Type flag: its instances are classes (`issubclass(t, type)`): nodes of kind Class.
+const TYPE_IS_CLASS: u8 = 1;
+/// Type flag: its instances have a `__del__` finalizer.
+const TYPE_HAS_DEL: u8 = 2;
+
 /// Root kinds, by the file's numbers.
 const ROOT_KINDS: [&str; 6] = [
     "root",
@@ -79,11 +84,19 @@ fn build(data: &[u8], opts: &ParseOptions) -> Result<Parsed, Fail> {
     }
     // Types and labels of the file, as the builder's ids (counts are bounded by the sections).
     let mut types: Vec<(TypeId, NodeKind)> = Vec::new();
+    let mut finalizer_types = 0u64;
     for t in &ix.types {
         let mut c = Cur::new(data, t.at, t.end);
         for _ in 0..t.count {
             let name = text(data, c.str("a type name")?);
-            types.push((b.intern_type(name), kind_of(name)));
+            let flags = c.u8("a type's flags")?;
+            let kind = if flags & TYPE_IS_CLASS != 0 {
+                NodeKind::Class
+            } else {
+                kind_of(name)
+            };
+            types.push((b.intern_type(name), kind));
+            finalizer_types += u64::from(flags & TYPE_HAS_DEL != 0);
         }
     }
     let mut labels: Vec<LabelId> = vec![LabelId(0)];
@@ -190,7 +203,9 @@ fn build(data: &[u8], opts: &ParseOptions) -> Result<Parsed, Fail> {
     read_sites(data, &ix, &b, &mut insp)?;
     read_caches(data, &ix, &b, &mut insp)?;
     let graph = b.finish(Policy::MAT);
-    let info = facts(data, &ix, &graph, &insp);
+    let mut info = facts(data, &ix, &graph, &insp);
+    info.details
+        .insert("types_with_del".into(), json!(finalizer_types));
     Ok(Parsed {
         graph,
         info,

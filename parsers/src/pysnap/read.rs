@@ -68,7 +68,7 @@ impl<'a> Cur<'a> {
             return Err(Fail::at(
                 at,
                 Expected::fmt(
-                    "a count of {s} that the section's remaining {} bytes can hold (found {})",
+                    "a {s} count that the section's remaining {} bytes can hold (found {})",
                     what,
                     &[self.left() as u64, n as u64],
                 ),
@@ -237,7 +237,7 @@ pub fn index(data: &[u8]) -> Result<Index, Fail> {
                 h.version_text = s.str("sys.version")?;
                 h.implementation = s.str("sys.implementation.name")?;
             }
-            b'T' => ix.types.push(table(&mut s, &mut ntypes, 4, "type")?),
+            b'T' => ix.types.push(table(&mut s, &mut ntypes, 5, "type")?),
             b'S' => ix.labels.push(table(&mut s, &mut nlabels, 4, "label")?),
             b'F' => ix.frames.push(table(&mut s, &mut nframes, 8, "frame")?),
             b'K' => ix
