@@ -148,13 +148,28 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
         title
     };
     explanation.push_str(pattern.explanation());
-    // Where the accumulation point was allocated, when the dump records it (oldest frame first).
-    let site = ctx
-        .insp
-        .allocation_site(g, o.acc.holder)
-        .unwrap_or_default();
+    // Where the accumulation point was allocated, when the dump records it (oldest frame
+    // first); else where its largest item was (an object reused from a free list has no site).
+    let largest = a
+        .dominated(Some(o.acc.holder))
+        .iter()
+        .copied()
+        .max_by(|&x, &y| {
+            a.retained[x as usize]
+                .cmp(&a.retained[y as usize])
+                .then(y.cmp(&x))
+        });
+    let (site, whose) = match ctx.insp.allocation_site(g, o.acc.holder) {
+        Some(s) => (s, "It was"),
+        None => (
+            largest
+                .and_then(|c| ctx.insp.allocation_site(g, heapscope_graph::NodeIdx(c)))
+                .unwrap_or_default(),
+            "Its largest item was",
+        ),
+    };
     if let Some((file, line)) = site.last() {
-        explanation.push_str(&format!(" It was allocated at {file}:{line}."));
+        explanation.push_str(&format!(" {whose} allocated at {file}:{line}."));
     }
     let stack = site
         .into_iter()

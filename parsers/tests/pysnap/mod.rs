@@ -81,6 +81,9 @@ fn sizes_match_guppy_and_getsizeof() {
     let mut compared = 0;
     for f in fixtures() {
         let stem = stem(&f);
+        if stem.ends_with("-2") {
+            continue; // a second snapshot of the cache process: no reference of its own
+        }
         let r = reference(&stem);
         let p = load(&f);
         let id = r["object_id"].as_u64().unwrap();
@@ -92,33 +95,64 @@ fn sizes_match_guppy_and_getsizeof() {
             r["getsizeof"].as_u64().unwrap(),
             "{stem}: shallow"
         );
-        // Totals.
-        let total: u64 = g.shallow.iter().sum();
+        // Totals. CPython's dict traversal skips the keys of all-str-keyed dicts, so the
+        // reference's gc.get_referents closure lacks the str keys only dicts hold; the dumper
+        // walks dict items and has them (a dict's key edge is its unlabelled edge). Without them
+        // the totals agree within 1% (the reference is taken a few statements before the dump).
+        let mut key_only = vec![0u8; g.node_count()]; // bit 0: a dict key, bit 1: anything else
+        for v in 0..g.node_count() as u32 {
+            let from_dict = g.type_name(NodeIdx(v)) == "dict";
+            for e in g.edges(NodeIdx(v)) {
+                let key = from_dict && e.label == Label::None;
+                key_only[e.target.ix()] |= if key { 1 } else { 2 };
+            }
+        }
+        let (mut keys_n, mut keys_b) = (0u64, 0u64);
+        for v in 0..g.node_count() {
+            if key_only[v] == 1 && g.type_name(NodeIdx(v as u32)) == "str" {
+                keys_n += 1;
+                keys_b += g.shallow[v];
+            }
+        }
+        let total: u64 = g.shallow.iter().sum::<u64>() - keys_b;
         let want = r["closure_getsizeof"].as_u64().unwrap() as f64;
         let count = r["closure_count"].as_u64().unwrap() as f64;
+        let nodes = g.node_count() as f64 - keys_n as f64;
         assert!(
-            (total as f64 - want).abs() <= 0.02 * want,
-            "{stem}: total {total} vs getsizeof closure {want}"
+            (total as f64 - want).abs() <= 0.01 * want,
+            "{stem}: total {total} (without {keys_b} B of dict-only str keys) vs getsizeof closure {want}"
         );
         assert!(
-            (g.node_count() as f64 - count).abs() <= 0.02 * count,
-            "{stem}: {} objects vs closure {count}",
-            g.node_count()
+            (nodes - count).abs() <= 0.01 * count,
+            "{stem}: {nodes} objects (without {keys_n} dict-only str keys) vs closure {count}"
         );
         let Some(gp) = r["guppy"].as_object() else {
             panic!("{stem}: no guppy answer recorded ({})", r["guppy_missing"]);
         };
         let domisize = gp["domisize"].as_u64().unwrap();
-        let keys = if r["python"].as_str().unwrap() >= "3.11" {
-            r["keys_getsizeof"].as_u64().unwrap_or(0)
-        } else {
-            0
-        };
+        // CPython's dict traversal never reports the keys of an all-str-keyed dict, so guppy
+        // (which follows it) leaves them out; the dumper walks the items and owns them.
+        let keys = r["keys_getsizeof"].as_u64().unwrap_or(0);
+        // CPython 3.11+ keeps an instance's attribute values inline, outside what
+        // sys.getsizeof reports and inside what guppy counts: at most 96 B per instance.
+        let minor: u32 = r["python"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let instances = (0..g.node_count() as u32)
+            .filter(|&v| g.type_name(NodeIdx(v)) == "app.cycles.Conn")
+            .count() as u64;
+        let inline = if minor >= 11 { 96 * instances } else { 0 };
         let ours = a.retained[n.ix()];
         let want = domisize + keys;
+        let tol = want / 100 + 512;
         assert!(
-            (ours as f64 - want as f64).abs() <= 0.01 * want as f64 + 512.0,
-            "{stem}: retained {ours} vs guppy domisize {domisize} + keys {keys}"
+            ours <= want + tol && ours + inline + tol >= want,
+            "{stem}: retained {ours} vs guppy domisize {domisize} + keys {keys} (inline allowance {inline})"
         );
         compared += 1;
     }
@@ -154,13 +188,20 @@ fn roots_labels_caches_and_sites() {
             labels.iter().any(|l| l == "req-000001"),
             "{tag}: dict values labelled by key"
         );
+        // The value stored under "req-000001" was made in handle() (the dict itself may come
+        // from CPython's free list of dicts, whose block tracemalloc traced elsewhere or not).
+        let value = g
+            .edges(n)
+            .find(|e| g.label_text(e.label).as_deref() == Some("req-000001"))
+            .unwrap()
+            .target;
         let site = p
             .inspector
-            .allocation_site(g, n)
+            .allocation_site(g, value)
             .expect("an allocation site");
         assert!(
-            site.iter()
-                .any(|(f, _)| f.ends_with("app/cache.py") || f.ends_with("run.py")),
+            site.last()
+                .is_some_and(|(f, l)| f.ends_with("app/cache.py") && *l == 7),
             "{tag}: {site:?}"
         );
         let m = load(&data_dir().join(format!("snapshots/memo-{tag}.pysnap.gz")));
@@ -321,13 +362,15 @@ work(sys.argv[1])
             vias(data)
         );
         assert!(
-            vias(rows).iter().any(
-                |v| v.starts_with("thread MainThread · work (") && v.ends_with(" · local_rows")
-            ),
+            vias(rows).iter().any(|v| v.starts_with("thread ")
+                && v.contains(" · work (<string>:")
+                && v.ends_with(" · local_rows")),
             "{:?}",
             vias(rows)
         );
-        assert!(p.inspector.allocation_site(g, data).is_some());
+        assert!(g
+            .edges(data)
+            .any(|e| p.inspector.allocation_site(g, e.target).is_some()));
         assert!(g.edges(rows).count() == 1000);
     }
     // ids survive from one snapshot to the next

@@ -60,11 +60,13 @@ pub(crate) fn is_program_structure(ctx: &Ctx, f: &Finding) -> bool {
         return false;
     };
     let g = &ctx.a.graph;
-    let n = o.acc.holder;
-    let t = match o.group {
-        Some(gr) => g.types.get(gr.type_id.0),
-        None => g.type_name(n),
+    // A group is about its members (the tops); a single object about its accumulation point.
+    let n = if o.group.is_some() {
+        o.top
+    } else {
+        o.acc.holder
     };
+    let t = g.type_name(n);
     if g.kind(n) == NodeKind::Class || PROGRAM_TYPES.contains(&t) {
         return true;
     }
@@ -79,7 +81,13 @@ pub(crate) fn is_program_structure(ctx: &Ctx, f: &Finding) -> bool {
 pub(crate) fn object_pattern(ctx: &Ctx, o: &Objects) -> Option<Pattern> {
     let g = &ctx.a.graph;
     let root_kind = o.path.first().and_then(|p| p.root_kind.as_deref());
-    if root_kind == Some(ROOT_GARBAGE) {
+    // gc.garbage is also the `gc` module's global `garbage`: any of its roots says what it is.
+    let first = ctx.a.path_to(o.acc.holder).first().map(|s| s.node);
+    if first.is_some_and(|f| {
+        g.roots
+            .iter()
+            .any(|r| r.node == f && g.root_kind_name(r) == ROOT_GARBAGE)
+    }) {
         return Some(Pattern::UncollectableCycle);
     }
     let headline = o.headline.as_ref().map(|h| h.type_name.as_str());
