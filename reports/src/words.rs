@@ -14,6 +14,10 @@ use crate::fragmentation::Fragmentation;
 use crate::model::{HistRow, NodeOut, PathElem, Suspect};
 use crate::patterns::Pattern;
 
+/// Items of an accumulation point asked for an allocation site, largest first, when the point
+/// itself has none.
+const SITE_CANDIDATES: usize = 4096;
+
 /// What differs between kinds of suspect; the rest comes from the finding itself.
 struct Words {
     /// The bytes the suspect's `type` retains, when they are not the finding's (a single object's
@@ -149,24 +153,27 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
     };
     explanation.push_str(pattern.explanation());
     // Where the accumulation point was allocated, when the dump records it (oldest frame
-    // first); else where its largest item was (an object reused from a free list has no site).
-    let largest = a
-        .dominated(Some(o.acc.holder))
-        .iter()
-        .copied()
-        .max_by(|&x, &y| {
-            a.retained[x as usize]
-                .cmp(&a.retained[y as usize])
-                .then(y.cmp(&x))
-        });
-    let (site, whose) = match ctx.insp.allocation_site(g, o.acc.holder) {
+    // first); else the largest of its items that has one (an object reused from a free list,
+    // as CPython reuses dicts, has none).
+    let site = ctx.insp.allocation_site(g, o.acc.holder);
+    let (site, whose) = match site {
         Some(s) => (s, "It was"),
-        None => (
-            largest
-                .and_then(|c| ctx.insp.allocation_site(g, heapscope_graph::NodeIdx(c)))
-                .unwrap_or_default(),
-            "Its largest item was",
-        ),
+        None => {
+            let mut kids: Vec<u32> = a.dominated(Some(o.acc.holder)).to_vec();
+            kids.sort_by(|&x, &y| {
+                a.retained[y as usize]
+                    .cmp(&a.retained[x as usize])
+                    .then(x.cmp(&y))
+            });
+            let item = kids
+                .iter()
+                .take(SITE_CANDIDATES)
+                .find_map(|&c| ctx.insp.allocation_site(g, heapscope_graph::NodeIdx(c)));
+            (
+                item.unwrap_or_default(),
+                "Its largest item with a known site was",
+            )
+        }
     };
     if let Some((file, line)) = site.last() {
         explanation.push_str(&format!(" {whose} allocated at {file}:{line}."));
