@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use heapscope::commands::{analyze, batch, diff, drill, metrics, trend};
+use heapscope::commands::{analyze, batch, diff, drill, metrics, python_helper, trend};
 use heapscope::{error, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK};
 
 #[derive(Parser)]
@@ -48,6 +48,9 @@ enum Command {
     Metrics(metrics::MetricsArgs),
     /// Many dumps (files, URLs, globs or a manifest) into --out-dir: one report each, summary.jsonl.
     Batch(batch::BatchArgs),
+    /// Print heapscope_snapshot.py, the stdlib-only dumper of Python heap snapshots
+    /// (`heapscope python-helper > heapscope_snapshot.py`).
+    PythonHelper(python_helper::PythonHelperArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Trend(args) => trend::run(args, out),
         Command::Metrics(args) => metrics::run(args, out),
         Command::Batch(args) => batch::run(args),
+        Command::PythonHelper(args) => python_helper::run(args, out),
     }));
     ExitCode::from(match result {
         Ok(r) => error::exit_code(r),

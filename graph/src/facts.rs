@@ -185,6 +185,9 @@ pub struct DumpFacts {
     pub profile: Option<ProfileFacts>,
     /// Go's runtime.MemStats, when the dump carries them.
     pub memstats: Option<MemStats>,
+    /// The process's resident set size when the dump was taken (bytes), when the dump records
+    /// it: memory the objects do not account for (C extensions, the allocator) shows against it.
+    pub process_rss: Option<u64>,
     /// The input was gzip-compressed.
     pub compressed: bool,
     /// Profiles: the sample type used as bytes (e.g. `inuse_space`).
@@ -214,6 +217,7 @@ impl DumpFacts {
             runtime,
             profile: None,
             memstats: None,
+            process_rss: None,
             compressed: false,
             sample_type: None,
             timestamp: None,
@@ -266,6 +270,27 @@ pub trait Inspector: Send + Sync {
     fn source_line(&self, _g: &HeapGraph, _node: NodeIdx) -> Option<String> {
         None
     }
+    /// Where the object was allocated, when the dump records it: `(file, line)` frames,
+    /// oldest first (CPython's tracemalloc traceback of the object).
+    fn allocation_site(&self, _g: &HeapGraph, _node: NodeIdx) -> Option<Vec<(String, u32)>> {
+        None
+    }
+    /// The size limit of a memo cache the node is (CPython's `functools.lru_cache` wrappers), if
+    /// the dump records one.
+    fn cache_limit(&self, _g: &HeapGraph, _node: NodeIdx) -> Option<CacheLimit> {
+        None
+    }
+}
+
+/// A memo cache's declared size limit and its size when the dump was taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheLimit {
+    /// The most entries it keeps; `None`: no limit (`lru_cache(maxsize=None)`).
+    pub max_entries: Option<u64>,
+    /// Entries in it.
+    pub entries: u64,
+    /// The node of its cache table, when the dump tells which it is.
+    pub table: Option<NodeIdx>,
 }
 
 /// An inspector that knows nothing beyond the graph.

@@ -26,6 +26,7 @@ pub mod hprof;
 pub mod input;
 pub mod pprof;
 pub mod prometheus;
+pub mod pysnap;
 pub mod tracemalloc;
 pub mod v8;
 
@@ -70,6 +71,7 @@ pub fn open(path: &Path, opts: &ParseOptions) -> Result<Parsed, ParseError> {
 /// `READER` and one line here.
 pub const READERS: &[Reader] = &[
     hprof::READER,
+    pysnap::READER,
     tracemalloc::READER,
     v8::READER,
     goheapdump::READER,

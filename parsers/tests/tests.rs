@@ -6,6 +6,7 @@ mod goheapdump;
 mod hprof;
 mod pprof;
 mod prometheus;
+mod pysnap;
 mod spill;
 mod tracemalloc;
 mod v8;

@@ -23,6 +23,9 @@ pub enum Pattern {
     GlobalContainer,
     GoroutineLeak,
     Fragmentation,
+    UncollectableCycle,
+    LargeDataframe,
+    UnaccountedMemory,
     Unknown,
 }
 
@@ -55,7 +58,7 @@ pub struct PatternDef {
 ///     fix: Some("Give sessions an idle timeout …"),
 /// },
 /// ```
-pub const PATTERNS: [PatternDef; 11] = [
+pub const PATTERNS: [PatternDef; 14] = [
     PatternDef {
         pattern: Pattern::FinalizerQueue,
         name: "finalizer-queue",
@@ -151,6 +154,29 @@ pub const PATTERNS: [PatternDef; 11] = [
         explanation: "The Go heap holds much more memory in in-use spans than live objects need: a few survivors pin mostly empty spans.",
         fix: Some("Avoid keeping a few long-lived objects among many short-lived ones of the same size class (copy survivors out, pool or batch them)."),
     },
+    // CPython: found from the object graph by `findings::python` (roots, cache limits, type
+    // names), not by a name rule here.
+    PatternDef {
+        pattern: Pattern::UncollectableCycle,
+        name: "uncollectable-cycle",
+        rule: None,
+        explanation: "Objects the collector found unreachable but kept in gc.garbage (gc.DEBUG_SAVEALL, or reference cycles through objects it could not finalize): the list keeps every cycle, and all it references, alive for the life of the process.",
+        fix: Some("Break the cycles (weakref for back-references, an explicit close()), turn off gc.DEBUG_SAVEALL outside debugging, and clear gc.garbage (del gc.garbage[:]) once inspected."),
+    },
+    PatternDef {
+        pattern: Pattern::LargeDataframe,
+        name: "large-dataframe",
+        rule: None,
+        explanation: "A large pandas DataFrame (its columns' blocks and index) is still referenced after its work is done.",
+        fix: Some("Drop the reference when the step ends (del df, or keep only the aggregate), load only the columns needed, or use smaller dtypes (category, float32)."),
+    },
+    PatternDef {
+        pattern: Pattern::UnaccountedMemory,
+        name: "unaccounted-memory",
+        rule: None,
+        explanation: "The process's resident memory is far above what its Python objects account for: the rest is held outside them (C extensions' buffers, mmaps, the allocator's free arenas and fragmentation).",
+        fix: Some("Look at native allocations (extension buffers, numpy/arrow memory pools, mmaps) and the allocator (PYTHONMALLOC=malloc with jemalloc or malloc_trim); a Python heap snapshot cannot show who holds this memory."),
+    },
     PatternDef {
         pattern: Pattern::Unknown,
         name: "unknown",
@@ -161,7 +187,7 @@ pub const PATTERNS: [PatternDef; 11] = [
 ];
 
 impl Pattern {
-    pub const ALL: [Pattern; 11] = [
+    pub const ALL: [Pattern; 14] = [
         Pattern::UnboundedCollection,
         Pattern::CacheWithoutEviction,
         Pattern::ThreadLocal,
@@ -172,6 +198,9 @@ impl Pattern {
         Pattern::GlobalContainer,
         Pattern::GoroutineLeak,
         Pattern::Fragmentation,
+        Pattern::UncollectableCycle,
+        Pattern::LargeDataframe,
+        Pattern::UnaccountedMemory,
         Pattern::Unknown,
     ];
 
@@ -283,6 +312,17 @@ pub fn collection_kind(type_name: &str) -> Option<CollectionKind> {
         "Map" | "Object / Map" => return Some(Map),
         "Set" => return Some(Set),
         "Array" => return Some(List),
+        _ => {}
+    }
+    // CPython's built-in and collections containers (type names as the Python heap snapshot
+    // gives them: builtins without a module).
+    match t {
+        "dict" | "collections.OrderedDict" | "collections.defaultdict" | "collections.Counter" => {
+            return Some(Map)
+        }
+        "list" => return Some(List),
+        "set" => return Some(Set),
+        "collections.deque" => return Some(Queue),
         _ => {}
     }
     let simple = t.rsplit('.').next().unwrap_or(t);

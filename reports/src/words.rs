@@ -14,6 +14,10 @@ use crate::fragmentation::Fragmentation;
 use crate::model::{HistRow, NodeOut, PathElem, Suspect};
 use crate::patterns::Pattern;
 
+/// Items of an accumulation point asked for an allocation site, largest first, when the point
+/// itself has none.
+const SITE_CANDIDATES: usize = 4096;
+
 /// What differs between kinds of suspect; the rest comes from the finding itself.
 struct Words {
     /// The bytes the suspect's `type` retains, when they are not the finding's (a single object's
@@ -41,6 +45,7 @@ pub fn suspect(ctx: &Ctx, f: Finding) -> Suspect {
         Subject::Site(s) => site(ctx, s, pattern, bytes, share),
         Subject::Goroutines(gr) => goroutines(ctx, gr, pattern),
         Subject::Fragmentation { memstats, judged } => fragmentation(&memstats, judged, pattern),
+        Subject::Unaccounted { rss, accounted } => unaccounted(rss, accounted, pattern),
     };
     Suspect {
         rank: 0,
@@ -147,6 +152,43 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
         title
     };
     explanation.push_str(pattern.explanation());
+    // Where the accumulation point was allocated, when the dump records it (oldest frame
+    // first); else the largest of its items that has one (an object reused from a free list,
+    // as CPython reuses dicts, has none).
+    let site = ctx.insp.allocation_site(g, o.acc.holder);
+    let (site, whose) = match site {
+        Some(s) => (s, "It was"),
+        None => {
+            let mut kids: Vec<u32> = a.dominated(Some(o.acc.holder)).to_vec();
+            kids.sort_by(|&x, &y| {
+                a.retained[y as usize]
+                    .cmp(&a.retained[x as usize])
+                    .then(x.cmp(&y))
+            });
+            let item = kids
+                .iter()
+                .take(SITE_CANDIDATES)
+                .find_map(|&c| ctx.insp.allocation_site(g, heapscope_graph::NodeIdx(c)));
+            (
+                item.unwrap_or_default(),
+                "Its largest item with a known site was",
+            )
+        }
+    };
+    if let Some((file, line)) = site.last() {
+        explanation.push_str(&format!(" {whose} allocated at {file}:{line}."));
+    }
+    let stack = site
+        .into_iter()
+        .map(|(file, line)| PathElem {
+            id: String::new(),
+            type_name: format!("{file}:{line}"),
+            via: None,
+            root_kind: None,
+            weak: false,
+            retained_bytes: None,
+        })
+        .collect();
     Words {
         bytes: own,
         runtime_owned,
@@ -159,6 +201,34 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
         accumulated: o.items,
         fix: pattern.fix().map(str::to_string),
         holder: Some(holder),
+        stack,
+    }
+}
+
+fn unaccounted(rss: u64, accounted: u64, pattern: Pattern) -> Words {
+    let un = rss.saturating_sub(accounted);
+    Words {
+        bytes: None,
+        runtime_owned: false,
+        title: format!(
+            "{} of the process's {} RSS is not in its Python objects (they account for {})",
+            human_bytes(un),
+            human_bytes(rss),
+            human_bytes(accounted)
+        ),
+        type_name: "process RSS".into(),
+        object_count: 0,
+        accumulation_point: None,
+        path_to_root: Vec::new(),
+        explanation: format!(
+            "The snapshot records an RSS of {} when it was taken; the sizes of all its objects add up to {}. {}",
+            human_bytes(rss),
+            human_bytes(accounted),
+            pattern.explanation()
+        ),
+        accumulated: Vec::new(),
+        fix: pattern.fix().map(str::to_string),
+        holder: None,
         stack: Vec::new(),
     }
 }

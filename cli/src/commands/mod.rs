@@ -7,4 +7,5 @@ pub mod diff;
 pub mod drill;
 pub mod metrics;
 pub mod over_time;
+pub mod python_helper;
 pub mod trend;

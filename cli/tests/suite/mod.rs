@@ -19,4 +19,5 @@ mod metrics;
 mod objectstore;
 mod over_time;
 mod producers;
+mod python_heapsnap;
 mod unreachable;

@@ -85,6 +85,8 @@ pub enum Subject {
         memstats: MemStats,
         judged: Fragmentation,
     },
+    /// The process's RSS far above the bytes the dump's objects account for.
+    Unaccounted { rss: u64, accounted: u64 },
 }
 
 /// An analysed point of an object graph.
@@ -149,7 +151,9 @@ impl Finding {
             Subject::Objects(o) if o.group.is_some() => SuspectKind::GroupOfObjects,
             Subject::Objects(_) => SuspectKind::SingleObject,
             Subject::Site(_) => SuspectKind::AllocationSite,
-            Subject::Goroutines(_) | Subject::Fragmentation { .. } => SuspectKind::Runtime,
+            Subject::Goroutines(_)
+            | Subject::Fragmentation { .. }
+            | Subject::Unaccounted { .. } => SuspectKind::Runtime,
         }
     }
 }
@@ -161,6 +165,11 @@ pub fn find(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
         if !ctx.info.is_goroutine_profile() {
             v.extend(sites::findings(ctx, opts));
         }
+        v
+    } else if ctx.info.runtime == heapscope_graph::Runtime::CPython {
+        let mut v = objects::findings(ctx, opts);
+        v.retain(|f| !python::is_program_structure(ctx, f));
+        v.extend(python::findings(ctx));
         v
     } else {
         objects::findings(ctx, opts)

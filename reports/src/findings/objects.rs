@@ -291,6 +291,11 @@ pub(crate) fn pattern_of(ctx: &Ctx, o: &Objects) -> patterns::Pattern {
     if is_runtime_owned(ctx, o) {
         return patterns::Pattern::Unknown;
     }
+    if ctx.info.runtime == heapscope_graph::Runtime::CPython {
+        if let Some(p) = super::python::object_pattern(ctx, o) {
+            return p;
+        }
+    }
     let g = &ctx.a.graph;
     let (path, holder, acc) = (&o.path, &o.holder, &o.acc);
     let from = (holder.at + 1).min(path.len());

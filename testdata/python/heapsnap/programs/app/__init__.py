@@ -1,0 +1,1 @@
+"""Scenario programs for the Python heap snapshot fixtures (see ../../README.md)."""
