@@ -23,7 +23,7 @@ use crate::types::{Label, NodeIdx};
 pub struct RootPaths {
     /// Per node: the BFS-tree edge index into it (or, in `by_node` mode, the parent node);
     /// [`SUPER`] for roots, [`UNREACHED`].
-    parent: Vec<u32>,
+    parent: crate::column::Column<u32>,
     /// `parent` holds parent nodes, not edge indices (huge graphs only).
     by_node: bool,
     /// Nodes whose shortest path had to use a weak reference.
@@ -94,7 +94,7 @@ impl RootPaths {
         }
         if weak_src.is_empty() {
             return RootPaths {
-                parent,
+                parent: parent.into(),
                 by_node,
                 via_weak,
             };
@@ -123,7 +123,7 @@ impl RootPaths {
             b = b_end;
         }
         RootPaths {
-            parent,
+            parent: parent.into(),
             by_node,
             via_weak,
         }
@@ -163,7 +163,7 @@ impl RootPaths {
     /// node, one pass over the offsets instead of a binary search per node).
     pub fn parents(&self, g: &HeapGraph) -> Vec<u32> {
         if self.by_node {
-            return self.parent.clone();
+            return self.parent.to_vec();
         }
         (0..g.node_count() as u32)
             .map(|v| self.parent(g, v))
