@@ -59,6 +59,17 @@ impl Session {
         })
     }
 
+    /// [`load`](Self::load), or a saved index of the dump when `mode` allows and one checks
+    /// out (see [`crate::commands::index`]).
+    pub fn load_indexed(
+        path: &Path,
+        opts: &ParseOptions,
+        hooks: &dyn Hooks,
+        mode: crate::commands::index::IndexUse,
+    ) -> Result<Session, CliError> {
+        crate::commands::index::load(path, opts, hooks, mode)
+    }
+
     /// The dump as the over-time reports take it.
     pub fn dump(&self) -> Dump<'_> {
         Dump {

@@ -181,7 +181,9 @@ impl<T: Plain> Shared<T> {
         // SAFETY: `Column::from_mapping` checked that `offset` is aligned for `T` (the map is
         // page-aligned) and that `offset + len * size_of::<T>()` is within the map; every bit
         // pattern is a valid `T` (Plain). The map lives as long as the Arc we hold.
-        unsafe { std::slice::from_raw_parts(self.map.as_ptr().add(self.offset) as *const T, self.len) }
+        unsafe {
+            std::slice::from_raw_parts(self.map.as_ptr().add(self.offset) as *const T, self.len)
+        }
     }
 }
 
@@ -254,7 +256,11 @@ impl<T: Plain> Column<T> {
     /// index's section). `None` when the range is not inside the map or `offset` is not aligned
     /// for `T`. The file behind `map` must never be truncated or rewritten in place while mapped
     /// (saved indexes are replaced by rename, which leaves a mapped file intact).
-    pub fn from_mapping(map: std::sync::Arc<memmap2::Mmap>, offset: usize, len: usize) -> Option<Column<T>> {
+    pub fn from_mapping(
+        map: std::sync::Arc<memmap2::Mmap>,
+        offset: usize,
+        len: usize,
+    ) -> Option<Column<T>> {
         let size = std::mem::size_of::<T>();
         let end = len.checked_mul(size)?.checked_add(offset)?;
         if end > map.len() || offset % std::mem::align_of::<T>() != 0 {
@@ -264,7 +270,12 @@ impl<T: Plain> Column<T> {
             return Some(Column::default());
         }
         Some(Column {
-            repr: Repr::Shared(Shared { map, offset, len, _t: PhantomData }),
+            repr: Repr::Shared(Shared {
+                map,
+                offset,
+                len,
+                _t: PhantomData,
+            }),
         })
     }
 

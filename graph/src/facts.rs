@@ -266,6 +266,12 @@ pub trait Inspector: Send + Sync {
     fn source_line(&self, _g: &HeapGraph, _node: NodeIdx) -> Option<String> {
         None
     }
+    /// The state this inspector needs besides the dump, encoded for a saved index (see
+    /// [`crate::saved`]); its parser restores it (`heapscope_parsers::inspect_state`). Empty
+    /// when there is none or the inspector cannot be saved.
+    fn saved_state(&self) -> Vec<u8> {
+        Vec::new()
+    }
 }
 
 /// An inspector that knows nothing beyond the graph.

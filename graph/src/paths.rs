@@ -129,6 +129,27 @@ impl RootPaths {
         }
     }
 
+    /// Reassemble from what [`parent_column`](Self::parent_column), [`by_node`](Self::by_node)
+    /// and `via_weak` gave (a saved index; it checks the parents first).
+    pub fn from_parts(parent: crate::column::Column<u32>, by_node: bool, via_weak: BitSet) -> Self {
+        RootPaths {
+            parent,
+            by_node,
+            via_weak,
+        }
+    }
+
+    /// Per node: the BFS-tree edge into it, or (in [`by_node`](Self::by_node) mode) its parent
+    /// node; [`SUPER`] for roots, [`UNREACHED`].
+    pub fn parent_column(&self) -> &crate::column::Column<u32> {
+        &self.parent
+    }
+
+    /// Does [`parent_column`](Self::parent_column) hold parent nodes rather than edge indices?
+    pub fn by_node(&self) -> bool {
+        self.by_node
+    }
+
     pub fn is_reached(&self, n: NodeIdx) -> bool {
         self.parent[n.ix()] != UNREACHED
     }

@@ -23,6 +23,7 @@ pub mod error;
 pub mod gunzip;
 pub mod hprof;
 pub mod input;
+pub mod inspect_state;
 pub mod pprof;
 pub mod tracemalloc;
 pub mod v8;

@@ -54,6 +54,12 @@ pub struct AnalyzeArgs {
     /// No progress display.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Save the analysis beside the dump (DUMP.hsidx, see `heapscope index`) for later commands.
+    #[arg(long = "save-index", conflicts_with = "no_index")]
+    pub save_index: bool,
+    /// Parse the dump even when a saved index of it is valid.
+    #[arg(long = "no-index")]
+    pub no_index: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -70,7 +76,12 @@ pub fn analyze_one(
     progress: &Progress,
 ) -> Result<Report, CliError> {
     let opts = parse_options(args.sample_index.as_deref(), args.group_by.as_deref());
-    let l = Session::load(path, &opts, progress)?;
+    let mode = match (args.no_index, args.save_index) {
+        (true, _) => crate::commands::index::IndexUse::Off,
+        (_, true) => crate::commands::index::IndexUse::Keep,
+        _ => crate::commands::index::IndexUse::Use,
+    };
+    let l = Session::load_indexed(path, &opts, progress, mode)?;
     progress.stage("report");
     let ropts = ReportOptions {
         top: args.top,

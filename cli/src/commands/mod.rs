@@ -4,5 +4,6 @@
 pub mod analyze;
 pub mod diff;
 pub mod drill;
+pub mod index;
 pub mod over_time;
 pub mod trend;

@@ -8,6 +8,9 @@
 //! IDs are the dump's own, as reports print them: `0x…` hex (HPROF, call-tree nodes) or decimal
 //! (V8). Every command accepts `--format json`. The answers, their views and their JSON are
 //! the reports crate's ([`heapscope_reports::drill`]); the commands load, ask and write.
+//!
+//! Each loads the dump from its saved index when a valid one exists (`heapscope index`,
+//! [`crate::commands::index`]): the answers are the same bytes either way; `--no-index` parses.
 
 use std::path::Path;
 
@@ -15,6 +18,7 @@ use anyhow::anyhow;
 use clap::Args;
 use heapscope_reports::drill::{self, Answer, DrillError};
 
+use crate::commands::index::IndexUse;
 use crate::format::{self, Format};
 use crate::progress::Progress;
 use crate::session::{parse_options, Session};
@@ -41,11 +45,19 @@ pub struct Common {
     /// No progress display.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Parse the dump even when a saved index of it (`heapscope index`) is valid.
+    #[arg(long = "no-index")]
+    pub no_index: bool,
 }
 
 fn open(dump: &Path, c: &Common) -> Result<Session, CliError> {
     let opts = parse_options(c.sample_index.as_deref(), c.group_by.as_deref());
-    Progress::with(c.quiet, |p| Session::load(dump, &opts, p))
+    let mode = if c.no_index {
+        IndexUse::Off
+    } else {
+        IndexUse::Use
+    };
+    Progress::with(c.quiet, |p| Session::load_indexed(dump, &opts, p, mode))
 }
 
 /// Load the dump, ask `ask` of it, and write the answer in the chosen form to `out`. A question
