@@ -314,9 +314,9 @@ pub fn write(path: &Path, s: &SaveInput) -> std::io::Result<u64> {
     header.extend_from_slice(&s.stamp.pages.to_le_bytes());
     header.extend_from_slice(&(SECTIONS.len() as u32).to_le_bytes());
     header.extend_from_slice(&crc(&table).to_le_bytes());
-    let hsum = crc(&header);
-    header.extend_from_slice(&hsum.to_le_bytes());
     header.resize(HEADER_LEN, 0);
+    let hsum = header_crc(&header);
+    header[72..76].copy_from_slice(&hsum.to_le_bytes());
 
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -344,6 +344,15 @@ pub fn write(path: &Path, s: &SaveInput) -> std::io::Result<u64> {
     let size = tmp.as_file().metadata()?.len();
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(size)
+}
+
+/// The header's checksum: CRC-32 of its 128 bytes with the checksum field (72..76) zeroed.
+pub fn header_crc(header: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&header[..72]);
+    h.update(&[0; 4]);
+    h.update(&header[76..HEADER_LEN]);
+    h.finalize()
 }
 
 fn le_u32(b: &[u8], at: usize) -> u32 {
@@ -391,7 +400,7 @@ pub fn open(path: &Path, stamp: &Stamp, options: &str) -> Result<Opened, OpenErr
             "layout version {version}, this heapscope reads version {FORMAT_VERSION}"
         )));
     }
-    if le_u32(b, 72) != crc(&b[..72]) {
+    if le_u32(b, 72) != header_crc(b) {
         return Err(bad(72, "the header's checksum"));
     }
     if u32::from_ne_bytes([b[12], b[13], b[14], b[15]]) != ENDIAN_MARK {
