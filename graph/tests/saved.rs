@@ -57,8 +57,16 @@ fn assert_same(a: &Analysis, b: &Analysis, ctx: &str) {
     assert_eq!(g.roots, h.roots, "{ctx}");
     assert_eq!(g.policy, h.policy, "{ctx}");
     assert_eq!(g.warnings, h.warnings, "{ctx}");
-    for (x, y) in [(&g.types, &h.types), (&g.labels, &h.labels), (&g.root_kinds, &h.root_kinds)] {
-        assert_eq!(x.iter().collect::<Vec<_>>(), y.iter().collect::<Vec<_>>(), "{ctx}");
+    for (x, y) in [
+        (&g.types, &h.types),
+        (&g.labels, &h.labels),
+        (&g.root_kinds, &h.root_kinds),
+    ] {
+        assert_eq!(
+            x.iter().collect::<Vec<_>>(),
+            y.iter().collect::<Vec<_>>(),
+            "{ctx}"
+        );
     }
     assert_eq!(a.dom.idom, b.dom.idom, "{ctx}");
     assert_eq!(a.dom.orphans_attached, b.dom.orphans_attached, "{ctx}");
@@ -88,11 +96,26 @@ fn random_analyses_come_back_as_written() {
         }
         let o2 = &o.facts;
         assert_eq!(
-            (o2.format_name, o2.rows.key, &o2.rows.locations, &o2.details, &o2.warnings),
-            (f.format_name, f.rows.key, &f.rows.locations, &f.details, &f.warnings),
+            (
+                o2.format_name,
+                o2.rows.key,
+                &o2.rows.locations,
+                &o2.details,
+                &o2.warnings
+            ),
+            (
+                f.format_name,
+                f.rows.key,
+                &f.rows.locations,
+                &f.details,
+                &f.warnings
+            ),
             "{ctx}"
         );
-        assert_eq!((o2.timestamp_ms, o2.model, o2.runtime), (f.timestamp_ms, f.model, f.runtime));
+        assert_eq!(
+            (o2.timestamp_ms, o2.model, o2.runtime),
+            (f.timestamp_ms, f.model, f.runtime)
+        );
     });
 }
 
@@ -222,7 +245,9 @@ fn every_truncation_is_refused_with_an_offset() {
     let dir = tempfile::tempdir().unwrap();
     let (_, b) = fresh(dir.path());
     let step = (b.len() / 300).max(1);
-    let cuts: Vec<usize> = (0..b.len().min(1200)).chain((0..b.len()).step_by(step)).collect();
+    let cuts: Vec<usize> = (0..b.len().min(1200))
+        .chain((0..b.len()).step_by(step))
+        .collect();
     for cut in cuts {
         let (off, what) = corrupt_at(open_bytes(dir.path(), &b[..cut]));
         assert!(off <= b.len() as u64, "cut {cut}: offset {off} ({what})");

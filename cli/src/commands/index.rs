@@ -178,6 +178,7 @@ pub fn load(
     if mode == IndexUse::Off {
         return Session::load(dump, opts, hooks);
     }
+    crate::stats::start();
     let input = Input::open(dump)?;
     let stamp = Stamp::of(input.bytes());
     let key = options_key(opts);

@@ -14,6 +14,7 @@ mod exit_codes;
 mod fixtures;
 mod fragmentation;
 mod golden;
+mod index;
 mod over_time;
 mod producers;
 mod unreachable;
