@@ -5,6 +5,8 @@
 //! One pass over each array (edges once), a bit per node for the dominator-tree walk and a byte
 //! per node for the root-path cycle check.
 
+use rayon::prelude::*;
+
 use super::codec::Bad;
 use super::OpenError;
 use crate::analysis::Analysis;
@@ -32,10 +34,10 @@ pub(super) fn analysis(a: &Analysis, at: &dyn Fn(usize) -> u64) -> Result<(), Op
             "edge offsets ascending from 0 to the edge count",
         ));
     }
-    if g.targets.iter().any(|&t| (t & !WEAK_BIT) as usize >= n) {
+    if g.targets.par_iter().any(|&t| (t & !WEAK_BIT) as usize >= n) {
         return Err(bad(at(15), "edge targets below the node count"));
     }
-    if g.type_of.iter().any(|&t| t as usize >= g.types.len()) {
+    if g.type_of.par_iter().any(|&t| t as usize >= g.types.len()) {
         return Err(bad(at(9), "type ids below the number of types"));
     }
     if g.roots.iter().any(|r| r.node.ix() >= n) {
@@ -119,6 +121,31 @@ pub(super) fn analysis(a: &Analysis, at: &dyn Fn(usize) -> u64) -> Result<(), Op
     // following parents always ends (no cycle).
     let by_node = a.paths.by_node();
     let parent = a.paths.parent_column();
+    // The owner of an edge by a binary search within a block of nodes: `first[b]` is the owner
+    // of edge `b << BLOCK` (one pass over the offsets), so the search spans the few nodes whose
+    // edges share that block instead of all of them (a search over all nodes per node cost
+    // most of the reopening time).
+    const BLOCK: u32 = 10;
+    let blocks = (m >> BLOCK) + 2;
+    let mut first = Vec::with_capacity(blocks);
+    for u in 0..n {
+        while first.len() <= (off[u + 1] as usize) >> BLOCK && first.len() < blocks {
+            if ((first.len() as u64) << BLOCK) < u64::from(off[u + 1]) {
+                first.push(u as u32);
+            } else {
+                break;
+            }
+        }
+    }
+    while first.len() < blocks {
+        first.push(n.saturating_sub(1) as u32);
+    }
+    let owner = |e: usize| -> usize {
+        let b = e >> BLOCK;
+        let lo = first[b] as usize;
+        let hi = (first[b + 1] as usize + 1).min(n);
+        lo + off[lo + 1..=hi].partition_point(|&o| o as usize <= e)
+    };
     let parent_of = |v: usize| -> Result<Option<usize>, OpenError> {
         match parent[v] {
             SUPER | UNREACHED => Ok(None),
@@ -134,7 +161,7 @@ pub(super) fn analysis(a: &Analysis, at: &dyn Fn(usize) -> u64) -> Result<(), Op
                 if e >= m || (g.targets[e] & !WEAK_BIT) as usize != v {
                     return Err(bad(at(19), "root-path edges into their node"));
                 }
-                Ok(Some(off.partition_point(|&o| o as usize <= e) - 1))
+                Ok(Some(owner(e)))
             }
         }
     };
