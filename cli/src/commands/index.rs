@@ -28,6 +28,13 @@ use crate::CliError;
 #[derive(Args, Debug)]
 pub struct IndexArgs {
     pub dump: PathBuf,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// How to read a dump: the options `index` and the drill-down commands share.
+#[derive(Args, Debug)]
+pub struct LoadArgs {
     /// pprof: the sample type used as bytes (as for analyze).
     #[arg(long = "sample-index")]
     pub sample_index: Option<String>,
@@ -53,9 +60,9 @@ pub enum IndexUse {
 
 /// `heapscope index`: always parses and writes a fresh index; says where and how big.
 pub fn run(args: IndexArgs, out: &mut dyn std::io::Write) -> Result<u8, CliError> {
-    let opts = parse_options(args.sample_index.as_deref(), args.group_by.as_deref());
+    let opts = args.load.options();
     let t = Instant::now();
-    let session = Progress::with(args.quiet, |p| Session::load(&args.dump, &opts, p))?;
+    let session = Progress::with(args.load.quiet, |p| Session::load(&args.dump, &opts, p))?;
     let (path, bytes) = save(&session, &args.dump, &opts)?;
     let n = session.analysis.graph.node_count().max(1);
     crate::output::write(
@@ -70,6 +77,12 @@ pub fn run(args: IndexArgs, out: &mut dyn std::io::Write) -> Result<u8, CliError
         ),
     )?;
     Ok(crate::EXIT_OK)
+}
+
+impl LoadArgs {
+    pub fn options(&self) -> ParseOptions {
+        parse_options(self.sample_index.as_deref(), self.group_by.as_deref())
+    }
 }
 
 /// The parse options that shape the graph, as the index records them.

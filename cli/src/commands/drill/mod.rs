@@ -18,10 +18,10 @@ use anyhow::anyhow;
 use clap::Args;
 use heapscope_reports::drill::{self, Answer, DrillError};
 
-use crate::commands::index::IndexUse;
+use crate::commands::index::{IndexUse, LoadArgs};
 use crate::format::{self, Format};
 use crate::progress::Progress;
-use crate::session::{parse_options, Session};
+use crate::session::Session;
 use crate::{output, CliError};
 
 pub mod instances;
@@ -36,28 +36,23 @@ pub struct Common {
     /// Output form.
     #[arg(long, default_value = "text", value_parser = format::parser(&format::TEXT_OR_JSON))]
     pub format: Format,
-    /// pprof: the sample type used as bytes (as for analyze).
-    #[arg(long = "sample-index")]
-    pub sample_index: Option<String>,
-    /// tracemalloc: group by lineno (default), filename or traceback.
-    #[arg(long = "group-by")]
-    pub group_by: Option<String>,
-    /// No progress display.
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Parse the dump even when a saved index of it (`heapscope index`) is valid.
     #[arg(long = "no-index")]
     pub no_index: bool,
 }
 
 fn open(dump: &Path, c: &Common) -> Result<Session, CliError> {
-    let opts = parse_options(c.sample_index.as_deref(), c.group_by.as_deref());
+    let opts = c.load.options();
     let mode = if c.no_index {
         IndexUse::Off
     } else {
         IndexUse::Use
     };
-    Progress::with(c.quiet, |p| Session::load_indexed(dump, &opts, p, mode))
+    Progress::with(c.load.quiet, |p| {
+        Session::load_indexed(dump, &opts, p, mode)
+    })
 }
 
 /// Load the dump, ask `ask` of it, and write the answer in the chosen form to `out`. A question
