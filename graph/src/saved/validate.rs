@@ -72,16 +72,17 @@ pub(super) fn analysis(a: &Analysis, at: &dyn Fn(usize) -> u64) -> Result<(), Op
             "dominator-children offsets ascending to the list's end",
         ));
     }
-    for s in 0..=n {
+    let listed_wrong = (0..=n).into_par_iter().any(|s| {
         let want = if s == n { SUPER } else { s as u32 };
-        for &v in c.of(s) {
-            if v as usize >= n || idom[v as usize] != want {
-                return Err(bad(
-                    at(18),
-                    "dominator children whose immediate dominator lists them",
-                ));
-            }
-        }
+        c.of(s)
+            .iter()
+            .any(|&v| v as usize >= n || idom[v as usize] != want)
+    });
+    if listed_wrong {
+        return Err(bad(
+            at(18),
+            "dominator children whose immediate dominator lists them",
+        ));
     }
     let mut seen = BitSet::new(n);
     let mut reached = 0usize;
@@ -102,7 +103,7 @@ pub(super) fn analysis(a: &Analysis, at: &dyn Fn(usize) -> u64) -> Result<(), Op
         ));
     }
     // Retained sizes: own size plus the children's, zero when unreachable.
-    for v in 0..n {
+    let sums_wrong = (0..n).into_par_iter().any(|v| {
         let want = if idom[v] == UNREACHED {
             Some(0)
         } else {
@@ -110,12 +111,13 @@ pub(super) fn analysis(a: &Analysis, at: &dyn Fn(usize) -> u64) -> Result<(), Op
                 acc.checked_add(a.retained[ch as usize])
             })
         };
-        if want != Some(a.retained[v]) {
-            return Err(bad(
-                at(21),
-                "retained sizes that add up over the dominator tree",
-            ));
-        }
+        want != Some(a.retained[v])
+    });
+    if sums_wrong {
+        return Err(bad(
+            at(21),
+            "retained sizes that add up over the dominator tree",
+        ));
     }
     // Root paths: each parent a root marker, a node (by-node mode) or an edge into this node;
     // following parents always ends (no cycle).
