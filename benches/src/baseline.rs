@@ -73,7 +73,7 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
         }
         Orphans::AttachWeaklyHeld => {
             let mut weak_in = BitSet::new(n);
-            for &raw in &g.targets {
+            for &raw in g.targets.iter() {
                 if raw & WEAK_BIT != 0 {
                     weak_in.set((raw & !WEAK_BIT) as usize);
                 }
@@ -175,7 +175,7 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
     }
     node_of.remove(0);
     DomTree {
-        idom: out,
+        idom: out.into(),
         order: node_of,
         orphans_attached,
     }

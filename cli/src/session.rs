@@ -7,6 +7,7 @@ use heapscope_parsers::{Input, ParseOptions};
 use heapscope_reports::overtime::Dump;
 use heapscope_reports::{Ctx, InputMeta};
 
+use crate::commands::index::IndexUse;
 use crate::progress::Hooks;
 use crate::remote::DumpRef;
 use crate::CliError;
@@ -43,14 +44,16 @@ impl Session {
 
     /// [`Session::load`] of a local file or of an object in a store (`s3://…`, `https://…`):
     /// an object is downloaded to `$TMPDIR` first ([`crate::remote::fetch`]), and the report
-    /// and every error name its URL, never the temporary file.
+    /// and every error name its URL, never the temporary file. A local dump is read from its
+    /// saved index as `mode` allows ([`Session::load_indexed`]); a downloaded copy never is.
     pub fn open(
         dump: &DumpRef,
         opts: &ParseOptions,
         hooks: &dyn Hooks,
+        mode: IndexUse,
     ) -> Result<Session, CliError> {
         match dump {
-            DumpRef::Local(p) => Session::load(p, opts, hooks),
+            DumpRef::Local(p) => Session::load_indexed(p, opts, hooks, mode),
             DumpRef::Remote(u) => {
                 let local = crate::remote::fetch::fetch(u, hooks)?;
                 let loaded = Session::load_as(local.path(), &u.text, opts, hooks);
@@ -98,6 +101,17 @@ impl Session {
             inspector: parsed.inspector,
             meta,
         })
+    }
+
+    /// [`load`](Self::load), or a saved index of the dump when `mode` allows and one checks
+    /// out (see [`crate::commands::index`]).
+    pub fn load_indexed(
+        path: &Path,
+        opts: &ParseOptions,
+        hooks: &dyn Hooks,
+        mode: IndexUse,
+    ) -> Result<Session, CliError> {
+        crate::commands::index::load(path, opts, hooks, mode)
     }
 
     /// The dump as the over-time reports take it.

@@ -30,7 +30,7 @@ pub struct Analysis {
     pub graph: HeapGraph,
     /// The dominator tree; its `order` is empty here (taken by [`run`](Self::run)).
     pub dom: DomTree,
-    pub retained: Vec<u64>,
+    pub retained: crate::column::Column<u64>,
     pub children: DomChildren,
     pub paths: RootPaths,
     pub histogram: Vec<TypeRow>,
@@ -90,7 +90,7 @@ impl Analysis {
         Analysis {
             graph,
             dom,
-            retained,
+            retained: retained.into(),
             children,
             paths,
             histogram,

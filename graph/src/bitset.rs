@@ -35,6 +35,14 @@ impl BitSet {
             bits = *self.words.get(w)?;
         }
     }
+    /// A set over the bits of `words` (as [`words`](Self::words) gave them).
+    pub fn from_words(words: Vec<u64>) -> Self {
+        BitSet { words }
+    }
+    /// The bits, 64 per word, bit `i` at `words[i / 64] >> (i % 64)`.
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
     pub fn count(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }

@@ -166,9 +166,31 @@ fn on_memory_fs(dir: &Path) -> bool {
     rc == 0 && (kind == TMPFS_MAGIC || kind == RAMFS_MAGIC)
 }
 
+/// A read-only view of `len` elements at byte `offset` of a shared read-only mapping (a saved
+/// index, graph/src/saved): nothing is copied; a write first moves the column into memory.
+struct Shared<T> {
+    map: std::sync::Arc<memmap2::Mmap>,
+    offset: usize,
+    len: usize,
+    _t: PhantomData<T>,
+}
+
+impl<T: Plain> Shared<T> {
+    #[inline]
+    fn as_slice(&self) -> &[T] {
+        // SAFETY: `Column::from_mapping` checked that `offset` is aligned for `T` (the map is
+        // page-aligned) and that `offset + len * size_of::<T>()` is within the map; every bit
+        // pattern is a valid `T` (Plain). The map lives as long as the Arc we hold.
+        unsafe {
+            std::slice::from_raw_parts(self.map.as_ptr().add(self.offset) as *const T, self.len)
+        }
+    }
+}
+
 enum Repr<T> {
     Mem(Vec<T>),
     File(Mapped<T>),
+    Shared(Shared<T>),
 }
 
 /// A growable array of `T` in memory or in a spill file (see the module docs). It derefs to a
@@ -204,6 +226,20 @@ impl<T: Plain> PartialEq for Column<T> {
     }
 }
 
+/// A column equals a vector with the same contents (so code and tests written for `Vec` fields
+/// still compare).
+impl<T: Plain> PartialEq<Vec<T>> for Column<T> {
+    fn eq(&self, other: &Vec<T>) -> bool {
+        self[..] == other[..]
+    }
+}
+
+impl<T: Plain> PartialEq<Column<T>> for Vec<T> {
+    fn eq(&self, other: &Column<T>) -> bool {
+        self[..] == other[..]
+    }
+}
+
 impl<T: Plain + std::fmt::Debug> std::fmt::Debug for Column<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
@@ -216,11 +252,43 @@ impl<T: Plain> Column<T> {
         matches!(self.repr, Repr::File(_))
     }
 
+    /// A column viewing `len` elements at byte `offset` of `map` without copying (a saved
+    /// index's section). `None` when the range is not inside the map or `offset` is not aligned
+    /// for `T`. The file behind `map` must never be truncated or rewritten in place while mapped
+    /// (saved indexes are replaced by rename, which leaves a mapped file intact).
+    pub fn from_mapping(
+        map: std::sync::Arc<memmap2::Mmap>,
+        offset: usize,
+        len: usize,
+    ) -> Option<Column<T>> {
+        let size = std::mem::size_of::<T>();
+        let end = len.checked_mul(size)?.checked_add(offset)?;
+        if end > map.len() || offset % std::mem::align_of::<T>() != 0 {
+            return None;
+        }
+        if len == 0 {
+            return Some(Column::default());
+        }
+        Some(Column {
+            repr: Repr::Shared(Shared {
+                map,
+                offset,
+                len,
+                _t: PhantomData,
+            }),
+        })
+    }
+
+    /// Is the column a view of a shared mapping (a saved index)?
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.repr, Repr::Shared(_))
+    }
+
     /// Bytes of anonymous memory the column holds (0 when spilled and not written since).
     pub fn heap_bytes(&self) -> usize {
         match &self.repr {
             Repr::Mem(v) => v.capacity() * std::mem::size_of::<T>(),
-            Repr::File(_) => 0,
+            Repr::File(_) | Repr::Shared(_) => 0,
         }
     }
 
@@ -265,18 +333,21 @@ impl<T: Plain> Column<T> {
         match &mut self.repr {
             Repr::Mem(vec) => vec.truncate(len),
             Repr::File(m) => m.len = m.len.min(len),
+            Repr::Shared(m) => m.len = m.len.min(len),
         }
     }
 
     /// The column as a vector in memory, moving it back from its spill file first if need be
     /// (for growth: a spilled column holds exactly its elements).
     fn mem(&mut self) -> &mut Vec<T> {
-        if let Repr::File(m) = &self.repr {
-            self.repr = Repr::Mem(m.as_slice().to_vec());
+        match &self.repr {
+            Repr::File(m) => self.repr = Repr::Mem(m.as_slice().to_vec()),
+            Repr::Shared(m) => self.repr = Repr::Mem(m.as_slice().to_vec()),
+            Repr::Mem(_) => {}
         }
         match &mut self.repr {
             Repr::Mem(v) => v,
-            Repr::File(_) => unreachable!("moved into memory above"),
+            _ => unreachable!("moved into memory above"),
         }
     }
 }
@@ -288,6 +359,7 @@ impl<T: Plain> Deref for Column<T> {
         match &self.repr {
             Repr::Mem(v) => v,
             Repr::File(m) => m.as_slice(),
+            Repr::Shared(m) => m.as_slice(),
         }
     }
 }
@@ -295,9 +367,13 @@ impl<T: Plain> Deref for Column<T> {
 impl<T: Plain> DerefMut for Column<T> {
     #[inline]
     fn deref_mut(&mut self) -> &mut [T] {
+        if matches!(self.repr, Repr::Shared(_)) {
+            self.mem(); // a shared mapping is read-only: copy it first
+        }
         match &mut self.repr {
             Repr::Mem(v) => v,
             Repr::File(m) => m.as_mut_slice(),
+            Repr::Shared(_) => unreachable!("copied into memory above"),
         }
     }
 }

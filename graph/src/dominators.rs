@@ -43,7 +43,7 @@ const NONE: u32 = u32::MAX;
 /// The dominator tree in node space.
 pub struct DomTree {
     /// Immediate dominator of each node: a node index, [`SUPER`] or [`UNREACHED`].
-    pub idom: Vec<u32>,
+    pub idom: crate::column::Column<u32>,
     /// Reachable nodes in DFS preorder: every node comes after its immediate dominator.
     /// **Empty after [`Analysis::run`](crate::Analysis::run)**, which frees it once
     /// [`DomChildren::build`] has used it; use
@@ -176,7 +176,7 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
         Orphans::Unreachable => {}
         Orphans::AttachWeaklyHeld => {
             let mut weak_in = BitSet::new(n);
-            for &raw in &g.targets {
+            for &raw in g.targets.iter() {
                 if raw & WEAK_BIT != 0 {
                     weak_in.set((raw & !WEAK_BIT) as usize);
                 }
@@ -270,7 +270,7 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
         };
     }
     DomTree {
-        idom: out,
+        idom: out.into(),
         order: node_of,
         orphans_attached,
     }
@@ -468,8 +468,8 @@ fn assert_has_order(dom: &DomTree, what: &str) {
 /// 4 B per node of offsets and 4 B per reachable node of children. Each list is in
 /// [`DomTree::order`]'s order (DFS preorder), which the reports' tie-breaks rely on.
 pub struct DomChildren {
-    pub offsets: Vec<u32>,
-    pub children: Vec<u32>,
+    pub offsets: crate::column::Column<u32>,
+    pub children: crate::column::Column<u32>,
 }
 
 impl DomChildren {
@@ -496,7 +496,10 @@ impl DomChildren {
         // Now `offsets[s]` is the end of list `s`, i.e. the start of `s + 1`: shift by one.
         offsets.copy_within(0..n + 1, 1);
         offsets[0] = 0;
-        DomChildren { offsets, children }
+        DomChildren {
+            offsets: offsets.into(),
+            children: children.into(),
+        }
     }
 
     /// The reachable nodes in a preorder of the dominator tree (each node after its immediate

@@ -280,6 +280,12 @@ pub trait Inspector: Send + Sync {
     fn cache_limit(&self, _g: &HeapGraph, _node: NodeIdx) -> Option<CacheLimit> {
         None
     }
+    /// The state this inspector needs besides the dump, encoded for a saved index (see
+    /// [`crate::saved`]); its parser restores it (`heapscope_parsers::inspect_state`). Empty
+    /// when there is none or the inspector cannot be saved.
+    fn saved_state(&self) -> Vec<u8> {
+        Vec::new()
+    }
 }
 
 /// A memo cache's declared size limit and its size when the dump was taken.

@@ -79,9 +79,9 @@ pub struct HeapGraph {
     /// that stack); empty means one per node.
     pub counts: Column<u64>,
     /// CSR: edges of node `i` are `targets[offsets[i]..offsets[i+1]]`.
-    pub offsets: Vec<EdgePos>,
+    pub offsets: Column<EdgePos>,
     /// Target node index; bit 31 set = weak edge.
-    pub targets: Vec<u32>,
+    pub targets: Column<u32>,
     /// Encoded [`Label`] per edge; empty when the builder dropped labels.
     pub edge_labels: Column<u32>,
     pub roots: Vec<Root>,

@@ -44,6 +44,7 @@ pub mod graph;
 pub mod hash;
 pub mod histogram;
 pub mod paths;
+pub mod saved;
 pub mod series;
 pub mod time;
 pub mod types;

@@ -23,7 +23,7 @@ use crate::types::{Label, NodeIdx};
 pub struct RootPaths {
     /// Per node: the BFS-tree edge index into it (or, in `by_node` mode, the parent node);
     /// [`SUPER`] for roots, [`UNREACHED`].
-    parent: Vec<u32>,
+    parent: crate::column::Column<u32>,
     /// `parent` holds parent nodes, not edge indices (huge graphs only).
     by_node: bool,
     /// Nodes whose shortest path had to use a weak reference.
@@ -94,7 +94,7 @@ impl RootPaths {
         }
         if weak_src.is_empty() {
             return RootPaths {
-                parent,
+                parent: parent.into(),
                 by_node,
                 via_weak,
             };
@@ -123,10 +123,31 @@ impl RootPaths {
             b = b_end;
         }
         RootPaths {
+            parent: parent.into(),
+            by_node,
+            via_weak,
+        }
+    }
+
+    /// Reassemble from what [`parent_column`](Self::parent_column), [`by_node`](Self::by_node)
+    /// and `via_weak` gave (a saved index; it checks the parents first).
+    pub fn from_parts(parent: crate::column::Column<u32>, by_node: bool, via_weak: BitSet) -> Self {
+        RootPaths {
             parent,
             by_node,
             via_weak,
         }
+    }
+
+    /// Per node: the BFS-tree edge into it, or (in [`by_node`](Self::by_node) mode) its parent
+    /// node; [`SUPER`] for roots, [`UNREACHED`].
+    pub fn parent_column(&self) -> &crate::column::Column<u32> {
+        &self.parent
+    }
+
+    /// Does [`parent_column`](Self::parent_column) hold parent nodes rather than edge indices?
+    pub fn by_node(&self) -> bool {
+        self.by_node
     }
 
     pub fn is_reached(&self, n: NodeIdx) -> bool {
@@ -163,7 +184,7 @@ impl RootPaths {
     /// node, one pass over the offsets instead of a binary search per node).
     pub fn parents(&self, g: &HeapGraph) -> Vec<u32> {
         if self.by_node {
-            return self.parent.clone();
+            return self.parent.to_vec();
         }
         (0..g.node_count() as u32)
             .map(|v| self.parent(g, v))

@@ -15,4 +15,5 @@ mod dominators;
 mod histogram;
 mod paths;
 mod retained;
+mod saved;
 mod walks;

@@ -24,6 +24,7 @@ pub mod goheapdump;
 pub mod gunzip;
 pub mod hprof;
 pub mod input;
+pub mod inspect_state;
 pub mod pprof;
 pub mod prometheus;
 pub mod pysnap;

@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use heapscope_reports::render::RenderOptions;
 use heapscope_reports::{build_report, render, Report, ReportOptions};
 
+use crate::commands::index::IndexUse;
 use crate::format::{self, Format};
 use crate::output;
 use crate::progress::Progress;
@@ -66,6 +67,12 @@ pub struct ReportFlags {
     /// Exit with status 1 when any leak suspect is found.
     #[arg(long)]
     pub fail_on_suspect: bool,
+    /// Save the analysis beside the dump (DUMP.hsidx, see `heapscope index`) for later commands.
+    #[arg(long = "save-index", conflicts_with = "no_index")]
+    pub save_index: bool,
+    /// Parse the dump even when a saved index of it is valid.
+    #[arg(long = "no-index")]
+    pub no_index: bool,
 }
 
 impl ReportFlags {
@@ -100,7 +107,12 @@ pub fn analyze_one(
         r.group_by.as_deref(),
         r.binary.as_deref(),
     );
-    let l = Session::open(path, &opts, progress)?;
+    let mode = match (r.no_index, r.save_index) {
+        (true, _) => IndexUse::Off,
+        (_, true) => IndexUse::Keep,
+        _ => IndexUse::Use,
+    };
+    let l = Session::open(path, &opts, progress, mode)?;
     Ok(report_of(l, args, progress))
 }
 

@@ -6,6 +6,7 @@ use clap::Args;
 use heapscope_reports::overtime::{build_diff, render_diff, DiffOptions, DiffReport};
 
 use super::over_time::Common;
+use crate::commands::index::IndexUse;
 use crate::progress::{Hooks, Progress};
 use crate::remote::DumpRef;
 use crate::session::Session;
@@ -24,8 +25,8 @@ pub struct DiffArgs {
 /// Build the diff report of two dump files.
 pub fn report(args: &DiffArgs, hooks: &dyn Hooks) -> Result<DiffReport, CliError> {
     let opts = args.common.parse_options();
-    let base = Session::open(&args.base, &opts, hooks)?;
-    let target = Session::open(&args.target, &opts, hooks)?;
+    let base = Session::open(&args.base, &opts, hooks, IndexUse::Off)?;
+    let target = Session::open(&args.target, &opts, hooks, IndexUse::Off)?;
     hooks.on_stage("diff");
     Ok(build_diff(
         base.dump(),

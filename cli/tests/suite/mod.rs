@@ -15,6 +15,7 @@ mod fixtures;
 mod fragmentation;
 mod goheapdump;
 mod golden;
+mod index;
 mod metrics;
 mod objectstore;
 mod over_time;

@@ -167,7 +167,67 @@ impl HprofInspector {
     }
 }
 
+impl HprofInspector {
+    /// The inspector again from a saved index's state, over the (inflated) dump.
+    pub(crate) fn restore(
+        d: &mut heapscope_graph::saved::Dec,
+        input: Input,
+    ) -> Result<Self, heapscope_graph::saved::Bad> {
+        let at = d.bad("an id size of 4 or 8");
+        let id_size = d.u8()? as usize;
+        if id_size != 4 && id_size != 8 {
+            return Err(at);
+        }
+        let offsets = Offsets::restore(d)?;
+        let string_type = if d.bool()? { Some(d.u32()?) } else { None };
+        let string_fields = if d.bool()? {
+            let v = d.u64()? as usize;
+            let c = d.opt_u64()?.map(|c| c as usize);
+            Some((v, c))
+        } else {
+            None
+        };
+        let k = d.count(8)?;
+        let mut class_names = HashMap::with_capacity(k);
+        for _ in 0..k {
+            class_names.insert(d.u32()?, d.string()?);
+        }
+        d.end()?;
+        Ok(HprofInspector {
+            input,
+            id_size,
+            offsets,
+            string_type,
+            string_fields,
+            class_names,
+        })
+    }
+}
+
 impl Inspector for HprofInspector {
+    fn saved_state(&self) -> Vec<u8> {
+        let mut e = heapscope_graph::saved::Enc::new();
+        e.u8(self.id_size as u8);
+        self.offsets.save(&mut e);
+        e.bool(self.string_type.is_some());
+        if let Some(t) = self.string_type {
+            e.u32(t);
+        }
+        e.bool(self.string_fields.is_some());
+        if let Some((v, c)) = self.string_fields {
+            e.u64(v as u64);
+            e.opt_u64(c.map(|c| c as u64));
+        }
+        let mut names: Vec<(&u32, &String)> = self.class_names.iter().collect();
+        names.sort();
+        e.len(names.len());
+        for (n, s) in names {
+            e.u32(*n);
+            e.str(s);
+        }
+        e.buf
+    }
+
     fn value_preview(&self, g: &HeapGraph, node: NodeIdx) -> Option<String> {
         if let Some(name) = self.class_names.get(&node.0) {
             return Some(name.clone());

@@ -30,6 +30,7 @@
 pub mod proto;
 mod text;
 mod tree;
+pub(crate) use tree::FrameInspector;
 
 use heapscope_graph::{Comparison, DumpFacts, HeapGraph, ProfileFacts, ProfileKind, Runtime, Unit};
 use serde_json::{json, Map, Value};

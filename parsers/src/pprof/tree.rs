@@ -190,7 +190,35 @@ pub struct FrameInspector {
     line: Vec<u32>,
 }
 
+impl FrameInspector {
+    pub(crate) fn restore(
+        d: &mut heapscope_graph::saved::Dec,
+    ) -> Result<Self, heapscope_graph::saved::Bad> {
+        let k = d.count(4)?;
+        let mut files = Interner::new();
+        for i in 0..k {
+            let at = d.bad("distinct file names");
+            if files.intern(d.str()?) as usize != i {
+                return Err(at);
+            }
+        }
+        let (file, line) = (d.u32s()?, d.u32s()?);
+        d.end()?;
+        Ok(FrameInspector { files, file, line })
+    }
+}
+
 impl Inspector for FrameInspector {
+    fn saved_state(&self) -> Vec<u8> {
+        let mut e = heapscope_graph::saved::Enc::new();
+        e.len(self.files.len());
+        for (_, s) in self.files.iter() {
+            e.str(s);
+        }
+        e.u32s(&self.file);
+        e.u32s(&self.line);
+        e.buf
+    }
     fn source_line(&self, _g: &HeapGraph, node: NodeIdx) -> Option<String> {
         let f = *self.file.get(node.ix())?;
         if f == 0 {

@@ -302,7 +302,32 @@ fn read_line(file: &str, line: u32) -> Option<String> {
     (!text.is_empty()).then(|| text.to_string())
 }
 
+impl SourceInspector {
+    pub(crate) fn restore(
+        d: &mut heapscope_graph::saved::Dec,
+    ) -> Result<Self, heapscope_graph::saved::Bad> {
+        let node_frame = d.u32s()?;
+        let k = d.count(8)?;
+        let mut frames = Vec::with_capacity(k);
+        for _ in 0..k {
+            frames.push((d.string()?, d.u32()?));
+        }
+        d.end()?;
+        Ok(SourceInspector { node_frame, frames })
+    }
+}
+
 impl Inspector for SourceInspector {
+    fn saved_state(&self) -> Vec<u8> {
+        let mut e = heapscope_graph::saved::Enc::new();
+        e.u32s(&self.node_frame);
+        e.len(self.frames.len());
+        for (f, l) in &self.frames {
+            e.str(f);
+            e.u32(*l);
+        }
+        e.buf
+    }
     fn source_line(&self, _g: &HeapGraph, node: NodeIdx) -> Option<String> {
         self.frame_source(node)
     }

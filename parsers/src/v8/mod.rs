@@ -327,7 +327,7 @@ fn dump_info(d: &InspectorData, g: &HeapGraph) -> DumpFacts {
 }
 
 /// Reads names, string values and closure locations from the mapped snapshot on demand.
-struct V8Inspector {
+pub(crate) struct V8Inspector {
     input: Input,
     data: InspectorData,
 }
@@ -381,7 +381,74 @@ fn clip(s: &str) -> String {
     }
 }
 
+impl V8Inspector {
+    pub(crate) fn restore(
+        d: &mut heapscope_graph::saved::Dec,
+        input: Input,
+    ) -> Result<Self, heapscope_graph::saved::Bad> {
+        let node_types = strings(d)?;
+        let node_type = d.bytes()?.to_vec();
+        let named = d.u32s()?;
+        let names = d.u32s()?;
+        let str_start = d.u64s()?;
+        let str_len = d.u32s()?;
+        let k = d.count(16)?;
+        let mut locations = Vec::with_capacity(k);
+        for _ in 0..k {
+            locations.push([d.u32()?, d.u32()?, d.u32()?, d.u32()?]);
+        }
+        d.end()?;
+        let data = InspectorData {
+            node_types,
+            node_fields: Vec::new(),
+            edge_fields: Vec::new(),
+            edge_types: Vec::new(),
+            trace_function_count: None,
+            has_detachedness: false,
+            node_type,
+            named,
+            names,
+            str_start,
+            str_len,
+            locations,
+        };
+        Ok(V8Inspector::new(input, data))
+    }
+}
+
+fn strings(
+    d: &mut heapscope_graph::saved::Dec,
+) -> Result<Vec<String>, heapscope_graph::saved::Bad> {
+    let k = d.count(4)?;
+    let mut v = Vec::with_capacity(k);
+    for _ in 0..k {
+        v.push(d.string()?);
+    }
+    Ok(v)
+}
+
 impl Inspector for V8Inspector {
+    /// What previews and locations need (the meta's other fields live in `DumpFacts::details`).
+    fn saved_state(&self) -> Vec<u8> {
+        let d = &self.data;
+        let mut e = heapscope_graph::saved::Enc::new();
+        e.len(d.node_types.len());
+        for s in &d.node_types {
+            e.str(s);
+        }
+        e.bytes(&d.node_type);
+        e.u32s(&d.named);
+        e.u32s(&d.names);
+        e.u64s(&d.str_start);
+        e.u32s(&d.str_len);
+        e.len(d.locations.len());
+        for l in &d.locations {
+            for &x in l {
+                e.u32(x);
+            }
+        }
+        e.buf
+    }
     fn value_preview(&self, _g: &HeapGraph, node: NodeIdx) -> Option<String> {
         let i = node.ix();
         let name = self.raw_name(i)?;

@@ -8,17 +8,19 @@
 //! IDs are the dump's own, as reports print them: `0x…` hex (HPROF, call-tree nodes) or decimal
 //! (V8). Every command accepts `--format json`. The answers, their views and their JSON are
 //! the reports crate's ([`heapscope_reports::drill`]); the commands load, ask and write.
-
-use std::path::PathBuf;
+//!
+//! Each loads the dump from its saved index when a valid one exists (`heapscope index`,
+//! [`crate::commands::index`]): the answers are the same bytes either way; `--no-index` parses.
 
 use anyhow::anyhow;
 use clap::Args;
 use heapscope_reports::drill::{self, Answer, DrillError};
 
+use crate::commands::index::{IndexUse, LoadArgs};
 use crate::format::{self, Format};
 use crate::progress::Progress;
 use crate::remote::DumpRef;
-use crate::session::{parse_options, Session};
+use crate::session::Session;
 use crate::{output, CliError};
 
 pub mod instances;
@@ -33,27 +35,21 @@ pub struct Common {
     /// Output form.
     #[arg(long, default_value = "text", value_parser = format::parser(&format::TEXT_OR_JSON))]
     pub format: Format,
-    /// pprof: the sample type used as bytes (as for analyze).
-    #[arg(long = "sample-index")]
-    pub sample_index: Option<String>,
-    /// tracemalloc: group by lineno (default), filename or traceback.
-    #[arg(long = "group-by")]
-    pub group_by: Option<String>,
-    /// Go heap dumps: the program's binary (ELF with its symbol table), to name globals.
-    #[arg(long)]
-    pub binary: Option<PathBuf>,
-    /// No progress display.
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Parse the dump even when a saved index of it (`heapscope index`) is valid.
+    #[arg(long = "no-index")]
+    pub no_index: bool,
 }
 
 fn open(dump: &DumpRef, c: &Common) -> Result<Session, CliError> {
-    let opts = parse_options(
-        c.sample_index.as_deref(),
-        c.group_by.as_deref(),
-        c.binary.as_deref(),
-    );
-    Progress::with(c.quiet, |p| Session::open(dump, &opts, p))
+    let opts = c.load.options();
+    let mode = if c.no_index {
+        IndexUse::Off
+    } else {
+        IndexUse::Use
+    };
+    Progress::with(c.load.quiet, |p| Session::open(dump, &opts, p, mode))
 }
 
 /// Load the dump, ask `ask` of it, and write the answer in the chosen form to `out`. A question

@@ -27,6 +27,35 @@ pub struct Offsets {
 const OFFSET_BLOCK: usize = 64;
 
 impl Offsets {
+    /// For a saved index (`crate::inspect_state`).
+    pub fn save(&self, e: &mut heapscope_graph::saved::Enc) {
+        e.u64s(&self.base);
+        e.u64(self.nodes as u64);
+        e.len(self.segments.len());
+        for &(s, t) in &self.segments {
+            e.u64(s as u64);
+            e.u64(t as u64);
+        }
+    }
+
+    /// What [`save`](Self::save) wrote; lookups stay bounds-checked whatever it holds.
+    pub fn restore(
+        d: &mut heapscope_graph::saved::Dec,
+    ) -> Result<Offsets, heapscope_graph::saved::Bad> {
+        let base = d.u64s()?;
+        let nodes = d.u64()? as usize;
+        let k = d.count(16)?;
+        let mut segments = Vec::with_capacity(k);
+        for _ in 0..k {
+            segments.push((d.u64()? as usize, d.u64()? as usize));
+        }
+        Ok(Offsets {
+            base,
+            nodes,
+            segments,
+        })
+    }
+
     pub fn get(&self, b: &Bytes, node: usize) -> Option<usize> {
         if node >= self.nodes {
             return None;

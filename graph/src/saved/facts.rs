@@ -1,0 +1,210 @@
+//! [`DumpFacts`] in a saved index (section `FACT`).
+//!
+//! `format_name` and `rows.key` are `&'static str` (parsers name them with literals); on reopen
+//! each distinct text is leaked once per process (a few bytes) rather than changing the type
+//! every parser fills.
+
+use std::sync::Mutex;
+
+use super::codec::{Bad, Dec, Enc};
+use crate::facts::{
+    Comparison, DumpFacts, IdDisplay, MemStats, Model, ProfileFacts, ProfileKind, Rows, Runtime,
+    Unit,
+};
+
+fn leak(s: &str) -> &'static str {
+    static SEEN: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(&k) = seen.iter().find(|&&k| k == s) {
+        return k;
+    }
+    let k: &'static str = Box::leak(s.to_string().into_boxed_str());
+    seen.push(k);
+    k
+}
+
+pub(super) fn encode(f: &DumpFacts) -> Vec<u8> {
+    let mut e = Enc::new();
+    e.str(f.format_name);
+    e.u8(match f.model {
+        Model::ObjectGraph => 0,
+        Model::CallTree => 1,
+    });
+    e.u8(match f.id_display {
+        IdDisplay::Hex => 0,
+        IdDisplay::Decimal => 1,
+    });
+    e.bool(f.ids_stable);
+    e.str(f.rows.key);
+    e.len(f.rows.locations.len());
+    for frames in &f.rows.locations {
+        e.len(frames.len());
+        for (file, line) in frames {
+            e.str(file);
+            e.u32(*line);
+        }
+    }
+    e.u8(match f.comparison {
+        Comparison::ClassHistogram => 0,
+        Comparison::DevTools => 1,
+        Comparison::PprofBase => 2,
+        Comparison::CompareTo => 3,
+    });
+    e.u8(match f.runtime {
+        Runtime::Jvm => 0,
+        Runtime::V8 => 1,
+        Runtime::Go => 2,
+        Runtime::CPython => 3,
+        Runtime::Unknown => 4,
+    });
+    e.bool(f.profile.is_some());
+    if let Some(p) = &f.profile {
+        e.u8(match p.kind {
+            ProfileKind::Heap => 0,
+            ProfileKind::Goroutine => 1,
+            ProfileKind::Other => 2,
+        });
+        e.u8(match p.unit {
+            Unit::Bytes => 0,
+            Unit::Count => 1,
+            Unit::Nanoseconds => 2,
+            Unit::Other => 3,
+        });
+        e.bool(p.in_use);
+    }
+    e.bool(f.memstats.is_some());
+    if let Some(m) = &f.memstats {
+        for v in [
+            m.heap_alloc,
+            m.heap_inuse,
+            m.heap_sys,
+            m.heap_idle,
+            m.heap_released,
+            m.heap_objects,
+            m.next_gc,
+            m.sys,
+            m.num_gc,
+        ] {
+            e.opt_u64(v);
+        }
+        e.bool(m.gc_cpu_fraction.is_some());
+        if let Some(x) = m.gc_cpu_fraction {
+            e.f64(x);
+        }
+    }
+    e.bool(f.compressed);
+    e.opt_u64(f.process_rss);
+    e.opt_str(f.sample_type.as_deref());
+    e.opt_str(f.timestamp.as_deref());
+    e.bool(f.timestamp_ms.is_some());
+    if let Some(t) = f.timestamp_ms {
+        e.i64(t);
+    }
+    e.str(&serde_json::Value::Object(f.details.clone()).to_string());
+    e.len(f.warnings.len());
+    for w in &f.warnings {
+        e.str(w);
+    }
+    e.buf
+}
+
+pub(super) fn decode(mut d: Dec) -> Result<DumpFacts, Bad> {
+    let format_name = leak(d.str()?);
+    let model = [Model::ObjectGraph, Model::CallTree][d.tag(2, "a model (0-1)")? as usize];
+    let id_display =
+        [IdDisplay::Hex, IdDisplay::Decimal][d.tag(2, "an id display (0-1)")? as usize];
+    let ids_stable = d.bool()?;
+    let key = leak(d.str()?);
+    let n = d.count(4)?;
+    let mut locations = Vec::with_capacity(n);
+    for _ in 0..n {
+        let k = d.count(8)?;
+        let mut frames = Vec::with_capacity(k);
+        for _ in 0..k {
+            frames.push((Box::from(d.str()?), d.u32()?));
+        }
+        locations.push(frames);
+    }
+    let comparison = [
+        Comparison::ClassHistogram,
+        Comparison::DevTools,
+        Comparison::PprofBase,
+        Comparison::CompareTo,
+    ][d.tag(4, "a comparison (0-3)")? as usize];
+    let runtime = [
+        Runtime::Jvm,
+        Runtime::V8,
+        Runtime::Go,
+        Runtime::CPython,
+        Runtime::Unknown,
+    ][d.tag(5, "a runtime (0-4)")? as usize];
+    let profile = if d.bool()? {
+        Some(ProfileFacts {
+            kind: [
+                ProfileKind::Heap,
+                ProfileKind::Goroutine,
+                ProfileKind::Other,
+            ][d.tag(3, "a profile kind (0-2)")? as usize],
+            unit: [Unit::Bytes, Unit::Count, Unit::Nanoseconds, Unit::Other]
+                [d.tag(4, "a unit (0-3)")? as usize],
+            in_use: d.bool()?,
+        })
+    } else {
+        None
+    };
+    let memstats = if d.bool()? {
+        let mut v = [None; 9];
+        for x in &mut v {
+            *x = d.opt_u64()?;
+        }
+        let gc_cpu_fraction = if d.bool()? { Some(d.f64()?) } else { None };
+        Some(MemStats {
+            heap_alloc: v[0],
+            heap_inuse: v[1],
+            heap_sys: v[2],
+            heap_idle: v[3],
+            heap_released: v[4],
+            heap_objects: v[5],
+            next_gc: v[6],
+            sys: v[7],
+            num_gc: v[8],
+            gc_cpu_fraction,
+        })
+    } else {
+        None
+    };
+    let compressed = d.bool()?;
+    let process_rss = d.opt_u64()?;
+    let sample_type = d.opt_string()?;
+    let timestamp = d.opt_string()?;
+    let timestamp_ms = if d.bool()? { Some(d.i64()?) } else { None };
+    let at = d.bad("the details as a JSON object");
+    let details = match serde_json::from_str::<serde_json::Value>(d.str()?) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => return Err(at),
+    };
+    let n = d.count(4)?;
+    let mut warnings = Vec::with_capacity(n);
+    for _ in 0..n {
+        warnings.push(d.string()?);
+    }
+    d.end()?;
+    Ok(DumpFacts {
+        format_name,
+        model,
+        id_display,
+        ids_stable,
+        rows: Rows { key, locations },
+        comparison,
+        runtime,
+        profile,
+        memstats,
+        compressed,
+        process_rss,
+        sample_type,
+        timestamp,
+        timestamp_ms,
+        details,
+        warnings,
+    })
+}
