@@ -89,6 +89,29 @@ pub fn sparkline(values: &[f64]) -> String {
         .collect()
 }
 
+/// The most bars a sparkline draws: a longer series is drawn as the means of equal runs.
+pub const SPARK_WIDTH: usize = 60;
+
+/// At most `width` values: the means of `width` runs of nearly equal length, in order (the
+/// values themselves when there are few enough). Non-finite values are left out of a run's
+/// mean; a run of only non-finite values gives NaN.
+pub fn resample(values: &[f64], width: usize) -> Vec<f64> {
+    if values.len() <= width || width == 0 {
+        return values.to_vec();
+    }
+    (0..width)
+        .map(|i| {
+            let run = &values[i * values.len() / width..(i + 1) * values.len() / width];
+            let finite: Vec<f64> = run.iter().copied().filter(|v| v.is_finite()).collect();
+            if finite.is_empty() {
+                f64::NAN
+            } else {
+                finite.iter().sum::<f64>() / finite.len() as f64
+            }
+        })
+        .collect()
+}
+
 impl Chart {
     /// The observed series, each as `name  ▁▂▄█  first → last`, for the terminal and Markdown.
     pub fn sparklines(&self, fmt: impl Fn(f64) -> String) -> Vec<String> {
@@ -102,7 +125,7 @@ impl Chart {
                 format!(
                     "{}  {}  {} → {}",
                     s.name,
-                    sparkline(&ys),
+                    sparkline(&resample(&ys, SPARK_WIDTH)),
                     fmt(first),
                     fmt(last)
                 )
@@ -121,5 +144,19 @@ mod tests {
         assert_eq!(sparkline(&[2.0, 2.0]), "▄▄");
         assert_eq!(sparkline(&[1.0, f64::NAN, 2.0]), "▁ █");
         assert_eq!(sparkline(&[]), "");
+    }
+
+    #[test]
+    fn resample_keeps_short_series_and_averages_long_ones() {
+        assert_eq!(resample(&[1.0, 2.0], 4), vec![1.0, 2.0]);
+        let v: Vec<f64> = (0..10).map(f64::from).collect();
+        assert_eq!(resample(&v, 5), vec![0.5, 2.5, 4.5, 6.5, 8.5]);
+        let r = resample(&[1.0, f64::NAN, f64::NAN, 3.0], 2);
+        assert_eq!(r[0], 1.0);
+        assert_eq!(r[1], 3.0);
+        assert_eq!(
+            resample(&(0..1000).map(f64::from).collect::<Vec<_>>(), SPARK_WIDTH).len(),
+            SPARK_WIDTH
+        );
     }
 }

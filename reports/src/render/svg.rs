@@ -330,6 +330,9 @@ pub fn chart(o: &mut String, c: &Chart) {
             escape(&s.name)
         );
         if s.role == Role::Observed {
+            // A dot per point, small when there are many (a scrape every few seconds), so the
+            // line and the fit stay visible; each keeps its tooltip.
+            let r = if s.points.len() > 40 { 1.2 } else { 3.0 };
             for &(x, y) in s
                 .points
                 .iter()
@@ -337,7 +340,7 @@ pub fn chart(o: &mut String, c: &Chart) {
             {
                 let _ = writeln!(
                     o,
-                    "<circle class=\"point s{}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\"><title>{}: {}</title></circle>",
+                    "<circle class=\"point s{}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"{r}\"><title>{}: {}</title></circle>",
                     i % 6,
                     sx(x),
                     sy(y),
