@@ -1,6 +1,6 @@
 //! One dump, parsed and analysed: what every command starts from.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use heapscope_graph::{Analysis, DumpFacts, Inspector, Spill};
 use heapscope_parsers::{Input, ParseOptions};
@@ -18,6 +18,32 @@ pub struct Session {
     pub info: DumpFacts,
     pub inspector: Box<dyn Inspector>,
     pub meta: InputMeta,
+}
+
+/// How to read a dump: the flags every command that loads one shares (flattened into each
+/// command's arguments).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct ParseFlags {
+    /// pprof: the sample type used as bytes (inuse_space, inuse_objects, alloc_space, alloc_objects or an index).
+    #[arg(long = "sample-index")]
+    pub sample_index: Option<String>,
+    /// tracemalloc: group by lineno (default), filename or traceback (as compare_to's key_type).
+    #[arg(long = "group-by")]
+    pub group_by: Option<String>,
+    /// Go heap dumps: the program's binary (ELF with its symbol table), to name globals.
+    #[arg(long)]
+    pub binary: Option<PathBuf>,
+}
+
+impl ParseFlags {
+    /// The parse options these flags give.
+    pub fn options(&self) -> ParseOptions {
+        parse_options(
+            self.sample_index.as_deref(),
+            self.group_by.as_deref(),
+            self.binary.as_deref(),
+        )
+    }
 }
 
 /// The parse options the commands' `--sample-index`, `--group-by` and `--binary` give.

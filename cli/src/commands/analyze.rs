@@ -14,7 +14,7 @@ use crate::format::{self, Format};
 use crate::output;
 use crate::progress::Progress;
 use crate::remote::DumpRef;
-use crate::session::{parse_options, Session};
+use crate::session::{ParseFlags, Session};
 use crate::{CliError, EXIT_OK, EXIT_SUSPECT};
 
 #[derive(Args, Clone, Debug)]
@@ -51,15 +51,8 @@ pub struct ReportFlags {
     /// Histogram rows shown in the text, HTML and Markdown views (JSON has all).
     #[arg(long, default_value_t = 25)]
     pub rows: usize,
-    /// pprof: the sample type used as bytes (inuse_space, inuse_objects, alloc_space, alloc_objects or an index).
-    #[arg(long = "sample-index")]
-    pub sample_index: Option<String>,
-    /// tracemalloc: group by lineno (default), filename or traceback.
-    #[arg(long = "group-by")]
-    pub group_by: Option<String>,
-    /// Go heap dumps: the program's binary (ELF with its symbol table), to name globals.
-    #[arg(long)]
-    pub binary: Option<PathBuf>,
+    #[command(flatten)]
+    pub parse: ParseFlags,
     /// Profiles: add cumulative statistics to the histogram and sort by them, as CPython's
     /// `Snapshot.statistics(key, cumulative=True)` (a frame recurring in one stack counts each time).
     #[arg(long)]
@@ -102,11 +95,7 @@ pub fn analyze_one(
     progress: &Progress,
 ) -> Result<Report, CliError> {
     let r = &args.report;
-    let opts = parse_options(
-        r.sample_index.as_deref(),
-        r.group_by.as_deref(),
-        r.binary.as_deref(),
-    );
+    let opts = r.parse.options();
     let mode = match (r.no_index, r.save_index) {
         (true, _) => IndexUse::Off,
         (_, true) => IndexUse::Keep,

@@ -35,7 +35,7 @@ use crate::format::{self, Format};
 use crate::progress::Progress;
 use crate::remote::outdir::OutDir;
 use crate::remote::{self, DumpRef};
-use crate::session::{parse_options, Session};
+use crate::session::Session;
 use crate::{CliError, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_SUSPECT};
 
 #[derive(Args, Debug)]
@@ -334,11 +334,7 @@ fn one(
         size = Some(bytes);
         let permit = gate.acquire(memory_estimate(bytes, gz));
         let r = &args.report;
-        let opts = parse_options(
-            r.sample_index.as_deref(),
-            r.group_by.as_deref(),
-            r.binary.as_deref(),
-        );
+        let opts = r.parse.options();
         let loaded = Session::load_as(local, &dump.to_string(), &opts, progress);
         if let Some(f) = fetched.filter(|_| remote::keep()) {
             f.keep();

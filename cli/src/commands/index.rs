@@ -22,7 +22,7 @@ use heapscope_graph::saved::{self, OpenError, SaveInput, Stamp};
 use heapscope_parsers::{Input, ParseOptions};
 
 use crate::progress::{Hooks, Progress};
-use crate::session::{parse_options, Session};
+use crate::session::{ParseFlags, Session};
 use crate::CliError;
 
 #[derive(Args, Debug)]
@@ -35,15 +35,8 @@ pub struct IndexArgs {
 /// How to read a dump: the options `index` and the drill-down commands share.
 #[derive(Args, Debug)]
 pub struct LoadArgs {
-    /// pprof: the sample type used as bytes (as for analyze).
-    #[arg(long = "sample-index")]
-    pub sample_index: Option<String>,
-    /// tracemalloc: group by lineno (default), filename or traceback.
-    #[arg(long = "group-by")]
-    pub group_by: Option<String>,
-    /// Go heap dumps: the program's binary (ELF with its symbol table), to name globals.
-    #[arg(long)]
-    pub binary: Option<PathBuf>,
+    #[command(flatten)]
+    pub parse: ParseFlags,
     /// No progress display.
     #[arg(short, long)]
     pub quiet: bool,
@@ -84,11 +77,7 @@ pub fn run(args: IndexArgs, out: &mut dyn std::io::Write) -> Result<u8, CliError
 
 impl LoadArgs {
     pub fn options(&self) -> ParseOptions {
-        parse_options(
-            self.sample_index.as_deref(),
-            self.group_by.as_deref(),
-            self.binary.as_deref(),
-        )
+        self.parse.options()
     }
 }
 

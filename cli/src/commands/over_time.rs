@@ -8,7 +8,7 @@ use clap::Args;
 use heapscope_parsers::ParseOptions;
 
 use crate::format::{self, Format};
-use crate::session::parse_options;
+use crate::session::ParseFlags;
 use crate::{output, CliError};
 
 /// Options both commands share.
@@ -20,15 +20,8 @@ pub struct Common {
     /// Write the report here instead of stdout.
     #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
-    /// pprof: the sample type used as bytes (inuse_space, inuse_objects, alloc_space, alloc_objects or an index).
-    #[arg(long = "sample-index")]
-    pub sample_index: Option<String>,
-    /// tracemalloc: group by lineno (default), filename or traceback (as compare_to's key_type).
-    #[arg(long = "group-by")]
-    pub group_by: Option<String>,
-    /// Go heap dumps: the program's binary (ELF with its symbol table), to name globals.
-    #[arg(long)]
-    pub binary: Option<PathBuf>,
+    #[command(flatten)]
+    pub parse: ParseFlags,
     /// Rows per table in the text, Markdown and HTML views (JSON lists all).
     #[arg(long, default_value_t = 25)]
     pub rows: usize,
@@ -39,11 +32,7 @@ pub struct Common {
 
 impl Common {
     pub fn parse_options(&self) -> ParseOptions {
-        parse_options(
-            self.sample_index.as_deref(),
-            self.group_by.as_deref(),
-            self.binary.as_deref(),
-        )
+        self.parse.options()
     }
 
     /// The report's warnings on stderr, then the report to `-o` or `out`.
