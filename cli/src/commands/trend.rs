@@ -34,7 +34,7 @@ pub struct TrendArgs {
     /// Most type rows and path rows kept in the report (0 = all); growers are kept first.
     #[arg(long = "max-rows", default_value_t = 500)]
     pub max_rows: usize,
-    /// Exit with status 1 when a true leak (linear growth) is found.
+    /// Exit with status 1 when a verdict is a true leak (by survivors, or by linear growth).
     #[arg(long)]
     pub fail_on_leak: bool,
     #[command(flatten)]
