@@ -212,3 +212,32 @@ fn schema_errors(schema: &str, v: &Value) -> Vec<String> {
     };
     errors
 }
+
+/// The text report's root path starts with the global's own name, as the HTML page shows it:
+/// `[global] main.userCache → …`, the variable read from the Go source.
+#[test]
+fn text_path_names_the_global_at_its_root() {
+    let scenario = "global_map";
+    let want = containers(scenario)
+        .into_iter()
+        .next()
+        .expect("one container");
+    let o = heapscope([
+        "analyze",
+        "-q",
+        "--binary",
+        &format!("{DIR}/{scenario}/binary.symtab"),
+        &format!("{DIR}/{scenario}/heap.2.dump.gz"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let root_line = text
+        .lines()
+        .skip_while(|l| !l.contains("shortest path from a GC root"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        root_line.contains(&format!("[global] {want} →")),
+        "root line {root_line:?} does not name {want}"
+    );
+}

@@ -270,7 +270,12 @@ pub fn step_line(path: &[PathElem], i: usize) -> String {
 pub fn step_line_in(path: &[PathElem], i: usize, unit: Unit) -> String {
     let p = &path[i];
     let lead = if i == 0 {
-        format!("[{}]", p.root_kind.as_deref().unwrap_or("root"))
+        // The root's own name (a global's symbol, a module variable, a thread frame) follows
+        // its kind, as the HTML page shows it.
+        match &p.via {
+            Some(v) => format!("[{}] {v} →", p.root_kind.as_deref().unwrap_or("root")),
+            None => format!("[{}]", p.root_kind.as_deref().unwrap_or("root")),
+        }
     } else {
         format!(
             "└ {}{}",
