@@ -259,6 +259,9 @@ def _walk(snap, exclude, own_frames):
                 continue
             roots.append((id(val), ROOT_GLOBAL, label("%s \u00b7 %s" % (mname, var))))
             reach(val)
+    # The closure's tuple goes with its cells: a tuple written whose cells are left out would
+    # leave references to objects that are not in the snapshot.
+    exclude.add(id(reach.__closure__))
     for c in reach.__closure__ or ():
         exclude.add(id(c))
     exclude.add(id(reach))

@@ -348,6 +348,13 @@ work(sys.argv[1])
     let b = load(&dir.path().join("b.pysnap"));
     for p in [&a, &b] {
         let g = &p.graph;
+        // Every reference the dumper writes points at an object it also wrote (its own
+        // bookkeeping, closures included, is left out whole).
+        assert!(
+            !g.warnings.iter().any(|w| w.contains("not in the dump")),
+            "{:?}",
+            g.warnings
+        );
         let data = node_of(g, ids[0]);
         let rows = node_of(g, ids[1]);
         let vias = |n: NodeIdx| -> Vec<String> {
