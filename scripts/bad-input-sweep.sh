@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bad-input sweep of the CLI: truncations (0–99%) and random byte mutations (10 per case, mostly in
 # the first 4 KiB where headers and meta live) of one real fixture per format, including the JDK's
-# chunked gzip. Every run must exit 0, 1 or 2 (a clear error naming the file); 3 (internal error)
+# chunked gzip, a Go heap dump and a Python heap snapshot (inflated first) and a Prometheus
+# export (through `heapscope metrics`). Every run must exit 0, 1 or 2 (a clear error naming the file); 3 (internal error)
 # or a signal is a failure. Prints the failures and "cases=N bad=M"; exits 1 if M > 0.
 #   scripts/bad-input-sweep.sh [SEEDS]      (default 30 mutations per fixture)
 set -uo pipefail
@@ -17,13 +18,18 @@ files=(
   "$T/go/growth/heap.1.pb.gz"
   "$T/go/fragmentation/heap.txt"
   "$T/python/snapshots/global_dict-py312.tracemalloc"
+  "inflate:$T/go/heapdump/healthy/heap.dump.gz"
+  "inflate:$T/python/heapsnap/snapshots/cache-py312.pysnap.gz"
+  "metrics:$T/prometheus/python-leak.json"
 )
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 n=0 bad=0
+cmd=analyze
 check() { # FILE LABEL
-  local out rc
-  out=$(timeout 120 "$hs" analyze -q "$1" --format json -o /dev/null 2>&1)
+  local out rc q=(-q)
+  [[ $cmd == metrics ]] && q=() # metrics draws no progress
+  out=$(timeout 120 "$hs" "$cmd" "${q[@]}" "$1" --format json -o /dev/null 2>&1)
   rc=$?
   n=$((n + 1))
   if [[ $rc -gt 2 ]] || { [[ $rc == 2 ]] && ! grep -q "$(basename "$1")" <<<"$out"; }; then
@@ -32,6 +38,13 @@ check() { # FILE LABEL
   fi
 }
 for f in "${files[@]}"; do
+  # `inflate:` mutates the dump inside its gzip (else the gzip check refuses every mutation);
+  # `metrics:` is a Prometheus export, read by `heapscope metrics`.
+  cmd=analyze
+  case $f in
+    inflate:*) f=${f#inflate:}; [[ -f $f ]] && gzip -dc "$f" >"$work/$(basename "${f%.gz}")"; f=$work/$(basename "${f%.gz}") ;;
+    metrics:*) f=${f#metrics:}; cmd=metrics ;;
+  esac
   [[ -f $f ]] || { echo "missing fixture $f" >&2; exit 2; }
   size=$(stat -c %s "$f")
   for pct in 0 1 2 5 10 20 33 50 66 80 95 99; do
