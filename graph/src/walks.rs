@@ -17,7 +17,7 @@
 
 use crate::bitset::BitSet;
 use crate::dominators::{DomChildren, DomTree, SUPER, UNREACHED};
-use crate::graph::{HeapGraph, WEAK_BIT};
+use crate::graph::{HeapGraph, Orphans, WEAK_BIT};
 use crate::types::{Label, NodeIdx};
 
 /// Where a dominator walk starts: the super-root (every reachable node) or one node (its
@@ -199,12 +199,15 @@ pub fn referrers(g: &HeapGraph, n: NodeIdx) -> Vec<(NodeIdx, Label, bool)> {
 }
 
 /// The exact retained size of a set of nodes: delete `set` (its members and every edge into
-/// them), run reachability again from the super-root's children (the GC roots, and the nodes
-/// the policy attaches there) along the edges that retain under the graph's policy, and sum
-/// what was reachable before and is not now: `(bytes, nodes)`, the members included. For one
-/// node this is its retained size; for several it also counts what only the members
-/// together keep alive (which [`min_retained_by`] leaves out). One pass over the reachable
-/// graph: a bit per node and a stack of at most one entry per node.
+/// them), run reachability again from the GC roots along the edges that retain under the
+/// graph's policy, and sum what was reachable before and is not now: `(bytes, nodes)`, the
+/// members included. For one node this is its retained size; for several it also counts what
+/// only the members together keep alive (which [`min_retained_by`] leaves out).
+///
+/// Where the policy attaches nodes the roots do not reach below the super-root (V8, after
+/// DevTools), those the dominator tree puts directly below it count as roots too. A bit per
+/// node and a stack of at most one entry per node; two passes over the graph where orphans are
+/// attached (one to tell them apart), else one.
 pub fn exact_retained(
     g: &HeapGraph,
     dom: &DomTree,
@@ -212,10 +215,34 @@ pub fn exact_retained(
     set: &BitSet,
 ) -> (u64, u64) {
     let n = g.node_count();
+    let mut starts = g.root_nodes();
+    if g.policy.orphans != Orphans::Unreachable {
+        let from_roots = reach(g, &starts, &BitSet::new(n));
+        starts.extend(
+            children
+                .of(n)
+                .iter()
+                .filter(|&&c| !from_roots.get(c as usize)),
+        );
+    }
+    let seen = reach(g, &starts, set);
+    let (mut bytes, mut nodes) = (0u64, 0u64);
+    for v in 0..n {
+        if dom.is_reachable(v as u32) && !seen.get(v) {
+            bytes += g.shallow[v];
+            nodes += 1;
+        }
+    }
+    (bytes, nodes)
+}
+
+/// The nodes reachable from `starts` along retaining edges without entering `removed`.
+fn reach(g: &HeapGraph, starts: &[u32], removed: &BitSet) -> BitSet {
+    let n = g.node_count();
     let mut seen = BitSet::new(n);
     let mut stack: Vec<u32> = Vec::new();
-    for &r in children.of(n) {
-        if !set.get(r as usize) && !seen.get(r as usize) {
+    for &r in starts {
+        if (r as usize) < n && !removed.get(r as usize) && !seen.get(r as usize) {
             seen.set(r as usize);
             stack.push(r);
         }
@@ -227,20 +254,13 @@ pub fn exact_retained(
                 continue;
             }
             let v = (raw & !WEAK_BIT) as usize;
-            if v < n && !set.get(v) && !seen.get(v) {
+            if v < n && !removed.get(v) && !seen.get(v) {
                 seen.set(v);
                 stack.push(v as u32);
             }
         }
     }
-    let (mut bytes, mut nodes) = (0u64, 0u64);
-    for v in 0..n {
-        if dom.is_reachable(v as u32) && !seen.get(v) {
-            bytes += g.shallow[v];
-            nodes += 1;
-        }
-    }
-    (bytes, nodes)
+    seen
 }
 
 /// Eclipse MAT's minimum retained size of one node set (see [`min_retained_by`]): the sum of

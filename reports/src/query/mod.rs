@@ -214,7 +214,19 @@ pub fn run_with(ctx: &Ctx, sql: &str, limits: &Limits) -> Result<QueryAnswer, Qu
         }
         sql_err(e)
     };
-    let mut stmt = conn.prepare(sql).map_err(refusal)?;
+    let mut batch = rusqlite::Batch::new(&conn, sql);
+    let Some(mut stmt) = batch.next().map_err(refusal)? else {
+        return Err(QueryError::Sql {
+            query: sql.to_string(),
+            message: "no statement".into(),
+        });
+    };
+    if batch.next().map_err(refusal)?.is_some() {
+        return Err(QueryError::Sql {
+            query: sql.to_string(),
+            message: "one statement at a time".into(),
+        });
+    }
     if !stmt.readonly() {
         return Err(QueryError::NotReadOnly {
             query: sql.to_string(),
@@ -247,6 +259,7 @@ pub fn run_with(ctx: &Ctx, sql: &str, limits: &Limits) -> Result<QueryAnswer, Qu
         }
     }
     drop(stmt);
+    drop(batch);
     drop(conn);
     Ok(QueryAnswer {
         query: sql.to_string(),
