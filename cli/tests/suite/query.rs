@@ -330,6 +330,14 @@ fn field_and_value_read_what_the_generator_wrote() {
          AND value(field(id, 'key')) = value(field(field(id, 'value'), 'id'))",
     );
     assert_eq!(int(&r.rows[0][0]), 12_000);
+    // Group by holder: every session is held by the one static field (what analyze names).
+    let r = ask(
+        &s,
+        "SELECT holder(id), count(*) FROM objects WHERE type = 'com.acme.Session' GROUP BY 1",
+    );
+    assert_eq!(r.rows.len(), 1, "{:?}", r.rows);
+    assert!(text(&r.rows[0][0]).contains("static SESSIONS"));
+    assert_eq!(int(&r.rows[0][1]), 12_000);
     // Duplicate strings: each group's count and waste, recomputed from the inspector.
     let r = ask(
         &s,

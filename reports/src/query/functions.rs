@@ -12,7 +12,7 @@ use rusqlite::{Connection, Result};
 
 use super::env::Env;
 use crate::drill::parse_id;
-use crate::findings::{display_path, holder_of, named_path};
+use crate::findings::{display_path, holder_of, named_path, AnchorKind};
 
 /// Bytes of a string's or array's contents `value(id)` reads at most.
 pub const MAX_VALUE_BYTES: usize = 1 << 20;
@@ -132,7 +132,8 @@ fn path(env: &Env, c: &Context<'_>) -> Result<Option<String>> {
 
 /// `holder(id)`: the holder a developer edits on the object's shortest path from a GC root
 /// (a static field, a thread's locals, a JS variable or global, else the root), as reports
-/// write it: `class com.acme.Registry › static SESSIONS › java.util.HashMap`.
+/// write it, up to the object the holder's field points to: `class com.acme.Registry › static
+/// SESSIONS › java.util.HashMap`.
 fn holder(env: &Env, c: &Context<'_>) -> Result<Option<String>> {
     let Some(n) = node_arg(env, c, 0) else {
         return Ok(None);
@@ -144,7 +145,17 @@ fn holder(env: &Env, c: &Context<'_>) -> Result<Option<String>> {
     }
     let path = display_path(ctx, &steps);
     let h = holder_of(ctx, &path, &steps);
-    Ok(Some(crate::words::holder_text(&h, &path)))
+    // The anchor and the object its field holds, not the hops on to this object (hash
+    // buckets, array indices), so objects kept by one field group together.
+    let end = match (h.kind, &h.thread_local) {
+        (AnchorKind::Root, _) => h.at + 1,
+        (AnchorKind::ThreadLocals, Some(tl)) => tl.entry + 2,
+        _ => h.at + 2,
+    };
+    Ok(Some(crate::words::holder_text(
+        &h,
+        &path[..end.min(path.len())],
+    )))
 }
 
 /// `retained_set(id)` (exact: `.1` true) and `min_retained_set(id)` (MAT's minimum): the
