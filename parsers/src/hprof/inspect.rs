@@ -451,31 +451,24 @@ impl Inspector for HprofInspector {
                     at += size;
                 }
             }
-            Some(heap::PRIM_ARRAY_DUMP) => {
-                let (Some(n), Some(t)) = (b.u4(rec + 1 + id + 4), b.u1(rec + 1 + id + 8)) else {
+            Some(tag @ (heap::PRIM_ARRAY_DUMP | heap::OBJ_ARRAY_DUMP)) => {
+                // Elements: (count, basic type, where they start).
+                let elements = if tag == heap::PRIM_ARRAY_DUMP {
+                    b.u4(rec + 1 + id + 4)
+                        .zip(b.u1(rec + 1 + id + 8))
+                        .map(|(n, t)| (n, t, rec + 1 + id + 9))
+                } else {
+                    b.u4(rec + 1 + id + 4)
+                        .map(|n| (n, T_OBJECT, rec + 1 + id + 8 + id))
+                };
+                let Some((n, t, data)) = elements else {
                     return out;
                 };
                 let Some(size) = bytes::dump_size(t, id) else {
                     return out;
                 };
-                let data = rec + 1 + id + 9;
                 for i in 0..(n as usize).min(MAX_ARRAY_FIELDS) {
                     let Some(value) = basic_value(&b, data + i * size, t) else {
-                        break;
-                    };
-                    out.push(Field {
-                        name: format!("[{i}]"),
-                        value,
-                    });
-                }
-            }
-            Some(heap::OBJ_ARRAY_DUMP) => {
-                let Some(n) = b.u4(rec + 1 + id + 4) else {
-                    return out;
-                };
-                let data = rec + 1 + id + 8 + id;
-                for i in 0..(n as usize).min(MAX_ARRAY_FIELDS) {
-                    let Some(value) = basic_value(&b, data + i * id, T_OBJECT) else {
                         break;
                     };
                     out.push(Field {

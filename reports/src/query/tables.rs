@@ -451,38 +451,54 @@ impl TypesTab {
     }
 }
 
-#[repr(C)]
-struct TypesCursor<'vtab> {
-    base: ffi::sqlite3_vtab_cursor,
-    env: &'vtab Env,
-    cur: usize,
-}
-
-impl<'vtab> TypesCursor<'vtab> {
-    fn new(env: &'vtab Env) -> Self {
-        TypesCursor {
-            base: ffi::sqlite3_vtab_cursor::default(),
-            env,
-            cur: 0,
+/// A cursor over a table of `len(env)` rows, a cell made by `column(env, row, ctx, i)`.
+macro_rules! list_cursor {
+    ($cursor:ident, $len:expr, $column:expr) => {
+        #[repr(C)]
+        struct $cursor<'vtab> {
+            base: ffi::sqlite3_vtab_cursor,
+            env: &'vtab Env,
+            cur: usize,
         }
-    }
+
+        impl<'vtab> $cursor<'vtab> {
+            fn new(env: &'vtab Env) -> Self {
+                $cursor {
+                    base: ffi::sqlite3_vtab_cursor::default(),
+                    env,
+                    cur: 0,
+                }
+            }
+        }
+
+        unsafe impl VTabCursor for $cursor<'_> {
+            fn filter(&mut self, _: c_int, _: Option<&str>, _: &Values<'_>) -> Result<()> {
+                self.cur = 0;
+                Ok(())
+            }
+            fn next(&mut self) -> Result<()> {
+                self.cur += 1;
+                Ok(())
+            }
+            fn eof(&self) -> bool {
+                self.cur >= $len(self.env)
+            }
+            fn column(&self, ctx: &mut Context, i: c_int) -> Result<()> {
+                $column(self.env, self.cur, ctx, i)
+            }
+            fn rowid(&self) -> Result<i64> {
+                Ok(self.cur as i64)
+            }
+        }
+    };
 }
 
-unsafe impl VTabCursor for TypesCursor<'_> {
-    fn filter(&mut self, _: c_int, _: Option<&str>, _: &Values<'_>) -> Result<()> {
-        self.cur = 0;
-        Ok(())
-    }
-    fn next(&mut self) -> Result<()> {
-        self.cur += 1;
-        Ok(())
-    }
-    fn eof(&self) -> bool {
-        self.cur >= self.env.ctx.a.histogram.len()
-    }
-    fn column(&self, ctx: &mut Context, i: c_int) -> Result<()> {
-        let a = self.env.ctx.a;
-        let r = &a.histogram[self.cur];
+list_cursor!(
+    TypesCursor,
+    |env: &Env| env.ctx.a.histogram.len(),
+    |env: &Env, cur: usize, ctx: &mut Context, i: c_int| {
+        let a = env.ctx.a;
+        let r = &a.histogram[cur];
         match i {
             0 => ctx.set_result(&a.graph.types.get(r.type_id)),
             1 => ctx.set_result(&(r.count as i64)),
@@ -490,10 +506,7 @@ unsafe impl VTabCursor for TypesCursor<'_> {
             _ => ctx.set_result(&(r.retained as i64)),
         }
     }
-    fn rowid(&self) -> Result<i64> {
-        Ok(self.cur as i64)
-    }
-}
+);
 
 // ---- roots -----------------------------------------------------------------------------
 
@@ -512,48 +525,19 @@ impl RootsTab {
     }
 }
 
-#[repr(C)]
-struct RootsCursor<'vtab> {
-    base: ffi::sqlite3_vtab_cursor,
-    env: &'vtab Env,
-    cur: usize,
-}
-
-impl<'vtab> RootsCursor<'vtab> {
-    fn new(env: &'vtab Env) -> Self {
-        RootsCursor {
-            base: ffi::sqlite3_vtab_cursor::default(),
-            env,
-            cur: 0,
-        }
-    }
-}
-
-unsafe impl VTabCursor for RootsCursor<'_> {
-    fn filter(&mut self, _: c_int, _: Option<&str>, _: &Values<'_>) -> Result<()> {
-        self.cur = 0;
-        Ok(())
-    }
-    fn next(&mut self) -> Result<()> {
-        self.cur += 1;
-        Ok(())
-    }
-    fn eof(&self) -> bool {
-        self.cur >= self.env.ctx.a.graph.roots.len()
-    }
-    fn column(&self, ctx: &mut Context, i: c_int) -> Result<()> {
-        let g = &self.env.ctx.a.graph;
-        let r = &g.roots[self.cur];
+list_cursor!(
+    RootsCursor,
+    |env: &Env| env.ctx.a.graph.roots.len(),
+    |env: &Env, cur: usize, ctx: &mut Context, i: c_int| {
+        let g = &env.ctx.a.graph;
+        let r = &g.roots[cur];
         match i {
-            0 => ctx.set_result(&self.env.sql_id(r.node.0)),
+            0 => ctx.set_result(&env.sql_id(r.node.0)),
             1 => ctx.set_result(&g.root_kind_name(r)),
             _ => ctx.set_result(&(r.via != 0).then(|| g.labels.get(r.via))),
         }
     }
-    fn rowid(&self) -> Result<i64> {
-        Ok(self.cur as i64)
-    }
-}
+);
 
 // ---- paths(from_id, to_id) -------------------------------------------------------------
 
