@@ -9,4 +9,5 @@ pub mod index;
 pub mod metrics;
 pub mod over_time;
 pub mod python_helper;
+pub mod serve;
 pub mod trend;
