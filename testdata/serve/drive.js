@@ -9,6 +9,8 @@ const { chromium } = require(path.join(__dirname, 'node_modules', 'playwright-co
 const [url, shots, ...flags] = process.argv.slice(2);
 const withQuery = flags.includes('--query');
 const overTime = flags.includes('--over-time') ? flags[flags.indexOf('--over-time') + 1] : null;
+// Only the over-time page and the dump switch (the one-dump pages are driven by another run).
+const onlyOverTime = flags.includes('--only-over-time');
 const TIMEOUT = 60000;
 
 async function main() {
@@ -33,6 +35,25 @@ async function main() {
     out.pages.report = { status: res.status(), title: await page.title(), nav: await texts('nav.hs-nav a'), h1: await texts('h1') };
     await shot('report');
 
+    if (!onlyOverTime) await oneDump(page, out, shot, texts);
+    if (overTime) {
+      const label = overTime === 'diff' ? 'Diff' : 'Trend';
+      await page.click(`nav.hs-nav a:text-is("${label}")`);
+      await page.waitForSelector('h1');
+      out.pages.overTime = { url: page.url(), title: await page.title(), h1: await texts('h1'), h2: await texts('h2') };
+      await shot(overTime);
+      // The second dump's report through the dump switch.
+      await page.click('nav.hs-nav a:text-is("#1")');
+      await page.waitForSelector('h1');
+      out.pages.second = { url: page.url(), title: await page.title() };
+    }
+  } finally {
+    await browser.close();
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+async function oneDump(page, out, shot, texts) {
     // The dominator tree: the top level, then the first node's children, then "N more".
     await page.click('nav.hs-nav a:text-is("Dominator tree")');
     await page.waitForSelector('#tree[data-state=done]');
@@ -120,6 +141,7 @@ async function main() {
     // The query box.
     if (withQuery) {
       await page.click('nav.hs-nav a:text-is("Query")');
+      await page.waitForSelector('#sql');
       await page.fill('#sql', 'SELECT type, count FROM types ORDER BY count DESC, type LIMIT 5');
       await page.click('#run');
       await page.waitForSelector('#result[data-state=done]');
@@ -131,21 +153,6 @@ async function main() {
       await shot('query');
     }
 
-    if (overTime) {
-      const label = overTime === 'diff' ? 'Diff' : 'Trend';
-      await page.click(`nav.hs-nav a:text-is("${label}")`);
-      await page.waitForSelector('h1');
-      out.pages.overTime = { url: page.url(), title: await page.title(), h1: await texts('h1'), h2: await texts('h2') };
-      await shot(overTime);
-      // The second dump's report through the dump switch.
-      await page.click('nav.hs-nav a:text-is("#1")');
-      await page.waitForSelector('h1');
-      out.pages.second = { url: page.url(), title: await page.title() };
-    }
-  } finally {
-    await browser.close();
-  }
-  process.stdout.write(JSON.stringify(out) + '\n');
 }
 
 main().catch((e) => { process.stderr.write(String(e && e.stack || e) + '\n'); process.exit(1); });

@@ -21,4 +21,5 @@ mod objectstore;
 mod over_time;
 mod producers;
 mod python_heapsnap;
+mod serve;
 mod unreachable;
