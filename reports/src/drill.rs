@@ -20,7 +20,7 @@
 use std::fmt;
 
 use heapscope_graph::paths::edge_between;
-use heapscope_graph::{Analysis, NodeIdx, NodeKind, PathStep};
+use heapscope_graph::{Analysis, NodeIdx, PathStep};
 use serde::Serialize;
 
 use crate::build::Ctx;
@@ -129,7 +129,8 @@ pub struct FieldOut {
     /// The declared type (`int`, `java.lang.String`), when the dump says.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_name: Option<String>,
-    /// A primitive's value as text (`42`, `true`, `3.5`), or `null`.
+    /// A primitive's value as text (`42`, `true`, `3.5`), or the id of a referenced object
+    /// that is not among the object's references; neither this nor `object`: `null`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// The object a reference field points to.
@@ -176,15 +177,17 @@ impl Default for ObjectLimits {
 #[derive(Clone, Debug, Serialize)]
 pub struct ObjectAnswer {
     pub object: NodeOut,
-    /// What the node is: `object`, `object-array`, `primitive-array`, `class`, `string`,
-    /// `closure`, `code`, `hidden`, `native`, `synthetic`, `frame` (a call-tree node), `other`.
+    /// What the node is, as the query tables name it ([`kind_name`]): `object`,
+    /// `object_array`, `primitive_array`, `class`, `string`, `closure`, `code`, `hidden`,
+    /// `native`, `synthetic`, `frame` (a call-tree node), `other`.
     pub kind: &'static str,
     /// Reachable from a GC root (else garbage the next collection frees).
     pub reachable: bool,
     /// The GC roots that are this object itself: `kind` or `kind · via`.
     pub gc_roots: Vec<String>,
-    /// The fields the dump records, in declaration order; `None` when the dump's format has no
-    /// field reader (the references below still show what it points to).
+    /// The fields the dump records, in the dump's order; `None` when it records none for this
+    /// object (or its format keeps no field values): the references still show what it points
+    /// to.
     pub fields: Option<Vec<FieldOut>>,
     pub fields_total: usize,
     /// The references it holds, in the dump's order.
@@ -203,23 +206,8 @@ pub struct ObjectAnswer {
     pub children: ChildrenAnswer,
 }
 
-/// The schema's name of a node kind.
-pub fn kind_name(k: NodeKind) -> &'static str {
-    match k {
-        NodeKind::Object => "object",
-        NodeKind::ObjectArray => "object-array",
-        NodeKind::PrimitiveArray => "primitive-array",
-        NodeKind::Class => "class",
-        NodeKind::String => "string",
-        NodeKind::Closure => "closure",
-        NodeKind::Code => "code",
-        NodeKind::Hidden => "hidden",
-        NodeKind::Native => "native",
-        NodeKind::Synthetic => "synthetic",
-        NodeKind::Frame => "frame",
-        NodeKind::Other => "other",
-    }
-}
+/// The name of a node kind, as the query tables' `kind` column spells it.
+pub use crate::query::kind_name;
 
 /// Parse `0x…` as hex, anything else as decimal (an `@` prefix, as DevTools shows ids, is allowed).
 pub fn parse_id(s: &str) -> Option<u64> {
@@ -485,10 +473,49 @@ pub fn object(c: &Ctx, id: &str, lim: &ObjectLimits) -> Result<ObjectAnswer, Dri
     })
 }
 
-/// The object's fields from the parser's inspector, when its format has a field reader.
-fn object_fields(_c: &Ctx, _n: NodeIdx) -> Option<Vec<FieldOut>> {
-    // `Inspector::fields` (the query engine's helper adds it) fills this in.
-    None
+/// The object's fields from the parser's inspector ([`heapscope_graph::Inspector::fields`]);
+/// `None` when it records none. A reference field's target is looked up among the object's
+/// own references (no scan of the dump); one that is not there keeps its id as the value.
+fn object_fields(c: &Ctx, n: NodeIdx) -> Option<Vec<FieldOut>> {
+    use heapscope_graph::FieldValue;
+    let g = &c.a.graph;
+    let fields = c.insp.fields(g, n);
+    if fields.is_empty() {
+        return None;
+    }
+    let mut targets: Vec<(u64, NodeIdx)> = g.edges(n).map(|e| (g.id(e.target), e.target)).collect();
+    targets.sort_unstable();
+    let target = |id: u64| {
+        targets
+            .binary_search_by_key(&id, |t| t.0)
+            .ok()
+            .map(|i| targets[i].1)
+    };
+    Some(
+        fields
+            .into_iter()
+            .map(|f| {
+                let (value, object) = match f.value {
+                    FieldValue::Ref(None) => (None, None),
+                    FieldValue::Ref(Some(id)) => match target(id) {
+                        Some(t) => (None, Some(c.node(t))),
+                        None => (Some(c.info.id_text(id)), None),
+                    },
+                    FieldValue::Int(v) => (Some(v.to_string()), None),
+                    FieldValue::Float(v) => (Some(v.to_string()), None),
+                    FieldValue::Bool(v) => (Some(v.to_string()), None),
+                    FieldValue::Char(v) => (Some(format!("{v:?}")), None),
+                    FieldValue::Text(v) => (Some(v), None),
+                };
+                FieldOut {
+                    name: f.name,
+                    type_name: None,
+                    value,
+                    object,
+                }
+            })
+            .collect(),
+    )
 }
 
 /// A drill-down answer: a typed model with its view.

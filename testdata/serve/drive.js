@@ -126,6 +126,7 @@ async function oneDump(page, out, shot, texts) {
       kv: await texts('dl.kv dt'),
       referrers: await page.$$eval('#referrers a.obj .id', (els) => els.map((e) => e.textContent)),
       references: await page.$$eval('#references a.obj .id', (els) => els.map((e) => e.textContent)),
+      fields: await page.$$eval('#fields tbody tr td:first-child', (els) => els.map((e) => e.textContent)),
       children: await page.$$eval('#children a.obj .id', (els) => els.map((e) => e.textContent)),
       dominators: await page.$$eval('#dominators a.obj .id', (els) => els.map((e) => e.textContent)),
       paths: await page.$$eval('details.path', (els) => els.map((e) => Array.from(e.querySelectorAll('a.obj .id')).map((a) => a.textContent))),

@@ -9,5 +9,6 @@ pub mod index;
 pub mod metrics;
 pub mod over_time;
 pub mod python_helper;
+pub mod query;
 pub mod serve;
 pub mod trend;

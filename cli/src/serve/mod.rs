@@ -404,11 +404,13 @@ impl App {
     }
 }
 
-fn query(_s: &Session, _sql: &str, _limit: usize) -> Answer {
-    Err((
-        501,
-        "the query engine is not in this build of heapscope".to_string(),
-    ))
+/// A query's answer ([`heapscope_reports::query::run`]); SQL it refuses is a 400 with its
+/// message.
+fn query(s: &Session, sql: &str, limit: usize) -> Answer {
+    match heapscope_reports::query::run(&s.ctx(), sql, limit) {
+        Ok(a) => Ok(Reply::json(&a)),
+        Err(e) => Err((400, e.to_string())),
+    }
 }
 
 /// Order two rows by a key, descending or ascending.

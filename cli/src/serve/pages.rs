@@ -314,13 +314,14 @@ function run(){
     out.textContent='';
     var cols=a.columns||[],rows=a.rows||[];
     var t=el('table','hs'),h=el('thead'),hr=el('tr');
-    cols.forEach(function(c){hr.appendChild(el('th',null,typeof c==='string'?c:c.name));});
+    cols.forEach(function(c){hr.appendChild(el('th',null,c));});
     h.appendChild(hr);t.appendChild(h);var b=el('tbody');
     rows.forEach(function(r){var tr=el('tr');r.forEach(function(v){
-      var c=td(v===null?'NULL':String(v),typeof v==='number'?'num':null);tr.appendChild(c);});b.appendChild(tr);});
+      var text=v===null?'NULL':(typeof v==='object'?v.hex+(v.bytes*2>v.hex.length?'\u2026':'')+' ('+thousands(v.bytes)+' bytes)':String(v));
+      tr.appendChild(td(text,typeof v==='number'?'num':(v===null?'meta':null)));});b.appendChild(tr);});
     t.appendChild(b);t.id='qtable';out.appendChild(t);
-    var left=a.left_out||0;
-    info.textContent=thousands(rows.length)+' row'+(rows.length===1?'':'s')+(left>0?' ('+thousands(left)+' more not shown)':'');
+    var left=a.total_rows-rows.length;
+    info.textContent=thousands(rows.length)+' row'+(rows.length===1?'':'s')+(a.truncated?' of '+(a.total_exact?'':'at least ')+thousands(a.total_rows)+' ('+thousands(left)+' more not shown)':'');
     out.setAttribute('data-loaded',String(rows.length));out.setAttribute('data-state','done');
   }).catch(function(e){info.textContent='';out.setAttribute('data-state','failed');fail(e);});
 }
@@ -331,7 +332,7 @@ sql.addEventListener('keydown',function(e){if(e.key==='Enter'&&(e.ctrlKey||e.met
 /// The SQL query box.
 pub fn query(nav: &Nav) -> String {
     let body = "<h1>Query</h1>\n<p class=\"meta\">SQL over the dump's tables: <code>objects</code>, \
-<code>refs</code>, <code>types</code>, <code>roots</code> (docs/query.md). Ctrl+Enter runs it.</p>\n\
+<code>refs</code>, <code>types</code>, <code>roots</code>, <code>paths(from_id, to_id)</code> (docs/query.md). Ctrl+Enter runs it.</p>\n\
 <textarea id=\"sql\" spellcheck=\"false\" aria-label=\"SQL\">SELECT type, count, retained FROM types ORDER BY retained DESC LIMIT 20</textarea>\n\
 <div class=\"controls\"><button id=\"run\">Run</button><span id=\"qinfo\" class=\"meta\"></span></div>\n<div id=\"result\"></div>";
     app_page(nav, "Query", body, QUERY_JS, &[])
@@ -470,14 +471,23 @@ pub fn object(nav: &Nav, a: &ObjectAnswer) -> String {
                 "<h2>Fields ({})</h2>\n",
                 thousands(a.fields_total as u64)
             );
-            o.push_str("<table class=\"hs\" id=\"fields\"><thead><tr><th>name</th><th>type</th><th>value</th></tr></thead><tbody>");
+            // The type column only when the dump declares field types.
+            let typed = fields.iter().any(|f| f.type_name.is_some());
+            let _ = write!(
+                o,
+                "<table class=\"hs\" id=\"fields\"><thead><tr><th>name</th>{}<th>value</th></tr></thead><tbody>",
+                if typed { "<th>type</th>" } else { "" }
+            );
             for f in fields {
-                let _ = write!(
-                    o,
-                    "<tr><td>{}</td><td class=\"type\">{}</td><td>",
-                    escape(&f.name),
-                    escape(f.type_name.as_deref().unwrap_or(""))
-                );
+                let _ = write!(o, "<tr><td class=\"via\">{}</td>", escape(&f.name));
+                if typed {
+                    let _ = write!(
+                        o,
+                        "<td class=\"type\">{}</td>",
+                        escape(f.type_name.as_deref().unwrap_or(""))
+                    );
+                }
+                o.push_str("<td>");
                 match (&f.object, &f.value) {
                     (Some(t), _) => obj_link(&mut o, d, t),
                     (None, Some(v)) => {
@@ -491,8 +501,8 @@ pub fn object(nav: &Nav, a: &ObjectAnswer) -> String {
             more_note(&mut o, a.fields_total - fields.len(), "fields");
         }
         None => o.push_str(
-            "<h2>Fields</h2>\n<p class=\"note\">This dump's format records no field values; \
-the references below are what the object points to.</p>\n",
+            "<h2>Fields</h2>\n<p class=\"note\">The dump records no field values for this object; \
+the references below are what it points to.</p>\n",
         ),
     }
 

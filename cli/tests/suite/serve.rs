@@ -224,7 +224,7 @@ fn screenshot_ok(shots: &Path, name: &str) {
 fn serve_one_dump_in_chromium() {
     let s = start(&[STATIC_MAP]);
     let shots = tempdir("serve-shots");
-    let Some(v) = drive(&s, shots.path(), &[]) else {
+    let Some(v) = drive(&s, shots.path(), &["--query"]) else {
         return;
     };
     let p = &v["pages"];
@@ -328,6 +328,15 @@ fn serve_one_dump_in_chromium() {
         column(&a, "references", "/object/id")
     );
     assert_eq!(strings(&o["dominators"]), column(&a, "dominators", "/id"));
+    let fields = match a["fields"].as_array() {
+        Some(f) => f
+            .iter()
+            .map(|f| f["name"].as_str().unwrap().to_string())
+            .collect(),
+        None => Vec::new(),
+    };
+    assert!(!fields.is_empty(), "HPROF instances have fields");
+    assert_eq!(strings(&o["fields"]), fields);
     assert_eq!(
         strings(&o["children"]),
         column(&a["children"], "children", "/object/id")
@@ -353,7 +362,50 @@ fn serve_one_dump_in_chromium() {
     let child = column(&a["children"], "children", "/object/id")[0].clone();
     assert!(o["next"]["url"].as_str().unwrap().ends_with(&enc(&child)));
 
-    for name in ["report", "tree", "histogram", "instances", "object"] {
+    // The query box shows the query's answer (the same SQL through the JSON endpoint).
+    let (status, body) = s.post(
+        "/api/query?d=0&limit=200",
+        "SELECT type, count FROM types ORDER BY count DESC, type LIMIT 5",
+    );
+    assert_eq!(status, 200, "{body}");
+    let q: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(strings(&p["query"]["headers"]), strings(&q["columns"]));
+    let rows: Vec<Vec<String>> = q["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|c| match c {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), 5);
+    let shown: Vec<Vec<String>> = p["query"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(strings)
+        .collect();
+    assert_eq!(shown, rows);
+    // Its first row is the histogram's largest count.
+    let top = s.json("/api/histogram?d=0&sort=count&order=desc&limit=1");
+    assert_eq!(rows[0][0], top["rows"][0]["type"].as_str().unwrap());
+    assert_eq!(rows[0][1], top["rows"][0]["count"].to_string());
+
+    for name in [
+        "report",
+        "tree",
+        "histogram",
+        "instances",
+        "object",
+        "query",
+    ] {
         screenshot_ok(shots.path(), name);
     }
 }
@@ -428,6 +480,14 @@ fn serve_refuses_bad_requests() {
     assert_eq!(status, 404);
     assert!(!body.contains("<img src=x>") && body.contains("&lt;img src=x&gt;"));
     assert_eq!(s.get("/diff").0, 404, "one dump has no diff");
+    // SQL that SQLite refuses, or that would write, is a 400 with its message.
+    let (status, body) = s.post("/api/query", "SELECT nothing FROM nowhere");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("nowhere"), "{body}");
+    let (status, _) = s.post("/api/query", "DELETE FROM objects");
+    assert_eq!(status, 400);
+    let (status, body) = s.post("/api/query?limit=5000", "SELECT 1");
+    assert_eq!(status, 400, "{body}");
 
     // Methods, hosts, sizes.
     let (status, _) = s.post("/api/children", "");
