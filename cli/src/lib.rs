@@ -17,6 +17,7 @@ pub mod format;
 pub mod output;
 pub mod progress;
 pub mod remote;
+pub mod serve;
 pub mod session;
 mod stats;
 

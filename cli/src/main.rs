@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use heapscope::commands::{
-    analyze, batch, diff, drill, index, metrics, python_helper, query, trend,
+    analyze, batch, diff, drill, index, metrics, python_helper, query, serve, trend,
 };
 use heapscope::{error, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK};
 
@@ -57,6 +57,8 @@ enum Command {
     /// Print heapscope_snapshot.py, the stdlib-only dumper of Python heap snapshots
     /// (`heapscope python-helper > heapscope_snapshot.py`).
     PythonHelper(python_helper::PythonHelperArgs),
+    /// A local web UI on 127.0.0.1: report, dominator tree, histogram, objects, queries, diff/trend.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +95,7 @@ fn main() -> ExitCode {
         Command::Metrics(args) => metrics::run(args, out),
         Command::Batch(args) => batch::run(args),
         Command::PythonHelper(args) => python_helper::run(args, out),
+        Command::Serve(args) => serve::run(args, out),
     }));
     ExitCode::from(match result {
         Ok(r) => error::exit_code(r),

@@ -10,4 +10,5 @@ pub mod metrics;
 pub mod over_time;
 pub mod python_helper;
 pub mod query;
+pub mod serve;
 pub mod trend;

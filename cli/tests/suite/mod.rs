@@ -22,4 +22,5 @@ mod over_time;
 mod producers;
 mod python_heapsnap;
 mod query;
+mod serve;
 mod unreachable;

@@ -1,0 +1,530 @@
+//! The web UI of `heapscope serve` ([`crate::commands::serve`]): the dumps, opened once, and
+//! one function from a request to a reply ([`App::handle`]), which the HTTP server
+//! ([`http`]) calls for every request and tests can call directly.
+//!
+//! Pages are HTML rendered on the server ([`pages`]): the report, diff and trend pages are the
+//! reports crate's own HTML (the `analyze`, `diff` and `trend` documents) with a navigation
+//! bar; the object page is drawn from [`heapscope_reports::drill::ObjectAnswer`]. The dominator
+//! tree, histogram, instances and query pages are small shells whose inline script asks the
+//! JSON endpoints below and builds rows with `textContent` (never `innerHTML`), so nothing
+//! from a dump is ever parsed as HTML; everything the server writes into HTML is escaped.
+//!
+//! | path | answer |
+//! |---|---|
+//! | `/api/children?d=&id=&offset=&limit=` | [`heapscope_reports::drill::ChildrenAnswer`] (no `id`: the top of the tree) |
+//! | `/api/object?d=&id=` | [`heapscope_reports::drill::ObjectAnswer`] |
+//! | `/api/histogram?d=&filter=&sort=&order=&offset=&limit=` | [`HistogramPage`] |
+//! | `/api/instances?d=&type=&filter=&sort=&order=&offset=&limit=` | [`InstancesPage`] |
+//! | `POST /api/query?d=&limit=` (body: SQL) | the query engine's answer |
+//!
+//! `d` is the dump's position on the command line (0 first, the default). Every list is
+//! capped ([`MAX_LIMIT`] rows a page) and says how many it left out; a bad parameter is a 400,
+//! an unknown dump, object or type a 404, each with a message, never a panic.
+
+pub mod http;
+mod pages;
+
+use std::sync::OnceLock;
+
+use heapscope_graph::NodeIdx;
+use heapscope_reports::drill::{self, DrillError, ObjectLimits};
+use heapscope_reports::model::NodeOut;
+use heapscope_reports::Ctx;
+use serde::Serialize;
+
+use crate::session::Session;
+
+/// Most rows in one page of any list.
+pub const MAX_LIMIT: usize = 500;
+/// Rows a page has when the request does not say.
+pub const DEFAULT_LIMIT: usize = 50;
+/// Most bytes of a request body (a query's SQL).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// One loaded dump and what is built of it on first use.
+struct Loaded {
+    session: Session,
+    report_html: OnceLock<String>,
+}
+
+/// The dumps of one `heapscope serve`, kept for the server's life.
+pub struct App {
+    dumps: Vec<Loaded>,
+    /// The diff (two dumps) or trend (three or more) page, built on first use.
+    over_time: OnceLock<String>,
+}
+
+/// A reply: status, content type and body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+const JSON: &str = "application/json";
+const HTML: &str = "text/html; charset=utf-8";
+
+impl Reply {
+    fn json<T: Serialize>(v: &T) -> Reply {
+        let body = match serde_json::to_value(v) {
+            Ok(v) => heapscope_reports::render::json::to_json(&v),
+            Err(e) => return Reply::error(true, 500, &format!("serialising the answer: {e}")),
+        };
+        Reply {
+            status: 200,
+            content_type: JSON,
+            body,
+        }
+    }
+
+    fn html(body: String) -> Reply {
+        Reply {
+            status: 200,
+            content_type: HTML,
+            body,
+        }
+    }
+
+    /// An error as JSON (`{"error": "…"}`) for the API, as a page elsewhere.
+    fn error(api: bool, status: u16, msg: &str) -> Reply {
+        if api {
+            Reply {
+                status,
+                content_type: JSON,
+                body: format!(
+                    "{}\n",
+                    serde_json::json!({ "error": msg, "status": status })
+                ),
+            }
+        } else {
+            Reply {
+                status,
+                content_type: HTML,
+                body: pages::error_page(status, msg),
+            }
+        }
+    }
+}
+
+/// The query string's parameters.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn parse(query: &str) -> Params {
+        Params(
+            form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A non-negative integer parameter, `default` when absent, at most `max`.
+    fn number(&self, name: &str, default: usize, max: usize) -> Result<usize, (u16, String)> {
+        match self.get(name) {
+            None | Some("") => Ok(default),
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) if n <= max => Ok(n),
+                Ok(_) => Err((400, format!("{name}={v}: at most {max}"))),
+                Err(_) => Err((
+                    400,
+                    format!("{name}={v:?}: expected a non-negative integer"),
+                )),
+            },
+        }
+    }
+
+    /// One of `allowed` (the first when absent).
+    fn choice(&self, name: &str, allowed: &[&'static str]) -> Result<&'static str, (u16, String)> {
+        match self.get(name) {
+            None | Some("") => Ok(allowed[0]),
+            Some(v) => allowed.iter().find(|a| **a == v).copied().ok_or_else(|| {
+                (
+                    400,
+                    format!("{name}={v:?}: expected one of {}", allowed.join(", ")),
+                )
+            }),
+        }
+    }
+}
+
+fn drill_error(e: DrillError) -> (u16, String) {
+    let status = match e {
+        DrillError::NotAnId(_) => 400,
+        DrillError::NoObject(_) | DrillError::NoType { .. } => 404,
+    };
+    (status, e.to_string())
+}
+
+/// One histogram row (one type).
+#[derive(Debug, Serialize)]
+pub struct HistogramRow {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub count: u64,
+    pub shallow_bytes: u64,
+    /// MAT's minimum retained size of all the type's instances.
+    pub retained_bytes: u64,
+    pub retained_share: f64,
+}
+
+/// One page of the type histogram, filtered and sorted on the server.
+#[derive(Debug, Serialize)]
+pub struct HistogramPage {
+    /// Types in the dump.
+    pub types: usize,
+    /// Types whose name contains the filter (case-insensitive).
+    pub matched: usize,
+    pub sort: &'static str,
+    pub order: &'static str,
+    pub offset: usize,
+    pub rows: Vec<HistogramRow>,
+    pub left_out: usize,
+}
+
+/// One page of a type's instances, filtered and sorted on the server.
+#[derive(Debug, Serialize)]
+pub struct InstancesPage {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Instances of the type.
+    pub count: usize,
+    /// Instances whose id or value preview contains the filter (case-insensitive).
+    pub matched: usize,
+    pub sort: &'static str,
+    pub order: &'static str,
+    pub offset: usize,
+    pub instances: Vec<NodeOut>,
+    pub left_out: usize,
+}
+
+/// One dump as the pages name it.
+#[derive(Debug, Serialize)]
+pub struct DumpInfo {
+    pub index: usize,
+    pub path: String,
+    pub nodes: u64,
+    pub reachable_bytes: u64,
+}
+
+type Answer = Result<Reply, (u16, String)>;
+
+impl App {
+    pub fn new(sessions: Vec<Session>) -> App {
+        App {
+            dumps: sessions
+                .into_iter()
+                .map(|session| Loaded {
+                    session,
+                    report_html: OnceLock::new(),
+                })
+                .collect(),
+            over_time: OnceLock::new(),
+        }
+    }
+
+    fn infos(&self) -> Vec<DumpInfo> {
+        self.dumps
+            .iter()
+            .enumerate()
+            .map(|(index, l)| DumpInfo {
+                index,
+                path: l.session.meta.path.clone(),
+                nodes: l.session.analysis.summary.nodes,
+                reachable_bytes: l.session.analysis.summary.reachable_bytes,
+            })
+            .collect()
+    }
+
+    /// Answer one request. `query` is the raw query string (without `?`).
+    pub fn handle(&self, method: &str, path: &str, query: &str, body: &[u8]) -> Reply {
+        let api = path.starts_with("/api/");
+        let p = Params::parse(query);
+        let post = path == "/api/query";
+        if (post && method != "POST") || (!post && method != "GET" && method != "HEAD") {
+            return Reply::error(api, 405, &format!("{method} is not allowed on {path}"));
+        }
+        match self.route(path, &p, body) {
+            Ok(r) => r,
+            Err((status, msg)) => Reply::error(api, status, &msg),
+        }
+    }
+
+    /// The dump the `d` parameter names.
+    fn dump(&self, p: &Params) -> Result<(usize, &Session), (u16, String)> {
+        let d = p.number("d", 0, usize::MAX)?;
+        match self.dumps.get(d) {
+            Some(l) => Ok((d, &l.session)),
+            None => Err((
+                404,
+                format!(
+                    "no dump {d}: this server has {} (0 to {})",
+                    self.dumps.len(),
+                    self.dumps.len() - 1
+                ),
+            )),
+        }
+    }
+
+    fn route(&self, path: &str, p: &Params, body: &[u8]) -> Answer {
+        let nav = |d: usize, active: &'static str| pages::Nav {
+            dumps: self.infos(),
+            current: d,
+            active,
+        };
+        match path {
+            "/" | "/report" => {
+                let (d, s) = self.dump(p)?;
+                let html = self.dumps[d]
+                    .report_html
+                    .get_or_init(|| pages::report_html(s));
+                Ok(Reply::html(pages::with_nav(html, &nav(d, "report"))))
+            }
+            "/tree" => {
+                let (d, _) = self.dump(p)?;
+                Ok(Reply::html(pages::tree(&nav(d, "tree"))))
+            }
+            "/histogram" => {
+                let (d, _) = self.dump(p)?;
+                Ok(Reply::html(pages::histogram(&nav(d, "histogram"))))
+            }
+            "/instances" => {
+                let (d, s) = self.dump(p)?;
+                let t = p.get("type").unwrap_or_default();
+                // The type must exist: a 404 with the names that are close, as the CLI says.
+                drill::instances(&s.ctx(), t, 0).map_err(drill_error)?;
+                Ok(Reply::html(pages::instances(&nav(d, "histogram"), t)))
+            }
+            "/object" => {
+                let (d, s) = self.dump(p)?;
+                let id = p.get("id").unwrap_or_default();
+                let a =
+                    drill::object(&s.ctx(), id, &ObjectLimits::default()).map_err(drill_error)?;
+                Ok(Reply::html(pages::object(&nav(d, ""), &a)))
+            }
+            "/query" => {
+                let (d, _) = self.dump(p)?;
+                Ok(Reply::html(pages::query(&nav(d, "query"))))
+            }
+            "/diff" | "/trend" => {
+                let want = if self.dumps.len() == 2 {
+                    "/diff"
+                } else {
+                    "/trend"
+                };
+                if self.dumps.len() < 2 || path != want {
+                    return Err((
+                        404,
+                        format!(
+                            "{path} needs {} dumps; this server has {}",
+                            if path == "/diff" {
+                                "two"
+                            } else {
+                                "three or more"
+                            },
+                            self.dumps.len()
+                        ),
+                    ));
+                }
+                let html = self.over_time.get_or_init(|| self.over_time_html());
+                Ok(Reply::html(pages::with_nav(html, &nav(0, "over-time"))))
+            }
+            "/api/dumps" => Ok(Reply::json(&self.infos())),
+            "/api/children" => {
+                let (_, s) = self.dump(p)?;
+                let offset = p.number("offset", 0, usize::MAX)?;
+                let limit = p.number("limit", DEFAULT_LIMIT, MAX_LIMIT)?;
+                let id = p.get("id").filter(|s| !s.is_empty());
+                let a = drill::children(&s.ctx(), id, offset, limit).map_err(drill_error)?;
+                Ok(Reply::json(&a))
+            }
+            "/api/object" => {
+                let (_, s) = self.dump(p)?;
+                let id = p.get("id").unwrap_or_default();
+                let a =
+                    drill::object(&s.ctx(), id, &ObjectLimits::default()).map_err(drill_error)?;
+                Ok(Reply::json(&a))
+            }
+            "/api/histogram" => {
+                let (_, s) = self.dump(p)?;
+                Ok(Reply::json(&histogram_page(s, p)?))
+            }
+            "/api/instances" => {
+                let (_, s) = self.dump(p)?;
+                Ok(Reply::json(&instances_page(&s.ctx(), p)?))
+            }
+            "/api/query" => {
+                let (_, s) = self.dump(p)?;
+                let limit = p.number("limit", 200, 1000)?;
+                let sql = std::str::from_utf8(body)
+                    .map_err(|_| (400, "the query is not UTF-8 text".to_string()))?;
+                query(s, sql, limit)
+            }
+            _ => Err((404, format!("no page {path}"))),
+        }
+    }
+
+    /// The diff (two dumps) or trend (three or more) report as a page.
+    fn over_time_html(&self) -> String {
+        use heapscope_reports::overtime::{
+            build_diff, build_trend, render_diff, render_trend, summarize, DiffOptions,
+            TrendOptions,
+        };
+        use heapscope_reports::render::OutputFormat;
+        const ROWS: usize = 25;
+        if let [a, b] = &self.dumps[..] {
+            let r = build_diff(a.session.dump(), b.session.dump(), &DiffOptions::default());
+            return render_diff(&r, OutputFormat::Html, ROWS);
+        }
+        let summaries: Vec<_> = self
+            .dumps
+            .iter()
+            .map(|l| summarize(l.session.dump()))
+            .collect();
+        let last = &self.dumps[self.dumps.len() - 1].session;
+        let memlab =
+            crate::commands::trend::memlab_of(&summaries, last, &crate::progress::Silent, 50);
+        let r = build_trend(
+            &summaries,
+            memlab,
+            &TrendOptions {
+                at: None,
+                limit_bytes: None,
+                rows: 500,
+            },
+        );
+        render_trend(&r, OutputFormat::Html, ROWS)
+    }
+}
+
+/// A query's answer ([`heapscope_reports::query::run`]); SQL it refuses is a 400 with its
+/// message.
+fn query(s: &Session, sql: &str, limit: usize) -> Answer {
+    match heapscope_reports::query::run(&s.ctx(), sql, limit) {
+        Ok(a) => Ok(Reply::json(&a)),
+        Err(e) => Err((400, e.to_string())),
+    }
+}
+
+/// Order two rows by a key, descending or ascending.
+fn ordered<K: Ord>(desc: bool, x: K, y: K) -> std::cmp::Ordering {
+    if desc {
+        y.cmp(&x)
+    } else {
+        x.cmp(&y)
+    }
+}
+
+fn histogram_page(s: &Session, p: &Params) -> Result<HistogramPage, (u16, String)> {
+    let sort = p.choice("sort", &["retained", "shallow", "count", "type"])?;
+    let order = p.choice("order", &["desc", "asc"])?;
+    let offset = p.number("offset", 0, usize::MAX)?;
+    let limit = p.number("limit", DEFAULT_LIMIT, MAX_LIMIT)?;
+    let filter = p.get("filter").unwrap_or_default().to_lowercase();
+    let a = &s.analysis;
+    let g = &a.graph;
+    let ctx = s.ctx();
+    let name = |t: u32| g.types.get(t);
+    let mut rows: Vec<&heapscope_graph::TypeRow> = a
+        .histogram
+        .iter()
+        .filter(|r| filter.is_empty() || name(r.type_id).to_lowercase().contains(&filter))
+        .collect();
+    let desc = order == "desc";
+    rows.sort_by(|x, y| {
+        let by = match sort {
+            "shallow" => ordered(desc, x.shallow, y.shallow),
+            "count" => ordered(desc, x.count, y.count),
+            "type" => ordered(desc, name(x.type_id), name(y.type_id)),
+            _ => ordered(desc, x.retained, y.retained),
+        };
+        by.then(name(x.type_id).cmp(name(y.type_id)))
+            .then(x.type_id.cmp(&y.type_id))
+    });
+    let matched = rows.len();
+    let offset = offset.min(matched);
+    let end = offset.saturating_add(limit).min(matched);
+    Ok(HistogramPage {
+        types: a.histogram.len(),
+        matched,
+        sort,
+        order,
+        offset,
+        rows: rows[offset..end]
+            .iter()
+            .map(|r| HistogramRow {
+                type_name: name(r.type_id).to_string(),
+                count: r.count,
+                shallow_bytes: r.shallow,
+                retained_bytes: r.retained,
+                retained_share: heapscope_reports::build::round6(ctx.share(r.retained)),
+            })
+            .collect(),
+        left_out: matched - end,
+    })
+}
+
+fn instances_page(c: &Ctx, p: &Params) -> Result<InstancesPage, (u16, String)> {
+    let sort = p.choice("sort", &["retained", "shallow", "id"])?;
+    let order = p.choice("order", &["desc", "asc"])?;
+    let offset = p.number("offset", 0, usize::MAX)?;
+    let limit = p.number("limit", DEFAULT_LIMIT, MAX_LIMIT)?;
+    let filter = p.get("filter").unwrap_or_default().to_lowercase();
+    let type_name = p.get("type").unwrap_or_default();
+    let a = c.a;
+    let g = &a.graph;
+    let Some(t) = g.types.lookup(type_name) else {
+        // The same message (with the names that are close) as `heapscope instances`.
+        return Err(drill::instances(c, type_name, 0)
+            .err()
+            .map(drill_error)
+            .unwrap_or((404, format!("no type {type_name:?}"))));
+    };
+    let mut inst: Vec<u32> = (0..g.node_count() as u32)
+        .filter(|&v| g.type_of[v as usize] == t)
+        .collect();
+    let count = inst.len();
+    if !filter.is_empty() {
+        // The value preview is read for every instance: a filter costs one inspector read each.
+        inst.retain(|&v| {
+            let n = NodeIdx(v);
+            c.id_text(n).to_lowercase().contains(&filter)
+                || c.insp
+                    .value_preview(g, n)
+                    .is_some_and(|s| s.to_lowercase().contains(&filter))
+        });
+    }
+    let desc = order == "desc";
+    inst.sort_by(|&x, &y| {
+        let (xi, yi) = (x as usize, y as usize);
+        let by = match sort {
+            "shallow" => ordered(desc, g.shallow[xi], g.shallow[yi]),
+            "id" => ordered(desc, g.ids[xi], g.ids[yi]),
+            _ => ordered(desc, a.retained[xi], a.retained[yi]),
+        };
+        by.then(x.cmp(&y))
+    });
+    let matched = inst.len();
+    let offset = offset.min(matched);
+    let end = offset.saturating_add(limit).min(matched);
+    Ok(InstancesPage {
+        type_name: type_name.to_string(),
+        count,
+        matched,
+        sort,
+        order,
+        offset,
+        instances: inst[offset..end]
+            .iter()
+            .map(|&v| c.node(NodeIdx(v)))
+            .collect(),
+        left_out: matched - end,
+    })
+}
