@@ -318,9 +318,9 @@ fn answers_match_the_cli_and_say_what_they_left_out() {
     assert!(e.contains("is not an object id"), "{e}");
     let e = c.error("paths_to_roots", json!({}));
     assert!(e.contains("`id` is required"), "{e}");
-    let e = c.error("instances", json!({"type": "com.acme.Sesion"}));
+    let e = c.error("instances", json!({"type": "Session"}));
     assert!(
-        e.contains("no type named") && e.contains("com.acme.Session"),
+        e.contains("no type named \"Session\"") && e.contains("com.acme.Session"),
         "{e}"
     );
     let e = c.error("summary", json!({"dump": "testdata/no/such.hprof"}));
