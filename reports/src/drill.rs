@@ -4,7 +4,14 @@
 //! - [`paths`]: shortest paths from GC roots to one object (the shortest one, then the shortest
 //!   through each other object that references it);
 //! - [`retainers`]: the objects that reference it, and its dominator chain;
-//! - [`instances`]: the largest instances of a type by retained size.
+//! - [`instances`]: the largest instances of a type by retained size;
+//! - [`children`]: one page of a node's dominator children, largest retained first (the
+//!   dominator tree a UI expands node by node);
+//! - [`object`]: everything an object page shows at once: sizes, value, fields, outgoing
+//!   references, referrers, dominator chain, paths from GC roots, dominator children.
+//!
+//! Every list in an answer is capped by the caller and says how many it left out, so an answer
+//! stays small on any dump (`heapscope serve` and `heapscope mcp` hand them out as JSON).
 //!
 //! IDs are the dump's own, as reports print them: `0x…` hex (HPROF, call-tree nodes) or decimal
 //! (V8). [`crate::view::drill`] turns each answer into a [`crate::doc::Document`]; [`render`]
@@ -13,7 +20,7 @@
 use std::fmt;
 
 use heapscope_graph::paths::edge_between;
-use heapscope_graph::{Analysis, NodeIdx, PathStep};
+use heapscope_graph::{Analysis, NodeIdx, NodeKind, PathStep};
 use serde::Serialize;
 
 use crate::build::Ctx;
@@ -90,6 +97,128 @@ pub struct InstancesAnswer {
     pub shallow_bytes: u64,
     /// The largest by retained size.
     pub instances: Vec<NodeOut>,
+}
+
+/// One dominator child: the object, and how many children it has in turn (0: a leaf).
+#[derive(Clone, Debug, Serialize)]
+pub struct Child {
+    pub object: NodeOut,
+    pub children: usize,
+}
+
+/// One page of a node's dominator children (what it alone keeps alive, each child with its
+/// whole dominator subtree), largest retained first, then by index.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChildrenAnswer {
+    /// The node asked about; `None`: the virtual super-root above the GC roots (the tree's top
+    /// level).
+    pub parent: Option<NodeOut>,
+    /// Children in all.
+    pub total: usize,
+    /// Children skipped before this page.
+    pub offset: usize,
+    pub children: Vec<Child>,
+    /// Children after this page (`total - offset - children.len()`).
+    pub left_out: usize,
+}
+
+/// One field of an object as the dump records it (a Java instance field, a V8 property).
+#[derive(Clone, Debug, Serialize)]
+pub struct FieldOut {
+    pub name: String,
+    /// The declared type (`int`, `java.lang.String`), when the dump says.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_name: Option<String>,
+    /// A primitive's value as text (`42`, `true`, `3.5`), or `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The object a reference field points to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<NodeOut>,
+}
+
+/// One reference the object holds (an edge out of it in the graph).
+#[derive(Clone, Debug, Serialize)]
+pub struct Reference {
+    /// The reference's name (field, element, edge), when the dump has one.
+    pub via: Option<String>,
+    pub weak: bool,
+    pub object: NodeOut,
+}
+
+/// How much an [`ObjectAnswer`] lists at most of each part.
+#[derive(Clone, Copy, Debug)]
+pub struct ObjectLimits {
+    pub fields: usize,
+    pub references: usize,
+    pub referrers: usize,
+    pub dominators: usize,
+    pub paths: usize,
+    pub children: usize,
+}
+
+impl Default for ObjectLimits {
+    fn default() -> Self {
+        ObjectLimits {
+            fields: 200,
+            references: 100,
+            referrers: 50,
+            dominators: 100,
+            paths: 5,
+            children: 50,
+        }
+    }
+}
+
+/// Everything about one object at once (an object page): its sizes and value, its fields, the
+/// references it holds, its referrers, what dominates it, its paths from GC roots and its
+/// dominator children. Each list is capped ([`ObjectLimits`]) and says how many there are.
+#[derive(Clone, Debug, Serialize)]
+pub struct ObjectAnswer {
+    pub object: NodeOut,
+    /// What the node is: `object`, `object-array`, `primitive-array`, `class`, `string`,
+    /// `closure`, `code`, `hidden`, `native`, `synthetic`, `frame` (a call-tree node), `other`.
+    pub kind: &'static str,
+    /// Reachable from a GC root (else garbage the next collection frees).
+    pub reachable: bool,
+    /// The GC roots that are this object itself: `kind` or `kind · via`.
+    pub gc_roots: Vec<String>,
+    /// The fields the dump records, in declaration order; `None` when the dump's format has no
+    /// field reader (the references below still show what it points to).
+    pub fields: Option<Vec<FieldOut>>,
+    pub fields_total: usize,
+    /// The references it holds, in the dump's order.
+    pub references: Vec<Reference>,
+    pub references_total: usize,
+    /// Its largest referrers by retained size (as [`RetainersAnswer`]).
+    pub referrers: Vec<Referrer>,
+    pub referrers_total: usize,
+    /// What keeps it alive, nearest first (the nearest `ObjectLimits::dominators`).
+    pub dominators: Vec<NodeOut>,
+    /// The whole chain's length (as deep as the object is in the dominator tree).
+    pub dominators_total: usize,
+    /// Paths from GC roots, the shortest first (as [`PathsAnswer`]); empty when unreachable.
+    pub paths: Vec<Vec<PathElem>>,
+    /// Its first dominator children, largest retained first.
+    pub children: ChildrenAnswer,
+}
+
+/// The schema's name of a node kind.
+pub fn kind_name(k: NodeKind) -> &'static str {
+    match k {
+        NodeKind::Object => "object",
+        NodeKind::ObjectArray => "object-array",
+        NodeKind::PrimitiveArray => "primitive-array",
+        NodeKind::Class => "class",
+        NodeKind::String => "string",
+        NodeKind::Closure => "closure",
+        NodeKind::Code => "code",
+        NodeKind::Hidden => "hidden",
+        NodeKind::Native => "native",
+        NodeKind::Synthetic => "synthetic",
+        NodeKind::Frame => "frame",
+        NodeKind::Other => "other",
+    }
 }
 
 /// Parse `0x…` as hex, anything else as decimal (an `@` prefix, as DevTools shows ids, is allowed).
@@ -172,8 +301,11 @@ pub fn paths(c: &Ctx, id: &str, max: usize) -> Result<PathsAnswer, DrillError> {
 /// `heapscope retainers`: at most `max` referrers of the object with id `id`, largest retained
 /// first (then by index), and its dominator chain.
 pub fn retainers(c: &Ctx, id: &str, max: usize) -> Result<RetainersAnswer, DrillError> {
+    Ok(retainers_of(c, find(c.a, id)?, max, usize::MAX))
+}
+
+fn retainers_of(c: &Ctx, n: NodeIdx, max: usize, max_dominators: usize) -> RetainersAnswer {
     let a = c.a;
-    let n = find(a, id)?;
     let mut refs = referrers(a, n);
     refs.sort_by(|x, y| {
         a.retained[y.0.ix()]
@@ -182,7 +314,7 @@ pub fn retainers(c: &Ctx, id: &str, max: usize) -> Result<RetainersAnswer, Drill
     });
     let total = refs.len();
     refs.truncate(max);
-    Ok(RetainersAnswer {
+    RetainersAnswer {
         object: c.node(n),
         referrers_total: total,
         referrers: refs
@@ -193,8 +325,12 @@ pub fn retainers(c: &Ctx, id: &str, max: usize) -> Result<RetainersAnswer, Drill
                 object: c.node(r),
             })
             .collect(),
-        dominators: a.dominator_chain(n).map(|d| c.node(d)).collect(),
-    })
+        dominators: a
+            .dominator_chain(n)
+            .take(max_dominators)
+            .map(|d| c.node(d))
+            .collect(),
+    }
 }
 
 /// `heapscope instances`: the `top` largest instances of the type named `type_name` (exactly as
@@ -237,6 +373,124 @@ pub fn instances(c: &Ctx, type_name: &str, top: usize) -> Result<InstancesAnswer
     })
 }
 
+/// One page of the dominator children of the object with id `id` (`None`: of the virtual
+/// super-root, i.e. the tree's top level): `limit` children from `offset` on, largest retained
+/// first (then by index). Sorting costs 4 B per child of that one node.
+pub fn children(
+    c: &Ctx,
+    id: Option<&str>,
+    offset: usize,
+    limit: usize,
+) -> Result<ChildrenAnswer, DrillError> {
+    let a = c.a;
+    let n = id.map(|id| find(a, id)).transpose()?;
+    Ok(children_of(c, n, offset, limit))
+}
+
+fn children_of(c: &Ctx, n: Option<NodeIdx>, offset: usize, limit: usize) -> ChildrenAnswer {
+    let a = c.a;
+    let mut kids: Vec<u32> = a.dominated(n).to_vec();
+    let total = kids.len();
+    let offset = offset.min(total);
+    let end = offset.saturating_add(limit).min(total);
+    let by_retained = |x: &u32, y: &u32| {
+        a.retained[*y as usize]
+            .cmp(&a.retained[*x as usize])
+            .then(x.cmp(y))
+    };
+    // Only the first `end` need to be in order.
+    if end < total && end > 0 {
+        kids.select_nth_unstable_by(end - 1, by_retained);
+        kids.truncate(end);
+    }
+    kids.sort_unstable_by(by_retained);
+    let page = &kids[offset..end];
+    ChildrenAnswer {
+        parent: n.map(|n| c.node(n)),
+        total,
+        offset,
+        children: page
+            .iter()
+            .map(|&v| Child {
+                object: c.node(NodeIdx(v)),
+                children: a.dominated(Some(NodeIdx(v))).len(),
+            })
+            .collect(),
+        left_out: total - end,
+    }
+}
+
+/// Everything about the object with id `id` ([`ObjectAnswer`]), each list capped by `lim`.
+/// `fields` are the dump's fields of the object when its format has a field reader.
+pub fn object(c: &Ctx, id: &str, lim: &ObjectLimits) -> Result<ObjectAnswer, DrillError> {
+    let a = c.a;
+    let g = &a.graph;
+    let n = find(a, id)?;
+    let gc_roots = g
+        .roots
+        .iter()
+        .filter(|r| r.node == n)
+        .map(|r| {
+            let kind = g.root_kind_name(r);
+            if r.via != 0 {
+                format!("{kind} · {}", g.labels.get(r.via))
+            } else {
+                kind.to_string()
+            }
+        })
+        .collect();
+    let (fields, fields_total) = match object_fields(c, n) {
+        Some(mut f) => {
+            let total = f.len();
+            f.truncate(lim.fields);
+            (Some(f), total)
+        }
+        None => (None, 0),
+    };
+    let references_total = g.edge_range(n).len();
+    let references = g
+        .edges(n)
+        .take(lim.references)
+        .map(|e| Reference {
+            via: g.label_text(e.label),
+            weak: e.weak,
+            object: c.node(e.target),
+        })
+        .collect();
+    let ret = retainers_of(c, n, lim.referrers, lim.dominators);
+    let dominators_total = a.dominator_chain(n).count();
+    let paths = if lim.paths == 0 {
+        Vec::new()
+    } else {
+        paths_to(a, n, lim.paths)
+            .iter()
+            .map(|p| c.path(p))
+            .collect()
+    };
+    Ok(ObjectAnswer {
+        object: ret.object,
+        kind: kind_name(g.kind(n)),
+        reachable: a.dom.is_reachable(n.0),
+        gc_roots,
+        fields,
+        fields_total,
+        references,
+        references_total,
+        referrers: ret.referrers,
+        referrers_total: ret.referrers_total,
+        dominators: ret.dominators,
+        dominators_total,
+        paths,
+        children: children_of(c, Some(n), 0, lim.children),
+    })
+}
+
+/// The object's fields from the parser's inspector, when its format has a field reader.
+fn object_fields(_c: &Ctx, _n: NodeIdx) -> Option<Vec<FieldOut>> {
+    // `Inspector::fields` (the query engine's helper adds it) fills this in.
+    None
+}
+
 /// A drill-down answer: a typed model with its view.
 pub trait Answer: Serialize {
     /// The answer as a document ([`crate::view::drill`]).
@@ -258,6 +512,18 @@ impl Answer for RetainersAnswer {
 impl Answer for InstancesAnswer {
     fn document(&self) -> Document {
         crate::view::drill::instances(self)
+    }
+}
+
+impl Answer for ChildrenAnswer {
+    fn document(&self) -> Document {
+        crate::view::drill::children(self)
+    }
+}
+
+impl Answer for ObjectAnswer {
+    fn document(&self) -> Document {
+        crate::view::drill::object(self)
     }
 }
 
