@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use heapscope::commands::{analyze, batch, diff, drill, index, mcp, metrics, python_helper, trend};
+use heapscope::commands::{
+    analyze, batch, diff, drill, index, mcp, metrics, python_helper, query, trend,
+};
 use heapscope::{error, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK};
 
 #[derive(Parser)]
@@ -40,6 +42,8 @@ enum Command {
     Retainers(drill::retainers::RetainersArgs),
     /// The largest instances of a type by retained size.
     Instances(drill::instances::InstancesArgs),
+    /// One read-only SQL query over the analysis (objects, refs, types, roots; docs/query.md).
+    Query(query::QueryArgs),
     /// Parse and analyse a dump once and save the analysis (DUMP.hsidx) for later commands.
     Index(index::IndexArgs),
     /// Compare two dumps: per type, the change in count, shallow and retained bytes.
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
         Command::Path(args) => drill::path::run(args, out),
         Command::Retainers(args) => drill::retainers::run(args, out),
         Command::Instances(args) => drill::instances::run(args, out),
+        Command::Query(args) => query::run(args, out),
         Command::Index(args) => index::run(args, out),
         Command::Diff(args) => diff::run(args, out),
         Command::Trend(args) => trend::run(args, out),

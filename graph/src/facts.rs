@@ -280,12 +280,62 @@ pub trait Inspector: Send + Sync {
     fn cache_limit(&self, _g: &HeapGraph, _node: NodeIdx) -> Option<CacheLimit> {
         None
     }
+    /// The object's fields as the dump records them, in the dump's order: an instance's
+    /// fields by its class layout (superclass fields after the class's own, as HPROF lays
+    /// them out), a primitive array's elements (`[0]`, `[1]` …, at most
+    /// [`MAX_ARRAY_FIELDS`]), a JavaScript object's properties. Empty when the format keeps
+    /// no field values (the default).
+    fn fields(&self, _g: &HeapGraph, _node: NodeIdx) -> Vec<Field> {
+        Vec::new()
+    }
+    /// The whole contents of a string or primitive array (at most `max_bytes` of them): a
+    /// string's text, an array's elements as bytes in the dump's order. `None` for other
+    /// objects and when the format keeps no contents (the default).
+    fn contents(&self, _g: &HeapGraph, _node: NodeIdx, _max_bytes: usize) -> Option<Contents> {
+        None
+    }
     /// The state this inspector needs besides the dump, encoded for a saved index (see
     /// [`crate::saved`]); its parser restores it (`heapscope_parsers::inspect_state`). Empty
     /// when there is none or the inspector cannot be saved.
     fn saved_state(&self) -> Vec<u8> {
         Vec::new()
     }
+}
+
+/// The most elements of a primitive array [`Inspector::fields`] lists.
+pub const MAX_ARRAY_FIELDS: usize = 4096;
+
+/// One field of an object ([`Inspector::fields`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    /// The field's name (`count`, `[3]` for an array element, a property name).
+    pub name: String,
+    pub value: FieldValue,
+}
+
+/// A field's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue {
+    /// A reference: the dump's id of the object it points to; `None` is null.
+    Ref(Option<u64>),
+    /// `byte`, `short`, `int`, `long` (and unsigned kinds that fit).
+    Int(i64),
+    /// `float`, `double`, a JavaScript number.
+    Float(f64),
+    Bool(bool),
+    Char(char),
+    /// A value the dump keeps inline as text.
+    Text(String),
+}
+
+/// A string's or primitive array's contents ([`Inspector::contents`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Contents {
+    /// A string's text (cut at the byte limit on a character boundary).
+    Text(String),
+    /// A primitive array's elements, as the dump stores them (HPROF: big-endian), cut at the
+    /// byte limit.
+    Bytes(Vec<u8>),
 }
 
 /// A memo cache's declared size limit and its size when the dump was taken.

@@ -56,8 +56,8 @@ pub use calltree::{children_from_parents, CallTree};
 pub use column::{Column, Spill};
 pub use dominators::{DomChildren, DomTree, SUPER, UNREACHED};
 pub use facts::{
-    CacheLimit, Comparison, DumpFacts, IdDisplay, Inspector, MemStats, Model, NoInspector,
-    ProfileFacts, ProfileKind, Rows, Runtime, Unit,
+    CacheLimit, Comparison, Contents, DumpFacts, Field, FieldValue, IdDisplay, Inspector, MemStats,
+    Model, NoInspector, ProfileFacts, ProfileKind, Rows, Runtime, Unit, MAX_ARRAY_FIELDS,
 };
 pub use graph::{Edge, EdgePos, HeapGraph, Orphans, Policy, Root, MAX_EDGES, WEAK_BIT};
 pub use histogram::TypeRow;

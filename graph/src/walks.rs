@@ -7,13 +7,17 @@
 //!   those members' retained sizes);
 //! - [`dominator_chain`]: the immediate dominators of a node up to (not including) the
 //!   super-root, nearest first;
-//! - [`referrers`]: the nodes with an edge to a node, each once, with the edge's label.
+//! - [`referrers`]: the nodes with an edge to a node, each once, with the edge's label;
+//! - [`exact_retained`]: the exact retained size of a node set (delete it, reach again);
+//! - [`min_retained_of`]: MAT's minimum retained size of one node set;
+//! - [`path_between`]: a shortest path of references between two nodes.
 //!
 //! All iterative (an explicit stack of one entry per tree level being walked), and nothing is
 //! allocated per node beyond flat arrays of one entry per group.
 
+use crate::bitset::BitSet;
 use crate::dominators::{DomChildren, DomTree, SUPER, UNREACHED};
-use crate::graph::HeapGraph;
+use crate::graph::{HeapGraph, WEAK_BIT};
 use crate::types::{Label, NodeIdx};
 
 /// Where a dominator walk starts: the super-root (every reachable node) or one node (its
@@ -192,4 +196,169 @@ pub fn referrers(g: &HeapGraph, n: NodeIdx) -> Vec<(NodeIdx, Label, bool)> {
         }
     }
     out
+}
+
+/// The exact retained size of a set of nodes: delete `set` (its members and every edge into
+/// them), run reachability again from the super-root's children (the GC roots, and the nodes
+/// the policy attaches there) along the edges that retain under the graph's policy, and sum
+/// what was reachable before and is not now: `(bytes, nodes)`, the members included. For one
+/// node this is its retained size; for several it also counts what only the members
+/// together keep alive (which [`min_retained_by`] leaves out). One pass over the reachable
+/// graph: a bit per node and a stack of at most one entry per node.
+pub fn exact_retained(
+    g: &HeapGraph,
+    dom: &DomTree,
+    children: &DomChildren,
+    set: &BitSet,
+) -> (u64, u64) {
+    let n = g.node_count();
+    let mut seen = BitSet::new(n);
+    let mut stack: Vec<u32> = Vec::new();
+    for &r in children.of(n) {
+        if !set.get(r as usize) && !seen.get(r as usize) {
+            seen.set(r as usize);
+            stack.push(r);
+        }
+    }
+    while let Some(u) = stack.pop() {
+        for e in g.edge_range(NodeIdx(u)) {
+            let raw = g.targets[e];
+            if !g.retains(raw) {
+                continue;
+            }
+            let v = (raw & !WEAK_BIT) as usize;
+            if v < n && !set.get(v) && !seen.get(v) {
+                seen.set(v);
+                stack.push(v as u32);
+            }
+        }
+    }
+    let (mut bytes, mut nodes) = (0u64, 0u64);
+    for v in 0..n {
+        if dom.is_reachable(v as u32) && !seen.get(v) {
+            bytes += g.shallow[v];
+            nodes += 1;
+        }
+    }
+    (bytes, nodes)
+}
+
+/// Eclipse MAT's minimum retained size of one node set (see [`min_retained_by`]): the sum of
+/// the retained sizes of the reachable members no other member dominates. `members` is
+/// sorted and deduplicated here. Each member's dominator chain is looked at, up to as many
+/// steps in all as the graph has nodes; past that (very deep trees) one walk of the dominator
+/// tree answers instead.
+pub fn min_retained_of(
+    dom: &DomTree,
+    children: &DomChildren,
+    retained: &[u64],
+    members: &mut Vec<u32>,
+) -> u64 {
+    members.sort_unstable();
+    members.dedup();
+    let mut budget = dom.idom.len();
+    let mut sum = 0u64;
+    for &m in members.iter() {
+        if !dom.is_reachable(m) {
+            continue;
+        }
+        let mut covered = false;
+        for d in dominator_chain(dom, NodeIdx(m)) {
+            if budget == 0 {
+                let set: &[u32] = members;
+                return min_retained_by(children, retained, Start::SuperRoot, 1, |v| {
+                    if set.binary_search(&v).is_ok() {
+                        0
+                    } else {
+                        NO_GROUP
+                    }
+                })[0];
+            }
+            budget -= 1;
+            if members.binary_search(&d.0).is_ok() {
+                covered = true;
+                break;
+            }
+        }
+        if !covered {
+            sum += retained[m as usize];
+        }
+    }
+    sum
+}
+
+/// One step of a [`path_between`]: the node, and the edge that led to it from the step
+/// before (`None` on the first step).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hop {
+    pub node: NodeIdx,
+    pub edge: Option<usize>,
+}
+
+/// A shortest path of references from `from` to `to` (both included; weak references too,
+/// strong ones first at each node) that passes through no node of `avoid`, by breadth-first
+/// search: 4 B per node for the parents (one array, freed at the end) and a queue.
+pub fn path_between(g: &HeapGraph, from: NodeIdx, to: NodeIdx, avoid: &BitSet) -> Option<Vec<Hop>> {
+    const NONE: u32 = u32::MAX;
+    let n = g.node_count();
+    if from.ix() >= n || to.ix() >= n {
+        return None;
+    }
+    if from == to {
+        return Some(vec![Hop {
+            node: from,
+            edge: None,
+        }]);
+    }
+    // parent edge of each reached node (the edge's source is found from the CSR offsets)
+    let mut parent = vec![NONE; n];
+    let mut queue = std::collections::VecDeque::new();
+    queue.push_back(from.0);
+    let mut found = false;
+    'bfs: while let Some(u) = queue.pop_front() {
+        for weak_pass in [false, true] {
+            for e in g.edge_range(NodeIdx(u)) {
+                let raw = g.targets[e];
+                if (raw & WEAK_BIT != 0) != weak_pass {
+                    continue;
+                }
+                let v = (raw & !WEAK_BIT) as usize;
+                if v >= n || v == from.ix() || parent[v] != NONE || (avoid.get(v) && v != to.ix()) {
+                    continue;
+                }
+                parent[v] = e as u32;
+                if v == to.ix() {
+                    found = true;
+                    break 'bfs;
+                }
+                queue.push_back(v as u32);
+            }
+        }
+    }
+    if !found {
+        return None;
+    }
+    let mut hops = Vec::new();
+    let mut cur = to.0;
+    while cur != from.0 {
+        let e = parent[cur as usize] as usize;
+        hops.push(Hop {
+            node: NodeIdx(cur),
+            edge: Some(e),
+        });
+        cur = edge_source(g, e).0;
+    }
+    hops.push(Hop {
+        node: from,
+        edge: None,
+    });
+    hops.reverse();
+    Some(hops)
+}
+
+/// The node whose edge list holds edge position `e` (a binary search of the CSR offsets).
+pub fn edge_source(g: &HeapGraph, e: usize) -> NodeIdx {
+    // offsets[u] <= e < offsets[u + 1]: the last u with offsets[u] <= e (empty lists skipped).
+    let p = g.offsets.partition_point(|&o| o as usize <= e);
+    NodeIdx(p.saturating_sub(1) as u32)
 }

@@ -43,6 +43,7 @@ pub mod metrics;
 pub mod model;
 pub mod overtime;
 pub mod patterns;
+pub mod query;
 pub mod render;
 pub mod view;
 pub mod words;

@@ -10,4 +10,5 @@ pub mod mcp;
 pub mod metrics;
 pub mod over_time;
 pub mod python_helper;
+pub mod query;
 pub mod trend;

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use heapscope_graph::Model;
-use heapscope_reports::drill::{self, PathsAnswer};
+use heapscope_reports::drill::{self, ObjectLimits, PathsAnswer};
 use heapscope_reports::fmt::{pct, thousands};
 use heapscope_reports::overtime::{build_diff, DiffOptions};
+use heapscope_reports::query;
 use heapscope_reports::{HistRow, SummaryOut, Suspect};
 use rmcp::model::{Tool, ToolAnnotations};
 use serde::Serialize;
@@ -35,6 +36,21 @@ const PATHS: Rows = Rows {
 const INSTANCES: Rows = Rows {
     default: 20,
     cap: 200,
+};
+/// `dominator_children`.
+const CHILDREN: Rows = Rows {
+    default: 20,
+    cap: 200,
+};
+/// `inspect_object`: rows of each of its lists.
+const OBJECT: Rows = Rows {
+    default: 20,
+    cap: 100,
+};
+/// `run_query`.
+const QUERY: Rows = Rows {
+    default: 50,
+    cap: 500,
 };
 /// `diff`: rows of each of its lists.
 const DIFF: Rows = Rows {
@@ -146,6 +162,45 @@ pub fn list() -> Vec<Tool> {
             ),
         ),
         tool(
+            "dominator_children",
+            "Dominator tree: what an object alone keeps alive",
+            "One level of the dominator tree: the objects that `id` alone keeps alive (its \
+             dominator children: freeing it frees each of them and everything below them), \
+             largest retained size first, each with its own number of children (`children`: 0 \
+             is a leaf) so you know which to expand next. Omit `id` for the top of the tree \
+             (the children of the virtual root above all GC roots). `parent` is the object \
+             asked about (null for the top), `total` its children in all."
+                .into(),
+            schema(
+                json!({"dump": dump_prop(),
+                       "id": {"type": "string", "description": format!("{ID} Omit it for the \
+                           top of the tree.")},
+                       "limit": limit_prop(CHILDREN, "children"),
+                       "offset": offset_prop("children")}),
+                &[],
+            ),
+        ),
+        tool(
+            "inspect_object",
+            "Everything about one object",
+            "One object in full: its id, type, shallow and retained bytes, retained share and \
+             value preview; its kind (object, object-array, primitive-array, class, string, \
+             closure, …); whether a GC root reaches it and the GC roots that are the object \
+             itself; its fields with their values where the dump's format records them \
+             (`fields` is null otherwise); the references it holds (`references`: via, weak, \
+             target object); the objects that reference it (`referrers`, largest retained \
+             first); its dominator chain (`dominators`, nearest first: what keeps it alive); \
+             its shortest path from a GC root (`paths`); and its largest dominator children \
+             (`children`, as dominator_children). Each list holds at most `limit` rows; the \
+             `*_total` fields count them all."
+                .into(),
+            schema(
+                json!({"dump": dump_prop(), "id": {"type": "string", "description": ID},
+                       "limit": limit_prop(OBJECT, "rows of each list")}),
+                &["id"],
+            ),
+        ),
+        tool(
             "paths_to_roots",
             "Paths from GC roots to an object",
             format!(
@@ -183,6 +238,31 @@ pub fn list() -> Vec<Tool> {
                        "limit": limit_prop(INSTANCES, "instances"),
                        "offset": offset_prop("instances")}),
                 &["type"],
+            ),
+        ),
+        tool(
+            "run_query",
+            "SQL over the heap",
+            "Run one read-only SQL statement (SQLite dialect) over the dump's analysis, in the \
+             spirit of Eclipse MAT's OQL. Tables: objects(id, type, kind, shallow, retained, \
+             idom, reachable, node) one row per object (`idom`: id of its immediate dominator); \
+             refs(src, dst, label, weak) one row per reference (`label`: field name, \"[i]\" for \
+             an array element); types(type, count, shallow, retained) the histogram; roots(id, \
+             kind, via) the GC roots; paths(from_id, to_id) shortest reference paths between \
+             two objects. Functions: field(id, name), value(id), path(id), holder(id), and the \
+             aggregates retained_set(id) (exact retained size of a set) and \
+             min_retained_set(id). WHERE id = …, type = …, src = … or dst = … avoid scanning \
+             every row. Ids are integers here (0x… hex ids as SQL hex literals, e.g. \
+             0xfc08f0b8). Example: SELECT type, count, retained FROM types ORDER BY retained \
+             DESC. Answers columns, rows (at most `limit`), total_rows (a lower bound when \
+             total_exact is false). Page with LIMIT … OFFSET … in the SQL."
+                .into(),
+            schema(
+                json!({"dump": dump_prop(),
+                       "sql": {"type": "string", "description": "One read-only SQL statement \
+                           (SELECT or WITH); writes, ATTACH and PRAGMA are refused."},
+                       "limit": limit_prop(QUERY, "rows")}),
+                &["sql"],
             ),
         ),
         tool(
@@ -232,6 +312,21 @@ pub fn call(
         "instances" => instances(
             d,
             &Args::new(name, args, &["dump", "type", "limit", "offset"])?,
+            max_bytes,
+        ),
+        "dominator_children" => dominator_children(
+            d,
+            &Args::new(name, args, &["dump", "id", "limit", "offset"])?,
+            max_bytes,
+        ),
+        "inspect_object" => inspect_object(
+            d,
+            &Args::new(name, args, &["dump", "id", "limit"])?,
+            max_bytes,
+        ),
+        "run_query" => run_query(
+            d,
+            &Args::new(name, args, &["dump", "sql", "limit"])?,
             max_bytes,
         ),
         "diff" => diff(
@@ -496,6 +591,107 @@ fn instances(d: &mut Dumps, a: &Args, max_bytes: usize) -> Result<String, String
     }
     let lists = [List::paged("/instances", "instances", answer.count, off)];
     Ok(finish(v, &lists, note.into_iter().collect(), max_bytes))
+}
+
+fn dominator_children(d: &mut Dumps, a: &Args, max_bytes: usize) -> Result<String, String> {
+    let id = a.id("id")?;
+    let (limit, note) = CHILDREN.pick(a.uint("limit")?);
+    let off = offset(a)?;
+    let dump = d.resolve(a.str("dump")?)?;
+    let o = d.get(&dump)?;
+    let answer =
+        drill::children(&o.session.ctx(), id.as_deref(), off, limit).map_err(|e| e.to_string())?;
+    let mut v = value(&answer)?;
+    if let Value::Object(m) = &mut v {
+        // Said in words in `left_out` instead.
+        m.remove("left_out");
+    }
+    let lists = [List::paged("/children", "children", answer.total, off)];
+    Ok(finish(v, &lists, note.into_iter().collect(), max_bytes))
+}
+
+fn inspect_object(d: &mut Dumps, a: &Args, max_bytes: usize) -> Result<String, String> {
+    let id = a
+        .id("id")?
+        .ok_or("inspect_object: `id` is required: the object's id (\"0x1a2b\" or decimal)")?;
+    let (limit, note) = OBJECT.pick(a.uint("limit")?);
+    let dump = d.resolve(a.str("dump")?)?;
+    let o = d.get(&dump)?;
+    let lim = ObjectLimits {
+        fields: limit,
+        references: limit,
+        referrers: limit,
+        dominators: limit,
+        paths: 1,
+        children: limit,
+    };
+    let answer = drill::object(&o.session.ctx(), &id, &lim).map_err(|e| e.to_string())?;
+    let mut v = value(&answer)?;
+    let mut notes: Vec<String> = note.into_iter().collect();
+    if let Some(p) = v.pointer_mut("/paths/0") {
+        notes.extend(elide(p, "the shortest path"));
+    }
+    let more = "use run_query on the refs and objects tables for all of them";
+    let lists = [
+        List::capped("/fields", "fields", answer.fields_total, OBJECT.cap, more),
+        List::capped(
+            "/references",
+            "references",
+            answer.references_total,
+            OBJECT.cap,
+            more,
+        ),
+        List::capped(
+            "/referrers",
+            "referrers",
+            answer.referrers_total,
+            OBJECT.cap,
+            more,
+        ),
+        List::capped(
+            "/dominators",
+            "dominators (farther from the object)",
+            answer.dominators_total,
+            OBJECT.cap,
+            "follow the chain with inspect_object on the last one shown",
+        ),
+        List::capped(
+            "/children/children",
+            "dominator children",
+            answer.children.total,
+            OBJECT.cap,
+            "page through them with dominator_children",
+        ),
+    ];
+    Ok(finish(v, &lists, notes, max_bytes))
+}
+
+fn run_query(d: &mut Dumps, a: &Args, max_bytes: usize) -> Result<String, String> {
+    let sql = a.required("sql", "one read-only SQL statement")?;
+    let (limit, note) = QUERY.pick(a.uint("limit")?);
+    let dump = d.resolve(a.str("dump")?)?;
+    let o = d.get(&dump)?;
+    let answer = query::run(&o.session.ctx(), sql, limit).map_err(|e| e.to_string())?;
+    let v = value(&answer)?;
+    let total = usize::try_from(answer.total_rows).unwrap_or(usize::MAX);
+    let mut notes: Vec<String> = note.into_iter().collect();
+    if !answer.total_exact {
+        notes.push(format!(
+            "the query gave at least {} rows (counting the rest ran out of work budget)",
+            thousands(answer.total_rows)
+        ));
+    }
+    let lists = [List {
+        min: 1,
+        ..List::capped(
+            "/rows",
+            "rows",
+            total,
+            QUERY.cap,
+            "page with LIMIT … OFFSET … in the SQL, or aggregate (GROUP BY)",
+        )
+    }];
+    Ok(finish(v, &lists, notes, max_bytes))
 }
 
 fn diff(d: &mut Dumps, a: &Args, max_bytes: usize) -> Result<String, String> {

@@ -179,7 +179,16 @@ fn tools_list_describes_every_tool_precisely() {
     let r = c.request("tools/list", json!({}));
     let tools = r["result"]["tools"].as_array().expect("tools");
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    for want in ["summary", "suspects", "paths_to_roots", "instances", "diff"] {
+    for want in [
+        "summary",
+        "suspects",
+        "dominator_children",
+        "inspect_object",
+        "paths_to_roots",
+        "instances",
+        "run_query",
+        "diff",
+    ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
     for t in tools {
@@ -311,11 +320,117 @@ fn answers_match_the_cli_and_say_what_they_left_out() {
     );
     assert_eq!(next_offset(&n[1]), shown);
 
+    // dominator_children: the top of the tree is the report's dominator tree's first level
+    // (it keeps the children above 1% of the heap, in the same order), and one level down.
+    let tree = report["dominator_tree"].as_array().unwrap();
+    let top: Vec<&Value> = tree.iter().filter(|t| t["depth"] == 0).collect();
+    assert!(!top.is_empty());
+    let dc = c.answer("dominator_children", json!({}));
+    assert!(dc["parent"].is_null());
+    let kids = dc["children"].as_array().unwrap();
+    for (k, t) in kids.iter().zip(&top) {
+        assert_eq!(k["object"]["id"], t["id"]);
+        assert_eq!(k["object"]["retained_bytes"], t["retained_bytes"]);
+        assert_eq!(k["children"], t["children"]);
+    }
+    let total = dc["total"].as_u64().unwrap() as usize;
+    assert!(total > 20, "many top-level children: {total}");
+    assert_eq!(next_offset(&notes(&dc)[0]), 20);
+    let first = &top[0]["id"];
+    let below: Vec<&Value> = tree
+        .iter()
+        .skip_while(|t| &t["id"] != first)
+        .skip(1)
+        .take_while(|t| t["depth"] != 0)
+        .filter(|t| t["depth"] == 1)
+        .collect();
+    let dc1 = c.answer("dominator_children", json!({"id": first, "limit": 5}));
+    assert_eq!(dc1["parent"]["id"], *first);
+    for (k, t) in dc1["children"].as_array().unwrap().iter().zip(&below) {
+        assert_eq!(k["object"]["id"], t["id"]);
+    }
+    let page2 = c.answer("dominator_children", json!({"offset": 20, "limit": 3}));
+    let ids = |v: &Value| -> Vec<Value> {
+        v["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["object"]["id"].clone())
+            .collect()
+    };
+    let all20 = c.answer("dominator_children", json!({"limit": 23}));
+    assert_eq!(ids(&page2)[..], ids(&all20)[20..23]);
+
+    // inspect_object: `heapscope retainers`'s referrers and dominator chain, `path`'s
+    // shortest path.
+    let want = cli_json(&[
+        "retainers",
+        "-q",
+        "--format",
+        "json",
+        "--max",
+        "5",
+        MAP,
+        &ap,
+    ]);
+    let obj = c.answer("inspect_object", json!({"id": ap, "limit": 5}));
+    assert_eq!(obj["object"], want["object"]);
+    assert_eq!(obj["referrers"], want["referrers"]);
+    assert_eq!(obj["referrers_total"], want["referrers_total"]);
+    let doms = want["dominators"].as_array().unwrap();
+    assert_eq!(obj["dominators_total"], doms.len());
+    assert_eq!(
+        obj["dominators"].as_array().unwrap()[..],
+        doms[..doms.len().min(5)]
+    );
+    assert_eq!(obj["paths"][0], p["paths"][0]);
+    assert_eq!(obj["reachable"], true);
+    let kids = obj["children"]["children"].as_array().unwrap();
+    assert_eq!(
+        kids.len(),
+        5.min(obj["children"]["total"].as_u64().unwrap() as usize)
+    );
+    let refs_total = obj["references_total"].as_u64().unwrap();
+    if refs_total > 5 {
+        assert!(
+            notes(&obj).iter().any(|n| n.starts_with(&format!(
+                "{} more references not shown (5 of {})",
+                refs_total - 5,
+                refs_total
+            ))),
+            "{:?}",
+            notes(&obj)
+        );
+    }
+
+    // run_query: `heapscope query`'s answer.
+    let sql = "SELECT type, count, retained FROM types ORDER BY retained DESC, type";
+    let want = cli_json(&["query", "-q", "--format", "json", "--limit", "7", MAP, sql]);
+    let q = c.answer("run_query", json!({"sql": sql, "limit": 7}));
+    for k in ["columns", "rows", "total_rows", "total_exact"] {
+        assert_eq!(q[k], want[k], "{k}");
+    }
+    assert_eq!(q["total_rows"], hist.len());
+    assert!(notes(&q)[0].starts_with(&format!(
+        "{} more rows not shown (7 of {}); call again with a larger limit (at most 500), or \
+         page with LIMIT",
+        hist.len() - 7,
+        hist.len()
+    )));
+    let e = c.error("run_query", json!({"sql": "SELEKT 1"}));
+    assert!(e.contains("SELEKT"), "{e}");
+    let e = c.error("run_query", json!({"sql": "DELETE FROM objects"}));
+    assert!(e.contains("refused") || e.contains("read"), "{e}");
+
     // Errors are tool errors with a clear message; the server lives on.
     let e = c.error("paths_to_roots", json!({"id": "0xdeadbeef"}));
     assert!(e.contains("no object with id 0xdeadbeef"), "{e}");
     let e = c.error("paths_to_roots", json!({"id": "sessions"}));
     assert!(e.contains("is not an object id"), "{e}");
+    let e = c.error("inspect_object", json!({"id": "0x1"}));
+    assert!(e.contains("no object with id 0x1"), "{e}");
+    let e = c.error("dominator_children", json!({"id": "0x1"}));
+    assert!(e.contains("no object with id 0x1"), "{e}");
     let e = c.error("paths_to_roots", json!({}));
     assert!(e.contains("`id` is required"), "{e}");
     let e = c.error("instances", json!({"type": "Session"}));

@@ -40,6 +40,7 @@
 //! element and hidden edges, and for internal edges that V8 names by a slot number (`"42"`).
 //! Node ids are V8's.
 
+mod fields;
 pub(crate) mod names;
 pub(crate) mod par;
 pub(crate) mod raw;
@@ -468,6 +469,13 @@ impl Inspector for V8Inspector {
             "number" | "bigint" | "symbol" if !name.is_empty() => Some(clip(&name)),
             _ => None,
         }
+    }
+
+    fn fields(&self, g: &HeapGraph, n: NodeIdx) -> Vec<heapscope_graph::Field> {
+        fields::fields(self, g, n)
+    }
+    fn contents(&self, g: &HeapGraph, n: NodeIdx, max: usize) -> Option<heapscope_graph::Contents> {
+        fields::contents(self, g, n, max)
     }
 
     fn source_line(&self, _g: &HeapGraph, node: NodeIdx) -> Option<String> {

@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod diff;
 pub mod drill;
 pub mod metrics;
+pub mod query;
 pub mod trend;
 
 use crate::doc::{Block, Column, Document, Path, Span, Table};
