@@ -18,6 +18,10 @@ pub struct Rows {
 }
 
 impl Rows {
+    pub const fn new(default: usize, cap: usize) -> Rows {
+        Rows { default, cap }
+    }
+
     /// The page size for a call's `limit`, and a note when it was over the cap (lowered to it)
     /// or zero (raised to one).
     pub fn pick(self, limit: Option<u64>) -> (usize, Option<String>) {

@@ -18,45 +18,21 @@ use super::bound::{finish, page, List, Rows};
 use super::dumps::Dumps;
 
 /// `summary`: histogram rows.
-const HISTOGRAM: Rows = Rows {
-    default: 20,
-    cap: 200,
-};
+const HISTOGRAM: Rows = Rows::new(20, 200);
 /// `suspects`.
-const SUSPECTS: Rows = Rows {
-    default: 5,
-    cap: 50,
-};
+const SUSPECTS: Rows = Rows::new(5, 50);
 /// `paths_to_roots`.
-const PATHS: Rows = Rows {
-    default: 3,
-    cap: 20,
-};
+const PATHS: Rows = Rows::new(3, 20);
 /// `instances`.
-const INSTANCES: Rows = Rows {
-    default: 20,
-    cap: 200,
-};
+const INSTANCES: Rows = Rows::new(20, 200);
 /// `dominator_children`.
-const CHILDREN: Rows = Rows {
-    default: 20,
-    cap: 200,
-};
+const CHILDREN: Rows = Rows::new(20, 200);
 /// `inspect_object`: rows of each of its lists.
-const OBJECT: Rows = Rows {
-    default: 20,
-    cap: 100,
-};
+const OBJECT: Rows = Rows::new(20, 100);
 /// `run_query`.
-const QUERY: Rows = Rows {
-    default: 50,
-    cap: 500,
-};
+const QUERY: Rows = Rows::new(50, 500);
 /// `diff`: rows of each of its lists.
-const DIFF: Rows = Rows {
-    default: 10,
-    cap: 100,
-};
+const DIFF: Rows = Rows::new(10, 100);
 /// A path longer than this shows its first `PATH_HEAD` and last `PATH_TAIL` steps.
 const PATH_HEAD: usize = 10;
 const PATH_TAIL: usize = 30;
@@ -286,63 +262,47 @@ pub fn list() -> Vec<Tool> {
     ]
 }
 
-/// Run tool `name` with `args`: the answer's JSON text, or the error's message.
+/// A tool's answer from the open dumps, its arguments and the byte cap.
+type Answer = fn(&mut Dumps, &Args, usize) -> Result<String, String>;
+
+/// Each tool's answer, by name.
+const ANSWERS: &[(&str, Answer)] = &[
+    ("summary", summary),
+    ("suspects", suspects),
+    ("dominator_children", dominator_children),
+    ("inspect_object", inspect_object),
+    ("paths_to_roots", paths_to_roots),
+    ("instances", instances),
+    ("run_query", run_query),
+    ("diff", diff),
+];
+
+/// Run tool `name` with `args` (the names its input schema lists, no others): the answer's
+/// JSON text, or the error's message.
 pub fn call(
     d: &mut Dumps,
     name: &str,
     args: Map<String, Value>,
     max_bytes: usize,
 ) -> Result<String, String> {
-    match name {
-        "summary" => summary(
-            d,
-            &Args::new(name, args, &["dump", "limit", "offset"])?,
-            max_bytes,
-        ),
-        "suspects" => suspects(
-            d,
-            &Args::new(name, args, &["dump", "limit", "offset"])?,
-            max_bytes,
-        ),
-        "paths_to_roots" => paths_to_roots(
-            d,
-            &Args::new(name, args, &["dump", "id", "limit", "offset"])?,
-            max_bytes,
-        ),
-        "instances" => instances(
-            d,
-            &Args::new(name, args, &["dump", "type", "limit", "offset"])?,
-            max_bytes,
-        ),
-        "dominator_children" => dominator_children(
-            d,
-            &Args::new(name, args, &["dump", "id", "limit", "offset"])?,
-            max_bytes,
-        ),
-        "inspect_object" => inspect_object(
-            d,
-            &Args::new(name, args, &["dump", "id", "limit"])?,
-            max_bytes,
-        ),
-        "run_query" => run_query(
-            d,
-            &Args::new(name, args, &["dump", "sql", "limit"])?,
-            max_bytes,
-        ),
-        "diff" => diff(
-            d,
-            &Args::new(name, args, &["base", "target", "limit"])?,
-            max_bytes,
-        ),
-        _ => Err(format!(
+    let tools = list();
+    let found = tools.iter().find(|t| t.name == name);
+    let answer = ANSWERS.iter().find(|(n, _)| *n == name);
+    let (Some(tool), Some((_, answer))) = (found, answer) else {
+        return Err(format!(
             "no tool named {name:?}; the tools are: {}",
-            list()
+            tools
                 .iter()
                 .map(|t| t.name.to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
-        )),
-    }
+        ));
+    };
+    let known: Vec<&str> = tool.input_schema["properties"]
+        .as_object()
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    answer(d, &Args::new(name, args, &known)?, max_bytes)
 }
 
 /// The serialisation of a typed answer.
