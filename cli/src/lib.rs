@@ -14,6 +14,7 @@
 pub mod commands;
 pub mod error;
 pub mod format;
+pub mod mcp;
 pub mod output;
 pub mod progress;
 pub mod remote;

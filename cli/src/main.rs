@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use heapscope::commands::{
-    analyze, batch, diff, drill, index, metrics, python_helper, query, serve, trend,
+    analyze, batch, diff, drill, index, mcp, metrics, python_helper, query, serve, trend,
 };
 use heapscope::{error, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK};
 
@@ -54,6 +54,8 @@ enum Command {
     Metrics(metrics::MetricsArgs),
     /// Many dumps (files, URLs, globs or a manifest) into --out-dir: one report each, summary.jsonl.
     Batch(batch::BatchArgs),
+    /// A Model Context Protocol server on stdio: bounded answers about dumps for coding agents.
+    Mcp(mcp::McpArgs),
     /// Print heapscope_snapshot.py, the stdlib-only dumper of Python heap snapshots
     /// (`heapscope python-helper > heapscope_snapshot.py`).
     PythonHelper(python_helper::PythonHelperArgs),
@@ -82,7 +84,8 @@ fn main() -> ExitCode {
     heapscope::remote::set_keep(cli.keep);
     let stdout = std::io::stdout();
     let tty = stdout.is_terminal();
-    let out = &mut stdout.lock();
+    // Not held locked: `mcp` writes the protocol to stdout from its runtime's threads.
+    let out = &mut &stdout;
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| match cli.cmd {
         Command::Analyze(args) => analyze::run(args, out, tty),
         Command::Path(args) => drill::path::run(args, out),
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         Command::Batch(args) => batch::run(args),
         Command::PythonHelper(args) => python_helper::run(args, out),
         Command::Serve(args) => serve::run(args, out),
+        Command::Mcp(args) => mcp::run(args, out),
     }));
     ExitCode::from(match result {
         Ok(r) => error::exit_code(r),

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod diff;
 pub mod drill;
 pub mod index;
+pub mod mcp;
 pub mod metrics;
 pub mod over_time;
 pub mod python_helper;

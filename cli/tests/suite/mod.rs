@@ -16,6 +16,7 @@ mod fragmentation;
 mod goheapdump;
 mod golden;
 mod index;
+mod mcp;
 mod metrics;
 mod objectstore;
 mod over_time;
