@@ -12,8 +12,10 @@
 //! `--no-index` parses). Rows are written straight from the analysis' columns (mapped from
 //! the index) in row groups of `--row-group-rows` rows, each column in batches of [`BATCH`]
 //! rows: memory stays a few batches whatever the dump's size, never a copy of a table. Each
-//! file is written under a temporary name in DIR and renamed once all four are complete, so
-//! DIR never holds a half-written table (an error leaves the previous files, if any).
+//! file is written under a temporary name in DIR (mode 0600: a dump's contents are often
+//! secret) and renamed once all four are complete, so DIR never holds a half-written table:
+//! an error while writing (a full disk, a failing dump) leaves the previous files, if any, and
+//! removes the temporary ones.
 //!
 //! Written with arrow-rs' `parquet` crate, column writers only (no Arrow arrays), Snappy
 //! compression, dictionary encoding where it pays (types, kinds, labels). Integers are
@@ -108,6 +110,16 @@ pub fn export_parquet(
     std::fs::create_dir_all(dir)
         .with_context(|| writing(dir))
         .map_err(CliError::BadInput)?;
+    // A target that cannot be replaced is named before anything is written.
+    for name in FILES {
+        let target = dir.join(name);
+        if target.is_dir() {
+            return Err(CliError::BadInput(anyhow!(
+                "cannot write {}: a directory is in its place",
+                target.display()
+            )));
+        }
+    }
     let tables = [objects(a), refs(a), types(a), roots(a)];
     let mut done = Vec::with_capacity(tables.len());
     for (t, name) in tables.iter().zip(FILES) {

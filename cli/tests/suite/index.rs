@@ -179,6 +179,30 @@ fn tracemalloc_answers_are_the_same_through_the_index() {
     );
 }
 
+#[test]
+fn go_heap_dump_answers_are_the_same_through_the_index() {
+    same_answers_through_the_index("testdata/go/heapdump/healthy/heap.dump.gz", &[]);
+    same_answers_through_the_index(
+        "testdata/go/heapdump/global_map/heap.2.dump.gz",
+        &["--binary", "testdata/go/heapdump/global_map/binary.symtab"],
+    );
+}
+
+/// Python heap snapshots: previews, allocation sites and `lru_cache` limits come back from the
+/// index (the cache scenario's report names the cache's limit and the objects' sites).
+#[test]
+fn python_heap_snapshot_answers_are_the_same_through_the_index() {
+    for f in std::fs::read_dir(root().join("testdata/python/heapsnap/snapshots")).unwrap() {
+        let name = f.unwrap().file_name().into_string().unwrap();
+        if name.ends_with("-py312.pysnap.gz") || name.ends_with("-py38.pysnap.gz") {
+            same_answers_through_the_index(
+                &format!("testdata/python/heapsnap/snapshots/{name}"),
+                &[],
+            );
+        }
+    }
+}
+
 /// A corrupt index is named on stderr with the byte offset, not used, and rebuilt; an index
 /// made with other parse options is not used for these.
 #[test]
