@@ -7,10 +7,11 @@
 //! leaves nothing half-written.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
+use super::index::{ok, run};
 use super::util::*;
 
 /// Whether DuckDB's Python package is there; under CI=true its absence fails the test.
@@ -27,27 +28,6 @@ fn duckdb() -> bool {
         eprintln!("SKIPPED: {msg}");
     }
     ok
-}
-
-fn run(cache: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_heapscope"))
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .env("HEAPSCOPE_CACHE", cache)
-        .env("HEAPSCOPE_STATS", "1")
-        .args(args)
-        .output()
-        .expect("running heapscope")
-}
-
-fn ok(o: &Output, what: &str) -> String {
-    assert!(
-        matches!(o.status.code(), Some(0) | Some(1)),
-        "{what}: exit {:?}\n{}",
-        o.status.code(),
-        stderr(o)
-    );
-    stdout(o)
 }
 
 fn id_of(s: &str) -> u64 {
