@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use heapscope::commands::{
-    analyze, batch, diff, drill, index, mcp, metrics, python_helper, query, serve, trend,
+    analyze, batch, diff, drill, export, index, mcp, metrics, python_helper, query, serve, trend,
 };
 use heapscope::{error, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK};
 
@@ -46,6 +46,8 @@ enum Command {
     Query(query::QueryArgs),
     /// Parse and analyse a dump once and save the analysis (DUMP.hsidx) for later commands.
     Index(index::IndexArgs),
+    /// The analysis as Parquet tables (objects, refs, types, roots) for DuckDB, Polars, pandas.
+    Export(export::ExportArgs),
     /// Compare two dumps: per type, the change in count, shallow and retained bytes.
     Diff(diff::DiffArgs),
     /// Three or more dumps over time: per type, the series, slope and growth shape.
@@ -93,6 +95,7 @@ fn main() -> ExitCode {
         Command::Instances(args) => drill::instances::run(args, out),
         Command::Query(args) => query::run(args, out),
         Command::Index(args) => index::run(args, out),
+        Command::Export(args) => export::run(args, out),
         Command::Diff(args) => diff::run(args, out),
         Command::Trend(args) => trend::run(args, out),
         Command::Metrics(args) => metrics::run(args, out),

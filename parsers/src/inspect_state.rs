@@ -1,7 +1,8 @@
 //! A parser's [`Inspector`] state in a saved index (`heapscope_graph::saved`): each format's
 //! inspector encodes what it needs besides the dump (`Inspector::saved_state`: HPROF's record
 //! offsets, class names and String layout; V8's node types, names and string ranges; the
-//! call-tree frames' files and lines), and [`restore`] rebuilds it over the dump, which stays
+//! call-tree frames' files and lines; Python heap snapshots' previews, allocation sites and
+//! cache limits), and [`restore`] rebuilds it over the dump, which stays
 //! mapped as in a parse. Only this crate knows which inspector a format has.
 
 use heapscope_graph::saved::{Bad, Dec};
@@ -34,15 +35,19 @@ impl From<Bad> for RestoreError {
 }
 
 /// Whether a saved index can give back everything the inspector of the dump `facts` describe
-/// knows. Formats whose inspectors do not save their state yet (Go heap dumps, Python heap
-/// snapshots: allocation sites, cache limits) are not indexed, so that a report read from an
-/// index is never poorer than one from a parse.
+/// knows (a format whose inspector could not save its state would not be indexed, so that a
+/// report read from an index is never poorer than one from a parse). Every format can: Go heap
+/// dumps keep nothing beyond the graph and their facts (allocation sites are their types,
+/// `--binary`'s symbols their roots' names), Python heap snapshots save previews, allocation
+/// sites and cache limits.
 pub fn restorable(facts: &DumpFacts) -> bool {
     [
         crate::hprof::READER.name,
         crate::v8::READER.name,
         crate::pprof::READER.name,
         crate::tracemalloc::READER.name,
+        crate::goheapdump::READER.name,
+        crate::pysnap::READER.name,
     ]
     .contains(&facts.format_name)
 }
@@ -79,6 +84,9 @@ pub fn restore(
         }
         n if n == crate::tracemalloc::READER.name => {
             Box::new(crate::tracemalloc::SourceInspector::restore(&mut d)?)
+        }
+        n if n == crate::pysnap::READER.name => {
+            Box::new(crate::pysnap::PyInspector::restore(&mut d)?)
         }
         _ => {
             return Err(RestoreError::State(

@@ -4,7 +4,8 @@
 # Builds `heapscope index DUMP` (into a temporary $HEAPSCOPE_CACHE), then runs `path`,
 # `retainers` and `instances` with and without (--no-index) the index, each with
 # HEAPSCOPE_STATS=1 (per-stage RssAnon peaks sampled from /proc) under /usr/bin/time
-# (wall time, max RSS including mapped pages). The first run of each pair is preceded by a
+# (wall time, CPU user + sys, max RSS including mapped pages) and the load average at the start
+# (wall times on a shared host mean little without it; CPU times are the steadier figure). The first run of each pair is preceded by a
 # warm-up of the same command so both read from the page cache.
 # Output: one line per run; the numbers go to benches/scripts/index/RESULTS.md by hand.
 set -euo pipefail
@@ -17,10 +18,14 @@ measure() { # label, command...
   local label="$1"; shift
   local out err
   err=$(mktemp)
-  /usr/bin/time -f '%e s wall, %M KiB max RSS' -o "$err.time" env HEAPSCOPE_STATS=1 "$@" >/dev/null 2>"$err" || true
+  local load
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  /usr/bin/time -f '%e s wall, %U + %S s CPU, %M KiB max RSS' -o "$err.time" env HEAPSCOPE_STATS=1 "$@" >/dev/null 2>"$err" || true
   local anon
   anon=$(grep -o 'overall *[0-9]* MiB' "$err" | tail -1 | grep -o '[0-9]*')
-  printf '%-34s %s, peak RssAnon %s MiB\n' "$label" "$(cat "$err.time")" "$anon"
+  local opened
+  opened=$(grep -o 'stats: index *[0-9.]* s' "$err" | grep -o '[0-9.]* s' || true)
+  printf '%-34s %s, peak RssAnon %s MiB, index opened in %s, load %s\n' "$label" "$(cat "$err.time")" "$anon" "${opened:--}" "$load"
   rm -f "$err" "$err.time"
 }
 cat "$dump" > /dev/null

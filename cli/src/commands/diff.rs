@@ -6,7 +6,6 @@ use clap::Args;
 use heapscope_reports::overtime::{build_diff, render_diff, DiffOptions, DiffReport};
 
 use super::over_time::Common;
-use crate::commands::index::IndexUse;
 use crate::progress::{Hooks, Progress};
 use crate::remote::DumpRef;
 use crate::session::Session;
@@ -25,8 +24,9 @@ pub struct DiffArgs {
 /// Build the diff report of two dump files.
 pub fn report(args: &DiffArgs, hooks: &dyn Hooks) -> Result<DiffReport, CliError> {
     let opts = args.common.parse_options();
-    let base = Session::open(&args.base, &opts, hooks, IndexUse::Off)?;
-    let target = Session::open(&args.target, &opts, hooks, IndexUse::Off)?;
+    let mode = args.common.index_use();
+    let base = Session::open(&args.base, &opts, hooks, mode)?;
+    let target = Session::open(&args.target, &opts, hooks, mode)?;
     hooks.on_stage("diff");
     Ok(build_diff(
         base.dump(),

@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod batch;
 pub mod diff;
 pub mod drill;
+pub mod export;
 pub mod index;
 pub mod mcp;
 pub mod metrics;

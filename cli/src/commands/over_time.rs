@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use heapscope_parsers::ParseOptions;
 
+use crate::commands::index::IndexUse;
 use crate::format::{self, Format};
 use crate::session::ParseFlags;
 use crate::{output, CliError};
@@ -28,11 +29,25 @@ pub struct Common {
     /// No progress display.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Parse every dump even when a saved index of it (`heapscope index`) is valid.
+    #[arg(long = "no-index")]
+    pub no_index: bool,
 }
 
 impl Common {
     pub fn parse_options(&self) -> ParseOptions {
         self.parse.options()
+    }
+
+    /// How each dump's saved index is used: read when valid (a stale or corrupt one is named
+    /// and rebuilt, as the drill-downs do), none written otherwise; `--no-index` parses. The
+    /// reports are the same bytes either way.
+    pub fn index_use(&self) -> IndexUse {
+        if self.no_index {
+            IndexUse::Off
+        } else {
+            IndexUse::Use
+        }
     }
 
     /// The report's warnings on stderr, then the report to `-o` or `out`.

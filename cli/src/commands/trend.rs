@@ -12,7 +12,6 @@ use heapscope_reports::overtime::{
 };
 
 use super::over_time::Common;
-use crate::commands::index::IndexUse;
 use crate::progress::{Hooks, Progress};
 use crate::remote::DumpRef;
 use crate::session::Session;
@@ -103,7 +102,7 @@ pub fn report(args: &TrendArgs, hooks: &dyn Hooks) -> Result<TrendReport, CliErr
     let mut summaries: Vec<DumpSummary> = Vec::with_capacity(n);
     let mut last: Option<Session> = None;
     for (i, p) in dumps.iter().enumerate() {
-        let l = Session::open(p, &opts, hooks, IndexUse::Off)?;
+        let l = Session::open(p, &opts, hooks, args.common.index_use())?;
         hooks.on_stage(&format!("summarising {p}"));
         summaries.push(summarize(l.dump()));
         // Only the last graph is kept (memlab's "final"); the others are reduced to summaries.

@@ -160,7 +160,7 @@ pub fn list() -> Vec<Tool> {
             "inspect_object",
             "Everything about one object",
             "One object in full: its id, type, shallow and retained bytes, retained share and \
-             value preview; its kind (object, object-array, primitive-array, class, string, \
+             value preview; its kind (object, object_array, primitive_array, class, string, \
              closure, …); whether a GC root reaches it and the GC roots that are the object \
              itself; its fields with their values where the dump's format records them \
              (`fields` is null otherwise); the references it holds (`references`: via, weak, \

@@ -11,7 +11,7 @@ use super::util::*;
 
 /// `heapscope ARGS` with the index cache in `cache` and per-stage statistics on stderr (they
 /// say whether the dump was parsed or the index opened).
-fn run(cache: &Path, args: &[&str]) -> Output {
+pub(super) fn run(cache: &Path, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_heapscope"))
         .current_dir(root())
         .env("NO_COLOR", "1")
@@ -22,7 +22,7 @@ fn run(cache: &Path, args: &[&str]) -> Output {
         .expect("running heapscope")
 }
 
-fn ok(o: &Output, what: &str) -> String {
+pub(super) fn ok(o: &Output, what: &str) -> String {
     assert!(
         matches!(o.status.code(), Some(0) | Some(1)),
         "{what}: exit {:?}\n{}",
@@ -179,6 +179,30 @@ fn tracemalloc_answers_are_the_same_through_the_index() {
     );
 }
 
+#[test]
+fn go_heap_dump_answers_are_the_same_through_the_index() {
+    same_answers_through_the_index("testdata/go/heapdump/healthy/heap.dump.gz", &[]);
+    same_answers_through_the_index(
+        "testdata/go/heapdump/global_map/heap.2.dump.gz",
+        &["--binary", "testdata/go/heapdump/global_map/binary.symtab"],
+    );
+}
+
+/// Python heap snapshots: previews, allocation sites and `lru_cache` limits come back from the
+/// index (the cache scenario's report names the cache's limit and the objects' sites).
+#[test]
+fn python_heap_snapshot_answers_are_the_same_through_the_index() {
+    for f in std::fs::read_dir(root().join("testdata/python/heapsnap/snapshots")).unwrap() {
+        let name = f.unwrap().file_name().into_string().unwrap();
+        if name.ends_with("-py312.pysnap.gz") || name.ends_with("-py38.pysnap.gz") {
+            same_answers_through_the_index(
+                &format!("testdata/python/heapsnap/snapshots/{name}"),
+                &[],
+            );
+        }
+    }
+}
+
 /// A corrupt index is named on stderr with the byte offset, not used, and rebuilt; an index
 /// made with other parse options is not used for these.
 #[test]
@@ -241,4 +265,66 @@ fn the_index_goes_beside_the_dump() {
     ok(&o, "analyze --save-index");
     assert!(dir.path().join("heap.txt.hsidx").is_file());
     assert!(!dir.path().join("xdg").exists());
+}
+
+/// `diff` and `trend` read each dump's saved index when one is valid, and their reports (JSON
+/// and text) are the same bytes as from parsing every dump.
+#[test]
+fn diff_and_trend_are_the_same_through_the_index() {
+    let cache = tempdir("index-overtime");
+    let c = cache.path();
+    let series: Vec<String> = (1..=3)
+        .map(|i| format!("testdata/java/healthy_series/healthy_series_{i}.hprof.gz"))
+        .collect();
+    let node = [
+        "testdata/node/snapshots/closure-retention.heapsnapshot",
+        "testdata/node/snapshots/map-cache.heapsnapshot",
+    ];
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["diff", &series[0], &series[2]],
+        vec!["diff", node[0], node[1]],
+        vec!["trend", &series[0], &series[1], &series[2]],
+    ];
+    let ask = |r: &[&str], format: &str, index: bool| {
+        let mut a = vec![r[0], "-q", "--format", format];
+        a.extend_from_slice(&r[1..]);
+        if !index {
+            a.push("--no-index");
+        }
+        run(c, &a)
+    };
+    let mut want = Vec::new();
+    for r in &runs {
+        for format in ["json", "text"] {
+            let o = ask(r, format, false);
+            ok(&o, r[0]);
+            assert!(!stderr(&o).contains("stats: index"), "{}", stderr(&o));
+            want.push(o);
+        }
+    }
+    for f in series.iter().map(String::as_str).chain(node) {
+        ok(&run(c, &["index", "-q", f]), "index");
+    }
+    let mut i = 0;
+    for r in &runs {
+        for format in ["json", "text"] {
+            let o = ask(r, format, true);
+            let err = stderr(&o);
+            let opened = err.matches("stats: index").count();
+            assert_eq!(
+                opened,
+                r.len() - 1,
+                "{r:?}: not every dump from its index\n{err}"
+            );
+            assert!(!err.contains("stats: parse"), "{r:?}: parsed\n{err}");
+            assert_eq!(o.status.code(), want[i].status.code(), "{r:?}");
+            assert!(
+                o.stdout == want[i].stdout,
+                "{r:?} {format}: through the index\n{}\nparsed\n{}",
+                stdout(&o),
+                stdout(&want[i])
+            );
+            i += 1;
+        }
+    }
 }

@@ -11,6 +11,7 @@ mod closed_pipe;
 mod cumulative;
 mod drill;
 mod exit_codes;
+mod export;
 mod fixtures;
 mod fragmentation;
 mod goheapdump;

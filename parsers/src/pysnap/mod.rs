@@ -386,7 +386,7 @@ fn facts(data: &[u8], ix: &Index, g: &HeapGraph, insp: &PyInspector) -> DumpFact
 
 /// Previews, allocation sites and cache limits, by node.
 #[derive(Default)]
-struct PyInspector {
+pub(crate) struct PyInspector {
     text: String,
     /// (node, start, end) into `text`, sorted.
     previews: Vec<(u32, u32, u32)>,
@@ -398,7 +398,117 @@ struct PyInspector {
     caches: Vec<(u32, CacheLimit)>,
 }
 
+impl PyInspector {
+    /// The state [`Inspector::saved_state`] wrote, checked so that no lookup can index out of
+    /// range: preview spans inside the text, tracebacks ascending within their frames, frames
+    /// and tracebacks that exist (node indices are keys only; a cache table's node is checked
+    /// against the graph when asked).
+    pub(crate) fn restore(
+        d: &mut heapscope_graph::saved::Dec,
+    ) -> Result<Self, heapscope_graph::saved::Bad> {
+        let text = d.string()?;
+        let at = d.bad("preview spans inside the preview text, as (node, start, end)");
+        let p = d.u32s()?;
+        if p.len() % 3 != 0 {
+            return Err(at);
+        }
+        let mut previews = Vec::with_capacity(p.len() / 3);
+        for t in p.chunks_exact(3) {
+            if t[1] > t[2]
+                || !text.is_char_boundary(t[1] as usize)
+                || !text.is_char_boundary(t[2] as usize)
+            {
+                return Err(at);
+            }
+            previews.push((t[0], t[1], t[2]));
+        }
+        let k = d.count(8)?;
+        let mut frames = Vec::with_capacity(k);
+        for _ in 0..k {
+            frames.push((d.string()?, d.u32()?));
+        }
+        let at = d.bad("traceback starts ascending from 0 to the number of traceback frames");
+        let tb_start = d.u32s()?;
+        let tb_frames = d.u32s()?;
+        if tb_start.first() != Some(&0)
+            || tb_start.last().copied() != Some(tb_frames.len() as u32)
+            || tb_start.windows(2).any(|w| w[0] > w[1])
+        {
+            return Err(at);
+        }
+        if tb_frames.iter().any(|&f| f as usize >= frames.len()) {
+            return Err(d.bad("traceback frames below the number of frames"));
+        }
+        let at = d.bad("allocation sites as (node, traceback) with known tracebacks");
+        let s = d.u32s()?;
+        if s.len() % 2 != 0
+            || s.chunks_exact(2)
+                .any(|p| p[1] as usize >= tb_start.len() - 1)
+        {
+            return Err(at);
+        }
+        let sites = s.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+        let k = d.count(14)?;
+        let mut caches = Vec::with_capacity(k);
+        for _ in 0..k {
+            let node = d.u32()?;
+            let max_entries = d.opt_u64()?;
+            let entries = d.u64()?;
+            let table = d
+                .opt_u64()?
+                .map(|t| u32::try_from(t).map(NodeIdx))
+                .transpose()
+                .map_err(|_| d.bad("a cache table's node index"))?;
+            caches.push((
+                node,
+                CacheLimit {
+                    max_entries,
+                    entries,
+                    table,
+                },
+            ));
+        }
+        d.end()?;
+        Ok(PyInspector {
+            text,
+            previews,
+            frames,
+            tb_start,
+            tb_frames,
+            sites,
+            caches,
+        })
+    }
+}
+
 impl Inspector for PyInspector {
+    fn saved_state(&self) -> Vec<u8> {
+        let mut e = heapscope_graph::saved::Enc::new();
+        e.str(&self.text);
+        let p: Vec<u32> = self
+            .previews
+            .iter()
+            .flat_map(|&(n, s, t)| [n, s, t])
+            .collect();
+        e.u32s(&p);
+        e.len(self.frames.len());
+        for (f, l) in &self.frames {
+            e.str(f);
+            e.u32(*l);
+        }
+        e.u32s(&self.tb_start);
+        e.u32s(&self.tb_frames);
+        let s: Vec<u32> = self.sites.iter().flat_map(|&(n, t)| [n, t]).collect();
+        e.u32s(&s);
+        e.len(self.caches.len());
+        for (n, c) in &self.caches {
+            e.u32(*n);
+            e.opt_u64(c.max_entries);
+            e.u64(c.entries);
+            e.opt_u64(c.table.map(|t| u64::from(t.0)));
+        }
+        e.buf
+    }
     fn value_preview(&self, _g: &HeapGraph, node: NodeIdx) -> Option<String> {
         let i = self.previews.binary_search_by_key(&node.0, |p| p.0).ok()?;
         let (_, s, e) = self.previews[i];
@@ -415,8 +525,11 @@ impl Inspector for PyInspector {
                 .collect(),
         )
     }
-    fn cache_limit(&self, _g: &HeapGraph, node: NodeIdx) -> Option<CacheLimit> {
+    fn cache_limit(&self, g: &HeapGraph, node: NodeIdx) -> Option<CacheLimit> {
         let i = self.caches.binary_search_by_key(&node.0, |c| c.0).ok()?;
-        Some(self.caches[i].1)
+        let mut c = self.caches[i].1;
+        // A restored state's table node is only trusted inside the graph it is asked with.
+        c.table = c.table.filter(|t| t.ix() < g.node_count());
+        Some(c)
     }
 }
