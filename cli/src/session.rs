@@ -113,7 +113,7 @@ impl Session {
         let parsed = heapscope_parsers::parse_input(&input, &opts).map_err(named)?;
         crate::stats::stage("parse");
         hooks.on_stage("dominators, retained sizes, histogram, paths");
-        let analysis = Analysis::run_observed(parsed.graph, &mut |pass| {
+        let analysis = Analysis::run_spilled(parsed.graph, &opts.spill, &mut |pass| {
             crate::stats::stage(pass);
             hooks.on_stage(&format!("{pass} done"));
         });

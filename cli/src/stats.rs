@@ -1,4 +1,5 @@
-//! `HEAPSCOPE_STATS=1`: after each stage, print its wall time, the process's resident anonymous
+//! `HEAPSCOPE_STATS=1`: after each stage, print its wall time, the CPU time (user + sys, all
+//! threads; on a shared machine the steadier number), the process's resident anonymous
 //! memory (RssAnon) now, and the highest RssAnon seen *during* the stage, to stderr. A sampler
 //! thread reads /proc/self/status every 5 ms while stats are on. Pages of a mapped dump (and of
 //! spilled columns) are file-backed and not counted, as in the benchmarks (benches/README.md).
@@ -26,6 +27,8 @@ pub struct Stats {
     on: bool,
     start: Instant,
     last: Instant,
+    /// CPU seconds of the process when the last stage ended.
+    last_cpu: f64,
     /// Highest RssAnon (KiB) since the last stage ended, written by the sampler.
     stage_peak: Arc<AtomicU64>,
     overall_peak_kib: u64,
@@ -53,6 +56,7 @@ impl Stats {
             on,
             start: now,
             last: now,
+            last_cpu: cpu_secs().unwrap_or(0.0),
             stage_peak,
             overall_peak_kib: 0,
             stop,
@@ -67,21 +71,25 @@ impl Stats {
         if name.is_empty() {
             self.start = Instant::now();
             self.last = self.start;
+            self.last_cpu = cpu_secs().unwrap_or(0.0);
             return;
         }
         let now = Instant::now();
+        let cpu = cpu_secs().unwrap_or(0.0);
         let anon = rss_anon_kib().unwrap_or(0);
         let during = self.stage_peak.swap(anon, Ordering::Relaxed).max(anon);
         self.overall_peak_kib = self.overall_peak_kib.max(during);
         eprintln!(
-            "heapscope: stats: {name:<22} {:>8.3} s  (total {:>8.3} s)  RssAnon {:>6} MiB  (peak in stage {:>6} MiB, overall {:>6} MiB)",
+            "heapscope: stats: {name:<22} {:>8.3} s  CPU {:>7.2} s  (total {:>8.3} s)  RssAnon {:>6} MiB  (peak in stage {:>6} MiB, overall {:>6} MiB)",
             (now - self.last).as_secs_f64(),
+            cpu - self.last_cpu,
             (now - self.start).as_secs_f64(),
             anon / 1024,
             during / 1024,
             self.overall_peak_kib / 1024
         );
         self.last = now;
+        self.last_cpu = cpu;
     }
 }
 
@@ -96,4 +104,13 @@ fn rss_anon_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("RssAnon:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// User + system CPU seconds of this process, all threads (Linux `/proc/self/stat` fields 14
+/// and 15, in the kernel's fixed 100 ticks per second); None elsewhere.
+fn cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let mut f = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let (u, s): (u64, u64) = (f.next()?.parse().ok()?, f.next()?.parse().ok()?);
+    Some((u + s) as f64 / 100.0)
 }

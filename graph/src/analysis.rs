@@ -1,5 +1,6 @@
 //! [`Analysis`]: every pass run once over a [`HeapGraph`], the results side by side.
 
+use crate::column::{Column, Spill};
 use crate::dominators::{dominators, DomChildren, DomTree, SUPER, UNREACHED};
 use crate::graph::HeapGraph;
 use crate::histogram::{histogram, TypeRow};
@@ -23,14 +24,15 @@ pub struct Summary {
 /// The graph with its dominator tree, retained sizes, histogram and root paths.
 ///
 /// Held beside the graph, per node: `dom.idom` 4 B, `retained` 8 B, `children` 8 B (4 B offsets
-/// per node + 4 B per reachable node), `paths` 4 B + 1 bit; 24 B in all. `dom.order` is empty
+/// per node + 4 B per reachable node), `paths` 4 B + 1 bit; 24 B in all, of which `retained`
+/// and `children` are in spill files after [`run_spilled`](Self::run_spilled). `dom.order` is empty
 /// (see [`run_observed`](Self::run_observed)); [`preorder`](Self::preorder) rebuilds a
 /// parent-before-child order on demand.
 pub struct Analysis {
     pub graph: HeapGraph,
     /// The dominator tree; its `order` is empty here (taken by [`run`](Self::run)).
     pub dom: DomTree,
-    pub retained: crate::column::Column<u64>,
+    pub retained: Column<u64>,
     pub children: DomChildren,
     pub paths: RootPaths,
     pub histogram: Vec<TypeRow>,
@@ -57,15 +59,41 @@ impl Analysis {
     /// highest point after the dominators is the end state, 24 B/node + 2 bits (it was 28 with
     /// `order` lent to the queue at the end, 32 with `order` kept).
     pub fn run_observed(graph: HeapGraph, after: &mut dyn FnMut(&str)) -> Analysis {
+        Self::run_spilled(graph, &Spill::never(), after)
+    }
+
+    /// [`run_observed`](Self::run_observed), moving the dominator children and the retained
+    /// sizes into spill files ([`Column::spill`]) as soon as each is complete, where `spill`
+    /// says so (a directory on disk, columns past its size): the 16 B/node they hold for the
+    /// rest of the run then live in the page cache, not in anonymous memory. Spilling the
+    /// children before the retained sizes are summed keeps every pass after the dominators at
+    /// or below the dominators' own peak (graph + ~20 B/node): the highest is the children being
+    /// built beside `idom`, `order` and the root paths (20 B/node); the end state is graph +
+    /// 8 B/node + 1 bit (`idom`, root paths) instead of 24.
+    /// The numbers are the same either way; a column that cannot spill stays in memory with
+    /// a warning in the graph's.
+    pub fn run_spilled(
+        mut graph: HeapGraph,
+        spill: &Spill,
+        after: &mut dyn FnMut(&str),
+    ) -> Analysis {
         let mut dom = dominators(&graph);
         after("dominators");
         let paths = RootPaths::compute(&graph);
         after("root paths");
-        let children = DomChildren::build(&dom);
+        let mut children = DomChildren::build(&dom);
+        for r in [
+            children.offsets.spill(spill),
+            children.children.spill(spill),
+        ] {
+            keep_warning(&mut graph, r);
+        }
         after("dominator children");
         // Nothing below needs the DFS preorder (Analysis::preorder rebuilds one on demand).
         dom.order = Vec::new();
-        let retained = children.retained_sizes(&graph);
+        let mut retained: Column<u64> = children.retained_sizes(&graph).into();
+        let r = retained.spill(spill);
+        keep_warning(&mut graph, r);
         after("retained sizes");
         let histogram = histogram(&graph, &dom, &children, &retained);
         after("histogram");
@@ -90,7 +118,7 @@ impl Analysis {
         Analysis {
             graph,
             dom,
-            retained: retained.into(),
+            retained,
             children,
             paths,
             histogram,
@@ -179,5 +207,12 @@ impl Analysis {
     /// Does the shortest path to `n` need a weak reference (no strong path exists)?
     pub fn path_is_weak(&self, n: NodeIdx) -> bool {
         self.paths.via_weak.get(n.ix())
+    }
+}
+
+/// A column that could not spill: one warning in the graph's (see `builder::spill_warning`).
+fn keep_warning(graph: &mut HeapGraph, r: Result<bool, String>) {
+    if let Err(why) = r {
+        crate::builder::spill_warning(&mut graph.warnings, &why);
     }
 }

@@ -170,24 +170,69 @@ fn parallel_build_equals_sequential() {
     }
 }
 
+/// Ids in the orders a dump may hold them: the random shapes (repeats; some spread over the
+/// whole u64 range), ascending, descending, ascending in blocks given in reverse, two
+/// interleaved ascending runs, and ascending with a gap too wide for the bitmap form.
+fn id_orders() -> Vec<Vec<u64>> {
+    let mut all = vec![shape(42, 2000, false).0, shape(43, 2000, true).0];
+    let asc: Vec<u64> = (0..3000u64).map(|i| 0x7000_0000 + 16 * i).collect();
+    all.push(asc.clone());
+    all.push(asc.iter().rev().copied().collect());
+    all.push(asc.chunks(700).rev().flatten().copied().collect());
+    all.push(
+        asc.iter()
+            .step_by(2)
+            .chain(asc.iter().skip(1).step_by(2))
+            .copied()
+            .collect(),
+    );
+    all.push(
+        asc.iter()
+            .enumerate()
+            .map(|(i, &id)| if i < 1500 { id } else { id + (1 << 40) })
+            .collect(),
+    );
+    all
+}
+
 #[test]
 fn id_index_finds_every_first_id_and_nothing_else() {
-    for wide in [false, true] {
-        let (ids, _) = shape(42, 2000, wide);
-        let (ix, dups) = IdIndex::build(&ids);
+    // bitmap form where it fits, then packed / pairs only
+    for (ids, bitmap_max) in id_orders()
+        .into_iter()
+        .flat_map(|ids| [(ids.clone(), index::BITMAP_MAX_BYTES_PER_NODE), (ids, 0)])
+    {
+        let (ix, dups) = IdIndex::build_with(&ids, bitmap_max);
         let mut first = std::collections::HashMap::new();
         for (i, &id) in ids.iter().enumerate() {
             first.entry(id).or_insert(i as u32);
         }
         assert_eq!(dups as usize, ids.len() - first.len());
+        if bitmap_max == 0 {
+            assert_ne!(ix.form(), "bitmap");
+        }
         for (&id, &i) in &first {
             assert_eq!(ix.get(id), Some(i));
-            assert_eq!(
-                ix.get(id.wrapping_add(4)).is_some(),
-                first.contains_key(&id.wrapping_add(4))
-            );
+            for step in [4, 8, 16, 0u64.wrapping_sub(16)] {
+                let near = id.wrapping_add(step);
+                assert_eq!(ix.get(near), first.get(&near).copied());
+            }
         }
         assert_eq!(ix.get(0), first.get(&0).copied());
         assert_eq!(ix.get(u64::MAX), first.get(&u64::MAX).copied());
     }
+}
+
+#[test]
+fn id_index_uses_the_bitmap_for_dense_ids() {
+    let orders = id_orders();
+    let forms: Vec<&str> = orders
+        .iter()
+        .map(|ids| IdIndex::build(ids).0.form())
+        .collect();
+    // the random shapes' dense ids, the four orders of dense ids; the wide gap does not fit
+    assert_eq!(
+        forms,
+        ["bitmap", "pairs", "bitmap", "bitmap", "bitmap", "bitmap", "packed"]
+    );
 }

@@ -169,9 +169,7 @@ pub fn parse_with_wrap(
     }
     stack_locals.sort_unstable_by_key(|e| (e.0, e.1, e.2));
     stack_locals.dedup_by_key(|e| (e.0, e.1));
-    let locals = ThreadLocals {
-        edges: stack_locals.into_iter().map(|e| (e.0, e.1, e.3)).collect(),
-    };
+    let locals = ThreadLocals::new(stack_locals.into_iter().map(|e| (e.0, e.1, e.3)).collect());
     // Each segment's node end and bound of references, thread locals counted where their
     // thread object is.
     let mut edge_runs: Vec<(u32, usize)> = Vec::with_capacity(node_runs.len());
