@@ -27,7 +27,12 @@ const CHUNK_BYTES: usize = if cfg!(test) { 64 } else { 1 << 20 };
 
 /// Text per block: its records are buffered as `u64`s (8 bytes per value, ~3-4 bytes of text each,
 /// so ~2.5× this in memory, twice for the double buffer) before they are consumed in order.
-const BLOCK_BYTES: usize = if cfg!(test) { 256 } else { 32 << 20 };
+/// 8 MiB: ~40 MiB of buffers (32 MiB blocks held ~150 MiB at the parse's peak, for no speed).
+const BLOCK_BYTES: usize = if cfg!(test) { 256 } else { 8 << 20 };
+
+/// Every this many records, [`IntArray::records`] can note where a record starts (the `nodes`
+/// array's marks, from which the inspector reads a node's fields again on demand).
+pub(crate) const MARK_EVERY: u64 = 64;
 
 /// The fast path declined; the message is for tests, not users (the exact parser reruns).
 fn declined(why: &'static str) -> Fail {
@@ -143,12 +148,15 @@ impl<'a> IntArray<'a> {
 
     /// Parse the array as records of `width` values and give them to `consume` in order, a
     /// block at a time (`records.len()` is a multiple of `width`). Fails when the value count is
-    /// not a multiple of `width`, on any malformed value, or when `consume` fails.
+    /// not a multiple of `width`, on any malformed value, or when `consume` fails. With `marks`,
+    /// returns the byte offset of the first value of every [`MARK_EVERY`]-th record (record 0,
+    /// 64, …), as the sequential cursor reports value offsets; else an empty list.
     pub fn records(
         &self,
         width: usize,
+        marks: bool,
         mut consume: impl FnMut(&[u64]) -> Scan<()> + Send,
-    ) -> Scan<()> {
+    ) -> Scan<Vec<u64>> {
         let w = width.max(1) as u64;
         if self.values % w != 0 {
             return Err(declined("whole records"));
@@ -171,7 +179,7 @@ impl<'a> IntArray<'a> {
             .step_by(per_block)
             .map(|b| (b, (b + per_block).min(k)))
             .collect();
-        let parse_block = |&(c0, c1): &(usize, usize), buf: &mut Vec<u64>| -> Scan<()> {
+        let parse_block = |&(c0, c1): &(usize, usize), buf: &mut Vec<u64>| -> Scan<Vec<u64>> {
             let len = ((owned[c1] - owned[c0]) * w) as usize;
             // Every value is overwritten by the parse: only a longer block zeroes its new tail.
             buf.resize(len, 0);
@@ -183,16 +191,26 @@ impl<'a> IntArray<'a> {
                 parts.push((c, mine));
                 rest = tail;
             }
-            parts.into_par_iter().try_for_each(|(c, out)| {
-                let skip = owned[c] * w - self.first_value[c];
-                let last = owned[c + 1] == total;
-                self.parse_values(self.starts[c], skip, out, last)
-            })
+            let found: Vec<Vec<u64>> = parts
+                .into_par_iter()
+                .map(|(c, out)| {
+                    let skip = owned[c] * w - self.first_value[c];
+                    let last = owned[c + 1] == total;
+                    // The value index (in `out`) of the first marked record this chunk owns.
+                    let mark = marks.then(|| {
+                        let first = owned[c].div_ceil(MARK_EVERY) * MARK_EVERY;
+                        ((first - owned[c]) * w) as usize
+                    });
+                    self.parse_values(self.starts[c], skip, out, last, mark, w as usize)
+                })
+                .collect::<Scan<_>>()?;
+            Ok(found.concat())
         };
         let mut cur: Vec<u64> = Vec::new();
         let mut next: Vec<u64> = Vec::new();
+        let mut marked: Vec<u64> = Vec::new();
         if let Some(b) = blocks.first() {
-            parse_block(b, &mut cur)?;
+            marked = parse_block(b, &mut cur)?;
         }
         for i in 0..blocks.len() {
             // Consume block i while block i + 1 is parsed.
@@ -200,29 +218,41 @@ impl<'a> IntArray<'a> {
                 || consume(&cur),
                 || match blocks.get(i + 1) {
                     Some(b) => parse_block(b, &mut next),
-                    None => Ok(()),
+                    None => Ok(Vec::new()),
                 },
             );
             done?;
-            ahead?;
+            marked.extend(ahead?);
             std::mem::swap(&mut cur, &mut next);
         }
-        Ok(())
+        Ok(marked)
     }
 
     /// From `pos` (the start of a chunk: the array's start or just after a comma), pass over
     /// `skip` values, then parse `out.len()` values into `out`. After the array's last value
-    /// (`last`) only whitespace may come before the `]`; after any other, a comma.
-    fn parse_values(&self, mut pos: usize, skip: u64, out: &mut [u64], last: bool) -> Scan<()> {
+    /// (`last`) only whitespace may come before the `]`; after any other, a comma. With `mark`
+    /// (the index in `out` of the first record to mark), returns the offsets of the records
+    /// starting there and every [`MARK_EVERY`] records of `width` after it.
+    fn parse_values(
+        &self,
+        mut pos: usize,
+        skip: u64,
+        out: &mut [u64],
+        last: bool,
+        mark: Option<usize>,
+        width: usize,
+    ) -> Scan<Vec<u64>> {
         let b = self.bytes;
         let close = self.close;
         let mut skip = skip;
         let n = out.len();
         let mut i = 0usize;
+        let mut marks = Vec::new();
+        let mut next_mark = mark.unwrap_or(usize::MAX);
         loop {
             let done = skip == 0 && i == n;
             if done {
-                return Ok(());
+                return Ok(marks);
             }
             // The ']' at `close` ends every run of whitespace or digits: no bounds test in the
             // loops. (A byte loop beat eight-digit SWAR here: V8's values are mostly 1-4 digits.)
@@ -246,6 +276,10 @@ impl<'a> IntArray<'a> {
             if skip > 0 {
                 skip -= 1;
             } else {
+                if i == next_mark {
+                    marks.push(start as u64);
+                    next_mark += MARK_EVERY as usize * width;
+                }
                 out[i] = v;
                 i += 1;
             }
@@ -268,7 +302,7 @@ mod tests {
     fn all(text: &str, width: usize) -> Scan<Vec<u64>> {
         let a = IntArray::locate(text.as_bytes(), 0)?;
         let mut got = Vec::new();
-        a.records(width, |r| {
+        a.records(width, false, |r| {
             got.extend_from_slice(r);
             Ok(())
         })?;
