@@ -142,6 +142,7 @@ fn build(
         b = b.without_labels();
     }
     let raw = raw::parse(bytes, &mut b, compat, mode)?;
+    release_free_memory();
     if raw.node_count() > 0 {
         b.add_root_idx(NodeIdx(0), ROOT_KIND, None);
     }
@@ -155,7 +156,22 @@ fn build(
     }
     retention::drop_unowned_into_owned(&raw, &mut g, bytes);
     g.spill_columns(&opts.spill);
-    Ok((g, InspectorData::from_raw(raw)))
+    let data = InspectorData::from_raw(raw);
+    release_free_memory();
+    Ok((g, data))
+}
+
+/// Give the pages of freed heap memory back to the system. The passes above allocate and free
+/// buffers of a few MiB to a few tens of MiB (parse blocks, per-string tables, bit sets); once
+/// glibc has raised its mmap threshold past their size they come from the heap, and a freed
+/// chunk below a live one stays resident: ~45 MiB of RssAnon on a 1 GB snapshot for the whole
+/// run. `malloc_trim` releases free pages anywhere in the heap (glibc ≥ 2.8).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of the allocator to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Marks a string not interned yet in the per-string tables below.
