@@ -391,7 +391,11 @@ mod tests {
         // Every length from 1 to 9 digits, each followed by every byte that can end a value, with
         // and without eight readable bytes after the value's start.
         for len in 1..=9u32 {
-            for v in [10u64.pow(len - 1), 10u64.pow(len) - 1, 10u64.pow(len) / 3 + 7] {
+            for v in [
+                10u64.pow(len - 1),
+                10u64.pow(len) - 1,
+                10u64.pow(len) / 3 + 7,
+            ] {
                 let v = if len == 1 { v % 10 } else { v };
                 for tail in [",", "]", "\n", " ", "x", "/", ":", "\u{ff}", ""] {
                     for pad in ["", "12345678"] {
