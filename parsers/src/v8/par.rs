@@ -27,7 +27,12 @@ const CHUNK_BYTES: usize = if cfg!(test) { 64 } else { 1 << 20 };
 
 /// Text per block: its records are buffered as `u64`s (8 bytes per value, ~3-4 bytes of text each,
 /// so ~2.5× this in memory, twice for the double buffer) before they are consumed in order.
-const BLOCK_BYTES: usize = if cfg!(test) { 256 } else { 32 << 20 };
+/// 8 MiB: ~40 MiB of buffers (32 MiB blocks held ~150 MiB at the parse's peak, for no speed).
+const BLOCK_BYTES: usize = if cfg!(test) { 256 } else { 8 << 20 };
+
+/// Every this many records, [`IntArray::records`] can note where a record starts (the `nodes`
+/// array's marks, from which the inspector reads a node's fields again on demand).
+pub(crate) const MARK_EVERY: u64 = 64;
 
 /// The fast path declined; the message is for tests, not users (the exact parser reruns).
 fn declined(why: &'static str) -> Fail {
@@ -143,12 +148,15 @@ impl<'a> IntArray<'a> {
 
     /// Parse the array as records of `width` values and give them to `consume` in order, a
     /// block at a time (`records.len()` is a multiple of `width`). Fails when the value count is
-    /// not a multiple of `width`, on any malformed value, or when `consume` fails.
+    /// not a multiple of `width`, on any malformed value, or when `consume` fails. With `marks`,
+    /// returns the byte offset of the first value of every [`MARK_EVERY`]-th record (record 0,
+    /// 64, …), as the sequential cursor reports value offsets; else an empty list.
     pub fn records(
         &self,
         width: usize,
+        marks: bool,
         mut consume: impl FnMut(&[u64]) -> Scan<()> + Send,
-    ) -> Scan<()> {
+    ) -> Scan<Vec<u64>> {
         let w = width.max(1) as u64;
         if self.values % w != 0 {
             return Err(declined("whole records"));
@@ -171,7 +179,7 @@ impl<'a> IntArray<'a> {
             .step_by(per_block)
             .map(|b| (b, (b + per_block).min(k)))
             .collect();
-        let parse_block = |&(c0, c1): &(usize, usize), buf: &mut Vec<u64>| -> Scan<()> {
+        let parse_block = |&(c0, c1): &(usize, usize), buf: &mut Vec<u64>| -> Scan<Vec<u64>> {
             let len = ((owned[c1] - owned[c0]) * w) as usize;
             // Every value is overwritten by the parse: only a longer block zeroes its new tail.
             buf.resize(len, 0);
@@ -183,16 +191,26 @@ impl<'a> IntArray<'a> {
                 parts.push((c, mine));
                 rest = tail;
             }
-            parts.into_par_iter().try_for_each(|(c, out)| {
-                let skip = owned[c] * w - self.first_value[c];
-                let last = owned[c + 1] == total;
-                self.parse_values(self.starts[c], skip, out, last)
-            })
+            let found: Vec<Vec<u64>> = parts
+                .into_par_iter()
+                .map(|(c, out)| {
+                    let skip = owned[c] * w - self.first_value[c];
+                    let last = owned[c + 1] == total;
+                    // The value index (in `out`) of the first marked record this chunk owns.
+                    let mark = marks.then(|| {
+                        let first = owned[c].div_ceil(MARK_EVERY) * MARK_EVERY;
+                        ((first - owned[c]) * w) as usize
+                    });
+                    self.parse_values(self.starts[c], skip, out, last, mark, w as usize)
+                })
+                .collect::<Scan<_>>()?;
+            Ok(found.concat())
         };
         let mut cur: Vec<u64> = Vec::new();
         let mut next: Vec<u64> = Vec::new();
+        let mut marked: Vec<u64> = Vec::new();
         if let Some(b) = blocks.first() {
-            parse_block(b, &mut cur)?;
+            marked = parse_block(b, &mut cur)?;
         }
         for i in 0..blocks.len() {
             // Consume block i while block i + 1 is parsed.
@@ -200,65 +218,133 @@ impl<'a> IntArray<'a> {
                 || consume(&cur),
                 || match blocks.get(i + 1) {
                     Some(b) => parse_block(b, &mut next),
-                    None => Ok(()),
+                    None => Ok(Vec::new()),
                 },
             );
             done?;
-            ahead?;
+            marked.extend(ahead?);
             std::mem::swap(&mut cur, &mut next);
         }
-        Ok(())
+        Ok(marked)
     }
 
     /// From `pos` (the start of a chunk: the array's start or just after a comma), pass over
     /// `skip` values, then parse `out.len()` values into `out`. After the array's last value
-    /// (`last`) only whitespace may come before the `]`; after any other, a comma.
-    fn parse_values(&self, mut pos: usize, skip: u64, out: &mut [u64], last: bool) -> Scan<()> {
+    /// (`last`) only whitespace may come before the `]`; after any other, a comma. With `mark`
+    /// (the index in `out` of the first record to mark), returns the offsets of the records
+    /// starting there and every [`MARK_EVERY`] records of `width` after it.
+    fn parse_values(
+        &self,
+        mut pos: usize,
+        skip: u64,
+        out: &mut [u64],
+        last: bool,
+        mark: Option<usize>,
+        width: usize,
+    ) -> Scan<Vec<u64>> {
         let b = self.bytes;
         let close = self.close;
-        let mut skip = skip;
         let n = out.len();
-        let mut i = 0usize;
-        loop {
-            let done = skip == 0 && i == n;
-            if done {
-                return Ok(());
-            }
-            // The ']' at `close` ends every run of whitespace or digits: no bounds test in the
-            // loops. (A byte loop beat eight-digit SWAR here: V8's values are mostly 1-4 digits.)
+        let mut marks = Vec::new();
+        let mut next_mark = mark.unwrap_or(usize::MAX);
+        // One value and the separator after it; returns the value, where it starts, and the
+        // position after the separator. After the array's last value the `]` must follow.
+        let value = |mut pos: usize, final_value: bool| -> Scan<(u64, usize, usize)> {
+            // The ']' at `close` ends every run of whitespace or digits.
             while is_ws(b[pos]) {
                 pos += 1;
             }
             let start = pos;
-            let mut v: u64 = 0;
-            loop {
-                let d = b[pos].wrapping_sub(b'0');
-                if d > 9 {
-                    break;
+            let (mut v, mut end) = digits(b, start);
+            // Past eight digits (rare), a byte at a time.
+            if end - start == 8 {
+                loop {
+                    let d = b[end].wrapping_sub(b'0');
+                    if d > 9 {
+                        break;
+                    }
+                    v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+                    end += 1;
                 }
-                v = v.wrapping_mul(10).wrapping_add(u64::from(d));
-                pos += 1;
             }
             // Up to 19 digits cannot overflow a u64; longer numbers are left to the exact parser.
-            if pos == start || pos - start > 19 {
+            if end == start || end - start > 19 {
                 return Err(declined("an unsigned integer below 10^19"));
             }
-            if skip > 0 {
-                skip -= 1;
-            } else {
-                out[i] = v;
-                i += 1;
-            }
-            while is_ws(b[pos]) {
-                pos += 1;
+            pos = end;
+            if b[pos] != b',' {
+                while is_ws(b[pos]) {
+                    pos += 1;
+                }
             }
             if pos < close && b[pos] == b',' {
-                pos += 1;
-            } else if !(pos == close && last && i == n && skip == 0) {
-                return Err(declined("',' between integers"));
+                Ok((v, start, pos + 1))
+            } else if pos == close && final_value {
+                Ok((v, start, pos))
+            } else {
+                Err(declined("',' between integers"))
+            }
+        };
+        for k in 0..skip {
+            pos = value(pos, last && n == 0 && k + 1 == skip)?.2;
+        }
+        for (i, slot) in out.iter_mut().enumerate() {
+            let (v, start, next) = value(pos, last && i + 1 == n)?;
+            if i == next_mark {
+                marks.push(start as u64);
+                next_mark += MARK_EVERY as usize * width;
+            }
+            *slot = v;
+            pos = next;
+        }
+        Ok(marks)
+    }
+}
+
+/// The unsigned decimal at `b[start..]`, up to eight digits of it, and where those digits end:
+/// eight bytes at a time without a branch per digit (V8's values have 1 to 8 digits, in an
+/// unpredictable mix: a byte loop mispredicted the end of most of them). Near the end of the
+/// input, a byte loop.
+#[inline(always)]
+fn digits(b: &[u8], start: usize) -> (u64, usize) {
+    let Some(word) = b.get(start..start + 8) else {
+        let mut v = 0u64;
+        let mut end = start;
+        while let Some(d) = b.get(end).map(|c| c.wrapping_sub(b'0')).filter(|&d| d <= 9) {
+            v = v * 10 + u64::from(d);
+            end += 1;
+            if end - start == 8 {
+                break;
             }
         }
+        return (v, end);
+    };
+    let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+    let d = w.wrapping_sub(0x3030_3030_3030_3030);
+    // The high bit of each byte that is not a digit (d > 9). A borrow or carry across bytes
+    // only reaches bytes after the first non-digit, which do not count.
+    let non_digit = (d.wrapping_add(0x7676_7676_7676_7676) | d) & 0x8080_8080_8080_8080;
+    let len = (non_digit.trailing_zeros() / 8) as usize;
+    if len == 0 {
+        return (0, start);
     }
+    // The digits moved to the top bytes, zeros (leading zero digits) below them.
+    let d = if len == 8 { d } else { d << (64 - 8 * len) };
+    (eight_digits(d), start + len)
+}
+
+/// Eight digit values, one per byte, the most significant in the lowest byte (the text's order
+/// read little-endian), as a number (the well-known three-multiply conversion).
+#[inline(always)]
+fn eight_digits(d: u64) -> u64 {
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    let v = d.wrapping_mul(10).wrapping_add(d >> 8);
+    let v = (v & MASK)
+        .wrapping_mul(MUL1)
+        .wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2));
+    (v >> 32) & 0xFFFF_FFFF
 }
 
 #[cfg(test)]
@@ -268,7 +354,7 @@ mod tests {
     fn all(text: &str, width: usize) -> Scan<Vec<u64>> {
         let a = IntArray::locate(text.as_bytes(), 0)?;
         let mut got = Vec::new();
-        a.records(width, |r| {
+        a.records(width, false, |r| {
             got.extend_from_slice(r);
             Ok(())
         })?;
@@ -298,6 +384,34 @@ mod tests {
         ];
         let text = format!("[{}]", long.map(|v| v.to_string()).join(","));
         assert_eq!(all(&text, 2).unwrap(), long);
+    }
+
+    #[test]
+    fn eight_bytes_at_a_time_read_every_length() {
+        // Every length from 1 to 9 digits, each followed by every byte that can end a value, with
+        // and without eight readable bytes after the value's start.
+        for len in 1..=9u32 {
+            for v in [
+                10u64.pow(len - 1),
+                10u64.pow(len) - 1,
+                10u64.pow(len) / 3 + 7,
+            ] {
+                let v = if len == 1 { v % 10 } else { v };
+                for tail in [",", "]", "\n", " ", "x", "/", ":", "\u{ff}", ""] {
+                    for pad in ["", "12345678"] {
+                        if tail.is_empty() && !pad.is_empty() {
+                            continue;
+                        }
+                        let text = format!("{v}{tail}{pad}");
+                        let digits_end = v.to_string().len().min(8);
+                        let want = v.to_string()[..digits_end].parse::<u64>().unwrap();
+                        assert_eq!(digits(text.as_bytes(), 0), (want, digits_end), "{text:?}");
+                    }
+                }
+            }
+        }
+        assert_eq!(digits(b",12345678", 0), (0, 0));
+        assert_eq!(digits(b"", 0), (0, 0));
     }
 
     #[test]

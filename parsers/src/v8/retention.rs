@@ -37,7 +37,9 @@ pub(crate) fn drop_unowned_into_owned(raw: &RawSnapshot, g: &mut HeapGraph, inpu
         }
         if Some(t) == element
             && Some(raw.node_type[to as usize]) == synthetic
-            && raw.raw_str(input, raw.node_name[to as usize]) == b"(Document DOM trees)"
+            && raw
+                .node_name(input, to as usize)
+                .is_some_and(|name| raw.raw_str(input, name) == b"(Document DOM trees)")
         {
             continue;
         }

@@ -187,6 +187,8 @@ pub(super) fn parse_edges(
     };
     read_records(c, ef, mode, "edges", &mut edges)?;
     let (e, extra, unlisted) = (edges.e, edges.extra, edges.unlisted);
+    // Only the edges needed the nodes' edge counts.
+    r.node_edges = Vec::new();
     let ntypes = r.meta.edge_types.len();
     if unlisted > 0 {
         r.warnings.push(format!(

@@ -23,17 +23,20 @@ use edges::parse_edges;
 use nodes::parse_nodes;
 use records::{parallel_array, resolve_locations};
 
-/// What the parser keeps besides the graph: per-node type, name and edge count columns,
-/// per-edge bits the post-passes need, string ranges and locations. Node `i` is the `i`-th
-/// record of `nodes` and the graph's `NodeIdx(i)`; edge `e` is the `e`-th record of `edges`
-/// and the graph's edge `e`.
+/// What the parser keeps besides the graph: per-node type and edge count columns, the offset of
+/// every [`MARK_EVERY`]-th node record (a node's other fields, such as its name, are read again
+/// from there on demand), per-edge bits the post-passes need, string offsets and locations.
+/// Node `i` is the `i`-th record of `nodes` and the graph's `NodeIdx(i)`; edge `e` is the `e`-th
+/// record of `edges` and the graph's edge `e`.
 pub(crate) struct RawSnapshot {
     pub meta: Meta,
     pub node_type: Vec<u8>,
-    pub node_name: Vec<u32>,
+    /// Emptied once the edges are read (they are what finds each edge's source).
     pub node_edges: Vec<u32>,
     /// Empty when the snapshot has no `detachedness` field.
     pub node_detached: Vec<u8>,
+    /// Byte offset of the first value of node records 0, 64, 128, …
+    pub node_marks: Vec<u64>,
     pub edge_total: u64,
     /// Edges of type `shortcut` (the graph marks those not from the root as weak).
     pub shortcut: BitSet,
@@ -41,12 +44,49 @@ pub(crate) struct RawSnapshot {
     pub no_propagation: BitSet,
     /// The synthetic root's edges: (edge type, target ordinal).
     pub root_edges: Vec<(u8, u32)>,
+    /// Where each string's content starts (its end is found again by scanning: 8 bytes per
+    /// string instead of 12).
     pub str_start: Vec<u64>,
-    pub str_len: Vec<u32>,
     /// (node ordinal, script id, line, column), sorted by ordinal.
     pub locations: Vec<[u32; 4]>,
     /// What was read as DevTools reads it although it is off the format (see [`parse`]).
     pub warnings: Vec<String>,
+}
+
+pub(crate) use super::par::MARK_EVERY;
+
+/// Field `field` of record `record` of an integer array of records of `width` values whose
+/// every [`MARK_EVERY`]-th record starts at `marks[k]`: read again from the text (at most 63
+/// records are passed over). `None` for a record or offset the input does not have.
+pub(crate) fn record_value(
+    input: &[u8],
+    marks: &[u64],
+    width: usize,
+    record: usize,
+    field: usize,
+) -> Option<u64> {
+    let at = *marks.get(record / MARK_EVERY as usize)?;
+    let mut c = Cursor::new(input);
+    c.seek(usize::try_from(at).ok()?);
+    for _ in 0..(record % MARK_EVERY as usize) * width + field {
+        c.uint().ok()?;
+        c.expect(b',', "").ok()?;
+    }
+    c.uint().ok()
+}
+
+/// The raw bytes of the string whose content starts at `start` (escapes not decoded): the
+/// string is scanned again from its opening quote.
+pub(crate) fn string_at(input: &[u8], start: u64) -> &[u8] {
+    let mut c = Cursor::new(input);
+    let Some(quote) = usize::try_from(start).ok().and_then(|s| s.checked_sub(1)) else {
+        return &[];
+    };
+    c.seek(quote);
+    match c.string() {
+        Ok((s, e)) if s as u64 == start => c.slice(s, e),
+        _ => &[],
+    }
 }
 
 /// `node_type` / root edge type of a node or edge whose type index is beyond the meta's list
@@ -64,13 +104,15 @@ impl RawSnapshot {
     }
     /// The raw bytes of string `i` (escapes not decoded).
     pub fn raw_str<'a>(&self, input: &'a [u8], i: u32) -> &'a [u8] {
-        let i = i as usize;
-        match (self.str_start.get(i), self.str_len.get(i)) {
-            (Some(&s), Some(&l)) => input
-                .get(s as usize..s as usize + l as usize)
-                .unwrap_or(&[]),
-            _ => &[],
+        match self.str_start.get(i as usize) {
+            Some(&s) => string_at(input, s),
+            None => &[],
         }
+    }
+    /// The name string index of node `i`, read again from its record.
+    pub fn node_name(&self, input: &[u8], i: usize) -> Option<u32> {
+        let v = record_value(input, &self.node_marks, self.meta.nf, i, self.meta.n_name)?;
+        u32::try_from(v).ok()
     }
     pub fn str<'a>(&self, input: &'a [u8], i: u32) -> std::borrow::Cow<'a, str> {
         decode(self.raw_str(input, i))
@@ -139,7 +181,7 @@ pub(crate) fn parse(
     let mut have_nodes = false;
     let mut have_edges = false;
     let mut have_strings = false;
-    let mut strings: (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
+    let mut strings: Vec<u64> = Vec::new();
     let mut locations_raw: Vec<(u64, usize)> = Vec::new(); // exact mode: values with offsets
     let mut locations_fast: Vec<u64> = Vec::new(); // parallel mode
     let mut name_refs = MaxRef::default();
@@ -177,25 +219,19 @@ pub(crate) fn parse(
             b"strings" => {
                 // A string takes at least 3 bytes ("",), which caps the reservation.
                 let cap = c.remaining() / 3;
-                strings.0.reserve(cap.min(1 << 20));
-                strings.1.reserve(cap.min(1 << 20));
+                strings.reserve(cap.min(1 << 20));
                 let mut too_long = None;
                 c.string_array(|s, e| {
-                    strings.0.push(s as u64);
-                    match u32::try_from(e - s) {
-                        Ok(l) => strings.1.push(l),
-                        Err(_) => {
-                            too_long.get_or_insert(s);
-                            strings.1.push(0);
-                        }
+                    strings.push(s as u64);
+                    if u32::try_from(e - s).is_err() {
+                        too_long.get_or_insert(s);
                     }
                 })?;
                 if let Some(at) = too_long {
                     return Err(Fail::at(at, "strings shorter than 4 GiB"));
                 }
-                // Grown by doubling; kept for the whole run by the inspector.
-                strings.0.shrink_to_fit();
-                strings.1.shrink_to_fit();
+                // Grown by doubling.
+                strings.shrink_to_fit();
                 have_strings = true;
             }
             b"locations" if mode == Mode::Exact => {
@@ -210,6 +246,7 @@ pub(crate) fn parse(
                 parallel_array(
                     &mut c,
                     1,
+                    false,
                     &mut locations_fast,
                     |l, n| l.reserve_exact(n),
                     |l, block| {
@@ -239,7 +276,7 @@ pub(crate) fn parse(
     if !have_strings {
         return Err(Fail::at(end, "a \"strings\" array"));
     }
-    let nstr = strings.0.len() as u64;
+    let nstr = strings.len() as u64;
     if name_refs.seen && name_refs.value >= nstr {
         return Err(Fail::at(
             name_refs.offset,
@@ -260,8 +297,7 @@ pub(crate) fn parse(
             ),
         ));
     }
-    r.str_start = strings.0;
-    r.str_len = strings.1;
+    r.str_start = strings;
     r.locations = match mode {
         Mode::Exact => resolve_locations(&r, &locations_raw)?,
         Mode::Parallel => resolve_locations(&r, &locations_fast)?,

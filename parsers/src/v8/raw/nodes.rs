@@ -7,8 +7,8 @@ use heapscope_graph::{GraphBuilder, NodeKind, TypeId};
 
 use super::records::{read_records, Field, Records};
 use super::{
-    provisional_type, u32_or, MaxRef, Meta, Mode, RawSnapshot, MAX_STRING_INDEX, UNLISTED,
-    UNLISTED_CLASS,
+    provisional_type, u32_or, MaxRef, Meta, Mode, RawSnapshot, MARK_EVERY, MAX_STRING_INDEX,
+    UNLISTED, UNLISTED_CLASS,
 };
 use crate::v8::names::{type_rule, Naming, TypeRule};
 use crate::v8::scan::{Cursor, Scan};
@@ -36,7 +36,6 @@ impl Records for NodeRecords<'_> {
         self.b.reserve_nodes(records);
         let r = &mut *self.r;
         r.node_type.reserve_exact(records);
-        r.node_name.reserve_exact(records);
         r.node_edges.reserve_exact(records);
         if self.det.is_some() {
             r.node_detached.reserve_exact(records);
@@ -74,8 +73,10 @@ impl Records for NodeRecords<'_> {
             UNLISTED
         };
         let r = &mut *self.r;
+        if F::EXACT && r.node_type.len() as u64 % MARK_EVERY == 0 {
+            r.node_marks.push(rec[0].at() as u64);
+        }
         r.node_type.push(raw_type);
-        r.node_name.push(name as u32);
         r.node_edges.push(u32_or(
             edges,
             rec[e_at].at(),
@@ -85,6 +86,11 @@ impl Records for NodeRecords<'_> {
             r.node_detached.push(rec[d].v().min(255) as u8);
         }
         Ok(())
+    }
+
+    const MARKS: bool = true;
+    fn set_marks(&mut self, marks: Vec<u64>) {
+        self.r.node_marks = marks;
     }
 }
 
@@ -110,8 +116,8 @@ pub(super) fn parse_nodes(
     let unlisted_type = b.intern_type(UNLISTED_CLASS);
     let mut r = RawSnapshot {
         node_type: Vec::with_capacity(cap),
-        node_name: Vec::with_capacity(cap),
         node_edges: Vec::with_capacity(cap),
+        node_marks: Vec::new(),
         node_detached: if det.is_some() {
             Vec::with_capacity(cap)
         } else {
@@ -122,7 +128,6 @@ pub(super) fn parse_nodes(
         no_propagation: BitSet::new(0),
         root_edges: Vec::new(),
         str_start: Vec::new(),
-        str_len: Vec::new(),
         locations: Vec::new(),
         warnings: Vec::new(),
         meta,

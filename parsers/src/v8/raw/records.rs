@@ -26,11 +26,14 @@ fn whole_records(c: &Cursor<'_>, left: usize, width: usize, array: &'static str)
 /// One value of a record: the exact parser knows its byte offset, the parallel one does not
 /// (its errors are reported by an exact rerun).
 pub(super) trait Field: Copy {
+    /// Whether [`at`](Field::at) is the value's offset (the exact parser's fields).
+    const EXACT: bool;
     fn v(self) -> u64;
     fn at(self) -> usize;
 }
 
 impl Field for (u64, usize) {
+    const EXACT: bool = true;
     #[inline]
     fn v(self) -> u64 {
         self.0
@@ -42,6 +45,7 @@ impl Field for (u64, usize) {
 }
 
 impl Field for u64 {
+    const EXACT: bool = false;
     #[inline]
     fn v(self) -> u64 {
         self
@@ -67,35 +71,41 @@ pub(super) fn read_records<R: Records>(
             let left = c.uint_records(width, |rec| record.take(rec))?;
             whole_records(c, left, width, array)
         }
-        Mode::Parallel => parallel_array(
-            c,
-            width,
-            record,
-            |r, n| r.reserve(n),
-            |r, block| {
-                block
-                    .chunks_exact(width.max(1))
-                    .try_for_each(|rec| r.take(rec))
-            },
-        ),
+        Mode::Parallel => {
+            let marks = parallel_array(
+                c,
+                width,
+                R::MARKS,
+                record,
+                |r, n| r.reserve(n),
+                |r, block| {
+                    block
+                        .chunks_exact(width.max(1))
+                        .try_for_each(|rec| r.take(rec))
+                },
+            )?;
+            record.set_marks(marks);
+            Ok(())
+        }
     }
 }
 
 /// The integer array at the cursor read on all cores ([`par::IntArray`]): `reserve(state,
 /// records)` with the exact record count, then `consume(state, block)` for block after block of
-/// whole records.
+/// whole records. With `marks`, returns the offsets of every [`par::MARK_EVERY`]-th record.
 pub(super) fn parallel_array<S: Send + ?Sized>(
     c: &mut Cursor<'_>,
     width: usize,
+    marks: bool,
     state: &mut S,
     reserve: impl FnOnce(&mut S, usize),
     mut consume: impl FnMut(&mut S, &[u64]) -> Scan<()> + Send,
-) -> Scan<()> {
+) -> Scan<Vec<u64>> {
     let arr = par::IntArray::locate(c.input(), c.pos())?;
     reserve(state, (arr.values() / width.max(1) as u64) as usize);
-    arr.records(width, |block| consume(state, block))?;
+    let marked = arr.records(width, marks, |block| consume(state, block))?;
     c.seek(arr.end());
-    Ok(())
+    Ok(marked)
 }
 
 /// The per-record work of an array, the same for both modes.
@@ -103,6 +113,10 @@ pub(super) trait Records: Send {
     /// Room for exactly `records` more (a count made from the array's own text).
     fn reserve(&mut self, records: usize);
     fn take<F: Field>(&mut self, rec: &[F]) -> Scan<()>;
+    /// Whether the parallel reader notes record offsets ([`par::MARK_EVERY`]) for
+    /// [`set_marks`](Records::set_marks). (The exact reader's `take` sees every offset.)
+    const MARKS: bool = false;
+    fn set_marks(&mut self, _marks: Vec<u64>) {}
 }
 
 pub(super) fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Vec<[u32; 4]>> {
