@@ -33,16 +33,23 @@ pub struct ParseFlags {
     /// Go heap dumps: the program's binary (ELF with its symbol table), to name globals.
     #[arg(long)]
     pub binary: Option<PathBuf>,
+    /// Analyse out of core (graph and analysis arrays in spill files in $TMPDIR, which must be
+    /// on disk) even when the dump fits in memory; also HEAPSCOPE_OUT_OF_CORE=1. Without it, a
+    /// dump whose memory estimate exceeds what is available is analysed out of core anyway.
+    #[arg(long = "out-of-core")]
+    pub out_of_core: bool,
 }
 
 impl ParseFlags {
     /// The parse options these flags give.
     pub fn options(&self) -> ParseOptions {
-        parse_options(
+        let mut o = parse_options(
             self.sample_index.as_deref(),
             self.group_by.as_deref(),
             self.binary.as_deref(),
-        )
+        );
+        o.spill.out_of_core = self.out_of_core;
+        o
     }
 }
 
@@ -106,12 +113,22 @@ impl Session {
         let input = Input::open(path).map_err(named)?;
         let size = input.file_size();
         crate::stats::start();
+        let forced = opts.spill.out_of_core || out_of_core_env();
         let opts = ParseOptions {
-            spill: Spill::temp(),
+            spill: Spill::temp().out_of_core(forced),
             ..opts.clone()
         };
+        if forced && !opts.spill.is_usable() {
+            return Err(CliError::BadInput(anyhow::anyhow!(
+                "--out-of-core needs spill files on disk, but {} is missing or a memory file system; set TMPDIR",
+                std::env::temp_dir().display()
+            )));
+        }
         let parsed = heapscope_parsers::parse_input(&input, &opts).map_err(named)?;
         crate::stats::stage("parse");
+        if opts.spill.out_of_core || parsed.graph.offsets.is_spilled() {
+            hooks.on_stage("out of core: graph and analysis arrays in spill files");
+        }
         hooks.on_stage("dominators, retained sizes, histogram, paths");
         let analysis = Analysis::run_spilled(parsed.graph, &opts.spill, &mut |pass| {
             crate::stats::stage(pass);
@@ -158,4 +175,12 @@ impl Session {
             insp: self.inspector.as_ref(),
         }
     }
+}
+
+/// The environment variable that forces out-of-core analysis (as `--out-of-core`).
+pub const OUT_OF_CORE_ENV: &str = "HEAPSCOPE_OUT_OF_CORE";
+
+/// Is [`OUT_OF_CORE_ENV`] set to something other than empty or `0`?
+fn out_of_core_env() -> bool {
+    std::env::var_os(OUT_OF_CORE_ENV).is_some_and(|v| !v.is_empty() && v != "0")
 }

@@ -1,10 +1,11 @@
 //! [`Analysis`]: every pass run once over a [`HeapGraph`], the results side by side.
 
 use crate::column::{Column, Spill};
-use crate::dominators::{dominators, DomChildren, DomTree, SUPER, UNREACHED};
+use crate::dominators::{dominators_in, DomChildren, DomTree, SUPER, UNREACHED};
 use crate::graph::HeapGraph;
 use crate::histogram::{histogram, TypeRow};
 use crate::paths::{PathStep, RootPaths};
+use crate::spill::{Arr, Files, Heap, Store};
 use crate::types::NodeIdx;
 use crate::walks;
 
@@ -72,16 +73,40 @@ impl Analysis {
     /// 8 B/node + 1 bit (`idom`, root paths) instead of 24.
     /// The numbers are the same either way; a column that cannot spill stays in memory with
     /// a warning in the graph's.
-    pub fn run_spilled(
+    pub fn run_spilled(graph: HeapGraph, spill: &Spill, after: &mut dyn FnMut(&str)) -> Analysis {
+        // A parser whose estimate exceeded the memory available spilled the CSR already
+        // (`HeapGraph::spill_columns` with `Spill::out_of_core`).
+        if spill.is_out_of_core() || graph.offsets.is_spilled() {
+            let dir = spill.dir.clone().unwrap_or_else(std::env::temp_dir);
+            let files = Files::new(dir);
+            let spill = spill.clone().out_of_core(true);
+            let mut a = Self::run_in(graph, &files, &spill, after);
+            keep_warning(&mut a.graph, files.take_warning().map_or(Ok(false), Err));
+            a
+        } else {
+            Self::run_in(graph, &Heap, spill, after)
+        }
+    }
+
+    /// Out of core: the graph's columns and CSR go to spill files first (a private mapping,
+    /// only read); the dominators' working arrays, `idom`, the children and the retained sizes
+    /// are allocated in spill files by [`Files`] (see [`crate::spill`]). In memory ([`Heap`]):
+    /// plain vectors, the children and retained sizes spilled once complete as `spill` says.
+    /// Both instantiate the same code.
+    fn run_in<S: Store>(
         mut graph: HeapGraph,
+        store: &S,
         spill: &Spill,
         after: &mut dyn FnMut(&str),
     ) -> Analysis {
-        let mut dom = dominators(&graph);
+        if spill.out_of_core {
+            graph.spill_columns(spill);
+        }
+        let d = dominators_in(&graph, store);
         after("dominators");
         let paths = RootPaths::compute(&graph);
         after("root paths");
-        let mut children = DomChildren::build(&dom);
+        let mut children = DomChildren::build_in(&d.idom, &d.order, store);
         for r in [
             children.offsets.spill(spill),
             children.children.spill(spill),
@@ -90,8 +115,13 @@ impl Analysis {
         }
         after("dominator children");
         // Nothing below needs the DFS preorder (Analysis::preorder rebuilds one on demand).
-        dom.order = Vec::new();
-        let mut retained: Column<u64> = children.retained_sizes(&graph).into();
+        drop(d.order);
+        let dom = DomTree {
+            idom: d.idom.into_column(),
+            order: Vec::new(),
+            orphans_attached: d.orphans_attached,
+        };
+        let mut retained: Column<u64> = children.retained_sizes_in(&graph, store).into_column();
         let r = retained.spill(spill);
         keep_warning(&mut graph, r);
         after("retained sizes");

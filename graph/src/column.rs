@@ -49,6 +49,10 @@ pub struct Spill {
     pub dir: Option<PathBuf>,
     /// A column spills when it would hold this many bytes or more.
     pub min_bytes: usize,
+    /// Analyse out of core: the CSR and the analysis' working arrays and results live in spill
+    /// files too, whatever their size (see [`crate::spill`]). Set by `--out-of-core` /
+    /// `HEAPSCOPE_OUT_OF_CORE=1`, or by a parser whose memory estimate exceeds what is available.
+    pub out_of_core: bool,
 }
 
 impl Spill {
@@ -61,6 +65,7 @@ impl Spill {
         Spill {
             dir: None,
             min_bytes: usize::MAX,
+            out_of_core: false,
         }
     }
 
@@ -69,6 +74,7 @@ impl Spill {
         Spill {
             dir: Some(dir.into()),
             min_bytes: Self::DEFAULT_MIN_BYTES,
+            out_of_core: false,
         }
     }
 
@@ -89,6 +95,17 @@ impl Spill {
         self.min_bytes = bytes;
         self
     }
+
+    /// The same directory, analysing out of core or not.
+    pub fn out_of_core(mut self, on: bool) -> Spill {
+        self.out_of_core = on;
+        self
+    }
+
+    /// Will the analysis run out of core (asked for, and a usable directory)?
+    pub fn is_out_of_core(&self) -> bool {
+        self.out_of_core && self.is_usable()
+    }
 }
 
 impl Default for Spill {
@@ -97,7 +114,9 @@ impl Default for Spill {
     }
 }
 
-/// A spilled column: `len` elements in a private mapping of a file that holds exactly them.
+/// A spilled column: `len` elements in a private mapping of a file that holds exactly them, or
+/// (a working array kept as a result, [`crate::spill::WorkVec`]) in a shared mapping of a file
+/// whose blocks are reserved.
 struct Mapped<T> {
     _file: File,
     map: memmap2::MmapMut,
@@ -150,7 +169,7 @@ impl<T: Plain> Mapped<T> {
 }
 
 /// Is `dir` on tmpfs or ramfs (pages that only swap can free)?
-fn on_memory_fs(dir: &Path) -> bool {
+pub(crate) fn on_memory_fs(dir: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
     const TMPFS_MAGIC: i64 = 0x0102_1994;
     const RAMFS_MAGIC: i64 = 0x8584_58f6;
@@ -187,7 +206,7 @@ impl<T: Plain> Shared<T> {
     }
 }
 
-enum Repr<T> {
+enum Repr<T: Plain> {
     Mem(Vec<T>),
     File(Mapped<T>),
     Shared(Shared<T>),
@@ -203,6 +222,24 @@ pub struct Column<T: Plain> {
 impl<T: Plain> Default for Column<T> {
     fn default() -> Self {
         Column::from(Vec::new())
+    }
+}
+
+/// A working array of the out-of-core analysis kept as a result, without copying: a file-backed
+/// one as a spilled column (its shared mapping), a heap one as a column in memory.
+impl<T: Plain> From<crate::spill::WorkVec<T>> for Column<T> {
+    fn from(w: crate::spill::WorkVec<T>) -> Self {
+        match w.into_parts() {
+            Ok((file, map, len)) => Column {
+                repr: Repr::File(Mapped {
+                    _file: file,
+                    map,
+                    len,
+                    _t: PhantomData,
+                }),
+            },
+            Err(v) => Column::from(v),
+        }
     }
 }
 

@@ -33,6 +33,7 @@
 
 use crate::bitset::BitSet;
 use crate::graph::{HeapGraph, Orphans, WEAK_BIT};
+use crate::spill::{Arr, Heap, Store};
 
 /// `idom` value of nodes whose immediate dominator is the virtual super-root.
 pub const SUPER: u32 = u32::MAX - 1;
@@ -73,12 +74,12 @@ fn retaining(g: &HeapGraph, v: usize) -> impl Iterator<Item = u32> + '_ {
 /// Depth-first numbering from the super-root (preorder 0). `node_of[p - 1]` is the node with
 /// preorder `p`; `parent[p]` is the preorder of its DFS parent (0 = super-root); `semi[p]` the
 /// smallest predecessor before `p` met so far; `back[p]` how many predecessors come after `p`.
-struct Dfs {
-    pre: Vec<u32>,
-    node_of: Vec<u32>,
-    parent: Vec<u32>,
-    semi: Vec<u32>,
-    back: Vec<u32>,
+struct Dfs<A> {
+    pre: A,
+    node_of: A,
+    parent: A,
+    semi: A,
+    back: A,
     stack: Vec<(u32, u32)>,
     /// Successors of the super-root, marked before the DFS meets them: their semidominator
     /// is 0 from the start, and predecessors of a node whose semi is 0 can change nothing, so
@@ -86,7 +87,7 @@ struct Dfs {
     from_super: BitSet,
 }
 
-impl Dfs {
+impl<A: Arr<u32>> Dfs<A> {
     fn is_visited(&self, v: u32) -> bool {
         self.pre[v as usize] != NONE
     }
@@ -140,8 +141,8 @@ impl Dfs {
     }
 }
 
-fn with_first(cap: usize) -> Vec<u32> {
-    let mut v = Vec::with_capacity(cap);
+fn with_first<S: Store>(s: &S, cap: usize) -> S::Arr<u32> {
+    let mut v = s.with_capacity(cap);
     v.push(0);
     v
 }
@@ -152,15 +153,39 @@ fn with_first(cap: usize) -> Vec<u32> {
 /// (`AttachWeaklyHeld`); or (`AttachAll`) every node the roots do not reach that no other node
 /// retains, then, in index order, each node still not reached (entry points into cycles).
 pub fn dominators(g: &HeapGraph) -> DomTree {
+    let d = dominators_in(g, &Heap);
+    DomTree {
+        idom: d.idom.into(),
+        order: d.order,
+        orphans_attached: d.orphans_attached,
+    }
+}
+
+/// [`dominators`]' result with its arrays from a [`Store`].
+pub(crate) struct Dominators<A> {
+    pub idom: A,
+    pub order: A,
+    pub orphans_attached: u64,
+}
+
+/// [`dominators`] with every array of `n` or `n + 1` entries and the back-predecessor lists
+/// allocated by `s` (the out-of-core analysis puts them in spill files).
+pub(crate) fn dominators_in<S: Store>(g: &HeapGraph, s: &S) -> Dominators<S::Arr<u32>> {
     let n = g.node_count();
     let mut dfs = Dfs {
-        pre: vec![NONE; n],
+        // Room for n + 1: the semidominator loop reuses it for `best`, one entry per
+        // reachable node and the super-root.
+        pre: {
+            let mut pre = s.with_capacity(n + 1);
+            pre.resize(n, NONE);
+            pre
+        },
         // Sized for every node up front: untouched capacity costs no memory, and growing by
         // doubling would hold old and new buffers at once.
-        node_of: Vec::with_capacity(n),
-        parent: with_first(n + 1),
-        semi: with_first(n + 1),
-        back: with_first(n + 1),
+        node_of: s.with_capacity(n),
+        parent: with_first(s, n + 1),
+        semi: with_first(s, n + 1),
+        back: with_first(s, n + 1),
         stack: Vec::new(),
         from_super: BitSet::new(n),
     };
@@ -236,13 +261,17 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
     let big_n = node_of.len() + 1; // with the super-root
 
     if (g.targets.len() as u64) < u64::from(u32::MAX) {
-        let preds = BackPreds::<u32>::fill(g, &pre, &from_super, back).into_marked();
+        // The counts become the cursors in place: no second array.
+        let preds = BackPreds::fill(g, &pre, &from_super, back, s).into_marked();
         drop(from_super);
-        semidominators(preds, &mut pre, &mut semi, &parent);
+        semidominators(preds, &mut pre, &mut semi, &parent, s);
     } else {
-        let preds = BackPreds::<u64>::fill(g, &pre, &from_super, back).into_marked();
+        // 2^32 list entries or more: u64 cursors (8 B/node, on the heap).
+        let off: Vec<u64> = back.iter().map(|&c| u64::from(c)).collect();
+        drop(back);
+        let preds = BackPreds::fill(g, &pre, &from_super, off, s).into_marked();
         drop(from_super);
-        semidominators(preds, &mut pre, &mut semi, &parent);
+        semidominators(preds, &mut pre, &mut semi, &parent, s);
     }
 
     // NCA step: idom(w) is the nearest ancestor of parent(w) at or above semi(w).
@@ -269,8 +298,8 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
             node_of[d as usize - 1]
         };
     }
-    DomTree {
-        idom: out.into(),
+    Dominators {
+        idom: out,
         order: node_of,
         orphans_attached,
     }
@@ -280,7 +309,6 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
 trait Off: Copy {
     fn from_u64(v: u64) -> Self;
     fn to_usize(self) -> usize;
-    fn from_counts(counts: Vec<u32>) -> Vec<Self>;
 }
 impl Off for u32 {
     #[inline]
@@ -290,9 +318,6 @@ impl Off for u32 {
     #[inline]
     fn to_usize(self) -> usize {
         self as usize
-    }
-    fn from_counts(counts: Vec<u32>) -> Vec<u32> {
-        counts // converted in place: no second array
     }
 }
 impl Off for u64 {
@@ -304,31 +329,33 @@ impl Off for u64 {
     fn to_usize(self) -> usize {
         self as usize
     }
-    fn from_counts(counts: Vec<u32>) -> Vec<u64> {
-        counts.into_iter().map(u64::from).collect()
-    }
 }
 
 /// Predecessors `p > w` of each preorder `w`: after [`fill`](Self::fill), `off[w]` is the end
 /// of `w`'s list and the start of `w + 1`'s.
-struct BackPreds<O> {
-    off: Vec<O>,
-    preds: Vec<u32>,
+struct BackPreds<OA, A> {
+    off: OA,
+    preds: A,
 }
 
-impl<O: Off> BackPreds<O> {
-    /// Turn the counts into write cursors (start of each list) and place every back edge.
-    /// Edges into successors of the super-root are skipped, as the DFS skipped them when
+impl<O: Off, OA: std::ops::DerefMut<Target = [O]>, A: Arr<u32>> BackPreds<OA, A> {
+    /// Turn the counts (in `off`) into write cursors (start of each list) and place every back
+    /// edge. Edges into successors of the super-root are skipped, as the DFS skipped them when
     /// counting (a bit per node: it stays in cache where `semi[w]` would not).
-    fn fill(g: &HeapGraph, pre: &[u32], from_super: &BitSet, counts: Vec<u32>) -> Self {
-        let mut off = O::from_counts(counts);
+    fn fill<S: Store<Arr<u32> = A>>(
+        g: &HeapGraph,
+        pre: &[u32],
+        from_super: &BitSet,
+        mut off: OA,
+        s: &S,
+    ) -> Self {
         let mut acc = 0u64;
         for o in off.iter_mut() {
             let c = o.to_usize() as u64;
             *o = O::from_u64(acc);
             acc += c;
         }
-        let mut preds = vec![0u32; acc as usize];
+        let mut preds: A = s.filled(acc as usize, 0u32);
         // In node order, not preorder: the CSR and `pre[v]` are then read sequentially and
         // only `pre[t]` and the cursors at random. The lists come out unsorted; nothing needs
         // them sorted.
@@ -354,7 +381,7 @@ impl<O: Off> BackPreds<O> {
     /// Trade the offsets (4–8 B per node) for a bit per node: the first entry of each list
     /// gets [`FIRST`] set (preorders stay below 2^31, as node indices do), and the semidominator
     /// loop, which visits targets in decreasing order, walks the lists back from the end.
-    fn into_marked(self) -> MarkedPreds {
+    fn into_marked(self) -> MarkedPreds<A> {
         let BackPreds { off, mut preds } = self;
         let mut has = BitSet::new(off.len());
         let mut start = 0usize;
@@ -374,21 +401,27 @@ impl<O: Off> BackPreds<O> {
 const FIRST: u32 = 1 << 31;
 
 /// Back predecessors, lists in increasing target order, each list's first entry marked.
-struct MarkedPreds {
+struct MarkedPreds<A> {
     has: BitSet,
-    preds: Vec<u32>,
+    preds: A,
 }
 
 /// Lengauer–Tarjan's semidominator loop with simple link/eval and iterative path compression,
 /// over the back predecessors only (`semi` holds the contribution of the others on entry).
 /// `pre`'s buffer is reused for `best[x]`, the smallest semidominator on the compressed
 /// forest path from processed `x` upwards.
-fn semidominators(preds: MarkedPreds, pre: &mut Vec<u32>, semi: &mut [u32], parent: &[u32]) {
+fn semidominators<S: Store>(
+    preds: MarkedPreds<S::Arr<u32>>,
+    pre: &mut S::Arr<u32>,
+    semi: &mut [u32],
+    parent: &[u32],
+    store: &S,
+) {
     let big_n = semi.len();
     let best = pre;
     best.truncate(big_n);
     best.resize(big_n, 0);
-    let mut ancestor = vec![0u32; big_n];
+    let mut ancestor = store.filled(big_n, 0u32);
     let mut path: Vec<u32> = Vec::new();
     let mut end = preds.preds.len();
     for w in (1..big_n).rev() {
@@ -477,19 +510,24 @@ impl DomChildren {
     /// offsets serve as the fill cursors and are shifted back into place afterwards.
     pub fn build(dom: &DomTree) -> DomChildren {
         assert_has_order(dom, "DomChildren::build");
-        let n = dom.idom.len();
+        Self::build_in(&dom.idom, &dom.order, &Heap)
+    }
+
+    /// [`build`](Self::build) from `idom` and the DFS preorder, the two arrays from `store`.
+    pub(crate) fn build_in<S: Store>(idom: &[u32], order: &[u32], store: &S) -> DomChildren {
+        let n = idom.len();
         let slot = |d: u32| if d == SUPER { n } else { d as usize };
         // Counts at `slot + 1`; after the prefix sum `offsets[s]` is the start of list `s`.
-        let mut offsets = vec![0u32; n + 2];
-        for &v in &dom.order {
-            offsets[slot(dom.idom[v as usize]) + 1] += 1;
+        let mut offsets = store.filled(n + 2, 0u32);
+        for &v in order {
+            offsets[slot(idom[v as usize]) + 1] += 1;
         }
         for i in 1..offsets.len() {
             offsets[i] += offsets[i - 1];
         }
-        let mut children = vec![0u32; dom.order.len()];
-        for &v in &dom.order {
-            let s = slot(dom.idom[v as usize]);
+        let mut children = store.filled(order.len(), 0u32);
+        for &v in order {
+            let s = slot(idom[v as usize]);
             children[offsets[s] as usize] = v;
             offsets[s] += 1;
         }
@@ -497,8 +535,8 @@ impl DomChildren {
         offsets.copy_within(0..n + 1, 1);
         offsets[0] = 0;
         DomChildren {
-            offsets: offsets.into(),
-            children: children.into(),
+            offsets: offsets.into_column(),
+            children: children.into_column(),
         }
     }
 
@@ -538,8 +576,13 @@ impl DomChildren {
     /// exact integers, so they equal [`retained_sizes`]'s whatever the order. Holds only the
     /// result (8 B/node) and the stack, so the analysis can free `order` first.
     pub fn retained_sizes(&self, g: &HeapGraph) -> Vec<u64> {
+        self.retained_sizes_in(g, &Heap)
+    }
+
+    /// [`retained_sizes`](Self::retained_sizes) into an array from `store`.
+    pub(crate) fn retained_sizes_in<S: Store>(&self, g: &HeapGraph, store: &S) -> S::Arr<u64> {
         let n = self.offsets.len() - 2;
-        let mut r = vec![0u64; n];
+        let mut r = store.filled(n, 0u64);
         // (node, next position in its children list)
         let mut stack: Vec<(u32, u32)> = Vec::new();
         for &top in self.of(n) {

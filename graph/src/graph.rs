@@ -174,14 +174,23 @@ impl HeapGraph {
     /// spill files where `spill` says so (see [`crate::column`]); those already spilled stay.
     /// A column that cannot spill stays in memory and the graph gets one warning saying why.
     pub fn spill_columns(&mut self, spill: &crate::column::Spill) {
-        for r in [
+        // Out of core: every column, and the CSR too, whatever its size (the analysis reads
+        // the CSR through the mapping and takes a spilled CSR as the sign to run out of core).
+        let ooc = spill.clone().min_bytes(0);
+        let spill = if spill.out_of_core { &ooc } else { spill };
+        let csr = if spill.out_of_core {
+            [self.offsets.spill(spill), self.targets.spill(spill)]
+        } else {
+            [Ok(false), Ok(false)]
+        };
+        for r in csr.into_iter().chain([
             self.ids.spill(spill),
             self.type_of.spill(spill),
             self.shallow.spill(spill),
             self.kind.spill(spill),
             self.counts.spill(spill),
             self.edge_labels.spill(spill),
-        ] {
+        ]) {
             if let Err(why) = r {
                 crate::builder::spill_warning(&mut self.warnings, &why);
             }

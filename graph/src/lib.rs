@@ -46,6 +46,7 @@ pub mod histogram;
 pub mod paths;
 pub mod saved;
 pub mod series;
+pub mod spill;
 pub mod time;
 pub mod types;
 pub mod walks;

@@ -13,6 +13,7 @@ mod bitset;
 mod builder;
 mod dominators;
 mod histogram;
+mod out_of_core;
 mod paths;
 mod retained;
 mod saved;

@@ -1,6 +1,7 @@
 //! Will the analysis fit in this machine's memory? Checked from the dump's own counts before any
-//! per-object array is allocated — so a dump too big for the machine gets a clear message
-//! instead of an OOM kill. Each format gives its measured bytes per object and per reference
+//! per-object array is allocated: a dump too big for the memory available is analysed out of
+//! core ([`plan`]: the CSR and the analysis' arrays in spill files, docs/out-of-core.md), or,
+//! with no spill directory on disk, refused with a clear message instead of an OOM kill. Each format gives its measured bytes per object and per reference
 //! ([`Cost`]); pages of the mapped dump and of spill files are file-backed and not counted.
 //!
 //! HPROF (measured on the JDK 17 bench dump, benches/scripts/hprof/RESULTS.md: 44.8 M objects,
@@ -73,6 +74,34 @@ pub fn estimate_hprof(nodes: u64, spilled: bool) -> u64 {
         (nodes as f64 * EDGES_PER_NODE) as u64,
         spilled,
     )
+}
+
+/// How a dump will be analysed ([`plan`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// In memory (it fits, or nothing is known about the memory available).
+    InMemory,
+    /// Out of core: the graph's CSR and the analysis' arrays in spill files
+    /// (`heapscope_graph::spill`); chosen when asked for or when the estimate exceeds what is
+    /// available and the spill directory is on disk.
+    OutOfCore,
+    /// Refused, with the message: too big and no usable spill directory.
+    Refuse(String),
+}
+
+/// In memory, out of core, or refused: a dump of `nodes` objects that needs `need` bytes in
+/// memory, `available` bytes available, spill files as `spill` says.
+pub fn plan(nodes: u64, need: u64, available: Option<u64>, spill: &heapscope_graph::Spill) -> Plan {
+    if spill.is_out_of_core() {
+        return Plan::OutOfCore;
+    }
+    match check(nodes, need, available) {
+        None => Plan::InMemory,
+        Some(_) if spill.is_usable() => Plan::OutOfCore,
+        Some(msg) => Plan::Refuse(format!(
+            "{msg}; or set TMPDIR to a directory on disk to analyse it out of core"
+        )),
+    }
 }
 
 /// The message for a dump of `nodes` objects that needs `need` bytes, more than `available`;
@@ -167,6 +196,28 @@ mod tests {
         assert!(msg.contains("44832768 objects"), "{msg}");
         assert!(msg.contains("1.0 GiB"), "{msg}");
         assert!(msg.contains(SKIP_ENV), "{msg}");
+    }
+
+    #[test]
+    fn too_big_goes_out_of_core_where_spill_files_can_go() {
+        use heapscope_graph::Spill;
+        let disk = Spill::temp();
+        let need = estimate_hprof(44_832_768, true);
+        assert_eq!(
+            plan(44_832_768, need, Some(64 << 30), &disk),
+            Plan::InMemory
+        );
+        assert_eq!(plan(44_832_768, need, None, &disk), Plan::InMemory);
+        let forced = Spill::temp().out_of_core(true);
+        let tight = plan(44_832_768, need, Some(1 << 30), &disk);
+        if disk.is_usable() {
+            assert_eq!(tight, Plan::OutOfCore);
+            assert_eq!(plan(1, 1, Some(64 << 30), &forced), Plan::OutOfCore);
+        }
+        match plan(44_832_768, need, Some(1 << 30), &Spill::never()) {
+            Plan::Refuse(msg) => assert!(msg.contains("out of core"), "{msg}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -114,9 +114,15 @@ pub fn parse_with_wrap(
     let objects: usize = node_counts.iter().sum();
     if std::env::var_os(budget::SKIP_ENV).is_none() {
         let need = budget::estimate_hprof(objects as u64, opts.spill.is_usable());
-        if let Some(msg) = budget::check(objects as u64, need, budget::available()) {
-            let at = top.segments.first().map_or(h.records_at, |s| s.0);
-            return Err(ParseError::new(input.path(), at as u64, msg));
+        match budget::plan(objects as u64, need, budget::available(), &opts.spill) {
+            budget::Plan::InMemory => {}
+            budget::Plan::OutOfCore => {
+                builder = builder.with_spill(&opts.spill.clone().out_of_core(true));
+            }
+            budget::Plan::Refuse(msg) => {
+                let at = top.segments.first().map_or(h.records_at, |s| s.0);
+                return Err(ParseError::new(input.path(), at as u64, msg));
+            }
         }
     }
     // Pass 1 may stop at a truncated segment: the later passes read the same segments.

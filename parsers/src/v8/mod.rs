@@ -108,12 +108,22 @@ pub fn parse_with(
     compat: Compat,
 ) -> Result<Parsed, ParseError> {
     let bytes = input.bytes();
+    let out_of_core;
+    let mut opts = opts;
     if std::env::var_os(crate::budget::SKIP_ENV).is_none() {
         if let Some((nodes, edges)) = raw::declared_counts(bytes) {
-            let need =
-                crate::budget::estimate(crate::budget::V8, nodes, edges, opts.spill.is_usable());
-            if let Some(msg) = crate::budget::check(nodes, need, crate::budget::available()) {
-                return Err(ParseError::new(input.path(), 0, msg));
+            use crate::budget::{self, Plan};
+            let need = budget::estimate(budget::V8, nodes, edges, opts.spill.is_usable());
+            match budget::plan(nodes, need, budget::available(), &opts.spill) {
+                Plan::InMemory => {}
+                Plan::OutOfCore => {
+                    out_of_core = ParseOptions {
+                        spill: opts.spill.clone().out_of_core(true),
+                        ..opts.clone()
+                    };
+                    opts = &out_of_core;
+                }
+                Plan::Refuse(msg) => return Err(ParseError::new(input.path(), 0, msg)),
             }
         }
     }

@@ -1,0 +1,366 @@
+//! Working arrays of the out-of-core analysis: [`WorkVec`], an array whose pages come from a
+//! *shared* mapping of an unnamed spill file, and the [`Store`] that allocates the analysis'
+//! arrays either on the heap ([`Heap`], plain `Vec`s) or in such files ([`Files`]).
+//!
+//! Why: on a dump bigger than the memory available, the dominator pass' working arrays
+//! (`pre`, `node_of`, `parent`, `semi`, the back-predecessor lists, `ancestor`), the dominator
+//! children and the retained sizes can all live in files in `$TMPDIR`. Their pages are then
+//! page cache: written back and dropped by the kernel under pressure, read again (mostly in the
+//! order the passes walk them) when needed. Only bitsets (a bit per node), DFS/tree-walk stacks
+//! and the root-path pass stay anonymous.
+//!
+//! Rules:
+//! - A [`WorkVec`] is a data pointer, a length and a capacity, exactly like a `Vec`; the backing
+//!   (heap or mapping) only decides where the pages come from. It derefs to a plain `&[T]` /
+//!   `&mut [T]` with no branch on the backing, so loops over it compile as over a `Vec`.
+//! - The analysis code is generic over the [`Store`]; the in-memory path is instantiated with
+//!   [`Heap`], whose arrays *are* `Vec`s, so it compiles to the code it had before out-of-core
+//!   analysis existed (instruction counts in benches/scripts/ooc/RESULTS.md).
+//! - A spill file's blocks are reserved up front (`fallocate`), so writes through the shared
+//!   mapping cannot hit a full disk (no SIGBUS). Where the file cannot be created, sized or
+//!   mapped (full disk, a file system without `fallocate`), the array is allocated on the heap
+//!   instead and the [`Files`] store remembers why (one warning in the graph's).
+//! - tmpfs/ramfs directories are refused by [`Spill::is_usable`](crate::Spill::is_usable)
+//!   before any [`Files`] store exists: their pages could not be dropped.
+//! - Contents are identical either way, so the analysis' results are too (tested:
+//!   graph/tests/out_of_core.rs, cli/tests/suite/out_of_core.rs).
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
+
+use crate::column::{Column, Plain};
+
+/// A growable array whose pages live on the heap or in a shared mapping of a spill file (see
+/// the module docs). Growing past the capacity moves it to the heap.
+pub struct WorkVec<T: Plain> {
+    ptr: *mut T,
+    len: usize,
+    cap: usize,
+    backing: Backing<T>,
+}
+
+enum Backing<T> {
+    /// A `Vec` of length 0 owning `cap` elements of capacity (written through `ptr`).
+    Heap {
+        vec: Vec<T>,
+    },
+    File {
+        file: File,
+        map: memmap2::MmapMut,
+    },
+}
+
+// SAFETY: a WorkVec owns its buffer (heap allocation or mapping) exclusively, like a Vec; `T`
+// is a plain integer.
+unsafe impl<T: Plain> Send for WorkVec<T> {}
+unsafe impl<T: Plain> Sync for WorkVec<T> {}
+
+impl<T: Plain> WorkVec<T> {
+    fn heap(cap: usize) -> WorkVec<T> {
+        let mut v: Vec<T> = Vec::with_capacity(cap);
+        WorkVec {
+            ptr: v.as_mut_ptr(),
+            len: 0,
+            cap: v.capacity(),
+            backing: Backing::Heap { vec: v },
+        }
+    }
+
+    /// An empty array with room for `cap` elements in a new spill file in `dir` (its blocks
+    /// reserved), or the reason it could not be made.
+    pub fn in_file(dir: &Path, cap: usize) -> Result<WorkVec<T>, String> {
+        let bytes = cap
+            .checked_mul(std::mem::size_of::<T>())
+            .ok_or("spill file size overflows")?;
+        if bytes == 0 {
+            return Ok(WorkVec::heap(0));
+        }
+        let file = tempfile::tempfile_in(dir)
+            .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))?;
+        reserve(&file, bytes)
+            .map_err(|e| format!("cannot reserve {bytes} bytes in {}: {e}", dir.display()))?;
+        // SAFETY: the file is ours alone (unnamed, never shared, never truncated while mapped)
+        // and its `bytes` are allocated on disk, so stores through the mapping cannot fail.
+        let mut map = unsafe { memmap2::MmapOptions::new().len(bytes).map_mut(&file) }
+            .map_err(|e| format!("cannot map a spill file: {e}"))?;
+        Ok(WorkVec {
+            ptr: map.as_mut_ptr() as *mut T,
+            len: 0,
+            cap,
+            backing: Backing::File { file, map },
+        })
+    }
+
+    /// The spill file, its mapping and the length (`Ok`), or the elements as a `Vec` (`Err`,
+    /// heap-backed), without copying.
+    pub(crate) fn into_parts(self) -> Result<(File, memmap2::MmapMut, usize), Vec<T>> {
+        let mut me = std::mem::ManuallyDrop::new(self);
+        let len = me.len;
+        // SAFETY: `me` is never dropped; its backing is moved out exactly once.
+        let backing = unsafe { std::ptr::read(&me.backing) };
+        match backing {
+            Backing::File { file, map } => Ok((file, map, len)),
+            Backing::Heap { mut vec } => {
+                // SAFETY: the first `len` elements of the capacity were written through `ptr`.
+                unsafe { vec.set_len(len) };
+                me.len = 0;
+                Err(vec)
+            }
+        }
+    }
+
+    /// Are the pages in a spill file?
+    pub fn is_file_backed(&self) -> bool {
+        matches!(self.backing, Backing::File { .. })
+    }
+
+    /// Anonymous bytes held (the capacity on the heap, 0 in a file).
+    pub fn heap_bytes(&self) -> usize {
+        match self.backing {
+            Backing::Heap { .. } => self.cap * std::mem::size_of::<T>(),
+            Backing::File { .. } => 0,
+        }
+    }
+
+    /// Move to the heap with room for at least `min_cap` elements (growth past the capacity).
+    #[cold]
+    fn grow(&mut self, min_cap: usize) {
+        let mut bigger = WorkVec::heap(min_cap.max(self.cap.saturating_mul(2)).max(4));
+        // SAFETY: both buffers hold at least `len` elements and do not overlap.
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr, bigger.ptr, self.len) };
+        bigger.len = self.len;
+        *self = bigger;
+    }
+}
+
+/// Reserve `bytes` on disk for `file` (Linux: `fallocate`; elsewhere `set_len`, which may
+/// leave a sparse file).
+fn reserve(file: &File, bytes: usize) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd;
+        let len = libc::off_t::try_from(bytes)
+            .map_err(|_| std::io::Error::other("spill file larger than off_t"))?;
+        // SAFETY: a valid descriptor we own; mode 0 allocates blocks and extends the size.
+        if unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, len) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        file.set_len(bytes as u64)
+    }
+}
+
+impl<T: Plain> Deref for WorkVec<T> {
+    type Target = [T];
+    #[inline(always)]
+    fn deref(&self) -> &[T] {
+        // SAFETY: `ptr` addresses `cap >= len` elements owned by `backing`, the first `len`
+        // written (heap) or read as zero-filled file pages (every bit pattern is a valid T).
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl<T: Plain> DerefMut for WorkVec<T> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut [T] {
+        // SAFETY: as in `deref`; `&mut self` makes the borrow unique.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+/// What the analysis needs of a working array: a `Vec`'s growth operations. Implemented by
+/// `Vec` (the in-memory path) and [`WorkVec`].
+pub trait Arr<T: Plain>: DerefMut<Target = [T]> + Sized {
+    fn push(&mut self, v: T);
+    fn clear(&mut self);
+    fn truncate(&mut self, len: usize);
+    /// Grow or shrink to `len` elements, new ones set to `v`.
+    fn resize(&mut self, len: usize, v: T);
+    /// The array as a [`Column`] (a result kept after the pass).
+    fn into_column(self) -> Column<T>;
+}
+
+impl<T: Plain> Arr<T> for Vec<T> {
+    #[inline(always)]
+    fn push(&mut self, v: T) {
+        Vec::push(self, v)
+    }
+    #[inline(always)]
+    fn clear(&mut self) {
+        Vec::clear(self)
+    }
+    #[inline(always)]
+    fn truncate(&mut self, len: usize) {
+        Vec::truncate(self, len)
+    }
+    #[inline(always)]
+    fn resize(&mut self, len: usize, v: T) {
+        Vec::resize(self, len, v)
+    }
+    fn into_column(self) -> Column<T> {
+        Column::from(self)
+    }
+}
+
+impl<T: Plain> Arr<T> for WorkVec<T> {
+    #[inline]
+    fn push(&mut self, v: T) {
+        if self.len == self.cap {
+            self.grow(self.len + 1);
+        }
+        // SAFETY: `len < cap` now.
+        unsafe { self.ptr.add(self.len).write(v) };
+        self.len += 1;
+    }
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+    fn resize(&mut self, len: usize, v: T) {
+        if len > self.cap {
+            self.grow(len);
+        }
+        if len > self.len {
+            // SAFETY: `len <= cap`; the range [self.len, len) is inside the buffer.
+            unsafe { std::slice::from_raw_parts_mut(self.ptr.add(self.len), len - self.len) }
+                .fill(v);
+        }
+        self.len = len;
+    }
+    fn into_column(self) -> Column<T> {
+        Column::from(self)
+    }
+}
+
+/// Where the analysis allocates its large arrays.
+pub trait Store {
+    type Arr<T: Plain>: Arr<T>;
+    /// An empty array with room for `cap` elements.
+    fn with_capacity<T: Plain>(&self, cap: usize) -> Self::Arr<T>;
+    /// `len` copies of `v`.
+    fn filled<T: Plain>(&self, len: usize, v: T) -> Self::Arr<T> {
+        let mut a = self.with_capacity(len);
+        a.resize(len, v);
+        a
+    }
+}
+
+/// Plain `Vec`s in anonymous memory: the in-memory analysis.
+pub struct Heap;
+
+impl Store for Heap {
+    type Arr<T: Plain> = Vec<T>;
+    #[inline(always)]
+    fn with_capacity<T: Plain>(&self, cap: usize) -> Vec<T> {
+        Vec::with_capacity(cap)
+    }
+    #[inline(always)]
+    fn filled<T: Plain>(&self, len: usize, v: T) -> Vec<T> {
+        vec![v; len]
+    }
+}
+
+/// [`WorkVec`]s in spill files of one directory: the out-of-core analysis. An array that cannot
+/// go to a file goes to the heap; the first reason is kept ([`take_warning`](Self::take_warning)).
+pub struct Files {
+    dir: PathBuf,
+    failed: RefCell<Option<String>>,
+}
+
+impl Files {
+    /// Spill files in `dir` (checked by the caller: [`Spill::is_out_of_core`](crate::Spill::is_out_of_core)).
+    pub fn new(dir: impl Into<PathBuf>) -> Files {
+        Files {
+            dir: dir.into(),
+            failed: RefCell::new(None),
+        }
+    }
+
+    /// Why an array had to stay on the heap, if one did.
+    pub fn take_warning(&self) -> Option<String> {
+        self.failed.borrow_mut().take()
+    }
+}
+
+impl Store for Files {
+    type Arr<T: Plain> = WorkVec<T>;
+    fn with_capacity<T: Plain>(&self, cap: usize) -> WorkVec<T> {
+        match WorkVec::in_file(&self.dir, cap) {
+            Ok(w) => w,
+            Err(why) => {
+                self.failed.borrow_mut().get_or_insert(why);
+                WorkVec::heap(cap)
+            }
+        }
+    }
+    fn filled<T: Plain>(&self, len: usize, v: T) -> WorkVec<T> {
+        let mut a = self.with_capacity(len);
+        if v == T::default() && a.is_file_backed() {
+            // The reserved blocks read as zeros: nothing to write.
+            a.len = len;
+        } else {
+            a.resize(len, v);
+        }
+        a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> Option<PathBuf> {
+        let d = std::env::temp_dir();
+        (!crate::column::on_memory_fs(&d)).then_some(d)
+    }
+
+    #[test]
+    fn work_vec_in_a_file_behaves_as_a_vec() {
+        let Some(d) = dir() else { return };
+        let files = Files::new(&d);
+        let mut w: WorkVec<u32> = files.filled(1000, 0);
+        let mut v: Vec<u32> = vec![0; 1000];
+        assert!(w.is_file_backed(), "{:?}", files.take_warning());
+        assert_eq!(w.heap_bytes(), 0);
+        for i in 0..1000 {
+            w[i] = (i * 7) as u32;
+            v[i] = (i * 7) as u32;
+        }
+        w.truncate(10);
+        v.truncate(10);
+        w.resize(500, 9);
+        v.resize(500, 9);
+        assert!(w.is_file_backed());
+        for x in 0..2000u32 {
+            w.push(x); // past the capacity: moves to the heap
+            v.push(x);
+        }
+        assert!(!w.is_file_backed());
+        assert_eq!(&w[..], &v[..]);
+        let c = w.into_column();
+        assert_eq!(c, v);
+        let u: WorkVec<u64> = files.filled(100, u64::MAX);
+        assert!(u.iter().all(|&x| x == u64::MAX) && u.len() == 100);
+        let col: Column<u64> = u.into_column();
+        assert!(col.is_spilled());
+        assert_eq!(files.take_warning(), None);
+    }
+
+    #[test]
+    fn unusable_directory_falls_back_to_the_heap_with_a_reason() {
+        let files = Files::new("/nonexistent/heapscope-ooc");
+        let mut w: WorkVec<u32> = files.filled(100, 3);
+        assert!(!w.is_file_backed());
+        w.push(4);
+        assert_eq!((w.len(), w[0], w[100]), (101, 3, 4));
+        let why = files.take_warning().expect("a reason");
+        assert!(why.contains("/nonexistent/heapscope-ooc"), "{why}");
+    }
+}
