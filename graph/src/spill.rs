@@ -23,7 +23,7 @@
 //! - tmpfs/ramfs directories are refused by [`Spill::is_usable`](crate::Spill::is_usable)
 //!   before any [`Files`] store exists: their pages could not be dropped.
 //! - Contents are identical either way, so the analysis' results are too (tested:
-//!   graph/tests/out_of_core.rs, cli/tests/suite/out_of_core.rs).
+//!   graph/tests/out_of_core.rs; benches/scripts/ooc/RESULTS.md for real dumps).
 
 use std::cell::RefCell;
 use std::fs::File;
