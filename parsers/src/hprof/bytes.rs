@@ -52,6 +52,25 @@ impl<'a> Bytes<'a> {
     }
 }
 
+/// A big-endian identifier of `ID` bytes (4 or 8: the dump's id size as a constant, so the hot
+/// loops are compiled once per id size) at `at` of `d`, or `None` past its end.
+#[inline(always)]
+pub fn id_at<const ID: usize>(d: &[u8], at: usize) -> Option<u64> {
+    let w = d.get(at..at.checked_add(ID)?)?;
+    if ID == 8 {
+        Some(u64::from_be_bytes(w.try_into().ok()?))
+    } else {
+        Some(u64::from(u32::from_be_bytes(w.try_into().ok()?)))
+    }
+}
+
+/// A big-endian `u4` at `at` of `d`, or `None` past its end.
+#[inline(always)]
+pub fn u4_at(d: &[u8], at: usize) -> Option<u32> {
+    let w = d.get(at..at.checked_add(4)?)?;
+    Some(u32::from_be_bytes(w.try_into().ok()?))
+}
+
 /// HPROF basic types (the `u1` type codes of fields and primitive arrays).
 pub const T_OBJECT: u8 = 2;
 pub const T_BOOLEAN: u8 = 4;
@@ -143,5 +162,18 @@ mod tests {
         assert_eq!(b.u2(1), Some(0x0203));
         assert_eq!(b.u4(0), None);
         assert_eq!(b.id(usize::MAX), None);
+    }
+
+    #[test]
+    fn const_size_reads_match_the_runtime_ones() {
+        let data = [0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0, 0x11];
+        for at in 0..data.len() + 1 {
+            let b4 = Bytes { data: &data, id: 4 };
+            let b8 = Bytes { data: &data, id: 8 };
+            assert_eq!(id_at::<4>(&data, at), b4.id(at));
+            assert_eq!(id_at::<8>(&data, at), b8.id(at));
+            assert_eq!(u4_at(&data, at), b4.u4(at));
+        }
+        assert_eq!(id_at::<8>(&data, usize::MAX), None);
     }
 }

@@ -6,10 +6,9 @@ use heapscope_graph::builder::EdgeSlots;
 use heapscope_graph::{GraphBuilder, Label, LabelId, NodeIdx};
 
 use super::{
-    each_sub_record, Classes, CLASS_DUMP, INSTANCE_DUMP, OBJ_ARRAY_DUMP, PRIM_ARRAY_DUMP,
-    PRIM_ARRAY_NODATA,
+    walk, Classes, CLASS_DUMP, INSTANCE_DUMP, OBJ_ARRAY_DUMP, PRIM_ARRAY_DUMP, PRIM_ARRAY_NODATA,
 };
-use crate::hprof::bytes::Bytes;
+use crate::hprof::bytes::{id_at, Bytes};
 use crate::Fail;
 
 /// Extra references of thread objects: their stack-local roots, labelled with the frame.
@@ -61,34 +60,54 @@ pub fn add_edges(
     builder: &mut GraphBuilder,
     locals: &ThreadLocals,
 ) -> Result<(), Fail> {
-    let id = b.id;
-    let super_l = builder.intern_label("<super>");
-    let loader_l = builder.intern_label("<classloader>");
+    let labels = (
+        builder.intern_label("<super>"),
+        builder.intern_label("<classloader>"),
+    );
     let first_node = |k: usize| if k == 0 { 0 } else { runs[k - 1].0 };
     let done = builder.fill_edges_parallel(runs, |k, e: &mut EdgeSlots<'_>| -> Result<(), Fail> {
-        let mut node = first_node(k);
+        let pass = Pass {
+            b,
+            classes,
+            locals,
+            labels,
+        };
+        if b.id == 8 {
+            pass.segment::<8>(segs[k], first_node(k), e)
+        } else {
+            pass.segment::<4>(segs[k], first_node(k), e)
+        }
+    });
+    done.into_iter().collect()
+}
+
+/// What pass 3 reads besides the segment: the class table, the thread locals and the labels of
+/// a class object's `<super>` and `<classloader>` edges.
+struct Pass<'a> {
+    b: &'a Bytes<'a>,
+    classes: &'a Classes,
+    locals: &'a ThreadLocals,
+    labels: (LabelId, LabelId),
+}
+
+impl Pass<'_> {
+    /// The references of one segment's nodes, the first of which is `node`; ids of `ID` bytes.
+    fn segment<const ID: usize>(
+        &self,
+        seg: (usize, usize),
+        mut node: u32,
+        e: &mut EdgeSlots<'_>,
+    ) -> Result<(), Fail> {
+        let (b, classes) = (self.b, self.classes);
+        let d = b.data;
         let mut last: (u64, u32) = (0, u32::MAX);
-        each_sub_record(b, &segs[k..k + 1], |tag, at, end| {
+        walk::<ID>(b, &[seg], |tag, at, end| {
             let body = at + 1;
-            let oid = b.id(body).unwrap_or(0);
             match tag {
-                CLASS_DUMP => {
-                    e.begin_node(NodeIdx(node));
-                    node += 1;
-                    if let Some(c) = classes.get(oid) {
-                        for &(off, label) in
-                            &classes.statics[c.statics.0 as usize..c.statics.1 as usize]
-                        {
-                            e.edge_to_id(b.id(off).unwrap_or(0), false, Label::Name(label));
-                        }
-                        e.edge_to_id(c.super_id, false, Label::Name(super_l));
-                        e.edge_to_id(c.loader, false, Label::Name(loader_l));
-                    }
-                }
                 INSTANCE_DUMP => {
                     e.begin_node(NodeIdx(node));
                     node += 1;
-                    let cid = b.id(body + id + 4).unwrap_or(0);
+                    let cid = id_at::<ID>(d, body + ID + 4).unwrap_or(0);
                     // `last` starts as (0, u32::MAX): a class id of 0 must not hit that placeholder (fuzz).
                     let ci = if cid == last.0 && last.1 != u32::MAX {
                         Some(last.1)
@@ -97,31 +116,26 @@ pub fn add_edges(
                     };
                     if let Some(ci) = ci {
                         last = (cid, ci);
-                        let c = &classes.defs[ci as usize];
-                        let n = b.u4(body + 2 * id + 4).unwrap_or(0) as usize;
-                        let data = body + 2 * id + 8;
-                        for s in classes.slots_of(c) {
-                            if s.off as usize + id <= n {
-                                let target = b.id(data + s.off as usize).unwrap_or(0);
+                        // the instance data: its stated length is `end - data`, so a slot read
+                        // past it (a short INSTANCE DUMP) is `None`
+                        let data = d.get(body + 2 * ID + 8..end).unwrap_or_default();
+                        for s in classes.slots_of(&classes.defs[ci as usize]) {
+                            if let Some(target) = id_at::<ID>(data, s.off as usize) {
                                 e.edge_to_id(target, s.weak, Label::Name(s.label));
                             }
                         }
                     }
-                    for l in locals.of(oid) {
+                    let oid = id_at::<ID>(d, body).unwrap_or(0);
+                    for l in self.locals.of(oid) {
                         e.edge_to_id(l.1, false, Label::Name(l.2));
                     }
                 }
                 OBJ_ARRAY_DUMP => {
                     e.begin_node(NodeIdx(node));
                     node += 1;
-                    let data = body + 2 * id + 8;
-                    if let Some(s) = b.slice(data, end) {
-                        for (k, c) in s.chunks_exact(id).enumerate() {
-                            let target = if id == 8 {
-                                u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
-                            } else {
-                                u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-                            };
+                    if let Some(s) = d.get(body + 2 * ID + 8..end) {
+                        for (k, c) in s.chunks_exact(ID).enumerate() {
+                            let target = id_at::<ID>(c, 0).unwrap_or(0);
                             if target != 0 {
                                 e.edge_to_id(target, false, Label::Index(k as u32));
                             }
@@ -129,11 +143,23 @@ pub fn add_edges(
                     }
                 }
                 PRIM_ARRAY_DUMP | PRIM_ARRAY_NODATA => node += 1,
+                CLASS_DUMP => {
+                    e.begin_node(NodeIdx(node));
+                    node += 1;
+                    if let Some(c) = classes.get(id_at::<ID>(d, body).unwrap_or(0)) {
+                        for &(off, label) in
+                            &classes.statics[c.statics.0 as usize..c.statics.1 as usize]
+                        {
+                            e.edge_to_id(b.id(off).unwrap_or(0), false, Label::Name(label));
+                        }
+                        e.edge_to_id(c.super_id, false, Label::Name(self.labels.0));
+                        e.edge_to_id(c.loader, false, Label::Name(self.labels.1));
+                    }
+                }
                 _ => {}
             }
             Ok(())
         })?;
         Ok(())
-    });
-    done.into_iter().collect()
+    }
 }

@@ -16,7 +16,7 @@ pub use edges::{add_edges, ThreadLocals};
 pub use nodes::{add_nodes, NodeRun, Offsets};
 pub use scan::{collect_classes, RootRec, SegScan};
 
-use super::bytes::{dump_size, Bytes, T_OBJECT};
+use super::bytes::{dump_size, u4_at, Bytes, T_OBJECT};
 use crate::Fail;
 
 pub const ROOT_UNKNOWN: u8 = 0xFF;
@@ -67,10 +67,50 @@ pub fn root_kind_name(tag: u8) -> &'static str {
 
 /// End offset of the sub-record starting at `at` (its tag byte). The end may lie past the data
 /// (a truncated record); an unknown tag or basic type is an error.
+#[inline]
 pub fn sub_record_end(b: &Bytes, at: usize) -> Result<usize, Fail> {
+    if b.id == 8 {
+        record_end::<8>(b, at)
+    } else {
+        record_end::<4>(b, at)
+    }
+}
+
+/// [`sub_record_end`] for ids of `ID` bytes: the object records (nearly all of a dump) inline,
+/// the rest in [`other_record_end`].
+#[inline(always)]
+fn record_end<const ID: usize>(b: &Bytes, at: usize) -> Result<usize, Fail> {
+    let d = b.data;
+    let body = at + 1;
+    let past = d.len() + 1; // "runs past the end"
+    match d.get(at) {
+        Some(&INSTANCE_DUMP) => {
+            Ok(u4_at(d, body + 2 * ID + 4).map_or(past, |n| body + 2 * ID + 8 + n as usize))
+        }
+        Some(&OBJ_ARRAY_DUMP) => {
+            Ok(u4_at(d, body + ID + 4).map_or(past, |n| body + 2 * ID + 8 + n as usize * ID))
+        }
+        Some(&PRIM_ARRAY_DUMP) => {
+            let (Some(n), Some(&t)) = (u4_at(d, body + ID + 4), d.get(body + ID + 8)) else {
+                return Ok(past);
+            };
+            match dump_size(t, ID) {
+                Some(es) if t != T_OBJECT => Ok(body + ID + 9 + n as usize * es),
+                _ => Err(Fail::at(
+                    body + ID + 8,
+                    "a primitive array element type (4..11)",
+                )),
+            }
+        }
+        _ => other_record_end(b, at),
+    }
+}
+
+/// [`sub_record_end`] of the sub-records other than instances and arrays.
+#[inline(never)]
+fn other_record_end(b: &Bytes, at: usize) -> Result<usize, Fail> {
     let id = b.id;
     let body = at + 1;
-    let past = b.len() + 1; // "runs past the end"
     let tag = b.u1(at).ok_or(Fail::at(at, "a heap dump sub-record tag"))?;
     let fixed = match tag {
         ROOT_UNKNOWN
@@ -87,33 +127,6 @@ pub fn sub_record_end(b: &Bytes, at: usize) -> Result<usize, Fail> {
         ROOT_NATIVE_STACK | ROOT_THREAD_BLOCK => id + 4,
         HEAP_DUMP_INFO => 4 + id,
         PRIM_ARRAY_NODATA => id + 9,
-        INSTANCE_DUMP => {
-            let Some(n) = b.u4(body + 2 * id + 4) else {
-                return Ok(past);
-            };
-            return Ok(body + 2 * id + 8 + n as usize);
-        }
-        OBJ_ARRAY_DUMP => {
-            let Some(n) = b.u4(body + id + 4) else {
-                return Ok(past);
-            };
-            return Ok(body + 2 * id + 8 + n as usize * id);
-        }
-        PRIM_ARRAY_DUMP => {
-            let (Some(n), Some(t)) = (b.u4(body + id + 4), b.u1(body + id + 8)) else {
-                return Ok(past);
-            };
-            let es = match dump_size(t, id) {
-                Some(s) if t != T_OBJECT => s,
-                _ => {
-                    return Err(Fail::at(
-                        body + id + 8,
-                        "a primitive array element type (4..11)",
-                    ))
-                }
-            };
-            return Ok(body + id + 9 + n as usize * es);
-        }
         CLASS_DUMP => return class_dump_end(b, at).map(|c| c.end),
         _ => return Err(Fail::at(at, "a heap dump sub-record tag")),
     };
@@ -175,12 +188,27 @@ fn class_dump_end(b: &Bytes, at: usize) -> Result<ClassDumpShape, Fail> {
 pub fn each_sub_record(
     b: &Bytes,
     segments: &[(usize, usize)],
+    f: impl FnMut(u8, usize, usize) -> Result<(), Fail>,
+) -> Result<Option<String>, Fail> {
+    if b.id == 8 {
+        walk::<8>(b, segments, f)
+    } else {
+        walk::<4>(b, segments, f)
+    }
+}
+
+/// [`each_sub_record`] for ids of `ID` bytes, inlined into each pass so that the record walk
+/// and the pass's reads of the same header are compiled together.
+#[inline(always)]
+pub(crate) fn walk<const ID: usize>(
+    b: &Bytes,
+    segments: &[(usize, usize)],
     mut f: impl FnMut(u8, usize, usize) -> Result<(), Fail>,
 ) -> Result<Option<String>, Fail> {
     for &(start, end) in segments {
         let mut p = start;
         while p < end {
-            let next = sub_record_end(b, p)?;
+            let next = record_end::<ID>(b, p)?;
             if next > end {
                 if end >= b.len() {
                     return Ok(Some(format!(

@@ -3,13 +3,13 @@
 //! references so the edge arrays are sized once; and [`Offsets`], which finds a node's
 //! sub-record again for the inspector.
 
-use heapscope_graph::{GraphBuilder, NodeKind};
+use heapscope_graph::builder::NodeSlots;
+use heapscope_graph::{GraphBuilder, NodeKind, TypeId};
 
 use super::{
-    each_sub_record, is_node_tag, sub_record_end, Classes, CLASS_DUMP, INSTANCE_DUMP,
-    OBJ_ARRAY_DUMP,
+    is_node_tag, sub_record_end, walk, Classes, CLASS_DUMP, INSTANCE_DUMP, OBJ_ARRAY_DUMP,
 };
-use crate::hprof::bytes::{prim_array_name, Bytes, T_OBJECT};
+use crate::hprof::bytes::{id_at, prim_array_name, u4_at, Bytes, T_OBJECT};
 use crate::hprof::layout::Layout;
 use crate::Fail;
 
@@ -111,7 +111,6 @@ pub fn add_nodes(
     builder: &mut GraphBuilder,
     offsets: &mut Offsets,
 ) -> Result<Vec<NodeRun>, Fail> {
-    let id = b.id;
     let class_ty = builder.intern_type("java.lang.Class");
     let mut prim_ty = [None; 12];
     for t in 4..12u8 {
@@ -145,20 +144,64 @@ pub fn add_nodes(
     }
     let blocks: Vec<std::sync::Mutex<&mut [u64]>> =
         blocks.into_iter().map(std::sync::Mutex::new).collect();
-    let runs = builder.add_nodes_parallel(counts, |k, mut slots| -> Result<NodeRun, Fail> {
-        let mut run = NodeRun::default();
+    let pass = Pass {
+        b,
+        classes,
+        lay,
+        class_ty,
+        prim_ty,
+        unknown_ty,
+        object_array_ty,
+        mirror_base,
+    };
+    let runs = builder.add_nodes_parallel(counts, |k, slots| -> Result<NodeRun, Fail> {
         let Ok(mut blk) = blocks[k].lock() else {
-            return Ok(run);
+            return Ok(NodeRun::default());
         };
+        if b.id == 8 {
+            pass.segment::<8>(segs[k], slots, &mut blk)
+        } else {
+            pass.segment::<4>(segs[k], slots, &mut blk)
+        }
+    });
+    runs.into_iter().collect()
+}
+
+/// What pass 2 reads besides the segment: the class table, the size model and the types it
+/// gives class objects, arrays and instances of classes without a CLASS DUMP.
+struct Pass<'a> {
+    b: &'a Bytes<'a>,
+    classes: &'a Classes,
+    lay: &'a Layout,
+    class_ty: TypeId,
+    prim_ty: [Option<TypeId>; 12],
+    unknown_ty: TypeId,
+    object_array_ty: TypeId,
+    /// a class object's size before its statics: `java.lang.Class`'s own instance size
+    mirror_base: u64,
+}
+
+impl Pass<'_> {
+    /// One node per object of one segment into `slots`, and the file offset of each node
+    /// that starts a block of [`Offsets`] into `blk`; ids of `ID` bytes.
+    fn segment<const ID: usize>(
+        &self,
+        seg: (usize, usize),
+        mut slots: NodeSlots<'_>,
+        blk: &mut [u64],
+    ) -> Result<NodeRun, Fail> {
+        let (b, classes, lay) = (self.b, self.classes, self.lay);
+        let d = b.data;
+        let mut run = NodeRun::default();
         let first = slots.first.ix();
         let mut i = 0usize;
         let mut last: (u64, u32) = (0, u32::MAX);
-        each_sub_record(b, &segs[k..k + 1], |tag, at, end| {
+        walk::<ID>(b, &[seg], |tag, at, end| {
             if !is_node_tag(tag) {
                 return Ok(());
             }
             let body = at + 1;
-            let oid = b.id(body).unwrap_or(0);
+            let oid = id_at::<ID>(d, body).unwrap_or(0);
             let node = first + i;
             if node % OFFSET_BLOCK == 0 {
                 let bi = node / OFFSET_BLOCK - first.div_ceil(OFFSET_BLOCK);
@@ -167,34 +210,21 @@ pub fn add_nodes(
                 }
             }
             match tag {
-                CLASS_DUMP => {
-                    let ci = classes.by_id.get(oid);
-                    let size = match ci {
-                        Some(ci) => {
-                            let c = &classes.defs[ci as usize];
-                            run.class_nodes.push((node as u32, ci));
-                            run.refs += (c.statics.1 - c.statics.0) as usize + 2;
-                            lay.align(mirror_base + c.static_bytes)
-                        }
-                        None => mirror_base,
-                    };
-                    slots.set(i, oid, class_ty, NodeKind::Class, size);
-                }
                 INSTANCE_DUMP => {
-                    let cid = b.id(body + id + 4).unwrap_or(0);
+                    let cid = id_at::<ID>(d, body + ID + 4).unwrap_or(0);
                     // `last` starts as (0, u32::MAX): a class id of 0 must not hit that placeholder (fuzz).
                     let ci = if cid == last.0 && last.1 != u32::MAX {
                         Some(last.1)
                     } else {
                         classes.by_id.get(cid)
                     };
+                    // the instance data, `n` bytes as the record states (it ends at `end`)
+                    let data = d.get(body + 2 * ID + 8..end).unwrap_or_default();
                     let (ty, size) = match ci {
                         Some(ci) => {
                             last = (cid, ci);
                             let c = &classes.defs[ci as usize];
-                            let n = b.u4(body + 2 * id + 4).unwrap_or(0) as usize;
-                            let data = body + 2 * id + 8;
-                            if n < c.data_len as usize {
+                            if data.len() < c.data_len as usize {
                                 run.short_instances += 1;
                                 run.first_short.get_or_insert(at);
                             }
@@ -202,16 +232,14 @@ pub fn add_nodes(
                                 .slots_of(c)
                                 .iter()
                                 .filter(|s| {
-                                    s.off as usize + id <= n
-                                        && b.id(data + s.off as usize).unwrap_or(0) != 0
+                                    id_at::<ID>(data, s.off as usize).is_some_and(|t| t != 0)
                                 })
                                 .count();
                             (c.ty, c.size)
                         }
                         None => {
                             run.unknown_classes += 1;
-                            let n = b.u4(body + 2 * id + 4).unwrap_or(0);
-                            (unknown_ty, lay.instance_size(u64::from(n)))
+                            (self.unknown_ty, lay.instance_size(data.len() as u64))
                         }
                     };
                     // Instances of java.lang.Class (the primitive-type mirrors) stay kind Object:
@@ -219,11 +247,17 @@ pub fn add_nodes(
                     slots.set(i, oid, ty, NodeKind::Object, size);
                 }
                 OBJ_ARRAY_DUMP => {
-                    let n = b.u4(body + id + 4).unwrap_or(0);
-                    let cid = b.id(body + id + 8).unwrap_or(0);
-                    let ty = classes.get(cid).map(|c| c.ty).unwrap_or(object_array_ty);
-                    let data = body + 2 * id + 8;
-                    run.refs += count_nonzero_ids(b, data, end);
+                    let n = u4_at(d, body + ID + 4).unwrap_or(0);
+                    let cid = id_at::<ID>(d, body + ID + 8).unwrap_or(0);
+                    let ty = classes
+                        .get(cid)
+                        .map(|c| c.ty)
+                        .unwrap_or(self.object_array_ty);
+                    let data = d.get(body + 2 * ID + 8..end).unwrap_or_default();
+                    run.refs += data
+                        .chunks_exact(ID)
+                        .filter(|c| c.iter().any(|&x| x != 0))
+                        .count();
                     slots.set(
                         i,
                         oid,
@@ -232,14 +266,28 @@ pub fn add_nodes(
                         lay.array_size(n, T_OBJECT),
                     );
                 }
+                CLASS_DUMP => {
+                    let ci = classes.by_id.get(oid);
+                    let size = match ci {
+                        Some(ci) => {
+                            let c = &classes.defs[ci as usize];
+                            run.class_nodes.push((node as u32, ci));
+                            run.refs += (c.statics.1 - c.statics.0) as usize + 2;
+                            lay.align(self.mirror_base + c.static_bytes)
+                        }
+                        None => self.mirror_base,
+                    };
+                    slots.set(i, oid, self.class_ty, NodeKind::Class, size);
+                }
                 _ => {
-                    let n = b.u4(body + id + 4).unwrap_or(0);
-                    let t = b.u1(body + id + 8).unwrap_or(0);
-                    let ty = prim_ty
+                    let n = u4_at(d, body + ID + 4).unwrap_or(0);
+                    let t = d.get(body + ID + 8).copied().unwrap_or(0);
+                    let ty = self
+                        .prim_ty
                         .get(t as usize)
                         .copied()
                         .flatten()
-                        .unwrap_or(unknown_ty);
+                        .unwrap_or(self.unknown_ty);
                     slots.set(i, oid, ty, NodeKind::PrimitiveArray, lay.array_size(n, t));
                 }
             }
@@ -247,20 +295,5 @@ pub fn add_nodes(
             Ok(())
         })?;
         Ok(run)
-    });
-    runs.into_iter().collect()
-}
-
-/// Non-zero ids in `data[from..to]`.
-fn count_nonzero_ids(b: &Bytes, from: usize, to: usize) -> usize {
-    let Some(s) = b.slice(from, to) else { return 0 };
-    if b.id == 8 {
-        s.chunks_exact(8)
-            .filter(|c| c.iter().any(|&x| x != 0))
-            .count()
-    } else {
-        s.chunks_exact(4)
-            .filter(|c| c.iter().any(|&x| x != 0))
-            .count()
     }
 }

@@ -7,11 +7,11 @@ use rayon::prelude::*;
 
 use super::classes::{read_class_dump, Classes};
 use super::{
-    each_sub_record, is_node_tag, CLASS_DUMP, HEAP_DUMP_INFO, INSTANCE_DUMP, OBJ_ARRAY_DUMP,
-    PRIM_ARRAY_DUMP, PRIM_ARRAY_NODATA, ROOT_JAVA_FRAME, ROOT_JNI_LOCAL, ROOT_JNI_MONITOR,
-    ROOT_NATIVE_STACK, ROOT_THREAD_BLOCK, ROOT_THREAD_OBJECT,
+    is_node_tag, walk, CLASS_DUMP, HEAP_DUMP_INFO, INSTANCE_DUMP, OBJ_ARRAY_DUMP, PRIM_ARRAY_DUMP,
+    PRIM_ARRAY_NODATA, ROOT_JAVA_FRAME, ROOT_JNI_LOCAL, ROOT_JNI_MONITOR, ROOT_NATIVE_STACK,
+    ROOT_THREAD_BLOCK, ROOT_THREAD_OBJECT,
 };
-use crate::hprof::bytes::{Bytes, T_OBJECT};
+use crate::hprof::bytes::{id_at, u4_at, Bytes, T_OBJECT};
 use crate::hprof::layout::Votes;
 use crate::hprof::records::TopLevel;
 use crate::Fail;
@@ -50,16 +50,26 @@ pub struct SegScan {
 /// Pass 1 over one segment: node count, where the classes are, GC roots, and votes on the
 /// object layout from the address gaps between consecutive arrays.
 fn scan_segment(b: &Bytes, seg: (usize, usize)) -> Result<SegScan, Fail> {
-    let id = b.id;
+    if b.id == 8 {
+        scan_segment_of::<8>(b, seg)
+    } else {
+        scan_segment_of::<4>(b, seg)
+    }
+}
+
+/// [`scan_segment`] for ids of `ID` bytes.
+fn scan_segment_of<const ID: usize>(b: &Bytes, seg: (usize, usize)) -> Result<SegScan, Fail> {
+    let id = ID;
+    let d = b.data;
     let mut out = SegScan {
         transparent: true,
         ..SegScan::default()
     };
     let mut prev: Option<(u64, u32, u8)> = None; // (id, length, elem type) of the previous array
     let mut broken = false; // a pair-breaking record came before any array
-    out.truncated = each_sub_record(b, &[seg], |tag, at, _end| {
+    out.truncated = walk::<ID>(b, &[seg], |tag, at, _end| {
         let body = at + 1;
-        let rd = |o: usize| b.id(o).unwrap_or(0);
+        let rd = |o: usize| id_at::<ID>(d, o).unwrap_or(0);
         if is_node_tag(tag) {
             out.nodes += 1;
         }
@@ -74,9 +84,9 @@ fn scan_segment(b: &Bytes, seg: (usize, usize)) -> Result<SegScan, Fail> {
             }
             OBJ_ARRAY_DUMP | PRIM_ARRAY_DUMP => {
                 let oid = rd(body);
-                let n = b.u4(body + id + 4).unwrap_or(0);
+                let n = u4_at(d, body + id + 4).unwrap_or(0);
                 let et = if tag == PRIM_ARRAY_DUMP {
-                    b.u1(body + id + 8).unwrap_or(0)
+                    d.get(body + id + 8).copied().unwrap_or(0)
                 } else {
                     T_OBJECT
                 };
