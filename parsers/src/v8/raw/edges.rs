@@ -6,7 +6,7 @@ use heapscope_graph::bitset::BitSet;
 use heapscope_graph::{GraphBuilder, Label, NodeIdx};
 
 use super::records::{read_records, Field, Records};
-use super::{provisional_label, MaxRef, Mode, RawSnapshot, MAX_STRING_INDEX, UNLISTED};
+use super::{provisional_label, MaxRef, Meta, Mode, RawSnapshot, MAX_STRING_INDEX, UNLISTED};
 use crate::v8::names;
 use crate::v8::scan::{Cursor, Scan};
 use crate::v8::Compat;
@@ -21,12 +21,12 @@ struct EdgeRecords<'a> {
     shortcut_bits: &'a mut BitSet,
     no_prop_bits: &'a mut BitSet,
     root_edges: &'a mut Vec<(u8, u32)>,
-    is_index: &'a [bool],
-    no_prop: Vec<bool>,
-    weak: Option<u64>,
-    shortcut: Option<u64>,
+    /// What each edge type index means ([`TypeBits`]); every index at or past the meta's
+    /// types reads slot 255 ([`UNLISTED`]).
+    type_bits: [u8; 256],
     ntypes: u64,
-    nf: u64,
+    /// `to_node / node_fields`, without a division instruction per edge.
+    nf: ExactDiv,
     node_fields_total: u64,
     fields: (usize, usize, usize),
     declared: u64,
@@ -56,27 +56,33 @@ impl Records for EdgeRecords<'_> {
     #[inline]
     fn take<F: Field>(&mut self, rec: &[F]) -> Scan<()> {
         let (t_at, n_at, to_at) = self.fields;
-        let (declared, ntypes, nf, node_fields_total) =
-            (self.declared, self.ntypes, self.nf, self.node_fields_total);
+        let (declared, ntypes, node_fields_total) =
+            (self.declared, self.ntypes, self.node_fields_total);
         let ty = rec[t_at].v();
+        let bits = self.type_bits[ty.min(u64::from(UNLISTED)) as usize];
         // An edge type the meta does not list is `undefined` to DevTools: neither weak nor
         // shortcut, named by a string (only element and hidden edges carry an index).
         if ty >= ntypes {
             self.unlisted += 1;
         }
         let to = rec[to_at].v();
-        if to % nf != 0 || to >= node_fields_total {
+        let node = if to < node_fields_total {
+            self.nf.exact(to)
+        } else {
+            None
+        };
+        let Some(to) = node else {
             return Err(Fail::at(
                 rec[to_at].at(),
                 Expected::fmt(
                     "an edge to_node that is a multiple of {} below {} (found {})",
                     "",
-                    &[nf as u64, node_fields_total as u64, to as u64],
+                    &[self.nf.d, node_fields_total, to],
                 ),
             ));
-        }
+        };
         let name = rec[n_at].v();
-        let label = if self.is_index.get(ty as usize).copied().unwrap_or(false) {
+        let label = if bits & TypeBits::INDEX != 0 {
             Label::Index(u32::try_from(name).unwrap_or(u32::MAX))
         } else {
             if name > MAX_STRING_INDEX {
@@ -117,14 +123,15 @@ impl Records for EdgeRecords<'_> {
         self.src_left -= 1;
         let src = self.src;
         let e = self.e as usize;
-        let to = (to / nf) as u32;
-        let is_shortcut = Some(ty) == self.shortcut;
-        let dropped = Some(ty) == self.weak || (is_shortcut && src != 0);
+        // Below 2^32 node fields (checked when the nodes were read): below 2^32 nodes.
+        let to = to as u32;
+        let is_shortcut = bits & TypeBits::SHORTCUT != 0;
+        let dropped = bits & TypeBits::WEAK != 0 || (is_shortcut && src != 0);
         self.b.edge_to_idx(NodeIdx(to), dropped, label);
         if is_shortcut {
             self.shortcut_bits.set(e);
         }
-        if self.no_prop.get(ty as usize).copied().unwrap_or(false) {
+        if bits & TypeBits::NO_PROPAGATION != 0 {
             self.no_prop_bits.set(e);
         }
         if src == 0 {
@@ -133,6 +140,70 @@ impl Records for EdgeRecords<'_> {
         }
         self.e += 1;
         Ok(())
+    }
+}
+
+/// Flags of an edge type, one byte per type index for the per-edge work.
+struct TypeBits;
+
+impl TypeBits {
+    const INDEX: u8 = 1;
+    const WEAK: u8 = 2;
+    const SHORTCUT: u8 = 4;
+    const NO_PROPAGATION: u8 = 8;
+
+    /// Slot `t` for edge type `t` of the meta; slot [`UNLISTED`] (and every slot past the
+    /// meta's types) stays 0: strong, string-named, propagating.
+    fn table(meta: &Meta, compat: Compat) -> [u8; 256] {
+        let no_prop = names::no_propagation_types(meta, compat);
+        let mut table = [0u8; 256];
+        for (t, name) in meta
+            .edge_types
+            .iter()
+            .enumerate()
+            .take(usize::from(UNLISTED))
+        {
+            let flag = |on: bool, bit: u8| if on { bit } else { 0 };
+            table[t] = flag(meta.edge_type_is_index[t], Self::INDEX)
+                | flag(name == "weak", Self::WEAK)
+                | flag(name == "shortcut", Self::SHORTCUT)
+                | flag(
+                    no_prop.get(t).copied().unwrap_or(false),
+                    Self::NO_PROPAGATION,
+                );
+        }
+        table
+    }
+}
+
+/// Exact division by a constant `d` of numbers below 2^32 with one multiplication (Lemire,
+/// Kaser and Kurz, "Faster remainder by direct computation", 2019): `m = ⌊(2^64 - 1) / d⌋ + 1`;
+/// `n / d` is the high word of `m · n`, and `d` divides `n` exactly when the low word is below
+/// `m`. (A 64-bit `div` per edge cost more than the rest of the record's checks.)
+#[derive(Clone, Copy)]
+struct ExactDiv {
+    d: u64,
+    m: u64,
+}
+
+impl ExactDiv {
+    fn new(d: u64) -> Self {
+        // d = 1 (m would wrap to 0) and d = 0 take the plain path in `exact`.
+        let m = if d > 1 { u64::MAX / d + 1 } else { 0 };
+        ExactDiv { d, m }
+    }
+
+    /// `n / d` when `d` divides `n` (`n` below 2^32), else `None`.
+    #[inline]
+    fn exact(self, n: u64) -> Option<u64> {
+        if self.m == 0 || n > u64::from(u32::MAX) {
+            return n
+                .checked_rem(self.d)
+                .filter(|&r| r == 0)
+                .map(|_| n / self.d);
+        }
+        let low = self.m.wrapping_mul(n);
+        (low < self.m).then(|| ((u128::from(self.m) * u128::from(n)) >> 64) as u64)
     }
 }
 
@@ -160,17 +231,12 @@ pub(super) fn parse_edges(
     };
     r.shortcut = BitSet::new(bits);
     r.no_propagation = BitSet::new(bits);
-    let types = &r.meta.edge_types;
-    let type_is = |name: &str| types.iter().position(|t| t == name).map(|p| p as u64);
     let mut edges = EdgeRecords {
-        weak: type_is("weak"),
-        shortcut: type_is("shortcut"),
-        ntypes: types.len() as u64,
-        no_prop: names::no_propagation_types(&r.meta, compat),
-        nf: r.meta.nf as u64,
+        type_bits: TypeBits::table(&r.meta, compat),
+        ntypes: r.meta.edge_types.len() as u64,
+        nf: ExactDiv::new(r.meta.nf as u64),
         node_fields_total: r.node_type.len() as u64 * r.meta.nf as u64,
         fields: (r.meta.e_type, r.meta.e_name, r.meta.e_to),
-        is_index: &r.meta.edge_type_is_index,
         declared,
         b,
         name_refs,
@@ -221,4 +287,30 @@ pub(super) fn parse_edges(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ExactDiv;
+
+    #[test]
+    fn exact_division_agrees_with_div_and_rem() {
+        for d in 0..=70u64 {
+            let div = ExactDiv::new(d);
+            let near = |k: u64| [k.saturating_sub(1), k, k.saturating_add(1)];
+            let mut ns: Vec<u64> = (0..1000).collect();
+            for k in [
+                1u64 << 31,
+                u64::from(u32::MAX) / d.max(1) * d.max(1),
+                1 << 32,
+                u64::MAX,
+            ] {
+                ns.extend(near(k));
+            }
+            for n in ns {
+                let want = (d != 0 && n % d == 0).then(|| n / d);
+                assert_eq!(div.exact(n), want, "{n} / {d}");
+            }
+        }
+    }
 }

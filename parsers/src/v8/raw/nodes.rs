@@ -20,14 +20,12 @@ struct NodeRecords<'a> {
     b: &'a mut GraphBuilder,
     r: &'a mut RawSnapshot,
     name_refs: &'a mut MaxRef,
-    rules: Vec<TypeRule>,
-    fixed: Vec<TypeId>,
+    classes: Classes,
     ntypes: u64,
     fields: (usize, usize, usize, usize, usize),
     det: Option<usize>,
     edge_total: u64,
-    /// The class and count of nodes whose type the meta does not list.
-    unlisted_type: TypeId,
+    /// Nodes whose type the meta does not list.
     unlisted: u64,
 }
 
@@ -44,8 +42,88 @@ impl Records for NodeRecords<'_> {
 
     #[inline]
     fn take<F: Field>(&mut self, rec: &[F]) -> Scan<()> {
-        let (t_at, n_at, i_at, s_at, e_at) = self.fields;
-        let ntypes = self.ntypes;
+        self.note(rec)?;
+        let (ty, kind) = self.classes.class(rec);
+        let (i_at, s_at) = (self.fields.2, self.fields.3);
+        self.b.add_node(rec[i_at].v(), ty, kind, rec[s_at].v());
+        Ok(())
+    }
+
+    /// A block of the parallel reader: every record checked and noted first, then the block's
+    /// nodes written into the builder's columns as slices (`add_nodes_parallel`): one
+    /// `add_node` per record, four column pushes each, cost more than the rest of the record.
+    fn take_block(&mut self, block: &[u64], width: usize) -> Scan<()> {
+        let width = width.max(1);
+        for rec in block.chunks_exact(width) {
+            self.note(rec)?;
+        }
+        let records = block.len() / width;
+        let counts: Vec<usize> = (0..records)
+            .step_by(NODES_PER_RUN)
+            .map(|r| (records - r).min(NODES_PER_RUN))
+            .collect();
+        let (classes, (_, _, i_at, s_at, _)) = (&self.classes, self.fields);
+        self.b.add_nodes_parallel(&counts, |run, mut slots| {
+            let first = run * NODES_PER_RUN * width;
+            for (i, rec) in block[first..]
+                .chunks_exact(width)
+                .take(slots.len())
+                .enumerate()
+            {
+                let (ty, kind) = classes.class(rec);
+                slots.set(i, rec[i_at], ty, kind, rec[s_at]);
+            }
+        });
+        Ok(())
+    }
+
+    const MARKS: bool = true;
+    fn set_marks(&mut self, marks: Vec<u64>) {
+        self.r.node_marks = marks;
+    }
+}
+
+/// Nodes per run of [`GraphBuilder::add_nodes_parallel`] within a block.
+const NODES_PER_RUN: usize = 1 << 16;
+
+/// What gives a node record its graph type and kind (read-only while a block is written).
+struct Classes {
+    rules: Vec<TypeRule>,
+    fixed: Vec<TypeId>,
+    /// The class of nodes whose type the meta does not list.
+    unlisted: TypeId,
+    /// Positions of `type` and `name` in a record.
+    t_at: usize,
+    n_at: usize,
+}
+
+impl Classes {
+    /// The graph's type and kind of a node record.
+    #[inline]
+    fn class<F: Field>(&self, rec: &[F]) -> (TypeId, NodeKind) {
+        let ty = rec[self.t_at].v();
+        match usize::try_from(ty).ok().and_then(|t| self.rules.get(t)) {
+            Some(rule) => {
+                let t = match rule.naming {
+                    Naming::Fixed => self.fixed[ty as usize],
+                    // Below 2^31: checked by `NodeRecords::note`.
+                    Naming::OwnName => provisional_type(rec[self.n_at].v() as u32),
+                };
+                (t, rule.kind)
+            }
+            // Older V8s write type indices their meta does not list (Node 8: `symbol`, 12,
+            // with 12 types listed); DevTools opens such snapshots and names the nodes
+            // `(undefined)`.
+            None => (self.unlisted, NodeKind::Other),
+        }
+    }
+}
+
+impl NodeRecords<'_> {
+    /// A node record checked and counted, and its raw columns (everything but the graph's).
+    #[inline]
+    fn note<F: Field>(&mut self, rec: &[F]) -> Scan<()> {
+        let (t_at, n_at, _, _, e_at) = self.fields;
         let ty = rec[t_at].v();
         let name = rec[n_at].v();
         if name > MAX_STRING_INDEX {
@@ -54,22 +132,10 @@ impl Records for NodeRecords<'_> {
         self.name_refs.note(name, rec[n_at].at());
         let edges = rec[e_at].v();
         self.edge_total += edges;
-        let raw_type = if ty < ntypes {
-            let rule = &self.rules[ty as usize];
-            let t = match rule.naming {
-                Naming::Fixed => self.fixed[ty as usize],
-                Naming::OwnName => provisional_type(name as u32),
-            };
-            self.b.add_node(rec[i_at].v(), t, rule.kind, rec[s_at].v());
+        let raw_type = if ty < self.ntypes {
             ty as u8
         } else {
-            // Older V8s write type indices their meta does not list (Node 8: `symbol`, 12, with
-            // 12 types listed); DevTools opens such snapshots and names the nodes
-            // `(undefined)`.
             self.unlisted += 1;
-            let t = self.unlisted_type;
-            self.b
-                .add_node(rec[i_at].v(), t, NodeKind::Other, rec[s_at].v());
             UNLISTED
         };
         let r = &mut *self.r;
@@ -86,11 +152,6 @@ impl Records for NodeRecords<'_> {
             r.node_detached.push(rec[d].v().min(255) as u8);
         }
         Ok(())
-    }
-
-    const MARKS: bool = true;
-    fn set_marks(&mut self, marks: Vec<u64>) {
-        self.r.node_marks = marks;
     }
 }
 
@@ -140,13 +201,17 @@ pub(super) fn parse_nodes(
         b,
         r: &mut r,
         name_refs,
-        rules,
-        fixed,
+        classes: Classes {
+            rules,
+            fixed,
+            unlisted: unlisted_type,
+            t_at: fields.0,
+            n_at: fields.1,
+        },
         ntypes,
         fields,
         det,
         edge_total: 0,
-        unlisted_type,
         unlisted: 0,
     };
     read_records(c, nf, mode, "nodes", &mut nodes)?;

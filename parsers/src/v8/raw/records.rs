@@ -78,11 +78,7 @@ pub(super) fn read_records<R: Records>(
                 R::MARKS,
                 record,
                 |r, n| r.reserve(n),
-                |r, block| {
-                    block
-                        .chunks_exact(width.max(1))
-                        .try_for_each(|rec| r.take(rec))
-                },
+                |r, block| r.take_block(block, width),
             )?;
             record.set_marks(marks);
             Ok(())
@@ -113,6 +109,13 @@ pub(super) trait Records: Send {
     /// Room for exactly `records` more (a count made from the array's own text).
     fn reserve(&mut self, records: usize);
     fn take<F: Field>(&mut self, rec: &[F]) -> Scan<()>;
+    /// A block of whole records of `width` values from the parallel reader: by default one
+    /// [`take`](Records::take) each.
+    fn take_block(&mut self, block: &[u64], width: usize) -> Scan<()> {
+        block
+            .chunks_exact(width.max(1))
+            .try_for_each(|rec| self.take(rec))
+    }
     /// Whether the parallel reader notes record offsets ([`par::MARK_EVERY`]) for
     /// [`set_marks`](Records::set_marks). (The exact reader's `take` sees every offset.)
     const MARKS: bool = false;
