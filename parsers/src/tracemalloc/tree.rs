@@ -131,8 +131,8 @@ fn shared_with_earlier(s: &Snapshot, live: &[u32]) -> Vec<(u32, u32)> {
         }
         stack.push((i, u32::MAX));
     };
-    for k in 0..n {
-        visit(k, lcp[k], &mut stack);
+    for (k, &step) in lcp.iter().enumerate() {
+        visit(k, step, &mut stack);
     }
     stack.clear();
     for k in (0..n).rev() {
@@ -400,7 +400,7 @@ mod tests {
         for (seed, tracebacks, alphabet) in [(1, 1, 1), (2, 50, 2), (3, 400, 3), (4, 3000, 5)] {
             let s = synthetic(seed, tracebacks, alphabet);
             let (got, want) = (TraceTree::build(&s), inserted_whole(&s));
-            assert!(want.len() > 0);
+            assert!(!want.is_empty());
             assert_eq!(got.parent(), want.parent(), "seed {seed}");
             assert_eq!(got.frame(), want.frame(), "seed {seed}");
             assert_eq!(got.id(), want.id(), "seed {seed}");
