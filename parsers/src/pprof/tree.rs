@@ -69,6 +69,10 @@ pub(crate) struct CallTree {
     file: Vec<u32>,
     line: Vec<u32>,
     with_objects: bool,
+    /// The path of the previous sample walked: `(name, node)` per frame, outermost first. The
+    /// next sample starts below the part it shares (samples of one program share their outer
+    /// frames), with the same nodes `child` would return, and nothing created twice.
+    prev: Vec<(u32, u32)>,
 }
 
 impl CallTree {
@@ -82,6 +86,7 @@ impl CallTree {
             file: Vec::new(),
             line: Vec::new(),
             with_objects,
+            prev: Vec::new(),
         }
     }
 
@@ -150,9 +155,22 @@ impl CallTree {
                     line: 0,
                 },
             );
-        }
-        for &f in frames {
-            cur = self.child_of(cur, f);
+            self.prev.clear();
+        } else {
+            let shared = self
+                .prev
+                .iter()
+                .zip(frames)
+                .take_while(|((name, _), f)| *name == f.name)
+                .count();
+            self.prev.truncate(shared);
+            if let Some(&(_, node)) = self.prev.last() {
+                cur = node;
+            }
+            for &f in &frames[shared..] {
+                cur = self.child_of(cur, f);
+                self.prev.push((f.name, cur));
+            }
         }
         self.tree
             .add(cur, value, objects.unwrap_or(0).max(0) as u64);

@@ -109,18 +109,27 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> (HeapGraph
     // Types per distinct frame or file, made once.
     let mut frame_type: Vec<Option<TypeId>> = vec![None; s.frames.len()];
     let mut file_type: Vec<Option<TypeId>> = vec![None; s.strings.len()];
+    // A type's locations are made only when the type is new (types are interned in order).
     let type_of = |b: &mut GraphBuilder, n: usize| {
         let f = t.frame()[n];
-        let (ty, here) = match group_by {
-            GroupBy::Lineno => (
-                *frame_type[f as usize].get_or_insert_with(|| b.intern_type(&frame_text(s, f))),
-                vec![loc(f)],
-            ),
+        let is_new = |ty: TypeId, locations: &Locations| ty.0 as usize == locations.len();
+        match group_by {
+            GroupBy::Lineno => {
+                let ty =
+                    *frame_type[f as usize].get_or_insert_with(|| b.intern_type(&frame_text(s, f)));
+                if is_new(ty, &locations) {
+                    locations.push(vec![loc(f)]);
+                }
+                ty
+            }
             GroupBy::Filename => {
                 let file = s.frames[f as usize].file;
                 let ty = *file_type[file as usize]
                     .get_or_insert_with(|| b.intern_type(&s.file_name(file)));
-                (ty, vec![(s.file_name(file).into(), 0)])
+                if is_new(ty, &locations) {
+                    locations.push(vec![(s.file_name(file).into(), 0)]);
+                }
+                ty
             }
             // Only where traces end is there a CPython row; a call path that merely passes through
             // is named by its frame with "…" for the missing rest, so the type table does not hold
@@ -128,29 +137,28 @@ pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> (HeapGraph
             GroupBy::Traceback if t.count()[n] > 0 => {
                 let path = t.path(n as u32);
                 let frames: Vec<String> = path.iter().map(|&f| frame_text(s, f)).collect();
-                (
-                    b.intern_type(&frames.join(TRACEBACK_SEPARATOR)),
-                    path.into_iter().map(loc).collect(),
-                )
+                let ty = b.intern_type(&frames.join(TRACEBACK_SEPARATOR));
+                if is_new(ty, &locations) {
+                    locations.push(path.into_iter().map(loc).collect());
+                }
+                ty
             }
             GroupBy::Traceback => {
                 let inner = t.parent()[n] != NO_PARENT;
                 let lead = if inner { "…;" } else { "" };
-                let mut here = Vec::with_capacity(3);
-                if inner {
-                    here.push(elided());
+                let ty =
+                    b.intern_type(&format!("{lead}{}{TRACEBACK_SEPARATOR}…", frame_text(s, f)));
+                if is_new(ty, &locations) {
+                    let mut here = Vec::with_capacity(3);
+                    if inner {
+                        here.push(elided());
+                    }
+                    here.extend([loc(f), elided()]);
+                    locations.push(here);
                 }
-                here.extend([loc(f), elided()]);
-                (
-                    b.intern_type(&format!("{lead}{}{TRACEBACK_SEPARATOR}…", frame_text(s, f))),
-                    here,
-                )
+                ty
             }
-        };
-        if ty.0 as usize == locations.len() {
-            locations.push(here);
         }
-        ty
     };
     t.fill_graph(&mut b, type_of, calls, true);
     (b.finish(Policy::TREE), locations)

@@ -132,27 +132,36 @@ impl<'a> Cur<'a> {
     /// The rest must be hexadecimal addresses separated by spaces; they are added to `out`,
     /// innermost first (as written).
     fn addresses(&mut self, out: &mut Vec<u64>) -> Result<(), Fail> {
+        let b = self.s.as_bytes();
         loop {
-            self.spaces();
-            if self.rest().is_empty() {
+            // (Positions stop only after ASCII bytes, so they stay on char boundaries.)
+            let mut p = self.pos;
+            while p < b.len() && matches!(b[p], b' ' | b'\t') {
+                p += 1;
+            }
+            self.pos = p;
+            if p == b.len() {
                 return Ok(());
             }
-            let r = self.rest();
             // The usual word, `0x` and 1 to 16 hex digits, read in one pass; anything else by
             // the general rule below.
-            let b = r.as_bytes();
-            if b.len() > 2 && b[0] == b'0' && b[1] == b'x' {
-                let digits = b[2..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
-                let end = 2 + digits;
-                if (1..=16).contains(&digits) && matches!(b.get(end), None | Some(b' ' | b'\t')) {
-                    let v = b[2..end].iter().fold(0u64, |v, &c| {
-                        v << 4 | u64::from((c as char).to_digit(16).unwrap_or(0))
-                    });
+            if b[p] == b'0' && b.get(p + 1) == Some(&b'x') {
+                let (mut q, mut v) = (p + 2, 0u64);
+                while q < b.len() && q < p + 19 {
+                    let d = HEX[b[q] as usize];
+                    if d == NOT_HEX {
+                        break;
+                    }
+                    v = v << 4 | u64::from(d);
+                    q += 1;
+                }
+                if q > p + 2 && q <= p + 18 && matches!(b.get(q), None | Some(b' ' | b'\t')) {
                     out.push(v);
-                    self.pos += end;
+                    self.pos = q;
                     continue;
                 }
             }
+            let r = self.rest();
             let word = r.split([' ', '\t']).next().unwrap_or("");
             let addr = word
                 .strip_prefix("0x")
@@ -164,6 +173,41 @@ impl<'a> Cur<'a> {
             }
             self.pos += word.len();
         }
+    }
+}
+
+/// Not a hexadecimal digit, in [`HEX`].
+const NOT_HEX: u8 = 0xff;
+
+/// The value of each byte as a hexadecimal digit ([`NOT_HEX`] if it is none).
+const HEX: [u8; 256] = {
+    let mut t = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// A `#` frame line's text as a table key, hashed by its length, first 16 and last 8 bytes
+/// (the PC, the start of the function name, the line number) instead of every byte: lines
+/// that agree there only share a bucket; equality still compares the whole text.
+#[derive(PartialEq, Eq, Clone, Copy)]
+struct FrameLine<'a>(&'a str);
+
+impl std::hash::Hash for FrameLine<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let b = self.0.as_bytes();
+        h.write_usize(b.len());
+        h.write(&b[..b.len().min(16)]);
+        h.write(&b[b.len().saturating_sub(8)..]);
     }
 }
 
@@ -287,7 +331,7 @@ impl State {
         let mut rec: Option<Record> = None;
         let mut in_memstats = false;
         let mut leaf_first: Vec<Frame> = Vec::new();
-        let mut frame_lines: FxHashMap<&str, Frame> = FxHashMap::default();
+        let mut frame_lines: FxHashMap<FrameLine, Frame> = FxHashMap::default();
         for (at, raw) in it {
             let line = utf8(raw, at)?;
             let t = line.trim();
@@ -319,12 +363,12 @@ impl State {
                 } else if let Some(r) = rec.as_mut() {
                     // A frame is a pure function of its line's text: each distinct line is
                     // parsed and interned once.
-                    let f = match frame_lines.get(c) {
+                    let f = match frame_lines.get(&FrameLine(c)) {
                         Some(&f) => f,
                         None => {
                             let lead = line.len() - line.trim_start().len();
                             let f = frame(c, at + lead as u64, &mut tree)?;
-                            frame_lines.insert(c, f);
+                            frame_lines.insert(FrameLine(c), f);
                             f
                         }
                     };

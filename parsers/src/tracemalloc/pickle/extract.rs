@@ -4,7 +4,7 @@
 //! a `tracemalloc.Snapshot` holding the traces list that was folded.
 
 use super::value::{named_kind, tuple_shape, what_index, Trace, Value, NO_TB, NO_TOTAL};
-use super::{Class, DomainTotal, Frame, Reader, Res, Snapshot};
+use super::{Class, DomainTotal, Frame, Reader, Res, Snapshot, TbAcc};
 use crate::{Expected, Fail};
 
 impl<'a> Reader<'a> {
@@ -40,15 +40,15 @@ impl<'a> Reader<'a> {
             } else {
                 t.tb
             };
-            self.snap.tb_size[tb as usize] += t.size;
-            self.snap.tb_count[tb as usize] += 1;
+            let acc = &mut self.tb_acc[tb as usize];
+            acc.size = acc.size.wrapping_add(t.size);
+            acc.count += 1;
+            let kept = acc.kept;
             self.snap.traces += 1;
             if t.total == NO_TOTAL {
                 self.snap.traces_without_total += 1;
             } else {
                 self.snap.traces_with_total += 1;
-                let kept =
-                    self.snap.tb_offsets[tb as usize + 1] - self.snap.tb_offsets[tb as usize];
                 if t.total as u64 > kept {
                     self.snap.truncated += 1;
                 }
@@ -105,8 +105,7 @@ impl<'a> Reader<'a> {
         let id = self.snap.traceback_count() as u32;
         self.snap.tb_frames.extend_from_slice(frames);
         self.snap.tb_offsets.push(self.snap.tb_frames.len() as u64);
-        self.snap.tb_size.push(0);
-        self.snap.tb_count.push(0);
+        self.tb_acc.push(TbAcc::kept(frames.len()));
         id
     }
 
@@ -163,8 +162,7 @@ impl<'a> Reader<'a> {
                     }
                 }
                 self.snap.tb_offsets.push(self.snap.tb_frames.len() as u64);
-                self.snap.tb_size.push(0);
-                self.snap.tb_count.push(0);
+                self.tb_acc.push(TbAcc::kept(items.len()));
                 Ok(Value::Tb(id))
             }
             _ => {
@@ -304,6 +302,8 @@ impl<'a> Reader<'a> {
                 ))
             }
         };
+        self.snap.tb_size = self.tb_acc.iter().map(|a| a.size).collect();
+        self.snap.tb_count = self.tb_acc.iter().map(|a| a.count).collect();
         // Bytes after STOP are ignored, as CPython's loader ignores them.
         Ok(self.snap)
     }

@@ -130,6 +130,12 @@ impl<'a> Reader<'a> {
                     // the usual shape, else take the opcodes one by one.
                     if let Some(v) = self.fast_trace(at) {
                         self.stack.push(v);
+                        // CPython memoizes every trace tuple at once: take the MEMOIZE here when
+                        // it lies within the current frame (or no frame), as the loop would.
+                        if self.data.get(self.pos) == Some(&MEMOIZE) && self.pos < self.frame_end {
+                            self.pos += 1;
+                            self.memo.memoize(Memo::Trace);
+                        }
                     } else {
                         self.marks.push(self.stack.len());
                     }
