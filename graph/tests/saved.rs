@@ -454,7 +454,7 @@ fn write_sealed(dir: &Path, seals: &saved::Seals) -> std::path::PathBuf {
 #[test]
 fn a_written_index_is_sealed_and_reopens_the_same() {
     let dir = tempfile::tempdir().unwrap();
-    let seals = saved::Seals::under(&dir.path().join("cache")).unwrap();
+    let seals = saved::Seals::under(&dir.path().join("cache"));
     let p = write_sealed(dir.path(), &seals);
     let o = saved::open_with(&p, &stamp(), OPTS, Some(&seals)).unwrap();
     assert!(o.sealed);
@@ -475,7 +475,7 @@ fn a_written_index_is_sealed_and_reopens_the_same() {
 #[test]
 fn a_sealed_index_changed_afterwards_gets_every_check() {
     let dir = tempfile::tempdir().unwrap();
-    let seals = saved::Seals::under(&dir.path().join("cache")).unwrap();
+    let seals = saved::Seals::under(&dir.path().join("cache"));
     let n = sample().graph.node_count() as u32;
     for (tag, index, value, what) in [
         (b"TGTS", 3, n, "edge targets"),
@@ -512,11 +512,30 @@ fn seals_need_files_nobody_else_may_write() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
-    let seals = saved::Seals::under(&cache).unwrap();
+    let seals = saved::Seals::under(&cache);
     let p = write_sealed(dir.path(), &seals);
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o666)).unwrap();
-    let o = saved::open_with(&p, &stamp(), OPTS, Some(&seals)).unwrap();
-    assert!(!o.sealed);
-    std::fs::set_permissions(cache.join("seals"), std::fs::Permissions::from_mode(0o777)).unwrap();
-    assert!(saved::Seals::under(&cache).is_none());
+    assert!(
+        saved::open_with(&p, &stamp(), OPTS, Some(&seals))
+            .unwrap()
+            .sealed
+    );
+    // The seal directory made writable by others: its seals are no longer trusted.
+    let mode = |m: u32| std::fs::Permissions::from_mode(m);
+    std::fs::set_permissions(cache.join("seals"), mode(0o777)).unwrap();
+    assert!(
+        !saved::open_with(&p, &stamp(), OPTS, Some(&seals))
+            .unwrap()
+            .sealed
+    );
+    std::fs::set_permissions(cache.join("seals"), mode(0o700)).unwrap();
+    // The index file made writable by others: checked in full every time.
+    let p = write_sealed(dir.path(), &seals);
+    std::fs::set_permissions(&p, mode(0o666)).unwrap();
+    for _ in 0..2 {
+        assert!(
+            !saved::open_with(&p, &stamp(), OPTS, Some(&seals))
+                .unwrap()
+                .sealed
+        );
+    }
 }

@@ -107,9 +107,9 @@ pub fn cache_dir() -> Option<PathBuf> {
 }
 
 /// The seals of indexes this user's heapscope wrote or checked in full (`seals/` in the cache
-/// directory; `heapscope_graph::saved::seal`), when that directory is this user's alone.
+/// directory; `heapscope_graph::saved::seal`), when a cache directory can be named.
 pub fn seals() -> Option<Seals> {
-    Seals::under(&cache_dir()?)
+    cache_dir().map(|d| Seals::under(&d))
 }
 
 /// `DUMP.hsidx` beside the dump.

@@ -110,16 +110,18 @@ pub struct Seals {
 
 impl Seals {
     /// The seals kept under the cache directory `cache` (`cache/seals`, created mode 0700 when
-    /// missing); `None` when that directory is not this user's alone (then nothing is sealed and
-    /// every index gets every check).
-    pub fn under(cache: &Path) -> Option<Seals> {
-        let dir = cache.join("seals");
-        if !dir.is_dir() {
-            std::fs::create_dir_all(&dir).ok()?;
-            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).ok()?;
+    /// the first seal is written). Whether the directory is this user's alone is checked at
+    /// every use: when it is not, no seal is trusted or written and every index gets every check.
+    pub fn under(cache: &Path) -> Seals {
+        Seals {
+            dir: cache.join("seals"),
         }
-        let m = std::fs::symlink_metadata(&dir).ok()?;
-        (m.is_dir() && FileFacts::of(&m).private()).then_some(Seals { dir })
+    }
+
+    /// The directory exists, is a directory (not a link) and only this user may write it.
+    fn private_dir(&self) -> bool {
+        std::fs::symlink_metadata(&self.dir)
+            .is_ok_and(|m| m.is_dir() && FileFacts::of(&m).private())
     }
 
     fn file_for(&self, index: &Path) -> PathBuf {
@@ -132,7 +134,7 @@ impl Seals {
     /// Whether the index at `index`, whose open file has the facts `now` and whose header
     /// checksum is `header_crc`, is the file a seal recorded (and nobody else may write it).
     pub fn holds(&self, index: &Path, now: &FileFacts, header_crc: u32) -> bool {
-        if !now.private() {
+        if !now.private() || !self.private_dir() {
             return false;
         }
         let p = self.file_for(index);
@@ -189,6 +191,13 @@ impl Seals {
     }
 
     fn put(&self, index: &Path, facts: &FileFacts, header_crc: u32) -> std::io::Result<()> {
+        if !self.dir.exists() {
+            std::fs::create_dir_all(&self.dir)?;
+            std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        if !self.private_dir() {
+            return Ok(());
+        }
         let mut tmp = tempfile::Builder::new()
             .prefix(".seal-")
             .tempfile_in(&self.dir)?;
