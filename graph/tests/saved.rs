@@ -421,3 +421,121 @@ fn rewriting_replaces_the_file_atomically() {
         .collect();
     assert_eq!(names.len(), 1, "no temporary file is left: {names:?}");
 }
+
+/// Writes `bytes` over the file at `p` in place (same inode), as an editor or a forger with
+/// write access would.
+fn overwrite_in_place(p: &Path, bytes: &[u8]) {
+    use std::io::{Seek, Write};
+    let mut f = std::fs::OpenOptions::new().write(true).open(p).unwrap();
+    f.seek(std::io::SeekFrom::Start(0)).unwrap();
+    f.write_all(bytes).unwrap();
+    f.set_len(bytes.len() as u64).unwrap();
+}
+
+fn write_sealed(dir: &Path, seals: &saved::Seals) -> std::path::PathBuf {
+    let p = dir.join("sealed.hsidx");
+    saved::write_with(
+        &p,
+        &SaveInput {
+            analysis: &sample(),
+            facts: &facts(),
+            stamp: stamp(),
+            options: OPTS,
+            inspector: &[7u8; 100],
+        },
+        Some(seals),
+    )
+    .unwrap();
+    p
+}
+
+/// An index this process wrote is sealed: reopening it skips the whole-file checks and gives
+/// back the same analysis.
+#[test]
+fn a_written_index_is_sealed_and_reopens_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let seals = saved::Seals::under(&dir.path().join("cache"));
+    let p = write_sealed(dir.path(), &seals);
+    let o = saved::open_with(&p, &stamp(), OPTS, Some(&seals)).unwrap();
+    assert!(o.sealed);
+    assert_same(&sample(), &o.analysis, "sealed");
+    // Without the seals every check is made, and the file passes them.
+    let o = saved::open(&p, &stamp(), OPTS).unwrap();
+    assert!(!o.sealed);
+    // A stale stamp is still stale under a seal (the header is always checked).
+    assert!(matches!(
+        saved::open_with(&p, &Stamp::of(b"another dump's bytes"), OPTS, Some(&seals)),
+        Err(OpenError::Stale(_))
+    ));
+}
+
+/// A sealed index changed afterwards in any way — forged in place with valid checksums,
+/// truncated, replaced by another file — is no longer sealed: every check is made and the
+/// forgery is refused with its offset.
+#[test]
+fn a_sealed_index_changed_afterwards_gets_every_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let seals = saved::Seals::under(&dir.path().join("cache"));
+    let n = sample().graph.node_count() as u32;
+    for (tag, index, value, what) in [
+        (b"TGTS", 3, n, "edge targets"),
+        (b"IDOM", 0, 1, "dominat"),
+        (b"PPAR", 1, 7, "root-path"),
+        (b"RETN", 2, 1, "retained"),
+    ] {
+        let p = write_sealed(dir.path(), &seals);
+        let mut x = std::fs::read(&p).unwrap();
+        let at = u64_at(&x, entry(&x, tag) + 8) as usize + 4 * index;
+        x[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        fix_checksums(&mut x);
+        overwrite_in_place(&p, &x);
+        let (_, w) = corrupt_at(saved::open_with(&p, &stamp(), OPTS, Some(&seals)));
+        assert!(w.contains(what), "{w}");
+    }
+    let p = write_sealed(dir.path(), &seals);
+    let x = std::fs::read(&p).unwrap();
+    overwrite_in_place(&p, &x[..x.len() - 8]);
+    corrupt_at(saved::open_with(&p, &stamp(), OPTS, Some(&seals)));
+    // Replaced by a copy (another inode): checked in full, and valid.
+    let p = write_sealed(dir.path(), &seals);
+    let copy = dir.path().join("copy");
+    std::fs::copy(&p, &copy).unwrap();
+    std::fs::rename(&copy, &p).unwrap();
+    let o = saved::open_with(&p, &stamp(), OPTS, Some(&seals)).unwrap();
+    assert!(!o.sealed);
+}
+
+/// Seals are neither trusted nor written where someone else could write them: a seal
+/// directory others may write, or an index file others may write.
+#[test]
+fn seals_need_files_nobody_else_may_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let seals = saved::Seals::under(&cache);
+    let p = write_sealed(dir.path(), &seals);
+    assert!(
+        saved::open_with(&p, &stamp(), OPTS, Some(&seals))
+            .unwrap()
+            .sealed
+    );
+    // The seal directory made writable by others: its seals are no longer trusted.
+    let mode = |m: u32| std::fs::Permissions::from_mode(m);
+    std::fs::set_permissions(cache.join("seals"), mode(0o777)).unwrap();
+    assert!(
+        !saved::open_with(&p, &stamp(), OPTS, Some(&seals))
+            .unwrap()
+            .sealed
+    );
+    std::fs::set_permissions(cache.join("seals"), mode(0o700)).unwrap();
+    // The index file made writable by others: checked in full every time.
+    let p = write_sealed(dir.path(), &seals);
+    std::fs::set_permissions(&p, mode(0o666)).unwrap();
+    for _ in 0..2 {
+        assert!(
+            !saved::open_with(&p, &stamp(), OPTS, Some(&seals))
+                .unwrap()
+                .sealed
+        );
+    }
+}

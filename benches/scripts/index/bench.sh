@@ -2,11 +2,15 @@
 # The saved index (docs/dev/index-format.md) against a parse, on one big dump:
 #   benches/scripts/index/bench.sh DUMP
 # Builds `heapscope index DUMP` (into a temporary $HEAPSCOPE_CACHE), then runs `path`,
-# `retainers` and `instances` with and without (--no-index) the index, each with
+# `retainers`, `instances` and two queries (a GROUP BY type over every object; the largest
+# instances of a type with a predicate) with and without (--no-index) the index, each with
 # HEAPSCOPE_STATS=1 (per-stage RssAnon peaks sampled from /proc) under /usr/bin/time
 # (wall time, CPU user + sys, max RSS including mapped pages) and the load average at the start
 # (wall times on a shared host mean little without it; CPU times are the steadier figure). The first run of each pair is preceded by a
 # warm-up of the same command so both read from the page cache.
+# The indexed runs use the seal `index` wrote (graph/src/saved/seal.rs); one more run of
+# `instances` opens a copy of the index (another inode, so unsealed: every check is made).
+# RUNS (default 3) runs of each indexed command; --no-index runs once unless NOINDEX_RUNS says.
 # Output: one line per run; the numbers go to benches/scripts/index/RESULTS.md by hand.
 set -euo pipefail
 dump="$1"
@@ -36,11 +40,23 @@ json=$("$hs" analyze -q --format json "$dump")
 id=$(printf '%s' "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["dominators"][0]["id"])')
 type=$(printf '%s' "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["histogram"][0]["type"])')
 echo "id $id, type $type"
-for q in "path $id" "retainers $id" "instances $type"; do
-  set -- $q
-  "$hs" "$1" -q "$dump" "$2" >/dev/null
-  measure "$1 (index)" "$hs" "$1" -q "$dump" "$2"
-  measure "$1 (--no-index)" "$hs" "$1" -q --no-index "$dump" "$2"
+runs="${RUNS:-3}"
+noindex_runs="${NOINDEX_RUNS:-1}"
+group="SELECT type, count(*), sum(retained) FROM objects GROUP BY type ORDER BY 3 DESC LIMIT 10"
+where="SELECT id, shallow, retained FROM objects WHERE type = '$type' AND shallow >= 64 ORDER BY retained DESC LIMIT 10"
+for c in path retainers instances query-group query-where; do
+  case $c in
+    path) args=(path -q "$dump" "$id") ;;
+    retainers) args=(retainers -q "$dump" "$id") ;;
+    instances) args=(instances -q "$dump" "$type") ;;
+    query-group) args=(query -q "$dump" "$group") ;;
+    query-where) args=(query -q "$dump" "$where") ;;
+  esac
+  "$hs" "${args[@]}" >/dev/null
+  for _ in $(seq "$runs"); do measure "$c (index)" "$hs" "${args[@]}"; done
+  for _ in $(seq "$noindex_runs"); do measure "$c (--no-index)" "$hs" "${args[@]:0:1}" --no-index "${args[@]:1}"; done
 done
-measure "analyze json (index)" "$hs" analyze -q --format json "$dump"
-measure "analyze json (--no-index)" "$hs" analyze -q --no-index --format json "$dump"
+# Every check: the index copied (a new inode, no seal), then opened.
+idx=$(ls "$HEAPSCOPE_CACHE"/*.hsidx)
+cp "$idx" "$idx.copy" && mv "$idx.copy" "$idx"
+measure "instances (index, unsealed)" "$hs" instances -q "$dump" "$type"

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use heapscope_graph::saved::{self, OpenError, SaveInput, Stamp};
+use heapscope_graph::saved::{self, OpenError, SaveInput, Seals, Stamp};
 use heapscope_parsers::{Input, ParseOptions};
 
 use crate::progress::{Hooks, Progress};
@@ -106,6 +106,12 @@ pub fn cache_dir() -> Option<PathBuf> {
         .or_else(|| env("HOME").map(|d| d.join(".cache").join("heapscope")))
 }
 
+/// The seals of indexes this user's heapscope wrote or checked in full (`seals/` in the cache
+/// directory; `heapscope_graph::saved::seal`), when a cache directory can be named.
+pub fn seals() -> Option<Seals> {
+    cache_dir().map(|d| Seals::under(&d))
+}
+
 /// `DUMP.hsidx` beside the dump.
 pub fn beside(dump: &Path) -> PathBuf {
     let mut s = dump.as_os_str().to_owned();
@@ -165,7 +171,7 @@ pub fn save(
                 std::fs::create_dir_all(d)?;
             }
         }
-        saved::write(p, &what)
+        saved::write_with(p, &what, seals().as_ref())
     };
     match write_to(&first) {
         Ok(n) => Ok((first, n)),
@@ -202,10 +208,11 @@ pub fn load(
     let input = Input::open(dump)?;
     let stamp = Stamp::of(input.bytes());
     let key = options_key(opts);
+    let seals = seals();
     let mut rebuild = false;
     for p in candidates(dump) {
         hooks.on_stage(&format!("opening {}", p.display()));
-        let why = match saved::open(&p, &stamp, &key) {
+        let why = match saved::open_with(&p, &stamp, &key, seals.as_ref()) {
             Ok(o) => {
                 let (base, state) = (o.inspector_offset, &o.inspector);
                 match heapscope_parsers::inspect_state::restore(&o.facts, state, base, &input) {

@@ -49,6 +49,7 @@ pub fn run(args: QueryArgs, out: &mut dyn std::io::Write) -> Result<u8, CliError
     })?;
     let answer = query::run(&session.ctx(), &args.sql, args.limit)
         .map_err(|e| CliError::BadInput(anyhow!(e)))?;
+    crate::stats::stage("answer");
     output::write(out, &query::render(&answer, args.format))?;
     Ok(crate::EXIT_OK)
 }

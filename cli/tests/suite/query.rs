@@ -95,6 +95,51 @@ fn counts_and_sums_per_type_match_the_histogram() {
     }
 }
 
+/// `ORDER BY type` and `GROUP BY type` over every object walk the objects in type order
+/// (`Env::by_type`): every node exactly once, names ascending (or descending), and SQLite
+/// neither sorts nor groups the rows through a temporary B-tree.
+#[test]
+fn objects_in_type_order_are_every_node_once_sorted_by_name() {
+    for f in [STATIC_MAP, V8] {
+        let s = load(f);
+        let g = &s.analysis.graph;
+        for (order, desc) in [("", false), (" DESC", true)] {
+            let ans = ask(
+                &s,
+                &format!("SELECT type, node FROM objects ORDER BY type{order}"),
+            );
+            let nodes: Vec<u32> = ans.rows.iter().map(|r| int(&r[1]) as u32).collect();
+            let mut seen = vec![false; g.node_count()];
+            for &v in &nodes {
+                assert!(!seen[v as usize], "{f}: node {v} twice");
+                seen[v as usize] = true;
+            }
+            assert_eq!(nodes.len(), g.node_count(), "{f}");
+            for (r, &v) in ans.rows.iter().zip(&nodes) {
+                assert_eq!(text(&r[0]), g.type_name(NodeIdx(v)), "{f}");
+            }
+            let names: Vec<&str> = ans.rows.iter().map(|r| text(&r[0])).collect();
+            let mut sorted = names.clone();
+            sorted.sort_unstable();
+            if desc {
+                sorted.reverse();
+            }
+            assert_eq!(names, sorted, "{f}{order}");
+        }
+        for q in [
+            "SELECT type, count(*) FROM objects GROUP BY type",
+            "SELECT type FROM objects ORDER BY type DESC",
+        ] {
+            let plan = ask(&s, &format!("EXPLAIN QUERY PLAN {q}"));
+            let detail: Vec<&str> = plan.rows.iter().map(|r| text(&r[3])).collect();
+            assert!(
+                !detail.iter().any(|d| d.contains("TEMP B-TREE")),
+                "{f}: {q}: {detail:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn referrers_and_references_match_a_scan_of_every_edge() {
     for f in [STATIC_MAP, V8] {

@@ -20,6 +20,7 @@
 
 pub mod codec;
 mod facts;
+pub mod seal;
 mod validate;
 
 use std::io::Write;
@@ -36,6 +37,8 @@ use crate::histogram::TypeRow;
 use crate::paths::RootPaths;
 use crate::types::{Interner, NodeIdx};
 pub use codec::{Bad, Dec, Enc};
+use seal::FileFacts;
+pub use seal::Seals;
 
 /// First bytes of every index file.
 pub const MAGIC: [u8; 8] = *b"HSIDX\0\r\n";
@@ -176,6 +179,9 @@ pub struct Opened {
     pub inspector_offset: u64,
     /// The index file's size.
     pub file_bytes: u64,
+    /// Whether a seal spared the checks that read the whole file ([`seal`]); else every check
+    /// was made.
+    pub sealed: bool,
 }
 
 fn bytes_of<T: Plain>(s: &[T]) -> &[u8] {
@@ -244,6 +250,12 @@ fn encode_histogram(rows: &[TypeRow]) -> Vec<u8> {
 /// renamed over `path` (so a reader never sees a half-written index, and a process that has the
 /// old one mapped keeps reading it intact). Returns the file's size.
 pub fn write(path: &Path, s: &SaveInput) -> std::io::Result<u64> {
+    write_with(path, s, None)
+}
+
+/// As [`write`], then sealed in `seals` ([`Seals::seal_written`]) so that later opens skip the
+/// checks that read the whole file.
+pub fn write_with(path: &Path, s: &SaveInput, seals: Option<&Seals>) -> std::io::Result<u64> {
     let a = s.analysis;
     let g = &a.graph;
     let meta = encode_meta(s);
@@ -343,6 +355,9 @@ pub fn write(path: &Path, s: &SaveInput) -> std::io::Result<u64> {
     tmp.as_file().sync_all()?;
     let size = tmp.as_file().metadata()?.len();
     tmp.persist(path).map_err(|e| e.error)?;
+    if let Some(seals) = seals {
+        seals.seal_written(path, hsum);
+    }
     Ok(size)
 }
 
@@ -374,12 +389,30 @@ struct Place {
 /// Map the index at `path` and check it against the dump's `stamp` and the parse `options`
 /// (see the module docs for every check). Nothing in the file is trusted before it is checked.
 pub fn open(path: &Path, stamp: &Stamp, options: &str) -> Result<Opened, OpenError> {
+    open_with(path, stamp, options, None)
+}
+
+/// Sections at most this long have their checksum checked even under a seal (the encoded
+/// sections, the roots; cheap next to the node and edge arrays).
+const ALWAYS_SUMMED: usize = 16 << 20;
+
+/// As [`open`], with the seals of `seals`: when one holds for the file ([`Seals::holds`]), the
+/// checksums of the big array sections and the structural checks are skipped (everything
+/// else — header, table, stamp, options, small sections — is checked as always); when none
+/// holds, every check is made and a file that passes is sealed.
+pub fn open_with(
+    path: &Path,
+    stamp: &Stamp,
+    options: &str,
+    seals: Option<&Seals>,
+) -> Result<Opened, OpenError> {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(OpenError::Missing),
         Err(e) => return Err(OpenError::Io(e)),
     };
-    let len = file.metadata().map_err(OpenError::Io)?.len();
+    let file_facts = FileFacts::of(&file.metadata().map_err(OpenError::Io)?);
+    let len = file_facts.size();
     if len < HEADER_LEN as u64 {
         return Err(bad(len, "a 128-byte header (the file is shorter)"));
     }
@@ -431,6 +464,8 @@ pub fn open(path: &Path, stamp: &Stamp, options: &str) -> Result<Opened, OpenErr
             "the dump's content differs from the one the index was made from".into(),
         ));
     }
+    let header_sum = le_u32(b, 72);
+    let sealed = seals.is_some_and(|s| s.holds(path, &file_facts, header_sum));
     let count = le_u32(b, 64) as usize;
     if count > MAX_SECTIONS {
         return Err(bad(64, "a section count of at most 64"));
@@ -486,12 +521,14 @@ pub fn open(path: &Path, stamp: &Stamp, options: &str) -> Result<Opened, OpenErr
         let _ = k;
         return Err(bad(64, "every section heapscope writes"));
     }
-    // Checksums of every section, in parallel (the big arrays dominate).
+    // Checksums of every section, in parallel (the big arrays dominate); under a seal, of the
+    // small ones only.
     {
         use rayon::prelude::*;
-        let wrong = (0..SECTIONS.len())
-            .into_par_iter()
-            .find_first(|&k| crc(&b[places[k].offset..][..places[k].len]) != sums[k]);
+        let wrong = (0..SECTIONS.len()).into_par_iter().find_first(|&k| {
+            let p = places[k];
+            (!sealed || p.len <= ALWAYS_SUMMED) && crc(&b[p.offset..][..p.len]) != sums[k]
+        });
         if let Some(k) = wrong {
             let entry = (0..count)
                 .map(|i| HEADER_LEN + i * ENTRY_LEN)
@@ -649,7 +686,13 @@ pub fn open(path: &Path, stamp: &Stamp, options: &str) -> Result<Opened, OpenErr
         summary,
     };
     let at = |k: usize| places[k].offset as u64;
-    validate::analysis(&analysis, &at)?;
+    validate::endpoints(&analysis, &at)?;
+    if !sealed {
+        validate::analysis(&analysis, &at)?;
+        if let Some(s) = seals {
+            s.seal_checked(path, &file_facts, header_sum);
+        }
+    }
     let inspector = Column::from_mapping(map.clone(), places[6].offset, places[6].len)
         .ok_or_else(|| bad(at(6), "an inspector section inside the file"))?;
     Ok(Opened {
@@ -658,6 +701,7 @@ pub fn open(path: &Path, stamp: &Stamp, options: &str) -> Result<Opened, OpenErr
         inspector,
         inspector_offset: at(6),
         file_bytes: len,
+        sealed,
     })
 }
 

@@ -18,7 +18,6 @@ fn bad(offset: u64, expected: &'static str) -> OpenError {
     OpenError::Corrupt(Bad { offset, expected })
 }
 
-/// `at(k)`: the file offset of section `k` (the numbering of `SECTIONS`), for the messages.
 /// Nodes per parallel chunk of the fused passes: big enough that a chunk's setup is noise,
 /// small enough that two cores share the work evenly (2^16 nodes ≈ 1.7 MB of the columns).
 const CHUNK: usize = 1 << 16;
@@ -37,37 +36,21 @@ fn chunks<T: Send>(
         .collect()
 }
 
-/// `at(k)`: the file offset of section `k` (the numbering of `SECTIONS`), for the messages.
-///
-/// The checks share their passes: one parallel pass over the node columns (CSR and
-/// dominator-children offsets ascending, type ids, immediate dominators in range, shallow sum,
-/// reachable count), one over the edges (targets), one over the dominator-children lists
-/// (each child's `idom` names its parent, and retained sizes add up — the lists are read
-/// once for both); then the two walks that need a whole-graph view, the dominator tree from
-/// the super-root and the root-path cycle check, run side by side.
-pub(super) fn analysis(a: &Analysis, at: &(dyn Fn(usize) -> u64 + Sync)) -> Result<(), OpenError> {
+/// The checks made on every open, sealed or not: each costs a few reads (the node count, the
+/// ends of both offset arrays) or a pass over the GC roots and the histogram rows.
+pub(super) fn endpoints(a: &Analysis, at: &(dyn Fn(usize) -> u64 + Sync)) -> Result<(), OpenError> {
     let g = &a.graph;
     let n = g.node_count();
-    let m = g.edge_count();
     if n >= WEAK_BIT as usize || n >= SUPER as usize {
         return Err(bad(at(8), "fewer than 2^31 nodes"));
     }
-    let off = &g.offsets;
-    let idom = &a.dom.idom;
-    let c = &a.children;
+    let (off, c) = (&g.offsets, &a.children);
     let co = &c.offsets;
-    let offsets_wrong = || bad(at(14), "edge offsets ascending from 0 to the edge count");
-    let children_offsets_wrong = || {
-        bad(
-            at(17),
-            "dominator-children offsets ascending to the list's end",
-        )
-    };
-    if off[0] != 0 || off[n] as usize != m {
-        return Err(offsets_wrong());
+    if off[0] != 0 || off[n] as usize != g.edge_count() {
+        return Err(offsets_wrong(at));
     }
     if co[0] != 0 || co[n + 1] as usize != c.children.len() || co[n] > co[n + 1] {
-        return Err(children_offsets_wrong());
+        return Err(children_offsets_wrong(at));
     }
     if g.roots.iter().any(|r| r.node.ix() >= n) {
         return Err(bad(at(7), "GC roots below the node count"));
@@ -78,6 +61,39 @@ pub(super) fn analysis(a: &Analysis, at: &(dyn Fn(usize) -> u64 + Sync)) -> Resu
     {
         return Err(bad(at(5), "histogram rows of known types"));
     }
+    Ok(())
+}
+
+fn offsets_wrong(at: &(dyn Fn(usize) -> u64 + Sync)) -> OpenError {
+    bad(at(14), "edge offsets ascending from 0 to the edge count")
+}
+
+fn children_offsets_wrong(at: &(dyn Fn(usize) -> u64 + Sync)) -> OpenError {
+    bad(
+        at(17),
+        "dominator-children offsets ascending to the list's end",
+    )
+}
+
+/// `at(k)`: the file offset of section `k` (the numbering of `SECTIONS`), for the messages.
+///
+/// The checks share their passes: one parallel pass over the node columns (CSR and
+/// dominator-children offsets ascending, type ids, immediate dominators in range, shallow sum,
+/// reachable count), one over the edges (targets), one over the dominator-children lists
+/// (each child's `idom` names its parent, and retained sizes add up — the lists are read
+/// once for both); then the two walks that need a whole-graph view, the dominator tree from
+/// the super-root and the root-path cycle check, run side by side.
+///
+/// [`endpoints`] must have passed first.
+pub(super) fn analysis(a: &Analysis, at: &(dyn Fn(usize) -> u64 + Sync)) -> Result<(), OpenError> {
+    let g = &a.graph;
+    let n = g.node_count();
+    let off = &g.offsets;
+    let idom = &a.dom.idom;
+    let c = &a.children;
+    let co = &c.offsets;
+    let offsets_wrong = || offsets_wrong(at);
+    let children_offsets_wrong = || children_offsets_wrong(at);
     // The node columns, once.
     let types = g.types.len();
     let per_chunk = chunks(n, |r| {

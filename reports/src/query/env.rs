@@ -45,6 +45,7 @@ const SCANS_BEFORE_REVERSE: u32 = 2;
 pub struct Env {
     pub ctx: Ctx<'static>,
     ids: OnceLock<IdIndex>,
+    by_type: OnceLock<Vec<u32>>,
     reverse: OnceLock<Reverse>,
     dst_lookups: AtomicU32,
 }
@@ -65,6 +66,7 @@ impl Env {
         Env {
             ctx,
             ids: OnceLock::new(),
+            by_type: OnceLock::new(),
             reverse: OnceLock::new(),
             dst_lookups: AtomicU32::new(0),
         }
@@ -102,6 +104,42 @@ impl Env {
                     .map(|&i| NodeIdx(i))
             }
         }
+    }
+
+    /// Every node, grouped by type, the groups in ascending order of the type's name (SQLite's
+    /// binary collation, as `ORDER BY type` sorts), ascending index within a group: what an
+    /// `objects` scan in type order walks, so that SQLite's `GROUP BY type` / `ORDER BY type`
+    /// needs no sorter over every row. A counting sort: 4 B per node, built once per query.
+    pub fn by_type(&self) -> &[u32] {
+        self.by_type.get_or_init(|| {
+            let g = &self.ctx.a.graph;
+            let types = g.types.len();
+            let mut names: Vec<u32> = (0..types as u32).collect();
+            names.sort_unstable_by(|&x, &y| {
+                g.types.get(x).as_bytes().cmp(g.types.get(y).as_bytes())
+            });
+            let mut rank = vec![0u32; types];
+            for (r, &t) in names.iter().enumerate() {
+                rank[t as usize] = r as u32;
+            }
+            let mut start = vec![0u32; types + 1];
+            for &t in g.type_of.iter() {
+                if let Some(r) = rank.get(t as usize) {
+                    start[*r as usize + 1] += 1;
+                }
+            }
+            for r in 0..types {
+                start[r + 1] += start[r];
+            }
+            let mut out = vec![0u32; start[types] as usize];
+            for (v, &t) in g.type_of.iter().enumerate() {
+                if let Some(&r) = rank.get(t as usize) {
+                    out[start[r as usize] as usize] = v as u32;
+                    start[r as usize] += 1;
+                }
+            }
+            out
+        })
     }
 
     /// The reverse index, once enough `dst = ?` lookups were asked to pay for it; `None`

@@ -130,6 +130,9 @@ const OBJ_SCAN: c_int = 0;
 const OBJ_ID: c_int = 1;
 const OBJ_NODE: c_int = 2;
 const OBJ_TYPE: c_int = 3;
+/// Every node, in ascending (`OBJ_BY_TYPE`) or descending order of its type's name.
+const OBJ_BY_TYPE: c_int = 4;
+const OBJ_BY_TYPE_DESC: c_int = 5;
 
 table!(
     ObjectsTab,
@@ -140,15 +143,25 @@ table!(
 impl ObjectsTab {
     fn plan(&self, info: &mut IndexInfo) -> Result<()> {
         let n = self.env.node_count() as f64;
+        // ORDER BY type (or GROUP BY type, which SQLite asks as an order): one term on `type`.
+        let by_type = {
+            let mut o = info.order_bys();
+            match (o.next(), o.next()) {
+                (Some(t), None) if t.column() == 1 => Some(t.is_order_by_desc()),
+                _ => None,
+            }
+        };
         match pick_eq(info, &[(0, OBJ_ID), (7, OBJ_NODE), (1, OBJ_TYPE)]) {
             Some((i, plan)) => {
                 use_constraint(info, i);
                 info.set_idx_num(plan);
                 if plan == OBJ_TYPE {
-                    // A scan of the 4-byte type column, no row made for the others.
+                    // A scan of the 4-byte type column, no row made for the others; every
+                    // row has the one type, so any order by type holds.
                     let types = self.env.ctx.a.graph.types.len().max(1) as f64;
                     info.set_estimated_cost(n / 8.0 + n / types);
                     info.set_estimated_rows((n / types).ceil() as i64);
+                    info.set_order_by_consumed(by_type.is_some());
                 } else {
                     info.set_estimated_cost(1.0);
                     info.set_estimated_rows(1);
@@ -156,7 +169,14 @@ impl ObjectsTab {
                 }
             }
             None => {
-                info.set_idx_num(OBJ_SCAN);
+                // In type order when asked (`Env::by_type`), so SQLite neither sorts nor
+                // groups every row through a sorter.
+                info.set_idx_num(match by_type {
+                    Some(false) => OBJ_BY_TYPE,
+                    Some(true) => OBJ_BY_TYPE_DESC,
+                    None => OBJ_SCAN,
+                });
+                info.set_order_by_consumed(by_type.is_some());
                 info.set_estimated_cost(n);
                 info.set_estimated_rows(n as i64);
             }
@@ -173,6 +193,9 @@ struct ObjectsCursor<'vtab> {
     end: u32,
     /// Only nodes of this type (`u32::MAX`: any).
     ty: u32,
+    /// In type order: `cur` is a position in `Env::by_type` (from its end when descending)
+    /// rather than a node.
+    by_type: Option<(&'vtab [u32], bool)>,
 }
 
 impl<'vtab> ObjectsCursor<'vtab> {
@@ -183,6 +206,16 @@ impl<'vtab> ObjectsCursor<'vtab> {
             cur: 0,
             end: 0,
             ty: u32::MAX,
+            by_type: None,
+        }
+    }
+    /// The node of the current row.
+    #[inline]
+    fn node(&self) -> u32 {
+        match self.by_type {
+            None => self.cur,
+            Some((order, false)) => order[self.cur as usize],
+            Some((order, true)) => order[order.len() - 1 - self.cur as usize],
         }
     }
     fn settle(&mut self) {
@@ -200,6 +233,7 @@ unsafe impl VTabCursor for ObjectsCursor<'_> {
     fn filter(&mut self, plan: c_int, _: Option<&str>, args: &Values<'_>) -> Result<()> {
         let n = self.env.node_count() as u32;
         self.ty = u32::MAX;
+        self.by_type = None;
         (self.cur, self.end) = (0, 0);
         match plan {
             OBJ_ID | OBJ_NODE => {
@@ -227,6 +261,11 @@ unsafe impl VTabCursor for ObjectsCursor<'_> {
                     self.settle();
                 }
             }
+            OBJ_BY_TYPE | OBJ_BY_TYPE_DESC => {
+                let order = self.env.by_type();
+                self.by_type = Some((order, plan == OBJ_BY_TYPE_DESC));
+                self.end = order.len() as u32;
+            }
             _ => self.end = n,
         }
         Ok(())
@@ -242,7 +281,7 @@ unsafe impl VTabCursor for ObjectsCursor<'_> {
     fn column(&self, ctx: &mut Context, i: c_int) -> Result<()> {
         let a = self.env.ctx.a;
         let g = &a.graph;
-        let v = self.cur;
+        let v = self.node();
         let n = NodeIdx(v);
         match i {
             0 => ctx.set_result(&self.env.sql_id(v)),
@@ -256,7 +295,7 @@ unsafe impl VTabCursor for ObjectsCursor<'_> {
         }
     }
     fn rowid(&self) -> Result<i64> {
-        Ok(self.cur as i64)
+        Ok(self.node() as i64)
     }
 }
 

@@ -62,6 +62,7 @@ fn answer<A: Answer>(
 ) -> Result<u8, CliError> {
     let session = open(dump, common)?;
     let a = ask(&session.ctx()).map_err(|e| CliError::BadInput(anyhow!(e)))?;
+    crate::stats::stage("answer");
     output::write(out, &drill::render(&a, common.format))?;
     Ok(crate::EXIT_OK)
 }
