@@ -737,3 +737,58 @@ fn serve_answers_agree_with_sql() {
         );
     }
 }
+
+/// The server's lookup indexes answer as the scans they replace ([`drill::Scan`]:
+/// `HeapGraph::find_id`, `walks::referrers`, the type column), for every object of a Java and
+/// a V8 fixture: same node for each id, same referrers with the same labels, same instances.
+#[test]
+fn lookup_indexes_agree_with_the_scans() {
+    use heapscope::progress::Silent;
+    use heapscope::serve::lookup::Lookup;
+    use heapscope::session::Session;
+    use heapscope_graph::NodeIdx;
+    use heapscope_parsers::ParseOptions;
+    use heapscope_reports::drill::{Finder, Scan};
+
+    for rel in [
+        STATIC_MAP,
+        "testdata/node/snapshots/global-array.heapsnapshot",
+    ] {
+        let s = Session::load(&root().join(rel), &ParseOptions::default(), &Silent)
+            .unwrap_or_else(|e| panic!("{rel}: {e:?}"));
+        let a = &s.analysis;
+        let g = &a.graph;
+        let lk = Lookup::build(a);
+        let n = g.node_count();
+        assert!(lk.bytes() >= 4 * (n + 1 + g.edge_count()), "{rel}");
+        let mut with_referrers = 0;
+        for v in 0..n as u32 {
+            let id = s.info.id_text(g.ids[v as usize]);
+            assert_eq!(lk.find(a, &id), Scan.find(a, &id), "{rel}: find {id}");
+            let want = Scan.referrers(a, NodeIdx(v));
+            with_referrers += usize::from(!want.is_empty());
+            assert_eq!(
+                lk.referrers(a, NodeIdx(v)),
+                want,
+                "{rel}: referrers of {id}"
+            );
+        }
+        assert!(with_referrers > n / 2, "{rel}: most objects are referenced");
+        let mut by_type: Vec<Vec<u32>> = vec![Vec::new(); g.types.len()];
+        for v in 0..n as u32 {
+            by_type[g.type_of[v as usize] as usize].push(v);
+        }
+        for (t, name) in g.types.iter() {
+            assert_eq!(
+                lk.instances_of(t),
+                &by_type[t as usize][..],
+                "{rel}: instances of {name}"
+            );
+        }
+        assert!(lk.instances_of(g.types.len() as u32).is_empty());
+        for id in ["0xdeadbeefdeadbeef", "nonsense", "18446744073709551615"] {
+            assert_eq!(lk.find(a, id), Scan.find(a, id), "{rel}: {id}");
+            assert!(lk.find(a, id).is_err());
+        }
+    }
+}
