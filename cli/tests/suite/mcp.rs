@@ -511,10 +511,15 @@ fn field<'a>(obj: &'a Value, name: &str) -> &'a Value {
 
 /// The text of the string a field of an `inspect_object` answer points to.
 fn field_text(obj: &Value, name: &str) -> String {
-    field(obj, name)["object"]["value"]
+    let s = field(obj, name)["object"]["value"]
         .as_str()
-        .unwrap_or_else(|| panic!("{name}: no string: {:#}", obj["fields"]))
-        .to_string()
+        .unwrap_or_else(|| panic!("{name}: no string: {:#}", obj["fields"]));
+    // V8's previews are quoted, HPROF's are not.
+    let s = s
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s);
+    s.to_string()
 }
 
 /// The number after `prefix` in `text` ("user-17" → 17).
