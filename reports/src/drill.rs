@@ -236,8 +236,43 @@ pub fn referrers(a: &Analysis, n: NodeIdx) -> Vec<(NodeIdx, Option<String>, bool
         .collect()
 }
 
+/// How a drill-down finds an object by its id and the objects that reference it. [`Scan`]
+/// reads the whole graph for each question (the one-shot commands); a long-lived server
+/// (`heapscope serve`, `heapscope mcp`) passes indexes it built once, so an object page costs
+/// what that one object has, not what the dump has.
+pub trait Finder {
+    /// The object with the dump's id `id` (as [`find`]).
+    fn find(&self, a: &Analysis, id: &str) -> Result<NodeIdx, DrillError>;
+    /// The distinct objects with an edge to `n`, in index order, each with the label of its
+    /// first strong edge to `n`, else of its first weak one (as [`referrers`]).
+    fn referrers(&self, a: &Analysis, n: NodeIdx) -> Vec<(NodeIdx, Option<String>, bool)>;
+}
+
+/// [`Finder`] by scanning: the ids for [`find`], every edge for [`referrers`].
+pub struct Scan;
+
+impl Finder for Scan {
+    fn find(&self, a: &Analysis, id: &str) -> Result<NodeIdx, DrillError> {
+        find(a, id)
+    }
+    fn referrers(&self, a: &Analysis, n: NodeIdx) -> Vec<(NodeIdx, Option<String>, bool)> {
+        referrers(a, n)
+    }
+}
+
 /// The shortest path, then the shortest through each other referrer, shortest first.
 pub fn paths_to(a: &Analysis, n: NodeIdx, max: usize) -> Vec<Vec<PathStep>> {
+    paths_to_with(a, &Scan, n, max)
+}
+
+/// [`paths_to`], the referrers found by `f`.
+pub fn paths_to_with(a: &Analysis, f: &dyn Finder, n: NodeIdx, max: usize) -> Vec<Vec<PathStep>> {
+    let refs: Vec<NodeIdx> = f.referrers(a, n).into_iter().map(|r| r.0).collect();
+    paths_among(a, n, &refs, max)
+}
+
+/// The shortest path to `n`, then the shortest through each of its referrers `refs`.
+fn paths_among(a: &Analysis, n: NodeIdx, refs: &[NodeIdx], max: usize) -> Vec<Vec<PathStep>> {
     let g = &a.graph;
     let mut out = Vec::new();
     let best = a.path_to(n);
@@ -247,7 +282,7 @@ pub fn paths_to(a: &Analysis, n: NodeIdx, max: usize) -> Vec<Vec<PathStep>> {
     let best_parent = best.len().checked_sub(2).map(|i| best[i].node);
     out.push(best);
     let mut alts: Vec<Vec<PathStep>> = Vec::new();
-    for (r, _, _) in referrers(a, n) {
+    for &r in refs {
         if Some(r) == best_parent || r == n {
             continue;
         }
@@ -275,8 +310,18 @@ pub fn paths_to(a: &Analysis, n: NodeIdx, max: usize) -> Vec<Vec<PathStep>> {
 
 /// `heapscope path`: at most `max` paths (at least one) to the object with id `id`.
 pub fn paths(c: &Ctx, id: &str, max: usize) -> Result<PathsAnswer, DrillError> {
-    let n = find(c.a, id)?;
-    let paths = paths_to(c.a, n, max.max(1))
+    paths_with(c, &Scan, id, max)
+}
+
+/// [`paths`], the object and its referrers found by `f`.
+pub fn paths_with(
+    c: &Ctx,
+    f: &dyn Finder,
+    id: &str,
+    max: usize,
+) -> Result<PathsAnswer, DrillError> {
+    let n = f.find(c.a, id)?;
+    let paths = paths_to_with(c.a, f, n, max.max(1))
         .iter()
         .map(|p| c.path(p))
         .collect();
@@ -289,12 +334,18 @@ pub fn paths(c: &Ctx, id: &str, max: usize) -> Result<PathsAnswer, DrillError> {
 /// `heapscope retainers`: at most `max` referrers of the object with id `id`, largest retained
 /// first (then by index), and its dominator chain.
 pub fn retainers(c: &Ctx, id: &str, max: usize) -> Result<RetainersAnswer, DrillError> {
-    Ok(retainers_of(c, find(c.a, id)?, max, usize::MAX))
+    let n = find(c.a, id)?;
+    Ok(retainers_of(c, n, referrers(c.a, n), max, usize::MAX))
 }
 
-fn retainers_of(c: &Ctx, n: NodeIdx, max: usize, max_dominators: usize) -> RetainersAnswer {
+fn retainers_of(
+    c: &Ctx,
+    n: NodeIdx,
+    mut refs: Vec<(NodeIdx, Option<String>, bool)>,
+    max: usize,
+    max_dominators: usize,
+) -> RetainersAnswer {
     let a = c.a;
-    let mut refs = referrers(a, n);
     refs.sort_by(|x, y| {
         a.retained[y.0.ix()]
             .cmp(&a.retained[x.0.ix()])
@@ -370,28 +421,86 @@ pub fn children(
     offset: usize,
     limit: usize,
 ) -> Result<ChildrenAnswer, DrillError> {
-    let a = c.a;
-    let n = id.map(|id| find(a, id)).transpose()?;
-    Ok(children_of(c, n, offset, limit))
+    children_with(c, &Scan, id, offset, limit, ChildOrder::default())
 }
 
-fn children_of(c: &Ctx, n: Option<NodeIdx>, offset: usize, limit: usize) -> ChildrenAnswer {
+/// What a page of dominator children is sorted by (ties: by node index, ascending).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildKey {
+    /// Retained size (the default: largest first).
+    Retained,
+    /// Shallow size.
+    Shallow,
+    /// How many dominator children each child has in turn.
+    Children,
+}
+
+/// A [`ChildKey`] and a direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChildOrder {
+    pub key: ChildKey,
+    pub descending: bool,
+}
+
+impl Default for ChildOrder {
+    /// Largest retained first, as [`children`] answers.
+    fn default() -> Self {
+        ChildOrder {
+            key: ChildKey::Retained,
+            descending: true,
+        }
+    }
+}
+
+/// [`children`] sorted by `order`, the object found by `f`.
+pub fn children_with(
+    c: &Ctx,
+    f: &dyn Finder,
+    id: Option<&str>,
+    offset: usize,
+    limit: usize,
+    order: ChildOrder,
+) -> Result<ChildrenAnswer, DrillError> {
+    let n = id.map(|id| f.find(c.a, id)).transpose()?;
+    Ok(children_of(c, n, offset, limit, order))
+}
+
+fn children_of(
+    c: &Ctx,
+    n: Option<NodeIdx>,
+    offset: usize,
+    limit: usize,
+    order: ChildOrder,
+) -> ChildrenAnswer {
     let a = c.a;
+    let g = &a.graph;
     let mut kids: Vec<u32> = a.dominated(n).to_vec();
     let total = kids.len();
     let offset = offset.min(total);
     let end = offset.saturating_add(limit).min(total);
-    let by_retained = |x: &u32, y: &u32| {
-        a.retained[*y as usize]
-            .cmp(&a.retained[*x as usize])
-            .then(x.cmp(y))
+    let key = |v: u32| -> u64 {
+        let v = v as usize;
+        match order.key {
+            ChildKey::Retained => a.retained[v],
+            ChildKey::Shallow => g.shallow[v],
+            ChildKey::Children => a.dominated(Some(NodeIdx(v as u32))).len() as u64,
+        }
+    };
+    let by_key = |x: &u32, y: &u32| {
+        let (kx, ky) = (key(*x), key(*y));
+        let by = if order.descending {
+            ky.cmp(&kx)
+        } else {
+            kx.cmp(&ky)
+        };
+        by.then(x.cmp(y))
     };
     // Only the first `end` need to be in order.
     if end < total && end > 0 {
-        kids.select_nth_unstable_by(end - 1, by_retained);
+        kids.select_nth_unstable_by(end - 1, by_key);
         kids.truncate(end);
     }
-    kids.sort_unstable_by(by_retained);
+    kids.sort_unstable_by(by_key);
     let page = &kids[offset..end];
     ChildrenAnswer {
         parent: n.map(|n| c.node(n)),
@@ -411,9 +520,20 @@ fn children_of(c: &Ctx, n: Option<NodeIdx>, offset: usize, limit: usize) -> Chil
 /// Everything about the object with id `id` ([`ObjectAnswer`]), each list capped by `lim`.
 /// `fields` are the dump's fields of the object when its format has a field reader.
 pub fn object(c: &Ctx, id: &str, lim: &ObjectLimits) -> Result<ObjectAnswer, DrillError> {
+    object_with(c, &Scan, id, lim)
+}
+
+/// [`object`], the object and its referrers found by `f` (one question to it for both the
+/// referrers and the paths through them).
+pub fn object_with(
+    c: &Ctx,
+    f: &dyn Finder,
+    id: &str,
+    lim: &ObjectLimits,
+) -> Result<ObjectAnswer, DrillError> {
     let a = c.a;
     let g = &a.graph;
-    let n = find(a, id)?;
+    let n = f.find(a, id)?;
     let gc_roots = g
         .roots
         .iter()
@@ -445,12 +565,14 @@ pub fn object(c: &Ctx, id: &str, lim: &ObjectLimits) -> Result<ObjectAnswer, Dri
             object: c.node(e.target),
         })
         .collect();
-    let ret = retainers_of(c, n, lim.referrers, lim.dominators);
+    let refs = f.referrers(a, n);
+    let ref_nodes: Vec<NodeIdx> = refs.iter().map(|r| r.0).collect();
+    let ret = retainers_of(c, n, refs, lim.referrers, lim.dominators);
     let dominators_total = a.dominator_chain(n).count();
     let paths = if lim.paths == 0 {
         Vec::new()
     } else {
-        paths_to(a, n, lim.paths)
+        paths_among(a, n, &ref_nodes, lim.paths)
             .iter()
             .map(|p| c.path(p))
             .collect()
@@ -469,7 +591,7 @@ pub fn object(c: &Ctx, id: &str, lim: &ObjectLimits) -> Result<ObjectAnswer, Dri
         dominators: ret.dominators,
         dominators_total,
         paths,
-        children: children_of(c, Some(n), 0, lim.children),
+        children: children_of(c, Some(n), 0, lim.children, ChildOrder::default()),
     })
 }
 

@@ -34,6 +34,15 @@ async function main() {
     let res = await page.goto(url);
     out.pages.report = { status: res.status(), title: await page.title(), nav: await texts('nav.hs-nav a'), h1: await texts('h1') };
     await shot('report');
+    // The ids in the report link to their object pages: follow the first.
+    const idLinks = await page.$$eval('a.mono[href^="/object"]', (els) => els.map((e) => [e.textContent, e.getAttribute('href')]));
+    out.pages.report.idLinks = idLinks;
+    if (idLinks.length) {
+      await page.click('a.mono[href^="/object"] >> nth=0');
+      await page.waitForSelector('h1 .mono');
+      out.pages.report.followed = { url: page.url(), h1: await texts('h1') };
+      await page.goto(url);
+    }
 
     if (!onlyOverTime) await oneDump(page, out, shot, texts);
     if (overTime) {
@@ -79,6 +88,16 @@ async function oneDump(page, out, shot, texts) {
     }
     out.pages.tree = { top, topMore, first: top[0], kids, grand, afterMore };
     await shot('tree');
+    // Sorted by shallow size (a click on the header), then by children count ascending.
+    await page.click('.dt-head span[data-sort=shallow]');
+    await page.waitForSelector('#tree[data-state=done]');
+    out.pages.tree.byShallow = await page.$$eval('#tree > li[data-id]', (els) => els.map((e) => e.getAttribute('data-id')));
+    await page.click('.dt-head span[data-sort=children]');
+    await page.waitForSelector('#tree[data-state=done]');
+    await page.click('.dt-head span[data-sort=children]');
+    await page.waitForSelector('#tree[data-state=done]');
+    out.pages.tree.byChildrenAsc = await page.$$eval('#tree > li[data-id]', (els) => els.map((e) => e.getAttribute('data-id')));
+    out.pages.tree.count = await page.textContent('#count');
 
     // The histogram: default order, sorted by count, sorted by count ascending, filtered.
     await page.click('nav.hs-nav a:text-is("Histogram")');
@@ -111,6 +130,23 @@ async function oneDump(page, out, shot, texts) {
     await page.click('#inst th[data-sort=shallow]');
     await page.waitForSelector('#inst[data-state=done]');
     inst.byShallow = await instIds();
+    inst.count = await page.textContent('#count');
+    // Filtered by the last instance's id (one match at least), then cleared.
+    const lastId = inst.byShallow[inst.byShallow.length - 1];
+    await page.fill('#filter', lastId);
+    await page.waitForSelector('#inst[data-state=done]');
+    inst.filter = lastId;
+    inst.filtered = await instIds();
+    inst.filteredCount = await page.textContent('#count');
+    await page.fill('#filter', '');
+    await page.waitForSelector('#inst[data-state=done]');
+    // The next page ("N more").
+    inst.more = await page.$$eval('#more button', (els) => els.map((e) => e.textContent));
+    if (inst.more.length) {
+      await page.click('#more button');
+      await page.waitForSelector('#inst[data-state=done]');
+      inst.afterMore = await instIds();
+    }
     await shot('instances');
     out.pages.instances = inst;
 
@@ -127,6 +163,8 @@ async function oneDump(page, out, shot, texts) {
       referrers: await page.$$eval('#referrers a.obj .id', (els) => els.map((e) => e.textContent)),
       references: await page.$$eval('#references a.obj .id', (els) => els.map((e) => e.textContent)),
       fields: await page.$$eval('#fields tbody tr td:first-child', (els) => els.map((e) => e.textContent)),
+      fieldValues: await page.$$eval('#fields tbody tr td:last-child', (els) => els.map((e) => e.textContent)),
+      pathVias: await page.$$eval('details.path', (els) => els.map((e) => Array.from(e.querySelectorAll('li')).map((li) => { const v = li.querySelector('.via'); return v ? v.textContent : null; }))),
       children: await page.$$eval('#children a.obj .id', (els) => els.map((e) => e.textContent)),
       dominators: await page.$$eval('#dominators a.obj .id', (els) => els.map((e) => e.textContent)),
       paths: await page.$$eval('details.path', (els) => els.map((e) => Array.from(e.querySelectorAll('a.obj .id')).map((a) => a.textContent))),
@@ -139,19 +177,44 @@ async function oneDump(page, out, shot, texts) {
       out.pages.object.next = { url: page.url(), h1: await texts('h1') };
     }
 
-    // The query box.
+    // The query box: typed and run; an error shown inline; a shared link with ?q=; an example.
     if (withQuery) {
-      await page.click('nav.hs-nav a:text-is("Query")');
-      await page.waitForSelector('#sql');
-      await page.fill('#sql', 'SELECT type, count FROM types ORDER BY count DESC, type LIMIT 5');
-      await page.click('#run');
-      await page.waitForSelector('#result[data-state=done]');
-      out.pages.query = {
+      const table = async () => ({
         headers: await texts('#qtable thead th'),
         rows: await page.$$eval('#qtable tbody tr', (trs) => trs.map((tr) => Array.from(tr.cells).map((c) => c.textContent))),
         info: await page.textContent('#qinfo'),
-      };
+        url: page.url(),
+      });
+      await page.click('nav.hs-nav a:text-is("Query")');
+      await page.waitForSelector('#sql');
+      out.pages.query = { examples: await texts('ul.examples a') };
+      await page.fill('#sql', 'SELECT type, count FROM types ORDER BY count DESC, type LIMIT 5');
+      await page.click('#run');
+      await page.waitForSelector('#result[data-state=done]');
+      Object.assign(out.pages.query, await table());
       await shot('query');
+      // Bad SQL: the message under the box. The browser logs the 400 reply itself; that one
+      // message is expected and not counted as an error.
+      const before = out.errors.length;
+      await page.fill('#sql', 'SELECT x FROM nowhere');
+      await page.click('#run');
+      await page.waitForSelector('#result[data-state=failed]', { state: 'attached' });
+      out.pages.query.error = { visible: await page.isVisible('#qerr'), text: await page.textContent('#qerr') };
+      const extra = out.errors.splice(before);
+      out.errors.push(...extra.filter((e) => !/status of 400/.test(e)));
+      out.pages.query.errorLogged = extra.length;
+      await shot('query-error');
+      // A shared link: the box prefilled and the answer shown, no click.
+      const shared = 'SELECT type, count FROM types ORDER BY count ASC, type LIMIT 3';
+      await page.goto(url + 'query?d=0&q=' + encodeURIComponent(shared));
+      await page.waitForSelector('#result[data-state=done]');
+      out.pages.query.shared = { sql: shared, box: await page.inputValue('#sql'), ...(await table()) };
+      // An example: the referrers of the largest object, ids linking to their objects.
+      await page.click('ul.examples a:text-is("Who references the largest object")');
+      await page.waitForSelector('#result[data-state=done]');
+      out.pages.query.example = { box: await page.inputValue('#sql'), ...(await table()),
+        links: await page.$$eval('#qtable tbody a', (els) => els.map((e) => e.getAttribute('href'))) };
+      await shot('query-example');
     }
 
 }

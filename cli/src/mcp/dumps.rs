@@ -10,18 +10,27 @@ use heapscope_reports::{build_report, Report, ReportOptions};
 use crate::commands::index::IndexUse;
 use crate::progress::Silent;
 use crate::remote::DumpRef;
+use crate::serve::lookup::Lookup;
 use crate::session::Session;
 use crate::CliError;
 
-/// One open dump, with its report once a tool has asked for it.
+/// One open dump, with its report and lookup indexes once a tool has asked for them.
 pub struct Open {
     /// The canonical path (or the URL): two spellings of one file share it.
     key: String,
     pub session: Session,
     report: Option<Report>,
+    lookup: std::sync::OnceLock<Lookup>,
 }
 
 impl Open {
+    /// Objects by id, referrers and instances by type ([`Lookup`]), built when a tool first
+    /// asks about an object, so later questions do not scan the dump.
+    pub fn lookup(&self) -> &Lookup {
+        self.lookup
+            .get_or_init(|| Lookup::build(&self.session.analysis))
+    }
+
     /// The dump's analysis report (as `heapscope analyze` builds it with its defaults), built
     /// on first use.
     pub fn report(&mut self) -> &Report {
@@ -129,6 +138,7 @@ impl Dumps {
             key: k,
             session,
             report: None,
+            lookup: std::sync::OnceLock::new(),
         });
         Ok(self.open.len() - 1)
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use heapscope_graph::Model;
-use heapscope_reports::drill::{self, ObjectLimits, PathsAnswer};
+use heapscope_reports::drill::{self, ChildOrder, Finder, ObjectLimits, PathsAnswer};
 use heapscope_reports::fmt::{pct, thousands};
 use heapscope_reports::overtime::{build_diff, DiffOptions};
 use heapscope_reports::query;
@@ -515,8 +515,9 @@ fn paths_to_roots(d: &mut Dumps, a: &Args, max_bytes: usize) -> Result<String, S
     let dump = d.resolve(a.str("dump")?)?;
     let o = d.get(&dump)?;
     let c = o.session.ctx();
-    let n = drill::find(c.a, &id).map_err(|e| e.to_string())?;
-    let all = drill::paths_to(c.a, n, usize::MAX);
+    let lk = o.lookup();
+    let n = lk.find(c.a, &id).map_err(|e| e.to_string())?;
+    let all = drill::paths_to_with(c.a, lk, n, usize::MAX);
     let answer = PathsAnswer {
         object: c.node(n),
         paths: page(&all, off, limit).iter().map(|p| c.path(p)).collect(),
@@ -559,8 +560,15 @@ fn dominator_children(d: &mut Dumps, a: &Args, max_bytes: usize) -> Result<Strin
     let off = offset(a)?;
     let dump = d.resolve(a.str("dump")?)?;
     let o = d.get(&dump)?;
-    let answer =
-        drill::children(&o.session.ctx(), id.as_deref(), off, limit).map_err(|e| e.to_string())?;
+    let answer = drill::children_with(
+        &o.session.ctx(),
+        o.lookup(),
+        id.as_deref(),
+        off,
+        limit,
+        ChildOrder::default(),
+    )
+    .map_err(|e| e.to_string())?;
     let mut v = value(&answer)?;
     if let Value::Object(m) = &mut v {
         // Said in words in `left_out` instead.
@@ -585,7 +593,8 @@ fn inspect_object(d: &mut Dumps, a: &Args, max_bytes: usize) -> Result<String, S
         paths: 1,
         children: limit,
     };
-    let answer = drill::object(&o.session.ctx(), &id, &lim).map_err(|e| e.to_string())?;
+    let answer =
+        drill::object_with(&o.session.ctx(), o.lookup(), &id, &lim).map_err(|e| e.to_string())?;
     let mut v = value(&answer)?;
     let mut notes: Vec<String> = note.into_iter().collect();
     if let Some(p) = v.pointer_mut("/paths/0") {

@@ -50,6 +50,8 @@ pub fn serve(app: App, listener: std::net::TcpListener) -> std::io::Result<()> {
         .enable_time()
         .build()?;
     let app = Arc::new(app);
+    let warm = app.clone();
+    std::thread::spawn(move || warm.warm());
     rt.block_on(async move {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;

@@ -11,8 +11,9 @@
 //!
 //! | path | answer |
 //! |---|---|
-//! | `/api/children?d=&id=&offset=&limit=` | [`heapscope_reports::drill::ChildrenAnswer`] (no `id`: the top of the tree) |
+//! | `/api/children?d=&id=&sort=&order=&offset=&limit=` | [`heapscope_reports::drill::ChildrenAnswer`] (no `id`: the top of the tree; `sort`: `retained`, `shallow`, `children`) |
 //! | `/api/object?d=&id=` | [`heapscope_reports::drill::ObjectAnswer`] |
+//! | `/api/dumps` | [`DumpInfo`] of each dump |
 //! | `/api/histogram?d=&filter=&sort=&order=&offset=&limit=` | [`HistogramPage`] |
 //! | `/api/instances?d=&type=&filter=&sort=&order=&offset=&limit=` | [`InstancesPage`] |
 //! | `POST /api/query?d=&limit=` (body: SQL) | the query engine's answer |
@@ -20,19 +21,25 @@
 //! `d` is the dump's position on the command line (0 first, the default). Every list is
 //! capped ([`MAX_LIMIT`] rows a page) and says how many it left out; a bad parameter is a 400,
 //! an unknown dump, object or type a 404, each with a message, never a panic.
+//!
+//! Objects are found by id, referrers listed and a type's instances gathered through the
+//! dump's [`Lookup`] (built once, in the background), so no request scans the whole dump; a
+//! filter by value reads at most [`MAX_FILTER_SCAN`] value previews and says so.
 
 pub mod http;
+pub mod lookup;
 mod pages;
 
 use std::sync::OnceLock;
 
 use heapscope_graph::NodeIdx;
-use heapscope_reports::drill::{self, DrillError, ObjectLimits};
+use heapscope_reports::drill::{self, ChildKey, ChildOrder, DrillError, ObjectLimits};
 use heapscope_reports::model::NodeOut;
 use heapscope_reports::Ctx;
 use serde::Serialize;
 
 use crate::session::Session;
+use lookup::Lookup;
 
 /// Most rows in one page of any list.
 pub const MAX_LIMIT: usize = 500;
@@ -41,10 +48,17 @@ pub const DEFAULT_LIMIT: usize = 50;
 /// Most bytes of a request body (a query's SQL).
 pub const MAX_BODY: usize = 64 * 1024;
 
+/// Most instances whose value preview a filter reads in one request: a filter by value on a
+/// type with millions of instances reads the first this many in the page's order and says so.
+pub const MAX_FILTER_SCAN: usize = 100_000;
+
 /// One loaded dump and what is built of it on first use.
 struct Loaded {
     session: Session,
     report_html: OnceLock<String>,
+    /// Objects by id, referrers, instances by type ([`Lookup`]): built in the background
+    /// when the server starts ([`App::warm`]); a request that needs them first waits.
+    lookup: OnceLock<Lookup>,
 }
 
 /// The dumps of one `heapscope serve`, kept for the server's life.
@@ -196,6 +210,9 @@ pub struct InstancesPage {
     pub type_name: String,
     /// Instances of the type.
     pub count: usize,
+    /// Instances the filter looked at: all of them, or the first [`MAX_FILTER_SCAN`] in the
+    /// page's order (then `matched` counts only among those).
+    pub scanned: usize,
     /// Instances whose id or value preview contains the filter (case-insensitive).
     pub matched: usize,
     pub sort: &'static str,
@@ -212,6 +229,8 @@ pub struct DumpInfo {
     pub path: String,
     pub nodes: u64,
     pub reachable_bytes: u64,
+    /// Its ids print as `0x…` hex (HPROF, Go, Python, call trees), else in decimal (V8).
+    pub hex_ids: bool,
 }
 
 type Answer = Result<Reply, (u16, String)>;
@@ -224,10 +243,27 @@ impl App {
                 .map(|session| Loaded {
                     session,
                     report_html: OnceLock::new(),
+                    lookup: OnceLock::new(),
                 })
                 .collect(),
             over_time: OnceLock::new(),
         }
+    }
+
+    /// Build every dump's [`Lookup`] now (the server calls this on a thread of its own once
+    /// it listens, so the first object page does not wait for it).
+    pub fn warm(&self) {
+        crate::stats::stage("serve: listening");
+        for d in 0..self.dumps.len() {
+            self.lookup(d);
+        }
+        // HEAPSCOPE_STATS=1: the indexes' build time and memory.
+        crate::stats::stage("serve: lookup indexes");
+    }
+
+    fn lookup(&self, d: usize) -> &Lookup {
+        let l = &self.dumps[d];
+        l.lookup.get_or_init(|| Lookup::build(&l.session.analysis))
     }
 
     fn infos(&self) -> Vec<DumpInfo> {
@@ -239,6 +275,7 @@ impl App {
                 path: l.session.meta.path.clone(),
                 nodes: l.session.analysis.summary.nodes,
                 reachable_bytes: l.session.analysis.summary.reachable_bytes,
+                hex_ids: l.session.info.id_display == heapscope_graph::IdDisplay::Hex,
             })
             .collect()
     }
@@ -284,7 +321,7 @@ impl App {
                 let (d, s) = self.dump(p)?;
                 let html = self.dumps[d]
                     .report_html
-                    .get_or_init(|| pages::report_html(s));
+                    .get_or_init(|| pages::report_html(s, d));
                 Ok(Reply::html(pages::with_nav(html, &nav(d, "report"))))
             }
             "/tree" => {
@@ -299,19 +336,23 @@ impl App {
                 let (d, s) = self.dump(p)?;
                 let t = p.get("type").unwrap_or_default();
                 // The type must exist: a 404 with the names that are close, as the CLI says.
-                drill::instances(&s.ctx(), t, 0).map_err(drill_error)?;
+                type_of(&s.ctx(), t)?;
                 Ok(Reply::html(pages::instances(&nav(d, "histogram"), t)))
             }
             "/object" => {
                 let (d, s) = self.dump(p)?;
                 let id = p.get("id").unwrap_or_default();
-                let a =
-                    drill::object(&s.ctx(), id, &ObjectLimits::default()).map_err(drill_error)?;
+                let a = drill::object_with(&s.ctx(), self.lookup(d), id, &ObjectLimits::default())
+                    .map_err(drill_error)?;
                 Ok(Reply::html(pages::object(&nav(d, ""), &a)))
             }
             "/query" => {
-                let (d, _) = self.dump(p)?;
-                Ok(Reply::html(pages::query(&nav(d, "query"))))
+                let (d, s) = self.dump(p)?;
+                Ok(Reply::html(pages::query(
+                    &nav(d, "query"),
+                    p.get("q").unwrap_or_default(),
+                    &query_examples(s),
+                )))
             }
             "/diff" | "/trend" => {
                 let want = if self.dumps.len() == 2 {
@@ -338,18 +379,28 @@ impl App {
             }
             "/api/dumps" => Ok(Reply::json(&self.infos())),
             "/api/children" => {
-                let (_, s) = self.dump(p)?;
+                let (d, s) = self.dump(p)?;
                 let offset = p.number("offset", 0, usize::MAX)?;
                 let limit = p.number("limit", DEFAULT_LIMIT, MAX_LIMIT)?;
                 let id = p.get("id").filter(|s| !s.is_empty());
-                let a = drill::children(&s.ctx(), id, offset, limit).map_err(drill_error)?;
+                let key = match p.choice("sort", &["retained", "shallow", "children"])? {
+                    "shallow" => ChildKey::Shallow,
+                    "children" => ChildKey::Children,
+                    _ => ChildKey::Retained,
+                };
+                let order = ChildOrder {
+                    key,
+                    descending: p.choice("order", &["desc", "asc"])? == "desc",
+                };
+                let a = drill::children_with(&s.ctx(), self.lookup(d), id, offset, limit, order)
+                    .map_err(drill_error)?;
                 Ok(Reply::json(&a))
             }
             "/api/object" => {
-                let (_, s) = self.dump(p)?;
+                let (d, s) = self.dump(p)?;
                 let id = p.get("id").unwrap_or_default();
-                let a =
-                    drill::object(&s.ctx(), id, &ObjectLimits::default()).map_err(drill_error)?;
+                let a = drill::object_with(&s.ctx(), self.lookup(d), id, &ObjectLimits::default())
+                    .map_err(drill_error)?;
                 Ok(Reply::json(&a))
             }
             "/api/histogram" => {
@@ -357,8 +408,8 @@ impl App {
                 Ok(Reply::json(&histogram_page(s, p)?))
             }
             "/api/instances" => {
-                let (_, s) = self.dump(p)?;
-                Ok(Reply::json(&instances_page(&s.ctx(), p)?))
+                let (d, s) = self.dump(p)?;
+                Ok(Reply::json(&instances_page(&s.ctx(), self.lookup(d), p)?))
             }
             "/api/query" => {
                 let (_, s) = self.dump(p)?;
@@ -402,6 +453,59 @@ impl App {
         );
         render_trend(&r, OutputFormat::Html, ROWS)
     }
+}
+
+/// The query page's examples: questions any dump answers, the object ones about the dump's
+/// largest object.
+fn query_examples(s: &Session) -> Vec<(&'static str, String)> {
+    let mut ex = vec![
+        (
+            "Largest types",
+            "SELECT type, count, shallow, retained FROM types ORDER BY retained DESC LIMIT 20"
+                .to_string(),
+        ),
+        (
+            "Largest objects",
+            "SELECT id, type, retained FROM objects ORDER BY retained DESC LIMIT 20".to_string(),
+        ),
+        (
+            "GC roots by kind",
+            "SELECT kind, count(*) AS roots FROM roots GROUP BY kind ORDER BY roots DESC"
+                .to_string(),
+        ),
+    ];
+    // Java strings are objects of type java.lang.String; V8's have a kind of their own.
+    let strings = if s.analysis.graph.types.lookup("java.lang.String").is_some() {
+        "type = 'java.lang.String'"
+    } else {
+        "kind = 'string'"
+    };
+    ex.push((
+        "Duplicate strings",
+        format!(
+            "SELECT value(id) AS text, count(*) AS copies, sum(shallow) AS bytes FROM objects \
+WHERE {strings} GROUP BY text HAVING copies > 1 ORDER BY bytes DESC LIMIT 20"
+        ),
+    ));
+    // The largest object is at the tree's top (a dominator retains at least its children).
+    let a = &s.analysis;
+    let top = a.dominated(None).iter().copied().max_by(|x, y| {
+        a.retained[*x as usize]
+            .cmp(&a.retained[*y as usize])
+            .then(y.cmp(x))
+    });
+    if let Some(top) = top {
+        let id = s.ctx().id_text(NodeIdx(top));
+        ex.push((
+            "Who references the largest object",
+            format!("SELECT src, label, weak FROM refs WHERE dst = '{id}'"),
+        ));
+        ex.push((
+            "Its path from a GC root",
+            format!("SELECT path('{id}') AS path, holder('{id}') AS holder"),
+        ));
+    }
+    ex
 }
 
 /// A query's answer ([`heapscope_reports::query::run`]); SQL it refuses is a 400 with its
@@ -471,7 +575,19 @@ fn histogram_page(s: &Session, p: &Params) -> Result<HistogramPage, (u16, String
     })
 }
 
-fn instances_page(c: &Ctx, p: &Params) -> Result<InstancesPage, (u16, String)> {
+/// The type named `name` exactly as the histogram names it; else a 404 with the names that
+/// are close (the message of `heapscope instances`).
+fn type_of(c: &Ctx, name: &str) -> Result<u32, (u16, String)> {
+    match c.a.graph.types.lookup(name) {
+        Some(t) => Ok(t),
+        None => Err(drill::instances(c, name, 0)
+            .err()
+            .map(drill_error)
+            .unwrap_or((404, format!("no type {name:?}")))),
+    }
+}
+
+fn instances_page(c: &Ctx, lk: &Lookup, p: &Params) -> Result<InstancesPage, (u16, String)> {
     let sort = p.choice("sort", &["retained", "shallow", "id"])?;
     let order = p.choice("order", &["desc", "asc"])?;
     let offset = p.number("offset", 0, usize::MAX)?;
@@ -480,19 +596,45 @@ fn instances_page(c: &Ctx, p: &Params) -> Result<InstancesPage, (u16, String)> {
     let type_name = p.get("type").unwrap_or_default();
     let a = c.a;
     let g = &a.graph;
-    let Some(t) = g.types.lookup(type_name) else {
-        // The same message (with the names that are close) as `heapscope instances`.
-        return Err(drill::instances(c, type_name, 0)
-            .err()
-            .map(drill_error)
-            .unwrap_or((404, format!("no type {type_name:?}"))));
-    };
-    let mut inst: Vec<u32> = (0..g.node_count() as u32)
-        .filter(|&v| g.type_of[v as usize] == t)
+    let t = type_of(c, type_name)?;
+    let all = lk.instances_of(t);
+    let count = all.len();
+    // (key, node) pairs, read once in node order (the sort then touches no column): 16 B per
+    // instance while the request runs. Descending keys are complemented, so every order is
+    // ascending (key, node) and ties go by node index.
+    let desc = order == "desc";
+    let mut keyed: Vec<(u64, u32)> = all
+        .iter()
+        .map(|&v| {
+            let k = match sort {
+                "shallow" => g.shallow[v as usize],
+                "id" => g.ids[v as usize],
+                _ => a.retained[v as usize],
+            };
+            (if desc { u64::MAX - k } else { k }, v)
+        })
         .collect();
-    let count = inst.len();
+    // Only the rows a page can show need to be in order: those up to its end, or with a
+    // filter the first MAX_FILTER_SCAN it reads.
+    let scanned = if filter.is_empty() {
+        count
+    } else {
+        count.min(MAX_FILTER_SCAN)
+    };
+    let need = if filter.is_empty() {
+        offset.saturating_add(limit).min(count)
+    } else {
+        scanned
+    };
+    if need > 0 && need < keyed.len() {
+        keyed.select_nth_unstable(need - 1);
+        keyed.truncate(need);
+    }
+    keyed.sort_unstable();
+    let mut inst: Vec<u32> = keyed.into_iter().map(|(_, v)| v).collect();
     if !filter.is_empty() {
-        // The value preview is read for every instance: a filter costs one inspector read each.
+        // A value preview is one inspector read: read at most MAX_FILTER_SCAN of them, the
+        // first in the page's order, and say how many were looked at.
         inst.retain(|&v| {
             let n = NodeIdx(v);
             c.id_text(n).to_lowercase().contains(&filter)
@@ -501,22 +643,13 @@ fn instances_page(c: &Ctx, p: &Params) -> Result<InstancesPage, (u16, String)> {
                     .is_some_and(|s| s.to_lowercase().contains(&filter))
         });
     }
-    let desc = order == "desc";
-    inst.sort_by(|&x, &y| {
-        let (xi, yi) = (x as usize, y as usize);
-        let by = match sort {
-            "shallow" => ordered(desc, g.shallow[xi], g.shallow[yi]),
-            "id" => ordered(desc, g.ids[xi], g.ids[yi]),
-            _ => ordered(desc, a.retained[xi], a.retained[yi]),
-        };
-        by.then(x.cmp(&y))
-    });
-    let matched = inst.len();
+    let matched = if filter.is_empty() { count } else { inst.len() };
     let offset = offset.min(matched);
     let end = offset.saturating_add(limit).min(matched);
     Ok(InstancesPage {
         type_name: type_name.to_string(),
         count,
+        scanned,
         matched,
         sort,
         order,

@@ -44,13 +44,18 @@ a.obj:hover .ty{text-decoration:underline}
 .val{color:#6e40c9;word-break:break-all}
 button.more{font:inherit;font-size:12.5px;margin:6px 0;padding:2px 10px;cursor:pointer}
 ul.dt{list-style:none;margin:0;padding-left:18px}#tree{padding-left:0}
-.dt-row,.dt-head{display:grid;grid-template-columns:22px 1fr 96px 62px 96px;gap:6px;align-items:baseline;border-bottom:1px solid #eef0f4;padding:2px 0}
+.dt-row,.dt-head{display:grid;grid-template-columns:22px 1fr 96px 62px 96px 80px;gap:6px;align-items:baseline;border-bottom:1px solid #eef0f4;padding:2px 0}
 .dt-head{font-weight:600;background:var(--soft);border-bottom:1px solid var(--line)}
 .dt-row .num,.dt-head .num{text-align:right;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px;white-space:nowrap}
 .dt-head .num{font-family:inherit;font-size:inherit}
 button.tg{border:0;background:none;cursor:pointer;padding:0;width:20px;color:var(--muted);font-size:12px}
 .dt-name{word-break:break-all}
 .kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:8px 0}.kv dt{color:var(--muted)}.kv dd{margin:0}
+.dt-head span[data-sort]{cursor:pointer;user-select:none}
+.dt-head span[data-dir=desc]:after{content:" \25BE"}.dt-head span[data-dir=asc]:after{content:" \25B4"}
+ul.examples{margin:4px 0 10px;padding-left:18px}ul.examples a{cursor:pointer}
+h1 code{font-size:.85em}h1 .mono{font-size:.7em;color:var(--muted)}
+td.via{color:var(--fg);font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
 textarea#sql{width:100%;min-height:7em;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;padding:6px}
 "#;
 
@@ -59,7 +64,9 @@ const APP_JS: &str = r#"
 var D=parseInt(document.body.getAttribute('data-dump')||'0',10);
 function el(tag,cls,text){var e=document.createElement(tag);if(cls)e.className=cls;if(text!==undefined&&text!==null)e.textContent=text;return e;}
 function bytes(b){var u=['B','KiB','MiB','GiB','TiB','PiB'];if(b<1024)return b+' B';var v=b,i=0;while(v>=1024&&i<u.length-1){v/=1024;i++;}return v.toFixed(1)+' '+u[i];}
-function pct(s){return (s*100).toFixed(1)+'%';}
+function pct(s){var p=s*100;if(p===0)return '0%';if(p<0.01)return '<0.01%';return p.toFixed(p<1?2:1)+'%';}
+var HEX=document.body.getAttribute('data-hex')==='1';
+function idText(v){return (HEX&&typeof v==='number'&&Number.isSafeInteger(v)&&v>=0)?'0x'+v.toString(16):String(v);}
 function thousands(n){return Number(n).toLocaleString('en-US');}
 function getJSON(url,opts){return fetch(url,opts).then(function(r){return r.json().then(function(j){if(!r.ok)throw new Error(j.error||('HTTP '+r.status));return j;});});}
 function fail(e){var b=document.getElementById('err');b.textContent=String(e&&e.message||e);b.hidden=false;}
@@ -130,8 +137,8 @@ pub fn with_nav(html: &str, nav: &Nav) -> String {
     }
 }
 
-/// The `analyze` report of one dump as HTML.
-pub fn report_html(s: &Session) -> String {
+/// The `analyze` report of dump `d` as HTML, each object id in it a link to its page.
+pub fn report_html(s: &Session, d: usize) -> String {
     let r = build_report(
         &s.analysis,
         &s.info,
@@ -139,12 +146,78 @@ pub fn report_html(s: &Session) -> String {
         &s.meta,
         &ReportOptions::default(),
     );
-    heapscope_reports::render::render(&r, OutputFormat::Html, &RenderOptions::default())
+    let html = heapscope_reports::render::render(&r, OutputFormat::Html, &RenderOptions::default());
+    link_ids(&html, d)
+}
+
+/// Turn the ids the reports' HTML prints (`<span class="meta mono">0x…</span>`, escaped text)
+/// into links to the object pages of dump `d`. Only text that reads as an id (`0x` hex or
+/// decimal, an `@` allowed) is linked.
+fn link_ids(html: &str, d: usize) -> String {
+    const OPEN: &str = "<span class=\"meta mono\">";
+    let mut out = String::with_capacity(html.len() + html.len() / 8);
+    let mut rest = html;
+    while let Some(i) = rest.find(OPEN) {
+        let after = &rest[i + OPEN.len()..];
+        let Some(end) = after.find("</span>") else {
+            break;
+        };
+        let text = &after[..end];
+        out.push_str(&rest[..i]);
+        if heapscope_reports::drill::parse_id(text).is_some() && !text.is_empty() {
+            let _ = write!(
+                out,
+                "<a class=\"meta mono\" href=\"/object?d={d}&amp;id={}\">{text}</a>",
+                url_component(text)
+            );
+        } else {
+            out.push_str(&rest[i..i + OPEN.len() + end + "</span>".len()]);
+        }
+        rest = &after[end + "</span>".len()..];
+    }
+    out.push_str(rest);
+    link_accumulation_points(&out, d)
+}
+
+/// The id after each "Accumulation point: <code>Type</code> " of the report, as a link.
+fn link_accumulation_points(html: &str, d: usize) -> String {
+    const AT: &str = "Accumulation point: <code>";
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find(AT) {
+        let after = &rest[i + AT.len()..];
+        let Some(close) = after.find("</code> ") else {
+            break;
+        };
+        let id_at = close + "</code> ".len();
+        let id_len = after[id_at..]
+            .find(|c: char| c.is_whitespace() || c == '<')
+            .unwrap_or(after.len() - id_at);
+        let id = &after[id_at..id_at + id_len];
+        out.push_str(&rest[..i + AT.len() + id_at]);
+        if !id.is_empty() && heapscope_reports::drill::parse_id(id).is_some() {
+            let _ = write!(
+                out,
+                "<a class=\"mono\" href=\"/object?d={d}&amp;id={}\">{id}</a>",
+                url_component(id)
+            );
+        } else {
+            out.push_str(id);
+        }
+        rest = &after[id_at + id_len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// One of our pages: the navigation bar, `body`, and `script` after the shared helpers.
 fn app_page(nav: &Nav, title: &str, body: &str, script: &str, data: &[(&str, &str)]) -> String {
-    let mut attrs = format!(" data-dump=\"{}\"", nav.current);
+    let hex = nav.dumps.get(nav.current).is_some_and(|i| i.hex_ids);
+    let mut attrs = format!(
+        " data-dump=\"{}\" data-hex=\"{}\"",
+        nav.current,
+        u8::from(hex)
+    );
     for (k, v) in data {
         let _ = write!(attrs, " data-{k}=\"{}\"", escape(v));
     }
@@ -168,17 +241,18 @@ pub fn error_page(status: u16, msg: &str) -> String {
 }
 
 const TREE_JS: &str = r#"
+var SORT={key:'retained',order:'desc'};
 function row(ch){
   var li=el('li'),r=el('div','dt-row'),n=ch.object;
   var tg=el('button','tg',ch.children>0?'\u25B8':'');tg.disabled=ch.children===0;tg.title=ch.children>0?'expand':'';
   r.appendChild(tg);
   var name=el('span','dt-name');name.appendChild(objLink(n));
   if(n.value!==undefined&&n.value!==null)name.appendChild(el('span','val',' "'+n.value+'"'));
-  if(ch.children>0)name.appendChild(el('span','note',' \u00B7 '+thousands(ch.children)+(ch.children===1?' child':' children')));
   r.appendChild(name);
   r.appendChild(el('span','num',bytes(n.retained_bytes)));
   r.appendChild(el('span','num',pct(n.retained_share)));
   r.appendChild(el('span','num',bytes(n.shallow_bytes)));
+  r.appendChild(el('span','num',ch.children>0?thousands(ch.children):''));
   li.appendChild(r);li.setAttribute('data-id',n.id);
   var sub=null;
   tg.addEventListener('click',function(){
@@ -190,27 +264,38 @@ function row(ch){
   return li;
 }
 function load(ul,id,offset){
-  var q='/api/children?d='+D+'&offset='+offset+'&limit=50'+(id!==null?'&id='+encodeURIComponent(id):'');
+  ul.setAttribute('data-state','loading');
+  var q='/api/children?d='+D+'&sort='+SORT.key+'&order='+SORT.order+'&offset='+offset+'&limit=50'+(id!==null?'&id='+encodeURIComponent(id):'');
   return getJSON(q).then(function(a){
     a.children.forEach(function(ch){ul.appendChild(row(ch));});
     if(a.left_out>0){
       var li=el('li','more-li'),b=el('button','more',thousands(a.left_out)+' more');
-      b.addEventListener('click',function(){li.remove();ul.setAttribute('data-state','loading');load(ul,id,a.offset+a.children.length).catch(fail);});
+      b.addEventListener('click',function(){li.remove();load(ul,id,a.offset+a.children.length).catch(fail);});
       li.appendChild(b);ul.appendChild(li);
     }
+    if(id===null)document.getElementById('count').textContent=thousands(a.total)+' objects at the top (dominated only by the GC roots)';
     ul.setAttribute('data-loaded',String(ul.querySelectorAll(':scope>li[data-id]').length));
     ul.setAttribute('data-state','done');
   });
 }
+var heads=document.querySelectorAll('.dt-head span[data-sort]');
+function marks(){heads.forEach(function(h){h.removeAttribute('data-dir');if(h.getAttribute('data-sort')===SORT.key)h.setAttribute('data-dir',SORT.order);});}
+heads.forEach(function(h){h.addEventListener('click',function(){
+  var k=h.getAttribute('data-sort');
+  if(k===SORT.key)SORT.order=SORT.order==='desc'?'asc':'desc';else{SORT.key=k;SORT.order='desc';}
+  marks();var t=document.getElementById('tree');t.textContent='';load(t,null,0).catch(fail);});});
+marks();
 load(document.getElementById('tree'),null,0).catch(fail);
 "#;
 
-/// The dominator tree, expanded node by node.
+/// The dominator tree, expanded node by node, sorted by a column.
 pub fn tree(nav: &Nav) -> String {
     let body = "<h1>Dominator tree</h1>\n<p class=\"meta\">Each object with what it alone keeps \
-alive (its retained size). Expand one to see the objects it dominates, largest first.</p>\n\
-<div class=\"dt-head\"><span></span><span>object</span><span class=\"num\">retained</span>\
-<span class=\"num\">share</span><span class=\"num\">shallow</span></div>\n<ul class=\"dt\" id=\"tree\"></ul>";
+alive (its retained size, and that as a share of the reachable heap). Expand one to see the objects \
+it dominates; click a column to sort every level by it.</p>\n<p id=\"count\" class=\"meta\"></p>\n\
+<div class=\"dt-head\"><span></span><span>object</span><span class=\"num\" data-sort=\"retained\">retained</span>\
+<span class=\"num\">% heap</span><span class=\"num\" data-sort=\"shallow\">shallow</span>\
+<span class=\"num\" data-sort=\"children\" title=\"objects it dominates directly\">children</span></div>\n<ul class=\"dt\" id=\"tree\"></ul>";
     app_page(nav, "Dominator tree", body, TREE_JS, &[])
 }
 
@@ -263,7 +348,7 @@ retained size of all the type's instances. Click a header to sort, a type for it
 aria-label=\"filter types\"><span id=\"count\" class=\"meta\"></span></div>\n\
 <table id=\"hist\" class=\"hs\"><thead><tr><th data-sort=\"type\">type</th>\
 <th data-sort=\"count\" class=\"num\">count</th><th data-sort=\"shallow\" class=\"num\">shallow</th>\
-<th data-sort=\"retained\" class=\"num\">retained</th><th class=\"num\">share</th></tr></thead>\
+<th data-sort=\"retained\" class=\"num\">retained</th><th class=\"num\">% heap</th></tr></thead>\
 <tbody></tbody></table>\n<div id=\"more\"></div>";
     app_page(
         nav,
@@ -277,7 +362,9 @@ aria-label=\"filter types\"><span id=\"count\" class=\"meta\"></span></div>\n\
 const INSTANCES_JS: &str = r#"
 var T=document.body.getAttribute('data-type');
 listPage({table:'inst',rows:'instances',sort:'retained',url:'/api/instances?d='+D+'&type='+encodeURIComponent(T),
-  count:function(a){return (a.matched===a.count?'':thousands(a.matched)+' of ')+thousands(a.count)+' instances';},
+  count:function(a){
+    if(a.scanned<a.count)return thousands(a.matched)+' match among the first '+thousands(a.scanned)+' of '+thousands(a.count)+' instances in this order (a filter reads at most '+thousands(a.scanned)+' values)';
+    return (a.matched===a.count?'':thousands(a.matched)+' of ')+thousands(a.count)+' instances';},
   row:function(n){
     var tr=el('tr'),o=el('td');o.appendChild(objLink(n));tr.appendChild(o);
     tr.appendChild(td(n.value===undefined||n.value===null?'':'"'+n.value+'"','val'));
@@ -293,7 +380,7 @@ pub fn instances(nav: &Nav, type_name: &str) -> String {
 <div class=\"controls\"><input id=\"filter\" type=\"search\" placeholder=\"filter by id or value\" \
 aria-label=\"filter instances\"><span id=\"count\" class=\"meta\"></span></div>\n\
 <table id=\"inst\" class=\"hs\"><thead><tr><th data-sort=\"id\">object</th><th>value</th>\
-<th data-sort=\"retained\" class=\"num\">retained</th><th class=\"num\">share</th>\
+<th data-sort=\"retained\" class=\"num\">retained</th><th class=\"num\">% heap</th>\
 <th data-sort=\"shallow\" class=\"num\">shallow</th></tr></thead><tbody></tbody></table>\n<div id=\"more\"></div>",
         escape(type_name)
     );
@@ -307,35 +394,70 @@ aria-label=\"filter instances\"><span id=\"count\" class=\"meta\"></span></div>\
 }
 
 const QUERY_JS: &str = r#"
-var sql=document.getElementById('sql'),out=document.getElementById('result'),info=document.getElementById('qinfo');
+var sql=document.getElementById('sql'),out=document.getElementById('result'),info=document.getElementById('qinfo'),qerr=document.getElementById('qerr');
+var IDS={id:1,src:1,dst:1,idom:1};
+function cell(c,v){
+  if(v===null)return td('NULL','meta');
+  if(typeof v==='object')return td(v.hex+(v.bytes*2>v.hex.length?'\u2026':'')+' ('+thousands(v.bytes)+' bytes)');
+  // An object id (by the column's name, or 0x… text) links to its page.
+  if(IDS[c.toLowerCase()]||(typeof v==='string'&&/^0x[0-9a-f]+$/i.test(v))){
+    var t=el('td','mono'),a=el('a',null,idText(v));a.href='/object?d='+D+'&id='+encodeURIComponent(idText(v));t.appendChild(a);return t;}
+  return td(String(v),typeof v==='number'?'num':null);
+}
 function run(){
-  document.getElementById('err').hidden=true;info.textContent='running…';out.setAttribute('data-state','loading');
+  document.getElementById('err').hidden=true;qerr.hidden=true;info.textContent='running\u2026';out.setAttribute('data-state','loading');
+  history.replaceState(null,'','/query?d='+D+'&q='+encodeURIComponent(sql.value));
   getJSON('/api/query?d='+D+'&limit=200',{method:'POST',headers:{'content-type':'text/plain'},body:sql.value}).then(function(a){
     out.textContent='';
     var cols=a.columns||[],rows=a.rows||[];
     var t=el('table','hs'),h=el('thead'),hr=el('tr');
     cols.forEach(function(c){hr.appendChild(el('th',null,c));});
     h.appendChild(hr);t.appendChild(h);var b=el('tbody');
-    rows.forEach(function(r){var tr=el('tr');r.forEach(function(v){
-      var text=v===null?'NULL':(typeof v==='object'?v.hex+(v.bytes*2>v.hex.length?'\u2026':'')+' ('+thousands(v.bytes)+' bytes)':String(v));
-      tr.appendChild(td(text,typeof v==='number'?'num':(v===null?'meta':null)));});b.appendChild(tr);});
+    rows.forEach(function(r){var tr=el('tr');r.forEach(function(v,i){tr.appendChild(cell(cols[i]||'',v));});b.appendChild(tr);});
     t.appendChild(b);t.id='qtable';out.appendChild(t);
     var left=a.total_rows-rows.length;
     info.textContent=thousands(rows.length)+' row'+(rows.length===1?'':'s')+(a.truncated?' of '+(a.total_exact?'':'at least ')+thousands(a.total_rows)+' ('+thousands(left)+' more not shown)':'');
     out.setAttribute('data-loaded',String(rows.length));out.setAttribute('data-state','done');
-  }).catch(function(e){info.textContent='';out.setAttribute('data-state','failed');fail(e);});
+  }).catch(function(e){info.textContent='';out.textContent='';out.setAttribute('data-state','failed');qerr.textContent=String(e&&e.message||e);qerr.hidden=false;});
 }
 document.getElementById('run').addEventListener('click',run);
 sql.addEventListener('keydown',function(e){if(e.key==='Enter'&&(e.ctrlKey||e.metaKey)){e.preventDefault();run();}});
+document.querySelectorAll('ul.examples a').forEach(function(a){a.addEventListener('click',function(e){e.preventDefault();sql.value=a.getAttribute('data-sql');run();});});
+// A shared link (/query?q=…) shows its answer.
+if(document.body.getAttribute('data-run')==='1')run();
 "#;
 
-/// The SQL query box.
-pub fn query(nav: &Nav) -> String {
-    let body = "<h1>Query</h1>\n<p class=\"meta\">SQL over the dump's tables: <code>objects</code>, \
-<code>refs</code>, <code>types</code>, <code>roots</code>, <code>paths(from_id, to_id)</code> (docs/query.md). Ctrl+Enter runs it.</p>\n\
-<textarea id=\"sql\" spellcheck=\"false\" aria-label=\"SQL\">SELECT type, count, retained FROM types ORDER BY retained DESC LIMIT 20</textarea>\n\
-<div class=\"controls\"><button id=\"run\">Run</button><span id=\"qinfo\" class=\"meta\"></span></div>\n<div id=\"result\"></div>";
-    app_page(nav, "Query", body, QUERY_JS, &[])
+/// The SQL query box: `q` prefilled (and run at once when given, so a shared link shows its
+/// answer), `examples` (title, SQL) one click away.
+pub fn query(nav: &Nav, q: &str, examples: &[(&str, String)]) -> String {
+    const DEFAULT: &str = "SELECT type, count, retained FROM types ORDER BY retained DESC LIMIT 20";
+    let mut body = String::from(
+        "<h1>Query</h1>\n<p class=\"meta\">SQL (SQLite's dialect) over the dump's tables: \
+<code>objects</code>, <code>refs</code>, <code>types</code>, <code>roots</code>, \
+<code>paths(from_id, to_id)</code>; functions <code>field(id, name)</code>, <code>value(id)</code>, \
+<code>path(id)</code>, <code>holder(id)</code>, <code>retained_set(id)</code> (docs/query.md). \
+Ctrl+Enter runs it; ids in the answer link to their objects.</p>\n<p class=\"meta\">Examples:</p><ul class=\"examples\">",
+    );
+    for (title, sql) in examples {
+        let _ = write!(
+            body,
+            "<li><a href=\"/query?d={}&amp;q={}\" data-sql=\"{}\">{}</a> <code class=\"meta\">{}</code></li>",
+            nav.current,
+            escape(&url_component(sql)),
+            escape(sql),
+            escape(title),
+            escape(sql)
+        );
+    }
+    let _ = write!(
+        body,
+        "</ul>\n<textarea id=\"sql\" spellcheck=\"false\" aria-label=\"SQL\">{}</textarea>\n\
+<div class=\"controls\"><button id=\"run\">Run</button><span id=\"qinfo\" class=\"meta\"></span></div>\n\
+<div id=\"qerr\" class=\"err\" hidden></div>\n<div id=\"result\"></div>",
+        escape(if q.is_empty() { DEFAULT } else { q })
+    );
+    let run = if q.is_empty() { "0" } else { "1" };
+    app_page(nav, "Query", &body, QUERY_JS, &[("run", run)])
 }
 
 /// A link to an object's page: `type id`, with its value preview.
@@ -387,7 +509,7 @@ fn ref_rows<'a>(
     let _ = write!(
         o,
         "<table class=\"hs\" id=\"{id}\"><thead><tr><th>via</th><th>object</th><th class=\"num\">retained</th>\
-<th class=\"num\">share</th><th class=\"num\">shallow</th></tr></thead><tbody>"
+<th class=\"num\">% heap</th><th class=\"num\">shallow</th></tr></thead><tbody>"
     );
     for (via, weak, n) in rows {
         let _ = write!(
@@ -411,7 +533,7 @@ fn ref_rows<'a>(
 fn children_rows(o: &mut String, d: usize, kids: &[Child]) {
     o.push_str(
         "<table class=\"hs\" id=\"children\"><thead><tr><th>object</th><th class=\"num\">retained</th>\
-<th class=\"num\">share</th><th class=\"num\">shallow</th><th class=\"num\">children</th></tr></thead><tbody>",
+<th class=\"num\">% heap</th><th class=\"num\">shallow</th><th class=\"num\">children</th></tr></thead><tbody>",
     );
     for ch in kids {
         o.push_str("<tr><td>");

@@ -499,6 +499,122 @@ fn diff_names_what_grew_as_the_cli_does() {
     assert_eq!(s["summary"]["nodes"], want["target"]["objects"]);
 }
 
+/// The field called `name` in an `inspect_object` answer.
+fn field<'a>(obj: &'a Value, name: &str) -> &'a Value {
+    obj["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no fields: {obj:#}"))
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no field {name}: {:#}", obj["fields"]))
+}
+
+/// The text of the string a field of an `inspect_object` answer points to.
+fn field_text(obj: &Value, name: &str) -> String {
+    let s = field(obj, name)["object"]["value"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name}: no string: {:#}", obj["fields"]));
+    // V8's previews are quoted, HPROF's are not.
+    let s = s
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s);
+    s.to_string()
+}
+
+/// The number after `prefix` in `text` ("user-17" → 17).
+fn number_after(text: &str, prefix: &str) -> u32 {
+    text.strip_prefix(prefix)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text:?} is not {prefix:?} and a number"))
+}
+
+/// `inspect_object` gives an object's fields with their values, as the program that wrote the
+/// dump set them (testdata/java/src, testdata/node/src): what a person debugging needs first.
+#[test]
+fn inspect_object_gives_field_values() {
+    // Java: SessionRegistry.SESSIONS, the largest HashMap, holds the 12,000 sessions of
+    // StaticMap.java; a HashMap with 12,000 entries and the default load factor has a table of
+    // 16,384 and a threshold of 12,288 (0.75 × 16,384).
+    let mut c = Client::start(&[MAP]);
+    let maps = c.answer(
+        "instances",
+        json!({"type": "java.util.HashMap", "limit": 1}),
+    );
+    let map = maps["instances"][0]["id"].as_str().unwrap().to_string();
+    let obj = c.answer("inspect_object", json!({"id": map, "limit": 50}));
+    assert_eq!(obj["object"]["type"], "java.util.HashMap");
+    assert_eq!(field(&obj, "size")["value"], "12000", "{:#}", obj["fields"]);
+    assert_eq!(field(&obj, "modCount")["value"], "12000");
+    assert_eq!(field(&obj, "threshold")["value"], "12288");
+    assert_eq!(field(&obj, "loadFactor")["value"], "0.75");
+    let table = &field(&obj, "table")["object"];
+    assert_eq!(table["type"], "java.util.HashMap$Node[]", "{table:#}");
+    // 16,384 slots of 4 bytes (compressed oops) after a 16-byte array header.
+    assert_eq!(table["shallow_bytes"], 16 + 16384 * 4, "{table:#}");
+    // Its elements are fields `[i]` (the inspector reads the first 4,096).
+    let t = c.answer("inspect_object", json!({"id": table["id"], "limit": 5}));
+    assert_eq!(t["fields_total"], 4096, "{:#}", t["fields"]);
+    assert_eq!(t["fields"][0]["name"], "[0]");
+    // A Session: `id` is the user's name ("user-N"), `attributes` the 200-byte payload, and
+    // `createdAt` a System.nanoTime() reading.
+    let sessions = c.answer("instances", json!({"type": "com.acme.Session", "limit": 3}));
+    for s in sessions["instances"].as_array().unwrap() {
+        let o = c.answer("inspect_object", json!({"id": s["id"], "limit": 50}));
+        assert_eq!(o["fields_total"], 3, "{:#}", o["fields"]);
+        let id = &field(&o, "id")["object"];
+        assert_eq!(id["type"], "java.lang.String");
+        assert!(number_after(&field_text(&o, "id"), "user-") < 12_000);
+        let attrs = &field(&o, "attributes")["object"];
+        assert_eq!(attrs["type"], "byte[]");
+        // 16-byte array header + 200 bytes (JDK 17, compressed class pointers).
+        assert_eq!(attrs["shallow_bytes"], 216, "{attrs:#}");
+        let created: i64 = field(&o, "createdAt")["value"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_ne!(created, 0);
+        // The fields that are references are the object's references, by name.
+        for f in ["id", "attributes"] {
+            assert!(
+                o["references"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r["via"] == f && r["object"]["id"] == field(&o, f)["object"]["id"]),
+                "{f}: {:#}",
+                o["references"]
+            );
+        }
+    }
+    drop(c);
+
+    // V8: global-array.js's LogEntry objects: `message` is the template string
+    // `request ${seq} served` (a concatenated string: "request N" + " served"), `tags` is
+    // ['http', N odd ? 'get' : 'post'].
+    const LOG: &str = "testdata/node/snapshots/global-array.heapsnapshot";
+    let mut c = Client::start(&[LOG]);
+    let entries = c.answer("instances", json!({"type": "LogEntry", "limit": 4}));
+    let entries = entries["instances"].as_array().unwrap();
+    assert_eq!(entries.len(), 4);
+    for e in entries {
+        let o = c.answer("inspect_object", json!({"id": e["id"], "limit": 50}));
+        let msg = &field(&o, "message")["object"];
+        assert_eq!(msg["type"], "(concatenated string)", "{msg:#}");
+        let m = c.answer("inspect_object", json!({"id": msg["id"], "limit": 50}));
+        assert_eq!(field_text(&m, "second"), " served");
+        let seq = number_after(&field_text(&m, "first"), "request ");
+        assert!(seq < 5000);
+        let tags = &field(&o, "tags")["object"];
+        assert_eq!(tags["type"], "Array", "{tags:#}");
+        let t = c.answer("inspect_object", json!({"id": tags["id"], "limit": 50}));
+        assert_eq!(field_text(&t, "[0]"), "http");
+        let want = if seq % 2 == 1 { "get" } else { "post" };
+        assert_eq!(field_text(&t, "[1]"), want);
+    }
+}
+
 fn fmt_thousands(n: u64) -> String {
     heapscope_reports::fmt::thousands(n)
 }

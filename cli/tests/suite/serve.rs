@@ -153,6 +153,16 @@ fn column(v: &Value, list: &str, key: &str) -> Vec<String> {
         .collect()
 }
 
+/// `key` (a JSON pointer) of each element of the array `v[list]`, a number.
+fn numbers(v: &Value, list: &str, key: &str) -> Vec<u64> {
+    v[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no array {list} in {v}"))
+        .iter()
+        .map(|e| e.pointer(key).and_then(Value::as_u64).unwrap())
+        .collect()
+}
+
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap_or_else(|| panic!("not an array: {v}"))
@@ -237,6 +247,16 @@ fn serve_one_dump_in_chromium() {
         strings(&p["report"]["nav"]),
         ["Report", "Dominator tree", "Histogram", "Query"]
     );
+    // Its object ids are links; the first leads to that object's page.
+    let links = p["report"]["idLinks"].as_array().unwrap();
+    assert!(!links.is_empty(), "the report names objects");
+    let first_id = links[0][0].as_str().unwrap();
+    assert_eq!(
+        links[0][1].as_str().unwrap(),
+        format!("/object?d=0&id={}", enc(first_id))
+    );
+    let followed = strings(&p["report"]["followed"]["h1"]);
+    assert!(followed[0].ends_with(first_id), "{followed:?}");
 
     // The tree: top level, the first node's children, its first child's children, "N more".
     let top = s.json("/api/children?d=0&offset=0&limit=50");
@@ -268,6 +288,28 @@ fn serve_one_dump_in_chromium() {
         strings(&p["tree"]["afterMore"]),
         column(&two_pages, "children", "/object/id")
     );
+    // Sorted by a header click: shallow size, then children count ascending.
+    let by_shallow = s.json("/api/children?d=0&sort=shallow&order=desc&limit=50");
+    assert_eq!(
+        strings(&p["tree"]["byShallow"]),
+        column(&by_shallow, "children", "/object/id")
+    );
+    let shallows = numbers(&by_shallow, "children", "/object/shallow_bytes");
+    assert!(shallows.windows(2).all(|w| w[0] >= w[1]), "{shallows:?}");
+    let by_kids = s.json("/api/children?d=0&sort=children&order=asc&limit=50");
+    assert_eq!(
+        strings(&p["tree"]["byChildrenAsc"]),
+        column(&by_kids, "children", "/object/id")
+    );
+    let kid_counts = numbers(&by_kids, "children", "/children");
+    assert!(
+        kid_counts.windows(2).all(|w| w[0] <= w[1]),
+        "{kid_counts:?}"
+    );
+    assert!(p["tree"]["count"]
+        .as_str()
+        .unwrap()
+        .starts_with(&thousands(top["total"].as_u64().unwrap())));
     // Paging is consistent: the second page is the tail of two pages.
     let second = s.json("/api/children?d=0&offset=50&limit=50");
     assert_eq!(
@@ -307,6 +349,34 @@ fn serve_one_dump_in_chromium() {
         ));
         assert_eq!(strings(&i[key]), column(&a, "instances", "/id"), "{key}");
     }
+    // Filtered by an id: the server's answer for that filter, which holds that object.
+    let f = i["filter"].as_str().unwrap();
+    let a = s.json(&format!(
+        "/api/instances?d=0&type={}&sort=shallow&order=desc&filter={}&limit=100",
+        enc(t),
+        enc(f)
+    ));
+    assert_eq!(strings(&i["filtered"]), column(&a, "instances", "/id"));
+    assert!(strings(&i["filtered"]).iter().any(|x| x == f));
+    let all = s.json(&format!("/api/instances?d=0&type={}&limit=1", enc(t)));
+    let count = all["count"].as_u64().unwrap();
+    assert_eq!(
+        i["count"].as_str().unwrap(),
+        format!("{} instances", thousands(count))
+    );
+    // "N more" appends the next page (the page size is 100).
+    if count > 100 {
+        assert_eq!(
+            strings(&i["more"]),
+            [format!("{} more", thousands(count - 100))]
+        );
+        let two = s.json(&format!(
+            "/api/instances?d=0&type={}&sort=shallow&order=desc&limit={}",
+            enc(t),
+            count.min(200)
+        ));
+        assert_eq!(strings(&i["afterMore"]), column(&two, "instances", "/id"));
+    }
 
     // The object page of the tree's first node is its ObjectAnswer.
     let o = &p["object"];
@@ -337,6 +407,48 @@ fn serve_one_dump_in_chromium() {
     };
     assert!(!fields.is_empty(), "HPROF instances have fields");
     assert_eq!(strings(&o["fields"]), fields);
+    // Each field's value as the answer has it: a primitive's text, a reference's object.
+    let values: Vec<String> = a["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| match (&f["object"], &f["value"]) {
+            (Value::Object(t), _) => {
+                let mut v = format!(
+                    "{} {}",
+                    t["type"].as_str().unwrap(),
+                    t["id"].as_str().unwrap()
+                );
+                if let Some(x) = t.get("value").and_then(Value::as_str) {
+                    v.push_str(&format!(" \"{x}\""));
+                }
+                v
+            }
+            (_, Value::String(v)) => v.clone(),
+            _ => "null".to_string(),
+        })
+        .collect();
+    assert_eq!(strings(&o["fieldValues"]), values);
+    // Path steps name the reference they go through.
+    let vias: Vec<Vec<Value>> = a["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["via"].clone())
+                .collect()
+        })
+        .collect();
+    let shown_vias: Vec<Vec<Value>> = o["pathVias"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_array().unwrap().clone())
+        .collect();
+    assert_eq!(shown_vias, vias);
     assert_eq!(
         strings(&o["children"]),
         column(&a["children"], "children", "/object/id")
@@ -370,29 +482,47 @@ fn serve_one_dump_in_chromium() {
     assert_eq!(status, 200, "{body}");
     let q: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(strings(&p["query"]["headers"]), strings(&q["columns"]));
-    let rows: Vec<Vec<String>> = q["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|c| match c {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .collect();
+    let rows = answer_rows(&q);
     assert_eq!(rows.len(), 5);
-    let shown: Vec<Vec<String>> = p["query"]["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(strings)
-        .collect();
-    assert_eq!(shown, rows);
+    assert_eq!(shown_rows(&p["query"]["rows"]), rows);
+    assert_eq!(
+        p["query"]["examples"].as_array().map(Vec::len),
+        Some(6),
+        "{}",
+        p["query"]["examples"]
+    );
+    // Bad SQL: SQLite's message under the box (the browser's own log of the 400 aside).
+    let err = &p["query"]["error"];
+    assert_eq!(err["visible"], true);
+    assert!(err["text"].as_str().unwrap().contains("nowhere"), "{err}");
+    assert!(p["query"]["errorLogged"].as_u64().unwrap() <= 1);
+    // A shared link (/query?q=…): the box holds its SQL and the answer is shown.
+    let shared = &p["query"]["shared"];
+    assert_eq!(shared["box"], shared["sql"]);
+    let (status, body) = s.post("/api/query?d=0&limit=200", shared["sql"].as_str().unwrap());
+    assert_eq!(status, 200, "{body}");
+    let want: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(want["rows"].as_array().unwrap().len(), 3);
+    assert_eq!(shown_rows(&shared["rows"]), answer_rows(&want));
+    // Running a query puts it in the address bar, so the link can be shared.
+    assert!(p["query"]["url"].as_str().unwrap().contains("q=SELECT"));
+    // The example: the referrers of the largest object, each linking to its page.
+    let ex = &p["query"]["example"];
+    let top_id = column(&top, "children", "/object/id")[0].clone();
+    assert!(ex["box"].as_str().unwrap().contains(&top_id), "{ex}");
+    let (status, body) = s.post(
+        "/api/query?d=0",
+        &format!("SELECT count(*) FROM refs WHERE dst = '{top_id}'"),
+    );
+    assert_eq!(status, 200, "{body}");
+    let n_refs = serde_json::from_str::<Value>(&body).unwrap()["rows"][0][0]
+        .as_u64()
+        .unwrap() as usize;
+    assert!(n_refs > 0, "the largest object has a referrer");
+    assert_eq!(ex["rows"].as_array().unwrap().len(), n_refs.min(200));
+    let links = strings(&ex["links"]);
+    assert_eq!(links.len(), n_refs.min(200), "one link a row (src)");
+    assert!(links.iter().all(|l| l.starts_with("/object?d=0&id=")));
     // Its first row is the histogram's largest count.
     let top = s.json("/api/histogram?d=0&sort=count&order=desc&limit=1");
     assert_eq!(rows[0][0], top["rows"][0]["type"].as_str().unwrap());
@@ -405,6 +535,8 @@ fn serve_one_dump_in_chromium() {
         "instances",
         "object",
         "query",
+        "query-error",
+        "query-example",
     ] {
         screenshot_ok(shots.path(), name);
     }
@@ -513,6 +645,30 @@ fn serve_refuses_bad_requests() {
     assert_eq!(dumps[0]["path"], STATIC_MAP);
 }
 
+/// A query answer's rows as the page prints them (text as is, numbers in JSON).
+fn answer_rows(q: &Value) -> Vec<Vec<String>> {
+    q["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|c| match c {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The rows a page showed (drive.js: one array of cell texts a row).
+fn shown_rows(v: &Value) -> Vec<Vec<String>> {
+    v.as_array().unwrap().iter().map(strings).collect()
+}
+
 fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
@@ -579,5 +735,60 @@ fn serve_answers_agree_with_sql() {
             o["references_total"], out["rows"][0][0],
             "references of {id}"
         );
+    }
+}
+
+/// The server's lookup indexes answer as the scans they replace ([`drill::Scan`]:
+/// `HeapGraph::find_id`, `walks::referrers`, the type column), for every object of a Java and
+/// a V8 fixture: same node for each id, same referrers with the same labels, same instances.
+#[test]
+fn lookup_indexes_agree_with_the_scans() {
+    use heapscope::progress::Silent;
+    use heapscope::serve::lookup::Lookup;
+    use heapscope::session::Session;
+    use heapscope_graph::NodeIdx;
+    use heapscope_parsers::ParseOptions;
+    use heapscope_reports::drill::{Finder, Scan};
+
+    for rel in [
+        STATIC_MAP,
+        "testdata/node/snapshots/global-array.heapsnapshot",
+    ] {
+        let s = Session::load(&root().join(rel), &ParseOptions::default(), &Silent)
+            .unwrap_or_else(|e| panic!("{rel}: {e:?}"));
+        let a = &s.analysis;
+        let g = &a.graph;
+        let lk = Lookup::build(a);
+        let n = g.node_count();
+        assert!(lk.bytes() >= 4 * (n + 1 + g.edge_count()), "{rel}");
+        let mut with_referrers = 0;
+        for v in 0..n as u32 {
+            let id = s.info.id_text(g.ids[v as usize]);
+            assert_eq!(lk.find(a, &id), Scan.find(a, &id), "{rel}: find {id}");
+            let want = Scan.referrers(a, NodeIdx(v));
+            with_referrers += usize::from(!want.is_empty());
+            assert_eq!(
+                lk.referrers(a, NodeIdx(v)),
+                want,
+                "{rel}: referrers of {id}"
+            );
+        }
+        assert!(with_referrers > n / 2, "{rel}: most objects are referenced");
+        let mut by_type: Vec<Vec<u32>> = vec![Vec::new(); g.types.len()];
+        for v in 0..n as u32 {
+            by_type[g.type_of[v as usize] as usize].push(v);
+        }
+        for (t, name) in g.types.iter() {
+            assert_eq!(
+                lk.instances_of(t),
+                &by_type[t as usize][..],
+                "{rel}: instances of {name}"
+            );
+        }
+        assert!(lk.instances_of(g.types.len() as u32).is_empty());
+        for id in ["0xdeadbeefdeadbeef", "nonsense", "18446744073709551615"] {
+            assert_eq!(lk.find(a, id), Scan.find(a, id), "{rel}: {id}");
+            assert!(lk.find(a, id).is_err());
+        }
     }
 }
