@@ -20,6 +20,7 @@ mod index;
 mod mcp;
 mod metrics;
 mod objectstore;
+mod out_of_core;
 mod over_time;
 mod producers;
 mod python_heapsnap;
