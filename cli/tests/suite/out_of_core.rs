@@ -4,7 +4,7 @@
 
 use std::process::{Command, Output};
 
-use crate::util::{root, stderr};
+use crate::suite::util::{root, stderr};
 
 /// Real dumps: JDK (HPROF, plain and gzip), Node (V8), Go heap dump, Python heap snapshot, and
 /// the call-tree formats (pprof, tracemalloc).
@@ -46,7 +46,10 @@ fn json(fixture: &str, extra: &[&str], env: &[(&str, &str)]) -> Vec<u8> {
 #[test]
 fn out_of_core_report_is_byte_identical() {
     let tmp = std::env::temp_dir();
-    if heapscope_graph::Spill::to_dir(&tmp).out_of_core(true).is_out_of_core() {
+    if heapscope_graph::Spill::to_dir(&tmp)
+        .out_of_core(true)
+        .is_out_of_core()
+    {
         for f in FIXTURES {
             let mem = json(f, &[], &[]);
             assert!(
