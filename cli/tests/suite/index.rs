@@ -34,6 +34,17 @@ pub(super) fn ok(o: &Output, what: &str) -> String {
 
 /// The questions to ask of a fixture: the ids of the biggest dominators and suspects' objects,
 /// the biggest types.
+/// The index files (`*.hsidx`) in a cache directory, sorted; the `seals/` directory beside them
+/// is not one.
+fn index_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| rd.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    v.retain(|p: &std::path::PathBuf| p.extension().is_some_and(|e| e == "hsidx"));
+    v.sort();
+    v
+}
+
 fn questions(v: &Value) -> Vec<Vec<String>> {
     let mut q = Vec::new();
     let ids = v["dominators"]
@@ -99,11 +110,9 @@ fn same_answers_through_the_index(fixture: &str, extra: &[&str]) {
     a.extend_from_slice(extra);
     let o = run(c, &a);
     let said = ok(&o, "index");
-    let files: Vec<_> = std::fs::read_dir(c)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let files = index_files(c);
     assert_eq!(files.len(), 1, "{files:?}");
+    assert!(c.join("seals").is_dir(), "index wrote no seal");
     assert!(said.starts_with(&files[0].display().to_string()), "{said}");
     assert!(
         !root().join(format!("{fixture}.hsidx")).exists(),
@@ -211,12 +220,7 @@ fn a_corrupt_or_mismatched_index_is_reported_and_rebuilt() {
     let c = cache.path();
     let f = "testdata/python/snapshots/memo_cache-py311.tracemalloc";
     ok(&run(c, &["index", "-q", f]), "index");
-    let idx = std::fs::read_dir(c)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let idx = index_files(c).remove(0);
     let good = std::fs::read(&idx).unwrap();
     let want = stdout(&run(c, &["instances", "-q", "--no-index", f, "<unknown>"]));
     let mut bad = good.clone();
@@ -264,7 +268,10 @@ fn the_index_goes_beside_the_dump() {
         .unwrap();
     ok(&o, "analyze --save-index");
     assert!(dir.path().join("heap.txt.hsidx").is_file());
-    assert!(!dir.path().join("xdg").exists());
+    // Only the seal (a few bytes of file metadata) goes to the user's cache, never an index.
+    let cache = dir.path().join("xdg").join("heapscope");
+    assert!(index_files(&cache).is_empty());
+    assert!(cache.join("seals").is_dir(), "index wrote no seal");
 }
 
 /// `diff` and `trend` read each dump's saved index when one is valid, and their reports (JSON
