@@ -189,9 +189,10 @@ pub fn build_report(
 /// Returns a warning for inputs that are not call trees (the option is ignored there).
 fn add_cumulative(a: &Analysis, info: &DumpFacts, histogram: &mut [HistRow]) -> Option<String> {
     if !info.is_call_tree() {
-        return Some(
-            "--cumulative applies to allocation profiles (pprof, tracemalloc) only; ignored".into(),
-        );
+        return Some(format!(
+            "--cumulative applies to allocation profiles (call trees) only; this {} input is an object graph; ignored",
+            info.format_name
+        ));
     }
     let g = &a.graph;
     let mut blocks: Vec<u64> = (0..g.node_count() as u32)

@@ -102,7 +102,7 @@ fn cumulative_is_refused_politely_for_object_graphs() {
         warnings.iter().any(|w| w
             .as_str()
             .unwrap()
-            .contains("--cumulative applies to allocation profiles")),
+            .contains("--cumulative applies to allocation profiles (call trees) only; this hprof input is an object graph")),
         "{warnings:?}"
     );
     assert!(report["histogram"]

@@ -43,36 +43,67 @@ fn json(fixture: &str, extra: &[&str], env: &[(&str, &str)]) -> Vec<u8> {
     o.stdout
 }
 
+/// A spill directory on disk: the target directory's scratch space (never a memory file
+/// system here; the test fails, naming it, if it is).
+fn spill_dir() -> &'static str {
+    let dir = env!("CARGO_TARGET_TMPDIR");
+    assert!(
+        heapscope_graph::Spill::to_dir(std::path::Path::new(dir))
+            .out_of_core(true)
+            .is_out_of_core(),
+        "{dir} cannot hold spill files; the out-of-core tests need a directory on disk"
+    );
+    dir
+}
+
 #[test]
 fn out_of_core_report_is_byte_identical() {
-    let tmp = std::env::temp_dir();
-    if heapscope_graph::Spill::to_dir(&tmp)
-        .out_of_core(true)
-        .is_out_of_core()
-    {
-        for f in FIXTURES {
-            let mem = json(f, &[], &[]);
-            assert!(
-                mem == json(f, &["--out-of-core"], &[]),
-                "{f}: --out-of-core differs"
-            );
-            assert!(
-                mem == json(f, &[], &[("HEAPSCOPE_OUT_OF_CORE", "1")]),
-                "{f}: HEAPSCOPE_OUT_OF_CORE=1 differs"
-            );
-        }
+    let tmp = spill_dir();
+    for f in FIXTURES {
+        let mem = json(f, &[], &[]);
+        assert!(
+            mem == json(f, &["--out-of-core"], &[("TMPDIR", tmp)]),
+            "{f}: --out-of-core differs"
+        );
+        assert!(
+            mem == json(f, &[], &[("HEAPSCOPE_OUT_OF_CORE", "1"), ("TMPDIR", tmp)]),
+            "{f}: HEAPSCOPE_OUT_OF_CORE=1 differs"
+        );
     }
+}
+
+/// A writable directory on a memory file system (tmpfs), from /proc/mounts.
+fn memory_fs_dir() -> Option<String> {
+    let mounts = std::fs::read_to_string("/proc/mounts").ok()?;
+    mounts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, dir, fs) = (f.next()?, f.next()?, f.next()?);
+            // Not the kernel's own trees (cgroups): only places a user would point TMPDIR at.
+            (fs == "tmpfs" && !dir.starts_with("/sys") && !dir.starts_with("/proc"))
+                .then(|| dir.to_string())
+        })
+        .find(|dir| {
+            let probe =
+                std::path::Path::new(dir).join(format!("heapscope-probe-{}", std::process::id()));
+            let ok = std::fs::write(&probe, b"").is_ok();
+            let _ = std::fs::remove_file(&probe);
+            ok
+        })
 }
 
 #[test]
 fn out_of_core_needs_a_spill_directory_on_disk() {
-    let shm = std::path::Path::new("/dev/shm");
-    if !shm.is_dir() || heapscope_graph::Spill::to_dir(shm).is_usable() {
-        return; // no memory file system to try
-    }
+    let shm =
+        memory_fs_dir().expect("no writable tmpfs mount in /proc/mounts to try the refusal on");
+    assert!(
+        !heapscope_graph::Spill::to_dir(std::path::Path::new(&shm)).is_usable(),
+        "{shm} is a memory file system but Spill accepts it"
+    );
     let o = run(
         &["analyze", "-q", "--out-of-core", FIXTURES[0]],
-        &[("TMPDIR", "/dev/shm")],
+        &[("TMPDIR", shm.as_str())],
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("TMPDIR"), "{}", stderr(&o));

@@ -49,7 +49,7 @@ fn time_axis(
             (
                 AxisSource::Dump,
                 Some(t),
-                "times are the timestamps recorded in the dumps (HPROF header, pprof time_nanos)"
+                "times are the timestamps recorded in the dumps (each input's `timestamp`)"
                     .to_string(),
             )
         }
