@@ -387,18 +387,40 @@ impl<T: Plain> Column<T> {
     /// `min_bytes`). `Ok(true)`: spilled; `Ok(false)`: nothing to do (already spilled, too
     /// small, no directory); `Err`: why it stays in memory.
     pub fn spill(&mut self, spill: &Spill) -> Result<bool, String> {
+        let copy = self.spilled_copy(spill)?;
+        Ok(self.replace_with(copy))
+    }
+
+    /// The first half of [`spill`](Self::spill), which only reads the column (so other readers
+    /// may run beside it): its contents written to a spill file and mapped, or `None` when
+    /// there is nothing to do. [`replace_with`](Self::replace_with) puts the copy in place.
+    pub fn spilled_copy(&self, spill: &Spill) -> Result<Option<Column<T>>, String> {
         let Repr::Mem(v) = &self.repr else {
-            return Ok(false);
+            return Ok(None);
         };
         let Some(dir) = &spill.dir else {
-            return Ok(false);
+            return Ok(None);
         };
         if v.is_empty() || std::mem::size_of_val(&v[..]) < spill.min_bytes {
-            return Ok(false);
+            return Ok(None);
         }
         let m = Mapped::write(dir, v)?;
-        self.repr = Repr::File(m);
-        Ok(true)
+        Ok(Some(Column {
+            repr: Repr::File(m),
+        }))
+    }
+
+    /// Put a [`spilled_copy`](Self::spilled_copy) of this column in its place (freeing its
+    /// memory); true when there was one.
+    pub fn replace_with(&mut self, copy: Option<Column<T>>) -> bool {
+        match copy {
+            Some(c) => {
+                debug_assert!(c.len() == self.len());
+                *self = c;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Make room for `additional` more elements.

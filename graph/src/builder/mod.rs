@@ -212,10 +212,31 @@ impl GraphBuilder {
         });
     }
 
-    /// End of phase 1: sort the ids into the lookup index.
+    /// End of phase 1: sort the ids into the lookup index. The ids are copied to their spill
+    /// file while the index is built from them (both only read the column, on two threads),
+    /// once the shallow sizes and kinds have gone to theirs (so the index's memory comes on top
+    /// of the ids alone).
     pub fn finish_nodes(&mut self) {
+        if !self.offsets.is_empty() || self.index.is_some() {
+            self.start_edges();
+            self.ensure_index();
+            return;
+        }
+        let shallow = self.shallow.spill(&self.spill);
+        let kind = self.kind.spill(&self.spill);
+        let (built, ids) = rayon::join(
+            || IdIndex::build(&self.ids),
+            || self.ids.spilled_copy(&self.spill),
+        );
+        let ids = ids.map(|c| self.ids.replace_with(c));
+        // the warnings in the order of `start_edges`, then the index's
+        for r in [ids, shallow, kind] {
+            if let Err(why) = r {
+                spill_warning(&mut self.warnings, &why);
+            }
+        }
         self.start_edges();
-        self.ensure_index();
+        self.set_index(built);
     }
 
     /// End of phase 1 for formats whose references are dense indices already (V8): no id
@@ -272,7 +293,11 @@ impl GraphBuilder {
         if self.index.is_some() {
             return;
         }
-        let (index, dups) = IdIndex::build(&self.ids);
+        let built = IdIndex::build(&self.ids);
+        self.set_index(built);
+    }
+
+    fn set_index(&mut self, (index, dups): (IdIndex, u64)) {
         if dups > 0 {
             self.warnings.push(format!(
                 "{dups} nodes share an id with an earlier node; references resolve to the first"
