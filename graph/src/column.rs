@@ -20,6 +20,11 @@
 //!   through the mapping — nothing can raise SIGBUS on a full or copy-on-write file system.
 //! - Growing a spilled column past its length moves it back into memory (the builder spills
 //!   only finished columns, so this does not happen in a parse).
+//! - Out of core, the builder makes its big arrays with [`Column::in_file`] instead: an empty
+//!   column with room for a bounded number of elements in a *shared* mapping of a spill file
+//!   whose blocks are reserved (as [`crate::spill::WorkVec`]), so that they grow in the file and
+//!   never in anonymous memory. The file's pages start as zeros: growing with zeros writes
+//!   nothing.
 //! - A directory on tmpfs or ramfs is not used: its pages are memory that cannot be dropped, so
 //!   spilling there would only hide memory from RssAnon.
 //! - Contents are identical either way; only where the bytes live differs.
@@ -121,6 +126,12 @@ struct Mapped<T> {
     _file: File,
     map: memmap2::MmapMut,
     len: usize,
+    /// Elements from here to the mapping's end were never written: zero pages of a fresh file
+    /// (the mapping's capacity when not known).
+    fresh: usize,
+    /// Growth stays in the file up to the mapping's capacity ([`Column::in_file`]); otherwise
+    /// it moves the column into memory.
+    grows: bool,
     _t: PhantomData<T>,
 }
 
@@ -152,8 +163,20 @@ impl<T: Plain> Mapped<T> {
             _file: file,
             map,
             len: data.len(),
+            fresh: data.len(),
+            grows: false,
             _t: PhantomData,
         })
+    }
+
+    /// Elements the column may hold in its file: the room reserved by [`Column::in_file`], else
+    /// 0 (growth moves it into memory).
+    fn cap(&self) -> usize {
+        if self.grows {
+            self.map.len() / std::mem::size_of::<T>()
+        } else {
+            0
+        }
     }
 
     fn as_slice(&self) -> &[T] {
@@ -230,14 +253,20 @@ impl<T: Plain> Default for Column<T> {
 impl<T: Plain> From<crate::spill::WorkVec<T>> for Column<T> {
     fn from(w: crate::spill::WorkVec<T>) -> Self {
         match w.into_parts() {
-            Ok((file, map, len)) => Column {
-                repr: Repr::File(Mapped {
-                    _file: file,
-                    map,
-                    len,
-                    _t: PhantomData,
-                }),
-            },
+            Ok((file, map, len)) => {
+                // What the array wrote past its length (before a truncation) is not known.
+                let fresh = map.len() / std::mem::size_of::<T>();
+                Column {
+                    repr: Repr::File(Mapped {
+                        _file: file,
+                        map,
+                        len,
+                        fresh,
+                        grows: false,
+                        _t: PhantomData,
+                    }),
+                }
+            }
             Err(v) => Column::from(v),
         }
     }
@@ -284,6 +313,31 @@ impl<T: Plain + std::fmt::Debug> std::fmt::Debug for Column<T> {
 }
 
 impl<T: Plain> Column<T> {
+    /// An empty column with room for `cap` elements in a new spill file in `dir` (its blocks
+    /// reserved, shared mapping: see the module docs), or why it could not be made. It grows in
+    /// the file up to `cap` elements, and moves into memory past that.
+    pub fn in_file(dir: &Path, cap: usize) -> Result<Column<T>, String> {
+        if on_memory_fs(dir) {
+            return Err(format!(
+                "{} is a memory file system (tmpfs/ramfs); set TMPDIR to a directory on disk",
+                dir.display()
+            ));
+        }
+        match crate::spill::WorkVec::<T>::in_file(dir, cap)?.into_parts() {
+            Ok((file, map, _)) => Ok(Column {
+                repr: Repr::File(Mapped {
+                    _file: file,
+                    map,
+                    len: 0,
+                    fresh: 0,
+                    grows: true,
+                    _t: PhantomData,
+                }),
+            }),
+            Err(v) => Ok(Column::from(v)), // no room asked for
+        }
+    }
+
     /// Is the column in a spill file?
     pub fn is_spilled(&self) -> bool {
         matches!(self.repr, Repr::File(_))
@@ -333,43 +387,100 @@ impl<T: Plain> Column<T> {
     /// `min_bytes`). `Ok(true)`: spilled; `Ok(false)`: nothing to do (already spilled, too
     /// small, no directory); `Err`: why it stays in memory.
     pub fn spill(&mut self, spill: &Spill) -> Result<bool, String> {
+        let copy = self.spilled_copy(spill)?;
+        Ok(self.replace_with(copy))
+    }
+
+    /// The first half of [`spill`](Self::spill), which only reads the column (so other readers
+    /// may run beside it): its contents written to a spill file and mapped, or `None` when
+    /// there is nothing to do. [`replace_with`](Self::replace_with) puts the copy in place.
+    pub fn spilled_copy(&self, spill: &Spill) -> Result<Option<Column<T>>, String> {
         let Repr::Mem(v) = &self.repr else {
-            return Ok(false);
+            return Ok(None);
         };
         let Some(dir) = &spill.dir else {
-            return Ok(false);
+            return Ok(None);
         };
         if v.is_empty() || std::mem::size_of_val(&v[..]) < spill.min_bytes {
-            return Ok(false);
+            return Ok(None);
         }
         let m = Mapped::write(dir, v)?;
-        self.repr = Repr::File(m);
-        Ok(true)
+        Ok(Some(Column {
+            repr: Repr::File(m),
+        }))
+    }
+
+    /// Put a [`spilled_copy`](Self::spilled_copy) of this column in its place (freeing its
+    /// memory); true when there was one.
+    pub fn replace_with(&mut self, copy: Option<Column<T>>) -> bool {
+        match copy {
+            Some(c) => {
+                debug_assert!(c.len() == self.len());
+                *self = c;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Make room for `additional` more elements.
     pub fn reserve(&mut self, additional: usize) {
+        if let Repr::File(m) = &self.repr {
+            if m.len.saturating_add(additional) <= m.cap() {
+                return;
+            }
+        }
         self.mem().reserve(additional);
     }
 
     #[inline]
     pub fn push(&mut self, v: T) {
-        self.mem().push(v);
+        match &mut self.repr {
+            Repr::Mem(vec) => vec.push(v),
+            Repr::File(m) if m.len < m.cap() => {
+                let at = m.len;
+                m.len += 1;
+                m.fresh = m.fresh.max(m.len);
+                m.as_mut_slice()[at] = v;
+            }
+            _ => self.mem().push(v),
+        }
     }
 
-    /// Grow or shrink to `len` elements, new ones set to `v`.
+    /// Grow or shrink to `len` elements, new ones set to `v`. An empty column in memory grown
+    /// with zeros is allocated zeroed (fresh pages from the system, no fill); a column in a
+    /// file with room grows there, writing only what is not zero already.
     pub fn resize(&mut self, len: usize, v: T) {
         if len <= self.len() {
             self.truncate(len);
-        } else {
-            self.mem().resize(len, v);
+            return;
+        }
+        match &mut self.repr {
+            Repr::Mem(vec) if vec.is_empty() && v == T::default() => *vec = vec![v; len],
+            Repr::File(m) if len <= m.cap() => {
+                let old = m.len;
+                // Past `fresh` the file's pages are zeros: write there only what is not zero.
+                let upto = if v == T::default() {
+                    len.min(m.fresh).max(old)
+                } else {
+                    len
+                };
+                m.len = len;
+                m.as_mut_slice()[old..upto].fill(v);
+                m.fresh = m.fresh.max(upto);
+            }
+            _ => self.mem().resize(len, v),
         }
     }
 
     pub fn truncate(&mut self, len: usize) {
         match &mut self.repr {
             Repr::Mem(vec) => vec.truncate(len),
-            Repr::File(m) => m.len = m.len.min(len),
+            Repr::File(m) => {
+                // What was below the old length may have been written: no longer known zero.
+                m.fresh = m.fresh.max(m.len);
+                m.len = m.len.min(len);
+            }
             Repr::Shared(m) => m.len = m.len.min(len),
         }
     }
@@ -504,6 +615,72 @@ mod tests {
             assert!(!c.is_spilled());
             assert_eq!((c[5], c[200_000], c.len()), (1, 3, 200_001));
         }
+    }
+
+    #[test]
+    fn file_backed_column_grows_in_its_file_and_behaves_as_a_vec() {
+        if !temp_spills() {
+            return;
+        }
+        let dir = std::env::temp_dir();
+        let mut c: Column<u32> = Column::in_file(&dir, 1 << 16).unwrap();
+        let mut v: Vec<u32> = Vec::new();
+        assert!(c.is_spilled() && c.is_empty());
+        let mut x = 0x9e37_79b9u32;
+        for step in 0..4000u32 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            match x % 7 {
+                // growing with zeros over elements written before a truncation must write them
+                0 => {
+                    let n = (x >> 8) as usize % 4800;
+                    c.resize(n, 0);
+                    v.resize(n, 0);
+                }
+                1 => {
+                    let n = (x >> 8) as usize % 4800;
+                    c.resize(n, step);
+                    v.resize(n, step);
+                }
+                2 => {
+                    let n = (x >> 8) as usize % 3000;
+                    c.truncate(n);
+                    v.truncate(n);
+                }
+                3 if !v.is_empty() => {
+                    let i = (x >> 8) as usize % v.len();
+                    c[i] = step;
+                    v[i] = step;
+                }
+                _ => {
+                    c.push(step);
+                    v.push(step);
+                }
+            }
+            assert_eq!(&c[..], &v[..]);
+            assert!(c.is_spilled(), "stays in its file up to its room");
+            assert_eq!(c.heap_bytes(), 0);
+        }
+        c.resize(1 << 16, 1);
+        assert!(c.is_spilled());
+        c.push(2); // past the room: into memory, contents kept
+        v.resize(1 << 16, 1);
+        v.push(2);
+        assert!(!c.is_spilled());
+        assert_eq!(&c[..], &v[..]);
+    }
+
+    #[test]
+    fn empty_column_grown_with_zeros_is_zeroed() {
+        let mut c: Column<u64> = Column::default();
+        c.reserve(10);
+        c.resize(1 << 20, 0);
+        assert_eq!(c.len(), 1 << 20);
+        assert!(c.iter().all(|&x| x == 0));
+        c.resize(3, 0);
+        c.resize(6, 5);
+        assert_eq!(&c[..], &[0, 0, 0, 5, 5, 5]);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! `finish`, which resolves roots and turns the counts of what was dropped into warnings. The id
 //! index lives in `index`; the bulk, parallel forms of both phases in `parallel`.
 
-use crate::column::{Column, Spill};
+use crate::column::{Column, Plain, Spill};
 use crate::graph::{EdgePos, HeapGraph, Policy, Root, MAX_EDGES, WEAK_BIT};
 use crate::types::{Interner, Label, LabelId, NodeIdx, NodeKind, TypeId};
 
@@ -31,11 +31,13 @@ struct PendingRoot {
 
 /// Builds a [`HeapGraph`] in two phases. See the crate docs for an example.
 ///
-/// Memory while building: 8 (id) + 4 (type) + 8 (shallow) + 1 (kind) bytes per node, 8.5 more
-/// per node for the id index during phase 2, 4 per node of CSR offsets, and 4 per edge (+4 with
-/// labels). With [`with_spill`](Self::with_spill) the id, type, shallow, kind, count and label
-/// columns go to spill files once large ([`Column`]): only the index, offsets and targets stay
-/// in anonymous memory.
+/// Memory while building: 8 (id) + 4 (type) + 8 (shallow) + 1 (kind) bytes per node, at most 8
+/// more per node for the id index during phase 2, 4 per node of CSR offsets, and 4 per edge (+4
+/// with labels). With [`with_spill`](Self::with_spill) the id, type, shallow, kind, count and
+/// label columns go to spill files once large ([`Column`]): only the index, offsets and targets
+/// stay in anonymous memory. Out of core ([`Spill::out_of_core`]) the arrays the bulk phases
+/// size up front (node columns, offsets, targets, labels) grow in spill files from the start
+/// ([`Column::in_file`]): only the id index is anonymous.
 pub struct GraphBuilder {
     ids: Column<u64>,
     type_of: Column<u32>,
@@ -47,8 +49,8 @@ pub struct GraphBuilder {
     root_kinds: Interner,
     roots: Vec<PendingRoot>,
     index: Option<IdIndex>,
-    offsets: Vec<EdgePos>,
-    targets: Vec<u32>,
+    offsets: Column<EdgePos>,
+    targets: Column<u32>,
     edge_labels: Column<u32>,
     keep_labels: bool,
     current: Option<u32>,
@@ -86,8 +88,8 @@ impl GraphBuilder {
             root_kinds,
             roots: Vec::new(),
             index: None,
-            offsets: Vec::new(),
-            targets: Vec::new(),
+            offsets: Column::default(),
+            targets: Column::default(),
             edge_labels: Column::default(),
             keep_labels: true,
             current: None,
@@ -210,10 +212,31 @@ impl GraphBuilder {
         });
     }
 
-    /// End of phase 1: sort the ids into the lookup index.
+    /// End of phase 1: sort the ids into the lookup index. The ids are copied to their spill
+    /// file while the index is built from them (both only read the column, on two threads),
+    /// once the shallow sizes and kinds have gone to theirs (so the index's memory comes on top
+    /// of the ids alone).
     pub fn finish_nodes(&mut self) {
+        if !self.offsets.is_empty() || self.index.is_some() {
+            self.start_edges();
+            self.ensure_index();
+            return;
+        }
+        let shallow = self.shallow.spill(&self.spill);
+        let kind = self.kind.spill(&self.spill);
+        let (built, ids) = rayon::join(
+            || IdIndex::build(&self.ids),
+            || self.ids.spilled_copy(&self.spill),
+        );
+        let ids = ids.map(|c| self.ids.replace_with(c));
+        // the warnings in the order of `start_edges`, then the index's
+        for r in [ids, shallow, kind] {
+            if let Err(why) = r {
+                spill_warning(&mut self.warnings, &why);
+            }
+        }
         self.start_edges();
-        self.ensure_index();
+        self.set_index(built);
     }
 
     /// End of phase 1 for formats whose references are dense indices already (V8): no id
@@ -236,8 +259,33 @@ impl GraphBuilder {
                     spill_warning(&mut self.warnings, &why);
                 }
             }
-            self.offsets.reserve_exact(self.ids.len() + 1);
+            let n = self.ids.len() + 1;
+            if !self.in_file(|b| &mut b.offsets, n) {
+                self.offsets.reserve(n);
+            }
             self.offsets.push(0);
+        }
+    }
+
+    /// Out of core, make the empty column `col` a file-backed one with room for `cap` elements
+    /// (see [`Column::in_file`]). False when in memory (not out of core, already filled, or the
+    /// file could not be made: then one warning says why).
+    fn in_file<T: Plain>(&mut self, col: impl Fn(&mut Self) -> &mut Column<T>, cap: usize) -> bool {
+        if !col(self).is_empty() || !self.spill.is_out_of_core() {
+            return false;
+        }
+        let Some(dir) = self.spill.dir.clone() else {
+            return false;
+        };
+        match Column::in_file(&dir, cap) {
+            Ok(c) => {
+                *col(self) = c;
+                true
+            }
+            Err(why) => {
+                spill_warning(&mut self.warnings, &why);
+                false
+            }
         }
     }
 
@@ -245,7 +293,11 @@ impl GraphBuilder {
         if self.index.is_some() {
             return;
         }
-        let (index, dups) = IdIndex::build(&self.ids);
+        let built = IdIndex::build(&self.ids);
+        self.set_index(built);
+    }
+
+    fn set_index(&mut self, (index, dups): (IdIndex, u64)) {
         if dups > 0 {
             self.warnings.push(format!(
                 "{dups} nodes share an id with an earlier node; references resolve to the first"
@@ -426,8 +478,8 @@ impl GraphBuilder {
             shallow: self.shallow,
             kind: self.kind,
             counts: self.counts,
-            offsets: self.offsets.into(),
-            targets: self.targets.into(),
+            offsets: self.offsets,
+            targets: self.targets,
             edge_labels: self.edge_labels,
             roots,
             types: self.types,

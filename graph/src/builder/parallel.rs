@@ -22,6 +22,12 @@ impl GraphBuilder {
     {
         let n0 = self.ids.len();
         let total: usize = counts.iter().sum();
+        if n0 == 0 {
+            self.in_file(|b| &mut b.ids, total);
+            self.in_file(|b| &mut b.type_of, total);
+            self.in_file(|b| &mut b.shallow, total);
+            self.in_file(|b| &mut b.kind, total);
+        }
         self.ids.resize(n0 + total, 0);
         self.type_of.resize(n0 + total, 0);
         self.shallow.resize(n0 + total, 0);
@@ -98,6 +104,12 @@ impl GraphBuilder {
         }
         let total: usize = bounds.iter().map(|r| r.2).sum();
         let keep_labels = self.keep_labels;
+        if e0 == 0 {
+            self.in_file(|b| &mut b.targets, total);
+            if keep_labels {
+                self.in_file(|b| &mut b.edge_labels, total);
+            }
+        }
         self.targets.resize(e0 + total, 0);
         if keep_labels {
             self.edge_labels.resize(e0 + total, 0);

@@ -54,8 +54,10 @@ fn sequential(ids: &[u64], edges: &[Vec<u64>]) -> HeapGraph {
     b.finish(Policy::MAT)
 }
 
-fn parallel(ids: &[u64], edges: &[Vec<u64>], runs: usize) -> HeapGraph {
-    let mut b = GraphBuilder::new();
+/// Out of core (when `$TMPDIR` is on disk): the columns the bulk phases size grow in spill
+/// files from the start, so the builder holds no anonymous bytes for them before `finish`.
+fn parallel(ids: &[u64], edges: &[Vec<u64>], runs: usize, spill: &Spill) -> HeapGraph {
+    let mut b = GraphBuilder::new().with_spill(spill);
     let t = b.intern_type("T");
     let n = ids.len();
     let cut: Vec<usize> = (0..=runs).map(|r| r * n / runs).collect();
@@ -81,6 +83,21 @@ fn parallel(ids: &[u64], edges: &[Vec<u64>], runs: usize) -> HeapGraph {
             }
         }
     });
+    if spill.is_out_of_core() && !ids.is_empty() {
+        let anon = [
+            b.ids.heap_bytes(),
+            b.type_of.heap_bytes(),
+            b.shallow.heap_bytes(),
+            b.kind.heap_bytes(),
+            b.offsets.heap_bytes(),
+        ];
+        assert_eq!(anon, [0; 5]);
+        assert!(b.ids.is_spilled() && b.offsets.is_spilled());
+        if !b.targets.is_empty() {
+            assert!(b.targets.is_spilled() && b.edge_labels.is_spilled());
+            assert_eq!(b.targets.heap_bytes() + b.edge_labels.heap_bytes(), 0);
+        }
+    }
     b.finish(Policy::MAT)
 }
 
@@ -159,9 +176,16 @@ fn parallel_build_equals_sequential() {
     ] {
         let (ids, edges) = shape(seed + 1, n, wide);
         let a = sequential(&ids, &edges);
-        for runs in [1, 3, 16] {
-            let b = parallel(&ids, &edges, runs);
+        let ooc = Spill::temp().out_of_core(true);
+        for (runs, spill) in [1, 3, 16]
+            .into_iter()
+            .flat_map(|r| [(r, Spill::never()), (r, ooc.clone())])
+        {
+            let b = parallel(&ids, &edges, runs, &spill);
             assert_eq!(a.ids, b.ids);
+            assert_eq!(a.type_of, b.type_of);
+            assert_eq!(a.shallow, b.shallow);
+            assert_eq!(a.kind, b.kind);
             assert_eq!(a.offsets, b.offsets, "seed {seed} runs {runs}");
             assert_eq!(a.targets, b.targets);
             assert_eq!(a.edge_labels, b.edge_labels);
