@@ -204,7 +204,7 @@ pub(super) fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Ve
                 Expected::fmt(
                     "a location object_index that is a multiple of {} below {}",
                     "",
-                    &[nf as u64, total as u64],
+                    &[nf, total],
                 ),
             ));
         }
