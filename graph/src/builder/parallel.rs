@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use super::index::{resolve, IdIndex};
 use super::GraphBuilder;
+use crate::column::Column;
 use crate::graph::{EdgePos, WEAK_BIT};
 use crate::types::{Label, NodeIdx, NodeKind, TypeId};
 
@@ -202,6 +203,38 @@ impl GraphBuilder {
         }
         self.offsets[end_node as usize] = write as EdgePos;
         out
+    }
+}
+
+impl GraphBuilder {
+    /// Phase 2 at once, for formats whose references are dense indices already grouped by
+    /// source node in node order (V8): `offsets` are the CSR offsets (`node_count() + 1` of
+    /// them, from 0, non-decreasing); no id index is built. Returns the target and label slots,
+    /// `offsets[node_count()]` of each and zeroed, for the caller to fill on any number of
+    /// threads: a target below `node_count()` (with [`WEAK_BIT`] for a weak reference) and an
+    /// encoded [`Label`] each (no label slots [`without_labels`](Self::without_labels)). `None`,
+    /// and nothing changed, when edges were given already or the offsets do not fit (their
+    /// count, order, or more references than the graph's limit).
+    pub fn edges_by_offsets(&mut self, offsets: Vec<EdgePos>) -> Option<(&mut [u32], &mut [u32])> {
+        let n = self.ids.len();
+        let fits = offsets.len() == n + 1
+            && offsets[0] == 0
+            && offsets.windows(2).all(|w| w[0] <= w[1])
+            && offsets[n] as usize <= self.max_edges;
+        if !fits || self.offsets.len() > 1 || !self.targets.is_empty() || self.current.is_some() {
+            return None;
+        }
+        self.start_edges();
+        let total = offsets[n] as usize;
+        self.offsets = offsets;
+        // Zeroed pages from the system (no memset); the caller's writes fault them in.
+        self.targets = vec![0; total];
+        if self.keep_labels {
+            self.edge_labels = Column::from(vec![0; total]);
+            Some((&mut self.targets, &mut self.edge_labels))
+        } else {
+            Some((&mut self.targets, &mut []))
+        }
     }
 }
 

@@ -260,3 +260,82 @@ fn id_index_uses_the_bitmap_for_dense_ids() {
         ["bitmap", "pairs", "bitmap", "bitmap", "bitmap", "bitmap", "packed"]
     );
 }
+
+/// Edges given as dense indices grouped by source, through `begin_node` / `edge_to_idx`, or
+/// all at once into the slots of `edges_by_offsets`: the same graph.
+#[test]
+fn edges_by_offsets_equals_edges_one_by_one() {
+    for (seed, n) in [(3, 1), (5, 2), (7, 50), (9, 400)] {
+        let (_, shape_edges) = shape(seed, n, false);
+        // Targets as dense indices (every third one weak), labels by position.
+        let edges: Vec<Vec<(u32, bool, Label)>> = shape_edges
+            .iter()
+            .enumerate()
+            .map(|(v, es)| {
+                es.iter()
+                    .enumerate()
+                    .map(|(k, &id)| {
+                        (
+                            (id as usize + v) as u32 % n as u32,
+                            k % 3 == 2,
+                            Label::Index(k as u32),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let nodes = |b: &mut GraphBuilder| {
+            let t = b.intern_type("T");
+            for i in 0..n {
+                b.add_node(i as u64 + 1, t, NodeKind::Object, 8);
+            }
+        };
+        let mut one = GraphBuilder::new();
+        nodes(&mut one);
+        one.finish_nodes_without_index();
+        for (v, es) in edges.iter().enumerate() {
+            one.begin_node(NodeIdx(v as u32));
+            for &(t, weak, label) in es {
+                assert!(one.edge_to_idx(NodeIdx(t), weak, label));
+            }
+        }
+        let one = one.finish(Policy::MAT);
+
+        let mut bulk = GraphBuilder::new();
+        nodes(&mut bulk);
+        let mut offsets = vec![0u32];
+        for es in &edges {
+            offsets.push(offsets[offsets.len() - 1] + es.len() as u32);
+        }
+        // Offsets that do not fit are refused, and leave the builder as it was.
+        let mut short = offsets.clone();
+        short.pop();
+        assert!(bulk.edges_by_offsets(short).is_none());
+        if n > 1 && offsets[n] > 0 {
+            let mut down = offsets.clone();
+            down[n - 1] = offsets[n] + 1;
+            assert!(bulk.edges_by_offsets(down).is_none());
+        }
+        let (targets, labels) = bulk.edges_by_offsets(offsets.clone()).unwrap();
+        let all: Vec<&(u32, bool, Label)> = edges.iter().flatten().collect();
+        assert_eq!((targets.len(), labels.len()), (all.len(), all.len()));
+        for (e, &&(t, weak, label)) in all.iter().enumerate() {
+            targets[e] = if weak { t | WEAK_BIT } else { t };
+            labels[e] = label.encode();
+        }
+        // Once given, not again.
+        assert!(bulk.edges_by_offsets(offsets).is_none());
+        let bulk = bulk.finish(Policy::MAT);
+        assert_eq!(bulk.offsets[..], one.offsets[..]);
+        assert_eq!(bulk.targets[..], one.targets[..]);
+        assert_eq!(bulk.edge_labels[..], one.edge_labels[..]);
+        assert_eq!(bulk.warnings, one.warnings);
+    }
+    // More references than the graph's limit: refused (the caller gives them one by one, and
+    // the builder drops and counts the excess).
+    let mut b = GraphBuilder::new().with_max_edges(2);
+    let t = b.intern_type("T");
+    b.add_node(1, t, NodeKind::Object, 8);
+    assert!(b.edges_by_offsets(vec![0, 3]).is_none());
+    assert!(b.edges_by_offsets(vec![0, 2]).is_some());
+}

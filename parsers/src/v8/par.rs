@@ -9,6 +9,10 @@
 //! twice (the count is a vectorised byte compare), and besides the output the parser holds two
 //! block buffers, never a copy of a whole column.
 //!
+//! A consumer that can put each record where it belongs ([`IntArray::fill`]: the edges, straight
+//! into the graph's CSR; the locations) skips the blocks: every chunk parses its records at once
+//! and hands them over one by one, on its own core, with no buffer.
+//!
 //! This is the fast path only. It accepts exactly the arrays the sequential [`Cursor`] accepts
 //! (the same whitespace, unsigned integers below 10^19) and fails, without a useful offset, on
 //! anything else; `v8::build` then runs the sequential parser, whose errors carry exact offsets.
@@ -33,6 +37,9 @@ const BLOCK_BYTES: usize = if cfg!(test) { 256 } else { 8 << 20 };
 /// Every this many records, [`IntArray::records`] can note where a record starts (the `nodes`
 /// array's marks, from which the inspector reads a node's fields again on demand).
 pub(crate) const MARK_EVERY: u64 = 64;
+
+/// The widest record [`IntArray::fill`] reads (V8's edges have 3 values).
+pub(crate) const MAX_WIDTH: usize = 16;
 
 /// The fast path declined; the message is for tests, not users (the exact parser reruns).
 #[cold]
@@ -159,21 +166,9 @@ impl<'a> IntArray<'a> {
         mut consume: impl FnMut(&[u64]) -> Scan<()> + Send,
     ) -> Scan<Vec<u64>> {
         let w = width.max(1) as u64;
-        if self.values % w != 0 {
-            return Err(declined("whole records"));
-        }
-        let total = self.values / w;
+        let owned = self.owned(width)?;
         let k = self.starts.len();
-        // Chunk k owns the records that start in it: from ceil(first_value / w).
-        let owned: Vec<u64> = (0..=k)
-            .map(|i| {
-                if i == k {
-                    total
-                } else {
-                    self.first_value[i].div_ceil(w).min(total)
-                }
-            })
-            .collect();
+        let total = owned[k];
         // Blocks: runs of chunks of about BLOCK_BYTES.
         let per_block = (BLOCK_BYTES / CHUNK_BYTES).max(1);
         let blocks: Vec<(usize, usize)> = (0..k)
@@ -227,6 +222,80 @@ impl<'a> IntArray<'a> {
             std::mem::swap(&mut cur, &mut next);
         }
         Ok(marked)
+    }
+
+    /// Where the records of `width` values that start in each chunk begin: chunk `k` owns records
+    /// `owned[k]..owned[k + 1]`, and the last entry is the record count. Fails when the value
+    /// count is not a multiple of `width`.
+    fn owned(&self, width: usize) -> Scan<Vec<u64>> {
+        let w = width.max(1) as u64;
+        if self.values % w != 0 {
+            return Err(declined("whole records"));
+        }
+        let total = self.values / w;
+        let k = self.starts.len();
+        // Chunk k owns the records that start in it: from ceil(first_value / w).
+        Ok((0..=k)
+            .map(|i| {
+                if i == k {
+                    total
+                } else {
+                    self.first_value[i].div_ceil(w).min(total)
+                }
+            })
+            .collect())
+    }
+
+    /// The records of `width` values each chunk owns, as ranges of record indices in order
+    /// (together, every record once): what [`fill`](Self::fill) wants one state for.
+    pub fn record_ranges(&self, width: usize) -> Scan<Vec<std::ops::Range<u64>>> {
+        Ok(self.owned(width)?.windows(2).map(|r| r[0]..r[1]).collect())
+    }
+
+    /// Parse the array as records of `width` values (at most [`MAX_WIDTH`]), all chunks at once,
+    /// with no block buffer: chunk `k`'s records go to `each(&mut states[k], record index,
+    /// record)` in order, `states` having one entry per range of
+    /// [`record_ranges`](Self::record_ranges). For consumers that can write each record where it
+    /// belongs (the edges, straight into the graph's CSR). Returns the states; fails as
+    /// [`records`](Self::records) does.
+    pub fn fill<S: Send>(
+        &self,
+        width: usize,
+        states: Vec<S>,
+        each: impl Fn(&mut S, u64, &[u64]) -> Scan<()> + Sync,
+    ) -> Scan<Vec<S>> {
+        let owned = self.owned(width)?;
+        let w = width.max(1);
+        if w > MAX_WIDTH || states.len() + 1 != owned.len() {
+            return Err(declined(
+                "one state per chunk, records of at most 16 values",
+            ));
+        }
+        let (b, close, total) = (self.bytes, self.close, owned[owned.len() - 1]);
+        states
+            .into_par_iter()
+            .enumerate()
+            .map(|(c, mut state)| {
+                let (first, end) = (owned[c], owned[c + 1]);
+                let last = end == total;
+                let mut pos = self.starts[c];
+                let skip = first * w as u64 - self.first_value[c];
+                for k in 0..skip {
+                    pos = value(b, close, pos, last && first == end && k + 1 == skip)?.2;
+                }
+                let mut rec = [0u64; MAX_WIDTH];
+                for r in first..end {
+                    for (f, slot) in rec[..w].iter_mut().enumerate() {
+                        let (v, _, next) =
+                            value(b, close, pos, last && r + 1 == end && f + 1 == w)?;
+                        *slot = v;
+                        pos = next;
+                    }
+                    each(&mut state, r, &rec[..w])?;
+                }
+                Ok(state)
+            })
+            .collect()
     }
 
     /// From `pos` (the start of a chunk: the array's start or just after a comma), pass over

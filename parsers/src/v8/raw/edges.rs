@@ -3,11 +3,13 @@
 //! synthetic root's edges the post-passes need.
 
 use heapscope_graph::bitset::BitSet;
-use heapscope_graph::{GraphBuilder, Label, NodeIdx};
+use heapscope_graph::{GraphBuilder, Label, NodeIdx, WEAK_BIT};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::records::{read_records, Field, Records};
 use super::{provisional_label, MaxRef, Meta, Mode, RawSnapshot, MAX_STRING_INDEX, UNLISTED};
 use crate::v8::names;
+use crate::v8::par::IntArray;
 use crate::v8::scan::{Cursor, Scan};
 use crate::v8::Compat;
 use crate::{Expected, Fail};
@@ -217,6 +219,9 @@ pub(super) fn parse_edges(
 ) -> Scan<()> {
     let ef = r.meta.ef;
     let declared = r.edge_total;
+    if mode == Mode::Parallel {
+        return parse_edges_parallel(c, r, b, compat, name_refs);
+    }
     b.finish_nodes_without_index();
     if mode == Mode::Exact {
         b.reserve_edges((c.remaining() / (2 * ef)).min(declared as usize));
@@ -255,6 +260,13 @@ pub(super) fn parse_edges(
     let (e, extra, unlisted) = (edges.e, edges.extra, edges.unlisted);
     // Only the edges needed the nodes' edge counts.
     r.node_edges = Vec::new();
+    warn_counts(r, e, extra, unlisted);
+    Ok(())
+}
+
+/// The warnings about counts that disagree (read as DevTools reads them).
+fn warn_counts(r: &mut RawSnapshot, e: u64, extra: u64, unlisted: u64) {
+    let declared = r.edge_total;
     let ntypes = r.meta.edge_types.len();
     if unlisted > 0 {
         r.warnings.push(format!(
@@ -286,6 +298,145 @@ pub(super) fn parse_edges(
             ));
         }
     }
+}
+
+/// One chunk's share of the parallel edge fill: its slots of the CSR and what it noted.
+struct EdgeChunk<'s> {
+    /// Edge index of `targets[0]`.
+    first: u64,
+    targets: &'s mut [u32],
+    labels: &'s mut [u32],
+    max_name: Option<u64>,
+    unlisted: u64,
+    root_edges: Vec<(u8, u32)>,
+}
+
+/// The `edges` array on all cores, straight into the graph's CSR: V8 groups a node's edges
+/// in node order, so the nodes' edge counts are the CSR offsets (turned into them in place)
+/// and each chunk of the array writes its edges' targets and labels where they belong, with
+/// no buffer and no per-edge search for the source. Reads what [`EdgeRecords`] reads,
+/// including counts that disagree with the array; declines (for the exact rerun) whatever
+/// that would report as an error.
+fn parse_edges_parallel(
+    c: &mut Cursor<'_>,
+    r: &mut RawSnapshot,
+    b: &mut GraphBuilder,
+    compat: Compat,
+    name_refs: &mut MaxRef,
+) -> Scan<()> {
+    let decline = || Fail::at(0, "edges the parallel reader fills");
+    let m = &r.meta;
+    let (ef, declared) = (m.ef, r.edge_total);
+    let arr = IntArray::locate(c.input(), c.pos())?;
+    let ranges = arr.record_ranges(ef)?;
+    let total = arr.values() / ef.max(1) as u64;
+    let n = r.node_edges.len();
+    if total >= u64::from(u32::MAX) || (n == 0 && total > 0) {
+        return Err(decline());
+    }
+    // Offsets, as DevTools reads the counts: node i's edges start at the sum of the counts
+    // before it (capped at the array's end); the last node's end at the array's end.
+    let mut offsets = std::mem::take(&mut r.node_edges);
+    let mut sum = 0u64;
+    for o in offsets.iter_mut() {
+        let count = u64::from(*o);
+        *o = sum.min(total) as u32;
+        sum += count;
+    }
+    offsets.push(total as u32);
+    // The synthetic root's edges end here (with every edge when it is the only node).
+    let root_end = u64::from(offsets.get(1).copied().unwrap_or(0));
+    let type_bits = TypeBits::table(m, compat);
+    let ntypes = m.edge_types.len() as u64;
+    let nf = ExactDiv::new(m.nf as u64);
+    let node_fields_total = n as u64 * m.nf as u64;
+    let (t_at, n_at, to_at) = (m.e_type, m.e_name, m.e_to);
+    let words = (total as usize).div_ceil(64);
+    let shortcut: Vec<AtomicU64> = (0..words).map(|_| AtomicU64::new(0)).collect();
+    let no_prop: Vec<AtomicU64> = (0..words).map(|_| AtomicU64::new(0)).collect();
+    let (targets, labels) = b.edges_by_offsets(offsets).ok_or_else(decline)?;
+    let keep_labels = !labels.is_empty() || total == 0;
+    let mut chunks = Vec::with_capacity(ranges.len());
+    let (mut tg, mut lb) = (targets, labels);
+    for range in &ranges {
+        let len = (range.end - range.start) as usize;
+        let (t, rt) = std::mem::take(&mut tg).split_at_mut(len);
+        let (l, rl) = if keep_labels {
+            std::mem::take(&mut lb).split_at_mut(len)
+        } else {
+            (&mut [][..], std::mem::take(&mut lb))
+        };
+        chunks.push(EdgeChunk {
+            first: range.start,
+            targets: t,
+            labels: l,
+            max_name: None,
+            unlisted: 0,
+            root_edges: Vec::new(),
+        });
+        (tg, lb) = (rt, rl);
+    }
+    let set = |bits: &[AtomicU64], e: u64| {
+        bits[(e / 64) as usize].fetch_or(1 << (e % 64), Ordering::Relaxed);
+    };
+    let chunks = arr.fill(ef, chunks, |ch, e, rec| {
+        let ty = rec[t_at];
+        let bits = type_bits[ty.min(u64::from(UNLISTED)) as usize];
+        if ty >= ntypes {
+            ch.unlisted += 1;
+        }
+        let to = rec[to_at];
+        let to = if to < node_fields_total {
+            nf.exact(to).ok_or_else(decline)?
+        } else {
+            return Err(decline());
+        };
+        let name = rec[n_at];
+        let label = if bits & TypeBits::INDEX != 0 {
+            Label::Index(u32::try_from(name).unwrap_or(u32::MAX))
+        } else {
+            if name > MAX_STRING_INDEX {
+                return Err(decline());
+            }
+            ch.max_name = Some(ch.max_name.map_or(name, |m: u64| m.max(name)));
+            provisional_label(name as u32)
+        };
+        let from_root = e < root_end;
+        let is_shortcut = bits & TypeBits::SHORTCUT != 0;
+        let dropped = bits & TypeBits::WEAK != 0 || (is_shortcut && !from_root);
+        // Below 2^32 node fields (checked when the nodes were read): below 2^32 nodes.
+        let to = to as u32;
+        let i = (e - ch.first) as usize;
+        ch.targets[i] = if dropped { to | WEAK_BIT } else { to };
+        if let Some(slot) = ch.labels.get_mut(i) {
+            *slot = label.encode();
+        }
+        if is_shortcut {
+            set(&shortcut, e);
+        }
+        if bits & TypeBits::NO_PROPAGATION != 0 {
+            set(&no_prop, e);
+        }
+        if from_root {
+            ch.root_edges
+                .push((if ty < ntypes { ty as u8 } else { UNLISTED }, to));
+        }
+        Ok(())
+    })?;
+    c.seek(arr.end());
+    let mut unlisted = 0;
+    for ch in chunks {
+        if let Some(v) = ch.max_name {
+            name_refs.note(v, 0);
+        }
+        unlisted += ch.unlisted;
+        r.root_edges.extend(ch.root_edges);
+    }
+    let bits =
+        |v: Vec<AtomicU64>| BitSet::from_words(v.into_iter().map(AtomicU64::into_inner).collect());
+    r.shortcut = bits(shortcut);
+    r.no_propagation = bits(no_prop);
+    warn_counts(r, total, total.saturating_sub(declared), unlisted);
     Ok(())
 }
 

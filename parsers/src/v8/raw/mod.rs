@@ -21,7 +21,7 @@ use super::Compat;
 use crate::{Expected, Fail};
 use edges::parse_edges;
 use nodes::parse_nodes;
-use records::{parallel_array, resolve_locations};
+use records::{parallel_locations, resolve_locations};
 
 /// What the parser keeps besides the graph: per-node type and edge count columns, the offset of
 /// every [`MARK_EVERY`]-th node record (a node's other fields, such as its name, are read again
@@ -31,7 +31,8 @@ use records::{parallel_array, resolve_locations};
 pub(crate) struct RawSnapshot {
     pub meta: Meta,
     pub node_type: Vec<u8>,
-    /// Emptied once the edges are read (they are what finds each edge's source).
+    /// Emptied once the edges are read (they are what finds each edge's source; the parallel
+    /// reader turns them into the graph's CSR offsets in place).
     pub node_edges: Vec<u32>,
     /// Empty when the snapshot has no `detachedness` field.
     pub node_detached: Vec<u8>,
@@ -183,7 +184,7 @@ pub(crate) fn parse(
     let mut have_strings = false;
     let mut strings: Vec<u64> = Vec::new();
     let mut locations_raw: Vec<(u64, usize)> = Vec::new(); // exact mode: values with offsets
-    let mut locations_fast: Vec<u64> = Vec::new(); // parallel mode
+    let mut locations_fast: Option<Vec<[u32; 4]>> = None; // parallel mode, resolved
     let mut name_refs = MaxRef::default();
     let mut edge_name_refs = MaxRef::default();
     if c.peek() == Some(b'}') {
@@ -217,9 +218,12 @@ pub(crate) fn parse(
                 have_edges = true;
             }
             b"strings" => {
-                // A string takes at least 3 bytes ("",), which caps the reservation.
-                let cap = c.remaining() / 3;
-                strings.reserve(cap.min(1 << 20));
+                // A string takes at least 3 bytes ("",) and two of the quotes left in the
+                // input: room for exactly that many (no growth by doubling, whose transient
+                // copy was the parse's peak).
+                let rest = c.slice(c.pos(), c.pos() + c.remaining());
+                let quotes = memchr::memchr_iter(b'"', rest).count();
+                strings.reserve_exact((quotes / 2).min(c.remaining() / 3));
                 let mut too_long = None;
                 c.string_array(|s, e| {
                     strings.push(s as u64);
@@ -243,17 +247,11 @@ pub(crate) fn parse(
                 })?;
             }
             b"locations" => {
-                parallel_array(
-                    &mut c,
-                    1,
-                    false,
-                    &mut locations_fast,
-                    |l, n| l.reserve_exact(n),
-                    |l, block| {
-                        l.extend_from_slice(block);
-                        Ok(())
-                    },
-                )?;
+                // (Once, after the nodes, as V8 writes it; else the exact reader reads it.)
+                let (Some(r), None) = (raw.as_ref(), locations_fast.as_ref()) else {
+                    return Err(Fail::at(key_at, "\"locations\" once, after \"nodes\""));
+                };
+                locations_fast = Some(parallel_locations(&mut c, r)?);
             }
             _ => c.skip_value()?,
         }
@@ -300,7 +298,7 @@ pub(crate) fn parse(
     r.str_start = strings;
     r.locations = match mode {
         Mode::Exact => resolve_locations(&r, &locations_raw)?,
-        Mode::Parallel => resolve_locations(&r, &locations_fast)?,
+        Mode::Parallel => locations_fast.unwrap_or_default(),
     };
     Ok(r)
 }

@@ -34,7 +34,8 @@ impl Records for NodeRecords<'_> {
         self.b.reserve_nodes(records);
         let r = &mut *self.r;
         r.node_type.reserve_exact(records);
-        r.node_edges.reserve_exact(records);
+        // One more: the parallel edge reader turns the column into CSR offsets in place.
+        r.node_edges.reserve_exact(records + 1);
         if self.det.is_some() {
             r.node_detached.reserve_exact(records);
         }

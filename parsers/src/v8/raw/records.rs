@@ -122,6 +122,53 @@ pub(super) trait Records: Send {
     fn set_marks(&mut self, _marks: Vec<u64>) {}
 }
 
+/// The `locations` array on all cores, each quad checked and resolved to its node ordinal
+/// straight into the result as [`resolve_locations`] does (no buffer of raw values), sorted by
+/// ordinal. Needs the nodes read before; declines whatever `resolve_locations` rejects.
+pub(super) fn parallel_locations(c: &mut Cursor<'_>, r: &RawSnapshot) -> Scan<Vec<[u32; 4]>> {
+    let decline = || Fail::at(0, "locations the parallel reader resolves");
+    let arr = par::IntArray::locate(c.input(), c.pos())?;
+    c.seek(arr.end());
+    if arr.values() == 0 {
+        return Ok(Vec::new());
+    }
+    let lf = &r.meta.location_fields;
+    let pos = |n: &str| lf.iter().position(|f| f == n);
+    let (Some(obj), Some(script), Some(line), Some(col)) = (
+        pos("object_index"),
+        pos("script_id"),
+        pos("line"),
+        pos("column"),
+    ) else {
+        return Err(decline());
+    };
+    let w = lf.len();
+    let ranges = arr.record_ranges(w)?;
+    let total = ranges.last().map_or(0, |r| r.end) as usize;
+    let mut out = vec![[0u32; 4]; total];
+    let mut states = Vec::with_capacity(ranges.len());
+    let mut rest: &mut [[u32; 4]] = &mut out;
+    for range in &ranges {
+        let (mine, tail) =
+            std::mem::take(&mut rest).split_at_mut((range.end - range.start) as usize);
+        states.push((range.start, mine));
+        rest = tail;
+    }
+    let nf = r.meta.nf as u64;
+    let fields = r.node_count() as u64 * nf;
+    arr.fill(w, states, |(first, slots), i, rec| {
+        let o = rec[obj];
+        if nf == 0 || o % nf != 0 || o >= fields {
+            return Err(decline());
+        }
+        let f = |k: usize| u32::try_from(rec[k]).unwrap_or(u32::MAX);
+        slots[(i - *first) as usize] = [(o / nf) as u32, f(script), f(line), f(col)];
+        Ok(())
+    })?;
+    out.sort_unstable_by_key(|l| l[0]);
+    Ok(out)
+}
+
 pub(super) fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Vec<[u32; 4]>> {
     let lf = &r.meta.location_fields;
     if raw.is_empty() {
@@ -157,7 +204,7 @@ pub(super) fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Ve
                 Expected::fmt(
                     "a location object_index that is a multiple of {} below {}",
                     "",
-                    &[nf as u64, total as u64],
+                    &[nf, total],
                 ),
             ));
         }
