@@ -226,11 +226,20 @@ impl GraphBuilder {
         }
         self.start_edges();
         let total = offsets[n] as usize;
-        self.offsets = offsets;
-        // Zeroed pages from the system (no memset); the caller's writes fault them in.
-        self.targets = vec![0; total];
+        if self.offsets.is_spilled() {
+            // Out of core: the offsets go to the file `start_edges` made for them.
+            self.offsets.resize(n + 1, 0);
+            self.offsets.copy_from_slice(&offsets);
+        } else {
+            self.offsets = Column::from(offsets);
+        }
+        // Zeroed pages (fresh from the system in memory, a new spill file out of core; no
+        // memset): the caller's writes fault them in.
+        self.in_file(|b| &mut b.targets, total);
+        self.targets.resize(total, 0);
         if self.keep_labels {
-            self.edge_labels = Column::from(vec![0; total]);
+            self.in_file(|b| &mut b.edge_labels, total);
+            self.edge_labels.resize(total, 0);
             Some((&mut self.targets, &mut self.edge_labels))
         } else {
             Some((&mut self.targets, &mut []))
