@@ -77,7 +77,7 @@ impl Analysis {
         // A call tree needs no dominator or path search: the same results from its parents.
         let graph = match crate::forest::run(graph, spill, after) {
             Ok(a) => return a,
-            Err(graph) => graph,
+            Err(graph) => *graph,
         };
         // A parser whose estimate exceeded the memory available spilled the CSR already
         // (`HeapGraph::spill_columns` with `Spill::out_of_core`).

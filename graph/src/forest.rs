@@ -28,18 +28,19 @@ use crate::dominators::{DomChildren, DomTree, SUPER, UNREACHED};
 use crate::graph::{HeapGraph, WEAK_BIT};
 use crate::paths::RootPaths;
 
-/// The [`Analysis`] of `graph` if it is a forest (see the module docs), else the graph back.
+/// The [`Analysis`] of `graph` if it is a forest (see the module docs), else the graph back
+/// (boxed: the struct, not its columns).
 /// `after` is called with the same pass names as the general passes.
 pub(crate) fn run(
     mut graph: HeapGraph,
     spill: &Spill,
     after: &mut dyn FnMut(&str),
-) -> Result<Analysis, HeapGraph> {
+) -> Result<Analysis, Box<HeapGraph>> {
     if spill.is_out_of_core() || graph.offsets.is_spilled() || graph.targets.is_spilled() {
-        return Err(graph);
+        return Err(Box::new(graph));
     }
     let Some((idom, roots)) = parents(&graph) else {
-        return Err(graph);
+        return Err(Box::new(graph));
     };
     after("dominators");
     // The edge into each node is its only path step; roots start their paths.
@@ -236,7 +237,9 @@ mod tests {
     fn what_is_not_a_forest_goes_the_general_way() {
         // Two parents; an edge to a lower index; a weak edge; a node nothing reaches; a root
         // with a parent.
-        let cases: [(&[(u32, u32, bool)], &[u32]); 5] = [
+        // (edges (from, to, weak), roots)
+        type Case<'a> = (&'a [(u32, u32, bool)], &'a [u32]);
+        let cases: [Case; 5] = [
             (&[(0, 2, false), (1, 2, false)], &[0, 1]),
             (&[(1, 0, false)], &[1]),
             (&[(0, 1, true), (0, 2, false)], &[0]),
