@@ -74,6 +74,11 @@ impl Analysis {
     /// The numbers are the same either way; a column that cannot spill stays in memory with
     /// a warning in the graph's.
     pub fn run_spilled(graph: HeapGraph, spill: &Spill, after: &mut dyn FnMut(&str)) -> Analysis {
+        // A call tree needs no dominator or path search: the same results from its parents.
+        let graph = match crate::forest::run(graph, spill, after) {
+            Ok(a) => return a,
+            Err(graph) => *graph,
+        };
         // A parser whose estimate exceeded the memory available spilled the CSR already
         // (`HeapGraph::spill_columns` with `Spill::out_of_core`).
         if spill.is_out_of_core() || graph.offsets.is_spilled() {
@@ -125,6 +130,19 @@ impl Analysis {
         let r = retained.spill(spill);
         keep_warning(&mut graph, r);
         after("retained sizes");
+        Self::finish(graph, dom, children, retained, paths, after)
+    }
+
+    /// The histogram and the summary, from the dominator tree, children, retained sizes and
+    /// root paths (computed by [`run_in`](Self::run_in) or, for a call tree, `forest::run`).
+    pub(crate) fn finish(
+        graph: HeapGraph,
+        dom: DomTree,
+        children: DomChildren,
+        retained: Column<u64>,
+        paths: RootPaths,
+        after: &mut dyn FnMut(&str),
+    ) -> Analysis {
         let histogram = histogram(&graph, &dom, &children, &retained);
         after("histogram");
         let total_bytes = graph.total_shallow();
@@ -241,7 +259,7 @@ impl Analysis {
 }
 
 /// A column that could not spill: one warning in the graph's (see `builder::spill_warning`).
-fn keep_warning(graph: &mut HeapGraph, r: Result<bool, String>) {
+pub(crate) fn keep_warning(graph: &mut HeapGraph, r: Result<bool, String>) {
     if let Err(why) = r {
         crate::builder::spill_warning(&mut graph.warnings, &why);
     }

@@ -17,6 +17,7 @@
 use crate::hash::{fnv1a, FxHashMap, FxHashSet, FNV_OFFSET};
 use crate::{GraphBuilder, Label, NodeIdx, NodeKind, TypeId};
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 
 /// The parent of a root frame.
 pub const NO_PARENT: u32 = u32::MAX;
@@ -69,25 +70,27 @@ impl CallTree {
     /// The node for `frame` called from `parent` ([`NO_PARENT`] for a root frame), and whether
     /// it was created by this call.
     pub fn child(&mut self, parent: u32, frame: u32) -> (u32, bool) {
-        if let Some(&c) = self.child.get(&(parent, frame)) {
-            return (c, false);
-        }
+        // One probe of the table finds the node or the slot for the new one.
+        let c = self.parent.len() as u32;
+        let slot = match self.child.entry((parent, frame)) {
+            Entry::Occupied(e) => return (*e.get(), false),
+            Entry::Vacant(v) => v,
+        };
+        slot.insert(c);
         let base = match self.id.get(parent as usize) {
             Some(&id) => id,
             None => FNV_OFFSET,
         };
         let mut h = fnv1a(fnv1a(base, &[0xff]), self.frame_key(frame));
-        while h == 0 || self.ids.contains(&h) {
+        // `insert` is false when the id is taken: move on (one probe per try).
+        while h == 0 || !self.ids.insert(h) {
             h = fnv1a(h, &[0x5a]);
         }
-        self.ids.insert(h);
-        let c = self.parent.len() as u32;
         self.parent.push(parent);
         self.frame.push(frame);
         self.id.push(h);
         self.size.push(0);
         self.count.push(0);
-        self.child.insert((parent, frame), c);
         (c, true)
     }
 

@@ -40,6 +40,7 @@ pub mod calltree;
 pub mod column;
 pub mod dominators;
 pub mod facts;
+mod forest;
 pub mod graph;
 pub mod hash;
 pub mod histogram;
