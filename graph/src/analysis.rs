@@ -5,7 +5,7 @@ use crate::dominators::{dominators_in, DomChildren, DomTree, SUPER, UNREACHED};
 use crate::graph::HeapGraph;
 use crate::histogram::{histogram, TypeRow};
 use crate::paths::{PathStep, RootPaths};
-use crate::spill::{Arr, Files, Heap, Store};
+use crate::spill::{Arr, Files, Heap, Large, Store};
 use crate::types::NodeIdx;
 use crate::walks;
 
@@ -80,33 +80,40 @@ impl Analysis {
             let dir = spill.dir.clone().unwrap_or_else(std::env::temp_dir);
             let files = Files::new(dir);
             let spill = spill.clone().out_of_core(true);
-            let mut a = Self::run_in(graph, &files, &spill, after);
+            let mut a = Self::run_in(graph, &files, &files, &spill, after);
             keep_warning(&mut a.graph, files.take_warning().map_or(Ok(false), Err));
             a
+        } else if let (true, Some(dir)) = (spill.is_usable(), &spill.dir) {
+            let large = Large::new(dir, spill.min_bytes);
+            let mut a = Self::run_in(graph, &Heap, &large, spill, after);
+            keep_warning(&mut a.graph, large.take_warning().map_or(Ok(false), Err));
+            a
         } else {
-            Self::run_in(graph, &Heap, spill, after)
+            Self::run_in(graph, &Heap, &Heap, spill, after)
         }
     }
 
     /// Out of core: the graph's columns and CSR go to spill files first (a private mapping,
-    /// only read); the dominators' working arrays, `idom`, the children and the retained sizes
-    /// are allocated in spill files by [`Files`] (see [`crate::spill`]). In memory ([`Heap`]):
-    /// plain vectors, the children and retained sizes spilled once complete as `spill` says.
-    /// Both instantiate the same code.
-    fn run_in<S: Store>(
+    /// only read); every working array and result is allocated in spill files by [`Files`]
+    /// (`work` and `keep` both; see [`crate::spill`]). In memory: the working arrays are plain
+    /// vectors ([`Heap`]); the results kept for the rest of the run (the DFS preorder while it
+    /// waits for the children, the children, the root-path parents, the retained sizes) come
+    /// from `keep`: spill files from the start for the large ones where `spill` allows
+    /// ([`Large`]), else vectors, spilled once complete as `spill` says. All instantiate the
+    /// same code.
+    fn run_in<S: Store, K: Store>(
         mut graph: HeapGraph,
-        store: &S,
+        work: &S,
+        keep: &K,
         spill: &Spill,
         after: &mut dyn FnMut(&str),
     ) -> Analysis {
         if spill.out_of_core {
             graph.spill_columns(spill);
         }
-        let d = dominators_in(&graph, store);
+        let d = dominators_in(&graph, work, keep);
         after("dominators");
-        let paths = RootPaths::compute(&graph);
-        after("root paths");
-        let mut children = DomChildren::build_in(&d.idom, &d.order, store);
+        let mut children = DomChildren::build_in(&d.idom, &d.order, keep);
         for r in [
             children.offsets.spill(spill),
             children.children.spill(spill),
@@ -116,12 +123,14 @@ impl Analysis {
         after("dominator children");
         // Nothing below needs the DFS preorder (Analysis::preorder rebuilds one on demand).
         drop(d.order);
+        let paths = RootPaths::compute_in(&graph, work, keep);
+        after("root paths");
         let dom = DomTree {
             idom: d.idom.into_column(),
             order: Vec::new(),
             orphans_attached: d.orphans_attached,
         };
-        let mut retained: Column<u64> = children.retained_sizes_in(&graph, store).into_column();
+        let mut retained: Column<u64> = children.retained_sizes_in(&graph, keep).into_column();
         let r = retained.spill(spill);
         keep_warning(&mut graph, r);
         after("retained sizes");
