@@ -84,6 +84,13 @@ impl Analysis {
             keep_warning(&mut a.graph, files.take_warning().map_or(Ok(false), Err));
             a
         } else if let (true, Some(dir)) = (spill.is_usable(), &spill.dir) {
+            // The CSR is only read from here on: in a spill file (from `min_bytes` on) its pages
+            // are clean page cache, not anonymous memory, while the dominators' working arrays
+            // are at their largest.
+            let mut graph = graph;
+            for r in [graph.offsets.spill(spill), graph.targets.spill(spill)] {
+                keep_warning(&mut graph, r);
+            }
             let large = Large::new(dir, spill.min_bytes);
             let mut a = Self::run_in(graph, &Heap, &large, spill, after);
             keep_warning(&mut a.graph, large.take_warning().map_or(Ok(false), Err));
