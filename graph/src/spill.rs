@@ -4,10 +4,15 @@
 //!
 //! Why: on a dump bigger than the memory available, the dominator pass' working arrays
 //! (`pre`, `node_of`, `parent`, `semi`, the back-predecessor lists, `ancestor`), the dominator
-//! children and the retained sizes can all live in files in `$TMPDIR`. Their pages are then
-//! page cache: written back and dropped by the kernel under pressure, read again (mostly in the
-//! order the passes walk them) when needed. Only bitsets (a bit per node), DFS/tree-walk stacks
-//! and the root-path pass stay anonymous.
+//! children, the root-path parents and BFS queue and the retained sizes can all live in files in
+//! `$TMPDIR`. Their pages are then page cache: written back and dropped by the kernel under
+//! pressure, read again (mostly in the order the passes walk them) when needed. Only bitsets
+//! (a bit per node), the list of weakly-referencing BFS nodes and DFS/tree-walk stacks stay
+//! anonymous.
+//!
+//! The in-memory analysis uses [`Large`] for what it keeps (results, and the DFS preorder that
+//! waits idle through the semidominator loop): spill files from the start for arrays past the
+//! spill threshold, rather than building them on the heap and spilling them once complete.
 //!
 //! Rules:
 //! - A [`WorkVec`] is a data pointer, a length and a capacity, exactly like a `Vec`; the backing
