@@ -21,9 +21,9 @@
 //! `order` (4 B per reachable node, `node_of`'s buffer, with capacity for every node).
 //! `node_of` is only appended to by the DFS and read at the end, so [`Analysis`] allocates it
 //! from the store of kept arrays: a spill file when spilling is allowed, which leaves 16 B/node
-//! + the back edges anonymous at the peak (the CSR is in a spill file too by then; 757 MiB on
-//! the 44.8 M-object JDK dump of benches/scripts/ooc/RESULTS.md, 17.5 B/object beside 8 MiB of
-//! graph).
+//! and the back edges anonymous at the peak (the CSR is in a spill file too by then; 757 MiB
+//! on the 44.8 M-object JDK dump of benches/scripts/ooc/RESULTS.md, 17.5 B/object beside 8 MiB
+//! of graph).
 //!
 //! `order` is needed only by [`DomChildren::build`] (for the sibling order) and the order-based
 //! [`retained_sizes`]: [`Analysis`] builds the children, frees `order`, and sums retained sizes
