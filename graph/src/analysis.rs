@@ -5,7 +5,7 @@ use crate::dominators::{dominators_in, DomChildren, DomTree, SUPER, UNREACHED};
 use crate::graph::HeapGraph;
 use crate::histogram::{histogram, TypeRow};
 use crate::paths::{PathStep, RootPaths};
-use crate::spill::{Arr, Files, Heap, Store};
+use crate::spill::{Arr, Files, Heap, Large, Store};
 use crate::types::NodeIdx;
 use crate::walks;
 
@@ -25,8 +25,9 @@ pub struct Summary {
 /// The graph with its dominator tree, retained sizes, histogram and root paths.
 ///
 /// Held beside the graph, per node: `dom.idom` 4 B, `retained` 8 B, `children` 8 B (4 B offsets
-/// per node + 4 B per reachable node), `paths` 4 B + 1 bit; 24 B in all, of which `retained`
-/// and `children` are in spill files after [`run_spilled`](Self::run_spilled). `dom.order` is empty
+/// per node + 4 B per reachable node), `paths` 4 B + 1 bit; 24 B in all, of which `retained`,
+/// `children` and the paths' parents are in spill files after
+/// [`run_spilled`](Self::run_spilled) (past its threshold). `dom.order` is empty
 /// (see [`run_observed`](Self::run_observed)); [`preorder`](Self::preorder) rebuilds a
 /// parent-before-child order on demand.
 pub struct Analysis {
@@ -50,27 +51,28 @@ impl Analysis {
     /// displays and per-pass measurements).
     ///
     /// The passes run in the order that keeps the peak lowest (per node, beside the graph):
-    /// dominators (about 20 B transient; result `idom` 4 + `order` 4); root paths (+4 parents,
-    /// +2 bits, +4 per node with a weak reference to a node not reached yet, and a 4 B/node
-    /// queue freed at the end: 16 B + 2 bits at its highest); dominator children (+8, nothing
-    /// transient; the last pass that needs `order`, for the sibling order, which is then
-    /// freed); retained sizes from the children lists (+8, and a stack of 8 B per level of the
-    /// dominator tree being walked: small for a bushy tree, 8 B per node of a long chain, as in
-    /// the histogram's walk); histogram (a counter per type). Apart from those stacks the
-    /// highest point after the dominators is the end state, 24 B/node + 2 bits (it was 28 with
-    /// `order` lent to the queue at the end, 32 with `order` kept).
+    /// dominators (about 20 B transient; result `idom` 4 + `order` 4); dominator children
+    /// (+8, nothing transient; the last pass that needs `order`, for the sibling order, which
+    /// is then freed: 12 B); root paths (+4 parents, +2 bits, +4 per node with a weak reference
+    /// to a node not reached yet, and a 4 B/node queue freed at the end: 20 B + 2 bits at its
+    /// highest); retained sizes from the children lists (+8, and a stack of 8 B per level of
+    /// the dominator tree being walked: small for a bushy tree, 8 B per node of a long chain, as
+    /// in the histogram's walk); histogram (a counter per type). Apart from those stacks the
+    /// end state is 24 B/node + 2 bits. With [`run_spilled`](Self::run_spilled) and a usable
+    /// directory, `order`, the children, the parents and the retained sizes are in spill files
+    /// (past the threshold), so the anonymous peak after the dominators is the root paths' `idom`
+    /// + queue, 8 B/node + 2 bits.
     pub fn run_observed(graph: HeapGraph, after: &mut dyn FnMut(&str)) -> Analysis {
         Self::run_spilled(graph, &Spill::never(), after)
     }
 
-    /// [`run_observed`](Self::run_observed), moving the dominator children and the retained
-    /// sizes into spill files ([`Column::spill`]) as soon as each is complete, where `spill`
-    /// says so (a directory on disk, columns past its size): the 16 B/node they hold for the
-    /// rest of the run then live in the page cache, not in anonymous memory. Spilling the
-    /// children before the retained sizes are summed keeps every pass after the dominators at
-    /// or below the dominators' own peak (graph + ~20 B/node): the highest is the children being
-    /// built beside `idom`, `order` and the root paths (20 B/node); the end state is graph +
-    /// 8 B/node + 1 bit (`idom`, root paths) instead of 24.
+    /// [`run_observed`](Self::run_observed) with the large arrays in spill files where `spill`
+    /// says so (a directory on disk, arrays past its size): the CSR ([`Column::spill`], before
+    /// the passes: it is only read from then on), and, allocated in files from the start
+    /// ([`Large`]), the DFS preorder, the dominator children, the root-path parents and the
+    /// retained sizes. Their pages are page cache, not anonymous memory; what stays anonymous
+    /// is the dominators' working set (graph residue + ~16 B/node + back edges, the peak), then
+    /// `idom` (4 B/node) + the root paths' queue and bits; the end state is `idom` + 1 bit.
     /// The numbers are the same either way; a column that cannot spill stays in memory with
     /// a warning in the graph's.
     pub fn run_spilled(graph: HeapGraph, spill: &Spill, after: &mut dyn FnMut(&str)) -> Analysis {
@@ -85,33 +87,47 @@ impl Analysis {
             let dir = spill.dir.clone().unwrap_or_else(std::env::temp_dir);
             let files = Files::new(dir);
             let spill = spill.clone().out_of_core(true);
-            let mut a = Self::run_in(graph, &files, &spill, after);
+            let mut a = Self::run_in(graph, &files, &files, &spill, after);
             keep_warning(&mut a.graph, files.take_warning().map_or(Ok(false), Err));
             a
+        } else if let (true, Some(dir)) = (spill.is_usable(), &spill.dir) {
+            // The CSR is only read from here on: in a spill file (from `min_bytes` on) its pages
+            // are clean page cache, not anonymous memory, while the dominators' working arrays
+            // are at their largest.
+            let mut graph = graph;
+            for r in [graph.offsets.spill(spill), graph.targets.spill(spill)] {
+                keep_warning(&mut graph, r);
+            }
+            let large = Large::new(dir, spill.min_bytes);
+            let mut a = Self::run_in(graph, &Heap, &large, spill, after);
+            keep_warning(&mut a.graph, large.take_warning().map_or(Ok(false), Err));
+            a
         } else {
-            Self::run_in(graph, &Heap, spill, after)
+            Self::run_in(graph, &Heap, &Heap, spill, after)
         }
     }
 
     /// Out of core: the graph's columns and CSR go to spill files first (a private mapping,
-    /// only read); the dominators' working arrays, `idom`, the children and the retained sizes
-    /// are allocated in spill files by [`Files`] (see [`crate::spill`]). In memory ([`Heap`]):
-    /// plain vectors, the children and retained sizes spilled once complete as `spill` says.
-    /// Both instantiate the same code.
-    fn run_in<S: Store>(
+    /// only read); every working array and result is allocated in spill files by [`Files`]
+    /// (`work` and `keep` both; see [`crate::spill`]). In memory: the working arrays are plain
+    /// vectors ([`Heap`]); the results kept for the rest of the run (the DFS preorder while it
+    /// waits for the children, the children, the root-path parents, the retained sizes) come
+    /// from `keep`: spill files from the start for the large ones where `spill` allows
+    /// ([`Large`]), else vectors, spilled once complete as `spill` says. All instantiate the
+    /// same code.
+    fn run_in<S: Store, K: Store>(
         mut graph: HeapGraph,
-        store: &S,
+        work: &S,
+        keep: &K,
         spill: &Spill,
         after: &mut dyn FnMut(&str),
     ) -> Analysis {
         if spill.out_of_core {
             graph.spill_columns(spill);
         }
-        let d = dominators_in(&graph, store);
+        let d = dominators_in(&graph, work, keep);
         after("dominators");
-        let paths = RootPaths::compute(&graph);
-        after("root paths");
-        let mut children = DomChildren::build_in(&d.idom, &d.order, store);
+        let mut children = DomChildren::build_in(&d.idom, &d.order, keep);
         for r in [
             children.offsets.spill(spill),
             children.children.spill(spill),
@@ -121,12 +137,14 @@ impl Analysis {
         after("dominator children");
         // Nothing below needs the DFS preorder (Analysis::preorder rebuilds one on demand).
         drop(d.order);
+        let paths = RootPaths::compute_in(&graph, work, keep);
+        after("root paths");
         let dom = DomTree {
             idom: d.idom.into_column(),
             order: Vec::new(),
             orphans_attached: d.orphans_attached,
         };
-        let mut retained: Column<u64> = children.retained_sizes_in(&graph, store).into_column();
+        let mut retained: Column<u64> = children.retained_sizes_in(&graph, keep).into_column();
         let r = retained.spill(spill);
         keep_warning(&mut graph, r);
         after("retained sizes");

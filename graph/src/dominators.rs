@@ -19,6 +19,11 @@
 //! node + 4 B per stored back edge, on top of the graph (22.6 B/node measured on the 10^7-node
 //! heap of benches/README.md). The result keeps `idom` (4 B/node, in `pre`'s buffer) and
 //! `order` (4 B per reachable node, `node_of`'s buffer, with capacity for every node).
+//! `node_of` is only appended to by the DFS and read at the end, so [`Analysis`] allocates it
+//! from the store of kept arrays: a spill file when spilling is allowed, which leaves 16 B/node
+//! and the back edges anonymous at the peak (the CSR is in a spill file too by then; 757 MiB
+//! on the 44.8 M-object JDK dump of benches/scripts/ooc/RESULTS.md, 17.5 B/object beside 8 MiB
+//! of graph).
 //!
 //! `order` is needed only by [`DomChildren::build`] (for the sibling order) and the order-based
 //! [`retained_sizes`]: [`Analysis`] builds the children, frees `order`, and sums retained sizes
@@ -74,9 +79,9 @@ fn retaining(g: &HeapGraph, v: usize) -> impl Iterator<Item = u32> + '_ {
 /// Depth-first numbering from the super-root (preorder 0). `node_of[p - 1]` is the node with
 /// preorder `p`; `parent[p]` is the preorder of its DFS parent (0 = super-root); `semi[p]` the
 /// smallest predecessor before `p` met so far; `back[p]` how many predecessors come after `p`.
-struct Dfs<A> {
+struct Dfs<A, O> {
     pre: A,
-    node_of: A,
+    node_of: O,
     parent: A,
     semi: A,
     back: A,
@@ -87,7 +92,7 @@ struct Dfs<A> {
     from_super: BitSet,
 }
 
-impl<A: Arr<u32>> Dfs<A> {
+impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
     fn is_visited(&self, v: u32) -> bool {
         self.pre[v as usize] != NONE
     }
@@ -153,7 +158,7 @@ fn with_first<S: Store>(s: &S, cap: usize) -> S::Arr<u32> {
 /// (`AttachWeaklyHeld`); or (`AttachAll`) every node the roots do not reach that no other node
 /// retains, then, in index order, each node still not reached (entry points into cycles).
 pub fn dominators(g: &HeapGraph) -> DomTree {
-    let d = dominators_in(g, &Heap);
+    let d = dominators_in(g, &Heap, &Heap);
     DomTree {
         idom: d.idom.into(),
         order: d.order,
@@ -162,15 +167,22 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
 }
 
 /// [`dominators`]' result with its arrays from a [`Store`].
-pub(crate) struct Dominators<A> {
+pub(crate) struct Dominators<A, O> {
     pub idom: A,
-    pub order: A,
+    pub order: O,
     pub orphans_attached: u64,
 }
 
 /// [`dominators`] with every array of `n` or `n + 1` entries and the back-predecessor lists
-/// allocated by `s` (the out-of-core analysis puts them in spill files).
-pub(crate) fn dominators_in<S: Store>(g: &HeapGraph, s: &S) -> Dominators<S::Arr<u32>> {
+/// allocated by `s` (the out-of-core analysis puts them in spill files), except `node_of`
+/// (the result's `order`), allocated by `keep`: it is only appended to by the DFS and read
+/// again at the end, so the in-memory analysis can give it a spill file
+/// ([`Large`](crate::spill::Large)) and hold 4 B/node less through the pass.
+pub(crate) fn dominators_in<S: Store, K: Store>(
+    g: &HeapGraph,
+    s: &S,
+    keep: &K,
+) -> Dominators<S::Arr<u32>, K::Arr<u32>> {
     let n = g.node_count();
     let mut dfs = Dfs {
         // Room for n + 1: the semidominator loop reuses it for `best`, one entry per
@@ -182,7 +194,7 @@ pub(crate) fn dominators_in<S: Store>(g: &HeapGraph, s: &S) -> Dominators<S::Arr
         },
         // Sized for every node up front: untouched capacity costs no memory, and growing by
         // doubling would hold old and new buffers at once.
-        node_of: s.with_capacity(n),
+        node_of: keep.with_capacity(n),
         parent: with_first(s, n + 1),
         semi: with_first(s, n + 1),
         back: with_first(s, n + 1),

@@ -7,13 +7,15 @@
 use crate::bitset::BitSet;
 use crate::dominators::{SUPER, UNREACHED};
 use crate::graph::{HeapGraph, WEAK_BIT};
+use crate::spill::{Arr, Heap, Store};
 use crate::types::{Label, NodeIdx};
 
 /// BFS parents: 4 bytes per node plus 1 bit per node for the weak flag. While computing: a
 /// 4-byte queue entry per reached node, a bit per node marking where each BFS level starts,
 /// and 4 bytes per node that holds a weak reference to a node not reached by then; the queue is
-/// freed when the search ends. [`Analysis`](crate::Analysis) runs the search right after the
-/// dominators, before the children lists and retained sizes exist.
+/// freed when the search ends. [`Analysis`](crate::Analysis) runs the search after the
+/// dominator children are built and the DFS preorder freed, before the retained sizes exist;
+/// out of core, the parents and the queue are in spill files ([`RootPaths::compute_in`]).
 ///
 /// Each node keeps the index of the BFS-tree *edge* into it (not the parent node): a path then
 /// reads its labels directly instead of scanning a parent's edges — which, for an element of an
@@ -48,19 +50,25 @@ pub struct PathStep {
 impl RootPaths {
     /// Path length (in edges) to a node a strong path reaches is its strong BFS distance; to any
     /// other node, the least `d(u) + 1` over references `u → v` from reached nodes `u`.
-    /// The queue holds every node the search reaches once: it grows once, to the node count,
-    /// rather than by doubling ([`enqueue`]).
     pub fn compute(g: &HeapGraph) -> RootPaths {
+        Self::compute_in(g, &Heap, &Heap)
+    }
+
+    /// [`compute`](Self::compute) with the queue from `work` and the parents (kept as the
+    /// result) from `keep`. The queue holds every node the search reaches once: it is
+    /// allocated with room for the node count, which costs memory only as it fills (untouched
+    /// heap pages or reserved file blocks), instead of growing by doubling.
+    pub(crate) fn compute_in<S: Store, K: Store>(g: &HeapGraph, work: &S, keep: &K) -> RootPaths {
         let n = g.node_count();
         let by_node = g.edge_count() >= EDGE_MODE_LIMIT;
-        let mut parent = vec![UNREACHED; n];
+        let mut parent = keep.filled(n, UNREACHED);
         let mut via_weak = BitSet::new(n);
-        let mut queue: Vec<u32> = Vec::new();
+        let mut queue = work.with_capacity::<u32>(n);
         // Bit i set: queue[i] starts a new BFS level of the strong search.
         let mut level_start = BitSet::new(n + 1);
         for r in g.root_nodes() {
             parent[r as usize] = SUPER;
-            enqueue(&mut queue, r, n);
+            queue.push(r);
         }
         level_start.set(0);
         // Queue positions of strong-reached nodes with a weak reference to a node not reached
@@ -89,12 +97,12 @@ impl RootPaths {
                     continue;
                 }
                 parent[t] = if by_node { u } else { (first + k) as u32 };
-                enqueue(&mut queue, raw, n);
+                queue.push(raw);
             }
         }
         if weak_src.is_empty() {
             return RootPaths {
-                parent: parent.into(),
+                parent: parent.into_column(),
                 by_node,
                 via_weak,
             };
@@ -123,7 +131,7 @@ impl RootPaths {
             b = b_end;
         }
         RootPaths {
-            parent: parent.into(),
+            parent: parent.into_column(),
             by_node,
             via_weak,
         }
@@ -253,7 +261,7 @@ fn expand_weak(
     by_node: bool,
     parent: &mut [u32],
     via_weak: &mut BitSet,
-    queue: &mut Vec<u32>,
+    queue: &mut impl Arr<u32>,
 ) {
     let range = g.edge_range(NodeIdx(u));
     let first = range.start;
@@ -262,20 +270,9 @@ fn expand_weak(
         if parent[t] == UNREACHED {
             parent[t] = if by_node { u } else { (first + k) as u32 };
             via_weak.set(t);
-            enqueue(queue, t as u32, parent.len());
+            queue.push(t as u32);
         }
     }
-}
-
-/// Push onto the BFS queue. Each node enters it at most once, so a full queue grows straight to
-/// `n` entries: one reallocation at most, and never more room than the search can use (doubling
-/// could reserve up to twice that).
-#[inline]
-fn enqueue(queue: &mut Vec<u32>, v: u32, n: usize) {
-    if queue.len() == queue.capacity() {
-        queue.reserve_exact(n.max(queue.len() + 1) - queue.len());
-    }
-    queue.push(v);
 }
 
 /// The first strong edge from `u` to `v` (or the first weak one if there is no strong one).

@@ -4,10 +4,15 @@
 //!
 //! Why: on a dump bigger than the memory available, the dominator pass' working arrays
 //! (`pre`, `node_of`, `parent`, `semi`, the back-predecessor lists, `ancestor`), the dominator
-//! children and the retained sizes can all live in files in `$TMPDIR`. Their pages are then
-//! page cache: written back and dropped by the kernel under pressure, read again (mostly in the
-//! order the passes walk them) when needed. Only bitsets (a bit per node), DFS/tree-walk stacks
-//! and the root-path pass stay anonymous.
+//! children, the root-path parents and BFS queue and the retained sizes can all live in files in
+//! `$TMPDIR`. Their pages are then page cache: written back and dropped by the kernel under
+//! pressure, read again (mostly in the order the passes walk them) when needed. Only bitsets
+//! (a bit per node), the list of weakly-referencing BFS nodes and DFS/tree-walk stacks stay
+//! anonymous.
+//!
+//! The in-memory analysis uses [`Large`] for what it keeps (results, and the DFS preorder that
+//! waits idle through the semidominator loop): spill files from the start for arrays past the
+//! spill threshold, rather than building them on the heap and spilling them once complete.
 //!
 //! Rules:
 //! - A [`WorkVec`] is a data pointer, a length and a capacity, exactly like a `Vec`; the backing
@@ -312,6 +317,55 @@ impl Store for Files {
     }
 }
 
+/// The in-memory analysis' store for arrays it keeps (results) or leaves idle for long, where
+/// [`Spill`](crate::Spill) allows spilling: an array of at least `min_bytes` goes to a spill
+/// file from the start (as [`Files`] would put it), a smaller one to the heap. Such arrays
+/// would be spilled once complete anyway ([`Column::spill`]); allocating them in the file
+/// saves holding them in anonymous memory while they are built.
+pub struct Large {
+    files: Files,
+    min_bytes: usize,
+}
+
+impl Large {
+    /// Spill files in `dir` for arrays of `min_bytes` or more.
+    pub fn new(dir: impl Into<PathBuf>, min_bytes: usize) -> Large {
+        Large {
+            files: Files::new(dir),
+            min_bytes,
+        }
+    }
+
+    /// Why an array had to stay on the heap, if one did.
+    pub fn take_warning(&self) -> Option<String> {
+        self.files.take_warning()
+    }
+
+    fn is_large<T: Plain>(&self, len: usize) -> bool {
+        len > 0 && len.saturating_mul(std::mem::size_of::<T>()) >= self.min_bytes
+    }
+}
+
+impl Store for Large {
+    type Arr<T: Plain> = WorkVec<T>;
+    fn with_capacity<T: Plain>(&self, cap: usize) -> WorkVec<T> {
+        if self.is_large::<T>(cap) {
+            self.files.with_capacity(cap)
+        } else {
+            WorkVec::heap(cap)
+        }
+    }
+    fn filled<T: Plain>(&self, len: usize, v: T) -> WorkVec<T> {
+        if self.is_large::<T>(len) {
+            self.files.filled(len, v)
+        } else {
+            let mut a = WorkVec::heap(len);
+            a.resize(len, v);
+            a
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,5 +416,19 @@ mod tests {
         assert_eq!((w.len(), w[0], w[100]), (101, 3, 4));
         let why = files.take_warning().expect("a reason");
         assert!(why.contains("/nonexistent/heapscope-ooc"), "{why}");
+    }
+
+    #[test]
+    fn large_store_puts_only_large_arrays_in_files() {
+        let Some(d) = dir() else { return };
+        let large = Large::new(&d, 4096);
+        let small: WorkVec<u32> = large.filled(1023, 7);
+        let big: WorkVec<u32> = large.filled(1024, 7);
+        let grown: WorkVec<u64> = large.with_capacity(512);
+        assert!(!small.is_file_backed());
+        assert!(big.is_file_backed() && grown.is_file_backed());
+        assert!(small.iter().chain(big.iter()).all(|&x| x == 7));
+        assert_eq!((small.len(), big.len(), grown.len()), (1023, 1024, 0));
+        assert_eq!(large.take_warning(), None);
     }
 }

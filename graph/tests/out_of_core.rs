@@ -7,7 +7,7 @@ use crate::support::{cases, seed, Spec, POLICIES};
 
 /// `f(in_memory_graph, another_copy, ctx)` on `cases` random graphs under each policy: the
 /// same spec built twice from the same seed gives two equal graphs.
-fn for_graph_pairs(
+pub(crate) fn for_graph_pairs(
     cases: usize,
     max_nodes: usize,
     mut f: impl FnMut(heapscope_graph::HeapGraph, heapscope_graph::HeapGraph, &str),
@@ -28,7 +28,7 @@ fn for_graph_pairs(
 }
 
 /// Every result the reports read, compared field by field.
-fn same(a: &Analysis, b: &Analysis, ctx: &str) {
+pub(crate) fn same(a: &Analysis, b: &Analysis, ctx: &str) {
     assert_eq!(a.dom.idom, b.dom.idom, "idom; {ctx}");
     assert_eq!(a.dom.orphans_attached, b.dom.orphans_attached, "{ctx}");
     assert_eq!(a.retained, b.retained, "retained; {ctx}");

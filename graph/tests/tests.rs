@@ -17,4 +17,5 @@ mod out_of_core;
 mod paths;
 mod retained;
 mod saved;
+mod spilled;
 mod walks;
