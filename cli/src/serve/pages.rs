@@ -633,9 +633,15 @@ pub fn object(nav: &Nav, a: &ObjectAnswer) -> String {
 
     match &a.fields {
         Some(fields) => {
+            // An array longer than the page lists says how much of it is shown.
+            let shown = if fields.len() < a.fields_total {
+                format!(", the first {} shown", thousands(fields.len() as u64))
+            } else {
+                String::new()
+            };
             let _ = write!(
                 o,
-                "<h2>Fields ({})</h2>\n",
+                "<h2>Fields ({}{shown})</h2>\n",
                 thousands(a.fields_total as u64)
             );
             // The type column only when the dump declares field types.

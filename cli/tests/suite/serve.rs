@@ -629,6 +629,46 @@ fn serve_diff_and_trend_in_chromium() {
     }
 }
 
+/// An array longer than the inspector lists (4,096 elements): its answer and its page count
+/// every slot and say how many are shown. The fixture's HashMap table: threshold / loadFactor
+/// slots, read from the map's own fields.
+#[test]
+fn serve_long_array_counts_every_slot() {
+    let s = start(&[STATIC_MAP]);
+    let (status, body) = s.post(
+        "/api/query?d=0",
+        "SELECT field(id, 'threshold') AS t, field(id, 'loadFactor') AS l, \
+         field(id, 'table') AS tab FROM objects WHERE type = 'java.util.HashMap' \
+         ORDER BY retained DESC LIMIT 1",
+    );
+    assert_eq!(status, 200, "{body}");
+    let q: Value = serde_json::from_str(&body).unwrap();
+    let row = &q["rows"][0];
+    let (t, l) = (row[0].as_f64(), row[1].as_f64());
+    let tab = &row[2];
+    let (Some(t), Some(l)) = (t, l) else {
+        panic!("{q:#}")
+    };
+    let slots = (t / l).round() as usize;
+    assert!(slots > 4096, "{q:#}");
+    let a = s.json(&format!("/api/object?d=0&id={tab}"));
+    assert_eq!(a["fields_total"], slots, "{}", a["object"]);
+    let shown = a["fields"].as_array().unwrap().len();
+    assert!(shown < slots);
+    let (status, html) = s.get(&format!("/object?d=0&id={tab}"));
+    assert_eq!(status, 200);
+    let want = format!(
+        "Fields ({}, the first {} shown)",
+        separated(slots as i64),
+        separated(shown as i64)
+    );
+    assert!(html.contains(&want), "{want} not in the page");
+    assert!(html.contains(&format!(
+        "{} more fields",
+        separated((slots - shown) as i64)
+    )));
+}
+
 #[test]
 fn serve_refuses_bad_requests() {
     let s = start(&[STATIC_MAP]);
