@@ -288,6 +288,12 @@ pub trait Inspector: Send + Sync {
     fn fields(&self, _g: &HeapGraph, _node: NodeIdx) -> Vec<Field> {
         Vec::new()
     }
+    /// How many fields the object has in all when [`Inspector::fields`] lists only part of
+    /// them (an array of more than [`MAX_ARRAY_FIELDS`] elements); `None` when it lists them
+    /// all (the default).
+    fn fields_total(&self, _g: &HeapGraph, _node: NodeIdx) -> Option<usize> {
+        None
+    }
     /// The whole contents of a string or primitive array (at most `max_bytes` of them): a
     /// string's text, an array's elements as bytes in the dump's order. `None` for other
     /// objects and when the format keeps no contents (the default).

@@ -44,6 +44,7 @@ mod forest;
 pub mod graph;
 pub mod hash;
 pub mod histogram;
+pub mod inverse;
 pub mod paths;
 pub mod saved;
 pub mod series;
@@ -63,6 +64,7 @@ pub use facts::{
 };
 pub use graph::{Edge, EdgePos, HeapGraph, Orphans, Policy, Root, MAX_EDGES, WEAK_BIT};
 pub use histogram::TypeRow;
+pub use inverse::{Predecessors, TypeBuckets};
 pub use paths::{PathStep, RootPaths};
 pub use types::{Interner, Label, LabelId, NodeIdx, NodeKind, TypeId};
 pub use walks::{dominator_chain, min_retained_by, referrers, top_members, DomWalk, Start, Step};

@@ -189,6 +189,8 @@ pub struct ObjectAnswer {
     /// object (or its format keeps no field values): the references still show what it points
     /// to.
     pub fields: Option<Vec<FieldOut>>,
+    /// The fields the object has in all: an array's full length even past the elements the
+    /// inspector lists ([`heapscope_graph::MAX_ARRAY_FIELDS`]).
     pub fields_total: usize,
     /// The references it holds, in the dump's order.
     pub references: Vec<Reference>,
@@ -549,7 +551,8 @@ pub fn object_with(
         .collect();
     let (fields, fields_total) = match object_fields(c, n) {
         Some(mut f) => {
-            let total = f.len();
+            // An array longer than the inspector lists: its true length.
+            let total = c.insp.fields_total(&c.a.graph, n).unwrap_or(0).max(f.len());
             f.truncate(lim.fields);
             (Some(f), total)
         }

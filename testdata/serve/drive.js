@@ -51,6 +51,18 @@ async function main() {
       await page.waitForSelector('h1');
       out.pages.overTime = { url: page.url(), title: await page.title(), h1: await texts('h1'), h2: await texts('h2') };
       await shot(overTime);
+      // Type names link to their instances: every link, then the first followed.
+      out.pages.overTime.typeLinks = await page.$$eval('a[href^="/instances"]', (els) => els.map((e) => [e.textContent, e.getAttribute('href')]));
+      out.pages.overTime.typeCells = await page.$$eval('td', (els) => els.filter((e) => !e.className && !e.querySelector('a')).map((e) => e.textContent));
+      if (out.pages.overTime.typeLinks.length) {
+        const back = page.url();
+        await page.click('a[href^="/instances"] >> nth=0');
+        await page.waitForSelector('#inst[data-state=done]');
+        out.pages.overTime.followed = { url: page.url(), h1: await texts('h1'), loaded: await page.getAttribute('#inst', 'data-loaded') };
+        await shot(overTime + '-instances');
+        await page.goto(back);
+        await page.waitForSelector('h1');
+      }
       // The second dump's report through the dump switch.
       await page.click('nav.hs-nav a:text-is("#1")');
       await page.waitForSelector('h1');
@@ -188,7 +200,7 @@ async function oneDump(page, out, shot, texts) {
       await page.click('nav.hs-nav a:text-is("Query")');
       await page.waitForSelector('#sql');
       out.pages.query = { examples: await texts('ul.examples a') };
-      await page.fill('#sql', 'SELECT type, count FROM types ORDER BY count DESC, type LIMIT 5');
+      await page.fill('#sql', 'SELECT type, count, shallow FROM types ORDER BY count DESC, type LIMIT 5');
       await page.click('#run');
       await page.waitForSelector('#result[data-state=done]');
       Object.assign(out.pages.query, await table());

@@ -31,6 +31,11 @@ impl Open {
             .get_or_init(|| Lookup::build(&self.session.analysis))
     }
 
+    /// The lookup indexes if a tool already had them built.
+    pub fn built_lookup(&self) -> Option<&Lookup> {
+        self.lookup.get()
+    }
+
     /// The dump's analysis report (as `heapscope analyze` builds it with its defaults), built
     /// on first use.
     pub fn report(&mut self) -> &Report {

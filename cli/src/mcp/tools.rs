@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 use super::args::Args;
 use super::bound::{finish, page, List, Rows};
 use super::dumps::Dumps;
+use crate::serve::lookup::Lookup;
 
 /// `summary`: histogram rows.
 const HISTOGRAM: Rows = Rows::new(20, 200);
@@ -640,7 +641,11 @@ fn run_query(d: &mut Dumps, a: &Args, max_bytes: usize) -> Result<String, String
     let (limit, note) = QUERY.pick(a.uint("limit")?);
     let dump = d.resolve(a.str("dump")?)?;
     let o = d.get(&dump)?;
-    let answer = query::run(&o.session.ctx(), sql, limit).map_err(|e| e.to_string())?;
+    // The dump's lookup indexes serve the query too once a tool built them; before that the
+    // query builds only what it needs.
+    let lent = o.built_lookup().map(Lookup::prebuilt).unwrap_or_default();
+    let answer = query::run_prebuilt(&o.session.ctx(), sql, &query::Limits::rows(limit), lent)
+        .map_err(|e| e.to_string())?;
     let v = value(&answer)?;
     let total = usize::try_from(answer.total_rows).unwrap_or(usize::MAX);
     let mut notes: Vec<String> = note.into_iter().collect();

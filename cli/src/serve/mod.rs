@@ -39,6 +39,7 @@ use heapscope_reports::Ctx;
 use serde::Serialize;
 
 use crate::session::Session;
+use heapscope_reports::query::Prebuilt;
 use lookup::Lookup;
 
 /// Most rows in one page of any list.
@@ -412,11 +413,18 @@ impl App {
                 Ok(Reply::json(&instances_page(&s.ctx(), self.lookup(d), p)?))
             }
             "/api/query" => {
-                let (_, s) = self.dump(p)?;
+                let (d, s) = self.dump(p)?;
                 let limit = p.number("limit", 200, 1000)?;
                 let sql = std::str::from_utf8(body)
                     .map_err(|_| (400, "the query is not UTF-8 text".to_string()))?;
-                query(s, sql, limit)
+                // The dump's indexes, once built, serve the query too; before that the query
+                // builds what it needs rather than wait for them.
+                let lent = self.dumps[d]
+                    .lookup
+                    .get()
+                    .map(Lookup::prebuilt)
+                    .unwrap_or_default();
+                query(s, sql, limit, lent)
             }
             _ => Err((404, format!("no page {path}"))),
         }
@@ -430,9 +438,21 @@ impl App {
         };
         use heapscope_reports::render::OutputFormat;
         const ROWS: usize = 25;
+        // A type name links to its instances in the last dump that has the type.
+        let dump_of = |name: &str| {
+            (0..self.dumps.len()).rev().find(|&d| {
+                self.dumps[d]
+                    .session
+                    .analysis
+                    .graph
+                    .types
+                    .lookup(name)
+                    .is_some()
+            })
+        };
         if let [a, b] = &self.dumps[..] {
             let r = build_diff(a.session.dump(), b.session.dump(), &DiffOptions::default());
-            return render_diff(&r, OutputFormat::Html, ROWS);
+            return pages::link_types(&render_diff(&r, OutputFormat::Html, ROWS), dump_of);
         }
         let summaries: Vec<_> = self
             .dumps
@@ -451,7 +471,7 @@ impl App {
                 rows: 500,
             },
         );
-        render_trend(&r, OutputFormat::Html, ROWS)
+        pages::link_types(&render_trend(&r, OutputFormat::Html, ROWS), dump_of)
     }
 }
 
@@ -508,10 +528,11 @@ WHERE {strings} GROUP BY text HAVING copies > 1 ORDER BY bytes DESC LIMIT 20"
     ex
 }
 
-/// A query's answer ([`heapscope_reports::query::run`]); SQL it refuses is a 400 with its
-/// message.
-fn query(s: &Session, sql: &str, limit: usize) -> Answer {
-    match heapscope_reports::query::run(&s.ctx(), sql, limit) {
+/// A query's answer ([`heapscope_reports::query::run_prebuilt`]); SQL it refuses is a 400
+/// with its message.
+fn query(s: &Session, sql: &str, limit: usize, lent: Prebuilt) -> Answer {
+    let limits = heapscope_reports::query::Limits::rows(limit);
+    match heapscope_reports::query::run_prebuilt(&s.ctx(), sql, &limits, lent) {
         Ok(a) => Ok(Reply::json(&a)),
         Err(e) => Err((400, e.to_string())),
     }

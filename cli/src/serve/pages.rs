@@ -137,6 +137,49 @@ pub fn with_nav(html: &str, nav: &Nav) -> String {
     }
 }
 
+/// Turn the type names of a diff or trend report (a plain `<td>` cell whose text is a type
+/// name) into links to that type's instances: in the last dump that has the type, as
+/// `dump_of(name)` tells (`None`: not a type of any dump, left as text).
+pub fn link_types(html: &str, dump_of: impl Fn(&str) -> Option<usize>) -> String {
+    const OPEN: &str = "<td>";
+    let mut out = String::with_capacity(html.len() + html.len() / 8);
+    let mut rest = html;
+    while let Some(i) = rest.find(OPEN) {
+        let after = &rest[i + OPEN.len()..];
+        let Some(end) = after.find("</td>") else {
+            break;
+        };
+        let text = &after[..end];
+        out.push_str(&rest[..i + OPEN.len()]);
+        let name = unescape(text);
+        match (text.contains('<'), dump_of(&name)) {
+            (false, Some(d)) => {
+                let _ = write!(
+                    out,
+                    "<a href=\"/instances?d={d}&amp;type={}\">{text}</a>",
+                    url_component(&name)
+                );
+            }
+            _ => out.push_str(text),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The text of escaped HTML (what [`escape`] and the reports' renderer write).
+fn unescape(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 /// The `analyze` report of dump `d` as HTML, each object id in it a link to its page.
 pub fn report_html(s: &Session, d: usize) -> String {
     let r = build_report(
@@ -402,7 +445,9 @@ function cell(c,v){
   // An object id (by the column's name, or 0x… text) links to its page.
   if(IDS[c.toLowerCase()]||(typeof v==='string'&&/^0x[0-9a-f]+$/i.test(v))){
     var t=el('td','mono'),a=el('a',null,idText(v));a.href='/object?d='+D+'&id='+encodeURIComponent(idText(v));t.appendChild(a);return t;}
-  return td(String(v),typeof v==='number'?'num':null);
+  // Whole numbers with thousands separators (as every other page); reals as SQLite gave them.
+  if(typeof v==='number')return td(Number.isInteger(v)?thousands(v):String(v),'num');
+  return td(String(v),null);
 }
 function run(){
   document.getElementById('err').hidden=true;qerr.hidden=true;info.textContent='running\u2026';out.setAttribute('data-state','loading');
@@ -588,9 +633,15 @@ pub fn object(nav: &Nav, a: &ObjectAnswer) -> String {
 
     match &a.fields {
         Some(fields) => {
+            // An array longer than the page lists says how much of it is shown.
+            let shown = if fields.len() < a.fields_total {
+                format!(", the first {} shown", thousands(fields.len() as u64))
+            } else {
+                String::new()
+            };
             let _ = write!(
                 o,
-                "<h2>Fields ({})</h2>\n",
+                "<h2>Fields ({}{shown})</h2>\n",
                 thousands(a.fields_total as u64)
             );
             // The type column only when the dump declares field types.

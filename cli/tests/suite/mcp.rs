@@ -552,9 +552,20 @@ fn inspect_object_gives_field_values() {
     assert_eq!(table["type"], "java.util.HashMap$Node[]", "{table:#}");
     // 16,384 slots of 4 bytes (compressed oops) after a 16-byte array header.
     assert_eq!(table["shallow_bytes"], 16 + 16384 * 4, "{table:#}");
-    // Its elements are fields `[i]` (the inspector reads the first 4,096).
+    // Its elements are fields `[i]`; the inspector lists the first 4,096, the answer counts
+    // every slot: the map's table length, threshold / loadFactor.
     let t = c.answer("inspect_object", json!({"id": table["id"], "limit": 5}));
-    assert_eq!(t["fields_total"], 4096, "{:#}", t["fields"]);
+    let number = |name: &str| -> f64 {
+        field(&obj, name)["value"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (threshold, load) = (number("threshold"), number("loadFactor"));
+    let slots = (threshold / load).round() as u64;
+    assert!(slots > 4096, "{slots}");
+    assert_eq!(t["fields_total"], slots, "{:#}", t["fields"]);
     assert_eq!(t["fields"][0]["name"], "[0]");
     // A Session: `id` is the user's name ("user-N"), `attributes` the 200-byte payload, and
     // `createdAt` a System.nanoTime() reading.

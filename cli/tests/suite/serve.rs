@@ -477,7 +477,7 @@ fn serve_one_dump_in_chromium() {
     // The query box shows the query's answer (the same SQL through the JSON endpoint).
     let (status, body) = s.post(
         "/api/query?d=0&limit=200",
-        "SELECT type, count FROM types ORDER BY count DESC, type LIMIT 5",
+        "SELECT type, count, shallow FROM types ORDER BY count DESC, type LIMIT 5",
     );
     assert_eq!(status, 200, "{body}");
     let q: Value = serde_json::from_str(&body).unwrap();
@@ -485,6 +485,8 @@ fn serve_one_dump_in_chromium() {
     let rows = answer_rows(&q);
     assert_eq!(rows.len(), 5);
     assert_eq!(shown_rows(&p["query"]["rows"]), rows);
+    // Whole numbers of 1,000 and more show with separators (the shallow bytes here).
+    assert!(rows.iter().flatten().any(|c| c.contains(',')), "{rows:?}");
     assert_eq!(
         p["query"]["examples"].as_array().map(Vec::len),
         Some(6),
@@ -526,7 +528,10 @@ fn serve_one_dump_in_chromium() {
     // Its first row is the histogram's largest count.
     let top = s.json("/api/histogram?d=0&sort=count&order=desc&limit=1");
     assert_eq!(rows[0][0], top["rows"][0]["type"].as_str().unwrap());
-    assert_eq!(rows[0][1], top["rows"][0]["count"].to_string());
+    assert_eq!(
+        rows[0][1],
+        separated(top["rows"][0]["count"].as_i64().unwrap())
+    );
 
     for name in [
         "report",
@@ -577,7 +582,91 @@ fn serve_diff_and_trend_in_chromium() {
             .ends_with("/report?d=1"));
         assert!(p["second"]["title"].as_str().unwrap().contains(dumps[1]));
         screenshot_ok(shots.path(), page);
+
+        // Type names link to their instances in the last dump that has the type.
+        let o = &p["overTime"];
+        let links = o["typeLinks"].as_array().unwrap();
+        assert!(!links.is_empty(), "{page}: no type links");
+        let last = dumps.len() - 1;
+        for l in links {
+            let (name, href) = (l[0].as_str().unwrap(), l[1].as_str().unwrap());
+            let (status, body) = s.get(&format!("/api{href}"));
+            assert_eq!(status, 200, "{page}: {href}: {body}");
+            let a: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(a["type"], name, "{page}: {href}");
+            let d: usize = href
+                .split_once("d=")
+                .and_then(|(_, r)| r.split('&').next())
+                .and_then(|d| d.parse().ok())
+                .unwrap_or_else(|| panic!("{href}: no dump"));
+            let rest = href.split_once("&type=").map(|(_, t)| t).unwrap();
+            for later in d + 1..=last {
+                let (status, _) = s.get(&format!("/api/instances?d={later}&type={rest}"));
+                assert_eq!(
+                    status, 404,
+                    "{page}: {name} is in dump {later}, linked to {d}"
+                );
+            }
+        }
+        // A plain cell is no type of any dump.
+        for c in o["typeCells"].as_array().unwrap().iter().take(200) {
+            let c = c.as_str().unwrap();
+            for d in 0..=last {
+                let (status, _) = s.get(&format!("/api/instances?d={d}&type={}", enc(c)));
+                assert_ne!(
+                    status, 200,
+                    "{page}: {c:?} is a type of dump {d} but not linked"
+                );
+            }
+        }
+        // The first link opens that type's instances page.
+        let f = &o["followed"];
+        assert!(f["url"].as_str().unwrap().contains("/instances?d="), "{f}");
+        let first = links[0][0].as_str().unwrap();
+        assert!(strings(&f["h1"]).iter().any(|h| h.contains(first)), "{f}");
+        assert_ne!(f["loaded"], "0", "{f}");
+        screenshot_ok(shots.path(), &format!("{page}-instances"));
     }
+}
+
+/// An array longer than the inspector lists (4,096 elements): its answer and its page count
+/// every slot and say how many are shown. The fixture's HashMap table: threshold / loadFactor
+/// slots, read from the map's own fields.
+#[test]
+fn serve_long_array_counts_every_slot() {
+    let s = start(&[STATIC_MAP]);
+    let (status, body) = s.post(
+        "/api/query?d=0",
+        "SELECT field(id, 'threshold') AS t, field(id, 'loadFactor') AS l, \
+         field(id, 'table') AS tab FROM objects WHERE type = 'java.util.HashMap' \
+         ORDER BY retained DESC LIMIT 1",
+    );
+    assert_eq!(status, 200, "{body}");
+    let q: Value = serde_json::from_str(&body).unwrap();
+    let row = &q["rows"][0];
+    let (t, l) = (row[0].as_f64(), row[1].as_f64());
+    let tab = &row[2];
+    let (Some(t), Some(l)) = (t, l) else {
+        panic!("{q:#}")
+    };
+    let slots = (t / l).round() as usize;
+    assert!(slots > 4096, "{q:#}");
+    let a = s.json(&format!("/api/object?d=0&id={tab}"));
+    assert_eq!(a["fields_total"], slots, "{}", a["object"]);
+    let shown = a["fields"].as_array().unwrap().len();
+    assert!(shown < slots);
+    let (status, html) = s.get(&format!("/object?d=0&id={tab}"));
+    assert_eq!(status, 200);
+    let want = format!(
+        "Fields ({}, the first {} shown)",
+        separated(slots as i64),
+        separated(shown as i64)
+    );
+    assert!(html.contains(&want), "{want} not in the page");
+    assert!(html.contains(&format!(
+        "{} more fields",
+        separated((slots - shown) as i64)
+    )));
 }
 
 #[test]
@@ -645,7 +734,24 @@ fn serve_refuses_bad_requests() {
     assert_eq!(dumps[0]["path"], STATIC_MAP);
 }
 
-/// A query answer's rows as the page prints them (text as is, numbers in JSON).
+/// A whole number with a comma between each group of three digits.
+fn separated(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// A query answer's rows as the page prints them (text as is, whole numbers with thousands
+/// separators, other numbers in JSON).
 fn answer_rows(q: &Value) -> Vec<Vec<String>> {
     q["rows"]
         .as_array()
@@ -657,6 +763,7 @@ fn answer_rows(q: &Value) -> Vec<Vec<String>> {
                 .iter()
                 .map(|c| match c {
                     Value::String(s) => s.clone(),
+                    Value::Number(n) if n.is_i64() => separated(n.as_i64().unwrap()),
                     other => other.to_string(),
                 })
                 .collect()

@@ -482,6 +482,18 @@ impl Inspector for HprofInspector {
         out
     }
 
+    fn fields_total(&self, _g: &HeapGraph, node: NodeIdx) -> Option<usize> {
+        let b = self.bytes();
+        let rec = self.offsets.get(&b, node.ix())?;
+        match b.u1(rec)? {
+            heap::PRIM_ARRAY_DUMP | heap::OBJ_ARRAY_DUMP => {
+                let n = b.u4(rec + 1 + self.id_size + 4)? as usize;
+                (n > MAX_ARRAY_FIELDS).then_some(n)
+            }
+            _ => None,
+        }
+    }
+
     fn contents(&self, g: &HeapGraph, node: NodeIdx, max_bytes: usize) -> Option<Contents> {
         if let Some(text) = self.string_text(g, node, max_bytes) {
             return Some(Contents::Text(text));

@@ -40,6 +40,20 @@ pub(super) fn fields(insp: &V8Inspector, g: &HeapGraph, node: NodeIdx) -> Vec<Fi
     out
 }
 
+/// Every field [`fields`] would list without the [`MAX_ARRAY_FIELDS`] cap, when the cap
+/// leaves some out.
+pub(super) fn fields_total(g: &HeapGraph, node: NodeIdx) -> Option<usize> {
+    let (mut named, mut elements) = (0usize, 0usize);
+    for e in g.edges(node) {
+        match e.label {
+            Label::Name(_) => named += 1,
+            Label::Index(_) => elements += 1,
+            Label::None => {}
+        }
+    }
+    (elements > MAX_ARRAY_FIELDS).then_some(named + elements)
+}
+
 pub(super) fn contents(
     insp: &V8Inspector,
     _g: &HeapGraph,

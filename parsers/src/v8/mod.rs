@@ -510,6 +510,9 @@ impl Inspector for V8Inspector {
     fn fields(&self, g: &HeapGraph, n: NodeIdx) -> Vec<heapscope_graph::Field> {
         fields::fields(self, g, n)
     }
+    fn fields_total(&self, g: &HeapGraph, n: NodeIdx) -> Option<usize> {
+        fields::fields_total(g, n)
+    }
     fn contents(&self, g: &HeapGraph, n: NodeIdx, max: usize) -> Option<heapscope_graph::Contents> {
         fields::contents(self, g, n, max)
     }

@@ -1,10 +1,12 @@
 //! What the tables and functions of one query read: the [`Ctx`] and the lookup structures
-//! built on demand for it (an id index, a reverse reference index), shared by all of them.
+//! built on demand for it (an id index, the nodes grouped by type, the in-edges), shared by
+//! all of them. The last two are `heapscope_graph::inverse`'s, and a caller that keeps them
+//! (`heapscope serve`) lends its own ([`Prebuilt`]).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
-use heapscope_graph::{NodeIdx, NodeKind, WEAK_BIT};
+use heapscope_graph::{NodeIdx, NodeKind, Predecessors, TypeBuckets};
 
 use crate::build::Ctx;
 
@@ -33,28 +35,30 @@ enum IdIndex {
     Perm(Vec<u32>),
 }
 
-/// Referrers of each node: reverse CSR of edge positions (4 B per node + 4 B per edge).
-pub struct Reverse {
-    pub offsets: Vec<u32>,
-    pub edges: Vec<u32>,
-}
-
 /// `dst = ?` lookups answered by a scan of the targets before the reverse index is built.
 const SCANS_BEFORE_REVERSE: u32 = 2;
 
+/// Structures a caller already holds for the dump, lent to a query instead of built for it.
+#[derive(Clone, Copy, Default)]
+pub struct Prebuilt<'a> {
+    pub types: Option<&'a TypeBuckets>,
+    pub preds: Option<&'a Predecessors>,
+}
+
 pub struct Env {
     pub ctx: Ctx<'static>,
+    lent: Prebuilt<'static>,
     ids: OnceLock<IdIndex>,
-    by_type: OnceLock<Vec<u32>>,
-    reverse: OnceLock<Reverse>,
+    by_type: OnceLock<TypeBuckets>,
+    reverse: OnceLock<Predecessors>,
     dst_lookups: AtomicU32,
 }
 
 impl Env {
     /// # Safety
-    /// The `Env` must not outlive what `ctx` borrows: [`super::run_with`] creates it, and
-    /// the connection that holds it, inside one call that borrows `ctx`.
-    pub unsafe fn new(ctx: &Ctx) -> Env {
+    /// The `Env` must not outlive what `ctx` and `lent` borrow: [`super::run_prebuilt`]
+    /// creates it, and the connection that holds it, inside one call that borrows both.
+    pub unsafe fn new(ctx: &Ctx, lent: Prebuilt) -> Env {
         let ctx: Ctx<'static> = Ctx {
             a: &*(ctx.a as *const _),
             info: &*(ctx.info as *const _),
@@ -63,8 +67,13 @@ impl Env {
                 &'static dyn heapscope_graph::Inspector,
             >(ctx.insp),
         };
+        let lent = Prebuilt {
+            types: lent.types.map(|t| &*(t as *const TypeBuckets)),
+            preds: lent.preds.map(|p| &*(p as *const Predecessors)),
+        };
         Env {
             ctx,
+            lent,
             ids: OnceLock::new(),
             by_type: OnceLock::new(),
             reverse: OnceLock::new(),
@@ -109,71 +118,32 @@ impl Env {
     /// Every node, grouped by type, the groups in ascending order of the type's name (SQLite's
     /// binary collation, as `ORDER BY type` sorts), ascending index within a group: what an
     /// `objects` scan in type order walks, so that SQLite's `GROUP BY type` / `ORDER BY type`
-    /// needs no sorter over every row. A counting sort: 4 B per node, built once per query.
+    /// needs no sorter over every row. Lent, or built once per query ([`TypeBuckets`]).
     pub fn by_type(&self) -> &[u32] {
-        self.by_type.get_or_init(|| {
-            let g = &self.ctx.a.graph;
-            let types = g.types.len();
-            let mut names: Vec<u32> = (0..types as u32).collect();
-            names.sort_unstable_by(|&x, &y| {
-                g.types.get(x).as_bytes().cmp(g.types.get(y).as_bytes())
-            });
-            let mut rank = vec![0u32; types];
-            for (r, &t) in names.iter().enumerate() {
-                rank[t as usize] = r as u32;
-            }
-            let mut start = vec![0u32; types + 1];
-            for &t in g.type_of.iter() {
-                if let Some(r) = rank.get(t as usize) {
-                    start[*r as usize + 1] += 1;
-                }
-            }
-            for r in 0..types {
-                start[r + 1] += start[r];
-            }
-            let mut out = vec![0u32; start[types] as usize];
-            for (v, &t) in g.type_of.iter().enumerate() {
-                if let Some(&r) = rank.get(t as usize) {
-                    out[start[r as usize] as usize] = v as u32;
-                    start[r as usize] += 1;
-                }
-            }
-            out
-        })
+        match self.lent.types {
+            Some(t) => t.in_name_order(),
+            None => self
+                .by_type
+                .get_or_init(|| TypeBuckets::build(&self.ctx.a.graph))
+                .in_name_order(),
+        }
     }
 
     /// The reverse index, once enough `dst = ?` lookups were asked to pay for it; `None`
     /// means: scan the targets this time.
-    pub fn reverse(&self) -> Option<&Reverse> {
+    pub fn reverse(&self) -> Option<&Predecessors> {
+        if let Some(p) = self.lent.preds {
+            return Some(p);
+        }
         if let Some(r) = self.reverse.get() {
             return Some(r);
         }
         if self.dst_lookups.fetch_add(1, Ordering::Relaxed) < SCANS_BEFORE_REVERSE {
             return None;
         }
-        Some(self.reverse.get_or_init(|| {
-            let g = &self.ctx.a.graph;
-            let n = g.node_count();
-            let mut offsets = vec![0u32; n + 1];
-            for &t in g.targets.iter() {
-                let v = (t & !WEAK_BIT) as usize;
-                if v < n {
-                    offsets[v + 1] += 1;
-                }
-            }
-            for i in 0..n {
-                offsets[i + 1] += offsets[i];
-            }
-            let mut fill = offsets.clone();
-            let mut edges = vec![0u32; offsets[n] as usize];
-            for (e, &t) in g.targets.iter().enumerate() {
-                let v = (t & !WEAK_BIT) as usize;
-                if v < n {
-                    edges[fill[v] as usize] = e as u32;
-                    fill[v] += 1;
-                }
-            }
-            Reverse { offsets, edges }
-        }))
+        Some(
+            self.reverse
+                .get_or_init(|| Predecessors::build(&self.ctx.a.graph)),
+        )
     }
 }

@@ -40,7 +40,7 @@ mod env;
 mod functions;
 mod tables;
 
-pub use env::kind_name;
+pub use env::{kind_name, Prebuilt};
 
 /// One cell of an answer, as SQLite typed it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -144,13 +144,24 @@ pub fn run(ctx: &Ctx, sql: &str, limit: usize) -> Result<QueryAnswer, QueryError
 
 /// [`run`] with every bound given.
 pub fn run_with(ctx: &Ctx, sql: &str, limits: &Limits) -> Result<QueryAnswer, QueryError> {
+    run_prebuilt(ctx, sql, limits, Prebuilt::default())
+}
+
+/// [`run_with`], reading the structures `lent` holds instead of building them for the query.
+pub fn run_prebuilt(
+    ctx: &Ctx,
+    sql: &str,
+    limits: &Limits,
+    lent: Prebuilt,
+) -> Result<QueryAnswer, QueryError> {
     let sql_err = |e: rusqlite::Error| QueryError::Sql {
         query: sql.to_string(),
         message: message(&e),
     };
     // The connection, every module and function registered on it, and every statement live
-    // only inside this call, which borrows `ctx`: what `Env` points to outlives them all.
-    let env = Arc::new(unsafe { env::Env::new(ctx) });
+    // only inside this call, which borrows `ctx` and `lent`: what `Env` points to outlives
+    // them all.
+    let env = Arc::new(unsafe { env::Env::new(ctx, lent) });
     let conn = Connection::open_with_flags(
         ":memory:",
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,

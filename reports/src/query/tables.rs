@@ -339,8 +339,8 @@ enum RefMode {
     Scan,
     /// Edges whose target is `dst`, found by scanning the targets.
     DstScan(u32),
-    /// Edges listed in the reverse index, `pos..end` of its positions.
-    DstIndex,
+    /// Edges into this node listed in the reverse index, `pos..end` of its list.
+    DstIndex(u32),
 }
 
 #[repr(C)]
@@ -371,11 +371,11 @@ impl<'vtab> RefsCursor<'vtab> {
     }
     fn edge(&self) -> usize {
         match self.mode {
-            RefMode::DstIndex => self
+            RefMode::DstIndex(n) => self
                 .env
                 .reverse()
-                .map(|r| r.edges[self.pos] as usize)
-                .unwrap_or(0),
+                .and_then(|r| r.edges_into(NodeIdx(n)).get(self.pos))
+                .map_or(0, |&e| e as usize),
             _ => self.pos,
         }
     }
@@ -391,7 +391,7 @@ impl<'vtab> RefsCursor<'vtab> {
             return;
         }
         match self.mode {
-            RefMode::DstIndex => self.src = edge_source(g, self.edge()).0,
+            RefMode::DstIndex(_) => self.src = edge_source(g, self.edge()).0,
             _ => {
                 // Edges come in source order: move the source along.
                 let e = self.pos as u32;
@@ -421,9 +421,8 @@ unsafe impl VTabCursor for RefsCursor<'_> {
                 if let Some(n) = id_arg(&v).and_then(|id| env.node_of(id)) {
                     match env.reverse() {
                         Some(r) => {
-                            self.mode = RefMode::DstIndex;
-                            self.pos = r.offsets[n.ix()] as usize;
-                            self.end = r.offsets[n.ix() + 1] as usize;
+                            self.mode = RefMode::DstIndex(n.0);
+                            self.end = r.edges_into(n).len();
                         }
                         None => {
                             self.mode = RefMode::DstScan(n.0);
