@@ -132,17 +132,10 @@ pub(super) fn parallel_locations(c: &mut Cursor<'_>, r: &RawSnapshot) -> Scan<Ve
     if arr.values() == 0 {
         return Ok(Vec::new());
     }
-    let lf = &r.meta.location_fields;
-    let pos = |n: &str| lf.iter().position(|f| f == n);
-    let (Some(obj), Some(script), Some(line), Some(col)) = (
-        pos("object_index"),
-        pos("script_id"),
-        pos("line"),
-        pos("column"),
-    ) else {
+    let Some([obj, script, line, col]) = location_columns(&r.meta.location_fields) else {
         return Err(decline());
     };
-    let w = lf.len();
+    let w = r.meta.location_fields.len();
     let ranges = arr.record_ranges(w)?;
     let total = ranges.last().map_or(0, |r| r.end) as usize;
     let mut out = vec![[0u32; 4]; total];
@@ -169,18 +162,23 @@ pub(super) fn parallel_locations(c: &mut Cursor<'_>, r: &RawSnapshot) -> Scan<Ve
     Ok(out)
 }
 
+/// Where `object_index`, `script_id`, `line` and `column` are in a location record.
+fn location_columns(lf: &[String]) -> Option<[usize; 4]> {
+    let pos = |n: &str| lf.iter().position(|f| f == n);
+    Some([
+        pos("object_index")?,
+        pos("script_id")?,
+        pos("line")?,
+        pos("column")?,
+    ])
+}
+
 pub(super) fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Vec<[u32; 4]>> {
     let lf = &r.meta.location_fields;
     if raw.is_empty() {
         return Ok(Vec::new());
     }
-    let pos = |n: &str| lf.iter().position(|f| f == n);
-    let (Some(obj), Some(script), Some(line), Some(col)) = (
-        pos("object_index"),
-        pos("script_id"),
-        pos("line"),
-        pos("column"),
-    ) else {
+    let Some([obj, script, line, col]) = location_columns(lf) else {
         return Err(Fail::at(
             raw[0].at(),
             "snapshot.meta.location_fields with object_index, script_id, line, column",
