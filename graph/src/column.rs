@@ -354,7 +354,7 @@ impl<T: Plain> Column<T> {
     ) -> Option<Column<T>> {
         let size = std::mem::size_of::<T>();
         let end = len.checked_mul(size)?.checked_add(offset)?;
-        if end > map.len() || offset % std::mem::align_of::<T>() != 0 {
+        if end > map.len() || !offset.is_multiple_of(std::mem::align_of::<T>()) {
             return None;
         }
         if len == 0 {

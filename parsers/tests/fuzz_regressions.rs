@@ -15,10 +15,11 @@ fn bad_dir() -> PathBuf {
 
 /// The harness's options for `data` (same rule as parsers/fuzz/src/lib.rs).
 fn harness_options(data: &[u8]) -> ParseOptions {
-    let mut opts = ParseOptions::default();
-    opts.group_by = Some(["lineno", "filename", "traceback"][data.len() % 3].to_string());
-    opts.drop_labels = data.len() % 2 == 1;
-    opts
+    ParseOptions {
+        group_by: Some(["lineno", "filename", "traceback"][data.len() % 3].to_string()),
+        drop_labels: data.len() % 2 == 1,
+        ..ParseOptions::default()
+    }
 }
 
 /// `Ok(None)` parsed and analysed, `Ok(Some(e))` a ParseError, `Err` a panic's message.

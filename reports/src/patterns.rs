@@ -591,19 +591,19 @@ pub fn is_runtime_frame(frame: &str) -> bool {
 /// The Go frames that say how memory was allocated, kept to word the finding.
 pub fn growth_frame(frame: &str) -> Option<Pattern> {
     let f = frame.trim();
-    if f.starts_with("runtime.growslice")
-        || f.starts_with("runtime.makeslice")
-        || f.starts_with("bytes.growSlice")
-    {
-        Some(Pattern::UnboundedCollection)
-    } else if f.starts_with("runtime.mapassign")
-        || f.starts_with("runtime.makemap")
-        || f.starts_with("runtime.hashGrow")
-    {
-        Some(Pattern::UnboundedCollection)
-    } else {
-        None
-    }
+    // Slices growing, then maps growing: both are collections that only grow.
+    const GROWTH: [&str; 6] = [
+        "runtime.growslice",
+        "runtime.makeslice",
+        "bytes.growSlice",
+        "runtime.mapassign",
+        "runtime.makemap",
+        "runtime.hashGrow",
+    ];
+    GROWTH
+        .iter()
+        .any(|g| f.starts_with(g))
+        .then_some(Pattern::UnboundedCollection)
 }
 
 /// Go frames where a goroutine waits.

@@ -486,6 +486,34 @@ fn fragmentation_remedies(m: &MemStats, inuse: u64, alloc: u64) -> String {
     out.join(" ")
 }
 
+/// A diff's growth suspect as one line: `#1 com.acme.Order: +781.2 KiB retained (92.4% of the
+/// growth), +2,000 objects, new in target`.
+pub fn growth_suspect(s: &crate::overtime::GrowthSuspect, flat: &str) -> String {
+    use crate::overtime::SuspectBasis;
+    let what = match s.basis {
+        SuspectBasis::Path => "retained",
+        SuspectBasis::Site => flat,
+    };
+    let sign = |v: i64| crate::render::signed_count(v);
+    format!(
+        "#{} {}: {} {what} ({} of the growth), {} {}{}",
+        s.rank,
+        s.type_name,
+        crate::render::signed_bytes(s.growth_bytes),
+        crate::fmt::pct(s.share_of_growth),
+        sign(s.count_change),
+        match s.basis {
+            SuspectBasis::Path => "objects",
+            SuspectBasis::Site => "allocations",
+        },
+        if s.new_in_target {
+            ", new in target"
+        } else {
+            ""
+        }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,32 +575,4 @@ mod tests {
         );
         assert_eq!(h1.shape(&p1), h2.shape(&p2));
     }
-}
-
-/// A diff's growth suspect as one line: `#1 com.acme.Order: +781.2 KiB retained (92.4% of the
-/// growth), +2,000 objects, new in target`.
-pub fn growth_suspect(s: &crate::overtime::GrowthSuspect, flat: &str) -> String {
-    use crate::overtime::SuspectBasis;
-    let what = match s.basis {
-        SuspectBasis::Path => "retained",
-        SuspectBasis::Site => flat,
-    };
-    let sign = |v: i64| crate::render::signed_count(v);
-    format!(
-        "#{} {}: {} {what} ({} of the growth), {} {}{}",
-        s.rank,
-        s.type_name,
-        crate::render::signed_bytes(s.growth_bytes),
-        crate::fmt::pct(s.share_of_growth),
-        sign(s.count_change),
-        match s.basis {
-            SuspectBasis::Path => "objects",
-            SuspectBasis::Site => "allocations",
-        },
-        if s.new_in_target {
-            ", new in target"
-        } else {
-            ""
-        }
-    )
 }

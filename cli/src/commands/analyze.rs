@@ -133,7 +133,7 @@ pub fn render(r: &Report, args: &AnalyzeArgs, tty: bool) -> String {
         color,
         ..RenderOptions::default()
     };
-    render::render(r, args.format.into(), &opts)
+    render::render(r, args.format, &opts)
 }
 
 /// Output file names for a batch: `<dump file name>.<ext>`, made unique (`-2`, `-3`, …) when

@@ -42,7 +42,7 @@ pub fn run(args: DiffArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     c.write(
         out,
         &report.warnings,
-        &render_diff(&report, c.format.into(), c.rows),
+        &render_diff(&report, c.format, c.rows),
     )?;
     Ok(EXIT_OK)
 }

@@ -244,11 +244,8 @@ pub fn load(
     let session = Session::load(dump, opts, hooks)?;
     if rebuild || mode == IndexUse::Keep {
         hooks.on_stage("saving the index");
-        match save(&session, dump, opts) {
-            Err(CliError::Internal(e) | CliError::BadInput(e)) => {
-                eprintln!("heapscope: warning: {e:#}")
-            }
-            _ => {}
+        if let Err(CliError::Internal(e) | CliError::BadInput(e)) = save(&session, dump, opts) {
+            eprintln!("heapscope: warning: {e:#}")
         }
     }
     Ok(session)

@@ -134,7 +134,7 @@ pub fn run(args: TrendArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     c.write(
         out,
         &report.warnings,
-        &render_trend(&report, c.format.into(), c.rows),
+        &render_trend(&report, c.format, c.rows),
     )?;
     let leak = report
         .verdicts

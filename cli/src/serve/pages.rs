@@ -117,10 +117,10 @@ fn nav_html(n: &Nav) -> String {
     if let Some(info) = n.dumps.get(d).filter(|_| n.active != "over-time") {
         let _ = write!(o, "<span class=\"dump\">{}</span>", escape(&info.path));
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
         "<form action=\"/object\" method=\"get\"><input type=\"hidden\" name=\"d\" value=\"{d}\">\
-<input name=\"id\" placeholder=\"object id, e.g. 0x1a2b\" aria-label=\"object id\"></form></nav>\n"
+<input name=\"id\" placeholder=\"object id, e.g. 0x1a2b\" aria-label=\"object id\"></form></nav>"
     );
     o
 }
@@ -536,9 +536,9 @@ fn sizes(o: &mut String, n: &NodeOut) {
 
 fn more_note(o: &mut String, left: usize, what: &str) {
     if left > 0 {
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<p class=\"note\">… {} more {what}</p>\n",
+            "<p class=\"note\">… {} more {what}</p>",
             thousands(left as u64)
         );
     }
@@ -639,9 +639,9 @@ pub fn object(nav: &Nav, a: &ObjectAnswer) -> String {
             } else {
                 String::new()
             };
-            let _ = write!(
+            let _ = writeln!(
                 o,
-                "<h2>Fields ({}{shown})</h2>\n",
+                "<h2>Fields ({}{shown})</h2>",
                 thousands(a.fields_total as u64)
             );
             // The type column only when the dump declares field types.
@@ -679,9 +679,9 @@ the references below are what it points to.</p>\n",
         ),
     }
 
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<h2>References ({})</h2>\n",
+        "<h2>References ({})</h2>",
         thousands(a.references_total as u64)
     );
     ref_rows(
@@ -698,9 +698,9 @@ the references below are what it points to.</p>\n",
         "references",
     );
 
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<h2>Referrers ({})</h2>\n",
+        "<h2>Referrers ({})</h2>",
         thousands(a.referrers_total as u64)
     );
     ref_rows(

@@ -136,7 +136,7 @@ fn next_capture_follows_the_runtime_and_the_growth() {
     let interval = t["next"]["interval_seconds"].as_f64().unwrap();
     let growth = t["growth_per_day"].as_f64().unwrap() / 86_400.0;
     let noise = t["noise_bytes"].as_f64().unwrap();
-    assert!(interval >= 60.0 && interval <= 86_400.0);
+    assert!((60.0..=86_400.0).contains(&interval));
     assert!(growth * interval >= (10.0 * noise).max(MIB) * 0.999 || interval == 60.0);
 }
 

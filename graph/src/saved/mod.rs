@@ -612,7 +612,7 @@ pub fn open_with(
         }};
     }
     let roots_raw: Column<u32> = column!(7, None);
-    if roots_raw.len() % 3 != 0 {
+    if !roots_raw.len().is_multiple_of(3) {
         return Err(bad(
             places[7].offset as u64,
             "GC roots as (node, kind, via) triples",

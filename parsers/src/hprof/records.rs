@@ -272,10 +272,8 @@ pub fn walk(b: &Bytes, h: &Header, wrap: u64) -> Result<TopLevel, Fail> {
                     t.segments.push((body, end));
                 }
             }
-            TAG_HEAP_DUMP_END => {
-                if dump_state != 0 {
-                    dump_state = 2;
-                }
+            TAG_HEAP_DUMP_END if dump_state != 0 => {
+                dump_state = 2;
             }
             _ => {}
         }

@@ -229,7 +229,7 @@ impl<'a> IntArray<'a> {
     /// count is not a multiple of `width`.
     fn owned(&self, width: usize) -> Scan<Vec<u64>> {
         let w = width.max(1) as u64;
-        if self.values % w != 0 {
+        if !self.values.is_multiple_of(w) {
             return Err(declined("whole records"));
         }
         let total = self.values / w;

@@ -227,7 +227,7 @@ fn hprof_histogram_matches_jcmd() {
         );
         // shallow bytes: the 50 largest classes within 2%
         let mut by_bytes: Vec<_> = jcmd.iter().collect();
-        by_bytes.sort_by(|a, b| b.1 .1.cmp(&a.1 .1));
+        by_bytes.sort_by_key(|e| std::cmp::Reverse(e.1 .1));
         let mut bad = Vec::new();
         for (class, &(_, bytes)) in by_bytes
             .into_iter()
@@ -675,7 +675,7 @@ fn hprof_synthetic_small_heap_shapes_the_graph() {
         let hdr = if id == 4 { 8 } else { 12 };
         assert_eq!(
             g.shallow[by_id.get(0x4000).unwrap().ix()],
-            (hdr + 4 + 100 + 7) / 8 * 8
+            (hdr + 4 + 100_u64).div_ceil(8) * 8
         );
     }
 }

@@ -52,7 +52,7 @@ impl Bars {
                 // A non-zero value always shows at least a sliver.
                 let n = if b.value != 0 { n.max(1) } else { 0 };
                 let ch = if b.value < 0 { '░' } else { '█' };
-                let bar: String = std::iter::repeat(ch).take(n).collect();
+                let bar: String = std::iter::repeat_n(ch, n).collect();
                 format!("{v:>w$}  {bar:<TEXT_BAR_WIDTH$}  {}", b.label)
             })
             .collect()

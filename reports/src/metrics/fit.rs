@@ -145,7 +145,7 @@ pub fn fit_all(t: &[f64], y: &[f64], r: &[f64]) -> Vec<Fit> {
             let x: Vec<f64> = t.iter().map(|&v| 1.0 - (-v / tau).exp()).collect();
             if let Some((a, b)) = line(&x, y) {
                 let f = finish(Shape::Levelling, a, b, tau, t, r, y);
-                if best.as_ref().map_or(true, |g| f.sse < g.sse) {
+                if best.as_ref().is_none_or(|g| f.sse < g.sse) {
                     best = Some(f);
                 }
             }

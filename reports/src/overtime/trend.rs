@@ -114,8 +114,8 @@ fn time_axis(
     let sorted_times = times.map(|t| order.iter().map(|&i| t[i]).collect());
     (
         TimeAxis {
-            source: source,
-            unit: unit,
+            source,
+            unit,
             points,
             note,
         },
@@ -162,7 +162,7 @@ fn row_for(
             rank: 0,
             type_name,
             path,
-            metric: metric,
+            metric,
             series,
             fit,
             limit_reached: None,
@@ -393,8 +393,8 @@ pub fn memlab(
     let mut inside: HashMap<(u32, u32), (u64, u32)> = HashMap::new();
     let mut outer: Option<(u32, u32, u32)> = None; // (outermost node, its group, its depth)
     let mut depth = 0u32;
-    let mut walk = DomWalk::new(&a.children, Start::SuperRoot);
-    while let Some(step) = walk.next() {
+    let walk = DomWalk::new(&a.children, Start::SuperRoot);
+    for step in walk {
         match step {
             Step::Enter(v) => {
                 depth += 1;

@@ -270,7 +270,6 @@ pub fn run_prebuilt(
         }
     }
     drop(stmt);
-    drop(batch);
     drop(conn);
     Ok(QueryAnswer {
         query: sql.to_string(),

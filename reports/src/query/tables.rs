@@ -72,7 +72,7 @@ fn pick_eq(info: &IndexInfo, columns: &[(c_int, c_int)]) -> Option<(usize, c_int
             continue;
         }
         if let Some(rank) = columns.iter().position(|&(col, _)| col == c.column()) {
-            if best.map_or(true, |(_, r)| rank < r) {
+            if best.is_none_or(|(_, r)| rank < r) {
                 best = Some((i, rank));
             }
         }

@@ -212,7 +212,7 @@ fn at_times_are_used_when_dumps_have_none_and_out_of_order_inputs_are_sorted() {
                         cached: c,
                         config_bytes: 0,
                     },
-                    0x1000 * (i as u64 + 1) << 20,
+                    (0x1000 * (i as u64 + 1)) << 20,
                 ),
                 Format::Hprof,
                 &format!("d{i}"),

@@ -203,7 +203,7 @@ impl Pass<'_> {
             let body = at + 1;
             let oid = id_at::<ID>(d, body).unwrap_or(0);
             let node = first + i;
-            if node % OFFSET_BLOCK == 0 {
+            if node.is_multiple_of(OFFSET_BLOCK) {
                 let bi = node / OFFSET_BLOCK - first.div_ceil(OFFSET_BLOCK);
                 if let Some(o) = blk.get_mut(bi) {
                     *o = at as u64;

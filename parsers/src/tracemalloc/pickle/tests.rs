@@ -5,7 +5,7 @@ use super::memo::{Memo, MemoTable};
 use super::*;
 
 fn message(data: &[u8]) -> String {
-    let e = read(data).err().expect("an error");
+    let e = read(data).expect_err("an error");
     e.in_file(std::path::Path::new("x"), data).expected
 }
 
@@ -83,7 +83,7 @@ fn memo_table_matches_a_plain_vector() {
 fn frame_with_negative_line_is_an_error_at_its_tuple() {
     // PROTO 4, "a" MEMOIZE, BINGET 0, BININT -1, TUPLE2, STOP
     let data = b"\x80\x04\x8c\x01a\x94h\x00J\xff\xff\xff\xff\x86.";
-    let e = read(data).err().expect("an error");
+    let e = read(data).expect_err("an error");
     assert_eq!(e.offset, 13);
     let text = e.in_file(std::path::Path::new("x"), data).expected;
     assert!(text.starts_with("a line number from 0 to 2^32-1"), "{text}");

@@ -140,7 +140,7 @@ impl NodeRecords<'_> {
             UNLISTED
         };
         let r = &mut *self.r;
-        if F::EXACT && r.node_type.len() as u64 % MARK_EVERY == 0 {
+        if F::EXACT && (r.node_type.len() as u64).is_multiple_of(MARK_EVERY) {
             r.node_marks.push(rec[0].at() as u64);
         }
         r.node_type.push(raw_type);

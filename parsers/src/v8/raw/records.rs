@@ -185,7 +185,7 @@ pub(super) fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Ve
         ));
     };
     let w = lf.len();
-    if raw.len() % w != 0 {
+    if !raw.len().is_multiple_of(w) {
         return Err(Fail::at(
             raw[raw.len() - 1].at(),
             Expected::fmt("a multiple of {} values in \"locations\"", "", &[w as u64]),
