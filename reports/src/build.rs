@@ -1,6 +1,6 @@
 //! From an [`Analysis`] to a [`Report`]: summary, histogram, top dominators and suspects.
 
-use heapscope_graph::{Analysis, DumpFacts, Inspector, NodeIdx, PathStep, ProfileKind, Runtime};
+use heapscope_graph::{Analysis, DumpFacts, Inspector, NodeIdx, PathStep};
 
 use crate::findings::find_suspects;
 use crate::model::*;
@@ -138,7 +138,6 @@ pub fn build_report(
     let suspects = find_suspects(&ctx, opts);
     let mut warnings = info.warnings.clone();
     warnings.extend(cumulative_note);
-    warnings.extend(fragmentation_unjudged(info));
     // The same warning can come from the parser and the graph builder; say it once.
     for w in &g.warnings {
         if !warnings.contains(w) {
@@ -265,15 +264,4 @@ pub fn unreachable_histogram(a: &Analysis, limit: usize) -> Vec<HistRow> {
     });
     rows.truncate(limit);
     rows
-}
-
-/// A Go heap profile without `runtime.MemStats` (the protobuf form) cannot show fragmentation:
-/// say so, and where the numbers are.
-fn fragmentation_unjudged(info: &DumpFacts) -> Option<String> {
-    let heap = info.profile.as_ref().map(|p| p.kind) == Some(ProfileKind::Heap);
-    (info.runtime == Runtime::Go && heap && info.memstats.is_none()).then(|| {
-        "fragmentation cannot be judged from this profile: the protobuf heap profile carries no runtime.MemStats; \
-         the text form (/debug/pprof/heap?debug=1) does"
-            .to_string()
-    })
 }

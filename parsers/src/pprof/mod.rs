@@ -204,6 +204,14 @@ fn finish(
     if info.memstats.is_some() || go_profile || shows_go(&graph) {
         info.runtime = Runtime::Go;
     }
+    // A Go heap profile without runtime.MemStats (the protobuf form) cannot show fragmentation.
+    if info.runtime == Runtime::Go && kind == "heap" && info.memstats.is_none() {
+        info.warnings.push(
+            "fragmentation cannot be judged from this profile: the protobuf heap profile carries no runtime.MemStats; \
+             the text form (/debug/pprof/heap?debug=1) does"
+                .to_string(),
+        );
+    }
     Parsed {
         graph,
         info,
