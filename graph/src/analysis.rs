@@ -144,7 +144,7 @@ impl Analysis {
         after: &mut dyn FnMut(&str),
     ) -> Analysis
     where
-        B: Fn(&HeapGraph) -> (RootPaths, Option<String>) + Sync,
+        B: Fn(&HeapGraph) -> PathsBeside + Sync,
     {
         if spill.out_of_core {
             graph.spill_columns(spill);
@@ -331,7 +331,10 @@ impl Analysis {
 }
 
 /// No second thread for the root paths (see [`Analysis::run_in`]).
-const NO_BESIDE: Option<fn(&HeapGraph) -> (RootPaths, Option<String>)> = None;
+const NO_BESIDE: Option<fn(&HeapGraph) -> PathsBeside> = None;
+
+/// The root paths computed beside the dominators, and why an array could not spill.
+type PathsBeside = (RootPaths, Option<String>);
 
 /// A column that could not spill: one warning in the graph's (see `builder::spill_warning`).
 pub(crate) fn keep_warning(graph: &mut HeapGraph, r: Result<bool, String>) {
