@@ -3,11 +3,11 @@
 use crate::column::{Column, Spill};
 use crate::dominators::{dominators_in, DomChildren, DomTree, SUPER, UNREACHED};
 use crate::graph::HeapGraph;
-use crate::histogram::{histogram, TypeRow};
+use crate::histogram::{histogram_with, TypeRow};
 use crate::paths::{PathStep, RootPaths};
 use crate::spill::{Arr, Files, Heap, Large, Store};
 use crate::types::NodeIdx;
-use crate::walks;
+use crate::walks::{self, min_retained_by, Start};
 
 /// Whole-graph numbers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// Run every pass: dominators, root paths, dominator children, retained sizes, histogram.
+    /// Run every pass: dominators, dominator children, root paths, retained sizes, histogram.
     pub fn run(graph: HeapGraph) -> Analysis {
         Self::run_observed(graph, &mut |_| {})
     }
@@ -55,13 +55,17 @@ impl Analysis {
     /// (+8, nothing transient; the last pass that needs `order`, for the sibling order, which
     /// is then freed: 12 B); root paths (+4 parents, +2 bits, +4 per node with a weak reference
     /// to a node not reached yet, and a 4 B/node queue freed at the end: 20 B + 2 bits at its
-    /// highest); retained sizes from the children lists (+8, and a stack of 8 B per level of
-    /// the dominator tree being walked: small for a bushy tree, 8 B per node of a long chain, as
-    /// in the histogram's walk); histogram (a counter per type). Apart from those stacks the
-    /// end state is 24 B/node + 2 bits. With [`run_spilled`](Self::run_spilled) and a usable
-    /// directory, `order`, the children, the parents and the retained sizes are in spill files
-    /// (past the threshold), so the anonymous peak after the dominators is the root paths' `idom`
-    /// + queue, 8 B/node + 2 bits.
+    /// highest); retained sizes from the children lists, which also give the histogram's
+    /// minimum retained size per type in the same walk (+8, a counter per type, and a stack of
+    /// 8 B per level of the dominator tree being walked: small for a bushy tree, 8 B per node of
+    /// a long chain); histogram (one pass over the nodes for the counts, which also sums the
+    /// summary's reachable bytes). Apart from that stack the end state is 24 B/node + 2 bits.
+    /// With [`run_spilled`](Self::run_spilled) and a usable directory, `order`, the children,
+    /// the parents and the retained sizes are in spill files (past the threshold), and the root
+    /// paths run on a second thread *during* the dominators, their parents and queue in spill
+    /// files of their own: beside the dominators' working set they hold 2 bits/node (+4 B per
+    /// weak source) of anonymous memory, and the wall time of the pass is hidden behind the
+    /// dominators' on a machine with a second core.
     pub fn run_observed(graph: HeapGraph, after: &mut dyn FnMut(&str)) -> Analysis {
         Self::run_spilled(graph, &Spill::never(), after)
     }
@@ -87,7 +91,8 @@ impl Analysis {
             let dir = spill.dir.clone().unwrap_or_else(std::env::temp_dir);
             let files = Files::new(dir);
             let spill = spill.clone().out_of_core(true);
-            let mut a = Self::run_in(graph, &files, &files, &spill, after);
+            // One pass at a time: memory is short, and the page cache is the working set.
+            let mut a = Self::run_in(graph, &files, &files, NO_BESIDE, &spill, after);
             keep_warning(&mut a.graph, files.take_warning().map_or(Ok(false), Err));
             a
         } else if let (true, Some(dir)) = (spill.is_usable(), &spill.dir) {
@@ -99,11 +104,21 @@ impl Analysis {
                 keep_warning(&mut graph, r);
             }
             let large = Large::new(dir, spill.min_bytes);
-            let mut a = Self::run_in(graph, &Heap, &large, spill, after);
+            // The root paths on a second thread while the dominators run, in spill files of
+            // their own (parents and queue): beside the dominators' working set they add only
+            // their bits and the weak sources to anonymous memory.
+            let beside = |g: &HeapGraph| {
+                let own = Large::new(dir, spill.min_bytes);
+                let paths = RootPaths::compute_in(g, &own, &own);
+                (paths, own.take_warning())
+            };
+            let mut a = Self::run_in(graph, &Heap, &large, Some(beside), spill, after);
             keep_warning(&mut a.graph, large.take_warning().map_or(Ok(false), Err));
             a
         } else {
-            Self::run_in(graph, &Heap, &Heap, spill, after)
+            // Every array anonymous: the root paths' 8 B/node would add to the dominators' peak
+            // if they ran beside them.
+            Self::run_in(graph, &Heap, &Heap, NO_BESIDE, spill, after)
         }
     }
 
@@ -115,18 +130,45 @@ impl Analysis {
     /// from `keep`: spill files from the start for the large ones where `spill` allows
     /// ([`Large`]), else vectors, spilled once complete as `spill` says. All instantiate the
     /// same code.
-    fn run_in<S: Store, K: Store>(
+    ///
+    /// `beside`, if given, computes the root paths (and says why an array could not spill) on
+    /// a second thread while this one runs the dominators: the search does not depend on the
+    /// dominator tree. Without it (or if no thread can be started) they run after the
+    /// dominator children, on this thread, with `work` and `keep`.
+    fn run_in<S: Store, K: Store, B>(
         mut graph: HeapGraph,
         work: &S,
         keep: &K,
+        beside: Option<B>,
         spill: &Spill,
         after: &mut dyn FnMut(&str),
-    ) -> Analysis {
+    ) -> Analysis
+    where
+        B: Fn(&HeapGraph) -> PathsBeside + Sync,
+    {
         if spill.out_of_core {
             graph.spill_columns(spill);
         }
-        let d = dominators_in(&graph, work, keep);
+        let (d, side) = match &beside {
+            Some(paths_of) => std::thread::scope(|sc| {
+                let g = &graph;
+                let thread = std::thread::Builder::new()
+                    .name("root paths".into())
+                    .spawn_scoped(sc, move || paths_of(g));
+                let d = dominators_in(g, work, keep);
+                let side = thread
+                    .ok()
+                    .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+                (d, side)
+            }),
+            None => (dominators_in(&graph, work, keep), None),
+        };
         after("dominators");
+        let side = side.map(|(paths, warning)| {
+            keep_warning(&mut graph, warning.map_or(Ok(false), Err));
+            after("root paths");
+            paths
+        });
         let mut children = DomChildren::build_in(&d.idom, &d.order, keep);
         for r in [
             children.offsets.spill(spill),
@@ -137,40 +179,52 @@ impl Analysis {
         after("dominator children");
         // Nothing below needs the DFS preorder (Analysis::preorder rebuilds one on demand).
         drop(d.order);
-        let paths = RootPaths::compute_in(&graph, work, keep);
-        after("root paths");
+        let paths = side.unwrap_or_else(|| {
+            let paths = RootPaths::compute_in(&graph, work, keep);
+            after("root paths");
+            paths
+        });
         let dom = DomTree {
             idom: d.idom.into_column(),
             order: Vec::new(),
             orphans_attached: d.orphans_attached,
         };
-        let mut retained: Column<u64> = children.retained_sizes_in(&graph, keep).into_column();
+        // The histogram's minimum retained sizes (one group per type) come from the same walk.
+        let (retained, min) = children.retained_and_min_in(&graph, keep, graph.types.len(), |v| {
+            graph.type_of[v as usize]
+        });
+        let mut retained: Column<u64> = retained.into_column();
         let r = retained.spill(spill);
         keep_warning(&mut graph, r);
         after("retained sizes");
-        Self::finish(graph, dom, children, retained, paths, after)
+        Self::finish(graph, dom, children, retained, Some(min), paths, after)
     }
 
     /// The histogram and the summary, from the dominator tree, children, retained sizes and
     /// root paths (computed by [`run_in`](Self::run_in) or, for a call tree, `forest::run`).
+    /// `min`: the minimum retained size of each type if the retained sizes' walk gave it
+    /// ([`DomChildren::retained_and_min_in`]); else one more walk of the children lists does.
     pub(crate) fn finish(
         graph: HeapGraph,
         dom: DomTree,
         children: DomChildren,
         retained: Column<u64>,
+        min: Option<Vec<u64>>,
         paths: RootPaths,
         after: &mut dyn FnMut(&str),
     ) -> Analysis {
-        let histogram = histogram(&graph, &dom, &children, &retained);
+        let min = min.unwrap_or_else(|| {
+            min_retained_by(
+                &children,
+                &retained,
+                Start::SuperRoot,
+                graph.types.len(),
+                |v| graph.type_of[v as usize],
+            )
+        });
+        let (histogram, reachable_bytes, reachable_nodes) = histogram_with(&graph, &dom, min);
         after("histogram");
         let total_bytes = graph.total_shallow();
-        let (mut reachable_bytes, mut reachable_nodes) = (0u64, 0u64);
-        for (v, &d) in dom.idom.iter().enumerate() {
-            if d != UNREACHED {
-                reachable_bytes += graph.shallow[v];
-                reachable_nodes += 1;
-            }
-        }
         let summary = Summary {
             nodes: graph.node_count() as u64,
             edges: graph.edge_count() as u64,
@@ -275,6 +329,12 @@ impl Analysis {
         self.paths.via_weak.get(n.ix())
     }
 }
+
+/// No second thread for the root paths (see [`Analysis::run_in`]).
+const NO_BESIDE: Option<fn(&HeapGraph) -> PathsBeside> = None;
+
+/// The root paths computed beside the dominators, and why an array could not spill.
+type PathsBeside = (RootPaths, Option<String>);
 
 /// A column that could not spill: one warning in the graph's (see `builder::spill_warning`).
 pub(crate) fn keep_warning(graph: &mut HeapGraph, r: Result<bool, String>) {

@@ -76,7 +76,7 @@ pub(crate) fn run(
         orphans_attached: 0,
     };
     Ok(Analysis::finish(
-        graph, dom, children, retained, paths, after,
+        graph, dom, children, retained, None, paths, after,
     ))
 }
 

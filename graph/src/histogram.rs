@@ -27,6 +27,20 @@ pub fn histogram(
     children: &DomChildren,
     retained: &[u64],
 ) -> Vec<TypeRow> {
+    let min = min_retained_by(children, retained, Start::SuperRoot, g.types.len(), |v| {
+        g.type_of[v as usize]
+    });
+    histogram_with(g, dom, min).0
+}
+
+/// The histogram from the minimum retained size of each type (`min`, indexed by type id, as
+/// [`min_retained_by`] gives it with one group per type), and, from the same pass over the
+/// nodes, the reachable nodes' shallow bytes and count.
+pub(crate) fn histogram_with(
+    g: &HeapGraph,
+    dom: &DomTree,
+    min: Vec<u64>,
+) -> (Vec<TypeRow>, u64, u64) {
     let nt = g.types.len();
     let mut rows: Vec<TypeRow> = (0..nt as u32)
         .map(|t| TypeRow {
@@ -38,17 +52,18 @@ pub fn histogram(
         })
         .collect();
     let has_counts = !g.counts.is_empty();
+    let (mut reachable_bytes, mut reachable_nodes) = (0u64, 0u64);
     for v in 0..g.node_count() {
         let r = &mut rows[g.type_of[v] as usize];
+        let shallow = g.shallow[v];
         r.count += if has_counts { g.counts[v] } else { 1 };
-        r.shallow += g.shallow[v];
+        r.shallow += shallow;
         if dom.is_reachable(v as u32) {
             r.reachable_count += 1;
+            reachable_bytes += shallow;
+            reachable_nodes += 1;
         }
     }
-    let min = min_retained_by(children, retained, Start::SuperRoot, nt, |v| {
-        g.type_of[v as usize]
-    });
     for (r, m) in rows.iter_mut().zip(min) {
         r.retained = m;
     }
@@ -59,5 +74,5 @@ pub fn histogram(
             .then(b.shallow.cmp(&a.shallow))
             .then_with(|| g.types.get(a.type_id).cmp(g.types.get(b.type_id)))
     });
-    rows
+    (rows, reachable_bytes, reachable_nodes)
 }

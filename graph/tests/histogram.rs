@@ -2,8 +2,9 @@
 
 use heapscope_graph::dominators::{dominators, retained_sizes, DomChildren};
 use heapscope_graph::histogram::histogram;
-use heapscope_graph::{SUPER, UNREACHED};
+use heapscope_graph::{Analysis, SUPER, UNREACHED};
 
+use crate::out_of_core::for_graph_pairs;
 use crate::support::{cases, for_random_graphs};
 
 #[test]
@@ -76,4 +77,32 @@ fn min_retained_matches_definition_and_bounds_exact() {
     });
     // The random draw must include sets retained only jointly, or the bound was never tested.
     assert!(strictly_below > 0);
+}
+
+/// The analysis takes the minimum retained sizes from the retained sizes' walk and the
+/// reachable totals from the histogram's pass over the nodes: the same rows as [`histogram`]
+/// (one more walk, checked against the definition above) and the same summary as a count from
+/// `idom`.
+#[test]
+fn the_analysis_histogram_and_summary_equal_the_separate_passes() {
+    for_graph_pairs(cases(800), 14, |g, copy, ctx| {
+        let g = &g;
+        let dom = dominators(g);
+        let retained = retained_sizes(g, &dom);
+        let children = DomChildren::build(&dom);
+        let rows = histogram(g, &dom, &children, &retained);
+        let reachable: Vec<usize> = (0..g.node_count())
+            .filter(|&v| dom.idom[v] != UNREACHED)
+            .collect();
+        let bytes: u64 = reachable.iter().map(|&v| g.shallow[v]).sum();
+        let a = Analysis::run(copy);
+        assert_eq!(a.histogram, rows, "{ctx}");
+        assert_eq!(a.summary.reachable_nodes, reachable.len() as u64, "{ctx}");
+        assert_eq!(a.summary.reachable_bytes, bytes, "{ctx}");
+        assert_eq!(
+            a.summary.unreachable_bytes,
+            a.summary.total_bytes - bytes,
+            "{ctx}"
+        );
+    });
 }
