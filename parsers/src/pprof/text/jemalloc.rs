@@ -3,7 +3,8 @@
 
 use serde_json::{json, Map};
 
-use super::{scale_heap, utf8, Cur, Kind, Record, State};
+use super::batch::{emit, Stack};
+use super::{scale_heap, utf8, Cur, Kind, State};
 use crate::pprof::tree::CallTree;
 use crate::{Fail, ParseOptions, Parsed};
 
@@ -36,7 +37,7 @@ impl State {
             has_alloc: false,
         };
         let mut tree = CallTree::new(choice.objects.is_some());
-        let mut leaf_first = Vec::new();
+        let mut path = Vec::new();
         let mut stack: Option<Vec<u64>> = None;
         let mut details = Map::new();
         for (at, raw) in it {
@@ -86,13 +87,13 @@ impl State {
                         return Err(Fail::at_u64(at, "a nonzero object count for nonzero bytes"));
                     }
                     let (n, b) = scale_heap(n, b, rate);
-                    let mut rec = Some(Record {
-                        values: vec![n, b],
-                        frames: Vec::new(),
-                        addrs,
+                    let rec = Stack {
+                        values: &[n, b],
+                        named: &[],
+                        addrs: &addrs,
                         labels: None,
-                    });
-                    self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
+                    };
+                    emit(&mut self.seen, &mut tree, (kind, &choice), rec, &mut path);
                 }
             }
         }

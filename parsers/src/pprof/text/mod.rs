@@ -22,22 +22,25 @@
 //! line forms are read in `header`, record and frame lines in `record`, the MemStats trailer in
 //! `memstats`, and jemalloc's `prof.dump` form in `jemalloc`.
 
+mod batch;
 mod header;
 mod jemalloc;
 mod memstats;
 mod record;
 
+use batch::{pipeline, Batch, Sink, PARALLEL_FROM};
 use header::{contention_attributes, header};
 use memstats::typed_memstats;
 use record::{frame, record};
 
 use serde_json::{json, Map, Value};
 
-use super::tree::{CallTree, Frame, Seen};
+use super::tree::{CallTree, Seen};
 use super::{choose, finish, rfc3339};
 use crate::{Expected, Fail};
 use crate::{Input, ParseError, ParseOptions, Parsed};
 use heapscope_graph::hash::FxHashMap;
+use std::collections::hash_map::Entry;
 
 /// Does the input start like a text profile (after leading whitespace)?
 pub(crate) fn is_text(b: &[u8]) -> bool {
@@ -273,17 +276,6 @@ enum Kind {
     },
 }
 
-struct Record {
-    values: Vec<i64>,
-    /// Frames leaf first, as the `#` lines list them.
-    frames: Vec<Frame>,
-    /// The record's stack addresses, innermost first: the frames when no `#` line names them
-    /// (gperftools, C++ and stripped profiles), named `0x…` as pprof shows an unsymbolized
-    /// location.
-    addrs: Vec<u64>,
-    labels: Option<String>,
-}
-
 pub(crate) fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     let data = input.bytes();
     let mut st = State {
@@ -292,7 +284,9 @@ pub(crate) fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseE
         warnings: Vec::new(),
         choice_error: None,
     };
-    st.run(data, opts)
+    // Large inputs are read on two threads (unless only one is allowed): same result.
+    let parallel = data.len() >= PARALLEL_FROM && rayon::current_num_threads() > 1;
+    st.run(data, opts, parallel)
         .map_err(|e| match st.choice_error.take() {
             Some(text) => ParseError::new(input.path(), e.offset, text),
             None => e.in_file(input.path(), data),
@@ -308,7 +302,7 @@ struct State {
 }
 
 impl State {
-    fn run(&mut self, data: &[u8], opts: &ParseOptions) -> Result<Parsed, Fail> {
+    fn run(&mut self, data: &[u8], opts: &ParseOptions, parallel: bool) -> Result<Parsed, Fail> {
         let mut it = lines(data).skip_while(|(_, l)| l.iter().all(u8::is_ascii_whitespace));
         let Some((hat, hline)) = it.next() else {
             return Err(Fail::at(
@@ -327,66 +321,12 @@ impl State {
             kind = contention_attributes(&mut it, &mut details)?;
         }
         let choice = self.choose(&types, hat, opts)?;
-        let mut tree = CallTree::new(choice.objects.is_some());
-        let mut rec: Option<Record> = None;
-        let mut in_memstats = false;
-        let mut leaf_first: Vec<Frame> = Vec::new();
-        let mut frame_lines: FxHashMap<FrameLine, Frame> = FxHashMap::default();
-        for (at, raw) in it {
-            let line = utf8(raw, at)?;
-            let t = line.trim();
-            if t.is_empty() {
-                continue;
-            }
-            // (Both markers hold an 'M': most lines are passed by one vectorised byte search.)
-            if memchr::memchr(b'M', t.as_bytes()).is_some()
-                && (t.contains("MAPPED_LIBRARIES:") || t.contains("--- Memory map:"))
-            {
-                break;
-            }
-            if let Kind::Contention { .. } = kind {
-                if t.starts_with("---") {
-                    break;
-                }
-            }
-            if let Some(c) = t.strip_prefix('#') {
-                let c = c.trim_start_matches([' ', '\t']);
-                if in_memstats {
-                    self.memstat(c, at);
-                } else if c.starts_with("runtime.MemStats") {
-                    in_memstats = true;
-                    self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
-                } else if let Some(l) = c.strip_prefix("labels:") {
-                    if let Some(r) = rec.as_mut() {
-                        r.labels = Some(l.trim().to_string());
-                    }
-                } else if let Some(r) = rec.as_mut() {
-                    // A frame is a pure function of its line's text: each distinct line is
-                    // parsed and interned once.
-                    let f = match frame_lines.get(&FrameLine(c)) {
-                        Some(&f) => f,
-                        None => {
-                            let lead = line.len() - line.trim_start().len();
-                            let f = frame(c, at + lead as u64, &mut tree)?;
-                            frame_lines.insert(FrameLine(c), f);
-                            f
-                        }
-                    };
-                    r.frames.push(f);
-                }
-                continue;
-            }
-            if in_memstats {
-                return Err(Fail::at_u64(
-                    at,
-                    "a \"# Name = value\" line of the runtime.MemStats trailer",
-                ));
-            }
-            self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
-            let lead = line.len() - line.trim_start().len();
-            rec = Some(record(t, at + lead as u64, kind)?);
-        }
-        self.emit(&mut rec, kind, &choice, &mut tree, &mut leaf_first);
+        let tree = CallTree::new(choice.objects.is_some());
+        let sink = Sink::new(std::mem::take(&mut self.seen), tree, kind, &choice);
+        let (walked, sink) = pipeline(sink, parallel, |hand_over| self.walk(it, kind, hand_over));
+        self.seen = sink.seen;
+        let tree = sink.tree;
+        walked?;
 
         let mut info = super::facts();
         details.insert("form".into(), json!("text"));
@@ -409,6 +349,84 @@ impl State {
             );
         }
         Ok(self.done(info, details, &types, &choice, tree))
+    }
+
+    /// The lines after the header: records with their `#` frame and label lines, into batches
+    /// handed to `hand_over` in file order, until the MemStats trailer (read here) or the end
+    /// of the records. Every line is checked here; the first error stops the walk.
+    fn walk<'a>(
+        &mut self,
+        lines: impl Iterator<Item = (u64, &'a [u8])>,
+        kind: Kind,
+        hand_over: &mut dyn FnMut(Batch<'a>) -> Batch<'a>,
+    ) -> Result<(), Fail> {
+        let mut batch = Batch::default();
+        let mut in_memstats = false;
+        // Each distinct frame line is parsed once: its id, in the order first seen.
+        let mut frame_lines: FxHashMap<FrameLine, u32> = FxHashMap::default();
+        for (at, raw) in lines {
+            let line = utf8(raw, at)?;
+            let t = line.trim();
+            if t.is_empty() {
+                continue;
+            }
+            // (Both markers hold an 'M': most lines are passed by one vectorised byte search.)
+            if memchr::memchr(b'M', t.as_bytes()).is_some()
+                && (t.contains("MAPPED_LIBRARIES:") || t.contains("--- Memory map:"))
+            {
+                break;
+            }
+            if let Kind::Contention { .. } = kind {
+                if t.starts_with("---") {
+                    break;
+                }
+            }
+            if let Some(c) = t.strip_prefix('#') {
+                let c = c.trim_start_matches([' ', '\t']);
+                if in_memstats {
+                    self.memstat(c, at);
+                } else if c.starts_with("runtime.MemStats") {
+                    // The open record ends here: frame lines from now on are MemStats.
+                    in_memstats = true;
+                } else if let Some(l) = c.strip_prefix("labels:") {
+                    batch.labels(l.trim());
+                } else if batch.is_open() {
+                    let next = frame_lines.len() as u32;
+                    let id = *match frame_lines.entry(FrameLine(c)) {
+                        Entry::Occupied(e) => e.into_mut(),
+                        Entry::Vacant(v) => {
+                            let lead = line.len() - line.trim_start().len();
+                            batch.new_frame(frame(c, at + lead as u64)?);
+                            v.insert(next)
+                        }
+                    };
+                    batch.frame(id);
+                }
+                continue;
+            }
+            if in_memstats {
+                return Err(Fail::at_u64(
+                    at,
+                    "a \"# Name = value\" line of the runtime.MemStats trailer",
+                ));
+            }
+            if batch.is_full() {
+                batch = hand_over(batch);
+            }
+            let lead = line.len() - line.trim_start().len();
+            batch.open();
+            record(
+                t,
+                at + lead as u64,
+                kind,
+                &mut batch.values,
+                &mut batch.addrs,
+            )?;
+        }
+        if batch.is_open() {
+            hand_over(batch);
+        }
+        Ok(())
     }
 
     /// The sample type `--sample_index` names (pprof's default: the last).
@@ -444,60 +462,6 @@ impl State {
             std::mem::take(&mut self.seen),
         )
     }
-
-    /// Put the finished record into the tree.
-    fn emit(
-        &mut self,
-        rec: &mut Option<Record>,
-        kind: Kind,
-        choice: &super::SampleChoice,
-        tree: &mut CallTree,
-        frames: &mut Vec<Frame>,
-    ) {
-        let Some(r) = rec.take() else { return };
-        frames.clear();
-        if r.frames.is_empty() {
-            for &a in r.addrs.iter().rev() {
-                let name = tree.intern_name(&format!("0x{a:x}"));
-                frames.push(Frame {
-                    name,
-                    file: 0,
-                    line: 0,
-                });
-            }
-        } else {
-            frames.extend(r.frames.iter().rev());
-        }
-        if let Kind::Heap { .. } = kind {
-            let mut user = false;
-            for (i, f) in frames.iter().enumerate() {
-                if !tree.prunable(f.name, prunable) {
-                    user = true;
-                } else if user {
-                    frames.truncate(i);
-                    break;
-                }
-            }
-        }
-        if let Some(l) = &r.labels {
-            match serde_json::from_str::<Map<String, Value>>(l) {
-                Ok(m) => {
-                    for (k, v) in m {
-                        self.seen
-                            .label(&k, v.as_str().unwrap_or_default(), r.values[choice.index]);
-                    }
-                }
-                Err(_) => self.seen.label("(unparsed)", l, r.values[choice.index]),
-            }
-        }
-        self.seen.totals(&r.values);
-        tree.add_sample(
-            frames,
-            r.values[choice.index],
-            choice.objects.map(|i| r.values[i]),
-            &mut self.seen,
-        );
-    }
 }
 
 fn utf8(line: &[u8], at: u64) -> Result<&str, Fail> {
@@ -506,7 +470,131 @@ fn utf8(line: &[u8], at: u64) -> Result<&str, Fail> {
 
 #[cfg(test)]
 mod tests {
-    use super::Cur;
+    use super::{Cur, Seen, State};
+    use crate::{Fail, ParseOptions, Parsed};
+    use serde_json::Map;
+
+    /// A synthetic heap profile in Go's text form (made here, not by Go): `records` records over
+    /// a few dozen functions, some runtime frames (pruned), inlined frames, stacks without `#`
+    /// lines, labels, repeated stacks, then a MemStats trailer. Deterministic.
+    fn synthetic(records: usize) -> String {
+        let mut out = String::from("heap profile: 10: 20 [30: 40] @ heap/524288\n");
+        let mut x: u64 = 17;
+        let mut next = |n: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % n
+        };
+        for r in 0..records {
+            let depth = 1 + next(12) as usize;
+            let pcs: Vec<u64> = (0..depth).map(|_| 0x401000 + 0x10 * next(40)).collect();
+            let (objs, bytes) = (1 + next(5), 16 * (1 + next(100)));
+            let addrs: Vec<String> = pcs.iter().map(|p| format!("{:#x}", p + 1)).collect();
+            out += &format!(
+                "{objs}: {bytes} [{}: {}] @ {}\n",
+                objs * 2,
+                bytes * 2,
+                addrs.join(" ")
+            );
+            if r % 7 == 3 {
+                continue; // named by its addresses only
+            }
+            for (i, p) in pcs.iter().enumerate() {
+                let f = p / 0x10 % 40;
+                let name = if f < 4 && i == 0 {
+                    format!("runtime.mallocgc{f}")
+                } else {
+                    format!("main.f{f}")
+                };
+                out += &format!("#\t{p:#x}\t{name}+0x{:x}\tapp/f{f}.go:{}\n", f + 5, 10 + f);
+                if f % 9 == 1 {
+                    out += &format!("#\t{p:#x}\tmain.inl{f}+0x1\tapp/inl.go:{f}\n");
+                }
+            }
+            if r % 11 == 5 {
+                out += &format!("# labels: {{\"worker\":\"w{}\"}}\n", next(3));
+            }
+            out.push('\n');
+        }
+        out += "\n# runtime.MemStats\n# Alloc = 12345\n# HeapSys = 67890\n# LastGC = 1700000000000000000\n";
+        out
+    }
+
+    fn run(data: &[u8], parallel: bool) -> Result<Parsed, Fail> {
+        let mut st = State {
+            seen: Seen::default(),
+            memstats: Map::new(),
+            warnings: Vec::new(),
+            choice_error: None,
+        };
+        st.run(data, &ParseOptions::default(), parallel)
+    }
+
+    /// Read on two threads, a profile gives the very graph, facts and source lines it gives read
+    /// in one pass (several batches, so the hand-over and the frame-line table across batches
+    /// are exercised).
+    #[test]
+    fn two_threads_read_what_one_reads() {
+        let text = synthetic(9000);
+        let (a, b) = (run(text.as_bytes(), false), run(text.as_bytes(), true));
+        let (a, b) = (a.expect("one thread"), b.expect("two threads"));
+        let (ga, gb) = (&a.graph, &b.graph);
+        assert!(ga.node_count() > 100, "{} nodes", ga.node_count());
+        assert!(ga.ids == gb.ids && ga.type_of == gb.type_of && ga.shallow == gb.shallow);
+        assert!(ga.counts == gb.counts && ga.offsets == gb.offsets && ga.targets == gb.targets);
+        let names = |g: &heapscope_graph::HeapGraph| -> Vec<String> {
+            g.types.iter().map(|(_, s)| s.to_string()).collect()
+        };
+        assert_eq!(names(ga), names(gb));
+        assert_eq!(format!("{:?}", a.info), format!("{:?}", b.info));
+        assert!(
+            format!("{:?}", a.info).contains("worker"),
+            "labels were read"
+        );
+        assert_eq!(a.inspector.saved_state(), b.inspector.saved_state());
+    }
+
+    /// A bad line anywhere (in the first batch, a later one, the trailer) fails at the same byte
+    /// with the same words on two threads as on one.
+    #[test]
+    fn two_threads_fail_where_one_fails() {
+        let text = synthetic(6000);
+        let lines: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .filter(|&i| i < text.len())
+            .collect();
+        let frame_line = |from: usize| {
+            lines
+                .iter()
+                .copied()
+                .find(|&i| i > from && text[i..].starts_with("#\t0x"))
+                .expect("a frame line")
+        };
+        let record_line = |from: usize| {
+            lines
+                .iter()
+                .copied()
+                .find(|&i| i > from && text[i..].starts_with(|c: char| c.is_ascii_digit()))
+                .expect("a record line")
+        };
+        let trailer = text.find("# Alloc").expect("the trailer");
+        let damage = [
+            (frame_line(100), "#\tnot-a-pc"),
+            (frame_line(text.len() / 2), "#\tzz"),
+            (record_line(text.len() * 3 / 4), "7: x"),
+            (record_line(text.len() / 3), "1: 2 [3: 4] @ 0xfg"),
+            (trailer, "not memstats"),
+        ];
+        for (at, bad) in damage {
+            let mut broken = text.clone();
+            broken.insert_str(at, &format!("{bad}\n"));
+            let one = run(broken.as_bytes(), false).err().expect("an error");
+            let two = run(broken.as_bytes(), true).err().expect("an error");
+            assert_eq!(format!("{one:?}"), format!("{two:?}"), "damage at {at}");
+            assert!(one.offset >= at as u64 && one.offset <= (at + bad.len()) as u64);
+        }
+    }
 
     /// Stack addresses read by the one-pass rule agree with the general one (`0x`/`0X`, then
     /// what `u64::from_str_radix` accepts), words it declines included.

@@ -2,14 +2,21 @@
 //! `n @ addrs`, `cycles count @ addrs`) with its values unsampled or scaled as pprof does, and the
 //! `#` frame lines that name its stack.
 
-use super::{scale_heap, Cur, Kind, Record};
-use crate::pprof::tree::{CallTree, Frame};
+use super::batch::FrameText;
+use super::{scale_heap, Cur, Kind};
 use crate::{Expected, Fail};
 
-/// A record line: `ic: is [ac: as] @ addrs` (heap) or `n @ addrs` (count profiles).
-pub(super) fn record(t: &str, at: u64, kind: Kind) -> Result<Record, Fail> {
+/// A record line: `ic: is [ac: as] @ addrs` (heap) or `n @ addrs` (count profiles). Its values
+/// (as pprof reads them) are added to `values`, its stack addresses (innermost first) to `addrs`.
+pub(super) fn record(
+    t: &str,
+    at: u64,
+    kind: Kind,
+    values: &mut Vec<i64>,
+    addrs: &mut Vec<u64>,
+) -> Result<(), Fail> {
     let mut c = Cur::new(t, at);
-    let values = match kind {
+    match kind {
         Kind::Heap {
             rate,
             v2,
@@ -17,7 +24,6 @@ pub(super) fn record(t: &str, at: u64, kind: Kind) -> Result<Record, Fail> {
         } => {
             let ([(_, ic), (_, is), (_, ac), (_, asz)], ac_at) = c.counts()?;
             c.lit("@")?;
-            let mut values = Vec::with_capacity(4);
             let pairs: &[(i64, i64, &'static str)] = if has_alloc {
                 &[(ac, asz, "allocation"), (ic, is, "inuse")]
             } else {
@@ -42,12 +48,11 @@ pub(super) fn record(t: &str, at: u64, kind: Kind) -> Result<Record, Fail> {
                 values.push(n);
                 values.push(size);
             }
-            values
         }
         Kind::Count => {
             let (_, n) = c.int("the number of samples with this stack")?;
             c.lit("@")?;
-            vec![n]
+            values.push(n);
         }
         Kind::Contention { period, cpu_hz } => {
             let (_, cycles) = c.int("the delay in cycles")?;
@@ -61,23 +66,15 @@ pub(super) fn record(t: &str, at: u64, kind: Kind) -> Result<Record, Fail> {
                 }
                 count = count.saturating_mul(period);
             }
-            vec![count, delay]
+            values.extend([count, delay]);
         }
-    };
-    let mut addrs = Vec::new();
-    c.addresses(&mut addrs)?;
-    Ok(Record {
-        values,
-        // Usually one `#` line per address (more with inlined frames).
-        frames: Vec::with_capacity(addrs.len()),
-        addrs,
-        labels: None,
-    })
+    }
+    c.addresses(addrs)
 }
 
 /// A frame line after `#`: `0xPC<tab>function+0xOFF<tab>file:line`, or just `0xPC` when the
-/// runtime could not name the frame.
-pub(super) fn frame(c: &str, at: u64, tree: &mut CallTree) -> Result<Frame, Fail> {
+/// runtime could not name the frame (then the PC is its name, with no file).
+pub(super) fn frame(c: &str, at: u64) -> Result<FrameText<'_>, Fail> {
     let mut cells = c.split('\t').map(str::trim).filter(|s| !s.is_empty());
     let pc = cells.next().unwrap_or("");
     if !pc.starts_with("0x") {
@@ -87,10 +84,9 @@ pub(super) fn frame(c: &str, at: u64, tree: &mut CallTree) -> Result<Frame, Fail
         ));
     }
     let Some(func) = cells.next() else {
-        let name = tree.intern_name(pc);
-        return Ok(Frame {
-            name,
-            file: 0,
+        return Ok(FrameText {
+            name: pc,
+            file: "",
             line: 0,
         });
     };
@@ -102,7 +98,5 @@ pub(super) fn frame(c: &str, at: u64, tree: &mut CallTree) -> Result<Frame, Fail
         },
         None => ("", 0),
     };
-    let name = tree.intern_name(name);
-    let file = tree.intern_file(file);
-    Ok(Frame { name, file, line })
+    Ok(FrameText { name, file, line })
 }
