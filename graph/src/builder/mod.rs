@@ -391,6 +391,19 @@ impl GraphBuilder {
         self.warnings.push(w.into());
     }
 
+    /// Move the edge targets to a spill file now, when the builder's [`Spill`] allows (a
+    /// directory, past its `min_bytes`), instead of before the analysis' passes
+    /// (`Analysis::run_spilled` does the same then; an already spilled column stays): for a
+    /// parser that has all its edges but more to read before [`finish`](Self::finish) and
+    /// wants the memory meanwhile (V8's strings come after its edges). The targets stay
+    /// readable and writable (a written page becomes a private copy). Out of core they are in
+    /// a file already. A column that cannot spill stays in memory with a warning.
+    pub fn spill_targets(&mut self) {
+        if let Err(why) = self.targets.spill(&self.spill) {
+            spill_warning(&mut self.warnings, &why);
+        }
+    }
+
     /// Close phase 2 and produce the graph, its display columns spilled as
     /// [`with_spill`](Self::with_spill) says.
     pub fn finish(self, policy: Policy) -> HeapGraph {

@@ -339,3 +339,37 @@ fn edges_by_offsets_equals_edges_one_by_one() {
     assert!(b.edges_by_offsets(vec![0, 3]).is_none());
     assert!(b.edges_by_offsets(vec![0, 2]).is_some());
 }
+
+/// Targets spilled before `finish` (`spill_targets`, where the spill directory is on disk):
+/// the same graph, written afterwards through the mapping, and the spill honours the builder's
+/// `Spill` (never: stays in memory).
+#[test]
+fn targets_spilled_early_keep_the_graph() {
+    let build = |spill: &Spill| {
+        let mut b = GraphBuilder::new().with_spill(spill);
+        let t = b.intern_type("T");
+        for i in 0..300u64 {
+            b.add_node(i + 1, t, NodeKind::Object, 8);
+        }
+        let offsets: Vec<EdgePos> = (0..=300).map(|i| 2 * i).collect();
+        let (targets, labels) = b.edges_by_offsets(offsets).unwrap();
+        for e in 0..600 {
+            targets[e] = (e as u32 * 7) % 300;
+            labels[e] = Label::Index(e as u32).encode();
+        }
+        b.spill_targets();
+        let spilled = b.targets.is_spilled();
+        b.targets[5] |= WEAK_BIT;
+        (b.finish(Policy::MAT), spilled)
+    };
+    let (plain, spilled) = build(&Spill::never());
+    assert!(!spilled);
+    assert_eq!(plain.targets[5], 35 | WEAK_BIT);
+    let on_disk = Spill::temp().min_bytes(0);
+    let (early, spilled) = build(&on_disk);
+    assert_eq!(spilled, on_disk.is_usable());
+    assert_eq!(early.targets[..], plain.targets[..]);
+    assert_eq!(early.offsets[..], plain.offsets[..]);
+    assert_eq!(early.edge_labels[..], plain.edge_labels[..]);
+    assert_eq!(early.warnings, plain.warnings);
+}

@@ -155,7 +155,7 @@ fn build(
     if opts.drop_labels {
         b = b.without_labels();
     }
-    let raw = raw::parse(bytes, &mut b, compat, mode)?;
+    let mut raw = raw::parse(bytes, &mut b, compat, mode)?;
     release_free_memory();
     if raw.node_count() > 0 {
         b.add_root_idx(NodeIdx(0), ROOT_KIND, None);
@@ -163,8 +163,9 @@ fn build(
     // Types and labels are rewritten below: spill the columns after that.
     let mut g = b.finish_in_memory(POLICY);
     g.warnings.extend(raw.warnings.iter().cloned());
-    let states = names::propagate_detachedness(&raw, &g);
+    let states = names::propagate_detachedness(&mut raw, &g);
     resolve_types(&raw, &mut g, bytes, &states);
+    drop(states);
     if !opts.drop_labels {
         resolve_labels(&raw, &mut g, bytes);
     }

@@ -84,12 +84,17 @@ pub(crate) fn no_propagation_types(meta: &Meta, compat: Compat) -> Vec<bool> {
 /// marks), as DevTools and memlab do: attached first, then detached; a node keeps the first
 /// state it gets. Returns the final state per node (empty when the snapshot has no
 /// detachedness field). `g` is the finished graph, whose edge `e` is the snapshot's edge `e`.
-pub(crate) fn propagate_detachedness(raw: &RawSnapshot, g: &HeapGraph) -> Vec<u8> {
-    if raw.node_detached.is_empty() {
-        return Vec::new();
+/// The raw detachedness column becomes the result and the per-edge bits are freed: nothing
+/// reads them after this.
+pub(crate) fn propagate_detachedness(raw: &mut RawSnapshot, g: &HeapGraph) -> Vec<u8> {
+    let no_propagation = std::mem::replace(&mut raw.no_propagation, BitSet::new(0));
+    // Read in place: before the propagation below, a node's state is only ever set to the
+    // value it already has.
+    let mut state = std::mem::take(&mut raw.node_detached);
+    if state.is_empty() {
+        return state;
     }
     let n = raw.node_count();
-    let mut state = raw.node_detached.clone();
     let native = raw
         .meta
         .node_types
@@ -116,14 +121,14 @@ pub(crate) fn propagate_detachedness(raw: &RawSnapshot, g: &HeapGraph) -> Vec<u8
             }
         };
     for i in 0..n {
-        let s = raw.node_detached[i];
+        let s = state[i];
         if s != UNKNOWN {
             set(i, s, &mut state, &mut attached, &mut detached);
         }
     }
     let children = |i: u32| {
         g.edge_range(NodeIdx(i))
-            .filter(|&e| !raw.no_propagation.get(e))
+            .filter(|&e| !no_propagation.get(e))
             .map(|e| (g.targets[e] & !WEAK_BIT) as usize)
     };
     while let Some(i) = attached.pop() {

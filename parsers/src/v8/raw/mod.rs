@@ -215,6 +215,10 @@ pub(crate) fn parse(
                     .as_mut()
                     .ok_or_else(|| Fail::at(key_at, "\"nodes\" before \"edges\""))?;
                 parse_edges(&mut c, r, b, compat, &mut edge_name_refs, mode)?;
+                // The targets are complete (4 bytes per edge): in a spill file, as the analysis
+                // would put them, they are not anonymous memory while the strings are read
+                // and the types and labels resolved (the parse's peak was here).
+                b.spill_targets();
                 have_edges = true;
             }
             b"strings" => {
