@@ -3,7 +3,7 @@
 use crate::column::{Column, Spill};
 use crate::dominators::{dominators_in, DomChildren, DomTree, SUPER, UNREACHED};
 use crate::graph::HeapGraph;
-use crate::histogram::{histogram_with, TypeRow};
+use crate::histogram::{histogram_with, type_counts, TypeCounts, TypeRow};
 use crate::paths::{PathStep, RootPaths};
 use crate::spill::{Arr, Files, Heap, Large, Store};
 use crate::types::NodeIdx;
@@ -65,7 +65,8 @@ impl Analysis {
     /// paths run on a second thread *during* the dominators, their parents and queue in spill
     /// files of their own: beside the dominators' working set they hold 2 bits/node (+4 B per
     /// weak source) of anonymous memory, and the wall time of the pass is hidden behind the
-    /// dominators' on a machine with a second core.
+    /// dominators' on a machine with a second core; likewise the histogram's counts (a counter
+    /// set per type, one pass over the nodes and `idom`) beside the dominator children.
     pub fn run_observed(graph: HeapGraph, after: &mut dyn FnMut(&str)) -> Analysis {
         Self::run_spilled(graph, &Spill::never(), after)
     }
@@ -169,7 +170,23 @@ impl Analysis {
             after("root paths");
             paths
         });
-        let mut children = DomChildren::build_in(&d.idom, &d.order, keep);
+        // Beside the dominator children (when a second thread is wanted): the histogram's
+        // counts, which need only `idom`.
+        let (mut children, counts) = if beside.is_some() {
+            std::thread::scope(|sc| {
+                let (g, idom): (&HeapGraph, &[u32]) = (&graph, &d.idom);
+                let thread = std::thread::Builder::new()
+                    .name("type counts".into())
+                    .spawn_scoped(sc, move || type_counts(g, idom));
+                let children = DomChildren::build_in(&d.idom, &d.order, keep);
+                let counts = thread
+                    .ok()
+                    .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+                (children, counts)
+            })
+        } else {
+            (DomChildren::build_in(&d.idom, &d.order, keep), None)
+        };
         for r in [
             children.offsets.spill(spill),
             children.children.spill(spill),
@@ -197,22 +214,26 @@ impl Analysis {
         let r = retained.spill(spill);
         keep_warning(&mut graph, r);
         after("retained sizes");
-        Self::finish(graph, dom, children, retained, Some(min), paths, after)
+        let parts = HistogramParts {
+            min: Some(min),
+            counts,
+        };
+        Self::finish(graph, dom, children, retained, parts, paths, after)
     }
 
     /// The histogram and the summary, from the dominator tree, children, retained sizes and
     /// root paths (computed by [`run_in`](Self::run_in) or, for a call tree, `forest::run`).
-    /// `min`: the minimum retained size of each type if the retained sizes' walk gave it
-    /// ([`DomChildren::retained_and_min_in`]); else one more walk of the children lists does.
+    /// What `parts` lacks is computed here.
     pub(crate) fn finish(
         graph: HeapGraph,
         dom: DomTree,
         children: DomChildren,
         retained: Column<u64>,
-        min: Option<Vec<u64>>,
+        parts: HistogramParts,
         paths: RootPaths,
         after: &mut dyn FnMut(&str),
     ) -> Analysis {
+        let HistogramParts { min, counts } = parts;
         let min = min.unwrap_or_else(|| {
             min_retained_by(
                 &children,
@@ -222,7 +243,9 @@ impl Analysis {
                 |v| graph.type_of[v as usize],
             )
         });
-        let (histogram, reachable_bytes, reachable_nodes) = histogram_with(&graph, &dom, min);
+        let counts = counts.unwrap_or_else(|| type_counts(&graph, &dom.idom));
+        let (reachable_bytes, reachable_nodes) = (counts.reachable_bytes, counts.reachable_nodes);
+        let histogram = histogram_with(&graph, counts, min);
         after("histogram");
         let total_bytes = graph.total_shallow();
         let summary = Summary {
@@ -328,6 +351,16 @@ impl Analysis {
     pub fn path_is_weak(&self, n: NodeIdx) -> bool {
         self.paths.via_weak.get(n.ix())
     }
+}
+
+/// What the passes before the histogram already computed for it ([`Analysis::finish`]).
+#[derive(Default)]
+pub(crate) struct HistogramParts {
+    /// The minimum retained size of each type, from the retained sizes' walk
+    /// ([`DomChildren::retained_and_min_in`]); else one more walk of the children lists.
+    pub min: Option<Vec<u64>>,
+    /// The histogram's counts, if a second thread made them beside the dominator children.
+    pub counts: Option<TypeCounts>,
 }
 
 /// No second thread for the root paths (see [`Analysis::run_in`]).

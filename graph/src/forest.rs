@@ -21,7 +21,7 @@
 //! the roots), root paths 4 B/node + 1 bit, retained 8 B/node: the same 24 B/node + 1 bit end
 //! state as the general passes, with no transient arrays beyond `root_nodes`.
 
-use crate::analysis::{keep_warning, Analysis};
+use crate::analysis::{keep_warning, Analysis, HistogramParts};
 use crate::bitset::BitSet;
 use crate::column::{Column, Spill};
 use crate::dominators::{DomChildren, DomTree, SUPER, UNREACHED};
@@ -76,7 +76,13 @@ pub(crate) fn run(
         orphans_attached: 0,
     };
     Ok(Analysis::finish(
-        graph, dom, children, retained, None, paths, after,
+        graph,
+        dom,
+        children,
+        retained,
+        HistogramParts::default(),
+        paths,
+        after,
     ))
 }
 

@@ -1,6 +1,6 @@
 //! Per-type histogram with Eclipse MAT's *minimum retained size* of each type's node set.
 
-use crate::dominators::{DomChildren, DomTree};
+use crate::dominators::{DomChildren, DomTree, UNREACHED};
 use crate::graph::HeapGraph;
 use crate::walks::{min_retained_by, Start};
 
@@ -19,7 +19,7 @@ pub struct TypeRow {
     pub reachable_count: u64,
 }
 
-/// Build the histogram: one pass over the nodes for counts and shallow sizes, and
+/// Build the histogram: one pass over the nodes for counts and shallow sizes ([`type_counts`]), and
 /// [`min_retained_by`] with one group per type for the retained column.
 pub fn histogram(
     g: &HeapGraph,
@@ -30,17 +30,21 @@ pub fn histogram(
     let min = min_retained_by(children, retained, Start::SuperRoot, g.types.len(), |v| {
         g.type_of[v as usize]
     });
-    histogram_with(g, dom, min).0
+    histogram_with(g, type_counts(g, &dom.idom), min)
 }
 
-/// The histogram from the minimum retained size of each type (`min`, indexed by type id, as
-/// [`min_retained_by`] gives it with one group per type), and, from the same pass over the
-/// nodes, the reachable nodes' shallow bytes and count.
-pub(crate) fn histogram_with(
-    g: &HeapGraph,
-    dom: &DomTree,
-    min: Vec<u64>,
-) -> (Vec<TypeRow>, u64, u64) {
+/// The histogram's per-type counts and shallow sizes, and the reachable nodes' totals: one pass
+/// over the nodes, needing only the graph and `idom` (so it can run beside the passes that
+/// build the dominator children and the retained sizes).
+pub(crate) struct TypeCounts {
+    rows: Vec<TypeRow>,
+    /// Shallow bytes and count of the reachable nodes (the summary's).
+    pub reachable_bytes: u64,
+    pub reachable_nodes: u64,
+}
+
+/// [`TypeCounts`] of `g` with `idom` telling the reachable nodes.
+pub(crate) fn type_counts(g: &HeapGraph, idom: &[u32]) -> TypeCounts {
     let nt = g.types.len();
     let mut rows: Vec<TypeRow> = (0..nt as u32)
         .map(|t| TypeRow {
@@ -58,12 +62,24 @@ pub(crate) fn histogram_with(
         let shallow = g.shallow[v];
         r.count += if has_counts { g.counts[v] } else { 1 };
         r.shallow += shallow;
-        if dom.is_reachable(v as u32) {
+        if idom[v] != UNREACHED {
             r.reachable_count += 1;
             reachable_bytes += shallow;
             reachable_nodes += 1;
         }
     }
+    TypeCounts {
+        rows,
+        reachable_bytes,
+        reachable_nodes,
+    }
+}
+
+/// The histogram from the [`TypeCounts`] and the minimum retained size of each type (`min`,
+/// indexed by type id, as [`min_retained_by`] gives it with one group per type): empty rows
+/// dropped, sorted by retained size, then shallow size, then type name.
+pub(crate) fn histogram_with(g: &HeapGraph, counts: TypeCounts, min: Vec<u64>) -> Vec<TypeRow> {
+    let mut rows = counts.rows;
     for (r, m) in rows.iter_mut().zip(min) {
         r.retained = m;
     }
@@ -74,5 +90,5 @@ pub(crate) fn histogram_with(
             .then(b.shallow.cmp(&a.shallow))
             .then_with(|| g.types.get(a.type_id).cmp(g.types.get(b.type_id)))
     });
-    (rows, reachable_bytes, reachable_nodes)
+    rows
 }
