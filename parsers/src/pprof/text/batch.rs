@@ -48,6 +48,7 @@ pub(super) struct Batch<'a> {
     pub values: Vec<i64>,
     /// Frame lines, leaf first, by id in the walk's frame-line table.
     frames: Vec<u32>,
+    /// Stack addresses, innermost first, of the records no `#` line names.
     pub addrs: Vec<u64>,
     /// Frame lines first seen in this batch, in id order.
     new_frames: Vec<FrameText<'a>>,
@@ -76,8 +77,14 @@ impl<'a> Batch<'a> {
     pub fn is_full(&self) -> bool {
         self.starts.len() >= BATCH_RECORDS || self.frames.len() >= BATCH_FRAMES
     }
-    /// A frame line of the open record.
+    /// A frame line of the open record. Its stack addresses name no frame then, and are
+    /// dropped (they were only checked).
     pub fn frame(&mut self, id: u32) {
+        if let Some(&[_, frames, addrs]) = self.starts.last() {
+            if self.frames.len() == frames {
+                self.addrs.truncate(addrs);
+            }
+        }
         self.frames.push(id);
     }
     /// A frame line seen for the first time (its id is the next one).
@@ -180,7 +187,7 @@ pub(super) struct Stack<'s> {
     pub values: &'s [i64],
     /// Frames named by `#` lines, leaf first (none: the addresses name the frames).
     pub named: &'s [Frame],
-    /// Stack addresses, innermost first.
+    /// Stack addresses, innermost first (read only when no frame is named).
     pub addrs: &'s [u64],
     pub labels: Option<&'s str>,
 }

@@ -18,9 +18,12 @@
 //! legacy-heap rule that cuts a stack at the first `runtime.*` frame below a user frame is
 //! applied, so the numbers are pprof's.
 //!
-//! Here: recognising the form, the line walk, the line cursor and the call tree; the header
-//! line forms are read in `header`, record and frame lines in `record`, the MemStats trailer in
-//! `memstats`, and jemalloc's `prof.dump` form in `jemalloc`.
+//! Here: recognising the form, the line splitting, the line cursor and the parse's outline; the
+//! header line forms are read in `header`, the lines after it by `walk` (on a large input two
+//! walkers, each over half the records) into batches that `batch` folds into the call tree in
+//! file order (on its own thread), record and frame lines in `record`, the MemStats trailer in
+//! `memstats`, and jemalloc's `prof.dump` form in `jemalloc`. Read on one thread or three, the
+//! result and the first error are the same.
 
 mod batch;
 mod header;
