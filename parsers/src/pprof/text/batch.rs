@@ -39,6 +39,8 @@ pub(super) struct FrameText<'a> {
 /// the next record's).
 #[derive(Default)]
 pub(super) struct Batch<'a> {
+    /// The walker whose frame-line table the ids in `frames` index.
+    table: u8,
     /// Per record: where its values, frame lines and stack addresses start.
     starts: Vec<[usize; 3]>,
     /// Per record: its `# labels:` text (the last such line).
@@ -46,12 +48,22 @@ pub(super) struct Batch<'a> {
     pub values: Vec<i64>,
     /// Frame lines, leaf first, by id in the walk's frame-line table.
     frames: Vec<u32>,
+    /// Stack addresses, innermost first, of the records no `#` line names.
     pub addrs: Vec<u64>,
     /// Frame lines first seen in this batch, in id order.
     new_frames: Vec<FrameText<'a>>,
 }
 
 impl<'a> Batch<'a> {
+    pub fn new(table: u8) -> Self {
+        Batch {
+            table,
+            ..Batch::default()
+        }
+    }
+    pub fn set_table(&mut self, table: u8) {
+        self.table = table;
+    }
     /// Start a record (its values and addresses are pushed next).
     pub fn open(&mut self) {
         self.starts
@@ -65,8 +77,14 @@ impl<'a> Batch<'a> {
     pub fn is_full(&self) -> bool {
         self.starts.len() >= BATCH_RECORDS || self.frames.len() >= BATCH_FRAMES
     }
-    /// A frame line of the open record.
+    /// A frame line of the open record. Its stack addresses name no frame then, and are
+    /// dropped (they were only checked).
     pub fn frame(&mut self, id: u32) {
+        if let Some(&[_, frames, addrs]) = self.starts.last() {
+            if self.frames.len() == frames {
+                self.addrs.truncate(addrs);
+            }
+        }
         self.frames.push(id);
     }
     /// A frame line seen for the first time (its id is the next one).
@@ -86,6 +104,7 @@ impl<'a> Batch<'a> {
         self.frames.clear();
         self.addrs.clear();
         self.new_frames.clear();
+        self.table = 0;
     }
 }
 
@@ -95,9 +114,9 @@ pub(super) struct Sink<'a, 'c> {
     pub tree: CallTree,
     kind: Kind,
     choice: &'c SampleChoice,
-    /// Every distinct frame line so far, by id, and its frame once interned.
-    texts: Vec<FrameText<'a>>,
-    interned: Vec<Option<Frame>>,
+    /// Per walker: every distinct frame line it has seen, by id, and its frame once interned.
+    texts: [Vec<FrameText<'a>>; 2],
+    interned: [Vec<Option<Frame>>; 2],
     /// One record's frames, leaf first, and its stack outermost first (reused).
     named: Vec<Frame>,
     path: Vec<Frame>,
@@ -110,8 +129,8 @@ impl<'a, 'c> Sink<'a, 'c> {
             tree,
             kind,
             choice,
-            texts: Vec::new(),
-            interned: Vec::new(),
+            texts: [Vec::new(), Vec::new()],
+            interned: [Vec::new(), Vec::new()],
             named: Vec::new(),
             path: Vec::new(),
         }
@@ -119,8 +138,10 @@ impl<'a, 'c> Sink<'a, 'c> {
 
     /// Fold every record of `b` into the tree; `b` is left empty.
     pub fn take(&mut self, b: &mut Batch<'a>) {
-        self.texts.extend_from_slice(&b.new_frames);
-        self.interned.resize(self.texts.len(), None);
+        let w = usize::from(b.table).min(1);
+        let (texts, interned) = (&mut self.texts[w], &mut self.interned[w]);
+        texts.extend_from_slice(&b.new_frames);
+        interned.resize(texts.len(), None);
         for (r, s) in b.starts.iter().enumerate() {
             let e = b.starts.get(r + 1).copied().unwrap_or([
                 b.values.len(),
@@ -129,16 +150,16 @@ impl<'a, 'c> Sink<'a, 'c> {
             ]);
             self.named.clear();
             for &id in &b.frames[s[1]..e[1]] {
-                let f = match self.interned[id as usize] {
+                let f = match interned[id as usize] {
                     Some(f) => f,
                     None => {
-                        let t = self.texts[id as usize];
+                        let t = texts[id as usize];
                         let f = Frame {
                             name: self.tree.intern_name(t.name),
                             file: self.tree.intern_file(t.file),
                             line: t.line,
                         };
-                        self.interned[id as usize] = Some(f);
+                        interned[id as usize] = Some(f);
                         f
                     }
                 };
@@ -166,7 +187,7 @@ pub(super) struct Stack<'s> {
     pub values: &'s [i64],
     /// Frames named by `#` lines, leaf first (none: the addresses name the frames).
     pub named: &'s [Frame],
-    /// Stack addresses, innermost first.
+    /// Stack addresses, innermost first (read only when no frame is named).
     pub addrs: &'s [u64],
     pub labels: Option<&'s str>,
 }

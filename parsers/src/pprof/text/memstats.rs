@@ -4,9 +4,9 @@
 use heapscope_graph::MemStats;
 use serde_json::{json, Map, Value};
 
-use super::State;
+use super::walk::Walker;
 
-impl State {
+impl Walker<'_> {
     /// One `Name = value` line of the MemStats trailer; unreadable ones become warnings (pprof
     /// ignores the trailer altogether).
     pub(super) fn memstat(&mut self, c: &str, at: u64) {

@@ -18,20 +18,24 @@
 //! legacy-heap rule that cuts a stack at the first `runtime.*` frame below a user frame is
 //! applied, so the numbers are pprof's.
 //!
-//! Here: recognising the form, the line walk, the line cursor and the call tree; the header
-//! line forms are read in `header`, record and frame lines in `record`, the MemStats trailer in
-//! `memstats`, and jemalloc's `prof.dump` form in `jemalloc`.
+//! Here: recognising the form, the line splitting, the line cursor and the parse's outline; the
+//! header line forms are read in `header`, the lines after it by `walk` (on a large input two
+//! walkers, each over half the records) into batches that `batch` folds into the call tree in
+//! file order (on its own thread), record and frame lines in `record`, the MemStats trailer in
+//! `memstats`, and jemalloc's `prof.dump` form in `jemalloc`. Read on one thread or three, the
+//! result and the first error are the same.
 
 mod batch;
 mod header;
 mod jemalloc;
 mod memstats;
 mod record;
+mod walk;
 
-use batch::{pipeline, Batch, Sink, PARALLEL_FROM};
+use batch::{pipeline, Sink, PARALLEL_FROM};
 use header::{contention_attributes, header};
 use memstats::typed_memstats;
-use record::{frame, record};
+use walk::{split_point, walk_all, Walker};
 
 use serde_json::{json, Map, Value};
 
@@ -39,8 +43,6 @@ use super::tree::{CallTree, Seen};
 use super::{choose, finish, rfc3339};
 use crate::{Expected, Fail};
 use crate::{Input, ParseError, ParseOptions, Parsed};
-use heapscope_graph::hash::FxHashMap;
-use std::collections::hash_map::Entry;
 
 /// Does the input start like a text profile (after leading whitespace)?
 pub(crate) fn is_text(b: &[u8]) -> bool {
@@ -323,8 +325,15 @@ impl State {
         let choice = self.choose(&types, hat, opts)?;
         let tree = CallTree::new(choice.objects.is_some());
         let sink = Sink::new(std::mem::take(&mut self.seen), tree, kind, &choice);
-        let (walked, sink) = pipeline(sink, parallel, |hand_over| self.walk(it, kind, hand_over));
+        // With two threads: two walkers, each over half the records, and the sink.
+        let split = parallel.then(|| split_point(data)).flatten();
+        let mut walker = Walker::new(kind, 0);
+        let (walked, sink) = pipeline(sink, parallel, |hand_over| {
+            walk_all(&mut walker, data, it, split, hand_over)
+        });
         self.seen = sink.seen;
+        self.memstats = walker.memstats;
+        self.warnings.append(&mut walker.warnings);
         let tree = sink.tree;
         walked?;
 
@@ -349,84 +358,6 @@ impl State {
             );
         }
         Ok(self.done(info, details, &types, &choice, tree))
-    }
-
-    /// The lines after the header: records with their `#` frame and label lines, into batches
-    /// handed to `hand_over` in file order, until the MemStats trailer (read here) or the end
-    /// of the records. Every line is checked here; the first error stops the walk.
-    fn walk<'a>(
-        &mut self,
-        lines: impl Iterator<Item = (u64, &'a [u8])>,
-        kind: Kind,
-        hand_over: &mut dyn FnMut(Batch<'a>) -> Batch<'a>,
-    ) -> Result<(), Fail> {
-        let mut batch = Batch::default();
-        let mut in_memstats = false;
-        // Each distinct frame line is parsed once: its id, in the order first seen.
-        let mut frame_lines: FxHashMap<FrameLine, u32> = FxHashMap::default();
-        for (at, raw) in lines {
-            let line = utf8(raw, at)?;
-            let t = line.trim();
-            if t.is_empty() {
-                continue;
-            }
-            // (Both markers hold an 'M': most lines are passed by one vectorised byte search.)
-            if memchr::memchr(b'M', t.as_bytes()).is_some()
-                && (t.contains("MAPPED_LIBRARIES:") || t.contains("--- Memory map:"))
-            {
-                break;
-            }
-            if let Kind::Contention { .. } = kind {
-                if t.starts_with("---") {
-                    break;
-                }
-            }
-            if let Some(c) = t.strip_prefix('#') {
-                let c = c.trim_start_matches([' ', '\t']);
-                if in_memstats {
-                    self.memstat(c, at);
-                } else if c.starts_with("runtime.MemStats") {
-                    // The open record ends here: frame lines from now on are MemStats.
-                    in_memstats = true;
-                } else if let Some(l) = c.strip_prefix("labels:") {
-                    batch.labels(l.trim());
-                } else if batch.is_open() {
-                    let next = frame_lines.len() as u32;
-                    let id = *match frame_lines.entry(FrameLine(c)) {
-                        Entry::Occupied(e) => e.into_mut(),
-                        Entry::Vacant(v) => {
-                            let lead = line.len() - line.trim_start().len();
-                            batch.new_frame(frame(c, at + lead as u64)?);
-                            v.insert(next)
-                        }
-                    };
-                    batch.frame(id);
-                }
-                continue;
-            }
-            if in_memstats {
-                return Err(Fail::at_u64(
-                    at,
-                    "a \"# Name = value\" line of the runtime.MemStats trailer",
-                ));
-            }
-            if batch.is_full() {
-                batch = hand_over(batch);
-            }
-            let lead = line.len() - line.trim_start().len();
-            batch.open();
-            record(
-                t,
-                at + lead as u64,
-                kind,
-                &mut batch.values,
-                &mut batch.addrs,
-            )?;
-        }
-        if batch.is_open() {
-            hand_over(batch);
-        }
-        Ok(())
     }
 
     /// The sample type `--sample_index` names (pprof's default: the last).
@@ -532,11 +463,27 @@ mod tests {
     }
 
     /// Read on two threads, a profile gives the very graph, facts and source lines it gives read
-    /// in one pass (several batches, so the hand-over and the frame-line table across batches
-    /// are exercised).
+    /// in one pass (several batches, so the hand-over and the frame-line tables across batches
+    /// and walkers are exercised).
     #[test]
     fn two_threads_read_what_one_reads() {
         let text = synthetic(9000);
+        same_both_ways(&text);
+        // The records end at a marker before the middle: what follows (junk that the second
+        // walker reads from a line starting with a digit) is ignored both ways.
+        let mut marked = synthetic(3000);
+        marked += "MAPPED_LIBRARIES:\n";
+        for i in 0..200_000 {
+            marked += &format!(
+                "{:08x}-{:08x} r-xp 00000000 08:01 {i} /lib/x.so\n",
+                i * 4096,
+                i * 4096 + 4096
+            );
+        }
+        same_both_ways(&marked);
+    }
+
+    fn same_both_ways(text: &str) {
         let (a, b) = (run(text.as_bytes(), false), run(text.as_bytes(), true));
         let (a, b) = (a.expect("one thread"), b.expect("two threads"));
         let (ga, gb) = (&a.graph, &b.graph);
@@ -579,6 +526,20 @@ mod tests {
                 .expect("a record line")
         };
         let trailer = text.find("# Alloc").expect("the trailer");
+        // A MemStats trailer past the middle, with a record line in it after the middle: the
+        // first walker reaches the trailer before the split and goes on alone.
+        let mut long_trailer = synthetic(2000);
+        for i in 0..100_000 {
+            long_trailer += &format!("# Field{i} = {i}\n");
+        }
+        long_trailer += "5: 5 [5: 5] @ 0x1\n# More = 1\n";
+        let one = run(long_trailer.as_bytes(), false).err().expect("an error");
+        let two = run(long_trailer.as_bytes(), true).err().expect("an error");
+        assert_eq!(format!("{one:?}"), format!("{two:?}"));
+        assert_eq!(
+            one.offset as usize,
+            long_trailer.find("5: 5 [").expect("the line")
+        );
         let damage = [
             (frame_line(100), "#\tnot-a-pc"),
             (frame_line(text.len() / 2), "#\tzz"),
