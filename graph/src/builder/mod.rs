@@ -117,8 +117,8 @@ impl GraphBuilder {
     }
 
     /// For a format that rewrites no column after [`finish`](Self::finish) (HPROF): the
-    /// columns the bulk phases size up front (node columns, CSR offsets and targets, labels)
-    /// grow in spill files from the start when they would spill anyway ([`Spill::min_bytes`]
+    /// columns the bulk phases size up front (node columns, CSR targets, labels; not the CSR
+    /// offsets, see `start_edges`) grow in spill files from the start when they would spill anyway ([`Spill::min_bytes`]
     /// or more, a usable directory), as out of core ([`Column::in_file`]), rather than in
     /// anonymous memory first and then copied into their files: no copy through `write`, no
     /// anonymous pages to zero and free, and the parse's peak is the id index.
@@ -275,7 +275,9 @@ impl GraphBuilder {
                 }
             }
             let n = self.ids.len() + 1;
-            if !self.in_file(|b| &mut b.offsets, n) {
+            // In memory the CSR offsets stay anonymous even with `grow_in_files`: a spilled CSR
+            // tells the analysis to run out of core (it spills them itself before its passes).
+            if !(self.spill.is_out_of_core() && self.in_file(|b| &mut b.offsets, n)) {
                 self.offsets.reserve(n);
             }
             self.offsets.push(0);
