@@ -29,6 +29,9 @@ pub(super) struct IdIndex {
     shift: u32,
     /// `buckets[b]..buckets[b+1]` is the range of entries of bucket `b`
     buckets: Vec<u32>,
+    /// The CPU has POPCNT: bitmap lookups use the instruction (the release build targets
+    /// baseline x86-64, where `count_ones` is a dozen instructions per word).
+    popcnt: bool,
 }
 
 enum Keys {
@@ -53,6 +56,8 @@ enum Keys {
 const LINE_SLOTS: u64 = 448;
 /// In [`Line::head`]: the line's ids are one run (bits 0..32 are the first one's index).
 const RUN: u64 = 1 << 32;
+/// In [`Line::head`]: the line holds an id (while building).
+const USED: u64 = 1 << 33;
 /// The bitmap form is used while it costs at most this many bytes per node (64 bytes per 448
 /// slots: a heap whose objects average up to ~54 slots, 432 bytes at 8-byte alignment).
 pub(super) const BITMAP_MAX_BYTES_PER_NODE: usize = 8;
@@ -146,6 +151,7 @@ impl IdIndex {
                     min,
                     shift,
                     buckets,
+                    popcnt: false,
                 },
                 dups,
             );
@@ -175,6 +181,7 @@ impl IdIndex {
                 min,
                 shift,
                 buckets,
+                popcnt: false,
             },
             dups,
         )
@@ -187,6 +194,10 @@ impl IdIndex {
         let mut lines = vec![Line::default(); nlines];
         let mut dups = 0u64;
         let mut spoiled = 0usize;
+        // The slot of node `i - 1` when it was set (not a repeated id). A line stays one run
+        // while each id after its first comes right after the node before it, in the same line
+        // at a lower slot: no popcount per id.
+        let mut prev: Option<u64> = None;
         for (i, &id) in node_ids.iter().enumerate() {
             let s = (id - min) >> tz;
             let line = &mut lines[(s / LINE_SLOTS) as usize];
@@ -198,20 +209,19 @@ impl IdIndex {
                     line.head &= !RUN;
                     spoiled += 1;
                 }
+                prev = None;
                 continue;
             }
-            let count: u32 = line.bits.iter().map(|x| x.count_ones()).sum();
-            if count == 0 {
-                line.head = i as u64 | RUN;
-            } else if line.head & RUN != 0 {
-                let later = line.bits[w] & (!0u64 << (b % 64) << 1) != 0
-                    || line.bits[w + 1..].iter().any(|&x| x != 0);
-                if later || line.head as u32 as usize + count as usize != i {
-                    line.head &= !RUN;
-                    spoiled += 1;
-                }
+            if line.head & USED == 0 {
+                line.head = i as u64 | RUN | USED;
+            } else if line.head & RUN != 0
+                && !prev.is_some_and(|p| p / LINE_SLOTS == s / LINE_SLOTS && p < s)
+            {
+                line.head &= !RUN;
+                spoiled += 1;
             }
             line.bits[w] |= m;
+            prev = Some(s);
         }
         let mut others = Vec::new();
         if spoiled > 0 {
@@ -230,6 +240,7 @@ impl IdIndex {
             min,
             shift: 0,
             buckets: Vec::new(),
+            popcnt: has_popcnt(),
         };
         (index, dups)
     }
@@ -269,26 +280,13 @@ impl IdIndex {
         let d = id - self.min;
         match &self.keys {
             Keys::Bitmap { lines, tz, others } => {
-                if d & ((1u64 << tz) - 1) != 0 {
-                    return None;
+                #[cfg(target_arch = "x86_64")]
+                if self.popcnt {
+                    // SAFETY: `popcnt` is true only where the CPU has the instruction
+                    // (detected in `build_with`).
+                    return unsafe { bitmap_get_popcnt(lines, *tz, others, d, id) };
                 }
-                let s = d >> tz;
-                let line = lines.get((s / LINE_SLOTS) as usize)?;
-                let b = (s % LINE_SLOTS) as usize;
-                let (w, bit) = (b / 64, b % 64);
-                let word = line.bits[w];
-                if (word >> bit) & 1 == 0 {
-                    return None;
-                }
-                if line.head & RUN != 0 {
-                    let below: u32 = line.bits[..w].iter().map(|x| x.count_ones()).sum::<u32>()
-                        + (word & ((1u64 << bit) - 1)).count_ones();
-                    return Some(line.head as u32 + below);
-                }
-                others
-                    .binary_search_by_key(&id, |e| e.0)
-                    .ok()
-                    .map(|p| others[p].1)
+                bitmap_get(lines, *tz, others, d, id)
             }
             Keys::Packed { keys, tz, idx_bits } => {
                 if d & ((1u64 << tz) - 1) != 0 {
@@ -314,6 +312,56 @@ impl IdIndex {
                 ids[lo..hi].binary_search(&id).ok().map(|p| idx[lo + p])
             }
         }
+    }
+}
+
+/// A lookup in the bitmap form; `d` is `id` less the index's minimum.
+#[inline(always)]
+fn bitmap_get(lines: &[Line], tz: u32, others: &[(u64, u32)], d: u64, id: u64) -> Option<u32> {
+    if d & ((1u64 << tz) - 1) != 0 {
+        return None;
+    }
+    let s = d >> tz;
+    let line = lines.get((s / LINE_SLOTS) as usize)?;
+    let b = (s % LINE_SLOTS) as usize;
+    let (w, bit) = (b / 64, b % 64);
+    let word = line.bits[w];
+    if (word >> bit) & 1 == 0 {
+        return None;
+    }
+    if line.head & RUN != 0 {
+        let below: u32 = line.bits[..w].iter().map(|x| x.count_ones()).sum::<u32>()
+            + (word & ((1u64 << bit) - 1)).count_ones();
+        return Some(line.head as u32 + below);
+    }
+    others
+        .binary_search_by_key(&id, |e| e.0)
+        .ok()
+        .map(|p| others[p].1)
+}
+
+/// [`bitmap_get`] compiled with the POPCNT instruction.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+fn bitmap_get_popcnt(
+    lines: &[Line],
+    tz: u32,
+    others: &[(u64, u32)],
+    d: u64,
+    id: u64,
+) -> Option<u32> {
+    bitmap_get(lines, tz, others, d, id)
+}
+
+/// Does the CPU have POPCNT?
+fn has_popcnt() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("popcnt")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 

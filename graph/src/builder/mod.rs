@@ -63,6 +63,9 @@ pub struct GraphBuilder {
     max_edges: usize,
     warnings: Vec<String>,
     spill: Spill,
+    /// The large columns grow in spill files from the start, in memory too
+    /// ([`grow_in_files`](Self::grow_in_files)).
+    grow_in_files: bool,
 }
 
 impl Default for GraphBuilder {
@@ -100,6 +103,7 @@ impl GraphBuilder {
             max_edges: MAX_EDGES,
             warnings: Vec::new(),
             spill: Spill::never(),
+            grow_in_files: false,
         }
     }
 
@@ -109,6 +113,17 @@ impl GraphBuilder {
     /// [`finish_in_memory`](Self::finish_in_memory) and [`HeapGraph::spill_columns`].
     pub fn with_spill(mut self, spill: &Spill) -> Self {
         self.spill = spill.clone();
+        self
+    }
+
+    /// For a format that rewrites no column after [`finish`](Self::finish) (HPROF): the
+    /// columns the bulk phases size up front (node columns, CSR targets, labels; not the CSR
+    /// offsets, see `start_edges`) grow in spill files from the start when they would spill anyway ([`Spill::min_bytes`]
+    /// or more, a usable directory), as out of core ([`Column::in_file`]), rather than in
+    /// anonymous memory first and then copied into their files: no copy through `write`, no
+    /// anonymous pages to zero and free, and the parse's peak is the id index.
+    pub fn grow_in_files(mut self) -> Self {
+        self.grow_in_files = true;
         self
     }
 
@@ -260,18 +275,27 @@ impl GraphBuilder {
                 }
             }
             let n = self.ids.len() + 1;
-            if !self.in_file(|b| &mut b.offsets, n) {
+            // In memory the CSR offsets stay anonymous even with `grow_in_files`: a spilled CSR
+            // tells the analysis to run out of core (it spills them itself before its passes).
+            if !(self.spill.is_out_of_core() && self.in_file(|b| &mut b.offsets, n)) {
                 self.offsets.reserve(n);
             }
             self.offsets.push(0);
         }
     }
 
-    /// Out of core, make the empty column `col` a file-backed one with room for `cap` elements
-    /// (see [`Column::in_file`]). False when in memory (not out of core, already filled, or the
-    /// file could not be made: then one warning says why).
+    /// Out of core, or [`grow_in_files`](Self::grow_in_files) and past the spill threshold,
+    /// make the empty column `col` a file-backed one with room for `cap` elements (see
+    /// [`Column::in_file`]). False when in memory (neither, already filled, or the file could
+    /// not be made: then one warning says why).
     fn in_file<T: Plain>(&mut self, col: impl Fn(&mut Self) -> &mut Column<T>, cap: usize) -> bool {
-        if !col(self).is_empty() || !self.spill.is_out_of_core() {
+        if !col(self).is_empty() {
+            return false;
+        }
+        let large = self.grow_in_files
+            && cap.saturating_mul(std::mem::size_of::<T>()) >= self.spill.min_bytes
+            && self.spill.is_usable();
+        if !large && !self.spill.is_out_of_core() {
             return false;
         }
         let Some(dir) = self.spill.dir.clone() else {

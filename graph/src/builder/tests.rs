@@ -54,10 +54,14 @@ fn sequential(ids: &[u64], edges: &[Vec<u64>]) -> HeapGraph {
     b.finish(Policy::MAT)
 }
 
-/// Out of core (when `$TMPDIR` is on disk): the columns the bulk phases size grow in spill
-/// files from the start, so the builder holds no anonymous bytes for them before `finish`.
-fn parallel(ids: &[u64], edges: &[Vec<u64>], runs: usize, spill: &Spill) -> HeapGraph {
+/// Out of core, or with `grow` past the spill threshold (when `$TMPDIR` is on disk): the
+/// columns the bulk phases size grow in spill files from the start, so the builder holds no
+/// anonymous bytes for them before `finish`.
+fn parallel(ids: &[u64], edges: &[Vec<u64>], runs: usize, spill: &Spill, grow: bool) -> HeapGraph {
     let mut b = GraphBuilder::new().with_spill(spill);
+    if grow {
+        b = b.grow_in_files();
+    }
     let t = b.intern_type("T");
     let n = ids.len();
     let cut: Vec<usize> = (0..=runs).map(|r| r * n / runs).collect();
@@ -83,7 +87,8 @@ fn parallel(ids: &[u64], edges: &[Vec<u64>], runs: usize, spill: &Spill) -> Heap
             }
         }
     });
-    if spill.is_out_of_core() && !ids.is_empty() {
+    let in_files = spill.is_out_of_core() || (grow && spill.is_usable() && spill.min_bytes == 0);
+    if in_files && !ids.is_empty() {
         let anon = [
             b.ids.heap_bytes(),
             b.type_of.heap_bytes(),
@@ -91,8 +96,11 @@ fn parallel(ids: &[u64], edges: &[Vec<u64>], runs: usize, spill: &Spill) -> Heap
             b.kind.heap_bytes(),
             b.offsets.heap_bytes(),
         ];
-        assert_eq!(anon, [0; 5]);
-        assert!(b.ids.is_spilled() && b.offsets.is_spilled());
+        // in memory the offsets stay anonymous (a spilled CSR means "out of core")
+        let offsets = spill.is_out_of_core();
+        assert_eq!(anon[..4], [0; 4]);
+        assert_eq!(anon[4] == 0, offsets);
+        assert!(b.ids.is_spilled() && b.offsets.is_spilled() == offsets);
         if !b.targets.is_empty() {
             assert!(b.targets.is_spilled() && b.edge_labels.is_spilled());
             assert_eq!(b.targets.heap_bytes() + b.edge_labels.heap_bytes(), 0);
@@ -177,11 +185,15 @@ fn parallel_build_equals_sequential() {
         let (ids, edges) = shape(seed + 1, n, wide);
         let a = sequential(&ids, &edges);
         let ooc = Spill::temp().out_of_core(true);
-        for (runs, spill) in [1, 3, 16]
-            .into_iter()
-            .flat_map(|r| [(r, Spill::never()), (r, ooc.clone())])
-        {
-            let b = parallel(&ids, &edges, runs, &spill);
+        let grow = Spill::temp().min_bytes(0);
+        for (runs, spill, g) in [1, 3, 16].into_iter().flat_map(|r| {
+            [
+                (r, Spill::never(), false),
+                (r, ooc.clone(), false),
+                (r, grow.clone(), true),
+            ]
+        }) {
+            let b = parallel(&ids, &edges, runs, &spill, g);
             assert_eq!(a.ids, b.ids);
             assert_eq!(a.type_of, b.type_of);
             assert_eq!(a.shallow, b.shallow);

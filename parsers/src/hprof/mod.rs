@@ -104,7 +104,7 @@ pub fn parse_with_wrap(
             "a HEAP DUMP or HEAP DUMP SEGMENT record",
         ));
     }
-    let mut builder = GraphBuilder::new().with_spill(&opts.spill);
+    let mut builder = GraphBuilder::new().with_spill(&opts.spill).grow_in_files();
     if opts.drop_labels {
         builder = builder.without_labels();
     }
