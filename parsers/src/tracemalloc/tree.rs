@@ -8,6 +8,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use heapscope_graph::CallTree;
+use rayon::slice::ParallelSliceMut;
 
 use super::pickle::{Frame, Snapshot};
 
@@ -99,7 +100,8 @@ fn shared_with_earlier(s: &Snapshot, live: &[u32]) -> Vec<(u32, u32)> {
     }
     let frames = |i: u32| &outer_first[start[i as usize]..start[i as usize + 1]];
     let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_unstable_by(|&a, &b| frames(a).cmp(frames(b)).then(a.cmp(&b)));
+    // On both cores (rayon); ties are broken by index, so the order is the same either way.
+    order.par_sort_unstable_by(|&a, &b| frames(a).cmp(frames(b)).then(a.cmp(&b)));
     // lcp[k]: the path shared by order[k - 1] and order[k].
     let mut lcp = vec![0u32; n];
     for k in 1..n {

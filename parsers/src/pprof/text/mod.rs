@@ -69,6 +69,10 @@ pub(crate) fn is_jemalloc(b: &[u8]) -> bool {
         .is_some_and(|r| r.first().is_some_and(u8::is_ascii_digit))
 }
 
+/// `A: B [C: D]` as [`Cur::counts`] reads it: each count as its text and value, and the offset
+/// of `C`.
+type Counts<'a> = ([(&'a str, i64); 4], u64);
+
 /// A cursor over one line, for error positions.
 struct Cur<'a> {
     s: &'a str,
@@ -120,7 +124,7 @@ impl<'a> Cur<'a> {
     }
     /// `A: B [C: D]` (objects and bytes in use, then allocated): each as its text and value,
     /// and the offset of `C`.
-    fn counts(&mut self) -> Result<([(&'a str, i64); 4], u64), Fail> {
+    fn counts(&mut self) -> Result<Counts<'a>, Fail> {
         let a = self.int("in-use objects")?;
         self.lit(":")?;
         let b = self.int("in-use bytes")?;
