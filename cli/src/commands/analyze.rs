@@ -94,10 +94,13 @@ pub enum Teardown {
     /// Free them: more work follows in this process (a batch, `serve`, `diff`, a library user).
     Free,
     /// Leave them to the end of the process: a single-dump `analyze`, whose report is all that
-    /// is left to render and write. Freeing tens of millions of objects' arrays one by one only
-    /// delays the output; the kernel takes the pages back when the process exits. The parser's
-    /// inspector is still dropped (it may own a temporary file, an inflated gzip dump, removed
-    /// on drop); the analysis's spill files are unnamed, so the exit leaves no file behind.
+    /// is left to render and write, so the report is written before the teardown instead of
+    /// after it. The kernel does the same work when the process exits (unmapping the arrays
+    /// and the spill files' pages): the process does not end sooner, and `HEAPSCOPE_STATS`'s
+    /// "free graph" stage no longer includes it (benches/scripts/hprof/RESULTS.md, "report
+    /// stage"). The parser's inspector is still dropped (it may own a temporary file, an
+    /// inflated gzip dump, removed on drop); the analysis's spill files are unnamed, so the
+    /// exit leaves no file behind.
     AtExit,
 }
 
