@@ -4,7 +4,8 @@
 //!   [`DomWalk::skip_subtree`] to leave a subtree out;
 //! - [`top_members`] and [`min_retained_by`]: per group of nodes, the members no other member
 //!   of the group dominates, and Eclipse MAT's *minimum retained size* of the group (the sum of
-//!   those members' retained sizes);
+//!   those members' retained sizes); [`OnStack`], their bookkeeping, for a caller that answers
+//!   more in the same walk;
 //! - [`dominator_chain`]: the immediate dominators of a node up to (not including) the
 //!   super-root, nearest first;
 //! - [`referrers`]: the nodes with an edge to a node, each once, with the edge's label;
@@ -50,8 +51,11 @@ pub enum Step {
 /// subtree, children in list order, the start node itself not reported. 8 B of stack per tree
 /// level being walked.
 pub struct DomWalk<'a> {
-    children: &'a DomChildren,
-    /// (node, next position in `children.children`)
+    /// `DomChildren::offsets` and `children`, as slices: a step reads them without going
+    /// through the columns' storage each time.
+    offsets: &'a [u32],
+    children: &'a [u32],
+    /// (node, next position in `children`)
     stack: Vec<(u32, u32)>,
     /// The node last entered, whose subtree `skip` would leave out.
     entered: bool,
@@ -60,9 +64,11 @@ pub struct DomWalk<'a> {
 impl<'a> DomWalk<'a> {
     pub fn new(children: &'a DomChildren, from: Start) -> Self {
         let s = from.slot(children);
+        let offsets: &[u32] = &children.offsets;
         DomWalk {
-            children,
-            stack: vec![(s, children.offsets[s as usize])],
+            offsets,
+            children: &children.children,
+            stack: vec![(s, offsets[s as usize])],
             entered: false,
         }
     }
@@ -71,7 +77,7 @@ impl<'a> DomWalk<'a> {
     pub fn skip_subtree(&mut self) {
         if self.entered {
             if let Some(top) = self.stack.last_mut() {
-                top.1 = self.children.offsets[top.0 as usize + 1];
+                top.1 = self.offsets[top.0 as usize + 1];
             }
         }
     }
@@ -83,10 +89,10 @@ impl Iterator for DomWalk<'_> {
         self.entered = false;
         let depth = self.stack.len();
         let top = self.stack.last_mut()?;
-        if top.1 < self.children.offsets[top.0 as usize + 1] {
-            let c = self.children.children[top.1 as usize];
+        if top.1 < self.offsets[top.0 as usize + 1] {
+            let c = self.children[top.1 as usize];
             top.1 += 1;
-            self.stack.push((c, self.children.offsets[c as usize]));
+            self.stack.push((c, self.offsets[c as usize]));
             self.entered = true;
             return Some(Step::Enter(c));
         }
@@ -111,7 +117,7 @@ pub fn top_members(
     skip: impl Fn(u32) -> bool,
     mut found: impl FnMut(u32, u32),
 ) {
-    let mut on_stack = vec![0u32; groups];
+    let mut on_stack = OnStack::new(groups);
     let mut walk = DomWalk::new(children, from);
     while let Some(step) = walk.next() {
         match step {
@@ -121,19 +127,46 @@ pub fn top_members(
                     continue; // its Leave still comes: count it as entered
                 }
                 let gr = group_of(c);
-                if gr != NO_GROUP {
-                    if on_stack[gr as usize] == 0 {
-                        found(gr, c);
-                    }
-                    on_stack[gr as usize] += 1;
+                if on_stack.enter(gr) {
+                    found(gr, c);
                 }
             }
             Step::Leave(v) => {
-                let gr = group_of(v);
-                if gr != NO_GROUP && !skip(v) {
-                    on_stack[gr as usize] -= 1;
+                if !skip(v) {
+                    on_stack.leave(group_of(v));
                 }
             }
+        }
+    }
+}
+
+/// Per group, how many of its members are on a [`DomWalk`]'s path: the bookkeeping of
+/// [`top_members`], for a caller that answers more in the same walk. Tell it every `Enter`
+/// and `Leave` of the walk, with the node's group ([`NO_GROUP`] for none). 4 B per group.
+pub struct OnStack(Vec<u32>);
+
+impl OnStack {
+    pub fn new(groups: usize) -> Self {
+        OnStack(vec![0; groups])
+    }
+
+    /// A node of group `gr` is entered: is it a top member (no member of its group above it)?
+    #[inline]
+    pub fn enter(&mut self, gr: u32) -> bool {
+        match self.0.get_mut(gr as usize) {
+            Some(c) => {
+                *c += 1;
+                *c == 1
+            }
+            None => false,
+        }
+    }
+
+    /// A node of group `gr` is left.
+    #[inline]
+    pub fn leave(&mut self, gr: u32) {
+        if let Some(c) = self.0.get_mut(gr as usize) {
+            *c -= 1;
         }
     }
 }

@@ -130,12 +130,27 @@ pub fn build_report(
     if opts.histogram_rows > 0 {
         histogram.truncate(opts.histogram_rows);
     }
-    let dominators = a
-        .top_retained(opts.top)
-        .into_iter()
-        .map(|n| ctx.node(n))
-        .collect();
-    let suspects = find_suspects(&ctx, opts);
+    // The parts read the analysis only: the suspects (the costly part: walks of dominator
+    // subtrees) side by side with the rest.
+    let (suspects, (dominators, (dominator_tree, unreachable_histogram))) = rayon::join(
+        || find_suspects(&ctx, opts),
+        || {
+            rayon::join(
+                || {
+                    a.top_retained(opts.top)
+                        .into_iter()
+                        .map(|n| ctx.node(n))
+                        .collect()
+                },
+                || {
+                    rayon::join(
+                        || crate::domtree::dominator_tree(&ctx),
+                        || unreachable_histogram(a, UNREACHABLE_ROWS),
+                    )
+                },
+            )
+        },
+    );
     let mut warnings = info.warnings.clone();
     warnings.extend(cumulative_note);
     // The same warning can come from the parser and the graph builder; say it once.
@@ -177,8 +192,8 @@ pub fn build_report(
         dominators,
         suspects,
         warnings,
-        dominator_tree: crate::domtree::dominator_tree(&ctx),
-        unreachable_histogram: unreachable_histogram(a, UNREACHABLE_ROWS),
+        dominator_tree,
+        unreachable_histogram,
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use heapscope_graph::bitset::BitSet;
 use heapscope_graph::walks::{top_members, NO_GROUP};
-use heapscope_graph::{NodeIdx, Start, TypeId, SUPER, UNREACHED};
+use heapscope_graph::{Analysis, NodeIdx, Start, TypeId, SUPER, UNREACHED};
 
 use super::objects::{analyse, finding, mark_ancestors, mark_subtree};
 use super::{Finding, Group};
@@ -18,13 +18,18 @@ const GROUP_SAMPLE: usize = 10_000;
 /// Steps at the end of a path that make an instance's holder "shape" for grouping.
 const SHAPE_STEPS: usize = 4;
 
-pub(crate) fn findings(
-    ctx: &Ctx,
-    thr: u64,
-    covered: &mut BitSet,
-    above: &mut BitSet,
-) -> Vec<Finding> {
-    let a = ctx.a;
+/// The types a group finding may be of, and per type its top-level instances outside the
+/// single findings: the input of [`findings`].
+pub(crate) struct Instances {
+    /// Types over the threshold, in histogram order.
+    targets: Vec<u32>,
+    /// Per type id, its instances no other instance of the type dominates, in walk order.
+    inst: Vec<Vec<u32>>,
+}
+
+/// [`Instances`] below the nodes not in `covered` (a covered node's subtree is skipped):
+/// one walk of the dominator tree, none when no type is over the threshold `thr`.
+pub(crate) fn instances(a: &Analysis, thr: u64, covered: &BitSet) -> Instances {
     let g = &a.graph;
     let targets: Vec<u32> = a
         .histogram
@@ -37,22 +42,24 @@ pub(crate) fn findings(
         .map(|r| r.type_id)
         .collect();
     if targets.is_empty() {
-        return Vec::new();
+        return Instances {
+            targets,
+            inst: Vec::new(),
+        };
     }
-    // One walk of the dominator tree: per target type, its top-level instances outside the
-    // single suspects (whose subtrees are skipped).
     let nt = g.types.len();
     let mut is_target = vec![false; nt];
     for &t in &targets {
         is_target[t as usize] = true;
     }
+    let type_of: &[u32] = &g.type_of;
     let mut inst: Vec<Vec<u32>> = vec![Vec::new(); nt];
     top_members(
         &a.children,
         Start::SuperRoot,
         nt,
         |v| {
-            let t = g.type_of[v as usize];
+            let t = type_of[v as usize];
             if is_target[t as usize] {
                 t
             } else {
@@ -62,6 +69,21 @@ pub(crate) fn findings(
         |v| covered.get(v as usize),
         |t, v| inst[t as usize].push(v),
     );
+    Instances { targets, inst }
+}
+
+/// The group findings among `found`'s instances: `covered` and `above` hold what the single
+/// findings cover (see `objects::findings`) and grow with each group accepted.
+pub(crate) fn findings(
+    ctx: &Ctx,
+    thr: u64,
+    found: Instances,
+    covered: &mut BitSet,
+    above: &mut BitSet,
+) -> Vec<Finding> {
+    let a = ctx.a;
+    let g = &a.graph;
+    let Instances { targets, mut inst } = found;
     let mut out = Vec::new();
     for &t in &targets {
         let mut v = std::mem::take(&mut inst[t as usize]);
@@ -71,12 +93,19 @@ pub(crate) fn findings(
         if total < thr {
             continue;
         }
-        v.sort_by(|&x, &y| {
-            a.retained[y as usize]
-                .cmp(&a.retained[x as usize])
-                .then(x.cmp(&y))
-        });
-        v.truncate(GROUP_SAMPLE);
+        // Largest first, ties by index (a total order: every key differs); a type may have
+        // millions of instances, so the sample is selected first and only it is sorted.
+        let retained: &[u64] = &a.retained;
+        let largest_first = |x: &u32, y: &u32| {
+            retained[*y as usize]
+                .cmp(&retained[*x as usize])
+                .then(x.cmp(y))
+        };
+        if v.len() > GROUP_SAMPLE {
+            v.select_nth_unstable_by(GROUP_SAMPLE - 1, largest_first);
+            v.truncate(GROUP_SAMPLE);
+        }
+        v.sort_unstable_by(largest_first);
         // Partition by the shape of the holder path's last steps: the types on the BFS parent
         // chain (no edge labels: finding one scans the parent's edges, and a parent may be an
         // array of millions).

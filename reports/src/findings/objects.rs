@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use heapscope_graph::bitset::BitSet;
 use heapscope_graph::paths::edge_between;
+use heapscope_graph::walks::OnStack;
 use heapscope_graph::{DomWalk, Label, NodeIdx, NodeKind, Start, Step, TypeId};
+use rayon::prelude::*;
 
 use super::holder::{display_path, holder_of, named_path, AnchorKind};
 use super::{threshold_bytes, Finding, Group, Objects, Subject, ACCUMULATION_RATIO};
@@ -143,11 +145,17 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
     let a = ctx.a;
     let g = &a.graph;
     let nt = g.types.len();
-    let type_of = |v: u32| g.type_of[v as usize];
-    let min_retained = a.min_retained_by(Start::Node(n), nt, type_of);
-    // Per type: (count, shallow, least depth); columns indexed by type id, so a walk over
-    // millions of nodes does one array access per node.
+    // The columns as slices, read once per node of the walk.
+    let (type_of, shallow, retained): (&[u32], &[u64], &[u64]) =
+        (&g.type_of, &g.shallow, &a.retained);
+    let counts: &[u64] = &g.counts;
+    // Per type: (count, shallow, least depth) and MAT's minimum retained size (the retained
+    // sizes of its instances no other instance dominates, as `walks::min_retained_by`);
+    // columns indexed by type id, so one walk over millions of nodes answers all of it with a
+    // few array accesses per node.
     let mut by_type: Vec<(u64, u64, u32)> = vec![(0, 0, u32::MAX); nt];
+    let mut min_retained: Vec<u64> = vec![0; nt];
+    let mut on_stack = OnStack::new(nt);
     let mut seen: Vec<u32> = Vec::new();
     let type_level: Vec<u32> = g
         .types
@@ -156,24 +164,30 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
             u32::from(!patterns::is_collection_internal(t) && !patterns::is_runtime_type(t))
         })
         .collect();
-    // Depth in user-type levels of each node on the walk's path.
-    let mut depth: Vec<u32> = Vec::new();
+    // Each node on the walk's path: its depth in user-type levels, and its type.
+    let mut path: Vec<(u32, u32)> = Vec::new();
     for step in DomWalk::new(&a.children, Start::Node(n)) {
         match step {
             Step::Enter(c) => {
-                let t = type_of(c);
-                let d = depth.last().copied().unwrap_or(0) + type_level[t as usize];
+                let c = c as usize;
+                let t = type_of[c];
+                let d = path.last().map_or(0, |p| p.0) + type_level[t as usize];
                 let e = &mut by_type[t as usize];
                 if e.2 == u32::MAX {
                     seen.push(t);
                 }
-                e.0 += g.count(NodeIdx(c));
-                e.1 += g.shallow[c as usize];
+                e.0 += counts.get(c).copied().unwrap_or(1);
+                e.1 += shallow[c];
                 e.2 = e.2.min(d);
-                depth.push(d);
+                if on_stack.enter(t) {
+                    min_retained[t as usize] += retained[c];
+                }
+                path.push((d, t));
             }
             Step::Leave(_) => {
-                depth.pop();
+                if let Some((_, t)) = path.pop() {
+                    on_stack.leave(t);
+                }
             }
         }
     }
@@ -372,11 +386,29 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
         }
     }
     cands.sort_by(|x, y| a.retained[y.ix()].cmp(&a.retained[x.ix()]).then(x.cmp(y)));
-    // 2. Findings, merged when several tops have the same holder shape (one ThreadLocal in
-    //    several threads, one listener class in several buses).
-    let mut merged: Vec<(Finding, u64)> = Vec::new(); // (representative, tops)
+    // `covered`: nodes whose dominator subtrees a finding covers. The candidates' subtrees are
+    // disjoint and no later walk enters them (the group walk skips them at their top, and an
+    // instance below or above a candidate is never a group member), so their tops are marked
+    // alone; a group's members are marked with their whole subtrees (`mark_subtree`).
+    let mut covered = BitSet::new(g.node_count());
     for &c in &cands {
-        let f = finding(ctx, analyse(ctx, c), a.retained[c.ix()]);
+        covered.set(c.ix());
+    }
+    // 2. Findings, each candidate analysed on its own (one dominator-subtree walk each, in
+    //    parallel), while the group search walks the rest of the tree.
+    let (found, instances) = rayon::join(
+        || {
+            cands
+                .par_iter()
+                .map(|&c| finding(ctx, analyse(ctx, c), a.retained[c.ix()]))
+                .collect::<Vec<Finding>>()
+        },
+        || super::groups::instances(a, thr, &covered),
+    );
+    // Merged when several tops have the same holder shape (one ThreadLocal in several threads,
+    // one listener class in several buses).
+    let mut merged: Vec<(Finding, u64)> = Vec::new(); // (representative, tops)
+    for f in found {
         let same = |m: &Finding| match (&m.subject, &f.subject) {
             (Subject::Objects(x), Subject::Objects(y)) => {
                 m.pattern == f.pattern
@@ -393,14 +425,11 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
             None => merged.push((f, 1)),
         }
     }
-    let mut covered = BitSet::new(g.node_count());
     let mut above = BitSet::new(g.node_count());
     let mut out = Vec::new();
     for (mut f, tops) in merged {
         f.share = ctx.share(f.bytes);
         if let Subject::Objects(o) = &mut f.subject {
-            mark_subtree(ctx, o.top, &mut covered);
-            mark_ancestors(ctx, o.top, &mut above);
             if tops > 1 {
                 o.group = Some(Group {
                     members: tops,
@@ -410,13 +439,17 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
         }
         out.push(f);
     }
-    // Merged tops were marked through their representative only.
     for &c in &cands {
-        mark_subtree(ctx, c, &mut covered);
         mark_ancestors(ctx, c, &mut above);
     }
     // 3. Groups of one type beyond what the single suspects cover.
-    out.extend(super::groups::findings(ctx, thr, &mut covered, &mut above));
+    out.extend(super::groups::findings(
+        ctx,
+        thr,
+        instances,
+        &mut covered,
+        &mut above,
+    ));
     out
 }
 

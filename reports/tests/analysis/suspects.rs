@@ -453,3 +453,67 @@ fn runtime_owned_data_is_labelled_not_blamed() {
         .skip_while(|s| !s.runtime_owned)
         .all(|s| s.runtime_owned));
 }
+
+/// What is accumulated below a node (one walk answering counts, shallow bytes and MAT's minimum
+/// retained size per type) against the graph's own walks done one by one: the nodes of the
+/// dominator subtree counted per type, and `walks::min_retained_by` for the retained column.
+#[test]
+fn accumulated_items_match_the_subtree_counted_type_by_type() {
+    use heapscope_graph::{DomWalk, NodeIdx, Start, Step};
+    use heapscope_reports::findings::accumulated_items;
+    use heapscope_reports::Ctx;
+
+    let heaps = [
+        (java_static_map(300), Format::Hprof),
+        (java_thread_locals(1 << 20), Format::Hprof),
+        (v8_emitter(40), Format::V8),
+        (v8_closure_chain(30), Format::V8),
+    ];
+    let mut compared = 0;
+    for (h, format) in heaps {
+        let policy = match &format {
+            Format::V8 => heapscope_graph::Policy {
+                weak_retains: false,
+                orphans: heapscope_graph::Orphans::AttachAll,
+            },
+            _ => heapscope_graph::Policy::MAT,
+        };
+        let facts = info(format);
+        let (a, insp) = h.analyse(policy);
+        let ctx = Ctx {
+            a: &a,
+            info: &facts,
+            insp: &insp,
+        };
+        let g = &a.graph;
+        let nt = g.types.len();
+        for v in (0..g.node_count() as u32).filter(|&v| a.dom.is_reachable(v)) {
+            let n = NodeIdx(v);
+            let min = a.min_retained_by(Start::Node(n), nt, |x| g.type_of[x as usize]);
+            let mut count = vec![0u64; nt];
+            let mut shallow = vec![0u64; nt];
+            for step in DomWalk::new(&a.children, Start::Node(n)) {
+                if let Step::Enter(c) = step {
+                    count[g.type_of[c as usize] as usize] += g.count(NodeIdx(c));
+                    shallow[g.type_of[c as usize] as usize] += g.shallow[c as usize];
+                }
+            }
+            let rows = accumulated_items(&ctx, n, usize::MAX);
+            for r in &rows {
+                let t = (0..nt as u32)
+                    .find(|&t| g.types.get(t) == r.type_name)
+                    .unwrap_or_else(|| panic!("no type {}", r.type_name))
+                    as usize;
+                assert!(count[t] > 0, "{} is not below node {v}", r.type_name);
+                assert_eq!(
+                    (r.count, r.shallow_bytes, r.retained_bytes),
+                    (count[t], shallow[t], min[t]),
+                    "{} below node {v}",
+                    r.type_name
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 100, "only {compared} rows compared");
+}
