@@ -2,6 +2,15 @@
 //! service — its memory, GC time, request rate, limit. A reader fills [`MetricSeries`]; reports
 //! (`heapscope metrics`) read them without knowing where they came from.
 
+/// A series' labels, `(name, value)` sorted by name ([`MetricSeries::labels`]).
+pub type Labels = Vec<(String, String)>;
+
+/// A series' `(unix seconds, value)` samples ([`MetricSeries::samples`]).
+pub type Samples = Vec<(f64, f64)>;
+
+/// What identifies a series: its name and labels.
+pub type SeriesKey = (String, Labels);
+
 /// One time series: a metric name, its labels (sorted by name, unique) and its samples.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricSeries {
@@ -9,10 +18,10 @@ pub struct MetricSeries {
     /// the reader was told it came from; empty when neither is known.
     pub name: String,
     /// Every label but `__name__`, sorted by name.
-    pub labels: Vec<(String, String)>,
+    pub labels: Labels,
     /// `(unix seconds, value)`, sorted by time, one per instant. Values may be NaN or ±∞, as
     /// Prometheus writes them.
-    pub samples: Vec<(f64, f64)>,
+    pub samples: Samples,
 }
 
 impl MetricSeries {

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::anyhow;
 use clap::Args;
-use heapscope_graph::series::MetricSeries;
+use heapscope_graph::series::{MetricSeries, Samples, SeriesKey};
 use heapscope_parsers::prometheus;
 use heapscope_reports::metrics::{self, MetricsReport, Options, VerdictKind};
 use heapscope_reports::overtime::{parse_rfc3339, parse_size};
@@ -223,7 +223,8 @@ fn from_server(args: &MetricsArgs, base: &str) -> Result<Vec<MetricSeries>, CliE
     let start =
         parse_instant(&args.start, now).map_err(|e| bad(format!("--start: expected {e}")))?;
     let end = parse_instant(&args.end, now).map_err(|e| bad(format!("--end: expected {e}")))?;
-    if !(end > start) {
+    // NaN bounds fail too.
+    if end.is_nan() || start.is_nan() || end <= start {
         return Err(bad(format!(
             "--start must be before --end ({} and {})",
             args.start, args.end
@@ -233,7 +234,7 @@ fn from_server(args: &MetricsArgs, base: &str) -> Result<Vec<MetricSeries>, CliE
         Some(s) => parse_duration(s).map_err(|e| bad(format!("--step: expected {e}")))?,
         None => ((end - start) / 250.0).ceil().max(1.0),
     };
-    if !(step > 0.0) {
+    if step.is_nan() || step <= 0.0 {
         return Err(bad("--step must be positive".into()));
     }
     let window = match &args.rate_window {
@@ -300,8 +301,7 @@ pub fn report(args: &MetricsArgs) -> Result<MetricsReport, CliError> {
 
 /// Series of several files, merged by name and labels.
 fn merge(all: Vec<MetricSeries>) -> Vec<MetricSeries> {
-    let mut by: std::collections::BTreeMap<(String, Vec<(String, String)>), Vec<(f64, f64)>> =
-        Default::default();
+    let mut by: std::collections::BTreeMap<SeriesKey, Samples> = Default::default();
     for s in all {
         by.entry((s.name, s.labels)).or_default().extend(s.samples);
     }

@@ -5,8 +5,7 @@ use std::path::Path;
 
 use super::util::*;
 
-#[path = "../../../reports/tests/analysis/chromium.rs"]
-mod chromium;
+use super::chromium;
 
 const FIXTURES: &[(&str, &str)] = &[
     ("java_static_map", "testdata/java/dumps/static_map.hprof.gz"),

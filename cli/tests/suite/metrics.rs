@@ -12,8 +12,7 @@ use serde_json::Value;
 
 use super::util::{heapscope, root, stderr, stdout, tempdir};
 
-#[path = "../../../reports/tests/analysis/chromium.rs"]
-mod chromium;
+use super::chromium;
 
 const MIB: f64 = 1048576.0;
 /// The scenarios of testdata/prometheus/services: each request's payload, the keys of the cache,

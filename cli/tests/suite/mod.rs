@@ -6,6 +6,10 @@
 
 mod util;
 
+/// Pages in headless Chromium, shared with the reports crate's tests.
+#[path = "../../../reports/tests/analysis/chromium.rs"]
+mod chromium;
+
 mod batch;
 mod closed_pipe;
 mod cumulative;

@@ -77,12 +77,12 @@ fn parallel(ids: &[u64], edges: &[Vec<u64>], runs: usize, spill: &Spill, grow: b
         .map(|w| (w[1] as u32, edges[w[0]..w[1]].iter().map(|e| e.len()).sum()))
         .collect();
     b.fill_edges_parallel(&bounds, |k, s| {
-        for v in cut[k]..cut[k + 1] {
-            if edges[v].is_empty() {
+        for (v, out) in edges.iter().enumerate().take(cut[k + 1]).skip(cut[k]) {
+            if out.is_empty() {
                 continue;
             }
             s.begin_node(NodeIdx(v as u32));
-            for (j, &e) in edges[v].iter().enumerate() {
+            for (j, &e) in out.iter().enumerate() {
                 s.edge_to_id(e, j % 3 == 2, Label::Index(j as u32));
             }
         }
@@ -142,8 +142,8 @@ fn references_beyond_the_edge_limit_are_dropped_with_a_warning() {
     let mut p = GraphBuilder::new().with_max_edges(limit);
     let t = p.intern_type("T");
     p.add_nodes_parallel(&[ids.len()], |_, mut s| {
-        for i in 0..s.len() {
-            s.set(i, ids[i], t, NodeKind::Object, 16);
+        for (i, &id) in ids.iter().enumerate().take(s.len()) {
+            s.set(i, id, t, NodeKind::Object, 16);
         }
     });
     p.finish_nodes();
@@ -153,9 +153,9 @@ fn references_beyond_the_edge_limit_are_dropped_with_a_warning() {
         .map(|w| (w[1] as u32, edges[w[0]..w[1]].iter().map(|e| e.len()).sum()))
         .collect();
     p.fill_edges_parallel(&bounds, |k, s| {
-        for v in cut[k]..cut[k + 1] {
+        for (v, out) in edges.iter().enumerate().take(cut[k + 1]).skip(cut[k]) {
             s.begin_node(NodeIdx(v as u32));
-            for &e in &edges[v] {
+            for &e in out {
                 s.edge_to_id(e, false, Label::None);
             }
         }

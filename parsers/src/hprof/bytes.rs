@@ -17,6 +17,10 @@ impl<'a> Bytes<'a> {
         self.data.len()
     }
     #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+    #[inline]
     pub fn u1(&self, at: usize) -> Option<u8> {
         self.data.get(at).copied()
     }

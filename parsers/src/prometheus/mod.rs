@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use heapscope_graph::series::MetricSeries;
+use heapscope_graph::series::{MetricSeries, Samples, SeriesKey};
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 
@@ -64,7 +64,7 @@ pub fn read_file(path: &Path) -> Result<Vec<MetricSeries>, ParseError> {
 /// Read every response in `data` (one, an array of them, or one after another) into series,
 /// merged by name and labels, sorted by name then labels.
 pub fn read(data: &[u8]) -> Result<Vec<MetricSeries>, Fail> {
-    let mut merged: BTreeMap<(String, Vec<(String, String)>), Vec<(f64, f64)>> = BTreeMap::new();
+    let mut merged: BTreeMap<SeriesKey, Samples> = BTreeMap::new();
     let mut add = |resp: Response, start: usize, end: usize, data: &[u8]| -> Result<(), Fail> {
         let Response {
             status,

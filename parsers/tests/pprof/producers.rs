@@ -52,11 +52,18 @@ fn rounded(s: &str) -> (f64, f64) {
     (v * scale, tol + 0.5)
 }
 
+/// A rounded value and its tolerance.
+type Approx = (f64, f64);
+
 struct RoundedTop {
     kind: String,
-    total: (f64, f64),
-    rows: BTreeMap<String, ((f64, f64), (f64, f64))>,
+    total: Approx,
+    /// Per function: (flat, cum).
+    rows: BTreeMap<String, (Approx, Approx)>,
 }
+
+/// One profile, as [`profiles`] lists it.
+type Profile = (String, String, Vec<(String, PathBuf)>, bool);
 
 fn read_rounded(path: &Path) -> RoundedTop {
     let text = std::fs::read_to_string(path).unwrap();
@@ -96,7 +103,7 @@ fn near(got: i64, (want, tol): (f64, f64)) -> bool {
 
 /// Every file of the producers' folders that has a recorded reference, with its references:
 /// (producer dir, file, [(sample type or "default", path)], pprof failed on it).
-fn profiles() -> Vec<(String, String, Vec<(String, PathBuf)>, bool)> {
+fn profiles() -> Vec<Profile> {
     let mut out = Vec::new();
     for producer in ["go", "gperftools", "jemalloc", "node", "python"] {
         let refdir = dir().join("reference").join(producer);

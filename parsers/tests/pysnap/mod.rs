@@ -109,8 +109,8 @@ fn sizes_match_guppy_and_getsizeof() {
             }
         }
         let (mut keys_n, mut keys_b) = (0u64, 0u64);
-        for v in 0..g.node_count() {
-            if key_only[v] == 1 && g.type_name(NodeIdx(v as u32)) == "str" {
+        for (v, &k) in key_only.iter().enumerate().take(g.node_count()) {
+            if k == 1 && g.type_name(NodeIdx(v as u32)) == "str" {
                 keys_n += 1;
                 keys_b += g.shallow[v];
             }

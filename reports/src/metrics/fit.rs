@@ -86,7 +86,7 @@ fn line(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {
     let my = y.iter().sum::<f64>() / n;
     let sxx: f64 = x.iter().map(|v| (v - mx) * (v - mx)).sum();
     let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
-    if !(sxx > 0.0) {
+    if sxx.is_nan() || sxx <= 0.0 {
         return None;
     }
     let b = sxy / sxx;

@@ -19,7 +19,7 @@ pub mod words;
 
 use std::collections::BTreeMap;
 
-use heapscope_graph::series::MetricSeries;
+use heapscope_graph::series::{Labels, MetricSeries, Samples};
 use heapscope_graph::MemStats;
 
 pub use fit::{Fit, Shape};
@@ -169,11 +169,11 @@ fn mean(v: impl Iterator<Item = f64>) -> f64 {
 /// Analyse every target the series show.
 pub fn analyze(series: &[MetricSeries], opts: &Options) -> MetricsReport {
     let mut warnings = Vec::new();
-    let classified: Vec<(Kind, &MetricSeries, Vec<(f64, f64)>)> = series
+    let classified: Vec<(Kind, &MetricSeries, Samples)> = series
         .iter()
         .map(|s| {
             let k = kind_of(&s.name, opts);
-            let pts: Vec<(f64, f64)> = s.finite().collect();
+            let pts: Samples = s.finite().collect();
             let pts = match k {
                 Kind::GcTime(_) | Kind::GcCount(_) | Kind::Requests if is_raw_counter(&s.name) => {
                     counter_rate(&pts)
@@ -185,7 +185,7 @@ pub fn analyze(series: &[MetricSeries], opts: &Options) -> MetricsReport {
         .collect();
     // Targets: container memory first (cAdvisor's pod-level and pause series left out), then
     // process memory that belongs to none of them.
-    let mut targets: Vec<(Vec<(String, String)>, &MetricSeries, Vec<(f64, f64)>)> = Vec::new();
+    let mut targets: Vec<(Labels, &MetricSeries, Samples)> = Vec::new();
     for want in [Kind::ContainerMemory, Kind::ProcessMemory] {
         for (k, s, pts) in &classified {
             if *k != want || pts.is_empty() {
@@ -215,16 +215,15 @@ pub fn analyze(series: &[MetricSeries], opts: &Options) -> MetricsReport {
     let mut out: Vec<Target> = targets
         .iter()
         .map(|(id, mem, pts)| {
-            let mine =
-                |want: &dyn Fn(Kind) -> bool| -> Vec<(Kind, &MetricSeries, &Vec<(f64, f64)>)> {
-                    classified
-                        .iter()
-                        .filter(|(k, s, p)| {
-                            want(*k) && !p.is_empty() && belongs(id, &identity(s), single)
-                        })
-                        .map(|(k, s, p)| (*k, *s, p))
-                        .collect()
-                };
+            let mine = |want: &dyn Fn(Kind) -> bool| -> Vec<(Kind, &MetricSeries, &Samples)> {
+                classified
+                    .iter()
+                    .filter(|(k, s, p)| {
+                        want(*k) && !p.is_empty() && belongs(id, &identity(s), single)
+                    })
+                    .map(|(k, s, p)| (*k, *s, p))
+                    .collect()
+            };
             target(id.clone(), mem, pts.clone(), &mine, opts)
         })
         .collect();
@@ -238,8 +237,7 @@ pub fn analyze(series: &[MetricSeries], opts: &Options) -> MetricsReport {
     }
 }
 
-type Mine<'a> =
-    dyn Fn(&dyn Fn(Kind) -> bool) -> Vec<(Kind, &'a MetricSeries, &'a Vec<(f64, f64)>)> + 'a;
+type Mine<'a> = dyn Fn(&dyn Fn(Kind) -> bool) -> Vec<(Kind, &'a MetricSeries, &'a Samples)> + 'a;
 
 fn series_out(name: &str, pts: Vec<(f64, f64)>) -> SeriesOut {
     SeriesOut {

@@ -350,10 +350,7 @@ pub fn new_objects(
     );
     let mut by_type: HashMap<u32, (u64, u64, Vec<u64>)> = HashMap::new();
     let (mut count, mut shallow) = (0u64, 0u64);
-    for v in 0..n {
-        if !is_new[v] {
-            continue;
-        }
+    for v in (0..n).filter(|&v| is_new[v]) {
         count += 1;
         shallow += g.shallow[v];
         let e = by_type.entry(g.type_of[v]).or_default();

@@ -2,8 +2,7 @@
 //! and the SVGs there with one point per input (trend), one bar per row (diff) and rects for the
 //! retention flame graph (analyze). Under CI (`CI` set) a missing Chromium fails the test.
 
-#[path = "../../../../reports/tests/analysis/chromium.rs"]
-mod chromium;
+use crate::suite::chromium;
 
 use super::testdata;
 use crate::suite::util::{heapscope, stderr, stdout};
