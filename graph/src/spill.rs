@@ -22,7 +22,9 @@
 //!   [`Heap`], whose arrays *are* `Vec`s, so it compiles to the code it had before out-of-core
 //!   analysis existed (instruction counts in benches/scripts/ooc/RESULTS.md).
 //! - A spill file's blocks are reserved up front (`fallocate`), so writes through the shared
-//!   mapping cannot hit a full disk (no SIGBUS). Where the file cannot be created, sized or
+//!   mapping cannot hit a full disk (no SIGBUS). An array filled with a value other than zero
+//!   ([`Store::filled`]) is written to its file with `pwrite`, not through the mapping, whose
+//!   first touch of each page would zero-fill it (and its read-ahead window) first. Where the file cannot be created, sized or
 //!   mapped (full disk, a file system without `fallocate`), the array is allocated on the heap
 //!   instead and the [`Files`] store remembers why (one warning in the graph's).
 //! - tmpfs/ramfs directories are refused by [`Spill::is_usable`](crate::Spill::is_usable)
