@@ -22,7 +22,9 @@
 //!   [`Heap`], whose arrays *are* `Vec`s, so it compiles to the code it had before out-of-core
 //!   analysis existed (instruction counts in benches/scripts/ooc/RESULTS.md).
 //! - A spill file's blocks are reserved up front (`fallocate`), so writes through the shared
-//!   mapping cannot hit a full disk (no SIGBUS). Where the file cannot be created, sized or
+//!   mapping cannot hit a full disk (no SIGBUS). An array filled with a value other than zero
+//!   ([`Store::filled`]) is written to its file with `pwrite`, not through the mapping, whose
+//!   first touch of each page would zero-fill it (and its read-ahead window) first. Where the file cannot be created, sized or
 //!   mapped (full disk, a file system without `fallocate`), the array is allocated on the heap
 //!   instead and the [`Files`] store remembers why (one warning in the graph's).
 //! - tmpfs/ramfs directories are refused by [`Spill::is_usable`](crate::Spill::is_usable)
@@ -114,6 +116,38 @@ impl<T: Plain> WorkVec<T> {
                 Err(vec)
             }
         }
+    }
+
+    /// Write `len` copies of `v` (within the capacity) to the spill file with `pwrite` from a
+    /// small buffer rather than through the mapping: whole pages written into the page cache
+    /// are not zero-filled first, as pages a fault reads from the fresh file are (with the
+    /// read-ahead window of zero pages around them). False, with nothing promised about the
+    /// contents, when there is no file or a write fails.
+    fn fill_file(&mut self, len: usize, v: T) -> bool {
+        use std::os::unix::fs::FileExt;
+        let Backing::File { file, .. } = &self.backing else {
+            return false;
+        };
+        if len > self.cap {
+            return false;
+        }
+        const CHUNK: usize = 64 << 10;
+        let size = std::mem::size_of::<T>();
+        let chunk = vec![v; (CHUNK / size).min(len)];
+        // SAFETY: `T` is a plain integer type (Plain): no padding, every byte initialised.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(chunk.as_ptr() as *const u8, std::mem::size_of_val(&chunk[..]))
+        };
+        let total = len * size;
+        let mut at = 0usize;
+        while at < total {
+            let n = bytes.len().min(total - at);
+            if file.write_all_at(&bytes[..n], at as u64).is_err() {
+                return false;
+            }
+            at += n;
+        }
+        true
     }
 
     /// Are the pages in a spill file?
@@ -307,8 +341,9 @@ impl Store for Files {
     }
     fn filled<T: Plain>(&self, len: usize, v: T) -> WorkVec<T> {
         let mut a = self.with_capacity(len);
-        if v == T::default() && a.is_file_backed() {
-            // The reserved blocks read as zeros: nothing to write.
+        // The reserved blocks read as zeros: nothing to write for zeros; other values go to
+        // the file by `write` (no zero-filled page faults, see `fill_file`).
+        if a.is_file_backed() && (v == T::default() || a.fill_file(len, v)) {
             a.len = len;
         } else {
             a.resize(len, v);
@@ -404,6 +439,13 @@ mod tests {
         assert!(u.iter().all(|&x| x == u64::MAX) && u.len() == 100);
         let col: Column<u64> = u.into_column();
         assert!(col.is_spilled());
+        // filled by writes to the file: several chunks and a partial page
+        let mut f: WorkVec<u32> = files.filled(100_003, 0xdead_beef);
+        assert!(f.is_file_backed());
+        assert!(f.len() == 100_003 && f.iter().all(|&x| x == 0xdead_beef));
+        f[100_002] = 1;
+        f.push(2); // past the capacity: to the heap, contents kept
+        assert_eq!((f[0], f[100_001], f[100_002], f[100_003]), (0xdead_beef, 0xdead_beef, 1, 2));
         assert_eq!(files.take_warning(), None);
     }
 

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::index::{resolve, IdIndex};
 use super::GraphBuilder;
-use crate::column::Column;
+use crate::column::{Column, Staged};
 use crate::graph::{EdgePos, WEAK_BIT};
 use crate::types::{Label, NodeIdx, NodeKind, TypeId};
 
@@ -33,6 +33,14 @@ impl GraphBuilder {
         self.type_of.resize(n0 + total, 0);
         self.shallow.resize(n0 + total, 0);
         self.kind.resize(n0 + total, 0);
+        // Columns growing in spill files are written by each run through a small buffer and
+        // `pwrite` (`Staged`: no zero-filled page faults of the fresh file).
+        let files = (
+            self.ids.stage_file(),
+            self.type_of.stage_file(),
+            self.shallow.stage_file(),
+            self.kind.stage_file(),
+        );
         let mut runs = Vec::with_capacity(counts.len());
         let (mut ids, mut tys, mut sh, mut kd) = (
             &mut self.ids[n0..],
@@ -48,10 +56,10 @@ impl GraphBuilder {
             let (e, r4) = kd.split_at_mut(c);
             runs.push(NodeSlots {
                 first: NodeIdx(first as u32),
-                ids: a,
-                types: b,
-                shallow: d,
-                kind: e,
+                ids: Staged::new(a, first, files.0.as_ref()),
+                types: Staged::new(b, first, files.1.as_ref()),
+                shallow: Staged::new(d, first, files.2.as_ref()),
+                kind: Staged::new(e, first, files.3.as_ref()),
             });
             (ids, tys, sh, kd) = (r1, r2, r3, r4);
             first += c;
@@ -120,6 +128,8 @@ impl GraphBuilder {
             return Vec::new();
         };
         let node_count = self.ids.len();
+        // as the node columns in `add_nodes_parallel`: buffered writes to the spill files
+        let files = (self.targets.stage_file(), self.edge_labels.stage_file());
         let mut slots = Vec::with_capacity(bounds.len());
         {
             let mut offs = &mut self.offsets[start_node as usize..end_node as usize];
@@ -144,8 +154,8 @@ impl GraphBuilder {
                     first: a,
                     next: a,
                     offsets: o,
-                    targets: t,
-                    labels: l,
+                    targets: Staged::new(t, base as usize, files.0.as_ref()),
+                    labels: Staged::new(l, base as usize, files.1.as_ref()),
                     keep_labels,
                     base,
                     len: 0,
@@ -248,13 +258,15 @@ impl GraphBuilder {
 }
 
 /// The columns of a run of consecutive new nodes (see [`GraphBuilder::add_nodes_parallel`]).
+/// Columns in spill files are written through a small buffer per column ([`Staged`]); what is
+/// left in it goes to the file when the slots are dropped.
 pub struct NodeSlots<'a> {
     /// Dense index of the run's first node.
     pub first: NodeIdx,
-    ids: &'a mut [u64],
-    types: &'a mut [u32],
-    shallow: &'a mut [u64],
-    kind: &'a mut [u8],
+    ids: Staged<'a, u64>,
+    types: Staged<'a, u32>,
+    shallow: Staged<'a, u64>,
+    kind: Staged<'a, u8>,
 }
 
 impl NodeSlots<'_> {
@@ -268,10 +280,10 @@ impl NodeSlots<'_> {
     #[inline]
     pub fn set(&mut self, i: usize, id: u64, ty: TypeId, kind: NodeKind, shallow: u64) {
         if i < self.ids.len() {
-            self.ids[i] = id;
-            self.types[i] = ty.0;
-            self.shallow[i] = shallow;
-            self.kind[i] = kind as u8;
+            self.ids.set(i, id);
+            self.types.set(i, ty.0);
+            self.shallow.set(i, shallow);
+            self.kind.set(i, kind as u8);
         }
     }
 }
@@ -295,8 +307,9 @@ pub struct EdgeSlots<'a> {
     next: u32,
     /// start offsets of the run's nodes (global edge positions)
     offsets: &'a mut [EdgePos],
-    targets: &'a mut [u32],
-    labels: &'a mut [u32],
+    /// (buffered when in a spill file, see [`Staged`]; flushed by `close`)
+    targets: Staged<'a, u32>,
+    labels: Staged<'a, u32>,
     keep_labels: bool,
     /// global position of `targets[0]`
     base: u64,
@@ -376,13 +389,15 @@ impl EdgeSlots<'_> {
             self.dropped += 1;
             return;
         }
-        self.targets[self.len] = if weak { t | WEAK_BIT } else { t };
+        self.targets
+            .set(self.len, if weak { t | WEAK_BIT } else { t });
         if self.keep_labels {
-            self.labels[self.len] = label.encode();
+            self.labels.set(self.len, label.encode());
         }
         self.len += 1;
     }
 
+    /// The run's counts; its buffered edges go to their files (the slots are dropped).
     fn close(mut self) -> EdgeRun {
         let at = (self.base + self.len as u64) as EdgePos;
         for o in &mut self.offsets[(self.next - self.first) as usize..] {
