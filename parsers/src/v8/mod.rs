@@ -11,9 +11,11 @@
 //! provisional ids and are resolved on the finished graph. So the reader has no limit from V8's
 //! or a JS engine's maximum string length. Besides the graph it keeps, while parsing, 6 bytes
 //! per node (type, edge count until the edges are read, detachedness), 2 bits per edge and 8
-//! bytes per string (the edge targets, complete once the edges are read, go to a spill file
-//! then, when the options allow spilling, as the analysis would put them there before its passes:
-//! the strings and their resolution run without those 4 bytes per edge in anonymous memory);
+//! bytes per string (the graph's node columns, edge targets and labels grow in spill files from
+//! the start when the options allow spilling and they are past the spill threshold, as the
+//! analysis would put them there before its passes: the strings and their resolution run without
+//! those 21 bytes per node and 8 per edge in anonymous memory; the exact reader, which runs only
+//! when the parallel one declines, moves the targets there once the edges are read);
 //! for the rest of the run 1 byte per node (the type), 16 per closure
 //! location and the offset of every 64th node record and string, from which a node's name and a
 //! string's text are read again when a report shows them.

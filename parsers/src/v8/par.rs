@@ -10,8 +10,11 @@
 //! block buffers, never a copy of a whole column.
 //!
 //! A consumer that can put each record where it belongs ([`IntArray::fill`]: the edges, straight
-//! into the graph's CSR; the locations) skips the blocks: every chunk parses its records at once
-//! and hands them over one by one, on its own core, with no buffer.
+//! into the graph's CSR; the locations; [`IntArray::chunk_records`]: the nodes, straight into
+//! the graph's node columns, one builder run per chunk) skips the blocks: every chunk parses its
+//! records at once and hands them over one by one, on its own core, with no buffer. (The V8
+//! reader uses these for all three arrays; the block path stays for consumers that need the
+//! records in order on one thread.)
 //!
 //! This is the fast path only. It accepts exactly the arrays the sequential [`Cursor`] accepts
 //! (the same whitespace, unsigned integers below 10^19) and fails, without a useful offset, on

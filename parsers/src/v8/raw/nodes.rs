@@ -52,7 +52,7 @@ impl Records for NodeRecords<'_> {
     }
 }
 
-/// What gives a node record its graph type and kind (read-only while a block is written).
+/// What gives a node record its graph type and kind (read-only while the chunks are written).
 struct Classes {
     rules: Vec<TypeRule>,
     fixed: Vec<TypeId>,
