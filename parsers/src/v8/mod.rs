@@ -11,9 +11,11 @@
 //! provisional ids and are resolved on the finished graph. So the reader has no limit from V8's
 //! or a JS engine's maximum string length. Besides the graph it keeps, while parsing, 6 bytes
 //! per node (type, edge count until the edges are read, detachedness), 2 bits per edge and 8
-//! bytes per string (the edge targets, complete once the edges are read, go to a spill file
-//! then, when the options allow spilling, as the analysis would put them there before its passes:
-//! the strings and their resolution run without those 4 bytes per edge in anonymous memory);
+//! bytes per string (the graph's node columns, edge targets and labels grow in spill files from
+//! the start when the options allow spilling and they are past the spill threshold, as the
+//! analysis would put them there before its passes: the strings and their resolution run without
+//! those 21 bytes per node and 8 per edge in anonymous memory; the exact reader, which runs only
+//! when the parallel one declines, moves the targets there once the edges are read);
 //! for the rest of the run 1 byte per node (the type), 16 per closure
 //! location and the offset of every 64th node record and string, from which a node's name and a
 //! string's text are read again when a report shows them.
@@ -53,9 +55,10 @@ pub(crate) mod raw;
 pub(crate) mod retention;
 pub(crate) mod scan;
 
+use heapscope_graph::bitset::BitSet;
 use heapscope_graph::{
-    Comparison, DumpFacts, GraphBuilder, HeapGraph, IdDisplay, Inspector, Label, LabelId, NodeIdx,
-    Orphans, Policy, Rows, Runtime,
+    Comparison, DumpFacts, GraphBuilder, HeapGraph, IdDisplay, Inspector, Interner, Label, LabelId,
+    NodeIdx, Orphans, Policy, Rows, Runtime,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -154,7 +157,12 @@ fn build(
     compat: Compat,
     mode: Mode,
 ) -> Result<(HeapGraph, InspectorData), Fail> {
-    let mut b = GraphBuilder::new().with_spill(&opts.spill);
+    // The edge targets and labels (4 + 4 bytes per edge, sized once from the counted array)
+    // grow in spill files from the start when they would spill anyway: no anonymous pages to
+    // zero, copy through `write` and free. The passes below rewrite them (labels resolved,
+    // weak bits set) in the files' shared mappings, as page cache. (The node columns come
+    // block by block, too little at a time for a file of their own.)
+    let mut b = GraphBuilder::new().with_spill(&opts.spill).grow_in_files();
     if opts.drop_labels {
         b = b.without_labels();
     }
@@ -166,13 +174,41 @@ fn build(
     // Types and labels are rewritten below: spill the columns after that.
     let mut g = b.finish_in_memory(POLICY);
     g.warnings.extend(raw.warnings.iter().cloned());
-    let states = names::propagate_detachedness(&mut raw, &g);
-    resolve_types(&raw, &mut g, bytes, &states);
-    drop(states);
-    if !opts.drop_labels {
-        resolve_labels(&raw, &mut g, bytes);
+    let detached = std::mem::take(&mut raw.node_detached);
+    let no_propagation = std::mem::replace(&mut raw.no_propagation, BitSet::new(0));
+    // Two independent halves on two cores: the labels (their column and names) on one; on the
+    // other, the node types (after the detachedness they depend on) and the edges that do not
+    // retain (the weak bits of the targets, which the propagation does not read).
+    let HeapGraph {
+        type_of,
+        types,
+        offsets,
+        targets,
+        edge_labels,
+        labels,
+        ..
+    } = &mut g;
+    let raw_ref = &raw;
+    let ((), detached_nodes) = rayon::join(
+        || {
+            if !opts.drop_labels {
+                resolve_labels(raw_ref, edge_labels, labels, bytes);
+            }
+        },
+        || {
+            let raw = raw_ref;
+            let states =
+                names::propagate_detachedness(raw, detached, no_propagation, offsets, targets);
+            let detached_nodes = resolve_types(raw, type_of, types, bytes, &states);
+            drop(states);
+            retention::drop_unowned_into_owned(raw, offsets, targets, bytes);
+            detached_nodes
+        },
+    );
+    if detached_nodes > 0 {
+        g.warnings
+            .push(format!("{detached_nodes} detached native (DOM) nodes"));
     }
-    retention::drop_unowned_into_owned(&raw, &mut g, bytes);
     g.spill_columns(&opts.spill);
     let data = InspectorData::from_raw(raw);
     release_free_memory();
@@ -198,18 +234,24 @@ const UNSEEN: u32 = u32::MAX;
 /// Replace provisional types (name string indices) by interned names. A table with a slot per
 /// string (4 bytes each; the strings are counted from the file) maps names to types, in the
 /// order names first appear, as a hash map did at ~10× the cost per node.
-fn resolve_types(raw: &RawSnapshot, g: &mut HeapGraph, bytes: &[u8], states: &[u8]) {
+/// Returns how many nodes are named `Detached …`.
+fn resolve_types(
+    raw: &RawSnapshot,
+    type_of: &mut [u32],
+    types: &mut Interner,
+    bytes: &[u8],
+    states: &[u8],
+) -> u64 {
     let mut by_name: Vec<u32> = vec![UNSEEN; raw.str_start.len()];
     let mut detached_by_name: HashMap<u32, u32> = HashMap::new();
     let mut detached_nodes = 0u64;
-    for i in 0..g.type_of.len() {
-        let t = g.type_of[i];
+    for (i, ty) in type_of.iter_mut().enumerate() {
+        let t = *ty;
         if t & raw::OWN_NAME == 0 {
             continue;
         }
         let name = t & !raw::OWN_NAME;
-        let types = &mut g.types;
-        g.type_of[i] = if states.get(i) == Some(&DETACHED) {
+        *ty = if states.get(i) == Some(&DETACHED) {
             detached_nodes += 1;
             *detached_by_name
                 .entry(name)
@@ -226,10 +268,7 @@ fn resolve_types(raw: &RawSnapshot, g: &mut HeapGraph, bytes: &[u8], states: &[u
             }
         };
     }
-    if detached_nodes > 0 {
-        g.warnings
-            .push(format!("{detached_nodes} detached native (DOM) nodes"));
-    }
+    detached_nodes
 }
 
 /// Replace provisional labels (string index + 1) by interned names, through a per-string
@@ -239,10 +278,9 @@ fn resolve_types(raw: &RawSnapshot, g: &mut HeapGraph, bytes: &[u8], states: &[u
 /// descriptor arrays, …) by their index as a decimal string on `internal` edges; they become
 /// [`Label::Index`] (shown `[i]`, as element edges are) rather than one interned name per
 /// index: a 1 GB snapshot has 2.5 M of them, which as names cost 330 MB and 1.2 s of CPU.
-fn resolve_labels(raw: &RawSnapshot, g: &mut HeapGraph, bytes: &[u8]) {
+fn resolve_labels(raw: &RawSnapshot, edge_labels: &mut [u32], labels: &mut Interner, bytes: &[u8]) {
     let mut by_string: Vec<u32> = vec![UNSEEN; raw.str_start.len()];
-    let labels = &mut g.labels;
-    for l in g.edge_labels.iter_mut() {
+    for l in edge_labels.iter_mut() {
         if let Label::Name(LabelId(p)) = Label::decode(*l) {
             let s = (p - 1) as usize;
             *l = match by_string.get_mut(s) {
@@ -688,6 +726,60 @@ mod tests {
             edges.join(",\n")
         )
         .into_bytes()
+    }
+
+    /// The same snapshot with the separators other producers write (Chrome DevTools: a newline
+    /// after every node row; pretty-printers: spaces, tabs, CRLF) reads the same in both modes,
+    /// the parallel one not declining, and gives the same graph as V8's own layout. The test
+    /// build's 64-byte chunks cut numbers and records at every position over 300 nodes.
+    #[test]
+    fn separators_of_other_producers_read_the_same() {
+        let text = small();
+        let want = digest(&build(&text, &opts(), Compat::DevTools, Mode::Exact));
+        assert!(want.is_some());
+        let arrays = |t: &[u8]| -> (usize, usize) {
+            let find = |needle: &[u8]| t.windows(needle.len()).position(|w| w == needle).unwrap();
+            (find(b"\"nodes\":["), find(b"\"strings\":["))
+        };
+        let (from, to) = arrays(&text);
+        for (comma, sep) in [
+            (",", ",\n"),
+            (",\n", ",\n"),
+            (", ", ",\r\n"),
+            (" ,\t", "\n,"),
+            (",", ",  \n  "),
+        ] {
+            // Every comma inside a record becomes `comma`, every one between records `sep`
+            // (the fixture writes records separated by ",\n").
+            let body = String::from_utf8(text[from..to].to_vec()).unwrap();
+            let body = body
+                .replace(",\n", "\u{1}")
+                .replace(',', comma)
+                .replace('\u{1}', sep);
+            let mut v = text[..from].to_vec();
+            v.extend_from_slice(body.as_bytes());
+            v.extend_from_slice(&text[to..]);
+            let par = build(&v, &opts(), Compat::DevTools, Mode::Parallel);
+            assert!(par.is_ok(), "declined {comma:?} {sep:?}");
+            let exact = build(&v, &opts(), Compat::DevTools, Mode::Exact);
+            let (dp, de) = (digest(&par), digest(&exact));
+            // Node and string marks are byte offsets, which move with the separators: compare
+            // the rest.
+            let strip = |d: Option<String>| {
+                d.map(|d| {
+                    d.split('|')
+                        .enumerate()
+                        .filter(|(i, _)| *i != 12 && *i != 13)
+                        .map(|(_, p)| p.to_owned())
+                        .collect::<Vec<_>>()
+                })
+            };
+            assert!(dp == de, "modes disagree on {comma:?} {sep:?}");
+            assert!(
+                strip(dp) == strip(want.clone()),
+                "graph differs on {comma:?} {sep:?}"
+            );
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! propagation that decides which native nodes are shown as `Detached …`.
 
 use heapscope_graph::bitset::BitSet;
-use heapscope_graph::{HeapGraph, NodeIdx, NodeKind, WEAK_BIT};
+use heapscope_graph::{EdgePos, NodeKind, WEAK_BIT};
 
 use super::raw::{Meta, RawSnapshot};
 use super::Compat;
@@ -83,14 +83,18 @@ pub(crate) fn no_propagation_types(meta: &Meta, compat: Compat) -> Vec<bool> {
 /// they reference (not through JavaScript objects, not over the edges `raw.no_propagation`
 /// marks), as DevTools and memlab do: attached first, then detached; a node keeps the first
 /// state it gets. Returns the final state per node (empty when the snapshot has no
-/// detachedness field). `g` is the finished graph, whose edge `e` is the snapshot's edge `e`.
-/// The raw detachedness column becomes the result and the per-edge bits are freed: nothing
-/// reads them after this.
-pub(crate) fn propagate_detachedness(raw: &mut RawSnapshot, g: &HeapGraph) -> Vec<u8> {
-    let no_propagation = std::mem::replace(&mut raw.no_propagation, BitSet::new(0));
-    // Read in place: before the propagation below, a node's state is only ever set to the
-    // value it already has.
-    let mut state = std::mem::take(&mut raw.node_detached);
+/// detachedness field). `offsets` and `targets` are the finished graph's CSR, whose edge `e` is
+/// the snapshot's edge `e` (weak bits are ignored here, so the retention pass may run before or
+/// after). `state` is the raw detachedness column (taken out of the snapshot by the caller),
+/// which becomes the result, and `no_propagation` the per-edge bits: nothing reads them after
+/// this.
+pub(crate) fn propagate_detachedness(
+    raw: &RawSnapshot,
+    mut state: Vec<u8>,
+    no_propagation: BitSet,
+    offsets: &[EdgePos],
+    targets: &[u32],
+) -> Vec<u8> {
     if state.is_empty() {
         return state;
     }
@@ -127,9 +131,9 @@ pub(crate) fn propagate_detachedness(raw: &mut RawSnapshot, g: &HeapGraph) -> Ve
         }
     }
     let children = |i: u32| {
-        g.edge_range(NodeIdx(i))
+        (offsets[i as usize] as usize..offsets[i as usize + 1] as usize)
             .filter(|&e| !no_propagation.get(e))
-            .map(|e| (g.targets[e] & !WEAK_BIT) as usize)
+            .map(|e| (targets[e] & !WEAK_BIT) as usize)
     };
     while let Some(i) = attached.pop() {
         for c in children(i) {

@@ -10,8 +10,11 @@
 //! block buffers, never a copy of a whole column.
 //!
 //! A consumer that can put each record where it belongs ([`IntArray::fill`]: the edges, straight
-//! into the graph's CSR; the locations) skips the blocks: every chunk parses its records at once
-//! and hands them over one by one, on its own core, with no buffer.
+//! into the graph's CSR; the locations; [`IntArray::chunk_records`]: the nodes, straight into
+//! the graph's node columns, one builder run per chunk) skips the blocks: every chunk parses its
+//! records at once and hands them over one by one, on its own core, with no buffer. (The V8
+//! reader uses these for all three arrays; the block path stays for consumers that need the
+//! records in order on one thread.)
 //!
 //! This is the fast path only. It accepts exactly the arrays the sequential [`Cursor`] accepts
 //! (the same whitespace, unsigned integers below 10^19) and fails, without a useful offset, on
@@ -265,37 +268,69 @@ impl<'a> IntArray<'a> {
         each: impl Fn(&mut S, u64, &[u64]) -> Scan<()> + Sync,
     ) -> Scan<Vec<S>> {
         let owned = self.owned(width)?;
+        if width.max(1) > MAX_WIDTH || states.len() + 1 != owned.len() {
+            return Err(declined(
+                "one state per chunk, records of at most 16 values",
+            ));
+        }
+        states
+            .into_par_iter()
+            .enumerate()
+            .map(|(c, mut state)| {
+                self.chunk_records(&owned, c, width, |r, rec, _| each(&mut state, r, rec))?;
+                Ok(state)
+            })
+            .collect()
+    }
+
+    /// The records of `width` values (at most [`MAX_WIDTH`]) that chunk `c` owns, in order:
+    /// `each(record index, record, offset of its first value)`, on the calling thread.
+    /// `owned` is [`record_ranges`](Self::record_ranges)' bounds (`ranges[k].start` for every
+    /// chunk, then the record count). For a caller that runs the chunks itself (the nodes,
+    /// inside the graph builder's parallel node fill); fails as [`fill`](Self::fill) does.
+    pub fn chunk_records(
+        &self,
+        owned: &[u64],
+        c: usize,
+        width: usize,
+        mut each: impl FnMut(u64, &[u64], usize) -> Scan<()>,
+    ) -> Scan<()> {
         let w = width.max(1);
-        if w > MAX_WIDTH || states.len() + 1 != owned.len() {
+        if w > MAX_WIDTH || owned.len() != self.starts.len() + 1 || c + 1 >= owned.len() {
             return Err(declined(
                 "one state per chunk, records of at most 16 values",
             ));
         }
         let (b, close, total) = (self.bytes, self.close, owned[owned.len() - 1]);
-        states
-            .into_par_iter()
-            .enumerate()
-            .map(|(c, mut state)| {
-                let (first, end) = (owned[c], owned[c + 1]);
-                let last = end == total;
-                let mut pos = self.starts[c];
-                let skip = first * w as u64 - self.first_value[c];
-                for k in 0..skip {
-                    pos = value(b, close, pos, last && first == end && k + 1 == skip)?.2;
+        let (first, end) = (owned[c], owned[c + 1]);
+        let last = end == total;
+        let mut pos = self.starts[c];
+        let skip = (first * w as u64)
+            .checked_sub(self.first_value[c])
+            .ok_or_else(|| declined("records in order"))?;
+        for k in 0..skip {
+            pos = value(b, close, pos, last && first == end && k + 1 == skip)?.2;
+        }
+        let mut rec = [0u64; MAX_WIDTH];
+        for r in first..end {
+            let mut at = 0;
+            for (f, slot) in rec[..w].iter_mut().enumerate() {
+                let (v, start, next) = value(b, close, pos, last && r + 1 == end && f + 1 == w)?;
+                if f == 0 {
+                    at = start;
                 }
-                let mut rec = [0u64; MAX_WIDTH];
-                for r in first..end {
-                    for (f, slot) in rec[..w].iter_mut().enumerate() {
-                        let (v, _, next) =
-                            value(b, close, pos, last && r + 1 == end && f + 1 == w)?;
-                        *slot = v;
-                        pos = next;
-                    }
-                    each(&mut state, r, &rec[..w])?;
-                }
-                Ok(state)
-            })
-            .collect()
+                *slot = v;
+                pos = next;
+            }
+            each(r, &rec[..w], at)?;
+        }
+        Ok(())
+    }
+
+    /// [`record_ranges`](Self::record_ranges) as bounds: chunk `k` owns records
+    /// `bounds[k]..bounds[k + 1]`.
+    pub fn record_bounds(&self, width: usize) -> Scan<Vec<u64>> {
+        self.owned(width)
     }
 
     /// From `pos` (the start of a chunk: the array's start or just after a comma), pass over

@@ -13,13 +13,20 @@
 //! memlab attaches them below the synthetic root instead, see the module docs of `v8`.
 
 use heapscope_graph::bitset::BitSet;
-use heapscope_graph::{HeapGraph, NodeIdx, WEAK_BIT};
+use heapscope_graph::{EdgePos, WEAK_BIT};
 
 use super::raw::RawSnapshot;
 
 /// Mark (with [`WEAK_BIT`]) the edges from non-page-owned into page-owned nodes. The parser has
-/// already marked weak edges and shortcut edges not from the root. Returns how many it marked.
-pub(crate) fn drop_unowned_into_owned(raw: &RawSnapshot, g: &mut HeapGraph, input: &[u8]) -> u64 {
+/// already marked weak edges and shortcut edges not from the root. `offsets` and `targets` are
+/// the finished graph's CSR. Returns how many it marked.
+pub(crate) fn drop_unowned_into_owned(
+    raw: &RawSnapshot,
+    offsets: &[EdgePos],
+    targets: &mut [u32],
+    input: &[u8],
+) -> u64 {
+    let edge_range = |v: usize| offsets[v] as usize..offsets[v + 1] as usize;
     let m = &raw.meta;
     let ty = |name: &str| m.edge_types.iter().position(|t| t == name).map(|p| p as u8);
     let (shortcut, element) = (ty("shortcut"), ty("element"));
@@ -28,7 +35,7 @@ pub(crate) fn drop_unowned_into_owned(raw: &RawSnapshot, g: &mut HeapGraph, inpu
         .iter()
         .position(|t| t == "synthetic")
         .map(|p| p as u8);
-    let n = g.node_count();
+    let n = offsets.len().saturating_sub(1);
     let mut page = BitSet::new(n);
     let mut stack: Vec<u32> = Vec::new();
     for &(t, to) in &raw.root_edges {
@@ -51,8 +58,8 @@ pub(crate) fn drop_unowned_into_owned(raw: &RawSnapshot, g: &mut HeapGraph, inpu
     // Everything reachable over non-weak edges; shortcut edges count here (their weak bit only
     // says they do not retain).
     while let Some(v) = stack.pop() {
-        for e in g.edge_range(NodeIdx(v)) {
-            let raw_t = g.targets[e];
+        for e in edge_range(v as usize) {
+            let raw_t = targets[e];
             if raw_t & WEAK_BIT != 0 && !raw.shortcut.get(e) {
                 continue;
             }
@@ -68,10 +75,10 @@ pub(crate) fn drop_unowned_into_owned(raw: &RawSnapshot, g: &mut HeapGraph, inpu
         if page.get(v) {
             continue;
         }
-        for e in g.edge_range(NodeIdx(v as u32)) {
-            let t = g.targets[e];
+        for e in edge_range(v) {
+            let t = targets[e];
             if t & WEAK_BIT == 0 && page.get(t as usize) {
-                g.targets[e] = t | WEAK_BIT;
+                targets[e] = t | WEAK_BIT;
                 marked += 1;
             }
         }

@@ -217,7 +217,8 @@ pub(crate) fn parse(
                 parse_edges(&mut c, r, b, compat, &mut edge_name_refs, mode)?;
                 // The targets are complete (4 bytes per edge): in a spill file, as the analysis
                 // would put them, they are not anonymous memory while the strings are read
-                // and the types and labels resolved (the parse's peak was here).
+                // and the types and labels resolved. (The parallel reader grew them in one
+                // from the start: nothing to do then.)
                 b.spill_targets();
                 have_edges = true;
             }

@@ -11,6 +11,7 @@ use super::{
     UNLISTED, UNLISTED_CLASS,
 };
 use crate::v8::names::{type_rule, Naming, TypeRule};
+use crate::v8::par::IntArray;
 use crate::v8::scan::{Cursor, Scan};
 use crate::Fail;
 
@@ -49,45 +50,9 @@ impl Records for NodeRecords<'_> {
         self.b.add_node(rec[i_at].v(), ty, kind, rec[s_at].v());
         Ok(())
     }
-
-    /// A block of the parallel reader: every record checked and noted first, then the block's
-    /// nodes written into the builder's columns as slices (`add_nodes_parallel`): one
-    /// `add_node` per record, four column pushes each, cost more than the rest of the record.
-    fn take_block(&mut self, block: &[u64], width: usize) -> Scan<()> {
-        let width = width.max(1);
-        for rec in block.chunks_exact(width) {
-            self.note(rec)?;
-        }
-        let records = block.len() / width;
-        let counts: Vec<usize> = (0..records)
-            .step_by(NODES_PER_RUN)
-            .map(|r| (records - r).min(NODES_PER_RUN))
-            .collect();
-        let (classes, (_, _, i_at, s_at, _)) = (&self.classes, self.fields);
-        self.b.add_nodes_parallel(&counts, |run, mut slots| {
-            let first = run * NODES_PER_RUN * width;
-            for (i, rec) in block[first..]
-                .chunks_exact(width)
-                .take(slots.len())
-                .enumerate()
-            {
-                let (ty, kind) = classes.class(rec);
-                slots.set(i, rec[i_at], ty, kind, rec[s_at]);
-            }
-        });
-        Ok(())
-    }
-
-    const MARKS: bool = true;
-    fn set_marks(&mut self, marks: Vec<u64>) {
-        self.r.node_marks = marks;
-    }
 }
 
-/// Nodes per run of [`GraphBuilder::add_nodes_parallel`] within a block.
-const NODES_PER_RUN: usize = 1 << 16;
-
-/// What gives a node record its graph type and kind (read-only while a block is written).
+/// What gives a node record its graph type and kind (read-only while the chunks are written).
 struct Classes {
     rules: Vec<TypeRule>,
     fixed: Vec<TypeId>,
@@ -156,6 +121,122 @@ impl NodeRecords<'_> {
     }
 }
 
+/// One chunk's share of the parallel node fill: its slots of the raw columns and what it noted.
+struct NodeChunk<'s> {
+    /// Node index of `types[0]`.
+    first: u64,
+    types: &'s mut [u8],
+    edges: &'s mut [u32],
+    detached: &'s mut [u8],
+    max_name: Option<u64>,
+    edge_total: u64,
+    unlisted: u64,
+    marks: Vec<u64>,
+}
+
+impl NodeRecords<'_> {
+    /// The `nodes` array on all cores, straight into the graph's node columns and the raw ones:
+    /// the array's chunks are the runs of one [`GraphBuilder::add_nodes_parallel`] (so the
+    /// columns are sized once, in spill files from the start when the builder grows them
+    /// there), each chunk parsed where its run is written, with no block buffer. Reads and
+    /// checks what [`take`](Records::take) does; declines (for the exact rerun) whatever that
+    /// would report as an error. Returns the sum of the edge counts and the nodes of unlisted
+    /// types.
+    fn fill_parallel(&mut self, c: &mut Cursor<'_>) -> Scan<(u64, u64)> {
+        let decline = || Fail::at(0, "nodes the parallel reader fills");
+        let nf = self.r.meta.nf;
+        let arr = IntArray::locate(c.input(), c.pos())?;
+        let bounds = arr.record_bounds(nf)?;
+        let total = bounds[bounds.len() - 1] as usize;
+        let r = &mut *self.r;
+        r.node_type = vec![0; total];
+        // One more: the parallel edge reader turns the column into CSR offsets in place.
+        r.node_edges = Vec::with_capacity(total + 1);
+        r.node_edges.resize(total, 0);
+        if self.det.is_some() {
+            r.node_detached = vec![0; total];
+        }
+        let mut chunks = Vec::with_capacity(bounds.len());
+        let (mut ty, mut ed, mut de) = (
+            &mut r.node_type[..],
+            &mut r.node_edges[..],
+            &mut r.node_detached[..],
+        );
+        for w in bounds.windows(2) {
+            let len = (w[1] - w[0]) as usize;
+            let (t, rt) = std::mem::take(&mut ty).split_at_mut(len);
+            let (e, re) = std::mem::take(&mut ed).split_at_mut(len);
+            let (d, rd) = if self.det.is_some() {
+                std::mem::take(&mut de).split_at_mut(len)
+            } else {
+                (&mut [][..], std::mem::take(&mut de))
+            };
+            chunks.push(std::sync::Mutex::new(NodeChunk {
+                first: w[0],
+                types: t,
+                edges: e,
+                detached: d,
+                max_name: None,
+                edge_total: 0,
+                unlisted: 0,
+                marks: Vec::new(),
+            }));
+            (ty, ed, de) = (rt, re, rd);
+        }
+        let counts: Vec<usize> = bounds.windows(2).map(|w| (w[1] - w[0]) as usize).collect();
+        let (classes, ntypes, det) = (&self.classes, self.ntypes, self.det);
+        let (t_at, n_at, i_at, s_at, e_at) = self.fields;
+        let done = self
+            .b
+            .add_nodes_parallel(&counts, |k, mut slots| -> Scan<()> {
+                let mut guard = chunks[k].lock().map_err(|_| decline())?;
+                let ch = &mut *guard;
+                arr.chunk_records(&bounds, k, nf, |node, rec, at| {
+                    let i = (node - ch.first) as usize;
+                    let name = rec[n_at];
+                    if name > MAX_STRING_INDEX {
+                        return Err(decline());
+                    }
+                    ch.max_name = Some(ch.max_name.map_or(name, |m: u64| m.max(name)));
+                    let edges = u32::try_from(rec[e_at]).map_err(|_| decline())?;
+                    ch.edge_total += u64::from(edges);
+                    let t = rec[t_at];
+                    ch.types[i] = if t < ntypes {
+                        t as u8
+                    } else {
+                        ch.unlisted += 1;
+                        UNLISTED
+                    };
+                    ch.edges[i] = edges;
+                    if let Some(d) = det {
+                        ch.detached[i] = rec[d].min(255) as u8;
+                    }
+                    if node.is_multiple_of(MARK_EVERY) {
+                        ch.marks.push(at as u64);
+                    }
+                    let (ty, kind) = classes.class(rec);
+                    slots.set(i, rec[i_at], ty, kind, rec[s_at]);
+                    Ok(())
+                })
+            });
+        done.into_iter().collect::<Scan<()>>()?;
+        c.seek(arr.end());
+        let (mut edge_total, mut unlisted) = (0u64, 0u64);
+        let mut marks = Vec::new();
+        for ch in chunks {
+            let ch = ch.into_inner().map_err(|_| decline())?;
+            if let Some(v) = ch.max_name {
+                self.name_refs.note(v, 0);
+            }
+            edge_total += ch.edge_total;
+            unlisted += ch.unlisted;
+            marks.extend(ch.marks);
+        }
+        self.r.node_marks = marks;
+        Ok((edge_total, unlisted))
+    }
+}
+
 pub(super) fn parse_nodes(
     c: &mut Cursor<'_>,
     meta: Meta,
@@ -215,8 +296,13 @@ pub(super) fn parse_nodes(
         edge_total: 0,
         unlisted: 0,
     };
-    read_records(c, nf, mode, "nodes", &mut nodes)?;
-    let (edge_total, unlisted) = (nodes.edge_total, nodes.unlisted);
+    let (edge_total, unlisted) = match mode {
+        Mode::Exact => {
+            read_records(c, nf, mode, "nodes", &mut nodes)?;
+            (nodes.edge_total, nodes.unlisted)
+        }
+        Mode::Parallel => nodes.fill_parallel(c)?,
+    };
     let n = r.node_type.len() as u64;
     if unlisted > 0 {
         r.warnings.push(format!(
