@@ -77,12 +77,17 @@ fn retaining(g: &HeapGraph, v: usize) -> impl Iterator<Item = u32> + '_ {
         .map(|&raw| raw & !WEAK_BIT)
 }
 
-/// Depth-first numbering from the super-root (preorder 0). `node_of[p - 1]` is the node with
-/// preorder `p`; `parent[p]` is the preorder of its DFS parent (0 = super-root); `semi[p]` the
-/// smallest predecessor before `p` met so far; `back[p]` how many predecessors come after `p`.
+/// Depth-first numbering from the super-root (preorder 0). `node_of` lists every reached node
+/// in DFS preorder; the *numbered* ones (all but simple leaves) get preorders `1..`: `pre[v]` is
+/// `v`'s preorder, `parent[p]` the preorder of its DFS parent (0 = super-root), `semi[p]` the
+/// smallest predecessor before `p` met so far, `back[p]` how many predecessors come after `p`.
+/// A simple leaf (see [`dominators_in`]) gets no preorder: `pre[v]` holds its DFS parent's,
+/// which is its immediate dominator.
 struct Dfs<A, O> {
     pre: A,
     node_of: O,
+    /// The DFS parent (a node index) of each simple leaf, in `node_of`'s order.
+    leaf_parent: O,
     parent: A,
     semi: A,
     back: A,
@@ -91,6 +96,8 @@ struct Dfs<A, O> {
     /// is 0 from the start, and predecessors of a node whose semi is 0 can change nothing, so
     /// they are neither counted nor stored (in a Java heap: every object's class reference).
     from_super: BitSet,
+    /// Nodes with more than one retaining in-edge, and the simple leaves met so far.
+    marks: InMarks,
 }
 
 impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
@@ -98,16 +105,47 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
         self.pre[v as usize] != NONE
     }
 
+    /// Is `v` a simple leaf: not a successor of the super-root, at most one retaining in-edge
+    /// (the one the DFS enters it by), and no retaining edge but to successors of the
+    /// super-root? Then no path to another node goes through it, and its immediate dominator
+    /// is its one predecessor.
     #[inline]
-    fn enter(&mut self, v: u32, parent: u32) {
+    fn is_simple_leaf(&self, g: &HeapGraph, v: u32) -> bool {
+        if self.marks.is_multi(v as usize) || self.from_super.get(v as usize) {
+            return false;
+        }
+        let keep_weak = g.policy.weak_retains;
+        let v = v as usize;
+        g.targets[g.offsets[v] as usize..g.offsets[v + 1] as usize]
+            .iter()
+            .all(|&raw| {
+                (raw & WEAK_BIT != 0 && !keep_weak)
+                    || self.from_super.get((raw & !WEAK_BIT) as usize)
+            })
+    }
+
+    /// Enter `v` from the node whose preorder is `parent` (0: from the super-root).
+    #[inline]
+    fn enter(&mut self, g: &HeapGraph, v: u32, parent: u32) {
         self.node_of.push(v);
-        self.pre[v as usize] = self.node_of.len() as u32;
+        let vi = v as usize;
+        if parent != 0 && self.is_simple_leaf(g, v) {
+            // No preorder: its idom is `parent`. Its edges (to successors of the super-root)
+            // are still followed, so the DFS meets every node in the same order, and `pre`
+            // keeps the parent's preorder for the nodes it enters.
+            self.marks.set_simple(vi);
+            self.pre[vi] = parent;
+            // The node being scanned (on top of the stack) entered it.
+            let from = self.stack.last().map_or(UNREACHED, |&(u, _)| u);
+            self.leaf_parent.push(from);
+            if g.offsets[vi] != g.offsets[vi + 1] {
+                self.stack.push((v, 0));
+            }
+            return;
+        }
         self.parent.push(parent);
-        self.semi.push(if self.from_super.get(v as usize) {
-            0
-        } else {
-            parent
-        });
+        self.pre[vi] = (self.parent.len() - 1) as u32;
+        self.semi.push(if self.from_super.get(vi) { 0 } else { parent });
         self.back.push(0);
         self.stack.push((v, 0));
     }
@@ -116,7 +154,7 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
         if self.is_visited(start) {
             return;
         }
-        self.enter(start, 0);
+        self.enter(g, start, 0);
         let keep_weak = g.policy.weak_retains;
         while let Some(top) = self.stack.last_mut() {
             let v = top.0 as usize;
@@ -131,12 +169,15 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
                 continue;
             }
             let t = raw & !WEAK_BIT;
+            // For a simple leaf `v` this is its parent's preorder; its targets are successors
+            // of the super-root, for which only "not visited yet" matters.
             let pv = self.pre[v];
             let w = self.pre[t as usize];
             if w == NONE {
-                self.enter(t, pv);
+                self.enter(g, t, pv);
             } else if w > pv {
-                // A descendant already numbered: an earlier predecessor.
+                // A descendant already numbered: an earlier predecessor. (A simple leaf is
+                // never met twice: its one in-edge entered it.)
                 let s = &mut self.semi[w as usize];
                 *s = (*s).min(pv);
             } else if w < pv && !self.from_super.get(t as usize) {
@@ -144,6 +185,49 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
                 *c = c.saturating_add(1);
             }
         }
+    }
+}
+
+/// Two bits per node, side by side in one word pair per 64 nodes (one cache line for both):
+/// "has a retaining in-edge" then, once [`count`](Self::count) is done, "is a simple leaf"
+/// (the same bit, cleared and reused); and "has more than one retaining in-edge".
+struct InMarks {
+    words: Vec<u64>,
+}
+
+impl InMarks {
+    /// Count the retaining in-edges of every node, up to two: one pass over the targets.
+    fn count(g: &HeapGraph) -> InMarks {
+        let mut words = vec![0u64; 2 * g.node_count().div_ceil(64)];
+        let keep_weak = g.policy.weak_retains;
+        for &raw in g.targets.iter() {
+            if raw & WEAK_BIT != 0 && !keep_weak {
+                continue;
+            }
+            let t = (raw & !WEAK_BIT) as usize;
+            let (w, bit) = (2 * (t >> 6), 1u64 << (t & 63));
+            if let [seen, multi] = &mut words[w..w + 2] {
+                *multi |= *seen & bit;
+                *seen |= bit;
+            }
+        }
+        // The first bit of each pair now means "simple leaf", none yet.
+        for w in words.iter_mut().step_by(2) {
+            *w = 0;
+        }
+        InMarks { words }
+    }
+    #[inline]
+    fn is_multi(&self, v: usize) -> bool {
+        self.words[2 * (v >> 6) + 1] & (1 << (v & 63)) != 0
+    }
+    #[inline]
+    fn is_simple(&self, v: usize) -> bool {
+        self.words[2 * (v >> 6)] & (1 << (v & 63)) != 0
+    }
+    #[inline]
+    fn set_simple(&mut self, v: usize) {
+        self.words[2 * (v >> 6)] |= 1 << (v & 63);
     }
 }
 
@@ -187,7 +271,7 @@ pub(crate) fn dominators_in<S: Store, K: Store>(
     let n = g.node_count();
     let mut dfs = Dfs {
         // Room for n + 1: the semidominator loop reuses it for `best`, one entry per
-        // reachable node and the super-root.
+        // numbered node and the super-root.
         pre: {
             let mut pre = s.with_capacity(n + 1);
             pre.resize(n, NONE);
@@ -196,11 +280,13 @@ pub(crate) fn dominators_in<S: Store, K: Store>(
         // Sized for every node up front: untouched capacity costs no memory, and growing by
         // doubling would hold old and new buffers at once.
         node_of: keep.with_capacity(n),
+        leaf_parent: keep.with_capacity(n),
         parent: with_first(s, n + 1),
         semi: with_first(s, n + 1),
         back: with_first(s, n + 1),
         stack: Vec::new(),
         from_super: BitSet::new(n),
+        marks: InMarks::count(g),
     };
     let roots = g.root_nodes();
     for &r in &roots {
@@ -264,51 +350,57 @@ pub(crate) fn dominators_in<S: Store, K: Store>(
     let Dfs {
         mut pre,
         node_of,
+        leaf_parent,
         parent,
         mut semi,
         back,
         stack,
         from_super,
+        marks,
     } = dfs;
     drop(stack);
-    let big_n = node_of.len() + 1; // with the super-root
 
     if (g.targets.len() as u64) < u64::from(u32::MAX) {
         // The counts become the cursors in place: no second array.
-        let preds = BackPreds::fill(g, &pre, &from_super, back, s).into_marked();
+        let preds = BackPreds::fill(g, &pre, &from_super, &marks, back, s).into_marked();
         drop(from_super);
         semidominators(preds, &mut pre, &mut semi, &parent, s);
     } else {
         // 2^32 list entries or more: u64 cursors (8 B/node, on the heap).
         let off: Vec<u64> = back.iter().map(|&c| u64::from(c)).collect();
         drop(back);
-        let preds = BackPreds::fill(g, &pre, &from_super, off, s).into_marked();
+        let preds = BackPreds::fill(g, &pre, &from_super, &marks, off, s).into_marked();
         drop(from_super);
         semidominators(preds, &mut pre, &mut semi, &parent, s);
     }
 
-    // NCA step: idom(w) is the nearest ancestor of parent(w) at or above semi(w).
+    // One walk of the DFS preorder: for each numbered node the NCA step (idom(w) is the nearest
+    // ancestor of parent(w) at or above semi(w); ancestors are numbered, and done, before it),
+    // then `semi[w]` becomes w's node, which is all later steps need of it; each simple leaf's
+    // idom is the parent it was entered from. Out in node space, in the buffer that held `pre`.
     let mut idom = parent;
-    for w in 1..big_n {
-        let s = semi[w];
-        let mut d = idom[w];
-        while d > s {
-            d = idom[d as usize];
-        }
-        idom[w] = d;
-    }
-    drop(semi);
-
-    // Back to node space, in the buffer that held `pre`.
     let mut out = pre;
     out.clear();
     out.resize(n, UNREACHED);
-    for p in 1..big_n {
-        let d = idom[p];
-        out[node_of[p - 1] as usize] = if d == 0 {
-            SUPER
+    let mut leaves = leaf_parent.iter();
+    let mut w = 0usize;
+    for &v in node_of.iter() {
+        out[v as usize] = if marks.is_simple(v as usize) {
+            leaves.next().copied().unwrap_or(UNREACHED)
         } else {
-            node_of[d as usize - 1]
+            w += 1;
+            let s = semi[w];
+            let mut d = idom[w];
+            while d > s {
+                d = idom[d as usize];
+            }
+            idom[w] = d;
+            semi[w] = v;
+            if d == 0 {
+                SUPER
+            } else {
+                semi[d as usize]
+            }
         };
     }
     Dominators {
@@ -359,6 +451,7 @@ impl<O: Off, OA: std::ops::DerefMut<Target = [O]>, A: Arr<u32>> BackPreds<OA, A>
         g: &HeapGraph,
         pre: &[u32],
         from_super: &BitSet,
+        marks: &InMarks,
         mut off: OA,
         s: &S,
     ) -> Self {
@@ -371,9 +464,10 @@ impl<O: Off, OA: std::ops::DerefMut<Target = [O]>, A: Arr<u32>> BackPreds<OA, A>
         let mut preds: A = s.filled(acc as usize, 0u32);
         // In node order, not preorder: the CSR and `pre[v]` are then read sequentially and
         // only `pre[t]` and the cursors at random. The lists come out unsorted; nothing needs
-        // them sorted.
+        // them sorted. A simple leaf has no edges but to successors of the super-root, and
+        // the one edge into it has the same `pre` at both ends: neither is stored.
         for (v, &p) in pre.iter().enumerate() {
-            if p == NONE {
+            if p == NONE || marks.is_simple(v) {
                 continue;
             }
             for t in retaining(g, v) {

@@ -116,3 +116,101 @@ fn deep_chain_needs_no_recursion() {
     assert_eq!(a.histogram[0].retained, 16 * u64::from(n));
     assert_eq!(a.preorder(), (0..n).collect::<Vec<u32>>());
 }
+
+/// The DFS preorder the dominator pass must keep (the dominator children's sibling order comes
+/// from it): from each successor of the super-root in turn, edges in CSR order, retaining edges
+/// only, straight from the definition with an explicit stack.
+fn oracle_preorder(spec: &Spec) -> Vec<u32> {
+    let mut seen = vec![false; spec.n()];
+    let mut out = Vec::new();
+    for s in spec.super_successors() {
+        if seen[s] {
+            continue;
+        }
+        seen[s] = true;
+        out.push(s as u32);
+        let mut stack: Vec<(usize, usize)> = vec![(s, 0)];
+        while let Some(top) = stack.last_mut() {
+            let (u, i) = *top;
+            let Some(&(t, weak)) = spec.edges[u].get(i) else {
+                stack.pop();
+                continue;
+            };
+            top.1 += 1;
+            if (weak && !spec.policy.weak_retains) || seen[t] {
+                continue;
+            }
+            seen[t] = true;
+            out.push(t as u32);
+            stack.push((t, 0));
+        }
+    }
+    out
+}
+
+/// A heap shaped like a Java or V8 one: most nodes are leaves (no edges, or edges only to GC
+/// roots, as a primitive array's reference to its class), many with one referrer, some shared;
+/// single-predecessor chains; weak edges; unreachable islands for the orphan policies.
+fn leafy(rng: &mut fastrand::Rng, max_nodes: usize, policy: Policy) -> Spec {
+    let mut spec = Spec::random(rng, max_nodes, policy);
+    let n = spec.n();
+    let leaf_share = [30u8, 60, 90][rng.usize(0..3)];
+    let weak_share = [0u8, 10, 40][rng.usize(0..3)];
+    let leaf: Vec<bool> = (0..n).map(|_| rng.u8(0..100) < leaf_share).collect();
+    let roots = spec.roots.clone();
+    let mut edges: Vec<Vec<(usize, bool)>> = vec![Vec::new(); n];
+    for (u, out) in edges.iter_mut().enumerate() {
+        let weak = |rng: &mut fastrand::Rng| rng.u8(0..100) < weak_share;
+        if leaf[u] {
+            // A class reference (to a root), sometimes none, rarely a self loop.
+            if !roots.is_empty() && rng.u8(0..3) > 0 {
+                out.push((roots[rng.usize(0..roots.len())], weak(rng)));
+            }
+            if rng.u8(0..20) == 0 {
+                out.push((u, weak(rng)));
+            }
+            continue;
+        }
+        for _ in 0..rng.usize(0..5) {
+            let t = match rng.u8(0..10) {
+                0 if !roots.is_empty() => roots[rng.usize(0..roots.len())],
+                1 | 2 => (u + 1).min(n - 1), // chains
+                3 if !out.is_empty() => out[rng.usize(0..out.len())].0, // parallel edge
+                _ => rng.usize(0..n),
+            };
+            out.push((t, weak(rng)));
+        }
+    }
+    spec.edges = edges;
+    spec
+}
+
+#[test]
+fn dominators_on_leafy_heaps_equal_petgraph_and_keep_the_dfs_preorder() {
+    use crate::support::{seed, POLICIES};
+    let mut leaves_seen = 0usize;
+    for (pi, &policy) in POLICIES.iter().enumerate() {
+        for case in 0..cases(800) {
+            let s = seed() ^ 0x1eaf ^ ((pi as u64) << 40) ^ case as u64;
+            let mut rng = fastrand::Rng::with_seed(s);
+            let max = if case % 10 == 0 { 400 } else { 24 };
+            let spec = leafy(&mut rng, max, policy);
+            let g = spec.build(&mut rng);
+            let ctx = format!("seed {s} (policy {policy:?}, case {case}): {spec:?}");
+            let dom = dominators(&g);
+            assert_eq!(dom.idom, oracle_idom(&spec).0, "{ctx}");
+            assert_eq!(dom.order, oracle_preorder(&spec), "{ctx}");
+            leaves_seen += (0..spec.n())
+                .filter(|&v| dom.idom[v] != UNREACHED && spec.retaining(v).next().is_none())
+                .count();
+        }
+    }
+    assert!(leaves_seen > 1000, "{leaves_seen}");
+}
+
+#[test]
+fn dominators_keep_the_dfs_preorder_on_random_graphs() {
+    for_random_graphs(cases(1500), 14, |spec, g, ctx| {
+        assert_eq!(dominators(g).order, oracle_preorder(spec), "{ctx}");
+    });
+}
