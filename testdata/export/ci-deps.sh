@@ -3,7 +3,8 @@
 # DuckDB's Python package from PyPI (its own C++ Parquet reader, not arrow-rs). Idempotent,
 # non-interactive; run by .ci/run.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../.ci/deps.sh"
 if ! python3 -c 'import duckdb' >/dev/null 2>&1; then
-  python3 -m pip install --quiet --disable-pip-version-check 'duckdb>=1.1,<3'
+  pip_install 'duckdb>=1.1,<3'
 fi
 echo "export: duckdb $(python3 -c 'import duckdb; print(duckdb.__version__)')"

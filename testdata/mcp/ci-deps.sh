@@ -3,7 +3,8 @@
 # Protocol Python SDK (PyPI `mcp`), the independent client that testdata/mcp/client.py drives
 # `heapscope mcp` with. Idempotent, non-interactive; run by .ci/run.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../.ci/deps.sh"
 if ! python3 -c 'import mcp' >/dev/null 2>&1; then
-  python3 -m pip install --quiet --disable-pip-version-check 'mcp>=2.3,<3'
+  pip_install 'mcp>=2.3,<3'
 fi
 echo "mcp: Python SDK $(python3 -c 'import importlib.metadata as m; print(m.version("mcp"))')"

@@ -3,17 +3,14 @@
 # non-interactively: a real S3 API server (moto's standalone server, with boto3 to set it up)
 # from PyPI, and nginx (a real HTTP server with Range and If-Match) from Debian.
 set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
+source "$(dirname "${BASH_SOURCE[0]}")/../../.ci/deps.sh"
 
 if ! python3 -c 'import moto.server, boto3' >/dev/null 2>&1 || ! command -v moto_server >/dev/null; then
-  python3 -m pip install --quiet --disable-pip-version-check 'moto[server]>=5,<6' 'boto3>=1.34'
+  pip_install 'moto[server]>=5,<6' 'boto3>=1.34'
 fi
 
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends nginx-light >/dev/null \
-    || $SUDO apt-get install -y -qq --no-install-recommends nginx >/dev/null
+  apt_install nginx-light || apt_install nginx
 fi
 # The test starts its own nginx on 127.0.0.1 with its own config; stop the packaged one if the
 # package's post-install started it (it would hold port 80 for nothing).

@@ -141,28 +141,43 @@ pub fn with_nav(html: &str, nav: &Nav) -> String {
 /// name) into links to that type's instances: in the last dump that has the type, as
 /// `dump_of(name)` tells (`None`: not a type of any dump, left as text).
 pub fn link_types(html: &str, dump_of: impl Fn(&str) -> Option<usize>) -> String {
-    const OPEN: &str = "<td>";
-    let mut out = String::with_capacity(html.len() + html.len() / 8);
-    let mut rest = html;
-    while let Some(i) = rest.find(OPEN) {
-        let after = &rest[i + OPEN.len()..];
-        let Some(end) = after.find("</td>") else {
-            break;
-        };
-        let text = &after[..end];
-        out.push_str(&rest[..i + OPEN.len()]);
+    rewrite_elements(html, "<td>", "</td>", |out, text| {
         let name = unescape(text);
         match (text.contains('<'), dump_of(&name)) {
             (false, Some(d)) => {
                 let _ = write!(
                     out,
-                    "<a href=\"/instances?d={d}&amp;type={}\">{text}</a>",
+                    "<td><a href=\"/instances?d={d}&amp;type={}\">{text}</a></td>",
                     url_component(&name)
                 );
+                true
             }
-            _ => out.push_str(text),
+            _ => false,
         }
-        rest = &after[end..];
+    })
+}
+
+/// Each `open`…`close` element of `html` (no nesting: the first `close` after `open` ends it)
+/// either rewritten by `f(out, inner text)`, which writes the whole replacement and returns
+/// true, or kept as it was (`f` returns false and writes nothing).
+fn rewrite_elements(
+    html: &str,
+    open: &str,
+    close: &str,
+    mut f: impl FnMut(&mut String, &str) -> bool,
+) -> String {
+    let mut out = String::with_capacity(html.len() + html.len() / 8);
+    let mut rest = html;
+    while let Some(i) = rest.find(open) {
+        let after = &rest[i + open.len()..];
+        let Some(end) = after.find(close) else {
+            break;
+        };
+        out.push_str(&rest[..i]);
+        if !f(&mut out, &after[..end]) {
+            out.push_str(&rest[i..i + open.len() + end + close.len()]);
+        }
+        rest = &after[end + close.len()..];
     }
     out.push_str(rest);
     out
@@ -197,29 +212,23 @@ pub fn report_html(s: &Session, d: usize) -> String {
 /// into links to the object pages of dump `d`. Only text that reads as an id (`0x` hex or
 /// decimal, an `@` allowed) is linked.
 fn link_ids(html: &str, d: usize) -> String {
-    const OPEN: &str = "<span class=\"meta mono\">";
-    let mut out = String::with_capacity(html.len() + html.len() / 8);
-    let mut rest = html;
-    while let Some(i) = rest.find(OPEN) {
-        let after = &rest[i + OPEN.len()..];
-        let Some(end) = after.find("</span>") else {
-            break;
-        };
-        let text = &after[..end];
-        out.push_str(&rest[..i]);
-        if heapscope_reports::drill::parse_id(text).is_some() && !text.is_empty() {
+    let linked = rewrite_elements(
+        html,
+        "<span class=\"meta mono\">",
+        "</span>",
+        |out, text| {
+            if text.is_empty() || heapscope_reports::drill::parse_id(text).is_none() {
+                return false;
+            }
             let _ = write!(
                 out,
                 "<a class=\"meta mono\" href=\"/object?d={d}&amp;id={}\">{text}</a>",
                 url_component(text)
             );
-        } else {
-            out.push_str(&rest[i..i + OPEN.len() + end + "</span>".len()]);
-        }
-        rest = &after[end + "</span>".len()..];
-    }
-    out.push_str(rest);
-    link_accumulation_points(&out, d)
+            true
+        },
+    );
+    link_accumulation_points(&linked, d)
 }
 
 /// The id after each "Accumulation point: <code>Type</code> " of the report, as a link.
@@ -544,18 +553,22 @@ fn more_note(o: &mut String, left: usize, what: &str) {
     }
 }
 
-/// References or referrers: via, object, sizes.
-fn ref_rows<'a>(
+/// A References or Referrers section of the object page: the heading with the total, the rows
+/// (via, object, sizes) in a table with that `id`, and how many of the total are not shown.
+fn ref_section<'a>(
     o: &mut String,
     d: usize,
-    id: &str,
+    (heading, id, more): (&str, &str, &str),
+    total: usize,
     rows: impl Iterator<Item = (Option<&'a str>, bool, &'a NodeOut)>,
 ) {
     let _ = write!(
         o,
-        "<table class=\"hs\" id=\"{id}\"><thead><tr><th>via</th><th>object</th><th class=\"num\">retained</th>\
-<th class=\"num\">% heap</th><th class=\"num\">shallow</th></tr></thead><tbody>"
+        "<h2>{heading} ({})</h2>\n<table class=\"hs\" id=\"{id}\"><thead><tr><th>via</th><th>object</th><th class=\"num\">retained</th>\
+<th class=\"num\">% heap</th><th class=\"num\">shallow</th></tr></thead><tbody>",
+        thousands(total as u64)
     );
+    let mut shown = 0;
     for (via, weak, n) in rows {
         let _ = write!(
             o,
@@ -571,8 +584,10 @@ fn ref_rows<'a>(
         o.push_str("</td>");
         sizes(o, n);
         o.push_str("</tr>");
+        shown += 1;
     }
     o.push_str("</tbody></table>\n");
+    more_note(o, total.saturating_sub(shown), more);
 }
 
 fn children_rows(o: &mut String, d: usize, kids: &[Child]) {
@@ -679,42 +694,27 @@ the references below are what it points to.</p>\n",
         ),
     }
 
-    let _ = writeln!(
-        o,
-        "<h2>References ({})</h2>",
-        thousands(a.references_total as u64)
-    );
-    ref_rows(
+    ref_section(
         &mut o,
         d,
-        "references",
+        ("References", "references", "references"),
+        a.references_total,
         a.references
             .iter()
             .map(|r| (r.via.as_deref(), r.weak, &r.object)),
     );
-    more_note(
-        &mut o,
-        a.references_total - a.references.len(),
-        "references",
-    );
-
-    let _ = writeln!(
-        o,
-        "<h2>Referrers ({})</h2>",
-        thousands(a.referrers_total as u64)
-    );
-    ref_rows(
+    ref_section(
         &mut o,
         d,
-        "referrers",
+        (
+            "Referrers",
+            "referrers",
+            "referrers (the largest are shown)",
+        ),
+        a.referrers_total,
         a.referrers
             .iter()
             .map(|r| (r.via.as_deref(), r.weak, &r.object)),
-    );
-    more_note(
-        &mut o,
-        a.referrers_total - a.referrers.len(),
-        "referrers (the largest are shown)",
     );
 
     o.push_str(
@@ -802,4 +802,128 @@ the references below are what it points to.</p>\n",
     }
     more_note(&mut o, a.children.left_out, "children");
     app_page(nav, &format!("{} {}", n.type_name, n.id), &o, "", &[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator (xorshift), so each case is the same on every run.
+    struct Rng(u64);
+    impl Rng {
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            from[(self.0 % from.len() as u64) as usize]
+        }
+    }
+
+    const TEXT: &[&str] = &[
+        "",
+        "\n",
+        "<tr>",
+        "</tr>",
+        "<p>a &amp; b</p>",
+        "<td class=\"num\">12</td>",
+        "td>",
+    ];
+
+    /// Builds `(input, expected)` piece by piece: each generated element is written to the
+    /// expected output linked or as it was, by the rule the rewrite documents, and an element
+    /// left unclosed at the end stays as it was.
+    fn generate(
+        seed: u64,
+        open: &str,
+        close: &str,
+        inner: &[&str],
+        linked: impl Fn(&str) -> Option<String>,
+    ) -> (String, String, usize) {
+        let mut rng = Rng(seed);
+        let (mut input, mut want, mut links) = (String::new(), String::new(), 0);
+        for _ in 0..40 {
+            let t = rng.pick(TEXT);
+            input.push_str(t);
+            want.push_str(t);
+            let text = rng.pick(inner);
+            let element = format!("{open}{text}{close}");
+            input.push_str(&element);
+            match linked(text) {
+                Some(l) => {
+                    want.push_str(&l);
+                    links += 1;
+                }
+                None => want.push_str(&element),
+            }
+        }
+        let tail = format!("{open}{}", rng.pick(inner));
+        input.push_str(&tail);
+        want.push_str(&tail);
+        (input, want, links)
+    }
+
+    #[test]
+    fn link_types_links_the_cells_naming_a_dumps_type() {
+        let names = [
+            "java.util.HashMap",
+            "Foo&lt;Bar&gt;",
+            "unknown.Type",
+            "<b>java.util.HashMap</b>",
+            "",
+        ];
+        let dump_of = |name: &str| match name {
+            "java.util.HashMap" => Some(1),
+            "Foo<Bar>" => Some(0),
+            _ => None,
+        };
+        for seed in 1..=20 {
+            let (input, want, links) = generate(seed, "<td>", "</td>", &names, |text| {
+                if text.contains('<') {
+                    return None;
+                }
+                let name = unescape(text);
+                dump_of(&name).map(|d| {
+                    format!(
+                        "<td><a href=\"/instances?d={d}&amp;type={}\">{text}</a></td>",
+                        url_component(&name)
+                    )
+                })
+            });
+            assert!(links > 0, "seed {seed}: the case links something");
+            assert_eq!(link_types(&input, dump_of), want, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn link_ids_links_the_spans_that_read_as_ids() {
+        let ids = [
+            "0x1a2b",
+            "123",
+            "@0x10",
+            "",
+            "java.lang.String",
+            "0xZZ",
+            "0x7f&amp;",
+        ];
+        for seed in 1..=20 {
+            let (input, want, links) = generate(
+                seed,
+                "<span class=\"meta mono\">",
+                "</span>",
+                &ids,
+                |text| {
+                    (!text.is_empty() && heapscope_reports::drill::parse_id(text).is_some()).then(
+                        || {
+                            format!(
+                                "<a class=\"meta mono\" href=\"/object?d=3&amp;id={}\">{text}</a>",
+                                url_component(text)
+                            )
+                        },
+                    )
+                },
+            );
+            assert!(links > 0, "seed {seed}: the case links something");
+            assert_eq!(link_ids(&input, 3), want, "seed {seed}");
+        }
+    }
 }
