@@ -15,7 +15,7 @@
 //! retaining in-edge and no retaining edge but to GC roots (a Java primitive array, String
 //! value, boxed number: their only reference is to their class) lies on no path to another
 //! node, and its immediate dominator is its one predecessor, the node the DFS enters it from.
-//! One pass over the CSR before the DFS finds them ([`Marks`]: in-edges counted up to two, three
+//! One pass over the CSR before the DFS finds them (`Marks`: in-edges counted up to two, three
 //! bits per node); the DFS still enters them, in the same order (so `order` and the dominator
 //! children's sibling order are unchanged), records the parent and gives them no preorder, so
 //! `parent`, `semi`, the back-counts, `best` and `ancestor` have an entry per *numbered* node
@@ -126,7 +126,7 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
         self.node_of.push(v);
         let vi = v as usize;
         if self.marks.is_simple(vi) {
-            if parent == 0 || self.marks.from_super(vi) {
+            if parent == 0 || self.marks.is_super_succ(vi) {
                 // An orphan the policy attaches to the super-root: numbered after all.
                 self.marks.clear_simple(vi);
             } else {
@@ -136,7 +136,11 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
         }
         self.parent.push(parent);
         self.pre[vi] = (self.parent.len() - 1) as u32;
-        self.semi.push(if self.marks.from_super(vi) { 0 } else { parent });
+        self.semi.push(if self.marks.is_super_succ(vi) {
+            0
+        } else {
+            parent
+        });
         self.back.push(0);
         self.stack.push((v, 0));
     }
@@ -185,7 +189,7 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
                 // never met twice: its one in-edge entered it.)
                 let s = &mut self.semi[w as usize];
                 *s = (*s).min(pv);
-            } else if w < pv && !self.marks.from_super(t as usize) {
+            } else if w < pv && !self.marks.is_super_succ(t as usize) {
                 let c = &mut self.back[w as usize];
                 *c = c.saturating_add(1);
             }
@@ -264,10 +268,10 @@ impl Marks {
         self.words[v >> 6][SIMPLE] &= !(1 << (v & 63));
     }
     #[inline]
-    fn from_super(&self, v: usize) -> bool {
+    fn is_super_succ(&self, v: usize) -> bool {
         self.get(v, SUPER_SUCC)
     }
-    fn set_from_super(&mut self, v: usize) {
+    fn set_super_succ(&mut self, v: usize) {
         self.set(v, SUPER_SUCC);
     }
 }
@@ -348,7 +352,7 @@ pub(crate) fn dominators_in<S: Store, K: Store>(
                 .collect();
             drop(weak_in);
             for &v in &attach {
-                dfs.marks.set_from_super(v as usize);
+                dfs.marks.set_super_succ(v as usize);
             }
             for v in attach {
                 dfs.visit_from(g, v);
@@ -370,14 +374,14 @@ pub(crate) fn dominators_in<S: Store, K: Store>(
                 .collect();
             drop(held);
             for &v in &attach {
-                dfs.marks.set_from_super(v as usize);
+                dfs.marks.set_super_succ(v as usize);
             }
             for v in attach {
                 dfs.visit_from(g, v);
             }
             for v in 0..n as u32 {
                 if !dfs.is_visited(v) {
-                    dfs.marks.set_from_super(v as usize);
+                    dfs.marks.set_super_succ(v as usize);
                     dfs.visit_from(g, v);
                 }
             }
@@ -504,7 +508,7 @@ impl<O: Off, OA: std::ops::DerefMut<Target = [O]>, A: Arr<u32>> BackPreds<OA, A>
                 continue;
             }
             for t in retaining(g, v) {
-                if marks.from_super(t as usize) {
+                if marks.is_super_succ(t as usize) {
                     continue;
                 }
                 let w = pre[t as usize] as usize;
@@ -780,5 +784,74 @@ impl DomChildren {
     /// Children of `node`; pass `n` (the node count) for the super-root's.
     pub fn of(&self, node: usize) -> &[u32] {
         &self.children[self.offsets[node] as usize..self.offsets[node + 1] as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{GraphBuilder, Label, NodeIdx, NodeKind, Policy};
+
+    /// The simple leaves `Marks::new` finds equal the definition, counted naively: not a root,
+    /// at most one retaining in-edge, every retaining edge to a root.
+    #[test]
+    fn marks_find_exactly_the_simple_leaves() {
+        let mut found = 0;
+        for case in 0..400u64 {
+            let mut rng = fastrand::Rng::with_seed(0x1eaf_0000 ^ case);
+            let n = rng.usize(1..150);
+            let policy = if rng.bool() {
+                Policy::MAT
+            } else {
+                Policy {
+                    weak_retains: false,
+                    orphans: Orphans::AttachAll,
+                }
+            };
+            let mut b = GraphBuilder::new().without_labels();
+            let t = b.intern_type("T");
+            let nodes: Vec<NodeIdx> = (0..n)
+                .map(|i| b.add_node(i as u64 + 1, t, NodeKind::Object, 8))
+                .collect();
+            let roots: Vec<usize> = (0..rng.usize(1..4)).map(|_| rng.usize(0..n)).collect();
+            for &r in &roots {
+                b.add_root_idx(nodes[r], "root", None);
+            }
+            b.finish_nodes();
+            let mut edges: Vec<Vec<(usize, bool)>> = vec![Vec::new(); n];
+            for (u, out) in edges.iter_mut().enumerate() {
+                b.begin_node(nodes[u]);
+                for _ in 0..rng.usize(0..3) {
+                    let to = if rng.u8(0..3) == 0 {
+                        roots[rng.usize(0..roots.len())]
+                    } else {
+                        rng.usize(0..n)
+                    };
+                    let weak = rng.u8(0..5) == 0;
+                    assert!(b.edge_to_idx(nodes[to], weak, Label::None));
+                    out.push((to, weak));
+                }
+            }
+            let g = b.finish(policy);
+            let root_set: Vec<u32> = g.root_nodes();
+            let marks = Marks::new(&g, &root_set);
+            let retains = |weak: bool| !weak || policy.weak_retains;
+            for v in 0..n {
+                let is_root = roots.contains(&v);
+                let in_edges = edges
+                    .iter()
+                    .flatten()
+                    .filter(|&&(to, weak)| to == v && retains(weak))
+                    .count();
+                let to_roots_only = edges[v]
+                    .iter()
+                    .all(|&(to, weak)| !retains(weak) || roots.contains(&to));
+                let want = !is_root && in_edges <= 1 && to_roots_only;
+                assert_eq!(marks.is_simple(v), want, "case {case}, node {v}: {edges:?}");
+                assert_eq!(marks.is_super_succ(v), is_root, "case {case}, node {v}");
+                found += usize::from(want);
+            }
+        }
+        assert!(found > 1000, "{found}");
     }
 }
