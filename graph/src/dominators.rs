@@ -5,25 +5,41 @@
 //! `v < w` contributes exactly `v` to `semi(w)` (it is not yet linked when `w` is processed), so
 //! the DFS folds those edges — the tree edges among them — into the initial semidominator as it
 //! meets them, and counts the others per target on the same visit. One more pass over the edges
-//! fills the lists. Each node's edges are thus read twice, not three times. Successors of the
+//! fills the lists (each node's edges are thus read by two passes, not three, besides the
+//! sequential pass that finds the simple leaves, below). Successors of the
 //! super-root (GC roots, attached orphans) have semidominator 0 from the start, which no
 //! predecessor can lower, so edges into them are not stored at all — in a Java heap that is
 //! every object's reference to its class.
 //!
-//! Memory (n nodes, N reachable): during the DFS `pre` 4 B/node, a bit per node marking the
-//! super-root's successors, and `node_of`, `parent`, `semi`, back-counts 4 B per reachable
-//! node, plus 8 B per level of DFS depth. The counts become the lists' write cursors (u32, or
-//! u64 past 2^32 list entries); the lists take 4 B per stored back edge. The cursors then give
-//! way to a bit per node (each list's first entry is marked instead), `pre` is reused for the
-//! path-compression values and `ancestor` adds 4 B per reachable node. Peak: about 20 B per
-//! node + 4 B per stored back edge, on top of the graph (22.6 B/node measured on the 10^7-node
-//! heap of benches/README.md). The result keeps `idom` (4 B/node, in `pre`'s buffer) and
-//! `order` (4 B per reachable node, `node_of`'s buffer, with capacity for every node).
-//! `node_of` is only appended to by the DFS and read at the end, so [`Analysis`] allocates it
-//! from the store of kept arrays: a spill file when spilling is allowed, which leaves 16 B/node
-//! and the back edges anonymous at the peak (the CSR is in a spill file too by then; 757 MiB
-//! on the 44.8 M-object JDK dump of benches/scripts/ooc/RESULTS.md, 17.5 B/object beside 8 MiB
-//! of graph).
+//! Simple leaves are left out of Semi-NCA. A node that is not a GC root, has at most one
+//! retaining in-edge and no retaining edge but to GC roots (a Java primitive array, String
+//! value, boxed number: their only reference is to their class) lies on no path to another
+//! node, and its immediate dominator is its one predecessor, the node the DFS enters it from.
+//! One pass over the CSR before the DFS finds them (`Marks`: in-edges counted up to two, three
+//! bits per node); the DFS still enters them, in the same order (so `order` and the dominator
+//! children's sibling order are unchanged), records the parent and gives them no preorder, so
+//! `parent`, `semi`, the back-counts, `best` and `ancestor` have an entry per *numbered* node
+//! only (reachable nodes but simple leaves), and the semidominator loop and NCA step skip them.
+//! Their nodes entered from a leaf (GC roots) get the leaf's parent as DFS parent: the tree is
+//! that of a DFS of the graph with the leaves removed and an edge from that parent to each such
+//! root, and edges into successors of the super-root change no dominator.
+//!
+//! Memory (n nodes, N reachable, M numbered, L = N − M simple leaves): during the DFS `pre`
+//! 4 B/node, 3 bits per node of marks, `node_of` 4 B per reachable node, the simple leaves'
+//! parents 4 B per leaf, `parent`, `semi`, back-counts 4 B per numbered node, plus 8 B per level
+//! of DFS depth. The counts become the lists' write cursors (u32, or u64 past 2^32 list
+//! entries); the lists take 4 B per stored back edge. The cursors then give way to a bit per
+//! numbered node (each list's first entry is marked instead), `pre` is reused for the
+//! path-compression values and `ancestor` adds 4 B per numbered node. Peak: 4 B/node + 12 B
+//! per numbered node + 4 B per stored back edge + the bits, on top of the graph, `node_of` and
+//! the leaves' parents. The result keeps `idom` (4 B/node, in `pre`'s buffer) and `order`
+//! (4 B per reachable node, `node_of`'s buffer, with capacity for every node).
+//! `node_of` and the leaves' parents are only appended to by the DFS and read at the end, so
+//! [`Analysis`] allocates them from the store of kept arrays: spill files when spilling is
+//! allowed, which leaves 4 B/node + 12 B per numbered node and the back edges anonymous at the
+//! peak (the CSR is in a spill file too by then; 592 MiB on the 44.8 M-object JDK dump of
+//! benches/scripts/ooc/RESULTS.md, 13.7 B/object beside 8 MiB of graph, was 757 MiB and
+//! 17.5 B/object with every reachable node numbered).
 //!
 //! `order` is needed only by [`DomChildren::build`] (for the sibling order) and the order-based
 //! [`retained_sizes`]: [`Analysis`] builds the children, frees `order`, and sums retained sizes
@@ -92,12 +108,11 @@ struct Dfs<A, O> {
     semi: A,
     back: A,
     stack: Vec<(u32, u32)>,
-    /// Successors of the super-root, marked before the DFS meets them: their semidominator
+    /// Successors of the super-root (marked before the DFS meets them: their semidominator
     /// is 0 from the start, and predecessors of a node whose semi is 0 can change nothing, so
-    /// they are neither counted nor stored (in a Java heap: every object's class reference).
-    from_super: BitSet,
-    /// Nodes with more than one retaining in-edge, and the simple leaves met so far.
-    marks: InMarks,
+    /// they are neither counted nor stored; in a Java heap: every object's class reference),
+    /// and the simple leaves.
+    marks: Marks,
 }
 
 impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
@@ -105,49 +120,43 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
         self.pre[v as usize] != NONE
     }
 
-    /// Is `v` a simple leaf: not a successor of the super-root, at most one retaining in-edge
-    /// (the one the DFS enters it by), and no retaining edge but to successors of the
-    /// super-root? Then no path to another node goes through it, and its immediate dominator
-    /// is its one predecessor.
-    #[inline]
-    fn is_simple_leaf(&self, g: &HeapGraph, v: u32) -> bool {
-        if self.marks.is_multi(v as usize) || self.from_super.get(v as usize) {
-            return false;
-        }
-        let keep_weak = g.policy.weak_retains;
-        let v = v as usize;
-        g.targets[g.offsets[v] as usize..g.offsets[v + 1] as usize]
-            .iter()
-            .all(|&raw| {
-                (raw & WEAK_BIT != 0 && !keep_weak)
-                    || self.from_super.get((raw & !WEAK_BIT) as usize)
-            })
-    }
-
     /// Enter `v` from the node whose preorder is `parent` (0: from the super-root).
     #[inline]
     fn enter(&mut self, g: &HeapGraph, v: u32, parent: u32) {
         self.node_of.push(v);
         let vi = v as usize;
-        if parent != 0 && self.is_simple_leaf(g, v) {
-            // No preorder: its idom is `parent`. Its edges (to successors of the super-root)
-            // are still followed, so the DFS meets every node in the same order, and `pre`
-            // keeps the parent's preorder for the nodes it enters.
-            self.marks.set_simple(vi);
-            self.pre[vi] = parent;
-            // The node being scanned (on top of the stack) entered it.
-            let from = self.stack.last().map_or(UNREACHED, |&(u, _)| u);
-            self.leaf_parent.push(from);
-            if g.offsets[vi] != g.offsets[vi + 1] {
-                self.stack.push((v, 0));
+        if self.marks.is_simple(vi) {
+            if parent == 0 || self.marks.is_super_succ(vi) {
+                // An orphan the policy attaches to the super-root: numbered after all.
+                self.marks.clear_simple(vi);
+            } else {
+                self.enter_leaf(g, vi, parent);
+                return;
             }
-            return;
         }
         self.parent.push(parent);
         self.pre[vi] = (self.parent.len() - 1) as u32;
-        self.semi.push(if self.from_super.get(vi) { 0 } else { parent });
+        self.semi.push(if self.marks.is_super_succ(vi) {
+            0
+        } else {
+            parent
+        });
         self.back.push(0);
         self.stack.push((v, 0));
+    }
+
+    /// Enter a simple leaf: no preorder, its idom is the node being scanned (on top of the
+    /// stack; its preorder is `parent`). Its edges (to GC roots) are still followed, so the DFS
+    /// meets every node in the same order, and `pre` keeps the parent's preorder for the nodes
+    /// it enters.
+    #[cold]
+    fn enter_leaf(&mut self, g: &HeapGraph, vi: usize, parent: u32) {
+        self.pre[vi] = parent;
+        let from = self.stack.last().map_or(UNREACHED, |&(u, _)| u);
+        self.leaf_parent.push(from);
+        if g.offsets[vi] != g.offsets[vi + 1] {
+            self.stack.push((vi as u32, 0));
+        }
     }
 
     fn visit_from(&mut self, g: &HeapGraph, start: u32) {
@@ -180,7 +189,7 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
                 // never met twice: its one in-edge entered it.)
                 let s = &mut self.semi[w as usize];
                 *s = (*s).min(pv);
-            } else if w < pv && !self.from_super.get(t as usize) {
+            } else if w < pv && !self.marks.is_super_succ(t as usize) {
                 let c = &mut self.back[w as usize];
                 *c = c.saturating_add(1);
             }
@@ -188,46 +197,82 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
     }
 }
 
-/// Two bits per node, side by side in one word pair per 64 nodes (one cache line for both):
-/// "has a retaining in-edge" then, once [`count`](Self::count) is done, "is a simple leaf"
-/// (the same bit, cleared and reused); and "has more than one retaining in-edge".
-struct InMarks {
-    words: Vec<u64>,
+/// Three bits per node, in three words per 64 nodes (one cache line for all three):
+/// "simple leaf", "has a retaining in-edge" (only while [`Marks::new`] counts), "is a successor
+/// of the super-root".
+///
+/// A simple leaf is a node that is not a GC root, has at most one retaining in-edge and no
+/// retaining edge but to GC roots: no path to another node goes through it, so it needs no
+/// preorder, and its immediate dominator is the node the DFS enters it from (its only
+/// predecessor). The bit is decided before the DFS from one pass over the CSR and cleared by
+/// the DFS for a node it enters from the super-root (an orphan the policy attaches).
+struct Marks {
+    words: Vec<[u64; 3]>,
 }
 
-impl InMarks {
-    /// Count the retaining in-edges of every node, up to two: one pass over the targets.
-    fn count(g: &HeapGraph) -> InMarks {
-        let mut words = vec![0u64; 2 * g.node_count().div_ceil(64)];
+const SIMPLE: usize = 0;
+const SEEN: usize = 1;
+const SUPER_SUCC: usize = 2;
+
+impl Marks {
+    /// Mark `roots` as successors of the super-root and find the simple leaves: one pass over
+    /// the CSR counting each node's retaining in-edges up to two and noting whether it has a
+    /// retaining edge to a node that is not a root.
+    fn new(g: &HeapGraph, roots: &[u32]) -> Marks {
+        let n = g.node_count();
+        let mut m = Marks {
+            words: vec![[0u64; 3]; n.div_ceil(64)],
+        };
+        for &r in roots {
+            m.set(r as usize, SUPER_SUCC);
+        }
+        // SIMPLE holds "more than one in-edge or an edge to a non-root" while counting.
         let keep_weak = g.policy.weak_retains;
-        for &raw in g.targets.iter() {
-            if raw & WEAK_BIT != 0 && !keep_weak {
-                continue;
-            }
-            let t = (raw & !WEAK_BIT) as usize;
-            let (w, bit) = (2 * (t >> 6), 1u64 << (t & 63));
-            if let [seen, multi] = &mut words[w..w + 2] {
-                *multi |= *seen & bit;
+        let (offsets, targets) = (&g.offsets[..], &g.targets[..]);
+        for v in 0..n {
+            let mut inner = false;
+            for &raw in &targets[offsets[v] as usize..offsets[v + 1] as usize] {
+                if raw & WEAK_BIT != 0 && !keep_weak {
+                    continue;
+                }
+                let t = (raw & !WEAK_BIT) as usize;
+                let bit = 1u64 << (t & 63);
+                let [not_simple, seen, super_succ] = &mut m.words[t >> 6];
+                *not_simple |= *seen & bit;
                 *seen |= bit;
+                inner |= *super_succ & bit == 0;
+            }
+            if inner {
+                m.set(v, SIMPLE);
             }
         }
-        // The first bit of each pair now means "simple leaf", none yet.
-        for w in words.iter_mut().step_by(2) {
-            *w = 0;
+        for c in m.words.iter_mut() {
+            c[SIMPLE] = !c[SIMPLE] & !c[SUPER_SUCC];
+            c[SEEN] = 0;
         }
-        InMarks { words }
+        m
     }
     #[inline]
-    fn is_multi(&self, v: usize) -> bool {
-        self.words[2 * (v >> 6) + 1] & (1 << (v & 63)) != 0
+    fn get(&self, v: usize, which: usize) -> bool {
+        self.words[v >> 6][which] & (1 << (v & 63)) != 0
+    }
+    #[inline]
+    fn set(&mut self, v: usize, which: usize) {
+        self.words[v >> 6][which] |= 1 << (v & 63);
     }
     #[inline]
     fn is_simple(&self, v: usize) -> bool {
-        self.words[2 * (v >> 6)] & (1 << (v & 63)) != 0
+        self.get(v, SIMPLE)
+    }
+    fn clear_simple(&mut self, v: usize) {
+        self.words[v >> 6][SIMPLE] &= !(1 << (v & 63));
     }
     #[inline]
-    fn set_simple(&mut self, v: usize) {
-        self.words[2 * (v >> 6)] |= 1 << (v & 63);
+    fn is_super_succ(&self, v: usize) -> bool {
+        self.get(v, SUPER_SUCC)
+    }
+    fn set_super_succ(&mut self, v: usize) {
+        self.set(v, SUPER_SUCC);
     }
 }
 
@@ -269,6 +314,7 @@ pub(crate) fn dominators_in<S: Store, K: Store>(
     keep: &K,
 ) -> Dominators<S::Arr<u32>, K::Arr<u32>> {
     let n = g.node_count();
+    let roots = g.root_nodes();
     let mut dfs = Dfs {
         // Room for n + 1: the semidominator loop reuses it for `best`, one entry per
         // numbered node and the super-root.
@@ -285,13 +331,8 @@ pub(crate) fn dominators_in<S: Store, K: Store>(
         semi: with_first(s, n + 1),
         back: with_first(s, n + 1),
         stack: Vec::new(),
-        from_super: BitSet::new(n),
-        marks: InMarks::count(g),
+        marks: Marks::new(g, &roots),
     };
-    let roots = g.root_nodes();
-    for &r in &roots {
-        dfs.from_super.set(r as usize);
-    }
     for r in roots {
         dfs.visit_from(g, r);
     }
@@ -311,7 +352,7 @@ pub(crate) fn dominators_in<S: Store, K: Store>(
                 .collect();
             drop(weak_in);
             for &v in &attach {
-                dfs.from_super.set(v as usize);
+                dfs.marks.set_super_succ(v as usize);
             }
             for v in attach {
                 dfs.visit_from(g, v);
@@ -333,14 +374,14 @@ pub(crate) fn dominators_in<S: Store, K: Store>(
                 .collect();
             drop(held);
             for &v in &attach {
-                dfs.from_super.set(v as usize);
+                dfs.marks.set_super_succ(v as usize);
             }
             for v in attach {
                 dfs.visit_from(g, v);
             }
             for v in 0..n as u32 {
                 if !dfs.is_visited(v) {
-                    dfs.from_super.set(v as usize);
+                    dfs.marks.set_super_succ(v as usize);
                     dfs.visit_from(g, v);
                 }
             }
@@ -355,22 +396,19 @@ pub(crate) fn dominators_in<S: Store, K: Store>(
         mut semi,
         back,
         stack,
-        from_super,
         marks,
     } = dfs;
     drop(stack);
 
     if (g.targets.len() as u64) < u64::from(u32::MAX) {
         // The counts become the cursors in place: no second array.
-        let preds = BackPreds::fill(g, &pre, &from_super, &marks, back, s).into_marked();
-        drop(from_super);
+        let preds = BackPreds::fill(g, &pre, &marks, back, s).into_marked();
         semidominators(preds, &mut pre, &mut semi, &parent, s);
     } else {
         // 2^32 list entries or more: u64 cursors (8 B/node, on the heap).
         let off: Vec<u64> = back.iter().map(|&c| u64::from(c)).collect();
         drop(back);
-        let preds = BackPreds::fill(g, &pre, &from_super, &marks, off, s).into_marked();
-        drop(from_super);
+        let preds = BackPreds::fill(g, &pre, &marks, off, s).into_marked();
         semidominators(preds, &mut pre, &mut semi, &parent, s);
     }
 
@@ -450,8 +488,7 @@ impl<O: Off, OA: std::ops::DerefMut<Target = [O]>, A: Arr<u32>> BackPreds<OA, A>
     fn fill<S: Store<Arr<u32> = A>>(
         g: &HeapGraph,
         pre: &[u32],
-        from_super: &BitSet,
-        marks: &InMarks,
+        marks: &Marks,
         mut off: OA,
         s: &S,
     ) -> Self {
@@ -471,7 +508,7 @@ impl<O: Off, OA: std::ops::DerefMut<Target = [O]>, A: Arr<u32>> BackPreds<OA, A>
                 continue;
             }
             for t in retaining(g, v) {
-                if from_super.get(t as usize) {
+                if marks.is_super_succ(t as usize) {
                     continue;
                 }
                 let w = pre[t as usize] as usize;
@@ -747,5 +784,74 @@ impl DomChildren {
     /// Children of `node`; pass `n` (the node count) for the super-root's.
     pub fn of(&self, node: usize) -> &[u32] {
         &self.children[self.offsets[node] as usize..self.offsets[node + 1] as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{GraphBuilder, Label, NodeIdx, NodeKind, Policy};
+
+    /// The simple leaves `Marks::new` finds equal the definition, counted naively: not a root,
+    /// at most one retaining in-edge, every retaining edge to a root.
+    #[test]
+    fn marks_find_exactly_the_simple_leaves() {
+        let mut found = 0;
+        for case in 0..400u64 {
+            let mut rng = fastrand::Rng::with_seed(0x1eaf_0000 ^ case);
+            let n = rng.usize(1..150);
+            let policy = if rng.bool() {
+                Policy::MAT
+            } else {
+                Policy {
+                    weak_retains: false,
+                    orphans: Orphans::AttachAll,
+                }
+            };
+            let mut b = GraphBuilder::new().without_labels();
+            let t = b.intern_type("T");
+            let nodes: Vec<NodeIdx> = (0..n)
+                .map(|i| b.add_node(i as u64 + 1, t, NodeKind::Object, 8))
+                .collect();
+            let roots: Vec<usize> = (0..rng.usize(1..4)).map(|_| rng.usize(0..n)).collect();
+            for &r in &roots {
+                b.add_root_idx(nodes[r], "root", None);
+            }
+            b.finish_nodes();
+            let mut edges: Vec<Vec<(usize, bool)>> = vec![Vec::new(); n];
+            for (u, out) in edges.iter_mut().enumerate() {
+                b.begin_node(nodes[u]);
+                for _ in 0..rng.usize(0..3) {
+                    let to = if rng.u8(0..3) == 0 {
+                        roots[rng.usize(0..roots.len())]
+                    } else {
+                        rng.usize(0..n)
+                    };
+                    let weak = rng.u8(0..5) == 0;
+                    assert!(b.edge_to_idx(nodes[to], weak, Label::None));
+                    out.push((to, weak));
+                }
+            }
+            let g = b.finish(policy);
+            let root_set: Vec<u32> = g.root_nodes();
+            let marks = Marks::new(&g, &root_set);
+            let retains = |weak: bool| !weak || policy.weak_retains;
+            for v in 0..n {
+                let is_root = roots.contains(&v);
+                let in_edges = edges
+                    .iter()
+                    .flatten()
+                    .filter(|&&(to, weak)| to == v && retains(weak))
+                    .count();
+                let to_roots_only = edges[v]
+                    .iter()
+                    .all(|&(to, weak)| !retains(weak) || roots.contains(&to));
+                let want = !is_root && in_edges <= 1 && to_roots_only;
+                assert_eq!(marks.is_simple(v), want, "case {case}, node {v}: {edges:?}");
+                assert_eq!(marks.is_super_succ(v), is_root, "case {case}, node {v}");
+                found += usize::from(want);
+            }
+        }
+        assert!(found > 1000, "{found}");
     }
 }
