@@ -91,6 +91,25 @@ impl<'a> Reader<'a> {
     pub(super) fn run(&mut self) -> Res<Value> {
         loop {
             let at = self.pos;
+            if at >= self.split_at {
+                // Exactly where the second core began: take what it read, if it holds; past
+                // it (not an opcode boundary here), stop it.
+                let exact = at == self.split_at;
+                self.split_at = usize::MAX;
+                self.cancel
+                    .store(!exact, std::sync::atomic::Ordering::Relaxed);
+                if let Some(t) = self
+                    .tail
+                    .take()
+                    .filter(|_| exact)
+                    .and_then(|rx| rx.recv().ok())
+                {
+                    if self.absorb(&t) {
+                        self.tail_traces = t.traces();
+                        continue;
+                    }
+                }
+            }
             let op = self.u8("an opcode")?;
             match op {
                 PROTO => {
