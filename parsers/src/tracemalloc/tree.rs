@@ -112,8 +112,7 @@ fn shared_with_earlier(s: &Snapshot, live: &[u32]) -> Vec<(u32, u32)> {
     let mut lcp = vec![0u32; n];
     for k in 1..n {
         let (a, b) = (frames(order[k - 1]), frames(order[k]));
-        let bytes = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-        lcp[k] = (bytes / 4) as u32;
+        lcp[k] = common_frames(a, b);
     }
     drop(outer_first);
     let mut best = vec![(0u32, 0u32); n];
@@ -148,6 +147,20 @@ fn shared_with_earlier(s: &Snapshot, live: &[u32]) -> Vec<(u32, u32)> {
         visit(k, lcp.get(k + 1).copied().unwrap_or(0), &mut stack);
     }
     best
+}
+
+/// The frames two tracebacks share from the outermost on (4 bytes per frame), 8 bytes per step.
+fn common_frames(a: &[u8], b: &[u8]) -> u32 {
+    let n = a.len().min(b.len());
+    let word = |s: &[u8], i: usize| u64::from_ne_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let mut i = 0;
+    while i + 8 <= n && word(a, i) == word(b, i) {
+        i += 8;
+    }
+    if i + 4 <= n && a[i..i + 4] == b[i..i + 4] {
+        i += 4;
+    }
+    (i / 4) as u32
 }
 
 /// CPython's three `key_type`s of `Snapshot.statistics`.

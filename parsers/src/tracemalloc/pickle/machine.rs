@@ -525,7 +525,7 @@ impl<'a> Reader<'a> {
 /// A BININT1, BININT2 or BININT at `*p`: its value, and `*p` moved past it; None for any other
 /// opcode or too few bytes (`*p` unchanged).
 #[inline]
-fn small_int(d: &[u8], p: &mut usize) -> Option<i64> {
+pub(super) fn small_int(d: &[u8], p: &mut usize) -> Option<i64> {
     let (n, v) = match *d.get(*p)? {
         BININT1 => (1, *d.get(*p + 1)? as i64),
         BININT2 => (

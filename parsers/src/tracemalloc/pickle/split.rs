@@ -32,6 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::memo::{Memo, MemoTable};
 use super::opcodes::*;
+use super::machine::small_int;
 use super::value::NO_TOTAL;
 use super::{DomainTotal, Reader, TbAcc};
 use heapscope_graph::hash::FxHashMap;
@@ -539,25 +540,6 @@ impl State<'_> {
     fn check(&self, end: usize) -> Option<()> {
         (end <= self.frame_end && end <= self.data.len()).then_some(())
     }
-}
-
-/// A BININT1, BININT2 or BININT at `*p`.
-#[inline]
-fn small_int(d: &[u8], p: &mut usize) -> Option<i64> {
-    let (n, v) = match *d.get(*p)? {
-        BININT1 => (1, *d.get(*p + 1)? as i64),
-        BININT2 => (
-            2,
-            u16::from_le_bytes(d.get(*p + 1..*p + 3)?.try_into().ok()?) as i64,
-        ),
-        BININT => (
-            4,
-            i32::from_le_bytes(d.get(*p + 1..*p + 5)?.try_into().ok()?) as i64,
-        ),
-        _ => return None,
-    };
-    *p += 1 + n;
-    Some(v)
 }
 
 impl<'a> Reader<'a> {

@@ -151,24 +151,20 @@ fn synthetic_pickle(
         cuts: Vec::new(),
         memo: 0,
     };
+    // `tracemalloc.<class>` (STACK_GLOBAL), NEWOBJ with no arguments, its state dict.
+    let object = |w: &mut W, class: &str| {
+        w.str(class);
+        for op in [&b"\x93"[..], b")\x81", b"}"] {
+            w.op(op);
+            w.memoize();
+        }
+    };
     let tm = w.str("tracemalloc");
-    w.str("Snapshot");
-    w.op(b"\x93");
-    w.memoize();
-    w.op(b")\x81");
-    w.memoize();
-    w.op(b"}");
-    w.memoize();
+    object(&mut w, "Snapshot");
     w.op(b"(");
     w.str("traces");
     w.get(tm);
-    w.str("_Traces");
-    w.op(b"\x93");
-    w.memoize();
-    w.op(b")\x81");
-    w.memoize();
-    w.op(b"}");
-    w.memoize();
+    object(&mut w, "_Traces");
     w.str("_traces");
     w.op(b"]");
     w.memoize();
