@@ -128,7 +128,7 @@ fn synthetic_pickle(
             if idx < 256 {
                 self.op(&[b'h', idx as u8]);
             } else {
-                self.op(&[b'j']);
+                self.op(b"j");
                 self.op(&idx.to_le_bytes());
             }
         }
@@ -137,10 +137,10 @@ fn synthetic_pickle(
             if v < 256 {
                 self.op(&[b'K', v as u8]);
             } else if v < 65536 {
-                self.op(&[b'M']);
+                self.op(b"M");
                 self.op(&(v as u16).to_le_bytes());
             } else {
-                self.op(&[b'J']);
+                self.op(b"J");
                 self.op(&v.to_le_bytes());
             }
         }
@@ -230,16 +230,15 @@ fn synthetic_pickle(
     out
 }
 
+/// Tracebacks (frames as `(file, line)`), file names, traces `(domain, size, traceback)`.
+type Synthetic = (Vec<Vec<(usize, u32)>>, Vec<&'static str>, Vec<(u8, u32, usize)>);
+
 /// Synthetic traces: `n` traces over `tbs` tracebacks of 1–30 frames in a few files.
 fn synthetic_traces(
     seed: u64,
     n: usize,
     tbs: usize,
-) -> (
-    Vec<Vec<(usize, u32)>>,
-    Vec<&'static str>,
-    Vec<(u8, u32, usize)>,
-) {
+) -> Synthetic {
     let mut x = seed | 1;
     let mut rand = move |m: u64| {
         x ^= x << 13;
