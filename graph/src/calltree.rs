@@ -11,11 +11,17 @@
 //! deterministically by hashing on with `0x5a`, so ids stay unique; a moved id is the base of
 //! its children's.
 //!
+//! A builder that knows which nodes are new (tracemalloc sorts its tracebacks to find where each
+//! leaves the tree) appends them with [`CallTree::push_new`] instead: no table is probed or
+//! filled, and [`CallTree::finish_new`] gives them the same ids afterwards on all cores; the
+//! tables are filled only if [`CallTree::child`] is called later.
+//!
 //! [`CallTree::fill_graph`] turns the tree into graph nodes: the dominator tree of the result is
 //! the call tree itself (shallow = flat, retained = cum).
 
 use crate::hash::{fnv1a, FxHashMap, FxHashSet, FNV_OFFSET};
 use crate::{GraphBuilder, Label, NodeIdx, NodeKind, TypeId};
+use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 
@@ -39,6 +45,11 @@ pub struct CallTree {
     count: Vec<u64>,
     child: FxHashMap<(u32, u32), u32>,
     ids: FxHashSet<u64>,
+    /// Nodes `0..indexed` are in `child` and `ids`; later ones were appended by
+    /// [`CallTree::push_new`] and are indexed when `child` is next called.
+    indexed: usize,
+    /// Nodes `0..with_ids` have their final id; [`CallTree::finish_new`] makes the rest.
+    with_ids: usize,
 }
 
 impl CallTree {
@@ -70,6 +81,9 @@ impl CallTree {
     /// The node for `frame` called from `parent` ([`NO_PARENT`] for a root frame), and whether
     /// it was created by this call.
     pub fn child(&mut self, parent: u32, frame: u32) -> (u32, bool) {
+        if self.indexed < self.parent.len() {
+            self.index_new();
+        }
         // One probe of the table finds the node or the slot for the new one.
         let c = self.parent.len() as u32;
         let slot = match self.child.entry((parent, frame)) {
@@ -91,7 +105,118 @@ impl CallTree {
         self.id.push(h);
         self.size.push(0);
         self.count.push(0);
+        self.indexed += 1;
+        self.with_ids += 1;
         (c, true)
+    }
+
+    /// Append a node for `frame` called from `parent` ([`NO_PARENT`] or an earlier node) that
+    /// the caller knows is new: no node for `(parent, frame)` exists yet. Nothing is looked up
+    /// or hashed here; [`CallTree::finish_new`] must be called before the ids are read (the
+    /// node's id is the one [`CallTree::child`] would have given it). For builders that know
+    /// where each stack leaves the tree (tracemalloc sorts its tracebacks): two hash tables of
+    /// 500 k nodes cost more than the whole rest of such a build.
+    pub fn push_new(&mut self, parent: u32, frame: u32) -> u32 {
+        let c = self.parent.len() as u32;
+        self.parent.push(parent);
+        self.frame.push(frame);
+        self.id.push(0);
+        self.size.push(0);
+        self.count.push(0);
+        c
+    }
+
+    /// Give the nodes appended by [`CallTree::push_new`] their ids, exactly as [`CallTree::child`]
+    /// would have made them one by one: FNV-1a of the parent's id and the frame key, computed
+    /// level by level (a node after its parent) on all cores; then, if any id is 0 or equal to
+    /// another node's, all of them again in creation order with the collision rule of `child`
+    /// (never seen in practice: 64-bit ids). Transient: 8 B per new node (their levels and
+    /// order) and 8 B per node (the sorted copy of the ids that finds a collision).
+    pub fn finish_new(&mut self) {
+        let (from, n) = (self.with_ids, self.len());
+        if from == n {
+            return;
+        }
+        // Level 0: nodes whose parent has its id already; then one level per generation.
+        let mut level = vec![0u32; n - from];
+        let mut levels = 1usize;
+        for i in from..n {
+            let p = self.parent[i] as usize;
+            if p != NO_PARENT as usize && p >= from {
+                level[i - from] = level[p - from] + 1;
+                levels = levels.max(level[i - from] as usize + 1);
+            }
+        }
+        let mut start = vec![0u32; levels + 1];
+        for &l in &level {
+            start[l as usize + 1] += 1;
+        }
+        for l in 0..levels {
+            start[l + 1] += start[l];
+        }
+        let mut fill = start.clone();
+        let mut order = vec![0u32; n - from];
+        for (k, &l) in level.iter().enumerate() {
+            order[fill[l as usize] as usize] = (from + k) as u32;
+            fill[l as usize] += 1;
+        }
+        drop(level);
+        for l in 0..levels {
+            let nodes = &order[start[l] as usize..start[l + 1] as usize];
+            let (keys, parent, frame, id) = (&self.keys, &self.parent, &self.frame, &self.id);
+            let hashes: Vec<u64> = nodes
+                .par_iter()
+                .with_min_len(1024)
+                .map(|&c| {
+                    let base = id
+                        .get(parent[c as usize] as usize)
+                        .copied()
+                        .unwrap_or(FNV_OFFSET);
+                    fnv1a(fnv1a(base, &[0xff]), frame_key(keys, frame[c as usize]))
+                })
+                .collect();
+            for (&c, h) in nodes.iter().zip(hashes) {
+                self.id[c as usize] = h;
+            }
+        }
+        drop(order);
+        let mut sorted = self.id.clone();
+        sorted.par_sort_unstable();
+        let clash = sorted.first() == Some(&0) || sorted.windows(2).any(|w| w[0] == w[1]);
+        drop(sorted);
+        if clash {
+            // The rule of `child`, node by node: the ids of all earlier nodes are taken.
+            self.ids.clear();
+            self.ids.extend(self.id[..from].iter().copied());
+            for c in from..n {
+                let base = match self.id.get(self.parent[c] as usize) {
+                    Some(&id) => id,
+                    None => FNV_OFFSET,
+                };
+                let mut h = fnv1a(fnv1a(base, &[0xff]), frame_key(&self.keys, self.frame[c]));
+                while h == 0 || !self.ids.insert(h) {
+                    h = fnv1a(h, &[0x5a]);
+                }
+                self.id[c] = h;
+            }
+            self.ids.clear();
+            // Re-indexed below from the final ids.
+            self.indexed = 0;
+            self.child.clear();
+        }
+        self.with_ids = n;
+    }
+
+    /// Put the nodes appended by [`CallTree::push_new`] into the tables `child` reads.
+    fn index_new(&mut self) {
+        self.finish_new();
+        for c in self.indexed..self.len() {
+            self.child
+                .entry((self.parent[c], self.frame[c]))
+                .or_insert(c as u32);
+            self.ids.insert(self.id[c]);
+        }
+        self.indexed = self.len();
     }
 
     /// Insert a stack, outermost frame first; returns its node ([`NO_PARENT`] if it is empty).
@@ -130,6 +255,7 @@ impl CallTree {
     }
     /// Id of each node: the hash of its frame sequence.
     pub fn id(&self) -> &[u64] {
+        debug_assert_eq!(self.with_ids, self.len(), "finish_new after push_new");
         &self.id
     }
     /// Bytes of the samples that end exactly at each node.
@@ -183,6 +309,7 @@ impl CallTree {
         counts: bool,
     ) {
         let n = self.len();
+        debug_assert_eq!(self.with_ids, n, "finish_new after push_new");
         b.reserve_nodes(n);
         for i in 0..n {
             let ty = type_of(b, i);
@@ -208,6 +335,11 @@ impl CallTree {
             }
         }
     }
+}
+
+/// The key of `frame` in `keys` (empty for an unknown one).
+fn frame_key(keys: &[Box<[u8]>], frame: u32) -> &[u8] {
+    keys.get(frame as usize).map_or(&[], |k| k)
 }
 
 /// Children lists (CSR) of a forest given as a parent column (`u32::MAX` = no parent), in
@@ -263,5 +395,69 @@ mod tests {
         // The id of a root frame is FNV-1a over 0xff and its key.
         assert_eq!(a.id()[0], fnv1a(FNV_OFFSET, b"\xffmain"));
         assert_eq!(a.id()[1], fnv1a(FNV_OFFSET, b"\xffmain\xfff"));
+    }
+
+    /// Nodes appended with `push_new` (in an order `child` would make them) and given their
+    /// ids by `finish_new` are the tree `child` makes, ids included; `child` goes on from there.
+    #[test]
+    fn push_new_then_finish_new_equals_child() {
+        let mut x = 99u64;
+        let mut rand = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut by_child = CallTree::new();
+        let mut pushed = CallTree::new();
+        for t in [&mut by_child, &mut pushed] {
+            for f in 0..40 {
+                t.intern_frame(format!("f{f}.py:{f}").as_bytes());
+            }
+        }
+        // Random stacks (labelled synthetic) through `child`, recording each node made.
+        let mut made: Vec<(u32, u32)> = Vec::new();
+        for _ in 0..3000 {
+            let mut node = NO_PARENT;
+            for _ in 0..1 + rand(12) {
+                let f = rand(40) as u32;
+                let (c, new) = by_child.child(node, f);
+                if new {
+                    made.push((node, f));
+                }
+                node = c;
+            }
+        }
+        for &(p, f) in &made {
+            pushed.push_new(p, f);
+        }
+        pushed.finish_new();
+        assert!(by_child.len() > 1000);
+        assert_eq!(pushed.parent(), by_child.parent());
+        assert_eq!(pushed.frame(), by_child.frame());
+        assert_eq!(pushed.id(), by_child.id());
+        // Lookups after `push_new` find the pushed nodes; new ones get the same ids.
+        for _ in 0..500 {
+            let stack: Vec<u32> = (0..1 + rand(14)).map(|_| rand(40) as u32).collect();
+            assert_eq!(pushed.insert(stack.iter().copied()), by_child.insert(stack));
+        }
+        assert_eq!(pushed.id(), by_child.id());
+    }
+
+    /// Two nodes with one id (forced: the same call path pushed twice): the later one is moved
+    /// as `child` moves a colliding id, and its children hash on from the moved id.
+    #[test]
+    fn finish_new_moves_a_colliding_id_as_child_does() {
+        let mut t = CallTree::new();
+        let (m, f) = (t.intern_frame(b"main"), t.intern_frame(b"f"));
+        let a = t.push_new(NO_PARENT, m);
+        let b = t.push_new(NO_PARENT, m);
+        let c = t.push_new(b, f);
+        t.finish_new();
+        let first = fnv1a(FNV_OFFSET, b"\xffmain");
+        let moved = fnv1a(first, &[0x5a]);
+        assert_eq!(t.id()[a as usize], first);
+        assert_eq!(t.id()[b as usize], moved);
+        assert_eq!(t.id()[c as usize], fnv1a(moved, b"\xfff"));
     }
 }

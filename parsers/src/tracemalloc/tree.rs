@@ -66,8 +66,9 @@ impl TraceTree {
                     node = t.tree.parent()[node as usize];
                 }
             }
+            // Every node below the shared path is new (no lookup needed).
             for &f in frames[..frames.len() - depth as usize].iter().rev() {
-                node = t.tree.child(node, f).0;
+                node = t.tree.push_new(node, f);
             }
             end[i] = node;
             if node != NO_PARENT {
@@ -76,6 +77,7 @@ impl TraceTree {
                 t.tracebacks += 1;
             }
         }
+        t.tree.finish_new();
         t
     }
 }
@@ -92,10 +94,14 @@ impl TraceTree {
 fn shared_with_earlier(s: &Snapshot, live: &[u32]) -> Vec<(u32, u32)> {
     let n = live.len();
     let mut start = Vec::with_capacity(n + 1);
-    let mut outer_first: Vec<u32> = Vec::new();
+    // Frame ids as big-endian bytes: byte order is then the order of the ids, so comparing
+    // two tracebacks is one memcmp (a u32 slice compares element by element).
+    let mut outer_first: Vec<u8> = Vec::new();
     start.push(0usize);
     for &tb in live {
-        outer_first.extend(s.traceback(tb).iter().rev());
+        for &f in s.traceback(tb).iter().rev() {
+            outer_first.extend_from_slice(&f.to_be_bytes());
+        }
         start.push(outer_first.len());
     }
     let frames = |i: u32| &outer_first[start[i as usize]..start[i as usize + 1]];
@@ -106,7 +112,7 @@ fn shared_with_earlier(s: &Snapshot, live: &[u32]) -> Vec<(u32, u32)> {
     let mut lcp = vec![0u32; n];
     for k in 1..n {
         let (a, b) = (frames(order[k - 1]), frames(order[k]));
-        lcp[k] = a.iter().zip(b).take_while(|(x, y)| x == y).count() as u32;
+        lcp[k] = common_frames(a, b);
     }
     drop(outer_first);
     let mut best = vec![(0u32, 0u32); n];
@@ -141,6 +147,20 @@ fn shared_with_earlier(s: &Snapshot, live: &[u32]) -> Vec<(u32, u32)> {
         visit(k, lcp.get(k + 1).copied().unwrap_or(0), &mut stack);
     }
     best
+}
+
+/// The frames two tracebacks share from the outermost on (4 bytes per frame), 8 bytes per step.
+fn common_frames(a: &[u8], b: &[u8]) -> u32 {
+    let n = a.len().min(b.len());
+    let word = |s: &[u8], i: usize| u64::from_ne_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let mut i = 0;
+    while i + 8 <= n && word(a, i) == word(b, i) {
+        i += 8;
+    }
+    if i + 4 <= n && a[i..i + 4] == b[i..i + 4] {
+        i += 4;
+    }
+    (i / 4) as u32
 }
 
 /// CPython's three `key_type`s of `Snapshot.statistics`.

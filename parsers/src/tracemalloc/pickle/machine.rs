@@ -91,6 +91,25 @@ impl<'a> Reader<'a> {
     pub(super) fn run(&mut self) -> Res<Value> {
         loop {
             let at = self.pos;
+            if at >= self.split_at {
+                // Exactly where the second core began: take what it read, if it holds; past
+                // it (not an opcode boundary here), stop it.
+                let exact = at == self.split_at;
+                self.split_at = usize::MAX;
+                self.cancel
+                    .store(!exact, std::sync::atomic::Ordering::Relaxed);
+                if let Some(t) = self
+                    .tail
+                    .take()
+                    .filter(|_| exact)
+                    .and_then(|rx| rx.recv().ok())
+                {
+                    if self.absorb(&t) {
+                        self.tail_traces = t.traces();
+                        continue;
+                    }
+                }
+            }
             let op = self.u8("an opcode")?;
             match op {
                 PROTO => {
@@ -506,7 +525,7 @@ impl<'a> Reader<'a> {
 /// A BININT1, BININT2 or BININT at `*p`: its value, and `*p` moved past it; None for any other
 /// opcode or too few bytes (`*p` unchanged).
 #[inline]
-fn small_int(d: &[u8], p: &mut usize) -> Option<i64> {
+pub(super) fn small_int(d: &[u8], p: &mut usize) -> Option<i64> {
     let (n, v) = match *d.get(*p)? {
         BININT1 => (1, *d.get(*p + 1)? as i64),
         BININT2 => (

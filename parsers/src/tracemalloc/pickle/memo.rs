@@ -174,6 +174,49 @@ impl MemoTable {
         m
     }
 
+    /// Entries so far, and whether every one was made by MEMOIZE in order (no BINPUT
+    /// elsewhere): then index `i < len()` is the `i`-th entry made.
+    pub(super) fn len(&self) -> u64 {
+        self.len
+    }
+    pub(super) fn is_sequential(&self) -> bool {
+        self.moved.is_empty()
+    }
+
+    /// Append the first `n` entries of `other` (a sequential table), each through `map`, as
+    /// that many MEMOIZEs would: 64 entries per step (their trace bits shifted into place).
+    pub(super) fn append(&mut self, other: &MemoTable, n: u64, map: impl Fn(Memo) -> Memo) {
+        debug_assert!(self.is_sequential() && other.is_sequential() && n <= other.len);
+        let mut done = 0u64;
+        for &(word, before) in &other.blocks {
+            if done >= n {
+                break;
+            }
+            let k = (n - done).min(64);
+            let word = if k == 64 {
+                word
+            } else {
+                word & ((1u64 << k) - 1)
+            };
+            let vals = &other.vals[before as usize..before as usize + word.count_ones() as usize];
+            let o = self.len % 64;
+            if o == 0 {
+                self.blocks.push((word, self.vals.len() as u64));
+            } else {
+                let last = self.blocks.last_mut().expect("a partly filled block");
+                last.0 |= word << o;
+                if o + k > 64 {
+                    let low = (word & ((1u64 << (64 - o)) - 1)).count_ones() as u64;
+                    self.blocks
+                        .push((word >> (64 - o), self.vals.len() as u64 + low));
+                }
+            }
+            self.vals.extend(vals.iter().map(|&m| map(m)));
+            self.len += k;
+            done += k;
+        }
+    }
+
     #[inline]
     pub(super) fn get(&self, idx: u64) -> Memo {
         if !self.moved.is_empty() {

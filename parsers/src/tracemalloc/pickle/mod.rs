@@ -28,7 +28,9 @@
 //! The reader is split by responsibility: `machine` reads opcodes and drives the stack, with
 //! `opcodes` naming the bytes; `value` is what the stack holds and how its kinds are named in
 //! errors; `memo` the memo and its compact table; `extract` classifies tuples, folds traces
-//! into their tracebacks and checks the finished object. This module holds the public snapshot
+//! into their tracebacks and checks the finished object; `split` reads the second half of
+//! the traces list on another core and lets the reader take it over only where that is exactly
+//! what reading on would have done. This module holds the public snapshot
 //! model, the reader's state and [`read`].
 
 use std::collections::HashMap;
@@ -40,6 +42,7 @@ mod extract;
 mod machine;
 mod memo;
 mod opcodes;
+mod split;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -156,11 +159,52 @@ struct Reader<'a> {
     empty_tb: Option<u32>,
     /// Where the current protocol-4 frame ends (`usize::MAX`: in no frame).
     frame_end: usize,
+    /// Where the second core's tail of the traces list begins (`usize::MAX`: none), and its
+    /// result when the reader gets there ([`split`]).
+    split_at: usize,
+    tail: Option<std::sync::mpsc::Receiver<split::Tail<'a>>>,
+    /// Traces the tail read and the reader took over (0: read on one core).
+    tail_traces: u64,
+    /// Tells the tail to stop (set when the reader passes its start, or ends).
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// Read a `tracemalloc.Snapshot` pickle.
+/// Read a `tracemalloc.Snapshot` pickle. From 8 MiB on, the second half of the traces list
+/// is read on a second core at the same time ([`split`]); the result is the same as reading on
+/// one core, errors included.
 pub fn read(data: &[u8]) -> Result<Snapshot<'_>, Fail> {
-    let mut r = Reader {
+    read_split(data, split::MIN_SPLIT).map(|(s, _)| s)
+}
+
+/// [`read`], splitting from `min_split` bytes on; also returns the traces read by the second
+/// core (0 when it was not used).
+fn read_split(data: &[u8], min_split: usize) -> Result<(Snapshot<'_>, u64), Fail> {
+    let start = split::find_start(data, min_split);
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    std::thread::scope(|scope| {
+        let mut tail = None;
+        if let Some((at, frame_end)) = start {
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let cancel = &cancel;
+            scope.spawn(move || {
+                let _ = tx.send(split::Tail::read(data, at, frame_end, cancel));
+            });
+            tail = Some(rx);
+        }
+        let mut r = reader(data);
+        r.split_at = start.map_or(usize::MAX, |s| s.0);
+        r.tail = tail;
+        r.cancel = cancel.clone();
+        let top = r.run();
+        cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        let top = top?;
+        let n = r.tail_traces;
+        r.finish(top).map(|s| (s, n))
+    })
+}
+
+fn reader(data: &[u8]) -> Reader<'_> {
+    Reader {
         data,
         pos: 0,
         stack: Vec::new(),
@@ -181,7 +225,9 @@ pub fn read(data: &[u8]) -> Result<Snapshot<'_>, Fail> {
         tb_acc: Vec::new(),
         empty_tb: None,
         frame_end: usize::MAX,
-    };
-    let top = r.run()?;
-    r.finish(top)
+        split_at: usize::MAX,
+        tail: None,
+        tail_traces: 0,
+        cancel: Default::default(),
+    }
 }

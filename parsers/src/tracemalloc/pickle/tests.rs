@@ -88,3 +88,285 @@ fn frame_with_negative_line_is_an_error_at_its_tuple() {
     let text = e.in_file(std::path::Path::new("x"), data).expected;
     assert!(text.starts_with("a line number from 0 to 2^32-1"), "{text}");
 }
+
+/// A snapshot pickle laid out as CPython's pickler writes `Snapshot.dump` (protocol 5, frames
+/// of about `frame_size` bytes cut where an object's save begins, traces in batches of
+/// `batch`), from synthetic traces (labelled: not from CPython): `(domain, size, traceback)`,
+/// tracebacks as lists of `(file, line)`, most recent call first.
+fn synthetic_pickle(
+    tracebacks: &[Vec<(usize, u32)>],
+    files: &[&str],
+    traces: &[(u8, u32, usize)],
+    batch: usize,
+    frame_size: usize,
+) -> Vec<u8> {
+    struct W {
+        body: Vec<u8>,
+        cuts: Vec<usize>,
+        memo: u32,
+    }
+    impl W {
+        fn op(&mut self, b: &[u8]) {
+            self.body.extend_from_slice(b);
+        }
+        fn save(&mut self) {
+            self.cuts.push(self.body.len());
+        }
+        fn memoize(&mut self) -> u32 {
+            self.op(&[MEMOIZE_OP]);
+            self.memo += 1;
+            self.memo - 1
+        }
+        fn str(&mut self, s: &str) -> u32 {
+            self.save();
+            self.op(&[0x8c, s.len() as u8]);
+            self.op(s.as_bytes());
+            self.memoize()
+        }
+        fn get(&mut self, idx: u32) {
+            self.save();
+            if idx < 256 {
+                self.op(&[b'h', idx as u8]);
+            } else {
+                self.op(b"j");
+                self.op(&idx.to_le_bytes());
+            }
+        }
+        fn int(&mut self, v: u32) {
+            self.save();
+            if v < 256 {
+                self.op(&[b'K', v as u8]);
+            } else if v < 65536 {
+                self.op(b"M");
+                self.op(&(v as u16).to_le_bytes());
+            } else {
+                self.op(b"J");
+                self.op(&v.to_le_bytes());
+            }
+        }
+    }
+    const MEMOIZE_OP: u8 = 0x94;
+    let mut w = W {
+        body: Vec::new(),
+        cuts: Vec::new(),
+        memo: 0,
+    };
+    // `tracemalloc.<class>` (STACK_GLOBAL), NEWOBJ with no arguments, its state dict.
+    let object = |w: &mut W, class: &str| {
+        w.str(class);
+        for op in [&b"\x93"[..], b")\x81", b"}"] {
+            w.op(op);
+            w.memoize();
+        }
+    };
+    let tm = w.str("tracemalloc");
+    object(&mut w, "Snapshot");
+    w.op(b"(");
+    w.str("traces");
+    w.get(tm);
+    object(&mut w, "_Traces");
+    w.str("_traces");
+    w.op(b"]");
+    w.memoize();
+    let mut file_memo: Vec<Option<u32>> = vec![None; files.len()];
+    let mut tb_memo: Vec<Option<u32>> = vec![None; tracebacks.len()];
+    for chunk in traces.chunks(batch) {
+        w.op(b"(");
+        for &(domain, size, tb) in chunk {
+            w.save();
+            w.op(b"(");
+            w.int(domain as u32);
+            w.int(size);
+            match tb_memo[tb] {
+                Some(m) => w.get(m),
+                None => {
+                    let frames = &tracebacks[tb];
+                    w.save();
+                    if frames.len() > 3 {
+                        w.op(b"(");
+                    }
+                    for &(file, line) in frames {
+                        w.save();
+                        match file_memo[file] {
+                            Some(m) => w.get(m),
+                            None => file_memo[file] = Some(w.str(files[file])),
+                        }
+                        w.int(line);
+                        w.op(b"\x86");
+                        w.memoize();
+                    }
+                    w.op(match frames.len() {
+                        1 => b"\x85",
+                        2 => b"\x86",
+                        3 => b"\x87",
+                        _ => b"t",
+                    });
+                    tb_memo[tb] = Some(w.memoize());
+                }
+            }
+            w.int(tracebacks[tb].len() as u32 + (tb % 3 == 0) as u32);
+            w.op(b"t");
+            w.memoize();
+        }
+        w.op(b"e");
+    }
+    w.op(b"sb");
+    w.str("traceback_limit");
+    w.int(25);
+    w.op(b"ub.");
+    // Frames: a new one at the first save boundary past `frame_size` bytes.
+    let mut out = vec![0x80, 5];
+    let mut begin = 0;
+    let mut cuts = w.cuts.clone();
+    cuts.push(w.body.len());
+    for &c in &cuts {
+        if c - begin >= frame_size || c == w.body.len() {
+            out.push(0x95);
+            out.extend_from_slice(&((c - begin) as u64).to_le_bytes());
+            out.extend_from_slice(&w.body[begin..c]);
+            begin = c;
+        }
+    }
+    out
+}
+
+/// Tracebacks (frames as `(file, line)`), file names, traces `(domain, size, traceback)`.
+type Synthetic = (Vec<Vec<(usize, u32)>>, Vec<&'static str>, Vec<(u8, u32, usize)>);
+
+/// Synthetic traces: `n` traces over `tbs` tracebacks of 1–30 frames in a few files.
+fn synthetic_traces(
+    seed: u64,
+    n: usize,
+    tbs: usize,
+) -> Synthetic {
+    let mut x = seed | 1;
+    let mut rand = move |m: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % m
+    };
+    let files = vec![
+        "/srv/app/main.py",
+        "/srv/app/models.py",
+        "/usr/lib/python3.11/json/decoder.py",
+        "<frozen importlib._bootstrap>",
+    ];
+    let tracebacks: Vec<Vec<(usize, u32)>> = (0..tbs)
+        .map(|_| {
+            (0..1 + rand(30))
+                .map(|_| (rand(files.len() as u64) as usize, rand(70000) as u32))
+                .collect()
+        })
+        .collect();
+    let traces = (0..n)
+        .map(|i| {
+            // Mostly a few hot tracebacks, all of them used in order of first use.
+            let tb = if i < tbs {
+                i
+            } else {
+                let (a, b) = (rand(tbs as u64), rand(tbs as u64));
+                (a * b / tbs as u64) as usize
+            };
+            let domain = if rand(50) == 0 { 7 } else { 0 };
+            let bits = 1 + rand(20);
+            (domain, rand(1 << bits) as u32, tb)
+        })
+        .collect();
+    (tracebacks, files, traces)
+}
+
+fn same_snapshot(a: &Snapshot, b: &Snapshot) {
+    assert_eq!(a.strings, b.strings);
+    assert_eq!(a.frames, b.frames);
+    assert_eq!(a.tb_offsets, b.tb_offsets);
+    assert_eq!(a.tb_frames, b.tb_frames);
+    assert_eq!(a.tb_size, b.tb_size);
+    assert_eq!(a.tb_count, b.tb_count);
+    assert_eq!(a.domains, b.domains);
+    assert_eq!(
+        (
+            a.traces,
+            a.traces_with_total,
+            a.traces_without_total,
+            a.truncated,
+            a.max_total_nframe
+        ),
+        (
+            b.traces,
+            b.traces_with_total,
+            b.traces_without_total,
+            b.truncated,
+            b.max_total_nframe
+        )
+    );
+    assert_eq!(
+        (a.empty_tracebacks, a.traceback_limit, a.protocol),
+        (b.empty_tracebacks, b.traceback_limit, b.protocol)
+    );
+}
+
+/// The second core's tail, taken over, gives the snapshot of one pass, on pickles framed and
+/// batched in several ways (frames cut inside trace tuples and tracebacks included).
+#[test]
+fn split_read_equals_one_pass() {
+    for (seed, n, tbs, batch, frame) in [
+        (1, 5000, 40, 1000, 65536),
+        (2, 20000, 700, 1000, 4096),
+        (3, 3000, 300, 7, 300),
+        (4, 2500, 2000, 100, 1000),
+    ] {
+        let (tracebacks, files, traces) = synthetic_traces(seed, n, tbs);
+        let data = synthetic_pickle(&tracebacks, &files, &traces, batch, frame);
+        let (one, none) = read_split(&data, usize::MAX).expect("one pass");
+        assert_eq!(none, 0);
+        assert_eq!(one.traces, n as u64);
+        let (two, tail) = read_split(&data, 0).expect("split");
+        assert!(
+            tail > 0 && tail < n as u64,
+            "seed {seed}: the tail read {tail} traces"
+        );
+        same_snapshot(&one, &two);
+    }
+}
+
+/// Damage anywhere (a byte changed, or the input cut short), in either half: the split read
+/// reports exactly what one pass reports, or reads exactly what it reads.
+#[test]
+fn split_read_fails_as_one_pass_does() {
+    let (tracebacks, files, traces) = synthetic_traces(9, 6000, 200);
+    let data = synthetic_pickle(&tracebacks, &files, &traces, 500, 2048);
+    let mut x = 77u64;
+    let mut tried_split = 0;
+    for k in 0..300 {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let mut bad = data.clone();
+        let at = (x >> 20) as usize % data.len();
+        if k % 3 == 0 {
+            bad.truncate(at);
+        } else {
+            bad[at] = (x >> 8) as u8;
+        }
+        let one = read_split(&bad, usize::MAX);
+        let two = read_split(&bad, 0);
+        if matches!(two, Ok((_, t)) if t > 0) {
+            tried_split += 1;
+        }
+        match (one, two) {
+            (Ok((a, _)), Ok((b, _))) => same_snapshot(&a, &b),
+            (Err(a), Err(b)) => {
+                assert_eq!(a.offset, b.offset, "damage at {at}");
+                let p = std::path::Path::new("x");
+                assert_eq!(a.in_file(p, &bad).expected, b.in_file(p, &bad).expected);
+            }
+            (a, b) => panic!(
+                "damage at {at}: one pass {:?}, split {:?}",
+                a.is_ok(),
+                b.is_ok()
+            ),
+        }
+    }
+    assert!(tried_split > 0, "no damaged input was read in two halves");
+}

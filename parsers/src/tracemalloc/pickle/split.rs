@@ -1,0 +1,673 @@
+//! The second half of the traces list, read on another core while the first half is read, then
+//! taken over only where it is provably what the one-pass reader would have done.
+//!
+//! The memo is numbered by MEMOIZE count (one per trace), so a reader starting mid-stream knows
+//! neither its memo base nor what was defined before it. The tail reader therefore keeps every
+//! memo reference *symbolic*: a `BINGET n` naming a file name or a traceback is kept as `n`
+//! (with the tail's own memo size when it was read), and its own entries are numbered from 0.
+//!
+//! 1. [`find_start`]: walk the protocol-4 FRAME chain to the frame holding the middle of the
+//!    input, skip opcodes from that frame's start (a frame begins at an opcode boundary as
+//!    CPython writes) to the first `APPENDS MARK` past the middle: the start of a batch of 1000
+//!    traces.
+//! 2. [`Tail::read`] (the other core): from just after that MARK, read what CPython writes in a
+//!    traces list — traces, their inline tracebacks and frames, file names, MEMOIZE, BINGET,
+//!    APPENDS, MARK, FRAME — folding each batch at its APPENDS, and stop at the first thing it
+//!    does not know (the end of the list, or anything unusual), keeping only whole batches.
+//! 3. `Reader::absorb` (this core), when its own reading arrives exactly at that start with the
+//!    stack the tail assumed (a MARK just pushed above the traces list, in the same FRAME, every
+//!    memo entry made in order): the memo base is now known, so every symbolic reference is
+//!    resolved and checked (an index below the base must hold a file name or a traceback; one
+//!    above it must be the tail's own entry of that kind, made before it was read; every trace
+//!    of one traceback reference must agree on `total_nframe`). Only if all of it holds are the
+//!    tail's file names, frames and tracebacks interned in the tail's order, its totals added and
+//!    its memo entries appended; the reader then continues where the tail stopped. Otherwise the
+//!    tail is dropped and the reader reads on from the start as if it never ran.
+//!
+//! So the result, errors and their offsets included, is always the one-pass reader's.
+//! Memory: the tail's tables are per distinct file name, frame and traceback (as the reader's
+//! are), a 2-bit-per-trace share of the memo, and one batch of pending traces (40 B each).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::memo::{Memo, MemoTable};
+use super::opcodes::*;
+use super::machine::small_int;
+use super::value::NO_TOTAL;
+use super::{DomainTotal, Reader, TbAcc};
+use heapscope_graph::hash::FxHashMap;
+
+/// Inputs below this size are read on one core (the thread costs more than it saves).
+pub(super) const MIN_SPLIT: usize = 8 << 20;
+
+/// Where the tail begins: just after the MARK of an `APPENDS MARK` at or past the middle of
+/// `data`, and the end of the FRAME that holds it. None when the input is not framed (protocol
+/// 2–3), smaller than `min_len`, or anything on the way is not what CPython writes.
+pub(super) fn find_start(data: &[u8], min_len: usize) -> Option<(usize, usize)> {
+    if data.len() < min_len.max(12) || data[0] != PROTO || data[2] != FRAME {
+        return None;
+    }
+    let mid = data.len() / 2;
+    let frame_at = |f: usize| -> Option<(usize, usize)> {
+        let len = u64::from_le_bytes(data.get(f + 1..f + 9)?.try_into().ok()?);
+        let body = f + 9;
+        let end = body.checked_add(usize::try_from(len).ok()?)?;
+        (end <= data.len()).then_some((body, end))
+    };
+    // The frame that holds the middle.
+    let (mut p, mut frame_end) = frame_at(2)?;
+    while frame_end <= mid {
+        if data.get(frame_end) != Some(&FRAME) {
+            return None;
+        }
+        (p, frame_end) = frame_at(frame_end)?;
+    }
+    // Skip opcodes (a scan, nothing kept) to the first APPENDS MARK past the middle.
+    let limit = mid.saturating_add(4 << 20);
+    while p < limit {
+        if p == frame_end {
+            if data.get(p) != Some(&FRAME) {
+                return None;
+            }
+            (p, frame_end) = frame_at(p)?;
+            continue;
+        }
+        let op = *data.get(p)?;
+        if p >= mid && op == APPENDS && data.get(p + 1) == Some(&MARK) && p + 2 <= frame_end {
+            return Some((p + 2, frame_end));
+        }
+        let arg = |n: usize| -> Option<usize> {
+            let b = data.get(p + 1..p + 1 + n)?;
+            let mut a = [0u8; 8];
+            a[..n].copy_from_slice(b);
+            usize::try_from(u64::from_le_bytes(a)).ok()
+        };
+        let len = match op {
+            MARK | TUPLE1 | TUPLE2 | TUPLE3 | TUPLE | EMPTY_TUPLE | MEMOIZE | NONE | NEWTRUE
+            | NEWFALSE | APPENDS | APPEND | EMPTY_LIST | EMPTY_DICT | SETITEM | SETITEMS | LIST
+            | DICT | POP | BUILD | NEWOBJ | STACK_GLOBAL => 1,
+            BININT1 | BINGET | BINPUT => 2,
+            BININT2 => 3,
+            BININT | LONG_BINGET | LONG_BINPUT => 5,
+            SHORT_BINUNICODE => 2 + arg(1)?,
+            BINUNICODE => 5usize.checked_add(arg(4)?)?,
+            BINUNICODE8 => 9usize.checked_add(arg(8)?)?,
+            LONG1 => 2 + arg(1)?,
+            LONG4 => 5usize.checked_add(arg(4)?)?,
+            _ => return None,
+        };
+        p = p.checked_add(len)?;
+        if p > frame_end {
+            return None;
+        }
+    }
+    None
+}
+
+/// A memo reference kept symbolic: the index, and the tail's memo size when it was read (an
+/// index in the tail's own part must be below it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct MemoRef {
+    idx: u64,
+    seen: u64,
+}
+
+/// A frame's file name: one the tail read itself, or a memo index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum File {
+    Local(u32),
+    Memo(u64),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum TbRef {
+    Local(u32),
+    Memo(MemoRef),
+}
+
+/// A value on the tail's stack.
+#[derive(Clone, Copy, Debug)]
+enum Sym {
+    Int(i64),
+    None,
+    Str(u32),
+    Ref(MemoRef),
+    Frame(u32),
+    Tb(u32),
+    Trace {
+        tb: TbRef,
+        size: u64,
+        domain: u64,
+        total: u32,
+    },
+}
+
+/// The traces of one traceback reference, folded.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct RefAcc {
+    size: u64,
+    count: u64,
+    total: u32,
+    /// Two traces of this reference disagree on `total_nframe` (never in CPython's snapshots,
+    /// which intern a traceback with it): the tail is then not used.
+    pub(super) varies: bool,
+    seen: u64,
+}
+
+/// What the tail read, up to the last whole batch. Counts and lengths are those at `end`.
+pub(super) struct Tail<'a> {
+    pub(super) start: usize,
+    pub(super) start_frame_end: usize,
+    /// Just after the last APPENDS read (`start` if none), and the frame end there.
+    pub(super) end: usize,
+    pub(super) end_frame_end: usize,
+    strings: Vec<&'a [u8]>,
+    string_index: FxHashMap<&'a [u8], u32>,
+    /// Frames, and the tail's memo size when each was first read (for `File::Memo`).
+    frames: Vec<(File, u32, u64)>,
+    frame_index: FxHashMap<(File, u32), u32>,
+    tb_offsets: Vec<u32>,
+    tb_frames: Vec<u32>,
+    tb_acc: Vec<TbAcc>,
+    pub(super) refs: FxHashMap<u64, RefAcc>,
+    memo: MemoTable,
+    domains: Vec<DomainTotal>,
+    traces: u64,
+    with_total: u64,
+    without_total: u64,
+    truncated: u64,
+    max_total: u64,
+    /// Lengths at `end`: strings, frames, tracebacks, memo entries.
+    pub(super) kept: (usize, usize, usize, u64),
+}
+
+impl<'a> Tail<'a> {
+    /// Read from `start` (see the module docs) until the first thing that is not a batch of
+    /// traces as CPython writes them, or until `cancel` is set (checked per batch).
+    pub(super) fn read(
+        data: &'a [u8],
+        start: usize,
+        frame_end: usize,
+        cancel: &AtomicBool,
+    ) -> Tail<'a> {
+        let mut t = Tail {
+            start,
+            start_frame_end: frame_end,
+            end: start,
+            end_frame_end: frame_end,
+            strings: Vec::new(),
+            string_index: FxHashMap::default(),
+            frames: Vec::new(),
+            frame_index: FxHashMap::default(),
+            tb_offsets: vec![0],
+            tb_frames: Vec::new(),
+            tb_acc: Vec::new(),
+            refs: FxHashMap::default(),
+            memo: MemoTable::default(),
+            domains: Vec::new(),
+            traces: 0,
+            with_total: 0,
+            without_total: 0,
+            truncated: 0,
+            max_total: 0,
+            kept: (0, 0, 0, 0),
+        };
+        let mut st = State {
+            data,
+            pos: start,
+            frame_end,
+            stack: Vec::new(),
+            marks: vec![0],
+        };
+        while !cancel.load(Ordering::Relaxed) && t.batch(&mut st).is_some() {}
+        t
+    }
+
+    /// One batch: traces up to APPENDS (folded there), then the next batch's MARK. None (the
+    /// tail ends at the last APPENDS) at anything else.
+    fn batch(&mut self, st: &mut State<'a>) -> Option<()> {
+        loop {
+            let at = st.pos;
+            if at == st.frame_end {
+                if *st.data.get(at)? != FRAME {
+                    return None;
+                }
+                let len = u64::from_le_bytes(st.data.get(at + 1..at + 9)?.try_into().ok()?);
+                let end = (at + 9).checked_add(usize::try_from(len).ok()?)?;
+                if end > st.data.len() {
+                    return None;
+                }
+                st.pos = at + 9;
+                st.frame_end = end;
+                continue;
+            }
+            let op = st.byte(at)?;
+            st.pos = at + 1;
+            match op {
+                MARK => {
+                    if let Some(v) = self.fast_trace(st, at) {
+                        st.stack.push(v);
+                    } else {
+                        st.marks.push(st.stack.len());
+                    }
+                }
+                BININT1 | BININT2 | BININT => {
+                    let mut p = at;
+                    let v = small_int(st.data, &mut p)?;
+                    st.check(p)?;
+                    st.pos = p;
+                    st.stack.push(Sym::Int(v));
+                }
+                NONE => st.stack.push(Sym::None),
+                SHORT_BINUNICODE | BINUNICODE => {
+                    let (n, head) = if op == SHORT_BINUNICODE {
+                        (st.byte(at + 1)? as usize, 2)
+                    } else {
+                        let b = st.data.get(at + 1..at + 5)?;
+                        (u32::from_le_bytes(b.try_into().ok()?) as usize, 5)
+                    };
+                    let end = (at + head).checked_add(n)?;
+                    st.check(end)?;
+                    let s = &st.data[at + head..end];
+                    st.pos = end;
+                    let next = self.strings.len() as u32;
+                    let id = *self.string_index.entry(s).or_insert(next);
+                    if id == next {
+                        self.strings.push(s);
+                    }
+                    st.stack.push(Sym::Str(id));
+                }
+                BINGET | LONG_BINGET => {
+                    let (idx, p) = if op == BINGET {
+                        (st.byte(at + 1)? as u64, at + 2)
+                    } else {
+                        let b = st.data.get(at + 1..at + 5)?;
+                        (u32::from_le_bytes(b.try_into().ok()?) as u64, at + 5)
+                    };
+                    st.check(p)?;
+                    st.pos = p;
+                    let r = MemoRef {
+                        idx,
+                        seen: self.memo.len(),
+                    };
+                    // `name lineno TUPLE2`: a frame whose file is a memo reference.
+                    let mut q = p;
+                    if let Some(line) = small_int(st.data, &mut q) {
+                        if st.data.get(q) == Some(&TUPLE2) && q < st.frame_end {
+                            let line = u32::try_from(line).ok()?;
+                            st.pos = q + 1;
+                            let f = self.intern_frame(File::Memo(r.idx), line);
+                            st.stack.push(Sym::Frame(f));
+                            continue;
+                        }
+                    }
+                    st.stack.push(Sym::Ref(r));
+                }
+                MEMOIZE => {
+                    let m = match *st.stack.last()? {
+                        Sym::Str(s) => Memo::Str(s),
+                        Sym::Frame(f) => Memo::Frame(f),
+                        Sym::Tb(t) => Memo::Tb(t),
+                        Sym::Trace { .. } => Memo::Trace,
+                        _ => return None,
+                    };
+                    self.memo.memoize(m);
+                }
+                TUPLE1 | TUPLE2 | TUPLE3 | TUPLE => {
+                    let start = if op == TUPLE {
+                        if st.marks.len() < 2 {
+                            return None;
+                        }
+                        st.marks.pop()?
+                    } else {
+                        let n = (op - TUPLE1 + 1) as usize;
+                        let floor = *st.marks.last()?;
+                        if st.stack.len() < floor + n {
+                            return None;
+                        }
+                        st.stack.len() - n
+                    };
+                    let v = self.tuple(&st.stack[start..])?;
+                    st.stack.truncate(start);
+                    st.stack.push(v);
+                }
+                APPENDS => {
+                    if st.marks.len() != 1 {
+                        return None;
+                    }
+                    for v in &st.stack {
+                        let Sym::Trace { .. } = v else {
+                            return None;
+                        };
+                    }
+                    for i in 0..st.stack.len() {
+                        if let Sym::Trace {
+                            tb,
+                            size,
+                            domain,
+                            total,
+                        } = st.stack[i]
+                        {
+                            self.fold(tb, size, domain, total);
+                        }
+                    }
+                    st.stack.clear();
+                    self.end = st.pos;
+                    self.end_frame_end = st.frame_end;
+                    self.kept = (
+                        self.strings.len(),
+                        self.frames.len(),
+                        self.tb_acc.len(),
+                        self.memo.len(),
+                    );
+                    // The next batch's MARK, in this frame.
+                    if st.pos < st.frame_end && st.data.get(st.pos) == Some(&MARK) {
+                        st.pos += 1;
+                        return Some(());
+                    }
+                    return None;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// `domain size BINGET total TUPLE MEMOIZE` after a MARK at `at`, as CPython 3.9+ writes a
+    /// trace whose traceback was written before (small-int opcodes, NONE for no total).
+    #[inline]
+    fn fast_trace(&mut self, st: &mut State<'a>, at: usize) -> Option<Sym> {
+        let d = st.data;
+        let mut p = at + 1;
+        let domain = u64::try_from(small_int(d, &mut p)?).ok()?;
+        let size = u64::try_from(small_int(d, &mut p)?).ok()?;
+        let idx = match *d.get(p)? {
+            BINGET => {
+                p += 2;
+                *d.get(p - 1)? as u64
+            }
+            LONG_BINGET => {
+                p += 5;
+                u32::from_le_bytes(d.get(p - 4..p)?.try_into().ok()?) as u64
+            }
+            _ => return None,
+        };
+        let r = MemoRef {
+            idx,
+            seen: self.memo.len(),
+        };
+        let total = if *d.get(p)? == NONE {
+            p += 1;
+            NO_TOTAL
+        } else {
+            u32::try_from(small_int(d, &mut p)?)
+                .ok()
+                .filter(|&n| n != NO_TOTAL)?
+        };
+        if *d.get(p)? != TUPLE || *d.get(p + 1)? != MEMOIZE || p + 2 > st.frame_end {
+            return None;
+        }
+        st.pos = p + 2;
+        self.memo.memoize(Memo::Trace);
+        Some(Sym::Trace {
+            tb: TbRef::Memo(r),
+            size,
+            domain,
+            total,
+        })
+    }
+
+    fn intern_frame(&mut self, file: File, line: u32) -> u32 {
+        let next = self.frames.len() as u32;
+        let id = *self.frame_index.entry((file, line)).or_insert(next);
+        if id == next {
+            self.frames.push((file, line, self.memo.len()));
+        }
+        id
+    }
+
+    /// A tuple of the kinds CPython writes in a traces list: a frame, a traceback (frames), a
+    /// trace. None for anything else.
+    fn tuple(&mut self, items: &[Sym]) -> Option<Sym> {
+        match *items {
+            [Sym::Str(s), Sym::Int(line)] => Some(Sym::Frame(
+                self.intern_frame(File::Local(s), u32::try_from(line).ok()?),
+            )),
+            [Sym::Ref(r), Sym::Int(line)] => Some(Sym::Frame(
+                self.intern_frame(File::Memo(r.idx), u32::try_from(line).ok()?),
+            )),
+            [Sym::Int(domain), Sym::Int(size), tb] => trace(domain, size, tb, None),
+            [Sym::Int(domain), Sym::Int(size), tb, total] => trace(domain, size, tb, Some(total)),
+            [_, ..] if items.iter().all(|v| matches!(v, Sym::Frame(_))) => {
+                let id = self.tb_acc.len() as u32;
+                for v in items {
+                    if let Sym::Frame(f) = *v {
+                        self.tb_frames.push(f);
+                    }
+                }
+                self.tb_offsets
+                    .push(u32::try_from(self.tb_frames.len()).ok()?);
+                self.tb_acc.push(TbAcc::kept(items.len()));
+                Some(Sym::Tb(id))
+            }
+            _ => None,
+        }
+    }
+
+    fn fold(&mut self, tb: TbRef, size: u64, domain: u64, total: u32) {
+        self.traces += 1;
+        if total == NO_TOTAL {
+            self.without_total += 1;
+        } else {
+            self.with_total += 1;
+            self.max_total = self.max_total.max(total as u64);
+        }
+        match tb {
+            TbRef::Local(t) => {
+                let acc = &mut self.tb_acc[t as usize];
+                acc.size = acc.size.wrapping_add(size);
+                acc.count += 1;
+                if total != NO_TOTAL && total as u64 > acc.kept {
+                    self.truncated += 1;
+                }
+            }
+            TbRef::Memo(r) => {
+                let acc = self.refs.entry(r.idx).or_insert(RefAcc {
+                    size: 0,
+                    count: 0,
+                    total,
+                    varies: false,
+                    seen: r.seen,
+                });
+                acc.size = acc.size.wrapping_add(size);
+                acc.count += 1;
+                acc.varies |= acc.total != total;
+            }
+        }
+        match self.domains.iter_mut().find(|d| d.domain == domain) {
+            Some(d) => {
+                d.size = d.size.wrapping_add(size);
+                d.count += 1;
+            }
+            None => self.domains.push(DomainTotal {
+                domain,
+                size,
+                count: 1,
+            }),
+        }
+    }
+
+    /// Traces the tail read (whole batches).
+    pub(super) fn traces(&self) -> u64 {
+        self.traces
+    }
+}
+
+fn trace(domain: i64, size: i64, tb: Sym, total: Option<Sym>) -> Option<Sym> {
+    let tb = match tb {
+        Sym::Tb(t) => TbRef::Local(t),
+        Sym::Ref(r) => TbRef::Memo(r),
+        _ => return None,
+    };
+    let total = match total {
+        None | Some(Sym::None) => NO_TOTAL,
+        Some(Sym::Int(n)) => u32::try_from(n).ok().filter(|&n| n != NO_TOTAL)?,
+        Some(_) => return None,
+    };
+    Some(Sym::Trace {
+        tb,
+        size: u64::try_from(size).ok()?,
+        domain: u64::try_from(domain).ok()?,
+        total,
+    })
+}
+
+/// The tail's reading position and stack (`marks[0]`: the batch's MARK).
+struct State<'a> {
+    data: &'a [u8],
+    pos: usize,
+    frame_end: usize,
+    stack: Vec<Sym>,
+    marks: Vec<usize>,
+}
+
+impl State<'_> {
+    #[inline]
+    fn byte(&self, at: usize) -> Option<u8> {
+        self.data.get(at).copied()
+    }
+    /// An opcode ending at `end` must end within the current frame and the input.
+    #[inline]
+    fn check(&self, end: usize) -> Option<()> {
+        (end <= self.frame_end && end <= self.data.len()).then_some(())
+    }
+}
+
+impl<'a> Reader<'a> {
+    /// Take over what `t` read, if it is exactly what reading on from here would do (see the
+    /// module docs); true if it was taken (the reader is then at `t.end`). Called with the
+    /// reader at `t.start`.
+    pub(super) fn absorb(&mut self, t: &Tail<'a>) -> bool {
+        // The state the tail assumed: a MARK just pushed above the traces list, same frame,
+        // every memo entry made in order.
+        let list = match (self.marks.last(), self.stack.last(), self.trace_list) {
+            (Some(&m), Some(&super::Value::List(l)), Some(tl))
+                if m == self.stack.len() && l == tl =>
+            {
+                l
+            }
+            _ => return false,
+        };
+        if self.pos != t.start || self.frame_end != t.start_frame_end || !self.memo.is_sequential()
+        {
+            return false;
+        }
+        if t.end == t.start {
+            return false;
+        }
+        let base = self.memo.len();
+        let (n_strings, n_frames, n_tbs, n_memo) = t.kept;
+        let tbs_before = self.snap.traceback_count() as u64;
+        if tbs_before + n_tbs as u64 >= super::value::NO_TB as u64 {
+            return false;
+        }
+        // What a memo reference names: an entry of the reader's below the base (Ok), else the
+        // tail's own (Err), which must have been made before the reference was read.
+        let memo = &self.memo;
+        let lookup = |r: MemoRef| -> Option<Result<Memo, Memo>> {
+            if r.idx < base {
+                Some(Ok(memo.get(r.idx)))
+            } else {
+                let u = r.idx - base;
+                (u < r.seen && u < n_memo).then(|| Err(t.memo.get(u)))
+            }
+        };
+        // Check and resolve everything before changing anything. A file name: the reader's
+        // string (Ok) or the tail's (Err); a traceback: the reader's (Ok) or the tail's (Err).
+        let mut files: Vec<Result<u32, u32>> = Vec::with_capacity(n_frames);
+        for &(file, _, seen) in &t.frames[..n_frames] {
+            files.push(match file {
+                File::Local(s) => Err(s),
+                File::Memo(idx) => match lookup(MemoRef { idx, seen }) {
+                    Some(Ok(Memo::Str(g))) => Ok(g),
+                    Some(Err(Memo::Str(s))) => Err(s),
+                    _ => return false,
+                },
+            });
+        }
+        let mut refs: Vec<(Result<u32, u32>, RefAcc)> = Vec::with_capacity(t.refs.len());
+        // Folded in any order: sums and counts only.
+        for (&idx, acc) in &t.refs {
+            if acc.varies {
+                return false;
+            }
+            let tb = match lookup(MemoRef {
+                idx,
+                seen: acc.seen,
+            }) {
+                Some(Ok(Memo::Tb(g))) => Ok(g),
+                Some(Err(Memo::Tb(l))) => Err(l),
+                _ => return false,
+            };
+            refs.push((tb, *acc));
+        }
+        // Taken: file names, frames and tracebacks in the tail's order, as one pass would
+        // have interned them.
+        let mut strings: Vec<u32> = Vec::with_capacity(n_strings);
+        for &s in &t.strings[..n_strings] {
+            let next = self.snap.strings.len() as u32;
+            let id = *self.string_index.entry(s).or_insert(next);
+            if id == next {
+                self.snap.strings.push(s);
+            }
+            strings.push(id);
+        }
+        let mut frames: Vec<u32> = Vec::with_capacity(n_frames);
+        for (k, &(_, lineno, _)) in t.frames[..n_frames].iter().enumerate() {
+            let file = files[k].unwrap_or_else(|s| strings[s as usize]);
+            frames.push(self.intern_frame(super::Frame { file, lineno }));
+        }
+        for k in 0..n_tbs {
+            let (a, b) = (t.tb_offsets[k] as usize, t.tb_offsets[k + 1] as usize);
+            for &f in &t.tb_frames[a..b] {
+                self.snap.tb_frames.push(frames[f as usize]);
+            }
+            self.snap.tb_offsets.push(self.snap.tb_frames.len() as u64);
+            self.tb_acc.push(t.tb_acc[k]);
+        }
+        for (tb, r) in refs {
+            let tb = tb.unwrap_or_else(|l| (tbs_before + l as u64) as u32);
+            let acc = &mut self.tb_acc[tb as usize];
+            acc.size = acc.size.wrapping_add(r.size);
+            acc.count += r.count;
+            if r.total != NO_TOTAL && r.total as u64 > acc.kept {
+                self.snap.truncated += r.count;
+            }
+        }
+        for d in &t.domains {
+            match self.snap.domains.iter_mut().find(|x| x.domain == d.domain) {
+                Some(x) => {
+                    x.size = x.size.wrapping_add(d.size);
+                    x.count += d.count;
+                }
+                None => self.snap.domains.push(*d),
+            }
+        }
+        self.snap.traces += t.traces;
+        self.snap.traces_with_total += t.with_total;
+        self.snap.traces_without_total += t.without_total;
+        self.snap.truncated += t.truncated;
+        self.snap.max_total_nframe = self.snap.max_total_nframe.max(t.max_total);
+        self.list_len[list as usize] += t.traces;
+        let tb0 = tbs_before as u32;
+        self.memo.append(&t.memo, n_memo, |m| match m {
+            Memo::Str(s) => Memo::Str(strings[s as usize]),
+            Memo::Frame(f) => Memo::Frame(frames[f as usize]),
+            Memo::Tb(l) => Memo::Tb(tb0 + l),
+            other => other,
+        });
+        self.marks.pop();
+        self.pos = t.end;
+        self.frame_end = t.end_frame_end;
+        true
+    }
+}
