@@ -445,17 +445,7 @@ impl<'a> Reader<'a> {
         let int = |p: &mut usize| small_int(d, p);
         let domain = u64::try_from(int(&mut p)?).ok()?;
         let size = u64::try_from(int(&mut p)?).ok()?;
-        let idx = match *d.get(p)? {
-            BINGET => {
-                p += 2;
-                *d.get(p - 1)? as u64
-            }
-            LONG_BINGET => {
-                p += 5;
-                u32::from_le_bytes(d.get(p - 4..p)?.try_into().ok()?) as u64
-            }
-            _ => return None,
-        };
+        let idx = memo_get(d, &mut p)?;
         let Memo::Tb(tb) = self.memo.get_hot(idx) else {
             return None;
         };
@@ -540,6 +530,22 @@ pub(super) fn small_int(d: &[u8], p: &mut usize) -> Option<i64> {
     };
     *p += 1 + n;
     Some(v)
+}
+
+/// A BINGET or LONG_BINGET at `*p`: the memo index it reads, and `*p` moved past it; None for
+/// any other opcode or too few bytes (`*p` unchanged).
+#[inline]
+pub(super) fn memo_get(d: &[u8], p: &mut usize) -> Option<u64> {
+    let (n, idx) = match *d.get(*p)? {
+        BINGET => (1, *d.get(*p + 1)? as u64),
+        LONG_BINGET => (
+            4,
+            u32::from_le_bytes(d.get(*p + 1..*p + 5)?.try_into().ok()?) as u64,
+        ),
+        _ => return None,
+    };
+    *p += 1 + n;
+    Some(idx)
 }
 
 /// `module` and `name` are slices of `data` (the names are quoted from it at the edge).

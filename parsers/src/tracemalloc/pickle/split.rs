@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::memo::{Memo, MemoTable};
 use super::opcodes::*;
-use super::machine::small_int;
+use super::machine::{memo_get, small_int};
 use super::value::NO_TOTAL;
 use super::{DomainTotal, Reader, TbAcc};
 use heapscope_graph::hash::FxHashMap;
@@ -380,17 +380,7 @@ impl<'a> Tail<'a> {
         let mut p = at + 1;
         let domain = u64::try_from(small_int(d, &mut p)?).ok()?;
         let size = u64::try_from(small_int(d, &mut p)?).ok()?;
-        let idx = match *d.get(p)? {
-            BINGET => {
-                p += 2;
-                *d.get(p - 1)? as u64
-            }
-            LONG_BINGET => {
-                p += 5;
-                u32::from_le_bytes(d.get(p - 4..p)?.try_into().ok()?) as u64
-            }
-            _ => return None,
-        };
+        let idx = memo_get(d, &mut p)?;
         let r = MemoRef {
             idx,
             seen: self.memo.len(),
