@@ -871,7 +871,7 @@ mod tests {
                     let val = r | 1;
                     let at = match r % 16 {
                         0 => i.saturating_sub((r >> 8) as usize % 40_000), // behind: out of order
-                        1 => i + 2, // a gap left zero
+                        1 => i + 2,                                        // a gap left zero
                         _ => i,
                     };
                     st.set(at, val);

@@ -921,7 +921,11 @@ mod tests {
             }
             let g = b.finish(Policy::MAT);
             let marks = Marks::new(&g, &g.root_nodes());
-            assert_eq!(marks.leaves_are_rare(&g), want_rare, "share {share_with_map}");
+            assert_eq!(
+                marks.leaves_are_rare(&g),
+                want_rare,
+                "share {share_with_map}"
+            );
             let simple = (0..n).filter(|&v| marks.is_simple(v)).count();
             if want_rare {
                 assert_eq!(simple, 0, "share {share_with_map}");

@@ -136,7 +136,10 @@ impl<T: Plain> WorkVec<T> {
         let chunk = vec![v; (CHUNK / size).min(len)];
         // SAFETY: `T` is a plain integer type (Plain): no padding, every byte initialised.
         let bytes = unsafe {
-            std::slice::from_raw_parts(chunk.as_ptr() as *const u8, std::mem::size_of_val(&chunk[..]))
+            std::slice::from_raw_parts(
+                chunk.as_ptr() as *const u8,
+                std::mem::size_of_val(&chunk[..]),
+            )
         };
         let total = len * size;
         let mut at = 0usize;
@@ -445,7 +448,10 @@ mod tests {
         assert!(f.len() == 100_003 && f.iter().all(|&x| x == 0xdead_beef));
         f[100_002] = 1;
         f.push(2); // past the capacity: to the heap, contents kept
-        assert_eq!((f[0], f[100_001], f[100_002], f[100_003]), (0xdead_beef, 0xdead_beef, 1, 2));
+        assert_eq!(
+            (f[0], f[100_001], f[100_002], f[100_003]),
+            (0xdead_beef, 0xdead_beef, 1, 2)
+        );
         assert_eq!(files.take_warning(), None);
     }
 

@@ -30,9 +30,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::machine::{memo_get, small_int};
 use super::memo::{Memo, MemoTable};
 use super::opcodes::*;
-use super::machine::{memo_get, small_int};
 use super::value::NO_TOTAL;
 use super::{DomainTotal, Reader, TbAcc};
 use heapscope_graph::hash::FxHashMap;

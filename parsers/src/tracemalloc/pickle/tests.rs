@@ -231,14 +231,14 @@ fn synthetic_pickle(
 }
 
 /// Tracebacks (frames as `(file, line)`), file names, traces `(domain, size, traceback)`.
-type Synthetic = (Vec<Vec<(usize, u32)>>, Vec<&'static str>, Vec<(u8, u32, usize)>);
+type Synthetic = (
+    Vec<Vec<(usize, u32)>>,
+    Vec<&'static str>,
+    Vec<(u8, u32, usize)>,
+);
 
 /// Synthetic traces: `n` traces over `tbs` tracebacks of 1–30 frames in a few files.
-fn synthetic_traces(
-    seed: u64,
-    n: usize,
-    tbs: usize,
-) -> Synthetic {
+fn synthetic_traces(seed: u64, n: usize, tbs: usize) -> Synthetic {
     let mut x = seed | 1;
     let mut rand = move |m: u64| {
         x ^= x << 13;
