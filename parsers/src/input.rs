@@ -9,8 +9,10 @@ use crate::error::ParseError;
 enum Source {
     Map(memmap2::Mmap),
     Owned(Vec<u8>),
-    /// A temporary file that holds an inflated dump, mapped; removed on drop.
-    Temp(memmap2::Mmap, #[allow(dead_code)] tempfile::NamedTempFile),
+    /// An unnamed temporary file that holds an inflated dump, mapped. It has no name in the
+    /// file system, so its blocks are freed when the last descriptor closes, however the
+    /// process ends (a killed or OOM-killed run leaves nothing behind in the temp dir).
+    Temp(memmap2::Mmap, #[allow(dead_code)] File),
 }
 
 /// The bytes of one dump. Cheap to clone (shared).
@@ -75,11 +77,8 @@ impl Input {
     /// memory. Many small members (the JDK's chunked form) inflate in parallel
     /// ([`crate::gunzip`]).
     pub fn gunzip(&self) -> Result<Input, ParseError> {
-        let mut tmp = tempfile::Builder::new()
-            .prefix("heapscope-")
-            .tempfile()
-            .map_err(|e| ParseError::io(&self.path, e))?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        let mut tmp = tempfile::tempfile().map_err(|e| ParseError::io(&self.path, e))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut tmp);
         let total = match crate::gunzip::inflate(self.bytes(), &mut out) {
             Ok((total, _)) => total,
             Err(Ok(io)) => return Err(ParseError::io(&self.path, io)),
@@ -106,13 +105,37 @@ impl Input {
             });
         } else {
             // SAFETY: the temporary file is ours alone and is not modified after this point.
-            unsafe { memmap2::Mmap::map(tmp.as_file()) }
-                .map_err(|e| ParseError::io(&self.path, e))?
+            unsafe { memmap2::Mmap::map(&tmp) }.map_err(|e| ParseError::io(&self.path, e))?
         };
         Ok(Input {
             path: self.path.clone(),
             src: Arc::new(Source::Temp(map, tmp)),
             file_size: self.file_size,
         })
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::unix::fs::MetadataExt;
+
+    /// The inflated copy is an unnamed file: nothing is left in the temp dir even when the
+    /// process is killed before its destructors run; and its bytes are the original's.
+    #[test]
+    fn inflated_dump_lives_in_an_unnamed_file() {
+        let original: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+        e.write_all(&original).unwrap();
+        let gz = Input::from_bytes(Path::new("dump.hprof.gz"), e.finish().unwrap());
+        let inflated = gz.gunzip().unwrap();
+        assert_eq!(inflated.bytes(), &original[..]);
+        match &*inflated.src {
+            Source::Temp(_, file) => assert_eq!(file.metadata().unwrap().nlink(), 0),
+            _ => panic!("a non-empty inflated dump is mapped from a temporary file"),
+        }
     }
 }
