@@ -159,15 +159,12 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
     let (site, whose) = match site {
         Some(s) => (s, "It was"),
         None => {
+            // Only the first SITE_CANDIDATES are asked: select them, sort only them (the
+            // point may dominate millions).
             let mut kids: Vec<u32> = a.dominated(Some(o.acc.holder)).to_vec();
-            kids.sort_by(|&x, &y| {
-                a.retained[y as usize]
-                    .cmp(&a.retained[x as usize])
-                    .then(x.cmp(&y))
-            });
+            crate::findings::largest_first(&a.retained, &mut kids, SITE_CANDIDATES);
             let item = kids
                 .iter()
-                .take(SITE_CANDIDATES)
                 .find_map(|&c| ctx.insp.allocation_site(g, heapscope_graph::NodeIdx(c)));
             (
                 item.unwrap_or_default(),

@@ -42,6 +42,7 @@ pub mod objects;
 pub mod python;
 pub mod runtime;
 pub mod sites;
+mod subtree;
 
 pub use holder::{
     display_name, display_path, holder_of, named_path, AnchorKind, Holder, ThreadLocalRef,
@@ -210,6 +211,26 @@ pub(crate) fn threshold_bytes(ctx: &Ctx, opts: &ReportOptions) -> u64 {
         .ceil()
         .max(1.0) as u64;
     by_share.max(opts.min_suspect_bytes)
+}
+
+/// Keep the `k` nodes of `v` with the largest retained sizes, largest first (ties: lower index
+/// first, a total order, so the result is that of sorting all of `v` and truncating): the `k`
+/// are selected first and only they are sorted, as `v` may hold millions.
+pub(crate) fn largest_first(retained: &[u64], v: &mut Vec<u32>, k: usize) {
+    let order = |x: &u32, y: &u32| {
+        retained[*y as usize]
+            .cmp(&retained[*x as usize])
+            .then(x.cmp(y))
+    };
+    if k == 0 {
+        v.clear();
+        return;
+    }
+    if v.len() > k {
+        v.select_nth_unstable_by(k - 1, order);
+        v.truncate(k);
+    }
+    v.sort_unstable_by(order);
 }
 
 /// The call stack down to `n`, outermost frame first (the dominator chain, reversed).
