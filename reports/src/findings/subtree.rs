@@ -13,6 +13,7 @@
 //! 12 B per tree level being walked (a 12 M-deep chain takes 144 MB of stack while walked).
 //! Per walker one row of 32 B per type; at most one walker per core plus the spine.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use heapscope_graph::{Analysis, NodeIdx};
@@ -155,6 +156,17 @@ impl Cols<'_> {
 /// a node of type `t` adds a level to the depth. Splits the walk across the cores when the
 /// subtree is large (see the module documentation); the result is the same either way.
 pub(crate) fn tally_below(a: &Analysis, n: NodeIdx, level: &[u8]) -> Vec<TypeTally> {
+    tally_below_split(a, n, level, SPLIT_MIN_BYTES).0
+}
+
+/// [`tally_below`], split when `n` retains at least `split_min` bytes; also the number of tasks
+/// handed out.
+fn tally_below_split(
+    a: &Analysis,
+    n: NodeIdx,
+    level: &[u8],
+    split_min: u64,
+) -> (Vec<TypeTally>, usize) {
     let g = &a.graph;
     let cols = Cols {
         offsets: &a.children.offsets,
@@ -169,16 +181,17 @@ pub(crate) fn tally_below(a: &Analysis, n: NodeIdx, level: &[u8]) -> Vec<TypeTal
     let mut rows = vec![UNSEEN; nt];
     let total = a.retained[n.ix()];
     let (from, to) = (cols.offsets[n.ix()], cols.offsets[n.ix() + 1]);
-    if total < SPLIT_MIN_BYTES || rayon::current_num_threads() < 2 {
+    if total < split_min || rayon::current_num_threads() < 2 {
         cols.walk(&mut rows, &mut Vec::new(), n.0, from, to, 0);
-        return rows;
+        return (rows, 0);
     }
     let big = (total / SPLIT_PARTS).max(1);
     let small = total / TASK_MIN_PARTS;
     // The tasks' rows, one per walker at a time, merged at the end.
     let spare: Mutex<Vec<Vec<TypeTally>>> = Mutex::new(Vec::new());
+    let tasks = AtomicUsize::new(0);
     rayon::scope(|scope| {
-        let (cols, spare) = (&cols, &spare);
+        let (cols, spare, tasks) = (&cols, &spare, &tasks);
         // A run of small siblings, `node`'s children at `from..to`: a task, or walked here.
         let run = |rows: &mut Vec<TypeTally>,
                    stack: &mut Vec<Frame>,
@@ -194,6 +207,7 @@ pub(crate) fn tally_below(a: &Analysis, n: NodeIdx, level: &[u8]) -> Vec<TypeTal
                 return;
             }
             let path = path.to_vec();
+            tasks.fetch_add(1, Ordering::Relaxed);
             scope.spawn(move |_| {
                 let taken = spare.lock().unwrap_or_else(|e| e.into_inner()).pop();
                 let mut rows = taken.unwrap_or_else(|| vec![UNSEEN; nt]);
@@ -299,5 +313,164 @@ pub(crate) fn tally_below(a: &Analysis, n: NodeIdx, level: &[u8]) -> Vec<TypeTal
             r.depth = r.depth.min(o.depth);
         }
     }
-    rows
+    (rows, tasks.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use heapscope_graph::walks::Start;
+    use heapscope_graph::{DomWalk, GraphBuilder, Label, NodeKind, Policy, Step};
+
+    /// A deterministic generator (xorshift64*).
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) % n.max(1)
+        }
+    }
+
+    /// A heap with the shapes that make a walk deep or wide: a root holding a chain (each link
+    /// with an item), an array of many small objects (some with a child), and a random cluster
+    /// with shared references (so not every edge is a dominator-tree edge). Shallow sizes are
+    /// large enough that the start retains far more than the split needs.
+    fn heap(seed: u64, chain: usize, wide: usize, cluster: usize, types: u32) -> Analysis {
+        let mut r = Rng(seed | 1);
+        let mut b = GraphBuilder::new();
+        let ts: Vec<_> = (0..types)
+            .map(|i| b.intern_type(&format!("T{i}")))
+            .collect();
+        let mut edges: Vec<Vec<u32>> = Vec::new();
+        let node = |b: &mut GraphBuilder, edges: &mut Vec<Vec<u32>>, r: &mut Rng| {
+            let t = ts[r.below(ts.len() as u64) as usize];
+            let n = b.add_node(
+                0x1000 + 16 * edges.len() as u64,
+                t,
+                NodeKind::Object,
+                1 + r.below(8192),
+            );
+            edges.push(Vec::new());
+            n.0
+        };
+        let root = node(&mut b, &mut edges, &mut r);
+        b.add_root_idx(NodeIdx(root), "static", None);
+        let mut prev = root;
+        for _ in 0..chain {
+            let link = node(&mut b, &mut edges, &mut r);
+            let item = node(&mut b, &mut edges, &mut r);
+            edges[prev as usize].push(link);
+            edges[link as usize].push(item);
+            prev = link;
+        }
+        let arr = node(&mut b, &mut edges, &mut r);
+        edges[root as usize].push(arr);
+        for _ in 0..wide {
+            let x = node(&mut b, &mut edges, &mut r);
+            edges[arr as usize].push(x);
+            for _ in 0..r.below(3) {
+                let y = node(&mut b, &mut edges, &mut r);
+                edges[x as usize].push(y);
+            }
+        }
+        let first = edges.len() as u32;
+        for _ in 0..cluster {
+            node(&mut b, &mut edges, &mut r);
+        }
+        edges[root as usize].push(first);
+        for i in first..first + cluster as u32 {
+            for _ in 0..1 + r.below(3) {
+                let j = first + r.below(cluster as u64) as u32;
+                if j != i {
+                    edges[i as usize].push(j);
+                }
+            }
+        }
+        b.finish_nodes();
+        for (i, es) in edges.iter().enumerate() {
+            if es.is_empty() {
+                continue;
+            }
+            b.begin_node(NodeIdx(i as u32));
+            for &to in es {
+                b.edge_to_idx(NodeIdx(to), false, Label::None);
+            }
+        }
+        Analysis::run(b.finish(Policy::MAT))
+    }
+
+    /// The simple walk: every node of the subtree entered and left with its depth and type on
+    /// an explicit path; minimum retained sizes by `walks::min_retained_by`.
+    fn naive(a: &Analysis, n: NodeIdx, level: &[u8]) -> Vec<TypeTally> {
+        let g = &a.graph;
+        let nt = level.len();
+        let mut rows = vec![UNSEEN; nt];
+        let mut path: Vec<u32> = Vec::new();
+        for step in DomWalk::new(&a.children, Start::Node(n)) {
+            match step {
+                Step::Enter(c) => {
+                    let t = g.type_of[c as usize] as usize;
+                    let d = path.last().copied().unwrap_or(0) + u32::from(level[t]);
+                    rows[t].count += g.count(NodeIdx(c));
+                    rows[t].shallow += g.shallow[c as usize];
+                    rows[t].depth = rows[t].depth.min(d);
+                    path.push(d);
+                }
+                Step::Leave(_) => {
+                    path.pop();
+                }
+            }
+        }
+        let min = a.min_retained_by(Start::Node(n), nt, |x| g.type_of[x as usize]);
+        for (r, m) in rows.iter_mut().zip(min) {
+            r.min_retained = m;
+        }
+        rows
+    }
+
+    /// Split over several threads (and not split, on one) the tally equals the simple walk's,
+    /// below the root, the chain's links, the array and random nodes; the split did hand out
+    /// tasks.
+    #[test]
+    fn split_tally_equals_the_simple_walk() {
+        let pool = |k| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(k)
+                .build()
+                .expect("thread pool")
+        };
+        let (many, one) = (pool(3), pool(1));
+        let mut tasks = 0;
+        let mut compared = 0;
+        for (seed, chain, wide, cluster, types) in [
+            (1, 3000, 20_000, 2000, 7),
+            (2, 20_000, 10, 500, 3),
+            (3, 10, 50_000, 5000, 12),
+            (4, 500, 500, 30_000, 5),
+        ] {
+            let a = heap(seed, chain, wide, cluster, types);
+            let mut r = Rng(seed * 7919);
+            let level: Vec<u8> = (0..a.graph.types.len()).map(|_| r.below(2) as u8).collect();
+            let mut starts: Vec<u32> = vec![0, 1, 3, 2 * chain as u32 + 1];
+            starts.extend((0..20).map(|_| r.below(a.graph.node_count() as u64) as u32));
+            for v in starts.into_iter().filter(|&v| a.dom.is_reachable(v)) {
+                let n = NodeIdx(v);
+                let want = naive(&a, n, &level);
+                let (split, k) = many.install(|| tally_below_split(&a, n, &level, 0));
+                tasks += k;
+                assert_eq!(split, want, "split walk below node {v} (seed {seed})");
+                let (single, k) = one.install(|| tally_below_split(&a, n, &level, 0));
+                assert_eq!(
+                    (single, k),
+                    (want, 0),
+                    "one thread, below node {v} (seed {seed})"
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared >= 16, "only {compared} starts compared");
+        assert!(tasks > 100, "the split handed out only {tasks} tasks");
+    }
 }
