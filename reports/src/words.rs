@@ -159,10 +159,12 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
     let (site, whose) = match site {
         Some(s) => (s, "It was"),
         None => {
-            // Only the first SITE_CANDIDATES are asked: select them, sort only them (the
-            // point may dominate millions).
-            let mut kids: Vec<u32> = a.dominated(Some(o.acc.holder)).to_vec();
-            crate::findings::largest_first(&a.retained, &mut kids, SITE_CANDIDATES);
+            // Only the first SITE_CANDIDATES are asked (the point may dominate millions).
+            let kids = crate::findings::largest_first(
+                &a.retained,
+                a.dominated(Some(o.acc.holder)),
+                SITE_CANDIDATES,
+            );
             let item = kids
                 .iter()
                 .find_map(|&c| ctx.insp.allocation_site(g, heapscope_graph::NodeIdx(c)));

@@ -94,7 +94,7 @@ pub(crate) fn findings(
             continue;
         }
         // Largest first, ties by index; a type may have millions of instances.
-        super::largest_first(&a.retained, &mut v, GROUP_SAMPLE);
+        let v = super::largest_first(&a.retained, &v, GROUP_SAMPLE);
         // Partition by the shape of the holder path's last steps: the types on the BFS parent
         // chain (no edge labels: finding one scans the parent's edges, and a parent may be an
         // array of millions).

@@ -10,8 +10,10 @@
 //! with the spine's state at the siblings' parent (its depth and the types on its path), so
 //! every walker counts a node exactly as a single walk would; sums and minima are merged at the
 //! end, so the result does not depend on which core walked what. Explicit stacks, no recursion:
-//! 12 B per tree level being walked (a 12 M-deep chain takes 144 MB of stack while walked).
-//! Per walker one row of 32 B per type; at most one walker per core plus the spine.
+//! 12 B per tree level being walked that still has children to walk; the levels that have none
+//! left (a linked list's links, whose next link is their last child) are folded, one entry per
+//! run of a type, so a 12 M-deep list takes a few entries, not 144 MB. Per walker one row of
+//! 32 B per type; at most one walker per core plus the spine.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -124,10 +126,17 @@ impl Cols<'_> {
                 if stack.len() == base {
                     return;
                 }
-                // `cur` is done: leave it.
+                // `cur` is done: leave it, and the finished levels folded above its parent.
                 rows[self.type_of[cur.node as usize] as usize].on_path -= 1;
-                cur = stack.pop().unwrap_or(cur);
-                end = if stack.len() == base && cur.node == node {
+                while let Some(up) = stack.pop() {
+                    if up.node == DONE {
+                        rows[up.pos as usize].on_path -= up.depth;
+                    } else {
+                        cur = up;
+                        break;
+                    }
+                }
+                end = if stack.len() == base {
                     to
                 } else {
                     self.offsets[cur.node as usize + 1]
@@ -140,7 +149,11 @@ impl Cols<'_> {
             let (s, e) = (self.offsets[c as usize], self.offsets[c as usize + 1]);
             if s < e {
                 rows[t].on_path += 1;
-                stack.push(cur);
+                if cur.pos == end && stack.len() > base {
+                    fold(stack, self.type_of[cur.node as usize]);
+                } else {
+                    stack.push(cur);
+                }
                 cur = Frame {
                     node: c,
                     pos: s,
@@ -149,6 +162,25 @@ impl Cols<'_> {
                 end = e;
             }
         }
+    }
+}
+
+/// A [`Frame`] whose `node` is `DONE` stands for `depth` finished levels of type `pos`: nodes
+/// whose children have all been taken, each waiting only to be left. Consecutive ones of a
+/// type are one entry, so a chain of like nodes (a linked list) takes one entry, not one per
+/// link.
+const DONE: u32 = u32::MAX;
+
+/// Put a finished level of type `t` on `stack` (folded into the entry on top when alike).
+#[inline]
+fn fold(stack: &mut Vec<Frame>, t: u32) {
+    match stack.last_mut() {
+        Some(top) if top.node == DONE && top.pos == t => top.depth += 1,
+        _ => stack.push(Frame {
+            node: DONE,
+            pos: t,
+            depth: 1,
+        }),
     }
 }
 
@@ -248,14 +280,26 @@ fn tally_below_split(
                     (pending.0, end, pending.1),
                     cur.depth,
                 );
-                let Some(up) = spine.pop() else { break };
-                let t = cols.type_of[cur.node as usize];
-                let r = &mut rows[t as usize];
-                r.on_path -= 1;
-                if r.on_path == 0 {
-                    path.pop();
+                if spine.is_empty() {
+                    break;
                 }
-                cur = up;
+                // Leave `cur`, and the finished levels folded above its parent.
+                let mut leave = |t: u32, k: u32| {
+                    let r = &mut rows[t as usize];
+                    r.on_path -= k;
+                    if r.on_path == 0 {
+                        path.pop();
+                    }
+                };
+                leave(cols.type_of[cur.node as usize], 1);
+                while let Some(up) = spine.pop() {
+                    if up.node == DONE {
+                        leave(up.pos, up.depth);
+                    } else {
+                        cur = up;
+                        break;
+                    }
+                }
                 pending = (cur.pos, 0);
                 continue;
             }
@@ -295,7 +339,11 @@ fn tally_below_split(
                 if r.on_path == 1 {
                     path.push(t as u32);
                 }
-                spine.push(cur);
+                if cur.pos == end && !spine.is_empty() {
+                    fold(&mut spine, cols.type_of[cur.node as usize]);
+                } else {
+                    spine.push(cur);
+                }
                 cur = Frame {
                     node: c,
                     pos: s,
