@@ -228,9 +228,11 @@ pub(crate) fn largest_first(retained: &[u64], v: &[u32], k: usize) -> Vec<u32> {
         let kx = key(x);
         if heap.len() < k {
             heap.push(Reverse(kx));
-        } else if heap.peek().is_some_and(|Reverse(weakest)| kx > *weakest) {
-            heap.pop();
-            heap.push(Reverse(kx));
+        } else if let Some(mut weakest) = heap.peek_mut() {
+            // Replaced in place: one sift down instead of a pop and a push.
+            if kx > weakest.0 {
+                *weakest = Reverse(kx);
+            }
         }
     }
     // Ascending `Reverse` keys = strongest first.
