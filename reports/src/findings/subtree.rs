@@ -103,6 +103,25 @@ impl Cols<'_> {
         (t, d)
     }
 
+    /// Step from `cur` down to `child` (node, first child's position, depth): `cur` stays on `stack` to come back to, or is folded
+    /// when it has no children left (`finished`).
+    #[inline(always)]
+    fn descend(
+        &self,
+        stack: &mut Vec<Frame>,
+        cur: &mut Frame,
+        finished: bool,
+        child: (u32, u32, u32),
+    ) {
+        if finished {
+            fold(stack, self.type_of[cur.node as usize]);
+        } else {
+            stack.push(*cur);
+        }
+        let (node, pos, depth) = child;
+        *cur = Frame { node, pos, depth };
+    }
+
     /// Walk the whole subtrees of `node`'s children at positions `from..to`, `node` being at
     /// depth `d` with the types of its path (below the start) already on `rows`' path.
     fn walk(
@@ -149,16 +168,8 @@ impl Cols<'_> {
             let (s, e) = (self.offsets[c as usize], self.offsets[c as usize + 1]);
             if s < e {
                 rows[t].on_path += 1;
-                if cur.pos == end && stack.len() > base {
-                    fold(stack, self.type_of[cur.node as usize]);
-                } else {
-                    stack.push(cur);
-                }
-                cur = Frame {
-                    node: c,
-                    pos: s,
-                    depth: dc,
-                };
+                let finished = cur.pos == end && stack.len() > base;
+                self.descend(stack, &mut cur, finished, (c, s, dc));
                 end = e;
             }
         }
@@ -228,9 +239,9 @@ fn tally_below_split(
         let run = |rows: &mut Vec<TypeTally>,
                    stack: &mut Vec<Frame>,
                    path: &[u32],
-                   node: u32,
-                   (from, to, bytes): (u32, u32, u64),
-                   d: u32| {
+                   at: &Frame,
+                   (from, to, bytes): (u32, u32, u64)| {
+            let (node, d) = (at.node, at.depth);
             if from == to {
                 return;
             }
@@ -276,9 +287,8 @@ fn tally_below_split(
                     &mut rows,
                     &mut stack,
                     &path,
-                    cur.node,
+                    &cur,
                     (pending.0, end, pending.1),
-                    cur.depth,
                 );
                 if spine.is_empty() {
                     break;
@@ -305,31 +315,25 @@ fn tally_below_split(
             }
             let c = cols.children[cur.pos as usize];
             let rc = cols.retained[c as usize];
-            if rc < big {
+            // A small child joins the run; a big one ends it (and is walked on the spine).
+            let small_child = rc < big;
+            if small_child {
                 pending.1 += rc;
                 cur.pos += 1;
-                if pending.1 >= big {
-                    run(
-                        &mut rows,
-                        &mut stack,
-                        &path,
-                        cur.node,
-                        (pending.0, cur.pos, pending.1),
-                        cur.depth,
-                    );
-                    pending = (cur.pos, 0);
-                }
+            }
+            if !small_child || pending.1 >= big {
+                run(
+                    &mut rows,
+                    &mut stack,
+                    &path,
+                    &cur,
+                    (pending.0, cur.pos, pending.1),
+                );
+                pending = (cur.pos, 0);
+            }
+            if small_child {
                 continue;
             }
-            // A big child: the run before it first, then the child on the spine.
-            run(
-                &mut rows,
-                &mut stack,
-                &path,
-                cur.node,
-                (pending.0, cur.pos, pending.1),
-                cur.depth,
-            );
             cur.pos += 1;
             let (t, dc) = cols.count(&mut rows, c as usize, cur.depth);
             let (s, e) = (cols.offsets[c as usize], cols.offsets[c as usize + 1]);
@@ -339,16 +343,8 @@ fn tally_below_split(
                 if r.on_path == 1 {
                     path.push(t as u32);
                 }
-                if cur.pos == end && !spine.is_empty() {
-                    fold(&mut spine, cols.type_of[cur.node as usize]);
-                } else {
-                    spine.push(cur);
-                }
-                cur = Frame {
-                    node: c,
-                    pos: s,
-                    depth: dc,
-                };
+                let finished = cur.pos == end && !spine.is_empty();
+                cols.descend(&mut spine, &mut cur, finished, (c, s, dc));
             }
             pending = (cur.pos, 0);
         }
