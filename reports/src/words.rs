@@ -159,15 +159,14 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
     let (site, whose) = match site {
         Some(s) => (s, "It was"),
         None => {
-            let mut kids: Vec<u32> = a.dominated(Some(o.acc.holder)).to_vec();
-            kids.sort_by(|&x, &y| {
-                a.retained[y as usize]
-                    .cmp(&a.retained[x as usize])
-                    .then(x.cmp(&y))
-            });
+            // Only the first SITE_CANDIDATES are asked (the point may dominate millions).
+            let kids = crate::findings::largest_first(
+                &a.retained,
+                a.dominated(Some(o.acc.holder)),
+                SITE_CANDIDATES,
+            );
             let item = kids
                 .iter()
-                .take(SITE_CANDIDATES)
                 .find_map(|&c| ctx.insp.allocation_site(g, heapscope_graph::NodeIdx(c)));
             (
                 item.unwrap_or_default(),

@@ -93,19 +93,8 @@ pub(crate) fn findings(
         if total < thr {
             continue;
         }
-        // Largest first, ties by index (a total order: every key differs); a type may have
-        // millions of instances, so the sample is selected first and only it is sorted.
-        let retained: &[u64] = &a.retained;
-        let largest_first = |x: &u32, y: &u32| {
-            retained[*y as usize]
-                .cmp(&retained[*x as usize])
-                .then(x.cmp(y))
-        };
-        if v.len() > GROUP_SAMPLE {
-            v.select_nth_unstable_by(GROUP_SAMPLE - 1, largest_first);
-            v.truncate(GROUP_SAMPLE);
-        }
-        v.sort_unstable_by(largest_first);
+        // Largest first, ties by index; a type may have millions of instances.
+        let v = super::largest_first(&a.retained, &v, GROUP_SAMPLE);
         // Partition by the shape of the holder path's last steps: the types on the BFS parent
         // chain (no edge labels: finding one scans the parent's edges, and a parent may be an
         // array of millions).

@@ -42,6 +42,7 @@ pub mod objects;
 pub mod python;
 pub mod runtime;
 pub mod sites;
+mod subtree;
 
 pub use holder::{
     display_name, display_path, holder_of, named_path, AnchorKind, Holder, ThreadLocalRef,
@@ -212,6 +213,35 @@ pub(crate) fn threshold_bytes(ctx: &Ctx, opts: &ReportOptions) -> u64 {
     by_share.max(opts.min_suspect_bytes)
 }
 
+/// The `k` nodes of `v` with the largest retained sizes, largest first (ties: lower index first,
+/// a total order, so the result is that of sorting all of `v` and truncating). One pass with a
+/// bounded heap of the `k` kept (`v` may hold millions, most rejected by one comparison with
+/// the weakest kept): O(|v| log k) time, O(k) memory.
+pub(crate) fn largest_first(retained: &[u64], v: &[u32], k: usize) -> Vec<u32> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    // Key: (retained, Reverse(index)), larger is stronger; the heap's top is the weakest kept.
+    let key = |x: u32| (retained[x as usize], Reverse(x));
+    let mut heap: BinaryHeap<Reverse<(u64, Reverse<u32>)>> =
+        BinaryHeap::with_capacity(k.min(v.len()) + 1);
+    for &x in v {
+        let kx = key(x);
+        if heap.len() < k {
+            heap.push(Reverse(kx));
+        } else if let Some(mut weakest) = heap.peek_mut() {
+            // Replaced in place: one sift down instead of a pop and a push.
+            if kx > weakest.0 {
+                *weakest = Reverse(kx);
+            }
+        }
+    }
+    // Ascending `Reverse` keys = strongest first.
+    heap.into_sorted_vec()
+        .into_iter()
+        .map(|Reverse((_, Reverse(x)))| x)
+        .collect()
+}
+
 /// The call stack down to `n`, outermost frame first (the dominator chain, reversed).
 pub(crate) fn stack_of(ctx: &Ctx, n: NodeIdx) -> Vec<NodeIdx> {
     let mut v: Vec<NodeIdx> = std::iter::once(n).chain(ctx.a.dominator_chain(n)).collect();
@@ -225,4 +255,34 @@ pub(crate) fn first_user_frame(ctx: &Ctx, stack: &[NodeIdx]) -> Option<usize> {
     stack
         .iter()
         .rposition(|&f| !crate::patterns::is_runtime_frame(g.type_name(f)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::largest_first;
+
+    /// The bounded-heap selection equals sorting everything and truncating, with many ties.
+    #[test]
+    fn largest_first_equals_sort_and_truncate() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let retained: Vec<u64> = (0..5000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x % 50
+            })
+            .collect();
+        let all: Vec<u32> = (0..5000u32).rev().filter(|v| v % 3 != 0).collect();
+        for k in [0, 1, 7, 100, 3333, 4000, 10_000] {
+            let mut want = all.clone();
+            want.sort_by(|&a, &b| {
+                retained[b as usize]
+                    .cmp(&retained[a as usize])
+                    .then(a.cmp(&b))
+            });
+            want.truncate(k);
+            assert_eq!(largest_first(&retained, &all, k), want, "k = {k}");
+        }
+    }
 }

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use heapscope_graph::bitset::BitSet;
 use heapscope_graph::paths::edge_between;
-use heapscope_graph::walks::OnStack;
 use heapscope_graph::{DomWalk, Label, NodeIdx, NodeKind, Start, Step, TypeId};
 use rayon::prelude::*;
 
@@ -144,60 +143,21 @@ pub fn accumulated_items(ctx: &Ctx, n: NodeIdx, limit: usize) -> Vec<HistRow> {
 fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<HistRow>) {
     let a = ctx.a;
     let g = &a.graph;
-    let nt = g.types.len();
-    // The columns as slices, read once per node of the walk.
-    let (type_of, shallow, retained): (&[u32], &[u64], &[u64]) =
-        (&g.type_of, &g.shallow, &a.retained);
-    let counts: &[u64] = &g.counts;
-    // Per type: (count, shallow, least depth) and MAT's minimum retained size (the retained
-    // sizes of its instances no other instance dominates, as `walks::min_retained_by`);
-    // columns indexed by type id, so one walk over millions of nodes answers all of it with a
-    // few array accesses per node.
-    let mut by_type: Vec<(u64, u64, u32)> = vec![(0, 0, u32::MAX); nt];
-    let mut min_retained: Vec<u64> = vec![0; nt];
-    let mut on_stack = OnStack::new(nt);
-    let mut seen: Vec<u32> = Vec::new();
-    let type_level: Vec<u32> = g
+    // Per type: (count, shallow, least depth) and MAT's minimum retained size, in one walk of
+    // the subtree (split across the cores when it is large).
+    let level: Vec<u8> = g
         .types
         .iter()
         .map(|(_, t)| {
-            u32::from(!patterns::is_collection_internal(t) && !patterns::is_runtime_type(t))
+            u8::from(!patterns::is_collection_internal(t) && !patterns::is_runtime_type(t))
         })
         .collect();
-    // Each node on the walk's path: its depth in user-type levels, and its type.
-    let mut path: Vec<(u32, u32)> = Vec::new();
-    for step in DomWalk::new(&a.children, Start::Node(n)) {
-        match step {
-            Step::Enter(c) => {
-                let c = c as usize;
-                let t = type_of[c];
-                let d = path.last().map_or(0, |p| p.0) + type_level[t as usize];
-                let e = &mut by_type[t as usize];
-                if e.2 == u32::MAX {
-                    seen.push(t);
-                }
-                e.0 += counts.get(c).copied().unwrap_or(1);
-                e.1 += shallow[c];
-                e.2 = e.2.min(d);
-                if on_stack.enter(t) {
-                    min_retained[t as usize] += retained[c];
-                }
-                path.push((d, t));
-            }
-            Step::Leave(_) => {
-                if let Some((_, t)) = path.pop() {
-                    on_stack.leave(t);
-                }
-            }
-        }
-    }
-    seen.sort_unstable();
-    let by_type: BTreeMap<u32, (u64, u64, u64, u32)> = seen
+    let rows = super::subtree::tally_below(a, n, &level);
+    let by_type: BTreeMap<u32, (u64, u64, u64, u32)> = rows
         .iter()
-        .map(|&t| {
-            let (c, s, d) = by_type[t as usize];
-            (t, (c, s, min_retained[t as usize], d))
-        })
+        .enumerate()
+        .filter(|(_, r)| r.seen())
+        .map(|(t, r)| (t as u32, (r.count, r.shallow, r.min_retained, r.depth)))
         .collect();
     let row = |t: u32, c: u64, s: u64, r: u64| HistRow {
         type_name: g.types.get(t).to_string(),

@@ -6,7 +6,8 @@
 //!   BASE (both are sums over samples, so the difference of the per-function numbers equals the
 //!   numbers of the subtracted profile). Rows whose flat and cum do not change are left out, as
 //!   pprof leaves out what no non-zero sample touches. Order: |flat| descending, then name, then
-//!   |cum| (pprof's `-top` order).
+//!   |cum|; the order text says so in those words and names no pprof flag (heapscope's rows are
+//!   its own comparison, not a pprof listing).
 //! - **tracemalloc**: `Snapshot.compare_to(old, key_type)`: per group key, `size`, `size_diff`,
 //!   `count`, `count_diff`; every key of either snapshot, CPython's order
 //!   (|size_diff|, size, |count_diff|, count, key; descending).
@@ -49,7 +50,7 @@ fn semantics(comparison: Comparison, row_key: &str) -> Semantics {
             &["type"],
             "go tool pprof -base BASE TARGET: per function, flat (shallow_bytes) and cum (retained_bytes) of TARGET \
              minus BASE",
-            "|flat change| descending, then function name, then |cum change| (pprof -top)",
+            "|flat change| descending, then function name, then |cum change|",
         ),
         Comparison::CompareTo => (
             &["type"],

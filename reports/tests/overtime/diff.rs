@@ -262,7 +262,14 @@ fn pprof_diff_is_flat_and_cum_of_target_minus_base() {
     assert_eq!(got, expected);
     // main.rec recurses: cum counts each sample once (4096 more), as pprof does.
     assert_eq!(got["main.rec"], (4096, 4096 + 100));
-    // pprof -top order: |flat| descending, then the name.
+    // The order the semantics state (|flat| descending, then the name) is said in the user's
+    // words about heapscope's own rows, naming no pprof flag (no pprof listing was made).
+    let order = &d.semantics.order;
+    assert!(
+        order.starts_with("|flat change| descending, then function name"),
+        "{order}"
+    );
+    assert!(!order.contains("pprof") && !order.contains(" -"), "{order}");
     for w in d.types.windows(2) {
         let (a, b) = (
             w[0].change.shallow_bytes.unsigned_abs(),
