@@ -3,6 +3,8 @@
 //! record's value is in either mode ([`Field`]); and the `locations` quads checked and resolved
 //! to node ordinals (sequentially or on all cores).
 
+use rayon::slice::ParallelSliceMut;
+
 use super::RawSnapshot;
 use crate::v8::par;
 use crate::v8::scan::{Cursor, Scan};
@@ -107,8 +109,15 @@ pub(super) fn parallel_locations(c: &mut Cursor<'_>, r: &RawSnapshot) -> Scan<Ve
         slots[(i - *first) as usize] = [(o / nf) as u32, f(script), f(line), f(col)];
         Ok(())
     })?;
-    out.sort_unstable_by_key(|l| l[0]);
+    sort_locations(&mut out);
     Ok(out)
+}
+
+/// Locations by node ordinal, on all cores: by the whole quad, a total order, so the result is
+/// the same whatever the sort (V8 writes one location per node; an input with two for a node
+/// gets them in a fixed order too).
+fn sort_locations(l: &mut [[u32; 4]]) {
+    l.par_sort_unstable();
 }
 
 /// Where `object_index`, `script_id`, `line` and `column` are in a location record.
@@ -158,6 +167,6 @@ pub(super) fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Ve
         let f = |i: usize| u32::try_from(rec[i].v()).unwrap_or(u32::MAX);
         out.push([(o / nf) as u32, f(script), f(line), f(col)]);
     }
-    out.sort_unstable_by_key(|l| l[0]);
+    sort_locations(&mut out);
     Ok(out)
 }
