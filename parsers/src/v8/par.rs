@@ -525,8 +525,8 @@ fn eight_digits(d: u64) -> u64 {
 mod tests {
     use super::*;
 
-    /// The array's values through [`IntArray::fill`], in order.
-    fn all(text: &str, width: usize) -> Scan<Vec<u64>> {
+    /// The array's values through [`IntArray::fill`], in order, and where the array ends.
+    fn read(text: &str, width: usize) -> Scan<(Vec<u64>, usize)> {
         let a = IntArray::locate(text.as_bytes(), 0)?;
         let ranges = a.record_ranges(width)?;
         let states = ranges.iter().map(|_| Vec::new()).collect();
@@ -534,8 +534,14 @@ mod tests {
             out.extend_from_slice(rec);
             Ok(())
         })?;
-        assert_eq!(a.end(), text.len());
-        Ok(got.concat())
+        Ok((got.concat(), a.end()))
+    }
+
+    /// [`read`] of an array that is the whole text.
+    fn all(text: &str, width: usize) -> Scan<Vec<u64>> {
+        let (got, end) = read(text, width)?;
+        assert_eq!(end, text.len());
+        Ok(got)
     }
 
     #[test]
@@ -811,19 +817,13 @@ mod tests {
         assert!(rejected * 2 > tried, "{rejected} of {tried} rejected");
     }
 
-    /// [`all`] without its check that the array ends the text (corrupt variants may not).
+    /// [`read`] of a text that may go on past the array (corrupt variants): what follows the
+    /// `]` is the caller's, and the cursor must have stopped at the same place.
     fn all_unchecked(text: &str, width: usize) -> Scan<Vec<u64>> {
-        let a = IntArray::locate(text.as_bytes(), 0)?;
-        let ranges = a.record_ranges(width)?;
-        let states = ranges.iter().map(|_| Vec::new()).collect();
-        let got = a.fill(width, states, |out: &mut Vec<u64>, _, rec| {
-            out.extend_from_slice(rec);
-            Ok(())
-        })?;
-        // What follows the `]` is the caller's: the cursor must have stopped at the same place.
-        if text.len() != a.end() {
+        let (got, end) = read(text, width)?;
+        if text.len() != end {
             return Err(declined("the array to end the text"));
         }
-        Ok(got.concat())
+        Ok(got)
     }
 }
