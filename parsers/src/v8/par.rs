@@ -1,20 +1,19 @@
-//! The `nodes` and `edges` integer arrays parsed on all cores, records handed on in order.
+//! The `nodes`, `edges` and `locations` integer arrays parsed on all cores, each record
+//! written where it belongs.
 //!
 //! The array's text is cut into chunks of about [`CHUNK_BYTES`] just after a comma. One parallel
-//! pass counts the commas of each chunk, which gives the index of the first value starting in it;
-//! then, a block of about [`BLOCK_BYTES`] at a time, every chunk parses the records that start in
-//! it (reading on past its end to finish the last one) into its own slice of a block buffer of
-//! `u64` values, and the caller consumes the block's records in order — the graph builder wants
-//! its nodes and edges in file order — while the next block is being parsed. So the text is read
-//! twice (the count is a vectorised byte compare), and besides the output the parser holds two
-//! block buffers, never a copy of a whole column.
+//! pass counts the commas of each chunk, which gives the index of the first value starting in it
+//! (so the text is read twice; the count is a vectorised byte compare). Then every chunk parses
+//! the records that start in it (reading on past its end to finish the last one) and hands them
+//! over one by one, on its own core, with no buffer: [`IntArray::fill`] (the edges, straight
+//! into the graph's CSR; the locations) or [`IntArray::chunk_records`] (the nodes, straight into
+//! the graph's node columns, one builder run per chunk).
 //!
-//! A consumer that can put each record where it belongs ([`IntArray::fill`]: the edges, straight
-//! into the graph's CSR; the locations; [`IntArray::chunk_records`]: the nodes, straight into
-//! the graph's node columns, one builder run per chunk) skips the blocks: every chunk parses its
-//! records at once and hands them over one by one, on its own core, with no buffer. (The V8
-//! reader uses these for all three arrays; the block path stays for consumers that need the
-//! records in order on one thread.)
+//! A chunk is read 64 bytes at a time ([`Values`]): three bit masks (digits, commas, JSON
+//! whitespace) say where every number of the block starts and whether the block keeps to the
+//! grammar — only those bytes, and numbers and commas strictly alternating (a prefix XOR of their
+//! bits) — so a number costs a trailing-zero count and an eight-byte SWAR conversion, with no
+//! branch per byte or per separator whatever whitespace the producer writes.
 //!
 //! This is the fast path only. It accepts exactly the arrays the sequential [`Cursor`] accepts
 //! (the same whitespace, unsigned integers below 10^19) and fails, without a useful offset, on
@@ -29,16 +28,11 @@ use crate::Fail;
 
 /// Text per chunk (one task of a pass). 1 MiB keeps a 1 GB snapshot at ~1000 tasks (rayon's
 /// overhead per task is microseconds) while the read-on past a chunk's end (< one record) is noise.
-/// (Unit tests use tiny chunks and blocks so that small arrays take every path.)
+/// (Unit tests use tiny chunks so that small arrays take every path.)
 const CHUNK_BYTES: usize = if cfg!(test) { 64 } else { 1 << 20 };
 
-/// Text per block: its records are buffered as `u64`s (8 bytes per value, ~3-4 bytes of text each,
-/// so ~2.5× this in memory, twice for the double buffer) before they are consumed in order.
-/// 8 MiB: ~40 MiB of buffers (32 MiB blocks held ~150 MiB at the parse's peak, for no speed).
-const BLOCK_BYTES: usize = if cfg!(test) { 256 } else { 8 << 20 };
-
-/// Every this many records, [`IntArray::records`] can note where a record starts (the `nodes`
-/// array's marks, from which the inspector reads a node's fields again on demand).
+/// Every this many records the node reader notes where a record starts (the `nodes` array's
+/// marks, from which the inspector reads a node's fields again on demand).
 pub(crate) const MARK_EVERY: u64 = 64;
 
 /// The widest record [`IntArray::fill`] reads (V8's edges have 3 values).
@@ -157,76 +151,6 @@ impl<'a> IntArray<'a> {
         self.close + 1
     }
 
-    /// Parse the array as records of `width` values and give them to `consume` in order, a
-    /// block at a time (`records.len()` is a multiple of `width`). Fails when the value count is
-    /// not a multiple of `width`, on any malformed value, or when `consume` fails. With `marks`,
-    /// returns the byte offset of the first value of every [`MARK_EVERY`]-th record (record 0,
-    /// 64, …), as the sequential cursor reports value offsets; else an empty list.
-    pub fn records(
-        &self,
-        width: usize,
-        marks: bool,
-        mut consume: impl FnMut(&[u64]) -> Scan<()> + Send,
-    ) -> Scan<Vec<u64>> {
-        let w = width.max(1) as u64;
-        let owned = self.owned(width)?;
-        let k = self.starts.len();
-        let total = owned[k];
-        // Blocks: runs of chunks of about BLOCK_BYTES.
-        let per_block = (BLOCK_BYTES / CHUNK_BYTES).max(1);
-        let blocks: Vec<(usize, usize)> = (0..k)
-            .step_by(per_block)
-            .map(|b| (b, (b + per_block).min(k)))
-            .collect();
-        let parse_block = |&(c0, c1): &(usize, usize), buf: &mut Vec<u64>| -> Scan<Vec<u64>> {
-            let len = ((owned[c1] - owned[c0]) * w) as usize;
-            // Every value is overwritten by the parse: only a longer block zeroes its new tail.
-            buf.resize(len, 0);
-            let mut parts: Vec<(usize, &mut [u64])> = Vec::with_capacity(c1 - c0);
-            let mut rest: &mut [u64] = buf;
-            for c in c0..c1 {
-                let n = ((owned[c + 1] - owned[c]) * w) as usize;
-                let (mine, tail) = rest.split_at_mut(n);
-                parts.push((c, mine));
-                rest = tail;
-            }
-            let found: Vec<Vec<u64>> = parts
-                .into_par_iter()
-                .map(|(c, out)| {
-                    let skip = owned[c] * w - self.first_value[c];
-                    let last = owned[c + 1] == total;
-                    // The value index (in `out`) of the first marked record this chunk owns.
-                    let mark = marks.then(|| {
-                        let first = owned[c].div_ceil(MARK_EVERY) * MARK_EVERY;
-                        ((first - owned[c]) * w) as usize
-                    });
-                    self.parse_values(self.starts[c], skip, out, last, mark, w as usize)
-                })
-                .collect::<Scan<_>>()?;
-            Ok(found.concat())
-        };
-        let mut cur: Vec<u64> = Vec::new();
-        let mut next: Vec<u64> = Vec::new();
-        let mut marked: Vec<u64> = Vec::new();
-        if let Some(b) = blocks.first() {
-            marked = parse_block(b, &mut cur)?;
-        }
-        for i in 0..blocks.len() {
-            // Consume block i while block i + 1 is parsed.
-            let (done, ahead) = rayon::join(
-                || consume(&cur),
-                || match blocks.get(i + 1) {
-                    Some(b) => parse_block(b, &mut next),
-                    None => Ok(Vec::new()),
-                },
-            );
-            done?;
-            marked.extend(ahead?);
-            std::mem::swap(&mut cur, &mut next);
-        }
-        Ok(marked)
-    }
-
     /// Where the records of `width` values that start in each chunk begin: chunk `k` owns records
     /// `owned[k]..owned[k + 1]`, and the last entry is the record count. Fails when the value
     /// count is not a multiple of `width`.
@@ -259,8 +183,9 @@ impl<'a> IntArray<'a> {
     /// with no block buffer: chunk `k`'s records go to `each(&mut states[k], record index,
     /// record)` in order, `states` having one entry per range of
     /// [`record_ranges`](Self::record_ranges). For consumers that can write each record where it
-    /// belongs (the edges, straight into the graph's CSR). Returns the states; fails as
-    /// [`records`](Self::records) does.
+    /// belongs (the edges, straight into the graph's CSR). Returns the states. Fails when the
+    /// value count is not a multiple of `width`, on anything the sequential cursor would
+    /// reject, or when `each` fails.
     pub fn fill<S: Send>(
         &self,
         width: usize,
@@ -301,30 +226,28 @@ impl<'a> IntArray<'a> {
                 "one state per chunk, records of at most 16 values",
             ));
         }
-        let (b, close, total) = (self.bytes, self.close, owned[owned.len() - 1]);
         let (first, end) = (owned[c], owned[c + 1]);
-        let last = end == total;
-        let mut pos = self.starts[c];
+        // The last chunk reads on to the `]`; any other checks its text up to the next chunk
+        // (which starts just after a comma).
+        let last = c + 2 == owned.len();
+        let limit = if last { self.close } else { self.starts[c + 1] };
         let skip = (first * w as u64)
             .checked_sub(self.first_value[c])
             .ok_or_else(|| declined("records in order"))?;
-        for k in 0..skip {
-            pos = value(b, close, pos, last && first == end && k + 1 == skip)?.2;
+        let mut vals = Values::new(self.bytes, self.close, self.starts[c]);
+        for _ in 0..skip {
+            vals.next()?;
         }
         let mut rec = [0u64; MAX_WIDTH];
         for r in first..end {
-            let mut at = 0;
-            for (f, slot) in rec[..w].iter_mut().enumerate() {
-                let (v, start, next) = value(b, close, pos, last && r + 1 == end && f + 1 == w)?;
-                if f == 0 {
-                    at = start;
-                }
-                *slot = v;
-                pos = next;
+            let (v, at) = vals.next()?;
+            rec[0] = v;
+            for slot in rec[1..w].iter_mut() {
+                *slot = vals.next()?.0;
             }
             each(r, &rec[..w], at)?;
         }
-        Ok(())
+        vals.finish(limit, last.then_some(self.values > 0))
     }
 
     /// [`record_ranges`](Self::record_ranges) as bounds: chunk `k` owns records
@@ -332,82 +255,224 @@ impl<'a> IntArray<'a> {
     pub fn record_bounds(&self, width: usize) -> Scan<Vec<u64>> {
         self.owned(width)
     }
+}
 
-    /// From `pos` (the start of a chunk: the array's start or just after a comma), pass over
-    /// `skip` values, then parse `out.len()` values into `out`. After the array's last value
-    /// (`last`) only whitespace may come before the `]`; after any other, a comma. With `mark`
-    /// (the index in `out` of the first record to mark), returns the offsets of the records
-    /// starting there and every [`MARK_EVERY`] records of `width` after it.
-    fn parse_values(
-        &self,
-        mut pos: usize,
-        skip: u64,
-        out: &mut [u64],
-        last: bool,
-        mark: Option<usize>,
-        width: usize,
-    ) -> Scan<Vec<u64>> {
-        let (b, close) = (self.bytes, self.close);
-        let n = out.len();
-        let mut marks = Vec::new();
-        let mut next_mark = mark.unwrap_or(usize::MAX);
-        for k in 0..skip {
-            pos = value(b, close, pos, last && n == 0 && k + 1 == skip)?.2;
+/// The values of an integer array from a chunk's start on, 64 bytes of text at a time (see the
+/// module docs). Every byte it loads is checked against the grammar; [`finish`](Self::finish)
+/// says whether all were well formed. (`close` is the array's `]`, so a number never runs past
+/// it and nothing at or past it is read as part of the array.)
+struct Values<'a> {
+    b: &'a [u8],
+    close: usize,
+    /// Where the loaded block starts; bit `i` of the masks is byte `base + i`.
+    base: usize,
+    /// Where the next block starts.
+    next: usize,
+    /// The starts of the numbers of the block not taken yet.
+    starts: u64,
+    /// 1 when the byte before the next block is a digit (a number goes on across the cut).
+    digit_carry: u64,
+    /// All ones when an odd number of numbers and commas came before the next block.
+    parity: u64,
+    /// Nonzero once a byte broke the grammar.
+    bad: u64,
+}
+
+impl<'a> Values<'a> {
+    /// From `start`: the array's first byte after `[`, or a byte just after a comma.
+    fn new(b: &'a [u8], close: usize, start: usize) -> Self {
+        let mut v = Values {
+            b,
+            close,
+            base: start,
+            next: start,
+            starts: 0,
+            digit_carry: 0,
+            parity: 0,
+            bad: 0,
+        };
+        if start < close {
+            v.load();
         }
-        for (i, slot) in out.iter_mut().enumerate() {
-            let (v, start, next) = value(b, close, pos, last && i + 1 == n)?;
-            if i == next_mark {
-                marks.push(start as u64);
-                next_mark += MARK_EVERY as usize * width;
+        v
+    }
+
+    /// Classify the 64 bytes at `next` (those before `close`) and move there.
+    #[inline]
+    fn load(&mut self) {
+        let at = self.next;
+        let len = (self.close - at).min(64);
+        let (d, c, w) = match self.b.get(at..at + 64) {
+            Some(block) => masks(block),
+            None => {
+                let mut buf = [b' '; 64];
+                buf[..len].copy_from_slice(&self.b[at..at + len]);
+                masks(&buf)
             }
-            *slot = v;
-            pos = next;
+        };
+        let valid = if len == 64 { !0 } else { (1u64 << len) - 1 };
+        let (d, c) = (d & valid, c & valid);
+        self.bad |= !(d | c | w) & valid;
+        let starts = d & !((d << 1) | self.digit_carry);
+        // Numbers and commas alternate, a number first: every number is an odd one of the run
+        // (inclusive parity 1), every comma an even one.
+        let p = prefix_xor(starts | c) ^ self.parity;
+        self.bad |= (starts & !p) | (c & p);
+        self.parity = 0u64.wrapping_sub(p >> 63);
+        self.digit_carry = d >> 63;
+        self.starts = starts;
+        self.base = at;
+        self.next = at + 64;
+    }
+
+    /// The next value and where it starts; fails past the array's last value or on a number of
+    /// more than 19 digits.
+    #[inline(always)]
+    fn next(&mut self) -> Scan<(u64, usize)> {
+        while self.starts == 0 {
+            if self.next >= self.close {
+                return Err(declined("another value"));
+            }
+            self.load();
         }
-        Ok(marks)
+        let at = self.base + self.starts.trailing_zeros() as usize;
+        self.starts &= self.starts - 1;
+        let (mut v, mut end) = digits(self.b, at);
+        // Past eight digits (rare), a byte at a time; the `]` at `close` ends every number.
+        if end - at == 8 {
+            loop {
+                let d = self.b[end].wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+                end += 1;
+            }
+            // Up to 19 digits cannot overflow a u64; longer numbers are left to the exact parser.
+            if end - at > 19 {
+                return Err(declined("an unsigned integer below 10^19"));
+            }
+        }
+        Ok((v, at))
+    }
+
+    /// Check the text up to `limit` (loading what is left of it) and that every byte loaded was
+    /// well formed. `last` (for the chunk that ends at the `]`): whether the array has values;
+    /// then no value may be left and the array must end with one.
+    fn finish(mut self, limit: usize, last: Option<bool>) -> Scan<()> {
+        let mut left = self.starts;
+        while self.next < limit.min(self.close) {
+            self.load();
+            left |= self.starts;
+        }
+        let ends_right = match last {
+            Some(nonempty) => left == 0 && (self.parity != 0) == nonempty,
+            None => true,
+        };
+        if self.bad != 0 || !ends_right {
+            return Err(declined("an array of unsigned integers"));
+        }
+        Ok(())
     }
 }
 
-/// One value of an integer array at `pos` and the separator after it; returns the value, where
-/// it starts, and the position after the separator. After the array's last value
-/// (`final_value`) the `]` at `close` must follow. Inlined into both loops of
-/// [`IntArray::parse_values`]: as a closure it was a call per value (a fifth of its time in
-/// saving registers and returning the triple through memory).
+/// Bit `i` set when bits `0..=i` of `x` hold an odd number of ones.
 #[inline(always)]
-fn value(b: &[u8], close: usize, mut pos: usize, final_value: bool) -> Scan<(u64, usize, usize)> {
-    // The ']' at `close` ends every run of whitespace or digits.
-    while is_ws(b[pos]) {
-        pos += 1;
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+/// Of 64 bytes: which are digits, commas, and JSON whitespace (space, `\n`, `\r`, `\t`), bit `i`
+/// for byte `i`.
+#[inline(always)]
+fn masks(block: &[u8]) -> (u64, u64, u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        masks_sse2(block)
     }
-    let start = pos;
-    let (mut v, mut end) = digits(b, start);
-    // Past eight digits (rare), a byte at a time.
-    if end - start == 8 {
-        loop {
-            let d = b[end].wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
-            end += 1;
-        }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        masks_swar(block)
     }
-    // Up to 19 digits cannot overflow a u64; longer numbers are left to the exact parser.
-    if end == start || end - start > 19 {
-        return Err(declined("an unsigned integer below 10^19"));
+}
+
+/// [`masks`] sixteen bytes at a time (SSE2, which every x86-64 CPU has).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn masks_sse2(block: &[u8]) -> (u64, u64, u64) {
+    use std::arch::x86_64::*;
+    let block: &[u8; 64] = match block.get(..64).and_then(|b| b.try_into().ok()) {
+        Some(b) => b,
+        None => return masks_swar(block),
+    };
+    let (mut d, mut c, mut w) = (0u64, 0u64, 0u64);
+    for (k, part) in block.chunks_exact(16).enumerate() {
+        // SAFETY: `part` is 16 readable bytes (an unaligned load), and SSE2 is part of the
+        // x86-64 baseline, so every instruction here exists on the target.
+        let (dk, ck, wk) = unsafe {
+            let x = _mm_loadu_si128(part.as_ptr().cast());
+            let set = |b: u8| _mm_set1_epi8(b as i8);
+            // '0'..='9' moved to -128..=-119: a signed compare finds them.
+            let shifted = _mm_add_epi8(x, set(128 - b'0'));
+            let digit = _mm_cmplt_epi8(shifted, _mm_set1_epi8(-118));
+            let comma = _mm_cmpeq_epi8(x, set(b','));
+            let ws = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(x, set(b' ')), _mm_cmpeq_epi8(x, set(b'\n'))),
+                _mm_or_si128(_mm_cmpeq_epi8(x, set(b'\r')), _mm_cmpeq_epi8(x, set(b'\t'))),
+            );
+            (
+                _mm_movemask_epi8(digit) as u16,
+                _mm_movemask_epi8(comma) as u16,
+                _mm_movemask_epi8(ws) as u16,
+            )
+        };
+        d |= u64::from(dk) << (16 * k);
+        c |= u64::from(ck) << (16 * k);
+        w |= u64::from(wk) << (16 * k);
     }
-    pos = end;
-    if b[pos] != b',' {
-        while is_ws(b[pos]) {
-            pos += 1;
-        }
+    (d, c, w)
+}
+
+/// [`masks`] eight bytes at a time in plain integer code (other targets, and the check of the
+/// SSE2 version); bytes past the end of a shorter block are none of the three.
+fn masks_swar(block: &[u8]) -> (u64, u64, u64) {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // The high bit of every byte of `w` equal to `b` (exact, no false positives).
+    let eq = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        !(((x & LOW7) + LOW7) | x | LOW7)
+    };
+    // The high bits of the eight bytes as eight bits.
+    let gather = |m: u64| (((m & HIGH) >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xff;
+    let (mut d, mut c, mut ws) = (0u64, 0u64, 0u64);
+    for (k, part) in block.chunks(8).take(8).enumerate() {
+        let mut word = [0u8; 8];
+        word[..part.len()].copy_from_slice(part);
+        let w = u64::from_le_bytes(word);
+        let low = w & LOW7;
+        // Bytes below 0x80 at or above '0', and at or above ':' (no carry leaves a byte).
+        let ge0 = (low + ONES * u64::from(0x80 - b'0')) & HIGH;
+        let ge_colon = (low + ONES * u64::from(0x80 - b':')) & HIGH;
+        let digit = ge0 & !ge_colon & !w;
+        let white = eq(w, b' ') | eq(w, b'\n') | eq(w, b'\r') | eq(w, b'\t');
+        let valid = if part.len() == 8 {
+            !0
+        } else {
+            (1u64 << (8 * part.len())) - 1
+        };
+        d |= gather(digit & valid) << (8 * k);
+        c |= gather(eq(w, b',') & valid) << (8 * k);
+        ws |= gather(white & valid) << (8 * k);
     }
-    if pos < close && b[pos] == b',' {
-        Ok((v, start, pos + 1))
-    } else if pos == close && final_value {
-        Ok((v, start, pos))
-    } else {
-        Err(declined("',' between integers"))
-    }
+    (d, c, ws)
 }
 
 /// The unsigned decimal at `b[start..]`, up to eight digits of it, and where those digits end:
@@ -460,14 +525,22 @@ fn eight_digits(d: u64) -> u64 {
 mod tests {
     use super::*;
 
-    fn all(text: &str, width: usize) -> Scan<Vec<u64>> {
+    /// The array's values through [`IntArray::fill`], in order, and where the array ends.
+    fn read(text: &str, width: usize) -> Scan<(Vec<u64>, usize)> {
         let a = IntArray::locate(text.as_bytes(), 0)?;
-        let mut got = Vec::new();
-        a.records(width, false, |r| {
-            got.extend_from_slice(r);
+        let ranges = a.record_ranges(width)?;
+        let states = ranges.iter().map(|_| Vec::new()).collect();
+        let got = a.fill(width, states, |out: &mut Vec<u64>, _, rec| {
+            out.extend_from_slice(rec);
             Ok(())
         })?;
-        assert_eq!(a.end(), text.len());
+        Ok((got.concat(), a.end()))
+    }
+
+    /// [`read`] of an array that is the whole text.
+    fn all(text: &str, width: usize) -> Scan<Vec<u64>> {
+        let (got, end) = read(text, width)?;
+        assert_eq!(end, text.len());
         Ok(got)
     }
 
@@ -543,8 +616,8 @@ mod tests {
     }
 
     #[test]
-    fn chunks_and_blocks_keep_order_across_many_cuts() {
-        // Many chunks and blocks, records straddling the cuts, values of 1 to 6 digits.
+    fn chunks_keep_order_across_many_cuts() {
+        // Many chunks, records straddling the cuts, values of 1 to 6 digits.
         let n = 3000; // a multiple of 3 and 6, not of 7
         let vals: Vec<u64> = (0..n as u64).map(|i| i * 7919 % 100_003).collect();
         let text = format!(
@@ -554,7 +627,7 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(",\n")
         );
-        assert!(text.len() > 20 * BLOCK_BYTES);
+        assert!(text.len() > 100 * CHUNK_BYTES);
         for width in [1, 3, 6] {
             assert_eq!(all(&text, width).unwrap(), vals, "width {width}");
         }
@@ -563,5 +636,194 @@ mod tests {
         let bad = text.replacen(",\n2", ",\n-2", 1);
         assert_ne!(bad, text);
         assert!(all(&bad, 3).is_err());
+    }
+
+    /// A small deterministic generator (the tests need no crate for it).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            self.0 >> 33
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// The masks byte by byte.
+    fn masks_naive(block: &[u8]) -> (u64, u64, u64) {
+        let (mut d, mut c, mut w) = (0u64, 0u64, 0u64);
+        for (i, &b) in block.iter().enumerate().take(64) {
+            d |= u64::from(b.is_ascii_digit()) << i;
+            c |= u64::from(b == b',') << i;
+            w |= u64::from(is_ws(b)) << i;
+        }
+        (d, c, w)
+    }
+
+    #[test]
+    fn masks_agree_with_a_byte_loop() {
+        let mut rng = Lcg(17);
+        let alphabet = b"0123456789,  \n\r\t]x/:-";
+        for round in 0..4000 {
+            let mut block = [0u8; 64];
+            for b in block.iter_mut() {
+                *b = if round % 2 == 0 {
+                    rng.below(256) as u8
+                } else {
+                    alphabet[rng.below(alphabet.len() as u64) as usize]
+                };
+            }
+            let want = masks_naive(&block);
+            assert_eq!(masks(&block), want, "{block:?}");
+            assert_eq!(masks_swar(&block), want, "{block:?}");
+            let short = &block[..round % 65];
+            assert_eq!(masks_swar(short), masks_naive(short), "{short:?}");
+        }
+        // Every byte value in every position of a word.
+        for b in 0..=255u8 {
+            let block = [b; 64];
+            assert_eq!(masks(&block), masks_naive(&block), "{b}");
+            assert_eq!(masks_swar(&block), masks_naive(&block), "{b}");
+        }
+    }
+
+    /// The values the sequential cursor reads from `text`, or `None` where it fails.
+    fn exact(text: &str) -> Option<Vec<u64>> {
+        let mut got = Vec::new();
+        let mut c = super::super::scan::Cursor::new(text.as_bytes());
+        c.uint_array(|v, _| {
+            got.push(v);
+            Ok(())
+        })
+        .ok()?;
+        (c.pos() == text.len()).then_some(got)
+    }
+
+    /// An integer array as some producer could write it: numbers of 1 to 20 digits (a few past
+    /// what a u64 holds), the separators of V8 (`,` and `\n,`), DevTools (`,\n`), pretty-printers
+    /// and CRLF files, whitespace after `[` and before `]`.
+    fn generated(rng: &mut Lcg, n: usize) -> String {
+        let seps = [
+            ",", ",", ",", "\n,", ",\n", ", ", " , ", ",\r\n", "\t,\t", ",\n  ",
+        ];
+        let mut text = String::from(["[", "[ ", "[\n"][rng.below(3) as usize]);
+        for i in 0..n {
+            if i > 0 {
+                text.push_str(seps[rng.below(seps.len() as u64) as usize]);
+            }
+            let digits = match rng.below(100) {
+                0 => 9 + rng.below(12) as u32, // 9 to 20 digits
+                1..=30 => 1,
+                31..=60 => 2 + rng.below(3) as u32,
+                _ => 5 + rng.below(4) as u32,
+            };
+            let mut v = String::new();
+            for k in 0..digits {
+                // A leading zero now and then (the cursor accepts them, so must the fast path).
+                let d = if k == 0 && digits > 1 && rng.below(8) != 0 {
+                    1 + rng.below(9)
+                } else {
+                    rng.below(10)
+                };
+                v.push(char::from(b'0' + d as u8));
+            }
+            text.push_str(&v);
+        }
+        text.push_str(["]", " ]", "\n]", "\r\n]"][rng.below(4) as usize]);
+        text
+    }
+
+    /// The fast path on generated arrays cut into the test build's 64-byte chunks (numbers,
+    /// separators and records split at every position): the cursor's values wherever it
+    /// accepts them, and a decline only where a number needs more than 19 digits.
+    #[test]
+    fn fast_path_reads_what_the_cursor_reads() {
+        let mut rng = Lcg(5);
+        let mut accepted = 0;
+        for round in 0..600 {
+            let n = [0, 1, 2, 3, 6, 7, 21, 42, 300][round % 9];
+            let text = generated(&mut rng, n);
+            let long = text
+                .split(|c: char| !c.is_ascii_digit())
+                .any(|run| run.len() > 19);
+            // Valid JSON; the cursor refuses only a number past u64::MAX (20 digits).
+            let want = exact(&text);
+            assert!(want.is_some() || long, "{text:?}");
+            for width in [1, 3, 7] {
+                match (all(&text, width), want.as_ref()) {
+                    (Ok(v), Some(w)) => {
+                        assert_eq!(&v, w, "{text:?}");
+                        accepted += 1;
+                    }
+                    (Ok(v), None) => panic!("accepted {text:?} as {v:?}"),
+                    (Err(_), w) => assert!(
+                        long || w.is_some_and(|w| w.len() % width != 0),
+                        "declined {text:?} as width {width}"
+                    ),
+                }
+            }
+        }
+        assert!(accepted > 900, "{accepted} of 1800 read");
+    }
+
+    /// A byte of a valid array replaced by another (digit, sign, separator, bracket, letter,
+    /// NUL, a high byte), or the array cut short: the fast path never accepts what the cursor
+    /// rejects, and what it accepts it reads as the cursor does.
+    #[test]
+    fn fast_path_never_accepts_what_the_cursor_rejects() {
+        let mut rng = Lcg(11);
+        let mut rejected = 0;
+        let mut tried = 0;
+        for _ in 0..40 {
+            let text = generated(&mut rng, 40).into_bytes();
+            for at in 0..text.len() {
+                let mut variants: Vec<Vec<u8>> = Vec::new();
+                for with in [
+                    b'7', b'-', b',', b' ', b'\n', b']', b'[', b'x', b'.', 0, 0xc3,
+                ] {
+                    if text[at] != with {
+                        let mut v = text.clone();
+                        v[at] = with;
+                        variants.push(v);
+                    }
+                }
+                variants.push(text[..at].to_vec());
+                for v in variants {
+                    let Ok(v) = String::from_utf8(v) else {
+                        // Not UTF-8: the byte-level check is the same, through the masks test.
+                        continue;
+                    };
+                    let want = exact(&v);
+                    for width in [1, 3] {
+                        tried += 1;
+                        match (IntArray::locate(v.as_bytes(), 0).is_ok(), want.as_ref()) {
+                            (false, _) => rejected += 1,
+                            (true, _) => match (all_unchecked(&v, width), want.as_ref()) {
+                                (Ok(got), Some(w)) => assert_eq!(&got, w, "{v:?}"),
+                                (Ok(got), None) => {
+                                    panic!("accepted {v:?} (width {width}) as {got:?}")
+                                }
+                                (Err(_), _) => rejected += 1,
+                            },
+                        }
+                    }
+                }
+            }
+        }
+        assert!(rejected * 2 > tried, "{rejected} of {tried} rejected");
+    }
+
+    /// [`read`] of a text that may go on past the array (corrupt variants): what follows the
+    /// `]` is the caller's, and the cursor must have stopped at the same place.
+    fn all_unchecked(text: &str, width: usize) -> Scan<Vec<u64>> {
+        let (got, end) = read(text, width)?;
+        if text.len() != end {
+            return Err(declined("the array to end the text"));
+        }
+        Ok(got)
     }
 }

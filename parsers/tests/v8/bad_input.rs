@@ -248,6 +248,37 @@ fn numbers_that_are_not_unsigned_integers() {
     }
 }
 
+/// Separators the grammar does not allow, inside the `nodes` and the `edges` array (the
+/// parallel reader's masks find them; the error comes from the exact reader): each reported at
+/// the offset of the byte that breaks the array.
+#[test]
+fn broken_separators_are_reported_where_they_stand() {
+    let text = small();
+    for array in ["\"nodes\":[", "\"edges\":["] {
+        let open = offset_of(&text, array, 0) as usize + array.len();
+        // The first separator of the array: "<value>,".
+        let comma = open + text[open..].find(',').unwrap();
+        for (with, bad_at) in [
+            (",,", 1),       // an empty value: at the second comma
+            (" ", 1),        // two values without a comma: at the second value
+            (";", 0),        // not JSON: at the byte
+            ("\n,\r\n,", 4), // CRLF around an empty value: at the second comma
+            (",x", 1),       // a letter where a value starts
+        ] {
+            let mut bad = text.clone();
+            bad.replace_range(comma..comma + 1, with);
+            let e = err(&bad);
+            assert_eq!(e.offset, (comma + bad_at) as u64, "{array} {with:?}: {e}");
+        }
+        // A comma before the `]`: at the `]`.
+        let close = open + text[open..].find(']').unwrap();
+        let mut bad = text.clone();
+        bad.insert(close, ',');
+        let e = err(&bad);
+        assert_eq!(e.offset, close as u64 + 1, "{array} trailing comma: {e}");
+    }
+}
+
 #[test]
 fn huge_declared_counts_do_not_allocate() {
     // 10^15 nodes declared in a file of a few hundred bytes: rejected without reserving for them.

@@ -46,15 +46,6 @@ struct EdgeRecords<'a> {
 }
 
 impl Records for EdgeRecords<'_> {
-    fn reserve(&mut self, records: usize) {
-        self.b.reserve_edges(records);
-        // The exact count, from the array's own text: room for every edge's bits.
-        if records as u64 > self.declared {
-            *self.shortcut_bits = BitSet::new(records);
-            *self.no_prop_bits = BitSet::new(records);
-        }
-    }
-
     #[inline]
     fn take<F: Field>(&mut self, rec: &[F]) -> Scan<()> {
         let (t_at, n_at, to_at) = self.fields;
@@ -223,17 +214,11 @@ pub(super) fn parse_edges(
         return parse_edges_parallel(c, r, b, compat, name_refs);
     }
     b.finish_nodes_without_index();
-    if mode == Mode::Exact {
-        b.reserve_edges((c.remaining() / (2 * ef)).min(declared as usize));
-    }
+    b.reserve_edges((c.remaining() / (2 * ef)).min(declared as usize));
     // The nodes' edge counts are untrusted: an edge takes at least 2 bytes per field, so the
-    // bytes left bound the bits worth having. The parallel reader counts the edges first and
-    // makes room for more if there are (`EdgeRecords::reserve`); the exact one, which runs
-    // only when that one declined, makes room for as many as the bytes could hold.
-    let bits = match mode {
-        Mode::Parallel => (declared as usize).min(c.remaining() / (2 * ef)),
-        Mode::Exact => c.remaining() / (2 * ef),
-    };
+    // bytes left bound the bits worth having. This reader runs only when the parallel one
+    // declined: room for as many as the bytes could hold.
+    let bits = c.remaining() / (2 * ef);
     r.shortcut = BitSet::new(bits);
     r.no_propagation = BitSet::new(bits);
     let mut edges = EdgeRecords {
@@ -256,7 +241,7 @@ pub(super) fn parse_edges(
         extra: 0,
         unlisted: 0,
     };
-    read_records(c, ef, mode, "edges", &mut edges)?;
+    read_records(c, ef, "edges", &mut edges)?;
     let (e, extra, unlisted) = (edges.e, edges.extra, edges.unlisted);
     // Only the edges needed the nodes' edge counts.
     r.node_edges = Vec::new();

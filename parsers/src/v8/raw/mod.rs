@@ -2,9 +2,10 @@
 //! integer arrays parsed straight into per-field vectors, `strings` kept as byte ranges of the
 //! mapped input, `locations` as quads. Everything else (`trace_tree`, `samples`, …) is skipped.
 //!
-//! The document walk and the columns live here; `snapshot.meta` is read in `meta`, the machinery
-//! shared by the integer arrays (the exact and parallel reading modes, the per-record trait, the
-//! `locations` quads) in `records`, and the `nodes` and `edges` arrays in `nodes` and `edges`.
+//! The document walk and the columns live here; `snapshot.meta` is read in `meta`, the exact
+//! (sequential) reading of the integer arrays, the per-record trait and the `locations` quads
+//! in `records` (the parallel reading is `v8::par`), and the `nodes` and `edges` arrays in
+//! `nodes` and `edges`.
 
 mod edges;
 mod meta;

@@ -31,17 +31,6 @@ struct NodeRecords<'a> {
 }
 
 impl Records for NodeRecords<'_> {
-    fn reserve(&mut self, records: usize) {
-        self.b.reserve_nodes(records);
-        let r = &mut *self.r;
-        r.node_type.reserve_exact(records);
-        // One more: the parallel edge reader turns the column into CSR offsets in place.
-        r.node_edges.reserve_exact(records + 1);
-        if self.det.is_some() {
-            r.node_detached.reserve_exact(records);
-        }
-    }
-
     #[inline]
     fn take<F: Field>(&mut self, rec: &[F]) -> Scan<()> {
         self.note(rec)?;
@@ -105,7 +94,7 @@ impl NodeRecords<'_> {
             UNLISTED
         };
         let r = &mut *self.r;
-        if F::EXACT && (r.node_type.len() as u64).is_multiple_of(MARK_EVERY) {
+        if (r.node_type.len() as u64).is_multiple_of(MARK_EVERY) {
             r.node_marks.push(rec[0].at() as u64);
         }
         r.node_type.push(raw_type);
@@ -298,7 +287,7 @@ pub(super) fn parse_nodes(
     };
     let (edge_total, unlisted) = match mode {
         Mode::Exact => {
-            read_records(c, nf, mode, "nodes", &mut nodes)?;
+            read_records(c, nf, "nodes", &mut nodes)?;
             (nodes.edge_total, nodes.unlisted)
         }
         Mode::Parallel => nodes.fill_parallel(c)?,

@@ -1,9 +1,11 @@
-//! The integer arrays of records (`nodes`, `edges`, `locations`) and how they are read: the
-//! exact sequential mode, which reports every error at its byte offset, or on all cores; the
-//! per-record work both modes share ([`Records`], [`Field`]); and the `locations` quads checked
-//! and resolved to node ordinals.
+//! The integer arrays of records (`nodes`, `edges`, `locations`) in the exact sequential mode,
+//! which reports every error at its byte offset ([`read_records`], [`Records`]); what a
+//! record's value is in either mode ([`Field`]); and the `locations` quads checked and resolved
+//! to node ordinals (sequentially or on all cores).
 
-use super::{Mode, RawSnapshot};
+use rayon::slice::ParallelSliceMut;
+
+use super::RawSnapshot;
 use crate::v8::par;
 use crate::v8::scan::{Cursor, Scan};
 use crate::{Expected, Fail};
@@ -26,14 +28,11 @@ fn whole_records(c: &Cursor<'_>, left: usize, width: usize, array: &'static str)
 /// One value of a record: the exact parser knows its byte offset, the parallel one does not
 /// (its errors are reported by an exact rerun).
 pub(super) trait Field: Copy {
-    /// Whether [`at`](Field::at) is the value's offset (the exact parser's fields).
-    const EXACT: bool;
     fn v(self) -> u64;
     fn at(self) -> usize;
 }
 
 impl Field for (u64, usize) {
-    const EXACT: bool = true;
     #[inline]
     fn v(self) -> u64 {
         self.0
@@ -45,7 +44,6 @@ impl Field for (u64, usize) {
 }
 
 impl Field for u64 {
-    const EXACT: bool = false;
     #[inline]
     fn v(self) -> u64 {
         self
@@ -57,69 +55,22 @@ impl Field for u64 {
 }
 
 /// Read the integer array at the cursor as records of `width` values, each through
-/// `record.take(...)`. The exact mode reports an unfinished last record; the parallel mode
-/// declines it.
+/// `record.take(...)`, reporting an unfinished last record. (The sequential reader's; the
+/// parallel one writes each chunk's records where they belong: [`par::IntArray::fill`] and
+/// [`par::IntArray::chunk_records`].)
 pub(super) fn read_records<R: Records>(
     c: &mut Cursor<'_>,
     width: usize,
-    mode: Mode,
     array: &'static str,
     record: &mut R,
 ) -> Scan<()> {
-    match mode {
-        Mode::Exact => {
-            let left = c.uint_records(width, |rec| record.take(rec))?;
-            whole_records(c, left, width, array)
-        }
-        Mode::Parallel => {
-            let marks = parallel_array(
-                c,
-                width,
-                R::MARKS,
-                record,
-                |r, n| r.reserve(n),
-                |r, block| r.take_block(block, width),
-            )?;
-            record.set_marks(marks);
-            Ok(())
-        }
-    }
+    let left = c.uint_records(width, |rec| record.take(rec))?;
+    whole_records(c, left, width, array)
 }
 
-/// The integer array at the cursor read on all cores ([`par::IntArray`]): `reserve(state,
-/// records)` with the exact record count, then `consume(state, block)` for block after block of
-/// whole records. With `marks`, returns the offsets of every [`par::MARK_EVERY`]-th record.
-pub(super) fn parallel_array<S: Send + ?Sized>(
-    c: &mut Cursor<'_>,
-    width: usize,
-    marks: bool,
-    state: &mut S,
-    reserve: impl FnOnce(&mut S, usize),
-    mut consume: impl FnMut(&mut S, &[u64]) -> Scan<()> + Send,
-) -> Scan<Vec<u64>> {
-    let arr = par::IntArray::locate(c.input(), c.pos())?;
-    reserve(state, (arr.values() / width.max(1) as u64) as usize);
-    let marked = arr.records(width, marks, |block| consume(state, block))?;
-    c.seek(arr.end());
-    Ok(marked)
-}
-
-/// The per-record work of an array, the same for both modes.
-pub(super) trait Records: Send {
-    /// Room for exactly `records` more (a count made from the array's own text).
-    fn reserve(&mut self, records: usize);
+/// The per-record work of an array in the sequential reader.
+pub(super) trait Records {
     fn take<F: Field>(&mut self, rec: &[F]) -> Scan<()>;
-    /// A block of whole records of `width` values from the parallel reader: by default one
-    /// [`take`](Records::take) each.
-    fn take_block(&mut self, block: &[u64], width: usize) -> Scan<()> {
-        block
-            .chunks_exact(width.max(1))
-            .try_for_each(|rec| self.take(rec))
-    }
-    /// Whether the parallel reader notes record offsets ([`par::MARK_EVERY`]) for
-    /// [`set_marks`](Records::set_marks). (The exact reader's `take` sees every offset.)
-    const MARKS: bool = false;
-    fn set_marks(&mut self, _marks: Vec<u64>) {}
 }
 
 /// The `locations` array on all cores, each quad checked and resolved to its node ordinal
@@ -158,8 +109,15 @@ pub(super) fn parallel_locations(c: &mut Cursor<'_>, r: &RawSnapshot) -> Scan<Ve
         slots[(i - *first) as usize] = [(o / nf) as u32, f(script), f(line), f(col)];
         Ok(())
     })?;
-    out.sort_unstable_by_key(|l| l[0]);
+    sort_locations(&mut out);
     Ok(out)
+}
+
+/// Locations by node ordinal, on all cores: by the whole quad, a total order, so the result is
+/// the same whatever the sort (V8 writes one location per node; an input with two for a node
+/// gets them in a fixed order too).
+fn sort_locations(l: &mut [[u32; 4]]) {
+    l.par_sort_unstable();
 }
 
 /// Where `object_index`, `script_id`, `line` and `column` are in a location record.
@@ -209,6 +167,6 @@ pub(super) fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Ve
         let f = |i: usize| u32::try_from(rec[i].v()).unwrap_or(u32::MAX);
         out.push([(o / nf) as u32, f(script), f(line), f(col)]);
     }
-    out.sort_unstable_by_key(|l| l[0]);
+    sort_locations(&mut out);
     Ok(out)
 }
