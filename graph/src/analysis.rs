@@ -207,9 +207,17 @@ impl Analysis {
             orphans_attached: d.orphans_attached,
         };
         // The histogram's minimum retained sizes (one group per type) come from the same walk.
-        let (retained, min) = children.retained_and_min_in(&graph, keep, graph.types.len(), |v| {
-            graph.type_of[v as usize]
-        });
+        // On two threads but out of core (one pass at a time there: the page cache is the
+        // working set).
+        let threads = if spill.out_of_core { 1 } else { 2 };
+        let type_of: &[u32] = &graph.type_of;
+        let (retained, min) = children.retained_and_min_on(
+            &graph,
+            keep,
+            graph.types.len(),
+            |v| type_of[v as usize],
+            threads,
+        );
         let mut retained: Column<u64> = retained.into_column();
         let r = retained.spill(spill);
         keep_warning(&mut graph, r);
