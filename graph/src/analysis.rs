@@ -170,6 +170,9 @@ impl Analysis {
             after("root paths");
             paths
         });
+        // The dominator children and the retained sizes on two threads but out of core (one
+        // pass at a time there: the page cache is the working set).
+        let threads = if spill.out_of_core { 1 } else { 2 };
         // Beside the dominator children (when a second thread is wanted): the histogram's
         // counts, which need only `idom`.
         let (mut children, counts) = if beside.is_some() {
@@ -178,14 +181,17 @@ impl Analysis {
                 let thread = std::thread::Builder::new()
                     .name("type counts".into())
                     .spawn_scoped(sc, move || type_counts(g, idom));
-                let children = DomChildren::build_in(&d.idom, &d.order, keep);
+                let children = DomChildren::build_on(&d.idom, &d.order, keep, threads);
                 let counts = thread
                     .ok()
                     .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
                 (children, counts)
             })
         } else {
-            (DomChildren::build_in(&d.idom, &d.order, keep), None)
+            (
+                DomChildren::build_on(&d.idom, &d.order, keep, threads),
+                None,
+            )
         };
         for r in [
             children.offsets.spill(spill),
@@ -207,9 +213,6 @@ impl Analysis {
             orphans_attached: d.orphans_attached,
         };
         // The histogram's minimum retained sizes (one group per type) come from the same walk.
-        // On two threads but out of core (one pass at a time there: the page cache is the
-        // working set).
-        let threads = if spill.out_of_core { 1 } else { 2 };
         let type_of: &[u32] = &graph.type_of;
         let (retained, min) = children.retained_and_min_on(
             &graph,

@@ -728,6 +728,75 @@ impl DomChildren {
         }
     }
 
+    /// [`build_in`](Self::build_in) on two threads where `threads` allows and `order` is long
+    /// enough to pay for a thread: each half of `order` is counted per list by a thread of its
+    /// own (the first half in the offsets, the second in a cursor array of 4 B/node, freed at
+    /// the end), each list's entries from the second half go after those from the first, and
+    /// each thread places its half. The same lists, entry for entry.
+    pub(crate) fn build_on<S: Store>(
+        idom: &[u32],
+        order: &[u32],
+        store: &S,
+        threads: usize,
+    ) -> DomChildren {
+        if threads < 2 || order.len() < PARALLEL_CHILDREN_MIN {
+            return Self::build_in(idom, order, store);
+        }
+        Self::build_halves(idom, order, store)
+    }
+
+    /// [`build_on`](Self::build_on)'s two-thread build, for any length.
+    fn build_halves<S: Store>(idom: &[u32], order: &[u32], store: &S) -> DomChildren {
+        use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+        let n = idom.len();
+        let slot = |d: u32| if d == SUPER { n } else { d as usize };
+        let (first, second) = order.split_at(order.len() / 2);
+        // First half's counts at `slot + 1` of `offsets`, second half's at `slot` of `later`.
+        let mut offsets = store.filled(n + 2, 0u32);
+        let mut later = vec![0u32; n + 1];
+        let count = |half: &[u32], at: &mut [u32], shift: usize| {
+            for &v in half {
+                at[slot(idom[v as usize]) + shift] += 1;
+            }
+        };
+        beside(
+            || count(first, &mut offsets, 1),
+            || count(second, &mut later, 0),
+        );
+        // Cursors: list `s` starts with the first half's entries (`offsets[s]`), then the
+        // second half's (`later[s]`).
+        let mut start = 0u32;
+        for s in 0..=n {
+            let (a, b) = (offsets[s + 1], later[s]);
+            offsets[s] = start;
+            later[s] = start + a;
+            start += a + b;
+        }
+        let mut children = store.filled(order.len(), 0u32);
+        {
+            let out: &mut [u32] = &mut children;
+            // SAFETY: same size and alignment; the slice is borrowed mutably for the view's
+            // whole life. Each position is written once (the cursors come from counting the
+            // same halves), by one thread.
+            let out: &[AtomicU32] = unsafe { &*(out as *mut [u32] as *const [AtomicU32]) };
+            let place = |half: &[u32], at: &mut [u32]| {
+                for &v in half {
+                    let c = &mut at[slot(idom[v as usize])];
+                    out[*c as usize].store(v, Relaxed);
+                    *c += 1;
+                }
+            };
+            beside(|| place(first, &mut offsets), || place(second, &mut later));
+        }
+        // Now `later[s]` is the end of list `s`, i.e. the start of `s + 1`.
+        offsets[1..].copy_from_slice(&later);
+        offsets[0] = 0;
+        DomChildren {
+            offsets: offsets.into_column(),
+            children: children.into_column(),
+        }
+    }
+
     /// The reachable nodes in a preorder of the dominator tree (each node after its immediate
     /// dominator, children in list order), by an explicit stack: 4 B per reachable node for the
     /// result plus 8 B per ancestor that still has children to visit (at most the tree's
@@ -894,6 +963,27 @@ impl DomChildren {
     /// Children of `node`; pass `n` (the node count) for the super-root's.
     pub fn of(&self, node: usize) -> &[u32] {
         &self.children[self.offsets[node] as usize..self.offsets[node + 1] as usize]
+    }
+}
+
+/// From how many reachable nodes [`DomChildren::build_on`] uses a second thread.
+const PARALLEL_CHILDREN_MIN: usize = 1 << 16;
+
+/// Run `a` on this thread and `b` on another (or after `a`, if no thread can be started).
+fn beside(a: impl FnOnce(), b: impl FnOnce() + Send) {
+    let b = std::sync::Mutex::new(Some(b));
+    let take = || b.lock().unwrap_or_else(|e| e.into_inner()).take();
+    std::thread::scope(|sc| {
+        let t = std::thread::Builder::new()
+            .name("children".into())
+            .spawn_scoped(sc, || take().map(|b| b()));
+        a();
+        if let Ok(t) = t {
+            t.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        }
+    });
+    if let Some(b) = take() {
+        b();
     }
 }
 
@@ -1276,5 +1366,47 @@ mod tests {
             pieces_seen += Split::new(&walk, n, cut.0, cut.1).pieces.len();
         }
         assert!(pieces_seen > 1000, "{pieces_seen}");
+    }
+
+    /// The two-thread children build gives the one-thread build's lists, entry for entry.
+    #[test]
+    fn children_on_two_threads_equal_one_thread() {
+        for case in 0..200u64 {
+            let mut rng = fastrand::Rng::with_seed(0xc41d_0000 ^ case);
+            let n = rng.usize(1..2000);
+            let mut b = GraphBuilder::new().without_labels();
+            let t = b.intern_type("T");
+            let nodes: Vec<NodeIdx> = (0..n)
+                .map(|i| b.add_node(i as u64 + 1, t, NodeKind::Object, 8))
+                .collect();
+            for _ in 0..rng.usize(1..5) {
+                b.add_root_idx(nodes[rng.usize(0..n)], "root", None);
+            }
+            b.finish_nodes();
+            let chain = rng.usize(0..n);
+            for u in 0..n {
+                b.begin_node(nodes[u]);
+                if u >= chain && u + 1 < n {
+                    assert!(b.edge_to_idx(nodes[u + 1], false, Label::None));
+                }
+                for _ in 0..rng.usize(0..3) {
+                    let weak = rng.u8(0..6) == 0;
+                    assert!(b.edge_to_idx(nodes[rng.usize(0..n)], weak, Label::None));
+                }
+            }
+            let policy = if rng.bool() {
+                Policy::MAT
+            } else {
+                Policy {
+                    weak_retains: false,
+                    orphans: Orphans::AttachAll,
+                }
+            };
+            let dom = dominators(&b.finish(policy));
+            let one = DomChildren::build_in(&dom.idom, &dom.order, &Heap);
+            let two = DomChildren::build_halves(&dom.idom, &dom.order, &Heap);
+            assert_eq!(one.offsets, two.offsets, "case {case}");
+            assert_eq!(one.children, two.children, "case {case}");
+        }
     }
 }
