@@ -52,13 +52,14 @@ impl Analysis {
     ///
     /// The passes run in the order that keeps the peak lowest (per node, beside the graph):
     /// dominators (about 20 B transient; result `idom` 4 + `order` 4); dominator children
-    /// (+8, nothing transient; the last pass that needs `order`, for the sibling order, which
-    /// is then freed: 12 B); root paths (+4 parents, +2 bits, +4 per node with a weak reference
+    /// (+8, and 4 B of cursors while a second thread places half of them, not out of core;
+    /// the last pass that needs `order`, for the sibling order, which is then freed: 12 B); root paths (+4 parents, +2 bits, +4 per node with a weak reference
     /// to a node not reached yet, and a 4 B/node queue freed at the end: 20 B + 2 bits at its
     /// highest); retained sizes from the children lists, which also give the histogram's
     /// minimum retained size per type in the same walk (+8, a counter per type, and a stack of
     /// 8 B per level of the dominator tree being walked: small for a bushy tree, 8 B per node of
-    /// a long chain); histogram (one pass over the nodes for the counts, which also sums the
+    /// a long chain; on two threads but out of core, the subtrees below a small cut-off top
+    /// shared out between them, each with a stack and a counter per type); histogram (one pass over the nodes for the counts, which also sums the
     /// summary's reachable bytes). Apart from that stack the end state is 24 B/node + 2 bits.
     /// With [`run_spilled`](Self::run_spilled) and a usable directory, `order`, the children,
     /// the parents and the retained sizes are in spill files (past the threshold), and the root

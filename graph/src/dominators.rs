@@ -682,7 +682,8 @@ fn assert_has_order(dom: &DomTree, what: &str) {
 }
 
 /// Children lists of the dominator tree (CSR); the super-root's children are at index `n`.
-/// 4 B per node of offsets and 4 B per reachable node of children. Each list is in
+/// 4 B per node of offsets and 4 B per reachable node of children (+4 B per node of cursors
+/// while [`build_on`](Self::build_on) builds them on two threads). Each list is in
 /// [`DomTree::order`]'s order (DFS preorder), which the reports' tie-breaks rely on.
 pub struct DomChildren {
     pub offsets: crate::column::Column<u32>,
