@@ -1,7 +1,7 @@
 //! [`Analysis`]: every pass run once over a [`HeapGraph`], the results side by side.
 
 use crate::column::{Column, Spill};
-use crate::dominators::{dominators_in, DomChildren, DomTree, SUPER, UNREACHED};
+use crate::dominators::{dominators_in, DomChildren, DomTree, Parallel, SUPER, UNREACHED};
 use crate::graph::HeapGraph;
 use crate::histogram::{histogram_with, type_counts, TypeCounts, TypeRow};
 use crate::paths::{PathStep, RootPaths};
@@ -220,7 +220,7 @@ impl Analysis {
             keep,
             graph.types.len(),
             |v| type_of[v as usize],
-            threads,
+            Parallel::threads(threads),
         );
         let mut retained: Column<u64> = retained.into_column();
         let r = retained.spill(spill);
@@ -369,7 +369,7 @@ impl Analysis {
 #[derive(Default)]
 pub(crate) struct HistogramParts {
     /// The minimum retained size of each type, from the retained sizes' walk
-    /// ([`DomChildren::retained_and_min_in`]); else one more walk of the children lists.
+    /// ([`DomChildren::retained_and_min_on`]); else one more walk of the children lists.
     pub min: Option<Vec<u64>>,
     /// The histogram's counts, if a second thread made them beside the dominator children.
     pub counts: Option<TypeCounts>,

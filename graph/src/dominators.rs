@@ -839,7 +839,8 @@ impl DomChildren {
 
     /// [`retained_sizes`](Self::retained_sizes) into an array from `store`.
     pub(crate) fn retained_sizes_in<S: Store>(&self, g: &HeapGraph, store: &S) -> S::Arr<u64> {
-        self.retained_and_min_in(g, store, 0, |_| NO_GROUP).0
+        self.retained_and_min_on(g, store, 0, |_| NO_GROUP, Parallel::threads(1))
+            .0
     }
 
     /// [`retained_sizes`](Self::retained_sizes) and, in the same walk, Eclipse MAT's minimum
@@ -849,51 +850,32 @@ impl DomChildren {
     /// group's counter drops back to 0 when its subtree is done had no ancestor of its group,
     /// and its retained size is complete then. The sums are exact integers, so they equal
     /// [`min_retained_by`](crate::min_retained_by)'s; one walk of the children lists instead
-    /// of two. One thread; [`retained_and_min_on`](Self::retained_and_min_on) shares the walk.
-    pub(crate) fn retained_and_min_in<S: Store>(
-        &self,
-        g: &HeapGraph,
-        store: &S,
-        groups: usize,
-        group_of: impl Fn(u32) -> u32 + Sync,
-    ) -> (S::Arr<u64>, Vec<u64>) {
-        self.retained_and_min_on(g, store, groups, group_of, 1)
-    }
-
-    /// [`retained_and_min_in`](Self::retained_and_min_in) on up to `threads` threads. The top
-    /// of the dominator tree is cut off first ([`Split`]: a few breadth-first levels, at most
-    /// [`UPPER_MAX`] nodes): what hangs below it are disjoint subtrees, in runs of siblings
-    /// ("pieces" of at most [`PIECE`] nodes), which the threads take from a shared cursor (a
-    /// thread that meets a big subtree leaves the rest to the others). Each walks a subtree
-    /// whole with counters of its own, started with the groups of the subtree's ancestors in
-    /// the cut-off top, and adds up its own minimum per group; the top is summed last, on this
-    /// thread, bottom-up. All sums are exact integers: the same totals whoever walked what. A
-    /// node's retained size is written only by the thread that walks its subtree. Beyond one
-    /// thread's walk: 12 B per group and a stack of 8 B per tree level being walked per
-    /// thread, 16 B per node of the top and 12 B per piece.
+    /// of two.
+    ///
+    /// On up to `par.threads` threads: the top of the dominator tree is cut off first
+    /// ([`Split`]: a few breadth-first levels, at most [`UPPER_MAX`] nodes; none on one
+    /// thread): what hangs below it are disjoint subtrees, in runs of siblings ("pieces" of at
+    /// most [`PIECE`] nodes), which the threads take from a shared cursor (a thread that meets
+    /// a big subtree leaves the rest to the others). Each walks a subtree whole with counters
+    /// of its own, started with the groups of the subtree's ancestors in the cut-off top, and
+    /// adds up its own minimum per group; the top is summed last, on this thread, bottom-up.
+    /// All sums are exact integers: the same totals whoever walked what. A node's retained
+    /// size is written only by the thread that walks its subtree. Beyond one thread's walk:
+    /// 12 B per group and a stack of 8 B per tree level being walked per thread, 16 B per
+    /// node of the top and 12 B per piece.
     pub(crate) fn retained_and_min_on<S: Store>(
         &self,
         g: &HeapGraph,
         store: &S,
         groups: usize,
         group_of: impl Fn(u32) -> u32 + Sync,
-        threads: usize,
+        par: Parallel,
     ) -> (S::Arr<u64>, Vec<u64>) {
-        let rounds = if threads > 1 { SPLIT_ROUNDS } else { 0 };
-        self.retained_and_min_split(g, store, groups, group_of, threads, (rounds, UPPER_MAX))
-    }
-
-    /// [`retained_and_min_on`](Self::retained_and_min_on) with the top cut off by at most
-    /// `split.0` levels and `split.1` nodes (the tests vary them).
-    fn retained_and_min_split<S: Store>(
-        &self,
-        g: &HeapGraph,
-        store: &S,
-        groups: usize,
-        group_of: impl Fn(u32) -> u32 + Sync,
-        threads: usize,
-        (rounds, max_upper): (usize, usize),
-    ) -> (S::Arr<u64>, Vec<u64>) {
+        let Parallel {
+            threads,
+            rounds,
+            max_upper,
+        } = par;
         use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
         const _: () = assert!(std::mem::align_of::<AtomicU64>() == std::mem::align_of::<u64>());
         let n = self.offsets.len() - 2;
@@ -985,6 +967,27 @@ fn beside(a: impl FnOnce(), b: impl FnOnce() + Send) {
     });
     if let Some(b) = take() {
         b();
+    }
+}
+
+/// How many threads [`DomChildren::retained_and_min_on`] may use, and how much of the top of
+/// the dominator tree it cuts off for them ([`Split`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Parallel {
+    threads: usize,
+    rounds: usize,
+    max_upper: usize,
+}
+
+impl Parallel {
+    /// Up to `threads` threads, with the top cut off by at most [`SPLIT_ROUNDS`] levels and
+    /// [`UPPER_MAX`] nodes (nothing on one thread).
+    pub(crate) fn threads(threads: usize) -> Parallel {
+        Parallel {
+            threads,
+            rounds: if threads > 1 { SPLIT_ROUNDS } else { 0 },
+            max_upper: UPPER_MAX,
+        }
     }
 }
 
@@ -1175,14 +1178,7 @@ mod tests {
         for case in 0..400u64 {
             let mut rng = fastrand::Rng::with_seed(0x1eaf_0000 ^ case);
             let n = rng.usize(1..150);
-            let policy = if rng.bool() {
-                Policy::MAT
-            } else {
-                Policy {
-                    weak_retains: false,
-                    orphans: Orphans::AttachAll,
-                }
-            };
+            let policy = random_policy(&mut rng, 2);
             let mut b = GraphBuilder::new().without_labels();
             let t = b.intern_type("T");
             let nodes: Vec<NodeIdx> = (0..n)
@@ -1285,51 +1281,8 @@ mod tests {
         for case in 0..300u64 {
             let mut rng = fastrand::Rng::with_seed(0x7e7a_0000 ^ case);
             let n = rng.usize(1..3000);
-            let policy = match rng.u8(0..3) {
-                0 => Policy::MAT,
-                1 => Policy {
-                    weak_retains: false,
-                    orphans: Orphans::AttachAll,
-                },
-                _ => Policy {
-                    weak_retains: false,
-                    orphans: Orphans::AttachWeaklyHeld,
-                },
-            };
             let types = rng.usize(1..20);
-            let mut b = GraphBuilder::new().without_labels();
-            let ts: Vec<_> = (0..types)
-                .map(|i| b.intern_type(&format!("T{i}")))
-                .collect();
-            let nodes: Vec<NodeIdx> = (0..n)
-                .map(|i| {
-                    let t = ts[rng.usize(0..types)];
-                    b.add_node(i as u64 + 1, t, NodeKind::Object, rng.u64(0..100))
-                })
-                .collect();
-            for _ in 0..rng.usize(1..6) {
-                b.add_root_idx(nodes[rng.usize(0..n)], "root", None);
-            }
-            b.finish_nodes();
-            // A chain through a stretch of the nodes, a wide node, and random edges.
-            let chain = rng.usize(0..n);
-            let wide = rng.usize(0..n);
-            for u in 0..n {
-                b.begin_node(nodes[u]);
-                if u >= chain && u + 1 < n {
-                    assert!(b.edge_to_idx(nodes[u + 1], false, Label::None));
-                }
-                if u == wide {
-                    for _ in 0..rng.usize(0..200) {
-                        assert!(b.edge_to_idx(nodes[rng.usize(0..n)], false, Label::None));
-                    }
-                }
-                for _ in 0..rng.usize(0..3) {
-                    let weak = rng.u8(0..6) == 0;
-                    assert!(b.edge_to_idx(nodes[rng.usize(0..n)], weak, Label::None));
-                }
-            }
-            let g = b.finish(policy);
+            let g = random_graph(&mut rng, n, types, 200);
             let dom = dominators(&g);
             let children = DomChildren::build(&dom);
             let want = retained_sizes(&g, &dom);
@@ -1354,8 +1307,17 @@ mod tests {
                 2 => (rng.usize(1..12), rng.usize(1..50)),
                 _ => (64, n),
             };
-            let (r, min) =
-                children.retained_and_min_split(&g, &Heap, types, group_of, threads, cut);
+            let (r, min) = children.retained_and_min_on(
+                &g,
+                &Heap,
+                types,
+                group_of,
+                Parallel {
+                    threads,
+                    rounds: cut.0,
+                    max_upper: cut.1,
+                },
+            );
             assert_eq!(r, want, "case {case}, threads {threads}, cut {cut:?}");
             assert_eq!(min, want_min, "case {case}, threads {threads}, cut {cut:?}");
             let walk = Walk {
@@ -1375,39 +1337,67 @@ mod tests {
         for case in 0..200u64 {
             let mut rng = fastrand::Rng::with_seed(0xc41d_0000 ^ case);
             let n = rng.usize(1..2000);
-            let mut b = GraphBuilder::new().without_labels();
-            let t = b.intern_type("T");
-            let nodes: Vec<NodeIdx> = (0..n)
-                .map(|i| b.add_node(i as u64 + 1, t, NodeKind::Object, 8))
-                .collect();
-            for _ in 0..rng.usize(1..5) {
-                b.add_root_idx(nodes[rng.usize(0..n)], "root", None);
-            }
-            b.finish_nodes();
-            let chain = rng.usize(0..n);
-            for u in 0..n {
-                b.begin_node(nodes[u]);
-                if u >= chain && u + 1 < n {
-                    assert!(b.edge_to_idx(nodes[u + 1], false, Label::None));
-                }
-                for _ in 0..rng.usize(0..3) {
-                    let weak = rng.u8(0..6) == 0;
-                    assert!(b.edge_to_idx(nodes[rng.usize(0..n)], weak, Label::None));
-                }
-            }
-            let policy = if rng.bool() {
-                Policy::MAT
-            } else {
-                Policy {
-                    weak_retains: false,
-                    orphans: Orphans::AttachAll,
-                }
-            };
-            let dom = dominators(&b.finish(policy));
+            let g = random_graph(&mut rng, n, 1, 0);
+            let dom = dominators(&g);
             let one = DomChildren::build_in(&dom.idom, &dom.order, &Heap);
             let two = DomChildren::build_halves(&dom.idom, &dom.order, &Heap);
             assert_eq!(one.offsets, two.offsets, "case {case}");
             assert_eq!(one.children, two.children, "case {case}");
         }
+    }
+
+    /// MAT's policy or one that attaches orphans (`kinds` 2: all of them; 3: also only the
+    /// weakly held ones).
+    fn random_policy(rng: &mut fastrand::Rng, kinds: u8) -> Policy {
+        match rng.u8(0..kinds) {
+            0 => Policy::MAT,
+            1 => Policy {
+                weak_retains: false,
+                orphans: Orphans::AttachAll,
+            },
+            _ => Policy {
+                weak_retains: false,
+                orphans: Orphans::AttachWeaklyHeld,
+            },
+        }
+    }
+
+    /// `n` nodes of `types` types and random sizes, a few roots, a chain through the nodes
+    /// from a random one on, one node with up to `wide` edges, and up to two random edges per
+    /// node (one in six weak).
+    fn random_graph(rng: &mut fastrand::Rng, n: usize, types: usize, wide: usize) -> HeapGraph {
+        let policy = random_policy(rng, 3);
+        let mut b = GraphBuilder::new().without_labels();
+        let ts: Vec<_> = (0..types)
+            .map(|i| b.intern_type(&format!("T{i}")))
+            .collect();
+        let nodes: Vec<NodeIdx> = (0..n)
+            .map(|i| {
+                let t = ts[rng.usize(0..types)];
+                b.add_node(i as u64 + 1, t, NodeKind::Object, rng.u64(0..100))
+            })
+            .collect();
+        for _ in 0..rng.usize(1..6) {
+            b.add_root_idx(nodes[rng.usize(0..n)], "root", None);
+        }
+        b.finish_nodes();
+        let chain = rng.usize(0..n);
+        let wide_node = rng.usize(0..n);
+        for u in 0..n {
+            b.begin_node(nodes[u]);
+            if u >= chain && u + 1 < n {
+                assert!(b.edge_to_idx(nodes[u + 1], false, Label::None));
+            }
+            if u == wide_node {
+                for _ in 0..rng.usize(0..=wide) {
+                    assert!(b.edge_to_idx(nodes[rng.usize(0..n)], false, Label::None));
+                }
+            }
+            for _ in 0..rng.usize(0..3) {
+                let weak = rng.u8(0..6) == 0;
+                assert!(b.edge_to_idx(nodes[rng.usize(0..n)], weak, Label::None));
+            }
+        }
+        b.finish(policy)
     }
 }
