@@ -1,7 +1,7 @@
 //! [`Analysis`]: every pass run once over a [`HeapGraph`], the results side by side.
 
 use crate::column::{Column, Spill};
-use crate::dominators::{dominators_in, DomChildren, DomTree, SUPER, UNREACHED};
+use crate::dominators::{dominators_in, DomChildren, DomTree, Parallel, SUPER, UNREACHED};
 use crate::graph::HeapGraph;
 use crate::histogram::{histogram_with, type_counts, TypeCounts, TypeRow};
 use crate::paths::{PathStep, RootPaths};
@@ -52,13 +52,14 @@ impl Analysis {
     ///
     /// The passes run in the order that keeps the peak lowest (per node, beside the graph):
     /// dominators (about 20 B transient; result `idom` 4 + `order` 4); dominator children
-    /// (+8, nothing transient; the last pass that needs `order`, for the sibling order, which
-    /// is then freed: 12 B); root paths (+4 parents, +2 bits, +4 per node with a weak reference
+    /// (+8, and 4 B of cursors while a second thread places half of them, not out of core;
+    /// the last pass that needs `order`, for the sibling order, which is then freed: 12 B); root paths (+4 parents, +2 bits, +4 per node with a weak reference
     /// to a node not reached yet, and a 4 B/node queue freed at the end: 20 B + 2 bits at its
     /// highest); retained sizes from the children lists, which also give the histogram's
     /// minimum retained size per type in the same walk (+8, a counter per type, and a stack of
     /// 8 B per level of the dominator tree being walked: small for a bushy tree, 8 B per node of
-    /// a long chain); histogram (one pass over the nodes for the counts, which also sums the
+    /// a long chain; on two threads but out of core, the subtrees below a small cut-off top
+    /// shared out between them, each with a stack and a counter per type); histogram (one pass over the nodes for the counts, which also sums the
     /// summary's reachable bytes). Apart from that stack the end state is 24 B/node + 2 bits.
     /// With [`run_spilled`](Self::run_spilled) and a usable directory, `order`, the children,
     /// the parents and the retained sizes are in spill files (past the threshold), and the root
@@ -170,6 +171,9 @@ impl Analysis {
             after("root paths");
             paths
         });
+        // The dominator children and the retained sizes on two threads but out of core (one
+        // pass at a time there: the page cache is the working set).
+        let threads = if spill.out_of_core { 1 } else { 2 };
         // Beside the dominator children (when a second thread is wanted): the histogram's
         // counts, which need only `idom`.
         let (mut children, counts) = if beside.is_some() {
@@ -178,14 +182,17 @@ impl Analysis {
                 let thread = std::thread::Builder::new()
                     .name("type counts".into())
                     .spawn_scoped(sc, move || type_counts(g, idom));
-                let children = DomChildren::build_in(&d.idom, &d.order, keep);
+                let children = DomChildren::build_on(&d.idom, &d.order, keep, threads);
                 let counts = thread
                     .ok()
                     .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
                 (children, counts)
             })
         } else {
-            (DomChildren::build_in(&d.idom, &d.order, keep), None)
+            (
+                DomChildren::build_on(&d.idom, &d.order, keep, threads),
+                None,
+            )
         };
         for r in [
             children.offsets.spill(spill),
@@ -207,9 +214,14 @@ impl Analysis {
             orphans_attached: d.orphans_attached,
         };
         // The histogram's minimum retained sizes (one group per type) come from the same walk.
-        let (retained, min) = children.retained_and_min_in(&graph, keep, graph.types.len(), |v| {
-            graph.type_of[v as usize]
-        });
+        let type_of: &[u32] = &graph.type_of;
+        let (retained, min) = children.retained_and_min_on(
+            &graph,
+            keep,
+            graph.types.len(),
+            |v| type_of[v as usize],
+            Parallel::threads(threads),
+        );
         let mut retained: Column<u64> = retained.into_column();
         let r = retained.spill(spill);
         keep_warning(&mut graph, r);
@@ -357,7 +369,7 @@ impl Analysis {
 #[derive(Default)]
 pub(crate) struct HistogramParts {
     /// The minimum retained size of each type, from the retained sizes' walk
-    /// ([`DomChildren::retained_and_min_in`]); else one more walk of the children lists.
+    /// ([`DomChildren::retained_and_min_on`]); else one more walk of the children lists.
     pub min: Option<Vec<u64>>,
     /// The histogram's counts, if a second thread made them beside the dominator children.
     pub counts: Option<TypeCounts>,

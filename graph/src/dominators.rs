@@ -682,7 +682,8 @@ fn assert_has_order(dom: &DomTree, what: &str) {
 }
 
 /// Children lists of the dominator tree (CSR); the super-root's children are at index `n`.
-/// 4 B per node of offsets and 4 B per reachable node of children. Each list is in
+/// 4 B per node of offsets and 4 B per reachable node of children (+4 B per node of cursors
+/// while [`build_on`](Self::build_on) builds them on two threads). Each list is in
 /// [`DomTree::order`]'s order (DFS preorder), which the reports' tie-breaks rely on.
 pub struct DomChildren {
     pub offsets: crate::column::Column<u32>,
@@ -702,9 +703,13 @@ impl DomChildren {
         let n = idom.len();
         let slot = |d: u32| if d == SUPER { n } else { d as usize };
         // Counts at `slot + 1`; after the prefix sum `offsets[s]` is the start of list `s`.
+        // Counted in node order (`idom` read sequentially): `order` holds exactly the nodes
+        // whose idom is not UNREACHED.
         let mut offsets = store.filled(n + 2, 0u32);
-        for &v in order {
-            offsets[slot(idom[v as usize]) + 1] += 1;
+        for &d in idom {
+            if d != UNREACHED {
+                offsets[slot(d) + 1] += 1;
+            }
         }
         for i in 1..offsets.len() {
             offsets[i] += offsets[i - 1];
@@ -717,6 +722,75 @@ impl DomChildren {
         }
         // Now `offsets[s]` is the end of list `s`, i.e. the start of `s + 1`: shift by one.
         offsets.copy_within(0..n + 1, 1);
+        offsets[0] = 0;
+        DomChildren {
+            offsets: offsets.into_column(),
+            children: children.into_column(),
+        }
+    }
+
+    /// [`build_in`](Self::build_in) on two threads where `threads` allows and `order` is long
+    /// enough to pay for a thread: each half of `order` is counted per list by a thread of its
+    /// own (the first half in the offsets, the second in a cursor array of 4 B/node, freed at
+    /// the end), each list's entries from the second half go after those from the first, and
+    /// each thread places its half. The same lists, entry for entry.
+    pub(crate) fn build_on<S: Store>(
+        idom: &[u32],
+        order: &[u32],
+        store: &S,
+        threads: usize,
+    ) -> DomChildren {
+        if threads < 2 || order.len() < PARALLEL_CHILDREN_MIN {
+            return Self::build_in(idom, order, store);
+        }
+        Self::build_halves(idom, order, store)
+    }
+
+    /// [`build_on`](Self::build_on)'s two-thread build, for any length.
+    fn build_halves<S: Store>(idom: &[u32], order: &[u32], store: &S) -> DomChildren {
+        use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+        let n = idom.len();
+        let slot = |d: u32| if d == SUPER { n } else { d as usize };
+        let (first, second) = order.split_at(order.len() / 2);
+        // First half's counts at `slot + 1` of `offsets`, second half's at `slot` of `later`.
+        let mut offsets = store.filled(n + 2, 0u32);
+        let mut later = vec![0u32; n + 1];
+        let count = |half: &[u32], at: &mut [u32], shift: usize| {
+            for &v in half {
+                at[slot(idom[v as usize]) + shift] += 1;
+            }
+        };
+        beside(
+            || count(first, &mut offsets, 1),
+            || count(second, &mut later, 0),
+        );
+        // Cursors: list `s` starts with the first half's entries (`offsets[s]`), then the
+        // second half's (`later[s]`).
+        let mut start = 0u32;
+        for s in 0..=n {
+            let (a, b) = (offsets[s + 1], later[s]);
+            offsets[s] = start;
+            later[s] = start + a;
+            start += a + b;
+        }
+        let mut children = store.filled(order.len(), 0u32);
+        {
+            let out: &mut [u32] = &mut children;
+            // SAFETY: same size and alignment; the slice is borrowed mutably for the view's
+            // whole life. Each position is written once (the cursors come from counting the
+            // same halves), by one thread.
+            let out: &[AtomicU32] = unsafe { &*(out as *mut [u32] as *const [AtomicU32]) };
+            let place = |half: &[u32], at: &mut [u32]| {
+                for &v in half {
+                    let c = &mut at[slot(idom[v as usize])];
+                    out[*c as usize].store(v, Relaxed);
+                    *c += 1;
+                }
+            };
+            beside(|| place(first, &mut offsets), || place(second, &mut later));
+        }
+        // Now `later[s]` is the end of list `s`, i.e. the start of `s + 1`.
+        offsets[1..].copy_from_slice(&later);
         offsets[0] = 0;
         DomChildren {
             offsets: offsets.into_column(),
@@ -765,7 +839,8 @@ impl DomChildren {
 
     /// [`retained_sizes`](Self::retained_sizes) into an array from `store`.
     pub(crate) fn retained_sizes_in<S: Store>(&self, g: &HeapGraph, store: &S) -> S::Arr<u64> {
-        self.retained_and_min_in(g, store, 0, |_| NO_GROUP).0
+        self.retained_and_min_on(g, store, 0, |_| NO_GROUP, Parallel::threads(1))
+            .0
     }
 
     /// [`retained_sizes`](Self::retained_sizes) and, in the same walk, Eclipse MAT's minimum
@@ -776,24 +851,294 @@ impl DomChildren {
     /// and its retained size is complete then. The sums are exact integers, so they equal
     /// [`min_retained_by`](crate::min_retained_by)'s; one walk of the children lists instead
     /// of two.
-    pub(crate) fn retained_and_min_in<S: Store>(
+    ///
+    /// On up to `par.threads` threads: the top of the dominator tree is cut off first
+    /// ([`Split`]: a few breadth-first levels, at most [`UPPER_MAX`] nodes; none on one
+    /// thread): what hangs below it are disjoint subtrees, in runs of siblings ("pieces" of at
+    /// most [`PIECE`] nodes), which the threads take from a shared cursor (a thread that meets
+    /// a big subtree leaves the rest to the others). Each walks a subtree whole with counters
+    /// of its own, started with the groups of the subtree's ancestors in the cut-off top, and
+    /// adds up its own minimum per group; the top is summed last, on this thread, bottom-up.
+    /// All sums are exact integers: the same totals whoever walked what. A node's retained
+    /// size is written only by the thread that walks its subtree. Beyond one thread's walk:
+    /// 12 B per group and a stack of 8 B per tree level being walked per thread, 16 B per
+    /// node of the top and 12 B per piece.
+    pub(crate) fn retained_and_min_on<S: Store>(
         &self,
         g: &HeapGraph,
         store: &S,
         groups: usize,
-        group_of: impl Fn(u32) -> u32,
+        group_of: impl Fn(u32) -> u32 + Sync,
+        par: Parallel,
     ) -> (S::Arr<u64>, Vec<u64>) {
+        let Parallel {
+            threads,
+            rounds,
+            max_upper,
+        } = par;
+        use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+        const _: () = assert!(std::mem::align_of::<AtomicU64>() == std::mem::align_of::<u64>());
         let n = self.offsets.len() - 2;
         let mut r = store.filled(n, 0u64);
-        let mut min = vec![0u64; groups];
-        let mut on_stack = vec![0u32; groups];
-        // (node, next position in its children list); the super-root (`n`) at the bottom.
-        let mut stack: Vec<(u32, u32)> = vec![(n as u32, self.offsets[n])];
+        let out: &mut [u64] = &mut r;
+        // SAFETY: same size and (asserted) alignment; the slice is borrowed mutably for the
+        // view's whole life, so nothing else reads or writes it meanwhile. Relaxed loads and
+        // stores are plain moves: each entry has one writer in a tree (the walk of its
+        // subtree), and malformed lists can only give wrong sums, never a data race.
+        let out: &[AtomicU64] = unsafe { &*(out as *mut [u64] as *const [AtomicU64]) };
+        let walk = Walk {
+            offsets: &self.offsets,
+            children: &self.children,
+            shallow: &g.shallow,
+            out,
+        };
+        let split = Split::new(&walk, n, rounds, max_upper);
+        let cursor = AtomicUsize::new(0);
+        let work = || {
+            let mut part = Partial {
+                min: vec![0u64; groups],
+                on_stack: vec![0u32; groups],
+                stack: Vec::new(),
+                sums: Vec::new(),
+            };
+            loop {
+                let i = cursor.fetch_add(1, Relaxed);
+                let Some(&(parent, from, to)) = split.pieces.get(i) else {
+                    break;
+                };
+                split.ancestors(parent, &group_of, |gr| part.on_stack[gr as usize] += 1);
+                let sum = (from..to).fold(0u64, |sum, at| {
+                    sum + walk.subtree(walk.children[at as usize], &mut part, &group_of)
+                });
+                split.ancestors(parent, &group_of, |gr| part.on_stack[gr as usize] -= 1);
+                part.sums.push((parent, sum));
+            }
+            (part.min, part.sums)
+        };
+        let helpers = if split.pieces.len() > 1 {
+            threads.saturating_sub(1)
+        } else {
+            0
+        };
+        let (mut min, sums) = std::thread::scope(|sc| {
+            let spawned: Vec<_> = (0..helpers)
+                .filter_map(|i| {
+                    std::thread::Builder::new()
+                        .name(format!("retained {i}"))
+                        .spawn_scoped(sc, work)
+                        .ok()
+                })
+                .collect();
+            let (mut min, mut sums) = work();
+            for t in spawned {
+                let (m, s) = t.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                for (a, b) in min.iter_mut().zip(m) {
+                    *a += b;
+                }
+                sums.extend(s);
+            }
+            (min, sums)
+        });
+        split.finish(&walk, sums, &group_of, &mut min);
+        (r, min)
+    }
+
+    /// Children of `node`; pass `n` (the node count) for the super-root's.
+    pub fn of(&self, node: usize) -> &[u32] {
+        &self.children[self.offsets[node] as usize..self.offsets[node + 1] as usize]
+    }
+}
+
+/// From how many reachable nodes [`DomChildren::build_on`] uses a second thread.
+const PARALLEL_CHILDREN_MIN: usize = 1 << 16;
+
+/// Run `a` on this thread and `b` on another (or after `a`, if no thread can be started).
+fn beside(a: impl FnOnce(), b: impl FnOnce() + Send) {
+    let b = std::sync::Mutex::new(Some(b));
+    let take = || b.lock().unwrap_or_else(|e| e.into_inner()).take();
+    std::thread::scope(|sc| {
+        let t = std::thread::Builder::new()
+            .name("children".into())
+            .spawn_scoped(sc, || take().map(|b| b()));
+        a();
+        if let Ok(t) = t {
+            t.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        }
+    });
+    if let Some(b) = take() {
+        b();
+    }
+}
+
+/// How many threads [`DomChildren::retained_and_min_on`] may use, and how much of the top of
+/// the dominator tree it cuts off for them ([`Split`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Parallel {
+    threads: usize,
+    rounds: usize,
+    max_upper: usize,
+}
+
+impl Parallel {
+    /// Up to `threads` threads, with the top cut off by at most [`SPLIT_ROUNDS`] levels and
+    /// [`UPPER_MAX`] nodes (nothing on one thread).
+    pub(crate) fn threads(threads: usize) -> Parallel {
+        Parallel {
+            threads,
+            rounds: if threads > 1 { SPLIT_ROUNDS } else { 0 },
+            max_upper: UPPER_MAX,
+        }
+    }
+}
+
+/// At most how many nodes of the top of the dominator tree [`Split`] cuts off.
+const UPPER_MAX: usize = 1 << 16;
+/// At most how many breadth-first levels [`Split`] cuts off (a chain gives one node a level).
+const SPLIT_ROUNDS: usize = 8;
+/// At most how many siblings one piece of [`Split`] holds.
+const PIECE: u32 = 64;
+
+/// The top of the dominator tree cut off for [`DomChildren::retained_and_min_on`]: levels
+/// below the super-root, breadth-first, while the next level's lists keep the count under
+/// [`UPPER_MAX`]; below them, the runs of siblings whose subtrees the threads walk.
+struct Split {
+    /// The nodes cut off, parents before children: (node, its parent's index here, or
+    /// [`NONE`] below the super-root).
+    upper: Vec<(u32, u32)>,
+    /// Runs of siblings: (their parent's index in `upper` or [`NONE`], start and end in
+    /// the children lists).
+    pieces: Vec<(u32, u32, u32)>,
+}
+
+impl Split {
+    fn new(walk: &Walk, n: usize, rounds: usize, max_upper: usize) -> Split {
+        let mut upper: Vec<(u32, u32)> = Vec::new();
+        let mut lists = vec![(NONE, walk.offsets[n], walk.offsets[n + 1])];
+        for _ in 0..rounds {
+            let mut next = Vec::new();
+            let mut grew = false;
+            for (parent, from, to) in lists {
+                if upper.len() + (to - from) as usize > max_upper {
+                    next.push((parent, from, to));
+                    continue;
+                }
+                grew = true;
+                for at in from..to {
+                    let c = walk.children[at as usize];
+                    let (a, b) = (walk.offsets[c as usize], walk.offsets[c as usize + 1]);
+                    if a < b {
+                        next.push((upper.len() as u32, a, b));
+                    }
+                    upper.push((c, parent));
+                }
+            }
+            lists = next;
+            if !grew {
+                break;
+            }
+        }
+        let mut pieces = Vec::new();
+        for (parent, from, to) in lists {
+            let mut at = from;
+            while at < to {
+                let end = to.min(at.saturating_add(PIECE));
+                pieces.push((parent, at, end));
+                at = end;
+            }
+        }
+        Split { upper, pieces }
+    }
+
+    /// Call `f` with the group of `i` and of each of its ancestors in the top (none for
+    /// [`NONE`]), nearest first.
+    fn ancestors(&self, mut i: u32, group_of: &impl Fn(u32) -> u32, mut f: impl FnMut(u32)) {
+        while let Some(&(v, parent)) = self.upper.get(i as usize) {
+            let gr = group_of(v);
+            if gr != NO_GROUP {
+                f(gr);
+            }
+            i = parent;
+        }
+    }
+
+    /// The retained sizes of the top, bottom-up, from the sums of the subtrees below it, and
+    /// the minimum per group of its nodes with no ancestor of their group.
+    fn finish(
+        &self,
+        walk: &Walk,
+        sums: Vec<(u32, u64)>,
+        group_of: &impl Fn(u32) -> u32,
+        min: &mut [u64],
+    ) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut below = vec![0u64; self.upper.len()];
+        for (parent, sum) in sums {
+            if let Some(b) = below.get_mut(parent as usize) {
+                *b += sum;
+            }
+        }
+        for (i, &(v, parent)) in self.upper.iter().enumerate().rev() {
+            let rv = walk.shallow[v as usize] + below[i];
+            walk.out[v as usize].store(rv, Relaxed);
+            if let Some(b) = below.get_mut(parent as usize) {
+                *b += rv;
+            }
+            let gr = group_of(v);
+            if gr != NO_GROUP {
+                let mut top = true;
+                self.ancestors(parent, group_of, |a| top &= a != gr);
+                if top {
+                    min[gr as usize] += rv;
+                }
+            }
+        }
+    }
+}
+
+/// What one thread of [`DomChildren::retained_and_min_on`] keeps: its minimum retained size
+/// per group, its counters of each group's members on its stack, and the stack.
+struct Partial {
+    min: Vec<u64>,
+    on_stack: Vec<u32>,
+    /// (node, next position in its children list)
+    stack: Vec<(u32, u32)>,
+    /// Per piece walked: its parent's index in [`Split::upper`] and its subtrees' total.
+    sums: Vec<(u32, u64)>,
+}
+
+/// The arrays the retained-size walk reads, as slices, and the result it writes.
+struct Walk<'a> {
+    offsets: &'a [u32],
+    children: &'a [u32],
+    shallow: &'a [u64],
+    out: &'a [std::sync::atomic::AtomicU64],
+}
+
+impl Walk<'_> {
+    /// Walk the dominator subtree of `top` (a child of the super-root) after its children:
+    /// each node's retained size is its shallow size plus its children's, and a node whose
+    /// group has no other member on the stack adds its retained size to the group's minimum.
+    /// Returns the retained size of `top`.
+    fn subtree(&self, top: u32, part: &mut Partial, group_of: &impl Fn(u32) -> u32) -> u64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        let first = self.offsets[top as usize];
+        let Partial {
+            min,
+            on_stack,
+            stack,
+            ..
+        } = part;
+        self.out[top as usize].store(self.shallow[top as usize], Relaxed);
+        let gr = group_of(top);
+        if gr != NO_GROUP {
+            on_stack[gr as usize] += 1;
+        }
+        stack.push((top, first));
         while let Some(&mut (v, ref mut cur)) = stack.last_mut() {
             if *cur < self.offsets[v as usize + 1] {
                 let c = self.children[*cur as usize];
                 *cur += 1;
-                r[c as usize] = g.shallow[c as usize];
+                self.out[c as usize].store(self.shallow[c as usize], Relaxed);
                 let gr = group_of(c);
                 if gr != NO_GROUP {
                     on_stack[gr as usize] += 1;
@@ -802,10 +1147,7 @@ impl DomChildren {
                 continue;
             }
             stack.pop();
-            let Some(&(parent, _)) = stack.last() else {
-                break; // the super-root: done
-            };
-            let rv = r[v as usize];
+            let rv = self.out[v as usize].load(Relaxed);
             let gr = group_of(v);
             if gr != NO_GROUP {
                 let c = &mut on_stack[gr as usize];
@@ -814,16 +1156,12 @@ impl DomChildren {
                     min[gr as usize] += rv;
                 }
             }
-            if parent as usize != n {
-                r[parent as usize] += rv;
+            if let Some(&(parent, _)) = stack.last() {
+                let p = &self.out[parent as usize];
+                p.store(p.load(Relaxed) + rv, Relaxed);
             }
         }
-        (r, min)
-    }
-
-    /// Children of `node`; pass `n` (the node count) for the super-root's.
-    pub fn of(&self, node: usize) -> &[u32] {
-        &self.children[self.offsets[node] as usize..self.offsets[node + 1] as usize]
+        self.out[top as usize].load(Relaxed)
     }
 }
 
@@ -840,14 +1178,7 @@ mod tests {
         for case in 0..400u64 {
             let mut rng = fastrand::Rng::with_seed(0x1eaf_0000 ^ case);
             let n = rng.usize(1..150);
-            let policy = if rng.bool() {
-                Policy::MAT
-            } else {
-                Policy {
-                    weak_retains: false,
-                    orphans: Orphans::AttachAll,
-                }
-            };
+            let policy = random_policy(&mut rng, 2);
             let mut b = GraphBuilder::new().without_labels();
             let t = b.intern_type("T");
             let nodes: Vec<NodeIdx> = (0..n)
@@ -938,5 +1269,135 @@ mod tests {
                 assert!(simple > n / 4, "share {share_with_map}: {simple}");
             }
         }
+    }
+
+    /// The retained sizes and per-group minimums of the split, parallel walk equal the
+    /// order-based retained sizes and `min_retained_by`'s walk, on random graphs with deep
+    /// chains, wide nodes, several roots, weak edges and orphans, for any thread count and
+    /// any cut of the top (none, a few levels, a few nodes, all of a small tree).
+    #[test]
+    fn parallel_retained_and_min_equal_the_one_thread_walk() {
+        let mut pieces_seen = 0;
+        for case in 0..300u64 {
+            let mut rng = fastrand::Rng::with_seed(0x7e7a_0000 ^ case);
+            let n = rng.usize(1..3000);
+            let types = rng.usize(1..20);
+            let g = random_graph(&mut rng, n, types, 200);
+            let dom = dominators(&g);
+            let children = DomChildren::build(&dom);
+            let want = retained_sizes(&g, &dom);
+            let group_of = |v: u32| {
+                if v % 7 == 3 {
+                    NO_GROUP
+                } else {
+                    g.type_of[v as usize]
+                }
+            };
+            let want_min = crate::walks::min_retained_by(
+                &children,
+                &want,
+                crate::walks::Start::SuperRoot,
+                types,
+                group_of,
+            );
+            let threads = rng.usize(1..4);
+            let cut = match rng.u8(0..4) {
+                0 => (0, UPPER_MAX),
+                1 => (SPLIT_ROUNDS, UPPER_MAX),
+                2 => (rng.usize(1..12), rng.usize(1..50)),
+                _ => (64, n),
+            };
+            let (r, min) = children.retained_and_min_on(
+                &g,
+                &Heap,
+                types,
+                group_of,
+                Parallel {
+                    threads,
+                    rounds: cut.0,
+                    max_upper: cut.1,
+                },
+            );
+            assert_eq!(r, want, "case {case}, threads {threads}, cut {cut:?}");
+            assert_eq!(min, want_min, "case {case}, threads {threads}, cut {cut:?}");
+            let walk = Walk {
+                offsets: &children.offsets,
+                children: &children.children,
+                shallow: &g.shallow,
+                out: &[],
+            };
+            pieces_seen += Split::new(&walk, n, cut.0, cut.1).pieces.len();
+        }
+        assert!(pieces_seen > 1000, "{pieces_seen}");
+    }
+
+    /// The two-thread children build gives the one-thread build's lists, entry for entry.
+    #[test]
+    fn children_on_two_threads_equal_one_thread() {
+        for case in 0..200u64 {
+            let mut rng = fastrand::Rng::with_seed(0xc41d_0000 ^ case);
+            let n = rng.usize(1..2000);
+            let g = random_graph(&mut rng, n, 1, 0);
+            let dom = dominators(&g);
+            let one = DomChildren::build_in(&dom.idom, &dom.order, &Heap);
+            let two = DomChildren::build_halves(&dom.idom, &dom.order, &Heap);
+            assert_eq!(one.offsets, two.offsets, "case {case}");
+            assert_eq!(one.children, two.children, "case {case}");
+        }
+    }
+
+    /// MAT's policy or one that attaches orphans (`kinds` 2: all of them; 3: also only the
+    /// weakly held ones).
+    fn random_policy(rng: &mut fastrand::Rng, kinds: u8) -> Policy {
+        match rng.u8(0..kinds) {
+            0 => Policy::MAT,
+            1 => Policy {
+                weak_retains: false,
+                orphans: Orphans::AttachAll,
+            },
+            _ => Policy {
+                weak_retains: false,
+                orphans: Orphans::AttachWeaklyHeld,
+            },
+        }
+    }
+
+    /// `n` nodes of `types` types and random sizes, a few roots, a chain through the nodes
+    /// from a random one on, one node with up to `wide` edges, and up to two random edges per
+    /// node (one in six weak).
+    fn random_graph(rng: &mut fastrand::Rng, n: usize, types: usize, wide: usize) -> HeapGraph {
+        let policy = random_policy(rng, 3);
+        let mut b = GraphBuilder::new().without_labels();
+        let ts: Vec<_> = (0..types)
+            .map(|i| b.intern_type(&format!("T{i}")))
+            .collect();
+        let nodes: Vec<NodeIdx> = (0..n)
+            .map(|i| {
+                let t = ts[rng.usize(0..types)];
+                b.add_node(i as u64 + 1, t, NodeKind::Object, rng.u64(0..100))
+            })
+            .collect();
+        for _ in 0..rng.usize(1..6) {
+            b.add_root_idx(nodes[rng.usize(0..n)], "root", None);
+        }
+        b.finish_nodes();
+        let chain = rng.usize(0..n);
+        let wide_node = rng.usize(0..n);
+        for u in 0..n {
+            b.begin_node(nodes[u]);
+            if u >= chain && u + 1 < n {
+                assert!(b.edge_to_idx(nodes[u + 1], false, Label::None));
+            }
+            if u == wide_node {
+                for _ in 0..rng.usize(0..=wide) {
+                    assert!(b.edge_to_idx(nodes[rng.usize(0..n)], false, Label::None));
+                }
+            }
+            for _ in 0..rng.usize(0..3) {
+                let weak = rng.u8(0..6) == 0;
+                assert!(b.edge_to_idx(nodes[rng.usize(0..n)], weak, Label::None));
+            }
+        }
+        b.finish(policy)
     }
 }
