@@ -149,11 +149,19 @@ impl<'a> Reader<'a> {
                     // the usual shape, else take the opcodes one by one.
                     if let Some(v) = self.fast_trace(at) {
                         self.stack.push(v);
-                        // CPython memoizes every trace tuple at once: take the MEMOIZE here when
-                        // it lies within the current frame (or no frame), as the loop would.
-                        if self.data.get(self.pos) == Some(&MEMOIZE) && self.pos < self.frame_end {
-                            self.pos += 1;
-                            self.memo.memoize(Memo::Trace);
+                        self.trace_memoize();
+                        // The batch's next traces, while they are the usual shape, without going
+                        // round the loop (whose checks, the second core's start and the end of
+                        // the frame, are this loop's condition).
+                        while self.pos < self.split_at
+                            && self.pos < self.frame_end
+                            && self.data.get(self.pos) == Some(&MARK)
+                        {
+                            let Some(v) = self.fast_trace(self.pos) else {
+                                break;
+                            };
+                            self.stack.push(v);
+                            self.trace_memoize();
                         }
                     } else {
                         self.marks.push(self.stack.len());
@@ -410,6 +418,17 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// CPython memoizes every trace tuple at once: take the MEMOIZE after a trace read by
+    /// [`Self::fast_trace`] here when it lies within the current frame (or no frame), as the
+    /// loop would.
+    #[inline(always)]
+    fn trace_memoize(&mut self) {
+        if self.data.get(self.pos) == Some(&MEMOIZE) && self.pos < self.frame_end {
+            self.pos += 1;
+            self.memo.memoize(Memo::Trace);
+        }
+    }
+
     /// After a file name at `self.pos`: `lineno TUPLE2` with a small-int opcode (BININT1/2,
     /// BININT), exactly as CPython writes each frame of a traceback. Returns the frame and moves
     /// past TUPLE2, or None (nothing consumed) for any other shape or a negative line; the
@@ -429,9 +448,14 @@ impl<'a> Reader<'a> {
             return None;
         }
         self.pos = p;
-        Some(Value::Frame(
-            self.intern_frame(super::Frame { file, lineno }),
-        ))
+        let f = self.intern_frame(super::Frame { file, lineno });
+        // CPython memoizes every frame tuple at once: take the MEMOIZE here when it lies
+        // within the current frame (or no frame), as the loop would.
+        if self.data.get(p) == Some(&MEMOIZE) && p < self.frame_end {
+            self.pos = p + 1;
+            self.memo.memoize(Memo::Frame(f));
+        }
+        Some(Value::Frame(f))
     }
 
     /// After a MARK at `at`: `domain size BINGET(traceback) total_nframe TUPLE` with small-int
@@ -514,7 +538,7 @@ impl<'a> Reader<'a> {
 
 /// A BININT1, BININT2 or BININT at `*p`: its value, and `*p` moved past it; None for any other
 /// opcode or too few bytes (`*p` unchanged).
-#[inline]
+#[inline(always)]
 pub(super) fn small_int(d: &[u8], p: &mut usize) -> Option<i64> {
     let (n, v) = match *d.get(*p)? {
         BININT1 => (1, *d.get(*p + 1)? as i64),
@@ -534,7 +558,7 @@ pub(super) fn small_int(d: &[u8], p: &mut usize) -> Option<i64> {
 
 /// A BINGET or LONG_BINGET at `*p`: the memo index it reads, and `*p` moved past it; None for
 /// any other opcode or too few bytes (`*p` unchanged).
-#[inline]
+#[inline(always)]
 pub(super) fn memo_get(d: &[u8], p: &mut usize) -> Option<u64> {
     let (n, idx) = match *d.get(*p)? {
         BINGET => (1, *d.get(*p + 1)? as u64),
