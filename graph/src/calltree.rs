@@ -349,8 +349,9 @@ impl CallTree {
 }
 
 /// Whether any id is 0 or two ids are equal. The ids are bucketed by their top bits (FNV ids
-/// spread evenly: about one per bucket) and each bucket is checked on its own, so this is two
-/// passes and a scatter instead of a sort. Transient: 8 B per id + 4 B per bucket (≤ 2^20).
+/// spread evenly: about two per bucket) and each bucket is checked on its own, so this is two
+/// passes and a scatter instead of a sort. Transient: 8 B per id + 2 B per id for the buckets
+/// (4 B each, ≤ 2^20). Call-tree nodes are numbered by `u32`, so fewer than 2^32 ids.
 fn zero_or_repeated(ids: &[u64]) -> bool {
     if ids.contains(&0) {
         return true;
@@ -359,10 +360,10 @@ fn zero_or_repeated(ids: &[u64]) -> bool {
     if n < 2 {
         return false;
     }
-    let bits = (usize::BITS - (n - 1).leading_zeros()).clamp(1, 20);
+    let bits = (usize::BITS - (n - 1).leading_zeros()).clamp(2, 21) - 1;
     let shift = 64 - bits;
     // end[b]: counts, then where bucket b starts, then (after the scatter) where it ends.
-    let mut end = vec![0usize; 1 << bits];
+    let mut end = vec![0u32; 1 << bits];
     for &x in ids {
         end[(x >> shift) as usize] += 1;
     }
@@ -373,11 +374,12 @@ fn zero_or_repeated(ids: &[u64]) -> bool {
     let mut bucketed = vec![0u64; n];
     for &x in ids {
         let e = &mut end[(x >> shift) as usize];
-        bucketed[*e] = x;
+        bucketed[*e as usize] = x;
         *e += 1;
     }
     let mut from = 0;
     for &to in &end {
+        let to = to as usize;
         let b = &mut bucketed[from..to];
         if b.len() > 1 {
             b.sort_unstable();

@@ -149,19 +149,11 @@ impl<'a> Reader<'a> {
                     // the usual shape, else take the opcodes one by one.
                     if let Some(v) = self.fast_trace(at) {
                         self.stack.push(v);
-                        self.trace_memoize();
-                        // The batch's next traces, while they are the usual shape, without going
-                        // round the loop (whose checks, the second core's start and the end of
-                        // the frame, are this loop's condition).
-                        while self.pos < self.split_at
-                            && self.pos < self.frame_end
-                            && self.data.get(self.pos) == Some(&MARK)
-                        {
-                            let Some(v) = self.fast_trace(self.pos) else {
-                                break;
-                            };
-                            self.stack.push(v);
-                            self.trace_memoize();
+                        // CPython memoizes every trace tuple at once: take the MEMOIZE here when
+                        // it lies within the current frame (or no frame), as the loop would.
+                        if self.data.get(self.pos) == Some(&MEMOIZE) && self.pos < self.frame_end {
+                            self.pos += 1;
+                            self.memo.memoize(Memo::Trace);
                         }
                     } else {
                         self.marks.push(self.stack.len());
@@ -415,17 +407,6 @@ impl<'a> Reader<'a> {
                     return Err(Fail::at(at, what));
                 }
             }
-        }
-    }
-
-    /// CPython memoizes every trace tuple at once: take the MEMOIZE after a trace read by
-    /// [`Self::fast_trace`] here when it lies within the current frame (or no frame), as the
-    /// loop would.
-    #[inline(always)]
-    fn trace_memoize(&mut self) {
-        if self.data.get(self.pos) == Some(&MEMOIZE) && self.pos < self.frame_end {
-            self.pos += 1;
-            self.memo.memoize(Memo::Trace);
         }
     }
 

@@ -262,15 +262,6 @@ impl<'a> Tail<'a> {
                 MARK => {
                     if let Some(v) = self.fast_trace(st, at) {
                         st.stack.push(v);
-                        // The batch's next traces, while they are the usual shape, without
-                        // going round the opcode loop (its first check, the end of the
-                        // frame, is this loop's condition).
-                        while st.pos < st.frame_end && st.data.get(st.pos) == Some(&MARK) {
-                            let Some(v) = self.fast_trace(st, st.pos) else {
-                                break;
-                            };
-                            st.stack.push(v);
-                        }
                     } else {
                         st.marks.push(st.stack.len());
                     }
