@@ -521,12 +521,13 @@ mod tests {
     /// The bucketed check finds a 0 or a repeated id wherever it is, as sorting a copy does.
     #[test]
     fn zero_or_repeated_equals_a_sorted_check() {
+        // A 64-bit LCG (Knuth's MMIX constants), its high bits.
         let mut x = 5u64;
         let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x >> 3 ^ x << 61
         };
         let sorted_check = |ids: &[u64]| {
             let mut s = ids.to_vec();
