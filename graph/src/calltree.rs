@@ -131,7 +131,7 @@ impl CallTree {
     /// level by level (a node after its parent) on all cores; then, if any id is 0 or equal to
     /// another node's, all of them again in creation order with the collision rule of `child`
     /// (never seen in practice: 64-bit ids). Transient: 8 B per new node (their levels and
-    /// order) and 8 B per node (the sorted copy of the ids that finds a collision).
+    /// order) and 8 B per node (the bucketed copy of the ids that finds a collision).
     pub fn finish_new(&mut self) {
         let (from, n) = (self.with_ids, self.len());
         if from == n {
@@ -164,15 +164,27 @@ impl CallTree {
         for l in 0..levels {
             let nodes = &order[start[l] as usize..start[l + 1] as usize];
             let (keys, parent, frame, id) = (&self.keys, &self.parent, &self.frame, &self.id);
+            let base = |c: u32| {
+                id.get(parent[c as usize] as usize)
+                    .copied()
+                    .unwrap_or(FNV_OFFSET)
+            };
+            let key = |c: u32| frame_key(keys, frame[c as usize]);
             let hashes: Vec<u64> = nodes
-                .par_iter()
-                .with_min_len(1024)
-                .map(|&c| {
-                    let base = id
-                        .get(parent[c as usize] as usize)
-                        .copied()
-                        .unwrap_or(FNV_OFFSET);
-                    fnv1a(fnv1a(base, &[0xff]), frame_key(keys, frame[c as usize]))
+                .par_chunks(4)
+                .with_min_len(256)
+                .flat_map_iter(|c| {
+                    let h = match *c {
+                        [a, b, x, y] => fnv1a_ff_x4([a, b, x, y].map(base), [a, b, x, y].map(key)),
+                        _ => {
+                            let mut h = [0u64; 4];
+                            for (h, &c) in h.iter_mut().zip(c) {
+                                *h = fnv1a(fnv1a(base(c), &[0xff]), key(c));
+                            }
+                            h
+                        }
+                    };
+                    h.into_iter().take(c.len())
                 })
                 .collect();
             for (&c, h) in nodes.iter().zip(hashes) {
@@ -180,11 +192,7 @@ impl CallTree {
             }
         }
         drop(order);
-        let mut sorted = self.id.clone();
-        sorted.par_sort_unstable();
-        let clash = sorted.first() == Some(&0) || sorted.windows(2).any(|w| w[0] == w[1]);
-        drop(sorted);
-        if clash {
+        if zero_or_repeated(&self.id) {
             // The rule of `child`, node by node: the ids of all earlier nodes are taken.
             self.ids.clear();
             self.ids.extend(self.id[..from].iter().copied());
@@ -314,11 +322,14 @@ impl CallTree {
         for i in 0..n {
             let ty = type_of(b, i);
             let idx = b.add_node(self.id[i], ty, NodeKind::Frame, self.size[i]);
-            if counts {
-                b.set_count(idx, self.count[i]);
-            }
             if self.parent[i] == NO_PARENT {
                 b.add_root_idx(idx, ROOT_KIND, None);
+            }
+        }
+        // After every node is in: the builder sizes its count column once, not per node.
+        if counts {
+            for (i, &c) in self.count.iter().enumerate() {
+                b.set_count(NodeIdx(i as u32), c);
             }
         }
         b.finish_nodes();
@@ -335,6 +346,69 @@ impl CallTree {
             }
         }
     }
+}
+
+/// Whether any id is 0 or two ids are equal. The ids are bucketed by their top bits (FNV ids
+/// spread evenly: about two per bucket) and each bucket is checked on its own, so this is two
+/// passes and a scatter instead of a sort. Transient: 8 B per id + 2 B per id for the buckets
+/// (4 B each, ≤ 2^20). Call-tree nodes are numbered by `u32`, so fewer than 2^32 ids.
+fn zero_or_repeated(ids: &[u64]) -> bool {
+    if ids.contains(&0) {
+        return true;
+    }
+    let n = ids.len();
+    if n < 2 {
+        return false;
+    }
+    let bits = (usize::BITS - (n - 1).leading_zeros()).clamp(2, 21) - 1;
+    let shift = 64 - bits;
+    // end[b]: counts, then where bucket b starts, then (after the scatter) where it ends.
+    let mut end = vec![0u32; 1 << bits];
+    for &x in ids {
+        end[(x >> shift) as usize] += 1;
+    }
+    let mut at = 0;
+    for e in end.iter_mut() {
+        (*e, at) = (at, at + *e);
+    }
+    let mut bucketed = vec![0u64; n];
+    for &x in ids {
+        let e = &mut end[(x >> shift) as usize];
+        bucketed[*e as usize] = x;
+        *e += 1;
+    }
+    let mut from = 0;
+    for &to in &end {
+        let to = to as usize;
+        let b = &mut bucketed[from..to];
+        if b.len() > 1 {
+            b.sort_unstable();
+            if b.windows(2).any(|w| w[0] == w[1]) {
+                return true;
+            }
+        }
+        from = to;
+    }
+    false
+}
+
+/// FNV-1a of `0xff key` on from each base, as `fnv1a(fnv1a(base, &[0xff]), key)`, four at a
+/// time: each byte's step multiplies, and the next step waits for the product, so four
+/// independent hashes side by side take about the time of one (the ids of `finish_new`).
+fn fnv1a_ff_x4(bases: [u64; 4], keys: [&[u8]; 4]) -> [u64; 4] {
+    let mut h = bases.map(|b| fnv1a(b, &[0xff]));
+    let common = keys.iter().map(|k| k.len()).min().unwrap_or(0);
+    let [k0, k1, k2, k3] = keys.map(|k| &k[..common]);
+    for i in 0..common {
+        h[0] = fnv1a(h[0], &[k0[i]]);
+        h[1] = fnv1a(h[1], &[k1[i]]);
+        h[2] = fnv1a(h[2], &[k2[i]]);
+        h[3] = fnv1a(h[3], &[k3[i]]);
+    }
+    for (h, k) in h.iter_mut().zip(keys) {
+        *h = fnv1a(*h, &k[common..]);
+    }
+    h
 }
 
 /// The key of `frame` in `keys` (empty for an unknown one).
@@ -442,6 +516,61 @@ mod tests {
             assert_eq!(pushed.insert(stack.iter().copied()), by_child.insert(stack));
         }
         assert_eq!(pushed.id(), by_child.id());
+    }
+
+    /// The bucketed check finds a 0 or a repeated id wherever it is, as sorting a copy does.
+    #[test]
+    fn zero_or_repeated_equals_a_sorted_check() {
+        // A 64-bit LCG (Knuth's MMIX constants), its high bits.
+        let mut x = 5u64;
+        let mut next = move || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x >> 3 ^ x << 61
+        };
+        let sorted_check = |ids: &[u64]| {
+            let mut s = ids.to_vec();
+            s.sort_unstable();
+            s.first() == Some(&0) || s.windows(2).any(|w| w[0] == w[1])
+        };
+        for n in [0usize, 1, 2, 3, 100, 5000] {
+            let ids: Vec<u64> = (0..n).map(|_| next() | 1).collect();
+            assert_eq!(zero_or_repeated(&ids), sorted_check(&ids), "n {n}");
+            assert!(!zero_or_repeated(&ids), "n {n}");
+            for k in 0..n.min(20) {
+                // A repeat of an earlier id, or a 0, anywhere; ids clustered in one bucket.
+                let mut with = ids.clone();
+                with[n - 1 - k] = ids[k / 2];
+                assert_eq!(zero_or_repeated(&with), sorted_check(&with));
+                let mut zero = ids.clone();
+                zero[k] = 0;
+                assert!(zero_or_repeated(&zero));
+                let close: Vec<u64> = ids.iter().map(|&i| i >> 40).collect();
+                assert_eq!(zero_or_repeated(&close), sorted_check(&close), "n {n}");
+            }
+        }
+    }
+
+    /// Four FNV-1a hashes side by side equal each one alone, keys of any lengths.
+    #[test]
+    fn fnv1a_four_at_a_time_equals_one_at_a_time() {
+        let keys: [&[u8]; 6] = [
+            b"",
+            b"a",
+            b"main.py\x01\0\0\0",
+            b"lib/x.py",
+            b"\xff\xfe",
+            b"zz",
+        ];
+        for a in 0..keys.len() {
+            for b in 0..keys.len() {
+                let four = [keys[a], keys[b], keys[(a + b) % 6], keys[(a * b + 1) % 6]];
+                let bases = [FNV_OFFSET, 1, a as u64 * 977, u64::MAX - b as u64];
+                let want = [0, 1, 2, 3].map(|l| fnv1a(fnv1a(bases[l], &[0xff]), four[l]));
+                assert_eq!(fnv1a_ff_x4(bases, four), want);
+            }
+        }
     }
 
     /// Two nodes with one id (forced: the same call path pushed twice): the later one is moved

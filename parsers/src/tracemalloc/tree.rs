@@ -8,7 +8,6 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use heapscope_graph::CallTree;
-use rayon::slice::ParallelSliceMut;
 
 use super::pickle::{Frame, Snapshot};
 
@@ -86,35 +85,13 @@ impl TraceTree {
 /// (outermost frame first) it shares with an earlier one, `live[j]` with `j < i`, and that `j`
 /// (`(0, 0)` when it shares none).
 ///
-/// The tracebacks are sorted by their frames outermost first; the path two of them share is the
-/// minimum of the neighbours' shared lengths between them in that order, so the best earlier
-/// one is the nearest earlier one on either side (nearest smaller index, found with a stack that
-/// keeps the minimum of the shared lengths between its entries). The sort reads a copy of the
-/// frames, outermost first: 4 B per frame of a traceback, and 20 B per traceback, while it runs.
+/// The tracebacks are sorted by their frames outermost first ([`sorted_with_lcp`]); the path
+/// two of them share is the minimum of the neighbours' shared lengths between them in that
+/// order, so the best earlier one is the nearest earlier one on either side (nearest smaller
+/// index, found with a stack that keeps the minimum of the shared lengths between its entries).
 fn shared_with_earlier(s: &Snapshot, live: &[u32]) -> Vec<(u32, u32)> {
     let n = live.len();
-    let mut start = Vec::with_capacity(n + 1);
-    // Frame ids as big-endian bytes: byte order is then the order of the ids, so comparing
-    // two tracebacks is one memcmp (a u32 slice compares element by element).
-    let mut outer_first: Vec<u8> = Vec::new();
-    start.push(0usize);
-    for &tb in live {
-        for &f in s.traceback(tb).iter().rev() {
-            outer_first.extend_from_slice(&f.to_be_bytes());
-        }
-        start.push(outer_first.len());
-    }
-    let frames = |i: u32| &outer_first[start[i as usize]..start[i as usize + 1]];
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    // On both cores (rayon); ties are broken by index, so the order is the same either way.
-    order.par_sort_unstable_by(|&a, &b| frames(a).cmp(frames(b)).then(a.cmp(&b)));
-    // lcp[k]: the path shared by order[k - 1] and order[k].
-    let mut lcp = vec![0u32; n];
-    for k in 1..n {
-        let (a, b) = (frames(order[k - 1]), frames(order[k]));
-        lcp[k] = common_frames(a, b);
-    }
-    drop(outer_first);
+    let (order, lcp) = sorted_with_lcp(s, live);
     let mut best = vec![(0u32, 0u32); n];
     // (index, minimum of lcp between this entry and the next one up, or the current position).
     let mut stack: Vec<(u32, u32)> = Vec::new();
@@ -149,18 +126,142 @@ fn shared_with_earlier(s: &Snapshot, live: &[u32]) -> Vec<(u32, u32)> {
     best
 }
 
-/// The frames two tracebacks share from the outermost on (4 bytes per frame), 8 bytes per step.
-fn common_frames(a: &[u8], b: &[u8]) -> u32 {
-    let n = a.len().min(b.len());
-    let word = |s: &[u8], i: usize| u64::from_ne_bytes(s[i..i + 8].try_into().expect("8 bytes"));
-    let mut i = 0;
-    while i + 8 <= n && word(a, i) == word(b, i) {
-        i += 8;
+/// Groups of at least this many tracebacks are split on another core (rayon).
+const PAR_GROUP: usize = 2048;
+
+/// The tracebacks `live[i]` in the order of their frames outermost first (a traceback before
+/// the longer ones it is a prefix of; equal ones by index), as `i`, and `lcp[k]`: the frames
+/// `order[k - 1]` and `order[k]` share from the outermost on.
+///
+/// A most-significant-first radix over the frames: a group of tracebacks that share their first
+/// `d` frames is sorted by frame `d` (one `u64` key per traceback: the frame + 1, 0 where the
+/// traceback ends, and the index below it), and each run of one frame is a group at depth
+/// `d + 1`; frames a whole group shares are stepped over without a sort. So each traceback is
+/// keyed about once per frame it shares with a neighbour, plus one, and sorted only at the
+/// frames where its group divides (the comparison sort it replaces compared whole shared
+/// prefixes, ~log n times per traceback). Groups of [`PAR_GROUP`] or more are handed to rayon.
+/// Memory: 16 B per traceback (frame span) + 8 (order, lcp) + 8 per traceback of the group
+/// being sorted.
+fn sorted_with_lcp(s: &Snapshot, live: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let n = live.len();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    let mut lcp = vec![0u32; n];
+    // A frame id is at most u32::MAX - 1 while there are fewer than 2^32 - 1 frames, so
+    // frame + 1 fits above the index; past that (never in practice), the comparison sort.
+    if s.frames.len() >= u32::MAX as usize || n >= u32::MAX as usize {
+        return sorted_with_lcp_by_comparison(s, live);
     }
-    if i + 4 <= n && a[i..i + 4] == b[i..i + 4] {
-        i += 4;
+    let span: Vec<(usize, usize)> = live
+        .iter()
+        .map(|&tb| {
+            let t = tb as usize;
+            (s.tb_offsets[t] as usize, s.tb_offsets[t + 1] as usize)
+        })
+        .collect();
+    let g = Groups {
+        frames: &s.tb_frames,
+        span: &span,
+    };
+    rayon::scope(|scope| g.split(scope, &mut order, &mut lcp, 0));
+    (order, lcp)
+}
+
+/// The frames and the `live` tracebacks' spans in them, for [`sorted_with_lcp`].
+struct Groups<'s> {
+    frames: &'s [u32],
+    span: &'s [(usize, usize)],
+}
+
+impl<'s> Groups<'s> {
+    /// The radix key of traceback `i` at depth `d` (outermost frame first): its frame + 1,
+    /// or 0 past its end; the index below it.
+    #[inline]
+    fn key(&self, i: u32, d: u32) -> u64 {
+        let (a, b) = self.span[i as usize];
+        let f = if (d as usize) < b - a {
+            self.frames[b - 1 - d as usize] as u64 + 1
+        } else {
+            0
+        };
+        f << 32 | i as u64
     }
-    (i / 4) as u32
+
+    /// Sort the group `order` (tracebacks sharing their first `d` frames; `lcp[0]` is set by
+    /// the caller) and fill the rest of its `lcp`. Work left on a stack; subgroups of
+    /// [`PAR_GROUP`] or more spawned on `scope`.
+    fn split<'a>(
+        &'a self,
+        scope: &rayon::Scope<'a>,
+        order: &'a mut [u32],
+        lcp: &'a mut [u32],
+        d: u32,
+    ) {
+        let mut keys: Vec<u64> = Vec::new();
+        let mut work: Vec<(&'a mut [u32], &'a mut [u32], u32)> = vec![(order, lcp, d)];
+        while let Some((order, lcp, mut d)) = work.pop() {
+            if order.len() < 2 {
+                continue;
+            }
+            // Frames the whole group shares: skipped without sorting (their order, by index
+            // within a run, stays), one key per traceback and level.
+            loop {
+                let head = self.key(order[0], d) >> 32;
+                if head == 0 || order[1..].iter().any(|&i| self.key(i, d) >> 32 != head) {
+                    break;
+                }
+                d += 1;
+            }
+            keys.clear();
+            keys.extend(order.iter().map(|&i| self.key(i, d)));
+            keys.sort_unstable();
+            for (o, &k) in order.iter_mut().zip(&keys) {
+                *o = k as u32;
+            }
+            // Runs of one key: a boundary shares `d` frames; so do tracebacks that end here.
+            let (mut order, mut lcp) = (order, lcp);
+            let mut from = 0;
+            for k in 1..=keys.len() {
+                let head = keys[k - 1] >> 32;
+                if k < keys.len() && keys[k] >> 32 == head {
+                    if head == 0 {
+                        lcp[k - from] = d;
+                    }
+                    continue;
+                }
+                if k < keys.len() {
+                    lcp[k - from] = d;
+                }
+                let (run, rest) = std::mem::take(&mut order).split_at_mut(k - from);
+                let (run_lcp, rest_lcp) = std::mem::take(&mut lcp).split_at_mut(k - from);
+                (order, lcp, from) = (rest, rest_lcp, k);
+                if run.len() < 2 || head == 0 {
+                    continue;
+                }
+                if run.len() >= PAR_GROUP {
+                    scope.spawn(move |scope| self.split(scope, run, run_lcp, d + 1));
+                } else {
+                    work.push((run, run_lcp, d + 1));
+                }
+            }
+        }
+    }
+}
+
+/// [`sorted_with_lcp`] by comparing the tracebacks' frames (outermost first) whole: the
+/// reference the radix is tested against, and the fallback for 2^32 - 1 frames or more.
+fn sorted_with_lcp_by_comparison(s: &Snapshot, live: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let outer = |i: u32| s.traceback(live[i as usize]).iter().rev();
+    let mut order: Vec<u32> = (0..live.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| outer(a).cmp(outer(b)).then(a.cmp(&b)));
+    let mut lcp = vec![0u32; live.len()];
+    for k in 1..live.len() {
+        let shared = outer(order[k - 1])
+            .zip(outer(order[k]))
+            .take_while(|(x, y)| x == y)
+            .count();
+        lcp[k] = shared as u32;
+    }
+    (order, lcp)
 }
 
 /// CPython's three `key_type`s of `Snapshot.statistics`.
@@ -417,9 +518,56 @@ mod tests {
         s
     }
 
+    /// The radix order and shared lengths equal the comparison sort's, on tracebacks that
+    /// share long outer paths (a common stem, as deep recursion makes), are equal, prefixes of
+    /// one another, and form groups large enough to be split on other cores.
+    #[test]
+    fn radix_order_equals_the_comparison_sort() {
+        for (seed, tracebacks, alphabet, stem) in [
+            (5, 2, 1, 0),
+            (6, 300, 2, 0),
+            (7, 5000, 3, 0),
+            (8, 9000, 4, 30),
+            (9, 3 * PAR_GROUP, 64, 3),
+        ] {
+            let mut s = synthetic(seed, tracebacks, alphabet);
+            // The outermost `stem` frames of every other traceback made the same.
+            if stem > 0 {
+                let (mut frames, mut offsets) = (Vec::new(), vec![0u64]);
+                for t in 0..s.traceback_count() as u32 {
+                    frames.extend_from_slice(s.traceback(t));
+                    if t % 2 == 0 {
+                        frames.extend((0..stem).map(|k| k % alphabet));
+                    }
+                    offsets.push(frames.len() as u64);
+                }
+                (s.tb_frames, s.tb_offsets) = (frames, offsets);
+            }
+            let live: Vec<u32> = (0..s.traceback_count() as u32)
+                .filter(|&t| s.tb_count[t as usize] > 0 || t % 3 == 0)
+                .collect();
+            let (order, lcp) = sorted_with_lcp(&s, &live);
+            let (want_order, want_lcp) = sorted_with_lcp_by_comparison(&s, &live);
+            if tracebacks > 100 {
+                assert!(
+                    want_lcp.iter().any(|&l| l > 0),
+                    "seed {seed}: no shared paths"
+                );
+            }
+            assert_eq!(order, want_order, "seed {seed}");
+            assert_eq!(lcp, want_lcp, "seed {seed}");
+        }
+    }
+
     #[test]
     fn build_makes_the_tree_of_whole_insertion() {
-        for (seed, tracebacks, alphabet) in [(1, 1, 1), (2, 50, 2), (3, 400, 3), (4, 3000, 5)] {
+        for (seed, tracebacks, alphabet) in [
+            (1, 1, 1),
+            (2, 50, 2),
+            (3, 400, 3),
+            (4, 3000, 5),
+            (10, 4 * PAR_GROUP, 3),
+        ] {
             let s = synthetic(seed, tracebacks, alphabet);
             let (got, want) = (TraceTree::build(&s), inserted_whole(&s));
             assert!(!want.is_empty());

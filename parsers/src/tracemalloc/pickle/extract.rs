@@ -23,6 +23,11 @@ impl<'a> Reader<'a> {
                 ))
             }
         }
+        // The counters in locals (written back at the end), and the last trace's domain
+        // remembered: this loop runs once per trace.
+        let (mut with_total, mut without_total, mut truncated) = (0u64, 0u64, 0u64);
+        let mut max_total = self.snap.max_total_nframe;
+        let mut dom = usize::MAX;
         for i in start..self.stack.len() {
             let Value::Trace(t) = self.stack[i] else {
                 return Err(Fail::at(
@@ -44,28 +49,39 @@ impl<'a> Reader<'a> {
             acc.size = acc.size.wrapping_add(t.size);
             acc.count += 1;
             let kept = acc.kept;
-            self.snap.traces += 1;
             if t.total == NO_TOTAL {
-                self.snap.traces_without_total += 1;
+                without_total += 1;
             } else {
-                self.snap.traces_with_total += 1;
+                with_total += 1;
                 if t.total as u64 > kept {
-                    self.snap.truncated += 1;
+                    truncated += 1;
                 }
-                self.snap.max_total_nframe = self.snap.max_total_nframe.max(t.total as u64);
+                max_total = max_total.max(t.total as u64);
             }
-            match self.snap.domains.iter_mut().find(|d| d.domain == t.domain) {
-                Some(d) => {
-                    d.size += t.size;
-                    d.count += 1;
-                }
-                None => self.snap.domains.push(DomainTotal {
-                    domain: t.domain,
-                    size: t.size,
-                    count: 1,
-                }),
+            let domains = &mut self.snap.domains;
+            if !matches!(domains.get(dom), Some(d) if d.domain == t.domain) {
+                dom = match domains.iter().position(|d| d.domain == t.domain) {
+                    Some(k) => k,
+                    None => {
+                        domains.push(DomainTotal {
+                            domain: t.domain,
+                            size: 0,
+                            count: 0,
+                        });
+                        domains.len() - 1
+                    }
+                };
             }
+            let d = &mut domains[dom];
+            d.size = d.size.wrapping_add(t.size);
+            d.count += 1;
         }
+        let n = (self.stack.len() - start) as u64;
+        self.snap.traces += n;
+        self.snap.traces_with_total += with_total;
+        self.snap.traces_without_total += without_total;
+        self.snap.truncated += truncated;
+        self.snap.max_total_nframe = max_total;
         self.list_len[list as usize] += (self.stack.len() - start) as u64;
         Ok(())
     }
@@ -92,12 +108,18 @@ impl<'a> Reader<'a> {
         id
     }
 
+    #[inline]
     pub(super) fn intern_frame(&mut self, f: Frame) -> u32 {
+        let h = (f.file as u64) << 32 | f.lineno as u64;
+        if let Some(id) = self.frame_hot.get(h, f) {
+            return id;
+        }
         let next = self.snap.frames.len() as u32;
         let id = *self.frame_index.entry(f).or_insert(next);
         if id == next {
             self.snap.frames.push(f);
         }
+        self.frame_hot.set(h, f, id);
         id
     }
 

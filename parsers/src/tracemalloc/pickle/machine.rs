@@ -429,9 +429,14 @@ impl<'a> Reader<'a> {
             return None;
         }
         self.pos = p;
-        Some(Value::Frame(
-            self.intern_frame(super::Frame { file, lineno }),
-        ))
+        let f = self.intern_frame(super::Frame { file, lineno });
+        // CPython memoizes every frame tuple at once: take the MEMOIZE here when it lies
+        // within the current frame (or no frame), as the loop would.
+        if self.data.get(p) == Some(&MEMOIZE) && p < self.frame_end {
+            self.pos = p + 1;
+            self.memo.memoize(Memo::Frame(f));
+        }
+        Some(Value::Frame(f))
     }
 
     /// After a MARK at `at`: `domain size BINGET(traceback) total_nframe TUPLE` with small-int
@@ -514,7 +519,7 @@ impl<'a> Reader<'a> {
 
 /// A BININT1, BININT2 or BININT at `*p`: its value, and `*p` moved past it; None for any other
 /// opcode or too few bytes (`*p` unchanged).
-#[inline]
+#[inline(always)]
 pub(super) fn small_int(d: &[u8], p: &mut usize) -> Option<i64> {
     let (n, v) = match *d.get(*p)? {
         BININT1 => (1, *d.get(*p + 1)? as i64),
@@ -534,7 +539,7 @@ pub(super) fn small_int(d: &[u8], p: &mut usize) -> Option<i64> {
 
 /// A BINGET or LONG_BINGET at `*p`: the memo index it reads, and `*p` moved past it; None for
 /// any other opcode or too few bytes (`*p` unchanged).
-#[inline]
+#[inline(always)]
 pub(super) fn memo_get(d: &[u8], p: &mut usize) -> Option<u64> {
     let (n, idx) = match *d.get(*p)? {
         BINGET => (1, *d.get(*p + 1)? as u64),

@@ -53,8 +53,9 @@ impl Reader<'_> {
         self.memo.put(idx, m);
     }
 
-    pub(super) fn get(&self, idx: u64, at: usize) -> Res<Value> {
-        let m = self.memo.get(idx);
+    pub(super) fn get(&mut self, idx: u64, at: usize) -> Res<Value> {
+        // Through the hot cache: a file name is fetched once per frame of every traceback.
+        let m = self.memo.get_hot(idx);
         Ok(match m {
             Memo::Unset => {
                 return Err(Fail::at(
@@ -115,7 +116,7 @@ pub(super) struct MemoTable {
 const HOT: usize = 1 << 13;
 
 impl MemoTable {
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, m: Memo) {
         let bit = self.len % 64;
         if bit == 0 {
@@ -132,7 +133,7 @@ impl MemoTable {
     }
 
     /// MEMOIZE: the next index is the memo's size (`len(memo)` in CPython's unpickler).
-    #[inline]
+    #[inline(always)]
     pub(super) fn memoize(&mut self, m: Memo) {
         if self.moved.is_empty() {
             self.push(m);
@@ -155,7 +156,7 @@ impl MemoTable {
 
     /// [`MemoTable::get`] through the cache. While no entry has been put out of order, an
     /// index below `len` never changes, so a cached entry stays true; after that, no cache.
-    #[inline]
+    #[inline(always)]
     pub(super) fn get_hot(&mut self, idx: u64) -> Memo {
         if !self.moved.is_empty() {
             return self.get(idx);

@@ -130,6 +130,47 @@ impl TbAcc {
     }
 }
 
+/// A direct-mapped cache in front of a table whose answers never change once given (frame
+/// interning, memo references to tracebacks): a few thousand frames and tracebacks are named
+/// over and over, and a hit costs one compare where the hash table costs a hash and a probe.
+/// [`Hot::SLOTS`] entries, fixed (~64–128 KiB).
+struct Hot<K> {
+    slots: Vec<Option<(K, u32)>>,
+}
+
+impl<K: Copy + Eq> Hot<K> {
+    const SLOTS: usize = 1 << 12;
+
+    /// The slot of a key hashed to `h` (Fibonacci hashing: the top bits of `h` × 2^64/φ).
+    #[inline]
+    fn slot(h: u64) -> usize {
+        (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize
+    }
+
+    /// The value cached for `k` at slot `slot(h)`, if any.
+    #[inline]
+    fn get(&self, h: u64, k: K) -> Option<u32> {
+        match self.slots.get(Self::slot(h)) {
+            Some(&Some((key, v))) if key == k => Some(v),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, h: u64, k: K, v: u32) {
+        if self.slots.is_empty() {
+            self.slots = vec![None; Self::SLOTS];
+        }
+        self.slots[Self::slot(h)] = Some((k, v));
+    }
+}
+
+impl<K> Default for Hot<K> {
+    fn default() -> Self {
+        Hot { slots: Vec::new() }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {
     Snapshot,
@@ -147,6 +188,7 @@ struct Reader<'a> {
     /// Every frame tuple of every distinct traceback is interned here (CPython builds fresh
     /// frame tuples per traceback, so they are not shared through the memo).
     frame_index: FxHashMap<Frame, u32>,
+    frame_hot: Hot<Frame>,
     /// Number of items appended per list (lists hold only traces here).
     list_len: Vec<u64>,
     trace_list: Option<u32>,
@@ -213,6 +255,7 @@ fn reader(data: &[u8]) -> Reader<'_> {
         ints: Vec::new(),
         string_index: HashMap::new(),
         frame_index: FxHashMap::default(),
+        frame_hot: Hot::default(),
         list_len: Vec::new(),
         trace_list: None,
         dict_items: Vec::new(),

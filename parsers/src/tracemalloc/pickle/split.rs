@@ -6,10 +6,10 @@
 //! memo reference *symbolic*: a `BINGET n` naming a file name or a traceback is kept as `n`
 //! (with the tail's own memo size when it was read), and its own entries are numbered from 0.
 //!
-//! 1. [`find_start`]: walk the protocol-4 FRAME chain to the frame holding the middle of the
-//!    input, skip opcodes from that frame's start (a frame begins at an opcode boundary as
-//!    CPython writes) to the first `APPENDS MARK` past the middle: the start of a batch of 1000
-//!    traces.
+//! 1. [`find_start`]: walk the protocol-4 FRAME chain to the frame holding byte 15/32 of the
+//!    input (a little before the middle, see there), skip opcodes from that frame's start (a
+//!    frame begins at an opcode boundary as CPython writes) to the first `APPENDS MARK` past
+//!    it: the start of a batch of 1000 traces.
 //! 2. [`Tail::read`] (the other core): from just after that MARK, read what CPython writes in a
 //!    traces list — traces, their inline tracebacks and frames, file names, MEMOIZE, BINGET,
 //!    APPENDS, MARK, FRAME — folding each batch at its APPENDS, and stop at the first thing it
@@ -34,27 +34,32 @@ use super::machine::{memo_get, small_int};
 use super::memo::{Memo, MemoTable};
 use super::opcodes::*;
 use super::value::NO_TOTAL;
-use super::{DomainTotal, Reader, TbAcc};
+use super::{DomainTotal, Hot, Reader, TbAcc};
 use heapscope_graph::hash::FxHashMap;
 
 /// Inputs below this size are read on one core (the thread costs more than it saves).
 pub(super) const MIN_SPLIT: usize = 8 << 20;
 
-/// Where the tail begins: just after the MARK of an `APPENDS MARK` at or past the middle of
+/// Where the tail begins: just after the MARK of an `APPENDS MARK` at or past byte 15/32 of
 /// `data`, and the end of the FRAME that holds it. None when the input is not framed (protocol
 /// 2–3), smaller than `min_len`, or anything on the way is not what CPython writes.
 pub(super) fn find_start(data: &[u8], min_len: usize) -> Option<(usize, usize)> {
     if data.len() < min_len.max(12) || data[0] != PROTO || data[2] != FRAME {
         return None;
     }
-    let mid = data.len() / 2;
+    // A little before the middle: the first part holds most of the tracebacks' frames (each
+    // is written where its first trace is), which cost more per byte than traces, and this
+    // core takes the tail over at the end. Callgrind on the real scale-2 snapshot
+    // (benches/scripts/tracemalloc): split at 1/2, 1.29 G instructions before, 0.99 G after;
+    // at 7/16 (and a faster trace loop here), 1.00 G and 1.09 G; so 15/32.
+    let mid = data.len() / 32 * 15;
     let frame_at = |f: usize| -> Option<(usize, usize)> {
         let len = u64::from_le_bytes(data.get(f + 1..f + 9)?.try_into().ok()?);
         let body = f + 9;
         let end = body.checked_add(usize::try_from(len).ok()?)?;
         (end <= data.len()).then_some((body, end))
     };
-    // The frame that holds the middle.
+    // The frame that holds that byte.
     let (mut p, mut frame_end) = frame_at(2)?;
     while frame_end <= mid {
         if data.get(frame_end) != Some(&FRAME) {
@@ -62,7 +67,7 @@ pub(super) fn find_start(data: &[u8], min_len: usize) -> Option<(usize, usize)> 
         }
         (p, frame_end) = frame_at(frame_end)?;
     }
-    // Skip opcodes (a scan, nothing kept) to the first APPENDS MARK past the middle.
+    // Skip opcodes (a scan, nothing kept) to the first APPENDS MARK past it.
     let limit = mid.saturating_add(4 << 20);
     while p < limit {
         if p == frame_end {
@@ -166,12 +171,18 @@ pub(super) struct Tail<'a> {
     /// Frames, and the tail's memo size when each was first read (for `File::Memo`).
     frames: Vec<(File, u32, u64)>,
     frame_index: FxHashMap<(File, u32), u32>,
+    frame_hot: Hot<(File, u32)>,
     tb_offsets: Vec<u32>,
     tb_frames: Vec<u32>,
     tb_acc: Vec<TbAcc>,
-    pub(super) refs: FxHashMap<u64, RefAcc>,
+    /// The traces of each traceback reference, in first-seen order, found by memo index.
+    pub(super) refs: Vec<(u64, RefAcc)>,
+    ref_index: FxHashMap<u64, u32>,
+    ref_hot: Hot<u64>,
     memo: MemoTable,
     domains: Vec<DomainTotal>,
+    /// The domain of the last trace folded (index into `domains`).
+    last_domain: usize,
     traces: u64,
     with_total: u64,
     without_total: u64,
@@ -199,12 +210,16 @@ impl<'a> Tail<'a> {
             string_index: FxHashMap::default(),
             frames: Vec::new(),
             frame_index: FxHashMap::default(),
+            frame_hot: Hot::default(),
             tb_offsets: vec![0],
             tb_frames: Vec::new(),
             tb_acc: Vec::new(),
-            refs: FxHashMap::default(),
+            refs: Vec::new(),
+            ref_index: FxHashMap::default(),
+            ref_hot: Hot::default(),
             memo: MemoTable::default(),
             domains: Vec::new(),
+            last_domain: 0,
             traces: 0,
             with_total: 0,
             without_total: 0,
@@ -406,12 +421,23 @@ impl<'a> Tail<'a> {
         })
     }
 
+    #[inline]
     fn intern_frame(&mut self, file: File, line: u32) -> u32 {
+        let h = match file {
+            File::Local(s) => s as u64 ^ 1 << 63,
+            File::Memo(idx) => idx,
+        }
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ line as u64;
+        if let Some(id) = self.frame_hot.get(h, (file, line)) {
+            return id;
+        }
         let next = self.frames.len() as u32;
         let id = *self.frame_index.entry((file, line)).or_insert(next);
         if id == next {
             self.frames.push((file, line, self.memo.len()));
         }
+        self.frame_hot.set(h, (file, line), id);
         id
     }
 
@@ -461,29 +487,50 @@ impl<'a> Tail<'a> {
                 }
             }
             TbRef::Memo(r) => {
-                let acc = self.refs.entry(r.idx).or_insert(RefAcc {
-                    size: 0,
-                    count: 0,
-                    total,
-                    varies: false,
-                    seen: r.seen,
-                });
+                let k = match self.ref_hot.get(r.idx, r.idx) {
+                    Some(k) => k,
+                    None => {
+                        let next = self.refs.len() as u32;
+                        let k = *self.ref_index.entry(r.idx).or_insert(next);
+                        if k == next {
+                            self.refs.push((
+                                r.idx,
+                                RefAcc {
+                                    size: 0,
+                                    count: 0,
+                                    total,
+                                    varies: false,
+                                    seen: r.seen,
+                                },
+                            ));
+                        }
+                        self.ref_hot.set(r.idx, r.idx, k);
+                        k
+                    }
+                };
+                let acc = &mut self.refs[k as usize].1;
                 acc.size = acc.size.wrapping_add(size);
                 acc.count += 1;
                 acc.varies |= acc.total != total;
             }
         }
-        match self.domains.iter_mut().find(|d| d.domain == domain) {
-            Some(d) => {
-                d.size = d.size.wrapping_add(size);
-                d.count += 1;
-            }
-            None => self.domains.push(DomainTotal {
-                domain,
-                size,
-                count: 1,
-            }),
+        // Nearly every trace is in the domain of the one before.
+        if !matches!(self.domains.get(self.last_domain), Some(d) if d.domain == domain) {
+            self.last_domain = match self.domains.iter().position(|d| d.domain == domain) {
+                Some(k) => k,
+                None => {
+                    self.domains.push(DomainTotal {
+                        domain,
+                        size: 0,
+                        count: 0,
+                    });
+                    self.domains.len() - 1
+                }
+            };
         }
+        let d = &mut self.domains[self.last_domain];
+        d.size = d.size.wrapping_add(size);
+        d.count += 1;
     }
 
     /// Traces the tail read (whole batches).
@@ -586,7 +633,7 @@ impl<'a> Reader<'a> {
         }
         let mut refs: Vec<(Result<u32, u32>, RefAcc)> = Vec::with_capacity(t.refs.len());
         // Folded in any order: sums and counts only.
-        for (&idx, acc) in &t.refs {
+        for &(idx, ref acc) in &t.refs {
             if acc.varies {
                 return false;
             }

@@ -370,3 +370,34 @@ fn split_read_fails_as_one_pass_does() {
     }
     assert!(tried_split > 0, "no damaged input was read in two halves");
 }
+
+/// Frames interned through the hot cache get the ids a plain first-seen numbering gives, with
+/// far more distinct frames than cache slots (so entries are evicted and looked up again).
+#[test]
+fn frame_ids_through_the_hot_cache_are_first_seen_order() {
+    let mut r = reader(b"");
+    let mut plain: std::collections::HashMap<Frame, u32> = std::collections::HashMap::new();
+    let mut x: u64 = 77;
+    for _ in 0..20 * Hot::<Frame>::SLOTS {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        // Skewed: most frames from a few hundred, the rest from tens of thousands.
+        let f = if x & 3 == 0 {
+            Frame {
+                file: (x >> 8) as u32 % 50,
+                lineno: (x >> 20) as u32 % 1000,
+            }
+        } else {
+            Frame {
+                file: (x >> 8) as u32 % 3,
+                lineno: (x >> 20) as u32 % 100,
+            }
+        };
+        let next = plain.len() as u32;
+        let want = *plain.entry(f).or_insert(next);
+        assert_eq!(r.intern_frame(f), want);
+    }
+    assert_eq!(r.snap.frames.len(), plain.len());
+    assert!(plain.len() > 2 * Hot::<Frame>::SLOTS);
+}
