@@ -25,7 +25,9 @@
 //!   whose blocks are reserved (as [`crate::spill::WorkVec`]), so that they grow in the file and
 //!   never in anonymous memory. The file's pages start as zeros: growing with zeros writes
 //!   nothing. Runs filling parts of such a column in parallel write them through a [`Staged`]
-//!   buffer and `pwrite` rather than through the mapping (no zero-filled page faults).
+//!   buffer and `pwrite` rather than through the mapping (no zero-filled page faults), and the
+//!   gaps they leave below their bounds are closed by `pwrite` too ([`Column::move_down`]: no
+//!   write fault and `page_mkwrite` per page of the moved part).
 //! - A directory on tmpfs or ramfs is not used: its pages are memory that cannot be dropped, so
 //!   spilling there would only hide memory from RssAnon.
 //! - Contents are identical either way; only where the bytes live differs.
