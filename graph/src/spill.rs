@@ -27,6 +27,12 @@
 //!   first touch of each page would zero-fill it (and its read-ahead window) first. Where the file cannot be created, sized or
 //!   mapped (full disk, a file system without `fallocate`), the array is allocated on the heap
 //!   instead and the [`Files`] store remembers why (one warning in the graph's).
+//! - [`Large`] maps the arrays it fills writable at once ([`WorkVec::populate_write`],
+//!   `MADV_POPULATE_WRITE`): a pass that reads an element before setting it would otherwise
+//!   take a read fault and then a write fault (with the file system's `page_mkwrite`) per page.
+//!   Advice only (an older kernel refuses it: the pages fault in as before), and not out of
+//!   core ([`Files`]), where mapping a whole array at once could read back pages the limit
+//!   made the kernel drop.
 //! - tmpfs/ramfs directories are refused by [`Spill::is_usable`](crate::Spill::is_usable)
 //!   before any [`Files`] store exists: their pages could not be dropped.
 //! - Contents are identical either way, so the analysis' results are too (tested:
