@@ -754,15 +754,19 @@ mod tests {
         !on_memory_fs(&std::env::temp_dir())
     }
 
+    /// A xorshift64 generator from `seed` (non-zero): test inputs, the same on every run.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     #[test]
     fn spilled_column_behaves_as_a_vec() {
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let spill = Spill::temp().min_bytes(0);
         let mut c: Column<u64> = Column::default();
         let mut v: Vec<u64> = Vec::new();
@@ -958,13 +962,7 @@ mod tests {
     /// descriptor: the rest goes through the mapping).
     #[test]
     fn move_down_matches_copy_within() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let n = 100_000usize;
         let start: Vec<u32> = (0..n).map(|_| next() as u32).collect();
         let cases = [
