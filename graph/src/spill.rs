@@ -27,7 +27,8 @@
 //!   first touch of each page would zero-fill it (and its read-ahead window) first. Where the file cannot be created, sized or
 //!   mapped (full disk, a file system without `fallocate`), the array is allocated on the heap
 //!   instead and the [`Files`] store remembers why (one warning in the graph's).
-//! - [`Large`] maps the arrays it fills writable at once ([`WorkVec::populate_write`],
+//! - [`Large`] maps the arrays it fills with a value other than zero (written with `pwrite`,
+//!   so their pages are cached) writable at once ([`WorkVec::populate_write`],
 //!   `MADV_POPULATE_WRITE`): a pass that reads an element before setting it would otherwise
 //!   take a read fault and then a write fault (with the file system's `page_mkwrite`) per page.
 //!   Advice only (an older kernel refuses it: the pages fault in as before), and not out of
@@ -417,11 +418,15 @@ impl Store for Large {
     }
     fn filled<T: Plain>(&self, len: usize, v: T) -> WorkVec<T> {
         if self.is_large::<T>(len) {
-            // A filled array is a result every element of which its pass reads or writes:
-            // mapped writable at once (the in-memory analysis only: out of core, mapping a
-            // whole array at once could read back pages the cgroup limit made the kernel drop).
+            // An array filled with a value other than zero was written with `pwrite`: its
+            // pages are cached, so mapping them writable at once costs no zeroing (fresh
+            // zero pages are left to fault in: populating them measured no cheaper). The
+            // in-memory analysis only: out of core, mapping a whole array at once could read
+            // back pages the cgroup limit made the kernel drop.
             let a = self.files.filled(len, v);
-            a.populate_write();
+            if v != T::default() {
+                a.populate_write();
+            }
             a
         } else {
             let mut a = WorkVec::heap(len);
