@@ -25,7 +25,9 @@
 //!   whose blocks are reserved (as [`crate::spill::WorkVec`]), so that they grow in the file and
 //!   never in anonymous memory. The file's pages start as zeros: growing with zeros writes
 //!   nothing. Runs filling parts of such a column in parallel write them through a [`Staged`]
-//!   buffer and `pwrite` rather than through the mapping (no zero-filled page faults).
+//!   buffer and `pwrite` rather than through the mapping (no zero-filled page faults), and the
+//!   gaps they leave below their bounds are closed by `pwrite` too ([`Column::move_down`]: no
+//!   write fault and `page_mkwrite` per page of the moved part).
 //! - A directory on tmpfs or ramfs is not used: its pages are memory that cannot be dropped, so
 //!   spilling there would only hide memory from RssAnon.
 //! - Contents are identical either way; only where the bytes live differs.
@@ -190,6 +192,14 @@ impl<T: Plain> Mapped<T> {
         // SAFETY: as in `as_slice`; `&mut self` makes the borrow unique.
         unsafe { std::slice::from_raw_parts_mut(self.map.as_mut_ptr() as *mut T, self.len) }
     }
+
+    /// The elements and the file behind them, at once.
+    fn slice_and_file(&mut self) -> (&mut [T], &File) {
+        // SAFETY: as in `as_mut_slice`; the file is a separate field, borrowed shared.
+        let slice =
+            unsafe { std::slice::from_raw_parts_mut(self.map.as_mut_ptr() as *mut T, self.len) };
+        (slice, &self.file)
+    }
 }
 
 /// Is growing `v` to `len` elements with zeros better done by a fresh zeroed allocation: does
@@ -353,6 +363,23 @@ impl<T: Plain> Column<T> {
         match &self.repr {
             Repr::File(m) if m.grows => m.file.try_clone().ok(),
             _ => None,
+        }
+    }
+
+    /// Move the `len` elements from `from` on down to `to` (`to <= from`, both ranges within
+    /// the length), as the slice's `copy_within`. A column growing in its spill file
+    /// ([`Column::in_file`]) moves them through a small buffer written with `pwrite`, not by
+    /// stores through its shared mapping, each of whose pages would take a write fault (and the
+    /// file system's `page_mkwrite`) first: the builder closes the gaps its parallel runs left
+    /// below their bounds this way, which moves most of the CSR targets and labels when an
+    /// early run came out short (a reference to an id missing from the dump).
+    pub fn move_down(&mut self, from: usize, len: usize, to: usize) {
+        match &mut self.repr {
+            Repr::File(m) if m.grows => {
+                let (slice, file) = m.slice_and_file();
+                move_down_in(slice, Some(file), from, len, to)
+            }
+            _ => self.copy_within(from..from + len, to),
         }
     }
 
@@ -547,6 +574,44 @@ impl<T: Plain> DerefMut for Column<T> {
     }
 }
 
+/// [`Column::move_down`] on `slice`, the whole of a column whose spill file is `file` (from
+/// byte 0): forward in chunks of [`STAGE_BYTES`], each read into a buffer through the mapping
+/// (its pages are cached: no fault beyond the mapping's read fault-around) and written to its
+/// place with `pwrite`. Moving down, a chunk only overwrites elements already read. Without a
+/// file, or should a write fail, the rest moves with `copy_within` through the mapping.
+fn move_down_in<T: Plain>(
+    slice: &mut [T],
+    file: Option<&File>,
+    from: usize,
+    len: usize,
+    to: usize,
+) {
+    use std::os::unix::fs::FileExt;
+    assert!(
+        to <= from && from + len <= slice.len(),
+        "move_down out of range"
+    );
+    let size = std::mem::size_of::<T>();
+    let mut buf: Vec<T> = Vec::new();
+    let mut done = 0;
+    if let Some(f) = file.filter(|_| to < from) {
+        buf.resize((STAGE_BYTES / size).min(len), T::default());
+        while done < len {
+            let n = buf.len().min(len - done);
+            buf[..n].copy_from_slice(&slice[from + done..from + done + n]);
+            // SAFETY: `T` is a plain integer type (Plain): no padding, every byte initialised.
+            let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr() as *const u8, n * size) };
+            if f.write_all_at(bytes, ((to + done) * size) as u64).is_err() {
+                break;
+            }
+            done += n;
+        }
+    }
+    if done < len {
+        slice.copy_within(from + done..from + len, to + done);
+    }
+}
+
 /// Bytes of one window of a [`Staged`] writer: a multiple of the page size and of every
 /// element size, small enough that a run's windows of all its columns stay in the core's L2
 /// cache (4 node columns: 256 KiB).
@@ -689,15 +754,19 @@ mod tests {
         !on_memory_fs(&std::env::temp_dir())
     }
 
+    /// A xorshift64 generator from `seed` (non-zero): test inputs, the same on every run.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     #[test]
     fn spilled_column_behaves_as_a_vec() {
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let spill = Spill::temp().min_bytes(0);
         let mut c: Column<u64> = Column::default();
         let mut v: Vec<u64> = Vec::new();
@@ -884,6 +953,44 @@ mod tests {
             }
             assert_eq!(&c[..], &v[..], "case {how}");
             assert!(c.is_spilled());
+        }
+    }
+
+    /// [`Column::move_down`] moves what `copy_within` moves, for a column in its spill file
+    /// (chunks written with `pwrite`; overlapping by a little, by much, or not at all; shorter
+    /// and longer than a chunk), in memory, and when every write fails (a read-only
+    /// descriptor: the rest goes through the mapping).
+    #[test]
+    fn move_down_matches_copy_within() {
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        let n = 100_000usize;
+        let start: Vec<u32> = (0..n).map(|_| next() as u32).collect();
+        let cases = [
+            (827, n - 827, 0),
+            (50_000, 40_000, 49_999),
+            (30_000, 20_000, 1_000),
+            (5, 3, 5),
+            (70_000, 0, 10),
+            (20_000, 16_384, 3),
+        ];
+        for &(from, len, to) in &cases {
+            let mut want = start.clone();
+            want.copy_within(from..from + len, to);
+            let mut mem = Column::from(start.clone());
+            mem.move_down(from, len, to);
+            assert_eq!(mem, want, "in memory {from} {len} {to}");
+            if temp_spills() {
+                let mut c: Column<u32> = Column::in_file(&std::env::temp_dir(), n).unwrap();
+                c.resize(n, 0);
+                c.copy_from_slice(&start);
+                c.move_down(from, len, to);
+                assert!(c.is_spilled());
+                assert_eq!(c, want, "in a file {from} {len} {to}");
+            }
+            let mut failing = start.clone();
+            let ro = File::open("/dev/null").unwrap();
+            move_down_in(&mut failing, Some(&ro), from, len, to);
+            assert_eq!(failing, want, "writes failing {from} {len} {to}");
         }
     }
 

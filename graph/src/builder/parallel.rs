@@ -183,9 +183,9 @@ impl GraphBuilder {
         let mut out = Vec::with_capacity(results.len());
         for ((r, run), &(a, e, max)) in results.into_iter().zip(&bounds) {
             if read != write {
-                self.targets.copy_within(read..read + run.len, write);
+                self.targets.move_down(read, run.len, write);
                 if keep_labels {
-                    self.edge_labels.copy_within(read..read + run.len, write);
+                    self.edge_labels.move_down(read, run.len, write);
                 }
                 let shift = (read - write) as EdgePos;
                 for o in &mut self.offsets[a as usize..e as usize] {
