@@ -98,9 +98,9 @@ pub enum Teardown {
     /// after it. The kernel does the same work when the process exits (unmapping the arrays
     /// and the spill files' pages): the process does not end sooner, and `HEAPSCOPE_STATS`'s
     /// "free graph" stage no longer includes it (benches/scripts/hprof/RESULTS.md, "report
-    /// stage"). The parser's inspector is still dropped (it may own a temporary file, an
-    /// inflated gzip dump, removed on drop); the analysis's spill files are unnamed, so the
-    /// exit leaves no file behind.
+    /// stage"). The parser's inspector is still dropped (it may map an inflated gzip dump);
+    /// that file and the analysis's spill files are unnamed, so no exit, not even a killed
+    /// process, leaves a file behind.
     AtExit,
 }
 
