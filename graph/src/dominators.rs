@@ -760,10 +760,8 @@ impl DomChildren {
                 at[slot(idom[v as usize]) + shift] += 1;
             }
         };
-        beside(
-            || count(first, &mut offsets, 1),
-            || count(second, &mut later, 0),
-        );
+        let (o, l): (&mut [u32], &mut [u32]) = (&mut offsets, &mut later);
+        rayon::join(|| count(first, o, 1), || count(second, l, 0));
         // Cursors: list `s` starts with the first half's entries (`offsets[s]`), then the
         // second half's (`later[s]`).
         let mut start = 0u32;
@@ -787,7 +785,8 @@ impl DomChildren {
                     *c += 1;
                 }
             };
-            beside(|| place(first, &mut offsets), || place(second, &mut later));
+            let (o, l): (&mut [u32], &mut [u32]) = (&mut offsets, &mut later);
+            rayon::join(|| place(first, o), || place(second, l));
         }
         // Now `later[s]` is the end of list `s`, i.e. the start of `s + 1`.
         offsets[1..].copy_from_slice(&later);
@@ -951,24 +950,6 @@ impl DomChildren {
 
 /// From how many reachable nodes [`DomChildren::build_on`] uses a second thread.
 const PARALLEL_CHILDREN_MIN: usize = 1 << 16;
-
-/// Run `a` on this thread and `b` on another (or after `a`, if no thread can be started).
-fn beside(a: impl FnOnce(), b: impl FnOnce() + Send) {
-    let b = std::sync::Mutex::new(Some(b));
-    let take = || b.lock().unwrap_or_else(|e| e.into_inner()).take();
-    std::thread::scope(|sc| {
-        let t = std::thread::Builder::new()
-            .name("children".into())
-            .spawn_scoped(sc, || take().map(|b| b()));
-        a();
-        if let Ok(t) = t {
-            t.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        }
-    });
-    if let Some(b) = take() {
-        b();
-    }
-}
 
 /// How many threads [`DomChildren::retained_and_min_on`] may use, and how much of the top of
 /// the dominator tree it cuts off for them ([`Split`]).
