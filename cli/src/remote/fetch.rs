@@ -1,5 +1,10 @@
 //! One object, downloaded whole into a temporary file in `$TMPDIR`, or an error naming its URL.
 //!
+//! - The file has no name (Linux `O_TMPFILE`; elsewhere created and unlinked at once), so its
+//!   blocks are freed when the last descriptor closes, however the process ends: a killed or
+//!   OOM-killed run leaves no copy of a multi-GB dump behind. The parser opens it again through
+//!   `/proc/self/fd/N`. `--keep` names it only at the end, after the analysis
+//!   ([`Fetched::keep`]).
 //! - The first request (HEAD) gives the size and the ETag; every ranged GET after it carries
 //!   `If-Match: <etag>`, so an object replaced mid-download is refused by the server (412) and
 //!   reported, never stitched from two versions.
@@ -43,12 +48,14 @@ pub const PARALLEL: usize = 8;
 /// Tries per range when the connection drops or the body comes back short.
 pub const ATTEMPTS: u32 = 4;
 
-/// A downloaded object: a file in `$TMPDIR`, removed on drop unless kept (`--keep`).
+/// A downloaded object: an unnamed file in `$TMPDIR`, gone when dropped unless kept (`--keep`).
 pub struct Fetched {
     pub url: Url,
     pub size: u64,
+    file: File,
+    /// The file as a path the parser can open: `/proc/self/fd/N` (`/dev/fd/N` off Linux).
     path: PathBuf,
-    tmp: Option<tempfile::TempPath>,
+    dir: PathBuf,
 }
 
 impl Fetched {
@@ -56,20 +63,79 @@ impl Fetched {
         &self.path
     }
 
-    /// Leave the file where it is (and say where on stderr).
-    pub fn keep(mut self) -> PathBuf {
-        if let Some(t) = self.tmp.take() {
-            match t.keep() {
-                Ok(p) => self.path = p,
-                Err(e) => eprintln!(
-                    "heapscope: warning: cannot keep {}: {e}",
-                    self.path.display()
-                ),
+    /// Give the file a name in `$TMPDIR` (`heapscope-fetch-XXXXXX-<object name>`) and say where
+    /// on stderr. The name is made with `linkat` from the open file, so nothing is copied; where
+    /// the file system cannot link an unnamed file, the bytes are copied into the new name (a
+    /// failed copy removes it). `None` (after a warning) when neither works.
+    pub fn keep(self) -> Option<PathBuf> {
+        let name = self
+            .url
+            .file_name()
+            .replace(|c: char| !c.is_ascii_graphic(), "_");
+        let made = tempfile::Builder::new()
+            .prefix("heapscope-fetch-")
+            .suffix(&format!("-{name}"))
+            .make_in(&self.dir, |to| name_file(&self.file, &self.path, to))
+            .and_then(|named| named.into_temp_path().keep().map_err(|e| e.error));
+        match made {
+            Ok(p) => {
+                eprintln!("heapscope: kept {} as {}", self.url, p.display());
+                Some(p)
+            }
+            Err(e) => {
+                eprintln!(
+                    "heapscope: warning: cannot keep {} in {}: {e}",
+                    self.url,
+                    self.dir.display()
+                );
+                None
             }
         }
-        eprintln!("heapscope: kept {} as {}", self.url, self.path.display());
-        self.path.clone()
     }
+}
+
+/// Link the unnamed `file` (open as `path`, `/proc/self/fd/N`) at `to`, or copy it there.
+fn name_file(file: &File, path: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+    };
+    let (from, dest) = (c(path)?, c(to)?);
+    // SAFETY: two valid C strings; linkat only reads them. AT_SYMLINK_FOLLOW makes it link the
+    // file `/proc/self/fd/N` refers to, which Linux allows for an O_TMPFILE file.
+    let rc = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            dest.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let err = std::io::Error::last_os_error();
+    if err.kind() == std::io::ErrorKind::AlreadyExists {
+        return Err(err);
+    }
+    // No O_TMPFILE here (the file was unlinked after creation, and cannot be linked again):
+    // copy it.
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)?;
+    let copied = (|| {
+        let mut src = file;
+        std::io::Seek::seek(&mut src, std::io::SeekFrom::Start(0))?;
+        std::io::copy(&mut src, &mut out)?;
+        out.sync_data()
+    })();
+    if copied.is_err() {
+        let _ = std::fs::remove_file(to);
+    }
+    copied
 }
 
 fn env_num<T: std::str::FromStr>(name: &str) -> Option<T> {
@@ -108,13 +174,18 @@ pub fn fetch(u: &Url, hooks: &dyn Hooks) -> Result<Fetched, CliError> {
             ));
         }
     }
-    let name = u.file_name().replace(|c: char| !c.is_ascii_graphic(), "_");
-    let tmp = tempfile::Builder::new()
-        .prefix("heapscope-fetch-")
-        .suffix(&format!("-{name}"))
-        .tempfile_in(&dir)
+    let file = tempfile::tempfile_in(&dir)
         .map_err(|e| bad(u, format!("cannot create a file in {}: {e}", dir.display())))?;
-    let (file, path) = tmp.into_parts();
+    let path = PathBuf::from(format!("{FD_DIR}/{}", file.as_raw_fd()));
+    if !path.exists() {
+        return Err(bad(
+            u,
+            format!(
+                "cannot open the download as {} (is /proc mounted?)",
+                path.display()
+            ),
+        ));
+    }
     if size > 0 {
         // SAFETY: a plain system call on a file descriptor we own.
         let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, size as libc::off_t) };
@@ -174,15 +245,23 @@ pub fn fetch(u: &Url, hooks: &dyn Hooks) -> Result<Fetched, CliError> {
     result?;
     job.file
         .sync_data()
-        .map_err(|e| bad(u, format!("writing {}: {e}", path.display())))?;
-    let fetched = Fetched {
+        .map_err(|e| bad(u, format!("writing the download in {}: {e}", dir.display())))?;
+    let file = Arc::into_inner(job.file)
+        .ok_or_else(|| bad(u, "the download is still being written".into()))?;
+    Ok(Fetched {
         url: u.clone(),
         size,
-        path: path.to_path_buf(),
-        tmp: Some(path),
-    };
-    Ok(fetched)
+        file,
+        path,
+        dir,
+    })
 }
+
+/// Where a process' open descriptors appear as paths.
+#[cfg(target_os = "linux")]
+const FD_DIR: &str = "/proc/self/fd";
+#[cfg(not(target_os = "linux"))]
+const FD_DIR: &str = "/dev/fd";
 
 struct Job {
     store: Arc<dyn ObjectStore>,
@@ -285,3 +364,44 @@ enum Failure {
     Fatal(CliError),
 }
 use Failure::{Fatal, Retry};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn fd_path(f: &File) -> PathBuf {
+        PathBuf::from(format!("{FD_DIR}/{}", f.as_raw_fd()))
+    }
+
+    #[test]
+    fn an_unnamed_file_is_linked_under_its_new_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = tempfile::tempfile_in(dir.path()).unwrap();
+        f.write_all(b"the object's bytes").unwrap();
+        assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
+        let to = dir.path().join("kept");
+        name_file(&f, &fd_path(&f), &to).unwrap();
+        assert_eq!(std::fs::read(&to).unwrap(), b"the object's bytes");
+        let e = name_file(&f, &fd_path(&f), &to).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists, "{e}");
+    }
+
+    #[test]
+    fn a_file_unlinked_after_creation_is_copied_instead() {
+        // What `tempfile_in` falls back to without O_TMPFILE: such a file cannot be linked again.
+        let dir = tempfile::tempdir().unwrap();
+        let named = dir.path().join("made");
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&named)
+            .unwrap();
+        f.write_all(&[7u8; 100_000]).unwrap();
+        std::fs::remove_file(&named).unwrap();
+        let to = dir.path().join("kept");
+        name_file(&f, &fd_path(&f), &to).unwrap();
+        assert_eq!(std::fs::read(&to).unwrap(), vec![7u8; 100_000]);
+    }
+}

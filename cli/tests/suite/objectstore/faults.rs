@@ -1,7 +1,8 @@
 //! Each fault is an error naming the URL, with exit 2, and no report.
 
+use std::os::unix::process::ExitStatusExt;
 use std::process::Output;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::servers::{self, free_port, Cut};
 use super::*;
@@ -163,4 +164,63 @@ fn a_tmpdir_too_small_is_refused_before_the_download() {
         return;
     }
     refused(&o, &u, &["bytes free", "TMPDIR"]);
+}
+
+/// The download is an unnamed file: while it is written `$TMPDIR` lists nothing, and a run
+/// killed mid-download (as the OOM killer would) leaves nothing behind.
+#[test]
+fn a_run_killed_mid_download_leaves_nothing_in_tmpdir() {
+    let f = "testdata/java/dumps/healthy.hprof";
+    let Some(s3) = s3_with(&[("k/healthy.hprof", f)]) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    // Held while the child is spawned, so the relay cannot look before the pid is known.
+    let child: Arc<Mutex<Option<u32>>> = Arc::new(Mutex::new(None));
+    let during: Arc<Mutex<Option<Vec<String>>>> = Arc::new(Mutex::new(None));
+    let (c2, d2) = (child.clone(), during.clone());
+    let kill: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+        *d2.lock().unwrap() = Some(listing(&dir));
+        if let Some(pid) = *c2.lock().unwrap() {
+            // SAFETY: a plain system call; the pid is our own child, not yet waited for.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        }
+    });
+    let relay = servers::relay(
+        s3.port,
+        Cut {
+            after: 200_000,
+            once: true,
+            before_cut: Some(kill),
+        },
+    );
+    let u = url("k/healthy.hprof");
+    let t = tmp.path().to_str().unwrap();
+    let mut run = {
+        let mut pid = child.lock().unwrap();
+        let run = command_at(
+            &format!("http://127.0.0.1:{}", relay.port),
+            &["analyze", "-q", "--format", "json", &u],
+            &[("TMPDIR", t), ("HEAPSCOPE_FETCH_PARALLEL", "1")],
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("running heapscope");
+        *pid = Some(run.id());
+        run
+    };
+    let status = run.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "killed mid-download");
+    assert_eq!(
+        during.lock().unwrap().as_deref(),
+        Some(&[][..]),
+        "nothing in TMPDIR while the object downloads"
+    );
+    assert!(
+        listing(tmp.path()).is_empty(),
+        "nothing left behind: {:?}",
+        listing(tmp.path())
+    );
 }

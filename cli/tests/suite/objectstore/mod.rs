@@ -24,6 +24,13 @@ pub fn run_s3(s3: &Server, args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 pub fn run_at(endpoint: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    command_at(endpoint, args, env)
+        .output()
+        .expect("running heapscope")
+}
+
+/// [`run_at`]'s command, to spawn.
+pub fn command_at(endpoint: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_heapscope"));
     c.current_dir(root())
         .env("NO_COLOR", "1")
@@ -39,7 +46,7 @@ pub fn run_at(endpoint: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     for (k, v) in env {
         c.env(k, v);
     }
-    c.output().expect("running heapscope")
+    c
 }
 
 /// A moto server with the bucket made and `files` (key, path under the repo) uploaded.
