@@ -126,6 +126,15 @@ impl CallTree {
         c
     }
 
+    /// Room for `n` more nodes in the columns (for a builder that knows how many it appends).
+    pub fn reserve(&mut self, n: usize) {
+        self.parent.reserve_exact(n);
+        self.frame.reserve_exact(n);
+        self.id.reserve_exact(n);
+        self.size.reserve_exact(n);
+        self.count.reserve_exact(n);
+    }
+
     /// Give the nodes appended by [`CallTree::push_new`] their ids, exactly as [`CallTree::child`]
     /// would have made them one by one: FNV-1a of the parent's id and the frame key, computed
     /// level by level (a node after its parent) on all cores; then, if any id is 0 or equal to
