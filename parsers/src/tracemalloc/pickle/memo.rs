@@ -94,7 +94,7 @@ impl Reader<'_> {
 /// which is kept as its frame id alone (4 B) apart from the other entries (file names,
 /// tracebacks, a few objects: 8 B each), so that those stay few and close together. A lookup is
 /// a rank query: the count of entries of the kind stored before the entry's 64-entry block plus
-/// a popcount. 16 M traces and 8 M frame tuples cost 6 + 32 MB here instead of 192 MB as a
+/// a popcount. 16 M traces and 8 M frame tuples cost 12 + 32 MB here instead of 192 MB as a
 /// `Vec<Memo>`.
 #[derive(Default)]
 pub(super) struct MemoTable {
