@@ -126,6 +126,15 @@ impl CallTree {
         c
     }
 
+    /// Room for `n` more nodes in the columns (for a builder that knows how many it appends).
+    pub fn reserve(&mut self, n: usize) {
+        self.parent.reserve_exact(n);
+        self.frame.reserve_exact(n);
+        self.id.reserve_exact(n);
+        self.size.reserve_exact(n);
+        self.count.reserve_exact(n);
+    }
+
     /// Give the nodes appended by [`CallTree::push_new`] their ids, exactly as [`CallTree::child`]
     /// would have made them one by one: FNV-1a of the parent's id and the frame key, computed
     /// level by level (a node after its parent) on all cores; then, if any id is 0 or equal to
@@ -312,28 +321,36 @@ impl CallTree {
     pub fn fill_graph(
         &self,
         b: &mut GraphBuilder,
-        mut type_of: impl FnMut(&mut GraphBuilder, usize) -> TypeId,
+        mut type_of: impl FnMut(&mut GraphBuilder, usize) -> TypeId + Send,
         call: Label,
         counts: bool,
     ) {
         let n = self.len();
         debug_assert_eq!(self.with_ids, n, "finish_new after push_new");
-        b.reserve_nodes(n);
-        for i in 0..n {
-            let ty = type_of(b, i);
-            let idx = b.add_node(self.id[i], ty, NodeKind::Frame, self.size[i]);
-            if self.parent[i] == NO_PARENT {
-                b.add_root_idx(idx, ROOT_KIND, None);
-            }
-        }
-        // After every node is in: the builder sizes its count column once, not per node.
-        if counts {
-            for (i, &c) in self.count.iter().enumerate() {
-                b.set_count(NodeIdx(i as u32), c);
-            }
-        }
-        b.finish_nodes();
-        let (start, kids) = self.children();
+        // The children lists (for the edges) are made on another core while the nodes go in.
+        let ((start, kids), ()) = rayon::join(
+            || self.children(),
+            || {
+                b.reserve_nodes(n);
+                for i in 0..n {
+                    let ty = type_of(b, i);
+                    let idx = b.add_node(self.id[i], ty, NodeKind::Frame, self.size[i]);
+                    if self.parent[i] == NO_PARENT {
+                        b.add_root_idx(idx, ROOT_KIND, None);
+                    }
+                }
+                // After every node is in: the builder sizes its count column once, not per node.
+                if counts {
+                    for (i, &c) in self.count.iter().enumerate() {
+                        b.set_count(NodeIdx(i as u32), c);
+                    }
+                }
+                // Edges and roots go by dense index and ids are unique (`child` and `finish_new`
+                // move a colliding one), so the builder's id index (a sort, 12 B per node) is
+                // not built.
+                b.finish_nodes_without_index();
+            },
+        );
         b.reserve_edges(kids.len());
         for i in 0..n {
             let range = start[i] as usize..start[i + 1] as usize;

@@ -52,24 +52,40 @@ impl TraceTree {
             .filter(|&tb| s.tb_count[tb as usize] > 0)
             .collect();
         let shared = shared_with_earlier(s, &live);
-        // The node where each traceback ends.
-        let mut end = vec![NO_PARENT; live.len()];
+        // The first node each traceback made (at the depth it shares + 1; the rest of its new
+        // nodes follow it in order): a node on an earlier traceback's path is found from these
+        // and the shared depths, without walking up the tree node by node.
+        let mut first = vec![0u32; live.len()];
+        // The node at depth `k` (1 ≤ k ≤ its frames) on traceback `live[j]`'s path: one it made,
+        // or (at or above the depth it shares) one on the path of the traceback it shares with.
+        let node_at = |first: &[u32], mut j: usize, k: u32| -> u32 {
+            loop {
+                let (dj, fj) = shared[j];
+                if k > dj {
+                    return first[j] + (k - 1 - dj);
+                }
+                j = fj as usize;
+            }
+        };
+        // Nodes made: every frame of a traceback below the path it shares.
+        let new: usize = live
+            .iter()
+            .zip(&shared)
+            .map(|(&tb, &(depth, _))| s.traceback(tb).len() - depth as usize)
+            .sum();
+        t.tree.reserve(new);
         for (i, &tb) in live.iter().enumerate() {
             let frames = s.traceback(tb);
             let (depth, from) = shared[i];
             let mut node = NO_PARENT;
             if depth > 0 {
-                // Up from where the earlier traceback ends to the depth both share.
-                node = end[from as usize];
-                for _ in depth as usize..s.traceback(live[from as usize]).len() {
-                    node = t.tree.parent()[node as usize];
-                }
+                node = node_at(&first, from as usize, depth);
             }
+            first[i] = t.tree.len() as u32;
             // Every node below the shared path is new (no lookup needed).
             for &f in frames[..frames.len() - depth as usize].iter().rev() {
                 node = t.tree.push_new(node, f);
             }
-            end[i] = node;
             if node != NO_PARENT {
                 t.tree
                     .add(node, s.tb_size[tb as usize], s.tb_count[tb as usize]);
@@ -134,14 +150,16 @@ const PAR_GROUP: usize = 2048;
 /// `order[k - 1]` and `order[k]` share from the outermost on.
 ///
 /// A most-significant-first radix over the frames: a group of tracebacks that share their first
-/// `d` frames is sorted by frame `d` (one `u64` key per traceback: the frame + 1, 0 where the
-/// traceback ends, and the index below it), and each run of one frame is a group at depth
-/// `d + 1`; frames a whole group shares are stepped over without a sort. So each traceback is
-/// keyed about once per frame it shares with a neighbour, plus one, and sorted only at the
-/// frames where its group divides (the comparison sort it replaces compared whole shared
-/// prefixes, ~log n times per traceback). Groups of [`PAR_GROUP`] or more are handed to rayon.
-/// Memory: 16 B per traceback (frame span) + 8 (order, lcp) + 8 per traceback of the group
-/// being sorted.
+/// `d` frames (in ascending index order) is partitioned stably by frame `d` (one `u32` key per
+/// traceback: the frame + 1, 0 where the traceback ends; a count per key, [`Partition`]), and
+/// each run of one frame is a group at depth `d + 1`; frames a whole group shares are stepped
+/// over without a partition. So each traceback is keyed about once per frame it shares with a
+/// neighbour, plus one, and moved only at the frames where its group divides (the comparison
+/// sort it replaces compared whole shared prefixes, ~log n times per traceback; the sort by
+/// key and index it replaced in turn cost ~log n compares per traceback and level). Groups of
+/// [`PAR_GROUP`] or more are handed to rayon. Memory: 16 B per traceback (frame span) + 8
+/// (order, lcp) + 8 per traceback of the group being partitioned (keys, the moved copy) + 4 B
+/// per frame per worker (the count table).
 fn sorted_with_lcp(s: &Snapshot, live: &[u32]) -> (Vec<u32>, Vec<u32>) {
     let n = live.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
@@ -161,6 +179,7 @@ fn sorted_with_lcp(s: &Snapshot, live: &[u32]) -> (Vec<u32>, Vec<u32>) {
     let g = Groups {
         frames: &s.tb_frames,
         span: &span,
+        keys: s.frames.len() + 1,
     };
     rayon::scope(|scope| g.split(scope, &mut order, &mut lcp, 0));
     (order, lcp)
@@ -170,25 +189,55 @@ fn sorted_with_lcp(s: &Snapshot, live: &[u32]) -> (Vec<u32>, Vec<u32>) {
 struct Groups<'s> {
     frames: &'s [u32],
     span: &'s [(usize, usize)],
+    /// Radix keys are below this (the snapshot's frames + 1): the size of a dense count table.
+    keys: usize,
 }
+
+/// A group is partitioned by a dense count per key while the keys number at most this
+/// (`u32` each, one table per worker); past it (never in practice), by sorting.
+const DENSE_KEYS: usize = 1 << 16;
 
 impl<'s> Groups<'s> {
     /// The radix key of traceback `i` at depth `d` (outermost frame first): its frame + 1,
-    /// or 0 past its end; the index below it.
+    /// or 0 past its end.
     #[inline]
-    fn key(&self, i: u32, d: u32) -> u64 {
+    fn key(&self, i: u32, d: u32) -> u32 {
         let (a, b) = self.span[i as usize];
-        let f = if (d as usize) < b - a {
-            self.frames[b - 1 - d as usize] as u64 + 1
+        if (d as usize) < b - a {
+            self.frames[b - 1 - d as usize].wrapping_add(1)
         } else {
             0
-        };
-        f << 32 | i as u64
+        }
     }
 
-    /// Sort the group `order` (tracebacks sharing their first `d` frames; `lcp[0]` is set by
-    /// the caller) and fill the rest of its `lcp`. Work left on a stack; subgroups of
-    /// [`PAR_GROUP`] or more spawned on `scope`.
+    /// Frames (outermost first) that all the tracebacks of `group` share, given that they share
+    /// the first `d`: at least `d`.
+    fn shared_by_all(&self, group: &[u32], d: u32) -> u32 {
+        let frames = |i: u32| {
+            let (a, b) = self.span[i as usize];
+            &self.frames[a..b]
+        };
+        let head = frames(group[0]);
+        let mut common = head.len();
+        for &i in &group[1..] {
+            let f = frames(i);
+            let (mut k, limit) = (d as usize, common.min(f.len()));
+            while k < limit && f[f.len() - 1 - k] == head[head.len() - 1 - k] {
+                k += 1;
+            }
+            common = k;
+            if common <= d as usize {
+                break;
+            }
+        }
+        common.max(d as usize) as u32
+    }
+
+    /// Sort the group `order` (tracebacks sharing their first `d` frames, in ascending index
+    /// order; `lcp[0]` is set by the caller) by key, a stable partition (each run keeps
+    /// ascending indices, so the order is that of sorting by key, then index), and fill the
+    /// rest of its `lcp`. Work left on a stack; subgroups of [`PAR_GROUP`] or more spawned on
+    /// `scope`.
     fn split<'a>(
         &'a self,
         scope: &rayon::Scope<'a>,
@@ -196,51 +245,123 @@ impl<'s> Groups<'s> {
         lcp: &'a mut [u32],
         d: u32,
     ) {
-        let mut keys: Vec<u64> = Vec::new();
+        let mut keys: Vec<u32> = Vec::new();
+        let mut part = Partition::new(if self.keys <= DENSE_KEYS {
+            self.keys
+        } else {
+            0
+        });
         let mut work: Vec<(&'a mut [u32], &'a mut [u32], u32)> = vec![(order, lcp, d)];
         while let Some((order, lcp, mut d)) = work.pop() {
             if order.len() < 2 {
                 continue;
             }
-            // Frames the whole group shares: skipped without sorting (their order, by index
-            // within a run, stays), one key per traceback and level.
-            loop {
-                let head = self.key(order[0], d) >> 32;
-                if head == 0 || order[1..].iter().any(|&i| self.key(i, d) >> 32 != head) {
-                    break;
-                }
-                d += 1;
-            }
+            // Frames the whole group shares are stepped over without a partition (their
+            // order, by index, stays): each traceback is compared with the first along its
+            // own frames (one stream of memory per traceback, not one load per level).
+            d = d.max(self.shared_by_all(order, d));
             keys.clear();
             keys.extend(order.iter().map(|&i| self.key(i, d)));
-            keys.sort_unstable();
-            for (o, &k) in order.iter_mut().zip(&keys) {
-                *o = k as u32;
-            }
+            part.run(&keys, order);
             // Runs of one key: a boundary shares `d` frames; so do tracebacks that end here.
             let (mut order, mut lcp) = (order, lcp);
-            let mut from = 0;
-            for k in 1..=keys.len() {
-                let head = keys[k - 1] >> 32;
-                if k < keys.len() && keys[k] >> 32 == head {
-                    if head == 0 {
-                        lcp[k - from] = d;
+            for r in 0..part.runs.len() {
+                let (head, len) = part.runs[r];
+                let len = len as usize;
+                if lcp.len() > len {
+                    lcp[len] = d;
+                }
+                let (run, rest) = std::mem::take(&mut order).split_at_mut(len);
+                let (run_lcp, rest_lcp) = std::mem::take(&mut lcp).split_at_mut(len);
+                (order, lcp) = (rest, rest_lcp);
+                if head == 0 {
+                    for l in run_lcp.iter_mut().skip(1) {
+                        *l = d;
                     }
                     continue;
                 }
-                if k < keys.len() {
-                    lcp[k - from] = d;
-                }
-                let (run, rest) = std::mem::take(&mut order).split_at_mut(k - from);
-                let (run_lcp, rest_lcp) = std::mem::take(&mut lcp).split_at_mut(k - from);
-                (order, lcp, from) = (rest, rest_lcp, k);
-                if run.len() < 2 || head == 0 {
+                if run.len() < 2 {
                     continue;
                 }
                 if run.len() >= PAR_GROUP {
                     scope.spawn(move |scope| self.split(scope, run, run_lcp, d + 1));
                 } else {
                     work.push((run, run_lcp, d + 1));
+                }
+            }
+        }
+    }
+}
+
+/// A stable partition of a group by its keys, runs in ascending key order: by a dense count
+/// per key (keys below the table's size; the table is reset after each use), else by sorting
+/// `(key, position)` pairs. 4 B per key of the table, + 4 B per member (the partitioned copy)
+/// or 8 B (the sort), reused from group to group.
+struct Partition {
+    count: Vec<u32>,
+    /// The distinct keys of the group in ascending order, with their run lengths.
+    runs: Vec<(u32, u32)>,
+    moved: Vec<u32>,
+    pairs: Vec<u64>,
+}
+
+impl Partition {
+    fn new(dense: usize) -> Partition {
+        Partition {
+            count: vec![0; dense],
+            runs: Vec::new(),
+            moved: Vec::new(),
+            pairs: Vec::new(),
+        }
+    }
+
+    /// Reorder `order` (whose keys are `keys`) stably by key; `runs` says the runs.
+    fn run(&mut self, keys: &[u32], order: &mut [u32]) {
+        self.runs.clear();
+        if keys.iter().all(|&k| (k as usize) < self.count.len()) {
+            for &k in keys {
+                let c = &mut self.count[k as usize];
+                if *c == 0 {
+                    self.runs.push((k, 0));
+                }
+                *c += 1;
+            }
+            self.runs.sort_unstable();
+            // count[k]: where run k begins, then (after the scatter) where it ends.
+            let mut at = 0;
+            for r in self.runs.iter_mut() {
+                let c = self.count[r.0 as usize];
+                r.1 = c;
+                self.count[r.0 as usize] = at;
+                at += c;
+            }
+            self.moved.clear();
+            self.moved.resize(order.len(), 0);
+            for (&k, &i) in keys.iter().zip(order.iter()) {
+                let c = &mut self.count[k as usize];
+                self.moved[*c as usize] = i;
+                *c += 1;
+            }
+            order.copy_from_slice(&self.moved);
+            for &(k, _) in &self.runs {
+                self.count[k as usize] = 0;
+            }
+        } else {
+            self.pairs.clear();
+            self.pairs.extend(
+                keys.iter()
+                    .zip(order.iter())
+                    .map(|(&k, &i)| (k as u64) << 32 | i as u64),
+            );
+            self.pairs.sort_unstable();
+            for (o, &p) in order.iter_mut().zip(&self.pairs) {
+                *o = p as u32;
+            }
+            for &p in &self.pairs {
+                let k = (p >> 32) as u32;
+                match self.runs.last_mut() {
+                    Some(r) if r.0 == k => r.1 += 1,
+                    _ => self.runs.push((k, 1)),
                 }
             }
         }
@@ -556,6 +677,44 @@ mod tests {
             }
             assert_eq!(order, want_order, "seed {seed}");
             assert_eq!(lcp, want_lcp, "seed {seed}");
+        }
+    }
+
+    /// The dense count partition and the sorting one (for frame tables past [`DENSE_KEYS`])
+    /// give the same order and runs: ascending keys, positions kept within a run.
+    #[test]
+    fn partition_by_count_equals_partition_by_sort() {
+        let mut x = 3u64;
+        for (n, alphabet) in [(1usize, 1u32), (2, 2), (100, 3), (5000, 40), (3000, 2000)] {
+            let keys: Vec<u32> = (0..n)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x % alphabet as u64) as u32
+                })
+                .collect();
+            let mut by_count = Partition::new(alphabet as usize);
+            let mut by_sort = Partition::new(0);
+            let mut a: Vec<u32> = (0..n as u32).map(|i| i * 3).collect();
+            let mut b = a.clone();
+            // Twice with one table: it is left clean after each use.
+            for _ in 0..2 {
+                by_count.run(&keys, &mut a.clone());
+            }
+            by_count.run(&keys, &mut a);
+            by_sort.run(&keys, &mut b);
+            assert_eq!(a, b, "n {n}");
+            assert_eq!(by_count.runs, by_sort.runs, "n {n}");
+            let mut want: Vec<(u32, u32)> = keys.iter().copied().zip(0..n as u32).collect();
+            want.sort_unstable();
+            let want: Vec<u32> = want.iter().map(|&(_, i)| i * 3).collect();
+            assert_eq!(a, want, "n {n}");
+            assert_eq!(
+                by_count.runs.iter().map(|r| r.1 as usize).sum::<usize>(),
+                n,
+                "n {n}"
+            );
         }
     }
 

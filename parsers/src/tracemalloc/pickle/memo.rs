@@ -89,16 +89,20 @@ impl Reader<'_> {
 }
 
 /// The pickle memo, indexed as the pickle numbers it. CPython's pickler memoizes every trace tuple
-/// (one entry per trace, millions) but never reads one back, so a trace entry is one clear bit
-/// and only the other entries (strings, frames, tracebacks, a few objects) are stored. A lookup
-/// is a rank query: the count of stored entries before the bit's 64-entry block plus a popcount.
-/// 16 M traces cost 3 MB here instead of 128 MB as a `Vec<Memo>`.
+/// (one entry per trace, millions) but never reads one back, so a trace entry is no more than
+/// its block's bits; and every frame tuple of every traceback (millions too, each a fresh tuple),
+/// which is kept as its frame id alone (4 B) apart from the other entries (file names,
+/// tracebacks, a few objects: 8 B each), so that those stay few and close together. A lookup is
+/// a rank query: the count of entries of the kind stored before the entry's 64-entry block plus
+/// a popcount. 16 M traces and 8 M frame tuples cost 12 + 32 MB here instead of 192 MB as a
+/// `Vec<Memo>`.
 #[derive(Default)]
 pub(super) struct MemoTable {
-    /// Per 64-entry block: bit `i` set if entry `i` is in `vals` (clear: a trace tuple), and the
-    /// number of entries stored before the block — side by side, so a lookup touches one line.
-    blocks: Vec<(u64, u64)>,
+    /// Per 64-entry block, its bits and counts side by side, so a lookup touches one line.
+    blocks: Vec<Block>,
     vals: Vec<Memo>,
+    /// The frame ids of `Memo::Frame` entries.
+    frames: Vec<u32>,
     len: u64,
     /// Entries put out of order or overwritten (BINPUT to an index of its choice; CPython's
     /// pickler never does this). Checked first when not empty; once it is, every later entry
@@ -112,22 +116,59 @@ pub(super) struct MemoTable {
     hot: Vec<(u64, Memo)>,
 }
 
+/// 64 memo entries: bit `i` of `vals` set if entry `i` is in `MemoTable::vals`, of `frames` if
+/// it is a frame in `MemoTable::frames` (neither: a trace tuple), and how many entries of each
+/// are stored before the block (32 B, one per 64 entries: 4 bits per entry).
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(align(32))]
+struct Block {
+    vals: u64,
+    frames: u64,
+    vals_before: u64,
+    frames_before: u64,
+}
+
 /// Entries in [`MemoTable::hot`] (16 bytes each).
 const HOT: usize = 1 << 13;
+
+/// The low `k` bits of a word (all of them for 64).
+#[inline(always)]
+fn low(word: u64, k: u64) -> u64 {
+    if k >= 64 {
+        word
+    } else {
+        word & ((1u64 << k) - 1)
+    }
+}
 
 impl MemoTable {
     #[inline(always)]
     fn push(&mut self, m: Memo) {
         let bit = self.len % 64;
         if bit == 0 {
-            self.blocks.push((0, self.vals.len() as u64));
+            self.blocks.push(Block {
+                vals: 0,
+                frames: 0,
+                vals_before: self.vals.len() as u64,
+                frames_before: self.frames.len() as u64,
+            });
         }
-        if !matches!(m, Memo::Trace) {
-            self.blocks
-                .last_mut()
-                .expect("a block was pushed for this entry")
-                .0 |= 1 << bit;
-            self.vals.push(m);
+        match m {
+            Memo::Trace => {}
+            Memo::Frame(f) => {
+                self.blocks
+                    .last_mut()
+                    .expect("a block was pushed for this entry")
+                    .frames |= 1 << bit;
+                self.frames.push(f);
+            }
+            m => {
+                self.blocks
+                    .last_mut()
+                    .expect("a block was pushed for this entry")
+                    .vals |= 1 << bit;
+                self.vals.push(m);
+            }
         }
         self.len += 1;
     }
@@ -184,35 +225,50 @@ impl MemoTable {
         self.moved.is_empty()
     }
 
-    /// Append the first `n` entries of `other` (a sequential table), each through `map`, as
-    /// that many MEMOIZEs would: 64 entries per step (their trace bits shifted into place).
-    pub(super) fn append(&mut self, other: &MemoTable, n: u64, map: impl Fn(Memo) -> Memo) {
+    /// Append the first `n` entries of `other` (a sequential table), each through `map` (a
+    /// frame's id through `frame`), as that many MEMOIZEs would: 64 entries per step (their
+    /// bits shifted into place).
+    pub(super) fn append(
+        &mut self,
+        other: &MemoTable,
+        n: u64,
+        map: impl Fn(Memo) -> Memo,
+        frame: impl Fn(u32) -> u32,
+    ) {
         debug_assert!(self.is_sequential() && other.is_sequential() && n <= other.len);
         let mut done = 0u64;
-        for &(word, before) in &other.blocks {
+        for b in &other.blocks {
             if done >= n {
                 break;
             }
             let k = (n - done).min(64);
-            let word = if k == 64 {
-                word
-            } else {
-                word & ((1u64 << k) - 1)
-            };
-            let vals = &other.vals[before as usize..before as usize + word.count_ones() as usize];
+            let (v, f) = (low(b.vals, k), low(b.frames, k));
+            let vals = &other.vals[b.vals_before as usize..][..v.count_ones() as usize];
+            let frames = &other.frames[b.frames_before as usize..][..f.count_ones() as usize];
             let o = self.len % 64;
             if o == 0 {
-                self.blocks.push((word, self.vals.len() as u64));
+                self.blocks.push(Block {
+                    vals: v,
+                    frames: f,
+                    vals_before: self.vals.len() as u64,
+                    frames_before: self.frames.len() as u64,
+                });
             } else {
                 let last = self.blocks.last_mut().expect("a partly filled block");
-                last.0 |= word << o;
+                last.vals |= v << o;
+                last.frames |= f << o;
                 if o + k > 64 {
-                    let low = (word & ((1u64 << (64 - o)) - 1)).count_ones() as u64;
-                    self.blocks
-                        .push((word >> (64 - o), self.vals.len() as u64 + low));
+                    let rest = 64 - o;
+                    self.blocks.push(Block {
+                        vals: v >> rest,
+                        frames: f >> rest,
+                        vals_before: self.vals.len() as u64 + low(v, rest).count_ones() as u64,
+                        frames_before: self.frames.len() as u64 + low(f, rest).count_ones() as u64,
+                    });
                 }
             }
             self.vals.extend(vals.iter().map(|&m| map(m)));
+            self.frames.extend(frames.iter().map(|&x| frame(x)));
             self.len += k;
             done += k;
         }
@@ -229,11 +285,15 @@ impl MemoTable {
             return Memo::Unset;
         }
         let (block, bit) = ((idx / 64) as usize, idx % 64);
-        let (word, before) = self.blocks[block];
-        if word >> bit & 1 == 0 {
-            return Memo::Trace;
+        let b = &self.blocks[block];
+        if b.vals >> bit & 1 != 0 {
+            let rank = b.vals_before + low(b.vals, bit).count_ones() as u64;
+            return self.vals[rank as usize];
         }
-        let rank = before + (word & ((1u64 << bit) - 1)).count_ones() as u64;
-        self.vals[rank as usize]
+        if b.frames >> bit & 1 != 0 {
+            let rank = b.frames_before + low(b.frames, bit).count_ones() as u64;
+            return Memo::Frame(self.frames[rank as usize]);
+        }
+        Memo::Trace
     }
 }

@@ -12,7 +12,7 @@
 //! traceback or trace) instead of keeping a generic object tree: frames and tracebacks are
 //! interned into flat tables and each trace is folded into its traceback's size and block count
 //! the moment it is appended to the traces list. Memory is therefore per distinct traceback; the
-//! memo keeps only a bit per trace tuple (`MemoTable`).
+//! memo keeps only a few bits per trace tuple (`MemoTable`).
 //!
 //! Safety: nothing named in the pickle is imported or called. GLOBAL / STACK_GLOBAL resolve only
 //! `tracemalloc.Snapshot` and `tracemalloc._Traces` (to tags); any other name is an error, as is

@@ -26,7 +26,7 @@
 //!
 //! So the result, errors and their offsets included, is always the one-pass reader's.
 //! Memory: the tail's tables are per distinct file name, frame and traceback (as the reader's
-//! are), a 2-bit-per-trace share of the memo, and one batch of pending traces (40 B each).
+//! are), a 4-bit-per-trace share of the memo, and one batch of pending traces (40 B each).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -696,12 +696,17 @@ impl<'a> Reader<'a> {
         self.snap.max_total_nframe = self.snap.max_total_nframe.max(t.max_total);
         self.list_len[list as usize] += t.traces;
         let tb0 = tbs_before as u32;
-        self.memo.append(&t.memo, n_memo, |m| match m {
-            Memo::Str(s) => Memo::Str(strings[s as usize]),
-            Memo::Frame(f) => Memo::Frame(frames[f as usize]),
-            Memo::Tb(l) => Memo::Tb(tb0 + l),
-            other => other,
-        });
+        self.memo.append(
+            &t.memo,
+            n_memo,
+            |m| match m {
+                Memo::Str(s) => Memo::Str(strings[s as usize]),
+                Memo::Frame(f) => Memo::Frame(frames[f as usize]),
+                Memo::Tb(l) => Memo::Tb(tb0 + l),
+                other => other,
+            },
+            |f| frames[f as usize],
+        );
         self.marks.pop();
         self.pos = t.end;
         self.frame_end = t.end_frame_end;

@@ -42,10 +42,10 @@ fn memo_table_matches_a_plain_vector() {
         x = x
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let m = if x >> 62 == 0 {
-            Memo::Str(i)
-        } else {
-            Memo::Trace
+        let m = match x >> 61 {
+            0 => Memo::Str(i),
+            1 | 2 => Memo::Frame(i / 3),
+            _ => Memo::Trace,
         };
         table.memoize(m);
         plain.push(m);
@@ -75,6 +75,72 @@ fn memo_table_matches_a_plain_vector() {
     assert!(matches!(table.get_hot(1001), Memo::Frame(9)));
     assert!(matches!(table.get_hot(1000), Memo::Unset));
     assert!(matches!(table.get(1002), Memo::Frame(10)));
+}
+
+/// Appending the first `n` entries of one table to another (as the reader takes over what the
+/// second core read) gives what memoizing them one by one would, at every offset within a block.
+#[test]
+fn memo_append_matches_memoizing_one_by_one() {
+    let mut x: u64 = 99;
+    let mut entries = |count: usize, tag: u32| -> Vec<Memo> {
+        (0..count as u32)
+            .map(|i| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                match x >> 61 {
+                    0 => Memo::Str(tag + i),
+                    1 => Memo::Tb(tag + i),
+                    2 | 3 => Memo::Frame(tag + i),
+                    _ => Memo::Trace,
+                }
+            })
+            .collect()
+    };
+    let map = |m: Memo| match m {
+        Memo::Str(s) => Memo::Str(s + 7),
+        Memo::Tb(t) => Memo::Tb(t + 11),
+        Memo::Frame(f) => Memo::Frame(f * 2),
+        other => other,
+    };
+    for before in [0usize, 1, 5, 63, 64, 65, 130] {
+        for (len, n) in [
+            (0usize, 0u64),
+            (1, 1),
+            (70, 64),
+            (70, 65),
+            (200, 63),
+            (200, 200),
+        ] {
+            let (head, tail) = (entries(before, 0), entries(len, 1000));
+            let mut other = MemoTable::default();
+            for &m in &tail {
+                other.memoize(m);
+            }
+            let mut got = MemoTable::default();
+            let mut want = MemoTable::default();
+            for &m in &head {
+                got.memoize(m);
+                want.memoize(m);
+            }
+            got.append(&other, n, map, |f| f * 2);
+            for &m in &tail[..n as usize] {
+                want.memoize(map(m));
+            }
+            assert_eq!(got.len(), want.len());
+            for i in 0..want.len() + 2 {
+                let (g, w) = (got.get(i), want.get(i));
+                assert_eq!(
+                    format!("{g:?}"),
+                    format!("{w:?}"),
+                    "{before} {len} {n}: {i}"
+                );
+            }
+            // Memoizing goes on after the appended entries.
+            got.memoize(Memo::Frame(5));
+            assert!(matches!(got.get(want.len()), Memo::Frame(5)));
+        }
+    }
 }
 
 /// A frame tuple the fast path declines (a negative line) is read by the generic path, which
