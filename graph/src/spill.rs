@@ -792,7 +792,7 @@ mod tests {
         let n = 3 * AHEAD_BYTES / 4 + 123;
         let mut old: WorkVec<u32> = files.filled(n, 0);
         old.fill(0xabcd_ef01); // through the mapping
-        let (_, map, _) = old.into_parts().ok().expect("file-backed");
+        let (_, map, _) = old.into_parts().expect("file-backed");
         let ro = File::open("/dev/null").unwrap();
         let mut w: WorkVec<u32> = WorkVec::reusing(Spare { file: ro, map });
         w.push(7);
