@@ -354,19 +354,30 @@ struct Spare {
 /// dominators' DFS leaves, the root paths' queue and the DFS preorder, 4 B/node each, become
 /// the dominator children's offsets and lists. A request no spare can hold releases them
 /// all (arrays come in the passes' order, smaller ones rarely fit later), so the pool keeps
-/// no page cache past the pass after its arrays died; at most [`Spares::MAX`] are kept.
+/// no page cache past the pass after its arrays died; at most [`Spares::MAX`] are kept, and
+/// none once no [`Large`] store is left (the analysis is over: a server or a batch must not
+/// keep dead files, whose dirty pages would be written back to disk for nothing).
 struct Spares;
 
 static SPARES: std::sync::Mutex<Vec<Spare>> = std::sync::Mutex::new(Vec::new());
+
+/// [`Large`] stores alive in the process.
+static LARGE_STORES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 impl Spares {
     const MAX: usize = 4;
 
     fn put(s: Spare) {
         let mut pool = SPARES.lock().unwrap_or_else(|p| p.into_inner());
-        if pool.len() < Self::MAX {
+        if pool.len() < Self::MAX && LARGE_STORES.load(std::sync::atomic::Ordering::SeqCst) > 0 {
             pool.push(s);
         }
+    }
+
+    /// Free every spare (outside the lock).
+    fn clear() {
+        let all = std::mem::take(&mut *SPARES.lock().unwrap_or_else(|p| p.into_inner()));
+        drop(all);
     }
 
     /// The smallest spare of at least `bytes`, or none (then every spare is released: see
@@ -559,6 +570,7 @@ pub struct Large {
 impl Large {
     /// Spill files in `dir` for arrays of `min_bytes` or more.
     pub fn new(dir: impl Into<PathBuf>, min_bytes: usize) -> Large {
+        LARGE_STORES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Large {
             files: Files::new(dir),
             min_bytes,
@@ -588,6 +600,15 @@ impl Large {
         let mut a = self.files.with_capacity(room.max(cap));
         a.write_ahead();
         a
+    }
+}
+
+impl Drop for Large {
+    /// The last store of the process frees the dead arrays' files ([`Spares`]).
+    fn drop(&mut self) {
+        if LARGE_STORES.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            Spares::clear();
+        }
     }
 }
 
