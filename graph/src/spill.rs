@@ -34,6 +34,14 @@
 //!   Advice only (an older kernel refuses it: the pages fault in as before), and not out of
 //!   core ([`Files`]), where mapping a whole array at once could read back pages the limit
 //!   made the kernel drop.
+//! - [`Large`] writes every element of its file-backed arrays with `pwrite` before the array
+//!   exposes it — fills in whole, zeros too, and arrays grown by `push` 1 MiB ahead of their
+//!   length ([`WorkVec::write_ahead`]) — so that a dead array's spill file, its pages cached
+//!   and mapped writable, can serve the next large array ([`Spares`]) without that array
+//!   ever showing the old bytes: no fresh page to fault in, zero-fill and later free for it
+//!   (on the 2.18 GB JDK 17 dump the DFS leaves' parents and the root paths' queue become
+//!   the dominator children: ~0.9 s of system time less, 510 K → ~430 K page faults). Not
+//!   out of core ([`Files`]): a whole array's dirty pages at once could exceed the limit.
 //! - tmpfs/ramfs directories are refused by [`Spill::is_usable`](crate::Spill::is_usable)
 //!   before any [`Files`] store exists: their pages could not be dropped.
 //! - Contents are identical either way, so the analysis' results are too (tested:
@@ -51,18 +59,20 @@ use crate::column::{Column, Plain};
 pub struct WorkVec<T: Plain> {
     ptr: *mut T,
     len: usize,
+    /// Elements usable without the cold path ([`WorkVec::grow`]): the whole buffer, or for an
+    /// array written ahead ([`WorkVec::write_ahead`]) the part of the file written so far.
     cap: usize,
     backing: Backing<T>,
 }
 
 enum Backing<T> {
     /// A `Vec` of length 0 owning `cap` elements of capacity (written through `ptr`).
-    Heap {
-        vec: Vec<T>,
-    },
+    Heap { vec: Vec<T> },
     File {
         file: File,
         map: memmap2::MmapMut,
+        /// The file is written with zeros ahead of the array's growth ([`WorkVec::write_ahead`]).
+        ahead: bool,
     },
 }
 
@@ -103,7 +113,11 @@ impl<T: Plain> WorkVec<T> {
             ptr: map.as_mut_ptr() as *mut T,
             len: 0,
             cap,
-            backing: Backing::File { file, map },
+            backing: Backing::File {
+                file,
+                map,
+                ahead: false,
+            },
         })
     }
 
@@ -115,7 +129,7 @@ impl<T: Plain> WorkVec<T> {
         // SAFETY: `me` is never dropped; its backing is moved out exactly once.
         let backing = unsafe { std::ptr::read(&me.backing) };
         match backing {
-            Backing::File { file, map } => Ok((file, map, len)),
+            Backing::File { file, map, .. } => Ok((file, map, len)),
             Backing::Heap { mut vec } => {
                 // SAFETY: the first `len` elements of the capacity were written through `ptr`.
                 unsafe { vec.set_len(len) };
@@ -131,16 +145,14 @@ impl<T: Plain> WorkVec<T> {
     /// read-ahead window of zero pages around them). False, with nothing promised about the
     /// contents, when there is no file or a write fails.
     fn fill_file(&mut self, len: usize, v: T) -> bool {
-        use std::os::unix::fs::FileExt;
-        let Backing::File { file, .. } = &self.backing else {
+        let Backing::File { file, map, .. } = &self.backing else {
             return false;
         };
-        if len > self.cap {
+        let size = std::mem::size_of::<T>();
+        if len > map.len() / size {
             return false;
         }
-        const CHUNK: usize = 64 << 10;
-        let size = std::mem::size_of::<T>();
-        let chunk = vec![v; (CHUNK / size).min(len)];
+        let chunk = vec![v; (FILL_BYTES / size).min(len)];
         // SAFETY: `T` is a plain integer type (Plain): no padding, every byte initialised.
         let bytes = unsafe {
             std::slice::from_raw_parts(
@@ -148,16 +160,78 @@ impl<T: Plain> WorkVec<T> {
                 std::mem::size_of_val(&chunk[..]),
             )
         };
-        let total = len * size;
-        let mut at = 0usize;
-        while at < total {
-            let n = bytes.len().min(total - at);
-            if file.write_all_at(&bytes[..n], at as u64).is_err() {
-                return false;
+        write_pattern(file, bytes, 0, len * size)
+    }
+
+    /// Write the file with zeros ahead of the array's growth from now on (an empty array in a
+    /// spill file; nothing otherwise): its usable capacity becomes what has been written,
+    /// and growth past it ([`WorkVec::grow`], the cold path of `push` and `resize`) writes
+    /// the next [`AHEAD_BYTES`] with `pwrite` before any store reaches those pages. Why: a
+    /// dead array written ahead leaves its file to the next one ([`Spares`]), which must
+    /// never show what the file held before: every element it exposes was written first.
+    /// On a fresh file the pages are then in the page cache when the array's stores first
+    /// touch them, instead of being read from the file's reserved (unwritten) blocks by a
+    /// fault that zero-fills them (with the read-ahead window around them) and made writable
+    /// by a second one; alone that measured a wash on the 2.18 GB JDK 17 dump (the copy into
+    /// each fresh page costs what the zeroing did; 510 K → 435 K page faults), the reuse is
+    /// the gain (benches/scripts/ooc/RESULTS.md). Should a write fail, the part is zeroed
+    /// through the mapping instead (the blocks are reserved): only the speed differs.
+    fn write_ahead(&mut self) {
+        if let Backing::File { ahead, .. } = &mut self.backing {
+            if self.len == 0 {
+                *ahead = true;
+                self.cap = 0;
             }
-            at += n;
         }
+    }
+
+    /// For an array written ahead: write zeros from the usable capacity up to at least
+    /// `min_cap` elements (whole [`AHEAD_BYTES`] steps, within the mapping) and make them
+    /// usable. False (nothing done) for any other array, or past the mapping's end.
+    fn grow_ahead(&mut self, min_cap: usize) -> bool {
+        let Backing::File {
+            file,
+            map,
+            ahead: true,
+        } = &self.backing
+        else {
+            return false;
+        };
+        let size = std::mem::size_of::<T>();
+        let room = map.len();
+        let Some(want) = min_cap.checked_mul(size).filter(|&b| b <= room) else {
+            return false;
+        };
+        let from = self.cap * size;
+        let end = want
+            .max(from + AHEAD_BYTES)
+            .div_ceil(AHEAD_BYTES)
+            .saturating_mul(AHEAD_BYTES)
+            .min(room);
+        if !write_pattern(file, &ZEROS, from, end) {
+            // A reused file ([`Large`]) may hold an earlier array's bytes there: zero them
+            // through the mapping (the blocks are reserved, so that cannot fail).
+            // SAFETY: `from..end` is inside the mapping, which no slice of ours covers yet.
+            unsafe { std::ptr::write_bytes((self.ptr as *mut u8).add(from), 0, end - from) };
+        }
+        self.cap = end / size;
         true
+    }
+
+    /// An array written ahead ([`WorkVec::write_ahead`]) in `spare`'s file and mapping, whose
+    /// contents it never shows (each element is written before it is exposed).
+    fn reusing(spare: Spare) -> WorkVec<T> {
+        let Spare { file, mut map, .. } = spare;
+        WorkVec {
+            ptr: map.as_mut_ptr() as *mut T,
+            len: 0,
+            cap: 0,
+            backing: Backing::File {
+                file,
+                map,
+                ahead: true,
+            },
+        }
     }
 
     /// Map every page of a file-backed array writable now, in one call
@@ -189,15 +263,45 @@ impl<T: Plain> WorkVec<T> {
         }
     }
 
-    /// Move to the heap with room for at least `min_cap` elements (growth past the capacity).
+    /// Make room for at least `min_cap` elements (growth past the usable capacity): the next
+    /// part of the file for an array written ahead, else a move to the heap.
     #[cold]
     fn grow(&mut self, min_cap: usize) {
+        if self.grow_ahead(min_cap) {
+            return;
+        }
         let mut bigger = WorkVec::heap(min_cap.max(self.cap.saturating_mul(2)).max(4));
         // SAFETY: both buffers hold at least `len` elements and do not overlap.
         unsafe { std::ptr::copy_nonoverlapping(self.ptr, bigger.ptr, self.len) };
         bigger.len = self.len;
         *self = bigger;
     }
+}
+
+/// Bytes of one `pwrite` of a fill ([`WorkVec::fill_file`]) or of zeros ahead of an array's
+/// growth.
+const FILL_BYTES: usize = 64 << 10;
+
+/// How far ahead of its growth an array written ahead is written at a time
+/// ([`WorkVec::write_ahead`]): 1 MiB, a multiple of the page size, 256 pages per `pwrite`
+/// call of [`FILL_BYTES`] each.
+const AHEAD_BYTES: usize = 1 << 20;
+
+static ZEROS: [u8; FILL_BYTES] = [0; FILL_BYTES];
+
+/// Write bytes `from..to` of `file` with copies of `pattern` from `from` on (a buffer of
+/// whole elements of one value, or of zeros). False when a write fails.
+fn write_pattern(file: &File, pattern: &[u8], from: usize, to: usize) -> bool {
+    use std::os::unix::fs::FileExt;
+    let mut at = from;
+    while at < to {
+        let n = pattern.len().min(to - at);
+        if file.write_all_at(&pattern[..n], at as u64).is_err() {
+            return false;
+        }
+        at += n;
+    }
+    true
 }
 
 /// Reserve `bytes` on disk for `file` (Linux: `fallocate`; elsewhere `set_len`, which may
@@ -217,6 +321,81 @@ fn reserve(file: &File, bytes: usize) -> std::io::Result<()> {
     #[cfg(not(target_os = "linux"))]
     {
         file.set_len(bytes as u64)
+    }
+}
+
+impl<T: Plain> Drop for WorkVec<T> {
+    /// A dead array written ahead leaves its spill file, with its cached pages, to the next
+    /// large array ([`Large`]); any other backing is freed.
+    fn drop(&mut self) {
+        let backing = std::mem::replace(&mut self.backing, Backing::Heap { vec: Vec::new() });
+        if let Backing::File {
+            file,
+            map,
+            ahead: true,
+        } = backing
+        {
+            Spares::put(Spare { file, map });
+        }
+    }
+}
+
+/// A dead written-ahead array's spill file and its shared mapping (the mapping's length is the
+/// file's).
+struct Spare {
+    file: File,
+    map: memmap2::MmapMut,
+}
+
+/// Spill files of dead arrays kept for the next large array of the in-memory analysis
+/// ([`Large`]): their pages are in the page cache already, mapped writable, so reusing them
+/// spares first touches of fresh pages (zeroing or copying into each, the page fault, the
+/// page cache insertion) and, later, freeing them (truncation and block discards) — the
+/// dominators' DFS leaves, the root paths' queue and the DFS preorder, 4 B/node each, become
+/// the dominator children's offsets and lists. A request no spare can hold releases them
+/// all (arrays come in the passes' order, smaller ones rarely fit later), so the pool keeps
+/// no page cache past the pass after its arrays died; at most [`Spares::MAX`] are kept, and
+/// none once no [`Large`] store is left (the analysis is over: a server or a batch must not
+/// keep dead files, whose dirty pages would be written back to disk for nothing).
+struct Spares;
+
+static SPARES: std::sync::Mutex<Vec<Spare>> = std::sync::Mutex::new(Vec::new());
+
+/// [`Large`] stores alive in the process.
+static LARGE_STORES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl Spares {
+    const MAX: usize = 4;
+
+    fn put(s: Spare) {
+        let mut pool = SPARES.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < Self::MAX && LARGE_STORES.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            pool.push(s);
+        }
+    }
+
+    /// Free every spare (outside the lock).
+    fn clear() {
+        let all = std::mem::take(&mut *SPARES.lock().unwrap_or_else(|p| p.into_inner()));
+        drop(all);
+    }
+
+    /// The smallest spare of at least `bytes`, or none (then every spare is released: see
+    /// [`Spares`]). Freed outside the lock.
+    fn take(bytes: usize) -> Option<Spare> {
+        let mut pool = SPARES.lock().unwrap_or_else(|p| p.into_inner());
+        let best = (0..pool.len())
+            .filter(|&i| pool[i].map.len() >= bytes)
+            .min_by_key(|&i| pool[i].map.len());
+        match best {
+            Some(i) => Some(pool.swap_remove(i)),
+            None => {
+                let all = std::mem::take(&mut *pool);
+                drop(pool);
+                drop(all);
+                None
+            }
+        }
     }
 }
 
@@ -391,6 +570,7 @@ pub struct Large {
 impl Large {
     /// Spill files in `dir` for arrays of `min_bytes` or more.
     pub fn new(dir: impl Into<PathBuf>, min_bytes: usize) -> Large {
+        LARGE_STORES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Large {
             files: Files::new(dir),
             min_bytes,
@@ -405,25 +585,58 @@ impl Large {
     fn is_large<T: Plain>(&self, len: usize) -> bool {
         len > 0 && len.saturating_mul(std::mem::size_of::<T>()) >= self.min_bytes
     }
+
+    /// An empty array written ahead ([`WorkVec::write_ahead`]) with room for at least `cap`
+    /// elements: in a dead array's spill file when one is large enough ([`Spares`]), else in
+    /// a new one sized up to whole [`AHEAD_BYTES`] (so that an array of a few elements more
+    /// than the one before it, `n + 2` after `n`, can reuse its file).
+    fn ahead<T: Plain>(&self, cap: usize) -> WorkVec<T> {
+        let size = std::mem::size_of::<T>();
+        let bytes = cap.saturating_mul(size);
+        if let Some(s) = Spares::take(bytes) {
+            return WorkVec::reusing(s);
+        }
+        let room = bytes.div_ceil(AHEAD_BYTES).saturating_mul(AHEAD_BYTES) / size;
+        let mut a = self.files.with_capacity(room.max(cap));
+        a.write_ahead();
+        a
+    }
+}
+
+impl Drop for Large {
+    /// The last store of the process frees the dead arrays' files ([`Spares`]).
+    fn drop(&mut self) {
+        if LARGE_STORES.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            Spares::clear();
+        }
+    }
 }
 
 impl Store for Large {
     type Arr<T: Plain> = WorkVec<T>;
     fn with_capacity<T: Plain>(&self, cap: usize) -> WorkVec<T> {
         if self.is_large::<T>(cap) {
-            self.files.with_capacity(cap)
+            // Written with zeros ahead of its growth: no fault reads a fresh page of the file.
+            self.ahead(cap)
         } else {
             WorkVec::heap(cap)
         }
     }
     fn filled<T: Plain>(&self, len: usize, v: T) -> WorkVec<T> {
         if self.is_large::<T>(len) {
-            // An array filled with a value other than zero was written with `pwrite`: its
-            // pages are cached, so mapping them writable at once costs no zeroing (fresh
-            // zero pages are left to fault in: populating them measured no cheaper). The
-            // in-memory analysis only: out of core, mapping a whole array at once could read
-            // back pages the cgroup limit made the kernel drop.
-            let a = self.files.filled(len, v);
+            // Every element is written with `pwrite`, zeros too (unlike [`Files`]): no fault
+            // reads a fresh page of the file (see `WorkVec::write_ahead`). A value other than
+            // zero is mapped writable at once too: its pages are cached, so that costs no
+            // zeroing (zeros: measured no cheaper than faulting them in). The in-memory
+            // analysis only: out of core, a whole array's pages at once, dirty, could exceed
+            // the cgroup limit and be written back (and mapping them read back).
+            let mut a = self.ahead::<T>(len);
+            if a.is_file_backed() && a.fill_file(len, v) {
+                a.cap = a.cap.max(len);
+                a.len = len;
+            } else {
+                a.resize(len, v);
+            }
             if v != T::default() {
                 a.populate_write();
             }
@@ -512,6 +725,102 @@ mod tests {
         let heap: WorkVec<u32> = Large::new(&d, usize::MAX).filled(10, 1);
         assert!(!heap.is_file_backed() && heap[..] == [1; 10]);
         assert!(!heap.populate_write());
+        assert_eq!(files.take_warning(), None);
+    }
+
+    /// Arrays of the [`Large`] store written ahead (pushed, resized, truncated across many
+    /// [`AHEAD_BYTES`] steps and past their room) hold what a `Vec` holds; once dead, their
+    /// files serve later arrays, which never show the bytes the file held before: zero fills,
+    /// fills with a value, pushes and growth with zeros read as on a fresh `Vec`.
+    #[test]
+    fn written_ahead_arrays_match_vecs_and_reused_files_show_nothing_old() {
+        let Some(d) = dir() else { return };
+        let large = Large::new(&d, 4096);
+        let mut next = {
+            let mut x = 0x9e37_79b9_7f4a_7c15u64;
+            move || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            }
+        };
+        for round in 0..4u64 {
+            let n = 700_000 + round as usize * 1000;
+            let mut w: WorkVec<u32> = large.with_capacity(n);
+            let mut v: Vec<u32> = Vec::new();
+            assert!(w.is_file_backed(), "{:?}", large.take_warning());
+            for step in 0..3000u64 {
+                let r = next();
+                match r % 10 {
+                    0 => {
+                        let k = (r >> 8) as usize % (n + 100);
+                        w.resize(k, 0);
+                        v.resize(k, 0);
+                    }
+                    1 => {
+                        let k = (r >> 8) as usize % n;
+                        w.resize(k, r as u32 | 1);
+                        v.resize(k, r as u32 | 1);
+                    }
+                    2 => {
+                        let k = v.len().saturating_sub((r >> 8) as usize % 5000);
+                        w.truncate(k);
+                        v.truncate(k);
+                    }
+                    3 if !v.is_empty() => {
+                        let i = (r >> 8) as usize % v.len();
+                        w[i] = step as u32;
+                        v[i] = step as u32;
+                    }
+                    _ => {
+                        for _ in 0..(r >> 8) % 2000 {
+                            w.push(step as u32 | 0x8000_0000);
+                            v.push(step as u32 | 0x8000_0000);
+                        }
+                    }
+                }
+                assert_eq!(&w[..], &v[..], "round {round} step {step}");
+            }
+            // every byte of the file non-zero before it dies, so a reuse that showed any
+            // of them would fail below
+            w.resize(0, 0);
+            w.resize(n, u32::MAX);
+            drop(w);
+            let z: WorkVec<u32> = large.filled(n + 2, 0);
+            assert!(
+                z.len() == n + 2 && z.iter().all(|&x| x == 0),
+                "round {round}"
+            );
+            let f: WorkVec<u64> = large.filled(n / 2, 5);
+            assert!(f.len() == n / 2 && f.iter().all(|&x| x == 5));
+            let mut g: WorkVec<u32> = large.with_capacity(n - 10);
+            g.push(1);
+            g.resize(n / 3, 0);
+            assert!(g[0] == 1 && g[1..].iter().all(|&x| x == 0) && g.len() == n / 3);
+            let col = z.into_column();
+            assert!(col.is_spilled() && col.iter().all(|&x| x == 0));
+        }
+        assert_eq!(large.take_warning(), None);
+    }
+
+    /// A reused file whose writes fail (a read-only descriptor) is zeroed through its mapping:
+    /// the array still never shows the bytes an earlier one left there.
+    #[test]
+    fn reused_file_is_zeroed_when_writes_fail() {
+        let Some(d) = dir() else { return };
+        let files = Files::new(&d);
+        let n = 3 * AHEAD_BYTES / 4 + 123;
+        let mut old: WorkVec<u32> = files.filled(n, 0);
+        old.fill(0xabcd_ef01); // through the mapping
+        let (_, map, _) = old.into_parts().expect("file-backed");
+        let ro = File::open("/dev/null").unwrap();
+        let mut w: WorkVec<u32> = WorkVec::reusing(Spare { file: ro, map });
+        w.push(7);
+        w.resize(n, 0);
+        assert!(w[0] == 7 && w[1..].iter().all(|&x| x == 0) && w.len() == n);
+        assert!(!w.fill_file(n, 3));
+        std::mem::forget(w); // not into the shared pool: its descriptor cannot write
         assert_eq!(files.take_warning(), None);
     }
 
