@@ -57,8 +57,8 @@ pub(crate) mod scan;
 
 use heapscope_graph::bitset::BitSet;
 use heapscope_graph::{
-    Comparison, DumpFacts, GraphBuilder, HeapGraph, IdDisplay, Inspector, Interner, Label, LabelId,
-    NodeIdx, Orphans, Policy, Rows, Runtime,
+    Column, Comparison, DumpFacts, GraphBuilder, HeapGraph, IdDisplay, Inspector, Interner, Label,
+    LabelId, NodeIdx, Orphans, Policy, Rows, Runtime,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -176,9 +176,7 @@ fn build(
     g.warnings.extend(raw.warnings.iter().cloned());
     let detached = std::mem::take(&mut raw.node_detached);
     let no_propagation = std::mem::replace(&mut raw.no_propagation, BitSet::new(0));
-    // Two independent halves on two cores: the labels (their column and names) on one; on the
-    // other, the node types (after the detachedness they depend on) and the edges that do not
-    // retain (the weak bits of the targets, which the propagation does not read).
+    let mut locations = std::mem::take(&mut raw.locations);
     let HeapGraph {
         type_of,
         types,
@@ -189,22 +187,32 @@ fn build(
         ..
     } = &mut g;
     let raw_ref = &raw;
-    let ((), detached_nodes) = rayon::join(
+    // The detachedness first (a few ms): it reads the targets, whose weak bits the retention
+    // pass rewrites. Then four independent tasks, balanced over the cores: the labels (their
+    // column and names), the node types (after the detachedness they depend on), the edges
+    // that do not retain (weak bits of the targets) and the locations' order.
+    let states = names::propagate_detachedness(raw_ref, detached, no_propagation, offsets, targets);
+    let offsets = &*offsets;
+    let (((), ()), (detached_nodes, _)) = rayon::join(
         || {
-            if !opts.drop_labels {
-                resolve_labels(raw_ref, edge_labels, labels, bytes);
-            }
+            rayon::join(
+                || {
+                    if !opts.drop_labels {
+                        resolve_labels(raw_ref, edge_labels, labels, bytes);
+                    }
+                },
+                || raw::sort_locations(&mut locations),
+            )
         },
         || {
-            let raw = raw_ref;
-            let states =
-                names::propagate_detachedness(raw, detached, no_propagation, offsets, targets);
-            let detached_nodes = resolve_types(raw, type_of, types, bytes, &states);
-            drop(states);
-            retention::drop_unowned_into_owned(raw, offsets, targets, bytes);
-            detached_nodes
+            rayon::join(
+                || resolve_types(raw_ref, type_of, types, bytes, &states),
+                || retention::drop_unowned_into_owned(raw_ref, offsets, targets, bytes),
+            )
         },
     );
+    drop(states);
+    raw.locations = locations;
     if detached_nodes > 0 {
         g.warnings
             .push(format!("{detached_nodes} detached native (DOM) nodes"));
@@ -237,7 +245,7 @@ const UNSEEN: u32 = u32::MAX;
 /// Returns how many nodes are named `Detached …`.
 fn resolve_types(
     raw: &RawSnapshot,
-    type_of: &mut [u32],
+    type_of: &mut Column<u32>,
     types: &mut Interner,
     bytes: &[u8],
     states: &[u8],
@@ -245,13 +253,12 @@ fn resolve_types(
     let mut by_name: Vec<u32> = vec![UNSEEN; raw.str_start.len()];
     let mut detached_by_name: HashMap<u32, u32> = HashMap::new();
     let mut detached_nodes = 0u64;
-    for (i, ty) in type_of.iter_mut().enumerate() {
-        let t = *ty;
+    rewrite(type_of, |i, t| {
         if t & raw::OWN_NAME == 0 {
-            continue;
+            return t;
         }
         let name = t & !raw::OWN_NAME;
-        *ty = if states.get(i) == Some(&DETACHED) {
+        if states.get(i) == Some(&DETACHED) {
             detached_nodes += 1;
             *detached_by_name
                 .entry(name)
@@ -266,9 +273,47 @@ fn resolve_types(
                 // Checked against the string count by the parser; an empty name otherwise.
                 None => types.intern(""),
             }
-        };
-    }
+        }
+    });
     detached_nodes
+}
+
+/// Elements per block of [`rewrite`] (64 KiB).
+const REWRITE_BLOCK: usize = 16 << 10;
+
+/// Replace every element `x` at `i` of `col` by `f(i, x)`, in order. A column growing in its
+/// spill file ([`Column::stage_file`], a shared mapping) is read through the mapping and written
+/// back a block at a time with `pwrite`, which puts the bytes in the page cache the mapping
+/// shows: a store through the mapping would take a write fault and the file system's
+/// `page_mkwrite` for every page (~37 K for the labels of a 1 GB snapshot). Blocks `f` leaves
+/// as they were are not written. Any other column (or should a write fail) is stored into.
+fn rewrite(col: &mut Column<u32>, mut f: impl FnMut(usize, u32) -> u32) {
+    use std::os::unix::fs::FileExt;
+    let file = col.stage_file();
+    let Some(file) = file else {
+        for (i, x) in col.iter_mut().enumerate() {
+            *x = f(i, *x);
+        }
+        return;
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(REWRITE_BLOCK * 4);
+    let mut start = 0;
+    while start < col.len() {
+        let end = (start + REWRITE_BLOCK).min(col.len());
+        buf.clear();
+        let mut changed = false;
+        for (k, &x) in col[start..end].iter().enumerate() {
+            let v = f(start + k, x);
+            changed |= v != x;
+            buf.extend_from_slice(&v.to_ne_bytes());
+        }
+        if changed && file.write_all_at(&buf, (start * 4) as u64).is_err() {
+            for (x, v) in col[start..end].iter_mut().zip(buf.chunks_exact(4)) {
+                *x = u32::from_ne_bytes([v[0], v[1], v[2], v[3]]);
+            }
+        }
+        start = end;
+    }
 }
 
 /// Replace provisional labels (string index + 1) by interned names, through a per-string
@@ -278,32 +323,38 @@ fn resolve_types(
 /// descriptor arrays, …) by their index as a decimal string on `internal` edges; they become
 /// [`Label::Index`] (shown `[i]`, as element edges are) rather than one interned name per
 /// index: a 1 GB snapshot has 2.5 M of them, which as names cost 330 MB and 1.2 s of CPU.
-fn resolve_labels(raw: &RawSnapshot, edge_labels: &mut [u32], labels: &mut Interner, bytes: &[u8]) {
+fn resolve_labels(
+    raw: &RawSnapshot,
+    edge_labels: &mut Column<u32>,
+    labels: &mut Interner,
+    bytes: &[u8],
+) {
     let mut by_string: Vec<u32> = vec![UNSEEN; raw.str_start.len()];
-    for l in edge_labels.iter_mut() {
-        if let Label::Name(LabelId(p)) = Label::decode(*l) {
-            let s = (p - 1) as usize;
-            *l = match by_string.get_mut(s) {
-                Some(slot) if *slot != UNSEEN => *slot,
-                Some(slot) => {
-                    let raw_text = raw.raw_str(bytes, s as u32);
-                    *slot = match slot_index(raw_text) {
-                        Some(i) => Label::Index(i).encode(),
-                        None => {
-                            let text = decode(raw_text);
-                            if text.is_empty() {
-                                Label::None.encode()
-                            } else {
-                                Label::Name(LabelId(labels.intern(&text))).encode()
-                            }
+    rewrite(edge_labels, |_, l| {
+        let Label::Name(LabelId(p)) = Label::decode(l) else {
+            return l;
+        };
+        let s = (p - 1) as usize;
+        match by_string.get_mut(s) {
+            Some(slot) if *slot != UNSEEN => *slot,
+            Some(slot) => {
+                let raw_text = raw.raw_str(bytes, s as u32);
+                *slot = match slot_index(raw_text) {
+                    Some(i) => Label::Index(i).encode(),
+                    None => {
+                        let text = decode(raw_text);
+                        if text.is_empty() {
+                            Label::None.encode()
+                        } else {
+                            Label::Name(LabelId(labels.intern(&text))).encode()
                         }
-                    };
-                    *slot
-                }
-                None => Label::None.encode(),
-            };
+                    }
+                };
+                *slot
+            }
+            None => Label::None.encode(),
         }
-    }
+    });
 }
 
 /// A canonical decimal (no sign, no leading zero) below 2^31 - 1, whose [`Label::Index`]

@@ -22,6 +22,7 @@ use super::Compat;
 use crate::{Expected, Fail};
 use edges::parse_edges;
 use nodes::parse_nodes;
+pub(crate) use records::sort_locations;
 use records::{parallel_locations, resolve_locations};
 
 /// What the parser keeps besides the graph: per-node type and edge count columns, the offset of
@@ -49,7 +50,8 @@ pub(crate) struct RawSnapshot {
     /// Where each string's content starts (its end is found again by scanning: 8 bytes per
     /// string instead of 12).
     pub str_start: Vec<u64>,
-    /// (node ordinal, script id, line, column), sorted by ordinal.
+    /// (node ordinal, script id, line, column), in the file's order until `v8::build` sorts
+    /// them by ordinal ([`sort_locations`]).
     pub locations: Vec<[u32; 4]>,
     /// What was read as DevTools reads it although it is off the format (see [`parse`]).
     pub warnings: Vec<String>,
