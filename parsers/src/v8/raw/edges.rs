@@ -202,18 +202,22 @@ impl ExactDiv {
     }
 }
 
-pub(super) fn parse_edges(
+/// Read the `edges` array at the cursor. The parallel reader runs `tail(end)` beside its fill,
+/// `end` being the position just after the array, and returns what it gave; the exact reader
+/// never runs it (`None`).
+pub(super) fn parse_edges<T: Send>(
     c: &mut Cursor<'_>,
     r: &mut RawSnapshot,
     b: &mut GraphBuilder,
     compat: Compat,
     name_refs: &mut MaxRef,
     mode: Mode,
-) -> Scan<()> {
+    tail: impl FnOnce(usize) -> Scan<T> + Send,
+) -> Scan<Option<T>> {
     let ef = r.meta.ef;
     let declared = r.edge_total;
     if mode == Mode::Parallel {
-        return parse_edges_parallel(c, r, b, compat, name_refs);
+        return parse_edges_parallel(c, r, b, compat, name_refs, tail).map(Some);
     }
     b.finish_nodes_without_index();
     b.reserve_edges((c.remaining() / (2 * ef)).min(declared as usize));
@@ -248,7 +252,7 @@ pub(super) fn parse_edges(
     // Only the edges needed the nodes' edge counts.
     r.node_edges = Vec::new();
     warn_counts(r, e, extra, unlisted);
-    Ok(())
+    Ok(None)
 }
 
 /// The warnings about counts that disagree (read as DevTools reads them).
@@ -313,13 +317,14 @@ struct EdgeNotes {
 /// no buffer and no per-edge search for the source. Reads what [`EdgeRecords`] reads,
 /// including counts that disagree with the array; declines (for the exact rerun) whatever
 /// that would report as an error.
-fn parse_edges_parallel(
+fn parse_edges_parallel<T: Send>(
     c: &mut Cursor<'_>,
     r: &mut RawSnapshot,
     b: &mut GraphBuilder,
     compat: Compat,
     name_refs: &mut MaxRef,
-) -> Scan<()> {
+    tail: impl FnOnce(usize) -> Scan<T> + Send,
+) -> Scan<T> {
     let decline = || Fail::at(0, "edges the parallel reader fills");
     let m = &r.meta;
     let (ef, declared) = (m.ef, r.edge_total);
@@ -423,18 +428,23 @@ fn parse_edges_parallel(
         Ok(())
     };
     // Each chunk's windows go to the files on its own thread (when its writers are dropped).
-    let chunks = chunks
-        .into_par_iter()
-        .enumerate()
-        .map(|(k, mut ch)| {
-            arr.chunk_records(&bounds, k, ef, |e, rec, _| each(&mut ch, e, rec))?;
-            Ok(EdgeNotes {
-                max_name: ch.max_name,
-                unlisted: ch.unlisted,
-                root_edges: ch.root_edges,
+    let fill = || {
+        chunks
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, mut ch)| {
+                arr.chunk_records(&bounds, k, ef, |e, rec, _| each(&mut ch, e, rec))?;
+                Ok(EdgeNotes {
+                    max_name: ch.max_name,
+                    unlisted: ch.unlisted,
+                    root_edges: ch.root_edges,
+                })
             })
-        })
-        .collect::<Scan<Vec<EdgeNotes>>>()?;
+            .collect::<Scan<Vec<EdgeNotes>>>()
+    };
+    let end = arr.end();
+    let (chunks, tail) = rayon::join(fill, || tail(end));
+    let (chunks, tail) = (chunks?, tail?);
     c.seek(arr.end());
     let mut unlisted = 0;
     for ch in chunks {
@@ -449,7 +459,7 @@ fn parse_edges_parallel(
     r.shortcut = bits(shortcut);
     r.no_propagation = bits(no_prop);
     warn_counts(r, total, total.saturating_sub(declared), unlisted);
-    Ok(())
+    Ok(tail)
 }
 
 #[cfg(test)]

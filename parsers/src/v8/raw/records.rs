@@ -5,7 +5,7 @@
 
 use rayon::slice::ParallelSliceMut;
 
-use super::RawSnapshot;
+use super::{Meta, RawSnapshot};
 use crate::v8::par;
 use crate::v8::scan::{Cursor, Scan};
 use crate::{Expected, Fail};
@@ -76,17 +76,21 @@ pub(super) trait Records {
 /// The `locations` array on all cores, each quad checked and resolved to its node ordinal
 /// straight into the result as [`resolve_locations`] does (no buffer of raw values), in the
 /// file's order ([`sort_locations`] sorts them). Needs the nodes read before; declines whatever `resolve_locations` rejects.
-pub(super) fn parallel_locations(c: &mut Cursor<'_>, r: &RawSnapshot) -> Scan<Vec<[u32; 4]>> {
+pub(super) fn parallel_locations(
+    c: &mut Cursor<'_>,
+    meta: &Meta,
+    node_count: usize,
+) -> Scan<Vec<[u32; 4]>> {
     let decline = || Fail::at(0, "locations the parallel reader resolves");
     let arr = par::IntArray::locate(c.input(), c.pos())?;
     c.seek(arr.end());
     if arr.values() == 0 {
         return Ok(Vec::new());
     }
-    let Some([obj, script, line, col]) = location_columns(&r.meta.location_fields) else {
+    let Some([obj, script, line, col]) = location_columns(&meta.location_fields) else {
         return Err(decline());
     };
-    let w = r.meta.location_fields.len();
+    let w = meta.location_fields.len();
     let ranges = arr.record_ranges(w)?;
     let total = ranges.last().map_or(0, |r| r.end) as usize;
     let mut out = vec![[0u32; 4]; total];
@@ -98,8 +102,8 @@ pub(super) fn parallel_locations(c: &mut Cursor<'_>, r: &RawSnapshot) -> Scan<Ve
         states.push((range.start, mine));
         rest = tail;
     }
-    let nf = r.meta.nf as u64;
-    let fields = r.node_count() as u64 * nf;
+    let nf = meta.nf as u64;
+    let fields = node_count as u64 * nf;
     arr.fill(w, states, |(first, slots), i, rec| {
         let o = rec[obj];
         if nf == 0 || o % nf != 0 || o >= fields {
