@@ -255,7 +255,27 @@ impl GraphBuilder {
             Some((&mut self.targets, &mut []))
         }
     }
+
+    /// [`edges_by_offsets`](Self::edges_by_offsets), with the spill files behind the target
+    /// and label slots when they grow in files ([`Column::stage_file`]; `None` otherwise), for
+    /// the caller's threads to write their parts through [`Staged`] writers: no zero-filled
+    /// page faults of the fresh files (as the node columns of
+    /// [`add_nodes_parallel`](Self::add_nodes_parallel)).
+    pub fn edges_by_offsets_staged(&mut self, offsets: Vec<EdgePos>) -> Option<StagedEdges<'_>> {
+        self.edges_by_offsets(offsets)?;
+        let files = [self.targets.stage_file(), self.edge_labels.stage_file()];
+        let labels: &mut [u32] = if self.keep_labels {
+            &mut self.edge_labels
+        } else {
+            &mut []
+        };
+        Some((&mut self.targets, labels, files))
+    }
 }
+
+/// What [`GraphBuilder::edges_by_offsets_staged`] lends: the target and label slots and their
+/// spill files.
+pub type StagedEdges<'a> = (&'a mut [u32], &'a mut [u32], [Option<std::fs::File>; 2]);
 
 /// The columns of a run of consecutive new nodes (see [`GraphBuilder::add_nodes_parallel`]).
 /// Columns in spill files are written through a small buffer per column ([`Staged`]); what is

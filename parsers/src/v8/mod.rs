@@ -15,7 +15,9 @@
 //! the start when the options allow spilling and they are past the spill threshold, as the
 //! analysis would put them there before its passes: the strings and their resolution run without
 //! those 21 bytes per node and 8 per edge in anonymous memory; the exact reader, which runs only
-//! when the parallel one declines, moves the targets there once the edges are read);
+//! when the parallel one declines, moves the targets there once the edges are read; the parallel
+//! one writes them with `pwrite` through small buffers, and the types and labels are rewritten
+//! in blocks the same way: no fault per page of the files' shared mappings);
 //! for the rest of the run 1 byte per node (the type), 16 per closure
 //! location and the offset of every 64th node record and string, from which a node's name and a
 //! string's text are read again when a report shows them.
@@ -57,8 +59,8 @@ pub(crate) mod scan;
 
 use heapscope_graph::bitset::BitSet;
 use heapscope_graph::{
-    Comparison, DumpFacts, GraphBuilder, HeapGraph, IdDisplay, Inspector, Interner, Label, LabelId,
-    NodeIdx, Orphans, Policy, Rows, Runtime,
+    Column, Comparison, DumpFacts, GraphBuilder, HeapGraph, IdDisplay, Inspector, Interner, Label,
+    LabelId, NodeIdx, Orphans, Policy, Rows, Runtime,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -176,9 +178,7 @@ fn build(
     g.warnings.extend(raw.warnings.iter().cloned());
     let detached = std::mem::take(&mut raw.node_detached);
     let no_propagation = std::mem::replace(&mut raw.no_propagation, BitSet::new(0));
-    // Two independent halves on two cores: the labels (their column and names) on one; on the
-    // other, the node types (after the detachedness they depend on) and the edges that do not
-    // retain (the weak bits of the targets, which the propagation does not read).
+    let mut locations = std::mem::take(&mut raw.locations);
     let HeapGraph {
         type_of,
         types,
@@ -189,22 +189,32 @@ fn build(
         ..
     } = &mut g;
     let raw_ref = &raw;
-    let ((), detached_nodes) = rayon::join(
+    // The detachedness first (a few ms): it reads the targets, whose weak bits the retention
+    // pass rewrites. Then four independent tasks, balanced over the cores: the labels (their
+    // column and names), the node types (after the detachedness they depend on), the edges
+    // that do not retain (weak bits of the targets) and the locations' order.
+    let states = names::propagate_detachedness(raw_ref, detached, no_propagation, offsets, targets);
+    let offsets = &*offsets;
+    let (((), ()), (detached_nodes, _)) = rayon::join(
         || {
-            if !opts.drop_labels {
-                resolve_labels(raw_ref, edge_labels, labels, bytes);
-            }
+            rayon::join(
+                || {
+                    if !opts.drop_labels {
+                        resolve_labels(raw_ref, edge_labels, labels, bytes);
+                    }
+                },
+                || raw::sort_locations(&mut locations),
+            )
         },
         || {
-            let raw = raw_ref;
-            let states =
-                names::propagate_detachedness(raw, detached, no_propagation, offsets, targets);
-            let detached_nodes = resolve_types(raw, type_of, types, bytes, &states);
-            drop(states);
-            retention::drop_unowned_into_owned(raw, offsets, targets, bytes);
-            detached_nodes
+            rayon::join(
+                || resolve_types(raw_ref, type_of, types, bytes, &states),
+                || retention::drop_unowned_into_owned(raw_ref, offsets, targets, bytes),
+            )
         },
     );
+    drop(states);
+    raw.locations = locations;
     if detached_nodes > 0 {
         g.warnings
             .push(format!("{detached_nodes} detached native (DOM) nodes"));
@@ -237,7 +247,7 @@ const UNSEEN: u32 = u32::MAX;
 /// Returns how many nodes are named `Detached …`.
 fn resolve_types(
     raw: &RawSnapshot,
-    type_of: &mut [u32],
+    type_of: &mut Column<u32>,
     types: &mut Interner,
     bytes: &[u8],
     states: &[u8],
@@ -245,13 +255,12 @@ fn resolve_types(
     let mut by_name: Vec<u32> = vec![UNSEEN; raw.str_start.len()];
     let mut detached_by_name: HashMap<u32, u32> = HashMap::new();
     let mut detached_nodes = 0u64;
-    for (i, ty) in type_of.iter_mut().enumerate() {
-        let t = *ty;
+    rewrite(type_of, |i, t| {
         if t & raw::OWN_NAME == 0 {
-            continue;
+            return t;
         }
         let name = t & !raw::OWN_NAME;
-        *ty = if states.get(i) == Some(&DETACHED) {
+        if states.get(i) == Some(&DETACHED) {
             detached_nodes += 1;
             *detached_by_name
                 .entry(name)
@@ -266,9 +275,47 @@ fn resolve_types(
                 // Checked against the string count by the parser; an empty name otherwise.
                 None => types.intern(""),
             }
-        };
-    }
+        }
+    });
     detached_nodes
+}
+
+/// Elements per block of [`rewrite`] (64 KiB).
+const REWRITE_BLOCK: usize = 16 << 10;
+
+/// Replace every element `x` at `i` of `col` by `f(i, x)`, in order. A column growing in its
+/// spill file ([`Column::stage_file`], a shared mapping) is read through the mapping and written
+/// back a block at a time with `pwrite`, which puts the bytes in the page cache the mapping
+/// shows: a store through the mapping would take a write fault and the file system's
+/// `page_mkwrite` for every page (~37 K for the labels of a 1 GB snapshot). Blocks `f` leaves
+/// as they were are not written. Any other column (or should a write fail) is stored into.
+fn rewrite(col: &mut Column<u32>, mut f: impl FnMut(usize, u32) -> u32) {
+    use std::os::unix::fs::FileExt;
+    let file = col.stage_file();
+    let Some(file) = file else {
+        for (i, x) in col.iter_mut().enumerate() {
+            *x = f(i, *x);
+        }
+        return;
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(REWRITE_BLOCK * 4);
+    let mut start = 0;
+    while start < col.len() {
+        let end = (start + REWRITE_BLOCK).min(col.len());
+        buf.clear();
+        let mut changed = false;
+        for (k, &x) in col[start..end].iter().enumerate() {
+            let v = f(start + k, x);
+            changed |= v != x;
+            buf.extend_from_slice(&v.to_ne_bytes());
+        }
+        if changed && file.write_all_at(&buf, (start * 4) as u64).is_err() {
+            for (x, v) in col[start..end].iter_mut().zip(buf.chunks_exact(4)) {
+                *x = u32::from_ne_bytes([v[0], v[1], v[2], v[3]]);
+            }
+        }
+        start = end;
+    }
 }
 
 /// Replace provisional labels (string index + 1) by interned names, through a per-string
@@ -278,32 +325,38 @@ fn resolve_types(
 /// descriptor arrays, …) by their index as a decimal string on `internal` edges; they become
 /// [`Label::Index`] (shown `[i]`, as element edges are) rather than one interned name per
 /// index: a 1 GB snapshot has 2.5 M of them, which as names cost 330 MB and 1.2 s of CPU.
-fn resolve_labels(raw: &RawSnapshot, edge_labels: &mut [u32], labels: &mut Interner, bytes: &[u8]) {
+fn resolve_labels(
+    raw: &RawSnapshot,
+    edge_labels: &mut Column<u32>,
+    labels: &mut Interner,
+    bytes: &[u8],
+) {
     let mut by_string: Vec<u32> = vec![UNSEEN; raw.str_start.len()];
-    for l in edge_labels.iter_mut() {
-        if let Label::Name(LabelId(p)) = Label::decode(*l) {
-            let s = (p - 1) as usize;
-            *l = match by_string.get_mut(s) {
-                Some(slot) if *slot != UNSEEN => *slot,
-                Some(slot) => {
-                    let raw_text = raw.raw_str(bytes, s as u32);
-                    *slot = match slot_index(raw_text) {
-                        Some(i) => Label::Index(i).encode(),
-                        None => {
-                            let text = decode(raw_text);
-                            if text.is_empty() {
-                                Label::None.encode()
-                            } else {
-                                Label::Name(LabelId(labels.intern(&text))).encode()
-                            }
+    rewrite(edge_labels, |_, l| {
+        let Label::Name(LabelId(p)) = Label::decode(l) else {
+            return l;
+        };
+        let s = (p - 1) as usize;
+        match by_string.get_mut(s) {
+            Some(slot) if *slot != UNSEEN => *slot,
+            Some(slot) => {
+                let raw_text = raw.raw_str(bytes, s as u32);
+                *slot = match slot_index(raw_text) {
+                    Some(i) => Label::Index(i).encode(),
+                    None => {
+                        let text = decode(raw_text);
+                        if text.is_empty() {
+                            Label::None.encode()
+                        } else {
+                            Label::Name(LabelId(labels.intern(&text))).encode()
                         }
-                    };
-                    *slot
-                }
-                None => Label::None.encode(),
-            };
+                    }
+                };
+                *slot
+            }
+            None => Label::None.encode(),
         }
-    }
+    });
 }
 
 /// A canonical decimal (no sign, no leading zero) below 2^31 - 1, whose [`Label::Index`]
@@ -651,6 +704,52 @@ mod tests {
         }
     }
 
+    /// [`rewrite`] through `pwrite` (a column growing in its spill file) and by stores (in
+    /// memory) against a plain map, over several blocks, some left as they were, with a
+    /// partial last block.
+    #[test]
+    fn rewrite_in_blocks_is_a_plain_map() {
+        let n = 3 * REWRITE_BLOCK + 123;
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let values: Vec<u32> = (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u32
+            })
+            .collect();
+        // Block 1 is left alone; elsewhere every odd value changes, depending on its index.
+        let f = |i: usize, x: u32| {
+            if i / REWRITE_BLOCK == 1 || x.is_multiple_of(2) {
+                x
+            } else {
+                x.rotate_left(7) ^ i as u32
+            }
+        };
+        let want: Vec<u32> = values.iter().enumerate().map(|(i, &x)| f(i, x)).collect();
+        let mut in_memory = Column::from(values.clone());
+        rewrite(&mut in_memory, f);
+        assert_eq!(&in_memory[..], &want[..]);
+        let dir = std::env::temp_dir();
+        if let Ok(mut in_file) = Column::<u32>::in_file(&dir, n) {
+            in_file.resize(n, 0);
+            in_file.copy_from_slice(&values);
+            assert!(
+                in_file.stage_file().is_some(),
+                "a column growing in its file"
+            );
+            let mut seen = 0;
+            rewrite(&mut in_file, |i, x| {
+                assert_eq!((i, x), (seen, values[seen]), "in order, the old values");
+                seen += 1;
+                f(i, x)
+            });
+            assert_eq!(seen, n);
+            assert_eq!(&in_file[..], &want[..]);
+        }
+    }
+
     #[test]
     fn declared_counts_feed_the_memory_check() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -780,6 +879,102 @@ mod tests {
                 "graph differs on {comma:?} {sep:?}"
             );
         }
+    }
+
+    /// [`small`] with `locations` and the other top-level values V8 writes, its arrays in the
+    /// order given by `order` (keys of `parts`), as the text of each.
+    fn reordered(order: &[&str]) -> Vec<u8> {
+        let text = String::from_utf8(small()).unwrap();
+        let text = text.replacen(
+            "\"meta\":{",
+            "\"meta\":{\"location_fields\":[\"object_index\",\"script_id\",\"line\",\"column\"],",
+            1,
+        );
+        let at = |k: &str| text.find(&format!("\"{k}\":[")).unwrap();
+        let (nodes, edges, strings) = (at("nodes"), at("edges"), at("strings"));
+        let head = &text[..nodes];
+        let part = |from: usize, to: usize| text[from..to].trim_end_matches([',', '\n']);
+        let parts = [
+            ("nodes", part(nodes, edges).to_owned()),
+            ("edges", part(edges, strings).to_owned()),
+            ("strings", text[strings..text.len() - 1].to_owned()),
+            // Out of node order, as V8 writes them; node ordinals 0..300 times 7 fields.
+            (
+                "locations",
+                "\"locations\":[70,1,2,3,7,4,5,6,2093,7,8,9,14,1,0,0]".to_owned(),
+            ),
+            (
+                "trace",
+                "\"trace_function_infos\":[],\"trace_tree\":[]".to_owned(),
+            ),
+            ("samples", "\"samples\":[]".to_owned()),
+            (
+                "extra",
+                "\"extra\":{\"a\":[1,\"]\",{\"b\":null}],\"strings\":2}".to_owned(),
+            ),
+        ];
+        let body: Vec<&str> = order
+            .iter()
+            .map(|k| parts.iter().find(|p| p.0 == *k).unwrap().1.as_str())
+            .collect();
+        format!("{head}{}}}", body.join(",\n")).into_bytes()
+    }
+
+    /// The parallel reader reads what follows the edges beside their fill (`read_tail`): in
+    /// V8's order it does not decline and agrees with the exact reader, and in any other order,
+    /// with unknown values among them, the two still agree (or both fail), as when that text is
+    /// cut short or broken inside the values after the edges.
+    #[test]
+    fn values_after_the_edges_read_the_same_in_any_order() {
+        let v8_order = ["nodes", "edges", "trace", "samples", "locations", "strings"];
+        let orders: [&[&str]; 7] = [
+            &v8_order,
+            &["nodes", "edges", "strings", "locations", "extra"],
+            &["nodes", "edges", "extra", "locations", "trace", "strings"],
+            &["strings", "nodes", "edges", "locations"],
+            &["nodes", "locations", "edges", "samples", "strings"],
+            &["nodes", "edges", "strings", "strings", "locations"],
+            &["nodes", "edges", "locations", "locations", "strings"],
+        ];
+        let mut compared = 0;
+        for order in orders {
+            let text = reordered(order);
+            let edges_end = {
+                let at = text.windows(9).position(|w| w == b"\"edges\":[").unwrap();
+                at + text[at..].iter().position(|&b| b == b']').unwrap()
+            };
+            let mut variants = vec![text.clone()];
+            // Cut short or broken at every 7th byte after the edges.
+            for at in (edges_end..text.len()).step_by(7) {
+                variants.push(text[..at].to_vec());
+                for with in [b'x', b'\\', b'"', b',', b']'] {
+                    let mut v = text.clone();
+                    v[at] = with;
+                    variants.push(v);
+                }
+            }
+            for (k, v) in variants.iter().enumerate() {
+                let par = build(v, &opts(), Compat::DevTools, Mode::Parallel);
+                let exact = build(v, &opts(), Compat::DevTools, Mode::Exact);
+                if k == 0 && order == v8_order {
+                    assert!(par.is_ok(), "declined V8's order");
+                    let (_, d) = par.as_ref().unwrap();
+                    assert_eq!(d.locations.len(), 4);
+                    assert!(d.locations.is_sorted());
+                }
+                if par.is_ok() {
+                    assert!(
+                        digest(&par) == digest(&exact),
+                        "{order:?}: accepted differently:\n{}",
+                        String::from_utf8_lossy(v)
+                    );
+                    compared += 1;
+                }
+                // (It may decline what the exact reader accepts: a second `locations`.)
+                assert!(exact.is_ok() || par.is_err(), "{order:?}");
+            }
+        }
+        assert!(compared > 50, "{compared}");
     }
 
     #[test]

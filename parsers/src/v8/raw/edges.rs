@@ -3,7 +3,9 @@
 //! synthetic root's edges the post-passes need.
 
 use heapscope_graph::bitset::BitSet;
+use heapscope_graph::column::Staged;
 use heapscope_graph::{GraphBuilder, Label, NodeIdx, WEAK_BIT};
+use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::records::{read_records, Field, Records};
@@ -200,18 +202,22 @@ impl ExactDiv {
     }
 }
 
-pub(super) fn parse_edges(
+/// Read the `edges` array at the cursor. The parallel reader runs `tail(end)` beside its fill,
+/// `end` being the position just after the array, and returns what it gave; the exact reader
+/// never runs it (`None`).
+pub(super) fn parse_edges<T: Send>(
     c: &mut Cursor<'_>,
     r: &mut RawSnapshot,
     b: &mut GraphBuilder,
     compat: Compat,
     name_refs: &mut MaxRef,
     mode: Mode,
-) -> Scan<()> {
+    tail: impl FnOnce(usize) -> Scan<T> + Send,
+) -> Scan<Option<T>> {
     let ef = r.meta.ef;
     let declared = r.edge_total;
     if mode == Mode::Parallel {
-        return parse_edges_parallel(c, r, b, compat, name_refs);
+        return parse_edges_parallel(c, r, b, compat, name_refs, tail).map(Some);
     }
     b.finish_nodes_without_index();
     b.reserve_edges((c.remaining() / (2 * ef)).min(declared as usize));
@@ -246,7 +252,7 @@ pub(super) fn parse_edges(
     // Only the edges needed the nodes' edge counts.
     r.node_edges = Vec::new();
     warn_counts(r, e, extra, unlisted);
-    Ok(())
+    Ok(None)
 }
 
 /// The warnings about counts that disagree (read as DevTools reads them).
@@ -285,12 +291,21 @@ fn warn_counts(r: &mut RawSnapshot, e: u64, extra: u64, unlisted: u64) {
     }
 }
 
-/// One chunk's share of the parallel edge fill: its slots of the CSR and what it noted.
+/// One chunk's share of the parallel edge fill: its slots of the CSR (written through
+/// [`Staged`] buffers when they are in spill files) and what it noted.
 struct EdgeChunk<'s> {
     /// Edge index of `targets[0]`.
     first: u64,
-    targets: &'s mut [u32],
-    labels: &'s mut [u32],
+    targets: Staged<'s, u32>,
+    labels: Staged<'s, u32>,
+    keep_labels: bool,
+    max_name: Option<u64>,
+    unlisted: u64,
+    root_edges: Vec<(u8, u32)>,
+}
+
+/// What an [`EdgeChunk`] noted, once its slots are written.
+struct EdgeNotes {
     max_name: Option<u64>,
     unlisted: u64,
     root_edges: Vec<(u8, u32)>,
@@ -302,13 +317,14 @@ struct EdgeChunk<'s> {
 /// no buffer and no per-edge search for the source. Reads what [`EdgeRecords`] reads,
 /// including counts that disagree with the array; declines (for the exact rerun) whatever
 /// that would report as an error.
-fn parse_edges_parallel(
+fn parse_edges_parallel<T: Send>(
     c: &mut Cursor<'_>,
     r: &mut RawSnapshot,
     b: &mut GraphBuilder,
     compat: Compat,
     name_refs: &mut MaxRef,
-) -> Scan<()> {
+    tail: impl FnOnce(usize) -> Scan<T> + Send,
+) -> Scan<T> {
     let decline = || Fail::at(0, "edges the parallel reader fills");
     let m = &r.meta;
     let (ef, declared) = (m.ef, r.edge_total);
@@ -339,7 +355,7 @@ fn parse_edges_parallel(
     let words = (total as usize).div_ceil(64);
     let shortcut: Vec<AtomicU64> = (0..words).map(|_| AtomicU64::new(0)).collect();
     let no_prop: Vec<AtomicU64> = (0..words).map(|_| AtomicU64::new(0)).collect();
-    let (targets, labels) = b.edges_by_offsets(offsets).ok_or_else(decline)?;
+    let (targets, labels, files) = b.edges_by_offsets_staged(offsets).ok_or_else(decline)?;
     let keep_labels = !labels.is_empty() || total == 0;
     let mut chunks = Vec::with_capacity(ranges.len());
     let (mut tg, mut lb) = (targets, labels);
@@ -351,10 +367,12 @@ fn parse_edges_parallel(
         } else {
             (&mut [][..], std::mem::take(&mut lb))
         };
+        let first = range.start as usize;
         chunks.push(EdgeChunk {
             first: range.start,
-            targets: t,
-            labels: l,
+            targets: Staged::new(t, first, files[0].as_ref()),
+            labels: Staged::new(l, first, files[1].as_ref()),
+            keep_labels,
             max_name: None,
             unlisted: 0,
             root_edges: Vec::new(),
@@ -364,7 +382,8 @@ fn parse_edges_parallel(
     let set = |bits: &[AtomicU64], e: u64| {
         bits[(e / 64) as usize].fetch_or(1 << (e % 64), Ordering::Relaxed);
     };
-    let chunks = arr.fill(ef, chunks, |ch, e, rec| {
+    let bounds = arr.record_bounds(ef)?;
+    let each = |ch: &mut EdgeChunk<'_>, e: u64, rec: &[u64]| -> Scan<()> {
         let ty = rec[t_at];
         let bits = type_bits[ty.min(u64::from(UNLISTED)) as usize];
         if ty >= ntypes {
@@ -392,9 +411,9 @@ fn parse_edges_parallel(
         // Below 2^32 node fields (checked when the nodes were read): below 2^32 nodes.
         let to = to as u32;
         let i = (e - ch.first) as usize;
-        ch.targets[i] = if dropped { to | WEAK_BIT } else { to };
-        if let Some(slot) = ch.labels.get_mut(i) {
-            *slot = label.encode();
+        ch.targets.set(i, if dropped { to | WEAK_BIT } else { to });
+        if ch.keep_labels {
+            ch.labels.set(i, label.encode());
         }
         if is_shortcut {
             set(&shortcut, e);
@@ -407,7 +426,25 @@ fn parse_edges_parallel(
                 .push((if ty < ntypes { ty as u8 } else { UNLISTED }, to));
         }
         Ok(())
-    })?;
+    };
+    // Each chunk's windows go to the files on its own thread (when its writers are dropped).
+    let fill = || {
+        chunks
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, mut ch)| {
+                arr.chunk_records(&bounds, k, ef, |e, rec, _| each(&mut ch, e, rec))?;
+                Ok(EdgeNotes {
+                    max_name: ch.max_name,
+                    unlisted: ch.unlisted,
+                    root_edges: ch.root_edges,
+                })
+            })
+            .collect::<Scan<Vec<EdgeNotes>>>()
+    };
+    let end = arr.end();
+    let (chunks, tail) = rayon::join(fill, || tail(end));
+    let (chunks, tail) = (chunks?, tail?);
     c.seek(arr.end());
     let mut unlisted = 0;
     for ch in chunks {
@@ -422,7 +459,7 @@ fn parse_edges_parallel(
     r.shortcut = bits(shortcut);
     r.no_propagation = bits(no_prop);
     warn_counts(r, total, total.saturating_sub(declared), unlisted);
-    Ok(())
+    Ok(tail)
 }
 
 #[cfg(test)]

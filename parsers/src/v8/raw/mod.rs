@@ -22,6 +22,7 @@ use super::Compat;
 use crate::{Expected, Fail};
 use edges::parse_edges;
 use nodes::parse_nodes;
+pub(crate) use records::sort_locations;
 use records::{parallel_locations, resolve_locations};
 
 /// What the parser keeps besides the graph: per-node type and edge count columns, the offset of
@@ -49,7 +50,8 @@ pub(crate) struct RawSnapshot {
     /// Where each string's content starts (its end is found again by scanning: 8 bytes per
     /// string instead of 12).
     pub str_start: Vec<u64>,
-    /// (node ordinal, script id, line, column), sorted by ordinal.
+    /// (node ordinal, script id, line, column), in the file's order until `v8::build` sorts
+    /// them by ordinal ([`sort_locations`]).
     pub locations: Vec<[u32; 4]>,
     /// What was read as DevTools reads it although it is off the format (see [`parse`]).
     pub warnings: Vec<String>,
@@ -215,7 +217,24 @@ pub(crate) fn parse(
                 let r = raw
                     .as_mut()
                     .ok_or_else(|| Fail::at(key_at, "\"nodes\" before \"edges\""))?;
-                parse_edges(&mut c, r, b, compat, &mut edge_name_refs, mode)?;
+                // The parallel reader reads what follows the edges (V8: `locations` and
+                // `strings`) on the side while it fills them: see `read_tail`.
+                let (want_strings, want_locations) = (!have_strings, locations_fast.is_none());
+                let (meta, nodes) = (r.meta.clone(), r.node_count());
+                let tail = move |end: usize| {
+                    read_tail(input, end, &meta, nodes, want_strings, want_locations)
+                };
+                let tail = parse_edges(&mut c, r, b, compat, &mut edge_name_refs, mode, tail)?;
+                if let Some(t) = tail {
+                    if let Some(s) = t.strings {
+                        strings = s;
+                        have_strings = true;
+                    }
+                    if t.locations.is_some() {
+                        locations_fast = t.locations;
+                    }
+                    c.seek(t.resume);
+                }
                 // The targets are complete (4 bytes per edge): in a spill file, as the analysis
                 // would put them, they are not anonymous memory while the strings are read
                 // and the types and labels resolved. (The parallel reader grew them in one
@@ -224,24 +243,7 @@ pub(crate) fn parse(
                 have_edges = true;
             }
             b"strings" => {
-                // A string takes at least 3 bytes ("",) and two of the quotes left in the
-                // input: room for exactly that many (no growth by doubling, whose transient
-                // copy was the parse's peak).
-                let rest = c.slice(c.pos(), c.pos() + c.remaining());
-                let quotes = memchr::memchr_iter(b'"', rest).count();
-                strings.reserve_exact((quotes / 2).min(c.remaining() / 3));
-                let mut too_long = None;
-                c.string_array(|s, e| {
-                    strings.push(s as u64);
-                    if u32::try_from(e - s).is_err() {
-                        too_long.get_or_insert(s);
-                    }
-                })?;
-                if let Some(at) = too_long {
-                    return Err(Fail::at(at, "strings shorter than 4 GiB"));
-                }
-                // Grown by doubling.
-                strings.shrink_to_fit();
+                read_strings(&mut c, &mut strings)?;
                 have_strings = true;
             }
             b"locations" if mode == Mode::Exact => {
@@ -257,7 +259,7 @@ pub(crate) fn parse(
                 let (Some(r), None) = (raw.as_ref(), locations_fast.as_ref()) else {
                     return Err(Fail::at(key_at, "\"locations\" once, after \"nodes\""));
                 };
-                locations_fast = Some(parallel_locations(&mut c, r)?);
+                locations_fast = Some(parallel_locations(&mut c, &r.meta, r.node_count())?);
             }
             _ => c.skip_value()?,
         }
@@ -307,6 +309,81 @@ pub(crate) fn parse(
         Mode::Parallel => locations_fast.unwrap_or_default(),
     };
     Ok(r)
+}
+
+/// The `strings` array at the cursor: where each string's content starts, into `strings`.
+fn read_strings(c: &mut Cursor<'_>, strings: &mut Vec<u64>) -> Scan<()> {
+    // A string takes at least 3 bytes ("",) and two of the quotes left in the input: room for
+    // exactly that many (no growth by doubling, whose transient copy was the parse's peak).
+    let rest = c.slice(c.pos(), c.pos() + c.remaining());
+    let quotes = memchr::memchr_iter(b'"', rest).count();
+    strings.reserve_exact((quotes / 2).min(c.remaining() / 3));
+    let mut too_long = None;
+    c.string_array(|s, e| {
+        strings.push(s as u64);
+        if u32::try_from(e - s).is_err() {
+            too_long.get_or_insert(s);
+        }
+    })?;
+    if let Some(at) = too_long {
+        return Err(Fail::at(at, "strings shorter than 4 GiB"));
+    }
+    // Grown by doubling.
+    strings.shrink_to_fit();
+    Ok(())
+}
+
+/// What [`read_tail`] read after the `edges` array.
+pub(super) struct Tail {
+    /// Where the document walk goes on: just after the last value read.
+    resume: usize,
+    strings: Option<Vec<u64>>,
+    locations: Option<Vec<[u32; 4]>>,
+}
+
+/// The parallel reader's walk of the top-level values after the `edges` array (whose `]` is at
+/// `end - 1`), run beside the edges' fill: the `strings` (a sequential scan, which would
+/// otherwise leave a core idle) and `locations` when `want` them, anything else but the
+/// arrays the main walk reads skipped. Stops before the first key it leaves to the main walk
+/// (`snapshot`, `nodes`, `edges`, or one it does not want) or at the document's `}`; any
+/// error fails the parallel reader, whose exact rerun reads the document in order.
+fn read_tail(
+    input: &[u8],
+    end: usize,
+    meta: &Meta,
+    nodes: usize,
+    want_strings: bool,
+    want_locations: bool,
+) -> Scan<Tail> {
+    let mut c = Cursor::new(input);
+    c.seek(end);
+    let mut t = Tail {
+        resume: end,
+        strings: None,
+        locations: None,
+    };
+    loop {
+        t.resume = c.pos();
+        if c.peek() != Some(b',') {
+            return Ok(t);
+        }
+        c.expect(b',', "','")?;
+        let (ks, ke) = c.string()?;
+        c.expect(b':', "':' after a key")?;
+        c.ws();
+        match c.slice(ks, ke) {
+            b"strings" if want_strings && t.strings.is_none() => {
+                let mut s = Vec::new();
+                read_strings(&mut c, &mut s)?;
+                t.strings = Some(s);
+            }
+            b"locations" if want_locations && t.locations.is_none() => {
+                t.locations = Some(parallel_locations(&mut c, meta, nodes)?);
+            }
+            b"snapshot" | b"nodes" | b"edges" | b"strings" | b"locations" => return Ok(t),
+            _ => c.skip_value()?,
+        }
+    }
 }
 
 /// Bit set on a provisional type id: the low bits are the node's name string index.

@@ -5,7 +5,7 @@
 
 use rayon::slice::ParallelSliceMut;
 
-use super::RawSnapshot;
+use super::{Meta, RawSnapshot};
 use crate::v8::par;
 use crate::v8::scan::{Cursor, Scan};
 use crate::{Expected, Fail};
@@ -74,19 +74,23 @@ pub(super) trait Records {
 }
 
 /// The `locations` array on all cores, each quad checked and resolved to its node ordinal
-/// straight into the result as [`resolve_locations`] does (no buffer of raw values), sorted by
-/// ordinal. Needs the nodes read before; declines whatever `resolve_locations` rejects.
-pub(super) fn parallel_locations(c: &mut Cursor<'_>, r: &RawSnapshot) -> Scan<Vec<[u32; 4]>> {
+/// straight into the result as [`resolve_locations`] does (no buffer of raw values), in the
+/// file's order ([`sort_locations`] sorts them). Needs the nodes read before; declines whatever `resolve_locations` rejects.
+pub(super) fn parallel_locations(
+    c: &mut Cursor<'_>,
+    meta: &Meta,
+    node_count: usize,
+) -> Scan<Vec<[u32; 4]>> {
     let decline = || Fail::at(0, "locations the parallel reader resolves");
     let arr = par::IntArray::locate(c.input(), c.pos())?;
     c.seek(arr.end());
     if arr.values() == 0 {
         return Ok(Vec::new());
     }
-    let Some([obj, script, line, col]) = location_columns(&r.meta.location_fields) else {
+    let Some([obj, script, line, col]) = location_columns(&meta.location_fields) else {
         return Err(decline());
     };
-    let w = r.meta.location_fields.len();
+    let w = meta.location_fields.len();
     let ranges = arr.record_ranges(w)?;
     let total = ranges.last().map_or(0, |r| r.end) as usize;
     let mut out = vec![[0u32; 4]; total];
@@ -98,8 +102,8 @@ pub(super) fn parallel_locations(c: &mut Cursor<'_>, r: &RawSnapshot) -> Scan<Ve
         states.push((range.start, mine));
         rest = tail;
     }
-    let nf = r.meta.nf as u64;
-    let fields = r.node_count() as u64 * nf;
+    let nf = meta.nf as u64;
+    let fields = node_count as u64 * nf;
     arr.fill(w, states, |(first, slots), i, rec| {
         let o = rec[obj];
         if nf == 0 || o % nf != 0 || o >= fields {
@@ -109,14 +113,15 @@ pub(super) fn parallel_locations(c: &mut Cursor<'_>, r: &RawSnapshot) -> Scan<Ve
         slots[(i - *first) as usize] = [(o / nf) as u32, f(script), f(line), f(col)];
         Ok(())
     })?;
-    sort_locations(&mut out);
     Ok(out)
 }
 
-/// Locations by node ordinal, on all cores: by the whole quad, a total order, so the result is
-/// the same whatever the sort (V8 writes one location per node; an input with two for a node
-/// gets them in a fixed order too).
-fn sort_locations(l: &mut [[u32; 4]]) {
+/// Locations by node ordinal ([`RawSnapshot::locations`]), on all cores: by the whole quad, a
+/// total order, so the result is the same whatever the sort (V8 writes one location per node;
+/// an input with two for a node gets them in a fixed order too). (V8 writes them in tens of
+/// thousands of short ascending runs, from anywhere in the node range: no cheaper order to
+/// take over.)
+pub(crate) fn sort_locations(l: &mut [[u32; 4]]) {
     l.par_sort_unstable();
 }
 
@@ -167,6 +172,5 @@ pub(super) fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Ve
         let f = |i: usize| u32::try_from(rec[i].v()).unwrap_or(u32::MAX);
         out.push([(o / nf) as u32, f(script), f(line), f(col)]);
     }
-    sort_locations(&mut out);
     Ok(out)
 }
