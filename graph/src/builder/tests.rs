@@ -438,13 +438,16 @@ fn generated_id_sets() -> Vec<Vec<u64>> {
 
 /// The simple lookup: a binary search in the ids sorted with their first node index.
 fn sorted_lookup(ids: &[u64]) -> impl Fn(u64) -> Option<u32> {
-    let mut pairs: Vec<(u64, u32)> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, &id)| (id, i as u32))
-        .collect();
-    pairs.sort_unstable();
-    pairs.dedup_by_key(|p| p.0); // keeps the lowest index of equal ids
+    // node indices in id order; the sort is stable, so equal ids keep node order and the
+    // first of each run of equal ids is the node that keeps the id
+    let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+    order.sort_by_key(|&i| ids[i as usize]);
+    let mut pairs: Vec<(u64, u32)> = Vec::new();
+    for i in order {
+        if pairs.last().is_none_or(|p| p.0 != ids[i as usize]) {
+            pairs.push((ids[i as usize], i));
+        }
+    }
     move |id| {
         pairs
             .binary_search_by_key(&id, |p| p.0)
