@@ -80,15 +80,22 @@ impl IdIndex {
     /// form with it: 0 never uses it).
     pub(super) fn build_with(node_ids: &[u64], bitmap_max: usize) -> (IdIndex, u64) {
         let n = node_ids.len();
-        let (min, max) = node_ids
+        // One pass: the range and the low bits all ids share. `x - min` and `x ^ min` have the
+        // same lowest set bit, and the low bits every id shares with `min` are the ones every
+        // id shares with the first id, so the common trailing zeros of `x - min` are those of
+        // the OR of `x ^ first`.
+        let first = node_ids.first().copied().unwrap_or(0);
+        let (min, max, ors) = node_ids
             .par_iter()
-            .fold(|| (u64::MAX, 0u64), |(a, b), &x| (a.min(x), b.max(x)))
-            .reduce(|| (u64::MAX, 0u64), |(a, b), (c, d)| (a.min(c), b.max(d)));
+            .fold(
+                || (u64::MAX, 0u64, 0u64),
+                |(a, b, o), &x| (a.min(x), b.max(x), o | (x ^ first)),
+            )
+            .reduce(
+                || (u64::MAX, 0u64, 0u64),
+                |(a, b, o), (c, d, p)| (a.min(c), b.max(d), o | p),
+            );
         let min = if n == 0 { 0 } else { min };
-        let ors = node_ids
-            .par_iter()
-            .map(|&x| x - min)
-            .reduce(|| 0, |a, b| a | b);
         let tz = if ors == 0 { 0 } else { ors.trailing_zeros() };
         let span = (max.saturating_sub(min)) >> tz;
         let span_bits = 64 - span.leading_zeros();
@@ -272,7 +279,7 @@ impl IdIndex {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn get(&self, id: u64) -> Option<u32> {
         if id < self.min {
             return None;
@@ -330,14 +337,28 @@ fn bitmap_get(lines: &[Line], tz: u32, others: &[(u64, u32)], d: u64, id: u64) -
         return None;
     }
     if line.head & RUN != 0 {
-        let below: u32 = line.bits[..w].iter().map(|x| x.count_ones()).sum::<u32>()
-            + (word & ((1u64 << bit) - 1)).count_ones();
-        return Some(line.head as u32 + below);
+        return Some(line.head as u32 + rank(&line.bits, w, bit));
     }
     others
         .binary_search_by_key(&id, |e| e.0)
         .ok()
         .map(|p| others[p].1)
+}
+
+/// The set bits of a line's `bits` before bit `bit` of word `w`: all seven words counted under
+/// a mask, with no branch on `w` (a loop over the words before `w` mispredicts its exit on
+/// nearly every lookup, the slots being random).
+#[inline(always)]
+pub(super) fn rank(bits: &[u64; 7], w: usize, bit: usize) -> u32 {
+    let low = (1u64 << bit) - 1;
+    let mut below = 0u32;
+    for (j, &x) in bits.iter().enumerate() {
+        // all ones for the words before `w`, the bits below `bit` in `w`, none after it
+        let before = ((j as i64 - w as i64) >> 63) as u64;
+        let at = ((j == w) as u64).wrapping_neg() & low;
+        below += (x & (before | at)).count_ones();
+    }
+    below
 }
 
 /// [`bitmap_get`] compiled with the POPCNT instruction.
@@ -367,7 +388,7 @@ fn has_popcnt() -> bool {
 
 /// The dense index of an edge's target id, or `None` after counting it as missing (the first
 /// one is kept for the warning, with the node `current` it came from).
-#[inline]
+#[inline(always)]
 pub(super) fn resolve(
     index: &IdIndex,
     id: u64,

@@ -369,7 +369,7 @@ impl EdgeSlots<'_> {
     }
 
     /// An edge from the current node to the node with dump id `id` (0 = null, ignored).
-    #[inline]
+    #[inline(always)]
     pub fn edge_to_id(&mut self, id: u64, weak: bool, label: Label) -> bool {
         if id == 0 || self.current.is_none() {
             return id == 0;
@@ -403,7 +403,7 @@ impl EdgeSlots<'_> {
         true
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, t: u32, weak: bool, label: Label) {
         if self.len >= self.targets.len() {
             self.dropped += 1;

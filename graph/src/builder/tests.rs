@@ -385,3 +385,119 @@ fn targets_spilled_early_keep_the_graph() {
     assert_eq!(early.edge_labels[..], plain.edge_labels[..]);
     assert_eq!(early.warnings, plain.warnings);
 }
+
+/// Generated id sets as dumps hold them: dense (8-byte aligned addresses, every slot of a line
+/// used), sparse (random gaps, so lines end at every word and bit of the rank), 4-byte ids
+/// (32-bit dumps, 4-byte alignment), 8-byte ids above 2^32 (and near 2^64), ids in address
+/// order with runs given back to front, and duplicates; each with and without the bitmap form.
+fn generated_id_sets() -> Vec<Vec<u64>> {
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut rnd = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut sets = Vec::new();
+    // dense, 8-byte ids above 2^32
+    sets.push((0..5000u64).map(|i| 0x7_f000_0000 + 8 * i).collect());
+    // sparse: gaps of 1..40 slots, 8-byte alignment
+    let mut at = 0x6_0000_0000u64;
+    let sparse: Vec<u64> = (0..5000)
+        .map(|_| {
+            at += 8 * (1 + rnd() % 40);
+            at
+        })
+        .collect();
+    sets.push(sparse.clone());
+    // 4-byte ids (a 32-bit dump): 4-byte aligned, gaps, below 2^32
+    let mut at = 0x1000_0000u64;
+    sets.push(
+        (0..5000)
+            .map(|_| {
+                at += 4 * (1 + rnd() % 12);
+                at
+            })
+            .collect(),
+    );
+    // near the top of the u64 range
+    sets.push((0..3000u64).map(|i| u64::MAX - 7 - 16 * i).collect());
+    // address order with blocks of 300 given back to front (runs broken at their seams)
+    sets.push(sparse.chunks(300).rev().flatten().copied().collect());
+    // duplicates: every 7th id repeats one seen before
+    let mut dup = sparse.clone();
+    for i in (7..dup.len()).step_by(7) {
+        dup[i] = dup[(rnd() % i as u64) as usize];
+    }
+    sets.push(dup);
+    // two ids only, far apart (above 2^32), and one id
+    sets.push(vec![0x1_0000_0000, 0x9_0000_0008]);
+    sets.push(vec![0x1234_5678_9abc]);
+    sets
+}
+
+/// The simple lookup: a binary search in the ids sorted with their first node index.
+fn sorted_lookup(ids: &[u64]) -> impl Fn(u64) -> Option<u32> {
+    // node indices in id order; the sort is stable, so equal ids keep node order and the
+    // first of each run of equal ids is the node that keeps the id
+    let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+    order.sort_by_key(|&i| ids[i as usize]);
+    let mut pairs: Vec<(u64, u32)> = Vec::new();
+    for i in order {
+        if pairs.last().is_none_or(|p| p.0 != ids[i as usize]) {
+            pairs.push((ids[i as usize], i));
+        }
+    }
+    move |id| {
+        pairs
+            .binary_search_by_key(&id, |p| p.0)
+            .ok()
+            .map(|k| pairs[k].1)
+    }
+}
+
+#[test]
+fn id_index_agrees_with_a_sorted_search() {
+    for ids in generated_id_sets() {
+        let naive = sorted_lookup(&ids);
+        let mut distinct = ids.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for bitmap_max in [index::BITMAP_MAX_BYTES_PER_NODE, 64, 0] {
+            let (ix, dups) = IdIndex::build_with(&ids, bitmap_max);
+            assert_eq!(dups as usize, ids.len() - distinct.len());
+            // every id, every id moved by 1..=8 either way (unaligned and absent ones), and the ends
+            let mut probes = vec![0, 1, u64::MAX, u64::MAX - 1];
+            for &id in &ids {
+                for d in 1..=8u64 {
+                    probes.push(id.wrapping_add(d));
+                    probes.push(id.wrapping_sub(d));
+                }
+                probes.push(id);
+            }
+            for p in probes {
+                assert_eq!(ix.get(p), naive(p), "id {p:#x}, form {}", ix.form());
+            }
+        }
+    }
+}
+
+#[test]
+fn rank_counts_the_bits_before_a_slot() {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for _ in 0..200 {
+        let mut bits = [0u64; 7];
+        for w in bits.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *w = x & (x >> 3); // about a quarter of the bits set
+        }
+        for slot in 0..448usize {
+            let naive = (0..slot)
+                .filter(|&s| bits[s / 64] >> (s % 64) & 1 == 1)
+                .count() as u32;
+            assert_eq!(index::rank(&bits, slot / 64, slot % 64), naive);
+        }
+    }
+}
