@@ -851,8 +851,8 @@ impl DomChildren {
     /// [`min_retained_by`](crate::min_retained_by)'s; one walk of the children lists instead
     /// of two.
     ///
-    /// On up to `par.threads` threads, split by [`Split`] (the walk every split walk of
-    /// dominator subtrees uses): the threads walk the runs of sibling subtrees below the
+    /// On up to `par.threads` threads, split by [`Split`] (the splitter of every parallel
+    /// walk of dominator subtrees): the threads walk the runs of sibling subtrees below the
     /// cut-off top, each with counters of its own, seeded with the groups of the run's
     /// ancestors in the top, and each adds up its own minimum per group; the top is summed
     /// last, on this thread, bottom-up, from the runs' totals. All sums are exact integers: the
