@@ -858,7 +858,8 @@ impl DomChildren {
     /// last, on this thread, bottom-up, from the runs' totals. All sums are exact integers: the
     /// same totals whoever walked what. A node's retained size is written only by the thread
     /// that walks its subtree. Beyond one thread's walk: 12 B per group and a stack of 8 B per
-    /// tree level being walked per thread, 16 B per node of the top and 32 B per run.
+    /// tree level being walked per thread, 16 B per node of the top, 24 B per list of siblings
+    /// below it and 12 B per run.
     pub(crate) fn retained_and_min_on<S: Store>(
         &self,
         g: &HeapGraph,
@@ -892,11 +893,12 @@ impl DomChildren {
                 }
             }
         };
-        let (parts, sums) = split.walk(
+        let parts = split.walk(
             || Partial {
                 min: vec![0u64; groups],
                 on_stack: vec![0u32; groups],
                 stack: Vec::new(),
+                sums: Vec::new(),
             },
             |part, run| {
                 seed(&mut part.on_stack, run.top, true);
@@ -904,22 +906,22 @@ impl DomChildren {
                     sum + walk.subtree(walk.children[at as usize], part, &group_of)
                 });
                 seed(&mut part.on_stack, run.top, false);
-                sum
+                part.sums.push((run.top, sum));
             },
         );
+        // The top, bottom-up, from the totals of the runs below it; a node of it with no
+        // ancestor of its group adds its retained size to the group's minimum.
+        let top = split.top();
+        let mut below = vec![0u64; top.len()];
         let mut min = vec![0u64; groups];
         for part in parts {
             for (a, b) in min.iter_mut().zip(part.min) {
                 *a += b;
             }
-        }
-        // The top, bottom-up, from the totals of the runs below it; a node of it with no
-        // ancestor of its group adds its retained size to the group's minimum.
-        let top = split.top();
-        let mut below = vec![0u64; top.len()];
-        for (run, sum) in split.runs().iter().zip(sums) {
-            if let Some(b) = below.get_mut(run.top as usize) {
-                *b += sum;
+            for (at, sum) in part.sums {
+                if let Some(b) = below.get_mut(at as usize) {
+                    *b += sum;
+                }
             }
         }
         for (i, t) in top.iter().enumerate().rev() {
@@ -955,6 +957,8 @@ struct Partial {
     on_stack: Vec<u32>,
     /// (node, next position in its children list)
     stack: Vec<(u32, u32)>,
+    /// Per run walked: its parent's index in [`Split::top`] and its subtrees' total.
+    sums: Vec<(u32, u64)>,
 }
 
 /// The arrays the retained-size walk reads, as slices, and the result it writes.
@@ -977,6 +981,7 @@ impl Walk<'_> {
             min,
             on_stack,
             stack,
+            ..
         } = part;
         self.out[top as usize].store(self.shallow[top as usize], Relaxed);
         let gr = group_of(top);
@@ -1167,7 +1172,7 @@ mod tests {
             let (r, min) = children.retained_and_min_on(&g, &Heap, types, group_of, par);
             assert_eq!(r, want, "case {case}, {par:?}");
             assert_eq!(min, want_min, "case {case}, {par:?}");
-            runs_seen += Split::new(&children, Start::SuperRoot, par).runs().len();
+            runs_seen += Split::new(&children, Start::SuperRoot, par).run_count();
         }
         assert!(runs_seen > 1000, "{runs_seen}");
     }

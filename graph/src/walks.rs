@@ -489,11 +489,16 @@ pub struct Run {
 /// them (the types on its path, say) costs a few steps per run. With all sums and minima exact
 /// integers the results do not depend on which thread walked what.
 ///
-/// 8 B per node of the top, 16 B per run; [`walk`](Split::walk) adds 16 B per run while it
-/// runs (each result with its run's index) and the callers' own state per thread.
+/// 8 B per node of the top, 24 B per list of siblings below it (a list's runs are made when
+/// claimed, not stored: a list of millions of siblings costs no more than one of two).
 pub struct Split {
     top: Vec<TopNode>,
-    runs: Vec<Run>,
+    /// The lists of siblings below the top, whole (each as a [`Run`] from its first sibling to
+    /// its last), in the order their runs are handed out.
+    lists: Vec<Run>,
+    /// How many runs come before each list, and all of them last.
+    first: Vec<usize>,
+    run_max: u32,
     threads: usize,
 }
 
@@ -502,30 +507,32 @@ impl Split {
     pub fn new(children: &DomChildren, from: Start, par: Parallel) -> Split {
         let offsets: &[u32] = &children.offsets;
         let kids: &[u32] = &children.children;
-        let list = |v: u32| (offsets[v as usize], offsets[v as usize + 1]);
-        let s = from.slot(children);
+        let list = |parent: u32, top: u32| Run {
+            parent,
+            top,
+            from: offsets[parent as usize],
+            to: offsets[parent as usize + 1],
+        };
         let mut top: Vec<TopNode> = Vec::new();
-        // The lists below the top so far: (parent, its index in `top`, from, to).
-        let (a, b) = list(s);
-        let mut lists = vec![(s, NO_TOP, a, b)];
+        let mut lists = vec![list(from.slot(children), NO_TOP)];
         for _ in 0..par.levels {
             let mut next = Vec::new();
             let mut grew = false;
-            for (node, at, a, b) in lists {
-                if top.len() + b.saturating_sub(a) as usize > par.top_max {
-                    next.push((node, at, a, b));
+            for l in lists {
+                if top.len() + l.to.saturating_sub(l.from) as usize > par.top_max {
+                    next.push(l);
                     continue;
                 }
                 grew = true;
-                for pos in a..b {
+                for pos in l.from..l.to {
                     let c = kids[pos as usize];
-                    let (ca, cb) = list(c);
-                    if ca < cb {
-                        next.push((c, top.len() as u32, ca, cb));
+                    let below = list(c, top.len() as u32);
+                    if below.from < below.to {
+                        next.push(below);
                     }
                     top.push(TopNode {
                         node: c,
-                        parent: at,
+                        parent: l.top,
                     });
                 }
             }
@@ -534,24 +541,19 @@ impl Split {
                 break;
             }
         }
-        let step = par.run_max.max(1);
-        let mut runs = Vec::new();
-        for (parent, at, a, b) in lists {
-            let mut pos = a;
-            while pos < b {
-                let end = b.min(pos.saturating_add(step));
-                runs.push(Run {
-                    parent,
-                    top: at,
-                    from: pos,
-                    to: end,
-                });
-                pos = end;
-            }
+        let run_max = par.run_max.max(1);
+        let mut first = Vec::with_capacity(lists.len() + 1);
+        let mut total = 0usize;
+        for l in &lists {
+            first.push(total);
+            total += l.to.saturating_sub(l.from).div_ceil(run_max) as usize;
         }
+        first.push(total);
         Split {
             top,
-            runs,
+            lists,
+            first,
+            run_max,
             threads: par.threads,
         }
     }
@@ -561,9 +563,31 @@ impl Split {
         &self.top
     }
 
-    /// The runs below the top, in the order [`walk`](Split::walk)'s results come in.
-    pub fn runs(&self) -> &[Run] {
-        &self.runs
+    /// How many runs there are below the top.
+    pub fn run_count(&self) -> usize {
+        self.first.last().copied().unwrap_or(0)
+    }
+
+    /// Run `i` of [`run_count`](Split::run_count), in the order [`walk`](Split::walk) hands
+    /// them out.
+    pub fn run(&self, i: usize) -> Option<Run> {
+        if i >= self.run_count() {
+            return None;
+        }
+        // The last list whose runs start at or before `i` (an empty list has none).
+        let l = self.first.partition_point(|&f| f <= i) - 1;
+        let list = self.lists[l];
+        let from = list.from + (i - self.first[l]) as u32 * self.run_max;
+        Some(Run {
+            from,
+            to: list.to.min(from.saturating_add(self.run_max)),
+            ..list
+        })
+    }
+
+    /// The runs below the top, in order.
+    pub fn runs(&self) -> impl Iterator<Item = Run> + '_ {
+        (0..self.run_count()).filter_map(|i| self.run(i))
     }
 
     /// The node at index `at` of the top and its ancestors in the top, nearest first: nothing
@@ -579,60 +603,38 @@ impl Split {
 
     /// Hand every run to `each` exactly once, on up to [`Parallel::threads`] threads (no more
     /// than the rayon pool has, nor than there are runs): each thread makes a state of its own
-    /// with `init` and claims runs, in order, from a shared cursor. Returns the states (one
-    /// per thread, in no fixed order: merge them by sums and minima, never by order) and
-    /// `each`'s results in run order.
-    pub fn walk<S: Send, T: Send + Default>(
+    /// with `init` and claims runs, in order, from a shared cursor. Returns the states, one per
+    /// thread, in no fixed order: merge them by sums and minima, never by order (a state that
+    /// keeps something per run keeps it with the run's `top`, say).
+    pub fn walk<S: Send>(
         &self,
         init: impl Fn() -> S + Sync,
-        each: impl Fn(&mut S, Run) -> T + Sync,
-    ) -> (Vec<S>, Vec<T>) {
+        each: impl Fn(&mut S, Run) + Sync,
+    ) -> Vec<S> {
         let cursor = AtomicUsize::new(0);
         let work = || {
             let mut state = init();
-            let mut done: Vec<(usize, T)> = Vec::new();
-            loop {
-                let i = cursor.fetch_add(1, Relaxed);
-                let Some(&run) = self.runs.get(i) else {
-                    break;
-                };
-                done.push((i, each(&mut state, run)));
+            while let Some(run) = self.run(cursor.fetch_add(1, Relaxed)) {
+                each(&mut state, run);
             }
-            (state, done)
+            state
         };
         let helpers = self
             .threads
             .min(rayon::current_num_threads())
-            .min(self.runs.len())
+            .min(self.run_count())
             .saturating_sub(1);
-        let mut parts = Vec::with_capacity(helpers + 1);
         if helpers == 0 {
-            parts.push(work());
-        } else {
-            let others = Mutex::new(Vec::with_capacity(helpers));
-            rayon::scope(|sc| {
-                for _ in 0..helpers {
-                    sc.spawn(|_| {
-                        let part = work();
-                        others.lock().unwrap_or_else(|e| e.into_inner()).push(part);
-                    });
-                }
-                parts.push(work());
-            });
-            parts.extend(others.into_inner().unwrap_or_else(|e| e.into_inner()));
+            return vec![work()];
         }
-        let mut results: Vec<T> = std::iter::repeat_with(T::default)
-            .take(self.runs.len())
-            .collect();
-        let states = parts
-            .into_iter()
-            .map(|(state, done)| {
-                for (i, t) in done {
-                    results[i] = t;
-                }
-                state
-            })
-            .collect();
-        (states, results)
+        let states = Mutex::new(Vec::with_capacity(helpers + 1));
+        let push = |state| states.lock().unwrap_or_else(|e| e.into_inner()).push(state);
+        rayon::scope(|sc| {
+            for _ in 0..helpers {
+                sc.spawn(|_| push(work()));
+            }
+            push(work());
+        });
+        states.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -238,7 +238,7 @@ fn tally_below_split(
         on_path(&mut rows, t.parent, false);
         depth.push(dc);
     }
-    let (parts, _) = split.walk(
+    let parts = split.walk(
         || (vec![UNSEEN; nt], Vec::new()),
         |(rows, stack), run| {
             let d = depth.get(run.top as usize).copied().unwrap_or(0);
