@@ -851,17 +851,15 @@ impl DomChildren {
     /// [`min_retained_by`](crate::min_retained_by)'s; one walk of the children lists instead
     /// of two.
     ///
-    /// On up to `par.threads` threads: the top of the dominator tree is cut off first
-    /// ([`Split`]: a few breadth-first levels, at most [`UPPER_MAX`] nodes; none on one
-    /// thread): what hangs below it are disjoint subtrees, in runs of siblings ("pieces" of at
-    /// most [`PIECE`] nodes), which the threads take from a shared cursor (a thread that meets
-    /// a big subtree leaves the rest to the others). Each walks a subtree whole with counters
-    /// of its own, started with the groups of the subtree's ancestors in the cut-off top, and
-    /// adds up its own minimum per group; the top is summed last, on this thread, bottom-up.
-    /// All sums are exact integers: the same totals whoever walked what. A node's retained
-    /// size is written only by the thread that walks its subtree. Beyond one thread's walk:
-    /// 12 B per group and a stack of 8 B per tree level being walked per thread, 16 B per
-    /// node of the top and 12 B per piece.
+    /// On up to `par.threads` threads, split by [`Split`] (the splitter of every parallel
+    /// walk of dominator subtrees): the threads walk the runs of sibling subtrees below the
+    /// cut-off top, each with counters of its own, seeded with the groups of the run's
+    /// ancestors in the top, and each adds up its own minimum per group; the top is summed
+    /// last, on this thread, bottom-up, from the runs' totals. All sums are exact integers: the
+    /// same totals whoever walked what. A node's retained size is written only by the thread
+    /// that walks its subtree. Beyond one thread's walk: 12 B per group and a stack of 8 B per
+    /// tree level being walked per thread, 16 B per node of the top, 24 B per list of siblings
+    /// below it and 12 B per run.
     pub(crate) fn retained_and_min_on<S: Store>(
         &self,
         g: &HeapGraph,
@@ -870,12 +868,7 @@ impl DomChildren {
         group_of: impl Fn(u32) -> u32 + Sync,
         par: Parallel,
     ) -> (S::Arr<u64>, Vec<u64>) {
-        let Parallel {
-            threads,
-            rounds,
-            max_upper,
-        } = par;
-        use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+        use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
         const _: () = assert!(std::mem::align_of::<AtomicU64>() == std::mem::align_of::<u64>());
         let n = self.offsets.len() - 2;
         let mut r = store.filled(n, 0u64);
@@ -891,54 +884,57 @@ impl DomChildren {
             shallow: &g.shallow,
             out,
         };
-        let split = Split::new(&walk, n, rounds, max_upper);
-        let cursor = AtomicUsize::new(0);
-        let work = || {
-            let mut part = Partial {
+        let split = Split::new(self, Start::SuperRoot, par);
+        // A run's seed: its ancestors' groups on the counters (`add`), or off again.
+        let seed = |on_stack: &mut [u32], at: u32, add: bool| {
+            for v in split.path(at) {
+                if let Some(c) = on_stack.get_mut(group_of(v) as usize) {
+                    *c = if add { *c + 1 } else { *c - 1 };
+                }
+            }
+        };
+        let parts = split.walk(
+            || Partial {
                 min: vec![0u64; groups],
                 on_stack: vec![0u32; groups],
                 stack: Vec::new(),
                 sums: Vec::new(),
-            };
-            loop {
-                let i = cursor.fetch_add(1, Relaxed);
-                let Some(&(parent, from, to)) = split.pieces.get(i) else {
-                    break;
-                };
-                split.ancestors(parent, &group_of, |gr| part.on_stack[gr as usize] += 1);
-                let sum = (from..to).fold(0u64, |sum, at| {
-                    sum + walk.subtree(walk.children[at as usize], &mut part, &group_of)
+            },
+            |part, run| {
+                seed(&mut part.on_stack, run.top, true);
+                let sum = (run.from..run.to).fold(0u64, |sum, at| {
+                    sum + walk.subtree(walk.children[at as usize], part, &group_of)
                 });
-                split.ancestors(parent, &group_of, |gr| part.on_stack[gr as usize] -= 1);
-                part.sums.push((parent, sum));
+                seed(&mut part.on_stack, run.top, false);
+                part.sums.push((run.top, sum));
+            },
+        );
+        // The top, bottom-up, from the totals of the runs below it; a node of it with no
+        // ancestor of its group adds its retained size to the group's minimum.
+        let top = split.top();
+        let mut below = vec![0u64; top.len()];
+        let mut min = vec![0u64; groups];
+        for part in parts {
+            for (a, b) in min.iter_mut().zip(part.min) {
+                *a += b;
             }
-            (part.min, part.sums)
-        };
-        let helpers = if split.pieces.len() > 1 {
-            threads.saturating_sub(1)
-        } else {
-            0
-        };
-        let (mut min, sums) = std::thread::scope(|sc| {
-            let spawned: Vec<_> = (0..helpers)
-                .filter_map(|i| {
-                    std::thread::Builder::new()
-                        .name(format!("retained {i}"))
-                        .spawn_scoped(sc, work)
-                        .ok()
-                })
-                .collect();
-            let (mut min, mut sums) = work();
-            for t in spawned {
-                let (m, s) = t.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-                for (a, b) in min.iter_mut().zip(m) {
-                    *a += b;
+            for (at, sum) in part.sums {
+                if let Some(b) = below.get_mut(at as usize) {
+                    *b += sum;
                 }
-                sums.extend(s);
             }
-            (min, sums)
-        });
-        split.finish(&walk, sums, &group_of, &mut min);
+        }
+        for (i, t) in top.iter().enumerate().rev() {
+            let rv = walk.shallow[t.node as usize] + below[i];
+            walk.out[t.node as usize].store(rv, Relaxed);
+            if let Some(b) = below.get_mut(t.parent as usize) {
+                *b += rv;
+            }
+            let gr = group_of(t.node);
+            if gr != NO_GROUP && split.path(t.parent).all(|a| group_of(a) != gr) {
+                min[gr as usize] += rv;
+            }
+        }
         (r, min)
     }
 
@@ -951,130 +947,8 @@ impl DomChildren {
 /// From how many reachable nodes [`DomChildren::build_on`] uses a second thread.
 const PARALLEL_CHILDREN_MIN: usize = 1 << 16;
 
-/// How many threads [`DomChildren::retained_and_min_on`] may use, and how much of the top of
-/// the dominator tree it cuts off for them ([`Split`]).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Parallel {
-    threads: usize,
-    rounds: usize,
-    max_upper: usize,
-}
-
-impl Parallel {
-    /// Up to `threads` threads, with the top cut off by at most [`SPLIT_ROUNDS`] levels and
-    /// [`UPPER_MAX`] nodes (nothing on one thread).
-    pub(crate) fn threads(threads: usize) -> Parallel {
-        Parallel {
-            threads,
-            rounds: if threads > 1 { SPLIT_ROUNDS } else { 0 },
-            max_upper: UPPER_MAX,
-        }
-    }
-}
-
-/// At most how many nodes of the top of the dominator tree [`Split`] cuts off.
-const UPPER_MAX: usize = 1 << 16;
-/// At most how many breadth-first levels [`Split`] cuts off (a chain gives one node a level).
-const SPLIT_ROUNDS: usize = 8;
-/// At most how many siblings one piece of [`Split`] holds.
-const PIECE: u32 = 64;
-
-/// The top of the dominator tree cut off for [`DomChildren::retained_and_min_on`]: levels
-/// below the super-root, breadth-first, while the next level's lists keep the count under
-/// [`UPPER_MAX`]; below them, the runs of siblings whose subtrees the threads walk.
-struct Split {
-    /// The nodes cut off, parents before children: (node, its parent's index here, or
-    /// [`NONE`] below the super-root).
-    upper: Vec<(u32, u32)>,
-    /// Runs of siblings: (their parent's index in `upper` or [`NONE`], start and end in
-    /// the children lists).
-    pieces: Vec<(u32, u32, u32)>,
-}
-
-impl Split {
-    fn new(walk: &Walk, n: usize, rounds: usize, max_upper: usize) -> Split {
-        let mut upper: Vec<(u32, u32)> = Vec::new();
-        let mut lists = vec![(NONE, walk.offsets[n], walk.offsets[n + 1])];
-        for _ in 0..rounds {
-            let mut next = Vec::new();
-            let mut grew = false;
-            for (parent, from, to) in lists {
-                if upper.len() + (to - from) as usize > max_upper {
-                    next.push((parent, from, to));
-                    continue;
-                }
-                grew = true;
-                for at in from..to {
-                    let c = walk.children[at as usize];
-                    let (a, b) = (walk.offsets[c as usize], walk.offsets[c as usize + 1]);
-                    if a < b {
-                        next.push((upper.len() as u32, a, b));
-                    }
-                    upper.push((c, parent));
-                }
-            }
-            lists = next;
-            if !grew {
-                break;
-            }
-        }
-        let mut pieces = Vec::new();
-        for (parent, from, to) in lists {
-            let mut at = from;
-            while at < to {
-                let end = to.min(at.saturating_add(PIECE));
-                pieces.push((parent, at, end));
-                at = end;
-            }
-        }
-        Split { upper, pieces }
-    }
-
-    /// Call `f` with the group of `i` and of each of its ancestors in the top (none for
-    /// [`NONE`]), nearest first.
-    fn ancestors(&self, mut i: u32, group_of: &impl Fn(u32) -> u32, mut f: impl FnMut(u32)) {
-        while let Some(&(v, parent)) = self.upper.get(i as usize) {
-            let gr = group_of(v);
-            if gr != NO_GROUP {
-                f(gr);
-            }
-            i = parent;
-        }
-    }
-
-    /// The retained sizes of the top, bottom-up, from the sums of the subtrees below it, and
-    /// the minimum per group of its nodes with no ancestor of their group.
-    fn finish(
-        &self,
-        walk: &Walk,
-        sums: Vec<(u32, u64)>,
-        group_of: &impl Fn(u32) -> u32,
-        min: &mut [u64],
-    ) {
-        use std::sync::atomic::Ordering::Relaxed;
-        let mut below = vec![0u64; self.upper.len()];
-        for (parent, sum) in sums {
-            if let Some(b) = below.get_mut(parent as usize) {
-                *b += sum;
-            }
-        }
-        for (i, &(v, parent)) in self.upper.iter().enumerate().rev() {
-            let rv = walk.shallow[v as usize] + below[i];
-            walk.out[v as usize].store(rv, Relaxed);
-            if let Some(b) = below.get_mut(parent as usize) {
-                *b += rv;
-            }
-            let gr = group_of(v);
-            if gr != NO_GROUP {
-                let mut top = true;
-                self.ancestors(parent, group_of, |a| top &= a != gr);
-                if top {
-                    min[gr as usize] += rv;
-                }
-            }
-        }
-    }
-}
+pub(crate) use crate::walks::Parallel;
+use crate::walks::{Split, Start};
 
 /// What one thread of [`DomChildren::retained_and_min_on`] keeps: its minimum retained size
 /// per group, its counters of each group's members on its stack, and the stack.
@@ -1083,7 +957,7 @@ struct Partial {
     on_stack: Vec<u32>,
     /// (node, next position in its children list)
     stack: Vec<(u32, u32)>,
-    /// Per piece walked: its parent's index in [`Split::upper`] and its subtrees' total.
+    /// Per run walked: its parent's index in [`Split::top`] and its subtrees' total.
     sums: Vec<(u32, u64)>,
 }
 
@@ -1258,7 +1132,7 @@ mod tests {
     /// any cut of the top (none, a few levels, a few nodes, all of a small tree).
     #[test]
     fn parallel_retained_and_min_equal_the_one_thread_walk() {
-        let mut pieces_seen = 0;
+        let mut runs_seen = 0;
         for case in 0..300u64 {
             let mut rng = fastrand::Rng::with_seed(0x7e7a_0000 ^ case);
             let n = rng.usize(1..3000);
@@ -1282,34 +1156,25 @@ mod tests {
                 group_of,
             );
             let threads = rng.usize(1..4);
-            let cut = match rng.u8(0..4) {
-                0 => (0, UPPER_MAX),
-                1 => (SPLIT_ROUNDS, UPPER_MAX),
+            let one = Parallel::threads(1);
+            let (levels, top_max) = match rng.u8(0..4) {
+                0 => (0, one.top_max),
+                1 => (Parallel::threads(2).levels, one.top_max),
                 2 => (rng.usize(1..12), rng.usize(1..50)),
                 _ => (64, n),
             };
-            let (r, min) = children.retained_and_min_on(
-                &g,
-                &Heap,
-                types,
-                group_of,
-                Parallel {
-                    threads,
-                    rounds: cut.0,
-                    max_upper: cut.1,
-                },
-            );
-            assert_eq!(r, want, "case {case}, threads {threads}, cut {cut:?}");
-            assert_eq!(min, want_min, "case {case}, threads {threads}, cut {cut:?}");
-            let walk = Walk {
-                offsets: &children.offsets,
-                children: &children.children,
-                shallow: &g.shallow,
-                out: &[],
+            let par = Parallel {
+                threads,
+                levels,
+                top_max,
+                run_max: [1, 3, 64][rng.usize(0..3)],
             };
-            pieces_seen += Split::new(&walk, n, cut.0, cut.1).pieces.len();
+            let (r, min) = children.retained_and_min_on(&g, &Heap, types, group_of, par);
+            assert_eq!(r, want, "case {case}, {par:?}");
+            assert_eq!(min, want_min, "case {case}, {par:?}");
+            runs_seen += Split::new(&children, Start::SuperRoot, par).run_count();
         }
-        assert!(pieces_seen > 1000, "{pieces_seen}");
+        assert!(runs_seen > 1000, "{runs_seen}");
     }
 
     /// The two-thread children build gives the one-thread build's lists, entry for entry.

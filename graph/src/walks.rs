@@ -11,10 +11,17 @@
 //! - [`referrers`]: the nodes with an edge to a node, each once, with the edge's label;
 //! - [`exact_retained`]: the exact retained size of a node set (delete it, reach again);
 //! - [`min_retained_of`]: MAT's minimum retained size of one node set;
-//! - [`path_between`]: a shortest path of references between two nodes.
+//! - [`path_between`]: a shortest path of references between two nodes;
+//! - [`Split`]: a dominator subtree cut into a small top and disjoint runs of sibling subtrees
+//!   that threads claim one by one ([`Split::walk`]), each caller bringing its own work per run
+//!   and its own merge: the retained sizes (`DomChildren::retained_and_min_on`) and the reports'
+//!   per-type tally below an accumulation point both split their walks this way.
 //!
 //! All iterative (an explicit stack of one entry per tree level being walked), and nothing is
 //! allocated per node beyond flat arrays of one entry per group.
+
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Mutex;
 
 use crate::bitset::BitSet;
 use crate::dominators::{DomChildren, DomTree, SUPER, UNREACHED};
@@ -414,4 +421,220 @@ pub fn edge_source(g: &HeapGraph, e: usize) -> NodeIdx {
     // offsets[u] <= e < offsets[u + 1]: the last u with offsets[u] <= e (empty lists skipped).
     let p = g.offsets.partition_point(|&o| o as usize <= e);
     NodeIdx(p.saturating_sub(1) as u32)
+}
+
+/// How a walk of dominator subtrees is spread over threads by [`Split`]: up to `threads`
+/// threads; the top cut off by at most `levels` breadth-first levels below the start and at
+/// most `top_max` nodes; runs of at most `run_max` siblings below it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parallel {
+    pub threads: usize,
+    /// At most how many breadth-first levels are cut off (a chain gives one node a level).
+    pub levels: usize,
+    /// At most how many nodes are cut off.
+    pub top_max: usize,
+    /// At most how many siblings one run holds (0 counts as 1).
+    pub run_max: u32,
+}
+
+impl Parallel {
+    /// Up to `threads` threads, the top cut off by at most 8 levels and 65,536 nodes (none on
+    /// one thread: the runs are then the start's children, 64 at a time, walked in order),
+    /// runs of at most 64 siblings.
+    pub fn threads(threads: usize) -> Parallel {
+        Parallel {
+            threads,
+            levels: if threads > 1 { 8 } else { 0 },
+            top_max: 1 << 16,
+            run_max: 64,
+        }
+    }
+}
+
+/// No node of [`Split::top`]: the parent of a top node or a run that is the start itself.
+pub const NO_TOP: u32 = u32::MAX;
+
+/// A node of the top a [`Split`] cuts off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TopNode {
+    pub node: u32,
+    /// Its parent's index in [`Split::top`], or [`NO_TOP`] for a child of the start.
+    pub parent: u32,
+}
+
+/// A run of sibling subtrees: the whole dominator subtrees of `parent`'s children at positions
+/// `from..to` of `DomChildren::children`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// The siblings' parent: a node of the top, or the start (the super-root's slot `n` when
+    /// the start is [`Start::SuperRoot`]).
+    pub parent: u32,
+    /// `parent`'s index in [`Split::top`], or [`NO_TOP`] when it is the start. A run's seed is
+    /// its ancestors below the start: [`Split::path`]`(top)`.
+    pub top: u32,
+    pub from: u32,
+    pub to: u32,
+}
+
+/// A dominator subtree (the start itself not included) cut for several threads: the *top*,
+/// a few breadth-first levels below the start (while the next level's lists keep it under
+/// [`Parallel::top_max`] nodes, at most [`Parallel::levels`] levels), parents before
+/// children; and below it the *runs*, sibling subtrees in groups of at most
+/// [`Parallel::run_max`], which together with the top hold every node of the subtree exactly
+/// once. A walk hands the runs to [`walk`](Split::walk), which the threads claim from a shared
+/// cursor (a thread that meets a big subtree leaves the rest to the others), and does the top
+/// itself: before the runs when a run needs something of its ancestors (a depth), after them
+/// when the top needs the runs' results (sums, bottom-up). A run's ancestors below the start
+/// are [`path`](Split::path) of its `top`: at most `levels` nodes, so seeding a walker with
+/// them (the types on its path, say) costs a few steps per run. With all sums and minima exact
+/// integers the results do not depend on which thread walked what.
+///
+/// 8 B per node of the top, 24 B per list of siblings below it (a list's runs are made when
+/// claimed, not stored: a list of millions of siblings costs no more than one of two).
+pub struct Split {
+    top: Vec<TopNode>,
+    /// The lists of siblings below the top, whole (each as a [`Run`] from its first sibling to
+    /// its last), in the order their runs are handed out.
+    lists: Vec<Run>,
+    /// How many runs come before each list, and all of them last.
+    first: Vec<usize>,
+    run_max: u32,
+    threads: usize,
+}
+
+impl Split {
+    /// Cut the dominator subtree of `from` (not including `from`) as `par` says.
+    pub fn new(children: &DomChildren, from: Start, par: Parallel) -> Split {
+        let offsets: &[u32] = &children.offsets;
+        let kids: &[u32] = &children.children;
+        let list = |parent: u32, top: u32| Run {
+            parent,
+            top,
+            from: offsets[parent as usize],
+            to: offsets[parent as usize + 1],
+        };
+        let mut top: Vec<TopNode> = Vec::new();
+        let mut lists = vec![list(from.slot(children), NO_TOP)];
+        for _ in 0..par.levels {
+            let mut next = Vec::new();
+            let mut grew = false;
+            for l in lists {
+                if top.len() + l.to.saturating_sub(l.from) as usize > par.top_max {
+                    next.push(l);
+                    continue;
+                }
+                grew = true;
+                for pos in l.from..l.to {
+                    let c = kids[pos as usize];
+                    let below = list(c, top.len() as u32);
+                    if below.from < below.to {
+                        next.push(below);
+                    }
+                    top.push(TopNode {
+                        node: c,
+                        parent: l.top,
+                    });
+                }
+            }
+            lists = next;
+            if !grew {
+                break;
+            }
+        }
+        let run_max = par.run_max.max(1);
+        let mut first = Vec::with_capacity(lists.len() + 1);
+        let mut total = 0usize;
+        for l in &lists {
+            first.push(total);
+            total += l.to.saturating_sub(l.from).div_ceil(run_max) as usize;
+        }
+        first.push(total);
+        Split {
+            top,
+            lists,
+            first,
+            run_max,
+            threads: par.threads,
+        }
+    }
+
+    /// The nodes cut off, parents before children.
+    pub fn top(&self) -> &[TopNode] {
+        &self.top
+    }
+
+    /// How many runs there are below the top.
+    pub fn run_count(&self) -> usize {
+        self.first.last().copied().unwrap_or(0)
+    }
+
+    /// Run `i` of [`run_count`](Split::run_count), in the order [`walk`](Split::walk) hands
+    /// them out.
+    pub fn run(&self, i: usize) -> Option<Run> {
+        if i >= self.run_count() {
+            return None;
+        }
+        // The last list whose runs start at or before `i` (an empty list has none).
+        let l = self.first.partition_point(|&f| f <= i) - 1;
+        let list = self.lists[l];
+        let from = list.from + (i - self.first[l]) as u32 * self.run_max;
+        Some(Run {
+            from,
+            to: list.to.min(from.saturating_add(self.run_max)),
+            ..list
+        })
+    }
+
+    /// The runs below the top, in order.
+    pub fn runs(&self) -> impl Iterator<Item = Run> + '_ {
+        (0..self.run_count()).filter_map(|i| self.run(i))
+    }
+
+    /// The node at index `at` of the top and its ancestors in the top, nearest first: nothing
+    /// for [`NO_TOP`] (the start is never included).
+    pub fn path(&self, at: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut i = at;
+        std::iter::from_fn(move || {
+            let t = self.top.get(i as usize)?;
+            i = t.parent; // always an earlier index: the walk ends
+            Some(t.node)
+        })
+    }
+
+    /// Hand every run to `each` exactly once, on up to [`Parallel::threads`] threads (no more
+    /// than the rayon pool has, nor than there are runs): each thread makes a state of its own
+    /// with `init` and claims runs, in order, from a shared cursor. Returns the states, one per
+    /// thread, in no fixed order: merge them by sums and minima, never by order (a state that
+    /// keeps something per run keeps it with the run's `top`, say).
+    pub fn walk<S: Send>(
+        &self,
+        init: impl Fn() -> S + Sync,
+        each: impl Fn(&mut S, Run) + Sync,
+    ) -> Vec<S> {
+        let cursor = AtomicUsize::new(0);
+        let work = || {
+            let mut state = init();
+            while let Some(run) = self.run(cursor.fetch_add(1, Relaxed)) {
+                each(&mut state, run);
+            }
+            state
+        };
+        let helpers = self
+            .threads
+            .min(rayon::current_num_threads())
+            .min(self.run_count())
+            .saturating_sub(1);
+        if helpers == 0 {
+            return vec![work()];
+        }
+        let states = Mutex::new(Vec::with_capacity(helpers + 1));
+        let push = |state| states.lock().unwrap_or_else(|e| e.into_inner()).push(state);
+        rayon::scope(|sc| {
+            for _ in 0..helpers {
+                sc.spawn(|_| push(work()));
+            }
+            push(work());
+        });
+        states.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
 }

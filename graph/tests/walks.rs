@@ -2,7 +2,8 @@
 
 use heapscope_graph::dominators::{dominators, retained_sizes, DomChildren};
 use heapscope_graph::walks::{
-    dominator_chain, min_retained_by, referrers, top_members, DomWalk, Start, Step, NO_GROUP,
+    dominator_chain, min_retained_by, referrers, top_members, DomWalk, Parallel, Run, Split, Start,
+    Step, NO_GROUP, NO_TOP,
 };
 use heapscope_graph::{Label, NodeIdx, SUPER, UNREACHED};
 
@@ -207,4 +208,217 @@ fn deep_chain_walks_need_no_recursion() {
         a.referrers(last),
         vec![(NodeIdx(n - 2), Label::None, false)]
     );
+}
+
+/// Dominator children lists from a parent per node (`n` for a child of the super-root,
+/// `u32::MAX` for an unreached node), each list in node order.
+fn tree(parent: &[u32]) -> DomChildren {
+    let n = parent.len();
+    let mut offsets = vec![0u32; n + 2];
+    for &p in parent.iter().filter(|&&p| p as usize <= n) {
+        offsets[p as usize + 1] += 1;
+    }
+    for i in 1..offsets.len() {
+        offsets[i] += offsets[i - 1];
+    }
+    let mut fill = offsets.clone();
+    let mut children = vec![0u32; offsets[n + 1] as usize];
+    for (v, &p) in parent.iter().enumerate() {
+        if p as usize <= n {
+            children[fill[p as usize] as usize] = v as u32;
+            fill[p as usize] += 1;
+        }
+    }
+    DomChildren {
+        offsets: offsets.into(),
+        children: children.into(),
+    }
+}
+
+/// The trees the splitter is tried on: empty, one node, deep chains, wide fans (past the top's
+/// limit too), a linked list with an item per link, random trees with unreached nodes.
+fn shapes() -> Vec<(&'static str, Vec<u32>)> {
+    let mut out: Vec<(&'static str, Vec<u32>)> = vec![("empty", vec![]), ("single", vec![1])];
+    let chain = |n: u32| -> Vec<u32> { (0..n).map(|v| if v == 0 { n } else { v - 1 }).collect() };
+    out.push(("chain", chain(5000)));
+    let fan = |n: u32| -> Vec<u32> { (0..n).map(|v| if v == 0 { n } else { 0 }).collect() };
+    out.push(("fan", fan(3000)));
+    out.push(("fan past the top's limit", fan(70_000)));
+    // Links at even indices, each link's item right after it.
+    let n = 20_000u32;
+    let list = (0..n)
+        .map(|v| match v {
+            0 => n,
+            v if v % 2 == 1 => v - 1,
+            v => v - 2,
+        })
+        .collect();
+    out.push(("list with items", list));
+    let mut rng = fastrand::Rng::with_seed(crate::support::seed());
+    for _ in 0..cases(40) {
+        let n = rng.u32(1..3000);
+        let parent = (0..n)
+            .map(|v| match rng.u8(0..20) {
+                0 => u32::MAX,
+                1 | 2 => n,
+                _ if v == 0 => n,
+                _ => {
+                    let back = rng.u32(1..50);
+                    rng.u32(v.saturating_sub(back)..v)
+                }
+            })
+            .collect();
+        out.push(("random", parent));
+    }
+    out
+}
+
+/// The parent of each node as the splitter must see it: unreached nodes, and nodes below one,
+/// have none (`u32::MAX`).
+fn reached_parents(parent: &[u32]) -> Vec<u32> {
+    let n = parent.len() as u32;
+    let mut reached = parent.to_vec();
+    for v in 0..parent.len() {
+        // Parents come before children in these trees.
+        let p = parent[v];
+        if p != n && (p == u32::MAX || reached[p as usize] == u32::MAX) {
+            reached[v] = u32::MAX;
+        }
+    }
+    reached
+}
+
+/// The top and the runs of a split hold every node below the start exactly once (and nothing
+/// else); each top node's and run's parent is its real one; a run's path is its real chain of
+/// ancestors below the start; no run holds more siblings than allowed.
+#[test]
+fn split_covers_every_node_below_the_start_once() {
+    let mut pool_runs = 0;
+    for (name, parent) in shapes() {
+        let n = parent.len();
+        let parent = reached_parents(&parent);
+        let children = tree(&parent);
+        let below = |v: usize, start: Option<usize>| {
+            let mut p = parent[v];
+            if p == u32::MAX {
+                return false;
+            }
+            loop {
+                if Some(p as usize) == start || (start.is_none() && p as usize == n) {
+                    return true;
+                }
+                if p as usize == n {
+                    return false;
+                }
+                p = parent[p as usize];
+            }
+        };
+        let mut starts = vec![None];
+        starts.extend((0..n).step_by(n / 4 + 1).map(Some));
+        for start in starts {
+            let from = start.map_or(Start::SuperRoot, |s| Start::Node(NodeIdx(s as u32)));
+            let slot = start.unwrap_or(n) as u32;
+            for par in [
+                Parallel::threads(1),
+                Parallel::threads(2),
+                Parallel {
+                    threads: 3,
+                    levels: 30,
+                    top_max: 100,
+                    run_max: 1,
+                },
+                Parallel {
+                    threads: 2,
+                    levels: usize::MAX,
+                    top_max: usize::MAX,
+                    run_max: 7,
+                },
+            ] {
+                let ctx = format!("{name}, start {start:?}, {par:?}");
+                let split = Split::new(&children, from, par);
+                let mut seen = vec![0u32; n];
+                for (i, t) in split.top().iter().enumerate() {
+                    seen[t.node as usize] += 1;
+                    let real = parent[t.node as usize];
+                    if t.parent == NO_TOP {
+                        assert_eq!(real, slot, "top node {}; {ctx}", t.node);
+                    } else {
+                        assert!((t.parent as usize) < i, "{ctx}");
+                        assert_eq!(split.top()[t.parent as usize].node, real, "{ctx}");
+                    }
+                }
+                if par.levels == 0 {
+                    assert!(split.top().is_empty(), "{ctx}");
+                }
+                for run in split.runs() {
+                    let want_parent = if run.top == NO_TOP {
+                        slot
+                    } else {
+                        split.top()[run.top as usize].node
+                    };
+                    assert_eq!(run.parent, want_parent, "{ctx}");
+                    let (a, b) = (
+                        children.offsets[run.parent as usize],
+                        children.offsets[run.parent as usize + 1],
+                    );
+                    assert!(a <= run.from && run.from < run.to && run.to <= b, "{ctx}");
+                    assert!(run.to - run.from <= par.run_max.max(1), "{ctx}");
+                    // The path: the parent and its ancestors up to (not including) the start.
+                    let mut want_path = Vec::new();
+                    let mut p = run.parent;
+                    while p != slot {
+                        want_path.push(p);
+                        p = parent[p as usize];
+                    }
+                    assert_eq!(split.path(run.top).collect::<Vec<_>>(), want_path, "{ctx}");
+                    for pos in run.from..run.to {
+                        let c = children.children[pos as usize];
+                        seen[c as usize] += 1;
+                        for step in DomWalk::new(&children, Start::Node(NodeIdx(c))) {
+                            if let Step::Enter(v) = step {
+                                seen[v as usize] += 1;
+                            }
+                        }
+                    }
+                }
+                for v in 0..n {
+                    let want = u32::from(below(v, start));
+                    assert_eq!(seen[v], want, "node {v}; {ctx}");
+                }
+                assert_eq!(split.runs().count(), split.run_count(), "{ctx}");
+                assert_eq!(split.run(split.run_count()), None, "{ctx}");
+                pool_runs += split.run_count();
+            }
+        }
+    }
+    assert!(pool_runs > 1000, "{pool_runs}");
+}
+
+/// `Split::walk` hands each run to exactly one thread, once, with one state per thread
+/// that walked, on one thread and on several.
+#[test]
+fn split_walk_hands_out_each_run_once() {
+    for threads in [1, 2, 4] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("thread pool");
+        for (name, parent) in shapes() {
+            let children = tree(&reached_parents(&parent));
+            let split = Split::new(&children, Start::SuperRoot, Parallel::threads(threads));
+            let runs: Vec<Run> = split.runs().collect();
+            let states = pool.install(|| {
+                split.walk(Vec::new, |seen: &mut Vec<usize>, run| {
+                    let i = runs.iter().position(|r| *r == run);
+                    seen.push(i.expect("a run of the split"));
+                })
+            });
+            let ctx = format!("{name}, {threads} threads");
+            assert!(!states.is_empty() && states.len() <= threads, "{ctx}");
+            let mut walked: Vec<usize> = states.into_iter().flatten().collect();
+            walked.sort_unstable();
+            let all: Vec<usize> = (0..runs.len()).collect();
+            assert_eq!(walked, all, "{ctx}");
+        }
+    }
 }

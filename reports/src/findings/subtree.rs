@@ -5,19 +5,19 @@
 //! lists as accumulated below an accumulation point.
 //!
 //! The subtree may hold most of the heap (tens of millions of nodes), so the walk is split
-//! across the cores: one walker (the *spine*) descends the nodes that retain a large share of
-//! the start, and hands runs of smaller siblings to the other cores as tasks. A task starts
-//! with the spine's state at the siblings' parent (its depth and the types on its path), so
-//! every walker counts a node exactly as a single walk would; sums and minima are merged at the
-//! end, so the result does not depend on which core walked what. Explicit stacks, no recursion:
-//! 12 B per tree level being walked that still has children to walk; the levels that have none
-//! left (a linked list's links, whose next link is their last child) are folded, one entry per
-//! run of a type, so a 12 M-deep list takes a few entries, not 144 MB. Per walker one row of
-//! 32 B per type; at most one walker per core plus the spine.
+//! across the cores by `walks::Split`, as the retained sizes are: the top few levels below the
+//! start are counted here first, each node with its depth and the types of its ancestors, and
+//! the runs of sibling subtrees below them are walked by the cores, each run started with the
+//! state a single walk would have at the siblings' parent (its depth, and the types on its path
+//! on the walker's rows), so every walker counts a node exactly as a single walk would; sums
+//! and minima are merged at the end, so the result does not depend on which core walked what.
+//! Explicit stacks, no recursion: 12 B per tree level being walked that still has children to
+//! walk; the levels that have none left (a linked list's links, whose next link is their last
+//! child) are folded, one entry per run of a type, so a 12 M-deep list takes a few entries, not
+//! 144 MB. Per walker one row of 32 B per type; at most one walker per core; 4 B per node of
+//! the top for its depths.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-
+use heapscope_graph::walks::{Parallel, Split, Start};
 use heapscope_graph::{Analysis, NodeIdx};
 
 /// Per type, what the walk found below the start.
@@ -50,15 +50,8 @@ impl TypeTally {
 }
 
 /// The subtree is split only when the start retains at least this much: below it one walker
-/// is faster than handing out tasks.
+/// is faster than handing out runs.
 const SPLIT_MIN_BYTES: u64 = 16 << 20;
-/// A node retaining at least 1/SPLIT_PARTS of the start is walked by the spine itself (its
-/// children are looked at one by one); a run of smaller siblings is one task once it retains
-/// that much together.
-const SPLIT_PARTS: u64 = 64;
-/// A run of small siblings retaining less than 1/TASK_MIN_PARTS of the start is walked by the
-/// spine on the spot (a linked list's items, one per list node, are not a task each).
-const TASK_MIN_PARTS: u64 = 4096;
 
 /// One level of a walk: the node, the position of its next child in the children lists, and
 /// its depth.
@@ -202,8 +195,8 @@ pub(crate) fn tally_below(a: &Analysis, n: NodeIdx, level: &[u8]) -> Vec<TypeTal
     tally_below_split(a, n, level, SPLIT_MIN_BYTES).0
 }
 
-/// [`tally_below`], split when `n` retains at least `split_min` bytes; also the number of tasks
-/// handed out.
+/// [`tally_below`], split when `n` retains at least `split_min` bytes; also how many nodes of
+/// the top were cut off (none when not split).
 fn tally_below_split(
     a: &Analysis,
     n: NodeIdx,
@@ -221,135 +214,40 @@ fn tally_below_split(
         level,
     };
     let nt = level.len();
-    let mut rows = vec![UNSEEN; nt];
-    let total = a.retained[n.ix()];
-    let (from, to) = (cols.offsets[n.ix()], cols.offsets[n.ix() + 1]);
-    if total < split_min || rayon::current_num_threads() < 2 {
-        cols.walk(&mut rows, &mut Vec::new(), n.0, from, to, 0);
-        return (rows, 0);
-    }
-    let big = (total / SPLIT_PARTS).max(1);
-    let small = total / TASK_MIN_PARTS;
-    // The tasks' rows, one per walker at a time, merged at the end.
-    let spare: Mutex<Vec<Vec<TypeTally>>> = Mutex::new(Vec::new());
-    let tasks = AtomicUsize::new(0);
-    rayon::scope(|scope| {
-        let (cols, spare, tasks) = (&cols, &spare, &tasks);
-        // A run of small siblings, `node`'s children at `from..to`: a task, or walked here.
-        let run = |rows: &mut Vec<TypeTally>,
-                   stack: &mut Vec<Frame>,
-                   path: &[u32],
-                   at: &Frame,
-                   (from, to, bytes): (u32, u32, u64)| {
-            let (node, d) = (at.node, at.depth);
-            if from == to {
-                return;
-            }
-            if bytes < small {
-                cols.walk(rows, stack, node, from, to, d);
-                return;
-            }
-            let path = path.to_vec();
-            tasks.fetch_add(1, Ordering::Relaxed);
-            scope.spawn(move |_| {
-                let taken = spare.lock().unwrap_or_else(|e| e.into_inner()).pop();
-                let mut rows = taken.unwrap_or_else(|| vec![UNSEEN; nt]);
-                for &t in &path {
-                    rows[t as usize].on_path += 1;
-                }
-                cols.walk(&mut rows, &mut Vec::new(), node, from, to, d);
-                for &t in &path {
-                    rows[t as usize].on_path -= 1;
-                }
-                spare.lock().unwrap_or_else(|e| e.into_inner()).push(rows);
-            });
-        };
-        // The spine: the nodes retaining at least `big`, depth first; `path` holds the types on
-        // its current path, each once, in the order they were first entered.
-        let mut path: Vec<u32> = Vec::new();
-        let mut stack: Vec<Frame> = Vec::new();
-        let mut spine: Vec<Frame> = Vec::new();
-        let mut cur = Frame {
-            node: n.0,
-            pos: from,
-            depth: 0,
-        };
-        // The run of small children of `cur` being gathered: (first position, bytes).
-        let mut pending: (u32, u64) = (from, 0);
-        loop {
-            let end = if spine.is_empty() {
-                to
-            } else {
-                cols.offsets[cur.node as usize + 1]
-            };
-            if cur.pos == end {
-                run(
-                    &mut rows,
-                    &mut stack,
-                    &path,
-                    &cur,
-                    (pending.0, end, pending.1),
-                );
-                if spine.is_empty() {
-                    break;
-                }
-                // Leave `cur`, and the finished levels folded above its parent.
-                let mut leave = |t: u32, k: u32| {
-                    let r = &mut rows[t as usize];
-                    r.on_path -= k;
-                    if r.on_path == 0 {
-                        path.pop();
-                    }
-                };
-                leave(cols.type_of[cur.node as usize], 1);
-                while let Some(up) = spine.pop() {
-                    if up.node == DONE {
-                        leave(up.pos, up.depth);
-                    } else {
-                        cur = up;
-                        break;
-                    }
-                }
-                pending = (cur.pos, 0);
-                continue;
-            }
-            let c = cols.children[cur.pos as usize];
-            let rc = cols.retained[c as usize];
-            // A small child joins the run; a big one ends it (and is walked on the spine).
-            let small_child = rc < big;
-            if small_child {
-                pending.1 += rc;
-                cur.pos += 1;
-            }
-            if !small_child || pending.1 >= big {
-                run(
-                    &mut rows,
-                    &mut stack,
-                    &path,
-                    &cur,
-                    (pending.0, cur.pos, pending.1),
-                );
-                pending = (cur.pos, 0);
-            }
-            if small_child {
-                continue;
-            }
-            cur.pos += 1;
-            let (t, dc) = cols.count(&mut rows, c as usize, cur.depth);
-            let (s, e) = (cols.offsets[c as usize], cols.offsets[c as usize + 1]);
-            if s < e {
-                let r = &mut rows[t];
-                r.on_path += 1;
-                if r.on_path == 1 {
-                    path.push(t as u32);
-                }
-                let finished = cur.pos == end && !spine.is_empty();
-                cols.descend(&mut spine, &mut cur, finished, (c, s, dc));
-            }
-            pending = (cur.pos, 0);
+    let threads = if a.retained[n.ix()] < split_min {
+        1
+    } else {
+        rayon::current_num_threads()
+    };
+    let split = Split::new(&a.children, Start::Node(n), Parallel::threads(threads));
+    // The types of the top's nodes from index `at` up on `rows`' path (`add`), or off again.
+    let on_path = |rows: &mut [TypeTally], at: u32, add: bool| {
+        for v in split.path(at) {
+            let r = &mut rows[cols.type_of[v as usize] as usize];
+            r.on_path = if add { r.on_path + 1 } else { r.on_path - 1 };
         }
-    });
-    for other in spare.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    };
+    // The top, parents first: each node counted with its ancestors' types on the path; its
+    // depth kept for the nodes and runs below it.
+    let mut rows = vec![UNSEEN; nt];
+    let mut depth: Vec<u32> = Vec::with_capacity(split.top().len());
+    for t in split.top() {
+        let d = depth.get(t.parent as usize).copied().unwrap_or(0);
+        on_path(&mut rows, t.parent, true);
+        let (_, dc) = cols.count(&mut rows, t.node as usize, d);
+        on_path(&mut rows, t.parent, false);
+        depth.push(dc);
+    }
+    let parts = split.walk(
+        || (vec![UNSEEN; nt], Vec::new()),
+        |(rows, stack), run| {
+            let d = depth.get(run.top as usize).copied().unwrap_or(0);
+            on_path(rows, run.top, true);
+            cols.walk(rows, stack, run.parent, run.from, run.to, d);
+            on_path(rows, run.top, false);
+        },
+    );
+    for (other, _) in parts {
         for (r, o) in rows.iter_mut().zip(other) {
             r.count += o.count;
             r.shallow += o.shallow;
@@ -357,7 +255,7 @@ fn tally_below_split(
             r.depth = r.depth.min(o.depth);
         }
     }
-    (rows, tasks.into_inner())
+    (rows, split.top().len())
 }
 
 #[cfg(test)]
@@ -475,8 +373,8 @@ mod tests {
     }
 
     /// Split over several threads (and not split, on one) the tally equals the simple walk's,
-    /// below the root, the chain's links, the array and random nodes; the split did hand out
-    /// tasks.
+    /// below the root, the chain's links, the array and random nodes; the split did cut off
+    /// tops.
     #[test]
     fn split_tally_equals_the_simple_walk() {
         let pool = |k| {
@@ -486,7 +384,7 @@ mod tests {
                 .expect("thread pool")
         };
         let (many, one) = (pool(3), pool(1));
-        let mut tasks = 0;
+        let mut cut = 0;
         let mut compared = 0;
         for (seed, chain, wide, cluster, types) in [
             (1, 3000, 20_000, 2000, 7),
@@ -503,7 +401,7 @@ mod tests {
                 let n = NodeIdx(v);
                 let want = naive(&a, n, &level);
                 let (split, k) = many.install(|| tally_below_split(&a, n, &level, 0));
-                tasks += k;
+                cut += k;
                 assert_eq!(split, want, "split walk below node {v} (seed {seed})");
                 let (single, k) = one.install(|| tally_below_split(&a, n, &level, 0));
                 assert_eq!(
@@ -515,6 +413,6 @@ mod tests {
             }
         }
         assert!(compared >= 16, "only {compared} starts compared");
-        assert!(tasks > 100, "the split handed out only {tasks} tasks");
+        assert!(cut > 100, "the split cut off only {cut} nodes");
     }
 }
