@@ -94,22 +94,34 @@ fn dominators_equal_petgraph_on_larger_graphs() {
     });
 }
 
+/// A chain of `n` nodes of `shallow` bytes from one root (ids 1..=n), each node with an edge
+/// to the next and, if given, one to the node of id `back_to`.
+fn chain(n: u32, shallow: u64, back_to: Option<u64>) -> HeapGraph {
+    let mut b = GraphBuilder::new().without_labels();
+    let t = b.intern_type("Link");
+    for i in 0..n {
+        b.add_node(u64::from(i) + 1, t, NodeKind::Object, shallow);
+    }
+    b.add_root_id(1, "root", None);
+    b.finish_nodes();
+    for i in 0..n {
+        let next = (i + 1 < n).then_some(u64::from(i) + 2);
+        if next.is_none() && back_to.is_none() {
+            continue;
+        }
+        b.begin_node(heapscope_graph::NodeIdx(i));
+        for id in next.into_iter().chain(back_to) {
+            b.edge_to_id(id, false, heapscope_graph::Label::None);
+        }
+    }
+    b.finish(Policy::MAT)
+}
+
 /// A chain far deeper than any thread stack: every pass must be iterative.
 #[test]
 fn deep_chain_needs_no_recursion() {
     let n = 300_000u32;
-    let mut b = GraphBuilder::new().without_labels();
-    let t = b.intern_type("Link");
-    for i in 0..n {
-        b.add_node(u64::from(i) + 1, t, NodeKind::Object, 16);
-    }
-    b.add_root_id(1, "root", None);
-    b.finish_nodes();
-    for i in 0..n - 1 {
-        b.begin_node(heapscope_graph::NodeIdx(i));
-        b.edge_to_id(u64::from(i) + 2, false, heapscope_graph::Label::None);
-    }
-    let a = heapscope_graph::Analysis::run(b.finish(Policy::MAT));
+    let a = heapscope_graph::Analysis::run(chain(n, 16, None));
     assert_eq!(a.dom.idom[0], SUPER);
     assert!((1..n as usize).all(|i| a.dom.idom[i] == i as u32 - 1));
     assert_eq!(a.retained[0], 16 * u64::from(n));
@@ -363,22 +375,8 @@ fn analysis_on_two_threads_equals_one_thread_and_out_of_core() {
 #[test]
 fn deep_chain_with_back_edges_on_two_threads() {
     let n = 3 * PARALLEL_MIN as u32;
-    let mut b = GraphBuilder::new().without_labels();
-    let t = b.intern_type("Link");
-    for i in 0..n {
-        b.add_node(u64::from(i) + 1, t, NodeKind::Object, 8);
-    }
-    b.add_root_id(1, "root", None);
-    b.finish_nodes();
-    for i in 0..n {
-        b.begin_node(heapscope_graph::NodeIdx(i));
-        if i + 1 < n {
-            b.edge_to_id(u64::from(i) + 2, false, heapscope_graph::Label::None);
-        }
-        // Back to the second node: a back edge into it from every later one.
-        b.edge_to_id(2, false, heapscope_graph::Label::None);
-    }
-    let g = b.finish(Policy::MAT);
+    // Back to the second node: a back edge into it from every later one.
+    let g = chain(n, 8, Some(2));
     let (idom, order) = same_on_two_threads(&g, &pools(), "chain");
     assert_eq!(idom[0], SUPER);
     assert!((1..n as usize).all(|i| idom[i] == i as u32 - 1));
