@@ -41,13 +41,13 @@
 //! benches/scripts/ooc/RESULTS.md, 13.7 B/object beside 8 MiB of graph, was 757 MiB and
 //! 17.5 B/object with every reachable node numbered).
 //!
-//! In memory (not out of core) and from [`PARALLEL_MIN`] nodes on, the two passes over the CSR
-//! that do not depend on the DFS order take two threads (`rayon::join`): the simple leaves are
-//! counted by two halves of the nodes into words of their own (+4 bits per node while that
-//! pass runs, before the DFS: not the peak), merged by OR, while `pre` is filled; the back
-//! edges are placed by two halves of the sources that claim list slots with an atomic add on
-//! the shared cursors (no memory added). Entries within a list may then come in another order
-//! from run to run; no result depends on it ([`place_halves`]).
+//! In memory (not out of core) and from [`PARALLEL_MIN`] nodes on, a second thread
+//! (`rayon::join`) fills `pre` while the simple leaves are found, and the back edges are placed
+//! by two halves of the sources that claim list slots with an atomic add on the shared cursors
+//! (no memory added). Entries within a list may then come in another order from run to run; no
+//! result depends on it ([`place_halves`]). (The simple leaves counted by two halves in words
+//! of their own, merged by OR, were tried: +7 MiB of peak RssAnon on the 54 M-object shapes
+//! dump, from the halves' transient words.)
 //!
 //! `order` is needed only by [`DomChildren::build`] (for the sibling order) and the order-based
 //! [`retained_sizes`]: [`Analysis`] builds the children, frees `order`, and sums retained sizes
@@ -234,21 +234,10 @@ impl Marks {
     ///
     /// The pass is skipped (no node is a simple leaf, which is always correct) when a sample
     /// of the nodes says few can be: see [`Marks::leaves_are_rare`].
-    #[cfg(test)]
     fn new(g: &HeapGraph, roots: &[u32]) -> Marks {
-        Self::new_on(g, roots, false)
-    }
-
-    /// [`new`](Self::new), the pass on two threads when `two`
-    /// ([`find_simple_leaves_halves`](Self::find_simple_leaves_halves)).
-    fn new_on(g: &HeapGraph, roots: &[u32], two: bool) -> Marks {
         let mut m = Marks::with_roots(g.node_count(), roots);
         if !m.leaves_are_rare(g) {
-            if two {
-                m.find_simple_leaves_halves(g);
-            } else {
-                m.find_simple_leaves(g);
-            }
+            m.find_simple_leaves(g);
         }
         m
     }
@@ -289,38 +278,33 @@ impl Marks {
     /// One pass over the CSR: count each node's retaining in-edges up to two and note whether
     /// it has a retaining edge to a node that is not a root; set SIMPLE where neither holds.
     fn find_simple_leaves(&mut self, g: &HeapGraph) {
+        let n = g.node_count();
+        let m = self;
         // SIMPLE holds "more than one in-edge or an edge to a non-root" while counting.
-        count_in_edges(g, 0..g.node_count(), &mut self.words[..]);
-        for c in self.words.iter_mut() {
+        let keep_weak = g.policy.weak_retains;
+        let (offsets, targets) = (&g.offsets[..], &g.targets[..]);
+        for v in 0..n {
+            let mut inner = false;
+            for &raw in &targets[offsets[v] as usize..offsets[v + 1] as usize] {
+                if raw & WEAK_BIT != 0 && !keep_weak {
+                    continue;
+                }
+                let t = (raw & !WEAK_BIT) as usize;
+                let bit = 1u64 << (t & 63);
+                let [not_simple, seen, super_succ] = &mut m.words[t >> 6];
+                *not_simple |= *seen & bit;
+                *seen |= bit;
+                inner |= *super_succ & bit == 0;
+            }
+            if inner {
+                m.set(v, SIMPLE);
+            }
+        }
+        for c in m.words.iter_mut() {
             c[SIMPLE] = !c[SIMPLE] & !c[SUPER_SUCC];
             c[SEEN] = 0;
         }
     }
-
-    /// [`find_simple_leaves`](Self::find_simple_leaves) on two threads: each counts the
-    /// in-edges from one half of the nodes (split where the edges are halved) in words of its
-    /// own, reading the roots from `self`, and the halves are merged word by word: a node has
-    /// more than one in-edge when either half says so or both saw one. The same bits as the
-    /// one-thread pass; 4 bits per node for the two halves' words while it runs.
-    fn find_simple_leaves_halves(&mut self, g: &HeapGraph) {
-        let n = g.node_count();
-        let mid = edge_midpoint(g);
-        let roots: &[[u64; 3]] = &self.words;
-        let count = |nodes: std::ops::Range<usize>| {
-            let mut half = HalfBits {
-                own: vec![[0u64; 2]; n.div_ceil(64)],
-                roots,
-            };
-            count_in_edges(g, nodes, &mut half);
-            half.own
-        };
-        let (a, b) = rayon::join(|| count(0..mid), || count(mid..n));
-        for ((c, a), b) in self.words.iter_mut().zip(&a).zip(&b) {
-            let not_simple = a[0] | b[0] | (a[1] & b[1]);
-            c[SIMPLE] = !not_simple & !c[SUPER_SUCC];
-        }
-    }
-
     #[inline]
     fn get(&self, v: usize, which: usize) -> bool {
         self.words[v >> 6][which] & (1 << (v & 63)) != 0
@@ -345,65 +329,8 @@ impl Marks {
     }
 }
 
-/// Where [`count_in_edges`] keeps its bits, per word of 64 nodes: "more than one in-edge or
-/// a retaining edge to a non-root", "an in-edge seen", and (read only) "is a root".
-trait LeafBits {
-    fn word(&mut self, i: usize) -> (&mut u64, &mut u64, u64);
-}
-
-/// In place, in [`Marks`]' SIMPLE and SEEN words (one thread).
-impl LeafBits for [[u64; 3]] {
-    #[inline(always)]
-    fn word(&mut self, i: usize) -> (&mut u64, &mut u64, u64) {
-        let [not_simple, seen, roots] = &mut self[i];
-        (not_simple, seen, *roots)
-    }
-}
-
-/// One thread's words of [`Marks::find_simple_leaves_halves`] beside the shared roots.
-struct HalfBits<'a> {
-    own: Vec<[u64; 2]>,
-    roots: &'a [[u64; 3]],
-}
-
-impl LeafBits for HalfBits<'_> {
-    #[inline(always)]
-    fn word(&mut self, i: usize) -> (&mut u64, &mut u64, u64) {
-        let [not_simple, seen] = &mut self.own[i];
-        (not_simple, seen, self.roots[i][SUPER_SUCC])
-    }
-}
-
-/// Count the retaining in-edges from `nodes` up to two per target ("seen", then "more than
-/// one"), and mark each of `nodes` that has a retaining edge to a non-root.
-fn count_in_edges<B: LeafBits + ?Sized>(
-    g: &HeapGraph,
-    nodes: std::ops::Range<usize>,
-    bits: &mut B,
-) {
-    let keep_weak = g.policy.weak_retains;
-    let (offsets, targets) = (&g.offsets[..], &g.targets[..]);
-    for v in nodes {
-        let mut inner = false;
-        for &raw in &targets[offsets[v] as usize..offsets[v + 1] as usize] {
-            if raw & WEAK_BIT != 0 && !keep_weak {
-                continue;
-            }
-            let t = (raw & !WEAK_BIT) as usize;
-            let bit = 1u64 << (t & 63);
-            let (not_simple, seen, roots) = bits.word(t >> 6);
-            *not_simple |= *seen & bit;
-            *seen |= bit;
-            inner |= roots & bit == 0;
-        }
-        if inner {
-            *bits.word(v >> 6).0 |= 1 << (v & 63);
-        }
-    }
-}
-
 /// The first node of the second half when the nodes are split in two where the edges are
-/// halved (for the two-thread passes over the CSR).
+/// halved (for the two-thread pass over the CSR).
 fn edge_midpoint(g: &HeapGraph) -> usize {
     let half = g.targets.len() / 2;
     g.offsets
@@ -461,18 +388,18 @@ where
 {
     let n = g.node_count();
     let roots = g.root_nodes();
-    // On two threads (`two`): `pre` filled while the marks are made, the simple leaves found
-    // by two halves, the back edges placed by two halves.
+    // On two threads (`two`): `pre` filled while the marks are made, the back edges placed by
+    // two halves.
     // Room for n + 1: the semidominator loop reuses it for `best`, one entry per numbered
     // node and the super-root.
     let mut pre = s.with_capacity(n + 1);
     let make_pre = |pre: &mut S::Arr<u32>| pre.resize(n, NONE);
     let marks = if two {
         let p = &mut pre;
-        rayon::join(|| make_pre(p), || Marks::new_on(g, &roots, two)).1
+        rayon::join(|| make_pre(p), || Marks::new(g, &roots)).1
     } else {
         make_pre(&mut pre);
-        Marks::new_on(g, &roots, two)
+        Marks::new(g, &roots)
     };
     let mut dfs = Dfs {
         pre,
