@@ -147,23 +147,29 @@ impl Analysis {
     ) -> Analysis
     where
         B: Fn(&HeapGraph) -> PathsBeside + Sync,
+        S::Arr<u32>: Send,
     {
         if spill.out_of_core {
             graph.spill_columns(spill);
         }
+        // The dominator children and the retained sizes on two threads but out of core (one
+        // pass at a time there: the page cache is the working set); so are the dominators'
+        // passes that split, on a graph large enough to pay for it.
+        let threads = if spill.out_of_core { 1 } else { 2 };
+        let two = threads >= 2 && graph.node_count() >= crate::dominators::PARALLEL_MIN;
         let (d, side) = match &beside {
             Some(paths_of) => std::thread::scope(|sc| {
                 let g = &graph;
                 let thread = std::thread::Builder::new()
                     .name("root paths".into())
                     .spawn_scoped(sc, move || paths_of(g));
-                let d = dominators_in(g, work, keep);
+                let d = dominators_in(g, work, keep, two);
                 let side = thread
                     .ok()
                     .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
                 (d, side)
             }),
-            None => (dominators_in(&graph, work, keep), None),
+            None => (dominators_in(&graph, work, keep, two), None),
         };
         after("dominators");
         let side = side.map(|(paths, warning)| {
@@ -171,9 +177,6 @@ impl Analysis {
             after("root paths");
             paths
         });
-        // The dominator children and the retained sizes on two threads but out of core (one
-        // pass at a time there: the page cache is the working set).
-        let threads = if spill.out_of_core { 1 } else { 2 };
         // Beside the dominator children (when a second thread is wanted): the histogram's
         // counts, which need only `idom`.
         let (mut children, counts) = if beside.is_some() {

@@ -1,7 +1,9 @@
 //! Dominators against petgraph's `simple_fast` on an explicit super-root graph.
 
-use heapscope_graph::dominators::dominators;
-use heapscope_graph::{GraphBuilder, NodeKind, Policy, SUPER, UNREACHED};
+use heapscope_graph::dominators::{dominators, dominators_on, PARALLEL_MIN};
+use heapscope_graph::{
+    Analysis, GraphBuilder, HeapGraph, NodeKind, Policy, Spill, SUPER, UNREACHED,
+};
 use petgraph::algo::dominators::simple_fast;
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -92,22 +94,34 @@ fn dominators_equal_petgraph_on_larger_graphs() {
     });
 }
 
+/// A chain of `n` nodes of `shallow` bytes from one root (ids 1..=n), each node with an edge
+/// to the next and, if given, one to the node of id `back_to`.
+fn chain(n: u32, shallow: u64, back_to: Option<u64>) -> HeapGraph {
+    let mut b = GraphBuilder::new().without_labels();
+    let t = b.intern_type("Link");
+    for i in 0..n {
+        b.add_node(u64::from(i) + 1, t, NodeKind::Object, shallow);
+    }
+    b.add_root_id(1, "root", None);
+    b.finish_nodes();
+    for i in 0..n {
+        let next = (i + 1 < n).then_some(u64::from(i) + 2);
+        if next.is_none() && back_to.is_none() {
+            continue;
+        }
+        b.begin_node(heapscope_graph::NodeIdx(i));
+        for id in next.into_iter().chain(back_to) {
+            b.edge_to_id(id, false, heapscope_graph::Label::None);
+        }
+    }
+    b.finish(Policy::MAT)
+}
+
 /// A chain far deeper than any thread stack: every pass must be iterative.
 #[test]
 fn deep_chain_needs_no_recursion() {
     let n = 300_000u32;
-    let mut b = GraphBuilder::new().without_labels();
-    let t = b.intern_type("Link");
-    for i in 0..n {
-        b.add_node(u64::from(i) + 1, t, NodeKind::Object, 16);
-    }
-    b.add_root_id(1, "root", None);
-    b.finish_nodes();
-    for i in 0..n - 1 {
-        b.begin_node(heapscope_graph::NodeIdx(i));
-        b.edge_to_id(u64::from(i) + 2, false, heapscope_graph::Label::None);
-    }
-    let a = heapscope_graph::Analysis::run(b.finish(Policy::MAT));
+    let a = heapscope_graph::Analysis::run(chain(n, 16, None));
     assert_eq!(a.dom.idom[0], SUPER);
     assert!((1..n as usize).all(|i| a.dom.idom[i] == i as u32 - 1));
     assert_eq!(a.retained[0], 16 * u64::from(n));
@@ -213,4 +227,158 @@ fn dominators_keep_the_dfs_preorder_on_random_graphs() {
     for_random_graphs(cases(1500), 14, |spec, g, ctx| {
         assert_eq!(dominators(g).order, oracle_preorder(spec), "{ctx}");
     });
+}
+
+/// Rayon pools of one thread (the two halves run one after the other) and of several.
+fn pools() -> Vec<rayon::ThreadPool> {
+    [1, 4]
+        .iter()
+        .map(|&k| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(k)
+                .build()
+                .expect("a thread pool")
+        })
+        .collect()
+}
+
+/// The two-thread passes (simple leaves found by two halves, back edges placed by two threads)
+/// give the one-thread pass' tree, preorder and orphan count, whatever the pool.
+fn same_on_two_threads(g: &HeapGraph, pools: &[rayon::ThreadPool], ctx: &str) -> DomTreeParts {
+    let one = dominators_on(g, 1);
+    for pool in pools {
+        let two = pool.install(|| dominators_on(g, 2));
+        assert_eq!(two.idom, one.idom, "idom; {ctx}");
+        assert_eq!(two.order, one.order, "order; {ctx}");
+        assert_eq!(two.orphans_attached, one.orphans_attached, "{ctx}");
+    }
+    (one.idom.to_vec(), one.order)
+}
+
+type DomTreeParts = (Vec<u32>, Vec<u32>);
+
+#[test]
+fn two_thread_dominators_equal_petgraph_and_the_one_thread_pass() {
+    use crate::support::{seed, POLICIES};
+    let pools = pools();
+    for_random_graphs(cases(1500) / 5, 40, |spec, g, ctx| {
+        let (idom, _) = same_on_two_threads(g, &pools, ctx);
+        assert_eq!(idom, oracle_idom(spec).0, "{ctx}");
+    });
+    for (pi, &policy) in POLICIES.iter().enumerate() {
+        for case in 0..cases(800) / 4 {
+            let s = seed() ^ 0x2ea2 ^ ((pi as u64) << 40) ^ case as u64;
+            let mut rng = fastrand::Rng::with_seed(s);
+            let max = if case % 10 == 0 { 400 } else { 24 };
+            let spec = leafy(&mut rng, max, policy);
+            let g = spec.build(&mut rng);
+            let ctx = format!("seed {s} (policy {policy:?}, case {case}): {spec:?}");
+            let (idom, order) = same_on_two_threads(&g, &pools, &ctx);
+            assert_eq!(idom, oracle_idom(&spec).0, "{ctx}");
+            assert_eq!(order, oracle_preorder(&spec), "{ctx}");
+        }
+    }
+}
+
+/// A Java-like heap past [`PARALLEL_MIN`] nodes, with dense ids (the builder's id lookup stays
+/// cheap): class nodes that are roots, leaves pointing only at their class (some held by one
+/// object, some by several, some by none), objects with a few references (chains, shared
+/// targets, weak ones), an unreachable part for the orphan policies.
+fn big_leafy(rng: &mut fastrand::Rng, policy: Policy) -> HeapGraph {
+    let n = PARALLEL_MIN + rng.usize(0..PARALLEL_MIN / 2);
+    let classes = 1 + rng.usize(0..200);
+    let weak_share = [0u8, 10, 40][rng.usize(0..3)];
+    let mut b = GraphBuilder::new().without_labels();
+    let types: Vec<_> = (0..3).map(|t| b.intern_type(&format!("T{t}"))).collect();
+    for i in 0..n {
+        let size = rng.u64(0..500);
+        b.add_node(i as u64 + 1, types[i % 3], NodeKind::Object, size);
+    }
+    for c in 0..classes {
+        b.add_root_id(c as u64 + 1, "class", None);
+    }
+    // A few more roots among the objects.
+    for _ in 0..rng.usize(1..50) {
+        b.add_root_id(rng.u64(1..=n as u64), "local", None);
+    }
+    b.finish_nodes();
+    // The last tenth is reached from nothing but itself (orphans).
+    let island = n - n / 10;
+    for u in classes..n {
+        b.begin_node(heapscope_graph::NodeIdx(u as u32));
+        let weak = |rng: &mut fastrand::Rng| rng.u8(0..100) < weak_share;
+        let class = rng.usize(0..classes) as u64 + 1;
+        if rng.u8(0..10) < 6 {
+            // A leaf: its class only, or nothing.
+            if rng.bool() {
+                b.edge_to_id(class, false, heapscope_graph::Label::None);
+            }
+            continue;
+        }
+        b.edge_to_id(class, false, heapscope_graph::Label::None);
+        let (lo, hi) = if u >= island {
+            (island, n)
+        } else {
+            (classes, island)
+        };
+        for _ in 0..rng.usize(0..5) {
+            let t = match rng.u8(0..10) {
+                0..=2 => (u + 1).min(hi - 1),
+                _ => rng.usize(lo..hi),
+            };
+            let w = weak(rng);
+            b.edge_to_id(t as u64 + 1, w, heapscope_graph::Label::None);
+        }
+    }
+    b.finish(policy)
+}
+
+/// Past [`PARALLEL_MIN`] nodes the analysis runs the dominators' split passes on two threads
+/// (in memory, with or without its results in spill files) and on one out of core: the same
+/// results every way, on a pool of one thread and of several.
+#[test]
+fn analysis_on_two_threads_equals_one_thread_and_out_of_core() {
+    use crate::support::{seed, POLICIES};
+    let pools = pools();
+    for (pi, &policy) in POLICIES.iter().enumerate() {
+        for case in 0..2u64 {
+            let s = seed() ^ 0xb16 ^ ((pi as u64) << 40) ^ case;
+            let graph = || big_leafy(&mut fastrand::Rng::with_seed(s), policy);
+            let ctx = format!("seed {s} (policy {policy:?})");
+            let g = graph();
+            assert!(g.node_count() >= PARALLEL_MIN);
+            same_on_two_threads(&g, &pools, &ctx);
+            let ooc = Analysis::run_spilled(graph(), &Spill::temp().out_of_core(true), &mut |_| {});
+            for pool in &pools {
+                let runs = [
+                    pool.install(|| Analysis::run(graph())),
+                    pool.install(|| {
+                        Analysis::run_spilled(graph(), &Spill::temp().min_bytes(0), &mut |_| {})
+                    }),
+                ];
+                for a in &runs {
+                    assert_eq!(a.dom.idom, ooc.dom.idom, "idom; {ctx}");
+                    assert_eq!(a.dom.orphans_attached, ooc.dom.orphans_attached, "{ctx}");
+                    assert_eq!(a.retained, ooc.retained, "retained; {ctx}");
+                    assert_eq!(a.children.offsets, ooc.children.offsets, "{ctx}");
+                    assert_eq!(a.children.children, ooc.children.children, "{ctx}");
+                    assert_eq!(a.histogram, ooc.histogram, "{ctx}");
+                    assert_eq!(a.summary, ooc.summary, "{ctx}");
+                }
+            }
+        }
+    }
+}
+
+/// A chain of more than [`PARALLEL_MIN`] nodes on two threads: iterative, and one long list
+/// of back edges (each node's edge back to the chain's head) placed by both halves.
+#[test]
+fn deep_chain_with_back_edges_on_two_threads() {
+    let n = 3 * PARALLEL_MIN as u32;
+    // Back to the second node: a back edge into it from every later one.
+    let g = chain(n, 8, Some(2));
+    let (idom, order) = same_on_two_threads(&g, &pools(), "chain");
+    assert_eq!(idom[0], SUPER);
+    assert!((1..n as usize).all(|i| idom[i] == i as u32 - 1));
+    assert_eq!(order, (0..n).collect::<Vec<u32>>());
 }
