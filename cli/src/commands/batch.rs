@@ -339,7 +339,7 @@ fn one(
         if let Some(f) = fetched.filter(|_| remote::keep()) {
             f.keep();
         }
-        let report = analyze::report_of(loaded?, args, progress, analyze::Teardown::Free);
+        let (report, _freed) = analyze::report_of(loaded?, args, progress, analyze::Teardown::Free);
         drop(permit);
         let mut written = Vec::new();
         for (f, name) in files {
