@@ -5,7 +5,7 @@
 //! fixed, and those paths are marked as going through a weak reference.
 
 use crate::bitset::BitSet;
-use crate::dominators::{SUPER, UNREACHED};
+use crate::dominators::{prefetch, SUPER, UNREACHED};
 use crate::graph::{HeapGraph, WEAK_BIT};
 use crate::spill::{Arr, Heap, Store};
 use crate::types::{Label, NodeIdx};
@@ -34,6 +34,10 @@ pub struct RootPaths {
 
 /// Edge indices at or above this do not fit the edge-index mode.
 const EDGE_MODE_LIMIT: usize = (u32::MAX - 16) as usize;
+
+/// How many queue entries ahead the strong search asks for a node's offsets (its first
+/// targets line at half that, its first targets' parents at a quarter).
+const AHEAD: usize = 16;
 
 /// One step of a path: the node and the reference that led to it from the previous step.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,6 +78,7 @@ impl RootPaths {
         // Queue positions of strong-reached nodes with a weak reference to a node not reached
         // then: the only strong nodes the second search has to expand.
         let mut weak_src: Vec<u32> = Vec::new();
+        let (offsets, targets): (&[u32], &[u32]) = (&g.offsets, &g.targets);
         let mut head = 0;
         let mut level_end = queue.len();
         while head < queue.len() {
@@ -82,6 +87,21 @@ impl RootPaths {
                 level_end = queue.len();
             }
             let u = queue[head];
+            // The queue says which nodes come next: their offsets, first targets and those
+            // targets' parents are asked for ahead, each a stage after the one it needs.
+            if head + AHEAD < queue.len() {
+                prefetch(offsets, queue[head + AHEAD] as usize);
+            }
+            if head + AHEAD / 2 < queue.len() {
+                prefetch(targets, offsets[queue[head + AHEAD / 2] as usize] as usize);
+            }
+            if head + AHEAD / 4 < queue.len() {
+                let w = queue[head + AHEAD / 4] as usize;
+                let (a, b) = (offsets[w] as usize, offsets[w + 1] as usize);
+                for &raw in &targets[a..b.min(a + 4)] {
+                    prefetch(&parent, (raw & !WEAK_BIT) as usize);
+                }
+            }
             head += 1;
             let range = g.edge_range(NodeIdx(u));
             let first = range.start;
@@ -197,6 +217,39 @@ impl RootPaths {
         (0..g.node_count() as u32)
             .map(|v| self.parent(g, v))
             .collect()
+    }
+
+    /// [`parent`](Self::parent) of each of `nodes`, in their order. Where the parents are
+    /// edge indices, the edges are sorted and their source nodes found in one forward sweep
+    /// over the CSR offsets (a galloping search from the previous answer) instead of a binary
+    /// search over all the offsets per node: for many nodes (a type's instances) the reads
+    /// are near one another. 12 B per node asked, for the duration of the call.
+    pub fn parents_of(&self, g: &HeapGraph, nodes: &[u32]) -> Vec<u32> {
+        let mut out: Vec<u32> = nodes
+            .iter()
+            .map(|&v| match self.parent[v as usize] {
+                p @ (SUPER | UNREACHED) => p,
+                p if self.by_node => p,
+                _ => UNREACHED,
+            })
+            .collect();
+        if self.by_node {
+            return out;
+        }
+        let mut edges: Vec<(u32, u32)> = nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &v)| self.parent_edge(v).map(|e| (e as u32, i as u32)))
+            .collect();
+        edges.sort_unstable();
+        let offsets: &[u32] = &g.offsets;
+        // The answers only grow with the edge index.
+        let mut lo = 0usize;
+        for (e, i) in edges {
+            lo = crate::walks::edge_source_from(offsets, lo, e);
+            out[i as usize] = lo as u32;
+        }
+        out
     }
 
     /// The shortest path from a GC root to `target`, root first; empty if none exists.

@@ -1,6 +1,8 @@
 //! Typed indices and the interner used for type names, edge labels and root kinds.
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 /// Dense index of a node in a [`crate::HeapGraph`] (0..n).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -94,38 +96,160 @@ impl Label {
 }
 
 /// A string interner: each distinct string once, ids dense from 0 in first-seen order.
+///
+/// The texts lie end to end in one buffer (string `i` ends at `ends[i]`). The index maps a keyed
+/// 64-bit hash of a text (std's SipHash with a random key, so no input can be made to collide)
+/// to the first id with that hash; `next` chains the ids whose hashes collide (`NO_NEXT` ends a
+/// chain), and every match is confirmed on the text. Per distinct string: its bytes once, 8 B
+/// end, 4 B chain link and one index entry (16 B at most 7/8 full): ~30 B + the text, where a
+/// boxed copy in a list and another as a map key cost ~100 B + twice the text (a V8 snapshot
+/// names each WeakMap entry's edges with a string of their own: hundreds of thousands).
 #[derive(Default, Clone, Debug)]
 pub struct Interner {
-    names: Vec<Box<str>>,
-    index: HashMap<Box<str>, u32>,
+    text: String,
+    ends: Vec<u64>,
+    next: Vec<u32>,
+    index: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
+    keys: RandomState,
+}
+
+/// Ends a chain of ids whose texts share a hash.
+const NO_NEXT: u32 = u32::MAX;
+
+/// The identity hash of a key that is a hash already (the interner's SipHash values).
+#[derive(Default, Clone, Copy)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed; fold anything else in so the hasher stays total.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl Interner {
     pub fn new() -> Self {
         Self::default()
     }
-    pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&i) = self.index.get(s) {
-            return i;
+
+    /// The first id whose text is `s` (of the chain starting at `first`), or the chain's last.
+    fn find(&self, first: u32, s: &str) -> Result<u32, u32> {
+        let mut id = first;
+        loop {
+            if self.get(id) == s {
+                return Ok(id);
+            }
+            match self.next[id as usize] {
+                NO_NEXT => return Err(id),
+                n => id = n,
+            }
         }
-        let i = self.names.len() as u32;
-        self.names.push(s.into());
-        self.index.insert(s.into(), i);
+    }
+
+    pub fn intern(&mut self, s: &str) -> u32 {
+        self.intern_hashed(s, self.keys.hash_one(s))
+    }
+
+    /// [`intern`](Self::intern) with `s`'s hash given (tests give colliding ones).
+    fn intern_hashed(&mut self, s: &str, h: u64) -> u32 {
+        let last = match self.index.get(&h) {
+            Some(&first) => match self.find(first, s) {
+                Ok(id) => return id,
+                Err(last) => Some(last),
+            },
+            None => None,
+        };
+        let i = self.ends.len() as u32;
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u64);
+        self.next.push(NO_NEXT);
+        match last {
+            Some(l) => self.next[l as usize] = i,
+            None => {
+                self.index.insert(h, i);
+            }
+        }
         i
     }
     pub fn get(&self, id: u32) -> &str {
-        self.names.get(id as usize).map(|s| &**s).unwrap_or("?")
+        let i = id as usize;
+        let Some(&end) = self.ends.get(i) else {
+            return "?";
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start as usize..end as usize]
     }
     pub fn lookup(&self, s: &str) -> Option<u32> {
-        self.index.get(s).copied()
+        self.lookup_hashed(s, self.keys.hash_one(s))
+    }
+    fn lookup_hashed(&self, s: &str, h: u64) -> Option<u32> {
+        let first = *self.index.get(&h)?;
+        self.find(first, s).ok()
     }
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.ends.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.ends.is_empty()
     }
     pub fn iter(&self) -> impl Iterator<Item = (u32, &str)> {
-        self.names.iter().enumerate().map(|(i, s)| (i as u32, &**s))
+        (0..self.ends.len() as u32).map(|i| (i, self.get(i)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against a list searched from the start, with real hashes and with hashes that collide
+    /// for most strings (so the chains are long and every match is decided on the text).
+    #[test]
+    fn interner_equals_a_plain_list_with_and_without_collisions() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for collide in [None, Some(1u64), Some(3), Some(1 << 40)] {
+            let mut it = Interner::new();
+            let mut plain: Vec<String> = Vec::new();
+            for _ in 0..3000 {
+                let len = (next() % 6) as usize;
+                let s: String = (0..len)
+                    .map(|_| ["a", "b", "é", "→", ""][(next() % 5) as usize])
+                    .collect();
+                let h = collide.map_or_else(|| it.keys.hash_one(&s), |m| s.len() as u64 % m);
+                let want = match plain.iter().position(|p| *p == s) {
+                    Some(i) => i as u32,
+                    None => {
+                        plain.push(s.clone());
+                        (plain.len() - 1) as u32
+                    }
+                };
+                assert_eq!(it.intern_hashed(&s, h), want, "{s:?}");
+                assert_eq!(it.lookup_hashed(&s, h), Some(want));
+            }
+            assert_eq!(it.len(), plain.len());
+            for (i, t) in it.iter() {
+                assert_eq!(t, plain[i as usize]);
+            }
+            assert_eq!(it.get(plain.len() as u32), "?");
+            assert!(plain.len() > 100);
+        }
+        let mut it = Interner::new();
+        assert!(it.is_empty() && it.lookup("x").is_none());
+        assert_eq!(it.intern("x"), 0);
+        assert_eq!(it.intern(""), 1);
+        assert_eq!((it.lookup(""), it.get(1), it.get(0)), (Some(1), "", "x"));
     }
 }

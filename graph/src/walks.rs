@@ -218,24 +218,61 @@ pub fn dominator_chain(dom: &DomTree, n: NodeIdx) -> impl Iterator<Item = NodeId
 }
 
 /// The nodes with an edge to `n`, each once, in index order: (referrer, label, weak), the
-/// label of its first strong edge to `n`, else of its first weak one. One scan of all edges:
-/// for a few suspects and drill-down commands only.
+/// label of its first strong edge to `n`, else of its first weak one. One scan of the target
+/// column (4 B per edge, in chunks on the rayon pool); labels and offsets are read only at the
+/// edges found. For a few suspects and drill-down commands.
 pub fn referrers(g: &HeapGraph, n: NodeIdx) -> Vec<(NodeIdx, Label, bool)> {
-    let mut out = Vec::new();
-    for u in 0..g.node_count() as u32 {
-        let u = NodeIdx(u);
-        let mut hit: Option<(Label, bool)> = None;
-        for e in g.edge_range(u) {
-            let edge = g.edge(e);
-            if edge.target == n && hit.map(|(_, w)| w && !edge.weak).unwrap_or(true) {
-                hit = Some((edge.label, edge.weak));
+    referrers_in_chunks(g, n, 1 << 18)
+}
+
+/// [`referrers`] with the edges scanned in chunks of `chunk` (tests use small ones).
+#[doc(hidden)]
+pub fn referrers_in_chunks(g: &HeapGraph, n: NodeIdx, chunk: usize) -> Vec<(NodeIdx, Label, bool)> {
+    use rayon::prelude::*;
+    let chunk = chunk.max(1);
+    let targets: &[u32] = &g.targets;
+    // In edge order: rayon's collect keeps the order of the chunks.
+    let hits: Vec<usize> = targets
+        .par_chunks(chunk)
+        .enumerate()
+        .flat_map_iter(|(c, part)| {
+            part.iter()
+                .enumerate()
+                .filter(|&(_, &raw)| raw & !WEAK_BIT == n.0)
+                .map(move |(i, _)| c * chunk + i)
+        })
+        .collect();
+    let offsets: &[u32] = &g.offsets;
+    let mut out: Vec<(NodeIdx, Label, bool)> = Vec::new();
+    let mut u = 0usize;
+    for e in hits {
+        u = edge_source_from(offsets, u, e as u32);
+        let edge = g.edge(e);
+        match out.last_mut() {
+            Some(last) if last.0 .0 as usize == u => {
+                if last.2 && !edge.weak {
+                    (last.1, last.2) = (edge.label, false);
+                }
             }
-        }
-        if let Some((l, w)) = hit {
-            out.push((u, l, w));
+            _ => out.push((NodeIdx(u as u32), edge.label, edge.weak)),
         }
     }
     out
+}
+
+/// The node whose edges hold edge `e` (the last `v` with `offsets[v] <= e`), searched forward
+/// from node `from`, which must satisfy `offsets[from] <= e`: a galloping search, so a sorted
+/// run of edges costs a forward sweep rather than a binary search over all offsets each.
+#[inline]
+pub(crate) fn edge_source_from(offsets: &[u32], from: usize, e: u32) -> usize {
+    let (mut lo, mut hi, mut step) = (from, from + 1, 1usize);
+    while hi < offsets.len() && offsets[hi] <= e {
+        lo = hi;
+        step *= 2;
+        hi = lo + step;
+    }
+    let hi = hi.min(offsets.len());
+    lo + offsets[lo..hi].partition_point(|&o| o <= e) - 1
 }
 
 /// The exact retained size of a set of nodes: delete `set` (its members and every edge into

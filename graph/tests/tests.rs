@@ -9,6 +9,7 @@
 
 mod support;
 
+mod batched;
 mod bitset;
 mod builder;
 mod dominators;

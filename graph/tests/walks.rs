@@ -2,8 +2,8 @@
 
 use heapscope_graph::dominators::{dominators, retained_sizes, DomChildren};
 use heapscope_graph::walks::{
-    dominator_chain, min_retained_by, referrers, top_members, DomWalk, Parallel, Run, Split, Start,
-    Step, NO_GROUP, NO_TOP,
+    dominator_chain, min_retained_by, referrers, referrers_in_chunks, top_members, DomWalk,
+    Parallel, Run, Split, Start, Step, NO_GROUP, NO_TOP,
 };
 use heapscope_graph::{Label, NodeIdx, SUPER, UNREACHED};
 
@@ -67,6 +67,11 @@ fn referrers_are_every_node_with_an_edge() {
                 want.push((NodeIdx(u as u32), label, weak));
             }
             assert_eq!(got, want, "referrers of {n}; {ctx}");
+            // Scanned in chunks of a few edges (a node's edges split between chunks).
+            for chunk in [1, 2, 3, 7] {
+                let chunked = referrers_in_chunks(g, NodeIdx(n as u32), chunk);
+                assert_eq!(chunked, want, "chunks of {chunk}, referrers of {n}; {ctx}");
+            }
         }
     });
 }

@@ -93,13 +93,14 @@ pub(crate) fn findings(
         if total < thr {
             continue;
         }
-        // Largest first, ties by index; a type may have millions of instances.
-        let v = super::largest_first(&a.retained, &v, GROUP_SAMPLE);
+        // Largest first, ties by index; a type may have millions of instances: the shapes are
+        // told apart on the largest `GROUP_SAMPLE`.
+        let sample = super::largest_first(&a.retained, &v, GROUP_SAMPLE);
         // Partition by the shape of the holder path's last steps: the types on the BFS parent
         // chain (no edge labels: finding one scans the parent's edges, and a parent may be an
         // array of millions).
         let mut parts: BTreeMap<Vec<u32>, (u64, Vec<u32>)> = BTreeMap::new();
-        for &x in &v {
+        for &x in &sample {
             let mut key: Vec<u32> = Vec::with_capacity(SHAPE_STEPS);
             let mut cur = x;
             while key.len() < SHAPE_STEPS {
@@ -113,11 +114,26 @@ pub(crate) fn findings(
             e.0 += a.retained[x as usize];
             e.1.push(x);
         }
-        let Some((_, (bytes, members))) = parts
+        let Some((key, (bytes, members))) = parts
             .into_iter()
             .max_by(|x, y| x.1 .0.cmp(&y.1 .0).then(y.0.cmp(&x.0)))
         else {
             continue;
+        };
+        // The group is every instance of that shape, not only the sample's: thousands of
+        // sessions alike, each small, are the leak even when the largest 10,000 are not.
+        let (bytes, members) = if v.len() > sample.len() {
+            let all = of_shape(a, &v, &key);
+            (
+                all.iter().map(|&x| a.retained[x as usize]).sum(),
+                members[..1]
+                    .iter()
+                    .copied()
+                    .chain(all.into_iter().filter(|&x| x != members[0]))
+                    .collect::<Vec<u32>>(),
+            )
+        } else {
+            (bytes, members)
         };
         if bytes < thr || members.len() < 2 {
             continue;
@@ -134,4 +150,48 @@ pub(crate) fn findings(
         out.push(finding(ctx, o, bytes));
     }
     out
+}
+
+/// The members of `v` whose holder path has the shape `key` (as the partition in [`findings`]
+/// computes it: the types of a node and its BFS ancestors, at most [`SHAPE_STEPS`], shorter
+/// where a root is reached), in `v`'s order. The ancestors are looked up a level at a time for
+/// the members still matching ([`RootPaths::parents_of`]), so a type of millions of instances
+/// costs a few sorted sweeps, not a binary search per instance and step.
+///
+/// [`RootPaths::parents_of`]: heapscope_graph::paths::RootPaths::parents_of
+fn of_shape(a: &Analysis, v: &[u32], key: &[u32]) -> Vec<u32> {
+    let g = &a.graph;
+    let ty = |n: u32| g.type_of[n as usize];
+    // (position in `v`, the ancestor reached so far)
+    let mut alive: Vec<(u32, u32)> = v
+        .iter()
+        .enumerate()
+        .filter(|&(_, &x)| key.first() == Some(&ty(x)))
+        .map(|(i, &x)| (i as u32, x))
+        .collect();
+    for step in 1..=key.len() {
+        if step == SHAPE_STEPS {
+            break;
+        }
+        let nodes: Vec<u32> = alive.iter().map(|&(_, n)| n).collect();
+        let parents = a.paths.parents_of(g, &nodes);
+        let ends = |p: u32| p == SUPER || p == UNREACHED;
+        if step == key.len() {
+            // A shorter key: the path reached a root here.
+            alive = alive
+                .into_iter()
+                .zip(parents)
+                .filter(|&(_, p)| ends(p))
+                .map(|(x, _)| x)
+                .collect();
+        } else {
+            alive = alive
+                .into_iter()
+                .zip(parents)
+                .filter(|&(_, p)| !ends(p) && ty(p) == key[step])
+                .map(|((i, _), p)| (i, p))
+                .collect();
+        }
+    }
+    alive.into_iter().map(|(i, _)| v[i as usize]).collect()
 }

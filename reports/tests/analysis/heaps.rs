@@ -262,6 +262,34 @@ pub fn v8_emitter(n: usize) -> Heap {
     h
 }
 
+/// V8: `n` sessions alike, each held by two collections (a `sessions` Map's table and a
+/// `byUser` Set's table) that two module contexts hold, under two GC roots: no one object
+/// dominates them. The leak is the group, whose members are each a small share of the heap.
+pub fn v8_sessions(n: usize) -> Heap {
+    let mut h = Heap::new();
+    let table = |h: &mut Heap, root: &str, kind: &str, var: &str| {
+        let r = h.node(root, NodeKind::Synthetic, 0);
+        h.root(r, "synthetic root");
+        let module = h.node("system / Context", NodeKind::Hidden, 48);
+        h.edge(r, module, "[1]");
+        let c = h.obj(kind, 32);
+        h.edge(module, c, var);
+        let t = h.node("(object elements)", NodeKind::Hidden, 16 + 8 * n as u64);
+        h.edge(c, t, "table");
+        t
+    };
+    let map_table = table(&mut h, "(Handle scope)", "Map", "sessions");
+    let set_table = table(&mut h, "(Global handles)", "Set", "byUser");
+    for i in 0..n {
+        let s = h.obj("Session", 120);
+        h.edge(map_table, s, &format!("[{i}]"));
+        h.edge(set_table, s, &format!("[{i}]"));
+        let buf = h.obj("Array", 32);
+        h.edge(s, buf, "events");
+    }
+    h
+}
+
 /// V8: the closure-context chain (`theThing` → `someMethod` → context → `originalThing` → …),
 /// each link with a `bigData` array.
 pub fn v8_closure_chain(links: usize) -> Heap {

@@ -164,6 +164,32 @@ fn thread_locals_of_four_pool_threads_are_one_suspect_naming_the_thread_local() 
     );
 }
 
+/// Far more instances than the group's sample (10,000, the largest): the sample alone is under
+/// the threshold, every member together is most of the heap; the group counts them all.
+#[test]
+fn a_group_of_many_small_objects_counts_every_member_not_the_sample() {
+    let n = 150_000;
+    let h = v8_sessions(n);
+    let r = h.report(
+        info(Format::V8),
+        "sessions.heapsnapshot",
+        &ReportOptions::default(),
+    );
+    let s = r
+        .suspects
+        .iter()
+        .find(|s| s.type_name == "Session")
+        .unwrap_or_else(|| panic!("no Session suspect: {:?}", r.suspects));
+    assert_eq!(s.kind, "group-of-objects");
+    assert_eq!(s.object_count, n as u64);
+    // Each session retains itself and its array, nothing else.
+    assert_eq!(s.retained_bytes, n as u64 * (120 + 32));
+    let share = s.retained_bytes as f64 / r.summary.reachable_bytes as f64;
+    assert!(share > 0.5, "{share}");
+    assert!(s.title.contains("150,000 × Session"), "{}", s.title);
+    assert_rooted(s);
+}
+
 #[test]
 fn emitter_listeners_name_the_module_variable_and_the_event() {
     let h = v8_emitter(1500);
