@@ -884,7 +884,7 @@ impl DomChildren {
         let slot = |d: u32| if d == SUPER { n } else { d as usize };
         let (first, second) = order.split_at(order.len() / 2);
         // The cursor pass splits the lists (slots 0..=n) here.
-        let mid = (n + 1) / 2;
+        let mid = n.div_ceil(2);
         // First half's counts at `slot` of `early`, second half's at `slot + 1` of `offsets`;
         // each also says how many of its entries go to lists below `mid`.
         let mut offsets = store.filled(n + 2, 0u32);
