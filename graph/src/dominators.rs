@@ -856,9 +856,10 @@ impl DomChildren {
 
     /// [`build_in`](Self::build_in) on two threads where `threads` allows and `order` is long
     /// enough to pay for a thread: each half of `order` is counted per list by a thread of its
-    /// own (the first half in the offsets, the second in a cursor array of 4 B/node, freed at
-    /// the end), each list's entries from the second half go after those from the first, and
-    /// each thread places its half. The same lists, entry for entry.
+    /// own (the first half in a cursor array of 4 B/node, freed at the end, the second in the
+    /// offsets), each list's entries from the second half go after those from the first, the
+    /// cursors are made by two threads (halves of the lists), and each thread places its half.
+    /// The same lists, entry for entry.
     pub(crate) fn build_on<S: Store>(
         idom: &[u32],
         order: &[u32],
@@ -871,30 +872,49 @@ impl DomChildren {
         Self::build_halves(idom, order, store)
     }
 
-    /// [`build_on`](Self::build_on)'s two-thread build, for any length.
+    /// [`build_on`](Self::build_on)'s two-thread build, for any length. The first half of
+    /// `order` is counted per list in a cursor array of its own, the second half in the
+    /// result's offsets (one place on), so that once both halves are placed the offsets hold
+    /// each list's end one place on, which is the result: nothing to copy or shift. The
+    /// cursors are made by two threads too, one per half of the lists (the upper half's
+    /// start counted with the lists).
     fn build_halves<S: Store>(idom: &[u32], order: &[u32], store: &S) -> DomChildren {
         use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
         let n = idom.len();
         let slot = |d: u32| if d == SUPER { n } else { d as usize };
         let (first, second) = order.split_at(order.len() / 2);
-        // First half's counts at `slot + 1` of `offsets`, second half's at `slot` of `later`.
+        // The cursor pass splits the lists (slots 0..=n) here.
+        let mid = n.div_ceil(2);
+        // First half's counts at `slot` of `early`, second half's at `slot + 1` of `offsets`;
+        // each also says how many of its entries go to lists below `mid`.
         let mut offsets = store.filled(n + 2, 0u32);
-        let mut later = vec![0u32; n + 1];
+        let mut early = vec![0u32; n + 1];
         let count = |half: &[u32], at: &mut [u32], shift: usize| {
+            let mut below = 0u32;
             for &v in half {
-                at[slot(idom[v as usize]) + shift] += 1;
+                let s = slot(idom[v as usize]);
+                at[s + shift] += 1;
+                below += u32::from(s < mid);
+            }
+            below
+        };
+        let (o, e): (&mut [u32], &mut [u32]) = (&mut offsets, &mut early);
+        let (b1, b2) = rayon::join(|| count(first, e, 0), || count(second, o, 1));
+        // Cursors: list `s` starts with the first half's entries (`early[s]`), then the
+        // second half's (`offsets[s + 1]`); the lists from `mid` on start after the `b1 + b2`
+        // entries of those below it.
+        let cursors = |early: &mut [u32], second: &mut [u32], mut start: u32| {
+            for (a, b) in early.iter_mut().zip(second.iter_mut()) {
+                let (ca, cb) = (*a, *b);
+                *a = start;
+                *b = start + ca;
+                start += ca + cb;
             }
         };
-        let (o, l): (&mut [u32], &mut [u32]) = (&mut offsets, &mut later);
-        rayon::join(|| count(first, o, 1), || count(second, l, 0));
-        // Cursors: list `s` starts with the first half's entries (`offsets[s]`), then the
-        // second half's (`later[s]`).
-        let mut start = 0u32;
-        for s in 0..=n {
-            let (a, b) = (offsets[s + 1], later[s]);
-            offsets[s] = start;
-            later[s] = start + a;
-            start += a + b;
+        {
+            let (e_lo, e_hi) = early.split_at_mut(mid);
+            let (o_lo, o_hi) = offsets[1..].split_at_mut(mid);
+            rayon::join(|| cursors(e_lo, o_lo, 0), || cursors(e_hi, o_hi, b1 + b2));
         }
         let mut children = store.filled(order.len(), 0u32);
         {
@@ -903,19 +923,18 @@ impl DomChildren {
             // whole life. Each position is written once (the cursors come from counting the
             // same halves), by one thread.
             let out: &[AtomicU32] = unsafe { &*(out as *mut [u32] as *const [AtomicU32]) };
-            let place = |half: &[u32], at: &mut [u32]| {
+            let place = |half: &[u32], at: &mut [u32], shift: usize| {
                 for &v in half {
-                    let c = &mut at[slot(idom[v as usize])];
+                    let c = &mut at[slot(idom[v as usize]) + shift];
                     out[*c as usize].store(v, Relaxed);
                     *c += 1;
                 }
             };
-            let (o, l): (&mut [u32], &mut [u32]) = (&mut offsets, &mut later);
-            rayon::join(|| place(first, o), || place(second, l));
+            let (o, e): (&mut [u32], &mut [u32]) = (&mut offsets, &mut early);
+            rayon::join(|| place(first, e, 0), || place(second, o, 1));
         }
-        // Now `later[s]` is the end of list `s`, i.e. the start of `s + 1`.
-        offsets[1..].copy_from_slice(&later);
-        offsets[0] = 0;
+        drop(early);
+        // Now `offsets[s + 1]` is the end of list `s`, and `offsets[0]` is 0.
         DomChildren {
             offsets: offsets.into_column(),
             children: children.into_column(),
@@ -1302,18 +1321,33 @@ mod tests {
         assert!(runs_seen > 1000, "{runs_seen}");
     }
 
-    /// The two-thread children build gives the one-thread build's lists, entry for entry.
+    /// The two-thread children build gives the one-thread build's lists, entry for entry: on
+    /// random graphs with chains, wide nodes (long lists on either side of the cursors'
+    /// split), several roots and every orphan policy, on the heap and in spill files.
     #[test]
     fn children_on_two_threads_equal_one_thread() {
-        for case in 0..200u64 {
+        let dir = std::env::temp_dir();
+        let files = (!crate::column::on_memory_fs(&dir)).then(|| crate::spill::Files::new(&dir));
+        for case in 0..300u64 {
             let mut rng = fastrand::Rng::with_seed(0xc41d_0000 ^ case);
-            let n = rng.usize(1..2000);
-            let g = random_graph(&mut rng, n, 1, 0);
+            let most = [2000, 20_000][rng.usize(0..2)];
+            let n = rng.usize(1..most);
+            let wide = [0, 50, n][rng.usize(0..3)];
+            let g = random_graph(&mut rng, n, 1, wide);
             let dom = dominators(&g);
             let one = DomChildren::build_in(&dom.idom, &dom.order, &Heap);
             let two = DomChildren::build_halves(&dom.idom, &dom.order, &Heap);
             assert_eq!(one.offsets, two.offsets, "case {case}");
             assert_eq!(one.children, two.children, "case {case}");
+            // Every list is the one-thread build's, in `order`'s order, and the lists cover
+            // every reachable node once.
+            assert_eq!(two.offsets[0], 0);
+            assert_eq!(two.offsets[n + 1] as usize, dom.order.len(), "case {case}");
+            if let (Some(files), 0) = (&files, case % 10) {
+                let spilled = DomChildren::build_halves(&dom.idom, &dom.order, files);
+                assert_eq!(one.offsets, spilled.offsets, "case {case}");
+                assert_eq!(one.children, spilled.children, "case {case}");
+            }
         }
     }
 
