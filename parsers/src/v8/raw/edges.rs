@@ -146,12 +146,14 @@ impl TypeBits {
     const WEAK: u8 = 2;
     const SHORTCUT: u8 = 4;
     const NO_PROPAGATION: u8 = 8;
+    /// The meta does not list this type index (every slot from the meta's type count on).
+    const UNLISTED: u8 = 16;
 
     /// Slot `t` for edge type `t` of the meta; slot [`UNLISTED`] (and every slot past the
-    /// meta's types) stays 0: strong, string-named, propagating.
+    /// meta's types) is only [`Self::UNLISTED`]: strong, string-named, propagating.
     fn table(meta: &Meta, compat: Compat) -> [u8; 256] {
         let no_prop = names::no_propagation_types(meta, compat);
-        let mut table = [0u8; 256];
+        let mut table = [Self::UNLISTED; 256];
         for (t, name) in meta
             .edge_types
             .iter()
@@ -299,7 +301,8 @@ struct EdgeChunk<'s> {
     targets: Staged<'s, u32>,
     labels: Staged<'s, u32>,
     keep_labels: bool,
-    max_name: Option<u64>,
+    /// The largest string index of a label + 1 (0: none), a running max without a branch.
+    max_name1: u64,
     unlisted: u64,
     root_edges: Vec<(u8, u32)>,
 }
@@ -373,7 +376,7 @@ fn parse_edges_parallel<T: Send>(
             targets: Staged::new(t, first, files[0].as_ref()),
             labels: Staged::new(l, first, files[1].as_ref()),
             keep_labels,
-            max_name: None,
+            max_name1: 0,
             unlisted: 0,
             root_edges: Vec::new(),
         });
@@ -386,9 +389,7 @@ fn parse_edges_parallel<T: Send>(
     let each = |ch: &mut EdgeChunk<'_>, e: u64, rec: &[u64]| -> Scan<()> {
         let ty = rec[t_at];
         let bits = type_bits[ty.min(u64::from(UNLISTED)) as usize];
-        if ty >= ntypes {
-            ch.unlisted += 1;
-        }
+        ch.unlisted += u64::from(bits & TypeBits::UNLISTED != 0);
         let to = rec[to_at];
         let to = if to < node_fields_total {
             nf.exact(to).ok_or_else(decline)?
@@ -402,12 +403,18 @@ fn parse_edges_parallel<T: Send>(
             if name > MAX_STRING_INDEX {
                 return Err(decline());
             }
-            ch.max_name = Some(ch.max_name.map_or(name, |m: u64| m.max(name)));
+            ch.max_name1 = ch.max_name1.max(name + 1);
             provisional_label(name as u32)
         };
         let from_root = e < root_end;
         let is_shortcut = bits & TypeBits::SHORTCUT != 0;
-        let dropped = bits & TypeBits::WEAK != 0 || (is_shortcut && !from_root);
+        // Weak edges, and shortcut edges but the root's, do not retain.
+        let not_retaining = if from_root {
+            TypeBits::WEAK
+        } else {
+            TypeBits::WEAK | TypeBits::SHORTCUT
+        };
+        let dropped = bits & not_retaining != 0;
         // Below 2^32 node fields (checked when the nodes were read): below 2^32 nodes.
         let to = to as u32;
         let i = (e - ch.first) as usize;
@@ -435,7 +442,7 @@ fn parse_edges_parallel<T: Send>(
             .map(|(k, mut ch)| {
                 arr.chunk_records(&bounds, k, ef, |e, rec, _| each(&mut ch, e, rec))?;
                 Ok(EdgeNotes {
-                    max_name: ch.max_name,
+                    max_name: ch.max_name1.checked_sub(1),
                     unlisted: ch.unlisted,
                     root_edges: ch.root_edges,
                 })
@@ -464,7 +471,42 @@ fn parse_edges_parallel<T: Send>(
 
 #[cfg(test)]
 mod tests {
-    use super::ExactDiv;
+    use super::{ExactDiv, Meta, TypeBits, UNLISTED};
+    use crate::v8::Compat;
+
+    /// The table's [`TypeBits::UNLISTED`] flag, which the parallel reader counts, is set exactly
+    /// where the exact reader counts an unlisted type (`type >= edge_types.len()`, looked up at
+    /// `min(type, 255)`), and the other flags are those of the listed names.
+    #[test]
+    fn unlisted_flag_marks_the_types_the_meta_does_not_list() {
+        let meta = br#"{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+            "node_types":[["hidden","object"],"string","number","number","number"],
+            "edge_fields":["type","name_or_index","to_node"],
+            "edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"]}}"#;
+        let meta = Meta::parse(meta, 0).unwrap();
+        let ntypes = meta.edge_types.len() as u64;
+        for compat in [Compat::DevTools, Compat::Memlab] {
+            let table = TypeBits::table(&meta, compat);
+            for ty in (0..300u64).chain([u64::from(u32::MAX), u64::MAX]) {
+                let bits = table[ty.min(u64::from(UNLISTED)) as usize];
+                assert_eq!(bits & TypeBits::UNLISTED != 0, ty >= ntypes, "type {ty}");
+                if ty >= ntypes {
+                    assert_eq!(bits, TypeBits::UNLISTED, "type {ty}: only the flag");
+                }
+            }
+            let named = |name: &str| table[meta.edge_types.iter().position(|t| t == name).unwrap()];
+            assert_eq!(
+                named("weak") & (TypeBits::WEAK | TypeBits::SHORTCUT),
+                TypeBits::WEAK
+            );
+            assert_eq!(
+                named("shortcut") & (TypeBits::WEAK | TypeBits::SHORTCUT),
+                TypeBits::SHORTCUT
+            );
+            assert_eq!(named("element") & TypeBits::INDEX, TypeBits::INDEX);
+            assert_eq!(named("property") & (TypeBits::INDEX | TypeBits::WEAK), 0);
+        }
+    }
 
     #[test]
     fn exact_division_agrees_with_div_and_rem() {

@@ -117,7 +117,8 @@ struct NodeChunk<'s> {
     types: &'s mut [u8],
     edges: &'s mut [u32],
     detached: &'s mut [u8],
-    max_name: Option<u64>,
+    /// The largest name string index + 1 (0: no node), a running max without a branch.
+    max_name1: u64,
     edge_total: u64,
     unlisted: u64,
     marks: Vec<u64>,
@@ -165,7 +166,7 @@ impl NodeRecords<'_> {
                 types: t,
                 edges: e,
                 detached: d,
-                max_name: None,
+                max_name1: 0,
                 edge_total: 0,
                 unlisted: 0,
                 marks: Vec::new(),
@@ -186,7 +187,7 @@ impl NodeRecords<'_> {
                     if name > MAX_STRING_INDEX {
                         return Err(decline());
                     }
-                    ch.max_name = Some(ch.max_name.map_or(name, |m: u64| m.max(name)));
+                    ch.max_name1 = ch.max_name1.max(name + 1);
                     let edges = u32::try_from(rec[e_at]).map_err(|_| decline())?;
                     ch.edge_total += u64::from(edges);
                     let t = rec[t_at];
@@ -214,7 +215,7 @@ impl NodeRecords<'_> {
         let mut marks = Vec::new();
         for ch in chunks {
             let ch = ch.into_inner().map_err(|_| decline())?;
-            if let Some(v) = ch.max_name {
+            if let Some(v) = ch.max_name1.checked_sub(1) {
                 self.name_refs.note(v, 0);
             }
             edge_total += ch.edge_total;
