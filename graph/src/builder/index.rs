@@ -52,6 +52,10 @@ enum Keys {
     },
 }
 
+/// What [`IdIndex::bitmap_state`] shows.
+#[cfg(test)]
+pub(super) type BitmapState<'a> = (Vec<u64>, &'a [(u64, u32)]);
+
 /// Slots per [`Line`] of the bitmap form.
 const LINE_SLOTS: u64 = 448;
 /// In [`Line::head`]: the line's ids are one run (bits 0..32 are the first one's index).
@@ -194,51 +198,44 @@ impl IdIndex {
         )
     }
 
-    /// The bitmap form: one sequential pass sets the bits and keeps, per line, whether its ids
-    /// so far are one run (consecutive indices in increasing slot order); a second pass collects
-    /// the ids of the other lines into the sorted table. A repeated id spoils its line's run.
+    /// The bitmap form: one pass sets the bits and keeps, per line, whether its ids so far
+    /// are one run (consecutive indices in increasing slot order); a second pass collects the
+    /// ids of the other lines into the sorted table. A repeated id spoils its line's run. Both
+    /// passes run on all threads: the first cut into as many ranges of lines, each filled by a
+    /// pass over all the ids that skips those of other ranges (a line is filled by one thread,
+    /// so the result is the one-thread result), the second over ranges of the ids.
     fn bitmap(node_ids: &[u64], min: u64, tz: u32, nlines: usize) -> (IdIndex, u64) {
-        let mut lines = vec![Line::default(); nlines];
-        let mut dups = 0u64;
-        let mut spoiled = 0usize;
-        // The slot of node `i - 1` when it was set (not a repeated id). A line stays one run
-        // while each id after its first comes right after the node before it, in the same line
-        // at a lower slot: no popcount per id.
-        let mut prev: Option<u64> = None;
-        for (i, &id) in node_ids.iter().enumerate() {
-            let s = (id - min) >> tz;
-            let line = &mut lines[(s / LINE_SLOTS) as usize];
-            let b = (s % LINE_SLOTS) as usize;
-            let (w, m) = (b / 64, 1u64 << (b % 64));
-            if line.bits[w] & m != 0 {
-                dups += 1;
-                if line.head & RUN != 0 {
-                    line.head &= !RUN;
-                    spoiled += 1;
-                }
-                prev = None;
-                continue;
-            }
-            if line.head & USED == 0 {
-                line.head = i as u64 | RUN | USED;
-            } else if line.head & RUN != 0
-                && !prev.is_some_and(|p| p / LINE_SLOTS == s / LINE_SLOTS && p < s)
-            {
-                line.head &= !RUN;
-                spoiled += 1;
-            }
-            line.bits[w] |= m;
-            prev = Some(s);
-        }
+        Self::bitmap_in_parts(node_ids, min, tz, nlines, rayon::current_num_threads())
+    }
+
+    /// [`bitmap`](Self::bitmap) with the lines cut into `parts` ranges (tests vary it).
+    pub(super) fn bitmap_in_parts(
+        node_ids: &[u64],
+        min: u64,
+        tz: u32,
+        nlines: usize,
+        parts: usize,
+    ) -> (IdIndex, u64) {
+        // zeroed on all threads (the first touch of ~150 MiB of fresh pages on a big dump)
+        let mut lines: Vec<Line> = rayon::iter::repeat_n(Line::default(), nlines).collect();
+        let per = nlines.div_ceil(parts.max(1)).max(1);
+        let (dups, spoiled) = lines
+            .par_chunks_mut(per)
+            .enumerate()
+            .map(|(k, part)| fill_lines(node_ids, min, tz, part, k * per))
+            .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         let mut others = Vec::new();
         if spoiled > 0 {
-            for (i, &id) in node_ids.iter().enumerate() {
-                let s = (id - min) >> tz;
-                if lines[(s / LINE_SLOTS) as usize].head & RUN == 0 {
-                    others.push((id, i as u32));
-                }
-            }
-            others.sort_unstable();
+            let lines = &lines;
+            others = node_ids
+                .par_iter()
+                .enumerate()
+                .filter_map(|(i, &id)| {
+                    let s = (id - min) >> tz;
+                    (lines[(s / LINE_SLOTS) as usize].head & RUN == 0).then_some((id, i as u32))
+                })
+                .collect();
+            others.par_sort_unstable();
             others.dedup_by_key(|e| e.0); // keeps the first of equal ids: the lowest index
         }
         let keys = Keys::Bitmap { lines, tz, others };
@@ -268,6 +265,21 @@ impl IdIndex {
             buckets[b] += buckets[b - 1];
         }
         (shift, buckets)
+    }
+
+    /// The bitmap form's lines (head and bits, flattened) and table, for tests.
+    #[cfg(test)]
+    pub(super) fn bitmap_state(&self) -> Option<BitmapState<'_>> {
+        match &self.keys {
+            Keys::Bitmap { lines, others, .. } => Some((
+                lines
+                    .iter()
+                    .flat_map(|l| std::iter::once(l.head).chain(l.bits))
+                    .collect(),
+                others,
+            )),
+            _ => None,
+        }
     }
 
     #[cfg(test)]
@@ -320,6 +332,56 @@ impl IdIndex {
             }
         }
     }
+}
+
+/// The bitmap form's lines `first..first + lines.len()`, filled from the ids that fall in them:
+/// their slot bits, and in each line's head the index of its first id and whether its ids are
+/// one run. Returns the repeated ids and the lines spoiled (not one run) among these lines.
+fn fill_lines(
+    node_ids: &[u64],
+    min: u64,
+    tz: u32,
+    lines: &mut [Line],
+    first: usize,
+) -> (u64, usize) {
+    let mut dups = 0u64;
+    let mut spoiled = 0usize;
+    // The slot of node `i - 1` when it was set here (not a repeated id, not another range's).
+    // A line stays one run while each id after its first comes right after the node before
+    // it, in the same line at a lower slot: no popcount per id.
+    let mut prev: Option<u64> = None;
+    for (i, &id) in node_ids.iter().enumerate() {
+        let s = (id - min) >> tz;
+        let Some(line) = ((s / LINE_SLOTS) as usize)
+            .checked_sub(first)
+            .and_then(|l| lines.get_mut(l))
+        else {
+            prev = None;
+            continue;
+        };
+        let b = (s % LINE_SLOTS) as usize;
+        let (w, m) = (b / 64, 1u64 << (b % 64));
+        if line.bits[w] & m != 0 {
+            dups += 1;
+            if line.head & RUN != 0 {
+                line.head &= !RUN;
+                spoiled += 1;
+            }
+            prev = None;
+            continue;
+        }
+        if line.head & USED == 0 {
+            line.head = i as u64 | RUN | USED;
+        } else if line.head & RUN != 0
+            && !prev.is_some_and(|p| p / LINE_SLOTS == s / LINE_SLOTS && p < s)
+        {
+            line.head &= !RUN;
+            spoiled += 1;
+        }
+        line.bits[w] |= m;
+        prev = Some(s);
+    }
+    (dups, spoiled)
 }
 
 /// A lookup in the bitmap form; `d` is `id` less the index's minimum.

@@ -501,3 +501,35 @@ fn rank_counts_the_bits_before_a_slot() {
         }
     }
 }
+
+/// The bitmap form filled by lines cut into ranges (one per thread) equals the one-range fill:
+/// the same bits, heads (first index, one run or not), table and count of repeated ids, for ids
+/// in every order of [`id_orders`] and ranges that cut lines of one run, of repeats and of
+/// interleaved runs.
+#[test]
+fn bitmap_filled_in_parts_equals_one_part() {
+    for ids in id_orders() {
+        let min = ids.iter().copied().min().unwrap_or(0);
+        let tz = ids
+            .iter()
+            .fold(0u64, |o, &x| o | (x ^ ids[0]))
+            .trailing_zeros()
+            .min(63);
+        let span = (ids.iter().copied().max().unwrap_or(0) - min) >> tz;
+        let nlines = (span / 448 + 1) as usize;
+        if nlines > 1 << 20 {
+            continue; // the wide shapes: not a bitmap
+        }
+        let (one, dups) = IdIndex::bitmap_in_parts(&ids, min, tz, nlines, 1);
+        let (lines, others) = one.bitmap_state().unwrap();
+        for parts in [2, 3, 5, 64] {
+            let (ix, d) = IdIndex::bitmap_in_parts(&ids, min, tz, nlines, parts);
+            let (l, o) = ix.bitmap_state().unwrap();
+            assert_eq!((&l, o, d), (&lines, others, dups), "{parts} parts");
+        }
+        for (i, &id) in ids.iter().enumerate() {
+            let first = ids.iter().position(|&x| x == id).unwrap();
+            assert_eq!(one.get(id), Some(first as u32), "id {id:x} at {i}");
+        }
+    }
+}

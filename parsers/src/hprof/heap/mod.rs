@@ -16,7 +16,7 @@ pub use edges::{add_edges, ThreadLocals};
 pub use nodes::{add_nodes, NodeRun, Offsets};
 pub use scan::{collect_classes, RootRec, SegScan};
 
-use super::bytes::{dump_size, u4_at, Bytes, T_OBJECT};
+use super::bytes::{dump_size, prefetch, u4_at, Bytes, T_OBJECT, WALK_AHEAD};
 use crate::Fail;
 
 pub const ROOT_UNKNOWN: u8 = 0xFF;
@@ -208,6 +208,7 @@ pub(crate) fn walk<const ID: usize>(
     for &(start, end) in segments {
         let mut p = start;
         while p < end {
+            prefetch(b.data, p + WALK_AHEAD);
             let next = record_end::<ID>(b, p)?;
             if next > end {
                 if end >= b.len() {
