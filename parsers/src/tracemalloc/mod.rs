@@ -113,7 +113,7 @@ pub fn build_graph(
         (s.file_name(fr.file).into(), fr.lineno)
     };
     let elided = || -> (Box<str>, u32) { ("…".into(), 0) };
-    let mut b = GraphBuilder::new().with_spill(spill);
+    let mut b = GraphBuilder::new().with_spill(spill).grow_in_files();
     // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
     let calls = Label::Name(b.intern_label(CALL_LABEL));
     // Types per distinct frame or file, made once.
