@@ -331,12 +331,25 @@ impl CallTree {
         let ((start, kids), ()) = rayon::join(
             || self.children(),
             || {
-                b.reserve_nodes(n);
+                // Types first, in node order (so interned as adding node by node would), then
+                // the node columns in bulk: in spill files from the start when the builder
+                // grows them there (`GraphBuilder::grow_in_files`), with no anonymous copy.
+                let types: Vec<TypeId> = (0..n).map(|i| type_of(b, i)).collect();
+                let runs: Vec<usize> = (0..n)
+                    .step_by(NODE_RUN)
+                    .map(|a| NODE_RUN.min(n - a))
+                    .collect();
+                b.add_nodes_parallel(&runs, |k, mut slots| {
+                    let a = k * NODE_RUN;
+                    for j in 0..slots.len() {
+                        let i = a + j;
+                        slots.set(j, self.id[i], types[i], NodeKind::Frame, self.size[i]);
+                    }
+                });
+                drop(types);
                 for i in 0..n {
-                    let ty = type_of(b, i);
-                    let idx = b.add_node(self.id[i], ty, NodeKind::Frame, self.size[i]);
                     if self.parent[i] == NO_PARENT {
-                        b.add_root_idx(idx, ROOT_KIND, None);
+                        b.add_root_idx(NodeIdx(i as u32), ROOT_KIND, None);
                     }
                 }
                 // After every node is in: the builder sizes its count column once, not per node.
@@ -364,6 +377,9 @@ impl CallTree {
         }
     }
 }
+
+/// Nodes per run of [`CallTree::fill_graph`]'s bulk node fill (each run one rayon task).
+const NODE_RUN: usize = 1 << 16;
 
 /// Whether any id is 0 or two ids are equal. The ids are bucketed by their top bits (FNV ids
 /// spread evenly: about two per bucket) and each bucket is checked on its own, so this is two
@@ -461,6 +477,101 @@ pub fn children_from_parents(parent: &[u32]) -> (Vec<u32>, Vec<u32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{HeapGraph, Policy, Spill};
+
+    /// A tree of `n` nodes: each node's parent an earlier node (or none), frames and sizes
+    /// from a fixed pseudo-random sequence.
+    fn generated_tree(n: usize) -> CallTree {
+        let mut t = CallTree::new();
+        let frames: Vec<u32> = (0..300)
+            .map(|k| t.intern_frame(format!("file{}.py:{k}", k % 7).as_bytes()))
+            .collect();
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..n {
+            let parent = if i == 0 || next() % 50 == 0 {
+                NO_PARENT
+            } else {
+                (next() % i as u64) as u32
+            };
+            let node = t.push_new(parent, frames[(next() % 300) as usize]);
+            t.add(node, next() % 1000, next() % 5);
+        }
+        t.finish_new();
+        t
+    }
+
+    /// The graph [`CallTree::fill_graph`] made before its bulk node fill: node by node.
+    fn filled_node_by_node(t: &CallTree, mut b: GraphBuilder) -> HeapGraph {
+        let call = Label::Name(b.intern_label("calls"));
+        for i in 0..t.len() {
+            let ty = b.intern_type(&format!("type {}", t.frame()[i] % 41));
+            let idx = b.add_node(t.id()[i], ty, NodeKind::Frame, t.size()[i]);
+            if t.parent()[i] == NO_PARENT {
+                b.add_root_idx(idx, ROOT_KIND, None);
+            }
+        }
+        for (i, &c) in t.count().iter().enumerate() {
+            b.set_count(NodeIdx(i as u32), c);
+        }
+        b.finish_nodes_without_index();
+        let (start, kids) = t.children();
+        for i in 0..t.len() {
+            if start[i] < start[i + 1] {
+                b.begin_node(NodeIdx(i as u32));
+                for &c in &kids[start[i] as usize..start[i + 1] as usize] {
+                    b.edge_to_idx(NodeIdx(c), false, call);
+                }
+            }
+        }
+        b.finish(Policy::TREE)
+    }
+
+    #[test]
+    fn bulk_fill_graph_equals_node_by_node_in_memory_and_in_files() {
+        let t = generated_tree(3 * NODE_RUN + 17);
+        let want = filled_node_by_node(&t, GraphBuilder::new());
+        let dir = tempfile::tempdir().unwrap();
+        let spill = Spill::to_dir(dir.path()).min_bytes(1);
+        for (b, in_files) in [
+            (GraphBuilder::new(), false),
+            (
+                GraphBuilder::new().with_spill(&spill).grow_in_files(),
+                spill.is_usable(),
+            ),
+        ] {
+            let mut b = b;
+            let call = Label::Name(b.intern_label("calls"));
+            t.fill_graph(
+                &mut b,
+                |b, i| b.intern_type(&format!("type {}", t.frame()[i] % 41)),
+                call,
+                true,
+            );
+            let got = b.finish(Policy::TREE);
+            assert_eq!(got.ids.is_spilled(), in_files);
+            assert_eq!(got.node_count(), t.len());
+            assert_eq!(&got.ids[..], &want.ids[..]);
+            assert_eq!(&got.type_of[..], &want.type_of[..]);
+            assert_eq!(&got.shallow[..], &want.shallow[..]);
+            assert_eq!(&got.kind[..], &want.kind[..]);
+            assert_eq!(&got.counts[..], &want.counts[..]);
+            assert_eq!(&got.offsets[..], &want.offsets[..]);
+            assert_eq!(&got.targets[..], &want.targets[..]);
+            assert_eq!(&got.edge_labels[..], &want.edge_labels[..]);
+            assert_eq!(got.roots, want.roots);
+            assert_eq!(got.types.len(), want.types.len());
+            for n in 0..t.len() as u32 {
+                assert_eq!(got.type_name(NodeIdx(n)), want.type_name(NodeIdx(n)));
+            }
+            assert!(got.warnings.is_empty(), "{:?}", got.warnings);
+        }
+    }
 
     #[test]
     fn ids_are_a_function_of_the_frame_sequence() {

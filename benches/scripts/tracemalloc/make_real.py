@@ -507,12 +507,70 @@ def build_trie(rng, words):
     return root
 
 
+# ---------------------------------------------------------------- a large application's call graph
+# (--deep N) Services calling services: a generated code base of many modules whose functions call
+# one another at different lines depending on their arguments, allocating on the way, as request
+# handlers in a large application do. Nearly every allocation then has a 25-frame window of (file,
+# line) frames of its own: many distinct tracebacks per live block, as in the issue's 202 MB dump.
+PACKAGES = ("api", "billing", "catalog", "search", "auth", "orders", "render", "storage", "events", "util")
+
+
+def gen_app(rng, modules, funcs):
+    """Sources of `modules` modules of `funcs` functions each: [(filename, source)]."""
+    names = ["%s_%s_%d" % (PACKAGES[m % len(PACKAGES)], "svc", m * funcs + f) for m in range(modules)
+             for f in range(funcs)]
+    files = []
+    for m in range(modules):
+        lines = []
+        for f in range(funcs):
+            me = names[m * funcs + f]
+            a, b = rng.randrange(3, 1 << 20) | 1, rng.randrange(1 << 20)
+            ways = rng.randrange(3, 7)
+            lines.append("def %s(x, d, out):" % me)
+            lines.append("    y = (x * %d + %d) & 0xFFFFFFF" % (a, b))
+            lines.append("    if d <= 0:")
+            lines.append("        out.append([y, str(y)])")
+            lines.append("        return out")
+            lines.append("    k = y %% %d" % ways)
+            for w in range(ways):
+                lines.append("    %s k == %d:" % ("if" if w == 0 else "elif", w))
+                r = rng.random()
+                if r < 0.3:
+                    lines.append("        out.append({'id': y, 'tag': '%s'})" % me)
+                elif r < 0.5:
+                    lines.append("        out.append((y, d, '%s-%%d' %% y))" % me)
+                elif r < 0.6:
+                    lines.append("        out.append(bytearray(%d))" % rng.randrange(8, 200))
+                for _ in range(1 if rng.random() < 0.8 else 2):
+                    callee = names[rng.randrange(len(names))]
+                    lines.append("        %s(y >> %d, d - 1, out)" % (callee, rng.randrange(1, 4)))
+            lines.append("    return out")
+            lines.append("")
+        files.append(("/srv/app/%s/module_%03d.py" % (PACKAGES[m % len(PACKAGES)], m), "\n".join(lines) + "\n"))
+    return files, names
+
+
+def run_app(rng, requests):
+    files, names = gen_app(rng, 60, 40)
+    env = {}
+    for filename, source in files:
+        exec(compile(source, filename, "exec"), env)
+    kept = []
+    for i in range(requests):
+        out = []
+        env[names[rng.randrange(len(names))]](rng.randrange(1 << 28), rng.randrange(20, 40), out)
+        kept.append(out)
+    return kept
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--scale", type=int, default=1)
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--untraced", action="store_true", help="time the program without tracing")
+    ap.add_argument("--deep", type=int, default=0,
+                    help="after the scale parts, serve N requests through a generated application's call graph")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     t0 = time.perf_counter()
@@ -527,6 +585,10 @@ def main():
             KEEP.append(part(arg) if isinstance(arg, list) else part(rng, arg))
             print(part.__name__, "%.1f s" % (time.perf_counter() - s), file=sys.stderr, flush=True)
     del inputs
+    if a.deep:
+        s = time.perf_counter()
+        KEEP.append(run_app(random.Random(a.seed + 1), a.deep))
+        print(run_app.__name__, "%.1f s" % (time.perf_counter() - s), file=sys.stderr, flush=True)
     t2 = time.perf_counter()
     if a.untraced:
         return

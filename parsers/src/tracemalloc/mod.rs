@@ -73,10 +73,14 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
             )
         })?,
     };
-    let snap = read_snapshot(input.bytes()).map_err(|e| e.in_file(input.path(), input.bytes()))?;
+    let mut snap =
+        read_snapshot(input.bytes()).map_err(|e| e.in_file(input.path(), input.bytes()))?;
     let tree = TraceTree::build(&snap);
-    let (graph, locations) = build_graph(&snap, &tree, group_by);
     let mut info = dump_info(&snap, &tree, group_by);
+    // The tracebacks' frames and totals (4 B per frame of every distinct traceback + 24 per
+    // traceback) are in the tree now: freed before the graph's columns are made.
+    snap.drop_tracebacks();
+    let (graph, locations) = build_graph(&snap, &tree, group_by, &opts.spill);
     info.rows.locations = locations;
     let inspector = SourceInspector::new(&snap, &tree);
     Ok(Parsed {
@@ -96,14 +100,20 @@ fn frame_text(s: &Snapshot, f: u32) -> String {
 type Locations = Vec<Vec<(Box<str>, u32)>>;
 
 /// The graph of the traceback tree (see the module docs), and each type's source locations.
-pub fn build_graph(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> (HeapGraph, Locations) {
+/// Its display columns go to spill files when large, as `spill` allows.
+pub fn build_graph(
+    s: &Snapshot,
+    t: &TraceTree,
+    group_by: GroupBy,
+    spill: &heapscope_graph::Spill,
+) -> (HeapGraph, Locations) {
     let mut locations: Locations = Vec::new();
     let loc = |f: u32| -> (Box<str>, u32) {
         let fr = s.frames[f as usize];
         (s.file_name(fr.file).into(), fr.lineno)
     };
     let elided = || -> (Box<str>, u32) { ("…".into(), 0) };
-    let mut b = GraphBuilder::new();
+    let mut b = GraphBuilder::new().with_spill(spill).grow_in_files();
     // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
     let calls = Label::Name(b.intern_label(CALL_LABEL));
     // Types per distinct frame or file, made once.

@@ -98,13 +98,13 @@ impl<'a> Reader<'a> {
                 self.split_at = usize::MAX;
                 self.cancel
                     .store(!exact, std::sync::atomic::Ordering::Relaxed);
-                if let Some(t) = self
+                if let Some(mut t) = self
                     .tail
                     .take()
                     .filter(|_| exact)
                     .and_then(|rx| rx.recv().ok())
                 {
-                    if self.absorb(&t) {
+                    if self.absorb(&mut t) {
                         self.tail_traces = t.traces();
                         continue;
                     }

@@ -106,6 +106,14 @@ impl Snapshot<'_> {
         let (a, b) = (self.tb_offsets[t as usize], self.tb_offsets[t as usize + 1]);
         &self.tb_frames[a as usize..b as usize]
     }
+    /// Free the tracebacks (their frames, offsets and totals) once they are no longer needed
+    /// (they are in the traceback tree): the snapshot keeps its file names and frames.
+    pub fn drop_tracebacks(&mut self) {
+        for v in [&mut self.tb_offsets, &mut self.tb_size, &mut self.tb_count] {
+            *v = Vec::new();
+        }
+        self.tb_frames = Vec::new();
+    }
     pub fn file_name(&self, s: u32) -> String {
         String::from_utf8_lossy(self.strings[s as usize]).into_owned()
     }

@@ -583,7 +583,7 @@ impl<'a> Reader<'a> {
     /// Take over what `t` read, if it is exactly what reading on from here would do (see the
     /// module docs); true if it was taken (the reader is then at `t.end`). Called with the
     /// reader at `t.start`.
-    pub(super) fn absorb(&mut self, t: &Tail<'a>) -> bool {
+    pub(super) fn absorb(&mut self, t: &mut Tail<'a>) -> bool {
         // The state the tail assumed: a MARK just pushed above the traces list, same frame,
         // every memo entry made in order.
         let list = match (self.marks.last(), self.stack.last(), self.trace_list) {
@@ -671,6 +671,11 @@ impl<'a> Reader<'a> {
             self.snap.tb_offsets.push(self.snap.tb_frames.len() as u64);
             self.tb_acc.push(t.tb_acc[k]);
         }
+        // The tail's tracebacks are the reader's now: freed before the memo grows by the
+        // tail's entries (4 B per frame each way, the largest tables of the read).
+        t.tb_frames = Vec::new();
+        t.tb_offsets = Vec::new();
+        t.tb_acc = Vec::new();
         for (tb, r) in refs {
             let tb = tb.unwrap_or_else(|l| (tbs_before + l as u64) as u32);
             let acc = &mut self.tb_acc[tb as usize];
