@@ -122,19 +122,33 @@ impl Analysis {
         } else if let (true, Some(dir)) = (spill.is_usable(), &spill.dir) {
             // The CSR is only read from here on: in a spill file (from `min_bytes` on) its pages
             // are clean page cache, not anonymous memory, while the dominators' working arrays
-            // are at their largest.
+            // are at their largest. On Linux the second thread moves its pages where they are
+            // (`Column::spill_in_place`) while the dominators start reading it: writing them
+            // (the CSR offsets of a big dump, 4 B/node) is no longer on this thread's path.
+            let in_place = cfg!(target_os = "linux");
             let mut graph = graph;
-            for r in [graph.offsets.spill(spill), graph.targets.spill(spill)] {
-                keep_warning(&mut graph, r);
+            if !in_place {
+                for r in [graph.offsets.spill(spill), graph.targets.spill(spill)] {
+                    keep_warning(&mut graph, r);
+                }
             }
             let large = Large::new(dir, spill.min_bytes);
             // The root paths on a second thread while the dominators run, in spill files of
             // their own (parents and queue): beside the dominators' working set they add only
             // their bits and the weak sources to anonymous memory.
             let beside = |g: &HeapGraph| {
+                let csr = if in_place {
+                    [
+                        g.offsets.spill_in_place(spill),
+                        g.targets.spill_in_place(spill),
+                    ]
+                } else {
+                    [Ok(false), Ok(false)]
+                };
                 let own = Large::new(dir, spill.min_bytes);
                 let paths = RootPaths::compute_in(g, &own, &own);
-                (paths, own.take_warning())
+                let why = csr.into_iter().find_map(Result::err);
+                (paths, why.or_else(|| own.take_warning()))
             };
             let mut a = Self::run_in(graph, &Heap, &large, Some(beside), spill, after);
             keep_warning(&mut a.graph, large.take_warning().map_or(Ok(false), Err));
@@ -185,11 +199,19 @@ impl Analysis {
                 let thread = std::thread::Builder::new()
                     .name("root paths".into())
                     .spawn_scoped(sc, move || paths_of(g));
-                let d = dominators_in(g, work, keep, two);
-                let side = thread
-                    .ok()
-                    .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-                (d, side)
+                match thread {
+                    Ok(t) => {
+                        let d = dominators_in(g, work, keep, two);
+                        let side = t.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                        (d, Some(side))
+                    }
+                    // No thread: the same work on this one, before the dominators (it moves the
+                    // CSR to its spill files too, which must happen before their peak).
+                    Err(_) => {
+                        let side = paths_of(g);
+                        (dominators_in(g, work, keep, two), Some(side))
+                    }
+                }
             }),
             None => (dominators_in(&graph, work, keep, two), None),
         };
