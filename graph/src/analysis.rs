@@ -95,8 +95,9 @@ impl Analysis {
     }
 
     /// [`run_observed`](Self::run_observed) with the large arrays in spill files where `spill`
-    /// says so (a directory on disk, arrays past its size): the CSR ([`Column::spill`], before
-    /// the passes: it is only read from then on), and, allocated in files from the start
+    /// says so (a directory on disk, arrays past its size): the CSR (it is only read from
+    /// then on; on Linux [`Column::spill_in_place`] on the second thread while the dominators
+    /// start, elsewhere [`Column::spill`] before them), and, allocated in files from the start
     /// ([`Large`]), the DFS preorder, the dominator children, the root-path parents and the
     /// retained sizes. Their pages are page cache, not anonymous memory; what stays anonymous
     /// is the dominators' working set (graph residue + ~16 B/node + back edges, the peak), then
@@ -171,8 +172,9 @@ impl Analysis {
     ///
     /// `beside`, if given, computes the root paths (and says why an array could not spill) on
     /// a second thread while this one runs the dominators: the search does not depend on the
-    /// dominator tree. Without it (or if no thread can be started) they run after the
-    /// dominator children, on this thread, with `work` and `keep`.
+    /// dominator tree (it may also move the CSR's pages to spill files first). If no thread
+    /// can be started, `beside` runs on this thread before the dominators. Without it the
+    /// root paths run after the dominator children, on this thread, with `work` and `keep`.
     fn run_in<S: Store, K: Store, B>(
         mut graph: HeapGraph,
         work: &S,
