@@ -1,5 +1,7 @@
 //! [`Analysis`]: every pass run once over a [`HeapGraph`], the results side by side.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::column::{Column, Spill};
 use crate::dominators::{dominators_in, DomChildren, DomTree, Parallel, SUPER, UNREACHED};
 use crate::graph::HeapGraph;
@@ -137,6 +139,7 @@ impl Analysis {
             // The root paths on a second thread while the dominators run, in spill files of
             // their own (parents and queue): beside the dominators' working set they add only
             // their bits and the weak sources to anonymous memory.
+            let moved = [AtomicBool::new(false), AtomicBool::new(false)];
             let beside = |g: &HeapGraph| {
                 let csr = if in_place {
                     [
@@ -146,6 +149,9 @@ impl Analysis {
                 } else {
                     [Ok(false), Ok(false)]
                 };
+                for (m, r) in moved.iter().zip(&csr) {
+                    m.store(*r == Ok(true), Ordering::Relaxed);
+                }
                 let own = Large::new(dir, spill.min_bytes);
                 let paths = RootPaths::compute_in(g, &own, &own);
                 let why = csr.into_iter().find_map(Result::err);
@@ -153,6 +159,20 @@ impl Analysis {
             };
             let mut a = Self::run_in(graph, &Heap, &large, Some(beside), spill, after);
             keep_warning(&mut a.graph, large.take_warning().map_or(Ok(false), Err));
+            // The CSR moved in place counts as spilled. One with no whole page to move (a
+            // column far below the default threshold) is spilled now (`write`: tiny).
+            let Analysis { graph: g, .. } = &mut a;
+            let mut left = Vec::new();
+            for (c, m) in [&mut g.offsets, &mut g.targets].into_iter().zip(&moved) {
+                if m.load(Ordering::Relaxed) {
+                    c.mark_spilled_in_place();
+                } else if in_place {
+                    left.push(c.spill(spill));
+                }
+            }
+            for r in left {
+                keep_warning(&mut a.graph, r);
+            }
             a
         } else {
             // Every array anonymous: the root paths' 8 B/node would add to the dominators' peak

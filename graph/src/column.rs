@@ -342,6 +342,10 @@ impl<T: Plain> Shared<T> {
 
 enum Repr<T: Plain> {
     Mem(Vec<T>),
+    /// A vector whose whole pages are mapped private from a spill file
+    /// ([`Column::spill_in_place`], then [`Column::mark_spilled_in_place`]): read and written
+    /// as a vector, counted as spilled.
+    Remapped(Vec<T>),
     File(Mapped<T>),
     Shared(Shared<T>),
 }
@@ -478,7 +482,7 @@ impl<T: Plain> Column<T> {
 
     /// Is the column in a spill file?
     pub fn is_spilled(&self) -> bool {
-        matches!(self.repr, Repr::File(_))
+        matches!(self.repr, Repr::File(_) | Repr::Remapped(_))
     }
 
     /// A column viewing `len` elements at byte `offset` of `map` without copying (a saved
@@ -517,7 +521,7 @@ impl<T: Plain> Column<T> {
     pub fn heap_bytes(&self) -> usize {
         match &self.repr {
             Repr::Mem(v) => v.capacity() * std::mem::size_of::<T>(),
-            Repr::File(_) | Repr::Shared(_) => 0,
+            Repr::File(_) | Repr::Shared(_) | Repr::Remapped(_) => 0,
         }
     }
 
@@ -556,12 +560,12 @@ impl<T: Plain> Column<T> {
     /// the anonymous page until the kernel swaps the mapping (atomically, under the address
     /// space's lock) and the file's page, holding the same bytes, after it. The anonymous
     /// pages are freed then; the file's are page cache the kernel can drop. The column stays
-    /// a vector in memory for every other purpose (its allocator frees the range, mapping
-    /// and all; a later store makes a private copy of its page, never a file-system write; so
-    /// [`heap_bytes`](Self::heap_bytes) still counts it). The part of the first and last page
-    /// shared with other allocations stays anonymous. `Ok(true)`: remapped; `Ok(false)`:
-    /// nothing to do (not in memory, too small, no directory, not Linux); `Err`: why it stays
-    /// anonymous.
+    /// a vector for every other purpose (its allocator frees the range, mapping and all; a
+    /// later store makes a private copy of its page, never a file-system write); the owner
+    /// then calls [`mark_spilled_in_place`](Self::mark_spilled_in_place) so that it counts
+    /// as spilled. The part of the first and last page shared with other allocations stays
+    /// anonymous. `Ok(true)`: remapped; `Ok(false)`: nothing done (not in memory, too small,
+    /// no directory, no whole page, not Linux); `Err`: why it stays anonymous.
     pub fn spill_in_place(&self, spill: &Spill) -> Result<bool, String> {
         let Repr::Mem(v) = &self.repr else {
             return Ok(false);
@@ -577,6 +581,16 @@ impl<T: Plain> Column<T> {
             std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(&v[..]))
         };
         remap_in_place(dir, bytes)
+    }
+
+    /// Count a column in memory as spilled once [`spill_in_place`](Self::spill_in_place)
+    /// returned `Ok(true)` for it ([`is_spilled`](Self::is_spilled) true,
+    /// [`heap_bytes`](Self::heap_bytes) 0; growth makes it an ordinary vector again).
+    pub fn mark_spilled_in_place(&mut self) {
+        if let Repr::Mem(v) = &mut self.repr {
+            let v = std::mem::take(v);
+            self.repr = Repr::Remapped(v);
+        }
     }
 
     /// Put a [`spilled_copy`](Self::spilled_copy) of this column in its place (freeing its
@@ -647,7 +661,7 @@ impl<T: Plain> Column<T> {
 
     pub fn truncate(&mut self, len: usize) {
         match &mut self.repr {
-            Repr::Mem(vec) => vec.truncate(len),
+            Repr::Mem(vec) | Repr::Remapped(vec) => vec.truncate(len),
             Repr::File(m) => {
                 // What was below the old length may have been written: no longer known zero.
                 m.fresh = m.fresh.max(m.len);
@@ -660,10 +674,14 @@ impl<T: Plain> Column<T> {
     /// The column as a vector in memory, moving it back from its spill file first if need be
     /// (for growth: a spilled column holds exactly its elements).
     fn mem(&mut self) -> &mut Vec<T> {
+        if let Repr::Remapped(v) = &mut self.repr {
+            let v = std::mem::take(v);
+            self.repr = Repr::Mem(v); // an ordinary vector from now on
+        }
         match &self.repr {
             Repr::File(m) => self.repr = Repr::Mem(m.as_slice().to_vec()),
             Repr::Shared(m) => self.repr = Repr::Mem(m.as_slice().to_vec()),
-            Repr::Mem(_) => {}
+            Repr::Mem(_) | Repr::Remapped(_) => {}
         }
         match &mut self.repr {
             Repr::Mem(v) => v,
@@ -677,7 +695,7 @@ impl<T: Plain> Deref for Column<T> {
     #[inline]
     fn deref(&self) -> &[T] {
         match &self.repr {
-            Repr::Mem(v) => v,
+            Repr::Mem(v) | Repr::Remapped(v) => v,
             Repr::File(m) => m.as_slice(),
             Repr::Shared(m) => m.as_slice(),
         }
@@ -691,7 +709,7 @@ impl<T: Plain> DerefMut for Column<T> {
             self.mem(); // a shared mapping is read-only: copy it first
         }
         match &mut self.repr {
-            Repr::Mem(v) => v,
+            Repr::Mem(v) | Repr::Remapped(v) => v,
             Repr::File(m) => m.as_mut_slice(),
             Repr::Shared(_) => unreachable!("copied into memory above"),
         }
@@ -1167,10 +1185,15 @@ mod tests {
                 (done, reader.join().unwrap())
             });
             assert!(rounds >= 1);
-            assert_eq!(done, n * 4 >= 1 << 16 && n * 4 > 2 * 4096, "{n}");
-            // the middle of the column is now mapped from a (deleted) file, not anonymous
+            assert_eq!(done, n * 4 >= 1 << 16, "{n}"); // past the threshold: whole pages
+                                                       // the middle of the column is now mapped from a (deleted) file, not anonymous
             assert_eq!(mapped_from_file(c[n / 2..].as_ptr() as usize), done, "{n}");
             assert!(!c.is_spilled() && c == want);
+            if done {
+                c.mark_spilled_in_place();
+                assert!(c.is_spilled() && c.heap_bytes() == 0 && c == want);
+                assert!(!c.spill(&spill).unwrap(), "already spilled");
+            }
             let mut v = want;
             for i in (0..n).step_by(997) {
                 c[i] = i as u32;
@@ -1178,10 +1201,12 @@ mod tests {
             }
             c.truncate(n - 7);
             v.truncate(n - 7);
+            assert_eq!((c.is_spilled(), &c[..]), (done, &v[..]));
             for x in 0..100_000u32 {
                 c.push(x); // grows past the capacity: the allocator moves or remaps it
                 v.push(x);
             }
+            assert!(!c.is_spilled(), "growth makes it an ordinary vector");
             assert_eq!(c, v);
             assert_eq!(c.clone(), v);
         }
