@@ -537,19 +537,23 @@ impl<T: Plain> Column<T> {
     /// may run beside it): its contents written to a spill file and mapped, or `None` when
     /// there is nothing to do. [`replace_with`](Self::replace_with) puts the copy in place.
     pub fn spilled_copy(&self, spill: &Spill) -> Result<Option<Column<T>>, String> {
-        let Repr::Mem(v) = &self.repr else {
+        let Some((v, dir)) = self.to_spill(spill) else {
             return Ok(None);
         };
-        let Some(dir) = &spill.dir else {
-            return Ok(None);
-        };
-        if v.is_empty() || std::mem::size_of_val(&v[..]) < spill.min_bytes {
-            return Ok(None);
-        }
         let m = Mapped::write(dir, v)?;
         Ok(Some(Column {
             repr: Repr::File(m),
         }))
+    }
+
+    /// The elements and the directory when `spill` says this column goes to a file: in
+    /// memory, not empty, at least `min_bytes`, a directory set.
+    fn to_spill<'a>(&'a self, spill: &'a Spill) -> Option<(&'a [T], &'a Path)> {
+        let Repr::Mem(v) = &self.repr else {
+            return None;
+        };
+        let dir = spill.dir.as_deref()?;
+        (!v.is_empty() && std::mem::size_of_val(&v[..]) >= spill.min_bytes).then_some((v, dir))
     }
 
     /// [`spill`](Self::spill) without moving the column: the whole pages of a column in memory
@@ -567,18 +571,12 @@ impl<T: Plain> Column<T> {
     /// anonymous. `Ok(true)`: remapped; `Ok(false)`: nothing done (not in memory, too small,
     /// no directory, no whole page, not Linux); `Err`: why it stays anonymous.
     pub fn spill_in_place(&self, spill: &Spill) -> Result<bool, String> {
-        let Repr::Mem(v) = &self.repr else {
+        let Some((v, dir)) = self.to_spill(spill) else {
             return Ok(false);
         };
-        let Some(dir) = &spill.dir else {
-            return Ok(false);
-        };
-        if v.is_empty() || std::mem::size_of_val(&v[..]) < spill.min_bytes {
-            return Ok(false);
-        }
         // SAFETY: `T` is a plain integer type (Plain): no padding, every byte initialised.
         let bytes = unsafe {
-            std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(&v[..]))
+            std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v))
         };
         remap_in_place(dir, bytes)
     }
