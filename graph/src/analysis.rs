@@ -1,7 +1,5 @@
 //! [`Analysis`]: every pass run once over a [`HeapGraph`], the results side by side.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use crate::column::{Column, Spill};
 use crate::dominators::{dominators_in, DomChildren, DomTree, Parallel, SUPER, UNREACHED};
 use crate::graph::HeapGraph;
@@ -97,9 +95,8 @@ impl Analysis {
     }
 
     /// [`run_observed`](Self::run_observed) with the large arrays in spill files where `spill`
-    /// says so (a directory on disk, arrays past its size): the CSR (it is only read from
-    /// then on; on Linux [`Column::spill_in_place`] on the second thread while the dominators
-    /// start, elsewhere [`Column::spill`] before them), and, allocated in files from the start
+    /// says so (a directory on disk, arrays past its size): the CSR ([`Column::spill`], before
+    /// the passes: it is only read from then on), and, allocated in files from the start
     /// ([`Large`]), the DFS preorder, the dominator children, the root-path parents and the
     /// retained sizes. Their pages are page cache, not anonymous memory; what stays anonymous
     /// is the dominators' working set (graph residue + ~16 B/node + back edges, the peak), then
@@ -125,54 +122,22 @@ impl Analysis {
         } else if let (true, Some(dir)) = (spill.is_usable(), &spill.dir) {
             // The CSR is only read from here on: in a spill file (from `min_bytes` on) its pages
             // are clean page cache, not anonymous memory, while the dominators' working arrays
-            // are at their largest. On Linux the second thread moves its pages where they are
-            // (`Column::spill_in_place`) while the dominators start reading it: writing them
-            // (the CSR offsets of a big dump, 4 B/node) is no longer on this thread's path.
-            let in_place = cfg!(target_os = "linux");
+            // are at their largest.
             let mut graph = graph;
-            if !in_place {
-                for r in [graph.offsets.spill(spill), graph.targets.spill(spill)] {
-                    keep_warning(&mut graph, r);
-                }
+            for r in [graph.offsets.spill(spill), graph.targets.spill(spill)] {
+                keep_warning(&mut graph, r);
             }
             let large = Large::new(dir, spill.min_bytes);
             // The root paths on a second thread while the dominators run, in spill files of
             // their own (parents and queue): beside the dominators' working set they add only
             // their bits and the weak sources to anonymous memory.
-            let moved = [AtomicBool::new(false), AtomicBool::new(false)];
             let beside = |g: &HeapGraph| {
-                let csr = if in_place {
-                    [
-                        g.offsets.spill_in_place(spill),
-                        g.targets.spill_in_place(spill),
-                    ]
-                } else {
-                    [Ok(false), Ok(false)]
-                };
-                for (m, r) in moved.iter().zip(&csr) {
-                    m.store(*r == Ok(true), Ordering::Relaxed);
-                }
                 let own = Large::new(dir, spill.min_bytes);
                 let paths = RootPaths::compute_in(g, &own, &own);
-                let why = csr.into_iter().find_map(Result::err);
-                (paths, why.or_else(|| own.take_warning()))
+                (paths, own.take_warning())
             };
             let mut a = Self::run_in(graph, &Heap, &large, Some(beside), spill, after);
             keep_warning(&mut a.graph, large.take_warning().map_or(Ok(false), Err));
-            // The CSR moved in place counts as spilled. One with no whole page to move (a
-            // column far below the default threshold) is spilled now (`write`: tiny).
-            let Analysis { graph: g, .. } = &mut a;
-            let mut left = Vec::new();
-            for (c, m) in [&mut g.offsets, &mut g.targets].into_iter().zip(&moved) {
-                if m.load(Ordering::Relaxed) {
-                    c.mark_spilled_in_place();
-                } else if in_place {
-                    left.push(c.spill(spill));
-                }
-            }
-            for r in left {
-                keep_warning(&mut a.graph, r);
-            }
             a
         } else {
             // Every array anonymous: the root paths' 8 B/node would add to the dominators' peak
@@ -192,9 +157,8 @@ impl Analysis {
     ///
     /// `beside`, if given, computes the root paths (and says why an array could not spill) on
     /// a second thread while this one runs the dominators: the search does not depend on the
-    /// dominator tree (it may also move the CSR's pages to spill files first). If no thread
-    /// can be started, `beside` runs on this thread before the dominators. Without it the
-    /// root paths run after the dominator children, on this thread, with `work` and `keep`.
+    /// dominator tree. Without it (or if no thread can be started) they run after the
+    /// dominator children, on this thread, with `work` and `keep`.
     fn run_in<S: Store, K: Store, B>(
         mut graph: HeapGraph,
         work: &S,
@@ -221,19 +185,11 @@ impl Analysis {
                 let thread = std::thread::Builder::new()
                     .name("root paths".into())
                     .spawn_scoped(sc, move || paths_of(g));
-                match thread {
-                    Ok(t) => {
-                        let d = dominators_in(g, work, keep, two);
-                        let side = t.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-                        (d, Some(side))
-                    }
-                    // No thread: the same work on this one, before the dominators (it moves the
-                    // CSR to its spill files too, which must happen before their peak).
-                    Err(_) => {
-                        let side = paths_of(g);
-                        (dominators_in(g, work, keep, two), Some(side))
-                    }
-                }
+                let d = dominators_in(g, work, keep, two);
+                let side = thread
+                    .ok()
+                    .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+                (d, side)
             }),
             None => (dominators_in(&graph, work, keep, two), None),
         };

@@ -209,99 +209,6 @@ fn fresh_zeros<T: Plain>(v: &[T], len: usize) -> bool {
     len >= 1 << 16 && v.len() <= 64 && v.iter().all(|&x| x == T::default())
 }
 
-/// [`Column::spill_in_place`]: the whole pages of `bytes` written to a new unnamed file in
-/// `dir` and that file mapped private over them (`MAP_FIXED`), then mapped readable at once
-/// (`MADV_POPULATE_READ`, advice: the pages are cached, so the readers take no fault). The
-/// kernel replaces the mapping atomically, so concurrent readers of `bytes` see the same
-/// values throughout. False when `bytes` covers no whole page. Should the kernel refuse the
-/// mapping (it checks limits before it unmaps anything; past that only an allocation failure
-/// or an I/O error of the file system could stop it), a range found unmapped is mapped
-/// anonymous again and read back from the file, which holds its bytes.
-#[cfg(target_os = "linux")]
-fn remap_in_place(dir: &Path, bytes: &[u8]) -> Result<bool, String> {
-    use std::io::Write;
-    use std::os::unix::fs::FileExt;
-    use std::os::unix::io::AsRawFd;
-    if on_memory_fs(dir) {
-        return Err(format!(
-            "{} is a memory file system (tmpfs/ramfs); set TMPDIR to a directory on disk",
-            dir.display()
-        ));
-    }
-    // SAFETY: sysconf has no preconditions.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    let Some(page) = usize::try_from(page).ok().filter(|p| p.is_power_of_two()) else {
-        return Ok(false);
-    };
-    let addr = bytes.as_ptr() as usize;
-    let start = addr.next_multiple_of(page);
-    let end = (addr + bytes.len()) & !(page - 1);
-    if end <= start {
-        return Ok(false);
-    }
-    let inner = &bytes[start - addr..end - addr];
-    let mut file = tempfile::tempfile_in(dir)
-        .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))?;
-    file.write_all(inner)
-        .and_then(|_| file.flush())
-        .map_err(|e| format!("cannot write a spill file in {}: {e}", dir.display()))?;
-    let at = start as *mut libc::c_void;
-    let len = inner.len();
-    let rw = libc::PROT_READ | libc::PROT_WRITE;
-    // SAFETY: `start..end` is inside `bytes`, memory this process owns and only reads for the
-    // borrow's length (no `&mut` to it can exist); the file holds exactly those bytes, so the
-    // private mapping shows the same values at the same addresses, and a later store through
-    // it copies the page (never a write to the file, which is ours alone and never truncated).
-    let p = unsafe {
-        libc::mmap(
-            at,
-            len,
-            rw,
-            libc::MAP_PRIVATE | libc::MAP_FIXED,
-            file.as_raw_fd(),
-            0,
-        )
-    };
-    if p == libc::MAP_FAILED {
-        let err = std::io::Error::last_os_error();
-        // SAFETY: NOREPLACE maps only where nothing is mapped: where the kernel left the range
-        // as it was, this fails and nothing changes; where it left a hole, the hole is filled
-        // with the range's bytes from the file before anything returns.
-        let q = unsafe {
-            libc::mmap(
-                at,
-                len,
-                rw,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
-                -1,
-                0,
-            )
-        };
-        if q == at {
-            // SAFETY: the fresh mapping is `len` writable bytes that nothing else references.
-            let back = unsafe { std::slice::from_raw_parts_mut(at as *mut u8, len) };
-            if file.read_exact_at(back, 0).is_err() {
-                eprintln!("heapscope: a spill file could not be read back after {err}");
-                std::process::abort();
-            }
-        } else if q != libc::MAP_FAILED {
-            // an old kernel took NOREPLACE as a hint: the range was still mapped
-            // SAFETY: `q` is the mapping just made, referenced by nothing.
-            unsafe { libc::munmap(q, len) };
-        }
-        return Err(format!("cannot map a spill file: {err}"));
-    }
-    // SAFETY: advice on a range this process maps; it changes no byte.
-    unsafe { libc::madvise(at, len, libc::MADV_POPULATE_READ) };
-    Ok(true)
-}
-
-/// [`Column::spill_in_place`] elsewhere: nothing done.
-#[cfg(not(target_os = "linux"))]
-fn remap_in_place(_dir: &Path, _bytes: &[u8]) -> Result<bool, String> {
-    Ok(false)
-}
-
 /// Is `dir` on tmpfs or ramfs (pages that only swap can free)?
 pub(crate) fn on_memory_fs(dir: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
@@ -342,10 +249,6 @@ impl<T: Plain> Shared<T> {
 
 enum Repr<T: Plain> {
     Mem(Vec<T>),
-    /// A vector whose whole pages are mapped private from a spill file
-    /// ([`Column::spill_in_place`], then [`Column::mark_spilled_in_place`]): read and written
-    /// as a vector, counted as spilled.
-    Remapped(Vec<T>),
     File(Mapped<T>),
     Shared(Shared<T>),
 }
@@ -482,7 +385,7 @@ impl<T: Plain> Column<T> {
 
     /// Is the column in a spill file?
     pub fn is_spilled(&self) -> bool {
-        matches!(self.repr, Repr::File(_) | Repr::Remapped(_))
+        matches!(self.repr, Repr::File(_))
     }
 
     /// A column viewing `len` elements at byte `offset` of `map` without copying (a saved
@@ -521,7 +424,7 @@ impl<T: Plain> Column<T> {
     pub fn heap_bytes(&self) -> usize {
         match &self.repr {
             Repr::Mem(v) => v.capacity() * std::mem::size_of::<T>(),
-            Repr::File(_) | Repr::Shared(_) | Repr::Remapped(_) => 0,
+            Repr::File(_) | Repr::Shared(_) => 0,
         }
     }
 
@@ -537,58 +440,19 @@ impl<T: Plain> Column<T> {
     /// may run beside it): its contents written to a spill file and mapped, or `None` when
     /// there is nothing to do. [`replace_with`](Self::replace_with) puts the copy in place.
     pub fn spilled_copy(&self, spill: &Spill) -> Result<Option<Column<T>>, String> {
-        let Some((v, dir)) = self.to_spill(spill) else {
+        let Repr::Mem(v) = &self.repr else {
             return Ok(None);
         };
+        let Some(dir) = &spill.dir else {
+            return Ok(None);
+        };
+        if v.is_empty() || std::mem::size_of_val(&v[..]) < spill.min_bytes {
+            return Ok(None);
+        }
         let m = Mapped::write(dir, v)?;
         Ok(Some(Column {
             repr: Repr::File(m),
         }))
-    }
-
-    /// The elements and the directory when `spill` says this column goes to a file: in
-    /// memory, not empty, at least `min_bytes`, a directory set.
-    fn to_spill<'a>(&'a self, spill: &'a Spill) -> Option<(&'a [T], &'a Path)> {
-        let Repr::Mem(v) = &self.repr else {
-            return None;
-        };
-        let dir = spill.dir.as_deref()?;
-        (!v.is_empty() && std::mem::size_of_val(&v[..]) >= spill.min_bytes).then_some((v, dir))
-    }
-
-    /// [`spill`](Self::spill) without moving the column: the whole pages of a column in memory
-    /// (at least `min_bytes`, a directory on disk) are written to an unnamed spill file and
-    /// that file is mapped *private* over them, at the same addresses. The contents never
-    /// change, so this takes `&self` and other threads may read the column all the while (the
-    /// analysis does it on its second thread while the dominators read the CSR): a reader sees
-    /// the anonymous page until the kernel swaps the mapping (atomically, under the address
-    /// space's lock) and the file's page, holding the same bytes, after it. The anonymous
-    /// pages are freed then; the file's are page cache the kernel can drop. The column stays
-    /// a vector for every other purpose (its allocator frees the range, mapping and all; a
-    /// later store makes a private copy of its page, never a file-system write); the owner
-    /// then calls [`mark_spilled_in_place`](Self::mark_spilled_in_place) so that it counts
-    /// as spilled. The part of the first and last page shared with other allocations stays
-    /// anonymous. `Ok(true)`: remapped; `Ok(false)`: nothing done (not in memory, too small,
-    /// no directory, no whole page, not Linux); `Err`: why it stays anonymous.
-    pub fn spill_in_place(&self, spill: &Spill) -> Result<bool, String> {
-        let Some((v, dir)) = self.to_spill(spill) else {
-            return Ok(false);
-        };
-        // SAFETY: `T` is a plain integer type (Plain): no padding, every byte initialised.
-        let bytes = unsafe {
-            std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v))
-        };
-        remap_in_place(dir, bytes)
-    }
-
-    /// Count a column in memory as spilled once [`spill_in_place`](Self::spill_in_place)
-    /// returned `Ok(true)` for it ([`is_spilled`](Self::is_spilled) true,
-    /// [`heap_bytes`](Self::heap_bytes) 0; growth makes it an ordinary vector again).
-    pub fn mark_spilled_in_place(&mut self) {
-        if let Repr::Mem(v) = &mut self.repr {
-            let v = std::mem::take(v);
-            self.repr = Repr::Remapped(v);
-        }
     }
 
     /// Put a [`spilled_copy`](Self::spilled_copy) of this column in its place (freeing its
@@ -659,7 +523,7 @@ impl<T: Plain> Column<T> {
 
     pub fn truncate(&mut self, len: usize) {
         match &mut self.repr {
-            Repr::Mem(vec) | Repr::Remapped(vec) => vec.truncate(len),
+            Repr::Mem(vec) => vec.truncate(len),
             Repr::File(m) => {
                 // What was below the old length may have been written: no longer known zero.
                 m.fresh = m.fresh.max(m.len);
@@ -672,14 +536,10 @@ impl<T: Plain> Column<T> {
     /// The column as a vector in memory, moving it back from its spill file first if need be
     /// (for growth: a spilled column holds exactly its elements).
     fn mem(&mut self) -> &mut Vec<T> {
-        if let Repr::Remapped(v) = &mut self.repr {
-            let v = std::mem::take(v);
-            self.repr = Repr::Mem(v); // an ordinary vector from now on
-        }
         match &self.repr {
             Repr::File(m) => self.repr = Repr::Mem(m.as_slice().to_vec()),
             Repr::Shared(m) => self.repr = Repr::Mem(m.as_slice().to_vec()),
-            Repr::Mem(_) | Repr::Remapped(_) => {}
+            Repr::Mem(_) => {}
         }
         match &mut self.repr {
             Repr::Mem(v) => v,
@@ -693,7 +553,7 @@ impl<T: Plain> Deref for Column<T> {
     #[inline]
     fn deref(&self) -> &[T] {
         match &self.repr {
-            Repr::Mem(v) | Repr::Remapped(v) => v,
+            Repr::Mem(v) => v,
             Repr::File(m) => m.as_slice(),
             Repr::Shared(m) => m.as_slice(),
         }
@@ -707,7 +567,7 @@ impl<T: Plain> DerefMut for Column<T> {
             self.mem(); // a shared mapping is read-only: copy it first
         }
         match &mut self.repr {
-            Repr::Mem(v) | Repr::Remapped(v) => v,
+            Repr::Mem(v) => v,
             Repr::File(m) => m.as_mut_slice(),
             Repr::Shared(_) => unreachable!("copied into memory above"),
         }
@@ -1132,92 +992,6 @@ mod tests {
             move_down_in(&mut failing, Some(&ro), from, len, to);
             assert_eq!(failing, want, "writes failing {from} {len} {to}");
         }
-    }
-
-    /// Is the page at `addr` mapped from a file (a line of /proc/self/maps with an inode)?
-    fn mapped_from_file(addr: usize) -> bool {
-        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-        maps.lines().any(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let (lo, hi) = f[0].split_once('-').unwrap();
-            let (lo, hi) = (
-                usize::from_str_radix(lo, 16).unwrap(),
-                usize::from_str_radix(hi, 16).unwrap(),
-            );
-            (lo..hi).contains(&addr) && f[4] != "0"
-        })
-    }
-
-    /// [`Column::spill_in_place`] changes no element, whichever thread reads the column while
-    /// it runs: a reader on another thread checks every element all along; afterwards the
-    /// column is still a vector in memory whose stores, truncation, growth (a reallocation
-    /// across the remapped range) and clone behave as a `Vec`'s. Columns too small, already
-    /// spilled or without a directory are left alone.
-    #[test]
-    fn spilled_in_place_columns_keep_their_contents_under_concurrent_reads() {
-        if !temp_spills() {
-            return;
-        }
-        let mut next = xorshift(0x6a09_e667_f3bc_c908);
-        let spill = Spill::temp().min_bytes(1 << 16);
-        // sizes that end inside a page, on a page boundary, and span a single page or none
-        for n in [3_000_001usize, 1 << 20, 20_000, 1_500] {
-            let want: Vec<u32> = (0..n).map(|_| next() as u32).collect();
-            let mut c = Column::from(want.clone());
-            let stop = std::sync::atomic::AtomicBool::new(false);
-            let (done, rounds) = std::thread::scope(|sc| {
-                let (c, want, stop) = (&c, &want, &stop);
-                let reader = sc.spawn(move || {
-                    let mut rounds = 0u32;
-                    loop {
-                        let last = stop.load(std::sync::atomic::Ordering::Acquire);
-                        assert!(c[..] == want[..], "a reader saw other contents");
-                        rounds += 1;
-                        if last {
-                            return rounds;
-                        }
-                    }
-                });
-                let done = c.spill_in_place(&spill).unwrap();
-                stop.store(true, std::sync::atomic::Ordering::Release);
-                (done, reader.join().unwrap())
-            });
-            assert!(rounds >= 1);
-            assert_eq!(done, n * 4 >= 1 << 16, "{n}"); // past the threshold: whole pages
-                                                       // the middle of the column is now mapped from a (deleted) file, not anonymous
-            assert_eq!(mapped_from_file(c[n / 2..].as_ptr() as usize), done, "{n}");
-            assert!(!c.is_spilled() && c == want);
-            if done {
-                c.mark_spilled_in_place();
-                assert!(c.is_spilled() && c.heap_bytes() == 0 && c == want);
-                assert!(!c.spill(&spill).unwrap(), "already spilled");
-            }
-            let mut v = want;
-            for i in (0..n).step_by(997) {
-                c[i] = i as u32;
-                v[i] = i as u32;
-            }
-            c.truncate(n - 7);
-            v.truncate(n - 7);
-            assert_eq!((c.is_spilled(), &c[..]), (done, &v[..]));
-            for x in 0..100_000u32 {
-                c.push(x); // grows past the capacity: the allocator moves or remaps it
-                v.push(x);
-            }
-            assert!(!c.is_spilled(), "growth makes it an ordinary vector");
-            assert_eq!(c, v);
-            assert_eq!(c.clone(), v);
-        }
-        let mut small: Column<u64> = Column::from(vec![5u64; 100]);
-        assert!(!small.spill_in_place(&spill).unwrap());
-        assert!(!small.spill_in_place(&Spill::never().min_bytes(0)).unwrap());
-        assert!(small.spill(&Spill::temp().min_bytes(0)).unwrap());
-        assert!(!small.spill_in_place(&Spill::temp().min_bytes(0)).unwrap());
-        assert_eq!(small, vec![5u64; 100]);
-        let refused = Column::from(vec![1u32; 1 << 16])
-            .spill_in_place(&Spill::to_dir("/nonexistent/heapscope-spill").min_bytes(0));
-        let why = refused.expect_err("no such directory");
-        assert!(why.contains("/nonexistent/heapscope-spill"), "{why}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The in-memory analysis with spilling allowed puts the CSR in a spill file (on Linux in place,
-//! by the second thread while the dominators run: `Column::spill_in_place`) and its large results (the DFS preorder, the dominator children, the root-path parents, the
+//! The in-memory analysis with spilling allowed puts the CSR in a spill file before the passes
+//! and its large results (the DFS preorder, the dominator children, the root-path parents, the
 //! retained sizes) in spill files from the start (`spill::Large`), and gives exactly the results
 //! of the analysis that spills nothing.
 
