@@ -122,23 +122,18 @@ pub(crate) fn findings(
         };
         // The group is every instance of that shape, not only the sample's: thousands of
         // sessions alike, each small, are the leak even when the largest 10,000 are not.
+        // The representative stays the sample's largest member of that shape.
+        let rep = members[0];
         let (bytes, members) = if v.len() > sample.len() {
             let all = of_shape(a, &v, &key);
-            (
-                all.iter().map(|&x| a.retained[x as usize]).sum(),
-                members[..1]
-                    .iter()
-                    .copied()
-                    .chain(all.into_iter().filter(|&x| x != members[0]))
-                    .collect::<Vec<u32>>(),
-            )
+            (all.iter().map(|&x| a.retained[x as usize]).sum(), all)
         } else {
             (bytes, members)
         };
         if bytes < thr || members.len() < 2 {
             continue;
         }
-        let mut o = analyse(ctx, NodeIdx(members[0]));
+        let mut o = analyse(ctx, NodeIdx(rep));
         for &m in &members {
             mark_subtree(ctx, NodeIdx(m), covered);
             mark_ancestors(ctx, NodeIdx(m), above);
@@ -169,10 +164,8 @@ fn of_shape(a: &Analysis, v: &[u32], key: &[u32]) -> Vec<u32> {
         .filter(|&(_, &x)| key.first() == Some(&ty(x)))
         .map(|(i, &x)| (i as u32, x))
         .collect();
-    for step in 1..=key.len() {
-        if step == SHAPE_STEPS {
-            break;
-        }
+    // A full-length key ends with no condition on the next parent.
+    for step in 1..=key.len().min(SHAPE_STEPS - 1) {
         let nodes: Vec<u32> = alive.iter().map(|&(_, n)| n).collect();
         let parents = a.paths.parents_of(g, &nodes);
         let ends = |p: u32| p == SUPER || p == UNREACHED;
