@@ -239,6 +239,11 @@ impl Pattern {
 
 schema_name!(Pattern);
 
+/// Fewer entries than this and a collection is not named as one that grows (nor as a cache or a
+/// global container): a few large buffers in a small array are large objects, and "bound it
+/// with an LRU" is no advice for them. The title still names the array and its bytes.
+pub const MIN_COLLECTION_ENTRIES: u64 = 16;
+
 /// Everything the pattern rules look at, by name only.
 pub struct Evidence<'e> {
     pub holder_kind: &'e AnchorKind,
@@ -274,9 +279,12 @@ impl Evidence<'_> {
             .chain([self.holder_type, self.raw_type])
     }
 
-    /// The accumulation point is a (strong) collection.
+    /// The accumulation point is a (strong) collection of at least
+    /// [`MIN_COLLECTION_ENTRIES`] entries.
     fn held_in_collection(&self) -> bool {
-        collection_kind(self.holder_type).is_some() && !is_weak_collection(self.holder_type)
+        collection_kind(self.holder_type).is_some()
+            && !is_weak_collection(self.holder_type)
+            && self.accumulated >= MIN_COLLECTION_ENTRIES
     }
 }
 

@@ -84,7 +84,10 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
     // A single object's suspect is its accumulation point, with the point's own retained size;
     // the top of its dominator subtree (a class, a thread) may retain more.
     let own = o.group.is_none().then(|| a.retained[o.acc.holder.ix()]);
-    let holder = holder_text(&o.holder, &o.path);
+    let holder = match &o.within {
+        Some(w) => holder_text(&w.holder, &w.path),
+        None => holder_text(&o.holder, &o.path),
+    };
     let mut explanation = String::new();
     let (title, type_name, count) = match o.group {
         None => {
@@ -124,6 +127,25 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
             }
             explanation.push_str(". ");
             (title, g.type_name(o.acc.holder).to_string(), o.accumulated)
+        }
+        Some(gr) if o.within.is_some() => {
+            let w = o.within.as_ref().expect("matched");
+            let (n, tname) = (gr.members, g.types.get(gr.type_id.0));
+            let ctype = g.type_name(w.node);
+            explanation.push_str(&format!(
+                "{} objects of type {tname} are all in one {ctype} ({}), and together retain {} (minimum retained size of the set). Something besides the {ctype} refers to them too, so no one object dominates them and the {ctype}'s own retained size ({}) does not show them. ",
+                thousands(n),
+                ctx.id_text(w.node),
+                human_bytes(retained),
+                human_bytes(a.retained[w.node.ix()])
+            ));
+            let title = format!(
+                "{}: {} × {tname}, {}",
+                holder,
+                thousands(n),
+                size(retained, share)
+            );
+            (title, tname.to_string(), n)
         }
         Some(gr) => {
             let (n, tname) = (gr.members, g.types.get(gr.type_id.0));
@@ -194,8 +216,12 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
         title,
         type_name,
         object_count: count,
-        accumulation_point: Some(ctx.node(o.acc.holder)),
-        path_to_root: o.path,
+        // A group in one collection accumulates in the collection, reached by its path.
+        accumulation_point: Some(ctx.node(o.within.as_ref().map_or(o.acc.holder, |w| w.node))),
+        path_to_root: match o.within {
+            Some(w) => w.path,
+            None => o.path,
+        },
         explanation,
         accumulated: o.items,
         fix: pattern.fix().map(str::to_string),

@@ -462,6 +462,8 @@ impl GraphBuilder {
         }
         let mut roots = Vec::with_capacity(self.roots.len());
         let mut missing_roots = 0u64;
+        // The first root that points nowhere: its id (as the dump gives it) and kind.
+        let mut first_missing_root: Option<(String, u32)> = None;
         for r in &self.roots {
             let node = match r.target {
                 RootTarget::Id(id) => self.index.as_ref().and_then(|ix| ix.get(id)),
@@ -473,7 +475,16 @@ impl GraphBuilder {
                     kind: r.kind,
                     via: r.via,
                 }),
-                None => missing_roots += 1,
+                None => {
+                    missing_roots += 1;
+                    first_missing_root.get_or_insert_with(|| {
+                        let at = match r.target {
+                            RootTarget::Id(id) => format!("0x{id:x}"),
+                            RootTarget::Idx(i) => format!("node {i}"),
+                        };
+                        (at, r.kind)
+                    });
+                }
             }
         }
         if self.missing_refs > 0 {
@@ -492,8 +503,14 @@ impl GraphBuilder {
             ));
         }
         if missing_roots > 0 {
+            let ex = first_missing_root
+                .map(|(at, kind)| match self.root_kinds.get(kind) {
+                    "" => format!(" (first: {at})"),
+                    k => format!(" (first: {at}, a {k} root)"),
+                })
+                .unwrap_or_default();
             self.warnings.push(format!(
-                "{missing_roots} GC roots point to ids that are not in the dump"
+                "{missing_roots} GC roots point to ids that are not in the dump; they were skipped{ex}"
             ));
         }
         if self.over_limit > 0 {

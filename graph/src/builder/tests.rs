@@ -173,6 +173,30 @@ fn references_beyond_the_edge_limit_are_dropped_with_a_warning() {
     );
 }
 
+/// Roots whose ids are not in the dump are skipped, counted, and the first named with its kind.
+#[test]
+fn roots_to_missing_ids_are_skipped_and_the_first_is_named() {
+    let mut b = GraphBuilder::new();
+    let t = b.intern_type("T");
+    for id in [0x10u64, 0x20, 0x30] {
+        b.add_node(id, t, NodeKind::Object, 16);
+    }
+    b.add_root_id(0x20, "thread object", None);
+    b.add_root_id(0x99, "sticky class", None);
+    b.add_root_id(0x10, "JNI global", None);
+    b.add_root_id(0x77, "JNI global", None);
+    b.finish_nodes();
+    let g = b.finish(Policy::MAT);
+    assert_eq!(g.roots.len(), 2);
+    let w = g
+        .warnings
+        .iter()
+        .find(|w| w.contains("GC roots point to ids"))
+        .unwrap_or_else(|| panic!("{:?}", g.warnings));
+    assert!(w.starts_with("2 GC roots"), "{w}");
+    assert!(w.ends_with("(first: 0x99, a sticky class root)"), "{w}");
+}
+
 #[test]
 fn parallel_build_equals_sequential() {
     for (seed, n, wide) in [

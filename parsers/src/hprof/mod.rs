@@ -231,6 +231,10 @@ pub fn parse_with_wrap(
     }
     let mut graph = builder.finish(POLICY);
     explain_missing_ids(&mut graph.warnings);
+    name_missing_root_class(&mut graph.warnings, |id| {
+        let name = top.class_names.get(&id)?;
+        top.string(&b, *name).map(|n| bytes::java_class_name(&n))
+    });
     let info = dump_info(
         &h,
         &top,
@@ -273,6 +277,31 @@ fn explain_missing_ids(warnings: &mut [String]) {
     }
 }
 
+/// The builder's "GC roots point to ids that are not in the dump … (first: 0x…, a … root)"
+/// names the first root's id; when that id is a class the dump names (LOAD CLASS) without
+/// describing it (no CLASS DUMP) — JDK 21 does so for a few `jdk.internal.event` classes — say
+/// which class it is.
+fn name_missing_root_class(warnings: &mut [String], class_name: impl Fn(u64) -> Option<String>) {
+    for w in warnings.iter_mut() {
+        if !w.contains("GC roots point to ids that are not in the dump") {
+            continue;
+        }
+        let Some(at) = w.find("(first: 0x") else {
+            continue;
+        };
+        let hex: String = w[at + "(first: 0x".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_hexdigit())
+            .collect();
+        let name = u64::from_str_radix(&hex, 16).ok().and_then(&class_name);
+        if let Some(name) = name {
+            w.push_str(&format!(
+                "; the first is class {name}, which the dump names (LOAD CLASS) but does not describe (no CLASS DUMP)"
+            ));
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn dump_info(
     h: &Header,
@@ -310,4 +339,31 @@ fn dump_info(
     warnings.extend(graph.warnings.iter().cloned());
     info.warnings = warnings;
     info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_missing_root_class;
+
+    /// The first missing root's id is looked up as a class; other warnings are left alone, and
+    /// so is a missing root that is no class the dump names.
+    #[test]
+    fn a_missing_root_that_is_a_named_class_is_named() {
+        let names = |id: u64| (id == 0x742fcc458).then(|| "jdk.internal.event.X".to_string());
+        let mut w = vec![
+            "2 GC roots point to ids that are not in the dump; they were skipped (first: 0x742fcc458, a sticky class root)".to_string(),
+            "3 references point to ids that are not in the dump; they were skipped (first: 0x742fcc458 from node 0x1)".to_string(),
+        ];
+        let before = w.clone();
+        name_missing_root_class(&mut w, names);
+        assert_eq!(
+            w[0],
+            format!("{}; the first is class jdk.internal.event.X, which the dump names (LOAD CLASS) but does not describe (no CLASS DUMP)", before[0])
+        );
+        assert_eq!(w[1], before[1]);
+        let mut other = vec![before[0].replace("742fcc458", "10")];
+        let kept = other.clone();
+        name_missing_root_class(&mut other, names);
+        assert_eq!(other, kept);
+    }
 }

@@ -8,9 +8,11 @@ use heapscope_graph::bitset::BitSet;
 use heapscope_graph::walks::{top_members, NO_GROUP};
 use heapscope_graph::{Analysis, NodeIdx, Start, TypeId, SUPER, UNREACHED};
 
-use super::objects::{analyse, finding, mark_ancestors, mark_subtree};
-use super::{Finding, Group};
+use super::holder::{display_path, holder_of, named_path};
+use super::objects::{analyse, finding, lift_to_collection, mark_ancestors, mark_subtree};
+use super::{Finding, Group, Within};
 use crate::build::Ctx;
+use crate::model::HistRow;
 use crate::patterns;
 
 /// Instances of one type examined for a group suspect (largest first).
@@ -134,6 +136,28 @@ pub(crate) fn findings(
             continue;
         }
         let mut o = analyse(ctx, NodeIdx(rep));
+        o.within = common_collection(ctx, &members).map(|c| {
+            let steps = named_path(ctx, a.path_to(c));
+            let path = display_path(ctx, &steps);
+            let holder = holder_of(ctx, &path, &steps);
+            Within {
+                node: c,
+                path,
+                holder,
+            }
+        });
+        if o.within.is_some() {
+            // What accumulates in the collection is the group itself (one member's own items
+            // would read as the collection's).
+            o.items = vec![HistRow {
+                type_name: g.types.get(t).to_string(),
+                count: members.len() as u64,
+                shallow_bytes: members.iter().map(|&m| g.shallow[m as usize]).sum(),
+                retained_bytes: bytes,
+                cumulative_bytes: None,
+                cumulative_count: None,
+            }];
+        }
         for &m in &members {
             mark_subtree(ctx, NodeIdx(m), covered);
             mark_ancestors(ctx, NodeIdx(m), above);
@@ -187,4 +211,31 @@ fn of_shape(a: &Analysis, v: &[u32], key: &[u32]) -> Vec<u32> {
         }
     }
     alive.into_iter().map(|(i, _)| v[i as usize]).collect()
+}
+
+/// The one collection all `members` are in, if there is one: up their BFS parents a level at a
+/// time (as far as the shape looks, [`SHAPE_STEPS`] − 1 levels), the first node every member's
+/// path meets in, when it is a strong collection or a collection's inside (lifted to the
+/// collection, as an accumulation point is: a Map's table to the Map, `HashMap$Node[]` to the
+/// `HashMap`). A group spread over many collections (one per thread, per user) has none.
+fn common_collection(ctx: &Ctx, members: &[u32]) -> Option<NodeIdx> {
+    let a = ctx.a;
+    let g = &a.graph;
+    let mut nodes: Vec<u32> = members.to_vec();
+    for _ in 1..SHAPE_STEPS {
+        let mut parents = a.paths.parents_of(g, &nodes);
+        if parents.iter().any(|&p| p == SUPER || p == UNREACHED) {
+            return None;
+        }
+        parents.sort_unstable();
+        parents.dedup();
+        if let [p] = parents[..] {
+            let c = lift_to_collection(ctx, NodeIdx(p));
+            let t = g.type_name(c);
+            let strong = patterns::collection_kind(t).is_some() && !patterns::is_weak_collection(t);
+            return strong.then_some(c);
+        }
+        nodes = parents;
+    }
+    None
 }

@@ -107,6 +107,19 @@ pub struct Objects {
     pub accumulated: u64,
     /// Several objects alike, together: how many, and their type.
     pub group: Option<Group>,
+    /// A group whose members are all in one collection: that collection, its path and holder
+    /// (what the group is reported as held by, instead of one member's path).
+    pub within: Option<Within>,
+}
+
+/// The one collection every member of a group is in ([`groups`]): a Map of 180,000 sessions
+/// that something else refers to as well, so that no one object dominates them.
+#[derive(Clone, Debug)]
+pub struct Within {
+    pub node: NodeIdx,
+    /// The path from a GC root to the collection, as reports show it.
+    pub path: Vec<PathElem>,
+    pub holder: Holder,
 }
 
 /// Several tops or instances reported as one.

@@ -106,7 +106,7 @@ pub fn accumulation_point(ctx: &Ctx, n: NodeIdx) -> Accumulation {
 }
 
 /// From a collection's inside (backing array, hash entry, list node) up to the collection.
-fn lift_to_collection(ctx: &Ctx, raw: NodeIdx) -> NodeIdx {
+pub(crate) fn lift_to_collection(ctx: &Ctx, raw: NodeIdx) -> NodeIdx {
     let g = &ctx.a.graph;
     let is_coll = |n: NodeIdx| {
         let t = g.type_name(n);
@@ -226,6 +226,7 @@ pub(crate) fn analyse(ctx: &Ctx, top: NodeIdx) -> Objects {
         headline,
         accumulated,
         group: None,
+        within: None,
     }
 }
 
@@ -271,7 +272,17 @@ pub(crate) fn pattern_of(ctx: &Ctx, o: &Objects) -> patterns::Pattern {
         }
     }
     let g = &ctx.a.graph;
-    let (path, holder, acc) = (&o.path, &o.holder, &o.acc);
+    // A group in one collection is judged as the collection holding its members.
+    let (path, holder, point, raw, chain) = match &o.within {
+        Some(w) => (&w.path, &w.holder, w.node, w.node, None),
+        None => (
+            &o.path,
+            &o.holder,
+            o.acc.holder,
+            o.acc.raw,
+            o.acc.chain.as_ref(),
+        ),
+    };
     let from = (holder.at + 1).min(path.len());
     let ev = Evidence {
         holder_kind: &holder.kind,
@@ -283,18 +294,20 @@ pub(crate) fn pattern_of(ctx: &Ctx, o: &Objects) -> patterns::Pattern {
             .iter()
             .filter_map(|p| p.via.as_deref())
             .collect(),
-        holder_type: g.type_name(acc.holder),
-        raw_type: g.type_name(acc.raw),
+        holder_type: g.type_name(point),
+        raw_type: g.type_name(raw),
         held_directly: path.len() >= 2 && holder.at + 2 == path.len(),
-        chain_period: acc
-            .chain
-            .as_ref()
+        chain_period: chain
             .map(|c| c.period.iter().map(|&t| g.types.get(t)).collect())
             .unwrap_or_default(),
         item_types: o.items.iter().map(|r| r.type_name.as_str()).collect(),
         runtime: ctx.info.runtime,
         root_kind: path.first().and_then(|p| p.root_kind.as_deref()),
-        accumulated: o.accumulated,
+        // In one collection, a group's members are its entries.
+        accumulated: match (&o.within, o.group) {
+            (Some(_), Some(gr)) => gr.members,
+            _ => o.accumulated,
+        },
         members: o.group.map_or(1, |g| g.members),
     };
     patterns::classify(&ev)

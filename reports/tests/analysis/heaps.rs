@@ -177,10 +177,12 @@ pub fn java_static_map(n: usize) -> Heap {
     h.edge(classes, reg, "[0]");
     let other = h.class("com.acme.App");
     h.edge(classes, other, "[1]");
-    let map = h.obj("java.util.HashMap", 48);
-    h.edge(reg, map, "static SESSIONS");
-    let table = h.obj("java.util.HashMap$Node[]", 16 + 4 * n as u64);
-    h.edge(map, table, "table");
+    let table = static_collection(
+        &mut h,
+        (reg, "static SESSIONS"),
+        ("java.util.HashMap", "table", "java.util.HashMap$Node[]"),
+        n,
+    );
     for i in 0..n {
         let node = h.obj("java.util.HashMap$Node", 32);
         h.edge(table, node, &format!("[{i}]"));
@@ -190,6 +192,39 @@ pub fn java_static_map(n: usize) -> Heap {
         h.edge(node, sess, "value");
         let data = h.obj("byte[]", 216);
         h.edge(sess, data, "data");
+    }
+    h
+}
+
+/// A collection in a class's static field, with a backing array of `n` slots: (class, field),
+/// (collection, its array field, the array's type). Returns the array.
+fn static_collection(
+    h: &mut Heap,
+    (owner, field): (usize, &str),
+    (coll, slot, array): (&str, &str, &str),
+    n: usize,
+) -> usize {
+    let c = h.obj(coll, 48);
+    h.edge(owner, c, field);
+    let arr = h.obj(array, 16 + 4 * n as u64);
+    h.edge(c, arr, slot);
+    arr
+}
+
+/// `com.acme.Blobs.BLOBS`: a static ArrayList of `n` byte arrays of `bytes` each.
+pub fn java_static_list(n: usize, bytes: u64) -> Heap {
+    let (mut h, classes, _) = java_base(200);
+    let owner = h.class("com.acme.Blobs");
+    h.edge(classes, owner, "[0]");
+    let arr = static_collection(
+        &mut h,
+        (owner, "static BLOBS"),
+        ("java.util.ArrayList", "elementData", "java.lang.Object[]"),
+        n,
+    );
+    for i in 0..n {
+        let data = h.obj("byte[]", bytes);
+        h.edge(arr, data, &format!("[{i}]"));
     }
     h
 }

@@ -188,6 +188,69 @@ fn a_group_of_many_small_objects_counts_every_member_not_the_sample() {
     assert!(share > 0.5, "{share}");
     assert!(s.title.contains("150,000 × Session"), "{}", s.title);
     assert_rooted(s);
+    // Every session is in the one Map `sessions` (and the Set `byUser`, which is why neither
+    // dominates them): the group is reported as held by that Map, a collection that grows.
+    assert!(
+        s.title.starts_with("variable sessions › Map: "),
+        "{}",
+        s.title
+    );
+    let point = s.accumulation_point.as_ref().expect("a point");
+    assert_eq!(point.type_name, "Map");
+    assert_eq!(
+        s.path_to_root.last().map(|p| p.type_name.as_str()),
+        Some("Map")
+    );
+    assert!(
+        ["unbounded-collection", "global-container"].contains(&s.pattern.as_str()),
+        "{}",
+        s.pattern
+    );
+}
+
+/// A group spread over many collections alike (one per user) is in no one collection: it is
+/// reported by the shape of its members' path, and no collection is named as its holder.
+#[test]
+fn a_group_spread_over_many_collections_names_no_one_collection() {
+    let h = java_thread_locals(640 * 1024);
+    let r = h.report(info(Format::Hprof), "tl.hprof", &ReportOptions::default());
+    let s = first(&r);
+    assert_eq!(s.kind, "group-of-objects");
+    assert_eq!(s.object_count, 4);
+    assert!(s.title.contains(", each held like "), "{}", s.title);
+    assert_eq!(
+        s.accumulation_point.as_ref().map(|p| p.type_name.as_str()),
+        Some("byte[]")
+    );
+}
+
+/// A few large buffers in a static list are large objects, not a collection that grows: no
+/// collection pattern below `MIN_COLLECTION_ENTRIES` entries, one from there on.
+#[test]
+fn a_collection_pattern_needs_more_than_a_few_entries() {
+    use heapscope_reports::patterns::MIN_COLLECTION_ENTRIES;
+    let pattern = |n: u64| {
+        let h = java_static_list(n as usize, (64 << 20) / n);
+        let r = h.report(
+            info(Format::Hprof),
+            "blobs.hprof",
+            &ReportOptions::default(),
+        );
+        let s = first(&r);
+        assert!(
+            s.title.contains("com.acme.Blobs › static BLOBS"),
+            "{}",
+            s.title
+        );
+        assert_eq!(s.object_count, n);
+        s.pattern
+    };
+    for few in [2, 4, MIN_COLLECTION_ENTRIES - 1] {
+        assert_eq!(pattern(few), "unknown", "{few} entries");
+    }
+    for many in [MIN_COLLECTION_ENTRIES, 1000] {
+        assert_eq!(pattern(many), "global-container", "{many} entries");
+    }
 }
 
 #[test]
