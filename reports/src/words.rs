@@ -139,8 +139,10 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
                 human_bytes(retained),
                 human_bytes(a.retained[w.node.ix()])
             ));
+            // "also held elsewhere": the collection's own suspect, if it has one, counts only
+            // what it dominates; this one is what it shares.
             let title = format!(
-                "{}: {} × {tname}, {}",
+                "{}: {} × {tname} also held elsewhere, {}",
                 holder,
                 thousands(n),
                 size(retained, share)

@@ -337,6 +337,28 @@ fn is_transparent(ctx: &Ctx, n: NodeIdx, under_loader: bool) -> bool {
             && (patterns::collection_kind(t).is_some() || patterns::is_collection_internal(t)))
 }
 
+/// The class where the accumulation walk from `n` stops, when its static fields hold its bytes
+/// apart: no one of them keeps 70% of the class's retained size, but at least one reaches the
+/// threshold. Such a class is looked through: each such field's object is a candidate of its
+/// own, found under its own holder (`class ServiceHeap › static SESSIONS`), since a developer
+/// edits each static collection, not "the class". A class with one dominant static is not (the
+/// walk goes down into that field), nor one whose statics are each under the threshold.
+fn statics_apart(ctx: &Ctx, n: NodeIdx, thr: u64) -> Option<NodeIdx> {
+    let a = ctx.a;
+    let acc = accumulation_point(ctx, n);
+    let c = acc.raw;
+    if a.graph.kind(c) != NodeKind::Class || acc.chain.is_some() {
+        return None;
+    }
+    let kids = a.dominated(Some(c));
+    let most = kids
+        .iter()
+        .map(|&k| a.retained[k as usize])
+        .max()
+        .unwrap_or(0);
+    (most >= thr && (most as f64) < ACCUMULATION_RATIO * a.retained[c.ix()] as f64).then_some(c)
+}
+
 /// The object-graph findings: single objects (merged when several tops share a thread-local
 /// holder), then groups of one type beyond what they cover.
 pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
@@ -354,6 +376,9 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
         if is_transparent(ctx, n, under_loader) {
             let loader = under_loader || patterns::is_class_loader(g.type_name(n));
             stack.extend(a.dominated(Some(n)).iter().map(|&c| (c, loader)));
+        } else if let Some(class) = statics_apart(ctx, n, thr) {
+            // The statics' objects are the application's, not the loader's class lists.
+            stack.extend(a.dominated(Some(class)).iter().map(|&c| (c, false)));
         } else {
             cands.push(n);
         }

@@ -229,6 +229,27 @@ pub fn java_static_list(n: usize, bytes: u64) -> Heap {
     h
 }
 
+/// `com.acme.Service`: static fields `CACHE` and `QUEUE` holding lists of `a` and `b` 64 KiB
+/// byte arrays.
+pub fn java_two_statics(a: usize, b: usize) -> Heap {
+    let (mut h, classes, _) = java_base(200);
+    let owner = h.class("com.acme.Service");
+    h.edge(classes, owner, "[0]");
+    for (field, n) in [("static CACHE", a), ("static QUEUE", b)] {
+        let arr = static_collection(
+            &mut h,
+            (owner, field),
+            ("java.util.ArrayList", "elementData", "java.lang.Object[]"),
+            n,
+        );
+        for i in 0..n {
+            let data = h.obj("byte[]", 64 << 10);
+            h.edge(arr, data, &format!("[{i}]"));
+        }
+    }
+    h
+}
+
 /// Four idle pool threads whose `threadLocals` hold a large buffer each, set through the static
 /// ThreadLocal `com.acme.RequestContext.BUFFER` and never removed.
 pub fn java_thread_locals(buffer: u64) -> Heap {

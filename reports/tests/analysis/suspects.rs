@@ -606,3 +606,46 @@ fn accumulated_items_match_the_subtree_counted_type_by_type() {
     }
     assert!(compared > 100, "only {compared} rows compared");
 }
+
+/// A class whose statics hold its bytes apart (no one field 70% of the class) is looked through:
+/// each static over the threshold is a suspect under its own field; a class with one dominant
+/// static is one suspect, walked down into that field.
+#[test]
+fn statics_that_hold_a_class_apart_are_suspects_of_their_own() {
+    let titles = |a: usize, b: usize| {
+        let r = java_two_statics(a, b).report(
+            info(Format::Hprof),
+            "statics.hprof",
+            &ReportOptions::default(),
+        );
+        for s in &r.suspects {
+            assert_rooted(s);
+        }
+        r.suspects
+            .iter()
+            .map(|s| (s.title.clone(), s.object_count))
+            .collect::<Vec<_>>()
+    };
+    // 60% and 40%: two suspects, each named by its field.
+    let apart = titles(600, 400);
+    assert_eq!(apart.len(), 2, "{apart:?}");
+    assert!(
+        apart[0]
+            .0
+            .contains("class com.acme.Service › static CACHE › java.util.ArrayList"),
+        "{apart:?}"
+    );
+    assert_eq!(apart[0].1, 600);
+    assert!(
+        apart[1]
+            .0
+            .contains("class com.acme.Service › static QUEUE › java.util.ArrayList"),
+        "{apart:?}"
+    );
+    assert_eq!(apart[1].1, 400);
+    // 90% and 10%: the walk from the class goes down into CACHE, one suspect.
+    let one = titles(900, 100);
+    assert!(one[0].0.contains("static CACHE"), "{one:?}");
+    assert_eq!(one[0].1, 900);
+    assert!(!one.iter().any(|t| t.0.contains("static QUEUE")), "{one:?}");
+}
