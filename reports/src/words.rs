@@ -133,7 +133,7 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
             let (n, tname) = (gr.members, g.types.get(gr.type_id.0));
             let ctype = g.type_name(w.node);
             explanation.push_str(&format!(
-                "{} objects of type {tname} are all in one {ctype} ({}), and together retain {} (minimum retained size of the set). Something besides the {ctype} refers to them too, so no one object dominates them and the {ctype}'s own retained size ({}) does not show them. ",
+                "{} objects of type {tname} are all in one {ctype} {}, and together retain {} (minimum retained size of the set). Something besides the {ctype} refers to them too, so no one object dominates them and the {ctype}'s own retained size ({}) does not show them. ",
                 thousands(n),
                 ctx.id_text(w.node),
                 human_bytes(retained),
