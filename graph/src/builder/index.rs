@@ -16,6 +16,13 @@ use rayon::prelude::*;
 ///   costs at most [`BITMAP_MAX_BYTES_PER_NODE`]. A 2.18 GB JDK 17 dump (44.8 M objects, G1
 ///   regions over an 8.6 GB address range) needs 3.4 B/node (2.4 M lines, 146 MiB; the packed
 ///   form: 8.5 B/node) and 1,608 of its ids (58 lines) are in the table.
+///   **Sparse**: when the span's lines cost more than that but most of them hold no id — a live
+///   dump of a JVM whose `-Xmx` reservation is far larger than its live set: javac's 10.7 M
+///   objects over an 8 GiB G1 reservation need 14.3 B/node of lines — only the lines that hold
+///   an id are kept, in order, behind a directory of 4 bytes per line of the span (`u32::MAX`:
+///   no id there). A lookup reads the directory entry, then the line: two cache lines, not a
+///   bisection of ~20 steps. Used while directory and lines cost at most
+///   [`BITMAP_MAX_BYTES_PER_NODE`] too.
 /// - **packed**: when the slots fit beside a node index in 64 bits, one `u64` key
 ///   `slot << idx_bits | idx` per node, sorted in place by a counting sort into buckets over
 ///   the high bits: 8 bytes per node while sorting and after (plus ~0.5 for buckets); a lookup
@@ -37,6 +44,9 @@ pub(super) struct IdIndex {
 enum Keys {
     Bitmap {
         lines: Vec<Line>,
+        /// Sparse form: per line of the span, its position in `lines` ([`NO_LINE`]: none);
+        /// empty when every line of the span is in `lines`.
+        dir: Vec<u32>,
         tz: u32,
         /// (id, idx) of the ids in lines that are not one run, sorted by id, first index kept
         others: Vec<(u64, u32)>,
@@ -55,6 +65,9 @@ enum Keys {
 /// What [`IdIndex::bitmap_state`] shows.
 #[cfg(test)]
 pub(super) type BitmapState<'a> = (Vec<u64>, &'a [(u64, u32)]);
+
+/// In a sparse bitmap's directory: no id falls in this line of the span.
+const NO_LINE: u32 = u32::MAX;
 
 /// Slots per [`Line`] of the bitmap form.
 const LINE_SLOTS: u64 = 448;
@@ -105,8 +118,17 @@ impl IdIndex {
         let span_bits = 64 - span.leading_zeros();
         let idx_bits = (64 - (n.max(2) as u64 - 1).leading_zeros()).max(1);
         let lines = span / LINE_SLOTS + 1;
-        if n > 0 && n <= u32::MAX as usize && lines.saturating_mul(64) <= (n * bitmap_max) as u64 {
-            return Self::bitmap(node_ids, min, tz, lines as usize);
+        let budget = n.saturating_mul(bitmap_max) as u64;
+        if n > 0 && n <= u32::MAX as usize && lines.saturating_mul(64) <= budget {
+            return Self::bitmap(node_ids, min, tz, Vec::new(), lines as usize);
+        }
+        // The directory alone must fit the budget (it bounds the occupancy bits too: 1 bit per
+        // line), and fewer lines than `NO_LINE` hold ids.
+        if n > 0 && n < NO_LINE as usize && lines.saturating_mul(4) <= budget {
+            if let Some(dir) = sparse_directory(node_ids, min, tz, lines as usize, budget) {
+                let used = dir.iter().filter(|&&d| d != NO_LINE).count();
+                return Self::bitmap(node_ids, min, tz, dir, used);
+            }
         }
         if span_bits + idx_bits <= 64 {
             // Counting sort by bucket (ids of real dumps are nearly in address order, so the
@@ -204,8 +226,10 @@ impl IdIndex {
     /// passes run on all threads: the first cut into as many ranges of lines, each filled by a
     /// pass over all the ids that skips those of other ranges (a line is filled by one thread,
     /// so the result is the one-thread result), the second over ranges of the ids.
-    fn bitmap(node_ids: &[u64], min: u64, tz: u32, nlines: usize) -> (IdIndex, u64) {
-        Self::bitmap_in_parts(node_ids, min, tz, nlines, rayon::current_num_threads())
+    /// `dir`: the sparse form's directory (empty: the lines are the span's); `nlines`: the lines
+    /// kept.
+    fn bitmap(node_ids: &[u64], min: u64, tz: u32, dir: Vec<u32>, nlines: usize) -> (IdIndex, u64) {
+        Self::bitmap_in_parts(node_ids, min, tz, dir, nlines, rayon::current_num_threads())
     }
 
     /// [`bitmap`](Self::bitmap) with the lines cut into `parts` ranges (tests vary it).
@@ -213,6 +237,7 @@ impl IdIndex {
         node_ids: &[u64],
         min: u64,
         tz: u32,
+        dir: Vec<u32>,
         nlines: usize,
         parts: usize,
     ) -> (IdIndex, u64) {
@@ -222,23 +247,28 @@ impl IdIndex {
         let (dups, spoiled) = lines
             .par_chunks_mut(per)
             .enumerate()
-            .map(|(k, part)| fill_lines(node_ids, min, tz, part, k * per))
+            .map(|(k, part)| fill_lines(node_ids, min, tz, &dir, part, k * per))
             .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         let mut others = Vec::new();
         if spoiled > 0 {
-            let lines = &lines;
+            let (lines, dir) = (&lines, &dir);
             others = node_ids
                 .par_iter()
                 .enumerate()
                 .filter_map(|(i, &id)| {
-                    let s = (id - min) >> tz;
-                    (lines[(s / LINE_SLOTS) as usize].head & RUN == 0).then_some((id, i as u32))
+                    let l = line_at(dir, (id - min) >> tz);
+                    (lines[l].head & RUN == 0).then_some((id, i as u32))
                 })
                 .collect();
             others.par_sort_unstable();
             others.dedup_by_key(|e| e.0); // keeps the first of equal ids: the lowest index
         }
-        let keys = Keys::Bitmap { lines, tz, others };
+        let keys = Keys::Bitmap {
+            lines,
+            dir,
+            tz,
+            others,
+        };
         let index = IdIndex {
             keys,
             min,
@@ -285,6 +315,7 @@ impl IdIndex {
     #[cfg(test)]
     pub(super) fn form(&self) -> &'static str {
         match self.keys {
+            Keys::Bitmap { ref dir, .. } if !dir.is_empty() => "sparse bitmap",
             Keys::Bitmap { .. } => "bitmap",
             Keys::Packed { .. } => "packed",
             Keys::Pairs { .. } => "pairs",
@@ -298,14 +329,19 @@ impl IdIndex {
         }
         let d = id - self.min;
         match &self.keys {
-            Keys::Bitmap { lines, tz, others } => {
+            Keys::Bitmap {
+                lines,
+                dir,
+                tz,
+                others,
+            } => {
                 #[cfg(target_arch = "x86_64")]
                 if self.popcnt {
                     // SAFETY: `popcnt` is true only where the CPU has the instruction
                     // (detected in `build_with`).
-                    return unsafe { bitmap_get_popcnt(lines, *tz, others, d, id) };
+                    return unsafe { bitmap_get_popcnt(lines, dir, *tz, others, d, id) };
                 }
-                bitmap_get(lines, *tz, others, d, id)
+                bitmap_get(lines, dir, *tz, others, d, id)
             }
             Keys::Packed { keys, tz, idx_bits } => {
                 if d & ((1u64 << tz) - 1) != 0 {
@@ -341,6 +377,7 @@ fn fill_lines(
     node_ids: &[u64],
     min: u64,
     tz: u32,
+    dir: &[u32],
     lines: &mut [Line],
     first: usize,
 ) -> (u64, usize) {
@@ -352,7 +389,7 @@ fn fill_lines(
     let mut prev: Option<u64> = None;
     for (i, &id) in node_ids.iter().enumerate() {
         let s = (id - min) >> tz;
-        let Some(line) = ((s / LINE_SLOTS) as usize)
+        let Some(line) = line_at(dir, s)
             .checked_sub(first)
             .and_then(|l| lines.get_mut(l))
         else {
@@ -386,12 +423,28 @@ fn fill_lines(
 
 /// A lookup in the bitmap form; `d` is `id` less the index's minimum.
 #[inline(always)]
-fn bitmap_get(lines: &[Line], tz: u32, others: &[(u64, u32)], d: u64, id: u64) -> Option<u32> {
+fn bitmap_get(
+    lines: &[Line],
+    dir: &[u32],
+    tz: u32,
+    others: &[(u64, u32)],
+    d: u64,
+    id: u64,
+) -> Option<u32> {
     if d & ((1u64 << tz) - 1) != 0 {
         return None;
     }
     let s = d >> tz;
-    let line = lines.get((s / LINE_SLOTS) as usize)?;
+    let l = (s / LINE_SLOTS) as usize;
+    let l = if dir.is_empty() {
+        l
+    } else {
+        match *dir.get(l)? {
+            NO_LINE => return None,
+            k => k as usize,
+        }
+    };
+    let line = lines.get(l)?;
     let b = (s % LINE_SLOTS) as usize;
     let (w, bit) = (b / 64, b % 64);
     let word = line.bits[w];
@@ -428,12 +481,64 @@ pub(super) fn rank(bits: &[u64; 7], w: usize, bit: usize) -> u32 {
 #[target_feature(enable = "popcnt")]
 fn bitmap_get_popcnt(
     lines: &[Line],
+    dir: &[u32],
     tz: u32,
     others: &[(u64, u32)],
     d: u64,
     id: u64,
 ) -> Option<u32> {
-    bitmap_get(lines, tz, others, d, id)
+    bitmap_get(lines, dir, tz, others, d, id)
+}
+
+/// The position in the kept lines of the line of slot `s` (an id's slot: its line is kept).
+#[inline(always)]
+fn line_at(dir: &[u32], s: u64) -> usize {
+    let l = (s / LINE_SLOTS) as usize;
+    if dir.is_empty() {
+        l
+    } else {
+        dir[l] as usize
+    }
+}
+
+/// The sparse form's directory over the span's `nlines` lines: each line that holds an id gets
+/// the next position, in line order; the others [`NO_LINE`]. `None` when directory and kept
+/// lines would cost more than `budget` bytes. One pass marks the lines (1 bit each, on all
+/// threads), one numbers them.
+pub(super) fn sparse_directory(
+    node_ids: &[u64],
+    min: u64,
+    tz: u32,
+    nlines: usize,
+    budget: u64,
+) -> Option<Vec<u32>> {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    let used: Vec<AtomicU64> = (0..nlines.div_ceil(64))
+        .map(|_| AtomicU64::new(0))
+        .collect();
+    node_ids.par_iter().for_each(|&id| {
+        let l = (((id - min) >> tz) / LINE_SLOTS) as usize;
+        used[l / 64].fetch_or(1 << (l % 64), Relaxed);
+    });
+    let kept: u64 = used
+        .iter()
+        .map(|w| w.load(Relaxed).count_ones() as u64)
+        .sum();
+    if (nlines as u64 * 4).saturating_add(kept * 64) > budget {
+        return None;
+    }
+    let mut next = 0u32;
+    let dir = (0..nlines)
+        .map(|l| {
+            if used[l / 64].load(Relaxed) & (1 << (l % 64)) != 0 {
+                next += 1;
+                next - 1
+            } else {
+                NO_LINE
+            }
+        })
+        .collect();
+    Some(dir)
 }
 
 /// Does the CPU have POPCNT?

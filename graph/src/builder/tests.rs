@@ -454,6 +454,13 @@ fn generated_id_sets() -> Vec<Vec<u64>> {
         dup[i] = dup[(rnd() % i as u64) as usize];
     }
     sets.push(dup);
+    // a live dump of a JVM with a large heap reservation: dense clusters (regions in use) far
+    // apart, in address order, one cluster given back to front
+    let mut clustered: Vec<u64> = (0..20u64)
+        .flat_map(|c| (0..250u64).map(move |i| 0x6_0000_0000 + (c << 20) * (1 + c % 3) + 8 * i))
+        .collect();
+    clustered[1000..1250].reverse();
+    sets.push(clustered);
     // two ids only, far apart (above 2^32), and one id
     sets.push(vec![0x1_0000_0000, 0x9_0000_0008]);
     sets.push(vec![0x1234_5678_9abc]);
@@ -506,6 +513,23 @@ fn id_index_agrees_with_a_sorted_search() {
     }
 }
 
+/// Ids in clusters far apart (a live dump of a JVM whose `-Xmx` reservation far exceeds its
+/// live set) take the sparse bitmap, not the packed form, at the default budget.
+#[test]
+fn clustered_ids_take_the_sparse_bitmap() {
+    let ids: Vec<u64> = (0..64u64)
+        .flat_map(|c| (0..2000u64).map(move |i| 0x6_0000_0000 + (c << 22) + 8 * i))
+        .collect();
+    let (ix, _) = IdIndex::build(&ids);
+    assert_eq!(ix.form(), "sparse bitmap");
+    let naive = sorted_lookup(&ids);
+    for &id in ids.iter().step_by(7) {
+        for p in [id, id + 4, id + 8, id + (1 << 20)] {
+            assert_eq!(ix.get(p), naive(p), "{p:#x}");
+        }
+    }
+}
+
 #[test]
 fn rank_counts_the_bits_before_a_slot() {
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
@@ -544,16 +568,21 @@ fn bitmap_filled_in_parts_equals_one_part() {
         if nlines > 1 << 20 {
             continue; // the wide shapes: not a bitmap
         }
-        let (one, dups) = IdIndex::bitmap_in_parts(&ids, min, tz, nlines, 1);
-        let (lines, others) = one.bitmap_state().unwrap();
-        for parts in [2, 3, 5, 64] {
-            let (ix, d) = IdIndex::bitmap_in_parts(&ids, min, tz, nlines, parts);
-            let (l, o) = ix.bitmap_state().unwrap();
-            assert_eq!((&l, o, d), (&lines, others, dups), "{parts} parts");
-        }
-        for (i, &id) in ids.iter().enumerate() {
-            let first = ids.iter().position(|&x| x == id).unwrap();
-            assert_eq!(one.get(id), Some(first as u32), "id {id:x} at {i}");
+        // the lines of the whole span, and the sparse form's kept lines behind a directory
+        let dir = index::sparse_directory(&ids, min, tz, nlines, u64::MAX).unwrap();
+        let kept = dir.iter().filter(|&&d| d != u32::MAX).count();
+        for (dir, nlines) in [(Vec::new(), nlines), (dir, kept)] {
+            let (one, dups) = IdIndex::bitmap_in_parts(&ids, min, tz, dir.clone(), nlines, 1);
+            let (lines, others) = one.bitmap_state().unwrap();
+            for parts in [2, 3, 5, 64] {
+                let (ix, d) = IdIndex::bitmap_in_parts(&ids, min, tz, dir.clone(), nlines, parts);
+                let (l, o) = ix.bitmap_state().unwrap();
+                assert_eq!((&l, o, d), (&lines, others, dups), "{parts} parts");
+            }
+            for (i, &id) in ids.iter().enumerate() {
+                let first = ids.iter().position(|&x| x == id).unwrap();
+                assert_eq!(one.get(id), Some(first as u32), "id {id:x} at {i}");
+            }
         }
     }
 }
