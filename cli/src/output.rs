@@ -21,10 +21,17 @@ pub fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
         .map_err(CliError::BadInput)
 }
 
-/// Write `text` to the file `path` when given, else to `out`.
+/// Write `text` to the file `path` when given, else to `out` (`-` is `out` too, as Unix tools
+/// take it).
 pub fn write_to(out: &mut dyn Write, path: Option<&Path>, text: &str) -> Result<(), CliError> {
     match path {
         None => write(out, text),
+        Some(p) if is_stdout(p) => write(out, text),
         Some(p) => write_file(p, text),
     }
+}
+
+/// `-o -`: standard output, not a file named `-`.
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
 }

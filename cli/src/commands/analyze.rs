@@ -229,6 +229,11 @@ pub fn batch_names(dumps: &[DumpRef], ext: &str) -> Vec<String> {
 /// Analyse every dump of `args`; reports go to `out` unless `-o` is given. `out_is_terminal`
 /// says whether `out` is a terminal (colour with `--color auto`).
 pub fn run(args: AnalyzeArgs, out: &mut dyn Write, out_is_terminal: bool) -> Result<u8, CliError> {
+    // `-o -` is standard output.
+    let args = AnalyzeArgs {
+        output: args.output.filter(|p| !output::is_stdout(p)),
+        ..args
+    };
     args.report.check()?;
     let dumps = crate::remote::expand(&args.dumps)?;
     let progress = Progress::new(args.quiet);

@@ -81,3 +81,20 @@ fn a_bad_input_in_a_batch_does_not_stop_the_others() {
     );
     assert!(stderr(&o).contains("junk.bin"));
 }
+
+/// `-o -` writes the report to standard output, as Unix tools take it, not to a file named `-`.
+#[test]
+fn output_dash_is_standard_output() {
+    let dir = tempdir("dash");
+    let fixture = root().join(LEAK);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_heapscope"))
+        .current_dir(dir.path())
+        .args(["analyze", "-q", "--format", "json", "-o", "-"])
+        .arg(&fixture)
+        .output()
+        .expect("running heapscope");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert!(v.get("suspects").is_some());
+    assert!(!dir.path().join("-").exists(), "no file named -");
+}
