@@ -739,17 +739,21 @@ mod tests {
         assert_eq!(a.id()[1], fnv1a(FNV_OFFSET, b"\xffmain\xfff"));
     }
 
-    /// Nodes appended with `push_new` (in an order `child` would make them) and given their
-    /// ids by `finish_new` are the tree `child` makes, ids included; `child` goes on from there.
-    #[test]
-    fn push_new_then_finish_new_equals_child() {
-        let mut x = 99u64;
-        let mut rand = move |n: u64| {
+    /// A xorshift generator of numbers below its argument (fixed seed: labelled synthetic).
+    fn xorshift(mut x: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             x % n
-        };
+        }
+    }
+
+    /// Nodes appended with `push_new` (in an order `child` would make them) and given their
+    /// ids by `finish_new` are the tree `child` makes, ids included; `child` goes on from there.
+    #[test]
+    fn push_new_then_finish_new_equals_child() {
+        let mut rand = xorshift(99u64);
         let mut by_child = CallTree::new();
         let mut pushed = CallTree::new();
         for t in [&mut by_child, &mut pushed] {
@@ -847,13 +851,7 @@ mod tests {
     /// and on short keys (the whole key is the tail), after nodes that have ids already.
     #[test]
     fn finish_new_with_prefix_tables_equals_child() {
-        let mut x = 7u64;
-        let mut rand = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rand = xorshift(7u64);
         let mut keys: Vec<Vec<u8>> = Vec::new();
         for f in 0..60u32 {
             let mut k = format!("/srv/app/module_{}.py", f % 7).into_bytes();
