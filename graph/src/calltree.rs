@@ -13,7 +13,8 @@
 //!
 //! A builder that knows which nodes are new (tracemalloc sorts its tracebacks to find where each
 //! leaves the tree) appends them with [`CallTree::push_new`] instead: no table is probed or
-//! filled, and [`CallTree::finish_new`] gives them the same ids afterwards on all cores; the
+//! filled, and [`CallTree::finish_new`] gives them the same ids afterwards (a key prefix that
+//! many new nodes share, such as a file name, hashed through a table in one step); the
 //! tables are filled only if [`CallTree::child`] is called later.
 //!
 //! [`CallTree::fill_graph`] turns the tree into graph nodes: the dominator tree of the result is
