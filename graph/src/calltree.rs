@@ -13,13 +13,14 @@
 //!
 //! A builder that knows which nodes are new (tracemalloc sorts its tracebacks to find where each
 //! leaves the tree) appends them with [`CallTree::push_new`] instead: no table is probed or
-//! filled, and [`CallTree::finish_new`] gives them the same ids afterwards on all cores; the
+//! filled, and [`CallTree::finish_new`] gives them the same ids afterwards (a key prefix that
+//! many new nodes share, such as a file name, hashed through a table in one step); the
 //! tables are filled only if [`CallTree::child`] is called later.
 //!
 //! [`CallTree::fill_graph`] turns the tree into graph nodes: the dominator tree of the result is
 //! the call tree itself (shallow = flat, retained = cum).
 
-use crate::hash::{fnv1a, FxHashMap, FxHashSet, FNV_OFFSET};
+use crate::hash::{fnv1a, FxHashMap, FxHashSet, FNV_OFFSET, FNV_PRIME};
 use crate::{GraphBuilder, Label, NodeIdx, NodeKind, TypeId};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -136,16 +137,78 @@ impl CallTree {
     }
 
     /// Give the nodes appended by [`CallTree::push_new`] their ids, exactly as [`CallTree::child`]
-    /// would have made them one by one: FNV-1a of the parent's id and the frame key, computed
-    /// level by level (a node after its parent) on all cores; then, if any id is 0 or equal to
+    /// would have made them one by one: FNV-1a of the parent's id and the frame key. When the
+    /// keys of at least 7/8 of the new nodes have a prefix shared by 512 new nodes or more
+    /// ([`PrefixTables`]: tracemalloc's file names), in creation order on this thread, each
+    /// in 5 multiplications (parent's id often just made, no level bookkeeping); else level by
+    /// level (a node after its parent) on all cores. Then, if any id is 0 or equal to
     /// another node's, all of them again in creation order with the collision rule of `child`
     /// (never seen in practice: 64-bit ids). Transient: 8 B per new node (their levels and
-    /// order) and 8 B per node (the bucketed copy of the ids that finds a collision).
+    /// order; not in creation order), 2 KiB per prefix table, 12 B per frame, and 8 B per node
+    /// (the bucketed copy of the ids that finds a collision).
     pub fn finish_new(&mut self) {
+        self.finish_new_with(PREFIX_TABLE_MIN);
+    }
+
+    /// [`CallTree::finish_new`], with a [`PrefixTables`] table for each key prefix of at least
+    /// `table_min` new nodes (tests force every path with 0 and `usize::MAX`).
+    fn finish_new_with(&mut self, table_min: usize) {
         let (from, n) = (self.with_ids, self.len());
         if from == n {
             return;
         }
+        let tables = PrefixTables::new(&self.keys, &self.frame[from..], table_min);
+        if tables.covered * 8 >= (n - from) * 7 {
+            self.ids_in_order(from, &tables);
+        } else {
+            self.ids_by_level(from, &tables);
+        }
+        if zero_or_repeated(&self.id) {
+            // The rule of `child`, node by node: the ids of all earlier nodes are taken.
+            self.ids.clear();
+            self.ids.extend(self.id[..from].iter().copied());
+            for c in from..n {
+                let base = match self.id.get(self.parent[c] as usize) {
+                    Some(&id) => id,
+                    None => FNV_OFFSET,
+                };
+                let mut h = fnv1a(fnv1a(base, &[0xff]), frame_key(&self.keys, self.frame[c]));
+                while h == 0 || !self.ids.insert(h) {
+                    h = fnv1a(h, &[0x5a]);
+                }
+                self.id[c] = h;
+            }
+            self.ids.clear();
+            // Re-indexed below from the final ids.
+            self.indexed = 0;
+            self.child.clear();
+        }
+        self.with_ids = n;
+    }
+
+    /// The ids of nodes `from..` in creation order, on this thread (a parent comes before its
+    /// children, and the node before is often the parent: its id is at hand), each in one
+    /// multiplication and a lookup of its prefix's table plus one multiplication per byte of its
+    /// key's tail, when [`PrefixTables`] covers nearly all of them.
+    fn ids_in_order(&mut self, from: usize, tables: &PrefixTables) {
+        for c in from..self.len() {
+            let b = self
+                .id
+                .get(self.parent[c] as usize)
+                .copied()
+                .unwrap_or(FNV_OFFSET);
+            let f = self.frame[c];
+            let k = frame_key(&self.keys, f);
+            self.id[c] = tables
+                .hash(b, f, k)
+                .unwrap_or_else(|| fnv1a(fnv1a(b, &[0xff]), k));
+        }
+    }
+
+    /// The ids of nodes `from..`, level by level (a node after its parent), four hashes side
+    /// by side, on all cores.
+    fn ids_by_level(&mut self, from: usize, tables: &PrefixTables) {
+        let n = self.len();
         // Level 0: nodes whose parent has its id already; then one level per generation.
         let mut level = vec![0u32; n - from];
         let mut levels = 1usize;
@@ -179,16 +242,22 @@ impl CallTree {
                     .unwrap_or(FNV_OFFSET)
             };
             let key = |c: u32| frame_key(keys, frame[c as usize]);
+            let tables = &tables;
             let hashes: Vec<u64> = nodes
                 .par_chunks(4)
                 .with_min_len(256)
                 .flat_map_iter(|c| {
                     let h = match *c {
-                        [a, b, x, y] => fnv1a_ff_x4([a, b, x, y].map(base), [a, b, x, y].map(key)),
+                        [a, b, x, y] if tables.none_of([a, b, x, y].map(|c| frame[c as usize])) => {
+                            fnv1a_ff_x4([a, b, x, y].map(base), [a, b, x, y].map(key))
+                        }
                         _ => {
                             let mut h = [0u64; 4];
                             for (h, &c) in h.iter_mut().zip(c) {
-                                *h = fnv1a(fnv1a(base(c), &[0xff]), key(c));
+                                let (b, k) = (base(c), key(c));
+                                *h = tables
+                                    .hash(b, frame[c as usize], k)
+                                    .unwrap_or_else(|| fnv1a(fnv1a(b, &[0xff]), k));
                             }
                             h
                         }
@@ -201,27 +270,6 @@ impl CallTree {
             }
         }
         drop(order);
-        if zero_or_repeated(&self.id) {
-            // The rule of `child`, node by node: the ids of all earlier nodes are taken.
-            self.ids.clear();
-            self.ids.extend(self.id[..from].iter().copied());
-            for c in from..n {
-                let base = match self.id.get(self.parent[c] as usize) {
-                    Some(&id) => id,
-                    None => FNV_OFFSET,
-                };
-                let mut h = fnv1a(fnv1a(base, &[0xff]), frame_key(&self.keys, self.frame[c]));
-                while h == 0 || !self.ids.insert(h) {
-                    h = fnv1a(h, &[0x5a]);
-                }
-                self.id[c] = h;
-            }
-            self.ids.clear();
-            // Re-indexed below from the final ids.
-            self.indexed = 0;
-            self.child.clear();
-        }
-        self.with_ids = n;
     }
 
     /// Put the nodes appended by [`CallTree::push_new`] into the tables `child` reads.
@@ -444,6 +492,99 @@ fn fnv1a_ff_x4(bases: [u64; 4], keys: [&[u8]; 4]) -> [u64; 4] {
     h
 }
 
+/// New nodes a key prefix needs for [`PrefixTables`] to give it a table: a table costs 256
+/// hashes of the prefix, and saves all but one multiplication of the prefix per node.
+const PREFIX_TABLE_MIN: usize = 512;
+
+/// Bytes at the end of a key that are hashed per node when its prefix has a table (tracemalloc's
+/// keys end in the line number, 4 bytes, after the file name that many frames share).
+const KEY_TAIL: usize = 4;
+
+/// FNV-1a of `0xff key` on from any base, in one multiplication and one lookup per key prefix
+/// instead of one multiplication per byte: an FNV-1a step XORs a byte into the low 8 bits only,
+/// and a product's low bits depend only on the factors' low bits, so over any bytes `k`,
+/// `fnv1a(h, k) = P^|k| · (h − lo) + fnv1a(lo, k)` (mod 2^64, `lo` = `h`'s low 8 bits, `P` the
+/// FNV prime). A table of `fnv1a(lo, 0xff prefix)` for the 256 values of `lo` per prefix (all
+/// of a key but its last [`KEY_TAIL`] bytes) that at least `table_min` new nodes have; the tail
+/// is hashed byte by byte. 2 KiB per table, 16 B per frame.
+struct PrefixTables {
+    /// Per frame: its table ([`NO_TABLE`] for none) and where its tail starts.
+    of_frame: Vec<(u32, u32)>,
+    /// Per table: `P^(1 + prefix length)` and the 256 hashes.
+    tables: Vec<(u64, Box<[u64; 256]>)>,
+    /// How many of the frames `new` was given have a table.
+    covered: usize,
+}
+
+const NO_TABLE: u32 = u32::MAX;
+
+impl PrefixTables {
+    /// Tables for the prefixes of `keys` that at least `table_min` of `frames` (the new nodes'
+    /// frames) have.
+    fn new(keys: &[Box<[u8]>], frames: &[u32], table_min: usize) -> PrefixTables {
+        let prefix = |k: &[u8]| k.len().saturating_sub(KEY_TAIL);
+        let mut class: FxHashMap<&[u8], u32> = FxHashMap::default();
+        let mut of_key: Vec<u32> = Vec::with_capacity(keys.len());
+        for k in keys {
+            let next = class.len() as u32;
+            of_key.push(*class.entry(&k[..prefix(k)]).or_insert(next));
+        }
+        let mut uses = vec![0usize; class.len()];
+        for &f in frames {
+            if let Some(&c) = of_key.get(f as usize) {
+                uses[c as usize] += 1;
+            }
+        }
+        // Classes with a table, numbered in first-key order; the rest NO_TABLE.
+        let mut table_of = vec![NO_TABLE; class.len()];
+        let mut tables = Vec::new();
+        let mut covered = 0;
+        for (k, &c) in keys.iter().zip(&of_key) {
+            if uses[c as usize] >= table_min && table_of[c as usize] == NO_TABLE {
+                covered += uses[c as usize];
+                table_of[c as usize] = tables.len() as u32;
+                let p = &k[..prefix(k)];
+                let mut t = Box::new([0u64; 256]);
+                for (lo, h) in t.iter_mut().enumerate() {
+                    *h = fnv1a(fnv1a(lo as u64, &[0xff]), p);
+                }
+                tables.push((FNV_PRIME.wrapping_pow(1 + p.len() as u32), t));
+            }
+        }
+        let of_frame = keys
+            .iter()
+            .zip(&of_key)
+            .map(|(k, &c)| (table_of[c as usize], prefix(k) as u32))
+            .collect();
+        PrefixTables {
+            of_frame,
+            tables,
+            covered,
+        }
+    }
+
+    /// Whether none of the four frames has a table.
+    #[inline]
+    fn none_of(&self, frames: [u32; 4]) -> bool {
+        self.tables.is_empty()
+            || frames.iter().all(|&f| {
+                self.of_frame
+                    .get(f as usize)
+                    .is_none_or(|&(t, _)| t == NO_TABLE)
+            })
+    }
+
+    /// `fnv1a(fnv1a(base, &[0xff]), key)`, `key` being `frame`'s, if its prefix has a table.
+    #[inline]
+    fn hash(&self, base: u64, frame: u32, key: &[u8]) -> Option<u64> {
+        let &(t, tail) = self.of_frame.get(frame as usize)?;
+        let (pk, table) = self.tables.get(t as usize)?;
+        let lo = base & 0xff;
+        let h = pk.wrapping_mul(base - lo).wrapping_add(table[lo as usize]);
+        Some(fnv1a(h, key.get(tail as usize..)?))
+    }
+}
+
 /// The key of `frame` in `keys` (empty for an unknown one).
 fn frame_key(keys: &[Box<[u8]>], frame: u32) -> &[u8] {
     keys.get(frame as usize).map_or(&[], |k| k)
@@ -599,17 +740,21 @@ mod tests {
         assert_eq!(a.id()[1], fnv1a(FNV_OFFSET, b"\xffmain\xfff"));
     }
 
-    /// Nodes appended with `push_new` (in an order `child` would make them) and given their
-    /// ids by `finish_new` are the tree `child` makes, ids included; `child` goes on from there.
-    #[test]
-    fn push_new_then_finish_new_equals_child() {
-        let mut x = 99u64;
-        let mut rand = move |n: u64| {
+    /// A xorshift generator of numbers below its argument (fixed seed: labelled synthetic).
+    fn xorshift(mut x: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             x % n
-        };
+        }
+    }
+
+    /// Nodes appended with `push_new` (in an order `child` would make them) and given their
+    /// ids by `finish_new` are the tree `child` makes, ids included; `child` goes on from there.
+    #[test]
+    fn push_new_then_finish_new_equals_child() {
+        let mut rand = xorshift(99u64);
         let mut by_child = CallTree::new();
         let mut pushed = CallTree::new();
         for t in [&mut by_child, &mut pushed] {
@@ -699,6 +844,92 @@ mod tests {
                 assert_eq!(fnv1a_ff_x4(bases, four), want);
             }
         }
+    }
+
+    /// Nodes given their ids by `finish_new` with a prefix table for every key, none, or some
+    /// (in creation order, or level by level with tables for some keys) get the ids `child`
+    /// gives, on tracemalloc-like keys (a file name shared by many frames, then a 4-byte line)
+    /// and on short keys (the whole key is the tail), after nodes that have ids already.
+    #[test]
+    fn finish_new_with_prefix_tables_equals_child() {
+        let mut rand = xorshift(7u64);
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        for f in 0..60u32 {
+            let mut k = format!("/srv/app/module_{}.py", f % 7).into_bytes();
+            k.extend_from_slice(&(f * 37 + 1).to_le_bytes());
+            keys.push(k);
+        }
+        keys.extend([b"".to_vec(), b"ab".to_vec(), b"\xff\x00\x01\x02".to_vec()]);
+        let stacks: Vec<Vec<u32>> = (0..2500)
+            .map(|_| {
+                let n = 1 + rand(14);
+                (0..n).map(|_| rand(keys.len() as u64) as u32).collect()
+            })
+            .collect();
+        let mut by_child = CallTree::new();
+        for k in &keys {
+            by_child.intern_frame(k);
+        }
+        let mut made: Vec<(u32, u32)> = Vec::new();
+        for st in &stacks {
+            let mut node = NO_PARENT;
+            for &f in st {
+                let (c, new) = by_child.child(node, f);
+                if new {
+                    made.push((node, f));
+                }
+                node = c;
+            }
+        }
+        assert!(made.len() > 5000);
+        for table_min in [0, 1, 150, 400, usize::MAX] {
+            for already in [0, made.len() / 3] {
+                let mut pushed = CallTree::new();
+                for k in &keys {
+                    pushed.intern_frame(k);
+                }
+                for &(p, f) in &made[..already] {
+                    pushed.child(p, f);
+                }
+                for &(p, f) in &made[already..] {
+                    pushed.push_new(p, f);
+                }
+                pushed.finish_new_with(table_min);
+                assert_eq!(pushed.id(), by_child.id(), "table_min {table_min}");
+            }
+        }
+    }
+
+    /// A prefix table's hash equals FNV-1a byte by byte, from any base, for keys of any length.
+    #[test]
+    fn prefix_table_hash_equals_fnv1a() {
+        let keys: Vec<Box<[u8]>> = [
+            &b""[..],
+            b"a",
+            b"abcd",
+            b"abcde",
+            b"main.py\x01\0\0\0",
+            b"main.py\x07\0\0\0",
+            b"\xff\xfe\xfd\xfc\xfb\xfa",
+        ]
+        .iter()
+        .map(|k| Box::from(*k))
+        .collect();
+        let frames: Vec<u32> = (0..keys.len() as u32).collect();
+        let t = PrefixTables::new(&keys, &frames, 0);
+        assert_eq!(t.covered, keys.len());
+        let mut b = 1u64;
+        for _ in 0..2000 {
+            b = b
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            for (f, k) in keys.iter().enumerate() {
+                let want = fnv1a(fnv1a(b, &[0xff]), k);
+                assert_eq!(t.hash(b, f as u32, k), Some(want));
+            }
+        }
+        let none = PrefixTables::new(&keys, &frames, usize::MAX);
+        assert_eq!((none.covered, none.hash(b, 0, &keys[0])), (0, None));
     }
 
     /// Two nodes with one id (forced: the same call path pushed twice): the later one is moved
