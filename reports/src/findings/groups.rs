@@ -9,7 +9,8 @@ use heapscope_graph::walks::{top_members, NO_GROUP};
 use heapscope_graph::{Analysis, NodeIdx, Start, TypeId, SUPER, UNREACHED};
 
 use super::holder::{display_path, holder_of, named_path};
-use super::objects::{analyse, finding, lift_to_collection, mark_ancestors, mark_subtree};
+use super::objects::{analyse_at, finding, lift_to_collection, mark_ancestors, mark_subtree};
+use super::Accumulation;
 use super::{Finding, Group, Within};
 use crate::build::Ctx;
 use crate::model::HistRow;
@@ -135,7 +136,12 @@ pub(crate) fn findings(
         if bytes < thr || members.len() < 2 {
             continue;
         }
-        let mut o = analyse(ctx, NodeIdx(rep));
+        let point = Accumulation {
+            raw: NodeIdx(rep),
+            holder: NodeIdx(rep),
+            chain: None,
+        };
+        let mut o = analyse_at(ctx, NodeIdx(rep), point);
         o.within = common_collection(ctx, &members).map(|c| {
             let steps = named_path(ctx, a.path_to(c));
             let path = display_path(ctx, &steps);
@@ -146,9 +152,9 @@ pub(crate) fn findings(
                 holder,
             }
         });
-        if o.within.is_some() {
-            // What accumulates in the collection is the group itself (one member's own items
-            // would read as the collection's).
+        {
+            // What accumulates is the group itself: its members, their count and bytes (one
+            // member's own items would read as the group's).
             o.items = vec![HistRow {
                 type_name: g.types.get(t).to_string(),
                 count: members.len() as u64,

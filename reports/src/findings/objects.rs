@@ -197,9 +197,14 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
 
 /// Analyse one point of the heap: accumulation point, path, holder, items, pattern.
 pub(crate) fn analyse(ctx: &Ctx, top: NodeIdx) -> Objects {
+    analyse_at(ctx, top, accumulation_point(ctx, top))
+}
+
+/// [`analyse`] with the accumulation point given: a group's member is its own point (the walk
+/// down from one member would name what that one member holds, not the group).
+pub(crate) fn analyse_at(ctx: &Ctx, top: NodeIdx, acc: Accumulation) -> Objects {
     let a = ctx.a;
     let g = &a.graph;
-    let acc = accumulation_point(ctx, top);
     let steps = named_path(ctx, a.path_to(acc.holder));
     let path = display_path(ctx, &steps);
     let holder = holder_of(ctx, &path, &steps);
