@@ -13,6 +13,7 @@
 //! memlab attaches them below the synthetic root instead, see the module docs of `v8`.
 
 use heapscope_graph::bitset::BitSet;
+use heapscope_graph::dominators::prefetch;
 use heapscope_graph::{EdgePos, WEAK_BIT};
 
 use super::raw::RawSnapshot;
@@ -90,21 +91,6 @@ fn drop_with(
 
 /// Nodes taken off the stack at a time by [`owned_closure`].
 const BATCH: usize = 256;
-
-/// Ask for the cache line of `s[i]` (nothing if `i` is out of bounds).
-#[inline(always)]
-fn prefetch<T>(s: &[T], i: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if i < s.len() {
-        // SAFETY: a prefetch is a hint that never faults; the address is inside `s`.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch(
-                s.as_ptr().add(i) as *const i8,
-                std::arch::x86_64::_MM_HINT_T0,
-            )
-        }
-    }
-}
 
 /// At most this many targets wait for their bits (a batch with a node of millions of edges
 /// takes them in pieces: 16 KiB).
