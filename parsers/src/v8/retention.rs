@@ -169,8 +169,11 @@ mod tests {
         shortcut: &BitSet,
     ) {
         while let Some(v) = stack.pop() {
-            for e in offsets[v as usize] as usize..offsets[v as usize + 1] as usize {
-                let raw_t = targets[e];
+            let (s, end) = (
+                offsets[v as usize] as usize,
+                offsets[v as usize + 1] as usize,
+            );
+            for (e, &raw_t) in targets[..end].iter().enumerate().skip(s) {
                 if raw_t & WEAK_BIT != 0 && !shortcut.get(e) {
                     continue;
                 }
