@@ -679,7 +679,7 @@ fn place_halves<O: Off>(
 /// Ask for the cache line of `s[i]` (nothing if `i` is out of bounds): a hint for a random
 /// read a few iterations ahead.
 #[inline(always)]
-pub(crate) fn prefetch<T>(s: &[T], i: usize) {
+pub fn prefetch<T>(s: &[T], i: usize) {
     #[cfg(target_arch = "x86_64")]
     if i < s.len() {
         // SAFETY: a prefetch is a hint that never faults; the address is inside `s`.

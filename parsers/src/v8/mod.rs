@@ -624,7 +624,7 @@ impl Inspector for V8Inspector {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! The parallel reader against the sequential one: the same graph and inspector data on
     //! every committed Node snapshot, and never a success where the sequential one fails.
     use super::*;
@@ -671,21 +671,22 @@ mod tests {
         assert!(par == exact, "{}: the readers disagree", path.display());
     }
 
-    #[test]
-    fn parallel_and_sequential_agree_on_every_fixture() {
+    /// Every committed Node snapshot, with its bytes: `testdata/node/snapshots` and, when
+    /// present, every Node major of `testdata/node/versions` (gunzipped; Node 8's unlisted
+    /// type index included).
+    pub(crate) fn node_fixtures() -> Vec<(std::path::PathBuf, Vec<u8>)> {
         let node = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/node");
         let dir = node.join("snapshots");
-        let mut seen = 0;
+        let mut out = Vec::new();
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().and_then(|e| e.to_str()) != Some("heapsnapshot") {
                 continue;
             }
-            agree(&path, &std::fs::read(&path).unwrap());
-            seen += 1;
+            let bytes = std::fs::read(&path).unwrap();
+            out.push((path, bytes));
         }
-        assert!(seen >= 5, "fixtures in {}", dir.display());
-        // Every Node major (gzipped; Node 8's unlisted type index included), when present.
+        assert!(out.len() >= 5, "fixtures in {}", dir.display());
         for entry in std::fs::read_dir(node.join("versions"))
             .into_iter()
             .flatten()
@@ -700,6 +701,14 @@ mod tests {
                 &mut bytes,
             )
             .unwrap();
+            out.push((path, bytes));
+        }
+        out
+    }
+
+    #[test]
+    fn parallel_and_sequential_agree_on_every_fixture() {
+        for (path, bytes) in node_fixtures() {
             agree(&path, &bytes);
         }
     }
