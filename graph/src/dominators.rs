@@ -49,6 +49,17 @@
 //! of their own, merged by OR, were tried: +7 MiB of peak RssAnon on the 54 M-object shapes
 //! dump, from the halves' transient words.)
 //!
+//! The walks read their node-indexed arrays in an order far from the index order on dumps of
+//! services (hash-ordered tables list their entries at random in memory), so each asks for
+//! lines a few steps ahead (software prefetch; no memory added, no result changed): the DFS
+//! the `pre` and `offsets` lines of the next [`DFS_AHEAD`] targets of the node on top of its
+//! stack, the back-edge placing each target's `pre` and then its list cursor, the children
+//! build `idom` and the cursor of the entries of `order` ahead, the retained-size walk the
+//! lines of the children ahead in each list and of their first children. On the service
+//! dumps perf samples of the DFS fell 20–30 % and of the retained walk 33–45 %, the fixture's
+//! DFS unchanged (benches/scripts/hprof/RESULTS-breadth.md); the children build and the
+//! back-edge placing showed no change beyond the noise.
+//!
 //! `order` is needed only by [`DomChildren::build`] (for the sibling order) and the order-based
 //! [`retained_sizes`]: [`Analysis`] builds the children, frees `order`, and sums retained sizes
 //! over the children lists ([`DomChildren::retained_sizes`]), so after the analysis only `idom`
@@ -669,11 +680,15 @@ fn back_edges(
         // for the `pre` line of the target `BACK_AHEAD` edges on, and (`ask`) for the cursor
         // of the one half as far on, whose `pre` is in cache by then.
         let (first, end) = (g.offsets[v] as usize, g.offsets[v + 1] as usize);
-        for e in first + BACK_AHEAD..(end + BACK_AHEAD).min(targets.len()) {
-            prefetch(pre, (targets[e] & !WEAK_BIT) as usize);
+        let ahead = |by: usize| {
+            let to = (end + by).min(targets.len());
+            targets.get(first + by..to).unwrap_or(&[])
+        };
+        for &raw in ahead(BACK_AHEAD) {
+            prefetch(pre, (raw & !WEAK_BIT) as usize);
         }
-        for e in first + BACK_AHEAD / 2..(end + BACK_AHEAD / 2).min(targets.len()) {
-            if let Some(&w) = pre.get((targets[e] & !WEAK_BIT) as usize) {
+        for &raw in ahead(BACK_AHEAD / 2) {
+            if let Some(&w) = pre.get((raw & !WEAK_BIT) as usize) {
                 ask(w as usize);
             }
         }
