@@ -245,6 +245,7 @@ impl Analysis {
             keep,
             graph.types.len(),
             |v| type_of[v as usize],
+            type_of,
             Parallel::threads(threads),
         );
         let mut retained: Column<u64> = retained.into_column();

@@ -49,6 +49,17 @@
 //! of their own, merged by OR, were tried: +7 MiB of peak RssAnon on the 54 M-object shapes
 //! dump, from the halves' transient words.)
 //!
+//! The walks read their node-indexed arrays in an order far from the index order on dumps of
+//! services (hash-ordered tables list their entries at random in memory), so each asks for
+//! lines a few steps ahead (software prefetch; no memory added, no result changed): the DFS
+//! the `pre` and `offsets` lines of the next [`DFS_AHEAD`] targets of the node on top of its
+//! stack, the back-edge placing each target's `pre` and then its list cursor, the children
+//! build `idom` and the cursor of the entries of `order` ahead, the retained-size walk the
+//! lines of the children ahead in each list and of their first children. On the service
+//! dumps perf samples of the DFS fell 20–30 % and of the retained walk 33–45 %, the fixture's
+//! DFS unchanged (benches/scripts/hprof/RESULTS-breadth.md); the children build and the
+//! back-edge placing showed no change beyond the noise.
+//!
 //! `order` is needed only by [`DomChildren::build`] (for the sibling order) and the order-based
 //! [`retained_sizes`]: [`Analysis`] builds the children, frees `order`, and sums retained sizes
 //! over the children lists ([`DomChildren::retained_sizes`]), so after the analysis only `idom`
@@ -181,8 +192,23 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
             // of the super-root, for which only "not visited yet" matters.
             let pv = self.pre[v];
             let mut at = first + k as usize;
+            if k == 0 {
+                // A node just entered: ask for the `pre` and `offsets` lines of its first
+                // targets at once, so their misses overlap instead of coming one per step
+                // (the loop below keeps `DFS_AHEAD` targets asked for ahead of the scan).
+                for &raw in &targets[first..end.min(first + DFS_AHEAD)] {
+                    let t = (raw & !WEAK_BIT) as usize;
+                    prefetch(&self.pre[..], t);
+                    prefetch(offsets, t);
+                }
+            }
             while at < end {
                 let raw = targets[at];
+                if at + DFS_AHEAD < end {
+                    let t = (targets[at + DFS_AHEAD] & !WEAK_BIT) as usize;
+                    prefetch(&self.pre[..], t);
+                    prefetch(offsets, t);
+                }
                 at += 1;
                 if raw & WEAK_BIT != 0 && !keep_weak {
                     continue;
@@ -209,6 +235,12 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
         }
     }
 }
+
+/// How many targets of the node on top of its stack the DFS asks for ahead of its scan (the
+/// `pre` and `offsets` lines of each): in a hash-ordered table the entries are far apart in
+/// memory, and each one's subtree is small, so the next entries' lines arrive while the DFS
+/// is below the current one.
+const DFS_AHEAD: usize = 4;
 
 /// Three bits per node, in three words per 64 nodes (one cache line for all three):
 /// "simple leaf", "has a retaining in-edge" (only while [`Marks::new`] counts), "is a successor
@@ -590,11 +622,18 @@ impl<O: Off, OA: std::ops::DerefMut<Target = [O]>, A: Arr<u32>> BackPreds<OA, A>
             // In node order, not preorder: the CSR and `pre[v]` are then read sequentially and
             // only `pre[t]` and the cursors at random. The lists come out unsorted; nothing needs
             // them sorted.
-            back_edges(g, pre, marks, 0..pre.len(), |w, p| {
-                let at = off[w].to_usize();
-                preds[at] = p;
-                off[w] = O::from_u64(at as u64 + 1);
-            });
+            back_edges(
+                g,
+                pre,
+                marks,
+                0..pre.len(),
+                |_| {},
+                |w, p| {
+                    let at = off[w].to_usize();
+                    preds[at] = p;
+                    off[w] = O::from_u64(at as u64 + 1);
+                },
+            );
         }
         BackPreds { off, preds }
     }
@@ -628,12 +667,30 @@ fn back_edges(
     pre: &[u32],
     marks: &Marks,
     nodes: std::ops::Range<usize>,
+    ask: impl Fn(usize),
     mut place: impl FnMut(usize, u32),
 ) {
+    let targets = &g.targets[..];
     for v in nodes {
         let p = pre[v];
         if p == NONE || marks.is_simple(v) {
             continue;
+        }
+        // The edges are read in order, their targets' `pre` and list cursors at random: ask
+        // for the `pre` line of the target `BACK_AHEAD` edges on, and (`ask`) for the cursor
+        // of the one half as far on, whose `pre` is in cache by then.
+        let (first, end) = (g.offsets[v] as usize, g.offsets[v + 1] as usize);
+        let ahead = |by: usize| {
+            let to = (end + by).min(targets.len());
+            targets.get(first + by..to).unwrap_or(&[])
+        };
+        for &raw in ahead(BACK_AHEAD) {
+            prefetch(pre, (raw & !WEAK_BIT) as usize);
+        }
+        for &raw in ahead(BACK_AHEAD / 2) {
+            if let Some(&w) = pre.get((raw & !WEAK_BIT) as usize) {
+                ask(w as usize);
+            }
         }
         for t in retaining(g, v) {
             if marks.is_super_succ(t as usize) {
@@ -646,6 +703,9 @@ fn back_edges(
         }
     }
 }
+
+/// How many edges ahead [`back_edges`] asks for the target's `pre` line.
+const BACK_AHEAD: usize = 16;
 
 /// [`BackPreds::fill`]'s placing on two threads, one per half of the sources (split where the
 /// edges are halved), each list's slots claimed by an atomic add on its cursor in `off` (u32
@@ -667,7 +727,8 @@ fn place_halves<O: Off>(
     let off: &[AtomicU32] = unsafe { &*(off as *mut [O] as *const [AtomicU32]) };
     let out: &[AtomicU32] = unsafe { &*(preds as *mut [u32] as *const [AtomicU32]) };
     let place = |nodes: std::ops::Range<usize>| {
-        back_edges(g, pre, marks, nodes, |w, p| {
+        let ask = |w: usize| prefetch(off, w);
+        back_edges(g, pre, marks, nodes, ask, |w, p| {
             let at = off[w].fetch_add(1, Relaxed);
             out[at as usize].store(p, Relaxed);
         })
@@ -891,7 +952,14 @@ impl DomChildren {
         let mut early = vec![0u32; n + 1];
         let count = |half: &[u32], at: &mut [u32], shift: usize| {
             let mut below = 0u32;
-            for &v in half {
+            for (i, &v) in half.iter().enumerate() {
+                // `order` is the DFS preorder: `idom[v]` and the counters are read at random.
+                if let Some(&a) = half.get(i + CHILDREN_AHEAD) {
+                    prefetch(idom, a as usize);
+                }
+                if let Some(&a) = half.get(i + CHILDREN_AHEAD / 2) {
+                    prefetch(at, slot(idom[a as usize]) + shift);
+                }
                 let s = slot(idom[v as usize]);
                 at[s + shift] += 1;
                 below += u32::from(s < mid);
@@ -924,7 +992,14 @@ impl DomChildren {
             // same halves), by one thread.
             let out: &[AtomicU32] = unsafe { &*(out as *mut [u32] as *const [AtomicU32]) };
             let place = |half: &[u32], at: &mut [u32], shift: usize| {
-                for &v in half {
+                for (i, &v) in half.iter().enumerate() {
+                    if let Some(&a) = half.get(i + CHILDREN_AHEAD) {
+                        prefetch(idom, a as usize);
+                    }
+                    if let Some(&a) = half.get(i + CHILDREN_AHEAD / 2) {
+                        let c = at[slot(idom[a as usize]) + shift] as usize;
+                        prefetch(out, c);
+                    }
                     let c = &mut at[slot(idom[v as usize]) + shift];
                     out[*c as usize].store(v, Relaxed);
                     *c += 1;
@@ -982,7 +1057,7 @@ impl DomChildren {
 
     /// [`retained_sizes`](Self::retained_sizes) into an array from `store`.
     pub(crate) fn retained_sizes_in<S: Store>(&self, g: &HeapGraph, store: &S) -> S::Arr<u64> {
-        self.retained_and_min_on(g, store, 0, |_| NO_GROUP, Parallel::threads(1))
+        self.retained_and_min_on(g, store, 0, |_| NO_GROUP, &[], Parallel::threads(1))
             .0
     }
 
@@ -1004,12 +1079,17 @@ impl DomChildren {
     /// that walks its subtree. Beyond one thread's walk: 12 B per group and a stack of 8 B per
     /// tree level being walked per thread, 16 B per node of the top, 24 B per list of siblings
     /// below it and 12 B per run.
+    ///
+    /// `group_col` is the per-node array `group_of` reads, if any (else empty): the walk asks
+    /// for its lines a few children ahead, as for the walk's own arrays.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn retained_and_min_on<S: Store>(
         &self,
         g: &HeapGraph,
         store: &S,
         groups: usize,
         group_of: impl Fn(u32) -> u32 + Sync,
+        group_col: &[u32],
         par: Parallel,
     ) -> (S::Arr<u64>, Vec<u64>) {
         use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -1027,6 +1107,7 @@ impl DomChildren {
             children: &self.children,
             shallow: &g.shallow,
             out,
+            group_col,
         };
         let split = Split::new(self, Start::SuperRoot, par);
         // A run's seed: its ancestors' groups on the counters (`add`), or off again.
@@ -1047,6 +1128,7 @@ impl DomChildren {
             |part, run| {
                 seed(&mut part.on_stack, run.top, true);
                 let sum = (run.from..run.to).fold(0u64, |sum, at| {
+                    walk.ask_ahead(at as usize, run.to as usize);
                     sum + walk.subtree(walk.children[at as usize], part, &group_of)
                 });
                 seed(&mut part.on_stack, run.top, false);
@@ -1088,6 +1170,10 @@ impl DomChildren {
     }
 }
 
+/// How many entries of `order` ahead the two-thread children build asks for `idom`'s line
+/// (at half that: the counter's, or the placed entry's).
+const CHILDREN_AHEAD: usize = 16;
+
 /// From how many reachable nodes [`DomChildren::build_on`] uses a second thread.
 const PARALLEL_CHILDREN_MIN: usize = 1 << 16;
 
@@ -1111,7 +1197,17 @@ struct Walk<'a> {
     children: &'a [u32],
     shallow: &'a [u64],
     out: &'a [std::sync::atomic::AtomicU64],
+    /// What `group_of` reads per node (prefetched only; may be empty).
+    group_col: &'a [u32],
 }
+
+/// How many children ahead in a list the retained-size walk asks for the child's lines
+/// (offsets, shallow size, result, group); at half that it reads the child's offset, by then
+/// in cache, and asks for the first line of the child's own children list; at a quarter, for
+/// the lines of that list's first entry. In a dominator
+/// tree most lists are long runs of small subtrees (a hash-ordered table's entries), whose
+/// nodes lie far apart in memory.
+const WALK_AHEAD: usize = 8;
 
 impl Walk<'_> {
     /// Walk the dominator subtree of `top` (a child of the super-root) after its children:
@@ -1134,9 +1230,12 @@ impl Walk<'_> {
         }
         stack.push((top, first));
         while let Some(&mut (v, ref mut cur)) = stack.last_mut() {
-            if *cur < self.offsets[v as usize + 1] {
-                let c = self.children[*cur as usize];
+            let end = self.offsets[v as usize + 1];
+            if *cur < end {
+                let at = *cur as usize;
+                let c = self.children[at];
                 *cur += 1;
+                self.ask_ahead(at, end as usize);
                 self.out[c as usize].store(self.shallow[c as usize], Relaxed);
                 let gr = group_of(c);
                 if gr != NO_GROUP {
@@ -1161,6 +1260,35 @@ impl Walk<'_> {
             }
         }
         self.out[top as usize].load(Relaxed)
+    }
+
+    /// Prefetch for the children `WALK_AHEAD` and `WALK_AHEAD / 2` places after position `at`
+    /// of a list that ends at `end` (see [`WALK_AHEAD`]).
+    #[inline(always)]
+    fn ask_ahead(&self, at: usize, end: usize) {
+        if at + WALK_AHEAD < end {
+            let a = self.children[at + WALK_AHEAD] as usize;
+            prefetch(self.offsets, a);
+            prefetch(self.shallow, a);
+            prefetch(self.out, a);
+            prefetch(self.group_col, a);
+        }
+        if at + WALK_AHEAD / 2 < end {
+            let a = self.children[at + WALK_AHEAD / 2] as usize;
+            prefetch(self.children, self.offsets[a] as usize);
+        }
+        if at + WALK_AHEAD / 4 < end {
+            // Its first child, whose list line was asked for above: that child's lines.
+            let a = self.children[at + WALK_AHEAD / 4] as usize;
+            let first = self.offsets[a] as usize;
+            if first < self.offsets[a + 1] as usize {
+                let c = self.children[first] as usize;
+                prefetch(self.offsets, c);
+                prefetch(self.shallow, c);
+                prefetch(self.out, c);
+                prefetch(self.group_col, c);
+            }
+        }
     }
 }
 
@@ -1313,7 +1441,8 @@ mod tests {
                 top_max,
                 run_max: [1, 3, 64][rng.usize(0..3)],
             };
-            let (r, min) = children.retained_and_min_on(&g, &Heap, types, group_of, par);
+            let col: &[u32] = if case % 2 == 0 { &g.type_of } else { &[] };
+            let (r, min) = children.retained_and_min_on(&g, &Heap, types, group_of, col, par);
             assert_eq!(r, want, "case {case}, {par:?}");
             assert_eq!(min, want_min, "case {case}, {par:?}");
             runs_seen += Split::new(&children, Start::SuperRoot, par).run_count();

@@ -382,3 +382,71 @@ fn deep_chain_with_back_edges_on_two_threads() {
     assert!((1..n as usize).all(|i| idom[i] == i as u32 - 1));
     assert_eq!(order, (0..n).collect::<Vec<u32>>());
 }
+
+/// A heap shaped like a service's hash-ordered tables (the shape the walks' prefetches are
+/// for): a few table nodes with up to 300 entries each (longer and shorter than every
+/// lookahead distance, ending anywhere in the CSR), the entries in shuffled index order, each
+/// with a key (a leaf pointing at a root), a value (sometimes shared, sometimes weak), a next
+/// entry, now and then an edge back to its table or to another entry; the rest of the nodes
+/// random. Dominators on one and two threads equal petgraph and the DFS preorder, and the
+/// analysis' retained sizes (split walk, two-thread children) equal deletion, node by node.
+#[test]
+fn dominators_and_retained_on_hash_tables_equal_the_oracles() {
+    use crate::support::{seed, POLICIES};
+    let pools = pools();
+    let mut long_lists = 0;
+    for (pi, &policy) in POLICIES.iter().enumerate() {
+        for case in 0..cases(200) / 4 {
+            let s = seed() ^ 0x7ab1e ^ ((pi as u64) << 40) ^ case as u64;
+            let mut rng = fastrand::Rng::with_seed(s);
+            let mut spec = Spec::random(&mut rng, 700, policy);
+            let n = spec.n();
+            let roots = spec.roots.clone();
+            let mut order: Vec<usize> = (0..n).collect();
+            rng.shuffle(&mut order);
+            let mut rest = order.into_iter();
+            for _ in 0..rng.usize(1..4) {
+                let Some(table) = rest.next() else { break };
+                let entries: Vec<usize> = rest.by_ref().take(rng.usize(0..300)).collect();
+                long_lists += usize::from(entries.len() > 16);
+                spec.edges[table] = entries.iter().map(|&e| (e, false)).collect();
+                for (i, &e) in entries.iter().enumerate() {
+                    let mut out = Vec::new();
+                    if let Some(key) = rest.next() {
+                        out.push((key, false));
+                        spec.edges[key] = roots.iter().take(1).map(|&r| (r, false)).collect();
+                    }
+                    let value = rng.usize(0..n);
+                    out.push((value, rng.u8(0..8) == 0));
+                    if let Some(&next) = entries.get(i + 1).filter(|_| rng.bool()) {
+                        out.push((next, false));
+                    }
+                    match rng.u8(0..6) {
+                        0 => out.push((table, false)),
+                        1 => out.push((entries[rng.usize(0..entries.len())], rng.bool())),
+                        _ => {}
+                    }
+                    spec.edges[e] = out;
+                }
+            }
+            let g = spec.build(&mut rng);
+            let ctx = format!("seed {s} (policy {policy:?}, case {case})");
+            let (idom, order) = same_on_two_threads(&g, &pools, &ctx);
+            assert_eq!(idom, oracle_idom(&spec).0, "{ctx}");
+            assert_eq!(order, oracle_preorder(&spec), "{ctx}");
+            let a = Analysis::run(g);
+            let succ = spec.super_successors();
+            let reachable = spec.reach(&succ, &|_| false);
+            let total = spec.reachable_bytes(&succ, &|_| false);
+            for v in 0..n {
+                let want = if reachable[v] {
+                    total - spec.reachable_bytes(&succ, &|x| x == v)
+                } else {
+                    0
+                };
+                assert_eq!(a.retained[v], want, "node {v}; {ctx}");
+            }
+        }
+    }
+    assert!(long_lists > 50, "{long_lists}");
+}
