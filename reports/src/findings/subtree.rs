@@ -17,6 +17,7 @@
 //! 144 MB. Per walker one row of 32 B per type; at most one walker per core; 4 B per node of
 //! the top for its depths.
 
+use heapscope_graph::dominators::prefetch;
 use heapscope_graph::walks::{Parallel, Split, Start};
 use heapscope_graph::{Analysis, NodeIdx};
 
@@ -115,6 +116,26 @@ impl Cols<'_> {
         *cur = Frame { node, pos, depth };
     }
 
+    /// Prefetch for the siblings [`AHEAD`] and `AHEAD / 2` places after position `at` of a list
+    /// that ends at `end`: the lines `count` and the descent read (type, sizes, offsets), then
+    /// the children list of the nearer one. In hash-ordered tables siblings lie far apart in
+    /// memory and each subtree is small, so the lines arrive while the walk is below the
+    /// current sibling (as in the retained sizes' walk, `graph::dominators`). Results unchanged.
+    #[inline(always)]
+    fn ask_ahead(&self, at: usize, end: usize) {
+        if at + AHEAD < end {
+            let a = self.children[at + AHEAD] as usize;
+            prefetch(self.type_of, a);
+            prefetch(self.offsets, a);
+            prefetch(self.shallow, a);
+            prefetch(self.retained, a);
+        }
+        if at + AHEAD / 2 < end {
+            let a = self.children[at + AHEAD / 2] as usize;
+            prefetch(self.children, self.offsets[a] as usize);
+        }
+    }
+
     /// Walk the whole subtrees of `node`'s children at positions `from..to`, `node` being at
     /// depth `d` with the types of its path (below the start) already on `rows`' path.
     fn walk(
@@ -155,6 +176,7 @@ impl Cols<'_> {
                 };
                 continue;
             }
+            self.ask_ahead(cur.pos as usize, end as usize);
             let c = self.children[cur.pos as usize];
             cur.pos += 1;
             let (t, dc) = self.count(rows, c as usize, cur.depth);
@@ -168,6 +190,9 @@ impl Cols<'_> {
         }
     }
 }
+
+/// How many siblings ahead [`Cols::ask_ahead`] prefetches.
+const AHEAD: usize = 8;
 
 /// A [`Frame`] whose `node` is `DONE` stands for `depth` finished levels of type `pos`: nodes
 /// whose children have all been taken, each waiting only to be left. Consecutive ones of a
