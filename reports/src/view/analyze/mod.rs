@@ -8,7 +8,7 @@ pub use page::html;
 
 use crate::doc::{Block, Cell, Column, Document, Span, Table, Tone};
 use crate::fmt::{human_bytes, pct, thousands};
-use crate::model::{HistRow, NodeOut, Report, Suspect};
+use crate::model::{HistRow, NodeOut, Report, Suspect, SuspectKind};
 use heapscope_graph::Unit;
 
 use super::{auto_columns, heading_id, is_call_tree, measure, path, table, Measure};
@@ -211,6 +211,19 @@ pub fn text(r: &Report, rows: usize) -> Document {
         title: String::new(),
         blocks: b,
         closing_blank_line: true,
+    }
+}
+
+/// A suspect's object count as its meta line says it: a single object's count is what sits at
+/// its accumulation point (the entries directly below it, or a chain's length), not a total
+/// of its subtree.
+pub(super) fn count_text(sp: &Suspect) -> String {
+    match sp.kind {
+        SuspectKind::SingleObject => format!(
+            "{} objects at the accumulation point",
+            thousands(sp.object_count)
+        ),
+        _ => format!("{} objects", thousands(sp.object_count)),
     }
 }
 
@@ -419,10 +432,10 @@ fn markdown_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, steps: us
         Span::text(", pattern "),
         Span::code(sp.pattern.as_str()),
         Span::text(format!(
-            "; {} retained ({}), {} objects",
+            "; {} retained ({}), {}",
             m.text(sp.retained_bytes),
             pct(sp.retained_share),
-            thousands(sp.object_count)
+            count_text(sp)
         )),
     ]];
     if let Some(h) = &sp.holder {

@@ -140,10 +140,10 @@ fn html_suspect(sp: &Suspect, call_tree: bool, m: Measure) -> Block {
         Span::styled(
             Tone::Class("meta"),
             format!(
-                "{} retained, {} of the reachable heap, {} objects",
+                "{} retained, {} of the reachable heap, {}",
                 m.text(sp.retained_bytes),
                 pct(sp.retained_share),
-                thousands(sp.object_count)
+                super::count_text(sp)
             ),
         ),
     ]));
