@@ -214,6 +214,20 @@ pub fn text(r: &Report, rows: usize) -> Document {
     }
 }
 
+/// An allocation site's stack is one of its call paths, the one with the most bytes; its label
+/// says so (the site's total is in the title). Other suspects keep `plain`.
+pub(super) fn site_stack_label(sp: &Suspect, plain: &'static str) -> &'static str {
+    match (sp.kind, plain.starts_with(char::is_uppercase)) {
+        (SuspectKind::AllocationSite, true) => {
+            "Largest call path to this site (one of its stacks), outermost frame first"
+        }
+        (SuspectKind::AllocationSite, false) => {
+            "largest call path to this site (one of its stacks), outermost frame first"
+        }
+        _ => plain,
+    }
+}
+
 /// A suspect's object count as its meta line says it: a single object's count is what sits at
 /// its accumulation point (the entries directly below it, or a chain's length), not a total
 /// of its subtree.
@@ -253,7 +267,7 @@ fn text_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, m: Measure) {
         b.push(indented(fix_spans("fix:", fix)));
     }
     let labels = [
-        "stack, outermost frame first",
+        site_stack_label(sp, "stack, outermost frame first"),
         "shortest path from a GC root",
         "stack, outermost frame first",
     ];
@@ -452,7 +466,7 @@ fn markdown_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, steps: us
         (
             &sp.path_to_root,
             if call_tree {
-                "allocation stack, outermost frame first"
+                site_stack_label(sp, "allocation stack, outermost frame first")
             } else {
                 "shortest path from a GC root"
             },

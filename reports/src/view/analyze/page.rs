@@ -178,7 +178,7 @@ fn html_suspect(sp: &Suspect, call_tree: bool, m: Measure) -> Block {
         ));
     }
     let labels = [
-        "Allocation stack, outermost frame first",
+        super::site_stack_label(sp, "Allocation stack, outermost frame first"),
         "Shortest path from a GC root",
         "Stack, outermost frame first",
     ];
