@@ -282,9 +282,7 @@ impl Evidence<'_> {
     /// The accumulation point is a (strong) collection of at least
     /// [`MIN_COLLECTION_ENTRIES`] entries.
     fn held_in_collection(&self) -> bool {
-        collection_kind(self.holder_type).is_some()
-            && !is_weak_collection(self.holder_type)
-            && self.accumulated >= MIN_COLLECTION_ENTRIES
+        is_strong_collection(self.holder_type) && self.accumulated >= MIN_COLLECTION_ENTRIES
     }
 }
 
@@ -393,6 +391,11 @@ pub fn collection_kind(type_name: &str) -> Option<CollectionKind> {
     } else {
         None
     }
+}
+
+/// A collection that holds its entries: a collection type, not a weak one.
+pub fn is_strong_collection(type_name: &str) -> bool {
+    collection_kind(type_name).is_some() && !is_weak_collection(type_name)
 }
 
 /// Weak collections do not hold their keys; they are never the accumulation point we name.

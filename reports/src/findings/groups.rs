@@ -152,18 +152,16 @@ pub(crate) fn findings(
                 holder,
             }
         });
-        {
-            // What accumulates is the group itself: its members, their count and bytes (one
-            // member's own items would read as the group's).
-            o.items = vec![HistRow {
-                type_name: g.types.get(t).to_string(),
-                count: members.len() as u64,
-                shallow_bytes: members.iter().map(|&m| g.shallow[m as usize]).sum(),
-                retained_bytes: bytes,
-                cumulative_bytes: None,
-                cumulative_count: None,
-            }];
-        }
+        // What accumulates is the group itself: its members, their count and bytes (one
+        // member's own items would read as the group's).
+        o.items = vec![HistRow {
+            type_name: g.types.get(t).to_string(),
+            count: members.len() as u64,
+            shallow_bytes: members.iter().map(|&m| g.shallow[m as usize]).sum(),
+            retained_bytes: bytes,
+            cumulative_bytes: None,
+            cumulative_count: None,
+        }];
         for &m in &members {
             mark_subtree(ctx, NodeIdx(m), covered);
             mark_ancestors(ctx, NodeIdx(m), above);
@@ -237,9 +235,7 @@ fn common_collection(ctx: &Ctx, members: &[u32]) -> Option<NodeIdx> {
         parents.dedup();
         if let [p] = parents[..] {
             let c = lift_to_collection(ctx, NodeIdx(p));
-            let t = g.type_name(c);
-            let strong = patterns::collection_kind(t).is_some() && !patterns::is_weak_collection(t);
-            return strong.then_some(c);
+            return patterns::is_strong_collection(g.type_name(c)).then_some(c);
         }
         nodes = parents;
     }

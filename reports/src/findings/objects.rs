@@ -108,10 +108,7 @@ pub fn accumulation_point(ctx: &Ctx, n: NodeIdx) -> Accumulation {
 /// From a collection's inside (backing array, hash entry, list node) up to the collection.
 pub(crate) fn lift_to_collection(ctx: &Ctx, raw: NodeIdx) -> NodeIdx {
     let g = &ctx.a.graph;
-    let is_coll = |n: NodeIdx| {
-        let t = g.type_name(n);
-        patterns::collection_kind(t).is_some() && !patterns::is_weak_collection(t)
-    };
+    let is_coll = |n: NodeIdx| patterns::is_strong_collection(g.type_name(n));
     if is_coll(raw) {
         return raw;
     }
@@ -195,13 +192,9 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
     (rows, headline)
 }
 
-/// Analyse one point of the heap: accumulation point, path, holder, items, pattern.
-pub(crate) fn analyse(ctx: &Ctx, top: NodeIdx) -> Objects {
-    analyse_at(ctx, top, accumulation_point(ctx, top))
-}
-
-/// [`analyse`] with the accumulation point given: a group's member is its own point (the walk
-/// down from one member would name what that one member holds, not the group).
+/// Analyse one point of the heap below `top`, at the accumulation point `acc` (a candidate's
+/// from [`accumulation_point`]; a group's member is its own point — the walk down from one
+/// member would name what that one member holds, not the group): path, holder, items.
 pub(crate) fn analyse_at(ctx: &Ctx, top: NodeIdx, acc: Accumulation) -> Objects {
     let a = ctx.a;
     let g = &a.graph;
@@ -342,18 +335,17 @@ fn is_transparent(ctx: &Ctx, n: NodeIdx, under_loader: bool) -> bool {
             && (patterns::collection_kind(t).is_some() || patterns::is_collection_internal(t)))
 }
 
-/// The class where the accumulation walk from `n` stops, when its static fields hold its bytes
-/// apart: no one of them keeps 70% of the class's retained size, but at least one reaches the
-/// threshold. Such a class is looked through: each such field's object is a candidate of its
+/// Is `acc` (where the accumulation walk from a candidate stops) a class whose static fields
+/// hold its bytes apart: no one of them keeps 70% of the class's retained size, but at least
+/// one reaches the threshold? Such a class is looked through: each such field's object is a candidate of its
 /// own, found under its own holder (`class ServiceHeap › static SESSIONS`), since a developer
 /// edits each static collection, not "the class". A class with one dominant static is not (the
 /// walk goes down into that field), nor one whose statics are each under the threshold.
-fn statics_apart(ctx: &Ctx, n: NodeIdx, thr: u64) -> Option<NodeIdx> {
+fn statics_apart(ctx: &Ctx, acc: &Accumulation, thr: u64) -> bool {
     let a = ctx.a;
-    let acc = accumulation_point(ctx, n);
     let c = acc.raw;
     if a.graph.kind(c) != NodeKind::Class || acc.chain.is_some() {
-        return None;
+        return false;
     }
     let kids = a.dominated(Some(c));
     let most = kids
@@ -361,7 +353,7 @@ fn statics_apart(ctx: &Ctx, n: NodeIdx, thr: u64) -> Option<NodeIdx> {
         .map(|&k| a.retained[k as usize])
         .max()
         .unwrap_or(0);
-    (most >= thr && (most as f64) < ACCUMULATION_RATIO * a.retained[c.ix()] as f64).then_some(c)
+    most >= thr && (most as f64) < ACCUMULATION_RATIO * a.retained[c.ix()] as f64
 }
 
 /// The object-graph findings: single objects (merged when several tops share a thread-local
@@ -371,7 +363,9 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
     let g = &a.graph;
     let thr = threshold_bytes(ctx, opts);
     // 1. Candidates.
-    let mut cands: Vec<NodeIdx> = Vec::new();
+    // Each candidate with its accumulation point (the walk down is done once: `statics_apart`
+    // needs it, and so does the analysis).
+    let mut cands: Vec<(NodeIdx, Accumulation)> = Vec::new();
     let mut stack: Vec<(u32, bool)> = a.dominated(None).iter().map(|&c| (c, false)).collect();
     while let Some((v, under_loader)) = stack.pop() {
         if a.retained[v as usize] < thr {
@@ -381,20 +375,23 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
         if is_transparent(ctx, n, under_loader) {
             let loader = under_loader || patterns::is_class_loader(g.type_name(n));
             stack.extend(a.dominated(Some(n)).iter().map(|&c| (c, loader)));
-        } else if let Some(class) = statics_apart(ctx, n, thr) {
-            // The statics' objects are the application's, not the loader's class lists.
-            stack.extend(a.dominated(Some(class)).iter().map(|&c| (c, false)));
         } else {
-            cands.push(n);
+            let acc = accumulation_point(ctx, n);
+            if statics_apart(ctx, &acc, thr) {
+                // The statics' objects are the application's, not the loader's class lists.
+                stack.extend(a.dominated(Some(acc.raw)).iter().map(|&c| (c, false)));
+            } else {
+                cands.push((n, acc));
+            }
         }
     }
-    cands.sort_by(|x, y| a.retained[y.ix()].cmp(&a.retained[x.ix()]).then(x.cmp(y)));
+    cands.sort_by(|(x, _), (y, _)| a.retained[y.ix()].cmp(&a.retained[x.ix()]).then(x.cmp(y)));
     // `covered`: nodes whose dominator subtrees a finding covers. The candidates' subtrees are
     // disjoint and no later walk enters them (the group walk skips them at their top, and an
     // instance below or above a candidate is never a group member), so their tops are marked
     // alone; a group's members are marked with their whole subtrees (`mark_subtree`).
     let mut covered = BitSet::new(g.node_count());
-    for &c in &cands {
+    for (c, _) in &cands {
         covered.set(c.ix());
     }
     // 2. Findings, each candidate analysed on its own (one dominator-subtree walk each, in
@@ -403,7 +400,7 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
         || {
             cands
                 .par_iter()
-                .map(|&c| finding(ctx, analyse(ctx, c), a.retained[c.ix()]))
+                .map(|(c, acc)| finding(ctx, analyse_at(ctx, *c, acc.clone()), a.retained[c.ix()]))
                 .collect::<Vec<Finding>>()
         },
         || super::groups::instances(a, thr, &covered),
@@ -442,8 +439,8 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
         }
         out.push(f);
     }
-    for &c in &cands {
-        mark_ancestors(ctx, c, &mut above);
+    for (c, _) in &cands {
+        mark_ancestors(ctx, *c, &mut above);
     }
     // 3. Groups of one type beyond what the single suspects cover.
     out.extend(super::groups::findings(
