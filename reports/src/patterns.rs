@@ -559,6 +559,70 @@ pub fn is_runtime_type(type_name: &str) -> bool {
         || type_name.starts_with("class ")
 }
 
+/// The language's or its runtime's own types: the JDK's, JavaScript's built-in constructors,
+/// CPython's built-ins (no module, or a private one), Go's size classes and runtime. A group of
+/// them held in several ways names nothing the program defines, so no such group is reported
+/// (a group held one way names its holder instead, and stays).
+pub fn is_builtin_type(runtime: heapscope_graph::Runtime, type_name: &str) -> bool {
+    use heapscope_graph::Runtime;
+    if is_runtime_type(type_name) {
+        return true;
+    }
+    match runtime {
+        Runtime::Jvm => is_jvm_runtime_type(type_name),
+        Runtime::V8 => is_js_builtin(type_name),
+        Runtime::CPython => !type_name.contains('.') || type_name.starts_with('_'),
+        Runtime::Go => !type_name.contains('.') || is_runtime_frame(type_name),
+        Runtime::Unknown => false,
+    }
+}
+
+/// JavaScript's built-in constructors as V8 names their instances (and Node's `Buffer`).
+fn is_js_builtin(type_name: &str) -> bool {
+    const BUILTINS: &[&str] = &[
+        "Object",
+        "Array",
+        "Map",
+        "Set",
+        "WeakMap",
+        "WeakSet",
+        "WeakRef",
+        "FinalizationRegistry",
+        "Function",
+        "Promise",
+        "RegExp",
+        "Date",
+        "String",
+        "Number",
+        "Boolean",
+        "Symbol",
+        "BigInt",
+        "Arguments",
+        "ArrayBuffer",
+        "SharedArrayBuffer",
+        "DataView",
+        "Buffer",
+    ];
+    const TYPED: &[&str] = &[
+        "Int8",
+        "Uint8",
+        "Uint8Clamped",
+        "Int16",
+        "Uint16",
+        "Int32",
+        "Uint32",
+        "Float16",
+        "Float32",
+        "Float64",
+        "BigInt64",
+        "BigUint64",
+    ];
+    let t = type_name.split(" / ").next().unwrap_or(type_name);
+    BUILTINS.contains(&t)
+        || t.ends_with("Error")
+        || t.strip_suffix("Array").is_some_and(|p| TYPED.contains(&p))
+}
+
 /// Allocation-profile frames that belong to the language runtime's allocator or container growth,
 /// not to user code: the "allocated at" line skips them to the first user frame.
 pub fn is_runtime_frame(frame: &str) -> bool {

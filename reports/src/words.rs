@@ -149,6 +149,38 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
             );
             (title, tname.to_string(), n)
         }
+        Some(gr) if o.spread.is_some() => {
+            let sp = o.spread.as_ref().expect("matched");
+            let (n, tname) = (gr.members, g.types.get(gr.type_id.0));
+            explanation.push_str(&format!(
+                "{} objects of type {tname} that no other {tname} dominates together retain {} (minimum retained size of the set), but no one way of holding them does: each way alone is under the threshold. ",
+                thousands(n),
+                human_bytes(retained)
+            ));
+            let ways: Vec<String> = sp
+                .ways
+                .iter()
+                .map(|w| {
+                    let names: Vec<&str> = w.types.iter().map(|t| g.types.get(t.0)).collect();
+                    format!(
+                        "{} objects, {}, held like … {}",
+                        thousands(w.members),
+                        human_bytes(w.bytes),
+                        names.join(" › ")
+                    )
+                })
+                .collect();
+            explanation.push_str(&format!(
+                "The largest ways: {}. The path below is the largest one's largest object's. ",
+                ways.join("; ")
+            ));
+            let title = format!(
+                "{} × {tname}, {}, held in several ways (the largest like {holder})",
+                thousands(n),
+                size(retained, share)
+            );
+            (title, tname.to_string(), n)
+        }
         Some(gr) => {
             let (n, tname) = (gr.members, g.types.get(gr.type_id.0));
             explanation.push_str(&format!(

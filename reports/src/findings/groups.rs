@@ -1,6 +1,8 @@
 //! Group findings: per type over the threshold, its instances no other instance of the type
 //! dominates and no single finding covers, partitioned by the shape of their holder path; the
-//! biggest partition over the threshold is one finding of several objects alike.
+//! biggest partition over the threshold is one finding of several objects alike. When no
+//! partition passes the threshold but the instances together do, the type is one finding held
+//! in several ways ("spread"), with its largest ways listed.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +13,7 @@ use heapscope_graph::{Analysis, NodeIdx, Start, TypeId, SUPER, UNREACHED};
 use super::holder::{display_path, holder_of, named_path};
 use super::objects::{analyse_at, finding, lift_to_collection, mark_ancestors, mark_subtree};
 use super::Accumulation;
-use super::{Finding, Group, Within};
+use super::{Finding, Group, Shape, Spread, Within};
 use crate::build::Ctx;
 use crate::model::HistRow;
 use crate::patterns;
@@ -20,6 +22,8 @@ use crate::patterns;
 const GROUP_SAMPLE: usize = 10_000;
 /// Steps at the end of a path that make an instance's holder "shape" for grouping.
 const SHAPE_STEPS: usize = 4;
+/// The ways of holding a spread group that its finding lists (largest first).
+const SPREAD_SHAPES: usize = 3;
 
 /// The types a group finding may be of, and per type its top-level instances outside the
 /// single findings: the input of [`findings`].
@@ -76,7 +80,9 @@ pub(crate) fn instances(a: &Analysis, thr: u64, covered: &BitSet) -> Instances {
 }
 
 /// The group findings among `found`'s instances: `covered` and `above` hold what the single
-/// findings cover (see `objects::findings`) and grow with each group accepted.
+/// findings cover (see `objects::findings`) and grow with each group accepted. Types held one
+/// way come first, in histogram order; then the types held in several ways, largest first (what
+/// is left of each once the groups before it are taken).
 pub(crate) fn findings(
     ctx: &Ctx,
     thr: u64,
@@ -85,42 +91,16 @@ pub(crate) fn findings(
     above: &mut BitSet,
 ) -> Vec<Finding> {
     let a = ctx.a;
-    let g = &a.graph;
     let Instances { targets, mut inst } = found;
     let mut out = Vec::new();
+    let mut spread_types: Vec<u32> = Vec::new();
     for &t in &targets {
-        let mut v = std::mem::take(&mut inst[t as usize]);
-        // Groups accepted before this one cover some instances, or sit below them.
-        v.retain(|&x| !covered.get(x as usize) && !above.get(x as usize));
-        let total: u64 = v.iter().map(|&x| a.retained[x as usize]).sum();
-        if total < thr {
+        let v = &mut inst[t as usize];
+        if uncovered(a, v, covered, above).is_none_or(|b| b < thr) {
             continue;
         }
-        // Largest first, ties by index; a type may have millions of instances: the shapes are
-        // told apart on the largest `GROUP_SAMPLE`.
-        let sample = super::largest_first(&a.retained, &v, GROUP_SAMPLE);
-        // Partition by the shape of the holder path's last steps: the types on the BFS parent
-        // chain (no edge labels: finding one scans the parent's edges, and a parent may be an
-        // array of millions).
-        let mut parts: BTreeMap<Vec<u32>, (u64, Vec<u32>)> = BTreeMap::new();
-        for &x in &sample {
-            let mut key: Vec<u32> = Vec::with_capacity(SHAPE_STEPS);
-            let mut cur = x;
-            while key.len() < SHAPE_STEPS {
-                key.push(g.type_of[cur as usize]);
-                match a.paths.parent(g, cur) {
-                    p if p == SUPER || p == UNREACHED => break,
-                    p => cur = p,
-                }
-            }
-            let e = parts.entry(key).or_default();
-            e.0 += a.retained[x as usize];
-            e.1.push(x);
-        }
-        let Some((key, (bytes, members))) = parts
-            .into_iter()
-            .max_by(|x, y| x.1 .0.cmp(&y.1 .0).then(y.0.cmp(&x.0)))
-        else {
+        let (sample, parts) = partition(a, v);
+        let Some((key, (bytes, members))) = parts.first() else {
             continue;
         };
         // The group is every instance of that shape, not only the sample's: thousands of
@@ -128,51 +108,219 @@ pub(crate) fn findings(
         // The representative stays the sample's largest member of that shape.
         let rep = members[0];
         let (bytes, members) = if v.len() > sample.len() {
-            let all = of_shape(a, &v, &key);
+            let all = of_shape(a, v, key);
             (all.iter().map(|&x| a.retained[x as usize]).sum(), all)
         } else {
-            (bytes, members)
+            (*bytes, members.clone())
         };
-        if bytes < thr || members.len() < 2 {
+        if bytes >= thr && members.len() >= 2 {
+            out.push(accept(ctx, t, rep, members, bytes, None, covered, above));
+        } else if parts.len() >= 2
+            && !patterns::is_builtin_type(ctx.info.runtime, ctx.a.graph.types.get(t))
+        {
+            spread_types.push(t);
+        }
+    }
+    // No one way of holding them passes the threshold, but together they do: the type is the
+    // finding (as MAT's "N instances of T"), with its largest ways listed and the largest
+    // member of the largest way as its representative.
+    loop {
+        let mut best: Option<(u64, u32)> = None;
+        for &t in &spread_types {
+            let v = &mut inst[t as usize];
+            let total = uncovered(a, v, covered, above).unwrap_or(0);
+            if total >= thr
+                && v.len() >= patterns::MIN_COLLECTION_ENTRIES as usize
+                && best.is_none_or(|(b, _)| total > b)
+            {
+                best = Some((total, t));
+            }
+        }
+        let Some((total, t)) = best else {
+            break;
+        };
+        spread_types.retain(|&x| x != t);
+        let v = std::mem::take(&mut inst[t as usize]);
+        let (rep, spread) = ways(a, &v);
+        if spread.ways.len() < 2 {
             continue;
         }
-        let point = Accumulation {
-            raw: NodeIdx(rep),
-            holder: NodeIdx(rep),
-            chain: None,
-        };
-        let mut o = analyse_at(ctx, NodeIdx(rep), point);
-        o.within = common_collection(ctx, &members).map(|c| {
-            let steps = named_path(ctx, a.path_to(c));
-            let path = display_path(ctx, &steps);
-            let holder = holder_of(ctx, &path, &steps);
-            Within {
-                node: c,
-                path,
-                holder,
-            }
-        });
-        // What accumulates is the group itself: its members, their count and bytes (one
-        // member's own items would read as the group's).
-        o.items = vec![HistRow {
-            type_name: g.types.get(t).to_string(),
-            count: members.len() as u64,
-            shallow_bytes: members.iter().map(|&m| g.shallow[m as usize]).sum(),
-            retained_bytes: bytes,
-            cumulative_bytes: None,
-            cumulative_count: None,
-        }];
-        for &m in &members {
-            mark_subtree(ctx, NodeIdx(m), covered);
-            mark_ancestors(ctx, NodeIdx(m), above);
-        }
-        o.group = Some(Group {
-            members: members.len() as u64,
-            type_id: TypeId(t),
-        });
-        out.push(finding(ctx, o, bytes));
+        out.push(accept(ctx, t, rep, v, total, Some(spread), covered, above));
     }
     out
+}
+
+/// How the instances `v` are held, over all of them: the largest [`SPREAD_SHAPES`] ways (by the
+/// shape [`partition`] tells apart), and the largest instance of the largest way. The shapes are
+/// grown a level at a time for the instances whose path goes on ([`RootPaths::parents_of`]), each
+/// instance's shape so far interned as (shape one step shorter, type): 8 B per instance and
+/// 12 B per distinct shape, for the duration of the call.
+///
+/// [`RootPaths::parents_of`]: heapscope_graph::paths::RootPaths::parents_of
+fn ways(a: &Analysis, v: &[u32]) -> (u32, Spread) {
+    use std::collections::HashMap;
+    let g = &a.graph;
+    const NONE: u32 = u32::MAX;
+    // Shape i is shapes[i] = (its shape one step shorter or NONE, the type added).
+    let mut shapes: Vec<(u32, u32)> = Vec::new();
+    let mut ids: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut intern = |prev: u32, t: u32| {
+        *ids.entry((prev, t)).or_insert_with(|| {
+            shapes.push((prev, t));
+            shapes.len() as u32 - 1
+        })
+    };
+    let mut shape: Vec<u32> = v
+        .iter()
+        .map(|&x| intern(NONE, g.type_of[x as usize]))
+        .collect();
+    // (position in `v`, the ancestor reached so far)
+    let mut alive: Vec<(u32, u32)> = v.iter().enumerate().map(|(i, &x)| (i as u32, x)).collect();
+    for _ in 1..SHAPE_STEPS {
+        let nodes: Vec<u32> = alive.iter().map(|&(_, n)| n).collect();
+        let parents = a.paths.parents_of(g, &nodes);
+        alive = alive
+            .into_iter()
+            .zip(parents)
+            .filter(|&(_, p)| p != SUPER && p != UNREACHED)
+            .map(|((i, _), p)| {
+                shape[i as usize] = intern(shape[i as usize], g.type_of[p as usize]);
+                (i, p)
+            })
+            .collect();
+    }
+    // Per shape: members, bytes, its largest member (ties: the lower index).
+    let mut per: Vec<(u64, u64, u32)> = vec![(0, 0, NONE); shapes.len()];
+    for (i, &x) in v.iter().enumerate() {
+        let e = &mut per[shape[i] as usize];
+        e.0 += 1;
+        e.1 += a.retained[x as usize];
+        let r = a.retained[x as usize];
+        if e.2 == NONE
+            || (r, std::cmp::Reverse(x)) > (a.retained[e.2 as usize], std::cmp::Reverse(e.2))
+        {
+            e.2 = x;
+        }
+    }
+    // A shape's types, the member's type first (as `partition`'s keys).
+    let key = |mut s: u32| {
+        let mut k = Vec::with_capacity(SHAPE_STEPS);
+        while s != NONE {
+            k.push(shapes[s as usize].1);
+            s = shapes[s as usize].0;
+        }
+        k.reverse();
+        k
+    };
+    let mut order: Vec<(u64, Vec<u32>, u32)> = per
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.0 > 0)
+        .map(|(s, e)| (e.1, key(s as u32), s as u32))
+        .collect();
+    order.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+    let rep = order.first().map_or(NONE, |o| per[o.2 as usize].2);
+    let ways = order
+        .into_iter()
+        .take(SPREAD_SHAPES)
+        .map(|(bytes, k, s)| Shape {
+            types: k.into_iter().rev().map(TypeId).collect(),
+            members: per[s as usize].0,
+            bytes,
+        })
+        .collect();
+    (rep, Spread { ways })
+}
+
+/// Drops from `v` the instances a finding taken before covers, or that sit above one; the
+/// retained bytes of those left, none when none is.
+fn uncovered(a: &Analysis, v: &mut Vec<u32>, covered: &BitSet, above: &BitSet) -> Option<u64> {
+    v.retain(|&x| !covered.get(x as usize) && !above.get(x as usize));
+    (!v.is_empty()).then(|| v.iter().map(|&x| a.retained[x as usize]).sum())
+}
+
+/// One way of holding a type's instances: the types on the holder path's last steps (the
+/// instance's first), and the instances of the sample held so with their retained bytes.
+type Part = (Vec<u32>, (u64, Vec<u32>));
+
+/// The largest `GROUP_SAMPLE` of `v` (largest first, ties by index: a type may have millions of
+/// instances), partitioned by the shape of their holder path's last steps: the types on the BFS
+/// parent chain (no edge labels: finding one scans the parent's edges, and a parent may be an
+/// array of millions). The parts are largest first, ties by shape.
+fn partition(a: &Analysis, v: &[u32]) -> (Vec<u32>, Vec<Part>) {
+    let g = &a.graph;
+    let sample = super::largest_first(&a.retained, v, GROUP_SAMPLE);
+    let mut parts: BTreeMap<Vec<u32>, (u64, Vec<u32>)> = BTreeMap::new();
+    for &x in &sample {
+        let mut key: Vec<u32> = Vec::with_capacity(SHAPE_STEPS);
+        let mut cur = x;
+        while key.len() < SHAPE_STEPS {
+            key.push(g.type_of[cur as usize]);
+            match a.paths.parent(g, cur) {
+                p if p == SUPER || p == UNREACHED => break,
+                p => cur = p,
+            }
+        }
+        let e = parts.entry(key).or_default();
+        e.0 += a.retained[x as usize];
+        e.1.push(x);
+    }
+    let mut parts: Vec<Part> = parts.into_iter().collect();
+    parts.sort_by(|x, y| y.1 .0.cmp(&x.1 .0).then(x.0.cmp(&y.0)));
+    (sample, parts)
+}
+
+/// The finding of the group `members` of type `t` (`bytes` retained together), represented by
+/// `rep`; its members' subtrees join `covered`, their ancestors `above`.
+#[allow(clippy::too_many_arguments)]
+fn accept(
+    ctx: &Ctx,
+    t: u32,
+    rep: u32,
+    members: Vec<u32>,
+    bytes: u64,
+    spread: Option<Spread>,
+    covered: &mut BitSet,
+    above: &mut BitSet,
+) -> Finding {
+    let a = ctx.a;
+    let g = &a.graph;
+    let point = Accumulation {
+        raw: NodeIdx(rep),
+        holder: NodeIdx(rep),
+        chain: None,
+    };
+    let mut o = analyse_at(ctx, NodeIdx(rep), point);
+    o.spread = spread;
+    o.within = common_collection(ctx, &members).map(|c| {
+        let steps = named_path(ctx, a.path_to(c));
+        let path = display_path(ctx, &steps);
+        let holder = holder_of(ctx, &path, &steps);
+        Within {
+            node: c,
+            path,
+            holder,
+        }
+    });
+    // What accumulates is the group itself: its members, their count and bytes (one member's
+    // own items would read as the group's).
+    o.items = vec![HistRow {
+        type_name: g.types.get(t).to_string(),
+        count: members.len() as u64,
+        shallow_bytes: members.iter().map(|&m| g.shallow[m as usize]).sum(),
+        retained_bytes: bytes,
+        cumulative_bytes: None,
+        cumulative_count: None,
+    }];
+    for &m in &members {
+        mark_subtree(ctx, NodeIdx(m), covered);
+        mark_ancestors(ctx, NodeIdx(m), above);
+    }
+    o.group = Some(Group {
+        members: members.len() as u64,
+        type_id: TypeId(t),
+    });
+    finding(ctx, o, bytes)
 }
 
 /// The members of `v` whose holder path has the shape `key` (as the partition in [`findings`]

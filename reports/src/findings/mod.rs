@@ -110,6 +110,25 @@ pub struct Objects {
     /// A group whose members are all in one collection: that collection, its path and holder
     /// (what the group is reported as held by, instead of one member's path).
     pub within: Option<Within>,
+    /// A group no one way of holding passes the threshold for: its largest ways.
+    pub spread: Option<Spread>,
+}
+
+/// How a group held in several ways is held ([`groups`]): 236,901 AST nodes each reachable from
+/// its parent node, its symbol and the checker's links, none of those ways over the threshold.
+#[derive(Clone, Debug)]
+pub struct Spread {
+    /// The largest ways, largest first.
+    pub ways: Vec<Shape>,
+}
+
+/// One way a group's members are held: the types on the last steps of their paths from a GC
+/// root (root side first, the member's type last), and the members held so with their bytes.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    pub types: Vec<TypeId>,
+    pub members: u64,
+    pub bytes: u64,
 }
 
 /// The one collection every member of a group is in ([`groups`]): a Map of 180,000 sessions

@@ -225,6 +225,7 @@ pub(crate) fn analyse_at(ctx: &Ctx, top: NodeIdx, acc: Accumulation) -> Objects 
         accumulated,
         group: None,
         within: None,
+        spread: None,
     }
 }
 
@@ -268,6 +269,10 @@ pub(crate) fn pattern_of(ctx: &Ctx, o: &Objects) -> patterns::Pattern {
         if let Some(p) = super::python::object_pattern(ctx, o) {
             return p;
         }
+    }
+    if o.spread.is_some() && o.within.is_none() {
+        // Held in several ways: no one path's names say what it is.
+        return patterns::Pattern::Unknown;
     }
     let g = &ctx.a.graph;
     // A group in one collection is judged as the collection holding its members.

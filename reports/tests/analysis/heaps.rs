@@ -346,6 +346,28 @@ pub fn v8_sessions(n: usize) -> Heap {
     h
 }
 
+/// V8: `families` module variables, each one object of its own class (`Holder0`, `Holder1`, …)
+/// holding `per` objects of type `ty` (200 B each): every family under the threshold, all of
+/// `ty` together far over it, and no one way of holding them over it (an AST whose nodes hang
+/// off symbols, links and parents alike).
+pub fn v8_held_many_ways(ty: &str, families: usize, per: usize) -> Heap {
+    let mut h = Heap::new();
+    let r = h.node("(synthetic)", NodeKind::Synthetic, 0);
+    h.root(r, "synthetic root");
+    for f in 0..families {
+        // A module of its own per family: one module holding them all would be the suspect.
+        let module = h.node("system / Context", NodeKind::Hidden, 48);
+        h.edge(r, module, &format!("[{}]", f + 1));
+        let holder = h.obj(&format!("Holder{f}"), 40);
+        h.edge(module, holder, &format!("family{f}"));
+        for i in 0..per {
+            let n = h.obj(ty, 200);
+            h.edge(holder, n, &format!("n{i}"));
+        }
+    }
+    h
+}
+
 /// V8: the closure-context chain (`theThing` → `someMethod` → context → `originalThing` → …),
 /// each link with a `bigData` array.
 pub fn v8_closure_chain(links: usize) -> Heap {

@@ -224,6 +224,66 @@ fn a_group_spread_over_many_collections_names_no_one_collection() {
     );
 }
 
+/// Objects of one type held in many ways, none over the threshold alone, most of the heap
+/// together: one group of the type, every member counted, its largest ways listed with their
+/// true counts. A built-in type held so names nothing the program defines: no group.
+#[test]
+fn a_type_held_in_many_ways_is_one_group_listing_its_largest_ways() {
+    let (families, per) = (14, 300);
+    let h = v8_held_many_ways("AstNode", families, per);
+    let r = h.report(
+        info(Format::V8),
+        "ast.heapsnapshot",
+        &ReportOptions::default(),
+    );
+    let s = first(&r);
+    assert_eq!(s.kind, "group-of-objects");
+    assert_eq!(s.type_name, "AstNode");
+    assert_eq!(s.object_count, (families * per) as u64);
+    assert_eq!(s.retained_bytes, (families * per * 200) as u64);
+    assert_eq!(s.pattern, "unknown");
+    let n = heapscope_reports::fmt::thousands((families * per) as u64);
+    assert!(
+        s.title.starts_with(&format!("{n} × AstNode, ")),
+        "{}",
+        s.title
+    );
+    assert!(
+        s.title
+            .contains("held in several ways (the largest like variable family"),
+        "{}",
+        s.title
+    );
+    // Three ways listed, each with every one of its members (not a sample's).
+    let way = format!(
+        "{per} objects, {}, held like … ",
+        heapscope_reports::fmt::human_bytes(per as u64 * 200)
+    );
+    assert_eq!(s.explanation.matches(&way).count(), 3, "{}", s.explanation);
+    assert_rooted(s);
+    assert_eq!(s.accumulated.len(), 1);
+    assert_eq!(s.accumulated[0].count, (families * per) as u64);
+    // No family alone is a suspect.
+    assert_eq!(
+        r.suspects.len(),
+        1,
+        "{:?}",
+        r.suspects.iter().map(|s| &s.title).collect::<Vec<_>>()
+    );
+
+    let h = v8_held_many_ways("Object", families, per);
+    let r = h.report(
+        info(Format::V8),
+        "objects.heapsnapshot",
+        &ReportOptions::default(),
+    );
+    assert!(
+        r.suspects.is_empty(),
+        "{:?}",
+        r.suspects.iter().map(|s| &s.title).collect::<Vec<_>>()
+    );
+}
+
 /// A few large buffers in a static list are large objects, not a collection that grows: no
 /// collection pattern below `MIN_COLLECTION_ENTRIES` entries, one from there on.
 #[test]
