@@ -3,6 +3,8 @@
 // its state (trees, symbols, types, the attribution caches); then the JVM dumps its heap the way
 // `jcmd PID GC.heap_dump FILE` does (HotSpotDiagnosticMXBean.dumpHeap, live objects: full GC first).
 //   java -Xmx8g RealJavac.java SRC_DIR OUT.hprof CLASSES
+// (OUT.hprof "-": print "ready PID" and wait for a line on stdin instead, for a dump taken by
+// jcmd from outside: make-real-javac-jcmd.sh.)
 // The CLASSES .java files (written to SRC_DIR, deterministic) are services in 40 packages: records,
 // a sealed interface with records implementing it, generic classes with bounded type parameters,
 // streams with lambdas and method references, instanceof patterns, anonymous and inner classes, each
@@ -104,6 +106,14 @@ public class RealJavac {
     System.err.printf("javac %s: %d classes parsed and attributed in %d ms, %d types%n",
         System.getProperty("java.version"), classes, (System.nanoTime() - t0) / 1_000_000, n);
     keep = new Object[] {task, trees, elements, fm};
+    if (out.equals("-")) {
+      // make-real-javac-jcmd.sh: the dump is taken from outside (jcmd PID GC.heap_dump ...);
+      // wait until a line (or end of input) arrives on stdin.
+      System.out.println("ready " + ProcessHandle.current().pid());
+      System.out.flush();
+      System.in.read();
+      return;
+    }
     HotSpotDiagnosticMXBean mx = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
     mx.dumpHeap(out, true);
     System.err.println("dumped " + out + " (" + Files.size(Path.of(out)) + " bytes)");
