@@ -235,6 +235,27 @@ impl Pattern {
     pub fn fix(self) -> Option<&'static str> {
         self.def().fix
     }
+
+    /// The usual fix in a heap of `runtime`: libraries named are that language's (a browser
+    /// report recommends no Java cache).
+    pub fn fix_in(self, runtime: heapscope_graph::Runtime) -> Option<&'static str> {
+        use heapscope_graph::Runtime;
+        match (self, runtime) {
+            (Pattern::CacheWithoutEviction, Runtime::Jvm) => Some(
+                "Give the cache a maximum size and/or expiry (an LRU such as Caffeine, or a LinkedHashMap with removeEldestEntry).",
+            ),
+            (Pattern::CacheWithoutEviction, Runtime::V8) => Some(
+                "Give the cache a maximum size and/or expiry (an LRU such as lru-cache), or key it by object in a WeakMap.",
+            ),
+            (Pattern::CacheWithoutEviction, Runtime::CPython) => Some(
+                "Give the cache a maximum size and/or expiry (functools.lru_cache(maxsize=…), cachetools.TTLCache).",
+            ),
+            (Pattern::CacheWithoutEviction, Runtime::Go) => Some(
+                "Give the cache a maximum size and/or expiry (an LRU with a fixed capacity), and delete entries when their owner is done.",
+            ),
+            _ => self.fix(),
+        }
+    }
 }
 
 schema_name!(Pattern);
@@ -461,15 +482,32 @@ pub fn is_class_object(type_name: &str) -> bool {
 
 /// V8's scope objects.
 pub fn is_js_context(type_name: &str) -> bool {
-    type_name == "system / Context"
-        || type_name == "system / NativeContext"
-        || type_name == "system / ScriptContext"
+    matches!(
+        js_base(type_name),
+        "system / Context" | "system / NativeContext" | "system / ScriptContext"
+    )
 }
 
-/// The JavaScript global object.
+/// A V8 type name without what a browser appends to it: V8's own tag and the page's origin
+/// (Chromium's `Window [JSGlobalObject] / https://app.example`, `Window / https://app.example`,
+/// `system / NativeContext / https://app.example`).
+fn js_base(type_name: &str) -> &str {
+    let (head, rest) = match type_name.strip_prefix("system / ") {
+        Some(rest) => ("system / ".len(), rest),
+        None => (0, type_name),
+    };
+    let cut = [rest.find(" ["), rest.find(" / ")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(rest.len());
+    &type_name[..head + cut]
+}
+
+/// The JavaScript global object (a browser's window too, whatever its origin).
 pub fn is_js_global(type_name: &str) -> bool {
     matches!(
-        type_name,
+        js_base(type_name),
         "global"
             | "Window"
             | "globalThis"
@@ -577,7 +615,8 @@ pub fn is_builtin_type(runtime: heapscope_graph::Runtime, type_name: &str) -> bo
     }
 }
 
-/// JavaScript's built-in constructors as V8 names their instances (and Node's `Buffer`).
+/// JavaScript's built-in constructors as V8 names their instances (and Node's `Buffer`), and the
+/// embedder's native C++ objects (Blink's).
 fn is_js_builtin(type_name: &str) -> bool {
     const BUILTINS: &[&str] = &[
         "Object",
@@ -618,7 +657,9 @@ fn is_js_builtin(type_name: &str) -> bool {
         "BigUint64",
     ];
     let t = type_name.split(" / ").next().unwrap_or(type_name);
+    // `blink::LayoutBlockFlow`, `v8::internal::…`, `cppgc::…`: the embedder's own C++ objects.
     BUILTINS.contains(&t)
+        || t.contains("::")
         || t.ends_with("Error")
         || t.strip_suffix("Array").is_some_and(|p| TYPED.contains(&p))
 }
@@ -700,6 +741,64 @@ pub fn is_blocking_frame(frame: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A browser's global and contexts carry V8's tag and the page's origin; Node's do not.
+    #[test]
+    fn js_globals_and_contexts_with_a_browsers_origin() {
+        for g in [
+            "global",
+            "Window",
+            "Window [JSGlobalObject] / file://",
+            "Window / https://app.example",
+            "system / JSGlobalObject",
+            "system / JSGlobalObject / https://app.example",
+        ] {
+            assert!(is_js_global(g), "{g}");
+        }
+        for c in [
+            "system / Context",
+            "system / NativeContext / file://",
+            "system / ScriptContext / https://app.example",
+        ] {
+            assert!(is_js_context(c), "{c}");
+        }
+        for neither in [
+            "Window2",
+            "WindowManager",
+            "system / Map",
+            "Object / Map",
+            "system",
+        ] {
+            assert!(
+                !is_js_global(neither) && !is_js_context(neither),
+                "{neither}"
+            );
+        }
+    }
+
+    /// The cache fix names the heap's own language's libraries, and only those.
+    #[test]
+    fn the_cache_fix_names_libraries_of_the_heaps_language() {
+        use heapscope_graph::Runtime;
+        let p = Pattern::CacheWithoutEviction;
+        let all = ["Caffeine", "lru-cache", "functools"];
+        for (rt, own) in [
+            (Runtime::Jvm, Some("Caffeine")),
+            (Runtime::V8, Some("lru-cache")),
+            (Runtime::CPython, Some("functools")),
+            (Runtime::Go, None),
+        ] {
+            let fix = p.fix_in(rt).expect("a fix");
+            for lib in all {
+                assert_eq!(fix.contains(lib), own == Some(lib), "{rt:?}: {fix}");
+            }
+        }
+        assert_eq!(p.fix_in(Runtime::Unknown), p.fix());
+        assert_eq!(
+            Pattern::ThreadLocal.fix_in(Runtime::Jvm),
+            Pattern::ThreadLocal.fix()
+        );
+    }
 
     #[test]
     fn names_round_trip() {

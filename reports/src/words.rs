@@ -37,6 +37,9 @@ struct Words {
 }
 
 /// The suspect a finding is reported as (rank 0: ranks are given once all are sorted).
+/// The fix of a detached DOM finding, whatever pattern its holder shows.
+const DETACHED_FIX: &str = "Drop the references to elements once they are removed from the document (delete them from the arrays, maps and closures that keep them, remove their listeners), or hold them in a WeakRef/WeakMap.";
+
 pub fn suspect(ctx: &Ctx, f: Finding) -> Suspect {
     let kind = f.kind();
     let (pattern, bytes, share) = (f.pattern, f.bytes, f.share);
@@ -89,6 +92,7 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
         None => holder_text(&o.holder, &o.path),
     };
     let mut explanation = String::new();
+    let detached = o.detached;
     let (title, type_name, count) = match o.group {
         None => {
             let own = own.unwrap_or(retained);
@@ -127,6 +131,30 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
             }
             explanation.push_str(". ");
             (title, g.type_name(o.acc.holder).to_string(), o.accumulated)
+        }
+        Some(gr) if o.detached => {
+            let n = gr.members;
+            let largest = o.items.first();
+            explanation.push_str(&format!(
+                "{} DOM {} removed from the document (detached) {} still reachable from JavaScript and together retain {}{}. The page can no longer show a detached tree: whatever still refers to it (an array, a map, a closure, a listener) keeps the tree and everything it references alive. ",
+                thousands(n),
+                if n == 1 { "tree" } else { "trees" },
+                if n == 1 { "is" } else { "are" },
+                human_bytes(retained),
+                largest.map_or(String::new(), |r| format!(
+                    "; the largest kind: {} × {}, {}",
+                    thousands(r.count),
+                    r.type_name,
+                    human_bytes(r.retained_bytes)
+                )),
+            ));
+            let title = format!(
+                "{holder}: {} detached DOM {}, {}",
+                thousands(n),
+                if n == 1 { "tree" } else { "trees" },
+                size(retained, share)
+            );
+            (title, g.types.get(gr.type_id.0).to_string(), n)
         }
         Some(gr) if o.within.is_some() => {
             let w = o.within.as_ref().expect("matched");
@@ -207,7 +235,10 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
     } else {
         title
     };
-    explanation.push_str(pattern.explanation());
+    // A detached tree is a known leak by itself; "no known pattern" would say otherwise.
+    if !(detached && pattern == Pattern::Unknown) {
+        explanation.push_str(pattern.explanation());
+    }
     // Where the accumulation point was allocated, when the dump records it (oldest frame
     // first); else the largest of its items that has one (an object reused from a free list,
     // as CPython reuses dicts, has none).
@@ -258,7 +289,11 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
         },
         explanation,
         accumulated: o.items,
-        fix: pattern.fix().map(str::to_string),
+        fix: if detached {
+            Some(DETACHED_FIX.to_string())
+        } else {
+            pattern.fix_in(ctx.info.runtime).map(str::to_string)
+        },
         holder: Some(holder),
         stack,
     }
@@ -319,6 +354,10 @@ pub fn holder_text(h: &Holder, path: &[PathElem]) -> String {
             }
         }
         AnchorKind::Variable => format!("variable {}", h.field(path)),
+        // A browser's global is the window, as its code names it.
+        AnchorKind::Global if anchor.type_name.starts_with("Window") => {
+            format!("window.{}", h.field(path))
+        }
         AnchorKind::Global => format!("global.{}", h.field(path)),
         AnchorKind::Root => match (&anchor.root_kind, &anchor.via) {
             // A stack local: say where (`local in com.x.Foo.run(Foo.java:42)`).
@@ -405,7 +444,7 @@ fn site(ctx: &Ctx, s: Site, pattern: Pattern, bytes: u64, share: f64) -> Words {
         path_to_root: ctx.path(&ctx.a.path_to(s.rep)),
         explanation,
         accumulated: Vec::new(),
-        fix: pattern.fix().map(str::to_string),
+        fix: pattern.fix_in(ctx.info.runtime).map(str::to_string),
         holder: Some(format!("allocated at {site}")),
         stack: Vec::new(),
     }
@@ -443,7 +482,7 @@ fn goroutines(ctx: &Ctx, gr: Goroutines, pattern: Pattern) -> Words {
             pattern.explanation()
         ),
         accumulated: Vec::new(),
-        fix: pattern.fix().map(str::to_string),
+        fix: pattern.fix_in(ctx.info.runtime).map(str::to_string),
         holder: Some(func),
         stack: ctx.path(&ctx.a.path_to(gr.rep)),
     }

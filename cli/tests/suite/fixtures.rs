@@ -332,3 +332,54 @@ fn json_of_every_fixture_follows_the_schema() {
     }
     assert!(checked >= 10, "only {checked} fixtures readable");
 }
+
+/// A real browser snapshot (headless Chromium) with closed dialogs kept in an array: the
+/// detached DOM trees are one finding, under the threshold, named by the window property that
+/// keeps them, with memlab's count of detached trees by type (its `isDetachedDOMNode`, the
+/// roots no other detached node dominates).
+#[test]
+fn chrome_detached_dom_is_a_finding_with_memlabs_count() {
+    let fixture = "testdata/node/chrome/detached-dom.heapsnapshot.gz";
+    let v = analyze_json(fixture, &[]).expect("analyze");
+    let memlab: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("testdata/node/chrome/detached-dom.memlab.json"))
+            .expect("memlab's answers"),
+    )
+    .expect("json");
+    let s = v["suspects"]
+        .as_array()
+        .expect("suspects")
+        .iter()
+        .find(|s| s["title"].as_str().unwrap_or("").contains("detached DOM"))
+        .unwrap_or_else(|| panic!("no detached DOM suspect: {}", titles(&v)));
+    assert_eq!(
+        s["object_count"], memlab["detached_roots"],
+        "{}",
+        s["title"]
+    );
+    for pair in memlab["top"].as_array().expect("top") {
+        let (name, count) = (&pair[0], &pair[1]);
+        let row = s["accumulated"]
+            .as_array()
+            .expect("accumulated")
+            .iter()
+            .find(|r| &r["type"] == name)
+            .unwrap_or_else(|| panic!("{name} not among {}", s["accumulated"]));
+        assert_eq!(&row["count"], count, "{name}");
+    }
+    assert!(
+        s["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("window.app › Object › dialogHistory › Array: "),
+        "{}",
+        s["title"]
+    );
+    assert!(s["retained_share"].as_f64().unwrap() < 0.1);
+    // The window's other property, the cache, is named the same way.
+    assert!(
+        titles(&v).contains("window.app › Object › apiCache › Map"),
+        "{}",
+        titles(&v)
+    );
+}

@@ -285,23 +285,9 @@ fn accept(
 ) -> Finding {
     let a = ctx.a;
     let g = &a.graph;
-    let point = Accumulation {
-        raw: NodeIdx(rep),
-        holder: NodeIdx(rep),
-        chain: None,
-    };
-    let mut o = analyse_at(ctx, NodeIdx(rep), point);
+    let mut o = analyse_at(ctx, NodeIdx(rep), Accumulation::member(NodeIdx(rep)));
     o.spread = spread;
-    o.within = common_collection(ctx, &members).map(|c| {
-        let steps = named_path(ctx, a.path_to(c));
-        let path = display_path(ctx, &steps);
-        let holder = holder_of(ctx, &path, &steps);
-        Within {
-            node: c,
-            path,
-            holder,
-        }
-    });
+    o.within = within_collection(ctx, &members);
     // What accumulates is the group itself: its members, their count and bytes (one member's
     // own items would read as the group's).
     o.items = vec![HistRow {
@@ -363,6 +349,20 @@ fn of_shape(a: &Analysis, v: &[u32], key: &[u32]) -> Vec<u32> {
         }
     }
     alive.into_iter().map(|(i, _)| v[i as usize]).collect()
+}
+
+/// The one collection all `members` are in ([`common_collection`]), with its path and holder.
+pub(crate) fn within_collection(ctx: &Ctx, members: &[u32]) -> Option<Within> {
+    common_collection(ctx, members).map(|c| {
+        let steps = named_path(ctx, ctx.a.path_to(c));
+        let path = display_path(ctx, &steps);
+        let holder = holder_of(ctx, &path, &steps);
+        Within {
+            node: c,
+            path,
+            holder,
+        }
+    })
 }
 
 /// The one collection all `members` are in, if there is one: up their BFS parents a level at a

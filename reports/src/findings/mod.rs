@@ -18,7 +18,9 @@
 //! 4. **Groups**: per type, the instances no other instance of the type dominates and no single
 //!    suspect already covers, partitioned by the shape of their holder path; a partition over the
 //!    threshold is a group suspect (e.g. one ThreadLocal's buffers in four pool threads).
-//! 5. **Pattern** by type and reference names ([`crate::patterns`]).
+//! 5. **Detached DOM** ([`detached`]): a browser's DOM trees removed from the document but still
+//!    held from JavaScript, together, from a lower share than the threshold.
+//! 6. **Pattern** by type and reference names ([`crate::patterns`]).
 //!
 //! Allocation profiles (pprof, tracemalloc), [`sites`]: in-use bytes grouped by the first user
 //! frame of each allocation stack ("allocated at"), runtime allocator frames skipped; the stack
@@ -35,6 +37,7 @@ use crate::fragmentation::Fragmentation;
 use crate::model::{HistRow, PathElem, Suspect, SuspectKind};
 use crate::patterns::Pattern;
 
+pub mod detached;
 pub mod go;
 pub mod groups;
 pub mod holder;
@@ -112,6 +115,8 @@ pub struct Objects {
     pub within: Option<Within>,
     /// A group no one way of holding passes the threshold for: its largest ways.
     pub spread: Option<Spread>,
+    /// The group is a browser's detached DOM trees ([`detached`]).
+    pub detached: bool,
 }
 
 /// How a group held in several ways is held ([`groups`]): 236,901 AST nodes each reachable from

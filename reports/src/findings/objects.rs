@@ -40,6 +40,18 @@ pub struct Accumulation {
     pub chain: Option<Chain>,
 }
 
+impl Accumulation {
+    /// A group's member (or a detached tree) as its own point: the walk down from one of several
+    /// would name what that one holds, not what they are together.
+    pub fn member(n: NodeIdx) -> Accumulation {
+        Accumulation {
+            raw: n,
+            holder: n,
+            chain: None,
+        }
+    }
+}
+
 fn label_key(l: Label) -> u32 {
     match l {
         Label::Index(_) => u32::MAX, // all indices alike
@@ -226,6 +238,7 @@ pub(crate) fn analyse_at(ctx: &Ctx, top: NodeIdx, acc: Accumulation) -> Objects 
         group: None,
         within: None,
         spread: None,
+        detached: false,
     }
 }
 
@@ -455,6 +468,18 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
         &mut covered,
         &mut above,
     ));
+    // 4. A browser's detached DOM beyond what the others report: a single finding reports its
+    //    accumulation point's subtree, not its whole candidate's (a page's native context tops
+    //    the window and all it holds).
+    let mut tops: Vec<u32> = cands.iter().map(|(c, _)| c.0).collect();
+    let mut points: Vec<u32> = cands.iter().map(|(_, acc)| acc.holder.0).collect();
+    tops.sort_unstable();
+    points.sort_unstable();
+    let reported = |v: u32| {
+        points.binary_search(&v).is_ok()
+            || (covered.get(v as usize) && tops.binary_search(&v).is_err())
+    };
+    out.extend(super::detached::findings(ctx, thr, reported, &above));
     out
 }
 

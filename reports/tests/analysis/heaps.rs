@@ -368,6 +368,55 @@ pub fn v8_held_many_ways(ty: &str, families: usize, per: usize) -> Heap {
     h
 }
 
+/// V8 in a browser (Chromium's names): the window below its native context, `app.grid` a live
+/// table of `live` rows (1,000 B each), `app.dialogHistory` an array of `dialogs` history
+/// entries each keeping a closed dialog — a detached `<div>` with a detached text node, 400 B in
+/// all — and one stray detached Blink object held elsewhere.
+pub fn v8_browser_detached(live: usize, dialogs: usize) -> Heap {
+    let mut h = Heap::new();
+    let r = h.node("(synthetic)", NodeKind::Synthetic, 0);
+    h.root(r, "synthetic root");
+    let ctx = h.node(
+        "system / NativeContext / https://app.example",
+        NodeKind::Hidden,
+        48,
+    );
+    h.edge(r, ctx, "[1]");
+    let window = h.obj("Window [JSGlobalObject] / https://app.example", 64);
+    h.edge(ctx, window, "global_object");
+    let app = h.obj("Object", 32);
+    h.edge(window, app, "app");
+    let grid = h.obj("Array", 16);
+    h.edge(app, grid, "grid");
+    for i in 0..live {
+        let row = h.obj("HTMLTableRowElement", 1000);
+        h.edge(grid, row, &format!("[{i}]"));
+    }
+    let history = h.obj("Array", 16);
+    h.edge(app, history, "dialogHistory");
+    let store = h.node(
+        "(object elements)",
+        NodeKind::Hidden,
+        16 + 8 * dialogs as u64,
+    );
+    h.edge(history, store, "elements");
+    for i in 0..dialogs {
+        let entry = h.obj("Object", 24);
+        h.edge(store, entry, &format!("[{i}]"));
+        let div = h.node("Detached <div class=\"modal\">", NodeKind::Native, 300);
+        h.edge(entry, div, "dlg");
+        let text = h.node("Detached Text", NodeKind::Native, 100);
+        h.edge(div, text, "1");
+    }
+    let stray = h.node(
+        "Detached blink::SpaceSplitString::Data",
+        NodeKind::Native,
+        64,
+    );
+    h.edge(ctx, stray, "2");
+    h
+}
+
 /// V8: the closure-context chain (`theThing` → `someMethod` → context → `originalThing` → …),
 /// each link with a `bigData` array.
 pub fn v8_closure_chain(links: usize) -> Heap {

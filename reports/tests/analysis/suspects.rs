@@ -284,6 +284,65 @@ fn a_type_held_in_many_ways_is_one_group_listing_its_largest_ways() {
     );
 }
 
+/// A browser's detached DOM trees are one finding from 1% of the heap, under the threshold:
+/// named by the array that keeps them (the window's property, as the page's code names it),
+/// every tree counted, the detached fix. Under 1% they are not a suspect.
+#[test]
+fn detached_dom_trees_are_one_finding_named_by_what_keeps_them() {
+    let (live, dialogs) = (9_000, 1_500);
+    let h = v8_browser_detached(live, dialogs);
+    let r = h.report(
+        info(Format::V8),
+        "page.heapsnapshot",
+        &ReportOptions::default(),
+    );
+    let d = r
+        .suspects
+        .iter()
+        .find(|s| s.title.contains("detached DOM"))
+        .unwrap_or_else(|| panic!("no detached suspect: {:?}", r.suspects));
+    // 1,500 dialogs of 400 B, and the stray object: ~6% of the heap, under the 10% threshold.
+    assert!(
+        d.retained_share < 0.1 && d.retained_share > 0.01,
+        "{}",
+        d.retained_share
+    );
+    assert_eq!(d.object_count, dialogs as u64 + 1);
+    assert_eq!(d.retained_bytes, dialogs as u64 * 400 + 64);
+    assert!(
+        d.title
+            .starts_with("window.app › Object › dialogHistory › Array: 1,501 detached DOM trees, "),
+        "{}",
+        d.title
+    );
+    assert_eq!(d.accumulated[0].type_name, "Detached <div class=\"modal\">");
+    assert_eq!(d.accumulated[0].count, dialogs as u64);
+    assert!(
+        d.fix.as_deref().is_some_and(|f| f.contains("WeakRef")),
+        "{:?}",
+        d.fix
+    );
+    assert!(
+        !d.explanation.contains("No known leak pattern"),
+        "{}",
+        d.explanation
+    );
+    assert_rooted(d);
+
+    // 1,500 dialogs among 100,000 live rows: 0.6%, no suspect.
+    let h = v8_browser_detached(100_000, dialogs);
+    let r = h.report(
+        info(Format::V8),
+        "page.heapsnapshot",
+        &ReportOptions::default(),
+    );
+    assert!(
+        r.suspects.iter().all(|s| !s.title.contains("detached")),
+        "{:?}",
+        r.suspects.iter().map(|s| &s.title).collect::<Vec<_>>()
+    );
+}
+
 /// A few large buffers in a static list are large objects, not a collection that grows: no
 /// collection pattern below `MIN_COLLECTION_ENTRIES` entries, one from there on.
 #[test]
