@@ -561,25 +561,40 @@ where
         semidominators(preds, &mut pre, &mut semi, &parent, s)
     };
 
-    // The NCA step in preorder, in preorders (`parent`'s buffer becomes `idom`, the forest's
-    // `ancestor` the jump pointers), then one walk of the DFS preorder: `semi[w]` becomes w's
-    // node, and each node's idom is written in node space, a simple leaf's as the parent it
-    // was entered from, in the buffer that held `pre`.
+    // One walk of the DFS preorder: for each numbered node the NCA step, then `semi[w]`
+    // becomes w's node, which is all later steps need of it; each node's idom is written in
+    // node space (a simple leaf's is the parent it was entered from), in the buffer that held
+    // `pre`; `parent`'s buffer becomes `idom` (preorders). The walk stops at the first node
+    // whose climb exceeds `climb` steps: then [`nca`] does the step for it and the rest by
+    // jump pointers (in the forest's `ancestor` array, depths in `semi`), and the nodes are
+    // written out again with the map from preorder to node rebuilt.
     let mut idom = parent;
-    let nca_steps = nca(&mut idom, &mut semi, &mut jump, climb);
-    drop(jump);
     let mut out = pre;
     out.clear();
     out.resize(n, UNREACHED);
+    let mut nca_steps = 0u64;
     let mut leaves = leaf_parent.iter();
     let mut w = 0usize;
-    for &v in node_of.iter() {
+    let mut fell = None;
+    'walk: for &v in node_of.iter() {
         out[v as usize] = if marks.is_simple(v as usize) {
             leaves.next().copied().unwrap_or(UNREACHED)
         } else {
             w += 1;
+            let s = semi[w];
+            let mut d = idom[w];
+            let mut k = 0u32;
+            while d > s {
+                if k == climb {
+                    fell = Some(w);
+                    break 'walk;
+                }
+                d = idom[d as usize];
+                k += 1;
+            }
+            nca_steps += u64::from(k);
+            idom[w] = d;
             semi[w] = v;
-            let d = idom[w];
             if d == 0 {
                 SUPER
             } else {
@@ -587,6 +602,26 @@ where
             }
         };
     }
+    if let Some(w) = fell {
+        nca_steps += nca(&mut idom, &mut semi, &mut jump, climb, w);
+        let mut leaves = leaf_parent.iter();
+        let mut w = 0usize;
+        for &v in node_of.iter() {
+            out[v as usize] = if marks.is_simple(v as usize) {
+                leaves.next().copied().unwrap_or(UNREACHED)
+            } else {
+                w += 1;
+                semi[w] = v;
+                let d = idom[w];
+                if d == 0 {
+                    SUPER
+                } else {
+                    semi[d as usize]
+                }
+            };
+        }
+    }
+    drop(jump);
     Dominators {
         idom: out,
         order: node_of,
@@ -599,13 +634,14 @@ where
 /// jump pointers instead ([`nca`]).
 const CLIMB: u32 = 16;
 
-/// Semi-NCA's last step, for every numbered preorder `w` in increasing order: `idom(w)` is the
-/// nearest ancestor of `parent(w)` in the dominator tree built so far whose preorder is at
-/// most `semi(w)` (along a path of that tree the preorders fall towards the root). `idom`
-/// holds the DFS parents on entry and the immediate dominators (preorders, 0 = super-root) on
-/// return; `semi` the semidominators on entry and junk on return; `jump` (as long as `idom`)
-/// is working space. Returns the steps taken (tree edges climbed, jumps, pointers made), for
-/// the tests.
+/// Semi-NCA's last step, for every numbered preorder `w` from `from` on, in increasing order:
+/// `idom(w)` is the nearest ancestor of `parent(w)` in the dominator tree built so far whose
+/// preorder is at most `semi(w)` (along a path of that tree the preorders fall towards the
+/// root). `idom` holds the immediate dominators (preorders, 0 = super-root) below `from` and
+/// the DFS parents from it on on entry, the immediate dominators on return; `semi` the
+/// semidominators from `from` on on entry (below it, anything) and junk on return; `jump` (as
+/// long as `idom`) is working space. Returns the steps taken (tree edges climbed, jumps,
+/// pointers made), for the tests.
 ///
 /// The plain climb costs the depth of the tree between `parent(w)` and the answer, which is
 /// quadratic over a long chain whose cells are each dominated from far above (javac's
@@ -617,10 +653,11 @@ const CLIMB: u32 = 16;
 /// steps: jump while the jump's target is still above the bound, else climb one edge. The
 /// pointers and depths are made only when a search first needs them, for every preorder
 /// below the current one at once (in preorder, so each node's dominator comes first): a
-/// graph no climb exceeds `climb` on pays nothing, one that does pays one pass. The total is
+/// graph no climb exceeds `climb` on pays nothing (the caller's walk does the climbs, and
+/// calls this at the first that exceeds it), one that does pays one pass. The total is
 /// O(`climb` · n + n + searches · log depth). Depths go to `semi[x]` once `x`'s step is done
 /// (its semidominator read), the pointers to `jump`, so no memory is added.
-fn nca(idom: &mut [u32], semi: &mut [u32], jump: &mut [u32], climb: u32) -> u64 {
+fn nca(idom: &mut [u32], semi: &mut [u32], jump: &mut [u32], climb: u32, from: usize) -> u64 {
     let m = idom.len();
     // The super-root: depth 0, its own jump.
     jump[0] = 0;
@@ -628,7 +665,7 @@ fn nca(idom: &mut [u32], semi: &mut [u32], jump: &mut [u32], climb: u32) -> u64 
     // Pointers and depths are made for the preorders below `ready`.
     let mut ready = 1usize;
     let mut steps = 0u64;
-    for w in 1..m {
+    for w in from..m {
         let s = semi[w];
         let mut d = idom[w];
         let mut k = 0u32;
