@@ -10,7 +10,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use crate::support::{cases, for_random_graphs, Spec};
 
 /// Immediate dominators by petgraph: `SUPER`, `UNREACHED` or a node index.
-fn oracle_idom(spec: &Spec) -> (Vec<u32>, usize) {
+pub(crate) fn oracle_idom(spec: &Spec) -> (Vec<u32>, usize) {
     let n = spec.n();
     let mut pg: DiGraph<(), ()> = DiGraph::with_capacity(n + 1, 0);
     for _ in 0..=n {

@@ -12,6 +12,7 @@ mod support;
 mod batched;
 mod bitset;
 mod builder;
+mod deep;
 mod dominators;
 mod histogram;
 mod out_of_core;
