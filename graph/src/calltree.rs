@@ -117,23 +117,34 @@ impl CallTree {
     /// node's id is the one [`CallTree::child`] would have given it). For builders that know
     /// where each stack leaves the tree (tracemalloc sorts its tracebacks): two hash tables of
     /// 500 k nodes cost more than the whole rest of such a build.
+    ///
+    /// Only the parent and frame columns grow here (8 B per node): the id, size and count
+    /// columns are made for the pushed nodes at once when they are next needed
+    /// ([`CallTree::finish_new`], [`CallTree::add`], [`CallTree::child`]), so a builder can
+    /// free its own tables between the two.
     pub fn push_new(&mut self, parent: u32, frame: u32) -> u32 {
         let c = self.parent.len() as u32;
         self.parent.push(parent);
         self.frame.push(frame);
-        self.id.push(0);
-        self.size.push(0);
-        self.count.push(0);
         c
     }
 
-    /// Room for `n` more nodes in the columns (for a builder that knows how many it appends).
+    /// Room for `n` more nodes in the parent and frame columns (for a builder that knows how
+    /// many it appends with [`CallTree::push_new`]).
     pub fn reserve(&mut self, n: usize) {
         self.parent.reserve_exact(n);
         self.frame.reserve_exact(n);
-        self.id.reserve_exact(n);
-        self.size.reserve_exact(n);
-        self.count.reserve_exact(n);
+    }
+
+    /// The id, size and count columns as long as the others (zero for nodes appended by
+    /// [`CallTree::push_new`] since; their ids are made by `finish_new`).
+    fn columns_to_len(&mut self) {
+        let n = self.parent.len();
+        for col in [&mut self.id, &mut self.size, &mut self.count] {
+            if col.len() < n {
+                col.resize(n, 0);
+            }
+        }
     }
 
     /// Give the nodes appended by [`CallTree::push_new`] their ids, exactly as [`CallTree::child`]
@@ -153,6 +164,7 @@ impl CallTree {
     /// [`CallTree::finish_new`], with a [`PrefixTables`] table for each key prefix of at least
     /// `table_min` new nodes (tests force every path with 0 and `usize::MAX`).
     fn finish_new_with(&mut self, table_min: usize) {
+        self.columns_to_len();
         let (from, n) = (self.with_ids, self.len());
         if from == n {
             return;
@@ -295,6 +307,7 @@ impl CallTree {
 
     /// Add bytes and a count to a node's own totals (saturating).
     pub fn add(&mut self, node: u32, size: u64, count: u64) {
+        self.columns_to_len();
         if let (Some(s), Some(c)) = (
             self.size.get_mut(node as usize),
             self.count.get_mut(node as usize),
@@ -383,28 +396,11 @@ impl CallTree {
                 // the node columns in bulk: in spill files from the start when the builder
                 // grows them there (`GraphBuilder::grow_in_files`), with no anonymous copy.
                 let types: Vec<TypeId> = (0..n).map(|i| type_of(b, i)).collect();
-                let runs: Vec<usize> = (0..n)
-                    .step_by(NODE_RUN)
-                    .map(|a| NODE_RUN.min(n - a))
-                    .collect();
-                b.add_nodes_parallel(&runs, |k, mut slots| {
-                    let a = k * NODE_RUN;
-                    for j in 0..slots.len() {
-                        let i = a + j;
-                        slots.set(j, self.id[i], types[i], NodeKind::Frame, self.size[i]);
-                    }
-                });
+                add_node_columns(b, &self.id, &types, &self.size);
                 drop(types);
-                for i in 0..n {
-                    if self.parent[i] == NO_PARENT {
-                        b.add_root_idx(NodeIdx(i as u32), ROOT_KIND, None);
-                    }
-                }
-                // After every node is in: the builder sizes its count column once, not per node.
+                add_roots(b, &self.parent);
                 if counts {
-                    for (i, &c) in self.count.iter().enumerate() {
-                        b.set_count(NodeIdx(i as u32), c);
-                    }
+                    add_counts(b, &self.count);
                 }
                 // Edges and roots go by dense index and ids are unique (`child` and `finish_new`
                 // move a colliding one), so the builder's id index (a sort, 12 B per node) is
@@ -412,16 +408,82 @@ impl CallTree {
                 b.finish_nodes_without_index();
             },
         );
-        b.reserve_edges(kids.len());
-        for i in 0..n {
-            let range = start[i] as usize..start[i + 1] as usize;
-            if range.is_empty() {
-                continue;
-            }
-            b.begin_node(NodeIdx(i as u32));
-            for &c in &kids[range] {
-                b.edge_to_idx(NodeIdx(c), false, call);
-            }
+        add_edges(b, &start, &kids, call);
+    }
+
+    /// [`CallTree::fill_graph`] with the types made already (`types[i]` for node `i`, as
+    /// `type_of` would have interned them), on this thread, each column of the tree freed once
+    /// it is in the builder: at most the tree (32 B per node) and the types (4) at once, then
+    /// less at each step (the children lists, 8 B per node + 4 transient, only once the ids,
+    /// sizes, types and counts are gone). For a large tree whose columns the caller no longer
+    /// needs (tracemalloc).
+    pub fn into_graph(self, b: &mut GraphBuilder, types: Vec<TypeId>, call: Label, counts: bool) {
+        debug_assert_eq!(self.with_ids, self.len(), "finish_new after push_new");
+        let CallTree {
+            parent,
+            id,
+            size,
+            count,
+            ..
+        } = self;
+        add_node_columns(b, &id, &types, &size);
+        drop((id, size, types));
+        add_roots(b, &parent);
+        if counts {
+            add_counts(b, &count);
+        }
+        drop(count);
+        b.finish_nodes_without_index();
+        let (start, kids) = children_from_parents(&parent);
+        drop(parent);
+        add_edges(b, &start, &kids, call);
+    }
+}
+
+/// The node columns of [`CallTree::fill_graph`] in bulk (runs of [`NODE_RUN`] nodes, one rayon
+/// task each).
+fn add_node_columns(b: &mut GraphBuilder, id: &[u64], types: &[TypeId], size: &[u64]) {
+    let n = id.len();
+    let runs: Vec<usize> = (0..n)
+        .step_by(NODE_RUN)
+        .map(|a| NODE_RUN.min(n - a))
+        .collect();
+    b.add_nodes_parallel(&runs, |k, mut slots| {
+        let a = k * NODE_RUN;
+        for j in 0..slots.len() {
+            let i = a + j;
+            slots.set(j, id[i], types[i], NodeKind::Frame, size[i]);
+        }
+    });
+}
+
+/// Every node without a parent is a GC root of kind [`ROOT_KIND`].
+fn add_roots(b: &mut GraphBuilder, parent: &[u32]) {
+    for (i, &p) in parent.iter().enumerate() {
+        if p == NO_PARENT {
+            b.add_root_idx(NodeIdx(i as u32), ROOT_KIND, None);
+        }
+    }
+}
+
+/// After every node is in: the builder sizes its count column once, not per node.
+fn add_counts(b: &mut GraphBuilder, count: &[u64]) {
+    for (i, &c) in count.iter().enumerate() {
+        b.set_count(NodeIdx(i as u32), c);
+    }
+}
+
+/// One edge `call` from each node to each of its children (`kids[start[i]..start[i + 1]]`).
+fn add_edges(b: &mut GraphBuilder, start: &[u32], kids: &[u32], call: Label) {
+    b.reserve_edges(kids.len());
+    for i in 0..start.len().saturating_sub(1) {
+        let range = start[i] as usize..start[i + 1] as usize;
+        if range.is_empty() {
+            continue;
+        }
+        b.begin_node(NodeIdx(i as u32));
+        for &c in &kids[range] {
+            b.edge_to_idx(NodeIdx(c), false, call);
         }
     }
 }

@@ -40,6 +40,17 @@ impl TraceTree {
     /// lists them, so neighbours rarely share much: inserting whole made 4–5 lookups, each a
     /// cache miss in a large table, per node created.)
     pub fn build(s: &Snapshot) -> TraceTree {
+        let (mut t, ends) = TraceTree::paths(s);
+        t.finish(s, &ends);
+        t
+    }
+
+    /// The first half of [`TraceTree::build`]: the tree's nodes (parents and frames only, 8 B
+    /// per node), and where each traceback that holds a trace ends, `(node, traceback)`. The
+    /// snapshot's traceback frames are not read after this: [`TraceTree::finish`] needs only
+    /// the tracebacks' totals, so the caller may free the frames (4 B per frame of every
+    /// distinct traceback) before the tree's ids, sizes and counts (24 B per node) are made.
+    pub fn paths(s: &Snapshot) -> (TraceTree, Vec<(u32, u32)>) {
         let mut t = TraceTree::default();
         let mut key = Vec::new();
         for f in &s.frames {
@@ -74,6 +85,7 @@ impl TraceTree {
             .map(|(&tb, &(depth, _))| s.traceback(tb).len() - depth as usize)
             .sum();
         t.tree.reserve(new);
+        let mut ends = Vec::with_capacity(live.len());
         for (i, &tb) in live.iter().enumerate() {
             let frames = s.traceback(tb);
             let (depth, from) = shared[i];
@@ -87,13 +99,22 @@ impl TraceTree {
                 node = t.tree.push_new(node, f);
             }
             if node != NO_PARENT {
-                t.tree
-                    .add(node, s.tb_size[tb as usize], s.tb_count[tb as usize]);
+                ends.push((node, tb));
                 t.tracebacks += 1;
             }
         }
-        t.tree.finish_new();
-        t
+        (t, ends)
+    }
+
+    /// The second half of [`TraceTree::build`]: the ids of the nodes, and the totals of each
+    /// traceback (`s.tb_size`, `s.tb_count`) at the node where it ends (`ends`, from
+    /// [`TraceTree::paths`]).
+    pub fn finish(&mut self, s: &Snapshot, ends: &[(u32, u32)]) {
+        self.tree.finish_new();
+        for &(node, tb) in ends {
+            self.tree
+                .add(node, s.tb_size[tb as usize], s.tb_count[tb as usize]);
+        }
     }
 }
 

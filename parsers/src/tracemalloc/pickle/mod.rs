@@ -112,7 +112,13 @@ impl Snapshot<'_> {
         for v in [&mut self.tb_offsets, &mut self.tb_size, &mut self.tb_count] {
             *v = Vec::new();
         }
+        self.drop_traceback_frames();
+    }
+    /// Free the tracebacks' frames and offsets alone (the tree's paths are made): their totals
+    /// stay, for [`TraceTree::finish`](super::TraceTree::finish).
+    pub fn drop_traceback_frames(&mut self) {
         self.tb_frames = Vec::new();
+        self.tb_offsets = Vec::new();
     }
     pub fn file_name(&self, s: u32) -> String {
         String::from_utf8_lossy(self.strings[s as usize]).into_owned()
