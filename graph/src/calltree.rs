@@ -741,21 +741,34 @@ mod tests {
         let want = filled_node_by_node(&t, GraphBuilder::new());
         let dir = tempfile::tempdir().unwrap();
         let spill = Spill::to_dir(dir.path()).min_bytes(1);
-        for (b, in_files) in [
-            (GraphBuilder::new(), false),
+        let type_of = |b: &mut GraphBuilder, t: &CallTree, i: usize| {
+            b.intern_type(&format!("type {}", t.frame()[i] % 41))
+        };
+        // `fill_graph`, and `into_graph` (the types made first, the tree consumed) on a copy.
+        for (b, in_files, owned) in [
+            (GraphBuilder::new(), false, false),
+            (GraphBuilder::new(), false, true),
             (
                 GraphBuilder::new().with_spill(&spill).grow_in_files(),
                 spill.is_usable(),
+                false,
+            ),
+            (
+                GraphBuilder::new().with_spill(&spill).grow_in_files(),
+                spill.is_usable(),
+                true,
             ),
         ] {
             let mut b = b;
             let call = Label::Name(b.intern_label("calls"));
-            t.fill_graph(
-                &mut b,
-                |b, i| b.intern_type(&format!("type {}", t.frame()[i] % 41)),
-                call,
-                true,
-            );
+            if owned {
+                let copy = generated_tree(3 * NODE_RUN + 17);
+                assert_eq!(copy.id(), t.id());
+                let types = (0..copy.len()).map(|i| type_of(&mut b, &copy, i)).collect();
+                copy.into_graph(&mut b, types, call, true);
+            } else {
+                t.fill_graph(&mut b, |b, i| type_of(b, &t, i), call, true);
+            }
             let got = b.finish(Policy::TREE);
             assert_eq!(got.ids.is_spilled(), in_files);
             assert_eq!(got.node_count(), t.len());

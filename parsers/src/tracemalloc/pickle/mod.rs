@@ -223,6 +223,9 @@ struct Reader<'a> {
     tail_traces: u64,
     /// Tells the tail to stop (set when the reader passes its start, or ends).
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// A memo reference named a frame tuple whose frame was not kept
+    /// ([`MemoTable::forget_frames`]): the pickle must be read again with the frames kept.
+    frames_needed: bool,
 }
 
 /// Read a `tracemalloc.Snapshot` pickle. From 8 MiB on, the second half of the traces list
@@ -233,8 +236,22 @@ pub fn read(data: &[u8]) -> Result<Snapshot<'_>, Fail> {
 }
 
 /// [`read`], splitting from `min_split` bytes on; also returns the traces read by the second
-/// core (0 when it was not used).
+/// core (0 when it was not used). First with the memo's frame tuples forgotten (CPython never
+/// fetches one again), and only if the pickle does, once more with them kept.
 fn read_split(data: &[u8], min_split: usize) -> Result<(Snapshot<'_>, u64), Fail> {
+    match read_once(data, min_split, true) {
+        (_, true) => read_once(data, min_split, false).0,
+        (read, false) => read,
+    }
+}
+
+/// One read of the pickle (see [`read_split`]), the memo's frames forgotten or not; and whether
+/// it found that it needs them (its result is then to be dropped).
+fn read_once(
+    data: &[u8],
+    min_split: usize,
+    forget_frames: bool,
+) -> (Result<(Snapshot<'_>, u64), Fail>, bool) {
     let start = split::find_start(data, min_split);
     let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     std::thread::scope(|scope| {
@@ -243,19 +260,28 @@ fn read_split(data: &[u8], min_split: usize) -> Result<(Snapshot<'_>, u64), Fail
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
             let cancel = &cancel;
             scope.spawn(move || {
-                let _ = tx.send(split::Tail::read(data, at, frame_end, cancel));
+                let _ = tx.send(split::Tail::read(
+                    data,
+                    at,
+                    frame_end,
+                    cancel,
+                    forget_frames,
+                ));
             });
             tail = Some(rx);
         }
         let mut r = reader(data);
+        r.memo.forget_frames = forget_frames;
         r.split_at = start.map_or(usize::MAX, |s| s.0);
         r.tail = tail;
         r.cancel = cancel.clone();
         let top = r.run();
         cancel.store(true, std::sync::atomic::Ordering::Relaxed);
-        let top = top?;
+        if r.frames_needed {
+            return (top.map(|_| (Snapshot::default(), 0)), true);
+        }
         let n = r.tail_traces;
-        r.finish(top).map(|s| (s, n))
+        (top.and_then(|top| r.finish(top)).map(|s| (s, n)), false)
     })
 }
 
@@ -286,5 +312,6 @@ fn reader(data: &[u8]) -> Reader<'_> {
         tail: None,
         tail_traces: 0,
         cancel: Default::default(),
+        frames_needed: false,
     }
 }

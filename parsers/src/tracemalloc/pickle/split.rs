@@ -200,6 +200,7 @@ impl<'a> Tail<'a> {
         start: usize,
         frame_end: usize,
         cancel: &AtomicBool,
+        forget_frames: bool,
     ) -> Tail<'a> {
         let mut t = Tail {
             start,
@@ -227,6 +228,7 @@ impl<'a> Tail<'a> {
             max_total: 0,
             kept: (0, 0, 0, 0),
         };
+        t.memo.forget_frames = forget_frames;
         let mut st = State {
             data,
             pos: start,
