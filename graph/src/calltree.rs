@@ -18,8 +18,13 @@
 //! tables are filled only if [`CallTree::child`] is called later.
 //!
 //! [`CallTree::fill_graph`] turns the tree into graph nodes: the dominator tree of the result is
-//! the call tree itself (shallow = flat, retained = cum).
+//! the call tree itself (shallow = flat, retained = cum). [`CallTree::into_graph`] does the same
+//! with a tree it consumes, freeing each column once it is in the builder.
+//!
+//! Memory: parent 4, frame 4, id 8, size 8, count 8 B per node (nodes appended by `push_new`
+//! have only the first two until `finish_new`), + the lookup tables of `child`.
 
+use crate::graph::EdgePos;
 use crate::hash::{fnv1a, FxHashMap, FxHashSet, FNV_OFFSET, FNV_PRIME};
 use crate::{GraphBuilder, Label, NodeIdx, NodeKind, TypeId};
 use rayon::prelude::*;
@@ -141,7 +146,10 @@ impl CallTree {
     fn columns_to_len(&mut self) {
         let n = self.parent.len();
         for col in [&mut self.id, &mut self.size, &mut self.count] {
-            if col.len() < n {
+            if col.is_empty() {
+                // Zeroed fresh pages: resident only once written.
+                *col = vec![0; n];
+            } else if col.len() < n {
                 col.resize(n, 0);
             }
         }
@@ -396,11 +404,11 @@ impl CallTree {
                 // the node columns in bulk: in spill files from the start when the builder
                 // grows them there (`GraphBuilder::grow_in_files`), with no anonymous copy.
                 let types: Vec<TypeId> = (0..n).map(|i| type_of(b, i)).collect();
-                add_node_columns(b, &self.id, &types, &self.size);
+                add_node_columns(b, &self.id, &types, &self.size, &[]);
                 drop(types);
                 add_roots(b, &self.parent);
                 if counts {
-                    add_counts(b, &self.count);
+                    add_counts(b, &self.count, &[]);
                 }
                 // Edges and roots go by dense index and ids are unique (`child` and `finish_new`
                 // move a colliding one), so the builder's id index (a sort, 12 B per node) is
@@ -416,33 +424,65 @@ impl CallTree {
     /// it is in the builder: at most the tree (32 B per node) and the types (4) at once, then
     /// less at each step (the children lists, 8 B per node + 4 transient, only once the ids,
     /// sizes, types and counts are gone). For a large tree whose columns the caller no longer
-    /// needs (tracemalloc).
-    pub fn into_graph(self, b: &mut GraphBuilder, types: Vec<TypeId>, call: Label, counts: bool) {
+    /// needs (tracemalloc). `extra`: bytes and counts added to the nodes' own (saturating), by
+    /// node ascending, a node at most once: a builder that knows where its samples end passes
+    /// them here instead of [`CallTree::add`]ing them, so the size and count columns (16 B per
+    /// node) stay untouched zero pages (24 B per entry instead).
+    pub fn into_graph(
+        self,
+        b: &mut GraphBuilder,
+        types: Vec<TypeId>,
+        call: Label,
+        counts: bool,
+        extra: &[Totals],
+    ) {
         debug_assert_eq!(self.with_ids, self.len(), "finish_new after push_new");
         let CallTree {
             parent,
+            frame,
             id,
             size,
             count,
             ..
         } = self;
-        add_node_columns(b, &id, &types, &size);
+        drop(frame);
+        add_node_columns(b, &id, &types, &size, extra);
         drop((id, size, types));
         add_roots(b, &parent);
         if counts {
-            add_counts(b, &count);
+            add_counts(b, &count, extra);
         }
         drop(count);
         b.finish_nodes_without_index();
-        let (start, kids) = children_from_parents(&parent);
-        drop(parent);
-        add_edges(b, &start, &kids, call);
+        add_tree_edges(b, &parent, call);
+    }
+}
+
+/// A node's bytes and count beyond its own columns ([`CallTree::into_graph`]).
+pub type Totals = (u32, u64, u64);
+
+/// The totals of `extra` (by node ascending) for node `i`, `*e` the position of the first
+/// entry not before it (moved past it).
+#[inline]
+fn extra_at(extra: &[Totals], e: &mut usize, i: usize) -> (u64, u64) {
+    match extra.get(*e) {
+        Some(&(node, size, count)) if node as usize == i => {
+            *e += 1;
+            (size, count)
+        }
+        _ => (0, 0),
     }
 }
 
 /// The node columns of [`CallTree::fill_graph`] in bulk (runs of [`NODE_RUN`] nodes, one rayon
-/// task each).
-fn add_node_columns(b: &mut GraphBuilder, id: &[u64], types: &[TypeId], size: &[u64]) {
+/// task each), `extra` bytes added.
+fn add_node_columns(
+    b: &mut GraphBuilder,
+    id: &[u64],
+    types: &[TypeId],
+    size: &[u64],
+    extra: &[Totals],
+) {
     let n = id.len();
     let runs: Vec<usize> = (0..n)
         .step_by(NODE_RUN)
@@ -450,9 +490,17 @@ fn add_node_columns(b: &mut GraphBuilder, id: &[u64], types: &[TypeId], size: &[
         .collect();
     b.add_nodes_parallel(&runs, |k, mut slots| {
         let a = k * NODE_RUN;
+        let mut e = extra.partition_point(|x| (x.0 as usize) < a);
         for j in 0..slots.len() {
             let i = a + j;
-            slots.set(j, id[i], types[i], NodeKind::Frame, size[i]);
+            let more = extra_at(extra, &mut e, i).0;
+            slots.set(
+                j,
+                id[i],
+                types[i],
+                NodeKind::Frame,
+                size[i].saturating_add(more),
+            );
         }
     });
 }
@@ -466,11 +514,45 @@ fn add_roots(b: &mut GraphBuilder, parent: &[u32]) {
     }
 }
 
-/// After every node is in: the builder sizes its count column once, not per node.
-fn add_counts(b: &mut GraphBuilder, count: &[u64]) {
+/// After every node is in: the builder sizes its count column once, not per node. `extra`
+/// counts added.
+fn add_counts(b: &mut GraphBuilder, count: &[u64], extra: &[Totals]) {
+    let mut e = 0;
     for (i, &c) in count.iter().enumerate() {
-        b.set_count(NodeIdx(i as u32), c);
+        let more = extra_at(extra, &mut e, i).1;
+        b.set_count(NodeIdx(i as u32), c.saturating_add(more));
     }
+}
+
+/// One edge `call` from each node to each of its children, in creation order, from the parent
+/// column: the CSR offsets counted, moved into the builder, and each child written straight
+/// into its target slot ([`GraphBuilder::edges_by_offsets`]): 4 B per node of cursors beside
+/// the offsets, no children lists. (Node by node through [`add_edges`] if the builder declines.)
+fn add_tree_edges(b: &mut GraphBuilder, parent: &[u32], call: Label) {
+    let n = parent.len();
+    let mut offsets = vec![0 as EdgePos; n + 1];
+    for &p in parent {
+        if (p as usize) < n {
+            offsets[p as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut next = offsets[..n].to_vec();
+    let Some((targets, labels)) = b.edges_by_offsets(offsets) else {
+        drop(next);
+        let (start, kids) = children_from_parents(parent);
+        add_edges(b, &start, &kids, call);
+        return;
+    };
+    for (c, &p) in parent.iter().enumerate() {
+        if let Some(k) = next.get_mut(p as usize) {
+            targets[*k as usize] = c as u32;
+            *k += 1;
+        }
+    }
+    labels.fill(call.encode());
 }
 
 /// One edge `call` from each node to each of its children (`kids[start[i]..start[i + 1]]`).
@@ -762,10 +844,25 @@ mod tests {
             let mut b = b;
             let call = Label::Name(b.intern_label("calls"));
             if owned {
-                let copy = generated_tree(3 * NODE_RUN + 17);
+                // Part of the sizes and counts handed over as `extra` instead: all of some
+                // nodes', part of others'.
+                let mut copy = generated_tree(3 * NODE_RUN + 17);
                 assert_eq!(copy.id(), t.id());
+                let mut extra = Vec::new();
+                for i in 0..copy.len() {
+                    let (size, count) = (copy.size[i], copy.count[i]);
+                    let (size, count) = match i % 4 {
+                        0 => (size, count),
+                        1 => (size / 2, count / 2),
+                        _ => continue,
+                    };
+                    copy.size[i] -= size;
+                    copy.count[i] -= count;
+                    extra.push((i as u32, size, count));
+                }
+                assert!(extra.iter().any(|e| e.1 > 0) && copy.size.iter().any(|&s| s > 0));
                 let types = (0..copy.len()).map(|i| type_of(&mut b, &copy, i)).collect();
-                copy.into_graph(&mut b, types, call, true);
+                copy.into_graph(&mut b, types, call, true, &extra);
             } else {
                 t.fill_graph(&mut b, |b, i| type_of(b, &t, i), call, true);
             }

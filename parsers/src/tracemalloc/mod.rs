@@ -30,6 +30,7 @@ pub mod tree;
 pub use pickle::{read as read_snapshot, DomainTotal, Frame, Snapshot};
 pub use tree::{compare_to, statistics, GroupBy, Statistic, StatisticDiff, TraceTree, NO_PARENT};
 
+use heapscope_graph::calltree::Totals;
 use heapscope_graph::{
     Comparison, DumpFacts, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, Policy, ProfileKind,
     Runtime, TypeId,
@@ -75,17 +76,21 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     };
     let mut snap =
         read_snapshot(input.bytes()).map_err(|e| e.in_file(input.path(), input.bytes()))?;
+    // The reader's tables (the memo, the second core's tables) are freed: their pages back.
+    release_free_memory();
     // The tree's paths first; the tracebacks' frames (4 B per frame of every distinct
-    // traceback) are freed before its ids, sizes and counts are made, and its columns as they
-    // go into the graph.
+    // traceback) are freed before its ids are made, its blocks and bytes go into the graph
+    // from the tracebacks' totals (its own size and count columns stay zero pages), and its
+    // columns are freed as they go into the graph.
     let (mut tree, ends) = TraceTree::paths(&snap);
     let mut info = dump_info(&snap, &tree, group_by);
     snap.drop_traceback_frames();
-    tree.finish(&snap, &ends);
-    drop(ends);
+    tree.tree.finish_new();
+    let totals = TraceTree::totals(&snap, ends);
     snap.drop_tracebacks();
     let inspector = SourceInspector::new(&snap, &tree);
-    let (graph, locations) = build_graph(&snap, tree, group_by, &opts.spill);
+    let (graph, locations) = build_graph(&snap, tree, &totals, group_by, &opts.spill);
+    drop(totals);
     info.rows.locations = locations;
     release_free_memory();
     Ok(Parsed {
@@ -123,14 +128,15 @@ type Locations = Vec<Vec<(Box<str>, u32)>>;
 pub fn build_graph(
     s: &Snapshot,
     t: TraceTree,
+    totals: &[Totals],
     group_by: GroupBy,
     spill: &heapscope_graph::Spill,
 ) -> (HeapGraph, Locations) {
     let mut b = builder(spill);
     // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
     let calls = Label::Name(b.intern_label(CALL_LABEL));
-    let (types, locations) = node_types(s, &t, group_by, &mut b);
-    t.tree.into_graph(&mut b, types, calls, true);
+    let (types, locations) = node_types(s, &t, totals, group_by, &mut b);
+    t.tree.into_graph(&mut b, types, calls, true, totals);
     (b.finish(Policy::TREE), locations)
 }
 
@@ -152,9 +158,17 @@ fn builder(spill: &heapscope_graph::Spill) -> GraphBuilder {
 fn node_types(
     s: &Snapshot,
     t: &TraceTree,
+    totals: &[Totals],
     group_by: GroupBy,
     b: &mut GraphBuilder,
 ) -> (Vec<TypeId>, Locations) {
+    // Where traces end: blocks in the tree's own count, or in `totals`.
+    let ends_here = |n: usize| {
+        t.count()[n] > 0
+            || totals
+                .binary_search_by_key(&(n as u32), |e| e.0)
+                .is_ok_and(|k| totals[k].2 > 0)
+    };
     let mut locations: Locations = Vec::new();
     let loc = |f: u32| -> (Box<str>, u32) {
         let fr = s.frames[f as usize];
@@ -189,7 +203,7 @@ fn node_types(
             // Only where traces end is there a CPython row; a call path that merely passes through
             // is named by its frame with "…" for the missing rest, so the type table does not hold
             // every prefix of every traceback (that is quadratic in the depth).
-            GroupBy::Traceback if t.count()[n] > 0 => {
+            GroupBy::Traceback if ends_here(n) => {
                 let path = t.path(n as u32);
                 let frames: Vec<String> = path.iter().map(|&f| frame_text(s, f)).collect();
                 let ty = b.intern_type(&frames.join(TRACEBACK_SEPARATOR));

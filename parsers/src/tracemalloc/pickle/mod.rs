@@ -77,9 +77,13 @@ pub struct Snapshot<'a> {
     pub strings: Vec<&'a [u8]>,
     /// Distinct `(filename, lineno)` frames.
     pub frames: Vec<Frame>,
-    /// Traceback `t` is `tb_frames[tb_offsets[t]..tb_offsets[t + 1]]`, most recent call first.
+    /// Traceback `t` is `frames[tb_offsets[t]..tb_offsets[t + 1]]`, most recent call first,
+    /// where `frames` is `tb_frames_head` then `tb_frames` (no traceback spans the two).
     pub tb_offsets: Vec<u64>,
     pub tb_frames: Vec<u32>,
+    /// The frames of the tracebacks read before the second core's part of the traces list was
+    /// taken over (`split`: that part's frames are moved in, not copied; empty otherwise).
+    pub tb_frames_head: Vec<u32>,
     /// Bytes and blocks of the traces in the traces list, per traceback.
     pub tb_size: Vec<u64>,
     pub tb_count: Vec<u64>,
@@ -104,7 +108,16 @@ impl Snapshot<'_> {
     /// Frames of traceback `t`, most recent call first.
     pub fn traceback(&self, t: u32) -> &[u32] {
         let (a, b) = (self.tb_offsets[t as usize], self.tb_offsets[t as usize + 1]);
-        &self.tb_frames[a as usize..b as usize]
+        let head = self.tb_frames_head.len() as u64;
+        if b <= head {
+            &self.tb_frames_head[a as usize..b as usize]
+        } else {
+            &self.tb_frames[(a - head) as usize..(b - head) as usize]
+        }
+    }
+    /// The frames of all tracebacks so far (the end of the last one).
+    pub fn frames_len(&self) -> u64 {
+        (self.tb_frames_head.len() + self.tb_frames.len()) as u64
     }
     /// Free the tracebacks (their frames, offsets and totals) once they are no longer needed
     /// (they are in the traceback tree): the snapshot keeps its file names and frames.
@@ -118,6 +131,7 @@ impl Snapshot<'_> {
     /// stay, for [`TraceTree::finish`](super::TraceTree::finish).
     pub fn drop_traceback_frames(&mut self) {
         self.tb_frames = Vec::new();
+        self.tb_frames_head = Vec::new();
         self.tb_offsets = Vec::new();
     }
     pub fn file_name(&self, s: u32) -> String {
