@@ -13,8 +13,9 @@
 //! The graph qualifies when every edge is strong and goes from a lower node index to a higher
 //! one, every node but the GC roots has exactly one incoming edge and the roots none. Parents
 //! before children is how [`CallTree`](crate::CallTree) numbers nodes; a graph that fails any
-//! condition (or whose columns are spilled: the out-of-core path) goes through the general
-//! passes unchanged.
+//! condition (or whose CSR is spilled: the out-of-core path; targets alone in a spill file, as
+//! a builder grows them, are read through their mapping) goes through the general passes
+//! unchanged.
 //!
 //! Memory beside the graph: `idom` 4 B/node (built during the check, dropped if the check
 //! fails), the children lists 8 B/node (offsets copied from the CSR, children = the targets plus
@@ -36,7 +37,12 @@ pub(crate) fn run(
     spill: &Spill,
     after: &mut dyn FnMut(&str),
 ) -> Result<Analysis, Box<HeapGraph>> {
-    if spill.is_out_of_core() || graph.offsets.is_spilled() || graph.targets.is_spilled() {
+    // Out of core (or a CSR spilled for it), the general passes. Targets in a spill file
+    // alone are a builder's that grows its columns there (`GraphBuilder::grow_in_files`, as
+    // tracemalloc's does): read through the mapping like memory, and checked only when there
+    // are fewer edges than nodes (a forest's), so a large object graph is not scanned.
+    let targets_apart = graph.targets.is_spilled() && graph.edge_count() >= graph.node_count();
+    if spill.is_out_of_core() || graph.offsets.is_spilled() || targets_apart {
         return Err(Box::new(graph));
     }
     let Some((idom, roots)) = parents(&graph) else {
@@ -187,6 +193,11 @@ mod tests {
     /// A random forest numbered parents first, with its roots listed in a shuffled order (and
     /// one listed twice), sizes from a fixed-seed generator.
     fn random_forest(seed: u64, n: usize) -> HeapGraph {
+        random_forest_in(seed, n, GraphBuilder::new())
+    }
+
+    /// [`random_forest`] made with the builder `b`.
+    fn random_forest_in(seed: u64, n: usize, mut b: GraphBuilder) -> HeapGraph {
         let mut x = seed;
         let mut next = move || {
             x ^= x << 13;
@@ -197,7 +208,6 @@ mod tests {
         let parent: Vec<Option<usize>> = (0..n)
             .map(|v| (v > 0 && next() % 5 != 0).then(|| (next() % v as u64) as usize))
             .collect();
-        let mut b = GraphBuilder::new();
         let call = Label::Name(b.intern_label("calls"));
         let types: Vec<_> = (0..7).map(|i| b.intern_type(&format!("t{i}"))).collect();
         for v in 0..n {
@@ -236,6 +246,25 @@ mod tests {
             assert!(parents(&g).is_some(), "seed {seed}: not taken as a forest");
             let expected = general(&g);
             same(&Analysis::run(g), &expected);
+        }
+    }
+
+    /// Targets in a spill file because the builder grew them there (not out of core): still
+    /// taken as a forest, with the general passes' result.
+    #[test]
+    fn a_forest_with_its_targets_in_a_file_is_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let spill = Spill::to_dir(dir.path()).min_bytes(1);
+        if !spill.is_usable() {
+            return;
+        }
+        for seed in 1..8u64 {
+            let b = GraphBuilder::new().with_spill(&spill).grow_in_files();
+            let g = random_forest_in(seed, 200 + seed as usize * 50, b);
+            assert!(g.targets.is_spilled() && !g.offsets.is_spilled());
+            let expected = general(&g);
+            let a = run(g, &spill, &mut |_| {}).expect("taken as a forest");
+            same(&a, &expected);
         }
     }
 
