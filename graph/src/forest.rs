@@ -193,11 +193,6 @@ mod tests {
     /// A random forest numbered parents first, with its roots listed in a shuffled order (and
     /// one listed twice), sizes from a fixed-seed generator.
     fn random_forest(seed: u64, n: usize) -> HeapGraph {
-        random_forest_in(seed, n, GraphBuilder::new())
-    }
-
-    /// [`random_forest`] made with the builder `b`.
-    fn random_forest_in(seed: u64, n: usize, mut b: GraphBuilder) -> HeapGraph {
         let mut x = seed;
         let mut next = move || {
             x ^= x << 13;
@@ -208,6 +203,7 @@ mod tests {
         let parent: Vec<Option<usize>> = (0..n)
             .map(|v| (v > 0 && next() % 5 != 0).then(|| (next() % v as u64) as usize))
             .collect();
+        let mut b = GraphBuilder::new();
         let call = Label::Name(b.intern_label("calls"));
         let types: Vec<_> = (0..7).map(|i| b.intern_type(&format!("t{i}"))).collect();
         for v in 0..n {
@@ -249,21 +245,46 @@ mod tests {
         }
     }
 
-    /// Targets in a spill file because the builder grew them there (not out of core): still
-    /// taken as a forest, with the general passes' result.
+    /// Targets in a spill file because the builder grew them there (not out of core, a call
+    /// tree through `CallTree::into_graph`): still taken as a forest, with the general passes'
+    /// result.
     #[test]
     fn a_forest_with_its_targets_in_a_file_is_taken() {
         let dir = tempfile::tempdir().unwrap();
         let spill = Spill::to_dir(dir.path()).min_bytes(1);
-        if !spill.is_usable() {
-            return;
-        }
         for seed in 1..8u64 {
-            let b = GraphBuilder::new().with_spill(&spill).grow_in_files();
-            let g = random_forest_in(seed, 200 + seed as usize * 50, b);
-            assert!(g.targets.is_spilled() && !g.offsets.is_spilled());
+            let mut x = seed;
+            let mut next = move || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            };
+            let mut t = crate::CallTree::new();
+            let frames: Vec<u32> = (0..9).map(|k| t.intern_frame(&[k as u8])).collect();
+            for v in 0..200 + seed as usize * 50 {
+                let p = if v == 0 || next() % 5 == 0 {
+                    crate::calltree::NO_PARENT
+                } else {
+                    (next() % v as u64) as u32
+                };
+                let node = t.push_new(p, frames[(next() % 9) as usize]);
+                t.add(node, next() % 1000, 1 + next() % 3);
+            }
+            t.finish_new();
+            let mut b = GraphBuilder::new().with_spill(&spill).grow_in_files();
+            let call = Label::Name(b.intern_label("calls"));
+            let types = (0..t.len())
+                .map(|i| b.intern_type(&format!("t{}", t.frame()[i])))
+                .collect();
+            t.into_graph(&mut b, types, call, true, &[]);
+            let g = b.finish(Policy::TREE);
+            assert_eq!(g.targets.is_spilled(), spill.is_usable());
+            assert!(!g.offsets.is_spilled());
             let expected = general(&g);
-            let a = run(g, &spill, &mut |_| {}).expect("taken as a forest");
+            let Ok(a) = run(g, &spill, &mut |_| {}) else {
+                panic!("seed {seed}: not taken as a forest");
+            };
             same(&a, &expected);
         }
     }
