@@ -18,8 +18,13 @@
 //! tables are filled only if [`CallTree::child`] is called later.
 //!
 //! [`CallTree::fill_graph`] turns the tree into graph nodes: the dominator tree of the result is
-//! the call tree itself (shallow = flat, retained = cum).
+//! the call tree itself (shallow = flat, retained = cum). [`CallTree::into_graph`] does the same
+//! with a tree it consumes, freeing each column once it is in the builder.
+//!
+//! Memory: parent 4, frame 4, id 8, size 8, count 8 B per node (nodes appended by `push_new`
+//! have only the first two until `finish_new`), + the lookup tables of `child`.
 
+use crate::graph::EdgePos;
 use crate::hash::{fnv1a, FxHashMap, FxHashSet, FNV_OFFSET, FNV_PRIME};
 use crate::{GraphBuilder, Label, NodeIdx, NodeKind, TypeId};
 use rayon::prelude::*;
@@ -117,23 +122,37 @@ impl CallTree {
     /// node's id is the one [`CallTree::child`] would have given it). For builders that know
     /// where each stack leaves the tree (tracemalloc sorts its tracebacks): two hash tables of
     /// 500 k nodes cost more than the whole rest of such a build.
+    ///
+    /// Only the parent and frame columns grow here (8 B per node): the id, size and count
+    /// columns are made for the pushed nodes at once when they are next needed
+    /// ([`CallTree::finish_new`], [`CallTree::add`], [`CallTree::child`]), so a builder can
+    /// free its own tables between the two.
     pub fn push_new(&mut self, parent: u32, frame: u32) -> u32 {
         let c = self.parent.len() as u32;
         self.parent.push(parent);
         self.frame.push(frame);
-        self.id.push(0);
-        self.size.push(0);
-        self.count.push(0);
         c
     }
 
-    /// Room for `n` more nodes in the columns (for a builder that knows how many it appends).
+    /// Room for `n` more nodes in the parent and frame columns (for a builder that knows how
+    /// many it appends with [`CallTree::push_new`]).
     pub fn reserve(&mut self, n: usize) {
         self.parent.reserve_exact(n);
         self.frame.reserve_exact(n);
-        self.id.reserve_exact(n);
-        self.size.reserve_exact(n);
-        self.count.reserve_exact(n);
+    }
+
+    /// The id, size and count columns as long as the others (zero for nodes appended by
+    /// [`CallTree::push_new`] since; their ids are made by `finish_new`).
+    fn columns_to_len(&mut self) {
+        let n = self.parent.len();
+        for col in [&mut self.id, &mut self.size, &mut self.count] {
+            if col.is_empty() {
+                // Zeroed fresh pages: resident only once written.
+                *col = vec![0; n];
+            } else if col.len() < n {
+                col.resize(n, 0);
+            }
+        }
     }
 
     /// Give the nodes appended by [`CallTree::push_new`] their ids, exactly as [`CallTree::child`]
@@ -153,6 +172,7 @@ impl CallTree {
     /// [`CallTree::finish_new`], with a [`PrefixTables`] table for each key prefix of at least
     /// `table_min` new nodes (tests force every path with 0 and `usize::MAX`).
     fn finish_new_with(&mut self, table_min: usize) {
+        self.columns_to_len();
         let (from, n) = (self.with_ids, self.len());
         if from == n {
             return;
@@ -295,6 +315,7 @@ impl CallTree {
 
     /// Add bytes and a count to a node's own totals (saturating).
     pub fn add(&mut self, node: u32, size: u64, count: u64) {
+        self.columns_to_len();
         if let (Some(s), Some(c)) = (
             self.size.get_mut(node as usize),
             self.count.get_mut(node as usize),
@@ -383,28 +404,11 @@ impl CallTree {
                 // the node columns in bulk: in spill files from the start when the builder
                 // grows them there (`GraphBuilder::grow_in_files`), with no anonymous copy.
                 let types: Vec<TypeId> = (0..n).map(|i| type_of(b, i)).collect();
-                let runs: Vec<usize> = (0..n)
-                    .step_by(NODE_RUN)
-                    .map(|a| NODE_RUN.min(n - a))
-                    .collect();
-                b.add_nodes_parallel(&runs, |k, mut slots| {
-                    let a = k * NODE_RUN;
-                    for j in 0..slots.len() {
-                        let i = a + j;
-                        slots.set(j, self.id[i], types[i], NodeKind::Frame, self.size[i]);
-                    }
-                });
+                add_node_columns(b, &self.id, &types, &self.size, &[]);
                 drop(types);
-                for i in 0..n {
-                    if self.parent[i] == NO_PARENT {
-                        b.add_root_idx(NodeIdx(i as u32), ROOT_KIND, None);
-                    }
-                }
-                // After every node is in: the builder sizes its count column once, not per node.
+                add_roots(b, &self.parent);
                 if counts {
-                    for (i, &c) in self.count.iter().enumerate() {
-                        b.set_count(NodeIdx(i as u32), c);
-                    }
+                    add_counts(b, &self.count, &[]);
                 }
                 // Edges and roots go by dense index and ids are unique (`child` and `finish_new`
                 // move a colliding one), so the builder's id index (a sort, 12 B per node) is
@@ -412,16 +416,156 @@ impl CallTree {
                 b.finish_nodes_without_index();
             },
         );
-        b.reserve_edges(kids.len());
-        for i in 0..n {
-            let range = start[i] as usize..start[i + 1] as usize;
-            if range.is_empty() {
-                continue;
-            }
-            b.begin_node(NodeIdx(i as u32));
-            for &c in &kids[range] {
-                b.edge_to_idx(NodeIdx(c), false, call);
-            }
+        add_edges(b, &start, &kids, call);
+    }
+
+    /// [`CallTree::fill_graph`] with the types made already (`types[i]` for node `i`, as
+    /// `type_of` would have interned them), on this thread, each column of the tree freed once
+    /// it is in the builder: at most the tree (32 B per node) and the types (4) at once, then
+    /// less at each step (the children lists, 8 B per node + 4 transient, only once the ids,
+    /// sizes, types and counts are gone). For a large tree whose columns the caller no longer
+    /// needs (tracemalloc). `extra`: bytes and counts added to the nodes' own (saturating), by
+    /// node ascending, a node at most once: a builder that knows where its samples end passes
+    /// them here instead of [`CallTree::add`]ing them, so the size and count columns (16 B per
+    /// node) stay untouched zero pages (24 B per entry instead).
+    pub fn into_graph(
+        self,
+        b: &mut GraphBuilder,
+        types: Vec<TypeId>,
+        call: Label,
+        counts: bool,
+        extra: &[Totals],
+    ) {
+        debug_assert_eq!(self.with_ids, self.len(), "finish_new after push_new");
+        let CallTree {
+            parent,
+            frame,
+            id,
+            size,
+            count,
+            ..
+        } = self;
+        drop(frame);
+        add_node_columns(b, &id, &types, &size, extra);
+        drop((id, size, types));
+        add_roots(b, &parent);
+        if counts {
+            add_counts(b, &count, extra);
+        }
+        drop(count);
+        b.finish_nodes_without_index();
+        add_tree_edges(b, &parent, call);
+    }
+}
+
+/// A node's bytes and count beyond its own columns ([`CallTree::into_graph`]).
+pub type Totals = (u32, u64, u64);
+
+/// The totals of `extra` (by node ascending) for node `i`, `*e` the position of the first
+/// entry not before it (moved past it).
+#[inline]
+fn extra_at(extra: &[Totals], e: &mut usize, i: usize) -> (u64, u64) {
+    match extra.get(*e) {
+        Some(&(node, size, count)) if node as usize == i => {
+            *e += 1;
+            (size, count)
+        }
+        _ => (0, 0),
+    }
+}
+
+/// The node columns of [`CallTree::fill_graph`] in bulk (runs of [`NODE_RUN`] nodes, one rayon
+/// task each), `extra` bytes added.
+fn add_node_columns(
+    b: &mut GraphBuilder,
+    id: &[u64],
+    types: &[TypeId],
+    size: &[u64],
+    extra: &[Totals],
+) {
+    let n = id.len();
+    let runs: Vec<usize> = (0..n)
+        .step_by(NODE_RUN)
+        .map(|a| NODE_RUN.min(n - a))
+        .collect();
+    b.add_nodes_parallel(&runs, |k, mut slots| {
+        let a = k * NODE_RUN;
+        let mut e = extra.partition_point(|x| (x.0 as usize) < a);
+        for j in 0..slots.len() {
+            let i = a + j;
+            let more = extra_at(extra, &mut e, i).0;
+            slots.set(
+                j,
+                id[i],
+                types[i],
+                NodeKind::Frame,
+                size[i].saturating_add(more),
+            );
+        }
+    });
+}
+
+/// Every node without a parent is a GC root of kind [`ROOT_KIND`].
+fn add_roots(b: &mut GraphBuilder, parent: &[u32]) {
+    for (i, &p) in parent.iter().enumerate() {
+        if p == NO_PARENT {
+            b.add_root_idx(NodeIdx(i as u32), ROOT_KIND, None);
+        }
+    }
+}
+
+/// After every node is in: the builder sizes its count column once, not per node. `extra`
+/// counts added.
+fn add_counts(b: &mut GraphBuilder, count: &[u64], extra: &[Totals]) {
+    let mut e = 0;
+    for (i, &c) in count.iter().enumerate() {
+        let more = extra_at(extra, &mut e, i).1;
+        b.set_count(NodeIdx(i as u32), c.saturating_add(more));
+    }
+}
+
+/// One edge `call` from each node to each of its children, in creation order, from the parent
+/// column: the CSR offsets counted, moved into the builder, and each child written straight
+/// into its target slot ([`GraphBuilder::edges_by_offsets`]): 4 B per node of cursors beside
+/// the offsets, no children lists. (Node by node through [`add_edges`] if the builder declines.)
+fn add_tree_edges(b: &mut GraphBuilder, parent: &[u32], call: Label) {
+    let n = parent.len();
+    let mut offsets = vec![0 as EdgePos; n + 1];
+    for &p in parent {
+        if (p as usize) < n {
+            offsets[p as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut next = offsets[..n].to_vec();
+    let Some((targets, labels)) = b.edges_by_offsets(offsets) else {
+        drop(next);
+        let (start, kids) = children_from_parents(parent);
+        add_edges(b, &start, &kids, call);
+        return;
+    };
+    for (c, &p) in parent.iter().enumerate() {
+        if let Some(k) = next.get_mut(p as usize) {
+            targets[*k as usize] = c as u32;
+            *k += 1;
+        }
+    }
+    labels.fill(call.encode());
+}
+
+/// One edge `call` from each node to each of its children (`kids[start[i]..start[i + 1]]`).
+fn add_edges(b: &mut GraphBuilder, start: &[u32], kids: &[u32], call: Label) {
+    b.reserve_edges(kids.len());
+    for i in 0..start.len().saturating_sub(1) {
+        let range = start[i] as usize..start[i + 1] as usize;
+        if range.is_empty() {
+            continue;
+        }
+        b.begin_node(NodeIdx(i as u32));
+        for &c in &kids[range] {
+            b.edge_to_idx(NodeIdx(c), false, call);
         }
     }
 }
@@ -679,21 +823,49 @@ mod tests {
         let want = filled_node_by_node(&t, GraphBuilder::new());
         let dir = tempfile::tempdir().unwrap();
         let spill = Spill::to_dir(dir.path()).min_bytes(1);
-        for (b, in_files) in [
-            (GraphBuilder::new(), false),
+        let type_of = |b: &mut GraphBuilder, t: &CallTree, i: usize| {
+            b.intern_type(&format!("type {}", t.frame()[i] % 41))
+        };
+        // `fill_graph`, and `into_graph` (the types made first, the tree consumed) on a copy.
+        for (b, in_files, owned) in [
+            (GraphBuilder::new(), false, false),
+            (GraphBuilder::new(), false, true),
             (
                 GraphBuilder::new().with_spill(&spill).grow_in_files(),
                 spill.is_usable(),
+                false,
+            ),
+            (
+                GraphBuilder::new().with_spill(&spill).grow_in_files(),
+                spill.is_usable(),
+                true,
             ),
         ] {
             let mut b = b;
             let call = Label::Name(b.intern_label("calls"));
-            t.fill_graph(
-                &mut b,
-                |b, i| b.intern_type(&format!("type {}", t.frame()[i] % 41)),
-                call,
-                true,
-            );
+            if owned {
+                // Part of the sizes and counts handed over as `extra` instead: all of some
+                // nodes', part of others'.
+                let mut copy = generated_tree(3 * NODE_RUN + 17);
+                assert_eq!(copy.id(), t.id());
+                let mut extra = Vec::new();
+                for i in 0..copy.len() {
+                    let (size, count) = (copy.size[i], copy.count[i]);
+                    let (size, count) = match i % 4 {
+                        0 => (size, count),
+                        1 => (size / 2, count / 2),
+                        _ => continue,
+                    };
+                    copy.size[i] -= size;
+                    copy.count[i] -= count;
+                    extra.push((i as u32, size, count));
+                }
+                assert!(extra.iter().any(|e| e.1 > 0) && copy.size.iter().any(|&s| s > 0));
+                let types = (0..copy.len()).map(|i| type_of(&mut b, &copy, i)).collect();
+                copy.into_graph(&mut b, types, call, true, &extra);
+            } else {
+                t.fill_graph(&mut b, |b, i| type_of(b, &t, i), call, true);
+            }
             let got = b.finish(Policy::TREE);
             assert_eq!(got.ids.is_spilled(), in_files);
             assert_eq!(got.node_count(), t.len());

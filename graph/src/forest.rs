@@ -13,8 +13,9 @@
 //! The graph qualifies when every edge is strong and goes from a lower node index to a higher
 //! one, every node but the GC roots has exactly one incoming edge and the roots none. Parents
 //! before children is how [`CallTree`](crate::CallTree) numbers nodes; a graph that fails any
-//! condition (or whose columns are spilled: the out-of-core path) goes through the general
-//! passes unchanged.
+//! condition (or whose CSR is spilled: the out-of-core path; targets alone in a spill file, as
+//! a builder grows them, are read through their mapping) goes through the general passes
+//! unchanged.
 //!
 //! Memory beside the graph: `idom` 4 B/node (built during the check, dropped if the check
 //! fails), the children lists 8 B/node (offsets copied from the CSR, children = the targets plus
@@ -36,7 +37,12 @@ pub(crate) fn run(
     spill: &Spill,
     after: &mut dyn FnMut(&str),
 ) -> Result<Analysis, Box<HeapGraph>> {
-    if spill.is_out_of_core() || graph.offsets.is_spilled() || graph.targets.is_spilled() {
+    // Out of core (or a CSR spilled for it), the general passes. Targets in a spill file
+    // alone are a builder's that grows its columns there (`GraphBuilder::grow_in_files`, as
+    // tracemalloc's does): read through the mapping like memory, and checked only when there
+    // are fewer edges than nodes (a forest's), so a large object graph is not scanned.
+    let targets_apart = graph.targets.is_spilled() && graph.edge_count() >= graph.node_count();
+    if spill.is_out_of_core() || graph.offsets.is_spilled() || targets_apart {
         return Err(Box::new(graph));
     }
     let Some((idom, roots)) = parents(&graph) else {
@@ -236,6 +242,50 @@ mod tests {
             assert!(parents(&g).is_some(), "seed {seed}: not taken as a forest");
             let expected = general(&g);
             same(&Analysis::run(g), &expected);
+        }
+    }
+
+    /// Targets in a spill file because the builder grew them there (not out of core, a call
+    /// tree through `CallTree::into_graph`): still taken as a forest, with the general passes'
+    /// result.
+    #[test]
+    fn a_forest_with_its_targets_in_a_file_is_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let spill = Spill::to_dir(dir.path()).min_bytes(1);
+        for seed in 1..8u64 {
+            let mut x = seed;
+            let mut next = move || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            };
+            let mut t = crate::CallTree::new();
+            let frames: Vec<u32> = (0..9).map(|k| t.intern_frame(&[k as u8])).collect();
+            for v in 0..200 + seed as usize * 50 {
+                let p = if v == 0 || next() % 5 == 0 {
+                    crate::calltree::NO_PARENT
+                } else {
+                    (next() % v as u64) as u32
+                };
+                let node = t.push_new(p, frames[(next() % 9) as usize]);
+                t.add(node, next() % 1000, 1 + next() % 3);
+            }
+            t.finish_new();
+            let mut b = GraphBuilder::new().with_spill(&spill).grow_in_files();
+            let call = Label::Name(b.intern_label("calls"));
+            let types = (0..t.len())
+                .map(|i| b.intern_type(&format!("t{}", t.frame()[i])))
+                .collect();
+            t.into_graph(&mut b, types, call, true, &[]);
+            let g = b.finish(Policy::TREE);
+            assert_eq!(g.targets.is_spilled(), spill.is_usable());
+            assert!(!g.offsets.is_spilled());
+            let expected = general(&g);
+            let Ok(a) = run(g, &spill, &mut |_| {}) else {
+                panic!("seed {seed}: not taken as a forest");
+            };
+            same(&a, &expected);
         }
     }
 

@@ -30,6 +30,7 @@ pub mod tree;
 pub use pickle::{read as read_snapshot, DomainTotal, Frame, Snapshot};
 pub use tree::{compare_to, statistics, GroupBy, Statistic, StatisticDiff, TraceTree, NO_PARENT};
 
+use heapscope_graph::calltree::Totals;
 use heapscope_graph::{
     Comparison, DumpFacts, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, Policy, ProfileKind,
     Runtime, TypeId,
@@ -75,19 +76,41 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     };
     let mut snap =
         read_snapshot(input.bytes()).map_err(|e| e.in_file(input.path(), input.bytes()))?;
-    let tree = TraceTree::build(&snap);
+    // The reader's tables (the memo, the second core's tables) are freed: their pages back.
+    release_free_memory();
+    // The tree's paths first; the tracebacks' frames (4 B per frame of every distinct
+    // traceback) are freed before its ids are made, its blocks and bytes go into the graph
+    // from the tracebacks' totals (its own size and count columns stay zero pages), and its
+    // columns are freed as they go into the graph.
+    let (mut tree, ends) = TraceTree::paths(&snap);
     let mut info = dump_info(&snap, &tree, group_by);
-    // The tracebacks' frames and totals (4 B per frame of every distinct traceback + 24 per
-    // traceback) are in the tree now: freed before the graph's columns are made.
+    snap.drop_traceback_frames();
+    tree.tree.finish_new();
+    let totals = TraceTree::totals(&snap, ends);
     snap.drop_tracebacks();
-    let (graph, locations) = build_graph(&snap, &tree, group_by, &opts.spill);
-    info.rows.locations = locations;
     let inspector = SourceInspector::new(&snap, &tree);
+    let (graph, locations) = build_graph(&snap, tree, &totals, group_by, &opts.spill);
+    drop(totals);
+    info.rows.locations = locations;
+    release_free_memory();
     Ok(Parsed {
         graph,
         info,
         inspector: Box::new(inspector),
     })
+}
+
+/// Give the pages of the parse's freed tables back to the system: the pickle's tables and
+/// the tree's columns are tens of MiB each, and once glibc has raised its mmap threshold past
+/// such sizes they come from the heap, where a freed chunk below a live one stays resident
+/// (~100 MiB of RssAnon for the rest of the run on real-deep350). `malloc_trim` releases free
+/// pages anywhere in the heap (glibc ≥ 2.8).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of the allocator to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 fn frame_text(s: &Snapshot, f: u32) -> String {
@@ -100,27 +123,63 @@ fn frame_text(s: &Snapshot, f: u32) -> String {
 type Locations = Vec<Vec<(Box<str>, u32)>>;
 
 /// The graph of the traceback tree (see the module docs), and each type's source locations.
-/// Its display columns go to spill files when large, as `spill` allows.
+/// Its display columns grow in spill files when large, as `spill` allows; the tree's columns
+/// are freed as they go into the graph ([`heapscope_graph::CallTree::into_graph`]).
 pub fn build_graph(
     s: &Snapshot,
-    t: &TraceTree,
+    t: TraceTree,
+    totals: &[Totals],
     group_by: GroupBy,
     spill: &heapscope_graph::Spill,
 ) -> (HeapGraph, Locations) {
+    let mut b = builder(spill);
+    // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
+    let calls = Label::Name(b.intern_label(CALL_LABEL));
+    let (types, locations) = node_types(s, &t, totals, group_by, &mut b);
+    t.tree.into_graph(&mut b, types, calls, true, totals);
+    (b.finish(Policy::TREE), locations)
+}
+
+/// Columns of the graph from this size on grow in spill files (`GraphBuilder::grow_in_files`),
+/// when `spill` allows files at all: 1 M nodes. A tree of deep tracebacks has millions of nodes
+/// (4.06 M in real-deep350, 32 MB per 8-byte column: just under the default threshold), and its
+/// display columns (ids, types, sizes, kinds, counts: 29 B per node, labels 4 per edge) are
+/// read only by the histogram and the report, as in HPROF and V8.
+const SPILL_MIN_BYTES: usize = 4 << 20;
+
+fn builder(spill: &heapscope_graph::Spill) -> GraphBuilder {
+    let spill = spill
+        .clone()
+        .min_bytes(spill.min_bytes.min(SPILL_MIN_BYTES));
+    GraphBuilder::new().with_spill(&spill).grow_in_files()
+}
+
+/// Each node's type, interned in node order, and each type's source locations.
+fn node_types(
+    s: &Snapshot,
+    t: &TraceTree,
+    totals: &[Totals],
+    group_by: GroupBy,
+    b: &mut GraphBuilder,
+) -> (Vec<TypeId>, Locations) {
+    // Where traces end: blocks in the tree's own count, or in `totals`.
+    let ends_here = |n: usize| {
+        t.count()[n] > 0
+            || totals
+                .binary_search_by_key(&(n as u32), |e| e.0)
+                .is_ok_and(|k| totals[k].2 > 0)
+    };
     let mut locations: Locations = Vec::new();
     let loc = |f: u32| -> (Box<str>, u32) {
         let fr = s.frames[f as usize];
         (s.file_name(fr.file).into(), fr.lineno)
     };
     let elided = || -> (Box<str>, u32) { ("…".into(), 0) };
-    let mut b = GraphBuilder::new().with_spill(spill).grow_in_files();
-    // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
-    let calls = Label::Name(b.intern_label(CALL_LABEL));
     // Types per distinct frame or file, made once.
     let mut frame_type: Vec<Option<TypeId>> = vec![None; s.frames.len()];
     let mut file_type: Vec<Option<TypeId>> = vec![None; s.strings.len()];
     // A type's locations are made only when the type is new (types are interned in order).
-    let type_of = |b: &mut GraphBuilder, n: usize| {
+    let mut type_of = |b: &mut GraphBuilder, n: usize| {
         let f = t.frame()[n];
         let is_new = |ty: TypeId, locations: &Locations| ty.0 as usize == locations.len();
         match group_by {
@@ -144,7 +203,7 @@ pub fn build_graph(
             // Only where traces end is there a CPython row; a call path that merely passes through
             // is named by its frame with "…" for the missing rest, so the type table does not hold
             // every prefix of every traceback (that is quadratic in the depth).
-            GroupBy::Traceback if t.count()[n] > 0 => {
+            GroupBy::Traceback if ends_here(n) => {
                 let path = t.path(n as u32);
                 let frames: Vec<String> = path.iter().map(|&f| frame_text(s, f)).collect();
                 let ty = b.intern_type(&frames.join(TRACEBACK_SEPARATOR));
@@ -170,8 +229,8 @@ pub fn build_graph(
             }
         }
     };
-    t.fill_graph(&mut b, type_of, calls, true);
-    (b.finish(Policy::TREE), locations)
+    let types = (0..t.len()).map(|n| type_of(b, n)).collect();
+    (types, locations)
 }
 
 fn domain_name(d: u64) -> String {

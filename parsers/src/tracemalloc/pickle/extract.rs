@@ -126,7 +126,7 @@ impl<'a> Reader<'a> {
     fn push_traceback(&mut self, frames: &[u32]) -> u32 {
         let id = self.snap.traceback_count() as u32;
         self.snap.tb_frames.extend_from_slice(frames);
-        self.snap.tb_offsets.push(self.snap.tb_frames.len() as u64);
+        self.snap.tb_offsets.push(self.snap.frames_len());
         self.tb_acc.push(TbAcc::kept(frames.len()));
         id
     }
@@ -183,7 +183,7 @@ impl<'a> Reader<'a> {
                         self.snap.tb_frames.push(f);
                     }
                 }
-                self.snap.tb_offsets.push(self.snap.tb_frames.len() as u64);
+                self.snap.tb_offsets.push(self.snap.frames_len());
                 self.tb_acc.push(TbAcc::kept(items.len()));
                 Ok(Value::Tb(id))
             }

@@ -14,6 +14,8 @@ pub(super) enum Memo {
     Unset,
     /// A trace tuple: never fetched again by tracemalloc's pickles, so not kept.
     Trace,
+    /// A frame tuple whose frame was not kept ([`MemoTable::forget_frames`]).
+    FrameNotKept,
     None,
     Bool(bool),
     /// Index into `ints`.
@@ -73,6 +75,11 @@ impl Reader<'_> {
                     ),
                 ))
             }
+            Memo::FrameNotKept => {
+                // Read again with the frames kept (`read`): never with CPython's pickles.
+                self.frames_needed = true;
+                return Err(Fail::at(at, "a frame tuple kept in the memo"));
+            }
             Memo::None => Value::None,
             Memo::Bool(b) => Value::Bool(b),
             Memo::Int(i) => Value::Int(self.ints[i as usize]),
@@ -95,14 +102,21 @@ impl Reader<'_> {
 /// tracebacks, a few objects: 8 B each), so that those stay few and close together. A lookup is
 /// a rank query: the count of entries of the kind stored before the entry's 64-entry block plus
 /// a popcount. 16 M traces and 8 M frame tuples cost 12 + 32 MB here instead of 192 MB as a
-/// `Vec<Memo>`.
+/// `Vec<Memo>`. CPython's pickles never fetch a frame tuple again either (each traceback has
+/// fresh ones), so the reader first reads with [`MemoTable::forget_frames`] set: a frame tuple
+/// is then its bit alone (22.8 M of them in real-deep350: 91 MB fewer), and a pickle that does
+/// fetch one is read again with the frames kept.
 #[derive(Default)]
 pub(super) struct MemoTable {
     /// Per 64-entry block, its bits and counts side by side, so a lookup touches one line.
     blocks: Vec<Block>,
     vals: Vec<Memo>,
-    /// The frame ids of `Memo::Frame` entries.
+    /// The frame ids of `Memo::Frame` entries (none when `forget_frames`).
     frames: Vec<u32>,
+    /// `Memo::Frame` entries made (`frames.len()` when they are kept).
+    n_frames: u64,
+    /// Keep only the bit of a frame entry; [`MemoTable::get`] answers `Memo::FrameNotKept`.
+    pub(super) forget_frames: bool,
     len: u64,
     /// Entries put out of order or overwritten (BINPUT to an index of its choice; CPython's
     /// pickler never does this). Checked first when not empty; once it is, every later entry
@@ -150,7 +164,7 @@ impl MemoTable {
                 vals: 0,
                 frames: 0,
                 vals_before: self.vals.len() as u64,
-                frames_before: self.frames.len() as u64,
+                frames_before: self.n_frames,
             });
         }
         match m {
@@ -160,7 +174,10 @@ impl MemoTable {
                     .last_mut()
                     .expect("a block was pushed for this entry")
                     .frames |= 1 << bit;
-                self.frames.push(f);
+                if !self.forget_frames {
+                    self.frames.push(f);
+                }
+                self.n_frames += 1;
             }
             m => {
                 self.blocks
@@ -225,9 +242,9 @@ impl MemoTable {
         self.moved.is_empty()
     }
 
-    /// Append the first `n` entries of `other` (a sequential table), each through `map` (a
-    /// frame's id through `frame`), as that many MEMOIZEs would: 64 entries per step (their
-    /// bits shifted into place).
+    /// Append the first `n` entries of `other` (a sequential table, forgetting frames as this
+    /// one does), each through `map` (a frame's id through `frame`), as that many MEMOIZEs
+    /// would: 64 entries per step (their bits shifted into place).
     pub(super) fn append(
         &mut self,
         other: &MemoTable,
@@ -236,6 +253,7 @@ impl MemoTable {
         frame: impl Fn(u32) -> u32,
     ) {
         debug_assert!(self.is_sequential() && other.is_sequential() && n <= other.len);
+        debug_assert_eq!(self.forget_frames, other.forget_frames);
         let mut done = 0u64;
         for b in &other.blocks {
             if done >= n {
@@ -244,14 +262,13 @@ impl MemoTable {
             let k = (n - done).min(64);
             let (v, f) = (low(b.vals, k), low(b.frames, k));
             let vals = &other.vals[b.vals_before as usize..][..v.count_ones() as usize];
-            let frames = &other.frames[b.frames_before as usize..][..f.count_ones() as usize];
             let o = self.len % 64;
             if o == 0 {
                 self.blocks.push(Block {
                     vals: v,
                     frames: f,
                     vals_before: self.vals.len() as u64,
-                    frames_before: self.frames.len() as u64,
+                    frames_before: self.n_frames,
                 });
             } else {
                 let last = self.blocks.last_mut().expect("a partly filled block");
@@ -263,12 +280,16 @@ impl MemoTable {
                         vals: v >> rest,
                         frames: f >> rest,
                         vals_before: self.vals.len() as u64 + low(v, rest).count_ones() as u64,
-                        frames_before: self.frames.len() as u64 + low(f, rest).count_ones() as u64,
+                        frames_before: self.n_frames + low(f, rest).count_ones() as u64,
                     });
                 }
             }
             self.vals.extend(vals.iter().map(|&m| map(m)));
-            self.frames.extend(frames.iter().map(|&x| frame(x)));
+            if !other.forget_frames {
+                let frames = &other.frames[b.frames_before as usize..][..f.count_ones() as usize];
+                self.frames.extend(frames.iter().map(|&x| frame(x)));
+            }
+            self.n_frames += f.count_ones() as u64;
             self.len += k;
             done += k;
         }
@@ -291,6 +312,9 @@ impl MemoTable {
             return self.vals[rank as usize];
         }
         if b.frames >> bit & 1 != 0 {
+            if self.forget_frames {
+                return Memo::FrameNotKept;
+            }
             let rank = b.frames_before + low(b.frames, bit).count_ones() as u64;
             return Memo::Frame(self.frames[rank as usize]);
         }

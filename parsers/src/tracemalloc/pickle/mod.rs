@@ -77,9 +77,13 @@ pub struct Snapshot<'a> {
     pub strings: Vec<&'a [u8]>,
     /// Distinct `(filename, lineno)` frames.
     pub frames: Vec<Frame>,
-    /// Traceback `t` is `tb_frames[tb_offsets[t]..tb_offsets[t + 1]]`, most recent call first.
+    /// Traceback `t` is `frames[tb_offsets[t]..tb_offsets[t + 1]]`, most recent call first,
+    /// where `frames` is `tb_frames_head` then `tb_frames` (no traceback spans the two).
     pub tb_offsets: Vec<u64>,
     pub tb_frames: Vec<u32>,
+    /// The frames of the tracebacks read before the second core's part of the traces list was
+    /// taken over (`split`: that part's frames are moved in, not copied; empty otherwise).
+    pub tb_frames_head: Vec<u32>,
     /// Bytes and blocks of the traces in the traces list, per traceback.
     pub tb_size: Vec<u64>,
     pub tb_count: Vec<u64>,
@@ -104,7 +108,16 @@ impl Snapshot<'_> {
     /// Frames of traceback `t`, most recent call first.
     pub fn traceback(&self, t: u32) -> &[u32] {
         let (a, b) = (self.tb_offsets[t as usize], self.tb_offsets[t as usize + 1]);
-        &self.tb_frames[a as usize..b as usize]
+        let head = self.tb_frames_head.len() as u64;
+        if b <= head {
+            &self.tb_frames_head[a as usize..b as usize]
+        } else {
+            &self.tb_frames[(a - head) as usize..(b - head) as usize]
+        }
+    }
+    /// The frames of all tracebacks so far (the end of the last one).
+    pub fn frames_len(&self) -> u64 {
+        (self.tb_frames_head.len() + self.tb_frames.len()) as u64
     }
     /// Free the tracebacks (their frames, offsets and totals) once they are no longer needed
     /// (they are in the traceback tree): the snapshot keeps its file names and frames.
@@ -112,7 +125,14 @@ impl Snapshot<'_> {
         for v in [&mut self.tb_offsets, &mut self.tb_size, &mut self.tb_count] {
             *v = Vec::new();
         }
+        self.drop_traceback_frames();
+    }
+    /// Free the tracebacks' frames and offsets alone (the tree's paths are made): their totals
+    /// stay, for [`TraceTree::finish`](super::TraceTree::finish).
+    pub fn drop_traceback_frames(&mut self) {
         self.tb_frames = Vec::new();
+        self.tb_frames_head = Vec::new();
+        self.tb_offsets = Vec::new();
     }
     pub fn file_name(&self, s: u32) -> String {
         String::from_utf8_lossy(self.strings[s as usize]).into_owned()
@@ -217,6 +237,9 @@ struct Reader<'a> {
     tail_traces: u64,
     /// Tells the tail to stop (set when the reader passes its start, or ends).
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// A memo reference named a frame tuple whose frame was not kept
+    /// ([`MemoTable::forget_frames`]): the pickle must be read again with the frames kept.
+    frames_needed: bool,
 }
 
 /// Read a `tracemalloc.Snapshot` pickle. From 8 MiB on, the second half of the traces list
@@ -227,8 +250,22 @@ pub fn read(data: &[u8]) -> Result<Snapshot<'_>, Fail> {
 }
 
 /// [`read`], splitting from `min_split` bytes on; also returns the traces read by the second
-/// core (0 when it was not used).
+/// core (0 when it was not used). First with the memo's frame tuples forgotten (CPython never
+/// fetches one again), and only if the pickle does, once more with them kept.
 fn read_split(data: &[u8], min_split: usize) -> Result<(Snapshot<'_>, u64), Fail> {
+    match read_once(data, min_split, true) {
+        (_, true) => read_once(data, min_split, false).0,
+        (read, false) => read,
+    }
+}
+
+/// One read of the pickle (see [`read_split`]), the memo's frames forgotten or not; and whether
+/// it found that it needs them (its result is then to be dropped).
+fn read_once(
+    data: &[u8],
+    min_split: usize,
+    forget_frames: bool,
+) -> (Result<(Snapshot<'_>, u64), Fail>, bool) {
     let start = split::find_start(data, min_split);
     let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     std::thread::scope(|scope| {
@@ -237,19 +274,28 @@ fn read_split(data: &[u8], min_split: usize) -> Result<(Snapshot<'_>, u64), Fail
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
             let cancel = &cancel;
             scope.spawn(move || {
-                let _ = tx.send(split::Tail::read(data, at, frame_end, cancel));
+                let _ = tx.send(split::Tail::read(
+                    data,
+                    at,
+                    frame_end,
+                    cancel,
+                    forget_frames,
+                ));
             });
             tail = Some(rx);
         }
         let mut r = reader(data);
+        r.memo.forget_frames = forget_frames;
         r.split_at = start.map_or(usize::MAX, |s| s.0);
         r.tail = tail;
         r.cancel = cancel.clone();
         let top = r.run();
         cancel.store(true, std::sync::atomic::Ordering::Relaxed);
-        let top = top?;
+        if r.frames_needed {
+            return (top.map(|_| (Snapshot::default(), 0)), true);
+        }
         let n = r.tail_traces;
-        r.finish(top).map(|s| (s, n))
+        (top.and_then(|top| r.finish(top)).map(|s| (s, n)), false)
     })
 }
 
@@ -280,5 +326,6 @@ fn reader(data: &[u8]) -> Reader<'_> {
         tail: None,
         tail_traces: 0,
         cancel: Default::default(),
+        frames_needed: false,
     }
 }

@@ -200,6 +200,7 @@ impl<'a> Tail<'a> {
         start: usize,
         frame_end: usize,
         cancel: &AtomicBool,
+        forget_frames: bool,
     ) -> Tail<'a> {
         let mut t = Tail {
             start,
@@ -227,6 +228,7 @@ impl<'a> Tail<'a> {
             max_total: 0,
             kept: (0, 0, 0, 0),
         };
+        t.memo.forget_frames = forget_frames;
         let mut st = State {
             data,
             pos: start,
@@ -631,7 +633,9 @@ impl<'a> Reader<'a> {
                 },
             });
         }
-        let mut refs: Vec<(Result<u32, u32>, RefAcc)> = Vec::with_capacity(t.refs.len());
+        // The traceback each reference names (its totals stay in `t.refs`: 8 B per reference
+        // here instead of a copy of 40).
+        let mut refs: Vec<Result<u32, u32>> = Vec::with_capacity(t.refs.len());
         // Folded in any order: sums and counts only.
         for &(idx, ref acc) in &t.refs {
             if acc.varies {
@@ -645,7 +649,7 @@ impl<'a> Reader<'a> {
                 Some(Err(Memo::Tb(l))) => Err(l),
                 _ => return false,
             };
-            refs.push((tb, *acc));
+            refs.push(tb);
         }
         // Taken: file names, frames and tracebacks in the tail's order, as one pass would
         // have interned them.
@@ -663,20 +667,29 @@ impl<'a> Reader<'a> {
             let file = files[k].unwrap_or_else(|s| strings[s as usize]);
             frames.push(self.intern_frame(super::Frame { file, lineno }));
         }
+        // The tail's traceback frames, renumbered in place, are moved in (the reader's own
+        // become the snapshot's head: 4 B per frame, the largest table of the read, is not
+        // copied), or appended when there is a head already.
+        let mut moved = std::mem::take(&mut t.tb_frames);
+        moved.truncate(t.tb_offsets[n_tbs] as usize);
+        for f in moved.iter_mut() {
+            *f = frames[*f as usize];
+        }
+        let base = self.snap.frames_len();
+        if self.snap.tb_frames_head.is_empty() {
+            self.snap.tb_frames_head = std::mem::replace(&mut self.snap.tb_frames, moved);
+        } else {
+            self.snap.tb_frames.extend_from_slice(&moved);
+        }
         for k in 0..n_tbs {
-            let (a, b) = (t.tb_offsets[k] as usize, t.tb_offsets[k + 1] as usize);
-            for &f in &t.tb_frames[a..b] {
-                self.snap.tb_frames.push(frames[f as usize]);
-            }
-            self.snap.tb_offsets.push(self.snap.tb_frames.len() as u64);
+            self.snap.tb_offsets.push(base + t.tb_offsets[k + 1] as u64);
             self.tb_acc.push(t.tb_acc[k]);
         }
         // The tail's tracebacks are the reader's now: freed before the memo grows by the
-        // tail's entries (4 B per frame each way, the largest tables of the read).
-        t.tb_frames = Vec::new();
+        // tail's entries.
         t.tb_offsets = Vec::new();
         t.tb_acc = Vec::new();
-        for (tb, r) in refs {
+        for (tb, (_, r)) in refs.into_iter().zip(&t.refs) {
             let tb = tb.unwrap_or_else(|l| (tbs_before + l as u64) as u32);
             let acc = &mut self.tb_acc[tb as usize];
             acc.size = acc.size.wrapping_add(r.size);
@@ -685,6 +698,9 @@ impl<'a> Reader<'a> {
                 self.snap.truncated += r.count;
             }
         }
+        // Folded: freed before the memo grows by the tail's entries.
+        t.refs = Vec::new();
+        t.ref_index = FxHashMap::default();
         for d in &t.domains {
             match self.snap.domains.iter_mut().find(|x| x.domain == d.domain) {
                 Some(x) => {

@@ -158,13 +158,16 @@ fn frame_with_negative_line_is_an_error_at_its_tuple() {
 /// A snapshot pickle laid out as CPython's pickler writes `Snapshot.dump` (protocol 5, frames
 /// of about `frame_size` bytes cut where an object's save begins, traces in batches of
 /// `batch`), from synthetic traces (labelled: not from CPython): `(domain, size, traceback)`,
-/// tracebacks as lists of `(file, line)`, most recent call first.
+/// tracebacks as lists of `(file, line)`, most recent call first. With `share_frames`, a frame
+/// tuple written before is fetched from the memo (BINGET) instead of written again, which
+/// CPython never does but a pickle may.
 fn synthetic_pickle(
     tracebacks: &[Vec<(usize, u32)>],
     files: &[&str],
     traces: &[(u8, u32, usize)],
     batch: usize,
     frame_size: usize,
+    share_frames: bool,
 ) -> Vec<u8> {
     struct W {
         body: Vec<u8>,
@@ -236,6 +239,7 @@ fn synthetic_pickle(
     w.memoize();
     let mut file_memo: Vec<Option<u32>> = vec![None; files.len()];
     let mut tb_memo: Vec<Option<u32>> = vec![None; tracebacks.len()];
+    let mut frame_memo: std::collections::HashMap<(usize, u32), u32> = Default::default();
     for chunk in traces.chunks(batch) {
         w.op(b"(");
         for &(domain, size, tb) in chunk {
@@ -252,6 +256,10 @@ fn synthetic_pickle(
                         w.op(b"(");
                     }
                     for &(file, line) in frames {
+                        if let Some(&m) = frame_memo.get(&(file, line)).filter(|_| share_frames) {
+                            w.get(m);
+                            continue;
+                        }
                         w.save();
                         match file_memo[file] {
                             Some(m) => w.get(m),
@@ -259,7 +267,7 @@ fn synthetic_pickle(
                         }
                         w.int(line);
                         w.op(b"\x86");
-                        w.memoize();
+                        frame_memo.insert((file, line), w.memoize());
                     }
                     w.op(match frames.len() {
                         1 => b"\x85",
@@ -346,7 +354,8 @@ fn same_snapshot(a: &Snapshot, b: &Snapshot) {
     assert_eq!(a.strings, b.strings);
     assert_eq!(a.frames, b.frames);
     assert_eq!(a.tb_offsets, b.tb_offsets);
-    assert_eq!(a.tb_frames, b.tb_frames);
+    let frames = |s: &Snapshot| [&s.tb_frames_head[..], &s.tb_frames[..]].concat();
+    assert_eq!(frames(a), frames(b));
     assert_eq!(a.tb_size, b.tb_size);
     assert_eq!(a.tb_count, b.tb_count);
     assert_eq!(a.domains, b.domains);
@@ -383,7 +392,7 @@ fn split_read_equals_one_pass() {
         (4, 2500, 2000, 100, 1000),
     ] {
         let (tracebacks, files, traces) = synthetic_traces(seed, n, tbs);
-        let data = synthetic_pickle(&tracebacks, &files, &traces, batch, frame);
+        let data = synthetic_pickle(&tracebacks, &files, &traces, batch, frame, false);
         let (one, none) = read_split(&data, usize::MAX).expect("one pass");
         assert_eq!(none, 0);
         assert_eq!(one.traces, n as u64);
@@ -396,12 +405,35 @@ fn split_read_equals_one_pass() {
     }
 }
 
+/// The memo's frame tuples forgotten (the first read) or kept give the same snapshot, in one
+/// pass and split; a pickle that fetches a frame tuple from the memo is read again with them
+/// kept, and only then.
+#[test]
+fn frames_forgotten_or_kept_give_the_same_snapshot() {
+    for (seed, share) in [(11, false), (12, true), (13, true)] {
+        let (tracebacks, files, traces) = synthetic_traces(seed, 6000, 300);
+        let data = synthetic_pickle(&tracebacks, &files, &traces, 1000, 4096, share);
+        for min_split in [usize::MAX, 0] {
+            let (forgot, needed) = read_once(&data, min_split, true);
+            assert_eq!(needed, share, "seed {seed}");
+            let (kept, needed) = read_once(&data, min_split, false);
+            assert!(!needed);
+            let (kept, _) = kept.expect("frames kept");
+            if !share {
+                same_snapshot(&forgot.expect("frames forgotten").0, &kept);
+            }
+            same_snapshot(&read_split(&data, min_split).expect("read").0, &kept);
+            assert_eq!(kept.traces, 6000);
+        }
+    }
+}
+
 /// Damage anywhere (a byte changed, or the input cut short), in either half: the split read
 /// reports exactly what one pass reports, or reads exactly what it reads.
 #[test]
 fn split_read_fails_as_one_pass_does() {
     let (tracebacks, files, traces) = synthetic_traces(9, 6000, 200);
-    let data = synthetic_pickle(&tracebacks, &files, &traces, 500, 2048);
+    let data = synthetic_pickle(&tracebacks, &files, &traces, 500, 2048, false);
     let mut x = 77u64;
     let mut tried_split = 0;
     for k in 0..300 {
