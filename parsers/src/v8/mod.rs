@@ -17,9 +17,11 @@
 //! those 21 bytes per node and 8 per edge in anonymous memory; the exact reader, which runs only
 //! when the parallel one declines, moves the targets there once the edges are read; the parallel
 //! one writes them with `pwrite` through small buffers, and the types and labels are rewritten
-//! in blocks the same way: no fault per page of the files' shared mappings);
-//! for the rest of the run 1 byte per node (the type), 16 per closure
-//! location and the offset of every 64th node record and string, from which a node's name and a
+//! in blocks the same way: no fault per page of the files' shared mappings; the builder's
+//! threshold for that is 4 MiB, not the default 32, so the node types and kinds of a few million
+//! nodes are not anonymous memory either); for the rest of the run 1 byte per node (the type),
+//! ~4.1 per closure location ([`locations`]: 0.5 bit per node besides) and the offset of every
+//! 64th node record, location record and string, from which a node's name, a location and a
 //! string's text are read again when a report shows them.
 //!
 //! What DevTools opens, this reader opens: a node or edge type index beyond the meta's lists
@@ -51,6 +53,7 @@
 //! Node ids are V8's.
 
 mod fields;
+pub(crate) mod locations;
 pub(crate) mod names;
 pub(crate) mod par;
 pub(crate) mod raw;
@@ -66,6 +69,7 @@ use serde_json::json;
 use std::collections::HashMap;
 
 use crate::{Fail, Input, ParseError, ParseOptions, Parsed};
+use locations::Locations;
 use names::DETACHED;
 use raw::{Mode, RawSnapshot, MARK_EVERY};
 use scan::decode;
@@ -150,6 +154,14 @@ pub fn parse_with(
     })
 }
 
+/// The builder's spill threshold for V8 (below the default's 32 MiB when the options allow
+/// spilling): the node types (4 bytes per node) and kinds (1) of a snapshot of a few million
+/// nodes grow in their spill files too. The dominators never read them (the histogram and the
+/// retained walk read the types after them, the report the kinds, through the page cache),
+/// yet below 32 MiB they stayed anonymous memory through the dominators, the run's peak (the
+/// TypeScript compiler's 6.8 M nodes: 33 MB of 418 MiB).
+const COLUMNS_IN_FILES_FROM: usize = 4 << 20;
+
 /// Stream the snapshot into a graph, then resolve what needed the strings (V8 writes them
 /// last): node type names, with the `Detached ` prefix where detachedness propagates; edge
 /// labels; and the edges that do not retain because they enter page-owned nodes from outside.
@@ -164,7 +176,11 @@ fn build(
     // zero, copy through `write` and free. The passes below rewrite them (labels resolved,
     // weak bits set) in the files' shared mappings, as page cache. (The node columns come
     // block by block, too little at a time for a file of their own.)
-    let mut b = GraphBuilder::new().with_spill(&opts.spill).grow_in_files();
+    let spill = opts
+        .spill
+        .clone()
+        .min_bytes(opts.spill.min_bytes.min(COLUMNS_IN_FILES_FROM));
+    let mut b = GraphBuilder::new().with_spill(&spill).grow_in_files();
     if opts.drop_labels {
         b = b.without_labels();
     }
@@ -178,7 +194,7 @@ fn build(
     g.warnings.extend(raw.warnings.iter().cloned());
     let detached = std::mem::take(&mut raw.node_detached);
     let no_propagation = std::mem::replace(&mut raw.no_propagation, BitSet::new(0));
-    let mut locations = std::mem::take(&mut raw.locations);
+    let locations = std::mem::take(&mut raw.locations);
     let HeapGraph {
         type_of,
         types,
@@ -192,10 +208,10 @@ fn build(
     // The detachedness first (a few ms): it reads the targets, whose weak bits the retention
     // pass rewrites. Then four independent tasks, balanced over the cores: the labels (their
     // column and names), the node types (after the detachedness they depend on), the edges
-    // that do not retain (weak bits of the targets) and the locations' order.
+    // that do not retain (weak bits of the targets) and the locations' index by node.
     let states = names::propagate_detachedness(raw_ref, detached, no_propagation, offsets, targets);
     let offsets = &*offsets;
-    let (((), ()), (detached_nodes, _)) = rayon::join(
+    let (((), locations), (detached_nodes, _)) = rayon::join(
         || {
             rayon::join(
                 || {
@@ -203,7 +219,7 @@ fn build(
                         resolve_labels(raw_ref, edge_labels, labels, bytes);
                     }
                 },
-                || raw::sort_locations(&mut locations),
+                || keep_locations(locations, &raw_ref.meta, raw_ref.node_count()),
             )
         },
         || {
@@ -214,13 +230,12 @@ fn build(
         },
     );
     drop(states);
-    raw.locations = locations;
     if detached_nodes > 0 {
         g.warnings
             .push(format!("{detached_nodes} detached native (DOM) nodes"));
     }
-    g.spill_columns(&opts.spill);
-    let data = InspectorData::from_raw(raw);
+    g.spill_columns(&spill);
+    let data = InspectorData::from_raw(raw, locations);
     release_free_memory();
     Ok((g, data))
 }
@@ -235,6 +250,26 @@ fn release_free_memory() {
     // SAFETY: malloc_trim only returns free memory of the allocator to the system.
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+/// The locations as the run keeps them ([`Locations`]): read again from the snapshot when
+/// shown, or, should the reader have kept no marks, the quads sorted.
+fn keep_locations(read: raw::ReadLocations, meta: &raw::Meta, nodes: usize) -> Locations {
+    let raw::ReadLocations { mut quads, marks } = read;
+    match raw::location_columns(&meta.location_fields) {
+        Some(cols) if !marks.is_empty() => Locations::build(
+            quads,
+            marks,
+            meta.location_fields.len(),
+            cols,
+            meta.nf as u64,
+            nodes,
+        ),
+        _ => {
+            quads.sort_unstable();
+            Locations::from_quads(quads)
+        }
     }
 }
 
@@ -393,12 +428,12 @@ struct InspectorData {
     /// Where the content of strings 0, 64, 128, … starts.
     str_marks: Vec<u64>,
     str_count: usize,
-    locations: Vec<[u32; 4]>,
+    locations: Locations,
 }
 
 impl InspectorData {
     /// Keeps the per-node type column, the marks and the locations; the rest is freed here.
-    fn from_raw(raw: RawSnapshot) -> InspectorData {
+    fn from_raw(raw: RawSnapshot, locations: Locations) -> InspectorData {
         let str_marks = raw
             .str_start
             .iter()
@@ -418,7 +453,7 @@ impl InspectorData {
             node_marks: raw.node_marks,
             str_marks,
             str_count: raw.str_start.len(),
-            locations: raw.locations,
+            locations,
         }
     }
 
@@ -487,9 +522,7 @@ impl V8Inspector {
     }
 
     fn location(&self, node: usize) -> Option<[u32; 4]> {
-        let l = &self.data.locations;
-        let p = l.partition_point(|x| (x[0] as usize) < node);
-        l.get(p).filter(|x| x[0] as usize == node).copied()
+        self.data.locations.get(self.input.bytes(), node)
     }
 }
 
@@ -540,7 +573,7 @@ impl V8Inspector {
             node_marks,
             str_marks,
             str_count,
-            locations,
+            locations: Locations::from_quads(locations),
         };
         Ok(V8Inspector::new(input, data))
     }
@@ -573,8 +606,9 @@ impl Inspector for V8Inspector {
         e.u64s(&d.node_marks);
         e.u64s(&d.str_marks);
         e.u64(d.str_count as u64);
-        e.len(d.locations.len());
-        for l in &d.locations {
+        let locations = d.locations.quads(self.input.bytes());
+        e.len(locations.len());
+        for l in &locations {
             for &x in l {
                 e.u32(x);
             }
@@ -634,7 +668,7 @@ pub(crate) mod tests {
     }
 
     /// Everything `build` produces, in comparable form.
-    fn digest(r: &Result<(HeapGraph, InspectorData), Fail>) -> Option<String> {
+    fn digest(r: &Result<(HeapGraph, InspectorData), Fail>, bytes: &[u8]) -> Option<String> {
         let (g, d) = r.as_ref().ok()?;
         let names =
             |i: &heapscope_graph::Interner| i.iter().map(|(_, s)| s.to_owned()).collect::<Vec<_>>();
@@ -654,15 +688,18 @@ pub(crate) mod tests {
             d.node_type,
             d.node_marks,
             (&d.str_marks, d.str_count),
-            d.locations,
+            (d.locations.len(), d.locations.quads(bytes)),
         ))
     }
 
     /// The same digest from both readers, and the parallel one does not decline.
     fn agree(path: &std::path::Path, bytes: &[u8]) {
         // (Compat only changes the passes after the arrays.)
-        let par = digest(&build(bytes, &opts(), Compat::Memlab, Mode::Parallel));
-        let exact = digest(&build(bytes, &opts(), Compat::Memlab, Mode::Exact));
+        let par = digest(
+            &build(bytes, &opts(), Compat::Memlab, Mode::Parallel),
+            bytes,
+        );
+        let exact = digest(&build(bytes, &opts(), Compat::Memlab, Mode::Exact), bytes);
         assert!(
             par.is_some(),
             "{}: the parallel reader declined a real snapshot",
@@ -843,7 +880,7 @@ pub(crate) mod tests {
     #[test]
     fn separators_of_other_producers_read_the_same() {
         let text = small();
-        let want = digest(&build(&text, &opts(), Compat::DevTools, Mode::Exact));
+        let want = digest(&build(&text, &opts(), Compat::DevTools, Mode::Exact), &text);
         assert!(want.is_some());
         let arrays = |t: &[u8]| -> (usize, usize) {
             let find = |needle: &[u8]| t.windows(needle.len()).position(|w| w == needle).unwrap();
@@ -870,7 +907,7 @@ pub(crate) mod tests {
             let par = build(&v, &opts(), Compat::DevTools, Mode::Parallel);
             assert!(par.is_ok(), "declined {comma:?} {sep:?}");
             let exact = build(&v, &opts(), Compat::DevTools, Mode::Exact);
-            let (dp, de) = (digest(&par), digest(&exact));
+            let (dp, de) = (digest(&par, &v), digest(&exact, &v));
             // Node and string marks are byte offsets, which move with the separators: compare
             // the rest.
             let strip = |d: Option<String>| {
@@ -969,11 +1006,18 @@ pub(crate) mod tests {
                     assert!(par.is_ok(), "declined V8's order");
                     let (_, d) = par.as_ref().unwrap();
                     assert_eq!(d.locations.len(), 4);
-                    assert!(d.locations.is_sorted());
+                    // Read back from the text: nodes 10, 1, 299 and 2 have one each, the
+                    // others none.
+                    let at = |n: usize| d.locations.get(v, n);
+                    assert_eq!(at(10), Some([10, 1, 2, 3]));
+                    assert_eq!(at(1), Some([1, 4, 5, 6]));
+                    assert_eq!(at(299), Some([299, 7, 8, 9]));
+                    assert_eq!(at(2), Some([2, 1, 0, 0]));
+                    assert_eq!((at(0), at(3), at(300)), (None, None, None));
                 }
                 if par.is_ok() {
                     assert!(
-                        digest(&par) == digest(&exact),
+                        digest(&par, v) == digest(&exact, v),
                         "{order:?}: accepted differently:\n{}",
                         String::from_utf8_lossy(v)
                     );
@@ -992,7 +1036,8 @@ pub(crate) mod tests {
         let ok = build(&text, &opts(), Compat::DevTools, Mode::Parallel);
         assert!(
             ok.is_ok()
-                && digest(&ok) == digest(&build(&text, &opts(), Compat::DevTools, Mode::Exact))
+                && digest(&ok, &text)
+                    == digest(&build(&text, &opts(), Compat::DevTools, Mode::Exact), &text)
         );
         let find = |needle: &[u8]| {
             text.windows(needle.len())
@@ -1033,7 +1078,7 @@ pub(crate) mod tests {
             let exact = build(v, &opts(), Compat::DevTools, Mode::Exact);
             match (&par, &exact) {
                 (Ok(_), _) => assert!(
-                    digest(&par) == digest(&exact),
+                    digest(&par, v) == digest(&exact, v),
                     "accepted differently:\n{}",
                     String::from_utf8_lossy(v)
                 ),

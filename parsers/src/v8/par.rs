@@ -10,9 +10,9 @@
 //! parse itself (chunks parsed into buffers, placed once the counts before them are known)
 //! would save ~0.05 CPU s of the parse's ~1.7 on that snapshot. Then every chunk parses
 //! the records that start in it (reading on past its end to finish the last one) and hands them
-//! over one by one, on its own core, with no buffer: [`IntArray::fill`] (the edges, straight
-//! into the graph's CSR; the locations) or [`IntArray::chunk_records`] (the nodes, straight into
-//! the graph's node columns, one builder run per chunk).
+//! over one by one, on its own core, with no buffer: [`IntArray::chunk_records`] (the edges,
+//! straight into the graph's CSR; the nodes, straight into the graph's node columns, one
+//! builder run per chunk; the locations).
 //!
 //! A chunk is read 64 bytes at a time ([`Values`]): three bit masks (digits, commas, JSON
 //! whitespace) say where every number of the block starts and whether the block keeps to the
@@ -40,7 +40,7 @@ const CHUNK_BYTES: usize = if cfg!(test) { 64 } else { 1 << 20 };
 /// marks, from which the inspector reads a node's fields again on demand).
 pub(crate) const MARK_EVERY: u64 = 64;
 
-/// The widest record [`IntArray::fill`] reads (V8's edges have 3 values).
+/// The widest record [`IntArray::chunk_records`] reads (V8's edges have 3 values).
 pub(crate) const MAX_WIDTH: usize = 16;
 
 /// The fast path declined; the message is for tests, not users (the exact parser reruns).
@@ -179,45 +179,18 @@ impl<'a> IntArray<'a> {
     }
 
     /// The records of `width` values each chunk owns, as ranges of record indices in order
-    /// (together, every record once): what [`fill`](Self::fill) wants one state for.
+    /// (together, every record once).
     pub fn record_ranges(&self, width: usize) -> Scan<Vec<std::ops::Range<u64>>> {
         Ok(self.owned(width)?.windows(2).map(|r| r[0]..r[1]).collect())
-    }
-
-    /// Parse the array as records of `width` values (at most [`MAX_WIDTH`]), all chunks at once,
-    /// with no block buffer: chunk `k`'s records go to `each(&mut states[k], record index,
-    /// record)` in order, `states` having one entry per range of
-    /// [`record_ranges`](Self::record_ranges). For consumers that can write each record where it
-    /// belongs (the edges, straight into the graph's CSR). Returns the states. Fails when the
-    /// value count is not a multiple of `width`, on anything the sequential cursor would
-    /// reject, or when `each` fails.
-    pub fn fill<S: Send>(
-        &self,
-        width: usize,
-        states: Vec<S>,
-        each: impl Fn(&mut S, u64, &[u64]) -> Scan<()> + Sync,
-    ) -> Scan<Vec<S>> {
-        let owned = self.owned(width)?;
-        if width.max(1) > MAX_WIDTH || states.len() + 1 != owned.len() {
-            return Err(declined(
-                "one state per chunk, records of at most 16 values",
-            ));
-        }
-        states
-            .into_par_iter()
-            .enumerate()
-            .map(|(c, mut state)| {
-                self.chunk_records(&owned, c, width, |r, rec, _| each(&mut state, r, rec))?;
-                Ok(state)
-            })
-            .collect()
     }
 
     /// The records of `width` values (at most [`MAX_WIDTH`]) that chunk `c` owns, in order:
     /// `each(record index, record, offset of its first value)`, on the calling thread.
     /// `owned` is [`record_ranges`](Self::record_ranges)' bounds (`ranges[k].start` for every
     /// chunk, then the record count). For a caller that runs the chunks itself (the nodes,
-    /// inside the graph builder's parallel node fill); fails as [`fill`](Self::fill) does.
+    /// inside the graph builder's parallel node fill). Fails when the value count is not a
+    /// multiple of `width`, on anything the sequential cursor would reject, or when `each`
+    /// fails.
     pub fn chunk_records(
         &self,
         owned: &[u64],
@@ -530,16 +503,22 @@ fn eight_digits(d: u64) -> u64 {
 mod tests {
     use super::*;
 
-    /// The array's values through [`IntArray::fill`], in order, and where the array ends.
+    /// The array's values through [`IntArray::chunk_records`], chunk by chunk, in order, and
+    /// where the array ends.
     fn read(text: &str, width: usize) -> Scan<(Vec<u64>, usize)> {
         let a = IntArray::locate(text.as_bytes(), 0)?;
-        let ranges = a.record_ranges(width)?;
-        let states = ranges.iter().map(|_| Vec::new()).collect();
-        let got = a.fill(width, states, |out: &mut Vec<u64>, _, rec| {
-            out.extend_from_slice(rec);
-            Ok(())
-        })?;
-        Ok((got.concat(), a.end()))
+        let bounds = a.record_bounds(width)?;
+        let mut got = Vec::new();
+        for k in 0..bounds.len() - 1 {
+            let mut next = bounds[k];
+            a.chunk_records(&bounds, k, width, |r, rec, _| {
+                assert_eq!(r, next, "records in order");
+                next += 1;
+                got.extend_from_slice(rec);
+                Ok(())
+            })?;
+        }
+        Ok((got, a.end()))
     }
 
     /// [`read`] of an array that is the whole text.
