@@ -269,7 +269,7 @@ mod tests {
                     if k > 0 || i > 0 {
                         text.push_str(seps[rng.below(seps.len() as u64) as usize]);
                     }
-                    if i == 0 && k as u64 % MARK_EVERY == 0 {
+                    if i == 0 && (k as u64).is_multiple_of(MARK_EVERY) {
                         marks.push(text.len() as u64);
                     }
                     text.push_str(&v.to_string());
