@@ -220,17 +220,7 @@ impl InFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Lcg(u64);
-    impl Lcg {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (self.0 >> 33) % n.max(1)
-        }
-    }
+    use crate::v8::retention::tests::Lcg;
 
     /// Generated `locations` arrays (fields in any order, separators of several producers,
     /// nodes out of order, some with several records, values past 2^32): every node's lookup
