@@ -17,9 +17,11 @@
 //! those 21 bytes per node and 8 per edge in anonymous memory; the exact reader, which runs only
 //! when the parallel one declines, moves the targets there once the edges are read; the parallel
 //! one writes them with `pwrite` through small buffers, and the types and labels are rewritten
-//! in blocks the same way: no fault per page of the files' shared mappings);
-//! for the rest of the run 1 byte per node (the type), 16 per closure
-//! location and the offset of every 64th node record and string, from which a node's name and a
+//! in blocks the same way: no fault per page of the files' shared mappings; the builder's
+//! threshold for that is 4 MiB, not the default 32, so the node types and kinds of a few million
+//! nodes are not anonymous memory either); for the rest of the run 1 byte per node (the type),
+//! ~4.1 per closure location ([`locations`]: 0.5 bit per node besides) and the offset of every
+//! 64th node record, location record and string, from which a node's name, a location and a
 //! string's text are read again when a report shows them.
 //!
 //! What DevTools opens, this reader opens: a node or edge type index beyond the meta's lists
@@ -51,6 +53,7 @@
 //! Node ids are V8's.
 
 mod fields;
+pub(crate) mod locations;
 pub(crate) mod names;
 pub(crate) mod par;
 pub(crate) mod raw;
@@ -66,6 +69,7 @@ use serde_json::json;
 use std::collections::HashMap;
 
 use crate::{Fail, Input, ParseError, ParseOptions, Parsed};
+use locations::Locations;
 use names::DETACHED;
 use raw::{Mode, RawSnapshot, MARK_EVERY};
 use scan::decode;
@@ -150,6 +154,14 @@ pub fn parse_with(
     })
 }
 
+/// The builder's spill threshold for V8 (below the default's 32 MiB when the options allow
+/// spilling): the node types (4 bytes per node) and kinds (1) of a snapshot of a few million
+/// nodes grow in their spill files too. The dominators never read them (the histogram and the
+/// retained walk read the types after them, the report the kinds, through the page cache),
+/// yet below 32 MiB they stayed anonymous memory through the dominators, the run's peak (the
+/// TypeScript compiler's 6.8 M nodes: 33 MB of 418 MiB).
+const COLUMNS_IN_FILES_FROM: usize = 4 << 20;
+
 /// Stream the snapshot into a graph, then resolve what needed the strings (V8 writes them
 /// last): node type names, with the `Detached ` prefix where detachedness propagates; edge
 /// labels; and the edges that do not retain because they enter page-owned nodes from outside.
@@ -164,7 +176,11 @@ fn build(
     // zero, copy through `write` and free. The passes below rewrite them (labels resolved,
     // weak bits set) in the files' shared mappings, as page cache. (The node columns come
     // block by block, too little at a time for a file of their own.)
-    let mut b = GraphBuilder::new().with_spill(&opts.spill).grow_in_files();
+    let spill = opts
+        .spill
+        .clone()
+        .min_bytes(opts.spill.min_bytes.min(COLUMNS_IN_FILES_FROM));
+    let mut b = GraphBuilder::new().with_spill(&spill).grow_in_files();
     if opts.drop_labels {
         b = b.without_labels();
     }
@@ -178,7 +194,7 @@ fn build(
     g.warnings.extend(raw.warnings.iter().cloned());
     let detached = std::mem::take(&mut raw.node_detached);
     let no_propagation = std::mem::replace(&mut raw.no_propagation, BitSet::new(0));
-    let mut locations = std::mem::take(&mut raw.locations);
+    let locations = std::mem::take(&mut raw.locations);
     let HeapGraph {
         type_of,
         types,
@@ -192,10 +208,10 @@ fn build(
     // The detachedness first (a few ms): it reads the targets, whose weak bits the retention
     // pass rewrites. Then four independent tasks, balanced over the cores: the labels (their
     // column and names), the node types (after the detachedness they depend on), the edges
-    // that do not retain (weak bits of the targets) and the locations' order.
+    // that do not retain (weak bits of the targets) and the locations' index by node.
     let states = names::propagate_detachedness(raw_ref, detached, no_propagation, offsets, targets);
     let offsets = &*offsets;
-    let (((), ()), (detached_nodes, _)) = rayon::join(
+    let (((), locations), (detached_nodes, _)) = rayon::join(
         || {
             rayon::join(
                 || {
@@ -203,7 +219,7 @@ fn build(
                         resolve_labels(raw_ref, edge_labels, labels, bytes);
                     }
                 },
-                || raw::sort_locations(&mut locations),
+                || keep_locations(locations, &raw_ref.meta, raw_ref.node_count()),
             )
         },
         || {
@@ -214,13 +230,12 @@ fn build(
         },
     );
     drop(states);
-    raw.locations = locations;
     if detached_nodes > 0 {
         g.warnings
             .push(format!("{detached_nodes} detached native (DOM) nodes"));
     }
-    g.spill_columns(&opts.spill);
-    let data = InspectorData::from_raw(raw);
+    g.spill_columns(&spill);
+    let data = InspectorData::from_raw(raw, locations);
     release_free_memory();
     Ok((g, data))
 }
@@ -235,6 +250,26 @@ fn release_free_memory() {
     // SAFETY: malloc_trim only returns free memory of the allocator to the system.
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+/// The locations as the run keeps them ([`Locations`]): read again from the snapshot when
+/// shown, or, should the reader have kept no marks, the quads sorted.
+fn keep_locations(read: raw::ReadLocations, meta: &raw::Meta, nodes: usize) -> Locations {
+    let raw::ReadLocations { mut quads, marks } = read;
+    match raw::location_columns(&meta.location_fields) {
+        Some(cols) if !marks.is_empty() => Locations::build(
+            quads,
+            marks,
+            meta.location_fields.len(),
+            cols,
+            meta.nf as u64,
+            nodes,
+        ),
+        _ => {
+            quads.sort_unstable();
+            Locations::from_quads(quads)
+        }
     }
 }
 
@@ -289,28 +324,41 @@ const REWRITE_BLOCK: usize = 16 << 10;
 /// shows: a store through the mapping would take a write fault and the file system's
 /// `page_mkwrite` for every page (~37 K for the labels of a 1 GB snapshot). Blocks `f` leaves
 /// as they were are not written. Any other column (or should a write fail) is stored into.
-fn rewrite(col: &mut Column<u32>, mut f: impl FnMut(usize, u32) -> u32) {
-    use std::os::unix::fs::FileExt;
+fn rewrite(col: &mut Column<u32>, f: impl FnMut(usize, u32) -> u32) {
     let file = col.stage_file();
+    rewrite_part(col, 0, file.as_ref(), f);
+}
+
+/// [`rewrite`] of `part`, elements `first..` of a column whose spill file (if it grows in one)
+/// is `file`: `f(i, x)` with `i` the index in the column. Disjoint parts of one column may be
+/// rewritten at once (each writes only its own bytes of the file).
+fn rewrite_part(
+    part: &mut [u32],
+    first: usize,
+    file: Option<&std::fs::File>,
+    mut f: impl FnMut(usize, u32) -> u32,
+) {
+    use std::os::unix::fs::FileExt;
     let Some(file) = file else {
-        for (i, x) in col.iter_mut().enumerate() {
-            *x = f(i, *x);
+        for (i, x) in part.iter_mut().enumerate() {
+            *x = f(first + i, *x);
         }
         return;
     };
     let mut buf: Vec<u8> = Vec::with_capacity(REWRITE_BLOCK * 4);
     let mut start = 0;
-    while start < col.len() {
-        let end = (start + REWRITE_BLOCK).min(col.len());
+    while start < part.len() {
+        let end = (start + REWRITE_BLOCK).min(part.len());
         buf.clear();
         let mut changed = false;
-        for (k, &x) in col[start..end].iter().enumerate() {
-            let v = f(start + k, x);
+        for (k, &x) in part[start..end].iter().enumerate() {
+            let v = f(first + start + k, x);
             changed |= v != x;
             buf.extend_from_slice(&v.to_ne_bytes());
         }
-        if changed && file.write_all_at(&buf, (start * 4) as u64).is_err() {
-            for (x, v) in col[start..end].iter_mut().zip(buf.chunks_exact(4)) {
+        let at = ((first + start) * 4) as u64;
+        if changed && file.write_all_at(&buf, at).is_err() {
+            for (x, v) in part[start..end].iter_mut().zip(buf.chunks_exact(4)) {
                 *x = u32::from_ne_bytes([v[0], v[1], v[2], v[3]]);
             }
         }
@@ -319,7 +367,11 @@ fn rewrite(col: &mut Column<u32>, mut f: impl FnMut(usize, u32) -> u32) {
 }
 
 /// Replace provisional labels (string index + 1) by interned names, through a per-string
-/// table as in [`resolve_types`] (a hash map lookup per edge took ~2 s on 38 M edges).
+/// table as in [`resolve_types`] (a hash map lookup per edge took ~2 s on 38 M edges). On all
+/// cores: each part of the column lists the strings it names in the order they first appear
+/// in it (one bit per string per part), those lists are interned in order (so the labels get
+/// the ids the sequential pass gave them: in the order of first appearance), and the parts are
+/// rewritten at once (the pass took 337 ms of one core on the Node 22 service snapshot).
 ///
 /// V8 names the slots of its internal arrays (`(object elements)`, `(object properties)`,
 /// descriptor arrays, …) by their index as a decimal string on `internal` edges; they become
@@ -331,32 +383,79 @@ fn resolve_labels(
     labels: &mut Interner,
     bytes: &[u8],
 ) {
-    let mut by_string: Vec<u32> = vec![UNSEEN; raw.str_start.len()];
-    rewrite(edge_labels, |_, l| {
-        let Label::Name(LabelId(p)) = Label::decode(l) else {
-            return l;
-        };
-        let s = (p - 1) as usize;
-        match by_string.get_mut(s) {
-            Some(slot) if *slot != UNSEEN => *slot,
-            Some(slot) => {
-                let raw_text = raw.raw_str(bytes, s as u32);
-                *slot = match slot_index(raw_text) {
-                    Some(i) => Label::Index(i).encode(),
-                    None => {
-                        let text = decode(raw_text);
-                        if text.is_empty() {
-                            Label::None.encode()
-                        } else {
-                            Label::Name(LabelId(labels.intern(&text))).encode()
-                        }
-                    }
-                };
-                *slot
-            }
-            None => Label::None.encode(),
-        }
+    relabel(edge_labels, labels, raw.str_start.len(), |s| {
+        raw.raw_str(bytes, s)
     });
+}
+
+/// [`resolve_labels`] with `strings` strings whose raw text `text` gives.
+fn relabel<'t>(
+    edge_labels: &mut Column<u32>,
+    labels: &mut Interner,
+    strings: usize,
+    text: impl Fn(u32) -> &'t [u8],
+) {
+    use rayon::prelude::*;
+    // Parts of whole blocks, a few per core.
+    let parts = 2 * rayon::current_num_threads().max(1);
+    let per = edge_labels
+        .len()
+        .div_ceil(parts)
+        .div_ceil(REWRITE_BLOCK)
+        .max(1)
+        * REWRITE_BLOCK;
+    // The string of a provisional label, if it names one.
+    let string = |l: u32| match Label::decode(l) {
+        Label::Name(LabelId(p)) => Some((p - 1) as usize),
+        _ => None,
+    };
+    // Each part's strings in the order they first appear in it (a bit per string).
+    let firsts: Vec<Vec<u32>> = edge_labels
+        .par_chunks(per)
+        .map(|part| {
+            let mut seen = BitSet::new(strings);
+            let mut out = Vec::new();
+            for s in part.iter().filter_map(|&l| string(l)) {
+                if s < strings && !seen.get(s) {
+                    seen.set(s);
+                    out.push(s as u32);
+                }
+            }
+            out
+        })
+        .collect();
+    // Interned in the order of their first appearance among all the edges: the parts in
+    // order, each string at its first part's.
+    let mut by_string: Vec<u32> = vec![UNSEEN; strings];
+    for s in firsts.into_iter().flatten() {
+        let slot = &mut by_string[s as usize];
+        if *slot != UNSEEN {
+            continue;
+        }
+        let raw_text = text(s);
+        *slot = match slot_index(raw_text) {
+            Some(i) => Label::Index(i).encode(),
+            None => {
+                let text = decode(raw_text);
+                if text.is_empty() {
+                    Label::None.encode()
+                } else {
+                    Label::Name(LabelId(labels.intern(&text))).encode()
+                }
+            }
+        };
+    }
+    let file = edge_labels.stage_file();
+    let (by_string, file) = (&by_string, file.as_ref());
+    edge_labels
+        .par_chunks_mut(per)
+        .enumerate()
+        .for_each(|(k, part)| {
+            rewrite_part(part, k * per, file, |_, l| match string(l) {
+                Some(s) => by_string.get(s).copied().unwrap_or(Label::None.encode()),
+                None => l,
+            })
+        });
 }
 
 /// A canonical decimal (no sign, no leading zero) below 2^31 - 1, whose [`Label::Index`]
@@ -393,12 +492,12 @@ struct InspectorData {
     /// Where the content of strings 0, 64, 128, … starts.
     str_marks: Vec<u64>,
     str_count: usize,
-    locations: Vec<[u32; 4]>,
+    locations: Locations,
 }
 
 impl InspectorData {
     /// Keeps the per-node type column, the marks and the locations; the rest is freed here.
-    fn from_raw(raw: RawSnapshot) -> InspectorData {
+    fn from_raw(raw: RawSnapshot, locations: Locations) -> InspectorData {
         let str_marks = raw
             .str_start
             .iter()
@@ -418,7 +517,7 @@ impl InspectorData {
             node_marks: raw.node_marks,
             str_marks,
             str_count: raw.str_start.len(),
-            locations: raw.locations,
+            locations,
         }
     }
 
@@ -487,9 +586,7 @@ impl V8Inspector {
     }
 
     fn location(&self, node: usize) -> Option<[u32; 4]> {
-        let l = &self.data.locations;
-        let p = l.partition_point(|x| (x[0] as usize) < node);
-        l.get(p).filter(|x| x[0] as usize == node).copied()
+        self.data.locations.get(self.input.bytes(), node)
     }
 }
 
@@ -540,7 +637,7 @@ impl V8Inspector {
             node_marks,
             str_marks,
             str_count,
-            locations,
+            locations: Locations::from_quads(locations),
         };
         Ok(V8Inspector::new(input, data))
     }
@@ -573,8 +670,9 @@ impl Inspector for V8Inspector {
         e.u64s(&d.node_marks);
         e.u64s(&d.str_marks);
         e.u64(d.str_count as u64);
-        e.len(d.locations.len());
-        for l in &d.locations {
+        let locations = d.locations.quads(self.input.bytes());
+        e.len(locations.len());
+        for l in &locations {
             for &x in l {
                 e.u32(x);
             }
@@ -634,7 +732,7 @@ pub(crate) mod tests {
     }
 
     /// Everything `build` produces, in comparable form.
-    fn digest(r: &Result<(HeapGraph, InspectorData), Fail>) -> Option<String> {
+    fn digest(r: &Result<(HeapGraph, InspectorData), Fail>, bytes: &[u8]) -> Option<String> {
         let (g, d) = r.as_ref().ok()?;
         let names =
             |i: &heapscope_graph::Interner| i.iter().map(|(_, s)| s.to_owned()).collect::<Vec<_>>();
@@ -654,15 +752,18 @@ pub(crate) mod tests {
             d.node_type,
             d.node_marks,
             (&d.str_marks, d.str_count),
-            d.locations,
+            (d.locations.len(), d.locations.quads(bytes)),
         ))
     }
 
     /// The same digest from both readers, and the parallel one does not decline.
     fn agree(path: &std::path::Path, bytes: &[u8]) {
         // (Compat only changes the passes after the arrays.)
-        let par = digest(&build(bytes, &opts(), Compat::Memlab, Mode::Parallel));
-        let exact = digest(&build(bytes, &opts(), Compat::Memlab, Mode::Exact));
+        let par = digest(
+            &build(bytes, &opts(), Compat::Memlab, Mode::Parallel),
+            bytes,
+        );
+        let exact = digest(&build(bytes, &opts(), Compat::Memlab, Mode::Exact), bytes);
         assert!(
             par.is_some(),
             "{}: the parallel reader declined a real snapshot",
@@ -759,6 +860,93 @@ pub(crate) mod tests {
         }
     }
 
+    /// The labels rewritten on all cores ([`relabel`], parts of whole blocks) against the
+    /// sequential pass it replaced (one table lookup per edge, strings interned as first met),
+    /// in memory and in a spill file, on 1 and 3 threads: the same column and the same label
+    /// ids. Strings of slot numbers become indices, the empty one no label, out-of-range ones
+    /// no label; element edges keep their index.
+    #[test]
+    fn labels_on_all_cores_are_the_sequential_pass() {
+        let texts: Vec<Vec<u8>> = (0..500u32)
+            .map(|s| match s % 5 {
+                0 => s.to_string().into_bytes(),
+                1 if s == 1 => Vec::new(),
+                2 => format!("p\\u0041{s}").into_bytes(),
+                _ => format!("name{}", s * 7 % 311).into_bytes(),
+            })
+            .collect();
+        let strings = texts.len();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let n = 3 * REWRITE_BLOCK + 77;
+        let column: Vec<u32> = (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                match seed % 10 {
+                    0 => Label::Index((seed >> 8) as u32 % 1000).encode(),
+                    1 => Label::None.encode(),
+                    // A few past the strings.
+                    2 => raw::provisional_label(strings as u32 + (seed >> 8) as u32 % 3).encode(),
+                    // Skewed: most edges name one of a few strings.
+                    k => {
+                        let among = if k == 3 { strings as u64 } else { 40 };
+                        raw::provisional_label(((seed >> 8) % among) as u32).encode()
+                    }
+                }
+            })
+            .collect();
+        let naive = {
+            let mut interner = Interner::new();
+            let mut by: Vec<u32> = vec![UNSEEN; strings];
+            let col: Vec<u32> = column
+                .iter()
+                .map(|&l| {
+                    let Label::Name(LabelId(p)) = Label::decode(l) else {
+                        return l;
+                    };
+                    let s = (p - 1) as usize;
+                    let Some(slot) = by.get_mut(s) else {
+                        return Label::None.encode();
+                    };
+                    if *slot == UNSEEN {
+                        *slot = match slot_index(&texts[s]) {
+                            Some(i) => Label::Index(i).encode(),
+                            None if texts[s].is_empty() => Label::None.encode(),
+                            None => {
+                                Label::Name(LabelId(interner.intern(&decode(&texts[s])))).encode()
+                            }
+                        };
+                    }
+                    *slot
+                })
+                .collect();
+            let names: Vec<String> = interner.iter().map(|(_, s)| s.to_owned()).collect();
+            (col, names)
+        };
+        assert!(naive.1.len() > 100, "names interned: {}", naive.1.len());
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut cols = vec![Column::from(column.clone())];
+            if let Ok(mut in_file) = Column::<u32>::in_file(&std::env::temp_dir(), n) {
+                in_file.resize(n, 0);
+                in_file.copy_from_slice(&column);
+                assert!(in_file.stage_file().is_some());
+                cols.push(in_file);
+            }
+            for mut col in cols {
+                let mut interner = Interner::new();
+                pool.install(|| relabel(&mut col, &mut interner, strings, |s| &texts[s as usize]));
+                let names: Vec<String> = interner.iter().map(|(_, s)| s.to_owned()).collect();
+                assert!(col[..] == naive.0[..], "{threads} threads");
+                assert_eq!(names, naive.1, "{threads} threads");
+            }
+        }
+    }
+
     #[test]
     fn declared_counts_feed_the_memory_check() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -843,7 +1031,7 @@ pub(crate) mod tests {
     #[test]
     fn separators_of_other_producers_read_the_same() {
         let text = small();
-        let want = digest(&build(&text, &opts(), Compat::DevTools, Mode::Exact));
+        let want = digest(&build(&text, &opts(), Compat::DevTools, Mode::Exact), &text);
         assert!(want.is_some());
         let arrays = |t: &[u8]| -> (usize, usize) {
             let find = |needle: &[u8]| t.windows(needle.len()).position(|w| w == needle).unwrap();
@@ -870,7 +1058,7 @@ pub(crate) mod tests {
             let par = build(&v, &opts(), Compat::DevTools, Mode::Parallel);
             assert!(par.is_ok(), "declined {comma:?} {sep:?}");
             let exact = build(&v, &opts(), Compat::DevTools, Mode::Exact);
-            let (dp, de) = (digest(&par), digest(&exact));
+            let (dp, de) = (digest(&par, &v), digest(&exact, &v));
             // Node and string marks are byte offsets, which move with the separators: compare
             // the rest.
             let strip = |d: Option<String>| {
@@ -969,11 +1157,18 @@ pub(crate) mod tests {
                     assert!(par.is_ok(), "declined V8's order");
                     let (_, d) = par.as_ref().unwrap();
                     assert_eq!(d.locations.len(), 4);
-                    assert!(d.locations.is_sorted());
+                    // Read back from the text: nodes 10, 1, 299 and 2 have one each, the
+                    // others none.
+                    let at = |n: usize| d.locations.get(v, n);
+                    assert_eq!(at(10), Some([10, 1, 2, 3]));
+                    assert_eq!(at(1), Some([1, 4, 5, 6]));
+                    assert_eq!(at(299), Some([299, 7, 8, 9]));
+                    assert_eq!(at(2), Some([2, 1, 0, 0]));
+                    assert_eq!((at(0), at(3), at(300)), (None, None, None));
                 }
                 if par.is_ok() {
                     assert!(
-                        digest(&par) == digest(&exact),
+                        digest(&par, v) == digest(&exact, v),
                         "{order:?}: accepted differently:\n{}",
                         String::from_utf8_lossy(v)
                     );
@@ -992,7 +1187,8 @@ pub(crate) mod tests {
         let ok = build(&text, &opts(), Compat::DevTools, Mode::Parallel);
         assert!(
             ok.is_ok()
-                && digest(&ok) == digest(&build(&text, &opts(), Compat::DevTools, Mode::Exact))
+                && digest(&ok, &text)
+                    == digest(&build(&text, &opts(), Compat::DevTools, Mode::Exact), &text)
         );
         let find = |needle: &[u8]| {
             text.windows(needle.len())
@@ -1033,7 +1229,7 @@ pub(crate) mod tests {
             let exact = build(v, &opts(), Compat::DevTools, Mode::Exact);
             match (&par, &exact) {
                 (Ok(_), _) => assert!(
-                    digest(&par) == digest(&exact),
+                    digest(&par, v) == digest(&exact, v),
                     "accepted differently:\n{}",
                     String::from_utf8_lossy(v)
                 ),

@@ -157,7 +157,7 @@ fn owned_closure(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The walk as it was, one node at a time: the reference for [`owned_closure`].
@@ -186,10 +186,11 @@ mod tests {
         }
     }
 
-    struct Lcg(u64);
+    /// A small deterministic generator for the v8 tests (no crate needed).
+    pub(crate) struct Lcg(pub(crate) u64);
 
     impl Lcg {
-        fn below(&mut self, n: u64) -> u64 {
+        pub(crate) fn below(&mut self, n: u64) -> u64 {
             self.0 = self
                 .0
                 .wrapping_mul(6364136223846793005)

@@ -22,7 +22,7 @@ use super::Compat;
 use crate::{Expected, Fail};
 use edges::parse_edges;
 use nodes::parse_nodes;
-pub(crate) use records::sort_locations;
+pub(crate) use records::{location_columns, ReadLocations};
 use records::{parallel_locations, resolve_locations};
 
 /// What the parser keeps besides the graph: per-node type and edge count columns, the offset of
@@ -50,9 +50,10 @@ pub(crate) struct RawSnapshot {
     /// Where each string's content starts (its end is found again by scanning: 8 bytes per
     /// string instead of 12).
     pub str_start: Vec<u64>,
-    /// (node ordinal, script id, line, column), in the file's order until `v8::build` sorts
-    /// them by ordinal ([`sort_locations`]).
-    pub locations: Vec<[u32; 4]>,
+    /// (node ordinal, script id, line, column) in the file's order, and where every
+    /// [`MARK_EVERY`]-th record starts (`v8::build` keeps them as
+    /// [`Locations`](crate::v8::locations::Locations)).
+    pub locations: ReadLocations,
     /// What was read as DevTools reads it although it is off the format (see [`parse`]).
     pub warnings: Vec<String>,
 }
@@ -187,7 +188,8 @@ pub(crate) fn parse(
     let mut have_strings = false;
     let mut strings: Vec<u64> = Vec::new();
     let mut locations_raw: Vec<(u64, usize)> = Vec::new(); // exact mode: values with offsets
-    let mut locations_fast: Option<Vec<[u32; 4]>> = None; // parallel mode, resolved
+    let mut locations_fast: Option<ReadLocations> = None; // parallel mode, resolved
+    let (mut locations_seen, mut locations_split) = (false, false);
     let mut name_refs = MaxRef::default();
     let mut edge_name_refs = MaxRef::default();
     if c.peek() == Some(b'}') {
@@ -247,6 +249,9 @@ pub(crate) fn parse(
                 have_strings = true;
             }
             b"locations" if mode == Mode::Exact => {
+                // A second array's records are not one run of the text: no marks then.
+                locations_split |= locations_seen;
+                locations_seen = true;
                 let cap = c.remaining() / 2;
                 locations_raw.reserve(cap.min(1 << 16));
                 c.uint_array(|v, at| {
@@ -305,7 +310,13 @@ pub(crate) fn parse(
     }
     r.str_start = strings;
     r.locations = match mode {
-        Mode::Exact => resolve_locations(&r, &locations_raw)?,
+        Mode::Exact => {
+            let mut l = resolve_locations(&r, &locations_raw)?;
+            if locations_split {
+                l.marks = Vec::new();
+            }
+            l
+        }
         Mode::Parallel => locations_fast.unwrap_or_default(),
     };
     Ok(r)
@@ -338,7 +349,7 @@ pub(super) struct Tail {
     /// Where the document walk goes on: just after the last value read.
     resume: usize,
     strings: Option<Vec<u64>>,
-    locations: Option<Vec<[u32; 4]>>,
+    locations: Option<ReadLocations>,
 }
 
 /// The parallel reader's walk of the top-level values after the `edges` array (whose `]` is at

@@ -261,7 +261,7 @@ pub(super) fn parse_nodes(
         no_propagation: BitSet::new(0),
         root_edges: Vec::new(),
         str_start: Vec::new(),
-        locations: Vec::new(),
+        locations: Default::default(),
         warnings: Vec::new(),
         meta,
     };

@@ -3,9 +3,9 @@
 //! record's value is in either mode ([`Field`]); and the `locations` quads checked and resolved
 //! to node ordinals (sequentially or on all cores).
 
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 
-use super::{Meta, RawSnapshot};
+use super::{Meta, RawSnapshot, MARK_EVERY};
 use crate::v8::par;
 use crate::v8::scan::{Cursor, Scan};
 use crate::{Expected, Fail};
@@ -75,58 +75,73 @@ pub(super) trait Records {
 
 /// The `locations` array on all cores, each quad checked and resolved to its node ordinal
 /// straight into the result as [`resolve_locations`] does (no buffer of raw values), in the
-/// file's order ([`sort_locations`] sorts them). Needs the nodes read before; declines whatever `resolve_locations` rejects.
+/// file's order, with the offset of every [`MARK_EVERY`]-th record's first value. Needs the
+/// nodes read before; declines whatever `resolve_locations` rejects.
 pub(super) fn parallel_locations(
     c: &mut Cursor<'_>,
     meta: &Meta,
     node_count: usize,
-) -> Scan<Vec<[u32; 4]>> {
+) -> Scan<ReadLocations> {
     let decline = || Fail::at(0, "locations the parallel reader resolves");
     let arr = par::IntArray::locate(c.input(), c.pos())?;
     c.seek(arr.end());
     if arr.values() == 0 {
-        return Ok(Vec::new());
+        return Ok(ReadLocations::default());
     }
     let Some([obj, script, line, col]) = location_columns(&meta.location_fields) else {
         return Err(decline());
     };
     let w = meta.location_fields.len();
-    let ranges = arr.record_ranges(w)?;
-    let total = ranges.last().map_or(0, |r| r.end) as usize;
+    let bounds = arr.record_bounds(w)?;
+    let total = bounds.last().copied().unwrap_or(0) as usize;
     let mut out = vec![[0u32; 4]; total];
-    let mut states = Vec::with_capacity(ranges.len());
+    let mut states = Vec::with_capacity(bounds.len());
     let mut rest: &mut [[u32; 4]] = &mut out;
-    for range in &ranges {
-        let (mine, tail) =
-            std::mem::take(&mut rest).split_at_mut((range.end - range.start) as usize);
-        states.push((range.start, mine));
+    for r in bounds.windows(2) {
+        let (mine, tail) = std::mem::take(&mut rest).split_at_mut((r[1] - r[0]) as usize);
+        states.push((r[0], mine));
         rest = tail;
     }
     let nf = meta.nf as u64;
     let fields = node_count as u64 * nf;
-    arr.fill(w, states, |(first, slots), i, rec| {
-        let o = rec[obj];
-        if nf == 0 || o % nf != 0 || o >= fields {
-            return Err(decline());
-        }
-        let f = |k: usize| u32::try_from(rec[k]).unwrap_or(u32::MAX);
-        slots[(i - *first) as usize] = [(o / nf) as u32, f(script), f(line), f(col)];
-        Ok(())
-    })?;
-    Ok(out)
+    let marks = states
+        .into_par_iter()
+        .enumerate()
+        .map(|(k, (first, slots))| {
+            let mut marks = Vec::new();
+            arr.chunk_records(&bounds, k, w, |i, rec, at| {
+                let o = rec[obj];
+                if nf == 0 || o % nf != 0 || o >= fields {
+                    return Err(decline());
+                }
+                if i.is_multiple_of(MARK_EVERY) {
+                    marks.push(at as u64);
+                }
+                let f = |k: usize| u32::try_from(rec[k]).unwrap_or(u32::MAX);
+                slots[(i - first) as usize] = [(o / nf) as u32, f(script), f(line), f(col)];
+                Ok(())
+            })?;
+            Ok(marks)
+        })
+        .collect::<Scan<Vec<Vec<u64>>>>()?;
+    Ok(ReadLocations {
+        quads: out,
+        marks: marks.concat(),
+    })
 }
 
-/// Locations by node ordinal ([`RawSnapshot::locations`]), on all cores: by the whole quad, a
-/// total order, so the result is the same whatever the sort (V8 writes one location per node;
-/// an input with two for a node gets them in a fixed order too). (V8 writes them in tens of
-/// thousands of short ascending runs, from anywhere in the node range: no cheaper order to
-/// take over.)
-pub(crate) fn sort_locations(l: &mut [[u32; 4]]) {
-    l.par_sort_unstable();
+/// The `locations` records as read: resolved quads in the file's order, and where every
+/// [`MARK_EVERY`]-th record starts (what [`Locations::build`](crate::v8::locations::Locations::build)
+/// keeps); no marks when the records are not one run of the text (the exact reader's second
+/// `locations` array): the quads are kept then.
+#[derive(Default)]
+pub(crate) struct ReadLocations {
+    pub quads: Vec<[u32; 4]>,
+    pub marks: Vec<u64>,
 }
 
 /// Where `object_index`, `script_id`, `line` and `column` are in a location record.
-fn location_columns(lf: &[String]) -> Option<[usize; 4]> {
+pub(crate) fn location_columns(lf: &[String]) -> Option<[usize; 4]> {
     let pos = |n: &str| lf.iter().position(|f| f == n);
     Some([
         pos("object_index")?,
@@ -136,10 +151,10 @@ fn location_columns(lf: &[String]) -> Option<[usize; 4]> {
     ])
 }
 
-pub(super) fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Vec<[u32; 4]>> {
+pub(super) fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<ReadLocations> {
     let lf = &r.meta.location_fields;
     if raw.is_empty() {
-        return Ok(Vec::new());
+        return Ok(ReadLocations::default());
     }
     let Some([obj, script, line, col]) = location_columns(lf) else {
         return Err(Fail::at(
@@ -157,7 +172,11 @@ pub(super) fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Ve
     let nf = r.meta.nf as u64;
     let total = r.node_count() as u64 * nf;
     let mut out = Vec::with_capacity(raw.len() / w);
-    for rec in raw.chunks_exact(w) {
+    let mut marks = Vec::with_capacity((raw.len() / w).div_ceil(MARK_EVERY as usize));
+    for (k, rec) in raw.chunks_exact(w).enumerate() {
+        if (k as u64).is_multiple_of(MARK_EVERY) {
+            marks.push(rec[0].at() as u64);
+        }
         let (o, at) = (rec[obj].v(), rec[obj].at());
         if o % nf != 0 || o >= total {
             return Err(Fail::at(
@@ -172,5 +191,5 @@ pub(super) fn resolve_locations<F: Field>(r: &RawSnapshot, raw: &[F]) -> Scan<Ve
         let f = |i: usize| u32::try_from(rec[i].v()).unwrap_or(u32::MAX);
         out.push([(o / nf) as u32, f(script), f(line), f(col)]);
     }
-    Ok(out)
+    Ok(ReadLocations { quads: out, marks })
 }
