@@ -6,12 +6,17 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use heapscope_graph::{GraphBuilder, HeapGraph, Label, NodeIdx, NodeKind, Policy, TypeId};
 
 use super::records::{self, Block, RootKind, Scan};
 use super::symbols::Symbols;
 use crate::error::Fail;
 use crate::ParseOptions;
+
+/// Objects per run of the parallel node and reference passes.
+const RUN: usize = 1 << 16;
 
 /// Go's page: 8 KiB (`runtime._PageShift`); spans, and so objects, are laid out in pages.
 const PAGE_SHIFT: u32 = 13;
@@ -278,7 +283,7 @@ pub fn build(
         ..Heap::new(data, &objs)
     };
 
-    let mut b = GraphBuilder::new().with_spill(&opts.spill);
+    let mut b = GraphBuilder::new().with_spill(&opts.spill).grow_in_files();
     if opts.drop_labels {
         b = b.without_labels();
     }
@@ -321,29 +326,57 @@ pub fn build(
         );
     }
 
-    b.reserve_nodes(objs.len());
+    // Nodes, in runs written in parallel; with the builder's columns in spill files from the
+    // start (`grow_in_files`) where they would spill anyway.
     let mut classes = BTreeMap::new();
-    for (o, &t) in objs.iter().zip(&ty) {
-        let t = if t == u32::MAX {
-            size_class_type(&mut b, &mut classes, o.contents.len)
+    for (o, t) in objs.iter().zip(ty.iter_mut()) {
+        if *t == u32::MAX {
+            *t = size_class_type(&mut b, &mut classes, o.contents.len).0;
         } else {
             counts.sampled_objects += 1;
-            TypeId(t)
-        };
-        b.add_node(o.addr, t, NodeKind::Object, o.contents.len as u64);
-    }
-    drop(ty);
-    b.finish_nodes_without_index();
-
-    for (i, o) in objs.iter().enumerate() {
-        b.begin_node(NodeIdx(i as u32));
-        for (word, t) in heap.targets(o, None, &mut counts) {
-            b.edge_to_idx(
-                NodeIdx(t),
-                false,
-                Label::Index(word.min(u32::MAX as u64) as u32),
-            );
         }
+    }
+    let runs: Vec<usize> = objs.chunks(RUN).map(<[Block]>::len).collect();
+    b.add_nodes_parallel(&runs, |k, mut slots| {
+        let first = k * RUN;
+        for (i, o) in objs[first..first + slots.len()].iter().enumerate() {
+            let t = TypeId(ty[first + i]);
+            slots.set(i, o.addr, t, NodeKind::Object, o.contents.len as u64);
+        }
+    });
+    drop(ty);
+
+    // References, in the same runs: each run's room is its objects' pointer fields.
+    let ptr = heap.ptr;
+    let bounds: Vec<(u32, usize)> = objs
+        .par_chunks(RUN)
+        .enumerate()
+        .map(|(k, run)| {
+            let fields: u64 = run.iter().map(|o| records::field_count(data, o, ptr)).sum();
+            ((k * RUN + run.len()) as u32, fields as usize)
+        })
+        .collect();
+    let per_run = b.fill_edges_parallel(&bounds, |k, slots| {
+        let mut c = Counts::default();
+        let first = k * RUN;
+        let end = bounds[k].0 as usize;
+        for (i, o) in objs[first..end].iter().enumerate() {
+            slots.begin_node(NodeIdx((first + i) as u32));
+            for (word, t) in heap.targets(o, None, &mut c) {
+                slots.edge_to_idx(
+                    NodeIdx(t),
+                    false,
+                    Label::Index(word.min(u32::MAX as u64) as u32),
+                );
+            }
+        }
+        c
+    });
+    for c in per_run {
+        counts.resolved += c.resolved;
+        counts.heap_gaps += c.heap_gaps;
+        counts.to_stacks += c.to_stacks;
+        counts.outside += c.outside;
     }
 
     // Globals: the pointer words of the data and bss segments.

@@ -127,6 +127,9 @@ pub struct Params {
 pub struct Scan {
     pub params: Option<Params>,
     pub objects: Vec<Block>,
+    /// The objects' pointer fields, all told: a bound on their references (the memory
+    /// estimate's, `crate::budget::GO`).
+    pub pointer_fields: u64,
     /// Data (`false`) and bss (`true`) segments.
     pub segments: Vec<(bool, Block)>,
     pub goroutines: Vec<Goroutine>,
@@ -253,12 +256,21 @@ impl<'a> Cur<'a> {
         }
     }
 
-    fn block(&mut self, what: [&'static str; 2], ptr: u64) -> Result<Block, Fail> {
+    /// A block and how many pointer fields it has.
+    fn block(&mut self, what: [&'static str; 2], ptr: u64) -> Result<(Block, u64), Fail> {
         let addr = self.uvarint(what[0])?;
         let contents = self.bytes(what[1])?;
-        self.fields(contents.len, ptr)?;
-        Ok(Block { addr, contents })
+        let n = self.fields(contents.len, ptr)?;
+        Ok((Block { addr, contents }, n))
     }
+}
+
+/// How many pointer fields an object's field list (after its contents) has; 0 if it no longer
+/// reads (it was checked in pass 1).
+pub fn field_count(data: &[u8], b: &Block, ptr_size: usize) -> u64 {
+    Cur::new(data, b.contents.at + b.contents.len)
+        .fields(b.contents.len, ptr_size as u64)
+        .unwrap_or(0)
 }
 
 /// The pointer fields of a block whose field list starts at `fields_at`: `(offset in the block,
@@ -328,8 +340,9 @@ pub fn scan(data: &[u8]) -> Result<Scan, Fail> {
                 return Ok(s);
             }
             TAG_OBJECT => {
-                let b = c.block(["an object address", "an object's contents"], ptr)?;
+                let (b, n) = c.block(["an object address", "an object's contents"], ptr)?;
                 s.objects.push(b);
+                s.pointer_fields += n;
             }
             TAG_OTHER_ROOT => {
                 let text = c.bytes("an other-root description")?;
@@ -458,7 +471,7 @@ pub fn scan(data: &[u8]) -> Result<Scan, Fail> {
                 s.memstats = Some(m);
             }
             TAG_DATA | TAG_BSS => {
-                let b = c.block(["a segment address", "a segment's contents"], ptr)?;
+                let (b, _) = c.block(["a segment address", "a segment's contents"], ptr)?;
                 s.segments.push((tag == TAG_BSS, b));
             }
             TAG_DEFER => {
