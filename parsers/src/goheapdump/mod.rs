@@ -56,7 +56,60 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
         Some(path) => Some(Symbols::read(path)?),
         None => None,
     };
-    let mut scan = records::scan(data).map_err(fail)?;
+    let check = std::env::var_os(crate::budget::SKIP_ENV).is_none();
+    let available = check.then(crate::budget::available).flatten();
+    let mut scan = match available {
+        // The scan's own arrays (objects, alloc samples) stay in memory out of core: a scan
+        // that outgrows what is available stops early, and the dump is refused.
+        Some(avail) => records::scan_within_budget(
+            data,
+            avail,
+            std::mem::size_of::<records::Block>() as u64,
+            crate::budget::GO_PER_SAMPLE,
+        ),
+        None => records::scan(data),
+    }
+    .map_err(fail)?;
+    if let (Some(at), Some(avail)) = (scan.cut_short, available) {
+        return Err(ParseError::new(
+            input.path(),
+            at as u64,
+            crate::budget::refusal_partial(scan.objects.len() as u64, at, data.len(), avail),
+        ));
+    }
+    let out_of_core;
+    let mut opts = opts;
+    if check {
+        use crate::budget::{self, Plan};
+        let nodes = scan.objects.len() as u64;
+        let samples = (scan.samples.len() as u64).saturating_mul(budget::GO_PER_SAMPLE);
+        let need = budget::estimate(
+            budget::GO,
+            nodes,
+            scan.pointer_fields,
+            opts.spill.is_usable(),
+        )
+        .saturating_add(samples);
+        let floor = nodes
+            .saturating_mul(budget::GO_FLOOR_PER_NODE)
+            .saturating_add(samples);
+        // The scan's arrays are in the estimates and already in memory: what is available
+        // now comes on top of them.
+        let held = (scan.objects.len() * std::mem::size_of::<records::Block>()
+            + scan.samples.len() * std::mem::size_of::<(u64, u64)>()) as u64;
+        let available = budget::available().map(|a| a.saturating_add(held));
+        match budget::plan_floor(nodes, need, floor, available, &opts.spill) {
+            Plan::InMemory => {}
+            Plan::OutOfCore => {
+                out_of_core = ParseOptions {
+                    spill: opts.spill.clone().out_of_core(true),
+                    ..opts.clone()
+                };
+                opts = &out_of_core;
+            }
+            Plan::Refuse(msg) => return Err(ParseError::new(input.path(), 0, msg)),
+        }
+    }
     let built = build::build(data, &mut scan, symbols.as_ref(), opts).map_err(fail)?;
     let info = facts(data, &scan, &built, opts);
     Ok(Parsed {

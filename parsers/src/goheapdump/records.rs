@@ -144,6 +144,8 @@ pub struct Scan {
     pub threads: u64,
     /// Bytes after the EOF record (a warning).
     pub trailing: usize,
+    /// Where [`scan_within_budget`] stopped, over its budget: the scan is incomplete.
+    pub cut_short: Option<usize>,
 }
 
 /// A panic-free cursor over the dump.
@@ -326,6 +328,27 @@ fn site_of(frames: &[Range], data: &[u8]) -> Range {
 
 /// Read every record after the header.
 pub fn scan(data: &[u8]) -> Result<Scan, Fail> {
+    scan_limited(data, |_| false)
+}
+
+/// [`scan`], stopping early (with [`Scan::cut_short`] set) once its objects and alloc samples
+/// would take more than `budget` bytes at `per_object` and `per_sample` bytes each (checked
+/// every 4,096 objects): a dump whose scan alone does not fit is refused before it is killed.
+pub fn scan_within_budget(
+    data: &[u8],
+    budget: u64,
+    per_object: u64,
+    per_sample: u64,
+) -> Result<Scan, Fail> {
+    scan_limited(data, |s: &Scan| {
+        (s.objects.len() as u64)
+            .saturating_mul(per_object)
+            .saturating_add((s.samples.len() as u64).saturating_mul(per_sample))
+            > budget
+    })
+}
+
+fn scan_limited(data: &[u8], over: impl Fn(&Scan) -> bool) -> Result<Scan, Fail> {
     let mut s = Scan::default();
     let mut c = Cur::new(data, HEADER.len());
     // Until the params record says otherwise, a field offset need only lie inside its block.
@@ -343,6 +366,10 @@ pub fn scan(data: &[u8]) -> Result<Scan, Fail> {
                 let (b, n) = c.block(["an object address", "an object's contents"], ptr)?;
                 s.objects.push(b);
                 s.pointer_fields += n;
+                if s.objects.len() % 4096 == 0 && over(&s) {
+                    s.cut_short = Some(c.pos);
+                    return Ok(s);
+                }
             }
             TAG_OTHER_ROOT => {
                 let text = c.bytes("an other-root description")?;

@@ -57,7 +57,27 @@ const ROOT_KINDS: [&str; 6] = [
 
 pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     let data = input.bytes();
-    build(data, opts).map_err(|f| f.in_file(input.path(), data))
+    let ix = index(data).map_err(|f| f.in_file(input.path(), data))?;
+    let out_of_core;
+    let mut opts = opts;
+    if std::env::var_os(crate::budget::SKIP_ENV).is_none() {
+        use crate::budget::{self, Plan};
+        let (nodes, edges) = (ix.node_total as u64, ix.edge_total as u64);
+        let need = budget::estimate(budget::PYSNAP, nodes, edges, opts.spill.is_usable());
+        let floor = nodes.saturating_mul(budget::PYSNAP_FLOOR_PER_NODE);
+        match budget::plan_floor(nodes, need, floor, budget::available(), &opts.spill) {
+            Plan::InMemory => {}
+            Plan::OutOfCore => {
+                out_of_core = ParseOptions {
+                    spill: opts.spill.clone().out_of_core(true),
+                    ..opts.clone()
+                };
+                opts = &out_of_core;
+            }
+            Plan::Refuse(msg) => return Err(ParseError::new(input.path(), 0, msg)),
+        }
+    }
+    build(data, ix, opts).map_err(|f| f.in_file(input.path(), data))
 }
 
 fn text(data: &[u8], r: (usize, usize)) -> &str {
@@ -76,8 +96,7 @@ fn kind_of(type_name: &str) -> NodeKind {
     }
 }
 
-fn build(data: &[u8], opts: &ParseOptions) -> Result<Parsed, Fail> {
-    let ix = index(data)?;
+fn build(data: &[u8], ix: Index, opts: &ParseOptions) -> Result<Parsed, Fail> {
     let mut b = GraphBuilder::new().with_spill(&opts.spill).grow_in_files();
     if opts.drop_labels {
         b = b.without_labels();
