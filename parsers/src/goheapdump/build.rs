@@ -153,8 +153,8 @@ impl<'a> Heap<'a> {
                     let (first, stride) = (g & 0xffff, g >> 16);
                     if a == b || off < first {
                         a
-                    } else if stride != 0 {
-                        a + (((off - first) / stride) as usize + 1).min(b - a)
+                    } else if let Some(k) = (off - first).checked_div(stride) {
+                        a + (k as usize + 1).min(b - a)
                     } else {
                         a + self.objs[a..b].partition_point(|o| o.addr <= addr)
                     }

@@ -152,6 +152,9 @@ fn build(data: &[u8], ix: Index, opts: &ParseOptions) -> Result<Parsed, Fail> {
     });
     done.into_iter().collect::<Result<(), Fail>>()?;
     // Phase 2: edges, node by node in the order the nodes came, a run per section.
+    if ix.node_total > u32::MAX as usize {
+        return Err(Fail::at(0, "at most 4,294,967,295 objects"));
+    }
     let mut bounds = Vec::with_capacity(ix.nodes.len());
     let mut end = 0u32;
     for s in &ix.nodes {
@@ -160,9 +163,9 @@ fn build(data: &[u8], ix: Index, opts: &ParseOptions) -> Result<Parsed, Fail> {
     }
     let done = b.fill_edges_parallel(&bounds, |k, slots| -> Result<(), Fail> {
         let s = &ix.nodes[k];
-        let mut node = bounds[k].0 - s.n as u32;
+        let first = bounds[k].0 - s.n as u32;
         let mut e = 0usize;
-        for i in 0..s.n {
+        for (i, node) in (first..bounds[k].0).enumerate() {
             let k = le32(data, s.nedges + 4 * i) as usize;
             if k > s.e - e {
                 return Err(Fail::at(
@@ -196,7 +199,6 @@ fn build(data: &[u8], ix: Index, opts: &ParseOptions) -> Result<Parsed, Fail> {
                 slots.edge_to_id(le64(data, s.targets + 8 * j), false, label);
             }
             e += k;
-            node += 1;
         }
         if e != s.e {
             return Err(Fail::at(
