@@ -7,14 +7,19 @@
 //! is its allocation site when the memory profiler sampled it (an alloc-sample record ties the
 //! object to a profile bucket; the site is the bucket stack's innermost non-`runtime.` frame,
 //! e.g. `main.newPayload`), else `size class N B`. Every pointer word is resolved to the object
-//! that contains the address (interior pointers, slices into arrays) by binary search over the
-//! sorted object starts; pointers to no object are counted, not kept. Roots: the data and bss
+//! that contains the address (interior pointers, slices into arrays) from its 8 KiB page: one
+//! division where the page's objects are equally spaced (a Go span holds objects of one size),
+//! else a bisection of the page's objects; pointers to no object are counted, not kept. Roots: the data and bss
 //! segments' pointer words (`global`, named by symbol with `--binary`), every goroutine's stack
 //! frames (`goroutine stack (chan receive)`, `goroutine 17 · main.pollWorker`), finalizers,
 //! defers, panics and other roots. The dump's MemStats feed the fragmentation verdict.
 //!
-//! Pass 1 ([`records::scan`]) reads each record once into flat arrays of offsets; pass 2
-//! (`build`) adds the nodes in address order and their references. See
+//! Pass 1 ([`records::scan`]) reads each record once into flat arrays of offsets (24 B per
+//! object); pass 2 (`build`) adds the nodes in address order and their references, in parallel
+//! runs, the builder's columns growing in spill files. Memory: the scan's objects, a type and a
+//! CSR offset per object (~32 B) plus 16 B per alloc sample; checked against what is available
+//! (`crate::budget::GO`) before pass 2, and during the scan (a scan that alone outgrows it stops
+//! and the dump is refused, naming the estimate and the limit). See
 //! `docs/dev/go-heapdump.md` for the record layouts and how the numbers compare with pprof's.
 
 mod build;
