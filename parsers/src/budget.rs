@@ -171,6 +171,23 @@ pub fn plan_floor(
     }
 }
 
+/// The parse options a [`Plan`] asks for: `None`, those given (in memory); `Some`, out of core;
+/// a refusal is the error, at byte 0 of `path`.
+pub fn options_for(
+    plan: Plan,
+    path: &std::path::Path,
+    opts: &crate::ParseOptions,
+) -> Result<Option<crate::ParseOptions>, crate::ParseError> {
+    match plan {
+        Plan::InMemory => Ok(None),
+        Plan::OutOfCore => Ok(Some(crate::ParseOptions {
+            spill: opts.spill.clone().out_of_core(true),
+            ..opts.clone()
+        })),
+        Plan::Refuse(msg) => Err(crate::ParseError::new(path, 0, msg)),
+    }
+}
+
 /// The refusal of a dump whose reading stopped, over what is `available`, after `nodes`
 /// objects at byte `at` of `size`: it needs more than that even out of core.
 pub fn refusal_partial(nodes: u64, at: usize, size: usize, available: u64) -> String {

@@ -82,10 +82,9 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
             crate::budget::refusal_partial(scan.objects.len() as u64, at, data.len(), avail),
         ));
     }
-    let out_of_core;
-    let mut opts = opts;
+    let mut out_of_core = None;
     if check {
-        use crate::budget::{self, Plan};
+        use crate::budget;
         let nodes = scan.objects.len() as u64;
         let samples = (scan.samples.len() as u64).saturating_mul(budget::GO_PER_SAMPLE);
         let need = budget::estimate(
@@ -103,18 +102,10 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
         let held = (scan.objects.len() * std::mem::size_of::<records::Block>()
             + scan.samples.len() * std::mem::size_of::<(u64, u64)>()) as u64;
         let available = budget::available().map(|a| a.saturating_add(held));
-        match budget::plan_floor(nodes, need, floor, available, &opts.spill) {
-            Plan::InMemory => {}
-            Plan::OutOfCore => {
-                out_of_core = ParseOptions {
-                    spill: opts.spill.clone().out_of_core(true),
-                    ..opts.clone()
-                };
-                opts = &out_of_core;
-            }
-            Plan::Refuse(msg) => return Err(ParseError::new(input.path(), 0, msg)),
-        }
+        let plan = budget::plan_floor(nodes, need, floor, available, &opts.spill);
+        out_of_core = budget::options_for(plan, input.path(), opts)?;
     }
+    let opts = out_of_core.as_ref().unwrap_or(opts);
     let built = build::build(data, &mut scan, symbols.as_ref(), opts).map_err(fail)?;
     let info = facts(data, &scan, &built, opts);
     Ok(Parsed {

@@ -58,25 +58,16 @@ const ROOT_KINDS: [&str; 6] = [
 pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     let data = input.bytes();
     let ix = index(data).map_err(|f| f.in_file(input.path(), data))?;
-    let out_of_core;
-    let mut opts = opts;
+    let mut out_of_core = None;
     if std::env::var_os(crate::budget::SKIP_ENV).is_none() {
-        use crate::budget::{self, Plan};
+        use crate::budget;
         let (nodes, edges) = (ix.node_total as u64, ix.edge_total as u64);
         let need = budget::estimate(budget::PYSNAP, nodes, edges, opts.spill.is_usable());
         let floor = nodes.saturating_mul(budget::PYSNAP_FLOOR_PER_NODE);
-        match budget::plan_floor(nodes, need, floor, budget::available(), &opts.spill) {
-            Plan::InMemory => {}
-            Plan::OutOfCore => {
-                out_of_core = ParseOptions {
-                    spill: opts.spill.clone().out_of_core(true),
-                    ..opts.clone()
-                };
-                opts = &out_of_core;
-            }
-            Plan::Refuse(msg) => return Err(ParseError::new(input.path(), 0, msg)),
-        }
+        let plan = budget::plan_floor(nodes, need, floor, budget::available(), &opts.spill);
+        out_of_core = budget::options_for(plan, input.path(), opts)?;
     }
+    let opts = out_of_core.as_ref().unwrap_or(opts);
     build(data, ix, opts).map_err(|f| f.in_file(input.path(), data))
 }
 
