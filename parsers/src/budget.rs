@@ -28,6 +28,17 @@
 //! run whose estimate exceeds the room left goes out of core, which completes with the same JSON
 //! (27 s under a 972 MiB cgroup against 10 s in memory for the HPROF).
 
+//!
+//! Go heap dumps and Python snapshots (benches/scripts/goheapdump/RESULTS-real.md and
+//! pysnap/RESULTS-real.md, 2026-12-05): both parsers grow the builder's columns in spill files
+//! from the start, so their peak is what the parse keeps per object besides the builder. Go:
+//! the scanned objects (24 B: address and contents' range), their types (4 B) and the CSR
+//! offsets (4 B), plus 16 B per alloc-sample record while objects are typed: 322 MiB for 11.26
+//! M objects (30.0 B/node), 32 + 16 per sample used. Python: the builder's id index (the
+//! `(id, idx)` pairs form there, 28 B/node while it is sorted): 337 MiB for 12.35 M nodes
+//! (28.6 B/node), 30 used. Out of core those arrays stay (the format's floor, [`plan_floor`]):
+//! a dump above the floor is refused by name rather than killed.
+
 /// Peak anonymous bytes per object and per reference of one format, with the graph's display
 /// columns spilled and kept in memory.
 #[derive(Clone, Copy, Debug)]
@@ -53,6 +64,31 @@ pub const V8: Cost = Cost {
     per_node_in_memory: 60,
     per_edge_in_memory: 12,
 };
+
+/// Go heap dumps, measured (see the module docs); plus [`GO_PER_SAMPLE`] per alloc sample.
+pub const GO: Cost = Cost {
+    per_node: 32,
+    per_edge: 0,
+    per_node_in_memory: 60,
+    per_edge_in_memory: 8,
+};
+
+/// Bytes per alloc-sample record of a Go heap dump, held while the objects are typed.
+pub const GO_PER_SAMPLE: u64 = 16;
+
+/// What a Go heap dump keeps in memory out of core: the scanned objects and their types.
+pub const GO_FLOOR_PER_NODE: u64 = 30;
+
+/// Python heap snapshots, measured (see the module docs).
+pub const PYSNAP: Cost = Cost {
+    per_node: 30,
+    per_edge: 0,
+    per_node_in_memory: 44,
+    per_edge_in_memory: 8,
+};
+
+/// What a Python heap snapshot keeps in memory out of core: the builder's id index.
+pub const PYSNAP_FLOOR_PER_NODE: u64 = 30;
 
 /// References per object assumed for HPROF before they are counted (bench dump: 1.39).
 pub const EDGES_PER_NODE: f64 = 1.5;
@@ -109,6 +145,58 @@ pub fn plan(nodes: u64, need: u64, available: Option<u64>, spill: &heapscope_gra
             "{msg}; or set TMPDIR to a directory on disk to analyse it out of core"
         )),
     }
+}
+
+/// [`plan`] for a format part of whose peak stays in memory out of core (`floor` bytes: its
+/// parse's own arrays): refused, with a message naming the estimates and the limit, where even
+/// that does not fit what is available, rather than killed by the kernel.
+pub fn plan_floor(
+    nodes: u64,
+    need: u64,
+    floor: u64,
+    available: Option<u64>,
+    spill: &heapscope_graph::Spill,
+) -> Plan {
+    let p = plan(nodes, need, available, spill);
+    match (&p, available) {
+        (Plan::OutOfCore, Some(avail)) if floor > avail => Plan::Refuse(format!(
+            "a dump that fits in memory: its {nodes} objects need about {} to analyze, {} even out of core, \
+             but only {} is available (MemAvailable, or the cgroup limit); use a machine with more memory, \
+             or set {SKIP_ENV}=1 to try anyway",
+            gib(need),
+            gib(floor),
+            gib(avail)
+        )),
+        _ => p,
+    }
+}
+
+/// The parse options a [`Plan`] asks for: `None`, those given (in memory); `Some`, out of core;
+/// a refusal is the error, at byte 0 of `path`.
+pub fn options_for(
+    plan: Plan,
+    path: &std::path::Path,
+    opts: &crate::ParseOptions,
+) -> Result<Option<crate::ParseOptions>, crate::ParseError> {
+    match plan {
+        Plan::InMemory => Ok(None),
+        Plan::OutOfCore => Ok(Some(crate::ParseOptions {
+            spill: opts.spill.clone().out_of_core(true),
+            ..opts.clone()
+        })),
+        Plan::Refuse(msg) => Err(crate::ParseError::new(path, 0, msg)),
+    }
+}
+
+/// The refusal of a dump whose reading stopped, over what is `available`, after `nodes`
+/// objects at byte `at` of `size`: it needs more than that even out of core.
+pub fn refusal_partial(nodes: u64, at: usize, size: usize, available: u64) -> String {
+    format!(
+        "a dump that fits in memory: its first {nodes} objects (to byte {at} of {size}) already need more than \
+         the {} available even out of core (MemAvailable, or the cgroup limit); use a machine with more \
+         memory, or set {SKIP_ENV}=1 to try anyway",
+        gib(available)
+    )
 }
 
 /// The message for a dump of `nodes` objects that needs `need` bytes, more than `available`;
@@ -224,6 +312,45 @@ mod tests {
         match plan(44_832_768, need, Some(1 << 30), &Spill::never()) {
             Plan::Refuse(msg) => assert!(msg.contains("out of core"), "{msg}"),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_dump_over_the_floor_is_refused_even_out_of_core() {
+        use heapscope_graph::Spill;
+        let disk = Spill::temp();
+        let (need, floor) = (1000 << 20, 700 << 20);
+        let n = 11_261_675;
+        assert_eq!(
+            plan_floor(n, need, floor, Some(2 << 30), &disk),
+            Plan::InMemory
+        );
+        assert_eq!(plan_floor(n, need, floor, None, &disk), Plan::InMemory);
+        if disk.is_usable() {
+            assert_eq!(
+                plan_floor(n, need, floor, Some(800 << 20), &disk),
+                Plan::OutOfCore
+            );
+        }
+        for spill in [
+            disk.clone(),
+            Spill::temp().out_of_core(true),
+            Spill::never(),
+        ] {
+            match plan_floor(n, need, floor, Some(400 << 20), &spill) {
+                Plan::Refuse(msg) => {
+                    assert!(msg.contains("11261675 objects"), "{msg}");
+                    assert!(msg.contains("0.4 GiB is available"), "{msg}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        if disk.is_usable() {
+            let m = plan_floor(n, need, floor, Some(400 << 20), &disk);
+            assert!(
+                matches!(&m, Plan::Refuse(msg) if msg.contains("0.7 GiB even out of core")),
+                "{m:?}"
+            );
         }
     }
 

@@ -7,14 +7,19 @@
 //! is its allocation site when the memory profiler sampled it (an alloc-sample record ties the
 //! object to a profile bucket; the site is the bucket stack's innermost non-`runtime.` frame,
 //! e.g. `main.newPayload`), else `size class N B`. Every pointer word is resolved to the object
-//! that contains the address (interior pointers, slices into arrays) by binary search over the
-//! sorted object starts; pointers to no object are counted, not kept. Roots: the data and bss
+//! that contains the address (interior pointers, slices into arrays) from its 8 KiB page: one
+//! division where the page's objects are equally spaced (a Go span holds objects of one size),
+//! else a bisection of the page's objects; pointers to no object are counted, not kept. Roots: the data and bss
 //! segments' pointer words (`global`, named by symbol with `--binary`), every goroutine's stack
 //! frames (`goroutine stack (chan receive)`, `goroutine 17 · main.pollWorker`), finalizers,
 //! defers, panics and other roots. The dump's MemStats feed the fragmentation verdict.
 //!
-//! Pass 1 ([`records::scan`]) reads each record once into flat arrays of offsets; pass 2
-//! (`build`) adds the nodes in address order and their references. See
+//! Pass 1 ([`records::scan`]) reads each record once into flat arrays of offsets (24 B per
+//! object); pass 2 (`build`) adds the nodes in address order and their references, in parallel
+//! runs, the builder's columns growing in spill files. Memory: the scan's objects, a type and a
+//! CSR offset per object (~32 B) plus 16 B per alloc sample; checked against what is available
+//! (`crate::budget::GO`) before pass 2, and during the scan (a scan that alone outgrows it stops
+//! and the dump is refused, naming the estimate and the limit). See
 //! `docs/dev/go-heapdump.md` for the record layouts and how the numbers compare with pprof's.
 
 mod build;
@@ -56,7 +61,51 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
         Some(path) => Some(Symbols::read(path)?),
         None => None,
     };
-    let mut scan = records::scan(data).map_err(fail)?;
+    let check = std::env::var_os(crate::budget::SKIP_ENV).is_none();
+    let available = check.then(crate::budget::available).flatten();
+    let mut scan = match available {
+        // The scan's own arrays (objects, alloc samples) stay in memory out of core: a scan
+        // that outgrows what is available stops early, and the dump is refused.
+        Some(avail) => records::scan_within_budget(
+            data,
+            avail,
+            std::mem::size_of::<records::Block>() as u64,
+            crate::budget::GO_PER_SAMPLE,
+        ),
+        None => records::scan(data),
+    }
+    .map_err(fail)?;
+    if let (Some(at), Some(avail)) = (scan.cut_short, available) {
+        return Err(ParseError::new(
+            input.path(),
+            at as u64,
+            crate::budget::refusal_partial(scan.objects.len() as u64, at, data.len(), avail),
+        ));
+    }
+    let mut out_of_core = None;
+    if check {
+        use crate::budget;
+        let nodes = scan.objects.len() as u64;
+        let samples = (scan.samples.len() as u64).saturating_mul(budget::GO_PER_SAMPLE);
+        let need = budget::estimate(
+            budget::GO,
+            nodes,
+            scan.pointer_fields,
+            opts.spill.is_usable(),
+        )
+        .saturating_add(samples);
+        let floor = nodes
+            .saturating_mul(budget::GO_FLOOR_PER_NODE)
+            .saturating_add(samples);
+        // The scan's arrays are in the estimates and already in memory: what is available
+        // now comes on top of them.
+        let held = (scan.objects.len() * std::mem::size_of::<records::Block>()
+            + scan.samples.len() * std::mem::size_of::<(u64, u64)>()) as u64;
+        let available = budget::available().map(|a| a.saturating_add(held));
+        let plan = budget::plan_floor(nodes, need, floor, available, &opts.spill);
+        out_of_core = budget::options_for(plan, input.path(), opts)?;
+    }
+    let opts = out_of_core.as_ref().unwrap_or(opts);
     let built = build::build(data, &mut scan, symbols.as_ref(), opts).map_err(fail)?;
     let info = facts(data, &scan, &built, opts);
     Ok(Parsed {

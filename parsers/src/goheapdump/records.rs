@@ -127,6 +127,9 @@ pub struct Params {
 pub struct Scan {
     pub params: Option<Params>,
     pub objects: Vec<Block>,
+    /// The objects' pointer fields, all told: a bound on their references (the memory
+    /// estimate's, `crate::budget::GO`).
+    pub pointer_fields: u64,
     /// Data (`false`) and bss (`true`) segments.
     pub segments: Vec<(bool, Block)>,
     pub goroutines: Vec<Goroutine>,
@@ -141,6 +144,8 @@ pub struct Scan {
     pub threads: u64,
     /// Bytes after the EOF record (a warning).
     pub trailing: usize,
+    /// Where [`scan_within_budget`] stopped, over its budget: the scan is incomplete.
+    pub cut_short: Option<usize>,
 }
 
 /// A panic-free cursor over the dump.
@@ -253,12 +258,21 @@ impl<'a> Cur<'a> {
         }
     }
 
-    fn block(&mut self, what: [&'static str; 2], ptr: u64) -> Result<Block, Fail> {
+    /// A block and how many pointer fields it has.
+    fn block(&mut self, what: [&'static str; 2], ptr: u64) -> Result<(Block, u64), Fail> {
         let addr = self.uvarint(what[0])?;
         let contents = self.bytes(what[1])?;
-        self.fields(contents.len, ptr)?;
-        Ok(Block { addr, contents })
+        let n = self.fields(contents.len, ptr)?;
+        Ok((Block { addr, contents }, n))
     }
+}
+
+/// How many pointer fields an object's field list (after its contents) has; 0 if it no longer
+/// reads (it was checked in pass 1).
+pub fn field_count(data: &[u8], b: &Block, ptr_size: usize) -> u64 {
+    Cur::new(data, b.contents.at + b.contents.len)
+        .fields(b.contents.len, ptr_size as u64)
+        .unwrap_or(0)
 }
 
 /// The pointer fields of a block whose field list starts at `fields_at`: `(offset in the block,
@@ -314,6 +328,27 @@ fn site_of(frames: &[Range], data: &[u8]) -> Range {
 
 /// Read every record after the header.
 pub fn scan(data: &[u8]) -> Result<Scan, Fail> {
+    scan_limited(data, |_| false)
+}
+
+/// [`scan`], stopping early (with [`Scan::cut_short`] set) once its objects and alloc samples
+/// would take more than `budget` bytes at `per_object` and `per_sample` bytes each (checked
+/// every 4,096 objects): a dump whose scan alone does not fit is refused before it is killed.
+pub fn scan_within_budget(
+    data: &[u8],
+    budget: u64,
+    per_object: u64,
+    per_sample: u64,
+) -> Result<Scan, Fail> {
+    scan_limited(data, |s: &Scan| {
+        (s.objects.len() as u64)
+            .saturating_mul(per_object)
+            .saturating_add((s.samples.len() as u64).saturating_mul(per_sample))
+            > budget
+    })
+}
+
+fn scan_limited(data: &[u8], over: impl Fn(&Scan) -> bool) -> Result<Scan, Fail> {
     let mut s = Scan::default();
     let mut c = Cur::new(data, HEADER.len());
     // Until the params record says otherwise, a field offset need only lie inside its block.
@@ -328,8 +363,13 @@ pub fn scan(data: &[u8]) -> Result<Scan, Fail> {
                 return Ok(s);
             }
             TAG_OBJECT => {
-                let b = c.block(["an object address", "an object's contents"], ptr)?;
+                let (b, n) = c.block(["an object address", "an object's contents"], ptr)?;
                 s.objects.push(b);
+                s.pointer_fields += n;
+                if s.objects.len() % 4096 == 0 && over(&s) {
+                    s.cut_short = Some(c.pos);
+                    return Ok(s);
+                }
             }
             TAG_OTHER_ROOT => {
                 let text = c.bytes("an other-root description")?;
@@ -458,7 +498,7 @@ pub fn scan(data: &[u8]) -> Result<Scan, Fail> {
                 s.memstats = Some(m);
             }
             TAG_DATA | TAG_BSS => {
-                let b = c.block(["a segment address", "a segment's contents"], ptr)?;
+                let (b, _) = c.block(["a segment address", "a segment's contents"], ptr)?;
                 s.segments.push((tag == TAG_BSS, b));
             }
             TAG_DEFER => {

@@ -57,7 +57,18 @@ const ROOT_KINDS: [&str; 6] = [
 
 pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     let data = input.bytes();
-    build(data, opts).map_err(|f| f.in_file(input.path(), data))
+    let ix = index(data).map_err(|f| f.in_file(input.path(), data))?;
+    let mut out_of_core = None;
+    if std::env::var_os(crate::budget::SKIP_ENV).is_none() {
+        use crate::budget;
+        let (nodes, edges) = (ix.node_total as u64, ix.edge_total as u64);
+        let need = budget::estimate(budget::PYSNAP, nodes, edges, opts.spill.is_usable());
+        let floor = nodes.saturating_mul(budget::PYSNAP_FLOOR_PER_NODE);
+        let plan = budget::plan_floor(nodes, need, floor, budget::available(), &opts.spill);
+        out_of_core = budget::options_for(plan, input.path(), opts)?;
+    }
+    let opts = out_of_core.as_ref().unwrap_or(opts);
+    build(data, ix, opts).map_err(|f| f.in_file(input.path(), data))
 }
 
 fn text(data: &[u8], r: (usize, usize)) -> &str {
@@ -76,9 +87,8 @@ fn kind_of(type_name: &str) -> NodeKind {
     }
 }
 
-fn build(data: &[u8], opts: &ParseOptions) -> Result<Parsed, Fail> {
-    let ix = index(data)?;
-    let mut b = GraphBuilder::new().with_spill(&opts.spill);
+fn build(data: &[u8], ix: Index, opts: &ParseOptions) -> Result<Parsed, Fail> {
+    let mut b = GraphBuilder::new().with_spill(&opts.spill).grow_in_files();
     if opts.drop_labels {
         b = b.without_labels();
     }
@@ -109,9 +119,11 @@ fn build(data: &[u8], opts: &ParseOptions) -> Result<Parsed, Fail> {
             label_text.push(r);
         }
     }
-    // Phase 1: nodes.
-    b.reserve_nodes(ix.node_total);
-    for s in &ix.nodes {
+    // Phase 1: nodes, a run per section written in parallel (the builder's columns grow in
+    // spill files from the start where they would spill anyway).
+    let runs: Vec<usize> = ix.nodes.iter().map(|s| s.n).collect();
+    let done = b.add_nodes_parallel(&runs, |k, mut slots| -> Result<(), Fail> {
+        let s = &ix.nodes[k];
         for i in 0..s.n {
             let id = le64(data, s.ids + 8 * i);
             let t = le32(data, s.types + 4 * i) as usize;
@@ -125,16 +137,26 @@ fn build(data: &[u8], opts: &ParseOptions) -> Result<Parsed, Fail> {
                     ),
                 ));
             };
-            b.add_node(id, ty, kind, le64(data, s.sizes + 8 * i));
+            slots.set(i, id, ty, kind, le64(data, s.sizes + 8 * i));
         }
+        Ok(())
+    });
+    done.into_iter().collect::<Result<(), Fail>>()?;
+    // Phase 2: edges, node by node in the order the nodes came, a run per section.
+    if ix.node_total > u32::MAX as usize {
+        return Err(Fail::at(0, "at most 4,294,967,295 objects"));
     }
-    b.finish_nodes();
-    // Phase 2: edges, node by node in the order the nodes came.
-    b.reserve_edges(ix.edge_total);
-    let mut node = 0u32;
+    let mut bounds = Vec::with_capacity(ix.nodes.len());
+    let mut end = 0u32;
     for s in &ix.nodes {
+        end += s.n as u32;
+        bounds.push((end, s.e));
+    }
+    let done = b.fill_edges_parallel(&bounds, |k, slots| -> Result<(), Fail> {
+        let s = &ix.nodes[k];
+        let first = bounds[k].0 - s.n as u32;
         let mut e = 0usize;
-        for i in 0..s.n {
+        for (i, node) in (first..bounds[k].0).enumerate() {
             let k = le32(data, s.nedges + 4 * i) as usize;
             if k > s.e - e {
                 return Err(Fail::at(
@@ -146,7 +168,7 @@ fn build(data: &[u8], opts: &ParseOptions) -> Result<Parsed, Fail> {
                     ),
                 ));
             }
-            b.begin_node(NodeIdx(node));
+            slots.begin_node(NodeIdx(node));
             for j in e..e + k {
                 let l = le32(data, s.labels + 4 * j);
                 let label = match Label::decode(l) {
@@ -165,10 +187,9 @@ fn build(data: &[u8], opts: &ParseOptions) -> Result<Parsed, Fail> {
                     },
                     other => other,
                 };
-                b.edge_to_id(le64(data, s.targets + 8 * j), false, label);
+                slots.edge_to_id(le64(data, s.targets + 8 * j), false, label);
             }
             e += k;
-            node += 1;
         }
         if e != s.e {
             return Err(Fail::at(
@@ -180,7 +201,9 @@ fn build(data: &[u8], opts: &ParseOptions) -> Result<Parsed, Fail> {
                 ),
             ));
         }
-    }
+        Ok(())
+    });
+    done.into_iter().collect::<Result<(), Fail>>()?;
     // Roots.
     for r in &ix.roots {
         let mut c = Cur::new(data, r.at, r.end);

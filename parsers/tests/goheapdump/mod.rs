@@ -279,3 +279,52 @@ fn ids_are_addresses_that_survive() {
     assert_eq!(ib.len(), 3000);
     assert!(ia.keys().all(|k| ib.contains_key(k)));
 }
+
+#[test]
+fn memory_estimate_covers_the_parse_arrays_and_the_scan_stops_over_budget() {
+    use heapscope_parsers::budget;
+    use heapscope_parsers::goheapdump::records::{self, Block};
+    let block = std::mem::size_of::<Block>() as u64;
+    for (s, n) in dumps() {
+        let path = dir().join(&s).join(format!("{n}.dump.gz"));
+        let input = heapscope_parsers::Input::open(&path)
+            .and_then(|i| i.gunzip())
+            .unwrap();
+        let data = input.bytes();
+        let scan = records::scan(data).unwrap();
+        let p = parse(&s, &n, false);
+        let (nodes, samples) = (scan.objects.len() as u64, scan.samples.len() as u64);
+        assert_eq!(nodes, p.graph.node_count() as u64, "{s}/{n}");
+        assert!(
+            scan.pointer_fields >= p.graph.edge_count() as u64,
+            "{s}/{n}"
+        );
+        assert_eq!(scan.cut_short, None);
+        // What the parse holds besides the builder's spilled columns: the scanned objects, the
+        // alloc samples, a type and a CSR offset per object; the estimate is above it, in memory
+        // more so (the builder's columns: id 8, type 4, shallow 8, kind 1; targets and labels).
+        let held = nodes * (block + 4 + 4) + samples * budget::GO_PER_SAMPLE;
+        let extra = samples * budget::GO_PER_SAMPLE;
+        let need = budget::estimate(budget::GO, nodes, scan.pointer_fields, true) + extra;
+        let floor = nodes * budget::GO_FLOOR_PER_NODE + extra;
+        assert!(
+            need >= held && floor >= held - 4 * nodes,
+            "{s}/{n}: {need} {held}"
+        );
+        let in_memory = budget::estimate(budget::GO, nodes, scan.pointer_fields, false) + extra;
+        assert!(
+            in_memory >= held + 21 * nodes + 8 * p.graph.edge_count() as u64,
+            "{s}/{n}"
+        );
+        // Over a budget the scan stops at a multiple of 4,096 objects, inside the file.
+        let whole =
+            records::scan_within_budget(data, u64::MAX, block, budget::GO_PER_SAMPLE).unwrap();
+        assert_eq!(whole.objects.len() as u64, nodes);
+        assert_eq!(whole.cut_short, None);
+        if nodes > 4096 {
+            let cut = records::scan_within_budget(data, 4096 * block - 1, block, 0).unwrap();
+            assert_eq!(cut.objects.len(), 4096, "{s}/{n}");
+            assert!(cut.cut_short.is_some_and(|at| at < data.len()), "{s}/{n}");
+        }
+    }
+}

@@ -392,3 +392,30 @@ work(sys.argv[1])
         b.graph.edges(node_of(&b.graph, ids[0])).count()
     );
 }
+
+#[test]
+fn memory_estimate_counts_what_the_index_declares() {
+    use heapscope_parsers::budget;
+    for p in fixtures() {
+        let mut input = Input::open(&p).unwrap();
+        if p.extension().is_some_and(|e| e == "gz") {
+            input = input.gunzip().unwrap();
+        }
+        let ix = pysnap::read::index(input.bytes()).unwrap();
+        let parsed = load(&p);
+        let (nodes, edges) = (ix.node_total as u64, ix.edge_total as u64);
+        assert_eq!(nodes, parsed.graph.node_count() as u64, "{}", p.display());
+        assert!(edges >= parsed.graph.edge_count() as u64, "{}", p.display());
+        // The id index's sorted pairs (16 B/node) and its ids and indices (12 B) at once, then
+        // the builder's columns (21 B/node) and edges (4 + 4 B) when they stay in memory.
+        let spilled = budget::estimate(budget::PYSNAP, nodes, edges, true);
+        let floor = nodes * budget::PYSNAP_FLOOR_PER_NODE;
+        assert!(
+            spilled >= 28 * nodes && floor >= 28 * nodes,
+            "{}",
+            p.display()
+        );
+        let in_memory = budget::estimate(budget::PYSNAP, nodes, edges, false);
+        assert!(in_memory >= 28 * nodes + 8 * edges, "{}", p.display());
+    }
+}
