@@ -376,7 +376,8 @@ impl IdIndex {
     ) -> (IdIndex, u64) {
         let popcnt = has_popcnt();
         // zeroed on all threads (the first touch of ~150 MiB of fresh pages on a big dump)
-        let mut lines: Vec<Line> = rayon::iter::repeat_n(Line::default(), nlines).collect();
+        let mut lines: Vec<Line> = Vec::with_capacity(room::<Line>(nlines));
+        lines.par_extend(rayon::iter::repeat_n(Line::default(), nlines));
         let per = nlines.div_ceil(parts.max(1)).max(1);
         let filled: Vec<(u64, Vec<u32>)> = lines
             .par_chunks_mut(per)
@@ -392,10 +393,12 @@ impl IdIndex {
             at += line.bits.iter().map(|w| w.count_ones() as u64).sum::<u64>();
         }
         let table = if at > 0 {
-            let table: Vec<AtomicU32> = (0..at as usize)
-                .into_par_iter()
-                .map(|_| AtomicU32::new(u32::MAX))
-                .collect();
+            let mut table: Vec<AtomicU32> = Vec::with_capacity(room::<u32>(at as usize));
+            table.par_extend(
+                (0..at as usize)
+                    .into_par_iter()
+                    .map(|_| AtomicU32::new(u32::MAX)),
+            );
             let (lines, dir) = (&lines, &dir);
             node_ids
                 .par_chunks(1 << 16)
@@ -838,17 +841,33 @@ pub(super) fn sparse_directory(
         return None;
     }
     let mut next = 0u32;
-    let dir = (0..nlines)
-        .map(|l| {
-            if used[l / 64].load(Relaxed) & (1 << (l % 64)) != 0 {
-                next += 1;
-                next - 1
-            } else {
-                NO_LINE
-            }
-        })
-        .collect();
+    let mut dir = Vec::with_capacity(room::<u32>(nlines));
+    dir.extend((0..nlines).map(|l| {
+        if used[l / 64].load(Relaxed) & (1 << (l % 64)) != 0 {
+            next += 1;
+            next - 1
+        } else {
+            NO_LINE
+        }
+    }));
     Some(dir)
+}
+
+/// The capacity to allocate for `len` elements of a table of the index: `len`, or, for a
+/// table glibc would map on its own (past its initial mmap threshold, 128 KiB) but smaller than
+/// 32 MiB, room for 32 MiB and a page (only the pages written become resident). Freeing a
+/// mapped chunk of at most 32 MiB raises glibc's mmap threshold to its size, and the later
+/// buffers below that size then come from the heap, where a freed one below a live one stays
+/// resident: the Python snapshot's lines (30 MiB) left ~27 MiB of RssAnon for the rest of the
+/// run that way.
+fn room<T>(len: usize) -> usize {
+    let size = std::mem::size_of::<T>().max(1);
+    let bytes = len.saturating_mul(size);
+    if (128 << 10..=32 << 20).contains(&bytes) {
+        ((32 << 20) + 4096) / size + 1
+    } else {
+        len
+    }
 }
 
 /// Does the CPU have POPCNT?
