@@ -286,14 +286,27 @@ fn id_index_finds_every_first_id_and_nothing_else() {
 #[test]
 fn id_index_uses_the_bitmap_for_dense_ids() {
     let orders = id_orders();
-    let forms: Vec<&str> = orders
+    let forms: Vec<(&str, Option<&str>)> = orders
         .iter()
-        .map(|ids| IdIndex::build(ids).0.form())
+        .map(|ids| {
+            let ix = IdIndex::build(ids).0;
+            (ix.form(), ix.outside_form())
+        })
         .collect();
-    // the random shapes' dense ids, the four orders of dense ids; the wide gap does not fit
+    // the random shapes' dense ids (the wide one's random ids outside, in pairs), the four
+    // orders of dense ids; the wide gap does not fit one bitmap: two, its halves
+    let one = ("bitmap", None);
     assert_eq!(
         forms,
-        ["bitmap", "pairs", "bitmap", "bitmap", "bitmap", "bitmap", "packed"]
+        [
+            one,
+            ("clustered bitmap", Some("pairs")),
+            one,
+            one,
+            one,
+            one,
+            ("clustered bitmap", Some("bitmap"))
+        ]
     );
 }
 
@@ -461,6 +474,51 @@ fn generated_id_sets() -> Vec<Vec<u64>> {
         .collect();
     clustered[1000..1250].reverse();
     sets.push(clustered);
+    // a Python snapshot: heap objects (16-byte aligned) in an order that is not address order,
+    // with repeats, beside a few static objects 46 TB below
+    let mut heap: Vec<u64> = (0..6000u64).map(|i| 0x7fa2_b9e8_0000 + 16 * i).collect();
+    for i in (1..heap.len()).rev() {
+        heap.swap(i, (rnd() % (i as u64 + 1)) as usize);
+    }
+    for i in (11..heap.len()).step_by(11) {
+        heap[i] = heap[(rnd() % i as u64) as usize];
+    }
+    let statics: Vec<u64> = (0..40u64).map(|i| 0x559b_2000_0000 + 32 * i).collect();
+    let mut py = heap.clone();
+    for (k, &st) in statics.iter().enumerate() {
+        py.insert((rnd() % py.len() as u64) as usize, st);
+        if k % 9 == 0 {
+            py.push(st); // a static object seen twice
+        }
+    }
+    sets.push(py.clone());
+    // the same heap alone (every line spoiled, no outliers)
+    sets.push(heap.clone());
+    // outliers at both ends of the u64 range: near 0 and near u64::MAX, one repeated
+    let mut ends = heap.clone();
+    ends.splice(100..100, [0, 8, u64::MAX, u64::MAX - 7, 3]);
+    ends.push(8);
+    sets.push(ends);
+    // two clusters far apart, 60/40, interleaved node order, each in address order
+    let a: Vec<u64> = (0..3000u64).map(|i| 0x10_0000 + 8 * i).collect();
+    let b: Vec<u64> = (0..2000u64)
+        .map(|i| 0xffff_0000_0000_0000 + 8 * i)
+        .collect();
+    let mut two = Vec::new();
+    let (mut ia, mut ib) = (a.iter(), b.iter());
+    loop {
+        let pick = if rnd() % 5 < 3 { ia.next() } else { ib.next() };
+        match pick.or_else(|| ia.next()).or_else(|| ib.next()) {
+            Some(&x) => two.push(x),
+            None => break,
+        }
+    }
+    sets.push(two);
+    // a dense cluster and outliers spread over the whole u64 range (more than the cluster
+    // can leave out: no cluster), and the outliers alone
+    let spread: Vec<u64> = (0..3001).map(|_| rnd() & !7).collect();
+    sets.push(a.iter().chain(&spread).copied().collect());
+    sets.push(spread);
     // two ids only, far apart (above 2^32), and one id
     sets.push(vec![0x1_0000_0000, 0x9_0000_0008]);
     sets.push(vec![0x1234_5678_9abc]);
@@ -569,19 +627,95 @@ fn bitmap_filled_in_parts_equals_one_part() {
             continue; // the wide shapes: not a bitmap
         }
         // the lines of the whole span, and the sparse form's kept lines behind a directory
-        let dir = index::sparse_directory(&ids, min, tz, nlines, u64::MAX).unwrap();
+        let span = index::Span {
+            min,
+            range: ids.iter().copied().max().unwrap_or(0) - min,
+            tz,
+        };
+        let dir = index::sparse_directory(&ids, span, nlines, u64::MAX).unwrap();
         let kept = dir.iter().filter(|&&d| d != u32::MAX).count();
+        let max = index::BITMAP_MAX_BYTES_PER_NODE;
+        let n = ids.len();
         for (dir, nlines) in [(Vec::new(), nlines), (dir, kept)] {
-            let (one, dups) = IdIndex::bitmap_in_parts(&ids, min, tz, dir.clone(), nlines, 1);
-            let (lines, others) = one.bitmap_state().unwrap();
+            let (one, dups) = IdIndex::bitmap_in_parts(&ids, span, n, dir.clone(), nlines, 1, max);
+            let (lines, table) = one.bitmap_state().unwrap();
             for parts in [2, 3, 5, 64] {
-                let (ix, d) = IdIndex::bitmap_in_parts(&ids, min, tz, dir.clone(), nlines, parts);
-                let (l, o) = ix.bitmap_state().unwrap();
-                assert_eq!((&l, o, d), (&lines, others, dups), "{parts} parts");
+                let (ix, d) =
+                    IdIndex::bitmap_in_parts(&ids, span, n, dir.clone(), nlines, parts, max);
+                let (l, t) = ix.bitmap_state().unwrap();
+                assert_eq!((&l, t, d), (&lines, table, dups), "{parts} parts");
             }
             for (i, &id) in ids.iter().enumerate() {
                 let first = ids.iter().position(|&x| x == id).unwrap();
                 assert_eq!(one.get(id), Some(first as u32), "id {id:x} at {i}");
+            }
+        }
+    }
+}
+
+/// The shapes of [`generated_id_sets`] a bitmap takes now: a Python snapshot's heap in an order
+/// that is not address order (every line in the table) beside static objects far below it,
+/// outliers near 0 and `u64::MAX`, two far clusters. Each takes the expected form; its lines
+/// and table filled by 1 or several ranges of lines are the same, and every id, its neighbours
+/// and the ends of the u64 range give what a sorted search gives.
+#[test]
+fn clustered_and_shuffled_ids_agree_in_parts_with_a_sorted_search() {
+    let sets = generated_id_sets();
+    let max = index::BITMAP_MAX_BYTES_PER_NODE;
+    let want = [
+        ("clustered bitmap", Some("bitmap")),
+        ("bitmap", None),
+        ("clustered bitmap", Some("pairs")),
+        ("clustered bitmap", Some("bitmap")),
+        ("pairs", None),
+        ("pairs", None),
+    ];
+    // the sets after the clustered JVM one, in the order they are made
+    let first = sets.iter().position(|s| s.len() > 6000).unwrap();
+    for (ids, want) in sets[first..].iter().zip(want) {
+        let naive = sorted_lookup(ids);
+        let (ix, _) = IdIndex::build(ids);
+        assert_eq!((ix.form(), ix.outside_form()), want);
+        let mut probes = vec![0, 1, 7, 8, u64::MAX, u64::MAX - 7, u64::MAX - 8];
+        for &id in ids {
+            probes.extend([id, id.wrapping_add(8), id.wrapping_sub(8), id ^ 4]);
+        }
+        let (_, all) = index::bounds(ids, 0, u64::MAX).unwrap();
+        let Some((count, span)) = index::dense_range(ids, all, max).or(
+            // one bitmap over all of them, or none
+            (ix.form() == "bitmap").then_some((ids.len(), all)),
+        ) else {
+            continue;
+        };
+        assert_eq!(
+            count,
+            ids.iter()
+                .filter(|&&x| x >= span.min && x - span.min <= span.range)
+                .count()
+        );
+        let nlines = ((span.range >> span.tz) / 448 + 1) as usize;
+        let dir = index::sparse_directory(ids, span, nlines, u64::MAX).unwrap();
+        let kept = dir.iter().filter(|&&d| d != u32::MAX).count();
+        for (dir, nlines) in [(Vec::new(), nlines), (dir, kept)] {
+            let (one, dups) =
+                IdIndex::bitmap_in_parts(ids, span, count, dir.clone(), nlines, 1, max);
+            let (lines, table) = one.bitmap_state().unwrap();
+            let mut distinct = ids.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(dups as usize, ids.len() - distinct.len());
+            if want == ("bitmap", None) {
+                // not address order: every line's ids are in the table, once each
+                assert_eq!(table.len(), distinct.len());
+            }
+            for parts in [2, 3, 7, 64] {
+                let (p, d) =
+                    IdIndex::bitmap_in_parts(ids, span, count, dir.clone(), nlines, parts, max);
+                let (l, t) = p.bitmap_state().unwrap();
+                assert_eq!((&l, t, d), (&lines, table, dups), "{parts} parts");
+            }
+            for &id in &probes {
+                assert_eq!(one.get(id), naive(id), "id {id:#x}");
             }
         }
     }
