@@ -417,6 +417,25 @@ pub fn v8_browser_detached(live: usize, dialogs: usize) -> Heap {
     h
 }
 
+/// A Go heap dump's shape (no type names, size classes): a global slice's backing array holding
+/// `n` 128-byte structs, each also held by a second global's map bucket block, each owning a
+/// 4 KiB buffer.
+pub fn go_dump_slice_and_map(n: usize) -> Heap {
+    let mut h = Heap::new();
+    let slice = h.obj("size class 40960 B", 40960);
+    h.root(slice, "global");
+    let buckets = h.obj("size class 57344 B", 57344);
+    h.root(buckets, "global");
+    for i in 0..n {
+        let s = h.obj("size class 128 B", 128);
+        h.edge(slice, s, &format!("[{i}]"));
+        h.edge(buckets, s, &format!("[{i}]"));
+        let buf = h.obj("size class 4096 B", 4096);
+        h.edge(s, buf, "+8");
+    }
+    h
+}
+
 /// V8: the closure-context chain (`theThing` → `someMethod` → context → `originalThing` → …),
 /// each link with a `bigData` array.
 pub fn v8_closure_chain(links: usize) -> Heap {

@@ -343,6 +343,39 @@ fn detached_dom_trees_are_one_finding_named_by_what_keeps_them() {
     );
 }
 
+/// A Go heap dump names no types: structs all in one global slice's backing array and also in a
+/// map are reported as held by that block and "also held elsewhere" (emptying the slice alone
+/// frees nothing).
+#[test]
+fn go_dump_structs_in_one_block_and_a_map_are_also_held_elsewhere() {
+    let n = 300;
+    let h = go_dump_slice_and_map(n);
+    let facts =
+        heapscope_graph::DumpFacts::object_graph("go-heapdump", heapscope_graph::Runtime::Go);
+    let r = h.report(facts, "heap.dump", &ReportOptions::default());
+    let s = first(&r);
+    assert_eq!(s.kind, "group-of-objects");
+    assert_eq!(s.object_count, n as u64);
+    assert_eq!(s.retained_bytes, n as u64 * (128 + 4096));
+    assert!(
+        s.title
+            .contains("size class 40960 B: 300 × size class 128 B also held elsewhere"),
+        "{}",
+        s.title
+    );
+    assert_eq!(
+        s.accumulation_point.as_ref().map(|p| p.type_name.as_str()),
+        Some("size class 40960 B")
+    );
+    // The same heap as a JVM's (types that name no collection): no block is taken for one.
+    let r = h.report(info(Format::Hprof), "heap.hprof", &ReportOptions::default());
+    assert!(
+        !first(&r).title.contains("also held elsewhere"),
+        "{}",
+        first(&r).title
+    );
+}
+
 /// A few large buffers in a static list are large objects, not a collection that grows: no
 /// collection pattern below `MIN_COLLECTION_ENTRIES` entries, one from there on.
 #[test]
