@@ -20,6 +20,13 @@ use crate::patterns::{self, Evidence, Pattern};
 /// fixtures' map holds 3,000 entries, their slice 30,000; a struct of a few fields is far below.
 pub const MIN_GLOBAL_ENTRIES: u64 = 100;
 
+/// A Go heap's objects carry no types (the dump names them by allocation site or size class):
+/// one block holding every member of a group is, by layout, the container they are in — a
+/// slice's backing array or a map's buckets — whatever it is named.
+pub(crate) fn blocks_are_containers(ctx: &Ctx) -> bool {
+    ctx.info.runtime == heapscope_graph::Runtime::Go && !ctx.info.is_call_tree()
+}
+
 /// Goroutines holding memory alike from their stacks: fewer than this is a worker pool's
 /// normal state (a pool per CPU), not a leak.
 pub const MIN_BLOCKED_GOROUTINE_HOLDERS: u64 = 16;

@@ -383,11 +383,9 @@ fn common_collection(ctx: &Ctx, members: &[u32]) -> Option<NodeIdx> {
         parents.dedup();
         if let [p] = parents[..] {
             let c = lift_to_collection(ctx, NodeIdx(p));
-            // A Go heap dump names no types: one block holding every member is a slice's
-            // backing array or a map's buckets.
-            let go_block = ctx.info.runtime == heapscope_graph::Runtime::Go
-                && g.type_name(c).starts_with("size class ");
-            return (go_block || patterns::is_strong_collection(g.type_name(c))).then_some(c);
+            return (super::go::blocks_are_containers(ctx)
+                || patterns::is_strong_collection(g.type_name(c)))
+            .then_some(c);
         }
         nodes = parents;
     }
