@@ -504,6 +504,12 @@ fn js_base(type_name: &str) -> &str {
     &type_name[..head + cut]
 }
 
+/// A browser's DOM node removed from the document, or what its detachedness reaches, as
+/// DevTools and memlab name it (`Detached <div>`, `Detached Text`).
+pub fn is_detached_dom(type_name: &str) -> bool {
+    type_name.starts_with("Detached ")
+}
+
 /// The JavaScript global object (a browser's window too, whatever its origin).
 pub fn is_js_global(type_name: &str) -> bool {
     matches!(

@@ -37,7 +37,7 @@ pub(crate) fn findings(
         return None;
     }
     let detached: Vec<bool> = (0..g.types.len() as u32)
-        .map(|t| g.types.get(t).starts_with("Detached "))
+        .map(|t| crate::patterns::is_detached_dom(g.types.get(t)))
         .collect();
     if !detached.contains(&true) {
         return None;
