@@ -260,6 +260,48 @@ pub fn referrers_in_chunks(g: &HeapGraph, n: NodeIdx, chunk: usize) -> Vec<(Node
     out
 }
 
+/// The referrers of each of a few nodes `set` in one scan of the target column: (target,
+/// referrer, weak) for every edge into `set`, in edge order (so by referrer index), an edge per
+/// entry (a referrer with two edges to a target is listed twice). For a report that asks about
+/// a handful of nodes at once; one filter per edge (a 64-bit mask, then a search of the sorted
+/// set), so the cost is that of [`referrers`] whatever the set's size.
+pub fn referrers_of_set(g: &HeapGraph, set: &[NodeIdx]) -> Vec<(NodeIdx, NodeIdx, bool)> {
+    use rayon::prelude::*;
+    let mut sorted: Vec<u32> = set.iter().map(|n| n.0).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mask = sorted.iter().fold(0u64, |m, &v| m | 1 << (v & 63));
+    let chunk = 1usize << 18;
+    let targets: &[u32] = &g.targets;
+    let hits: Vec<usize> = targets
+        .par_chunks(chunk)
+        .enumerate()
+        .flat_map_iter(|(c, part)| {
+            let sorted = &sorted;
+            part.iter()
+                .enumerate()
+                .filter(move |&(_, &raw)| {
+                    let t = raw & !WEAK_BIT;
+                    mask >> (t & 63) & 1 == 1 && sorted.binary_search(&t).is_ok()
+                })
+                .map(move |(i, _)| c * chunk + i)
+        })
+        .collect();
+    let offsets: &[u32] = &g.offsets;
+    let mut u = 0usize;
+    hits.into_iter()
+        .map(|e| {
+            u = edge_source_from(offsets, u, e as u32);
+            let raw = targets[e];
+            (
+                NodeIdx(raw & !WEAK_BIT),
+                NodeIdx(u as u32),
+                raw & WEAK_BIT != 0,
+            )
+        })
+        .collect()
+}
+
 /// The node whose edges hold edge `e` (the last `v` with `offsets[v] <= e`), searched forward
 /// from node `from`, which must satisfy `offsets[from] <= e`: a galloping search, so a sorted
 /// run of edges costs a forward sweep rather than a binary search over all offsets each.

@@ -2,8 +2,8 @@
 
 use heapscope_graph::dominators::{dominators, retained_sizes, DomChildren};
 use heapscope_graph::walks::{
-    dominator_chain, min_retained_by, referrers, referrers_in_chunks, top_members, DomWalk,
-    Parallel, Run, Split, Start, Step, NO_GROUP, NO_TOP,
+    dominator_chain, min_retained_by, referrers, referrers_in_chunks, referrers_of_set,
+    top_members, DomWalk, Parallel, Run, Split, Start, Step, NO_GROUP, NO_TOP,
 };
 use heapscope_graph::{Label, NodeIdx, SUPER, UNREACHED};
 
@@ -74,6 +74,34 @@ fn referrers_are_every_node_with_an_edge() {
             }
         }
     });
+}
+
+/// Every edge into a set of nodes, in edge order, from one scan: on small graphs and on graphs
+/// of up to 200 nodes, where nodes outside the set share its 64-bit mask bits.
+#[test]
+fn referrers_of_set_is_every_edge_into_the_set() {
+    let mut rng = fastrand::Rng::with_seed(11);
+    for max in [14, 200] {
+        for_random_graphs(cases(300), max, |spec, g, ctx| {
+            let n = spec.n();
+            for _ in 0..4 {
+                let set: Vec<NodeIdx> = (0..rng.usize(0..6))
+                    .map(|_| NodeIdx(rng.usize(0..n.max(1)) as u32))
+                    .filter(|v| v.ix() < n)
+                    .collect();
+                let got = referrers_of_set(g, &set);
+                let mut want: Vec<(NodeIdx, NodeIdx, bool)> = Vec::new();
+                for (u, out) in spec.edges.iter().enumerate() {
+                    for e in out {
+                        if set.iter().any(|v| v.ix() == e.0) {
+                            want.push((NodeIdx(e.0 as u32), NodeIdx(u as u32), e.1));
+                        }
+                    }
+                }
+                assert_eq!(got, want, "set {set:?}; {ctx}");
+            }
+        });
+    }
 }
 
 #[test]

@@ -169,6 +169,10 @@ pub struct Suspect {
     /// java.util.HashMap`, `variable renderCache › Map`, `allocated at main.newSession`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holder: Option<String>,
+    /// A group in one collection whose members something else holds too: that other holder, as
+    /// one line like `holder` (emptying one of them frees nothing while the other keeps them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub also_held_by: Option<String>,
     /// Kind `runtime`: a representative stack (e.g. where the goroutines wait), outermost first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stack: Vec<PathElem>,

@@ -33,6 +33,7 @@ struct Words {
     accumulated: Vec<HistRow>,
     fix: Option<String>,
     holder: Option<String>,
+    also_held_by: Option<String>,
     stack: Vec<PathElem>,
 }
 
@@ -65,6 +66,7 @@ pub fn suspect(ctx: &Ctx, f: Finding) -> Suspect {
         accumulated: w.accumulated,
         fix: w.fix,
         holder: w.holder,
+        also_held_by: w.also_held_by,
         stack: w.stack,
         runtime_owned: w.runtime_owned,
     }
@@ -91,6 +93,11 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
         Some(w) => holder_text(&w.holder, &w.path),
         None => holder_text(&o.holder, &o.path),
     };
+    let also_held_by = o
+        .within
+        .as_ref()
+        .and_then(|w| w.also.as_ref())
+        .map(|al| holder_text(&al.holder, &al.path));
     let mut explanation = String::new();
     let detached = o.detached;
     let (title, type_name, count) = match o.group {
@@ -160,8 +167,14 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
             let w = o.within.as_ref().expect("matched");
             let (n, tname) = (gr.members, g.types.get(gr.type_id.0));
             let ctype = g.type_name(w.node);
+            let other = also_held_by.clone();
+            let besides = match (&other, w.also.as_ref().map(|al| al.every_sampled)) {
+                (Some(t), Some(true)) => format!("They are also referred to from {t}"),
+                (Some(t), _) => format!("Something else refers to them too (to some, {t})"),
+                (None, _) => format!("Something besides the {ctype} refers to them too"),
+            };
             explanation.push_str(&format!(
-                "{} objects of type {tname} are all in one {ctype} {}, and together retain {} (minimum retained size of the set). Something besides the {ctype} refers to them too, so no one object dominates them and the {ctype}'s own retained size ({}) does not show them. ",
+                "{} objects of type {tname} are all in one {ctype} {}, and together retain {} (minimum retained size of the set). {besides}, so no one object dominates them and the {ctype}'s own retained size ({}) does not show them: removing them from one holder frees nothing while the other keeps them. ",
                 thousands(n),
                 ctx.id_text(w.node),
                 human_bytes(retained),
@@ -169,8 +182,12 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
             ));
             // "also held elsewhere": the collection's own suspect, if it has one, counts only
             // what it dominates; this one is what it shares.
+            let elsewhere = match (&other, w.also.as_ref().map(|al| al.every_sampled)) {
+                (Some(t), Some(true)) => format!("also held by {t}"),
+                _ => "also held elsewhere".to_string(),
+            };
             let title = format!(
-                "{}: {} × {tname} also held elsewhere, {}",
+                "{}: {} × {tname} {elsewhere}, {}",
                 holder,
                 thousands(n),
                 size(retained, share)
@@ -295,6 +312,7 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
             pattern.fix_in(ctx.info.runtime).map(str::to_string)
         },
         holder: Some(holder),
+        also_held_by,
         stack,
     }
 }
@@ -323,6 +341,7 @@ fn unaccounted(rss: u64, accounted: u64, pattern: Pattern) -> Words {
         accumulated: Vec::new(),
         fix: pattern.fix().map(str::to_string),
         holder: None,
+        also_held_by: None,
         stack: Vec::new(),
     }
 }
@@ -446,6 +465,7 @@ fn site(ctx: &Ctx, s: Site, pattern: Pattern, bytes: u64, share: f64) -> Words {
         accumulated: Vec::new(),
         fix: pattern.fix_in(ctx.info.runtime).map(str::to_string),
         holder: Some(format!("allocated at {site}")),
+        also_held_by: None,
         stack: Vec::new(),
     }
 }
@@ -484,6 +504,7 @@ fn goroutines(ctx: &Ctx, gr: Goroutines, pattern: Pattern) -> Words {
         accumulated: Vec::new(),
         fix: pattern.fix_in(ctx.info.runtime).map(str::to_string),
         holder: Some(func),
+        also_held_by: None,
         stack: ctx.path(&ctx.a.path_to(gr.rep)),
     }
 }
@@ -516,6 +537,7 @@ fn fragmentation(m: &MemStats, f: Fragmentation, pattern: Pattern) -> Words {
         accumulated: Vec::new(),
         fix: Some(fragmentation_remedies(m, inuse, alloc)),
         holder: None,
+        also_held_by: None,
         stack: Vec::new(),
     }
 }

@@ -7,19 +7,24 @@
 use std::collections::BTreeMap;
 
 use heapscope_graph::bitset::BitSet;
-use heapscope_graph::walks::{top_members, NO_GROUP};
+use heapscope_graph::walks::{referrers_of_set, top_members, NO_GROUP};
 use heapscope_graph::{Analysis, NodeIdx, Start, TypeId, SUPER, UNREACHED};
 
 use super::holder::{display_path, holder_of, named_path};
 use super::objects::{analyse_at, finding, lift_to_collection, mark_ancestors, mark_subtree};
 use super::Accumulation;
-use super::{Finding, Group, Shape, Spread, Within};
+use super::{Also, Finding, Group, Shape, Spread, Within};
 use crate::build::Ctx;
 use crate::model::HistRow;
 use crate::patterns;
 
 /// Instances of one type examined for a group suspect (largest first).
 const GROUP_SAMPLE: usize = 10_000;
+/// Members of a group in one collection whose other referrers are looked up ([`other_holder`]):
+/// each lookup scans every edge once.
+const OTHER_SAMPLE: usize = 4;
+/// Referrers of one member whose paths are compared ([`other_holder`]).
+const OTHER_REFERRERS: usize = 64;
 /// Steps at the end of a path that make an instance's holder "shape" for grouping.
 const SHAPE_STEPS: usize = 4;
 /// The ways of holding a spread group that its finding lists (largest first).
@@ -361,7 +366,95 @@ pub(crate) fn within_collection(ctx: &Ctx, members: &[u32]) -> Option<Within> {
             node: c,
             path,
             holder,
+            also: other_holder(ctx, members, c),
         }
+    })
+}
+
+/// What else holds the group `members` that are all in collection `c`. For the first
+/// [`OTHER_SAMPLE`] members, their chain below `c` (the member and its BFS ancestors up to the
+/// collection's inside: a byte[] → its Session → the map's entry) is looked up in one scan of
+/// the edges ([`referrers_of_set`]); a strong referrer of a chain node other than its BFS parent,
+/// whose shortest path from a GC root passes neither through `c` nor through the chain (a
+/// reference back from the member's own subtree, or another route into the same collection, is
+/// no other holder), is another holder; the shortest such path (then the lowest index), up to the
+/// collection it ends in, names it.
+/// `None` when no sampled member has one.
+fn other_holder(ctx: &Ctx, members: &[u32], c: NodeIdx) -> Option<Also> {
+    let a = ctx.a;
+    let g = &a.graph;
+    let sample = &members[..members.len().min(OTHER_SAMPLE)];
+    // Each member's chain: (node, its BFS parent), the member first.
+    let mut chains: Vec<Vec<(u32, u32)>> = Vec::with_capacity(sample.len());
+    for &m in sample {
+        let mut chain = Vec::new();
+        let mut x = m;
+        for _ in 0..SHAPE_STEPS {
+            let p = a.paths.parents_of(g, &[x])[0];
+            chain.push((x, p));
+            if p == SUPER || p == UNREACHED || lift_to_collection(ctx, NodeIdx(p)) == c {
+                break;
+            }
+            x = p;
+        }
+        chains.push(chain);
+    }
+    let set: Vec<NodeIdx> = chains.iter().flatten().map(|&(x, _)| NodeIdx(x)).collect();
+    let hits = referrers_of_set(g, &set);
+    let mut found: Option<(Also, NodeIdx)> = None;
+    let mut every = true;
+    for chain in &chains {
+        let on_chain = |n: NodeIdx| chain.iter().any(|&(x, _)| x == n.0);
+        let mut best: Option<(usize, NodeIdx, Vec<heapscope_graph::PathStep>)> = None;
+        let candidates = hits.iter().filter(|&&(t, r, weak)| {
+            !weak
+                && chain.iter().any(|&(x, p)| x == t.0 && p != r.0)
+                && !on_chain(r)
+                && a.paths.is_reached(r)
+        });
+        for &(_, r, _) in candidates.take(OTHER_REFERRERS) {
+            let steps = a.path_to(r);
+            if steps.iter().any(|s| s.node == c || on_chain(s.node)) {
+                continue;
+            }
+            if best.as_ref().is_none_or(|b| (steps.len(), r) < (b.0, b.1)) {
+                best = Some((steps.len(), r, steps));
+            }
+        }
+        let Some((_, r, steps)) = best else {
+            every = false;
+            continue;
+        };
+        // Named at the collection, not at its inside (`… › HashMap`, not `… › HashMap$Node[] ›
+        // [0] › HashMap$Node`).
+        let mut steps = named_path(ctx, steps);
+        while steps.len() > 1
+            && steps
+                .last()
+                .is_some_and(|s| patterns::is_collection_internal(g.type_name(s.node)))
+        {
+            steps.pop();
+        }
+        let path = display_path(ctx, &steps);
+        let holder = holder_of(ctx, &path, &steps);
+        let anchor = steps.get(holder.at).map_or(r, |s| s.node);
+        match &found {
+            None => {
+                found = Some((
+                    Also {
+                        path,
+                        holder,
+                        every_sampled: true,
+                    },
+                    anchor,
+                ))
+            }
+            Some((_, first)) => every &= *first == anchor,
+        }
+    }
+    found.map(|(mut also, _)| {
+        also.every_sampled = every;
+        also
     })
 }
 

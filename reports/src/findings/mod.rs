@@ -146,6 +146,21 @@ pub struct Within {
     /// The path from a GC root to the collection, as reports show it.
     pub path: Vec<PathElem>,
     pub holder: Holder,
+    /// What else holds the members, outside the collection, when a sample of them shows it.
+    pub also: Option<Also>,
+}
+
+/// Another holder of a group's members, besides their collection ([`groups`]): the shortest
+/// path from a GC root to a member's other referrer that passes neither through the collection
+/// nor through the member (a go/parser dump keeps every AST in `main.asts` and in `main.byPath`:
+/// emptying one frees nothing).
+#[derive(Clone, Debug)]
+pub struct Also {
+    /// The path from a GC root to the other referrer, as reports show it.
+    pub path: Vec<PathElem>,
+    pub holder: Holder,
+    /// Every sampled member has its other holder at the same anchor (else: some of them).
+    pub every_sampled: bool,
 }
 
 /// Several tops or instances reported as one.

@@ -184,16 +184,23 @@ pub fn java_static_map(n: usize) -> Heap {
         n,
     );
     for i in 0..n {
-        let node = h.obj("java.util.HashMap$Node", 32);
-        h.edge(table, node, &format!("[{i}]"));
-        let key = h.string(&format!("sess-{i}"));
-        h.edge(node, key, "key");
-        let sess = h.obj("com.acme.Session", 24);
-        h.edge(node, sess, "value");
-        let data = h.obj("byte[]", 216);
-        h.edge(sess, data, "data");
+        session_entry(&mut h, table, i, 216);
     }
     h
+}
+
+/// Entry `i` of a HashMap's table: a `HashMap$Node` keyed `sess-<i>` whose value is a
+/// `com.acme.Session` with a `payload`-byte `byte[]`. Returns the session.
+fn session_entry(h: &mut Heap, table: usize, i: usize, payload: u64) -> usize {
+    let node = h.obj("java.util.HashMap$Node", 32);
+    h.edge(table, node, &format!("[{i}]"));
+    let key = h.string(&format!("sess-{i}"));
+    h.edge(node, key, "key");
+    let sess = h.obj("com.acme.Session", 24);
+    h.edge(node, sess, "value");
+    let data = h.obj("byte[]", payload);
+    h.edge(sess, data, "data");
+    sess
 }
 
 /// A collection in a class's static field, with a backing array of `n` slots: (class, field),
@@ -625,4 +632,33 @@ pub fn goroutine_info() -> DumpFacts {
     i.sample_type = Some("goroutine".into());
     i.details.insert("profile".into(), "goroutine".into());
     i
+}
+
+/// `com.acme.SessionRegistry.SESSIONS`, a static HashMap of `n` sessions with a 2 KiB payload
+/// each, every session also in `com.acme.Audit.RECENT`, a static ArrayList: neither collection
+/// dominates a session. Both classes are roots of their own (system classes), so that no class
+/// list dominates the sessions either.
+pub fn java_sessions_in_two_collections(n: usize) -> Heap {
+    let (mut h, _, _) = java_base(200);
+    let reg = h.class("com.acme.SessionRegistry");
+    h.root(reg, "sticky class");
+    let audit = h.class("com.acme.Audit");
+    h.root(audit, "sticky class");
+    let table = static_collection(
+        &mut h,
+        (reg, "static SESSIONS"),
+        ("java.util.HashMap", "table", "java.util.HashMap$Node[]"),
+        n,
+    );
+    let list = static_collection(
+        &mut h,
+        (audit, "static RECENT"),
+        ("java.util.ArrayList", "elementData", "java.lang.Object[]"),
+        n,
+    );
+    for i in 0..n {
+        let sess = session_entry(&mut h, table, i, 2048);
+        h.edge(list, sess, &format!("[{i}]"));
+    }
+    h
 }

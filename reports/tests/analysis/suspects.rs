@@ -358,9 +358,11 @@ fn go_dump_structs_in_one_block_and_a_map_are_also_held_elsewhere() {
     assert_eq!(s.kind, "group-of-objects");
     assert_eq!(s.object_count, n as u64);
     assert_eq!(s.retained_bytes, n as u64 * (128 + 4096));
+    // The other holder is named: the second global's block.
     assert!(
-        s.title
-            .contains("size class 40960 B: 300 × size class 128 B also held elsewhere"),
+        s.title.contains(
+            "size class 40960 B: 300 × size class 128 B also held by [global] size class 57344 B"
+        ),
         "{}",
         s.title
     );
@@ -371,10 +373,59 @@ fn go_dump_structs_in_one_block_and_a_map_are_also_held_elsewhere() {
     // The same heap as a JVM's (types that name no collection): no block is taken for one.
     let r = h.report(info(Format::Hprof), "heap.hprof", &ReportOptions::default());
     assert!(
-        !first(&r).title.contains("also held elsewhere"),
+        !first(&r).title.contains("also held"),
         "{}",
         first(&r).title
     );
+}
+
+/// Sessions in a static HashMap and, every one, in another class's static list: the group is
+/// reported in the collection its shortest paths meet in, and the other is named as also
+/// holding them (emptying either alone frees nothing).
+#[test]
+fn a_group_in_one_collection_names_the_other_holder() {
+    let n = 3000;
+    let h = java_sessions_in_two_collections(n);
+    let r = h.report(info(Format::Hprof), "x.hprof", &ReportOptions::default());
+    // The group is the sessions or their payloads (each session holds one), 3,000 either way.
+    let s = r
+        .suspects
+        .iter()
+        .find(|s| s.object_count == n as u64 && s.title.contains("also held"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no group of the sessions: {:?}",
+                r.suspects.iter().map(|s| &s.title).collect::<Vec<_>>()
+            )
+        });
+    assert_eq!(s.object_count, n as u64);
+    // Whichever collection the paths meet in, the other one is named.
+    let (first_holder, other) = if s.title.starts_with("class com.acme.SessionRegistry") {
+        (
+            "static SESSIONS",
+            "class com.acme.Audit › static RECENT › java.util.ArrayList,",
+        )
+    } else {
+        (
+            "static RECENT",
+            "class com.acme.SessionRegistry › static SESSIONS › java.util.HashMap,",
+        )
+    };
+    assert!(s.title.contains(first_holder), "{}", s.title);
+    assert!(
+        s.title.contains(&format!("also held by {other}")),
+        "{}",
+        s.title
+    );
+    let other = other.trim_end_matches(',');
+    assert_eq!(s.also_held_by.as_deref(), Some(other));
+    assert!(
+        s.explanation
+            .contains(&format!("also referred to from {other}, so")),
+        "{}",
+        s.explanation
+    );
+    assert_rooted(s);
 }
 
 /// A few large buffers in a static list are large objects, not a collection that grows: no
