@@ -173,6 +173,7 @@ pub fn build_report(
             format: info.format_name.to_string(),
             model: info.model,
             profile: info.profile.clone(),
+            runtime: info.runtime,
             size_bytes: meta.size_bytes,
             compressed: info.compressed,
             sample_type: info.sample_type.clone(),

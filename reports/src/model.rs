@@ -49,6 +49,10 @@ pub struct InputOut {
     /// Allocation profiles: what the values measure (unit, in use or allocated). Not serialised.
     #[serde(skip)]
     pub profile: Option<heapscope_graph::ProfileFacts>,
+    /// The runtime that wrote the dump: how views word what it means (an object no root reaches
+    /// is garbage on a JVM, but may be held by C code in CPython). Not serialised.
+    #[serde(skip)]
+    pub runtime: heapscope_graph::Runtime,
     pub size_bytes: u64,
     pub compressed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,9 @@
 //! dict key, list/tuple index or attribute (`__dict__`, an `lru_cache`'s `cache`); roots are
 //! modules, module globals (`app.cache · _cache`), thread frames and their locals
 //! (`thread MainThread · main (app.py:12) · rows`) and `gc.garbage`. Objects no root reaches
-//! are unreachable (garbage the collector had not freed yet), as Eclipse MAT treats them.
+//! are unreachable, as Eclipse MAT treats them: cycles the collector had not freed yet, and
+//! objects only C code holds (built-in types are not tracked by the collector, so their
+//! descriptors and dicts are not among any object's referents); reports word them so.
 //!
 //! ```no_run
 //! let p = heapscope_parsers::pysnap::parse(

@@ -363,3 +363,32 @@ fn every_renderer_draws_any_document() {
     assert!(html.contains("<section class=\"suspect\">\n<p>#1 a_b <b>bold</b></p>\n</section>"));
     assert!(html.contains("<title>page &lt;title&gt;</title>"));
 }
+
+/// Objects no root reaches are garbage on a JVM, but in a CPython snapshot they are mostly held by
+/// C code (built-in types' descriptors, which the collector does not track): the heading says
+/// which (the text report; HTML and Markdown leave the section out).
+#[test]
+fn unreachable_objects_are_worded_by_runtime() {
+    let (mut h, _, _) = java_base(10);
+    let stray = h.obj("wrapper_descriptor", 4096);
+    let dict = h.obj("dict", 4096);
+    h.edge(dict, stray, "__add__");
+    let python = heapscope_graph::DumpFacts::object_graph(
+        "python-heapsnapshot",
+        heapscope_graph::Runtime::CPython,
+    );
+    for (facts, says, not) in [
+        (
+            Format::Hprof.facts(),
+            "garbage no GC root holds",
+            "only C code",
+        ),
+        (python, "objects only C code holds", "garbage no GC root"),
+    ] {
+        let r = h.report(facts, "x", &ReportOptions::default());
+        assert_eq!(r.summary.unreachable_nodes, 2);
+        let out = render::render(&r, OutputFormat::Text, &RenderOptions::default());
+        assert!(out.contains(says), "{out}");
+        assert!(!out.contains(not), "{out}");
+    }
+}

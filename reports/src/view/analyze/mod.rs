@@ -181,9 +181,10 @@ pub fn text(r: &Report, rows: usize) -> Document {
             level: 2,
             spans: vec![Span::text("Unreachable objects")],
             aside: Some(format!(
-                "({} objects, {}: garbage no GC root holds; not in the dominator tree)",
+                "({} objects, {}: {}; not in the dominator tree)",
                 thousands(r.summary.unreachable_nodes),
-                human_bytes(r.summary.unreachable_bytes)
+                human_bytes(r.summary.unreachable_bytes),
+                unreachable_meaning(r.input.runtime)
             )),
             id: None,
         });
@@ -482,5 +483,17 @@ fn markdown_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, steps: us
             type_columns("accumulated type"),
             type_rows(sp.accumulated.iter(), m),
         )));
+    }
+}
+
+/// What objects no GC root reaches are, in the runtime's terms. CPython's snapshot records the
+/// references `gc.get_referents` reports; built-in (static) types are not tracked by the
+/// collector, so their descriptors and dicts are reached only from C code, and are not garbage.
+fn unreachable_meaning(runtime: heapscope_graph::Runtime) -> &'static str {
+    match runtime {
+        heapscope_graph::Runtime::CPython => {
+            "no root reaches them through the references the snapshot records: objects only C code holds (built-in types' descriptors and dicts) and cycles the collector had not freed yet"
+        }
+        _ => "garbage no GC root holds",
     }
 }
