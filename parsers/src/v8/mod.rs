@@ -696,6 +696,9 @@ impl Inspector for V8Inspector {
             )),
             "regexp" => Some(format!("/{}/", clip(&name))),
             "number" | "bigint" | "symbol" if !name.is_empty() => Some(clip(&name)),
+            // `(GC roots)`, `(Global handles)`, `(Handle scope)`: what DevTools' retainer paths
+            // show for V8's synthetic nodes (their class name is only `(synthetic)`).
+            "synthetic" if !name.is_empty() => Some(clip(&name)),
             _ => None,
         }
     }

@@ -237,13 +237,22 @@ pub fn display_name(ctx: &Ctx, n: NodeIdx) -> String {
 }
 
 /// A path as reports show it, with class objects named `class com.acme.Foo` (HPROF class
-/// objects are nodes of type `java.lang.Class` whose name is the inspector's preview).
+/// objects are nodes of type `java.lang.Class` whose name is the inspector's preview) and
+/// synthetic nodes by their names (V8's `(GC roots)`).
 pub fn display_path(ctx: &Ctx, steps: &[PathStep]) -> Vec<PathElem> {
     let g = &ctx.a.graph;
     let mut path = ctx.path(steps);
     for (p, s) in path.iter_mut().zip(steps) {
-        if g.kind(s.node) == NodeKind::Class {
-            p.type_name = display_name(ctx, s.node);
+        match g.kind(s.node) {
+            NodeKind::Class => p.type_name = display_name(ctx, s.node),
+            // V8's synthetic nodes by their names, as DevTools' retainer paths show them:
+            // `(GC roots)`, `(Global handles)`, not `(synthetic)` each.
+            NodeKind::Synthetic => {
+                if let Some(name) = ctx.insp.value_preview(g, s.node) {
+                    p.type_name = name;
+                }
+            }
+            _ => {}
         }
     }
     path
