@@ -163,8 +163,8 @@ impl CallTree {
     /// level (a node after its parent) on all cores. Then, if any id is 0 or equal to
     /// another node's, all of them again in creation order with the collision rule of `child`
     /// (never seen in practice: 64-bit ids). Transient: 8 B per new node (their levels and
-    /// order; not in creation order), 2 KiB per prefix table, 12 B per frame, and 8 B per node
-    /// (the bucketed copy of the ids that finds a collision).
+    /// order; not in creation order), 2 KiB per prefix table, 12 B per frame, and 4 B per node
+    /// (the bucketed copy of the ids' low halves that finds a collision).
     pub fn finish_new(&mut self) {
         self.finish_new_with(PREFIX_TABLE_MIN);
     }
@@ -573,10 +573,13 @@ fn add_edges(b: &mut GraphBuilder, start: &[u32], kids: &[u32], call: Label) {
 /// Nodes per run of [`CallTree::fill_graph`]'s bulk node fill (each run one rayon task).
 const NODE_RUN: usize = 1 << 16;
 
-/// Whether any id is 0 or two ids are equal. The ids are bucketed by their top bits (FNV ids
-/// spread evenly: about two per bucket) and each bucket is checked on its own, so this is two
-/// passes and a scatter instead of a sort. Transient: 8 B per id + 2 B per id for the buckets
-/// (4 B each, ≤ 2^20). Call-tree nodes are numbered by `u32`, so fewer than 2^32 ids.
+/// Whether any id is 0 or two ids are equal — or, rarely, two ids of one bucket agree in their
+/// low 32 bits (then `true` too: the caller's exact rule, node by node, gives every id it
+/// would have given anyway, and moves only true collisions). The ids are bucketed by their top
+/// bits (FNV ids spread evenly: about two per bucket) and each bucket's low halves are checked
+/// on their own, so this is two passes and a scatter instead of a sort. Transient: 4 B per id
+/// and 2 B per id for the buckets (4 B each, ≤ 2^20). Call-tree nodes are numbered by `u32`,
+/// so fewer than 2^32 ids.
 fn zero_or_repeated(ids: &[u64]) -> bool {
     if ids.contains(&0) {
         return true;
@@ -596,10 +599,12 @@ fn zero_or_repeated(ids: &[u64]) -> bool {
     for e in end.iter_mut() {
         (*e, at) = (at, at + *e);
     }
-    let mut bucketed = vec![0u64; n];
+    // Within a bucket the top bits are equal: the low halves tell the ids apart, but for
+    // ids that differ only in between (reported as repeated, see above).
+    let mut bucketed = vec![0u32; n];
     for &x in ids {
         let e = &mut end[(x >> shift) as usize];
-        bucketed[*e as usize] = x;
+        bucketed[*e as usize] = x as u32;
         *e += 1;
     }
     let mut from = 0;
@@ -993,6 +998,14 @@ mod tests {
                 assert!(zero_or_repeated(&zero));
                 let close: Vec<u64> = ids.iter().map(|&i| i >> 40).collect();
                 assert_eq!(zero_or_repeated(&close), sorted_check(&close), "n {n}");
+            }
+            // Two distinct ids of one bucket with the same low half: reported (the caller's
+            // exact rule then decides), never missed.
+            if n >= 2 {
+                let mut twin = ids.clone();
+                twin[n - 1] = ids[0] ^ 1 << 33;
+                assert!(!sorted_check(&twin));
+                assert!(zero_or_repeated(&twin), "n {n}");
             }
         }
     }
