@@ -30,6 +30,10 @@
 //!   write fault and `page_mkwrite` per page of the moved part).
 //! - A directory on tmpfs or ramfs is not used: its pages are memory that cannot be dropped, so
 //!   spilling there would only hide memory from RssAnon.
+//! - Every write to a spill file is at most 64 KiB ([`STAGE_BYTES`]; `spill` fills likewise):
+//!   the page cache takes a write in folios as large as the write, and large fresh blocks are
+//!   what is slowest to touch first on a VM that returns freed memory to its host (ARCHITECTURE.md,
+//!   "Memory and the kernel").
 //! - Contents are identical either way; only where the bytes live differs.
 
 use std::fs::File;
