@@ -78,7 +78,7 @@ impl Input {
     /// ([`crate::gunzip`]).
     pub fn gunzip(&self) -> Result<Input, ParseError> {
         let mut tmp = tempfile::tempfile().map_err(|e| ParseError::io(&self.path, e))?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut tmp);
+        let mut out = std::io::BufWriter::with_capacity(PIECE, Pieces(&mut tmp));
         let total = match crate::gunzip::inflate(self.bytes(), &mut out) {
             Ok((total, _)) => total,
             Err(Ok(io)) => return Err(ParseError::io(&self.path, io)),
@@ -115,11 +115,64 @@ impl Input {
     }
 }
 
+/// Bytes of one `write` of an inflated dump to its temporary file.
+const PIECE: usize = 64 << 10;
+
+/// Writes at most [`PIECE`] bytes a call. Why: the page cache takes a `write` in folios as large
+/// as the write (a gzip member inflates to up to 8 MiB, passed straight through a `BufWriter`),
+/// fresh high-order blocks whose first touch is slow on a VM that hands freed memory back to
+/// its host (free-page reporting); 64 KiB folios much less so (ARCHITECTURE.md, "Memory and the
+/// kernel"). The spill files are written in the same pieces (graph's `column` and `spill`).
+struct Pieces<'a>(&'a mut File);
+
+impl std::io::Write for Pieces<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(&buf[..buf.len().min(PIECE)])
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::io::Write;
     use std::os::unix::fs::MetadataExt;
+
+    /// Through `Pieces` behind a `BufWriter`, writes of any size (past several pieces, exactly
+    /// one, a byte) reach the file whole and in order, as one `write_all` of them all would.
+    #[test]
+    fn pieces_write_everything_in_order() {
+        let sizes = [
+            1,
+            PIECE - 1,
+            PIECE,
+            PIECE + 1,
+            5 * PIECE + 77,
+            3,
+            8 << 20,
+            0,
+            12_345,
+        ];
+        let mut want = Vec::new();
+        let mut tmp = tempfile::tempfile().unwrap();
+        {
+            let mut out = std::io::BufWriter::with_capacity(PIECE, Pieces(&mut tmp));
+            for (k, &n) in sizes.iter().enumerate() {
+                let chunk: Vec<u8> = (0..n).map(|i| (i * 7 + k * 13) as u8).collect();
+                out.write_all(&chunk).unwrap();
+                want.extend_from_slice(&chunk);
+            }
+            out.flush().unwrap();
+        }
+        let mut got = Vec::new();
+        std::io::Seek::rewind(&mut tmp).unwrap();
+        std::io::Read::read_to_end(&mut tmp, &mut got).unwrap();
+        assert_eq!(got.len(), want.len());
+        assert!(got == want);
+    }
 
     /// The inflated copy is an unnamed file: nothing is left in the temp dir even when the
     /// process is killed before its destructors run; and its bytes are the original's.
