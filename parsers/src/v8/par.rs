@@ -1188,6 +1188,82 @@ mod tests {
         assert!(values > 10_000, "{values}");
     }
 
+    /// `W`-value records from `start` on, through [`Values::records`] or value by value with
+    /// [`Values::next`]: each record with its first value's offset, then whether the reading
+    /// ended in a failure and what `finish` says.
+    fn by_records<const W: usize>(
+        text: &[u8],
+        close: usize,
+        start: usize,
+        wide: bool,
+        at_once: bool,
+    ) -> (Vec<(Vec<u64>, usize)>, bool, bool) {
+        let mut v = Values::with(text, close, start, wide);
+        let mut got = Vec::new();
+        let count = text.len() as u64; // more records than there are: read until a failure
+        let failed = if at_once {
+            v.records::<W>(0..count, &mut |_, rec, at| {
+                got.push((rec.to_vec(), at));
+                Ok(())
+            })
+            .is_err()
+        } else {
+            (|| -> Scan<()> {
+                loop {
+                    let (first, at) = v.next()?;
+                    let mut rec = vec![first];
+                    for _ in 1..W {
+                        rec.push(v.next()?.0);
+                    }
+                    got.push((rec, at));
+                }
+            })()
+            .is_err()
+        };
+        let fine = v.finish(close, Some(true)).is_ok();
+        (got, failed, fine)
+    }
+
+    /// Records of V8's widths read a block at a time ([`Values::records`]) are the records
+    /// read value by value: on generated arrays (numbers of 1 to 20 digits, so records cut by
+    /// blocks at every position and long numbers among them) from several start offsets, with
+    /// AVX-512 where the CPU has it and without.
+    #[test]
+    fn records_at_once_are_the_values_one_by_one() {
+        fn check<const W: usize>(text: &[u8], close: usize, start: usize) -> usize {
+            let mut n = 0;
+            for wide in [false, true] {
+                let want = by_records::<W>(text, close, start, wide, false);
+                let got = by_records::<W>(text, close, start, wide, true);
+                assert_eq!(
+                    got,
+                    want,
+                    "{:?} from {start}",
+                    String::from_utf8_lossy(text)
+                );
+                n += got.0.len();
+            }
+            n
+        }
+        let mut rng = Lcg(31);
+        let mut records = 0;
+        for round in 0..300 {
+            let text = generated(&mut rng, [7, 60, 400][round % 3]).into_bytes();
+            let close = text.iter().rposition(|&b| b == b']').unwrap();
+            for start in (1..close.min(40)).step_by(1 + round % 7) {
+                // A record starts just after a comma (or the `[`), as a chunk does.
+                if text[start - 1] != b',' && start != 1 {
+                    continue;
+                }
+                records += check::<3>(&text, close, start);
+                records += check::<4>(&text, close, start);
+                records += check::<6>(&text, close, start);
+                records += check::<7>(&text, close, start);
+            }
+        }
+        assert!(records > 5_000, "{records}");
+    }
+
     /// [`read`] of a text that may go on past the array (corrupt variants): what follows the
     /// `]` is the caller's, and the cursor must have stopped at the same place.
     fn all_unchecked(text: &str, width: usize) -> Scan<Vec<u64>> {
