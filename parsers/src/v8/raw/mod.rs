@@ -227,7 +227,10 @@ pub(crate) fn parse(
                 let (want_strings, want_locations) = (!have_strings, locations_fast.is_none());
                 let (meta, nodes) = (r.meta.clone(), r.node_count());
                 let tail = move |end: usize| {
-                    read_tail(input, end, &meta, nodes, want_strings, want_locations)
+                    let mut steps = super::timing::Steps::start();
+                    let t = read_tail(input, end, &meta, nodes, want_strings, want_locations);
+                    steps.step("    (beside the edges) tail");
+                    t
                 };
                 let tail = parse_edges(&mut c, r, b, compat, &mut edge_name_refs, mode, tail)?;
                 if let Some(t) = tail {
@@ -364,21 +367,6 @@ pub(super) struct Tail {
 /// (`snapshot`, `nodes`, `edges`, or one it does not want) or at the document's `}`; any
 /// error fails the parallel reader, whose exact rerun reads the document in order.
 fn read_tail(
-    input: &[u8],
-    end: usize,
-    meta: &Meta,
-    nodes: usize,
-    want_strings: bool,
-    want_locations: bool,
-) -> Scan<Tail> {
-    let mut steps = super::timing::Steps::start();
-    let t = walk_tail(input, end, meta, nodes, want_strings, want_locations);
-    steps.step("    (beside the edges) tail");
-    t
-}
-
-/// [`read_tail`] (which times it for `HEAPSCOPE_STATS_V8`).
-fn walk_tail(
     input: &[u8],
     end: usize,
     meta: &Meta,
