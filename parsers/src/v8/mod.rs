@@ -22,7 +22,8 @@
 //! nodes are not anonymous memory either); for the rest of the run 1 byte per node (the type),
 //! ~4.1 per closure location ([`locations`]: 0.5 bit per node besides) and the offset of every
 //! 64th node record, location record and string, from which a node's name, a location and a
-//! string's text are read again when a report shows them.
+//! string's text are read again when a report shows them. `HEAPSCOPE_STATS_V8=1` prints the
+//! wall and CPU time of each step of the read ([`timing`]).
 //!
 //! What DevTools opens, this reader opens: a node or edge type index beyond the meta's lists
 //! (older V8s: Node 8 writes `symbol` nodes as type 12 of 12 listed) is read, a node named
@@ -59,6 +60,7 @@ pub(crate) mod par;
 pub(crate) mod raw;
 pub(crate) mod retention;
 pub(crate) mod scan;
+mod timing;
 
 use heapscope_graph::bitset::BitSet;
 use heapscope_graph::{
@@ -184,13 +186,17 @@ fn build(
     if opts.drop_labels {
         b = b.without_labels();
     }
+    let mut steps = timing::Steps::start();
     let mut raw = raw::parse(bytes, &mut b, compat, mode)?;
+    steps.step("read (nodes, edges, strings)");
     release_free_memory();
+    steps.step("malloc_trim");
     if raw.node_count() > 0 {
         b.add_root_idx(NodeIdx(0), ROOT_KIND, None);
     }
     // Types and labels are rewritten below: spill the columns after that.
     let mut g = b.finish_in_memory(POLICY);
+    steps.step("finish graph");
     g.warnings.extend(raw.warnings.iter().cloned());
     let detached = std::mem::take(&mut raw.node_detached);
     let no_propagation = std::mem::replace(&mut raw.no_propagation, BitSet::new(0));
@@ -210,33 +216,55 @@ fn build(
     // column and names), the node types (after the detachedness they depend on), the edges
     // that do not retain (weak bits of the targets) and the locations' index by node.
     let states = names::propagate_detachedness(raw_ref, detached, no_propagation, offsets, targets);
+    steps.step("detachedness");
     let offsets = &*offsets;
+
     let (((), locations), (detached_nodes, _)) = rayon::join(
         || {
             rayon::join(
                 || {
+                    let mut t = timing::Steps::start();
                     if !opts.drop_labels {
                         resolve_labels(raw_ref, edge_labels, labels, bytes);
                     }
+                    t.step("  (task) labels");
                 },
-                || keep_locations(locations, &raw_ref.meta, raw_ref.node_count()),
+                || {
+                    let mut t = timing::Steps::start();
+                    let l = keep_locations(locations, &raw_ref.meta, raw_ref.node_count());
+                    t.step("  (task) locations");
+                    l
+                },
             )
         },
         || {
             rayon::join(
-                || resolve_types(raw_ref, type_of, types, bytes, &states),
-                || retention::drop_unowned_into_owned(raw_ref, offsets, targets, bytes),
+                || {
+                    let mut t = timing::Steps::start();
+                    let r = resolve_types(raw_ref, type_of, types, bytes, &states);
+                    t.step("  (task) types");
+                    r
+                },
+                || {
+                    let mut t = timing::Steps::start();
+                    let r = retention::drop_unowned_into_owned(raw_ref, offsets, targets, bytes);
+                    t.step("  (task) retention");
+                    r
+                },
             )
         },
     );
+    steps.step("labels, types, retention, locations");
     drop(states);
     if detached_nodes > 0 {
         g.warnings
             .push(format!("{detached_nodes} detached native (DOM) nodes"));
     }
     g.spill_columns(&spill);
+    steps.step("spill columns");
     let data = InspectorData::from_raw(raw, locations);
     release_free_memory();
+    steps.step("inspector data, malloc_trim");
     Ok((g, data))
 }
 

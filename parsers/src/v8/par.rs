@@ -21,8 +21,14 @@
 //! branch per byte or per separator whatever whitespace the producer writes. Where the CPU has
 //! AVX-512 VBMI and VBMI2 (checked at run time), a block's numbers are converted eight at a
 //! time instead ([`decode_avx512`]: the number parse's CPU on the TypeScript compiler's
-//! snapshot −11%, perf samples 1,713 → 1,519); the values are the same ([`decode_scalar`] is
-//! the other path, and the tests compare the two).
+//! snapshot −11%, perf samples 1,713 → 1,519), and its three masks come from one 64-byte
+//! vector and its prefix XOR from one carry-less multiplication ([`Values::load_wide`]); the
+//! values are the same ([`decode_scalar`] and [`masks`] are the other path, and the tests
+//! compare the two). A number of more than 19 digits fails the block that holds it (the
+//! parallel reader declines, whichever chunk meets it), so that taking a value is a
+//! trailing-zero count and a load; V8's record widths (3, 4, 6 and 7) are read with the width
+//! known at compile time, a record whose values all start in the loaded block at once
+//! ([`Values::records`]).
 //!
 //! This is the fast path only. It accepts exactly the arrays the sequential [`Cursor`] accepts
 //! (the same whitespace, unsigned integers below 10^19) and fails, without a useful offset, on
@@ -64,7 +70,9 @@ const WAVE: usize = 32;
 
 /// Commas in `chunk` before its first `]`, and where that `]` is. 128 bytes at a time with
 /// byte-wide counters, which vectorise (a plain `filter().count()` widened every byte to 64
-/// bits: 0.5 s of CPU on a 1 GB snapshot, now a fraction of that).
+/// bits: 0.5 s of CPU on a 1 GB snapshot, now a fraction of that). (An AVX-512 version, a
+/// comma mask and POPCNT per 64 bytes, took as many CPU samples on the TypeScript compiler's
+/// snapshot, 3% of the parse's: this first pass over the mapped text waits for memory.)
 fn scan_chunk(chunk: &[u8]) -> (u64, Option<usize>) {
     let mut commas = 0u64;
     for (i, block) in chunk.chunks(128).enumerate() {
@@ -220,14 +228,23 @@ impl<'a> IntArray<'a> {
         for _ in 0..skip {
             vals.next()?;
         }
-        let mut rec = [0u64; MAX_WIDTH];
-        for r in first..end {
-            let (v, at) = vals.next()?;
-            rec[0] = v;
-            for slot in rec[1..w].iter_mut() {
-                *slot = vals.next()?.0;
+        // V8's widths (edges 3, locations 4, nodes 6 or 7) with the record's length known.
+        match w {
+            3 => vals.records::<3>(first..end, &mut each)?,
+            4 => vals.records::<4>(first..end, &mut each)?,
+            6 => vals.records::<6>(first..end, &mut each)?,
+            7 => vals.records::<7>(first..end, &mut each)?,
+            _ => {
+                let mut rec = [0u64; MAX_WIDTH];
+                for r in first..end {
+                    let (v, at) = vals.next()?;
+                    rec[0] = v;
+                    for slot in rec[1..w].iter_mut() {
+                        *slot = vals.next()?.0;
+                    }
+                    each(r, &rec[..w], at)?;
+                }
             }
-            each(r, &rec[..w], at)?;
         }
         vals.finish(limit, last.then_some(self.values > 0))
     }
@@ -262,8 +279,6 @@ struct Values<'a> {
     /// many of them were taken.
     vals: [u64; 64],
     taken: usize,
-    /// The starts of the block's numbers of more than 19 digits (left to the exact parser).
-    too_long: u64,
     /// Convert eight numbers at a time with AVX-512 ([`decode_avx512`]).
     wide: bool,
 }
@@ -287,20 +302,30 @@ impl<'a> Values<'a> {
             bad: 0,
             vals: [0; 64],
             taken: 0,
-            too_long: 0,
             wide: wide && has_avx512(),
         };
         if start < close {
-            v.load();
+            // (A number of more than 19 digits is also noted as bad: `finish` fails.)
+            let _ = v.load();
         }
         v
     }
 
-    /// Classify the 64 bytes at `next` (those before `close`) and move there.
+    /// Classify the 64 bytes at `next` (those before `close`) and move there. Fails when a
+    /// number of more than 19 digits starts in them (left to the exact parser: the parallel
+    /// reader declines, whichever chunk meets it); that also counts as bad, so that
+    /// [`finish`](Self::finish) fails should the caller go on.
     #[inline]
-    fn load(&mut self) {
+    fn load(&mut self) -> Scan<()> {
         let at = self.next;
         let len = (self.close - at).min(64);
+        #[cfg(target_arch = "x86_64")]
+        if self.wide && at + 64 <= self.b.len() {
+            // SAFETY: `wide` only where the CPU has what `load_wide` runs on (`has_avx512`),
+            // and the 64 bytes at `at` are in the input (checked just above).
+            let too_long = unsafe { self.load_wide(at, len) };
+            return self.no_long(too_long);
+        }
         let (d, c, w) = match self.b.get(at..at + 64) {
             Some(block) => masks(block),
             None => {
@@ -309,6 +334,67 @@ impl<'a> Values<'a> {
                 masks(&buf)
             }
         };
+        let (_, starts) = self.settle(at, len, (d, c, w), prefix_xor);
+        let too_long = if starts == 0 {
+            0
+        } else {
+            decode_scalar(self.b, self.base, starts, &mut self.vals)
+        };
+        self.no_long(too_long)
+    }
+
+    /// [`load`](Self::load)'s end: a number of more than 19 digits (their starts:
+    /// `too_long`) is bad and fails.
+    #[inline(always)]
+    fn no_long(&mut self, too_long: u64) -> Scan<()> {
+        if too_long != 0 {
+            self.bad |= too_long;
+            return Err(declined("an unsigned integer below 10^19"));
+        }
+        Ok(())
+    }
+
+    /// [`load`](Self::load) with AVX-512: the masks from one 64-byte vector, the prefix XOR
+    /// one carry-less multiplication, the numbers converted eight at a time
+    /// ([`decode_avx512`]). Returns the starts of the numbers of more than 19 digits.
+    ///
+    /// # Safety
+    /// The CPU must have what [`has_avx512`] checks, and `b[at..at + 64]` must exist.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,pclmulqdq")]
+    unsafe fn load_wide(&mut self, at: usize, len: usize) -> u64 {
+        use std::arch::x86_64::*;
+        // SAFETY: the caller guarantees the 64 bytes at `at`.
+        let x = unsafe { _mm512_loadu_si512(self.b.as_ptr().add(at).cast()) };
+        let set = |b: u8| _mm512_set1_epi8(b as i8);
+        let d = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(x, set(b'0')), set(10));
+        let c = _mm512_cmpeq_epi8_mask(x, set(b','));
+        let w = _mm512_cmpeq_epi8_mask(x, set(b' '))
+            | _mm512_cmpeq_epi8_mask(x, set(b'\n'))
+            | _mm512_cmpeq_epi8_mask(x, set(b'\r'))
+            | _mm512_cmpeq_epi8_mask(x, set(b'\t'));
+        let (d, starts) = self.settle(at, len, (d, c, w), |m| {
+            let r = _mm_clmulepi64_si128(_mm_cvtsi64_si128(m as i64), _mm_set1_epi8(-1), 0);
+            _mm_cvtsi128_si64(r) as u64
+        });
+        if starts == 0 {
+            return 0;
+        }
+        // SAFETY: as above; `base` is `at`.
+        unsafe { decode_avx512(self.b, self.base, d, starts, &mut self.vals) }
+    }
+
+    /// The bookkeeping of a block at `at` of which `len` bytes are before `close`, given its
+    /// digit, comma and whitespace masks and a prefix XOR: the grammar checked, the number
+    /// starts noted, the block made the current one. Returns its digits and number starts.
+    #[inline(always)]
+    fn settle(
+        &mut self,
+        at: usize,
+        len: usize,
+        (d, c, w): (u64, u64, u64),
+        prefix_xor: impl Fn(u64) -> u64,
+    ) -> (u64, u64) {
         let valid = if len == 64 { !0 } else { (1u64 << len) - 1 };
         let (d, c) = (d & valid, c & valid);
         self.bad |= !(d | c | w) & valid;
@@ -323,23 +409,7 @@ impl<'a> Values<'a> {
         self.base = at;
         self.next = at + 64;
         self.taken = 0;
-        self.too_long = self.decode(d, starts);
-    }
-
-    /// Convert every number that starts in the block at `base` (`starts`; `d`: its digits)
-    /// into `vals`, in order; returns the starts of those of more than 19 digits.
-    #[inline]
-    fn decode(&mut self, d: u64, starts: u64) -> u64 {
-        if starts == 0 {
-            return 0;
-        }
-        #[cfg(target_arch = "x86_64")]
-        if self.wide && self.base + 64 <= self.b.len() {
-            // SAFETY: `wide` only where the CPU has AVX-512 F, BW, VBMI and VBMI2 (`has_avx512`), and
-            // the 64 bytes at `base` are in the input (checked just above).
-            return unsafe { decode_avx512(self.b, self.base, d, starts, &mut self.vals) };
-        }
-        decode_scalar(self.b, self.base, starts, &mut self.vals)
+        (d, starts)
     }
 
     /// The next value and where it starts; fails past the array's last value or on a number of
@@ -350,18 +420,50 @@ impl<'a> Values<'a> {
             if self.next >= self.close {
                 return Err(declined("another value"));
             }
-            self.load();
+            self.load()?;
         }
-        let bit = self.starts & self.starts.wrapping_neg();
         let at = self.base + self.starts.trailing_zeros() as usize;
         self.starts &= self.starts - 1;
         let v = self.vals[self.taken & 63];
         self.taken += 1;
-        // Up to 19 digits cannot overflow a u64; longer numbers are left to the exact parser.
-        if self.too_long & bit != 0 {
-            return Err(declined("an unsigned integer below 10^19"));
-        }
         Ok((v, at))
+    }
+
+    /// The records `range` of `W` values each, from the next value on: `each(record index,
+    /// record, offset of its first value)`, as [`next`](Self::next) would give them, but a
+    /// record whose `W` values all start in the loaded block taken at once (one check that
+    /// they do instead of one per value for the next block).
+    #[inline(always)]
+    fn records<const W: usize>(
+        &mut self,
+        range: std::ops::Range<u64>,
+        each: &mut impl FnMut(u64, &[u64], usize) -> Scan<()>,
+    ) -> Scan<()> {
+        let mut rec = [0u64; W];
+        for r in range {
+            let at;
+            // The starts after this record's first W - 1: nonzero when all W are here.
+            let mut rest = self.starts;
+            for _ in 1..W {
+                rest &= rest.wrapping_sub(1);
+            }
+            if rest != 0 {
+                at = self.base + self.starts.trailing_zeros() as usize;
+                for (k, slot) in rec.iter_mut().enumerate() {
+                    *slot = self.vals[(self.taken + k) & 63];
+                }
+                self.starts = rest & (rest - 1);
+                self.taken += W;
+            } else {
+                let (v, first_at) = self.next()?;
+                (rec[0], at) = (v, first_at);
+                for slot in rec[1..].iter_mut() {
+                    *slot = self.next()?.0;
+                }
+            }
+            each(r, &rec, at)?;
+        }
+        Ok(())
     }
 
     /// Check the text up to `limit` (loading what is left of it) and that every byte loaded was
@@ -370,7 +472,8 @@ impl<'a> Values<'a> {
     fn finish(mut self, limit: usize, last: Option<bool>) -> Scan<()> {
         let mut left = self.starts;
         while self.next < limit.min(self.close) {
-            self.load();
+            // (A failure is noted as bad.)
+            let _ = self.load();
             left |= self.starts;
         }
         let ends_right = match last {
@@ -420,7 +523,8 @@ fn decode_scalar(b: &[u8], base: usize, starts: u64, out: &mut [u64; 64]) -> u64
     too_long
 }
 
-/// Does the CPU have what [`decode_avx512`] runs on (AVX-512 F, BW, VBMI and VBMI2)?
+/// Does the CPU have what [`Values::load_wide`] and [`decode_avx512`] run on (AVX-512 F, BW,
+/// VBMI and VBMI2, and PCLMULQDQ)?
 #[inline]
 fn has_avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -429,6 +533,7 @@ fn has_avx512() -> bool {
             && std::arch::is_x86_feature_detected!("avx512bw")
             && std::arch::is_x86_feature_detected!("avx512vbmi")
             && std::arch::is_x86_feature_detected!("avx512vbmi2")
+            && std::arch::is_x86_feature_detected!("pclmulqdq")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -1081,6 +1186,82 @@ mod tests {
             }
         }
         assert!(values > 10_000, "{values}");
+    }
+
+    /// `W`-value records from `start` on, through [`Values::records`] or value by value with
+    /// [`Values::next`]: each record with its first value's offset, then whether the reading
+    /// ended in a failure and what `finish` says.
+    fn by_records<const W: usize>(
+        text: &[u8],
+        close: usize,
+        start: usize,
+        wide: bool,
+        at_once: bool,
+    ) -> (Vec<(Vec<u64>, usize)>, bool, bool) {
+        let mut v = Values::with(text, close, start, wide);
+        let mut got = Vec::new();
+        let count = text.len() as u64; // more records than there are: read until a failure
+        let failed = if at_once {
+            v.records::<W>(0..count, &mut |_, rec, at| {
+                got.push((rec.to_vec(), at));
+                Ok(())
+            })
+            .is_err()
+        } else {
+            (|| -> Scan<()> {
+                loop {
+                    let (first, at) = v.next()?;
+                    let mut rec = vec![first];
+                    for _ in 1..W {
+                        rec.push(v.next()?.0);
+                    }
+                    got.push((rec, at));
+                }
+            })()
+            .is_err()
+        };
+        let fine = v.finish(close, Some(true)).is_ok();
+        (got, failed, fine)
+    }
+
+    /// Records of V8's widths read a block at a time ([`Values::records`]) are the records
+    /// read value by value: on generated arrays (numbers of 1 to 20 digits, so records cut by
+    /// blocks at every position and long numbers among them) from several start offsets, with
+    /// AVX-512 where the CPU has it and without.
+    #[test]
+    fn records_at_once_are_the_values_one_by_one() {
+        fn check<const W: usize>(text: &[u8], close: usize, start: usize) -> usize {
+            let mut n = 0;
+            for wide in [false, true] {
+                let want = by_records::<W>(text, close, start, wide, false);
+                let got = by_records::<W>(text, close, start, wide, true);
+                assert_eq!(
+                    got,
+                    want,
+                    "{:?} from {start}",
+                    String::from_utf8_lossy(text)
+                );
+                n += got.0.len();
+            }
+            n
+        }
+        let mut rng = Lcg(31);
+        let mut records = 0;
+        for round in 0..300 {
+            let text = generated(&mut rng, [7, 60, 400][round % 3]).into_bytes();
+            let close = text.iter().rposition(|&b| b == b']').unwrap();
+            for start in (1..close.min(40)).step_by(1 + round % 7) {
+                // A record starts just after a comma (or the `[`), as a chunk does.
+                if text[start - 1] != b',' && start != 1 {
+                    continue;
+                }
+                records += check::<3>(&text, close, start);
+                records += check::<4>(&text, close, start);
+                records += check::<6>(&text, close, start);
+                records += check::<7>(&text, close, start);
+            }
+        }
+        assert!(records > 5_000, "{records}");
     }
 
     /// [`read`] of a text that may go on past the array (corrupt variants): what follows the

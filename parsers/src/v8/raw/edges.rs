@@ -329,9 +329,11 @@ fn parse_edges_parallel<T: Send>(
     tail: impl FnOnce(usize) -> Scan<T> + Send,
 ) -> Scan<T> {
     let decline = || Fail::at(0, "edges the parallel reader fills");
+    let mut steps = crate::v8::timing::Steps::start();
     let m = &r.meta;
     let (ef, declared) = (m.ef, r.edge_total);
     let arr = IntArray::locate(c.input(), c.pos())?;
+    steps.step("    edges: locate");
     let ranges = arr.record_ranges(ef)?;
     let total = arr.values() / ef.max(1) as u64;
     let n = r.node_edges.len();
@@ -358,7 +360,9 @@ fn parse_edges_parallel<T: Send>(
     let words = (total as usize).div_ceil(64);
     let shortcut: Vec<AtomicU64> = (0..words).map(|_| AtomicU64::new(0)).collect();
     let no_prop: Vec<AtomicU64> = (0..words).map(|_| AtomicU64::new(0)).collect();
+    steps.step("    edges: offsets, bits");
     let (targets, labels, files) = b.edges_by_offsets_staged(offsets).ok_or_else(decline)?;
+    steps.step("    edges: edges_by_offsets_staged");
     let keep_labels = !labels.is_empty() || total == 0;
     let mut chunks = Vec::with_capacity(ranges.len());
     let (mut tg, mut lb) = (targets, labels);
@@ -449,9 +453,16 @@ fn parse_edges_parallel<T: Send>(
             })
             .collect::<Scan<Vec<EdgeNotes>>>()
     };
+    let fill = || {
+        let mut t = crate::v8::timing::Steps::start();
+        let f = fill();
+        t.step("    (beside the tail) edges fill");
+        f
+    };
     let end = arr.end();
     let (chunks, tail) = rayon::join(fill, || tail(end));
     let (chunks, tail) = (chunks?, tail?);
+    steps.step("    edges: fill || tail");
     c.seek(arr.end());
     let mut unlisted = 0;
     for ch in chunks {
@@ -466,6 +477,7 @@ fn parse_edges_parallel<T: Send>(
     r.shortcut = bits(shortcut);
     r.no_propagation = bits(no_prop);
     warn_counts(r, total, total.saturating_sub(declared), unlisted);
+    steps.step("    edges: notes, bit sets");
     Ok(tail)
 }
 

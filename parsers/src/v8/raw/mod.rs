@@ -195,6 +195,7 @@ pub(crate) fn parse(
     if c.peek() == Some(b'}') {
         return Err(c.error("\"snapshot\", \"nodes\", \"edges\" and \"strings\""));
     }
+    let mut steps = super::timing::Steps::start();
     loop {
         let (ks, ke) = c.string()?;
         let key_at = ks.saturating_sub(1);
@@ -206,6 +207,7 @@ pub(crate) fn parse(
                 let start = c.pos();
                 c.skip_value()?;
                 meta = Some(Meta::parse(c.slice(start, c.pos()), start)?);
+                steps.step("  meta");
             }
             b"nodes" => {
                 let m = meta.clone().ok_or_else(|| {
@@ -214,6 +216,7 @@ pub(crate) fn parse(
                 let r = parse_nodes(&mut c, m, b, &mut name_refs, mode)?;
                 raw = Some(r);
                 have_nodes = true;
+                steps.step("  nodes");
             }
             b"edges" => {
                 let r = raw
@@ -224,7 +227,10 @@ pub(crate) fn parse(
                 let (want_strings, want_locations) = (!have_strings, locations_fast.is_none());
                 let (meta, nodes) = (r.meta.clone(), r.node_count());
                 let tail = move |end: usize| {
-                    read_tail(input, end, &meta, nodes, want_strings, want_locations)
+                    let mut steps = super::timing::Steps::start();
+                    let t = read_tail(input, end, &meta, nodes, want_strings, want_locations);
+                    steps.step("    (beside the edges) tail");
+                    t
                 };
                 let tail = parse_edges(&mut c, r, b, compat, &mut edge_name_refs, mode, tail)?;
                 if let Some(t) = tail {
@@ -243,10 +249,12 @@ pub(crate) fn parse(
                 // from the start: nothing to do then.)
                 b.spill_targets();
                 have_edges = true;
+                steps.step("  edges (with the tail)");
             }
             b"strings" => {
                 read_strings(&mut c, &mut strings)?;
                 have_strings = true;
+                steps.step("  strings");
             }
             b"locations" if mode == Mode::Exact => {
                 // A second array's records are not one run of the text: no marks then.

@@ -134,8 +134,10 @@ impl NodeRecords<'_> {
     /// types.
     fn fill_parallel(&mut self, c: &mut Cursor<'_>) -> Scan<(u64, u64)> {
         let decline = || Fail::at(0, "nodes the parallel reader fills");
+        let mut steps = crate::v8::timing::Steps::start();
         let nf = self.r.meta.nf;
         let arr = IntArray::locate(c.input(), c.pos())?;
+        steps.step("    nodes: locate");
         let bounds = arr.record_bounds(nf)?;
         let total = bounds[bounds.len() - 1] as usize;
         let r = &mut *self.r;
@@ -174,6 +176,7 @@ impl NodeRecords<'_> {
             (ty, ed, de) = (rt, re, rd);
         }
         let counts: Vec<usize> = bounds.windows(2).map(|w| (w[1] - w[0]) as usize).collect();
+        steps.step("    nodes: columns");
         let (classes, ntypes, det) = (&self.classes, self.ntypes, self.det);
         let (t_at, n_at, i_at, s_at, e_at) = self.fields;
         let done = self
@@ -210,6 +213,7 @@ impl NodeRecords<'_> {
                 })
             });
         done.into_iter().collect::<Scan<()>>()?;
+        steps.step("    nodes: fill");
         c.seek(arr.end());
         let (mut edge_total, mut unlisted) = (0u64, 0u64);
         let mut marks = Vec::new();
