@@ -3,10 +3,11 @@
 // Transformer; the response goes to a bounded LRU (healthy), but the parsed Document is also put in
 // a static "audit" map keyed by the order id and never removed (the leak: it grows with every
 // request). Per-request garbage (strings, XPath results, buffers) is left for the GC. Every 500
-// requests an "audit export" renders the map's size into one buffer of 512 B per audited order:
-// once the leak has filled the heap, that allocation is what fails (OutOfMemoryError: Java heap
-// space), as a production OOM is often thrown by one larger allocation in a heap already full
-// (without it the JVM only slows down: back-to-back full GCs, each freeing one request's garbage).
+// requests an "audit export" renders the audit trail into one buffer of 8 KiB per audited order:
+// once the leak has filled most of the heap, that one large allocation is what fails
+// (OutOfMemoryError: Java heap space), as production OOMs are often thrown by one larger
+// allocation in a heap that a leak has filled (without it the JVM only slows down: back-to-back
+// full GCs, each freeing one request's garbage, for tens of minutes).
 //   java -Xmx768m -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath=OOM.hprof \
 //     -cp DIR LeakyXmlService PREFIX DUMP_AT [MAX]
 // DUMP_AT: comma-separated request counts at which the JVM dumps its own heap the way
@@ -119,7 +120,7 @@ public class LeakyXmlService {
       RESPONSES.put(id, w.toString());
       AUDIT.put(id, doc);
       if (n % 500 == 0) {
-        byte[] export = new byte[AUDIT.size() * 512];
+        byte[] export = new byte[AUDIT.size() * 8192];
         export[export.length - 1] = (byte) n;
         exported += export.length;
       }

