@@ -4,7 +4,9 @@
 
 use crate::facts::Format;
 use heapscope_reports::overtime::model::{AxisSource, AxisUnit, Shape, VerdictKind};
-use heapscope_reports::overtime::{build_trend, memlab, parse_rfc3339, TrendOptions, TrendReport};
+use heapscope_reports::overtime::{
+    build_trend, memlab, parse_rfc3339, DumpSummary, MemlabOut, TrendOptions, TrendReport,
+};
 
 use super::heaps::*;
 use heapscope_graph::{Analysis, NodeKind};
@@ -254,20 +256,7 @@ fn memlab_keeps_objects_allocated_between_baseline_and_target_still_alive_in_fin
     let baseline: Vec<u64> = (0..100).collect();
     let target: Vec<u64> = (0..200).collect();
     let fin: Vec<u64> = (0..150).chain(170..260).collect();
-    let d: Vec<Analysed> = [&baseline, &target, &fin]
-        .iter()
-        .enumerate()
-        .map(|(i, jobs)| {
-            Analysed::new(
-                v8_heap(jobs),
-                Format::V8,
-                &format!("s{i}.heapsnapshot"),
-                None,
-            )
-        })
-        .collect();
-    let s: Vec<_> = d.iter().map(|x| x.summary()).collect();
-    let m = memlab(d[2].dump(), &s[0], &s[1], ["s0", "s1", "s2"], 10);
+    let (s, m) = memlab_of_three([&baseline, &target, &fin], v8_heap);
     let expected_jobs = fin.iter().filter(|&&k| (100..200).contains(&k)).count() as u64;
     assert_eq!(m.count, expected_jobs);
     assert_eq!(m.clusters.len(), 1, "{:#?}", m.clusters);
@@ -345,6 +334,22 @@ fn a_leak_offset_by_a_shrinking_cache_is_still_a_leak() {
     assert!(r.types[0].fit.net_change > r.total.fit.noise_bytes as i64);
 }
 
+/// memlab's method on three V8 snapshots built by `heap` from their job lists, named s0, s1, s2:
+/// the summaries and memlab's output.
+fn memlab_of_three<J>(
+    lists: [&[J]; 3],
+    heap: impl Fn(&[J]) -> Analysis,
+) -> (Vec<DumpSummary>, MemlabOut) {
+    let d: Vec<Analysed> = lists
+        .iter()
+        .enumerate()
+        .map(|(i, jobs)| Analysed::new(heap(jobs), Format::V8, &format!("s{i}.heapsnapshot"), None))
+        .collect();
+    let s: Vec<DumpSummary> = d.iter().map(|x| x.summary()).collect();
+    let m = memlab(d[2].dump(), &s[0], &s[1], ["s0", "s1", "s2"], 10);
+    (s, m)
+}
+
 /// A V8-like heap of jobs `(id key, constructor)` in one global array (ids as in [`v8_heap`]).
 fn v8_typed_jobs(jobs: &[(u64, &str)]) -> Analysis {
     let mut h = Heap::default();
@@ -378,20 +383,7 @@ fn memlab_survivors_are_the_allocated_objects_by_id_never_more() {
         .chain((180..200).map(|k| (k, "Task")))
         .collect();
     let fin: Vec<(u64, &str)> = (0..150).chain(160..200).map(job).collect();
-    let d: Vec<Analysed> = [&baseline, &target, &fin]
-        .iter()
-        .enumerate()
-        .map(|(i, jobs)| {
-            Analysed::new(
-                v8_typed_jobs(jobs),
-                Format::V8,
-                &format!("s{i}.heapsnapshot"),
-                None,
-            )
-        })
-        .collect();
-    let s: Vec<_> = d.iter().map(|x| x.summary()).collect();
-    let m = memlab(d[2].dump(), &s[0], &s[1], ["s0", "s1", "s2"], 10);
+    let (_, m) = memlab_of_three([&baseline, &target, &fin], v8_typed_jobs);
     // memlab's definition, from the lists: allocated between baseline and target (by id), of a
     // type in target; of those, the ones whose id is still in final.
     let in_list = |l: &[(u64, &str)], k: u64| l.iter().any(|j| j.0 == k);
