@@ -3,7 +3,9 @@
 use std::io::Write;
 
 use clap::Args;
-use heapscope_reports::overtime::{build_diff, render_diff, DiffOptions, DiffReport};
+use heapscope_reports::overtime::{
+    build_diff_from, render_diff, summarize, DiffOptions, DiffReport,
+};
 
 use super::over_time::Common;
 use crate::progress::{Hooks, Progress};
@@ -26,10 +28,16 @@ pub fn report(args: &DiffArgs, hooks: &dyn Hooks) -> Result<DiffReport, CliError
     let opts = args.common.parse_options();
     let mode = args.common.index_use();
     let base = Session::open(&args.base, &opts, hooks, mode)?;
+    hooks.on_stage("summarising BASE");
+    let sb = summarize(base.dump());
+    // An object graph's BASE is compared through its summary only: free its analysis before
+    // TARGET is loaded. Allocation profiles keep it (their callers are named from both graphs).
+    let base = base.info.is_call_tree().then_some(base);
     let target = Session::open(&args.target, &opts, hooks, mode)?;
     hooks.on_stage("diff");
-    Ok(build_diff(
-        base.dump(),
+    Ok(build_diff_from(
+        &sb,
+        base.as_ref().map(|b| &b.analysis),
         target.dump(),
         &DiffOptions::default(),
     ))

@@ -7,8 +7,8 @@ use anyhow::anyhow;
 use clap::Args;
 use heapscope_reports::overtime::model::VerdictKind;
 use heapscope_reports::overtime::{
-    build_trend, memlab, parse_rfc3339, parse_size, render_trend, summarize, DumpSummary,
-    MemlabOut, TrendOptions, TrendReport,
+    build_trend, memlab, memlab_with, parse_rfc3339, parse_size, render_trend,
+    summarize_with_groups, DumpSummary, MemlabOut, PathGroups, TrendOptions, TrendReport,
 };
 
 use super::over_time::Common;
@@ -51,6 +51,7 @@ fn bad(msg: String) -> CliError {
 pub fn memlab_of(
     summaries: &[DumpSummary],
     last: &Session,
+    groups: Option<&PathGroups>,
     hooks: &dyn Hooks,
     max_clusters: usize,
 ) -> Option<MemlabOut> {
@@ -65,7 +66,10 @@ pub fn memlab_of(
         summaries[n - 2].dump.path.as_str(),
         summaries[n - 1].dump.path.as_str(),
     ];
-    Some(memlab(last.dump(), baseline, target, names, max_clusters))
+    Some(match groups {
+        Some(g) => memlab_with(last.dump(), g, baseline, target, names, max_clusters),
+        None => memlab(last.dump(), baseline, target, names, max_clusters),
+    })
 }
 
 /// Build the trend report of three or more dump files.
@@ -100,19 +104,21 @@ pub fn report(args: &TrendArgs, hooks: &dyn Hooks) -> Result<TrendReport, CliErr
     let opts = args.common.parse_options();
     let n = dumps.len();
     let mut summaries: Vec<DumpSummary> = Vec::with_capacity(n);
-    let mut last: Option<Session> = None;
+    let mut last: Option<(Session, Option<PathGroups>)> = None;
     for (i, p) in dumps.iter().enumerate() {
         let l = Session::open(p, &opts, hooks, args.common.index_use())?;
         hooks.on_stage(&format!("summarising {p}"));
-        summaries.push(summarize(l.dump()));
-        // Only the last graph is kept (memlab's "final"); the others are reduced to summaries.
+        let (summary, groups) = summarize_with_groups(l.dump());
+        summaries.push(summary);
+        // Only the last graph is kept (memlab's "final", with its path groups); the others are
+        // reduced to summaries.
         if i + 1 == n {
-            last = Some(l);
+            last = Some((l, groups));
         }
     }
     let memlab_out = last
         .as_ref()
-        .and_then(|l| memlab_of(&summaries, l, hooks, 50));
+        .and_then(|(l, g)| memlab_of(&summaries, l, g.as_ref(), hooks, 50));
     drop(last);
     hooks.on_stage("trend");
     Ok(build_trend(

@@ -461,7 +461,7 @@ impl App {
             .collect();
         let last = &self.dumps[self.dumps.len() - 1].session;
         let memlab =
-            crate::commands::trend::memlab_of(&summaries, last, &crate::progress::Silent, 50);
+            crate::commands::trend::memlab_of(&summaries, last, None, &crate::progress::Silent, 50);
         let r = build_trend(
             &summaries,
             memlab,

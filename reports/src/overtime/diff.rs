@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 use heapscope_graph::{Analysis, Comparison, IdDisplay};
 
 use super::groups::{summarize, summarize_with_groups, Dump, DumpSummary};
-use super::leak::{likely_leak, name_callers, name_holders, noise};
+use super::leak::{finish, fold_nested, likely_leak, name_callers, name_holders, noise};
 use super::model::*;
 use super::verdict::fragmentation;
 use crate::build::generator;
@@ -80,7 +80,19 @@ fn semantics(comparison: Comparison, row_key: &str) -> Semantics {
 
 /// Diff two analysed dumps.
 pub fn build_diff(base: Dump, target: Dump, opts: &DiffOptions) -> DiffReport {
-    let sb = summarize(base);
+    build_diff_from(&summarize(base), Some(base.a), target, opts)
+}
+
+/// [`build_diff`] from BASE's summary: an object graph's BASE analysis can be dropped once
+/// summarised, before TARGET is loaded (the peak is then one analysis, not two). Allocation
+/// profiles (call trees) still need BASE's graph (`base_graph`) to name the callers of a grown
+/// site; without it they are left out.
+pub fn build_diff_from(
+    sb: &DumpSummary,
+    base_graph: Option<&Analysis>,
+    target: Dump,
+    opts: &DiffOptions,
+) -> DiffReport {
     let (st, groups) = summarize_with_groups(target);
     let new_objects = match &sb.ids {
         Some(ids) if st.ids.is_some() => Some(new_objects(
@@ -91,7 +103,11 @@ pub fn build_diff(base: Dump, target: Dump, opts: &DiffOptions) -> DiffReport {
         )),
         _ => None,
     };
-    let mut r = diff_summaries(&sb, &st, new_objects, opts);
+    let mut r = diff_unfinished(sb, &st, new_objects, opts);
+    if let Some(groups) = &groups {
+        fold_nested(&mut r.likely_leak, target, groups);
+    }
+    finish(&mut r.likely_leak);
     if let Some(groups) = &groups {
         name_holders(&mut r.likely_leak, target, groups);
         if let Some(ids) = &sb.ids {
@@ -108,14 +124,27 @@ pub fn build_diff(base: Dump, target: Dump, opts: &DiffOptions) -> DiffReport {
             rows.truncate(opts.new_rows);
             r.likely_leak.new_by_path = Some(rows);
         }
-    } else {
-        name_callers(&mut r.likely_leak, base.a, target.a);
+    } else if let Some(base) = base_graph {
+        name_callers(&mut r.likely_leak, base, target.a);
     }
     r
 }
 
-/// Diff two summaries (the part of [`build_diff`] that needs no graph).
+/// Diff two summaries (the part of [`build_diff`] that needs no graph: suspects nested in
+/// another are folded only where the inner path's text extends the outer one's).
 pub fn diff_summaries(
+    sb: &DumpSummary,
+    st: &DumpSummary,
+    new_objects: Option<NewObjects>,
+    opts: &DiffOptions,
+) -> DiffReport {
+    let mut r = diff_unfinished(sb, st, new_objects, opts);
+    finish(&mut r.likely_leak);
+    r
+}
+
+/// [`diff_summaries`] with the suspects not yet cut, ranked or shared ([`finish`]).
+fn diff_unfinished(
     sb: &DumpSummary,
     st: &DumpSummary,
     new_objects: Option<NewObjects>,

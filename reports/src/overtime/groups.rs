@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use heapscope_graph::hash::FxHashMap;
 use heapscope_graph::{
     Analysis, Comparison, DumpFacts, IdDisplay, Inspector, Label, MemStats, Model, NodeIdx,
     NodeKind, SUPER, UNREACHED, WEAK_BIT,
@@ -229,7 +230,7 @@ pub struct PathGroups {
     /// BFS parent of each node (from [`heapscope_graph::RootPaths::parents`]).
     parent: Vec<u32>,
     /// Class objects named by the inspector: node → `class <name>`.
-    class_names: HashMap<u32, String>,
+    class_names: FxHashMap<u32, String>,
 }
 
 impl PathGroups {
@@ -262,7 +263,7 @@ impl PathGroups {
             .map(|t| fnv(g.types.get(t)))
             .collect();
         // Class objects share one type (`java.lang.Class`); their names tell them apart.
-        let mut class_names: HashMap<u32, String> = HashMap::new();
+        let mut class_names: FxHashMap<u32, String> = FxHashMap::default();
         if let Some(insp) = insp {
             for v in 0..n as u32 {
                 if g.kind(NodeIdx(v)) == NodeKind::Class {
@@ -272,16 +273,28 @@ impl PathGroups {
                 }
             }
         }
-        let node_hash = |v: u32| match class_names.get(&v) {
-            Some(name) => fnv(name),
-            None => type_hash[g.type_of[v as usize] as usize],
+        let class_hash: FxHashMap<u32, u64> = class_names
+            .iter()
+            .map(|(&v, name)| (v, fnv(name)))
+            .collect();
+        let node_hash = |v: u32| {
+            let by_type = || type_hash[g.type_of[v as usize] as usize];
+            if class_hash.is_empty() || g.kind(NodeIdx(v)) != NodeKind::Class {
+                return by_type();
+            }
+            class_hash.get(&v).copied().unwrap_or_else(by_type)
         };
-        let mut label_hash: HashMap<u32, u64> = HashMap::new();
-        let mut label_h = |raw: u32| -> u64 {
-            *label_hash.entry(raw).or_insert_with(|| {
-                let text = g.label_text(Label::decode(raw));
-                fnv(normalize_label(text.as_deref()))
-            })
+        // Per label id the hash of its normalised text (every index label is `[]`).
+        let name_hash: Vec<u64> = (0..g.labels.len() as u32)
+            .map(|l| fnv(normalize_label(Some(g.labels.get(l)))))
+            .collect();
+        let (none_hash, index_hash) = (fnv(""), fnv("[]"));
+        let label_h = |raw: u32| -> u64 {
+            match Label::decode(raw) {
+                Label::None => none_hash,
+                Label::Index(_) => index_hash,
+                Label::Name(id) => name_hash.get(id.0 as usize).copied().unwrap_or(none_hash),
+            }
         };
         // The outermost node of each node's same-type chain (itself when its parent differs),
         // memoised so that a long linked list costs one walk, not one per element.
@@ -303,7 +316,7 @@ impl PathGroups {
             }
             t
         };
-        let mut index: HashMap<u64, u32> = HashMap::new();
+        let mut index: FxHashMap<u64, u32> = FxHashMap::default();
         let mut group_of = vec![u32::MAX; n];
         let mut example = Vec::new();
         // Any order groups the same; this one picks each group's example (the first met).

@@ -20,7 +20,8 @@
 //! Noise: `max(NOISE_FLOOR_BYTES, NOISE_SHARE_OF_HEAP × the larger reachable heap)`
 //! (docs/overtime.md says why these numbers).
 
-use heapscope_graph::{Analysis, NoInspector, NodeIdx};
+use heapscope_graph::hash::FxHashMap;
+use heapscope_graph::{Analysis, NoInspector, NodeIdx, SUPER, UNREACHED};
 
 use super::groups::{Dump, PathGroups, SIGNATURE_SEPARATOR};
 use super::model::*;
@@ -110,9 +111,6 @@ pub fn likely_leak(
             .then_with(|| a.0.path.cmp(&b.0.path))
             .then_with(|| a.0.type_name.cmp(&b.0.type_name))
     });
-    let sum: i64 = named.iter().map(|n| n.1).sum();
-    let growth = totals.change.retained_bytes.max(sum);
-    named.truncate(MAX_SUSPECTS);
     let suspects = named
         .into_iter()
         .enumerate()
@@ -125,24 +123,123 @@ pub fn likely_leak(
             callers: Vec::new(),
             growth_bytes: g,
             count_change: r.change.count,
-            share_of_growth: super::shape::round6(if growth > 0 {
-                (g as f64 / growth as f64).min(1.0)
-            } else {
-                0.0
-            }),
+            share_of_growth: 0.0,
             new_in_target: r.base == Stat::default(),
         })
         .collect();
     LikelyLeak {
         noise,
-        growth_bytes: growth,
+        growth_bytes: totals.change.retained_bytes,
         suspects,
         new_by_path: None,
     }
 }
 
+/// Cut the suspects of [`likely_leak`] (after [`fold_nested`], if any) to [`MAX_SUSPECTS`],
+/// rank them, and take their shares of the growth: the reachable heap's change, or the sum of
+/// every listed suspect's growth if that is larger (suspects are disjoint groups: a group inside
+/// another was folded into it, so the sum counts no byte twice).
+pub fn finish(l: &mut LikelyLeak) {
+    let sum: i64 = l.suspects.iter().map(|s| s.growth_bytes).sum();
+    let growth = l.growth_bytes.max(sum);
+    l.growth_bytes = growth;
+    l.suspects.truncate(MAX_SUSPECTS);
+    for (i, s) in l.suspects.iter_mut().enumerate() {
+        s.rank = i as u32 + 1;
+        s.share_of_growth = super::shape::round6(if growth > 0 {
+            (s.growth_bytes as f64 / growth as f64).min(1.0)
+        } else {
+            0.0
+        });
+    }
+}
+
+/// Fold each path suspect that lies inside a larger one into it: when most of a group's objects
+/// in TARGET have an object of a larger suspect's group above them in the dominator tree (the
+/// outermost such suspect counts, so a group nested two deep folds into the top one), the
+/// larger one already retains them (`… > HashMap$Node > value > Document > … > Element`: a path
+/// signature covers [`super::groups::SIGNATURE_STEPS`] steps, so the inner group's text need not
+/// start with the outer one's). The inner suspect is dropped; its bytes are the outer one's.
+/// One pass over the dominator tree in preorder, 4 B per node.
+pub fn fold_nested(l: &mut LikelyLeak, target: Dump, groups: &PathGroups) {
+    const NONE: u32 = u32::MAX;
+    let paths: Vec<(usize, &str)> = l
+        .suspects
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.path.as_deref().map(|p| (i, p)))
+        .collect();
+    if paths.len() < 2 {
+        return;
+    }
+    let a = target.a;
+    let k = groups.example.len();
+    // Suspect index of each group (NONE: no suspect).
+    let mut suspect_of = vec![NONE; k];
+    let mut found = 0;
+    for (gr, slot) in suspect_of.iter_mut().enumerate() {
+        let text = groups.signature_text(a, groups.example[gr]);
+        if let Some(&(i, _)) = paths.iter().find(|p| p.1 == text) {
+            *slot = i as u32;
+            found += 1;
+            if found == paths.len() {
+                break;
+            }
+        }
+    }
+    let of = |v: u32| match groups.group_of[v as usize] {
+        NONE => NONE,
+        gr => suspect_of[gr as usize],
+    };
+    let n = a.graph.node_count();
+    let ns = l.suspects.len();
+    // The outermost suspect strictly above each node in the dominator tree.
+    let mut above = vec![NONE; n];
+    // Per suspect: its objects, and per outer suspect how many of them it holds (sparse).
+    let mut members = vec![0u64; ns];
+    let mut inside: FxHashMap<(u32, u32), u64> = FxHashMap::default();
+    for v in a.preorder() {
+        let p = a.dom.idom[v as usize];
+        if p != SUPER && p != UNREACHED {
+            let sp = of(p);
+            above[v as usize] = if above[p as usize] != NONE {
+                above[p as usize]
+            } else {
+                sp
+            };
+        }
+        let s = of(v);
+        if s != NONE {
+            members[s as usize] += 1;
+            let o = above[v as usize];
+            if o != NONE && o != s {
+                *inside.entry((s, o)).or_default() += 1;
+            }
+        }
+    }
+    drop(above);
+    // Each suspect's outer suspect: the outermost one above most of its objects (more than
+    // half), if ranked before it (larger growth), so folding never goes round in a circle.
+    let mut outer = vec![NONE; ns];
+    let mut pairs: Vec<((u32, u32), u64)> = inside.into_iter().collect();
+    pairs.sort_unstable();
+    for ((s, o), c) in pairs {
+        let (s, o) = (s as usize, o as usize);
+        if o < s && 2 * c > members[s] {
+            outer[s] = o as u32;
+        }
+    }
+    let mut i = 0;
+    l.suspects.retain(|_| {
+        let keep = outer[i] == NONE;
+        i += 1;
+        keep
+    });
+}
+
 /// Name the holder of each path suspect in TARGET: the analyze report's holder on the shortest
-/// strong path from a GC root to the group's example object.
+/// strong path from a GC root to the group's example object, or to the collection it is the
+/// inside of (a `HashMap$Node` is held by its `HashMap`).
 pub fn name_holders(l: &mut LikelyLeak, target: Dump, groups: &PathGroups) {
     if l.suspects.iter().all(|s| s.path.is_none()) {
         return;
@@ -166,7 +263,16 @@ pub fn name_holders(l: &mut LikelyLeak, target: Dump, groups: &PathGroups) {
         let text = groups.signature_text(a, ex);
         for s in l.suspects.iter_mut() {
             if s.holder.is_none() && s.path.as_deref() == Some(text.as_str()) {
-                let steps = named_path(&ctx, a.path_to(NodeIdx(ex)));
+                let mut steps = named_path(&ctx, a.path_to(NodeIdx(ex)));
+                // Held by the collection, not by its inside (`… › HashMap`, not `… ›
+                // HashMap$Node[] › [1] › HashMap$Node`), as the analyze report names it.
+                while steps.len() > 1
+                    && steps.last().is_some_and(|s| {
+                        crate::patterns::is_collection_internal(a.graph.type_name(s.node))
+                    })
+                {
+                    steps.pop();
+                }
                 let path = display_path(&ctx, &steps);
                 let h = holder_of(&ctx, &path, &steps);
                 s.holder = Some(crate::words::holder_text(&h, &path));

@@ -303,7 +303,7 @@ pub fn build_trend(
     let mut paths = rank(&mut path_rows, opts.rows);
     if types.len() < nt || paths.len() < np {
         warnings.push(format!(
-            "{} type rows and {} path rows are listed, of {nt} and {np} (--rows)",
+            "{} type rows and {} path rows are listed, of {nt} and {np} (--max-rows)",
             types.len(),
             paths.len()
         ));
@@ -366,6 +366,19 @@ pub fn memlab(
     names: [&str; 3],
     rows: usize,
 ) -> MemlabOut {
+    let groups = PathGroups::compute(final_.a, final_.insp);
+    memlab_with(final_, &groups, baseline, target, names, rows)
+}
+
+/// [`memlab`] with the final dump's path groups already computed ([`super::summarize_with_groups`]).
+pub fn memlab_with(
+    final_: Dump,
+    groups: &PathGroups,
+    baseline: &DumpSummary,
+    target: &DumpSummary,
+    names: [&str; 3],
+    rows: usize,
+) -> MemlabOut {
     let a: &Analysis = final_.a;
     let g = &a.graph;
     let empty = Vec::new();
@@ -376,18 +389,17 @@ pub fn memlab(
         .iter()
         .map(|id| target_ids.binary_search(id).is_ok() && baseline_ids.binary_search(id).is_err())
         .collect();
-    let groups = PathGroups::compute(a, final_.insp);
-    let (count, retained, found) = clusters(final_, &leaked, &groups, 0);
-    // Per final type: survivors (anywhere), and allocated (in target, by name).
+    let (count, retained, found) = clusters(final_, &leaked, groups, 0);
+    // Per type name: the objects allocated between baseline and target (ids in target, not in
+    // baseline), and how many of those same objects (by id) are still in final: memlab's rule,
+    // so survivors never outnumber allocations. Named by their type in target.
+    let final_ids = super::groups::sorted_ids(a);
+    let counts = allocated_by_name(baseline, target, &final_ids);
     let nt = g.types.len();
-    let mut survived = vec![0u64; nt];
-    for v in (0..g.node_count()).filter(|&v| leaked[v]) {
-        survived[g.type_of[v] as usize] += 1;
-    }
-    let allocated = allocated_by_name(baseline, target);
-    let allocated: Vec<u64> = (0..nt as u32)
-        .map(|t| allocated.get(g.types.get(t)).copied().unwrap_or(0))
-        .collect();
+    let (allocated, survived): (Vec<u64>, Vec<u64>) = (0..nt as u32)
+        .map(|t| counts.get(g.types.get(t)).copied().unwrap_or((0, 0)))
+        .unzip();
+    drop(final_ids);
     // Per (cluster group, type): survivors inside the cluster's outermost objects' subtrees, and
     // the least dominator-tree depth below the outermost object at which the type occurs.
     let mut inside: HashMap<(u32, u32), (u64, u32)> = HashMap::new();
@@ -462,16 +474,24 @@ pub fn memlab(
     }
 }
 
-/// Per type name: the objects of `target` whose id is not in `baseline` (stable ids only).
-fn allocated_by_name<'s>(baseline: &DumpSummary, target: &'s DumpSummary) -> HashMap<&'s str, u64> {
-    let mut out: HashMap<&str, u64> = HashMap::new();
+/// Per type name (in `target`): the objects of `target` whose id is not in `baseline`, and how
+/// many of them have their id in `final_ids` (sorted) too (stable ids only).
+fn allocated_by_name<'s>(
+    baseline: &DumpSummary,
+    target: &'s DumpSummary,
+    final_ids: &[u64],
+) -> HashMap<&'s str, (u64, u64)> {
+    let mut out: HashMap<&str, (u64, u64)> = HashMap::new();
     let (Some(b), Some(t), Some(tt)) = (&baseline.ids, &target.ids, &target.id_types) else {
         return out;
     };
     for (id, &row) in t.iter().zip(tt) {
         if row != u32::MAX && b.binary_search(id).is_err() {
-            *out.entry(target.types[row as usize].0.as_str())
-                .or_default() += 1;
+            let e = out
+                .entry(target.types[row as usize].0.as_str())
+                .or_default();
+            e.0 += 1;
+            e.1 += u64::from(final_ids.binary_search(id).is_ok());
         }
     }
     out

@@ -10,7 +10,7 @@ use super::model::{
     NewTypeRow, Shape, Strength, TrendReport, TrendRow, Verdict, VerdictBasis, VerdictKind,
 };
 use super::units::human_hours;
-use crate::fmt::{human_bytes, pct};
+use crate::fmt::{human_bytes, pct, thousands};
 
 /// A levelling-off row is an "unbounded cache" when it ends holding at least this share of the
 /// heap (smaller caches are what caches are for).
@@ -55,16 +55,16 @@ fn survivors_verdict(r: &TrendReport, c: &NewTypeRow) -> Verdict {
             m.target,
             m.final_,
             human_bytes(c.retained_bytes),
-            c.count,
+            thousands(c.count),
             if c.count == 1 { "" } else { "s" }
         ),
         format!(
             "of the {} {} objects allocated between {} and {}, {} survive in {}: nothing removes them (a cache would have evicted its old entries)",
-            c.allocated.unwrap_or(0),
+            thousands(c.allocated.unwrap_or(0)),
             c.survivor_type.as_deref().unwrap_or(&c.type_name),
             m.baseline,
             m.target,
-            c.survived.unwrap_or(0),
+            thousands(c.survived.unwrap_or(0)),
             m.final_
         ),
     ];
@@ -89,7 +89,7 @@ fn survivors_verdict(r: &TrendReport, c: &NewTypeRow) -> Verdict {
         subject: path.clone(),
         summary: format!(
             "True leak: {} {} objects allocated between {} and {} are never released; they accumulate under {path}",
-            c.survived.unwrap_or(c.count),
+            thousands(c.survived.unwrap_or(c.count)),
             c.survivor_type.as_deref().unwrap_or(&c.type_name),
             m.baseline,
             m.target

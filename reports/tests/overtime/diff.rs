@@ -7,6 +7,7 @@ use crate::facts::Format;
 use heapscope_reports::overtime::{build_diff, diff_summaries, DiffOptions, DiffRow};
 
 use super::heaps::*;
+use heapscope_graph::NodeKind;
 
 fn java(orders: u64, cached: u64, base_id: u64, path: &str) -> Analysed {
     Analysed::new(
@@ -327,4 +328,117 @@ fn tracemalloc_diff_keeps_every_key_in_cpython_order() {
             ("lib.py:3", 800, 0, 2, 0),
         ]
     );
+}
+
+/// A static map of `docs` entries, each value a document whose first child is a chain of
+/// `depth` elements of alternating types, each with a 400-byte payload: the elements deep in a
+/// document have path signatures that no longer reach the map (a signature covers 8 steps), so
+/// only the dominator tree says they are inside the map's entries.
+fn nested(docs: u64, depth: usize, base_id: u64) -> Analysed {
+    let mut h = Heap::default();
+    let mut id = base_id;
+    let mut next = || {
+        id += 16;
+        id
+    };
+    let class = h.node(next(), "com.acme.Audit", NodeKind::Class, 64);
+    h.root(class, "system class");
+    let map = h.node(next(), "java.util.HashMap", NodeKind::Object, 48);
+    h.edge(class, map, "AUDIT");
+    let table = h.node(
+        next(),
+        "java.util.HashMap$Node[]",
+        NodeKind::ObjectArray,
+        16 + 8 * docs,
+    );
+    h.edge(map, table, "table");
+    for i in 0..docs {
+        let entry = h.node(next(), "java.util.HashMap$Node", NodeKind::Object, 32);
+        h.edge(table, entry, &format!("[{i}]"));
+        let doc = h.node(next(), "org.acme.xml.Document", NodeKind::Object, 64);
+        h.edge(entry, doc, "value");
+        let mut cur = doc;
+        for d in 0..depth {
+            let ty = if d % 2 == 0 {
+                "org.acme.xml.Element"
+            } else {
+                "org.acme.xml.Text"
+            };
+            let e = h.node(next(), ty, NodeKind::Object, 40);
+            h.edge(cur, e, "firstChild");
+            let data = h.node(next(), "byte[]", NodeKind::PrimitiveArray, 400);
+            h.edge(e, data, "data");
+            cur = e;
+        }
+    }
+    Analysed::new(
+        h.analyse(heapscope_graph::Policy::MAT),
+        Format::Hprof,
+        "nested.hprof",
+        None,
+    )
+}
+
+#[test]
+fn diff_suspects_inside_another_are_folded_so_shares_add_up() {
+    let (b, t) = (nested(20, 14, 0x1000_0000), nested(40, 14, 0x5000_0000));
+    let d = build_diff(b.dump(), t.dump(), &DiffOptions::default());
+    let l = &d.likely_leak;
+    let heap_growth = d.totals.change.retained_bytes;
+    // By construction: 20 more entries, each with its node, document and chain.
+    assert_eq!(
+        heap_growth,
+        (20 * (32 + 64 + 14 * (40 + 400)) + 20 * 8) as i64
+    );
+    // Without the dominator tree (text prefixes only) the deep element groups are suspects of
+    // their own and the growth is counted several times over: the input does nest.
+    let by_text = diff_summaries(&b.summary(), &t.summary(), None, &DiffOptions::default());
+    let sum_by_text: i64 = by_text
+        .likely_leak
+        .suspects
+        .iter()
+        .map(|s| s.growth_bytes)
+        .sum();
+    assert!(by_text.likely_leak.suspects.len() > 1);
+    assert!(sum_by_text > heap_growth, "{sum_by_text} vs {heap_growth}");
+    // Folded: one suspect, the map's entries, with their whole growth, as a share of the heap's.
+    assert_eq!(l.suspects.len(), 1, "{:#?}", l.suspects);
+    let s = &l.suspects[0];
+    assert_eq!(s.type_name, "java.util.HashMap$Node");
+    assert_eq!(s.count_change, 20);
+    assert_eq!(s.growth_bytes, (20 * (32 + 64 + 14 * (40 + 400))) as i64);
+    assert_eq!(l.growth_bytes, heap_growth);
+    let shares: f64 = l.suspects.iter().map(|s| s.share_of_growth).sum();
+    assert!(shares <= 1.0 + 1e-9);
+    assert!(
+        (s.share_of_growth - s.growth_bytes as f64 / heap_growth as f64).abs() < 1e-6,
+        "{}",
+        s.share_of_growth
+    );
+    // Held by the collection, not by its inside.
+    let holder = s.holder.as_deref().expect("a holder");
+    assert!(
+        holder.contains("java.util.HashMap") && !holder.contains("HashMap$Node"),
+        "{holder}"
+    );
+}
+
+#[test]
+fn diff_is_the_same_on_one_thread_and_on_seven() {
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            let (b, t) = (nested(20, 14, 0x1000_0000), nested(40, 14, 0x5000_0000));
+            let d = build_diff(b.dump(), t.dump(), &DiffOptions::default());
+            heapscope_reports::overtime::render_diff(
+                &d,
+                heapscope_reports::render::OutputFormat::Json,
+                25,
+            )
+        })
+    };
+    assert_eq!(run(1), run(7));
 }

@@ -4,9 +4,12 @@
 
 use crate::facts::Format;
 use heapscope_reports::overtime::model::{AxisSource, AxisUnit, Shape, VerdictKind};
-use heapscope_reports::overtime::{build_trend, memlab, parse_rfc3339, TrendOptions, TrendReport};
+use heapscope_reports::overtime::{
+    build_trend, memlab, parse_rfc3339, DumpSummary, MemlabOut, TrendOptions, TrendReport,
+};
 
 use super::heaps::*;
+use heapscope_graph::{Analysis, NodeKind};
 
 /// (orders, cached) per step, as testdata/java/src/com/acme/scenario/Growth.java: +2,000 orders per
 /// step; +1,500 cache entries per step up to 3,000.
@@ -253,20 +256,7 @@ fn memlab_keeps_objects_allocated_between_baseline_and_target_still_alive_in_fin
     let baseline: Vec<u64> = (0..100).collect();
     let target: Vec<u64> = (0..200).collect();
     let fin: Vec<u64> = (0..150).chain(170..260).collect();
-    let d: Vec<Analysed> = [&baseline, &target, &fin]
-        .iter()
-        .enumerate()
-        .map(|(i, jobs)| {
-            Analysed::new(
-                v8_heap(jobs),
-                Format::V8,
-                &format!("s{i}.heapsnapshot"),
-                None,
-            )
-        })
-        .collect();
-    let s: Vec<_> = d.iter().map(|x| x.summary()).collect();
-    let m = memlab(d[2].dump(), &s[0], &s[1], ["s0", "s1", "s2"], 10);
+    let (s, m) = memlab_of_three([&baseline, &target, &fin], v8_heap);
     let expected_jobs = fin.iter().filter(|&&k| (100..200).contains(&k)).count() as u64;
     assert_eq!(m.count, expected_jobs);
     assert_eq!(m.clusters.len(), 1, "{:#?}", m.clusters);
@@ -342,4 +332,80 @@ fn a_leak_offset_by_a_shrinking_cache_is_still_a_leak() {
     assert_eq!(leak.subject, "com.acme.Order");
     assert_eq!(r.types[0].type_name, "com.acme.Order");
     assert!(r.types[0].fit.net_change > r.total.fit.noise_bytes as i64);
+}
+
+/// memlab's method on three V8 snapshots built by `heap` from their job lists, named s0, s1, s2:
+/// the summaries and memlab's output.
+fn memlab_of_three<J>(
+    lists: [&[J]; 3],
+    heap: impl Fn(&[J]) -> Analysis,
+) -> (Vec<DumpSummary>, MemlabOut) {
+    let d: Vec<Analysed> = lists
+        .iter()
+        .enumerate()
+        .map(|(i, jobs)| Analysed::new(heap(jobs), Format::V8, &format!("s{i}.heapsnapshot"), None))
+        .collect();
+    let s: Vec<DumpSummary> = d.iter().map(|x| x.summary()).collect();
+    let m = memlab(d[2].dump(), &s[0], &s[1], ["s0", "s1", "s2"], 10);
+    (s, m)
+}
+
+/// A V8-like heap of jobs `(id key, constructor)` in one global array (ids as in [`v8_heap`]).
+fn v8_typed_jobs(jobs: &[(u64, &str)]) -> Analysis {
+    let mut h = Heap::default();
+    let roots = h.node(1, "(GC roots)", NodeKind::Synthetic, 0);
+    h.root(roots, "(GC roots)");
+    let global = h.node(3, "global", NodeKind::Object, 64);
+    let arr = h.node(5, "Array", NodeKind::Object, 32);
+    let elems = h.node(7, "(object elements)", NodeKind::Hidden, 16);
+    h.edge(roots, global, "global");
+    h.edge(global, arr, "pending");
+    h.edge(arr, elems, "elements");
+    for (i, &(k, ty)) in jobs.iter().enumerate() {
+        let j = h.node(1000 + 2 * k, ty, NodeKind::Object, 40);
+        h.edge(elems, j, &format!("[{i}]"));
+    }
+    h.analyse(heapscope_graph::Policy {
+        weak_retains: false,
+        orphans: heapscope_graph::Orphans::AttachAll,
+    })
+}
+
+#[test]
+fn memlab_survivors_are_the_allocated_objects_by_id_never_more() {
+    // Baseline: jobs 0..100. Target adds 100..180 as PendingJob and 180..200 as Task. In final,
+    // 150..160 are gone and 180..200 show as PendingJob (a constructor name can change between
+    // snapshots): counted by type in final, 90 PendingJob would "survive" of 80 allocated.
+    let job = |k: u64| (k, "PendingJob");
+    let baseline: Vec<(u64, &str)> = (0..100).map(job).collect();
+    let target: Vec<(u64, &str)> = (0..180)
+        .map(job)
+        .chain((180..200).map(|k| (k, "Task")))
+        .collect();
+    let fin: Vec<(u64, &str)> = (0..150).chain(160..200).map(job).collect();
+    let (_, m) = memlab_of_three([&baseline, &target, &fin], v8_typed_jobs);
+    // memlab's definition, from the lists: allocated between baseline and target (by id), of a
+    // type in target; of those, the ones whose id is still in final.
+    let in_list = |l: &[(u64, &str)], k: u64| l.iter().any(|j| j.0 == k);
+    let by_definition = |ty: &str| {
+        let allocated: Vec<u64> = target
+            .iter()
+            .filter(|j| j.1 == ty && !in_list(&baseline, j.0))
+            .map(|j| j.0)
+            .collect();
+        let survived = allocated.iter().filter(|&&k| in_list(&fin, k)).count() as u64;
+        (allocated.len() as u64, survived)
+    };
+    assert_eq!(m.clusters.len(), 1, "{:#?}", m.clusters);
+    let c = &m.clusters[0];
+    let ty = c.survivor_type.as_deref().expect("a survivor type");
+    let (allocated, survived) = by_definition(ty);
+    assert_eq!((c.allocated, c.survived), (Some(allocated), Some(survived)));
+    assert!(survived <= allocated);
+    // The leak set itself is by id: every job of final allocated between baseline and target.
+    let leaked = fin
+        .iter()
+        .filter(|j| in_list(&target, j.0) && !in_list(&baseline, j.0))
+        .count() as u64;
+    assert_eq!(m.count, leaked);
 }
