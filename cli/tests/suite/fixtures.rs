@@ -376,6 +376,16 @@ fn chrome_detached_dom_is_a_finding_with_memlabs_count() {
         s["title"]
     );
     assert!(s["retained_share"].as_f64().unwrap() < 0.1);
+    // The path's synthetic nodes below the root by their names, as DevTools' retainer paths
+    // show them: V8's `(GC roots)` then the root category, never a bare `(synthetic)`.
+    let path: Vec<&str> = s["path_to_root"]
+        .as_array()
+        .expect("path")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(path.get(1), Some(&"(GC roots)"), "{path:?}");
+    assert!(!path[1..].contains(&"(synthetic)"), "{path:?}");
     // The window's other property, the cache, is named the same way.
     assert!(
         titles(&v).contains("window.app › Object › apiCache › Map"),

@@ -307,7 +307,7 @@ const UNSEEN: u32 = u32::MAX;
 /// Replace provisional types (name string indices) by interned names. A table with a slot per
 /// string (4 bytes each; the strings are counted from the file) maps names to types, in the
 /// order names first appear, as a hash map did at ~10× the cost per node.
-/// Returns how many nodes are named `Detached …`.
+/// Returns how many DOM nodes are named `Detached …` (not Node.js's own `Node / …` objects).
 fn resolve_types(
     raw: &RawSnapshot,
     type_of: &mut Column<u32>,
@@ -316,7 +316,10 @@ fn resolve_types(
     states: &[u8],
 ) -> u64 {
     let mut by_name: Vec<u32> = vec![UNSEEN; raw.str_start.len()];
-    let mut detached_by_name: HashMap<u32, u32> = HashMap::new();
+    // Per name: its `Detached …` type, and whether it is a DOM node (Node.js marks its own
+    // embedder objects, `Node / BindingData`, detached too: DevTools names them so, but they
+    // are no DOM, and the warning does not count them).
+    let mut detached_by_name: HashMap<u32, (u32, bool)> = HashMap::new();
     let mut detached_nodes = 0u64;
     rewrite(type_of, |i, t| {
         if t & raw::OWN_NAME == 0 {
@@ -324,10 +327,15 @@ fn resolve_types(
         }
         let name = t & !raw::OWN_NAME;
         if states.get(i) == Some(&DETACHED) {
-            detached_nodes += 1;
-            *detached_by_name
-                .entry(name)
-                .or_insert_with(|| types.intern(&format!("Detached {}", raw.str(bytes, name))))
+            let (ty, dom) = *detached_by_name.entry(name).or_insert_with(|| {
+                let text = raw.str(bytes, name);
+                (
+                    types.intern(&format!("Detached {text}")),
+                    !text.starts_with("Node / "),
+                )
+            });
+            detached_nodes += u64::from(dom);
+            ty
         } else {
             match by_name.get_mut(name as usize) {
                 Some(slot) if *slot != UNSEEN => *slot,

@@ -380,6 +380,30 @@ fn detachedness_propagates_to_native_children_as_devtools() {
     );
 }
 
+/// Node.js marks its own embedder objects (`Node / BindingData`) detached: DevTools names them
+/// `Detached Node / …` and so do we, but the warning counts only DOM nodes.
+#[test]
+fn the_detached_dom_warning_counts_dom_nodes_only() {
+    let snap = |native: &'static str| {
+        Snap::new(vec![
+            node("synthetic", "", 1, 0)
+                .edge("element", Name::Index(1), 1)
+                .edge("element", Name::Index(2), 2),
+            node("native", native, 3, 8).detached(2),
+            node("native", native, 5, 8).detached(2),
+        ])
+    };
+    let node = parse_text(&snap("Node / BindingData").json(), Compat::DevTools).unwrap();
+    assert_eq!(names(&node.graph)[1..], ["Detached Node / BindingData"; 2]);
+    assert!(
+        !node.graph.warnings.iter().any(|w| w.contains("detached")),
+        "{:?}",
+        node.graph.warnings
+    );
+    let dom = parse_text(&snap("HTMLDivElement").json(), Compat::DevTools).unwrap();
+    assert_warned(&dom.graph.warnings, &["2 detached native (DOM) nodes"]);
+}
+
 #[test]
 fn fields_are_driven_by_the_meta() {
     // Six node fields (no detachedness, as older V8 writes) in a permuted order.
