@@ -12,7 +12,7 @@ use crate::findings::{
 use crate::fmt::{human_bytes, thousands};
 use crate::fragmentation::Fragmentation;
 use crate::model::{HistRow, NodeOut, PathElem, Suspect};
-use crate::patterns::Pattern;
+use crate::patterns::{self, Pattern};
 
 /// Items of an accumulation point asked for an allocation site, largest first, when the point
 /// itself has none.
@@ -615,6 +615,25 @@ pub fn growth_suspect(s: &crate::overtime::GrowthSuspect, flat: &str) -> String 
         SuspectBasis::Site => flat,
     };
     let sign = |v: i64| crate::render::signed_count(v);
+    // Entries of a collection (`HashMap$Node`) are named by the collection that holds them, as a
+    // MAT user reads it: "… static AUDIT › java.util.HashMap: +6,000 entries".
+    if let (SuspectBasis::Path, Some(holder)) = (s.basis, &s.holder) {
+        if patterns::is_collection_internal(&s.type_name) {
+            return format!(
+                "#{} {holder}: {} {what} ({} of the growth), {} entries ({}){}",
+                s.rank,
+                crate::render::signed_bytes(s.growth_bytes),
+                crate::fmt::pct(s.share_of_growth),
+                sign(s.count_change),
+                s.type_name,
+                if s.new_in_target {
+                    ", new in target"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
     format!(
         "#{} {}: {} {what} ({} of the growth), {} {}{}",
         s.rank,

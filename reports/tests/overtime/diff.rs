@@ -421,6 +421,14 @@ fn diff_suspects_inside_another_are_folded_so_shares_add_up() {
         holder.contains("java.util.HashMap") && !holder.contains("HashMap$Node"),
         "{holder}"
     );
+    // Its line names the collection and counts entries: "… › java.util.HashMap: +… retained
+    // (…), +20 entries (java.util.HashMap$Node)".
+    let line = heapscope_reports::words::growth_suspect(s, "flat");
+    assert!(
+        line.starts_with(&format!("#1 {holder}: +"))
+            && line.contains("+20 entries (java.util.HashMap$Node)"),
+        "{line}"
+    );
 }
 
 #[test]
