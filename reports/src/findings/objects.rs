@@ -148,7 +148,7 @@ pub fn accumulated_items(ctx: &Ctx, n: NodeIdx, limit: usize) -> Vec<HistRow> {
 
 /// [`accumulated_items`], and the headline item: the user type nearest below `n` (collection
 /// insides and runtime types not counted as levels), e.g. the map's values rather than the
-/// byte arrays inside them.
+/// byte arrays inside them, counted at that nearest level only.
 fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<HistRow>) {
     let a = ctx.a;
     let g = &a.graph;
@@ -168,6 +168,20 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
         .filter(|(_, r)| r.seen())
         .map(|(t, r)| (t as u32, (r.count, r.shallow, r.min_retained, r.depth)))
         .collect();
+    // The headline counts its type's objects nearest below `n` (the collection's entries, not
+    // every object of their type inside them), as MAT's accumulated objects by class. Not in a
+    // Go heap dump: its containers (a map's buckets and overflow buckets) are typed by size class
+    // or allocation site, so they count as levels, and entries in an overflow bucket would be
+    // left out; there every object of the type below counts.
+    let whole = super::go::blocks_are_containers(ctx);
+    let nearest = |t: u32| {
+        let r = &rows[t as usize];
+        if whole {
+            r.count
+        } else {
+            r.at_depth
+        }
+    };
     let row = |t: u32, c: u64, s: u64, r: u64| HistRow {
         type_name: g.types.get(t).to_string(),
         count: c,
@@ -188,7 +202,7 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
                 .then(y.1 .2.cmp(&x.1 .2))
                 .then(x.0.cmp(y.0))
         })
-        .map(|(&t, &(c, s, r, _))| row(t, c, s, r));
+        .map(|(&t, &(_, s, r, _))| row(t, nearest(t), s, r));
     let mut rows: Vec<HistRow> = by_type
         .into_iter()
         .filter(|(t, _)| !patterns::is_collection_internal(g.types.get(*t)))

@@ -31,6 +31,9 @@ pub(crate) struct TypeTally {
     pub min_retained: u64,
     /// Least depth in levels; `u32::MAX` when the type is not below the start.
     pub depth: u32,
+    /// Objects of the type at that least depth (the map's 5 entries, not the 105,523 objects of
+    /// their type inside them): what MAT's "accumulated objects by class" counts.
+    pub at_depth: u64,
     /// Nodes of the type on the walker's current path (walk state, 0 when a walk is done).
     on_path: u32,
 }
@@ -40,8 +43,21 @@ const UNSEEN: TypeTally = TypeTally {
     shallow: 0,
     min_retained: 0,
     depth: u32::MAX,
+    at_depth: 0,
     on_path: 0,
 };
+
+impl TypeTally {
+    /// Add `n` objects at depth `d` to the count at the least depth.
+    #[inline(always)]
+    fn at(&mut self, d: u32, n: u64) {
+        if d < self.depth {
+            (self.depth, self.at_depth) = (d, n);
+        } else if d == self.depth {
+            self.at_depth += n;
+        }
+    }
+}
 
 impl TypeTally {
     /// Is the type below the start at all?
@@ -84,13 +100,14 @@ impl Cols<'_> {
         let t = self.type_of[c] as usize;
         let d = d + u32::from(self.level[t]);
         let r = &mut rows[t];
-        r.count += if self.counts.is_empty() {
+        let n = if self.counts.is_empty() {
             1
         } else {
             self.counts.get(c).copied().unwrap_or(1)
         };
+        r.count += n;
         r.shallow += self.shallow[c];
-        r.depth = r.depth.min(d);
+        r.at(d, n);
         if r.on_path == 0 {
             r.min_retained += self.retained[c];
         }
@@ -277,7 +294,9 @@ fn tally_below_split(
             r.count += o.count;
             r.shallow += o.shallow;
             r.min_retained += o.min_retained;
-            r.depth = r.depth.min(o.depth);
+            if o.seen() {
+                r.at(o.depth, o.at_depth);
+            }
         }
     }
     (rows, split.top().len())
@@ -382,7 +401,11 @@ mod tests {
                     let d = path.last().copied().unwrap_or(0) + u32::from(level[t]);
                     rows[t].count += g.count(NodeIdx(c));
                     rows[t].shallow += g.shallow[c as usize];
-                    rows[t].depth = rows[t].depth.min(d);
+                    if d < rows[t].depth {
+                        (rows[t].depth, rows[t].at_depth) = (d, g.count(NodeIdx(c)));
+                    } else if d == rows[t].depth {
+                        rows[t].at_depth += g.count(NodeIdx(c));
+                    }
                     path.push(d);
                 }
                 Step::Leave(_) => {

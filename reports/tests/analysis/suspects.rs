@@ -916,3 +916,50 @@ fn a_pattern_ranks_first_unless_an_unknown_finding_is_twice_its_size() {
         }
     }
 }
+
+/// The title counts what the accumulation point holds, not every object of that type below it
+/// (MAT's accumulated objects by class): a Map of `n` parsed responses, each an Object holding
+/// three more Objects, is "n × Object", not "4n × Object".
+#[test]
+fn a_headline_counts_the_entries_not_their_insides() {
+    use heapscope_graph::NodeKind;
+    let n = 2000;
+    let mut h = Heap::new();
+    let r = h.node("(GC roots)", NodeKind::Synthetic, 0);
+    h.root(r, "synthetic root");
+    let module = h.node("system / Context", NodeKind::Hidden, 48);
+    h.edge(r, module, "[1]");
+    let map = h.obj("Map", 32);
+    h.edge(module, map, "apiCache");
+    let table = h.node("(object elements)", NodeKind::Hidden, 16 + 8 * n as u64);
+    h.edge(map, table, "table");
+    for i in 0..n {
+        let entry = h.obj("Object", 64);
+        h.edge(table, entry, &format!("[{i}]"));
+        for f in ["data", "headers", "meta"] {
+            let inner = h.obj("Object", 200);
+            h.edge(entry, inner, f);
+        }
+    }
+    let r = h.report(
+        info(Format::V8),
+        "x.heapsnapshot",
+        &ReportOptions::default(),
+    );
+    let s = first(&r);
+    assert!(
+        s.title.contains(&format!(
+            "Map: {} × Object",
+            heapscope_reports::fmt::thousands(n as u64)
+        )),
+        "{}",
+        s.title
+    );
+    // The items below still count every object of the type.
+    let all = s
+        .accumulated
+        .iter()
+        .find(|it| it.type_name == "Object")
+        .expect("Object among the items");
+    assert_eq!(all.count, 4 * n as u64);
+}
