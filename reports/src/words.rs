@@ -614,43 +614,32 @@ pub fn growth_suspect(s: &crate::overtime::GrowthSuspect, flat: &str) -> String 
         SuspectBasis::Path => "retained",
         SuspectBasis::Site => flat,
     };
-    let sign = |v: i64| crate::render::signed_count(v);
-    // Entries of a collection (`HashMap$Node`) are named by the collection that holds them, as a
-    // MAT user reads it: "… static AUDIT › java.util.HashMap: +6,000 entries".
-    if let (SuspectBasis::Path, Some(holder)) = (s.basis, &s.holder) {
-        if patterns::is_collection_internal(&s.type_name) {
-            return format!(
-                "#{} {holder}: {} {what} ({} of the growth), {} entries ({}){}",
-                s.rank,
-                crate::render::signed_bytes(s.growth_bytes),
-                crate::fmt::pct(s.share_of_growth),
-                sign(s.count_change),
-                s.type_name,
-                if s.new_in_target {
-                    ", new in target"
-                } else {
-                    ""
-                }
-            );
-        }
-    }
+    let (name, counted) = match (entries_holder(s), s.basis) {
+        (Some(holder), _) => (holder, format!("entries ({})", s.type_name)),
+        (None, SuspectBasis::Path) => (s.type_name.as_str(), "objects".to_string()),
+        (None, SuspectBasis::Site) => (s.type_name.as_str(), "allocations".to_string()),
+    };
     format!(
-        "#{} {}: {} {what} ({} of the growth), {} {}{}",
+        "#{} {name}: {} {what} ({} of the growth), {} {counted}{}",
         s.rank,
-        s.type_name,
         crate::render::signed_bytes(s.growth_bytes),
         crate::fmt::pct(s.share_of_growth),
-        sign(s.count_change),
-        match s.basis {
-            SuspectBasis::Path => "objects",
-            SuspectBasis::Site => "allocations",
-        },
+        crate::render::signed_count(s.count_change),
         if s.new_in_target {
             ", new in target"
         } else {
             ""
         }
     )
+}
+
+/// The holder that names a grown group of a collection's entries (`HashMap$Node`), as a MAT user
+/// reads it ("… static AUDIT › java.util.HashMap: +6,000 entries"); `None` for other suspects.
+pub fn entries_holder(s: &crate::overtime::GrowthSuspect) -> Option<&str> {
+    (s.basis == crate::overtime::SuspectBasis::Path
+        && patterns::is_collection_internal(&s.type_name))
+    .then_some(s.holder.as_deref())
+    .flatten()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use heapscope_graph::bitset::BitSet;
 use heapscope_graph::walks::{referrers_of_set, top_members, NO_GROUP};
 use heapscope_graph::{Analysis, NodeIdx, Start, TypeId, SUPER, UNREACHED};
 
-use super::holder::{display_path, holder_of, named_path};
+use super::holder::{display_path, holder_of, named_path, up_to_collection};
 use super::objects::{analyse_at, finding, lift_to_collection, mark_ancestors, mark_subtree};
 use super::Accumulation;
 use super::{Also, Finding, Group, Shape, Spread, Within};
@@ -425,16 +425,7 @@ fn other_holder(ctx: &Ctx, members: &[u32], c: NodeIdx) -> Option<Also> {
             every = false;
             continue;
         };
-        // Named at the collection, not at its inside (`… › HashMap`, not `… › HashMap$Node[] ›
-        // [0] › HashMap$Node`).
-        let mut steps = named_path(ctx, steps);
-        while steps.len() > 1
-            && steps
-                .last()
-                .is_some_and(|s| patterns::is_collection_internal(g.type_name(s.node)))
-        {
-            steps.pop();
-        }
+        let steps = up_to_collection(ctx, named_path(ctx, steps));
         let path = display_path(ctx, &steps);
         let holder = holder_of(ctx, &path, &steps);
         let anchor = steps.get(holder.at).map_or(r, |s| s.node);

@@ -258,6 +258,20 @@ pub fn display_path(ctx: &Ctx, steps: &[PathStep]) -> Vec<PathElem> {
     path
 }
 
+/// A path up to the collection it ends in: its trailing collection insides dropped (`… ›
+/// HashMap`, not `… › HashMap$Node[] › [1] › HashMap$Node`), as a holder is named.
+pub fn up_to_collection(ctx: &Ctx, mut steps: Vec<PathStep>) -> Vec<PathStep> {
+    let g = &ctx.a.graph;
+    while steps.len() > 1
+        && steps
+            .last()
+            .is_some_and(|s| patterns::is_collection_internal(g.type_name(s.node)))
+    {
+        steps.pop();
+    }
+    steps
+}
+
 /// How well a referrer names a holder: 0 a class / scope / global, 1 any object, 2 nothing.
 fn holder_rank(g: &heapscope_graph::HeapGraph, r: NodeIdx) -> u8 {
     let t = g.type_name(r);

@@ -26,7 +26,7 @@ use heapscope_graph::{Analysis, NoInspector, NodeIdx, SUPER, UNREACHED};
 use super::groups::{Dump, PathGroups, SIGNATURE_SEPARATOR};
 use super::model::*;
 use crate::build::Ctx;
-use crate::findings::holder::{display_path, holder_of, named_path};
+use crate::findings::holder::{display_path, holder_of, named_path, up_to_collection};
 
 /// Growth at or below this many bytes is never named: a few objects moved by GC timing.
 pub const NOISE_FLOOR_BYTES: u64 = 8 * 1024;
@@ -263,16 +263,8 @@ pub fn name_holders(l: &mut LikelyLeak, target: Dump, groups: &PathGroups) {
         let text = groups.signature_text(a, ex);
         for s in l.suspects.iter_mut() {
             if s.holder.is_none() && s.path.as_deref() == Some(text.as_str()) {
-                let mut steps = named_path(&ctx, a.path_to(NodeIdx(ex)));
-                // Held by the collection, not by its inside (`… › HashMap`, not `… ›
-                // HashMap$Node[] › [1] › HashMap$Node`), as the analyze report names it.
-                while steps.len() > 1
-                    && steps.last().is_some_and(|s| {
-                        crate::patterns::is_collection_internal(a.graph.type_name(s.node))
-                    })
-                {
-                    steps.pop();
-                }
+                // Held by the collection, not by its inside, as the analyze report names it.
+                let steps = up_to_collection(&ctx, named_path(&ctx, a.path_to(NodeIdx(ex))));
                 let path = display_path(&ctx, &steps);
                 let h = holder_of(&ctx, &path, &steps);
                 s.holder = Some(crate::words::holder_text(&h, &path));

@@ -244,9 +244,11 @@ fn likely_leak(b: &mut Vec<Block>, l: &LikelyLeak, sh: &str) {
 fn suspect_details(s: &GrowthSuspect) -> Vec<String> {
     let mut d = Vec::new();
     // Entries of a collection are already named by their holder in the suspect's line.
-    let named_by_holder = s.basis == crate::overtime::SuspectBasis::Path
-        && crate::patterns::is_collection_internal(&s.type_name);
-    if let Some(h) = s.holder.as_ref().filter(|_| !named_by_holder) {
+    if let Some(h) = s
+        .holder
+        .as_ref()
+        .filter(|_| crate::words::entries_holder(s).is_none())
+    {
         d.push(format!("held by {h}"));
     }
     if let Some(p) = &s.path {
