@@ -8,7 +8,10 @@
 # Defaults (1.6 M customers, 1.6 M events) give a ~2.2 GB dump with ~45 M objects.
 # Output: testdata/big/java-<customers>-<events>.hprof (+ .histo.txt); git-ignored, never commit it.
 # HEAP=ShapesHeap makes the other shape instead (make-shapes.sh: JDK 25, ShapesHeap.java's
-# arguments, testdata/big/shapes-<args>.hprof). JDK=/path overrides the JDK, XMX the heap limit.
+# arguments, testdata/big/shapes-<args>.hprof). HEAP=WideHeap makes a dump twice its heap
+# (WideHeap.java: SESSIONS of 30 reference fields, default 110 M of them: a 15 GB heap, a ~31 GB
+# dump, bigger than this 24 GB machine; XMX=18g; testdata/big/wide-<n>.hprof; needs ~32 GB of
+# disk, more to analyse it out of core). JDK=/path overrides the JDK, XMX the heap limit.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
@@ -22,7 +25,11 @@ case "$heap" in
     jdk=${JDK:-${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}}
     args=("${1:-12000000}" "${2:-12000000}" "${3:-12000000}" "${4:-6000000}")
     name="shapes-$(IFS=-; echo "${args[*]}")" ;;
-  *) echo "HEAP must be BigHeap or ShapesHeap, not $heap" >&2; exit 2 ;;
+  WideHeap)
+    jdk=${JDK:-${JDK17:-/usr/lib/jvm/java-17-openjdk-amd64}}
+    args=("${1:-110000000}")
+    name="wide-${args[0]}" ;;
+  *) echo "HEAP must be BigHeap, ShapesHeap or WideHeap, not $heap" >&2; exit 2 ;;
 esac
 big="$root/testdata/big"
 out="$big/$name.hprof"
