@@ -11,6 +11,7 @@
 //!   the number of class objects against VisualVM's class count.
 //! - VisualVM's shallow sizes are its own model; bytes are compared with jcmd's histogram.
 
+mod android;
 mod hostile;
 mod synth;
 mod versions;
