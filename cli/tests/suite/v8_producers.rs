@@ -40,7 +40,7 @@ fn grouped(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -134,7 +134,7 @@ fn v8_producers_first_suspect_is_what_memlab_says_holds_the_leak() {
             let ap = &first["accumulation_point"];
             let h = holders
                 .iter()
-                .find(|d| d["id"].to_string() == ap["id"].as_str().unwrap())
+                .find(|d| d["id"].as_u64() == ap["id"].as_str().and_then(|s| s.parse().ok()))
                 .unwrap_or_else(|| panic!("{name}: {ap} not among memlab's {holders:?}"));
             assert_eq!(ap["retained_bytes"], h["retained_size"], "{name}");
         }
