@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::{
     counts_without_class_objects, dominates_a_class, hex, is_class_dump, java_dir, parse,
-    retained_by_type, ById,
+    retained_by_type, retained_by_type_json, visualvm_path_agrees, ById,
 };
 
 fn android_dir() -> PathBuf {
@@ -314,12 +314,7 @@ fn android_retained_sets_and_paths_equal_visualvm() {
         for top in vv["largest_by_retained"].as_array().unwrap() {
             let id = hex(top["id"].as_str().unwrap());
             let node = by_id.get(id).expect("object in the graph");
-            let theirs: BTreeMap<String, u64> = top["retained_by_class"]
-                .as_object()
-                .unwrap()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
-                .collect();
+            let theirs = retained_by_type_json(&top["retained_by_class"]);
             let ours = retained_by_type(&a, node);
             if dominates_a_class(&a, node) {
                 // class objects are modelled differently (see ../mod.rs): the program's classes only
@@ -342,32 +337,7 @@ fn android_retained_sets_and_paths_equal_visualvm() {
                 }
                 bounded += 1;
             }
-            // VisualVM's nearest-root path exists edge for edge; ours is as long
-            let steps = top["path"].as_array().unwrap();
-            let ids: Vec<NodeIdx> = steps
-                .iter()
-                .map(|s| by_id.get(hex(s["id"].as_str().unwrap())).unwrap())
-                .collect();
-            let kinds: Vec<&str> = g
-                .roots
-                .iter()
-                .filter(|r| r.node == ids[0])
-                .map(|r| g.root_kind_name(r))
-                .collect();
-            for k in steps[0]["root_kinds"].as_array().unwrap() {
-                assert!(kinds.contains(&k.as_str().unwrap()), "{name}: {k}");
-            }
-            for w in 1..steps.len() {
-                let via = steps[w]["via"].as_str().unwrap();
-                assert!(
-                    g.edges(ids[w - 1]).any(
-                        |e| e.target == ids[w] && g.label_text(e.label).as_deref() == Some(via)
-                    ),
-                    "{name}: edge {via} into {:#x}",
-                    g.id(ids[w])
-                );
-            }
-            assert_eq!(a.path_to(*ids.last().unwrap()).len(), steps.len(), "{name}");
+            visualvm_path_agrees(&a, &by_id, &name, top);
         }
         assert!(
             exact >= 10 && exact + bounded + class_level == 20,
