@@ -31,3 +31,4 @@ mod python_heapsnap;
 mod query;
 mod serve;
 mod unreachable;
+mod v8_producers;

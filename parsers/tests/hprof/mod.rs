@@ -11,6 +11,7 @@
 //!   the number of class objects against VisualVM's class count.
 //! - VisualVM's shallow sizes are its own model; bytes are compared with jcmd's histogram.
 
+mod android;
 mod hostile;
 mod synth;
 mod versions;
@@ -279,12 +280,7 @@ fn hprof_retained_sets_equal_visualvm_under_its_convention() {
             let node = by_id
                 .get(id)
                 .unwrap_or_else(|| panic!("{name}: object {id:#x} not in the graph"));
-            let theirs: BTreeMap<String, u64> = top["retained_by_class"]
-                .as_object()
-                .unwrap()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
-                .collect();
+            let theirs = retained_by_type_json(&top["retained_by_class"]);
             let ours = retained_by_type(&a, node);
             if dominates_a_class(&a, node) {
                 // Class objects hold their statics, `<super>` and `<classloader>` here; VisualVM
@@ -386,52 +382,59 @@ fn retained_by_type_json(v: &Value) -> BTreeMap<String, u64> {
 fn hprof_root_paths_agree_with_visualvm() {
     for (name, path) in fixtures() {
         let a = Analysis::run(parse(&path).graph);
-        let g = &a.graph;
-        let by_id = ById::new(g);
+        let by_id = ById::new(&a.graph);
         let r = reference(&name);
         for top in r["largest_by_retained"].as_array().unwrap() {
-            let steps = top["path"].as_array().unwrap();
-            let ids: Vec<NodeIdx> = steps
-                .iter()
-                .map(|s| by_id.get(hex(s["id"].as_str().unwrap())).unwrap())
-                .collect();
-            // the root's kinds
-            let kinds: Vec<&str> = g
-                .roots
-                .iter()
-                .filter(|r| r.node == ids[0])
-                .map(|r| g.root_kind_name(r))
-                .collect();
-            for k in steps[0]["root_kinds"].as_array().unwrap() {
-                assert!(
-                    kinds.contains(&k.as_str().unwrap()),
-                    "{name}: root kind {k} of {:#x}: {kinds:?}",
-                    g.id(ids[0])
-                );
-            }
-            // VisualVM's path exists edge for edge, with the same labels
-            for w in 1..steps.len() {
-                let via = steps[w]["via"].as_str().unwrap();
-                let found = g
-                    .edges(ids[w - 1])
-                    .any(|e| e.target == ids[w] && g.label_text(e.label).as_deref() == Some(via));
-                assert!(
-                    found,
-                    "{name}: edge {via} from {:#x} to {:#x}",
-                    g.id(ids[w - 1]),
-                    g.id(ids[w])
-                );
-            }
-            // our shortest path is as long as VisualVM's
-            let ours = a.path_to(ids[ids.len() - 1]);
-            assert_eq!(
-                ours.len(),
-                steps.len(),
-                "{name}: path length to {}",
-                top["id"]
-            );
+            visualvm_path_agrees(&a, &by_id, &name, top);
         }
     }
+}
+
+/// VisualVM's nearest-GC-root path of one of its largest objects (`top`): the root has the kinds
+/// VisualVM gives it, the path exists in our graph edge for edge with the same labels, and our
+/// shortest path is as long.
+fn visualvm_path_agrees(a: &Analysis, by_id: &ById, name: &str, top: &Value) {
+    let g = &a.graph;
+    let steps = top["path"].as_array().unwrap();
+    let ids: Vec<NodeIdx> = steps
+        .iter()
+        .map(|s| by_id.get(hex(s["id"].as_str().unwrap())).unwrap())
+        .collect();
+    // the root's kinds
+    let kinds: Vec<&str> = g
+        .roots
+        .iter()
+        .filter(|r| r.node == ids[0])
+        .map(|r| g.root_kind_name(r))
+        .collect();
+    for k in steps[0]["root_kinds"].as_array().unwrap() {
+        assert!(
+            kinds.contains(&k.as_str().unwrap()),
+            "{name}: root kind {k} of {:#x}: {kinds:?}",
+            g.id(ids[0])
+        );
+    }
+    // VisualVM's path exists edge for edge, with the same labels
+    for w in 1..steps.len() {
+        let via = steps[w]["via"].as_str().unwrap();
+        let found = g
+            .edges(ids[w - 1])
+            .any(|e| e.target == ids[w] && g.label_text(e.label).as_deref() == Some(via));
+        assert!(
+            found,
+            "{name}: edge {via} from {:#x} to {:#x}",
+            g.id(ids[w - 1]),
+            g.id(ids[w])
+        );
+    }
+    // our shortest path is as long as VisualVM's
+    let ours = a.path_to(ids[ids.len() - 1]);
+    assert_eq!(
+        ours.len(),
+        steps.len(),
+        "{name}: path length to {}",
+        top["id"]
+    );
 }
 
 #[test]
