@@ -30,7 +30,10 @@
 //!     `DumpHeapClass`) puts `klass->GetObjectSize()`, the object size with its header, into the
 //!     CLASS DUMP's instance size (0 for `java.lang.Class`, arrays and primitives,
 //!     `sizeof(mirror::String)` for `String`); that is the size (aligned to 8), and where it is 0
-//!     the JDK 15+ rules apply.
+//!     the JDK 15+ rules apply. A class object is its statics alone: the writer emits the
+//!     `mirror::Class` fields as statics `$class$…` and the rest of the object as a
+//!     `$classOverhead` byte[], which is counted as its elements without an array header
+//!     (testdata/java/android: within 8 B per class of ART's `GetClassSize()`).
 //!
 //!   Instance size = the end of the last field rounded up to 8, then to the object alignment.
 //!   Checked class by class against `jcmd GC.class_histogram` on JDK 11, 17 (also without

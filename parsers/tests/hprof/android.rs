@@ -227,17 +227,67 @@ fn android_instance_sizes_are_the_class_dump_sizes_aligned() {
         }
         assert!(checked > 100, "{name}: {checked} classes");
         // arrays: header 8 + length 4 (+ 4 to align 8-byte elements) + elements, aligned to 8;
-        // VisualVM's model gives the same bytes on these dumps
+        // VisualVM's model gives the same bytes on these dumps, but for the class objects'
+        // `$classOverhead` byte[]s, which heapscope counts as their elements alone (the rest of
+        // a class object, android_class_objects_are_the_writers_size)
+        let headers: u64 = overhead_arrays(g)
+            .map(|a| {
+                let elements = g.shallow[a.0 as usize];
+                (12 + elements).div_ceil(8) * 8 - elements
+            })
+            .sum();
+        assert!(headers > 0, "{name}: no $classOverhead arrays");
         for c in vv["classes"].as_array().unwrap() {
             let class = c["name"].as_str().unwrap();
             if class.ends_with("[]") {
+                let extra = if class == "byte[]" { headers } else { 0 };
                 assert_eq!(
-                    ours[class].1,
+                    ours[class].1 + extra,
                     c["bytes"].as_u64().unwrap(),
                     "{name}: {class} bytes"
                 );
             }
         }
+    }
+}
+
+/// The `$classOverhead` arrays ART's writer hangs from its class objects.
+fn overhead_arrays(g: &HeapGraph) -> impl Iterator<Item = NodeIdx> + '_ {
+    (0..g.node_count())
+        .filter(|&n| is_class_dump(g, n))
+        .flat_map(move |n| g.edges(NodeIdx(n as u32)))
+        .filter(|e| g.label_text(e.label).as_deref() == Some("static $classOverhead"))
+        .map(|e| e.target)
+}
+
+/// ART's class objects (its writer's `GetClassSize()`: the `mirror::Class` fields and statics it
+/// writes as statics, plus the rest of the object as the `$classOverhead` array): the class node
+/// plus its overhead array, counted as its elements without an array header, come to the
+/// writer's bytes within each class's 8-byte alignment (`class_object_bytes_by_writer`).
+#[test]
+fn android_class_objects_are_the_writers_size() {
+    for (name, path) in android_fixtures() {
+        let p = parse(&path);
+        let g = &p.graph;
+        let rec = android_reference(&name, "records");
+        let class_nodes = (0..g.node_count()).filter(|&n| is_class_dump(g, n));
+        let (classes, mut bytes) =
+            class_nodes.fold((0u64, 0u64), |(c, b), n| (c + 1, b + g.shallow[n]));
+        let arrays = overhead_arrays(g).count() as u64;
+        bytes += overhead_arrays(g)
+            .map(|a| g.shallow[a.0 as usize])
+            .sum::<u64>();
+        assert_eq!(
+            arrays,
+            rec["class_overhead_arrays"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert_eq!(classes, rec["class_dumps"].as_u64().unwrap(), "{name}");
+        let writer = rec["class_object_bytes_by_writer"].as_u64().unwrap();
+        assert!(
+            (writer..=writer + 8 * classes).contains(&bytes),
+            "{name}: class objects {bytes} B, ART's writer {writer} B for {classes} classes"
+        );
     }
 }
 

@@ -57,6 +57,10 @@ pub struct Classes {
     /// (offset of a static reference value in the file, label "static NAME")
     pub statics: Vec<(usize, LabelId)>,
     pub slots: Vec<Slot>,
+    /// ART only, sorted: the ids of the `byte[]`s that its writer hangs from a class's
+    /// `$classOverhead` static — the class object's bytes past its `mirror::Class` fields,
+    /// written as a fake array ([`Classes::is_overhead`]).
+    pub overhead: Vec<u64>,
 }
 
 impl Classes {
@@ -65,6 +69,10 @@ impl Classes {
     }
     pub fn slots_of(&self, c: &ClassDef) -> &[Slot] {
         &self.slots[c.slots.0 as usize..c.slots.1 as usize]
+    }
+    /// Is `id` the `$classOverhead` array of an ART class object?
+    pub fn is_overhead(&self, id: u64) -> bool {
+        !self.overhead.is_empty() && self.overhead.binary_search(&id).is_ok()
     }
 }
 
@@ -104,6 +112,9 @@ pub(super) fn read_class_dump(
             let label = top.string(b, rd(p)).unwrap_or_else(|| "?".into());
             let l = builder.intern_label(&format!("static {label}"));
             classes.statics.push((p + id + 1, l));
+            if label == "$classOverhead" {
+                classes.overhead.push(rd(p + id + 1));
+            }
             // HotSpot's pseudo-statics `<resolved_references>`, `<init_lock>`: edges, but not
             // stored in the mirror
             if !label.starts_with('<') {

@@ -10,7 +10,7 @@ use super::{
     is_node_tag, sub_record_end, walk, Classes, CLASS_DUMP, INSTANCE_DUMP, OBJ_ARRAY_DUMP,
 };
 use crate::hprof::bytes::{id_at, prim_array_name, u4_at, Bytes, T_OBJECT};
-use crate::hprof::layout::Layout;
+use crate::hprof::layout::{Gen, Layout};
 use crate::Fail;
 
 /// Where each node's sub-record is, for the [`crate::hprof::HprofInspector`]: the file offset of
@@ -119,10 +119,16 @@ pub fn add_nodes(
     let unknown_ty = builder.intern_type("<unknown class>");
     let object_array_ty = builder.intern_type("java.lang.Object[]");
     let class_class = classes.defs.iter().find(|c| c.name == "java.lang.Class");
-    // a mirror: java.lang.Class's own instance size, then the class's statics
-    let mirror_base = class_class
-        .map(|c| c.size)
-        .unwrap_or_else(|| lay.instance_size(0));
+    // a mirror: java.lang.Class's own instance size, then the class's statics; ART writes the
+    // `mirror::Class` fields themselves as statics (`$class$…`) and the rest of the class object
+    // as the `$classOverhead` array, so its mirrors are their statics alone
+    let mirror_base = if lay.gen == Gen::Art {
+        0
+    } else {
+        class_class
+            .map(|c| c.size)
+            .unwrap_or_else(|| lay.instance_size(0))
+    };
     let total: usize = counts.iter().sum();
     offsets.nodes = builder.node_count() + total;
     offsets.segments = segs.to_vec();
@@ -288,7 +294,14 @@ impl Pass<'_> {
                         .copied()
                         .flatten()
                         .unwrap_or(self.unknown_ty);
-                    slots.set(i, oid, ty, NodeKind::PrimitiveArray, lay.array_size(n, t));
+                    // ART's `$classOverhead` arrays are the rest of a class object, not arrays
+                    // of their own: their bytes without an array header
+                    let size = if classes.is_overhead(oid) {
+                        u64::from(n)
+                    } else {
+                        lay.array_size(n, t)
+                    };
+                    slots.set(i, oid, ty, NodeKind::PrimitiveArray, size);
                 }
             }
             i += 1;

@@ -186,5 +186,6 @@ pub fn collect_classes(
             break; // only the file's last segment can be cut short
         }
     }
+    classes.overhead.sort_unstable();
     Ok((classes, roots, trunc, heap_names, node_counts))
 }
