@@ -32,8 +32,10 @@
 //!     `sizeof(mirror::String)` for `String`); that is the size (aligned to 8), and where it is 0
 //!     the JDK 15+ rules apply. A class object is its statics alone: the writer emits the
 //!     `mirror::Class` fields as statics `$class$…` and the rest of the object as a
-//!     `$classOverhead` byte[], which is counted as its elements without an array header
-//!     (testdata/java/android: within 8 B per class of ART's `GetClassSize()`).
+//!     `$classOverhead` byte[], which is counted as its elements without an array header and
+//!     typed `(class overhead)`, apart from the app's `byte[]`s, in parentheses as other
+//!     runtime-internal objects are (testdata/java/android: within 8 B per class of ART's
+//!     `GetClassSize()`).
 //!
 //!   Instance size = the end of the last field rounded up to 8, then to the object alignment.
 //!   Checked class by class against `jcmd GC.class_histogram` on JDK 11, 17 (also without

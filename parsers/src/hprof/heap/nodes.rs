@@ -159,6 +159,12 @@ pub fn add_nodes(
         unknown_ty,
         object_array_ty,
         mirror_base,
+        // interned only for dumps that have them (ART), so other dumps' type tables stay as they are
+        overhead_ty: if classes.overhead.is_empty() {
+            unknown_ty
+        } else {
+            builder.intern_type(ART_CLASS_OVERHEAD)
+        },
     };
     let runs = builder.add_nodes_parallel(counts, |k, slots| -> Result<NodeRun, Fail> {
         let Ok(mut blk) = blocks[k].lock() else {
@@ -185,7 +191,14 @@ struct Pass<'a> {
     object_array_ty: TypeId,
     /// a class object's size before its statics: `java.lang.Class`'s own instance size
     mirror_base: u64,
+    /// the type of ART's `$classOverhead` arrays ([`ART_CLASS_OVERHEAD`])
+    overhead_ty: TypeId,
 }
+
+/// The type name of ART's `$classOverhead` arrays: the bytes of a class object past its
+/// `mirror::Class` fields (embedded vtable, interface table, static storage), which ART's writer
+/// dumps as a `byte[]` hanging from the class.
+pub const ART_CLASS_OVERHEAD: &str = "(class overhead)";
 
 impl Pass<'_> {
     /// One node per object of one segment into `slots`, and the file offset of each node
@@ -295,11 +308,12 @@ impl Pass<'_> {
                         .flatten()
                         .unwrap_or(self.unknown_ty);
                     // ART's `$classOverhead` arrays are the rest of a class object, not arrays
-                    // of their own: their bytes without an array header
-                    let size = if classes.is_overhead(oid) {
-                        u64::from(n)
+                    // of their own: their bytes without an array header, under a type of their
+                    // own (not among the app's byte[]s, e.g. Android 8+'s bitmap pixels)
+                    let (ty, size) = if classes.is_overhead(oid) {
+                        (self.overhead_ty, u64::from(n))
                     } else {
-                        lay.array_size(n, t)
+                        (ty, lay.array_size(n, t))
                     };
                     slots.set(i, oid, ty, NodeKind::PrimitiveArray, size);
                 }
