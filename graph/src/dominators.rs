@@ -1276,10 +1276,31 @@ impl DomChildren {
         group_col: &[u32],
         par: Parallel,
     ) -> (S::Arr<u64>, Vec<u64>) {
+        self.retained_and_min_into(g, store, None, groups, group_of, group_col, par)
+    }
+
+    /// [`retained_and_min_on`](Self::retained_and_min_on) into `zeros`, an array of one zero
+    /// per node made ahead (the analysis has it filled on the second core while the
+    /// dominators run, `Analysis::run_in`); of any other length it is dropped and the array
+    /// comes from `store` as before. Same numbers either way.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn retained_and_min_into<S: Store>(
+        &self,
+        g: &HeapGraph,
+        store: &S,
+        zeros: Option<S::Arr<u64>>,
+        groups: usize,
+        group_of: impl Fn(u32) -> u32 + Sync,
+        group_col: &[u32],
+        par: Parallel,
+    ) -> (S::Arr<u64>, Vec<u64>) {
         use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
         const _: () = assert!(std::mem::align_of::<AtomicU64>() == std::mem::align_of::<u64>());
         let n = self.offsets.len() - 2;
-        let mut r = store.filled(n, 0u64);
+        let mut r = match zeros {
+            Some(z) if z.len() == n => z,
+            _ => store.filled(n, 0u64),
+        };
         let out: &mut [u64] = &mut r;
         // SAFETY: same size and (asserted) alignment; the slice is borrowed mutably for the
         // view's whole life, so nothing else reads or writes it meanwhile. Relaxed loads and

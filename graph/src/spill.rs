@@ -582,6 +582,29 @@ impl Large {
         self.files.take_warning()
     }
 
+    /// `len` copies of `v`, as [`Store::filled`] makes them, but in a spill file of its own
+    /// (a large array) without asking the pool of dead arrays' files ([`Spares`]) for one:
+    /// for an array made ahead on another thread while the passes' arrays die and are reused
+    /// (the retained sizes' zeros, written while the dominators run), whose request for a
+    /// file larger than any spare would release the spares. Its file is freed with it.
+    pub fn filled_apart<T: Plain>(&self, len: usize, v: T) -> WorkVec<T> {
+        if !self.is_large::<T>(len) {
+            let mut a = WorkVec::heap(len);
+            a.resize(len, v);
+            return a;
+        }
+        let mut a = self.files.with_capacity(len);
+        if a.is_file_backed() && a.fill_file(len, v) {
+            a.len = len;
+        } else {
+            a.resize(len, v);
+        }
+        if v != T::default() {
+            a.populate_write();
+        }
+        a
+    }
+
     fn is_large<T: Plain>(&self, len: usize) -> bool {
         len > 0 && len.saturating_mul(std::mem::size_of::<T>()) >= self.min_bytes
     }
