@@ -139,10 +139,14 @@ impl Analysis {
                 let own = Large::new(dir, spill.min_bytes);
                 let paths = RootPaths::compute_in(g, &own, &own);
                 let zeros = own.filled_apart(g.node_count(), 0u64);
+                // And the dominator children's lists, in the file the paths' queue left
+                // (`Spares`), as the build would have taken it: its zeros are written here too.
+                let lists = own.filled(g.node_count(), 0u32);
                 Beside {
                     paths,
                     warning: own.take_warning(),
                     zeros: Some(zeros),
+                    lists: Some(lists),
                 }
             };
             let mut a = Self::run_in(graph, &Heap, &large, Some(beside), spill, after);
@@ -178,9 +182,10 @@ impl Analysis {
         after: &mut dyn FnMut(&str),
     ) -> Analysis
     where
-        B: Fn(&HeapGraph) -> Beside<K::Arr<u64>> + Sync,
+        B: Fn(&HeapGraph) -> Beside<K> + Sync,
         S::Arr<u32>: Send,
         K::Arr<u64>: Send,
+        K::Arr<u32>: Send,
     {
         if spill.out_of_core {
             graph.spill_columns(spill);
@@ -205,17 +210,18 @@ impl Analysis {
             None => (dominators_in(&graph, work, keep, two), None),
         };
         after("dominators");
-        let (side, zeros) = match side {
+        let (side, zeros, lists) = match side {
             Some(Beside {
                 paths,
                 warning,
                 zeros,
+                lists,
             }) => {
                 keep_warning(&mut graph, warning.map_or(Ok(false), Err));
                 after("root paths");
-                (Some(paths), zeros)
+                (Some(paths), zeros, lists)
             }
-            None => (None, None),
+            None => (None, None, None),
         };
         // Beside the dominator children (when a second thread is wanted): the histogram's
         // counts, which need only `idom`.
@@ -225,7 +231,7 @@ impl Analysis {
                 let thread = std::thread::Builder::new()
                     .name("type counts".into())
                     .spawn_scoped(sc, move || type_counts(g, idom));
-                let children = DomChildren::build_on(&d.idom, &d.order, keep, threads);
+                let children = DomChildren::build_on(&d.idom, &d.order, keep, threads, lists);
                 let counts = thread
                     .ok()
                     .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
@@ -233,7 +239,7 @@ impl Analysis {
             })
         } else {
             (
-                DomChildren::build_on(&d.idom, &d.order, keep, threads),
+                DomChildren::build_on(&d.idom, &d.order, keep, threads, lists),
                 None,
             )
         };
@@ -421,18 +427,21 @@ pub(crate) struct HistogramParts {
 }
 
 /// No second thread for the root paths (see [`Analysis::run_in`]).
-fn no_beside<A>() -> Option<fn(&HeapGraph) -> Beside<A>> {
+fn no_beside<K: Store>() -> Option<fn(&HeapGraph) -> Beside<K>> {
     None
 }
 
-/// What the second thread computes beside the dominators ([`Analysis::run_in`]).
-struct Beside<A> {
+/// What the second thread computes beside the dominators ([`Analysis::run_in`]), in arrays
+/// from the store of kept arrays `K`.
+struct Beside<K: Store> {
     /// The root paths.
     paths: RootPaths,
     /// Why an array could not spill.
     warning: Option<String>,
     /// The retained sizes' array, one zero per node, made ahead of their walk.
-    zeros: Option<A>,
+    zeros: Option<K::Arr<u64>>,
+    /// The dominator children's lists, one entry per node, made ahead of their build.
+    lists: Option<K::Arr<u32>>,
 }
 
 /// A column that could not spill: one warning in the graph's (see `builder::spill_warning`).

@@ -1070,6 +1070,17 @@ impl DomChildren {
 
     /// [`build`](Self::build) from `idom` and the DFS preorder, the two arrays from `store`.
     pub(crate) fn build_in<S: Store>(idom: &[u32], order: &[u32], store: &S) -> DomChildren {
+        Self::build_one(idom, order, store, None)
+    }
+
+    /// [`build_in`](Self::build_in), its lists in `lists` if given (see
+    /// [`build_on`](Self::build_on)).
+    fn build_one<S: Store>(
+        idom: &[u32],
+        order: &[u32],
+        store: &S,
+        lists: Option<S::Arr<u32>>,
+    ) -> DomChildren {
         let n = idom.len();
         let slot = |d: u32| if d == SUPER { n } else { d as usize };
         // Counts at `slot + 1`; after the prefix sum `offsets[s]` is the start of list `s`.
@@ -1084,7 +1095,7 @@ impl DomChildren {
         for i in 1..offsets.len() {
             offsets[i] += offsets[i - 1];
         }
-        let mut children = store.filled(order.len(), 0u32);
+        let mut children = lists_of(store, order.len(), lists);
         for &v in order {
             let s = slot(idom[v as usize]);
             children[offsets[s] as usize] = v;
@@ -1105,25 +1116,44 @@ impl DomChildren {
     /// offsets), each list's entries from the second half go after those from the first, the
     /// cursors are made by two threads (halves of the lists), and each thread places its half.
     /// The same lists, entry for entry.
+    ///
+    /// The lists are written into `lists` if given: an array made ahead of at least one
+    /// entry per node of `order` (the analysis has it made on the second core
+    /// while the dominators run: `Analysis::run_in`), cut to that length; a shorter one is
+    /// dropped and the array comes from `store`. The same lists either way: every entry is
+    /// written.
     pub(crate) fn build_on<S: Store>(
         idom: &[u32],
         order: &[u32],
         store: &S,
         threads: usize,
+        lists: Option<S::Arr<u32>>,
     ) -> DomChildren {
         if threads < 2 || order.len() < PARALLEL_CHILDREN_MIN {
-            return Self::build_in(idom, order, store);
+            return Self::build_one(idom, order, store, lists);
         }
-        Self::build_halves(idom, order, store)
+        Self::halves(idom, order, store, lists)
     }
 
-    /// [`build_on`](Self::build_on)'s two-thread build, for any length. The first half of
+    /// [`halves`](Self::halves) with the lists from `store` (the tests' entry).
+    #[cfg(test)]
+    fn build_halves<S: Store>(idom: &[u32], order: &[u32], store: &S) -> DomChildren {
+        Self::halves(idom, order, store, None)
+    }
+
+    /// [`build_on`](Self::build_on)'s two-thread build, for any length, its lists in `lists`
+    /// if given. The first half of
     /// `order` is counted per list in a cursor array of its own, the second half in the
     /// result's offsets (one place on), so that once both halves are placed the offsets hold
     /// each list's end one place on, which is the result: nothing to copy or shift. The
     /// cursors are made by two threads too, one per half of the lists (the upper half's
     /// start counted with the lists).
-    fn build_halves<S: Store>(idom: &[u32], order: &[u32], store: &S) -> DomChildren {
+    fn halves<S: Store>(
+        idom: &[u32],
+        order: &[u32],
+        store: &S,
+        lists: Option<S::Arr<u32>>,
+    ) -> DomChildren {
         use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
         let n = idom.len();
         let slot = |d: u32| if d == SUPER { n } else { d as usize };
@@ -1168,7 +1198,7 @@ impl DomChildren {
             let (o_lo, o_hi) = offsets[1..].split_at_mut(mid);
             rayon::join(|| cursors(e_lo, o_lo, 0), || cursors(e_hi, o_hi, b1 + b2));
         }
-        let mut children = store.filled(order.len(), 0u32);
+        let mut children = lists_of(store, order.len(), lists);
         {
             let out: &mut [u32] = &mut children;
             // SAFETY: same size and alignment; the slice is borrowed mutably for the view's
@@ -1372,6 +1402,19 @@ impl DomChildren {
     /// Children of `node`; pass `n` (the node count) for the super-root's.
     pub fn of(&self, node: usize) -> &[u32] {
         &self.children[self.offsets[node] as usize..self.offsets[node + 1] as usize]
+    }
+}
+
+/// The dominator children's lists: `lists` cut to `len` entries if it has that many, else
+/// `len` zeros from `store`. Every entry is written by the build, so what `lists` held does
+/// not matter.
+fn lists_of<S: Store>(store: &S, len: usize, lists: Option<S::Arr<u32>>) -> S::Arr<u32> {
+    match lists {
+        Some(mut a) if a.len() >= len => {
+            a.truncate(len);
+            a
+        }
+        _ => store.filled(len, 0u32),
     }
 }
 
@@ -1708,6 +1751,47 @@ mod tests {
     /// The two-thread children build gives the one-thread build's lists, entry for entry: on
     /// random graphs with chains, wide nodes (long lists on either side of the cursors'
     /// split), several roots and every orphan policy, on the heap and in spill files.
+    #[test]
+    fn lists_and_zeros_made_ahead_give_the_same_children_and_retained_sizes() {
+        // The analysis hands the children build and the retained-size walk arrays made on
+        // another thread (`Analysis::run_in`): the lists of at least one entry per node,
+        // whatever they hold, and the retained sizes' zeros. Same results as arrays made by
+        // the passes themselves; an array of the wrong length is not used.
+        for case in 0..200u64 {
+            let mut rng = fastrand::Rng::with_seed(0x11a7_0000 ^ case);
+            let most = [2000, 100_000][usize::from(case % 8 == 0)];
+            let n = rng.usize(1..most);
+            let types = rng.usize(1..10);
+            let wide = [0, 50, n][rng.usize(0..3)];
+            let g = random_graph(&mut rng, n, types, wide);
+            let dom = dominators(&g);
+            let want = DomChildren::build_in(&dom.idom, &dom.order, &Heap);
+            let reached = dom.order.len();
+            let extra = rng.usize(0..3);
+            // Junk in the lists made ahead: every entry is written by the build.
+            let lists: Vec<u32> = (0..reached + extra).map(|_| rng.u32(..)).collect();
+            let short = reached > 0 && rng.bool();
+            let lists = if short {
+                lists[..reached - 1].to_vec()
+            } else {
+                lists
+            };
+            let threads = rng.usize(1..3);
+            let got = DomChildren::build_on(&dom.idom, &dom.order, &Heap, threads, Some(lists));
+            assert_eq!(want.offsets, got.offsets, "case {case}");
+            assert_eq!(want.children, got.children, "case {case}");
+            let group_of = |v: u32| g.type_of[v as usize];
+            let par = Parallel::threads(threads);
+            let (r0, m0) = want.retained_and_min_on(&g, &Heap, types, group_of, &[], par);
+            let zeros = vec![0u64; if rng.bool() { n } else { n + 1 }];
+            let (r1, m1) =
+                got.retained_and_min_into(&g, &Heap, Some(zeros), types, group_of, &[], par);
+            assert_eq!(r0, r1, "case {case}");
+            assert_eq!(m0, m1, "case {case}");
+            assert_eq!(r0, retained_sizes(&g, &dom), "case {case}");
+        }
+    }
+
     #[test]
     fn children_on_two_threads_equal_one_thread() {
         let dir = std::env::temp_dir();

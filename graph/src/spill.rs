@@ -682,6 +682,23 @@ mod tests {
     }
 
     #[test]
+    fn filled_apart_is_filled_in_a_file_of_its_own() {
+        let Some(d) = dir() else { return };
+        let large = Large::new(&d, 4096);
+        for (len, v) in [(100_003usize, 0u64), (70_000, 7), (10, 0), (0, 0)] {
+            let a: WorkVec<u64> = large.filled_apart(len, v);
+            assert_eq!(a.len(), len);
+            assert!(a.iter().all(|&x| x == v));
+            // Large arrays in a file (not written ahead: freed with the array), small ones on
+            // the heap.
+            assert_eq!(a.is_file_backed(), len * 8 >= 4096, "{len}");
+            let b: WorkVec<u64> = large.filled(len, v);
+            assert_eq!(&a[..], &b[..]);
+        }
+        assert_eq!(large.take_warning(), None);
+    }
+
+    #[test]
     fn work_vec_in_a_file_behaves_as_a_vec() {
         let Some(d) = dir() else { return };
         let files = Files::new(&d);
