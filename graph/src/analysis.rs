@@ -1,7 +1,7 @@
 //! [`Analysis`]: every pass run once over a [`HeapGraph`], the results side by side.
 
 use crate::column::{Column, Spill};
-use crate::dominators::{dominators_in, DomChildren, DomTree, Parallel, SUPER, UNREACHED};
+use crate::dominators::{dominators_in, DomChildren, DomTree, Leaves, Parallel, SUPER, UNREACHED};
 use crate::graph::HeapGraph;
 use crate::histogram::{histogram_with, type_counts, TypeCounts, TypeRow};
 use crate::paths::{PathStep, RootPaths};
@@ -88,7 +88,9 @@ impl Analysis {
     /// paths run on a second thread *during* the dominators, their parents and queue in spill
     /// files of their own: beside the dominators' working set they hold 2 bits/node (+4 B per
     /// weak source) of anonymous memory, and the wall time of the pass is hidden behind the
-    /// dominators' on a machine with a second core; likewise the histogram's counts (a counter
+    /// dominators' on a machine with a second core; after them that thread writes the retained
+    /// sizes' zeros and the dominator children's lists to their spill files (page cache, ahead
+    /// of the passes that fill them); likewise the histogram's counts (a counter
     /// set per type, one pass over the nodes and `idom`) beside the dominator children.
     pub fn run_observed(graph: HeapGraph, after: &mut dyn FnMut(&str)) -> Analysis {
         Self::run_spilled(graph, &Spill::never(), after)
@@ -116,17 +118,32 @@ impl Analysis {
             let files = Files::new(dir);
             let spill = spill.clone().out_of_core(true);
             // One pass at a time: memory is short, and the page cache is the working set.
-            let mut a = Self::run_in(graph, &files, &files, no_beside(), &spill, after);
+            let mut a = Self::run_in(graph, &files, &files, no_beside(), None, &spill, after);
             keep_warning(&mut a.graph, files.take_warning().map_or(Ok(false), Err));
             a
         } else if let (true, Some(dir)) = (spill.is_usable(), &spill.dir) {
             // The CSR is only read from here on: in a spill file (from `min_bytes` on) its pages
             // are clean page cache, not anonymous memory, while the dominators' working arrays
             // are at their largest.
+            // Written to their files (`Column::spilled_copy`, which only reads them) while the
+            // dominators' first pass, which only reads the CSR too, finds the simple leaves
+            // (`Leaves`), on two threads from `PARALLEL_MIN` nodes on; then the anonymous
+            // copies are freed, before the dominators' working arrays grow. (The leaves were
+            // found beside the fill of the DFS's `pre`, which now follows alone: the CSR
+            // offsets' write, 4 B per node of fresh page cache, costs more than that fill.)
             let mut graph = graph;
-            for r in [graph.offsets.spill(spill), graph.targets.spill(spill)] {
-                keep_warning(&mut graph, r);
-            }
+            let copies =
+                |g: &HeapGraph| (g.offsets.spilled_copy(spill), g.targets.spilled_copy(spill));
+            let ((offsets, targets), leaves) =
+                if graph.node_count() >= crate::dominators::PARALLEL_MIN {
+                    rayon::join(|| copies(&graph), || Leaves::find(&graph))
+                } else {
+                    (copies(&graph), Leaves::find(&graph))
+                };
+            let r = offsets.map(|c| graph.offsets.replace_with(c));
+            keep_warning(&mut graph, r);
+            let r = targets.map(|c| graph.targets.replace_with(c));
+            keep_warning(&mut graph, r);
             let large = Large::new(dir, spill.min_bytes);
             // The root paths on a second thread while the dominators run, in spill files of
             // their own (parents and queue): beside the dominators' working set they add only
@@ -149,13 +166,21 @@ impl Analysis {
                     lists: Some(lists),
                 }
             };
-            let mut a = Self::run_in(graph, &Heap, &large, Some(beside), spill, after);
+            let mut a = Self::run_in(
+                graph,
+                &Heap,
+                &large,
+                Some(beside),
+                Some(leaves),
+                spill,
+                after,
+            );
             keep_warning(&mut a.graph, large.take_warning().map_or(Ok(false), Err));
             a
         } else {
             // Every array anonymous: the root paths' 8 B/node would add to the dominators' peak
             // if they ran beside them.
-            Self::run_in(graph, &Heap, &Heap, no_beside(), spill, after)
+            Self::run_in(graph, &Heap, &Heap, no_beside(), None, spill, after)
         }
     }
 
@@ -170,14 +195,16 @@ impl Analysis {
     ///
     /// `beside`, if given, computes the root paths (and says why an array could not spill) on
     /// a second thread while this one runs the dominators: the search does not depend on the
-    /// dominator tree; then it makes the retained sizes' array of zeros, which the retained-size
-    /// walk fills instead of making its own. Without it (or if no thread can be started) they run after the
-    /// dominator children, on this thread, with `work` and `keep`.
+    /// dominator tree; then it makes the retained sizes' zeros and the dominator children's
+    /// lists, which their passes fill instead of making their own. Without it (or if no thread
+    /// can be started) the paths run after the dominator children, on this thread, with `work`
+    /// and `keep`. `leaves`, if given, are the dominators' simple leaves, found beforehand.
     fn run_in<S: Store, K: Store, B>(
         mut graph: HeapGraph,
         work: &S,
         keep: &K,
         beside: Option<B>,
+        leaves: Option<Leaves>,
         spill: &Spill,
         after: &mut dyn FnMut(&str),
     ) -> Analysis
@@ -201,13 +228,13 @@ impl Analysis {
                 let thread = std::thread::Builder::new()
                     .name("root paths".into())
                     .spawn_scoped(sc, move || paths_of(g));
-                let d = dominators_in(g, work, keep, two);
+                let d = dominators_in(g, work, keep, two, leaves);
                 let side = thread
                     .ok()
                     .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
                 (d, side)
             }),
-            None => (dominators_in(&graph, work, keep, two), None),
+            None => (dominators_in(&graph, work, keep, two, leaves), None),
         };
         after("dominators");
         let (side, zeros, lists) = match side {

@@ -47,7 +47,9 @@
 //! 17.5 B/object with every reachable node numbered).
 //!
 //! In memory (not out of core) and from [`PARALLEL_MIN`] nodes on, a second thread
-//! (`rayon::join`) fills `pre` while the simple leaves are found (no memory added). (The simple
+//! (`rayon::join`) fills `pre` while the simple leaves are found (no memory added); where the
+//! analysis spills the CSR, it finds them beforehand ([`Leaves`]) beside the CSR offsets' write
+//! to their spill file instead, and `pre` is filled after. (The simple
 //! leaves counted by two halves in words of their own, merged by OR, were tried: +7 MiB of
 //! peak RssAnon on the 54 M-object shapes dump, from the halves' transient words. The back
 //! edges placed by two halves of the sources claiming list slots with atomic adds took more
@@ -434,7 +436,7 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
 /// on two threads (`rayon::join`) when `threads` ≥ 2, whatever the graph's size (the analysis
 /// splits it from [`PARALLEL_MIN`] nodes on). The same tree, preorder and orphans.
 pub fn dominators_on(g: &HeapGraph, threads: usize) -> DomTree {
-    let d = dominators_in(g, &Heap, &Heap, threads >= 2);
+    let d = dominators_in(g, &Heap, &Heap, threads >= 2, None);
     DomTree {
         idom: d.idom.into(),
         order: d.order,
@@ -448,7 +450,7 @@ pub fn dominators_on(g: &HeapGraph, threads: usize) -> DomTree {
 /// `climb`; the count is for the tests and benches that check the bound.
 #[doc(hidden)]
 pub fn dominators_counting(g: &HeapGraph, threads: usize, climb: u32) -> (DomTree, u64) {
-    let d = dominators_climbing(g, &Heap, &Heap, threads >= 2, climb);
+    let d = dominators_climbing(g, &Heap, &Heap, threads >= 2, climb, None);
     let tree = DomTree {
         idom: d.idom.into(),
         order: d.order,
@@ -471,16 +473,33 @@ pub(crate) struct Dominators<A, O> {
 /// (the result's `order`), allocated by `keep`: it is only appended to by the DFS and read
 /// again at the end, so the in-memory analysis can give it a spill file
 /// ([`Large`](crate::spill::Large)) and hold 4 B/node less through the pass.
+///
+/// `leaves`, if given, are the simple leaves found beforehand ([`Leaves::find`], from the
+/// same graph): the pass then only fills `pre` before its DFS.
 pub(crate) fn dominators_in<S: Store, K: Store>(
     g: &HeapGraph,
     s: &S,
     keep: &K,
     two: bool,
+    leaves: Option<Leaves>,
 ) -> Dominators<S::Arr<u32>, K::Arr<u32>>
 where
     S::Arr<u32>: Send,
 {
-    dominators_climbing(g, s, keep, two, CLIMB)
+    dominators_climbing(g, s, keep, two, CLIMB, leaves)
+}
+
+/// The GC roots' and simple leaves' marks ([`Marks`], 3 bits per node) the dominators' DFS
+/// starts from, found by a pass that only reads the graph, so that it can run beside other
+/// readers before the dominators (the analysis runs it beside the CSR offsets' write to
+/// their spill file: `Analysis::run_spilled`).
+pub(crate) struct Leaves(Marks);
+
+impl Leaves {
+    /// The marks of `g` ([`Marks::new`]).
+    pub(crate) fn find(g: &HeapGraph) -> Leaves {
+        Leaves(Marks::new(g, &g.root_nodes()))
+    }
 }
 
 /// [`dominators_in`] whose NCA step climbs at most `climb` steps up the dominator tree per
@@ -491,6 +510,7 @@ fn dominators_climbing<S: Store, K: Store>(
     keep: &K,
     two: bool,
     climb: u32,
+    leaves: Option<Leaves>,
 ) -> Dominators<S::Arr<u32>, K::Arr<u32>>
 where
     S::Arr<u32>: Send,
@@ -502,7 +522,10 @@ where
     // node and the super-root.
     let mut pre = s.with_capacity(n + 1);
     let make_pre = |pre: &mut S::Arr<u32>| pre.resize(n, NONE);
-    let marks = if two {
+    let marks = if let Some(Leaves(marks)) = leaves {
+        make_pre(&mut pre);
+        marks
+    } else if two {
         let p = &mut pre;
         rayon::join(|| make_pre(p), || Marks::new(g, &roots)).1
     } else {
@@ -1751,6 +1774,26 @@ mod tests {
     /// The two-thread children build gives the one-thread build's lists, entry for entry: on
     /// random graphs with chains, wide nodes (long lists on either side of the cursors'
     /// split), several roots and every orphan policy, on the heap and in spill files.
+    #[test]
+    fn leaves_found_beforehand_give_the_same_tree() {
+        // The analysis finds the simple leaves before the dominators, beside the CSR's write
+        // to its spill file (`Leaves`): the same tree, preorder and orphans as the pass that
+        // finds them itself, on one thread or two.
+        for case in 0..200u64 {
+            let mut rng = fastrand::Rng::with_seed(0x1ea7_0000 ^ case);
+            let n = rng.usize(1..3000);
+            let wide = [0, 50, n][rng.usize(0..3)];
+            let g = random_graph(&mut rng, n, 3, wide);
+            let two = rng.bool();
+            let want = dominators_in(&g, &Heap, &Heap, two, None);
+            let got = dominators_in(&g, &Heap, &Heap, two, Some(Leaves::find(&g)));
+            assert_eq!(want.idom, got.idom, "case {case}");
+            assert_eq!(want.order, got.order, "case {case}");
+            assert_eq!(want.orphans_attached, got.orphans_attached, "case {case}");
+            assert_eq!(want.nca_steps, got.nca_steps, "case {case}");
+        }
+    }
+
     #[test]
     fn lists_and_zeros_made_ahead_give_the_same_children_and_retained_sizes() {
         // The analysis hands the children build and the retained-size walk arrays made on
