@@ -1158,19 +1158,12 @@ impl DomChildren {
         Self::halves(idom, order, store, lists)
     }
 
-    /// [`halves`](Self::halves) with the lists from `store` (the tests' entry).
-    #[cfg(test)]
-    fn build_halves<S: Store>(idom: &[u32], order: &[u32], store: &S) -> DomChildren {
-        Self::halves(idom, order, store, None)
-    }
-
     /// [`build_on`](Self::build_on)'s two-thread build, for any length, its lists in `lists`
-    /// if given. The first half of
-    /// `order` is counted per list in a cursor array of its own, the second half in the
-    /// result's offsets (one place on), so that once both halves are placed the offsets hold
-    /// each list's end one place on, which is the result: nothing to copy or shift. The
-    /// cursors are made by two threads too, one per half of the lists (the upper half's
-    /// start counted with the lists).
+    /// if given. The first half of `order` is counted per list in a cursor array of its own,
+    /// the second half in the result's offsets (one place on), so that once both halves are
+    /// placed the offsets hold each list's end one place on, which is the result: nothing to
+    /// copy or shift. The cursors are made by two threads too, one per half of the lists (the
+    /// upper half's start counted with the lists).
     fn halves<S: Store>(
         idom: &[u32],
         order: &[u32],
@@ -1847,7 +1840,7 @@ mod tests {
             let g = random_graph(&mut rng, n, 1, wide);
             let dom = dominators(&g);
             let one = DomChildren::build_in(&dom.idom, &dom.order, &Heap);
-            let two = DomChildren::build_halves(&dom.idom, &dom.order, &Heap);
+            let two = DomChildren::halves(&dom.idom, &dom.order, &Heap, None);
             assert_eq!(one.offsets, two.offsets, "case {case}");
             assert_eq!(one.children, two.children, "case {case}");
             // Every list is the one-thread build's, in `order`'s order, and the lists cover
@@ -1855,7 +1848,7 @@ mod tests {
             assert_eq!(two.offsets[0], 0);
             assert_eq!(two.offsets[n + 1] as usize, dom.order.len(), "case {case}");
             if let (Some(files), 0) = (&files, case % 10) {
-                let spilled = DomChildren::build_halves(&dom.idom, &dom.order, files);
+                let spilled = DomChildren::halves(&dom.idom, &dom.order, files, None);
                 assert_eq!(one.offsets, spilled.offsets, "case {case}");
                 assert_eq!(one.children, spilled.children, "case {case}");
             }
