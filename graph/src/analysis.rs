@@ -1,7 +1,7 @@
 //! [`Analysis`]: every pass run once over a [`HeapGraph`], the results side by side.
 
 use crate::column::{Column, Spill};
-use crate::dominators::{dominators_in, DomChildren, DomTree, Parallel, SUPER, UNREACHED};
+use crate::dominators::{dominators_in, DomChildren, DomTree, Leaves, Parallel, SUPER, UNREACHED};
 use crate::graph::HeapGraph;
 use crate::histogram::{histogram_with, type_counts, TypeCounts, TypeRow};
 use crate::paths::{PathStep, RootPaths};
@@ -88,7 +88,9 @@ impl Analysis {
     /// paths run on a second thread *during* the dominators, their parents and queue in spill
     /// files of their own: beside the dominators' working set they hold 2 bits/node (+4 B per
     /// weak source) of anonymous memory, and the wall time of the pass is hidden behind the
-    /// dominators' on a machine with a second core; likewise the histogram's counts (a counter
+    /// dominators' on a machine with a second core; after them that thread writes the retained
+    /// sizes' zeros and the dominator children's lists to their spill files (page cache, ahead
+    /// of the passes that fill them); likewise the histogram's counts (a counter
     /// set per type, one pass over the nodes and `idom`) beside the dominator children.
     pub fn run_observed(graph: HeapGraph, after: &mut dyn FnMut(&str)) -> Analysis {
         Self::run_spilled(graph, &Spill::never(), after)
@@ -116,33 +118,69 @@ impl Analysis {
             let files = Files::new(dir);
             let spill = spill.clone().out_of_core(true);
             // One pass at a time: memory is short, and the page cache is the working set.
-            let mut a = Self::run_in(graph, &files, &files, NO_BESIDE, &spill, after);
+            let mut a = Self::run_in(graph, &files, &files, no_beside(), None, &spill, after);
             keep_warning(&mut a.graph, files.take_warning().map_or(Ok(false), Err));
             a
         } else if let (true, Some(dir)) = (spill.is_usable(), &spill.dir) {
             // The CSR is only read from here on: in a spill file (from `min_bytes` on) its pages
             // are clean page cache, not anonymous memory, while the dominators' working arrays
             // are at their largest.
+            // Written to their files (`Column::spilled_copy`, which only reads them) while the
+            // dominators' first pass, which only reads the CSR too, finds the simple leaves
+            // (`Leaves`), on two threads from `PARALLEL_MIN` nodes on; then the anonymous
+            // copies are freed, before the dominators' working arrays grow. (The leaves were
+            // found beside the fill of the DFS's `pre`, which now follows alone: the CSR
+            // offsets' write, 4 B per node of fresh page cache, costs more than that fill.)
             let mut graph = graph;
-            for r in [graph.offsets.spill(spill), graph.targets.spill(spill)] {
-                keep_warning(&mut graph, r);
-            }
+            let copies =
+                |g: &HeapGraph| (g.offsets.spilled_copy(spill), g.targets.spilled_copy(spill));
+            let ((offsets, targets), leaves) =
+                if graph.node_count() >= crate::dominators::PARALLEL_MIN {
+                    rayon::join(|| copies(&graph), || Leaves::find(&graph))
+                } else {
+                    (copies(&graph), Leaves::find(&graph))
+                };
+            let r = offsets.map(|c| graph.offsets.replace_with(c));
+            keep_warning(&mut graph, r);
+            let r = targets.map(|c| graph.targets.replace_with(c));
+            keep_warning(&mut graph, r);
             let large = Large::new(dir, spill.min_bytes);
             // The root paths on a second thread while the dominators run, in spill files of
             // their own (parents and queue): beside the dominators' working set they add only
-            // their bits and the weak sources to anonymous memory.
+            // their bits and the weak sources to anonymous memory. Then, on the same thread,
+            // the retained sizes' array: its zeros written to a spill file of its own (8 B per
+            // node of fresh page cache, not anonymous memory) while the dominators' semidominator
+            // and NCA steps leave the second core idle, not on the critical path before the
+            // retained-size walk (0.3 s of one core's time on the 44.8 M-object JDK dump).
             let beside = |g: &HeapGraph| {
                 let own = Large::new(dir, spill.min_bytes);
                 let paths = RootPaths::compute_in(g, &own, &own);
-                (paths, own.take_warning())
+                let zeros = own.filled_apart(g.node_count(), 0u64);
+                // And the dominator children's lists, in the file the paths' queue left
+                // (`Spares`), as the build would have taken it: its zeros are written here too.
+                let lists = own.filled(g.node_count(), 0u32);
+                Beside {
+                    paths,
+                    warning: own.take_warning(),
+                    zeros: Some(zeros),
+                    lists: Some(lists),
+                }
             };
-            let mut a = Self::run_in(graph, &Heap, &large, Some(beside), spill, after);
+            let mut a = Self::run_in(
+                graph,
+                &Heap,
+                &large,
+                Some(beside),
+                Some(leaves),
+                spill,
+                after,
+            );
             keep_warning(&mut a.graph, large.take_warning().map_or(Ok(false), Err));
             a
         } else {
             // Every array anonymous: the root paths' 8 B/node would add to the dominators' peak
             // if they ran beside them.
-            Self::run_in(graph, &Heap, &Heap, NO_BESIDE, spill, after)
+            Self::run_in(graph, &Heap, &Heap, no_beside(), None, spill, after)
         }
     }
 
@@ -157,19 +195,24 @@ impl Analysis {
     ///
     /// `beside`, if given, computes the root paths (and says why an array could not spill) on
     /// a second thread while this one runs the dominators: the search does not depend on the
-    /// dominator tree. Without it (or if no thread can be started) they run after the
-    /// dominator children, on this thread, with `work` and `keep`.
+    /// dominator tree; then it makes the retained sizes' zeros and the dominator children's
+    /// lists, which their passes fill instead of making their own. Without it (or if no thread
+    /// can be started) the paths run after the dominator children, on this thread, with `work`
+    /// and `keep`. `leaves`, if given, are the dominators' simple leaves, found beforehand.
     fn run_in<S: Store, K: Store, B>(
         mut graph: HeapGraph,
         work: &S,
         keep: &K,
         beside: Option<B>,
+        leaves: Option<Leaves>,
         spill: &Spill,
         after: &mut dyn FnMut(&str),
     ) -> Analysis
     where
-        B: Fn(&HeapGraph) -> PathsBeside + Sync,
+        B: Fn(&HeapGraph) -> Beside<K> + Sync,
         S::Arr<u32>: Send,
+        K::Arr<u64>: Send,
+        K::Arr<u32>: Send,
     {
         if spill.out_of_core {
             graph.spill_columns(spill);
@@ -185,20 +228,28 @@ impl Analysis {
                 let thread = std::thread::Builder::new()
                     .name("root paths".into())
                     .spawn_scoped(sc, move || paths_of(g));
-                let d = dominators_in(g, work, keep, two);
+                let d = dominators_in(g, work, keep, two, leaves);
                 let side = thread
                     .ok()
                     .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
                 (d, side)
             }),
-            None => (dominators_in(&graph, work, keep, two), None),
+            None => (dominators_in(&graph, work, keep, two, leaves), None),
         };
         after("dominators");
-        let side = side.map(|(paths, warning)| {
-            keep_warning(&mut graph, warning.map_or(Ok(false), Err));
-            after("root paths");
-            paths
-        });
+        let (side, zeros, lists) = match side {
+            Some(Beside {
+                paths,
+                warning,
+                zeros,
+                lists,
+            }) => {
+                keep_warning(&mut graph, warning.map_or(Ok(false), Err));
+                after("root paths");
+                (Some(paths), zeros, lists)
+            }
+            None => (None, None, None),
+        };
         // Beside the dominator children (when a second thread is wanted): the histogram's
         // counts, which need only `idom`.
         let (mut children, counts) = if beside.is_some() {
@@ -207,7 +258,7 @@ impl Analysis {
                 let thread = std::thread::Builder::new()
                     .name("type counts".into())
                     .spawn_scoped(sc, move || type_counts(g, idom));
-                let children = DomChildren::build_on(&d.idom, &d.order, keep, threads);
+                let children = DomChildren::build_on(&d.idom, &d.order, keep, threads, lists);
                 let counts = thread
                     .ok()
                     .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
@@ -215,7 +266,7 @@ impl Analysis {
             })
         } else {
             (
-                DomChildren::build_on(&d.idom, &d.order, keep, threads),
+                DomChildren::build_on(&d.idom, &d.order, keep, threads, lists),
                 None,
             )
         };
@@ -240,9 +291,10 @@ impl Analysis {
         };
         // The histogram's minimum retained sizes (one group per type) come from the same walk.
         let type_of: &[u32] = &graph.type_of;
-        let (retained, min) = children.retained_and_min_on(
+        let (retained, min) = children.retained_and_min_into(
             &graph,
             keep,
+            zeros,
             graph.types.len(),
             |v| type_of[v as usize],
             type_of,
@@ -402,10 +454,22 @@ pub(crate) struct HistogramParts {
 }
 
 /// No second thread for the root paths (see [`Analysis::run_in`]).
-const NO_BESIDE: Option<fn(&HeapGraph) -> PathsBeside> = None;
+fn no_beside<K: Store>() -> Option<fn(&HeapGraph) -> Beside<K>> {
+    None
+}
 
-/// The root paths computed beside the dominators, and why an array could not spill.
-type PathsBeside = (RootPaths, Option<String>);
+/// What the second thread computes beside the dominators ([`Analysis::run_in`]), in arrays
+/// from the store of kept arrays `K`.
+struct Beside<K: Store> {
+    /// The root paths.
+    paths: RootPaths,
+    /// Why an array could not spill.
+    warning: Option<String>,
+    /// The retained sizes' array, one zero per node, made ahead of their walk.
+    zeros: Option<K::Arr<u64>>,
+    /// The dominator children's lists, one entry per node, made ahead of their build.
+    lists: Option<K::Arr<u32>>,
+}
 
 /// A column that could not spill: one warning in the graph's (see `builder::spill_warning`).
 pub(crate) fn keep_warning(graph: &mut HeapGraph, r: Result<bool, String>) {

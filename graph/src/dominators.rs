@@ -47,7 +47,9 @@
 //! 17.5 B/object with every reachable node numbered).
 //!
 //! In memory (not out of core) and from [`PARALLEL_MIN`] nodes on, a second thread
-//! (`rayon::join`) fills `pre` while the simple leaves are found (no memory added). (The simple
+//! (`rayon::join`) fills `pre` while the simple leaves are found (no memory added); where the
+//! analysis spills the CSR, it finds them beforehand ([`Leaves`]) beside the CSR offsets' write
+//! to their spill file instead, and `pre` is filled after. (The simple
 //! leaves counted by two halves in words of their own, merged by OR, were tried: +7 MiB of
 //! peak RssAnon on the 54 M-object shapes dump, from the halves' transient words. The back
 //! edges placed by two halves of the sources claiming list slots with atomic adds took more
@@ -434,7 +436,7 @@ pub fn dominators(g: &HeapGraph) -> DomTree {
 /// on two threads (`rayon::join`) when `threads` ≥ 2, whatever the graph's size (the analysis
 /// splits it from [`PARALLEL_MIN`] nodes on). The same tree, preorder and orphans.
 pub fn dominators_on(g: &HeapGraph, threads: usize) -> DomTree {
-    let d = dominators_in(g, &Heap, &Heap, threads >= 2);
+    let d = dominators_in(g, &Heap, &Heap, threads >= 2, None);
     DomTree {
         idom: d.idom.into(),
         order: d.order,
@@ -448,7 +450,7 @@ pub fn dominators_on(g: &HeapGraph, threads: usize) -> DomTree {
 /// `climb`; the count is for the tests and benches that check the bound.
 #[doc(hidden)]
 pub fn dominators_counting(g: &HeapGraph, threads: usize, climb: u32) -> (DomTree, u64) {
-    let d = dominators_climbing(g, &Heap, &Heap, threads >= 2, climb);
+    let d = dominators_climbing(g, &Heap, &Heap, threads >= 2, climb, None);
     let tree = DomTree {
         idom: d.idom.into(),
         order: d.order,
@@ -471,16 +473,33 @@ pub(crate) struct Dominators<A, O> {
 /// (the result's `order`), allocated by `keep`: it is only appended to by the DFS and read
 /// again at the end, so the in-memory analysis can give it a spill file
 /// ([`Large`](crate::spill::Large)) and hold 4 B/node less through the pass.
+///
+/// `leaves`, if given, are the simple leaves found beforehand ([`Leaves::find`], from the
+/// same graph): the pass then only fills `pre` before its DFS.
 pub(crate) fn dominators_in<S: Store, K: Store>(
     g: &HeapGraph,
     s: &S,
     keep: &K,
     two: bool,
+    leaves: Option<Leaves>,
 ) -> Dominators<S::Arr<u32>, K::Arr<u32>>
 where
     S::Arr<u32>: Send,
 {
-    dominators_climbing(g, s, keep, two, CLIMB)
+    dominators_climbing(g, s, keep, two, CLIMB, leaves)
+}
+
+/// The GC roots' and simple leaves' marks ([`Marks`], 3 bits per node) the dominators' DFS
+/// starts from, found by a pass that only reads the graph, so that it can run beside other
+/// readers before the dominators (the analysis runs it beside the CSR offsets' write to
+/// their spill file: `Analysis::run_spilled`).
+pub(crate) struct Leaves(Marks);
+
+impl Leaves {
+    /// The marks of `g` ([`Marks::new`]).
+    pub(crate) fn find(g: &HeapGraph) -> Leaves {
+        Leaves(Marks::new(g, &g.root_nodes()))
+    }
 }
 
 /// [`dominators_in`] whose NCA step climbs at most `climb` steps up the dominator tree per
@@ -491,6 +510,7 @@ fn dominators_climbing<S: Store, K: Store>(
     keep: &K,
     two: bool,
     climb: u32,
+    leaves: Option<Leaves>,
 ) -> Dominators<S::Arr<u32>, K::Arr<u32>>
 where
     S::Arr<u32>: Send,
@@ -502,7 +522,10 @@ where
     // node and the super-root.
     let mut pre = s.with_capacity(n + 1);
     let make_pre = |pre: &mut S::Arr<u32>| pre.resize(n, NONE);
-    let marks = if two {
+    let marks = if let Some(Leaves(marks)) = leaves {
+        make_pre(&mut pre);
+        marks
+    } else if two {
         let p = &mut pre;
         rayon::join(|| make_pre(p), || Marks::new(g, &roots)).1
     } else {
@@ -1070,6 +1093,17 @@ impl DomChildren {
 
     /// [`build`](Self::build) from `idom` and the DFS preorder, the two arrays from `store`.
     pub(crate) fn build_in<S: Store>(idom: &[u32], order: &[u32], store: &S) -> DomChildren {
+        Self::build_one(idom, order, store, None)
+    }
+
+    /// [`build_in`](Self::build_in), its lists in `lists` if given (see
+    /// [`build_on`](Self::build_on)).
+    fn build_one<S: Store>(
+        idom: &[u32],
+        order: &[u32],
+        store: &S,
+        lists: Option<S::Arr<u32>>,
+    ) -> DomChildren {
         let n = idom.len();
         let slot = |d: u32| if d == SUPER { n } else { d as usize };
         // Counts at `slot + 1`; after the prefix sum `offsets[s]` is the start of list `s`.
@@ -1084,7 +1118,7 @@ impl DomChildren {
         for i in 1..offsets.len() {
             offsets[i] += offsets[i - 1];
         }
-        let mut children = store.filled(order.len(), 0u32);
+        let mut children = lists_of(store, order.len(), lists);
         for &v in order {
             let s = slot(idom[v as usize]);
             children[offsets[s] as usize] = v;
@@ -1105,25 +1139,37 @@ impl DomChildren {
     /// offsets), each list's entries from the second half go after those from the first, the
     /// cursors are made by two threads (halves of the lists), and each thread places its half.
     /// The same lists, entry for entry.
+    ///
+    /// The lists are written into `lists` if given: an array made ahead of at least one
+    /// entry per node of `order` (the analysis has it made on the second core
+    /// while the dominators run: `Analysis::run_in`), cut to that length; a shorter one is
+    /// dropped and the array comes from `store`. The same lists either way: every entry is
+    /// written.
     pub(crate) fn build_on<S: Store>(
         idom: &[u32],
         order: &[u32],
         store: &S,
         threads: usize,
+        lists: Option<S::Arr<u32>>,
     ) -> DomChildren {
         if threads < 2 || order.len() < PARALLEL_CHILDREN_MIN {
-            return Self::build_in(idom, order, store);
+            return Self::build_one(idom, order, store, lists);
         }
-        Self::build_halves(idom, order, store)
+        Self::halves(idom, order, store, lists)
     }
 
-    /// [`build_on`](Self::build_on)'s two-thread build, for any length. The first half of
-    /// `order` is counted per list in a cursor array of its own, the second half in the
-    /// result's offsets (one place on), so that once both halves are placed the offsets hold
-    /// each list's end one place on, which is the result: nothing to copy or shift. The
-    /// cursors are made by two threads too, one per half of the lists (the upper half's
-    /// start counted with the lists).
-    fn build_halves<S: Store>(idom: &[u32], order: &[u32], store: &S) -> DomChildren {
+    /// [`build_on`](Self::build_on)'s two-thread build, for any length, its lists in `lists`
+    /// if given. The first half of `order` is counted per list in a cursor array of its own,
+    /// the second half in the result's offsets (one place on), so that once both halves are
+    /// placed the offsets hold each list's end one place on, which is the result: nothing to
+    /// copy or shift. The cursors are made by two threads too, one per half of the lists (the
+    /// upper half's start counted with the lists).
+    fn halves<S: Store>(
+        idom: &[u32],
+        order: &[u32],
+        store: &S,
+        lists: Option<S::Arr<u32>>,
+    ) -> DomChildren {
         use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
         let n = idom.len();
         let slot = |d: u32| if d == SUPER { n } else { d as usize };
@@ -1168,7 +1214,7 @@ impl DomChildren {
             let (o_lo, o_hi) = offsets[1..].split_at_mut(mid);
             rayon::join(|| cursors(e_lo, o_lo, 0), || cursors(e_hi, o_hi, b1 + b2));
         }
-        let mut children = store.filled(order.len(), 0u32);
+        let mut children = lists_of(store, order.len(), lists);
         {
             let out: &mut [u32] = &mut children;
             // SAFETY: same size and alignment; the slice is borrowed mutably for the view's
@@ -1276,10 +1322,31 @@ impl DomChildren {
         group_col: &[u32],
         par: Parallel,
     ) -> (S::Arr<u64>, Vec<u64>) {
+        self.retained_and_min_into(g, store, None, groups, group_of, group_col, par)
+    }
+
+    /// [`retained_and_min_on`](Self::retained_and_min_on) into `zeros`, an array of one zero
+    /// per node made ahead (the analysis has it filled on the second core while the
+    /// dominators run, `Analysis::run_in`); of any other length it is dropped and the array
+    /// comes from `store` as before. Same numbers either way.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn retained_and_min_into<S: Store>(
+        &self,
+        g: &HeapGraph,
+        store: &S,
+        zeros: Option<S::Arr<u64>>,
+        groups: usize,
+        group_of: impl Fn(u32) -> u32 + Sync,
+        group_col: &[u32],
+        par: Parallel,
+    ) -> (S::Arr<u64>, Vec<u64>) {
         use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
         const _: () = assert!(std::mem::align_of::<AtomicU64>() == std::mem::align_of::<u64>());
         let n = self.offsets.len() - 2;
-        let mut r = store.filled(n, 0u64);
+        let mut r = match zeros {
+            Some(z) if z.len() == n => z,
+            _ => store.filled(n, 0u64),
+        };
         let out: &mut [u64] = &mut r;
         // SAFETY: same size and (asserted) alignment; the slice is borrowed mutably for the
         // view's whole life, so nothing else reads or writes it meanwhile. Relaxed loads and
@@ -1351,6 +1418,19 @@ impl DomChildren {
     /// Children of `node`; pass `n` (the node count) for the super-root's.
     pub fn of(&self, node: usize) -> &[u32] {
         &self.children[self.offsets[node] as usize..self.offsets[node + 1] as usize]
+    }
+}
+
+/// The dominator children's lists: `lists` cut to `len` entries if it has that many, else
+/// `len` zeros from `store`. Every entry is written by the build, so what `lists` held does
+/// not matter.
+fn lists_of<S: Store>(store: &S, len: usize, lists: Option<S::Arr<u32>>) -> S::Arr<u32> {
+    match lists {
+        Some(mut a) if a.len() >= len => {
+            a.truncate(len);
+            a
+        }
+        _ => store.filled(len, 0u32),
     }
 }
 
@@ -1688,6 +1768,67 @@ mod tests {
     /// random graphs with chains, wide nodes (long lists on either side of the cursors'
     /// split), several roots and every orphan policy, on the heap and in spill files.
     #[test]
+    fn leaves_found_beforehand_give_the_same_tree() {
+        // The analysis finds the simple leaves before the dominators, beside the CSR's write
+        // to its spill file (`Leaves`): the same tree, preorder and orphans as the pass that
+        // finds them itself, on one thread or two.
+        for case in 0..200u64 {
+            let mut rng = fastrand::Rng::with_seed(0x1ea7_0000 ^ case);
+            let n = rng.usize(1..3000);
+            let wide = [0, 50, n][rng.usize(0..3)];
+            let g = random_graph(&mut rng, n, 3, wide);
+            let two = rng.bool();
+            let want = dominators_in(&g, &Heap, &Heap, two, None);
+            let got = dominators_in(&g, &Heap, &Heap, two, Some(Leaves::find(&g)));
+            assert_eq!(want.idom, got.idom, "case {case}");
+            assert_eq!(want.order, got.order, "case {case}");
+            assert_eq!(want.orphans_attached, got.orphans_attached, "case {case}");
+            assert_eq!(want.nca_steps, got.nca_steps, "case {case}");
+        }
+    }
+
+    #[test]
+    fn lists_and_zeros_made_ahead_give_the_same_children_and_retained_sizes() {
+        // The analysis hands the children build and the retained-size walk arrays made on
+        // another thread (`Analysis::run_in`): the lists of at least one entry per node,
+        // whatever they hold, and the retained sizes' zeros. Same results as arrays made by
+        // the passes themselves; an array of the wrong length is not used.
+        for case in 0..200u64 {
+            let mut rng = fastrand::Rng::with_seed(0x11a7_0000 ^ case);
+            let most = [2000, 100_000][usize::from(case % 8 == 0)];
+            let n = rng.usize(1..most);
+            let types = rng.usize(1..10);
+            let wide = [0, 50, n][rng.usize(0..3)];
+            let g = random_graph(&mut rng, n, types, wide);
+            let dom = dominators(&g);
+            let want = DomChildren::build_in(&dom.idom, &dom.order, &Heap);
+            let reached = dom.order.len();
+            let extra = rng.usize(0..3);
+            // Junk in the lists made ahead: every entry is written by the build.
+            let lists: Vec<u32> = (0..reached + extra).map(|_| rng.u32(..)).collect();
+            let short = reached > 0 && rng.bool();
+            let lists = if short {
+                lists[..reached - 1].to_vec()
+            } else {
+                lists
+            };
+            let threads = rng.usize(1..3);
+            let got = DomChildren::build_on(&dom.idom, &dom.order, &Heap, threads, Some(lists));
+            assert_eq!(want.offsets, got.offsets, "case {case}");
+            assert_eq!(want.children, got.children, "case {case}");
+            let group_of = |v: u32| g.type_of[v as usize];
+            let par = Parallel::threads(threads);
+            let (r0, m0) = want.retained_and_min_on(&g, &Heap, types, group_of, &[], par);
+            let zeros = vec![0u64; if rng.bool() { n } else { n + 1 }];
+            let (r1, m1) =
+                got.retained_and_min_into(&g, &Heap, Some(zeros), types, group_of, &[], par);
+            assert_eq!(r0, r1, "case {case}");
+            assert_eq!(m0, m1, "case {case}");
+            assert_eq!(r0, retained_sizes(&g, &dom), "case {case}");
+        }
+    }
+
+    #[test]
     fn children_on_two_threads_equal_one_thread() {
         let dir = std::env::temp_dir();
         let files = (!crate::column::on_memory_fs(&dir)).then(|| crate::spill::Files::new(&dir));
@@ -1699,7 +1840,7 @@ mod tests {
             let g = random_graph(&mut rng, n, 1, wide);
             let dom = dominators(&g);
             let one = DomChildren::build_in(&dom.idom, &dom.order, &Heap);
-            let two = DomChildren::build_halves(&dom.idom, &dom.order, &Heap);
+            let two = DomChildren::halves(&dom.idom, &dom.order, &Heap, None);
             assert_eq!(one.offsets, two.offsets, "case {case}");
             assert_eq!(one.children, two.children, "case {case}");
             // Every list is the one-thread build's, in `order`'s order, and the lists cover
@@ -1707,7 +1848,7 @@ mod tests {
             assert_eq!(two.offsets[0], 0);
             assert_eq!(two.offsets[n + 1] as usize, dom.order.len(), "case {case}");
             if let (Some(files), 0) = (&files, case % 10) {
-                let spilled = DomChildren::build_halves(&dom.idom, &dom.order, files);
+                let spilled = DomChildren::halves(&dom.idom, &dom.order, files, None);
                 assert_eq!(one.offsets, spilled.offsets, "case {case}");
                 assert_eq!(one.children, spilled.children, "case {case}");
             }

@@ -173,7 +173,7 @@ mod tests {
     }
 
     fn general(g: &HeapGraph) -> General {
-        let d = crate::dominators::dominators_in(g, &Heap, &Heap, false);
+        let d = crate::dominators::dominators_in(g, &Heap, &Heap, false, None);
         let paths = RootPaths::compute(g);
         let children = DomChildren::build_in(&d.idom, &d.order, &Heap);
         let retained = children.retained_sizes(g);
