@@ -4,35 +4,30 @@ import java.util.ArrayList;
 
 /**
  * A heap whose HPROF is about twice its size (make-big.sh HEAP=WideHeap, issue 17's "one real
- * 30 GB+ dump" on a 24 GB machine): sessions of 30 reference fields take 136 B each in a
- * compressed-oops heap (12-byte header, 4-byte references) and 265 B in the dump (25-byte
- * instance record header, 8-byte ids). Each session links to the one before it in a chain of
- * CHAIN sessions, every chain hangs from a static list (the leak a report should name), and every
- * 16th session also points at the head of the previous chain (references across chains).
+ * 30 GB+ dump" on a 24 GB machine): each session is an Object[] of SLOTS references, mostly
+ * null, 496 B in a compressed-oops heap (16-byte array header, 4-byte references) and 985 B in
+ * the dump (8-byte ids). Slot 0 links to the session before it in a chain of CHAIN sessions,
+ * every chain hangs from a static list (the leak a report should name), and every 16th session's
+ * slot 1 points at the head of the previous chain (references across chains). Few objects for
+ * their bytes, so that the analysis' own spill files stay small beside the dump on disk.
  * Prints READY and blocks until a line arrives on stdin.
  */
 public class WideHeap {
     static final int CHAIN = 1000;
+    static final int SLOTS = 120;
 
-    static final class Session {
-        Object f00, f01, f02, f03, f04, f05, f06, f07, f08, f09, f10, f11, f12, f13;
-        Object f14, f15, f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27;
-        Session previous;
-        Object crossLink;
-    }
-
-    static final ArrayList<Session> SESSIONS = new ArrayList<>();
+    static final ArrayList<Object[]> SESSIONS = new ArrayList<>();
 
     public static void main(String[] args) throws Exception {
         long n = Long.parseLong(args[0]);
-        Session lastHead = null;
+        Object[] lastHead = null;
         for (long made = 0; made < n; ) {
-            Session head = null;
+            Object[] head = null;
             for (int j = 0; j < CHAIN && made < n; j++, made++) {
-                Session s = new Session();
-                s.previous = head;
+                Object[] s = new Object[SLOTS];
+                s[0] = head;
                 if ((made & 15) == 0) {
-                    s.crossLink = lastHead;
+                    s[1] = lastHead;
                 }
                 head = s;
             }

@@ -9,9 +9,9 @@
 # Output: testdata/big/java-<customers>-<events>.hprof (+ .histo.txt); git-ignored, never commit it.
 # HEAP=ShapesHeap makes the other shape instead (make-shapes.sh: JDK 25, ShapesHeap.java's
 # arguments, testdata/big/shapes-<args>.hprof). HEAP=WideHeap makes a dump twice its heap
-# (WideHeap.java: SESSIONS of 30 reference fields, default 110 M of them: a 15 GB heap, a ~31 GB
-# dump, bigger than this 24 GB machine; XMX=18g; testdata/big/wide-<n>.hprof; needs ~32 GB of
-# disk, more to analyse it out of core). JDK=/path overrides the JDK, XMX the heap limit.
+# (WideHeap.java: SESSIONS of Object[120], mostly null; default 30.5 M of them: a 15 GB heap, a
+# ~31 GB dump, bigger than this 24 GB machine; XMX=18g; testdata/big/wide-<n>.hprof; needs ~31 GB
+# of disk, and ~2 GB more for the analysis' spill files). JDK=/path overrides the JDK, XMX the heap limit.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
@@ -27,7 +27,7 @@ case "$heap" in
     name="shapes-$(IFS=-; echo "${args[*]}")" ;;
   WideHeap)
     jdk=${JDK:-${JDK17:-/usr/lib/jvm/java-17-openjdk-amd64}}
-    args=("${1:-110000000}")
+    args=("${1:-30500000}")
     name="wide-${args[0]}" ;;
   *) echo "HEAP must be BigHeap, ShapesHeap or WideHeap, not $heap" >&2; exit 2 ;;
 esac
