@@ -7,10 +7,11 @@
 use std::collections::BTreeMap;
 
 use heapscope_graph::bitset::BitSet;
-use heapscope_graph::walks::{referrers_of_set, top_members, NO_GROUP};
+use heapscope_graph::dominators::prefetch;
+use heapscope_graph::walks::{referrers_of_set, top_members_ahead, BfsParents, NO_GROUP};
 use heapscope_graph::{Analysis, NodeIdx, Start, TypeId, SUPER, UNREACHED};
 
-use super::holder::{display_path, holder_of, named_path, up_to_collection};
+use super::holder::{display_path, holder_of, named_path_in, up_to_collection, Referrers};
 use super::objects::{analyse_at, finding, lift_to_collection, mark_ancestors, mark_subtree};
 use super::Accumulation;
 use super::{Also, Finding, Group, Shape, Spread, Within};
@@ -66,7 +67,7 @@ pub(crate) fn instances(a: &Analysis, thr: u64, covered: &BitSet) -> Instances {
     }
     let type_of: &[u32] = &g.type_of;
     let mut inst: Vec<Vec<u32>> = vec![Vec::new(); nt];
-    top_members(
+    top_members_ahead(
         &a.children,
         Start::SuperRoot,
         nt,
@@ -80,6 +81,7 @@ pub(crate) fn instances(a: &Analysis, thr: u64, covered: &BitSet) -> Instances {
         },
         |v| covered.get(v as usize),
         |t, v| inst[t as usize].push(v),
+        |v| prefetch(type_of, v as usize),
     );
     Instances { targets, inst }
 }
@@ -94,6 +96,7 @@ pub(crate) fn findings(
     found: Instances,
     covered: &mut BitSet,
     above: &mut BitSet,
+    known: &Referrers,
 ) -> Vec<Finding> {
     let a = ctx.a;
     let Instances { targets, mut inst } = found;
@@ -119,7 +122,9 @@ pub(crate) fn findings(
             (*bytes, members.clone())
         };
         if bytes >= thr && members.len() >= 2 {
-            out.push(accept(ctx, t, rep, members, bytes, None, covered, above));
+            out.push(accept(
+                ctx, t, rep, members, bytes, None, covered, above, known,
+            ));
         } else if parts.len() >= 2
             && !patterns::is_builtin_type(ctx.info.runtime, ctx.a.graph.types.get(t))
         {
@@ -150,7 +155,17 @@ pub(crate) fn findings(
         if spread.ways.len() < 2 {
             continue;
         }
-        out.push(accept(ctx, t, rep, v, total, Some(spread), covered, above));
+        out.push(accept(
+            ctx,
+            t,
+            rep,
+            v,
+            total,
+            Some(spread),
+            covered,
+            above,
+            known,
+        ));
     }
     out
 }
@@ -183,7 +198,7 @@ fn ways(a: &Analysis, v: &[u32]) -> (u32, Spread) {
     let mut alive: Vec<(u32, u32)> = v.iter().enumerate().map(|(i, &x)| (i as u32, x)).collect();
     for _ in 1..SHAPE_STEPS {
         let nodes: Vec<u32> = alive.iter().map(|&(_, n)| n).collect();
-        let parents = a.paths.parents_of(g, &nodes);
+        let parents = BfsParents::new(&a.paths, g, &a.dom).of_all(&nodes);
         alive = alive
             .into_iter()
             .zip(parents)
@@ -255,13 +270,14 @@ type Part = (Vec<u32>, (u64, Vec<u32>));
 fn partition(a: &Analysis, v: &[u32]) -> (Vec<u32>, Vec<Part>) {
     let g = &a.graph;
     let sample = super::largest_first(&a.retained, v, GROUP_SAMPLE);
+    let parents = BfsParents::new(&a.paths, g, &a.dom);
     let mut parts: BTreeMap<Vec<u32>, (u64, Vec<u32>)> = BTreeMap::new();
     for &x in &sample {
         let mut key: Vec<u32> = Vec::with_capacity(SHAPE_STEPS);
         let mut cur = x;
         while key.len() < SHAPE_STEPS {
             key.push(g.type_of[cur as usize]);
-            match a.paths.parent(g, cur) {
+            match parents.of(cur) {
                 p if p == SUPER || p == UNREACHED => break,
                 p => cur = p,
             }
@@ -287,12 +303,13 @@ fn accept(
     spread: Option<Spread>,
     covered: &mut BitSet,
     above: &mut BitSet,
+    known: &Referrers,
 ) -> Finding {
     let a = ctx.a;
     let g = &a.graph;
-    let mut o = analyse_at(ctx, NodeIdx(rep), Accumulation::member(NodeIdx(rep)));
+    let mut o = analyse_at(ctx, NodeIdx(rep), Accumulation::member(NodeIdx(rep)), known);
     o.spread = spread;
-    o.within = within_collection(ctx, &members);
+    o.within = within_collection(ctx, &members, known);
     // What accumulates is the group itself: its members, their count and bytes (one member's
     // own items would read as the group's).
     o.items = vec![HistRow {
@@ -303,8 +320,9 @@ fn accept(
         cumulative_bytes: None,
         cumulative_count: None,
     }];
+    let mut stack = Vec::new();
     for &m in &members {
-        mark_subtree(ctx, NodeIdx(m), covered);
+        mark_subtree(ctx, NodeIdx(m), covered, &mut stack);
         mark_ancestors(ctx, NodeIdx(m), above);
     }
     o.group = Some(Group {
@@ -334,7 +352,7 @@ fn of_shape(a: &Analysis, v: &[u32], key: &[u32]) -> Vec<u32> {
     // A full-length key ends with no condition on the next parent.
     for step in 1..=key.len().min(SHAPE_STEPS - 1) {
         let nodes: Vec<u32> = alive.iter().map(|&(_, n)| n).collect();
-        let parents = a.paths.parents_of(g, &nodes);
+        let parents = BfsParents::new(&a.paths, g, &a.dom).of_all(&nodes);
         let ends = |p: u32| p == SUPER || p == UNREACHED;
         if step == key.len() {
             // A shorter key: the path reached a root here.
@@ -357,16 +375,16 @@ fn of_shape(a: &Analysis, v: &[u32], key: &[u32]) -> Vec<u32> {
 }
 
 /// The one collection all `members` are in ([`common_collection`]), with its path and holder.
-pub(crate) fn within_collection(ctx: &Ctx, members: &[u32]) -> Option<Within> {
+pub(crate) fn within_collection(ctx: &Ctx, members: &[u32], known: &Referrers) -> Option<Within> {
     common_collection(ctx, members).map(|c| {
-        let steps = named_path(ctx, ctx.a.path_to(c));
+        let steps = named_path_in(ctx, ctx.a.path_to(c), known);
         let path = display_path(ctx, &steps);
         let holder = holder_of(ctx, &path, &steps);
         Within {
             node: c,
             path,
             holder,
-            also: other_holder(ctx, members, c),
+            also: other_holder(ctx, members, c, known),
         }
     })
 }
@@ -380,7 +398,7 @@ pub(crate) fn within_collection(ctx: &Ctx, members: &[u32]) -> Option<Within> {
 /// no other holder), is another holder; the shortest such path (then the lowest index), up to the
 /// collection it ends in, names it.
 /// `None` when no sampled member has one.
-fn other_holder(ctx: &Ctx, members: &[u32], c: NodeIdx) -> Option<Also> {
+fn other_holder(ctx: &Ctx, members: &[u32], c: NodeIdx, known: &Referrers) -> Option<Also> {
     let a = ctx.a;
     let g = &a.graph;
     let sample = &members[..members.len().min(OTHER_SAMPLE)];
@@ -390,7 +408,7 @@ fn other_holder(ctx: &Ctx, members: &[u32], c: NodeIdx) -> Option<Also> {
         let mut chain = Vec::new();
         let mut x = m;
         for _ in 0..SHAPE_STEPS {
-            let p = a.paths.parents_of(g, &[x])[0];
+            let p = BfsParents::new(&a.paths, g, &a.dom).of(x);
             chain.push((x, p));
             if p == SUPER || p == UNREACHED || lift_to_collection(ctx, NodeIdx(p)) == c {
                 break;
@@ -425,7 +443,7 @@ fn other_holder(ctx: &Ctx, members: &[u32], c: NodeIdx) -> Option<Also> {
             every = false;
             continue;
         };
-        let steps = up_to_collection(ctx, named_path(ctx, steps));
+        let steps = up_to_collection(ctx, named_path_in(ctx, steps, known));
         let path = display_path(ctx, &steps);
         let holder = holder_of(ctx, &path, &steps);
         let anchor = steps.get(holder.at).map_or(r, |s| s.node);
@@ -459,7 +477,7 @@ fn common_collection(ctx: &Ctx, members: &[u32]) -> Option<NodeIdx> {
     let g = &a.graph;
     let mut nodes: Vec<u32> = members.to_vec();
     for _ in 1..SHAPE_STEPS {
-        let mut parents = a.paths.parents_of(g, &nodes);
+        let mut parents = BfsParents::new(&a.paths, g, &a.dom).of_all(&nodes);
         if parents.iter().any(|&p| p == SUPER || p == UNREACHED) {
             return None;
         }

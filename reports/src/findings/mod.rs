@@ -286,7 +286,11 @@ pub(crate) fn largest_first(retained: &[u64], v: &[u32], k: usize) -> Vec<u32> {
     let key = |x: u32| (retained[x as usize], Reverse(x));
     let mut heap: BinaryHeap<Reverse<(u64, Reverse<u32>)>> =
         BinaryHeap::with_capacity(k.min(v.len()) + 1);
-    for &x in v {
+    for (i, &x) in v.iter().enumerate() {
+        // `v` is in walk order: its retained sizes lie all over memory.
+        if let Some(&ahead) = v.get(i + 16) {
+            heapscope_graph::dominators::prefetch(retained, ahead as usize);
+        }
         let kx = key(x);
         if heap.len() < k {
             heap.push(Reverse(kx));
