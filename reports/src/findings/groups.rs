@@ -104,26 +104,32 @@ pub(crate) fn findings(
     let mut spread_types: Vec<u32> = Vec::new();
     for &t in &targets {
         let v = &mut inst[t as usize];
-        if uncovered(a, v, covered, above).is_none_or(|b| b < thr) {
+        let Some(total) = uncovered(a, v, covered, above).filter(|&b| b >= thr) else {
             continue;
-        }
+        };
         let (sample, parts) = partition(a, v);
-        let Some((key, (bytes, members))) = parts.first() else {
+        let Some((key, part)) = parts.first() else {
             continue;
         };
         // The group is every instance of that shape, not only the sample's: thousands of
         // sessions alike, each small, are the leak even when the largest 10,000 are not.
         // The representative stays the sample's largest member of that shape.
-        let rep = members[0];
-        let (bytes, members) = if v.len() > sample.len() {
-            let all = of_shape(a, v, key);
-            (all.iter().map(|&x| a.retained[x as usize]).sum(), all)
+        let rep = part.members[0];
+        let outside: u64 = total - sample.iter().map(|&x| a.retained[x as usize]).sum::<u64>();
+        let (bytes, members, up) = if v.len() == sample.len() {
+            (part.bytes, part.members.clone(), part.up.clone())
+        } else if part.bytes + outside < thr {
+            // Not even every instance outside the sample would bring the shape to the
+            // threshold: no need to find which have it.
+            (part.bytes + outside, Vec::new(), Vec::new())
         } else {
-            (*bytes, members.clone())
+            let (all, up) = of_shape(a, v, key);
+            (all.iter().map(|&x| a.retained[x as usize]).sum(), all, up)
         };
         if bytes >= thr && members.len() >= 2 {
+            let c = common_collection_of(ctx, &up);
             out.push(accept(
-                ctx, t, rep, members, bytes, None, covered, above, known,
+                ctx, t, rep, members, bytes, None, c, covered, above, known,
             ));
         } else if parts.len() >= 2
             && !patterns::is_builtin_type(ctx.info.runtime, ctx.a.graph.types.get(t))
@@ -151,10 +157,11 @@ pub(crate) fn findings(
         };
         spread_types.retain(|&x| x != t);
         let v = std::mem::take(&mut inst[t as usize]);
-        let (rep, spread) = ways(a, &v);
+        let (rep, spread, up) = ways(a, &v);
         if spread.ways.len() < 2 {
             continue;
         }
+        let c = common_collection_of(ctx, &up);
         out.push(accept(
             ctx,
             t,
@@ -162,6 +169,7 @@ pub(crate) fn findings(
             v,
             total,
             Some(spread),
+            c,
             covered,
             above,
             known,
@@ -172,12 +180,13 @@ pub(crate) fn findings(
 
 /// How the instances `v` are held, over all of them: the largest [`SPREAD_SHAPES`] ways (by the
 /// shape [`partition`] tells apart), and the largest instance of the largest way. The shapes are
-/// grown a level at a time for the instances whose path goes on ([`RootPaths::parents_of`]), each
+/// grown a level at a time for the instances whose path goes on ([`BfsParents::of_all`]), each
 /// instance's shape so far interned as (shape one step shorter, type): 8 B per instance and
-/// 12 B per distinct shape, for the duration of the call.
-///
-/// [`RootPaths::parents_of`]: heapscope_graph::paths::RootPaths::parents_of
-fn ways(a: &Analysis, v: &[u32]) -> (u32, Spread) {
+/// 12 B per distinct shape, for the duration of the call; and each instance's [`Lineage`]
+/// (12 B), returned.
+// Each level's parents are written into every instance's lineage at that level.
+#[allow(clippy::needless_range_loop)]
+fn ways(a: &Analysis, v: &[u32]) -> (u32, Spread, Vec<Lineage>) {
     use std::collections::HashMap;
     let g = &a.graph;
     const NONE: u32 = u32::MAX;
@@ -194,15 +203,20 @@ fn ways(a: &Analysis, v: &[u32]) -> (u32, Spread) {
         .iter()
         .map(|&x| intern(NONE, g.type_of[x as usize]))
         .collect();
+    let mut up: Vec<Lineage> = vec![[UNREACHED; LEVELS]; v.len()];
     // (position in `v`, the ancestor reached so far)
     let mut alive: Vec<(u32, u32)> = v.iter().enumerate().map(|(i, &x)| (i as u32, x)).collect();
-    for _ in 1..SHAPE_STEPS {
+    let bfs = BfsParents::new(&a.paths, g, &a.dom);
+    for level in 0..LEVELS {
         let nodes: Vec<u32> = alive.iter().map(|&(_, n)| n).collect();
-        let parents = BfsParents::new(&a.paths, g, &a.dom).of_all(&nodes);
+        let parents = bfs.of_all(&nodes);
         alive = alive
             .into_iter()
             .zip(parents)
-            .filter(|&(_, p)| p != SUPER && p != UNREACHED)
+            .filter(|&((i, _), p)| {
+                up[i as usize][level] = p;
+                p != SUPER && p != UNREACHED
+            })
             .map(|((i, _), p)| {
                 shape[i as usize] = intern(shape[i as usize], g.type_of[p as usize]);
                 (i, p)
@@ -249,7 +263,7 @@ fn ways(a: &Analysis, v: &[u32]) -> (u32, Spread) {
             bytes,
         })
         .collect();
-    (rep, Spread { ways })
+    (rep, Spread { ways }, up)
 }
 
 /// Drops from `v` the instances a finding taken before covers, or that sit above one; the
@@ -259,40 +273,61 @@ fn uncovered(a: &Analysis, v: &mut Vec<u32>, covered: &BitSet, above: &BitSet) -
     (!v.is_empty()).then(|| v.iter().map(|&x| a.retained[x as usize]).sum())
 }
 
-/// One way of holding a type's instances: the types on the holder path's last steps (the
-/// instance's first), and the instances of the sample held so with their retained bytes.
-type Part = (Vec<u32>, (u64, Vec<u32>));
+/// Levels of BFS ancestors above an instance that its shape looks at.
+const LEVELS: usize = SHAPE_STEPS - 1;
+
+/// An instance's BFS ancestors as far as its shape looks, nearest first: [`SUPER`] or
+/// [`UNREACHED`] where its path from a root starts, and [`UNREACHED`] above that.
+type Lineage = [u32; LEVELS];
+
+/// The instances of a sample held one way ([`partition`]).
+#[derive(Clone, Debug, Default)]
+struct Part {
+    /// Their retained bytes.
+    bytes: u64,
+    members: Vec<u32>,
+    /// Each member's [`Lineage`].
+    up: Vec<Lineage>,
+}
 
 /// The largest `GROUP_SAMPLE` of `v` (largest first, ties by index: a type may have millions of
 /// instances), partitioned by the shape of their holder path's last steps: the types on the BFS
 /// parent chain (no edge labels: finding one scans the parent's edges, and a parent may be an
 /// array of millions). The parts are largest first, ties by shape.
-fn partition(a: &Analysis, v: &[u32]) -> (Vec<u32>, Vec<Part>) {
+fn partition(a: &Analysis, v: &[u32]) -> (Vec<u32>, Vec<(Vec<u32>, Part)>) {
     let g = &a.graph;
     let sample = super::largest_first(&a.retained, v, GROUP_SAMPLE);
     let parents = BfsParents::new(&a.paths, g, &a.dom);
-    let mut parts: BTreeMap<Vec<u32>, (u64, Vec<u32>)> = BTreeMap::new();
+    let mut parts: BTreeMap<Vec<u32>, Part> = BTreeMap::new();
     for &x in &sample {
         let mut key: Vec<u32> = Vec::with_capacity(SHAPE_STEPS);
+        let mut up = [UNREACHED; LEVELS];
         let mut cur = x;
-        while key.len() < SHAPE_STEPS {
+        loop {
             key.push(g.type_of[cur as usize]);
-            match parents.of(cur) {
-                p if p == SUPER || p == UNREACHED => break,
-                p => cur = p,
+            if key.len() == SHAPE_STEPS {
+                break;
             }
+            let p = parents.of(cur);
+            up[key.len() - 1] = p;
+            if p == SUPER || p == UNREACHED {
+                break;
+            }
+            cur = p;
         }
         let e = parts.entry(key).or_default();
-        e.0 += a.retained[x as usize];
-        e.1.push(x);
+        e.bytes += a.retained[x as usize];
+        e.members.push(x);
+        e.up.push(up);
     }
-    let mut parts: Vec<Part> = parts.into_iter().collect();
-    parts.sort_by(|x, y| y.1 .0.cmp(&x.1 .0).then(x.0.cmp(&y.0)));
+    let mut parts: Vec<(Vec<u32>, Part)> = parts.into_iter().collect();
+    parts.sort_by(|x, y| y.1.bytes.cmp(&x.1.bytes).then(x.0.cmp(&y.0)));
     (sample, parts)
 }
 
 /// The finding of the group `members` of type `t` (`bytes` retained together), represented by
-/// `rep`; its members' subtrees join `covered`, their ancestors `above`.
+/// `rep`, all in `collection` if one holds them ([`common_collection`]); its members' subtrees
+/// join `covered`, their ancestors `above`.
 #[allow(clippy::too_many_arguments)]
 fn accept(
     ctx: &Ctx,
@@ -301,6 +336,7 @@ fn accept(
     members: Vec<u32>,
     bytes: u64,
     spread: Option<Spread>,
+    collection: Option<NodeIdx>,
     covered: &mut BitSet,
     above: &mut BitSet,
     known: &Referrers,
@@ -309,7 +345,7 @@ fn accept(
     let g = &a.graph;
     let mut o = analyse_at(ctx, NodeIdx(rep), Accumulation::member(NodeIdx(rep)), known);
     o.spread = spread;
-    o.within = within_collection(ctx, &members, known);
+    o.within = within_at(ctx, &members, collection, known);
     // What accumulates is the group itself: its members, their count and bytes (one member's
     // own items would read as the group's).
     o.items = vec![HistRow {
@@ -334,49 +370,79 @@ fn accept(
 
 /// The members of `v` whose holder path has the shape `key` (as the partition in [`findings`]
 /// computes it: the types of a node and its BFS ancestors, at most [`SHAPE_STEPS`], shorter
-/// where a root is reached), in `v`'s order. The ancestors are looked up a level at a time for
-/// the members still matching ([`RootPaths::parents_of`]), so a type of millions of instances
-/// costs a few sorted sweeps, not a binary search per instance and step.
-///
-/// [`RootPaths::parents_of`]: heapscope_graph::paths::RootPaths::parents_of
-fn of_shape(a: &Analysis, v: &[u32], key: &[u32]) -> Vec<u32> {
+/// where a root is reached), in `v`'s order, with their [`Lineage`]s. The ancestors are looked
+/// up a level at a time for the members still matching ([`BfsParents::of_all`]), so a type of
+/// millions of instances costs a few sweeps, not a search per instance and step: 12 B per
+/// instance of `key`'s type for the first level, 16 B per instance still matching after it.
+fn of_shape(a: &Analysis, v: &[u32], key: &[u32]) -> (Vec<u32>, Vec<Lineage>) {
     let g = &a.graph;
     let ty = |n: u32| g.type_of[n as usize];
-    // (position in `v`, the ancestor reached so far)
-    let mut alive: Vec<(u32, u32)> = v
-        .iter()
-        .enumerate()
-        .filter(|&(_, &x)| key.first() == Some(&ty(x)))
-        .map(|(i, &x)| (i as u32, x))
-        .collect();
+    let bfs = BfsParents::new(&a.paths, g, &a.dom);
+    let ends = |p: u32| p == SUPER || p == UNREACHED;
     // A full-length key ends with no condition on the next parent.
-    for step in 1..=key.len().min(SHAPE_STEPS - 1) {
-        let nodes: Vec<u32> = alive.iter().map(|&(_, n)| n).collect();
-        let parents = BfsParents::new(&a.paths, g, &a.dom).of_all(&nodes);
-        let ends = |p: u32| p == SUPER || p == UNREACHED;
-        if step == key.len() {
-            // A shorter key: the path reached a root here.
-            alive = alive
-                .into_iter()
-                .zip(parents)
-                .filter(|&(_, p)| ends(p))
-                .map(|(x, _)| x)
-                .collect();
+    let levels = key.len().min(LEVELS);
+    // (position in `v`, the ancestors looked up so far)
+    let mut alive: Vec<(u32, Lineage)> = Vec::new();
+    for level in 0..levels {
+        let (at, nodes): (Vec<u32>, Vec<u32>) = if level == 0 {
+            v.iter()
+                .enumerate()
+                .filter(|&(_, &x)| key.first() == Some(&ty(x)))
+                .map(|(i, &x)| (i as u32, x))
+                .unzip()
         } else {
-            alive = alive
+            (
+                Vec::new(),
+                alive.iter().map(|(_, up)| up[level - 1]).collect(),
+            )
+        };
+        let parents = bfs.of_all(&nodes);
+        // A shorter key: the path reached a root here.
+        let keep = |p: u32| {
+            if level + 1 == key.len() {
+                ends(p)
+            } else {
+                !ends(p) && ty(p) == key[level + 1]
+            }
+        };
+        alive = if level == 0 {
+            at.into_iter()
+                .zip(parents)
+                .filter(|&(_, p)| keep(p))
+                .map(|(i, p)| {
+                    let mut up = [UNREACHED; LEVELS];
+                    up[0] = p;
+                    (i, up)
+                })
+                .collect()
+        } else {
+            alive
                 .into_iter()
                 .zip(parents)
-                .filter(|&(_, p)| !ends(p) && ty(p) == key[step])
-                .map(|((i, _), p)| (i, p))
-                .collect();
-        }
+                .filter(|&(_, p)| keep(p))
+                .map(|((i, mut up), p)| {
+                    up[level] = p;
+                    (i, up)
+                })
+                .collect()
+        };
     }
-    alive.into_iter().map(|(i, _)| v[i as usize]).collect()
+    alive.into_iter().map(|(i, up)| (v[i as usize], up)).unzip()
 }
 
 /// The one collection all `members` are in ([`common_collection`]), with its path and holder.
 pub(crate) fn within_collection(ctx: &Ctx, members: &[u32], known: &Referrers) -> Option<Within> {
-    common_collection(ctx, members).map(|c| {
+    within_at(ctx, members, common_collection(ctx, members), known)
+}
+
+/// [`within_collection`] of `members` all in `collection`, found already.
+fn within_at(
+    ctx: &Ctx,
+    members: &[u32],
+    collection: Option<NodeIdx>,
+    known: &Referrers,
+) -> Option<Within> {
+    collection.map(|c| {
         let steps = named_path_in(ctx, ctx.a.path_to(c), known);
         let path = display_path(ctx, &steps);
         let holder = holder_of(ctx, &path, &steps);
@@ -484,12 +550,223 @@ fn common_collection(ctx: &Ctx, members: &[u32]) -> Option<NodeIdx> {
         parents.sort_unstable();
         parents.dedup();
         if let [p] = parents[..] {
-            let c = lift_to_collection(ctx, NodeIdx(p));
-            return (super::go::blocks_are_containers(ctx)
-                || patterns::is_strong_collection(g.type_name(c)))
-            .then_some(c);
+            return collection_at(ctx, p);
         }
         nodes = parents;
     }
     None
+}
+
+/// [`common_collection`] of members whose [`Lineage`]s are known: at each level, the one
+/// ancestor all of them have there, if they have one (no look-up: what the shapes found).
+fn common_collection_of(ctx: &Ctx, up: &[Lineage]) -> Option<NodeIdx> {
+    let first = up.first()?;
+    for level in 0..LEVELS {
+        if up
+            .iter()
+            .any(|l| l[level] == SUPER || l[level] == UNREACHED)
+        {
+            return None;
+        }
+        if up.iter().all(|l| l[level] == first[level]) {
+            return collection_at(ctx, first[level]);
+        }
+    }
+    None
+}
+
+/// The collection a group's members all meet in at `p`, if it is one: `p` lifted from a
+/// collection's inside to the collection, as an accumulation point is.
+fn collection_at(ctx: &Ctx, p: u32) -> Option<NodeIdx> {
+    let c = lift_to_collection(ctx, NodeIdx(p));
+    (super::go::blocks_are_containers(ctx)
+        || patterns::is_strong_collection(ctx.a.graph.type_name(c)))
+    .then_some(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use heapscope_graph::{DumpFacts, GraphBuilder, Label, NoInspector, NodeKind, Policy, Runtime};
+
+    /// A deterministic generator (xorshift64*).
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) % n.max(1)
+        }
+    }
+
+    /// Items held in many ways: in arrays and maps (one or two each), below holders at random
+    /// depths from the roots, some a root themselves or one step below one; the containers
+    /// are shared now and then, so that the BFS parent is not always the dominator.
+    fn heap(seed: u64, items: usize) -> Analysis {
+        let mut r = Rng(seed | 1);
+        let mut b = GraphBuilder::new();
+        let names = ["Item", "Array", "Map", "Holder", "Other"];
+        let ts: Vec<_> = names.iter().map(|n| b.intern_type(n)).collect();
+        let mut edges: Vec<Vec<u32>> = Vec::new();
+        let mut node = |b: &mut GraphBuilder, t: usize| {
+            let n = b.add_node(
+                0x1000 + 16 * edges.len() as u64,
+                ts[t],
+                NodeKind::Object,
+                64,
+            );
+            edges.push(Vec::new());
+            n.0
+        };
+        let mut roots = Vec::new();
+        let mut containers = Vec::new();
+        for _ in 0..1 + r.below(6) {
+            let top = node(&mut b, 3);
+            roots.push(top);
+            let mut at = top;
+            for _ in 0..r.below(4) {
+                let x = node(&mut b, 3 + r.below(2) as usize);
+                containers.push((at, x));
+                at = x;
+            }
+            let c = node(&mut b, 1 + r.below(2) as usize);
+            containers.push((at, c));
+        }
+        let mut all_items = Vec::new();
+        for _ in 0..items {
+            let it = node(&mut b, 0);
+            all_items.push(it);
+            match r.below(10) {
+                0 => roots.push(it),
+                1 => {
+                    let h = node(&mut b, 3);
+                    roots.push(h);
+                    containers.push((h, it));
+                }
+                _ => {}
+            }
+        }
+        let holders: Vec<u32> = containers.iter().map(|&(_, c)| c).collect();
+        let mut links: Vec<(u32, u32)> = containers.clone();
+        for &it in &all_items {
+            for _ in 0..1 + r.below(2) {
+                let c = holders[r.below(holders.len() as u64) as usize];
+                links.push((c, it));
+            }
+            if r.below(4) == 0 {
+                let o = all_items[r.below(all_items.len() as u64) as usize];
+                if o != it {
+                    links.push((it, o));
+                }
+            }
+        }
+        for &(from, to) in &links {
+            edges[from as usize].push(to);
+        }
+        for &root in &roots {
+            b.add_root_idx(NodeIdx(root), "static", None);
+        }
+        b.finish_nodes();
+        for (i, es) in edges.iter().enumerate() {
+            if es.is_empty() {
+                continue;
+            }
+            b.begin_node(NodeIdx(i as u32));
+            for &to in es {
+                b.edge_to_idx(NodeIdx(to), false, Label::None);
+            }
+        }
+        Analysis::run(b.finish(Policy::MAT))
+    }
+
+    /// A node's shape key and lineage, one ancestor at a time by `RootPaths::parent` (a search
+    /// of the offsets), as the definition reads.
+    fn naive_shape(a: &Analysis, x: u32) -> (Vec<u32>, Lineage) {
+        let g = &a.graph;
+        let (mut key, mut up, mut cur) = (vec![g.type_of[x as usize]], [UNREACHED; LEVELS], x);
+        for slot in up.iter_mut() {
+            let p = a.paths.parent(g, cur);
+            *slot = p;
+            if p == SUPER || p == UNREACHED {
+                break;
+            }
+            key.push(g.type_of[p as usize]);
+            cur = p;
+        }
+        (key, up)
+    }
+
+    /// The shapes of `partition`, `of_shape` and `ways` (members, their lineages) against the
+    /// naive climb, and the common collection from the lineages against the one looked up a
+    /// level at a time, for every shape and for sets of members that share a container.
+    #[test]
+    fn shapes_and_common_collections_equal_the_naive_climb() {
+        let facts = DumpFacts::object_graph("test", Runtime::V8);
+        let (mut compared, mut met, mut short) = (0, 0, 0);
+        for seed in 0..60u64 {
+            let a = heap(seed * 7919 + 3, 20 + (seed as usize % 7) * 40);
+            let ctx = Ctx {
+                a: &a,
+                info: &facts,
+                insp: &NoInspector,
+            };
+            let g = &a.graph;
+            let item = g
+                .types
+                .iter()
+                .find(|(_, n)| *n == "Item")
+                .map(|(t, _)| t)
+                .unwrap_or(0);
+            let v: Vec<u32> = (0..g.node_count() as u32)
+                .filter(|&x| g.type_of[x as usize] == item && a.dom.is_reachable(x))
+                .collect();
+            let naive: Vec<(Vec<u32>, Lineage)> = v.iter().map(|&x| naive_shape(&a, x)).collect();
+            let (_, parts) = partition(&a, &v);
+            for (key, part) in &parts {
+                for (m, up) in part.members.iter().zip(&part.up) {
+                    let i = v.iter().position(|x| x == m).unwrap_or(usize::MAX);
+                    assert_eq!((key, up), (&naive[i].0, &naive[i].1), "seed {seed}, {m}");
+                }
+                let want: Vec<u32> = v
+                    .iter()
+                    .zip(&naive)
+                    .filter(|(_, (k, _))| k == key)
+                    .map(|(&x, _)| x)
+                    .collect();
+                let (got, up) = of_shape(&a, &v, key);
+                assert_eq!(got, want, "seed {seed}, key {key:?}");
+                short += usize::from(key.len() < SHAPE_STEPS);
+                let want_up: Vec<Lineage> = got.iter().map(|&x| naive_shape(&a, x).1).collect();
+                assert_eq!(up, want_up, "seed {seed}, key {key:?}");
+                assert_eq!(
+                    common_collection_of(&ctx, &up),
+                    common_collection(&ctx, &got),
+                    "seed {seed}, key {key:?}"
+                );
+                compared += 1;
+            }
+            let (_, _, up) = ways(&a, &v);
+            let want_up: Vec<Lineage> = naive.iter().map(|n| n.1).collect();
+            assert_eq!(up, want_up, "seed {seed}");
+            assert_eq!(common_collection_of(&ctx, &up), common_collection(&ctx, &v));
+            // The members of each parent: they meet in it (or in its collection).
+            let mut by_parent: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+            for (i, n) in naive.iter().enumerate() {
+                by_parent.entry(n.1[0]).or_default().push(i);
+            }
+            for is in by_parent.values() {
+                let members: Vec<u32> = is.iter().map(|&i| v[i]).collect();
+                let up: Vec<Lineage> = is.iter().map(|&i| naive[i].1).collect();
+                let got = common_collection_of(&ctx, &up);
+                assert_eq!(got, common_collection(&ctx, &members), "seed {seed}");
+                met += usize::from(got.is_some());
+            }
+        }
+        // Shorter shapes (near a root) and members meeting in a collection were both met.
+        assert!(
+            compared > 100 && short > 10 && met > 10,
+            "{compared}, {short}, {met}"
+        );
+    }
 }
