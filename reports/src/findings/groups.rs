@@ -40,9 +40,9 @@ pub(crate) struct Instances {
     inst: Vec<Vec<u32>>,
 }
 
-/// [`Instances`] below the nodes not in `covered` (a covered node's subtree is skipped):
-/// one walk of the dominator tree, none when no type is over the threshold `thr`.
-pub(crate) fn instances(a: &Analysis, thr: u64, covered: &BitSet) -> Instances {
+/// [`Instances`] outside the dominator subtrees of `tops` (sorted; the single findings'
+/// candidates): one walk of the dominator tree, none when no type is over the threshold `thr`.
+pub(crate) fn instances(a: &Analysis, thr: u64, tops: &[u32]) -> Instances {
     let g = &a.graph;
     let targets: Vec<u32> = a
         .histogram
@@ -79,7 +79,7 @@ pub(crate) fn instances(a: &Analysis, thr: u64, covered: &BitSet) -> Instances {
                 NO_GROUP
             }
         },
-        |v| covered.get(v as usize),
+        |v| tops.binary_search(&v).is_ok(),
         |t, v| inst[t as usize].push(v),
         |v| prefetch(type_of, v as usize),
     );
@@ -207,21 +207,22 @@ fn ways(a: &Analysis, v: &[u32]) -> (u32, Spread, Vec<Lineage>) {
     // (position in `v`, the ancestor reached so far)
     let mut alive: Vec<(u32, u32)> = v.iter().enumerate().map(|(i, &x)| (i as u32, x)).collect();
     let bfs = BfsParents::new(&a.paths, g, &a.dom);
+    let type_of: &[u32] = &g.type_of;
     for level in 0..LEVELS {
         let nodes: Vec<u32> = alive.iter().map(|&(_, n)| n).collect();
         let parents = bfs.of_all(&nodes);
-        alive = alive
-            .into_iter()
-            .zip(parents)
-            .filter(|&((i, _), p)| {
-                up[i as usize][level] = p;
-                p != SUPER && p != UNREACHED
-            })
-            .map(|((i, _), p)| {
-                shape[i as usize] = intern(shape[i as usize], g.type_of[p as usize]);
-                (i, p)
-            })
-            .collect();
+        let mut next = Vec::with_capacity(alive.len());
+        for (j, (&(i, _), &p)) in alive.iter().zip(&parents).enumerate() {
+            if let Some(&q) = parents.get(j + SHAPE_AHEAD) {
+                prefetch(type_of, q as usize);
+            }
+            up[i as usize][level] = p;
+            if p != SUPER && p != UNREACHED {
+                shape[i as usize] = intern(shape[i as usize], type_of[p as usize]);
+                next.push((i, p));
+            }
+        }
+        alive = next;
     }
     // Per shape: members, bytes, its largest member (ties: the lower index).
     let mut per: Vec<(u64, u64, u32)> = vec![(0, 0, NONE); shapes.len()];
@@ -272,6 +273,9 @@ fn uncovered(a: &Analysis, v: &mut Vec<u32>, covered: &BitSet, above: &BitSet) -
     v.retain(|&x| !covered.get(x as usize) && !above.get(x as usize));
     (!v.is_empty()).then(|| v.iter().map(|&x| a.retained[x as usize]).sum())
 }
+
+/// How many instances ahead the shapes' sweeps ask for a parent's type.
+const SHAPE_AHEAD: usize = 16;
 
 /// Levels of BFS ancestors above an instance that its shape looks at.
 const LEVELS: usize = SHAPE_STEPS - 1;
@@ -370,62 +374,55 @@ fn accept(
 
 /// The members of `v` whose holder path has the shape `key` (as the partition in [`findings`]
 /// computes it: the types of a node and its BFS ancestors, at most [`SHAPE_STEPS`], shorter
-/// where a root is reached), in `v`'s order, with their [`Lineage`]s. The ancestors are looked
+/// where a root is reached), in `v`'s order, with their [`Lineage`]s. `v` holds instances of
+/// one type, as a type's instances do (none has the shape unless it is `key`'s first type). The ancestors are looked
 /// up a level at a time for the members still matching ([`BfsParents::of_all`]), so a type of
-/// millions of instances costs a few sweeps, not a search per instance and step: 12 B per
-/// instance of `key`'s type for the first level, 16 B per instance still matching after it.
+/// millions of instances costs a few sweeps, not a search per instance and step: 4 B per
+/// instance for the first level's parents, 16 B per instance still matching after it.
 fn of_shape(a: &Analysis, v: &[u32], key: &[u32]) -> (Vec<u32>, Vec<Lineage>) {
     let g = &a.graph;
-    let ty = |n: u32| g.type_of[n as usize];
+    let type_of: &[u32] = &g.type_of;
     let bfs = BfsParents::new(&a.paths, g, &a.dom);
     let ends = |p: u32| p == SUPER || p == UNREACHED;
+    if v.first().map(|&x| type_of[x as usize]) != key.first().copied() {
+        return (Vec::new(), Vec::new());
+    }
     // A full-length key ends with no condition on the next parent.
     let levels = key.len().min(LEVELS);
     // (position in `v`, the ancestors looked up so far)
     let mut alive: Vec<(u32, Lineage)> = Vec::new();
     for level in 0..levels {
-        let (at, nodes): (Vec<u32>, Vec<u32>) = if level == 0 {
-            v.iter()
-                .enumerate()
-                .filter(|&(_, &x)| key.first() == Some(&ty(x)))
-                .map(|(i, &x)| (i as u32, x))
-                .unzip()
+        let parents = if level == 0 {
+            bfs.of_all(v)
         } else {
-            (
-                Vec::new(),
-                alive.iter().map(|(_, up)| up[level - 1]).collect(),
-            )
+            let nodes: Vec<u32> = alive.iter().map(|(_, up)| up[level - 1]).collect();
+            bfs.of_all(&nodes)
         };
-        let parents = bfs.of_all(&nodes);
         // A shorter key: the path reached a root here.
-        let keep = |p: u32| {
-            if level + 1 == key.len() {
+        let last = level + 1 == key.len();
+        let mut next = Vec::new();
+        for (j, &p) in parents.iter().enumerate() {
+            if !last {
+                if let Some(&q) = parents.get(j + SHAPE_AHEAD) {
+                    prefetch(type_of, q as usize);
+                }
+            }
+            let keep = if last {
                 ends(p)
             } else {
-                !ends(p) && ty(p) == key[level + 1]
+                !ends(p) && type_of[p as usize] == key[level + 1]
+            };
+            if keep {
+                let (i, mut up) = if level == 0 {
+                    (j as u32, [UNREACHED; LEVELS])
+                } else {
+                    alive[j]
+                };
+                up[level] = p;
+                next.push((i, up));
             }
-        };
-        alive = if level == 0 {
-            at.into_iter()
-                .zip(parents)
-                .filter(|&(_, p)| keep(p))
-                .map(|(i, p)| {
-                    let mut up = [UNREACHED; LEVELS];
-                    up[0] = p;
-                    (i, up)
-                })
-                .collect()
-        } else {
-            alive
-                .into_iter()
-                .zip(parents)
-                .filter(|&(_, p)| keep(p))
-                .map(|((i, mut up), p)| {
-                    up[level] = p;
-                    (i, up)
-                })
-                .collect()
-        };
+        }
+        alive = next;
     }
     alive.into_iter().map(|(i, up)| (v[i as usize], up)).unzip()
 }

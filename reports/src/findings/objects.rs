@@ -435,6 +435,8 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
     for (c, _) in &cands {
         covered.set(c.ix());
     }
+    let mut tops: Vec<u32> = cands.iter().map(|(c, _)| c.0).collect();
+    tops.sort_unstable();
     // 2. Findings, each candidate analysed on its own (one dominator-subtree walk each, in
     //    parallel), while the group search walks the rest of the tree.
     let (found, instances) = rayon::join(
@@ -447,7 +449,7 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
                 })
                 .collect::<Vec<Finding>>()
         },
-        || super::groups::instances(a, thr, &covered),
+        || super::groups::instances(a, thr, &tops),
     );
     // Merged when several tops have the same holder shape (one ThreadLocal in several threads,
     // one listener class in several buses).
@@ -498,9 +500,7 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
     // 4. A browser's detached DOM beyond what the others report: a single finding reports its
     //    accumulation point's subtree, not its whole candidate's (a page's native context tops
     //    the window and all it holds).
-    let mut tops: Vec<u32> = cands.iter().map(|(c, _)| c.0).collect();
     let mut points: Vec<u32> = cands.iter().map(|(_, acc)| acc.holder.0).collect();
-    tops.sort_unstable();
     points.sort_unstable();
     let reported = |v: u32| {
         points.binary_search(&v).is_ok()
