@@ -1,11 +1,15 @@
 //! The dominator-tree and reference walks every report and command uses, each written once:
 //!
 //! - [`DomWalk`]: a depth-first walk of a dominator subtree as enter/leave events, with
-//!   [`DomWalk::skip_subtree`] to leave a subtree out;
+//!   [`DomWalk::skip_subtree`] to leave a subtree out; [`walk_below`], its entries alone with
+//!   the caller's stack (for many small subtrees: nothing allocated per walk);
 //! - [`top_members`] and [`min_retained_by`]: per group of nodes, the members no other member
 //!   of the group dominates, and Eclipse MAT's *minimum retained size* of the group (the sum of
-//!   those members' retained sizes); [`OnStack`], their bookkeeping, for a caller that answers
-//!   more in the same walk;
+//!   those members' retained sizes); [`top_members_ahead`] lets the caller prefetch what it
+//!   reads per node; [`OnStack`], their bookkeeping, for a caller that answers more in the
+//!   same walk;
+//! - [`BfsParents`]: the BFS parents of many nodes (the root paths keep the edge into each
+//!   node), most found from the node's immediate dominator without a search;
 //! - [`dominator_chain`]: the immediate dominators of a node up to (not including) the
 //!   super-root, nearest first;
 //! - [`referrers`]: the nodes with an edge to a node, each once, with the edge's label;

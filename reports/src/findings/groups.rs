@@ -584,18 +584,8 @@ fn collection_at(ctx: &Ctx, p: u32) -> Option<NodeIdx> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use heapscope_graph::{DumpFacts, GraphBuilder, Label, NoInspector, NodeKind, Policy, Runtime};
-
-    /// A deterministic generator (xorshift64*).
-    struct Rng(u64);
-    impl Rng {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) % n.max(1)
-        }
-    }
+    use crate::findings::tests::{analyse, Rng};
+    use heapscope_graph::{DumpFacts, GraphBuilder, NoInspector, NodeKind, Runtime};
 
     /// Items held in many ways: in arrays and maps (one or two each), below holders at random
     /// depths from the roots, some a root themselves or one step below one; the containers
@@ -664,17 +654,7 @@ mod tests {
         for &root in &roots {
             b.add_root_idx(NodeIdx(root), "static", None);
         }
-        b.finish_nodes();
-        for (i, es) in edges.iter().enumerate() {
-            if es.is_empty() {
-                continue;
-            }
-            b.begin_node(NodeIdx(i as u32));
-            for &to in es {
-                b.edge_to_idx(NodeIdx(to), false, Label::None);
-            }
-        }
-        Analysis::run(b.finish(Policy::MAT))
+        analyse(b, &edges)
     }
 
     /// A node's shape key and lineage, one ancestor at a time by `RootPaths::parent` (a search
