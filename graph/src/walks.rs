@@ -1,11 +1,15 @@
 //! The dominator-tree and reference walks every report and command uses, each written once:
 //!
 //! - [`DomWalk`]: a depth-first walk of a dominator subtree as enter/leave events, with
-//!   [`DomWalk::skip_subtree`] to leave a subtree out;
+//!   [`DomWalk::skip_subtree`] to leave a subtree out; [`walk_below`], its entries alone with
+//!   the caller's stack (for many small subtrees: nothing allocated per walk);
 //! - [`top_members`] and [`min_retained_by`]: per group of nodes, the members no other member
 //!   of the group dominates, and Eclipse MAT's *minimum retained size* of the group (the sum of
-//!   those members' retained sizes); [`OnStack`], their bookkeeping, for a caller that answers
-//!   more in the same walk;
+//!   those members' retained sizes); [`top_members_ahead`] lets the caller prefetch what it
+//!   reads per node; [`OnStack`], their bookkeeping, for a caller that answers more in the
+//!   same walk;
+//! - [`BfsParents`]: the BFS parents of many nodes (the root paths keep the edge into each
+//!   node), most found from the node's immediate dominator without a search;
 //! - [`dominator_chain`]: the immediate dominators of a node up to (not including) the
 //!   super-root, nearest first;
 //! - [`referrers`]: the nodes with an edge to a node, each once, with the edge's label;
@@ -26,6 +30,7 @@ use std::sync::Mutex;
 use crate::bitset::BitSet;
 use crate::dominators::{DomChildren, DomTree, SUPER, UNREACHED};
 use crate::graph::{HeapGraph, Orphans, WEAK_BIT};
+use crate::paths::RootPaths;
 use crate::types::{Label, NodeIdx};
 
 /// Where a dominator walk starts: the super-root (every reachable node) or one node (its
@@ -122,27 +127,111 @@ pub fn top_members(
     groups: usize,
     group_of: impl Fn(u32) -> u32,
     skip: impl Fn(u32) -> bool,
-    mut found: impl FnMut(u32, u32),
+    found: impl FnMut(u32, u32),
 ) {
+    top_members_ahead(children, from, groups, group_of, skip, found, |_| {})
+}
+
+/// How many siblings ahead the walks of [`top_members_ahead`] and [`walk_below`] ask for a
+/// node's lines (its children list at half that).
+const WALK_AHEAD: usize = 8;
+
+/// [`top_members`], with `ahead(node)` told of each node a few siblings before the walk
+/// enters it, so that the caller can prefetch what `group_of` and `skip` will read for it
+/// (in a hash-ordered heap siblings lie far apart in memory). The same answers in the same
+/// order as a [`DomWalk`]'s `Enter`s; its own stack of 12 B per tree level with children left
+/// to walk (a leaf is entered and left without one).
+pub fn top_members_ahead(
+    children: &DomChildren,
+    from: Start,
+    groups: usize,
+    group_of: impl Fn(u32) -> u32,
+    skip: impl Fn(u32) -> bool,
+    mut found: impl FnMut(u32, u32),
+    ahead: impl Fn(u32),
+) {
+    let offsets: &[u32] = &children.offsets;
+    let kids: &[u32] = &children.children;
     let mut on_stack = OnStack::new(groups);
-    let mut walk = DomWalk::new(children, from);
-    while let Some(step) = walk.next() {
-        match step {
-            Step::Enter(c) => {
-                if skip(c) {
-                    walk.skip_subtree();
-                    continue; // its Leave still comes: count it as entered
-                }
-                let gr = group_of(c);
-                if on_stack.enter(gr) {
-                    found(gr, c);
-                }
+    let s = from.slot(children) as usize;
+    // The level being walked: its node's group, its next child's position, its list's end;
+    // the levels above it on `stack`.
+    let (mut gr, mut pos, mut end) = (NO_GROUP, offsets[s], offsets[s + 1]);
+    let mut stack: Vec<(u32, u32, u32)> = Vec::new();
+    loop {
+        if pos == end {
+            on_stack.leave(gr);
+            match stack.pop() {
+                Some(up) => (gr, pos, end) = up,
+                None => return,
             }
-            Step::Leave(v) => {
-                if !skip(v) {
-                    on_stack.leave(group_of(v));
-                }
+            continue;
+        }
+        let at = pos as usize;
+        if at + WALK_AHEAD < end as usize {
+            let a = kids[at + WALK_AHEAD];
+            crate::dominators::prefetch(offsets, a as usize);
+            ahead(a);
+        }
+        if at + WALK_AHEAD / 2 < end as usize {
+            let a = kids[at + WALK_AHEAD / 2] as usize;
+            crate::dominators::prefetch(kids, offsets[a] as usize);
+        }
+        let c = kids[at];
+        pos += 1;
+        if skip(c) {
+            continue;
+        }
+        let g = group_of(c);
+        if on_stack.enter(g) {
+            found(g, c);
+        }
+        let (cs, ce) = (offsets[c as usize], offsets[c as usize + 1]);
+        if cs == ce {
+            on_stack.leave(g);
+        } else {
+            stack.push((gr, pos, end));
+            (gr, pos, end) = (g, cs, ce);
+        }
+    }
+}
+
+/// Walk the dominator subtree below `from` (`from` itself not visited) in a [`DomWalk`]'s
+/// order of `Enter`s, calling `enter(node)`, which says whether to walk below that node.
+/// `stack` (emptied first) holds 8 B per tree level with children left to walk: a caller
+/// walking many small subtrees passes the same one each time and allocates nothing per walk.
+pub fn walk_below(
+    children: &DomChildren,
+    from: Start,
+    stack: &mut Vec<(u32, u32)>,
+    mut enter: impl FnMut(u32) -> bool,
+) {
+    let offsets: &[u32] = &children.offsets;
+    let kids: &[u32] = &children.children;
+    stack.clear();
+    let s = from.slot(children) as usize;
+    let (mut pos, mut end) = (offsets[s], offsets[s + 1]);
+    loop {
+        if pos == end {
+            match stack.pop() {
+                Some(up) => (pos, end) = up,
+                None => return,
             }
+            continue;
+        }
+        let at = pos as usize;
+        if at + WALK_AHEAD < end as usize {
+            crate::dominators::prefetch(offsets, kids[at + WALK_AHEAD] as usize);
+        }
+        let c = kids[at] as usize;
+        pos += 1;
+        if !enter(c as u32) {
+            continue;
+        }
+        let (cs, ce) = (offsets[c], offsets[c + 1]);
+        if cs < ce {
+            stack.push((pos, end));
+            (pos, end) = (cs, ce);
         }
     }
 }
@@ -236,10 +325,22 @@ pub fn referrers_in_chunks(g: &HeapGraph, n: NodeIdx, chunk: usize) -> Vec<(Node
         .par_chunks(chunk)
         .enumerate()
         .flat_map_iter(|(c, part)| {
-            part.iter()
+            // A block is looked into only when it holds a hit: the test of a whole block is
+            // branch-free (vector compares), and most blocks hold none.
+            part.chunks(SCAN_BLOCK)
                 .enumerate()
-                .filter(|&(_, &raw)| raw & !WEAK_BIT == n.0)
-                .map(move |(i, _)| c * chunk + i)
+                .filter(|(_, block)| {
+                    block
+                        .iter()
+                        .fold(false, |any, &raw| any | (raw & !WEAK_BIT == n.0))
+                })
+                .flat_map(move |(b, block)| {
+                    block
+                        .iter()
+                        .enumerate()
+                        .filter(move |&(_, &raw)| raw & !WEAK_BIT == n.0)
+                        .map(move |(i, _)| c * chunk + b * SCAN_BLOCK + i)
+                })
         })
         .collect();
     let offsets: &[u32] = &g.offsets;
@@ -259,6 +360,9 @@ pub fn referrers_in_chunks(g: &HeapGraph, n: NodeIdx, chunk: usize) -> Vec<(Node
     }
     out
 }
+
+/// Targets tested at once by [`referrers`]' scan before it looks for the hits among them.
+const SCAN_BLOCK: usize = 32;
 
 /// The referrers of each of a few nodes `set` in one scan of the target column: (target,
 /// referrer, weak) for every edge into `set`, in edge order (so by referrer index), an edge per
@@ -315,6 +419,105 @@ pub(crate) fn edge_source_from(offsets: &[u32], from: usize, e: u32) -> usize {
     }
     let hi = hi.min(offsets.len());
     lo + offsets[lo..hi].partition_point(|&o| o <= e) - 1
+}
+
+/// BFS parents ([`RootPaths::parent`]) for many nodes, found cheaply: a node's BFS-tree edge is
+/// first checked against its immediate dominator's edge list (two offsets), since in a heap
+/// most objects are reached first from the object that dominates them (an only referrer is
+/// both); only where that fails is the edge's source searched for in the CSR offsets. The
+/// answer is the same either way: an edge has one source. Nothing is allocated but the
+/// answers (and 8 B per miss in [`of_all`](BfsParents::of_all)).
+pub struct BfsParents<'a> {
+    parent: &'a [u32],
+    by_node: bool,
+    offsets: &'a [u32],
+    idom: &'a [u32],
+}
+
+/// How many nodes ahead [`BfsParents::of_all`] asks for a node's parent and dominator lines
+/// (its dominator's offsets at half that).
+const PARENTS_AHEAD: usize = 16;
+
+impl<'a> BfsParents<'a> {
+    pub fn new(paths: &'a RootPaths, g: &'a HeapGraph, dom: &'a DomTree) -> Self {
+        BfsParents {
+            parent: paths.parent_column(),
+            by_node: paths.by_node(),
+            offsets: &g.offsets,
+            idom: &dom.idom,
+        }
+    }
+
+    /// Is edge `e` one of node `u`'s?
+    #[inline(always)]
+    fn holds(&self, u: usize, e: u32) -> bool {
+        match (self.offsets.get(u), self.offsets.get(u + 1)) {
+            (Some(&lo), Some(&hi)) => lo <= e && e < hi,
+            _ => false,
+        }
+    }
+
+    /// The source of edge `e` into `v` when it is `v`'s immediate dominator.
+    #[inline(always)]
+    fn hinted(&self, v: u32, e: u32) -> Option<u32> {
+        let d = *self.idom.get(v as usize)?;
+        self.holds(d as usize, e).then_some(d)
+    }
+
+    /// The BFS parent of `v`: a node index, [`SUPER`] for roots, [`UNREACHED`].
+    #[inline]
+    pub fn of(&self, v: u32) -> u32 {
+        match self.parent[v as usize] {
+            p @ (SUPER | UNREACHED) => p,
+            p if self.by_node => p,
+            e => self
+                .hinted(v, e)
+                .unwrap_or_else(|| (self.offsets.partition_point(|&o| o <= e) - 1) as u32),
+        }
+    }
+
+    /// [`of`](Self::of) each of `nodes`, in their order; the edges the hint misses are sorted
+    /// and their sources found in one forward sweep of the offsets ([`edge_source_from`]).
+    pub fn of_all(&self, nodes: &[u32]) -> Vec<u32> {
+        let mut out = Vec::with_capacity(nodes.len());
+        let mut missed: Vec<(u32, u32)> = Vec::new();
+        // The last parent found: members of one collection, asked for one after another, have
+        // it as theirs too (its offsets are in the cache).
+        let mut last = 0usize;
+        for (i, &v) in nodes.iter().enumerate() {
+            if let Some(&w) = nodes.get(i + PARENTS_AHEAD) {
+                crate::dominators::prefetch(self.parent, w as usize);
+                crate::dominators::prefetch(self.idom, w as usize);
+            }
+            if let Some(&w) = nodes.get(i + PARENTS_AHEAD / 2) {
+                if let Some(&d) = self.idom.get(w as usize) {
+                    crate::dominators::prefetch(self.offsets, d as usize);
+                }
+            }
+            out.push(match self.parent[v as usize] {
+                p @ (SUPER | UNREACHED) => p,
+                p if self.by_node => p,
+                e if self.holds(last, e) => last as u32,
+                e => match self.hinted(v, e) {
+                    Some(d) => {
+                        last = d as usize;
+                        d
+                    }
+                    None => {
+                        missed.push((e, i as u32));
+                        UNREACHED
+                    }
+                },
+            });
+        }
+        missed.sort_unstable();
+        let mut lo = 0usize;
+        for (e, i) in missed {
+            lo = edge_source_from(self.offsets, lo, e);
+            out[i as usize] = lo as u32;
+        }
+        out
+    }
 }
 
 /// The exact retained size of a set of nodes: delete `set` (its members and every edge into

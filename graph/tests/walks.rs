@@ -1,9 +1,11 @@
 //! The dominator-tree and reference walks against naive recomputations from their definitions.
 
 use heapscope_graph::dominators::{dominators, retained_sizes, DomChildren};
+use heapscope_graph::paths::RootPaths;
 use heapscope_graph::walks::{
     dominator_chain, min_retained_by, referrers, referrers_in_chunks, referrers_of_set,
-    top_members, DomWalk, Parallel, Run, Split, Start, Step, NO_GROUP, NO_TOP,
+    top_members, top_members_ahead, walk_below, BfsParents, DomWalk, Parallel, Run, Split, Start,
+    Step, NO_GROUP, NO_TOP,
 };
 use heapscope_graph::{Label, NodeIdx, SUPER, UNREACHED};
 
@@ -454,4 +456,185 @@ fn split_walk_hands_out_each_run_once() {
             assert_eq!(walked, all, "{ctx}");
         }
     }
+}
+
+/// The walk of `top_members` as a [`DomWalk`] of enter/leave events does it (groups 0..3): a counter per
+/// group of its members on the path, a skipped node's subtree and counts left out.
+fn top_members_by_events(
+    children: &DomChildren,
+    from: Start,
+    group: &[u32],
+    skip: &dyn Fn(u32) -> bool,
+) -> Vec<(u32, u32)> {
+    let mut on_path = [0u32; 3];
+    let mut found = Vec::new();
+    let mut walk = DomWalk::new(children, from);
+    while let Some(step) = walk.next() {
+        match step {
+            Step::Enter(c) => {
+                if skip(c) {
+                    walk.skip_subtree();
+                    continue;
+                }
+                let gr = group[c as usize];
+                if gr != NO_GROUP {
+                    on_path[gr as usize] += 1;
+                    if on_path[gr as usize] == 1 {
+                        found.push((gr, c));
+                    }
+                }
+            }
+            Step::Leave(v) => {
+                let gr = group[v as usize];
+                if !skip(v) && gr != NO_GROUP {
+                    on_path[gr as usize] -= 1;
+                }
+            }
+        }
+    }
+    found
+}
+
+/// `top_members` (its own stack; a leaf entered and left at once; siblings asked for ahead)
+/// reports the same members in the same order as the event walk, from every start, with
+/// random subtrees skipped.
+#[test]
+fn top_members_match_the_event_walk_in_order() {
+    let mut rng = fastrand::Rng::with_seed(23);
+    for_random_graphs(cases(600), 40, |spec, g, ctx| {
+        let dom = dominators(g);
+        let children = DomChildren::build(&dom);
+        let group: Vec<u32> = (0..spec.n())
+            .map(|_| match rng.u32(0..5) {
+                4 => NO_GROUP,
+                x => x % 3,
+            })
+            .collect();
+        let skipped: Vec<bool> = (0..spec.n()).map(|_| rng.u32(0..6) == 0).collect();
+        let skip = |v: u32| skipped[v as usize];
+        let starts = std::iter::once(Start::SuperRoot).chain(
+            (0..spec.n() as u32)
+                .filter(|&v| dom.idom[v as usize] != UNREACHED)
+                .map(|v| Start::Node(NodeIdx(v))),
+        );
+        for from in starts {
+            let want = top_members_by_events(&children, from, &group, &skip);
+            let mut got = Vec::new();
+            let told = std::cell::RefCell::new(Vec::new());
+            top_members_ahead(
+                &children,
+                from,
+                3,
+                |v| group[v as usize],
+                skip,
+                |gr, v| got.push((gr, v)),
+                |v| told.borrow_mut().push(v),
+            );
+            assert_eq!(got, want, "from {from:?}; {ctx}");
+            // What it asks for ahead is a node it walks past.
+            for v in told.into_inner() {
+                assert_ne!(dom.idom[v as usize], UNREACHED, "ahead {v}; {ctx}");
+            }
+            let mut plain = Vec::new();
+            top_members(
+                &children,
+                from,
+                3,
+                |v| group[v as usize],
+                skip,
+                |gr, v| plain.push((gr, v)),
+            );
+            assert_eq!(plain, want, "from {from:?}; {ctx}");
+        }
+    });
+}
+
+/// `walk_below` enters what a [`DomWalk`] enters, in its order, leaving out the subtrees of
+/// the nodes `enter` refuses; one stack serves every walk.
+#[test]
+fn walk_below_enters_in_dom_walk_order() {
+    let mut rng = fastrand::Rng::with_seed(29);
+    let mut stack = Vec::new();
+    for_random_graphs(cases(600), 40, |spec, g, ctx| {
+        let dom = dominators(g);
+        let children = DomChildren::build(&dom);
+        let refused: Vec<bool> = (0..spec.n()).map(|_| rng.u32(0..5) == 0).collect();
+        let starts = std::iter::once(Start::SuperRoot).chain(
+            (0..spec.n() as u32)
+                .filter(|&v| dom.idom[v as usize] != UNREACHED)
+                .map(|v| Start::Node(NodeIdx(v))),
+        );
+        for from in starts {
+            let mut want = Vec::new();
+            let mut walk = DomWalk::new(&children, from);
+            while let Some(step) = walk.next() {
+                if let Step::Enter(c) = step {
+                    want.push(c);
+                    if refused[c as usize] {
+                        walk.skip_subtree();
+                    }
+                }
+            }
+            let mut got = Vec::new();
+            walk_below(&children, from, &mut stack, |c| {
+                got.push(c);
+                !refused[c as usize]
+            });
+            assert_eq!(got, want, "from {from:?}; {ctx}");
+        }
+    });
+}
+
+/// `BfsParents` (the dominator checked first, then the last parent found, then a search)
+/// gives each node's BFS parent as `RootPaths::parent` finds it by searching the offsets, one
+/// at a time and for many nodes at once, in any order and with repeats.
+#[test]
+fn bfs_parents_equal_the_searched_parents() {
+    let mut rng = fastrand::Rng::with_seed(31);
+    for_random_graphs(cases(600), 60, |spec, g, ctx| {
+        let dom = dominators(g);
+        let paths = RootPaths::compute(g);
+        let parents = BfsParents::new(&paths, g, &dom);
+        let n = spec.n() as u32;
+        let want: Vec<u32> = (0..n).map(|v| paths.parent(g, v)).collect();
+        for v in 0..n {
+            assert_eq!(parents.of(v), want[v as usize], "parent of {v}; {ctx}");
+        }
+        let mut nodes: Vec<u32> = (0..n).collect();
+        // By parent (runs of siblings, as a collection's members), then shuffled with repeats.
+        nodes.sort_by_key(|&v| (want[v as usize], v));
+        let got = parents.of_all(&nodes);
+        let by_node: Vec<u32> = nodes.iter().map(|&v| want[v as usize]).collect();
+        assert_eq!(got, by_node, "nodes {nodes:?}; {ctx}");
+        let mixed: Vec<u32> = (0..2 * n).map(|_| rng.u32(0..n.max(1))).collect();
+        let mixed: Vec<u32> = mixed.into_iter().filter(|&v| v < n).collect();
+        let got = parents.of_all(&mixed);
+        let by_node: Vec<u32> = mixed.iter().map(|&v| want[v as usize]).collect();
+        assert_eq!(got, by_node, "nodes {mixed:?}; {ctx}");
+    });
+}
+
+/// The scan of `referrers` tests blocks of targets before it looks into them: on graphs of
+/// hundreds of edges, whatever the chunk (blocks cut short at a chunk's end), it finds the
+/// referrers a plain look at every node's edges finds.
+#[test]
+fn referrers_scan_by_blocks_finds_every_referrer() {
+    for_random_graphs(cases(100), 300, |spec, g, ctx| {
+        let n = spec.n();
+        for t in (0..n).step_by(7) {
+            let mut want: Vec<(NodeIdx, Label, bool)> = Vec::new();
+            for u in 0..n {
+                let u = NodeIdx(u as u32);
+                let to_t: Vec<_> = g.edges(u).filter(|e| e.target.ix() == t).collect();
+                let Some(e) = to_t.iter().find(|e| !e.weak).or(to_t.first()) else {
+                    continue;
+                };
+                want.push((u, e.label, e.weak));
+            }
+            for chunk in [1, 31, 32, 33, 100, 1 << 18] {
+                let got = referrers_in_chunks(g, NodeIdx(t as u32), chunk);
+                assert_eq!(got, want, "chunks of {chunk}, referrers of {t}; {ctx}");
+            }
+        }
+    });
 }

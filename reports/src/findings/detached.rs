@@ -11,6 +11,7 @@ use heapscope_graph::walks::{top_members, NO_GROUP};
 use heapscope_graph::{NodeIdx, Runtime, Start, TypeId};
 
 use super::groups::within_collection;
+use super::holder::Referrers;
 use super::objects::{analyse_at, finding};
 use super::{Accumulation, Finding, Group};
 use crate::build::Ctx;
@@ -30,6 +31,7 @@ pub(crate) fn findings(
     thr: u64,
     reported: impl Fn(u32) -> bool,
     above: &BitSet,
+    known: &Referrers,
 ) -> Option<Finding> {
     let a = ctx.a;
     let g = &a.graph;
@@ -68,7 +70,7 @@ pub(crate) fn findings(
         return None;
     }
     let rep = super::largest_first(&a.retained, &trees, 1)[0];
-    let mut o = analyse_at(ctx, NodeIdx(rep), Accumulation::member(NodeIdx(rep)));
+    let mut o = analyse_at(ctx, NodeIdx(rep), Accumulation::member(NodeIdx(rep)), known);
     o.detached = true;
     // What accumulates: the trees by the type of their top, largest first (ties by name).
     let mut by_type: std::collections::BTreeMap<u32, HistRow> = Default::default();
@@ -94,7 +96,7 @@ pub(crate) fn findings(
     });
     // Held in one collection: all the trees, or those of the largest kind when it is most of
     // the bytes (a stray internal tree elsewhere does not hide the array of dialogs).
-    o.within = within_collection(ctx, &trees).or_else(|| {
+    o.within = within_collection(ctx, &trees, known).or_else(|| {
         let top = items.first()?;
         let ty = g.type_of[rep as usize];
         (top.retained_bytes * 2 > bytes && g.types.get(ty) == top.type_name).then(|| {
@@ -103,7 +105,7 @@ pub(crate) fn findings(
                 .copied()
                 .filter(|&t| g.type_of[t as usize] == ty)
                 .collect();
-            within_collection(ctx, &kind)
+            within_collection(ctx, &kind, known)
         })?
     });
     items.truncate(ITEMS);

@@ -7,10 +7,11 @@
 use std::collections::BTreeMap;
 
 use heapscope_graph::bitset::BitSet;
-use heapscope_graph::walks::{referrers_of_set, top_members, NO_GROUP};
+use heapscope_graph::dominators::prefetch;
+use heapscope_graph::walks::{referrers_of_set, top_members_ahead, BfsParents, NO_GROUP};
 use heapscope_graph::{Analysis, NodeIdx, Start, TypeId, SUPER, UNREACHED};
 
-use super::holder::{display_path, holder_of, named_path, up_to_collection};
+use super::holder::{display_path, holder_of, named_path_in, up_to_collection, Referrers};
 use super::objects::{analyse_at, finding, lift_to_collection, mark_ancestors, mark_subtree};
 use super::Accumulation;
 use super::{Also, Finding, Group, Shape, Spread, Within};
@@ -39,9 +40,9 @@ pub(crate) struct Instances {
     inst: Vec<Vec<u32>>,
 }
 
-/// [`Instances`] below the nodes not in `covered` (a covered node's subtree is skipped):
-/// one walk of the dominator tree, none when no type is over the threshold `thr`.
-pub(crate) fn instances(a: &Analysis, thr: u64, covered: &BitSet) -> Instances {
+/// [`Instances`] outside the dominator subtrees of `tops` (sorted; the single findings'
+/// candidates): one walk of the dominator tree, none when no type is over the threshold `thr`.
+pub(crate) fn instances(a: &Analysis, thr: u64, tops: &[u32]) -> Instances {
     let g = &a.graph;
     let targets: Vec<u32> = a
         .histogram
@@ -66,7 +67,7 @@ pub(crate) fn instances(a: &Analysis, thr: u64, covered: &BitSet) -> Instances {
     }
     let type_of: &[u32] = &g.type_of;
     let mut inst: Vec<Vec<u32>> = vec![Vec::new(); nt];
-    top_members(
+    top_members_ahead(
         &a.children,
         Start::SuperRoot,
         nt,
@@ -78,8 +79,9 @@ pub(crate) fn instances(a: &Analysis, thr: u64, covered: &BitSet) -> Instances {
                 NO_GROUP
             }
         },
-        |v| covered.get(v as usize),
+        |v| tops.binary_search(&v).is_ok(),
         |t, v| inst[t as usize].push(v),
+        |v| prefetch(type_of, v as usize),
     );
     Instances { targets, inst }
 }
@@ -94,6 +96,7 @@ pub(crate) fn findings(
     found: Instances,
     covered: &mut BitSet,
     above: &mut BitSet,
+    known: &Referrers,
 ) -> Vec<Finding> {
     let a = ctx.a;
     let Instances { targets, mut inst } = found;
@@ -101,25 +104,33 @@ pub(crate) fn findings(
     let mut spread_types: Vec<u32> = Vec::new();
     for &t in &targets {
         let v = &mut inst[t as usize];
-        if uncovered(a, v, covered, above).is_none_or(|b| b < thr) {
+        let Some(total) = uncovered(a, v, covered, above).filter(|&b| b >= thr) else {
             continue;
-        }
+        };
         let (sample, parts) = partition(a, v);
-        let Some((key, (bytes, members))) = parts.first() else {
+        let Some((key, part)) = parts.first() else {
             continue;
         };
         // The group is every instance of that shape, not only the sample's: thousands of
         // sessions alike, each small, are the leak even when the largest 10,000 are not.
         // The representative stays the sample's largest member of that shape.
-        let rep = members[0];
-        let (bytes, members) = if v.len() > sample.len() {
-            let all = of_shape(a, v, key);
-            (all.iter().map(|&x| a.retained[x as usize]).sum(), all)
+        let rep = part.members[0];
+        let outside: u64 = total - sample.iter().map(|&x| a.retained[x as usize]).sum::<u64>();
+        let (bytes, members, up) = if v.len() == sample.len() {
+            (part.bytes, part.members.clone(), part.up.clone())
+        } else if part.bytes + outside < thr {
+            // Not even every instance outside the sample would bring the shape to the
+            // threshold: no need to find which have it.
+            (part.bytes + outside, Vec::new(), Vec::new())
         } else {
-            (*bytes, members.clone())
+            let (all, up) = of_shape(a, v, key);
+            (all.iter().map(|&x| a.retained[x as usize]).sum(), all, up)
         };
         if bytes >= thr && members.len() >= 2 {
-            out.push(accept(ctx, t, rep, members, bytes, None, covered, above));
+            let c = common_collection_of(ctx, &up);
+            out.push(accept(
+                ctx, t, rep, members, bytes, None, c, covered, above, known,
+            ));
         } else if parts.len() >= 2
             && !patterns::is_builtin_type(ctx.info.runtime, ctx.a.graph.types.get(t))
         {
@@ -146,23 +157,36 @@ pub(crate) fn findings(
         };
         spread_types.retain(|&x| x != t);
         let v = std::mem::take(&mut inst[t as usize]);
-        let (rep, spread) = ways(a, &v);
+        let (rep, spread, up) = ways(a, &v);
         if spread.ways.len() < 2 {
             continue;
         }
-        out.push(accept(ctx, t, rep, v, total, Some(spread), covered, above));
+        let c = common_collection_of(ctx, &up);
+        out.push(accept(
+            ctx,
+            t,
+            rep,
+            v,
+            total,
+            Some(spread),
+            c,
+            covered,
+            above,
+            known,
+        ));
     }
     out
 }
 
 /// How the instances `v` are held, over all of them: the largest [`SPREAD_SHAPES`] ways (by the
 /// shape [`partition`] tells apart), and the largest instance of the largest way. The shapes are
-/// grown a level at a time for the instances whose path goes on ([`RootPaths::parents_of`]), each
+/// grown a level at a time for the instances whose path goes on ([`BfsParents::of_all`]), each
 /// instance's shape so far interned as (shape one step shorter, type): 8 B per instance and
-/// 12 B per distinct shape, for the duration of the call.
-///
-/// [`RootPaths::parents_of`]: heapscope_graph::paths::RootPaths::parents_of
-fn ways(a: &Analysis, v: &[u32]) -> (u32, Spread) {
+/// 12 B per distinct shape, for the duration of the call; and each instance's [`Lineage`]
+/// (12 B), returned.
+// Each level's parents are written into every instance's lineage at that level.
+#[allow(clippy::needless_range_loop)]
+fn ways(a: &Analysis, v: &[u32]) -> (u32, Spread, Vec<Lineage>) {
     use std::collections::HashMap;
     let g = &a.graph;
     const NONE: u32 = u32::MAX;
@@ -179,20 +203,26 @@ fn ways(a: &Analysis, v: &[u32]) -> (u32, Spread) {
         .iter()
         .map(|&x| intern(NONE, g.type_of[x as usize]))
         .collect();
+    let mut up: Vec<Lineage> = vec![[UNREACHED; LEVELS]; v.len()];
     // (position in `v`, the ancestor reached so far)
     let mut alive: Vec<(u32, u32)> = v.iter().enumerate().map(|(i, &x)| (i as u32, x)).collect();
-    for _ in 1..SHAPE_STEPS {
+    let bfs = BfsParents::new(&a.paths, g, &a.dom);
+    let type_of: &[u32] = &g.type_of;
+    for level in 0..LEVELS {
         let nodes: Vec<u32> = alive.iter().map(|&(_, n)| n).collect();
-        let parents = a.paths.parents_of(g, &nodes);
-        alive = alive
-            .into_iter()
-            .zip(parents)
-            .filter(|&(_, p)| p != SUPER && p != UNREACHED)
-            .map(|((i, _), p)| {
-                shape[i as usize] = intern(shape[i as usize], g.type_of[p as usize]);
-                (i, p)
-            })
-            .collect();
+        let parents = bfs.of_all(&nodes);
+        let mut next = Vec::with_capacity(alive.len());
+        for (j, (&(i, _), &p)) in alive.iter().zip(&parents).enumerate() {
+            if let Some(&q) = parents.get(j + SHAPE_AHEAD) {
+                prefetch(type_of, q as usize);
+            }
+            up[i as usize][level] = p;
+            if p != SUPER && p != UNREACHED {
+                shape[i as usize] = intern(shape[i as usize], type_of[p as usize]);
+                next.push((i, p));
+            }
+        }
+        alive = next;
     }
     // Per shape: members, bytes, its largest member (ties: the lower index).
     let mut per: Vec<(u64, u64, u32)> = vec![(0, 0, NONE); shapes.len()];
@@ -234,7 +264,7 @@ fn ways(a: &Analysis, v: &[u32]) -> (u32, Spread) {
             bytes,
         })
         .collect();
-    (rep, Spread { ways })
+    (rep, Spread { ways }, up)
 }
 
 /// Drops from `v` the instances a finding taken before covers, or that sit above one; the
@@ -244,39 +274,64 @@ fn uncovered(a: &Analysis, v: &mut Vec<u32>, covered: &BitSet, above: &BitSet) -
     (!v.is_empty()).then(|| v.iter().map(|&x| a.retained[x as usize]).sum())
 }
 
-/// One way of holding a type's instances: the types on the holder path's last steps (the
-/// instance's first), and the instances of the sample held so with their retained bytes.
-type Part = (Vec<u32>, (u64, Vec<u32>));
+/// How many instances ahead the shapes' sweeps ask for a parent's type.
+const SHAPE_AHEAD: usize = 16;
+
+/// Levels of BFS ancestors above an instance that its shape looks at.
+const LEVELS: usize = SHAPE_STEPS - 1;
+
+/// An instance's BFS ancestors as far as its shape looks, nearest first: [`SUPER`] or
+/// [`UNREACHED`] where its path from a root starts, and [`UNREACHED`] above that.
+type Lineage = [u32; LEVELS];
+
+/// The instances of a sample held one way ([`partition`]).
+#[derive(Clone, Debug, Default)]
+struct Part {
+    /// Their retained bytes.
+    bytes: u64,
+    members: Vec<u32>,
+    /// Each member's [`Lineage`].
+    up: Vec<Lineage>,
+}
 
 /// The largest `GROUP_SAMPLE` of `v` (largest first, ties by index: a type may have millions of
 /// instances), partitioned by the shape of their holder path's last steps: the types on the BFS
 /// parent chain (no edge labels: finding one scans the parent's edges, and a parent may be an
 /// array of millions). The parts are largest first, ties by shape.
-fn partition(a: &Analysis, v: &[u32]) -> (Vec<u32>, Vec<Part>) {
+fn partition(a: &Analysis, v: &[u32]) -> (Vec<u32>, Vec<(Vec<u32>, Part)>) {
     let g = &a.graph;
     let sample = super::largest_first(&a.retained, v, GROUP_SAMPLE);
-    let mut parts: BTreeMap<Vec<u32>, (u64, Vec<u32>)> = BTreeMap::new();
+    let parents = BfsParents::new(&a.paths, g, &a.dom);
+    let mut parts: BTreeMap<Vec<u32>, Part> = BTreeMap::new();
     for &x in &sample {
         let mut key: Vec<u32> = Vec::with_capacity(SHAPE_STEPS);
+        let mut up = [UNREACHED; LEVELS];
         let mut cur = x;
-        while key.len() < SHAPE_STEPS {
+        loop {
             key.push(g.type_of[cur as usize]);
-            match a.paths.parent(g, cur) {
-                p if p == SUPER || p == UNREACHED => break,
-                p => cur = p,
+            if key.len() == SHAPE_STEPS {
+                break;
             }
+            let p = parents.of(cur);
+            up[key.len() - 1] = p;
+            if p == SUPER || p == UNREACHED {
+                break;
+            }
+            cur = p;
         }
         let e = parts.entry(key).or_default();
-        e.0 += a.retained[x as usize];
-        e.1.push(x);
+        e.bytes += a.retained[x as usize];
+        e.members.push(x);
+        e.up.push(up);
     }
-    let mut parts: Vec<Part> = parts.into_iter().collect();
-    parts.sort_by(|x, y| y.1 .0.cmp(&x.1 .0).then(x.0.cmp(&y.0)));
+    let mut parts: Vec<(Vec<u32>, Part)> = parts.into_iter().collect();
+    parts.sort_by(|x, y| y.1.bytes.cmp(&x.1.bytes).then(x.0.cmp(&y.0)));
     (sample, parts)
 }
 
 /// The finding of the group `members` of type `t` (`bytes` retained together), represented by
-/// `rep`; its members' subtrees join `covered`, their ancestors `above`.
+/// `rep`, all in `collection` if one holds them ([`common_collection`]); its members' subtrees
+/// join `covered`, their ancestors `above`.
 #[allow(clippy::too_many_arguments)]
 fn accept(
     ctx: &Ctx,
@@ -285,14 +340,16 @@ fn accept(
     members: Vec<u32>,
     bytes: u64,
     spread: Option<Spread>,
+    collection: Option<NodeIdx>,
     covered: &mut BitSet,
     above: &mut BitSet,
+    known: &Referrers,
 ) -> Finding {
     let a = ctx.a;
     let g = &a.graph;
-    let mut o = analyse_at(ctx, NodeIdx(rep), Accumulation::member(NodeIdx(rep)));
+    let mut o = analyse_at(ctx, NodeIdx(rep), Accumulation::member(NodeIdx(rep)), known);
     o.spread = spread;
-    o.within = within_collection(ctx, &members);
+    o.within = within_at(ctx, &members, collection, known);
     // What accumulates is the group itself: its members, their count and bytes (one member's
     // own items would read as the group's).
     o.items = vec![HistRow {
@@ -303,8 +360,9 @@ fn accept(
         cumulative_bytes: None,
         cumulative_count: None,
     }];
+    let mut stack = Vec::new();
     for &m in &members {
-        mark_subtree(ctx, NodeIdx(m), covered);
+        mark_subtree(ctx, NodeIdx(m), covered, &mut stack);
         mark_ancestors(ctx, NodeIdx(m), above);
     }
     o.group = Some(Group {
@@ -316,57 +374,80 @@ fn accept(
 
 /// The members of `v` whose holder path has the shape `key` (as the partition in [`findings`]
 /// computes it: the types of a node and its BFS ancestors, at most [`SHAPE_STEPS`], shorter
-/// where a root is reached), in `v`'s order. The ancestors are looked up a level at a time for
-/// the members still matching ([`RootPaths::parents_of`]), so a type of millions of instances
-/// costs a few sorted sweeps, not a binary search per instance and step.
-///
-/// [`RootPaths::parents_of`]: heapscope_graph::paths::RootPaths::parents_of
-fn of_shape(a: &Analysis, v: &[u32], key: &[u32]) -> Vec<u32> {
+/// where a root is reached), in `v`'s order, with their [`Lineage`]s. `v` holds instances of
+/// one type, as a type's instances do (none has the shape unless it is `key`'s first type). The ancestors are looked
+/// up a level at a time for the members still matching ([`BfsParents::of_all`]), so a type of
+/// millions of instances costs a few sweeps, not a search per instance and step: 4 B per
+/// instance for the first level's parents, 16 B per instance still matching after it.
+fn of_shape(a: &Analysis, v: &[u32], key: &[u32]) -> (Vec<u32>, Vec<Lineage>) {
     let g = &a.graph;
-    let ty = |n: u32| g.type_of[n as usize];
-    // (position in `v`, the ancestor reached so far)
-    let mut alive: Vec<(u32, u32)> = v
-        .iter()
-        .enumerate()
-        .filter(|&(_, &x)| key.first() == Some(&ty(x)))
-        .map(|(i, &x)| (i as u32, x))
-        .collect();
-    // A full-length key ends with no condition on the next parent.
-    for step in 1..=key.len().min(SHAPE_STEPS - 1) {
-        let nodes: Vec<u32> = alive.iter().map(|&(_, n)| n).collect();
-        let parents = a.paths.parents_of(g, &nodes);
-        let ends = |p: u32| p == SUPER || p == UNREACHED;
-        if step == key.len() {
-            // A shorter key: the path reached a root here.
-            alive = alive
-                .into_iter()
-                .zip(parents)
-                .filter(|&(_, p)| ends(p))
-                .map(|(x, _)| x)
-                .collect();
-        } else {
-            alive = alive
-                .into_iter()
-                .zip(parents)
-                .filter(|&(_, p)| !ends(p) && ty(p) == key[step])
-                .map(|((i, _), p)| (i, p))
-                .collect();
-        }
+    let type_of: &[u32] = &g.type_of;
+    let bfs = BfsParents::new(&a.paths, g, &a.dom);
+    let ends = |p: u32| p == SUPER || p == UNREACHED;
+    if v.first().map(|&x| type_of[x as usize]) != key.first().copied() {
+        return (Vec::new(), Vec::new());
     }
-    alive.into_iter().map(|(i, _)| v[i as usize]).collect()
+    // A full-length key ends with no condition on the next parent.
+    let levels = key.len().min(LEVELS);
+    // (position in `v`, the ancestors looked up so far)
+    let mut alive: Vec<(u32, Lineage)> = Vec::new();
+    for level in 0..levels {
+        let parents = if level == 0 {
+            bfs.of_all(v)
+        } else {
+            let nodes: Vec<u32> = alive.iter().map(|(_, up)| up[level - 1]).collect();
+            bfs.of_all(&nodes)
+        };
+        // A shorter key: the path reached a root here.
+        let last = level + 1 == key.len();
+        let mut next = Vec::new();
+        for (j, &p) in parents.iter().enumerate() {
+            if !last {
+                if let Some(&q) = parents.get(j + SHAPE_AHEAD) {
+                    prefetch(type_of, q as usize);
+                }
+            }
+            let keep = if last {
+                ends(p)
+            } else {
+                !ends(p) && type_of[p as usize] == key[level + 1]
+            };
+            if keep {
+                let (i, mut up) = if level == 0 {
+                    (j as u32, [UNREACHED; LEVELS])
+                } else {
+                    alive[j]
+                };
+                up[level] = p;
+                next.push((i, up));
+            }
+        }
+        alive = next;
+    }
+    alive.into_iter().map(|(i, up)| (v[i as usize], up)).unzip()
 }
 
 /// The one collection all `members` are in ([`common_collection`]), with its path and holder.
-pub(crate) fn within_collection(ctx: &Ctx, members: &[u32]) -> Option<Within> {
-    common_collection(ctx, members).map(|c| {
-        let steps = named_path(ctx, ctx.a.path_to(c));
+pub(crate) fn within_collection(ctx: &Ctx, members: &[u32], known: &Referrers) -> Option<Within> {
+    within_at(ctx, members, common_collection(ctx, members), known)
+}
+
+/// [`within_collection`] of `members` all in `collection`, found already.
+fn within_at(
+    ctx: &Ctx,
+    members: &[u32],
+    collection: Option<NodeIdx>,
+    known: &Referrers,
+) -> Option<Within> {
+    collection.map(|c| {
+        let steps = named_path_in(ctx, ctx.a.path_to(c), known);
         let path = display_path(ctx, &steps);
         let holder = holder_of(ctx, &path, &steps);
         Within {
             node: c,
             path,
             holder,
-            also: other_holder(ctx, members, c),
+            also: other_holder(ctx, members, c, known),
         }
     })
 }
@@ -380,7 +461,7 @@ pub(crate) fn within_collection(ctx: &Ctx, members: &[u32]) -> Option<Within> {
 /// no other holder), is another holder; the shortest such path (then the lowest index), up to the
 /// collection it ends in, names it.
 /// `None` when no sampled member has one.
-fn other_holder(ctx: &Ctx, members: &[u32], c: NodeIdx) -> Option<Also> {
+fn other_holder(ctx: &Ctx, members: &[u32], c: NodeIdx, known: &Referrers) -> Option<Also> {
     let a = ctx.a;
     let g = &a.graph;
     let sample = &members[..members.len().min(OTHER_SAMPLE)];
@@ -390,7 +471,7 @@ fn other_holder(ctx: &Ctx, members: &[u32], c: NodeIdx) -> Option<Also> {
         let mut chain = Vec::new();
         let mut x = m;
         for _ in 0..SHAPE_STEPS {
-            let p = a.paths.parents_of(g, &[x])[0];
+            let p = BfsParents::new(&a.paths, g, &a.dom).of(x);
             chain.push((x, p));
             if p == SUPER || p == UNREACHED || lift_to_collection(ctx, NodeIdx(p)) == c {
                 break;
@@ -425,7 +506,7 @@ fn other_holder(ctx: &Ctx, members: &[u32], c: NodeIdx) -> Option<Also> {
             every = false;
             continue;
         };
-        let steps = up_to_collection(ctx, named_path(ctx, steps));
+        let steps = up_to_collection(ctx, named_path_in(ctx, steps, known));
         let path = display_path(ctx, &steps);
         let holder = holder_of(ctx, &path, &steps);
         let anchor = steps.get(holder.at).map_or(r, |s| s.node);
@@ -459,19 +540,210 @@ fn common_collection(ctx: &Ctx, members: &[u32]) -> Option<NodeIdx> {
     let g = &a.graph;
     let mut nodes: Vec<u32> = members.to_vec();
     for _ in 1..SHAPE_STEPS {
-        let mut parents = a.paths.parents_of(g, &nodes);
+        let mut parents = BfsParents::new(&a.paths, g, &a.dom).of_all(&nodes);
         if parents.iter().any(|&p| p == SUPER || p == UNREACHED) {
             return None;
         }
         parents.sort_unstable();
         parents.dedup();
         if let [p] = parents[..] {
-            let c = lift_to_collection(ctx, NodeIdx(p));
-            return (super::go::blocks_are_containers(ctx)
-                || patterns::is_strong_collection(g.type_name(c)))
-            .then_some(c);
+            return collection_at(ctx, p);
         }
         nodes = parents;
     }
     None
+}
+
+/// [`common_collection`] of members whose [`Lineage`]s are known: at each level, the one
+/// ancestor all of them have there, if they have one (no look-up: what the shapes found).
+fn common_collection_of(ctx: &Ctx, up: &[Lineage]) -> Option<NodeIdx> {
+    let first = up.first()?;
+    for level in 0..LEVELS {
+        if up
+            .iter()
+            .any(|l| l[level] == SUPER || l[level] == UNREACHED)
+        {
+            return None;
+        }
+        if up.iter().all(|l| l[level] == first[level]) {
+            return collection_at(ctx, first[level]);
+        }
+    }
+    None
+}
+
+/// The collection a group's members all meet in at `p`, if it is one: `p` lifted from a
+/// collection's inside to the collection, as an accumulation point is.
+fn collection_at(ctx: &Ctx, p: u32) -> Option<NodeIdx> {
+    let c = lift_to_collection(ctx, NodeIdx(p));
+    (super::go::blocks_are_containers(ctx)
+        || patterns::is_strong_collection(ctx.a.graph.type_name(c)))
+    .then_some(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::tests::{analyse, Rng};
+    use heapscope_graph::{DumpFacts, GraphBuilder, NoInspector, NodeKind, Runtime};
+
+    /// Items held in many ways: in arrays and maps (one or two each), below holders at random
+    /// depths from the roots, some a root themselves or one step below one; the containers
+    /// are shared now and then, so that the BFS parent is not always the dominator.
+    fn heap(seed: u64, items: usize) -> Analysis {
+        let mut r = Rng(seed | 1);
+        let mut b = GraphBuilder::new();
+        let names = ["Item", "Array", "Map", "Holder", "Other"];
+        let ts: Vec<_> = names.iter().map(|n| b.intern_type(n)).collect();
+        let mut edges: Vec<Vec<u32>> = Vec::new();
+        let mut node = |b: &mut GraphBuilder, t: usize| {
+            let n = b.add_node(
+                0x1000 + 16 * edges.len() as u64,
+                ts[t],
+                NodeKind::Object,
+                64,
+            );
+            edges.push(Vec::new());
+            n.0
+        };
+        let mut roots = Vec::new();
+        let mut containers = Vec::new();
+        for _ in 0..1 + r.below(6) {
+            let top = node(&mut b, 3);
+            roots.push(top);
+            let mut at = top;
+            for _ in 0..r.below(4) {
+                let x = node(&mut b, 3 + r.below(2) as usize);
+                containers.push((at, x));
+                at = x;
+            }
+            let c = node(&mut b, 1 + r.below(2) as usize);
+            containers.push((at, c));
+        }
+        let mut all_items = Vec::new();
+        for _ in 0..items {
+            let it = node(&mut b, 0);
+            all_items.push(it);
+            match r.below(10) {
+                0 => roots.push(it),
+                1 => {
+                    let h = node(&mut b, 3);
+                    roots.push(h);
+                    containers.push((h, it));
+                }
+                _ => {}
+            }
+        }
+        let holders: Vec<u32> = containers.iter().map(|&(_, c)| c).collect();
+        let mut links: Vec<(u32, u32)> = containers.clone();
+        for &it in &all_items {
+            for _ in 0..1 + r.below(2) {
+                let c = holders[r.below(holders.len() as u64) as usize];
+                links.push((c, it));
+            }
+            if r.below(4) == 0 {
+                let o = all_items[r.below(all_items.len() as u64) as usize];
+                if o != it {
+                    links.push((it, o));
+                }
+            }
+        }
+        for &(from, to) in &links {
+            edges[from as usize].push(to);
+        }
+        for &root in &roots {
+            b.add_root_idx(NodeIdx(root), "static", None);
+        }
+        analyse(b, &edges)
+    }
+
+    /// A node's shape key and lineage, one ancestor at a time by `RootPaths::parent` (a search
+    /// of the offsets), as the definition reads.
+    fn naive_shape(a: &Analysis, x: u32) -> (Vec<u32>, Lineage) {
+        let g = &a.graph;
+        let (mut key, mut up, mut cur) = (vec![g.type_of[x as usize]], [UNREACHED; LEVELS], x);
+        for slot in up.iter_mut() {
+            let p = a.paths.parent(g, cur);
+            *slot = p;
+            if p == SUPER || p == UNREACHED {
+                break;
+            }
+            key.push(g.type_of[p as usize]);
+            cur = p;
+        }
+        (key, up)
+    }
+
+    /// The shapes of `partition`, `of_shape` and `ways` (members, their lineages) against the
+    /// naive climb, and the common collection from the lineages against the one looked up a
+    /// level at a time, for every shape and for sets of members that share a container.
+    #[test]
+    fn shapes_and_common_collections_equal_the_naive_climb() {
+        let facts = DumpFacts::object_graph("test", Runtime::V8);
+        let (mut compared, mut met, mut short) = (0, 0, 0);
+        for seed in 0..60u64 {
+            let a = heap(seed * 7919 + 3, 20 + (seed as usize % 7) * 40);
+            let ctx = Ctx {
+                a: &a,
+                info: &facts,
+                insp: &NoInspector,
+            };
+            let g = &a.graph;
+            let item = g
+                .types
+                .iter()
+                .find(|(_, n)| *n == "Item")
+                .map(|(t, _)| t)
+                .unwrap_or(0);
+            let v: Vec<u32> = (0..g.node_count() as u32)
+                .filter(|&x| g.type_of[x as usize] == item && a.dom.is_reachable(x))
+                .collect();
+            let naive: Vec<(Vec<u32>, Lineage)> = v.iter().map(|&x| naive_shape(&a, x)).collect();
+            let (_, parts) = partition(&a, &v);
+            for (key, part) in &parts {
+                for (m, up) in part.members.iter().zip(&part.up) {
+                    let i = v.iter().position(|x| x == m).unwrap_or(usize::MAX);
+                    assert_eq!((key, up), (&naive[i].0, &naive[i].1), "seed {seed}, {m}");
+                }
+                let want: Vec<u32> = v
+                    .iter()
+                    .zip(&naive)
+                    .filter(|(_, (k, _))| k == key)
+                    .map(|(&x, _)| x)
+                    .collect();
+                let (got, up) = of_shape(&a, &v, key);
+                assert_eq!(got, want, "seed {seed}, key {key:?}");
+                short += usize::from(key.len() < SHAPE_STEPS);
+                let want_up: Vec<Lineage> = got.iter().map(|&x| naive_shape(&a, x).1).collect();
+                assert_eq!(up, want_up, "seed {seed}, key {key:?}");
+                assert_eq!(
+                    common_collection_of(&ctx, &up),
+                    common_collection(&ctx, &got),
+                    "seed {seed}, key {key:?}"
+                );
+                compared += 1;
+            }
+            let (_, _, up) = ways(&a, &v);
+            let want_up: Vec<Lineage> = naive.iter().map(|n| n.1).collect();
+            assert_eq!(up, want_up, "seed {seed}");
+            assert_eq!(common_collection_of(&ctx, &up), common_collection(&ctx, &v));
+            // The members of each parent: they meet in it (or in its collection).
+            let mut by_parent: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+            for (i, n) in naive.iter().enumerate() {
+                by_parent.entry(n.1[0]).or_default().push(i);
+            }
+            for is in by_parent.values() {
+                let members: Vec<u32> = is.iter().map(|&i| v[i]).collect();
+                let up: Vec<Lineage> = is.iter().map(|&i| naive[i].1).collect();
+                let got = common_collection_of(&ctx, &up);
+                assert_eq!(got, common_collection(&ctx, &members), "seed {seed}");
+                met += usize::from(got.is_some());
+            }
+        }
+        // Shorter shapes (near a root) and members meeting in a collection were both met.
+        assert!(
+            compared > 100 && short > 10 && met > 10,
+            "{compared}, {short}, {met}"
+        );
+    }
 }

@@ -3,6 +3,8 @@
 //! property, else the root. Its text is the path's notation (`class X › static F › Map`), not
 //! prose; [`Holder::shape`] leaves instance-specific parts out so alike holders compare equal.
 
+use std::sync::{Arc, Mutex};
+
 use heapscope_graph::{Label, NodeIdx, NodeKind, PathStep};
 
 use crate::build::Ctx;
@@ -288,11 +290,45 @@ fn holder_rank(g: &heapscope_graph::HeapGraph, r: NodeIdx) -> u8 {
     }
 }
 
+/// The referrers of nodes already looked up ([`named_path_in`]): the paths of one report enter
+/// the user's objects at the same few nodes, and each lookup scans every edge. A few entries
+/// per report, shared by the threads that analyse its findings.
+#[derive(Default)]
+pub struct Referrers(Mutex<Vec<(NodeIdx, RefList)>>);
+
+/// A node's referrers, as [`heapscope_graph::Analysis::referrers`] lists them.
+type RefList = Arc<Vec<(NodeIdx, Label, bool)>>;
+
+impl Referrers {
+    /// The referrers of `n`, looked up once.
+    fn of(&self, a: &heapscope_graph::Analysis, n: NodeIdx) -> RefList {
+        let known = |m: &Mutex<Vec<(NodeIdx, RefList)>>| {
+            let v = m.lock().unwrap_or_else(|e| e.into_inner());
+            v.iter().find(|(x, _)| *x == n).map(|(_, r)| Arc::clone(r))
+        };
+        if let Some(r) = known(&self.0) {
+            return r;
+        }
+        // Looked up without the lock (two threads may both look up a node: same answer).
+        let r: RefList = Arc::new(a.referrers(n));
+        let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !v.iter().any(|(x, _)| *x == n) {
+            v.push((n, Arc::clone(&r)));
+        }
+        r
+    }
+}
+
 /// The shortest path, unless it enters the user's objects straight from a synthetic root
 /// (V8's `(Handle scope)` and `(Global handles)` hold objects by number): then the same path
 /// through the nearest named reference (a scope variable, `global` property, static field), so
 /// the holder can be named. Still a strong path from a real root.
 pub fn named_path(ctx: &Ctx, steps: Vec<PathStep>) -> Vec<PathStep> {
+    named_path_in(ctx, steps, &Referrers::default())
+}
+
+/// [`named_path`], with the referrers looked up through `known`.
+pub fn named_path_in(ctx: &Ctx, steps: Vec<PathStep>, known: &Referrers) -> Vec<PathStep> {
     let a = ctx.a;
     let g = &a.graph;
     let mut steps = steps;
@@ -305,7 +341,7 @@ pub fn named_path(ctx: &Ctx, steps: Vec<PathStep>) -> Vec<PathStep> {
         };
         let target = steps[k].node;
         let mut best: Option<(u8, usize, NodeIdx, Label)> = None;
-        for (r, label, weak) in a.referrers(target) {
+        for &(r, label, weak) in known.of(a, target).iter() {
             if weak || !matches!(label, Label::Name(_)) || !a.paths.is_reached(r) {
                 continue;
             }

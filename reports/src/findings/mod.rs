@@ -286,7 +286,11 @@ pub(crate) fn largest_first(retained: &[u64], v: &[u32], k: usize) -> Vec<u32> {
     let key = |x: u32| (retained[x as usize], Reverse(x));
     let mut heap: BinaryHeap<Reverse<(u64, Reverse<u32>)>> =
         BinaryHeap::with_capacity(k.min(v.len()) + 1);
-    for &x in v {
+    for (i, &x) in v.iter().enumerate() {
+        // `v` is in walk order: its retained sizes lie all over memory.
+        if let Some(&ahead) = v.get(i + 16) {
+            heapscope_graph::dominators::prefetch(retained, ahead as usize);
+        }
         let kx = key(x);
         if heap.len() < k {
             heap.push(Reverse(kx));
@@ -320,8 +324,39 @@ pub(crate) fn first_user_frame(ctx: &Ctx, stack: &[NodeIdx]) -> Option<usize> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::largest_first;
+
+    /// The analysis of the nodes added to `b`, with `edges[i]` the nodes node `i` refers to
+    /// (unlabelled, strong), under MAT's policy.
+    pub(crate) fn analyse(
+        mut b: heapscope_graph::GraphBuilder,
+        edges: &[Vec<u32>],
+    ) -> heapscope_graph::Analysis {
+        use heapscope_graph::{Label, NodeIdx, Policy};
+        b.finish_nodes();
+        for (i, es) in edges.iter().enumerate() {
+            if es.is_empty() {
+                continue;
+            }
+            b.begin_node(NodeIdx(i as u32));
+            for &to in es {
+                b.edge_to_idx(NodeIdx(to), false, Label::None);
+            }
+        }
+        heapscope_graph::Analysis::run(b.finish(Policy::MAT))
+    }
+
+    /// A deterministic generator (xorshift64*), for the findings' tests on generated heaps.
+    pub(crate) struct Rng(pub u64);
+    impl Rng {
+        pub(crate) fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) % n.max(1)
+        }
+    }
 
     /// The bounded-heap selection equals sorting everything and truncating, with many ties.
     #[test]

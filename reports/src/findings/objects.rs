@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 
 use heapscope_graph::bitset::BitSet;
 use heapscope_graph::paths::edge_between;
-use heapscope_graph::{DomWalk, Label, NodeIdx, NodeKind, Start, Step, TypeId};
+use heapscope_graph::walks::walk_below;
+use heapscope_graph::{Label, NodeIdx, NodeKind, Start, TypeId};
 use rayon::prelude::*;
 
-use super::holder::{display_path, holder_of, named_path, AnchorKind};
+use super::holder::{display_path, holder_of, named_path_in, AnchorKind, Referrers};
 use super::{threshold_bytes, Finding, Group, Objects, Subject, ACCUMULATION_RATIO};
 use crate::build::{Ctx, ReportOptions};
 use crate::model::HistRow;
@@ -82,22 +83,24 @@ pub fn accumulation_point(ctx: &Ctx, n: NodeIdx) -> Accumulation {
             break;
         }
         let b = NodeIdx(b);
-        let (label, _) = edge_between(g, cur, b);
         walk.push(b);
-        keys.push((g.type_of[b.ix()], label_key(label)));
         cur = b;
-        if chain.is_none() {
-            let end = keys.len();
-            for p in 1..=CHAIN_MAX_PERIOD {
-                if end < p * (CHAIN_REPEATS + 1) {
-                    break;
-                }
-                let start = end - p * (CHAIN_REPEATS + 1);
-                let base = &keys[end - p..end];
-                if (0..CHAIN_REPEATS).all(|r| &keys[start + r * p..start + (r + 1) * p] == base) {
-                    chain = Some((start, p));
-                    break;
-                }
+        if chain.is_some() {
+            // Inside a chain only its length is wanted: no reference to look up.
+            continue;
+        }
+        let (label, _) = edge_between(g, walk[walk.len() - 2], b);
+        keys.push((g.type_of[b.ix()], label_key(label)));
+        let end = keys.len();
+        for p in 1..=CHAIN_MAX_PERIOD {
+            if end < p * (CHAIN_REPEATS + 1) {
+                break;
+            }
+            let start = end - p * (CHAIN_REPEATS + 1);
+            let base = &keys[end - p..end];
+            if (0..CHAIN_REPEATS).all(|r| &keys[start + r * p..start + (r + 1) * p] == base) {
+                chain = Some((start, p));
+                break;
             }
         }
     }
@@ -221,10 +224,10 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
 /// Analyse one point of the heap below `top`, at the accumulation point `acc` (a candidate's
 /// from [`accumulation_point`]; a group's member is its own point — the walk down from one
 /// member would name what that one member holds, not the group): path, holder, items.
-pub(crate) fn analyse_at(ctx: &Ctx, top: NodeIdx, acc: Accumulation) -> Objects {
+pub(crate) fn analyse_at(ctx: &Ctx, top: NodeIdx, acc: Accumulation, known: &Referrers) -> Objects {
     let a = ctx.a;
     let g = &a.graph;
-    let steps = named_path(ctx, a.path_to(acc.holder));
+    let steps = named_path_in(ctx, a.path_to(acc.holder), known);
     let path = display_path(ctx, &steps);
     let holder = holder_of(ctx, &path, &steps);
     let (items, headline) = accumulated(ctx, acc.raw, 5);
@@ -398,20 +401,25 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
     // Each candidate with its accumulation point (the walk down is done once: `statics_apart`
     // needs it, and so does the analysis).
     let mut cands: Vec<(NodeIdx, Accumulation)> = Vec::new();
-    let mut stack: Vec<(u32, bool)> = a.dominated(None).iter().map(|&c| (c, false)).collect();
+    // Only nodes over the threshold go on the stack (the super-root may have millions of
+    // children, a few of them big).
+    let big = |kids: &[u32], loader: bool| {
+        kids.iter()
+            .filter(|&&c| a.retained[c as usize] >= thr)
+            .map(move |&c| (c, loader))
+            .collect::<Vec<(u32, bool)>>()
+    };
+    let mut stack: Vec<(u32, bool)> = big(a.dominated(None), false);
     while let Some((v, under_loader)) = stack.pop() {
-        if a.retained[v as usize] < thr {
-            continue;
-        }
         let n = NodeIdx(v);
         if is_transparent(ctx, n, under_loader) {
             let loader = under_loader || patterns::is_class_loader(g.type_name(n));
-            stack.extend(a.dominated(Some(n)).iter().map(|&c| (c, loader)));
+            stack.extend(big(a.dominated(Some(n)), loader));
         } else {
             let acc = accumulation_point(ctx, n);
             if statics_apart(ctx, &acc, thr) {
                 // The statics' objects are the application's, not the loader's class lists.
-                stack.extend(a.dominated(Some(acc.raw)).iter().map(|&c| (c, false)));
+                stack.extend(big(a.dominated(Some(acc.raw)), false));
             } else {
                 cands.push((n, acc));
             }
@@ -422,20 +430,26 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
     // disjoint and no later walk enters them (the group walk skips them at their top, and an
     // instance below or above a candidate is never a group member), so their tops are marked
     // alone; a group's members are marked with their whole subtrees (`mark_subtree`).
+    let known = Referrers::default();
     let mut covered = BitSet::new(g.node_count());
     for (c, _) in &cands {
         covered.set(c.ix());
     }
+    let mut tops: Vec<u32> = cands.iter().map(|(c, _)| c.0).collect();
+    tops.sort_unstable();
     // 2. Findings, each candidate analysed on its own (one dominator-subtree walk each, in
     //    parallel), while the group search walks the rest of the tree.
     let (found, instances) = rayon::join(
         || {
             cands
                 .par_iter()
-                .map(|(c, acc)| finding(ctx, analyse_at(ctx, *c, acc.clone()), a.retained[c.ix()]))
+                .map(|(c, acc)| {
+                    let o = analyse_at(ctx, *c, acc.clone(), &known);
+                    finding(ctx, o, a.retained[c.ix()])
+                })
                 .collect::<Vec<Finding>>()
         },
-        || super::groups::instances(a, thr, &covered),
+        || super::groups::instances(a, thr, &tops),
     );
     // Merged when several tops have the same holder shape (one ThreadLocal in several threads,
     // one listener class in several buses).
@@ -481,19 +495,20 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
         instances,
         &mut covered,
         &mut above,
+        &known,
     ));
     // 4. A browser's detached DOM beyond what the others report: a single finding reports its
     //    accumulation point's subtree, not its whole candidate's (a page's native context tops
     //    the window and all it holds).
-    let mut tops: Vec<u32> = cands.iter().map(|(c, _)| c.0).collect();
     let mut points: Vec<u32> = cands.iter().map(|(_, acc)| acc.holder.0).collect();
-    tops.sort_unstable();
     points.sort_unstable();
     let reported = |v: u32| {
         points.binary_search(&v).is_ok()
             || (covered.get(v as usize) && tops.binary_search(&v).is_err())
     };
-    out.extend(super::detached::findings(ctx, thr, reported, &above));
+    out.extend(super::detached::findings(
+        ctx, thr, reported, &above, &known,
+    ));
     out
 }
 
@@ -508,20 +523,18 @@ pub(crate) fn mark_ancestors(ctx: &Ctx, n: NodeIdx, set: &mut BitSet) {
     }
 }
 
-/// Mark `n` and its dominator subtree (a subtree already marked is not walked again).
-pub(crate) fn mark_subtree(ctx: &Ctx, n: NodeIdx, set: &mut BitSet) {
+/// Mark `n` and its dominator subtree (a subtree already marked is not walked again); `stack`
+/// is the walk's, passed again for the next node (nothing allocated per node).
+pub(crate) fn mark_subtree(ctx: &Ctx, n: NodeIdx, set: &mut BitSet, stack: &mut Vec<(u32, u32)>) {
     if set.get(n.ix()) {
         return;
     }
     set.set(n.ix());
-    let mut walk = DomWalk::new(&ctx.a.children, Start::Node(n));
-    while let Some(step) = walk.next() {
-        if let Step::Enter(c) = step {
-            if set.get(c as usize) {
-                walk.skip_subtree();
-            } else {
-                set.set(c as usize);
-            }
+    walk_below(&ctx.a.children, Start::Node(n), stack, |c| {
+        let fresh = !set.get(c as usize);
+        if fresh {
+            set.set(c as usize);
         }
-    }
+        fresh
+    });
 }

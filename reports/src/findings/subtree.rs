@@ -305,19 +305,9 @@ fn tally_below_split(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::tests::{analyse, Rng};
     use heapscope_graph::walks::Start;
-    use heapscope_graph::{DomWalk, GraphBuilder, Label, NodeKind, Policy, Step};
-
-    /// A deterministic generator (xorshift64*).
-    struct Rng(u64);
-    impl Rng {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) % n.max(1)
-        }
-    }
+    use heapscope_graph::{DomWalk, GraphBuilder, NodeKind, Step};
 
     /// A heap with the shapes that make a walk deep or wide: a root holding a chain (each link
     /// with an item), an array of many small objects (some with a child), and a random cluster
@@ -374,17 +364,7 @@ mod tests {
                 }
             }
         }
-        b.finish_nodes();
-        for (i, es) in edges.iter().enumerate() {
-            if es.is_empty() {
-                continue;
-            }
-            b.begin_node(NodeIdx(i as u32));
-            for &to in es {
-                b.edge_to_idx(NodeIdx(to), false, Label::None);
-            }
-        }
-        Analysis::run(b.finish(Policy::MAT))
+        analyse(b, &edges)
     }
 
     /// The simple walk: every node of the subtree entered and left with its depth and type on
