@@ -72,6 +72,10 @@ pub fn suspect(ctx: &Ctx, f: Finding) -> Suspect {
     }
 }
 
+/// A suspect's title adds "(N in all)" to its headline count when the headline type has this
+/// many times more objects below the point than at its nearest level.
+const IN_ALL_FACTOR: u64 = 10;
+
 fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -> Words {
     let a = ctx.a;
     let g = &a.graph;
@@ -81,6 +85,14 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
             format!("a chain of {} × [{}]", thousands(c.len), names.join(" → "))
         }
         None => match &o.headline {
+            // Most of the type's objects are deeper than its nearest level (2 linked lists'
+            // heads, and their 20,000 nodes): say how many there are in all.
+            Some(it) if o.headline_in_all >= IN_ALL_FACTOR * it.count.max(1) => format!(
+                "{} × {} ({} in all)",
+                thousands(it.count),
+                it.type_name,
+                thousands(o.headline_in_all)
+            ),
             Some(it) => format!("{} × {}", thousands(it.count), it.type_name),
             None => String::new(),
         },

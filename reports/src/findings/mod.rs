@@ -106,8 +106,12 @@ pub struct Objects {
     pub holder: Holder,
     /// What is accumulated below the point, largest first.
     pub items: Vec<HistRow>,
-    /// What the accumulation point holds, as the title names it.
+    /// What the accumulation point holds, as the title names it: its type's objects nearest
+    /// below the point.
     pub headline: Option<HistRow>,
+    /// The headline type's objects anywhere below the point (≥ the headline's count: 2 linked
+    /// lists' heads, and their 20,000 nodes).
+    pub headline_in_all: u64,
     /// Objects accumulated at the point (dominated directly, or the chain's length).
     pub accumulated: u64,
     /// Several objects alike, together: how many, and their type.

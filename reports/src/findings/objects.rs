@@ -151,8 +151,9 @@ pub fn accumulated_items(ctx: &Ctx, n: NodeIdx, limit: usize) -> Vec<HistRow> {
 
 /// [`accumulated_items`], and the headline item: the user type nearest below `n` (collection
 /// insides and runtime types not counted as levels), e.g. the map's values rather than the
-/// byte arrays inside them, counted at that nearest level only.
-fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<HistRow>) {
+/// byte arrays inside them, counted at that nearest level only, with how many of its type are
+/// below `n` in all.
+fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<(HistRow, u64)>) {
     let a = ctx.a;
     let g = &a.graph;
     // Per type: (count, shallow, least depth) and MAT's minimum retained size, in one walk of
@@ -205,7 +206,7 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<His
                 .then(y.1 .2.cmp(&x.1 .2))
                 .then(x.0.cmp(y.0))
         })
-        .map(|(&t, &(_, s, r, _))| row(t, nearest(t), s, r));
+        .map(|(&t, &(c, s, r, _))| (row(t, nearest(t), s, r), c));
     let mut rows: Vec<HistRow> = by_type
         .into_iter()
         .filter(|(t, _)| !patterns::is_collection_internal(g.types.get(*t)))
@@ -231,6 +232,10 @@ pub(crate) fn analyse_at(ctx: &Ctx, top: NodeIdx, acc: Accumulation, known: &Ref
     let path = display_path(ctx, &steps);
     let holder = holder_of(ctx, &path, &steps);
     let (items, headline) = accumulated(ctx, acc.raw, 5);
+    let (headline, headline_in_all) = match headline {
+        Some((h, all)) => (Some(h), all),
+        None => (None, 0),
+    };
     let accumulated = match &acc.chain {
         // The chain's length: its head and every node of the head's type below it.
         Some(c) => {
@@ -251,6 +256,7 @@ pub(crate) fn analyse_at(ctx: &Ctx, top: NodeIdx, acc: Accumulation, known: &Ref
         holder,
         items,
         headline,
+        headline_in_all,
         accumulated,
         group: None,
         within: None,

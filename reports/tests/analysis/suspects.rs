@@ -963,3 +963,41 @@ fn a_headline_counts_the_entries_not_their_insides() {
         .expect("Object among the items");
     assert_eq!(all.count, 4 * n as u64);
 }
+
+/// A headline whose type has ten times more objects below the point than at its nearest level
+/// says how many there are in all: two linked lists of `k` nodes hanging from a holder are
+/// "2 × Node (2k in all)"; the Map of parsed responses above (4n Objects for n at the nearest
+/// level) keeps its plain count.
+#[test]
+fn a_headline_over_linked_lists_says_how_many_in_all() {
+    use heapscope_graph::NodeKind;
+    let k = 5_000u64;
+    let mut h = Heap::new();
+    let r = h.node("(GC roots)", NodeKind::Synthetic, 0);
+    h.root(r, "synthetic root");
+    let module = h.node("system / Context", NodeKind::Hidden, 48);
+    h.edge(r, module, "[1]");
+    let holder = h.obj("Holder", 32);
+    h.edge(module, holder, "lists");
+    for list in ["first", "second"] {
+        let mut prev = holder;
+        let mut label = list.to_string();
+        for _ in 0..k {
+            let node = h.obj("Node", 40);
+            h.edge(prev, node, &label);
+            prev = node;
+            label = "next".into();
+        }
+    }
+    let r = h.report(
+        info(Format::V8),
+        "x.heapsnapshot",
+        &ReportOptions::default(),
+    );
+    let s = first(&r);
+    let want = format!(
+        "Holder: 2 × Node ({} in all)",
+        heapscope_reports::fmt::thousands(2 * k)
+    );
+    assert!(s.title.contains(&want), "{} — wanted {want}", s.title);
+}
