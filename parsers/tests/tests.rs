@@ -1,6 +1,7 @@
 //! The parsers crate's single integration-test binary; one module per format.
 
 mod detect;
+mod facts_details;
 mod fuzz_regressions;
 mod goheapdump;
 mod hprof;

@@ -1,5 +1,6 @@
 //! From an [`Analysis`] to a [`Report`]: summary, histogram, top dominators and suspects.
 
+use heapscope_graph::facts::ThreadRoot;
 use heapscope_graph::{Analysis, DumpFacts, Inspector, NodeIdx, PathStep};
 
 use crate::findings::find_suspects;
@@ -120,9 +121,10 @@ impl<'a> ThreadHolders<'a> {
         self.by_id.is_empty()
     }
 
-    /// The thread whose root starts the path: of the thread roots of its first object, the one
-    /// of a local variable in the innermost frame (MAT's "keeps local variables"), else the
-    /// first (its thread object, a native stack …). `None` when no thread holds that object.
+    /// The thread whose root starts the path: of the thread roots of its first object, a
+    /// thread's own thread object, else the local variable in the innermost frame (MAT's
+    /// "keeps local variables"), else the first (a native stack …). `None` when no thread
+    /// holds that object.
     pub fn of_path(&self, path: &[PathElem]) -> Option<ThreadOut> {
         let first = &path.first()?.id;
         let at = self.by_id.partition_point(|(id, _)| id < first);
@@ -130,8 +132,17 @@ impl<'a> ThreadHolders<'a> {
             .iter()
             .take_while(|(id, _)| id == first)
             .map(|&(_, i)| self.info.thread_roots[i]);
-        let root = roots.min_by_key(|r| (r.frame.is_none(), r.frame, r.thread))?;
-        let t = self.info.threads().get(root.thread as usize)?;
+        let threads = self.info.threads();
+        // A thread's own thread object is held by that thread (not by a local variable that
+        // points back at it, e.g. `Thread.currentThread()` kept in a frame).
+        let own = |r: &ThreadRoot| {
+            r.frame.is_none()
+                && threads
+                    .get(r.thread as usize)
+                    .is_some_and(|t| t.object == r.object)
+        };
+        let root = roots.min_by_key(|r| (!own(r), r.frame.is_none(), r.frame, r.thread))?;
+        let t = threads.get(root.thread as usize)?;
         Some(ThreadOut {
             name: t.name.clone(),
             object_id: self.info.id_text(t.object),

@@ -30,4 +30,5 @@ mod producers;
 mod python_heapsnap;
 mod query;
 mod serve;
+mod thread_held;
 mod unreachable;

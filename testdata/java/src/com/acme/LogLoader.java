@@ -13,8 +13,8 @@ public final class LogLoader {
     public static List<String> readAll(BufferedReader in) throws IOException {
         List<String> lines = new ArrayList<>();
         String line;
-        while ((line = in.readLine()) != null) {
-            lines.add(line); // HOLDS: `lines` is a local variable of this frame when the heap runs out
+        while ((line = in.readLine()) != null) { // HOLDS: `lines`, a local variable of this frame, when the heap runs out
+            lines.add(line);
         }
         return lines;
     }
