@@ -400,7 +400,8 @@ pub struct PythonSnapshotDetails {
     pub tracemalloc: bool,
     pub allocation_sites: u64,
     pub lru_caches: u64,
-    pub dump_seconds: f64,
+    /// How long the dump took (`null` when the file says something that is not a finite number).
+    pub dump_seconds: Option<f64>,
     pub dumper_excluded_objects: u64,
     pub dumper_rss_overhead_bytes: u64,
     pub types_with_del: u64,

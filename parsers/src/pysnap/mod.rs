@@ -397,7 +397,7 @@ fn facts(
         tracemalloc: h.tracing,
         allocation_sites: insp.sites.len() as u64,
         lru_caches: insp.caches.len() as u64,
-        dump_seconds: ix.end.seconds,
+        dump_seconds: Some(ix.end.seconds).filter(|s| s.is_finite()),
         dumper_excluded_objects: ix.end.excluded,
         dumper_rss_overhead_bytes: ix.end.overhead_rss,
         types_with_del,
