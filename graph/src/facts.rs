@@ -2,9 +2,15 @@
 //! through which reports read details lazily from the dump.
 //!
 //! Everything downstream of the parsers (reports, the CLI) decides from these facts — never from
-//! the format's name and never from [`DumpFacts::details`], which is display-only (it is printed
-//! as the report's `input.details` and nothing reads it back). A new format fills the same
-//! facts and every report works for it unchanged.
+//! the format's name. [`DumpFacts::details`] holds each format's own facts for people to read,
+//! typed ([`details`]); reports print them as the report's `input.details` without knowing the
+//! format, and read only their threads ([`DumpFacts::threads`], with
+//! [`DumpFacts::thread_roots`]: which thread and frame holds an object). A new format fills the
+//! same facts and every report works for it unchanged.
+
+mod details;
+
+pub use details::*;
 
 use crate::graph::HeapGraph;
 use crate::types::{NodeIdx, TypeId};
@@ -196,9 +202,12 @@ pub struct DumpFacts {
     pub timestamp: Option<String>,
     /// The same instant as milliseconds since the Unix epoch (for trends).
     pub timestamp_ms: Option<i64>,
-    /// The format's own facts for people to read (versions, id size, header fields …): printed
-    /// as the report's `input.details`, never read by code.
-    pub details: serde_json::Map<String, serde_json::Value>,
+    /// The format's own facts for people to read (versions, id size, header fields, threads
+    /// …), typed: printed as the report's `input.details`.
+    pub details: Details,
+    /// The GC roots a thread holds (a local variable of one of its frames, or the thread
+    /// itself), by object, in the dump's order; empty when the format records no threads.
+    pub thread_roots: Vec<ThreadRoot>,
     /// Warnings from parsing (skipped records, truncation …).
     pub warnings: Vec<String>,
 }
@@ -222,7 +231,8 @@ impl DumpFacts {
             sample_type: None,
             timestamp: None,
             timestamp_ms: None,
-            details: serde_json::Map::new(),
+            details: Details::default(),
+            thread_roots: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -257,6 +267,21 @@ impl DumpFacts {
     /// The dump's id as reports print it.
     pub fn id_text(&self, id: u64) -> String {
         self.id_display.text(id)
+    }
+
+    /// The threads the dump records, with their stacks (none when it records none).
+    pub fn threads(&self) -> &[Thread] {
+        self.details.threads.as_deref().unwrap_or(&[])
+    }
+
+    /// The threads that hold the object of this dump id as a GC root, in the dump's order:
+    /// `(thread, frame)`, the frame when a local variable of it holds the object.
+    pub fn held_by_threads(&self, object: u64) -> impl Iterator<Item = (&Thread, Option<u32>)> {
+        let threads = self.threads();
+        self.thread_roots
+            .iter()
+            .filter(move |r| r.object == object)
+            .filter_map(move |r| Some((threads.get(r.thread as usize)?, r.frame)))
     }
 }
 

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use heapscope_graph::facts::{FormatDetails, Frame, FrameLine, HprofDetails, Thread, ThreadRoot};
 use heapscope_graph::saved::{self, header_crc, OpenError, SaveInput, Stamp};
 use heapscope_graph::{Analysis, DumpFacts, GraphBuilder, Label, NodeKind, Policy, Runtime};
 
@@ -17,8 +18,42 @@ const OPTS: &str = "sample-index=;group-by=";
 fn facts() -> DumpFacts {
     let mut f = DumpFacts::object_graph("hprof", Runtime::Jvm);
     f.rows.locations = vec![vec![("a.py".into(), 3), ("b.py".into(), 0)], vec![]];
-    f.details.insert("id_size".into(), serde_json::json!(8));
-    f.details.insert("ratio".into(), serde_json::json!(0.1));
+    f.details.format = FormatDetails::Hprof(HprofDetails {
+        hprof_version: "1.0.2".into(),
+        id_size: 8,
+        layout_votes: [1, 2, 3, 4, 5, 6],
+        android_heaps: vec!["app".into()],
+        ..HprofDetails::default()
+    });
+    let frame = |function: &str, file: Option<&str>, line| Frame {
+        function: function.into(),
+        file: file.map(str::to_string),
+        line,
+    };
+    f.details.threads = Some(vec![Thread {
+        name: "worker-1".into(),
+        serial: 7,
+        object: 0xfeed,
+        frames: vec![
+            frame("a.B.c", Some("B.java"), FrameLine::Line(42)),
+            frame("a.B.n", None, FrameLine::Native),
+            frame("a.B.d", Some("B.java"), FrameLine::Compiled),
+            frame("a.B.e", Some("B.java"), FrameLine::Unknown),
+            frame("<frame 0x1>", None, FrameLine::Missing),
+        ],
+    }]);
+    f.thread_roots = vec![
+        ThreadRoot {
+            object: 0xbeef,
+            thread: 0,
+            frame: Some(3),
+        },
+        ThreadRoot {
+            object: 0xfeed,
+            thread: 0,
+            frame: None,
+        },
+    ];
     f.warnings.push("a warning".into());
     f.timestamp_ms = Some(-5);
     f
@@ -101,6 +136,7 @@ fn random_analyses_come_back_as_written() {
                 o2.rows.key,
                 &o2.rows.locations,
                 &o2.details,
+                &o2.thread_roots,
                 &o2.warnings
             ),
             (
@@ -108,6 +144,7 @@ fn random_analyses_come_back_as_written() {
                 f.rows.key,
                 &f.rows.locations,
                 &f.details,
+                &f.thread_roots,
                 &f.warnings
             ),
             "{ctx}"

@@ -1,5 +1,6 @@
 //! From an [`Analysis`] to a [`Report`]: summary, histogram, top dominators and suspects.
 
+use heapscope_graph::facts::ThreadRoot;
 use heapscope_graph::{Analysis, DumpFacts, Inspector, NodeIdx, PathStep};
 
 use crate::findings::find_suspects;
@@ -76,6 +77,7 @@ impl<'a> Ctx<'a> {
             retained_bytes: self.a.retained[n.ix()],
             retained_share: round6(self.share(self.a.retained[n.ix()])),
             value: self.insp.value_preview(g, n),
+            thread: None,
         }
     }
 
@@ -92,6 +94,81 @@ impl<'a> Ctx<'a> {
                 retained_bytes: Some(self.a.retained[s.node.ix()]),
             })
             .collect()
+    }
+}
+
+/// Which thread holds an object, from the dump's thread roots ([`DumpFacts::thread_roots`]),
+/// looked up by the printed id of a path's GC root.
+pub struct ThreadHolders<'a> {
+    info: &'a DumpFacts,
+    /// The printed id of each thread root's object, with the root's index; sorted.
+    by_id: Vec<(String, usize)>,
+}
+
+impl<'a> ThreadHolders<'a> {
+    pub fn new(info: &'a DumpFacts) -> Self {
+        let mut by_id: Vec<(String, usize)> = info
+            .thread_roots
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (info.id_text(r.object), i))
+            .collect();
+        by_id.sort();
+        ThreadHolders { info, by_id }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// The thread whose root starts the path: of the thread roots of its first object, a
+    /// thread's own thread object, else the local variable in the innermost frame (MAT's
+    /// "keeps local variables"), else the first (a native stack …). `None` when no thread
+    /// holds that object.
+    pub fn of_path(&self, path: &[PathElem]) -> Option<ThreadOut> {
+        let first = &path.first()?.id;
+        let at = self.by_id.partition_point(|(id, _)| id < first);
+        let roots = self.by_id[at..]
+            .iter()
+            .take_while(|(id, _)| id == first)
+            .map(|&(_, i)| self.info.thread_roots[i]);
+        let threads = self.info.threads();
+        // A thread's own thread object is held by that thread (not by a local variable that
+        // points back at it, e.g. `Thread.currentThread()` kept in a frame).
+        let own = |r: &ThreadRoot| {
+            r.frame.is_none()
+                && threads
+                    .get(r.thread as usize)
+                    .is_some_and(|t| t.object == r.object)
+        };
+        let root = roots.min_by_key(|r| (!own(r), r.frame.is_none(), r.frame, r.thread))?;
+        let t = threads.get(root.thread as usize)?;
+        Some(ThreadOut {
+            name: t.name.clone(),
+            object_id: self.info.id_text(t.object),
+            frame: root.frame,
+            stack: t
+                .frames
+                .iter()
+                .map(|f| FrameOut {
+                    function: f.function.clone(),
+                    file: f.file.clone(),
+                    line: f.line_number(),
+                    text: f.text(),
+                })
+                .collect(),
+        })
+    }
+}
+
+/// The format's typed details as the report's `input.details`: one JSON object, keys in
+/// order (the schema's), whatever the format.
+pub fn details_json(
+    d: &heapscope_graph::facts::Details,
+) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(d) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
     }
 }
 
@@ -132,15 +209,15 @@ pub fn build_report(
     }
     // The parts read the analysis only: the suspects (the costly part: walks of dominator
     // subtrees) side by side with the rest.
-    let (suspects, (dominators, (dominator_tree, unreachable_histogram))) = rayon::join(
+    let (mut suspects, (mut dominators, (dominator_tree, unreachable_histogram))) = rayon::join(
         || find_suspects(&ctx, opts),
         || {
             rayon::join(
                 || {
                     a.top_retained(opts.top)
                         .into_iter()
-                        .map(|n| ctx.node(n))
-                        .collect()
+                        .map(|n| (ctx.node(n), n))
+                        .collect::<Vec<_>>()
                 },
                 || {
                     rayon::join(
@@ -151,6 +228,19 @@ pub fn build_report(
             )
         },
     );
+    let holders = ThreadHolders::new(info);
+    for s in &mut suspects {
+        s.thread = holders.of_path(&s.path_to_root);
+    }
+    let dominators = dominators
+        .drain(..)
+        .map(|(mut node, n)| {
+            if !holders.is_empty() {
+                node.thread = holders.of_path(&ctx.path(&a.path_to(n)));
+            }
+            node
+        })
+        .collect();
     let mut warnings = info.warnings.clone();
     warnings.extend(cumulative_note);
     // The same warning can come from the parser and the graph builder; say it once.
@@ -177,7 +267,7 @@ pub fn build_report(
             size_bytes: meta.size_bytes,
             compressed: info.compressed,
             sample_type: info.sample_type.clone(),
-            details: info.details.clone(),
+            details: details_json(&info.details),
             timestamp: info.timestamp.clone(),
         },
         summary: SummaryOut {

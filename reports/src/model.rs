@@ -101,6 +101,38 @@ pub struct NodeOut {
     /// A value preview (e.g. a String's text), when the format has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// The biggest objects (`dominators`) only: the thread that holds it, when its path from a
+    /// GC root starts at a thread (a local variable of one of its frames, or the thread object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread: Option<ThreadOut>,
+}
+
+/// The thread that holds an object, as Eclipse MAT names it ("the thread X keeps local
+/// variables …"): the thread and its stack, with the frame whose local variable holds it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ThreadOut {
+    pub name: String,
+    /// The dump's id of the thread object.
+    pub object_id: String,
+    /// Index into `stack` of the frame whose local variable is the GC root that holds the
+    /// object; absent when the thread holds it otherwise (its thread object, a native stack).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame: Option<u32>,
+    /// The thread's stack when the dump was taken, innermost frame first.
+    pub stack: Vec<FrameOut>,
+}
+
+/// One frame of a thread's stack.
+#[derive(Clone, Debug, Serialize)]
+pub struct FrameOut {
+    /// The class and method: `com.acme.Importer.importBatch`.
+    pub function: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// As a Java stack trace prints it: `com.acme.Importer.importBatch(Importer.java:34)`.
+    pub text: String,
 }
 
 /// One element of a path from a GC root (or the outermost frame).
@@ -185,4 +217,8 @@ pub struct Suspect {
     /// `unknown`, it ranks after application suspects, and `--fail-on-suspect` ignores it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub runtime_owned: bool,
+    /// The thread that holds it, when its path from a GC root starts at a thread (a local
+    /// variable of one of its frames, or the thread object), with the thread's stack.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread: Option<ThreadOut>,
 }

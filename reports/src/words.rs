@@ -62,6 +62,7 @@ pub fn suspect(ctx: &Ctx, f: Finding) -> Suspect {
         object_count: w.object_count,
         accumulation_point: w.accumulation_point,
         path_to_root: w.path_to_root,
+        thread: None,
         explanation: w.explanation,
         accumulated: w.accumulated,
         fix: w.fix,

@@ -6,6 +6,9 @@
 # stdin. This script then takes `jcmd PID GC.class_histogram` immediately followed by
 # `jcmd PID GC.heap_dump -all=false` (live objects only), and answers "quit" (or "step" for the growth series).
 #
+# With THREADS=1 (the thread-held fixtures) `jcmd PID Thread.print` is taken first, into NAME.threads.txt: the JVM's own
+# view of every thread's frames. `ONLY="Main1 Main2"` regenerates only those scenarios' fixtures.
+#
 # Plain dumps are stored as `gzip -9n` (.hprof.gz) to keep the repository small; `caches` is dumped with the JDK's
 # own `-gz=1` (multi-member chunked gzip); `healthy` stays an uncompressed .hprof so the plain mmap path is covered.
 set -euo pipefail
@@ -24,6 +27,10 @@ mkdir -p "$OUT"
 capture() {
     local jdk=$1 pid=$2 name=$3 gz=${4:-}
     rm -f "$OUT/$name.hprof" "$OUT/$name.hprof.gz" "$OUT/$name.histo.txt"
+    if [[ ${THREADS:-} == 1 ]]; then
+        "$jdk/bin/jcmd" "$pid" Thread.print | sed -e 's/ tid=0x[0-9a-f]*//' -e 's/ nid=0x[0-9a-f]*//' \
+            -e 's/- parking to wait for  <0x[0-9a-f]*>/- parking to wait for  <…>/' > "$OUT/$name.threads.txt"
+    fi
     "$jdk/bin/jcmd" "$pid" GC.class_histogram > "$OUT/$name.histo.txt"
     if [[ $gz == jdkgz ]]; then
         "$jdk/bin/jcmd" "$pid" GC.heap_dump -all=false -gz=1 "$OUT/$name.hprof.gz" > /dev/null
@@ -42,6 +49,7 @@ capture() {
 run() {
     local jdk=$1 main=$2 names=$3
     shift 3
+    if [[ -n ${ONLY:-} && " $ONLY " != *" $main "* ]]; then return; fi
     echo "$main on $("$jdk/bin/java" -version 2>&1 | head -1)"
     coproc JVM { exec "$jdk/bin/java" -Xmx64m "$@" -cp "$BUILD" "com.acme.scenario.$main"; }
     local pid=$JVM_PID line spec
@@ -65,6 +73,24 @@ run "$JDK17" Caches "caches:jdkgz"
 run "$JDK17" FinalizerBacklog "finalizer_backlog:gzip"
 run "$JDK17" Healthy "healthy"
 run "$JDK17" Growth "growth_1:gzip growth_2:gzip growth_3:gzip"
+# The thread-held fixtures go to threads/ (not dumps/, whose every dump has a VisualVM reference and a histogram).
+mkdir -p "$HERE/threads"
+OUT=$HERE/threads THREADS=1 run "$JDK17" LocalHolder "local_holder:gzip" -Xshare:off
+# oom MAIN NAME [jvm flags...]: the JVM's own dump on OutOfMemoryError (-XX:+HeapDumpOnOutOfMemoryError); the
+# exception's stack trace (the JVM's view of the failing thread) goes to NAME.oom.txt.
+oom() {
+    local main=$1 name=$2
+    shift 2
+    if [[ -n ${ONLY:-} && " $ONLY " != *" $main "* ]]; then return; fi
+    echo "$main on $("$JDK17/bin/java" -version 2>&1 | head -1)"
+    rm -f "$OUT/$name.hprof" "$OUT/$name.hprof.gz"
+    "$JDK17/bin/java" "$@" -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath="$OUT/$name.hprof" -cp "$BUILD" \
+        "com.acme.scenario.$main" > /dev/null 2> "$OUT/$name.oom.txt" || true
+    chmod 644 "$OUT/$name.hprof"
+    gzip -9nf "$OUT/$name.hprof"
+    echo "  $name: $(ls -l "$OUT/$name".hprof* | awk '{print $5}') bytes"
+}
+OUT=$HERE/threads oom OomReadAll "oom_read_all" -Xmx12m -Xshare:off
 if [[ -x $JDK25/bin/java ]]; then
     run "$JDK25" StaticMap "static_map_jdk25:gzip"
     run "$JDK25" FinalizerBacklog "finalizer_backlog_jdk25:gzip"

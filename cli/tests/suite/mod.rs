@@ -30,5 +30,6 @@ mod producers;
 mod python_heapsnap;
 mod query;
 mod serve;
+mod thread_held;
 mod unreachable;
 mod v8_producers;

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 
 use super::codec::{Bad, Dec, Enc};
 use crate::facts::{
-    Comparison, DumpFacts, IdDisplay, MemStats, Model, ProfileFacts, ProfileKind, Rows, Runtime,
-    Unit,
+    Comparison, Details, DumpFacts, Frame, FrameLine, IdDisplay, MemStats, Model, ProfileFacts,
+    ProfileKind, Rows, Runtime, Thread, ThreadRoot, Unit,
 };
 
 fn leak(s: &str) -> &'static str {
@@ -100,7 +100,38 @@ pub(super) fn encode(f: &DumpFacts) -> Vec<u8> {
     if let Some(t) = f.timestamp_ms {
         e.i64(t);
     }
-    e.str(&serde_json::Value::Object(f.details.clone()).to_string());
+    let (tag, json) = f.details.format.to_saved();
+    e.u8(tag);
+    e.str(&json);
+    e.bool(f.details.threads.is_some());
+    if let Some(threads) = &f.details.threads {
+        e.len(threads.len());
+        for t in threads {
+            e.str(&t.name);
+            e.u32(t.serial);
+            e.u64(t.object);
+            e.len(t.frames.len());
+            for fr in &t.frames {
+                e.str(&fr.function);
+                e.opt_str(fr.file.as_deref());
+                let (k, n) = match fr.line {
+                    FrameLine::Line(n) => (0, n),
+                    FrameLine::Native => (1, 0),
+                    FrameLine::Compiled => (2, 0),
+                    FrameLine::Unknown => (3, 0),
+                    FrameLine::Missing => (4, 0),
+                };
+                e.u8(k);
+                e.u32(n);
+            }
+        }
+    }
+    e.len(f.thread_roots.len());
+    for r in &f.thread_roots {
+        e.u64(r.object);
+        e.u32(r.thread);
+        e.opt_u64(r.frame.map(u64::from));
+    }
     e.len(f.warnings.len());
     for w in &f.warnings {
         e.str(w);
@@ -178,11 +209,62 @@ pub(super) fn decode(mut d: Dec) -> Result<DumpFacts, Bad> {
     let sample_type = d.opt_string()?;
     let timestamp = d.opt_string()?;
     let timestamp_ms = if d.bool()? { Some(d.i64()?) } else { None };
-    let at = d.bad("the details as a JSON object");
-    let details = match serde_json::from_str::<serde_json::Value>(d.str()?) {
-        Ok(serde_json::Value::Object(m)) => m,
-        _ => return Err(at),
+    let at = d.bad("the format's details");
+    let tag = d.u8()?;
+    let format = crate::facts::FormatDetails::from_saved(tag, d.str()?).ok_or(at)?;
+    let threads = if d.bool()? {
+        let n = d.count(20)?;
+        let mut threads = Vec::with_capacity(n);
+        for _ in 0..n {
+            let name = d.string()?;
+            let serial = d.u32()?;
+            let object = d.u64()?;
+            let k = d.count(10)?;
+            let mut frames = Vec::with_capacity(k);
+            for _ in 0..k {
+                let function = d.string()?;
+                let file = d.opt_string()?;
+                let line = match (d.tag(5, "a frame line kind (0-4)")?, d.u32()?) {
+                    (0, n) => FrameLine::Line(n),
+                    (1, _) => FrameLine::Native,
+                    (2, _) => FrameLine::Compiled,
+                    (3, _) => FrameLine::Unknown,
+                    _ => FrameLine::Missing,
+                };
+                frames.push(Frame {
+                    function,
+                    file,
+                    line,
+                });
+            }
+            threads.push(Thread {
+                name,
+                serial,
+                object,
+                frames,
+            });
+        }
+        Some(threads)
+    } else {
+        None
     };
+    let details = Details { threads, format };
+    let n = d.count(13)?;
+    let mut thread_roots = Vec::with_capacity(n);
+    for _ in 0..n {
+        let object = d.u64()?;
+        let thread = d.u32()?;
+        let at = d.bad("a frame index");
+        let frame = match d.opt_u64()? {
+            Some(f) => Some(u32::try_from(f).map_err(|_| at)?),
+            None => None,
+        };
+        thread_roots.push(ThreadRoot {
+            object,
+            thread,
+            frame,
+        });
+    }
     let n = d.count(4)?;
     let mut warnings = Vec::with_capacity(n);
     for _ in 0..n {
@@ -205,6 +287,7 @@ pub(super) fn decode(mut d: Dec) -> Result<DumpFacts, Bad> {
         timestamp,
         timestamp_ms,
         details,
+        thread_roots,
         warnings,
     })
 }

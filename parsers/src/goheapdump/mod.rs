@@ -26,8 +26,8 @@ mod build;
 pub mod records;
 mod symbols;
 
+use heapscope_graph::facts::{FormatDetails, GoHeapDumpDetails, GoPointers, GoRecords};
 use heapscope_graph::{Comparison, DumpFacts, MemStats, NoInspector, Rows, Runtime};
-use serde_json::{json, Value};
 
 use crate::{Input, ParseError, ParseOptions, Parsed};
 use records::{Scan, HEADER};
@@ -145,52 +145,36 @@ fn facts(data: &[u8], s: &Scan, b: &build::Built, opts: &ParseOptions) -> DumpFa
         info.warnings
             .push(format!("{} bytes after the EOF record ignored", s.trailing));
     }
-    let d = &mut info.details;
-    if let Some(p) = &s.params {
-        d.insert("go_version".into(), json!(p.version.text(data)));
-        d.insert("arch".into(), json!(p.arch.text(data)));
-        d.insert("pointer_size".into(), json!(p.ptr_size));
-        d.insert("big_endian".into(), json!(p.big_endian));
-        d.insert("ncpu".into(), json!(p.ncpu));
-        d.insert(
-            "heap_range".into(),
-            json!(format!("0x{:x}-0x{:x}", p.heap_start, p.heap_end)),
-        );
-    }
+    let p = s.params.as_ref();
     let c = &b.counts;
-    let mut records = serde_json::Map::new();
-    for (k, v) in [
-        ("objects", b.graph.node_count() as u64),
-        ("goroutines", s.goroutines.len() as u64),
-        ("stack_frames", s.frames.len() as u64),
-        ("segments", s.segments.len() as u64),
-        ("types", s.types),
-        ("itabs", s.itabs),
-        ("os_threads", s.threads),
-        ("memprof_buckets", s.buckets.len() as u64),
-        ("alloc_samples", c.samples),
-        ("pointer_roots", s.roots.len() as u64),
-    ] {
-        records.insert(k.into(), json!(v));
-    }
-    d.insert("records".into(), Value::Object(records));
-    d.insert("sampled_objects".into(), json!(c.sampled_objects));
-    d.insert(
-        "pointers".into(),
-        json!({
-            "to_objects": c.resolved,
-            "into_heap_but_no_object": c.heap_gaps,
-            "to_stack_frames": c.to_stacks,
-            "outside_the_heap": c.outside,
-        }),
-    );
-    d.insert(
-        "binary".into(),
-        match &opts.binary {
-            Some(p) => json!(p.display().to_string()),
-            None => Value::Null,
+    info.details.format = FormatDetails::GoHeapDump(GoHeapDumpDetails {
+        go_version: p.map(|p| p.version.text(data).to_string()),
+        arch: p.map(|p| p.arch.text(data).to_string()),
+        pointer_size: p.map(|p| p.ptr_size),
+        big_endian: p.map(|p| p.big_endian),
+        ncpu: p.map(|p| p.ncpu),
+        heap_range: p.map(|p| format!("0x{:x}-0x{:x}", p.heap_start, p.heap_end)),
+        records: GoRecords {
+            objects: b.graph.node_count() as u64,
+            goroutines: s.goroutines.len() as u64,
+            stack_frames: s.frames.len() as u64,
+            segments: s.segments.len() as u64,
+            types: s.types,
+            itabs: s.itabs,
+            os_threads: s.threads,
+            memprof_buckets: s.buckets.len() as u64,
+            alloc_samples: c.samples,
+            pointer_roots: s.roots.len() as u64,
         },
-    );
-    d.insert("globals_named_by_symbol".into(), json!(c.named_globals));
+        sampled_objects: c.sampled_objects,
+        pointers: GoPointers {
+            to_objects: c.resolved,
+            into_heap_but_no_object: c.heap_gaps,
+            to_stack_frames: c.to_stacks,
+            outside_the_heap: c.outside,
+        },
+        binary: opts.binary.as_ref().map(|p| p.display().to_string()),
+        globals_named_by_symbol: c.named_globals,
+    });
     info
 }

@@ -50,8 +50,8 @@ mod threads;
 
 pub use inspect::HprofInspector;
 
+use heapscope_graph::facts::{FormatDetails, HprofDetails};
 use heapscope_graph::{DumpFacts, GraphBuilder, HeapGraph, Policy, Runtime};
-use serde_json::json;
 
 use crate::Fail;
 use crate::{budget, Input, ParseError, ParseOptions, Parsed};
@@ -241,6 +241,7 @@ pub fn parse_with_wrap(
         &lay,
         layout_votes,
         &threads,
+        &roots,
         &heap_names,
         &graph,
         warnings,
@@ -309,6 +310,7 @@ fn dump_info(
     lay: &layout::Layout,
     votes: [u64; 6],
     threads: &Threads,
+    roots: &[heap::RootRec],
     heap_names: &[String],
     graph: &HeapGraph,
     mut warnings: Vec<String>,
@@ -318,24 +320,22 @@ fn dump_info(
     info.timestamp = Some(heapscope_graph::time::format_rfc3339_ms(
         h.timestamp_ms.min(i64::MAX as u64) as i64,
     ));
-    let d = &mut info.details;
-    d.insert("hprof_version".into(), json!(h.version));
-    d.insert("id_size".into(), json!(h.id_size));
-    d.insert("heap_dumps".into(), json!(top.heap_dumps));
-    d.insert("records".into(), json!(top.records));
-    d.insert("object_header_bytes".into(), json!(lay.header));
-    d.insert("reference_bytes".into(), json!(lay.ref_size));
-    d.insert("layout_votes".into(), json!(votes));
-    d.insert("size_model".into(), json!(lay.describe()));
-    if !heap_names.is_empty() {
-        d.insert("android_heaps".into(), json!(heap_names));
-    }
-    let threads_json: Vec<_> = threads
-        .list
+    info.details.format = FormatDetails::Hprof(HprofDetails {
+        hprof_version: h.version.clone(),
+        id_size: h.id_size as u64,
+        heap_dumps: top.heap_dumps,
+        records: top.records,
+        object_header_bytes: lay.header,
+        reference_bytes: lay.ref_size,
+        layout_votes: votes,
+        size_model: lay.describe(),
+        android_heaps: heap_names.to_vec(),
+    });
+    info.details.threads = Some(threads.list.clone());
+    info.thread_roots = roots
         .iter()
-        .map(|t| json!({"name": t.name, "serial": t.serial, "object_id": format!("0x{:x}", t.object), "frames": t.frames}))
+        .filter_map(|r| threads.thread_root(r))
         .collect();
-    d.insert("threads".into(), json!(threads_json));
     warnings.extend(graph.warnings.iter().cloned());
     info.warnings = warnings;
     info

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use heapscope_graph::facts::{Frame, FrameLine, Thread, ThreadRoot};
 use heapscope_graph::GraphBuilder;
 
 use super::bytes::{self, Bytes};
@@ -12,18 +13,11 @@ use super::heap::{self, Classes, Offsets, RootRec};
 use super::inspect::{instance_field, read_string};
 use super::records::TopLevel;
 
-/// Threads from ROOT THREAD OBJECT records: name (the Thread's `name` String) and stack.
-pub(super) struct ThreadInfo {
-    pub(super) serial: u32,
-    pub(super) object: u64,
-    pub(super) name: String,
-    pub(super) frames: Vec<String>,
-}
-
 pub(super) struct Threads {
     /// thread serial → (thread object id, stack trace serial, index into `list`)
     pub(super) by_serial: HashMap<u32, (u64, u32, usize)>,
-    pub(super) list: Vec<ThreadInfo>,
+    /// Threads from ROOT THREAD OBJECT records: name (the Thread's `name` String) and stack.
+    pub(super) list: Vec<Thread>,
 }
 
 impl Threads {
@@ -52,11 +46,11 @@ impl Threads {
             let mut frames = Vec::new();
             if let Some(&(_, a, e)) = top.traces.get(&r.trace) {
                 for &fid in &top.trace_frames[a..e] {
-                    frames.push(frame_string(b, top, classes, fid));
+                    frames.push(frame(b, top, classes, fid));
                 }
             }
             by_serial.insert(r.thread_serial, (r.id, r.trace, list.len()));
-            list.push(ThreadInfo {
+            list.push(Thread {
                 serial: r.thread_serial,
                 object: r.id,
                 name,
@@ -78,7 +72,29 @@ impl Threads {
             return None;
         }
         let &(_, _, ti) = self.by_serial.get(&r.thread_serial)?;
-        self.list[ti].frames.get(r.frame as usize).cloned()
+        self.list[ti].frames.get(r.frame as usize).map(Frame::text)
+    }
+
+    /// The thread that holds a root, and the frame whose local variable it is (Java frame and
+    /// JNI local roots whose frame the stack has); `None` for a root no thread holds.
+    pub(super) fn thread_root(&self, r: &RootRec) -> Option<ThreadRoot> {
+        let held = [
+            heap::ROOT_JAVA_FRAME,
+            heap::ROOT_JNI_LOCAL,
+            heap::ROOT_NATIVE_STACK,
+            heap::ROOT_THREAD_BLOCK,
+            heap::ROOT_THREAD_OBJECT,
+        ];
+        if !held.contains(&r.tag) {
+            return None;
+        }
+        let &(_, _, ti) = self.by_serial.get(&r.thread_serial)?;
+        let local = r.tag == heap::ROOT_JAVA_FRAME || r.tag == heap::ROOT_JNI_LOCAL;
+        Some(ThreadRoot {
+            object: r.id,
+            thread: u32::try_from(ti).ok()?,
+            frame: (local && (r.frame as usize) < self.list[ti].frames.len()).then_some(r.frame),
+        })
     }
 
     /// How a root is held: `Thread "main" > frame …` for stack roots, `Thread "main"` for threads.
@@ -99,9 +115,13 @@ impl Threads {
     }
 }
 
-fn frame_string(b: &Bytes, top: &TopLevel, _classes: &Classes, fid: u64) -> String {
+fn frame(b: &Bytes, top: &TopLevel, _classes: &Classes, fid: u64) -> Frame {
     let Some(f) = top.frames.get(&fid) else {
-        return format!("<frame 0x{fid:x}>");
+        return Frame {
+            function: format!("<frame 0x{fid:x}>"),
+            file: None,
+            line: FrameLine::Missing,
+        };
     };
     let method = top.string(b, f.method).unwrap_or_else(|| "?".into());
     let class = top
@@ -111,13 +131,16 @@ fn frame_string(b: &Bytes, top: &TopLevel, _classes: &Classes, fid: u64) -> Stri
         .and_then(|&sid| top.string(b, sid))
         .map(|s| bytes::java_class_name(&s))
         .unwrap_or_else(|| "?".into());
-    let src = top.string(b, f.source).unwrap_or_default();
-    let loc = match f.line {
-        n if n > 0 && !src.is_empty() => format!("{src}:{n}"),
-        -3 => "Native Method".into(),
-        -2 => "Compiled Method".into(),
-        _ if !src.is_empty() => src,
-        _ => "Unknown Source".into(),
+    let src = top.string(b, f.source).filter(|s| !s.is_empty());
+    let line = match f.line {
+        n if n > 0 && src.is_some() => FrameLine::Line(n as u32),
+        -3 => FrameLine::Native,
+        -2 => FrameLine::Compiled,
+        _ => FrameLine::Unknown,
     };
-    format!("{class}.{method}({loc})")
+    Frame {
+        function: format!("{class}.{method}"),
+        file: src,
+        line,
+    }
 }

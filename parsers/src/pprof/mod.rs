@@ -32,8 +32,8 @@ mod text;
 mod tree;
 pub(crate) use tree::FrameInspector;
 
+use heapscope_graph::facts::{FormatDetails, PprofDetails, ValueType};
 use heapscope_graph::{Comparison, DumpFacts, HeapGraph, ProfileFacts, ProfileKind, Runtime, Unit};
-use serde_json::{json, Map, Value};
 
 use crate::{Input, ParseError, ParseOptions, Parsed};
 
@@ -90,60 +90,57 @@ fn parse_proto(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError>
     d.build(&choice, &mut tree, &mut seen).map_err(fail)?;
 
     let mut info = facts();
-    let mut details = Map::new();
-    details.insert("form".into(), json!("protobuf"));
+    let mut details = PprofDetails {
+        form: "protobuf".into(),
+        ..PprofDetails::default()
+    };
     if d.time_nanos != 0 {
         info.timestamp = Some(rfc3339(d.time_nanos));
         info.timestamp_ms = Some(d.time_nanos.div_euclid(1_000_000));
-        details.insert("time_nanos".into(), json!(d.time_nanos));
+        details.time_nanos = Some(d.time_nanos);
     }
     if d.duration_nanos != 0 {
-        details.insert("duration_nanos".into(), json!(d.duration_nanos));
+        details.duration_nanos = Some(d.duration_nanos);
     }
     if let Some((t, u)) = d.period_type {
-        details.insert(
-            "period_type".into(),
-            json!({"type": d.str(t, 0).map_err(fail)?, "unit": d.str(u, 0).map_err(fail)?}),
-        );
+        details.period_type = Some(ValueType {
+            kind: d.str(t, 0).map_err(fail)?.into_owned(),
+            unit: d.str(u, 0).map_err(fail)?.into_owned(),
+        });
     }
-    details.insert("period".into(), json!(d.period));
-    if let Some(dst) = &default {
-        details.insert("default_sample_type".into(), json!(dst));
-    }
-    for (key, v) in [
-        ("drop_frames", d.drop_frames),
-        ("keep_frames", d.keep_frames),
-    ] {
-        if v != 0 {
-            details.insert(key.into(), json!(d.str(v, 0).map_err(fail)?));
-        }
-    }
+    details.period = d.period;
+    details.default_sample_type = default.clone();
+    let text = |v: i64| -> Result<Option<String>, ParseError> {
+        Ok(match v {
+            0 => None,
+            v => Some(d.str(v, 0).map_err(fail)?.into_owned()),
+        })
+    };
+    details.drop_frames = text(d.drop_frames)?;
+    details.keep_frames = text(d.keep_frames)?;
     if !d.comments.is_empty() {
         let c: Result<Vec<_>, _> = d
             .comments
             .iter()
             .map(|&c| d.str(c, 0).map(|s| s.into_owned()))
             .collect();
-        details.insert("comments".into(), json!(c.map_err(fail)?));
+        details.comments = Some(c.map_err(fail)?);
     }
-    let mappings = d.mappings().map_err(fail)?;
-    if !mappings.is_empty() {
-        details.insert("mappings".into(), Value::Array(mappings));
-    }
+    details.mappings = d.mappings().map_err(fail)?;
     Ok(finish(info, details, &types, &choice, tree, seen))
 }
 
 /// Fill the common details and build the graph.
 fn finish(
     mut info: DumpFacts,
-    mut details: Map<String, Value>,
+    mut details: PprofDetails,
     types: &[(String, String)],
     choice: &SampleChoice,
     tree: tree::CallTree,
     seen: tree::Seen,
 ) -> Parsed {
     let kind = profile_kind(types);
-    details.insert("profile".into(), json!(kind));
+    details.profile = kind.to_string();
     let (chosen, unit) = types
         .get(choice.index)
         .map_or(("", ""), |(t, u)| (t.as_str(), u.as_str()));
@@ -156,29 +153,22 @@ fn finish(
         unit: Unit::from_pprof(unit),
         in_use: in_use(chosen),
     });
-    details.insert(
-        "sample_types".into(),
-        Value::Array(
-            types
-                .iter()
-                .map(|(t, u)| json!({"type": t, "unit": u}))
-                .collect(),
-        ),
-    );
-    details.insert("sample_index".into(), json!(choice.index));
-    let totals: Map<String, Value> = types
+    details.sample_types = types
+        .iter()
+        .map(|(t, u)| ValueType {
+            kind: t.clone(),
+            unit: u.clone(),
+        })
+        .collect();
+    details.sample_index = choice.index as u64;
+    details.totals = types
         .iter()
         .enumerate()
-        .map(|(i, (t, _))| (t.clone(), json!(seen.totals.get(i).copied().unwrap_or(0))))
+        .map(|(i, (t, _))| (t.clone(), seen.totals.get(i).copied().unwrap_or(0)))
         .collect();
-    details.insert("totals".into(), Value::Object(totals));
-    details.insert("samples".into(), json!(seen.samples));
-    if !seen.labels.is_empty() {
-        details.insert("labels".into(), json!(seen.labels));
-    }
-    if !seen.num_labels.is_empty() {
-        details.insert("num_labels".into(), json!(seen.num_labels));
-    }
+    details.samples = seen.samples;
+    details.labels = seen.labels.clone();
+    details.num_labels = seen.num_labels.clone();
     info.sample_type = types.get(choice.index).map(|(t, _)| t.clone());
     let mut warnings = Vec::new();
     if seen.negative_samples > 0 {
@@ -195,7 +185,7 @@ fn finish(
         ));
     }
     info.warnings.extend(warnings.iter().cloned());
-    info.details = details;
+    info.details.format = FormatDetails::Pprof(Box::new(details));
     let (graph, inspector) = tree.into_graph(warnings);
     // Only Go's runtime/pprof writes goroutine and threadcreate profiles (even empty ones).
     let go_profile = types

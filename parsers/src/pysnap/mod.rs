@@ -21,11 +21,11 @@
 
 pub mod read;
 
+use heapscope_graph::facts::{FormatDetails, PythonSnapshotDetails};
 use heapscope_graph::{
     CacheLimit, Comparison, DumpFacts, GraphBuilder, HeapGraph, IdDisplay, Inspector, Label,
     LabelId, NodeIdx, NodeKind, Policy, Rows, Runtime, TypeId,
 };
-use serde_json::json;
 
 use crate::error::{Expected, Fail};
 use crate::{Input, ParseError, ParseOptions, Parsed};
@@ -228,9 +228,7 @@ fn build(data: &[u8], ix: Index, opts: &ParseOptions) -> Result<Parsed, Fail> {
     read_sites(data, &ix, &b, &mut insp)?;
     read_caches(data, &ix, &b, &mut insp)?;
     let graph = b.finish(Policy::MAT);
-    let mut info = facts(data, &ix, &graph, &insp);
-    info.details
-        .insert("types_with_del".into(), json!(finalizer_types));
+    let info = facts(data, &ix, &graph, &insp, finalizer_types);
     Ok(Parsed {
         graph,
         info,
@@ -365,7 +363,13 @@ fn read_caches(
     Ok(())
 }
 
-fn facts(data: &[u8], ix: &Index, g: &HeapGraph, insp: &PyInspector) -> DumpFacts {
+fn facts(
+    data: &[u8],
+    ix: &Index,
+    g: &HeapGraph,
+    insp: &PyInspector,
+    types_with_del: u64,
+) -> DumpFacts {
     let h = &ix.header;
     let mut info = DumpFacts {
         id_display: IdDisplay::Decimal,
@@ -380,31 +384,24 @@ fn facts(data: &[u8], ix: &Index, g: &HeapGraph, insp: &PyInspector) -> DumpFact
         info.timestamp_ms = Some(ms);
         info.timestamp = Some(heapscope_graph::time::format_rfc3339_ms(ms));
     }
-    let d = &mut info.details;
-    d.insert("format_version".into(), json!(ix.version));
-    d.insert(
-        "python".into(),
-        json!(format!(
-            "{}.{}.{}",
-            h.version[0], h.version[1], h.version[2]
-        )),
-    );
-    d.insert("sys_version".into(), json!(text(data, h.version_text)));
-    d.insert("implementation".into(), json!(text(data, h.implementation)));
-    d.insert("pid".into(), json!(h.pid));
-    d.insert("rss_bytes".into(), json!(h.rss));
-    d.insert("objects".into(), json!(ix.node_total));
-    d.insert("references".into(), json!(ix.edge_total));
-    d.insert("roots".into(), json!(ix.end.roots));
-    d.insert("tracemalloc".into(), json!(h.tracing));
-    d.insert("allocation_sites".into(), json!(insp.sites.len()));
-    d.insert("lru_caches".into(), json!(insp.caches.len()));
-    d.insert("dump_seconds".into(), json!(ix.end.seconds));
-    d.insert("dumper_excluded_objects".into(), json!(ix.end.excluded));
-    d.insert(
-        "dumper_rss_overhead_bytes".into(),
-        json!(ix.end.overhead_rss),
-    );
+    info.details.format = FormatDetails::PythonSnapshot(PythonSnapshotDetails {
+        format_version: ix.version,
+        python: format!("{}.{}.{}", h.version[0], h.version[1], h.version[2]),
+        sys_version: text(data, h.version_text).to_string(),
+        implementation: text(data, h.implementation).to_string(),
+        pid: h.pid,
+        rss_bytes: h.rss,
+        objects: ix.node_total as u64,
+        references: ix.edge_total as u64,
+        roots: ix.end.roots,
+        tracemalloc: h.tracing,
+        allocation_sites: insp.sites.len() as u64,
+        lru_caches: insp.caches.len() as u64,
+        dump_seconds: Some(ix.end.seconds).filter(|s| s.is_finite()),
+        dumper_excluded_objects: ix.end.excluded,
+        dumper_rss_overhead_bytes: ix.end.overhead_rss,
+        types_with_del,
+    });
     info.warnings.extend(g.warnings.iter().cloned());
     info
 }

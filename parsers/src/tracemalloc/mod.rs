@@ -31,11 +31,11 @@ pub use pickle::{read as read_snapshot, DomainTotal, Frame, Snapshot};
 pub use tree::{compare_to, statistics, GroupBy, Statistic, StatisticDiff, TraceTree, NO_PARENT};
 
 use heapscope_graph::calltree::Totals;
+use heapscope_graph::facts::{DomainDetails, FormatDetails, TracemallocDetails};
 use heapscope_graph::{
     Comparison, DumpFacts, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, Policy, ProfileKind,
     Runtime, TypeId,
 };
-use serde_json::{json, Value};
 
 use crate::{Input, ParseError, ParseOptions, Parsed};
 
@@ -252,35 +252,35 @@ pub fn dump_info(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> DumpFacts {
     );
     info.sample_type = Some("size".to_string());
     let layout = match (s.traces_without_total, s.traces_with_total) {
-        (0, 0) => Value::Null,
-        (_, 0) => json!("(domain, size, frames) (CPython 3.8)"),
-        (0, _) => json!("(domain, size, frames, total_nframe) (CPython 3.9+)"),
-        _ => json!("mixed: with and without total_nframe"),
+        (0, 0) => None,
+        (_, 0) => Some("(domain, size, frames) (CPython 3.8)"),
+        (0, _) => Some("(domain, size, frames, total_nframe) (CPython 3.9+)"),
+        _ => Some("mixed: with and without total_nframe"),
     };
     let mut domains: Vec<DomainTotal> = s.domains.clone();
     domains.sort_by_key(|d| d.domain);
-    let d = &mut info.details;
-    d.insert("pickle_protocol".into(), json!(s.protocol));
-    d.insert("trace_layout".into(), layout);
-    d.insert("traceback_limit".into(), json!(s.traceback_limit));
-    d.insert("traces".into(), json!(s.traces));
-    d.insert("tracebacks".into(), json!(t.tracebacks));
-    d.insert("frames".into(), json!(s.frames.len()));
-    d.insert("call_tree_nodes".into(), json!(t.len()));
-    d.insert("group_by".into(), json!(group_by.name()));
-    d.insert(
-        "domains".into(),
-        Value::Array(
-            domains
-                .iter()
-                .map(|x| json!({"domain": x.domain, "name": domain_name(x.domain), "size": x.size, "count": x.count}))
-                .collect(),
-        ),
-    );
-    if s.traces_with_total > 0 {
-        d.insert("truncated_traces".into(), json!(s.truncated));
-        d.insert("max_total_nframe".into(), json!(s.max_total_nframe));
-    }
+    let truncated = s.traces_with_total > 0;
+    info.details.format = FormatDetails::Tracemalloc(TracemallocDetails {
+        pickle_protocol: s.protocol,
+        trace_layout: layout.map(str::to_string),
+        traceback_limit: s.traceback_limit,
+        traces: s.traces,
+        tracebacks: t.tracebacks,
+        frames: s.frames.len() as u64,
+        call_tree_nodes: t.len() as u64,
+        group_by: group_by.name().to_string(),
+        domains: domains
+            .iter()
+            .map(|x| DomainDetails {
+                domain: x.domain,
+                name: domain_name(x.domain),
+                size: x.size,
+                count: x.count,
+            })
+            .collect(),
+        truncated_traces: truncated.then_some(s.truncated),
+        max_total_nframe: truncated.then_some(s.max_total_nframe),
+    });
     let limit = s.traceback_limit.unwrap_or(0);
     if s.truncated > 0 {
         info.warnings.push(format!(

@@ -63,11 +63,11 @@ pub(crate) mod scan;
 mod timing;
 
 use heapscope_graph::bitset::BitSet;
+use heapscope_graph::facts::{FormatDetails, V8Details};
 use heapscope_graph::{
     Column, Comparison, DumpFacts, GraphBuilder, HeapGraph, IdDisplay, Inspector, Interner, Label,
     LabelId, NodeIdx, Orphans, Policy, Rows, Runtime,
 };
-use serde_json::json;
 use std::collections::HashMap;
 
 use crate::{Fail, Input, ParseError, ParseOptions, Parsed};
@@ -580,19 +580,18 @@ fn dump_info(d: &InspectorData, g: &HeapGraph) -> DumpFacts {
     info.ids_stable = true;
     info.rows = Rows::new("constructor");
     info.comparison = Comparison::DevTools;
-    let details = &mut info.details;
-    details.insert("node_fields".into(), json!(d.node_fields));
-    details.insert("node_types".into(), json!(d.node_types));
-    details.insert("edge_fields".into(), json!(d.edge_fields));
-    details.insert("edge_types".into(), json!(d.edge_types));
-    details.insert("detachedness".into(), json!(d.has_detachedness));
-    details.insert("nodes".into(), json!(g.node_count()));
-    details.insert("edges".into(), json!(g.edge_count()));
-    details.insert("strings".into(), json!(d.str_count));
-    details.insert("locations".into(), json!(d.locations.len()));
-    if let Some(t) = d.trace_function_count {
-        details.insert("trace_function_count".into(), json!(t));
-    }
+    info.details.format = FormatDetails::V8(V8Details {
+        node_fields: d.node_fields.clone(),
+        node_types: d.node_types.clone(),
+        edge_fields: d.edge_fields.clone(),
+        edge_types: d.edge_types.clone(),
+        detachedness: d.has_detachedness,
+        nodes: g.node_count() as u64,
+        edges: g.edge_count() as u64,
+        strings: d.str_count as u64,
+        locations: d.locations.len() as u64,
+        trace_function_count: d.trace_function_count,
+    });
     info.warnings = g.warnings.clone();
     info
 }

@@ -215,9 +215,9 @@ fn facts_say_go_object_graph_with_stable_addresses() {
         assert_eq!(p.info.runtime, Runtime::Go);
         assert!(!p.info.is_call_tree());
         assert!(p.info.ids_stable);
-        assert_eq!(p.info.details["go_version"], "go1.19.8", "{s}/{n}");
+        assert_eq!(crate::details(&p.info)["go_version"], "go1.19.8", "{s}/{n}");
         assert!(p.info.compressed);
-        let ptrs = &p.info.details["pointers"];
+        let ptrs = &crate::details(&p.info)["pointers"];
         assert_eq!(ptrs["into_heap_but_no_object"], 0, "{s}/{n}: {ptrs}");
         assert!(p.info.warnings.is_empty(), "{s}/{n}: {:?}", p.info.warnings);
     }

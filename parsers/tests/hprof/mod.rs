@@ -442,7 +442,8 @@ fn hprof_thread_names_and_frames() {
     for (name, path) in fixtures() {
         let p = parse(&path);
         let r = reference(&name);
-        let threads = p.info.details["threads"].as_array().unwrap();
+        let d = crate::details(&p.info);
+        let threads = d["threads"].as_array().unwrap();
         for t in r["threads"].as_array().unwrap() {
             let found = threads
                 .iter()
@@ -695,9 +696,9 @@ fn hprof_synthetic_android_103() {
     h.end_dump();
     let p = parse_bytes(h.out).unwrap();
     let g = &p.graph;
-    assert_eq!(p.info.details["hprof_version"], "1.0.3");
-    assert_eq!(p.info.details["id_size"], 4);
-    assert_eq!(p.info.details["android_heaps"][0], "app");
+    assert_eq!(crate::details(&p.info)["hprof_version"], "1.0.3");
+    assert_eq!(crate::details(&p.info)["id_size"], 4);
+    assert_eq!(crate::details(&p.info)["android_heaps"][0], "app");
     let kinds: Vec<&str> = g.roots.iter().map(|r| g.root_kind_name(r)).collect();
     for k in [
         "interned string",
@@ -727,7 +728,7 @@ fn hprof_synthetic_several_dumps_analyze_the_first() {
     let records = second.out.split_off(HEADER);
     h.out.extend_from_slice(&records);
     let p = parse_bytes(h.out).unwrap();
-    assert_eq!(p.info.details["heap_dumps"], 2);
+    assert_eq!(crate::details(&p.info)["heap_dumps"], 2);
     assert_eq!(p.graph.node_count(), first_nodes);
     assert!(
         p.info.warnings.iter().any(|w| w.contains("2 heap dumps")),

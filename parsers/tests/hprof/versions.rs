@@ -125,9 +125,7 @@ fn compare(
     same_moment: bool,
 ) -> (usize, Vec<String>, String) {
     let p = parse(dump);
-    let model = p
-        .info
-        .details
+    let model = crate::details(&p.info)
         .get("size_model")
         .unwrap_or(&serde_json::Value::Null)
         .as_str()
@@ -205,7 +203,8 @@ fn hprof_versions_models_and_visualvm_counts() {
     assert!(!all.is_empty(), "testdata/java/versions: no fixtures");
     for (name, path) in all {
         let p = parse(&path);
-        let model = p.info.details.get("size_model").and_then(Value::as_str);
+        let d = crate::details(&p.info);
+        let model = d.get("size_model").and_then(Value::as_str);
         let want = MODELS.iter().find(|m| m.0 == name).map(|m| m.1);
         assert_eq!(model, want, "{name}: size model");
         let r: Value = serde_json::from_str(
@@ -249,7 +248,7 @@ fn hprof_art_sizes_are_the_class_dumps_instance_sizes() {
     h.end_dump();
     let p = super::parse_bytes(h.out).unwrap();
     assert_eq!(
-        p.info.details["size_model"],
+        crate::details(&p.info)["size_model"],
         "art 32-bit (CLASS DUMP instance sizes)"
     );
     let g = &p.graph;
@@ -259,7 +258,7 @@ fn hprof_art_sizes_are_the_class_dumps_instance_sizes() {
     h.flush_heap(0x1C, None);
     h.end_dump();
     let p = super::parse_bytes(h.out).unwrap();
-    assert_eq!(p.info.details["size_model"], "hotspot-15+ 32-bit");
+    assert_eq!(crate::details(&p.info)["size_model"], "hotspot-15+ 32-bit");
     let holder = super::ById::new(&p.graph).get(0x1000).unwrap();
     assert_eq!(p.graph.shallow[holder.ix()], 16);
 }

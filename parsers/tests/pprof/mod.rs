@@ -371,7 +371,7 @@ fn goroutine_text_profile_matches_pprof_where_it_names_frames() {
     let want = read_top(&go_dir().join("reference/goroutine_leak/goroutine.txt.goroutine.top"));
     let parsed = parse_file(&path, None);
     assert_eq!(parsed.info.sample_type.as_deref(), Some(want.kind.as_str()));
-    let text_labels = parsed.info.details.get("labels").cloned();
+    let text_labels = crate::details(&parsed.info).get("labels").cloned();
     let ours = per_function(parsed);
     assert_eq!(ours.total, want.total, "goroutines");
     let mut bad = Vec::new();
@@ -392,7 +392,10 @@ fn goroutine_text_profile_matches_pprof_where_it_names_frames() {
     // Both forms carry the pprof labels of the leaked goroutines alike.
     let proto = parse_file(&go_dir().join("goroutine_leak/goroutine.pb.gz"), None);
     assert!(text_labels.is_some());
-    assert_eq!(proto.info.details.get("labels").cloned(), text_labels);
+    assert_eq!(
+        crate::details(&proto.info).get("labels").cloned(),
+        text_labels
+    );
 }
 
 #[test]
@@ -479,7 +482,10 @@ fn memstats_trailer_becomes_numbers() {
             let path = go_dir().join(&s).join(&file);
             let text = std::fs::read_to_string(&path).unwrap();
             let parsed = parse_file(&path, None);
-            let ms = parsed.info.details["memstats"].as_object().unwrap().clone();
+            let ms = crate::details(&parsed.info)["memstats"]
+                .as_object()
+                .unwrap()
+                .clone();
             let trailer = text.split("# runtime.MemStats\n").nth(1).unwrap();
             for line in trailer.lines() {
                 let (k, v) = line.trim_start_matches("# ").split_once(" = ").unwrap();
@@ -523,7 +529,7 @@ fn memstats_trailer_becomes_numbers() {
     assert!(checked > 8 * 25, "only {checked} MemStats lines");
     // The protobuf form carries none.
     let p = parse_file(&go_dir().join("fragmentation/heap.pb.gz"), None);
-    assert!(p.info.details.get("memstats").is_none());
+    assert!(crate::details(&p.info).get("memstats").is_none());
     assert!(p.info.timestamp.is_some(), "time_nanos");
 }
 
@@ -832,7 +838,7 @@ fn big_profiles_from_env_agree_across_forms() {
     for p in list.split(':') {
         let t = std::time::Instant::now();
         let parsed = parse_file(Path::new(p), None);
-        let total = parsed.info.details["totals"]["inuse_space"]
+        let total = crate::details(&parsed.info)["totals"]["inuse_space"]
             .as_i64()
             .unwrap();
         let g = &parsed.graph;

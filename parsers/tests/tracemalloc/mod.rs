@@ -321,7 +321,7 @@ fn graph_histogram_equals_cpython_groupings() {
             ("traceback", None),
         ] {
             let parsed = parse_with(&p, Some(group));
-            assert_eq!(parsed.info.details["group_by"], group);
+            assert_eq!(crate::details(&parsed.info)["group_by"], group);
             let a = Analysis::run(parsed.graph);
             let g = &a.graph;
             let hist: HashMap<String, (u64, u64)> = a
@@ -532,7 +532,8 @@ fn truncation_and_domains_are_reported() {
                 }
             }
         }
-        let domains = parsed.info.details["domains"].as_array().unwrap();
+        let d = crate::details(&parsed.info);
+        let domains = d["domains"].as_array().unwrap();
         assert_eq!(
             domains.len(),
             reference["domains"].as_object().unwrap().len(),
@@ -781,7 +782,8 @@ fn corrupted_snapshots_never_panic() {
         let len = bytes.len() as u64;
         match parse_bytes(bytes) {
             Ok(parsed) => {
-                let domains = parsed.info.details["domains"].as_array().unwrap();
+                let d = crate::details(&parsed.info);
+                let domains = d["domains"].as_array().unwrap();
                 let total: u64 = domains.iter().map(|d| d["size"].as_u64().unwrap()).sum();
                 assert_eq!(parsed.graph.total_shallow(), total);
                 ok += 1;

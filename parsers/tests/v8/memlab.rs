@@ -239,8 +239,17 @@ fn inspector_names_closures_and_strings() {
     assert_eq!(closures, 1500, "one listener closure per request");
     assert_eq!(with_location, 1500);
     assert!(strings >= 1);
-    assert_eq!(info.details["detachedness"], serde_json::json!(true));
-    assert_eq!(info.details["node_fields"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        crate::details(&info)["detachedness"],
+        serde_json::json!(true)
+    );
+    assert_eq!(
+        crate::details(&info)["node_fields"]
+            .as_array()
+            .unwrap()
+            .len(),
+        7
+    );
 }
 
 /// DevTools' detachedness propagation (the default) differs from memlab's only in names: some

@@ -439,7 +439,10 @@ fn fields_are_driven_by_the_meta() {
     assert_eq!(a6.graph.ids, a7.graph.ids);
     assert_eq!(a6.retained, a7.retained);
     assert_eq!(a6.retained[1], 30);
-    assert_eq!(p6.info.details["detachedness"], serde_json::json!(false));
+    assert_eq!(
+        crate::details(&p6.info)["detachedness"],
+        serde_json::json!(false)
+    );
 }
 
 /// Assert that one of `warnings` contains every one of `parts`.

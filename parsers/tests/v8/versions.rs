@@ -117,15 +117,15 @@ fn check(path: &Path) -> Result<String, String> {
     if let Some(r) = &plain {
         let meta = &r["meta"];
         for key in ["node_types", "edge_types"] {
-            if info.details.get(key) != Some(&meta[key][0]) {
+            if crate::details(info).get(key) != Some(&meta[key][0]) {
                 bad.push(format!(
                     "{key}: {:?} != {}",
-                    info.details.get(key),
+                    crate::details(info).get(key),
                     meta[key][0]
                 ));
             }
         }
-        if info.details.get("node_fields") != Some(&meta["node_fields"]) {
+        if crate::details(info).get("node_fields") != Some(&meta["node_fields"]) {
             bad.push("node_fields differ".to_owned());
         }
         let d = class_diff(&classes_of(g, true), &reference_classes(r));

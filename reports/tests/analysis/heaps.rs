@@ -613,12 +613,24 @@ pub fn go_memstats(inuse: u64, alloc: u64) -> DumpFacts {
         heap_objects: Some(8809),
         ..Default::default()
     });
-    i.details.insert("form".into(), "text".into());
-    i.details.insert("profile".into(), "heap".into());
-    i.details.insert(
-        "memstats".into(),
-        serde_json::json!({ "HeapInuse": inuse, "HeapAlloc": alloc, "HeapSys": inuse + 1_000_000, "HeapObjects": 8809 }),
-    );
+    use heapscope_graph::facts::{FormatDetails, MemStat, Number, PprofDetails};
+    let stat = |v: u64| MemStat::Number(Number::U64(v));
+    i.details.format = FormatDetails::Pprof(Box::new(PprofDetails {
+        form: "text".into(),
+        profile: "heap".into(),
+        memstats: Some(
+            [
+                ("HeapInuse", stat(inuse)),
+                ("HeapAlloc", stat(alloc)),
+                ("HeapSys", stat(inuse + 1_000_000)),
+                ("HeapObjects", stat(8809)),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        ),
+        ..PprofDetails::default()
+    }));
     i
 }
 
@@ -630,7 +642,13 @@ pub fn goroutine_info() -> DumpFacts {
         in_use: true,
     });
     i.sample_type = Some("goroutine".into());
-    i.details.insert("profile".into(), "goroutine".into());
+    i.details.format = heapscope_graph::facts::FormatDetails::Pprof(Box::new(
+        heapscope_graph::facts::PprofDetails {
+            form: "text".into(),
+            profile: "goroutine".into(),
+            ..Default::default()
+        },
+    ));
     i
 }
 

@@ -300,20 +300,20 @@ impl<'a> Decoded<'a> {
             .collect()
     }
 
-    pub fn mappings(&self) -> Result<Vec<serde_json::Value>, Fail> {
+    pub fn mappings(&self) -> Result<Vec<heapscope_graph::facts::Mapping>, Fail> {
         self.mappings
             .iter()
             .map(|(m, at)| {
-                Ok(serde_json::json!({
-                    "id": m.id,
-                    "memory_start": m.memory_start,
-                    "memory_limit": m.memory_limit,
-                    "file_offset": m.file_offset,
-                    "filename": self.str(m.filename, *at)?,
-                    "build_id": self.str(m.build_id, *at)?,
-                    "has_functions": m.has_functions,
-                    "has_inline_frames": m.has_inline_frames,
-                }))
+                Ok(heapscope_graph::facts::Mapping {
+                    id: m.id,
+                    memory_start: m.memory_start,
+                    memory_limit: m.memory_limit,
+                    file_offset: m.file_offset,
+                    filename: self.str(m.filename, *at)?.into_owned(),
+                    build_id: self.str(m.build_id, *at)?.into_owned(),
+                    has_functions: m.has_functions,
+                    has_inline_frames: m.has_inline_frames,
+                })
             })
             .collect()
     }

@@ -3,7 +3,7 @@
 //! follow them, and the `NAME profile: total N` count profiles; each gives the profile kind and
 //! the sample types pprof gives it.
 
-use serde_json::{json, Map, Value};
+use heapscope_graph::facts::{PprofDetails, ProfileHeader, ValueType};
 
 use super::{utf8, Cur, Kind};
 use crate::{Expected, Fail};
@@ -12,7 +12,7 @@ use crate::{Expected, Fail};
 pub(super) fn header(
     line: &str,
     at: u64,
-    details: &mut Map<String, Value>,
+    details: &mut PprofDetails,
 ) -> Result<(Kind, Vec<(String, String)>), Fail> {
     let t = line.trim_start();
     let mut c = Cur::new(t, at + (line.len() - t.len()) as u64);
@@ -57,17 +57,15 @@ pub(super) fn header(
         let has_alloc = !word.starts_with("growth")
             && !word.starts_with("fragmentation")
             && ((cc != a && cc != "0") || (d != b && d != "0"));
-        details.insert("sampling_rate".into(), json!(rate));
-        details.insert("period".into(), json!(rate));
-        details.insert(
-            "period_type".into(),
-            json!({"type": "space", "unit": "bytes"}),
-        );
-        details.insert(
-            "header".into(),
-            json!({"inuse_objects": inuse_objects, "inuse_space": inuse_space,
-                   "alloc_objects": alloc_objects, "alloc_space": alloc_space}),
-        );
+        details.sampling_rate = Some(rate);
+        details.period = rate;
+        details.period_type = Some(value_type("space", "bytes"));
+        details.header = Some(ProfileHeader::Heap {
+            inuse_objects,
+            inuse_space,
+            alloc_objects,
+            alloc_space,
+        });
         let names: &[&str] = if has_alloc {
             &[
                 "alloc_objects",
@@ -105,10 +103,7 @@ pub(super) fn header(
         || t.starts_with("--- mutex:")
         || t.starts_with("--- contentionz ")
     {
-        details.insert(
-            "period_type".into(),
-            json!({"type": "contentions", "unit": "count"}),
-        );
+        details.period_type = Some(value_type("contentions", "count"));
         return Ok((
             Kind::Contention {
                 period: 1,
@@ -131,9 +126,9 @@ pub(super) fn header(
     if !c.rest().trim().is_empty() {
         return c.fail("the end of the header line");
     }
-    details.insert("header".into(), json!({"total": total}));
-    details.insert("period".into(), json!(1));
-    details.insert("period_type".into(), json!({"type": name, "unit": "count"}));
+    details.header = Some(ProfileHeader::Count { total });
+    details.period = 1;
+    details.period_type = Some(value_type(name, "count"));
     Ok((Kind::Count, vec![(name.to_string(), "count".to_string())]))
 }
 
@@ -141,7 +136,7 @@ pub(super) fn header(
 /// period`, `ms since reset`, `discarded samples`); the kind with its period and clock rate.
 pub(super) fn contention_attributes<'a>(
     it: &mut std::iter::Peekable<impl Iterator<Item = (u64, &'a [u8])>>,
-    details: &mut Map<String, Value>,
+    details: &mut PprofDetails,
 ) -> Result<Kind, Fail> {
     let (mut period, mut cpu_hz) = (1i64, 0i64);
     while let Some(&(at, raw)) = it.peek() {
@@ -167,10 +162,7 @@ pub(super) fn contention_attributes<'a>(
             "cycles/second" => cpu_hz = num()?,
             "sampling period" => period = num()?,
             "ms since reset" => {
-                details.insert(
-                    "duration_nanos".into(),
-                    json!(num()?.saturating_mul(1_000_000)),
-                );
+                details.duration_nanos = Some(num()?.saturating_mul(1_000_000));
             }
             "discarded samples" => {}
             _ => {
@@ -184,7 +176,15 @@ pub(super) fn contention_attributes<'a>(
         }
         it.next();
     }
-    details.insert("period".into(), json!(period));
-    details.insert("cycles_per_second".into(), json!(cpu_hz));
+    details.period = period;
+    details.cycles_per_second = Some(cpu_hz);
     Ok(Kind::Contention { period, cpu_hz })
+}
+
+/// pprof's `{type, unit}`.
+pub(super) fn value_type(kind: &str, unit: &str) -> ValueType {
+    ValueType {
+        kind: kind.to_string(),
+        unit: unit.to_string(),
+    }
 }

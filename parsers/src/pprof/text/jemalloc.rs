@@ -1,7 +1,7 @@
 //! jemalloc's `prof.dump` form (`heap_v2/RATE`, per-thread `t*:` / `tN:` lines, `@ 0xADDR …`
 //! stacks, then `MAPPED_LIBRARIES:`), as jeprof reads it.
 
-use serde_json::{json, Map};
+use heapscope_graph::facts::{PprofDetails, ProfileHeader};
 
 use super::batch::{emit, Stack};
 use super::{scale_heap, utf8, Cur, Kind, State};
@@ -39,7 +39,7 @@ impl State {
         let mut tree = CallTree::new(choice.objects.is_some());
         let mut path = Vec::new();
         let mut stack: Option<Vec<u64>> = None;
-        let mut details = Map::new();
+        let mut details = PprofDetails::default();
         for (at, raw) in it {
             let line = utf8(raw, at)?;
             let t = line.trim();
@@ -76,11 +76,12 @@ impl State {
             }
             match stack.take() {
                 None => {
-                    details.insert(
-                        "header".into(),
-                        json!({"inuse_objects": n, "inuse_space": b,
-                               "alloc_objects": an, "alloc_space": ab}),
-                    );
+                    details.header = Some(ProfileHeader::Heap {
+                        inuse_objects: n,
+                        inuse_space: b,
+                        alloc_objects: an,
+                        alloc_space: ab,
+                    });
                 }
                 Some(addrs) => {
                     if n == 0 && b != 0 {
@@ -98,13 +99,10 @@ impl State {
             }
         }
         let info = crate::pprof::facts();
-        details.insert("form".into(), json!("jemalloc heap_v2"));
-        details.insert("sampling_rate".into(), json!(rate));
-        details.insert("period".into(), json!(rate));
-        details.insert(
-            "period_type".into(),
-            json!({"type": "space", "unit": "bytes"}),
-        );
+        details.form = "jemalloc heap_v2".into();
+        details.sampling_rate = Some(rate);
+        details.period = rate;
+        details.period_type = Some(super::header::value_type("space", "bytes"));
         Ok(self.done(info, details, &types, &choice, tree))
     }
 }

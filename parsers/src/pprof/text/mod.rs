@@ -37,7 +37,8 @@ use header::{contention_attributes, header};
 use memstats::typed_memstats;
 use walk::{split_point, walk_all, Walker};
 
-use serde_json::{json, Map, Value};
+use heapscope_graph::facts::{MemStat, PprofDetails};
+use std::collections::BTreeMap;
 
 use super::tree::{CallTree, Seen};
 use super::{choose, finish, rfc3339};
@@ -286,7 +287,7 @@ pub(crate) fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseE
     let data = input.bytes();
     let mut st = State {
         seen: Seen::default(),
-        memstats: Map::new(),
+        memstats: BTreeMap::new(),
         warnings: Vec::new(),
         choice_error: None,
     };
@@ -301,7 +302,7 @@ pub(crate) fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseE
 
 struct State {
     seen: Seen,
-    memstats: Map<String, Value>,
+    memstats: BTreeMap<String, MemStat>,
     warnings: Vec<String>,
     /// Why `--sample_index` chose nothing: names from the profile, added at the edge.
     choice_error: Option<String>,
@@ -317,7 +318,7 @@ impl State {
             ));
         };
         let hline = utf8(hline, hat)?;
-        let mut details = Map::new();
+        let mut details = PprofDetails::default();
         if is_jemalloc(hline.trim_start().as_bytes()) {
             return self.jemalloc(hline, hat, it, opts);
         }
@@ -342,24 +343,21 @@ impl State {
         walked?;
 
         let mut info = super::facts();
-        details.insert("form".into(), json!("text"));
+        details.form = "text".into();
         if !self.memstats.is_empty() {
             info.memstats = Some(typed_memstats(&self.memstats));
             if let Some(last_gc) = self
                 .memstats
                 .get("LastGC")
-                .and_then(Value::as_i64)
+                .and_then(MemStat::as_i64)
                 .filter(|&t| t > 0)
             {
                 // The heap profile describes the heap as of the last completed GC.
                 info.timestamp = Some(rfc3339(last_gc));
                 info.timestamp_ms = Some(last_gc / 1_000_000);
-                details.insert("timestamp_source".into(), json!("memstats.LastGC"));
+                details.timestamp_source = Some("memstats.LastGC".into());
             }
-            details.insert(
-                "memstats".into(),
-                Value::Object(std::mem::take(&mut self.memstats)),
-            );
+            details.memstats = Some(std::mem::take(&mut self.memstats));
         }
         Ok(self.done(info, details, &types, &choice, tree))
     }
@@ -382,7 +380,7 @@ impl State {
     fn done(
         &mut self,
         mut info: heapscope_graph::DumpFacts,
-        details: Map<String, Value>,
+        details: PprofDetails,
         types: &[(String, String)],
         choice: &super::SampleChoice,
         tree: CallTree,
@@ -407,7 +405,7 @@ fn utf8(line: &[u8], at: u64) -> Result<&str, Fail> {
 mod tests {
     use super::{Cur, Seen, State};
     use crate::{Fail, ParseOptions, Parsed};
-    use serde_json::Map;
+    use std::collections::BTreeMap;
 
     /// A synthetic heap profile in Go's text form (made here, not by Go): `records` records over
     /// a few dozen functions, some runtime frames (pruned), inlined frames, stacks without `#`
@@ -459,7 +457,7 @@ mod tests {
     fn run(data: &[u8], parallel: bool) -> Result<Parsed, Fail> {
         let mut st = State {
             seen: Seen::default(),
-            memstats: Map::new(),
+            memstats: BTreeMap::new(),
             warnings: Vec::new(),
             choice_error: None,
         };

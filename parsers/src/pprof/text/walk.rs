@@ -11,8 +11,9 @@
 
 use std::collections::hash_map::Entry;
 
+use heapscope_graph::facts::MemStat;
 use heapscope_graph::hash::FxHashMap;
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 use super::batch::Batch;
 use super::record::{frame, record};
@@ -36,7 +37,7 @@ pub(super) struct Walker<'a> {
     table: u8,
     frame_lines: FxHashMap<FrameLine<'a>, u32>,
     in_memstats: bool,
-    pub memstats: Map<String, Value>,
+    pub memstats: BTreeMap<String, MemStat>,
     pub warnings: Vec<String>,
 }
 
@@ -47,7 +48,7 @@ impl<'a> Walker<'a> {
             table,
             frame_lines: FxHashMap::default(),
             in_memstats: false,
-            memstats: Map::new(),
+            memstats: BTreeMap::new(),
             warnings: Vec::new(),
         }
     }

@@ -8,7 +8,7 @@ pub use page::html;
 
 use crate::doc::{Block, Cell, Column, Document, Span, Table, Tone};
 use crate::fmt::{human_bytes, pct, thousands};
-use crate::model::{HistRow, NodeOut, Report, Suspect, SuspectKind};
+use crate::model::{HistRow, NodeOut, Report, Suspect, SuspectKind, ThreadOut};
 use heapscope_graph::Unit;
 
 use super::{auto_columns, heading_id, is_call_tree, measure, path, table, Measure};
@@ -135,6 +135,7 @@ pub fn text(r: &Report, rows: usize) -> Document {
         columns,
         dominator_rows(r.dominators.iter(), m),
     )));
+    b.extend(held_by_threads(&r.dominators));
     b.push(Block::Heading {
         level: 2,
         spans: vec![Span::text("Histogram")],
@@ -267,6 +268,9 @@ fn text_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, m: Measure) {
     if let Some(fix) = &sp.fix {
         b.push(indented(fix_spans("fix:", fix)));
     }
+    if let Some(t) = &sp.thread {
+        b.extend(thread_blocks(t, 3, "held by "));
+    }
     let labels = [
         site_stack_label(sp, "stack, outermost frame first"),
         "shortest path from a GC root",
@@ -319,6 +323,100 @@ fn both_paths(
     if !sp.stack.is_empty() {
         b.push(path(labels[2], &sp.stack, None, indent, unit));
     }
+}
+
+/// The most frames of a holding thread's stack a view lists (the JSON has them all); more
+/// when the holding frame lies deeper, to show it and the two frames that called it.
+const STACK_FRAMES: usize = 12;
+
+/// Who holds it, in words: `thread "importer-1", a local variable of
+/// com.acme.Importer.importBatch(Importer.java:34)` or `thread "worker-1" (its thread object)`.
+pub(super) fn thread_spans(t: &ThreadOut) -> Vec<Span> {
+    let mut s = vec![Span::text("thread "), Span::code(format!("\"{}\"", t.name))];
+    match t.frame.and_then(|f| t.stack.get(f as usize)) {
+        Some(f) => {
+            s.push(Span::text(", a local variable of "));
+            s.push(Span::code(&f.text));
+        }
+        None => s.push(Span::text(format!(
+            " ({}, the thread object or its stack)",
+            t.object_id
+        ))),
+    }
+    s
+}
+
+/// A suspect's holding thread: who holds it (after `lead`, `held by `), then the thread's
+/// stack, innermost frame first, the holding frame marked.
+pub(super) fn thread_blocks(t: &ThreadOut, indent: usize, lead: &str) -> Vec<Block> {
+    let mut head = vec![Span::text(lead)];
+    head.extend(thread_spans(t));
+    head.push(Span::text(format!(
+        "; its stack ({} frames), innermost first:",
+        t.stack.len()
+    )));
+    let shown = match t.frame {
+        Some(f) => STACK_FRAMES.max(f as usize + 3),
+        None => STACK_FRAMES,
+    }
+    .min(t.stack.len());
+    let mut rows: Vec<Vec<Cell>> = t.stack[..shown]
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let holds = t.frame == Some(i as u32);
+            vec![
+                Cell::Text(if holds { "→".into() } else { String::new() }),
+                Cell::Text(if holds {
+                    format!("at {}  ← its local variable holds it", f.text)
+                } else {
+                    format!("at {}", f.text)
+                }),
+            ]
+        })
+        .collect();
+    if shown < t.stack.len() {
+        rows.push(vec![
+            Cell::Text(String::new()),
+            Cell::Text(format!("… {} more frames", t.stack.len() - shown)),
+        ]);
+    }
+    vec![
+        Block::Para {
+            spans: head,
+            class: Some("thread"),
+            id: None,
+            indent,
+        },
+        Block::Table(Table {
+            columns: vec![
+                Column::fixed("", false, 1, ""),
+                Column::fixed("stack", false, 0, " "),
+            ],
+            rows,
+            header: false,
+            indent: indent + 2,
+            ..Table::default()
+        }),
+    ]
+}
+
+/// The biggest objects a thread holds, one line each (their stacks are in the JSON, and with
+/// the suspect when one is).
+pub(super) fn held_by_threads(ds: &[NodeOut]) -> Option<Block> {
+    let items: Vec<Vec<Span>> = ds
+        .iter()
+        .filter_map(|d| {
+            let t = d.thread.as_ref()?;
+            let mut s = vec![
+                Span::code(&d.type_name),
+                Span::text(format!(" {} is held by ", d.id)),
+            ];
+            s.extend(thread_spans(t));
+            Some(s)
+        })
+        .collect();
+    (!items.is_empty()).then_some(Block::List(items))
 }
 
 fn fix_spans(label: &str, fix: &str) -> Vec<Span> {
@@ -405,6 +503,9 @@ pub fn markdown(r: &Report, budget: Budget, rows: usize) -> Document {
             auto_columns(&DOMINATOR_COLUMNS),
             dominator_rows(r.dominators.iter().take(budget.dominators), m),
         )));
+        b.extend(held_by_threads(
+            &r.dominators[..budget.dominators.min(r.dominators.len())],
+        ));
         if r.dominators.len() > budget.dominators {
             let n = r.dominators.len() - budget.dominators;
             b.push(more(n.to_string(), " more left out."));
@@ -463,6 +564,9 @@ fn markdown_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, steps: us
         items.push(fix_spans("fix:", fix));
     }
     b.push(Block::List(items));
+    if let Some(t) = &sp.thread {
+        b.extend(thread_blocks(t, 0, "held by "));
+    }
     let (steps_of, label) = if !sp.path_to_root.is_empty() {
         (
             &sp.path_to_root,

@@ -99,6 +99,7 @@ pub fn html(r: &Report) -> Document {
             dominator_rows(r.dominators.iter(), m),
         )
     }));
+    b.extend(super::held_by_threads(&r.dominators));
     b.push(heading_id(2, "Histogram", Some("histogram")));
     b.push(para_class(
         vec![Span::text("Retained = minimum retained size of all instances of the type (a lower bound). Click a header to sort.")],
@@ -161,6 +162,9 @@ fn html_suspect(sp: &Suspect, call_tree: bool, m: Measure) -> Block {
     }
     if let Some(fix) = &sp.fix {
         b.push(para_class(fix_spans("Fix:", fix), "fix", None));
+    }
+    if let Some(t) = &sp.thread {
+        b.extend(super::thread_blocks(t, 0, "Held by "));
     }
     if let Some(ap) = &sp.accumulation_point {
         b.push(para_class(
