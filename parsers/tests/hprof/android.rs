@@ -120,7 +120,7 @@ fn android_counts_heaps_and_versions_equal_the_references() {
             rec["class_dumps"].as_u64().unwrap(),
             "{name}"
         );
-        let d = &p.info.details;
+        let d = crate::details(&p.info);
         let header = rec["header"].as_str().unwrap();
         assert_eq!(
             Some(d["hprof_version"].as_str().unwrap()),
