@@ -219,39 +219,6 @@ impl RootPaths {
             .collect()
     }
 
-    /// [`parent`](Self::parent) of each of `nodes`, in their order. Where the parents are
-    /// edge indices, the edges are sorted and their source nodes found in one forward sweep
-    /// over the CSR offsets (a galloping search from the previous answer) instead of a binary
-    /// search over all the offsets per node: for many nodes (a type's instances) the reads
-    /// are near one another. 12 B per node asked, for the duration of the call.
-    pub fn parents_of(&self, g: &HeapGraph, nodes: &[u32]) -> Vec<u32> {
-        let mut out: Vec<u32> = nodes
-            .iter()
-            .map(|&v| match self.parent[v as usize] {
-                p @ (SUPER | UNREACHED) => p,
-                p if self.by_node => p,
-                _ => UNREACHED,
-            })
-            .collect();
-        if self.by_node {
-            return out;
-        }
-        let mut edges: Vec<(u32, u32)> = nodes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, &v)| self.parent_edge(v).map(|e| (e as u32, i as u32)))
-            .collect();
-        edges.sort_unstable();
-        let offsets: &[u32] = &g.offsets;
-        // The answers only grow with the edge index.
-        let mut lo = 0usize;
-        for (e, i) in edges {
-            lo = crate::walks::edge_source_from(offsets, lo, e);
-            out[i as usize] = lo as u32;
-        }
-        out
-    }
-
     /// The shortest path from a GC root to `target`, root first; empty if none exists.
     pub fn path_to(&self, g: &HeapGraph, target: NodeIdx) -> Vec<PathStep> {
         let mut chain = Vec::new();

@@ -9,7 +9,6 @@
 
 mod support;
 
-mod batched;
 mod bitset;
 mod builder;
 mod deep;
