@@ -161,14 +161,16 @@ impl<'a> ThreadHolders<'a> {
     }
 }
 
-/// The format's typed details as the report's `input.details`: one JSON object, keys in
-/// order (the schema's), whatever the format.
-pub fn details_json(
+/// Serialise the format's typed details as the report's `input.details`: one JSON object,
+/// keys in order (the schema's), whatever the format.
+pub fn sorted_details<S: serde::Serializer>(
     d: &heapscope_graph::facts::Details,
-) -> serde_json::Map<String, serde_json::Value> {
-    match serde_json::to_value(d) {
-        Ok(serde_json::Value::Object(m)) => m,
-        _ => serde_json::Map::new(),
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    match serde_json::to_value(d).map_err(serde::ser::Error::custom)? {
+        serde_json::Value::Object(m) => m.serialize(s),
+        _ => serde_json::Map::new().serialize(s),
     }
 }
 
@@ -267,7 +269,7 @@ pub fn build_report(
             size_bytes: meta.size_bytes,
             compressed: info.compressed,
             sample_type: info.sample_type.clone(),
-            details: details_json(&info.details),
+            details: info.details.clone(),
             timestamp: info.timestamp.clone(),
         },
         summary: SummaryOut {

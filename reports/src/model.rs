@@ -57,7 +57,10 @@ pub struct InputOut {
     pub compressed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sample_type: Option<String>,
-    pub details: serde_json::Map<String, serde_json::Value>,
+    /// The format's typed facts; printed as one object with its keys in order
+    /// ([`crate::build::sorted_details`]).
+    #[serde(serialize_with = "crate::build::sorted_details")]
+    pub details: heapscope_graph::facts::Details,
     pub timestamp: Option<String>,
 }
 
