@@ -59,7 +59,7 @@ pub struct Classes {
     pub slots: Vec<Slot>,
     /// ART only, sorted: the ids of the `byte[]`s that its writer hangs from a class's
     /// `$classOverhead` static — the class object's bytes past its `mirror::Class` fields,
-    /// written as a fake array ([`Classes::is_overhead`]).
+    /// written as a fake array (sized and typed apart in `nodes.rs`).
     pub overhead: Vec<u64>,
 }
 
@@ -69,10 +69,6 @@ impl Classes {
     }
     pub fn slots_of(&self, c: &ClassDef) -> &[Slot] {
         &self.slots[c.slots.0 as usize..c.slots.1 as usize]
-    }
-    /// Is `id` the `$classOverhead` array of an ART class object?
-    pub fn is_overhead(&self, id: u64) -> bool {
-        !self.overhead.is_empty() && self.overhead.binary_search(&id).is_ok()
     }
 }
 

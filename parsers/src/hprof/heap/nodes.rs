@@ -159,11 +159,17 @@ pub fn add_nodes(
         unknown_ty,
         object_array_ty,
         mirror_base,
-        // interned only for dumps that have them (ART), so other dumps' type tables stay as they are
-        overhead_ty: if classes.overhead.is_empty() {
-            unknown_ty
+        // ART's only (a HotSpot class may name a static `$classOverhead` too); the type is
+        // interned only for dumps that have them, so other dumps' type tables stay as they are
+        overhead: if lay.gen == Gen::Art {
+            &classes.overhead
         } else {
+            &[]
+        },
+        overhead_ty: if lay.gen == Gen::Art && !classes.overhead.is_empty() {
             builder.intern_type(ART_CLASS_OVERHEAD)
+        } else {
+            unknown_ty
         },
     };
     let runs = builder.add_nodes_parallel(counts, |k, slots| -> Result<NodeRun, Fail> {
@@ -191,7 +197,9 @@ struct Pass<'a> {
     object_array_ty: TypeId,
     /// a class object's size before its statics: `java.lang.Class`'s own instance size
     mirror_base: u64,
-    /// the type of ART's `$classOverhead` arrays ([`ART_CLASS_OVERHEAD`])
+    /// ART's `$classOverhead` array ids, sorted (empty for other writers), and their type
+    /// ([`ART_CLASS_OVERHEAD`])
+    overhead: &'a [u64],
     overhead_ty: TypeId,
 }
 
@@ -310,7 +318,9 @@ impl Pass<'_> {
                     // ART's `$classOverhead` arrays are the rest of a class object, not arrays
                     // of their own: their bytes without an array header, under a type of their
                     // own (not among the app's byte[]s, e.g. Android 8+'s bitmap pixels)
-                    let (ty, size) = if classes.is_overhead(oid) {
+                    let overhead =
+                        !self.overhead.is_empty() && self.overhead.binary_search(&oid).is_ok();
+                    let (ty, size) = if overhead {
                         (self.overhead_ty, u64::from(n))
                     } else {
                         (ty, lay.array_size(n, t))
