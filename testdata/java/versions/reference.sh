@@ -5,8 +5,7 @@
 # A dump VisualVM cannot read gets reference/<name>.error.txt instead.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-JDK17=${JDK17:-/usr/lib/jvm/java-17-openjdk-amd64}
-JAR=${VISUALVM_HEAP_JAR:-/usr/share/visualvm/visualvm/modules/org-graalvm-visualvm-lib-jfluid-heap.jar}
+. "$HERE/../../../scripts/lib/visualvm.sh"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$HERE/reference"
@@ -17,17 +16,16 @@ mkdir -p "$WORK/src"
 sed 's/str(stringValue(r.getInstance().getValueOfField("name")))/str(String.valueOf(stringValue(r.getInstance().getValueOfField("name"))))/' \
     "$HERE/../reference/src/VisualVmReference.java" > "$WORK/src/VisualVmReference.java"
 grep -q 'String.valueOf(stringValue(r.getInstance' "$WORK/src/VisualVmReference.java"
-"$JDK17/bin/javac" --release 17 -cp "$JAR" -d "$WORK/classes" "$WORK/src/VisualVmReference.java"
+visualvm_compile "$WORK/src/VisualVmReference.java" "$WORK/classes"
 for f in ${ONLY:-"$HERE"/*.hprof.gz "$HERE"/public/*.hprof.gz}; do
     base=$(basename "$f")
     name=${base%.hprof.gz}
     rm -f "$HERE/reference/$name.json" "$HERE/reference/$name.error.txt"
-    gunzip -c "$f" > "$WORK/$name.hprof"   # VisualVM reads only uncompressed files
+    input=$(visualvm_plain "$f" "$WORK")
     echo "reference: $base"
-    if ! "$JDK17/bin/java" -Xmx2g -cp "$JAR:$WORK/classes" VisualVmReference "$WORK/$name.hprof" "$base" \
-            "$HERE/reference/$name.json" > "$WORK/$name.log" 2>&1; then
+    if ! visualvm_record "$WORK/classes" "$input" "$base" "$HERE/reference/$name.json" > "$WORK/$name.log" 2>&1; then
         tail -30 "$WORK/$name.log" > "$HERE/reference/$name.error.txt"
         echo "  failed: reference/$name.error.txt"
     fi
-    rm -rf "$WORK/$name.hprof" "$WORK/$name.hprof.hwcache"
+    rm -f "$input"
 done

@@ -6,18 +6,17 @@
 # Rerunnable. Needs JDK 17, python3 and the Debian `visualvm` package (jar path: VISUALVM_HEAP_JAR).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-JDK17=${JDK17:-/usr/lib/jvm/java-17-openjdk-amd64}
-JAR=${VISUALVM_HEAP_JAR:-/usr/share/visualvm/visualvm/modules/org-graalvm-visualvm-lib-jfluid-heap.jar}
+. "$HERE/../../../../scripts/lib/visualvm.sh"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-"$JDK17/bin/javac" --release 17 -cp "$JAR" -d "$WORK/classes" "$HERE/../../reference/src/VisualVmReference.java"
+visualvm_compile "$HERE/../../reference/src/VisualVmReference.java" "$WORK/classes"
 for f in "$HERE"/../*.hprof.gz; do
     base=$(basename "$f")
     name=${base%.hprof.gz}
-    gunzip -c "$f" > "$WORK/$name.hprof" # VisualVM reads only uncompressed files
+    input=$(visualvm_plain "$f" "$WORK")
     echo "reference: $base"
-    "$JDK17/bin/java" -Xmx2g -cp "$JAR:$WORK/classes" VisualVmReference "$WORK/$name.hprof" "$base" "$HERE/$name.visualvm.json"
-    python3 "$HERE/hprof_records.py" "$WORK/$name.hprof" > "$HERE/$name.records.json"
-    rm -rf "$WORK/$name.hprof" "$WORK/$name.hprof.hwcache" # VisualVM leaves a cache directory beside the dump
+    visualvm_record "$WORK/classes" "$input" "$base" "$HERE/$name.visualvm.json"
+    python3 "$HERE/hprof_records.py" "$input" > "$HERE/$name.records.json"
+    rm -f "$input"
 done
