@@ -9,7 +9,8 @@
 //! non-null references so the edge arrays are sized once; and each node's references ([`heap`]).
 //! Before any per-object array is allocated, [`crate::budget`] checks the estimated memory against what
 //! the machine has. Per node the parser keeps 1/8 byte besides what the [`GraphBuilder`] holds:
-//! the file offset of every 64th node's record, for the [`Inspector`].
+//! the file offset of every 64th node's record, for the [`Inspector`]. `HEAPSCOPE_STATS_HPROF=1`
+//! prints the wall and CPU time of each pass ([`crate::timing`]).
 //!
 //! The graph:
 //! - node types are Java names as MAT and VisualVM print them (`java.util.HashMap$Node`,

@@ -362,7 +362,7 @@ mod tests {
                     x ^= x >> 7;
                     x ^= x << 17;
                     // mostly zero bytes, so that whole ids are often null
-                    if x % 5 == 0 {
+                    if x.is_multiple_of(5) {
                         (x >> 24) as u8
                     } else {
                         0
