@@ -28,6 +28,7 @@ pub mod inspect_state;
 pub mod pprof;
 pub mod prometheus;
 pub mod pysnap;
+pub(crate) mod timing;
 pub mod tracemalloc;
 pub mod v8;
 

@@ -9,7 +9,8 @@
 //! non-null references so the edge arrays are sized once; and each node's references ([`heap`]).
 //! Before any per-object array is allocated, [`crate::budget`] checks the estimated memory against what
 //! the machine has. Per node the parser keeps 1/8 byte besides what the [`GraphBuilder`] holds:
-//! the file offset of every 64th node's record, for the [`Inspector`].
+//! the file offset of every 64th node's record, for the [`Inspector`]. `HEAPSCOPE_STATS_HPROF=1`
+//! prints the wall and CPU time of each pass ([`crate::timing`]).
 //!
 //! The graph:
 //! - node types are Java names as MAT and VisualVM print them (`java.util.HashMap$Node`,
@@ -91,7 +92,9 @@ pub fn parse_with_wrap(
         data,
         id: h.id_size,
     };
+    let mut steps = crate::timing::Steps::of(crate::timing::Reader::Hprof);
     let top = records::walk(&b, &h, wrap).map_err(err)?;
+    steps.step("top-level records");
     if top.segments.is_empty() {
         let at = if top.truncated.is_some() {
             data.len()
@@ -111,6 +114,7 @@ pub fn parse_with_wrap(
     let mut votes = layout::Votes::default();
     let (mut classes, roots, trunc, heap_names, node_counts) =
         heap::collect_classes(&b, &top, &mut builder, &mut votes).map_err(err)?;
+    steps.step("pass 1: classes, roots, counts");
     let objects: usize = node_counts.iter().sum();
     if std::env::var_os(budget::SKIP_ENV).is_none() {
         let need = budget::estimate_hprof(objects as u64, opts.spill.is_usable());
@@ -138,6 +142,7 @@ pub fn parse_with_wrap(
         &votes.static_types,
     )
     .map_err(err)?;
+    steps.step("layouts");
 
     let mut offsets = Offsets::default();
     let node_runs = heap::add_nodes(
@@ -155,7 +160,9 @@ pub fn parse_with_wrap(
         .iter()
         .flat_map(|r| r.class_nodes.iter().copied())
         .collect();
+    steps.step("pass 2: nodes");
     builder.finish_nodes();
+    steps.step("id index");
 
     let threads = Threads::new(&b, &top, &classes, &roots, &builder, &offsets);
     // (thread object, local, frame depth, label): one edge per (thread, local), labelled with the
@@ -195,7 +202,9 @@ pub fn parse_with_wrap(
     let short_instances: u64 = node_runs.iter().map(|r| r.short_instances).sum();
     let first_short = node_runs.iter().filter_map(|r| r.first_short).min();
     drop(node_runs);
+    steps.step("threads, roots");
     heap::add_edges(&b, segs, &edge_runs, &classes, &mut builder, &locals).map_err(err)?;
+    steps.step("pass 3: edges");
 
     let mut warnings = Vec::new();
     if let Some(t) = top.truncated.as_ref().or(trunc.as_ref()) {
@@ -230,6 +239,7 @@ pub fn parse_with_wrap(
         ));
     }
     let mut graph = builder.finish(POLICY);
+    steps.step("finish graph");
     explain_missing_ids(&mut graph.warnings);
     name_missing_root_class(&mut graph.warnings, |id| {
         let name = top.class_names.get(&id)?;
@@ -256,6 +266,7 @@ pub fn parse_with_wrap(
         &b,
         &graph,
     );
+    steps.step("facts, inspector");
     Ok(Parsed {
         graph,
         info,

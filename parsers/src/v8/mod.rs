@@ -23,7 +23,7 @@
 //! ~4.1 per closure location ([`locations`]: 0.5 bit per node besides) and the offset of every
 //! 64th node record, location record and string, from which a node's name, a location and a
 //! string's text are read again when a report shows them. `HEAPSCOPE_STATS_V8=1` prints the
-//! wall and CPU time of each step of the read ([`timing`]).
+//! wall and CPU time of each step of the read ([`crate::timing`]).
 //!
 //! What DevTools opens, this reader opens: a node or edge type index beyond the meta's lists
 //! (older V8s: Node 8 writes `symbol` nodes as type 12 of 12 listed) is read, a node named
@@ -60,7 +60,6 @@ pub(crate) mod par;
 pub(crate) mod raw;
 pub(crate) mod retention;
 pub(crate) mod scan;
-mod timing;
 
 use heapscope_graph::bitset::BitSet;
 use heapscope_graph::facts::{FormatDetails, V8Details};
@@ -186,7 +185,7 @@ fn build(
     if opts.drop_labels {
         b = b.without_labels();
     }
-    let mut steps = timing::Steps::start();
+    let mut steps = crate::timing::Steps::start();
     let mut raw = raw::parse(bytes, &mut b, compat, mode)?;
     steps.step("read (nodes, edges, strings)");
     release_free_memory();
@@ -223,14 +222,14 @@ fn build(
         || {
             rayon::join(
                 || {
-                    let mut t = timing::Steps::start();
+                    let mut t = crate::timing::Steps::start();
                     if !opts.drop_labels {
                         resolve_labels(raw_ref, edge_labels, labels, bytes);
                     }
                     t.step("  (task) labels");
                 },
                 || {
-                    let mut t = timing::Steps::start();
+                    let mut t = crate::timing::Steps::start();
                     let l = keep_locations(locations, &raw_ref.meta, raw_ref.node_count());
                     t.step("  (task) locations");
                     l
@@ -240,13 +239,13 @@ fn build(
         || {
             rayon::join(
                 || {
-                    let mut t = timing::Steps::start();
+                    let mut t = crate::timing::Steps::start();
                     let r = resolve_types(raw_ref, type_of, types, bytes, &states);
                     t.step("  (task) types");
                     r
                 },
                 || {
-                    let mut t = timing::Steps::start();
+                    let mut t = crate::timing::Steps::start();
                     let r = retention::drop_unowned_into_owned(raw_ref, offsets, targets, bytes);
                     t.step("  (task) retention");
                     r

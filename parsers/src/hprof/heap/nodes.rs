@@ -281,10 +281,7 @@ impl Pass<'_> {
                         .map(|c| c.ty)
                         .unwrap_or(self.object_array_ty);
                     let data = d.get(body + 2 * ID + 8..end).unwrap_or_default();
-                    run.refs += data
-                        .chunks_exact(ID)
-                        .filter(|c| c.iter().any(|&x| x != 0))
-                        .count();
+                    run.refs += non_null::<ID>(data);
                     slots.set(
                         i,
                         oid,
@@ -332,5 +329,53 @@ impl Pass<'_> {
             Ok(())
         })?;
         Ok(run)
+    }
+}
+
+/// The whole ids of `ID` bytes (4 or 8) in `data` that are not 0 (null): each read as one
+/// integer (a byte at a time, ~3× the instructions on a dump's object arrays).
+#[inline(always)]
+fn non_null<const ID: usize>(data: &[u8]) -> usize {
+    data.chunks_exact(ID)
+        .filter(|c| {
+            if ID == 8 {
+                u64::from_ne_bytes(<[u8; 8]>::try_from(*c).unwrap_or_default()) != 0
+            } else {
+                u32::from_ne_bytes(<[u8; 4]>::try_from(*c).unwrap_or_default()) != 0
+            }
+        })
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::non_null;
+
+    /// Counted as integers, the non-null ids are those with any byte set, whole ids only.
+    #[test]
+    fn non_null_counts_ids_with_any_byte_set() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for len in 0..300usize {
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    // mostly zero bytes, so that whole ids are often null
+                    if x.is_multiple_of(5) {
+                        (x >> 24) as u8
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            let naive = |id: usize| {
+                data.chunks_exact(id)
+                    .filter(|c| c.iter().any(|&b| b != 0))
+                    .count()
+            };
+            assert_eq!(non_null::<8>(&data), naive(8), "len {len}");
+            assert_eq!(non_null::<4>(&data), naive(4), "len {len}");
+        }
     }
 }

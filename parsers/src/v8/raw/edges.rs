@@ -329,7 +329,7 @@ fn parse_edges_parallel<T: Send>(
     tail: impl FnOnce(usize) -> Scan<T> + Send,
 ) -> Scan<T> {
     let decline = || Fail::at(0, "edges the parallel reader fills");
-    let mut steps = crate::v8::timing::Steps::start();
+    let mut steps = crate::timing::Steps::start();
     let m = &r.meta;
     let (ef, declared) = (m.ef, r.edge_total);
     let arr = IntArray::locate(c.input(), c.pos())?;
@@ -454,7 +454,7 @@ fn parse_edges_parallel<T: Send>(
             .collect::<Scan<Vec<EdgeNotes>>>()
     };
     let fill = || {
-        let mut t = crate::v8::timing::Steps::start();
+        let mut t = crate::timing::Steps::start();
         let f = fill();
         t.step("    (beside the tail) edges fill");
         f

@@ -195,7 +195,7 @@ pub(crate) fn parse(
     if c.peek() == Some(b'}') {
         return Err(c.error("\"snapshot\", \"nodes\", \"edges\" and \"strings\""));
     }
-    let mut steps = super::timing::Steps::start();
+    let mut steps = crate::timing::Steps::start();
     loop {
         let (ks, ke) = c.string()?;
         let key_at = ks.saturating_sub(1);
@@ -227,7 +227,7 @@ pub(crate) fn parse(
                 let (want_strings, want_locations) = (!have_strings, locations_fast.is_none());
                 let (meta, nodes) = (r.meta.clone(), r.node_count());
                 let tail = move |end: usize| {
-                    let mut steps = super::timing::Steps::start();
+                    let mut steps = crate::timing::Steps::start();
                     let t = read_tail(input, end, &meta, nodes, want_strings, want_locations);
                     steps.step("    (beside the edges) tail");
                     t

@@ -134,7 +134,7 @@ impl NodeRecords<'_> {
     /// types.
     fn fill_parallel(&mut self, c: &mut Cursor<'_>) -> Scan<(u64, u64)> {
         let decline = || Fail::at(0, "nodes the parallel reader fills");
-        let mut steps = crate::v8::timing::Steps::start();
+        let mut steps = crate::timing::Steps::start();
         let nf = self.r.meta.nf;
         let arr = IntArray::locate(c.input(), c.pos())?;
         steps.step("    nodes: locate");
