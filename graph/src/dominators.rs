@@ -466,6 +466,10 @@ pub(crate) struct Dominators<A, O> {
     pub orphans_attached: u64,
     /// The NCA step's work ([`nca`]).
     pub nca_steps: u64,
+    /// A dead working array with room for `n + 1` entries, its pages touched for one per
+    /// numbered node (`semi`'s): [`Analysis`](crate::Analysis) counts the dominator
+    /// children's first half in it ([`DomChildren::build_on`]) instead of in fresh memory.
+    pub spare: Option<A>,
 }
 
 /// [`dominators`] with every array of `n` or `n + 1` entries and the back-predecessor lists
@@ -686,12 +690,14 @@ where
             };
         }
     }
-    drop(jump);
+    // The other working arrays are freed here, before the spare is used (peak as before).
+    drop((idom, jump));
     Dominators {
         idom: out,
         order: node_of,
         orphans_attached,
         nca_steps,
+        spare: Some(semi),
     }
 }
 
@@ -1145,17 +1151,23 @@ impl DomChildren {
     /// while the dominators run: `Analysis::run_in`), cut to that length; a shorter one is
     /// dropped and the array comes from `store`. The same lists either way: every entry is
     /// written.
+    ///
+    /// The two-thread build counts in `spare` if it is a dead array with room for
+    /// `idom.len() + 1` entries (the analysis passes the dominators' `semi`, whose pages are
+    /// touched already: zeroing it costs a `memset`, not a fault per fresh page), else in a
+    /// fresh one; the one-thread build does not use it.
     pub(crate) fn build_on<S: Store>(
         idom: &[u32],
         order: &[u32],
         store: &S,
         threads: usize,
         lists: Option<S::Arr<u32>>,
+        spare: Option<Vec<u32>>,
     ) -> DomChildren {
         if threads < 2 || order.len() < PARALLEL_CHILDREN_MIN {
             return Self::build_one(idom, order, store, lists);
         }
-        Self::halves(idom, order, store, lists)
+        Self::halves(idom, order, store, lists, spare)
     }
 
     /// [`build_on`](Self::build_on)'s two-thread build, for any length, its lists in `lists`
@@ -1169,6 +1181,7 @@ impl DomChildren {
         order: &[u32],
         store: &S,
         lists: Option<S::Arr<u32>>,
+        spare: Option<Vec<u32>>,
     ) -> DomChildren {
         use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
         let n = idom.len();
@@ -1179,7 +1192,14 @@ impl DomChildren {
         // First half's counts at `slot` of `early`, second half's at `slot + 1` of `offsets`;
         // each also says how many of its entries go to lists below `mid`.
         let mut offsets = store.filled(n + 2, 0u32);
-        let mut early = vec![0u32; n + 1];
+        let mut early = match spare {
+            Some(mut c) if c.capacity() > n => {
+                c.clear();
+                c.resize(n + 1, 0);
+                c
+            }
+            _ => vec![0u32; n + 1],
+        };
         let count = |half: &[u32], at: &mut [u32], shift: usize| {
             let mut below = 0u32;
             for (i, &v) in half.iter().enumerate() {
@@ -1813,7 +1833,9 @@ mod tests {
                 lists
             };
             let threads = rng.usize(1..3);
-            let got = DomChildren::build_on(&dom.idom, &dom.order, &Heap, threads, Some(lists));
+            let spare = junk_spare(&mut rng, n);
+            let got =
+                DomChildren::build_on(&dom.idom, &dom.order, &Heap, threads, Some(lists), spare);
             assert_eq!(want.offsets, got.offsets, "case {case}");
             assert_eq!(want.children, got.children, "case {case}");
             let group_of = |v: u32| g.type_of[v as usize];
@@ -1825,6 +1847,20 @@ mod tests {
             assert_eq!(r0, r1, "case {case}");
             assert_eq!(m0, m1, "case {case}");
             assert_eq!(r0, retained_sizes(&g, &dom), "case {case}");
+        }
+    }
+
+    /// What the analysis may hand the children build to count in: nothing, or a dead array
+    /// of junk with room for the `n + 1` cursors or too little (then not used).
+    fn junk_spare(rng: &mut fastrand::Rng, n: usize) -> Option<Vec<u32>> {
+        match rng.usize(0..3) {
+            0 => None,
+            k => {
+                let room = if k == 1 { n + 1 + rng.usize(0..3) } else { n };
+                let mut c = Vec::with_capacity(room);
+                c.extend((0..rng.usize(0..=room)).map(|_| rng.u32(..)));
+                Some(c)
+            }
         }
     }
 
@@ -1840,7 +1876,10 @@ mod tests {
             let g = random_graph(&mut rng, n, 1, wide);
             let dom = dominators(&g);
             let one = DomChildren::build_in(&dom.idom, &dom.order, &Heap);
-            let two = DomChildren::halves(&dom.idom, &dom.order, &Heap, None);
+            // The cursors counted in a dead array of junk (long enough or not), as the
+            // analysis hands it the dominators' `semi`, or in a fresh one.
+            let spare = junk_spare(&mut rng, n);
+            let two = DomChildren::halves(&dom.idom, &dom.order, &Heap, None, spare);
             assert_eq!(one.offsets, two.offsets, "case {case}");
             assert_eq!(one.children, two.children, "case {case}");
             // Every list is the one-thread build's, in `order`'s order, and the lists cover
@@ -1848,7 +1887,7 @@ mod tests {
             assert_eq!(two.offsets[0], 0);
             assert_eq!(two.offsets[n + 1] as usize, dom.order.len(), "case {case}");
             if let (Some(files), 0) = (&files, case % 10) {
-                let spilled = DomChildren::halves(&dom.idom, &dom.order, files, None);
+                let spilled = DomChildren::halves(&dom.idom, &dom.order, files, None, None);
                 assert_eq!(one.offsets, spilled.offsets, "case {case}");
                 assert_eq!(one.children, spilled.children, "case {case}");
             }
