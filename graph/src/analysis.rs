@@ -76,7 +76,8 @@ impl Analysis {
     ///
     /// The passes run in the order that keeps the peak lowest (per node, beside the graph):
     /// dominators (about 20 B transient; result `idom` 4 + `order` 4); dominator children
-    /// (+8, and 4 B of cursors while a second thread places half of them, not out of core;
+    /// (+8, and 4 B of cursors while a second thread places half of them, not out of core —
+    /// in the dominators' dead `semi`, whose pages are touched already, with its room;
     /// the last pass that needs `order`, for the sibling order, which is then freed: 12 B); root paths (+4 parents, +2 bits, +4 per node with a weak reference
     /// to a node not reached yet, and a 4 B/node queue freed at the end: 20 B + 2 bits at its
     /// highest); retained sizes from the children lists, which also give the histogram's
@@ -92,8 +93,11 @@ impl Analysis {
     /// weak source) of anonymous memory, and the wall time of the pass is hidden behind the
     /// dominators' on a machine with a second core; after them that thread writes the retained
     /// sizes' zeros and the dominator children's lists to their spill files (page cache, ahead
-    /// of the passes that fill them); likewise the histogram's counts (a counter
-    /// set per type, one pass over the nodes and `idom`) beside the dominator children.
+    /// of the passes that fill them), and the histogram's counts of every node (a counter set
+    /// per type, one pass over the types and sizes); beside the dominator children the nodes
+    /// the dominators did not reach are taken out of them (one read of `idom`), and beside the
+    /// retained sizes' walk the DFS preorder's spill file and the dead arrays' files kept for
+    /// reuse are freed.
     pub fn run_observed(graph: HeapGraph, after: &mut dyn FnMut(&str)) -> Analysis {
         Self::run_spilled(graph, &Spill::never(), after)
     }
@@ -516,7 +520,8 @@ pub(crate) struct HistogramParts {
     /// The minimum retained size of each type, from the retained sizes' walk
     /// ([`DomChildren::retained_and_min_on`]); else one more walk of the children lists.
     pub min: Option<Vec<u64>>,
-    /// The histogram's counts, if a second thread made them beside the dominator children.
+    /// The histogram's counts, if a second thread made them (beside the dominators and the
+    /// dominator children).
     pub counts: Option<TypeCounts>,
 }
 

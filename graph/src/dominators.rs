@@ -38,7 +38,9 @@
 //! the leaves' parents. The NCA step that follows keeps `ancestor` for its jump pointers and
 //! `semi` for depths (see [`nca`]; the back edges and their bits are freed by then): nothing
 //! added. The result keeps `idom` (4 B/node, in `pre`'s buffer) and `order`
-//! (4 B per reachable node, `node_of`'s buffer, with capacity for every node).
+//! (4 B per reachable node, `node_of`'s buffer, with capacity for every node), and hands
+//! `semi`'s buffer on, dead (`Dominators::spare`: room for every node, pages touched for the
+//! numbered ones), for the dominator children's cursors; the other arrays are freed.
 //! `node_of` and the leaves' parents are only appended to by the DFS and read at the end, so
 //! [`Analysis`] allocates them from the store of kept arrays: spill files when spilling is
 //! allowed, which leaves 4 B/node + 12 B per numbered node and the back edges anonymous at the
