@@ -135,17 +135,23 @@ impl Analysis {
             // dominators' first pass, which only reads the CSR too, finds the simple leaves
             // (`Leaves`), on two threads from `PARALLEL_MIN` nodes on; then the anonymous
             // copies are freed, before the dominators' working arrays grow. (The leaves were
-            // found beside the fill of the DFS's `pre`, which now follows alone: the CSR
+            // found beside the fill of the DFS's `pre`, which then followed alone: the CSR
             // offsets' write, 4 B per node of fresh page cache, costs more than that fill.)
+            // The DFS's `pre` (4 B per node of fresh pages, filled) is made there too, by
+            // whichever of the two threads is done first, rather than alone after them.
             let mut graph = graph;
             let copies =
                 |g: &HeapGraph| (g.offsets.spilled_copy(spill), g.targets.spilled_copy(spill));
-            let ((offsets, targets), leaves) =
-                if graph.node_count() >= crate::dominators::PARALLEL_MIN {
-                    rayon::join(|| copies(&graph), || Leaves::find(&graph))
-                } else {
-                    (copies(&graph), Leaves::find(&graph))
-                };
+            let n = graph.node_count();
+            let ((offsets, targets), leaves) = if n >= crate::dominators::PARALLEL_MIN {
+                let ((copied, pre), leaves) = rayon::join(
+                    || rayon::join(|| copies(&graph), || Leaves::fresh_pre(n)),
+                    || Leaves::find(&graph),
+                );
+                (copied, leaves.with_pre(pre))
+            } else {
+                (copies(&graph), Leaves::find(&graph))
+            };
             let r = offsets.map(|c| graph.offsets.replace_with(c));
             keep_warning(&mut graph, r);
             let r = targets.map(|c| graph.targets.replace_with(c));

@@ -51,7 +51,8 @@
 //! In memory (not out of core) and from [`PARALLEL_MIN`] nodes on, a second thread
 //! (`rayon::join`) fills `pre` while the simple leaves are found (no memory added); where the
 //! analysis spills the CSR, it finds them beforehand ([`Leaves`]) beside the CSR offsets' write
-//! to their spill file instead, and `pre` is filled after. (The simple
+//! to their spill file instead, and `pre` is made there too ([`Leaves::with_pre`]), by
+//! whichever of the two threads is done first. (The simple
 //! leaves counted by two halves in words of their own, merged by OR, were tried: +7 MiB of
 //! peak RssAnon on the 54 M-object shapes dump, from the halves' transient words. The back
 //! edges placed by two halves of the sources claiming list slots with atomic adds took more
@@ -499,12 +500,38 @@ where
 /// starts from, found by a pass that only reads the graph, so that it can run beside other
 /// readers before the dominators (the analysis runs it beside the CSR offsets' write to
 /// their spill file: `Analysis::run_spilled`).
-pub(crate) struct Leaves(Marks);
+pub(crate) struct Leaves {
+    marks: Marks,
+    /// The DFS's `pre`, made ahead ([`Leaves::with_pre`]), if it was.
+    pre: Option<Vec<u32>>,
+}
 
 impl Leaves {
     /// The marks of `g` ([`Marks::new`]).
     pub(crate) fn find(g: &HeapGraph) -> Leaves {
-        Leaves(Marks::new(g, &g.root_nodes()))
+        Leaves {
+            marks: Marks::new(g, &g.root_nodes()),
+            pre: None,
+        }
+    }
+
+    /// The DFS's `pre` for `n` nodes as the pass makes it (every entry unnumbered, room for
+    /// one more): made on another thread while the CSR is written to its spill file and the
+    /// leaves are found, rather than on the pass's own before its DFS (`Analysis::run_spilled`:
+    /// 4 B per node of fresh pages to fault in and fill).
+    pub(crate) fn fresh_pre(n: usize) -> Vec<u32> {
+        let mut pre = Vec::with_capacity(n + 1);
+        pre.resize(n, NONE);
+        pre
+    }
+
+    /// These marks with `pre` made ahead by [`fresh_pre`](Self::fresh_pre) for the same graph
+    /// (one of another length is not used).
+    pub(crate) fn with_pre(self, pre: Vec<u32>) -> Leaves {
+        Leaves {
+            pre: Some(pre),
+            ..self
+        }
     }
 }
 
@@ -516,7 +543,7 @@ fn dominators_climbing<S: Store, K: Store>(
     keep: &K,
     two: bool,
     climb: u32,
-    leaves: Option<Leaves>,
+    mut leaves: Option<Leaves>,
 ) -> Dominators<S::Arr<u32>, K::Arr<u32>>
 where
     S::Arr<u32>: Send,
@@ -526,10 +553,20 @@ where
     // On two threads (`two`): `pre` filled while the marks are made.
     // Room for n + 1: the semidominator loop reuses it for `best`, one entry per numbered
     // node and the super-root.
-    let mut pre = s.with_capacity(n + 1);
+    let ahead = leaves
+        .as_mut()
+        .and_then(|l| l.pre.take())
+        .filter(|p| p.len() == n)
+        .map(S::Arr::<u32>::from_vec);
+    let (mut pre, filled) = match ahead {
+        Some(Ok(p)) => (p, true),
+        _ => (s.with_capacity(n + 1), false),
+    };
     let make_pre = |pre: &mut S::Arr<u32>| pre.resize(n, NONE);
-    let marks = if let Some(Leaves(marks)) = leaves {
-        make_pre(&mut pre);
+    let marks = if let Some(Leaves { marks, .. }) = leaves {
+        if !filled {
+            make_pre(&mut pre);
+        }
         marks
     } else if two {
         let p = &mut pre;
@@ -1792,8 +1829,9 @@ mod tests {
     #[test]
     fn leaves_found_beforehand_give_the_same_tree() {
         // The analysis finds the simple leaves before the dominators, beside the CSR's write
-        // to its spill file (`Leaves`): the same tree, preorder and orphans as the pass that
-        // finds them itself, on one thread or two.
+        // to its spill file (`Leaves`), with or without the DFS's `pre` made ahead there (of
+        // the graph's length, or of another, then not used): the same tree, preorder and
+        // orphans as the pass that finds them itself, on one thread or two.
         for case in 0..200u64 {
             let mut rng = fastrand::Rng::with_seed(0x1ea7_0000 ^ case);
             let n = rng.usize(1..3000);
@@ -1801,7 +1839,12 @@ mod tests {
             let g = random_graph(&mut rng, n, 3, wide);
             let two = rng.bool();
             let want = dominators_in(&g, &Heap, &Heap, two, None);
-            let got = dominators_in(&g, &Heap, &Heap, two, Some(Leaves::find(&g)));
+            let leaves = match rng.u8(0..3) {
+                0 => Leaves::find(&g),
+                1 => Leaves::find(&g).with_pre(Leaves::fresh_pre(n)),
+                _ => Leaves::find(&g).with_pre(Leaves::fresh_pre(n + 1 - 2 * rng.usize(0..2))),
+            };
+            let got = dominators_in(&g, &Heap, &Heap, two, Some(leaves));
             assert_eq!(want.idom, got.idom, "case {case}");
             assert_eq!(want.order, got.order, "case {case}");
             assert_eq!(want.orphans_attached, got.orphans_attached, "case {case}");

@@ -439,6 +439,10 @@ pub trait Arr<T: Plain>: DerefMut<Target = [T]> + Sized {
     fn into_vec(self) -> Option<Vec<T>> {
         None
     }
+    /// A `Vec` as the array, if the array is one (else the `Vec` back).
+    fn from_vec(v: Vec<T>) -> Result<Self, Vec<T>> {
+        Err(v)
+    }
 }
 
 impl<T: Plain> Arr<T> for Vec<T> {
@@ -463,6 +467,9 @@ impl<T: Plain> Arr<T> for Vec<T> {
     }
     fn into_vec(self) -> Option<Vec<T>> {
         Some(self)
+    }
+    fn from_vec(v: Vec<T>) -> Result<Self, Vec<T>> {
+        Ok(v)
     }
 }
 
