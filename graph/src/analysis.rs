@@ -1,9 +1,11 @@
 //! [`Analysis`]: every pass run once over a [`HeapGraph`], the results side by side.
 
 use crate::column::{Column, Spill};
-use crate::dominators::{dominators_in, DomChildren, DomTree, Leaves, Parallel, SUPER, UNREACHED};
+use crate::dominators::{
+    dominators_in, DomChildren, DomTree, Dominators, Leaves, Parallel, SUPER, UNREACHED,
+};
 use crate::graph::HeapGraph;
-use crate::histogram::{histogram_with, type_counts, TypeCounts, TypeRow};
+use crate::histogram::{histogram_with, type_counts, type_counts_all, TypeCounts, TypeRow};
 use crate::paths::{PathStep, RootPaths};
 use crate::spill::{Arr, Files, Heap, Large, Store};
 use crate::types::NodeIdx;
@@ -74,7 +76,8 @@ impl Analysis {
     ///
     /// The passes run in the order that keeps the peak lowest (per node, beside the graph):
     /// dominators (about 20 B transient; result `idom` 4 + `order` 4); dominator children
-    /// (+8, and 4 B of cursors while a second thread places half of them, not out of core;
+    /// (+8, and 4 B of cursors while a second thread places half of them, not out of core —
+    /// in the dominators' dead `semi`, whose pages are touched already, with its room;
     /// the last pass that needs `order`, for the sibling order, which is then freed: 12 B); root paths (+4 parents, +2 bits, +4 per node with a weak reference
     /// to a node not reached yet, and a 4 B/node queue freed at the end: 20 B + 2 bits at its
     /// highest); retained sizes from the children lists, which also give the histogram's
@@ -90,8 +93,11 @@ impl Analysis {
     /// weak source) of anonymous memory, and the wall time of the pass is hidden behind the
     /// dominators' on a machine with a second core; after them that thread writes the retained
     /// sizes' zeros and the dominator children's lists to their spill files (page cache, ahead
-    /// of the passes that fill them); likewise the histogram's counts (a counter
-    /// set per type, one pass over the nodes and `idom`) beside the dominator children.
+    /// of the passes that fill them), and the histogram's counts of every node (a counter set
+    /// per type, one pass over the types and sizes); beside the dominator children the nodes
+    /// the dominators did not reach are taken out of them (one read of `idom`), and beside the
+    /// retained sizes' walk the DFS preorder's spill file and the dead arrays' files kept for
+    /// reuse are freed.
     pub fn run_observed(graph: HeapGraph, after: &mut dyn FnMut(&str)) -> Analysis {
         Self::run_spilled(graph, &Spill::never(), after)
     }
@@ -129,17 +135,23 @@ impl Analysis {
             // dominators' first pass, which only reads the CSR too, finds the simple leaves
             // (`Leaves`), on two threads from `PARALLEL_MIN` nodes on; then the anonymous
             // copies are freed, before the dominators' working arrays grow. (The leaves were
-            // found beside the fill of the DFS's `pre`, which now follows alone: the CSR
+            // found beside the fill of the DFS's `pre`, which then followed alone: the CSR
             // offsets' write, 4 B per node of fresh page cache, costs more than that fill.)
+            // The DFS's `pre` (4 B per node of fresh pages, filled) is made there too, by
+            // whichever of the two threads is done first, rather than alone after them.
             let mut graph = graph;
             let copies =
                 |g: &HeapGraph| (g.offsets.spilled_copy(spill), g.targets.spilled_copy(spill));
-            let ((offsets, targets), leaves) =
-                if graph.node_count() >= crate::dominators::PARALLEL_MIN {
-                    rayon::join(|| copies(&graph), || Leaves::find(&graph))
-                } else {
-                    (copies(&graph), Leaves::find(&graph))
-                };
+            let n = graph.node_count();
+            let ((offsets, targets), leaves) = if n >= crate::dominators::PARALLEL_MIN {
+                let ((copied, pre), leaves) = rayon::join(
+                    || rayon::join(|| copies(&graph), || Leaves::fresh_pre(n)),
+                    || Leaves::find(&graph),
+                );
+                (copied, leaves.with_pre(pre))
+            } else {
+                (copies(&graph), Leaves::find(&graph))
+            };
             let r = offsets.map(|c| graph.offsets.replace_with(c));
             keep_warning(&mut graph, r);
             let r = targets.map(|c| graph.targets.replace_with(c));
@@ -159,11 +171,16 @@ impl Analysis {
                 // And the dominator children's lists, in the file the paths' queue left
                 // (`Spares`), as the build would have taken it: its zeros are written here too.
                 let lists = own.filled(g.node_count(), 0u32);
+                // And the histogram's counts per type of every node (type and size columns
+                // read in order), which need no dominator tree: after the dominators only the
+                // nodes they did not reach are taken out, beside the dominator children.
+                let counts = type_counts_all(g);
                 Beside {
                     paths,
                     warning: own.take_warning(),
                     zeros: Some(zeros),
                     lists: Some(lists),
+                    counts: Some(counts),
                 }
             };
             let mut a = Self::run_in(
@@ -222,7 +239,7 @@ impl Analysis {
         // passes that split, on a graph large enough to pay for it.
         let threads = if spill.out_of_core { 1 } else { 2 };
         let two = threads >= 2 && graph.node_count() >= crate::dominators::PARALLEL_MIN;
-        let (d, side) = match &beside {
+        let (mut d, side) = match &beside {
             Some(paths_of) => std::thread::scope(|sc| {
                 let g = &graph;
                 let thread = std::thread::Builder::new()
@@ -237,38 +254,45 @@ impl Analysis {
             None => (dominators_in(&graph, work, keep, two, leaves), None),
         };
         after("dominators");
-        let (side, zeros, lists) = match side {
+        let (side, zeros, lists, all) = match side {
             Some(Beside {
                 paths,
                 warning,
                 zeros,
                 lists,
+                counts,
             }) => {
                 keep_warning(&mut graph, warning.map_or(Ok(false), Err));
                 after("root paths");
-                (Some(paths), zeros, lists)
+                (Some(paths), zeros, lists, counts)
             }
-            None => (None, None, None),
+            None => (None, None, None, None),
         };
+        // The two-thread children build counts in the dominators' dead `semi` (its pages
+        // touched already) rather than in fresh memory.
+        let spare = d.spare.take().and_then(Arr::into_vec);
         // Beside the dominator children (when a second thread is wanted): the histogram's
-        // counts, which need only `idom`.
+        // counts, which need only `idom`: the counts of every node made beside the dominators
+        // less the nodes they did not reach (one read of `idom`), else one pass over the nodes.
         let (mut children, counts) = if beside.is_some() {
             std::thread::scope(|sc| {
                 let (g, idom): (&HeapGraph, &[u32]) = (&graph, &d.idom);
                 let thread = std::thread::Builder::new()
                     .name("type counts".into())
-                    .spawn_scoped(sc, move || type_counts(g, idom));
-                let children = DomChildren::build_on(&d.idom, &d.order, keep, threads, lists);
+                    .spawn_scoped(sc, move || match all {
+                        Some(all) => all.without_unreached(g, idom),
+                        None => type_counts(g, idom),
+                    });
+                let children =
+                    DomChildren::build_on(&d.idom, &d.order, keep, threads, lists, spare);
                 let counts = thread
                     .ok()
                     .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
                 (children, counts)
             })
         } else {
-            (
-                DomChildren::build_on(&d.idom, &d.order, keep, threads, lists),
-                None,
-            )
+            let children = DomChildren::build_on(&d.idom, &d.order, keep, threads, lists, spare);
+            (children, None)
         };
         for r in [
             children.offsets.spill(spill),
@@ -277,29 +301,58 @@ impl Analysis {
             keep_warning(&mut graph, r);
         }
         after("dominator children");
-        // Nothing below needs the DFS preorder (Analysis::preorder rebuilds one on demand).
-        drop(d.order);
         let paths = side.unwrap_or_else(|| {
             let paths = RootPaths::compute_in(&graph, work, keep);
             after("root paths");
             paths
         });
+        let Dominators {
+            idom,
+            order,
+            orphans_attached,
+            ..
+        } = d;
         let dom = DomTree {
-            idom: d.idom.into_column(),
+            idom: idom.into_column(),
             order: Vec::new(),
-            orphans_attached: d.orphans_attached,
+            orphans_attached,
         };
         // The histogram's minimum retained sizes (one group per type) come from the same walk.
         let type_of: &[u32] = &graph.type_of;
-        let (retained, min) = children.retained_and_min_into(
-            &graph,
-            keep,
-            zeros,
-            graph.types.len(),
-            |v| type_of[v as usize],
-            type_of,
-            Parallel::threads(threads),
-        );
+        let walk = || {
+            children.retained_and_min_into(
+                &graph,
+                keep,
+                zeros,
+                graph.types.len(),
+                |v| type_of[v as usize],
+                type_of,
+                Parallel::threads(threads),
+            )
+        };
+        // Nothing below needs the DFS preorder (Analysis::preorder rebuilds one on demand).
+        // With spilling (the second thread wanted): its spill file, and those of the other
+        // dead arrays kept for reuse (`spill::Spares`; no pass below takes one), freed on a
+        // thread of their own beside the retained sizes' walk rather than on this thread
+        // after it (most of it is the kernel's: unmapping, dropping the page cache).
+        let (retained, min) = if beside.is_some() {
+            std::thread::scope(|sc| {
+                let freeing = std::thread::Builder::new()
+                    .name("free order".into())
+                    .spawn_scoped(sc, move || {
+                        drop(order);
+                        crate::spill::release_spares();
+                    });
+                let r = walk();
+                if let Ok(h) = freeing {
+                    h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                }
+                r
+            })
+        } else {
+            drop(order);
+            walk()
+        };
         let mut retained: Column<u64> = retained.into_column();
         let r = retained.spill(spill);
         keep_warning(&mut graph, r);
@@ -335,9 +388,10 @@ impl Analysis {
         });
         let counts = counts.unwrap_or_else(|| type_counts(&graph, &dom.idom));
         let (reachable_bytes, reachable_nodes) = (counts.reachable_bytes, counts.reachable_nodes);
+        // Every node's size is in its type's row: no pass over the sizes here.
+        let total_bytes = counts.total_shallow();
         let histogram = histogram_with(&graph, counts, min);
         after("histogram");
-        let total_bytes = graph.total_shallow();
         let summary = Summary {
             nodes: graph.node_count() as u64,
             edges: graph.edge_count() as u64,
@@ -372,6 +426,12 @@ impl Analysis {
 
     /// The `k` nodes with the largest retained size, largest first (ties: lower index first).
     /// A bounded min-heap over the reachable nodes: O(n log k) time, O(k) memory.
+    ///
+    /// The nodes are offered in index order, so once the heap is full a node enters only if
+    /// its retained size exceeds the weakest entry's (on a tie the lower index, already in,
+    /// wins): the retained sizes are scanned alone, in blocks of [`TOP_BLOCK`] whose largest
+    /// value is compared first, and only a node that can enter has its reachability read
+    /// (one sequential pass over 8 B per node, not 12 with `idom`, and no heap key per node).
     pub fn top_retained(&self, k: usize) -> Vec<NodeIdx> {
         use std::cmp::Reverse;
         use std::collections::BinaryHeap;
@@ -380,16 +440,29 @@ impl Analysis {
         }
         // Heap key: (retained, Reverse(index)); the heap's top is the weakest kept entry.
         let mut heap: BinaryHeap<Reverse<(u64, Reverse<u32>)>> = BinaryHeap::with_capacity(k + 1);
-        // Index order: the result depends only on the (retained, index) keys, not on the order
-        // they are offered in.
-        for v in (0..self.graph.node_count() as u32).filter(|&v| self.dom.is_reachable(v)) {
-            let key = (self.retained[v as usize], Reverse(v));
-            if heap.len() < k {
-                heap.push(Reverse(key));
-            } else if let Some(Reverse(weakest)) = heap.peek() {
-                if key > *weakest {
+        // Once the heap is full: the weakest entry's retained size, which a node must exceed.
+        let mut floor: Option<u64> = None;
+        let retained = &self.retained[..self.graph.node_count()];
+        for (b, block) in retained.chunks(TOP_BLOCK).enumerate() {
+            if let Some(f) = floor {
+                if block.iter().fold(0u64, |m, &r| m.max(r)) <= f {
+                    continue;
+                }
+            }
+            for (i, &r) in block.iter().enumerate() {
+                if floor.is_some_and(|f| r <= f) {
+                    continue;
+                }
+                let v = (b * TOP_BLOCK + i) as u32;
+                if !self.dom.is_reachable(v) {
+                    continue;
+                }
+                if heap.len() == k {
                     heap.pop();
-                    heap.push(Reverse(key));
+                }
+                heap.push(Reverse((r, Reverse(v))));
+                if heap.len() == k {
+                    floor = heap.peek().map(|Reverse((w, _))| *w);
                 }
             }
         }
@@ -443,13 +516,18 @@ impl Analysis {
     }
 }
 
+/// How many retained sizes [`Analysis::top_retained`] compares at once against the weakest
+/// entry it keeps (a block none of whose sizes exceeds it is skipped whole).
+const TOP_BLOCK: usize = 64;
+
 /// What the passes before the histogram already computed for it ([`Analysis::finish`]).
 #[derive(Default)]
 pub(crate) struct HistogramParts {
     /// The minimum retained size of each type, from the retained sizes' walk
     /// ([`DomChildren::retained_and_min_on`]); else one more walk of the children lists.
     pub min: Option<Vec<u64>>,
-    /// The histogram's counts, if a second thread made them beside the dominator children.
+    /// The histogram's counts, if a second thread made them (beside the dominators and the
+    /// dominator children).
     pub counts: Option<TypeCounts>,
 }
 
@@ -469,6 +547,8 @@ struct Beside<K: Store> {
     zeros: Option<K::Arr<u64>>,
     /// The dominator children's lists, one entry per node, made ahead of their build.
     lists: Option<K::Arr<u32>>,
+    /// The histogram's counts with every node counted as reachable ([`type_counts_all`]).
+    counts: Option<TypeCounts>,
 }
 
 /// A column that could not spill: one warning in the graph's (see `builder::spill_warning`).

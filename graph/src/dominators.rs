@@ -38,7 +38,9 @@
 //! the leaves' parents. The NCA step that follows keeps `ancestor` for its jump pointers and
 //! `semi` for depths (see [`nca`]; the back edges and their bits are freed by then): nothing
 //! added. The result keeps `idom` (4 B/node, in `pre`'s buffer) and `order`
-//! (4 B per reachable node, `node_of`'s buffer, with capacity for every node).
+//! (4 B per reachable node, `node_of`'s buffer, with capacity for every node), and hands
+//! `semi`'s buffer on, dead (`Dominators::spare`: room for every node, pages touched for the
+//! numbered ones), for the dominator children's cursors; the other arrays are freed.
 //! `node_of` and the leaves' parents are only appended to by the DFS and read at the end, so
 //! [`Analysis`] allocates them from the store of kept arrays: spill files when spilling is
 //! allowed, which leaves 4 B/node + 12 B per numbered node and the back edges anonymous at the
@@ -49,7 +51,8 @@
 //! In memory (not out of core) and from [`PARALLEL_MIN`] nodes on, a second thread
 //! (`rayon::join`) fills `pre` while the simple leaves are found (no memory added); where the
 //! analysis spills the CSR, it finds them beforehand ([`Leaves`]) beside the CSR offsets' write
-//! to their spill file instead, and `pre` is filled after. (The simple
+//! to their spill file instead, and `pre` is made there too ([`Leaves::with_pre`]), by
+//! whichever of the two threads is done first. (The simple
 //! leaves counted by two halves in words of their own, merged by OR, were tried: +7 MiB of
 //! peak RssAnon on the 54 M-object shapes dump, from the halves' transient words. The back
 //! edges placed by two halves of the sources claiming list slots with atomic adds took more
@@ -466,6 +469,10 @@ pub(crate) struct Dominators<A, O> {
     pub orphans_attached: u64,
     /// The NCA step's work ([`nca`]).
     pub nca_steps: u64,
+    /// A dead working array with room for `n + 1` entries, its pages touched for one per
+    /// numbered node (`semi`'s): [`Analysis`](crate::Analysis) counts the dominator
+    /// children's first half in it ([`DomChildren::build_on`]) instead of in fresh memory.
+    pub spare: Option<A>,
 }
 
 /// [`dominators`] with every array of `n` or `n + 1` entries and the back-predecessor lists
@@ -493,12 +500,38 @@ where
 /// starts from, found by a pass that only reads the graph, so that it can run beside other
 /// readers before the dominators (the analysis runs it beside the CSR offsets' write to
 /// their spill file: `Analysis::run_spilled`).
-pub(crate) struct Leaves(Marks);
+pub(crate) struct Leaves {
+    marks: Marks,
+    /// The DFS's `pre`, made ahead ([`Leaves::with_pre`]), if it was.
+    pre: Option<Vec<u32>>,
+}
 
 impl Leaves {
     /// The marks of `g` ([`Marks::new`]).
     pub(crate) fn find(g: &HeapGraph) -> Leaves {
-        Leaves(Marks::new(g, &g.root_nodes()))
+        Leaves {
+            marks: Marks::new(g, &g.root_nodes()),
+            pre: None,
+        }
+    }
+
+    /// The DFS's `pre` for `n` nodes as the pass makes it (every entry unnumbered, room for
+    /// one more): made on another thread while the CSR is written to its spill file and the
+    /// leaves are found, rather than on the pass's own before its DFS (`Analysis::run_spilled`:
+    /// 4 B per node of fresh pages to fault in and fill).
+    pub(crate) fn fresh_pre(n: usize) -> Vec<u32> {
+        let mut pre = Vec::with_capacity(n + 1);
+        pre.resize(n, NONE);
+        pre
+    }
+
+    /// These marks with `pre` made ahead by [`fresh_pre`](Self::fresh_pre) for the same graph
+    /// (one of another length is not used).
+    pub(crate) fn with_pre(self, pre: Vec<u32>) -> Leaves {
+        Leaves {
+            pre: Some(pre),
+            ..self
+        }
     }
 }
 
@@ -510,7 +543,7 @@ fn dominators_climbing<S: Store, K: Store>(
     keep: &K,
     two: bool,
     climb: u32,
-    leaves: Option<Leaves>,
+    mut leaves: Option<Leaves>,
 ) -> Dominators<S::Arr<u32>, K::Arr<u32>>
 where
     S::Arr<u32>: Send,
@@ -520,10 +553,20 @@ where
     // On two threads (`two`): `pre` filled while the marks are made.
     // Room for n + 1: the semidominator loop reuses it for `best`, one entry per numbered
     // node and the super-root.
-    let mut pre = s.with_capacity(n + 1);
+    let ahead = leaves
+        .as_mut()
+        .and_then(|l| l.pre.take())
+        .filter(|p| p.len() == n)
+        .map(S::Arr::<u32>::from_vec);
+    let (mut pre, filled) = match ahead {
+        Some(Ok(p)) => (p, true),
+        _ => (s.with_capacity(n + 1), false),
+    };
     let make_pre = |pre: &mut S::Arr<u32>| pre.resize(n, NONE);
-    let marks = if let Some(Leaves(marks)) = leaves {
-        make_pre(&mut pre);
+    let marks = if let Some(Leaves { marks, .. }) = leaves {
+        if !filled {
+            make_pre(&mut pre);
+        }
         marks
     } else if two {
         let p = &mut pre;
@@ -686,12 +729,14 @@ where
             };
         }
     }
-    drop(jump);
+    // The other working arrays are freed here, before the spare is used (peak as before).
+    drop((idom, jump));
     Dominators {
         idom: out,
         order: node_of,
         orphans_attached,
         nca_steps,
+        spare: Some(semi),
     }
 }
 
@@ -1145,17 +1190,23 @@ impl DomChildren {
     /// while the dominators run: `Analysis::run_in`), cut to that length; a shorter one is
     /// dropped and the array comes from `store`. The same lists either way: every entry is
     /// written.
+    ///
+    /// The two-thread build counts in `spare` if it is a dead array with room for
+    /// `idom.len() + 1` entries (the analysis passes the dominators' `semi`, whose pages are
+    /// touched already: zeroing it costs a `memset`, not a fault per fresh page), else in a
+    /// fresh one; the one-thread build does not use it.
     pub(crate) fn build_on<S: Store>(
         idom: &[u32],
         order: &[u32],
         store: &S,
         threads: usize,
         lists: Option<S::Arr<u32>>,
+        spare: Option<Vec<u32>>,
     ) -> DomChildren {
         if threads < 2 || order.len() < PARALLEL_CHILDREN_MIN {
             return Self::build_one(idom, order, store, lists);
         }
-        Self::halves(idom, order, store, lists)
+        Self::halves(idom, order, store, lists, spare)
     }
 
     /// [`build_on`](Self::build_on)'s two-thread build, for any length, its lists in `lists`
@@ -1169,6 +1220,7 @@ impl DomChildren {
         order: &[u32],
         store: &S,
         lists: Option<S::Arr<u32>>,
+        spare: Option<Vec<u32>>,
     ) -> DomChildren {
         use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
         let n = idom.len();
@@ -1179,7 +1231,14 @@ impl DomChildren {
         // First half's counts at `slot` of `early`, second half's at `slot + 1` of `offsets`;
         // each also says how many of its entries go to lists below `mid`.
         let mut offsets = store.filled(n + 2, 0u32);
-        let mut early = vec![0u32; n + 1];
+        let mut early = match spare {
+            Some(mut c) if c.capacity() > n => {
+                c.clear();
+                c.resize(n + 1, 0);
+                c
+            }
+            _ => vec![0u32; n + 1],
+        };
         let count = |half: &[u32], at: &mut [u32], shift: usize| {
             let mut below = 0u32;
             for (i, &v) in half.iter().enumerate() {
@@ -1770,8 +1829,9 @@ mod tests {
     #[test]
     fn leaves_found_beforehand_give_the_same_tree() {
         // The analysis finds the simple leaves before the dominators, beside the CSR's write
-        // to its spill file (`Leaves`): the same tree, preorder and orphans as the pass that
-        // finds them itself, on one thread or two.
+        // to its spill file (`Leaves`), with or without the DFS's `pre` made ahead there (of
+        // the graph's length, or of another, then not used): the same tree, preorder and
+        // orphans as the pass that finds them itself, on one thread or two.
         for case in 0..200u64 {
             let mut rng = fastrand::Rng::with_seed(0x1ea7_0000 ^ case);
             let n = rng.usize(1..3000);
@@ -1779,7 +1839,12 @@ mod tests {
             let g = random_graph(&mut rng, n, 3, wide);
             let two = rng.bool();
             let want = dominators_in(&g, &Heap, &Heap, two, None);
-            let got = dominators_in(&g, &Heap, &Heap, two, Some(Leaves::find(&g)));
+            let leaves = match rng.u8(0..3) {
+                0 => Leaves::find(&g),
+                1 => Leaves::find(&g).with_pre(Leaves::fresh_pre(n)),
+                _ => Leaves::find(&g).with_pre(Leaves::fresh_pre(n + 1 - 2 * rng.usize(0..2))),
+            };
+            let got = dominators_in(&g, &Heap, &Heap, two, Some(leaves));
             assert_eq!(want.idom, got.idom, "case {case}");
             assert_eq!(want.order, got.order, "case {case}");
             assert_eq!(want.orphans_attached, got.orphans_attached, "case {case}");
@@ -1813,7 +1878,9 @@ mod tests {
                 lists
             };
             let threads = rng.usize(1..3);
-            let got = DomChildren::build_on(&dom.idom, &dom.order, &Heap, threads, Some(lists));
+            let spare = junk_spare(&mut rng, n);
+            let got =
+                DomChildren::build_on(&dom.idom, &dom.order, &Heap, threads, Some(lists), spare);
             assert_eq!(want.offsets, got.offsets, "case {case}");
             assert_eq!(want.children, got.children, "case {case}");
             let group_of = |v: u32| g.type_of[v as usize];
@@ -1825,6 +1892,20 @@ mod tests {
             assert_eq!(r0, r1, "case {case}");
             assert_eq!(m0, m1, "case {case}");
             assert_eq!(r0, retained_sizes(&g, &dom), "case {case}");
+        }
+    }
+
+    /// What the analysis may hand the children build to count in: nothing, or a dead array
+    /// of junk with room for the `n + 1` cursors or too little (then not used).
+    fn junk_spare(rng: &mut fastrand::Rng, n: usize) -> Option<Vec<u32>> {
+        match rng.usize(0..3) {
+            0 => None,
+            k => {
+                let room = if k == 1 { n + 1 + rng.usize(0..3) } else { n };
+                let mut c = Vec::with_capacity(room);
+                c.extend((0..rng.usize(0..=room)).map(|_| rng.u32(..)));
+                Some(c)
+            }
         }
     }
 
@@ -1840,7 +1921,10 @@ mod tests {
             let g = random_graph(&mut rng, n, 1, wide);
             let dom = dominators(&g);
             let one = DomChildren::build_in(&dom.idom, &dom.order, &Heap);
-            let two = DomChildren::halves(&dom.idom, &dom.order, &Heap, None);
+            // The cursors counted in a dead array of junk (long enough or not), as the
+            // analysis hands it the dominators' `semi`, or in a fresh one.
+            let spare = junk_spare(&mut rng, n);
+            let two = DomChildren::halves(&dom.idom, &dom.order, &Heap, None, spare);
             assert_eq!(one.offsets, two.offsets, "case {case}");
             assert_eq!(one.children, two.children, "case {case}");
             // Every list is the one-thread build's, in `order`'s order, and the lists cover
@@ -1848,7 +1932,7 @@ mod tests {
             assert_eq!(two.offsets[0], 0);
             assert_eq!(two.offsets[n + 1] as usize, dom.order.len(), "case {case}");
             if let (Some(files), 0) = (&files, case % 10) {
-                let spilled = DomChildren::halves(&dom.idom, &dom.order, files, None);
+                let spilled = DomChildren::halves(&dom.idom, &dom.order, files, None, None);
                 assert_eq!(one.offsets, spilled.offsets, "case {case}");
                 assert_eq!(one.children, spilled.children, "case {case}");
             }

@@ -399,6 +399,13 @@ impl Spares {
     }
 }
 
+/// Free the dead arrays' spill files kept for reuse ([`Spares`]) now, for an analysis whose
+/// passes will ask for no more (its last [`Large`] store would free them when dropped): on a
+/// thread beside the next pass rather than after it.
+pub(crate) fn release_spares() {
+    Spares::clear();
+}
+
 impl<T: Plain> Deref for WorkVec<T> {
     type Target = [T];
     #[inline(always)]
@@ -427,6 +434,15 @@ pub trait Arr<T: Plain>: DerefMut<Target = [T]> + Sized {
     fn resize(&mut self, len: usize, v: T);
     /// The array as a [`Column`] (a result kept after the pass).
     fn into_column(self) -> Column<T>;
+    /// The array as a `Vec` if it is one (the in-memory path's working arrays), so that a
+    /// dead one can serve a later pass as working space: its pages are touched already.
+    fn into_vec(self) -> Option<Vec<T>> {
+        None
+    }
+    /// A `Vec` as the array, if the array is one (else the `Vec` back).
+    fn from_vec(v: Vec<T>) -> Result<Self, Vec<T>> {
+        Err(v)
+    }
 }
 
 impl<T: Plain> Arr<T> for Vec<T> {
@@ -448,6 +464,12 @@ impl<T: Plain> Arr<T> for Vec<T> {
     }
     fn into_column(self) -> Column<T> {
         Column::from(self)
+    }
+    fn into_vec(self) -> Option<Vec<T>> {
+        Some(self)
+    }
+    fn from_vec(v: Vec<T>) -> Result<Self, Vec<T>> {
+        Ok(v)
     }
 }
 
