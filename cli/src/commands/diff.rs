@@ -29,18 +29,22 @@ pub fn report(args: &DiffArgs, hooks: &dyn Hooks) -> Result<DiffReport, CliError
     let mode = args.common.index_use();
     let base = Session::open(&args.base, &opts, hooks, mode)?;
     hooks.on_stage("summarising BASE");
-    let sb = summarize(base.dump());
+    let mut sb = summarize(base.dump());
+    sb.spill(&super::over_time::summary_spill());
+    crate::stats::stage("summarise BASE");
     // An object graph's BASE is compared through its summary only: free its analysis before
     // TARGET is loaded. Allocation profiles keep it (their callers are named from both graphs).
     let base = base.info.is_call_tree().then_some(base);
     let target = Session::open(&args.target, &opts, hooks, mode)?;
     hooks.on_stage("diff");
-    Ok(build_diff_from(
+    let report = build_diff_from(
         &sb,
         base.as_ref().map(|b| &b.analysis),
         target.dump(),
         &DiffOptions::default(),
-    ))
+    );
+    crate::stats::stage("diff");
+    Ok(report)
 }
 
 /// `heapscope diff`: the report goes to `-o` or `out`.

@@ -5,12 +5,30 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
+use heapscope_graph::Spill;
 use heapscope_parsers::ParseOptions;
 
 use crate::commands::index::IndexUse;
 use crate::format::{self, Format};
 use crate::session::ParseFlags;
 use crate::{output, CliError};
+
+/// A summary's arrays from this size on go to spill files while later dumps are analysed
+/// ([`heapscope_reports::overtime::DumpSummary::spill`]): V8 ids (12 B per object with their
+/// types) and the path signatures' names (~170 B each on a Node service) would otherwise stay in
+/// anonymous memory beside every later dump's analysis.
+pub const SUMMARY_SPILL_BYTES: usize = 1 << 20;
+
+/// Where held summaries go: `$TMPDIR` when it is on disk (never a memory file system), else
+/// nowhere (they stay in memory).
+pub fn summary_spill() -> Spill {
+    let s = Spill::temp().min_bytes(SUMMARY_SPILL_BYTES);
+    if s.is_usable() {
+        s
+    } else {
+        Spill::never()
+    }
+}
 
 /// Options both commands share.
 #[derive(Args, Debug)]
