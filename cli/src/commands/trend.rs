@@ -7,8 +7,8 @@ use anyhow::anyhow;
 use clap::Args;
 use heapscope_reports::overtime::model::VerdictKind;
 use heapscope_reports::overtime::{
-    build_trend, memlab, memlab_summarised, parse_rfc3339, parse_size, render_trend,
-    summarize_with_groups, DumpSummary, MemlabOut, PathGroups, TrendOptions, TrendReport,
+    build_trend, memlab, memlab_summarised, parse_rfc3339, parse_size, render_trend, summarize_in,
+    DumpSummary, MemlabOut, PathGroups, TrendOptions, TrendReport,
 };
 
 use super::over_time::Common;
@@ -117,11 +117,16 @@ pub fn report(args: &TrendArgs, hooks: &dyn Hooks) -> Result<TrendReport, CliErr
     // while the next dump is analysed is then a few KiB per dump, not 12 B per object and the
     // path signatures' names.
     let spill = super::over_time::summary_spill();
+    // Each dump's estimate counts its summary too (made while its analysis is alive).
+    let _reserve =
+        heapscope_parsers::budget::reserve_after_analysis(super::over_time::SUMMARY_PER_NODE);
+    let forced = args.common.out_of_core();
     let mut last: Option<(Session, Option<PathGroups>)> = None;
     for (i, p) in dumps.iter().enumerate() {
         let l = Session::open(p, &opts, hooks, args.common.index_use())?;
         hooks.on_stage(&format!("summarising {p}"));
-        let (mut summary, groups) = summarize_with_groups(l.dump());
+        let work = super::over_time::summary_work(l.analysis.graph.node_count(), forced);
+        let (mut summary, groups) = summarize_in(l.dump(), &work);
         summary.spill(&spill);
         summaries.push(summary);
         crate::stats::stage("summarise");

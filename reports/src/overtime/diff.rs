@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use heapscope_graph::{Analysis, Comparison, IdDisplay};
 
-use super::groups::{summarize, summarize_with_groups, Dump, DumpSummary, Rows};
+use super::groups::{summarize, summarize_in, Dump, DumpSummary, Rows};
 use super::leak::{finish, fold_nested, likely_leak, name_callers, name_holders, noise};
 use super::model::*;
 use super::verdict::fragmentation;
@@ -93,7 +93,25 @@ pub fn build_diff_from(
     target: Dump,
     opts: &DiffOptions,
 ) -> DiffReport {
-    let (st, groups) = summarize_with_groups(target);
+    build_diff_in(
+        sb,
+        base_graph,
+        target,
+        opts,
+        &heapscope_graph::Spill::never(),
+    )
+}
+
+/// [`build_diff_from`] with TARGET summarised out of core where `spill` says so
+/// ([`summarize_in`]); the same report.
+pub fn build_diff_in(
+    sb: &DumpSummary,
+    base_graph: Option<&Analysis>,
+    target: Dump,
+    opts: &DiffOptions,
+    spill: &heapscope_graph::Spill,
+) -> DiffReport {
+    let (st, groups) = summarize_in(target, spill);
     let new_objects = match (&sb.ids, &st.ids) {
         (Some(ids), Some(target_ids)) => Some(new_objects_among(
             target.a,

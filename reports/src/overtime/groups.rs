@@ -15,6 +15,9 @@ use heapscope_graph::{
     NodeKind, Spill, SUPER, UNREACHED, WEAK_BIT,
 };
 
+use heapscope_graph::spill::{Arr, Files, Heap, Store};
+use heapscope_graph::walks::{DomWalk, Start, Step};
+
 use super::model::{DumpRef, Stat};
 use crate::build::InputMeta;
 
@@ -227,6 +230,29 @@ pub fn summarize(d: Dump) -> DumpSummary {
 
 /// [`summarize`], keeping the path groups (object graphs) for questions about the same dump.
 pub fn summarize_with_groups(d: Dump) -> (DumpSummary, Option<PathGroups>) {
+    summarize_with(d, &Heap)
+}
+
+/// [`summarize_with_groups`], out of core where `spill` says so
+/// ([`Spill::is_out_of_core`]): the per-node arrays (the path groups' 17 B while computed and
+/// 12 B kept, the ids' sort 12 B) then live in spill files, not in anonymous memory, and the
+/// summary's ids are in spill files from the start. The same summary and groups either way.
+pub fn summarize_in(d: Dump, spill: &Spill) -> (DumpSummary, Option<PathGroups>) {
+    match (&spill.dir, spill.is_out_of_core()) {
+        (Some(dir), true) => {
+            let files = Files::new(dir.clone());
+            let (mut s, groups) = summarize_with(d, &files);
+            if let Some(e) = files.take_warning() {
+                s.warnings
+                    .push(format!("a summary's working array stays in memory: {e}"));
+            }
+            (s, groups)
+        }
+        _ => summarize_with(d, &Heap),
+    }
+}
+
+fn summarize_with<S: Store>(d: Dump, store: &S) -> (DumpSummary, Option<PathGroups>) {
     let g = &d.a.graph;
     // Rows in type id order (`row_of`: a type id's row) for the ids' types, as the rows were
     // numbered before they were sorted by name (a repeated id keeps the type of the lowest
@@ -247,15 +273,15 @@ pub fn summarize_with_groups(d: Dump) -> (DumpSummary, Option<PathGroups>) {
         by_name[i as usize] = k as u32;
     }
     let types = Rows::from_pairs(named.into_iter().map(|(n, s, _)| (n, s)).collect());
-    let groups = (!d.info.is_call_tree()).then(|| PathGroups::compute(d.a, d.insp));
+    let groups = (!d.info.is_call_tree()).then(|| PathGroups::compute_in(d.a, d.insp, store));
     let paths = Rows::from_pairs(groups.as_ref().map(|p| p.stats(d.a)).unwrap_or_default());
     let (ids, id_types) = match d.info.ids_stable {
         true => {
-            let (ids, mut rows) = ids_with_rows(d.a, &row_of);
+            let (ids, mut rows) = ids_with_rows(d.a, &row_of, store);
             for r in rows.iter_mut() {
                 *r = by_name[*r as usize];
             }
-            (Some(Column::from(ids)), Some(Column::from(rows)))
+            (Some(ids), Some(rows))
         }
         false => (None, None),
     };
@@ -309,10 +335,15 @@ pub fn dump_ref(d: Dump) -> DumpRef {
 }
 
 /// The node ids of a dump, sorted and each once, and beside each the row (`row_of` its type)
-/// of the first node with it in (id, row) order. One sort of 8 B per node, id and row packed,
-/// where the largest id leaves room for the rows' bits (V8's ids do); else of (id, row) pairs,
-/// 16 B each. Peak 12 B per node (the packed keys become the ids in place).
-pub fn ids_with_rows(a: &Analysis, row_of: &[u32]) -> (Vec<u64>, Vec<u32>) {
+/// of the first node with it in (id, row) order, in arrays from `store`. One sort of 8 B per
+/// node, id and row packed, where the largest id leaves room for the rows' bits (V8's ids do);
+/// else of (id, row) pairs on the heap, 16 B each. Peak 12 B per node (the packed keys become
+/// the ids in place).
+pub fn ids_with_rows<S: Store>(
+    a: &Analysis,
+    row_of: &[u32],
+    store: &S,
+) -> (Column<u64>, Column<u32>) {
     let g = &a.graph;
     let n = g.node_count();
     let row = |v: usize| row_of[g.type_of[v] as usize];
@@ -324,14 +355,16 @@ pub fn ids_with_rows(a: &Analysis, row_of: &[u32]) -> (Vec<u64>, Vec<u32>) {
         let mut by_id: Vec<(u64, u32)> = (0..n).map(|v| (g.ids[v], row(v))).collect();
         by_id.sort_unstable();
         by_id.dedup_by_key(|p| p.0);
-        return by_id.into_iter().unzip();
+        let (ids, rows): (Vec<u64>, Vec<u32>) = by_id.into_iter().unzip();
+        return (Column::from(ids), Column::from(rows));
     }
     let mask = (1u64 << bits) - 1;
-    let mut keys: Vec<u64> = (0..n)
-        .map(|v| (g.ids[v] << bits) | u64::from(row(v)))
-        .collect();
+    let mut keys: S::Arr<u64> = store.with_capacity(n);
+    for v in 0..n {
+        keys.push((g.ids[v] << bits) | u64::from(row(v)));
+    }
     keys.sort_unstable();
-    let mut rows = Vec::with_capacity(n);
+    let mut rows: S::Arr<u32> = store.with_capacity(n);
     let mut w = 0;
     for r in 0..keys.len() {
         let (id, t) = (keys[r] >> bits, (keys[r] & mask) as u32);
@@ -343,9 +376,7 @@ pub fn ids_with_rows(a: &Analysis, row_of: &[u32]) -> (Vec<u64>, Vec<u32>) {
         w += 1;
     }
     keys.truncate(w);
-    keys.shrink_to_fit();
-    rows.shrink_to_fit();
-    (keys, rows)
+    (keys.into_column(), rows.into_column())
 }
 
 /// The node ids of a dump, sorted.
@@ -425,30 +456,47 @@ pub fn normalize_label(text: Option<&str>) -> &str {
 /// split among sibling signatures and move between them while the collection stays the same size
 /// (testdata/java/healthy_series: an LRU `LinkedHashMap`). The collapsed chain takes the label
 /// of the reference into its outermost element, and does not count towards [`SIGNATURE_STEPS`].
+///
+/// Per node it holds 12 B (group, parent, the parent edge's label) and while it is computed
+/// 5 B more (the same-type chains' tops, a state byte): on the heap, or with
+/// [`PathGroups::compute_in`] and the [`Files`] store (out of core) in spill files.
 pub struct PathGroups {
     /// Group of each node (`u32::MAX`: unreachable).
-    pub group_of: Vec<u32>,
+    pub group_of: Column<u32>,
     /// A representative node of each group (the first in dominator-tree order).
     pub example: Vec<u32>,
     /// Label of the BFS-tree edge into each node (encoded [`Label`]), 0 for roots.
-    parent_label: Vec<u32>,
-    /// BFS parent of each node (from [`heapscope_graph::RootPaths::parents`]).
-    parent: Vec<u32>,
+    parent_label: Column<u32>,
+    /// BFS parent of each node (from [`heapscope_graph::RootPaths::parent`]).
+    parent: Column<u32>,
     /// Class objects named by the inspector: node → `class <name>`.
     class_names: FxHashMap<u32, String>,
 }
 
 impl PathGroups {
     pub fn compute(a: &Analysis, insp: Option<&dyn Inspector>) -> PathGroups {
+        Self::compute_in(a, insp, &Heap)
+    }
+
+    /// [`compute`](Self::compute) with the per-node arrays from `store` (spill files out of
+    /// core); the same groups.
+    pub fn compute_in<S: Store>(
+        a: &Analysis,
+        insp: Option<&dyn Inspector>,
+        store: &S,
+    ) -> PathGroups {
         let g = &a.graph;
         let n = g.node_count();
-        let parent_nodes = a.paths.parents(g);
-        let parent = &parent_nodes;
+        let mut parent_nodes: S::Arr<u32> = store.filled(n, 0);
+        for (v, p) in parent_nodes.iter_mut().enumerate() {
+            *p = a.paths.parent(g, v as u32);
+        }
+        let parent = &parent_nodes[..];
         // The label of the BFS-tree edge into each node, in one pass over all edges (looking it
         // up per node would rescan huge arrays once per element).
-        let mut parent_label = vec![0u32; n];
+        let mut parent_label: S::Arr<u32> = store.filled(n, 0);
         // 0: no edge seen yet, 1: a weak one, 2: a strong one (final).
-        let mut state = vec![0u8; n];
+        let mut state: S::Arr<u8> = store.filled(n, 0);
         for u in 0..n {
             for e in g.edge_range(NodeIdx(u as u32)) {
                 let raw = g.targets[e];
@@ -503,7 +551,7 @@ impl PathGroups {
         };
         // The outermost node of each node's same-type chain (itself when its parent differs),
         // memoised so that a long linked list costs one walk, not one per element.
-        let mut top = vec![u32::MAX; n];
+        let mut top: S::Arr<u32> = store.filled(n, u32::MAX);
         let mut chain: Vec<u32> = Vec::new();
         let mut top_of = |v: u32| -> u32 {
             let mut cur = v;
@@ -522,10 +570,15 @@ impl PathGroups {
             t
         };
         let mut index: FxHashMap<u64, u32> = FxHashMap::default();
-        let mut group_of = vec![u32::MAX; n];
+        let mut group_of: S::Arr<u32> = store.filled(n, u32::MAX);
         let mut example = Vec::new();
-        // Any order groups the same; this one picks each group's example (the first met).
-        for v in a.preorder() {
+        // Any order groups the same; this one (the dominator tree's preorder) picks each
+        // group's example (the first met).
+        let preorder = DomWalk::new(&a.children, Start::SuperRoot).filter_map(|s| match s {
+            Step::Enter(v) => Some(v),
+            Step::Leave(_) => None,
+        });
+        for v in preorder {
             let mut h = node_hash(v);
             let mut cur = top_of(v);
             for _ in 0..SIGNATURE_STEPS {
@@ -544,11 +597,12 @@ impl PathGroups {
             }
             group_of[v as usize] = gr;
         }
+        drop(top);
         PathGroups {
-            group_of,
+            group_of: group_of.into_column(),
             example,
-            parent_label,
-            parent: parent_nodes,
+            parent_label: parent_label.into_column(),
+            parent: parent_nodes.into_column(),
             class_names,
         }
     }
