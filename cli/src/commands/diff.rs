@@ -35,7 +35,7 @@ pub fn report(args: &DiffArgs, hooks: &dyn Hooks) -> Result<DiffReport, CliError
     let base = Session::open(&args.base, &opts, hooks, mode)?;
     hooks.on_stage("summarising BASE");
     let (mut sb, _) = summarize_in(base.dump(), &work(&base));
-    sb.spill(&super::over_time::summary_spill());
+    sb.spill(&super::over_time::summary_spill(forced));
     crate::stats::stage("summarise BASE");
     // An object graph's BASE is compared through its summary only: free its analysis before
     // TARGET is loaded. Allocation profiles keep it (their callers are named from both graphs).

@@ -20,9 +20,11 @@ use crate::{output, CliError};
 pub const SUMMARY_SPILL_BYTES: usize = 1 << 20;
 
 /// Where held summaries go: `$TMPDIR` when it is on disk (never a memory file system), else
-/// nowhere (they stay in memory).
-pub fn summary_spill() -> Spill {
-    let s = Spill::temp().min_bytes(SUMMARY_SPILL_BYTES);
+/// nowhere (they stay in memory); from [`SUMMARY_SPILL_BYTES`] on, or every array when out of
+/// core by request (as the out-of-core analysis puts all its arrays in files).
+pub fn summary_spill(forced: bool) -> Spill {
+    let min = if forced { 0 } else { SUMMARY_SPILL_BYTES };
+    let s = Spill::temp().min_bytes(min);
     if s.is_usable() {
         s
     } else {

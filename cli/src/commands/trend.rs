@@ -116,11 +116,11 @@ pub fn report(args: &TrendArgs, hooks: &dyn Hooks) -> Result<TrendReport, CliErr
     // Each summary's large arrays in spill files: what the trend holds in anonymous memory
     // while the next dump is analysed is then a few KiB per dump, not 12 B per object and the
     // path signatures' names.
-    let spill = super::over_time::summary_spill();
+    let forced = args.common.out_of_core();
+    let spill = super::over_time::summary_spill(forced);
     // Each dump's estimate counts its summary too (made while its analysis is alive).
     let _reserve =
         heapscope_parsers::budget::reserve_after_analysis(super::over_time::SUMMARY_PER_NODE);
-    let forced = args.common.out_of_core();
     let mut last: Option<(Session, Option<PathGroups>)> = None;
     for (i, p) in dumps.iter().enumerate() {
         let l = Session::open(p, &opts, hooks, args.common.index_use())?;
