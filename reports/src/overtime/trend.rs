@@ -190,15 +190,14 @@ fn ranked_rows(
     let mut at = vec![0usize; n];
     let mut heap: std::collections::BinaryHeap<Candidate> = std::collections::BinaryHeap::new();
     let mut total = 0;
-    loop {
-        // The least name not yet taken (each summary's rows are sorted by name).
-        let Some(key) = (0..n)
+    // The least name not yet taken (each summary's rows are sorted by name).
+    let least = |at: &[usize]| {
+        (0..n)
             .filter(|&i| at[i] < rows[i].len())
             .map(|i| rows[i].name(at[i]))
             .min()
-        else {
-            break;
-        };
+    };
+    while let Some(key) = least(&at) {
         let mut series = vec![Stat::default(); n];
         for i in 0..n {
             if at[i] < rows[i].len() && rows[i].name(at[i]) == key {
