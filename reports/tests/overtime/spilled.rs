@@ -11,7 +11,7 @@ use heapscope_reports::overtime::{
     DiffOptions, DumpSummary, PathGroups, TrendOptions,
 };
 
-use super::heaps::{java_heap, Analysed, Heap, JavaStep};
+use super::heaps::{java_heap, v8_global_array, Analysed, Heap, JavaStep};
 use crate::facts::Format;
 use erased::Ser;
 
@@ -31,14 +31,7 @@ fn spill_dir() -> std::path::PathBuf {
 /// survive between snapshots when `keep(k)`.
 fn v8_heap(n: u64, step: u64, keep: impl Fn(u64) -> bool) -> Analysis {
     let mut h = Heap::default();
-    let roots = h.node(1, "(GC roots)", NodeKind::Synthetic, 0);
-    h.root(roots, "(GC roots)");
-    let global = h.node(3, "global", NodeKind::Object, 64);
-    let arr = h.node(5, "Array", NodeKind::Object, 32);
-    let elems = h.node(7, "(object elements)", NodeKind::Hidden, 16);
-    h.edge(roots, global, "global");
-    h.edge(global, arr, "pending");
-    h.edge(arr, elems, "elements");
+    let (global, elems) = v8_global_array(&mut h, 16);
     let maps: Vec<usize> = (0..4)
         .map(|m| {
             let map = h.node(11 + 2 * m, "Map", NodeKind::Object, 48);
