@@ -140,6 +140,37 @@ pub fn estimate_hprof(nodes: u64, spilled: bool) -> u64 {
     )
 }
 
+/// Bytes per object a caller needs beside the analysis' results once the analysis is done
+/// ([`reserve_after_analysis`]), added to every estimate [`plan`] judges; 0 unless set.
+static AFTER_ANALYSIS_PER_NODE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// While the guard lives, every dump's estimate ([`plan`]) also counts `per_node` bytes per
+/// object that the caller needs after the analysis, beside its results: `diff` and `trend`
+/// summarise each dump while its analysis is alive (path groups and the sorted ids, ~32 B per
+/// object measured on V8 snapshots, more than the dominators' peak there), so a dump whose
+/// analysis alone would fit but whose summary would not goes out of core early enough. What
+/// the caller already holds (earlier dumps' summaries) needs no reserve: it is in the memory
+/// [`available`] reads (`MemAvailable`, or the cgroup's `memory.current`). The previous value
+/// comes back when the guard is dropped.
+pub fn reserve_after_analysis(per_node: u64) -> AfterAnalysis {
+    use std::sync::atomic::Ordering;
+    AfterAnalysis {
+        before: AFTER_ANALYSIS_PER_NODE.swap(per_node, Ordering::SeqCst),
+    }
+}
+
+/// The guard of [`reserve_after_analysis`].
+#[must_use]
+pub struct AfterAnalysis {
+    before: u64,
+}
+
+impl Drop for AfterAnalysis {
+    fn drop(&mut self) {
+        AFTER_ANALYSIS_PER_NODE.store(self.before, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// How a dump will be analysed ([`plan`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Plan {
@@ -154,8 +185,22 @@ pub enum Plan {
 }
 
 /// In memory, out of core, or refused: a dump of `nodes` objects that needs `need` bytes in
-/// memory, `available` bytes available, spill files as `spill` says.
+/// memory, `available` bytes available, spill files as `spill` says; with what the caller
+/// reserved per object for after the analysis ([`reserve_after_analysis`]) added to `need`.
 pub fn plan(nodes: u64, need: u64, available: Option<u64>, spill: &heapscope_graph::Spill) -> Plan {
+    let after = AFTER_ANALYSIS_PER_NODE.load(std::sync::atomic::Ordering::SeqCst);
+    plan_after(nodes, need, after, available, spill)
+}
+
+/// [`plan`] with `after` bytes per object needed beside the analysis' results once it is done.
+pub fn plan_after(
+    nodes: u64,
+    need: u64,
+    after: u64,
+    available: Option<u64>,
+    spill: &heapscope_graph::Spill,
+) -> Plan {
+    let need = need.saturating_add(nodes.saturating_mul(after));
     if spill.is_out_of_core() {
         return Plan::OutOfCore;
     }
@@ -404,6 +449,37 @@ mod tests {
                 "{m:?}"
             );
         }
+    }
+
+    /// What a caller needs per object after the analysis (a diff's or trend's summary) sends
+    /// a dump out of core that the analysis alone would fit, and refuses none.
+    #[test]
+    fn a_reserve_after_the_analysis_counts_in_the_plan() {
+        use heapscope_graph::Spill;
+        let disk = Spill::temp();
+        let n = 2_776_111u64;
+        let need = estimate(V8, n, 3 * n, true);
+        let room = need + need / 100 * HEADROOM_PERCENT + (16 << 20);
+        assert_eq!(plan_after(n, need, 0, Some(room), &disk), Plan::InMemory);
+        let expect = plan_after(n, need + 32 * n, 0, Some(room), &disk);
+        assert_ne!(expect, Plan::InMemory);
+        if disk.is_usable() {
+            assert_eq!(expect, Plan::OutOfCore);
+        }
+        assert_eq!(plan_after(n, need, 32, Some(room), &disk), expect);
+        assert_eq!(plan_after(n, need, 32, None, &disk), Plan::InMemory);
+        // The guard sets the reserve [`plan`] adds and puts the previous one back.
+        {
+            let _g = reserve_after_analysis(32);
+            assert_eq!(
+                AFTER_ANALYSIS_PER_NODE.load(std::sync::atomic::Ordering::SeqCst),
+                32
+            );
+        }
+        assert_eq!(
+            AFTER_ANALYSIS_PER_NODE.load(std::sync::atomic::Ordering::SeqCst),
+            0
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@ use anyhow::anyhow;
 use clap::Args;
 use heapscope_reports::overtime::model::VerdictKind;
 use heapscope_reports::overtime::{
-    build_trend, memlab, memlab_with, parse_rfc3339, parse_size, render_trend,
-    summarize_with_groups, DumpSummary, MemlabOut, PathGroups, TrendOptions, TrendReport,
+    build_trend, memlab, memlab_summarised, parse_rfc3339, parse_size, render_trend, summarize_in,
+    DumpSummary, MemlabOut, PathGroups, TrendOptions, TrendReport,
 };
 
 use super::over_time::Common;
@@ -66,8 +66,17 @@ pub fn memlab_of(
         summaries[n - 2].dump.path.as_str(),
         summaries[n - 1].dump.path.as_str(),
     ];
+    let final_summary = summaries.last().filter(|s| s.dump.path == last.meta.path);
     Some(match groups {
-        Some(g) => memlab_with(last.dump(), g, baseline, target, names, max_clusters),
+        Some(g) => memlab_summarised(
+            last.dump(),
+            g,
+            baseline,
+            target,
+            final_summary,
+            names,
+            max_clusters,
+        ),
         None => memlab(last.dump(), baseline, target, names, max_clusters),
     })
 }
@@ -104,12 +113,23 @@ pub fn report(args: &TrendArgs, hooks: &dyn Hooks) -> Result<TrendReport, CliErr
     let opts = args.common.parse_options();
     let n = dumps.len();
     let mut summaries: Vec<DumpSummary> = Vec::with_capacity(n);
+    // Each summary's large arrays in spill files: what the trend holds in anonymous memory
+    // while the next dump is analysed is then a few KiB per dump, not 12 B per object and the
+    // path signatures' names.
+    let forced = args.common.out_of_core();
+    let spill = super::over_time::summary_spill(forced);
+    // Each dump's estimate counts its summary too (made while its analysis is alive).
+    let _reserve =
+        heapscope_parsers::budget::reserve_after_analysis(super::over_time::SUMMARY_PER_NODE);
     let mut last: Option<(Session, Option<PathGroups>)> = None;
     for (i, p) in dumps.iter().enumerate() {
         let l = Session::open(p, &opts, hooks, args.common.index_use())?;
         hooks.on_stage(&format!("summarising {p}"));
-        let (summary, groups) = summarize_with_groups(l.dump());
+        let work = super::over_time::summary_work(l.analysis.graph.node_count(), forced);
+        let (mut summary, groups) = summarize_in(l.dump(), &work);
+        summary.spill(&spill);
         summaries.push(summary);
+        crate::stats::stage("summarise");
         // Only the last graph is kept (memlab's "final", with its path groups); the others are
         // reduced to summaries.
         if i + 1 == n {
@@ -119,9 +139,11 @@ pub fn report(args: &TrendArgs, hooks: &dyn Hooks) -> Result<TrendReport, CliErr
     let memlab_out = last
         .as_ref()
         .and_then(|(l, g)| memlab_of(&summaries, l, g.as_ref(), hooks, 50));
+    crate::stats::stage("memlab");
     drop(last);
+    crate::stats::stage("free last dump");
     hooks.on_stage("trend");
-    Ok(build_trend(
+    let report = build_trend(
         &summaries,
         memlab_out,
         &TrendOptions {
@@ -129,7 +151,9 @@ pub fn report(args: &TrendArgs, hooks: &dyn Hooks) -> Result<TrendReport, CliErr
             limit_bytes,
             rows: args.max_rows,
         },
-    ))
+    );
+    crate::stats::stage("trend");
+    Ok(report)
 }
 
 /// `heapscope trend`: the report goes to `-o` or `out`; exit 1 on a true leak with

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use heapscope_graph::{Analysis, Comparison, IdDisplay};
 
-use super::groups::{summarize, summarize_with_groups, Dump, DumpSummary};
+use super::groups::{summarize, summarize_in, Dump, DumpSummary, Rows};
 use super::leak::{finish, fold_nested, likely_leak, name_callers, name_holders, noise};
 use super::model::*;
 use super::verdict::fragmentation;
@@ -93,11 +93,30 @@ pub fn build_diff_from(
     target: Dump,
     opts: &DiffOptions,
 ) -> DiffReport {
-    let (st, groups) = summarize_with_groups(target);
-    let new_objects = match &sb.ids {
-        Some(ids) if st.ids.is_some() => Some(new_objects(
+    build_diff_in(
+        sb,
+        base_graph,
+        target,
+        opts,
+        &heapscope_graph::Spill::never(),
+    )
+}
+
+/// [`build_diff_from`] with TARGET summarised out of core where `spill` says so
+/// ([`summarize_in`]); the same report.
+pub fn build_diff_in(
+    sb: &DumpSummary,
+    base_graph: Option<&Analysis>,
+    target: Dump,
+    opts: &DiffOptions,
+    spill: &heapscope_graph::Spill,
+) -> DiffReport {
+    let (st, groups) = summarize_in(target, spill);
+    let new_objects = match (&sb.ids, &st.ids) {
+        (Some(ids), Some(target_ids)) => Some(new_objects_among(
             target.a,
             ids,
+            target_ids,
             opts.new_rows,
             target.info.id_display,
         )),
@@ -238,13 +257,13 @@ pub fn total_stat(d: &DumpRef) -> Stat {
     }
 }
 
-fn join_rows(base: &[(String, Stat)], target: &[(String, Stat)], is_path: bool) -> Vec<DiffRow> {
+fn join_rows(base: &Rows, target: &Rows, is_path: bool) -> Vec<DiffRow> {
     let mut m: BTreeMap<&str, (Stat, Stat)> = BTreeMap::new();
-    for (k, s) in base {
-        m.entry(k.as_str()).or_default().0 = *s;
+    for (k, s) in base.iter() {
+        m.entry(k).or_default().0 = s;
     }
-    for (k, s) in target {
-        m.entry(k.as_str()).or_default().1 = *s;
+    for (k, s) in target.iter() {
+        m.entry(k).or_default().1 = s;
     }
     m.into_iter()
         .map(|(k, (b, t))| {
@@ -354,6 +373,18 @@ pub fn new_objects(
     rows: usize,
     ids_shown: IdDisplay,
 ) -> NewObjects {
+    let target_ids = super::groups::sorted_ids(target);
+    new_objects_among(target, base_ids, &target_ids, rows, ids_shown)
+}
+
+/// [`new_objects`] with `target`'s ids sorted already (its summary's).
+fn new_objects_among(
+    target: &Analysis,
+    base_ids: &[u64],
+    target_ids: &[u64],
+    rows: usize,
+    ids_shown: IdDisplay,
+) -> NewObjects {
     let g = &target.graph;
     let n = g.node_count();
     let is_new: Vec<bool> = g
@@ -361,7 +392,6 @@ pub fn new_objects(
         .iter()
         .map(|id| base_ids.binary_search(id).is_err())
         .collect();
-    let target_ids = super::groups::sorted_ids(target);
     let gone_count = base_ids
         .iter()
         .filter(|id| target_ids.binary_search(id).is_err())

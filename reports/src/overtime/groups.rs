@@ -1,16 +1,22 @@
 //! Per-dump groups that the over-time reports compare: per type (no row dropped, so pprof's
 //! flat-0 functions keep their `cum`) and, for object heaps, per path-to-root signature.
 //!
-//! A [`DumpSummary`] is small (one entry per type and per signature), so a trend over many big
-//! dumps keeps only summaries, never the graphs.
+//! A [`DumpSummary`] is small (one entry per type and per signature, and for stable ids 12 B
+//! per object), so a trend over many big dumps keeps only summaries, never the graphs. Its
+//! rows are [`Rows`]: names end to end in one buffer, sorted, with their numbers in flat
+//! arrays; with the ids these are [`Column`]s, which [`DumpSummary::spill`] moves to spill
+//! files (page cache, not anonymous memory) while later dumps are analysed.
 
 use std::collections::HashMap;
 
 use heapscope_graph::hash::FxHashMap;
 use heapscope_graph::{
-    Analysis, Comparison, DumpFacts, IdDisplay, Inspector, Label, MemStats, Model, NodeIdx,
-    NodeKind, SUPER, UNREACHED, WEAK_BIT,
+    Analysis, Column, Comparison, DumpFacts, IdDisplay, Inspector, Label, MemStats, Model, NodeIdx,
+    NodeKind, Spill, SUPER, UNREACHED, WEAK_BIT,
 };
+
+use heapscope_graph::spill::{Arr, Files, Heap, Store};
+use heapscope_graph::walks::{DomWalk, Start, Step};
 
 use super::model::{DumpRef, Stat};
 use crate::build::InputMeta;
@@ -40,18 +46,170 @@ pub struct DumpSummary {
     /// Call trees grouped by source location: per type name, its `(file, line)` frames.
     pub locations: HashMap<String, Vec<(Box<str>, u32)>>,
     pub timestamp_ms: Option<i64>,
-    /// Per type name (each name once), in no particular order.
-    pub types: Vec<(String, Stat)>,
+    /// Per type name (each name once), sorted by name.
+    pub types: Rows,
     /// Object heaps only: per (signature text) — the last element of the signature is the type.
-    pub paths: Vec<(String, Stat)>,
+    pub paths: Rows,
     /// V8: the dump's node ids, sorted (ids are stable within a process).
-    pub ids: Option<Vec<u64>>,
+    pub ids: Option<Column<u64>>,
     /// With `ids`: the type of each id, as an index into `types` (the survivors of a trend are
     /// told from a cache's churn by how many of a type's new objects remain).
-    pub id_types: Option<Vec<u32>>,
+    pub id_types: Option<Column<u32>>,
     /// Go's runtime.MemStats, when the dump carries them.
     pub memstats: Option<MemStats>,
     pub warnings: Vec<String>,
+}
+
+impl DumpSummary {
+    /// Move the summary's arrays (ids, their types, the rows' names and numbers) of at least
+    /// `spill.min_bytes` each to spill files in `spill`'s directory (mapped private: page cache
+    /// the kernel can drop, read back when the report is built). The contents, and so every
+    /// report made from the summary, stay the same. Where an array cannot be written it stays
+    /// in memory and the summary's warnings say why (once).
+    pub fn spill(&mut self, spill: &Spill) {
+        let mut failed: Option<String> = None;
+        let mut keep = |r: Result<bool, String>| {
+            if let Err(e) = r {
+                failed.get_or_insert(e);
+            }
+        };
+        if let Some(ids) = &mut self.ids {
+            keep(ids.spill(spill));
+        }
+        if let Some(t) = &mut self.id_types {
+            keep(t.spill(spill));
+        }
+        for rows in [&mut self.types, &mut self.paths] {
+            for r in rows.spill(spill) {
+                keep(Err(r));
+            }
+        }
+        if let Some(e) = failed {
+            let w = format!("a summary stays in memory: {e}");
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
+        }
+    }
+
+    /// Anonymous bytes the summary's arrays hold (0 for those in spill files).
+    pub fn heap_bytes(&self) -> usize {
+        self.ids.as_ref().map_or(0, Column::heap_bytes)
+            + self.id_types.as_ref().map_or(0, Column::heap_bytes)
+            + self.types.heap_bytes()
+            + self.paths.heap_bytes()
+    }
+}
+
+/// Named rows (types or path signatures) with a [`Stat`] each, sorted by name: the names end to
+/// end in one buffer with an 8 B end each, the numbers 24 B a row (~40 B a row besides the name's
+/// bytes, was 48 + a heap block per name).
+#[derive(Clone, Debug, Default)]
+pub struct Rows {
+    text: Column<u8>,
+    ends: Column<u64>,
+    /// count, shallow bytes, retained bytes, per row.
+    stats: Column<u64>,
+}
+
+impl Rows {
+    /// The rows of `(name, stat)` pairs (each name once), sorted by name.
+    pub fn from_pairs(mut pairs: Vec<(String, Stat)>) -> Rows {
+        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        debug_assert!(pairs.windows(2).all(|w| w[0].0 != w[1].0));
+        let bytes = pairs.iter().map(|p| p.0.len()).sum();
+        let mut text = Vec::with_capacity(bytes);
+        let mut ends = Vec::with_capacity(pairs.len());
+        let mut stats = Vec::with_capacity(pairs.len() * 3);
+        for (name, s) in pairs {
+            text.extend_from_slice(name.as_bytes());
+            ends.push(text.len() as u64);
+            stats.extend([s.count, s.shallow_bytes, s.retained_bytes]);
+        }
+        Rows {
+            text: Column::from(text),
+            ends: Column::from(ends),
+            stats: Column::from(stats),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The name of row `i` (empty past the end).
+    pub fn name(&self, i: usize) -> &str {
+        let end = self.ends.get(i).map_or(0, |&e| e as usize);
+        let start = match i {
+            0 => 0,
+            _ => self.ends.get(i - 1).map_or(0, |&e| e as usize),
+        };
+        // Written from `&str`s by `from_pairs`: always UTF-8, the check is for a damaged file.
+        self.text
+            .get(start..end)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+
+    /// The numbers of row `i` (zeros past the end).
+    pub fn stat(&self, i: usize) -> Stat {
+        match self.stats.get(3 * i..3 * i + 3) {
+            Some(&[count, shallow_bytes, retained_bytes]) => Stat {
+                count,
+                shallow_bytes,
+                retained_bytes,
+            },
+            _ => Stat::default(),
+        }
+    }
+
+    /// Every row, by name.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, Stat)> + '_ {
+        (0..self.len()).map(|i| (self.name(i), self.stat(i)))
+    }
+
+    /// The row named `name`.
+    pub fn find(&self, name: &str) -> Option<Stat> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.name(mid).cmp(name) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(self.stat(mid)),
+            }
+        }
+        None
+    }
+
+    /// [`Column::spill`] of the three arrays; the reasons of those that stay in memory.
+    pub fn spill(&mut self, spill: &Spill) -> Vec<String> {
+        [
+            self.text.spill(spill),
+            self.ends.spill(spill),
+            self.stats.spill(spill),
+        ]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect()
+    }
+
+    /// Anonymous bytes held (0 once spilled).
+    pub fn heap_bytes(&self) -> usize {
+        self.text.heap_bytes() + self.ends.heap_bytes() + self.stats.heap_bytes()
+    }
+}
+
+impl<'a> IntoIterator for &'a Rows {
+    type Item = (&'a str, Stat);
+    type IntoIter = Box<dyn ExactSizeIterator<Item = (&'a str, Stat)> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
 }
 
 /// One dump as the over-time reports read it.
@@ -72,28 +230,61 @@ pub fn summarize(d: Dump) -> DumpSummary {
 
 /// [`summarize`], keeping the path groups (object graphs) for questions about the same dump.
 pub fn summarize_with_groups(d: Dump) -> (DumpSummary, Option<PathGroups>) {
-    let g = &d.a.graph;
-    let stats = type_stats(d.a);
-    let types: Vec<(String, Stat)> = stats
-        .iter()
-        .map(|&(t, s)| (g.types.get(t).to_string(), s))
-        .collect();
-    let groups = (!d.info.is_call_tree()).then(|| PathGroups::compute(d.a, d.insp));
-    let paths = groups.as_ref().map(|p| p.stats(d.a)).unwrap_or_default();
-    let ids = d.info.ids_stable.then(|| sorted_ids(d.a));
-    let id_types = ids.as_ref().map(|ids| {
-        let mut row_of = vec![u32::MAX; g.types.len()];
-        for (i, &(t, _)) in stats.iter().enumerate() {
-            row_of[t as usize] = i as u32;
+    summarize_with(d, &Heap)
+}
+
+/// [`summarize_with_groups`], out of core where `spill` says so
+/// ([`Spill::is_out_of_core`]): the per-node arrays (the path groups' 17 B while computed and
+/// 12 B kept, the ids' sort 12 B) then live in spill files, not in anonymous memory, and the
+/// summary's ids are in spill files from the start. The same summary and groups either way.
+pub fn summarize_in(d: Dump, spill: &Spill) -> (DumpSummary, Option<PathGroups>) {
+    match (&spill.dir, spill.is_out_of_core()) {
+        (Some(dir), true) => {
+            let files = Files::new(dir.clone());
+            let (mut s, groups) = summarize_with(d, &files);
+            if let Some(e) = files.take_warning() {
+                s.warnings
+                    .push(format!("a summary's working array stays in memory: {e}"));
+            }
+            (s, groups)
         }
-        let mut by_id: Vec<(u64, u32)> = (0..g.node_count())
-            .map(|v| (g.ids[v], row_of[g.type_of[v] as usize]))
-            .collect();
-        by_id.sort_unstable();
-        by_id.dedup_by_key(|p| p.0);
-        debug_assert_eq!(by_id.len(), ids.len());
-        by_id.into_iter().map(|p| p.1).collect()
-    });
+        _ => summarize_with(d, &Heap),
+    }
+}
+
+fn summarize_with<S: Store>(d: Dump, store: &S) -> (DumpSummary, Option<PathGroups>) {
+    let g = &d.a.graph;
+    // Rows in type id order (`row_of`: a type id's row) for the ids' types, as the rows were
+    // numbered before they were sorted by name (a repeated id keeps the type of the lowest
+    // row: the same in both orders' terms), then renumbered by name (`by_name`).
+    let stats = type_stats(d.a);
+    let mut row_of = vec![u32::MAX; g.types.len()];
+    for (i, &(t, _)) in stats.iter().enumerate() {
+        row_of[t as usize] = i as u32;
+    }
+    let mut named: Vec<(String, Stat, u32)> = stats
+        .iter()
+        .enumerate()
+        .map(|(i, &(t, s))| (g.types.get(t).to_string(), s, i as u32))
+        .collect();
+    named.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut by_name = vec![0u32; named.len()];
+    for (k, &(_, _, i)) in named.iter().enumerate() {
+        by_name[i as usize] = k as u32;
+    }
+    let types = Rows::from_pairs(named.into_iter().map(|(n, s, _)| (n, s)).collect());
+    let groups = (!d.info.is_call_tree()).then(|| PathGroups::compute_in(d.a, d.insp, store));
+    let paths = Rows::from_pairs(groups.as_ref().map(|p| p.stats(d.a)).unwrap_or_default());
+    let (ids, id_types) = match d.info.ids_stable {
+        true => {
+            let (ids, mut rows) = ids_with_rows(d.a, &row_of, store);
+            for r in rows.iter_mut() {
+                *r = by_name[*r as usize];
+            }
+            (Some(ids), Some(rows))
+        }
+        false => (None, None),
+    };
     let memstats = d.info.memstats.clone();
     let locations = (0..g.types.len() as u32)
         .filter_map(|t| {
@@ -141,6 +332,51 @@ pub fn dump_ref(d: Dump) -> DumpRef {
         reachable_bytes: d.a.summary.reachable_bytes,
         objects,
     }
+}
+
+/// The node ids of a dump, sorted and each once, and beside each the row (`row_of` its type)
+/// of the first node with it in (id, row) order, in arrays from `store`. One sort of 8 B per
+/// node, id and row packed, where the largest id leaves room for the rows' bits (V8's ids do);
+/// else of (id, row) pairs on the heap, 16 B each. Peak 12 B per node (the packed keys become
+/// the ids in place).
+pub fn ids_with_rows<S: Store>(
+    a: &Analysis,
+    row_of: &[u32],
+    store: &S,
+) -> (Column<u64>, Column<u32>) {
+    let g = &a.graph;
+    let n = g.node_count();
+    let row = |v: usize| row_of[g.type_of[v] as usize];
+    let max_row = (0..n).map(row).max().unwrap_or(0);
+    let bits = u64::BITS - u64::from(max_row).leading_zeros();
+    let max_id = g.ids.iter().copied().max().unwrap_or(0);
+    let packs = bits < u64::BITS && (bits == 0 || max_id >> (u64::BITS - bits) == 0);
+    if !packs {
+        let mut by_id: Vec<(u64, u32)> = (0..n).map(|v| (g.ids[v], row(v))).collect();
+        by_id.sort_unstable();
+        by_id.dedup_by_key(|p| p.0);
+        let (ids, rows): (Vec<u64>, Vec<u32>) = by_id.into_iter().unzip();
+        return (Column::from(ids), Column::from(rows));
+    }
+    let mask = (1u64 << bits) - 1;
+    let mut keys: S::Arr<u64> = store.with_capacity(n);
+    for v in 0..n {
+        keys.push((g.ids[v] << bits) | u64::from(row(v)));
+    }
+    keys.sort_unstable();
+    let mut rows: S::Arr<u32> = store.with_capacity(n);
+    let mut w = 0;
+    for r in 0..keys.len() {
+        let (id, t) = (keys[r] >> bits, (keys[r] & mask) as u32);
+        if w > 0 && keys[w - 1] == id {
+            continue;
+        }
+        keys[w] = id;
+        rows.push(t);
+        w += 1;
+    }
+    keys.truncate(w);
+    (keys.into_column(), rows.into_column())
 }
 
 /// The node ids of a dump, sorted.
@@ -220,30 +456,47 @@ pub fn normalize_label(text: Option<&str>) -> &str {
 /// split among sibling signatures and move between them while the collection stays the same size
 /// (testdata/java/healthy_series: an LRU `LinkedHashMap`). The collapsed chain takes the label
 /// of the reference into its outermost element, and does not count towards [`SIGNATURE_STEPS`].
+///
+/// Per node it holds 12 B (group, parent, the parent edge's label) and while it is computed
+/// 5 B more (the same-type chains' tops, a state byte): on the heap, or with
+/// [`PathGroups::compute_in`] and the [`Files`] store (out of core) in spill files.
 pub struct PathGroups {
     /// Group of each node (`u32::MAX`: unreachable).
-    pub group_of: Vec<u32>,
+    pub group_of: Column<u32>,
     /// A representative node of each group (the first in dominator-tree order).
     pub example: Vec<u32>,
     /// Label of the BFS-tree edge into each node (encoded [`Label`]), 0 for roots.
-    parent_label: Vec<u32>,
-    /// BFS parent of each node (from [`heapscope_graph::RootPaths::parents`]).
-    parent: Vec<u32>,
+    parent_label: Column<u32>,
+    /// BFS parent of each node (from [`heapscope_graph::RootPaths::parent`]).
+    parent: Column<u32>,
     /// Class objects named by the inspector: node → `class <name>`.
     class_names: FxHashMap<u32, String>,
 }
 
 impl PathGroups {
     pub fn compute(a: &Analysis, insp: Option<&dyn Inspector>) -> PathGroups {
+        Self::compute_in(a, insp, &Heap)
+    }
+
+    /// [`compute`](Self::compute) with the per-node arrays from `store` (spill files out of
+    /// core); the same groups.
+    pub fn compute_in<S: Store>(
+        a: &Analysis,
+        insp: Option<&dyn Inspector>,
+        store: &S,
+    ) -> PathGroups {
         let g = &a.graph;
         let n = g.node_count();
-        let parent_nodes = a.paths.parents(g);
-        let parent = &parent_nodes;
+        let mut parent_nodes: S::Arr<u32> = store.filled(n, 0);
+        for (v, p) in parent_nodes.iter_mut().enumerate() {
+            *p = a.paths.parent(g, v as u32);
+        }
+        let parent = &parent_nodes[..];
         // The label of the BFS-tree edge into each node, in one pass over all edges (looking it
         // up per node would rescan huge arrays once per element).
-        let mut parent_label = vec![0u32; n];
+        let mut parent_label: S::Arr<u32> = store.filled(n, 0);
         // 0: no edge seen yet, 1: a weak one, 2: a strong one (final).
-        let mut state = vec![0u8; n];
+        let mut state: S::Arr<u8> = store.filled(n, 0);
         for u in 0..n {
             for e in g.edge_range(NodeIdx(u as u32)) {
                 let raw = g.targets[e];
@@ -298,7 +551,7 @@ impl PathGroups {
         };
         // The outermost node of each node's same-type chain (itself when its parent differs),
         // memoised so that a long linked list costs one walk, not one per element.
-        let mut top = vec![u32::MAX; n];
+        let mut top: S::Arr<u32> = store.filled(n, u32::MAX);
         let mut chain: Vec<u32> = Vec::new();
         let mut top_of = |v: u32| -> u32 {
             let mut cur = v;
@@ -317,10 +570,15 @@ impl PathGroups {
             t
         };
         let mut index: FxHashMap<u64, u32> = FxHashMap::default();
-        let mut group_of = vec![u32::MAX; n];
+        let mut group_of: S::Arr<u32> = store.filled(n, u32::MAX);
         let mut example = Vec::new();
-        // Any order groups the same; this one picks each group's example (the first met).
-        for v in a.preorder() {
+        // Any order groups the same; this one (the dominator tree's preorder) picks each
+        // group's example (the first met).
+        let preorder = DomWalk::new(&a.children, Start::SuperRoot).filter_map(|s| match s {
+            Step::Enter(v) => Some(v),
+            Step::Leave(_) => None,
+        });
+        for v in preorder {
             let mut h = node_hash(v);
             let mut cur = top_of(v);
             for _ in 0..SIGNATURE_STEPS {
@@ -339,11 +597,12 @@ impl PathGroups {
             }
             group_of[v as usize] = gr;
         }
+        drop(top);
         PathGroups {
-            group_of,
+            group_of: group_of.into_column(),
             example,
-            parent_label,
-            parent: parent_nodes,
+            parent_label: parent_label.into_column(),
+            parent: parent_nodes.into_column(),
             class_names,
         }
     }

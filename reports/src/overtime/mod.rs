@@ -47,10 +47,14 @@ pub mod trend;
 pub mod units;
 pub mod verdict;
 
-pub use diff::{build_diff, build_diff_from, diff_summaries, new_objects, DiffOptions};
-pub use groups::{summarize, summarize_with_groups, Dump, DumpSummary, PathGroups};
+pub use diff::{
+    build_diff, build_diff_from, build_diff_in, diff_summaries, new_objects, DiffOptions,
+};
+pub use groups::{
+    summarize, summarize_in, summarize_with_groups, Dump, DumpSummary, PathGroups, Rows,
+};
 pub use model::*;
 pub use render::{render_diff, render_trend};
 pub use shape::{classify, Shape};
-pub use trend::{build_trend, clusters, memlab, memlab_with, TrendOptions};
+pub use trend::{build_trend, clusters, memlab, memlab_summarised, memlab_with, TrendOptions};
 pub use units::{format_rfc3339, parse_rfc3339, parse_size};

@@ -223,7 +223,7 @@ pub fn is_collection_type(t: &str) -> bool {
 
 /// The trend's verdicts: the top linear grower, the largest levelling-off collection, and
 /// fragmentation seen in any input.
-pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict> {
+pub fn trend_verdicts(r: &TrendReport, summaries: &[&DumpSummary]) -> Vec<Verdict> {
     let unit = r.time_axis.unit.name();
     let mut out = Vec::new();
     let last_heap = r.total.last();
@@ -415,7 +415,7 @@ pub fn trend_verdicts(r: &TrendReport, summaries: &[DumpSummary]) -> Vec<Verdict
             evidence,
         });
     }
-    if let Some(f) = summaries.iter().rev().find_map(fragmentation) {
+    if let Some(f) = summaries.iter().rev().find_map(|s| fragmentation(s)) {
         out.push(f);
     }
     out

@@ -197,6 +197,21 @@ pub fn v8_heap(jobs: &[u64]) -> Analysis {
     })
 }
 
+/// The top of a V8-like heap: `(GC roots)` → `global` → `pending` array → its elements (of
+/// `elems_bytes`), ids 1, 3, 5 and 7; the global object and the elements, for the caller's
+/// objects.
+pub fn v8_global_array(h: &mut Heap, elems_bytes: u64) -> (usize, usize) {
+    let roots = h.node(1, "(GC roots)", NodeKind::Synthetic, 0);
+    h.root(roots, "(GC roots)");
+    let global = h.node(3, "global", NodeKind::Object, 64);
+    let arr = h.node(5, "Array", NodeKind::Object, 32);
+    let elems = h.node(7, "(object elements)", NodeKind::Hidden, elems_bytes);
+    h.edge(roots, global, "global");
+    h.edge(global, arr, "pending");
+    h.edge(arr, elems, "elements");
+    (global, elems)
+}
+
 /// An allocation profile from explicit samples `(stack outermost first, bytes, objects)`, built
 /// the way the profile parsers do: one call-tree node per distinct stack prefix, node type = the
 /// frame's function, shallow = bytes of samples ending exactly there.

@@ -7,5 +7,6 @@ mod diff;
 mod heaps;
 mod paths;
 mod render;
+mod spilled;
 mod trend;
 mod units;

@@ -137,7 +137,7 @@ fn a_churning_linked_hash_map_keeps_its_entries_in_one_row() {
     assert_ne!(via_a, via_b);
     for (what, d) in [("first", &a), ("second", &b)] {
         let s = d.summary();
-        let entry_rows: Vec<(&String, u64)> = s
+        let entry_rows: Vec<(&str, u64)> = s
             .paths
             .iter()
             .filter(|(p, _)| p.ends_with(ENTRY))
@@ -199,8 +199,8 @@ fn a_long_linked_list_is_one_row_and_its_values_another() {
     let rows: BTreeMap<String, u64> = d
         .summary()
         .paths
-        .into_iter()
-        .map(|(p, s)| (p, s.count))
+        .iter()
+        .map(|(p, s)| (p.to_string(), s.count))
         .collect();
     let expect: BTreeMap<String, u64> = [
         ("[thread] > com.acme.Queue".to_string(), 1),

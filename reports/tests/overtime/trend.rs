@@ -353,14 +353,7 @@ fn memlab_of_three<J>(
 /// A V8-like heap of jobs `(id key, constructor)` in one global array (ids as in [`v8_heap`]).
 fn v8_typed_jobs(jobs: &[(u64, &str)]) -> Analysis {
     let mut h = Heap::default();
-    let roots = h.node(1, "(GC roots)", NodeKind::Synthetic, 0);
-    h.root(roots, "(GC roots)");
-    let global = h.node(3, "global", NodeKind::Object, 64);
-    let arr = h.node(5, "Array", NodeKind::Object, 32);
-    let elems = h.node(7, "(object elements)", NodeKind::Hidden, 16);
-    h.edge(roots, global, "global");
-    h.edge(global, arr, "pending");
-    h.edge(arr, elems, "elements");
+    let (_, elems) = super::heaps::v8_global_array(&mut h, 16);
     for (i, &(k, ty)) in jobs.iter().enumerate() {
         let j = h.node(1000 + 2 * k, ty, NodeKind::Object, 40);
         h.edge(elems, j, &format!("[{i}]"));
