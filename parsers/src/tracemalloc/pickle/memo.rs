@@ -200,6 +200,40 @@ impl MemoTable {
         }
     }
 
+    /// One MEMOIZE per frame of `frames`, in order, as [`MemoTable::memoize`] of each
+    /// `Memo::Frame` would make them: their bits set up to 64 at a time.
+    pub(super) fn memoize_frames(&mut self, frames: &[u32]) {
+        if !self.moved.is_empty() {
+            for &f in frames {
+                self.memoize(Memo::Frame(f));
+            }
+            return;
+        }
+        let mut k = 0;
+        while k < frames.len() {
+            let bit = self.len % 64;
+            if bit == 0 {
+                self.blocks.push(Block {
+                    vals: 0,
+                    frames: 0,
+                    vals_before: self.vals.len() as u64,
+                    frames_before: self.n_frames,
+                });
+            }
+            let take = (64 - bit).min((frames.len() - k) as u64);
+            self.blocks
+                .last_mut()
+                .expect("a block was pushed for these entries")
+                .frames |= low(u64::MAX, take) << bit;
+            if !self.forget_frames {
+                self.frames.extend_from_slice(&frames[k..k + take as usize]);
+            }
+            self.n_frames += take;
+            self.len += take;
+            k += take as usize;
+        }
+    }
+
     pub(super) fn put(&mut self, idx: u64, m: Memo) {
         if idx == self.len && self.moved.is_empty() {
             self.push(m);
