@@ -997,6 +997,48 @@ mod tests {
         }
     }
 
+    /// `finish_new_beside` gives the ids `child` gives, on trees below and past
+    /// [`BESIDE_MIN`] new nodes (ids on this thread, then on another), and runs `beside` once
+    /// with the parent and frame columns.
+    #[test]
+    fn finish_new_beside_equals_child() {
+        let mut rand = xorshift(7u64);
+        for stacks in [200usize, 30_000] {
+            let mut by_child = CallTree::new();
+            let mut pushed = CallTree::new();
+            for t in [&mut by_child, &mut pushed] {
+                for f in 0..300 {
+                    t.intern_frame(format!("/srv/app/mod{}.py:{f}", f % 7).as_bytes());
+                }
+            }
+            let mut made: Vec<(u32, u32)> = Vec::new();
+            for _ in 0..stacks {
+                let mut node = NO_PARENT;
+                for _ in 0..1 + rand(12) {
+                    let f = rand(300) as u32;
+                    let (c, new) = by_child.child(node, f);
+                    if new {
+                        made.push((node, f));
+                    }
+                    node = c;
+                }
+            }
+            for &(p, f) in &made {
+                pushed.push_new(p, f);
+            }
+            let mut calls = 0;
+            let seen = pushed.finish_new_beside(|parent, frame| {
+                calls += 1;
+                (parent.to_vec(), frame.to_vec())
+            });
+            assert_eq!(calls, 1);
+            assert_eq!(stacks > 1000, made.len() >= BESIDE_MIN, "{stacks}");
+            assert_eq!(seen.0, by_child.parent());
+            assert_eq!(seen.1, by_child.frame());
+            assert_eq!(pushed.id(), by_child.id(), "{stacks}");
+        }
+    }
+
     /// Nodes appended with `push_new` (in an order `child` would make them) and given their
     /// ids by `finish_new` are the tree `child` makes, ids included; `child` goes on from there.
     #[test]
