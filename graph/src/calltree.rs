@@ -997,6 +997,29 @@ mod tests {
         }
     }
 
+    /// `stacks` random stacks (labelled synthetic) of 1–12 frames below `frames` through
+    /// `child`, and each node made, `(parent, frame)` in creation order.
+    fn stacks_through_child(
+        t: &mut CallTree,
+        rand: &mut impl FnMut(u64) -> u64,
+        stacks: usize,
+        frames: u64,
+    ) -> Vec<(u32, u32)> {
+        let mut made: Vec<(u32, u32)> = Vec::new();
+        for _ in 0..stacks {
+            let mut node = NO_PARENT;
+            for _ in 0..1 + rand(12) {
+                let f = rand(frames) as u32;
+                let (c, new) = t.child(node, f);
+                if new {
+                    made.push((node, f));
+                }
+                node = c;
+            }
+        }
+        made
+    }
+
     /// `finish_new_beside` gives the ids `child` gives, on trees below and past
     /// [`BESIDE_MIN`] new nodes (ids on this thread, then on another), and runs `beside` once
     /// with the parent and frame columns.
@@ -1011,18 +1034,7 @@ mod tests {
                     t.intern_frame(format!("/srv/app/mod{}.py:{f}", f % 7).as_bytes());
                 }
             }
-            let mut made: Vec<(u32, u32)> = Vec::new();
-            for _ in 0..stacks {
-                let mut node = NO_PARENT;
-                for _ in 0..1 + rand(12) {
-                    let f = rand(300) as u32;
-                    let (c, new) = by_child.child(node, f);
-                    if new {
-                        made.push((node, f));
-                    }
-                    node = c;
-                }
-            }
+            let made = stacks_through_child(&mut by_child, &mut rand, stacks, 300);
             for &(p, f) in &made {
                 pushed.push_new(p, f);
             }
@@ -1051,19 +1063,7 @@ mod tests {
                 t.intern_frame(format!("f{f}.py:{f}").as_bytes());
             }
         }
-        // Random stacks (labelled synthetic) through `child`, recording each node made.
-        let mut made: Vec<(u32, u32)> = Vec::new();
-        for _ in 0..3000 {
-            let mut node = NO_PARENT;
-            for _ in 0..1 + rand(12) {
-                let f = rand(40) as u32;
-                let (c, new) = by_child.child(node, f);
-                if new {
-                    made.push((node, f));
-                }
-                node = c;
-            }
-        }
+        let made = stacks_through_child(&mut by_child, &mut rand, 3000, 40);
         for &(p, f) in &made {
             pushed.push_new(p, f);
         }

@@ -806,12 +806,12 @@ mod tests {
     /// end) and shuffled.
     #[test]
     fn nearly_sorted_sort_equals_sort_unstable() {
-        let mut x = 11u64;
+        // splitmix64 steps (labelled synthetic data).
+        let mut state = 11u64;
         let mut rand = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let z = (state ^ (state >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            (z ^ (z >> 27)) % n
         };
         for n in [0usize, 1, 2, 3, 10, 1000, 20_000] {
             let sorted: Vec<(u32, u32)> = (0..n as u32).map(|i| (i / 2, i)).collect();

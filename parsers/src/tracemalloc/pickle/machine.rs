@@ -1,7 +1,8 @@
 //! The stack machine: reads the pickle opcode by opcode (bounds-checked against the bytes left),
-//! keeps the stack and its MARKs, reads the usual 3.9+ trace in one step, and resolves GLOBAL /
-//! STACK_GLOBAL to tracemalloc's two classes and nothing else. What a value becomes is left to
-//! `extract` and `memo`.
+//! keeps the stack and its MARKs, reads the usual 3.9+ trace in one step and a traceback's
+//! frame tuples in one loop (`fast_traceback`: about 85 % of a deep snapshot's bytes), and
+//! resolves GLOBAL / STACK_GLOBAL to tracemalloc's two classes and nothing else. What a value
+//! becomes is left to `extract` and `memo`.
 
 use super::memo::Memo;
 use super::opcodes::*;

@@ -156,8 +156,9 @@ fn low(word: u64, k: u64) -> u64 {
 }
 
 impl MemoTable {
+    /// The bit of the next entry in its block, the block made if the entry begins it.
     #[inline(always)]
-    fn push(&mut self, m: Memo) {
+    fn block_for_next(&mut self) -> u64 {
         let bit = self.len % 64;
         if bit == 0 {
             self.blocks.push(Block {
@@ -167,6 +168,12 @@ impl MemoTable {
                 frames_before: self.n_frames,
             });
         }
+        bit
+    }
+
+    #[inline(always)]
+    fn push(&mut self, m: Memo) {
+        let bit = self.block_for_next();
         match m {
             Memo::Trace => {}
             Memo::Frame(f) => {
@@ -211,15 +218,7 @@ impl MemoTable {
         }
         let mut k = 0;
         while k < frames.len() {
-            let bit = self.len % 64;
-            if bit == 0 {
-                self.blocks.push(Block {
-                    vals: 0,
-                    frames: 0,
-                    vals_before: self.vals.len() as u64,
-                    frames_before: self.n_frames,
-                });
-            }
+            let bit = self.block_for_next();
             let take = (64 - bit).min((frames.len() - k) as u64);
             self.blocks
                 .last_mut()

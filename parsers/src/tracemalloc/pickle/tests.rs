@@ -77,6 +77,15 @@ fn memo_table_matches_a_plain_vector() {
     assert!(matches!(table.get(1002), Memo::Frame(10)));
 }
 
+/// Two memo tables of the same size hold the same entries, and agree `past` entries beyond.
+fn same_entries(got: &MemoTable, want: &MemoTable, past: u64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    for i in 0..want.len() + past {
+        let (g, w) = (got.get(i), want.get(i));
+        assert_eq!(format!("{g:?}"), format!("{w:?}"), "{what}: {i}");
+    }
+}
+
 /// Appending the first `n` entries of one table to another (as the reader takes over what the
 /// second core read) gives what memoizing them one by one would, at every offset within a block.
 #[test]
@@ -127,15 +136,7 @@ fn memo_append_matches_memoizing_one_by_one() {
             for &m in &tail[..n as usize] {
                 want.memoize(map(m));
             }
-            assert_eq!(got.len(), want.len());
-            for i in 0..want.len() + 2 {
-                let (g, w) = (got.get(i), want.get(i));
-                assert_eq!(
-                    format!("{g:?}"),
-                    format!("{w:?}"),
-                    "{before} {len} {n}: {i}"
-                );
-            }
+            same_entries(&got, &want, 2, &format!("{before} {len} {n}"));
             // Memoizing goes on after the appended entries.
             got.memoize(Memo::Frame(5));
             assert!(matches!(got.get(want.len()), Memo::Frame(5)));
@@ -434,39 +435,54 @@ fn frames_forgotten_or_kept_give_the_same_snapshot() {
 fn split_read_fails_as_one_pass_does() {
     let (tracebacks, files, traces) = synthetic_traces(9, 6000, 200);
     let data = synthetic_pickle(&tracebacks, &files, &traces, 500, 2048, false);
-    let mut x = 77u64;
     let mut tried_split = 0;
-    for k in 0..300 {
+    for (_, at, bad) in damaged(&data, 77) {
+        let one = read_split(&bad, usize::MAX);
+        let two = read_split(&bad, 0);
+        if matches!(two, Ok((_, t)) if t > 0) {
+            tried_split += 1;
+        }
+        same_outcome(one, two, at, &bad);
+    }
+    assert!(tried_split > 0, "no damaged input was read in two halves");
+}
+
+/// 300 damaged copies of `data` (`seed` picks the damage): every third cut short at a place,
+/// the others with a byte changed there; `(k, place, copy)`.
+fn damaged(data: &[u8], seed: u64) -> impl Iterator<Item = (usize, usize, Vec<u8>)> + '_ {
+    let mut x = seed;
+    (0..300).map(move |k| {
         x = x
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let mut bad = data.clone();
+        let mut bad = data.to_vec();
         let at = (x >> 20) as usize % data.len();
         if k % 3 == 0 {
             bad.truncate(at);
         } else {
             bad[at] = (x >> 8) as u8;
         }
-        let one = read_split(&bad, usize::MAX);
-        let two = read_split(&bad, 0);
-        if matches!(two, Ok((_, t)) if t > 0) {
-            tried_split += 1;
+        (k, at, bad)
+    })
+}
+
+/// Two reads of the damaged copy `bad` (damage at `at`) give the same snapshot, or the same
+/// error at the same offset.
+fn same_outcome(
+    one: Result<(Snapshot, u64), Fail>,
+    two: Result<(Snapshot, u64), Fail>,
+    at: usize,
+    bad: &[u8],
+) {
+    match (one, two) {
+        (Ok((a, _)), Ok((b, _))) => same_snapshot(&a, &b),
+        (Err(a), Err(b)) => {
+            assert_eq!(a.offset, b.offset, "damage at {at}");
+            let p = std::path::Path::new("x");
+            assert_eq!(a.in_file(p, bad).expected, b.in_file(p, bad).expected);
         }
-        match (one, two) {
-            (Ok((a, _)), Ok((b, _))) => same_snapshot(&a, &b),
-            (Err(a), Err(b)) => {
-                assert_eq!(a.offset, b.offset, "damage at {at}");
-                let p = std::path::Path::new("x");
-                assert_eq!(a.in_file(p, &bad).expected, b.in_file(p, &bad).expected);
-            }
-            (a, b) => panic!(
-                "damage at {at}: one pass {:?}, split {:?}",
-                a.is_ok(),
-                b.is_ok()
-            ),
-        }
+        (a, b) => panic!("damage at {at}: {:?} against {:?}", a.is_ok(), b.is_ok()),
     }
-    assert!(tried_split > 0, "no damaged input was read in two halves");
 }
 
 /// Frames interned through the hot cache get the ids a plain first-seen numbering gives, with
@@ -531,15 +547,8 @@ fn memoize_frames_matches_memoizing_one_by_one() {
                     }
                     got.memoize(Memo::Tb(9));
                     want.memoize(Memo::Tb(9));
-                    assert_eq!(got.len(), want.len());
-                    for i in 0..want.len() + 1002 {
-                        let (g, w) = (got.get(i), want.get(i));
-                        assert_eq!(
-                            format!("{g:?}"),
-                            format!("{w:?}"),
-                            "{forget} {out_of_order} {before} {n}: {i}"
-                        );
-                    }
+                    let what = format!("{forget} {out_of_order} {before} {n}");
+                    same_entries(&got, &want, 1002, &what);
                 }
             }
         }
@@ -573,32 +582,9 @@ fn tracebacks_in_one_loop_read_as_opcode_by_opcode() {
     }
     let (tracebacks, files, traces) = synthetic_traces(24, 5000, 300);
     let data = synthetic_pickle(&tracebacks, &files, &traces, 500, 2048, false);
-    let mut x = 91u64;
-    for k in 0..300 {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let mut bad = data.clone();
-        let at = (x >> 20) as usize % data.len();
-        if k % 3 == 0 {
-            bad.truncate(at);
-        } else {
-            bad[at] = (x >> 8) as u8;
-        }
+    for (k, at, bad) in damaged(&data, 91) {
         let min_split = if k % 2 == 0 { usize::MAX } else { 0 };
-        match (read_split(&bad, min_split), slow(&bad, min_split)) {
-            (Ok((a, _)), Ok((b, _))) => same_snapshot(&a, &b),
-            (Err(a), Err(b)) => {
-                assert_eq!(a.offset, b.offset, "damage at {at}");
-                let p = std::path::Path::new("x");
-                assert_eq!(a.in_file(p, &bad).expected, b.in_file(p, &bad).expected);
-            }
-            (a, b) => panic!(
-                "damage at {at}: one loop {:?}, opcode by opcode {:?}",
-                a.is_ok(),
-                b.is_ok()
-            ),
-        }
+        same_outcome(read_split(&bad, min_split), slow(&bad, min_split), at, &bad);
     }
 }
 
@@ -635,11 +621,11 @@ fn frame_ids_through_the_dense_tables_are_first_seen_order() {
     assert!(r.frame_lines.used <= Lines::BUDGET);
 
     let mut y = 8u64;
-    let mut rand = move |m: u64| {
-        y ^= y << 13;
-        y ^= y >> 7;
-        y ^= y << 17;
-        y % m
+    let mut rand = |m: u64| {
+        y = y
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (y >> 24) % m
     };
     let files: Vec<&str> = [
         "a.py", "b.py", "c.py", "d.py", "e.py", "f.py", "g.py", "h.py", "i.py", "j.py", "k.py",
