@@ -166,24 +166,59 @@ impl CallTree {
     /// order; not in creation order), 2 KiB per prefix table, 12 B per frame, and 4 B per node
     /// (the bucketed copy of the ids' low halves that finds a collision).
     pub fn finish_new(&mut self) {
-        self.finish_new_with(PREFIX_TABLE_MIN);
+        self.finish_new_with(PREFIX_TABLE_MIN, |_, _| ());
     }
 
-    /// [`CallTree::finish_new`], with a [`PrefixTables`] table for each key prefix of at least
-    /// `table_min` new nodes (tests force every path with 0 and `usize::MAX`).
-    fn finish_new_with(&mut self, table_min: usize) {
+    /// [`CallTree::finish_new`] on another core (a scoped thread), while `beside` runs on this
+    /// one with the parent and frame columns: for a builder with work of its own that does not
+    /// need the ids (tracemalloc: the totals, the node types). The collision check's buffers
+    /// (4 B per node and its buckets) are allocated here, on the calling thread, so that they
+    /// go back to its heap; the other thread allocates only the prefix tables.
+    pub fn finish_new_beside<R>(&mut self, beside: impl FnOnce(&[u32], &[u32]) -> R) -> R {
+        self.finish_new_with(PREFIX_TABLE_MIN, beside)
+    }
+
+    /// [`CallTree::finish_new_beside`], with a [`PrefixTables`] table for each key prefix of at
+    /// least `table_min` new nodes (tests force every path with 0 and `usize::MAX`).
+    fn finish_new_with<R>(
+        &mut self,
+        table_min: usize,
+        beside: impl FnOnce(&[u32], &[u32]) -> R,
+    ) -> R {
         self.columns_to_len();
         let (from, n) = (self.with_ids, self.len());
         if from == n {
-            return;
+            return beside(&self.parent, &self.frame);
         }
-        let tables = PrefixTables::new(&self.keys, &self.frame[from..], table_min);
-        if tables.covered * 8 >= (n - from) * 7 {
-            self.ids_in_order(from, &tables);
-        } else {
-            self.ids_by_level(from, &tables);
-        }
-        if zero_or_repeated(&self.id) {
+        let mut check = IdCheck::with_capacity(n);
+        let mut id = std::mem::take(&mut self.id);
+        let (out, repeated) = {
+            let this = &*self;
+            let ids = &mut id;
+            let check = &mut check;
+            let mut make = move || {
+                let tables = PrefixTables::new(&this.keys, &this.frame[from..], table_min);
+                if tables.covered * 8 >= (n - from) * 7 {
+                    this.ids_in_order(ids, from, &tables);
+                } else {
+                    this.ids_by_level(ids, from, &tables);
+                }
+                check.zero_or_repeated(ids)
+            };
+            if n - from < BESIDE_MIN {
+                let repeated = make();
+                (beside(&this.parent, &this.frame), repeated)
+            } else {
+                std::thread::scope(|scope| {
+                    let made = scope.spawn(make);
+                    let out = beside(&this.parent, &this.frame);
+                    (out, made.join().expect("the ids' thread does not panic"))
+                })
+            }
+        };
+        self.id = id;
+        drop(check);
+        if repeated {
             // The rule of `child`, node by node: the ids of all earlier nodes are taken.
             self.ids.clear();
             self.ids.extend(self.id[..from].iter().copied());
@@ -204,22 +239,22 @@ impl CallTree {
             self.child.clear();
         }
         self.with_ids = n;
+        out
     }
 
     /// The ids of nodes `from..` in creation order, on this thread (a parent comes before its
     /// children, and the node before is often the parent: its id is at hand), each in one
     /// multiplication and a lookup of its prefix's table plus one multiplication per byte of its
     /// key's tail, when [`PrefixTables`] covers nearly all of them.
-    fn ids_in_order(&mut self, from: usize, tables: &PrefixTables) {
+    fn ids_in_order(&self, id: &mut [u64], from: usize, tables: &PrefixTables) {
         for c in from..self.len() {
-            let b = self
-                .id
+            let b = id
                 .get(self.parent[c] as usize)
                 .copied()
                 .unwrap_or(FNV_OFFSET);
             let f = self.frame[c];
             let k = frame_key(&self.keys, f);
-            self.id[c] = tables
+            id[c] = tables
                 .hash(b, f, k)
                 .unwrap_or_else(|| fnv1a(fnv1a(b, &[0xff]), k));
         }
@@ -227,7 +262,7 @@ impl CallTree {
 
     /// The ids of nodes `from..`, level by level (a node after its parent), four hashes side
     /// by side, on all cores.
-    fn ids_by_level(&mut self, from: usize, tables: &PrefixTables) {
+    fn ids_by_level(&self, ids: &mut [u64], from: usize, tables: &PrefixTables) {
         let n = self.len();
         // Level 0: nodes whose parent has its id already; then one level per generation.
         let mut level = vec![0u32; n - from];
@@ -255,7 +290,7 @@ impl CallTree {
         drop(level);
         for l in 0..levels {
             let nodes = &order[start[l] as usize..start[l + 1] as usize];
-            let (keys, parent, frame, id) = (&self.keys, &self.parent, &self.frame, &self.id);
+            let (keys, parent, frame, id) = (&self.keys, &self.parent, &self.frame, &*ids);
             let base = |c: u32| {
                 id.get(parent[c as usize] as usize)
                     .copied()
@@ -286,7 +321,7 @@ impl CallTree {
                 })
                 .collect();
             for (&c, h) in nodes.iter().zip(hashes) {
-                self.id[c as usize] = h;
+                ids[c as usize] = h;
             }
         }
         drop(order);
@@ -573,53 +608,84 @@ fn add_edges(b: &mut GraphBuilder, start: &[u32], kids: &[u32], call: Label) {
 /// Nodes per run of [`CallTree::fill_graph`]'s bulk node fill (each run one rayon task).
 const NODE_RUN: usize = 1 << 16;
 
-/// Whether any id is 0 or two ids are equal — or, rarely, two ids of one bucket agree in their
-/// low 32 bits (then `true` too: the caller's exact rule, node by node, gives every id it
-/// would have given anyway, and moves only true collisions). The ids are bucketed by their top
-/// bits (FNV ids spread evenly: about two per bucket) and each bucket's low halves are checked
-/// on their own, so this is two passes and a scatter instead of a sort. Transient: 4 B per id
-/// and 2 B per id for the buckets (4 B each, ≤ 2^20). Call-tree nodes are numbered by `u32`,
-/// so fewer than 2^32 ids.
+/// [`IdCheck::zero_or_repeated`] with buffers of its own.
+#[cfg(test)]
 fn zero_or_repeated(ids: &[u64]) -> bool {
-    if ids.contains(&0) {
-        return true;
+    IdCheck::with_capacity(ids.len()).zero_or_repeated(ids)
+}
+
+/// The buffers of [`IdCheck::zero_or_repeated`], made for `n` ids up front (where the caller
+/// wants them allocated) and reused.
+struct IdCheck {
+    end: Vec<u32>,
+    bucketed: Vec<u32>,
+}
+
+impl IdCheck {
+    /// The bits of the bucket number for `n` ids.
+    fn bits(n: usize) -> u32 {
+        (usize::BITS - n.saturating_sub(1).leading_zeros()).clamp(2, 21) - 1
     }
-    let n = ids.len();
-    if n < 2 {
-        return false;
-    }
-    let bits = (usize::BITS - (n - 1).leading_zeros()).clamp(2, 21) - 1;
-    let shift = 64 - bits;
-    // end[b]: counts, then where bucket b starts, then (after the scatter) where it ends.
-    let mut end = vec![0u32; 1 << bits];
-    for &x in ids {
-        end[(x >> shift) as usize] += 1;
-    }
-    let mut at = 0;
-    for e in end.iter_mut() {
-        (*e, at) = (at, at + *e);
-    }
-    // Within a bucket the top bits are equal: the low halves tell the ids apart, but for
-    // ids that differ only in between (reported as repeated, see above).
-    let mut bucketed = vec![0u32; n];
-    for &x in ids {
-        let e = &mut end[(x >> shift) as usize];
-        bucketed[*e as usize] = x as u32;
-        *e += 1;
-    }
-    let mut from = 0;
-    for &to in &end {
-        let to = to as usize;
-        let b = &mut bucketed[from..to];
-        if b.len() > 1 {
-            b.sort_unstable();
-            if b.windows(2).any(|w| w[0] == w[1]) {
-                return true;
-            }
+
+    fn with_capacity(n: usize) -> IdCheck {
+        IdCheck {
+            end: Vec::with_capacity(1 << Self::bits(n)),
+            bucketed: Vec::with_capacity(n),
         }
-        from = to;
     }
-    false
+
+    /// Whether any id is 0 or two ids are equal — or, rarely, two ids of one bucket agree in their
+    /// low 32 bits (then `true` too: the caller's exact rule, node by node, gives every id it
+    /// would have given anyway, and moves only true collisions). The ids are bucketed by their top
+    /// bits (FNV ids spread evenly: about two per bucket) and each bucket's low halves are checked
+    /// on their own, so this is two passes and a scatter instead of a sort. Transient: 4 B per id
+    /// and 2 B per id for the buckets (4 B each, ≤ 2^20). Call-tree nodes are numbered by `u32`,
+    /// so fewer than 2^32 ids.
+    fn zero_or_repeated(&mut self, ids: &[u64]) -> bool {
+        if ids.contains(&0) {
+            return true;
+        }
+        let n = ids.len();
+        if n < 2 {
+            return false;
+        }
+        let bits = Self::bits(n);
+        let shift = 64 - bits;
+        // end[b]: counts, then where bucket b starts, then (after the scatter) where it ends.
+        let end = &mut self.end;
+        end.clear();
+        end.resize(1 << bits, 0);
+        for &x in ids {
+            end[(x >> shift) as usize] += 1;
+        }
+        let mut at = 0;
+        for e in end.iter_mut() {
+            (*e, at) = (at, at + *e);
+        }
+        // Within a bucket the top bits are equal: the low halves tell the ids apart, but for
+        // ids that differ only in between (reported as repeated, see above).
+        let bucketed = &mut self.bucketed;
+        bucketed.clear();
+        bucketed.resize(n, 0);
+        for &x in ids {
+            let e = &mut end[(x >> shift) as usize];
+            bucketed[*e as usize] = x as u32;
+            *e += 1;
+        }
+        let mut from = 0;
+        for &to in end.iter() {
+            let to = to as usize;
+            let b = &mut bucketed[from..to];
+            if b.len() > 1 {
+                b.sort_unstable();
+                if b.windows(2).any(|w| w[0] == w[1]) {
+                    return true;
+                }
+            }
+            from = to;
+        }
+        false
+    }
 }
 
 /// FNV-1a of `0xff key` on from each base, as `fnv1a(fnv1a(base, &[0xff]), key)`, four at a
@@ -640,6 +706,10 @@ fn fnv1a_ff_x4(bases: [u64; 4], keys: [&[u8]; 4]) -> [u64; 4] {
     }
     h
 }
+
+/// New nodes from which [`CallTree::finish_new_beside`] makes their ids on another thread
+/// (below, on the calling one, then `beside`).
+const BESIDE_MIN: usize = 1 << 16;
 
 /// New nodes a key prefix needs for [`PrefixTables`] to give it a table: a table costs 256
 /// hashes of the prefix, and saves all but one multiplication of the prefix per node.
@@ -927,6 +997,60 @@ mod tests {
         }
     }
 
+    /// `stacks` random stacks (labelled synthetic) of 1–12 frames below `frames` through
+    /// `child`, and each node made, `(parent, frame)` in creation order.
+    fn stacks_through_child(
+        t: &mut CallTree,
+        rand: &mut impl FnMut(u64) -> u64,
+        stacks: usize,
+        frames: u64,
+    ) -> Vec<(u32, u32)> {
+        let mut made: Vec<(u32, u32)> = Vec::new();
+        for _ in 0..stacks {
+            let mut node = NO_PARENT;
+            for _ in 0..1 + rand(12) {
+                let f = rand(frames) as u32;
+                let (c, new) = t.child(node, f);
+                if new {
+                    made.push((node, f));
+                }
+                node = c;
+            }
+        }
+        made
+    }
+
+    /// `finish_new_beside` gives the ids `child` gives, on trees below and past
+    /// [`BESIDE_MIN`] new nodes (ids on this thread, then on another), and runs `beside` once
+    /// with the parent and frame columns.
+    #[test]
+    fn finish_new_beside_equals_child() {
+        let mut rand = xorshift(7u64);
+        for stacks in [200usize, 30_000] {
+            let mut by_child = CallTree::new();
+            let mut pushed = CallTree::new();
+            for t in [&mut by_child, &mut pushed] {
+                for f in 0..300 {
+                    t.intern_frame(format!("/srv/app/mod{}.py:{f}", f % 7).as_bytes());
+                }
+            }
+            let made = stacks_through_child(&mut by_child, &mut rand, stacks, 300);
+            for &(p, f) in &made {
+                pushed.push_new(p, f);
+            }
+            let mut calls = 0;
+            let seen = pushed.finish_new_beside(|parent, frame| {
+                calls += 1;
+                (parent.to_vec(), frame.to_vec())
+            });
+            assert_eq!(calls, 1);
+            assert_eq!(stacks > 1000, made.len() >= BESIDE_MIN, "{stacks}");
+            assert_eq!(seen.0, by_child.parent());
+            assert_eq!(seen.1, by_child.frame());
+            assert_eq!(pushed.id(), by_child.id(), "{stacks}");
+        }
+    }
+
     /// Nodes appended with `push_new` (in an order `child` would make them) and given their
     /// ids by `finish_new` are the tree `child` makes, ids included; `child` goes on from there.
     #[test]
@@ -939,19 +1063,7 @@ mod tests {
                 t.intern_frame(format!("f{f}.py:{f}").as_bytes());
             }
         }
-        // Random stacks (labelled synthetic) through `child`, recording each node made.
-        let mut made: Vec<(u32, u32)> = Vec::new();
-        for _ in 0..3000 {
-            let mut node = NO_PARENT;
-            for _ in 0..1 + rand(12) {
-                let f = rand(40) as u32;
-                let (c, new) = by_child.child(node, f);
-                if new {
-                    made.push((node, f));
-                }
-                node = c;
-            }
-        }
+        let made = stacks_through_child(&mut by_child, &mut rand, 3000, 40);
         for &(p, f) in &made {
             pushed.push_new(p, f);
         }
@@ -1079,7 +1191,7 @@ mod tests {
                 for &(p, f) in &made[already..] {
                     pushed.push_new(p, f);
                 }
-                pushed.finish_new_with(table_min);
+                pushed.finish_new_with(table_min, |_, _| ());
                 assert_eq!(pushed.id(), by_child.id(), "table_min {table_min}");
             }
         }

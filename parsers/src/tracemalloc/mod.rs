@@ -85,11 +85,21 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     let (mut tree, ends) = TraceTree::paths(&snap);
     let mut info = dump_info(&snap, &tree, group_by);
     snap.drop_traceback_frames();
-    tree.tree.finish_new();
     let totals = TraceTree::totals(&snap, ends);
     snap.drop_tracebacks();
-    let inspector = SourceInspector::new(&snap, &tree);
-    let (graph, locations) = build_graph(&snap, tree, &totals, group_by, &opts.spill);
+    // The tree's ids are made on the other core while this one makes the node types and the
+    // inspector, which do not need them (the tree's own counts are zero here: where traces
+    // end is in the totals).
+    let mut b = builder(&opts.spill);
+    // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
+    let calls = Label::Name(b.intern_label(CALL_LABEL));
+    let (inspector, (types, locations)) = tree.tree.finish_new_beside(|parent, frame| {
+        let inspector = SourceInspector::from_frames(&snap, frame);
+        let types = node_types(&snap, parent, frame, &[], &totals, group_by, &mut b);
+        (inspector, types)
+    });
+    tree.tree.into_graph(&mut b, types, calls, true, &totals);
+    let graph = b.finish(Policy::TREE);
     drop(totals);
     info.rows.locations = locations;
     release_free_memory();
@@ -135,7 +145,15 @@ pub fn build_graph(
     let mut b = builder(spill);
     // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
     let calls = Label::Name(b.intern_label(CALL_LABEL));
-    let (types, locations) = node_types(s, &t, totals, group_by, &mut b);
+    let (types, locations) = node_types(
+        s,
+        t.parent(),
+        t.frame(),
+        t.count(),
+        totals,
+        group_by,
+        &mut b,
+    );
     t.tree.into_graph(&mut b, types, calls, true, totals);
     (b.finish(Policy::TREE), locations)
 }
@@ -154,17 +172,20 @@ fn builder(spill: &heapscope_graph::Spill) -> GraphBuilder {
     GraphBuilder::new().with_spill(&spill).grow_in_files()
 }
 
-/// Each node's type, interned in node order, and each type's source locations.
+/// Each node's type, interned in node order, and each type's source locations: of the tree
+/// whose columns are `parent`, `frame` and `count` (empty: no blocks in the tree's own counts).
 fn node_types(
     s: &Snapshot,
-    t: &TraceTree,
+    parent: &[u32],
+    frame: &[u32],
+    count: &[u64],
     totals: &[Totals],
     group_by: GroupBy,
     b: &mut GraphBuilder,
 ) -> (Vec<TypeId>, Locations) {
     // Where traces end: blocks in the tree's own count, or in `totals`.
     let ends_here = |n: usize| {
-        t.count()[n] > 0
+        count.get(n).is_some_and(|&c| c > 0)
             || totals
                 .binary_search_by_key(&(n as u32), |e| e.0)
                 .is_ok_and(|k| totals[k].2 > 0)
@@ -179,8 +200,18 @@ fn node_types(
     let mut frame_type: Vec<Option<TypeId>> = vec![None; s.frames.len()];
     let mut file_type: Vec<Option<TypeId>> = vec![None; s.strings.len()];
     // A type's locations are made only when the type is new (types are interned in order).
+    // Frames from the root down to `n`.
+    let path = |mut n: u32| -> Vec<u32> {
+        let mut out = Vec::new();
+        while let Some(&f) = frame.get(n as usize) {
+            out.push(f);
+            n = parent[n as usize];
+        }
+        out.reverse();
+        out
+    };
     let mut type_of = |b: &mut GraphBuilder, n: usize| {
-        let f = t.frame()[n];
+        let f = frame[n];
         let is_new = |ty: TypeId, locations: &Locations| ty.0 as usize == locations.len();
         match group_by {
             GroupBy::Lineno => {
@@ -204,7 +235,7 @@ fn node_types(
             // is named by its frame with "…" for the missing rest, so the type table does not hold
             // every prefix of every traceback (that is quadratic in the depth).
             GroupBy::Traceback if ends_here(n) => {
-                let path = t.path(n as u32);
+                let path = path(n as u32);
                 let frames: Vec<String> = path.iter().map(|&f| frame_text(s, f)).collect();
                 let ty = b.intern_type(&frames.join(TRACEBACK_SEPARATOR));
                 if is_new(ty, &locations) {
@@ -213,7 +244,7 @@ fn node_types(
                 ty
             }
             GroupBy::Traceback => {
-                let inner = t.parent()[n] != NO_PARENT;
+                let inner = parent[n] != NO_PARENT;
                 let lead = if inner { "…;" } else { "" };
                 let ty =
                     b.intern_type(&format!("{lead}{}{TRACEBACK_SEPARATOR}…", frame_text(s, f)));
@@ -229,7 +260,7 @@ fn node_types(
             }
         }
     };
-    let types = (0..t.len()).map(|n| type_of(b, n)).collect();
+    let types = (0..frame.len()).map(|n| type_of(b, n)).collect();
     (types, locations)
 }
 
@@ -345,8 +376,13 @@ pub struct SourceInspector {
 
 impl SourceInspector {
     pub fn new(s: &Snapshot, t: &TraceTree) -> SourceInspector {
+        SourceInspector::from_frames(s, t.frame())
+    }
+
+    /// The inspector of a tree whose frame column is `node_frame`.
+    pub fn from_frames(s: &Snapshot, node_frame: &[u32]) -> SourceInspector {
         SourceInspector {
-            node_frame: t.frame().to_vec(),
+            node_frame: node_frame.to_vec(),
             frames: s
                 .frames
                 .iter()

@@ -4,7 +4,7 @@
 //! a `tracemalloc.Snapshot` holding the traces list that was folded.
 
 use super::value::{named_kind, tuple_shape, what_index, Trace, Value, NO_TB, NO_TOTAL};
-use super::{Class, DomainTotal, Frame, Reader, Res, Snapshot, TbAcc};
+use super::{Class, DomainTotal, Frame, Line, Reader, Res, Snapshot, TbAcc};
 use crate::{Expected, Fail};
 
 impl<'a> Reader<'a> {
@@ -110,6 +110,21 @@ impl<'a> Reader<'a> {
 
     #[inline]
     pub(super) fn intern_frame(&mut self, f: Frame) -> u32 {
+        match self.frame_lines.get(f.file, f.lineno) {
+            Line::Known(id) => id,
+            Line::New(at) => {
+                let id = self.snap.frames.len() as u32;
+                self.snap.frames.push(f);
+                self.frame_lines.set(at, f.lineno, id);
+                id
+            }
+            Line::Hashed => self.intern_hashed_frame(f),
+        }
+    }
+
+    /// [`Reader::intern_frame`] for a frame the dense tables do not hold.
+    #[cold]
+    fn intern_hashed_frame(&mut self, f: Frame) -> u32 {
         let h = (f.file as u64) << 32 | f.lineno as u64;
         if let Some(id) = self.frame_hot.get(h, f) {
             return id;
@@ -183,9 +198,7 @@ impl<'a> Reader<'a> {
                         self.snap.tb_frames.push(f);
                     }
                 }
-                self.snap.tb_offsets.push(self.snap.frames_len());
-                self.tb_acc.push(TbAcc::kept(items.len()));
-                Ok(Value::Tb(id))
+                Ok(self.close_traceback(items.len()))
             }
             _ => {
                 // The kinds of the first five items, four bits each.
@@ -200,6 +213,16 @@ impl<'a> Reader<'a> {
                 ))
             }
         }
+    }
+
+    /// The traceback whose `n` frames were just pushed onto the snapshot's traceback frames
+    /// (fewer than 2^32 - 1 tracebacks so far: the caller checked).
+    #[inline]
+    pub(super) fn close_traceback(&mut self, n: usize) -> Value {
+        let id = self.snap.traceback_count() as u32;
+        self.snap.tb_offsets.push(self.snap.frames_len());
+        self.tb_acc.push(TbAcc::kept(n));
+        Value::Tb(id)
     }
 
     fn trace(

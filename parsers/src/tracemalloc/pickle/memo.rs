@@ -156,8 +156,9 @@ fn low(word: u64, k: u64) -> u64 {
 }
 
 impl MemoTable {
+    /// The bit of the next entry in its block, the block made if the entry begins it.
     #[inline(always)]
-    fn push(&mut self, m: Memo) {
+    fn block_for_next(&mut self) -> u64 {
         let bit = self.len % 64;
         if bit == 0 {
             self.blocks.push(Block {
@@ -167,6 +168,12 @@ impl MemoTable {
                 frames_before: self.n_frames,
             });
         }
+        bit
+    }
+
+    #[inline(always)]
+    fn push(&mut self, m: Memo) {
+        let bit = self.block_for_next();
         match m {
             Memo::Trace => {}
             Memo::Frame(f) => {
@@ -197,6 +204,32 @@ impl MemoTable {
             self.push(m);
         } else {
             self.put(self.len + self.moved_beyond, m);
+        }
+    }
+
+    /// One MEMOIZE per frame of `frames`, in order, as [`MemoTable::memoize`] of each
+    /// `Memo::Frame` would make them: their bits set up to 64 at a time.
+    pub(super) fn memoize_frames(&mut self, frames: &[u32]) {
+        if !self.moved.is_empty() {
+            for &f in frames {
+                self.memoize(Memo::Frame(f));
+            }
+            return;
+        }
+        let mut k = 0;
+        while k < frames.len() {
+            let bit = self.block_for_next();
+            let take = (64 - bit).min((frames.len() - k) as u64);
+            self.blocks
+                .last_mut()
+                .expect("a block was pushed for these entries")
+                .frames |= low(u64::MAX, take) << bit;
+            if !self.forget_frames {
+                self.frames.extend_from_slice(&frames[k..k + take as usize]);
+            }
+            self.n_frames += take;
+            self.len += take;
+            k += take as usize;
         }
     }
 

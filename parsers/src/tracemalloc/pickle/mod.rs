@@ -199,6 +199,75 @@ impl<K> Default for Hot<K> {
     }
 }
 
+/// Frame ids by file and line number, in a dense table per file (a file is a small number the
+/// caller gives it: the reader's string id, the tail's file slot): the frames of a traceback
+/// are named by `(file, line)` millions of times over (22.8 M in real-deep350, 26.5 K distinct),
+/// and a lookup here is two indexed loads where a hash table (or a direct-mapped cache in front
+/// of it, which missed 10 %) costs a hash, a probe and a compare. Lines from 0 to
+/// [`Lines::MAX_LINE`]; a file's table grows to the next power of two above the lines seen while
+/// all tables together stay within [`Lines::BUDGET`] entries (4 B each: ≤ 4 MiB, whatever the
+/// input). A line past a file's table that cannot grow it freezes that file: its other lines
+/// go to the caller's hash table from then on, so a frame is in exactly one of the two.
+#[derive(Default)]
+struct Lines {
+    /// Per file: frame id + 1 per line (0: not seen), and whether it is frozen.
+    files: Vec<(Vec<u32>, bool)>,
+    /// Entries all tables hold.
+    used: usize,
+}
+
+/// What [`Lines::get`] says of a `(file, line)`.
+enum Line {
+    /// The frame's id.
+    Known(u32),
+    /// A new frame, whose id is to be put at this place with [`Lines::set`].
+    New(usize),
+    /// Not in the dense tables: look it up in the hash table.
+    Hashed,
+}
+
+impl Lines {
+    const MAX_LINE: u32 = 1 << 17;
+    const BUDGET: usize = 1 << 20;
+
+    #[inline]
+    fn get(&mut self, file: u32, line: u32) -> Line {
+        if let Some((t, _)) = self.files.get(file as usize) {
+            if let Some(&v) = t.get(line as usize) {
+                return match v {
+                    0 => Line::New(file as usize),
+                    v => Line::Known(v - 1),
+                };
+            }
+        }
+        self.grow(file, line)
+    }
+
+    /// A line past its file's table: grow it, or freeze the file.
+    #[cold]
+    fn grow(&mut self, file: u32, line: u32) -> Line {
+        let f = file as usize;
+        // Files are numbered densely by the caller: at most one entry per file seen.
+        if self.files.len() <= f {
+            self.files.resize_with(f + 1, Default::default);
+        }
+        let (t, frozen) = &mut self.files[f];
+        let want = (line as usize + 1).next_power_of_two().max(64);
+        if *frozen || line > Self::MAX_LINE || self.used + (want - t.len()) > Self::BUDGET {
+            *frozen = true;
+            return Line::Hashed;
+        }
+        self.used += want - t.len();
+        t.resize(want, 0);
+        Line::New(f)
+    }
+
+    #[inline]
+    fn set(&mut self, file: usize, line: u32, id: u32) {
+        self.files[file].0[line as usize] = id + 1;
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {
     Snapshot,
@@ -217,6 +286,8 @@ struct Reader<'a> {
     /// frame tuples per traceback, so they are not shared through the memo).
     frame_index: FxHashMap<Frame, u32>,
     frame_hot: Hot<Frame>,
+    /// In front of `frame_index`: frames by file name and line ([`Lines`]).
+    frame_lines: Lines,
     /// Number of items appended per list (lists hold only traces here).
     list_len: Vec<u64>,
     trace_list: Option<u32>,
@@ -240,6 +311,12 @@ struct Reader<'a> {
     /// A memo reference named a frame tuple whose frame was not kept
     /// ([`MemoTable::forget_frames`]): the pickle must be read again with the frames kept.
     frames_needed: bool,
+    /// Read a traceback's frames in one loop (`Reader::fast_traceback`); off only in tests.
+    fast_tracebacks: bool,
+    /// That loop's file names by memo index, direct-mapped (`machine::FILE_HOT` entries, made
+    /// by the first traceback; not used once the memo is not sequential, where an index may
+    /// name another entry later).
+    file_hot: Vec<(u64, u32)>,
 }
 
 /// Read a `tracemalloc.Snapshot` pickle. From 8 MiB on, the second half of the traces list
@@ -266,6 +343,17 @@ fn read_once(
     min_split: usize,
     forget_frames: bool,
 ) -> (Result<(Snapshot<'_>, u64), Fail>, bool) {
+    read_once_with(data, min_split, forget_frames, true)
+}
+
+/// [`read_once`], with the tracebacks' frames read in one loop each (`fast`, as always but in
+/// the tests that compare the two) or opcode by opcode.
+fn read_once_with(
+    data: &[u8],
+    min_split: usize,
+    forget_frames: bool,
+    fast: bool,
+) -> (Result<(Snapshot<'_>, u64), Fail>, bool) {
     let start = split::find_start(data, min_split);
     let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     std::thread::scope(|scope| {
@@ -280,12 +368,14 @@ fn read_once(
                     frame_end,
                     cancel,
                     forget_frames,
+                    fast,
                 ));
             });
             tail = Some(rx);
         }
         let mut r = reader(data);
         r.memo.forget_frames = forget_frames;
+        r.fast_tracebacks = fast;
         r.split_at = start.map_or(usize::MAX, |s| s.0);
         r.tail = tail;
         r.cancel = cancel.clone();
@@ -310,6 +400,7 @@ fn reader(data: &[u8]) -> Reader<'_> {
         string_index: HashMap::new(),
         frame_index: FxHashMap::default(),
         frame_hot: Hot::default(),
+        frame_lines: Lines::default(),
         list_len: Vec::new(),
         trace_list: None,
         dict_items: Vec::new(),
@@ -327,5 +418,7 @@ fn reader(data: &[u8]) -> Reader<'_> {
         tail_traces: 0,
         cancel: Default::default(),
         frames_needed: false,
+        fast_tracebacks: true,
+        file_hot: Vec::new(),
     }
 }

@@ -30,11 +30,11 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::machine::{memo_get, small_int};
+use super::machine::{frame_tuple, memo_get, small_int, FILE_HOT};
 use super::memo::{Memo, MemoTable};
 use super::opcodes::*;
 use super::value::NO_TOTAL;
-use super::{DomainTotal, Hot, Reader, TbAcc};
+use super::{DomainTotal, Hot, Line, Lines, Reader, TbAcc};
 use heapscope_graph::hash::FxHashMap;
 
 /// Inputs below this size are read on one core (the thread costs more than it saves).
@@ -172,6 +172,13 @@ pub(super) struct Tail<'a> {
     frames: Vec<(File, u32, u64)>,
     frame_index: FxHashMap<(File, u32), u32>,
     frame_hot: Hot<(File, u32)>,
+    /// In front of `frame_index`: frames by file and line ([`Lines`]), files numbered densely.
+    frame_lines: Lines,
+    file_slots: FxHashMap<File, u32>,
+    slot_hot: Hot<File>,
+    /// The slots of file names by memo index for `Tail::fast_traceback`, direct-mapped
+    /// (`machine::FILE_HOT` entries; a file slot never changes).
+    memo_slots: Vec<(u64, u32)>,
     tb_offsets: Vec<u32>,
     tb_frames: Vec<u32>,
     tb_acc: Vec<TbAcc>,
@@ -201,6 +208,7 @@ impl<'a> Tail<'a> {
         frame_end: usize,
         cancel: &AtomicBool,
         forget_frames: bool,
+        fast: bool,
     ) -> Tail<'a> {
         let mut t = Tail {
             start,
@@ -212,6 +220,10 @@ impl<'a> Tail<'a> {
             frames: Vec::new(),
             frame_index: FxHashMap::default(),
             frame_hot: Hot::default(),
+            frame_lines: Lines::default(),
+            file_slots: FxHashMap::default(),
+            slot_hot: Hot::default(),
+            memo_slots: Vec::new(),
             tb_offsets: vec![0],
             tb_frames: Vec::new(),
             tb_acc: Vec::new(),
@@ -235,6 +247,7 @@ impl<'a> Tail<'a> {
             frame_end,
             stack: Vec::new(),
             marks: vec![0],
+            fast,
         };
         while !cancel.load(Ordering::Relaxed) && t.batch(&mut st).is_some() {}
         t
@@ -266,6 +279,9 @@ impl<'a> Tail<'a> {
                         st.stack.push(v);
                     } else {
                         st.marks.push(st.stack.len());
+                        if st.fast {
+                            self.fast_traceback(st);
+                        }
                     }
                 }
                 BININT1 | BININT2 | BININT => {
@@ -423,8 +439,98 @@ impl<'a> Tail<'a> {
         })
     }
 
+    /// Just after a MARK (pushed): a traceback's frames `BINGET(file name) lineno TUPLE2
+    /// MEMOIZE` in one loop, then its `TUPLE`, as the opcode loop would read them (the reader's
+    /// `fast_traceback`); at anything else, the frames read so far go on the stack and the
+    /// opcode loop goes on from there.
+    fn fast_traceback(&mut self, st: &mut State<'a>) {
+        let d = st.data;
+        // One frame tuple is at most 12 bytes: a loop that starts one only 12 bytes or more
+        // before the end of the frame (or the input) reads within it.
+        let limit = st.frame_end.min(d.len());
+        if self.memo_slots.is_empty() {
+            self.memo_slots = vec![(u64::MAX, 0); FILE_HOT];
+        }
+        let first = self.tb_frames.len();
+        let mut p = st.pos;
+        while p + 12 <= limit {
+            let w: &[u8; 12] = d[p..p + 12].try_into().expect("12 bytes");
+            let Some((idx, line, len)) = frame_tuple(w) else {
+                break;
+            };
+            let slot = match self.memo_slots[idx as usize % FILE_HOT] {
+                (k, slot) if k == idx => slot,
+                _ => {
+                    let slot = self.file_slot(File::Memo(idx));
+                    self.memo_slots[idx as usize % FILE_HOT] = (idx, slot);
+                    slot
+                }
+            };
+            let f = self.intern_frame_in(slot, File::Memo(idx), line);
+            self.tb_frames.push(f);
+            p += len;
+        }
+        st.pos = p;
+        let n = self.tb_frames.len() - first;
+        // Their MEMOIZEs together (a memo reference here is kept symbolic, checked when the
+        // reader takes the tail over: one to an entry made in this loop fails either way).
+        self.memo.memoize_frames(&self.tb_frames[first..]);
+        if n > 0 && p < limit && d[p] == TUPLE {
+            if let Ok(end) = u32::try_from(self.tb_frames.len()) {
+                // The traceback's TUPLE: the mark just pushed, and nothing above it but these.
+                st.marks.pop();
+                st.pos = p + 1;
+                let id = self.tb_acc.len() as u32;
+                self.tb_offsets.push(end);
+                self.tb_acc.push(TbAcc::kept(n));
+                st.stack.push(Sym::Tb(id));
+                return;
+            }
+        }
+        let frames = self.tb_frames.drain(first..).map(Sym::Frame);
+        st.stack.extend(frames);
+    }
+
     #[inline]
     fn intern_frame(&mut self, file: File, line: u32) -> u32 {
+        let slot = self.file_slot(file);
+        self.intern_frame_in(slot, file, line)
+    }
+
+    /// [`Tail::intern_frame`] of a file whose slot is known.
+    #[inline]
+    fn intern_frame_in(&mut self, slot: u32, file: File, line: u32) -> u32 {
+        match self.frame_lines.get(slot, line) {
+            Line::Known(id) => id,
+            Line::New(at) => {
+                let id = self.frames.len() as u32;
+                self.frames.push((file, line, self.memo.len()));
+                self.frame_lines.set(at, line, id);
+                id
+            }
+            Line::Hashed => self.intern_hashed_frame(file, line),
+        }
+    }
+
+    /// The dense number of a file (by first use) for [`Lines`], through a direct-mapped cache.
+    #[inline]
+    fn file_slot(&mut self, file: File) -> u32 {
+        let h = match file {
+            File::Local(s) => s as u64 ^ 1 << 63,
+            File::Memo(idx) => idx,
+        };
+        if let Some(s) = self.slot_hot.get(h, file) {
+            return s;
+        }
+        let next = self.file_slots.len() as u32;
+        let s = *self.file_slots.entry(file).or_insert(next);
+        self.slot_hot.set(h, file, s);
+        s
+    }
+
+    /// [`Tail::intern_frame`] for a frame the dense tables do not hold.
+    #[cold]
+    fn intern_hashed_frame(&mut self, file: File, line: u32) -> u32 {
         let h = match file {
             File::Local(s) => s as u64 ^ 1 << 63,
             File::Memo(idx) => idx,
@@ -567,6 +673,8 @@ struct State<'a> {
     frame_end: usize,
     stack: Vec<Sym>,
     marks: Vec<usize>,
+    /// Read a traceback's frames in one loop (`Tail::fast_traceback`); off only in tests.
+    fast: bool,
 }
 
 impl State<'_> {

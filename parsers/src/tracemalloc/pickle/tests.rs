@@ -77,6 +77,15 @@ fn memo_table_matches_a_plain_vector() {
     assert!(matches!(table.get(1002), Memo::Frame(10)));
 }
 
+/// Two memo tables of the same size hold the same entries, and agree `past` entries beyond.
+fn same_entries(got: &MemoTable, want: &MemoTable, past: u64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    for i in 0..want.len() + past {
+        let (g, w) = (got.get(i), want.get(i));
+        assert_eq!(format!("{g:?}"), format!("{w:?}"), "{what}: {i}");
+    }
+}
+
 /// Appending the first `n` entries of one table to another (as the reader takes over what the
 /// second core read) gives what memoizing them one by one would, at every offset within a block.
 #[test]
@@ -127,15 +136,7 @@ fn memo_append_matches_memoizing_one_by_one() {
             for &m in &tail[..n as usize] {
                 want.memoize(map(m));
             }
-            assert_eq!(got.len(), want.len());
-            for i in 0..want.len() + 2 {
-                let (g, w) = (got.get(i), want.get(i));
-                assert_eq!(
-                    format!("{g:?}"),
-                    format!("{w:?}"),
-                    "{before} {len} {n}: {i}"
-                );
-            }
+            same_entries(&got, &want, 2, &format!("{before} {len} {n}"));
             // Memoizing goes on after the appended entries.
             got.memoize(Memo::Frame(5));
             assert!(matches!(got.get(want.len()), Memo::Frame(5)));
@@ -434,39 +435,54 @@ fn frames_forgotten_or_kept_give_the_same_snapshot() {
 fn split_read_fails_as_one_pass_does() {
     let (tracebacks, files, traces) = synthetic_traces(9, 6000, 200);
     let data = synthetic_pickle(&tracebacks, &files, &traces, 500, 2048, false);
-    let mut x = 77u64;
     let mut tried_split = 0;
-    for k in 0..300 {
+    for (_, at, bad) in damaged(&data, 77) {
+        let one = read_split(&bad, usize::MAX);
+        let two = read_split(&bad, 0);
+        if matches!(two, Ok((_, t)) if t > 0) {
+            tried_split += 1;
+        }
+        same_outcome(one, two, at, &bad);
+    }
+    assert!(tried_split > 0, "no damaged input was read in two halves");
+}
+
+/// 300 damaged copies of `data` (`seed` picks the damage): every third cut short at a place,
+/// the others with a byte changed there; `(k, place, copy)`.
+fn damaged(data: &[u8], seed: u64) -> impl Iterator<Item = (usize, usize, Vec<u8>)> + '_ {
+    let mut x = seed;
+    (0..300).map(move |k| {
         x = x
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let mut bad = data.clone();
+        let mut bad = data.to_vec();
         let at = (x >> 20) as usize % data.len();
         if k % 3 == 0 {
             bad.truncate(at);
         } else {
             bad[at] = (x >> 8) as u8;
         }
-        let one = read_split(&bad, usize::MAX);
-        let two = read_split(&bad, 0);
-        if matches!(two, Ok((_, t)) if t > 0) {
-            tried_split += 1;
+        (k, at, bad)
+    })
+}
+
+/// Two reads of the damaged copy `bad` (damage at `at`) give the same snapshot, or the same
+/// error at the same offset.
+fn same_outcome(
+    one: Result<(Snapshot, u64), Fail>,
+    two: Result<(Snapshot, u64), Fail>,
+    at: usize,
+    bad: &[u8],
+) {
+    match (one, two) {
+        (Ok((a, _)), Ok((b, _))) => same_snapshot(&a, &b),
+        (Err(a), Err(b)) => {
+            assert_eq!(a.offset, b.offset, "damage at {at}");
+            let p = std::path::Path::new("x");
+            assert_eq!(a.in_file(p, bad).expected, b.in_file(p, bad).expected);
         }
-        match (one, two) {
-            (Ok((a, _)), Ok((b, _))) => same_snapshot(&a, &b),
-            (Err(a), Err(b)) => {
-                assert_eq!(a.offset, b.offset, "damage at {at}");
-                let p = std::path::Path::new("x");
-                assert_eq!(a.in_file(p, &bad).expected, b.in_file(p, &bad).expected);
-            }
-            (a, b) => panic!(
-                "damage at {at}: one pass {:?}, split {:?}",
-                a.is_ok(),
-                b.is_ok()
-            ),
-        }
+        (a, b) => panic!("damage at {at}: {:?} against {:?}", a.is_ok(), b.is_ok()),
     }
-    assert!(tried_split > 0, "no damaged input was read in two halves");
 }
 
 /// Frames interned through the hot cache get the ids a plain first-seen numbering gives, with
@@ -498,4 +514,167 @@ fn frame_ids_through_the_hot_cache_are_first_seen_order() {
     }
     assert_eq!(r.snap.frames.len(), plain.len());
     assert!(plain.len() > 2 * Hot::<Frame>::SLOTS);
+}
+
+/// Frame tuples memoized together (`MemoTable::memoize_frames`, after a traceback read in one
+/// loop) give the table memoizing them one by one gives, from every offset within a block,
+/// frames kept or not, and after an entry put out of order.
+#[test]
+fn memoize_frames_matches_memoizing_one_by_one() {
+    for forget in [true, false] {
+        for out_of_order in [false, true] {
+            for before in [0usize, 1, 30, 63, 64, 65, 127] {
+                for n in [0usize, 1, 2, 25, 63, 64, 65, 200] {
+                    let frames: Vec<u32> = (0..n as u32).map(|i| i * 7 + 3).collect();
+                    let mut got = MemoTable::default();
+                    let mut want = MemoTable::default();
+                    for t in [&mut got, &mut want] {
+                        t.forget_frames = forget;
+                        for i in 0..before {
+                            t.memoize(match i % 3 {
+                                0 => Memo::Str(i as u32),
+                                1 => Memo::Frame(i as u32),
+                                _ => Memo::Trace,
+                            });
+                        }
+                        if out_of_order {
+                            t.put(before as u64 + 1000, Memo::Tb(5));
+                        }
+                    }
+                    got.memoize_frames(&frames);
+                    for &f in &frames {
+                        want.memoize(Memo::Frame(f));
+                    }
+                    got.memoize(Memo::Tb(9));
+                    want.memoize(Memo::Tb(9));
+                    let what = format!("{forget} {out_of_order} {before} {n}");
+                    same_entries(&got, &want, 1002, &what);
+                }
+            }
+        }
+    }
+}
+
+/// The tracebacks' frames read in one loop each (reader and second core) give exactly what
+/// reading them opcode by opcode gives: the same snapshot, or the same error at the same
+/// offset, on CPython-shaped pickles (frames cut anywhere, frame tuples fetched from the memo)
+/// and on 300 damaged copies.
+#[test]
+fn tracebacks_in_one_loop_read_as_opcode_by_opcode() {
+    fn slow(data: &[u8], min_split: usize) -> Result<(Snapshot<'_>, u64), Fail> {
+        match read_once_with(data, min_split, true, false) {
+            (_, true) => read_once_with(data, min_split, false, false).0,
+            (r, false) => r,
+        }
+    }
+    for (seed, batch, frame, share) in [
+        (21, 1000, 65536, false),
+        (22, 50, 700, false),
+        (23, 300, 4096, true),
+    ] {
+        let (tracebacks, files, traces) = synthetic_traces(seed, 4000, 400);
+        let data = synthetic_pickle(&tracebacks, &files, &traces, batch, frame, share);
+        for min_split in [usize::MAX, 0] {
+            let (want, _) = slow(&data, min_split).expect("opcode by opcode");
+            let (got, _) = read_split(&data, min_split).expect("one loop per traceback");
+            same_snapshot(&got, &want);
+        }
+    }
+    let (tracebacks, files, traces) = synthetic_traces(24, 5000, 300);
+    let data = synthetic_pickle(&tracebacks, &files, &traces, 500, 2048, false);
+    for (k, at, bad) in damaged(&data, 91) {
+        let min_split = if k % 2 == 0 { usize::MAX } else { 0 };
+        same_outcome(read_split(&bad, min_split), slow(&bad, min_split), at, &bad);
+    }
+}
+
+/// Frames by file and line (`Lines`): the ids are first-seen order, as a plain hash table
+/// numbers them, with files whose lines exhaust the dense tables' budget (later files and
+/// lines then go to the hash table) and lines past `Lines::MAX_LINE`; and a snapshot of such
+/// frames read in one pass and split alike.
+#[test]
+fn frame_ids_through_the_dense_tables_are_first_seen_order() {
+    let mut r = reader(b"");
+    let mut plain: std::collections::HashMap<Frame, u32> = std::collections::HashMap::new();
+    let mut x: u64 = 5;
+    for _ in 0..200_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let file = (x >> 8) as u32 % 24;
+        // A few lines per file far out (up to past MAX_LINE), most of them short.
+        let lineno = if x & 15 == 0 {
+            (x >> 20) as u32 % (Lines::MAX_LINE + 5000)
+        } else {
+            (x >> 20) as u32 % 500
+        };
+        let f = Frame { file, lineno };
+        let next = plain.len() as u32;
+        let want = *plain.entry(f).or_insert(next);
+        assert_eq!(r.intern_frame(f), want, "{f:?}");
+    }
+    assert_eq!(r.snap.frames.len(), plain.len());
+    assert!(
+        r.frame_lines.files.iter().any(|f| f.1),
+        "no file was frozen"
+    );
+    assert!(r.frame_lines.used <= Lines::BUDGET);
+
+    let mut y = 8u64;
+    let mut rand = |m: u64| {
+        y = y
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (y >> 24) % m
+    };
+    let files: Vec<&str> = [
+        "a.py", "b.py", "c.py", "d.py", "e.py", "f.py", "g.py", "h.py", "i.py", "j.py", "k.py",
+        "l.py", "m.py", "n.py", "o.py", "p.py",
+    ]
+    .to_vec();
+    let tracebacks: Vec<Vec<(usize, u32)>> = (0..600)
+        .map(|_| {
+            (0..1 + rand(25))
+                .map(|_| {
+                    let line = if rand(8) == 0 {
+                        rand(Lines::MAX_LINE as u64 + 5000)
+                    } else {
+                        rand(300)
+                    };
+                    (rand(files.len() as u64) as usize, line as u32)
+                })
+                .collect()
+        })
+        .collect();
+    let traces: Vec<(u8, u32, usize)> = (0..6000)
+        .map(|i| (0, 16 + i as u32 % 100, i % 600))
+        .collect();
+    let data = synthetic_pickle(&tracebacks, &files, &traces, 1000, 4096, false);
+    let (one, _) = read_split(&data, usize::MAX).expect("one pass");
+    let (two, tail) = read_split(&data, 0).expect("split");
+    assert!(tail > 0);
+    same_snapshot(&one, &two);
+    // The frames in the order the pickle first names them.
+    let mut want: Vec<(&str, u32)> = Vec::new();
+    let mut seen_tb = vec![false; tracebacks.len()];
+    for &(_, _, tb) in &traces {
+        if !std::mem::replace(&mut seen_tb[tb], true) {
+            for &(file, line) in &tracebacks[tb] {
+                if !want.contains(&(files[file], line)) {
+                    want.push((files[file], line));
+                }
+            }
+        }
+    }
+    let got: Vec<(&str, u32)> = one
+        .frames
+        .iter()
+        .map(|f| {
+            (
+                std::str::from_utf8(one.strings[f.file as usize]).unwrap(),
+                f.lineno,
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
 }
