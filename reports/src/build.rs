@@ -438,19 +438,7 @@ mod tests {
     };
     use heapscope_graph::{IdDisplay, Runtime};
 
-    /// A small deterministic generator (xorshift), so the inputs vary without a dependency.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n.max(1)
-        }
-    }
+    use crate::findings::tests::Rng;
 
     fn threads(r: &mut Rng, n: usize) -> Vec<Thread> {
         (0..n)
@@ -576,7 +564,7 @@ mod tests {
                 .map(|i| match r.below(3) {
                     0 => list[r.below(list.len() as u64) as usize].object,
                     1 => i,
-                    _ => r.next() >> r.below(64),
+                    _ => r.below(u64::MAX) >> r.below(64),
                 })
                 .collect();
             info.thread_roots = (0..r.below(200))
