@@ -21,6 +21,7 @@ mod fragmentation;
 mod goheapdump;
 mod golden;
 mod index;
+mod long_paths;
 mod mcp;
 mod metrics;
 mod objectstore;

@@ -306,14 +306,25 @@ fn path(o: &mut String, p: &Path) {
         escape(&p.label),
         p.steps.len()
     );
+    let mut after_gap = false;
     for step in path_steps(p.steps.len(), p.max_steps) {
         let Some(i) = step else {
             let left = p.steps.len() - p.max_steps.unwrap_or(0);
-            let _ = write!(o, "<li class=\"note\">… {left} steps left out …</li>");
+            let _ = write!(
+                o,
+                "<li class=\"note\" style=\"list-style:none\">… {left} steps left out …</li>"
+            );
+            after_gap = true;
             continue;
         };
         let s = &p.steps[i];
-        o.push_str("<li>");
+        if after_gap {
+            // Numbered as the step it is, not as the list's next item.
+            let _ = write!(o, "<li value=\"{}\">", i + 1);
+            after_gap = false;
+        } else {
+            o.push_str("<li>");
+        }
         if i == 0 {
             let _ = write!(
                 o,

@@ -306,6 +306,11 @@ fn text_suspect(b: &mut Vec<Block>, sp: &Suspect, call_tree: bool, m: Measure) {
     }
 }
 
+/// The most steps of a suspect's path or stack a view draws: the head and the tail, the middle
+/// left out with its count (a recursion thousands of frames deep, a linked list; the JSON has
+/// every step).
+const PATH_STEPS: usize = 48;
+
 /// A suspect's path from a GC root (labelled `labels[0]` in a call tree, else `labels[1]`) and
 /// its stack (`labels[2]`), those it has.
 fn both_paths(
@@ -318,10 +323,16 @@ fn both_paths(
 ) {
     if !sp.path_to_root.is_empty() {
         let label = labels[if call_tree { 0 } else { 1 }];
-        b.push(path(label, &sp.path_to_root, None, indent, unit));
+        b.push(path(
+            label,
+            &sp.path_to_root,
+            Some(PATH_STEPS),
+            indent,
+            unit,
+        ));
     }
     if !sp.stack.is_empty() {
-        b.push(path(labels[2], &sp.stack, None, indent, unit));
+        b.push(path(labels[2], &sp.stack, Some(PATH_STEPS), indent, unit));
     }
 }
 
