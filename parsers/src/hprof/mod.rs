@@ -168,14 +168,18 @@ pub fn parse_with_wrap(
     // (thread object, local, frame depth, label): one edge per (thread, local), labelled with the
     // innermost frame that holds it (a local passed down the stack is a root in every frame)
     let mut stack_locals = Vec::new();
+    // `local in <frame>` label per distinct frame (the frame table's index), made once.
+    let mut local_labels = vec![None; threads.table.len()];
     for r in &roots {
         let kind = heap::root_kind_name(r.tag);
         let via = threads.root_via(r, &b, &top, &classes);
-        if let (Some(frame), Some(&(thread_obj, _, _))) = (
-            threads.frame_text(r, &b, &top, &classes),
+        if let (Some(fi), Some(&(thread_obj, _, _))) = (
+            threads.frame_index(r),
             threads.by_serial.get(&r.thread_serial),
         ) {
-            let l = builder.intern_label(&format!("local in {frame}"));
+            let l = *local_labels[fi as usize].get_or_insert_with(|| {
+                builder.intern_label(&format!("local in {}", threads.table.text(fi)))
+            });
             stack_locals.push((thread_obj, r.id, r.frame, l));
         }
         builder.add_root_id(r.id, kind, via.as_deref());
@@ -342,11 +346,11 @@ fn dump_info(
         size_model: lay.describe(),
         android_heaps: heap_names.to_vec(),
     });
-    info.details.threads = Some(threads.list.clone());
     info.thread_roots = roots
         .iter()
         .filter_map(|r| threads.thread_root(r))
         .collect();
+    info.details.threads = Some(threads.list.clone());
     warnings.extend(graph.warnings.iter().cloned());
     info.warnings = warnings;
     info
