@@ -564,3 +564,88 @@ impl FormatDetails {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn random_frame(r: &mut fastrand::Rng) -> Frame {
+        Frame {
+            function: format!("com.x.C{}.m{}", r.u32(0..4), r.u32(0..3)),
+            file: r.bool().then(|| format!("C{}.java", r.u32(0..3))),
+            line: match r.u32(0..6) {
+                0 => FrameLine::Native,
+                1 => FrameLine::Compiled,
+                2 => FrameLine::Unknown,
+                3 => FrameLine::Missing,
+                _ => FrameLine::Line(r.u32(1..50)),
+            },
+        }
+    }
+
+    /// Threads whose stacks index one shared, interned table print, compare and iterate as
+    /// the same threads with a `Vec<Frame>` each (the naive form: every frame its own text).
+    #[test]
+    fn interned_stacks_print_as_their_frames() {
+        for seed in 0..40 {
+            let mut r = fastrand::Rng::with_seed(seed);
+            let stacks: Vec<Vec<Frame>> = (0..r.usize(0..8))
+                .map(|_| (0..r.usize(0..30)).map(|_| random_frame(&mut r)).collect())
+                .collect();
+            let mut table = FrameTable::default();
+            let mut seen: Vec<Frame> = Vec::new();
+            let indexed: Vec<Vec<u32>> = stacks
+                .iter()
+                .map(|s| {
+                    s.iter()
+                        .map(|f| match seen.iter().position(|g| g == f) {
+                            Some(i) => i as u32,
+                            None => {
+                                seen.push(f.clone());
+                                table.push(f.clone())
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            assert_eq!(table.len(), seen.len());
+            let table = Arc::new(table);
+            for (k, (naive, ix)) in stacks.iter().zip(indexed).enumerate() {
+                let thread = |frames: Frames| Thread {
+                    name: format!("t{k}"),
+                    serial: k as u32,
+                    object: 0x100 + k as u64,
+                    frames,
+                };
+                let interned = thread(Frames::new(table.clone(), ix).unwrap());
+                let own = thread(naive.iter().cloned().collect());
+                assert_eq!(interned, own);
+                assert_eq!(interned.frames.len(), naive.len());
+                for (i, f) in naive.iter().enumerate() {
+                    assert_eq!(interned.frames.get(i), Some(f));
+                    assert_eq!(interned.frames.text(i), Some(f.text().as_str()));
+                }
+                assert_eq!(interned.frames.get(naive.len()), None);
+                let texts: Vec<String> = naive.iter().map(Frame::text).collect();
+                let expected = serde_json::json!({
+                    "frames": texts,
+                    "name": format!("t{k}"),
+                    "object_id": format!("0x{:x}", 0x100 + k),
+                    "serial": k,
+                });
+                assert_eq!(
+                    serde_json::to_string(&interned).unwrap(),
+                    serde_json::to_string(&expected).unwrap()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_stack_past_its_table_is_refused() {
+        let table: Arc<FrameTable> = Arc::new(FrameTable::default());
+        assert!(Frames::new(table.clone(), vec![0]).is_none());
+        assert!(Frames::new(table, vec![]).is_some_and(|f| f.is_empty()));
+    }
+}
