@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use heapscope_graph::hash::FxHashMap;
+
 use heapscope_graph::facts::{Frame, FrameLine, FrameTable, Frames, Thread, ThreadRoot};
 use heapscope_graph::GraphBuilder;
 
@@ -34,10 +36,10 @@ impl Threads {
     ) -> Threads {
         let mut by_serial = HashMap::new();
         let mut named = Vec::new();
-        // Frames interned by what they print from: (method, source, class serial, line) of a
-        // STACK FRAME record, or the id of a frame the dump has no record of.
+        // Frames interned by what they print from: the distinct STACK FRAME contents
+        // (`TopLevel::frame_rows`), or the id of a frame the dump has no record of.
         let mut table = FrameTable::default();
-        let mut interned: HashMap<Result<(u64, u64, u32, i32), u64>, u32> = HashMap::new();
+        let mut interned: FxHashMap<Result<u32, u64>, u32> = FxHashMap::default();
         for r in roots.iter().filter(|r| r.tag == heap::ROOT_THREAD_OBJECT) {
             let name = builder
                 .lookup(r.id)
@@ -54,11 +56,7 @@ impl Threads {
             if let Some(&(_, a, e)) = top.traces.get(&r.trace) {
                 stack.reserve(e - a);
                 for &fid in &top.trace_frames[a..e] {
-                    let key = top
-                        .frames
-                        .get(&fid)
-                        .map(|f| (f.method, f.source, f.class_serial, f.line))
-                        .ok_or(fid);
+                    let key = top.frames.get(&fid).copied().ok_or(fid);
                     let i = *interned
                         .entry(key)
                         .or_insert_with(|| table.push(frame(b, top, classes, fid)));
@@ -135,7 +133,7 @@ impl Threads {
 }
 
 fn frame(b: &Bytes, top: &TopLevel, _classes: &Classes, fid: u64) -> Frame {
-    let Some(f) = top.frames.get(&fid) else {
+    let Some(f) = top.frame(fid) else {
         return Frame {
             function: format!("<frame 0x{fid:x}>"),
             file: None,
