@@ -52,7 +52,8 @@ mod threads;
 pub use inspect::HprofInspector;
 
 use heapscope_graph::facts::{FormatDetails, HprofDetails};
-use heapscope_graph::{DumpFacts, GraphBuilder, HeapGraph, Policy, Runtime};
+use heapscope_graph::hash::FxHashMap;
+use heapscope_graph::{DumpFacts, GraphBuilder, HeapGraph, LabelId, Policy, Runtime};
 
 use crate::Fail;
 use crate::{budget, Input, ParseError, ParseOptions, Parsed};
@@ -170,9 +171,10 @@ pub fn parse_with_wrap(
     let mut stack_locals = Vec::new();
     // `local in <frame>` label per distinct frame (the frame table's index), made once.
     let mut local_labels = vec![None; threads.table.len()];
+    // A root's `via` label by (thread, frame-table index or none).
+    let mut vias: FxHashMap<(usize, Option<u32>, bool), LabelId> = FxHashMap::default();
     for r in &roots {
         let kind = heap::root_kind_name(r.tag);
-        let via = threads.root_via(r, &b, &top, &classes);
         if let (Some(fi), Some(&(thread_obj, _, _))) = (
             threads.frame_index(r),
             threads.by_serial.get(&r.thread_serial),
@@ -182,7 +184,24 @@ pub fn parse_with_wrap(
             });
             stack_locals.push((thread_obj, r.id, r.frame, l));
         }
-        builder.add_root_id(r.id, kind, via.as_deref());
+        match threads.via_key(r) {
+            // Interned once per (thread, frame), in the order the roots first name them.
+            Some(key) => {
+                let l = match vias.get(&key) {
+                    Some(&l) => l,
+                    None => {
+                        let l = match threads.root_via(r, &b, &top, &classes) {
+                            Some(v) => builder.intern_label(&v),
+                            None => LabelId(0),
+                        };
+                        vias.insert(key, l);
+                        l
+                    }
+                };
+                builder.add_root_id_via(r.id, kind, l);
+            }
+            None => builder.add_root_id(r.id, kind, None),
+        }
     }
     stack_locals.sort_unstable_by_key(|e| (e.0, e.1, e.2));
     stack_locals.dedup_by_key(|e| (e.0, e.1));

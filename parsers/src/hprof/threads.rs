@@ -114,6 +114,14 @@ impl Threads {
         })
     }
 
+    /// All that [`Self::root_via`] depends on: the root's thread (index into `list`), frame
+    /// (index into `table`) and whether it is the thread object; `None` for a root no thread
+    /// holds.
+    pub(super) fn via_key(&self, r: &RootRec) -> Option<(usize, Option<u32>, bool)> {
+        let &(_, _, ti) = self.by_serial.get(&r.thread_serial)?;
+        Some((ti, self.frame_index(r), r.tag == heap::ROOT_THREAD_OBJECT))
+    }
+
     /// How a root is held: `Thread "main" > frame …` for stack roots, `Thread "main"` for threads.
     pub(super) fn root_via(
         &self,
