@@ -40,7 +40,9 @@ fn facts() -> DumpFacts {
             frame("a.B.d", Some("B.java"), FrameLine::Compiled),
             frame("a.B.e", Some("B.java"), FrameLine::Unknown),
             frame("<frame 0x1>", None, FrameLine::Missing),
-        ],
+        ]
+        .into_iter()
+        .collect(),
     }]);
     f.thread_roots = vec![
         ThreadRoot {

@@ -216,6 +216,16 @@ impl GraphBuilder {
         });
     }
 
+    /// [`Self::add_root_id`] with its `via` label already interned ([`Self::intern_label`]).
+    pub fn add_root_id_via(&mut self, id: u64, kind: &str, via: LabelId) {
+        let kind = self.root_kinds.intern(kind);
+        self.roots.push(PendingRoot {
+            target: RootTarget::Id(id),
+            kind,
+            via: via.0,
+        });
+    }
+
     /// A GC root given by dense index.
     pub fn add_root_idx(&mut self, node: NodeIdx, kind: &str, via: Option<&str>) {
         let kind = self.root_kinds.intern(kind);

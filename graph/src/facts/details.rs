@@ -50,7 +50,131 @@ pub struct Thread {
     /// The dump's id of the thread object.
     pub object: u64,
     /// Innermost first (the frame running when the dump was taken), as the dump lists them.
-    pub frames: Vec<Frame>,
+    pub frames: Frames,
+}
+
+/// A thread's stack: `u32` indices into a [`FrameTable`] the dump's threads share (HotSpot
+/// writes a STACK FRAME record per frame per thread, 3 M for 10,000 threads of 300 frames, of
+/// a few hundred distinct frames): 4 bytes per frame on the stack, one [`Frame`] and its
+/// text per distinct frame in the table. Iterates, compares and serialises as the frames.
+#[derive(Clone)]
+pub struct Frames {
+    table: std::sync::Arc<FrameTable>,
+    stack: Vec<u32>,
+}
+
+/// Distinct frames and their [`Frame::text`], made once.
+#[derive(Debug, Default)]
+pub struct FrameTable {
+    frames: Vec<Frame>,
+    texts: Vec<String>,
+}
+
+impl FrameTable {
+    /// Adds a frame and returns its index (the caller interns: equal frames may be added twice).
+    pub fn push(&mut self, f: Frame) -> u32 {
+        let i = self.frames.len() as u32;
+        self.texts.push(f.text());
+        self.frames.push(f);
+        i
+    }
+
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    /// The text of frame `i` ([`Frame::text`]).
+    pub fn text(&self, i: u32) -> &str {
+        &self.texts[i as usize]
+    }
+}
+
+impl Frames {
+    /// A stack of indices into `table`; `None` when an index is not in it.
+    pub fn new(table: std::sync::Arc<FrameTable>, stack: Vec<u32>) -> Option<Frames> {
+        let n = table.frames.len();
+        stack
+            .iter()
+            .all(|&i| (i as usize) < n)
+            .then_some(Frames { table, stack })
+    }
+
+    pub fn len(&self) -> usize {
+        self.stack.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.stack.is_empty()
+    }
+
+    /// The frame at depth `i` (0: the innermost).
+    pub fn get(&self, i: usize) -> Option<&Frame> {
+        Some(&self.table.frames[*self.stack.get(i)? as usize])
+    }
+
+    /// The table index of the frame at depth `i`.
+    pub fn index(&self, i: usize) -> Option<u32> {
+        self.stack.get(i).copied()
+    }
+
+    /// The table the stack indexes.
+    pub fn table(&self) -> &FrameTable {
+        &self.table
+    }
+
+    /// [`Frame::text`] of the frame at depth `i`, made once per distinct frame.
+    pub fn text(&self, i: usize) -> Option<&str> {
+        Some(self.table.text(*self.stack.get(i)?))
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &Frame> + '_ {
+        self.stack.iter().map(|&i| &self.table.frames[i as usize])
+    }
+}
+
+impl<'a> IntoIterator for &'a Frames {
+    type Item = &'a Frame;
+    type IntoIter = Box<dyn ExactSizeIterator<Item = &'a Frame> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// A stack with a table of its own (one row per frame, not interned): for stacks read back
+/// from elsewhere and tests.
+impl FromIterator<Frame> for Frames {
+    fn from_iter<I: IntoIterator<Item = Frame>>(it: I) -> Frames {
+        let mut table = FrameTable::default();
+        let stack = it.into_iter().map(|f| table.push(f)).collect();
+        Frames {
+            table: std::sync::Arc::new(table),
+            stack,
+        }
+    }
+}
+
+impl PartialEq for Frames {
+    fn eq(&self, other: &Frames) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Frames {}
+
+impl std::fmt::Debug for Frames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Frames {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.stack.iter().map(|&i| self.table.text(i)))
+    }
 }
 
 impl Serialize for Thread {
@@ -438,5 +562,90 @@ impl FormatDetails {
             6 => FormatDetails::PythonSnapshot(de(json)?),
             _ => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn random_frame(r: &mut fastrand::Rng) -> Frame {
+        Frame {
+            function: format!("com.x.C{}.m{}", r.u32(0..4), r.u32(0..3)),
+            file: r.bool().then(|| format!("C{}.java", r.u32(0..3))),
+            line: match r.u32(0..6) {
+                0 => FrameLine::Native,
+                1 => FrameLine::Compiled,
+                2 => FrameLine::Unknown,
+                3 => FrameLine::Missing,
+                _ => FrameLine::Line(r.u32(1..50)),
+            },
+        }
+    }
+
+    /// Threads whose stacks index one shared, interned table print, compare and iterate as
+    /// the same threads with a `Vec<Frame>` each (the naive form: every frame its own text).
+    #[test]
+    fn interned_stacks_print_as_their_frames() {
+        for seed in 0..40 {
+            let mut r = fastrand::Rng::with_seed(seed);
+            let stacks: Vec<Vec<Frame>> = (0..r.usize(0..8))
+                .map(|_| (0..r.usize(0..30)).map(|_| random_frame(&mut r)).collect())
+                .collect();
+            let mut table = FrameTable::default();
+            let mut seen: Vec<Frame> = Vec::new();
+            let indexed: Vec<Vec<u32>> = stacks
+                .iter()
+                .map(|s| {
+                    s.iter()
+                        .map(|f| match seen.iter().position(|g| g == f) {
+                            Some(i) => i as u32,
+                            None => {
+                                seen.push(f.clone());
+                                table.push(f.clone())
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            assert_eq!(table.len(), seen.len());
+            let table = Arc::new(table);
+            for (k, (naive, ix)) in stacks.iter().zip(indexed).enumerate() {
+                let thread = |frames: Frames| Thread {
+                    name: format!("t{k}"),
+                    serial: k as u32,
+                    object: 0x100 + k as u64,
+                    frames,
+                };
+                let interned = thread(Frames::new(table.clone(), ix).unwrap());
+                let own = thread(naive.iter().cloned().collect());
+                assert_eq!(interned, own);
+                assert_eq!(interned.frames.len(), naive.len());
+                for (i, f) in naive.iter().enumerate() {
+                    assert_eq!(interned.frames.get(i), Some(f));
+                    assert_eq!(interned.frames.text(i), Some(f.text().as_str()));
+                }
+                assert_eq!(interned.frames.get(naive.len()), None);
+                let texts: Vec<String> = naive.iter().map(Frame::text).collect();
+                let expected = serde_json::json!({
+                    "frames": texts,
+                    "name": format!("t{k}"),
+                    "object_id": format!("0x{:x}", 0x100 + k),
+                    "serial": k,
+                });
+                assert_eq!(
+                    serde_json::to_string(&interned).unwrap(),
+                    serde_json::to_string(&expected).unwrap()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_stack_past_its_table_is_refused() {
+        let table: Arc<FrameTable> = Arc::new(FrameTable::default());
+        assert!(Frames::new(table.clone(), vec![0]).is_none());
+        assert!(Frames::new(table, vec![]).is_some_and(|f| f.is_empty()));
     }
 }

@@ -241,7 +241,7 @@ pub(super) fn decode(mut d: Dec) -> Result<DumpFacts, Bad> {
                 name,
                 serial,
                 object,
-                frames,
+                frames: frames.into_iter().collect(),
             });
         }
         Some(threads)

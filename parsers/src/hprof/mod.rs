@@ -52,7 +52,8 @@ mod threads;
 pub use inspect::HprofInspector;
 
 use heapscope_graph::facts::{FormatDetails, HprofDetails};
-use heapscope_graph::{DumpFacts, GraphBuilder, HeapGraph, Policy, Runtime};
+use heapscope_graph::hash::FxHashMap;
+use heapscope_graph::{DumpFacts, GraphBuilder, HeapGraph, LabelId, Policy, Runtime};
 
 use crate::Fail;
 use crate::{budget, Input, ParseError, ParseOptions, Parsed};
@@ -168,17 +169,39 @@ pub fn parse_with_wrap(
     // (thread object, local, frame depth, label): one edge per (thread, local), labelled with the
     // innermost frame that holds it (a local passed down the stack is a root in every frame)
     let mut stack_locals = Vec::new();
+    // `local in <frame>` label per distinct frame (the frame table's index), made once.
+    let mut local_labels = vec![None; threads.table.len()];
+    // A root's `via` label by (thread, frame-table index or none).
+    let mut vias: FxHashMap<(usize, Option<u32>, bool), LabelId> = FxHashMap::default();
     for r in &roots {
         let kind = heap::root_kind_name(r.tag);
-        let via = threads.root_via(r, &b, &top, &classes);
-        if let (Some(frame), Some(&(thread_obj, _, _))) = (
-            threads.frame_text(r, &b, &top, &classes),
+        if let (Some(fi), Some(&(thread_obj, _, _))) = (
+            threads.frame_index(r),
             threads.by_serial.get(&r.thread_serial),
         ) {
-            let l = builder.intern_label(&format!("local in {frame}"));
+            let l = *local_labels[fi as usize].get_or_insert_with(|| {
+                builder.intern_label(&format!("local in {}", threads.table.text(fi)))
+            });
             stack_locals.push((thread_obj, r.id, r.frame, l));
         }
-        builder.add_root_id(r.id, kind, via.as_deref());
+        match threads.via_key(r) {
+            // Interned once per (thread, frame), in the order the roots first name them.
+            Some(key) => {
+                let l = match vias.get(&key) {
+                    Some(&l) => l,
+                    None => {
+                        let l = match threads.root_via(r, &b, &top, &classes) {
+                            Some(v) => builder.intern_label(&v),
+                            None => LabelId(0),
+                        };
+                        vias.insert(key, l);
+                        l
+                    }
+                };
+                builder.add_root_id_via(r.id, kind, l);
+            }
+            None => builder.add_root_id(r.id, kind, None),
+        }
     }
     stack_locals.sort_unstable_by_key(|e| (e.0, e.1, e.2));
     stack_locals.dedup_by_key(|e| (e.0, e.1));
@@ -342,11 +365,11 @@ fn dump_info(
         size_model: lay.describe(),
         android_heaps: heap_names.to_vec(),
     });
-    info.details.threads = Some(threads.list.clone());
     info.thread_roots = roots
         .iter()
         .filter_map(|r| threads.thread_root(r))
         .collect();
+    info.details.threads = Some(threads.list.clone());
     warnings.extend(graph.warnings.iter().cloned());
     info.warnings = warnings;
     info

@@ -4,8 +4,11 @@
 //! threads.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use heapscope_graph::facts::{Frame, FrameLine, Thread, ThreadRoot};
+use heapscope_graph::hash::FxHashMap;
+
+use heapscope_graph::facts::{Frame, FrameLine, FrameTable, Frames, Thread, ThreadRoot};
 use heapscope_graph::GraphBuilder;
 
 use super::bytes::{self, Bytes};
@@ -18,6 +21,8 @@ pub(super) struct Threads {
     pub(super) by_serial: HashMap<u32, (u64, u32, usize)>,
     /// Threads from ROOT THREAD OBJECT records: name (the Thread's `name` String) and stack.
     pub(super) list: Vec<Thread>,
+    /// The distinct frames of all stacks (`list`'s stacks index it).
+    pub(super) table: Arc<FrameTable>,
 }
 
 impl Threads {
@@ -30,7 +35,11 @@ impl Threads {
         offsets: &Offsets,
     ) -> Threads {
         let mut by_serial = HashMap::new();
-        let mut list = Vec::new();
+        let mut named = Vec::new();
+        // Frames interned by what they print from: the distinct STACK FRAME contents
+        // (`TopLevel::frame_rows`), or the id of a frame the dump has no record of.
+        let mut table = FrameTable::default();
+        let mut interned: FxHashMap<Result<u32, u64>, u32> = FxHashMap::default();
         for r in roots.iter().filter(|r| r.tag == heap::ROOT_THREAD_OBJECT) {
             let name = builder
                 .lookup(r.id)
@@ -43,36 +52,44 @@ impl Threads {
                     })
                 })
                 .unwrap_or_else(|| format!("thread#{}", r.thread_serial));
-            let mut frames = Vec::new();
+            let mut stack = Vec::new();
             if let Some(&(_, a, e)) = top.traces.get(&r.trace) {
+                stack.reserve(e - a);
                 for &fid in &top.trace_frames[a..e] {
-                    frames.push(frame(b, top, classes, fid));
+                    let key = top.frames.get(&fid).copied().ok_or(fid);
+                    let i = *interned
+                        .entry(key)
+                        .or_insert_with(|| table.push(frame(b, top, classes, fid)));
+                    stack.push(i);
                 }
             }
-            by_serial.insert(r.thread_serial, (r.id, r.trace, list.len()));
-            list.push(Thread {
-                serial: r.thread_serial,
-                object: r.id,
-                name,
-                frames,
-            });
+            by_serial.insert(r.thread_serial, (r.id, r.trace, named.len()));
+            named.push((r.thread_serial, r.id, name, stack));
         }
-        Threads { by_serial, list }
+        let table = Arc::new(table);
+        let list = named
+            .into_iter()
+            .map(|(serial, object, name, stack)| Thread {
+                serial,
+                object,
+                name,
+                frames: Frames::new(table.clone(), stack).expect("stack indices are into table"),
+            })
+            .collect();
+        Threads {
+            by_serial,
+            list,
+            table,
+        }
     }
 
-    /// `com.x.Foo.run(Foo.java:42)` for a Java frame / JNI local root.
-    pub(super) fn frame_text(
-        &self,
-        r: &RootRec,
-        _b: &Bytes,
-        _top: &TopLevel,
-        _classes: &Classes,
-    ) -> Option<String> {
+    /// The frame-table index of a Java frame / JNI local root's frame, when its stack has it.
+    pub(super) fn frame_index(&self, r: &RootRec) -> Option<u32> {
         if r.tag != heap::ROOT_JAVA_FRAME && r.tag != heap::ROOT_JNI_LOCAL {
             return None;
         }
         let &(_, _, ti) = self.by_serial.get(&r.thread_serial)?;
-        self.list[ti].frames.get(r.frame as usize).map(Frame::text)
+        self.list[ti].frames.index(r.frame as usize)
     }
 
     /// The thread that holds a root, and the frame whose local variable it is (Java frame and
@@ -97,17 +114,25 @@ impl Threads {
         })
     }
 
+    /// All that [`Self::root_via`] depends on: the root's thread (index into `list`), frame
+    /// (index into `table`) and whether it is the thread object; `None` for a root no thread
+    /// holds.
+    pub(super) fn via_key(&self, r: &RootRec) -> Option<(usize, Option<u32>, bool)> {
+        let &(_, _, ti) = self.by_serial.get(&r.thread_serial)?;
+        Some((ti, self.frame_index(r), r.tag == heap::ROOT_THREAD_OBJECT))
+    }
+
     /// How a root is held: `Thread "main" > frame …` for stack roots, `Thread "main"` for threads.
     pub(super) fn root_via(
         &self,
         r: &RootRec,
-        b: &Bytes,
-        top: &TopLevel,
-        classes: &Classes,
+        _b: &Bytes,
+        _top: &TopLevel,
+        _classes: &Classes,
     ) -> Option<String> {
         let &(_, _, ti) = self.by_serial.get(&r.thread_serial)?;
         let t = &self.list[ti];
-        match (r.tag, self.frame_text(r, b, top, classes)) {
+        match (r.tag, self.frame_index(r).map(|i| self.table.text(i))) {
             (_, Some(f)) => Some(format!("Thread \"{}\" > frame {f}", t.name)),
             (heap::ROOT_THREAD_OBJECT, None) => None,
             _ => Some(format!("Thread \"{}\"", t.name)),
@@ -116,7 +141,7 @@ impl Threads {
 }
 
 fn frame(b: &Bytes, top: &TopLevel, _classes: &Classes, fid: u64) -> Frame {
-    let Some(f) = top.frames.get(&fid) else {
+    let Some(f) = top.frame(fid) else {
         return Frame {
             function: format!("<frame 0x{fid:x}>"),
             file: None,
