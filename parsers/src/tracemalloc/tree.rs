@@ -65,21 +65,34 @@ impl TraceTree {
         let live: Vec<u32> = (0..s.traceback_count() as u32)
             .filter(|&tb| s.tb_count[tb as usize] > 0)
             .collect();
-        let shared = shared_with_earlier(s, &live);
+        let mut shared = shared_with_earlier(s, &live);
+        // Each `shared[i] = (depth, j)` made to name the traceback that made the node at
+        // `depth` on the path (the one that shares fewer than `depth` frames with an earlier
+        // one): so the node is found in one step, not by following the chain of tracebacks
+        // that share the path, one before the other (O(i) steps for the i-th of many
+        // tracebacks under one shared path, quadratic in all: breadth8/RESULTS.md, cliff 1b).
+        // Earlier entries are resolved already, so the depths along the chain followed here
+        // strictly decrease: at most `depth` steps.
+        for i in 0..shared.len() {
+            let (depth, mut j) = shared[i];
+            if depth == 0 {
+                continue;
+            }
+            while depth <= shared[j as usize].0 {
+                j = shared[j as usize].1;
+            }
+            shared[i].1 = j;
+        }
         // The first node each traceback made (at the depth it shares + 1; the rest of its new
         // nodes follow it in order): a node on an earlier traceback's path is found from these
         // and the shared depths, without walking up the tree node by node.
         let mut first = vec![0u32; live.len()];
-        // The node at depth `k` (1 ≤ k ≤ its frames) on traceback `live[j]`'s path: one it made,
-        // or (at or above the depth it shares) one on the path of the traceback it shares with.
-        let node_at = |first: &[u32], mut j: usize, k: u32| -> u32 {
-            loop {
-                let (dj, fj) = shared[j];
-                if k > dj {
-                    return first[j] + (k - 1 - dj);
-                }
-                j = fj as usize;
-            }
+        // The node at depth `k` (1 ≤ k ≤ its frames) on traceback `live[j]`'s path, where `j`
+        // made it (`k` is past the depth `j` shares): the `k - 1 - dj`-th node `j` made.
+        let node_at = |first: &[u32], j: usize, k: u32| -> u32 {
+            let dj = shared[j].0;
+            debug_assert!(k > dj);
+            first[j] + (k - 1 - dj)
         };
         // Nodes made: every frame of a traceback below the path it shares.
         let new: usize = live
@@ -307,22 +320,39 @@ impl<'s> Groups<'s> {
 
     /// Frames (outermost first) that traceback `head` and all of `group` share, given that
     /// they share the first `d`: at least `d`.
+    ///
+    /// The frames are compared in windows of depths that double, `[d, d + 1)`, then the next
+    /// 2, 4, …: each member along the window's frames (one stream of memory per traceback),
+    /// stopping at the first that differs from `head` at the window's first depth. A window all
+    /// members share costs one compare per member and frame shared by all, and the last one at
+    /// most as many again plus one per member, so the cost is O(members × (shared - d + 1)):
+    /// comparing each member with `head` as far as the frames they two share cost up to
+    /// Σ(Lᵢ − d) at every level of a deep recursion's tracebacks, cubic in its depth in all
+    /// (breadth8/RESULTS.md, cliff 1).
     fn shared_with(&self, head: u32, group: &[u32], d: u32) -> u32 {
         let frames = |i: u32| self.span[i as usize];
         let head = frames(head);
-        let mut common = head.len();
-        for &i in group {
-            let f = frames(i);
-            let (mut k, limit) = (d as usize, common.min(f.len()));
-            while k < limit && f[f.len() - 1 - k] == head[head.len() - 1 - k] {
-                k += 1;
+        // Outermost first: depth k of a traceback is its frame `len - 1 - k`.
+        let (mut lo, mut width) = (d as usize, 1usize);
+        loop {
+            let hi = head.len().min(lo.saturating_add(width));
+            let mut common = hi;
+            for &i in group {
+                let f = frames(i);
+                let (mut k, limit) = (lo, common.min(f.len()));
+                while k < limit && f[f.len() - 1 - k] == head[head.len() - 1 - k] {
+                    k += 1;
+                }
+                common = k;
+                if common <= lo {
+                    break;
+                }
             }
-            common = k;
-            if common <= d as usize {
-                break;
+            if common < hi || hi == head.len() {
+                return common.max(d as usize) as u32;
             }
+            (lo, width) = (hi, width.saturating_mul(2));
         }
-        common.max(d as usize) as u32
     }
 
     /// Sort the group `order` (tracebacks sharing their first `d` frames, in ascending index
