@@ -789,6 +789,173 @@ mod tests {
         s
     }
 
+    /// A snapshot (labelled synthetic) of the given call paths, outermost frame first, over
+    /// `frames` distinct frames; traceback `t` holds 1, 0 or 2 traces as `t % 3` is 0, 1 or 2.
+    fn of_paths(paths: &[Vec<u32>], frames: u32) -> Snapshot<'static> {
+        let mut s = Snapshot {
+            strings: vec![b"a.py", b"b.py", b"c.py"],
+            tb_offsets: vec![0],
+            ..Snapshot::default()
+        };
+        for f in 0..frames {
+            s.frames.push(Frame {
+                file: f % 3,
+                lineno: f,
+            });
+        }
+        for (t, p) in paths.iter().enumerate() {
+            s.tb_frames.extend(p.iter().rev());
+            s.tb_offsets.push(s.tb_frames.len() as u64);
+            let count = [1, 0, 2][t % 3];
+            s.tb_count.push(count);
+            s.tb_size.push(count * (8 + t as u64 % 50));
+        }
+        s
+    }
+
+    /// The shapes of breadth8/RESULTS.md's cliffs 1 and 1b, and a mix of them, as call paths
+    /// (outermost first) and the frames they use. `deep`: a recursion `depth` calls deep with
+    /// a traceback per level (the first `level` frames of the stack, then a frame of its own),
+    /// in a shuffled order so the one that ends at a depth comes anywhere in its group. `wide`:
+    /// `n` tracebacks under one shared path of 2 frames, each with a frame of its own. `stem`:
+    /// `n` tracebacks sharing 20–51 frames of one stem, then one or two of their own (groups
+    /// of [`PAR_KEYS`] or more share frames found on all cores). `chain`: tracebacks whose
+    /// shared paths nest (each shares one frame more with the one before), then many sharing
+    /// one frame with them.
+    fn shape(name: &str, n: usize, seed: u64) -> (Vec<Vec<u32>>, u32) {
+        let mut x = seed | 1;
+        let mut rand = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let mut paths: Vec<Vec<u32>> = Vec::new();
+        let frames;
+        match name {
+            "deep" => {
+                // Frames 0..n: the stack; n..2n: the levels' own frames.
+                frames = 2 * n as u32 + 1;
+                for level in 0..=n {
+                    let mut p: Vec<u32> = (0..level as u32).collect();
+                    p.push(n as u32 + level as u32);
+                    paths.push(p);
+                }
+                for k in (1..paths.len()).rev() {
+                    paths.swap(k, rand(k as u64 + 1) as usize);
+                }
+            }
+            "wide" => {
+                frames = n as u32 + 2;
+                paths.extend((0..n as u32).map(|i| vec![0, 1, 2 + i]));
+            }
+            "stem" => {
+                // Frames 0..64: the stem; 64..: own frames, a few shared.
+                frames = 64 + 200;
+                for _ in 0..n {
+                    let len = 20 + rand(32) as u32;
+                    let mut p: Vec<u32> = (0..len).collect();
+                    p.push(64 + rand(200) as u32);
+                    if rand(2) == 0 {
+                        p.push(64 + rand(200) as u32);
+                    }
+                    paths.push(p);
+                }
+            }
+            _ => {
+                // chain: path k is frames 0..k then k + n (its own); then n paths of frame 0
+                // and one of their own, listed so each sorts after the chain.
+                frames = 3 * n as u32 + 1;
+                for k in 1..=n as u32 {
+                    let mut p: Vec<u32> = (0..k).collect();
+                    p.push(k + n as u32);
+                    paths.push(p);
+                }
+                for i in (0..n as u32).rev() {
+                    paths.push(vec![0, 2 * n as u32 + 1 + i]);
+                }
+            }
+        }
+        (paths, frames)
+    }
+
+    /// The cliffs' shapes: the radix order equals the comparison sort's, and the tree equals
+    /// inserting each traceback whole.
+    #[test]
+    fn deep_and_wide_tracebacks_match_the_naive_tree() {
+        for (name, n, seed) in [
+            ("deep", 1, 1),
+            ("deep", 2, 2),
+            ("deep", 300, 3),
+            ("deep", 700, 4),
+            ("wide", 1, 5),
+            ("wide", 3000, 6),
+            ("wide", 3 * PAR_GROUP, 7),
+            ("stem", 500, 8),
+            ("stem", PAR_KEYS + 1000, 9),
+            ("chain", 200, 10),
+        ] {
+            let (paths, frames) = shape(name, n, seed);
+            let s = of_paths(&paths, frames);
+            let all: Vec<u32> = (0..s.traceback_count() as u32).collect();
+            let (order, lcp) = sorted_with_lcp(&s, &all);
+            let (want_order, want_lcp) = sorted_with_lcp_by_comparison(&s, &all);
+            assert_eq!(order, want_order, "{name} {n}");
+            assert_eq!(lcp, want_lcp, "{name} {n}");
+            let want = inserted_whole(&s);
+            let got = TraceTree::build(&s);
+            assert!(!want.is_empty(), "{name} {n}");
+            assert_eq!(got.parent(), want.parent(), "{name} {n}");
+            assert_eq!(got.frame(), want.frame(), "{name} {n}");
+            assert_eq!(got.id(), want.id(), "{name} {n}");
+            assert_eq!(got.size(), want.size(), "{name} {n}");
+            assert_eq!(got.count(), want.count(), "{name} {n}");
+        }
+    }
+
+    /// [`Groups::shared_with`] equals the least of the frames each member shares with the head
+    /// (counted frame by frame), on groups that share a stem and differ at every depth.
+    #[test]
+    fn shared_with_equals_the_least_shared_prefix() {
+        for (name, n, seed) in [("deep", 200, 11), ("stem", 3000, 12), ("wide", 500, 13)] {
+            let (paths, frames) = shape(name, n, seed);
+            let s = of_paths(&paths, frames);
+            let span: Vec<&[u32]> = (0..s.traceback_count() as u32)
+                .map(|t| s.traceback(t))
+                .collect();
+            let g = Groups {
+                span: &span,
+                keys: frames as usize + 1,
+            };
+            let shared = |a: usize, b: usize| {
+                paths[a]
+                    .iter()
+                    .zip(&paths[b])
+                    .take_while(|(x, y)| x == y)
+                    .count()
+            };
+            for head in [0usize, 1, paths.len() / 2, paths.len() - 1] {
+                // Groups: all, every third, the last 2 (head among them or not).
+                let groups: [Vec<u32>; 3] = [
+                    (0..paths.len() as u32).collect(),
+                    (0..paths.len() as u32).step_by(3).collect(),
+                    (paths.len().saturating_sub(2) as u32..paths.len() as u32).collect(),
+                ];
+                for group in groups {
+                    let want = group
+                        .iter()
+                        .map(|&i| shared(head, i as usize))
+                        .min()
+                        .unwrap_or(paths[head].len());
+                    for d in [0, want / 2, want] {
+                        let got = g.shared_with(head as u32, &group, d as u32);
+                        assert_eq!(got as usize, want, "{name} head {head} d {d}");
+                    }
+                }
+            }
+        }
+    }
+
     /// The radix order and shared lengths equal the comparison sort's, on tracebacks that
     /// share long outer paths (a common stem, as deep recursion makes), are equal, prefixes of
     /// one another, and form groups large enough to be split on other cores.
