@@ -393,7 +393,8 @@ impl<'s> Groups<'s> {
             }
             // Frames the whole group shares are stepped over without a partition (their
             // order, by index, stays): each traceback is compared with the first along its
-            // own frames (one stream of memory per traceback, not one load per level).
+            // own frames in windows of doubling depth (one stream of memory per traceback and
+            // window, not one load per level; [`Groups::shared_with`]).
             d = d.max(self.shared_by_all(order, d));
             keys.clear();
             // Each key is two reads far apart (the traceback's span, then its frame): a large
