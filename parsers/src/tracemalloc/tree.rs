@@ -286,6 +286,10 @@ struct Groups<'s> {
     keys: usize,
 }
 
+/// The second window of [`Groups::shared_with`] (after the one depth where groups most often
+/// divide) spans this many depths.
+const FIRST_WIDE: usize = 64;
+
 /// A group is partitioned by a dense count per key while the keys number at most this
 /// (`u32` each, one table per worker); past it (never in practice), by sorting.
 const DENSE_KEYS: usize = 1 << 16;
@@ -321,11 +325,12 @@ impl<'s> Groups<'s> {
     /// Frames (outermost first) that traceback `head` and all of `group` share, given that
     /// they share the first `d`: at least `d`.
     ///
-    /// The frames are compared in windows of depths that double, `[d, d + 1)`, then the next
-    /// 2, 4, …: each member along the window's frames (one stream of memory per traceback),
-    /// stopping at the first that differs from `head` at the window's first depth. A window all
-    /// members share costs one compare per member and frame shared by all, and the last one at
-    /// most as many again plus one per member, so the cost is O(members × (shared - d + 1)):
+    /// The frames are compared in windows of depths, `[d, d + 1)`, then the next
+    /// [`FIRST_WIDE`], then windows that double: each member along the window's frames (one
+    /// stream of memory per traceback), stopping at the first that differs from `head` at the
+    /// window's first depth. A window all members share costs one compare per member and frame
+    /// shared by all, and the last one at most as many again, or [`FIRST_WIDE`], plus one per
+    /// member, so the cost is O(members × (shared - d + 1)):
     /// comparing each member with `head` as far as the frames they two share cost up to
     /// Σ(Lᵢ − d) at every level of a deep recursion's tracebacks, cubic in its depth in all
     /// (breadth8/RESULTS.md, cliff 1).
@@ -351,7 +356,9 @@ impl<'s> Groups<'s> {
             if common < hi || hi == head.len() {
                 return common.max(d as usize) as u32;
             }
-            (lo, width) = (hi, width.saturating_mul(2));
+            // After the one depth, wide windows: a group that shares a stem (real-deep350's
+            // are up to 25 frames) is then compared in one more pass, not one per doubling.
+            (lo, width) = (hi, width.saturating_mul(2).max(FIRST_WIDE));
         }
     }
 
