@@ -763,62 +763,62 @@ mod tests {
         c
     }
 
-    /// Synthetic tracebacks (labelled: not from CPython) over a small frame alphabet, so that
-    /// they share outer paths in every way: equal, one a prefix of another, empty of traces.
-    fn synthetic(seed: u64, tracebacks: usize, alphabet: u32) -> Snapshot<'static> {
+    /// xorshift64 steps (labelled synthetic data): a number below `n`.
+    fn xorshift(seed: u64) -> impl FnMut(u64) -> u64 {
         let mut x = seed | 1;
-        let mut rand = move |n: u64| {
+        move |n: u64| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             x % n
-        };
-        let mut s = Snapshot {
-            strings: vec![b"a.py", b"b.py"],
-            tb_offsets: vec![0],
-            ..Snapshot::default()
-        };
-        for f in 0..alphabet {
-            s.frames.push(Frame {
-                file: f % 2,
-                lineno: f,
-            });
         }
+    }
+
+    /// Synthetic tracebacks (labelled: not from CPython) over a small frame alphabet, so that
+    /// they share outer paths in every way: equal, one a prefix of another, empty of traces.
+    fn synthetic(seed: u64, tracebacks: usize, alphabet: u32) -> Snapshot<'static> {
+        let mut rand = xorshift(seed);
+        let mut paths = Vec::new();
+        let mut counts = Vec::new();
         for _ in 0..tracebacks {
             let len = 1 + rand(9) as usize;
-            for _ in 0..len {
-                s.tb_frames.push(rand(alphabet as u64) as u32);
-            }
-            s.tb_offsets.push(s.tb_frames.len() as u64);
+            paths.push((0..len).map(|_| rand(alphabet as u64) as u32).collect());
             let count = rand(4);
-            s.tb_count.push(count);
-            s.tb_size.push(count * (1 + rand(100)));
+            counts.push((count, count * (1 + rand(100))));
         }
-        s
+        of_paths(&paths, alphabet, |t| counts[t])
     }
 
     /// A snapshot (labelled synthetic) of the given call paths, outermost frame first, over
-    /// `frames` distinct frames; traceback `t` holds 1, 0 or 2 traces as `t % 3` is 0, 1 or 2.
-    fn of_paths(paths: &[Vec<u32>], frames: u32) -> Snapshot<'static> {
+    /// `frames` distinct frames in 3 files; traceback `t` holds `totals(t)` (blocks, bytes).
+    fn of_paths(
+        paths: &[Vec<u32>],
+        frames: u32,
+        totals: impl Fn(usize) -> (u64, u64),
+    ) -> Snapshot<'static> {
         let mut s = Snapshot {
             strings: vec![b"a.py", b"b.py", b"c.py"],
             tb_offsets: vec![0],
             ..Snapshot::default()
         };
-        for f in 0..frames {
-            s.frames.push(Frame {
-                file: f % 3,
-                lineno: f,
-            });
-        }
+        s.frames.extend((0..frames).map(|f| Frame {
+            file: f % 3,
+            lineno: f,
+        }));
         for (t, p) in paths.iter().enumerate() {
             s.tb_frames.extend(p.iter().rev());
             s.tb_offsets.push(s.tb_frames.len() as u64);
-            let count = [1, 0, 2][t % 3];
+            let (count, size) = totals(t);
             s.tb_count.push(count);
-            s.tb_size.push(count * (8 + t as u64 % 50));
+            s.tb_size.push(size);
         }
         s
+    }
+
+    /// 1, 0 or 2 traces as `t % 3` is 0, 1 or 2 (some tracebacks hold none).
+    fn by_index(t: usize) -> (u64, u64) {
+        let count = [1, 0, 2][t % 3];
+        (count, count * (8 + t as u64 % 50))
     }
 
     /// The shapes of breadth8/RESULTS.md's cliffs 1 and 1b, and a mix of them, as call paths
@@ -831,13 +831,7 @@ mod tests {
     /// shared paths nest (each shares one frame more with the one before), then many sharing
     /// one frame with them.
     fn shape(name: &str, n: usize, seed: u64) -> (Vec<Vec<u32>>, u32) {
-        let mut x = seed | 1;
-        let mut rand = move |m: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % m
-        };
+        let mut rand = xorshift(seed);
         let mut paths: Vec<Vec<u32>> = Vec::new();
         let frames;
         match name {
@@ -904,7 +898,7 @@ mod tests {
             ("chain", 200, 10),
         ] {
             let (paths, frames) = shape(name, n, seed);
-            let s = of_paths(&paths, frames);
+            let s = of_paths(&paths, frames, by_index);
             let all: Vec<u32> = (0..s.traceback_count() as u32).collect();
             let (order, lcp) = sorted_with_lcp(&s, &all);
             let (want_order, want_lcp) = sorted_with_lcp_by_comparison(&s, &all);
@@ -927,7 +921,7 @@ mod tests {
     fn shared_with_equals_the_least_shared_prefix() {
         for (name, n, seed) in [("deep", 200, 11), ("stem", 3000, 12), ("wide", 500, 13)] {
             let (paths, frames) = shape(name, n, seed);
-            let s = of_paths(&paths, frames);
+            let s = of_paths(&paths, frames, by_index);
             let span: Vec<&[u32]> = (0..s.traceback_count() as u32)
                 .map(|t| s.traceback(t))
                 .collect();
