@@ -65,21 +65,34 @@ impl TraceTree {
         let live: Vec<u32> = (0..s.traceback_count() as u32)
             .filter(|&tb| s.tb_count[tb as usize] > 0)
             .collect();
-        let shared = shared_with_earlier(s, &live);
+        let mut shared = shared_with_earlier(s, &live);
+        // Each `shared[i] = (depth, j)` made to name the traceback that made the node at
+        // `depth` on the path (the one that shares fewer than `depth` frames with an earlier
+        // one): so the node is found in one step, not by following the chain of tracebacks
+        // that share the path, one before the other (O(i) steps for the i-th of many
+        // tracebacks under one shared path, quadratic in all: breadth8/RESULTS.md, cliff 1b).
+        // Earlier entries are resolved already, so the depths along the chain followed here
+        // strictly decrease: at most `depth` steps.
+        for i in 0..shared.len() {
+            let (depth, mut j) = shared[i];
+            if depth == 0 {
+                continue;
+            }
+            while depth <= shared[j as usize].0 {
+                j = shared[j as usize].1;
+            }
+            shared[i].1 = j;
+        }
         // The first node each traceback made (at the depth it shares + 1; the rest of its new
         // nodes follow it in order): a node on an earlier traceback's path is found from these
         // and the shared depths, without walking up the tree node by node.
         let mut first = vec![0u32; live.len()];
-        // The node at depth `k` (1 ≤ k ≤ its frames) on traceback `live[j]`'s path: one it made,
-        // or (at or above the depth it shares) one on the path of the traceback it shares with.
-        let node_at = |first: &[u32], mut j: usize, k: u32| -> u32 {
-            loop {
-                let (dj, fj) = shared[j];
-                if k > dj {
-                    return first[j] + (k - 1 - dj);
-                }
-                j = fj as usize;
-            }
+        // The node at depth `k` (1 ≤ k ≤ its frames) on traceback `live[j]`'s path, where `j`
+        // made it (`k` is past the depth `j` shares): the `k - 1 - dj`-th node `j` made.
+        let node_at = |first: &[u32], j: usize, k: u32| -> u32 {
+            let dj = shared[j].0;
+            debug_assert!(k > dj);
+            first[j] + (k - 1 - dj)
         };
         // Nodes made: every frame of a traceback below the path it shares.
         let new: usize = live
@@ -273,6 +286,10 @@ struct Groups<'s> {
     keys: usize,
 }
 
+/// The second window of [`Groups::shared_with`] (after the one depth where groups most often
+/// divide) spans this many depths.
+const FIRST_WIDE: usize = 64;
+
 /// A group is partitioned by a dense count per key while the keys number at most this
 /// (`u32` each, one table per worker); past it (never in practice), by sorting.
 const DENSE_KEYS: usize = 1 << 16;
@@ -307,22 +324,42 @@ impl<'s> Groups<'s> {
 
     /// Frames (outermost first) that traceback `head` and all of `group` share, given that
     /// they share the first `d`: at least `d`.
+    ///
+    /// The frames are compared in windows of depths, `[d, d + 1)`, then the next
+    /// [`FIRST_WIDE`], then windows that double: each member along the window's frames (one
+    /// stream of memory per traceback), stopping at the first that differs from `head` at the
+    /// window's first depth. A window all members share costs one compare per member and frame
+    /// shared by all, and the last one at most as many again, or [`FIRST_WIDE`], plus one per
+    /// member, so the cost is O(members × (shared - d + 1)):
+    /// comparing each member with `head` as far as the frames they two share cost up to
+    /// Σ(Lᵢ − d) at every level of a deep recursion's tracebacks, cubic in its depth in all
+    /// (breadth8/RESULTS.md, cliff 1).
     fn shared_with(&self, head: u32, group: &[u32], d: u32) -> u32 {
         let frames = |i: u32| self.span[i as usize];
         let head = frames(head);
-        let mut common = head.len();
-        for &i in group {
-            let f = frames(i);
-            let (mut k, limit) = (d as usize, common.min(f.len()));
-            while k < limit && f[f.len() - 1 - k] == head[head.len() - 1 - k] {
-                k += 1;
+        // Outermost first: depth k of a traceback is its frame `len - 1 - k`.
+        let (mut lo, mut width) = (d as usize, 1usize);
+        loop {
+            let hi = head.len().min(lo.saturating_add(width));
+            let mut common = hi;
+            for &i in group {
+                let f = frames(i);
+                let (mut k, limit) = (lo, common.min(f.len()));
+                while k < limit && f[f.len() - 1 - k] == head[head.len() - 1 - k] {
+                    k += 1;
+                }
+                common = k;
+                if common <= lo {
+                    break;
+                }
             }
-            common = k;
-            if common <= d as usize {
-                break;
+            if common < hi || hi == head.len() {
+                return common.max(d as usize) as u32;
             }
+            // After the one depth, wide windows: a group that shares a stem (real-deep350's
+            // are up to 25 frames) is then compared in one more pass, not one per doubling.
+            (lo, width) = (hi, width.saturating_mul(2).max(FIRST_WIDE));
         }
-        common.max(d as usize) as u32
     }
 
     /// Sort the group `order` (tracebacks sharing their first `d` frames, in ascending index
@@ -363,7 +400,8 @@ impl<'s> Groups<'s> {
             }
             // Frames the whole group shares are stepped over without a partition (their
             // order, by index, stays): each traceback is compared with the first along its
-            // own frames (one stream of memory per traceback, not one load per level).
+            // own frames in windows of doubling depth (one stream of memory per traceback and
+            // window, not one load per level; [`Groups::shared_with`]).
             d = d.max(self.shared_by_all(order, d));
             keys.clear();
             // Each key is two reads far apart (the traceback's span, then its frame): a large
@@ -725,38 +763,199 @@ mod tests {
         c
     }
 
-    /// Synthetic tracebacks (labelled: not from CPython) over a small frame alphabet, so that
-    /// they share outer paths in every way: equal, one a prefix of another, empty of traces.
-    fn synthetic(seed: u64, tracebacks: usize, alphabet: u32) -> Snapshot<'static> {
+    /// xorshift64 steps (labelled synthetic data): a number below `n`.
+    fn xorshift(seed: u64) -> impl FnMut(u64) -> u64 {
         let mut x = seed | 1;
-        let mut rand = move |n: u64| {
+        move |n: u64| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             x % n
-        };
+        }
+    }
+
+    /// Synthetic tracebacks (labelled: not from CPython) over a small frame alphabet, so that
+    /// they share outer paths in every way: equal, one a prefix of another, empty of traces.
+    fn synthetic(seed: u64, tracebacks: usize, alphabet: u32) -> Snapshot<'static> {
+        let mut rand = xorshift(seed);
+        let mut paths = Vec::new();
+        let mut counts = Vec::new();
+        for _ in 0..tracebacks {
+            let len = 1 + rand(9) as usize;
+            paths.push((0..len).map(|_| rand(alphabet as u64) as u32).collect());
+            let count = rand(4);
+            counts.push((count, count * (1 + rand(100))));
+        }
+        of_paths(&paths, alphabet, |t| counts[t])
+    }
+
+    /// A snapshot (labelled synthetic) of the given call paths, outermost frame first, over
+    /// `frames` distinct frames in 3 files; traceback `t` holds `totals(t)` (blocks, bytes).
+    fn of_paths(
+        paths: &[Vec<u32>],
+        frames: u32,
+        totals: impl Fn(usize) -> (u64, u64),
+    ) -> Snapshot<'static> {
         let mut s = Snapshot {
-            strings: vec![b"a.py", b"b.py"],
+            strings: vec![b"a.py", b"b.py", b"c.py"],
             tb_offsets: vec![0],
             ..Snapshot::default()
         };
-        for f in 0..alphabet {
-            s.frames.push(Frame {
-                file: f % 2,
-                lineno: f,
-            });
-        }
-        for _ in 0..tracebacks {
-            let len = 1 + rand(9) as usize;
-            for _ in 0..len {
-                s.tb_frames.push(rand(alphabet as u64) as u32);
-            }
+        s.frames.extend((0..frames).map(|f| Frame {
+            file: f % 3,
+            lineno: f,
+        }));
+        for (t, p) in paths.iter().enumerate() {
+            s.tb_frames.extend(p.iter().rev());
             s.tb_offsets.push(s.tb_frames.len() as u64);
-            let count = rand(4);
+            let (count, size) = totals(t);
             s.tb_count.push(count);
-            s.tb_size.push(count * (1 + rand(100)));
+            s.tb_size.push(size);
         }
         s
+    }
+
+    /// 1, 0 or 2 traces as `t % 3` is 0, 1 or 2 (some tracebacks hold none).
+    fn by_index(t: usize) -> (u64, u64) {
+        let count = [1, 0, 2][t % 3];
+        (count, count * (8 + t as u64 % 50))
+    }
+
+    /// The shapes of breadth8/RESULTS.md's cliffs 1 and 1b, and a mix of them, as call paths
+    /// (outermost first) and the frames they use. `deep`: a recursion `depth` calls deep with
+    /// a traceback per level (the first `level` frames of the stack, then a frame of its own),
+    /// in a shuffled order so the one that ends at a depth comes anywhere in its group. `wide`:
+    /// `n` tracebacks under one shared path of 2 frames, each with a frame of its own. `stem`:
+    /// `n` tracebacks sharing 20–51 frames of one stem, then one or two of their own (groups
+    /// of [`PAR_KEYS`] or more share frames found on all cores). `chain`: tracebacks whose
+    /// shared paths nest (each shares one frame more with the one before), then many sharing
+    /// one frame with them.
+    fn shape(name: &str, n: usize, seed: u64) -> (Vec<Vec<u32>>, u32) {
+        let mut rand = xorshift(seed);
+        let mut paths: Vec<Vec<u32>> = Vec::new();
+        let frames;
+        match name {
+            "deep" => {
+                // Frames 0..n: the stack; n..2n: the levels' own frames.
+                frames = 2 * n as u32 + 1;
+                for level in 0..=n {
+                    let mut p: Vec<u32> = (0..level as u32).collect();
+                    p.push(n as u32 + level as u32);
+                    paths.push(p);
+                }
+                for k in (1..paths.len()).rev() {
+                    paths.swap(k, rand(k as u64 + 1) as usize);
+                }
+            }
+            "wide" => {
+                frames = n as u32 + 2;
+                paths.extend((0..n as u32).map(|i| vec![0, 1, 2 + i]));
+            }
+            "stem" => {
+                // Frames 0..64: the stem; 64..: own frames, a few shared.
+                frames = 64 + 200;
+                for _ in 0..n {
+                    let len = 20 + rand(32) as u32;
+                    let mut p: Vec<u32> = (0..len).collect();
+                    p.push(64 + rand(200) as u32);
+                    if rand(2) == 0 {
+                        p.push(64 + rand(200) as u32);
+                    }
+                    paths.push(p);
+                }
+            }
+            _ => {
+                // chain: path k is frames 0..k then k + n (its own); then n paths of frame 0
+                // and one of their own, listed so each sorts after the chain.
+                frames = 3 * n as u32 + 1;
+                for k in 1..=n as u32 {
+                    let mut p: Vec<u32> = (0..k).collect();
+                    p.push(k + n as u32);
+                    paths.push(p);
+                }
+                for i in (0..n as u32).rev() {
+                    paths.push(vec![0, 2 * n as u32 + 1 + i]);
+                }
+            }
+        }
+        (paths, frames)
+    }
+
+    /// The cliffs' shapes: the radix order equals the comparison sort's, and the tree equals
+    /// inserting each traceback whole.
+    #[test]
+    fn deep_and_wide_tracebacks_match_the_naive_tree() {
+        for (name, n, seed) in [
+            ("deep", 1, 1),
+            ("deep", 2, 2),
+            ("deep", 300, 3),
+            ("deep", 700, 4),
+            ("wide", 1, 5),
+            ("wide", 3000, 6),
+            ("wide", 3 * PAR_GROUP, 7),
+            ("stem", 500, 8),
+            ("stem", PAR_KEYS + 1000, 9),
+            ("chain", 200, 10),
+        ] {
+            let (paths, frames) = shape(name, n, seed);
+            let s = of_paths(&paths, frames, by_index);
+            let all: Vec<u32> = (0..s.traceback_count() as u32).collect();
+            let (order, lcp) = sorted_with_lcp(&s, &all);
+            let (want_order, want_lcp) = sorted_with_lcp_by_comparison(&s, &all);
+            assert_eq!(order, want_order, "{name} {n}");
+            assert_eq!(lcp, want_lcp, "{name} {n}");
+            let want = inserted_whole(&s);
+            let got = TraceTree::build(&s);
+            assert!(!want.is_empty(), "{name} {n}");
+            assert_eq!(got.parent(), want.parent(), "{name} {n}");
+            assert_eq!(got.frame(), want.frame(), "{name} {n}");
+            assert_eq!(got.id(), want.id(), "{name} {n}");
+            assert_eq!(got.size(), want.size(), "{name} {n}");
+            assert_eq!(got.count(), want.count(), "{name} {n}");
+        }
+    }
+
+    /// [`Groups::shared_with`] equals the least of the frames each member shares with the head
+    /// (counted frame by frame), on groups that share a stem and differ at every depth.
+    #[test]
+    fn shared_with_equals_the_least_shared_prefix() {
+        for (name, n, seed) in [("deep", 200, 11), ("stem", 3000, 12), ("wide", 500, 13)] {
+            let (paths, frames) = shape(name, n, seed);
+            let s = of_paths(&paths, frames, by_index);
+            let span: Vec<&[u32]> = (0..s.traceback_count() as u32)
+                .map(|t| s.traceback(t))
+                .collect();
+            let g = Groups {
+                span: &span,
+                keys: frames as usize + 1,
+            };
+            let shared = |a: usize, b: usize| {
+                paths[a]
+                    .iter()
+                    .zip(&paths[b])
+                    .take_while(|(x, y)| x == y)
+                    .count()
+            };
+            for head in [0usize, 1, paths.len() / 2, paths.len() - 1] {
+                // Groups: all, every third, the last 2 (head among them or not).
+                let groups: [Vec<u32>; 3] = [
+                    (0..paths.len() as u32).collect(),
+                    (0..paths.len() as u32).step_by(3).collect(),
+                    (paths.len().saturating_sub(2) as u32..paths.len() as u32).collect(),
+                ];
+                for group in groups {
+                    let want = group
+                        .iter()
+                        .map(|&i| shared(head, i as usize))
+                        .min()
+                        .unwrap_or(paths[head].len());
+                    for d in [0, want / 2, want] {
+                        let got = g.shared_with(head as u32, &group, d as u32);
+                        assert_eq!(got as usize, want, "{name} head {head} d {d}");
+                    }
+                }
+            }
+        }
     }
 
     /// The radix order and shared lengths equal the comparison sort's, on tracebacks that
