@@ -30,7 +30,8 @@
 //! Memory (n nodes, N reachable, M numbered, L = N − M simple leaves): during the DFS `pre`
 //! 4 B/node, 3 bits per node of marks, `node_of` 4 B per reachable node, the simple leaves'
 //! parents 4 B per leaf, `parent`, `semi`, back-counts 4 B per numbered node, plus 8 B per level
-//! of DFS depth. The counts become the lists' write cursors (u32, or u64 past 2^32 list
+//! of DFS depth whose node has edges left to scan (a node entered through its last edge leaves
+//! the stack first, so a linked list keeps one entry, not one per element). The counts become the lists' write cursors (u32, or u64 past 2^32 list
 //! entries); the lists take 4 B per stored back edge. The cursors then give way to a bit per
 //! numbered node (each list's first entry is marked instead), `pre` is reused for the
 //! path-compression values and `ancestor` adds 4 B per numbered node. Peak: 4 B/node + 12 B
@@ -157,9 +158,10 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
         self.pre[v as usize] != NONE
     }
 
-    /// Enter `v` from the node whose preorder is `parent` (0: from the super-root).
+    /// Enter `v` from the node `from` (`UNREACHED`: from the super-root) whose preorder is
+    /// `parent` (0: the super-root).
     #[inline]
-    fn enter(&mut self, g: &HeapGraph, v: u32, parent: u32) {
+    fn enter(&mut self, g: &HeapGraph, v: u32, parent: u32, from: u32) {
         self.node_of.push(v);
         let vi = v as usize;
         if self.marks.is_simple(vi) {
@@ -167,7 +169,7 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
                 // An orphan the policy attaches to the super-root: numbered after all.
                 self.marks.clear_simple(vi);
             } else {
-                self.enter_leaf(g, vi, parent);
+                self.enter_leaf(g, vi, parent, from);
                 return;
             }
         }
@@ -182,14 +184,13 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
         self.stack.push((v, 0));
     }
 
-    /// Enter a simple leaf: no preorder, its idom is the node being scanned (on top of the
-    /// stack; its preorder is `parent`). Its edges (to GC roots) are still followed, so the DFS
-    /// meets every node in the same order, and `pre` keeps the parent's preorder for the nodes
-    /// it enters.
+    /// Enter a simple leaf: no preorder, its idom is the node being scanned (`from`; its
+    /// preorder is `parent`). Its edges (to GC roots) are still followed, so the DFS meets
+    /// every node in the same order, and `pre` keeps the parent's preorder for the nodes it
+    /// enters.
     #[cold]
-    fn enter_leaf(&mut self, g: &HeapGraph, vi: usize, parent: u32) {
+    fn enter_leaf(&mut self, g: &HeapGraph, vi: usize, parent: u32, from: u32) {
         self.pre[vi] = parent;
-        let from = self.stack.last().map_or(UNREACHED, |&(u, _)| u);
         self.leaf_parent.push(from);
         if g.offsets[vi] != g.offsets[vi + 1] {
             self.stack.push((vi as u32, 0));
@@ -200,7 +201,7 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
         if self.is_visited(start) {
             return;
         }
-        self.enter(g, start, 0);
+        self.enter(g, start, 0, UNREACHED);
         let keep_weak = g.policy.weak_retains;
         let (offsets, targets) = (&g.offsets[..], &g.targets[..]);
         'nodes: while let Some(&(v, k)) = self.stack.last() {
@@ -240,10 +241,15 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
                 let t = raw & !WEAK_BIT;
                 let w = self.pre[t as usize];
                 if w == NONE {
-                    if let Some(top) = self.stack.last_mut() {
+                    if at == end {
+                        // `t` is `v`'s last edge: nothing is left to scan in `v` when `t`'s
+                        // subtree is done, so `v` leaves the stack now (the same order; a
+                        // chain keeps one entry instead of 8 B per level).
+                        self.stack.pop();
+                    } else if let Some(top) = self.stack.last_mut() {
                         top.1 = (at - first) as u32;
                     }
-                    self.enter(g, t, pv);
+                    self.enter(g, t, pv, v as u32);
                     continue 'nodes;
                 } else if w > pv {
                     // A descendant already numbered: an earlier predecessor. (A simple leaf is
