@@ -174,41 +174,13 @@ impl<'a> ThreadHolders<'a> {
     }
 }
 
-/// Serialise the format's typed details as the report's `input.details`: one JSON object,
-/// keys in order (the schema's), whatever the format. The format's own facts go through a
-/// sorted `serde_json` map; the threads, the one part that grows with the dump (a stack per
-/// thread: 3 M frames for 10,000 threads of 300 frames), are written straight from their
-/// `Serialize` (whose keys are already in order) at their key's place, not first copied into
-/// a map of JSON values.
+/// The report's `input.details`: the typed details in the schema's key order
+/// ([`heapscope_graph::facts::Details::serialize_sorted`]), for `serialize_with`.
 pub fn sorted_details<S: serde::Serializer>(
     d: &heapscope_graph::facts::Details,
     s: S,
 ) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    const THREADS: &str = "threads";
-    let facts = heapscope_graph::facts::Details {
-        threads: None,
-        format: d.format.clone(),
-    };
-    let facts = match serde_json::to_value(&facts).map_err(serde::ser::Error::custom)? {
-        serde_json::Value::Object(m) => m,
-        _ => serde_json::Map::new(),
-    };
-    let threads = d.threads.as_ref();
-    let mut m = s.serialize_map(Some(facts.len() + usize::from(threads.is_some())))?;
-    let mut pending = threads;
-    for (k, v) in &facts {
-        if k.as_str() > THREADS {
-            if let Some(t) = pending.take() {
-                m.serialize_entry(THREADS, t)?;
-            }
-        }
-        m.serialize_entry(k, v)?;
-    }
-    if let Some(t) = pending {
-        m.serialize_entry(THREADS, t)?;
-    }
-    m.end()
+    d.serialize_sorted(s)
 }
 
 /// [`sorted_details`] as it was written first: the whole of the details through a sorted map
