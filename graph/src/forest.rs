@@ -7,10 +7,12 @@
 //! the general passes of [`Analysis`] would: `idom` = parent ([`SUPER`] for roots), the
 //! dominator children = the CSR itself (children in edge order, which is the DFS's sibling order)
 //! with the roots in [`HeapGraph::root_nodes`] order as the super-root's list, the root paths =
-//! the edge into each node, retained sizes = subtree sums (made, with the histogram's minimum
-//! retained size of each type, by the general passes' own walk of the children lists on two
-//! threads, `DomChildren::retained_and_min_on`). The result is the same [`Analysis`],
-//! bit for bit, at a fraction of the cost (no DFS numbering, no semidominators, no BFS queue).
+//! the edge into each node, retained sizes = subtree sums, made with the histogram's minimum
+//! retained size of each type by sequential passes over flat arrays (`forest_totals`: sums
+//! from the last node back, a depth-first preorder placed forward, the first node of its type
+//! on each path found along it), its counts on the other core meanwhile. The result is the
+//! same [`Analysis`], bit for bit, at a fraction of the cost (no DFS numbering, no
+//! semidominators, no BFS queue, no walk of children lists).
 //!
 //! The graph qualifies when every edge is strong and goes from a lower node index to a higher
 //! one, every node but the GC roots has exactly one incoming edge and the roots none. Parents
@@ -22,17 +24,16 @@
 //! Memory beside the graph: `idom` 4 B/node (built during the check, dropped if the check
 //! fails), the children lists 8 B/node (offsets copied from the CSR, children = the targets plus
 //! the roots), root paths 4 B/node + 1 bit, retained 8 B/node: the same 24 B/node + 1 bit end
-//! state as the general passes, with no transient arrays beyond `root_nodes` and the retained
-//! walk's (per thread 12 B per type and a stack; 16 B per node of its cut-off top).
+//! state as the general passes, with no transient arrays beyond `root_nodes` and those of the
+//! retained sizes (16 B/node + 1 bit, freed before the root paths and the children are made).
 
 use crate::analysis::{keep_warning, Analysis, HistogramParts};
 use crate::bitset::BitSet;
 use crate::column::{Column, Spill};
 use crate::dominators::{DomChildren, DomTree, SUPER, UNREACHED};
 use crate::graph::{HeapGraph, WEAK_BIT};
+use crate::histogram::type_counts_all;
 use crate::paths::RootPaths;
-use crate::spill::Heap;
-use crate::walks::Parallel;
 
 /// The [`Analysis`] of `graph` if it is a forest (see the module docs), else the graph back
 /// (boxed: the struct, not its columns).
@@ -54,6 +55,30 @@ pub(crate) fn run(
         return Err(Box::new(graph));
     };
     after("dominators");
+    // First (before the root paths and the dominator children take their memory), the
+    // subtrees' totals and the histogram's minimum retained size of each type (the totals of
+    // the nodes with no ancestor of their type), in sequential passes over flat arrays; beside
+    // them, on the other core, the histogram's counts: every node of a forest is reachable, so
+    // they need no `idom`.
+    let g = &graph;
+    let (totals, counts) = std::thread::scope(|sc| {
+        let thread = std::thread::Builder::new()
+            .name("type counts".into())
+            .spawn_scoped(sc, move || type_counts_all(g));
+        let totals = forest_totals(&idom, &g.shallow, &g.type_of, g.types.len());
+        let counts = thread
+            .ok()
+            .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        (totals, counts)
+    });
+    // Never for a forest `parents` accepts; the general passes otherwise.
+    let Some((retained, min)) = totals else {
+        return Err(Box::new(graph));
+    };
+    let mut retained = Column::from(retained);
+    let r = retained.spill(spill);
+    keep_warning(&mut graph, r);
+    after("retained sizes");
     // The edge into each node is its only path step; roots start their paths.
     let mut parent = vec![SUPER; idom.len()];
     for (e, &t) in graph.targets.iter().enumerate() {
@@ -69,22 +94,6 @@ pub(crate) fn run(
         keep_warning(&mut graph, r);
     }
     after("dominator children");
-    // The subtrees' totals and, in the same walk, the histogram's minimum retained size of
-    // each type (the totals of the nodes with no ancestor of their type), on two threads, as
-    // the general passes make them from their dominator children.
-    let type_of: &[u32] = &graph.type_of;
-    let (retained, min) = children.retained_and_min_on(
-        &graph,
-        &Heap,
-        graph.types.len(),
-        |v| type_of[v as usize],
-        type_of,
-        Parallel::threads(2),
-    );
-    let mut retained = Column::from(retained);
-    let r = retained.spill(spill);
-    keep_warning(&mut graph, r);
-    after("retained sizes");
     let dom = DomTree {
         idom: idom.into(),
         order: Vec::new(),
@@ -97,7 +106,7 @@ pub(crate) fn run(
         retained,
         HistogramParts {
             min: Some(min),
-            counts: None,
+            counts,
         },
         paths,
         after,
@@ -137,6 +146,104 @@ fn parents(g: &HeapGraph) -> Option<(Vec<u32>, Vec<u32>)> {
         return None;
     }
     Some((idom, roots))
+}
+
+/// The retained sizes (subtree totals) of a forest numbered parents first (`idom` its
+/// parents, [`SUPER`] for a root), and the minimum retained size of each of `groups` types:
+/// the sum of the totals of the nodes with no ancestor of their type (as the general passes'
+/// walk makes them). Sequential passes over flat arrays, no walk of children lists:
+///
+/// 1. backward: each node's total and node count are final when reached (its descendants
+///    come after it) and are added to its parent's;
+/// 2. forward: each node's place in a depth-first preorder (siblings in index order): a
+///    root's is the next free one, a child's its parent's cursor, which then moves past the
+///    child's subtree (one array: a node's count becomes its own cursor once it is placed);
+///    each node's place is kept, and at that place the end of its subtree and its type;
+/// 3. along the preorder (sequential): a stack of the current node's ancestors (popped past
+///    their subtree's end) and a count per type of those of that type mark the places of the
+///    nodes with no ancestor of their type (1 bit per node);
+/// 4. by node: a marked node adds its total to its type's minimum.
+///
+/// The random accesses are writes (the scatter of pass 2) and reads of the bits (cache
+/// resident); the parent's entry in passes 1 and 2 is often the node just before. `None` if
+/// the arrays disagree (a parent not before its child): never for the forests `parents`
+/// accepts. Memory: the retained sizes 8 B/node, and, while they are made, 16 B/node (counts
+/// then cursors 4, places 4, ends and types 8), 1 bit per node, 4 B per type and 8 B per level
+/// of the stack.
+fn forest_totals(
+    idom: &[u32],
+    shallow: &[u64],
+    type_of: &[u32],
+    groups: usize,
+) -> Option<(Vec<u64>, Vec<u64>)> {
+    let n = idom.len();
+    let (shallow, type_of) = (shallow.get(..n)?, type_of.get(..n)?);
+    // 1. Totals and node counts, children before parents.
+    let mut retained = shallow.to_vec();
+    let mut size = vec![1u32; n];
+    for v in (0..n).rev() {
+        let p = idom[v];
+        if p == SUPER {
+            continue;
+        }
+        if p as usize >= v {
+            return None;
+        }
+        let (r, s) = (retained[v], size[v]);
+        retained[p as usize] += r;
+        size[p as usize] += s;
+    }
+    // 2. The preorder: `size[v]`, once v is placed, is the place of its next child.
+    let mut place = vec![0u32; n];
+    let mut at_place = vec![(0u32, 0u32); n];
+    let mut next_root = 0u32;
+    for v in 0..n {
+        let p = idom[v];
+        let s = size[v];
+        let cursor = if p == SUPER {
+            &mut next_root
+        } else {
+            &mut size[p as usize]
+        };
+        let k = *cursor;
+        *cursor += s;
+        *at_place.get_mut(k as usize)? = (k + s, type_of[v]);
+        place[v] = k;
+        size[v] = k + 1;
+    }
+    drop(size);
+    // 3. The first node of its type on each path, marked at its place.
+    let mut first = BitSet::new(n);
+    let mut on_stack = vec![0u32; groups];
+    // (end of the subtree, type)
+    let mut stack: Vec<(u32, u32)> = Vec::new();
+    for (k, &(end, t)) in at_place.iter().enumerate() {
+        while let Some(&(e, a)) = stack.last() {
+            if e as usize > k {
+                break;
+            }
+            stack.pop();
+            if let Some(c) = on_stack.get_mut(a as usize) {
+                *c -= 1;
+            }
+        }
+        if let Some(c) = on_stack.get_mut(t as usize) {
+            if *c == 0 {
+                first.set(k);
+            }
+            *c += 1;
+        }
+        stack.push((end, t));
+    }
+    drop((at_place, stack, on_stack));
+    // 4. Their totals, by node.
+    let mut min = vec![0u64; groups];
+    for (v, &k) in place.iter().enumerate() {
+        if first.get(k as usize) {
+            min[type_of[v] as usize] += retained[v];
+        }
+    }
+    Some((retained, min))
 }
 
 /// The dominator children of a forest: each node's list is its CSR edge list, the super-root's
@@ -221,12 +328,24 @@ mod tests {
     /// A random forest numbered parents first, with its roots listed in a shuffled order (and
     /// one listed twice), sizes from a fixed-seed generator.
     fn random_forest(seed: u64, n: usize) -> HeapGraph {
-        random_forest_of(seed, n, false)
+        random_forest_of(seed, n, Shape::Any)
     }
 
-    /// [`random_forest`], or (`deep`) one of long chains: each node's parent a few nodes
-    /// before it, so that the walks split the tree below a cut-off top into runs.
-    fn random_forest_of(seed: u64, n: usize, deep: bool) -> HeapGraph {
+    /// How [`random_forest_of`] picks each node's parent among the nodes before it.
+    #[derive(Clone, Copy, PartialEq, Debug)]
+    enum Shape {
+        /// Any node before it.
+        Any,
+        /// One a few nodes before it: long chains, so that the walks split the tree below a
+        /// cut-off top into runs.
+        Deep,
+        /// One on the chain the nodes before it leave open: a depth-first preorder (as
+        /// tracemalloc numbers its tree), with chains `depth` long at most.
+        Preorder { depth: usize },
+    }
+
+    /// [`random_forest`] of the given shape.
+    fn random_forest_of(seed: u64, n: usize, shape: Shape) -> HeapGraph {
         let mut x = seed;
         let mut next = move || {
             x ^= x << 13;
@@ -234,11 +353,24 @@ mod tests {
             x ^= x << 17;
             x
         };
+        let mut open: Vec<usize> = Vec::new();
         let parent: Vec<Option<usize>> = (0..n)
-            .map(|v| match deep {
-                false => (v > 0 && next() % 5 != 0).then(|| (next() % v as u64) as usize),
-                true => (v > 0 && next() % 500 != 0)
+            .map(|v| match shape {
+                Shape::Any => (v > 0 && next() % 5 != 0).then(|| (next() % v as u64) as usize),
+                Shape::Deep => (v > 0 && next() % 500 != 0)
                     .then(|| v.saturating_sub(1 + (next() % 3) as usize)),
+                Shape::Preorder { depth } => {
+                    // Mostly one level deeper or a sibling; now and then back up anywhere.
+                    let keep = match next() % 8 {
+                        0..=3 => open.len(),
+                        4 | 5 => open.len().saturating_sub(1),
+                        _ => (next() % (open.len() as u64 + 1)) as usize,
+                    };
+                    open.truncate(keep.min(depth.saturating_sub(1)));
+                    let p = open.last().copied();
+                    open.push(v);
+                    p
+                }
             })
             .collect();
         let mut kids_of: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -289,9 +421,36 @@ mod tests {
         }
         // Deep and wide enough that the retained walk splits it into runs on two threads.
         for seed in 1..4u64 {
-            let g = random_forest_of(seed, 20_000, seed != 2);
+            let shape = if seed != 2 { Shape::Deep } else { Shape::Any };
+            let g = random_forest_of(seed, 20_000, shape);
             assert!(parents(&g).is_some(), "seed {seed}: not taken as a forest");
             let expected = general(&g);
+            same(&Analysis::run(g), &expected);
+        }
+    }
+
+    /// The retained and minimum retained sizes of [`forest_totals`] (three sequential passes)
+    /// against the general passes, on forests numbered in a depth-first preorder (shallow
+    /// chains repeat a type along a path often, deep ones rarely) and in any other order
+    /// parents first.
+    #[test]
+    fn forest_totals_equal_the_general_passes() {
+        for seed in 1..80u64 {
+            let n = 1 + (seed as usize * 53) % 700;
+            let shape = match seed % 7 {
+                5 => Shape::Any,
+                6 => Shape::Deep,
+                k => Shape::Preorder {
+                    depth: [1, 2, 5, 30, n][k as usize % 5],
+                },
+            };
+            let g = random_forest_of(seed, n, shape);
+            let (idom, _) = parents(&g).expect("a forest");
+            let (retained, min) =
+                forest_totals(&idom, &g.shallow, &g.type_of, g.types.len()).expect("taken");
+            let expected = general(&g);
+            assert_eq!(retained, expected.retained, "seed {seed} {shape:?}");
+            assert_eq!(min, expected.min, "seed {seed} {shape:?}");
             same(&Analysis::run(g), &expected);
         }
     }

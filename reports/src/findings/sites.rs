@@ -2,9 +2,8 @@
 //! each allocation stack ("allocated at"), runtime allocator frames skipped; the pattern from
 //! the frames' names, then the runtime's own heuristics ([`super::go`], [`super::python`]).
 
-use std::collections::BTreeMap;
-
-use heapscope_graph::{NodeIdx, Runtime, TypeId};
+use heapscope_graph::bitset::BitSet;
+use heapscope_graph::{HeapGraph, NodeIdx, Runtime, TypeId};
 
 use super::{first_user_frame, stack_of, threshold_bytes, Finding, Site, Subject};
 use crate::build::{Ctx, ReportOptions};
@@ -67,7 +66,11 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
         rep: NodeIdx,
         rep_bytes: u64,
     }
-    let mut rows: BTreeMap<u32, Row> = BTreeMap::new();
+    // Whether each type's frame is the runtime's, decided once per type (types are far fewer
+    // than nodes), and the rows by type id: the order a map by type id would give.
+    let runtime = runtime_types(g);
+    let is_runtime = |f: NodeIdx| runtime.get(g.type_of[f.ix()] as usize);
+    let mut rows: Vec<Option<Row>> = Vec::new();
     for v in 0..g.node_count() as u32 {
         let n = NodeIdx(v);
         if g.shallow[v as usize] == 0 || !a.dom.is_reachable(v) {
@@ -76,9 +79,13 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
         // Only the frames below the first user frame matter; walk up at most while runtime.
         let u = std::iter::once(n)
             .chain(a.dominator_chain(n))
-            .find(|&f| !patterns::is_runtime_frame(g.type_name(f)))
+            .find(|&f| !is_runtime(f))
             .unwrap_or(n);
-        let e = rows.entry(g.type_of[u.ix()]).or_insert(Row {
+        let t = g.type_of[u.ix()] as usize;
+        if rows.len() <= t {
+            rows.resize_with(t + 1, || None);
+        }
+        let e = rows[t].get_or_insert(Row {
             bytes: 0,
             objects: 0,
             rep: n,
@@ -91,6 +98,10 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
             e.rep = n;
         }
     }
+    let rows = rows
+        .into_iter()
+        .enumerate()
+        .filter_map(|(t, row)| Some((t as u32, row?)));
     let mut out = Vec::new();
     for (t, row) in rows {
         if row.bytes < thr {
@@ -129,4 +140,15 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
         });
     }
     out
+}
+
+/// The types whose name is a runtime frame ([`patterns::is_runtime_frame`]), one bit per type.
+fn runtime_types(g: &HeapGraph) -> BitSet {
+    let mut set = BitSet::new(g.types.len());
+    for t in 0..g.types.len() {
+        if patterns::is_runtime_frame(g.types.get(t as u32)) {
+            set.set(t);
+        }
+    }
+    set
 }
