@@ -617,7 +617,10 @@ fn zero_or_repeated(ids: &[u64]) -> bool {
 /// The buffers of [`IdCheck::zero_or_repeated`], made for `n` ids up front (where the caller
 /// wants them allocated) and reused.
 struct IdCheck {
+    /// Per bucket: the first half's counts, then cursors.
     end: Vec<u32>,
+    /// Per bucket: the second half's counts, then cursors, then where the bucket ends.
+    end2: Vec<u32>,
     bucketed: Vec<u32>,
 }
 
@@ -630,6 +633,7 @@ impl IdCheck {
     fn with_capacity(n: usize) -> IdCheck {
         IdCheck {
             end: Vec::with_capacity(1 << Self::bits(n)),
+            end2: Vec::with_capacity(1 << Self::bits(n)),
             bucketed: Vec::with_capacity(n),
         }
     }
@@ -638,10 +642,15 @@ impl IdCheck {
     /// low 32 bits (then `true` too: the caller's exact rule, node by node, gives every id it
     /// would have given anyway, and moves only true collisions). The ids are bucketed by their top
     /// bits (FNV ids spread evenly: about two per bucket) and each bucket's low halves are checked
-    /// on their own, so this is two passes and a scatter instead of a sort. Transient: 4 B per id
-    /// and 2 B per id for the buckets (4 B each, ≤ 2^20). Call-tree nodes are numbered by `u32`,
-    /// so fewer than 2^32 ids.
+    /// on their own (a bucket of up to [`SMALL_BUCKET`] by comparing each with those before it,
+    /// a larger one sorted), so this is two passes and a scatter instead of a sort. Each step on
+    /// two cores (rayon): the two halves of `ids` counted and scattered each with its own counts
+    /// (the first half's ids of a bucket placed before the second's), then the two halves of the
+    /// buckets checked. Transient: 4 B per id and 4 B per id for the buckets (two counts of 4 B
+    /// each, ≤ 2^20 buckets). Call-tree nodes are numbered by `u32`, so fewer than 2^32 ids.
     fn zero_or_repeated(&mut self, ids: &[u64]) -> bool {
+        use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+        const _: () = assert!(std::mem::align_of::<AtomicU32>() == std::mem::align_of::<u32>());
         if ids.contains(&0) {
             return true;
         }
@@ -651,41 +660,90 @@ impl IdCheck {
         }
         let bits = Self::bits(n);
         let shift = 64 - bits;
-        // end[b]: counts, then where bucket b starts, then (after the scatter) where it ends.
-        let end = &mut self.end;
-        end.clear();
-        end.resize(1 << bits, 0);
-        for &x in ids {
-            end[(x >> shift) as usize] += 1;
+        let buckets = 1usize << bits;
+        let (first, second) = ids.split_at(n / 2);
+        let (end, end2) = (&mut self.end, &mut self.end2);
+        for e in [&mut *end, &mut *end2] {
+            e.clear();
+            e.resize(buckets, 0);
         }
-        let mut at = 0;
-        for e in end.iter_mut() {
-            (*e, at) = (at, at + *e);
+        let count = |e: &mut [u32], part: &[u64]| {
+            for &x in part {
+                e[(x >> shift) as usize] += 1;
+            }
+        };
+        rayon::join(|| count(end, first), || count(end2, second));
+        // Where each half's ids of a bucket start: the first half's at the bucket's start, the
+        // second half's after them.
+        let mut at = 0u32;
+        for (e, e2) in end.iter_mut().zip(end2.iter_mut()) {
+            let (n1, n2) = (*e, *e2);
+            (*e, *e2) = (at, at + n1);
+            at += n1 + n2;
         }
         // Within a bucket the top bits are equal: the low halves tell the ids apart, but for
         // ids that differ only in between (reported as repeated, see above).
         let bucketed = &mut self.bucketed;
         bucketed.clear();
         bucketed.resize(n, 0);
-        for &x in ids {
-            let e = &mut end[(x >> shift) as usize];
-            bucketed[*e as usize] = x as u32;
-            *e += 1;
-        }
-        let mut from = 0;
-        for &to in end.iter() {
-            let to = to as usize;
-            let b = &mut bucketed[from..to];
-            if b.len() > 1 {
-                b.sort_unstable();
-                if b.windows(2).any(|w| w[0] == w[1]) {
-                    return true;
+        {
+            let out: &mut [u32] = bucketed;
+            // SAFETY: same size and (asserted) alignment; the slice is borrowed mutably for the
+            // view's whole life, so nothing else reads or writes it meanwhile. Relaxed stores are
+            // plain moves: the two halves' cursors of a bucket cover disjoint slots, so each slot
+            // has one writer.
+            let out: &[AtomicU32] = unsafe { &*(out as *mut [u32] as *const [AtomicU32]) };
+            let scatter = |e: &mut [u32], part: &[u64]| {
+                for &x in part {
+                    let c = &mut e[(x >> shift) as usize];
+                    if let Some(slot) = out.get(*c as usize) {
+                        slot.store(x as u32, Relaxed);
+                    }
+                    *c += 1;
                 }
-            }
-            from = to;
+            };
+            rayon::join(|| scatter(end, first), || scatter(end2, second));
         }
-        false
+        // `end2[b]` is now where bucket b ends.
+        let half = buckets / 2;
+        let mid = end2[half - 1] as usize;
+        let (low, high) = bucketed.split_at_mut(mid);
+        let (ends_low, ends_high) = end2.split_at(half);
+        let (a, b) = rayon::join(
+            || repeated_in_buckets(low, ends_low, 0),
+            || repeated_in_buckets(high, ends_high, mid),
+        );
+        a || b
     }
+}
+
+/// Buckets of [`IdCheck::zero_or_repeated`] up to this size are checked by comparing each entry
+/// with those before it (at most 28 comparisons, no sort).
+const SMALL_BUCKET: usize = 8;
+
+/// Whether a bucket of `bucketed` holds a value twice: the buckets end at `ends` (positions in
+/// the whole array, of which `bucketed` starts at `base`).
+fn repeated_in_buckets(bucketed: &mut [u32], ends: &[u32], base: usize) -> bool {
+    let mut from = 0;
+    for &to in ends {
+        let to = (to as usize)
+            .saturating_sub(base)
+            .min(bucketed.len())
+            .max(from);
+        let b = &mut bucketed[from..to];
+        from = to;
+        if b.len() <= SMALL_BUCKET {
+            if (1..b.len()).any(|i| b[..i].contains(&b[i])) {
+                return true;
+            }
+        } else {
+            b.sort_unstable();
+            if b.windows(2).any(|w| w[0] == w[1]) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// FNV-1a of `0xff key` on from each base, as `fnv1a(fnv1a(base, &[0xff]), key)`, four at a
@@ -1096,7 +1154,8 @@ mod tests {
             s.sort_unstable();
             s.first() == Some(&0) || s.windows(2).any(|w| w[0] == w[1])
         };
-        for n in [0usize, 1, 2, 3, 100, 5000] {
+        // 300 000: 2^18 buckets, each half of the ids and of the buckets on its own core.
+        for n in [0usize, 1, 2, 3, 100, 5000, 300_000] {
             let ids: Vec<u64> = (0..n).map(|_| next() | 1).collect();
             assert_eq!(zero_or_repeated(&ids), sorted_check(&ids), "n {n}");
             assert!(!zero_or_repeated(&ids), "n {n}");
