@@ -55,11 +55,11 @@ impl Threads {
             let mut stack = Vec::new();
             if let Some(&(_, a, e)) = top.traces.get(&r.trace) {
                 stack.reserve(e - a);
-                for &fid in &top.trace_frames[a..e] {
-                    let key = top.frames.get(&fid).copied().ok_or(fid);
+                for &f in &top.trace_frames[a..e] {
+                    let key = top.trace_frame(f);
                     let i = *interned
                         .entry(key)
-                        .or_insert_with(|| table.push(frame(b, top, classes, fid)));
+                        .or_insert_with(|| table.push(frame(b, top, classes, key)));
                     stack.push(i);
                 }
             }
@@ -140,8 +140,10 @@ impl Threads {
     }
 }
 
-fn frame(b: &Bytes, top: &TopLevel, _classes: &Classes, fid: u64) -> Frame {
-    let Some(f) = top.frame(fid) else {
+/// The frame of a STACK FRAME row, or of an id no record defines.
+fn frame(b: &Bytes, top: &TopLevel, _classes: &Classes, key: Result<u32, u64>) -> Frame {
+    let Some(f) = key.ok().and_then(|row| top.frame_rows.get(row as usize)) else {
+        let fid = key.err().unwrap_or(0);
         return Frame {
             function: format!("<frame 0x{fid:x}>"),
             file: None,
