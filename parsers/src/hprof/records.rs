@@ -228,6 +228,16 @@ impl TopLevel {
         self.frames.get(id).ok_or(id)
     }
 
+    /// Free the stack frames and traces (4 B per trace frame and per STACK FRAME record) once
+    /// the threads' stacks are made.
+    pub fn drop_frames(&mut self) {
+        self.frames = FrameIds::default();
+        self.frame_rows = Vec::new();
+        self.traces = HashMap::new();
+        self.trace_frames = Vec::new();
+        self.unresolved_frames = Vec::new();
+    }
+
     /// A trace's frame `id`, resolved now if a STACK FRAME record defined it already.
     fn push_trace_frame(&mut self, id: u64) {
         let f = match self.frames.get(id) {

@@ -30,7 +30,7 @@ impl Threads {
         b: &Bytes,
         top: &TopLevel,
         classes: &Classes,
-        roots: &[RootRec],
+        roots: &[usize],
         builder: &GraphBuilder,
         offsets: &Offsets,
     ) -> Threads {
@@ -40,7 +40,11 @@ impl Threads {
         // (`TopLevel::frame_rows`), or the id of a frame the dump has no record of.
         let mut table = FrameTable::default();
         let mut interned: FxHashMap<Result<u32, u64>, u32> = FxHashMap::default();
-        for r in roots.iter().filter(|r| r.tag == heap::ROOT_THREAD_OBJECT) {
+        let thread_objects = roots
+            .iter()
+            .filter(|&&at| b.u1(at) == Some(heap::ROOT_THREAD_OBJECT))
+            .map(|&at| RootRec::at(b, at));
+        for r in thread_objects {
             let name = builder
                 .lookup(r.id)
                 .and_then(|n| offsets.get(b, n.ix()))
