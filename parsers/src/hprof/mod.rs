@@ -243,6 +243,7 @@ pub fn parse_with_wrap(
     drop(node_runs);
     steps.step("threads, roots");
     heap::add_edges(&b, segs, &edge_runs, &classes, &mut builder, &locals).map_err(err)?;
+    steps.step("pass 3: edges");
     drop(locals);
     // The GC roots after the edges, once the thread locals are freed (24 B per root in the
     // builder until `finish`).
@@ -257,7 +258,6 @@ pub fn parse_with_wrap(
     }
     drop(vias);
     steps.step("roots");
-    steps.step("pass 3: edges");
 
     let mut warnings = Vec::new();
     if let Some(t) = top.truncated.as_ref().or(trunc.as_ref()) {
