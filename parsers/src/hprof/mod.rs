@@ -199,13 +199,11 @@ pub fn parse_with_wrap(
             stack_locals.push((ti as u32, r.frame, r.id));
         }
         if let Some(key) = threads.via_key(&r) {
-            if !vias.contains_key(&key) {
-                let l = match threads.root_via(&r, &b, &top, &classes) {
+            vias.entry(key)
+                .or_insert_with(|| match threads.root_via(&r, &b, &top, &classes) {
                     Some(v) => builder.intern_label(&v),
                     None => LabelId(0),
-                };
-                vias.insert(key, l);
-            }
+                });
         }
     }
     // by thread object (threads that share one are one), local, depth
