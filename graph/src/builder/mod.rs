@@ -135,6 +135,12 @@ impl GraphBuilder {
         self.kind.reserve(nodes);
     }
 
+    /// Reserve room for `roots` more GC roots (24 B each until `finish`). Callers pass a count
+    /// bounded by the input's size.
+    pub fn reserve_roots(&mut self, roots: usize) {
+        self.roots.reserve_exact(roots);
+    }
+
     /// Reserve room for `edges` edges. Callers pass a count bounded by the input's size.
     pub fn reserve_edges(&mut self, edges: usize) {
         self.targets.reserve(edges);

@@ -485,8 +485,6 @@ impl Layout {
 #[derive(Default)]
 pub struct Votes {
     counts: [u64; 6],
-    /// Per class (pass-1 order): how many static fields of each basic type.
-    pub static_types: Vec<[u32; 12]>,
 }
 
 /// Candidate 64-bit layouts (header, reference size, object alignment), in order of preference

@@ -51,19 +51,24 @@ mod threads;
 
 pub use inspect::HprofInspector;
 
-use heapscope_graph::facts::{FormatDetails, HprofDetails};
+use heapscope_graph::facts::{FormatDetails, HprofDetails, Thread, ThreadRoot};
 use heapscope_graph::hash::FxHashMap;
 use heapscope_graph::{DumpFacts, GraphBuilder, HeapGraph, LabelId, Policy, Runtime};
 
 use crate::Fail;
 use crate::{budget, Input, ParseError, ParseOptions, Parsed};
 use bytes::Bytes;
-use heap::{Offsets, ThreadLocals};
+use heap::{Offsets, RootRec, ThreadLocals};
 use records::{Header, TopLevel};
 use threads::Threads;
 
 /// Eclipse MAT's semantics: referents retain, unreachable objects are left out.
 pub const POLICY: Policy = Policy::MAT;
+
+/// The builder's spill threshold for HPROF (below the default's 32 MiB when the options allow
+/// spilling), as V8's: the columns the builder grows in files from the start (node columns,
+/// edge targets, labels) do so from 4 MiB on.
+const COLUMNS_IN_FILES_FROM: usize = 4 << 20;
 
 /// How an input is recognised as hprof, and parsed.
 pub const READER: crate::Reader = crate::Reader {
@@ -94,7 +99,7 @@ pub fn parse_with_wrap(
         id: h.id_size,
     };
     let mut steps = crate::timing::Steps::of(crate::timing::Reader::Hprof);
-    let top = records::walk(&b, &h, wrap).map_err(err)?;
+    let mut top = records::walk(&b, &h, wrap).map_err(err)?;
     steps.step("top-level records");
     if top.segments.is_empty() {
         let at = if top.truncated.is_some() {
@@ -108,7 +113,15 @@ pub fn parse_with_wrap(
             "a HEAP DUMP or HEAP DUMP SEGMENT record",
         ));
     }
-    let mut builder = GraphBuilder::new().with_spill(&opts.spill).grow_in_files();
+    // The builder's columns grow in spill files from 4 MiB on, as V8's (`COLUMNS_IN_FILES_FROM`):
+    // below the default's 32 MiB the edge targets, labels, types and kinds of a dump of a few
+    // million objects stayed anonymous memory to the end of the run (500 K classes, 4.5 M
+    // objects: 100 MB of 421 MiB).
+    let spill = opts
+        .spill
+        .clone()
+        .min_bytes(opts.spill.min_bytes.min(COLUMNS_IN_FILES_FROM));
+    let mut builder = GraphBuilder::new().with_spill(&spill).grow_in_files();
     if opts.drop_labels {
         builder = builder.without_labels();
     }
@@ -122,7 +135,7 @@ pub fn parse_with_wrap(
         match budget::plan(objects as u64, need, budget::available(), &opts.spill) {
             budget::Plan::InMemory => {}
             budget::Plan::OutOfCore => {
-                builder = builder.with_spill(&opts.spill.clone().out_of_core(true));
+                builder = builder.with_spill(&spill.clone().out_of_core(true));
             }
             budget::Plan::Refuse(msg) => {
                 let at = top.segments.first().map_or(h.records_at, |s| s.0);
@@ -131,18 +144,10 @@ pub fn parse_with_wrap(
         }
     }
     // Pass 1 may stop at a truncated segment: the later passes read the same segments.
-    let segs = &top.segments[..node_counts.len()];
+    let segs = &top.segments[..node_counts.len()].to_vec();
     let (mut lay, layout_votes) = votes.decide(h.id_size);
     lay.gen = heap::generation(&classes, &b, &top, &h.version);
-    heap::compute_layouts(
-        &mut classes,
-        &b,
-        &top,
-        &lay,
-        &mut builder,
-        &votes.static_types,
-    )
-    .map_err(err)?;
+    heap::compute_layouts(&mut classes, &b, &top, &lay, &mut builder).map_err(err)?;
     steps.step("layouts");
 
     let mut offsets = Offsets::default();
@@ -165,47 +170,56 @@ pub fn parse_with_wrap(
     builder.finish_nodes();
     steps.step("id index");
 
-    let threads = Threads::new(&b, &top, &classes, &roots, &builder, &offsets);
-    // (thread object, local, frame depth, label): one edge per (thread, local), labelled with the
-    // innermost frame that holds it (a local passed down the stack is a root in every frame)
-    let mut stack_locals = Vec::new();
+    let mut threads = Threads::new(&b, &top, &classes, &roots, &builder, &offsets);
+    top.drop_frames();
+    let root = |at: usize| RootRec::at(&b, at);
+    // (thread, frame depth, local), 16 B each: one edge per (thread object, local), labelled
+    // with the innermost frame that holds it (a local passed down the stack is a root in every
+    // frame)
+    let mut stack_locals: Vec<(u32, u32, u64)> = Vec::with_capacity(
+        roots
+            .iter()
+            .filter(|&&at| matches!(b.u1(at), Some(heap::ROOT_JAVA_FRAME | heap::ROOT_JNI_LOCAL)))
+            .count(),
+    );
     // `local in <frame>` label per distinct frame (the frame table's index), made once.
     let mut local_labels = vec![None; threads.table.len()];
-    // A root's `via` label by (thread, frame-table index or none).
+    // A root's `via` label by (thread, frame-table index or none), interned once per (thread,
+    // frame), in the order the roots first name them (after the root's `local in` label).
     let mut vias: FxHashMap<(usize, Option<u32>, bool), LabelId> = FxHashMap::default();
-    for r in &roots {
-        let kind = heap::root_kind_name(r.tag);
-        if let (Some(fi), Some(&(thread_obj, _, _))) = (
-            threads.frame_index(r),
+    for &at in &roots {
+        let r = root(at);
+        if let (Some(fi), Some(&(_, _, ti))) = (
+            threads.frame_index(&r),
             threads.by_serial.get(&r.thread_serial),
         ) {
-            let l = *local_labels[fi as usize].get_or_insert_with(|| {
+            local_labels[fi as usize].get_or_insert_with(|| {
                 builder.intern_label(&format!("local in {}", threads.table.text(fi)))
             });
-            stack_locals.push((thread_obj, r.id, r.frame, l));
+            stack_locals.push((ti as u32, r.frame, r.id));
         }
-        match threads.via_key(r) {
-            // Interned once per (thread, frame), in the order the roots first name them.
-            Some(key) => {
-                let l = match vias.get(&key) {
-                    Some(&l) => l,
-                    None => {
-                        let l = match threads.root_via(r, &b, &top, &classes) {
-                            Some(v) => builder.intern_label(&v),
-                            None => LabelId(0),
-                        };
-                        vias.insert(key, l);
-                        l
-                    }
-                };
-                builder.add_root_id_via(r.id, kind, l);
-            }
-            None => builder.add_root_id(r.id, kind, None),
+        if let Some(key) = threads.via_key(&r) {
+            vias.entry(key)
+                .or_insert_with(|| match threads.root_via(&r, &b, &top, &classes) {
+                    Some(v) => builder.intern_label(&v),
+                    None => LabelId(0),
+                });
         }
     }
-    stack_locals.sort_unstable_by_key(|e| (e.0, e.1, e.2));
-    stack_locals.dedup_by_key(|e| (e.0, e.1));
-    let locals = ThreadLocals::new(stack_locals.into_iter().map(|e| (e.0, e.1, e.3)).collect());
+    // by thread object (threads that share one are one), local, depth
+    let object_of = |ti: u32| threads.list[ti as usize].object;
+    stack_locals.sort_unstable_by_key(|e| (object_of(e.0), e.2, e.1));
+    stack_locals.dedup_by_key(|e| (object_of(e.0), e.2));
+    stack_locals.shrink_to_fit();
+    let locals = ThreadLocals::new(
+        stack_locals,
+        |&(ti, _, _)| object_of(ti),
+        |(ti, frame, local)| {
+            let fi = threads.list[ti as usize].frames.index(frame as usize);
+            let label = fi.and_then(|fi| local_labels[fi as usize]);
+            (local, label.unwrap_or(LabelId(0)))
+        },
+    );
     // Each segment's node end and bound of references, thread locals counted where their
     // thread object is.
     let mut edge_runs: Vec<(u32, usize)> = Vec::with_capacity(node_runs.len());
@@ -214,11 +228,11 @@ pub fn parse_with_wrap(
         end += *c as u32;
         edge_runs.push((end, r.refs));
     }
-    for l in &locals.edges {
-        if let Some(n) = builder.lookup(l.0) {
+    for (thread, count) in locals.counts() {
+        if let Some(n) = builder.lookup(thread) {
             let k = edge_runs.partition_point(|r| r.0 <= n.0);
             if let Some(r) = edge_runs.get_mut(k) {
-                r.1 += 1;
+                r.1 += count;
             }
         }
     }
@@ -228,6 +242,20 @@ pub fn parse_with_wrap(
     steps.step("threads, roots");
     heap::add_edges(&b, segs, &edge_runs, &classes, &mut builder, &locals).map_err(err)?;
     steps.step("pass 3: edges");
+    drop(locals);
+    // The GC roots after the edges, once the thread locals are freed (24 B per root in the
+    // builder until `finish`).
+    builder.reserve_roots(roots.len());
+    for &at in &roots {
+        let r = root(at);
+        let kind = heap::root_kind_name(r.tag);
+        match threads.via_key(&r) {
+            Some(key) => builder.add_root_id_via(r.id, kind, vias[&key]),
+            None => builder.add_root_id(r.id, kind, None),
+        }
+    }
+    drop(vias);
+    steps.step("roots");
 
     let mut warnings = Vec::new();
     if let Some(t) = top.truncated.as_ref().or(trunc.as_ref()) {
@@ -263,6 +291,19 @@ pub fn parse_with_wrap(
     }
     let mut graph = builder.finish(POLICY);
     steps.step("finish graph");
+    // which thread holds which root, sized once (24 B per root, for the whole run), made after
+    // the builder's roots are freed
+    let held = roots
+        .iter()
+        .filter(|&&at| threads.thread_root(&root(at)).is_some())
+        .count();
+    let mut thread_roots = Vec::with_capacity(held);
+    thread_roots.extend(
+        roots
+            .iter()
+            .filter_map(|&at| threads.thread_root(&root(at))),
+    );
+    drop(roots);
     explain_missing_ids(&mut graph.warnings);
     name_missing_root_class(&mut graph.warnings, |id| {
         let name = top.class_names.get(&id)?;
@@ -273,8 +314,8 @@ pub fn parse_with_wrap(
         &top,
         &lay,
         layout_votes,
-        &threads,
-        &roots,
+        std::mem::take(&mut threads.list),
+        thread_roots,
         &heap_names,
         &graph,
         warnings,
@@ -289,7 +330,16 @@ pub fn parse_with_wrap(
         &b,
         &graph,
     );
-    steps.step("facts, inspector");
+    drop((classes, class_nodes, top));
+    // The parse's tables (class table, strings, roots, thread locals) came from the heap once
+    // glibc raised its mmap threshold, and a freed chunk below a live one stays resident
+    // (500 K classes: ~80 MiB to the end of the run); as the V8 and tracemalloc readers do.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of the allocator to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    steps.step("facts, inspector, malloc_trim");
     Ok(Parsed {
         graph,
         info,
@@ -343,8 +393,8 @@ fn dump_info(
     top: &TopLevel,
     lay: &layout::Layout,
     votes: [u64; 6],
-    threads: &Threads,
-    roots: &[heap::RootRec],
+    threads: Vec<Thread>,
+    thread_roots: Vec<ThreadRoot>,
     heap_names: &[String],
     graph: &HeapGraph,
     mut warnings: Vec<String>,
@@ -365,11 +415,9 @@ fn dump_info(
         size_model: lay.describe(),
         android_heaps: heap_names.to_vec(),
     });
-    info.thread_roots = roots
-        .iter()
-        .filter_map(|r| threads.thread_root(r))
-        .collect();
-    info.details.threads = Some(threads.list.clone());
+    info.thread_roots = thread_roots;
+    // moved, not cloned (4 B per frame of every stack)
+    info.details.threads = Some(threads);
     warnings.extend(graph.warnings.iter().cloned());
     info.warnings = warnings;
     info

@@ -139,14 +139,18 @@ pub struct TopLevel {
     /// class serial → class object id.
     pub class_serials: HashMap<u32, u64>,
     /// STACK FRAME id → index into `frame_rows`. HotSpot writes a STACK FRAME record per frame
-    /// per thread (3 M for 10,000 threads of 300 frames) of a few hundred distinct frames: 16 B
-    /// per record here (Fx-hashed), 24 B per distinct frame in `frame_rows`.
-    pub frames: FxHashMap<u64, u32>,
+    /// per thread (3 M for 10,000 threads of 300 frames) of a few hundred distinct frames,
+    /// numbered 1, 2, 3 …: 4 B per record here ([`FrameIds`]), 24 B per distinct frame in
+    /// `frame_rows`.
+    pub frames: FrameIds,
     /// The distinct STACK FRAME contents.
     pub frame_rows: Vec<Frame>,
     /// stack trace serial → (thread serial, range into `trace_frames`)
     pub traces: HashMap<u32, (u32, usize, usize)>,
-    pub trace_frames: Vec<u64>,
+    /// The frames of every STACK TRACE, 4 B each: see [`TraceFrame`].
+    pub trace_frames: Vec<TraceFrame>,
+    /// The ids of the trace frames that no STACK FRAME before their trace defines.
+    pub unresolved_frames: Vec<u64>,
     /// Body ranges of the first heap dump's HEAP DUMP / HEAP DUMP SEGMENT records.
     pub segments: Vec<(usize, usize)>,
     pub heap_dumps: u32,
@@ -159,16 +163,104 @@ pub struct TopLevel {
     pub first_unknown: Option<(usize, u8)>,
 }
 
+/// STACK FRAME id → index into [`TopLevel::frame_rows`]: a dense table while the ids run on by
+/// one from the first (HotSpot numbers its frames 1, 2, 3 …: 4 B per record), a hash map for
+/// the rest (16 B each). Inserting an id again replaces its row, as a map's insert does.
+#[derive(Default)]
+pub struct FrameIds {
+    base: u64,
+    dense: Vec<u32>,
+    other: FxHashMap<u64, u32>,
+}
+
+impl FrameIds {
+    pub fn insert(&mut self, id: u64, row: u32) {
+        let next = self.base.wrapping_add(self.dense.len() as u64);
+        if self.dense.is_empty() {
+            self.base = id;
+            self.dense.push(row);
+        } else if id == next && next != 0 {
+            self.dense.push(row);
+        } else if let Some(slot) = self.dense_slot(id) {
+            self.dense[slot] = row;
+        } else {
+            self.other.insert(id, row);
+        }
+    }
+
+    #[inline]
+    fn dense_slot(&self, id: u64) -> Option<usize> {
+        let k = id.checked_sub(self.base)?;
+        (k < self.dense.len() as u64).then_some(k as usize)
+    }
+
+    pub fn get(&self, id: u64) -> Option<u32> {
+        match self.dense_slot(id) {
+            Some(k) => Some(self.dense[k]),
+            None => self.other.get(&id).copied(),
+        }
+    }
+}
+
+/// One frame of a STACK TRACE, 4 B: the row of its STACK FRAME in [`TopLevel::frame_rows`] when
+/// a STACK FRAME record before the trace defines it (HotSpot writes a thread's frames just
+/// before its trace), else (top bit set) an index into [`TopLevel::unresolved_frames`], the id
+/// to look up once every record is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceFrame(u32);
+
+impl TraceFrame {
+    const UNRESOLVED: u32 = 1 << 31;
+}
+
 impl TopLevel {
     /// The STACK FRAME record with this id.
     pub fn frame(&self, id: u64) -> Option<&Frame> {
-        self.frame_rows.get(*self.frames.get(&id)? as usize)
+        self.frame_rows.get(self.frames.get(id)? as usize)
+    }
+
+    /// A trace frame's row in `frame_rows`, or the id no STACK FRAME record defines.
+    pub fn trace_frame(&self, f: TraceFrame) -> Result<u32, u64> {
+        if f.0 & TraceFrame::UNRESOLVED == 0 {
+            return Ok(f.0);
+        }
+        let id = self.unresolved_frames[(f.0 & !TraceFrame::UNRESOLVED) as usize];
+        self.frames.get(id).ok_or(id)
+    }
+
+    /// Free the stack frames and traces (4 B per trace frame and per STACK FRAME record) once
+    /// the threads' stacks are made.
+    pub fn drop_frames(&mut self) {
+        self.frames = FrameIds::default();
+        self.frame_rows = Vec::new();
+        self.traces = HashMap::new();
+        self.trace_frames = Vec::new();
+        self.unresolved_frames = Vec::new();
+    }
+
+    /// A trace's frame `id`, resolved now if a STACK FRAME record defined it already.
+    fn push_trace_frame(&mut self, id: u64) {
+        let f = match self.frames.get(id) {
+            Some(row) if row < TraceFrame::UNRESOLVED => TraceFrame(row),
+            _ if self.unresolved_frames.len() < TraceFrame::UNRESOLVED as usize => {
+                self.unresolved_frames.push(id);
+                TraceFrame(TraceFrame::UNRESOLVED | (self.unresolved_frames.len() - 1) as u32)
+            }
+            // 2^31 frames no record defines: not a file this reader can hold
+            _ => return,
+        };
+        self.trace_frames.push(f);
     }
 
     pub fn string(&self, b: &Bytes, id: u64) -> Option<String> {
-        let &(at, len) = self.strings.get(&id)?;
-        let s = b.slice(at, at + len as usize)?;
+        let s = self.string_bytes(b, id)?;
         Some(String::from_utf8_lossy(s).into_owned())
+    }
+
+    /// The bytes of the UTF8 record with this id, as they are in the file.
+    pub fn string_bytes<'a>(&self, b: &Bytes<'a>, id: u64) -> Option<&'a [u8]> {
+        let &(at, len) = self.strings.get(&id)?;
+        b.slice(at, at + len as usize)
     }
 }
 
@@ -266,7 +358,7 @@ pub fn walk(b: &Bytes, h: &Header, wrap: u64) -> Result<TopLevel, Fail> {
                     let fit = (end.saturating_sub(body + 12) / id).min(n as usize);
                     for k in 0..fit {
                         if let Some(f) = b.id(body + 12 + k * id) {
-                            t.trace_frames.push(f);
+                            t.push_trace_frame(f);
                         }
                     }
                     t.traces
@@ -297,4 +389,56 @@ pub fn walk(b: &Bytes, h: &Header, wrap: u64) -> Result<TopLevel, Fail> {
         pos = end;
     }
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FrameIds;
+    use std::collections::HashMap;
+
+    /// Against a plain map, on runs of ids: on by one from the first (HotSpot), gaps, ids below
+    /// the first, repeats that replace a row, ids that a later run reaches from the map's side,
+    /// and 0 and `u64::MAX` at the edges.
+    #[test]
+    fn frame_ids_agree_with_a_map() {
+        let mut seqs: Vec<Vec<u64>> = vec![
+            (1..1000).collect(),
+            vec![5, 6, 7, 9, 8, 10, 4, 6, 11, 12, 9],
+            vec![1, 2, 5, 3, 4, 5, 6, 2],
+            vec![u64::MAX - 1, u64::MAX, 0, 1, u64::MAX],
+            vec![0, 1, 2, 0],
+            vec![],
+        ];
+        // a fixed pseudo-random mix of runs and jumps
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut mix = Vec::new();
+        let mut id = 100u64;
+        for _ in 0..5000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            id = match x % 7 {
+                0 => x % 300,
+                1 => id.saturating_sub(3),
+                _ => id + 1,
+            };
+            mix.push(id);
+        }
+        seqs.push(mix);
+        for seq in seqs {
+            let mut ids = FrameIds::default();
+            let mut naive: HashMap<u64, u32> = HashMap::new();
+            for (row, &id) in seq.iter().enumerate() {
+                ids.insert(id, row as u32);
+                naive.insert(id, row as u32);
+            }
+            let probe = seq
+                .iter()
+                .flat_map(|&i| [i, i.wrapping_add(1), i.wrapping_sub(1)])
+                .chain([0, 1, 2, u64::MAX, 12345]);
+            for id in probe {
+                assert_eq!(ids.get(id), naive.get(&id).copied(), "{id} in {seq:?}");
+            }
+        }
+    }
 }

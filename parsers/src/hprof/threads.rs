@@ -30,7 +30,7 @@ impl Threads {
         b: &Bytes,
         top: &TopLevel,
         classes: &Classes,
-        roots: &[RootRec],
+        roots: &[usize],
         builder: &GraphBuilder,
         offsets: &Offsets,
     ) -> Threads {
@@ -40,7 +40,11 @@ impl Threads {
         // (`TopLevel::frame_rows`), or the id of a frame the dump has no record of.
         let mut table = FrameTable::default();
         let mut interned: FxHashMap<Result<u32, u64>, u32> = FxHashMap::default();
-        for r in roots.iter().filter(|r| r.tag == heap::ROOT_THREAD_OBJECT) {
+        let thread_objects = roots
+            .iter()
+            .filter(|&&at| b.u1(at) == Some(heap::ROOT_THREAD_OBJECT))
+            .map(|&at| RootRec::at(b, at));
+        for r in thread_objects {
             let name = builder
                 .lookup(r.id)
                 .and_then(|n| offsets.get(b, n.ix()))
@@ -55,11 +59,11 @@ impl Threads {
             let mut stack = Vec::new();
             if let Some(&(_, a, e)) = top.traces.get(&r.trace) {
                 stack.reserve(e - a);
-                for &fid in &top.trace_frames[a..e] {
-                    let key = top.frames.get(&fid).copied().ok_or(fid);
+                for &f in &top.trace_frames[a..e] {
+                    let key = top.trace_frame(f);
                     let i = *interned
                         .entry(key)
-                        .or_insert_with(|| table.push(frame(b, top, classes, fid)));
+                        .or_insert_with(|| table.push(frame(b, top, classes, key)));
                     stack.push(i);
                 }
             }
@@ -140,8 +144,10 @@ impl Threads {
     }
 }
 
-fn frame(b: &Bytes, top: &TopLevel, _classes: &Classes, fid: u64) -> Frame {
-    let Some(f) = top.frame(fid) else {
+/// The frame of a STACK FRAME row, or of an id no record defines.
+fn frame(b: &Bytes, top: &TopLevel, _classes: &Classes, key: Result<u32, u64>) -> Frame {
+    let Some(f) = key.ok().and_then(|row| top.frame_rows.get(row as usize)) else {
+        let fid = key.err().unwrap_or(0);
         return Frame {
             function: format!("<frame 0x{fid:x}>"),
             file: None,

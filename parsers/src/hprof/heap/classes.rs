@@ -7,7 +7,7 @@ use heapscope_graph::{GraphBuilder, LabelId, TypeId};
 use super::class_dump_end;
 use crate::hprof::bytes::{dump_size, java_class_name, Bytes, T_OBJECT};
 use crate::hprof::idmap::IdMap;
-use crate::hprof::layout::{Gen, Layout, Shape, Votes, CONTENDED, INJECTED};
+use crate::hprof::layout::{Gen, Layout, Shape, CONTENDED, INJECTED};
 use crate::hprof::records::TopLevel;
 use crate::Fail;
 
@@ -25,7 +25,6 @@ pub struct ClassDef {
     pub id: u64,
     pub super_id: u64,
     pub loader: u64,
-    pub name: String,
     /// Offset of the CLASS DUMP sub-record.
     pub rec: usize,
     /// Own instance fields: (name string id, type), a range of [`Classes::fields`].
@@ -52,6 +51,10 @@ pub struct ClassDef {
 #[derive(Default)]
 pub struct Classes {
     pub defs: Vec<ClassDef>,
+    /// The class names end to end, in `defs` order ([`Classes::name`]): a `String` per class
+    /// took 24 B + a heap block each.
+    names: String,
+    name_ends: Vec<usize>,
     pub by_id: IdMap,
     pub fields: Vec<(u64, u8)>,
     /// (offset of a static reference value in the file, label "static NAME")
@@ -67,6 +70,20 @@ impl Classes {
     pub fn get(&self, id: u64) -> Option<&ClassDef> {
         self.by_id.get(id).map(|i| &self.defs[i as usize])
     }
+    /// The name of class `ci` (index into `defs`), as Java prints it.
+    pub fn name(&self, ci: usize) -> &str {
+        let start = if ci == 0 { 0 } else { self.name_ends[ci - 1] };
+        &self.names[start..self.name_ends[ci]]
+    }
+    /// The first class of that name.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        (0..self.defs.len()).find(|&ci| self.name(ci) == name)
+    }
+    /// Room for `n` more classes.
+    pub fn reserve(&mut self, n: usize) {
+        self.defs.reserve_exact(n);
+        self.name_ends.reserve_exact(n);
+    }
     pub fn slots_of(&self, c: &ClassDef) -> &[Slot] {
         &self.slots[c.slots.0 as usize..c.slots.1 as usize]
     }
@@ -79,7 +96,6 @@ pub(super) fn read_class_dump(
     at: usize,
     builder: &mut GraphBuilder,
     classes: &mut Classes,
-    votes: &mut Votes,
 ) -> Result<(), Fail> {
     let id = b.id;
     let body = at + 1;
@@ -101,7 +117,6 @@ pub(super) fn read_class_dump(
     let s0 = classes.statics.len() as u32;
     let ns = b.u2(shape.statics_at).unwrap_or(0);
     let mut p = shape.statics_at + 2;
-    let mut static_types = [0u32; 12];
     for _ in 0..ns {
         let t = b.u1(p + id).unwrap_or(0);
         if t == T_OBJECT {
@@ -111,24 +126,18 @@ pub(super) fn read_class_dump(
             if label == "$classOverhead" {
                 classes.overhead.push(rd(p + id + 1));
             }
-            // HotSpot's pseudo-statics `<resolved_references>`, `<init_lock>`: edges, but not
-            // stored in the mirror
-            if !label.starts_with('<') {
-                static_types[T_OBJECT as usize] += 1;
-            }
-        } else {
-            static_types[(t as usize).min(11)] += 1;
         }
         p += id + 1 + dump_size(t, id).unwrap_or(0);
     }
     let ty = builder.intern_type(&name);
     let index = classes.defs.len() as u32;
     classes.by_id.insert(cid, index);
+    classes.names.push_str(&name);
+    classes.name_ends.push(classes.names.len());
     classes.defs.push(ClassDef {
         id: cid,
         super_id: rd(body + id + 4),
         loader: rd(body + 2 * id + 4),
-        name,
         rec: at,
         fields: (f0, classes.fields.len() as u32),
         statics: (s0, classes.statics.len() as u32),
@@ -139,9 +148,36 @@ pub(super) fn read_class_dump(
         slots: (0, 0),
         ty,
     });
-    // static sizes are fixed once the reference size is known: keep the type counts
-    votes.static_types.push(static_types);
     Ok(())
+}
+
+/// How many static fields of each basic type the CLASS DUMP at `at` declares, as the class's
+/// mirror stores them (HotSpot's pseudo-statics `<resolved_references>`, `<init_lock>` are
+/// edges, but not stored in the mirror): read again from the record when the layouts are made
+/// (static sizes are fixed once the reference size is known), not kept per class.
+fn static_types(b: &Bytes, top: &TopLevel, at: usize) -> [u32; 12] {
+    let id = b.id;
+    let mut static_types = [0u32; 12];
+    let Ok(shape) = class_dump_end(b, at) else {
+        return static_types;
+    };
+    let ns = b.u2(shape.statics_at).unwrap_or(0);
+    let mut p = shape.statics_at + 2;
+    for _ in 0..ns {
+        let t = b.u1(p + id).unwrap_or(0);
+        if t == T_OBJECT {
+            let pseudo = top
+                .string_bytes(b, b.id(p).unwrap_or(0))
+                .is_some_and(|s| s.starts_with(b"<"));
+            if !pseudo {
+                static_types[T_OBJECT as usize] += 1;
+            }
+        } else {
+            static_types[(t as usize).min(11)] += 1;
+        }
+        p += id + 1 + dump_size(t, id).unwrap_or(0);
+    }
+    static_types
 }
 
 /// Which layout generation wrote the dump, from what it holds (see [`crate::hprof::layout`]):
@@ -153,7 +189,7 @@ pub fn generation(classes: &Classes, b: &Bytes, top: &TopLevel, version: &str) -
         return Gen::Art;
     }
     let declares = |class: &str, field: &str| -> Option<bool> {
-        let c = classes.defs.iter().find(|c| c.name == class)?;
+        let c = &classes.defs[classes.position(class)?];
         Some(
             classes.fields[c.fields.0 as usize..c.fields.1 as usize]
                 .iter()
@@ -179,15 +215,11 @@ pub fn compute_layouts(
     top: &TopLevel,
     lay: &Layout,
     builder: &mut GraphBuilder,
-    static_types: &[[u32; 12]],
 ) -> Result<(), Fail> {
     let id = b.id;
     let n = classes.defs.len();
     // Is this class java.lang.ref.Reference (its `referent` is weak)?
-    let reference = classes
-        .defs
-        .iter()
-        .position(|c| c.name == "java.lang.ref.Reference");
+    let reference = classes.position("java.lang.ref.Reference");
     let special =
         |name: &str| INJECTED.iter().any(|e| e.0 == name) || CONTENDED.iter().any(|e| e.0 == name);
     // Each class's own layout on top of its superclass's: (shape, instance size), filled in
@@ -229,8 +261,9 @@ pub fn compute_layouts(
             on_chain[k] = false;
             let super_k = super_of(classes, k);
             let c = &classes.defs[k];
+            let c_name = classes.name(k);
             let (a, e) = c.fields;
-            let declared: Vec<String> = if special(&c.name) {
+            let declared: Vec<String> = if special(c_name) {
                 (a..e)
                     .map(|fi| {
                         top.string(b, classes.fields[fi as usize].0)
@@ -240,10 +273,10 @@ pub fn compute_layouts(
             } else {
                 Vec::new()
             };
-            let super_name = super_k.map_or("", |i| classes.defs[i].name.as_str());
+            let super_name = super_k.map_or("", |i| classes.name(i));
             let contended: &[&str] = CONTENDED
                 .iter()
-                .find(|g| g.0 == c.name && g.2.holds(&declared, super_name))
+                .find(|g| g.0 == c_name && g.2.holds(&declared, super_name))
                 .map_or(&[], |g| g.1);
             own.clear();
             group.clear();
@@ -257,8 +290,8 @@ pub fn compute_layouts(
                     own.push(f);
                 }
             }
-            if lay.gen != Gen::Art && special(&c.name) {
-                for &(_, f, t, since, when) in INJECTED.iter().filter(|e| e.0 == c.name) {
+            if lay.gen != Gen::Art && special(c_name) {
+                for &(_, f, t, since, when) in INJECTED.iter().filter(|e| e.0 == c_name) {
                     if lay.gen >= since
                         && when.holds(&declared, super_name)
                         && !declared.iter().any(|d| d == f)
@@ -272,7 +305,7 @@ pub fn compute_layouts(
                 Some((s, _)) => s,
                 None => &root,
             };
-            let (shape, mut size) = lay.extend(sup, &own, &group, &c.name);
+            let (shape, mut size) = lay.extend(sup, &own, &group, c_name);
             if lay.gen == Gen::Art && c.instance_size > 0 {
                 // ART writes the object size (header included) as the CLASS DUMP's instance size
                 size = lay.align(u64::from(c.instance_size));
@@ -304,7 +337,7 @@ pub fn compute_layouts(
             }
             cur = super_of(classes, k);
         }
-        let st = static_types.get(ci).copied().unwrap_or([0; 12]);
+        let st = static_types(b, top, classes.defs[ci].rec);
         let size = shape.as_ref().map_or(0, |s| s.1);
         let c = &mut classes.defs[ci];
         c.data_len = data;

@@ -13,23 +13,44 @@ use crate::Fail;
 
 /// Extra references of thread objects: their stack-local roots, labelled with the frame.
 pub struct ThreadLocals {
-    /// (thread object id, local object id, label), sorted by thread object id
-    pub edges: Vec<(u64, u64, LabelId)>,
+    /// (thread object id, end of its locals in `locals`), sorted by thread object id
+    threads: Vec<(u64, usize)>,
+    /// (local object id, label), grouped by thread object: 16 B per local (24 with the thread
+    /// object's id beside each)
+    locals: Vec<(u64, LabelId)>,
     /// A 4096-bit filter of the thread object ids (bit `(id >> 3) % 4096`): pass 3 asks it for
-    /// every instance and searches `edges` only on a hit (a few dozen threads: ~1% of
-    /// instances), rather than bisecting `edges` for each of tens of millions of instances.
+    /// every instance and searches `threads` only on a hit (a few dozen threads: ~1% of
+    /// instances), rather than bisecting for each of tens of millions of instances.
     filter: Box<[u64; 64]>,
 }
 
 impl ThreadLocals {
-    /// `edges` sorted by thread object id.
-    pub fn new(edges: Vec<(u64, u64, LabelId)>) -> ThreadLocals {
+    /// From `entries` sorted by their thread object id (`thread`), each made into a (local
+    /// object id, label) by `local`, in the entries' room when they are 16 B as well.
+    pub fn new<T>(
+        entries: Vec<T>,
+        thread: impl Fn(&T) -> u64,
+        local: impl FnMut(T) -> (u64, LabelId),
+    ) -> ThreadLocals {
         let mut filter = Box::new([0u64; 64]);
-        for e in &edges {
-            let b = Self::bit(e.0);
-            filter[b / 64] |= 1 << (b % 64);
+        let mut threads: Vec<(u64, usize)> = Vec::new();
+        for (k, e) in entries.iter().enumerate() {
+            let t = thread(e);
+            match threads.last_mut() {
+                Some(last) if last.0 == t => last.1 = k + 1,
+                _ => {
+                    let b = Self::bit(t);
+                    filter[b / 64] |= 1 << (b % 64);
+                    threads.push((t, k + 1));
+                }
+            }
         }
-        ThreadLocals { edges, filter }
+        let locals = entries.into_iter().map(local).collect();
+        ThreadLocals {
+            threads,
+            locals,
+            filter,
+        }
     }
 
     #[inline]
@@ -37,16 +58,33 @@ impl ThreadLocals {
         ((id >> 3) % 4096) as usize
     }
 
+    /// Each thread object with locals, and how many.
+    pub fn counts(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
+        self.threads
+            .iter()
+            .enumerate()
+            .map(|(k, &(t, end))| (t, end - self.start(k)))
+    }
+
+    fn start(&self, k: usize) -> usize {
+        if k == 0 {
+            0
+        } else {
+            self.threads[k - 1].1
+        }
+    }
+
     /// The (local object id, label) edges of the thread object `id`, in order.
     #[inline]
-    fn of(&self, id: u64) -> &[(u64, u64, LabelId)] {
+    fn of(&self, id: u64) -> &[(u64, LabelId)] {
         let b = Self::bit(id);
         if self.filter[b / 64] & (1 << (b % 64)) == 0 {
             return &[];
         }
-        let from = self.edges.partition_point(|l| l.0 < id);
-        let to = from + self.edges[from..].partition_point(|l| l.0 == id);
-        &self.edges[from..to]
+        match self.threads.binary_search_by_key(&id, |t| t.0) {
+            Ok(k) => &self.locals[self.start(k)..self.threads[k].1],
+            Err(_) => &[],
+        }
     }
 }
 
@@ -127,7 +165,7 @@ impl Pass<'_> {
                     }
                     let oid = id_at::<ID>(d, body).unwrap_or(0);
                     for l in self.locals.of(oid) {
-                        e.edge_to_id(l.1, false, Label::Name(l.2));
+                        e.edge_to_id(l.0, false, Label::Name(l.1));
                     }
                 }
                 OBJ_ARRAY_DUMP => {

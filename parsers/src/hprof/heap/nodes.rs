@@ -118,7 +118,9 @@ pub fn add_nodes(
     }
     let unknown_ty = builder.intern_type("<unknown class>");
     let object_array_ty = builder.intern_type("java.lang.Object[]");
-    let class_class = classes.defs.iter().find(|c| c.name == "java.lang.Class");
+    let class_class = classes
+        .position("java.lang.Class")
+        .map(|ci| &classes.defs[ci]);
     // a mirror: java.lang.Class's own instance size, then the class's statics; ART writes the
     // `mirror::Class` fields themselves as statics (`$class$…`) and the rest of the class object
     // as the `$classOverhead` array, so its mirrors are their statics alone
