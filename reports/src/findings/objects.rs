@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use heapscope_graph::bitset::BitSet;
 use heapscope_graph::paths::edge_between;
 use heapscope_graph::walks::walk_below;
-use heapscope_graph::{Analysis, Label, NodeIdx, NodeKind, Start, TypeId};
+use heapscope_graph::{Analysis, Label, NodeIdx, NodeKind, PathStep, Start, TypeId};
 use rayon::prelude::*;
 
 use super::holder::{display_path, holder_of, named_path_in, AnchorKind, Referrers};
@@ -39,6 +39,24 @@ pub struct Accumulation {
     pub holder: NodeIdx,
     /// The repeating period when the walk entered a chain.
     pub chain: Option<Chain>,
+    /// `raw` is a collection's inside that a stack frame held too while the collection grew
+    /// ([`held_while_growing`]): `holder` is that collection, which does not dominate `raw`.
+    pub growing: Option<Growing>,
+}
+
+/// A collection caught growing when the dump was written (V8's `Runtime_MapGrow` at the heap
+/// limit, a JVM's `OutOfMemoryError` in `HashMap.resize` or `ArrayList.grow`): its inside (the
+/// table, the backing array) is held by the collection's own field and by a stack frame, so
+/// the collection does not dominate it and the dominator tree does not lead to it.
+#[derive(Clone, Debug)]
+pub struct Growing {
+    /// The collection that owns the inside.
+    pub collection: NodeIdx,
+    /// The collection's field that refers to its inside (`table`, `elementData`).
+    pub field: String,
+    /// The stack holders of the inside, as the dump names them (`(Handle scope)`, `Java
+    /// frame: Thread "main" > frame java.util.HashMap.resize(HashMap.java:702)`), sorted.
+    pub stack: Vec<String>,
 }
 
 impl Accumulation {
@@ -49,6 +67,7 @@ impl Accumulation {
             raw: n,
             holder: n,
             chain: None,
+            growing: None,
         }
     }
 }
@@ -93,10 +112,17 @@ pub fn accumulation_point(ctx: &Ctx, n: NodeIdx) -> Accumulation {
         }
         None => (*walk.last().unwrap_or(&n), None),
     };
+    let holder = lift_to_collection(ctx, raw);
+    let growing = if holder == raw && chain.is_none() {
+        held_while_growing(ctx, raw)
+    } else {
+        None
+    };
     Accumulation {
         raw,
-        holder: lift_to_collection(ctx, raw),
+        holder: growing.as_ref().map_or(holder, |w| w.collection),
         chain,
+        growing,
     }
 }
 
@@ -151,6 +177,143 @@ pub(crate) fn lift_to_collection(ctx: &Ctx, raw: NodeIdx) -> NodeIdx {
         }
     }
     raw
+}
+
+/// GC roots of a thread's stack, which hold an object while a frame runs (HPROF's root kinds).
+const STACK_ROOT_KINDS: &[&str] = &["Java frame", "JNI local", "native stack"];
+
+/// V8's synthetic nodes for what the stack holds while a runtime function runs.
+const STACK_HOLDERS: &[&str] = &["(Handle scope)", "(Stack roots)"];
+
+/// Is `r`, referring to an object through `label`, a stack frame holding it: V8's `(Handle
+/// scope)` or `(Stack roots)`, or a thread's local variable (HPROF: `local in <frame>`)? Its
+/// name, when it is one.
+fn stack_holder(ctx: &Ctx, r: NodeIdx, label: Label) -> Option<String> {
+    let g = &ctx.a.graph;
+    if g.kind(r) == NodeKind::Synthetic {
+        let name = ctx.insp.value_preview(g, r)?;
+        return STACK_HOLDERS.contains(&name.as_str()).then_some(name);
+    }
+    let via = g.label_text(label)?;
+    (patterns::is_thread(g.type_name(r)) && via.starts_with("local in ")).then_some(via)
+}
+
+/// Is `raw`, a collection's inside no collection dominates, held only by one collection's own
+/// field and by stack frames ([`Growing`])? Then that collection is the holder a developer
+/// edits. Anything else holding it (a second collection, a static field, a global handle, a
+/// GC root other than a stack's) and it is not.
+fn held_while_growing(ctx: &Ctx, raw: NodeIdx) -> Option<Growing> {
+    let a = ctx.a;
+    let g = &a.graph;
+    if !patterns::is_collection_internal(g.type_name(raw)) && g.kind(raw) != NodeKind::ObjectArray {
+        return None;
+    }
+    // Dominated by an object (not the super-root or a synthetic root): something else owns it.
+    if a.idom(raw)
+        .is_some_and(|d| g.kind(d) != NodeKind::Synthetic)
+    {
+        return None;
+    }
+    let mut stack: Vec<String> = Vec::new();
+    for r in g.roots.iter().filter(|r| r.node == raw) {
+        let kind = g.root_kind_name(r);
+        if !STACK_ROOT_KINDS.contains(&kind) {
+            return None;
+        }
+        stack.push(match r.via {
+            0 => kind.to_string(),
+            via => format!("{kind}: {}", g.labels.get(via)),
+        });
+    }
+    // Before scanning every edge for its referrers: its shortest path arrives from a stack
+    // frame or a collection, or a stack root holds it.
+    let path = a.path_to(raw);
+    let arrives = |i: usize| {
+        let s = &path[i];
+        let label = edge_between(g, s.node, raw).0;
+        patterns::is_strong_collection(g.type_name(s.node))
+            || stack_holder(ctx, s.node, label).is_some()
+    };
+    if stack.is_empty() && !(path.len() >= 2 && arrives(path.len() - 2)) {
+        return None;
+    }
+    let roots_named = !stack.is_empty();
+    let mut owner: Option<(NodeIdx, Label)> = None;
+    for (r, label, weak) in a.referrers(raw) {
+        if weak {
+            continue;
+        }
+        if patterns::is_strong_collection(g.type_name(r)) && matches!(label, Label::Name(_)) {
+            if owner.is_some_and(|(c, _)| c != r) {
+                return None;
+            }
+            owner = Some((r, label));
+        } else if let Some(name) = stack_holder(ctx, r, label) {
+            // A local variable is named by its GC root's text already, when it has one.
+            if !roots_named {
+                stack.push(name);
+            }
+        } else {
+            return None;
+        }
+    }
+    let (collection, label) = owner?;
+    if stack.is_empty() || !a.paths.is_reached(collection) {
+        return None;
+    }
+    stack.sort();
+    stack.dedup();
+    Some(Growing {
+        collection,
+        field: g.label_text(label).unwrap_or_default(),
+        stack,
+    })
+}
+
+/// A collection caught growing is held by the growing method's frame too (`this` of
+/// `HashMap.resize`), which is the shortest path: the path through what the program keeps it
+/// in (a static field, a scope variable, a global property) instead, when a referrer of the
+/// collection is one and is reached from a GC root other than a stack's.
+fn apart_from_stack(ctx: &Ctx, steps: Vec<PathStep>, known: &Referrers) -> Vec<PathStep> {
+    let a = ctx.a;
+    let g = &a.graph;
+    let on_stack = |s: &[PathStep]| {
+        s.first()
+            .and_then(|f| f.root_kind.as_deref())
+            .is_some_and(|k| STACK_ROOT_KINDS.contains(&k))
+    };
+    let Some(c) = steps.last().map(|s| s.node) else {
+        return steps;
+    };
+    if !on_stack(&steps) {
+        return steps;
+    }
+    let mut best: Option<(usize, NodeIdx, Label, Vec<PathStep>)> = None;
+    for &(r, label, weak) in known.of(a, c).iter() {
+        if weak || !matches!(label, Label::Name(_)) || !a.paths.is_reached(r) {
+            continue;
+        }
+        if super::holder::holder_rank(g, r) != 0 {
+            continue;
+        }
+        let head = a.path_to(r);
+        if head.is_empty() || on_stack(&head) || head.iter().any(|s| s.node == c) {
+            continue;
+        }
+        if best.as_ref().map_or(true, |b| (head.len(), r) < (b.0, b.1)) {
+            best = Some((head.len(), r, label, head));
+        }
+    }
+    let Some((_, _, label, mut head)) = best else {
+        return steps;
+    };
+    head.push(PathStep {
+        node: c,
+        via: g.label_text(label),
+        weak: false,
+        root_kind: None,
+    });
+    head
 }
 
 /// What is accumulated below `n`: per type, the nodes in its dominator subtree (without `n`),
@@ -238,7 +401,10 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<(Hi
 pub(crate) fn analyse_at(ctx: &Ctx, top: NodeIdx, acc: Accumulation, known: &Referrers) -> Objects {
     let a = ctx.a;
     let g = &a.graph;
-    let steps = named_path_in(ctx, a.path_to(acc.holder), known);
+    let mut steps = named_path_in(ctx, a.path_to(acc.holder), known);
+    if acc.growing.is_some() {
+        steps = apart_from_stack(ctx, steps, known);
+    }
     let path = display_path(ctx, &steps);
     let holder = holder_of(ctx, &path, &steps);
     let (items, headline) = accumulated(ctx, acc.raw, 5);
