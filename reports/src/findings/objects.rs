@@ -792,6 +792,186 @@ mod tests {
         (*walk.last().unwrap(), None)
     }
 
+    /// Names synthetic nodes, as the V8 reader's inspector does.
+    struct Names(Vec<Option<&'static str>>);
+    impl heapscope_graph::Inspector for Names {
+        fn value_preview(&self, _g: &heapscope_graph::HeapGraph, n: NodeIdx) -> Option<String> {
+            self.0.get(n.ix()).copied().flatten().map(str::to_string)
+        }
+    }
+
+    /// Who holds the table besides its map, in a generated heap.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Extra {
+        /// V8's `(Handle scope)` (a stack holder).
+        HandleScope,
+        /// An HPROF `Java frame` root on the table (a stack holder).
+        FrameRoot,
+        /// A thread's `local in …` reference (a stack holder).
+        ThreadLocal,
+        /// V8's `(Global handles)` (not a stack).
+        GlobalHandle,
+        /// A second collection's field.
+        OtherCollection,
+        /// A static field.
+        Static,
+    }
+
+    /// A heap with a map `Map` (held by a static field, or only by the stack) whose `table`
+    /// holds 20 items, and the table held by `extras` too; with `stack: false` the stack holders
+    /// among them are left out. Returns the analysis, the names, and (map, table).
+    fn grown_heap(
+        extras: &[Extra],
+        map_on_stack: bool,
+        stack: bool,
+    ) -> (Analysis, Names, u32, u32) {
+        let mut b = GraphBuilder::new();
+        let mut names: Vec<Option<&'static str>> = Vec::new();
+        let mut edges: Vec<Vec<(u32, &'static str)>> = Vec::new();
+        let mut add = |b: &mut GraphBuilder, t: &str, kind, name| {
+            let ty = b.intern_type(t);
+            let n = b.add_node(0x1000 + 16 * names.len() as u64, ty, kind, 32);
+            names.push(name);
+            edges.push(Vec::new());
+            n.0
+        };
+        let gc = add(
+            &mut b,
+            "(synthetic)",
+            NodeKind::Synthetic,
+            Some("(GC roots)"),
+        );
+        let hs = add(
+            &mut b,
+            "(synthetic)",
+            NodeKind::Synthetic,
+            Some("(Handle scope)"),
+        );
+        let gh = add(
+            &mut b,
+            "(synthetic)",
+            NodeKind::Synthetic,
+            Some("(Global handles)"),
+        );
+        let class = add(&mut b, "class com.acme.App", NodeKind::Class, None);
+        let thread = add(&mut b, "java.lang.Thread", NodeKind::Object, None);
+        let map = add(&mut b, "java.util.HashMap", NodeKind::Object, None);
+        let other = add(&mut b, "java.util.ArrayList", NodeKind::Object, None);
+        let table = add(
+            &mut b,
+            "java.util.HashMap$Node[]",
+            NodeKind::ObjectArray,
+            None,
+        );
+        let items: Vec<u32> = (0..20)
+            .map(|_| add(&mut b, "com.acme.Item", NodeKind::Object, None))
+            .collect();
+        b.add_root_idx(NodeIdx(gc), "(GC roots)", None);
+        b.add_root_idx(NodeIdx(class), "sticky class", None);
+        b.add_root_idx(NodeIdx(thread), "thread object", None);
+        edges[gc as usize].extend([(hs, "1"), (gh, "2")]);
+        edges[class as usize].push((other, "static OTHER"));
+        if map_on_stack {
+            edges[hs as usize].push((map, "1"));
+        } else {
+            edges[class as usize].push((map, "static SEEN"));
+        }
+        edges[map as usize].push((table, "table"));
+        for &it in &items {
+            edges[table as usize].push((it, ""));
+        }
+        for e in extras {
+            let is_stack = matches!(
+                e,
+                Extra::HandleScope | Extra::FrameRoot | Extra::ThreadLocal
+            );
+            if is_stack && !stack {
+                continue;
+            }
+            match e {
+                Extra::HandleScope => edges[hs as usize].push((table, "2")),
+                Extra::FrameRoot => b.add_root_idx(
+                    NodeIdx(table),
+                    "Java frame",
+                    Some("Thread \"main\" > frame java.util.HashMap.resize(HashMap.java:702)"),
+                ),
+                Extra::ThreadLocal => edges[thread as usize]
+                    .push((table, "local in java.util.HashMap.resize(HashMap.java:702)")),
+                Extra::GlobalHandle => edges[gh as usize].push((table, "1")),
+                Extra::OtherCollection => edges[other as usize].push((table, "elementData")),
+                Extra::Static => edges[class as usize].push((table, "static DIRECT")),
+            }
+        }
+        b.finish_nodes();
+        for (i, es) in edges.iter().enumerate() {
+            if es.is_empty() {
+                continue;
+            }
+            let labels: Vec<Label> = es
+                .iter()
+                .enumerate()
+                .map(|(k, &(_, l))| match l {
+                    "" => Label::Index(k as u32),
+                    l => Label::Name(b.intern_label(l)),
+                })
+                .collect();
+            b.begin_node(NodeIdx(i as u32));
+            for (&(to, _), &label) in es.iter().zip(&labels) {
+                b.edge_to_idx(NodeIdx(to), false, label);
+            }
+        }
+        let a = Analysis::run(b.finish(heapscope_graph::Policy::MAT));
+        (a, Names(names), map, table)
+    }
+
+    /// The table is lifted to its map exactly when the map would dominate it if the stack
+    /// holders were not there (the oracle: the same heap without them, analysed again) and at
+    /// least one stack holder is there; every mix of holders, the map on the stack or not.
+    #[test]
+    fn a_table_is_lifted_to_its_map_when_only_the_stack_holds_it_besides() {
+        use Extra::*;
+        let all = [
+            HandleScope,
+            FrameRoot,
+            ThreadLocal,
+            GlobalHandle,
+            OtherCollection,
+            Static,
+        ];
+        let facts = DumpFacts::object_graph("test", Runtime::Jvm);
+        let mut lifted = 0;
+        for mask in 0u32..(1 << all.len()) {
+            for map_on_stack in [false, true] {
+                let extras: Vec<Extra> = (0..all.len())
+                    .filter(|i| mask & (1 << i) != 0)
+                    .map(|i| all[i])
+                    .collect();
+                let any_stack = extras
+                    .iter()
+                    .any(|e| matches!(e, HandleScope | FrameRoot | ThreadLocal));
+                let (without, _, map, table) = grown_heap(&extras, map_on_stack, false);
+                let expected = any_stack && without.idom(NodeIdx(table)) == Some(NodeIdx(map));
+                let (a, names, map, table) = grown_heap(&extras, map_on_stack, true);
+                let ctx = Ctx {
+                    a: &a,
+                    info: &facts,
+                    insp: &names,
+                };
+                let acc = accumulation_point(&ctx, NodeIdx(table));
+                assert_eq!(acc.raw, NodeIdx(table), "{extras:?}");
+                assert_eq!(acc.growing.is_some(), expected, "{extras:?} {map_on_stack}");
+                if expected {
+                    lifted += 1;
+                    assert_eq!(acc.holder, NodeIdx(map), "{extras:?}");
+                    let w = acc.growing.expect("growing");
+                    assert_eq!(w.field, "table");
+                    assert!(!w.stack.is_empty());
+                }
+            }
+        }
+        assert!(lifted >= 8, "only {lifted} heaps lifted");
+    }
+
     /// Counting the chain's nodes instead of keeping them gives the same point and length, for
     /// chains of every period the walk recognises, short and long, and walks with no chain.
     #[test]

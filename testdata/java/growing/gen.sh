@@ -19,13 +19,14 @@ oom() {
     local name=$1 mode=$2 where=$3; shift 3
     for xmx in "$@"; do
         rm -rf "$BUILD/run"; mkdir "$BUILD/run"
-        out=$(cd "$BUILD/run" && "$JDK17/bin/java" -Xmx"$xmx" -XX:+HeapDumpOnOutOfMemoryError \
-            -XX:HeapDumpPath="$BUILD/run/dump.hprof" -cp "$BUILD" com.acme.growing.Grow "$mode" | grep '^OutOfMemoryError at' || true)
+        (cd "$BUILD/run" && "$JDK17/bin/java" -Xmx"$xmx" -XX:+HeapDumpOnOutOfMemoryError \
+            -XX:HeapDumpPath="$BUILD/run/dump.hprof" -cp "$BUILD" com.acme.growing.Grow "$mode" > "$BUILD/run/out.txt") || true
+        out=$(grep '^OutOfMemoryError at' "$BUILD/run/out.txt" || true)
         echo "  $name -Xmx$xmx: $out"
         if [[ $out == *"$where"* ]]; then
             chmod 644 "$BUILD/run/dump.hprof"
             gzip -9nc "$BUILD/run/dump.hprof" > "$HERE/$name.hprof.gz"
-            echo "$out (-Xmx$xmx)" > "$HERE/$name.oom.txt"
+            cp "$BUILD/run/out.txt" "$HERE/$name.oom.txt"
             echo "  $name: $(stat -c %s "$HERE/$name.hprof.gz") bytes"
             return 0
         fi

@@ -13,7 +13,9 @@ for mode in map set; do
     # Node aborts once the heap is exhausted, after writing the snapshot: expected.
     (cd "$work" && "$node" --max-old-space-size=8 --heapsnapshot-near-heap-limit=1 \
         "$here/src/grow.js" "$mode" > "$work/$mode.log" 2>&1) || true
-    grep -o 'Runtime_[A-Za-z]*' "$work/$mode.log" | head -1 || true
+    # The runtime's own answer: the V8 runtime function on the fatal error's stack (MapGrow, …).
+    grep -o 'Runtime_[A-Za-z]*' "$work/$mode.log" | head -1 > "$here/limit_$mode.runtime.txt" || true
+    cat "$here/limit_$mode.runtime.txt"
     snap=$(ls "$work"/*.heapsnapshot)
     chmod 644 "$snap"
     gzip -9nc "$snap" > "$here/limit_$mode.heapsnapshot.gz"

@@ -47,6 +47,9 @@ public class Grow {
             AuditLog.ENTRIES.clear();
             StackTraceElement[] s = e.getStackTrace();
             System.out.println("OutOfMemoryError at " + (s.length > 0 ? s[0] : "?"));
+            for (int i = 1; i < s.length; i++) {
+                System.out.println("\tat " + s[i]);
+            }
             return;
         }
         if (args.length > 2) {
