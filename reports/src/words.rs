@@ -160,11 +160,11 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
             if let Some(w) = &o.acc.growing {
                 let ctype = g.type_name(o.acc.holder);
                 explanation.push_str(&format!(
-                    "The dump was written while the {ctype} was growing: besides the {ctype}'s own {}, {} ({}) held its {} too, so the {ctype} does not dominate it and retains {} by itself; the bytes here are the {}'s. ",
+                    "The dump was written while the {ctype} was growing: besides the {ctype}'s own {}, {} held its {} too — {} — so the {ctype} does not dominate it and retains {} by itself; the bytes here are the {}'s. ",
                     w.field,
                     if w.stack.len() == 1 { "a stack frame" } else { "stack frames" },
-                    w.stack.join("; "),
                     g.type_name(o.acc.raw),
+                    w.stack.join("; "),
                     human_bytes(a.retained[o.acc.holder.ix()]),
                     g.type_name(o.acc.raw),
                 ));

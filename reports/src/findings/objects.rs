@@ -300,7 +300,7 @@ fn apart_from_stack(ctx: &Ctx, steps: Vec<PathStep>, known: &Referrers) -> Vec<P
         if head.is_empty() || on_stack(&head) || head.iter().any(|s| s.node == c) {
             continue;
         }
-        if best.as_ref().map_or(true, |b| (head.len(), r) < (b.0, b.1)) {
+        if best.as_ref().is_none_or(|b| (head.len(), r) < (b.0, b.1)) {
             best = Some((head.len(), r, label, head));
         }
     }
@@ -817,6 +817,15 @@ mod tests {
         Static,
     }
 
+    impl Extra {
+        fn on_stack(self) -> bool {
+            matches!(
+                self,
+                Extra::HandleScope | Extra::FrameRoot | Extra::ThreadLocal
+            )
+        }
+    }
+
     /// A heap with a map `Map` (held by a static field, or only by the stack) whose `table`
     /// holds 20 items, and the table held by `extras` too; with `stack: false` the stack holders
     /// among them are left out. Returns the analysis, the names, and (map, table).
@@ -946,9 +955,7 @@ mod tests {
                     .filter(|i| mask & (1 << i) != 0)
                     .map(|i| all[i])
                     .collect();
-                let any_stack = extras
-                    .iter()
-                    .any(|e| matches!(e, HandleScope | FrameRoot | ThreadLocal));
+                let any_stack = extras.iter().any(|e| e.on_stack());
                 let (without, _, map, table) = grown_heap(&extras, map_on_stack, false);
                 let expected = any_stack && without.idom(NodeIdx(table)) == Some(NodeIdx(map));
                 let (a, names, map, table) = grown_heap(&extras, map_on_stack, true);
