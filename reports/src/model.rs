@@ -224,4 +224,18 @@ pub struct Suspect {
     /// variable of one of its frames, or the thread object), with the thread's stack.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thread: Option<ThreadOut>,
+    /// The collection was growing when the dump was written: a stack frame held its inside
+    /// too, so the collection does not dominate it (the suspect's bytes are the inside's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_while_growing: Option<GrowingOut>,
+}
+
+/// A collection caught growing ([`Suspect::held_while_growing`]): its inside (the table, the
+/// backing array), the collection's field that refers to it, and the stack holders that held it
+/// too (V8's `(Handle scope)`, a JVM's `Java frame` roots).
+#[derive(Clone, Debug, Serialize)]
+pub struct GrowingOut {
+    pub internal: NodeOut,
+    pub field: String,
+    pub stack_holders: Vec<String>,
 }

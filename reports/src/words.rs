@@ -11,7 +11,7 @@ use crate::findings::{
 };
 use crate::fmt::{human_bytes, thousands};
 use crate::fragmentation::Fragmentation;
-use crate::model::{HistRow, NodeOut, PathElem, Suspect};
+use crate::model::{GrowingOut, HistRow, NodeOut, PathElem, Suspect};
 use crate::patterns::{self, Pattern};
 
 /// Items of an accumulation point asked for an allocation site, largest first, when the point
@@ -35,6 +35,7 @@ struct Words {
     holder: Option<String>,
     also_held_by: Option<String>,
     stack: Vec<PathElem>,
+    held_while_growing: Option<GrowingOut>,
 }
 
 /// The suspect a finding is reported as (rank 0: ranks are given once all are sorted).
@@ -70,6 +71,7 @@ pub fn suspect(ctx: &Ctx, f: Finding) -> Suspect {
         also_held_by: w.also_held_by,
         stack: w.stack,
         runtime_owned: w.runtime_owned,
+        held_while_growing: w.held_while_growing,
     }
 }
 
@@ -101,7 +103,12 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
     let size = |b: u64, share: f64| format!("{} ({:.1}%)", human_bytes(b), 100.0 * share);
     // A single object's suspect is its accumulation point, with the point's own retained size;
     // the top of its dominator subtree (a class, a thread) may retain more.
-    let own = o.group.is_none().then(|| a.retained[o.acc.holder.ix()]);
+    // A collection caught growing does not dominate its inside: the bytes are the inside's.
+    let point = match &o.acc.growing {
+        Some(_) => o.acc.raw,
+        None => o.acc.holder,
+    };
+    let own = o.group.is_none().then(|| a.retained[point.ix()]);
     let holder = match &o.within {
         Some(w) => holder_text(&w.holder, &w.path),
         None => holder_text(&o.holder, &o.path),
@@ -134,7 +141,7 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
                 display_name(ctx, o.acc.holder),
                 ctx.id_text(o.acc.holder)
             ));
-            if o.acc.holder != o.top {
+            if o.acc.holder != o.top && o.acc.growing.is_none() {
                 explanation.push_str(&format!(", which retains {}", human_bytes(own)));
             }
             if o.acc.raw != o.acc.holder {
@@ -150,6 +157,18 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
                 ));
             }
             explanation.push_str(". ");
+            if let Some(w) = &o.acc.growing {
+                let ctype = g.type_name(o.acc.holder);
+                explanation.push_str(&format!(
+                    "The dump was written while the {ctype} was growing: besides the {ctype}'s own {}, {} held its {} too — {} — so the {ctype} does not dominate it and retains {} by itself; the bytes here are the {}'s. ",
+                    w.field,
+                    if w.stack.len() == 1 { "a stack frame" } else { "stack frames" },
+                    g.type_name(o.acc.raw),
+                    w.stack.join("; "),
+                    human_bytes(a.retained[o.acc.holder.ix()]),
+                    g.type_name(o.acc.raw),
+                ));
+            }
             (title, g.type_name(o.acc.holder).to_string(), o.accumulated)
         }
         Some(gr) if o.detached => {
@@ -279,7 +298,7 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
             // Only the first SITE_CANDIDATES are asked (the point may dominate millions).
             let kids = crate::findings::largest_first(
                 &a.retained,
-                a.dominated(Some(o.acc.holder)),
+                a.dominated(Some(point)),
                 SITE_CANDIDATES,
             );
             let item = kids
@@ -327,6 +346,11 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
         holder: Some(holder),
         also_held_by,
         stack,
+        held_while_growing: o.acc.growing.as_ref().map(|w| GrowingOut {
+            internal: ctx.node(o.acc.raw),
+            field: w.field.clone(),
+            stack_holders: w.stack.clone(),
+        }),
     }
 }
 
@@ -356,6 +380,7 @@ fn unaccounted(rss: u64, accounted: u64, pattern: Pattern) -> Words {
         holder: None,
         also_held_by: None,
         stack: Vec::new(),
+        held_while_growing: None,
     }
 }
 
@@ -480,6 +505,7 @@ fn site(ctx: &Ctx, s: Site, pattern: Pattern, bytes: u64, share: f64) -> Words {
         holder: Some(format!("allocated at {site}")),
         also_held_by: None,
         stack: Vec::new(),
+        held_while_growing: None,
     }
 }
 
@@ -519,6 +545,7 @@ fn goroutines(ctx: &Ctx, gr: Goroutines, pattern: Pattern) -> Words {
         holder: Some(func),
         also_held_by: None,
         stack: ctx.path(&ctx.a.path_to(gr.rep)),
+        held_while_growing: None,
     }
 }
 
@@ -552,6 +579,7 @@ fn fragmentation(m: &MemStats, f: Fragmentation, pattern: Pattern) -> Words {
         holder: None,
         also_held_by: None,
         stack: Vec::new(),
+        held_while_growing: None,
     }
 }
 

@@ -20,6 +20,7 @@ mod fixtures;
 mod fragmentation;
 mod goheapdump;
 mod golden;
+mod grown_collections;
 mod index;
 mod long_paths;
 mod mcp;

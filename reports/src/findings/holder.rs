@@ -275,7 +275,7 @@ pub fn up_to_collection(ctx: &Ctx, mut steps: Vec<PathStep>) -> Vec<PathStep> {
 }
 
 /// How well a referrer names a holder: 0 a class / scope / global, 1 any object, 2 nothing.
-fn holder_rank(g: &heapscope_graph::HeapGraph, r: NodeIdx) -> u8 {
+pub(crate) fn holder_rank(g: &heapscope_graph::HeapGraph, r: NodeIdx) -> u8 {
     let t = g.type_name(r);
     if g.kind(r) == NodeKind::Class
         || patterns::is_class_object(t)
@@ -301,7 +301,7 @@ type RefList = Arc<Vec<(NodeIdx, Label, bool)>>;
 
 impl Referrers {
     /// The referrers of `n`, looked up once.
-    fn of(&self, a: &heapscope_graph::Analysis, n: NodeIdx) -> RefList {
+    pub(crate) fn of(&self, a: &heapscope_graph::Analysis, n: NodeIdx) -> RefList {
         let known = |m: &Mutex<Vec<(NodeIdx, RefList)>>| {
             let v = m.lock().unwrap_or_else(|e| e.into_inner());
             v.iter().find(|(x, _)| *x == n).map(|(_, r)| Arc::clone(r))

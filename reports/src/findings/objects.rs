@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use heapscope_graph::bitset::BitSet;
 use heapscope_graph::paths::edge_between;
 use heapscope_graph::walks::walk_below;
-use heapscope_graph::{Analysis, Label, NodeIdx, NodeKind, Start, TypeId};
+use heapscope_graph::{Analysis, Label, NodeIdx, NodeKind, PathStep, Start, TypeId};
 use rayon::prelude::*;
 
 use super::holder::{display_path, holder_of, named_path_in, AnchorKind, Referrers};
@@ -39,6 +39,24 @@ pub struct Accumulation {
     pub holder: NodeIdx,
     /// The repeating period when the walk entered a chain.
     pub chain: Option<Chain>,
+    /// `raw` is a collection's inside that a stack frame held too while the collection grew
+    /// ([`held_while_growing`]): `holder` is that collection, which does not dominate `raw`.
+    pub growing: Option<Growing>,
+}
+
+/// A collection caught growing when the dump was written (V8's `Runtime_MapGrow` at the heap
+/// limit, a JVM's `OutOfMemoryError` in `HashMap.resize` or `ArrayList.grow`): its inside (the
+/// table, the backing array) is held by the collection's own field and by a stack frame, so
+/// the collection does not dominate it and the dominator tree does not lead to it.
+#[derive(Clone, Debug)]
+pub struct Growing {
+    /// The collection that owns the inside.
+    pub collection: NodeIdx,
+    /// The collection's field that refers to its inside (`table`, `elementData`).
+    pub field: String,
+    /// The stack holders of the inside, as the dump names them (`(Handle scope)`, `Java
+    /// frame: Thread "main" > frame java.util.HashMap.resize(HashMap.java:702)`), sorted.
+    pub stack: Vec<String>,
 }
 
 impl Accumulation {
@@ -49,6 +67,7 @@ impl Accumulation {
             raw: n,
             holder: n,
             chain: None,
+            growing: None,
         }
     }
 }
@@ -93,10 +112,17 @@ pub fn accumulation_point(ctx: &Ctx, n: NodeIdx) -> Accumulation {
         }
         None => (*walk.last().unwrap_or(&n), None),
     };
+    let holder = lift_to_collection(ctx, raw);
+    let growing = if holder == raw && chain.is_none() {
+        held_while_growing(ctx, raw)
+    } else {
+        None
+    };
     Accumulation {
         raw,
-        holder: lift_to_collection(ctx, raw),
+        holder: growing.as_ref().map_or(holder, |w| w.collection),
         chain,
+        growing,
     }
 }
 
@@ -151,6 +177,143 @@ pub(crate) fn lift_to_collection(ctx: &Ctx, raw: NodeIdx) -> NodeIdx {
         }
     }
     raw
+}
+
+/// GC roots of a thread's stack, which hold an object while a frame runs (HPROF's root kinds).
+const STACK_ROOT_KINDS: &[&str] = &["Java frame", "JNI local", "native stack"];
+
+/// V8's synthetic nodes for what the stack holds while a runtime function runs.
+const STACK_HOLDERS: &[&str] = &["(Handle scope)", "(Stack roots)"];
+
+/// Is `r`, referring to an object through `label`, a stack frame holding it: V8's `(Handle
+/// scope)` or `(Stack roots)`, or a thread's local variable (HPROF: `local in <frame>`)? Its
+/// name, when it is one.
+fn stack_holder(ctx: &Ctx, r: NodeIdx, label: Label) -> Option<String> {
+    let g = &ctx.a.graph;
+    if g.kind(r) == NodeKind::Synthetic {
+        let name = ctx.insp.value_preview(g, r)?;
+        return STACK_HOLDERS.contains(&name.as_str()).then_some(name);
+    }
+    let via = g.label_text(label)?;
+    (patterns::is_thread(g.type_name(r)) && via.starts_with("local in ")).then_some(via)
+}
+
+/// Is `raw`, a collection's inside no collection dominates, held only by one collection's own
+/// field and by stack frames ([`Growing`])? Then that collection is the holder a developer
+/// edits. Anything else holding it (a second collection, a static field, a global handle, a
+/// GC root other than a stack's) and it is not.
+fn held_while_growing(ctx: &Ctx, raw: NodeIdx) -> Option<Growing> {
+    let a = ctx.a;
+    let g = &a.graph;
+    if !patterns::is_collection_internal(g.type_name(raw)) && g.kind(raw) != NodeKind::ObjectArray {
+        return None;
+    }
+    // Dominated by an object (not the super-root or a synthetic root): something else owns it.
+    if a.idom(raw)
+        .is_some_and(|d| g.kind(d) != NodeKind::Synthetic)
+    {
+        return None;
+    }
+    let mut stack: Vec<String> = Vec::new();
+    for r in g.roots.iter().filter(|r| r.node == raw) {
+        let kind = g.root_kind_name(r);
+        if !STACK_ROOT_KINDS.contains(&kind) {
+            return None;
+        }
+        stack.push(match r.via {
+            0 => kind.to_string(),
+            via => format!("{kind}: {}", g.labels.get(via)),
+        });
+    }
+    // Before scanning every edge for its referrers: its shortest path arrives from a stack
+    // frame or a collection, or a stack root holds it.
+    let path = a.path_to(raw);
+    let arrives = |i: usize| {
+        let s = &path[i];
+        let label = edge_between(g, s.node, raw).0;
+        patterns::is_strong_collection(g.type_name(s.node))
+            || stack_holder(ctx, s.node, label).is_some()
+    };
+    if stack.is_empty() && !(path.len() >= 2 && arrives(path.len() - 2)) {
+        return None;
+    }
+    let roots_named = !stack.is_empty();
+    let mut owner: Option<(NodeIdx, Label)> = None;
+    for (r, label, weak) in a.referrers(raw) {
+        if weak {
+            continue;
+        }
+        if patterns::is_strong_collection(g.type_name(r)) && matches!(label, Label::Name(_)) {
+            if owner.is_some_and(|(c, _)| c != r) {
+                return None;
+            }
+            owner = Some((r, label));
+        } else if let Some(name) = stack_holder(ctx, r, label) {
+            // A local variable is named by its GC root's text already, when it has one.
+            if !roots_named {
+                stack.push(name);
+            }
+        } else {
+            return None;
+        }
+    }
+    let (collection, label) = owner?;
+    if stack.is_empty() || !a.paths.is_reached(collection) {
+        return None;
+    }
+    stack.sort();
+    stack.dedup();
+    Some(Growing {
+        collection,
+        field: g.label_text(label).unwrap_or_default(),
+        stack,
+    })
+}
+
+/// A collection caught growing is held by the growing method's frame too (`this` of
+/// `HashMap.resize`), which is the shortest path: the path through what the program keeps it
+/// in (a static field, a scope variable, a global property) instead, when a referrer of the
+/// collection is one and is reached from a GC root other than a stack's.
+fn apart_from_stack(ctx: &Ctx, steps: Vec<PathStep>, known: &Referrers) -> Vec<PathStep> {
+    let a = ctx.a;
+    let g = &a.graph;
+    let on_stack = |s: &[PathStep]| {
+        s.first()
+            .and_then(|f| f.root_kind.as_deref())
+            .is_some_and(|k| STACK_ROOT_KINDS.contains(&k))
+    };
+    let Some(c) = steps.last().map(|s| s.node) else {
+        return steps;
+    };
+    if !on_stack(&steps) {
+        return steps;
+    }
+    let mut best: Option<(usize, NodeIdx, Label, Vec<PathStep>)> = None;
+    for &(r, label, weak) in known.of(a, c).iter() {
+        if weak || !matches!(label, Label::Name(_)) || !a.paths.is_reached(r) {
+            continue;
+        }
+        if super::holder::holder_rank(g, r) != 0 {
+            continue;
+        }
+        let head = a.path_to(r);
+        if head.is_empty() || on_stack(&head) || head.iter().any(|s| s.node == c) {
+            continue;
+        }
+        if best.as_ref().is_none_or(|b| (head.len(), r) < (b.0, b.1)) {
+            best = Some((head.len(), r, label, head));
+        }
+    }
+    let Some((_, _, label, mut head)) = best else {
+        return steps;
+    };
+    head.push(PathStep {
+        node: c,
+        via: g.label_text(label),
+        weak: false,
+        root_kind: None,
+    });
+    head
 }
 
 /// What is accumulated below `n`: per type, the nodes in its dominator subtree (without `n`),
@@ -238,7 +401,10 @@ fn accumulated(ctx: &Ctx, n: NodeIdx, limit: usize) -> (Vec<HistRow>, Option<(Hi
 pub(crate) fn analyse_at(ctx: &Ctx, top: NodeIdx, acc: Accumulation, known: &Referrers) -> Objects {
     let a = ctx.a;
     let g = &a.graph;
-    let steps = named_path_in(ctx, a.path_to(acc.holder), known);
+    let mut steps = named_path_in(ctx, a.path_to(acc.holder), known);
+    if acc.growing.is_some() {
+        steps = apart_from_stack(ctx, steps, known);
+    }
     let path = display_path(ctx, &steps);
     let holder = holder_of(ctx, &path, &steps);
     let (items, headline) = accumulated(ctx, acc.raw, 5);
@@ -624,6 +790,193 @@ mod tests {
             }
         }
         (*walk.last().unwrap(), None)
+    }
+
+    /// Names synthetic nodes, as the V8 reader's inspector does.
+    struct Names(Vec<Option<&'static str>>);
+    impl heapscope_graph::Inspector for Names {
+        fn value_preview(&self, _g: &heapscope_graph::HeapGraph, n: NodeIdx) -> Option<String> {
+            self.0.get(n.ix()).copied().flatten().map(str::to_string)
+        }
+    }
+
+    /// Who holds the table besides its map, in a generated heap.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Extra {
+        /// V8's `(Handle scope)` (a stack holder).
+        HandleScope,
+        /// An HPROF `Java frame` root on the table (a stack holder).
+        FrameRoot,
+        /// A thread's `local in …` reference (a stack holder).
+        ThreadLocal,
+        /// V8's `(Global handles)` (not a stack).
+        GlobalHandle,
+        /// A second collection's field.
+        OtherCollection,
+        /// A static field.
+        Static,
+    }
+
+    impl Extra {
+        fn on_stack(self) -> bool {
+            matches!(
+                self,
+                Extra::HandleScope | Extra::FrameRoot | Extra::ThreadLocal
+            )
+        }
+    }
+
+    /// A heap with a map `Map` (held by a static field, or only by the stack) whose `table`
+    /// holds 20 items, and the table held by `extras` too; with `stack: false` the stack holders
+    /// among them are left out. Returns the analysis, the names, and (map, table).
+    fn grown_heap(
+        extras: &[Extra],
+        map_on_stack: bool,
+        stack: bool,
+    ) -> (Analysis, Names, u32, u32) {
+        let mut b = GraphBuilder::new();
+        let mut names: Vec<Option<&'static str>> = Vec::new();
+        let mut edges: Vec<Vec<(u32, &'static str)>> = Vec::new();
+        let mut add = |b: &mut GraphBuilder, t: &str, kind, name| {
+            let ty = b.intern_type(t);
+            let n = b.add_node(0x1000 + 16 * names.len() as u64, ty, kind, 32);
+            names.push(name);
+            edges.push(Vec::new());
+            n.0
+        };
+        let gc = add(
+            &mut b,
+            "(synthetic)",
+            NodeKind::Synthetic,
+            Some("(GC roots)"),
+        );
+        let hs = add(
+            &mut b,
+            "(synthetic)",
+            NodeKind::Synthetic,
+            Some("(Handle scope)"),
+        );
+        let gh = add(
+            &mut b,
+            "(synthetic)",
+            NodeKind::Synthetic,
+            Some("(Global handles)"),
+        );
+        let class = add(&mut b, "class com.acme.App", NodeKind::Class, None);
+        let thread = add(&mut b, "java.lang.Thread", NodeKind::Object, None);
+        let map = add(&mut b, "java.util.HashMap", NodeKind::Object, None);
+        let other = add(&mut b, "java.util.ArrayList", NodeKind::Object, None);
+        let table = add(
+            &mut b,
+            "java.util.HashMap$Node[]",
+            NodeKind::ObjectArray,
+            None,
+        );
+        let items: Vec<u32> = (0..20)
+            .map(|_| add(&mut b, "com.acme.Item", NodeKind::Object, None))
+            .collect();
+        b.add_root_idx(NodeIdx(gc), "(GC roots)", None);
+        b.add_root_idx(NodeIdx(class), "sticky class", None);
+        b.add_root_idx(NodeIdx(thread), "thread object", None);
+        edges[gc as usize].extend([(hs, "1"), (gh, "2")]);
+        edges[class as usize].push((other, "static OTHER"));
+        if map_on_stack {
+            edges[hs as usize].push((map, "1"));
+        } else {
+            edges[class as usize].push((map, "static SEEN"));
+        }
+        edges[map as usize].push((table, "table"));
+        for &it in &items {
+            edges[table as usize].push((it, ""));
+        }
+        for e in extras {
+            let is_stack = matches!(
+                e,
+                Extra::HandleScope | Extra::FrameRoot | Extra::ThreadLocal
+            );
+            if is_stack && !stack {
+                continue;
+            }
+            match e {
+                Extra::HandleScope => edges[hs as usize].push((table, "2")),
+                Extra::FrameRoot => b.add_root_idx(
+                    NodeIdx(table),
+                    "Java frame",
+                    Some("Thread \"main\" > frame java.util.HashMap.resize(HashMap.java:702)"),
+                ),
+                Extra::ThreadLocal => edges[thread as usize]
+                    .push((table, "local in java.util.HashMap.resize(HashMap.java:702)")),
+                Extra::GlobalHandle => edges[gh as usize].push((table, "1")),
+                Extra::OtherCollection => edges[other as usize].push((table, "elementData")),
+                Extra::Static => edges[class as usize].push((table, "static DIRECT")),
+            }
+        }
+        b.finish_nodes();
+        for (i, es) in edges.iter().enumerate() {
+            if es.is_empty() {
+                continue;
+            }
+            let labels: Vec<Label> = es
+                .iter()
+                .enumerate()
+                .map(|(k, &(_, l))| match l {
+                    "" => Label::Index(k as u32),
+                    l => Label::Name(b.intern_label(l)),
+                })
+                .collect();
+            b.begin_node(NodeIdx(i as u32));
+            for (&(to, _), &label) in es.iter().zip(&labels) {
+                b.edge_to_idx(NodeIdx(to), false, label);
+            }
+        }
+        let a = Analysis::run(b.finish(heapscope_graph::Policy::MAT));
+        (a, Names(names), map, table)
+    }
+
+    /// The table is lifted to its map exactly when the map would dominate it if the stack
+    /// holders were not there (the oracle: the same heap without them, analysed again) and at
+    /// least one stack holder is there; every mix of holders, the map on the stack or not.
+    #[test]
+    fn a_table_is_lifted_to_its_map_when_only_the_stack_holds_it_besides() {
+        use Extra::*;
+        let all = [
+            HandleScope,
+            FrameRoot,
+            ThreadLocal,
+            GlobalHandle,
+            OtherCollection,
+            Static,
+        ];
+        let facts = DumpFacts::object_graph("test", Runtime::Jvm);
+        let mut lifted = 0;
+        for mask in 0u32..(1 << all.len()) {
+            for map_on_stack in [false, true] {
+                let extras: Vec<Extra> = (0..all.len())
+                    .filter(|i| mask & (1 << i) != 0)
+                    .map(|i| all[i])
+                    .collect();
+                let any_stack = extras.iter().any(|e| e.on_stack());
+                let (without, _, map, table) = grown_heap(&extras, map_on_stack, false);
+                let expected = any_stack && without.idom(NodeIdx(table)) == Some(NodeIdx(map));
+                let (a, names, map, table) = grown_heap(&extras, map_on_stack, true);
+                let ctx = Ctx {
+                    a: &a,
+                    info: &facts,
+                    insp: &names,
+                };
+                let acc = accumulation_point(&ctx, NodeIdx(table));
+                assert_eq!(acc.raw, NodeIdx(table), "{extras:?}");
+                assert_eq!(acc.growing.is_some(), expected, "{extras:?} {map_on_stack}");
+                if expected {
+                    lifted += 1;
+                    assert_eq!(acc.holder, NodeIdx(map), "{extras:?}");
+                    let w = acc.growing.expect("growing");
+                    assert_eq!(w.field, "table");
+                    assert!(!w.stack.is_empty());
+                }
+            }
+        }
+        assert!(lifted >= 8, "only {lifted} heaps lifted");
     }
 
     /// Counting the chain's nodes instead of keeping them gives the same point and length, for
