@@ -943,8 +943,6 @@ fn place_back_edges<O: Off>(
     off: &mut [O],
     preds: &mut [u32],
 ) {
-    let targets = &g.targets[..];
-    let keep_weak = g.policy.weak_retains;
     // (w, then its slot; p)
     let mut batch = [(0usize, 0u32); BATCH];
     let mut len = 0usize;
@@ -953,30 +951,15 @@ fn place_back_edges<O: Off>(
         if p == NONE || marks.is_simple(v) {
             continue;
         }
-        let (first, end) = (g.offsets[v] as usize, g.offsets[v + 1] as usize);
-        let to = (end + BACK_AHEAD).min(targets.len());
-        for &raw in targets.get(first + BACK_AHEAD..to).unwrap_or(&[]) {
-            prefetch(pre, (raw & !WEAK_BIT) as usize);
-        }
-        for &raw in &targets[first..end] {
-            if raw & WEAK_BIT != 0 && !keep_weak {
-                continue;
+        back_edges_of::<false>(g, pre, marks, v, p, |w| {
+            prefetch(off, w as usize);
+            batch[len] = (w as usize, p);
+            len += 1;
+            if len == BATCH {
+                place_batch(&mut batch, off, preds);
+                len = 0;
             }
-            let t = (raw & !WEAK_BIT) as usize;
-            if marks.is_super_succ(t) {
-                continue;
-            }
-            let w = pre[t];
-            if w < p {
-                prefetch(off, w as usize);
-                batch[len] = (w as usize, p);
-                len += 1;
-                if len == BATCH {
-                    place_batch(&mut batch, off, preds);
-                    len = 0;
-                }
-            }
-        }
+        });
     }
     place_batch(&mut batch[..len], off, preds);
 }
@@ -1075,8 +1058,6 @@ fn place_half<const DOWN: bool>(
     cur: &mut [u32],
     cells: &[AtomicU32],
 ) {
-    let targets = &g.targets[..];
-    let keep_weak = g.policy.weak_retains;
     let mut batch = [(0usize, 0u32); BATCH];
     let mut len = 0usize;
     while let Some(nodes) = take_run::<DOWN>(left, run) {
@@ -1090,36 +1071,15 @@ fn place_half<const DOWN: bool>(
             if p == NONE || marks.is_simple(v) {
                 continue;
             }
-            let (first, end) = (g.offsets[v] as usize, g.offsets[v + 1] as usize);
-            let ahead = if DOWN {
-                targets.get(first.saturating_sub(BACK_AHEAD)..end.saturating_sub(BACK_AHEAD))
-            } else {
-                targets.get(first + BACK_AHEAD..(end + BACK_AHEAD).min(targets.len()))
-            };
-            for &raw in ahead.unwrap_or(&[]) {
-                prefetch(pre, (raw & !WEAK_BIT) as usize);
-            }
-            let edges = &targets[first..end];
-            for k in 0..edges.len() {
-                let raw = edges[if DOWN { edges.len() - 1 - k } else { k }];
-                if raw & WEAK_BIT != 0 && !keep_weak {
-                    continue;
+            back_edges_of::<DOWN>(g, pre, marks, v, p, |w| {
+                prefetch(cur, w as usize);
+                batch[len] = (w as usize, p);
+                len += 1;
+                if len == BATCH {
+                    place_cells::<DOWN>(&mut batch, cur, cells);
+                    len = 0;
                 }
-                let t = (raw & !WEAK_BIT) as usize;
-                if marks.is_super_succ(t) {
-                    continue;
-                }
-                let w = pre[t];
-                if w < p {
-                    prefetch(cur, w as usize);
-                    batch[len] = (w as usize, p);
-                    len += 1;
-                    if len == BATCH {
-                        place_cells::<DOWN>(&mut batch, cur, cells);
-                        len = 0;
-                    }
-                }
-            }
+            });
         }
     }
     place_cells::<DOWN>(&mut batch[..len], cur, cells);
@@ -1139,6 +1099,47 @@ fn place_cells<const DOWN: bool>(batch: &mut [(usize, u32)], cur: &mut [u32], ce
     for &(at, p) in batch.iter() {
         let c = &cells[at];
         c.store(c.load(Relaxed) | p, Relaxed);
+    }
+}
+
+/// The back edges the lists store out of the numbered source `v` (preorder `p`): the
+/// preorder `w < p` of each retaining target that is not a successor of the super-root,
+/// given to `each` in edge order (or, `DOWN`, in reverse), each target's `pre` line asked for
+/// [`BACK_AHEAD`] edges ahead in that direction.
+#[inline(always)]
+fn back_edges_of<const DOWN: bool>(
+    g: &HeapGraph,
+    pre: &[u32],
+    marks: &Marks,
+    v: usize,
+    p: u32,
+    mut each: impl FnMut(u32),
+) {
+    let targets = &g.targets[..];
+    let keep_weak = g.policy.weak_retains;
+    let (first, end) = (g.offsets[v] as usize, g.offsets[v + 1] as usize);
+    let ahead = if DOWN {
+        targets.get(first.saturating_sub(BACK_AHEAD)..end.saturating_sub(BACK_AHEAD))
+    } else {
+        targets.get(first + BACK_AHEAD..(end + BACK_AHEAD).min(targets.len()))
+    };
+    for &raw in ahead.unwrap_or(&[]) {
+        prefetch(pre, (raw & !WEAK_BIT) as usize);
+    }
+    let edges = &targets[first..end];
+    for k in 0..edges.len() {
+        let raw = edges[if DOWN { edges.len() - 1 - k } else { k }];
+        if raw & WEAK_BIT != 0 && !keep_weak {
+            continue;
+        }
+        let t = (raw & !WEAK_BIT) as usize;
+        if marks.is_super_succ(t) {
+            continue;
+        }
+        let w = pre[t];
+        if w < p {
+            each(w);
+        }
     }
 }
 
@@ -1853,37 +1854,44 @@ mod tests {
     /// sources, as placing them one by one does: on random graphs with random numberings
     /// (placing needs no DFS preorder, only `w < p`), unnumbered nodes, roots and weak edges,
     /// many batches long.
+    type PlacingCase = (HeapGraph, Marks, Vec<u32>, Vec<Vec<u32>>);
+
+    /// A random graph, its roots' marks, a random numbering `pre` (1..=m of some nodes, the
+    /// others unnumbered) and, as the oracle, the back-predecessor lists made one by one in
+    /// node order of their sources.
+    fn placing_case(rng: &mut fastrand::Rng) -> PlacingCase {
+        let n = rng.usize(1..4000);
+        let wide = [0, 50, n][rng.usize(0..3)];
+        let g = random_graph(rng, n, 1, wide);
+        let marks = Marks::with_roots(n, &g.root_nodes());
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        rng.shuffle(&mut order);
+        let m = rng.usize(0..=n);
+        let mut pre = vec![NONE; n];
+        for (i, &v) in order[..m].iter().enumerate() {
+            pre[v as usize] = i as u32 + 1;
+        }
+        let mut want: Vec<Vec<u32>> = vec![Vec::new(); m + 1];
+        for v in 0..n {
+            if pre[v] == NONE {
+                continue;
+            }
+            for t in retaining(&g, v) {
+                let w = pre[t as usize];
+                if !marks.is_super_succ(t as usize) && w < pre[v] {
+                    want[w as usize].push(pre[v]);
+                }
+            }
+        }
+        (g, marks, pre, want)
+    }
+
     #[test]
     fn batched_placing_equals_placing_one_by_one() {
         let mut batches = 0;
         for case in 0..60u64 {
             let mut rng = fastrand::Rng::with_seed(0xba7c_0000 ^ case);
-            let n = rng.usize(1..4000);
-            let wide = [0, 50, n][rng.usize(0..3)];
-            let g = random_graph(&mut rng, n, 1, wide);
-            let roots = g.root_nodes();
-            let marks = Marks::with_roots(n, &roots);
-            // A random numbering 1..=m of some nodes, the others unnumbered.
-            let mut order: Vec<u32> = (0..n as u32).collect();
-            rng.shuffle(&mut order);
-            let m = rng.usize(0..=n);
-            let mut pre = vec![NONE; n];
-            for (i, &v) in order[..m].iter().enumerate() {
-                pre[v as usize] = i as u32 + 1;
-            }
-            // One by one, in node order.
-            let mut want: Vec<Vec<u32>> = vec![Vec::new(); m + 1];
-            for v in 0..n {
-                if pre[v] == NONE {
-                    continue;
-                }
-                for t in retaining(&g, v) {
-                    let w = pre[t as usize];
-                    if !marks.is_super_succ(t as usize) && w < pre[v] {
-                        want[w as usize].push(pre[v]);
-                    }
-                }
-            }
+            let (g, marks, pre, want) = placing_case(&mut rng);
             let mut off: Vec<u32> = want.iter().map(|l| l.len() as u32).collect();
             let total: usize = want.iter().map(Vec::len).sum();
             batches += total / BATCH;
@@ -1906,29 +1914,8 @@ mod tests {
         let mut runs = 0;
         for case in 0..60u64 {
             let mut rng = fastrand::Rng::with_seed(0x2b4c_0000 ^ case);
-            let n = rng.usize(1..4000);
-            let wide = [0, 50, n][rng.usize(0..3)];
-            let g = random_graph(&mut rng, n, 1, wide);
-            let marks = Marks::with_roots(n, &g.root_nodes());
-            let mut order: Vec<u32> = (0..n as u32).collect();
-            rng.shuffle(&mut order);
-            let m = rng.usize(0..=n);
-            let mut pre = vec![NONE; n];
-            for (i, &v) in order[..m].iter().enumerate() {
-                pre[v as usize] = i as u32 + 1;
-            }
-            let mut want: Vec<Vec<u32>> = vec![Vec::new(); m + 1];
-            for v in 0..n {
-                if pre[v] == NONE {
-                    continue;
-                }
-                for t in retaining(&g, v) {
-                    let w = pre[t as usize];
-                    if !marks.is_super_succ(t as usize) && w < pre[v] {
-                        want[w as usize].push(pre[v]);
-                    }
-                }
-            }
+            let (g, marks, pre, want) = placing_case(&mut rng);
+            let n = pre.len();
             // Runs of a few sources, so the two threads meet somewhere inside the range.
             let run = rng.u64(1..64);
             runs += n as u64 / run;
