@@ -92,6 +92,7 @@ use crate::bitset::BitSet;
 use crate::graph::{HeapGraph, Orphans, WEAK_BIT};
 use crate::spill::{Arr, Heap, Store};
 use crate::walks::NO_GROUP;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
 /// `idom` value of nodes whose immediate dominator is the virtual super-root.
 pub const SUPER: u32 = u32::MAX - 1;
@@ -664,8 +665,13 @@ where
     drop(stack);
 
     let mut jump = if (g.targets.len() as u64) < u64::from(u32::MAX) {
-        // The counts become the cursors in place: no second array.
-        let preds = BackPreds::fill(g, &pre, &marks, back, s).into_marked();
+        // The counts become the cursors in place: no second array (on two threads the second
+        // one's cursors, from the ends of the lists, are a `keep` array).
+        let preds = if two {
+            marked_on_two(g, &pre, &marks, back, s, keep, PLACE_RUN)
+        } else {
+            BackPreds::fill(g, &pre, &marks, back, s).into_marked()
+        };
         semidominators(preds, &mut pre, &mut semi, &parent, s)
     } else {
         // 2^32 list entries or more: u64 cursors (8 B/node, on the heap).
@@ -937,8 +943,6 @@ fn place_back_edges<O: Off>(
     off: &mut [O],
     preds: &mut [u32],
 ) {
-    let targets = &g.targets[..];
-    let keep_weak = g.policy.weak_retains;
     // (w, then its slot; p)
     let mut batch = [(0usize, 0u32); BATCH];
     let mut len = 0usize;
@@ -947,32 +951,196 @@ fn place_back_edges<O: Off>(
         if p == NONE || marks.is_simple(v) {
             continue;
         }
-        let (first, end) = (g.offsets[v] as usize, g.offsets[v + 1] as usize);
-        let to = (end + BACK_AHEAD).min(targets.len());
-        for &raw in targets.get(first + BACK_AHEAD..to).unwrap_or(&[]) {
-            prefetch(pre, (raw & !WEAK_BIT) as usize);
+        back_edges_of::<false>(g, pre, marks, v, p, |w| {
+            prefetch(off, w as usize);
+            batch[len] = (w as usize, p);
+            len += 1;
+            if len == BATCH {
+                place_batch(&mut batch, off, preds);
+                len = 0;
+            }
+        });
+    }
+    place_batch(&mut batch[..len], off, preds);
+}
+
+/// [`BackPreds::fill`] and [`BackPreds::into_marked`] on two threads, with the same lists: the
+/// first thread takes runs of `run` sources from the front of the node range and places their
+/// back edges as [`place_back_edges`] does, from the start of each list on; the second takes
+/// runs from the back and places its edges from the end of each list back, walking its
+/// sources and their edges in reverse, until the two meet (wherever the threads' speeds put
+/// that point). So every list still comes out in node order of its sources (edge order within
+/// one source), the same on every run. Neither claims a slot the other does: list `w` has as
+/// many slots as the DFS counted edges into it, and each thread's edges take slots from its
+/// own end. No atomic add (each thread has its own
+/// cursors: the second's, the ends of the lists, in an array from `keep`, which the in-memory
+/// analysis puts in a spill file past its threshold: page cache, no anonymous memory added);
+/// the first slot of each non-empty list is marked [`FIRST`] before the placing, which keeps
+/// the mark (a plain load and store of a slot only this thread writes).
+fn marked_on_two<A: Arr<u32>, S: Store<Arr<u32> = A>, K: Store>(
+    g: &HeapGraph,
+    pre: &[u32],
+    marks: &Marks,
+    mut off: A,
+    s: &S,
+    keep: &K,
+    run: u64,
+) -> MarkedPreds<A> {
+    // One pass makes the starts (in `off`), the ends (the second thread's cursors) and the
+    // marks.
+    let total: u64 = off.iter().map(|&c| u64::from(c)).sum();
+    let mut preds: A = s.filled(total as usize, 0u32);
+    let len = off.len();
+    let mut has = BitSet::new(len);
+    let mut ends: K::Arr<u32> = keep.filled(len, 0u32);
+    let mut acc = 0u32;
+    for (w, (o, e)) in off.iter_mut().zip(ends.iter_mut()).enumerate() {
+        let c = *o;
+        *o = acc;
+        if c > 0 {
+            preds[acc as usize] = FIRST;
+            has.set(w);
         }
-        for &raw in &targets[first..end] {
-            if raw & WEAK_BIT != 0 && !keep_weak {
+        acc += c;
+        *e = acc;
+    }
+    // The sources not yet taken, `lo..hi` (packed, `lo` high): the first thread takes runs of
+    // `run` from the front, the second from the back, until they meet.
+    let left = AtomicU64::new((pre.len() as u64) & 0xffff_ffff);
+    // SAFETY: `AtomicU32` has the layout of `u32`; `preds` is borrowed uniquely for this scope.
+    let cells: &[AtomicU32] = unsafe { &*(&mut preds[..] as *mut [u32] as *const [AtomicU32]) };
+    let (starts, ends_now) = (&mut off[..], &mut ends[..]);
+    rayon::join(
+        || place_half::<false>(g, pre, marks, &left, run, starts, cells),
+        || place_half::<true>(g, pre, marks, &left, run, ends_now, cells),
+    );
+    debug_assert!(off.iter().zip(ends.iter()).all(|(a, b)| a == b));
+    drop(ends);
+    MarkedPreds { has, preds }
+}
+
+/// How many sources a thread of [`marked_on_two`] takes at a time in the analysis.
+const PLACE_RUN: u64 = 4096;
+
+/// Take the next `run` sources from the front (or, `DOWN`, the back) of `left` (`lo..hi`,
+/// packed): `None` once none is left.
+fn take_run<const DOWN: bool>(left: &AtomicU64, run: u64) -> Option<std::ops::Range<usize>> {
+    let mut now = left.load(Relaxed);
+    loop {
+        let (lo, hi) = (now >> 32, now & 0xffff_ffff);
+        if lo >= hi {
+            return None;
+        }
+        let (a, b) = if DOWN {
+            (hi.saturating_sub(run).max(lo), hi)
+        } else {
+            (lo, (lo + run).min(hi))
+        };
+        let next = if DOWN { lo << 32 | a } else { b << 32 | hi };
+        match left.compare_exchange_weak(now, next, Relaxed, Relaxed) {
+            Ok(_) => return Some(a as usize..b as usize),
+            Err(seen) => now = seen,
+        }
+    }
+}
+
+/// One thread of [`marked_on_two`]: the back edges of the runs of sources it takes from
+/// `left` ([`take_run`]), in node and edge order from the lists' starts (`cur`: their
+/// cursors) or (`DOWN`) in reverse from their ends. Each target's `pre` line is asked for
+/// [`BACK_AHEAD`] edges ahead in the walk's direction, each cursor's line when its edge is
+/// gathered, each slot's when it is claimed ([`BATCH`]).
+fn place_half<const DOWN: bool>(
+    g: &HeapGraph,
+    pre: &[u32],
+    marks: &Marks,
+    left: &AtomicU64,
+    run: u64,
+    cur: &mut [u32],
+    cells: &[AtomicU32],
+) {
+    let mut batch = [(0usize, 0u32); BATCH];
+    let mut len = 0usize;
+    while let Some(nodes) = take_run::<DOWN>(left, run) {
+        for i in 0..nodes.len() {
+            let v = if DOWN {
+                nodes.end - 1 - i
+            } else {
+                nodes.start + i
+            };
+            let p = pre[v];
+            if p == NONE || marks.is_simple(v) {
                 continue;
             }
-            let t = (raw & !WEAK_BIT) as usize;
-            if marks.is_super_succ(t) {
-                continue;
-            }
-            let w = pre[t];
-            if w < p {
-                prefetch(off, w as usize);
+            back_edges_of::<DOWN>(g, pre, marks, v, p, |w| {
+                prefetch(cur, w as usize);
                 batch[len] = (w as usize, p);
                 len += 1;
                 if len == BATCH {
-                    place_batch(&mut batch, off, preds);
+                    place_cells::<DOWN>(&mut batch, cur, cells);
                     len = 0;
                 }
-            }
+            });
         }
     }
-    place_batch(&mut batch[..len], off, preds);
+    place_cells::<DOWN>(&mut batch[..len], cur, cells);
+}
+
+/// [`place_batch`] for [`place_half`]: slots claimed forwards or (`DOWN`) backwards, each
+/// written keeping the [`FIRST`] mark already there.
+#[inline(always)]
+fn place_cells<const DOWN: bool>(batch: &mut [(usize, u32)], cur: &mut [u32], cells: &[AtomicU32]) {
+    for e in batch.iter_mut() {
+        let c = &mut cur[e.0];
+        let at = if DOWN { *c - 1 } else { *c };
+        *c = if DOWN { at } else { at + 1 };
+        prefetch(cells, at as usize);
+        e.0 = at as usize;
+    }
+    for &(at, p) in batch.iter() {
+        let c = &cells[at];
+        c.store(c.load(Relaxed) | p, Relaxed);
+    }
+}
+
+/// The back edges the lists store out of the numbered source `v` (preorder `p`): the
+/// preorder `w < p` of each retaining target that is not a successor of the super-root,
+/// given to `each` in edge order (or, `DOWN`, in reverse), each target's `pre` line asked for
+/// [`BACK_AHEAD`] edges ahead in that direction.
+#[inline(always)]
+fn back_edges_of<const DOWN: bool>(
+    g: &HeapGraph,
+    pre: &[u32],
+    marks: &Marks,
+    v: usize,
+    p: u32,
+    mut each: impl FnMut(u32),
+) {
+    let targets = &g.targets[..];
+    let keep_weak = g.policy.weak_retains;
+    let (first, end) = (g.offsets[v] as usize, g.offsets[v + 1] as usize);
+    let ahead = if DOWN {
+        targets.get(first.saturating_sub(BACK_AHEAD)..end.saturating_sub(BACK_AHEAD))
+    } else {
+        targets.get(first + BACK_AHEAD..(end + BACK_AHEAD).min(targets.len()))
+    };
+    for &raw in ahead.unwrap_or(&[]) {
+        prefetch(pre, (raw & !WEAK_BIT) as usize);
+    }
+    let edges = &targets[first..end];
+    for k in 0..edges.len() {
+        let raw = edges[if DOWN { edges.len() - 1 - k } else { k }];
+        if raw & WEAK_BIT != 0 && !keep_weak {
+            continue;
+        }
+        let t = (raw & !WEAK_BIT) as usize;
+        if marks.is_super_succ(t) {
+            continue;
+        }
+        let w = pre[t];
+        if w < p {
+            each(w);
+        }
+    }
 }
 
 /// Claim the slots of a batch of back edges `(w, p)` (asking for each slot's line), then
@@ -1228,7 +1396,6 @@ impl DomChildren {
         lists: Option<S::Arr<u32>>,
         spare: Option<Vec<u32>>,
     ) -> DomChildren {
-        use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
         let n = idom.len();
         let slot = |d: u32| if d == SUPER { n } else { d as usize };
         let (first, second) = order.split_at(order.len() / 2);
@@ -1687,37 +1854,44 @@ mod tests {
     /// sources, as placing them one by one does: on random graphs with random numberings
     /// (placing needs no DFS preorder, only `w < p`), unnumbered nodes, roots and weak edges,
     /// many batches long.
+    type PlacingCase = (HeapGraph, Marks, Vec<u32>, Vec<Vec<u32>>);
+
+    /// A random graph, its roots' marks, a random numbering `pre` (1..=m of some nodes, the
+    /// others unnumbered) and, as the oracle, the back-predecessor lists made one by one in
+    /// node order of their sources.
+    fn placing_case(rng: &mut fastrand::Rng) -> PlacingCase {
+        let n = rng.usize(1..4000);
+        let wide = [0, 50, n][rng.usize(0..3)];
+        let g = random_graph(rng, n, 1, wide);
+        let marks = Marks::with_roots(n, &g.root_nodes());
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        rng.shuffle(&mut order);
+        let m = rng.usize(0..=n);
+        let mut pre = vec![NONE; n];
+        for (i, &v) in order[..m].iter().enumerate() {
+            pre[v as usize] = i as u32 + 1;
+        }
+        let mut want: Vec<Vec<u32>> = vec![Vec::new(); m + 1];
+        for v in 0..n {
+            if pre[v] == NONE {
+                continue;
+            }
+            for t in retaining(&g, v) {
+                let w = pre[t as usize];
+                if !marks.is_super_succ(t as usize) && w < pre[v] {
+                    want[w as usize].push(pre[v]);
+                }
+            }
+        }
+        (g, marks, pre, want)
+    }
+
     #[test]
     fn batched_placing_equals_placing_one_by_one() {
         let mut batches = 0;
         for case in 0..60u64 {
             let mut rng = fastrand::Rng::with_seed(0xba7c_0000 ^ case);
-            let n = rng.usize(1..4000);
-            let wide = [0, 50, n][rng.usize(0..3)];
-            let g = random_graph(&mut rng, n, 1, wide);
-            let roots = g.root_nodes();
-            let marks = Marks::with_roots(n, &roots);
-            // A random numbering 1..=m of some nodes, the others unnumbered.
-            let mut order: Vec<u32> = (0..n as u32).collect();
-            rng.shuffle(&mut order);
-            let m = rng.usize(0..=n);
-            let mut pre = vec![NONE; n];
-            for (i, &v) in order[..m].iter().enumerate() {
-                pre[v as usize] = i as u32 + 1;
-            }
-            // One by one, in node order.
-            let mut want: Vec<Vec<u32>> = vec![Vec::new(); m + 1];
-            for v in 0..n {
-                if pre[v] == NONE {
-                    continue;
-                }
-                for t in retaining(&g, v) {
-                    let w = pre[t as usize];
-                    if !marks.is_super_succ(t as usize) && w < pre[v] {
-                        want[w as usize].push(pre[v]);
-                    }
-                }
-            }
+            let (g, marks, pre, want) = placing_case(&mut rng);
             let mut off: Vec<u32> = want.iter().map(|l| l.len() as u32).collect();
             let total: usize = want.iter().map(Vec::len).sum();
             batches += total / BATCH;
@@ -1731,6 +1905,33 @@ mod tests {
             assert_eq!(start, total, "case {case}");
         }
         assert!(batches > 50, "{batches}");
+    }
+
+    /// The lists placed on two threads (the second from the ends back) are the naive lists
+    /// in node order of their sources, as one thread places them, with the same marks.
+    #[test]
+    fn two_thread_placing_equals_naive_lists() {
+        let mut runs = 0;
+        for case in 0..60u64 {
+            let mut rng = fastrand::Rng::with_seed(0x2b4c_0000 ^ case);
+            let (g, marks, pre, want) = placing_case(&mut rng);
+            let n = pre.len();
+            // Runs of a few sources, so the two threads meet somewhere inside the range.
+            let run = rng.u64(1..64);
+            runs += n as u64 / run;
+            let counts: Vec<u32> = want.iter().map(|l| l.len() as u32).collect();
+            let got = marked_on_two(&g, &pre, &marks, counts.clone(), &Heap, &Heap, run);
+            let one = BackPreds::fill(&g, &pre, &marks, counts, &Heap).into_marked();
+            assert_eq!(got.preds, one.preds, "case {case}");
+            let flat: Vec<u32> = want.iter().flatten().copied().collect();
+            let unmarked: Vec<u32> = got.preds.iter().map(|&p| p & !FIRST).collect();
+            assert_eq!(unmarked, flat, "case {case}");
+            for (w, list) in want.iter().enumerate() {
+                assert_eq!(got.has.get(w), !list.is_empty(), "case {case}, list {w}");
+                assert_eq!(got.has.get(w), one.has.get(w), "case {case}, list {w}");
+            }
+        }
+        assert!(runs > 1000, "{runs}");
     }
 
     /// The sample skips the pass where most nodes point at a non-root (a V8-like heap where
