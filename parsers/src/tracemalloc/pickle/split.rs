@@ -30,7 +30,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::machine::{frame_tuple, memo_get, small_int, FILE_HOT};
+use super::machine::{file_hot, frame_tuple, known_frames, memo_get, small_int, FileHot, FILE_HOT};
 use super::memo::{Memo, MemoTable};
 use super::opcodes::*;
 use super::value::NO_TOTAL;
@@ -178,7 +178,7 @@ pub(super) struct Tail<'a> {
     slot_hot: Hot<File>,
     /// The slots of file names by memo index for `Tail::fast_traceback`, direct-mapped
     /// (`machine::FILE_HOT` entries; a file slot never changes).
-    memo_slots: Vec<(u64, u32)>,
+    memo_slots: Option<FileHot>,
     tb_offsets: Vec<u32>,
     tb_frames: Vec<u32>,
     tb_acc: Vec<TbAcc>,
@@ -223,7 +223,7 @@ impl<'a> Tail<'a> {
             frame_lines: Lines::default(),
             file_slots: FxHashMap::default(),
             slot_hot: Hot::default(),
-            memo_slots: Vec::new(),
+            memo_slots: None,
             tb_offsets: vec![0],
             tb_frames: Vec::new(),
             tb_acc: Vec::new(),
@@ -445,31 +445,42 @@ impl<'a> Tail<'a> {
     /// opcode loop goes on from there.
     fn fast_traceback(&mut self, st: &mut State<'a>) {
         let d = st.data;
+        // Not a frame tuple first (a trace's MARK, whose fields follow): nothing to do here.
+        if !matches!(d.get(st.pos), Some(&(BINGET | LONG_BINGET))) {
+            return;
+        }
         // One frame tuple is at most 12 bytes: a loop that starts one only 12 bytes or more
         // before the end of the frame (or the input) reads within it.
         let limit = st.frame_end.min(d.len());
-        if self.memo_slots.is_empty() {
-            self.memo_slots = vec![(u64::MAX, 0); FILE_HOT];
-        }
+        // Taken out of `self` for the loop (put back below): a lookup without a bounds check.
+        let mut slots = self.memo_slots.take().unwrap_or_else(file_hot);
         let first = self.tb_frames.len();
+        // The frames go to a local vector (put back below), whose length stays in a register.
+        let mut frames = std::mem::take(&mut self.tb_frames);
         let mut p = st.pos;
-        while p + 12 <= limit {
-            let w: &[u8; 12] = d[p..p + 12].try_into().expect("12 bytes");
-            let Some((idx, line, len)) = frame_tuple(w) else {
+        loop {
+            // Frames seen before, in the inner loop; then one frame at a time through the
+            // file slots and the frame tables, until it is not a frame tuple.
+            p = known_frames(&d[..limit], p, &slots, true, &self.frame_lines, &mut frames);
+            let Some((idx, line, len)) = d[..limit]
+                .get(p..p + 12)
+                .and_then(|w| frame_tuple(w.try_into().expect("12 bytes")))
+            else {
                 break;
             };
-            let slot = match self.memo_slots[idx as usize % FILE_HOT] {
-                (k, slot) if k == idx => slot,
-                _ => {
-                    let slot = self.file_slot(File::Memo(idx));
-                    self.memo_slots[idx as usize % FILE_HOT] = (idx, slot);
-                    slot
-                }
+            let e = &mut slots[idx as usize & (FILE_HOT - 1)];
+            let slot = if e.0 == idx {
+                e.1
+            } else {
+                let slot = self.file_slot(File::Memo(idx));
+                *e = (idx, slot);
+                slot
             };
-            let f = self.intern_frame_in(slot, File::Memo(idx), line);
-            self.tb_frames.push(f);
+            frames.push(self.intern_frame_in(slot, File::Memo(idx), line));
             p += len;
         }
+        self.tb_frames = frames;
+        self.memo_slots = Some(slots);
         st.pos = p;
         let n = self.tb_frames.len() - first;
         // Their MEMOIZEs together (a memo reference here is kept symbolic, checked when the
@@ -780,9 +791,7 @@ impl<'a> Reader<'a> {
         // copied), or appended when there is a head already.
         let mut moved = std::mem::take(&mut t.tb_frames);
         moved.truncate(t.tb_offsets[n_tbs] as usize);
-        for f in moved.iter_mut() {
-            *f = frames[*f as usize];
-        }
+        renumber(&mut moved, &frames);
         let base = self.snap.frames_len();
         if self.snap.tb_frames_head.is_empty() {
             self.snap.tb_frames_head = std::mem::replace(&mut self.snap.tb_frames, moved);
@@ -841,4 +850,24 @@ impl<'a> Reader<'a> {
         self.frame_end = t.end_frame_end;
         true
     }
+}
+
+/// Each of `ids` (the tail's frame ids) through `frames` (its frames' ids in the reader). The
+/// other core is idle while the reader takes the tail over: from 1 M ids on, half of them are
+/// renumbered there.
+#[inline(never)]
+fn renumber(ids: &mut [u32], frames: &[u32]) {
+    let each = |ids: &mut [u32]| {
+        for f in ids {
+            *f = frames[*f as usize];
+        }
+    };
+    if ids.len() < 1 << 20 {
+        return each(ids);
+    }
+    let (a, b) = ids.split_at_mut(ids.len() / 2);
+    std::thread::scope(|s| {
+        s.spawn(|| each(b));
+        each(a);
+    });
 }
