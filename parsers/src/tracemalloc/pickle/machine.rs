@@ -637,8 +637,7 @@ pub(super) fn file_hot() -> FileHot {
 /// frames pushed to `out`; returns where it stopped (at anything else, or 12 bytes or less
 /// before the end of `d`). The tracebacks' frames are nearly all read here (about 85 % of a deep
 /// snapshot's bytes), so it keeps to locals: no call, no store but the frame's.
-// Not inlined: on its own, the loop keeps its slices and counters in registers.
-#[inline(never)]
+#[inline(always)]
 pub(super) fn known_frames(
     d: &[u8],
     mut p: usize,
