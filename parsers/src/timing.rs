@@ -1,5 +1,6 @@
-//! `HEAPSCOPE_STATS_V8=1` / `HEAPSCOPE_STATS_HPROF=1`: the wall and CPU time (user + sys of the
-//! whole process, all threads) of each of the V8 or HPROF reader's steps, to stderr — where the
+//! `HEAPSCOPE_STATS_V8=1` / `HEAPSCOPE_STATS_HPROF=1` / `HEAPSCOPE_STATS_TRACEMALLOC=1`: the wall
+//! and CPU time (user + sys of the whole process, all threads) of each of the V8, HPROF or
+//! tracemalloc reader's steps, to stderr — where the
 //! parse stage of `HEAPSCOPE_STATS` spends its time, and whether a step keeps both cores busy
 //! (CPU / wall near the core count) or one. Off, a step costs one branch on a cached flag.
 
@@ -11,6 +12,7 @@ use std::time::Instant;
 pub(crate) enum Reader {
     V8,
     Hprof,
+    Tracemalloc,
 }
 
 impl Reader {
@@ -20,9 +22,11 @@ impl Reader {
         }
         static V8: OnceLock<bool> = OnceLock::new();
         static HPROF: OnceLock<bool> = OnceLock::new();
+        static TRACEMALLOC: OnceLock<bool> = OnceLock::new();
         match self {
             Reader::V8 => *V8.get_or_init(|| var("HEAPSCOPE_STATS_V8")),
             Reader::Hprof => *HPROF.get_or_init(|| var("HEAPSCOPE_STATS_HPROF")),
+            Reader::Tracemalloc => *TRACEMALLOC.get_or_init(|| var("HEAPSCOPE_STATS_TRACEMALLOC")),
         }
     }
 
@@ -30,6 +34,7 @@ impl Reader {
         match self {
             Reader::V8 => "v8",
             Reader::Hprof => "hprof",
+            Reader::Tracemalloc => "tracemalloc",
         }
     }
 }

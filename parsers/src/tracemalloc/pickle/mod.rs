@@ -209,7 +209,7 @@ impl<K> Default for Hot<K> {
 /// input). A line past a file's table that cannot grow it freezes that file: its other lines
 /// go to the caller's hash table from then on, so a frame is in exactly one of the two.
 #[derive(Default)]
-struct Lines {
+pub(super) struct Lines {
     /// Per file: frame id + 1 per line (0: not seen), and whether it is frozen.
     files: Vec<(Vec<u32>, bool)>,
     /// Entries all tables hold.
@@ -316,7 +316,10 @@ struct Reader<'a> {
     /// That loop's file names by memo index, direct-mapped (`machine::FILE_HOT` entries, made
     /// by the first traceback; not used once the memo is not sequential, where an index may
     /// name another entry later).
-    file_hot: Vec<(u64, u32)>,
+    file_hot: Option<machine::FileHot>,
+    /// `HEAPSCOPE_STATS_TRACEMALLOC`: the clock of the read's steps (head, wait for the tail,
+    /// its absorption, the rest).
+    steps: crate::timing::Steps,
 }
 
 /// Read a `tracemalloc.Snapshot` pickle. From 8 MiB on, the second half of the traces list
@@ -362,14 +365,10 @@ fn read_once_with(
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
             let cancel = &cancel;
             scope.spawn(move || {
-                let _ = tx.send(split::Tail::read(
-                    data,
-                    at,
-                    frame_end,
-                    cancel,
-                    forget_frames,
-                    fast,
-                ));
+                let mut steps = crate::timing::Steps::of(crate::timing::Reader::Tracemalloc);
+                let t = split::Tail::read(data, at, frame_end, cancel, forget_frames, fast);
+                steps.step("tail: read (second core)");
+                let _ = tx.send(t);
             });
             tail = Some(rx);
         }
@@ -380,12 +379,16 @@ fn read_once_with(
         r.tail = tail;
         r.cancel = cancel.clone();
         let top = r.run();
+        r.steps.step("read: after the tail");
         cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         if r.frames_needed {
             return (top.map(|_| (Snapshot::default(), 0)), true);
         }
         let n = r.tail_traces;
-        (top.and_then(|top| r.finish(top)).map(|s| (s, n)), false)
+        let mut steps = crate::timing::Steps::of(crate::timing::Reader::Tracemalloc);
+        let done = top.and_then(|top| r.finish(top)).map(|s| (s, n));
+        steps.step("finish: totals, checks");
+        (done, false)
     })
 }
 
@@ -419,6 +422,7 @@ fn reader(data: &[u8]) -> Reader<'_> {
         cancel: Default::default(),
         frames_needed: false,
         fast_tracebacks: true,
-        file_hot: Vec::new(),
+        file_hot: None,
+        steps: crate::timing::Steps::of(crate::timing::Reader::Tracemalloc),
     }
 }

@@ -6,8 +6,8 @@
 //! memo reference *symbolic*: a `BINGET n` naming a file name or a traceback is kept as `n`
 //! (with the tail's own memo size when it was read), and its own entries are numbered from 0.
 //!
-//! 1. [`find_start`]: walk the protocol-4 FRAME chain to the frame holding byte 15/32 of the
-//!    input (a little before the middle, see there), skip opcodes from that frame's start (a
+//! 1. [`find_start`]: walk the protocol-4 FRAME chain to the frame holding byte 33/64 of the
+//!    input (a little past the middle, see there), skip opcodes from that frame's start (a
 //!    frame begins at an opcode boundary as CPython writes) to the first `APPENDS MARK` past
 //!    it: the start of a batch of 1000 traces.
 //! 2. [`Tail::read`] (the other core): from just after that MARK, read what CPython writes in a
@@ -30,7 +30,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::machine::{frame_tuple, memo_get, small_int, FILE_HOT};
+use super::machine::{file_hot, frame_tuple, known_frames, memo_get, small_int, FileHot, FILE_HOT};
 use super::memo::{Memo, MemoTable};
 use super::opcodes::*;
 use super::value::NO_TOTAL;
@@ -40,19 +40,21 @@ use heapscope_graph::hash::FxHashMap;
 /// Inputs below this size are read on one core (the thread costs more than it saves).
 pub(super) const MIN_SPLIT: usize = 8 << 20;
 
-/// Where the tail begins: just after the MARK of an `APPENDS MARK` at or past byte 15/32 of
+/// Where the tail begins: just after the MARK of an `APPENDS MARK` at or past byte 33/64 of
 /// `data`, and the end of the FRAME that holds it. None when the input is not framed (protocol
 /// 2–3), smaller than `min_len`, or anything on the way is not what CPython writes.
 pub(super) fn find_start(data: &[u8], min_len: usize) -> Option<(usize, usize)> {
     if data.len() < min_len.max(12) || data[0] != PROTO || data[2] != FRAME {
         return None;
     }
-    // A little before the middle: the first part holds most of the tracebacks' frames (each
-    // is written where its first trace is), which cost more per byte than traces, and this
-    // core takes the tail over at the end. Callgrind on the real scale-2 snapshot
+    // Near the middle: the first part holds most of the tracebacks' frames (each is written
+    // where its first trace is), which cost more per byte than traces, and this core takes the
+    // tail over at the end; the tail's traceback references cost it more. Callgrind on the real scale-2 snapshot
     // (benches/scripts/tracemalloc): split at 1/2, 1.29 G instructions before, 0.99 G after;
-    // at 7/16 (and a faster trace loop here), 1.00 G and 1.09 G; so 15/32.
-    let mid = data.len() / 32 * 15;
+    // at 7/16 (and a faster trace loop here), 1.00 G and 1.09 G; so 15/32. Then with frames
+    // read in one loop on both sides (`HEAPSCOPE_STATS_TRACEMALLOC` on real-deep350, 3 runs):
+    // head 0.66-0.74 s, tail 0.81-0.90 s, the reader waiting 0.145 s for it; so 33/64.
+    let mid = data.len() / 64 * 33;
     let frame_at = |f: usize| -> Option<(usize, usize)> {
         let len = u64::from_le_bytes(data.get(f + 1..f + 9)?.try_into().ok()?);
         let body = f + 9;
@@ -178,7 +180,7 @@ pub(super) struct Tail<'a> {
     slot_hot: Hot<File>,
     /// The slots of file names by memo index for `Tail::fast_traceback`, direct-mapped
     /// (`machine::FILE_HOT` entries; a file slot never changes).
-    memo_slots: Vec<(u64, u32)>,
+    memo_slots: Option<FileHot>,
     tb_offsets: Vec<u32>,
     tb_frames: Vec<u32>,
     tb_acc: Vec<TbAcc>,
@@ -223,7 +225,7 @@ impl<'a> Tail<'a> {
             frame_lines: Lines::default(),
             file_slots: FxHashMap::default(),
             slot_hot: Hot::default(),
-            memo_slots: Vec::new(),
+            memo_slots: None,
             tb_offsets: vec![0],
             tb_frames: Vec::new(),
             tb_acc: Vec::new(),
@@ -445,31 +447,42 @@ impl<'a> Tail<'a> {
     /// opcode loop goes on from there.
     fn fast_traceback(&mut self, st: &mut State<'a>) {
         let d = st.data;
+        // Not a frame tuple first (a trace's MARK, whose fields follow): nothing to do here.
+        if !matches!(d.get(st.pos), Some(&(BINGET | LONG_BINGET))) {
+            return;
+        }
         // One frame tuple is at most 12 bytes: a loop that starts one only 12 bytes or more
         // before the end of the frame (or the input) reads within it.
         let limit = st.frame_end.min(d.len());
-        if self.memo_slots.is_empty() {
-            self.memo_slots = vec![(u64::MAX, 0); FILE_HOT];
-        }
+        // Taken out of `self` for the loop (put back below): a lookup without a bounds check.
+        let mut slots = self.memo_slots.take().unwrap_or_else(file_hot);
         let first = self.tb_frames.len();
+        // The frames go to a local vector (put back below), whose length stays in a register.
+        let mut frames = std::mem::take(&mut self.tb_frames);
         let mut p = st.pos;
-        while p + 12 <= limit {
-            let w: &[u8; 12] = d[p..p + 12].try_into().expect("12 bytes");
-            let Some((idx, line, len)) = frame_tuple(w) else {
+        loop {
+            // Frames seen before, in the inner loop; then one frame at a time through the
+            // file slots and the frame tables, until it is not a frame tuple.
+            p = known_frames(&d[..limit], p, &slots, true, &self.frame_lines, &mut frames);
+            let Some((idx, line, len)) = d[..limit]
+                .get(p..p + 12)
+                .and_then(|w| frame_tuple(w.try_into().expect("12 bytes")))
+            else {
                 break;
             };
-            let slot = match self.memo_slots[idx as usize % FILE_HOT] {
-                (k, slot) if k == idx => slot,
-                _ => {
-                    let slot = self.file_slot(File::Memo(idx));
-                    self.memo_slots[idx as usize % FILE_HOT] = (idx, slot);
-                    slot
-                }
+            let e = &mut slots[idx as usize & (FILE_HOT - 1)];
+            let slot = if e.0 == idx {
+                e.1
+            } else {
+                let slot = self.file_slot(File::Memo(idx));
+                *e = (idx, slot);
+                slot
             };
-            let f = self.intern_frame_in(slot, File::Memo(idx), line);
-            self.tb_frames.push(f);
+            frames.push(self.intern_frame_in(slot, File::Memo(idx), line));
             p += len;
         }
+        self.tb_frames = frames;
+        self.memo_slots = Some(slots);
         st.pos = p;
         let n = self.tb_frames.len() - first;
         // Their MEMOIZEs together (a memo reference here is kept symbolic, checked when the
@@ -780,9 +793,7 @@ impl<'a> Reader<'a> {
         // copied), or appended when there is a head already.
         let mut moved = std::mem::take(&mut t.tb_frames);
         moved.truncate(t.tb_offsets[n_tbs] as usize);
-        for f in moved.iter_mut() {
-            *f = frames[*f as usize];
-        }
+        renumber(&mut moved, &frames);
         let base = self.snap.frames_len();
         if self.snap.tb_frames_head.is_empty() {
             self.snap.tb_frames_head = std::mem::replace(&mut self.snap.tb_frames, moved);
@@ -841,4 +852,24 @@ impl<'a> Reader<'a> {
         self.frame_end = t.end_frame_end;
         true
     }
+}
+
+/// Each of `ids` (the tail's frame ids) through `frames` (its frames' ids in the reader). The
+/// other core is idle while the reader takes the tail over: from 1 M ids on, half of them are
+/// renumbered there.
+#[inline(never)]
+fn renumber(ids: &mut [u32], frames: &[u32]) {
+    let each = |ids: &mut [u32]| {
+        for f in ids {
+            *f = frames[*f as usize];
+        }
+    };
+    if ids.len() < 1 << 20 {
+        return each(ids);
+    }
+    let (a, b) = ids.split_at_mut(ids.len() / 2);
+    std::thread::scope(|s| {
+        s.spawn(|| each(b));
+        each(a);
+    });
 }

@@ -678,3 +678,77 @@ fn frame_ids_through_the_dense_tables_are_first_seen_order() {
         .collect();
     assert_eq!(got, want);
 }
+
+/// The frame-tuple decoder's masked words (`machine::frame_tuple`) read what the opcode-by-opcode
+/// decoder (`machine::frame_tuple_slow`) reads, on windows of every shape near a frame tuple:
+/// each opcode slot holding the opcode it should, another opcode of the set, or any byte.
+#[test]
+fn frame_tuple_reads_as_opcode_by_opcode() {
+    use super::machine::{frame_tuple, frame_tuple_slow};
+    use super::opcodes::*;
+    let mut x: u64 = 17;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let ops = [
+        BINGET,
+        LONG_BINGET,
+        BININT1,
+        BININT2,
+        BININT,
+        TUPLE2,
+        MEMOIZE,
+    ];
+    let (mut some, mut checked) = (0, 0);
+    for _ in 0..400_000 {
+        let mut w = [0u8; 12];
+        for b in w.iter_mut() {
+            // Small values often (lines and memo indexes of 0, 0x80, 0xff are edges).
+            *b = match next() % 4 {
+                0 => 0,
+                1 => 0xff,
+                _ => next() as u8,
+            };
+        }
+        // Put opcodes where a frame tuple of each shape has them, each slot most often right.
+        let pick = |r: u64, right: u8| -> u8 {
+            match r % 8 {
+                0..=4 => right,
+                5 => ops[(r / 8 % ops.len() as u64) as usize],
+                _ => (r >> 8) as u8,
+            }
+        };
+        let r = next();
+        w[0] = pick(
+            r,
+            if r & 1 << 40 != 0 {
+                LONG_BINGET
+            } else {
+                BINGET
+            },
+        );
+        let q = if w[0] == LONG_BINGET { 5 } else { 2 };
+        let r = next();
+        w[q] = pick(r, [BININT1, BININT2, BININT][(r >> 40) as usize % 3]);
+        let n = match w[q] {
+            BININT1 => 1,
+            BININT2 => 2,
+            BININT => 4,
+            _ => (next() % 4 + 1) as usize,
+        };
+        w[q + 1 + n] = pick(next(), TUPLE2);
+        w[q + 2 + n] = pick(next(), MEMOIZE);
+        let want = frame_tuple_slow(&w);
+        assert_eq!(frame_tuple(&w), want, "{w:02x?}");
+        some += want.is_some() as u32;
+        checked += 1;
+    }
+    // Both kinds of answer were tested, plenty of each.
+    assert!(
+        some > checked / 10 && some < checked * 9 / 10,
+        "{some} of {checked}"
+    );
+}
