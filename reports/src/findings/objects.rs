@@ -179,12 +179,6 @@ pub(crate) fn lift_to_collection(ctx: &Ctx, raw: NodeIdx) -> NodeIdx {
     raw
 }
 
-/// GC roots of a thread's stack, which hold an object while a frame runs (HPROF's root kinds).
-const STACK_ROOT_KINDS: &[&str] = &["Java frame", "JNI local", "native stack"];
-
-/// V8's synthetic nodes for what the stack holds while a runtime function runs.
-const STACK_HOLDERS: &[&str] = &["(Handle scope)", "(Stack roots)"];
-
 /// Is `r`, referring to an object through `label`, a stack frame holding it: V8's `(Handle
 /// scope)` or `(Stack roots)`, or a thread's local variable (HPROF: `local in <frame>`)? Its
 /// name, when it is one.
@@ -192,10 +186,10 @@ fn stack_holder(ctx: &Ctx, r: NodeIdx, label: Label) -> Option<String> {
     let g = &ctx.a.graph;
     if g.kind(r) == NodeKind::Synthetic {
         let name = ctx.insp.value_preview(g, r)?;
-        return STACK_HOLDERS.contains(&name.as_str()).then_some(name);
+        return patterns::is_stack_holder(&name).then_some(name);
     }
     let via = g.label_text(label)?;
-    (patterns::is_thread(g.type_name(r)) && via.starts_with("local in ")).then_some(via)
+    (patterns::is_thread(g.type_name(r)) && patterns::is_stack_local(&via)).then_some(via)
 }
 
 /// Is `raw`, a collection's inside no collection dominates, held only by one collection's own
@@ -217,7 +211,7 @@ fn held_while_growing(ctx: &Ctx, raw: NodeIdx) -> Option<Growing> {
     let mut stack: Vec<String> = Vec::new();
     for r in g.roots.iter().filter(|r| r.node == raw) {
         let kind = g.root_kind_name(r);
-        if !STACK_ROOT_KINDS.contains(&kind) {
+        if !patterns::is_stack_root_kind(kind) {
             return None;
         }
         stack.push(match r.via {
@@ -280,7 +274,7 @@ fn apart_from_stack(ctx: &Ctx, steps: Vec<PathStep>, known: &Referrers) -> Vec<P
     let on_stack = |s: &[PathStep]| {
         s.first()
             .and_then(|f| f.root_kind.as_deref())
-            .is_some_and(|k| STACK_ROOT_KINDS.contains(&k))
+            .is_some_and(patterns::is_stack_root_kind)
     };
     let Some(c) = steps.last().map(|s| s.node) else {
         return steps;
