@@ -225,7 +225,7 @@ impl<'a> Reader<'a> {
         Value::Tb(id)
     }
 
-    fn trace(
+    pub(super) fn trace(
         &self,
         domain: i64,
         size: i64,

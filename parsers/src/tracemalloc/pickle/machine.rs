@@ -7,6 +7,7 @@
 use super::memo::Memo;
 use super::opcodes::*;
 use super::value::{foreign_class, two_kinds, Trace, Value, NO_TB, NO_TOTAL};
+use super::words::known_frames;
 use super::{Class, Reader, Res};
 use crate::error::span;
 use crate::{Expected, Fail};
@@ -157,9 +158,12 @@ impl<'a> Reader<'a> {
                         }
                     } else {
                         self.marks.push(self.stack.len());
-                        // Else nearly every MARK opens a traceback of frames whose file names
-                        // are in the memo: read them, and its TUPLE, in one loop.
-                        self.fast_traceback()?;
+                        // Else nearly every MARK opens the first trace of a traceback, or the
+                        // traceback (frames whose file names are in the memo): read them, and
+                        // its TUPLE, in one loop.
+                        if !self.first_trace(at)? {
+                            self.fast_traceback()?;
+                        }
                     }
                 }
                 POP => {
@@ -458,11 +462,8 @@ impl<'a> Reader<'a> {
         {
             return Ok(());
         }
-        // The cache is taken out of `self` for the loop (put back below), so that a lookup
-        // is one indexed load without a bounds check.
-        let mut hot = self.file_hot.take().unwrap_or_else(file_hot);
         // Once an entry was put out of order, an index may name another entry later: no
-        // cache from then on.
+        // table by bytes from then on.
         let cached = self.memo.is_sequential();
         let d = self.data;
         // One frame tuple is at most 12 bytes (LONG_BINGET 5, BININT 5, TUPLE2, MEMOIZE): a
@@ -473,35 +474,30 @@ impl<'a> Reader<'a> {
         let mut frames = std::mem::take(&mut self.snap.tb_frames);
         let mut p = self.pos;
         loop {
-            // Frames seen before, in the inner loop; then one frame at a time through the
-            // memo and the frame tables, until it is not a frame tuple.
-            p = known_frames(&d[..limit], p, &hot, cached, &self.frame_lines, &mut frames);
-            let Some((idx, line, len)) = d[..limit]
-                .get(p..p + 12)
-                .and_then(|w| frame_tuple(w.try_into().expect("12 bytes")))
-            else {
+            // Frames whose bytes were read before, in the inner loop; then one frame at a time
+            // through the memo and the frame tables, until it is not a frame tuple.
+            if cached {
+                p = known_frames(&d[..limit], p, &self.frame_words, &mut frames);
+            }
+            let Some(w) = d[..limit].get(p..p + 12) else {
+                break;
+            };
+            let w: &[u8; 12] = w.try_into().expect("12 bytes");
+            let Some((idx, line, len)) = frame_tuple(w) else {
                 break;
             };
             // The frames' MEMOIZEs are made together below: a file name is never one of them.
-            let e = &mut hot[idx as usize & (FILE_HOT - 1)];
-            let file = if e.0 == idx && cached {
-                e.1
-            } else {
-                match self.memo.get_hot(idx) {
-                    Memo::Str(file) => {
-                        if cached {
-                            *e = (idx, file);
-                        }
-                        file
-                    }
-                    _ => break,
-                }
+            let Memo::Str(file) = self.memo.get_hot(idx) else {
+                break;
             };
-            frames.push(self.intern_frame(super::Frame { file, lineno: line }));
+            let f = self.intern_frame(super::Frame { file, lineno: line });
+            frames.push(f);
+            if cached {
+                self.frame_words.put(w, len, f);
+            }
             p += len;
         }
         self.snap.tb_frames = frames;
-        self.file_hot = Some(hot);
         self.pos = p;
         let n = self.snap.tb_frames.len() - first;
         self.memo.memoize_frames(&self.snap.tb_frames[first..]);
@@ -517,6 +513,68 @@ impl<'a> Reader<'a> {
         let frames = self.snap.tb_frames.drain(first..).map(Value::Frame);
         self.stack.extend(frames);
         Ok(())
+    }
+
+    /// After a trace's MARK (pushed) at `at`: the first trace of a traceback as CPython 3.9+
+    /// writes it, `domain size MARK frames… TUPLE MEMOIZE total_nframe TUPLE MEMOIZE` (small-int
+    /// opcodes, NONE for no total), its opcodes run as the loop runs them, without the loop:
+    /// the two ints and the MARK, the traceback (`fast_traceback`), then, if that closed it, its
+    /// MEMOIZE, the total, the trace's TUPLE and MEMOIZE. It stops before anything else (or
+    /// anything not wholly before the end of the current protocol-4 frame, of the input or the
+    /// second core's start), with the stack as the loop would have it there, so that the loop
+    /// goes on from there and judges what follows exactly. False if it took nothing (not that
+    /// shape's first opcodes).
+    fn first_trace(&mut self, at: usize) -> Res<bool> {
+        if !self.fast_tracebacks {
+            return Ok(false);
+        }
+        let limit = self.frame_end.min(self.data.len()).min(self.split_at);
+        let d = &self.data[..limit.max(at + 1)];
+        let mut p = at + 1;
+        let (Some(domain), Some(size)) = (small_int(d, &mut p), small_int(d, &mut p)) else {
+            return Ok(false);
+        };
+        if d.get(p) != Some(&MARK) {
+            return Ok(false);
+        }
+        self.stack.push(Value::Int(domain));
+        self.stack.push(Value::Int(size));
+        self.marks.push(self.stack.len());
+        self.pos = p + 1;
+        let marks = self.marks.len();
+        self.fast_traceback()?;
+        // Closed: its mark taken, the traceback on the stack.
+        let Some(&Value::Tb(tb)) = self.stack.last().filter(|_| self.marks.len() + 1 == marks)
+        else {
+            return Ok(true);
+        };
+        let mut p = self.pos;
+        if d.get(p) != Some(&MEMOIZE) {
+            return Ok(true);
+        }
+        p += 1;
+        let total = if d.get(p) == Some(&NONE) {
+            p += 1;
+            Value::None
+        } else {
+            match small_int(d, &mut p) {
+                Some(n) => Value::Int(n),
+                None => return Ok(true),
+            }
+        };
+        if d.get(p) != Some(&TUPLE) || d.get(p + 1) != Some(&MEMOIZE) {
+            return Ok(true);
+        }
+        // MEMOIZE, the total, TUPLE (the four items above the trace's mark: a trace, checked
+        // as `tuple` checks it), MEMOIZE.
+        self.memo.memoize(Memo::Tb(tb));
+        let v = self.trace(domain, size, Value::Tb(tb), Some(total), p)?;
+        let start = self.pop_mark(p)?;
+        self.stack.truncate(start);
+        self.stack.push(v);
+        self.memo.memoize(Memo::Trace);
+        self.pos = p + 2;
+        Ok(true)
     }
 
     /// After a MARK at `at`: `domain size BINGET(traceback) total_nframe TUPLE` with small-int
@@ -615,73 +673,6 @@ pub(super) fn small_int(d: &[u8], p: &mut usize) -> Option<i64> {
     };
     *p += 1 + n;
     Some(v)
-}
-
-/// Entries of the reader's cache of file names by memo index (`Reader::file_hot`, 16 B each).
-pub(super) const FILE_HOT: usize = 1 << 10;
-
-/// The reader's cache of file names by memo index (`Reader::file_hot`): `FILE_HOT` entries of
-/// 16 B, none set.
-pub(super) type FileHot = Box<[(u64, u32); FILE_HOT]>;
-
-/// An empty [`FileHot`] (made on the heap: 16 KiB).
-pub(super) fn file_hot() -> FileHot {
-    vec![(u64::MAX, 0); FILE_HOT]
-        .into_boxed_slice()
-        .try_into()
-        .expect("FILE_HOT entries")
-}
-
-/// Frame tuples at `d[p..]` (see [`frame_tuple`]) while each names a file `hot` holds
-/// (`cached`: it may be used) and a frame `lines` holds (`file` of `hot` numbers it there): their
-/// frames pushed to `out`; returns where it stopped (at anything else, or 12 bytes or less
-/// before the end of `d`). The tracebacks' frames are nearly all read here (about 85 % of a deep
-/// snapshot's bytes), so it keeps to locals: no call, no store but the frame's.
-#[inline(always)]
-pub(super) fn known_frames(
-    d: &[u8],
-    mut p: usize,
-    hot: &[(u64, u32); FILE_HOT],
-    cached: bool,
-    lines: &super::Lines,
-    out: &mut Vec<u32>,
-) -> usize {
-    if !cached {
-        return p;
-    }
-    let files = &lines.files[..];
-    // Up to 32 frames at a time in a local buffer, then appended: the loop keeps its count in
-    // a register.
-    let mut buf = [0u32; 32];
-    loop {
-        let mut n = 0;
-        while n < buf.len() {
-            let Some(w) = d.get(p..).and_then(|r| r.first_chunk::<12>()) else {
-                break;
-            };
-            let Some((idx, line, len)) = frame_tuple(w) else {
-                break;
-            };
-            let (key, file) = hot[idx as usize & (FILE_HOT - 1)];
-            if key != idx {
-                break;
-            }
-            let Some(f) = files
-                .get(file as usize)
-                .and_then(|t| t.0.get(line as usize))
-                .and_then(|v| v.checked_sub(1))
-            else {
-                break;
-            };
-            buf[n] = f;
-            n += 1;
-            p += len;
-        }
-        out.extend_from_slice(&buf[..n]);
-        if n < buf.len() {
-            return p;
-        }
-    }
 }
 
 /// A frame tuple as CPython writes each frame of a traceback, at the start of `w`:

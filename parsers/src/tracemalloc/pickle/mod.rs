@@ -46,6 +46,7 @@ mod split;
 #[cfg(test)]
 mod tests;
 mod value;
+mod words;
 
 use memo::MemoTable;
 use value::Value;
@@ -313,10 +314,9 @@ struct Reader<'a> {
     frames_needed: bool,
     /// Read a traceback's frames in one loop (`Reader::fast_traceback`); off only in tests.
     fast_tracebacks: bool,
-    /// That loop's file names by memo index, direct-mapped (`machine::FILE_HOT` entries, made
-    /// by the first traceback; not used once the memo is not sequential, where an index may
-    /// name another entry later).
-    file_hot: Option<machine::FileHot>,
+    /// That loop's frames by the bytes of their frame tuple ([`words::Words`]; not used once
+    /// the memo is not sequential, where an index may name another entry later).
+    frame_words: words::Words,
     /// `HEAPSCOPE_STATS_TRACEMALLOC`: the clock of the read's steps (head, wait for the tail,
     /// its absorption, the rest).
     steps: crate::timing::Steps,
@@ -422,7 +422,7 @@ fn reader(data: &[u8]) -> Reader<'_> {
         cancel: Default::default(),
         frames_needed: false,
         fast_tracebacks: true,
-        file_hot: None,
+        frame_words: Default::default(),
         steps: crate::timing::Steps::of(crate::timing::Reader::Tracemalloc),
     }
 }

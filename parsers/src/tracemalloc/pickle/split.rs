@@ -30,10 +30,11 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::machine::{file_hot, frame_tuple, known_frames, memo_get, small_int, FileHot, FILE_HOT};
+use super::machine::{frame_tuple, memo_get, small_int};
 use super::memo::{Memo, MemoTable};
 use super::opcodes::*;
 use super::value::NO_TOTAL;
+use super::words::{known_frames, Words};
 use super::{DomainTotal, Hot, Line, Lines, Reader, TbAcc};
 use heapscope_graph::hash::FxHashMap;
 
@@ -178,9 +179,9 @@ pub(super) struct Tail<'a> {
     frame_lines: Lines,
     file_slots: FxHashMap<File, u32>,
     slot_hot: Hot<File>,
-    /// The slots of file names by memo index for `Tail::fast_traceback`, direct-mapped
-    /// (`machine::FILE_HOT` entries; a file slot never changes).
-    memo_slots: Option<FileHot>,
+    /// `Tail::fast_traceback`'s frames by the bytes of their frame tuple (a memo reference
+    /// stays symbolic here, so the same bytes always name the same frame).
+    frame_words: Words,
     tb_offsets: Vec<u32>,
     tb_frames: Vec<u32>,
     tb_acc: Vec<TbAcc>,
@@ -225,7 +226,7 @@ impl<'a> Tail<'a> {
             frame_lines: Lines::default(),
             file_slots: FxHashMap::default(),
             slot_hot: Hot::default(),
-            memo_slots: None,
+            frame_words: Words::default(),
             tb_offsets: vec![0],
             tb_frames: Vec::new(),
             tb_acc: Vec::new(),
@@ -281,7 +282,7 @@ impl<'a> Tail<'a> {
                         st.stack.push(v);
                     } else {
                         st.marks.push(st.stack.len());
-                        if st.fast {
+                        if st.fast && !self.first_trace(st, at) {
                             self.fast_traceback(st);
                         }
                     }
@@ -441,6 +442,62 @@ impl<'a> Tail<'a> {
         })
     }
 
+    /// After a trace's MARK (pushed) at `at`: the first trace of a traceback, `domain size MARK
+    /// frames… TUPLE MEMOIZE total TUPLE MEMOIZE`, its opcodes run as the loop runs them (the
+    /// reader's `first_trace`), stopping before anything else with the stack as the loop would
+    /// have it there. False if it took nothing.
+    fn first_trace(&mut self, st: &mut State<'a>, at: usize) -> bool {
+        let data = st.data;
+        let d = &data[..st.frame_end.min(data.len()).max(at + 1)];
+        let mut p = at + 1;
+        let (Some(domain), Some(size)) = (small_int(d, &mut p), small_int(d, &mut p)) else {
+            return false;
+        };
+        if d.get(p) != Some(&MARK) {
+            return false;
+        }
+        st.stack.push(Sym::Int(domain));
+        st.stack.push(Sym::Int(size));
+        st.marks.push(st.stack.len());
+        st.pos = p + 1;
+        let marks = st.marks.len();
+        self.fast_traceback(st);
+        // Closed: its mark taken, the traceback on the stack; then MEMOIZE, the total, TUPLE
+        // (a trace, or the loop stops there too), MEMOIZE.
+        let Some(&Sym::Tb(tb)) = st.stack.last().filter(|_| st.marks.len() + 1 == marks) else {
+            return true;
+        };
+        let mut p = st.pos;
+        if d.get(p) != Some(&MEMOIZE) {
+            return true;
+        }
+        p += 1;
+        let total = if d.get(p) == Some(&NONE) {
+            p += 1;
+            Sym::None
+        } else {
+            match small_int(d, &mut p) {
+                Some(n) => Sym::Int(n),
+                None => return true,
+            }
+        };
+        if d.get(p) != Some(&TUPLE) || d.get(p + 1) != Some(&MEMOIZE) {
+            return true;
+        }
+        let Some(v) = trace(domain, size, Sym::Tb(tb), Some(total)) else {
+            return true;
+        };
+        let Some(start) = st.marks.pop() else {
+            return true;
+        };
+        self.memo.memoize(Memo::Tb(tb));
+        st.stack.truncate(start);
+        st.stack.push(v);
+        self.memo.memoize(Memo::Trace);
+        st.pos = p + 2;
+        true
+    }
+
     /// Just after a MARK (pushed): a traceback's frames `BINGET(file name) lineno TUPLE2
     /// MEMOIZE` in one loop, then its `TUPLE`, as the opcode loop would read them (the reader's
     /// `fast_traceback`); at anything else, the frames read so far go on the stack and the
@@ -454,35 +511,27 @@ impl<'a> Tail<'a> {
         // One frame tuple is at most 12 bytes: a loop that starts one only 12 bytes or more
         // before the end of the frame (or the input) reads within it.
         let limit = st.frame_end.min(d.len());
-        // Taken out of `self` for the loop (put back below): a lookup without a bounds check.
-        let mut slots = self.memo_slots.take().unwrap_or_else(file_hot);
         let first = self.tb_frames.len();
         // The frames go to a local vector (put back below), whose length stays in a register.
         let mut frames = std::mem::take(&mut self.tb_frames);
         let mut p = st.pos;
         loop {
-            // Frames seen before, in the inner loop; then one frame at a time through the
-            // file slots and the frame tables, until it is not a frame tuple.
-            p = known_frames(&d[..limit], p, &slots, true, &self.frame_lines, &mut frames);
-            let Some((idx, line, len)) = d[..limit]
-                .get(p..p + 12)
-                .and_then(|w| frame_tuple(w.try_into().expect("12 bytes")))
-            else {
+            // Frames whose bytes were read before, in the inner loop; then one frame at a time
+            // through the file slots and the frame tables, until it is not a frame tuple.
+            p = known_frames(&d[..limit], p, &self.frame_words, &mut frames);
+            let Some(w) = d[..limit].get(p..p + 12) else {
                 break;
             };
-            let e = &mut slots[idx as usize & (FILE_HOT - 1)];
-            let slot = if e.0 == idx {
-                e.1
-            } else {
-                let slot = self.file_slot(File::Memo(idx));
-                *e = (idx, slot);
-                slot
+            let w: &[u8; 12] = w.try_into().expect("12 bytes");
+            let Some((idx, line, len)) = frame_tuple(w) else {
+                break;
             };
-            frames.push(self.intern_frame_in(slot, File::Memo(idx), line));
+            let f = self.intern_frame(File::Memo(idx), line);
+            frames.push(f);
+            self.frame_words.put(w, len, f);
             p += len;
         }
         self.tb_frames = frames;
-        self.memo_slots = Some(slots);
         st.pos = p;
         let n = self.tb_frames.len() - first;
         // Their MEMOIZEs together (a memo reference here is kept symbolic, checked when the

@@ -752,3 +752,100 @@ fn frame_tuple_reads_as_opcode_by_opcode() {
         "{some} of {checked}"
     );
 }
+
+/// The table of frames by frame-tuple bytes (`words::Words`) finds a frame only where the
+/// opcode-by-opcode decoder (`machine::frame_tuple_slow`) reads a frame tuple, of the same
+/// length and naming the (memo index, line) of the frame put in for it, on windows of every
+/// shape near a frame tuple (each opcode slot holding the opcode it should, another opcode of
+/// the set, or any byte; a few indexes and lines, so that tuples come back); a tuple put in is
+/// found at once.
+#[test]
+fn frames_by_tuple_bytes_are_the_decoded_frames() {
+    use super::machine::frame_tuple_slow;
+    use super::opcodes::*;
+    use super::words::Words;
+    let mut x: u64 = 29;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    // The frame the test puts in for a (memo index, line): any fixed function of both.
+    let frame_of = |idx: u64, line: u32| (idx.wrapping_mul(1_000_003) as u32) ^ line;
+    let ops = [
+        BINGET,
+        LONG_BINGET,
+        BININT1,
+        BININT2,
+        BININT,
+        TUPLE2,
+        MEMOIZE,
+    ];
+    let mut words = Words::default();
+    let (mut hits, mut misses, mut put) = (0u32, 0u32, 0u32);
+    for _ in 0..400_000 {
+        let mut w = [0u8; 12];
+        for b in w.iter_mut() {
+            *b = match next() % 4 {
+                0 => 0,
+                1 => 1,
+                2 => 0xff,
+                _ => next() as u8,
+            };
+        }
+        let pick = |r: u64, right: u8| -> u8 {
+            match r % 10 {
+                0..=7 => right,
+                8 => ops[(r / 10 % ops.len() as u64) as usize],
+                _ => (r >> 8) as u8,
+            }
+        };
+        let r = next();
+        w[0] = pick(
+            r,
+            if r & 1 << 40 != 0 {
+                LONG_BINGET
+            } else {
+                BINGET
+            },
+        );
+        let q = if w[0] == LONG_BINGET { 5 } else { 2 };
+        let r = next();
+        w[q] = pick(r, [BININT1, BININT2][(r >> 40) as usize % 2]);
+        let n = match w[q] {
+            BININT1 => 1,
+            BININT2 => 2,
+            BININT => 4,
+            _ => (next() % 4 + 1) as usize,
+        };
+        w[q + 1 + n] = pick(next(), TUPLE2);
+        w[q + 2 + n] = pick(next(), MEMOIZE);
+        let want = frame_tuple_slow(&w);
+        match words.get(&w) {
+            Some((f, len)) => {
+                let (idx, line, l) = want.unwrap_or_else(|| panic!("{w:02x?}: not a frame"));
+                assert_eq!((f, len), (frame_of(idx, line), l), "{w:02x?}");
+                hits += 1;
+            }
+            None => {
+                misses += 1;
+                if let Some((idx, line, len)) = want {
+                    words.put(&w, len, frame_of(idx, line));
+                    // The four usual shapes go in, and are found.
+                    let usual = len <= if w[0] == BINGET { 7 } else { 10 };
+                    if usual {
+                        assert_eq!(words.get(&w), Some((frame_of(idx, line), len)));
+                        put += 1;
+                    } else {
+                        assert_eq!(words.get(&w), None, "{w:02x?}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        hits > 10_000 && misses > 10_000 && put > 1_000,
+        "{hits} {misses} {put}"
+    );
+}
