@@ -37,18 +37,6 @@ const EMPTY: u64 = 0xffff_0000_0000_0000 | BINGET as u64;
 /// `TUPLE2 MEMOIZE` as the little-endian `u16` at the end of every frame tuple.
 const END: u16 = u16::from_le_bytes([TUPLE2, MEMOIZE]);
 
-/// By a tuple's length: the mask and the value of the bytes its key does not cover, in the
-/// little-endian word of its bytes 6 to 9 (6: none; 7: byte 6; 9: byte 8; 10: bytes 8 and 9;
-/// another length never matches).
-const REST: [(u32, u32); 16] = {
-    let mut r = [(0, 1); 16];
-    r[6] = (0, 0);
-    r[7] = (0xff, MEMOIZE as u32);
-    r[9] = (0xff << 16, (MEMOIZE as u32) << 16);
-    r[10] = (0xffff << 16, (END as u32) << 16);
-    r
-};
-
 impl Words {
     const SLOTS: usize = 1 << 13;
 
@@ -90,11 +78,10 @@ impl Words {
         let len = 6 + 3 * long as usize + (line_op == BININT2) as usize;
         let key = Self::key(x);
         let s = &slots[Self::slot(key)];
-        // The bytes past the key up to the tuple's end, in the word at byte 6 (a key holds
-        // the line's opcode: the same key, the same length).
-        let z = u32::from_le_bytes(w[6..10].try_into().expect("4 bytes"));
-        let (mask, want) = REST[len];
-        (s.key == key && z & mask == want).then_some((s.frame, len))
+        // The tuple's last two bytes (a key holds the line's opcode: the same key, the same
+        // length), which the key does not hold but for BINGET BININT1.
+        let end = u16::from_le_bytes([w[len - 2], w[len - 1]]);
+        (s.key == key && end == END).then_some((s.frame, len))
     }
 
     /// Put in the frame tuple at the start of `w`, of `len` bytes, which names `frame` (read
