@@ -6,10 +6,12 @@
 //! time. While the memo is made in order, a memo index names the same file name for good, so
 //! those bytes name one frame: a table from the bytes to the frame replaces the file name's
 //! memo lookup and the frame table's (three dependent loads) by one probe. The key is the
-//! tuple's first 6 bytes (BINGET) or 8 (LONG_BINGET), as one word; the entry holds the tuple's
-//! length, and the last two bytes, `TUPLE2 MEMOIZE`, are checked at that length: a hit is then
-//! exactly the bytes of a tuple that was read and checked opcode by opcode before (a BININT
-//! line, whose bytes the key would not cover, is never put in).
+//! tuple's first 6 bytes (BINGET) or 8 (LONG_BINGET), as one word, which hold the line's opcode;
+//! the tuple's length is read from its two opcodes, and its last two bytes, `TUPLE2 MEMOIZE`,
+//! are checked at that length: a hit is then exactly the bytes of a tuple that was read and
+//! checked opcode by opcode before (a BININT line, whose bytes the key would not cover, is
+//! never put in). Only while the memo is made in order (the reader's caller checks; the
+//! second core's memo references are symbolic, the same bytes always the same frame).
 
 use super::opcodes::{BINGET, BININT1, BININT2, LONG_BINGET, MEMOIZE, TUPLE2};
 
