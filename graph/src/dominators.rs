@@ -622,18 +622,27 @@ where
             }
         }
         Orphans::AttachAll => {
-            let mut held = BitSet::new(n);
-            for v in 0..n {
-                if !dfs.is_visited(v as u32) {
-                    for t in retaining(g, v) {
-                        if t as usize != v {
-                            held.set(t as usize);
-                        }
+            // The nodes the roots did not reach, in index order: one scan of `pre` (none when
+            // the DFS met every node) rather than one per step below; a node reached stays
+            // reached, so each step's pass over them meets the unreached ones of a pass over
+            // every node, in the same order. 4 B per unreached node.
+            let unreached: Vec<u32> = if dfs.node_of.len() == n {
+                Vec::new()
+            } else {
+                (0..n as u32).filter(|&v| !dfs.is_visited(v)).collect()
+            };
+            let mut held = BitSet::new(if unreached.is_empty() { 0 } else { n });
+            for &v in &unreached {
+                for t in retaining(g, v as usize) {
+                    if t != v {
+                        held.set(t as usize);
                     }
                 }
             }
-            let attach: Vec<u32> = (0..n as u32)
-                .filter(|&v| !dfs.is_visited(v) && !held.get(v as usize))
+            let attach: Vec<u32> = unreached
+                .iter()
+                .copied()
+                .filter(|&v| !held.get(v as usize))
                 .collect();
             drop(held);
             for &v in &attach {
@@ -642,7 +651,7 @@ where
             for v in attach {
                 dfs.visit_from(g, v);
             }
-            for v in 0..n as u32 {
+            for v in unreached {
                 if !dfs.is_visited(v) {
                     dfs.marks.set_super_succ(v as usize);
                     dfs.visit_from(g, v);
@@ -987,23 +996,29 @@ fn marked_on_two<A: Arr<u32>, S: Store<Arr<u32> = A>, K: Store>(
     run: u64,
 ) -> MarkedPreds<A> {
     // One pass makes the starts (in `off`), the ends (the second thread's cursors) and the
-    // marks.
-    let total: u64 = off.iter().map(|&c| u64::from(c)).sum();
-    let mut preds: A = s.filled(total as usize, 0u32);
+    // marks, on two threads: the lists of the targets below `mid` (a multiple of 64, so each
+    // thread has whole words of the marks) take the slots below the sum of their counts, the
+    // others the slots from there on; each half's counts are summed first (also on two
+    // threads), which gives the second half its start.
     let len = off.len();
-    let mut has = BitSet::new(len);
+    let mid = len / 2 / 64 * 64;
+    let sum = |c: &[u32]| c.iter().map(|&c| u64::from(c)).sum::<u64>();
+    let (counts_lo, counts_hi) = off.split_at(mid);
+    let (below, above) = rayon::join(|| sum(counts_lo), || sum(counts_hi));
+    let mut preds: A = s.filled((below + above) as usize, 0u32);
+    let mut words = vec![0u64; len.div_ceil(64)];
     let mut ends: K::Arr<u32> = keep.filled(len, 0u32);
-    let mut acc = 0u32;
-    for (w, (o, e)) in off.iter_mut().zip(ends.iter_mut()).enumerate() {
-        let c = *o;
-        *o = acc;
-        if c > 0 {
-            preds[acc as usize] = FIRST;
-            has.set(w);
-        }
-        acc += c;
-        *e = acc;
+    {
+        let (off_lo, off_hi) = off.split_at_mut(mid);
+        let (ends_lo, ends_hi) = ends.split_at_mut(mid);
+        let (words_lo, words_hi) = words.split_at_mut(mid / 64);
+        let (preds_lo, preds_hi) = preds.split_at_mut(below as usize);
+        rayon::join(
+            || list_starts(off_lo, ends_lo, words_lo, preds_lo, 0),
+            || list_starts(off_hi, ends_hi, words_hi, preds_hi, below as u32),
+        );
     }
+    let has = BitSet::from_words(words);
     // The sources not yet taken, `lo..hi` (packed, `lo` high): the first thread takes runs of
     // `run` from the front, the second from the back, until they meet.
     let left = AtomicU64::new((pre.len() as u64) & 0xffff_ffff);
@@ -1017,6 +1032,24 @@ fn marked_on_two<A: Arr<u32>, S: Store<Arr<u32> = A>, K: Store>(
     debug_assert!(off.iter().zip(ends.iter()).all(|(a, b)| a == b));
     drop(ends);
     MarkedPreds { has, preds }
+}
+
+/// The list starts of [`marked_on_two`] for a run of targets (their counts in `off`, the first
+/// of them at a multiple of 64), whose lists begin at slot `base` (`preds` begins there too):
+/// each count becomes its list's start, its end goes to `ends`, and a non-empty list gets its
+/// bit in `words` and its first slot marked [`FIRST`].
+fn list_starts(off: &mut [u32], ends: &mut [u32], words: &mut [u64], preds: &mut [u32], base: u32) {
+    let mut acc = 0u32;
+    for (w, (o, e)) in off.iter_mut().zip(ends.iter_mut()).enumerate() {
+        let c = *o;
+        *o = base + acc;
+        if c > 0 {
+            preds[acc as usize] = FIRST;
+            words[w >> 6] |= 1 << (w & 63);
+        }
+        acc += c;
+        *e = base + acc;
+    }
 }
 
 /// How many sources a thread of [`marked_on_two`] takes at a time in the analysis.
