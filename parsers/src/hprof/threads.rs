@@ -111,11 +111,11 @@ impl Threads {
         }
         let &(_, _, ti) = self.by_serial.get(&r.thread_serial)?;
         let local = r.tag == heap::ROOT_JAVA_FRAME || r.tag == heap::ROOT_JNI_LOCAL;
-        Some(ThreadRoot {
-            object: r.id,
-            thread: u32::try_from(ti).ok()?,
-            frame: (local && (r.frame as usize) < self.list[ti].frames.len()).then_some(r.frame),
-        })
+        Some(ThreadRoot::new(
+            r.id,
+            u32::try_from(ti).ok()?,
+            (local && (r.frame as usize) < self.list[ti].frames.len()).then_some(r.frame),
+        ))
     }
 
     /// All that [`Self::root_via`] depends on: the root's thread (index into `list`), frame
