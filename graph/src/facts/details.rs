@@ -92,10 +92,12 @@ pub struct Thread {
 /// writes a STACK FRAME record per frame per thread, 3 M for 10,000 threads of 300 frames, of
 /// a few hundred distinct frames): 4 bytes per frame on the stack, one [`Frame`] and its
 /// text per distinct frame in the table. Iterates, compares and serialises as the frames.
+/// Shared, not copied, when cloned (the report's copy of the details: 12 MB of stacks for
+/// 10,000 threads of 300 frames).
 #[derive(Clone)]
 pub struct Frames {
     table: std::sync::Arc<FrameTable>,
-    stack: Vec<u32>,
+    stack: std::sync::Arc<[u32]>,
 }
 
 /// Distinct frames and their [`Frame::text`], made once.
@@ -130,7 +132,11 @@ impl FrameTable {
 
 impl Frames {
     /// A stack of indices into `table`; `None` when an index is not in it.
-    pub fn new(table: std::sync::Arc<FrameTable>, stack: Vec<u32>) -> Option<Frames> {
+    pub fn new(
+        table: std::sync::Arc<FrameTable>,
+        stack: impl Into<std::sync::Arc<[u32]>>,
+    ) -> Option<Frames> {
+        let stack = stack.into();
         let n = table.frames.len();
         stack
             .iter()
@@ -184,10 +190,10 @@ impl<'a> IntoIterator for &'a Frames {
 impl FromIterator<Frame> for Frames {
     fn from_iter<I: IntoIterator<Item = Frame>>(it: I) -> Frames {
         let mut table = FrameTable::default();
-        let stack = it.into_iter().map(|f| table.push(f)).collect();
+        let stack: Vec<u32> = it.into_iter().map(|f| table.push(f)).collect();
         Frames {
             table: std::sync::Arc::new(table),
-            stack,
+            stack: stack.into(),
         }
     }
 }
