@@ -7,9 +7,13 @@
 
 use std::path::Path;
 
-use heapscope_graph::facts::{FormatDetails, Frame, FrameLine, HprofDetails, Thread, ThreadRoot};
+use heapscope_graph::facts::{
+    FormatDetails, Frame, FrameLine, HprofDetails, StackHolders, Thread, ThreadRoot,
+};
 use heapscope_graph::saved::{self, header_crc, OpenError, SaveInput, Stamp};
-use heapscope_graph::{Analysis, DumpFacts, GraphBuilder, Label, NodeKind, Policy, Runtime};
+use heapscope_graph::{
+    Analysis, DumpFacts, GraphBuilder, Label, NodeIdx, NodeKind, Policy, Runtime,
+};
 
 use crate::support::{cases, for_random_graphs};
 
@@ -45,17 +49,14 @@ fn facts() -> DumpFacts {
         .collect(),
     }]);
     f.thread_roots = vec![
-        ThreadRoot {
-            object: 0xbeef,
-            thread: 0,
-            frame: Some(3),
-        },
-        ThreadRoot {
-            object: 0xfeed,
-            thread: 0,
-            frame: None,
-        },
+        ThreadRoot::new(0xbeef, 0, Some(3)),
+        ThreadRoot::new(0xfeed, 0, None),
     ];
+    f.stack = StackHolders {
+        root_kinds: vec![1, 4],
+        nodes: vec![NodeIdx(2), NodeIdx(9)],
+        labels: vec![3],
+    };
     f.warnings.push("a warning".into());
     f.timestamp_ms = Some(-5);
     f
@@ -139,6 +140,7 @@ fn random_analyses_come_back_as_written() {
                 &o2.rows.locations,
                 &o2.details,
                 &o2.thread_roots,
+                &o2.stack,
                 &o2.warnings
             ),
             (
@@ -147,6 +149,7 @@ fn random_analyses_come_back_as_written() {
                 &f.rows.locations,
                 &f.details,
                 &f.thread_roots,
+                &f.stack,
                 &f.warnings
             ),
             "{ctx}"

@@ -1,6 +1,5 @@
 //! From an [`Analysis`] to a [`Report`]: summary, histogram, top dominators and suspects.
 
-use heapscope_graph::facts::ThreadRoot;
 use heapscope_graph::{Analysis, DumpFacts, Inspector, NodeIdx, PathStep};
 
 use crate::findings::find_suspects;
@@ -97,26 +96,17 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Which thread holds an object, from the dump's thread roots ([`DumpFacts::thread_roots`]),
-/// looked up by the printed id of a path's GC root.
+/// Which thread holds an object, from the dump's thread roots ([`DumpFacts::thread_roots`]:
+/// one per object, the one to name, sorted by object), looked up by the printed id of a path's
+/// GC root. Nothing of its own: a search of the facts' roots (an index of 16 B per root and
+/// its sort cost ~48 MB and ~0.1 CPU s on a dump of 10,000 threads of 300 frames).
 pub struct ThreadHolders<'a> {
     info: &'a DumpFacts,
-    /// Each thread root's object id with the root's index; sorted. Ids, not their printed
-    /// text: a dump with 10,000 threads of 300 frames has ~1.5 M frame roots, and a string
-    /// each (with a sort of them) cost ~0.45 CPU s of the report.
-    by_object: Vec<(u64, usize)>,
 }
 
 impl<'a> ThreadHolders<'a> {
     pub fn new(info: &'a DumpFacts) -> Self {
-        let mut by_object: Vec<(u64, usize)> = info
-            .thread_roots
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.object, i))
-            .collect();
-        by_object.sort_unstable();
-        ThreadHolders { info, by_object }
+        ThreadHolders { info }
     }
 
     /// The dump id a path element's printed id stands for: `0x…` hexadecimal or decimal,
@@ -131,35 +121,22 @@ impl<'a> ThreadHolders<'a> {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_object.is_empty()
+        self.info.thread_roots.is_empty()
     }
 
-    /// The thread whose root starts the path: of the thread roots of its first object, a
-    /// thread's own thread object, else the local variable in the innermost frame (MAT's
-    /// "keeps local variables"), else the first (a native stack …). `None` when no thread
+    /// The thread whose root starts the path: the thread root of its first object
+    /// ([`heapscope_graph::facts::ThreadRoot::rank`] chose it among the object's: a thread's own thread object, else
+    /// the local variable in the innermost frame, else the first). `None` when no thread
     /// holds that object.
     pub fn of_path(&self, path: &[PathElem]) -> Option<ThreadOut> {
         let first = self.object_of(&path.first()?.id)?;
-        let at = self.by_object.partition_point(|&(id, _)| id < first);
-        let roots = self.by_object[at..]
-            .iter()
-            .take_while(|&&(id, _)| id == first)
-            .map(|&(_, i)| self.info.thread_roots[i]);
+        let root = self.info.thread_root(first)?;
         let threads = self.info.threads();
-        // A thread's own thread object is held by that thread (not by a local variable that
-        // points back at it, e.g. `Thread.currentThread()` kept in a frame).
-        let own = |r: &ThreadRoot| {
-            r.frame.is_none()
-                && threads
-                    .get(r.thread as usize)
-                    .is_some_and(|t| t.object == r.object)
-        };
-        let root = roots.min_by_key(|r| (!own(r), r.frame.is_none(), r.frame, r.thread))?;
         let t = threads.get(root.thread as usize)?;
         Some(ThreadOut {
             name: t.name.clone(),
             object_id: self.info.id_text(t.object),
-            frame: root.frame,
+            frame: root.frame(),
             stack: t
                 .frames
                 .iter()
@@ -405,8 +382,8 @@ pub fn unreachable_histogram(a: &Analysis, limit: usize) -> Vec<HistRow> {
 mod tests {
     use super::*;
     use heapscope_graph::facts::{
-        Details, FormatDetails, Frame, FrameLine, HprofDetails, Thread, TracemallocDetails,
-        V8Details,
+        Details, FormatDetails, Frame, FrameLine, HprofDetails, Thread, ThreadRoot,
+        TracemallocDetails, V8Details,
     };
     use heapscope_graph::{IdDisplay, Runtime};
 
@@ -493,17 +470,21 @@ mod tests {
         }
     }
 
-    /// The holders' lookup as it was: every root's printed id, sorted, searched by the path's.
-    fn naive_of_path(info: &DumpFacts, first: &str) -> Option<(u32, Option<u32>)> {
+    /// The holders' lookup as it was: every root of the dump (not one per object), by its
+    /// printed id, sorted, searched by the path's, the minimum of its roots taken.
+    fn naive_of_path(
+        info: &DumpFacts,
+        all: &[ThreadRoot],
+        first: &str,
+    ) -> Option<(u32, Option<u32>)> {
         let threads = info.threads();
         let own = |r: &ThreadRoot| {
-            r.frame.is_none()
+            r.frame().is_none()
                 && threads
                     .get(r.thread as usize)
                     .is_some_and(|t| t.object == r.object)
         };
-        let mut by_id: Vec<(String, usize)> = info
-            .thread_roots
+        let mut by_id: Vec<(String, usize)> = all
             .iter()
             .enumerate()
             .map(|(i, r)| (info.id_text(r.object), i))
@@ -512,9 +493,13 @@ mod tests {
         by_id
             .iter()
             .filter(|(id, _)| id == first)
-            .map(|&(_, i)| info.thread_roots[i])
-            .min_by_key(|r| (!own(r), r.frame.is_none(), r.frame, r.thread))
-            .and_then(|r| threads.get(r.thread as usize).map(|_| (r.thread, r.frame)))
+            .map(|&(_, i)| all[i])
+            .min_by_key(|r| (!own(r), r.frame().is_none(), r.frame(), r.thread))
+            .and_then(|r| {
+                threads
+                    .get(r.thread as usize)
+                    .map(|_| (r.thread, r.frame()))
+            })
     }
 
     #[test]
@@ -539,16 +524,15 @@ mod tests {
                     _ => r.below(u64::MAX) >> r.below(64),
                 })
                 .collect();
-            info.thread_roots = (0..r.below(200))
+            let all: Vec<ThreadRoot> = (0..r.below(200))
                 .map(|_| {
                     let thread = r.below(list.len() as u64 + 1) as u32; // one past: no thread
-                    ThreadRoot {
-                        object: pool[r.below(pool.len() as u64) as usize],
-                        thread,
-                        frame: (r.below(3) > 0).then(|| r.below(7) as u32),
-                    }
+                    let object = pool[r.below(pool.len() as u64) as usize];
+                    ThreadRoot::new(object, thread, (r.below(3) > 0).then(|| r.below(7) as u32))
                 })
                 .collect();
+            info.thread_roots = all.clone();
+            ThreadRoot::keep_one_per_object(&mut info.thread_roots, &list);
             info.details.threads = Some(list);
             let holders = ThreadHolders::new(&info);
             let mut asked: Vec<String> = pool.iter().map(|&o| info.id_text(o)).collect();
@@ -578,7 +562,7 @@ mod tests {
                 });
                 assert_eq!(
                     got,
-                    naive_of_path(&info, &first),
+                    naive_of_path(&info, &all, &first),
                     "case {case}, id {first:?}"
                 );
                 held += usize::from(got.is_some());

@@ -523,24 +523,6 @@ pub fn is_js_global(type_name: &str) -> bool {
     )
 }
 
-/// A GC root kind of a thread's stack, which holds an object only while a frame runs (HPROF's
-/// `Java frame`, `JNI local`, `native stack`).
-pub fn is_stack_root_kind(kind: &str) -> bool {
-    matches!(kind, "Java frame" | "JNI local" | "native stack")
-}
-
-/// A synthetic node for what the stack holds while a runtime function runs (V8's `(Handle
-/// scope)` and `(Stack roots)`), by its name.
-pub fn is_stack_holder(name: &str) -> bool {
-    matches!(name, "(Handle scope)" | "(Stack roots)")
-}
-
-/// A thread's reference to a local variable of one of its frames, by its label (HPROF threads:
-/// `local in <frame>`).
-pub fn is_stack_local(label: &str) -> bool {
-    label.starts_with("local in ")
-}
-
 /// A Java thread object (by class name).
 pub fn is_thread(type_name: &str) -> bool {
     let t = base_name(type_name);
@@ -865,9 +847,6 @@ mod tests {
         assert!(is_collection_internal("(array)"));
         assert!(!is_collection_internal("byte[]"));
         assert!(!is_collection_internal("com.acme.Session"));
-        assert!(is_stack_root_kind("Java frame") && !is_stack_root_kind("sticky class"));
-        assert!(is_stack_holder("(Handle scope)") && !is_stack_holder("(Global handles)"));
-        assert!(is_stack_local("local in Foo.run(Foo.java:42)") && !is_stack_local("name"));
         assert!(is_class_loader(
             "jdk.internal.loader.ClassLoaders$AppClassLoader"
         ));

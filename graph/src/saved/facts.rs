@@ -9,8 +9,9 @@ use std::sync::Mutex;
 use super::codec::{Bad, Dec, Enc};
 use crate::facts::{
     Comparison, Details, DumpFacts, Frame, FrameLine, IdDisplay, MemStats, Model, ProfileFacts,
-    ProfileKind, Rows, Runtime, Thread, ThreadRoot, Unit,
+    ProfileKind, Rows, Runtime, StackHolders, Thread, ThreadRoot, Unit,
 };
+use crate::types::NodeIdx;
 
 fn leak(s: &str) -> &'static str {
     static SEEN: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
@@ -130,8 +131,11 @@ pub(super) fn encode(f: &DumpFacts) -> Vec<u8> {
     for r in &f.thread_roots {
         e.u64(r.object);
         e.u32(r.thread);
-        e.opt_u64(r.frame.map(u64::from));
+        e.u32(r.frame().unwrap_or(ThreadRoot::NO_FRAME));
     }
+    e.u32s(&f.stack.root_kinds);
+    e.u32s(&f.stack.nodes.iter().map(|n| n.0).collect::<Vec<_>>());
+    e.u32s(&f.stack.labels);
     e.len(f.warnings.len());
     for w in &f.warnings {
         e.str(w);
@@ -249,22 +253,35 @@ pub(super) fn decode(mut d: Dec) -> Result<DumpFacts, Bad> {
         None
     };
     let details = Details { threads, format };
-    let n = d.count(13)?;
-    let mut thread_roots = Vec::with_capacity(n);
+    let n = d.count(16)?;
+    let mut thread_roots: Vec<ThreadRoot> = Vec::with_capacity(n);
     for _ in 0..n {
+        let at = d.bad("thread roots by ascending object, one per object");
         let object = d.u64()?;
         let thread = d.u32()?;
-        let at = d.bad("a frame index");
-        let frame = match d.opt_u64()? {
-            Some(f) => Some(u32::try_from(f).map_err(|_| at)?),
-            None => None,
-        };
-        thread_roots.push(ThreadRoot {
+        let frame = d.u32()?;
+        if thread_roots.last().is_some_and(|r| r.object >= object) {
+            return Err(at);
+        }
+        thread_roots.push(ThreadRoot::new(
             object,
             thread,
-            frame,
-        });
+            (frame != ThreadRoot::NO_FRAME).then_some(frame),
+        ));
     }
+    let ascending = |d: &mut Dec| -> Result<Vec<u32>, Bad> {
+        let at = d.bad("ascending indices");
+        let v = d.u32s()?;
+        if v.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(at);
+        }
+        Ok(v)
+    };
+    let stack = StackHolders {
+        root_kinds: ascending(&mut d)?,
+        nodes: ascending(&mut d)?.into_iter().map(NodeIdx).collect(),
+        labels: ascending(&mut d)?,
+    };
     let n = d.count(4)?;
     let mut warnings = Vec::with_capacity(n);
     for _ in 0..n {
@@ -288,6 +305,56 @@ pub(super) fn decode(mut d: Dec) -> Result<DumpFacts, Bad> {
         timestamp_ms,
         details,
         thread_roots,
+        stack,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(f: &DumpFacts) -> Result<DumpFacts, Bad> {
+        decode(Dec::new(&encode(f), 0))
+    }
+
+    /// The thread roots (one per object, ascending) and the stack holders come back as they
+    /// were; an index whose lists are out of order or repeat an entry is refused.
+    #[test]
+    fn thread_roots_and_stack_holders_round_trip_and_order_is_checked() {
+        let mut f = DumpFacts::object_graph("hprof", Runtime::Jvm);
+        f.thread_roots = vec![
+            ThreadRoot::new(1, 0, None),
+            ThreadRoot::new(7, 2, Some(0)),
+            ThreadRoot::new(u64::MAX, 1, Some(ThreadRoot::NO_FRAME - 1)),
+        ];
+        f.stack = StackHolders {
+            root_kinds: vec![0, 3],
+            nodes: vec![NodeIdx(5)],
+            labels: vec![2, 9, 10],
+        };
+        let back = round_trip(&f).expect("decodes");
+        assert_eq!(
+            (&back.thread_roots, &back.stack),
+            (&f.thread_roots, &f.stack)
+        );
+        assert_eq!(back.thread_roots[0].frame(), None);
+        assert_eq!(back.thread_roots[2].frame(), Some(ThreadRoot::NO_FRAME - 1));
+
+        let mut bad = f.clone();
+        bad.thread_roots.swap(0, 1);
+        assert!(round_trip(&bad).is_err());
+        let mut bad = f.clone();
+        bad.thread_roots[1].object = 1;
+        assert!(round_trip(&bad).is_err(), "two roots of one object");
+        for which in 0..3 {
+            let mut bad = f.clone();
+            match which {
+                0 => bad.stack.root_kinds = vec![3, 0],
+                1 => bad.stack.nodes = vec![NodeIdx(5), NodeIdx(5)],
+                _ => bad.stack.labels = vec![9, 2],
+            }
+            assert!(round_trip(&bad).is_err(), "list {which}");
+        }
+    }
 }

@@ -51,7 +51,7 @@ mod threads;
 
 pub use inspect::HprofInspector;
 
-use heapscope_graph::facts::{FormatDetails, HprofDetails, Thread, ThreadRoot};
+use heapscope_graph::facts::{FormatDetails, HprofDetails, StackHolders, Thread, ThreadRoot};
 use heapscope_graph::hash::FxHashMap;
 use heapscope_graph::{DumpFacts, GraphBuilder, HeapGraph, LabelId, Policy, Runtime};
 
@@ -206,6 +206,8 @@ pub fn parse_with_wrap(
                 });
         }
     }
+    // The labels of a thread's references to its frames' locals: a fact for the reports.
+    let local_labels_ids: Vec<u32> = local_labels.iter().flatten().map(|l| l.0).collect();
     // by thread object (threads that share one are one), local, depth
     let object_of = |ti: u32| threads.list[ti as usize].object;
     stack_locals.sort_unstable_by_key(|e| (object_of(e.0), e.2, e.1));
@@ -291,8 +293,9 @@ pub fn parse_with_wrap(
     }
     let mut graph = builder.finish(POLICY);
     steps.step("finish graph");
-    // which thread holds which root, sized once (24 B per root, for the whole run), made after
-    // the builder's roots are freed
+    // Which thread holds which root, made after the builder's roots are freed: sized once
+    // (16 B per thread root), then one per object kept (the one a report names), for the
+    // whole run.
     let held = roots
         .iter()
         .filter(|&&at| threads.thread_root(&root(at)).is_some())
@@ -304,6 +307,8 @@ pub fn parse_with_wrap(
             .filter_map(|&at| threads.thread_root(&root(at))),
     );
     drop(roots);
+    ThreadRoot::keep_one_per_object(&mut thread_roots, &threads.list);
+    let stack = stack_holders(&graph, local_labels_ids);
     explain_missing_ids(&mut graph.warnings);
     name_missing_root_class(&mut graph.warnings, |id| {
         let name = top.class_names.get(&id)?;
@@ -316,6 +321,7 @@ pub fn parse_with_wrap(
         layout_votes,
         std::mem::take(&mut threads.list),
         thread_roots,
+        stack,
         &heap_names,
         &graph,
         warnings,
@@ -345,6 +351,27 @@ pub fn parse_with_wrap(
         info,
         inspector: Box::new(inspector),
     })
+}
+
+/// What a thread's stack holds while a frame runs, in the graph's terms: the GC root kinds of
+/// a frame's references (Java frame, JNI local, native stack) and the labels of a thread
+/// object's references to its frames' locals (`local in <frame>`).
+fn stack_holders(graph: &HeapGraph, local_labels: Vec<u32>) -> StackHolders {
+    let stack_tags = [
+        heap::ROOT_JAVA_FRAME,
+        heap::ROOT_JNI_LOCAL,
+        heap::ROOT_NATIVE_STACK,
+    ];
+    let mut stack = StackHolders {
+        root_kinds: stack_tags
+            .iter()
+            .filter_map(|&tag| graph.root_kinds.lookup(heap::root_kind_name(tag)))
+            .collect(),
+        nodes: Vec::new(),
+        labels: local_labels,
+    };
+    stack.normalize();
+    stack
 }
 
 /// What the "references point to ids that are not in the dump" warning means for HPROF: JDK 17
@@ -395,6 +422,7 @@ fn dump_info(
     votes: [u64; 6],
     threads: Vec<Thread>,
     thread_roots: Vec<ThreadRoot>,
+    stack: StackHolders,
     heap_names: &[String],
     graph: &HeapGraph,
     mut warnings: Vec<String>,
@@ -416,6 +444,7 @@ fn dump_info(
         android_heaps: heap_names.to_vec(),
     });
     info.thread_roots = thread_roots;
+    info.stack = stack;
     // moved, not cloned (4 B per frame of every stack)
     info.details.threads = Some(threads);
     warnings.extend(graph.warnings.iter().cloned());

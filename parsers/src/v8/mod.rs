@@ -65,7 +65,7 @@ use heapscope_graph::bitset::BitSet;
 use heapscope_graph::facts::{FormatDetails, V8Details};
 use heapscope_graph::{
     Column, Comparison, DumpFacts, GraphBuilder, HeapGraph, IdDisplay, Inspector, Interner, Label,
-    LabelId, NodeIdx, Orphans, Policy, Rows, Runtime,
+    LabelId, NodeIdx, NodeKind, Orphans, Policy, Rows, Runtime,
 };
 use std::collections::HashMap;
 
@@ -146,8 +146,9 @@ pub fn parse_with(
     let built = build(bytes, opts, compat, Mode::Parallel)
         .or_else(|_| build(bytes, opts, compat, Mode::Exact));
     let (graph, data) = built.map_err(|e| e.in_file(input.path(), bytes))?;
-    let info = dump_info(&data, &graph);
+    let mut info = dump_info(&data, &graph);
     let inspector = V8Inspector::new(input.clone(), data);
+    info.stack.nodes = stack_holders(&graph, &inspector);
     Ok(Parsed {
         graph,
         info,
@@ -593,6 +594,36 @@ fn dump_info(d: &InspectorData, g: &HeapGraph) -> DumpFacts {
     });
     info.warnings = g.warnings.clone();
     info
+}
+
+/// V8's synthetic nodes for what the stack holds while a runtime function runs, `(Handle
+/// scope)` and `(Stack roots)`: GC subroots, so the synthetic nodes the synthetic root (node 0)
+/// refers to, and theirs (`(GC roots)`'s), are all that is looked at. Sorted.
+fn stack_holders(g: &HeapGraph, insp: &V8Inspector) -> Vec<NodeIdx> {
+    let synthetic = |n: u32| g.kind(NodeIdx(n)) == NodeKind::Synthetic;
+    let targets = |n: u32| g.edges(NodeIdx(n)).map(|e| e.target.0);
+    if g.node_count() == 0 {
+        return Vec::new();
+    }
+    // Each node once, whatever the edges repeat.
+    let distinct = |mut v: Vec<u32>| {
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let subroots = distinct(targets(0).filter(|&t| synthetic(t)).collect());
+    let below = subroots
+        .iter()
+        .flat_map(|&s| targets(s).filter(|&t| synthetic(t)))
+        .collect();
+    let mut seen = distinct([subroots, below].concat());
+    seen.retain(|&n| {
+        matches!(
+            insp.raw_name(n as usize).as_deref(),
+            Some("(Handle scope)" | "(Stack roots)")
+        )
+    });
+    seen.into_iter().map(NodeIdx).collect()
 }
 
 /// Reads names, string values and closure locations from the mapped snapshot on demand.

@@ -179,17 +179,28 @@ pub(crate) fn lift_to_collection(ctx: &Ctx, raw: NodeIdx) -> NodeIdx {
     raw
 }
 
-/// Is `r`, referring to an object through `label`, a stack frame holding it: V8's `(Handle
-/// scope)` or `(Stack roots)`, or a thread's local variable (HPROF: `local in <frame>`)? Its
-/// name, when it is one.
+/// Is `r`, referring to an object through `label`, a stack frame holding it: a node the
+/// parser says stands for what the stack holds (V8's `(Handle scope)`, `(Stack roots)`), or a
+/// thread's reference to a local variable of one of its frames (HPROF: `local in <frame>`)
+/// ([`heapscope_graph::facts::StackHolders`])? Its name, when it is one.
 fn stack_holder(ctx: &Ctx, r: NodeIdx, label: Label) -> Option<String> {
     let g = &ctx.a.graph;
-    if g.kind(r) == NodeKind::Synthetic {
-        let name = ctx.insp.value_preview(g, r)?;
-        return patterns::is_stack_holder(&name).then_some(name);
+    let stack = &ctx.info.stack;
+    if stack.is_node(r) {
+        return ctx.insp.value_preview(g, r);
     }
-    let via = g.label_text(label)?;
-    (patterns::is_thread(g.type_name(r)) && patterns::is_stack_local(&via)).then_some(via)
+    if stack.is_local_label(label) {
+        return g.label_text(label);
+    }
+    None
+}
+
+/// Is a GC root of this kind (its name, as a path step carries it) held by a stack frame?
+fn is_stack_root_kind(ctx: &Ctx, kind: &str) -> bool {
+    let g = &ctx.a.graph;
+    g.root_kinds
+        .lookup(kind)
+        .is_some_and(|k| ctx.info.stack.is_root_kind(k))
 }
 
 /// Is `raw`, a collection's inside no collection dominates, held only by one collection's own
@@ -210,10 +221,10 @@ fn held_while_growing(ctx: &Ctx, raw: NodeIdx) -> Option<Growing> {
     }
     let mut stack: Vec<String> = Vec::new();
     for r in g.roots.iter().filter(|r| r.node == raw) {
-        let kind = g.root_kind_name(r);
-        if !patterns::is_stack_root_kind(kind) {
+        if !ctx.info.stack.is_root_kind(r.kind) {
             return None;
         }
+        let kind = g.root_kind_name(r);
         stack.push(match r.via {
             0 => kind.to_string(),
             via => format!("{kind}: {}", g.labels.get(via)),
@@ -274,7 +285,7 @@ fn apart_from_stack(ctx: &Ctx, steps: Vec<PathStep>, known: &Referrers) -> Vec<P
     let on_stack = |s: &[PathStep]| {
         s.first()
             .and_then(|f| f.root_kind.as_deref())
-            .is_some_and(patterns::is_stack_root_kind)
+            .is_some_and(|k| is_stack_root_kind(ctx, k))
     };
     let Some(c) = steps.last().map(|s| s.node) else {
         return steps;
@@ -927,6 +938,26 @@ mod tests {
         (a, Names(names), map, table)
     }
 
+    /// The stack holders of [`grown_heap`], as a parser states them: the `Java frame` root
+    /// kind, the `(Handle scope)` node, the `local in …` label.
+    fn stack_facts(a: &Analysis, names: &Names) -> DumpFacts {
+        let g = &a.graph;
+        let mut facts = DumpFacts::object_graph("test", Runtime::Jvm);
+        facts.stack = heapscope_graph::facts::StackHolders {
+            root_kinds: g.root_kinds.lookup("Java frame").into_iter().collect(),
+            nodes: (0..names.0.len() as u32)
+                .filter(|&n| names.0[n as usize] == Some("(Handle scope)"))
+                .map(NodeIdx)
+                .collect(),
+            labels: g
+                .labels
+                .lookup("local in java.util.HashMap.resize(HashMap.java:702)")
+                .into_iter()
+                .collect(),
+        };
+        facts
+    }
+
     /// The table is lifted to its map exactly when the map would dominate it if the stack
     /// holders were not there (the oracle: the same heap without them, analysed again) and at
     /// least one stack holder is there; every mix of holders, the map on the stack or not.
@@ -941,7 +972,6 @@ mod tests {
             OtherCollection,
             Static,
         ];
-        let facts = DumpFacts::object_graph("test", Runtime::Jvm);
         let mut lifted = 0;
         for mask in 0u32..(1 << all.len()) {
             for map_on_stack in [false, true] {
@@ -953,6 +983,7 @@ mod tests {
                 let (without, _, map, table) = grown_heap(&extras, map_on_stack, false);
                 let expected = any_stack && without.idom(NodeIdx(table)) == Some(NodeIdx(map));
                 let (a, names, map, table) = grown_heap(&extras, map_on_stack, true);
+                let facts = stack_facts(&a, &names);
                 let ctx = Ctx {
                     a: &a,
                     info: &facts,
