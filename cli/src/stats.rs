@@ -1,5 +1,7 @@
 //! `HEAPSCOPE_STATS=1`: after each stage, print its wall time, the CPU time (user + sys, all
-//! threads; on a shared machine the steadier number), the process's resident anonymous
+//! threads; on a shared machine the steadier number) and the kernel's share of it with the page
+//! faults taken (first touches of fresh memory are most of a big run's system time), the
+//! process's resident anonymous
 //! memory (RssAnon) now, and the highest RssAnon seen *during* the stage, to stderr. A sampler
 //! thread reads /proc/self/status every 5 ms while stats are on. Pages of a mapped dump (and of
 //! spilled columns) are file-backed and not counted, as in the benchmarks (benches/README.md).
@@ -29,6 +31,8 @@ pub struct Stats {
     last: Instant,
     /// CPU seconds of the process when the last stage ended.
     last_cpu: f64,
+    /// System seconds and minor page faults of the process when the last stage ended.
+    last_kernel: Kernel,
     /// Highest RssAnon (KiB) since the last stage ended, written by the sampler.
     stage_peak: Arc<AtomicU64>,
     overall_peak_kib: u64,
@@ -57,6 +61,7 @@ impl Stats {
             start: now,
             last: now,
             last_cpu: cpu_secs().unwrap_or(0.0),
+            last_kernel: Kernel::now(),
             stage_peak,
             overall_peak_kib: 0,
             stop,
@@ -72,22 +77,27 @@ impl Stats {
             self.start = Instant::now();
             self.last = self.start;
             self.last_cpu = cpu_secs().unwrap_or(0.0);
+            self.last_kernel = Kernel::now();
             return;
         }
         let now = Instant::now();
         let cpu = cpu_secs().unwrap_or(0.0);
+        let kernel = Kernel::now();
         let anon = rss_anon_kib().unwrap_or(0);
         let during = self.stage_peak.swap(anon, Ordering::Relaxed).max(anon);
         self.overall_peak_kib = self.overall_peak_kib.max(during);
         eprintln!(
-            "heapscope: stats: {name:<22} {:>8.3} s  CPU {:>7.2} s  (total {:>8.3} s)  RssAnon {:>6} MiB  (peak in stage {:>6} MiB, overall {:>6} MiB)",
+            "heapscope: stats: {name:<22} {:>8.3} s  CPU {:>7.2} s  (total {:>8.3} s)  RssAnon {:>6} MiB  (peak in stage {:>6} MiB, overall {:>6} MiB)  sys {:>6.2} s  faults {:>8}",
             (now - self.last).as_secs_f64(),
             cpu - self.last_cpu,
             (now - self.start).as_secs_f64(),
             anon / 1024,
             during / 1024,
-            self.overall_peak_kib / 1024
+            self.overall_peak_kib / 1024,
+            kernel.sys_secs - self.last_kernel.sys_secs,
+            kernel.minor_faults.saturating_sub(self.last_kernel.minor_faults),
         );
+        self.last_kernel = kernel;
         self.last = now;
         self.last_cpu = cpu;
     }
@@ -113,4 +123,29 @@ fn cpu_secs() -> Option<f64> {
     let mut f = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
     let (u, s): (u64, u64) = (f.next()?.parse().ok()?, f.next()?.parse().ok()?);
     Some((u + s) as f64 / 100.0)
+}
+
+/// The process's system time and minor page faults so far (all threads; `getrusage`).
+#[derive(Clone, Copy, Default)]
+struct Kernel {
+    sys_secs: f64,
+    minor_faults: u64,
+}
+
+impl Kernel {
+    fn now() -> Kernel {
+        #[cfg(unix)]
+        {
+            // SAFETY: getrusage only writes the struct it is given, which is plain data.
+            let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+            // SAFETY: a valid pointer to a rusage of this process.
+            if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } == 0 {
+                return Kernel {
+                    sys_secs: ru.ru_stime.tv_sec as f64 + ru.ru_stime.tv_usec as f64 * 1e-6,
+                    minor_faults: ru.ru_minflt as u64,
+                };
+            }
+        }
+        Kernel::default()
+    }
 }

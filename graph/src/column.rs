@@ -48,10 +48,24 @@ impl Plain for u8 {}
 impl Plain for u32 {}
 impl Plain for u64 {}
 mod sealed {
-    pub trait Sealed {}
-    impl Sealed for u8 {}
-    impl Sealed for u32 {}
-    impl Sealed for u64 {}
+    use std::cell::RefCell;
+    use std::thread::LocalKey;
+
+    pub trait Sealed: Sized + 'static {
+        /// This thread's spare [`Staged`](super::Staged) windows of this element type.
+        fn spare_windows() -> &'static LocalKey<RefCell<Vec<Vec<Self>>>>;
+    }
+    macro_rules! sealed {
+        ($($t:ty),*) => {$(
+            impl Sealed for $t {
+                fn spare_windows() -> &'static LocalKey<RefCell<Vec<Vec<Self>>>> {
+                    thread_local!(static SPARE: RefCell<Vec<Vec<$t>>> = const { RefCell::new(Vec::new()) });
+                    &SPARE
+                }
+            }
+        )*};
+    }
+    sealed!(u8, u32, u64);
 }
 
 /// Where and from what size columns spill.
@@ -722,6 +736,9 @@ impl<'a, T: Plain> Staged<'a, T> {
         let end = ((byte / STAGE_BYTES + 1) * STAGE_BYTES - self.at as usize) / size;
         let len = end.min(self.slice.len()) - i;
         self.win = i;
+        if self.buf.capacity() == 0 {
+            self.buf = take_window::<T>();
+        }
         self.buf.clear();
         self.buf.resize(len, T::default());
         self.buf[0] = v;
@@ -752,10 +769,43 @@ impl<'a, T: Plain> Staged<'a, T> {
 }
 
 impl<T: Plain> Drop for Staged<'_, T> {
-    /// The last window goes to the file.
+    /// The last window goes to the file; the window's buffer to this thread's spares.
     fn drop(&mut self) {
         self.flush();
+        give_window(std::mem::take(&mut self.buf));
     }
+}
+
+/// Spare windows a thread keeps per element type: as many as one run's writers of that type
+/// use at once (node runs: ids and shallow sizes; edge runs: targets and labels).
+const SPARE_WINDOWS: usize = 2;
+
+/// A window buffer of [`STAGE_BYTES`]: one of this thread's spares, else a new one. Runs
+/// follow each other by the hundred on each thread; a buffer freed at the end of each would
+/// be trimmed back to the kernel by the allocator (a thread's arena returns a free top of
+/// 128 KiB and more) and zero-filled again at the next run's first touch, and one grown from a
+/// run's short first window would be copied when it grows.
+fn take_window<T: Plain>() -> Vec<T> {
+    T::spare_windows()
+        .try_with(|s| s.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Vec::with_capacity(STAGE_BYTES / std::mem::size_of::<T>()))
+}
+
+/// Keep a window buffer for this thread's next [`Staged`] writer (a full one; up to
+/// [`SPARE_WINDOWS`] per element type: at most 3 × 2 × 64 KiB per thread).
+fn give_window<T: Plain>(mut buf: Vec<T>) {
+    if buf.capacity() != STAGE_BYTES / std::mem::size_of::<T>() {
+        return;
+    }
+    buf.clear();
+    let _ = T::spare_windows().try_with(|s| {
+        let mut s = s.borrow_mut();
+        if s.len() < SPARE_WINDOWS {
+            s.push(buf);
+        }
+    });
 }
 
 #[cfg(test)]
@@ -989,6 +1039,59 @@ mod tests {
             assert_eq!(&c[..], &v[..], "case {how}");
             assert!(c.is_spilled());
         }
+    }
+
+    /// A writer's window buffer goes to its thread's spares when it is dropped, and the next
+    /// writer of that element type on the thread takes it (one buffer for runs in sequence,
+    /// whatever the length of their first window); the column still holds what plain stores
+    /// would; no more than [`SPARE_WINDOWS`] are kept.
+    #[test]
+    fn staged_windows_are_reused() {
+        if !temp_spills() {
+            return;
+        }
+        let dir = std::env::temp_dir();
+        let spares = || <u32 as sealed::Sealed>::spare_windows().with(|s| s.borrow().len());
+        <u32 as sealed::Sealed>::spare_windows().with(|s| s.borrow_mut().clear());
+        let n = 5 * STAGE_BYTES / 4 + 123; // u32: five windows and a bit
+        let mut c: Column<u32> = Column::in_file(&dir, n).unwrap();
+        c.resize(n, 0);
+        let mut v = vec![0u32; n];
+        let file = c.stage_file();
+        let cuts = [0, 1, 5_000, 40_000, 81_920, n];
+        let mut bufs = Vec::new();
+        let mut rest = &mut c[..];
+        for w in cuts.windows(2) {
+            let (mine, r) = rest.split_at_mut(w[1] - w[0]);
+            rest = r;
+            let mut st = Staged::new(mine, w[0], file.as_ref());
+            for i in (0..w[1] - w[0]).step_by(3) {
+                let val = (w[0] + i) as u32 | 1;
+                st.set(i, val);
+                v[w[0] + i] = val;
+            }
+            bufs.push(st.buf.as_ptr());
+            assert_eq!(st.buf.capacity(), STAGE_BYTES / 4);
+            drop(st);
+            assert_eq!(spares(), 1);
+        }
+        assert!(
+            bufs.iter().all(|&b| b == bufs[0]),
+            "one buffer for every run"
+        );
+        assert_eq!(&c[..], &v[..]);
+        // Three writers at once: two of their buffers are kept.
+        let (a, r) = c.split_at_mut(10);
+        let (b, d) = r.split_at_mut(10);
+        let mut ws =
+            [(a, 0), (b, 10), (d, 20)].map(|(s, first)| Staged::new(s, first, file.as_ref()));
+        for w in &mut ws {
+            w.set(0, 9);
+        }
+        assert_eq!(spares(), 0);
+        drop(ws);
+        assert_eq!(spares(), SPARE_WINDOWS);
+        assert_eq!([c[0], c[10], c[20]], [9, 9, 9]);
     }
 
     /// [`Column::move_down`] moves what `copy_within` moves, for a column in its spill file
