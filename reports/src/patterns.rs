@@ -523,16 +523,6 @@ pub fn is_js_global(type_name: &str) -> bool {
     )
 }
 
-/// A Java thread object (by class name).
-pub fn is_thread(type_name: &str) -> bool {
-    let t = base_name(type_name);
-    let simple = t.rsplit('.').next().unwrap_or(t);
-    t == "java.lang.Thread"
-        || simple.ends_with("Thread")
-        || simple.contains("WorkerThread")
-        || t.ends_with("ForkJoinWorkerThread")
-}
-
 fn lower_contains_any(s: &str, words: &[&str]) -> bool {
     let l = s.to_ascii_lowercase();
     words.iter().any(|w| l.contains(w))

@@ -625,8 +625,11 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
     let mut tops: Vec<u32> = cands.iter().map(|(c, _)| c.0).collect();
     tops.sort_unstable();
     // 2. Findings, each candidate analysed on its own (one dominator-subtree walk each, in
-    //    parallel), while the group search walks the rest of the tree.
-    let (found, instances) = rayon::join(
+    //    parallel), while the group search walks the rest of the tree and then (3.) makes the
+    //    groups of one type beyond what the single suspects cover: it needs only the
+    //    candidates' tops (`covered`) and their ancestors (`above`), not their analyses.
+    let mut above = BitSet::new(g.node_count());
+    let (found, groups) = rayon::join(
         || {
             cands
                 .par_iter()
@@ -636,7 +639,13 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
                 })
                 .collect::<Vec<Finding>>()
         },
-        || super::groups::instances(a, thr, &tops),
+        || {
+            let instances = super::groups::instances(a, thr, &tops);
+            for (c, _) in &cands {
+                mark_ancestors(ctx, *c, &mut above);
+            }
+            super::groups::findings(ctx, thr, instances, &mut covered, &mut above, &known)
+        },
     );
     // Merged when several tops have the same holder shape (one ThreadLocal in several threads,
     // one listener class in several buses).
@@ -658,7 +667,6 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
             None => merged.push((f, 1)),
         }
     }
-    let mut above = BitSet::new(g.node_count());
     let mut out = Vec::new();
     for (mut f, tops) in merged {
         f.share = ctx.share(f.bytes);
@@ -672,18 +680,7 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
         }
         out.push(f);
     }
-    for (c, _) in &cands {
-        mark_ancestors(ctx, *c, &mut above);
-    }
-    // 3. Groups of one type beyond what the single suspects cover.
-    out.extend(super::groups::findings(
-        ctx,
-        thr,
-        instances,
-        &mut covered,
-        &mut above,
-        &known,
-    ));
+    out.extend(groups);
     // 4. A browser's detached DOM beyond what the others report: a single finding reports its
     //    accumulation point's subtree, not its whole candidate's (a page's native context tops
     //    the window and all it holds).
