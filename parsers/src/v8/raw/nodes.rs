@@ -142,9 +142,11 @@ impl NodeRecords<'_> {
         let total = bounds[bounds.len() - 1] as usize;
         let r = &mut *self.r;
         r.node_type = vec![0; total];
-        // One more: the parallel edge reader turns the column into CSR offsets in place.
-        r.node_edges = Vec::with_capacity(total + 1);
-        r.node_edges.resize(total, 0);
+        // One more: the parallel edge reader turns the column into CSR offsets in place. Made
+        // zeroed (fresh pages from the allocator, no zeroing pass on this thread: the chunks'
+        // writers fault them in on both cores) and cut to its length; the capacity stays.
+        r.node_edges = vec![0; total + 1];
+        r.node_edges.truncate(total);
         if self.det.is_some() {
             r.node_detached = vec![0; total];
         }
