@@ -292,6 +292,11 @@ struct Groups<'s> {
 /// divide) spans this many depths.
 const FIRST_WIDE: usize = 64;
 
+/// The first window of [`Groups::shared_with`] for a group known to share the depth below it
+/// (its keys there all equal): the frames of a member in half a cache line, compared for about
+/// the cost of one, so a group that shares a stem takes one pass less.
+const STEM_WINDOW: usize = 8;
+
 /// A group is partitioned by a dense count per key while the keys number at most this
 /// (`u32` each, one table per worker); past it (never in practice), by sorting.
 const DENSE_KEYS: usize = 1 << 16;
@@ -323,23 +328,24 @@ impl<'s> Groups<'s> {
     /// Frames (outermost first) that all the tracebacks of `group` share, given that they share
     /// the first `d`: at least `d`. A group of [`PAR_KEYS`] or more in chunks on all cores
     /// (the least of the chunks' answers: the same number).
-    fn shared_by_all(&self, group: &[u32], d: u32) -> u32 {
+    /// `width`: the first window's ([`Groups::shared_with`]).
+    fn shared_by_all(&self, group: &[u32], d: u32, width: usize) -> u32 {
         if group.len() >= PAR_KEYS {
             let head = group[0];
             return group
                 .par_chunks(PAR_KEYS / 4)
-                .map(|c| self.shared_with(head, c, d))
+                .map(|c| self.shared_with(head, c, d, width))
                 .min()
                 .unwrap_or(d);
         }
-        self.shared_with(group[0], &group[1..], d)
+        self.shared_with(group[0], &group[1..], d, width)
     }
 
     /// Frames (outermost first) that traceback `head` and all of `group` share, given that
     /// they share the first `d`: at least `d`.
     ///
-    /// The frames are compared in windows of depths, `[d, d + 1)`, then the next
-    /// [`FIRST_WIDE`], then windows that double: each member along the window's frames (one
+    /// The frames are compared in windows of depths, `[d, d + width)`, then the next
+    /// [`FIRST_WIDE`] or more, then windows that double: each member along the window's frames (one
     /// stream of memory per traceback), stopping at the first that differs from `head` at the
     /// window's first depth. A window all members share costs one compare per member and frame
     /// shared by all, and the last one at most as many again, or [`FIRST_WIDE`], plus one per
@@ -347,11 +353,11 @@ impl<'s> Groups<'s> {
     /// comparing each member with `head` as far as the frames they two share cost up to
     /// Σ(Lᵢ − d) at every level of a deep recursion's tracebacks, cubic in its depth in all
     /// (breadth8/RESULTS.md, cliff 1).
-    fn shared_with(&self, head: u32, group: &[u32], d: u32) -> u32 {
+    fn shared_with(&self, head: u32, group: &[u32], d: u32, width: usize) -> u32 {
         let frames = |i: u32| self.span[i as usize];
         let head = frames(head);
         // Outermost first: depth k of a traceback is its frame `len - 1 - k`.
-        let (mut lo, mut width) = (d as usize, 1usize);
+        let (mut lo, mut width) = (d as usize, width.max(1));
         loop {
             let hi = head.len().min(lo.saturating_add(width));
             let mut common = hi;
@@ -422,7 +428,7 @@ impl<'s> Groups<'s> {
             self.keys_at(&mut keys, order, d);
             let first = keys[0];
             if first != 0 && keys.iter().all(|&k| k == first) {
-                d = self.shared_by_all(order, d + 1);
+                d = self.shared_by_all(order, d + 1, STEM_WINDOW);
                 self.keys_at(&mut keys, order, d);
             }
             part.run(&keys, order);
@@ -964,8 +970,10 @@ mod tests {
                         .min()
                         .unwrap_or(paths[head].len());
                     for d in [0, want / 2, want] {
-                        let got = g.shared_with(head as u32, &group, d as u32);
-                        assert_eq!(got as usize, want, "{name} head {head} d {d}");
+                        for width in [1, STEM_WINDOW, FIRST_WIDE] {
+                            let got = g.shared_with(head as u32, &group, d as u32, width);
+                            assert_eq!(got as usize, want, "{name} head {head} d {d}");
+                        }
                     }
                 }
             }
