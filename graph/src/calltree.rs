@@ -134,6 +134,24 @@ impl CallTree {
         c
     }
 
+    /// [`CallTree::push_new`] for each of `frames` in turn, each called from the one before
+    /// (the first from `parent`): a chain of new nodes, appended in two bulk copies instead of
+    /// a call per node. Returns the last node (`parent` if `frames` is empty).
+    pub fn push_new_chain(
+        &mut self,
+        parent: u32,
+        frames: impl ExactSizeIterator<Item = u32>,
+    ) -> u32 {
+        let (c, k) = (self.parent.len() as u32, frames.len() as u32);
+        if k == 0 {
+            return parent;
+        }
+        self.frame.extend(frames);
+        self.parent.push(parent);
+        self.parent.extend(c..c + k - 1);
+        c + k - 1
+    }
+
     /// Room for `n` more nodes in the parent and frame columns (for a builder that knows how
     /// many it appends with [`CallTree::push_new`]).
     pub fn reserve(&mut self, n: usize) {
@@ -1128,6 +1146,31 @@ mod tests {
             assert_eq!(pushed.insert(stack.iter().copied()), by_child.insert(stack));
         }
         assert_eq!(pushed.id(), by_child.id());
+    }
+
+    /// Chains appended with `push_new_chain` (empty ones too, from a root or an earlier node)
+    /// are the nodes `push_new` appends one by one.
+    #[test]
+    fn push_new_chain_equals_push_new_one_by_one() {
+        let mut rand = xorshift(5u64);
+        let (mut chained, mut one_by_one) = (CallTree::new(), CallTree::new());
+        for _ in 0..400 {
+            let n = one_by_one.len() as u64;
+            let parent = if n == 0 || rand(4) == 0 {
+                NO_PARENT
+            } else {
+                rand(n) as u32
+            };
+            let frames: Vec<u32> = (0..rand(6)).map(|_| rand(30) as u32).collect();
+            let mut last = parent;
+            for &f in &frames {
+                last = one_by_one.push_new(last, f);
+            }
+            assert_eq!(chained.push_new_chain(parent, frames.iter().copied()), last);
+        }
+        assert!(one_by_one.len() > 500);
+        assert_eq!(chained.parent(), one_by_one.parent());
+        assert_eq!(chained.frame(), one_by_one.frame());
     }
 
     /// The bucketed check finds a 0 or a repeated id wherever it is, as sorting a copy does.

@@ -112,10 +112,9 @@ impl TraceTree {
                 node = node_at(&first, from as usize, depth);
             }
             first[i] = t.tree.len() as u32;
-            // Every node below the shared path is new (no lookup needed).
-            for &f in frames[..frames.len() - depth as usize].iter().rev() {
-                node = t.tree.push_new(node, f);
-            }
+            // Every node below the shared path is new (no lookup needed): a chain.
+            let below = &frames[..frames.len() - depth as usize];
+            node = t.tree.push_new_chain(node, below.iter().rev().copied());
             if node != NO_PARENT {
                 ends.push((node, tb));
                 t.tracebacks += 1;
