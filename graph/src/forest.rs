@@ -139,6 +139,11 @@ struct Parents {
 /// shallow sizes copied first: real-deep350's retained stage 0.12–0.13 CPU s before).
 fn parents(g: &HeapGraph) -> Option<Parents> {
     let n = g.node_count();
+    // A forest numbered parents first has a root (node 0 at least) and one edge into each
+    // other node: fewer edges than nodes. An object graph has more, and is not scanned.
+    if n > 0 && g.edge_count() >= n {
+        return None;
+    }
     let shallow = g.shallow.get(..n)?;
     let mut idom = vec![UNREACHED; n];
     let mut retained = vec![0u64; n];
