@@ -181,8 +181,8 @@ impl CallTree {
     /// level (a node after its parent) on all cores. Then, if any id is 0 or equal to
     /// another node's, all of them again in creation order with the collision rule of `child`
     /// (never seen in practice: 64-bit ids). Transient: 8 B per new node (their levels and
-    /// order; not in creation order), 2 KiB per prefix table, 12 B per frame, and 8 B per node
-    /// (the copy of the ids, bucketed by their top bits, that finds a collision).
+    /// order; not in creation order), 2 KiB per prefix table, 12 B per frame, and ~4 B per node
+    /// (the copy of half of the ids at a time, bucketed by their top bits, that finds a collision).
     pub fn finish_new(&mut self) {
         self.finish_new_with(PREFIX_TABLE_MIN, |_, _| ());
     }
@@ -190,7 +190,7 @@ impl CallTree {
     /// [`CallTree::finish_new`] on another core (a scoped thread), while `beside` runs on this
     /// one with the parent and frame columns: for a builder with work of its own that does not
     /// need the ids (tracemalloc: the totals, the node types). The collision check's buffer
-    /// (8 B per node) is allocated here, on the calling thread, so that they
+    /// (~4 B per node) is allocated here, on the calling thread, so that they
     /// go back to its heap; the other thread allocates only the prefix tables.
     pub fn finish_new_beside<R>(&mut self, beside: impl FnOnce(&[u32], &[u32]) -> R) -> R {
         self.finish_new_with(PREFIX_TABLE_MIN, beside)
@@ -644,27 +644,29 @@ const TABLE_MAX: usize = 1 << 17;
 /// The buffer of [`IdCheck::zero_or_repeated`], made for `n` ids up front (where the caller
 /// wants it allocated) and reused.
 struct IdCheck {
-    /// The ids, each half of them bucketed in its own half.
+    /// The ids of half of the buckets, each half of the ids' in its own part.
     bucketed: Vec<u64>,
 }
 
 impl IdCheck {
     fn with_capacity(n: usize) -> IdCheck {
         IdCheck {
-            bucketed: Vec::with_capacity(n),
+            bucketed: Vec::with_capacity(n / 2 + n / 8 + BUCKETS),
         }
     }
 
     /// Whether any id is 0 or two ids are equal. The ids are bucketed by their top
     /// [`BUCKET_BITS`] bits (a count and a scatter: 256 write streams, not a random write per
     /// id; FNV ids spread evenly) and each bucket checked with an open-addressing table of its
-    /// own that stays in cache (or, past [`TABLE_MAX`] ids, sorted). On two cores (rayon): the
-    /// two halves of `ids` counted and scattered each into its own half of the buffer, then
-    /// the buckets 0..128 and 128..256 checked, each bucket being its part of both halves.
+    /// own that stays in cache (or, past [`TABLE_MAX`] ids, sorted), half of the buckets at a
+    /// time (the buffer holds the larger half: ~4 B per id). On two cores (rayon): the two
+    /// halves of `ids` counted, then for each half of the buckets scattered each into its own
+    /// part of the buffer and the buckets checked a quarter of them per core, each bucket
+    /// being its part of both halves.
     /// (It was a bucket per two ids of their low halves, 4 B per id + 4 B per id of counts,
     /// counted and scattered at random: a cache miss per id and step.) Transient: 8 B per id
-    /// and the tables, 16 B per id of the largest bucket (rounded up to a power of two) per
-    /// core.
+    /// of the larger half of the buckets (~4 B per id) and the tables, 16 B per id of the
+    /// largest bucket (rounded up to a power of two) per core.
     fn zero_or_repeated(&mut self, ids: &[u64]) -> bool {
         if ids.contains(&0) {
             return true;
@@ -675,64 +677,89 @@ impl IdCheck {
         }
         let shift = 64 - BUCKET_BITS;
         let (first, second) = ids.split_at(n / 2);
+        // Each half's count per bucket.
+        let count = |part: &[u64]| {
+            let mut c = [0u32; BUCKETS];
+            for &x in part {
+                c[(x >> shift) as usize] += 1;
+            }
+            c
+        };
+        let (c1, c2) = rayon::join(|| count(first), || count(second));
+        // The buckets in two rounds of half of them each (top bit 0, then 1), so the copy
+        // holds about half of the ids at a time.
+        let size = |r: std::ops::Range<usize>| r.map(|b| (c1[b] + c2[b]) as usize).sum::<usize>();
+        let half = BUCKETS / 2;
         let bucketed = &mut self.bucketed;
         bucketed.clear();
-        bucketed.resize(n, 0);
-        let (out1, out2) = bucketed.split_at_mut(n / 2);
-        // Each half counted, then scattered into its half of the buffer; the bucket starts.
-        let scatter = |part: &[u64], out: &mut [u64]| {
-            let mut at = [0u32; BUCKETS];
-            for &x in part {
-                at[(x >> shift) as usize] += 1;
+        bucketed.resize(size(0..half).max(size(half..BUCKETS)), 0);
+        [0..half, half..BUCKETS].into_iter().any(|round| {
+            // Where each bucket of the round starts in the copy: the first half's ids of the
+            // round, then the second's.
+            let (mut s1, mut s2) = ([0u32; BUCKETS + 1], [0u32; BUCKETS + 1]);
+            let mut at = 0;
+            for b in round.clone() {
+                s1[b] = at;
+                at += c1[b];
+                s1[b + 1] = at;
             }
-            let mut start = [0u32; BUCKETS + 1];
-            for b in 0..BUCKETS {
-                start[b + 1] = start[b] + at[b];
+            for b in round.clone() {
+                s2[b] = at;
+                at += c2[b];
+                s2[b + 1] = at;
             }
-            at.copy_from_slice(&start[..BUCKETS]);
-            for &x in part {
-                let c = &mut at[(x >> shift) as usize];
-                out[*c as usize] = x;
-                *c += 1;
-            }
-            start
-        };
-        let (s1, s2) = rayon::join(|| scatter(first, out1), || scatter(second, out2));
-        let (out1, out2) = (&*out1, &*out2);
-        let bucket = |b: usize| {
-            (
-                &out1[s1[b] as usize..s1[b + 1] as usize],
-                &out2[s2[b] as usize..s2[b + 1] as usize],
-            )
-        };
-        let check = |buckets: std::ops::Range<usize>| {
-            let largest = buckets
-                .clone()
-                .map(|b| (s1[b + 1] - s1[b] + s2[b + 1] - s2[b]) as usize)
-                .filter(|&len| len <= TABLE_MAX)
-                .max()
-                .unwrap_or(0);
-            // At most half full: a probe finds an empty slot within a few.
-            let bits = (2 * largest).max(2).next_power_of_two().trailing_zeros();
-            let mut table = vec![0u64; 1 << bits];
-            let mut sorted = Vec::new();
-            buckets.into_iter().any(|b| {
-                let (x, y) = bucket(b);
-                if x.len() + y.len() > TABLE_MAX {
-                    sorted.clear();
-                    sorted.extend_from_slice(x);
-                    sorted.extend_from_slice(y);
-                    sorted.sort_unstable();
-                    return sorted.windows(2).any(|w| w[0] == w[1]);
+            let (out1, out2) = bucketed[..at as usize].split_at_mut(s2[round.start] as usize);
+            let lo = round.start as u64;
+            let scatter = |part: &[u64], out: &mut [u64], start: &[u32; BUCKETS + 1]| {
+                let base = start[round.start];
+                let mut cursor = *start;
+                for &x in part {
+                    let b = x >> shift;
+                    if b.wrapping_sub(lo) < half as u64 {
+                        let c = &mut cursor[b as usize];
+                        out[(*c - base) as usize] = x;
+                        *c += 1;
+                    }
                 }
-                table.fill(0);
-                x.iter()
-                    .chain(y)
-                    .any(|&id| !table_insert(&mut table, bits, id))
-            })
-        };
-        let (a, b) = rayon::join(|| check(0..BUCKETS / 2), || check(BUCKETS / 2..BUCKETS));
-        a || b
+            };
+            rayon::join(|| scatter(first, out1, &s1), || scatter(second, out2, &s2));
+            let copy = &bucketed[..at as usize];
+            let bucket = |b: usize| {
+                (
+                    &copy[s1[b] as usize..s1[b + 1] as usize],
+                    &copy[s2[b] as usize..s2[b + 1] as usize],
+                )
+            };
+            let check = |buckets: std::ops::Range<usize>| {
+                let largest = buckets
+                    .clone()
+                    .map(|b| (c1[b] + c2[b]) as usize)
+                    .filter(|&len| len <= TABLE_MAX)
+                    .max()
+                    .unwrap_or(0);
+                // At most half full: a probe finds an empty slot within a few.
+                let bits = (2 * largest).max(2).next_power_of_two().trailing_zeros();
+                let mut table = vec![0u64; 1 << bits];
+                let mut sorted = Vec::new();
+                buckets.into_iter().any(|b| {
+                    let (x, y) = bucket(b);
+                    if x.len() + y.len() > TABLE_MAX {
+                        sorted.clear();
+                        sorted.extend_from_slice(x);
+                        sorted.extend_from_slice(y);
+                        sorted.sort_unstable();
+                        return sorted.windows(2).any(|w| w[0] == w[1]);
+                    }
+                    table.fill(0);
+                    x.iter()
+                        .chain(y)
+                        .any(|&id| !table_insert(&mut table, bits, id))
+                })
+            };
+            let mid = round.start + half / 2;
+            let (a, b) = rayon::join(|| check(round.start..mid), || check(mid..round.end));
+            a || b
+        })
     }
 }
 
