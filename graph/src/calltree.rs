@@ -134,6 +134,24 @@ impl CallTree {
         c
     }
 
+    /// [`CallTree::push_new`] for each of `frames` in turn, each called from the one before
+    /// (the first from `parent`): a chain of new nodes, appended in two bulk copies instead of
+    /// a call per node. Returns the last node (`parent` if `frames` is empty).
+    pub fn push_new_chain(
+        &mut self,
+        parent: u32,
+        frames: impl ExactSizeIterator<Item = u32>,
+    ) -> u32 {
+        let (c, k) = (self.parent.len() as u32, frames.len() as u32);
+        if k == 0 {
+            return parent;
+        }
+        self.frame.extend(frames);
+        self.parent.push(parent);
+        self.parent.extend(c..c + k - 1);
+        c + k - 1
+    }
+
     /// Room for `n` more nodes in the parent and frame columns (for a builder that knows how
     /// many it appends with [`CallTree::push_new`]).
     pub fn reserve(&mut self, n: usize) {
@@ -163,16 +181,16 @@ impl CallTree {
     /// level (a node after its parent) on all cores. Then, if any id is 0 or equal to
     /// another node's, all of them again in creation order with the collision rule of `child`
     /// (never seen in practice: 64-bit ids). Transient: 8 B per new node (their levels and
-    /// order; not in creation order), 2 KiB per prefix table, 12 B per frame, and 4 B per node
-    /// (the bucketed copy of the ids' low halves that finds a collision).
+    /// order; not in creation order), 2 KiB per prefix table, 12 B per frame, and ~4 B per node
+    /// (the copy of half of the ids at a time, bucketed by their top bits, that finds a collision).
     pub fn finish_new(&mut self) {
         self.finish_new_with(PREFIX_TABLE_MIN, |_, _| ());
     }
 
     /// [`CallTree::finish_new`] on another core (a scoped thread), while `beside` runs on this
     /// one with the parent and frame columns: for a builder with work of its own that does not
-    /// need the ids (tracemalloc: the totals, the node types). The collision check's buffers
-    /// (4 B per node and its buckets) are allocated here, on the calling thread, so that they
+    /// need the ids (tracemalloc: the totals, the node types). The collision check's buffer
+    /// (~4 B per node) is allocated here, on the calling thread, so that they
     /// go back to its heap; the other thread allocates only the prefix tables.
     pub fn finish_new_beside<R>(&mut self, beside: impl FnOnce(&[u32], &[u32]) -> R) -> R {
         self.finish_new_with(PREFIX_TABLE_MIN, beside)
@@ -614,43 +632,42 @@ fn zero_or_repeated(ids: &[u64]) -> bool {
     IdCheck::with_capacity(ids.len()).zero_or_repeated(ids)
 }
 
-/// The buffers of [`IdCheck::zero_or_repeated`], made for `n` ids up front (where the caller
-/// wants them allocated) and reused.
+/// The ids of [`IdCheck`] are bucketed by this many top bits (256 buckets: the scatter writes
+/// 256 streams, whose open cache lines stay in L1).
+const BUCKET_BITS: u32 = 8;
+const BUCKETS: usize = 1 << BUCKET_BITS;
+
+/// A bucket of [`IdCheck`] larger than this many ids (never with hash ids: ~n/256 each) is
+/// sorted instead of put in a table.
+const TABLE_MAX: usize = 1 << 17;
+
+/// The buffer of [`IdCheck::zero_or_repeated`], made for `n` ids up front (where the caller
+/// wants it allocated) and reused.
 struct IdCheck {
-    /// Per bucket: the first half's counts, then cursors.
-    end: Vec<u32>,
-    /// Per bucket: the second half's counts, then cursors, then where the bucket ends.
-    end2: Vec<u32>,
-    bucketed: Vec<u32>,
+    /// The ids of half of the buckets, each half of the ids' in its own part.
+    bucketed: Vec<u64>,
 }
 
 impl IdCheck {
-    /// The bits of the bucket number for `n` ids.
-    fn bits(n: usize) -> u32 {
-        (usize::BITS - n.saturating_sub(1).leading_zeros()).clamp(2, 21) - 1
-    }
-
     fn with_capacity(n: usize) -> IdCheck {
         IdCheck {
-            end: Vec::with_capacity(1 << Self::bits(n)),
-            end2: Vec::with_capacity(1 << Self::bits(n)),
-            bucketed: Vec::with_capacity(n),
+            bucketed: Vec::with_capacity(n / 2 + n / 8 + BUCKETS),
         }
     }
 
-    /// Whether any id is 0 or two ids are equal — or, rarely, two ids of one bucket agree in their
-    /// low 32 bits (then `true` too: the caller's exact rule, node by node, gives every id it
-    /// would have given anyway, and moves only true collisions). The ids are bucketed by their top
-    /// bits (FNV ids spread evenly: about two per bucket) and each bucket's low halves are checked
-    /// on their own (a bucket of up to [`SMALL_BUCKET`] by comparing each with those before it,
-    /// a larger one sorted), so this is two passes and a scatter instead of a sort. Each step on
-    /// two cores (rayon): the two halves of `ids` counted and scattered each with its own counts
-    /// (the first half's ids of a bucket placed before the second's), then the two halves of the
-    /// buckets checked. Transient: 4 B per id and 4 B per id for the buckets (two counts of 4 B
-    /// each, ≤ 2^20 buckets). Call-tree nodes are numbered by `u32`, so fewer than 2^32 ids.
+    /// Whether any id is 0 or two ids are equal. The ids are bucketed by their top
+    /// [`BUCKET_BITS`] bits (a count and a scatter: 256 write streams, not a random write per
+    /// id; FNV ids spread evenly) and each bucket checked with an open-addressing table of its
+    /// own that stays in cache (or, past [`TABLE_MAX`] ids, sorted), half of the buckets at a
+    /// time (the buffer holds the larger half: ~4 B per id). On two cores (rayon): the two
+    /// halves of `ids` counted, then for each half of the buckets scattered each into its own
+    /// part of the buffer and the buckets checked a quarter of them per core, each bucket
+    /// being its part of both halves.
+    /// (It was a bucket per two ids of their low halves, 4 B per id + 4 B per id of counts,
+    /// counted and scattered at random: a cache miss per id and step.) Transient: 8 B per id
+    /// of the larger half of the buckets (~4 B per id) and the tables, 16 B per id of the
+    /// largest bucket (rounded up to a power of two) per core.
     fn zero_or_repeated(&mut self, ids: &[u64]) -> bool {
-        use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
-        const _: () = assert!(std::mem::align_of::<AtomicU32>() == std::mem::align_of::<u32>());
         if ids.contains(&0) {
             return true;
         }
@@ -658,92 +675,112 @@ impl IdCheck {
         if n < 2 {
             return false;
         }
-        let bits = Self::bits(n);
-        let shift = 64 - bits;
-        let buckets = 1usize << bits;
+        let shift = 64 - BUCKET_BITS;
         let (first, second) = ids.split_at(n / 2);
-        let (end, end2) = (&mut self.end, &mut self.end2);
-        for e in [&mut *end, &mut *end2] {
-            e.clear();
-            e.resize(buckets, 0);
-        }
-        let count = |e: &mut [u32], part: &[u64]| {
+        // Each half's count per bucket.
+        let count = |part: &[u64]| {
+            let mut c = [0u32; BUCKETS];
             for &x in part {
-                e[(x >> shift) as usize] += 1;
+                c[(x >> shift) as usize] += 1;
             }
+            c
         };
-        rayon::join(|| count(end, first), || count(end2, second));
-        // Where each half's ids of a bucket start: the first half's at the bucket's start, the
-        // second half's after them.
-        let mut at = 0u32;
-        for (e, e2) in end.iter_mut().zip(end2.iter_mut()) {
-            let (n1, n2) = (*e, *e2);
-            (*e, *e2) = (at, at + n1);
-            at += n1 + n2;
-        }
-        // Within a bucket the top bits are equal: the low halves tell the ids apart, but for
-        // ids that differ only in between (reported as repeated, see above).
+        let (c1, c2) = rayon::join(|| count(first), || count(second));
+        // The buckets in two rounds of half of them each (top bit 0, then 1), so the copy
+        // holds about half of the ids at a time.
+        let size = |r: std::ops::Range<usize>| r.map(|b| (c1[b] + c2[b]) as usize).sum::<usize>();
+        let half = BUCKETS / 2;
         let bucketed = &mut self.bucketed;
         bucketed.clear();
-        bucketed.resize(n, 0);
-        {
-            let out: &mut [u32] = bucketed;
-            // SAFETY: same size and (asserted) alignment; the slice is borrowed mutably for the
-            // view's whole life, so nothing else reads or writes it meanwhile. Relaxed stores are
-            // plain moves: the two halves' cursors of a bucket cover disjoint slots, so each slot
-            // has one writer.
-            let out: &[AtomicU32] = unsafe { &*(out as *mut [u32] as *const [AtomicU32]) };
-            let scatter = |e: &mut [u32], part: &[u64]| {
+        bucketed.resize(size(0..half).max(size(half..BUCKETS)), 0);
+        [0..half, half..BUCKETS].into_iter().any(|round| {
+            // Where each bucket of the round starts in the copy: the first half's ids of the
+            // round, then the second's.
+            let (mut s1, mut s2) = ([0u32; BUCKETS + 1], [0u32; BUCKETS + 1]);
+            let mut at = 0;
+            for b in round.clone() {
+                s1[b] = at;
+                at += c1[b];
+                s1[b + 1] = at;
+            }
+            for b in round.clone() {
+                s2[b] = at;
+                at += c2[b];
+                s2[b + 1] = at;
+            }
+            let (out1, out2) = bucketed[..at as usize].split_at_mut(s2[round.start] as usize);
+            let lo = round.start as u64;
+            let scatter = |part: &[u64], out: &mut [u64], start: &[u32; BUCKETS + 1]| {
+                let base = start[round.start];
+                let mut cursor = *start;
                 for &x in part {
-                    let c = &mut e[(x >> shift) as usize];
-                    if let Some(slot) = out.get(*c as usize) {
-                        slot.store(x as u32, Relaxed);
+                    let b = x >> shift;
+                    if b.wrapping_sub(lo) < half as u64 {
+                        let c = &mut cursor[b as usize];
+                        out[(*c - base) as usize] = x;
+                        *c += 1;
                     }
-                    *c += 1;
                 }
             };
-            rayon::join(|| scatter(end, first), || scatter(end2, second));
-        }
-        // `end2[b]` is now where bucket b ends.
-        let half = buckets / 2;
-        let mid = end2[half - 1] as usize;
-        let (low, high) = bucketed.split_at_mut(mid);
-        let (ends_low, ends_high) = end2.split_at(half);
-        let (a, b) = rayon::join(
-            || repeated_in_buckets(low, ends_low, 0),
-            || repeated_in_buckets(high, ends_high, mid),
-        );
-        a || b
+            rayon::join(|| scatter(first, out1, &s1), || scatter(second, out2, &s2));
+            let copy = &bucketed[..at as usize];
+            let bucket = |b: usize| {
+                (
+                    &copy[s1[b] as usize..s1[b + 1] as usize],
+                    &copy[s2[b] as usize..s2[b + 1] as usize],
+                )
+            };
+            let check = |buckets: std::ops::Range<usize>| {
+                let largest = buckets
+                    .clone()
+                    .map(|b| (c1[b] + c2[b]) as usize)
+                    .filter(|&len| len <= TABLE_MAX)
+                    .max()
+                    .unwrap_or(0);
+                // At most half full: a probe finds an empty slot within a few.
+                let bits = (2 * largest).max(2).next_power_of_two().trailing_zeros();
+                let mut table = vec![0u64; 1 << bits];
+                let mut sorted = Vec::new();
+                buckets.into_iter().any(|b| {
+                    let (x, y) = bucket(b);
+                    if x.len() + y.len() > TABLE_MAX {
+                        sorted.clear();
+                        sorted.extend_from_slice(x);
+                        sorted.extend_from_slice(y);
+                        sorted.sort_unstable();
+                        return sorted.windows(2).any(|w| w[0] == w[1]);
+                    }
+                    table.fill(0);
+                    x.iter()
+                        .chain(y)
+                        .any(|&id| !table_insert(&mut table, bits, id))
+                })
+            };
+            let mid = round.start + half / 2;
+            let (a, b) = rayon::join(|| check(round.start..mid), || check(mid..round.end));
+            a || b
+        })
     }
 }
 
-/// Buckets of [`IdCheck::zero_or_repeated`] up to this size are checked by comparing each entry
-/// with those before it (at most 28 comparisons, no sort).
-const SMALL_BUCKET: usize = 8;
-
-/// Whether a bucket of `bucketed` holds a value twice: the buckets end at `ends` (positions in
-/// the whole array, of which `bucketed` starts at `base`).
-fn repeated_in_buckets(bucketed: &mut [u32], ends: &[u32], base: usize) -> bool {
-    let mut from = 0;
-    for &to in ends {
-        let to = (to as usize)
-            .saturating_sub(base)
-            .min(bucketed.len())
-            .max(from);
-        let b = &mut bucketed[from..to];
-        from = to;
-        if b.len() <= SMALL_BUCKET {
-            if (1..b.len()).any(|i| b[..i].contains(&b[i])) {
-                return true;
-            }
-        } else {
-            b.sort_unstable();
-            if b.windows(2).any(|w| w[0] == w[1]) {
-                return true;
-            }
+/// Put `id` (not 0) in `table` (2^`bits` slots, 0 = empty, linear probing; the slot from the
+/// id's product with a constant, so ids alike in some bits still spread): false if it is
+/// there already.
+#[inline]
+fn table_insert(table: &mut [u64], bits: u32, id: u64) -> bool {
+    let mask = table.len() - 1;
+    let mut k = (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
+    loop {
+        let slot = &mut table[k & mask];
+        if *slot == 0 {
+            *slot = id;
+            return true;
         }
+        if *slot == id {
+            return false;
+        }
+        k += 1;
     }
-    false
 }
 
 /// FNV-1a of `0xff key` on from each base, as `fnv1a(fnv1a(base, &[0xff]), key)`, four at a
@@ -1138,6 +1175,31 @@ mod tests {
         assert_eq!(pushed.id(), by_child.id());
     }
 
+    /// Chains appended with `push_new_chain` (empty ones too, from a root or an earlier node)
+    /// are the nodes `push_new` appends one by one.
+    #[test]
+    fn push_new_chain_equals_push_new_one_by_one() {
+        let mut rand = xorshift(5u64);
+        let (mut chained, mut one_by_one) = (CallTree::new(), CallTree::new());
+        for _ in 0..400 {
+            let n = one_by_one.len() as u64;
+            let parent = if n == 0 || rand(4) == 0 {
+                NO_PARENT
+            } else {
+                rand(n) as u32
+            };
+            let frames: Vec<u32> = (0..rand(6)).map(|_| rand(30) as u32).collect();
+            let mut last = parent;
+            for &f in &frames {
+                last = one_by_one.push_new(last, f);
+            }
+            assert_eq!(chained.push_new_chain(parent, frames.iter().copied()), last);
+        }
+        assert!(one_by_one.len() > 500);
+        assert_eq!(chained.parent(), one_by_one.parent());
+        assert_eq!(chained.frame(), one_by_one.frame());
+    }
+
     /// The bucketed check finds a 0 or a repeated id wherever it is, as sorting a copy does.
     #[test]
     fn zero_or_repeated_equals_a_sorted_check() {
@@ -1154,7 +1216,8 @@ mod tests {
             s.sort_unstable();
             s.first() == Some(&0) || s.windows(2).any(|w| w[0] == w[1])
         };
-        // 300 000: 2^18 buckets, each half of the ids and of the buckets on its own core.
+        // 300 000: ~1,200 ids per bucket, each half of the ids and of the buckets on its own
+        // core; `close` puts all of them in bucket 0 (sorted: past `TABLE_MAX`).
         for n in [0usize, 1, 2, 3, 100, 5000, 300_000] {
             let ids: Vec<u64> = (0..n).map(|_| next() | 1).collect();
             assert_eq!(zero_or_repeated(&ids), sorted_check(&ids), "n {n}");
@@ -1170,13 +1233,12 @@ mod tests {
                 let close: Vec<u64> = ids.iter().map(|&i| i >> 40).collect();
                 assert_eq!(zero_or_repeated(&close), sorted_check(&close), "n {n}");
             }
-            // Two distinct ids of one bucket with the same low half: reported (the caller's
-            // exact rule then decides), never missed.
+            // Two distinct ids of one bucket that differ in one bit in between: not repeated.
             if n >= 2 {
                 let mut twin = ids.clone();
                 twin[n - 1] = ids[0] ^ 1 << 33;
                 assert!(!sorted_check(&twin));
-                assert!(zero_or_repeated(&twin), "n {n}");
+                assert!(!zero_or_repeated(&twin), "n {n}");
             }
         }
     }

@@ -8,8 +8,9 @@
 //! dominator children = the CSR itself (children in edge order, which is the DFS's sibling order)
 //! with the roots in [`HeapGraph::root_nodes`] order as the super-root's list, the root paths =
 //! the edge into each node, retained sizes = subtree sums, made with the histogram's minimum
-//! retained size of each type by sequential passes over flat arrays (`forest_totals`: sums
-//! from the last node back, a depth-first preorder placed forward, the first node of its type
+//! retained size of each type by sequential passes over flat arrays (sums from the last node
+//! back in the pass that checks the edges, `parents`; then `forest_totals`: a depth-first
+//! preorder placed forward, the first node of its type
 //! on each path found along it), its counts on the other core meanwhile. The result is the
 //! same [`Analysis`], bit for bit, at a fraction of the cost (no DFS numbering, no
 //! semidominators, no BFS queue, no walk of children lists).
@@ -21,8 +22,8 @@
 //! a builder grows them, are read through their mapping) goes through the general passes
 //! unchanged.
 //!
-//! Memory beside the graph: `idom` 4 B/node (built during the check, dropped if the check
-//! fails), the children lists 8 B/node (offsets copied from the CSR, children = the targets plus
+//! Memory beside the graph: `idom` 4 B/node and the retained sizes 8 B/node (built during the
+//! check with the subtrees' node counts, 4 B/node; all dropped if the check fails), the children lists 8 B/node (offsets copied from the CSR, children = the targets plus
 //! the roots), root paths 4 B/node + 1 bit, retained 8 B/node: the same 24 B/node + 1 bit end
 //! state as the general passes, with no transient arrays beyond `root_nodes` and those of the
 //! retained sizes (16 B/node + 1 bit, freed before the root paths and the children are made).
@@ -51,7 +52,13 @@ pub(crate) fn run(
     if spill.is_out_of_core() || graph.offsets.is_spilled() || targets_apart {
         return Err(Box::new(graph));
     }
-    let Some((idom, roots)) = parents(&graph) else {
+    let Some(Parents {
+        idom,
+        roots,
+        retained,
+        size,
+    }) = parents(&graph)
+    else {
         return Err(Box::new(graph));
     };
     after("dominators");
@@ -65,14 +72,14 @@ pub(crate) fn run(
         let thread = std::thread::Builder::new()
             .name("type counts".into())
             .spawn_scoped(sc, move || type_counts_all(g));
-        let totals = forest_totals(&idom, &g.shallow, &g.type_of, g.types.len());
+        let totals = forest_totals(&idom, &retained, size, &g.type_of, g.types.len());
         let counts = thread
             .ok()
             .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
         (totals, counts)
     });
     // Never for a forest `parents` accepts; the general passes otherwise.
-    let Some((retained, min)) = totals else {
+    let Some(min) = totals else {
         return Err(Box::new(graph));
     };
     let mut retained = Column::from(retained);
@@ -113,13 +120,37 @@ pub(crate) fn run(
     ))
 }
 
-/// Each node's parent ([`SUPER`] for a root) and the roots in [`HeapGraph::root_nodes`] order,
-/// if the graph is a forest numbered parents first; `None` otherwise.
-fn parents(g: &HeapGraph) -> Option<(Vec<u32>, Vec<u32>)> {
+/// What [`parents`] finds of a forest numbered parents first.
+struct Parents {
+    /// Each node's parent ([`SUPER`] for a root).
+    idom: Vec<u32>,
+    /// The roots in [`HeapGraph::root_nodes`] order.
+    roots: Vec<u32>,
+    /// Each node's subtree total (its retained size).
+    retained: Vec<u64>,
+    /// Each node's subtree node count.
+    size: Vec<u32>,
+}
+
+/// Each node's parent, the roots, and each subtree's total and node count (see [`Parents`]), if
+/// the graph is a forest numbered parents first; `None` otherwise. One pass over the edges
+/// from the last node back: a node's children come after it, so their totals are final when
+/// it is reached and its own are made at once (the check and the totals were two passes, the
+/// shallow sizes copied first: real-deep350's retained stage 0.12–0.13 CPU s before).
+fn parents(g: &HeapGraph) -> Option<Parents> {
     let n = g.node_count();
+    // A forest numbered parents first has a root (node 0 at least) and one edge into each
+    // other node: fewer edges than nodes. An object graph has more, and is not scanned.
+    if n > 0 && g.edge_count() >= n {
+        return None;
+    }
+    let shallow = g.shallow.get(..n)?;
     let mut idom = vec![UNREACHED; n];
-    for u in 0..n {
+    let mut retained = vec![0u64; n];
+    let mut size = vec![0u32; n];
+    for u in (0..n).rev() {
         let range = g.offsets[u] as usize..g.offsets[u + 1] as usize;
+        let (mut r, mut c) = (shallow[u], 1u32);
         for &t in &g.targets[range] {
             // A weak edge, an edge back or to itself, a second edge into a node: not a forest
             // numbered parents first.
@@ -131,7 +162,11 @@ fn parents(g: &HeapGraph) -> Option<(Vec<u32>, Vec<u32>)> {
                 return None;
             }
             *slot = u as u32;
+            r += retained[t as usize];
+            c += size[t as usize];
         }
+        retained[u] = r;
+        size[u] = c;
     }
     let roots = g.root_nodes();
     for &r in &roots {
@@ -145,16 +180,21 @@ fn parents(g: &HeapGraph) -> Option<(Vec<u32>, Vec<u32>)> {
     if idom.contains(&UNREACHED) {
         return None;
     }
-    Some((idom, roots))
+    Some(Parents {
+        idom,
+        roots,
+        retained,
+        size,
+    })
 }
 
-/// The retained sizes (subtree totals) of a forest numbered parents first (`idom` its
-/// parents, [`SUPER`] for a root), and the minimum retained size of each of `groups` types:
-/// the sum of the totals of the nodes with no ancestor of their type (as the general passes'
-/// walk makes them). Sequential passes over flat arrays, no walk of children lists:
+/// The minimum retained size of each of `groups` types of a forest numbered parents first
+/// (`idom` its parents, [`SUPER`] for a root; `size` its subtree node counts, `retained` its
+/// subtree totals, both from [`parents`]): the sum of the totals of the nodes with no ancestor
+/// of their type (as the general passes' walk makes them). Sequential passes over flat
+/// arrays, no walk of children lists:
 ///
-/// 1. backward: each node's total and node count are final when reached (its descendants
-///    come after it) and are added to its parent's;
+/// 1. (in [`parents`]) backward: each node's total and node count;
 /// 2. forward: each node's place in a depth-first preorder (siblings in index order): a
 ///    root's is the next free one, a child's its parent's cursor, which then moves past the
 ///    child's subtree (one array: a node's count becomes its own cursor once it is placed);
@@ -167,31 +207,19 @@ fn parents(g: &HeapGraph) -> Option<(Vec<u32>, Vec<u32>)> {
 /// The random accesses are writes (the scatter of pass 2) and reads of the bits (cache
 /// resident); the parent's entry in passes 1 and 2 is often the node just before. `None` if
 /// the arrays disagree (a parent not before its child): never for the forests `parents`
-/// accepts. Memory: the retained sizes 8 B/node, and, while they are made, 16 B/node (counts
-/// then cursors 4, places 4, ends and types 8), 1 bit per node, 4 B per type and 8 B per level
-/// of the stack.
+/// accepts. Memory: while the minimums are made, 12 B/node (places 4, ends and types 8;
+/// `size` is freed after pass 2), 1 bit per node, 4 B per type and 8 B per level of the stack.
 fn forest_totals(
     idom: &[u32],
-    shallow: &[u64],
+    retained: &[u64],
+    mut size: Vec<u32>,
     type_of: &[u32],
     groups: usize,
-) -> Option<(Vec<u64>, Vec<u64>)> {
+) -> Option<Vec<u64>> {
     let n = idom.len();
-    let (shallow, type_of) = (shallow.get(..n)?, type_of.get(..n)?);
-    // 1. Totals and node counts, children before parents.
-    let mut retained = shallow.to_vec();
-    let mut size = vec![1u32; n];
-    for v in (0..n).rev() {
-        let p = idom[v];
-        if p == SUPER {
-            continue;
-        }
-        if p as usize >= v {
-            return None;
-        }
-        let (r, s) = (retained[v], size[v]);
-        retained[p as usize] += r;
-        size[p as usize] += s;
+    let (retained, type_of) = (retained.get(..n)?, type_of.get(..n)?);
+    if size.len() != n {
+        return None;
     }
     // 2. The preorder: `size[v]`, once v is placed, is the place of its next child.
     let mut place = vec![0u32; n];
@@ -243,7 +271,7 @@ fn forest_totals(
             min[type_of[v] as usize] += retained[v];
         }
     }
-    Some((retained, min))
+    Some(min)
 }
 
 /// The dominator children of a forest: each node's list is its CSR edge list, the super-root's
@@ -429,7 +457,7 @@ mod tests {
         }
     }
 
-    /// The retained and minimum retained sizes of [`forest_totals`] (three sequential passes)
+    /// The retained sizes of [`parents`] and minimum retained sizes of [`forest_totals`]
     /// against the general passes, on forests numbered in a depth-first preorder (shallow
     /// chains repeat a type along a path often, deep ones rarely) and in any other order
     /// parents first.
@@ -445,11 +473,11 @@ mod tests {
                 },
             };
             let g = random_forest_of(seed, n, shape);
-            let (idom, _) = parents(&g).expect("a forest");
-            let (retained, min) =
-                forest_totals(&idom, &g.shallow, &g.type_of, g.types.len()).expect("taken");
+            let f = parents(&g).expect("a forest");
+            let min = forest_totals(&f.idom, &f.retained, f.size, &g.type_of, g.types.len())
+                .expect("taken");
             let expected = general(&g);
-            assert_eq!(retained, expected.retained, "seed {seed} {shape:?}");
+            assert_eq!(f.retained, expected.retained, "seed {seed} {shape:?}");
             assert_eq!(min, expected.min, "seed {seed} {shape:?}");
             same(&Analysis::run(g), &expected);
         }

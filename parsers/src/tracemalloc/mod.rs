@@ -78,15 +78,18 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
         read_snapshot(input.bytes()).map_err(|e| e.in_file(input.path(), input.bytes()))?;
     // The reader's tables (the memo, the second core's tables) are freed: their pages back.
     release_free_memory();
+    let mut steps = crate::timing::Steps::of(crate::timing::Reader::Tracemalloc);
     // The tree's paths first; the tracebacks' frames (4 B per frame of every distinct
     // traceback) are freed before its ids are made, its blocks and bytes go into the graph
     // from the tracebacks' totals (its own size and count columns stay zero pages), and its
     // columns are freed as they go into the graph.
     let (mut tree, ends) = TraceTree::paths(&snap);
+    steps.step("tree: paths");
     let mut info = dump_info(&snap, &tree, group_by);
     snap.drop_traceback_frames();
     let totals = TraceTree::totals(&snap, ends);
     snap.drop_tracebacks();
+    steps.step("tree: totals");
     // The tree's ids are made on the other core while this one makes the node types and the
     // inspector, which do not need them (the tree's own counts are zero here: where traces
     // end is in the totals).
@@ -98,11 +101,14 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
         let types = node_types(&snap, parent, frame, &[], &totals, group_by, &mut b);
         (inspector, types)
     });
+    steps.step("tree: ids beside types");
     tree.tree.into_graph(&mut b, types, calls, true, &totals);
+    steps.step("tree: into the graph");
     let graph = b.finish(Policy::TREE);
     drop(totals);
     info.rows.locations = locations;
     release_free_memory();
+    steps.step("graph: finish");
     Ok(Parsed {
         graph,
         info,

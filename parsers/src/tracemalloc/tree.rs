@@ -65,7 +65,9 @@ impl TraceTree {
         let live: Vec<u32> = (0..s.traceback_count() as u32)
             .filter(|&tb| s.tb_count[tb as usize] > 0)
             .collect();
+        let mut steps = crate::timing::Steps::of(crate::timing::Reader::Tracemalloc);
         let mut shared = shared_with_earlier(s, &live);
+        steps.step("tree: shared paths (radix)");
         // Each `shared[i] = (depth, j)` made to name the traceback that made the node at
         // `depth` on the path (the one that shares fewer than `depth` frames with an earlier
         // one): so the node is found in one step, not by following the chain of tracebacks
@@ -110,10 +112,9 @@ impl TraceTree {
                 node = node_at(&first, from as usize, depth);
             }
             first[i] = t.tree.len() as u32;
-            // Every node below the shared path is new (no lookup needed).
-            for &f in frames[..frames.len() - depth as usize].iter().rev() {
-                node = t.tree.push_new(node, f);
-            }
+            // Every node below the shared path is new (no lookup needed): a chain.
+            let below = &frames[..frames.len() - depth as usize];
+            node = t.tree.push_new_chain(node, below.iter().rev().copied());
             if node != NO_PARENT {
                 ends.push((node, tb));
                 t.tracebacks += 1;
@@ -290,6 +291,11 @@ struct Groups<'s> {
 /// divide) spans this many depths.
 const FIRST_WIDE: usize = 64;
 
+/// The first window of [`Groups::shared_with`] for a group known to share the depth below it
+/// (its keys there all equal): the frames of a member in half a cache line, compared for about
+/// the cost of one, so a group that shares a stem takes one pass less.
+const STEM_WINDOW: usize = 8;
+
 /// A group is partitioned by a dense count per key while the keys number at most this
 /// (`u32` each, one table per worker); past it (never in practice), by sorting.
 const DENSE_KEYS: usize = 1 << 16;
@@ -307,26 +313,38 @@ impl<'s> Groups<'s> {
         }
     }
 
+    /// The radix keys of `group` at depth `d` into `keys`. Each key is two reads far apart (the
+    /// traceback's span, then its frame): a group of [`PAR_KEYS`] or more on all cores.
+    fn keys_at(&self, keys: &mut Vec<u32>, group: &[u32], d: u32) {
+        keys.clear();
+        if group.len() >= PAR_KEYS {
+            keys.par_extend(group.par_iter().map(|&i| self.key(i, d)));
+        } else {
+            keys.extend(group.iter().map(|&i| self.key(i, d)));
+        }
+    }
+
     /// Frames (outermost first) that all the tracebacks of `group` share, given that they share
     /// the first `d`: at least `d`. A group of [`PAR_KEYS`] or more in chunks on all cores
     /// (the least of the chunks' answers: the same number).
-    fn shared_by_all(&self, group: &[u32], d: u32) -> u32 {
+    /// `width`: the first window's ([`Groups::shared_with`]).
+    fn shared_by_all(&self, group: &[u32], d: u32, width: usize) -> u32 {
         if group.len() >= PAR_KEYS {
             let head = group[0];
             return group
                 .par_chunks(PAR_KEYS / 4)
-                .map(|c| self.shared_with(head, c, d))
+                .map(|c| self.shared_with(head, c, d, width))
                 .min()
                 .unwrap_or(d);
         }
-        self.shared_with(group[0], &group[1..], d)
+        self.shared_with(group[0], &group[1..], d, width)
     }
 
     /// Frames (outermost first) that traceback `head` and all of `group` share, given that
     /// they share the first `d`: at least `d`.
     ///
-    /// The frames are compared in windows of depths, `[d, d + 1)`, then the next
-    /// [`FIRST_WIDE`], then windows that double: each member along the window's frames (one
+    /// The frames are compared in windows of depths, `[d, d + width)`, then the next
+    /// [`FIRST_WIDE`] or more, then windows that double: each member along the window's frames (one
     /// stream of memory per traceback), stopping at the first that differs from `head` at the
     /// window's first depth. A window all members share costs one compare per member and frame
     /// shared by all, and the last one at most as many again, or [`FIRST_WIDE`], plus one per
@@ -334,11 +352,11 @@ impl<'s> Groups<'s> {
     /// comparing each member with `head` as far as the frames they two share cost up to
     /// Σ(Lᵢ − d) at every level of a deep recursion's tracebacks, cubic in its depth in all
     /// (breadth8/RESULTS.md, cliff 1).
-    fn shared_with(&self, head: u32, group: &[u32], d: u32) -> u32 {
+    fn shared_with(&self, head: u32, group: &[u32], d: u32, width: usize) -> u32 {
         let frames = |i: u32| self.span[i as usize];
         let head = frames(head);
         // Outermost first: depth k of a traceback is its frame `len - 1 - k`.
-        let (mut lo, mut width) = (d as usize, 1usize);
+        let (mut lo, mut width) = (d as usize, width.max(1));
         loop {
             let hi = head.len().min(lo.saturating_add(width));
             let mut common = hi;
@@ -398,18 +416,19 @@ impl<'s> Groups<'s> {
             if order.len() < 2 {
                 continue;
             }
-            // Frames the whole group shares are stepped over without a partition (their
-            // order, by index, stays): each traceback is compared with the first along its
-            // own frames in windows of doubling depth (one stream of memory per traceback and
-            // window, not one load per level; [`Groups::shared_with`]).
-            d = d.max(self.shared_by_all(order, d));
-            keys.clear();
-            // Each key is two reads far apart (the traceback's span, then its frame): a large
-            // group's keys on all cores (its partition stays on this one).
-            if order.len() >= PAR_KEYS {
-                keys.par_extend(order.par_iter().map(|&i| self.key(i, d)));
-            } else {
-                keys.extend(order.iter().map(|&i| self.key(i, d)));
+            // The keys at the group's depth first: a group divides most often right there, and
+            // then they are all that is read of it (a compare of each member with the first at
+            // that depth read the same frames again: 16.5 M reads of two cache misses each for
+            // 9.3 M keys on real-deep350). Where every member has the same frame there, the
+            // frames the whole group shares beyond are stepped over without a partition (their
+            // order, by index, stays): each traceback compared with the first along its own
+            // frames in windows of doubling depth ([`Groups::shared_with`]), and the keys made
+            // again where the group divides (or ends).
+            self.keys_at(&mut keys, order, d);
+            let first = keys[0];
+            if first != 0 && keys.iter().all(|&k| k == first) {
+                d = self.shared_by_all(order, d + 1, STEM_WINDOW);
+                self.keys_at(&mut keys, order, d);
             }
             part.run(&keys, order);
             // Runs of one key: a boundary shares `d` frames; so do tracebacks that end here.
@@ -950,8 +969,10 @@ mod tests {
                         .min()
                         .unwrap_or(paths[head].len());
                     for d in [0, want / 2, want] {
-                        let got = g.shared_with(head as u32, &group, d as u32);
-                        assert_eq!(got as usize, want, "{name} head {head} d {d}");
+                        for width in [1, STEM_WINDOW, FIRST_WIDE] {
+                            let got = g.shared_with(head as u32, &group, d as u32, width);
+                            assert_eq!(got as usize, want, "{name} head {head} d {d}");
+                        }
                     }
                 }
             }
