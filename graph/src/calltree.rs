@@ -570,11 +570,15 @@ fn add_roots(b: &mut GraphBuilder, parent: &[u32]) {
 /// After every node is in: the builder sizes its count column once, not per node. `extra`
 /// counts added.
 fn add_counts(b: &mut GraphBuilder, count: &[u64], extra: &[Totals]) {
-    let mut e = 0;
-    for (i, &c) in count.iter().enumerate() {
-        let more = extra_at(extra, &mut e, i).1;
-        b.set_count(NodeIdx(i as u32), c.saturating_add(more));
+    if count.is_empty() {
+        return;
     }
+    let mut e = 0;
+    b.set_counts(|i| match count.get(i) {
+        Some(&c) => c.saturating_add(extra_at(extra, &mut e, i).1),
+        // A node past the tree's column (none in a whole tree): a count never set.
+        None => 1,
+    });
 }
 
 /// One edge `call` from each node to each of its children, in creation order, from the parent

@@ -720,3 +720,33 @@ fn clustered_and_shuffled_ids_agree_in_parts_with_a_sorted_search() {
         }
     }
 }
+
+#[test]
+fn counts_set_at_once_equal_counts_set_node_by_node() {
+    let n = 1000;
+    let want = |i: usize| (i as u64 * 7919) % 13;
+    let graphs: Vec<HeapGraph> = [false, true]
+        .into_iter()
+        .map(|at_once| {
+            let mut b = GraphBuilder::new();
+            let t = b.intern_type("T");
+            for i in 0..n {
+                b.add_node(0x1000 + 8 * i as u64, t, NodeKind::Object, 16);
+            }
+            if at_once {
+                b.set_counts(want);
+            } else {
+                for i in 0..n {
+                    b.set_count(NodeIdx(i as u32), want(i));
+                }
+            }
+            b.finish_nodes();
+            b.finish(Policy::MAT)
+        })
+        .collect();
+    for i in 0..n {
+        let v = NodeIdx(i as u32);
+        assert_eq!(graphs[0].count(v), want(i));
+        assert_eq!(graphs[1].count(v), graphs[0].count(v), "node {i}");
+    }
+}
