@@ -679,21 +679,27 @@ fn frame_ids_through_the_dense_tables_are_first_seen_order() {
     assert_eq!(got, want);
 }
 
-/// The frame-tuple decoder's masked words (`machine::frame_tuple`) read what the opcode-by-opcode
-/// decoder (`machine::frame_tuple_slow`) reads, on windows of every shape near a frame tuple:
-/// each opcode slot holding the opcode it should, another opcode of the set, or any byte.
-#[test]
-fn frame_tuple_reads_as_opcode_by_opcode() {
-    use super::machine::{frame_tuple, frame_tuple_slow};
+/// Windows of 12 bytes near a frame tuple, for the fast decoders' differential tests: each
+/// opcode slot (the memo get, the line's integer, TUPLE2, MEMOIZE) holds the opcode it should
+/// (`right` of `of` times), another opcode of the set (once in `of`), or any byte; the other
+/// bytes are one of `fixed` or, `randoms` times in `fixed.len() + randoms`, any byte. `ints`:
+/// the integer opcodes a line is given with.
+fn frame_tuple_windows(
+    seed: u64,
+    fixed: &'static [u8],
+    randoms: u64,
+    (right, of): (u64, u64),
+    ints: &'static [u8],
+) -> impl Iterator<Item = [u8; 12]> {
     use super::opcodes::*;
-    let mut x: u64 = 17;
+    let mut x = seed;
     let mut next = move || {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         x
     };
-    let ops = [
+    const OPS: [u8; 7] = [
         BINGET,
         LONG_BINGET,
         BININT1,
@@ -702,25 +708,22 @@ fn frame_tuple_reads_as_opcode_by_opcode() {
         TUPLE2,
         MEMOIZE,
     ];
-    let (mut some, mut checked) = (0, 0);
-    for _ in 0..400_000 {
+    let pick = move |r: u64, good: u8| -> u8 {
+        match r % of {
+            k if k < right => good,
+            k if k == right => OPS[(r / of % OPS.len() as u64) as usize],
+            _ => (r >> 8) as u8,
+        }
+    };
+    std::iter::repeat(()).map(move |()| {
         let mut w = [0u8; 12];
         for b in w.iter_mut() {
-            // Small values often (lines and memo indexes of 0, 0x80, 0xff are edges).
-            *b = match next() % 4 {
-                0 => 0,
-                1 => 0xff,
-                _ => next() as u8,
+            let k = (next() % (fixed.len() as u64 + randoms)) as usize;
+            *b = match fixed.get(k) {
+                Some(&v) => v,
+                None => next() as u8,
             };
         }
-        // Put opcodes where a frame tuple of each shape has them, each slot most often right.
-        let pick = |r: u64, right: u8| -> u8 {
-            match r % 8 {
-                0..=4 => right,
-                5 => ops[(r / 8 % ops.len() as u64) as usize],
-                _ => (r >> 8) as u8,
-            }
-        };
         let r = next();
         w[0] = pick(
             r,
@@ -732,7 +735,7 @@ fn frame_tuple_reads_as_opcode_by_opcode() {
         );
         let q = if w[0] == LONG_BINGET { 5 } else { 2 };
         let r = next();
-        w[q] = pick(r, [BININT1, BININT2, BININT][(r >> 40) as usize % 3]);
+        w[q] = pick(r, ints[(r >> 40) as usize % ints.len()]);
         let n = match w[q] {
             BININT1 => 1,
             BININT2 => 2,
@@ -741,6 +744,21 @@ fn frame_tuple_reads_as_opcode_by_opcode() {
         };
         w[q + 1 + n] = pick(next(), TUPLE2);
         w[q + 2 + n] = pick(next(), MEMOIZE);
+        w
+    })
+}
+
+/// The frame-tuple decoder's masked words (`machine::frame_tuple`) read what the opcode-by-opcode
+/// decoder (`machine::frame_tuple_slow`) reads, on windows of every shape near a frame tuple:
+/// each opcode slot holding the opcode it should, another opcode of the set, or any byte.
+#[test]
+fn frame_tuple_reads_as_opcode_by_opcode() {
+    use super::machine::{frame_tuple, frame_tuple_slow};
+    use super::opcodes::*;
+    let (mut some, mut checked) = (0, 0);
+    // Small values often (lines and memo indexes of 0, 0x80, 0xff are edges).
+    let windows = frame_tuple_windows(17, &[0, 0xff], 2, (5, 8), &[BININT1, BININT2, BININT]);
+    for w in windows.take(400_000) {
         let want = frame_tuple_slow(&w);
         assert_eq!(frame_tuple(&w), want, "{w:02x?}");
         some += want.is_some() as u32;
@@ -764,63 +782,12 @@ fn frames_by_tuple_bytes_are_the_decoded_frames() {
     use super::machine::frame_tuple_slow;
     use super::opcodes::*;
     use super::words::Words;
-    let mut x: u64 = 29;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
     // The frame the test puts in for a (memo index, line): any fixed function of both.
     let frame_of = |idx: u64, line: u32| (idx.wrapping_mul(1_000_003) as u32) ^ line;
-    let ops = [
-        BINGET,
-        LONG_BINGET,
-        BININT1,
-        BININT2,
-        BININT,
-        TUPLE2,
-        MEMOIZE,
-    ];
     let mut words = Words::default();
     let (mut hits, mut misses, mut put) = (0u32, 0u32, 0u32);
-    for _ in 0..400_000 {
-        let mut w = [0u8; 12];
-        for b in w.iter_mut() {
-            *b = match next() % 4 {
-                0 => 0,
-                1 => 1,
-                2 => 0xff,
-                _ => next() as u8,
-            };
-        }
-        let pick = |r: u64, right: u8| -> u8 {
-            match r % 10 {
-                0..=7 => right,
-                8 => ops[(r / 10 % ops.len() as u64) as usize],
-                _ => (r >> 8) as u8,
-            }
-        };
-        let r = next();
-        w[0] = pick(
-            r,
-            if r & 1 << 40 != 0 {
-                LONG_BINGET
-            } else {
-                BINGET
-            },
-        );
-        let q = if w[0] == LONG_BINGET { 5 } else { 2 };
-        let r = next();
-        w[q] = pick(r, [BININT1, BININT2][(r >> 40) as usize % 2]);
-        let n = match w[q] {
-            BININT1 => 1,
-            BININT2 => 2,
-            BININT => 4,
-            _ => (next() % 4 + 1) as usize,
-        };
-        w[q + 1 + n] = pick(next(), TUPLE2);
-        w[q + 2 + n] = pick(next(), MEMOIZE);
+    let windows = frame_tuple_windows(29, &[0, 1, 0xff], 1, (8, 10), &[BININT1, BININT2]);
+    for w in windows.take(400_000) {
         let want = frame_tuple_slow(&w);
         match words.get(&w) {
             Some((f, len)) => {
