@@ -112,7 +112,8 @@ mod tests {
         s.reset();
         let before = status_bytes("RssAnon");
         assert!(before > 0, "RssAnon missing from /proc/self/status");
-        let v = vec![1u8; 64 << 20];
+        // black_box: an optimised build would otherwise never allocate the unused vector.
+        let v = std::hint::black_box(vec![1u8; 64 << 20]);
         let peak = s.take_peak();
         assert!(peak >= before + (60 << 20), "peak {peak} before {before}");
         drop(v);
