@@ -125,6 +125,10 @@ pub struct Layout {
     pub obj_align: u64,
     /// The field layout algorithm.
     pub gen: Gen,
+    /// Bytes of a native pointer (`T_ADDRESS`): the JVM's word, 8 on a 64-bit JVM (8-byte ids),
+    /// 4 on a 32-bit one. Not implied by the header: a 64-bit JVM with compact object headers
+    /// has the 32-bit JVM's 8-byte header and 4-byte references.
+    pub word: u64,
 }
 
 /// When an [`INJECTED`] field or a [`CONTENDED`] group applies, judged from the class's declared
@@ -244,12 +248,15 @@ const OOPS_FIRST: &[&str] = &[
 ];
 
 impl Layout {
+    /// A 64-bit JVM's layout with these header and reference sizes (see [`Votes::decide`] for
+    /// 32-bit dumps).
     pub fn new(header: u64, ref_size: u64) -> Layout {
         Layout {
             header,
             ref_size,
             obj_align: 8,
             gen: Gen::Modern,
+            word: 8,
         }
     }
 
@@ -257,13 +264,13 @@ impl Layout {
     /// references and headers, the alignment.
     pub fn describe(&self) -> String {
         let mut s = self.gen.name().to_string();
-        s.push_str(match (self.gen, self.header, self.ref_size) {
-            (Gen::Art, _, _) => " 32-bit (CLASS DUMP instance sizes)",
-            (_, 8, 4) => " 32-bit",
-            (_, 12, 4) => " 64-bit compressed oops",
-            (_, 12, 8) => " 64-bit compressed class pointers only",
-            (_, 16, 8) => " 64-bit uncompressed",
-            (_, 8, _) => " 64-bit compact object headers",
+        s.push_str(match (self.gen, self.word, self.header, self.ref_size) {
+            (Gen::Art, _, _, _) => " 32-bit (CLASS DUMP instance sizes)",
+            (_, 4, _, _) => " 32-bit",
+            (_, _, 12, 4) => " 64-bit compressed oops",
+            (_, _, 12, 8) => " 64-bit compressed class pointers only",
+            (_, _, 16, 8) => " 64-bit uncompressed",
+            (_, _, 8, 4) => " 64-bit compact object headers",
             _ => " 64-bit",
         });
         if self.obj_align != 8 {
@@ -284,8 +291,7 @@ impl Layout {
     pub fn field_size(&self, t: u8) -> u64 {
         match t {
             T_OBJECT => self.ref_size,
-            T_ADDRESS if self.header == 8 && self.ref_size == 4 => 4,
-            T_ADDRESS => 8,
+            T_ADDRESS => self.word,
             _ => dump_size(t, 8).unwrap_or(0) as u64,
         }
     }
@@ -520,7 +526,11 @@ impl Votes {
 
     pub fn decide(&self, id_size: usize) -> (Layout, [u64; 6]) {
         if id_size == 4 {
-            return (Layout::new(8, 4), self.counts);
+            let lay = Layout {
+                word: 4,
+                ..Layout::new(8, 4)
+            };
+            return (lay, self.counts);
         }
         let mut best = 0;
         for k in 1..CANDIDATES.len() {

@@ -8,6 +8,7 @@
 #   jcmd PID GC.class_histogram -all  > <name>.histo.txt      (first; -all = no full GC, unreachable included)
 #   jcmd PID GC.heap_dump -all <name>.hprof                   (right after; -all = unreachable included)
 # and store the dump as gzip -9n (<name>.hprof.gz). `java -version` goes to <name>.version.txt.
+# ONLY="name ..." regenerates just those fixtures (and their VisualVM references); the others stay as committed.
 # Then one JDK 21 run of src/Oom.java with -Xmx16m -XX:+HeapDumpOnOutOfMemoryError (jdk21_oom: the JVM writes the
 # dump itself; no histogram), and reference.sh (VisualVM's answers into reference/<name>.json).
 # public/ is not regenerated here (JDK 5/6 dumps copied from a public repository): see public/extract.sh.
@@ -29,10 +30,16 @@ jdk() {
 
 "$JAVAC" --release 11 -d "$BUILD" "$HERE/src/Versions.java" "$HERE/src/Oom.java"
 
+# wanted NAME: is this fixture to be (re)generated?
+wanted() {
+    [[ -z ${ONLY:-} || " $ONLY " == *" $1 "* ]]
+}
+
 # run JDK_HOME NAME [jvm flags...]
 run() {
     local home=$1 name=$2
     shift 2
+    wanted "$name" || return 0
     rm -f "$HERE/$name.hprof" "$HERE/$name.hprof.gz" "$HERE/$name.histo.txt"
     { "$home/bin/java" -version 2>&1; echo "flags: -Xmx64m $*"; } > "$HERE/$name.version.txt"
     coproc JVM { exec "$home/bin/java" -Xmx64m "$@" -cp "$BUILD" Versions; }
@@ -55,9 +62,12 @@ run "$J21" jdk21
 run "$J25" jdk25
 run "$J17" jdk17_nocoops -XX:-UseCompressedOops
 run "$J17" jdk17_serial_align16 -XX:+UseSerialGC -XX:ObjectAlignmentInBytes=16
+# JEP 519 compact object headers (a product flag since JDK 25): 8-byte headers on a 64-bit JVM.
+run "$J25" jdk25_compact -XX:+UseCompactObjectHeaders
 # oom JDK_HOME NAME: a dump written by the JVM itself on OutOfMemoryError (no histogram: the process dies).
 oom() {
     local home=$1 name=$2
+    wanted "$name" || return 0
     rm -f "$HERE/$name.hprof" "$HERE/$name.hprof.gz" "$HERE/$name.histo.txt"
     { "$home/bin/java" -version 2>&1; echo "flags: -Xmx16m -XX:+HeapDumpOnOutOfMemoryError -XX:HeapDumpPath=$name.hprof"; } > "$HERE/$name.version.txt"
     "$home/bin/java" -Xmx16m -XX:+HeapDumpOnOutOfMemoryError "-XX:HeapDumpPath=$HERE/$name.hprof" -cp "$BUILD" Oom \
@@ -69,4 +79,8 @@ oom() {
 }
 oom "$J21" jdk21_oom
 
-"$HERE/reference.sh"
+if [[ -n ${ONLY:-} ]]; then
+    ONLY=$(for n in $ONLY; do printf '%s ' "$HERE/$n.hprof.gz"; done) "$HERE/reference.sh"
+else
+    "$HERE/reference.sh"
+fi
