@@ -20,13 +20,15 @@ public class Cache {
         final byte[] payload;
         final long expiresAt;
         final SoftReference<Object[]> decoded;
+        final Object[] strong;
         final WeakReference<Owner> owner;
         final String tag;
 
         CacheEntry(byte[] payload, long expiresAt, Object[] decoded, Owner owner, String tag) {
             this.payload = payload;
             this.expiresAt = expiresAt;
-            this.decoded = new SoftReference<>(decoded);
+            this.decoded = SOFT ? new SoftReference<>(decoded) : null;
+            this.strong = SOFT ? null : decoded;
             this.owner = new WeakReference<>(owner);
             this.tag = tag;
         }
@@ -40,10 +42,15 @@ public class Cache {
         }
     }
 
+    // Variants for isolating costs (system properties, default true): -Dscout.soft=false holds the decoded
+    // Object[] strongly, -Dscout.linked=false uses a plain HashMap, -Dscout.finalizer=false makes no backlog.
+    static final boolean SOFT = !"false".equals(System.getProperty("scout.soft"));
+    static final boolean LINKED = !"false".equals(System.getProperty("scout.linked"));
+    static final boolean FINALIZER = !"false".equals(System.getProperty("scout.finalizer"));
     static final int CAP = Integer.MAX_VALUE;
-    static final LinkedHashMap<String, CacheEntry> LRU = new LinkedHashMap<>(16, 0.75f, true) {
+    static final Map<String, CacheEntry> LRU = LINKED ? new LinkedHashMap<>(16, 0.75f, true) {
         @Override protected boolean removeEldestEntry(Map.Entry<String, CacheEntry> e) { return size() > CAP; }
-    };
+    } : new HashMap<>();
     static final TreeMap<Long, String> TIMELINE = new TreeMap<>();
     static final WeakHashMap<Owner, List<String>> SEEN = new WeakHashMap<>();
     static final ArrayList<Owner> OWNERS = new ArrayList<>();
@@ -62,7 +69,7 @@ public class Cache {
             if (i % 3 == 0) LRU.get("key:" + Integer.toHexString((i / 2) * 31));
         }
         for (Owner o : OWNERS) SEEN.put(o, new ArrayList<>(List.of(o.name, "x")));
-        for (int i = 0; i < n / 4; i++) new Leaky();
+        if (FINALIZER) for (int i = 0; i < n / 4; i++) new Leaky();
         System.gc();
         Thread.sleep(3000);
         System.out.println("READY");

