@@ -6,7 +6,9 @@
 //   - a tree of N nodes built by mutual recursion through eight builder functions chosen by the child's
 //     position (a node's allocation stack spells its path: many distinct stacks, cut at the runtime's 32 frames);
 //   - regexp.MustCompile of R patterns and text/template parses, kept.
-// Writes the heap profile as the legacy text form (debug=1) and gzipped protobuf (debug=0).
+//
+// Writes the heap profile as the legacy text form (debug=1) and gzipped protobuf (debug=0); with
+// GOALLOC_HEAPDUMP=PATH, a runtime/debug.WriteHeapDump heap dump to PATH instead.
 //
 //	goalloc OUT_DIR N G D R
 package main
@@ -18,6 +20,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -136,6 +139,17 @@ func main() {
 	}
 
 	runtime.GC()
+	if path := os.Getenv("GOALLOC_HEAPDUMP"); path != "" {
+		// A heap dump (runtime/debug.WriteHeapDump) instead of the profiles.
+		f, err := os.Create(path)
+		if err != nil {
+			panic(err)
+		}
+		debug.WriteHeapDump(f.Fd())
+		f.Close()
+		fmt.Fprintf(os.Stderr, "%s: heap dump %s\n", runtime.Version(), path)
+		return
+	}
 	for _, form := range []struct {
 		name  string
 		debug int
