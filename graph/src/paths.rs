@@ -87,21 +87,7 @@ impl RootPaths {
                 level_end = queue.len();
             }
             let u = queue[head];
-            // The queue says which nodes come next: their offsets, first targets and those
-            // targets' parents are asked for ahead, each a stage after the one it needs.
-            if head + AHEAD < queue.len() {
-                prefetch(offsets, queue[head + AHEAD] as usize);
-            }
-            if head + AHEAD / 2 < queue.len() {
-                prefetch(targets, offsets[queue[head + AHEAD / 2] as usize] as usize);
-            }
-            if head + AHEAD / 4 < queue.len() {
-                let w = queue[head + AHEAD / 4] as usize;
-                let (a, b) = (offsets[w] as usize, offsets[w + 1] as usize);
-                for &raw in &targets[a..b.min(a + 4)] {
-                    prefetch(&parent, (raw & !WEAK_BIT) as usize);
-                }
-            }
+            prefetch_ahead(&queue, head, queue.len(), offsets, targets, &parent);
             head += 1;
             let range = g.edge_range(NodeIdx(u));
             let first = range.start;
@@ -145,6 +131,7 @@ impl RootPaths {
             }
             for i in b..b_end {
                 let u = queue[i];
+                prefetch_ahead(&queue, i, b_end, offsets, targets, &parent);
                 expand_weak(g, u, by_node, &mut parent, &mut via_weak, &mut queue);
             }
             level = next_level;
@@ -270,6 +257,34 @@ impl RootPaths {
             }
         }
         out
+    }
+}
+
+/// A breadth-first search knows which nodes it expands next: the queue entries from `i` on
+/// (up to `end`, the entries already placed). For the ones [`AHEAD`] away it asks for their
+/// offsets, for the ones half as far their first targets line, for the ones a quarter as far
+/// their first targets' parents: each a stage after the line it needs has been asked for.
+#[inline]
+fn prefetch_ahead(
+    queue: &[u32],
+    i: usize,
+    end: usize,
+    offsets: &[u32],
+    targets: &[u32],
+    parent: &[u32],
+) {
+    if i + AHEAD < end {
+        prefetch(offsets, queue[i + AHEAD] as usize);
+    }
+    if i + AHEAD / 2 < end {
+        prefetch(targets, offsets[queue[i + AHEAD / 2] as usize] as usize);
+    }
+    if i + AHEAD / 4 < end {
+        let w = queue[i + AHEAD / 4] as usize;
+        let (a, b) = (offsets[w] as usize, offsets[w + 1] as usize);
+        for &raw in &targets[a..b.min(a + 4)] {
+            prefetch(parent, (raw & !WEAK_BIT) as usize);
+        }
     }
 }
 
