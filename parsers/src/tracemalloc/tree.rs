@@ -300,17 +300,6 @@ const STEM_WINDOW: usize = 8;
 /// ([`Groups::sort_small`]) instead of partitioned depth by depth.
 const SMALL_GROUP: usize = 8;
 
-// TEMPORARY tuning knob.
-fn small_group() -> usize {
-    static K: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *K.get_or_init(|| {
-        std::env::var("HEAPSCOPE_TM_SMALL")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(SMALL_GROUP)
-    })
-}
-
 /// A group is partitioned by a dense count per key while the keys number at most this
 /// (`u32` each, one table per worker); past it (never in practice), by sorting.
 const DENSE_KEYS: usize = 1 << 16;
@@ -481,7 +470,7 @@ impl<'s> Groups<'s> {
             if order.len() < 2 {
                 continue;
             }
-            if order.len() <= small_group() {
+            if order.len() <= SMALL_GROUP {
                 self.sort_small(order, lcp, d);
                 continue;
             }
