@@ -457,7 +457,7 @@ impl CallTree {
                 // the node columns in bulk: in spill files from the start when the builder
                 // grows them there (`GraphBuilder::grow_in_files`), with no anonymous copy.
                 let types: Vec<TypeId> = (0..n).map(|i| type_of(b, i)).collect();
-                add_node_columns(b, &self.id, &types, &self.size, &[]);
+                add_node_columns(b, &self.id, |i| types[i], &self.size, &[]);
                 drop(types);
                 add_roots(b, &self.parent);
                 if counts {
@@ -472,23 +472,26 @@ impl CallTree {
         add_edges(b, &start, &kids, call);
     }
 
-    /// [`CallTree::fill_graph`] with the types made already (`types[i]` for node `i`, as
-    /// `type_of` would have interned them), on this thread, each column of the tree freed once
-    /// it is in the builder: at most the tree (32 B per node) and the types (4) at once, then
-    /// less at each step (the children lists, 8 B per node + 4 transient, only once the ids,
-    /// sizes, types and counts are gone). For a large tree whose columns the caller no longer
-    /// needs (tracemalloc). `extra`: bytes and counts added to the nodes' own (saturating), by
-    /// node ascending, a node at most once: a builder that knows where its samples end passes
-    /// them here instead of [`CallTree::add`]ing them, so the size and count columns (16 B per
-    /// node) stay untouched zero pages (24 B per entry instead).
+    /// [`CallTree::fill_graph`] with the types made already ([`NodeTypes`]: per node, or per
+    /// frame, as `type_of` would have interned them), on this thread, each column of the tree
+    /// freed once it is in the builder: at most the tree (32 B per node) and the types at once,
+    /// then less at each step. For a large tree whose columns the caller no longer needs
+    /// (tracemalloc). `extra`: bytes and counts added to the nodes' own (saturating), by node
+    /// ascending, a node at most once: a builder that knows where its samples end passes them
+    /// here instead of [`CallTree::add`]ing them, so the size and count columns (16 B per node)
+    /// stay untouched zero pages (24 B per entry instead). `offsets`: the edges' CSR offsets
+    /// ([`edge_offsets`] of the parent column) if the caller made them already (beside
+    /// [`CallTree::finish_new_beside`]'s ids), else made here. Returns the frame column (4 B per
+    /// node), which it no longer needs, for a caller that keeps it (tracemalloc's inspector).
     pub fn into_graph(
         self,
         b: &mut GraphBuilder,
-        types: Vec<TypeId>,
+        types: NodeTypes,
+        offsets: Option<Vec<EdgePos>>,
         call: Label,
         counts: bool,
         extra: &[Totals],
-    ) {
+    ) -> Vec<u32> {
         debug_assert_eq!(self.with_ids, self.len(), "finish_new after push_new");
         let CallTree {
             parent,
@@ -498,8 +501,12 @@ impl CallTree {
             count,
             ..
         } = self;
-        drop(frame);
-        add_node_columns(b, &id, &types, &size, extra);
+        match &types {
+            NodeTypes::PerNode(t) => add_node_columns(b, &id, |i| t[i], &size, extra),
+            NodeTypes::PerFrame(t) => {
+                add_node_columns(b, &id, |i| t[frame[i] as usize], &size, extra)
+            }
+        }
         drop((id, size, types));
         add_roots(b, &parent);
         if counts {
@@ -507,8 +514,21 @@ impl CallTree {
         }
         drop(count);
         b.finish_nodes_without_index();
-        add_tree_edges(b, &parent, call);
+        let offsets = offsets.unwrap_or_else(|| edge_offsets(&parent));
+        add_tree_edges(b, &parent, offsets, call);
+        frame
     }
+}
+
+/// The type of each node, for [`CallTree::into_graph`].
+#[derive(Clone, Debug)]
+pub enum NodeTypes {
+    /// `types[i]` is node `i`'s type (4 B per node).
+    PerNode(Vec<TypeId>),
+    /// `types[f]` is the type of every node whose frame is `f` (4 B per frame: a type per
+    /// frame or per file, as tracemalloc's `lineno` and `filename` are; no pass writing a
+    /// type per node).
+    PerFrame(Vec<TypeId>),
 }
 
 /// A node's bytes and count beyond its own columns ([`CallTree::into_graph`]).
@@ -532,7 +552,7 @@ fn extra_at(extra: &[Totals], e: &mut usize, i: usize) -> (u64, u64) {
 fn add_node_columns(
     b: &mut GraphBuilder,
     id: &[u64],
-    types: &[TypeId],
+    type_of: impl Fn(usize) -> TypeId + Sync,
     size: &[u64],
     extra: &[Totals],
 ) {
@@ -550,7 +570,7 @@ fn add_node_columns(
             slots.set(
                 j,
                 id[i],
-                types[i],
+                type_of(i),
                 NodeKind::Frame,
                 size[i].saturating_add(more),
             );
@@ -581,11 +601,9 @@ fn add_counts(b: &mut GraphBuilder, count: &[u64], extra: &[Totals]) {
     });
 }
 
-/// One edge `call` from each node to each of its children, in creation order, from the parent
-/// column: the CSR offsets counted, moved into the builder, and each child written straight
-/// into its target slot ([`GraphBuilder::edges_by_offsets`]): 4 B per node of cursors beside
-/// the offsets, no children lists. (Node by node through [`add_edges`] if the builder declines.)
-fn add_tree_edges(b: &mut GraphBuilder, parent: &[u32], call: Label) {
+/// The CSR offsets of the tree's edges (one from each node to each of its children) from its
+/// parent column: `n + 1` entries, node `p`'s children at `offsets[p]..offsets[p + 1]`.
+pub fn edge_offsets(parent: &[u32]) -> Vec<EdgePos> {
     let n = parent.len();
     let mut offsets = vec![0 as EdgePos; n + 1];
     for &p in parent {
@@ -596,6 +614,17 @@ fn add_tree_edges(b: &mut GraphBuilder, parent: &[u32], call: Label) {
     for i in 0..n {
         offsets[i + 1] += offsets[i];
     }
+    offsets
+}
+
+/// One edge `call` from each node to each of its children, in creation order, from the parent
+/// column and its [`edge_offsets`]: the offsets moved into the builder, and each child written
+/// straight into its target slot ([`GraphBuilder::edges_by_offsets`]): 4 B per node of cursors
+/// beside the offsets, no children lists. (Node by node through [`add_edges`] if the builder
+/// declines.)
+fn add_tree_edges(b: &mut GraphBuilder, parent: &[u32], offsets: Vec<EdgePos>, call: Label) {
+    let n = parent.len();
+    debug_assert_eq!(offsets.len(), n + 1);
     let mut next = offsets[..n].to_vec();
     let Some((targets, labels)) = b.edges_by_offsets(offsets) else {
         drop(next);
@@ -1001,17 +1030,26 @@ mod tests {
             b.intern_type(&format!("type {}", t.frame()[i] % 41))
         };
         // `fill_graph`, and `into_graph` (the types made first, the tree consumed) on a copy.
-        for (b, in_files, owned) in [
-            (GraphBuilder::new(), false, false),
-            (GraphBuilder::new(), false, true),
+        for (b, in_files, owned, per_frame) in [
+            (GraphBuilder::new(), false, false, false),
+            (GraphBuilder::new(), false, true, false),
+            (GraphBuilder::new(), false, true, true),
             (
                 GraphBuilder::new().with_spill(&spill).grow_in_files(),
                 spill.is_usable(),
+                false,
                 false,
             ),
             (
                 GraphBuilder::new().with_spill(&spill).grow_in_files(),
                 spill.is_usable(),
+                true,
+                false,
+            ),
+            (
+                GraphBuilder::new().with_spill(&spill).grow_in_files(),
+                spill.is_usable(),
+                true,
                 true,
             ),
         ] {
@@ -1035,8 +1073,26 @@ mod tests {
                     extra.push((i as u32, size, count));
                 }
                 assert!(extra.iter().any(|e| e.1 > 0) && copy.size.iter().any(|&s| s > 0));
-                let types = (0..copy.len()).map(|i| type_of(&mut b, &copy, i)).collect();
-                copy.into_graph(&mut b, types, call, true, &extra);
+                // Types per node with the offsets made inside, or per frame (interned in node
+                // order) with the offsets made before.
+                let frames = copy.frame().to_vec();
+                let (types, offsets) = if per_frame {
+                    let mut per_frame = vec![None; copy.keys.len()];
+                    for &f in copy.frame() {
+                        if per_frame[f as usize].is_none() {
+                            per_frame[f as usize] =
+                                Some(b.intern_type(&format!("type {}", f % 41)));
+                        }
+                    }
+                    let per_frame = per_frame.into_iter().map(|t| t.unwrap_or(TypeId(0)));
+                    let offsets = edge_offsets(copy.parent());
+                    (NodeTypes::PerFrame(per_frame.collect()), Some(offsets))
+                } else {
+                    let types = (0..copy.len()).map(|i| type_of(&mut b, &copy, i));
+                    (NodeTypes::PerNode(types.collect()), None)
+                };
+                let back = copy.into_graph(&mut b, types, offsets, call, true, &extra);
+                assert_eq!(back, frames);
             } else {
                 t.fill_graph(&mut b, |b, i| type_of(b, &t, i), call, true);
             }

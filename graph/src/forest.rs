@@ -515,7 +515,8 @@ mod tests {
             let types = (0..t.len())
                 .map(|i| b.intern_type(&format!("t{}", t.frame()[i])))
                 .collect();
-            t.into_graph(&mut b, types, call, true, &[]);
+            let types = crate::calltree::NodeTypes::PerNode(types);
+            t.into_graph(&mut b, types, None, call, true, &[]);
             let g = b.finish(Policy::TREE);
             assert_eq!(g.targets.is_spilled(), spill.is_usable());
             assert!(!g.offsets.is_spilled());

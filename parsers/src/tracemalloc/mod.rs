@@ -30,7 +30,7 @@ pub mod tree;
 pub use pickle::{read as read_snapshot, DomainTotal, Frame, Snapshot};
 pub use tree::{compare_to, statistics, GroupBy, Statistic, StatisticDiff, TraceTree, NO_PARENT};
 
-use heapscope_graph::calltree::Totals;
+use heapscope_graph::calltree::{edge_offsets, NodeTypes, Totals};
 use heapscope_graph::facts::{DomainDetails, FormatDetails, TracemallocDetails};
 use heapscope_graph::{
     Comparison, DumpFacts, GraphBuilder, HeapGraph, Inspector, Label, NodeIdx, Policy, ProfileKind,
@@ -96,13 +96,18 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     let mut b = builder(&opts.spill);
     // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
     let calls = Label::Name(b.intern_label(CALL_LABEL));
-    let (inspector, (types, locations)) = tree.tree.finish_new_beside(|parent, frame| {
-        let inspector = SourceInspector::from_frames(&snap, frame);
+    // Beside the ids also the edges' CSR offsets (from the parent column alone).
+    let ((types, locations), offsets) = tree.tree.finish_new_beside(|parent, frame| {
         let types = node_types(&snap, parent, frame, &[], &totals, group_by, &mut b);
-        (inspector, types)
+        (types, edge_offsets(parent))
     });
     steps.step("tree: ids beside types");
-    tree.tree.into_graph(&mut b, types, calls, true, &totals);
+    // The tree's frame column comes back from the graph: the inspector keeps it (4 B per node)
+    // instead of a copy.
+    let node_frame = tree
+        .tree
+        .into_graph(&mut b, types, Some(offsets), calls, true, &totals);
+    let inspector = SourceInspector::of_node_frames(&snap, node_frame);
     steps.step("tree: into the graph");
     let graph = b.finish(Policy::TREE);
     drop(totals);
@@ -160,7 +165,7 @@ pub fn build_graph(
         group_by,
         &mut b,
     );
-    t.tree.into_graph(&mut b, types, calls, true, totals);
+    t.tree.into_graph(&mut b, types, None, calls, true, totals);
     (b.finish(Policy::TREE), locations)
 }
 
@@ -180,6 +185,9 @@ fn builder(spill: &heapscope_graph::Spill) -> GraphBuilder {
 
 /// Each node's type, interned in node order, and each type's source locations: of the tree
 /// whose columns are `parent`, `frame` and `count` (empty: no blocks in the tree's own counts).
+/// `lineno` and `filename` types are one per frame ([`NodeTypes::PerFrame`]: a frame's type is
+/// its line's or its file's, interned where the frame first appears in node order); `traceback`
+/// types, one per node.
 fn node_types(
     s: &Snapshot,
     parent: &[u32],
@@ -188,7 +196,55 @@ fn node_types(
     totals: &[Totals],
     group_by: GroupBy,
     b: &mut GraphBuilder,
-) -> (Vec<TypeId>, Locations) {
+) -> (NodeTypes, Locations) {
+    let mut locations: Locations = Vec::new();
+    let loc = |f: u32| -> (Box<str>, u32) {
+        let fr = s.frames[f as usize];
+        (s.file_name(fr.file).into(), fr.lineno)
+    };
+    let is_new = |ty: TypeId, locations: &Locations| ty.0 as usize == locations.len();
+    if group_by != GroupBy::Traceback {
+        // A frame's type once, where it first appears in node order (as a type per node would
+        // intern it); a file's type once, for its first frame to appear.
+        // Each file's name decoded once (a snapshot has tens of files, thousands of frames).
+        const UNSET: TypeId = TypeId(u32::MAX);
+        let mut frame_type = vec![UNSET; s.frames.len()];
+        let mut file_type = vec![UNSET; s.strings.len()];
+        let mut names: Vec<Option<Box<str>>> = vec![None; s.strings.len()];
+        let mut text = String::new();
+        for &f in frame {
+            let Some(slot) = frame_type.get_mut(f as usize) else {
+                continue;
+            };
+            if *slot != UNSET {
+                continue;
+            }
+            let Frame { file, lineno } = s.frames[f as usize];
+            let name: &str = names[file as usize].get_or_insert_with(|| s.file_name(file).into());
+            let ty = if group_by == GroupBy::Lineno {
+                use std::fmt::Write;
+                text.clear();
+                let _ = write!(text, "{name}:{lineno}");
+                b.intern_type(&text)
+            } else if file_type[file as usize] != UNSET {
+                file_type[file as usize]
+            } else {
+                let ty = b.intern_type(name);
+                file_type[file as usize] = ty;
+                ty
+            };
+            if is_new(ty, &locations) {
+                let line = if group_by == GroupBy::Lineno {
+                    lineno
+                } else {
+                    0
+                };
+                locations.push(vec![(name.into(), line)]);
+            }
+            *slot = ty;
+        }
+        return (NodeTypes::PerFrame(frame_type), locations);
+    }
     // Where traces end: blocks in the tree's own count, or in `totals`.
     let ends_here = |n: usize| {
         count.get(n).is_some_and(|&c| c > 0)
@@ -196,15 +252,7 @@ fn node_types(
                 .binary_search_by_key(&(n as u32), |e| e.0)
                 .is_ok_and(|k| totals[k].2 > 0)
     };
-    let mut locations: Locations = Vec::new();
-    let loc = |f: u32| -> (Box<str>, u32) {
-        let fr = s.frames[f as usize];
-        (s.file_name(fr.file).into(), fr.lineno)
-    };
     let elided = || -> (Box<str>, u32) { ("…".into(), 0) };
-    // Types per distinct frame or file, made once.
-    let mut frame_type: Vec<Option<TypeId>> = vec![None; s.frames.len()];
-    let mut file_type: Vec<Option<TypeId>> = vec![None; s.strings.len()];
     // A type's locations are made only when the type is new (types are interned in order).
     // Frames from the root down to `n`.
     let path = |mut n: u32| -> Vec<u32> {
@@ -218,56 +266,33 @@ fn node_types(
     };
     let mut type_of = |b: &mut GraphBuilder, n: usize| {
         let f = frame[n];
-        let is_new = |ty: TypeId, locations: &Locations| ty.0 as usize == locations.len();
-        match group_by {
-            GroupBy::Lineno => {
-                let ty =
-                    *frame_type[f as usize].get_or_insert_with(|| b.intern_type(&frame_text(s, f)));
-                if is_new(ty, &locations) {
-                    locations.push(vec![loc(f)]);
-                }
-                ty
+        // Only where traces end is there a CPython row; a call path that merely passes through
+        // is named by its frame with "…" for the missing rest, so the type table does not hold
+        // every prefix of every traceback (that is quadratic in the depth).
+        if ends_here(n) {
+            let path = path(n as u32);
+            let frames: Vec<String> = path.iter().map(|&f| frame_text(s, f)).collect();
+            let ty = b.intern_type(&frames.join(TRACEBACK_SEPARATOR));
+            if is_new(ty, &locations) {
+                locations.push(path.into_iter().map(loc).collect());
             }
-            GroupBy::Filename => {
-                let file = s.frames[f as usize].file;
-                let ty = *file_type[file as usize]
-                    .get_or_insert_with(|| b.intern_type(&s.file_name(file)));
-                if is_new(ty, &locations) {
-                    locations.push(vec![(s.file_name(file).into(), 0)]);
-                }
-                ty
-            }
-            // Only where traces end is there a CPython row; a call path that merely passes through
-            // is named by its frame with "…" for the missing rest, so the type table does not hold
-            // every prefix of every traceback (that is quadratic in the depth).
-            GroupBy::Traceback if ends_here(n) => {
-                let path = path(n as u32);
-                let frames: Vec<String> = path.iter().map(|&f| frame_text(s, f)).collect();
-                let ty = b.intern_type(&frames.join(TRACEBACK_SEPARATOR));
-                if is_new(ty, &locations) {
-                    locations.push(path.into_iter().map(loc).collect());
-                }
-                ty
-            }
-            GroupBy::Traceback => {
-                let inner = parent[n] != NO_PARENT;
-                let lead = if inner { "…;" } else { "" };
-                let ty =
-                    b.intern_type(&format!("{lead}{}{TRACEBACK_SEPARATOR}…", frame_text(s, f)));
-                if is_new(ty, &locations) {
-                    let mut here = Vec::with_capacity(3);
-                    if inner {
-                        here.push(elided());
-                    }
-                    here.extend([loc(f), elided()]);
-                    locations.push(here);
-                }
-                ty
-            }
+            return ty;
         }
+        let inner = parent[n] != NO_PARENT;
+        let lead = if inner { "…;" } else { "" };
+        let ty = b.intern_type(&format!("{lead}{}{TRACEBACK_SEPARATOR}…", frame_text(s, f)));
+        if is_new(ty, &locations) {
+            let mut here = Vec::with_capacity(3);
+            if inner {
+                here.push(elided());
+            }
+            here.extend([loc(f), elided()]);
+            locations.push(here);
+        }
+        ty
     };
     let types = (0..frame.len()).map(|n| type_of(b, n)).collect();
-    (types, locations)
+    (NodeTypes::PerNode(types), locations)
 }
 
 fn domain_name(d: u64) -> String {
@@ -387,8 +412,13 @@ impl SourceInspector {
 
     /// The inspector of a tree whose frame column is `node_frame`.
     pub fn from_frames(s: &Snapshot, node_frame: &[u32]) -> SourceInspector {
+        SourceInspector::of_node_frames(s, node_frame.to_vec())
+    }
+
+    /// [`SourceInspector::from_frames`], keeping the frame column given.
+    pub fn of_node_frames(s: &Snapshot, node_frame: Vec<u32>) -> SourceInspector {
         SourceInspector {
-            node_frame: node_frame.to_vec(),
+            node_frame,
             frames: s
                 .frames
                 .iter()
