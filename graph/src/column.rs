@@ -50,6 +50,8 @@ impl Plain for u64 {}
 /// Three `u32`s, `#[repr(C)]`: every bit pattern is a root (whether its indices are in range
 /// is checked where a saved index is read, as for the other columns).
 impl Plain for crate::graph::Root {}
+/// A `u64` and two `u32`s, `#[repr(C)]`: every bit pattern is one.
+impl Plain for crate::facts::ThreadRoot {}
 mod sealed {
     use std::cell::RefCell;
     use std::thread::LocalKey;
@@ -68,7 +70,7 @@ mod sealed {
             }
         )*};
     }
-    sealed!(u8, u32, u64, crate::graph::Root);
+    sealed!(u8, u32, u64, crate::graph::Root, crate::facts::ThreadRoot);
 }
 
 /// Where and from what size columns spill.

@@ -212,6 +212,12 @@ impl HeapGraph {
         }
     }
 
+    /// The one warning that columns could not spill (the first reason), for a parser's own
+    /// columns beside the graph's.
+    pub fn spill_warning(&mut self, why: &str) {
+        crate::builder::spill_warning(&mut self.warnings, why);
+    }
+
     /// Distinct root nodes, in the order their first root record appears.
     pub fn root_nodes(&self) -> Vec<u32> {
         let mut seen = crate::bitset::BitSet::new(self.node_count());
