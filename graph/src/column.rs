@@ -47,6 +47,11 @@ pub trait Plain: Copy + Default + PartialEq + Send + Sync + 'static + sealed::Se
 impl Plain for u8 {}
 impl Plain for u32 {}
 impl Plain for u64 {}
+/// Three `u32`s, `#[repr(C)]`: every bit pattern is a root (whether its indices are in range
+/// is checked where a saved index is read, as for the other columns).
+impl Plain for crate::graph::Root {}
+/// A `u64` and two `u32`s, `#[repr(C)]`: every bit pattern is one.
+impl Plain for crate::facts::ThreadRoot {}
 mod sealed {
     use std::cell::RefCell;
     use std::thread::LocalKey;
@@ -65,7 +70,7 @@ mod sealed {
             }
         )*};
     }
-    sealed!(u8, u32, u64);
+    sealed!(u8, u32, u64, crate::graph::Root, crate::facts::ThreadRoot);
 }
 
 /// Where and from what size columns spill.
@@ -571,6 +576,15 @@ impl<T: Plain> Column<T> {
             Repr::Mem(v) => v,
             _ => unreachable!("moved into memory above"),
         }
+    }
+}
+
+/// `for x in &column`, as for a `Vec`.
+impl<'a, T: Plain> IntoIterator for &'a Column<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
     }
 }
 

@@ -12,6 +12,7 @@ mod details;
 
 pub use details::*;
 
+use crate::column::Column;
 use crate::graph::HeapGraph;
 use crate::types::{Label, NodeIdx, TypeId};
 
@@ -210,7 +211,9 @@ pub struct DumpFacts {
     /// ([`ThreadRoot::rank`]), sorted by object, one per object
     /// ([`ThreadRoot::keep_one_per_object`]; a dump with 10,000 threads of 300 frames has
     /// ~3 M frame roots of ~1.5 M objects); empty when the format records no threads.
-    pub thread_roots: Vec<ThreadRoot>,
+    /// A [`Column`]: HPROF moves it to a spill file once large (16 B per object held, the
+    /// report reads a few).
+    pub thread_roots: Column<ThreadRoot>,
     /// What a thread's stack holds only while a frame runs, as the parser knows it.
     pub stack: StackHolders,
     /// Warnings from parsing (skipped records, truncation …).
@@ -237,7 +240,7 @@ impl DumpFacts {
             timestamp: None,
             timestamp_ms: None,
             details: Details::default(),
-            thread_roots: Vec::new(),
+            thread_roots: Column::default(),
             stack: StackHolders::default(),
             warnings: Vec::new(),
         }

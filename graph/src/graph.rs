@@ -50,12 +50,24 @@ impl Policy {
 }
 
 /// A GC root: the node, its kind (index into [`HeapGraph::root_kinds`]) and an optional
-/// description of how it is held (index into [`HeapGraph::labels`], 0 = none).
+/// description of how it is held (index into [`HeapGraph::labels`], 0 = none). 12 B, valid
+/// for every bit pattern: a [`Column`] element.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
 pub struct Root {
     pub node: NodeIdx,
     pub kind: u32,
     pub via: u32,
+}
+
+impl Default for Root {
+    fn default() -> Root {
+        Root {
+            node: NodeIdx(0),
+            kind: 0,
+            via: 0,
+        }
+    }
 }
 
 /// One edge as seen by a reader.
@@ -84,7 +96,9 @@ pub struct HeapGraph {
     pub targets: Column<u32>,
     /// Encoded [`Label`] per edge; empty when the builder dropped labels.
     pub edge_labels: Column<u32>,
-    pub roots: Vec<Root>,
+    /// In the order the parser added them; a spill file's pages once large (see
+    /// [`HeapGraph::spill_columns`]; HPROF's grow in one from the start), as the display columns.
+    pub roots: Column<Root>,
     pub types: Interner,
     pub labels: Interner,
     pub root_kinds: Interner,
@@ -190,6 +204,7 @@ impl HeapGraph {
             self.kind.spill(spill),
             self.counts.spill(spill),
             self.edge_labels.spill(spill),
+            self.roots.spill(spill),
         ]) {
             if let Err(why) = r {
                 crate::builder::spill_warning(&mut self.warnings, &why);
@@ -197,11 +212,17 @@ impl HeapGraph {
         }
     }
 
+    /// The one warning that columns could not spill (the first reason), for a parser's own
+    /// columns beside the graph's.
+    pub fn spill_warning(&mut self, why: &str) {
+        crate::builder::spill_warning(&mut self.warnings, why);
+    }
+
     /// Distinct root nodes, in the order their first root record appears.
     pub fn root_nodes(&self) -> Vec<u32> {
         let mut seen = crate::bitset::BitSet::new(self.node_count());
         let mut out = Vec::new();
-        for r in &self.roots {
+        for r in self.roots.iter() {
             if !seen.get(r.node.ix()) {
                 seen.set(r.node.ix());
                 out.push(r.node.0);

@@ -51,7 +51,8 @@ fn facts() -> DumpFacts {
     f.thread_roots = vec![
         ThreadRoot::new(0xbeef, 0, Some(3)),
         ThreadRoot::new(0xfeed, 0, None),
-    ];
+    ]
+    .into();
     f.stack = StackHolders {
         root_kinds: vec![1, 4],
         nodes: vec![NodeIdx(2), NodeIdx(9)],

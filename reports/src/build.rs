@@ -531,8 +531,9 @@ mod tests {
                     ThreadRoot::new(object, thread, (r.below(3) > 0).then(|| r.below(7) as u32))
                 })
                 .collect();
-            info.thread_roots = all.clone();
-            ThreadRoot::keep_one_per_object(&mut info.thread_roots, &list);
+            let mut kept = all.clone();
+            ThreadRoot::keep_one_per_object(&mut kept, &list);
+            info.thread_roots = kept.into();
             info.details.threads = Some(list);
             let holders = ThreadHolders::new(&info);
             let mut asked: Vec<String> = pool.iter().map(|&o| info.id_text(o)).collect();

@@ -154,6 +154,21 @@ pub fn report_of(
     teardown: Teardown,
 ) -> (Report, Freeing) {
     progress.stage("report");
+    // The analysis' passes ran on threads of their own, whose malloc arenas keep what they
+    // freed (glibc raises its mmap threshold after the first large block is freed, so blocks
+    // of up to 32 MiB come from the arenas): return it before the report allocates in other
+    // arenas (t10k.hprof, 10,000 threads: the report stage's peak RssAnon, see
+    // benches/scripts/hprof/RESULTS.md, "hmem12").
+    // From here on (the report's findings, on rayon's threads, then the output) a block of
+    // 1 MiB or more is mapped on its own and unmapped when freed, never kept in an arena:
+    // the dynamic threshold kept ~45 MiB of the findings' freed blocks resident to the end.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of the allocator to the system; mallopt
+    // only sets a threshold of the allocator.
+    unsafe {
+        libc::malloc_trim(0);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
     let ropts = ReportOptions {
         top: args.report.top,
         threshold: args.report.threshold / 100.0,
@@ -192,17 +207,30 @@ pub fn report_of(
 
 /// Render one report as the arguments ask; `tty` says whether it goes to a terminal.
 pub fn render(r: &Report, args: &AnalyzeArgs, tty: bool) -> String {
+    render::render(r, args.format, &render_options(args, tty))
+}
+
+/// [`render`], written to `out` (JSON as it is made: the same bytes, never whole in memory).
+pub fn render_to(
+    r: &Report,
+    args: &AnalyzeArgs,
+    tty: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    render::render_to(r, args.format, &render_options(args, tty), out)
+}
+
+fn render_options(args: &AnalyzeArgs, tty: bool) -> RenderOptions {
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => tty && std::env::var_os("NO_COLOR").is_none(),
     };
-    let opts = RenderOptions {
+    RenderOptions {
         rows: args.report.rows,
         color,
         ..RenderOptions::default()
-    };
-    render::render(r, args.format, &opts)
+    }
 }
 
 /// Output file names for a batch: `<dump file name>.<ext>`, made unique (`-2`, `-3`, …) when
@@ -277,13 +305,14 @@ pub fn run(args: AnalyzeArgs, out: &mut dyn Write, out_is_terminal: bool) -> Res
         }
         // The runtime's own data is listed, never an application leak.
         any_suspect |= report.suspects.iter().any(|s| !s.runtime_owned);
-        let text = render(&report, &args, args.output.is_none() && out_is_terminal);
-        crate::stats::stage("render");
+        let tty = args.output.is_none() && out_is_terminal;
+        let fill = |w: &mut dyn Write| render_to(&report, &args, tty, w);
         let written = match (&args.output, many) {
-            (None, _) => output::write(out, &text),
-            (Some(p), false) => output::write_file(p, &text),
-            (Some(dir), true) => output::write_file(&dir.join(&names[i]), &text),
+            (None, _) => output::stream(out, fill),
+            (Some(p), false) => output::stream_file(p, fill),
+            (Some(dir), true) => output::stream_file(&dir.join(&names[i]), fill),
         };
+        crate::stats::stage("render");
         drop(freeing);
         if let Err(e) = written {
             progress.finish();

@@ -750,3 +750,105 @@ fn counts_set_at_once_equal_counts_set_node_by_node() {
         assert_eq!(graphs[1].count(v), graphs[0].count(v), "node {i}");
     }
 }
+
+/// Roots added before the id index (waiting for `finish`) and after it (resolved as they
+/// come, in a spill file from the start when `grow_in_files` and large), by id and by index,
+/// some to nothing: the graph's roots, their order and the missing-roots warning are what
+/// resolving every root at the end in call order gives (a map from id to node).
+#[test]
+fn roots_resolved_as_they_come_match_resolving_them_at_the_end() {
+    let spill = Spill::temp().min_bytes(0);
+    for (seed, grow, before, after) in [
+        (1u64, false, 40usize, 0usize),
+        (2, false, 0, 40),
+        (3, false, 25, 30),
+        (4, true, 0, 5000),
+        (5, true, 300, 2000),
+        (6, true, 0, 0),
+    ] {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut rnd = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let n = 200u64;
+        let ids: Vec<u64> = (0..n).map(|i| 0x1000 + 16 * i).collect();
+        let mut b = GraphBuilder::new().with_spill(&spill);
+        if grow {
+            b = b.grow_in_files();
+        }
+        let t = b.intern_type("T");
+        for &id in &ids {
+            b.add_node(id, t, NodeKind::Object, 16);
+        }
+        // (id or index, kind, via) in call order
+        let mut calls: Vec<(Result<u64, u32>, &str, Option<String>)> = Vec::new();
+        let mut add = |b: &mut GraphBuilder, calls: &mut Vec<_>| {
+            let kind = ["JNI global", "Java frame", "sticky class"][rnd(3) as usize];
+            let via = (rnd(2) == 0).then(|| format!("via {}", rnd(7)));
+            let target = match rnd(10) {
+                0 => Ok(0x9_0000 + rnd(5)),
+                1 => Err((n + rnd(3)) as u32),
+                2 | 3 => Err(rnd(n) as u32),
+                _ => Ok(ids[rnd(n) as usize]),
+            };
+            match target {
+                Ok(id) => b.add_root_id(id, kind, via.as_deref()),
+                Err(i) => b.add_root_idx(NodeIdx(i), kind, via.as_deref()),
+            }
+            calls.push((target, kind, via));
+        };
+        for _ in 0..before {
+            add(&mut b, &mut calls);
+        }
+        b.finish_nodes();
+        b.reserve_roots(after);
+        for _ in 0..after {
+            add(&mut b, &mut calls);
+        }
+        let g = b.finish(Policy::MAT);
+        if grow && after >= 1000 && spill.is_usable() {
+            assert!(g.roots.is_spilled(), "seed {seed}");
+        }
+        let node_of: std::collections::HashMap<u64, u32> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| (id, i as u32))
+            .collect();
+        let mut want = Vec::new();
+        let mut missing = Vec::new();
+        for (target, kind, via) in &calls {
+            let node = match *target {
+                Ok(id) => node_of.get(&id).copied(),
+                Err(i) => (u64::from(i) < n).then_some(i),
+            };
+            match node {
+                Some(v) => want.push((v, kind.to_string(), via.clone().unwrap_or_default())),
+                None => missing.push(match *target {
+                    Ok(id) => format!("(first: 0x{id:x}, a {kind} root)"),
+                    Err(i) => format!("(first: node {i}, a {kind} root)"),
+                }),
+            }
+        }
+        let got: Vec<(u32, String, String)> = g
+            .roots
+            .iter()
+            .map(|r| {
+                let kind = g.root_kinds.get(r.kind).to_string();
+                (r.node.0, kind, g.labels.get(r.via).to_string())
+            })
+            .collect();
+        assert_eq!(got, want, "seed {seed}");
+        let w = g.warnings.iter().find(|w| w.contains("GC roots point to"));
+        match missing.first() {
+            None => assert!(w.is_none(), "seed {seed}: {w:?}"),
+            Some(first) => {
+                let w = w.unwrap_or_else(|| panic!("seed {seed}: {:?}", g.warnings));
+                assert!(w.starts_with(&format!("{} GC roots", missing.len())), "{w}");
+                assert!(w.ends_with(first.as_str()), "seed {seed}: {w} / {first}");
+            }
+        }
+    }
+}

@@ -288,8 +288,10 @@ impl Serialize for Frame {
 
 /// A GC root a thread holds: its object, the thread and, for a local variable (a Java frame
 /// or JNI local root), the frame whose variable it is. 16 B: the frame is a `u32` with
-/// [`ThreadRoot::NO_FRAME`] for none (an `Option<u32>` padded it to 24 B).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// [`ThreadRoot::NO_FRAME`] for none (an `Option<u32>` padded it to 24 B). `#[repr(C)]`, valid
+/// for every bit pattern: a [`crate::Column`] element.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct ThreadRoot {
     /// The dump's id of the object held.
     pub object: u64,

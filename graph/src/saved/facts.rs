@@ -304,7 +304,7 @@ pub(super) fn decode(mut d: Dec) -> Result<DumpFacts, Bad> {
         timestamp,
         timestamp_ms,
         details,
-        thread_roots,
+        thread_roots: thread_roots.into(),
         stack,
         warnings,
     })
@@ -327,7 +327,8 @@ mod tests {
             ThreadRoot::new(1, 0, None),
             ThreadRoot::new(7, 2, Some(0)),
             ThreadRoot::new(u64::MAX, 1, Some(ThreadRoot::NO_FRAME - 1)),
-        ];
+        ]
+        .into();
         f.stack = StackHolders {
             root_kinds: vec![0, 3],
             nodes: vec![NodeIdx(5)],

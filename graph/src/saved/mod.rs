@@ -656,7 +656,7 @@ pub fn open_with(
         offsets,
         targets,
         edge_labels,
-        roots,
+        roots: roots.into(),
         types,
         labels,
         root_kinds,

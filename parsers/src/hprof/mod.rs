@@ -53,7 +53,7 @@ pub use inspect::HprofInspector;
 
 use heapscope_graph::facts::{FormatDetails, HprofDetails, StackHolders, Thread, ThreadRoot};
 use heapscope_graph::hash::FxHashMap;
-use heapscope_graph::{DumpFacts, GraphBuilder, HeapGraph, LabelId, Policy, Runtime};
+use heapscope_graph::{Column, DumpFacts, GraphBuilder, HeapGraph, LabelId, Policy, Runtime};
 
 use crate::Fail;
 use crate::{budget, Input, ParseError, ParseOptions, Parsed};
@@ -308,6 +308,11 @@ pub fn parse_with_wrap(
     );
     drop(roots);
     ThreadRoot::keep_one_per_object(&mut thread_roots, &threads.list);
+    // In a spill file once large (as the graph's columns): the report reads a few.
+    let mut thread_roots = Column::from(thread_roots);
+    if let Err(why) = thread_roots.spill(&spill) {
+        graph.spill_warning(&why);
+    }
     let stack = stack_holders(&graph, local_labels_ids);
     explain_missing_ids(&mut graph.warnings);
     name_missing_root_class(&mut graph.warnings, |id| {
@@ -421,7 +426,7 @@ fn dump_info(
     lay: &layout::Layout,
     votes: [u64; 6],
     threads: Vec<Thread>,
-    thread_roots: Vec<ThreadRoot>,
+    thread_roots: Column<ThreadRoot>,
     stack: StackHolders,
     heap_names: &[String],
     graph: &HeapGraph,

@@ -113,6 +113,20 @@ pub fn render(r: &Report, format: OutputFormat, opts: &RenderOptions) -> String 
     }
 }
 
+/// [`render`], written to `out`: JSON as it is made (the same bytes, never whole in memory),
+/// the other forms, which are small, made first.
+pub fn render_to(
+    r: &Report,
+    format: OutputFormat,
+    opts: &RenderOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        OutputFormat::Json => json::render_to(r, out),
+        _ => out.write_all(render(r, format, opts).as_bytes()),
+    }
+}
+
 /// A signed size: `+1.5 MiB`, `-16 B`, `0 B`.
 pub fn signed_bytes(v: i64) -> String {
     match v {

@@ -91,6 +91,34 @@ fn golden_renderings() {
     }
 }
 
+/// A writer that takes at most 7 bytes per call, so every buffer boundary is crossed.
+struct Dribble(Vec<u8>);
+
+impl std::io::Write for Dribble {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let n = b.len().min(7);
+        self.0.extend_from_slice(&b[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Written as it is made (`render_to`, what the CLI writes) = made whole (`render`), byte for
+/// byte, in every form, for every report of the golden files.
+#[test]
+fn streamed_renderings_equal_the_strings() {
+    for (name, r) in reports() {
+        for f in FORMATS {
+            let whole = render::render(&r, f, &RenderOptions::default());
+            let mut out = Dribble(Vec::new());
+            render::render_to(&r, f, &RenderOptions::default(), &mut out).unwrap();
+            assert!(out.0 == whole.as_bytes(), "{name} {f}");
+        }
+    }
+}
+
 fn schema() -> jsonschema::JSONSchema {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/report.schema.json");
     let text = std::fs::read_to_string(path).expect("docs/report.schema.json");
