@@ -577,10 +577,7 @@ fn holder_apart(ctx: &Ctx, acc: &Accumulation, thr: u64) -> bool {
     let a = ctx.a;
     let c = acc.raw;
     let plain = is_plain_object(ctx, c);
-    if !(plain || a.graph.kind(c) == NodeKind::Class)
-        || acc.chain.is_some()
-        || acc.holder != c
-    {
+    if !(plain || a.graph.kind(c) == NodeKind::Class) || acc.chain.is_some() || acc.holder != c {
         return false;
     }
     let (most, big) = a

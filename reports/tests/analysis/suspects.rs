@@ -1013,7 +1013,11 @@ fn a_headline_over_linked_lists_says_how_many_in_all() {
 fn a_plain_holder_whose_fields_hold_it_apart_is_looked_through() {
     let report = |holder: &str, n: usize, dict: usize| {
         let (h, sessions, detached) = v8_plain_holder(holder, n, dict);
-        let r = h.report(info(Format::V8), "app.heapsnapshot", &ReportOptions::default());
+        let r = h.report(
+            info(Format::V8),
+            "app.heapsnapshot",
+            &ReportOptions::default(),
+        );
         for s in &r.suspects {
             assert_rooted(s);
         }
@@ -1028,12 +1032,16 @@ fn a_plain_holder_whose_fields_hold_it_apart_is_looked_through() {
             .collect();
         assert_eq!(got.len(), 2, "n = {n}: {got:?}");
         assert!(
-            got[0].0.starts_with("global.appState › Object › sessions › Map: "),
+            got[0]
+                .0
+                .starts_with("global.appState › Object › sessions › Map: "),
             "n = {n}: {got:?}"
         );
         assert_eq!((got[0].1, got[0].2), (sessions, n as u64), "n = {n}");
         assert!(
-            got[1].0.starts_with("global.appState › Object › detached › Array: "),
+            got[1]
+                .0
+                .starts_with("global.appState › Object › detached › Array: "),
             "n = {n}: {got:?}"
         );
         assert_eq!((got[1].1, got[1].2), (detached, n as u64 / 250), "n = {n}");
