@@ -557,25 +557,48 @@ fn is_transparent(ctx: &Ctx, n: NodeIdx, under_loader: bool) -> bool {
             && (patterns::collection_kind(t).is_some() || patterns::is_collection_internal(t)))
 }
 
-/// Is `acc` (where the accumulation walk from a candidate stops) a class whose static fields
-/// hold its bytes apart: no one of them keeps 70% of the class's retained size, but at least
-/// one reaches the threshold? Such a class is looked through: each such field's object is a candidate of its
-/// own, found under its own holder (`class ServiceHeap › static SESSIONS`), since a developer
-/// edits each static collection, not "the class". A class with one dominant static is not (the
-/// walk goes down into that field), nor one whose statics are each under the threshold.
-fn statics_apart(ctx: &Ctx, acc: &Accumulation, thr: u64) -> bool {
+/// Is `acc` (where the accumulation walk from a candidate stops) a holder whose fields hold its
+/// bytes apart: no one of them keeps 70% of the holder's retained size, but at least one reaches
+/// the threshold? Such a holder is looked through: each such field's object is a candidate of
+/// its own, found under its own holder (`class ServiceHeap › static SESSIONS`, `global.app ›
+/// Object › sessions`), since a developer edits each collection, not the object that names
+/// them. Two kinds of holder are looked through:
+/// - a class (its statics);
+/// - a plain JavaScript object (`{sessions, detached, …}`) whose children over the threshold
+///   keep 70% of it together. The rest of such an object may be many small children that are
+///   there only because two of its fields meet below it (a WeakMap's values: an ephemeron's
+///   value is dominated by the common dominator of the table and its key), whose number grows
+///   with the heap; they neither make the object a point nor keep it from being looked
+///   through. An object whose bytes are mostly in small children is a dictionary: it stays.
+///
+/// A holder with one dominant child is not (the walk goes down into that child), nor one
+/// whose children are each under the threshold.
+fn holder_apart(ctx: &Ctx, acc: &Accumulation, thr: u64) -> bool {
     let a = ctx.a;
     let c = acc.raw;
-    if a.graph.kind(c) != NodeKind::Class || acc.chain.is_some() {
+    let plain = is_plain_object(ctx, c);
+    if !(plain || a.graph.kind(c) == NodeKind::Class) || acc.chain.is_some() || acc.holder != c {
         return false;
     }
-    let kids = a.dominated(Some(c));
-    let most = kids
+    let (most, big) = a
+        .dominated(Some(c))
         .iter()
         .map(|&k| a.retained[k as usize])
-        .max()
-        .unwrap_or(0);
-    most >= thr && (most as f64) < ACCUMULATION_RATIO * a.retained[c.ix()] as f64
+        .filter(|&r| r >= thr)
+        .fold((0u64, 0u64), |(m, s), r| (m.max(r), s + r));
+    let whole = a.retained[c.ix()] as f64;
+    most >= thr
+        && (most as f64) < ACCUMULATION_RATIO * whole
+        && (!plain || big as f64 >= ACCUMULATION_RATIO * whole)
+}
+
+/// A plain JavaScript object (`{}`, V8's `Object`): a holder of named fields, not a class the
+/// program defines nor a collection.
+fn is_plain_object(ctx: &Ctx, n: NodeIdx) -> bool {
+    let g = &ctx.a.graph;
+    ctx.info.runtime == heapscope_graph::Runtime::V8
+        && g.kind(n) == NodeKind::Object
+        && g.type_name(n) == "Object"
 }
 
 /// The object-graph findings: single objects (merged when several tops share a thread-local
@@ -585,7 +608,7 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
     let g = &a.graph;
     let thr = threshold_bytes(ctx, opts);
     // 1. Candidates.
-    // Each candidate with its accumulation point (the walk down is done once: `statics_apart`
+    // Each candidate with its accumulation point (the walk down is done once: `holder_apart`
     // needs it, and so does the analysis).
     let mut cands: Vec<(NodeIdx, Accumulation)> = Vec::new();
     // Only nodes over the threshold go on the stack (the super-root may have millions of
@@ -604,8 +627,8 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
             stack.extend(big(a.dominated(Some(n)), loader));
         } else {
             let acc = accumulation_point(ctx, n);
-            if statics_apart(ctx, &acc, thr) {
-                // The statics' objects are the application's, not the loader's class lists.
+            if holder_apart(ctx, &acc, thr) {
+                // The fields' objects are the application's (not the loader's class lists).
                 stack.extend(big(a.dominated(Some(acc.raw)), false));
             } else {
                 cands.push((n, acc));

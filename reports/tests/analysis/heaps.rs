@@ -680,3 +680,67 @@ pub fn java_sessions_in_two_collections(n: usize) -> Heap {
     }
     h
 }
+
+/// V8: `global.appState`, an object of type `holder` (`Object` for a plain `{}`) naming the
+/// application's state, the shape of a Node program's `globalThis.app = {…}` (see
+/// testdata/node/plain_holder): `sessions` a Map of `n` sessions (300 B each with their buffer),
+/// `detached` an array of `n / 250` detached trees of 250 `FakeElement`s (96 B each with their
+/// children array), `meta` a WeakMap with a 40 B record per session (held by the table and by its
+/// session, so below `appState` itself), `pending` an array of `n / 5` promises each also held by
+/// a session, and `dict` more named fields of `appState` itself, 100 B each. Returns the heap
+/// and the bytes below `sessions` and `detached` (what each retains, summed as it is built).
+pub fn v8_plain_holder(holder: &str, n: usize, dict: usize) -> (Heap, u64, u64) {
+    let mut h = Heap::new();
+    let root = h.node("(synthetic)", NodeKind::Synthetic, 0);
+    h.root(root, "synthetic root");
+    let global = h.obj("global", 40);
+    h.edge(root, global, "[2]");
+    let state = h.obj(holder, 56);
+    h.edge(global, state, "appState");
+    let field = |h: &mut Heap, ty: &str, name: &str, len: usize| {
+        let c = h.obj(ty, 32);
+        h.edge(state, c, name);
+        let t = h.node("(array)", NodeKind::Hidden, 16 + 8 * len as u64);
+        h.edge(c, t, "table");
+        (c, t, 32 + 16 + 8 * len as u64)
+    };
+    let (_, sessions_table, mut sessions) = field(&mut h, "Map", "sessions", n);
+    let (_, meta_table, _) = field(&mut h, "WeakMap", "meta", n);
+    let (_, pending_elems, _) = field(&mut h, "Array", "pending", n / 5);
+    for i in 0..n {
+        let s = h.obj("Session", 200);
+        h.edge(sessions_table, s, &format!("[{i}]"));
+        let buf = h.obj("Uint8Array", 100);
+        h.edge(s, buf, "buf");
+        sessions += 300;
+        // The WeakMap's value: the table refers to it, and so does its key.
+        let m = h.obj("Object", 40);
+        h.edge(meta_table, m, &format!("[{i}]"));
+        h.edge(s, m, "part of key -> value pair in WeakMap");
+        if i % 5 == 0 {
+            let p = h.obj("Promise", 40);
+            h.edge(pending_elems, p, &format!("[{}]", i / 5));
+            h.edge(s, p, "resolve");
+        }
+    }
+    let (_, trees, mut detached) = field(&mut h, "Array", "detached", n / 250);
+    for t in 0..n / 250 {
+        let top = h.obj("FakeElement", 64);
+        h.edge(trees, top, &format!("[{t}]"));
+        let kids = h.obj("Array", 32);
+        h.edge(top, kids, "children");
+        for k in 1..250 {
+            let e = h.obj("FakeElement", 64);
+            h.edge(kids, e, &format!("[{k}]"));
+            h.edge(e, top, "parentNode");
+            let own = h.obj("Array", 32);
+            h.edge(e, own, "children");
+        }
+        detached += 250 * 96;
+    }
+    for i in 0..dict {
+        let v = h.obj("Entry", 100);
+        h.edge(state, v, &format!("key{i}"));
+    }
+    (h, sessions, detached)
+}

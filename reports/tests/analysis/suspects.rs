@@ -1001,3 +1001,118 @@ fn a_headline_over_linked_lists_says_how_many_in_all() {
     );
     assert!(s.title.contains(&want), "{} — wanted {want}", s.title);
 }
+
+/// A plain object naming an application's state (`globalThis.appState = {sessions, detached,
+/// meta, pending}`) whose two big fields keep most of it, none 70%, is looked through as a
+/// class's statics are: the suspects are the fields, with the bytes each retains (the oracle:
+/// what the heap builder put below each), whatever the number of sessions (the small objects
+/// directly below the holder, a WeakMap's values and promises, grow with it). An object whose
+/// bytes are mostly in small fields (a dictionary) stays the point, and so does an instance of
+/// a class the program defines.
+#[test]
+fn a_plain_holder_whose_fields_hold_it_apart_is_looked_through() {
+    let report = |holder: &str, n: usize, dict: usize| {
+        let (h, sessions, detached) = v8_plain_holder(holder, n, dict);
+        let r = h.report(
+            info(Format::V8),
+            "app.heapsnapshot",
+            &ReportOptions::default(),
+        );
+        for s in &r.suspects {
+            assert_rooted(s);
+        }
+        (r, sessions, detached)
+    };
+    for n in [1_000, 4_000, 30_000] {
+        let (r, sessions, detached) = report("Object", n, 0);
+        let got: Vec<(&str, u64, u64)> = r
+            .suspects
+            .iter()
+            .map(|s| (s.title.as_str(), s.retained_bytes, s.object_count))
+            .collect();
+        assert_eq!(got.len(), 2, "n = {n}: {got:?}");
+        assert!(
+            got[0]
+                .0
+                .starts_with("global.appState › Object › sessions › Map: "),
+            "n = {n}: {got:?}"
+        );
+        assert_eq!((got[0].1, got[0].2), (sessions, n as u64), "n = {n}");
+        assert!(
+            got[1]
+                .0
+                .starts_with("global.appState › Object › detached › Array: "),
+            "n = {n}: {got:?}"
+        );
+        assert_eq!((got[1].1, got[1].2), (detached, n as u64 / 250), "n = {n}");
+    }
+    // The same holder with 40,000 fields of its own (4 MB, more than the rest): a dictionary,
+    // which is the accumulation point.
+    let (r, _, _) = report("Object", 4_000, 40_000);
+    assert!(
+        first(&r)
+            .title
+            .starts_with("global.appState › Object: 40,000 × Entry, "),
+        "{:?}",
+        r.suspects
+    );
+    // A class the program defines is named, not looked through.
+    let (r, _, _) = report("AppState", 4_000, 0);
+    assert!(
+        first(&r).title.starts_with("global.appState › AppState: "),
+        "{:?}",
+        r.suspects
+    );
+    assert_eq!(r.suspects.len(), 1, "{:?}", r.suspects);
+}
+
+/// The same on a real snapshot: Node's `v8.writeHeapSnapshot()` of testdata/node/plain_holder
+/// (`appState = {sessions, meta, detached, pending}`, 1,000 sessions, 4 detached trees of 250
+/// nodes): the two suspects are the two fields the program fills, each with what the program
+/// put in it, not `appState` ("No known leak pattern fits", as heapscope m21 said).
+#[test]
+fn a_real_plain_holder_is_looked_through_to_its_fields() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/node/plain_holder/holder.heapsnapshot.gz");
+    let parsed = heapscope_parsers::open(&path, &Default::default()).unwrap();
+    let a = heapscope_graph::Analysis::run(parsed.graph);
+    let meta = heapscope_reports::InputMeta {
+        path: path.display().to_string(),
+        size_bytes: 0,
+    };
+    let r = heapscope_reports::build_report(
+        &a,
+        &parsed.info,
+        parsed.inspector.as_ref(),
+        &meta,
+        &ReportOptions::default(),
+    );
+    let got: Vec<(&str, &str)> = r
+        .suspects
+        .iter()
+        .map(|s| (s.title.as_str(), s.accumulated[0].type_name.as_str()))
+        .collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        got[0]
+            .0
+            .starts_with("global.appState › Object › sessions › Map: 1,000 × Session, "),
+        "{got:?}"
+    );
+    assert!(
+        got[1].0.starts_with(
+            "global.appState › Object › detached › Array: 4 × FakeElement (1,000 in all), "
+        ),
+        "{got:?}"
+    );
+    // Everything the program put in each field is below it.
+    let count = |s: &Suspect, t: &str| {
+        s.accumulated
+            .iter()
+            .find(|r| r.type_name == t)
+            .map_or(0, |r| r.count)
+    };
+    assert_eq!(count(&r.suspects[0], "Session"), 1_000);
+    assert_eq!(count(&r.suspects[0], "User"), 1_000);
+    assert_eq!(count(&r.suspects[1], "FakeElement"), 1_000);
+}
