@@ -218,6 +218,31 @@ impl HeapGraph {
         crate::builder::spill_warning(&mut self.warnings, why);
     }
 
+    /// Take the edge labels out (their column and names), leaving none: a parser that hands
+    /// them over unresolved ([`LabelsLater`]) does so, and the caller puts them back resolved
+    /// with [`put_labels`](Self::put_labels).
+    pub fn take_labels(&mut self) -> (Column<u32>, Interner) {
+        (
+            std::mem::take(&mut self.edge_labels),
+            std::mem::take(&mut self.labels),
+        )
+    }
+
+    /// Put back labels resolved by [`LabelsLater::resolve`] (their column, names and what
+    /// became of the column's spill, as [`spill_columns`](Self::spill_columns) tells it).
+    pub fn put_labels(&mut self, resolved: ResolvedLabels) {
+        let ResolvedLabels {
+            column,
+            names,
+            spilled,
+        } = resolved;
+        self.edge_labels = column;
+        self.labels = names;
+        if let Err(why) = spilled {
+            crate::builder::spill_warning(&mut self.warnings, &why);
+        }
+    }
+
     /// Distinct root nodes, in the order their first root record appears.
     pub fn root_nodes(&self) -> Vec<u32> {
         let mut seen = crate::bitset::BitSet::new(self.node_count());
@@ -229,5 +254,68 @@ impl HeapGraph {
             }
         }
         out
+    }
+}
+
+/// The work that resolves a graph's edge labels, given to it.
+type ResolveLabels = Box<dyn FnOnce(&mut Column<u32>, &mut Interner) + Send>;
+
+/// Edge labels a parser hands over unresolved, with the work that resolves them (V8 writes
+/// its strings last, and turning string indices into labels takes a pass over every edge):
+/// no pass of [`crate::Analysis`] reads a label, so a caller may resolve them on another
+/// thread while the graph is analysed (the dominators leave a core idle much of their time),
+/// then [`HeapGraph::put_labels`]. The graph's own labels are empty meanwhile
+/// ([`HeapGraph::take_labels`]).
+pub struct LabelsLater {
+    column: Column<u32>,
+    names: Interner,
+    resolve: ResolveLabels,
+    spill: crate::column::Spill,
+}
+
+/// [`LabelsLater`] resolved: what [`HeapGraph::put_labels`] takes.
+pub struct ResolvedLabels {
+    column: Column<u32>,
+    names: Interner,
+    /// The column's move to a spill file: as [`Column::spill`] says.
+    spilled: Result<bool, String>,
+}
+
+impl LabelsLater {
+    /// `column` and `names` (taken from the graph) with the work that resolves them in place;
+    /// the column then spills as `spill` says, as [`HeapGraph::spill_columns`] would have.
+    pub fn new(
+        (column, names): (Column<u32>, Interner),
+        spill: crate::column::Spill,
+        resolve: impl FnOnce(&mut Column<u32>, &mut Interner) + Send + 'static,
+    ) -> LabelsLater {
+        LabelsLater {
+            column,
+            names,
+            resolve: Box::new(resolve),
+            spill,
+        }
+    }
+
+    /// Do the work (on the calling thread), for [`HeapGraph::put_labels`].
+    pub fn resolve(self) -> ResolvedLabels {
+        let LabelsLater {
+            mut column,
+            mut names,
+            resolve,
+            spill,
+        } = self;
+        resolve(&mut column, &mut names);
+        let spilled = column.spill(&spill);
+        ResolvedLabels {
+            column,
+            names,
+            spilled,
+        }
+    }
+
+    /// Resolve them now, into `g` (whose labels were taken).
+    pub fn resolve_into(self, g: &mut HeapGraph) {
+        g.put_labels(self.resolve());
     }
 }

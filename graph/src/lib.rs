@@ -62,7 +62,10 @@ pub use facts::{
     CacheLimit, Comparison, Contents, DumpFacts, Field, FieldValue, IdDisplay, Inspector, MemStats,
     Model, NoInspector, ProfileFacts, ProfileKind, Rows, Runtime, Unit, MAX_ARRAY_FIELDS,
 };
-pub use graph::{Edge, EdgePos, HeapGraph, Orphans, Policy, Root, MAX_EDGES, WEAK_BIT};
+pub use graph::{
+    Edge, EdgePos, HeapGraph, LabelsLater, Orphans, Policy, ResolvedLabels, Root, MAX_EDGES,
+    WEAK_BIT,
+};
 pub use histogram::TypeRow;
 pub use inverse::{Predecessors, TypeBuckets};
 pub use paths::{PathStep, RootPaths};

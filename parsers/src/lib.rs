@@ -80,6 +80,29 @@ pub const READERS: &[Reader] = &[
     pprof::READER,
 ];
 
+/// [`parse_input`], a V8 snapshot's edge labels handed over unresolved when its graph is
+/// analysed in memory ([`heapscope_graph::LabelsLater`]: resolve them, beside the analysis if
+/// you like, and put them in the graph before anything reads a label); `None` when the labels
+/// are in the graph already (every other format).
+pub fn parse_input_labels_later(
+    input: &Input,
+    opts: &ParseOptions,
+) -> Result<(Parsed, Option<heapscope_graph::LabelsLater>), ParseError> {
+    match detect(input.bytes()) {
+        Detected::Gzip => {
+            let inner = input.gunzip()?;
+            let (mut parsed, later) = parse_input_labels_later(&inner, opts)?;
+            parsed.info.compressed = true;
+            Ok((parsed, later))
+        }
+        Detected::Format(reader) if reader.name == v8::READER.name => {
+            v8::parse_labels_later(input, opts)
+        }
+        Detected::Format(reader) => (reader.parse)(input, opts).map(|p| (p, None)),
+        Detected::Unknown => Err(detect::unknown(input)),
+    }
+}
+
 /// Parse an already opened input (gzip is unwrapped here).
 pub fn parse_input(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     match detect(input.bytes()) {

@@ -65,7 +65,7 @@ use heapscope_graph::bitset::BitSet;
 use heapscope_graph::facts::{FormatDetails, V8Details};
 use heapscope_graph::{
     Column, Comparison, DumpFacts, GraphBuilder, HeapGraph, IdDisplay, Inspector, Interner, Label,
-    LabelId, NodeIdx, NodeKind, Orphans, Policy, Rows, Runtime,
+    LabelId, LabelsLater, NodeIdx, NodeKind, Orphans, Policy, Rows, Runtime, Spill,
 };
 use std::collections::HashMap;
 
@@ -120,6 +120,31 @@ pub fn parse_with(
     opts: &ParseOptions,
     compat: Compat,
 ) -> Result<Parsed, ParseError> {
+    let (mut parsed, later) = parse_later_with(input, opts, compat, false)?;
+    if let Some(later) = later {
+        later.resolve_into(&mut parsed.graph);
+    }
+    Ok(parsed)
+}
+
+/// [`parse`], the edge labels handed over unresolved when the graph is analysed in memory
+/// ([`LabelsLater`]: the caller resolves them beside the analysis, which reads none, and puts
+/// them in the graph); `None` when they are resolved already (out of core, or dropped).
+pub fn parse_labels_later(
+    input: &Input,
+    opts: &ParseOptions,
+) -> Result<(Parsed, Option<LabelsLater>), ParseError> {
+    parse_later_with(input, opts, Compat::DevTools, true)
+}
+
+/// [`parse_with`], the labels left unresolved when `later` asks it and the graph is analysed
+/// in memory.
+fn parse_later_with(
+    input: &Input,
+    opts: &ParseOptions,
+    compat: Compat,
+    later: bool,
+) -> Result<(Parsed, Option<LabelsLater>), ParseError> {
     let bytes = input.bytes();
     let out_of_core;
     let mut opts = opts;
@@ -143,17 +168,66 @@ pub fn parse_with(
     // The parallel reader declines any input it does not fully accept; the sequential one then
     // reads it again and reports the error at its byte offset (or, should it accept what the
     // parallel one declined, parses it).
-    let built = build(bytes, opts, compat, Mode::Parallel)
-        .or_else(|_| build(bytes, opts, compat, Mode::Exact));
-    let (graph, data) = built.map_err(|e| e.in_file(input.path(), bytes))?;
+    let built = build_with(bytes, opts, compat, Mode::Parallel, later)
+        .or_else(|_| build_with(bytes, opts, compat, Mode::Exact, later));
+    let (graph, data, unresolved) = built.map_err(|e| e.in_file(input.path(), bytes))?;
     let mut info = dump_info(&data, &graph);
+    let later = unresolved.map(|u| u.later(input.clone()));
     let inspector = V8Inspector::new(input.clone(), data);
     info.stack.nodes = stack_holders(&graph, &inspector);
-    Ok(Parsed {
+    let parsed = Parsed {
         graph,
         info,
         inspector: Box::new(inspector),
-    })
+    };
+    Ok((parsed, later))
+}
+
+/// Edge labels [`build_with`] left unresolved: their column (string index + 1 per named edge)
+/// and names, the spill settings the column would have spilled with, and where each string
+/// starts, which their names are read from (8 B per string, held until they are resolved).
+struct Unresolved {
+    labels: (Column<u32>, Interner),
+    spill: Spill,
+    str_start: Vec<u64>,
+}
+
+impl Unresolved {
+    /// The work [`resolve_labels`] does, to run later, on one thread (beside the analysis:
+    /// the parts [`relabel`] makes for the cores would take the analysis' pool threads).
+    fn later(self, input: Input) -> LabelsLater {
+        let Unresolved {
+            labels,
+            spill,
+            str_start,
+        } = self;
+        LabelsLater::new(labels, spill, move |column, names| {
+            let mut t = crate::timing::Steps::start();
+            // On a pool of one thread of its own.
+            let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().ok();
+            let on_one = |f: &mut (dyn FnMut() + Send)| match &one {
+                Some(pool) => pool.install(f),
+                None => f(),
+            };
+            let bytes = input.bytes();
+            let mut table = Vec::new();
+            on_one(&mut || {
+                table = label_table(column, names, str_start.len(), |s| {
+                    str_start
+                        .get(s as usize)
+                        .map_or(&[][..], |&at| raw::string_at(bytes, at))
+                })
+            });
+            // The strings' offsets are freed before the rewrite, the table after it: both are
+            // held beside the analysis' working arrays.
+            drop(str_start);
+            on_one(&mut || rewrite_labels(column, &table));
+            drop(table);
+            drop(one);
+            release_free_memory();
+            t.step("(beside the analysis) labels");
+        })
+    }
 }
 
 /// The builder's spill threshold for V8 (below the default's 32 MiB when the options allow
@@ -167,12 +241,27 @@ const COLUMNS_IN_FILES_FROM: usize = 4 << 20;
 /// Stream the snapshot into a graph, then resolve what needed the strings (V8 writes them
 /// last): node type names, with the `Detached ` prefix where detachedness propagates; edge
 /// labels; and the edges that do not retain because they enter page-owned nodes from outside.
+#[cfg(test)]
 fn build(
     bytes: &[u8],
     opts: &ParseOptions,
     compat: Compat,
     mode: Mode,
 ) -> Result<(HeapGraph, InspectorData), Fail> {
+    build_with(bytes, opts, compat, mode, false).map(|(g, data, _)| (g, data))
+}
+
+/// [`build`], the labels left unresolved (taken out of the graph, [`Unresolved`]) when `later`
+/// asks it, the labels are kept and the graph is analysed in memory (out of core, every
+/// column is spilled before the analysis, as the parse ends).
+fn build_with(
+    bytes: &[u8],
+    opts: &ParseOptions,
+    compat: Compat,
+    mode: Mode,
+    later: bool,
+) -> Result<(HeapGraph, InspectorData, Option<Unresolved>), Fail> {
+    let later = later && !opts.drop_labels && !opts.spill.is_out_of_core();
     // The edge targets and labels (4 + 4 bytes per edge, sized once from the counted array)
     // grow in spill files from the start when they would spill anyway: no anonymous pages to
     // zero, copy through `write` and free. The passes below rewrite them (labels resolved,
@@ -224,7 +313,7 @@ fn build(
             rayon::join(
                 || {
                     let mut t = crate::timing::Steps::start();
-                    if !opts.drop_labels {
+                    if !opts.drop_labels && !later {
                         resolve_labels(raw_ref, edge_labels, labels, bytes);
                     }
                     t.step("  (task) labels");
@@ -260,12 +349,20 @@ fn build(
         g.warnings
             .push(format!("{detached_nodes} detached native (DOM) nodes"));
     }
+    // Unresolved labels leave the graph before its columns spill: theirs spills once they
+    // are resolved ([`LabelsLater::resolve`]).
+    let labels = later.then(|| g.take_labels());
     g.spill_columns(&spill);
     steps.step("spill columns");
-    let data = InspectorData::from_raw(raw, locations);
+    let (data, str_start) = InspectorData::from_raw(raw, locations);
+    let unresolved = labels.map(|labels| Unresolved {
+        labels,
+        spill,
+        str_start,
+    });
     release_free_memory();
     steps.step("inspector data, malloc_trim");
-    Ok((g, data))
+    Ok((g, data, unresolved))
 }
 
 /// Give the pages of freed heap memory back to the system. The passes above allocate and free
@@ -431,27 +528,43 @@ fn relabel<'t>(
     strings: usize,
     text: impl Fn(u32) -> &'t [u8],
 ) {
-    use rayon::prelude::*;
-    // Parts of whole blocks, a few per core.
+    let by_string = label_table(edge_labels, labels, strings, text);
+    rewrite_labels(edge_labels, &by_string);
+}
+
+/// Parts of [`relabel`]'s passes: whole blocks, a few per core.
+fn label_parts(len: usize) -> usize {
     let parts = 2 * rayon::current_num_threads().max(1);
-    let per = edge_labels
-        .len()
-        .div_ceil(parts)
-        .div_ceil(REWRITE_BLOCK)
-        .max(1)
-        * REWRITE_BLOCK;
-    // The string of a provisional label, if it names one.
-    let string = |l: u32| match Label::decode(l) {
+    len.div_ceil(parts).div_ceil(REWRITE_BLOCK).max(1) * REWRITE_BLOCK
+}
+
+/// The string of a provisional label, if it names one.
+fn label_string(l: u32) -> Option<usize> {
+    match Label::decode(l) {
         Label::Name(LabelId(p)) => Some((p - 1) as usize),
         _ => None,
-    };
+    }
+}
+
+/// The first half of [`relabel`]: the label of each of `strings` strings ([`UNSEEN`] for one
+/// no edge names), those named interned in order of first appearance. The last that reads
+/// the strings' texts.
+fn label_table<'t>(
+    edge_labels: &Column<u32>,
+    labels: &mut Interner,
+    strings: usize,
+    text: impl Fn(u32) -> &'t [u8],
+) -> Vec<u32> {
+    use rayon::prelude::*;
+    let mut t = crate::timing::Steps::start();
+    let per = label_parts(edge_labels.len());
     // Each part's strings in the order they first appear in it (a bit per string).
     let firsts: Vec<Vec<u32>> = edge_labels
         .par_chunks(per)
         .map(|part| {
             let mut seen = BitSet::new(strings);
             let mut out = Vec::new();
-            for s in part.iter().filter_map(|&l| string(l)) {
+            for s in part.iter().filter_map(|&l| label_string(l)) {
                 if s < strings && !seen.get(s) {
                     seen.set(s);
                     out.push(s as u32);
@@ -460,6 +573,7 @@ fn relabel<'t>(
             out
         })
         .collect();
+    t.step("    labels: strings in first-appearance order");
     // Interned in the order of their first appearance among all the edges: the parts in
     // order, each string at its first part's.
     let mut by_string: Vec<u32> = vec![UNSEEN; strings];
@@ -481,17 +595,28 @@ fn relabel<'t>(
             }
         };
     }
+    t.step("    labels: interned");
+    by_string
+}
+
+/// The second half of [`relabel`]: each provisional label replaced by its string's in
+/// `by_string`, the parts at once.
+fn rewrite_labels(edge_labels: &mut Column<u32>, by_string: &[u32]) {
+    use rayon::prelude::*;
+    let mut t = crate::timing::Steps::start();
+    let per = label_parts(edge_labels.len());
     let file = edge_labels.stage_file();
-    let (by_string, file) = (&by_string, file.as_ref());
+    let file = file.as_ref();
     edge_labels
         .par_chunks_mut(per)
         .enumerate()
         .for_each(|(k, part)| {
-            rewrite_part(part, k * per, file, |_, l| match string(l) {
+            rewrite_part(part, k * per, file, |_, l| match label_string(l) {
                 Some(s) => by_string.get(s).copied().unwrap_or(Label::None.encode()),
                 None => l,
             })
         });
+    t.step("    labels: rewritten");
 }
 
 /// A canonical decimal (no sign, no leading zero) below 2^31 - 1, whose [`Label::Index`]
@@ -532,15 +657,16 @@ struct InspectorData {
 }
 
 impl InspectorData {
-    /// Keeps the per-node type column, the marks and the locations; the rest is freed here.
-    fn from_raw(raw: RawSnapshot, locations: Locations) -> InspectorData {
+    /// Keeps the per-node type column, the marks and the locations; the rest is freed here,
+    /// but where each string starts, which is returned.
+    fn from_raw(raw: RawSnapshot, locations: Locations) -> (InspectorData, Vec<u64>) {
         let str_marks = raw
             .str_start
             .iter()
             .step_by(MARK_EVERY as usize)
             .copied()
             .collect();
-        InspectorData {
+        let data = InspectorData {
             has_detachedness: raw.meta.n_detached.is_some(),
             trace_function_count: raw.meta.trace_function_count,
             nf: raw.meta.nf,
@@ -554,7 +680,8 @@ impl InspectorData {
             str_marks,
             str_count: raw.str_start.len(),
             locations,
-        }
+        };
+        (data, raw.str_start)
     }
 
     /// The raw bytes of string `k`, scanned again from the nearest mark.
@@ -873,6 +1000,54 @@ pub(crate) mod tests {
             out.push((path, bytes));
         }
         out
+    }
+
+    /// Labels handed over unresolved ([`parse_labels_later`]) and resolved on another thread
+    /// give the graph the parse gives with them resolved in it: columns, labels, label names
+    /// and warnings, in memory and with every column growing in a spill file (the labels then
+    /// rewritten through it with `pwrite`, and spilled once resolved).
+    #[test]
+    fn labels_resolved_later_are_the_parsed_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        for spill in [Spill::never(), Spill::to_dir(dir.path()).min_bytes(0)] {
+            let opts = ParseOptions {
+                spill: spill.clone(),
+                ..ParseOptions::default()
+            };
+            for (path, bytes) in node_fixtures() {
+                let input = Input::from_bytes(&path, bytes.clone());
+                let serial = parse(&input, &opts).unwrap();
+                let (mut parsed, later) = parse_labels_later(&input, &opts).unwrap();
+                let later = later.expect("labels left unresolved");
+                assert!(parsed.graph.edge_labels.is_empty() && parsed.graph.labels.is_empty());
+                let resolved = std::thread::spawn(move || later.resolve()).join().unwrap();
+                parsed.graph.put_labels(resolved);
+                let (g, d) = (serial.graph, parsed.graph);
+                assert!(g.edge_count() > 0, "{}", path.display());
+                assert_eq!(g.edge_labels, d.edge_labels, "{}", path.display());
+                assert_eq!(g.edge_labels.is_spilled(), d.edge_labels.is_spilled());
+                let names = |i: &Interner| i.iter().map(|(_, s)| s.to_owned()).collect::<Vec<_>>();
+                assert_eq!(names(&g.labels), names(&d.labels), "{}", path.display());
+                assert_eq!(g.warnings, d.warnings, "{}", path.display());
+                assert_eq!(g.targets, d.targets);
+                assert_eq!(g.type_of, d.type_of);
+                assert_eq!(serial.info.stack.nodes, parsed.info.stack.nodes);
+            }
+        }
+        // Dropped labels, or out of core: nothing left to resolve.
+        let (path, bytes) = node_fixtures().swap_remove(0);
+        let input = Input::from_bytes(&path, bytes);
+        let dropped = ParseOptions {
+            drop_labels: true,
+            ..ParseOptions::default()
+        };
+        assert!(parse_labels_later(&input, &dropped).unwrap().1.is_none());
+        let ooc = ParseOptions {
+            spill: Spill::to_dir(dir.path()).out_of_core(true),
+            ..ParseOptions::default()
+        };
+        let (parsed, later) = parse_labels_later(&input, &ooc).unwrap();
+        assert!(later.is_none() && !parsed.graph.edge_labels.is_empty());
     }
 
     #[test]
