@@ -598,7 +598,7 @@ fn go_heap_sites_are_goroutine_leaks_only_when_parked_and_complete() {
         let r = t
             .heap()
             .report(info(Format::Pprof), "heap.pb.gz", &ReportOptions::default());
-        first(&r).pattern.clone()
+        first(&r).pattern
     };
     let parked = ["main.serve", "runtime.chanrecv", "main.buffer"];
     assert_eq!(pattern_of(&parked), "goroutine-leak");
