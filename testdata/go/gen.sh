@@ -9,11 +9,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
-scenarios=(global_map goroutine_leak unbounded_slice healthy fragmentation growth)
+scenarios=(global_map goroutine_leak unbounded_slice healthy fragmentation growth deep_stack)
 # Built without inlining (-gcflags=all=-l), so that `go tool pprof BINARY heap.txt` (whose
 # objfile symbolizer does not expand inlined frames) names the same frames as the text's own
 # "#" lines; the other scenarios keep inlining so the protobuf fixtures carry inlined lines.
-noinline=" global_map fragmentation growth "
+noinline=" global_map fragmentation growth deep_stack "
 
 export GO111MODULE=off GOPATH="$here" GOFLAGS=-trimpath CGO_ENABLED=0
 go version

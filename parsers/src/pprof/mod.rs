@@ -140,6 +140,7 @@ fn finish(
     seen: tree::Seen,
 ) -> Parsed {
     let kind = profile_kind(types);
+    let protobuf = details.form == "protobuf";
     details.profile = kind.to_string();
     let (chosen, unit) = types
         .get(choice.index)
@@ -194,6 +195,11 @@ fn finish(
     if info.memstats.is_some() || go_profile || shows_go(&graph) {
         info.runtime = Runtime::Go;
     }
+    if info.runtime == Runtime::Go {
+        if let Some(w) = stack_cap_warning(&seen, protobuf) {
+            info.warnings.push(w);
+        }
+    }
     // A Go heap profile without runtime.MemStats (the protobuf form) cannot show fragmentation.
     if info.runtime == Runtime::Go && kind == "heap" && info.memstats.is_none() {
         info.warnings.push(
@@ -207,6 +213,34 @@ fn finish(
         info,
         inspector: Box::new(inspector),
     }
+}
+
+/// The Go runtime keeps at most [`tree::GO_STACK_CAP`] frames of a stack before Go 1.23
+/// ([`tree::GO_STACK_CAP_1_23`] by default since): when no stack of a Go profile is deeper and
+/// some have exactly that many frames, those were probably cut, and their outermost callers
+/// (`runtime.main` / `main.main`, or the function a goroutine started in) are missing. Only for
+/// Go profiles (`finish` decides the runtime from the profile: MemStats, goroutine sample types,
+/// `runtime.` / `main.` frames): other producers (gperftools, jemalloc, Node, Python) have other
+/// limits or none, and a stack of 32 frames is just a stack there.
+/// The text form's record lines carry every frame the runtime recorded; Go's protobuf writer
+/// leaves out a stack's leading runtime frames (the allocator's), so there a cut stack can show
+/// one to three frames fewer and the count is a lower bound (`protobuf`).
+fn stack_cap_warning(seen: &tree::Seen, protobuf: bool) -> Option<String> {
+    let (cap, n) = seen.go_stack_cap()?;
+    let at_least = if protobuf { "at least " } else { "" };
+    let why = if cap == tree::GO_STACK_CAP {
+        format!("the Go runtime records at most {cap} frames per stack before Go 1.23")
+    } else {
+        format!(
+            "Go 1.23+ records at most {cap} frames per stack by default (GODEBUG=profstackdepth)"
+        )
+    };
+    Some(format!(
+        "stacks truncated at {cap} frames: {at_least}{n} of {} samples have exactly {cap} frames and none has more ({why}); \
+         their outermost callers (main.main, or the function a goroutine started in) are missing, so those call \
+         paths start below the real top of the stack and do not say which goroutine allocated",
+        seen.samples
+    ))
 }
 
 /// The facts every pprof profile starts from; `finish` adds the profile kind and the runtime.

@@ -32,7 +32,18 @@ pub(crate) struct Seen {
     pub zero_samples: u64,
     pub negative_samples: u64,
     pub empty_stacks: u64,
+    /// Stacks of exactly [`GO_STACK_CAP`] / [`GO_STACK_CAP_1_23`] frames (as the runtime
+    /// recorded them: program counters, inlined calls included), and whether any stack was
+    /// deeper than each.
+    pub at_cap: [u64; 2],
+    pub past_cap: [bool; 2],
 }
+
+/// The most frames the Go runtime records per stack before Go 1.23 (`runtime.MemProfile`'s
+/// `maxStack`); from Go 1.23 `GODEBUG=profstackdepth=N` sets it, 128 by default
+/// ([`GO_STACK_CAP_1_23`]).
+pub(crate) const GO_STACK_CAP: usize = 32;
+pub(crate) const GO_STACK_CAP_1_23: usize = 128;
 
 impl Seen {
     pub fn totals(&mut self, values: &[i64]) {
@@ -51,6 +62,24 @@ impl Seen {
             .entry(value.to_string())
             .or_insert(0);
         *e = e.saturating_add(weight);
+    }
+    /// One sample's stack depth as the producer recorded it (text: the record's addresses;
+    /// protobuf: its locations' lines).
+    pub fn depth(&mut self, frames: usize) {
+        for (i, cap) in [GO_STACK_CAP, GO_STACK_CAP_1_23].into_iter().enumerate() {
+            self.at_cap[i] += u64::from(frames == cap);
+            self.past_cap[i] |= frames > cap;
+        }
+    }
+    /// The Go runtime's stack cap this profile's stacks reach, if any (none deeper than it), and
+    /// how many stacks have exactly that many frames.
+    pub fn go_stack_cap(&self) -> Option<(usize, u64)> {
+        [GO_STACK_CAP, GO_STACK_CAP_1_23]
+            .into_iter()
+            .enumerate()
+            .find(|&(i, _)| !self.past_cap[i])
+            .map(|(i, cap)| (cap, self.at_cap[i]))
+            .filter(|&(_, n)| n > 0)
     }
     pub fn num_label(&mut self, key: &str, unit: &str) {
         if !self.num_labels.contains_key(key) {

@@ -515,8 +515,13 @@ fn memstats_trailer_becomes_numbers() {
                 }
                 checked += 1;
             }
+            // (Only deep_stack's stacks reach the runtime's frame cap.)
             assert!(
-                parsed.info.warnings.is_empty(),
+                parsed
+                    .info
+                    .warnings
+                    .iter()
+                    .all(|w| s == "deep_stack" && w.starts_with("stacks truncated at 32")),
                 "{file}: {:?}",
                 parsed.info.warnings
             );
@@ -531,6 +536,79 @@ fn memstats_trailer_becomes_numbers() {
     let p = parse_file(&go_dir().join("fragmentation/heap.pb.gz"), None);
     assert!(crate::details(&p.info).get("memstats").is_none());
     assert!(p.info.timestamp.is_some(), "time_nanos");
+}
+
+/// The stack-cap warning's counts (`stacks truncated at CAP frames: N of M samples`), if any.
+fn cap_warning(p: &Parsed) -> Option<(u64, u64, u64)> {
+    let w = p
+        .info
+        .warnings
+        .iter()
+        .find_map(|w| w.strip_prefix("stacks truncated at "))?;
+    let n: Vec<u64> = w
+        .split([' ', ':'])
+        .filter_map(|x| x.parse().ok())
+        .take(3)
+        .collect();
+    Some((n[0], n[1], n[2]))
+}
+
+/// Go 1.19 records at most 32 frames per allocation: every fixture's stacks at that depth are
+/// counted (by a plain count of the text's record addresses, and of the protobuf's lines per
+/// sample) and warned about, only for deep_stack, whose recursion goes past it.
+#[test]
+fn stacks_at_the_go_frame_cap_are_counted_and_warned_about() {
+    let mut warned = Vec::new();
+    for s in scenarios() {
+        for file in fixtures(&s, ".txt")
+            .into_iter()
+            .filter(|f| f.starts_with("heap"))
+        {
+            let path = go_dir().join(&s).join(&file);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let records: Vec<usize> = text
+                .lines()
+                .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()) && l.contains(" @ "))
+                .map(|l| l.split(" @ ").nth(1).unwrap().split_whitespace().count())
+                .collect();
+            let at_cap = records.iter().filter(|&&n| n == 32).count() as u64;
+            let deeper = records.iter().any(|&n| n > 32);
+            let got = cap_warning(&parse_file(&path, None));
+            let want = (at_cap > 0 && !deeper).then_some((32, at_cap, records.len() as u64));
+            assert_eq!(got, want, "{s}/{file}");
+            if got.is_some() {
+                warned.push(format!("{s}/{file}"));
+            }
+        }
+        for file in fixtures(&s, ".pb.gz") {
+            let path = go_dir().join(&s).join(&file);
+            let p = proto::Profile::decode(&inflate(&path)[..]).unwrap();
+            let lines = |id: &u64| {
+                p.location
+                    .iter()
+                    .find(|l| l.id == *id)
+                    .map_or(0, |l| l.line.len().max(1))
+            };
+            let depths: Vec<usize> = p
+                .sample
+                .iter()
+                .map(|x| x.location_id.iter().map(lines).sum())
+                .collect();
+            let at_cap = depths.iter().filter(|&&n| n == 32).count() as u64;
+            let deeper = depths.iter().any(|&n| n > 32);
+            let got = cap_warning(&parse_file(&path, None));
+            let want = (at_cap > 0 && !deeper).then_some((32, at_cap, depths.len() as u64));
+            assert_eq!(got, want, "{s}/{file}");
+            if got.is_some() {
+                warned.push(format!("{s}/{file}"));
+            }
+        }
+    }
+    assert_eq!(
+        warned,
+        ["deep_stack/heap.txt", "deep_stack/heap.pb.gz"],
+        "the fixture past the cap is the one warned about"
+    );
 }
 
 fn inflate(path: &Path) -> Vec<u8> {

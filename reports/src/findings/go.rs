@@ -1,6 +1,6 @@
-//! Go's heuristics (chosen when the dump's runtime is Go): an allocation stack that does not
-//! start at `runtime.main` belongs to a goroutine, and a goroutine profile's stacks say where
-//! goroutines wait. In an object graph of a Go heap (roots are the data and bss segments'
+//! Go's heuristics (chosen when the dump's runtime is Go): a goroutine profile's stacks say
+//! where goroutines wait; a heap profile's allocation stacks say where memory was allocated,
+//! not whether the goroutine that allocated it waits ([`site_pattern`]). In an object graph of a Go heap (roots are the data and bss segments'
 //! pointers, kind `global`, and goroutine stack frames, kind `goroutine stack (<wait reason>)`):
 //! a global that dominates a structure of many objects is a package-level container that only
 //! grows ([`global_grows`]); many goroutines parked on a channel, select, lock or sleep, each
@@ -79,15 +79,37 @@ pub fn blocked_goroutines_hold(e: &Evidence) -> bool {
         && e.members >= MIN_BLOCKED_GOROUTINE_HOLDERS
 }
 
-/// The main goroutine's stacks start at runtime.main; any other stack with user code is a
-/// goroutine's (its body is the outermost user frame; `go` statements hide runtime.goexit and
-/// label wrappers such as runtime/pprof.Do sit above it).
+/// Frames of a stack the Go runtime records at most before Go 1.23 (`runtime.MemProfile`'s
+/// `maxStack`; 128 by default since, `GODEBUG=profstackdepth`).
+pub const GO_STACK_CAP: usize = 32;
+
+/// Leading runtime frames (the allocator's: `runtime.mapassign` → `runtime.newobject` …) that
+/// are among the recorded frames but that Go's writers leave out of the profile (up to 3 in a
+/// Go 1.19 profile of 521 K stacks): a stack this much shorter than the cap may still have been
+/// cut at it.
+const HIDDEN_RUNTIME_FRAMES: usize = 3;
+
+/// Could this allocation stack (outermost first) have been cut at the runtime's frame cap? Then
+/// its outermost callers are missing: whether it ran under `runtime.main` or in a goroutine is
+/// not known (the parser warns how many stacks are at the cap).
+pub(crate) fn may_be_cut(stack: &[NodeIdx]) -> bool {
+    stack.len() + HIDDEN_RUNTIME_FRAMES >= GO_STACK_CAP
+}
+
+/// A heap profile's allocation stack is a goroutine leak only when it shows the goroutine parked
+/// (a blocking frame: a channel operation, select, lock, sleep) and is a goroutine's: not under
+/// `runtime.main` / `main.main`, and not possibly cut at the runtime's frame cap
+/// ([`may_be_cut`]: then its outermost callers are missing). An allocation stack ends where the
+/// goroutine allocated, not where it waits, so a heap profile practically never shows this: a
+/// goroutine body seen allocating is just where memory was allocated (in a goroutine), whether
+/// that goroutine still runs, waits forever or finished long ago (what it built may be held by a
+/// global); its goroutine profile says where goroutines wait ([`goroutine_leaks`]).
 /// Only memory is held by a goroutine: block, mutex or CPU profiles of the same stacks say
 /// where time went, not what leaks.
 pub(crate) fn site_pattern(ctx: &Ctx, stack: &[NodeIdx]) -> Option<Pattern> {
     let heap =
         ctx.info.profile.as_ref().map(|p| p.kind) == Some(heapscope_graph::ProfileKind::Heap);
-    if !heap {
+    if !heap || may_be_cut(stack) {
         return None;
     }
     let g = &ctx.a.graph;
@@ -95,7 +117,10 @@ pub(crate) fn site_pattern(ctx: &Ctx, stack: &[NodeIdx]) -> Option<Pattern> {
         let t = g.type_name(f);
         t == "runtime.main" || t == "main.main"
     });
-    (!from_main).then_some(Pattern::GoroutineLeak)
+    let parked = stack
+        .iter()
+        .any(|&f| patterns::is_blocking_frame(g.type_name(f)));
+    (!from_main && parked).then_some(Pattern::GoroutineLeak)
 }
 
 /// Goroutine profiles: per first user frame where goroutines wait, the places holding at least

@@ -564,7 +564,8 @@ fn go_allocation_sites_skip_runtime_frames_and_name_the_growth() {
         .iter()
         .find(|x| x.type_name == "main.streamWorker")
         .expect("the goroutine's buffers");
-    assert_eq!(g.pattern, "goroutine-leak");
+    // Allocated in a goroutine: an allocation stack does not say the goroutine waits.
+    assert_eq!(g.pattern, "unknown");
     let rt = r
         .suspects
         .iter()
@@ -583,6 +584,38 @@ fn go_allocation_sites_skip_runtime_frames_and_name_the_growth() {
     assert!(r.suspects[first_unknown..]
         .iter()
         .all(|x| x.pattern == "unknown"));
+}
+
+/// A heap profile calls a site a goroutine leak only when its stack shows a goroutine (no
+/// runtime.main / main.main) parked in a blocking wait, and could not have been cut at the Go
+/// runtime's 32 frames (then its outermost callers, main.main among them, are missing).
+#[test]
+fn go_heap_sites_are_goroutine_leaks_only_when_parked_and_complete() {
+    let pattern_of = |frames: &[&str]| {
+        let mut t = Tree::new();
+        t.sample(frames, 5_000_000, 100);
+        t.sample(&["runtime.main", "main.main", "main.other"], 100, 1);
+        let r = t
+            .heap()
+            .report(info(Format::Pprof), "heap.pb.gz", &ReportOptions::default());
+        first(&r).pattern
+    };
+    let parked = ["main.serve", "runtime.chanrecv", "main.buffer"];
+    assert_eq!(pattern_of(&parked), "goroutine-leak");
+    // The same under the main goroutine, or not parked: no goroutine verdict.
+    let under_main = [&["runtime.main", "main.main"][..], &parked[..]].concat();
+    assert_eq!(pattern_of(&under_main), "unknown");
+    assert_eq!(pattern_of(&["main.serve", "main.buffer"]), "unknown");
+    // 32 frames of recursion: the outer callers may be cut off; 29 (with up to three of the
+    // allocator's runtime frames left out by the writer, 32 recorded) too; 28 cannot be cut.
+    let deep = |n: usize| {
+        let mut f = vec!["main.walk"; n - parked.len()];
+        f.extend(parked);
+        f
+    };
+    assert_eq!(pattern_of(&deep(32)), "unknown");
+    assert_eq!(pattern_of(&deep(29)), "unknown");
+    assert_eq!(pattern_of(&deep(28)), "goroutine-leak");
 }
 
 #[test]

@@ -190,6 +190,7 @@ impl<'a> Decoded<'a> {
             }
             let value = s.value[choice.index];
             let objects = choice.objects.map(|i| s.value[i]);
+            seen.depth(frames.len());
             seen.totals(&s.value);
             tree.add_sample(&frames, value, objects, seen);
         }

@@ -50,6 +50,9 @@ pub(super) struct Batch<'a> {
     frames: Vec<u32>,
     /// Stack addresses, innermost first, of the records no `#` line names.
     pub addrs: Vec<u64>,
+    /// Per record: how many stack addresses its record line has (the frames the runtime
+    /// recorded, whether or not `#` lines name them).
+    depths: Vec<u32>,
     /// Frame lines first seen in this batch, in id order.
     new_frames: Vec<FrameText<'a>>,
 }
@@ -69,6 +72,13 @@ impl<'a> Batch<'a> {
         self.starts
             .push([self.values.len(), self.frames.len(), self.addrs.len()]);
         self.labels.push(None);
+    }
+    /// The open record's line has been read: note how many addresses it has.
+    pub fn read(&mut self) {
+        if let Some(&[_, _, addrs]) = self.starts.last() {
+            self.depths
+                .push(u32::try_from(self.addrs.len() - addrs).unwrap_or(u32::MAX));
+        }
     }
     pub fn is_open(&self) -> bool {
         !self.starts.is_empty()
@@ -103,6 +113,7 @@ impl<'a> Batch<'a> {
         self.values.clear();
         self.frames.clear();
         self.addrs.clear();
+        self.depths.clear();
         self.new_frames.clear();
         self.table = 0;
     }
@@ -164,6 +175,9 @@ impl<'a, 'c> Sink<'a, 'c> {
                     }
                 };
                 self.named.push(f);
+            }
+            if let Some(&d) = b.depths.get(r) {
+                self.seen.depth(d as usize);
             }
             emit(
                 &mut self.seen,

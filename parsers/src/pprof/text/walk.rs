@@ -121,6 +121,7 @@ impl<'a> Walker<'a> {
                 &mut batch.values,
                 &mut batch.addrs,
             )?;
+            batch.read();
         }
         Ok(self.end(batch, hand_over, End::Lines))
     }
