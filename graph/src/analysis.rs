@@ -128,6 +128,11 @@ impl Analysis {
             keep_warning(&mut a.graph, files.take_warning().map_or(Ok(false), Err));
             a
         } else if let (true, Some(dir)) = (spill.is_usable(), &spill.dir) {
+            // The analysis' arrays spill from `ANALYSIS_SPILL_BYTES` on (its CSR copy, kept
+            // arrays and results), whatever larger threshold the columns have.
+            let spill = &spill
+                .clone()
+                .min_bytes(spill.min_bytes.min(ANALYSIS_SPILL_BYTES));
             // The CSR is only read from here on: in a spill file (from `min_bytes` on) its pages
             // are clean page cache, not anonymous memory, while the dominators' working arrays
             // are at their largest.
@@ -530,6 +535,13 @@ pub(crate) struct HistogramParts {
     /// dominator children).
     pub counts: Option<TypeCounts>,
 }
+
+/// From this many bytes on, the in-memory analysis' CSR copy, kept arrays and results go to
+/// spill files when spilling is allowed (see [`Analysis::run_spilled`]), as the V8 and HPROF
+/// builders' columns do from 4 MiB: at the columns' 32 MiB a graph of up to 8 M nodes kept its
+/// CSR offsets, DFS preorder, root-path parents and queue and the dominator children's lists
+/// anonymous (4 B/node each: 123 MiB of an 8 M-element V8 linked list's 350 MiB peak).
+pub(crate) const ANALYSIS_SPILL_BYTES: usize = 4 << 20;
 
 /// No second thread for the root paths (see [`Analysis::run_in`]).
 fn no_beside<K: Store>() -> Option<fn(&HeapGraph) -> Beside<K>> {
