@@ -239,11 +239,12 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
         let (offsets, targets) = (&g.offsets[..], &g.targets[..]);
         let mut v = start as usize;
         let mut fresh = true;
+        // Whether `v` is a simple leaf (then the last one on `leaf_path`).
+        let mut leaf = false;
         loop {
             // For a simple leaf `v` this is its parent's preorder; its targets are successors
             // of the super-root, for which only "not visited yet" matters.
             let pv = self.pre[v];
-            let leaf = self.marks.is_simple(v);
             let end = offsets[v + 1] as usize;
             let mut at = if leaf {
                 self.leaf_path.last().map_or(end, |l| l.1 as usize)
@@ -306,6 +307,7 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
                 } else {
                     self.semi[pv as usize] = at as u32;
                 }
+                leaf = self.leaf_path.last().is_some_and(|l| l.0 == t);
                 v = t as usize;
                 fresh = true;
                 continue;
@@ -319,6 +321,9 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
             if from == UNREACHED {
                 break;
             }
+            // A leaf is entered from a numbered node only; a numbered node may be entered
+            // from a leaf (a GC root its edge leads to).
+            leaf = !leaf && self.leaf_path.last().is_some_and(|l| l.0 == from);
             v = from as usize;
             fresh = false;
         }
@@ -518,7 +523,7 @@ pub fn dominators_on(g: &HeapGraph, threads: usize) -> DomTree {
 /// `climb`; the count is for the tests and benches that check the bound.
 #[doc(hidden)]
 pub fn dominators_counting(g: &HeapGraph, threads: usize, climb: u32) -> (DomTree, u64) {
-    let d = dominators_climbing(g, &Heap, &Heap, threads >= 2, climb, None);
+    let d = dominators_climbing(g, &Heap, &Heap, threads >= 2, climb, None, None);
     let tree = DomTree {
         idom: d.idom.into(),
         order: d.order,
@@ -558,7 +563,26 @@ pub(crate) fn dominators_in<S: Store, K: Store>(
 where
     S::Arr<u32>: Send,
 {
-    dominators_climbing(g, s, keep, two, CLIMB, leaves)
+    dominators_climbing(g, s, keep, two, CLIMB, leaves, None)
+}
+
+/// [`dominators_in`] with `node_of` (the result's `order`) in `order` if it has one entry per
+/// node: an array from `keep` made ahead (the analysis writes its spill file on another
+/// thread while the CSR is copied, `Analysis::run_spilled`, so the DFS's pushes do not write
+/// the file ahead of themselves 1 MiB at a time), emptied here; its contents do not matter.
+/// Else it comes from `keep` as before. The same tree either way.
+pub(crate) fn dominators_with<S: Store, K: Store>(
+    g: &HeapGraph,
+    s: &S,
+    keep: &K,
+    two: bool,
+    leaves: Option<Leaves>,
+    order: Option<K::Arr<u32>>,
+) -> Dominators<S::Arr<u32>, K::Arr<u32>>
+where
+    S::Arr<u32>: Send,
+{
+    dominators_climbing(g, s, keep, two, CLIMB, leaves, order)
 }
 
 /// The GC roots' and simple leaves' marks ([`Marks`], 3 bits per node) the dominators' DFS
@@ -609,6 +633,7 @@ fn dominators_climbing<S: Store, K: Store>(
     two: bool,
     climb: u32,
     mut leaves: Option<Leaves>,
+    order: Option<K::Arr<u32>>,
 ) -> Dominators<S::Arr<u32>, K::Arr<u32>>
 where
     S::Arr<u32>: Send,
@@ -640,11 +665,18 @@ where
         make_pre(&mut pre);
         Marks::new(g, &roots)
     };
+    // Sized for every node up front: untouched capacity costs no memory, and growing by
+    // doubling would hold old and new buffers at once.
+    let node_of = match order {
+        Some(mut o) if o.len() == n => {
+            o.clear();
+            o
+        }
+        _ => keep.with_capacity(n),
+    };
     let mut dfs = Dfs {
         pre,
-        // Sized for every node up front: untouched capacity costs no memory, and growing by
-        // doubling would hold old and new buffers at once.
-        node_of: keep.with_capacity(n),
+        node_of,
         leaf_parent: keep.with_capacity(n),
         parent: with_first(s, n + 1),
         semi: with_first(s, n + 1),
@@ -2126,8 +2158,9 @@ mod tests {
     fn leaves_found_beforehand_give_the_same_tree() {
         // The analysis finds the simple leaves before the dominators, beside the CSR's write
         // to its spill file (`Leaves`), with or without the DFS's `pre` made ahead there (of
-        // the graph's length, or of another, then not used): the same tree, preorder and
-        // orphans as the pass that finds them itself, on one thread or two.
+        // the graph's length, or of another, then not used), and with the preorder's array
+        // made ahead: the same tree, preorder and orphans as the pass that finds them itself,
+        // on one thread or two.
         for case in 0..200u64 {
             let mut rng = fastrand::Rng::with_seed(0x1ea7_0000 ^ case);
             let n = rng.usize(1..3000);
@@ -2140,7 +2173,14 @@ mod tests {
                 1 => Leaves::find(&g).with_pre(Leaves::fresh_pre(n)),
                 _ => Leaves::find(&g).with_pre(Leaves::fresh_pre(n + 1 - 2 * rng.usize(0..2))),
             };
-            let got = dominators_in(&g, &Heap, &Heap, two, Some(leaves));
+            // And the DFS preorder's array made ahead, of junk (its contents do not matter),
+            // of the graph's length or of another (then not used).
+            let order = match rng.u8(0..3) {
+                0 => None,
+                1 => Some((0..n as u32).map(|_| rng.u32(..)).collect::<Vec<u32>>()),
+                _ => Some(vec![7u32; n + 1 - 2 * rng.usize(0..2)]),
+            };
+            let got = dominators_with(&g, &Heap, &Heap, two, Some(leaves), order);
             assert_eq!(want.idom, got.idom, "case {case}");
             assert_eq!(want.order, got.order, "case {case}");
             assert_eq!(want.orphans_attached, got.orphans_attached, "case {case}");
