@@ -2,7 +2,7 @@
 
 use crate::column::{Column, Spill};
 use crate::dominators::{
-    dominators_in, DomChildren, DomTree, Dominators, Leaves, Parallel, SUPER, UNREACHED,
+    dominators_with, DomChildren, DomTree, Dominators, Leaves, Parallel, SUPER, UNREACHED,
 };
 use crate::graph::HeapGraph;
 use crate::histogram::{histogram_with, type_counts, type_counts_all, TypeCounts, TypeRow};
@@ -128,6 +128,11 @@ impl Analysis {
             keep_warning(&mut a.graph, files.take_warning().map_or(Ok(false), Err));
             a
         } else if let (true, Some(dir)) = (spill.is_usable(), &spill.dir) {
+            // The analysis' arrays spill from `ANALYSIS_SPILL_BYTES` on (its CSR copy, kept
+            // arrays and results), whatever larger threshold the columns have.
+            let spill = &spill
+                .clone()
+                .min_bytes(spill.min_bytes.min(ANALYSIS_SPILL_BYTES));
             // The CSR is only read from here on: in a spill file (from `min_bytes` on) its pages
             // are clean page cache, not anonymous memory, while the dominators' working arrays
             // are at their largest.
@@ -138,25 +143,36 @@ impl Analysis {
             // found beside the fill of the DFS's `pre`, which then followed alone: the CSR
             // offsets' write, 4 B per node of fresh page cache, costs more than that fill.)
             // The DFS's `pre` (4 B per node of fresh pages, filled) is made there too, by
-            // whichever of the two threads is done first, rather than alone after them.
+            // whichever of the two threads is done first, rather than alone after them; and the
+            // DFS preorder's spill file is written on the leaves' side (in a store of its own:
+            // `Large` stays on one thread), so that the DFS's pushes find it written.
             let mut graph = graph;
             let copies =
                 |g: &HeapGraph| (g.offsets.spilled_copy(spill), g.targets.spilled_copy(spill));
             let n = graph.node_count();
-            let ((offsets, targets), leaves) = if n >= crate::dominators::PARALLEL_MIN {
-                let ((copied, pre), leaves) = rayon::join(
+            let order_ahead = || {
+                let own = Large::new(dir, spill.min_bytes);
+                let order = own.filled(n, 0u32);
+                (order, own.take_warning())
+            };
+            let ((offsets, targets), leaves, order) = if n >= crate::dominators::PARALLEL_MIN {
+                let ((copied, pre), (leaves, order)) = rayon::join(
                     || rayon::join(|| copies(&graph), || Leaves::fresh_pre(n)),
-                    || Leaves::find(&graph),
+                    || (Leaves::find(&graph), order_ahead()),
                 );
-                (copied, leaves.with_pre(pre))
+                (copied, leaves.with_pre(pre), Some(order))
             } else {
-                (copies(&graph), Leaves::find(&graph))
+                (copies(&graph), Leaves::find(&graph), None)
             };
             let r = offsets.map(|c| graph.offsets.replace_with(c));
             keep_warning(&mut graph, r);
             let r = targets.map(|c| graph.targets.replace_with(c));
             keep_warning(&mut graph, r);
             let large = Large::new(dir, spill.min_bytes);
+            let order = order.map(|(order, warning)| {
+                keep_warning(&mut graph, warning.map_or(Ok(false), Err));
+                order
+            });
             // The root paths on a second thread while the dominators run, in spill files of
             // their own (parents and queue): beside the dominators' working set they add only
             // their bits and the weak sources to anonymous memory. Then, on the same thread,
@@ -188,7 +204,7 @@ impl Analysis {
                 &Heap,
                 &large,
                 Some(beside),
-                Some(leaves),
+                Some((leaves, order)),
                 spill,
                 after,
             );
@@ -215,13 +231,14 @@ impl Analysis {
     /// dominator tree; then it makes the retained sizes' zeros and the dominator children's
     /// lists, which their passes fill instead of making their own. Without it (or if no thread
     /// can be started) the paths run after the dominator children, on this thread, with `work`
-    /// and `keep`. `leaves`, if given, are the dominators' simple leaves, found beforehand.
+    /// and `keep`. `leaves`, if given, are the dominators' simple leaves, found beforehand, and
+    /// maybe the DFS preorder's array, made ahead (`dominators::dominators_with`).
     fn run_in<S: Store, K: Store, B>(
         mut graph: HeapGraph,
         work: &S,
         keep: &K,
         beside: Option<B>,
-        leaves: Option<Leaves>,
+        leaves: Option<(Leaves, Option<K::Arr<u32>>)>,
         spill: &Spill,
         after: &mut dyn FnMut(&str),
     ) -> Analysis
@@ -239,19 +256,23 @@ impl Analysis {
         // passes that split, on a graph large enough to pay for it.
         let threads = if spill.out_of_core { 1 } else { 2 };
         let two = threads >= 2 && graph.node_count() >= crate::dominators::PARALLEL_MIN;
+        let (leaves, order) = leaves.map_or((None, None), |(l, o)| (Some(l), o));
         let (mut d, side) = match &beside {
             Some(paths_of) => std::thread::scope(|sc| {
                 let g = &graph;
                 let thread = std::thread::Builder::new()
                     .name("root paths".into())
                     .spawn_scoped(sc, move || paths_of(g));
-                let d = dominators_in(g, work, keep, two, leaves);
+                let d = dominators_with(g, work, keep, two, leaves, order);
                 let side = thread
                     .ok()
                     .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
                 (d, side)
             }),
-            None => (dominators_in(&graph, work, keep, two, leaves), None),
+            None => (
+                dominators_with(&graph, work, keep, two, leaves, order),
+                None,
+            ),
         };
         after("dominators");
         let (side, zeros, lists, all) = match side {
@@ -530,6 +551,13 @@ pub(crate) struct HistogramParts {
     /// dominator children).
     pub counts: Option<TypeCounts>,
 }
+
+/// From this many bytes on, the in-memory analysis' CSR copy, kept arrays and results go to
+/// spill files when spilling is allowed (see [`Analysis::run_spilled`]), as the V8 and HPROF
+/// builders' columns do from 4 MiB: at the columns' 32 MiB a graph of up to 8 M nodes kept its
+/// CSR offsets, DFS preorder, root-path parents and queue and the dominator children's lists
+/// anonymous (4 B/node each: 123 MiB of an 8 M-element V8 linked list's 350 MiB peak).
+pub(crate) const ANALYSIS_SPILL_BYTES: usize = 4 << 20;
 
 /// No second thread for the root paths (see [`Analysis::run_in`]).
 fn no_beside<K: Store>() -> Option<fn(&HeapGraph) -> Beside<K>> {

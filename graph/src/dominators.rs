@@ -1,4 +1,4 @@
-//! Dominator tree by Semi-NCA over the CSR graph, iterative throughout (explicit stacks), and
+//! Dominator tree by Semi-NCA over the CSR graph, iterative throughout (no recursion), and
 //! retained sizes by one pass in reverse DFS preorder. Semi-NCA's last step (the nearest
 //! dominator-tree ancestor of a node's DFS parent at or above its semidominator) climbs a few
 //! steps, then searches by skew-binary jump pointers ([`nca`]), so a deep tree whose cells are
@@ -29,10 +29,12 @@
 //!
 //! Memory (n nodes, N reachable, M numbered, L = N − M simple leaves): during the DFS `pre`
 //! 4 B/node, 3 bits per node of marks, `node_of` 4 B per reachable node, the simple leaves'
-//! parents 4 B per leaf, `parent`, `semi`, back-counts 4 B per numbered node, plus 8 B per level
-//! of DFS depth whose node has edges left to scan (a node entered through its last edge leaves
-//! the stack first, so a linked list keeps one entry, not one per element). The counts become the lists' write cursors (u32, or u64 past 2^32 list
-//! entries); the lists take 4 B per stored back edge. The cursors then give way to a bit per
+//! parents 4 B per leaf, `parent`, `semi`, back-counts 4 B per numbered node, and nothing sized
+//! by the DFS's depth: a node on the DFS path keeps its edge cursor in its `semi` entry and the
+//! node it came from in its `parent` entry until it is done, and the walk goes back up by
+//! them (see [`Dfs`]; an explicit stack of 8 B per level held 61 MiB at the bottom of an 8 M
+//! element V8 linked list, whose `next` is not each element's last edge). The counts become
+//! the lists' write cursors (u32, or u64 past 2^32 list entries); the lists take 4 B per stored back edge. The cursors then give way to a bit per
 //! numbered node (each list's first entry is marked instead), `pre` is reused for the
 //! path-compression values and `ancestor` adds 4 B per numbered node. Peak: 4 B/node + 12 B
 //! per numbered node + 4 B per stored back edge + the bits, on top of the graph, `node_of` and
@@ -136,6 +138,17 @@ fn retaining(g: &HeapGraph, v: usize) -> impl Iterator<Item = u32> + '_ {
 /// smallest predecessor before `p` met so far, `back[p]` how many predecessors come after `p`.
 /// A simple leaf (see [`dominators_in`]) gets no preorder: `pre[v]` holds its DFS parent's,
 /// which is its immediate dominator.
+///
+/// No stack sized by the depth: while a numbered node is on the DFS path (entered, not done),
+/// `semi[p]` holds its edge cursor (the position in `targets` of its next edge) and `parent[p]`
+/// the *node* it was entered from (`UNREACHED`: the super-root); when it is done both get
+/// their values (the parent's preorder, and the semidominator it starts from), and the walk
+/// goes back to that node. Neither is read for a node on the path by anything else: an edge
+/// met again from the node being scanned (preorder `pv`) into a numbered `w > pv` leads to a
+/// node already done (everything numbered after the deepest node of the path is done), and
+/// an edge into an ancestor only counts in `back`. Only simple leaves whose edges lead to
+/// nodes not reached yet (GC roots) are on a stack of their own (12 B each; each level of it
+/// enters a GC root).
 struct Dfs<A, O> {
     pre: A,
     node_of: O,
@@ -144,7 +157,9 @@ struct Dfs<A, O> {
     parent: A,
     semi: A,
     back: A,
-    stack: Vec<(u32, u32)>,
+    /// The simple leaves on the DFS path with their edge cursor and the node they were
+    /// entered from.
+    leaf_path: Vec<(u32, u32, u32)>,
     pending: [(u32, u32); DFS_BATCH],
     pending_len: usize,
     /// Successors of the super-root (marked before the DFS meets them: their semidominator
@@ -160,9 +175,10 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
     }
 
     /// Enter `v` from the node `from` (`UNREACHED`: from the super-root) whose preorder is
-    /// `parent` (0: the super-root).
+    /// `parent` (0: the super-root). Returns whether the walk goes down into `v` (all but a
+    /// simple leaf without edges).
     #[inline]
-    fn enter(&mut self, g: &HeapGraph, v: u32, parent: u32, from: u32) {
+    fn enter(&mut self, g: &HeapGraph, v: u32, parent: u32, from: u32) -> bool {
         self.node_of.push(v);
         let vi = v as usize;
         if self.marks.is_simple(vi) {
@@ -170,19 +186,15 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
                 // An orphan the policy attaches to the super-root: numbered after all.
                 self.marks.clear_simple(vi);
             } else {
-                self.enter_leaf(g, vi, parent, from);
-                return;
+                return self.enter_leaf(g, vi, parent, from);
             }
         }
-        self.parent.push(parent);
+        // On the path: the node it came from and its edge cursor (see [`Dfs`]).
+        self.parent.push(from);
         self.pre[vi] = (self.parent.len() - 1) as u32;
-        self.semi.push(if self.marks.is_super_succ(vi) {
-            0
-        } else {
-            parent
-        });
+        self.semi.push(g.offsets[vi]);
         self.back.push(0);
-        self.stack.push((v, 0));
+        true
     }
 
     /// Enter a simple leaf: no preorder, its idom is the node being scanned (`from`; its
@@ -190,38 +202,66 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
     /// every node in the same order, and `pre` keeps the parent's preorder for the nodes it
     /// enters.
     #[cold]
-    fn enter_leaf(&mut self, g: &HeapGraph, vi: usize, parent: u32, from: u32) {
+    fn enter_leaf(&mut self, g: &HeapGraph, vi: usize, parent: u32, from: u32) -> bool {
         self.pre[vi] = parent;
         self.leaf_parent.push(from);
-        if g.offsets[vi] != g.offsets[vi + 1] {
-            self.stack.push((vi as u32, 0));
+        let first = g.offsets[vi];
+        if first != g.offsets[vi + 1] {
+            self.leaf_path.push((vi as u32, first, from));
+            true
+        } else {
+            false
         }
+    }
+
+    /// Leave the numbered node `v` (preorder `p`), done: its DFS parent's preorder and its
+    /// first semidominator replace the node it came from and its cursor. Returns that node.
+    #[inline]
+    fn leave(&mut self, v: usize, p: usize) -> u32 {
+        let from = self.parent[p];
+        let pp = if from == UNREACHED {
+            0
+        } else {
+            self.pre[from as usize]
+        };
+        self.parent[p] = pp;
+        self.semi[p] = if self.marks.is_super_succ(v) { 0 } else { pp };
+        from
     }
 
     fn visit_from(&mut self, g: &HeapGraph, start: u32) {
         if self.is_visited(start) {
             return;
         }
+        // A start is entered from the super-root, so it is numbered.
         self.enter(g, start, 0, UNREACHED);
         let keep_weak = g.policy.weak_retains;
         let (offsets, targets) = (&g.offsets[..], &g.targets[..]);
-        'nodes: while let Some(&(v, k)) = self.stack.last() {
-            let v = v as usize;
-            let (first, end) = (offsets[v] as usize, offsets[v + 1] as usize);
+        let mut v = start as usize;
+        let mut fresh = true;
+        // Whether `v` is a simple leaf (then the last one on `leaf_path`).
+        let mut leaf = false;
+        loop {
             // For a simple leaf `v` this is its parent's preorder; its targets are successors
             // of the super-root, for which only "not visited yet" matters.
             let pv = self.pre[v];
-            let mut at = first + k as usize;
-            if k == 0 {
+            let end = offsets[v + 1] as usize;
+            let mut at = if leaf {
+                self.leaf_path.last().map_or(end, |l| l.1 as usize)
+            } else {
+                self.semi[pv as usize] as usize
+            };
+            if fresh {
                 // A node just entered: ask for the `pre` and `offsets` lines of its first
                 // targets at once, so their misses overlap instead of coming one per step
                 // (the loop below keeps `DFS_AHEAD` targets asked for ahead of the scan).
-                for &raw in &targets[first..end.min(first + DFS_AHEAD)] {
+                for &raw in &targets[at..end.min(at + DFS_AHEAD)] {
                     let t = (raw & !WEAK_BIT) as usize;
                     prefetch(&self.pre[..], t);
                     prefetch(offsets, t);
                 }
             }
+            let mut down = None;
             while at < end {
                 let raw = targets[at];
                 if at + DFS_AHEAD < end {
@@ -242,19 +282,14 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
                 let t = raw & !WEAK_BIT;
                 let w = self.pre[t as usize];
                 if w == NONE {
-                    if at == end {
-                        // `t` is `v`'s last edge: nothing is left to scan in `v` when `t`'s
-                        // subtree is done, so `v` leaves the stack now (the same order; a
-                        // chain keeps one entry instead of 8 B per level).
-                        self.stack.pop();
-                    } else if let Some(top) = self.stack.last_mut() {
-                        top.1 = (at - first) as u32;
+                    if self.enter(g, t, pv, v as u32) {
+                        down = Some(t);
+                        break;
                     }
-                    self.enter(g, t, pv, v as u32);
-                    continue 'nodes;
+                    // A simple leaf without edges: nothing below it.
                 } else if w > pv {
-                    // A descendant already numbered: an earlier predecessor. (A simple leaf is
-                    // never met twice: its one in-edge entered it.)
+                    // A descendant already numbered (and done): an earlier predecessor. (A
+                    // simple leaf is never met twice: its one in-edge entered it.)
                     prefetch(&self.semi[..], w as usize);
                     self.defer(w, pv);
                 } else if w < pv && !self.marks.is_super_succ(t as usize) {
@@ -262,7 +297,35 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
                     self.defer(w, pv);
                 }
             }
-            self.stack.pop();
+            if let Some(t) = down {
+                // Keep `v`'s cursor; go down into `t` (its own cursor set by `enter`).
+                if leaf {
+                    // `v` is the last leaf on the path.
+                    if let Some(l) = self.leaf_path.last_mut() {
+                        l.1 = at as u32;
+                    }
+                } else {
+                    self.semi[pv as usize] = at as u32;
+                }
+                leaf = self.leaf_path.last().is_some_and(|l| l.0 == t);
+                v = t as usize;
+                fresh = true;
+                continue;
+            }
+            // `v` is done: back to the node it was entered from.
+            let from = if leaf {
+                self.leaf_path.pop().map_or(UNREACHED, |l| l.2)
+            } else {
+                self.leave(v, pv as usize)
+            };
+            if from == UNREACHED {
+                break;
+            }
+            // A leaf is entered from a numbered node only; a numbered node may be entered
+            // from a leaf (a GC root its edge leads to).
+            leaf = !leaf && self.leaf_path.last().is_some_and(|l| l.0 == from);
+            v = from as usize;
+            fresh = false;
         }
         self.flush();
     }
@@ -295,7 +358,7 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
     }
 }
 
-/// How many targets of the node on top of its stack the DFS asks for ahead of its scan (the
+/// How many targets of the node being scanned the DFS asks for ahead of its scan (the
 /// `pre` and `offsets` lines of each): in a hash-ordered table the entries are far apart in
 /// memory, and each one's subtree is small, so the next entries' lines arrive while the DFS
 /// is below the current one.
@@ -460,7 +523,7 @@ pub fn dominators_on(g: &HeapGraph, threads: usize) -> DomTree {
 /// `climb`; the count is for the tests and benches that check the bound.
 #[doc(hidden)]
 pub fn dominators_counting(g: &HeapGraph, threads: usize, climb: u32) -> (DomTree, u64) {
-    let d = dominators_climbing(g, &Heap, &Heap, threads >= 2, climb, None);
+    let d = dominators_climbing(g, &Heap, &Heap, threads >= 2, climb, None, None);
     let tree = DomTree {
         idom: d.idom.into(),
         order: d.order,
@@ -500,7 +563,26 @@ pub(crate) fn dominators_in<S: Store, K: Store>(
 where
     S::Arr<u32>: Send,
 {
-    dominators_climbing(g, s, keep, two, CLIMB, leaves)
+    dominators_climbing(g, s, keep, two, CLIMB, leaves, None)
+}
+
+/// [`dominators_in`] with `node_of` (the result's `order`) in `order` if it has one entry per
+/// node: an array from `keep` made ahead (the analysis writes its spill file on another
+/// thread while the CSR is copied, `Analysis::run_spilled`, so the DFS's pushes do not write
+/// the file ahead of themselves 1 MiB at a time), emptied here; its contents do not matter.
+/// Else it comes from `keep` as before. The same tree either way.
+pub(crate) fn dominators_with<S: Store, K: Store>(
+    g: &HeapGraph,
+    s: &S,
+    keep: &K,
+    two: bool,
+    leaves: Option<Leaves>,
+    order: Option<K::Arr<u32>>,
+) -> Dominators<S::Arr<u32>, K::Arr<u32>>
+where
+    S::Arr<u32>: Send,
+{
+    dominators_climbing(g, s, keep, two, CLIMB, leaves, order)
 }
 
 /// The GC roots' and simple leaves' marks ([`Marks`], 3 bits per node) the dominators' DFS
@@ -551,6 +633,7 @@ fn dominators_climbing<S: Store, K: Store>(
     two: bool,
     climb: u32,
     mut leaves: Option<Leaves>,
+    order: Option<K::Arr<u32>>,
 ) -> Dominators<S::Arr<u32>, K::Arr<u32>>
 where
     S::Arr<u32>: Send,
@@ -582,16 +665,23 @@ where
         make_pre(&mut pre);
         Marks::new(g, &roots)
     };
+    // Sized for every node up front: untouched capacity costs no memory, and growing by
+    // doubling would hold old and new buffers at once.
+    let node_of = match order {
+        Some(mut o) if o.len() == n => {
+            o.clear();
+            o
+        }
+        _ => keep.with_capacity(n),
+    };
     let mut dfs = Dfs {
         pre,
-        // Sized for every node up front: untouched capacity costs no memory, and growing by
-        // doubling would hold old and new buffers at once.
-        node_of: keep.with_capacity(n),
+        node_of,
         leaf_parent: keep.with_capacity(n),
         parent: with_first(s, n + 1),
         semi: with_first(s, n + 1),
         back: with_first(s, n + 1),
-        stack: Vec::new(),
+        leaf_path: Vec::new(),
         pending: [(0, 0); DFS_BATCH],
         pending_len: 0,
         marks,
@@ -667,11 +757,9 @@ where
         parent,
         mut semi,
         back,
-        stack,
         marks,
         ..
     } = dfs;
-    drop(stack);
 
     let mut jump = if (g.targets.len() as u64) < u64::from(u32::MAX) {
         // The counts become the cursors in place: no second array (on two threads the second
@@ -2070,8 +2158,9 @@ mod tests {
     fn leaves_found_beforehand_give_the_same_tree() {
         // The analysis finds the simple leaves before the dominators, beside the CSR's write
         // to its spill file (`Leaves`), with or without the DFS's `pre` made ahead there (of
-        // the graph's length, or of another, then not used): the same tree, preorder and
-        // orphans as the pass that finds them itself, on one thread or two.
+        // the graph's length, or of another, then not used), and with the preorder's array
+        // made ahead: the same tree, preorder and orphans as the pass that finds them itself,
+        // on one thread or two.
         for case in 0..200u64 {
             let mut rng = fastrand::Rng::with_seed(0x1ea7_0000 ^ case);
             let n = rng.usize(1..3000);
@@ -2084,7 +2173,14 @@ mod tests {
                 1 => Leaves::find(&g).with_pre(Leaves::fresh_pre(n)),
                 _ => Leaves::find(&g).with_pre(Leaves::fresh_pre(n + 1 - 2 * rng.usize(0..2))),
             };
-            let got = dominators_in(&g, &Heap, &Heap, two, Some(leaves));
+            // And the DFS preorder's array made ahead, of junk (its contents do not matter),
+            // of the graph's length or of another (then not used).
+            let order = match rng.u8(0..3) {
+                0 => None,
+                1 => Some((0..n as u32).map(|_| rng.u32(..)).collect::<Vec<u32>>()),
+                _ => Some(vec![7u32; n + 1 - 2 * rng.usize(0..2)]),
+            };
+            let got = dominators_with(&g, &Heap, &Heap, two, Some(leaves), order);
             assert_eq!(want.idom, got.idom, "case {case}");
             assert_eq!(want.order, got.order, "case {case}");
             assert_eq!(want.orphans_attached, got.orphans_attached, "case {case}");

@@ -131,6 +131,63 @@ fn deep_chain_needs_no_recursion() {
     assert_eq!(a.preorder(), (0..n).collect::<Vec<u32>>());
 }
 
+/// A V8-like linked list far deeper than any stack should hold: each element's link to the
+/// next is not its last edge (`[leaf, string, next, map]`), its `leaf` is a simple leaf whose
+/// one edge leads to a GC root the DFS has not met yet, and that root holds a node that links
+/// to the next element too, so the DFS goes down through leaf, root and node at every level
+/// (the simple leaves on its path nest as deep as the list); then a cycle of elements no root
+/// reaches (attached or left out by the orphan policy). The DFS keeps no stack per level: its
+/// tree and preorder, on one thread and two, equal petgraph's and the definition's.
+#[test]
+fn deep_lists_whose_next_is_not_the_last_edge() {
+    use crate::support::POLICIES;
+    let m = 6_000usize;
+    let island = 3_000usize;
+    // Per element i: E = 5i, L = 5i + 1, Z = 5i + 2, R = 5i + 3, X = 5i + 4; the map last
+    // but one node, then the island.
+    let map = 5 * m;
+    let first_island = map + 1;
+    let n = first_island + island;
+    let e = |i: usize| 5 * i;
+    let mut edges: Vec<Vec<(usize, bool)>> = vec![Vec::new(); n];
+    let mut roots = vec![e(0), map];
+    for i in 0..m {
+        let next: Vec<(usize, bool)> = (i + 1 < m).then(|| (e(i + 1), false)).into_iter().collect();
+        edges[e(i)] = [(e(i) + 1, false), (e(i) + 2, false)]
+            .into_iter()
+            .chain(next.iter().copied())
+            .chain([(map, i % 7 == 0)])
+            .collect();
+        edges[e(i) + 1] = vec![(e(i) + 3, false)];
+        edges[e(i) + 3] = vec![(e(i) + 4, false)];
+        edges[e(i) + 4] = next.into_iter().chain([(map, false)]).collect();
+        roots.push(e(i) + 3);
+    }
+    for j in 0..island {
+        let u = first_island + j;
+        let next = first_island + (j + 1) % island;
+        edges[u] = vec![(next, false), (map, false), (e(j % m), j % 3 == 0)];
+    }
+    for (pi, &policy) in POLICIES.iter().enumerate() {
+        let spec = Spec {
+            ids: (1..=n as u64).collect(),
+            types: (0..n as u32).map(|v| v % 3).collect(),
+            shallow: (0..n as u64).map(|v| 8 + v % 5).collect(),
+            edges: edges.clone(),
+            roots: roots.clone(),
+            type_count: 3,
+            policy,
+        };
+        let g = spec.build(&mut fastrand::Rng::with_seed(pi as u64));
+        let ctx = format!("policy {policy:?}");
+        let (idom, order) = same_on_two_threads(&g, &pools(), &ctx);
+        assert_eq!(idom, oracle_idom(&spec).0, "{ctx}");
+        assert_eq!(order, oracle_preorder(&spec), "{ctx}");
+        // The leaves were left out of the numbering: each is dominated by its element.
+        assert!((0..m).all(|i| idom[e(i) + 1] == e(i) as u32), "{ctx}");
+    }
+}
+
 /// The DFS preorder the dominator pass must keep (the dominator children's sibling order comes
 /// from it): from each successor of the super-root in turn, edges in CSR order, retaining edges
 /// only, straight from the definition with an explicit stack.
