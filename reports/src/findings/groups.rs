@@ -1,8 +1,10 @@
 //! Group findings: per type over the threshold, its instances no other instance of the type
 //! dominates and no single finding covers, partitioned by the shape of their holder path; the
-//! biggest partition over the threshold is one finding of several objects alike. When no
-//! partition passes the threshold but the instances together do, the type is one finding held
-//! in several ways ("spread"), with its largest ways listed.
+//! biggest partition over the threshold is one finding of several objects alike (the partition
+//! is of a sample of the largest instances; when the sample's biggest falls short, the biggest
+//! over all instances is tried). When no partition passes the threshold but the instances
+//! together do, the type is one finding held in several ways ("spread"), with its largest ways
+//! listed.
 
 use std::collections::BTreeMap;
 
@@ -126,6 +128,18 @@ pub(crate) fn findings(
             let (all, up) = of_shape(a, v, key);
             (all.iter().map(|&x| a.retained[x as usize]).sum(), all, up)
         };
+        // The sample's largest way falls short, but the instances of other ways could pass
+        // (a sample of 10,000 among 750,000 records held alike, its largest members held
+        // another way): the largest way over all instances.
+        let (rep, bytes, members, up) = if (bytes >= thr && members.len() >= 2)
+            || v.len() == sample.len()
+            || members.is_empty()
+            || total - bytes < thr
+        {
+            (rep, bytes, members, up)
+        } else {
+            largest_way(a, v)
+        };
         if bytes >= thr && members.len() >= 2 {
             let c = common_collection_of(ctx, &up);
             out.push(accept(
@@ -179,92 +193,151 @@ pub(crate) fn findings(
 }
 
 /// How the instances `v` are held, over all of them: the largest [`SPREAD_SHAPES`] ways (by the
-/// shape [`partition`] tells apart), and the largest instance of the largest way. The shapes are
-/// grown a level at a time for the instances whose path goes on ([`BfsParents::of_all`]), each
-/// instance's shape so far interned as (shape one step shorter, type): 8 B per instance and
-/// 12 B per distinct shape, for the duration of the call; and each instance's [`Lineage`]
-/// (12 B), returned.
-// Each level's parents are written into every instance's lineage at that level.
-#[allow(clippy::needless_range_loop)]
+/// shape [`partition`] tells apart), and the largest instance of the largest way, with each
+/// instance's [`Lineage`] ([`Shapes::of`]).
 fn ways(a: &Analysis, v: &[u32]) -> (u32, Spread, Vec<Lineage>) {
-    use std::collections::HashMap;
-    let g = &a.graph;
-    const NONE: u32 = u32::MAX;
-    // Shape i is shapes[i] = (its shape one step shorter or NONE, the type added).
-    let mut shapes: Vec<(u32, u32)> = Vec::new();
-    let mut ids: HashMap<(u32, u32), u32> = HashMap::new();
-    let mut intern = |prev: u32, t: u32| {
-        *ids.entry((prev, t)).or_insert_with(|| {
-            shapes.push((prev, t));
-            shapes.len() as u32 - 1
-        })
-    };
-    let mut shape: Vec<u32> = v
+    let s = Shapes::of(a, v);
+    let rep = s
+        .order
+        .first()
+        .map_or(u32::MAX, |&(_, i)| s.per[i as usize].2);
+    let ways = s
+        .order
         .iter()
-        .map(|&x| intern(NONE, g.type_of[x as usize]))
-        .collect();
-    let mut up: Vec<Lineage> = vec![[UNREACHED; LEVELS]; v.len()];
-    // (position in `v`, the ancestor reached so far)
-    let mut alive: Vec<(u32, u32)> = v.iter().enumerate().map(|(i, &x)| (i as u32, x)).collect();
-    let bfs = BfsParents::new(&a.paths, g, &a.dom);
-    let type_of: &[u32] = &g.type_of;
-    for level in 0..LEVELS {
-        let nodes: Vec<u32> = alive.iter().map(|&(_, n)| n).collect();
-        let parents = bfs.of_all(&nodes);
-        let mut next = Vec::with_capacity(alive.len());
-        for (j, (&(i, _), &p)) in alive.iter().zip(&parents).enumerate() {
-            if let Some(&q) = parents.get(j + SHAPE_AHEAD) {
-                prefetch(type_of, q as usize);
-            }
-            up[i as usize][level] = p;
-            if p != SUPER && p != UNREACHED {
-                shape[i as usize] = intern(shape[i as usize], type_of[p as usize]);
-                next.push((i, p));
-            }
-        }
-        alive = next;
-    }
-    // Per shape: members, bytes, its largest member (ties: the lower index).
-    let mut per: Vec<(u64, u64, u32)> = vec![(0, 0, NONE); shapes.len()];
-    for (i, &x) in v.iter().enumerate() {
-        let e = &mut per[shape[i] as usize];
-        e.0 += 1;
-        e.1 += a.retained[x as usize];
-        let r = a.retained[x as usize];
-        if e.2 == NONE
-            || (r, std::cmp::Reverse(x)) > (a.retained[e.2 as usize], std::cmp::Reverse(e.2))
-        {
-            e.2 = x;
-        }
-    }
-    // A shape's types, the member's type first (as `partition`'s keys).
-    let key = |mut s: u32| {
-        let mut k = Vec::with_capacity(SHAPE_STEPS);
-        while s != NONE {
-            k.push(shapes[s as usize].1);
-            s = shapes[s as usize].0;
-        }
-        k.reverse();
-        k
-    };
-    let mut order: Vec<(u64, Vec<u32>, u32)> = per
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.0 > 0)
-        .map(|(s, e)| (e.1, key(s as u32), s as u32))
-        .collect();
-    order.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
-    let rep = order.first().map_or(NONE, |o| per[o.2 as usize].2);
-    let ways = order
-        .into_iter()
         .take(SPREAD_SHAPES)
-        .map(|(bytes, k, s)| Shape {
-            types: k.into_iter().rev().map(TypeId).collect(),
-            members: per[s as usize].0,
+        .map(|&(bytes, i)| Shape {
+            types: s.key(i).into_iter().rev().map(TypeId).collect(),
+            members: s.per[i as usize].0,
             bytes,
         })
         .collect();
-    (rep, Spread { ways }, up)
+    (rep, Spread { ways }, s.up)
+}
+
+/// The largest way of holding `v` over all of it ([`Shapes::of`]): its largest member, bytes,
+/// members (in `v`'s order) and their lineages.
+fn largest_way(a: &Analysis, v: &[u32]) -> (u32, u64, Vec<u32>, Vec<Lineage>) {
+    let s = Shapes::of(a, v);
+    let Some(&(bytes, i)) = s.order.first() else {
+        return (Shapes::NONE, 0, Vec::new(), Vec::new());
+    };
+    let (members, up) = s.members(v, i);
+    (s.per[i as usize].2, bytes, members, up)
+}
+
+/// The shape of every instance of `v` (as [`partition`] tells them apart, over all of `v`, not
+/// a sample), and per shape its members, bytes and largest member.
+struct Shapes {
+    /// Shape i is shapes[i] = (its shape one step shorter or [`Shapes::NONE`], the type added).
+    shapes: Vec<(u32, u32)>,
+    /// Per instance of `v`, its shape.
+    shape: Vec<u32>,
+    /// Per instance of `v`, its [`Lineage`].
+    up: Vec<Lineage>,
+    /// Per shape: members, bytes, its largest member (ties: the lower index).
+    per: Vec<(u64, u64, u32)>,
+    /// The shapes with members as (bytes, shape), largest first, ties by key.
+    order: Vec<(u64, u32)>,
+}
+
+impl Shapes {
+    const NONE: u32 = u32::MAX;
+
+    /// The shapes of `v`, grown a level at a time for the instances whose path goes on
+    /// ([`BfsParents::of_all`]), each instance's shape so far interned as (shape one step
+    /// shorter, type): 8 B per instance and 12 B per distinct shape, and each instance's
+    /// [`Lineage`] (12 B).
+    // Each level's parents are written into every instance's lineage at that level.
+    #[allow(clippy::needless_range_loop)]
+    fn of(a: &Analysis, v: &[u32]) -> Shapes {
+        use std::collections::HashMap;
+        const NONE: u32 = Shapes::NONE;
+        let g = &a.graph;
+        let mut shapes: Vec<(u32, u32)> = Vec::new();
+        let mut ids: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut intern = |prev: u32, t: u32| {
+            *ids.entry((prev, t)).or_insert_with(|| {
+                shapes.push((prev, t));
+                shapes.len() as u32 - 1
+            })
+        };
+        let mut shape: Vec<u32> = v
+            .iter()
+            .map(|&x| intern(NONE, g.type_of[x as usize]))
+            .collect();
+        let mut up: Vec<Lineage> = vec![[UNREACHED; LEVELS]; v.len()];
+        // (position in `v`, the ancestor reached so far)
+        let mut alive: Vec<(u32, u32)> =
+            v.iter().enumerate().map(|(i, &x)| (i as u32, x)).collect();
+        let bfs = BfsParents::new(&a.paths, g, &a.dom);
+        let type_of: &[u32] = &g.type_of;
+        for level in 0..LEVELS {
+            let nodes: Vec<u32> = alive.iter().map(|&(_, n)| n).collect();
+            let parents = bfs.of_all(&nodes);
+            let mut next = Vec::with_capacity(alive.len());
+            for (j, (&(i, _), &p)) in alive.iter().zip(&parents).enumerate() {
+                if let Some(&q) = parents.get(j + SHAPE_AHEAD) {
+                    prefetch(type_of, q as usize);
+                }
+                up[i as usize][level] = p;
+                if p != SUPER && p != UNREACHED {
+                    shape[i as usize] = intern(shape[i as usize], type_of[p as usize]);
+                    next.push((i, p));
+                }
+            }
+            alive = next;
+        }
+        let mut per: Vec<(u64, u64, u32)> = vec![(0, 0, NONE); shapes.len()];
+        for (i, &x) in v.iter().enumerate() {
+            let e = &mut per[shape[i] as usize];
+            e.0 += 1;
+            e.1 += a.retained[x as usize];
+            let r = a.retained[x as usize];
+            if e.2 == NONE
+                || (r, std::cmp::Reverse(x)) > (a.retained[e.2 as usize], std::cmp::Reverse(e.2))
+            {
+                e.2 = x;
+            }
+        }
+        let mut s = Shapes {
+            shapes,
+            shape,
+            up,
+            per,
+            order: Vec::new(),
+        };
+        let mut order: Vec<(u64, Vec<u32>, u32)> = s
+            .per
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.0 > 0)
+            .map(|(i, e)| (e.1, s.key(i as u32), i as u32))
+            .collect();
+        order.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+        s.order = order.into_iter().map(|(b, _, i)| (b, i)).collect();
+        s
+    }
+
+    /// Shape `i`'s types, the member's type first (as [`partition`]'s keys).
+    fn key(&self, mut i: u32) -> Vec<u32> {
+        let mut k = Vec::with_capacity(SHAPE_STEPS);
+        while i != Self::NONE {
+            k.push(self.shapes[i as usize].1);
+            i = self.shapes[i as usize].0;
+        }
+        k.reverse();
+        k
+    }
+
+    /// The members of `v` (this was made of) of shape `i`, in `v`'s order, with their lineages.
+    fn members(&self, v: &[u32], i: u32) -> (Vec<u32>, Vec<Lineage>) {
+        v.iter()
+            .zip(&self.shape)
+            .zip(&self.up)
+            .filter(|((_, &s), _)| s == i)
+            .map(|((&x, _), up)| (x, *up))
+            .unzip()
+    }
 }
 
 /// Drops from `v` the instances a finding taken before covers, or that sit above one; the
@@ -625,6 +698,7 @@ fn collection_at(ctx: &Ctx, p: u32) -> Option<NodeIdx> {
 mod tests {
     use super::*;
     use crate::findings::tests::{analyse, Rng};
+    use crate::findings::Subject;
     use heapscope_graph::{DumpFacts, GraphBuilder, NoInspector, NodeKind, Runtime};
 
     /// Items held in many ways: in arrays and maps (one or two each), below holders at random
@@ -792,5 +866,82 @@ mod tests {
             compared > 100 && short > 10 && met > 10,
             "{compared}, {short}, {met}"
         );
+    }
+
+    /// Synthetic, the shape of `make-node.js OUT json 750000` on Node 22 (issue #17): records
+    /// (`Object`, V8) all in one Array and one Map, the largest [`GROUP_SAMPLE`] and a few more
+    /// also in a lookup object nearer a root, so their BFS path goes through it. The sample's
+    /// largest way (the lookup) is under the threshold; the records held by the Array pass it.
+    /// The group found is the largest way over all instances, as the naive climb groups them,
+    /// in the Array; before, nothing was (no way of the sample passed, and V8's `Object` may not
+    /// be a spread finding).
+    #[test]
+    fn the_largest_way_is_found_when_the_samples_largest_falls_short() {
+        let (looked_up, in_doc) = (GROUP_SAMPLE + 500, 3 * GROUP_SAMPLE);
+        let mut b = GraphBuilder::new();
+        let [obj, arr, map, hold] = ["Object", "Array", "Map", "Holder"].map(|n| b.intern_type(n));
+        let mut edges: Vec<Vec<u32>> = Vec::new();
+        let mut node = |b: &mut GraphBuilder, t, size| {
+            let n = b.add_node(0x1000 + 16 * edges.len() as u64, t, NodeKind::Object, size);
+            edges.push(Vec::new());
+            n.0
+        };
+        let holder = node(&mut b, hold, 32);
+        let doc = node(&mut b, arr, 32);
+        let index = node(&mut b, map, 32);
+        let lookup = node(&mut b, obj, 32);
+        let records: Vec<u32> = (0..looked_up + in_doc)
+            .map(|i| node(&mut b, obj, if i < looked_up { 200 } else { 100 }))
+            .collect();
+        edges[holder as usize] = vec![doc, index];
+        edges[doc as usize] = records.clone();
+        edges[index as usize] = records.clone();
+        edges[lookup as usize] = records[..looked_up].to_vec();
+        b.add_root_idx(NodeIdx(holder), "global", None);
+        b.add_root_idx(NodeIdx(lookup), "stack", None);
+        let a = analyse(b, &edges);
+        let facts = DumpFacts::object_graph("test", Runtime::V8);
+        let ctx = Ctx {
+            a: &a,
+            info: &facts,
+            insp: &NoInspector,
+        };
+        // Between the doc-held records' bytes and the looked-up ones'.
+        let thr = 250 * in_doc as u64 / 3;
+        assert!(200 * (looked_up as u64) < thr && 100 * (in_doc as u64) >= thr);
+        // The oracle: every record's shape by the naive climb, the largest by bytes.
+        let mut by_key: BTreeMap<Vec<u32>, (u64, Vec<u32>)> = BTreeMap::new();
+        for &x in &records {
+            let e = by_key.entry(naive_shape(&a, x).0).or_default();
+            e.0 += a.retained[x as usize];
+            e.1.push(x);
+        }
+        let (want_bytes, want) = by_key
+            .values()
+            .max_by_key(|e| e.0)
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(want.len(), in_doc);
+        let found = instances(&a, thr, &[]);
+        let n = a.graph.node_count();
+        let (mut covered, mut above) = (BitSet::new(n), BitSet::new(n));
+        let out = findings(
+            &ctx,
+            thr,
+            found,
+            &mut covered,
+            &mut above,
+            &Referrers::default(),
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].bytes, want_bytes);
+        let Subject::Objects(o) = &out[0].subject else {
+            panic!("not an objects finding");
+        };
+        let group = o.group.as_ref().map(|g| (g.members, g.type_id));
+        assert_eq!(group, Some((want.len() as u64, TypeId(obj.0))));
+        assert_eq!(o.within.as_ref().map(|w| w.node), Some(NodeIdx(doc)));
+        assert!(want.iter().all(|&x| covered.get(x as usize)));
+        assert!(!covered.get(records[0] as usize));
     }
 }
