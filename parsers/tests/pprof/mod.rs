@@ -559,6 +559,18 @@ fn cap_warning(p: &Parsed) -> Option<(u64, u64, u64)> {
 #[test]
 fn stacks_at_the_go_frame_cap_are_counted_and_warned_about() {
     let mut warned = Vec::new();
+    // The warning (cap, samples at it, samples) a profile of these stack depths must get:
+    // one at 32 frames when some stack has exactly 32 and none more.
+    let mut check = |path: &std::path::Path, depths: &[usize], name: String| {
+        let at_cap = depths.iter().filter(|&&n| n == 32).count() as u64;
+        let deeper = depths.iter().any(|&n| n > 32);
+        let got = cap_warning(&parse_file(path, None));
+        let want = (at_cap > 0 && !deeper).then_some((32, at_cap, depths.len() as u64));
+        assert_eq!(got, want, "{name}");
+        if got.is_some() {
+            warned.push(name);
+        }
+    };
     for s in scenarios() {
         for file in fixtures(&s, ".txt")
             .into_iter()
@@ -571,14 +583,7 @@ fn stacks_at_the_go_frame_cap_are_counted_and_warned_about() {
                 .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()) && l.contains(" @ "))
                 .map(|l| l.split(" @ ").nth(1).unwrap().split_whitespace().count())
                 .collect();
-            let at_cap = records.iter().filter(|&&n| n == 32).count() as u64;
-            let deeper = records.iter().any(|&n| n > 32);
-            let got = cap_warning(&parse_file(&path, None));
-            let want = (at_cap > 0 && !deeper).then_some((32, at_cap, records.len() as u64));
-            assert_eq!(got, want, "{s}/{file}");
-            if got.is_some() {
-                warned.push(format!("{s}/{file}"));
-            }
+            check(&path, &records, format!("{s}/{file}"));
         }
         for file in fixtures(&s, ".pb.gz") {
             let path = go_dir().join(&s).join(&file);
@@ -594,14 +599,7 @@ fn stacks_at_the_go_frame_cap_are_counted_and_warned_about() {
                 .iter()
                 .map(|x| x.location_id.iter().map(lines).sum())
                 .collect();
-            let at_cap = depths.iter().filter(|&&n| n == 32).count() as u64;
-            let deeper = depths.iter().any(|&n| n > 32);
-            let got = cap_warning(&parse_file(&path, None));
-            let want = (at_cap > 0 && !deeper).then_some((32, at_cap, depths.len() as u64));
-            assert_eq!(got, want, "{s}/{file}");
-            if got.is_some() {
-                warned.push(format!("{s}/{file}"));
-            }
+            check(&path, &depths, format!("{s}/{file}"));
         }
     }
     assert_eq!(
