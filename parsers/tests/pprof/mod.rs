@@ -228,6 +228,18 @@ fn references(scenario: &str, file: &str) -> Vec<(String, PathBuf)> {
     v
 }
 
+/// A scenario's heap profiles (`heap*` files ending in `ext`): their names and paths.
+fn heap_fixtures(scenario: &str, ext: &str) -> Vec<(String, PathBuf)> {
+    fixtures(scenario, ext)
+        .into_iter()
+        .filter(|f| f.starts_with("heap"))
+        .map(|f| {
+            let path = go_dir().join(scenario).join(&f);
+            (f, path)
+        })
+        .collect()
+}
+
 fn fixtures(scenario: &str, ext: &str) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(go_dir().join(scenario))
         .unwrap()
@@ -316,11 +328,7 @@ fn text_heap_profiles_match_pprof_top_and_their_protobuf_twin() {
     let mut bad = Vec::new();
     let (mut vs_text, mut vs_proto) = (0, 0);
     for s in scenarios() {
-        for file in fixtures(&s, ".txt")
-            .into_iter()
-            .filter(|f| f.starts_with("heap"))
-        {
-            let path = go_dir().join(&s).join(&file);
+        for (file, path) in heap_fixtures(&s, ".txt") {
             let (named, inlined) = text_names(&std::fs::read_to_string(&path).unwrap());
             let twin = file.replace(".txt", ".pb.gz");
             for (ty, refpath) in references(&s, &file) {
@@ -475,11 +483,7 @@ fn same_stack_has_the_same_node_id_across_profiles_and_forms() {
 fn memstats_trailer_becomes_numbers() {
     let mut checked = 0;
     for s in scenarios() {
-        for file in fixtures(&s, ".txt")
-            .into_iter()
-            .filter(|f| f.starts_with("heap"))
-        {
-            let path = go_dir().join(&s).join(&file);
+        for (file, path) in heap_fixtures(&s, ".txt") {
             let text = std::fs::read_to_string(&path).unwrap();
             let parsed = parse_file(&path, None);
             let ms = crate::details(&parsed.info)["memstats"]
@@ -572,11 +576,7 @@ fn stacks_at_the_go_frame_cap_are_counted_and_warned_about() {
         }
     };
     for s in scenarios() {
-        for file in fixtures(&s, ".txt")
-            .into_iter()
-            .filter(|f| f.starts_with("heap"))
-        {
-            let path = go_dir().join(&s).join(&file);
+        for (file, path) in heap_fixtures(&s, ".txt") {
             let text = std::fs::read_to_string(&path).unwrap();
             let records: Vec<usize> = text
                 .lines()
@@ -838,11 +838,7 @@ fn counts_for(path: &Path, ty: &str) -> Option<BTreeMap<String, i64>> {
 fn object_counts_match_the_objects_sample_type() {
     let mut compared = 0;
     for s in scenarios() {
-        for file in fixtures(&s, "")
-            .into_iter()
-            .filter(|f| f.starts_with("heap"))
-        {
-            let path = go_dir().join(&s).join(&file);
+        for (file, path) in heap_fixtures(&s, "") {
             // The protobuf twin's reference (the text form's names inlined frames as it does).
             let twin = file.replace(".txt", ".pb.gz");
             for (space, objects) in [
