@@ -476,8 +476,10 @@ fn site(ctx: &Ctx, s: Site, pattern: Pattern, bytes: u64, share: f64) -> Words {
     let source = s.source.map(|t| format!(" (`{t}`)")).unwrap_or_default();
     let mut explanation = if m.in_use && m.unit == heapscope_graph::Unit::Bytes {
         format!(
-            "{amount} in {} objects still in use were allocated with {site} as the first user frame{source}. A profile records where memory was allocated, not who holds it. ",
+            "{amount} in {} {} still in use {} allocated with {site} as the first user frame{source}. A profile records where memory was allocated, not who holds it. ",
             thousands(s.objects),
+            if s.objects == 1 { "object" } else { "objects" },
+            if s.objects == 1 { "was" } else { "were" },
         )
     } else {
         format!(
@@ -490,6 +492,16 @@ fn site(ctx: &Ctx, s: Site, pattern: Pattern, bytes: u64, share: f64) -> Words {
             },
         )
     };
+    let stack = crate::findings::stack_of(ctx, s.rep);
+    let start = (pattern != Pattern::GoroutineLeak)
+        .then(|| crate::findings::go::goroutine_start(ctx, &stack))
+        .flatten();
+    if let Some(start) = start {
+        explanation.push_str(&format!(
+            "It was allocated in a goroutine started in {} (the stack does not reach main.main); a heap profile cannot tell whether that goroutine still runs or finished and left what it built to others: a goroutine profile taken at the same time (/debug/pprof/goroutine?debug=1) shows whether such goroutines pile up. ",
+            g.type_name(start)
+        ));
+    }
     explanation.push_str(pattern.explanation());
     Words {
         bytes: None,

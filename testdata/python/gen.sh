@@ -27,6 +27,10 @@ for version in $VERSIONS; do
     done
     # A small traceback limit: most tracebacks are truncated (total_nframe > 5).
     (cd src && "$py" memo_cache.py "../snapshots/memo_cache_limit5-$tag" 5)
+    # tracemalloc.start()'s default of one frame (made for 3.8 and 3.12 only).
+    if [[ "$tag" == py38 || "$tag" == py312 ]]; then
+        (cd src && "$py" memo_cache.py "../snapshots/memo_cache_limit1-$tag" 1)
+    fi
     (cd src && "$py" series.py "../snapshots/series-$tag" 25)
     # CPython's own answers for these files, computed by the same interpreter that wrote them.
     "$py" reference/record.py --tag "$tag" snapshots/*-"$tag"*.tracemalloc

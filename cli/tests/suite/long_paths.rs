@@ -1,6 +1,7 @@
 //! A suspect's path thousands of steps long (a deep recursion, a long linked list) is drawn by the
-//! views as its head and tail with the left-out middle counted, while the JSON keeps every step.
-//! The input is a real CPython tracemalloc snapshot of a 120-deep recursion
+//! views shortened — a run of alike steps as its first and last with the count between, a path
+//! still too long as its head and tail with the left-out middle counted — while the JSON keeps
+//! every step. The input is a real CPython tracemalloc snapshot of a 120-deep recursion
 //! (benches/scripts/breadth8/make_tm.py), made by the installed CPython.
 
 use std::process::Command;
@@ -9,33 +10,52 @@ use serde_json::Value;
 
 use super::util::{heapscope, root, stdout, tempdir};
 
-/// Step lines of the first path block under "LEAK SUSPECTS" in the text view, and the number a
-/// "… N steps left out …" line there gives.
-fn text_path(text: &str) -> (Vec<&str>, Option<usize>) {
+/// A drawn line of a path: a step, or a count of steps not drawn.
+#[derive(Debug)]
+enum Line<'a> {
+    Step(&'a str),
+    Gap(usize),
+}
+
+/// The count a "… N steps left out …" or "… the same step N more times: …" line gives.
+fn gap_count(t: &str) -> Option<usize> {
+    let r = t.strip_prefix("… ")?;
+    let n = r
+        .strip_suffix(" steps left out …")
+        .or_else(|| r.strip_prefix("the same step")?.split(" more times").next())?;
+    Some(n.trim().replace(',', "").parse().expect("a count of steps"))
+}
+
+/// The lines of the first path block under "LEAK SUSPECTS" in the text view.
+fn text_path(text: &str) -> Vec<Line<'_>> {
     let mut lines = text
         .lines()
         .skip_while(|l| !l.ends_with("outermost frame first:"));
     lines.next().expect("the suspect's path label");
-    let mut steps = Vec::new();
-    let mut left = None;
+    let mut out = Vec::new();
     for l in lines {
         let t = l.trim_start();
-        if let Some(n) = t
-            .strip_prefix("… ")
-            .and_then(|r| r.strip_suffix(" steps left out …"))
-        {
-            left = Some(n.parse().expect("a count of left-out steps"));
+        if let Some(n) = gap_count(t) {
+            out.push(Line::Gap(n));
         } else if t.starts_with("[outermost frame]") || t.starts_with("└ ") {
-            steps.push(t);
+            out.push(Line::Step(t));
         } else {
             break;
         }
     }
-    (steps, left)
+    out
+}
+
+/// Every count of steps not drawn in a Markdown or HTML page.
+fn gaps(out: &str) -> Vec<usize> {
+    out.split("… ")
+        .skip(1)
+        .filter_map(|r| gap_count(&format!("… {}", r.split(['<', '\n']).next().unwrap_or(r))))
+        .collect()
 }
 
 #[test]
-fn a_deep_path_is_drawn_as_head_and_tail_and_kept_whole_in_json() {
+fn a_deep_path_is_drawn_shortened_and_kept_whole_in_json() {
     let dir = tempdir("long-paths");
     let snap = dir.path().join("deep.tracemalloc");
     let made = Command::new("python3")
@@ -65,36 +85,33 @@ fn a_deep_path_is_drawn_as_head_and_tail_and_kept_whole_in_json() {
         ids.len()
     );
 
+    // The text view: each drawn step is the JSON's next one, each count skips that many, and
+    // together they are the whole path.
     let text = stdout(&heapscope(["analyze", "-q", f]));
-    let (steps, left) = text_path(&text);
-    let shown = steps.len();
-    assert!(
-        shown < ids.len(),
-        "the text view shortens the path ({shown} steps drawn)"
-    );
-    assert_eq!(
-        left,
-        Some(ids.len() - shown),
-        "the left-out middle is counted"
-    );
-    // The head and the tail are the JSON's first and last steps, in order.
-    let head = shown / 2;
-    let drawn: Vec<&str> = ids[..head]
-        .iter()
-        .chain(&ids[ids.len() - (shown - head)..])
-        .copied()
-        .collect();
-    for (line, id) in steps.iter().zip(&drawn) {
-        assert!(line.contains(id), "step {line:?} is {id}");
+    let lines = text_path(&text);
+    let mut k = 0;
+    let mut after_gap = None; // the first step drawn after a count (0-based)
+    for (i, l) in lines.iter().enumerate() {
+        match l {
+            Line::Step(t) => {
+                assert!(t.contains(ids[k]), "step {t:?} is {}", ids[k]);
+                if i > 0 && matches!(lines[i - 1], Line::Gap(_)) && after_gap.is_none() {
+                    after_gap = Some(k);
+                }
+                k += 1;
+            }
+            Line::Gap(n) => k += n,
+        }
     }
+    assert_eq!(k, ids.len(), "every step drawn or counted: {lines:?}");
+    assert!(
+        lines.len() < 10,
+        "the text view shortens the recursion: {lines:?}"
+    );
 
-    // Markdown may shorten further (its size budget), so each view's own count is read back.
     for format in ["markdown", "html"] {
         let out = stdout(&heapscope(["analyze", "-q", "--format", format, f]));
-        let left: usize = out
-            .split("… ")
-            .find_map(|r| r.split(" steps left out …").next()?.parse().ok())
-            .unwrap_or_else(|| panic!("{format}: a count of left-out steps"));
+        let left: usize = gaps(&out).iter().sum();
         assert!(
             left > 0 && left < ids.len(),
             "{format}: {left} of {} left out",
@@ -115,9 +132,9 @@ fn a_deep_path_is_drawn_as_head_and_tail_and_kept_whole_in_json() {
             "{format}: the middle step is left out"
         );
         if format == "html" {
-            // The step after the gap is numbered as the step it is (1-based).
-            let head = drawn / 2;
-            let value = format!("<li value=\"{}\">", head + left + 1);
+            // The step after a count is numbered as the step it is (1-based).
+            let after = after_gap.expect("a step drawn after a count in the text view");
+            let value = format!("<li value=\"{}\">", after + 1);
             assert!(out.contains(&value), "html: {value} after the gap");
         }
     }

@@ -344,7 +344,16 @@ pub fn dump_info(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> DumpFacts {
         max_total_nframe: truncated.then_some(s.max_total_nframe),
     });
     let limit = s.traceback_limit.unwrap_or(0);
-    if s.truncated > 0 {
+    if limit == 1 {
+        // Every trace is cut at its allocating line: one warning says it (and how to see more),
+        // not a truncation count besides.
+        info.warnings.push(
+            "traceback_limit is 1 (what tracemalloc.start() keeps by default): each trace names only its \
+             allocating line, so the call tree has no callers; start tracemalloc with more frames \
+             (tracemalloc.start(25), or PYTHONTRACEMALLOC=25) to see who allocated"
+                .to_string(),
+        );
+    } else if s.truncated > 0 {
         info.warnings.push(format!(
             "traceback truncated at {limit} frames: {} of {} traces were allocated deeper (up to {} frames); \
              their outermost callers are missing, so those call paths start below the real top of the stack \
@@ -364,12 +373,6 @@ pub fn dump_info(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> DumpFacts {
                 s.traces
             ));
         }
-    }
-    if limit == 1 {
-        info.warnings.push(
-            "traceback_limit is 1: each trace names only its allocating line, so the call tree has no callers"
-                .to_string(),
-        );
     }
     if s.empty_tracebacks > 0 {
         info.warnings.push(format!(

@@ -571,6 +571,26 @@ fn truncation_and_domains_are_reported() {
         .warnings
         .iter()
         .any(|w| w.starts_with("traceback truncated at 5 frames, possibly")));
+    // tracemalloc.start()'s default (one frame): one warning that says so and how to see more,
+    // not a truncation count besides (every trace is deeper than one frame).
+    for tag in ["py38", "py312"] {
+        let parsed = parse_with(
+            &dir.join(format!("memo_cache_limit1-{tag}.tracemalloc")),
+            None,
+        );
+        let w = &parsed.info.warnings;
+        assert_eq!(
+            w.iter().filter(|w| w.contains("traceback")).count(),
+            1,
+            "{tag}: {w:?}"
+        );
+        assert!(
+            w.iter()
+                .any(|w| w.starts_with("traceback_limit is 1")
+                    && w.contains("tracemalloc.start(25)")),
+            "{tag}: {w:?}"
+        );
+    }
     let numpy = parse_with(&dir.join("large_objects-py313.tracemalloc"), None);
     assert!(numpy
         .info

@@ -259,18 +259,245 @@ impl Span {
     }
 }
 
-/// The steps of a path drawn when at most `max` are: `Some(i)` for a step, `None` once where the
-/// left-out middle goes.
-pub fn path_steps(n: usize, max: Option<usize>) -> Vec<Option<usize>> {
+/// One line of a drawn path (see [`path_lines`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathLine {
+    /// Step `i`, drawn.
+    Step(usize),
+    /// `times` steps alike to step `like` (same type, same reference, same strength) left out
+    /// between it and the run's last step: a recursion in a call path, a linked list's `next`
+    /// chain in an object path.
+    Same { like: usize, times: usize },
+    /// `steps` steps left out in the middle of a path longer than its view draws.
+    LeftOut { steps: usize },
+}
+
+/// Runs of alike steps (same type, same reference name, same strength) at least this long are
+/// drawn as their first and last step with the count between.
+pub const SAME_RUN: usize = 4;
+
+/// The lines of a path as a view draws it: a run of [`SAME_RUN`] or more alike steps after the
+/// root keeps its first and last step with [`PathLine::Same`] between; then, when more than
+/// `max` lines are left, the head and tail lines with [`PathLine::LeftOut`] once for the middle.
+/// The JSON keeps every step; only views shorten.
+pub fn path_lines(steps: &[PathElem], max: Option<usize>) -> Vec<PathLine> {
+    let alike = |a: &PathElem, b: &PathElem| {
+        a.type_name == b.type_name && a.via == b.via && a.weak == b.weak
+    };
+    let n = steps.len();
+    let mut lines = Vec::with_capacity(n.min(1024));
+    let mut i = 0;
+    while i < n {
+        let mut j = i + 1;
+        if i > 0 {
+            while j < n && alike(&steps[j], &steps[i]) {
+                j += 1;
+            }
+        }
+        if j - i >= SAME_RUN {
+            lines.push(PathLine::Step(i));
+            lines.push(PathLine::Same {
+                like: i,
+                times: j - i - 2,
+            });
+            lines.push(PathLine::Step(j - 1));
+        } else {
+            lines.extend((i..j).map(PathLine::Step));
+        }
+        i = j;
+    }
     match max {
-        Some(max) if n > max => {
+        Some(max) if lines.len() > max => {
             let head = max / 2;
-            let tail = max - head;
-            let mut v: Vec<Option<usize>> = (0..head).map(Some).collect();
-            v.push(None);
-            v.extend((n - tail..n).map(Some));
+            // The tail never starts with a run's count: its first step would be left out.
+            let mut tail_start = lines.len() - (max - head);
+            if matches!(lines[tail_start], PathLine::Same { .. }) {
+                tail_start += 1;
+            }
+            let covered = |l: &PathLine| match *l {
+                PathLine::Step(_) => 1,
+                PathLine::Same { times, .. } => times,
+                PathLine::LeftOut { steps } => steps,
+            };
+            let steps: usize = lines[head..tail_start].iter().map(covered).sum();
+            let mut v = lines[..head].to_vec();
+            v.push(PathLine::LeftOut { steps });
+            v.extend_from_slice(&lines[tail_start..]);
             v
         }
-        _ => (0..n).map(Some).collect(),
+        _ => lines,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(t: &str, via: Option<&str>, weak: bool) -> PathElem {
+        PathElem {
+            id: String::new(),
+            type_name: t.to_string(),
+            via: via.map(str::to_string),
+            root_kind: None,
+            weak,
+            retained_bytes: None,
+        }
+    }
+
+    /// The steps a drawn path stands for, in order, each with the line that drew or left it out;
+    /// checks along the way what each kind of line promises.
+    fn expand(steps: &[PathElem], lines: &[PathLine]) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        for (k, l) in lines.iter().enumerate() {
+            let next = out.last().map_or(0, |&i| i + 1);
+            match *l {
+                PathLine::Step(i) => {
+                    assert_eq!(i, next, "steps drawn in order, none skipped silently");
+                    out.push(i);
+                }
+                PathLine::Same { like, times } => {
+                    assert_eq!(
+                        lines[k - 1],
+                        PathLine::Step(like),
+                        "after the run's first step"
+                    );
+                    assert!(times >= SAME_RUN - 2);
+                    for i in next..next + times {
+                        let (a, b) = (&steps[i], &steps[like]);
+                        assert!(a.type_name == b.type_name && a.via == b.via && a.weak == b.weak);
+                        out.push(i);
+                    }
+                }
+                PathLine::LeftOut { steps: left } => out.extend(next..next + left),
+            }
+        }
+        out
+    }
+
+    /// The lines a naive reading of the rule gives when no `max` applies: every maximal run of
+    /// alike steps after the root, of at least SAME_RUN, as first, count, last.
+    fn naive(steps: &[PathElem]) -> Vec<PathLine> {
+        let key = |e: &PathElem| (e.type_name.clone(), e.via.clone(), e.weak);
+        let mut runs: Vec<(usize, usize)> = Vec::new(); // (start, len)
+        for i in 0..steps.len() {
+            match runs.last_mut() {
+                Some((s, len)) if i > 1 && *s > 0 && key(&steps[*s]) == key(&steps[i]) => *len += 1,
+                _ => runs.push((i, 1)),
+            }
+        }
+        let mut v = Vec::new();
+        for (s, len) in runs {
+            if len >= SAME_RUN {
+                v.push(PathLine::Step(s));
+                v.push(PathLine::Same {
+                    like: s,
+                    times: len - 2,
+                });
+                v.push(PathLine::Step(s + len - 1));
+            } else {
+                v.extend((s..s + len).map(PathLine::Step));
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn a_recursion_is_drawn_as_its_first_and_last_step_with_the_count_between() {
+        let mut steps = vec![step("main.main", None, false)];
+        steps.extend((0..31).map(|_| step("main.grow", None, false)));
+        steps.push(step("runtime.mallocgc", None, false));
+        let lines = path_lines(&steps, Some(48));
+        assert_eq!(
+            lines,
+            vec![
+                PathLine::Step(0),
+                PathLine::Step(1),
+                PathLine::Same { like: 1, times: 29 },
+                PathLine::Step(31),
+                PathLine::Step(32),
+            ]
+        );
+        // Three alike steps, or a weak one among strong ones, stay as they are.
+        let short: Vec<PathElem> = ["a", "b", "b", "b", "c"]
+            .iter()
+            .map(|t| step(t, Some("next"), false))
+            .collect();
+        assert_eq!(
+            path_lines(&short, None),
+            (0..5).map(PathLine::Step).collect::<Vec<_>>()
+        );
+        let mut mixed = short.clone();
+        mixed.insert(2, step("b", Some("next"), true));
+        assert_eq!(
+            path_lines(&mixed, None),
+            (0..6).map(PathLine::Step).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn lines_stand_for_every_step_and_follow_the_naive_rule() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let names = ["a", "b", "c"];
+        let vias = [None, Some("next"), Some("[0]")];
+        for round in 0..2000 {
+            let n = next(120) as usize;
+            let mut steps = Vec::new();
+            while steps.len() < n {
+                let e = step(
+                    names[next(3) as usize],
+                    vias[next(3) as usize],
+                    next(8) == 0,
+                );
+                for _ in 0..=next(if round % 2 == 0 { 3 } else { 40 }) {
+                    steps.push(e.clone());
+                }
+            }
+            steps.truncate(n);
+            let all = path_lines(&steps, None);
+            assert_eq!(all, naive(&steps), "round {round}");
+            assert_eq!(expand(&steps, &all), (0..n).collect::<Vec<_>>());
+            let max = 2 + next(50) as usize;
+            let capped = path_lines(&steps, Some(max));
+            assert!(
+                capped.len() <= max + 1,
+                "round {round}: {} lines for max {max}",
+                capped.len()
+            );
+            assert_eq!(
+                expand(&steps, &capped),
+                (0..n).collect::<Vec<_>>(),
+                "round {round}"
+            );
+            if all.len() <= max {
+                assert_eq!(capped, all);
+            } else {
+                let head = max / 2;
+                assert_eq!(capped[..head], all[..head]);
+                let tail = &capped[head + 1..];
+                assert_eq!(tail, &all[all.len() - tail.len()..]);
+                assert!(
+                    tail.len() + 1 >= max - head,
+                    "round {round}: the tail lost at most a count"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn without_alike_runs_a_capped_path_leaves_out_what_it_always_did() {
+        let steps: Vec<PathElem> = (0..100)
+            .map(|i| step(&format!("T{i}"), None, false))
+            .collect();
+        let lines = path_lines(&steps, Some(48));
+        assert_eq!(lines.len(), 49);
+        assert_eq!(lines[24], PathLine::LeftOut { steps: 52 });
+        assert_eq!(lines[23], PathLine::Step(23));
+        assert_eq!(lines[25], PathLine::Step(76));
     }
 }

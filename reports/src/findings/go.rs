@@ -123,6 +123,30 @@ pub(crate) fn site_pattern(ctx: &Ctx, stack: &[NodeIdx]) -> Option<Pattern> {
     (!from_main && parked).then_some(Pattern::GoroutineLeak)
 }
 
+/// The function a heap profile's allocation stack (outermost first) says its goroutine started
+/// in, when the stack is a goroutine's: complete (not [`may_be_cut`]) and not under
+/// `runtime.main` / `main.main`. The outermost frame that is not the runtime's (below
+/// `runtime.goexit`). A heap profile cannot tell whether that goroutine still runs.
+pub(crate) fn goroutine_start(ctx: &Ctx, stack: &[NodeIdx]) -> Option<NodeIdx> {
+    let heap =
+        ctx.info.profile.as_ref().map(|p| p.kind) == Some(heapscope_graph::ProfileKind::Heap);
+    if ctx.info.runtime != heapscope_graph::Runtime::Go || !heap || may_be_cut(stack) {
+        return None;
+    }
+    let g = &ctx.a.graph;
+    let from_main = stack.iter().any(|&f| {
+        let t = g.type_name(f);
+        t == "runtime.main" || t == "main.main"
+    });
+    if from_main {
+        return None;
+    }
+    stack
+        .iter()
+        .copied()
+        .find(|&f| !patterns::is_runtime_frame(g.type_name(f)))
+}
+
 /// Goroutine profiles: per first user frame where goroutines wait, the places holding at least
 /// the threshold share of all goroutines (and [`MIN_LEAKED_GOROUTINES`]).
 pub(crate) fn goroutine_leaks(ctx: &Ctx, opts: &ReportOptions) -> Vec<Goroutines> {

@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use crate::doc::{path_steps, Block, Cell, Document, GroupKind, Path, Span, Table, Tone};
+use crate::doc::{path_lines, Block, Cell, Document, GroupKind, Path, PathLine, Span, Table, Tone};
 use crate::fmt::{amount, human_bytes, pct, thousands};
 use crate::model::{Report, TreeItem};
 use crate::render::text::cell_text;
@@ -307,15 +307,33 @@ fn path(o: &mut String, p: &Path) {
         p.steps.len()
     );
     let mut after_gap = false;
-    for step in path_steps(p.steps.len(), p.max_steps) {
-        let Some(i) = step else {
-            let left = p.steps.len() - p.max_steps.unwrap_or(0);
-            let _ = write!(
-                o,
-                "<li class=\"note\" style=\"list-style:none\">… {left} steps left out …</li>"
-            );
-            after_gap = true;
-            continue;
+    for line in path_lines(&p.steps, p.max_steps) {
+        let i = match line {
+            PathLine::Step(i) => i,
+            PathLine::LeftOut { steps } => {
+                let _ = write!(
+                    o,
+                    "<li class=\"note\" style=\"list-style:none\">… {} steps left out …</li>",
+                    thousands(steps as u64)
+                );
+                after_gap = true;
+                continue;
+            }
+            PathLine::Same { like, times } => {
+                let s = &p.steps[like];
+                let _ =
+                    write!(
+                    o,
+                    "<li class=\"note\" style=\"list-style:none\">… the same step {} more times: \
+                     <span class=\"via\">{}</span>{} → <code>{}</code> …</li>",
+                    thousands(times as u64),
+                    escape(s.via.as_deref().unwrap_or("·")),
+                    if s.weak { " <span class=\"weak\">(weak)</span>" } else { "" },
+                    escape(&s.type_name)
+                );
+                after_gap = true;
+                continue;
+            }
         };
         let s = &p.steps[i];
         if after_gap {

@@ -7,9 +7,9 @@
 
 use std::fmt::Write;
 
-use crate::doc::{path_steps, Block, Cell, Document, Span, Table, Tone};
+use crate::doc::{path_lines, Block, Cell, Document, PathLine, Span, Table, Tone};
 use crate::model::Report;
-use crate::render::text::{cell_text, step_line_in, tree_lines_in};
+use crate::render::text::{cell_text, path_line_text, tree_lines_in};
 use crate::render::RenderOptions;
 use crate::view::analyze::Budget;
 
@@ -159,20 +159,13 @@ fn blocks(o: &mut String, bs: &[Block]) {
                     p.label,
                     p.steps.len()
                 );
-                for step in path_steps(p.steps.len(), p.max_steps) {
-                    match step {
-                        Some(i) => {
-                            let lead = if i == 0 { "" } else { "  " };
-                            let _ = writeln!(o, "{lead}{}", step_line_in(&p.steps, i, p.unit));
-                        }
-                        None => {
-                            let _ = writeln!(
-                                o,
-                                "     … {} steps left out …",
-                                p.steps.len() - p.max_steps.unwrap_or(0)
-                            );
-                        }
-                    }
+                for line in path_lines(&p.steps, p.max_steps) {
+                    let lead = match line {
+                        PathLine::Step(0) => "",
+                        PathLine::LeftOut { .. } => "     ",
+                        _ => "  ",
+                    };
+                    let _ = writeln!(o, "{lead}{}", path_line_text(&p.steps, line, p.unit));
                 }
                 o.push_str("```\n\n</details>\n\n");
             }

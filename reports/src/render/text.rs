@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::doc::{path_steps, Block, Cell, Document, Path, Span, Table, Tone, Width};
+use crate::doc::{path_lines, Block, Cell, Document, Path, PathLine, Span, Table, Tone, Width};
 use crate::fmt::{amount, human_bytes, pct, thousands};
 use crate::model::{PathElem, Report, TreeItem};
 use crate::render::{signed_bytes, signed_count, RenderOptions};
@@ -244,19 +244,27 @@ fn table(o: &mut String, t: &Table) {
 fn path(o: &mut String, p: &Path) {
     let _ = writeln!(o, "{}{}:", " ".repeat(p.indent), p.label);
     let indent = " ".repeat(p.indent + 2);
-    for step in path_steps(p.steps.len(), p.max_steps) {
-        match step {
-            Some(i) => {
-                let _ = writeln!(o, "{indent}{}", step_line_in(&p.steps, i, p.unit));
-            }
-            None => {
-                let _ = writeln!(
-                    o,
-                    "{indent}… {} steps left out …",
-                    p.steps.len() - p.max_steps.unwrap_or(0)
-                );
-            }
+    for line in path_lines(&p.steps, p.max_steps) {
+        let _ = writeln!(o, "{indent}{}", path_line_text(&p.steps, line, p.unit));
+    }
+}
+
+/// A drawn path line as text (the terminal and Markdown views): a step as [`step_line_in`] has
+/// it, or what was left out.
+pub fn path_line_text(path: &[PathElem], line: PathLine, unit: Unit) -> String {
+    match line {
+        PathLine::Step(i) => step_line_in(path, i, unit),
+        PathLine::Same { like, times } => {
+            let p = &path[like];
+            format!(
+                "  … the same step {} more times: └ {}{} {} …",
+                thousands(times as u64),
+                p.via.as_deref().unwrap_or("·"),
+                if p.weak { " (weak)" } else { "" },
+                p.type_name
+            )
         }
+        PathLine::LeftOut { steps } => format!("… {} steps left out …", thousands(steps as u64)),
     }
 }
 
