@@ -162,9 +162,6 @@ struct Dfs<A, O> {
     leaf_path: Vec<(u32, u32, u32)>,
     pending: [(u32, u32); DFS_BATCH],
     pending_len: usize,
-    /// The nearest ancestors of the node being scanned, found ahead of the walk back up
-    /// ([`UpAhead`]).
-    up: UpAhead,
     /// Successors of the super-root (marked before the DFS meets them: their semidominator
     /// is 0 from the start, and predecessors of a node whose semi is 0 can change nothing, so
     /// they are neither counted nor stored; in a Java heap: every object's class reference),
@@ -242,7 +239,6 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
         let (offsets, targets) = (&g.offsets[..], &g.targets[..]);
         let mut v = start as usize;
         let mut fresh = true;
-        self.up.len = 0;
         // Whether `v` is a simple leaf (then the last one on `leaf_path`).
         let mut leaf = false;
         loop {
@@ -312,7 +308,6 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
                     self.semi[pv as usize] = at as u32;
                 }
                 leaf = self.leaf_path.last().is_some_and(|l| l.0 == t);
-                self.up.down(v as u32);
                 v = t as usize;
                 fresh = true;
                 continue;
@@ -331,17 +326,6 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
             leaf = !leaf && self.leaf_path.last().is_some_and(|l| l.0 == from);
             v = from as usize;
             fresh = false;
-            // Only a path of numbered nodes has each one's parent in `parent` (a simple leaf
-            // on it keeps its own on `leaf_path`).
-            let numbered = self.leaf_path.is_empty();
-            self.up.up(
-                from,
-                numbered,
-                &self.pre[..],
-                &self.parent[..],
-                &self.semi[..],
-                g,
-            );
         }
         self.flush();
     }
@@ -373,163 +357,6 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
         self.pending_len = 0;
     }
 }
-
-/// How many of the nearest ancestors of the node being scanned the DFS keeps ([`UpAhead`]);
-/// a power of two.
-const UP_RING: usize = 16;
-
-/// The nearest ancestors of the DFS's current node, up to [`UP_RING`] (a bounded stack,
-/// nearest on top), so that a long walk back up the path asks for the lines of the ancestors
-/// ahead of reaching them (software prefetch only: nothing the DFS computes depends on it).
-///
-/// Going down, the DFS's misses form a chain (a target's `offsets` line, then its edges'
-/// line, then their `pre` lines) that no prefetch can shorten. Coming back up a long path (a
-/// `LinkedHashMap`'s `before`/`after` list, any deep DFS path) each ancestor was left long
-/// ago, and each return waited for its `pre` line, then its cursor (`semi`), then its edges'
-/// line, then its next targets' `pre` lines. The path is known, though: each going down
-/// pushes the node it leaves (one store), each return pops it; when the returns have used
-/// up all but [`UP_REFILL`] of the entries, the stack is extended at its far end (two
-/// ancestors per return) from `parent` (each numbered node on the path holds the node it
-/// was entered from, see [`Dfs`]), and those ancestors' lines are asked for in stages as the
-/// walk nears them: their `pre` and `offsets` lines when found, their cursor's line
-/// [`UP_CURSOR`] returns before they are reached, their edges' line at the cursor
-/// [`UP_EDGES`] before, their next targets' `pre` and `offsets` lines on the return before.
-/// Entries pushed going down were left recently: nothing is asked for them, so a bushy tree,
-/// whose returns seldom use up the stack, pays a store per step down and a compare per
-/// return. Fixed size, nothing sized by the depth.
-#[derive(Default)]
-struct UpAhead {
-    ring: [u32; UP_RING],
-    /// The nearest entry's slot.
-    top: usize,
-    /// How many entries it holds (0: none).
-    len: usize,
-    /// A bit per slot: the entry was found from `parent` (far up), not pushed going down.
-    found: u32,
-    /// Whether the far end is the DFS's start (nothing above it).
-    ended: bool,
-}
-
-impl UpAhead {
-    /// The entry `i` places below the top.
-    #[inline(always)]
-    fn slot(&self, i: usize) -> usize {
-        self.top.wrapping_sub(i) & (UP_RING - 1)
-    }
-
-    /// The DFS goes down from `v` (the oldest entry makes room if the stack is full).
-    #[inline(always)]
-    fn down(&mut self, v: u32) {
-        self.top = (self.top + 1) & (UP_RING - 1);
-        self.ring[self.top] = v;
-        self.found &= !(1 << self.top);
-        self.len = (self.len + 1).min(UP_RING);
-    }
-
-    /// The DFS came back up to `v`; `numbered`: every node on the path is numbered (its
-    /// `parent` entry is the node it was entered from).
-    #[inline(always)]
-    fn up(
-        &mut self,
-        v: u32,
-        numbered: bool,
-        pre: &[u32],
-        parent: &[u32],
-        semi: &[u32],
-        g: &HeapGraph,
-    ) {
-        if self.len == 0 || self.ring[self.top] != v {
-            // Used up (or not this path): found from `v` again below.
-            self.len = 0;
-            self.found = 0;
-            self.ended = false;
-        } else {
-            self.found &= !(1 << self.top);
-            self.top = self.top.wrapping_sub(1) & (UP_RING - 1);
-            self.len -= 1;
-        }
-        if numbered && (self.found != 0 || self.len <= UP_REFILL) {
-            self.climb(v, pre, parent, semi, g);
-        }
-    }
-
-    /// Ask for the lines of the ancestors found far up, in stages, and extend the far end by
-    /// two if the stack is short.
-    #[cold]
-    fn climb(&mut self, v: u32, pre: &[u32], parent: &[u32], semi: &[u32], g: &HeapGraph) {
-        let (offsets, targets) = (&g.offsets[..], &g.targets[..]);
-        let pre_of = |i: usize| -> Option<(usize, usize)> {
-            let x = self.ring[self.slot(i)] as usize;
-            Some((x, *pre.get(x)? as usize))
-        };
-        let found = |i: usize| self.len > i && self.found & (1 << self.slot(i)) != 0;
-        if found(UP_CURSOR) {
-            if let Some((_, px)) = pre_of(UP_CURSOR) {
-                prefetch(semi, px);
-            }
-        }
-        if found(UP_EDGES) {
-            if let Some(&c) = pre_of(UP_EDGES).and_then(|(_, px)| semi.get(px)) {
-                prefetch(targets, c as usize);
-            }
-        }
-        if found(0) {
-            if let Some((x, px)) = pre_of(0) {
-                if let (Some(&c), Some(&end)) = (semi.get(px), offsets.get(x + 1)) {
-                    let end = (end as usize).min(targets.len());
-                    let c = (c as usize).min(end);
-                    for &raw in &targets[c..end.min(c + UP_TARGETS)] {
-                        let t = (raw & !WEAK_BIT) as usize;
-                        prefetch(pre, t);
-                        prefetch(offsets, t);
-                    }
-                }
-            }
-        }
-        if self.len > UP_REFILL {
-            return;
-        }
-        for _ in 0..2 {
-            if self.len == UP_RING || self.ended {
-                break;
-            }
-            let far = if self.len == 0 {
-                v
-            } else {
-                self.ring[self.slot(self.len - 1)]
-            };
-            let next = pre
-                .get(far as usize)
-                .and_then(|&p| parent.get(p as usize))
-                .copied()
-                .filter(|&x| (x as usize) < pre.len());
-            let Some(next) = next else {
-                self.ended = true;
-                break;
-            };
-            if self.len == 0 {
-                // The stack was empty: `next` is the nearest entry.
-                self.top = (self.top + 1) & (UP_RING - 1);
-            }
-            let at = self.slot(self.len);
-            self.ring[at] = next;
-            self.found |= 1 << at;
-            self.len += 1;
-            prefetch(pre, next as usize);
-            prefetch(offsets, next as usize + 1);
-        }
-    }
-}
-
-/// How few entries [`UpAhead`] holds before it extends its far end.
-const UP_REFILL: usize = UP_RING / 2;
-/// How many returns before reaching an ancestor [`UpAhead`] asks for its cursor's line.
-const UP_CURSOR: usize = 6;
-/// … and for the line of its edges at the cursor.
-const UP_EDGES: usize = 3;
-/// How many of an ancestor's next targets [`UpAhead`] asks for the `pre` and `offsets` lines
-/// of, on the return before it is reached.
-const UP_TARGETS: usize = 8;
 
 /// How many targets of the node being scanned the DFS asks for ahead of its scan (the
 /// `pre` and `offsets` lines of each): in a hash-ordered table the entries are far apart in
@@ -857,7 +684,6 @@ where
         leaf_path: Vec::new(),
         pending: [(0, 0); DFS_BATCH],
         pending_len: 0,
-        up: UpAhead::default(),
         marks,
     };
     for r in roots {
