@@ -188,6 +188,89 @@ fn deep_lists_whose_next_is_not_the_last_edge() {
     }
 }
 
+/// A Java `LinkedHashMap` LRU at random addresses (scout finding 3): a table array (a root)
+/// holds the entries in hash order; each entry is `[class, before, after, key, value, next]`
+/// with `before`/`after` a doubly linked list in another random order, a key String whose
+/// bytes are a simple leaf, a value with a small subtree of its own (some shared with the
+/// next entry, some held weakly), and `next` a short bucket chain. The DFS goes down the list
+/// thousands of levels and comes back up it into each entry's key and value subtrees, with
+/// deeper side paths (a value's own chain) between: the walk up the path and its run-ahead
+/// (`UpAhead`: pops, resets, refills) on every kind of return. Tree and preorder equal
+/// petgraph's and the definition's, on one thread and two.
+#[test]
+fn linked_hash_map_lists_equal_petgraph() {
+    use crate::support::{seed, POLICIES};
+    for (pi, &policy) in POLICIES.iter().enumerate() {
+        let s = seed() ^ 0x11a5 ^ ((pi as u64) << 32);
+        let mut rng = fastrand::Rng::with_seed(s);
+        let m = 4_000 + rng.usize(0..2_000);
+        // Per entry 6 nodes: entry, key, bytes, value, inner, extra; then the class and the
+        // table; all at shuffled indices.
+        let n = 6 * m + 2;
+        let mut at: Vec<usize> = (0..n).collect();
+        rng.shuffle(&mut at);
+        let (class, table) = (at[6 * m], at[6 * m + 1]);
+        let node = |i: usize, k: usize| at[6 * i + k];
+        let mut list: Vec<usize> = (0..m).collect();
+        rng.shuffle(&mut list);
+        let mut pos = vec![0usize; m];
+        for (p, &i) in list.iter().enumerate() {
+            pos[i] = p;
+        }
+        let mut edges: Vec<Vec<(usize, bool)>> = vec![Vec::new(); n];
+        let mut hash: Vec<usize> = (0..m).collect();
+        rng.shuffle(&mut hash);
+        edges[table] = std::iter::once((class, false))
+            .chain(hash.iter().map(|&i| (node(i, 0), false)))
+            .collect();
+        for i in 0..m {
+            let p = pos[i];
+            let mut e = vec![(class, false)];
+            if p > 0 {
+                e.push((node(list[p - 1], 0), false));
+            }
+            if p + 1 < m {
+                e.push((node(list[p + 1], 0), false));
+            }
+            e.push((node(i, 1), false));
+            e.push((node(i, 3), rng.u8(..) < 40));
+            if rng.u8(..) < 60 {
+                e.push((node(rng.usize(0..m), 0), false));
+            }
+            edges[node(i, 0)] = e;
+            edges[node(i, 1)] = vec![(class, false), (node(i, 2), false)];
+            edges[node(i, 2)] = vec![(class, false)];
+            // The value: its inner part, and now and then the next entry's value or a chain
+            // of extras through other entries' values (deeper side paths).
+            let mut v = vec![(class, false), (node(i, 4), rng.u8(..) < 30)];
+            if rng.u8(..) < 50 {
+                v.push((node((i + 1) % m, 3), false));
+            }
+            edges[node(i, 3)] = v;
+            edges[node(i, 4)] = vec![(class, false), (node(i, 5), false)];
+            edges[node(i, 5)] = if rng.u8(..) < 80 {
+                vec![(node(rng.usize(0..m), 3), false)]
+            } else {
+                Vec::new()
+            };
+        }
+        let spec = Spec {
+            ids: (1..=n as u64).collect(),
+            types: (0..n as u32).map(|v| v % 4).collect(),
+            shallow: (0..n as u64).map(|v| 16 + v % 7).collect(),
+            edges,
+            roots: vec![class, table],
+            type_count: 4,
+            policy,
+        };
+        let g = spec.build(&mut rng);
+        let ctx = format!("seed {s} (policy {policy:?}, {m} entries)");
+        let (idom, order) = same_on_two_threads(&g, &pools(), &ctx);
+        assert_eq!(idom, oracle_idom(&spec).0, "{ctx}");
+        assert_eq!(order, oracle_preorder(&spec), "{ctx}");
+    }
+}
+
 /// The DFS preorder the dominator pass must keep (the dominator children's sibling order comes
 /// from it): from each successor of the super-root in turn, edges in CSR order, retaining edges
 /// only, straight from the definition with an explicit stack.
