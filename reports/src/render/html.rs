@@ -301,10 +301,11 @@ fn cell(o: &mut String, c: &Cell, numeric: bool) {
 fn path(o: &mut String, p: &Path) {
     let _ = write!(
         o,
-        "<details class=\"path\"{}><summary>{} ({} steps)</summary><ol class=\"path\">",
+        "<details class=\"path\"{}><summary>{} ({} step{})</summary><ol class=\"path\">",
         if p.open { " open" } else { "" },
         escape(&p.label),
-        p.steps.len()
+        p.steps.len(),
+        if p.steps.len() == 1 { "" } else { "s" }
     );
     let mut after_gap = false;
     for line in path_lines(&p.steps, p.max_steps) {

@@ -155,9 +155,10 @@ fn blocks(o: &mut String, bs: &[Block]) {
             Block::Path(p) => {
                 let _ = writeln!(
                     o,
-                    "<details><summary>{} ({} steps)</summary>\n\n```text",
+                    "<details><summary>{} ({} step{})</summary>\n\n```text",
                     p.label,
-                    p.steps.len()
+                    p.steps.len(),
+                    if p.steps.len() == 1 { "" } else { "s" }
                 );
                 for line in path_lines(&p.steps, p.max_steps) {
                     let lead = match line {
