@@ -695,25 +695,31 @@ mod tests {
         crate::findings::tests::analyse(b, &edges)
     }
 
+    /// Calls `f` with each of 300 [`random_heap`]s of 1 to 400 nodes and its node count.
+    fn each_random_heap(seed: u64, mut f: impl FnMut(usize, &Analysis)) {
+        let mut r = Rng(seed);
+        for _ in 0..300 {
+            let n = 1 + r.below(400) as usize;
+            f(n, &random_heap(&mut r, n));
+        }
+    }
+
     /// The top of the dominator tree gives the nodes and order of the scan of every retained
     /// size ([`Analysis::top_retained`]), for every `k` up to past the node count.
     #[test]
     fn top_retained_from_the_tree_equals_the_scan() {
-        let mut r = Rng(0x5eed_0013);
         let mut ties = 0;
-        for _ in 0..300 {
-            let n = 1 + r.below(400) as usize;
-            let a = random_heap(&mut r, n);
+        each_random_heap(0x5eed_0013, |n, a| {
             for k in [0, 1, 2, 3, 7, 20, n / 2, n, n + 5] {
                 let want = a.top_retained(k);
-                let got = top_retained(&a, k);
+                let got = top_retained(a, k);
                 assert_eq!(got, want, "n = {n}, k = {k}");
                 ties += want
                     .windows(2)
                     .filter(|w| a.retained[w[0].ix()] == a.retained[w[1].ix()])
                     .count();
             }
-        }
+        });
         assert!(ties > 100, "only {ties} ties");
     }
 
@@ -721,11 +727,8 @@ mod tests {
     /// what a test of every node's `idom` counts.
     #[test]
     fn unreachable_histogram_equals_a_count_of_every_node() {
-        let mut r = Rng(0x0b10_c4ed);
         let mut with = 0;
-        for _ in 0..300 {
-            let n = 1 + r.below(400) as usize;
-            let a = random_heap(&mut r, n);
+        each_random_heap(0x0b10_c4ed, |n, a| {
             let g = &a.graph;
             let mut want: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
             for v in (0..n as u32).filter(|&v| !a.dom.is_reachable(v)) {
@@ -735,14 +738,14 @@ mod tests {
             }
             with += usize::from(!want.is_empty());
             let got: std::collections::BTreeMap<String, (u64, u64)> =
-                unreachable_histogram(&a, usize::MAX)
+                unreachable_histogram(a, usize::MAX)
                     .into_iter()
                     .map(|h| (h.type_name, (h.count, h.shallow_bytes)))
                     .collect();
             assert_eq!(got, want, "n = {n}");
-            let some = unreachable_histogram(&a, 2);
+            let some = unreachable_histogram(a, 2);
             assert_eq!(some.len(), want.len().min(2));
-        }
+        });
         assert!(with > 100, "only {with} heaps with unreached nodes");
     }
 }
