@@ -194,19 +194,52 @@ pub const INJECTED: &[(&str, &str, u8, Gen, When)] = &[
     ("java.lang.Thread", "jvmti_VTMS_transition_disable_count", T_INT, Gen::Modern, When::IfDeclared("holder")),
     ("java.lang.Thread", "jvmti_is_in_VTMS_transition", T_BOOLEAN, Gen::Modern, When::IfDeclared("holder")),
     ("java.lang.Thread", "jfr_epoch", T_SHORT, Gen::Modern, When::IfDeclared("holder")),
+    // JDK 19+ (continuationJavaClasses.hpp `STACKCHUNK_INJECTED_FIELDS`): a StackChunk's fixed
+    // part is 48 bytes on JDK 21 and 25 (compressed oops; the fixtures' address gaps and jcmd)
+    ("jdk.internal.vm.StackChunk", "cont", T_OBJECT, Gen::Modern, When::Always),
+    ("jdk.internal.vm.StackChunk", "flags", T_BYTE, Gen::Modern, When::Always),
+    ("jdk.internal.vm.StackChunk", "pc", T_ADDRESS, Gen::Modern, When::Always),
+    ("jdk.internal.vm.StackChunk", "maxThawingSize", T_INT, Gen::Modern, When::Always),
 ];
 
-/// `@jdk.internal.vm.annotation.Contended` field groups of JDK classes: (class, fields, when).
-pub const CONTENDED: &[(&str, &[&str], When)] = &[(
-    "java.lang.Thread",
-    &[
-        "threadLocalRandomSeed",
-        "threadLocalRandomProbe",
-        "threadLocalRandomSecondarySeed",
-    ],
-    // JDK 8..18; Thread gained `holder` in JDK 19, when the annotation was dropped
-    When::UnlessDeclared("holder"),
-)];
+/// `@jdk.internal.vm.annotation.Contended` field groups of JDK classes: (class, fields, when);
+/// the first entry of a class that holds applies. Each was fitted to `jcmd GC.class_histogram`
+/// on the JDK it names (testdata/java/versions: loom21, loom25; JDK 11 and 17 by hand, a
+/// `ForkJoinPool(3)`): `ForkJoinPool` 328 B (JDK 11), 336 (17), 360 (21, 25);
+/// `ForkJoinPool$WorkQueue` 312 (11), 304 (17), 312 (21, 25). JDK 11's `WorkQueue` is
+/// contended as a class (padding before all its fields), the same bytes as one group of all of
+/// them.
+#[rustfmt::skip]
+pub const CONTENDED: &[(&str, &[&str], When)] = &[
+    (
+        "java.lang.Thread",
+        &["threadLocalRandomSeed", "threadLocalRandomProbe", "threadLocalRandomSecondarySeed"],
+        // JDK 8..18; Thread gained `holder` in JDK 19, when the annotation was dropped
+        When::UnlessDeclared("holder"),
+    ),
+    // "fjpctl" (JDK 9+; `parallelism` joined it when it became a field of its own, JDK 21)
+    ("java.util.concurrent.ForkJoinPool", &["ctl", "parallelism"], When::Always),
+    // JDK 9..14 (the shape with `pool`): the whole class
+    (
+        "java.util.concurrent.ForkJoinPool$WorkQueue",
+        &["owner", "pool", "array", "nsteals", "stackPred", "phase", "top", "base", "id", "source"],
+        When::IfDeclared("pool"),
+    ),
+    // "w", JDK 21 (the shape with `access`)
+    (
+        "java.util.concurrent.ForkJoinPool$WorkQueue",
+        &["top", "access", "phase", "source", "nsteals"],
+        When::IfDeclared("access"),
+    ),
+    // "w", JDK 25 (the shape with `parking`)
+    (
+        "java.util.concurrent.ForkJoinPool$WorkQueue",
+        &["top", "phase", "stackPred", "source", "nsteals", "parking"],
+        When::IfDeclared("parking"),
+    ),
+    // "w", JDK 17
+    ("java.util.concurrent.ForkJoinPool$WorkQueue", &["top", "source", "nsteals"], When::Always),
+];
 
 /// HotSpot's `-XX:ContendedPaddingWidth` default.
 pub const CONTENDED_PADDING: u64 = 128;
@@ -476,6 +509,19 @@ impl Layout {
             }
         }
         end
+    }
+
+    /// A `jdk.internal.vm.StackChunk` of `words` stack words (its `size` field), as HotSpot's
+    /// `InstanceStackChunkKlass::instance_size`: the fixed part (`fixed`, the instance size
+    /// from its fields) + the stack + a bitmap of one bit per possible reference slot of the
+    /// stack (a word holds `word / ref_size` of them), in whole words; aligned. A negative
+    /// `size` (a damaged dump) counts as no stack.
+    pub fn stack_chunk_size(&self, fixed: u64, words: i32) -> u64 {
+        let words = u64::try_from(words).unwrap_or(0);
+        let word = self.word.max(1);
+        let bits = words * (word / self.ref_size.clamp(1, word));
+        let bitmap_words = bits.div_ceil(8 * word);
+        self.align(fixed + (words + bitmap_words) * word)
     }
 
     #[inline]

@@ -162,6 +162,9 @@ pub fn parse_with_wrap(
     )
     .map_err(err)?;
     let unknown_classes: u64 = node_runs.iter().map(|r| r.unknown_classes).sum();
+    let stack_chunks: (u64, u64) = node_runs.iter().fold((0, 0), |a, r| {
+        (a.0 + r.stack_chunks, a.1 + r.stack_chunk_bytes)
+    });
     let class_nodes: Vec<(u32, u32)> = node_runs
         .iter()
         .flat_map(|r| r.class_nodes.iter().copied())
@@ -291,6 +294,11 @@ pub fn parse_with_wrap(
             "{unknown_classes} instances name a class that has no CLASS DUMP"
         ));
     }
+    warnings.extend(heap::stack_chunk_warning(
+        stack_chunks.0,
+        stack_chunks.1,
+        threads.virtual_stacks,
+    ));
     let mut graph = builder.finish(POLICY);
     steps.step("finish graph");
     // Which thread holds which root, made after the builder's roots are freed: sized once

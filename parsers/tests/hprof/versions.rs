@@ -41,6 +41,8 @@ const MODELS: &[(&str, &str)] = &[
     ("jdk21_oom", "hotspot-15+ 64-bit compressed oops"),
     ("jdk25", "hotspot-15+ 64-bit compressed oops"),
     ("jdk25_compact", "hotspot-15+ 64-bit compact object headers"),
+    ("loom21", "hotspot-15+ 64-bit compressed oops"),
+    ("loom25", "hotspot-15+ 64-bit compressed oops"),
     ("sun_jdk5_13_x32", "hotspot-5..7 32-bit"),
     ("sun_jdk5_64bit", "hotspot-5..7 64-bit uncompressed"),
     ("sun_jdk6_18_x32", "hotspot-5..7 32-bit"),

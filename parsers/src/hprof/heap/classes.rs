@@ -5,7 +5,7 @@
 use heapscope_graph::{GraphBuilder, LabelId, TypeId};
 
 use super::class_dump_end;
-use crate::hprof::bytes::{dump_size, java_class_name, Bytes, T_OBJECT};
+use crate::hprof::bytes::{dump_size, java_class_name, Bytes, T_INT, T_OBJECT};
 use crate::hprof::idmap::IdMap;
 use crate::hprof::layout::{Gen, Layout, Shape, CONTENDED, INJECTED};
 use crate::hprof::records::TopLevel;
@@ -45,6 +45,32 @@ pub struct ClassDef {
     pub slots: (u32, u32),
     /// Type of instances (the class name) and of arrays of this array class.
     pub ty: TypeId,
+    /// A hidden class (JDK 15+ `Lookup.defineHiddenClass`, every lambda's class) or a VM
+    /// anonymous class (JDK 8–14): no class loader lists it, its instances keep it alive, so
+    /// each instance gets an edge to it ([`is_hidden_class_name`]).
+    pub hidden: bool,
+    /// `jdk.internal.vm.StackChunk`: where its `size` (the stack's words, an `int`) is in the
+    /// instance data; the object is that much larger than its fields
+    /// ([`Layout::stack_chunk_size`]).
+    pub stack_words_at: Option<u32>,
+}
+
+/// The class whose instances hold a virtual thread's frames (JDK 19+).
+pub const STACK_CHUNK: &str = "jdk.internal.vm.StackChunk";
+
+/// Is this class (its Java name) a hidden or VM-anonymous class? HotSpot names them after the
+/// class they were made from plus a suffix no Java identifier can start with: `+0x<address>`
+/// since JDK 15 (`Lookup.defineHiddenClass`, lambdas: `Foo$$Lambda+0x0000000100081800`, which
+/// Java prints `Foo$$Lambda/0x…`), `/0x<address>` on JDK 9–14 and `/<identity hash>` on JDK 8
+/// (`Unsafe.defineAnonymousClass`), the `/` read as a package separator (`….0x…`). So: the
+/// last segment of the name, after a `.` or `+`, starts with a digit. Array classes are not
+/// (their instances are arrays, which have no edge to their class).
+pub fn is_hidden_class_name(name: &str) -> bool {
+    if name.ends_with("[]") {
+        return false;
+    }
+    let last = name.rsplit(['.', '+']).next().unwrap_or("");
+    last.len() < name.len() && last.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// The class table: every CLASS DUMP of the dump being analyzed, flat.
@@ -147,6 +173,8 @@ pub(super) fn read_class_dump(
         size: 0,
         slots: (0, 0),
         ty,
+        hidden: is_hidden_class_name(&name),
+        stack_words_at: None,
     });
     Ok(())
 }
@@ -313,10 +341,12 @@ pub fn compute_layouts(
             shapes[k] = Some((shape, size));
         }
     }
+    let stack_chunk = classes.position(STACK_CHUNK).filter(|_| lay.gen != Gen::Art);
     let mut slots = Vec::new();
     for (ci, shape) in shapes.iter().enumerate() {
         let s0 = slots.len() as u32;
         let mut data = 0u32;
+        let mut stack_words_at = None;
         let mut cur = Some(ci);
         // Instance data lists this class's fields first, then its superclass's, and so on
         // (the chains are known to end: no loop got past the first loop above).
@@ -324,6 +354,12 @@ pub fn compute_layouts(
             let c = &classes.defs[k];
             for fi in c.fields.0..c.fields.1 {
                 let (name_sid, t) = classes.fields[fi as usize];
+                if Some(k) == stack_chunk
+                    && t == T_INT
+                    && top.string_bytes(b, name_sid) == Some(b"size".as_slice())
+                {
+                    stack_words_at = Some(data);
+                }
                 if t == T_OBJECT {
                     let name = top.string(b, name_sid).unwrap_or_else(|| "?".into());
                     let weak = Some(k) == reference && name == "referent";
@@ -344,6 +380,7 @@ pub fn compute_layouts(
         c.size = size;
         c.static_bytes = lay.statics_len(&st);
         c.slots = (s0, slots.len() as u32);
+        c.stack_words_at = stack_words_at;
     }
     classes.slots = slots;
     Ok(())
