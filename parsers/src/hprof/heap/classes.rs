@@ -341,7 +341,9 @@ pub fn compute_layouts(
             shapes[k] = Some((shape, size));
         }
     }
-    let stack_chunk = classes.position(STACK_CHUNK).filter(|_| lay.gen != Gen::Art);
+    let stack_chunk = classes
+        .position(STACK_CHUNK)
+        .filter(|_| lay.gen != Gen::Art);
     let mut slots = Vec::new();
     for (ci, shape) in shapes.iter().enumerate() {
         let s0 = slots.len() as u32;

@@ -286,9 +286,10 @@ impl Pass<'_> {
                             match c.stack_words_at {
                                 None => (c.ty, c.size),
                                 Some(at) => {
-                                    let words = data
-                                        .get(at as usize..at as usize + 4)
-                                        .map_or(0, |w| i32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+                                    let words =
+                                        data.get(at as usize..at as usize + 4).map_or(0, |w| {
+                                            i32::from_be_bytes([w[0], w[1], w[2], w[3]])
+                                        });
                                     let size = lay.stack_chunk_size(c.size, words);
                                     run.stack_chunks += 1;
                                     run.stack_chunk_bytes += size;
