@@ -55,6 +55,19 @@
 //!   `Thread.threadLocalRandom*` ("tlr") make a Thread 368 bytes instead of 112; JDK 19+ dropped it.
 //!   A subclass's fields go after that padding (both generations): JDK 17's
 //!   `Finalizer$FinalizerThread` and `InnocuousThread` (one boolean each) are 376 bytes.
+//!   `ForkJoinPool` ("fjpctl") and `ForkJoinPool$WorkQueue` ("w"; the whole class on JDK 9–14)
+//!   too, per JDK shape. A class-level `@Contended` (padding before the fields too) is modelled
+//!   only where it comes to the same bytes (JDK 11's `WorkQueue`); `Striped64$Cell` and
+//!   `ConcurrentHashMap$CounterCell` (class-level, JDK 8+) are not listed: no dump here has
+//!   them to check against.
+//! - **stack chunks** (`jdk.internal.vm.StackChunk`, JDK 19+: a parked virtual thread's frames):
+//!   the frames are stored in the object after its fields, so its size is HotSpot's
+//!   `InstanceStackChunkKlass::instance_size`: the instance size from the fields (with the
+//!   injected `cont`, `flags`, `pc`, `maxThawingSize`: 48 bytes with compressed oops) + its
+//!   `size` field's stack words + a bitmap of one bit per possible reference slot in those
+//!   words, aligned ([`Layout::stack_chunk_size`]). jcmd's histogram to the byte on JDK 21 and
+//!   25 (testdata/java/versions/loom21, loom25: 300 chunks, 1,044,120 and 1,019,920 bytes,
+//!   where the fields alone gave 9,600).
 //! - **array** = `align(base + n × element)` (to the object alignment), `base = header + 4` (the length) rounded up to the
 //!   element size (to 8 for a 16-byte header, as HotSpot up to JDK 21 does).
 //! - **class object** (a `java.lang.Class` mirror; HotSpot's `InstanceMirrorKlass`) =
@@ -594,5 +607,32 @@ impl Votes {
             ..Layout::new(h, r)
         };
         (lay, self.counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stack chunk size against numbers read off real dumps: loom21 (JDK 21, compressed
+    /// oops) has chunks of 313, 326 and 339 stack words whose address gaps to the next object
+    /// are 2,632, 2,744 and 2,848 bytes (48 of fields, the stack, a bitmap of 2 bits per word);
+    /// without compressed oops (one bit per word) 64 words take one bitmap word, 65 two.
+    #[test]
+    fn stack_chunk_sizes_are_the_address_gaps() {
+        let coops = Layout::new(12, 4);
+        for (words, gap) in [(313, 2632), (326, 2744), (339, 2848)] {
+            assert_eq!(coops.stack_chunk_size(48, words), gap, "{words} words");
+        }
+        let wide = Layout::new(16, 8);
+        assert_eq!(wide.stack_chunk_size(64, 64), 64 + 64 * 8 + 8);
+        assert_eq!(wide.stack_chunk_size(64, 65), 64 + 65 * 8 + 16);
+        // no stack, or a negative size from a damaged dump: the fields alone
+        assert_eq!(coops.stack_chunk_size(48, 0), 48);
+        assert_eq!(coops.stack_chunk_size(48, -5), 48);
+        assert_eq!(coops.stack_chunk_size(48, i32::MAX), {
+            let w = i32::MAX as u64;
+            48 + w * 8 + (2 * w).div_ceil(64) * 8
+        });
     }
 }

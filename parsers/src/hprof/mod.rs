@@ -20,7 +20,14 @@
 //!   hierarchy of CLASS DUMP descriptors; array elements as `[i]`; a class object has
 //!   `static NAME` edges for its static fields, `<super>` and `<classloader>`.
 //!   Unlike MAT, instances have no edge to their class object (it would cost one edge per object
-//!   and changes no retained size of interest: classes are held by their loader anyway).
+//!   and changes no retained size of interest: classes are held by their loader) — except
+//!   instances of hidden classes (every lambda's class since JDK 15, `defineHiddenClass`; VM
+//!   anonymous classes before), which no loader lists and only their instances keep alive: they
+//!   get a `<class>` edge (`heap::is_hidden_class_name`).
+//! - JDK 21+ virtual threads: a parked virtual thread's frames live inside its
+//!   `jdk.internal.vm.StackChunk` objects, sized with their stack ([`layout`]). JDK 21's dumper
+//!   writes neither the frames nor a stack for the thread (JDK 25 writes both), so what only
+//!   those frames hold has no root: a warning says so (`heap::stack_chunk_warning`).
 //! - `java.lang.ref.Reference.referent` edges are weak. Policy (Eclipse MAT's): they count for
 //!   reachability and retained sizes (`weak_retains = true`) — otherwise a finalizer backlog, objects
 //!   alive only through `java.lang.ref.Finalizer`, is invisible, as it is in VisualVM — while root

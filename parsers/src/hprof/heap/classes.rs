@@ -387,3 +387,33 @@ pub fn compute_layouts(
     classes.slots = slots;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_hidden_class_name;
+
+    #[test]
+    fn hidden_class_names() {
+        for hidden in [
+            "Loom$Gen+0x0000000100000400",     // JDK 15+ defineHiddenClass
+            "Loom$$Lambda+0x0000000100081800", // JDK 21 lambda
+            "java.lang.invoke.LambdaForm$DMH+0x0000000100082400",
+            "com.x.Foo$$Lambda$14.0x0000000800066840", // JDK 9-14 anonymous (`/0x…`)
+            "com.x.Foo$$Lambda$1.1234567",             // JDK 8 anonymous (`/<hash>`)
+        ] {
+            assert!(is_hidden_class_name(hidden), "{hidden}");
+        }
+        for plain in [
+            "Loom",
+            "Loom$Gen",
+            "Foo$1",
+            "java.util.HashMap$Node",
+            "com.x.v2.Foo",
+            "Loom$Gen+0x0000000100000400[]", // an array class: its instances are arrays
+            "0x12",                          // no separator: not a derived name
+            "",
+        ] {
+            assert!(!is_hidden_class_name(plain), "{plain}");
+        }
+    }
+}
