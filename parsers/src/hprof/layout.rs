@@ -55,6 +55,19 @@
 //!   `Thread.threadLocalRandom*` ("tlr") make a Thread 368 bytes instead of 112; JDK 19+ dropped it.
 //!   A subclass's fields go after that padding (both generations): JDK 17's
 //!   `Finalizer$FinalizerThread` and `InnocuousThread` (one boolean each) are 376 bytes.
+//!   `ForkJoinPool` ("fjpctl") and `ForkJoinPool$WorkQueue` ("w"; the whole class on JDK 9–14)
+//!   too, per JDK shape. A class-level `@Contended` (padding before the fields too) is modelled
+//!   only where it comes to the same bytes (JDK 11's `WorkQueue`); `Striped64$Cell` and
+//!   `ConcurrentHashMap$CounterCell` (class-level, JDK 8+) are not listed: no dump here has
+//!   them to check against.
+//! - **stack chunks** (`jdk.internal.vm.StackChunk`, JDK 19+: a parked virtual thread's frames):
+//!   the frames are stored in the object after its fields, so its size is HotSpot's
+//!   `InstanceStackChunkKlass::instance_size`: the instance size from the fields (with the
+//!   injected `cont`, `flags`, `pc`, `maxThawingSize`: 48 bytes with compressed oops) + its
+//!   `size` field's stack words + a bitmap of one bit per possible reference slot in those
+//!   words, aligned ([`Layout::stack_chunk_size`]). jcmd's histogram to the byte on JDK 21 and
+//!   25 (testdata/java/versions/loom21, loom25: 300 chunks, 1,044,120 and 1,019,920 bytes,
+//!   where the fields alone gave 9,600).
 //! - **array** = `align(base + n × element)` (to the object alignment), `base = header + 4` (the length) rounded up to the
 //!   element size (to 8 for a 16-byte header, as HotSpot up to JDK 21 does).
 //! - **class object** (a `java.lang.Class` mirror; HotSpot's `InstanceMirrorKlass`) =
@@ -194,19 +207,56 @@ pub const INJECTED: &[(&str, &str, u8, Gen, When)] = &[
     ("java.lang.Thread", "jvmti_VTMS_transition_disable_count", T_INT, Gen::Modern, When::IfDeclared("holder")),
     ("java.lang.Thread", "jvmti_is_in_VTMS_transition", T_BOOLEAN, Gen::Modern, When::IfDeclared("holder")),
     ("java.lang.Thread", "jfr_epoch", T_SHORT, Gen::Modern, When::IfDeclared("holder")),
+    // JDK 24+ (JEP 491, virtual threads that block in `synchronized`; VirtualThread declares
+    // `blockPermit` since): the monitor a virtual thread waits for. jcmd on JDK 25: 168 bytes
+    // a VirtualThread, 160 without it
+    ("java.lang.VirtualThread", "objectWaiter", T_ADDRESS, Gen::Modern, When::IfDeclared("blockPermit")),
+    // JDK 19+ (continuationJavaClasses.hpp `STACKCHUNK_INJECTED_FIELDS`): a StackChunk's fixed
+    // part is 48 bytes on JDK 21 and 25 (compressed oops; the fixtures' address gaps and jcmd)
+    ("jdk.internal.vm.StackChunk", "cont", T_OBJECT, Gen::Modern, When::Always),
+    ("jdk.internal.vm.StackChunk", "flags", T_BYTE, Gen::Modern, When::Always),
+    ("jdk.internal.vm.StackChunk", "pc", T_ADDRESS, Gen::Modern, When::Always),
+    ("jdk.internal.vm.StackChunk", "maxThawingSize", T_INT, Gen::Modern, When::Always),
 ];
 
-/// `@jdk.internal.vm.annotation.Contended` field groups of JDK classes: (class, fields, when).
-pub const CONTENDED: &[(&str, &[&str], When)] = &[(
-    "java.lang.Thread",
-    &[
-        "threadLocalRandomSeed",
-        "threadLocalRandomProbe",
-        "threadLocalRandomSecondarySeed",
-    ],
-    // JDK 8..18; Thread gained `holder` in JDK 19, when the annotation was dropped
-    When::UnlessDeclared("holder"),
-)];
+/// `@jdk.internal.vm.annotation.Contended` field groups of JDK classes: (class, fields, when);
+/// the first entry of a class that holds applies. Each was fitted to `jcmd GC.class_histogram`
+/// on the JDK it names (testdata/java/versions: loom21, loom25; JDK 11 and 17 by hand, a
+/// `ForkJoinPool(3)`): `ForkJoinPool` 328 B (JDK 11), 336 (17), 360 (21, 25);
+/// `ForkJoinPool$WorkQueue` 312 (11), 304 (17), 312 (21, 25). JDK 11's `WorkQueue` is
+/// contended as a class (padding before all its fields), the same bytes as one group of all of
+/// them.
+#[rustfmt::skip]
+pub const CONTENDED: &[(&str, &[&str], When)] = &[
+    (
+        "java.lang.Thread",
+        &["threadLocalRandomSeed", "threadLocalRandomProbe", "threadLocalRandomSecondarySeed"],
+        // JDK 8..18; Thread gained `holder` in JDK 19, when the annotation was dropped
+        When::UnlessDeclared("holder"),
+    ),
+    // "fjpctl" (JDK 9+; `parallelism` joined it when it became a field of its own, JDK 21)
+    ("java.util.concurrent.ForkJoinPool", &["ctl", "parallelism"], When::Always),
+    // JDK 9..14 (the shape with `pool`): the whole class
+    (
+        "java.util.concurrent.ForkJoinPool$WorkQueue",
+        &["owner", "pool", "array", "nsteals", "stackPred", "phase", "top", "base", "id", "source"],
+        When::IfDeclared("pool"),
+    ),
+    // "w", JDK 21 (the shape with `access`)
+    (
+        "java.util.concurrent.ForkJoinPool$WorkQueue",
+        &["top", "access", "phase", "source", "nsteals"],
+        When::IfDeclared("access"),
+    ),
+    // "w", JDK 25 (the shape with `parking`)
+    (
+        "java.util.concurrent.ForkJoinPool$WorkQueue",
+        &["top", "phase", "stackPred", "source", "nsteals", "parking"],
+        When::IfDeclared("parking"),
+    ),
+    // "w", JDK 17
+    ("java.util.concurrent.ForkJoinPool$WorkQueue", &["top", "source", "nsteals"], When::Always),
+];
 
 /// HotSpot's `-XX:ContendedPaddingWidth` default.
 pub const CONTENDED_PADDING: u64 = 128;
@@ -478,6 +528,19 @@ impl Layout {
         end
     }
 
+    /// A `jdk.internal.vm.StackChunk` of `words` stack words (its `size` field), as HotSpot's
+    /// `InstanceStackChunkKlass::instance_size`: the fixed part (`fixed`, the instance size
+    /// from its fields) + the stack + a bitmap of one bit per possible reference slot of the
+    /// stack (a word holds `word / ref_size` of them), in whole words; aligned. A negative
+    /// `size` (a damaged dump) counts as no stack.
+    pub fn stack_chunk_size(&self, fixed: u64, words: i32) -> u64 {
+        let words = u64::try_from(words).unwrap_or(0);
+        let word = self.word.max(1);
+        let bits = words * (word / self.ref_size.clamp(1, word));
+        let bitmap_words = bits.div_ceil(8 * word);
+        self.align(fixed + (words + bitmap_words) * word)
+    }
+
     #[inline]
     pub fn array_size(&self, n: u32, t: u8) -> u64 {
         let es = self.field_size(t).max(1);
@@ -544,5 +607,32 @@ impl Votes {
             ..Layout::new(h, r)
         };
         (lay, self.counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stack chunk size against numbers read off real dumps: loom21 (JDK 21, compressed
+    /// oops) has chunks of 313, 326 and 339 stack words whose address gaps to the next object
+    /// are 2,632, 2,744 and 2,848 bytes (48 of fields, the stack, a bitmap of 2 bits per word);
+    /// without compressed oops (one bit per word) 64 words take one bitmap word, 65 two.
+    #[test]
+    fn stack_chunk_sizes_are_the_address_gaps() {
+        let coops = Layout::new(12, 4);
+        for (words, gap) in [(313, 2632), (326, 2744), (339, 2848)] {
+            assert_eq!(coops.stack_chunk_size(48, words), gap, "{words} words");
+        }
+        let wide = Layout::new(16, 8);
+        assert_eq!(wide.stack_chunk_size(64, 64), 64 + 64 * 8 + 8);
+        assert_eq!(wide.stack_chunk_size(64, 65), 64 + 65 * 8 + 16);
+        // no stack, or a negative size from a damaged dump: the fields alone
+        assert_eq!(coops.stack_chunk_size(48, 0), 48);
+        assert_eq!(coops.stack_chunk_size(48, -5), 48);
+        assert_eq!(coops.stack_chunk_size(48, i32::MAX), {
+            let w = i32::MAX as u64;
+            48 + w * 8 + (2 * w).div_ceil(64) * 8
+        });
     }
 }

@@ -20,7 +20,14 @@
 //!   hierarchy of CLASS DUMP descriptors; array elements as `[i]`; a class object has
 //!   `static NAME` edges for its static fields, `<super>` and `<classloader>`.
 //!   Unlike MAT, instances have no edge to their class object (it would cost one edge per object
-//!   and changes no retained size of interest: classes are held by their loader anyway).
+//!   and changes no retained size of interest: classes are held by their loader) — except
+//!   instances of hidden classes (every lambda's class since JDK 15, `defineHiddenClass`; VM
+//!   anonymous classes before), which no loader lists and only their instances keep alive: they
+//!   get a `<class>` edge (`heap::is_hidden_class_name`).
+//! - JDK 21+ virtual threads: a parked virtual thread's frames live inside its
+//!   `jdk.internal.vm.StackChunk` objects, sized with their stack ([`layout`]). JDK 21's dumper
+//!   writes neither the frames nor a stack for the thread (JDK 25 writes both), so what only
+//!   those frames hold has no root: a warning says so (`heap::stack_chunk_warning`).
 //! - `java.lang.ref.Reference.referent` edges are weak. Policy (Eclipse MAT's): they count for
 //!   reachability and retained sizes (`weak_retains = true`) — otherwise a finalizer backlog, objects
 //!   alive only through `java.lang.ref.Finalizer`, is invisible, as it is in VisualVM — while root
@@ -162,6 +169,9 @@ pub fn parse_with_wrap(
     )
     .map_err(err)?;
     let unknown_classes: u64 = node_runs.iter().map(|r| r.unknown_classes).sum();
+    let stack_chunks: (u64, u64) = node_runs.iter().fold((0, 0), |a, r| {
+        (a.0 + r.stack_chunks, a.1 + r.stack_chunk_bytes)
+    });
     let class_nodes: Vec<(u32, u32)> = node_runs
         .iter()
         .flat_map(|r| r.class_nodes.iter().copied())
@@ -291,6 +301,11 @@ pub fn parse_with_wrap(
             "{unknown_classes} instances name a class that has no CLASS DUMP"
         ));
     }
+    warnings.extend(heap::stack_chunk_warning(
+        stack_chunks.0,
+        stack_chunks.1,
+        threads.virtual_stacks,
+    ));
     let mut graph = builder.finish(POLICY);
     steps.step("finish graph");
     // Which thread holds which root, made after the builder's roots are freed: sized once

@@ -23,6 +23,10 @@ pub(super) struct Threads {
     pub(super) list: Vec<Thread>,
     /// The distinct frames of all stacks (`list`'s stacks index it).
     pub(super) table: Arc<FrameTable>,
+    /// Threads whose thread object is a `java.lang.VirtualThread` with a stack: JDK 25 writes
+    /// each parked virtual thread as a thread, with its frames and their locals as roots;
+    /// JDK 21 writes none (see [`super::heap::STACK_CHUNK`]).
+    pub(super) virtual_stacks: usize,
 }
 
 impl Threads {
@@ -44,10 +48,16 @@ impl Threads {
             .iter()
             .filter(|&&at| b.u1(at) == Some(heap::ROOT_THREAD_OBJECT))
             .map(|&at| RootRec::at(b, at));
+        let mut virtual_stacks = 0;
         for r in thread_objects {
-            let name = builder
-                .lookup(r.id)
-                .and_then(|n| offsets.get(b, n.ix()))
+            let rec = builder.lookup(r.id).and_then(|n| offsets.get(b, n.ix()));
+            let class = rec
+                .filter(|&at| b.u1(at) == Some(heap::INSTANCE_DUMP))
+                .and_then(|at| b.id(at + 1 + b.id + 4))
+                .and_then(|cid| classes.by_id.get(cid));
+            let is_virtual =
+                class.is_some_and(|ci| classes.name(ci as usize) == "java.lang.VirtualThread");
+            let name = rec
                 .and_then(|rec| instance_field(b, top, classes, rec, "name"))
                 .and_then(|sid| builder.lookup(sid).and_then(|n| offsets.get(b, n.ix())))
                 .and_then(|rec| {
@@ -70,6 +80,9 @@ impl Threads {
                     .collect(),
                 None => Arc::from([]),
             };
+            if is_virtual && !stack.is_empty() {
+                virtual_stacks += 1;
+            }
             by_serial.insert(r.thread_serial, (r.id, r.trace, named.len()));
             named.push((r.thread_serial, r.id, name, stack));
         }
@@ -87,6 +100,7 @@ impl Threads {
             by_serial,
             list,
             table,
+            virtual_stacks,
         }
     }
 

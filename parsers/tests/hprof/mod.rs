@@ -13,6 +13,7 @@
 
 mod android;
 mod hostile;
+mod loom;
 mod synth;
 mod versions;
 

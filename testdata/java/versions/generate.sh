@@ -29,20 +29,27 @@ jdk() {
 }
 
 "$JAVAC" --release 11 -d "$BUILD" "$HERE/src/Versions.java" "$HERE/src/Oom.java"
+# src/Loom.java (virtual threads, hidden classes) needs --release 21: the system Temurin 25 javac.
+JAVAC21=${JAVAC21:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/javac}
+if [[ -z ${ONLY:-} || " $ONLY " == *" loom"* ]]; then
+    "$JAVAC21" --release 21 -d "$BUILD" "$HERE/src/Loom.java"
+fi
 
 # wanted NAME: is this fixture to be (re)generated?
 wanted() {
     [[ -z ${ONLY:-} || " $ONLY " == *" $1 "* ]]
 }
 
-# run JDK_HOME NAME [jvm flags...]
+# run JDK_HOME NAME [jvm flags...]   (MAIN=class: the scenario, Versions unless said)
 run() {
     local home=$1 name=$2
     shift 2
     wanted "$name" || return 0
     rm -f "$HERE/$name.hprof" "$HERE/$name.hprof.gz" "$HERE/$name.histo.txt"
-    { "$home/bin/java" -version 2>&1; echo "flags: -Xmx64m $*"; } > "$HERE/$name.version.txt"
-    coproc JVM { exec "$home/bin/java" -Xmx64m "$@" -cp "$BUILD" Versions; }
+    local main=${MAIN:-Versions}
+    { "$home/bin/java" -version 2>&1; echo "flags: -Xmx64m $*"; [[ $main == Versions ]] || echo "scenario: $main"; } \
+        > "$HERE/$name.version.txt"
+    coproc JVM { exec "$home/bin/java" -Xmx64m "$@" -cp "$BUILD" "$main"; }
     local pid=$JVM_PID line
     read -r line <&"${JVM[0]}"
     [[ $line == READY* ]] || { echo "unexpected output: $line" >&2; exit 1; }
@@ -64,6 +71,9 @@ run "$J17" jdk17_nocoops -XX:-UseCompressedOops
 run "$J17" jdk17_serial_align16 -XX:+UseSerialGC -XX:ObjectAlignmentInBytes=16
 # JEP 519 compact object headers (a product flag since JDK 25): 8-byte headers on a 64-bit JVM.
 run "$J25" jdk25_compact -XX:+UseCompactObjectHeaders
+# src/Loom.java: parked virtual threads (their frames live in jdk.internal.vm.StackChunk objects) and hidden classes.
+MAIN=Loom run "$J21" loom21
+MAIN=Loom run "$J25" loom25
 # oom JDK_HOME NAME: a dump written by the JVM itself on OutOfMemoryError (no histogram: the process dies).
 oom() {
     local home=$1 name=$2

@@ -5,7 +5,7 @@
 use heapscope_graph::{GraphBuilder, LabelId, TypeId};
 
 use super::class_dump_end;
-use crate::hprof::bytes::{dump_size, java_class_name, Bytes, T_OBJECT};
+use crate::hprof::bytes::{dump_size, java_class_name, Bytes, T_INT, T_OBJECT};
 use crate::hprof::idmap::IdMap;
 use crate::hprof::layout::{Gen, Layout, Shape, CONTENDED, INJECTED};
 use crate::hprof::records::TopLevel;
@@ -45,6 +45,32 @@ pub struct ClassDef {
     pub slots: (u32, u32),
     /// Type of instances (the class name) and of arrays of this array class.
     pub ty: TypeId,
+    /// A hidden class (JDK 15+ `Lookup.defineHiddenClass`, every lambda's class) or a VM
+    /// anonymous class (JDK 8–14): no class loader lists it, its instances keep it alive, so
+    /// each instance gets an edge to it ([`is_hidden_class_name`]).
+    pub hidden: bool,
+    /// `jdk.internal.vm.StackChunk`: where its `size` (the stack's words, an `int`) is in the
+    /// instance data; the object is that much larger than its fields
+    /// ([`Layout::stack_chunk_size`]).
+    pub stack_words_at: Option<u32>,
+}
+
+/// The class whose instances hold a virtual thread's frames (JDK 19+).
+pub const STACK_CHUNK: &str = "jdk.internal.vm.StackChunk";
+
+/// Is this class (its Java name) a hidden or VM-anonymous class? HotSpot names them after the
+/// class they were made from plus a suffix no Java identifier can start with: `+0x<address>`
+/// since JDK 15 (`Lookup.defineHiddenClass`, lambdas: `Foo$$Lambda+0x0000000100081800`, which
+/// Java prints `Foo$$Lambda/0x…`), `/0x<address>` on JDK 9–14 and `/<identity hash>` on JDK 8
+/// (`Unsafe.defineAnonymousClass`), the `/` read as a package separator (`….0x…`). So: the
+/// last segment of the name, after a `.` or `+`, starts with a digit. Array classes are not
+/// (their instances are arrays, which have no edge to their class).
+pub fn is_hidden_class_name(name: &str) -> bool {
+    if name.ends_with("[]") {
+        return false;
+    }
+    let last = name.rsplit(['.', '+']).next().unwrap_or("");
+    last.len() < name.len() && last.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// The class table: every CLASS DUMP of the dump being analyzed, flat.
@@ -147,6 +173,8 @@ pub(super) fn read_class_dump(
         size: 0,
         slots: (0, 0),
         ty,
+        hidden: is_hidden_class_name(&name),
+        stack_words_at: None,
     });
     Ok(())
 }
@@ -313,10 +341,14 @@ pub fn compute_layouts(
             shapes[k] = Some((shape, size));
         }
     }
+    let stack_chunk = classes
+        .position(STACK_CHUNK)
+        .filter(|_| lay.gen != Gen::Art);
     let mut slots = Vec::new();
     for (ci, shape) in shapes.iter().enumerate() {
         let s0 = slots.len() as u32;
         let mut data = 0u32;
+        let mut stack_words_at = None;
         let mut cur = Some(ci);
         // Instance data lists this class's fields first, then its superclass's, and so on
         // (the chains are known to end: no loop got past the first loop above).
@@ -324,6 +356,12 @@ pub fn compute_layouts(
             let c = &classes.defs[k];
             for fi in c.fields.0..c.fields.1 {
                 let (name_sid, t) = classes.fields[fi as usize];
+                if Some(k) == stack_chunk
+                    && t == T_INT
+                    && top.string_bytes(b, name_sid) == Some(b"size".as_slice())
+                {
+                    stack_words_at = Some(data);
+                }
                 if t == T_OBJECT {
                     let name = top.string(b, name_sid).unwrap_or_else(|| "?".into());
                     let weak = Some(k) == reference && name == "referent";
@@ -344,7 +382,38 @@ pub fn compute_layouts(
         c.size = size;
         c.static_bytes = lay.statics_len(&st);
         c.slots = (s0, slots.len() as u32);
+        c.stack_words_at = stack_words_at;
     }
     classes.slots = slots;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hidden_class_name;
+
+    #[test]
+    fn hidden_class_names() {
+        for hidden in [
+            "Loom$Gen+0x0000000100000400",     // JDK 15+ defineHiddenClass
+            "Loom$$Lambda+0x0000000100081800", // JDK 21 lambda
+            "java.lang.invoke.LambdaForm$DMH+0x0000000100082400",
+            "com.x.Foo$$Lambda$14.0x0000000800066840", // JDK 9-14 anonymous (`/0x…`)
+            "com.x.Foo$$Lambda$1.1234567",             // JDK 8 anonymous (`/<hash>`)
+        ] {
+            assert!(is_hidden_class_name(hidden), "{hidden}");
+        }
+        for plain in [
+            "Loom",
+            "Loom$Gen",
+            "Foo$1",
+            "java.util.HashMap$Node",
+            "com.x.v2.Foo",
+            "Loom$Gen+0x0000000100000400[]", // an array class: its instances are arrays
+            "0x12",                          // no separator: not a derived name
+            "",
+        ] {
+            assert!(!is_hidden_class_name(plain), "{plain}");
+        }
+    }
 }

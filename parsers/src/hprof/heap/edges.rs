@@ -101,6 +101,12 @@ pub fn add_edges(
     let labels = (
         builder.intern_label("<super>"),
         builder.intern_label("<classloader>"),
+        // interned only for dumps with hidden classes: the others' label tables stay as they were
+        if classes.defs.iter().any(|c| c.hidden) {
+            builder.intern_label("<class>")
+        } else {
+            LabelId(0)
+        },
     );
     let first_node = |k: usize| if k == 0 { 0 } else { runs[k - 1].0 };
     let done = builder.fill_edges_parallel(runs, |k, e: &mut EdgeSlots<'_>| -> Result<(), Fail> {
@@ -120,12 +126,13 @@ pub fn add_edges(
 }
 
 /// What pass 3 reads besides the segment: the class table, the thread locals and the labels of
-/// a class object's `<super>` and `<classloader>` edges.
+/// a class object's `<super>` and `<classloader>` edges and of a hidden class's instance's
+/// `<class>` edge.
 struct Pass<'a> {
     b: &'a Bytes<'a>,
     classes: &'a Classes,
     locals: &'a ThreadLocals,
-    labels: (LabelId, LabelId),
+    labels: (LabelId, LabelId, LabelId),
 }
 
 impl Pass<'_> {
@@ -157,10 +164,15 @@ impl Pass<'_> {
                         // the instance data: its stated length is `end - data`, so a slot read
                         // past it (a short INSTANCE DUMP) is `None`
                         let data = d.get(body + 2 * ID + 8..end).unwrap_or_default();
-                        for s in classes.slots_of(&classes.defs[ci as usize]) {
+                        let c = &classes.defs[ci as usize];
+                        for s in classes.slots_of(c) {
                             if let Some(target) = id_at::<ID>(data, s.off as usize) {
                                 e.edge_to_id(target, s.weak, Label::Name(s.label));
                             }
+                        }
+                        // a hidden class lives as long as an instance does (no loader lists it)
+                        if c.hidden {
+                            e.edge_to_id(c.id, false, Label::Name(self.labels.2));
                         }
                     }
                     let oid = id_at::<ID>(d, body).unwrap_or(0);

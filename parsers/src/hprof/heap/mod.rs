@@ -11,9 +11,11 @@ mod edges;
 mod nodes;
 mod scan;
 
-pub use classes::{compute_layouts, generation, ClassDef, Classes, Slot};
+pub use classes::{
+    compute_layouts, generation, is_hidden_class_name, ClassDef, Classes, Slot, STACK_CHUNK,
+};
 pub use edges::{add_edges, ThreadLocals};
-pub use nodes::{add_nodes, NodeRun, Offsets};
+pub use nodes::{add_nodes, stack_chunk_warning, NodeRun, Offsets};
 pub use scan::{collect_classes, RootRec, SegScan};
 
 use super::bytes::{dump_size, prefetch, u4_at, Bytes, T_OBJECT, WALK_AHEAD};

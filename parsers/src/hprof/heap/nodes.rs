@@ -97,6 +97,24 @@ pub struct NodeRun {
     pub first_short: Option<usize>,
     /// Non-null references of the segment's nodes (an upper bound of its edges).
     pub refs: usize,
+    /// `jdk.internal.vm.StackChunk` instances (parked virtual threads' frames) and their bytes.
+    pub stack_chunks: u64,
+    pub stack_chunk_bytes: u64,
+}
+
+/// The warning for a dump whose parked virtual threads' frames are missing: it has
+/// `chunks` `jdk.internal.vm.StackChunk` objects (`bytes` in all) and no virtual thread with a
+/// stack (`virtual_stacks`). A parked virtual thread's frames live inside its stack chunks
+/// (after the fields); JDK 21's heap dumper writes a chunk's fields only and no stack for the
+/// thread, so what those frames' local variables hold has no reference and no root in the dump
+/// (JDK 25 writes each such thread with its stack and its locals as roots).
+pub fn stack_chunk_warning(chunks: u64, bytes: u64, virtual_stacks: usize) -> Option<String> {
+    (chunks > 0 && virtual_stacks == 0).then(|| {
+        format!(
+            "{chunks} jdk.internal.vm.StackChunk objects ({:.1} MiB) hold the stacks of parked virtual threads, and this dump does not describe their frames (the JVM that wrote it writes no stack for a virtual thread that is not running; JDK 25 does): objects that only those frames' local variables hold look unreachable, and are counted with the unreachable objects",
+            bytes as f64 / (1024.0 * 1024.0)
+        )
+    })
 }
 
 /// Pass 2, in parallel over the segments: one node per class, instance and array, in file
@@ -263,8 +281,21 @@ impl Pass<'_> {
                                 .filter(|s| {
                                     id_at::<ID>(data, s.off as usize).is_some_and(|t| t != 0)
                                 })
-                                .count();
-                            (c.ty, c.size)
+                                .count()
+                                + usize::from(c.hidden);
+                            match c.stack_words_at {
+                                None => (c.ty, c.size),
+                                Some(at) => {
+                                    let words =
+                                        data.get(at as usize..at as usize + 4).map_or(0, |w| {
+                                            i32::from_be_bytes([w[0], w[1], w[2], w[3]])
+                                        });
+                                    let size = lay.stack_chunk_size(c.size, words);
+                                    run.stack_chunks += 1;
+                                    run.stack_chunk_bytes += size;
+                                    (c.ty, size)
+                                }
+                            }
                         }
                         None => {
                             run.unknown_classes += 1;
