@@ -347,12 +347,19 @@ pub fn dump_info(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> DumpFacts {
     if limit == 1 {
         // Every trace is cut at its allocating line: one warning says it (and how to see more),
         // not a truncation count besides.
-        info.warnings.push(
+        let deeper = if s.truncated > 0 {
+            format!(
+                " ({} of {} traces were allocated deeper, up to {} frames)",
+                s.truncated, s.traces, s.max_total_nframe
+            )
+        } else {
+            String::new()
+        };
+        info.warnings.push(format!(
             "traceback_limit is 1 (what tracemalloc.start() keeps by default): each trace names only its \
-             allocating line, so the call tree has no callers; start tracemalloc with more frames \
+             allocating line{deeper}, so the call tree has no callers; start tracemalloc with more frames \
              (tracemalloc.start(25), or PYTHONTRACEMALLOC=25) to see who allocated"
-                .to_string(),
-        );
+        ));
     } else if s.truncated > 0 {
         info.warnings.push(format!(
             "traceback truncated at {limit} frames: {} of {} traces were allocated deeper (up to {} frames); \
