@@ -27,6 +27,7 @@
 //! form only: every `# Name = value` of the trailer as a number, array or bool; `Stack`, `MSpan`,
 //! `MCache` split into `…Inuse` / `…Sys`), `sampling_rate` (text heap form).
 
+mod paths;
 pub mod proto;
 mod text;
 mod tree;
