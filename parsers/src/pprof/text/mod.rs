@@ -207,17 +207,33 @@ const HEX: [u8; 256] = {
 };
 
 /// A `#` frame line's text as a table key, hashed by its length, first 16 and last 8 bytes
-/// (the PC, the start of the function name, the line number) instead of every byte: lines
-/// that agree there only share a bucket; equality still compares the whole text.
+/// (the PC, the start of the function name, the line number) instead of every byte, folded into
+/// one word: lines that agree there only share a bucket; equality still compares the whole
+/// text.
 #[derive(PartialEq, Eq, Clone, Copy)]
 struct FrameLine<'a>(&'a str);
 
 impl std::hash::Hash for FrameLine<'_> {
+    #[inline]
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         let b = self.0.as_bytes();
-        h.write_usize(b.len());
-        h.write(&b[..b.len().min(16)]);
-        h.write(&b[b.len().saturating_sub(8)..]);
+        // Three words (bytes 0..8, 8..16 and the last 8, each zero-padded if the line is
+        // shorter) and the length, folded into one word: one step of the table's hasher.
+        let at = |from: usize| -> u64 {
+            match b.get(from..from + 8) {
+                Some(w) => u64::from_le_bytes(w.try_into().unwrap_or_default()),
+                None => {
+                    let mut w = [0u8; 8];
+                    let part = b.get(from..).unwrap_or(&[]);
+                    w[..part.len().min(8)].copy_from_slice(&part[..part.len().min(8)]);
+                    u64::from_le_bytes(w)
+                }
+            }
+        };
+        let (a, m, z) = (at(0), at(8), at(b.len().saturating_sub(8)));
+        let folded = a.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29) ^ m;
+        let folded = folded.wrapping_mul(0xc2b2_ae3d_27d4_eb4f).rotate_left(31) ^ z;
+        h.write_u64(folded ^ (b.len() as u64).rotate_left(48));
     }
 }
 
