@@ -184,13 +184,7 @@ mod tests {
 
     /// Random paths over a few names: shared stems, repeats, prefixes of others, empty ones.
     fn random_paths(seed: u64, n: usize) -> (Vec<usize>, Vec<u32>) {
-        let mut x = seed;
-        let mut next = |m: u64| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (x >> 33) % m
-        };
+        let mut next = crate::pprof::test_numbers(seed);
         let mut paths: Vec<Vec<u32>> = Vec::new();
         for _ in 0..n {
             let p = match next(4) {

@@ -391,13 +391,7 @@ mod tests {
     type Sample = (Vec<(u32, u32, u32)>, i64, i64);
 
     fn samples(seed: u64, n: usize) -> Vec<Sample> {
-        let mut x = seed;
-        let mut next = |m: u64| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (x >> 33) % m
-        };
+        let mut next = crate::pprof::test_numbers(seed);
         let frame = |next: &mut dyn FnMut(u64) -> u64| {
             let name = next(5) as u32;
             (name, 1 + next(2) as u32, 10 * name + next(2) as u32)
