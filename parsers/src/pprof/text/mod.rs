@@ -654,7 +654,11 @@ mod tests {
                     .map(|i| {
                         let pick = (x >> (i * 3 % 50)) as usize;
                         // Mostly digits: a bad byte in one word of eight.
-                        let k = if pick % 8 == 0 { pick % 29 } else { pick % 22 };
+                        let k = if pick.is_multiple_of(8) {
+                            pick % 29
+                        } else {
+                            pick % 22
+                        };
                         alphabet[k] as char
                     })
                     .collect();
