@@ -513,6 +513,34 @@ mod tests {
         st.run(data, &ParseOptions::default(), parallel)
     }
 
+    /// A byte that is not UTF-8 fails at that byte (lines are checked a chunk at a time, the
+    /// first bad line as alone), wherever it is: the first line, across a chunk's end, in the
+    /// second walker's half, the trailer; text that is UTF-8 but not ASCII reads as before.
+    #[test]
+    fn a_byte_not_utf8_fails_where_it_is() {
+        let text = synthetic(12_000).replace("main.f7+", "main.f\u{e9}7+");
+        assert!(
+            text.len() > 2 << 20,
+            "{} bytes: more than two chunks",
+            text.len()
+        );
+        let good = run(text.as_bytes(), false).expect("UTF-8 text reads");
+        assert!(good.graph.types.iter().any(|(_, t)| t.contains('\u{e9}')));
+        let trailer = text.find("# Alloc").expect("the trailer");
+        for at in [60, 1 << 20, (1 << 20) + 1, text.len() / 2 + 7, trailer + 3] {
+            let mut bad = text.as_bytes().to_vec();
+            // (Never in the middle of a two-byte character: the byte before is ASCII.)
+            let at = (at..)
+                .find(|&i| bad[i - 1].is_ascii())
+                .expect("an ASCII byte");
+            bad[at] = 0xff;
+            for parallel in [false, true] {
+                let e = run(&bad, parallel).err().expect("an error");
+                assert_eq!(e.offset as usize, at, "byte {at}, parallel {parallel}");
+            }
+        }
+    }
+
     /// Read on two threads, a profile gives the very graph, facts and source lines it gives read
     /// in one pass (several batches, so the hand-over and the frame-line tables across batches
     /// and walkers are exercised).
