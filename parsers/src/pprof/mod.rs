@@ -27,6 +27,7 @@
 //! form only: every `# Name = value` of the trailer as a number, array or bool; `Stack`, `MSpan`,
 //! `MCache` split into `…Inuse` / `…Sys`), `sampling_rate` (text heap form).
 
+mod paths;
 pub mod proto;
 mod text;
 mod tree;
@@ -36,6 +37,19 @@ use heapscope_graph::facts::{FormatDetails, PprofDetails, ValueType};
 use heapscope_graph::{Comparison, DumpFacts, HeapGraph, ProfileFacts, ProfileKind, Runtime, Unit};
 
 use crate::{Input, ParseError, ParseOptions, Parsed};
+
+/// A deterministic stream of numbers below the bound asked for (a 64-bit LCG), for the tests'
+/// random profiles.
+#[cfg(test)]
+pub(crate) fn test_numbers(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut x = seed;
+    move |m: u64| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) % m
+    }
+}
 
 /// The sample type chosen as the graph's bytes, and the one counted as objects.
 pub(crate) struct SampleChoice {

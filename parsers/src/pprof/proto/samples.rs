@@ -124,16 +124,29 @@ impl<'a> Decoded<'a> {
             ));
         }
         // Frame name of a location without lines, as pprof prints it.
-        let mut addr_names: Vec<u32> = vec![u32::MAX; locs.len()];
+        let unnamed = Frame {
+            name: u32::MAX,
+            site: u32::MAX,
+        };
+        let mut addr_frames: Vec<Frame> = vec![unnamed; locs.len()];
         for (i, l) in locs.iter().enumerate() {
             if l.count == 0 {
                 let name = match mapping_file(l.mapping) {
                     Some(f) => format!("{:016x} [{f}]", l.address),
                     None => format!("{:016x}", l.address),
                 };
-                addr_names[i] = tree.intern_name(&name);
+                let name = tree.intern_name(&name);
+                addr_frames[i] = tree.frame(name, 0, 0);
             }
         }
+        // The frame of each location line.
+        let line_frames: Vec<Frame> = lines
+            .iter()
+            .map(|&(fi, line)| {
+                let f = &funcs[fi as usize];
+                tree.frame(f.name, f.file, line)
+            })
+            .collect();
         let nvals = self.sample_types.len();
         let mut frames: Vec<Frame> = Vec::new();
         for span in &self.samples {
@@ -159,24 +172,14 @@ impl<'a> Decoded<'a> {
                 };
                 let l = &locs[li];
                 if l.count == 0 {
-                    frames.push(Frame {
-                        name: addr_names[li],
-                        file: 0,
-                        line: 0,
-                    });
+                    frames.push(addr_frames[li]);
                     continue;
                 }
-                for &(fi, line) in lines[l.first as usize..(l.first + l.count) as usize]
-                    .iter()
-                    .rev()
-                {
-                    let f = &funcs[fi as usize];
-                    frames.push(Frame {
-                        name: f.name,
-                        file: f.file,
-                        line,
-                    });
-                }
+                frames.extend(
+                    line_frames[l.first as usize..(l.first + l.count) as usize]
+                        .iter()
+                        .rev(),
+                );
             }
             for lb in &s.label {
                 let key = self.str(lb.key, span.at)?;

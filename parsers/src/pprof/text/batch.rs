@@ -165,11 +165,9 @@ impl<'a, 'c> Sink<'a, 'c> {
                     Some(f) => f,
                     None => {
                         let t = texts[id as usize];
-                        let f = Frame {
-                            name: self.tree.intern_name(t.name),
-                            file: self.tree.intern_file(t.file),
-                            line: t.line,
-                        };
+                        let name = self.tree.intern_name(t.name);
+                        let file = self.tree.intern_file(t.file);
+                        let f = self.tree.frame(name, file, t.line);
                         interned[id as usize] = Some(f);
                         f
                     }
@@ -219,11 +217,7 @@ pub(super) fn emit(
     if r.named.is_empty() {
         for &a in r.addrs.iter().rev() {
             let name = tree.intern_name(&format!("0x{a:x}"));
-            path.push(Frame {
-                name,
-                file: 0,
-                line: 0,
-            });
+            path.push(tree.frame(name, 0, 0));
         }
     } else {
         path.extend(r.named.iter().rev());

@@ -153,9 +153,15 @@ impl<'a> Cur<'a> {
             if p == b.len() {
                 return Ok(());
             }
-            // The usual word, `0x` and 1 to 16 hex digits, read in one pass; anything else by
-            // the general rule below.
+            // The usual word, `0x` and 1 to 16 hex digits, read in one pass (up to 7 digits
+            // followed by a space or tab: eight bytes at once); anything else by the general
+            // rule below.
             if b[p] == b'0' && b.get(p + 1) == Some(&b'x') {
+                if let Some((v, q)) = short_hex(b, p + 2) {
+                    out.push(v);
+                    self.pos = q;
+                    continue;
+                }
                 let (mut q, mut v) = (p + 2, 0u64);
                 while q < b.len() && q < p + 19 {
                     let d = HEX[b[q] as usize];
@@ -186,6 +192,33 @@ impl<'a> Cur<'a> {
     }
 }
 
+/// The hexadecimal number of 1 to 7 digits at `b[at..]` if a space or tab follows it (read
+/// from 8 bytes at once), and the offset of that space or tab.
+#[inline]
+fn short_hex(b: &[u8], at: usize) -> Option<(u64, usize)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let w = u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?);
+    if w & HIGH != 0 {
+        return None;
+    }
+    // High bit of each byte: set where the byte is in `lo..=hi` (all bytes below 0x80).
+    let within = |lo: u64, hi: u64| (w + (0x80 - lo) * ONES) & !(w + (0x7f - hi) * ONES) & HIGH;
+    let hex = within(0x30, 0x39) | within(0x61, 0x66) | within(0x41, 0x46);
+    let n = ((!hex & HIGH).trailing_zeros() / 8) as usize;
+    if n == 0 || n == 8 || !matches!(b[at + n], b' ' | b'\t') {
+        return None;
+    }
+    // Each digit's value (`c & 15`, + 9 for a letter), the first digit moved to the top byte,
+    // then the bytes reversed (the last digit lowest) and their nibbles packed together.
+    let digits = (w & 0x0f0f_0f0f_0f0f_0f0f) + ((w >> 6) & ONES) * 9;
+    let mut x = (digits << (8 * (8 - n))).swap_bytes();
+    x = (x | x >> 4) & 0x00ff_00ff_00ff_00ff;
+    x = (x | x >> 8) & 0x0000_ffff_0000_ffff;
+    x = (x | x >> 16) & 0xffff_ffff;
+    Some((x, at + n))
+}
+
 /// Not a hexadecimal digit, in [`HEX`].
 const NOT_HEX: u8 = 0xff;
 
@@ -207,17 +240,33 @@ const HEX: [u8; 256] = {
 };
 
 /// A `#` frame line's text as a table key, hashed by its length, first 16 and last 8 bytes
-/// (the PC, the start of the function name, the line number) instead of every byte: lines
-/// that agree there only share a bucket; equality still compares the whole text.
+/// (the PC, the start of the function name, the line number) instead of every byte, folded into
+/// one word: lines that agree there only share a bucket; equality still compares the whole
+/// text.
 #[derive(PartialEq, Eq, Clone, Copy)]
 struct FrameLine<'a>(&'a str);
 
 impl std::hash::Hash for FrameLine<'_> {
+    #[inline]
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         let b = self.0.as_bytes();
-        h.write_usize(b.len());
-        h.write(&b[..b.len().min(16)]);
-        h.write(&b[b.len().saturating_sub(8)..]);
+        // Three words (bytes 0..8, 8..16 and the last 8, each zero-padded if the line is
+        // shorter) and the length, folded into one word: one step of the table's hasher.
+        let at = |from: usize| -> u64 {
+            match b.get(from..from + 8) {
+                Some(w) => u64::from_le_bytes(w.try_into().unwrap_or_default()),
+                None => {
+                    let mut w = [0u8; 8];
+                    let part = b.get(from..).unwrap_or(&[]);
+                    w[..part.len().min(8)].copy_from_slice(&part[..part.len().min(8)]);
+                    u64::from_le_bytes(w)
+                }
+            }
+        };
+        let (a, m, z) = (at(0), at(8), at(b.len().saturating_sub(8)));
+        let folded = a.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29) ^ m;
+        let folded = folded.wrapping_mul(0xc2b2_ae3d_27d4_eb4f).rotate_left(31) ^ z;
+        h.write_u64(folded ^ (b.len() as u64).rotate_left(48));
     }
 }
 
@@ -464,6 +513,34 @@ mod tests {
         st.run(data, &ParseOptions::default(), parallel)
     }
 
+    /// A byte that is not UTF-8 fails at that byte (lines are checked a chunk at a time, the
+    /// first bad line as alone), wherever it is: the first line, across a chunk's end, in the
+    /// second walker's half, the trailer; text that is UTF-8 but not ASCII reads as before.
+    #[test]
+    fn a_byte_not_utf8_fails_where_it_is() {
+        let text = synthetic(12_000).replace("main.f7+", "main.f\u{e9}7+");
+        assert!(
+            text.len() > 2 << 20,
+            "{} bytes: more than two chunks",
+            text.len()
+        );
+        let good = run(text.as_bytes(), false).expect("UTF-8 text reads");
+        assert!(good.graph.types.iter().any(|(_, t)| t.contains('\u{e9}')));
+        let trailer = text.find("# Alloc").expect("the trailer");
+        for at in [60, 1 << 20, (1 << 20) + 1, text.len() / 2 + 7, trailer + 3] {
+            let mut bad = text.as_bytes().to_vec();
+            // (Never in the middle of a two-byte character: the byte before is ASCII.)
+            let at = (at..)
+                .find(|&i| bad[i - 1].is_ascii())
+                .expect("an ASCII byte");
+            bad[at] = 0xff;
+            for parallel in [false, true] {
+                let e = run(&bad, parallel).err().expect("an error");
+                assert_eq!(e.offset as usize, at, "byte {at}, parallel {parallel}");
+            }
+        }
+    }
+
     /// Read on two threads, a profile gives the very graph, facts and source lines it gives read
     /// in one pass (several batches, so the hand-over and the frame-line tables across batches
     /// and walkers are exercised).
@@ -574,24 +651,83 @@ mod tests {
             "0x1ffffffffffffffff",
             "0x1fg",
             "1f",
+            "0x1",
+            "0xaBcDeF1",
+            "0x4b5fbc",
+            "0x4B5FBC",
+            "0x9",
+            "0xf",
+            "0xF0",
+            "0x0a",
+            "0x12345678",
+            "0x123456789",
+            "0x@",
+            "0x1@2",
+            "0x1`2",
+            "0x1G",
+            "0x:",
+            "0x/1",
+            "0x1\u{e9}",
         ];
-        for w in words {
+        // And random words of hex digits and their neighbours in ASCII, `0x` first.
+        let mut x = 7u64;
+        let alphabet = b"0123456789abcdefABCDEFgG@`/:x";
+        let random: Vec<String> = (0..3000)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let len = (x >> 59) as usize + 1;
+                let tail: String = (0..len)
+                    .map(|i| {
+                        let pick = (x >> (i * 3 % 50)) as usize;
+                        // Mostly digits: a bad byte in one word of eight.
+                        let k = if pick.is_multiple_of(8) {
+                            pick % 29
+                        } else {
+                            pick % 22
+                        };
+                        alphabet[k] as char
+                    })
+                    .collect();
+                format!("0x{tail}")
+            })
+            .collect();
+        for w in words
+            .iter()
+            .copied()
+            .chain(random.iter().map(String::as_str))
+        {
             let general = w
                 .strip_prefix("0x")
                 .or_else(|| w.strip_prefix("0X"))
                 .and_then(|h| u64::from_str_radix(h, 16).ok());
             let lines = [
-                (w.to_string(), 0),
-                (format!("0x10 {w}\t0x20"), 5),
-                (format!(" {w} "), 1),
+                (w.to_string(), 0, vec![]),
+                (format!("0x10 {w}\t0x20"), 5, vec![0x10]),
+                (format!(" {w} "), 1, vec![]),
+                (format!("{w}\t0xabcdef12 0x1"), 0, vec![]),
             ];
-            for (line, word_at) in lines {
+            for (line, word_at, before) in lines {
                 let mut out = Vec::new();
                 let got = Cur::new(&line, 100).addresses(&mut out);
                 match general {
                     Some(v) => {
                         assert!(got.is_ok(), "{line:?}");
-                        assert!(out.contains(&v), "{line:?}: {out:?}");
+                        let mut want = before;
+                        want.push(v);
+                        want.extend(line.strip_prefix(w).map_or(
+                            &[][..],
+                            |rest| match rest.trim() {
+                                "0x20" => &[0x20][..],
+                                "0xabcdef12 0x1" => &[0xabcdef12, 1][..],
+                                _ => &[][..],
+                            },
+                        ));
+                        if line.starts_with("0x10 ") {
+                            want.push(0x20);
+                        }
+                        assert_eq!(out, want, "{line:?}");
                     }
                     None => {
                         let e = got.expect_err(&line);

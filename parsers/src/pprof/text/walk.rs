@@ -55,14 +55,17 @@ impl<'a> Walker<'a> {
 
     /// Read `lines` into batches handed to `hand_over` in file order (it returns an empty batch
     /// to fill next). The first error stops the walk.
+    /// (`lines` are lines of `data`, each at its offset in it.)
     pub fn walk(
         &mut self,
+        data: &'a [u8],
         lines: impl Iterator<Item = (u64, &'a [u8])>,
         hand_over: &mut dyn FnMut(Batch<'a>) -> Batch<'a>,
     ) -> Result<End, Fail> {
         let mut batch = Batch::new(self.table);
+        let mut text = Checked::new(data);
         for (at, raw) in lines {
-            let line = utf8(raw, at)?;
+            let line = text.line(at, raw)?;
             let t = line.trim();
             if t.is_empty() {
                 continue;
@@ -152,7 +155,7 @@ pub(super) fn walk_all<'a>(
     // The split must lie past the lines the header took.
     let split = split.filter(|&s| first.peek().is_some_and(|&(at, _)| (at as usize) < s));
     let Some(split) = split else {
-        a.walk(first, hand_over)?;
+        a.walk(data, first, hand_over)?;
         return Ok(());
     };
     let kind = a.kind;
@@ -161,13 +164,14 @@ pub(super) fn walk_all<'a>(
         let second = s.spawn(move || {
             let mut b = Walker::new(kind, 1);
             let mut kept = Vec::new();
-            let r = b.walk(rest(), &mut |batch| {
+            let r = b.walk(data, rest(), &mut |batch| {
                 kept.push(batch);
                 Batch::default()
             });
             (b, kept, r)
         });
         let ended = a.walk(
+            data,
             first.take_while(|&(at, _)| (at as usize) < split),
             hand_over,
         );
@@ -178,7 +182,7 @@ pub(super) fn walk_all<'a>(
     });
     match ended? {
         End::Marker => Ok(()),
-        End::Lines if a.in_memstats => a.walk(rest(), hand_over).map(|_| ()),
+        End::Lines if a.in_memstats => a.walk(data, rest(), hand_over).map(|_| ()),
         End::Lines => {
             let (b, kept, r) = second;
             for batch in kept {
@@ -202,4 +206,58 @@ pub(super) fn split_point(data: &[u8]) -> Option<usize> {
         }
     }
     None
+}
+
+/// Lines of the input as text, checked as UTF-8 a chunk at a time (the check of a short line
+/// costs more per byte than that of a long run): a line inside the last chunk checked is cut
+/// from it; else a chunk is checked from the line's start, up to [`CHUNK`] bytes ending at a
+/// line break (or the line's end). A line with a byte that is not UTF-8 fails as checking it
+/// alone fails: the chunk is then its valid part, and the first line reaching past it is checked
+/// on its own.
+struct Checked<'a> {
+    data: &'a [u8],
+    /// The chunk last checked, and its offset in `data`.
+    text: &'a str,
+    from: usize,
+}
+
+/// The bytes checked as UTF-8 at a time (unless one line is longer).
+const CHUNK: usize = 1 << 20;
+
+impl<'a> Checked<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        Checked {
+            data,
+            text: "",
+            from: 0,
+        }
+    }
+
+    /// The line `raw` of `data`, at offset `at`, as text.
+    fn line(&mut self, at: u64, raw: &'a [u8]) -> Result<&'a str, Fail> {
+        let (s, e) = (at as usize, at as usize + raw.len());
+        if s < self.from || e > self.from + self.text.len() {
+            let data = self.data;
+            let window = data.get(s..(s + CHUNK).min(data.len())).unwrap_or(&[]);
+            let end = match memchr::memrchr(b'\n', window) {
+                Some(p) if s + window.len() < data.len() => s + p,
+                _ => s + window.len(),
+            };
+            let chunk = data.get(s..end.max(e)).unwrap_or(&[]);
+            (self.text, self.from) = match std::str::from_utf8(chunk) {
+                Ok(t) => (t, s),
+                Err(bad) => (
+                    std::str::from_utf8(&chunk[..bad.valid_up_to()]).unwrap_or_default(),
+                    s,
+                ),
+            };
+        }
+        match self
+            .text
+            .get(s.wrapping_sub(self.from)..e.wrapping_sub(self.from))
+        {
+            Some(line) if s >= self.from => Ok(line),
+            _ => utf8(raw, at),
+        }
+    }
 }
