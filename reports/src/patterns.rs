@@ -273,6 +273,9 @@ pub struct Evidence<'e> {
     pub chain_vias: Vec<&'e str>,
     /// Type of the accumulation point as named (the collection), and of the raw walk's end.
     pub holder_type: &'e str,
+    /// The collection the accumulation point's type derives from when its own name names none
+    /// ([`collection_ancestor`]: `java.util.LinkedHashMap` for `Cache$1`).
+    pub holder_ancestor: Option<&'e str>,
     pub raw_type: &'e str,
     /// The accumulation point is what the holder's field points to directly.
     pub held_directly: bool,
@@ -303,7 +306,9 @@ impl Evidence<'_> {
     /// The accumulation point is a (strong) collection of at least
     /// [`MIN_COLLECTION_ENTRIES`] entries.
     fn held_in_collection(&self) -> bool {
-        is_strong_collection(self.holder_type) && self.accumulated >= MIN_COLLECTION_ENTRIES
+        (is_strong_collection(self.holder_type)
+            || self.holder_ancestor.is_some_and(is_strong_collection))
+            && self.accumulated >= MIN_COLLECTION_ENTRIES
     }
 }
 
@@ -412,6 +417,36 @@ pub fn collection_kind(type_name: &str) -> Option<CollectionKind> {
     } else {
         None
     }
+}
+
+/// The collection a type derives from when its own name names none: its nearest superclass
+/// whose name [`collection_kind`] knows (`Cache$1` → `java.util.LinkedHashMap` for the LRU
+/// idiom `new LinkedHashMap<>(16, 0.75f, true) { removeEldestEntry … }`, `class MyCache extends
+/// HashMap`), from the dump's superclasses ([`heapscope_graph::Supertypes`]; none outside
+/// formats with classes). A collection's inside (`HashMap$TreeNode`, a `LinkedHashMap$Entry`
+/// subclass) stays an inside, and a collection named as one is not lifted to its ancestor.
+pub fn collection_ancestor<'g>(
+    g: &'g heapscope_graph::HeapGraph,
+    supertypes: &heapscope_graph::Supertypes,
+    t: heapscope_graph::TypeId,
+) -> Option<&'g str> {
+    if supertypes.is_empty() {
+        return None;
+    }
+    let own = g.types.get(t.0);
+    if collection_kind(own).is_some() || is_collection_internal(own) {
+        return None;
+    }
+    supertypes
+        .ancestors(t)
+        .map(|a| g.types.get(a.0))
+        .find(|name| collection_kind(name).is_some())
+}
+
+/// A type's name without its package: `java.util.LinkedHashMap` → `LinkedHashMap`.
+pub fn simple_name(type_name: &str) -> &str {
+    let t = base_name(type_name);
+    t.rsplit('.').next().unwrap_or(t)
 }
 
 /// A collection that holds its entries: a collection type, not a weak one.
