@@ -852,6 +852,84 @@ mod tests {
         assert!(PATTERNS[PATTERNS.len() - 1].rule.is_none());
     }
 
+    /// A type is a collection by its nearest ancestor whose name is one, against a naive walk
+    /// over the (type, superclass) pairs: the LRU idiom and `extends HashMap` are, the JDK's
+    /// entry classes (`HashMap$TreeNode extends LinkedHashMap$Entry extends HashMap$Node`,
+    /// `ConcurrentHashMap$TreeBin`) and a collection named as one are not; a loop ends.
+    #[test]
+    fn collection_ancestors_agree_with_a_naive_walk() {
+        use heapscope_graph::{GraphBuilder, NodeKind, Supertypes, TypeId};
+        let pairs = [
+            ("com.acme.Cache$1", "java.util.LinkedHashMap"),
+            ("java.util.LinkedHashMap", "java.util.HashMap"),
+            ("java.util.HashMap", "java.util.AbstractMap"),
+            ("com.acme.Registry", "java.util.HashMap"),
+            ("com.acme.SortedRegistry", "com.acme.Registry"),
+            ("com.acme.Names", "java.util.ArrayList"),
+            ("java.util.ArrayList", "java.util.AbstractList"),
+            (
+                "java.util.HashMap$TreeNode",
+                "java.util.LinkedHashMap$Entry",
+            ),
+            ("java.util.LinkedHashMap$Entry", "java.util.HashMap$Node"),
+            (
+                "java.util.concurrent.ConcurrentHashMap$TreeBin",
+                "java.util.concurrent.ConcurrentHashMap$Node",
+            ),
+            ("com.acme.Weak", "java.util.WeakHashMap"),
+            ("java.util.WeakHashMap", "java.util.AbstractMap"),
+            ("com.acme.A", "com.acme.B"),
+            ("com.acme.B", "com.acme.A"),
+            ("com.acme.Plain", "com.acme.Base"),
+        ];
+        let mut b = GraphBuilder::new();
+        let mut ty = |name: &str| b.intern_type(name);
+        let typed: Vec<(TypeId, TypeId)> = pairs.iter().map(|&(t, s)| (ty(t), ty(s))).collect();
+        b.add_node(1, typed[0].0, NodeKind::Object, 8);
+        b.finish_nodes();
+        let g = b.finish(heapscope_graph::Policy::MAT);
+        let sup = Supertypes::new(typed.iter().copied());
+        let naive = |t: &str| -> Option<&str> {
+            if collection_kind(t).is_some() || is_collection_internal(t) {
+                return None;
+            }
+            let mut cur = t;
+            for _ in 0..pairs.len() {
+                cur = pairs.iter().find(|p| p.0 == cur)?.1;
+                if collection_kind(cur).is_some() {
+                    return Some(cur);
+                }
+            }
+            None
+        };
+        for (k, &(t, _)) in typed.iter().enumerate() {
+            let name = pairs[k].0;
+            assert_eq!(collection_ancestor(&g, &sup, t), naive(name), "{name}");
+        }
+        let of = |name: &str| {
+            let t = TypeId(g.types.lookup(name).expect(name));
+            collection_ancestor(&g, &sup, t)
+        };
+        assert_eq!(of("com.acme.Cache$1"), Some("java.util.LinkedHashMap"));
+        assert_eq!(of("com.acme.SortedRegistry"), Some("java.util.HashMap"));
+        assert_eq!(of("com.acme.Names"), Some("java.util.ArrayList"));
+        for none in [
+            "java.util.HashMap$TreeNode",
+            "java.util.LinkedHashMap$Entry",
+            "java.util.concurrent.ConcurrentHashMap$TreeBin",
+            "java.util.LinkedHashMap",
+            "com.acme.Weak",
+            "com.acme.A",
+            "com.acme.Plain",
+        ] {
+            assert_eq!(of(none), None, "{none}");
+        }
+        assert_eq!(
+            collection_ancestor(&g, &Supertypes::default(), typed[0].0),
+            None
+        );
+    }
+
     #[test]
     fn vocabulary() {
         assert_eq!(

@@ -153,7 +153,7 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
                 ctx.id_text(o.acc.holder)
             ));
             if let Some(note) = &subclass {
-                explanation.push_str(&format!(" ({note})"));
+                explanation.push_str(&format!(", {note}"));
             }
             if o.acc.holder != o.top && o.acc.growing.is_none() {
                 explanation.push_str(&format!(", which retains {}", human_bytes(own)));
