@@ -889,7 +889,7 @@ mod tests {
         b.finish_nodes();
         let g = b.finish(heapscope_graph::Policy::MAT);
         let sup = Supertypes::new(typed.iter().copied());
-        let naive = |t: &str| -> Option<&str> {
+        let naive = |t: &'static str| -> Option<&'static str> {
             if collection_kind(t).is_some() || is_collection_internal(t) {
                 return None;
             }
