@@ -783,12 +783,14 @@ pub(crate) fn entry_count(ctx: &Ctx, n: heapscope_graph::NodeIdx) -> Option<u64>
             let map = referred(ctx, n, id)?;
             let inner = ctx.a.graph.type_name(map);
             // The backing map is a JDK map (never a set: no loop).
-            matches!(
+            if matches!(
                 patterns::simple_name(inner),
                 "HashMap" | "LinkedHashMap" | "TreeMap"
-            )
-            .then(|| entry_count(ctx, map))
-            .flatten()
+            ) {
+                entry_count(ctx, map)
+            } else {
+                None
+            }
         }
         _ => None,
     }
