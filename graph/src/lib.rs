@@ -60,7 +60,8 @@ pub use column::{Column, Spill};
 pub use dominators::{DomChildren, DomTree, SUPER, UNREACHED};
 pub use facts::{
     CacheLimit, Comparison, Contents, DumpFacts, Field, FieldValue, IdDisplay, Inspector, MemStats,
-    Model, NoInspector, ProfileFacts, ProfileKind, Rows, Runtime, Unit, MAX_ARRAY_FIELDS,
+    Model, NoInspector, ProfileFacts, ProfileKind, Rows, Runtime, Supertypes, Unit,
+    MAX_ARRAY_FIELDS,
 };
 pub use graph::{
     Edge, EdgePos, HeapGraph, LabelsLater, Orphans, Policy, ResolvedLabels, Root, MAX_EDGES,

@@ -8,11 +8,11 @@
 use std::path::Path;
 
 use heapscope_graph::facts::{
-    FormatDetails, Frame, FrameLine, HprofDetails, StackHolders, Thread, ThreadRoot,
+    FormatDetails, Frame, FrameLine, HprofDetails, StackHolders, Supertypes, Thread, ThreadRoot,
 };
 use heapscope_graph::saved::{self, header_crc, OpenError, SaveInput, Stamp};
 use heapscope_graph::{
-    Analysis, DumpFacts, GraphBuilder, Label, NodeIdx, NodeKind, Policy, Runtime,
+    Analysis, DumpFacts, GraphBuilder, Label, NodeIdx, NodeKind, Policy, Runtime, TypeId,
 };
 
 use crate::support::{cases, for_random_graphs};
@@ -58,6 +58,7 @@ fn facts() -> DumpFacts {
         nodes: vec![NodeIdx(2), NodeIdx(9)],
         labels: vec![3],
     };
+    f.supertypes = Supertypes::new([(TypeId(4), TypeId(1)), (TypeId(2), TypeId(1))]);
     f.warnings.push("a warning".into());
     f.timestamp_ms = Some(-5);
     f
@@ -142,6 +143,7 @@ fn random_analyses_come_back_as_written() {
                 &o2.details,
                 &o2.thread_roots,
                 &o2.stack,
+                &o2.supertypes,
                 &o2.warnings
             ),
             (
@@ -151,6 +153,7 @@ fn random_analyses_come_back_as_written() {
                 &f.details,
                 &f.thread_roots,
                 &f.stack,
+                &f.supertypes,
                 &f.warnings
             ),
             "{ctx}"

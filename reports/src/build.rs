@@ -80,6 +80,22 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The collection `n`'s type derives from when its own name names none (its nearest
+    /// collection superclass, [`crate::patterns::collection_ancestor`]).
+    pub fn collection_ancestor(&self, n: NodeIdx) -> Option<&'a str> {
+        let g = &self.a.graph;
+        crate::patterns::collection_ancestor(g, &self.info.supertypes, g.type_of(n))
+    }
+
+    /// Is `n` a collection that holds its entries, by its type's name or, failing that, its
+    /// nearest collection superclass's ([`crate::patterns::is_strong_collection`])?
+    pub fn is_strong_collection(&self, n: NodeIdx) -> bool {
+        crate::patterns::is_strong_collection(self.a.graph.type_name(n))
+            || self
+                .collection_ancestor(n)
+                .is_some_and(crate::patterns::is_strong_collection)
+    }
+
     pub fn path(&self, steps: &[PathStep]) -> Vec<PathElem> {
         let g = &self.a.graph;
         steps

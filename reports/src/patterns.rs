@@ -273,6 +273,9 @@ pub struct Evidence<'e> {
     pub chain_vias: Vec<&'e str>,
     /// Type of the accumulation point as named (the collection), and of the raw walk's end.
     pub holder_type: &'e str,
+    /// The collection the accumulation point's type derives from when its own name names none
+    /// ([`collection_ancestor`]: `java.util.LinkedHashMap` for `Cache$1`).
+    pub holder_ancestor: Option<&'e str>,
     pub raw_type: &'e str,
     /// The accumulation point is what the holder's field points to directly.
     pub held_directly: bool,
@@ -303,7 +306,9 @@ impl Evidence<'_> {
     /// The accumulation point is a (strong) collection of at least
     /// [`MIN_COLLECTION_ENTRIES`] entries.
     fn held_in_collection(&self) -> bool {
-        is_strong_collection(self.holder_type) && self.accumulated >= MIN_COLLECTION_ENTRIES
+        (is_strong_collection(self.holder_type)
+            || self.holder_ancestor.is_some_and(is_strong_collection))
+            && self.accumulated >= MIN_COLLECTION_ENTRIES
     }
 }
 
@@ -412,6 +417,36 @@ pub fn collection_kind(type_name: &str) -> Option<CollectionKind> {
     } else {
         None
     }
+}
+
+/// The collection a type derives from when its own name names none: its nearest superclass
+/// whose name [`collection_kind`] knows (`Cache$1` → `java.util.LinkedHashMap` for the LRU
+/// idiom `new LinkedHashMap<>(16, 0.75f, true) { removeEldestEntry … }`, `class MyCache extends
+/// HashMap`), from the dump's superclasses ([`heapscope_graph::Supertypes`]; none outside
+/// formats with classes). A collection's inside (`HashMap$TreeNode`, a `LinkedHashMap$Entry`
+/// subclass) stays an inside, and a collection named as one is not lifted to its ancestor.
+pub fn collection_ancestor<'g>(
+    g: &'g heapscope_graph::HeapGraph,
+    supertypes: &heapscope_graph::Supertypes,
+    t: heapscope_graph::TypeId,
+) -> Option<&'g str> {
+    if supertypes.is_empty() {
+        return None;
+    }
+    let own = g.types.get(t.0);
+    if collection_kind(own).is_some() || is_collection_internal(own) {
+        return None;
+    }
+    supertypes
+        .ancestors(t)
+        .map(|a| g.types.get(a.0))
+        .find(|name| collection_kind(name).is_some())
+}
+
+/// A type's name without its package: `java.util.LinkedHashMap` → `LinkedHashMap`.
+pub fn simple_name(type_name: &str) -> &str {
+    let t = base_name(type_name);
+    t.rsplit('.').next().unwrap_or(t)
 }
 
 /// A collection that holds its entries: a collection type, not a weak one.
@@ -815,6 +850,84 @@ mod tests {
         }
         // The fallback has no rule and comes last.
         assert!(PATTERNS[PATTERNS.len() - 1].rule.is_none());
+    }
+
+    /// A type is a collection by its nearest ancestor whose name is one, against a naive walk
+    /// over the (type, superclass) pairs: the LRU idiom and `extends HashMap` are, the JDK's
+    /// entry classes (`HashMap$TreeNode extends LinkedHashMap$Entry extends HashMap$Node`,
+    /// `ConcurrentHashMap$TreeBin`) and a collection named as one are not; a loop ends.
+    #[test]
+    fn collection_ancestors_agree_with_a_naive_walk() {
+        use heapscope_graph::{GraphBuilder, NodeKind, Supertypes, TypeId};
+        let pairs = [
+            ("com.acme.Cache$1", "java.util.LinkedHashMap"),
+            ("java.util.LinkedHashMap", "java.util.HashMap"),
+            ("java.util.HashMap", "java.util.AbstractMap"),
+            ("com.acme.Registry", "java.util.HashMap"),
+            ("com.acme.SortedRegistry", "com.acme.Registry"),
+            ("com.acme.Names", "java.util.ArrayList"),
+            ("java.util.ArrayList", "java.util.AbstractList"),
+            (
+                "java.util.HashMap$TreeNode",
+                "java.util.LinkedHashMap$Entry",
+            ),
+            ("java.util.LinkedHashMap$Entry", "java.util.HashMap$Node"),
+            (
+                "java.util.concurrent.ConcurrentHashMap$TreeBin",
+                "java.util.concurrent.ConcurrentHashMap$Node",
+            ),
+            ("com.acme.Weak", "java.util.WeakHashMap"),
+            ("java.util.WeakHashMap", "java.util.AbstractMap"),
+            ("com.acme.A", "com.acme.B"),
+            ("com.acme.B", "com.acme.A"),
+            ("com.acme.Plain", "com.acme.Base"),
+        ];
+        let mut b = GraphBuilder::new();
+        let mut ty = |name: &str| b.intern_type(name);
+        let typed: Vec<(TypeId, TypeId)> = pairs.iter().map(|&(t, s)| (ty(t), ty(s))).collect();
+        b.add_node(1, typed[0].0, NodeKind::Object, 8);
+        b.finish_nodes();
+        let g = b.finish(heapscope_graph::Policy::MAT);
+        let sup = Supertypes::new(typed.iter().copied());
+        let naive = |t: &'static str| -> Option<&'static str> {
+            if collection_kind(t).is_some() || is_collection_internal(t) {
+                return None;
+            }
+            let mut cur = t;
+            for _ in 0..pairs.len() {
+                cur = pairs.iter().find(|p| p.0 == cur)?.1;
+                if collection_kind(cur).is_some() {
+                    return Some(cur);
+                }
+            }
+            None
+        };
+        for (k, &(t, _)) in typed.iter().enumerate() {
+            let name = pairs[k].0;
+            assert_eq!(collection_ancestor(&g, &sup, t), naive(name), "{name}");
+        }
+        let of = |name: &str| {
+            let t = TypeId(g.types.lookup(name).expect(name));
+            collection_ancestor(&g, &sup, t)
+        };
+        assert_eq!(of("com.acme.Cache$1"), Some("java.util.LinkedHashMap"));
+        assert_eq!(of("com.acme.SortedRegistry"), Some("java.util.HashMap"));
+        assert_eq!(of("com.acme.Names"), Some("java.util.ArrayList"));
+        for none in [
+            "java.util.HashMap$TreeNode",
+            "java.util.LinkedHashMap$Entry",
+            "java.util.concurrent.ConcurrentHashMap$TreeBin",
+            "java.util.LinkedHashMap",
+            "com.acme.Weak",
+            "com.acme.A",
+            "com.acme.Plain",
+        ] {
+            assert_eq!(of(none), None, "{none}");
+        }
+        assert_eq!(
+            collection_ancestor(&g, &Supertypes::default(), typed[0].0),
+            None
+        );
     }
 
     #[test]

@@ -119,15 +119,26 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
         .and_then(|w| w.also.as_ref())
         .map(|al| holder_text(&al.holder, &al.path));
     let mut explanation = String::new();
+    // The point is an access-ordered LinkedHashMap subclass: the LRU idiom.
+    let mut lru = false;
     let detached = o.detached;
     let (title, type_name, count) = match o.group {
         None => {
             let own = own.unwrap_or(retained);
             let size = size(own, ctx.share(own));
+            // `… › Cache$1 (a LinkedHashMap subclass)`: what the point is, when only its
+            // superclass says so and the holder's text ends with it.
+            let subclass = subclass_note(ctx, o.acc.holder);
+            let named = match &subclass {
+                Some(note) if holder.ends_with(g.type_name(o.acc.holder)) => {
+                    format!("{holder} ({note})")
+                }
+                _ => holder.clone(),
+            };
             let title = if what.is_empty() {
-                format!("{holder}: {size}")
+                format!("{named}: {size}")
             } else {
-                format!("{holder}: {what}, {size}")
+                format!("{named}: {what}, {size}")
             };
             explanation.push_str(&format!(
                 "{} {} retains {}; the bytes accumulate in {} {}",
@@ -141,22 +152,39 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
                 display_name(ctx, o.acc.holder),
                 ctx.id_text(o.acc.holder)
             ));
+            if let Some(note) = &subclass {
+                explanation.push_str(&format!(", {note}"));
+            }
             if o.acc.holder != o.top && o.acc.growing.is_none() {
                 explanation.push_str(&format!(", which retains {}", human_bytes(own)));
             }
+            // A map's or set's entries as the program counts them (its `size`): its table
+            // holds only the first entry of each bucket directly.
+            let entries = entry_count(ctx, o.acc.holder)
+                .map(|n| format!("it holds {} entries; ", thousands(n)))
+                .unwrap_or_default();
             if o.acc.raw != o.acc.holder {
-                explanation.push_str(&format!(
-                    " (its {} holds {} objects)",
-                    g.type_name(o.acc.raw),
-                    thousands(o.accumulated)
-                ));
+                if entries.is_empty() {
+                    explanation.push_str(&format!(
+                        " (its {} holds {} objects)",
+                        g.type_name(o.acc.raw),
+                        thousands(o.accumulated)
+                    ));
+                } else {
+                    explanation.push_str(&format!(
+                        " ({entries}{} objects directly below its {})",
+                        thousands(o.accumulated),
+                        g.type_name(o.acc.raw)
+                    ));
+                }
             } else if o.acc.chain.is_none() {
                 explanation.push_str(&format!(
-                    " ({} objects directly below it)",
+                    " ({entries}{} objects directly below it)",
                     thousands(o.accumulated)
                 ));
             }
             explanation.push_str(". ");
+            lru = lru_idiom(ctx, o.acc.holder);
             if let Some(w) = &o.acc.growing {
                 let ctype = g.type_name(o.acc.holder);
                 explanation.push_str(&format!(
@@ -285,7 +313,9 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
         title
     };
     // A detached tree is a known leak by itself; "no known pattern" would say otherwise.
-    if !(detached && pattern == Pattern::Unknown) {
+    if lru && pattern_fits_lru(pattern) {
+        explanation.push_str(LRU_EXPLANATION);
+    } else if !(detached && pattern == Pattern::Unknown) {
         explanation.push_str(pattern.explanation());
     }
     // Where the accumulation point was allocated, when the dump records it (oldest frame
@@ -340,6 +370,8 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
         accumulated: o.items,
         fix: if detached {
             Some(DETACHED_FIX.to_string())
+        } else if lru && pattern_fits_lru(pattern) {
+            Some(LRU_FIX.to_string())
         } else {
             pattern.fix_in(ctx.info.runtime).map(str::to_string)
         },
@@ -657,6 +689,133 @@ fn fragmentation_remedies(m: &MemStats, inuse: u64, alloc: u64) -> String {
         }
     }
     out.join(" ")
+}
+
+/// What an access-ordered `LinkedHashMap` subclass that holds a suspect's bytes is: an LRU whose
+/// bound (`removeEldestEntry`, a method, which no heap dump records) is missing or too high
+/// for this heap. An Eclipse MAT user reads such a map as a cache that is too big, not as one
+/// that has no eviction.
+const LRU_EXPLANATION: &str = "Access-ordered, it is the LRU idiom: its removeEldestEntry method decides when the eldest entry goes, and a heap dump does not record methods. Holding this much, either its bound is set too high for this heap or removeEldestEntry never returns true.";
+
+/// The fix for [`LRU_EXPLANATION`].
+const LRU_FIX: &str = "Check the bound removeEldestEntry applies (size() > MAX with MAX sized for the heap: entries × bytes per entry), or move to a cache bounded by weight or with expiry (Caffeine's maximumWeight, expireAfterAccess).";
+
+/// The patterns an LRU's wording replaces: those that say a collection grows.
+fn pattern_fits_lru(p: Pattern) -> bool {
+    matches!(
+        p,
+        Pattern::CacheWithoutEviction | Pattern::UnboundedCollection | Pattern::GlobalContainer
+    )
+}
+
+/// `a LinkedHashMap subclass`: what the node is when only its superclass names a collection
+/// (`Cache$1`, `class Registry extends HashMap`).
+fn subclass_note(ctx: &Ctx, n: heapscope_graph::NodeIdx) -> Option<String> {
+    let ancestor = ctx.collection_ancestor(n)?;
+    Some(format!("a {} subclass", patterns::simple_name(ancestor)))
+}
+
+/// The name of the Java collection the node is, by its type or its nearest collection
+/// superclass: `java.util.HashMap` for a `HashMap` and for `class Registry extends HashMap`.
+fn java_collection<'a>(ctx: &Ctx<'a>, n: heapscope_graph::NodeIdx) -> Option<&'a str> {
+    let own = ctx.a.graph.type_name(n);
+    let name = if patterns::collection_kind(own).is_some() {
+        own
+    } else {
+        ctx.collection_ancestor(n)?
+    };
+    name.starts_with("java.util.").then_some(name)
+}
+
+/// The last value of the instance field `name` (the superclass's, where a subclass declares a
+/// field of the same name: fields are listed own first): a JDK class's own field, as an
+/// application subclass cannot hide it from the dump.
+fn last_field(
+    fields: &[heapscope_graph::Field],
+    name: &str,
+) -> Option<heapscope_graph::FieldValue> {
+    fields
+        .iter()
+        .rev()
+        .find(|f| f.name == name)
+        .map(|f| f.value.clone())
+}
+
+/// The object `n` refers to by the dump id `id` (one of its references).
+fn referred(ctx: &Ctx, n: heapscope_graph::NodeIdx, id: u64) -> Option<heapscope_graph::NodeIdx> {
+    let g = &ctx.a.graph;
+    g.edges(n).map(|e| e.target).find(|t| g.ids[t.ix()] == id)
+}
+
+/// How many entries a JDK map or set holds, as its own fields count them (`size()`):
+/// `HashMap`, `LinkedHashMap`, `TreeMap`, `IdentityHashMap` (`size`), `Hashtable`,
+/// `Properties` (`count`), `ConcurrentHashMap` (`baseCount` + its counter cells' values), a
+/// `HashSet`, `LinkedHashSet` or `TreeSet` (its backing map's), subclasses included. `None` for
+/// other collections, other runtimes, and a dump without field values.
+pub(crate) fn entry_count(ctx: &Ctx, n: heapscope_graph::NodeIdx) -> Option<u64> {
+    use heapscope_graph::FieldValue::{Int, Ref};
+    let int = |v: Option<heapscope_graph::FieldValue>| match v {
+        Some(Int(x)) => u64::try_from(x).ok(),
+        _ => None,
+    };
+    let name = java_collection(ctx, n)?;
+    let g = &ctx.a.graph;
+    let fields = ctx.insp.fields(g, n);
+    match patterns::simple_name(name) {
+        "HashMap" | "LinkedHashMap" | "TreeMap" | "IdentityHashMap" => {
+            int(last_field(&fields, "size"))
+        }
+        "Hashtable" | "Properties" => int(last_field(&fields, "count")),
+        "ConcurrentHashMap" => {
+            let mut total = int(last_field(&fields, "baseCount"))?;
+            if let Some(Ref(Some(cells))) = last_field(&fields, "counterCells") {
+                let cells = referred(ctx, n, cells)?;
+                for cell in ctx.insp.fields(g, cells) {
+                    let Ref(Some(id)) = cell.value else { continue };
+                    let c = referred(ctx, cells, id)?;
+                    let v = last_field(&ctx.insp.fields(g, c), "value");
+                    total = total.wrapping_add(match v {
+                        Some(Int(x)) => x as u64,
+                        _ => return None,
+                    });
+                }
+            }
+            // As ConcurrentHashMap.size() does: a sum caught mid-update may be negative.
+            Some(if (total as i64) < 0 { 0 } else { total })
+        }
+        "HashSet" | "LinkedHashSet" | "TreeSet" => {
+            let field = if patterns::simple_name(name) == "TreeSet" {
+                "m"
+            } else {
+                "map"
+            };
+            let Some(Ref(Some(id))) = last_field(&fields, field) else {
+                return None;
+            };
+            let map = referred(ctx, n, id)?;
+            let inner = ctx.a.graph.type_name(map);
+            // The backing map is a JDK map (never a set: no loop).
+            if matches!(
+                patterns::simple_name(inner),
+                "HashMap" | "LinkedHashMap" | "TreeMap"
+            ) {
+                entry_count(ctx, map)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Is `n` an access-ordered `LinkedHashMap` subclass (the LRU idiom `new LinkedHashMap<>(16,
+/// 0.75f, true) { removeEldestEntry … }`)? Read from its `accessOrder` field.
+fn lru_idiom(ctx: &Ctx, n: heapscope_graph::NodeIdx) -> bool {
+    ctx.collection_ancestor(n) == Some("java.util.LinkedHashMap")
+        && matches!(
+            last_field(&ctx.insp.fields(&ctx.a.graph, n), "accessOrder"),
+            Some(heapscope_graph::FieldValue::Bool(true))
+        )
 }
 
 /// A diff's growth suspect as one line: `#1 com.acme.Order: +781.2 KiB retained (92.4% of the

@@ -22,6 +22,7 @@ mod goheapdump;
 mod golden;
 mod grown_collections;
 mod index;
+mod java_collections;
 mod long_paths;
 mod mcp;
 mod metrics;

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use super::codec::{Bad, Dec, Enc};
 use crate::facts::{
     Comparison, Details, DumpFacts, Frame, FrameLine, IdDisplay, MemStats, Model, ProfileFacts,
-    ProfileKind, Rows, Runtime, StackHolders, Thread, ThreadRoot, Unit,
+    ProfileKind, Rows, Runtime, StackHolders, Supertypes, Thread, ThreadRoot, Unit,
 };
 use crate::types::NodeIdx;
 
@@ -136,6 +136,9 @@ pub(super) fn encode(f: &DumpFacts) -> Vec<u8> {
     e.u32s(&f.stack.root_kinds);
     e.u32s(&f.stack.nodes.iter().map(|n| n.0).collect::<Vec<_>>());
     e.u32s(&f.stack.labels);
+    let (types, supers) = f.supertypes.parts();
+    e.u32s(types);
+    e.u32s(supers);
     e.len(f.warnings.len());
     for w in &f.warnings {
         e.str(w);
@@ -282,6 +285,10 @@ pub(super) fn decode(mut d: Dec) -> Result<DumpFacts, Bad> {
         nodes: ascending(&mut d)?.into_iter().map(NodeIdx).collect(),
         labels: ascending(&mut d)?,
     };
+    let at = d.bad("superclasses: ascending types, one superclass each");
+    let types = d.u32s()?;
+    let supers = d.u32s()?;
+    let supertypes = Supertypes::from_parts(types, supers).ok_or(at)?;
     let n = d.count(4)?;
     let mut warnings = Vec::with_capacity(n);
     for _ in 0..n {
@@ -306,6 +313,7 @@ pub(super) fn decode(mut d: Dec) -> Result<DumpFacts, Bad> {
         details,
         thread_roots: thread_roots.into(),
         stack,
+        supertypes,
         warnings,
     })
 }
@@ -316,6 +324,33 @@ mod tests {
 
     fn round_trip(f: &DumpFacts) -> Result<DumpFacts, Bad> {
         decode(Dec::new(&encode(f), 0))
+    }
+
+    /// The superclasses come back as they were; types out of order, repeated, or without a
+    /// superclass each are refused.
+    #[test]
+    fn supertypes_round_trip_and_bad_ones_are_refused() {
+        use crate::types::TypeId;
+        let mut f = DumpFacts::object_graph("hprof", Runtime::Jvm);
+        f.supertypes = Supertypes::new([(TypeId(9), TypeId(3)), (TypeId(3), TypeId(1))]);
+        let back = round_trip(&f).expect("decodes");
+        assert_eq!(back.supertypes, f.supertypes);
+        assert_eq!(back.supertypes.parent(TypeId(9)), Some(TypeId(3)));
+        for (types, supers) in [
+            (vec![3, 3], vec![1, 1]),
+            (vec![9, 3], vec![3, 1]),
+            (vec![3, 9], vec![1]),
+        ] {
+            let mut e = Enc::new();
+            e.u32s(&types);
+            e.u32s(&supers);
+            let mut ok = encode(&DumpFacts::object_graph("hprof", Runtime::Jvm));
+            // The supertypes' two empty lists (4 B of length each) sit before the warnings'
+            // count (4 B).
+            let cut = ok.len() - 12;
+            ok.splice(cut..cut + 8, e.buf);
+            assert!(decode(Dec::new(&ok, 0)).is_err(), "{types:?} {supers:?}");
+        }
     }
 
     /// The thread roots (one per object, ascending) and the stack holders come back as they

@@ -44,7 +44,7 @@ pub use seal::Seals;
 pub const MAGIC: [u8; 8] = *b"HSIDX\0\r\n";
 /// The layout's version: bump it whenever a section's meaning or encoding changes, or a pass's
 /// results change (an index of another version is rebuilt, never read).
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// The heapscope version written into the header (an index from another version is rebuilt).
 pub const HEAPSCOPE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Written in native order; a reader on a machine of the other byte order refuses the file.

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use heapscope_graph::{
-    Contents, Field, FieldValue, HeapGraph, Inspector, NodeIdx, MAX_ARRAY_FIELDS,
+    Contents, Field, FieldValue, HeapGraph, Inspector, NodeIdx, Supertypes, MAX_ARRAY_FIELDS,
 };
 
 use super::bytes::{
@@ -121,6 +121,17 @@ fn decode_array(b: &Bytes, rec: usize, coder: u8, max_chars: usize) -> Option<St
         _ => return None,
     }
     Some(s)
+}
+
+/// Each class's superclass as the graph's types ([`heapscope_graph::Supertypes`]): from the
+/// CLASS DUMPs' superclass ids, leaving out the root class (`java.lang.Object`) and superclasses
+/// the dump does not describe. 8 B per class.
+pub(super) fn supertypes(classes: &Classes) -> Supertypes {
+    Supertypes::new(classes.defs.iter().filter_map(|c| {
+        let s = classes.by_id.get(c.super_id)? as usize;
+        let sup = &classes.defs[s];
+        (sup.id != c.id && classes.name(s) != "java.lang.Object").then_some((c.ty, sup.ty))
+    }))
 }
 
 /// No superclass in [`Layouts::classes`].

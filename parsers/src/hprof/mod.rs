@@ -334,7 +334,7 @@ pub fn parse_with_wrap(
         let name = top.class_names.get(&id)?;
         top.string(&b, *name).map(|n| bytes::java_class_name(&n))
     });
-    let info = dump_info(
+    let mut info = dump_info(
         &h,
         &top,
         &lay,
@@ -346,6 +346,7 @@ pub fn parse_with_wrap(
         &graph,
         warnings,
     );
+    info.supertypes = inspect::supertypes(&classes);
     let inspector = HprofInspector::new(
         input.clone(),
         h.id_size,

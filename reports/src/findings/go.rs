@@ -216,6 +216,7 @@ mod tests {
             chain_types: vec![],
             chain_vias: vec![],
             holder_type: "main.lookupUser",
+            holder_ancestor: None,
             raw_type: "main.lookupUser",
             held_directly: false,
             chain_period: vec![],

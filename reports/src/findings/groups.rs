@@ -689,9 +689,7 @@ fn common_collection_of(ctx: &Ctx, up: &[Lineage]) -> Option<NodeIdx> {
 /// collection's inside to the collection, as an accumulation point is.
 fn collection_at(ctx: &Ctx, p: u32) -> Option<NodeIdx> {
     let c = lift_to_collection(ctx, NodeIdx(p));
-    (super::go::blocks_are_containers(ctx)
-        || patterns::is_strong_collection(ctx.a.graph.type_name(c)))
-    .then_some(c)
+    (super::go::blocks_are_containers(ctx) || ctx.is_strong_collection(c)).then_some(c)
 }
 
 #[cfg(test)]

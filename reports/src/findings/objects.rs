@@ -159,7 +159,7 @@ fn chain_ending(keys: &[(u32, u32)]) -> Option<(usize, usize)> {
 /// From a collection's inside (backing array, hash entry, list node) up to the collection.
 pub(crate) fn lift_to_collection(ctx: &Ctx, raw: NodeIdx) -> NodeIdx {
     let g = &ctx.a.graph;
-    let is_coll = |n: NodeIdx| patterns::is_strong_collection(g.type_name(n));
+    let is_coll = |n: NodeIdx| ctx.is_strong_collection(n);
     if is_coll(raw) {
         return raw;
     }
@@ -236,8 +236,7 @@ fn held_while_growing(ctx: &Ctx, raw: NodeIdx) -> Option<Growing> {
     let arrives = |i: usize| {
         let s = &path[i];
         let label = edge_between(g, s.node, raw).0;
-        patterns::is_strong_collection(g.type_name(s.node))
-            || stack_holder(ctx, s.node, label).is_some()
+        ctx.is_strong_collection(s.node) || stack_holder(ctx, s.node, label).is_some()
     };
     if stack.is_empty() && !(path.len() >= 2 && arrives(path.len() - 2)) {
         return None;
@@ -248,7 +247,7 @@ fn held_while_growing(ctx: &Ctx, raw: NodeIdx) -> Option<Growing> {
         if weak {
             continue;
         }
-        if patterns::is_strong_collection(g.type_name(r)) && matches!(label, Label::Name(_)) {
+        if ctx.is_strong_collection(r) && matches!(label, Label::Name(_)) {
             if owner.is_some_and(|(c, _)| c != r) {
                 return None;
             }
@@ -515,6 +514,7 @@ pub(crate) fn pattern_of(ctx: &Ctx, o: &Objects) -> patterns::Pattern {
             .filter_map(|p| p.via.as_deref())
             .collect(),
         holder_type: g.type_name(point),
+        holder_ancestor: ctx.collection_ancestor(point),
         raw_type: g.type_name(raw),
         held_directly: path.len() >= 2 && holder.at + 2 == path.len(),
         chain_period: chain

@@ -1,0 +1,155 @@
+//! Java collections as programs write them (testdata/java/collections): an anonymous
+//! access-ordered `LinkedHashMap` LRU (`PageCache$1`), a `class Registry extends HashMap` and a
+//! plain `HashMap` whose keys collide in fours. The subclasses are judged as the collections
+//! they are (a collection pattern, "a LinkedHashMap subclass"), and each map says how many
+//! entries it holds, not how many objects its table holds directly.
+//!
+//! The oracles are the JVM's own: each collection's class, superclass and `size()` as the
+//! program printed them (`collections.sizes.txt`), and `jcmd GC.class_histogram` taken just
+//! before the dump (`collections.histo.txt`). Nothing is hard-coded but the fixture's names.
+
+use serde_json::Value;
+
+use super::util::{analyze_json, root};
+
+const DUMP: &str = "testdata/java/collections/collections.hprof.gz";
+
+/// One line of `collections.sizes.txt`: `HOLDER CLASS [extends SUPER] size=N …`.
+struct Printed {
+    holder: String,
+    class: String,
+    superclass: Option<String>,
+    size: u64,
+    distinct_hashes: Option<u64>,
+}
+
+fn printed() -> Vec<Printed> {
+    let text =
+        std::fs::read_to_string(root().join("testdata/java/collections/collections.sizes.txt"))
+            .expect("the program's sizes");
+    text.lines()
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let value = |key: &str| {
+                w.iter()
+                    .find_map(|x| x.strip_prefix(key))
+                    .map(|v| v.parse::<u64>().expect("a number"))
+            };
+            Printed {
+                holder: w[0].to_string(),
+                class: w[1].to_string(),
+                superclass: (w[2] == "extends").then(|| w[3].to_string()),
+                size: value("size=").expect("size="),
+                distinct_hashes: value("distinct-hashes="),
+            }
+        })
+        .collect()
+}
+
+/// The JVM's count of instances of `class` (`jcmd GC.class_histogram`).
+fn jvm_count(class: &str) -> u64 {
+    let text =
+        std::fs::read_to_string(root().join("testdata/java/collections/collections.histo.txt"))
+            .expect("the JVM's histogram");
+    text.lines()
+        .find(|l| l.split_whitespace().nth(3) == Some(class))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or_else(|| panic!("{class} in the histogram"))
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The suspect whose holder is `class HOLDER-CLASS › static FIELD › …`.
+fn suspect<'r>(report: &'r Value, holder: &str) -> &'r Value {
+    let (class, field) = holder.rsplit_once('.').expect("Class.FIELD");
+    let head = format!("class com.acme.coll.{class} › static {field} › ");
+    report["suspects"]
+        .as_array()
+        .expect("suspects")
+        .iter()
+        .find(|s| s["holder"].as_str().is_some_and(|h| h.starts_with(&head)))
+        .unwrap_or_else(|| panic!("no suspect held by {head}"))
+}
+
+#[test]
+fn collection_subclasses_are_collections_and_maps_count_their_entries() {
+    let report = analyze_json(DUMP, &[]).expect("a report");
+    let all = printed();
+    assert_eq!(all.len(), 3);
+    for p in &all {
+        let s = suspect(&report, &p.holder);
+        let (title, explanation) = (
+            s["title"].as_str().unwrap_or_default(),
+            s["explanation"].as_str().unwrap_or_default(),
+        );
+        // The map's size(), as the program printed it.
+        assert!(
+            explanation.contains(&format!("it holds {} entries", thousands(p.size))),
+            "{}: {explanation}",
+            p.holder
+        );
+        // The title counts the values the JVM counts (every one of them is in this map).
+        let values = title
+            .split(": ")
+            .nth(1)
+            .and_then(|w| w.split(" × ").nth(1))
+            .and_then(|w| w.split(',').next())
+            .expect("N × VALUE in the title");
+        assert!(
+            title.contains(&format!("{} × {values}", thousands(jvm_count(values)))),
+            "{title}"
+        );
+        match &p.superclass {
+            // A subclass: named as one, with the pattern of the collection it is.
+            Some(sup) => {
+                let simple = sup.rsplit('.').next().unwrap_or(sup);
+                let note = format!("{} (a {simple} subclass): ", p.class);
+                assert!(title.contains(&note), "{title}");
+                assert_eq!(s["type"].as_str(), Some(p.class.as_str()));
+                let expected = if p.holder.contains("Cache") {
+                    "cache-without-eviction"
+                } else {
+                    "global-container"
+                };
+                assert_eq!(s["pattern"].as_str(), Some(expected), "{title}");
+            }
+            // The plain map with colliding keys: its table holds one entry per used bucket
+            // directly, at most one per distinct hash, the rest hang off the chains.
+            None => {
+                assert_eq!(s["pattern"].as_str(), Some("global-container"), "{title}");
+                let hashes = p.distinct_hashes.expect("distinct-hashes=");
+                let direct: u64 = explanation
+                    .split(&format!("it holds {} entries; ", thousands(p.size)))
+                    .nth(1)
+                    .and_then(|w| w.split(" objects directly below its ").next())
+                    .map(|n| n.replace(',', "").parse().expect("a count"))
+                    .expect("objects directly below its table");
+                assert!(direct <= hashes && direct < p.size, "{explanation}");
+            }
+        }
+    }
+    // The LRU: access-ordered, the removeEldestEntry idiom; its advice is about that bound.
+    let lru = suspect(&report, &all[0].holder);
+    assert!(
+        lru["explanation"]
+            .as_str()
+            .is_some_and(|e| e.contains("removeEldestEntry")),
+        "{lru}"
+    );
+    assert!(
+        lru["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("removeEldestEntry")),
+        "{lru}"
+    );
+}
