@@ -24,6 +24,8 @@
 //! Memory: parent 4, frame 4, id 8, size 8, count 8 B per node (nodes appended by `push_new`
 //! have only the first two until `finish_new`), + the lookup tables of `child`.
 
+use crate::builder::NodeSlots;
+use crate::column::Staged;
 use crate::graph::EdgePos;
 use crate::hash::{fnv1a, FxHashMap, FxHashSet, FNV_OFFSET, FNV_PRIME};
 use crate::{GraphBuilder, Label, NodeIdx, NodeKind, TypeId};
@@ -56,6 +58,9 @@ pub struct CallTree {
     indexed: usize,
     /// Nodes `0..with_ids` have their final id; [`CallTree::finish_new`] makes the rest.
     with_ids: usize,
+    /// Whether [`CallTree::add`] was called: if not, the size and count columns are zeros,
+    /// untouched pages the graph's fill does not read.
+    own_totals: bool,
 }
 
 impl CallTree {
@@ -369,6 +374,7 @@ impl CallTree {
     /// Add bytes and a count to a node's own totals (saturating).
     pub fn add(&mut self, node: u32, size: u64, count: u64) {
         self.columns_to_len();
+        self.own_totals = true;
         if let (Some(s), Some(c)) = (
             self.size.get_mut(node as usize),
             self.count.get_mut(node as usize),
@@ -457,12 +463,11 @@ impl CallTree {
                 // the node columns in bulk: in spill files from the start when the builder
                 // grows them there (`GraphBuilder::grow_in_files`), with no anonymous copy.
                 let types: Vec<TypeId> = (0..n).map(|i| type_of(b, i)).collect();
-                add_node_columns(b, &self.id, |i| types[i], &self.size, &[]);
+                let count = counts.then_some(&self.count[..]);
+                let own = (&self.size[..], count, self.own_totals);
+                add_node_columns(b, &self.id, |i| types[i], own, &[]);
                 drop(types);
                 add_roots(b, &self.parent);
-                if counts {
-                    add_counts(b, &self.count, &[]);
-                }
                 // Edges and roots go by dense index and ids are unique (`child` and `finish_new`
                 // move a colliding one), so the builder's id index (a sort, 12 B per node) is
                 // not built.
@@ -499,23 +504,22 @@ impl CallTree {
             id,
             size,
             count,
+            own_totals,
             ..
         } = self;
+        let own = (&size[..], counts.then_some(&count[..]), own_totals);
         match &types {
-            NodeTypes::PerNode(t) => add_node_columns(b, &id, |i| t[i], &size, extra),
+            NodeTypes::PerNode(t) => add_node_columns(b, &id, |i| t[i], own, extra),
             NodeTypes::PerFrame(t) => {
-                add_node_columns(b, &id, |i| t[frame[i] as usize], &size, extra)
+                add_node_columns(b, &id, |i| t[frame[i] as usize], own, extra)
             }
         }
-        drop((id, size, types));
+        drop((size, count, types));
         add_roots(b, &parent);
-        if counts {
-            add_counts(b, &count, extra);
-        }
-        drop(count);
         b.finish_nodes_without_index();
         let offsets = offsets.unwrap_or_else(|| edge_offsets(&parent));
-        add_tree_edges(b, &parent, offsets, call);
+        // The ids are in the builder: their column is the edges' scratch.
+        add_tree_edges(b, &parent, offsets, call, id);
         frame
     }
 }
@@ -548,12 +552,17 @@ fn extra_at(extra: &[Totals], e: &mut usize, i: usize) -> (u64, u64) {
 }
 
 /// The node columns of [`CallTree::fill_graph`] in bulk (runs of [`NODE_RUN`] nodes, one rayon
-/// task each), `extra` bytes added.
+/// task each, each run written a column at a time: [`NodeSlots::fill`]), `extra` bytes added;
+/// with `count`, the counts too (`extra` counts added), in the same runs when the builder has
+/// no node yet ([`GraphBuilder::add_nodes_parallel_counted`]: the count column made beside
+/// the others, in a spill file where they are), else after them. `own`: whether `size` and
+/// `count` hold anything ([`CallTree::add`] was called); if not, they are not read (a tree
+/// whose totals all come in `extra` leaves them untouched zero pages).
 fn add_node_columns(
     b: &mut GraphBuilder,
     id: &[u64],
     type_of: impl Fn(usize) -> TypeId + Sync,
-    size: &[u64],
+    (size, count, own): (&[u64], Option<&[u64]>, bool),
     extra: &[Totals],
 ) {
     let n = id.len();
@@ -561,21 +570,43 @@ fn add_node_columns(
         .step_by(NODE_RUN)
         .map(|a| NODE_RUN.min(n - a))
         .collect();
-    b.add_nodes_parallel(&runs, |k, mut slots| {
+    let fill = |k: usize, mut slots: NodeSlots<'_>| {
         let a = k * NODE_RUN;
-        let mut e = extra.partition_point(|x| (x.0 as usize) < a);
-        for j in 0..slots.len() {
-            let i = a + j;
-            let more = extra_at(extra, &mut e, i).0;
-            slots.set(
-                j,
-                id[i],
-                type_of(i),
-                NodeKind::Frame,
-                size[i].saturating_add(more),
-            );
+        let len = slots.len().min(n - a);
+        let first = extra.partition_point(|x| (x.0 as usize) < a);
+        let (mut e, mut f) = (first, first);
+        // A node's own bytes or count (0 without `own` or past the column), `extra`'s added.
+        let own_at = |col: &[u64], i: usize| {
+            if own {
+                col.get(i).copied().unwrap_or(0)
+            } else {
+                0
+            }
+        };
+        slots.fill(
+            &id[a..a + len],
+            |j| type_of(a + j),
+            NodeKind::Frame,
+            |j| own_at(size, a + j).saturating_add(extra_at(extra, &mut e, a + j).0),
+            |j| match count {
+                Some(c) if a + j < c.len() => {
+                    own_at(c, a + j).saturating_add(extra_at(extra, &mut f, a + j).1)
+                }
+                _ => 1,
+            },
+        );
+    };
+    match count {
+        Some(c) if !c.is_empty() => {
+            if b.add_nodes_parallel_counted(&runs, fill).is_none() {
+                b.add_nodes_parallel(&runs, fill);
+                add_counts(b, c, extra);
+            }
         }
-    });
+        _ => {
+            b.add_nodes_parallel(&runs, fill);
+        }
+    }
 }
 
 /// Every node without a parent is a GC root of kind [`ROOT_KIND`].
@@ -618,27 +649,53 @@ pub fn edge_offsets(parent: &[u32]) -> Vec<EdgePos> {
 }
 
 /// One edge `call` from each node to each of its children, in creation order, from the parent
-/// column and its [`edge_offsets`]: the offsets moved into the builder, and each child written
-/// straight into its target slot ([`GraphBuilder::edges_by_offsets`]): 4 B per node of cursors
-/// beside the offsets, no children lists. (Node by node through [`add_edges`] if the builder
-/// declines.)
-fn add_tree_edges(b: &mut GraphBuilder, parent: &[u32], offsets: Vec<EdgePos>, call: Label) {
+/// column and its [`edge_offsets`]: the offsets moved into the builder
+/// ([`GraphBuilder::edges_by_offsets_staged`]), each child placed at its parent's cursor in
+/// `scratch` (a dead column of at least `n` entries, whose pages are resident: the tree's ids),
+/// its low halves the cursors and its high halves the targets, then the targets and the labels
+/// written in order through [`Staged`] writers (in spill files, `pwrite`s of whole windows):
+/// no fresh page for the cursors, no write fault per page of the target and label files.
+/// (Node by node through [`add_edges`] if the builder declines.)
+fn add_tree_edges(
+    b: &mut GraphBuilder,
+    parent: &[u32],
+    offsets: Vec<EdgePos>,
+    call: Label,
+    mut scratch: Vec<u64>,
+) {
     let n = parent.len();
     debug_assert_eq!(offsets.len(), n + 1);
-    let mut next = offsets[..n].to_vec();
-    let Some((targets, labels)) = b.edges_by_offsets(offsets) else {
-        drop(next);
+    if scratch.len() < n {
+        scratch = vec![0; n];
+    }
+    // Low half: node `i`'s cursor (at most the edge count, below 2^32: it never carries).
+    for (x, &o) in scratch.iter_mut().zip(&offsets[..n]) {
+        *x = o as u64;
+    }
+    let Some((targets, labels, files)) = b.edges_by_offsets_staged(offsets) else {
+        drop(scratch);
         let (start, kids) = children_from_parents(parent);
         add_edges(b, &start, &kids, call);
         return;
     };
+    const LOW: u64 = u32::MAX as u64;
     for (c, &p) in parent.iter().enumerate() {
-        if let Some(k) = next.get_mut(p as usize) {
-            targets[*k as usize] = c as u32;
-            *k += 1;
+        if let Some(&cursor) = scratch.get(p as usize) {
+            scratch[p as usize] = cursor + 1;
+            let k = (cursor & LOW) as usize;
+            if let Some(x) = scratch.get_mut(k) {
+                *x = (*x & LOW) | ((c as u64) << 32);
+            }
         }
     }
-    labels.fill(call.encode());
+    let e = targets.len().min(scratch.len());
+    let mut t = Staged::new(targets, 0, files[0].as_ref());
+    t.fill_with(0, e, |k| (scratch[k] >> 32) as u32);
+    drop(t);
+    drop(scratch);
+    let code = call.encode();
+    let len = labels.len();
+    Staged::new(labels, 0, files[1].as_ref()).fill_with(0, len, |_| code);
 }
 
 /// One edge `call` from each node to each of its children (`kids[start[i]..start[i + 1]]`).
@@ -1030,38 +1087,48 @@ mod tests {
             b.intern_type(&format!("type {}", t.frame()[i] % 41))
         };
         // `fill_graph`, and `into_graph` (the types made first, the tree consumed) on a copy.
-        for (b, in_files, owned, per_frame) in [
-            (GraphBuilder::new(), false, false, false),
-            (GraphBuilder::new(), false, true, false),
-            (GraphBuilder::new(), false, true, true),
-            (
-                GraphBuilder::new().with_spill(&spill).grow_in_files(),
-                spill.is_usable(),
-                false,
-                false,
-            ),
-            (
-                GraphBuilder::new().with_spill(&spill).grow_in_files(),
-                spill.is_usable(),
-                true,
-                false,
-            ),
-            (
-                GraphBuilder::new().with_spill(&spill).grow_in_files(),
-                spill.is_usable(),
-                true,
-                true,
-            ),
+        let files = || GraphBuilder::new().with_spill(&spill).grow_in_files();
+        let usable = spill.is_usable();
+        // (builder, in files, into_graph, types per frame, all totals in `extra`)
+        for (b, in_files, owned, per_frame, all_extra) in [
+            (GraphBuilder::new(), false, false, false, false),
+            (GraphBuilder::new(), false, true, false, false),
+            (GraphBuilder::new(), false, true, true, false),
+            (GraphBuilder::new(), false, true, true, true),
+            (files(), usable, false, false, false),
+            (files(), usable, true, false, false),
+            (files(), usable, true, true, false),
+            (files(), usable, true, true, true),
         ] {
             let mut b = b;
             let call = Label::Name(b.intern_label("calls"));
             if owned {
                 // Part of the sizes and counts handed over as `extra` instead: all of some
-                // nodes', part of others'.
-                let mut copy = generated_tree(3 * NODE_RUN + 17);
+                // nodes', part of others'. Or all of them, for a tree whose nodes were only
+                // pushed (tracemalloc's): its own columns never written (nor read).
+                let mut copy = if all_extra {
+                    let mut c = CallTree::new();
+                    for k in &t.keys {
+                        c.intern_frame(k);
+                    }
+                    for i in 0..t.len() {
+                        c.push_new(t.parent()[i], t.frame()[i]);
+                    }
+                    c.finish_new();
+                    assert!(!c.own_totals);
+                    c
+                } else {
+                    generated_tree(3 * NODE_RUN + 17)
+                };
                 assert_eq!(copy.id(), t.id());
                 let mut extra = Vec::new();
                 for i in 0..copy.len() {
+                    if all_extra {
+                        if t.size[i] > 0 || t.count[i] > 0 {
+                            extra.push((i as u32, t.size[i], t.count[i]));
+                        }
+                        continue;
+                    }
                     let (size, count) = (copy.size[i], copy.count[i]);
                     let (size, count) = match i % 4 {
                         0 => (size, count),
@@ -1072,7 +1139,8 @@ mod tests {
                     copy.count[i] -= count;
                     extra.push((i as u32, size, count));
                 }
-                assert!(extra.iter().any(|e| e.1 > 0) && copy.size.iter().any(|&s| s > 0));
+                assert!(extra.iter().any(|e| e.1 > 0));
+                assert_eq!(copy.size.iter().any(|&s| s > 0), !all_extra);
                 // Types per node with the offsets made inside, or per frame (interned in node
                 // order) with the offsets made before.
                 let frames = copy.frame().to_vec();
@@ -1098,6 +1166,7 @@ mod tests {
             }
             let got = b.finish(Policy::TREE);
             assert_eq!(got.ids.is_spilled(), in_files);
+            assert_eq!(got.counts.is_spilled(), in_files);
             assert_eq!(got.node_count(), t.len());
             assert_eq!(&got.ids[..], &want.ids[..]);
             assert_eq!(&got.type_of[..], &want.type_of[..]);

@@ -732,6 +732,65 @@ impl<'a, T: Plain> Staged<'a, T> {
         }
     }
 
+    /// Set elements `from..to` of the run (clamped to `len()`) to `f(i)` each, in order, as
+    /// [`set`](Self::set) one by one would, but a window at a time: each window's elements
+    /// made straight into its buffer (a store each, no per-element window check), so a bulk
+    /// writer of a column costs a few instructions per element, not a `set` each.
+    pub fn fill_with(&mut self, from: usize, to: usize, mut f: impl FnMut(usize) -> T) {
+        let to = to.min(self.slice.len());
+        if self.file.is_none() {
+            if let Some(part) = self.slice.get_mut(from..to) {
+                for (k, x) in part.iter_mut().enumerate() {
+                    *x = f(from + k);
+                }
+            }
+            return;
+        }
+        let mut i = from;
+        while i < to {
+            let k = i.wrapping_sub(self.win);
+            if k < self.buf.len() {
+                let stop = self.buf.len().min(to - self.win);
+                for (j, x) in self.buf[k..stop].iter_mut().enumerate() {
+                    *x = f(i + j);
+                }
+                self.hi = self.hi.max(stop);
+                i = self.win + stop;
+            } else {
+                // a new window from `i` on (or, below the window, a store into the slice)
+                self.set_outside(i, f(i));
+                i += 1;
+            }
+        }
+    }
+
+    /// Set elements `from..from + src.len()` of the run (clamped to `len()`) to `src`, as
+    /// [`set`](Self::set) one by one would; in a spill file with one `pwrite` of `src` itself
+    /// (no copy through the window), after the window's elements so far.
+    pub fn put_slice(&mut self, from: usize, src: &[T]) {
+        let to = (from + src.len()).min(self.slice.len());
+        if from >= to {
+            return;
+        }
+        let src = &src[..to - from];
+        let Some(file) = self.file else {
+            self.slice[from..to].copy_from_slice(src);
+            return;
+        };
+        self.flush();
+        // No window from here: its buffer may hold stale elements of the range written now.
+        self.buf.clear();
+        use std::os::unix::fs::FileExt;
+        // SAFETY: `T` is a plain integer type (Plain): no padding, every byte initialised.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(src.as_ptr() as *const u8, std::mem::size_of_val(src))
+        };
+        let at = self.at + (from * std::mem::size_of::<T>()) as u64;
+        if file.write_all_at(bytes, at).is_err() {
+            self.slice[from..to].copy_from_slice(src);
+        }
+    }
+
     /// [`set`](Self::set) outside the window: a new window from `i` on, or a store into the
     /// slice (below the window, or no file).
     #[cold]
@@ -1037,13 +1096,31 @@ mod tests {
                 while i < w[1] - w[0] {
                     let r = next();
                     let val = r | 1;
+                    let len = w[1] - w[0];
+                    if r % 16 >= 14 {
+                        // in bulk: `fill_with` or `put_slice` over a stretch (at times behind,
+                        // at times past the run's end), as `set` one by one
+                        let from = i.saturating_sub((r >> 8) as usize % 3 * 9_000);
+                        let to = from + (r >> 16) as usize % 20_000;
+                        let made = |k: usize| (k as u64).wrapping_mul(val) | 1;
+                        if r % 16 == 14 {
+                            st.fill_with(from, to, made);
+                        } else {
+                            st.put_slice(from, &(from..to).map(made).collect::<Vec<_>>());
+                        }
+                        for k in from..to.min(len) {
+                            v[w[0] + k] = made(k);
+                        }
+                        i = to.max(i + 1);
+                        continue;
+                    }
                     let at = match r % 16 {
                         0 => i.saturating_sub((r >> 8) as usize % 40_000), // behind: out of order
                         1 => i + 2,                                        // a gap left zero
                         _ => i,
                     };
                     st.set(at, val);
-                    if at < w[1] - w[0] {
+                    if at < len {
                         v[w[0] + at] = val;
                     }
                     i += 1 + (r % 16 == 1) as usize;
