@@ -524,7 +524,7 @@ fn truncation_and_domains_are_reported() {
             }
             // 3.8 does not record total_nframe: the warning is hedged ("possibly").
             None => {
-                if warned {
+                if warned && limit != 1 {
                     assert!(
                         parsed.info.warnings.iter().any(|w| w.contains("possibly")),
                         "{name}"
