@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use super::util::{analyze_json, root};
+use super::util::{analyze_json, root, thousands};
 
 const DUMP: &str = "testdata/java/collections/collections.hprof.gz";
 
@@ -55,18 +55,6 @@ fn jvm_count(class: &str) -> u64 {
         .find(|l| l.split_whitespace().nth(3) == Some(class))
         .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         .unwrap_or_else(|| panic!("{class} in the histogram"))
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The suspect whose holder is `class HOLDER-CLASS › static FIELD › …`.

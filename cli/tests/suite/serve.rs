@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::util::{root, tempdir};
+use super::util::{root, tempdir, thousands};
 
 const STATIC_MAP: &str = "testdata/java/dumps/static_map.hprof.gz";
 const GROWTH: [&str; 3] = [
@@ -774,18 +774,6 @@ fn answer_rows(q: &Value) -> Vec<Vec<String>> {
 /// The rows a page showed (drive.js: one array of cell texts a row).
 fn shown_rows(v: &Value) -> Vec<Vec<String>> {
     v.as_array().unwrap().iter().map(strings).collect()
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The answers the pages show agree with the same questions asked in SQL over the tables

@@ -54,3 +54,17 @@ pub fn tempdir(tag: &str) -> tempfile::TempDir {
         .tempdir()
         .expect("temp dir")
 }
+
+/// `n` with a comma every three digits, as the reports print counts (written here, not taken
+/// from the reports crate, so that tests check its formatting).
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
