@@ -158,10 +158,10 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
             if o.acc.holder != o.top && o.acc.growing.is_none() {
                 explanation.push_str(&format!(", which retains {}", human_bytes(own)));
             }
-            // A map's or set's entries as the program counts them (its `size`): its table
-            // holds only the first entry of each bucket directly.
-            let entries = entry_count(ctx, o.acc.holder)
-                .map(|n| format!("it holds {} entries; ", thousands(n)))
+            // A collection's size as the program counts it (`size()`): a map's table holds
+            // only the first entry of each bucket directly, a linked list one node.
+            let entries = element_count(ctx, o.acc.holder)
+                .map(|(n, noun)| format!("it holds {} {noun}; ", thousands(n)))
                 .unwrap_or_default();
             if o.acc.raw != o.acc.holder {
                 if entries.is_empty() {
@@ -747,65 +747,156 @@ fn referred(ctx: &Ctx, n: heapscope_graph::NodeIdx, id: u64) -> Option<heapscope
     g.edges(n).map(|e| e.target).find(|t| g.ids[t.ix()] == id)
 }
 
-/// How many entries a JDK map or set holds, as its own fields count them (`size()`):
-/// `HashMap`, `LinkedHashMap`, `TreeMap`, `IdentityHashMap` (`size`), `Hashtable`,
-/// `Properties` (`count`), `ConcurrentHashMap` (`baseCount` + its counter cells' values), a
-/// `HashSet`, `LinkedHashSet` or `TreeSet` (its backing map's), subclasses included. `None` for
-/// other collections, other runtimes, and a dump without field values.
-pub(crate) fn entry_count(ctx: &Ctx, n: heapscope_graph::NodeIdx) -> Option<u64> {
-    use heapscope_graph::FieldValue::{Int, Ref};
-    let int = |v: Option<heapscope_graph::FieldValue>| match v {
-        Some(Int(x)) => u64::try_from(x).ok(),
-        _ => None,
-    };
+/// How many elements a JDK collection holds, as its own fields count them (`size()`), and what
+/// they are called: a map's "entries" (`HashMap`, `LinkedHashMap`, `TreeMap`,
+/// `IdentityHashMap`: `size`; `Hashtable`, `Properties`: `count`; `ConcurrentHashMap`:
+/// `baseCount` + its counter cells; `ConcurrentSkipListMap`: its `LongAdder`), a set's,
+/// list's or queue's "elements" (`HashSet`, `LinkedHashSet`, `TreeSet`, `ConcurrentSkipListSet`,
+/// `CopyOnWriteArraySet`: their backing map's or list's; `ArrayList`, `LinkedList`,
+/// `PriorityQueue`, `PriorityBlockingQueue`: `size`; `Vector`, `Stack`: `elementCount`;
+/// `ArrayBlockingQueue`, `LinkedBlockingDeque`: `count`; `LinkedBlockingQueue`: its
+/// `AtomicInteger`; `ArrayDeque`: `tail - head` around its array; `CopyOnWriteArrayList`: its
+/// array's length), subclasses included. `None` for other collections (`ConcurrentLinkedQueue`
+/// keeps no count), other runtimes, and a dump without field values.
+pub(crate) fn element_count(ctx: &Ctx, n: heapscope_graph::NodeIdx) -> Option<(u64, &'static str)> {
+    use heapscope_graph::FieldValue::Ref;
     let name = java_collection(ctx, n)?;
     let g = &ctx.a.graph;
     let fields = ctx.insp.fields(g, n);
-    match patterns::simple_name(name) {
+    // The object a reference field of `from` points to.
+    let field_object =
+        |from, fields: &[heapscope_graph::Field], field: &str| match last_field(fields, field) {
+            Some(Ref(Some(id))) => referred(ctx, from, id),
+            _ => None,
+        };
+    const ENTRIES: &str = "entries";
+    const ELEMENTS: &str = "elements";
+    let simple = patterns::simple_name(name);
+    let count = match simple {
         "HashMap" | "LinkedHashMap" | "TreeMap" | "IdentityHashMap" => {
-            int(last_field(&fields, "size"))
+            return int_field(&fields, "size").map(|c| (c, ENTRIES))
         }
-        "Hashtable" | "Properties" => int(last_field(&fields, "count")),
+        "Hashtable" | "Properties" => return int_field(&fields, "count").map(|c| (c, ENTRIES)),
         "ConcurrentHashMap" => {
-            let mut total = int(last_field(&fields, "baseCount"))?;
-            if let Some(Ref(Some(cells))) = last_field(&fields, "counterCells") {
-                let cells = referred(ctx, n, cells)?;
-                for cell in ctx.insp.fields(g, cells) {
-                    let Ref(Some(id)) = cell.value else { continue };
-                    let c = referred(ctx, cells, id)?;
-                    let v = last_field(&ctx.insp.fields(g, c), "value");
-                    total = total.wrapping_add(match v {
-                        Some(Int(x)) => x as u64,
-                        _ => return None,
-                    });
-                }
-            }
-            // As ConcurrentHashMap.size() does: a sum caught mid-update may be negative.
-            Some(if (total as i64) < 0 { 0 } else { total })
+            let cells = optional_object(ctx, n, &fields, "counterCells")?;
+            return striped_sum(ctx, &fields, "baseCount", cells).map(|c| (c, ENTRIES));
         }
-        "HashSet" | "LinkedHashSet" | "TreeSet" => {
-            let field = if patterns::simple_name(name) == "TreeSet" {
-                "m"
-            } else {
-                "map"
+        "ConcurrentSkipListMap" => {
+            // JDK 9+: a LongAdder, made at the first insertion (JDK 8 keeps no count).
+            let adder = field_object(n, &fields, "adder")?;
+            let adder_fields = ctx.insp.fields(g, adder);
+            let cells = optional_object(ctx, adder, &adder_fields, "cells")?;
+            return striped_sum(ctx, &adder_fields, "base", cells).map(|c| (c, ENTRIES));
+        }
+        "HashSet"
+        | "LinkedHashSet"
+        | "TreeSet"
+        | "ConcurrentSkipListSet"
+        | "CopyOnWriteArraySet" => {
+            let field = match simple {
+                "TreeSet" | "ConcurrentSkipListSet" => "m",
+                "CopyOnWriteArraySet" => "al",
+                _ => "map",
             };
-            let Some(Ref(Some(id))) = last_field(&fields, field) else {
-                return None;
-            };
-            let map = referred(ctx, n, id)?;
-            let inner = ctx.a.graph.type_name(map);
-            // The backing map is a JDK map (never a set: no loop).
-            if matches!(
-                patterns::simple_name(inner),
-                "HashMap" | "LinkedHashMap" | "TreeMap"
+            let inner = field_object(n, &fields, field)?;
+            // The backing collection is a JDK map or list (never a set: no loop).
+            let backing = patterns::simple_name(g.type_name(inner));
+            if !matches!(
+                backing,
+                "HashMap"
+                    | "LinkedHashMap"
+                    | "TreeMap"
+                    | "ConcurrentSkipListMap"
+                    | "CopyOnWriteArrayList"
             ) {
-                entry_count(ctx, map)
-            } else {
-                None
+                return None;
             }
+            element_count(ctx, inner)?.0
         }
+        "ArrayList" | "LinkedList" | "PriorityQueue" | "PriorityBlockingQueue" => {
+            int_field(&fields, "size")?
+        }
+        "Vector" | "Stack" => int_field(&fields, "elementCount")?,
+        "ArrayBlockingQueue" | "LinkedBlockingDeque" => int_field(&fields, "count")?,
+        "LinkedBlockingQueue" => {
+            let counter = field_object(n, &fields, "count")?;
+            int_field(&ctx.insp.fields(g, counter), "value")?
+        }
+        "ArrayDeque" => {
+            // JDK 8 and later: the elements run from `head` to just before `tail`, around the
+            // array (empty when they are equal).
+            let len = array_length(ctx, field_object(n, &fields, "elements")?)?;
+            let (head, tail) = (int_field(&fields, "head")?, int_field(&fields, "tail")?);
+            if len == 0 || head >= len || tail >= len {
+                return None;
+            }
+            (tail + len - head) % len
+        }
+        "CopyOnWriteArrayList" => array_length(ctx, field_object(n, &fields, "array")?)?,
+        _ => return None,
+    };
+    Some((count, ELEMENTS))
+}
+
+/// The object a reference field of `from` points to, `Some(None)` when it is null, `None` when
+/// the field or its object is missing.
+fn optional_object(
+    ctx: &Ctx,
+    from: heapscope_graph::NodeIdx,
+    fields: &[heapscope_graph::Field],
+    field: &str,
+) -> Option<Option<heapscope_graph::NodeIdx>> {
+    match last_field(fields, field)? {
+        heapscope_graph::FieldValue::Ref(Some(id)) => Some(Some(referred(ctx, from, id)?)),
+        heapscope_graph::FieldValue::Ref(None) => Some(None),
         _ => None,
     }
+}
+
+/// A non-negative integer field's value.
+fn int_field(fields: &[heapscope_graph::Field], name: &str) -> Option<u64> {
+    match last_field(fields, name) {
+        Some(heapscope_graph::FieldValue::Int(x)) => u64::try_from(x).ok(),
+        _ => None,
+    }
+}
+
+/// The length of an array object (its elements, as the inspector lists them).
+fn array_length(ctx: &Ctx, array: heapscope_graph::NodeIdx) -> Option<u64> {
+    if ctx.a.graph.kind(array) != NodeKind::ObjectArray {
+        return None;
+    }
+    let listed = ctx.insp.fields(&ctx.a.graph, array).len();
+    let total = ctx.insp.fields_total(&ctx.a.graph, array).unwrap_or(listed);
+    u64::try_from(total).ok()
+}
+
+/// A striped counter's sum, as `ConcurrentHashMap.size()` and `LongAdder.sum()` add it: the
+/// field `base` of `fields` plus the `value` of each cell in the array `cells`.
+fn striped_sum(
+    ctx: &Ctx,
+    fields: &[heapscope_graph::Field],
+    base: &str,
+    cells: Option<heapscope_graph::NodeIdx>,
+) -> Option<u64> {
+    use heapscope_graph::FieldValue::{Int, Ref};
+    let g = &ctx.a.graph;
+    let mut total = match last_field(fields, base)? {
+        Int(x) => x as u64,
+        _ => return None,
+    };
+    if let Some(cells) = cells {
+        for cell in ctx.insp.fields(g, cells) {
+            let Ref(Some(id)) = cell.value else { continue };
+            let c = referred(ctx, cells, id)?;
+            total = total.wrapping_add(match last_field(&ctx.insp.fields(g, c), "value") {
+                Some(Int(x)) => x as u64,
+                _ => return None,
+            });
+        }
+    }
+    // As ConcurrentHashMap.size() does: a sum caught mid-update may be negative.
+    Some(if (total as i64) < 0 { 0 } else { total })
 }
 
 /// Is `n` an access-ordered `LinkedHashMap` subclass (the LRU idiom `new LinkedHashMap<>(16,
