@@ -1433,7 +1433,7 @@ impl DomChildren {
 
     /// [`build`](Self::build) from `idom` and the DFS preorder, the two arrays from `store`.
     pub(crate) fn build_in<S: Store>(idom: &[u32], order: &[u32], store: &S) -> DomChildren {
-        Self::build_one(idom, order, store, None)
+        Self::build_one(idom, order, store, (None, None))
     }
 
     /// [`build_in`](Self::build_in), its lists in `lists` if given (see
@@ -1442,14 +1442,14 @@ impl DomChildren {
         idom: &[u32],
         order: &[u32],
         store: &S,
-        lists: Option<S::Arr<u32>>,
+        (lists, zeros): Made<S>,
     ) -> DomChildren {
         let n = idom.len();
         let slot = |d: u32| if d == SUPER { n } else { d as usize };
         // Counts at `slot + 1`; after the prefix sum `offsets[s]` is the start of list `s`.
         // Counted in node order (`idom` read sequentially): `order` holds exactly the nodes
         // whose idom is not UNREACHED.
-        let mut offsets = store.filled(n + 2, 0u32);
+        let mut offsets = offsets_of(store, n, zeros);
         for &d in idom {
             if d != UNREACHED {
                 offsets[slot(d) + 1] += 1;
@@ -1480,11 +1480,13 @@ impl DomChildren {
     /// cursors are made by two threads (halves of the lists), and each thread places its half.
     /// The same lists, entry for entry.
     ///
-    /// The lists are written into `lists` if given: an array made ahead of at least one
-    /// entry per node of `order` (the analysis has it made on the second core
-    /// while the dominators run: `Analysis::run_in`), cut to that length; a shorter one is
-    /// dropped and the array comes from `store`. The same lists either way: every entry is
-    /// written.
+    /// `made` holds arrays made ahead (the analysis has them made on the second core while
+    /// the dominators run: `Analysis::run_in`), each used if given and of the right length,
+    /// else dropped and the array comes from `store`. The lists are written into the first,
+    /// an array of at least one entry per node of `order`, cut to that length; the same
+    /// lists either way: every entry is written. The offsets are counted in the second,
+    /// `idom.len() + 2` zeros (as `store.filled` makes them: the caller's promise), used
+    /// only if that long.
     ///
     /// The two-thread build counts in `spare` if it is a dead array with room for
     /// `idom.len() + 1` entries (the analysis passes the dominators' `semi`, whose pages are
@@ -1495,13 +1497,13 @@ impl DomChildren {
         order: &[u32],
         store: &S,
         threads: usize,
-        lists: Option<S::Arr<u32>>,
+        made: Made<S>,
         spare: Option<Vec<u32>>,
     ) -> DomChildren {
         if threads < 2 || order.len() < PARALLEL_CHILDREN_MIN {
-            return Self::build_one(idom, order, store, lists);
+            return Self::build_one(idom, order, store, made);
         }
-        Self::halves(idom, order, store, lists, spare)
+        Self::halves(idom, order, store, made, spare)
     }
 
     /// [`build_on`](Self::build_on)'s two-thread build, for any length, its lists in `lists`
@@ -1514,7 +1516,7 @@ impl DomChildren {
         idom: &[u32],
         order: &[u32],
         store: &S,
-        lists: Option<S::Arr<u32>>,
+        (lists, zeros): Made<S>,
         spare: Option<Vec<u32>>,
     ) -> DomChildren {
         let n = idom.len();
@@ -1524,7 +1526,7 @@ impl DomChildren {
         let mid = n.div_ceil(2);
         // First half's counts at `slot` of `early`, second half's at `slot + 1` of `offsets`;
         // each also says how many of its entries go to lists below `mid`.
-        let mut offsets = store.filled(n + 2, 0u32);
+        let mut offsets = offsets_of(store, n, zeros);
         let mut early = match spare {
             Some(mut c) if c.capacity() > n => {
                 c.clear();
@@ -1777,6 +1779,25 @@ impl DomChildren {
 /// The dominator children's lists: `lists` cut to `len` entries if it has that many, else
 /// `len` zeros from `store`. Every entry is written by the build, so what `lists` held does
 /// not matter.
+/// The dominator children's offsets for `n` nodes: `n + 2` zeros, `zeros` if it is that long
+/// (made ahead by the caller, all zeros), else from `store`.
+fn offsets_of<S: Store>(store: &S, n: usize, zeros: Option<S::Arr<u32>>) -> S::Arr<u32> {
+    match zeros {
+        Some(z) if z.len() == n + 2 => {
+            debug_assert!(z.iter().all(|&c| c == 0), "offsets made ahead hold zeros");
+            z
+        }
+        _ => store.filled(n + 2, 0u32),
+    }
+}
+
+/// Arrays made ahead for [`DomChildren::build_on`]: the lists (any contents, at least one
+/// entry per reached node) and the offsets (`n + 2` zeros).
+pub(crate) type Made<S> = (
+    Option<<S as Store>::Arr<u32>>,
+    Option<<S as Store>::Arr<u32>>,
+);
+
 fn lists_of<S: Store>(store: &S, len: usize, lists: Option<S::Arr<u32>>) -> S::Arr<u32> {
     match lists {
         Some(mut a) if a.len() >= len => {
@@ -2192,8 +2213,10 @@ mod tests {
     fn lists_and_zeros_made_ahead_give_the_same_children_and_retained_sizes() {
         // The analysis hands the children build and the retained-size walk arrays made on
         // another thread (`Analysis::run_in`): the lists of at least one entry per node,
-        // whatever they hold, and the retained sizes' zeros. Same results as arrays made by
-        // the passes themselves; an array of the wrong length is not used.
+        // whatever they hold, the offsets' `n + 2` zeros and the retained sizes' zeros. Same
+        // results as arrays made by the passes themselves; an array of the wrong length is
+        // not used (offsets of another length hold junk here: were they used, the lists would
+        // differ).
         for case in 0..200u64 {
             let mut rng = fastrand::Rng::with_seed(0x11a7_0000 ^ case);
             let most = [2000, 100_000][usize::from(case % 8 == 0)];
@@ -2215,8 +2238,16 @@ mod tests {
             };
             let threads = rng.usize(1..3);
             let spare = junk_spare(&mut rng, n);
-            let got =
-                DomChildren::build_on(&dom.idom, &dom.order, &Heap, threads, Some(lists), spare);
+            let offsets = match rng.usize(0..4) {
+                0 => None,
+                1 => Some(vec![0u32; n + 2]),
+                k => {
+                    let len = if k == 2 { n + 1 } else { n + 3 };
+                    Some((0..len).map(|_| rng.u32(..)).collect())
+                }
+            };
+            let made = (Some(lists), offsets);
+            let got = DomChildren::build_on(&dom.idom, &dom.order, &Heap, threads, made, spare);
             assert_eq!(want.offsets, got.offsets, "case {case}");
             assert_eq!(want.children, got.children, "case {case}");
             let group_of = |v: u32| g.type_of[v as usize];
@@ -2260,7 +2291,7 @@ mod tests {
             // The cursors counted in a dead array of junk (long enough or not), as the
             // analysis hands it the dominators' `semi`, or in a fresh one.
             let spare = junk_spare(&mut rng, n);
-            let two = DomChildren::halves(&dom.idom, &dom.order, &Heap, None, spare);
+            let two = DomChildren::halves(&dom.idom, &dom.order, &Heap, (None, None), spare);
             assert_eq!(one.offsets, two.offsets, "case {case}");
             assert_eq!(one.children, two.children, "case {case}");
             // Every list is the one-thread build's, in `order`'s order, and the lists cover
@@ -2268,7 +2299,7 @@ mod tests {
             assert_eq!(two.offsets[0], 0);
             assert_eq!(two.offsets[n + 1] as usize, dom.order.len(), "case {case}");
             if let (Some(files), 0) = (&files, case % 10) {
-                let spilled = DomChildren::halves(&dom.idom, &dom.order, files, None, None);
+                let spilled = DomChildren::halves(&dom.idom, &dom.order, files, (None, None), None);
                 assert_eq!(one.offsets, spilled.offsets, "case {case}");
                 assert_eq!(one.children, spilled.children, "case {case}");
             }
