@@ -620,7 +620,8 @@ mod tests {
             ..Layouts::default()
         };
         // (id, superclass index or NO_SUPER, own fields)
-        let mut naive: Vec<(u64, u32, Vec<(u32, u8)>)> = Vec::new();
+        type Naive = (u64, u32, Vec<(u32, u8)>);
+        let mut naive: Vec<Naive> = Vec::new();
         let mut id = 0u64;
         for _ in 0..n {
             id += 1 + next(1000);
