@@ -97,11 +97,13 @@ impl Label {
 
 /// A string interner: each distinct string once, ids dense from 0 in first-seen order.
 ///
-/// The texts lie end to end in one buffer (string `i` ends at `ends[i]`). The index maps a keyed
-/// 64-bit hash of a text (std's SipHash with a random key, so no input can be made to collide)
-/// to the first id with that hash; `next` chains the ids whose hashes collide (`NO_NEXT` ends a
-/// chain), and every match is confirmed on the text. Per distinct string: its bytes once, 8 B
-/// end, 4 B chain link and one index entry (16 B at most 7/8 full): ~30 B + the text, where a
+/// The texts lie end to end in one buffer (string `i` ends at `ends[i]`). The index maps the low
+/// 32 bits of a keyed 64-bit hash of a text (std's SipHash with a random key, so no input can be
+/// made to collide) to the first id with those bits; `next` chains the ids whose hashes collide
+/// there (`NO_NEXT` ends a chain; ~30 such pairs among 500 K strings), and every match is
+/// confirmed on the text. Per distinct string: its bytes once, 8 B end, 4 B chain link and one
+/// index entry (8 B + a control byte, at most 7/8 full; 16 B with the whole hash as the key:
+/// 17 MiB for the 500 K class names of a class-heavy HPROF, now 9): ~22 B + the text, where a
 /// boxed copy in a list and another as a map key cost ~100 B + twice the text (a V8 snapshot
 /// names each WeakMap entry's edges with a string of their own: hundreds of thousands).
 #[derive(Default, Clone, Debug)]
@@ -109,7 +111,7 @@ pub struct Interner {
     text: String,
     ends: Vec<u64>,
     next: Vec<u32>,
-    index: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
+    index: HashMap<u32, u32, BuildHasherDefault<Prehashed>>,
     keys: RandomState,
 }
 
@@ -122,13 +124,18 @@ struct Prehashed(u64);
 
 impl Hasher for Prehashed {
     fn write(&mut self, bytes: &[u8]) {
-        // Only u64 keys are hashed; fold anything else in so the hasher stays total.
+        // Only u32 and u64 keys are hashed; fold anything else in so the hasher stays total.
         for &b in bytes {
             self.0 = self.0.rotate_left(8) ^ u64::from(b);
         }
     }
     fn write_u64(&mut self, v: u64) {
         self.0 = v;
+    }
+    /// The index's keys, 32 bits of a hash: spread over the 64 (the table takes its control
+    /// bytes from the top bits).
+    fn write_u32(&mut self, v: u32) {
+        self.0 = u64::from(v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
     fn finish(&self) -> u64 {
         self.0
@@ -160,7 +167,7 @@ impl Interner {
 
     /// [`intern`](Self::intern) with `s`'s hash given (tests give colliding ones).
     fn intern_hashed(&mut self, s: &str, h: u64) -> u32 {
-        let last = match self.index.get(&h) {
+        let last = match self.index.get(&(h as u32)) {
             Some(&first) => match self.find(first, s) {
                 Ok(id) => return id,
                 Err(last) => Some(last),
@@ -174,7 +181,7 @@ impl Interner {
         match last {
             Some(l) => self.next[l as usize] = i,
             None => {
-                self.index.insert(h, i);
+                self.index.insert(h as u32, i);
             }
         }
         i
@@ -191,7 +198,7 @@ impl Interner {
         self.lookup_hashed(s, self.keys.hash_one(s))
     }
     fn lookup_hashed(&self, s: &str, h: u64) -> Option<u32> {
-        let first = *self.index.get(&h)?;
+        let first = *self.index.get(&(h as u32))?;
         self.find(first, s).ok()
     }
     pub fn len(&self) -> usize {
@@ -220,7 +227,8 @@ mod tests {
             x ^= x << 17;
             x
         };
-        for collide in [None, Some(1u64), Some(3), Some(1 << 40)] {
+        // Some(0): hashes that differ, but not in the low 32 bits the index keeps
+        for collide in [None, Some(1u64), Some(3), Some(1 << 40), Some(0)] {
             let mut it = Interner::new();
             let mut plain: Vec<String> = Vec::new();
             for _ in 0..3000 {
@@ -228,7 +236,11 @@ mod tests {
                 let s: String = (0..len)
                     .map(|_| ["a", "b", "é", "→", ""][(next() % 5) as usize])
                     .collect();
-                let h = collide.map_or_else(|| it.keys.hash_one(&s), |m| s.len() as u64 % m);
+                let h = match collide {
+                    None => it.keys.hash_one(&s),
+                    Some(0) => (s.len() as u64) << 32 | 7,
+                    Some(m) => s.len() as u64 % m,
+                };
                 let want = match plain.iter().position(|p| *p == s) {
                     Some(i) => i as u32,
                     None => {

@@ -1,6 +1,6 @@
 //! `HEAPSCOPE_STATS_V8=1` / `HEAPSCOPE_STATS_HPROF=1` / `HEAPSCOPE_STATS_TRACEMALLOC=1`: the wall
 //! and CPU time (user + sys of the whole process, all threads) of each of the V8, HPROF or
-//! tracemalloc reader's steps, to stderr — where the
+//! tracemalloc reader's steps and the RssAnon each leaves, to stderr — where the
 //! parse stage of `HEAPSCOPE_STATS` spends its time, and whether a step keeps both cores busy
 //! (CPU / wall near the core count) or one. Off, a step costs one branch on a cached flag.
 
@@ -51,6 +51,14 @@ fn cpu() -> f64 {
     t(ru.ru_utime) + t(ru.ru_stime)
 }
 
+/// RssAnon of this process now, in MiB (Linux; `None` elsewhere): what a step leaves allocated.
+fn rss_anon_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("RssAnon:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
 /// The clock of the steps: each [`step`](Steps::step) prints the time since the previous one.
 pub(crate) struct Steps {
     reader: Reader,
@@ -77,9 +85,10 @@ impl Steps {
             let wall = (now - t).as_secs_f64();
             let used = cpu_now - c;
             eprintln!(
-                "heapscope: stats: {} {name:<28} {wall:7.3} s  CPU {used:6.2} s  ({:.2} cores)",
+                "heapscope: stats: {} {name:<28} {wall:7.3} s  CPU {used:6.2} s  ({:.2} cores)  RssAnon {:>5} MiB",
                 self.reader.name(),
-                used / wall.max(1e-9)
+                used / wall.max(1e-9),
+                rss_anon_mib().map_or_else(|| "?".to_string(), |m| m.to_string())
             );
             self.at = Some((now, cpu_now));
         }

@@ -224,6 +224,11 @@ impl GraphBuilder {
         self.types.get(t.0)
     }
 
+    /// The type names interned so far (the graph's `types` once finished).
+    pub fn types(&self) -> &Interner {
+        &self.types
+    }
+
     pub fn intern_label(&mut self, name: &str) -> LabelId {
         if name.is_empty() {
             return LabelId(0);

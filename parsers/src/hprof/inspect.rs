@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 
 use heapscope_graph::{
-    Contents, Field, FieldValue, HeapGraph, Inspector, NodeIdx, Supertypes, MAX_ARRAY_FIELDS,
+    Contents, Field, FieldValue, HeapGraph, Inspector, Interner, NodeIdx, Supertypes,
+    MAX_ARRAY_FIELDS,
 };
 
 use super::bytes::{
@@ -34,7 +35,7 @@ fn field_offset(
             return None;
         }
         let c = &classes.defs[ci as usize];
-        for &(sid, t) in &classes.fields[c.fields.0 as usize..c.fields.1 as usize] {
+        for &(sid, t) in classes.fields_of(ci as usize) {
             if top.string(b, sid).as_deref() == Some(name) {
                 return Some((off, t));
             }
@@ -126,11 +127,13 @@ fn decode_array(b: &Bytes, rec: usize, coder: u8, max_chars: usize) -> Option<St
 /// Each class's superclass as the graph's types ([`heapscope_graph::Supertypes`]): from the
 /// CLASS DUMPs' superclass ids, leaving out the root class (`java.lang.Object`) and superclasses
 /// the dump does not describe. 8 B per class.
-pub(super) fn supertypes(classes: &Classes) -> Supertypes {
+pub(super) fn supertypes(classes: &Classes, types: &Interner) -> Supertypes {
+    // a class's name is its type's: the root class is the type of that name
+    let object = types.lookup("java.lang.Object");
     Supertypes::new(classes.defs.iter().filter_map(|c| {
         let s = classes.by_id.get(c.super_id)? as usize;
         let sup = &classes.defs[s];
-        (sup.id != c.id && classes.name(s) != "java.lang.Object").then_some((c.ty, sup.ty))
+        (sup.id != c.id && Some(sup.ty.0) != object).then_some((c.ty, sup.ty))
     }))
 }
 
@@ -140,11 +143,14 @@ const NO_SUPER: u32 = u32::MAX;
 /// The instance field layout of every class, for [`Inspector::fields`]: per class (sorted by
 /// class id) its own fields and its superclass; an instance's data is its class's own fields,
 /// then its superclass's, and so on (the HPROF INSTANCE DUMP order). Field names interned.
-/// About 12 B per class + 5 B per declared field + the distinct names.
+/// 16 B per class (was 24) + 5 B per declared field (as 8 with padding) + the distinct names.
 #[derive(Default)]
 struct Layouts {
-    /// (class id, superclass index or [`NO_SUPER`], own fields as a range of `fields`)
-    classes: Vec<(u64, u32, u32, u32)>,
+    /// Class ids, sorted.
+    ids: Vec<u64>,
+    /// Per class: (superclass index or [`NO_SUPER`], end of its own fields in `fields`; they
+    /// start where the previous class's end).
+    classes: Vec<(u32, u32)>,
     /// (name index, basic type)
     fields: Vec<(u32, u8)>,
     names: Vec<String>,
@@ -166,7 +172,7 @@ impl Layouts {
         for &ci in &order {
             let c = &classes.defs[ci as usize];
             let start = out.fields.len() as u32;
-            for &(sid, t) in &classes.fields[c.fields.0 as usize..c.fields.1 as usize] {
+            for &(sid, t) in classes.fields_of(ci as usize) {
                 let next = out.names.len() as u32;
                 let n = *name_ix.entry(sid).or_insert(next);
                 if n == next {
@@ -180,8 +186,9 @@ impl Layouts {
             let sup = index_of(c.super_id)
                 .filter(|&s| classes.defs[order[s as usize] as usize].id != c.id)
                 .unwrap_or(NO_SUPER);
-            out.classes
-                .push((c.id, sup, start, out.fields.len() as u32));
+            debug_assert_eq!(start, out.classes.last().map_or(0, |c| c.1));
+            out.ids.push(c.id);
+            out.classes.push((sup, out.fields.len() as u32));
         }
         out
     }
@@ -197,9 +204,10 @@ impl Layouts {
             e.u8(t);
         }
         e.len(self.classes.len());
-        for &(id, sup, s, t) in &self.classes {
-            e.u64(id);
-            e.u32(sup);
+        for k in 0..self.classes.len() {
+            let (s, t) = self.range(k);
+            e.u64(self.ids[k]);
+            e.u32(self.classes[k].0);
             e.u32(s);
             e.u32(t);
         }
@@ -226,39 +234,52 @@ impl Layouts {
             fields.push((n, d.u8()?));
         }
         let k = d.count(20)?;
-        let mut classes = Vec::with_capacity(k);
+        let mut ids = Vec::with_capacity(k);
+        let mut classes: Vec<(u32, u32)> = Vec::with_capacity(k);
         for _ in 0..k {
             let at = d.bad("a class layout inside the field and class tables");
             let (id, sup, s, t) = (d.u64()?, d.u32()?, d.u32()?, d.u32()?);
-            if (sup != NO_SUPER && sup as usize >= k) || s > t || t as usize > fields.len() {
+            // each class's fields start where the previous class's end (as `build` makes them)
+            let start = classes.last().map_or(0, |c| c.1);
+            if (sup != NO_SUPER && sup as usize >= k)
+                || s != start
+                || s > t
+                || t as usize > fields.len()
+            {
                 return Err(at);
             }
-            classes.push((id, sup, s, t));
+            ids.push(id);
+            classes.push((sup, t));
         }
         Ok(Layouts {
+            ids,
             classes,
             fields,
             names,
         })
     }
 
+    /// Class `k`'s own fields, as a range of `fields`.
+    fn range(&self, k: usize) -> (u32, u32) {
+        let start = if k == 0 { 0 } else { self.classes[k - 1].1 };
+        (start, self.classes[k].1)
+    }
+
     /// The fields of an instance of class `class_id`, in data order: (name, type).
     fn of(&self, class_id: u64) -> impl Iterator<Item = (&str, u8)> + '_ {
-        let mut cur = self
-            .classes
-            .binary_search_by_key(&class_id, |c| c.0)
-            .ok()
-            .map(|p| p as u32);
+        let mut cur = self.ids.binary_search(&class_id).ok().map(|p| p as u32);
         // A superclass chain longer than the class count is a cycle in a malformed dump.
         let mut left = self.classes.len();
         std::iter::from_fn(move || {
-            let c = self.classes.get(cur? as usize)?;
+            let k = cur? as usize;
+            let c = self.classes.get(k)?;
             if left == 0 {
                 return None;
             }
             left -= 1;
-            cur = (c.1 != NO_SUPER).then_some(c.1);
-            Some(&self.fields[c.2 as usize..c.3 as usize])
+            cur = (c.0 != NO_SUPER).then_some(c.0);
+            let (s, t) = self.range(k);
+            Some(&self.fields[s as usize..t as usize])
         })
         .flatten()
         .map(|&(n, t)| (self.names[n as usize].as_str(), t))
@@ -354,7 +375,7 @@ impl HprofInspector {
     ) -> Self {
         let string_type = g.types.lookup("java.lang.String");
         let string_fields = classes
-            .position("java.lang.String")
+            .position("java.lang.String", &g.types)
             .map(|ci| &classes.defs[ci])
             .and_then(|c| {
                 let v = field_offset(b, top, classes, c.id, "value")?.0;
@@ -363,7 +384,7 @@ impl HprofInspector {
         let class_names = ClassNames::new(
             class_nodes
                 .iter()
-                .map(|&(n, ci)| (n, classes.name(ci as usize))),
+                .map(|&(n, ci)| (n, classes.name(ci as usize, &g.types))),
         );
         HprofInspector {
             input,
@@ -577,8 +598,100 @@ impl Inspector for HprofInspector {
 
 #[cfg(test)]
 mod tests {
-    use super::ClassNames;
+    use super::{ClassNames, Layouts, NO_SUPER};
     use std::collections::HashMap;
+
+    /// The layouts' flat form (sorted ids, each class's superclass and fields' end) against
+    /// per-class lists searched from the start, on random classes (superclass chains, cycles,
+    /// classes with no fields); the saved form read back gives the same answers, and a saved
+    /// form whose field ranges are not end to end is refused.
+    #[test]
+    fn layouts_agree_with_per_class_lists() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let n = 200usize;
+        let mut out = Layouts {
+            names: (0..20).map(|k| format!("f{k}")).collect(),
+            ..Layouts::default()
+        };
+        // (id, superclass index or NO_SUPER, own fields)
+        type Naive = (u64, u32, Vec<(u32, u8)>);
+        let mut naive: Vec<Naive> = Vec::new();
+        let mut id = 0u64;
+        for _ in 0..n {
+            id += 1 + next(1000);
+            let sup = if next(4) == 0 {
+                NO_SUPER
+            } else {
+                next(n as u64) as u32
+            };
+            let own: Vec<(u32, u8)> = (0..next(4))
+                .map(|_| (next(20) as u32, next(12) as u8))
+                .collect();
+            out.fields.extend_from_slice(&own);
+            out.ids.push(id);
+            out.classes.push((sup, out.fields.len() as u32));
+            naive.push((id, sup, own));
+        }
+        let want = |cid: u64| -> Vec<(String, u8)> {
+            let mut v = Vec::new();
+            let mut cur = naive.iter().position(|c| c.0 == cid);
+            let mut left = naive.len();
+            while let Some(k) = cur {
+                if left == 0 {
+                    break;
+                }
+                left -= 1;
+                v.extend(naive[k].2.iter().map(|&(nm, t)| (format!("f{nm}"), t)));
+                cur = (naive[k].1 != NO_SUPER).then_some(naive[k].1 as usize);
+            }
+            v
+        };
+        let mut e = heapscope_graph::saved::Enc::new();
+        out.save(&mut e);
+        let mut d = heapscope_graph::saved::Dec::new(&e.buf, 0);
+        let back = Layouts::restore(&mut d).expect("restores");
+        for probe in naive.iter().map(|c| c.0).chain([0, 2, id + 1]) {
+            let got: Vec<(String, u8)> = out.of(probe).map(|(s, t)| (s.to_string(), t)).collect();
+            assert_eq!(got, want(probe), "class {probe}");
+            let again: Vec<(String, u8)> =
+                back.of(probe).map(|(s, t)| (s.to_string(), t)).collect();
+            assert_eq!(again, got);
+        }
+        // the first class with fields saved with its range moved by one: refused
+        let k = naive.iter().position(|c| !c.2.is_empty()).unwrap();
+        let (s, t) = out.range(k);
+        let mut bad = heapscope_graph::saved::Enc::new();
+        bad.len(out.names.len());
+        for nm in &out.names {
+            bad.str(nm);
+        }
+        bad.len(out.fields.len());
+        for &(nm, ty) in &out.fields {
+            bad.u32(nm);
+            bad.u8(ty);
+        }
+        bad.len(out.classes.len());
+        for j in 0..out.classes.len() {
+            let (a, b) = out.range(j);
+            let moved = if j == k {
+                (s + 1, t.max(s + 1))
+            } else {
+                (a, b)
+            };
+            bad.u64(out.ids[j]);
+            bad.u32(out.classes[j].0);
+            bad.u32(moved.0);
+            bad.u32(moved.1);
+        }
+        let mut d = heapscope_graph::saved::Dec::new(&bad.buf, 0);
+        assert!(Layouts::restore(&mut d).is_err());
+    }
 
     /// Against the map it replaces: nodes in any order, a node named twice (the last name
     /// counts), empty names, and nodes that are not classes.

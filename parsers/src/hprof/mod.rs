@@ -153,7 +153,7 @@ pub fn parse_with_wrap(
     // Pass 1 may stop at a truncated segment: the later passes read the same segments.
     let segs = &top.segments[..node_counts.len()].to_vec();
     let (mut lay, layout_votes) = votes.decide(h.id_size);
-    lay.gen = heap::generation(&classes, &b, &top, &h.version);
+    lay.gen = heap::generation(&classes, builder.types(), &b, &top, &h.version);
     heap::compute_layouts(&mut classes, &b, &top, &lay, &mut builder).map_err(err)?;
     steps.step("layouts");
 
@@ -182,6 +182,7 @@ pub fn parse_with_wrap(
 
     let mut threads = Threads::new(&b, &top, &classes, &roots, &builder, &offsets);
     top.drop_frames();
+    top.drop_described_classes(|cid| classes.by_id.get(cid).is_some());
     let root = |at: usize| RootRec::at(&b, at);
     // (thread, frame depth, local), 16 B each: one edge per (thread object, local), labelled
     // with the innermost frame that holds it (a local passed down the stack is a root in every
@@ -346,7 +347,7 @@ pub fn parse_with_wrap(
         &graph,
         warnings,
     );
-    info.supertypes = inspect::supertypes(&classes);
+    info.supertypes = inspect::supertypes(&classes, &graph.types);
     let inspector = HprofInspector::new(
         input.clone(),
         h.id_size,

@@ -55,8 +55,9 @@ impl Threads {
                 .filter(|&at| b.u1(at) == Some(heap::INSTANCE_DUMP))
                 .and_then(|at| b.id(at + 1 + b.id + 4))
                 .and_then(|cid| classes.by_id.get(cid));
-            let is_virtual =
-                class.is_some_and(|ci| classes.name(ci as usize) == "java.lang.VirtualThread");
+            let is_virtual = class.is_some_and(|ci| {
+                classes.name(ci as usize, builder.types()) == "java.lang.VirtualThread"
+            });
             let name = rec
                 .and_then(|rec| instance_field(b, top, classes, rec, "name"))
                 .and_then(|sid| builder.lookup(sid).and_then(|n| offsets.get(b, n.ix())))

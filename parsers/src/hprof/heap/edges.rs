@@ -102,7 +102,7 @@ pub fn add_edges(
         builder.intern_label("<super>"),
         builder.intern_label("<classloader>"),
         // interned only for dumps with hidden classes: the others' label tables stay as they were
-        if classes.defs.iter().any(|c| c.hidden) {
+        if classes.defs.iter().any(|c| c.hidden()) {
             builder.intern_label("<class>")
         } else {
             LabelId(0)
@@ -165,13 +165,13 @@ impl Pass<'_> {
                         // past it (a short INSTANCE DUMP) is `None`
                         let data = d.get(body + 2 * ID + 8..end).unwrap_or_default();
                         let c = &classes.defs[ci as usize];
-                        for s in classes.slots_of(c) {
+                        for s in classes.slots_of(ci as usize) {
                             if let Some(target) = id_at::<ID>(data, s.off as usize) {
                                 e.edge_to_id(target, s.weak, Label::Name(s.label));
                             }
                         }
                         // a hidden class lives as long as an instance does (no loader lists it)
-                        if c.hidden {
+                        if c.hidden() {
                             e.edge_to_id(c.id, false, Label::Name(self.labels.2));
                         }
                     }
@@ -196,14 +196,13 @@ impl Pass<'_> {
                 CLASS_DUMP => {
                     e.begin_node(NodeIdx(node));
                     node += 1;
-                    if let Some(c) = classes.get(id_at::<ID>(d, body).unwrap_or(0)) {
-                        for &(off, label) in
-                            &classes.statics[c.statics.0 as usize..c.statics.1 as usize]
-                        {
+                    if let Some(ci) = classes.index(id_at::<ID>(d, body).unwrap_or(0)) {
+                        for (off, label) in classes.statics_of(ci) {
                             e.edge_to_id(b.id(off).unwrap_or(0), false, Label::Name(label));
                         }
+                        let c = &classes.defs[ci];
                         e.edge_to_id(c.super_id, false, Label::Name(self.labels.0));
-                        e.edge_to_id(c.loader, false, Label::Name(self.labels.1));
+                        e.edge_to_id(c.loader(b), false, Label::Name(self.labels.1));
                     }
                 }
                 _ => {}

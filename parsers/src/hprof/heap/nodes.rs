@@ -137,7 +137,7 @@ pub fn add_nodes(
     let unknown_ty = builder.intern_type("<unknown class>");
     let object_array_ty = builder.intern_type("java.lang.Object[]");
     let class_class = classes
-        .position("java.lang.Class")
+        .position("java.lang.Class", builder.types())
         .map(|ci| &classes.defs[ci]);
     // a mirror: java.lang.Class's own instance size, then the class's statics; ART writes the
     // `mirror::Class` fields themselves as statics (`$class$…`) and the rest of the class object
@@ -276,14 +276,14 @@ impl Pass<'_> {
                                 run.first_short.get_or_insert(at);
                             }
                             run.refs += classes
-                                .slots_of(c)
+                                .slots_of(ci as usize)
                                 .iter()
                                 .filter(|s| {
                                     id_at::<ID>(data, s.off as usize).is_some_and(|t| t != 0)
                                 })
                                 .count()
-                                + usize::from(c.hidden);
-                            match c.stack_words_at {
+                                + usize::from(c.hidden());
+                            match c.stack_words_at() {
                                 None => (c.ty, c.size),
                                 Some(at) => {
                                     let words =
@@ -329,8 +329,8 @@ impl Pass<'_> {
                         Some(ci) => {
                             let c = &classes.defs[ci as usize];
                             run.class_nodes.push((node as u32, ci));
-                            run.refs += (c.statics.1 - c.statics.0) as usize + 2;
-                            lay.align(self.mirror_base + c.static_bytes)
+                            run.refs += classes.static_count(ci as usize) + 2;
+                            lay.align(self.mirror_base + c.static_bytes())
                         }
                         None => self.mirror_base,
                     };
