@@ -367,50 +367,44 @@ const SCAN_BLOCK: usize = 32;
 /// The referrers of each of a few nodes `set` in one scan of the target column: (target,
 /// referrer, weak) for every edge into `set`, in edge order (so by referrer index), an edge per
 /// entry (a referrer with two edges to a target is listed twice). For a report that asks about
-/// a handful of nodes at once. The scan tests a block of 32 targets at a time,
-/// branch-free, against a bit filter of the set (a bit per value of a target's low bits,
-/// [`SET_FILTER_BITS`] of them or more, 8 KiB: ~0.02 % of edges pass for a set of 16), and
-/// looks into a block only when one of its targets passes (then a search of the sorted set), so
-/// the cost is that of [`referrers`] whatever the set's size.
+/// a handful of nodes at once. The scan tests a block of 32 targets at a time, branch-free,
+/// against a filter of the set: a byte per value of a target's low 15 bits, [`SET_FILTER`]
+/// bytes (32 KiB, in the core's L1 cache), one for the values a node of the set has (~0.05 %
+/// of edges pass for a set of 16); a block is looked into only when one of its targets passes
+/// (then a search of the sorted set), so the cost is that of [`referrers`] whatever the set's
+/// size.
 pub fn referrers_of_set(g: &HeapGraph, set: &[NodeIdx]) -> Vec<(NodeIdx, NodeIdx, bool)> {
-    let bits = SET_FILTER_BITS.max(set.len().saturating_mul(4096).min(1 << 20));
-    referrers_of_set_in(g, set, bits, 1 << 18)
+    referrers_of_set_in::<SET_FILTER>(g, set, 1 << 18)
 }
 
-/// Bits of [`referrers_of_set`]'s filter at the least (a set of more than 16 nodes gets
-/// 4,096 bits per node, up to 2^20 bits: 128 KiB).
-pub const SET_FILTER_BITS: usize = 1 << 16;
+/// Bytes of [`referrers_of_set`]'s filter.
+pub const SET_FILTER: usize = 1 << 15;
 
-/// [`referrers_of_set`] with a filter of at least `filter_bits` bits (rounded up to a power of
-/// two, at least 64) and the edges scanned in chunks of `chunk` (tests use small ones, where
-/// most nodes share a filter bit with one of the set).
+/// [`referrers_of_set`] with a filter of `N` bytes (a power of two below 2^31) and the edges
+/// scanned in chunks of `chunk` (tests use small ones of both, where most nodes share a
+/// filter byte with one of the set).
 #[doc(hidden)]
-pub fn referrers_of_set_in(
+pub fn referrers_of_set_in<const N: usize>(
     g: &HeapGraph,
     set: &[NodeIdx],
-    filter_bits: usize,
     chunk: usize,
 ) -> Vec<(NodeIdx, NodeIdx, bool)> {
     use rayon::prelude::*;
+    const { assert!(N.is_power_of_two() && N <= 1 << 30) };
     let mut sorted: Vec<u32> = set.iter().map(|n| n.0).collect();
     sorted.sort_unstable();
     sorted.dedup();
     if sorted.is_empty() {
         return Vec::new();
     }
-    let bits = filter_bits.clamp(64, 1 << 30).next_power_of_two();
-    // A target's low bits pick its filter bit (the weak bit, bit 31, is above them).
-    let low = (bits - 1) as u32;
-    let mut filter = vec![0u64; bits / 64];
+    // A target's low bits pick its filter byte (the weak bit, bit 31, is above them); the
+    // index is below N, so no bounds test per edge.
+    let mut filter: Box<[u8; N]> = Box::new([0; N]);
     for &v in &sorted {
-        let h = v & low;
-        filter[(h >> 6) as usize] |= 1 << (h & 63);
+        filter[v as usize & (N - 1)] = 1;
     }
-    let filter: &[u64] = &filter;
-    let pass = move |raw: u32| -> u64 {
-        let h = raw & low;
-        filter[(h >> 6) as usize] >> (h & 63) & 1
-    };
+    let filter: &[u8; N] = &filter;
+    let pass = move |raw: u32| -> u8 { filter[raw as usize & (N - 1)] };
     let chunk = chunk.max(1);
     let targets: &[u32] = &g.targets;
     // In edge order: rayon's collect keeps the order of the chunks.
@@ -421,7 +415,7 @@ pub fn referrers_of_set_in(
             let sorted = &sorted;
             part.chunks(SCAN_BLOCK)
                 .enumerate()
-                .filter(move |(_, block)| block.iter().fold(0, |any, &raw| any | pass(raw)) != 0)
+                .filter(move |(_, block)| block.iter().fold(0u8, |any, &raw| any | pass(raw)) != 0)
                 .flat_map(move |(b, block)| {
                     block
                         .iter()

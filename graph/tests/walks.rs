@@ -107,7 +107,7 @@ fn referrers_of_set_is_every_edge_into_the_set() {
 }
 
 /// [`referrers_of_set`]'s filter and block-wise scan against a naive scan of every edge: sets
-/// of up to 40 nodes, filters of 64 to 256 bits (most nodes of a 300-node graph share a bit
+/// of up to 40 nodes, filters of 64 to 256 bytes (most nodes of a 300-node graph share a byte
 /// with one of the set, so blocks are looked into for targets not in it), chunks cutting
 /// blocks and nodes' edges anywhere.
 #[test]
@@ -129,11 +129,16 @@ fn referrers_of_set_filtered_is_a_naive_scan() {
                         }
                     }
                 }
-                for (bits, chunk) in [(64, 1), (64, 5), (128, 33), (256, 64), (1 << 16, 7)] {
-                    let got = referrers_of_set_in(g, &set, bits, chunk);
+                for (bytes, chunk) in [(64, 1), (64, 5), (128, 33), (256, 64), (1 << 15, 7)] {
+                    let got = match bytes {
+                        64 => referrers_of_set_in::<64>(g, &set, chunk),
+                        128 => referrers_of_set_in::<128>(g, &set, chunk),
+                        256 => referrers_of_set_in::<256>(g, &set, chunk),
+                        _ => referrers_of_set_in::<{ 1 << 15 }>(g, &set, chunk),
+                    };
                     assert_eq!(
                         got, want,
-                        "{bits} bits, chunks of {chunk}, set {set:?}; {ctx}"
+                        "{bytes} bytes, chunks of {chunk}, set {set:?}; {ctx}"
                     );
                 }
             }
