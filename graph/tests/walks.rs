@@ -4,8 +4,8 @@ use heapscope_graph::dominators::{dominators, retained_sizes, DomChildren};
 use heapscope_graph::paths::RootPaths;
 use heapscope_graph::walks::{
     dominator_chain, min_retained_by, referrers, referrers_in_chunks, referrers_of_set,
-    top_members, top_members_ahead, walk_below, BfsParents, DomWalk, Parallel, Run, Split, Start,
-    Step, NO_GROUP, NO_TOP,
+    referrers_of_set_in, top_members, top_members_ahead, walk_below, BfsParents, DomWalk, Parallel,
+    Run, Split, Start, Step, NO_GROUP, NO_TOP,
 };
 use heapscope_graph::{Label, NodeIdx, SUPER, UNREACHED};
 
@@ -101,6 +101,46 @@ fn referrers_of_set_is_every_edge_into_the_set() {
                     }
                 }
                 assert_eq!(got, want, "set {set:?}; {ctx}");
+            }
+        });
+    }
+}
+
+/// [`referrers_of_set`]'s filter and block-wise scan against a naive scan of every edge: sets
+/// of up to 40 nodes, filters of 64 to 256 bytes (most nodes of a 300-node graph share a byte
+/// with one of the set, so blocks are looked into for targets not in it), chunks cutting
+/// blocks and nodes' edges anywhere.
+#[test]
+fn referrers_of_set_filtered_is_a_naive_scan() {
+    let mut rng = fastrand::Rng::with_seed(23);
+    for max in [14, 300] {
+        for_random_graphs(cases(200), max, |spec, g, ctx| {
+            let n = spec.n();
+            for _ in 0..4 {
+                let set: Vec<NodeIdx> = (0..rng.usize(0..41))
+                    .map(|_| NodeIdx(rng.usize(0..n.max(1)) as u32))
+                    .filter(|v| v.ix() < n)
+                    .collect();
+                let mut want: Vec<(NodeIdx, NodeIdx, bool)> = Vec::new();
+                for (u, out) in spec.edges.iter().enumerate() {
+                    for e in out {
+                        if set.iter().any(|v| v.ix() == e.0) {
+                            want.push((NodeIdx(e.0 as u32), NodeIdx(u as u32), e.1));
+                        }
+                    }
+                }
+                for (bytes, chunk) in [(64, 1), (64, 5), (128, 33), (256, 64), (1 << 15, 7)] {
+                    let got = match bytes {
+                        64 => referrers_of_set_in::<64>(g, &set, chunk),
+                        128 => referrers_of_set_in::<128>(g, &set, chunk),
+                        256 => referrers_of_set_in::<256>(g, &set, chunk),
+                        _ => referrers_of_set_in::<{ 1 << 15 }>(g, &set, chunk),
+                    };
+                    assert_eq!(
+                        got, want,
+                        "{bytes} bytes, chunks of {chunk}, set {set:?}; {ctx}"
+                    );
+                }
             }
         });
     }

@@ -422,16 +422,25 @@ fn accept(
     let g = &a.graph;
     let mut o = analyse_at(ctx, NodeIdx(rep), Accumulation::member(NodeIdx(rep)), known);
     o.spread = spread;
-    // The members' marks (a walk of each one's subtree and dominator chain) beside the look-up
-    // of the collection's path and other holders, which reads neither mark set.
-    let (within, ()) = rayon::join(
+    // The members' marks (a walk of each one's subtree, and of its dominator chain: two sets,
+    // marked side by side) beside the look-up of the collection's path and other holders,
+    // which reads neither mark set.
+    let (within, ((), ())) = rayon::join(
         || within_at(ctx, &members, collection, known),
         || {
-            let mut stack = Vec::new();
-            for &m in &members {
-                mark_subtree(ctx, NodeIdx(m), covered, &mut stack);
-                mark_ancestors(ctx, NodeIdx(m), above);
-            }
+            rayon::join(
+                || {
+                    let mut stack = Vec::new();
+                    for &m in &members {
+                        mark_subtree(ctx, NodeIdx(m), covered, &mut stack);
+                    }
+                },
+                || {
+                    for &m in &members {
+                        mark_ancestors(ctx, NodeIdx(m), above);
+                    }
+                },
+            )
         },
     );
     o.within = within;

@@ -651,8 +651,18 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
     //    parallel), while the group search walks the rest of the tree and then (3.) makes the
     //    groups of one type beyond what the single suspects cover: it needs only the
     //    candidates' tops (`covered`) and their ancestors (`above`), not their analyses.
+    //    The group search is the longer chain (a walk of the tree, then the shapes, an edge
+    //    scan and the members' marks, one after the other): it goes first, on this thread;
+    //    the candidates' analyses (walks split across the cores) wait for the other thread.
     let mut above = BitSet::new(g.node_count());
-    let (found, groups) = rayon::join(
+    let (groups, found) = rayon::join(
+        || {
+            let instances = super::groups::instances(a, thr, &tops);
+            for (c, _) in &cands {
+                mark_ancestors(ctx, *c, &mut above);
+            }
+            super::groups::findings(ctx, thr, instances, &mut covered, &mut above, &known)
+        },
         || {
             cands
                 .par_iter()
@@ -661,13 +671,6 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
                     finding(ctx, o, a.retained[c.ix()])
                 })
                 .collect::<Vec<Finding>>()
-        },
-        || {
-            let instances = super::groups::instances(a, thr, &tops);
-            for (c, _) in &cands {
-                mark_ancestors(ctx, *c, &mut above);
-            }
-            super::groups::findings(ctx, thr, instances, &mut covered, &mut above, &known)
         },
     );
     // Merged when several tops have the same holder shape (one ThreadLocal in several threads,
