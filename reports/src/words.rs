@@ -756,8 +756,8 @@ fn referred(ctx: &Ctx, n: heapscope_graph::NodeIdx, id: u64) -> Option<heapscope
 /// `PriorityQueue`, `PriorityBlockingQueue`: `size`; `Vector`, `Stack`: `elementCount`;
 /// `ArrayBlockingQueue`, `LinkedBlockingDeque`: `count`; `LinkedBlockingQueue`: its
 /// `AtomicInteger`; `ArrayDeque`: `tail - head` around its array; `CopyOnWriteArrayList`: its
-/// array's length), subclasses included. `None` for other collections (`ConcurrentLinkedQueue`
-/// keeps no count), other runtimes, and a dump without field values.
+/// array's length; `ConcurrentLinkedQueue`, which keeps no count: its linked items), subclasses
+/// included. `None` for other collections, other runtimes, and a dump without field values.
 pub(crate) fn element_count(ctx: &Ctx, n: heapscope_graph::NodeIdx) -> Option<(u64, &'static str)> {
     use heapscope_graph::FieldValue::Ref;
     let name = java_collection(ctx, n)?;
@@ -833,6 +833,7 @@ pub(crate) fn element_count(ctx: &Ctx, n: heapscope_graph::NodeIdx) -> Option<(u
             (tail + len - head) % len
         }
         "CopyOnWriteArrayList" => array_length(ctx, field_object(n, &fields, "array")?)?,
+        "ConcurrentLinkedQueue" => linked_items(g, n)?,
         _ => return None,
     };
     Some((count, ELEMENTS))
@@ -851,6 +852,29 @@ fn optional_object(
         heapscope_graph::FieldValue::Ref(None) => Some(None),
         _ => None,
     }
+}
+
+/// The items of a `ConcurrentLinkedQueue` as its `size()` counts them: the nodes from its `head`
+/// along `next` whose `item` is set (a removed item is a null in its node). A node linked to
+/// itself is off the list and ends the walk, and so does a cycle in a corrupt dump: at most one
+/// step per node of the graph (`None` then). Read from the graph's named reference edges.
+fn linked_items(g: &heapscope_graph::HeapGraph, n: heapscope_graph::NodeIdx) -> Option<u64> {
+    use heapscope_graph::Label;
+    let field = |x: heapscope_graph::NodeIdx, name: &str| {
+        g.edges(x)
+            .find(|e| matches!(e.label, Label::Name(id) if g.labels.get(id.0) == name))
+            .map(|e| e.target)
+    };
+    let mut p = field(n, "head")?;
+    let mut count = 0u64;
+    for _ in 0..g.node_count() {
+        count += u64::from(field(p, "item").is_some());
+        match field(p, "next") {
+            Some(q) if q != p => p = q,
+            _ => return Some(count),
+        }
+    }
+    None
 }
 
 /// A non-negative integer field's value.

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Vector;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -23,8 +24,9 @@ import java.util.concurrent.LinkedBlockingQueue;
  * ({@link Registry}), and a plain HashMap whose keys collide in groups of four ({@link #INDEX}), so that its table's
  * non-empty buckets are a quarter of its entries; then the lists and queues programs let grow: an ArrayList with
  * spare capacity, an ArrayDeque whose contents wrap around its array, a LinkedList, a Vector, a PriorityQueue, a
- * CopyOnWriteArrayList holding some nulls, an ArrayBlockingQueue, a LinkedBlockingQueue and a ConcurrentSkipListMap,
- * each of its own element class. Writes each collection's size() to the file named by its argument, calls
+ * CopyOnWriteArrayList holding some nulls, an ArrayBlockingQueue, a LinkedBlockingQueue, a ConcurrentSkipListMap and a
+ * ConcurrentLinkedQueue (which keeps no count; some of its items removed from the middle), each of its own element
+ * class. Writes each collection's size() to the file named by its argument, calls
  * System.gc(), prints "READY" and blocks reading stdin.
  */
 public final class Collections {
@@ -41,6 +43,7 @@ public final class Collections {
     static final ArrayBlockingQueue<Job> BACKLOG = new ArrayBlockingQueue<>(10_000);
     static final LinkedBlockingQueue<Mail> OUTBOX = new LinkedBlockingQueue<>();
     static final ConcurrentSkipListMap<Integer, Quote> QUOTES = new ConcurrentSkipListMap<>();
+    static final ConcurrentLinkedQueue<Note> NOTES = new ConcurrentLinkedQueue<>();
 
     /** Elements of each list or queue. */
     static final int ELEMENTS = 2_500;
@@ -67,7 +70,13 @@ public final class Collections {
             BACKLOG.add(new Job(i));
             OUTBOX.add(new Mail(i));
             QUOTES.put(i, new Quote(i));
+            NOTES.add(new Note(i));
         }
+        // Removed from the front (the head moves) and from the middle (nulled items, unlinked later).
+        for (int i = 0; i < 100; i++) {
+            NOTES.poll();
+        }
+        NOTES.removeIf(n -> n.id % 50 == 7);
         // The deque's head moves past its array's start and its tail wraps around.
         for (int i = 0; i < ELEMENTS; i++) {
             TASKS.add(new Task(i));
@@ -97,6 +106,7 @@ public final class Collections {
             printSize(out, "Collections.BACKLOG", BACKLOG, BACKLOG.size());
             printSize(out, "Collections.OUTBOX", OUTBOX, OUTBOX.size());
             printSize(out, "Collections.QUOTES", QUOTES, QUOTES.size());
+            printSize(out, "Collections.NOTES", NOTES, NOTES.size());
         }
         System.gc();
         System.out.println("READY");
@@ -210,6 +220,12 @@ public final class Collections {
 
     static final class Quote extends Element {
         Quote(int id) {
+            super(id);
+        }
+    }
+
+    static final class Note extends Element {
+        Note(int id) {
             super(id);
         }
     }
