@@ -233,8 +233,15 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
                 (Some(t), _) => format!("Something else refers to them too (to some, {t})"),
                 (None, _) => format!("Something besides the {ctype} refers to them too"),
             };
+            // What the collection is when only its superclass says, and how many it holds.
+            let subclass = subclass_note(ctx, w.node)
+                .map(|note| format!(", {note}"))
+                .unwrap_or_default();
+            let holds = element_count(ctx, w.node)
+                .map(|(c, noun)| format!(" (it holds {} {noun})", thousands(c)))
+                .unwrap_or_default();
             explanation.push_str(&format!(
-                "{} objects of type {tname} are all in one {ctype} {}, and together retain {} (minimum retained size of the set). {besides}, so no one object dominates them and the {ctype}'s own retained size ({}) does not show them: removing them from one holder frees nothing while the other keeps them. ",
+                "{} objects of type {tname} are all in one {ctype} {}{subclass}{holds}, and together retain {} (minimum retained size of the set). {besides}, so no one object dominates them and the {ctype}'s own retained size ({}) does not show them: removing them from one holder frees nothing while the other keeps them. ",
                 thousands(n),
                 ctx.id_text(w.node),
                 human_bytes(retained),

@@ -50,9 +50,12 @@ fn printed() -> Vec<Printed> {
 
 /// The JVM's count of instances of `class` (`jcmd GC.class_histogram`).
 fn jvm_count(class: &str) -> u64 {
-    let text =
-        std::fs::read_to_string(root().join("testdata/java/collections/collections.histo.txt"))
-            .expect("the JVM's histogram");
+    jvm_count_in("testdata/java/collections/collections.histo.txt", class)
+}
+
+/// The count of instances of `class` in the `jcmd GC.class_histogram` at `histo`.
+fn jvm_count_in(histo: &str, class: &str) -> u64 {
+    let text = std::fs::read_to_string(root().join(histo)).expect("the JVM's histogram");
     text.lines()
         .find(|l| l.split_whitespace().nth(3) == Some(class))
         .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
@@ -157,5 +160,32 @@ fn collection_subclasses_are_collections_and_collections_count_their_elements() 
             .as_str()
             .is_some_and(|f| f.contains("removeEldestEntry")),
         "{lru}"
+    );
+}
+
+/// A group of objects all in one collection that something else holds too says how many the
+/// collection holds: on JDK 21 (testdata/java/versions/loom21, src/Loom.java) `THREADS` is an
+/// `ArrayList` of one platform thread and then every virtual thread the program started, and the
+/// virtual threads are also held by the JDK's thread container.
+#[test]
+fn a_group_in_one_collection_says_how_many_it_holds() {
+    let report = analyze_json("testdata/java/versions/loom21.hprof.gz", &[]).expect("a report");
+    let group = report["suspects"]
+        .as_array()
+        .expect("suspects")
+        .iter()
+        .map(|s| s["explanation"].as_str().unwrap_or_default())
+        .find(|e| {
+            e.contains("objects of type java.lang.VirtualThread are all in one java.util.ArrayList")
+        })
+        .expect("the virtual threads' group");
+    // The JVM's virtual threads, and the one platform thread Loom.java adds before them.
+    let held = jvm_count_in(
+        "testdata/java/versions/loom21.histo.txt",
+        "java.lang.VirtualThread",
+    ) + 1;
+    assert!(
+        group.contains(&format!("(it holds {} elements)", thousands(held))),
+        "{group}"
     );
 }
