@@ -766,16 +766,9 @@ fn referred(ctx: &Ctx, n: heapscope_graph::NodeIdx, id: u64) -> Option<heapscope
 /// array's length; `ConcurrentLinkedQueue`, which keeps no count: its linked items), subclasses
 /// included. `None` for other collections, other runtimes, and a dump without field values.
 pub(crate) fn element_count(ctx: &Ctx, n: heapscope_graph::NodeIdx) -> Option<(u64, &'static str)> {
-    use heapscope_graph::FieldValue::Ref;
     let name = java_collection(ctx, n)?;
     let g = &ctx.a.graph;
     let fields = ctx.insp.fields(g, n);
-    // The object a reference field of `from` points to.
-    let field_object =
-        |from, fields: &[heapscope_graph::Field], field: &str| match last_field(fields, field) {
-            Some(Ref(Some(id))) => referred(ctx, from, id),
-            _ => None,
-        };
     const ENTRIES: &str = "entries";
     const ELEMENTS: &str = "elements";
     let simple = patterns::simple_name(name);
@@ -790,7 +783,7 @@ pub(crate) fn element_count(ctx: &Ctx, n: heapscope_graph::NodeIdx) -> Option<(u
         }
         "ConcurrentSkipListMap" => {
             // JDK 9+: a LongAdder, made at the first insertion (JDK 8 keeps no count).
-            let adder = field_object(n, &fields, "adder")?;
+            let adder = optional_object(ctx, n, &fields, "adder")??;
             let adder_fields = ctx.insp.fields(g, adder);
             let cells = optional_object(ctx, adder, &adder_fields, "cells")?;
             return striped_sum(ctx, &adder_fields, "base", cells).map(|c| (c, ENTRIES));
@@ -805,7 +798,7 @@ pub(crate) fn element_count(ctx: &Ctx, n: heapscope_graph::NodeIdx) -> Option<(u
                 "CopyOnWriteArraySet" => "al",
                 _ => "map",
             };
-            let inner = field_object(n, &fields, field)?;
+            let inner = optional_object(ctx, n, &fields, field)??;
             // The backing collection is a JDK map or list (never a set: no loop).
             let backing = patterns::simple_name(g.type_name(inner));
             if !matches!(
@@ -826,20 +819,20 @@ pub(crate) fn element_count(ctx: &Ctx, n: heapscope_graph::NodeIdx) -> Option<(u
         "Vector" | "Stack" => int_field(&fields, "elementCount")?,
         "ArrayBlockingQueue" | "LinkedBlockingDeque" => int_field(&fields, "count")?,
         "LinkedBlockingQueue" => {
-            let counter = field_object(n, &fields, "count")?;
+            let counter = optional_object(ctx, n, &fields, "count")??;
             int_field(&ctx.insp.fields(g, counter), "value")?
         }
         "ArrayDeque" => {
             // JDK 8 and later: the elements run from `head` to just before `tail`, around the
             // array (empty when they are equal).
-            let len = array_length(ctx, field_object(n, &fields, "elements")?)?;
+            let len = array_length(ctx, optional_object(ctx, n, &fields, "elements")??)?;
             let (head, tail) = (int_field(&fields, "head")?, int_field(&fields, "tail")?);
             if len == 0 || head >= len || tail >= len {
                 return None;
             }
             (tail + len - head) % len
         }
-        "CopyOnWriteArrayList" => array_length(ctx, field_object(n, &fields, "array")?)?,
+        "CopyOnWriteArrayList" => array_length(ctx, optional_object(ctx, n, &fields, "array")??)?,
         "ConcurrentLinkedQueue" => linked_items(g, n)?,
         _ => return None,
     };
@@ -866,17 +859,17 @@ fn optional_object(
 /// itself is off the list and ends the walk, and so does a cycle in a corrupt dump: at most one
 /// step per node of the graph (`None` then). Read from the graph's named reference edges.
 fn linked_items(g: &heapscope_graph::HeapGraph, n: heapscope_graph::NodeIdx) -> Option<u64> {
-    use heapscope_graph::Label;
-    let field = |x: heapscope_graph::NodeIdx, name: &str| {
-        g.edges(x)
-            .find(|e| matches!(e.label, Label::Name(id) if g.labels.get(id.0) == name))
-            .map(|e| e.target)
-    };
-    let mut p = field(n, "head")?;
+    use heapscope_graph::{Label, LabelId};
+    // The three field names' labels, looked up once (a name no edge has: no count).
+    let label = |name: &str| g.labels.lookup(name).map(|id| Label::Name(LabelId(id)));
+    let (head, item, next) = (label("head")?, label("item")?, label("next")?);
+    let field =
+        |x: heapscope_graph::NodeIdx, l: Label| g.edges(x).find(|e| e.label == l).map(|e| e.target);
+    let mut p = field(n, head)?;
     let mut count = 0u64;
     for _ in 0..g.node_count() {
-        count += u64::from(field(p, "item").is_some());
-        match field(p, "next") {
+        count += u64::from(field(p, item).is_some());
+        match field(p, next) {
             Some(q) if q != p => p = q,
             _ => return Some(count),
         }
