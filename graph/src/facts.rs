@@ -423,6 +423,25 @@ pub trait Inspector: Send + Sync {
     fn cache_limit(&self, _g: &HeapGraph, _node: NodeIdx) -> Option<CacheLimit> {
         None
     }
+    /// How many elements a collection holds as its runtime counts them (Java's `size()`), read
+    /// from the collection's own fields by the parser that knows their layout. `class` is the
+    /// runtime's collection class the node is or extends (`java.util.HashMap` for `class
+    /// Registry extends HashMap`: the report finds it from the type and
+    /// [`DumpFacts::supertypes`]). `None` for other classes, other runtimes, missing or
+    /// inconsistent fields (the default).
+    fn collection_size(
+        &self,
+        _g: &HeapGraph,
+        _node: NodeIdx,
+        _class: &str,
+    ) -> Option<CollectionSize> {
+        None
+    }
+    /// Does the map keep its entries in access order (Java's `LinkedHashMap` built with
+    /// `accessOrder` true, the LRU idiom)? `false` when not, or not known (the default).
+    fn access_ordered(&self, _g: &HeapGraph, _node: NodeIdx) -> bool {
+        false
+    }
     /// The object's fields as the dump records them, in the dump's order: an instance's
     /// fields by its class layout (superclass fields after the class's own, as HPROF lays
     /// them out), a primitive array's elements (`[0]`, `[1]` …, at most
@@ -449,6 +468,22 @@ pub trait Inspector: Send + Sync {
     fn saved_state(&self) -> Vec<u8> {
         Vec::new()
     }
+}
+
+/// A collection's element count ([`Inspector::collection_size`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CollectionSize {
+    pub count: u64,
+    pub unit: CountUnit,
+}
+
+/// What a collection's count counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CountUnit {
+    /// A map's key–value entries.
+    Entries,
+    /// A set's, list's or queue's elements.
+    Elements,
 }
 
 /// The most elements of a primitive array [`Inspector::fields`] lists.

@@ -59,9 +59,9 @@ pub use calltree::{children_from_parents, CallTree};
 pub use column::{Column, Spill};
 pub use dominators::{DomChildren, DomTree, SUPER, UNREACHED};
 pub use facts::{
-    CacheLimit, Comparison, Contents, DumpFacts, Field, FieldValue, IdDisplay, Inspector, MemStats,
-    Model, NoInspector, ProfileFacts, ProfileKind, Rows, Runtime, Supertypes, Unit,
-    MAX_ARRAY_FIELDS,
+    CacheLimit, CollectionSize, Comparison, Contents, CountUnit, DumpFacts, Field, FieldValue,
+    IdDisplay, Inspector, MemStats, Model, NoInspector, ProfileFacts, ProfileKind, Rows, Runtime,
+    Supertypes, Unit, MAX_ARRAY_FIELDS,
 };
 pub use graph::{
     Edge, EdgePos, HeapGraph, LabelsLater, Orphans, Policy, ResolvedLabels, Root, MAX_EDGES,

@@ -734,203 +734,26 @@ fn java_collection<'a>(ctx: &Ctx<'a>, n: heapscope_graph::NodeIdx) -> Option<&'a
     name.starts_with("java.util.").then_some(name)
 }
 
-/// The last value of the instance field `name` (the superclass's, where a subclass declares a
-/// field of the same name: fields are listed own first): a JDK class's own field, as an
-/// application subclass cannot hide it from the dump.
-fn last_field(
-    fields: &[heapscope_graph::Field],
-    name: &str,
-) -> Option<heapscope_graph::FieldValue> {
-    fields
-        .iter()
-        .rev()
-        .find(|f| f.name == name)
-        .map(|f| f.value.clone())
-}
-
-/// The object `n` refers to by the dump id `id` (one of its references).
-fn referred(ctx: &Ctx, n: heapscope_graph::NodeIdx, id: u64) -> Option<heapscope_graph::NodeIdx> {
-    let g = &ctx.a.graph;
-    g.edges(n).map(|e| e.target).find(|t| g.ids[t.ix()] == id)
-}
-
-/// How many elements a JDK collection holds, as its own fields count them (`size()`), and what
-/// they are called: a map's "entries" (`HashMap`, `LinkedHashMap`, `TreeMap`,
-/// `IdentityHashMap`: `size`; `Hashtable`, `Properties`: `count`; `ConcurrentHashMap`:
-/// `baseCount` + its counter cells; `ConcurrentSkipListMap`: its `LongAdder`), a set's,
-/// list's or queue's "elements" (`HashSet`, `LinkedHashSet`, `TreeSet`, `ConcurrentSkipListSet`,
-/// `CopyOnWriteArraySet`: their backing map's or list's; `ArrayList`, `LinkedList`,
-/// `PriorityQueue`, `PriorityBlockingQueue`: `size`; `Vector`, `Stack`: `elementCount`;
-/// `ArrayBlockingQueue`, `LinkedBlockingDeque`: `count`; `LinkedBlockingQueue`: its
-/// `AtomicInteger`; `ArrayDeque`: `tail - head` around its array; `CopyOnWriteArrayList`: its
-/// array's length; `ConcurrentLinkedQueue`, which keeps no count: its linked items), subclasses
-/// included. `None` for other collections, other runtimes, and a dump without field values.
+/// How many elements a Java collection holds, as its own fields count them (`size()`), and
+/// what they are called (a map's "entries", a set's, list's or queue's "elements"): the HPROF
+/// reader reads the count ([`heapscope_graph::Inspector::collection_size`]) for the JDK class
+/// the node is or extends. `None` for other collections, other runtimes, and a dump without
+/// field values.
 pub(crate) fn element_count(ctx: &Ctx, n: heapscope_graph::NodeIdx) -> Option<(u64, &'static str)> {
-    let name = java_collection(ctx, n)?;
-    let g = &ctx.a.graph;
-    let fields = ctx.insp.fields(g, n);
-    const ENTRIES: &str = "entries";
-    const ELEMENTS: &str = "elements";
-    let simple = patterns::simple_name(name);
-    let count = match simple {
-        "HashMap" | "LinkedHashMap" | "TreeMap" | "IdentityHashMap" => {
-            return int_field(&fields, "size").map(|c| (c, ENTRIES))
-        }
-        "Hashtable" | "Properties" => return int_field(&fields, "count").map(|c| (c, ENTRIES)),
-        "ConcurrentHashMap" => {
-            let cells = optional_object(ctx, n, &fields, "counterCells")?;
-            return striped_sum(ctx, &fields, "baseCount", cells).map(|c| (c, ENTRIES));
-        }
-        "ConcurrentSkipListMap" => {
-            // JDK 9+: a LongAdder, made at the first insertion (JDK 8 keeps no count).
-            let adder = optional_object(ctx, n, &fields, "adder")??;
-            let adder_fields = ctx.insp.fields(g, adder);
-            let cells = optional_object(ctx, adder, &adder_fields, "cells")?;
-            return striped_sum(ctx, &adder_fields, "base", cells).map(|c| (c, ENTRIES));
-        }
-        "HashSet"
-        | "LinkedHashSet"
-        | "TreeSet"
-        | "ConcurrentSkipListSet"
-        | "CopyOnWriteArraySet" => {
-            let field = match simple {
-                "TreeSet" | "ConcurrentSkipListSet" => "m",
-                "CopyOnWriteArraySet" => "al",
-                _ => "map",
-            };
-            let inner = optional_object(ctx, n, &fields, field)??;
-            // The backing collection is a JDK map or list (never a set: no loop).
-            let backing = patterns::simple_name(g.type_name(inner));
-            if !matches!(
-                backing,
-                "HashMap"
-                    | "LinkedHashMap"
-                    | "TreeMap"
-                    | "ConcurrentSkipListMap"
-                    | "CopyOnWriteArrayList"
-            ) {
-                return None;
-            }
-            element_count(ctx, inner)?.0
-        }
-        "ArrayList" | "LinkedList" | "PriorityQueue" | "PriorityBlockingQueue" => {
-            int_field(&fields, "size")?
-        }
-        "Vector" | "Stack" => int_field(&fields, "elementCount")?,
-        "ArrayBlockingQueue" | "LinkedBlockingDeque" => int_field(&fields, "count")?,
-        "LinkedBlockingQueue" => {
-            let counter = optional_object(ctx, n, &fields, "count")??;
-            int_field(&ctx.insp.fields(g, counter), "value")?
-        }
-        "ArrayDeque" => {
-            // JDK 8 and later: the elements run from `head` to just before `tail`, around the
-            // array (empty when they are equal).
-            let len = array_length(ctx, optional_object(ctx, n, &fields, "elements")??)?;
-            let (head, tail) = (int_field(&fields, "head")?, int_field(&fields, "tail")?);
-            if len == 0 || head >= len || tail >= len {
-                return None;
-            }
-            (tail + len - head) % len
-        }
-        "CopyOnWriteArrayList" => array_length(ctx, optional_object(ctx, n, &fields, "array")??)?,
-        "ConcurrentLinkedQueue" => linked_items(g, n)?,
-        _ => return None,
+    let class = java_collection(ctx, n)?;
+    let size = ctx.insp.collection_size(&ctx.a.graph, n, class)?;
+    let noun = match size.unit {
+        heapscope_graph::CountUnit::Entries => "entries",
+        heapscope_graph::CountUnit::Elements => "elements",
     };
-    Some((count, ELEMENTS))
-}
-
-/// The object a reference field of `from` points to, `Some(None)` when it is null, `None` when
-/// the field or its object is missing.
-fn optional_object(
-    ctx: &Ctx,
-    from: heapscope_graph::NodeIdx,
-    fields: &[heapscope_graph::Field],
-    field: &str,
-) -> Option<Option<heapscope_graph::NodeIdx>> {
-    match last_field(fields, field)? {
-        heapscope_graph::FieldValue::Ref(Some(id)) => Some(Some(referred(ctx, from, id)?)),
-        heapscope_graph::FieldValue::Ref(None) => Some(None),
-        _ => None,
-    }
-}
-
-/// The items of a `ConcurrentLinkedQueue` as its `size()` counts them: the nodes from its `head`
-/// along `next` whose `item` is set (a removed item is a null in its node). A node linked to
-/// itself is off the list and ends the walk, and so does a cycle in a corrupt dump: at most one
-/// step per node of the graph (`None` then). Read from the graph's named reference edges.
-fn linked_items(g: &heapscope_graph::HeapGraph, n: heapscope_graph::NodeIdx) -> Option<u64> {
-    use heapscope_graph::{Label, LabelId};
-    // The three field names' labels, looked up once (a name no edge has: no count).
-    let label = |name: &str| g.labels.lookup(name).map(|id| Label::Name(LabelId(id)));
-    let (head, item, next) = (label("head")?, label("item")?, label("next")?);
-    let field =
-        |x: heapscope_graph::NodeIdx, l: Label| g.edges(x).find(|e| e.label == l).map(|e| e.target);
-    let mut p = field(n, head)?;
-    let mut count = 0u64;
-    for _ in 0..g.node_count() {
-        count += u64::from(field(p, item).is_some());
-        match field(p, next) {
-            Some(q) if q != p => p = q,
-            _ => return Some(count),
-        }
-    }
-    None
-}
-
-/// A non-negative integer field's value.
-fn int_field(fields: &[heapscope_graph::Field], name: &str) -> Option<u64> {
-    match last_field(fields, name) {
-        Some(heapscope_graph::FieldValue::Int(x)) => u64::try_from(x).ok(),
-        _ => None,
-    }
-}
-
-/// The length of an array object (its elements, as the inspector lists them).
-fn array_length(ctx: &Ctx, array: heapscope_graph::NodeIdx) -> Option<u64> {
-    if ctx.a.graph.kind(array) != NodeKind::ObjectArray {
-        return None;
-    }
-    let listed = ctx.insp.fields(&ctx.a.graph, array).len();
-    let total = ctx.insp.fields_total(&ctx.a.graph, array).unwrap_or(listed);
-    u64::try_from(total).ok()
-}
-
-/// A striped counter's sum, as `ConcurrentHashMap.size()` and `LongAdder.sum()` add it: the
-/// field `base` of `fields` plus the `value` of each cell in the array `cells`.
-fn striped_sum(
-    ctx: &Ctx,
-    fields: &[heapscope_graph::Field],
-    base: &str,
-    cells: Option<heapscope_graph::NodeIdx>,
-) -> Option<u64> {
-    use heapscope_graph::FieldValue::{Int, Ref};
-    let g = &ctx.a.graph;
-    let mut total = match last_field(fields, base)? {
-        Int(x) => x as u64,
-        _ => return None,
-    };
-    if let Some(cells) = cells {
-        for cell in ctx.insp.fields(g, cells) {
-            let Ref(Some(id)) = cell.value else { continue };
-            let c = referred(ctx, cells, id)?;
-            total = total.wrapping_add(match last_field(&ctx.insp.fields(g, c), "value") {
-                Some(Int(x)) => x as u64,
-                _ => return None,
-            });
-        }
-    }
-    // As ConcurrentHashMap.size() does: a sum caught mid-update may be negative.
-    Some(if (total as i64) < 0 { 0 } else { total })
+    Some((size.count, noun))
 }
 
 /// Is `n` an access-ordered `LinkedHashMap` subclass (the LRU idiom `new LinkedHashMap<>(16,
-/// 0.75f, true) { removeEldestEntry … }`)? Read from its `accessOrder` field.
+/// 0.75f, true) { removeEldestEntry … }`)? The reader says whether it keeps access order.
 fn lru_idiom(ctx: &Ctx, n: heapscope_graph::NodeIdx) -> bool {
     ctx.collection_ancestor(n) == Some("java.util.LinkedHashMap")
-        && matches!(
-            last_field(&ctx.insp.fields(&ctx.a.graph, n), "accessOrder"),
-            Some(heapscope_graph::FieldValue::Bool(true))
-        )
+        && ctx.insp.access_ordered(&ctx.a.graph, n)
 }
 
 /// A diff's growth suspect as one line: `#1 com.acme.Order: +781.2 KiB retained (92.4% of the

@@ -559,6 +559,19 @@ impl Inspector for HprofInspector {
         out
     }
 
+    fn collection_size(
+        &self,
+        g: &HeapGraph,
+        node: NodeIdx,
+        class: &str,
+    ) -> Option<heapscope_graph::CollectionSize> {
+        self.jdk_collection_size(g, node, class)
+    }
+
+    fn access_ordered(&self, g: &HeapGraph, node: NodeIdx) -> bool {
+        self.jdk_access_ordered(g, node)
+    }
+
     fn fields_total(&self, _g: &HeapGraph, node: NodeIdx) -> Option<usize> {
         let b = self.bytes();
         let rec = self.offsets.get(&b, node.ix())?;

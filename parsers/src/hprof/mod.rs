@@ -49,6 +49,7 @@
 //! [`Inspector`]: heapscope_graph::Inspector
 
 pub mod bytes;
+mod collections;
 pub mod heap;
 pub mod idmap;
 mod inspect;
