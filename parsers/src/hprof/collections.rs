@@ -11,7 +11,7 @@
 //! `size`; `Vector`, `Stack`: `elementCount`; `ArrayBlockingQueue`, `LinkedBlockingDeque`:
 //! `count`; `LinkedBlockingQueue`: its `AtomicInteger`; `ArrayDeque`: `tail - head` around its
 //! array; `CopyOnWriteArrayList`: its array's length; `ConcurrentLinkedQueue`, which keeps no
-//! count: its linked items).
+//! count: its linked items; `ConcurrentLinkedDeque`, neither: its items from its first node).
 //!
 //! Every read is checked: a missing field, a value of the wrong kind, a reference to an object
 //! that is not in the dump or a walk that does not end gives `None`, never a guess.
@@ -105,6 +105,7 @@ impl HprofInspector {
                 self.array_length(g, optional_object(g, n, &fields, "array")??)?
             }
             "ConcurrentLinkedQueue" => linked_items(g, n)?,
+            "ConcurrentLinkedDeque" => deque_items(g, n)?,
             _ => return None,
         };
         Some(CollectionSize {
@@ -201,21 +202,77 @@ fn optional_object(
     }
 }
 
+/// The named reference fields a walk along a linked list's nodes reads, as the graph's edge
+/// labels (a name no edge has: `None`), and the target of one of them.
+struct Links<'g> {
+    g: &'g HeapGraph,
+}
+
+impl<'g> Links<'g> {
+    fn label(&self, name: &str) -> Option<Label> {
+        self.g
+            .labels
+            .lookup(name)
+            .map(|id| Label::Name(LabelId(id)))
+    }
+
+    /// Where `x`'s field labelled `l` points (`None`: null or not in the dump).
+    fn field(&self, x: NodeIdx, l: Label) -> Option<NodeIdx> {
+        self.g.edges(x).find(|e| e.label == l).map(|e| e.target)
+    }
+}
+
+/// The items of a `ConcurrentLinkedDeque` as its `size()` counts them: from its first node — its
+/// `head` may lag behind it, so back along `prev` until a node with none — along `next`, the
+/// nodes whose `item` is set. Nodes taken from the deque point at themselves or at the class's
+/// terminator nodes; met on the way (the dump caught the deque mid-change, or is corrupt) they
+/// give no count, as does a walk longer than the graph.
+fn deque_items(g: &HeapGraph, n: NodeIdx) -> Option<u64> {
+    let links = Links { g };
+    let (head, prev, item, next) = (
+        links.label("head")?,
+        links.label("prev")?,
+        links.label("item")?,
+        links.label("next")?,
+    );
+    let mut p = links.field(n, head)?;
+    let mut steps = 0..g.node_count();
+    while let Some(q) = links.field(p, prev) {
+        steps.next()?;
+        if q == p {
+            return None;
+        }
+        p = q;
+    }
+    let mut count = 0u64;
+    loop {
+        steps.next()?;
+        count += u64::from(links.field(p, item).is_some());
+        match links.field(p, next) {
+            None => return Some(count),
+            Some(q) if q == p => return None,
+            Some(q) => p = q,
+        }
+    }
+}
+
 /// The items of a `ConcurrentLinkedQueue` as its `size()` counts them: the nodes from its `head`
 /// along `next` whose `item` is set (a removed item is a null in its node). A node linked to
 /// itself is off the list and ends the walk, and so does a cycle in a corrupt dump: at most one
 /// step per node of the graph (`None` then). Read from the graph's named reference edges (a
 /// node's fields one at a time would cost a field list per node).
 fn linked_items(g: &HeapGraph, n: NodeIdx) -> Option<u64> {
-    // The three field names' labels, looked up once (a name no edge has: no count).
-    let label = |name: &str| g.labels.lookup(name).map(|id| Label::Name(LabelId(id)));
-    let (head, item, next) = (label("head")?, label("item")?, label("next")?);
-    let field = |x: NodeIdx, l: Label| g.edges(x).find(|e| e.label == l).map(|e| e.target);
-    let mut p = field(n, head)?;
+    let links = Links { g };
+    let (head, item, next) = (
+        links.label("head")?,
+        links.label("item")?,
+        links.label("next")?,
+    );
+    let mut p = links.field(n, head)?;
     let mut count = 0u64;
     for _ in 0..g.node_count() {
-        count += u64::from(field(p, item).is_some());
-        match field(p, next) {
+        count += u64::from(links.field(p, item).is_some());
+        match links.field(p, next) {
             Some(q) if q != p => p = q,
             _ => return Some(count),
         }

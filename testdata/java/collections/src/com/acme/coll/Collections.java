@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Vector;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,8 +26,8 @@ import java.util.concurrent.LinkedBlockingQueue;
  * non-empty buckets are a quarter of its entries; then the lists and queues programs let grow: an ArrayList with
  * spare capacity, an ArrayDeque whose contents wrap around its array, a LinkedList, a Vector, a PriorityQueue, a
  * CopyOnWriteArrayList holding some nulls, an ArrayBlockingQueue, a LinkedBlockingQueue, a ConcurrentSkipListMap and a
- * ConcurrentLinkedQueue (which keeps no count; some of its items removed from the middle), each of its own element
- * class. Writes each collection's size() to the file named by its argument, calls
+ * ConcurrentLinkedQueue (which keeps no count; some of its items removed from the middle) and a ConcurrentLinkedDeque
+ * (no count either; added at both ends, taken from both ends and from the middle), each of its own element class. Writes each collection's size() to the file named by its argument, calls
  * System.gc(), prints "READY" and blocks reading stdin.
  */
 public final class Collections {
@@ -44,6 +45,7 @@ public final class Collections {
     static final LinkedBlockingQueue<Mail> OUTBOX = new LinkedBlockingQueue<>();
     static final ConcurrentSkipListMap<Integer, Quote> QUOTES = new ConcurrentSkipListMap<>();
     static final ConcurrentLinkedQueue<Note> NOTES = new ConcurrentLinkedQueue<>();
+    static final ConcurrentLinkedDeque<Span> SPANS = new ConcurrentLinkedDeque<>();
 
     /** Elements of each list or queue. */
     static final int ELEMENTS = 2_500;
@@ -77,6 +79,20 @@ public final class Collections {
             NOTES.poll();
         }
         NOTES.removeIf(n -> n.id % 50 == 7);
+        // Both ends grow, both ends shrink, and items go from the middle: the deque's head and tail may lag its
+        // first and last nodes, and removed nodes point at themselves or at the deque's terminator nodes.
+        for (int i = 0; i < ELEMENTS; i++) {
+            if (i % 2 == 0) {
+                SPANS.addFirst(new Span(i));
+            } else {
+                SPANS.addLast(new Span(i));
+            }
+        }
+        for (int i = 0; i < 60; i++) {
+            SPANS.pollFirst();
+            SPANS.pollLast();
+        }
+        SPANS.removeIf(s -> s.id % 40 == 3);
         // The deque's head moves past its array's start and its tail wraps around.
         for (int i = 0; i < ELEMENTS; i++) {
             TASKS.add(new Task(i));
@@ -107,6 +123,7 @@ public final class Collections {
             printSize(out, "Collections.OUTBOX", OUTBOX, OUTBOX.size());
             printSize(out, "Collections.QUOTES", QUOTES, QUOTES.size());
             printSize(out, "Collections.NOTES", NOTES, NOTES.size());
+            printSize(out, "Collections.SPANS", SPANS, SPANS.size());
         }
         System.gc();
         System.out.println("READY");
@@ -226,6 +243,12 @@ public final class Collections {
 
     static final class Note extends Element {
         Note(int id) {
+            super(id);
+        }
+    }
+
+    static final class Span extends Element {
+        Span(int id) {
             super(id);
         }
     }
