@@ -1529,8 +1529,7 @@ impl DomChildren {
         let mut offsets = offsets_of(store, n, zeros);
         let mut early = match spare {
             Some(mut c) if c.capacity() > n => {
-                c.clear();
-                c.resize(n + 1, 0);
+                zeros_on_two(&mut c, n + 1);
                 c
             }
             _ => vec![0u32; n + 1],
@@ -1781,6 +1780,20 @@ impl DomChildren {
 /// not matter.
 /// The dominator children's offsets for `n` nodes: `n + 2` zeros, `zeros` if it is that long
 /// (made ahead by the caller, all zeros), else from `store`.
+/// `v` made `len` zeros on two threads, each writing half of it (`v`'s capacity is at least
+/// `len`): the two-thread children build's cursors, in the dominators' dead `semi`, whose
+/// pages past the numbered nodes are fresh (a page fault and a zero fill each, ~0.05 s of
+/// one core for the 44.8 M-object JDK dump when done by one thread).
+fn zeros_on_two(v: &mut Vec<u32>, len: usize) {
+    v.clear();
+    let room = &mut v.spare_capacity_mut()[..len];
+    let (a, b) = room.split_at_mut(len / 2);
+    let zero = std::mem::MaybeUninit::new(0u32);
+    rayon::join(|| a.fill(zero), || b.fill(zero));
+    // SAFETY: the first `len` elements were just written (both halves), within the capacity.
+    unsafe { v.set_len(len) };
+}
+
 fn offsets_of<S: Store>(store: &S, n: usize, zeros: Option<S::Arr<u32>>) -> S::Arr<u32> {
     match zeros {
         Some(z) if z.len() == n + 2 => {
@@ -2272,6 +2285,24 @@ mod tests {
                 let mut c = Vec::with_capacity(room);
                 c.extend((0..rng.usize(0..=room)).map(|_| rng.u32(..)));
                 Some(c)
+            }
+        }
+    }
+
+    /// [`zeros_on_two`] gives what `clear` and `resize(len, 0)` give, whatever the vector
+    /// held (junk, shorter or longer than `len`), for lengths around the halves' split.
+    #[test]
+    fn zeros_on_two_equal_a_resize() {
+        let mut rng = fastrand::Rng::with_seed(0x2e05);
+        for len in (0..40).chain([1023, 1024, 1025, 100_001]) {
+            for held in [0, len / 2, len, len + 3] {
+                let mut v: Vec<u32> = Vec::with_capacity(len + rng.usize(0..4));
+                v.extend((0..held.min(v.capacity())).map(|_| rng.u32(..)));
+                let mut want = v.clone();
+                want.clear();
+                want.resize(len, 0);
+                zeros_on_two(&mut v, len);
+                assert_eq!(v, want, "{len} {held}");
             }
         }
     }
