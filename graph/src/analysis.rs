@@ -2,7 +2,7 @@
 
 use crate::column::{Column, Spill};
 use crate::dominators::{
-    dominators_with, DomChildren, DomTree, Dominators, Leaves, Parallel, SUPER, UNREACHED,
+    dominators_with, Busy, DomChildren, DomTree, Dominators, Leaves, Parallel, SUPER, UNREACHED,
 };
 use crate::graph::HeapGraph;
 use crate::histogram::{histogram_with, type_counts, type_counts_all, TypeCounts, TypeRow};
@@ -228,21 +228,28 @@ impl Analysis {
             // node of fresh page cache, not anonymous memory) while the dominators' semidominator
             // and NCA steps leave the second core idle, not on the critical path before the
             // retained-size walk (0.3 s of one core's time on the 44.8 M-object JDK dump).
+            // Each job after the paths waits while the dominators place their back edges on
+            // two threads (`Busy`): it then runs beside their last, one-thread steps instead.
+            let busy = Busy::default();
             let beside = |g: &HeapGraph| {
                 let own = Large::new(dir, spill.min_bytes);
                 let paths = RootPaths::compute_in(g, &own, &own);
+                busy.wait();
                 let zeros = own.filled_apart(g.node_count(), 0u64);
                 // And the dominator children's lists, in the file the paths' queue left
                 // (`Spares`), as the build would have taken it: its zeros are written here too.
+                busy.wait();
                 let lists = own.filled(g.node_count(), 0u32);
                 // And their offsets' zeros (n + 2): 4 B per node of fresh page cache written
                 // here, where the second core has time while the dominators' last steps run
                 // on the first, rather than on the first core alone before the children
                 // build can start (~0.2 s of one core on the 44.8 M-object JDK dump).
+                busy.wait();
                 let offsets = own.filled(g.node_count() + 2, 0u32);
                 // And the histogram's counts per type of every node (type and size columns
                 // read in order), which need no dominator tree: after the dominators only the
                 // nodes they did not reach are taken out, beside the dominator children.
+                busy.wait();
                 let counts = type_counts_all(g);
                 Beside {
                     paths,
@@ -257,7 +264,7 @@ impl Analysis {
                 graph,
                 &Heap,
                 &large,
-                Some(beside),
+                Some((beside, &busy)),
                 Some((leaves, order)),
                 spill,
                 after,
@@ -291,7 +298,7 @@ impl Analysis {
         mut graph: HeapGraph,
         work: &S,
         keep: &K,
-        beside: Option<B>,
+        beside: Option<(B, &Busy)>,
         leaves: Option<(Leaves, Option<K::Arr<u32>>)>,
         spill: &Spill,
         after: &mut dyn FnMut(&str),
@@ -312,19 +319,21 @@ impl Analysis {
         let two = threads >= 2 && graph.node_count() >= crate::dominators::PARALLEL_MIN;
         let (leaves, order) = leaves.map_or((None, None), |(l, o)| (Some(l), o));
         let (mut d, side) = match &beside {
-            Some(paths_of) => std::thread::scope(|sc| {
+            Some((paths_of, busy)) => std::thread::scope(|sc| {
                 let g = &graph;
                 let thread = std::thread::Builder::new()
                     .name("root paths".into())
                     .spawn_scoped(sc, move || paths_of(g));
-                let d = dominators_with(g, work, keep, two, leaves, order);
+                // No thread: nothing waits on `busy`.
+                let busy = thread.is_ok().then_some(*busy);
+                let d = dominators_with(g, work, keep, two, leaves, order, busy);
                 let side = thread
                     .ok()
                     .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
                 (d, side)
             }),
             None => (
-                dominators_with(&graph, work, keep, two, leaves, order),
+                dominators_with(&graph, work, keep, two, leaves, order, None),
                 None,
             ),
         };
@@ -652,9 +661,12 @@ pub(crate) struct HistogramParts {
 pub(crate) const ANALYSIS_SPILL_BYTES: usize = 4 << 20;
 
 /// No second thread for the root paths (see [`Analysis::run_in`]).
-fn no_beside<K: Store>() -> Option<fn(&HeapGraph) -> Beside<K>> {
+fn no_beside<'a, K: Store>() -> Option<NoBeside<'a, K>> {
     None
 }
+
+/// [`no_beside`]'s type.
+type NoBeside<'a, K> = (fn(&HeapGraph) -> Beside<K>, &'a Busy);
 
 /// What the second thread computes beside the dominators ([`Analysis::run_in`]), in arrays
 /// from the store of kept arrays `K`.
