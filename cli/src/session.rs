@@ -127,6 +127,9 @@ impl Session {
         let (parsed, later) =
             heapscope_parsers::parse_input_labels_later(&input, &opts).map_err(named)?;
         crate::stats::stage("parse");
+        if later.is_none() {
+            drop_page_tables_when_idle(&input);
+        }
         if opts.spill.out_of_core || parsed.graph.offsets.is_spilled() {
             hooks.on_stage("out of core: graph and analysis arrays in spill files");
         }
@@ -214,6 +217,40 @@ pub fn analyse(
         }
     }
     analysis
+}
+
+/// From this many bytes of input on, [`drop_page_tables_when_idle`] is worth a thread.
+const IDLE_DROP_MIN: u64 = 64 << 20;
+
+/// Drop the page-table entries the parse left on the dump's mapping
+/// ([`Input::drop_page_tables`]) on a thread of the idle scheduling class (`SCHED_IDLE`),
+/// which runs only when a core has nothing else to run: the dominators' last steps leave the
+/// second core idle, and this work would otherwise be the teardown's, after the output is
+/// written. Nothing reads the dump between the parse and the report (a parser that resolves
+/// labels after the parse, `later`, is left alone: its thread reads the dump meanwhile);
+/// a page the report reads is mapped again from the page cache. The thread holds a clone of
+/// the input (the mapping is unmapped when it and the session are done with it) and is not
+/// joined: a run that ends first leaves the rest to the exit, as before. Without the idle
+/// class (not Linux, or refused), nothing is done.
+fn drop_page_tables_when_idle(input: &Input) {
+    if input.file_size() < IDLE_DROP_MIN {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let input = input.clone();
+        let _ = std::thread::Builder::new()
+            .name("dump pages".into())
+            .spawn(move || {
+                let param = libc::sched_param { sched_priority: 0 };
+                // SAFETY: sets the calling thread's own policy (pid 0); no pointer is kept.
+                if unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } == 0 {
+                    input.drop_page_tables();
+                }
+            });
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = input;
 }
 
 /// The environment variable that forces out-of-core analysis (as `--out-of-core`).

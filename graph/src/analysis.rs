@@ -2,7 +2,7 @@
 
 use crate::column::{Column, Spill};
 use crate::dominators::{
-    dominators_with, DomChildren, DomTree, Dominators, Leaves, Parallel, SUPER, UNREACHED,
+    dominators_with, Busy, DomChildren, DomTree, Dominators, Leaves, Parallel, SUPER, UNREACHED,
 };
 use crate::graph::HeapGraph;
 use crate::histogram::{histogram_with, type_counts, type_counts_all, TypeCounts, TypeRow};
@@ -48,9 +48,12 @@ impl Analysis {
     /// freeing a big dump's analysis is the kernel's: unmapping the arrays and, for the spill
     /// files, dropping their page cache when the last descriptor closes (~0.4 s for the
     /// 44.8 M-object JDK dump of benches/, ~2.4 GB of pages). The exit does the same work on one
-    /// thread; here the graph (about 21 B per node and 8 per edge) goes on one thread and the
-    /// analysis' own arrays (24 B per node) with `with` on the other.
-    pub fn free_on_two_threads<T: Send>(self, with: T) {
+    /// thread; here the arrays are freed one by one, largest first, each by whichever of two
+    /// threads is free ([`free_largest_first`]), so that both end together (a fixed split, the
+    /// graph on one thread and the analysis' arrays with `with` on the other, left one
+    /// thread with ~60 % of the work). `with` goes last (its size is not known here; the
+    /// CLI drops the dump's page tables while a core is idle, so its part is small).
+    pub fn free_on_two_threads<T: Send + 'static>(self, with: T) {
         let Analysis {
             graph,
             dom,
@@ -60,10 +63,55 @@ impl Analysis {
             histogram,
             summary,
         } = self;
-        rayon::join(
-            move || drop(graph),
-            move || drop((with, dom, retained, children, paths, histogram, summary)),
-        );
+        let HeapGraph {
+            ids,
+            type_of,
+            shallow,
+            kind,
+            counts,
+            offsets,
+            targets,
+            edge_labels,
+            roots,
+            types,
+            labels,
+            root_kinds,
+            policy: _,
+            warnings,
+        } = graph;
+        let DomChildren {
+            offsets: child_offsets,
+            children: lists,
+        } = children;
+        let mut parts: Vec<Part> = Vec::with_capacity(16);
+        fn col<C: Send + 'static + std::ops::Deref>(parts: &mut Vec<Part>, c: C)
+        where
+            C::Target: AsBytes,
+        {
+            parts.push((c.deref().byte_len(), Box::new(move || drop(c))));
+        }
+        col(&mut parts, ids);
+        col(&mut parts, type_of);
+        col(&mut parts, shallow);
+        col(&mut parts, kind);
+        col(&mut parts, counts);
+        col(&mut parts, offsets);
+        col(&mut parts, targets);
+        col(&mut parts, edge_labels);
+        col(&mut parts, retained);
+        col(&mut parts, child_offsets);
+        col(&mut parts, lists);
+        let idom_bytes = dom.idom.byte_len();
+        let path_bytes = paths.parent_column().byte_len();
+        parts.push((idom_bytes, Box::new(move || drop(dom))));
+        parts.push((path_bytes, Box::new(move || drop(paths))));
+        parts.push((
+            std::mem::size_of_val(&roots[..]),
+            Box::new(move || drop((roots, types, labels, root_kinds, warnings))),
+        ));
+        parts.push((0, Box::new(move || drop((histogram, summary)))));
+        parts.push((0, Box::new(move || drop(with))));
+        free_largest_first(parts);
     }
 
     /// Run every pass: dominators, dominator children, root paths, retained sizes, histogram.
@@ -180,21 +228,28 @@ impl Analysis {
             // node of fresh page cache, not anonymous memory) while the dominators' semidominator
             // and NCA steps leave the second core idle, not on the critical path before the
             // retained-size walk (0.3 s of one core's time on the 44.8 M-object JDK dump).
+            // Each job after the paths waits while the dominators place their back edges on
+            // two threads (`Busy`): it then runs beside their last, one-thread steps instead.
+            let busy = Busy::default();
             let beside = |g: &HeapGraph| {
                 let own = Large::new(dir, spill.min_bytes);
                 let paths = RootPaths::compute_in(g, &own, &own);
+                busy.wait();
                 let zeros = own.filled_apart(g.node_count(), 0u64);
                 // And the dominator children's lists, in the file the paths' queue left
                 // (`Spares`), as the build would have taken it: its zeros are written here too.
+                busy.wait();
                 let lists = own.filled(g.node_count(), 0u32);
                 // And their offsets' zeros (n + 2): 4 B per node of fresh page cache written
                 // here, where the second core has time while the dominators' last steps run
                 // on the first, rather than on the first core alone before the children
                 // build can start (~0.2 s of one core on the 44.8 M-object JDK dump).
+                busy.wait();
                 let offsets = own.filled(g.node_count() + 2, 0u32);
                 // And the histogram's counts per type of every node (type and size columns
                 // read in order), which need no dominator tree: after the dominators only the
                 // nodes they did not reach are taken out, beside the dominator children.
+                busy.wait();
                 let counts = type_counts_all(g);
                 Beside {
                     paths,
@@ -209,7 +264,7 @@ impl Analysis {
                 graph,
                 &Heap,
                 &large,
-                Some(beside),
+                Some((beside, &busy)),
                 Some((leaves, order)),
                 spill,
                 after,
@@ -243,7 +298,7 @@ impl Analysis {
         mut graph: HeapGraph,
         work: &S,
         keep: &K,
-        beside: Option<B>,
+        beside: Option<(B, &Busy)>,
         leaves: Option<(Leaves, Option<K::Arr<u32>>)>,
         spill: &Spill,
         after: &mut dyn FnMut(&str),
@@ -264,19 +319,21 @@ impl Analysis {
         let two = threads >= 2 && graph.node_count() >= crate::dominators::PARALLEL_MIN;
         let (leaves, order) = leaves.map_or((None, None), |(l, o)| (Some(l), o));
         let (mut d, side) = match &beside {
-            Some(paths_of) => std::thread::scope(|sc| {
+            Some((paths_of, busy)) => std::thread::scope(|sc| {
                 let g = &graph;
                 let thread = std::thread::Builder::new()
                     .name("root paths".into())
                     .spawn_scoped(sc, move || paths_of(g));
-                let d = dominators_with(g, work, keep, two, leaves, order);
+                // No thread: nothing waits on `busy`.
+                let busy = thread.is_ok().then_some(*busy);
+                let d = dominators_with(g, work, keep, two, leaves, order, busy);
                 let side = thread
                     .ok()
                     .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
                 (d, side)
             }),
             None => (
-                dominators_with(&graph, work, keep, two, leaves, order),
+                dominators_with(&graph, work, keep, two, leaves, order, None),
                 None,
             ),
         };
@@ -543,6 +600,44 @@ impl Analysis {
     }
 }
 
+/// Something to free ([`free_largest_first`]).
+type Free = Box<dyn FnOnce() + Send>;
+
+/// One thing to free and its size in bytes ([`free_largest_first`]).
+type Part = (usize, Free);
+
+/// Free `parts` on two threads (rayon's), largest first, each taken by whichever thread is
+/// free (longest-processing-time-first list scheduling: the two end within about the last
+/// part's time of each other). Parts of equal size keep their order.
+fn free_largest_first(mut parts: Vec<Part>) {
+    parts.sort_by_key(|p| std::cmp::Reverse(p.0));
+    let slots: Vec<std::sync::Mutex<Option<Free>>> = parts
+        .into_iter()
+        .map(|(_, f)| std::sync::Mutex::new(Some(f)))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        while let Some(slot) = slots.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+            let f = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(f) = f {
+                f();
+            }
+        }
+    };
+    rayon::join(work, work);
+}
+
+/// The bytes a column or array holds, to order [`free_largest_first`]'s parts.
+trait AsBytes {
+    fn byte_len(&self) -> usize;
+}
+
+impl<T: crate::column::Plain> AsBytes for [T] {
+    fn byte_len(&self) -> usize {
+        std::mem::size_of_val(self)
+    }
+}
+
 /// How many retained sizes [`Analysis::top_retained`] compares at once against the weakest
 /// entry it keeps (a block none of whose sizes exceeds it is skipped whole).
 const TOP_BLOCK: usize = 64;
@@ -566,9 +661,12 @@ pub(crate) struct HistogramParts {
 pub(crate) const ANALYSIS_SPILL_BYTES: usize = 4 << 20;
 
 /// No second thread for the root paths (see [`Analysis::run_in`]).
-fn no_beside<K: Store>() -> Option<fn(&HeapGraph) -> Beside<K>> {
+fn no_beside<'a, K: Store>() -> Option<NoBeside<'a, K>> {
     None
 }
+
+/// [`no_beside`]'s type.
+type NoBeside<'a, K> = (fn(&HeapGraph) -> Beside<K>, &'a Busy);
 
 /// What the second thread computes beside the dominators ([`Analysis::run_in`]), in arrays
 /// from the store of kept arrays `K`.
@@ -591,5 +689,83 @@ struct Beside<K: Store> {
 pub(crate) fn keep_warning(graph: &mut HeapGraph, r: Result<bool, String>) {
     if let Err(why) = r {
         crate::builder::spill_warning(&mut graph.warnings, &why);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{GraphBuilder, Label, NodeKind, Policy};
+    use std::sync::{Arc, Mutex};
+
+    /// Every part is run exactly once, for no parts, one, and many with ties and zero sizes;
+    /// on one thread they are taken largest first, equal sizes in their order.
+    #[test]
+    fn parts_are_freed_once_largest_first() {
+        let mut rng = fastrand::Rng::with_seed(0xf7ee);
+        for case in 0..200 {
+            let count = [0, 1, 2, rng.usize(3..40)][case % 4];
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let parts = |rng: &mut fastrand::Rng| -> Vec<Part> {
+                (0..count)
+                    .map(|i| {
+                        let size = [0, rng.usize(0..4), rng.usize(0..1 << 30)][rng.usize(0..3)];
+                        let seen = seen.clone();
+                        let f: Box<dyn FnOnce() + Send> =
+                            Box::new(move || seen.lock().unwrap().push((size, i)));
+                        (size, f)
+                    })
+                    .collect()
+            };
+            let given = parts(&mut rng);
+            let mut want: Vec<(usize, usize)> =
+                given.iter().enumerate().map(|(i, p)| (p.0, i)).collect();
+            want.sort_by_key(|&(size, i)| (std::cmp::Reverse(size), i));
+            let one = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .unwrap();
+            one.install(|| free_largest_first(given));
+            assert_eq!(*seen.lock().unwrap(), want, "case {case}");
+            seen.lock().unwrap().clear();
+            free_largest_first(parts(&mut rng));
+            let mut got: Vec<usize> = seen.lock().unwrap().iter().map(|p| p.1).collect();
+            got.sort_unstable();
+            assert_eq!(got, (0..count).collect::<Vec<_>>(), "case {case}");
+        }
+    }
+
+    /// [`Analysis::free_on_two_threads`] frees the analysis and `with`, in memory and with
+    /// every array in spill files.
+    #[test]
+    fn free_on_two_threads_frees_everything() {
+        let mut rng = fastrand::Rng::with_seed(0xf7e2);
+        let dir = std::env::temp_dir();
+        for case in 0..20 {
+            let n = rng.usize(1..3000);
+            let mut b = GraphBuilder::new();
+            let t = b.intern_type("T");
+            let nodes: Vec<_> = (0..n)
+                .map(|i| b.add_node(i as u64 + 1, t, NodeKind::Object, rng.u64(0..100)))
+                .collect();
+            b.add_root_idx(nodes[0], "root", None);
+            b.finish_nodes();
+            for u in 0..n {
+                b.begin_node(nodes[u]);
+                for _ in 0..rng.usize(0..3) {
+                    b.edge_to_idx(nodes[rng.usize(0..n)], rng.u8(0..6) == 0, Label::None);
+                }
+            }
+            let g = b.finish(Policy::MAT);
+            let spill = if case % 2 == 0 && !crate::column::on_memory_fs(&dir) {
+                Spill::temp().min_bytes(0)
+            } else {
+                Spill::never()
+            };
+            let a = Analysis::run_spilled(g, &spill, &mut |_| {});
+            let with = Arc::new(case);
+            a.free_on_two_threads(with.clone());
+            assert_eq!(Arc::strong_count(&with), 1, "case {case}");
+        }
     }
 }
