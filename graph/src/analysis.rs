@@ -51,9 +51,11 @@ impl Analysis {
     /// thread; here the arrays are freed one by one, largest first, each by whichever of two
     /// threads is free ([`free_largest_first`]), so that both end together (a fixed split, the
     /// graph on one thread and the analysis' arrays with `with` on the other, left one
-    /// thread with ~60 % of the work). `with` goes last (its size is not known here; the
-    /// CLI drops the dump's page tables while a core is idle, so its part is small).
-    pub fn free_on_two_threads<T: Send + 'static>(self, with: T) {
+    /// thread with ~60 % of the work). `with` is `with_bytes` large for that order: the
+    /// caller knows (an inflated gzip dump held by the inspector is a file as large as the
+    /// dump, freed with its page cache; a mapped dump whose page tables were dropped beside
+    /// the analysis is next to nothing).
+    pub fn free_on_two_threads<T: Send + 'static>(self, with: T, with_bytes: usize) {
         let Analysis {
             graph,
             dom,
@@ -110,7 +112,7 @@ impl Analysis {
             Box::new(move || drop((roots, types, labels, root_kinds, warnings))),
         ));
         parts.push((0, Box::new(move || drop((histogram, summary)))));
-        parts.push((0, Box::new(move || drop(with))));
+        parts.push((with_bytes, Box::new(move || drop(with))));
         free_largest_first(parts);
     }
 
@@ -764,7 +766,7 @@ mod tests {
             };
             let a = Analysis::run_spilled(g, &spill, &mut |_| {});
             let with = Arc::new(case);
-            a.free_on_two_threads(with.clone());
+            a.free_on_two_threads(with.clone(), 0);
             assert_eq!(Arc::strong_count(&with), 1, "case {case}");
         }
     }

@@ -1822,11 +1822,6 @@ impl DomChildren {
     }
 }
 
-/// The dominator children's lists: `lists` cut to `len` entries if it has that many, else
-/// `len` zeros from `store`. Every entry is written by the build, so what `lists` held does
-/// not matter.
-/// The dominator children's offsets for `n` nodes: `n + 2` zeros, `zeros` if it is that long
-/// (made ahead by the caller, all zeros), else from `store`.
 /// `v` made `len` zeros on two threads, each writing half of it (`v`'s capacity is at least
 /// `len`): the two-thread children build's cursors, in the dominators' dead `semi`, whose
 /// pages past the numbered nodes are fresh (a page fault and a zero fill each, ~0.05 s of
@@ -1841,6 +1836,8 @@ fn zeros_on_two(v: &mut Vec<u32>, len: usize) {
     unsafe { v.set_len(len) };
 }
 
+/// The dominator children's offsets for `n` nodes: `n + 2` zeros, `zeros` if it is that long
+/// (made ahead by the caller, all zeros), else from `store`.
 fn offsets_of<S: Store>(store: &S, n: usize, zeros: Option<S::Arr<u32>>) -> S::Arr<u32> {
     match zeros {
         Some(z) if z.len() == n + 2 => {

@@ -438,7 +438,9 @@ pub trait Inspector: Send + Sync {
         None
     }
     /// Does the map keep its entries in access order (Java's `LinkedHashMap` built with
-    /// `accessOrder` true, the LRU idiom)? `false` when not, or not known (the default).
+    /// `accessOrder` true, the LRU idiom)? Asked only of a node whose class is or extends the
+    /// runtime's access-orderable map (the report checks that first, by the type and
+    /// [`DumpFacts::supertypes`]). `false` when not, or not known (the default).
     fn access_ordered(&self, _g: &HeapGraph, _node: NodeIdx) -> bool {
         false
     }

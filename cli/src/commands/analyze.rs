@@ -183,6 +183,9 @@ pub fn report_of(
         inspector,
         meta,
     } = l;
+    // An inflated gzip dump, held by the inspector, is a file as large as the dump: the largest
+    // part of the teardown, so it goes first ([`Analysis::free_on_two_threads`]).
+    let rest_bytes = if info.compressed { usize::MAX } else { 0 };
     let rest = (info, inspector, meta);
     let freeing = match teardown {
         Teardown::Free => {
@@ -193,7 +196,7 @@ pub fn report_of(
         Teardown::Behind => {
             let spawned = std::thread::Builder::new()
                 .name("teardown".into())
-                .spawn(move || analysis.free_on_two_threads(rest));
+                .spawn(move || analysis.free_on_two_threads(rest, rest_bytes));
             // No thread: the closure, and the analysis with it, has been dropped (freed) here.
             let h = spawned.ok();
             if h.is_none() {

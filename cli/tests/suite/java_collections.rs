@@ -1,6 +1,6 @@
 //! Java collections as programs write them (testdata/java/collections): an anonymous
 //! access-ordered `LinkedHashMap` LRU (`PageCache$1`), a `class Registry extends HashMap`, a
-//! plain `HashMap` whose keys collide in fours, and ten lists and queues (an `ArrayDeque` that
+//! plain `HashMap` whose keys collide in fours, and eleven lists and queues (an `ArrayDeque` that
 //! wraps around its array, a `CopyOnWriteArrayList` holding nulls, a `LinkedBlockingQueue`
 //! with its `AtomicInteger` count, a `ConcurrentLinkedQueue` and a `ConcurrentLinkedDeque` with no count at all …). The subclasses are judged as the collections they are (a
 //! collection pattern, "a LinkedHashMap subclass"), and each collection says how many entries

@@ -104,8 +104,8 @@ impl HprofInspector {
             "CopyOnWriteArrayList" => {
                 self.array_length(g, optional_object(g, n, &fields, "array")??)?
             }
-            "ConcurrentLinkedQueue" => linked_items(g, n)?,
-            "ConcurrentLinkedDeque" => deque_items(g, n)?,
+            "ConcurrentLinkedQueue" => linked_items(g, n, &|x, f| self.is_null(g, x, f))?,
+            "ConcurrentLinkedDeque" => deque_items(g, n, &|x, f| self.is_null(g, x, f))?,
             _ => return None,
         };
         Some(CollectionSize {
@@ -202,13 +202,42 @@ fn optional_object(
     }
 }
 
-/// The named reference fields a walk along a linked list's nodes reads, as the graph's edge
-/// labels (a name no edge has: `None`), and the target of one of them.
+/// Is the reference field `field` of `x` null in the dump (not merely without an edge, as a
+/// reference to an object the dump does not hold is)?
+type IsNull<'a> = dyn Fn(NodeIdx, &str) -> bool + 'a;
+
+impl HprofInspector {
+    fn is_null(&self, g: &HeapGraph, x: NodeIdx, field: &str) -> bool {
+        matches!(
+            last_field(&self.fields(g, x), field),
+            Some(FieldValue::Ref(None))
+        )
+    }
+}
+
+/// A walk along a linked list's nodes by their named reference fields, read as the graph's
+/// edge labels (a name no edge has: no walk). Every field read scans the node's edges, so the
+/// walk has a budget of edges to scan — each edge and node of the graph eight times — that a
+/// list of the graph's own nodes, walked once each way with three reads a node, stays under,
+/// and a hostile dump's cycle through nodes with many edges runs out of (no count then,
+/// rather than a walk of nodes × edges).
 struct Links<'g> {
     g: &'g HeapGraph,
+    budget: std::cell::Cell<usize>,
 }
 
 impl<'g> Links<'g> {
+    fn new(g: &'g HeapGraph) -> Self {
+        let budget = g
+            .edge_count()
+            .saturating_add(g.node_count())
+            .saturating_mul(8);
+        Links {
+            g,
+            budget: std::cell::Cell::new(budget),
+        }
+    }
+
     fn label(&self, name: &str) -> Option<Label> {
         self.g
             .labels
@@ -216,40 +245,55 @@ impl<'g> Links<'g> {
             .map(|id| Label::Name(LabelId(id)))
     }
 
-    /// Where `x`'s field labelled `l` points (`None`: null or not in the dump).
-    fn field(&self, x: NodeIdx, l: Label) -> Option<NodeIdx> {
-        self.g.edges(x).find(|e| e.label == l).map(|e| e.target)
+    /// Where `x`'s field labelled `l` points: `Some(None)` for no edge (null, or an object not
+    /// in the dump), `None` when the budget is spent. The last edge of that label, as
+    /// [`last_field`] reads the superclass's field of a name a subclass declares again.
+    fn field(&self, x: NodeIdx, l: Label) -> Option<Option<NodeIdx>> {
+        let left = self
+            .budget
+            .get()
+            .checked_sub(1 + self.g.edge_range(x).len())?;
+        self.budget.set(left);
+        Some(
+            self.g
+                .edges(x)
+                .filter(|e| e.label == l)
+                .last()
+                .map(|e| e.target),
+        )
     }
 }
 
 /// The items of a `ConcurrentLinkedDeque` as its `size()` counts them: from its first node — its
-/// `head` may lag behind it, so back along `prev` until a node with none — along `next`, the
-/// nodes whose `item` is set. Nodes taken from the deque point at themselves or at the class's
-/// terminator nodes; met on the way (the dump caught the deque mid-change, or is corrupt) they
-/// give no count, as does a walk longer than the graph.
-fn deque_items(g: &HeapGraph, n: NodeIdx) -> Option<u64> {
-    let links = Links { g };
+/// `head` may lag behind it, so back along `prev` until a node whose `prev` is null — along
+/// `next` to a node whose `next` is null, the nodes whose `item` is set. A node taken from the
+/// middle points at itself: met on the way back, or ahead along `next`, it gives no count
+/// (Java's `first()` and `succ()` would start over and, on a still heap, never end); so does
+/// the class's `PREV_TERMINATOR` (its `next` is itself), and a `prev` or `next` to an object
+/// that is not in the dump. `NEXT_TERMINATOR`, whose `next` is null, ends the walk as in Java.
+fn deque_items(g: &HeapGraph, n: NodeIdx, is_null: &IsNull) -> Option<u64> {
+    let links = Links::new(g);
     let (head, prev, item, next) = (
         links.label("head")?,
         links.label("prev")?,
         links.label("item")?,
         links.label("next")?,
     );
-    let mut p = links.field(n, head)?;
-    let mut steps = 0..g.node_count();
-    while let Some(q) = links.field(p, prev) {
-        steps.next()?;
+    let mut p = links.field(n, head)??;
+    while let Some(q) = links.field(p, prev)? {
         if q == p {
             return None;
         }
         p = q;
     }
+    if !is_null(p, "prev") {
+        return None;
+    }
     let mut count = 0u64;
     loop {
-        steps.next()?;
-        count += u64::from(links.field(p, item).is_some());
-        match links.field(p, next) {
-            None => return Some(count),
+        count += u64::from(links.field(p, item)?.is_some());
+        match links.field(p, next)? {
+            None => return is_null(p, "next").then_some(count),
             Some(q) if q == p => return None,
             Some(q) => p = q,
         }
@@ -257,25 +301,140 @@ fn deque_items(g: &HeapGraph, n: NodeIdx) -> Option<u64> {
 }
 
 /// The items of a `ConcurrentLinkedQueue` as its `size()` counts them: the nodes from its `head`
-/// along `next` whose `item` is set (a removed item is a null in its node). A node linked to
-/// itself is off the list and ends the walk, and so does a cycle in a corrupt dump: at most one
-/// step per node of the graph (`None` then). Read from the graph's named reference edges (a
-/// node's fields one at a time would cost a field list per node).
-fn linked_items(g: &HeapGraph, n: NodeIdx) -> Option<u64> {
-    let links = Links { g };
+/// along `next` whose `item` is set (a removed item is a null in its node), to a node whose
+/// `next` is null or itself (a node linked to itself is off the list: Java's `succ()` goes
+/// back to `head` from it). A `next` to an object that is not in the dump gives no count.
+fn linked_items(g: &HeapGraph, n: NodeIdx, is_null: &IsNull) -> Option<u64> {
+    let links = Links::new(g);
     let (head, item, next) = (
         links.label("head")?,
         links.label("item")?,
         links.label("next")?,
     );
-    let mut p = links.field(n, head)?;
+    let mut p = links.field(n, head)??;
     let mut count = 0u64;
-    for _ in 0..g.node_count() {
-        count += u64::from(links.field(p, item).is_some());
-        match links.field(p, next) {
+    loop {
+        count += u64::from(links.field(p, item)?.is_some());
+        match links.field(p, next)? {
             Some(q) if q != p => p = q,
-            _ => return Some(count),
+            Some(_) => return Some(count),
+            None => return is_null(p, "next").then_some(count),
         }
     }
-    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{deque_items, linked_items};
+    use heapscope_graph::{GraphBuilder, HeapGraph, Label, NodeIdx, NodeKind, Policy};
+
+    /// A linked structure of `nodes` objects (node 0 the collection, 1.. its nodes, the last
+    /// `items` objects their items): `links` are (from, field, to) edges between them by field
+    /// name; every object also has `extra` unlabelled edges to the collection (fan-out that a
+    /// walk must scan).
+    fn graph(
+        nodes: u64,
+        links: &[(u64, &str, u64)],
+        items: &[(u64, u64)],
+        extra: usize,
+    ) -> HeapGraph {
+        let id = |i: u64| 0x100 + i * 16;
+        let item_id = |i: u64| 0x10_0000 + i * 16;
+        let mut b = GraphBuilder::new();
+        let t = b.intern_type("java.util.concurrent.ConcurrentLinkedDeque$Node");
+        let item_t = b.intern_type("Item");
+        let nodes: Vec<NodeIdx> = (0..nodes)
+            .map(|i| b.add_node(id(i), t, NodeKind::Object, 24))
+            .collect();
+        for &(_, it) in items {
+            b.add_node(item_id(it), item_t, NodeKind::Object, 16);
+        }
+        b.add_root_id(id(0), "other", None);
+        b.finish_nodes();
+        let item = b.intern_label("item");
+        for (i, &n) in nodes.iter().enumerate() {
+            b.begin_node(n);
+            for &(_, field, to) in links.iter().filter(|l| l.0 == i as u64) {
+                let l = b.intern_label(field);
+                b.edge_to_id(id(to), false, Label::Name(l));
+            }
+            for &(_, it) in items.iter().filter(|x| x.0 == i as u64) {
+                b.edge_to_id(item_id(it), false, Label::Name(item));
+            }
+            for _ in 0..extra {
+                b.edge_to_id(id(0), false, Label::None);
+            }
+        }
+        b.finish(Policy::MAT)
+    }
+
+    /// A chain 1 → 2 → … → k along `next` (and back along `prev`), node 0's `head` at `head`.
+    fn chain(k: u64, head: u64) -> Vec<(u64, &'static str, u64)> {
+        let mut l = vec![(0, "head", head)];
+        for i in 1..k {
+            l.push((i, "next", i + 1));
+            l.push((i + 1, "prev", i));
+        }
+        l
+    }
+
+    /// What a naive count gives: the nodes 1..=k that hold an item.
+    fn naive(k: u64, items: &[(u64, u64)]) -> u64 {
+        (1..=k).filter(|i| items.iter().any(|x| x.0 == *i)).count() as u64
+    }
+
+    const ALL_NULL: &dyn Fn(NodeIdx, &str) -> bool = &|_, _| true;
+
+    #[test]
+    fn walks_count_items_from_the_first_node_and_refuse_what_java_would_not_finish() {
+        let k = 40;
+        let items: Vec<(u64, u64)> = (1..=k).filter(|i| i % 3 != 0).map(|i| (i, i)).collect();
+        let want = naive(k, &items);
+        // The deque from a head that lags behind its first node; the queue from its head.
+        for head in [1, 7, k] {
+            let g = graph(k + 1, &chain(k, head), &items, 0);
+            let n = NodeIdx(0);
+            assert_eq!(deque_items(&g, n, ALL_NULL), Some(want), "head {head}");
+            let from_head = naive(k, &items) - naive(head - 1, &items);
+            assert_eq!(
+                linked_items(&g, n, ALL_NULL),
+                Some(from_head),
+                "head {head}"
+            );
+        }
+        // A node taken from the middle links to itself: no count for the deque (ahead or on
+        // the way back); the queue's walk ends there, as its succ() leaves such a node.
+        let mut l = chain(k, 20);
+        l.retain(|x| !(x.0 == 10 && x.1 == "prev"));
+        l.push((10, "prev", 10));
+        let g = graph(k + 1, &l, &items, 0);
+        assert_eq!(deque_items(&g, NodeIdx(0), ALL_NULL), None);
+        let mut l = chain(k, 1);
+        l.retain(|x| !(x.0 == 30 && x.1 == "next"));
+        l.push((30, "next", 30));
+        let g = graph(k + 1, &l, &items, 0);
+        assert_eq!(deque_items(&g, NodeIdx(0), ALL_NULL), None);
+        assert_eq!(
+            linked_items(&g, NodeIdx(0), ALL_NULL),
+            Some(naive(30, &items))
+        );
+        // A cycle (a corrupt dump): no count, from both walks.
+        let mut l = chain(k, 1);
+        l.push((k, "next", 5));
+        let g = graph(k + 1, &l, &items, 0);
+        assert_eq!(deque_items(&g, NodeIdx(0), ALL_NULL), None);
+        assert_eq!(linked_items(&g, NodeIdx(0), ALL_NULL), None);
+        // The same cycle through nodes of many edges each ends by the budget, not by steps.
+        let g = graph(k + 1, &l, &items, 500);
+        assert_eq!(linked_items(&g, NodeIdx(0), ALL_NULL), None);
+        // A `next` with no edge that is not null in the dump (an object the dump lacks): no
+        // count; with it null, the walk ends there.
+        let g = graph(k + 1, &chain(k, 1), &items, 0);
+        let not_null: &dyn Fn(NodeIdx, &str) -> bool = &|_, _| false;
+        assert_eq!(deque_items(&g, NodeIdx(0), not_null), None);
+        assert_eq!(linked_items(&g, NodeIdx(0), not_null), None);
+        // No `head` edge: no count.
+        let g = graph(k + 1, &chain(k, 1)[1..], &items, 0);
+        assert_eq!(deque_items(&g, NodeIdx(0), ALL_NULL), None);
+    }
 }
