@@ -6,7 +6,7 @@
 //! memo reference *symbolic*: a `BINGET n` naming a file name or a traceback is kept as `n`
 //! (with the tail's own memo size when it was read), and its own entries are numbered from 0.
 //!
-//! 1. [`find_start`]: walk the protocol-4 FRAME chain to the frame holding byte 33/64 of the
+//! 1. [`find_start`]: walk the protocol-4 FRAME chain to the frame holding byte 35/64 of the
 //!    input (a little past the middle, see there), skip opcodes from that frame's start (a
 //!    frame begins at an opcode boundary as CPython writes) to the first `APPENDS MARK` past
 //!    it: the start of a batch of 1000 traces.
@@ -41,7 +41,7 @@ use heapscope_graph::hash::FxHashMap;
 /// Inputs below this size are read on one core (the thread costs more than it saves).
 pub(super) const MIN_SPLIT: usize = 8 << 20;
 
-/// Where the tail begins: just after the MARK of an `APPENDS MARK` at or past byte 33/64 of
+/// Where the tail begins: just after the MARK of an `APPENDS MARK` at or past byte 35/64 of
 /// `data`, and the end of the FRAME that holds it. None when the input is not framed (protocol
 /// 2–3), smaller than `min_len`, or anything on the way is not what CPython writes.
 pub(super) fn find_start(data: &[u8], min_len: usize) -> Option<(usize, usize)> {
@@ -54,8 +54,11 @@ pub(super) fn find_start(data: &[u8], min_len: usize) -> Option<(usize, usize)> 
     // (benches/scripts/tracemalloc): split at 1/2, 1.29 G instructions before, 0.99 G after;
     // at 7/16 (and a faster trace loop here), 1.00 G and 1.09 G; so 15/32. Then with frames
     // read in one loop on both sides (`HEAPSCOPE_STATS_TRACEMALLOC` on real-deep350, 3 runs):
-    // head 0.66-0.74 s, tail 0.81-0.90 s, the reader waiting 0.145 s for it; so 33/64.
-    let mid = data.len() / 64 * 33;
+    // head 0.66-0.74 s, tail 0.81-0.90 s, the reader waiting 0.145 s for it; so 33/64. Then
+    // (tm15, each thread's own CPU time, `RUSAGE_THREAD`, 4 rounds on real-deep350): at 33/64
+    // head 0.17-0.19 s, tail 0.20; at 35/64 0.18-0.20 and 0.17-0.19; at 37/64 0.18-0.20 and
+    // 0.16-0.17; so 35/64.
+    let mid = data.len() / 64 * 35;
     let frame_at = |f: usize| -> Option<(usize, usize)> {
         let len = u64::from_le_bytes(data.get(f + 1..f + 9)?.try_into().ok()?);
         let body = f + 9;
