@@ -601,6 +601,8 @@ where
 pub(crate) struct Busy {
     held: std::sync::Mutex<bool>,
     changed: std::sync::Condvar,
+    /// Waits that found it held and have not returned yet (what a test can watch for).
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 impl Busy {
@@ -612,10 +614,16 @@ impl Busy {
 
     /// Return once it is not held.
     pub(crate) fn wait(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if !*held {
+            return;
+        }
+        self.waiting.fetch_add(1, SeqCst);
         while *held {
             held = self.changed.wait(held).unwrap_or_else(|p| p.into_inner());
         }
+        self.waiting.fetch_sub(1, SeqCst);
     }
 }
 
@@ -2333,24 +2341,27 @@ mod tests {
         }
     }
 
-    /// [`Busy`]: a wait returns at once when it is not held, and only after the guard is
-    /// dropped when it is, also when the holder unwinds.
+    /// [`Busy`]: a wait returns at once when it is not held; when it is, the waiter is seen
+    /// waiting (the count of waits that found it held) and still running until the guard is
+    /// dropped, and returns then; a holder that unwinds lets go too. No sleep: the test spins
+    /// until the waiter is counted or has returned (which fails it).
     #[test]
     fn busy_lets_waiters_go_once_released() {
-        use std::sync::atomic::AtomicBool;
+        use std::sync::atomic::Ordering::SeqCst;
         let busy = Busy::default();
         busy.wait();
+        assert_eq!(busy.waiting.load(SeqCst), 0);
         for _ in 0..20 {
-            let released = AtomicBool::new(false);
             std::thread::scope(|sc| {
                 let guard = busy.hold();
-                let waiter = sc.spawn(|| {
-                    busy.wait();
-                    released.load(std::sync::atomic::Ordering::SeqCst)
-                });
-                released.store(true, std::sync::atomic::Ordering::SeqCst);
+                let waiter = sc.spawn(|| busy.wait());
+                while busy.waiting.load(SeqCst) == 0 && !waiter.is_finished() {
+                    std::thread::yield_now();
+                }
+                assert!(!waiter.is_finished(), "returned while held");
                 drop(guard);
-                assert!(waiter.join().unwrap());
+                waiter.join().unwrap();
+                assert_eq!(busy.waiting.load(SeqCst), 0);
             });
         }
         let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
