@@ -697,7 +697,6 @@ pub(crate) fn keep_warning(graph: &mut HeapGraph, r: Result<bool, String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{GraphBuilder, Label, NodeKind, Policy};
     use std::sync::{Arc, Mutex};
 
     /// Every part is run exactly once, for no parts, one, and many with ties and zero sizes;
@@ -734,40 +733,6 @@ mod tests {
             let mut got: Vec<usize> = seen.lock().unwrap().iter().map(|p| p.1).collect();
             got.sort_unstable();
             assert_eq!(got, (0..count).collect::<Vec<_>>(), "case {case}");
-        }
-    }
-
-    /// [`Analysis::free_on_two_threads`] frees the analysis and `with`, in memory and with
-    /// every array in spill files.
-    #[test]
-    fn free_on_two_threads_frees_everything() {
-        let mut rng = fastrand::Rng::with_seed(0xf7e2);
-        let dir = std::env::temp_dir();
-        for case in 0..20 {
-            let n = rng.usize(1..3000);
-            let mut b = GraphBuilder::new();
-            let t = b.intern_type("T");
-            let nodes: Vec<_> = (0..n)
-                .map(|i| b.add_node(i as u64 + 1, t, NodeKind::Object, rng.u64(0..100)))
-                .collect();
-            b.add_root_idx(nodes[0], "root", None);
-            b.finish_nodes();
-            for u in 0..n {
-                b.begin_node(nodes[u]);
-                for _ in 0..rng.usize(0..3) {
-                    b.edge_to_idx(nodes[rng.usize(0..n)], rng.u8(0..6) == 0, Label::None);
-                }
-            }
-            let g = b.finish(Policy::MAT);
-            let spill = if case % 2 == 0 && !crate::column::on_memory_fs(&dir) {
-                Spill::temp().min_bytes(0)
-            } else {
-                Spill::never()
-            };
-            let a = Analysis::run_spilled(g, &spill, &mut |_| {});
-            let with = Arc::new(case);
-            a.free_on_two_threads(with.clone(), 0);
-            assert_eq!(Arc::strong_count(&with), 1, "case {case}");
         }
     }
 }
