@@ -35,13 +35,13 @@ impl std::ops::Deref for TraceTree {
 }
 
 impl TraceTree {
-    /// The tree of the tracebacks that hold a trace, made node for node as inserting each one
-    /// whole, in traceback order, would make it (same numbering, so the same output), but with
-    /// one [`CallTree::child`] call per *new* node: a traceback starts below the longest path it
-    /// shares with any earlier one ([`shared_with_earlier`]), where every node already exists
-    /// and every node beyond does not. (Tracebacks come in the order tracemalloc's hash table
-    /// lists them, so neighbours rarely share much: inserting whole made 4–5 lookups, each a
-    /// cache miss in a large table, per node created.)
+    /// The tree of the tracebacks that hold a trace, numbered in depth-first preorder, a node's
+    /// children by frame id ascending (as sorting every call path of the tree, outermost frame
+    /// first, a path before the longer ones it is a prefix of, would number them): one
+    /// [`CallTree::push_new_chain`] per traceback, no lookup. The tracebacks are sorted by their
+    /// frames outermost first ([`sorted_with_lcp`]); in that order each one shares `lcp` frames
+    /// with the one before, whose path's nodes are on a stack (one per depth), so its parent is
+    /// the stack's node at that depth and every frame below is a new node, met in preorder.
     pub fn build(s: &Snapshot) -> TraceTree {
         let (mut t, ends) = TraceTree::paths(s);
         t.finish(s, &ends);
@@ -49,10 +49,11 @@ impl TraceTree {
     }
 
     /// The first half of [`TraceTree::build`]: the tree's nodes (parents and frames only, 8 B
-    /// per node), and where each traceback that holds a trace ends, `(node, traceback)`. The
-    /// snapshot's traceback frames are not read after this: [`TraceTree::finish`] needs only
-    /// the tracebacks' totals, so the caller may free the frames (4 B per frame of every
-    /// distinct traceback) before the tree's ids, sizes and counts (24 B per node) are made.
+    /// per node), and where each traceback that holds a trace ends, `(node, traceback)`, by
+    /// node ascending (then traceback: equal tracebacks end at one node). The snapshot's
+    /// traceback frames are not read after this: [`TraceTree::finish`] needs only the
+    /// tracebacks' totals, so the caller may free the frames (4 B per frame of every distinct
+    /// traceback) before the tree's ids, sizes and counts (24 B per node) are made.
     pub fn paths(s: &Snapshot) -> (TraceTree, Vec<(u32, u32)>) {
         let mut t = TraceTree::default();
         let mut key = Vec::new();
@@ -66,55 +67,30 @@ impl TraceTree {
             .filter(|&tb| s.tb_count[tb as usize] > 0)
             .collect();
         let mut steps = crate::timing::Steps::of(crate::timing::Reader::Tracemalloc);
-        let mut shared = shared_with_earlier(s, &live);
+        let (order, lcp) = sorted_with_lcp(s, &live, &frame_ranks(s));
         steps.step("tree: shared paths (radix)");
-        // Each `shared[i] = (depth, j)` made to name the traceback that made the node at
-        // `depth` on the path (the one that shares fewer than `depth` frames with an earlier
-        // one): so the node is found in one step, not by following the chain of tracebacks
-        // that share the path, one before the other (O(i) steps for the i-th of many
-        // tracebacks under one shared path, quadratic in all: breadth8/RESULTS.md, cliff 1b).
-        // Earlier entries are resolved already, so the depths along the chain followed here
-        // strictly decrease: at most `depth` steps.
-        for i in 0..shared.len() {
-            let (depth, mut j) = shared[i];
-            if depth == 0 {
-                continue;
-            }
-            while depth <= shared[j as usize].0 {
-                j = shared[j as usize].1;
-            }
-            shared[i].1 = j;
-        }
-        // The first node each traceback made (at the depth it shares + 1; the rest of its new
-        // nodes follow it in order): a node on an earlier traceback's path is found from these
-        // and the shared depths, without walking up the tree node by node.
-        let mut first = vec![0u32; live.len()];
-        // The node at depth `k` (1 ≤ k ≤ its frames) on traceback `live[j]`'s path, where `j`
-        // made it (`k` is past the depth `j` shares): the `k - 1 - dj`-th node `j` made.
-        let node_at = |first: &[u32], j: usize, k: u32| -> u32 {
-            let dj = shared[j].0;
-            debug_assert!(k > dj);
-            first[j] + (k - 1 - dj)
-        };
-        // Nodes made: every frame of a traceback below the path it shares.
-        let new: usize = live
+        // Nodes made: every frame of a traceback past those it shares with the one before.
+        let new: usize = order
             .iter()
-            .zip(&shared)
-            .map(|(&tb, &(depth, _))| s.traceback(tb).len() - depth as usize)
+            .zip(&lcp)
+            .map(|(&i, &shared)| s.traceback(live[i as usize]).len() - shared as usize)
             .sum();
         t.tree.reserve(new);
         let mut ends = Vec::with_capacity(live.len());
-        for (i, &tb) in live.iter().enumerate() {
+        // The nodes of the previous traceback's path, outermost first.
+        let mut path: Vec<u32> = Vec::new();
+        for (&i, &shared) in order.iter().zip(&lcp) {
+            let tb = live[i as usize];
             let frames = s.traceback(tb);
-            let (depth, from) = shared[i];
-            let mut node = NO_PARENT;
-            if depth > 0 {
-                node = node_at(&first, from as usize, depth);
-            }
-            first[i] = t.tree.len() as u32;
+            // `shared` is at most the previous path's length and this traceback's.
+            let shared = (shared as usize).min(path.len()).min(frames.len());
+            path.truncate(shared);
+            let parent = path.last().copied().unwrap_or(NO_PARENT);
+            let first = t.tree.len() as u32;
             // Every node below the shared path is new (no lookup needed): a chain.
-            let below = &frames[..frames.len() - depth as usize];
-            node = t.tree.push_new_chain(node, below.iter().rev().copied());
+            let below = &frames[..frames.len() - shared];
+            let node = t.tree.push_new_chain(parent, below.iter().rev().copied());
+            path.extend(first..first + below.len() as u32);
             if node != NO_PARENT {
                 ends.push((node, tb));
                 t.tracebacks += 1;
@@ -155,8 +131,8 @@ impl TraceTree {
 }
 
 /// Sort `v` (distinct pairs) as `sort_unstable` would, for a list that is nearly sorted
-/// already: [`TraceTree::paths`] lists where tracebacks end in traceback order, and a traceback
-/// ends at a node it made (ascending) unless it is a path an earlier one passes through. The
+/// already ([`TraceTree::paths`] lists them sorted, node by node in preorder: one pass, nothing
+/// moved; a caller's own list of ends may not be). The
 /// ascending run (each entry above the last one kept) stays in place, the rest is sorted on its
 /// own and merged in from the back: linear but for the few out of order (a comparison sort of
 /// all 912 K entries of real-deep350 was 5 % of the run's instructions). Transient: 8 B per
@@ -192,51 +168,6 @@ fn sort_nearly_sorted(v: &mut [(u32, u32)]) {
     }
 }
 
-/// For each traceback `live[i]` (ids ascending): the length of the longest call path
-/// (outermost frame first) it shares with an earlier one, `live[j]` with `j < i`, and that `j`
-/// (`(0, 0)` when it shares none).
-///
-/// The tracebacks are sorted by their frames outermost first ([`sorted_with_lcp`]); the path
-/// two of them share is the minimum of the neighbours' shared lengths between them in that
-/// order, so the best earlier one is the nearest earlier one on either side (nearest smaller
-/// index, found with a stack that keeps the minimum of the shared lengths between its entries).
-fn shared_with_earlier(s: &Snapshot, live: &[u32]) -> Vec<(u32, u32)> {
-    let n = live.len();
-    let (order, lcp) = sorted_with_lcp(s, live);
-    let mut best = vec![(0u32, 0u32); n];
-    // (index, minimum of lcp between this entry and the next one up, or the current position).
-    let mut stack: Vec<(u32, u32)> = Vec::new();
-    let mut visit = |k: usize, step: u32, stack: &mut Vec<(u32, u32)>| {
-        let i = order[k];
-        if let Some(top) = stack.last_mut() {
-            top.1 = top.1.min(step);
-        }
-        while let Some(&(j, m)) = stack.last() {
-            if j < i {
-                break;
-            }
-            stack.pop();
-            if let Some(top) = stack.last_mut() {
-                top.1 = top.1.min(m);
-            }
-        }
-        if let Some(&(j, m)) = stack.last() {
-            if m > best[i as usize].0 {
-                best[i as usize] = (m, j);
-            }
-        }
-        stack.push((i, u32::MAX));
-    };
-    for (k, &step) in lcp.iter().enumerate() {
-        visit(k, step, &mut stack);
-    }
-    stack.clear();
-    for k in (0..n).rev() {
-        visit(k, lcp.get(k + 1).copied().unwrap_or(0), &mut stack);
-    }
-    best
-}
-
 /// Groups of at least this many tracebacks are split on another core (rayon).
 const PAR_GROUP: usize = 2048;
 
@@ -247,9 +178,38 @@ const PAR_GROUP: usize = 2048;
 /// other).
 const PAR_KEYS: usize = 1 << 14;
 
-/// The tracebacks `live[i]` in the order of their frames outermost first (a traceback before
-/// the longer ones it is a prefix of; equal ones by index), as `i`, and `lcp[k]`: the frames
-/// `order[k - 1]` and `order[k]` share from the outermost on.
+/// Each frame's place among the snapshot's frames sorted by source location (file name bytes,
+/// then line; equal ones, never in a snapshot, by id): the order [`sorted_with_lcp`] sorts the
+/// tracebacks' frames in, so that siblings in the tree are in source order, a tie-break that
+/// does not depend on where tracemalloc's hash table happened to list a traceback (or the
+/// snapshot a frame). 4 B per frame.
+fn frame_ranks(s: &Snapshot) -> Vec<u32> {
+    let name = |file: u32| s.strings.get(file as usize).copied().unwrap_or_default();
+    let mut by_place: Vec<u32> = (0..s.frames.len() as u32).collect();
+    by_place.sort_unstable_by(|&a, &b| {
+        let (x, y) = (s.frames[a as usize], s.frames[b as usize]);
+        name(x.file)
+            .cmp(name(y.file))
+            .then(x.lineno.cmp(&y.lineno))
+            .then(a.cmp(&b))
+    });
+    let mut rank = vec![0u32; by_place.len()];
+    for (k, &f) in by_place.iter().enumerate() {
+        rank[f as usize] = k as u32;
+    }
+    rank
+}
+
+/// A frame's rank ([`frame_ranks`]); an id past the table (none in a snapshot) is its own.
+#[inline]
+fn ranked(rank: &[u32], frame: u32) -> u32 {
+    rank.get(frame as usize).copied().unwrap_or(frame)
+}
+
+/// The tracebacks `live[i]` in the order of their frames outermost first, frames compared by
+/// their source location ([`frame_ranks`]: `rank`; a traceback before the longer ones it is a
+/// prefix of; equal ones by index), as `i`, and `lcp[k]`: the frames `order[k - 1]` and
+/// `order[k]` share from the outermost on.
 ///
 /// A most-significant-first radix over the frames: a group of tracebacks that share their first
 /// `d` frames (in ascending index order) is partitioned stably by frame `d` (one `u32` key per
@@ -262,19 +222,20 @@ const PAR_KEYS: usize = 1 << 14;
 /// [`PAR_GROUP`] or more are handed to rayon. Memory: 16 B per traceback (frame span) + 8
 /// (order, lcp) + 8 per traceback of the group being partitioned (keys, the moved copy) + 4 B
 /// per frame per worker (the count table).
-fn sorted_with_lcp(s: &Snapshot, live: &[u32]) -> (Vec<u32>, Vec<u32>) {
+fn sorted_with_lcp(s: &Snapshot, live: &[u32], rank: &[u32]) -> (Vec<u32>, Vec<u32>) {
     let n = live.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     let mut lcp = vec![0u32; n];
     // A frame id is at most u32::MAX - 1 while there are fewer than 2^32 - 1 frames, so
     // frame + 1 fits above the index; past that (never in practice), the comparison sort.
     if s.frames.len() >= u32::MAX as usize || n >= u32::MAX as usize {
-        return sorted_with_lcp_by_comparison(s, live);
+        return sorted_with_lcp_by_comparison(s, live, rank);
     }
     let span: Vec<&[u32]> = live.iter().map(|&tb| s.traceback(tb)).collect();
     let g = Groups {
         span: &span,
         keys: s.frames.len() + 1,
+        rank,
     };
     rayon::scope(|scope| g.split(scope, &mut order, &mut lcp, 0));
     (order, lcp)
@@ -285,6 +246,8 @@ struct Groups<'s> {
     span: &'s [&'s [u32]],
     /// Radix keys are below this (the snapshot's frames + 1): the size of a dense count table.
     keys: usize,
+    /// Each frame's rank ([`frame_ranks`]): frames are ordered by it.
+    rank: &'s [u32],
 }
 
 /// The second window of [`Groups::shared_with`] (after the one depth where groups most often
@@ -305,13 +268,13 @@ const SMALL_GROUP: usize = 8;
 const DENSE_KEYS: usize = 1 << 16;
 
 impl<'s> Groups<'s> {
-    /// The radix key of traceback `i` at depth `d` (outermost frame first): its frame + 1,
-    /// or 0 past its end.
+    /// The radix key of traceback `i` at depth `d` (outermost frame first): its frame's rank
+    /// + 1, or 0 past its end.
     #[inline]
     fn key(&self, i: u32, d: u32) -> u32 {
         let f = self.span[i as usize];
         if (d as usize) < f.len() {
-            f[f.len() - 1 - d as usize].wrapping_add(1)
+            ranked(self.rank, f[f.len() - 1 - d as usize]).wrapping_add(1)
         } else {
             0
         }
@@ -396,7 +359,7 @@ impl<'s> Groups<'s> {
         while k < limit {
             let (x, y) = (fa[la - 1 - k], fb[lb - 1 - k]);
             if x != y {
-                return (k as u32, x.cmp(&y));
+                return (k as u32, ranked(self.rank, x).cmp(&ranked(self.rank, y)));
             }
             k += 1;
         }
@@ -605,10 +568,11 @@ impl Partition {
 
 /// [`sorted_with_lcp`] by comparing the tracebacks' frames (outermost first) whole: the
 /// reference the radix is tested against, and the fallback for 2^32 - 1 frames or more.
-fn sorted_with_lcp_by_comparison(s: &Snapshot, live: &[u32]) -> (Vec<u32>, Vec<u32>) {
+fn sorted_with_lcp_by_comparison(s: &Snapshot, live: &[u32], rank: &[u32]) -> (Vec<u32>, Vec<u32>) {
     let outer = |i: u32| s.traceback(live[i as usize]).iter().rev();
+    let by_rank = |i: u32| outer(i).map(|&f| ranked(rank, f));
     let mut order: Vec<u32> = (0..live.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| outer(a).cmp(outer(b)).then(a.cmp(&b)));
+    order.sort_unstable_by(|&a, &b| by_rank(a).cmp(by_rank(b)).then(a.cmp(&b)));
     let mut lcp = vec![0u32; live.len()];
     for k in 1..live.len() {
         let shared = outer(order[k - 1])
@@ -821,8 +785,12 @@ fn cmp_rendered(a: &[(String, u32)], b: &[(String, u32)]) -> Ordering {
 mod tests {
     use super::*;
 
-    /// Each traceback inserted whole, in order: what [`TraceTree::build`] must equal.
-    fn inserted_whole(s: &Snapshot) -> CallTree {
+    /// What [`TraceTree::build`] must equal: every call path of the tracebacks that hold a
+    /// trace (each prefix, outermost frame first, a frame compared by its file name, then line,
+    /// then id) sorted and inserted in that order, one [`CallTree::child`] lookup per frame, so
+    /// node `i` is the `i`-th path (a path before the longer ones it is a prefix of); then each
+    /// traceback's totals added where it ends.
+    fn sorted_paths_tree(s: &Snapshot) -> CallTree {
         let mut c = CallTree::new();
         let mut key = Vec::new();
         for f in &s.frames {
@@ -831,11 +799,27 @@ mod tests {
             key.extend_from_slice(&f.lineno.to_le_bytes());
             c.intern_frame(&key);
         }
-        for tb in 0..s.traceback_count() as u32 {
-            if s.tb_count[tb as usize] > 0 {
-                let node = c.insert(s.traceback(tb).iter().rev().copied());
-                c.add(node, s.tb_size[tb as usize], s.tb_count[tb as usize]);
+        let place = |f: u32| {
+            let fr = s.frames[f as usize];
+            (s.strings[fr.file as usize], fr.lineno, f)
+        };
+        let live = || (0..s.traceback_count() as u32).filter(|&tb| s.tb_count[tb as usize] > 0);
+        let mut paths = std::collections::BTreeSet::new();
+        for tb in live() {
+            let outer: Vec<_> = s.traceback(tb).iter().rev().map(|&f| place(f)).collect();
+            for k in 1..=outer.len() {
+                paths.insert(outer[..k].to_vec());
             }
+        }
+        for p in &paths {
+            let (node, made) = p
+                .iter()
+                .fold((NO_PARENT, false), |(n, _), x| c.child(n, x.2));
+            assert!(made && node as usize == c.len() - 1);
+        }
+        for tb in live() {
+            let node = c.insert(s.traceback(tb).iter().rev().copied());
+            c.add(node, s.tb_size[tb as usize], s.tb_count[tb as usize]);
         }
         c
     }
@@ -959,7 +943,7 @@ mod tests {
     }
 
     /// The cliffs' shapes: the radix order equals the comparison sort's, and the tree equals
-    /// inserting each traceback whole.
+    /// numbering the sorted call paths ([`sorted_paths_tree`]).
     #[test]
     fn deep_and_wide_tracebacks_match_the_naive_tree() {
         for (name, n, seed) in [
@@ -977,11 +961,11 @@ mod tests {
             let (paths, frames) = shape(name, n, seed);
             let s = of_paths(&paths, frames, by_index);
             let all: Vec<u32> = (0..s.traceback_count() as u32).collect();
-            let (order, lcp) = sorted_with_lcp(&s, &all);
-            let (want_order, want_lcp) = sorted_with_lcp_by_comparison(&s, &all);
+            let (order, lcp) = sorted_with_lcp(&s, &all, &frame_ranks(&s));
+            let (want_order, want_lcp) = sorted_with_lcp_by_comparison(&s, &all, &frame_ranks(&s));
             assert_eq!(order, want_order, "{name} {n}");
             assert_eq!(lcp, want_lcp, "{name} {n}");
-            let want = inserted_whole(&s);
+            let want = sorted_paths_tree(&s);
             let got = TraceTree::build(&s);
             assert!(!want.is_empty(), "{name} {n}");
             assert_eq!(got.parent(), want.parent(), "{name} {n}");
@@ -1005,6 +989,7 @@ mod tests {
             let g = Groups {
                 span: &span,
                 keys: frames as usize + 1,
+                rank: &[],
             };
             let shared = |a: usize, b: usize| {
                 paths[a]
@@ -1066,8 +1051,8 @@ mod tests {
             let live: Vec<u32> = (0..s.traceback_count() as u32)
                 .filter(|&t| s.tb_count[t as usize] > 0 || t % 3 == 0)
                 .collect();
-            let (order, lcp) = sorted_with_lcp(&s, &live);
-            let (want_order, want_lcp) = sorted_with_lcp_by_comparison(&s, &live);
+            let (order, lcp) = sorted_with_lcp(&s, &live, &frame_ranks(&s));
+            let (want_order, want_lcp) = sorted_with_lcp_by_comparison(&s, &live, &frame_ranks(&s));
             if tracebacks > 100 {
                 assert!(
                     want_lcp.iter().any(|&l| l > 0),
@@ -1083,7 +1068,7 @@ mod tests {
     /// at every depth (groups of more divide into them): random tracebacks of 1 to 25 frames
     /// (tracemalloc's default limit) over few frames, behind a stem shared by some, repeated,
     /// prefixes of one another; the order and shared lengths equal the comparison sort's and
-    /// the tree equals inserting each traceback whole.
+    /// the tree equals numbering the sorted call paths ([`sorted_paths_tree`]).
     #[test]
     fn small_groups_sort_as_the_comparison_sort() {
         let mut rand = xorshift(21);
@@ -1118,11 +1103,11 @@ mod tests {
             let s = of_paths(&paths, alphabet + 20, by_index);
             let all: Vec<u32> = (0..s.traceback_count() as u32).collect();
             assert_eq!(
-                sorted_with_lcp(&s, &all),
-                sorted_with_lcp_by_comparison(&s, &all),
+                sorted_with_lcp(&s, &all, &frame_ranks(&s)),
+                sorted_with_lcp_by_comparison(&s, &all, &frame_ranks(&s)),
                 "round {round}"
             );
-            let want = inserted_whole(&s);
+            let want = sorted_paths_tree(&s);
             let got = TraceTree::build(&s);
             assert_eq!(got.parent(), want.parent(), "round {round}");
             assert_eq!(got.frame(), want.frame(), "round {round}");
@@ -1206,7 +1191,7 @@ mod tests {
     }
 
     #[test]
-    fn build_makes_the_tree_of_whole_insertion() {
+    fn build_numbers_the_sorted_call_paths() {
         for (seed, tracebacks, alphabet) in [
             (1, 1, 1),
             (2, 50, 2),
@@ -1219,7 +1204,7 @@ mod tests {
             let mut halves = synthetic(seed, tracebacks, alphabet);
             let cut = halves.tb_offsets[tracebacks / 2] as usize;
             halves.tb_frames_head = halves.tb_frames.drain(..cut).collect();
-            let want = inserted_whole(&s);
+            let want = sorted_paths_tree(&s);
             assert!(!want.is_empty());
             for got in [TraceTree::build(&s), TraceTree::build(&halves)] {
                 assert_eq!(got.parent(), want.parent(), "seed {seed}");
