@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 
 use heapscope_graph::calltree::Totals;
+use heapscope_graph::dominators::prefetch;
 use heapscope_graph::CallTree;
 
 use super::pickle::{Frame, Snapshot};
@@ -70,16 +71,28 @@ impl TraceTree {
         let (order, lcp) = sorted_with_lcp(s, &live, &frame_ranks(s));
         steps.step("tree: shared paths (radix)");
         // Nodes made: every frame of a traceback past those it shares with the one before.
-        let new: usize = order
-            .iter()
-            .zip(&lcp)
-            .map(|(&i, &shared)| s.traceback(live[i as usize]).len() - shared as usize)
-            .sum();
+        // (In traceback order: the frames' offsets read in order, not at random.)
+        let frames: usize = live.iter().map(|&tb| s.traceback(tb).len()).sum();
+        let new = frames - lcp.iter().map(|&l| l as usize).sum::<usize>();
         t.tree.reserve(new);
         let mut ends = Vec::with_capacity(live.len());
         // The nodes of the previous traceback's path, outermost first.
         let mut path: Vec<u32> = Vec::new();
-        for (&i, &shared) in order.iter().zip(&lcp) {
+        // In sorted order the tracebacks are met at random: each is three dependent reads far
+        // apart (its id, its offsets, its frames), asked for ahead, a stage per distance.
+        let ahead = |k: usize| order.get(k).map(|&i| live[i as usize]);
+        for (k, (&i, &shared)) in order.iter().zip(&lcp).enumerate() {
+            if let Some(&j) = order.get(k + 3 * PATHS_AHEAD) {
+                prefetch(&live, j as usize);
+            }
+            if let Some(tb) = ahead(k + 2 * PATHS_AHEAD) {
+                prefetch(&s.tb_offsets, tb as usize + 1);
+            }
+            if let Some(tb) = ahead(k + PATHS_AHEAD) {
+                let f = s.traceback(tb);
+                prefetch(f, 0);
+                prefetch(f, f.len().saturating_sub(1));
+            }
             let tb = live[i as usize];
             let frames = s.traceback(tb);
             // `shared` is at most the previous path's length and this traceback's.
@@ -129,6 +142,9 @@ impl TraceTree {
         out
     }
 }
+
+/// How many tracebacks ahead (per stage) [`TraceTree::paths`] asks for the lines it reads.
+const PATHS_AHEAD: usize = 8;
 
 /// Sort `v` (distinct pairs) as `sort_unstable` would, for a list that is nearly sorted
 /// already ([`TraceTree::paths`] lists them sorted, node by node in preorder: one pass, nothing
