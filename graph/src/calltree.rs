@@ -157,6 +157,22 @@ impl CallTree {
         c + k - 1
     }
 
+    /// Append `k` nodes whose parent and frame columns the caller then writes (the slices
+    /// returned, zero until it does): each parent [`NO_PARENT`] or an earlier node, and no
+    /// `(parent, frame)` twice, as [`CallTree::push_new`] requires. On an empty tree the
+    /// columns are fresh zeroed pages (resident once written, by whichever thread writes
+    /// them: a builder may fill parts on several cores).
+    pub fn push_new_zeroed(&mut self, k: usize) -> (&mut [u32], &mut [u32]) {
+        let n = self.parent.len();
+        if n == 0 {
+            (self.parent, self.frame) = (vec![0; k], vec![0; k]);
+        } else {
+            self.parent.resize(n + k, 0);
+            self.frame.resize(n + k, 0);
+        }
+        (&mut self.parent[n..], &mut self.frame[n..])
+    }
+
     /// Room for `n` more nodes in the parent and frame columns (for a builder that knows how
     /// many it appends with [`CallTree::push_new`]).
     pub fn reserve(&mut self, n: usize) {

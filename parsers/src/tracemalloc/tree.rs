@@ -56,6 +56,12 @@ impl TraceTree {
     /// tracebacks' totals, so the caller may free the frames (4 B per frame of every distinct
     /// traceback) before the tree's ids, sizes and counts (24 B per node) are made.
     pub fn paths(s: &Snapshot) -> (TraceTree, Vec<(u32, u32)>) {
+        TraceTree::paths_split_from(s, PAR_PATHS)
+    }
+
+    /// [`TraceTree::paths`], its sorted order split in two halves from `par` tracebacks on
+    /// (tests force either way).
+    fn paths_split_from(s: &Snapshot, par: usize) -> (TraceTree, Vec<(u32, u32)>) {
         let mut t = TraceTree::default();
         let mut key = Vec::new();
         for f in &s.frames {
@@ -72,43 +78,60 @@ impl TraceTree {
         steps.step("tree: shared paths (radix)");
         // Nodes made: every frame of a traceback past those it shares with the one before.
         // (In traceback order: the frames' offsets read in order, not at random.)
-        let frames: usize = live.iter().map(|&tb| s.traceback(tb).len()).sum();
-        let new = frames - lcp.iter().map(|&l| l as usize).sum::<usize>();
-        t.tree.reserve(new);
-        let mut ends = Vec::with_capacity(live.len());
-        // The nodes of the previous traceback's path, outermost first.
-        let mut path: Vec<u32> = Vec::new();
-        // In sorted order the tracebacks are met at random: each is three dependent reads far
-        // apart (its id, its offsets, its frames), asked for ahead, a stage per distance.
-        let ahead = |k: usize| order.get(k).map(|&i| live[i as usize]);
-        for (k, (&i, &shared)) in order.iter().zip(&lcp).enumerate() {
-            if let Some(&j) = order.get(k + 3 * PATHS_AHEAD) {
-                prefetch(&live, j as usize);
+        let lens: Vec<u32> = live
+            .iter()
+            .map(|&tb| s.traceback(tb).len() as u32)
+            .collect();
+        let made = |order: &[u32], lcp: &[u32]| -> usize {
+            let frames: usize = order.iter().map(|&i| lens[i as usize] as usize).sum();
+            frames - lcp.iter().map(|&l| l as usize).sum::<usize>()
+        };
+        let new = lens.iter().map(|&l| l as usize).sum::<usize>()
+            - lcp.iter().map(|&l| l as usize).sum::<usize>();
+        // From PAR_PATHS tracebacks on (and fewer than 2^31 nodes), the second half of the
+        // sorted order on another core: its nodes (counted from the lengths) follow the
+        // first half's, and a parent on the first half's last path is written as its depth
+        // with IN_FIRST, put right once that path is known.
+        let split = if live.len() >= par.max(2) && new < IN_FIRST as usize {
+            live.len() / 2
+        } else {
+            live.len()
+        };
+        let second = made(&order[split..], &lcp[split..]);
+        let base = new - second;
+        let run = Run { s, live: &live };
+        let (parent, frame) = t.tree.push_new_zeroed(new);
+        let (p1, p2) = parent.split_at_mut(base);
+        let (f1, f2) = frame.split_at_mut(base);
+        let ((mut ends, last), (ends2, _)) = rayon::join(
+            || run.chains(&order[..split], &lcp[..split], Vec::new(), 0, p1, f1),
+            || {
+                // The first half's last path, as depths.
+                let path = match split.checked_sub(1).map(|k| order[k]) {
+                    Some(i) if split < live.len() => {
+                        (0..lens[i as usize]).map(|d| IN_FIRST | d).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                run.chains(&order[split..], &lcp[split..], path, base as u32, p2, f2)
+            },
+        );
+        let resolve = |x: &mut u32| {
+            if *x != NO_PARENT && *x & IN_FIRST != 0 {
+                *x = last
+                    .get((*x & !IN_FIRST) as usize)
+                    .copied()
+                    .unwrap_or(NO_PARENT);
             }
-            if let Some(tb) = ahead(k + 2 * PATHS_AHEAD) {
-                prefetch(&s.tb_offsets, tb as usize + 1);
-            }
-            if let Some(tb) = ahead(k + PATHS_AHEAD) {
-                let f = s.traceback(tb);
-                prefetch(f, 0);
-                prefetch(f, f.len().saturating_sub(1));
-            }
-            let tb = live[i as usize];
-            let frames = s.traceback(tb);
-            // `shared` is at most the previous path's length and this traceback's.
-            let shared = (shared as usize).min(path.len()).min(frames.len());
-            path.truncate(shared);
-            let parent = path.last().copied().unwrap_or(NO_PARENT);
-            let first = t.tree.len() as u32;
-            // Every node below the shared path is new (no lookup needed): a chain.
-            let below = &frames[..frames.len() - shared];
-            let node = t.tree.push_new_chain(parent, below.iter().rev().copied());
-            path.extend(first..first + below.len() as u32);
-            if node != NO_PARENT {
-                ends.push((node, tb));
-                t.tracebacks += 1;
-            }
+        };
+        if split < live.len() {
+            p2.iter_mut().for_each(resolve);
         }
+        ends.extend(ends2.into_iter().map(|(mut node, tb)| {
+            resolve(&mut node);
+            (node, tb)
+        }));
+        t.tracebacks = ends.len() as u64;
         (t, ends)
     }
 
@@ -140,6 +163,89 @@ impl TraceTree {
             }
         }
         out
+    }
+}
+
+/// From this many tracebacks on, [`TraceTree::paths`] makes the two halves of the sorted
+/// order's nodes on two cores.
+const PAR_PATHS: usize = 1 << 15;
+
+/// A parent written as a depth on the first half's last path ([`TraceTree::paths`]).
+const IN_FIRST: u32 = 1 << 31;
+
+/// The tracebacks, for [`Run::chains`].
+struct Run<'a, 's> {
+    s: &'a Snapshot<'s>,
+    live: &'a [u32],
+}
+
+impl Run<'_, '_> {
+    /// The nodes of tracebacks `order` (sorted, `lcp` their shared lengths) into `parent`
+    /// and `frame`, numbered from `first`: each traceback's frames past those it shares with
+    /// the one before are a chain of new nodes below its node at that depth on the previous
+    /// path (`path`: at first, the path before `order`). Returns where each traceback ends
+    /// (`(node, traceback)`, by node ascending) and the last path. Slots it does not reach
+    /// (none: the caller counted them) keep what they held.
+    fn chains(
+        &self,
+        order: &[u32],
+        lcp: &[u32],
+        mut path: Vec<u32>,
+        first: u32,
+        parent: &mut [u32],
+        frame: &mut [u32],
+    ) -> (Vec<(u32, u32)>, Vec<u32>) {
+        let (s, live) = (self.s, self.live);
+        let mut ends = Vec::with_capacity(order.len());
+        let mut at = 0usize;
+        // In sorted order the tracebacks are met at random: each is three dependent reads far
+        // apart (its id, its offsets, its frames), asked for ahead, a stage per distance.
+        let ahead = |k: usize| order.get(k).map(|&i| live[i as usize]);
+        for (k, (&i, &shared)) in order.iter().zip(lcp).enumerate() {
+            if let Some(&j) = order.get(k + 3 * PATHS_AHEAD) {
+                prefetch(live, j as usize);
+            }
+            if let Some(tb) = ahead(k + 2 * PATHS_AHEAD) {
+                prefetch(&s.tb_offsets, tb as usize + 1);
+            }
+            if let Some(tb) = ahead(k + PATHS_AHEAD) {
+                let f = s.traceback(tb);
+                prefetch(f, 0);
+                prefetch(f, f.len().saturating_sub(1));
+            }
+            let tb = live[i as usize];
+            let frames = s.traceback(tb);
+            // `shared` is at most the previous path's length and this traceback's.
+            let shared = (shared as usize).min(path.len()).min(frames.len());
+            path.truncate(shared);
+            let mut node = path.last().copied().unwrap_or(NO_PARENT);
+            // Every node below the shared path is new (no lookup needed): a chain.
+            let below = &frames[..frames.len() - shared];
+            let (Some(p), Some(f)) = (
+                parent.get_mut(at..at + below.len()),
+                frame.get_mut(at..at + below.len()),
+            ) else {
+                break;
+            };
+            let c = first + at as u32;
+            for (j, (p, (x, &y))) in p
+                .iter_mut()
+                .zip(f.iter_mut().zip(below.iter().rev()))
+                .enumerate()
+            {
+                *p = if j == 0 { node } else { c + j as u32 - 1 };
+                *x = y;
+            }
+            path.extend(c..c + below.len() as u32);
+            at += below.len();
+            if !below.is_empty() {
+                node = c + below.len() as u32 - 1;
+            }
+            if node != NO_PARENT {
+                ends.push((node, tb));
+            }
+        }
+        (ends, path)
     }
 }
 
@@ -840,6 +946,14 @@ mod tests {
         c
     }
 
+    /// [`TraceTree::build`] with the sorted order's two halves made apart whatever their
+    /// number ([`TraceTree::paths_split_from`]).
+    fn built_in_halves(s: &Snapshot) -> TraceTree {
+        let (mut t, ends) = TraceTree::paths_split_from(s, 2);
+        t.finish(s, &ends);
+        t
+    }
+
     /// xorshift64 steps (labelled synthetic data): a number below `n`.
     fn xorshift(seed: u64) -> impl FnMut(u64) -> u64 {
         let mut x = seed | 1;
@@ -982,13 +1096,14 @@ mod tests {
             assert_eq!(order, want_order, "{name} {n}");
             assert_eq!(lcp, want_lcp, "{name} {n}");
             let want = sorted_paths_tree(&s);
-            let got = TraceTree::build(&s);
             assert!(!want.is_empty(), "{name} {n}");
-            assert_eq!(got.parent(), want.parent(), "{name} {n}");
-            assert_eq!(got.frame(), want.frame(), "{name} {n}");
-            assert_eq!(got.id(), want.id(), "{name} {n}");
-            assert_eq!(got.size(), want.size(), "{name} {n}");
-            assert_eq!(got.count(), want.count(), "{name} {n}");
+            for got in [TraceTree::build(&s), built_in_halves(&s)] {
+                assert_eq!(got.parent(), want.parent(), "{name} {n}");
+                assert_eq!(got.frame(), want.frame(), "{name} {n}");
+                assert_eq!(got.id(), want.id(), "{name} {n}");
+                assert_eq!(got.size(), want.size(), "{name} {n}");
+                assert_eq!(got.count(), want.count(), "{name} {n}");
+            }
         }
     }
 
@@ -1124,12 +1239,13 @@ mod tests {
                 "round {round}"
             );
             let want = sorted_paths_tree(&s);
-            let got = TraceTree::build(&s);
-            assert_eq!(got.parent(), want.parent(), "round {round}");
-            assert_eq!(got.frame(), want.frame(), "round {round}");
-            assert_eq!(got.id(), want.id(), "round {round}");
-            assert_eq!(got.size(), want.size(), "round {round}");
-            assert_eq!(got.count(), want.count(), "round {round}");
+            for got in [TraceTree::build(&s), built_in_halves(&s)] {
+                assert_eq!(got.parent(), want.parent(), "round {round}");
+                assert_eq!(got.frame(), want.frame(), "round {round}");
+                assert_eq!(got.id(), want.id(), "round {round}");
+                assert_eq!(got.size(), want.size(), "round {round}");
+                assert_eq!(got.count(), want.count(), "round {round}");
+            }
         }
     }
 
@@ -1222,7 +1338,12 @@ mod tests {
             halves.tb_frames_head = halves.tb_frames.drain(..cut).collect();
             let want = sorted_paths_tree(&s);
             assert!(!want.is_empty());
-            for got in [TraceTree::build(&s), TraceTree::build(&halves)] {
+            for got in [
+                TraceTree::build(&s),
+                TraceTree::build(&halves),
+                built_in_halves(&s),
+                built_in_halves(&halves),
+            ] {
                 assert_eq!(got.parent(), want.parent(), "seed {seed}");
                 assert_eq!(got.frame(), want.frame(), "seed {seed}");
                 assert_eq!(got.id(), want.id(), "seed {seed}");
