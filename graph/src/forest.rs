@@ -135,21 +135,24 @@ pub(crate) fn run(
         (totals, counts)
     });
     // Never for a forest `parents` accepts; the general passes otherwise.
-    let Some(min) = totals else {
+    let Some((min, [spare, spare_too])) = totals else {
         return Err(Box::new(graph));
     };
     let mut retained = Column::from(retained);
     let r = retained.spill(spill);
     keep_warning(&mut graph, r);
     after("retained sizes");
-    // The edge into each node is its only path step; roots start their paths.
-    let mut parent = vec![SUPER; idom.len()];
+    // The edge into each node is its only path step; roots start their paths. (In a dead
+    // array of the totals, whose pages are resident: none faulted in again.)
+    let mut parent = spare;
+    parent.clear();
+    parent.resize(idom.len(), SUPER);
     for (e, &t) in graph.targets.iter().enumerate() {
         parent[t as usize] = e as u32;
     }
     let paths = RootPaths::from_parts(parent.into(), false, BitSet::new(idom.len()));
     after("root paths");
-    let mut children = children(&graph, &roots);
+    let mut children = children(&graph, &roots, spare_too);
     for r in [
         children.offsets.spill(spill),
         children.children.spill(spill),
@@ -445,7 +448,9 @@ fn check(g: &HeapGraph, a: &mut Check, at: &AtomicUsize) -> Option<Vec<u32>> {
 /// The random accesses are writes (the scatter of pass 2) and reads of the bits (cache
 /// resident); the parent's entry in passes 1 and 2 is often the node just before. `None` if
 /// the arrays disagree (a parent not before its child): never for the forests `parents`
-/// accepts. Memory: while the minimums are made, 12 B/node (places 4, ends and types 8;
+/// accepts. Returns the minimums and two dead arrays of `u32` (the places, and the node
+/// counts if they were kept), whose resident pages the root paths and the children take.
+/// Memory: while the minimums are made, 12 B/node (places 4, ends and types 8;
 /// `size` is freed after pass 2), 1 bit per node, 4 B per type and 8 B per level of the stack.
 fn forest_totals(
     idom: &[u32],
@@ -454,7 +459,7 @@ fn forest_totals(
     (mut place, mut at_place): (Vec<u32>, Vec<(u32, u32)>),
     type_of: &[u32],
     groups: usize,
-) -> Option<Vec<u64>> {
+) -> Option<(Vec<u64>, [Vec<u32>; 2])> {
     let n = idom.len();
     let (retained, type_of) = (retained.get(..n)?, type_of.get(..n)?);
     if size.len() != n || place.len() != n || at_place.len() != n {
@@ -462,7 +467,7 @@ fn forest_totals(
     }
     // A forest numbered in that preorder already (tracemalloc's call tree): one pass.
     if let Some(min) = preorder_totals(idom, retained, &size, type_of, groups) {
-        return Some(min);
+        return Some((min, [place, size]));
     }
     // 2. The preorder: `size[v]`, once v is placed, is the place of its next child.
     let mut next_root = 0u32;
@@ -512,7 +517,7 @@ fn forest_totals(
             min[type_of[v] as usize] += retained[v];
         }
     }
-    Some(min)
+    Some((min, [place, Vec::new()]))
 }
 
 /// [`forest_totals`] of a forest whose numbering is already its depth-first preorder with
@@ -570,13 +575,19 @@ fn preorder_totals(
 
 /// The dominator children of a forest: each node's list is its CSR edge list, the super-root's
 /// (index `n`) the roots.
-fn children(g: &HeapGraph, roots: &[u32]) -> DomChildren {
+/// `spare`: a dead array whose room the children take if it is large enough.
+fn children(g: &HeapGraph, roots: &[u32], mut spare: Vec<u32>) -> DomChildren {
     let n = g.node_count();
     let edges = g.edge_count() as u32;
     let mut offsets = Vec::with_capacity(n + 2);
     offsets.extend_from_slice(&g.offsets[..=n]);
     offsets.push(edges + roots.len() as u32);
-    let mut children = Vec::with_capacity(edges as usize + roots.len());
+    spare.clear();
+    let mut children = if spare.capacity() >= edges as usize + roots.len() {
+        spare
+    } else {
+        Vec::with_capacity(edges as usize + roots.len())
+    };
     children.extend_from_slice(&g.targets);
     children.extend_from_slice(roots);
     DomChildren {
@@ -836,7 +847,8 @@ mod tests {
                 &g.type_of,
                 g.types.len(),
             )
-            .expect("taken");
+            .expect("taken")
+            .0;
             let expected = general(&g);
             assert_eq!(f.retained, expected.retained, "seed {seed} {shape:?}");
             assert_eq!(min, expected.min, "seed {seed} {shape:?}");
@@ -906,7 +918,8 @@ mod tests {
                 (s.place, s.at_place),
                 &g.type_of,
                 g.types.len(),
-            );
+            )
+            .map(|m| m.0);
             assert_eq!(min, Some(expected.min), "seed {seed} {shape:?}");
         }
         assert!(taken > 20 && left > 20, "taken {taken}, left {left}");
