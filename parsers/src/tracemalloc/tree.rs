@@ -946,6 +946,36 @@ mod tests {
         c
     }
 
+    /// Frames rank by file name bytes, then line, then id: against sorting them by those,
+    /// with file names in no particular order (one a prefix of another, non-ASCII).
+    #[test]
+    fn frame_ranks_sort_by_file_name_then_line() {
+        let mut rand = xorshift(5);
+        let names: [&[u8]; 5] = [b"z.py", b"/a/b.py", b"/a/b.pyx", b"\xc3\xa9.py", b"/a"];
+        let mut s = Snapshot {
+            strings: names.to_vec(),
+            ..Snapshot::default()
+        };
+        for _ in 0..500 {
+            let frame = Frame {
+                file: rand(5) as u32,
+                lineno: rand(40) as u32,
+            };
+            if !s.frames.contains(&frame) {
+                s.frames.push(frame);
+            }
+        }
+        let mut want: Vec<u32> = (0..s.frames.len() as u32).collect();
+        want.sort_by_key(|&f| {
+            let fr = s.frames[f as usize];
+            (names[fr.file as usize], fr.lineno, f)
+        });
+        let rank = frame_ranks(&s);
+        let mut got: Vec<u32> = (0..s.frames.len() as u32).collect();
+        got.sort_by_key(|&f| rank[f as usize]);
+        assert_eq!(got, want);
+    }
+
     /// [`TraceTree::build`] with the sorted order's two halves made apart whatever their
     /// number ([`TraceTree::paths_split_from`]).
     fn built_in_halves(s: &Snapshot) -> TraceTree {
