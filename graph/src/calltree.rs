@@ -157,6 +157,22 @@ impl CallTree {
         c + k - 1
     }
 
+    /// Append `k` nodes whose parent and frame columns the caller then writes (the slices
+    /// returned, zero until it does): each parent [`NO_PARENT`] or an earlier node, and no
+    /// `(parent, frame)` twice, as [`CallTree::push_new`] requires. On an empty tree the
+    /// columns are fresh zeroed pages (resident once written, by whichever thread writes
+    /// them: a builder may fill parts on several cores).
+    pub fn push_new_zeroed(&mut self, k: usize) -> (&mut [u32], &mut [u32]) {
+        let n = self.parent.len();
+        if n == 0 {
+            (self.parent, self.frame) = (vec![0; k], vec![0; k]);
+        } else {
+            self.parent.resize(n + k, 0);
+            self.frame.resize(n + k, 0);
+        }
+        (&mut self.parent[n..], &mut self.frame[n..])
+    }
+
     /// Room for `n` more nodes in the parent and frame columns (for a builder that knows how
     /// many it appends with [`CallTree::push_new`]).
     pub fn reserve(&mut self, n: usize) {
@@ -222,7 +238,7 @@ impl CallTree {
             let mut make = move || {
                 let tables = PrefixTables::new(&this.keys, &this.frame[from..], table_min);
                 if tables.covered * 8 >= (n - from) * 7 {
-                    this.ids_in_order(ids, from, &tables);
+                    let _ = this.ids_in_order(ids, from, &tables);
                 } else {
                     this.ids_by_level(ids, from, &tables);
                 }
@@ -269,18 +285,106 @@ impl CallTree {
     /// children, and the node before is often the parent: its id is at hand), each in one
     /// multiplication and a lookup of its prefix's table plus one multiplication per byte of its
     /// key's tail, when [`PrefixTables`] covers nearly all of them.
-    fn ids_in_order(&self, id: &mut [u64], from: usize, tables: &PrefixTables) {
+    ///
+    /// From [`SPLIT_IDS`] new nodes on, in two halves on two cores: the second half's nodes
+    /// whose parent lies in the first half are, in a tree numbered in depth-first preorder
+    /// (tracemalloc's), children of the first node's ancestors, whose ids it makes again
+    /// from their own (final) ancestor down (at most one per level). If a node of the second
+    /// half has any other parent in the first half (a tree numbered otherwise), the second
+    /// half is made again after the first, in order: the same ids either way.
+    /// Returns whether the two halves were made side by side.
+    fn ids_in_order(&self, id: &mut [u64], from: usize, tables: &PrefixTables) -> bool {
+        let n = self.len();
+        if n - from < SPLIT_IDS {
+            self.ids_in_order_plain(id, from, tables);
+            return false;
+        }
+        let m = from + (n - from) / 2;
+        let (done, rest) = id.split_at_mut(from);
+        let (first, second) = rest.split_at_mut(m - from);
+        let done = &*done;
+        // The first node of the second half's ancestors in the first half, nearest first,
+        // then their ids (from the nearest final one down).
+        let mut above: Vec<(u32, u64)> = Vec::new();
+        let mut p = self.parent[m];
+        while (p as usize) >= from && (p as usize) < m {
+            above.push((p, 0));
+            let up = self.parent[p as usize];
+            if up != NO_PARENT && up >= p {
+                // Not parents first (never in a CallTree): no split.
+                above.clear();
+                break;
+            }
+            p = up;
+        }
+        let mut base = done.get(p as usize).copied().unwrap_or(FNV_OFFSET);
+        for a in above.iter_mut().rev() {
+            a.1 = self.id_of(base, a.0 as usize, tables);
+            base = a.1;
+        }
+        let (first_whole, whole) = rayon::join(
+            || self.ids_of_run(done, first, from, &[], tables),
+            || self.ids_of_run(done, second, m, &above, tables),
+        );
+        if !first_whole {
+            // A parent after its child (never in a CallTree): node by node, as always.
+            self.ids_in_order_plain(id, from, tables);
+        } else if !whole {
+            self.ids_in_order_plain(id, m, tables);
+        }
+        first_whole && whole
+    }
+
+    /// [`CallTree::ids_in_order`] on this thread, node by node.
+    fn ids_in_order_plain(&self, id: &mut [u64], from: usize, tables: &PrefixTables) {
         for c in from..self.len() {
             let b = id
                 .get(self.parent[c] as usize)
                 .copied()
                 .unwrap_or(FNV_OFFSET);
-            let f = self.frame[c];
-            let k = frame_key(&self.keys, f);
-            id[c] = tables
-                .hash(b, f, k)
-                .unwrap_or_else(|| fnv1a(fnv1a(b, &[0xff]), k));
+            id[c] = self.id_of(b, c, tables);
         }
+    }
+
+    /// The id of node `c` whose parent's id is `base`.
+    #[inline]
+    fn id_of(&self, base: u64, c: usize, tables: &PrefixTables) -> u64 {
+        let f = self.frame[c];
+        let k = frame_key(&self.keys, f);
+        tables
+            .hash(base, f, k)
+            .unwrap_or_else(|| fnv1a(fnv1a(base, &[0xff]), k))
+    }
+
+    /// The ids of nodes `from..from + run.len()` into `run`, in order: a parent's id read from
+    /// `done` (the first nodes, whose ids are final), from `run`, or from `above` (nodes
+    /// between, with their ids); false (`run` unfinished) at a parent in none of them.
+    fn ids_of_run(
+        &self,
+        done: &[u64],
+        run: &mut [u64],
+        from: usize,
+        above: &[(u32, u64)],
+        tables: &PrefixTables,
+    ) -> bool {
+        let parent = &self.parent[from..from + run.len()];
+        for (c, &p) in parent.iter().enumerate() {
+            let p = p as usize;
+            let base = if p == NO_PARENT as usize {
+                FNV_OFFSET
+            } else if let Some(&b) = done.get(p) {
+                b
+            } else if p >= from && p - from < c {
+                run[p - from]
+            } else {
+                match above.iter().find(|a| a.0 as usize == p) {
+                    Some(a) => a.1,
+                    None => return false,
+                }
+            };
+            run[c] = self.id_of(base, from + c, tables);
+        }
+        true
     }
 
     /// The ids of nodes `from..`, level by level (a node after its parent), four hashes side
@@ -892,6 +996,9 @@ fn fnv1a_ff_x4(bases: [u64; 4], keys: [&[u8]; 4]) -> [u64; 4] {
     h
 }
 
+/// New nodes from which [`CallTree::ids_in_order`] makes them in two halves on two cores.
+const SPLIT_IDS: usize = 1 << 16;
+
 /// New nodes from which [`CallTree::finish_new_beside`] makes their ids on another thread
 /// (below, on the calling one, then `beside`).
 const BESIDE_MIN: usize = 1 << 16;
@@ -1443,6 +1550,69 @@ mod tests {
                 }
                 pushed.finish_new_with(table_min, |_, _| ());
                 assert_eq!(pushed.id(), by_child.id(), "table_min {table_min}");
+            }
+        }
+    }
+
+    /// The ids made in two halves ([`CallTree::ids_in_order`] from [`SPLIT_IDS`] new nodes)
+    /// equal those `child` gives: on a tree numbered in preorder (the second half's parents in
+    /// the first half are the ancestors of its first node), after nodes with ids already or
+    /// none, and on trees numbered otherwise (the second half made again).
+    #[test]
+    fn ids_in_two_halves_equal_child() {
+        let mut rand = xorshift(11u64);
+        let keys: Vec<Vec<u8>> = (0..40u32)
+            .map(|f| {
+                let mut k = format!("/srv/app/m{}.py", f % 5).into_bytes();
+                k.extend_from_slice(&(f * 13 + 2).to_le_bytes());
+                k
+            })
+            .collect();
+        let random: Vec<Vec<u32>> = (0..40_000)
+            .map(|_| {
+                let n = 1 + rand(12);
+                (0..n).map(|_| rand(keys.len() as u64) as u32).collect()
+            })
+            .collect();
+        let mut sorted = random.clone();
+        sorted.sort();
+        for (preorder, stacks) in [(true, sorted), (false, random)] {
+            let mut by_child = CallTree::new();
+            for k in &keys {
+                by_child.intern_frame(k);
+            }
+            let mut made: Vec<(u32, u32)> = Vec::new();
+            for st in &stacks {
+                let mut node = NO_PARENT;
+                for &f in st {
+                    let (c, new) = by_child.child(node, f);
+                    if new {
+                        made.push((node, f));
+                    }
+                    node = c;
+                }
+            }
+            assert!(made.len() > 2 * SPLIT_IDS, "{}", made.len());
+            for already in [0, 1000, made.len() / 3] {
+                let mut pushed = CallTree::new();
+                for k in &keys {
+                    pushed.intern_frame(k);
+                }
+                for &(p, f) in &made[..already] {
+                    pushed.child(p, f);
+                }
+                for &(p, f) in &made[already..] {
+                    pushed.push_new(p, f);
+                }
+                // The halves side by side exactly on the preorder.
+                let tables = PrefixTables::new(&pushed.keys, &pushed.frame[already..], 0);
+                let mut id = by_child.id()[..already].to_vec();
+                id.resize(pushed.len(), 0);
+                let halves = pushed.ids_in_order(&mut id, already, &tables);
+                assert_eq!(id, by_child.id(), "{preorder} {already}");
+                assert_eq!(halves, preorder, "{already}");
+                pushed.finish_new_with(0, |_, _| ());
+                assert_eq!(pushed.id(), by_child.id(), "{preorder} {already}");
             }
         }
     }

@@ -135,21 +135,24 @@ pub(crate) fn run(
         (totals, counts)
     });
     // Never for a forest `parents` accepts; the general passes otherwise.
-    let Some(min) = totals else {
+    let Some((min, [spare, spare_too])) = totals else {
         return Err(Box::new(graph));
     };
     let mut retained = Column::from(retained);
     let r = retained.spill(spill);
     keep_warning(&mut graph, r);
     after("retained sizes");
-    // The edge into each node is its only path step; roots start their paths.
-    let mut parent = vec![SUPER; idom.len()];
+    // The edge into each node is its only path step; roots start their paths. (In a dead
+    // array of the totals, whose pages are resident: none faulted in again.)
+    let mut parent = spare;
+    parent.clear();
+    parent.resize(idom.len(), SUPER);
     for (e, &t) in graph.targets.iter().enumerate() {
         parent[t as usize] = e as u32;
     }
     let paths = RootPaths::from_parts(parent.into(), false, BitSet::new(idom.len()));
     after("root paths");
-    let mut children = children(&graph, &roots);
+    let mut children = children(&graph, &roots, spare_too);
     for r in [
         children.offsets.spill(spill),
         children.children.spill(spill),
@@ -445,7 +448,9 @@ fn check(g: &HeapGraph, a: &mut Check, at: &AtomicUsize) -> Option<Vec<u32>> {
 /// The random accesses are writes (the scatter of pass 2) and reads of the bits (cache
 /// resident); the parent's entry in passes 1 and 2 is often the node just before. `None` if
 /// the arrays disagree (a parent not before its child): never for the forests `parents`
-/// accepts. Memory: while the minimums are made, 12 B/node (places 4, ends and types 8;
+/// accepts. Returns the minimums and two dead arrays of `u32` (the places, and the node
+/// counts if they were kept), whose resident pages the root paths and the children take.
+/// Memory: while the minimums are made, 12 B/node (places 4, ends and types 8;
 /// `size` is freed after pass 2), 1 bit per node, 4 B per type and 8 B per level of the stack.
 fn forest_totals(
     idom: &[u32],
@@ -454,11 +459,15 @@ fn forest_totals(
     (mut place, mut at_place): (Vec<u32>, Vec<(u32, u32)>),
     type_of: &[u32],
     groups: usize,
-) -> Option<Vec<u64>> {
+) -> Option<(Vec<u64>, [Vec<u32>; 2])> {
     let n = idom.len();
     let (retained, type_of) = (retained.get(..n)?, type_of.get(..n)?);
     if size.len() != n || place.len() != n || at_place.len() != n {
         return None;
+    }
+    // A forest numbered in that preorder already (tracemalloc's call tree): one pass.
+    if let Some(min) = preorder_totals(idom, retained, &size, type_of, groups) {
+        return Some((min, [place, size]));
     }
     // 2. The preorder: `size[v]`, once v is placed, is the place of its next child.
     let mut next_root = 0u32;
@@ -508,18 +517,77 @@ fn forest_totals(
             min[type_of[v] as usize] += retained[v];
         }
     }
+    Some((min, [place, Vec::new()]))
+}
+
+/// [`forest_totals`] of a forest whose numbering is already its depth-first preorder with
+/// siblings in index order (every place of pass 2 would be the node itself), in one forward
+/// pass that checks it: passes 3 and 4 on the nodes themselves, with no place, end or type
+/// written per node. Along the nodes a stack of (end of its subtree, type) of the current
+/// node's ancestors, popped past their ends: the numbering is that preorder if and only if
+/// each node's parent is then the top of the stack ([`SUPER`] for an empty one) and its
+/// subtree (`size` nodes from it) ends within its parent's (or the forest). So each node's
+/// stack is its ancestors, the subtrees' ranges nest, and a node's range, `size` long, is
+/// exactly its subtree. `None` at the first node where it is not (nothing written but the
+/// minimums, which are dropped): the placing passes then. Memory: 4 B per type, 12 B per level
+/// of the stack.
+fn preorder_totals(
+    idom: &[u32],
+    retained: &[u64],
+    size: &[u32],
+    type_of: &[u32],
+    groups: usize,
+) -> Option<Vec<u64>> {
+    let n = idom.len();
+    let mut min = vec![0u64; groups];
+    let mut on_stack = vec![0u32; groups];
+    // (end of the subtree, type, node)
+    let mut stack: Vec<(u32, u32, u32)> = Vec::new();
+    for v in 0..n {
+        while let Some(&(e, t, _)) = stack.last() {
+            if e as usize > v {
+                break;
+            }
+            stack.pop();
+            if let Some(c) = on_stack.get_mut(t as usize) {
+                *c -= 1;
+            }
+        }
+        let (parent, limit) = match stack.last() {
+            Some(&(e, _, u)) => (u, e as usize),
+            None => (SUPER, n),
+        };
+        let end = v + size[v] as usize;
+        if idom[v] != parent || end > limit || end <= v {
+            return None;
+        }
+        let t = type_of[v];
+        if let Some(c) = on_stack.get_mut(t as usize) {
+            if *c == 0 {
+                min[t as usize] += retained[v];
+            }
+            *c += 1;
+        }
+        stack.push((end as u32, t, v as u32));
+    }
     Some(min)
 }
 
 /// The dominator children of a forest: each node's list is its CSR edge list, the super-root's
 /// (index `n`) the roots.
-fn children(g: &HeapGraph, roots: &[u32]) -> DomChildren {
+/// `spare`: a dead array whose room the children take if it is large enough.
+fn children(g: &HeapGraph, roots: &[u32], mut spare: Vec<u32>) -> DomChildren {
     let n = g.node_count();
     let edges = g.edge_count() as u32;
     let mut offsets = Vec::with_capacity(n + 2);
     offsets.extend_from_slice(&g.offsets[..=n]);
     offsets.push(edges + roots.len() as u32);
-    let mut children = Vec::with_capacity(edges as usize + roots.len());
+    spare.clear();
+    let mut children = if spare.capacity() >= edges as usize + roots.len() {
+        spare
+    } else {
+        Vec::with_capacity(edges as usize + roots.len())
+    };
     children.extend_from_slice(&g.targets);
     children.extend_from_slice(roots);
     DomChildren {
@@ -779,12 +847,87 @@ mod tests {
                 &g.type_of,
                 g.types.len(),
             )
-            .expect("taken");
+            .expect("taken")
+            .0;
             let expected = general(&g);
             assert_eq!(f.retained, expected.retained, "seed {seed} {shape:?}");
             assert_eq!(min, expected.min, "seed {seed} {shape:?}");
             same(&Analysis::run(g), &expected);
         }
+    }
+
+    /// Whether node `v` is at place `v` of the depth-first preorder with siblings (and roots)
+    /// in index order, for every node: by an explicit walk of children lists.
+    fn numbered_in_preorder(idom: &[u32]) -> bool {
+        let n = idom.len();
+        let mut kids: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut stack: Vec<u32> = Vec::new();
+        for (v, &p) in idom.iter().enumerate() {
+            if p == SUPER {
+                stack.push(v as u32);
+            } else {
+                kids[p as usize].push(v as u32);
+            }
+        }
+        stack.reverse();
+        let mut place = 0;
+        while let Some(v) = stack.pop() {
+            if v != place {
+                return false;
+            }
+            place += 1;
+            stack.extend(kids[v as usize].iter().rev());
+        }
+        true
+    }
+
+    /// The one-pass totals take a forest exactly when it is numbered in its preorder (checked
+    /// by a walk of children lists), and then give the general passes' minimums; forests
+    /// numbered otherwise (random parents, long chains, and preorders with two nodes swapped)
+    /// are left to the placing passes, whose result is the same.
+    #[test]
+    fn preorder_totals_take_exactly_the_forests_numbered_in_preorder() {
+        let (mut taken, mut left) = (0, 0);
+        for seed in 1..120u64 {
+            let n = 1 + (seed as usize * 37) % 500;
+            let shape = match seed % 4 {
+                0 => Shape::Any,
+                1 => Shape::Deep,
+                k => Shape::Preorder {
+                    depth: [3, n][k as usize % 2],
+                },
+            };
+            let g = random_forest_of(seed, n, shape);
+            let Ok(f) = parents(&g, Check::new(n), &AtomicUsize::new(0)) else {
+                panic!("seed {seed}: not a forest");
+            };
+            let expected = general(&g);
+            let got = preorder_totals(&f.idom, &f.retained, &f.size, &g.type_of, g.types.len());
+            assert_eq!(got.is_some(), numbered_in_preorder(&f.idom), "seed {seed}");
+            if let Some(min) = got {
+                assert_eq!(min, expected.min, "seed {seed} {shape:?}");
+                taken += 1;
+            } else {
+                left += 1;
+            }
+            let s = Scratch::zeroed(n);
+            let min = forest_totals(
+                &f.idom,
+                &f.retained,
+                f.size,
+                (s.place, s.at_place),
+                &g.type_of,
+                g.types.len(),
+            )
+            .map(|m| m.0);
+            assert_eq!(min, Some(expected.min), "seed {seed} {shape:?}");
+        }
+        assert!(taken > 20 && left > 20, "taken {taken}, left {left}");
+        // A preorder but for one node: 0 → 1, 0 → 2, 1 → 3 (3 after its parent's sibling).
+        let idom = [SUPER, 0, 0, 1];
+        let size = [4, 2, 1, 1];
+        assert!(preorder_totals(&idom, &[4, 2, 1, 1], &size, &[0; 4], 1).is_none());
+        assert!(!numbered_in_preorder(&idom));
     }
 
     /// Targets in a spill file because the builder grew them there (not out of core, a call

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 
 use heapscope_graph::calltree::Totals;
+use heapscope_graph::dominators::prefetch;
 use heapscope_graph::CallTree;
 
 use super::pickle::{Frame, Snapshot};
@@ -35,13 +36,13 @@ impl std::ops::Deref for TraceTree {
 }
 
 impl TraceTree {
-    /// The tree of the tracebacks that hold a trace, made node for node as inserting each one
-    /// whole, in traceback order, would make it (same numbering, so the same output), but with
-    /// one [`CallTree::child`] call per *new* node: a traceback starts below the longest path it
-    /// shares with any earlier one ([`shared_with_earlier`]), where every node already exists
-    /// and every node beyond does not. (Tracebacks come in the order tracemalloc's hash table
-    /// lists them, so neighbours rarely share much: inserting whole made 4–5 lookups, each a
-    /// cache miss in a large table, per node created.)
+    /// The tree of the tracebacks that hold a trace, numbered in depth-first preorder, a node's
+    /// children by frame id ascending (as sorting every call path of the tree, outermost frame
+    /// first, a path before the longer ones it is a prefix of, would number them): one
+    /// [`CallTree::push_new_chain`] per traceback, no lookup. The tracebacks are sorted by their
+    /// frames outermost first ([`sorted_with_lcp`]); in that order each one shares `lcp` frames
+    /// with the one before, whose path's nodes are on a stack (one per depth), so its parent is
+    /// the stack's node at that depth and every frame below is a new node, met in preorder.
     pub fn build(s: &Snapshot) -> TraceTree {
         let (mut t, ends) = TraceTree::paths(s);
         t.finish(s, &ends);
@@ -49,11 +50,18 @@ impl TraceTree {
     }
 
     /// The first half of [`TraceTree::build`]: the tree's nodes (parents and frames only, 8 B
-    /// per node), and where each traceback that holds a trace ends, `(node, traceback)`. The
-    /// snapshot's traceback frames are not read after this: [`TraceTree::finish`] needs only
-    /// the tracebacks' totals, so the caller may free the frames (4 B per frame of every
-    /// distinct traceback) before the tree's ids, sizes and counts (24 B per node) are made.
+    /// per node), and where each traceback that holds a trace ends, `(node, traceback)`, by
+    /// node ascending (then traceback: equal tracebacks end at one node). The snapshot's
+    /// traceback frames are not read after this: [`TraceTree::finish`] needs only the
+    /// tracebacks' totals, so the caller may free the frames (4 B per frame of every distinct
+    /// traceback) before the tree's ids, sizes and counts (24 B per node) are made.
     pub fn paths(s: &Snapshot) -> (TraceTree, Vec<(u32, u32)>) {
+        TraceTree::paths_split_from(s, PAR_PATHS)
+    }
+
+    /// [`TraceTree::paths`], its sorted order split in two halves from `par` tracebacks on
+    /// (tests force either way).
+    fn paths_split_from(s: &Snapshot, par: usize) -> (TraceTree, Vec<(u32, u32)>) {
         let mut t = TraceTree::default();
         let mut key = Vec::new();
         for f in &s.frames {
@@ -66,60 +74,64 @@ impl TraceTree {
             .filter(|&tb| s.tb_count[tb as usize] > 0)
             .collect();
         let mut steps = crate::timing::Steps::of(crate::timing::Reader::Tracemalloc);
-        let mut shared = shared_with_earlier(s, &live);
+        let (order, lcp) = sorted_with_lcp(s, &live, &frame_ranks(s));
         steps.step("tree: shared paths (radix)");
-        // Each `shared[i] = (depth, j)` made to name the traceback that made the node at
-        // `depth` on the path (the one that shares fewer than `depth` frames with an earlier
-        // one): so the node is found in one step, not by following the chain of tracebacks
-        // that share the path, one before the other (O(i) steps for the i-th of many
-        // tracebacks under one shared path, quadratic in all: breadth8/RESULTS.md, cliff 1b).
-        // Earlier entries are resolved already, so the depths along the chain followed here
-        // strictly decrease: at most `depth` steps.
-        for i in 0..shared.len() {
-            let (depth, mut j) = shared[i];
-            if depth == 0 {
-                continue;
-            }
-            while depth <= shared[j as usize].0 {
-                j = shared[j as usize].1;
-            }
-            shared[i].1 = j;
-        }
-        // The first node each traceback made (at the depth it shares + 1; the rest of its new
-        // nodes follow it in order): a node on an earlier traceback's path is found from these
-        // and the shared depths, without walking up the tree node by node.
-        let mut first = vec![0u32; live.len()];
-        // The node at depth `k` (1 ≤ k ≤ its frames) on traceback `live[j]`'s path, where `j`
-        // made it (`k` is past the depth `j` shares): the `k - 1 - dj`-th node `j` made.
-        let node_at = |first: &[u32], j: usize, k: u32| -> u32 {
-            let dj = shared[j].0;
-            debug_assert!(k > dj);
-            first[j] + (k - 1 - dj)
-        };
-        // Nodes made: every frame of a traceback below the path it shares.
-        let new: usize = live
+        // Nodes made: every frame of a traceback past those it shares with the one before.
+        // (In traceback order: the frames' offsets read in order, not at random.)
+        let lens: Vec<u32> = live
             .iter()
-            .zip(&shared)
-            .map(|(&tb, &(depth, _))| s.traceback(tb).len() - depth as usize)
-            .sum();
-        t.tree.reserve(new);
-        let mut ends = Vec::with_capacity(live.len());
-        for (i, &tb) in live.iter().enumerate() {
-            let frames = s.traceback(tb);
-            let (depth, from) = shared[i];
-            let mut node = NO_PARENT;
-            if depth > 0 {
-                node = node_at(&first, from as usize, depth);
+            .map(|&tb| s.traceback(tb).len() as u32)
+            .collect();
+        let made = |order: &[u32], lcp: &[u32]| -> usize {
+            let frames: usize = order.iter().map(|&i| lens[i as usize] as usize).sum();
+            frames - lcp.iter().map(|&l| l as usize).sum::<usize>()
+        };
+        let new = lens.iter().map(|&l| l as usize).sum::<usize>()
+            - lcp.iter().map(|&l| l as usize).sum::<usize>();
+        // From PAR_PATHS tracebacks on (and fewer than 2^31 nodes), the second half of the
+        // sorted order on another core: its nodes (counted from the lengths) follow the
+        // first half's, and a parent on the first half's last path is written as its depth
+        // with IN_FIRST, put right once that path is known.
+        let split = if live.len() >= par.max(2) && new < IN_FIRST as usize {
+            live.len() / 2
+        } else {
+            live.len()
+        };
+        let second = made(&order[split..], &lcp[split..]);
+        let base = new - second;
+        let run = Run { s, live: &live };
+        let (parent, frame) = t.tree.push_new_zeroed(new);
+        let (p1, p2) = parent.split_at_mut(base);
+        let (f1, f2) = frame.split_at_mut(base);
+        let ((mut ends, last), (ends2, _)) = rayon::join(
+            || run.chains(&order[..split], &lcp[..split], Vec::new(), 0, p1, f1),
+            || {
+                // The first half's last path, as depths.
+                let path = match split.checked_sub(1).map(|k| order[k]) {
+                    Some(i) if split < live.len() => {
+                        (0..lens[i as usize]).map(|d| IN_FIRST | d).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                run.chains(&order[split..], &lcp[split..], path, base as u32, p2, f2)
+            },
+        );
+        let resolve = |x: &mut u32| {
+            if *x != NO_PARENT && *x & IN_FIRST != 0 {
+                *x = last
+                    .get((*x & !IN_FIRST) as usize)
+                    .copied()
+                    .unwrap_or(NO_PARENT);
             }
-            first[i] = t.tree.len() as u32;
-            // Every node below the shared path is new (no lookup needed): a chain.
-            let below = &frames[..frames.len() - depth as usize];
-            node = t.tree.push_new_chain(node, below.iter().rev().copied());
-            if node != NO_PARENT {
-                ends.push((node, tb));
-                t.tracebacks += 1;
-            }
+        };
+        if split < live.len() {
+            p2.iter_mut().for_each(resolve);
         }
+        ends.extend(ends2.into_iter().map(|(mut node, tb)| {
+            resolve(&mut node);
+            (node, tb)
+        }));
+        t.tracebacks = ends.len() as u64;
         (t, ends)
     }
 
@@ -154,9 +166,95 @@ impl TraceTree {
     }
 }
 
+/// From this many tracebacks on, [`TraceTree::paths`] makes the two halves of the sorted
+/// order's nodes on two cores.
+const PAR_PATHS: usize = 1 << 15;
+
+/// A parent written as a depth on the first half's last path ([`TraceTree::paths`]).
+const IN_FIRST: u32 = 1 << 31;
+
+/// The tracebacks, for [`Run::chains`].
+struct Run<'a, 's> {
+    s: &'a Snapshot<'s>,
+    live: &'a [u32],
+}
+
+impl Run<'_, '_> {
+    /// The nodes of tracebacks `order` (sorted, `lcp` their shared lengths) into `parent`
+    /// and `frame`, numbered from `first`: each traceback's frames past those it shares with
+    /// the one before are a chain of new nodes below its node at that depth on the previous
+    /// path (`path`: at first, the path before `order`). Returns where each traceback ends
+    /// (`(node, traceback)`, by node ascending) and the last path. Slots it does not reach
+    /// (none: the caller counted them) keep what they held.
+    fn chains(
+        &self,
+        order: &[u32],
+        lcp: &[u32],
+        mut path: Vec<u32>,
+        first: u32,
+        parent: &mut [u32],
+        frame: &mut [u32],
+    ) -> (Vec<(u32, u32)>, Vec<u32>) {
+        let (s, live) = (self.s, self.live);
+        let mut ends = Vec::with_capacity(order.len());
+        let mut at = 0usize;
+        // In sorted order the tracebacks are met at random: each is three dependent reads far
+        // apart (its id, its offsets, its frames), asked for ahead, a stage per distance.
+        let ahead = |k: usize| order.get(k).map(|&i| live[i as usize]);
+        for (k, (&i, &shared)) in order.iter().zip(lcp).enumerate() {
+            if let Some(&j) = order.get(k + 3 * PATHS_AHEAD) {
+                prefetch(live, j as usize);
+            }
+            if let Some(tb) = ahead(k + 2 * PATHS_AHEAD) {
+                prefetch(&s.tb_offsets, tb as usize + 1);
+            }
+            if let Some(tb) = ahead(k + PATHS_AHEAD) {
+                let f = s.traceback(tb);
+                prefetch(f, 0);
+                prefetch(f, f.len().saturating_sub(1));
+            }
+            let tb = live[i as usize];
+            let frames = s.traceback(tb);
+            // `shared` is at most the previous path's length and this traceback's.
+            let shared = (shared as usize).min(path.len()).min(frames.len());
+            path.truncate(shared);
+            let mut node = path.last().copied().unwrap_or(NO_PARENT);
+            // Every node below the shared path is new (no lookup needed): a chain.
+            let below = &frames[..frames.len() - shared];
+            let (Some(p), Some(f)) = (
+                parent.get_mut(at..at + below.len()),
+                frame.get_mut(at..at + below.len()),
+            ) else {
+                break;
+            };
+            let c = first + at as u32;
+            for (j, (p, (x, &y))) in p
+                .iter_mut()
+                .zip(f.iter_mut().zip(below.iter().rev()))
+                .enumerate()
+            {
+                *p = if j == 0 { node } else { c + j as u32 - 1 };
+                *x = y;
+            }
+            path.extend(c..c + below.len() as u32);
+            at += below.len();
+            if !below.is_empty() {
+                node = c + below.len() as u32 - 1;
+            }
+            if node != NO_PARENT {
+                ends.push((node, tb));
+            }
+        }
+        (ends, path)
+    }
+}
+
+/// How many tracebacks ahead (per stage) [`TraceTree::paths`] asks for the lines it reads.
+const PATHS_AHEAD: usize = 8;
+
 /// Sort `v` (distinct pairs) as `sort_unstable` would, for a list that is nearly sorted
-/// already: [`TraceTree::paths`] lists where tracebacks end in traceback order, and a traceback
-/// ends at a node it made (ascending) unless it is a path an earlier one passes through. The
+/// already ([`TraceTree::paths`] lists them sorted, node by node in preorder: one pass, nothing
+/// moved; a caller's own list of ends may not be). The
 /// ascending run (each entry above the last one kept) stays in place, the rest is sorted on its
 /// own and merged in from the back: linear but for the few out of order (a comparison sort of
 /// all 912 K entries of real-deep350 was 5 % of the run's instructions). Transient: 8 B per
@@ -192,51 +290,6 @@ fn sort_nearly_sorted(v: &mut [(u32, u32)]) {
     }
 }
 
-/// For each traceback `live[i]` (ids ascending): the length of the longest call path
-/// (outermost frame first) it shares with an earlier one, `live[j]` with `j < i`, and that `j`
-/// (`(0, 0)` when it shares none).
-///
-/// The tracebacks are sorted by their frames outermost first ([`sorted_with_lcp`]); the path
-/// two of them share is the minimum of the neighbours' shared lengths between them in that
-/// order, so the best earlier one is the nearest earlier one on either side (nearest smaller
-/// index, found with a stack that keeps the minimum of the shared lengths between its entries).
-fn shared_with_earlier(s: &Snapshot, live: &[u32]) -> Vec<(u32, u32)> {
-    let n = live.len();
-    let (order, lcp) = sorted_with_lcp(s, live);
-    let mut best = vec![(0u32, 0u32); n];
-    // (index, minimum of lcp between this entry and the next one up, or the current position).
-    let mut stack: Vec<(u32, u32)> = Vec::new();
-    let mut visit = |k: usize, step: u32, stack: &mut Vec<(u32, u32)>| {
-        let i = order[k];
-        if let Some(top) = stack.last_mut() {
-            top.1 = top.1.min(step);
-        }
-        while let Some(&(j, m)) = stack.last() {
-            if j < i {
-                break;
-            }
-            stack.pop();
-            if let Some(top) = stack.last_mut() {
-                top.1 = top.1.min(m);
-            }
-        }
-        if let Some(&(j, m)) = stack.last() {
-            if m > best[i as usize].0 {
-                best[i as usize] = (m, j);
-            }
-        }
-        stack.push((i, u32::MAX));
-    };
-    for (k, &step) in lcp.iter().enumerate() {
-        visit(k, step, &mut stack);
-    }
-    stack.clear();
-    for k in (0..n).rev() {
-        visit(k, lcp.get(k + 1).copied().unwrap_or(0), &mut stack);
-    }
-    best
-}
-
 /// Groups of at least this many tracebacks are split on another core (rayon).
 const PAR_GROUP: usize = 2048;
 
@@ -247,9 +300,38 @@ const PAR_GROUP: usize = 2048;
 /// other).
 const PAR_KEYS: usize = 1 << 14;
 
-/// The tracebacks `live[i]` in the order of their frames outermost first (a traceback before
-/// the longer ones it is a prefix of; equal ones by index), as `i`, and `lcp[k]`: the frames
-/// `order[k - 1]` and `order[k]` share from the outermost on.
+/// Each frame's place among the snapshot's frames sorted by source location (file name bytes,
+/// then line; equal ones, never in a snapshot, by id): the order [`sorted_with_lcp`] sorts the
+/// tracebacks' frames in, so that siblings in the tree are in source order, a tie-break that
+/// does not depend on where tracemalloc's hash table happened to list a traceback (or the
+/// snapshot a frame). 4 B per frame.
+fn frame_ranks(s: &Snapshot) -> Vec<u32> {
+    let name = |file: u32| s.strings.get(file as usize).copied().unwrap_or_default();
+    let mut by_place: Vec<u32> = (0..s.frames.len() as u32).collect();
+    by_place.sort_unstable_by(|&a, &b| {
+        let (x, y) = (s.frames[a as usize], s.frames[b as usize]);
+        name(x.file)
+            .cmp(name(y.file))
+            .then(x.lineno.cmp(&y.lineno))
+            .then(a.cmp(&b))
+    });
+    let mut rank = vec![0u32; by_place.len()];
+    for (k, &f) in by_place.iter().enumerate() {
+        rank[f as usize] = k as u32;
+    }
+    rank
+}
+
+/// A frame's rank ([`frame_ranks`]); an id past the table (none in a snapshot) is its own.
+#[inline]
+fn ranked(rank: &[u32], frame: u32) -> u32 {
+    rank.get(frame as usize).copied().unwrap_or(frame)
+}
+
+/// The tracebacks `live[i]` in the order of their frames outermost first, frames compared by
+/// their source location ([`frame_ranks`]: `rank`; a traceback before the longer ones it is a
+/// prefix of; equal ones by index), as `i`, and `lcp[k]`: the frames `order[k - 1]` and
+/// `order[k]` share from the outermost on.
 ///
 /// A most-significant-first radix over the frames: a group of tracebacks that share their first
 /// `d` frames (in ascending index order) is partitioned stably by frame `d` (one `u32` key per
@@ -262,19 +344,20 @@ const PAR_KEYS: usize = 1 << 14;
 /// [`PAR_GROUP`] or more are handed to rayon. Memory: 16 B per traceback (frame span) + 8
 /// (order, lcp) + 8 per traceback of the group being partitioned (keys, the moved copy) + 4 B
 /// per frame per worker (the count table).
-fn sorted_with_lcp(s: &Snapshot, live: &[u32]) -> (Vec<u32>, Vec<u32>) {
+fn sorted_with_lcp(s: &Snapshot, live: &[u32], rank: &[u32]) -> (Vec<u32>, Vec<u32>) {
     let n = live.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     let mut lcp = vec![0u32; n];
     // A frame id is at most u32::MAX - 1 while there are fewer than 2^32 - 1 frames, so
     // frame + 1 fits above the index; past that (never in practice), the comparison sort.
     if s.frames.len() >= u32::MAX as usize || n >= u32::MAX as usize {
-        return sorted_with_lcp_by_comparison(s, live);
+        return sorted_with_lcp_by_comparison(s, live, rank);
     }
     let span: Vec<&[u32]> = live.iter().map(|&tb| s.traceback(tb)).collect();
     let g = Groups {
         span: &span,
         keys: s.frames.len() + 1,
+        rank,
     };
     rayon::scope(|scope| g.split(scope, &mut order, &mut lcp, 0));
     (order, lcp)
@@ -285,6 +368,8 @@ struct Groups<'s> {
     span: &'s [&'s [u32]],
     /// Radix keys are below this (the snapshot's frames + 1): the size of a dense count table.
     keys: usize,
+    /// Each frame's rank ([`frame_ranks`]): frames are ordered by it.
+    rank: &'s [u32],
 }
 
 /// The second window of [`Groups::shared_with`] (after the one depth where groups most often
@@ -305,13 +390,13 @@ const SMALL_GROUP: usize = 8;
 const DENSE_KEYS: usize = 1 << 16;
 
 impl<'s> Groups<'s> {
-    /// The radix key of traceback `i` at depth `d` (outermost frame first): its frame + 1,
-    /// or 0 past its end.
+    /// The radix key of traceback `i` at depth `d` (outermost frame first): its frame's rank
+    /// + 1, or 0 past its end.
     #[inline]
     fn key(&self, i: u32, d: u32) -> u32 {
         let f = self.span[i as usize];
         if (d as usize) < f.len() {
-            f[f.len() - 1 - d as usize].wrapping_add(1)
+            ranked(self.rank, f[f.len() - 1 - d as usize]).wrapping_add(1)
         } else {
             0
         }
@@ -396,7 +481,7 @@ impl<'s> Groups<'s> {
         while k < limit {
             let (x, y) = (fa[la - 1 - k], fb[lb - 1 - k]);
             if x != y {
-                return (k as u32, x.cmp(&y));
+                return (k as u32, ranked(self.rank, x).cmp(&ranked(self.rank, y)));
             }
             k += 1;
         }
@@ -605,10 +690,11 @@ impl Partition {
 
 /// [`sorted_with_lcp`] by comparing the tracebacks' frames (outermost first) whole: the
 /// reference the radix is tested against, and the fallback for 2^32 - 1 frames or more.
-fn sorted_with_lcp_by_comparison(s: &Snapshot, live: &[u32]) -> (Vec<u32>, Vec<u32>) {
+fn sorted_with_lcp_by_comparison(s: &Snapshot, live: &[u32], rank: &[u32]) -> (Vec<u32>, Vec<u32>) {
     let outer = |i: u32| s.traceback(live[i as usize]).iter().rev();
+    let by_rank = |i: u32| outer(i).map(|&f| ranked(rank, f));
     let mut order: Vec<u32> = (0..live.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| outer(a).cmp(outer(b)).then(a.cmp(&b)));
+    order.sort_unstable_by(|&a, &b| by_rank(a).cmp(by_rank(b)).then(a.cmp(&b)));
     let mut lcp = vec![0u32; live.len()];
     for k in 1..live.len() {
         let shared = outer(order[k - 1])
@@ -821,8 +907,12 @@ fn cmp_rendered(a: &[(String, u32)], b: &[(String, u32)]) -> Ordering {
 mod tests {
     use super::*;
 
-    /// Each traceback inserted whole, in order: what [`TraceTree::build`] must equal.
-    fn inserted_whole(s: &Snapshot) -> CallTree {
+    /// What [`TraceTree::build`] must equal: every call path of the tracebacks that hold a
+    /// trace (each prefix, outermost frame first, a frame compared by its file name, then line,
+    /// then id) sorted and inserted in that order, one [`CallTree::child`] lookup per frame, so
+    /// node `i` is the `i`-th path (a path before the longer ones it is a prefix of); then each
+    /// traceback's totals added where it ends.
+    fn sorted_paths_tree(s: &Snapshot) -> CallTree {
         let mut c = CallTree::new();
         let mut key = Vec::new();
         for f in &s.frames {
@@ -831,13 +921,67 @@ mod tests {
             key.extend_from_slice(&f.lineno.to_le_bytes());
             c.intern_frame(&key);
         }
-        for tb in 0..s.traceback_count() as u32 {
-            if s.tb_count[tb as usize] > 0 {
-                let node = c.insert(s.traceback(tb).iter().rev().copied());
-                c.add(node, s.tb_size[tb as usize], s.tb_count[tb as usize]);
+        let place = |f: u32| {
+            let fr = s.frames[f as usize];
+            (s.strings[fr.file as usize], fr.lineno, f)
+        };
+        let live = || (0..s.traceback_count() as u32).filter(|&tb| s.tb_count[tb as usize] > 0);
+        let mut paths = std::collections::BTreeSet::new();
+        for tb in live() {
+            let outer: Vec<_> = s.traceback(tb).iter().rev().map(|&f| place(f)).collect();
+            for k in 1..=outer.len() {
+                paths.insert(outer[..k].to_vec());
             }
         }
+        for p in &paths {
+            let (node, made) = p
+                .iter()
+                .fold((NO_PARENT, false), |(n, _), x| c.child(n, x.2));
+            assert!(made && node as usize == c.len() - 1);
+        }
+        for tb in live() {
+            let node = c.insert(s.traceback(tb).iter().rev().copied());
+            c.add(node, s.tb_size[tb as usize], s.tb_count[tb as usize]);
+        }
         c
+    }
+
+    /// Frames rank by file name bytes, then line, then id: against sorting them by those,
+    /// with file names in no particular order (one a prefix of another, non-ASCII).
+    #[test]
+    fn frame_ranks_sort_by_file_name_then_line() {
+        let mut rand = xorshift(5);
+        let names: [&[u8]; 5] = [b"z.py", b"/a/b.py", b"/a/b.pyx", b"\xc3\xa9.py", b"/a"];
+        let mut s = Snapshot {
+            strings: names.to_vec(),
+            ..Snapshot::default()
+        };
+        for _ in 0..500 {
+            let frame = Frame {
+                file: rand(5) as u32,
+                lineno: rand(40) as u32,
+            };
+            if !s.frames.contains(&frame) {
+                s.frames.push(frame);
+            }
+        }
+        let mut want: Vec<u32> = (0..s.frames.len() as u32).collect();
+        want.sort_by_key(|&f| {
+            let fr = s.frames[f as usize];
+            (names[fr.file as usize], fr.lineno, f)
+        });
+        let rank = frame_ranks(&s);
+        let mut got: Vec<u32> = (0..s.frames.len() as u32).collect();
+        got.sort_by_key(|&f| rank[f as usize]);
+        assert_eq!(got, want);
+    }
+
+    /// [`TraceTree::build`] with the sorted order's two halves made apart whatever their
+    /// number ([`TraceTree::paths_split_from`]).
+    fn built_in_halves(s: &Snapshot) -> TraceTree {
+        let (mut t, ends) = TraceTree::paths_split_from(s, 2);
+        t.finish(s, &ends);
+        t
     }
 
     /// xorshift64 steps (labelled synthetic data): a number below `n`.
@@ -959,7 +1103,7 @@ mod tests {
     }
 
     /// The cliffs' shapes: the radix order equals the comparison sort's, and the tree equals
-    /// inserting each traceback whole.
+    /// numbering the sorted call paths ([`sorted_paths_tree`]).
     #[test]
     fn deep_and_wide_tracebacks_match_the_naive_tree() {
         for (name, n, seed) in [
@@ -977,18 +1121,19 @@ mod tests {
             let (paths, frames) = shape(name, n, seed);
             let s = of_paths(&paths, frames, by_index);
             let all: Vec<u32> = (0..s.traceback_count() as u32).collect();
-            let (order, lcp) = sorted_with_lcp(&s, &all);
-            let (want_order, want_lcp) = sorted_with_lcp_by_comparison(&s, &all);
+            let (order, lcp) = sorted_with_lcp(&s, &all, &frame_ranks(&s));
+            let (want_order, want_lcp) = sorted_with_lcp_by_comparison(&s, &all, &frame_ranks(&s));
             assert_eq!(order, want_order, "{name} {n}");
             assert_eq!(lcp, want_lcp, "{name} {n}");
-            let want = inserted_whole(&s);
-            let got = TraceTree::build(&s);
+            let want = sorted_paths_tree(&s);
             assert!(!want.is_empty(), "{name} {n}");
-            assert_eq!(got.parent(), want.parent(), "{name} {n}");
-            assert_eq!(got.frame(), want.frame(), "{name} {n}");
-            assert_eq!(got.id(), want.id(), "{name} {n}");
-            assert_eq!(got.size(), want.size(), "{name} {n}");
-            assert_eq!(got.count(), want.count(), "{name} {n}");
+            for got in [TraceTree::build(&s), built_in_halves(&s)] {
+                assert_eq!(got.parent(), want.parent(), "{name} {n}");
+                assert_eq!(got.frame(), want.frame(), "{name} {n}");
+                assert_eq!(got.id(), want.id(), "{name} {n}");
+                assert_eq!(got.size(), want.size(), "{name} {n}");
+                assert_eq!(got.count(), want.count(), "{name} {n}");
+            }
         }
     }
 
@@ -1005,6 +1150,7 @@ mod tests {
             let g = Groups {
                 span: &span,
                 keys: frames as usize + 1,
+                rank: &[],
             };
             let shared = |a: usize, b: usize| {
                 paths[a]
@@ -1066,8 +1212,8 @@ mod tests {
             let live: Vec<u32> = (0..s.traceback_count() as u32)
                 .filter(|&t| s.tb_count[t as usize] > 0 || t % 3 == 0)
                 .collect();
-            let (order, lcp) = sorted_with_lcp(&s, &live);
-            let (want_order, want_lcp) = sorted_with_lcp_by_comparison(&s, &live);
+            let (order, lcp) = sorted_with_lcp(&s, &live, &frame_ranks(&s));
+            let (want_order, want_lcp) = sorted_with_lcp_by_comparison(&s, &live, &frame_ranks(&s));
             if tracebacks > 100 {
                 assert!(
                     want_lcp.iter().any(|&l| l > 0),
@@ -1083,7 +1229,7 @@ mod tests {
     /// at every depth (groups of more divide into them): random tracebacks of 1 to 25 frames
     /// (tracemalloc's default limit) over few frames, behind a stem shared by some, repeated,
     /// prefixes of one another; the order and shared lengths equal the comparison sort's and
-    /// the tree equals inserting each traceback whole.
+    /// the tree equals numbering the sorted call paths ([`sorted_paths_tree`]).
     #[test]
     fn small_groups_sort_as_the_comparison_sort() {
         let mut rand = xorshift(21);
@@ -1118,17 +1264,18 @@ mod tests {
             let s = of_paths(&paths, alphabet + 20, by_index);
             let all: Vec<u32> = (0..s.traceback_count() as u32).collect();
             assert_eq!(
-                sorted_with_lcp(&s, &all),
-                sorted_with_lcp_by_comparison(&s, &all),
+                sorted_with_lcp(&s, &all, &frame_ranks(&s)),
+                sorted_with_lcp_by_comparison(&s, &all, &frame_ranks(&s)),
                 "round {round}"
             );
-            let want = inserted_whole(&s);
-            let got = TraceTree::build(&s);
-            assert_eq!(got.parent(), want.parent(), "round {round}");
-            assert_eq!(got.frame(), want.frame(), "round {round}");
-            assert_eq!(got.id(), want.id(), "round {round}");
-            assert_eq!(got.size(), want.size(), "round {round}");
-            assert_eq!(got.count(), want.count(), "round {round}");
+            let want = sorted_paths_tree(&s);
+            for got in [TraceTree::build(&s), built_in_halves(&s)] {
+                assert_eq!(got.parent(), want.parent(), "round {round}");
+                assert_eq!(got.frame(), want.frame(), "round {round}");
+                assert_eq!(got.id(), want.id(), "round {round}");
+                assert_eq!(got.size(), want.size(), "round {round}");
+                assert_eq!(got.count(), want.count(), "round {round}");
+            }
         }
     }
 
@@ -1206,7 +1353,7 @@ mod tests {
     }
 
     #[test]
-    fn build_makes_the_tree_of_whole_insertion() {
+    fn build_numbers_the_sorted_call_paths() {
         for (seed, tracebacks, alphabet) in [
             (1, 1, 1),
             (2, 50, 2),
@@ -1219,9 +1366,14 @@ mod tests {
             let mut halves = synthetic(seed, tracebacks, alphabet);
             let cut = halves.tb_offsets[tracebacks / 2] as usize;
             halves.tb_frames_head = halves.tb_frames.drain(..cut).collect();
-            let want = inserted_whole(&s);
+            let want = sorted_paths_tree(&s);
             assert!(!want.is_empty());
-            for got in [TraceTree::build(&s), TraceTree::build(&halves)] {
+            for got in [
+                TraceTree::build(&s),
+                TraceTree::build(&halves),
+                built_in_halves(&s),
+                built_in_halves(&halves),
+            ] {
                 assert_eq!(got.parent(), want.parent(), "seed {seed}");
                 assert_eq!(got.frame(), want.frame(), "seed {seed}");
                 assert_eq!(got.id(), want.id(), "seed {seed}");
