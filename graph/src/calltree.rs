@@ -377,9 +377,12 @@ impl CallTree {
             } else if p >= from && p - from < c {
                 run[p - from]
             } else {
-                match above.iter().find(|a| a.0 as usize == p) {
-                    Some(a) => a.1,
-                    None => return false,
+                // `above` is nearest first, so by node descending: a binary search, not a scan
+                // (a scan was O(depth) per node: a deep first half then many children of
+                // shallow ancestors made it quadratic in the file's size).
+                match above.binary_search_by(|a| (p as u32).cmp(&a.0)) {
+                    Ok(k) => above[k].1,
+                    Err(_) => return false,
                 }
             };
             run[c] = self.id_of(base, from + c, tables);
@@ -1615,6 +1618,38 @@ mod tests {
                 assert_eq!(pushed.id(), by_child.id(), "{preorder} {already}");
             }
         }
+    }
+
+    /// The two halves of [`CallTree::ids_in_order`] equal the plain pass on a preorder whose
+    /// first half is a deep chain and whose second half is children of its shallow nodes
+    /// (each such parent is found in `above`, the chain's nodes nearest first: with a scan of
+    /// `above` this shape was quadratic).
+    #[test]
+    fn ids_in_two_halves_of_a_deep_chain_equal_the_plain_pass() {
+        let mut t = CallTree::new();
+        for k in [
+            b"/srv/app/a.py\x01\0\0\0".as_slice(),
+            b"/srv/app/b.py\x02\0\0\0",
+        ] {
+            t.intern_frame(k);
+        }
+        let (depth, leaves) = (3 * SPLIT_IDS, SPLIT_IDS);
+        // The chain (frame 0), then on the way back up a leaf (frame 1) under each of its
+        // `leaves` shallowest nodes, deepest first: siblings in frame order, in preorder.
+        let mut parent = NO_PARENT;
+        for n in 0..depth as u32 {
+            t.push_new(parent, 0);
+            parent = n;
+        }
+        for d in (0..leaves as u32).rev() {
+            t.push_new(d, 1);
+        }
+        let tables = PrefixTables::new(&t.keys, &t.frame, 0);
+        let mut halves = vec![0u64; t.len()];
+        assert!(t.ids_in_order(&mut halves, 0, &tables), "split");
+        let mut plain = vec![0u64; t.len()];
+        t.ids_in_order_plain(&mut plain, 0, &tables);
+        assert_eq!(halves, plain);
     }
 
     /// A prefix table's hash equals FNV-1a byte by byte, from any base, for keys of any length.

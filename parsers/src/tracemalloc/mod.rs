@@ -10,7 +10,9 @@
 //!   (`--group-by lineno`, the default), `file` (`filename`) or the whole traceback, outermost
 //!   frame first, frames joined by `;` (`traceback`; a node where no trace ends is named
 //!   `…;file:line;…`). So the histogram's shallow and count columns are CPython's
-//!   `statistics(key)`, and retained sizes are the call tree's cumulative sizes.
+//!   `statistics(key)`, and retained sizes are the call tree's cumulative sizes. Nodes are
+//!   numbered in depth-first preorder, siblings by source location (file name bytes, then
+//!   line): the report's ties between nodes of equal retained size follow that order.
 //!
 //! ```no_run
 //! use heapscope_parsers::{tracemalloc, Input, ParseOptions};

@@ -37,9 +37,14 @@ impl std::ops::Deref for TraceTree {
 
 impl TraceTree {
     /// The tree of the tracebacks that hold a trace, numbered in depth-first preorder, a node's
-    /// children by frame id ascending (as sorting every call path of the tree, outermost frame
-    /// first, a path before the longer ones it is a prefix of, would number them): one
-    /// [`CallTree::push_new_chain`] per traceback, no lookup. The tracebacks are sorted by their
+    /// children by source location (file name bytes, then line, then frame id: [`frame_ranks`]),
+    /// as sorting every call path of the tree, outermost frame first, a path before the longer
+    /// ones it is a prefix of, would number them. The numbering depends on the file's contents
+    /// only (not on the order of tracemalloc's hash table), and it is what breaks the report's
+    /// ties between nodes of equal retained size (top dominators, a suspect's accumulation
+    /// point). Nodes are written into the tree's new columns ([`CallTree::push_new_zeroed`]),
+    /// with no lookup; from [`PAR_PATHS`] tracebacks on, the sorted order's two halves on two
+    /// cores. The tracebacks are sorted by their
     /// frames outermost first ([`sorted_with_lcp`]); in that order each one shares `lcp` frames
     /// with the one before, whose path's nodes are on a stack (one per depth), so its parent is
     /// the stack's node at that depth and every frame below is a new node, met in preorder.
@@ -304,16 +309,20 @@ const PAR_KEYS: usize = 1 << 14;
 /// then line; equal ones, never in a snapshot, by id): the order [`sorted_with_lcp`] sorts the
 /// tracebacks' frames in, so that siblings in the tree are in source order, a tie-break that
 /// does not depend on where tracemalloc's hash table happened to list a traceback (or the
-/// snapshot a frame). 4 B per frame.
+/// snapshot a frame). 4 B per frame kept, 8 while made.
 fn frame_ranks(s: &Snapshot) -> Vec<u32> {
     let name = |file: u32| s.strings.get(file as usize).copied().unwrap_or_default();
     let mut by_place: Vec<u32> = (0..s.frames.len() as u32).collect();
     by_place.sort_unstable_by(|&a, &b| {
         let (x, y) = (s.frames[a as usize], s.frames[b as usize]);
-        name(x.file)
-            .cmp(name(y.file))
-            .then(x.lineno.cmp(&y.lineno))
-            .then(a.cmp(&b))
+        // Frames of one file (most comparisons) compare no name bytes: a hostile snapshot's
+        // long file names cost their length only between different files.
+        let files = if x.file == y.file {
+            Ordering::Equal
+        } else {
+            name(x.file).cmp(name(y.file))
+        };
+        files.then(x.lineno.cmp(&y.lineno)).then(a.cmp(&b))
     });
     let mut rank = vec![0u32; by_place.len()];
     for (k, &f) in by_place.iter().enumerate() {
@@ -335,7 +344,7 @@ fn ranked(rank: &[u32], frame: u32) -> u32 {
 ///
 /// A most-significant-first radix over the frames: a group of tracebacks that share their first
 /// `d` frames (in ascending index order) is partitioned stably by frame `d` (one `u32` key per
-/// traceback: the frame + 1, 0 where the traceback ends; a count per key, [`Partition`]), and
+/// traceback: the frame's rank ([`frame_ranks`]) + 1, 0 where the traceback ends; a count per key, [`Partition`]), and
 /// each run of one frame is a group at depth `d + 1`; frames a whole group shares are stepped
 /// over without a partition. So each traceback is keyed about once per frame it shares with a
 /// neighbour, plus one, and moved only at the frames where its group divides (the comparison
@@ -1133,6 +1142,50 @@ mod tests {
                 assert_eq!(got.id(), want.id(), "{name} {n}");
                 assert_eq!(got.size(), want.size(), "{name} {n}");
                 assert_eq!(got.count(), want.count(), "{name} {n}");
+            }
+        }
+    }
+
+    /// The two halves of the sorted order meet at every kind of boundary: between identical
+    /// tracebacks (the second half's one ends on the first half's node), a traceback and its
+    /// extension, two that share a stem, two that share nothing; odd and even counts, and
+    /// tracebacks that hold no trace on either side. Each against the sorted paths' tree.
+    #[test]
+    fn halves_meet_at_every_kind_of_boundary() {
+        let a = vec![0, 1, 2];
+        let cases: Vec<Vec<Vec<u32>>> = vec![
+            vec![a.clone(), a.clone()],
+            vec![a.clone(), vec![0, 1, 2, 3]],
+            vec![vec![0, 1, 2, 3], vec![0, 1, 2, 4]],
+            vec![vec![0, 1], vec![3, 4]],
+            vec![a.clone(), a.clone(), a.clone()],
+            vec![
+                vec![0],
+                vec![0, 1],
+                vec![0, 1, 2],
+                vec![0, 1, 2, 3],
+                vec![0, 1, 2, 3, 4],
+            ],
+            vec![
+                vec![0, 1, 4],
+                a.clone(),
+                vec![0, 1, 3],
+                a.clone(),
+                vec![0, 2],
+            ],
+            vec![vec![5], vec![5]],
+        ];
+        for (k, paths) in cases.iter().enumerate() {
+            for totals in [(|_| (1, 8)) as fn(usize) -> (u64, u64), by_index] {
+                let s = of_paths(paths, 6, totals);
+                let want = sorted_paths_tree(&s);
+                let got = built_in_halves(&s);
+                assert_eq!(got.parent(), want.parent(), "case {k}");
+                assert_eq!(got.frame(), want.frame(), "case {k}");
+                assert_eq!(got.id(), want.id(), "case {k}");
+                assert_eq!(got.size(), want.size(), "case {k}");
+                assert_eq!(got.count(), want.count(), "case {k}");
+                assert_eq!(got.tracebacks, TraceTree::build(&s).tracebacks, "case {k}");
             }
         }
     }
