@@ -210,7 +210,8 @@ fn parallel_build_equals_sequential() {
         let a = sequential(&ids, &edges);
         let ooc = Spill::temp().out_of_core(true);
         let grow = Spill::temp().min_bytes(0);
-        for (runs, spill, g) in [1, 3, 16].into_iter().flat_map(|r| {
+        // (runs of unequal bounds, a wide node's run among them, are filled largest first)
+        for (runs, spill, g) in [1, 3, 16, 64].into_iter().flat_map(|r| {
             [
                 (r, Spill::never(), false),
                 (r, ooc.clone(), false),
