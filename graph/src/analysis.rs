@@ -195,7 +195,9 @@ impl Analysis {
             // The DFS's `pre` (4 B per node of fresh pages, filled) is made there too, by
             // whichever of the two threads is done first, rather than alone after them; and the
             // DFS preorder's spill file is written on the leaves' side (in a store of its own:
-            // `Large` stays on one thread), so that the DFS's pushes find it written.
+            // `Large` stays on one thread), so that the DFS's pushes find it written, first:
+            // the leaves' pass counts the marks of its second thread in it
+            // (`Leaves::find_in`), which joins it once done with the copy and `pre`.
             let mut graph = graph;
             let copies =
                 |g: &HeapGraph| (g.offsets.spilled_copy(spill), g.targets.spilled_copy(spill));
@@ -208,7 +210,13 @@ impl Analysis {
             let ((offsets, targets), leaves, order) = if n >= crate::dominators::PARALLEL_MIN {
                 let ((copied, pre), (leaves, order)) = rayon::join(
                     || rayon::join(|| copies(&graph), || Leaves::fresh_pre(n)),
-                    || (Leaves::find(&graph), order_ahead()),
+                    || {
+                        // The preorder's array first: the leaves' pass counts its second
+                        // thread's marks in it (the DFS overwrites it from the start).
+                        let (mut order, warning) = order_ahead();
+                        let leaves = Leaves::find_in(&graph, &mut order);
+                        (leaves, (order, warning))
+                    },
                 );
                 (copied, leaves.with_pre(pre), Some(order))
             } else {

@@ -378,11 +378,25 @@ impl IdIndex {
         // zeroed on all threads (the first touch of ~150 MiB of fresh pages on a big dump)
         let mut lines: Vec<Line> = Vec::with_capacity(room::<Line>(nlines));
         lines.par_extend(rayon::iter::repeat_n(Line::default(), nlines));
-        let per = nlines.div_ceil(parts.max(1)).max(1);
-        let filled: Vec<(u64, Vec<u32>)> = lines
-            .par_chunks_mut(per)
-            .enumerate()
-            .map(|(k, part)| fill_lines(node_ids, span, &dir, part, k * per))
+        // Each range of lines is filled by a pass over every id that skips the other ranges'
+        // ids; its work beyond that pass is its own ids, so the cuts fall where a sample of
+        // the ids says each range holds about as many (ids need not spread evenly over the
+        // address range: 0.07 s of one thread alone on the 2.18 GB JDK 17 dump with equal
+        // ranges of lines).
+        let cuts = balanced_cuts(node_ids, span, &dir, nlines, parts.max(1));
+        let mut ranges: Vec<(usize, &mut [Line])> = Vec::with_capacity(cuts.len());
+        let mut rest: &mut [Line] = &mut lines[..];
+        let mut at = 0usize;
+        for &cut in &cuts {
+            let (part, tail) = rest.split_at_mut(cut - at);
+            ranges.push((at, part));
+            rest = tail;
+            at = cut;
+        }
+        ranges.push((at, rest));
+        let filled: Vec<(u64, Vec<u32>)> = ranges
+            .into_par_iter()
+            .map(|(first, part)| fill_lines(node_ids, span, &dir, part, first))
             .collect();
         let mut dups: u64 = filled.iter().map(|f| f.0).sum();
         // The table: the lines not one run, in line order, each its set bits.
@@ -650,6 +664,43 @@ pub(super) fn dense_range(node_ids: &[u64], all: Span, bitmap_max: usize) -> Opt
     }
     None
 }
+
+/// Where to cut the `nlines` kept lines of the bitmap form into `parts` ranges that hold about
+/// as many of the ids each: the lines of evenly spaced quantiles of up to [`CUT_SAMPLE`] ids
+/// taken at fixed, evenly spaced node indices (so the cuts, like the result, do not depend on
+/// the threads). Ascending, each in `0..=nlines`; `parts - 1` of them (none for one part).
+/// Only the work is shared out by them: every range is filled the same way whatever its
+/// bounds ([`fill_lines`]).
+pub(super) fn balanced_cuts(
+    node_ids: &[u64],
+    span: Span,
+    dir: &[u32],
+    nlines: usize,
+    parts: usize,
+) -> Vec<usize> {
+    if parts <= 1 {
+        return Vec::new();
+    }
+    let step = node_ids.len().div_ceil(CUT_SAMPLE).max(1);
+    let mut sample: Vec<usize> = node_ids
+        .iter()
+        .step_by(step)
+        .filter_map(|&id| span.slot(id))
+        .map(|s| line_at(dir, s).min(nlines))
+        .collect();
+    if sample.is_empty() {
+        // No id in the span: equal ranges of lines.
+        let per = nlines.div_ceil(parts);
+        return (1..parts).map(|k| (k * per).min(nlines)).collect();
+    }
+    sample.sort_unstable();
+    (1..parts)
+        .map(|k| sample[k * sample.len() / parts].min(nlines))
+        .collect()
+}
+
+/// How many ids [`balanced_cuts`] samples.
+const CUT_SAMPLE: usize = 4096;
 
 /// The bitmap form's lines `first..first + lines.len()`, filled from the ids in `span` that
 /// fall in them: their slot bits, and in each line's head the index of its first id and

@@ -210,7 +210,8 @@ fn parallel_build_equals_sequential() {
         let a = sequential(&ids, &edges);
         let ooc = Spill::temp().out_of_core(true);
         let grow = Spill::temp().min_bytes(0);
-        for (runs, spill, g) in [1, 3, 16].into_iter().flat_map(|r| {
+        // (runs of unequal bounds, a wide node's run among them, are filled largest first)
+        for (runs, spill, g) in [1, 3, 16, 64].into_iter().flat_map(|r| {
             [
                 (r, Spill::never(), false),
                 (r, ooc.clone(), false),
@@ -851,4 +852,49 @@ fn roots_resolved_as_they_come_match_resolving_them_at_the_end() {
             }
         }
     }
+}
+
+/// The bitmap form's lines are cut where the ids, not the lines, are shared out evenly: on ids
+/// half of which lie in the lowest 1/16 of their range (as a JDK heap's are: the 2.18 GB
+/// fixture's first half of ids lies in its lowest 8 % of lines), two parts hold about as many
+/// ids each; cuts ascend and stay within the lines for any number of parts, sparse directory
+/// or not, and an id-less span gets equal ranges.
+#[test]
+fn bitmap_cuts_share_the_ids_out_evenly() {
+    let mut ids: Vec<u64> = (0..50_000u64).map(|i| 0x1000 + i * 8).collect();
+    ids.extend((0..50_000u64).map(|i| 0x1000 + 50_000 * 8 + i * 8 * 15));
+    let min = ids[0];
+    let span = index::Span {
+        min,
+        range: ids[ids.len() - 1] - min,
+        tz: 3,
+    };
+    let nlines = ((span.range >> 3) / 448 + 1) as usize;
+    let cuts = index::balanced_cuts(&ids, span, &[], nlines, 2);
+    assert_eq!(cuts.len(), 1);
+    let line = |id: u64| (((id - min) >> 3) / 448) as usize;
+    let below = ids.iter().filter(|&&id| line(id) < cuts[0]).count();
+    assert!(
+        (45_000..=55_000).contains(&below),
+        "{below} of 100,000 below the cut"
+    );
+    // equal ranges of lines would put ~73 % of the ids below the middle line
+    let middle = ids.iter().filter(|&&id| line(id) < nlines / 2).count();
+    assert!(middle > 70_000, "{middle}");
+    let dir = index::sparse_directory(&ids, span, nlines, u64::MAX).unwrap();
+    let kept = dir.iter().filter(|&&d| d != u32::MAX).count();
+    for (dir, nlines) in [(Vec::new(), nlines), (dir, kept)] {
+        for parts in [1, 2, 3, 7, 64, 5000] {
+            let cuts = index::balanced_cuts(&ids, span, &dir, nlines, parts);
+            assert_eq!(cuts.len(), parts - 1);
+            assert!(cuts.windows(2).all(|w| w[0] <= w[1]), "{parts}: {cuts:?}");
+            assert!(cuts.iter().all(|&c| c <= nlines), "{parts}");
+        }
+    }
+    let empty = index::Span {
+        min: 1 << 40,
+        range: 448 * 8 * 10,
+        tz: 3,
+    };
+    assert_eq!(index::balanced_cuts(&ids, empty, &[], 11, 2), vec![6]);
 }
