@@ -491,11 +491,22 @@ impl Marks {
             }
             count_sources(words, g, from..(from + run).min(n));
         };
+        self.start_theirs(theirs);
+        let ours = &mut self.words;
+        rayon::join(|| runs(ours), || runs(theirs));
+        self.absorb(theirs);
+    }
+
+    /// The second thread's words before its counting: the roots' bits, no counts.
+    fn start_theirs(&self, theirs: &mut [[u64; 3]]) {
         for (t, o) in theirs.iter_mut().zip(self.words.iter()) {
             *t = [0, 0, o[SUPER_SUCC]];
         }
-        let ours = &mut self.words;
-        rayon::join(|| runs(ours), || runs(theirs));
+    }
+
+    /// Merge the second thread's counts (`theirs`) into these, then [`settle`](Self::settle):
+    /// a node met once by each has two in-edges.
+    fn absorb(&mut self, theirs: &[[u64; 3]]) {
         for (o, t) in self.words.iter_mut().zip(theirs.iter()) {
             o[SIMPLE] |= t[SIMPLE] | (o[SEEN] & t[SEEN]);
         }
@@ -2362,6 +2373,41 @@ mod tests {
                 "case {case}, n {n}, run {run}, short {short}"
             );
         }
+    }
+
+    /// The merge of [`Marks::find_simple_leaves_on_two`] on a fixed split, on one thread (a
+    /// two-thread pool may leave the second thread no run at all): runs of `run` sources
+    /// counted alternately in the marks and in the second thread's words, then absorbed,
+    /// give the one-thread marks; the second's words did count (dropping the "met by both"
+    /// term of the merge fails this).
+    #[test]
+    fn marks_counted_apart_and_absorbed_equal_one_pass() {
+        let mut apart = 0;
+        for case in 0..300u64 {
+            let mut rng = fastrand::Rng::with_seed(0x3a2d_0000 ^ case);
+            let n = rng.usize(1..3000);
+            let wide = [0, 50, n][rng.usize(0..3)];
+            let g = random_graph(&mut rng, n, 3, wide);
+            let roots = g.root_nodes();
+            let mut want = Marks::with_roots(n, &roots);
+            want.find_simple_leaves(&g);
+            let run = rng.usize(1..200);
+            let mut got = Marks::with_roots(n, &roots);
+            let mut theirs = vec![[u64::MAX; 3]; got.words.len()];
+            got.start_theirs(&mut theirs);
+            for (k, from) in (0..n).step_by(run).enumerate() {
+                let words = if k % 2 == 0 {
+                    &mut got.words
+                } else {
+                    &mut theirs
+                };
+                count_sources(words, &g, from..(from + run).min(n));
+            }
+            apart += usize::from(theirs.iter().any(|t| t[SEEN] != 0));
+            got.absorb(&theirs);
+            assert_eq!(got.words, want.words, "case {case}, n {n}, run {run}");
+        }
+        assert!(apart > 200, "the second words counted in {apart} cases");
     }
 
     /// The two-thread children build gives the one-thread build's lists, entry for entry: on

@@ -76,7 +76,7 @@ fn parallel(ids: &[u64], edges: &[Vec<u64>], runs: usize, spill: &Spill, grow: b
         .windows(2)
         .map(|w| (w[1] as u32, edges[w[0]..w[1]].iter().map(|e| e.len()).sum()))
         .collect();
-    b.fill_edges_parallel(&bounds, |k, s| {
+    let done = b.fill_edges_parallel(&bounds, |k, s| {
         for (v, out) in edges.iter().enumerate().take(cut[k + 1]).skip(cut[k]) {
             if out.is_empty() {
                 continue;
@@ -86,7 +86,11 @@ fn parallel(ids: &[u64], edges: &[Vec<u64>], runs: usize, spill: &Spill, grow: b
                 s.edge_to_id(e, j % 3 == 2, Label::Index(j as u32));
             }
         }
+        k
     });
+    // The runs are filled largest first; what they return comes back in run order (HPROF
+    // reports the first error in the file's order from it).
+    assert_eq!(done, (0..runs).collect::<Vec<_>>());
     let in_files = spill.is_out_of_core() || (grow && spill.is_usable() && spill.min_bytes == 0);
     if in_files && !ids.is_empty() {
         let anon = [
@@ -210,7 +214,7 @@ fn parallel_build_equals_sequential() {
         let a = sequential(&ids, &edges);
         let ooc = Spill::temp().out_of_core(true);
         let grow = Spill::temp().min_bytes(0);
-        // (runs of unequal bounds, a wide node's run among them, are filled largest first)
+        // (runs of unequal bounds are filled largest first)
         for (runs, spill, g) in [1, 3, 16, 64].into_iter().flat_map(|r| {
             [
                 (r, Spill::never(), false),
