@@ -2355,12 +2355,8 @@ mod tests {
             .unwrap();
         for case in 0..300u64 {
             let mut rng = fastrand::Rng::with_seed(0x3a2c_0000 ^ case);
-            let n = rng.usize(1..3000);
-            let wide = [0, 50, n][rng.usize(0..3)];
-            let g = random_graph(&mut rng, n, 3, wide);
-            let roots = g.root_nodes();
-            let mut want = Marks::with_roots(n, &roots);
-            want.find_simple_leaves(&g);
+            let (g, roots, want) = marks_case(&mut rng);
+            let n = g.node_count();
             let short = rng.u8(0..6) == 0;
             let len = Marks::scratch_u32s(n) - if short { 7 } else { 0 };
             let mut scratch: Vec<u32> = (0..len + rng.usize(0..5)).map(|_| rng.u32(..)).collect();
@@ -2375,6 +2371,18 @@ mod tests {
         }
     }
 
+    /// A random graph of 1 to 2,999 nodes (chains, maybe a wide node), its roots and its
+    /// one-thread marks: the cases of the two-thread leaves pass's tests.
+    fn marks_case(rng: &mut fastrand::Rng) -> (HeapGraph, Vec<u32>, Marks) {
+        let n = rng.usize(1..3000);
+        let wide = [0, 50, n][rng.usize(0..3)];
+        let g = random_graph(rng, n, 3, wide);
+        let roots = g.root_nodes();
+        let mut want = Marks::with_roots(n, &roots);
+        want.find_simple_leaves(&g);
+        (g, roots, want)
+    }
+
     /// The merge of [`Marks::find_simple_leaves_on_two`] on a fixed split, on one thread (a
     /// two-thread pool may leave the second thread no run at all): runs of `run` sources
     /// counted alternately in the marks and in the second thread's words, then absorbed,
@@ -2385,12 +2393,8 @@ mod tests {
         let mut apart = 0;
         for case in 0..300u64 {
             let mut rng = fastrand::Rng::with_seed(0x3a2d_0000 ^ case);
-            let n = rng.usize(1..3000);
-            let wide = [0, 50, n][rng.usize(0..3)];
-            let g = random_graph(&mut rng, n, 3, wide);
-            let roots = g.root_nodes();
-            let mut want = Marks::with_roots(n, &roots);
-            want.find_simple_leaves(&g);
+            let (g, roots, want) = marks_case(&mut rng);
+            let n = g.node_count();
             let run = rng.usize(1..200);
             let mut got = Marks::with_roots(n, &roots);
             let mut theirs = vec![[u64::MAX; 3]; got.words.len()];
