@@ -79,13 +79,14 @@ pub(crate) fn run(
                 // from an arena of its own, which the root paths and the children could not
                 // reuse once the scratch is freed (peak 174 → 186 MiB on real-deep350).
                 let room = Scratch::room(n);
+                let csr = &graph.offsets[..];
                 std::thread::Builder::new()
                     .name("forest pages".into())
                     .spawn_scoped(sc, move || {
                         // The scratch first (not needed before the check ends), then the
                         // check's runs from the first node up while they lie below the node
                         // the check (from the last node down) has come to.
-                        let scratch = room.fill(n, stop);
+                        let scratch = room.fill(n, csr, stop);
                         map_pages(&pages, |i| {
                             !stop.load(Relaxed) && (i / 3 + 1) * PAGES_RUN < at.load(Relaxed)
                         });
@@ -111,7 +112,7 @@ pub(crate) fn run(
     else {
         return Err(Box::new(graph));
     };
-    let Scratch { place } = scratch.unwrap_or_else(|| Scratch::filled(n));
+    let Scratch { place, offsets } = scratch.unwrap_or_else(|| Scratch::filled(n, &graph.offsets));
     after("dominators");
     // First (before the root paths and the dominator children take their memory), the
     // subtrees' totals and the histogram's minimum retained size of each type (the totals of
@@ -156,7 +157,7 @@ pub(crate) fn run(
     }
     let paths = RootPaths::from_parts(parent.into(), false, BitSet::new(idom.len()));
     after("root paths");
-    let mut children = children(&graph, &roots, spare_too);
+    let mut children = children(&graph, &roots, spare_too, offsets);
     for r in [
         children.offsets.spill(spill),
         children.children.spill(spill),
@@ -260,33 +261,41 @@ impl Check {
 /// fill it again when the one-pass totals left it unwritten. The placing passes' other array
 /// (the end of each place's subtree and its type, 8 B per node) is allocated by them, only
 /// when the one-pass totals fail (never for tracemalloc's tree: filling it beside the check
-/// was 32 MB zeroed and dropped unread on real-deep350).
+/// was 32 MB zeroed and dropped unread on real-deep350). Beside it the dominator children's
+/// offsets, 4 B per node: a copy of the CSR's, with room for the super-root's end (made
+/// beside the check too: in a fresh block after the totals, 16 MB of real-deep350's faulted
+/// in on the calling thread, 4 K faults, once the 32 MB above no longer left it a freed one).
 struct Scratch {
     place: Vec<u32>,
+    offsets: Vec<u32>,
 }
 
 impl Scratch {
-    /// Filled on the calling thread (its pages resident, as [`Scratch::fill`]'s).
-    fn filled(n: usize) -> Scratch {
-        Scratch {
-            place: vec![SUPER; n],
-        }
+    /// Filled on the calling thread (its pages resident, as [`Scratch::fill`]'s); `csr`: the
+    /// graph's CSR offsets.
+    fn filled(n: usize, csr: &[u32]) -> Scratch {
+        Scratch::room(n)
+            .fill(n, csr, &AtomicBool::new(false))
+            .unwrap_or_else(|| Scratch::room(0))
     }
 
-    /// An empty array with room for `n` nodes, for [`Scratch::fill`].
+    /// Empty arrays with room for `n` nodes, for [`Scratch::fill`].
     fn room(n: usize) -> Scratch {
         Scratch {
             place: Vec::with_capacity(n),
+            offsets: Vec::with_capacity(n + 2),
         }
     }
 
     /// [`Scratch::filled`] in the room of `self` (filled on the thread that calls it, its
     /// pages faulted in there), unless `stop` (the graph is no forest) comes first.
-    fn fill(mut self, n: usize, stop: &AtomicBool) -> Option<Scratch> {
+    fn fill(mut self, n: usize, csr: &[u32], stop: &AtomicBool) -> Option<Scratch> {
         if stop.load(Relaxed) {
             return None;
         }
         self.place.resize(n, SUPER);
+        self.offsets
+            .extend_from_slice(csr.get(..=n).unwrap_or_default());
         (!stop.load(Relaxed)).then_some(self)
     }
 }
@@ -604,12 +613,22 @@ fn preorder_totals(
 
 /// The dominator children of a forest: each node's list is its CSR edge list, the super-root's
 /// (index `n`) the roots.
-/// `spare`: a dead array whose room the children take if it is large enough.
-fn children(g: &HeapGraph, roots: &[u32], mut spare: Vec<u32>) -> DomChildren {
+/// `spare`: a dead array whose room the children take if it is large enough; `offsets`:
+/// the CSR's offsets copied already ([`Scratch`]), else made here.
+fn children(
+    g: &HeapGraph,
+    roots: &[u32],
+    mut spare: Vec<u32>,
+    mut offsets: Vec<u32>,
+) -> DomChildren {
     let n = g.node_count();
     let edges = g.edge_count() as u32;
-    let mut offsets = Vec::with_capacity(n + 2);
-    offsets.extend_from_slice(&g.offsets[..=n]);
+    // (The copy is of this graph's, which nothing changed since: its length checked alone.)
+    if offsets.len() != n + 1 {
+        offsets.clear();
+        offsets.reserve(n + 2);
+        offsets.extend_from_slice(&g.offsets[..=n]);
+    }
     offsets.push(edges + roots.len() as u32);
     spare.clear();
     let mut children = if spare.capacity() >= edges as usize + roots.len() {
@@ -841,11 +860,13 @@ mod tests {
             assert_eq!(retained[v], (v as u64) << 20 | 7);
             assert_eq!(size[v], !(v as u32));
         }
-        let s = Scratch::room(n).fill(n, &stop).expect("not stopped");
+        let csr: Vec<u32> = (0..=n as u32).map(|v| v * 3).collect();
+        let s = Scratch::room(n).fill(n, &csr, &stop).expect("not stopped");
+        assert_eq!(s.offsets, csr);
         assert!(s.place.iter().all(|&p| p == SUPER));
         assert_eq!(s.place.len(), n);
         stop.store(true, Relaxed);
-        assert!(Scratch::room(n).fill(n, &stop).is_none());
+        assert!(Scratch::room(n).fill(n, &csr, &stop).is_none());
     }
 
     /// The retained sizes of [`parents`] and minimum retained sizes of [`forest_totals`]
@@ -867,7 +888,7 @@ mod tests {
             let Ok(f) = parents(&g, Check::new(g.node_count()), &AtomicUsize::new(0)) else {
                 panic!("seed {seed}: not a forest");
             };
-            let s = Scratch::filled(g.node_count());
+            let s = Scratch::filled(g.node_count(), &g.offsets);
             let t = forest_totals(
                 &f.idom,
                 &f.retained,
@@ -945,7 +966,7 @@ mod tests {
             } else {
                 left += 1;
             }
-            let s = Scratch::filled(n);
+            let s = Scratch::filled(n, &g.offsets);
             let t = forest_totals(
                 &f.idom,
                 &f.retained,
