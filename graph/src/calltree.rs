@@ -204,17 +204,33 @@ impl CallTree {
     /// (never seen in practice: 64-bit ids). Transient: 8 B per new node (their levels and
     /// order; not in creation order), 2 KiB per prefix table, 12 B per frame, and ~4 B per node
     /// (the copy of half of the ids at a time, bucketed by their top bits, that finds a collision).
+    /// For a tree not numbered in depth-first preorder (pprof's: nodes as samples first meet
+    /// them), so in creation order in one pass (see [`CallTree::finish_new_in_preorder`]).
     pub fn finish_new(&mut self) {
-        self.finish_new_with(PREFIX_TABLE_MIN, |_, _| ());
+        self.finish_new_with(PREFIX_TABLE_MIN, false, |_, _| ());
+    }
+
+    /// [`CallTree::finish_new`] for a caller whose new nodes are numbered in depth-first
+    /// preorder (tracemalloc's tree): in creation order, the ids are then made in two halves
+    /// on two cores from [`SPLIT_IDS`] new nodes (see [`CallTree::ids_in_order`]). The same
+    /// ids either way: a tree numbered otherwise has its second half made again.
+    pub fn finish_new_in_preorder(&mut self) {
+        self.finish_new_with(PREFIX_TABLE_MIN, true, |_, _| ());
     }
 
     /// [`CallTree::finish_new`] on another core (a scoped thread), while `beside` runs on this
     /// one with the parent and frame columns: for a builder with work of its own that does not
     /// need the ids (tracemalloc: the totals, the node types). The collision check's buffer
     /// (~4 B per node) is allocated here, on the calling thread, so that they
-    /// go back to its heap; the other thread allocates only the prefix tables.
-    pub fn finish_new_beside<R>(&mut self, beside: impl FnOnce(&[u32], &[u32]) -> R) -> R {
-        self.finish_new_with(PREFIX_TABLE_MIN, beside)
+    /// go back to its heap; the other thread allocates only the prefix tables. `preorder`:
+    /// whether the new nodes are numbered in depth-first preorder (as
+    /// [`CallTree::finish_new_in_preorder`] against [`CallTree::finish_new`]).
+    pub fn finish_new_beside<R>(
+        &mut self,
+        preorder: bool,
+        beside: impl FnOnce(&[u32], &[u32]) -> R,
+    ) -> R {
+        self.finish_new_with(PREFIX_TABLE_MIN, preorder, beside)
     }
 
     /// [`CallTree::finish_new_beside`], with a [`PrefixTables`] table for each key prefix of at
@@ -222,6 +238,7 @@ impl CallTree {
     fn finish_new_with<R>(
         &mut self,
         table_min: usize,
+        preorder: bool,
         beside: impl FnOnce(&[u32], &[u32]) -> R,
     ) -> R {
         self.columns_to_len();
@@ -238,7 +255,7 @@ impl CallTree {
             let mut make = move || {
                 let tables = PrefixTables::new(&this.keys, &this.frame[from..], table_min);
                 if tables.covered * 8 >= (n - from) * 7 {
-                    let _ = this.ids_in_order(ids, from, &tables);
+                    let _ = this.ids_in_order(ids, from, &tables, preorder);
                 } else {
                     this.ids_by_level(ids, from, &tables);
                 }
@@ -292,10 +309,18 @@ impl CallTree {
     /// from their own (final) ancestor down (at most one per level). If a node of the second
     /// half has any other parent in the first half (a tree numbered otherwise), the second
     /// half is made again after the first, in order: the same ids either way.
+    /// Only when the caller says its tree is numbered in preorder (`preorder`): any other
+    /// numbering (pprof's) would make up to half of the ids twice, so it takes the plain pass.
     /// Returns whether the two halves were made side by side.
-    fn ids_in_order(&self, id: &mut [u64], from: usize, tables: &PrefixTables) -> bool {
+    fn ids_in_order(
+        &self,
+        id: &mut [u64],
+        from: usize,
+        tables: &PrefixTables,
+        preorder: bool,
+    ) -> bool {
         let n = self.len();
-        if n - from < SPLIT_IDS {
+        if !preorder || n - from < SPLIT_IDS {
             self.ids_in_order_plain(id, from, tables);
             return false;
         }
@@ -1373,7 +1398,7 @@ mod tests {
                 pushed.push_new(p, f);
             }
             let mut calls = 0;
-            let seen = pushed.finish_new_beside(|parent, frame| {
+            let seen = pushed.finish_new_beside(false, |parent, frame| {
                 calls += 1;
                 (parent.to_vec(), frame.to_vec())
             });
@@ -1551,7 +1576,7 @@ mod tests {
                 for &(p, f) in &made[already..] {
                     pushed.push_new(p, f);
                 }
-                pushed.finish_new_with(table_min, |_, _| ());
+                pushed.finish_new_with(table_min, false, |_, _| ());
                 assert_eq!(pushed.id(), by_child.id(), "table_min {table_min}");
             }
         }
@@ -1611,10 +1636,16 @@ mod tests {
                 let tables = PrefixTables::new(&pushed.keys, &pushed.frame[already..], 0);
                 let mut id = by_child.id()[..already].to_vec();
                 id.resize(pushed.len(), 0);
-                let halves = pushed.ids_in_order(&mut id, already, &tables);
+                let halves = pushed.ids_in_order(&mut id, already, &tables, true);
                 assert_eq!(id, by_child.id(), "{preorder} {already}");
                 assert_eq!(halves, preorder, "{already}");
-                pushed.finish_new_with(0, |_, _| ());
+                // The caller saying its tree is not in preorder (pprof): the plain pass, the
+                // same ids.
+                let mut plain = by_child.id()[..already].to_vec();
+                plain.resize(pushed.len(), 0);
+                assert!(!pushed.ids_in_order(&mut plain, already, &tables, false));
+                assert_eq!(plain, by_child.id(), "{preorder} {already}");
+                pushed.finish_new_with(0, true, |_, _| ());
                 assert_eq!(pushed.id(), by_child.id(), "{preorder} {already}");
             }
         }
@@ -1646,7 +1677,7 @@ mod tests {
         }
         let tables = PrefixTables::new(&t.keys, &t.frame, 0);
         let mut halves = vec![0u64; t.len()];
-        assert!(t.ids_in_order(&mut halves, 0, &tables), "split");
+        assert!(t.ids_in_order(&mut halves, 0, &tables, true), "split");
         let mut plain = vec![0u64; t.len()];
         t.ids_in_order_plain(&mut plain, 0, &tables);
         assert_eq!(halves, plain);

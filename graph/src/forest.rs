@@ -26,7 +26,9 @@
 //! check with the subtrees' node counts, 4 B/node; all dropped if the check fails), the children lists 8 B/node (offsets copied from the CSR, children = the targets plus
 //! the roots), root paths 4 B/node + 1 bit, retained 8 B/node: the same 24 B/node + 1 bit end
 //! state as the general passes, with no transient arrays beyond `root_nodes` and those of the
-//! retained sizes (16 B/node + 1 bit, freed before the root paths and the children are made).
+//! retained sizes (16 B/node + 1 bit; 8 B/node + 1 bit for a forest numbered in its preorder,
+//! tracemalloc's: no ends and types per place; the places and node counts become the root
+//! paths' parents and the children's list once dead).
 
 use crate::analysis::{keep_warning, Analysis, HistogramParts};
 use std::mem::MaybeUninit;
@@ -77,13 +79,14 @@ pub(crate) fn run(
                 // from an arena of its own, which the root paths and the children could not
                 // reuse once the scratch is freed (peak 174 → 186 MiB on real-deep350).
                 let room = Scratch::room(n);
+                let csr = &graph.offsets[..];
                 std::thread::Builder::new()
                     .name("forest pages".into())
                     .spawn_scoped(sc, move || {
                         // The scratch first (not needed before the check ends), then the
                         // check's runs from the first node up while they lie below the node
                         // the check (from the last node down) has come to.
-                        let scratch = room.fill(n, stop);
+                        let scratch = room.fill(n, csr, stop);
                         map_pages(&pages, |i| {
                             !stop.load(Relaxed) && (i / 3 + 1) * PAGES_RUN < at.load(Relaxed)
                         });
@@ -109,7 +112,7 @@ pub(crate) fn run(
     else {
         return Err(Box::new(graph));
     };
-    let Scratch { place, at_place } = scratch.unwrap_or_else(|| Scratch::zeroed(n));
+    let Scratch { place, offsets } = scratch.unwrap_or_else(|| Scratch::filled(n, &graph.offsets));
     after("dominators");
     // First (before the root paths and the dominator children take their memory), the
     // subtrees' totals and the histogram's minimum retained size of each type (the totals of
@@ -121,21 +124,19 @@ pub(crate) fn run(
         let thread = std::thread::Builder::new()
             .name("type counts".into())
             .spawn_scoped(sc, move || type_counts_all(g));
-        let totals = forest_totals(
-            &idom,
-            &retained,
-            size,
-            (place, at_place),
-            &g.type_of,
-            g.types.len(),
-        );
+        let totals = forest_totals(&idom, &retained, size, place, &g.type_of, g.types.len());
         let counts = thread
             .ok()
             .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
         (totals, counts)
     });
     // Never for a forest `parents` accepts; the general passes otherwise.
-    let Some((min, [spare, spare_too])) = totals else {
+    let Some(Totals {
+        min,
+        spare: [spare, spare_too],
+        spare_unwritten,
+    }) = totals
+    else {
         return Err(Box::new(graph));
     };
     let mut retained = Column::from(retained);
@@ -143,16 +144,20 @@ pub(crate) fn run(
     keep_warning(&mut graph, r);
     after("retained sizes");
     // The edge into each node is its only path step; roots start their paths. (In a dead
-    // array of the totals, whose pages are resident: none faulted in again.)
+    // array of the totals, the places, whose pages are resident: filled with SUPER by
+    // [`Scratch`], on the other core from [`HELPER_NODES`] nodes, on this one below; none
+    // faulted in again. Still all SUPER when the one-pass totals took the forest.)
     let mut parent = spare;
-    parent.clear();
-    parent.resize(idom.len(), SUPER);
+    if !spare_unwritten || parent.len() != idom.len() {
+        parent.clear();
+        parent.resize(idom.len(), SUPER);
+    }
     for (e, &t) in graph.targets.iter().enumerate() {
         parent[t as usize] = e as u32;
     }
     let paths = RootPaths::from_parts(parent.into(), false, BitSet::new(idom.len()));
     after("root paths");
-    let mut children = children(&graph, &roots, spare_too);
+    let mut children = children(&graph, &roots, spare_too, offsets);
     for r in [
         children.offsets.spill(spill),
         children.children.spill(spill),
@@ -250,38 +255,47 @@ impl Check {
     }
 }
 
-/// [`forest_totals`]' scratch arrays (each node's place in the preorder 4 B, the end of each
-/// place's subtree and its type 8 B), zeroed (read only where written when the arrays agree,
-/// but a forest the check passed is trusted no further than that).
+/// [`forest_totals`]' scratch array: each node's place in the preorder, 4 B, filled with
+/// [`SUPER`] (a place is read only where written, but a forest the check passed is trusted
+/// no further than that), so that the root paths, which take it once it is dead, need not
+/// fill it again when the one-pass totals left it unwritten. The placing passes' other array
+/// (the end of each place's subtree and its type, 8 B per node) is allocated by them, only
+/// when the one-pass totals fail (never for tracemalloc's tree: filling it beside the check
+/// was 32 MB zeroed and dropped unread on real-deep350). Beside it the dominator children's
+/// offsets, 4 B per node: a copy of the CSR's, with room for the super-root's end (made
+/// beside the check too: in a fresh block after the totals, 16 MB of real-deep350's faulted
+/// in on the calling thread, 4 K faults, once the 32 MB above no longer left it a freed one).
 struct Scratch {
     place: Vec<u32>,
-    at_place: Vec<(u32, u32)>,
+    offsets: Vec<u32>,
 }
 
 impl Scratch {
-    fn zeroed(n: usize) -> Scratch {
-        Scratch {
-            place: vec![0; n],
-            at_place: vec![(0, 0); n],
-        }
+    /// Filled on the calling thread (its pages resident, as [`Scratch::fill`]'s); `csr`: the
+    /// graph's CSR offsets.
+    fn filled(n: usize, csr: &[u32]) -> Scratch {
+        Scratch::room(n)
+            .fill(n, csr, &AtomicBool::new(false))
+            .unwrap_or_else(|| Scratch::room(0))
     }
 
     /// Empty arrays with room for `n` nodes, for [`Scratch::fill`].
     fn room(n: usize) -> Scratch {
         Scratch {
             place: Vec::with_capacity(n),
-            at_place: Vec::with_capacity(n),
+            offsets: Vec::with_capacity(n + 2),
         }
     }
 
-    /// [`Scratch::zeroed`] in the room of `self` (filled on the thread that calls it, its
+    /// [`Scratch::filled`] in the room of `self` (filled on the thread that calls it, its
     /// pages faulted in there), unless `stop` (the graph is no forest) comes first.
-    fn fill(mut self, n: usize, stop: &AtomicBool) -> Option<Scratch> {
+    fn fill(mut self, n: usize, csr: &[u32], stop: &AtomicBool) -> Option<Scratch> {
         if stop.load(Relaxed) {
             return None;
         }
-        self.place.resize(n, 0);
-        self.at_place.resize(n, (0, 0));
+        self.place.resize(n, SUPER);
+        self.offsets
+            .extend_from_slice(csr.get(..=n).unwrap_or_default());
         (!stop.load(Relaxed)).then_some(self)
     }
 }
@@ -450,25 +464,34 @@ fn check(g: &HeapGraph, a: &mut Check, at: &AtomicUsize) -> Option<Vec<u32>> {
 /// the arrays disagree (a parent not before its child): never for the forests `parents`
 /// accepts. Returns the minimums and two dead arrays of `u32` (the places, and the node
 /// counts if they were kept), whose resident pages the root paths and the children take.
-/// Memory: while the minimums are made, 12 B/node (places 4, ends and types 8;
-/// `size` is freed after pass 2), 1 bit per node, 4 B per type and 8 B per level of the stack.
+/// Memory: while the minimums are made, 12 B/node (places 4, ends and types 8, the latter
+/// allocated here only when [`preorder_totals`] fails; `size` is freed after pass 2), 1 bit
+/// per node, 4 B per type and 8 B per level of the stack.
 fn forest_totals(
     idom: &[u32],
     retained: &[u64],
     mut size: Vec<u32>,
-    (mut place, mut at_place): (Vec<u32>, Vec<(u32, u32)>),
+    mut place: Vec<u32>,
     type_of: &[u32],
     groups: usize,
-) -> Option<(Vec<u64>, [Vec<u32>; 2])> {
+) -> Option<Totals> {
     let n = idom.len();
     let (retained, type_of) = (retained.get(..n)?, type_of.get(..n)?);
-    if size.len() != n || place.len() != n || at_place.len() != n {
+    if size.len() != n || place.len() != n {
         return None;
     }
-    // A forest numbered in that preorder already (tracemalloc's call tree): one pass.
+    // A forest numbered in that preorder already (tracemalloc's call tree): one pass, the
+    // places unwritten.
     if let Some(min) = preorder_totals(idom, retained, &size, type_of, groups) {
-        return Some((min, [place, size]));
+        return Some(Totals {
+            min,
+            spare: [place, size],
+            spare_unwritten: true,
+        });
     }
+    // (end of the subtree, type) at each place: every place is written once in a forest
+    // the check passed, zeroed all the same.
+    let mut at_place: Vec<(u32, u32)> = vec![(0, 0); n];
     // 2. The preorder: `size[v]`, once v is placed, is the place of its next child.
     let mut next_root = 0u32;
     for v in 0..n {
@@ -517,7 +540,22 @@ fn forest_totals(
             min[type_of[v] as usize] += retained[v];
         }
     }
-    Some((min, [place, Vec::new()]))
+    Some(Totals {
+        min,
+        spare: [place, Vec::new()],
+        spare_unwritten: false,
+    })
+}
+
+/// What [`forest_totals`] gives back.
+struct Totals {
+    /// The minimum retained size of each type.
+    min: Vec<u64>,
+    /// Two dead arrays of `u32`: the places (as [`Scratch`] filled them if `spare_unwritten`)
+    /// and the node counts if they were kept (else empty).
+    spare: [Vec<u32>; 2],
+    /// Whether the places are still as [`Scratch`] filled them (all [`SUPER`]).
+    spare_unwritten: bool,
 }
 
 /// [`forest_totals`] of a forest whose numbering is already its depth-first preorder with
@@ -575,12 +613,22 @@ fn preorder_totals(
 
 /// The dominator children of a forest: each node's list is its CSR edge list, the super-root's
 /// (index `n`) the roots.
-/// `spare`: a dead array whose room the children take if it is large enough.
-fn children(g: &HeapGraph, roots: &[u32], mut spare: Vec<u32>) -> DomChildren {
+/// `spare`: a dead array whose room the children take if it is large enough; `offsets`:
+/// the CSR's offsets copied already ([`Scratch`]), else made here.
+fn children(
+    g: &HeapGraph,
+    roots: &[u32],
+    mut spare: Vec<u32>,
+    mut offsets: Vec<u32>,
+) -> DomChildren {
     let n = g.node_count();
     let edges = g.edge_count() as u32;
-    let mut offsets = Vec::with_capacity(n + 2);
-    offsets.extend_from_slice(&g.offsets[..=n]);
+    // (The copy is of this graph's, which nothing changed since: its length checked alone.)
+    if offsets.len() != n + 1 {
+        offsets.clear();
+        offsets.reserve(n + 2);
+        offsets.extend_from_slice(&g.offsets[..=n]);
+    }
     offsets.push(edges + roots.len() as u32);
     spare.clear();
     let mut children = if spare.capacity() >= edges as usize + roots.len() {
@@ -812,11 +860,13 @@ mod tests {
             assert_eq!(retained[v], (v as u64) << 20 | 7);
             assert_eq!(size[v], !(v as u32));
         }
-        let s = Scratch::room(n).fill(n, &stop).expect("not stopped");
-        assert!(s.place.iter().all(|&p| p == 0) && s.at_place.iter().all(|&p| p == (0, 0)));
-        assert_eq!((s.place.len(), s.at_place.len()), (n, n));
+        let csr: Vec<u32> = (0..=n as u32).map(|v| v * 3).collect();
+        let s = Scratch::room(n).fill(n, &csr, &stop).expect("not stopped");
+        assert_eq!(s.offsets, csr);
+        assert!(s.place.iter().all(|&p| p == SUPER));
+        assert_eq!(s.place.len(), n);
         stop.store(true, Relaxed);
-        assert!(Scratch::room(n).fill(n, &stop).is_none());
+        assert!(Scratch::room(n).fill(n, &csr, &stop).is_none());
     }
 
     /// The retained sizes of [`parents`] and minimum retained sizes of [`forest_totals`]
@@ -838,17 +888,23 @@ mod tests {
             let Ok(f) = parents(&g, Check::new(g.node_count()), &AtomicUsize::new(0)) else {
                 panic!("seed {seed}: not a forest");
             };
-            let s = Scratch::zeroed(g.node_count());
-            let min = forest_totals(
+            let s = Scratch::filled(g.node_count(), &g.offsets);
+            let t = forest_totals(
                 &f.idom,
                 &f.retained,
                 f.size,
-                (s.place, s.at_place),
+                s.place,
                 &g.type_of,
                 g.types.len(),
             )
-            .expect("taken")
-            .0;
+            .expect("taken");
+            // Places the one-pass totals left unwritten are as the scratch was filled (the
+            // root paths take them as they are).
+            if t.spare_unwritten {
+                assert!(t.spare[0].iter().all(|&p| p == SUPER), "seed {seed}");
+                assert_eq!(t.spare[0].len(), n);
+            }
+            let min = t.min;
             let expected = general(&g);
             assert_eq!(f.retained, expected.retained, "seed {seed} {shape:?}");
             assert_eq!(min, expected.min, "seed {seed} {shape:?}");
@@ -910,17 +966,24 @@ mod tests {
             } else {
                 left += 1;
             }
-            let s = Scratch::zeroed(n);
-            let min = forest_totals(
+            let s = Scratch::filled(n, &g.offsets);
+            let t = forest_totals(
                 &f.idom,
                 &f.retained,
                 f.size,
-                (s.place, s.at_place),
+                s.place,
                 &g.type_of,
                 g.types.len(),
             )
-            .map(|m| m.0);
-            assert_eq!(min, Some(expected.min), "seed {seed} {shape:?}");
+            .expect("taken");
+            // The placing passes (their own array of ends and types) exactly when the
+            // one-pass totals fail.
+            assert_eq!(
+                t.spare_unwritten,
+                numbered_in_preorder(&f.idom),
+                "seed {seed}"
+            );
+            assert_eq!(t.min, expected.min, "seed {seed} {shape:?}");
         }
         assert!(taken > 20 && left > 20, "taken {taken}, left {left}");
         // A preorder but for one node: 0 → 1, 0 → 2, 1 → 3 (3 after its parent's sibling).

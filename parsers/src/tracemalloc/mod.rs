@@ -99,7 +99,7 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
     let calls = Label::Name(b.intern_label(CALL_LABEL));
     // Beside the ids also the edges' CSR offsets (from the parent column alone).
-    let ((types, locations), offsets) = tree.tree.finish_new_beside(|parent, frame| {
+    let ((types, locations), offsets) = tree.tree.finish_new_beside(true, |parent, frame| {
         let types = node_types(&snap, parent, frame, &[], &totals, group_by, &mut b);
         (types, edge_offsets(parent))
     });

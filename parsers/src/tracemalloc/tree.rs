@@ -108,8 +108,14 @@ impl TraceTree {
         let (parent, frame) = t.tree.push_new_zeroed(new);
         let (p1, p2) = parent.split_at_mut(base);
         let (f1, f2) = frame.split_at_mut(base);
-        let ((mut ends, last), (ends2, _)) = rayon::join(
-            || run.chains(&order[..split], &lcp[..split], Vec::new(), 0, p1, f1),
+        // Where each traceback ends, both halves in one buffer split at the second's first
+        // traceback (at most one entry each; zeroed pages, each written by its half), closed
+        // up after: no second list of the second half appended to the first's (whose growth
+        // copied it, 8 B per traceback transient).
+        let mut ends = vec![(0u32, 0u32); live.len()];
+        let (e1, e2) = ends.split_at_mut(split);
+        let ((made1, last), (made2, _)) = rayon::join(
+            || run.chains(&order[..split], &lcp[..split], Vec::new(), 0, p1, f1, e1),
             || {
                 // The first half's last path, as depths.
                 let path = match split.checked_sub(1).map(|k| order[k]) {
@@ -118,7 +124,15 @@ impl TraceTree {
                     }
                     _ => Vec::new(),
                 };
-                run.chains(&order[split..], &lcp[split..], path, base as u32, p2, f2)
+                run.chains(
+                    &order[split..],
+                    &lcp[split..],
+                    path,
+                    base as u32,
+                    p2,
+                    f2,
+                    e2,
+                )
             },
         );
         let resolve = |x: &mut u32| {
@@ -132,10 +146,12 @@ impl TraceTree {
         if split < live.len() {
             p2.iter_mut().for_each(resolve);
         }
-        ends.extend(ends2.into_iter().map(|(mut node, tb)| {
-            resolve(&mut node);
-            (node, tb)
-        }));
+        for (node, _) in &mut e2[..made2] {
+            resolve(node);
+        }
+        // Close up the gap a half leaves (tracebacks with no frames end at no node).
+        ends.copy_within(split..split + made2, made1);
+        ends.truncate(made1 + made2);
         t.tracebacks = ends.len() as u64;
         (t, ends)
     }
@@ -144,7 +160,7 @@ impl TraceTree {
     /// traceback (`s.tb_size`, `s.tb_count`) at the node where it ends (`ends`, from
     /// [`TraceTree::paths`]).
     pub fn finish(&mut self, s: &Snapshot, ends: &[(u32, u32)]) {
-        self.tree.finish_new();
+        self.tree.finish_new_in_preorder();
         for &(node, tb) in ends {
             self.tree
                 .add(node, s.tb_size[tb as usize], s.tb_count[tb as usize]);
@@ -188,9 +204,11 @@ impl Run<'_, '_> {
     /// The nodes of tracebacks `order` (sorted, `lcp` their shared lengths) into `parent`
     /// and `frame`, numbered from `first`: each traceback's frames past those it shares with
     /// the one before are a chain of new nodes below its node at that depth on the previous
-    /// path (`path`: at first, the path before `order`). Returns where each traceback ends
-    /// (`(node, traceback)`, by node ascending) and the last path. Slots it does not reach
-    /// (none: the caller counted them) keep what they held.
+    /// path (`path`: at first, the path before `order`). Writes where each traceback ends
+    /// (`(node, traceback)`, by node ascending) to the start of `ends` (one slot per
+    /// traceback of `order`) and returns how many it wrote and the last path. Slots it does
+    /// not reach (none: the caller counted them) keep what they held.
+    #[allow(clippy::too_many_arguments)]
     fn chains(
         &self,
         order: &[u32],
@@ -199,9 +217,10 @@ impl Run<'_, '_> {
         first: u32,
         parent: &mut [u32],
         frame: &mut [u32],
-    ) -> (Vec<(u32, u32)>, Vec<u32>) {
+        ends: &mut [(u32, u32)],
+    ) -> (usize, Vec<u32>) {
         let (s, live) = (self.s, self.live);
-        let mut ends = Vec::with_capacity(order.len());
+        let mut written = 0usize;
         let mut at = 0usize;
         // In sorted order the tracebacks are met at random: each is three dependent reads far
         // apart (its id, its offsets, its frames), asked for ahead, a stage per distance.
@@ -247,10 +266,13 @@ impl Run<'_, '_> {
                 node = c + below.len() as u32 - 1;
             }
             if node != NO_PARENT {
-                ends.push((node, tb));
+                if let Some(e) = ends.get_mut(written) {
+                    *e = (node, tb);
+                    written += 1;
+                }
             }
         }
-        (ends, path)
+        (written, path)
     }
 }
 
@@ -1174,6 +1196,11 @@ mod tests {
                 vec![0, 2],
             ],
             vec![vec![5], vec![5]],
+            // Tracebacks with no frames (they end at no node: a gap in their half's ends,
+            // closed up), in the first half and in both.
+            vec![vec![], vec![], vec![0, 1], vec![0, 2]],
+            vec![vec![], vec![], vec![], vec![0], vec![1]],
+            vec![vec![], vec![]],
         ];
         for (k, paths) in cases.iter().enumerate() {
             for totals in [(|_| (1, 8)) as fn(usize) -> (u64, u64), by_index] {
@@ -1186,6 +1213,10 @@ mod tests {
                 assert_eq!(got.size(), want.size(), "case {k}");
                 assert_eq!(got.count(), want.count(), "case {k}");
                 assert_eq!(got.tracebacks, TraceTree::build(&s).tracebacks, "case {k}");
+                // The ends of the two halves, in one buffer, are those of one pass.
+                let (_, halves) = TraceTree::paths_split_from(&s, 2);
+                let (_, whole) = TraceTree::paths_split_from(&s, usize::MAX);
+                assert_eq!(halves, whole, "case {k}");
             }
         }
     }
