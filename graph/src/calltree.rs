@@ -1548,38 +1548,52 @@ mod tests {
                 (0..n).map(|_| rand(keys.len() as u64) as u32).collect()
             })
             .collect();
-        let mut by_child = CallTree::new();
-        for k in &keys {
-            by_child.intern_frame(k);
+        let (by_child, made) = by_child(&keys, &stacks);
+        assert!(made.len() > 5000);
+        for table_min in [0, 1, 150, 400, usize::MAX] {
+            for already in [0, made.len() / 3] {
+                let mut pushed = pushed(&keys, &made, already);
+                pushed.finish_new_with(table_min, false, |_, _| ());
+                assert_eq!(pushed.id(), by_child.id(), "table_min {table_min}");
+            }
+        }
+    }
+
+    /// The tree of `stacks` (frames `keys`) made by `child`, and the `(parent, frame)` of each
+    /// node it made, in order.
+    fn by_child(keys: &[Vec<u8>], stacks: &[Vec<u32>]) -> (CallTree, Vec<(u32, u32)>) {
+        let mut t = CallTree::new();
+        for k in keys {
+            t.intern_frame(k);
         }
         let mut made: Vec<(u32, u32)> = Vec::new();
-        for st in &stacks {
+        for st in stacks {
             let mut node = NO_PARENT;
             for &f in st {
-                let (c, new) = by_child.child(node, f);
+                let (c, new) = t.child(node, f);
                 if new {
                     made.push((node, f));
                 }
                 node = c;
             }
         }
-        assert!(made.len() > 5000);
-        for table_min in [0, 1, 150, 400, usize::MAX] {
-            for already in [0, made.len() / 3] {
-                let mut pushed = CallTree::new();
-                for k in &keys {
-                    pushed.intern_frame(k);
-                }
-                for &(p, f) in &made[..already] {
-                    pushed.child(p, f);
-                }
-                for &(p, f) in &made[already..] {
-                    pushed.push_new(p, f);
-                }
-                pushed.finish_new_with(table_min, false, |_, _| ());
-                assert_eq!(pushed.id(), by_child.id(), "table_min {table_min}");
-            }
+        (t, made)
+    }
+
+    /// The nodes `made` again: the first `already` by `child` (with ids), the rest by
+    /// `push_new` (ids still to make).
+    fn pushed(keys: &[Vec<u8>], made: &[(u32, u32)], already: usize) -> CallTree {
+        let mut t = CallTree::new();
+        for k in keys {
+            t.intern_frame(k);
         }
+        for &(p, f) in &made[..already] {
+            t.child(p, f);
+        }
+        for &(p, f) in &made[already..] {
+            t.push_new(p, f);
+        }
+        t
     }
 
     /// The ids made in two halves ([`CallTree::ids_in_order`] from [`SPLIT_IDS`] new nodes)
@@ -1605,33 +1619,10 @@ mod tests {
         let mut sorted = random.clone();
         sorted.sort();
         for (preorder, stacks) in [(true, sorted), (false, random)] {
-            let mut by_child = CallTree::new();
-            for k in &keys {
-                by_child.intern_frame(k);
-            }
-            let mut made: Vec<(u32, u32)> = Vec::new();
-            for st in &stacks {
-                let mut node = NO_PARENT;
-                for &f in st {
-                    let (c, new) = by_child.child(node, f);
-                    if new {
-                        made.push((node, f));
-                    }
-                    node = c;
-                }
-            }
+            let (by_child, made) = by_child(&keys, &stacks);
             assert!(made.len() > 2 * SPLIT_IDS, "{}", made.len());
             for already in [0, 1000, made.len() / 3] {
-                let mut pushed = CallTree::new();
-                for k in &keys {
-                    pushed.intern_frame(k);
-                }
-                for &(p, f) in &made[..already] {
-                    pushed.child(p, f);
-                }
-                for &(p, f) in &made[already..] {
-                    pushed.push_new(p, f);
-                }
+                let mut pushed = pushed(&keys, &made, already);
                 // The halves side by side exactly on the preorder.
                 let tables = PrefixTables::new(&pushed.keys, &pushed.frame[already..], 0);
                 let mut id = by_child.id()[..already].to_vec();

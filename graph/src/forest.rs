@@ -869,6 +869,13 @@ mod tests {
         assert!(Scratch::room(n).fill(n, &csr, &stop).is_none());
     }
 
+    /// [`forest_totals`] of forest `g` (its [`Parents`]' `idom`, `retained` and `size`), with a
+    /// scratch filled as the analysis fills it.
+    fn filled_totals(g: &HeapGraph, idom: &[u32], retained: &[u64], size: Vec<u32>) -> Totals {
+        let s = Scratch::filled(g.node_count(), &g.offsets);
+        forest_totals(idom, retained, size, s.place, &g.type_of, g.types.len()).expect("taken")
+    }
+
     /// The retained sizes of [`parents`] and minimum retained sizes of [`forest_totals`]
     /// against the general passes, on forests numbered in a depth-first preorder (shallow
     /// chains repeat a type along a path often, deep ones rarely) and in any other order
@@ -888,16 +895,7 @@ mod tests {
             let Ok(f) = parents(&g, Check::new(g.node_count()), &AtomicUsize::new(0)) else {
                 panic!("seed {seed}: not a forest");
             };
-            let s = Scratch::filled(g.node_count(), &g.offsets);
-            let t = forest_totals(
-                &f.idom,
-                &f.retained,
-                f.size,
-                s.place,
-                &g.type_of,
-                g.types.len(),
-            )
-            .expect("taken");
+            let t = filled_totals(&g, &f.idom, &f.retained, f.size);
             // Places the one-pass totals left unwritten are as the scratch was filled (the
             // root paths take them as they are).
             if t.spare_unwritten {
@@ -966,16 +964,7 @@ mod tests {
             } else {
                 left += 1;
             }
-            let s = Scratch::filled(n, &g.offsets);
-            let t = forest_totals(
-                &f.idom,
-                &f.retained,
-                f.size,
-                s.place,
-                &g.type_of,
-                g.types.len(),
-            )
-            .expect("taken");
+            let t = filled_totals(&g, &f.idom, &f.retained, f.size);
             // The placing passes (their own array of ends and types) exactly when the
             // one-pass totals fail.
             assert_eq!(
