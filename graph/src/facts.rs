@@ -418,6 +418,12 @@ pub trait Inspector: Send + Sync {
     fn allocation_site(&self, _g: &HeapGraph, _node: NodeIdx) -> Option<Vec<(String, u32)>> {
         None
     }
+    /// Whether [`Inspector::allocation_site`] can answer for any node of this dump: a report
+    /// asks it before searching an accumulation point's items for one that has a site (a
+    /// search over millions of items where the format records none: HPROF, V8, Go).
+    fn records_allocation_sites(&self) -> bool {
+        false
+    }
     /// The size limit of a memo cache the node is (CPython's `functools.lru_cache` wrappers), if
     /// the dump records one.
     fn cache_limit(&self, _g: &HeapGraph, _node: NodeIdx) -> Option<CacheLimit> {

@@ -331,6 +331,8 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
     let site = ctx.insp.allocation_site(g, o.acc.holder);
     let (site, whose) = match site {
         Some(s) => (s, "It was"),
+        // No item has one either where the dump records no sites (HPROF, V8, Go): no search.
+        None if !ctx.insp.records_allocation_sites() => (Vec::new(), "It was"),
         None => {
             // Only the first SITE_CANDIDATES are asked (the point may dominate millions).
             let kids = crate::findings::largest_first(

@@ -536,6 +536,9 @@ impl Inspector for PyInspector {
         let (_, s, e) = self.previews[i];
         self.text.get(s as usize..e as usize).map(str::to_string)
     }
+    fn records_allocation_sites(&self) -> bool {
+        !self.sites.is_empty()
+    }
     fn allocation_site(&self, _g: &HeapGraph, node: NodeIdx) -> Option<Vec<(String, u32)>> {
         let i = self.sites.binary_search_by_key(&node.0, |p| p.0).ok()?;
         let tb = self.sites[i].1 as usize;

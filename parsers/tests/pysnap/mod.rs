@@ -196,6 +196,7 @@ fn roots_labels_caches_and_sites() {
             .find(|e| g.label_text(e.label).as_deref() == Some("req-000001"))
             .unwrap()
             .target;
+        assert!(p.inspector.records_allocation_sites(), "{tag}");
         let site = p
             .inspector
             .allocation_site(g, value)

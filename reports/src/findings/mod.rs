@@ -280,36 +280,43 @@ pub(crate) fn threshold_bytes(ctx: &Ctx, opts: &ReportOptions) -> u64 {
 }
 
 /// The `k` nodes of `v` with the largest retained sizes, largest first (ties: lower index first,
-/// a total order, so the result is that of sorting all of `v` and truncating). One pass with a
-/// bounded heap of the `k` kept (`v` may hold millions, most rejected by one comparison with
-/// the weakest kept): O(|v| log k) time, O(k) memory.
+/// a total order, so the result is that of sorting all of `v` and truncating). One pass that
+/// keeps at most `2k` candidates: an element weaker than the bar (the `k`-th strongest of the
+/// candidates last cut) is rejected by one comparison, and whenever `2k` are held, the `k`
+/// strongest are kept (`select_nth_unstable`, O(k)) and the bar raised. Every element costs
+/// O(1) amortised whatever the order of `v` (`v` may hold millions): a bounded heap cost a
+/// sift per element that beat its weakest, O(|v| log k) when every element does, as in a dump
+/// whose collector slid a big array's equal-sized elements into descending node order
+/// (benches/scripts/breadth17/RESULTS.md, F4). Memory: 16 B per candidate, `2k` at most.
 pub(crate) fn largest_first(retained: &[u64], v: &[u32], k: usize) -> Vec<u32> {
     use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
-    // Key: (retained, Reverse(index)), larger is stronger; the heap's top is the weakest kept.
+    // Key: (retained, Reverse(index)), larger is stronger.
     let key = |x: u32| (retained[x as usize], Reverse(x));
-    let mut heap: BinaryHeap<Reverse<(u64, Reverse<u32>)>> =
-        BinaryHeap::with_capacity(k.min(v.len()) + 1);
-    for (i, &x) in v.iter().enumerate() {
-        // `v` is in walk order: its retained sizes lie all over memory.
-        if let Some(&ahead) = v.get(i + 16) {
-            heapscope_graph::dominators::prefetch(retained, ahead as usize);
-        }
-        let kx = key(x);
-        if heap.len() < k {
-            heap.push(Reverse(kx));
-        } else if let Some(mut weakest) = heap.peek_mut() {
-            // Replaced in place: one sift down instead of a pop and a push.
-            if kx > weakest.0 {
-                *weakest = Reverse(kx);
+    let strongest_first = |a: &(u64, Reverse<u32>), b: &(u64, Reverse<u32>)| b.cmp(a);
+    let cap = k.saturating_mul(2).min(v.len());
+    let mut kept: Vec<(u64, Reverse<u32>)> = Vec::with_capacity(cap);
+    let mut bar: Option<(u64, Reverse<u32>)> = None;
+    if k > 0 {
+        for (i, &x) in v.iter().enumerate() {
+            // `v` is in walk order: its retained sizes lie all over memory.
+            if let Some(&ahead) = v.get(i + 16) {
+                heapscope_graph::dominators::prefetch(retained, ahead as usize);
+            }
+            let kx = key(x);
+            if bar.is_some_and(|b| kx <= b) {
+                continue;
+            }
+            kept.push(kx);
+            if kept.len() == cap && cap > k {
+                kept.select_nth_unstable_by(k - 1, strongest_first);
+                kept.truncate(k);
+                bar = Some(kept[k - 1]);
             }
         }
     }
-    // Ascending `Reverse` keys = strongest first.
-    heap.into_sorted_vec()
-        .into_iter()
-        .map(|Reverse((_, Reverse(x)))| x)
-        .collect()
+    kept.sort_unstable_by(strongest_first);
+    kept.truncate(k);
+    kept.into_iter().map(|(_, Reverse(x))| x).collect()
 }
 
 /// The call stack down to `n`, outermost frame first (the dominator chain, reversed).
@@ -375,15 +382,27 @@ pub(crate) mod tests {
             })
             .collect();
         let all: Vec<u32> = (0..5000u32).rev().filter(|v| v % 3 != 0).collect();
-        for k in [0, 1, 7, 100, 3333, 4000, 10_000] {
-            let mut want = all.clone();
-            want.sort_by(|&a, &b| {
-                retained[b as usize]
-                    .cmp(&retained[a as usize])
-                    .then(a.cmp(&b))
-            });
-            want.truncate(k);
-            assert_eq!(largest_first(&retained, &all, k), want, "k = {k}");
+        let same = vec![32u64; 5000];
+        let ascending: Vec<u32> = (0..5000u32).filter(|v| v % 3 != 0).collect();
+        // Random sizes in descending and ascending index order; then every size equal in
+        // descending index order (each element stronger than all before it: a collector's
+        // slid array) and in ascending order (each weaker).
+        for (retained, order) in [
+            (&retained, &all),
+            (&retained, &ascending),
+            (&same, &all),
+            (&same, &ascending),
+        ] {
+            for k in [0, 1, 2, 7, 100, 1666, 1667, 3333, 3334, 4000, 10_000] {
+                let mut want = order.clone();
+                want.sort_by(|&a, &b| {
+                    retained[b as usize]
+                        .cmp(&retained[a as usize])
+                        .then(a.cmp(&b))
+                });
+                want.truncate(k);
+                assert_eq!(largest_first(retained, order, k), want, "k = {k}");
+            }
         }
     }
 }
