@@ -202,7 +202,7 @@ impl CallTree {
     /// level (a node after its parent) on all cores. Then, if any id is 0 or equal to
     /// another node's, all of them again in creation order with the collision rule of `child`
     /// (never seen in practice: 64-bit ids). Transient: 8 B per new node (their levels and
-    /// order; not in creation order), 2 KiB per prefix table, 12 B per frame, and ~4 B per node
+    /// order; not in creation order), 2 KiB per prefix table, 16 B per frame, and ~4 B per node
     /// (the copy of half of the ids at a time, bucketed by their top bits, that finds a collision).
     /// For a tree not numbered in depth-first preorder (pprof's: nodes as samples first meet
     /// them), so in creation order in one pass (see [`CallTree::finish_new_in_preorder`]).
@@ -375,10 +375,9 @@ impl CallTree {
     #[inline]
     fn id_of(&self, base: u64, c: usize, tables: &PrefixTables) -> u64 {
         let f = self.frame[c];
-        let k = frame_key(&self.keys, f);
         tables
-            .hash(base, f, k)
-            .unwrap_or_else(|| fnv1a(fnv1a(base, &[0xff]), k))
+            .hash(base, f)
+            .unwrap_or_else(|| fnv1a(fnv1a(base, &[0xff]), frame_key(&self.keys, f)))
     }
 
     /// The ids of nodes `from..from + run.len()` into `run`, in order: a parent's id read from
@@ -464,10 +463,10 @@ impl CallTree {
                         _ => {
                             let mut h = [0u64; 4];
                             for (h, &c) in h.iter_mut().zip(c) {
-                                let (b, k) = (base(c), key(c));
+                                let b = base(c);
                                 *h = tables
-                                    .hash(b, frame[c as usize], k)
-                                    .unwrap_or_else(|| fnv1a(fnv1a(b, &[0xff]), k));
+                                    .hash(b, frame[c as usize])
+                                    .unwrap_or_else(|| fnv1a(fnv1a(b, &[0xff]), key(c)));
                             }
                             h
                         }
@@ -1045,15 +1044,30 @@ const KEY_TAIL: usize = 4;
 /// `fnv1a(h, k) = P^|k| · (h − lo) + fnv1a(lo, k)` (mod 2^64, `lo` = `h`'s low 8 bits, `P` the
 /// FNV prime). A table of `fnv1a(lo, 0xff prefix)` for the 256 values of `lo` per prefix (all
 /// of a key but its last [`KEY_TAIL`] bytes) that at least `table_min` new nodes have; the tail
-/// is hashed byte by byte. 2 KiB per table, 16 B per frame.
+/// is hashed byte by byte, from a copy of its bytes beside the frame's table (a node's hash
+/// reads one 12-byte record of its frame and one entry of its table: not the key, whose bytes
+/// lie wherever the allocator put them, behind a pointer per frame). 2 KiB per table, 16 B per
+/// frame while made, 12 kept.
 struct PrefixTables {
-    /// Per frame: its table ([`NO_TABLE`] for none) and where its tail starts.
-    of_frame: Vec<(u32, u32)>,
-    /// Per table: `P^(1 + prefix length)` and the 256 hashes.
-    tables: Vec<(u64, Box<[u64; 256]>)>,
+    /// Per frame: its table ([`NO_TABLE`] for none) and its tail.
+    of_frame: Vec<FrameTail>,
+    /// Per table, [`TABLE_LEN`] entries: `P^(1 + prefix length)`, then the 256 hashes.
+    tables: Vec<u64>,
     /// How many of the frames `new` was given have a table.
     covered: usize,
 }
+
+/// A frame's entry in [`PrefixTables`]: its table, and the last `len` bytes of its key
+/// (little-endian in `tail`; [`KEY_TAIL`] of them, or the whole key if it is shorter).
+#[derive(Clone, Copy, Debug)]
+struct FrameTail {
+    table: u32,
+    tail: u32,
+    len: u32,
+}
+
+/// Entries of one table of [`PrefixTables::tables`].
+const TABLE_LEN: usize = 257;
 
 const NO_TABLE: u32 = u32::MAX;
 
@@ -1077,23 +1091,33 @@ impl PrefixTables {
         // Classes with a table, numbered in first-key order; the rest NO_TABLE.
         let mut table_of = vec![NO_TABLE; class.len()];
         let mut tables = Vec::new();
+        let mut count = 0u32;
         let mut covered = 0;
         for (k, &c) in keys.iter().zip(&of_key) {
-            if uses[c as usize] >= table_min && table_of[c as usize] == NO_TABLE {
+            if uses[c as usize] >= table_min && table_of[c as usize] == NO_TABLE && count < NO_TABLE
+            {
                 covered += uses[c as usize];
-                table_of[c as usize] = tables.len() as u32;
+                table_of[c as usize] = count;
+                count += 1;
                 let p = &k[..prefix(k)];
-                let mut t = Box::new([0u64; 256]);
-                for (lo, h) in t.iter_mut().enumerate() {
-                    *h = fnv1a(fnv1a(lo as u64, &[0xff]), p);
-                }
-                tables.push((FNV_PRIME.wrapping_pow(1 + p.len() as u32), t));
+                tables.push(FNV_PRIME.wrapping_pow(1 + p.len() as u32));
+                tables.extend((0..256u64).map(|lo| fnv1a(fnv1a(lo, &[0xff]), p)));
             }
         }
         let of_frame = keys
             .iter()
             .zip(&of_key)
-            .map(|(k, &c)| (table_of[c as usize], prefix(k) as u32))
+            .map(|(k, &c)| {
+                let tail = &k[prefix(k)..];
+                FrameTail {
+                    table: table_of[c as usize],
+                    tail: tail
+                        .iter()
+                        .rev()
+                        .fold(0u32, |t, &b| (t << 8) | u32::from(b)),
+                    len: tail.len() as u32,
+                }
+            })
             .collect();
         PrefixTables {
             of_frame,
@@ -1109,18 +1133,25 @@ impl PrefixTables {
             || frames.iter().all(|&f| {
                 self.of_frame
                     .get(f as usize)
-                    .is_none_or(|&(t, _)| t == NO_TABLE)
+                    .is_none_or(|e| e.table == NO_TABLE)
             })
     }
 
     /// `fnv1a(fnv1a(base, &[0xff]), key)`, `key` being `frame`'s, if its prefix has a table.
     #[inline]
-    fn hash(&self, base: u64, frame: u32, key: &[u8]) -> Option<u64> {
-        let &(t, tail) = self.of_frame.get(frame as usize)?;
-        let (pk, table) = self.tables.get(t as usize)?;
+    fn hash(&self, base: u64, frame: u32) -> Option<u64> {
+        let e = *self.of_frame.get(frame as usize)?;
+        let at = (e.table as usize).checked_mul(TABLE_LEN)?;
+        let table = self.tables.get(at..at + TABLE_LEN)?;
         let lo = base & 0xff;
-        let h = pk.wrapping_mul(base - lo).wrapping_add(table[lo as usize]);
-        Some(fnv1a(h, key.get(tail as usize..)?))
+        let mut h = table[0]
+            .wrapping_mul(base - lo)
+            .wrapping_add(table[1 + lo as usize]);
+        for i in 0..e.len.min(KEY_TAIL as u32) {
+            h ^= u64::from((e.tail >> (8 * i)) & 0xff);
+            h = h.wrapping_mul(FNV_PRIME);
+        }
+        Some(h)
     }
 }
 
@@ -1685,9 +1716,20 @@ mod tests {
             b"main.py\x01\0\0\0",
             b"main.py\x07\0\0\0",
             b"\xff\xfe\xfd\xfc\xfb\xfa",
+            b"ab",
+            b"\x80\xff\x01",
+            b"main.py\xff\xff\xff\xff",
         ]
         .iter()
         .map(|k| Box::from(*k))
+        .chain((0..64u64).map(|i| {
+            // Keys of every length up to 15, bytes from a fixed-seed generator (the tail,
+            // copied beside the frame's table, is each key's last 4 bytes or all of it).
+            let x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            (0..(i % 16) as u32)
+                .map(|j| ((x >> (8 * (j % 8))) ^ u64::from(j)) as u8)
+                .collect::<Box<[u8]>>()
+        }))
         .collect();
         let frames: Vec<u32> = (0..keys.len() as u32).collect();
         let t = PrefixTables::new(&keys, &frames, 0);
@@ -1699,11 +1741,11 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             for (f, k) in keys.iter().enumerate() {
                 let want = fnv1a(fnv1a(b, &[0xff]), k);
-                assert_eq!(t.hash(b, f as u32, k), Some(want));
+                assert_eq!(t.hash(b, f as u32), Some(want));
             }
         }
         let none = PrefixTables::new(&keys, &frames, usize::MAX);
-        assert_eq!((none.covered, none.hash(b, 0, &keys[0])), (0, None));
+        assert_eq!((none.covered, none.hash(b, 0)), (0, None));
     }
 
     /// Two nodes with one id (forced: the same call path pushed twice): the later one is moved
