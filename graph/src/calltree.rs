@@ -1743,6 +1743,9 @@ mod tests {
                 let want = fnv1a(fnv1a(b, &[0xff]), k);
                 assert_eq!(t.hash(b, f as u32), Some(want));
             }
+            // A frame past the tables has no record: the caller hashes its key itself.
+            assert_eq!(t.hash(b, keys.len() as u32), None);
+            assert_eq!(t.hash(b, u32::MAX), None);
         }
         let none = PrefixTables::new(&keys, &frames, usize::MAX);
         assert_eq!((none.covered, none.hash(b, 0)), (0, None));

@@ -414,7 +414,8 @@ pub trait Inspector: Send + Sync {
         None
     }
     /// Where the object was allocated, when the dump records it: `(file, line)` frames,
-    /// oldest first (CPython's tracemalloc traceback of the object).
+    /// oldest first (CPython's tracemalloc traceback of the object). An inspector that answers
+    /// it says so in [`Inspector::records_allocation_sites`], or reports never ask its items.
     fn allocation_site(&self, _g: &HeapGraph, _node: NodeIdx) -> Option<Vec<(String, u32)>> {
         None
     }

@@ -329,6 +329,7 @@ fn objects(ctx: &Ctx, o: Objects, pattern: Pattern, retained: u64, share: f64) -
     // first); else the largest of its items that has one (an object reused from a free list,
     // as CPython reuses dicts, has none).
     let site = ctx.insp.allocation_site(g, o.acc.holder);
+    debug_assert!(site.is_none() || ctx.insp.records_allocation_sites());
     let (site, whose) = match site {
         Some(s) => (s, "It was"),
         // No item has one either where the dump records no sites (HPROF, V8, Go): no search.

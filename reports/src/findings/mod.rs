@@ -281,21 +281,29 @@ pub(crate) fn threshold_bytes(ctx: &Ctx, opts: &ReportOptions) -> u64 {
 
 /// The `k` nodes of `v` with the largest retained sizes, largest first (ties: lower index first,
 /// a total order, so the result is that of sorting all of `v` and truncating). One pass that
-/// keeps at most `2k` candidates: an element weaker than the bar (the `k`-th strongest of the
-/// candidates last cut) is rejected by one comparison, and whenever `2k` are held, the `k`
-/// strongest are kept (`select_nth_unstable`, O(k)) and the bar raised. Every element costs
-/// O(1) amortised whatever the order of `v` (`v` may hold millions): a bounded heap cost a
-/// sift per element that beat its weakest, O(|v| log k) when every element does, as in a dump
-/// whose collector slid a big array's equal-sized elements into descending node order
-/// (benches/scripts/breadth17/RESULTS.md, F4). Memory: 16 B per candidate, `2k` at most.
+/// keeps at most `k + max(k, 64)` candidates: an element weaker than the bar (the `k`-th
+/// strongest of the candidates last cut) is rejected by one comparison, and whenever the
+/// candidates are full, the `k` strongest are kept (`select_nth_unstable`, linear in the
+/// candidates) and the bar raised. At least `max(k, 64)` elements are taken between two cuts,
+/// so every element costs O(1) amortised whatever the order of `v` (`v` may hold millions;
+/// for k = 1, a cut per 64 elements): a bounded heap cost a sift per element that beat its
+/// weakest, O(|v| log k) when every element does, as in a dump whose collector slid a big
+/// array's equal-sized elements into descending node order (benches/scripts/breadth17/RESULTS.md,
+/// F4). Memory: 16 B per candidate.
 pub(crate) fn largest_first(retained: &[u64], v: &[u32], k: usize) -> Vec<u32> {
+    largest_first_cuts(retained, v, k).0
+}
+
+/// [`largest_first`], and how many times it cut its candidates down to `k`.
+fn largest_first_cuts(retained: &[u64], v: &[u32], k: usize) -> (Vec<u32>, usize) {
     use std::cmp::Reverse;
     // Key: (retained, Reverse(index)), larger is stronger.
     let key = |x: u32| (retained[x as usize], Reverse(x));
     let strongest_first = |a: &(u64, Reverse<u32>), b: &(u64, Reverse<u32>)| b.cmp(a);
-    let cap = k.saturating_mul(2).min(v.len());
+    let cap = k.saturating_add(k.max(64)).min(v.len());
     let mut kept: Vec<(u64, Reverse<u32>)> = Vec::with_capacity(cap);
     let mut bar: Option<(u64, Reverse<u32>)> = None;
+    let mut cuts = 0;
     if k > 0 {
         for (i, &x) in v.iter().enumerate() {
             // `v` is in walk order: its retained sizes lie all over memory.
@@ -311,12 +319,13 @@ pub(crate) fn largest_first(retained: &[u64], v: &[u32], k: usize) -> Vec<u32> {
                 kept.select_nth_unstable_by(k - 1, strongest_first);
                 kept.truncate(k);
                 bar = Some(kept[k - 1]);
+                cuts += 1;
             }
         }
     }
     kept.sort_unstable_by(strongest_first);
     kept.truncate(k);
-    kept.into_iter().map(|(_, Reverse(x))| x).collect()
+    (kept.into_iter().map(|(_, Reverse(x))| x).collect(), cuts)
 }
 
 /// The call stack down to `n`, outermost frame first (the dominator chain, reversed).
@@ -336,7 +345,7 @@ pub(crate) fn first_user_frame(ctx: &Ctx, stack: &[NodeIdx]) -> Option<usize> {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::largest_first;
+    use super::{largest_first, largest_first_cuts};
 
     /// The analysis of the nodes added to `b`, with `edges[i]` the nodes node `i` refers to
     /// (unlabelled, strong), under MAT's policy.
@@ -369,39 +378,65 @@ pub(crate) mod tests {
         }
     }
 
-    /// The bounded-heap selection equals sorting everything and truncating, with many ties.
+    /// The candidates' selection equals sorting everything and truncating, with many ties, in
+    /// every order; and it cuts its candidates at most once per `max(k, 64)` elements (a linear
+    /// pass), also when every element is stronger than all before it.
     #[test]
     fn largest_first_equals_sort_and_truncate() {
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let retained: Vec<u64> = (0..5000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x % 50
-            })
-            .collect();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let retained: Vec<u64> = (0..5000).map(|_| rng.below(50)).collect();
         let all: Vec<u32> = (0..5000u32).rev().filter(|v| v % 3 != 0).collect();
         let same = vec![32u64; 5000];
         let ascending: Vec<u32> = (0..5000u32).filter(|v| v % 3 != 0).collect();
-        // Random sizes in descending and ascending index order; then every size equal in
+        let mut shuffled = ascending.clone();
+        for i in (1..shuffled.len()).rev() {
+            shuffled.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        let few: Vec<u64> = (0..5000).map(|_| rng.below(4)).collect();
+        let want = |retained: &[u64], order: &[u32], k: usize| {
+            let mut want = order.to_vec();
+            want.sort_by(|&a, &b| {
+                retained[b as usize]
+                    .cmp(&retained[a as usize])
+                    .then(a.cmp(&b))
+            });
+            want.truncate(k);
+            want
+        };
+        // Random sizes in descending, ascending and shuffled index order; every size equal in
         // descending index order (each element stronger than all before it: a collector's
-        // slid array) and in ascending order (each weaker).
+        // slid array) and ascending (each weaker); four sizes, shuffled.
         for (retained, order) in [
             (&retained, &all),
             (&retained, &ascending),
+            (&retained, &shuffled),
             (&same, &all),
             (&same, &ascending),
+            (&few, &shuffled),
         ] {
-            for k in [0, 1, 2, 7, 100, 1666, 1667, 3333, 3334, 4000, 10_000] {
-                let mut want = order.clone();
-                want.sort_by(|&a, &b| {
-                    retained[b as usize]
-                        .cmp(&retained[a as usize])
-                        .then(a.cmp(&b))
-                });
-                want.truncate(k);
-                assert_eq!(largest_first(retained, order, k), want, "k = {k}");
+            for k in [
+                0, 1, 2, 7, 63, 64, 65, 100, 1666, 1667, 3333, 3334, 4000, 10_000,
+            ] {
+                let (got, cuts) = largest_first_cuts(retained, order, k);
+                assert_eq!(got, want(retained, order, k), "k = {k}");
+                assert!(cuts <= order.len() / k.max(64), "k = {k}: {cuts} cuts");
+            }
+        }
+        // Random cases just past one cut (candidates: k + 64 for k up to 64), every k (an
+        // off-by-one at the cut shows here).
+        for case in 0..200 {
+            let n = 1 + rng.below(200) as usize;
+            let retained: Vec<u64> = (0..n).map(|_| rng.below(10)).collect();
+            let mut order: Vec<u32> = (0..n as u32).collect();
+            for i in (1..n).rev() {
+                order.swap(i, rng.below(i as u64 + 1) as usize);
+            }
+            for k in 0..=n + 1 {
+                assert_eq!(
+                    largest_first(&retained, &order, k),
+                    want(&retained, &order, k),
+                    "case {case}, k = {k}"
+                );
             }
         }
     }
