@@ -260,6 +260,166 @@ impl RootPaths {
     }
 }
 
+impl RootPaths {
+    /// Of `origins` (reached nodes), the one whose shortest path ([`path_to`](Self::path_to))
+    /// is shortest, ties to the least node index, among the paths that do not pass through
+    /// `avoid` and whose first node (a root) `accept` takes; with that path's length in nodes.
+    /// The same answer as building every origin's path and comparing, without building any:
+    /// the origins' paths are walked up together one step at a time, so the first step at
+    /// which a walk reaches an accepted root gives the length. Two walks at the same node at
+    /// the same step share the rest of their paths (the least origin goes on); a walk that
+    /// comes to a node another walk passed at an earlier step has a longer path through the
+    /// same rest (dropped). So each node is stepped through once: O(nodes on the paths ×
+    /// log), never origins × path length. A node's parent is found by a sweep over the
+    /// offsets in edge order, not a binary search each. 1 bit per node while it runs (the
+    /// nodes passed), plus 8 bytes per walk.
+    pub fn nearest_of(
+        &self,
+        g: &HeapGraph,
+        origins: &[u32],
+        avoid: Option<u32>,
+        accept: impl FnMut(u32) -> bool,
+    ) -> Option<(u32, usize)> {
+        self.nearest_counted(g, origins, avoid, accept).0
+    }
+
+    /// [`nearest_of`](Self::nearest_of), and how many (node, walk) steps it took (for tests).
+    #[doc(hidden)]
+    pub fn nearest_counted(
+        &self,
+        g: &HeapGraph,
+        origins: &[u32],
+        avoid: Option<u32>,
+        mut accept: impl FnMut(u32) -> bool,
+    ) -> (Option<(u32, usize)>, usize) {
+        let n = g.node_count();
+        // A walk: node << 32 | origin. Sorted by node, one per node (the least origin).
+        let pack = |v: u32, o: u32| (v as u64) << 32 | o as u64;
+        let mut walks: Vec<u64> = origins
+            .iter()
+            .filter(|&&o| (o as usize) < n && self.parent[o as usize] != UNREACHED)
+            .map(|&o| pack(o, o))
+            .collect();
+        let mut passed = BitSet::new(if walks.is_empty() { 0 } else { n });
+        let (mut up, mut scratch): (Vec<u64>, Vec<u64>) = (Vec::new(), Vec::new());
+        let mut work = 0usize;
+        let mut step = 0usize;
+        // Sorted by node from here on: the sweep below gives the owners in order.
+        walks.sort_unstable();
+        while !walks.is_empty() && step <= n {
+            step += 1;
+            if self.by_node {
+                sort_by_high(&mut walks, &mut scratch);
+            }
+            // The entries of a node are adjacent: keep the least origin.
+            walks.dedup_by(|later, kept| {
+                let same = *later >> 32 == *kept >> 32;
+                if same {
+                    *kept = (*kept).min(*later);
+                }
+                same
+            });
+            work += walks.len();
+            // Drop the walks at a node passed before (or at `avoid`); the ones at a root end
+            // here, the others go up one step.
+            let mut best: Option<u32> = None;
+            up.clear();
+            for &w in &walks {
+                let (v, o) = ((w >> 32) as u32, w as u32);
+                if passed.get(v as usize) || Some(v) == avoid {
+                    continue;
+                }
+                passed.set(v as usize);
+                match self.parent[v as usize] {
+                    SUPER => {
+                        if best.is_none_or(|b| o < b) && accept(v) {
+                            best = Some(o);
+                        }
+                    }
+                    UNREACHED => {}
+                    p => up.push(pack(p, o)),
+                }
+            }
+            if let Some(o) = best {
+                return (Some((o, step)), work);
+            }
+            if !self.by_node {
+                // Edge indices to their owners: sorted edges have nondecreasing owners, found
+                // by a search forward from the last one.
+                sort_by_high(&mut up, &mut scratch);
+                let offsets: &[u32] = &g.offsets;
+                let mut at = 0usize;
+                for w in up.iter_mut() {
+                    let e = (*w >> 32) as u32;
+                    let mut span = 1usize;
+                    while at + span < offsets.len() && offsets[at + span] <= e {
+                        at += span;
+                        span *= 2;
+                    }
+                    at += offsets[at..(at + span).min(offsets.len())].partition_point(|&o| o <= e)
+                        - 1;
+                    *w = pack(at as u32, *w as u32);
+                }
+            }
+            std::mem::swap(&mut walks, &mut up);
+        }
+        (None, work)
+    }
+}
+
+/// Sort by the upper 32 bits (a radix sort, 11 bits a pass over the bits in use, when there
+/// are many; `scratch` holds as many entries while it runs). Not stable for small inputs.
+fn sort_by_high(v: &mut Vec<u64>, scratch: &mut Vec<u64>) {
+    if v.len() < 1 << 12 {
+        v.sort_unstable_by_key(|&w| w >> 32);
+        return;
+    }
+    let max = v.iter().map(|&w| w >> 32).max().unwrap_or(0);
+    let bits = 64 - max.leading_zeros();
+    scratch.clear();
+    scratch.resize(v.len(), 0);
+    let mut shift = 32;
+    while shift < 32 + bits {
+        let mut count = [0usize; 1 << 11];
+        for &w in v.iter() {
+            count[(w >> shift) as usize & 0x7ff] += 1;
+        }
+        let mut sum = 0;
+        for c in count.iter_mut() {
+            (*c, sum) = (sum, sum + *c);
+        }
+        for &w in v.iter() {
+            let d = (w >> shift) as usize & 0x7ff;
+            scratch[count[d]] = w;
+            count[d] += 1;
+        }
+        std::mem::swap(v, scratch);
+        shift += 11;
+    }
+}
+
+/// The first root record of each root node ([`RootPaths::path_to`] names a path's root by it),
+/// looked up without a scan of every root per lookup: the record indices sorted by node on
+/// first use (4 bytes per root record), then a binary search each.
+#[derive(Default)]
+pub struct FirstRoots(Option<Vec<u32>>);
+
+impl FirstRoots {
+    /// The first record in `g.roots` of node `v`, if it is a root.
+    pub fn get<'g>(&mut self, g: &'g HeapGraph, v: u32) -> Option<&'g crate::graph::Root> {
+        let sorted = self.0.get_or_insert_with(|| {
+            let mut ix: Vec<u32> = (0..g.roots.len() as u32).collect();
+            ix.sort_by_key(|&i| (g.roots[i as usize].node.0, i));
+            ix
+        });
+        let at = sorted.partition_point(|&i| g.roots[i as usize].node.0 < v);
+        sorted
+            .get(at)
+            .map(|&i| &g.roots[i as usize])
+            .filter(|r| r.node.0 == v)
+    }
+}
+
 /// A breadth-first search knows which nodes it expands next: the queue entries from `i` on
 /// (up to `end`, the entries already placed). For the ones [`AHEAD`] away it asks for their
 /// offsets, for the ones half as far their first targets line, for the ones a quarter as far

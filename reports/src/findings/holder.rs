@@ -275,13 +275,26 @@ pub fn up_to_collection(ctx: &Ctx, mut steps: Vec<PathStep>) -> Vec<PathStep> {
 }
 
 /// How well a referrer names a holder: 0 a class / scope / global, 1 any object, 2 nothing.
-pub(crate) fn holder_rank(g: &heapscope_graph::HeapGraph, r: NodeIdx) -> u8 {
-    let t = g.type_name(r);
-    if g.kind(r) == NodeKind::Class
-        || patterns::is_class_object(t)
-        || patterns::is_js_context(t)
-        || patterns::is_js_global(t)
-    {
+/// `last` keeps the last type's name checks (type, named holder): the referrers of one node
+/// are mostly of one type (a million closures' contexts).
+pub(crate) fn holder_rank_in(
+    g: &heapscope_graph::HeapGraph,
+    r: NodeIdx,
+    last: &mut Option<(u32, bool)>,
+) -> u8 {
+    let ty = g.type_of[r.ix()];
+    let named = match *last {
+        Some((t, named)) if t == ty => named,
+        _ => {
+            let t = g.type_name(r);
+            let named = patterns::is_class_object(t)
+                || patterns::is_js_context(t)
+                || patterns::is_js_global(t);
+            *last = Some((ty, named));
+            named
+        }
+    };
+    if g.kind(r) == NodeKind::Class || named {
         0
     } else if g.kind(r) == NodeKind::Synthetic {
         2
@@ -340,31 +353,42 @@ pub fn named_path_in(ctx: &Ctx, steps: Vec<PathStep>, known: &Referrers) -> Vec<
             break;
         };
         let target = steps[k].node;
-        let mut best: Option<(u8, usize, NodeIdx, Label)> = None;
+        // The nodes from the target on, sorted: looked up per referrer and per step of the
+        // head (a search each, not a scan of the path).
+        let mut rest: Vec<u32> = steps[k..].iter().map(|s| s.node.0).collect();
+        rest.sort_unstable();
+        let on_rest = |v: NodeIdx| rest.binary_search(&v.0).is_ok();
+        // The least (rank, path length, node) of the named referrers: the least rank first,
+        // then the shortest path of that rank's referrers, without building their paths.
+        let mut ranked: Vec<(u8, NodeIdx, Label)> = Vec::new();
+        let mut last = None;
         for &(r, label, weak) in known.of(a, target).iter() {
             if weak || !matches!(label, Label::Name(_)) || !a.paths.is_reached(r) {
                 continue;
             }
-            let rank = holder_rank(g, r);
-            if rank == 2 || steps[k..].iter().any(|s| s.node == r) {
+            let rank = holder_rank_in(g, r, &mut last);
+            if rank == 2 || on_rest(r) {
                 continue;
             }
-            let len = a.path_to(r).len();
-            let key = (rank, len, r, label);
-            if best
-                .map(|b| (key.0, key.1, key.2) < (b.0, b.1, b.2))
-                .unwrap_or(true)
-            {
-                best = Some(key);
-            }
+            ranked.push((rank, r, label));
         }
-        let Some((_, _, r, label)) = best else { break };
+        let Some(rank) = ranked.iter().map(|x| x.0).min() else {
+            break;
+        };
+        let origins: Vec<u32> = ranked
+            .iter()
+            .filter(|x| x.0 == rank)
+            .map(|x| x.1 .0)
+            .collect();
+        let Some((r, _)) = a.paths.nearest_of(g, &origins, None, |_| true) else {
+            break;
+        };
+        let r = NodeIdx(r);
+        let Some(&(_, _, label)) = ranked.iter().find(|x| x.0 == rank && x.1 == r) else {
+            break;
+        };
         let mut head = a.path_to(r);
-        if head.is_empty()
-            || head
-                .iter()
-                .any(|s| steps[k..].iter().any(|t| t.node == s.node))
-        {
+        if head.is_empty() || head.iter().any(|s| on_rest(s.node)) {
             break;
         }
         head.push(PathStep {

@@ -292,25 +292,41 @@ fn apart_from_stack(ctx: &Ctx, steps: Vec<PathStep>, known: &Referrers) -> Vec<P
     if !on_stack(&steps) {
         return steps;
     }
-    let mut best: Option<(usize, NodeIdx, Label, Vec<PathStep>)> = None;
-    for &(r, label, weak) in known.of(a, c).iter() {
-        if weak || !matches!(label, Label::Name(_)) || !a.paths.is_reached(r) {
-            continue;
-        }
-        if super::holder::holder_rank(g, r) != 0 {
-            continue;
-        }
-        let head = a.path_to(r);
-        if head.is_empty() || on_stack(&head) || head.iter().any(|s| s.node == c) {
-            continue;
-        }
-        if best.as_ref().is_none_or(|b| (head.len(), r) < (b.0, b.1)) {
-            best = Some((head.len(), r, label, head));
-        }
-    }
-    let Some((_, _, label, mut head)) = best else {
+    // Of the named referrers that are class, context or global objects, the one with the
+    // shortest path (ties: the least node) that neither starts at a stack root nor passes
+    // through `c`, found without building each one's path.
+    let referrers = known.of(a, c);
+    let mut last = None;
+    let eligible: Vec<(u32, Label)> = referrers
+        .iter()
+        .filter(|&&(r, label, weak)| {
+            !weak
+                && matches!(label, Label::Name(_))
+                && a.paths.is_reached(r)
+                && super::holder::holder_rank_in(g, r, &mut last) == 0
+        })
+        .map(|&(r, label, _)| (r.0, label))
+        .collect();
+    let origins: Vec<u32> = eligible.iter().map(|x| x.0).collect();
+    let mut first = heapscope_graph::paths::FirstRoots::default();
+    let mut from_stack = |v: u32| {
+        first
+            .get(g, v)
+            .is_some_and(|r| is_stack_root_kind(ctx, g.root_kind_name(r)))
+    };
+    let Some((r, _)) = a
+        .paths
+        .nearest_of(g, &origins, Some(c.0), |v| !from_stack(v))
+    else {
         return steps;
     };
+    let Some(&(_, label)) = eligible.iter().find(|x| x.0 == r) else {
+        return steps;
+    };
+    let mut head = a.path_to(NodeIdx(r));
+    if head.is_empty() || on_stack(&head) || head.iter().any(|s| s.node == c) {
+        return steps;
+    }
     head.push(PathStep {
         node: c,
         via: g.label_text(label),
@@ -1051,5 +1067,169 @@ mod tests {
             assert_eq!(got_chain, chain, "case {case}");
         }
         assert!(chains >= 12, "only {chains} walks entered a chain");
+    }
+
+    /// [`named_path_in`] and [`apart_from_stack`] as first written: every referrer's path built
+    /// and compared.
+    fn named_path_naive(ctx: &Ctx, steps: Vec<PathStep>) -> Vec<PathStep> {
+        let a = ctx.a;
+        let g = &a.graph;
+        let mut steps = steps;
+        for _ in 0..2 {
+            let Some(k) = (1..steps.len()).rev().find(|&i| {
+                g.kind(steps[i - 1].node) == NodeKind::Synthetic
+                    && g.kind(steps[i].node) != NodeKind::Synthetic
+            }) else {
+                break;
+            };
+            let target = steps[k].node;
+            let mut best: Option<(u8, usize, NodeIdx, Label)> = None;
+            for (r, label, weak) in a.referrers(target) {
+                if weak || !matches!(label, Label::Name(_)) || !a.paths.is_reached(r) {
+                    continue;
+                }
+                let rank = crate::findings::holder::holder_rank_in(g, r, &mut None);
+                if rank == 2 || steps[k..].iter().any(|s| s.node == r) {
+                    continue;
+                }
+                let key = (rank, a.path_to(r).len(), r, label);
+                if best.is_none_or(|b| (key.0, key.1, key.2) < (b.0, b.1, b.2)) {
+                    best = Some(key);
+                }
+            }
+            let Some((_, _, r, label)) = best else { break };
+            let mut head = a.path_to(r);
+            if head.is_empty()
+                || head
+                    .iter()
+                    .any(|s| steps[k..].iter().any(|t| t.node == s.node))
+            {
+                break;
+            }
+            head.push(PathStep {
+                node: target,
+                via: g.label_text(label),
+                weak: false,
+                root_kind: None,
+            });
+            head.extend(steps.drain(k + 1..));
+            steps = head;
+        }
+        steps
+    }
+
+    fn apart_from_stack_naive(ctx: &Ctx, steps: Vec<PathStep>) -> Vec<PathStep> {
+        let a = ctx.a;
+        let g = &a.graph;
+        let on_stack = |s: &[PathStep]| {
+            s.first()
+                .and_then(|f| f.root_kind.as_deref())
+                .is_some_and(|k| is_stack_root_kind(ctx, k))
+        };
+        let Some(c) = steps.last().map(|s| s.node) else {
+            return steps;
+        };
+        if !on_stack(&steps) {
+            return steps;
+        }
+        let mut best: Option<(usize, NodeIdx, Label, Vec<PathStep>)> = None;
+        for (r, label, weak) in a.referrers(c) {
+            if weak || !matches!(label, Label::Name(_)) || !a.paths.is_reached(r) {
+                continue;
+            }
+            if crate::findings::holder::holder_rank_in(g, r, &mut None) != 0 {
+                continue;
+            }
+            let head = a.path_to(r);
+            if head.is_empty() || on_stack(&head) || head.iter().any(|s| s.node == c) {
+                continue;
+            }
+            if best.as_ref().is_none_or(|b| (head.len(), r) < (b.0, b.1)) {
+                best = Some((head.len(), r, label, head));
+            }
+        }
+        let Some((_, _, label, mut head)) = best else {
+            return steps;
+        };
+        head.push(PathStep {
+            node: c,
+            via: g.label_text(label),
+            weak: false,
+            root_kind: None,
+        });
+        head
+    }
+
+    /// The paths through a named referrer and away from the stack, found by walking the
+    /// referrers' paths up together, are the ones building every referrer's path finds: random
+    /// heaps of synthetic nodes, classes, scope objects and plain objects, held by stack and
+    /// other roots (a node may be a root of several kinds), named and indexed, weak and strong
+    /// references.
+    #[test]
+    fn named_paths_equal_building_every_referrers_path() {
+        let types = [
+            ("(synthetic)", NodeKind::Synthetic),
+            ("class com.acme.App", NodeKind::Class),
+            ("system / Context", NodeKind::Object),
+            ("Item", NodeKind::Object),
+            ("Item", NodeKind::Object),
+        ];
+        let kinds = ["Java frame", "sticky class", "(Handle scope)"];
+        let names = ["a", "b", "local", "static HELD"];
+        let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut moved, mut apart) = (0, 0);
+        for case in 0..600u64 {
+            let n = 2 + r.below(if case % 3 == 0 { 60 } else { 14 }) as u32;
+            let mut b = GraphBuilder::new();
+            let nodes: Vec<(u32, NodeKind)> = (0..n)
+                .map(|i| {
+                    let (t, kind) = types[r.below(types.len() as u64) as usize];
+                    let ty = b.intern_type(t);
+                    b.add_node(0x1000 + 16 * i as u64, ty, kind, 8 + r.below(64));
+                    (i, kind)
+                })
+                .collect();
+            for _ in 0..1 + r.below(4) {
+                let v = r.below(n as u64) as u32;
+                b.add_root_idx(NodeIdx(v), kinds[r.below(3) as usize], None);
+            }
+            b.finish_nodes();
+            let labels: Vec<heapscope_graph::LabelId> =
+                names.iter().map(|l| b.intern_label(l)).collect();
+            for &(u, _) in &nodes {
+                b.begin_node(NodeIdx(u));
+                for k in 0..r.below(4) {
+                    let t = r.below(n as u64) as u32;
+                    let label = if r.below(3) == 0 {
+                        Label::Index(k as u32)
+                    } else {
+                        Label::Name(labels[r.below(labels.len() as u64) as usize])
+                    };
+                    b.edge_to_idx(NodeIdx(t), r.below(6) == 0, label);
+                }
+            }
+            let a = Analysis::run(b.finish(heapscope_graph::Policy::MAT));
+            let g = &a.graph;
+            let mut facts = DumpFacts::object_graph("test", Runtime::Jvm);
+            facts.stack.root_kinds = g.root_kinds.lookup("Java frame").into_iter().collect();
+            let ctx = Ctx {
+                a: &a,
+                info: &facts,
+                insp: &NoInspector,
+            };
+            let known = Referrers::default();
+            for v in 0..n {
+                let steps = a.path_to(NodeIdx(v));
+                let want = named_path_naive(&ctx, steps.clone());
+                let got = crate::findings::holder::named_path_in(&ctx, steps.clone(), &known);
+                assert_eq!(got, want, "named path to {v}, case {case}");
+                moved += usize::from(got != steps);
+                let want = apart_from_stack_naive(&ctx, steps.clone());
+                let got = apart_from_stack(&ctx, steps.clone(), &known);
+                assert_eq!(got, want, "apart from the stack to {v}, case {case}");
+                apart += usize::from(got != steps);
+            }
+        }
+        assert!(moved >= 50 && apart >= 50, "moved {moved}, apart {apart}");
     }
 }
