@@ -197,6 +197,19 @@ impl MemoTable {
         self.len += 1;
     }
 
+    /// Room for `entries` more entries' blocks (32 B per 64 entries), made once: the blocks
+    /// are 32-byte aligned, and the allocator copies such a block when it grows (a fresh one
+    /// faulted in, the old one freed) where it remaps a plain one.
+    pub(super) fn reserve(&mut self, entries: usize) {
+        self.blocks.reserve_exact(entries / 64 + 1);
+    }
+
+    /// Blocks reserved (the tests' way in).
+    #[cfg(test)]
+    pub(super) fn blocks_capacity(&self) -> usize {
+        self.blocks.capacity()
+    }
+
     /// MEMOIZE: the next index is the memo's size (`len(memo)` in CPython's unpickler).
     #[inline(always)]
     pub(super) fn memoize(&mut self, m: Memo) {

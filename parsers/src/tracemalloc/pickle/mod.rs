@@ -376,6 +376,7 @@ fn read_once_with(
         r.memo.forget_frames = forget_frames;
         r.fast_tracebacks = fast;
         r.split_at = start.map_or(usize::MAX, |s| s.0);
+        r.reserve();
         r.tail = tail;
         r.cancel = cancel.clone();
         let top = r.run();
@@ -390,6 +391,34 @@ fn read_once_with(
         steps.step("finish: totals, checks");
         (done, false)
     })
+}
+
+/// The fewest bytes CPython writes for a frame tuple (`BINGET BININT1 TUPLE2 MEMOIZE`), and so
+/// for a memo entry of its pickles (a trace tuple takes 10 or more): the read reserves its frame
+/// vectors and memo blocks for `bytes / FRAME_BYTES` of them once ([`frames_bound`]), so that
+/// they never grow by a copy (the memo's 32-byte-aligned blocks are copied, not remapped, when
+/// they grow). Only virtual: a page is resident once written. A pickle that packs more in
+/// (frames fetched from the memo, 2 bytes each) grows past it as any vector would.
+pub(super) const FRAME_BYTES: usize = 6;
+
+/// Frame tuples (and memo entries) that `bytes` bytes of a CPython pickle can hold: the
+/// reservation for them, at most `4 * bytes / 6` bytes of frame ids (a tiny or hostile input
+/// reserves in proportion to its real length, never to a length it declares).
+pub(super) fn frames_bound(bytes: usize) -> usize {
+    bytes / FRAME_BYTES
+}
+
+impl Reader<'_> {
+    /// Reserve, once, the traceback frames up to the second core's start (`split_at`; its
+    /// own vector takes the frames after it, and is the reader's once taken over) and the
+    /// memo blocks for the whole input (the tail's entries are appended to them), from the
+    /// input's real length ([`frames_bound`]): at most `2 / 3 + 1 / 12` of it, virtual until
+    /// written.
+    fn reserve(&mut self) {
+        let head = self.split_at.min(self.data.len());
+        self.snap.tb_frames.reserve_exact(frames_bound(head));
+        self.memo.reserve(frames_bound(self.data.len()));
+    }
 }
 
 fn reader(data: &[u8]) -> Reader<'_> {

@@ -247,6 +247,11 @@ impl<'a> Tail<'a> {
             kept: (0, 0, 0, 0),
         };
         t.memo.forget_frames = forget_frames;
+        // Reserved once for the rest of the input (`super::frames_bound`): after the reader
+        // takes the tail over, its frames vector is the reader's for the rest of the read.
+        let rest = super::frames_bound(data.len().saturating_sub(start));
+        t.tb_frames.reserve_exact(rest);
+        t.memo.reserve(rest);
         let mut st = State {
             data,
             pos: start,
@@ -710,6 +715,12 @@ impl<'a> Tail<'a> {
     pub(super) fn traces(&self) -> u64 {
         self.traces
     }
+
+    /// Bytes reserved for its traceback frames and memo blocks (the tests' way in).
+    #[cfg(test)]
+    pub(super) fn reserved_bytes(&self) -> usize {
+        self.tb_frames.capacity() * 4 + self.memo.blocks_capacity() * 32
+    }
 }
 
 fn trace(domain: i64, size: i64, tb: Sym, total: Option<Sym>) -> Option<Sym> {
@@ -807,23 +818,47 @@ impl<'a> Reader<'a> {
             });
         }
         // The traceback each reference names (its totals stay in `t.refs`: 8 B per reference
-        // here instead of a copy of 40).
-        let mut refs: Vec<Result<u32, u32>> = Vec::with_capacity(t.refs.len());
-        // Folded in any order: sums and counts only.
-        for &(idx, ref acc) in &t.refs {
-            if acc.varies {
-                return false;
+        // here instead of a copy of 40). Each is a memo lookup, most of them cache misses
+        // (the reader's memo, by index): from `SPLIT_REFS` on, half of them on the other
+        // core, idle meanwhile.
+        let resolve = |refs: &[(u64, RefAcc)]| -> Option<Vec<Result<u32, u32>>> {
+            let mut out = Vec::with_capacity(refs.len());
+            // Folded in any order: sums and counts only.
+            for &(idx, ref acc) in refs {
+                if acc.varies {
+                    return None;
+                }
+                out.push(
+                    match lookup(MemoRef {
+                        idx,
+                        seen: acc.seen,
+                    }) {
+                        Some(Ok(Memo::Tb(g))) => Ok(g),
+                        Some(Err(Memo::Tb(l))) => Err(l),
+                        _ => return None,
+                    },
+                );
             }
-            let tb = match lookup(MemoRef {
-                idx,
-                seen: acc.seen,
-            }) {
-                Some(Ok(Memo::Tb(g))) => Ok(g),
-                Some(Err(Memo::Tb(l))) => Err(l),
-                _ => return false,
-            };
-            refs.push(tb);
-        }
+            Some(out)
+        };
+        let refs = if t.refs.len() < SPLIT_REFS {
+            resolve(&t.refs)
+        } else {
+            let (a, b) = t.refs.split_at(t.refs.len() / 2);
+            std::thread::scope(|s| {
+                let second = s.spawn(|| resolve(b));
+                let first = resolve(a);
+                let second = second
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                let mut refs = first?;
+                refs.extend(second?);
+                Some(refs)
+            })
+        };
+        let Some(refs) = refs else {
+            return false;
+        };
         // Taken: file names, frames and tracebacks in the tail's order, as one pass would
         // have interned them.
         let mut strings: Vec<u32> = Vec::with_capacity(n_strings);
@@ -842,25 +877,58 @@ impl<'a> Reader<'a> {
         }
         // The tail's traceback frames, renumbered in place, are moved in (the reader's own
         // become the snapshot's head: 4 B per frame, the largest table of the read, is not
-        // copied), or appended when there is a head already.
+        // copied), or appended when there is a head already. From `SPLIT_FRAMES` frames on,
+        // renumbered on the other core while this one takes the tracebacks, totals and memo
+        // entries over (they touch neither these frames nor the snapshot's).
         let mut moved = std::mem::take(&mut t.tb_frames);
         moved.truncate(t.tb_offsets[n_tbs] as usize);
-        renumber(&mut moved, &frames);
         let base = self.snap.frames_len();
+        let other_core = moved.len() >= SPLIT_FRAMES;
+        std::thread::scope(|s| {
+            if other_core {
+                s.spawn(|| renumber(&mut moved, &frames));
+            }
+            self.take_over(t, base, tbs_before, list, &refs, &strings, &frames);
+        });
+        if !other_core {
+            renumber(&mut moved, &frames);
+        }
         if self.snap.tb_frames_head.is_empty() {
             self.snap.tb_frames_head = std::mem::replace(&mut self.snap.tb_frames, moved);
         } else {
             self.snap.tb_frames.extend_from_slice(&moved);
         }
-        for k in 0..n_tbs {
-            self.snap.tb_offsets.push(base + t.tb_offsets[k + 1] as u64);
-            self.tb_acc.push(t.tb_acc[k]);
-        }
+        self.marks.pop();
+        self.pos = t.end;
+        self.frame_end = t.end_frame_end;
+        true
+    }
+
+    /// [`Reader::absorb`] once everything is checked, but the tail's traceback frames: its
+    /// tracebacks (their frames from `base` on, numbered from `tbs_before`), the traces of
+    /// its references (`refs`: the traceback each names), its domains and counts, and its
+    /// memo entries (a file name through `strings`, a frame through `frames`).
+    #[allow(clippy::too_many_arguments)]
+    fn take_over(
+        &mut self,
+        t: &mut Tail<'a>,
+        base: u64,
+        tbs_before: u64,
+        list: u32,
+        refs: &[Result<u32, u32>],
+        strings: &[u32],
+        frames: &[u32],
+    ) {
+        let (_, _, n_tbs, n_memo) = t.kept;
+        self.snap
+            .tb_offsets
+            .extend(t.tb_offsets[1..=n_tbs].iter().map(|&end| base + end as u64));
+        self.tb_acc.extend_from_slice(&t.tb_acc[..n_tbs]);
         // The tail's tracebacks are the reader's now: freed before the memo grows by the
         // tail's entries.
         t.tb_offsets = Vec::new();
         t.tb_acc = Vec::new();
-        for (tb, (_, r)) in refs.into_iter().zip(&t.refs) {
+        for (&tb, (_, r)) in refs.iter().zip(&t.refs) {
             let tb = tb.unwrap_or_else(|l| (tbs_before + l as u64) as u32);
             let acc = &mut self.tb_acc[tb as usize];
             acc.size = acc.size.wrapping_add(r.size);
@@ -899,29 +967,19 @@ impl<'a> Reader<'a> {
             },
             |f| frames[f as usize],
         );
-        self.marks.pop();
-        self.pos = t.end;
-        self.frame_end = t.end_frame_end;
-        true
     }
 }
 
-/// Each of `ids` (the tail's frame ids) through `frames` (its frames' ids in the reader). The
-/// other core is idle while the reader takes the tail over: from 1 M ids on, half of them are
-/// renumbered there.
+/// Tail traceback references from which [`Reader::absorb`] resolves them on two cores (the
+/// tests' small pickles take that way too).
+const SPLIT_REFS: usize = if cfg!(test) { 16 } else { 1 << 16 };
+/// Tail traceback frames from which [`Reader::absorb`] renumbers them on the other core.
+const SPLIT_FRAMES: usize = if cfg!(test) { 64 } else { 1 << 20 };
+
+/// Each of `ids` (the tail's frame ids) through `frames` (its frames' ids in the reader).
 #[inline(never)]
 fn renumber(ids: &mut [u32], frames: &[u32]) {
-    let each = |ids: &mut [u32]| {
-        for f in ids {
-            *f = frames[*f as usize];
-        }
-    };
-    if ids.len() < 1 << 20 {
-        return each(ids);
+    for f in ids {
+        *f = frames[*f as usize];
     }
-    let (a, b) = ids.split_at_mut(ids.len() / 2);
-    std::thread::scope(|s| {
-        s.spawn(|| each(b));
-        each(a);
-    });
 }

@@ -816,3 +816,80 @@ fn frames_by_tuple_bytes_are_the_decoded_frames() {
         "{hits} {misses} {put}"
     );
 }
+
+/// The read's reservations (traceback frames, memo blocks) follow the input's real length: a
+/// tiny or hostile input (lengths declared past its end, random bytes) reserves at most its
+/// own length and a block, on either core, whatever it declares.
+#[test]
+fn reservations_are_bounded_by_the_input_length() {
+    let mut inputs: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        vec![0x80],
+        vec![0x80, 4, 0x95],
+        // PROTO 4, FRAME of u64::MAX bytes, BINUNICODE8 of 2^62 bytes, LONG_BINGET 2^32 - 1.
+        [
+            &[0x80, 4, 0x95][..],
+            &[0xff; 8],
+            &[0x8d],
+            &(1u64 << 62).to_le_bytes(),
+        ]
+        .concat(),
+        [&[0x80, 4, 0x6a][..], &[0xff; 4], &[0x28; 64]].concat(),
+    ];
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    for len in [5usize, 100, 4096, 70_000] {
+        inputs.push(
+            (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect(),
+        );
+    }
+    let cancel = std::sync::atomic::AtomicBool::new(true);
+    for data in &inputs {
+        let len = data.len();
+        for split_at in [usize::MAX, len / 2, 0] {
+            let mut r = reader(data);
+            r.split_at = split_at;
+            r.reserve();
+            let bytes = r.snap.tb_frames.capacity() * 4 + r.memo.blocks_capacity() * 32;
+            assert!(bytes <= len + 32, "{len} bytes reserve {bytes}");
+        }
+        for start in [0, len / 2, len] {
+            let t = split::Tail::read(data, start, len, &cancel, true, true);
+            let bytes = t.reserved_bytes();
+            assert!(
+                bytes <= len - start + 32,
+                "{len} bytes from {start}: {bytes}"
+            );
+        }
+        // And the whole read, whatever it says of the input.
+        let _ = read_split(data, 0);
+    }
+}
+
+/// A pickle as CPython writes it fits the reservations: the traceback frames and the memo
+/// blocks never grow past them (no copy), in one pass or split.
+#[test]
+fn cpython_shaped_pickles_fit_the_reservations() {
+    for (seed, n, tbs, batch, frame) in [(21, 5000, 40, 1000, 65536), (22, 20000, 700, 1000, 4096)]
+    {
+        let (tracebacks, files, traces) = synthetic_traces(seed, n, tbs);
+        let data = synthetic_pickle(&tracebacks, &files, &traces, batch, frame, false);
+        let (one, _) = read_split(&data, usize::MAX).expect("one pass");
+        assert!(one.tb_frames.len() <= frames_bound(data.len()));
+        assert_eq!(one.tb_frames.capacity(), frames_bound(data.len()));
+        let (two, tail) = read_split(&data, 0).expect("split");
+        assert!(tail > 0);
+        same_snapshot(&one, &two);
+        // The head's frames up to the tail's start, the tail's (the reader's after it) to the
+        // end: each within its reservation.
+        let start = split::find_start(&data, 0).expect("a start").0;
+        assert_eq!(two.tb_frames_head.capacity(), frames_bound(start));
+        assert_eq!(two.tb_frames.capacity(), frames_bound(data.len() - start));
+    }
+}
