@@ -45,7 +45,7 @@ impl<'a> Reader<'a> {
             } else {
                 t.tb
             };
-            let acc = &mut self.tb_acc[tb as usize];
+            let acc = self.acc(tb);
             acc.size = acc.size.wrapping_add(t.size);
             acc.count += 1;
             let kept = acc.kept;
@@ -347,8 +347,9 @@ impl<'a> Reader<'a> {
                 ))
             }
         };
-        self.snap.tb_size = self.tb_acc.iter().map(|a| a.size).collect();
-        self.snap.tb_count = self.tb_acc.iter().map(|a| a.count).collect();
+        let accs = || self.tb_acc_head.iter().chain(&self.tb_acc);
+        self.snap.tb_size = accs().map(|a| a.size).collect();
+        self.snap.tb_count = accs().map(|a| a.count).collect();
         // Bytes after STOP are ignored, as CPython's loader ignores them.
         Ok(self.snap)
     }

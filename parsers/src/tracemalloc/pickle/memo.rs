@@ -199,7 +199,7 @@ impl MemoTable {
 
     /// Room for `entries` more entries' blocks (32 B per 64 entries), made once: the blocks
     /// are 32-byte aligned, and the allocator copies such a block when it grows (a fresh one
-    /// faulted in, the old one freed) where it remaps a plain one.
+    /// faulted in, the old one freed) where it remaps a plain one (`super::memo_bound`).
     pub(super) fn reserve(&mut self, entries: usize) {
         self.blocks.reserve_exact(entries / 64 + 1);
     }

@@ -297,7 +297,10 @@ struct Reader<'a> {
     objs: Vec<(Class, Option<u32>)>,
     snap: Snapshot<'a>,
     /// Per traceback: its traces' totals (`Snapshot::tb_size` / `tb_count` at the end).
+    /// Once the second core's tail is taken over, the reader's own are `tb_acc_head` and the
+    /// tail's (moved in, not copied) `tb_acc`: traceback `t` is [`Reader::acc`].
     tb_acc: Vec<TbAcc>,
+    tb_acc_head: Vec<TbAcc>,
     empty_tb: Option<u32>,
     /// Where the current protocol-4 frame ends (`usize::MAX`: in no frame).
     frame_end: usize,
@@ -393,31 +396,57 @@ fn read_once_with(
     })
 }
 
-/// The fewest bytes CPython writes for a frame tuple (`BINGET BININT1 TUPLE2 MEMOIZE`), and so
-/// for a memo entry of its pickles (a trace tuple takes 10 or more): the read reserves its frame
-/// vectors and memo blocks for `bytes / FRAME_BYTES` of them once ([`frames_bound`]), so that
-/// they never grow by a copy (the memo's 32-byte-aligned blocks are copied, not remapped, when
-/// they grow). Only virtual: a page is resident once written. A pickle that packs more in
-/// (frames fetched from the memo, 2 bytes each) grows past it as any vector would.
-pub(super) const FRAME_BYTES: usize = 6;
+/// The fewest bytes CPython writes for a memo entry: a frame tuple (`BINGET BININT1 TUPLE2
+/// MEMOIZE`; a trace tuple takes 10 or more).
+pub(super) const ENTRY_BYTES: usize = 6;
 
-/// Frame tuples (and memo entries) that `bytes` bytes of a CPython pickle can hold: the
-/// reservation for them, at most `4 * bytes / 6` bytes of frame ids (a tiny or hostile input
-/// reserves in proportion to its real length, never to a length it declares).
-pub(super) fn frames_bound(bytes: usize) -> usize {
-    bytes / FRAME_BYTES
+/// Memo entries reserved for `bytes` bytes of pickle: `bytes / 6` (the second core's part
+/// reserves its own the same way). The memo's 32-byte blocks (32 B per 64 entries) are
+/// 32-byte aligned, which the allocator copies to a fresh block when they grow, where it
+/// remaps a plain vector (real-deep350: ~7 K page faults and ~20 MB copied). Virtual until
+/// written: at most `bytes / 12 + 32` bytes, from the input's real length, never from a
+/// length it declares; a pickle that packs more entries in grows past it as any vector would.
+///
+/// From [`split::MIN_SPLIT`] bytes on, at least [`MEMO_FLOOR`] entries (33 MiB of blocks):
+/// glibc raises its mmap threshold to the size of a freed mapped block up to 32 MiB, and a
+/// 16 MiB block freed after the read moved the later stages' blocks of up to 16 MiB onto
+/// the heap (real-deep350: peak RssAnon 170 -> 173-174 MiB, in the tree's paths; 170 with
+/// the floor, and the same peak both ways at a fixed threshold). A block past 32 MiB leaves
+/// it alone.
+pub(super) fn memo_bound(bytes: usize) -> usize {
+    let n = bytes / ENTRY_BYTES;
+    if bytes >= split::MIN_SPLIT {
+        n.max(MEMO_FLOOR)
+    } else {
+        n
+    }
 }
 
+/// 33 MiB of memo blocks, in entries (see [`memo_bound`]).
+pub(super) const MEMO_FLOOR: usize = (33 << 20) / 32 * 64;
+
 impl Reader<'_> {
-    /// Reserve, once, the traceback frames up to the second core's start (`split_at`; its
-    /// own vector takes the frames after it, and is the reader's once taken over) and the
-    /// memo blocks for the whole input (the tail's entries are appended to them), from the
-    /// input's real length ([`frames_bound`]): at most `2 / 3 + 1 / 12` of it, virtual until
-    /// written.
+    /// The totals of traceback `tb`: in `tb_acc_head` below its length (empty until the tail
+    /// is taken over), else in `tb_acc`.
+    #[inline]
+    fn acc(&mut self, tb: u32) -> &mut TbAcc {
+        acc_in(&mut self.tb_acc_head, &mut self.tb_acc, tb)
+    }
+
+    /// Reserve the memo's blocks once, for the whole input (the tail's entries are appended
+    /// to them): [`memo_bound`] entries.
     fn reserve(&mut self) {
-        let head = self.split_at.min(self.data.len());
-        self.snap.tb_frames.reserve_exact(frames_bound(head));
-        self.memo.reserve(frames_bound(self.data.len()));
+        self.memo.reserve(memo_bound(self.data.len()));
+    }
+}
+
+/// [`Reader::acc`] on its two vectors (borrowed apart from the rest of the reader).
+#[inline]
+fn acc_in<'v>(head: &'v mut [TbAcc], tail: &'v mut [TbAcc], tb: u32) -> &'v mut TbAcc {
+    let tb = tb as usize;
+    match tb.checked_sub(head.len()) {
+        None => &mut head[tb],
+        Some(k) => &mut tail[k],
     }
 }
 
@@ -443,6 +472,7 @@ fn reader(data: &[u8]) -> Reader<'_> {
             ..Snapshot::default()
         },
         tb_acc: Vec::new(),
+        tb_acc_head: Vec::new(),
         empty_tb: None,
         frame_end: usize::MAX,
         split_at: usize::MAX,

@@ -247,11 +247,11 @@ impl<'a> Tail<'a> {
             kept: (0, 0, 0, 0),
         };
         t.memo.forget_frames = forget_frames;
-        // Reserved once for the rest of the input (`super::frames_bound`): after the reader
-        // takes the tail over, its frames vector is the reader's for the rest of the read.
-        let rest = super::frames_bound(data.len().saturating_sub(start));
-        t.tb_frames.reserve_exact(rest);
-        t.memo.reserve(rest);
+        // Reserved once for the rest of the input (`super::memo_bound`, below its floor: this
+        // block, freed once taken over, raises glibc's mmap threshold about as far as the
+        // memo's growth did).
+        t.memo
+            .reserve(data.len().saturating_sub(start) / super::ENTRY_BYTES);
         let mut st = State {
             data,
             pos: start,
@@ -716,10 +716,10 @@ impl<'a> Tail<'a> {
         self.traces
     }
 
-    /// Bytes reserved for its traceback frames and memo blocks (the tests' way in).
+    /// Bytes reserved for its memo blocks (the tests' way in).
     #[cfg(test)]
     pub(super) fn reserved_bytes(&self) -> usize {
-        self.tb_frames.capacity() * 4 + self.memo.blocks_capacity() * 32
+        self.memo.blocks_capacity() * 32
     }
 }
 
@@ -877,21 +877,80 @@ impl<'a> Reader<'a> {
         }
         // The tail's traceback frames, renumbered in place, are moved in (the reader's own
         // become the snapshot's head: 4 B per frame, the largest table of the read, is not
-        // copied), or appended when there is a head already. From `SPLIT_FRAMES` frames on,
-        // renumbered on the other core while this one takes the tracebacks, totals and memo
-        // entries over (they touch neither these frames nor the snapshot's).
+        // copied), or appended when there is a head already; so are its tracebacks' totals
+        // (24 B per traceback). From `SPLIT_FRAMES` frames on, the frames are renumbered and
+        // the memo entries appended on the other core while this one takes the tracebacks
+        // and the traces over (apart: neither touches what the other does).
         let mut moved = std::mem::take(&mut t.tb_frames);
         moved.truncate(t.tb_offsets[n_tbs] as usize);
         let base = self.snap.frames_len();
         let other_core = moved.len() >= SPLIT_FRAMES;
-        std::thread::scope(|s| {
-            if other_core {
-                s.spawn(|| renumber(&mut moved, &frames));
+        let tb0 = tbs_before as u32;
+        let (memo, tail_memo) = (&mut self.memo, &t.memo);
+        let (strings, frames) = (&strings, &frames);
+        let mut moved_in = || {
+            renumber(&mut moved, frames);
+            memo.append(
+                tail_memo,
+                n_memo,
+                |m| match m {
+                    Memo::Str(s) => Memo::Str(strings[s as usize]),
+                    Memo::Frame(f) => Memo::Frame(frames[f as usize]),
+                    Memo::Tb(l) => Memo::Tb(tb0 + l),
+                    other => other,
+                },
+                |f| frames[f as usize],
+            );
+        };
+        let mut taken = || {
+            self.snap
+                .tb_offsets
+                .extend(t.tb_offsets[1..=n_tbs].iter().map(|&end| base + end as u64));
+            let mut accs = std::mem::take(&mut t.tb_acc);
+            accs.truncate(n_tbs);
+            if self.tb_acc_head.is_empty() {
+                self.tb_acc_head = std::mem::replace(&mut self.tb_acc, accs);
+            } else {
+                self.tb_acc.extend_from_slice(&accs);
             }
-            self.take_over(t, base, tbs_before, list, &refs, &strings, &frames);
-        });
-        if !other_core {
-            renumber(&mut moved, &frames);
+            // The tail's tracebacks are the reader's now.
+            t.tb_offsets = Vec::new();
+            for (&tb, (_, r)) in refs.iter().zip(&t.refs) {
+                let tb = tb.unwrap_or_else(|l| tb0 + l);
+                let acc = super::acc_in(&mut self.tb_acc_head, &mut self.tb_acc, tb);
+                acc.size = acc.size.wrapping_add(r.size);
+                acc.count += r.count;
+                if r.total != NO_TOTAL && r.total as u64 > acc.kept {
+                    self.snap.truncated += r.count;
+                }
+            }
+            // Folded.
+            t.refs = Vec::new();
+            t.ref_index = FxHashMap::default();
+            for d in &t.domains {
+                match self.snap.domains.iter_mut().find(|x| x.domain == d.domain) {
+                    Some(x) => {
+                        x.size = x.size.wrapping_add(d.size);
+                        x.count += d.count;
+                    }
+                    None => self.snap.domains.push(*d),
+                }
+            }
+            self.snap.traces += t.traces;
+            self.snap.traces_with_total += t.with_total;
+            self.snap.traces_without_total += t.without_total;
+            self.snap.truncated += t.truncated;
+            self.snap.max_total_nframe = self.snap.max_total_nframe.max(t.max_total);
+            self.list_len[list as usize] += t.traces;
+        };
+        if other_core {
+            std::thread::scope(|s| {
+                s.spawn(moved_in);
+                taken();
+            });
+        } else {
+            moved_in();
+            taken();
         }
         if self.snap.tb_frames_head.is_empty() {
             self.snap.tb_frames_head = std::mem::replace(&mut self.snap.tb_frames, moved);
@@ -902,71 +961,6 @@ impl<'a> Reader<'a> {
         self.pos = t.end;
         self.frame_end = t.end_frame_end;
         true
-    }
-
-    /// [`Reader::absorb`] once everything is checked, but the tail's traceback frames: its
-    /// tracebacks (their frames from `base` on, numbered from `tbs_before`), the traces of
-    /// its references (`refs`: the traceback each names), its domains and counts, and its
-    /// memo entries (a file name through `strings`, a frame through `frames`).
-    #[allow(clippy::too_many_arguments)]
-    fn take_over(
-        &mut self,
-        t: &mut Tail<'a>,
-        base: u64,
-        tbs_before: u64,
-        list: u32,
-        refs: &[Result<u32, u32>],
-        strings: &[u32],
-        frames: &[u32],
-    ) {
-        let (_, _, n_tbs, n_memo) = t.kept;
-        self.snap
-            .tb_offsets
-            .extend(t.tb_offsets[1..=n_tbs].iter().map(|&end| base + end as u64));
-        self.tb_acc.extend_from_slice(&t.tb_acc[..n_tbs]);
-        // The tail's tracebacks are the reader's now: freed before the memo grows by the
-        // tail's entries.
-        t.tb_offsets = Vec::new();
-        t.tb_acc = Vec::new();
-        for (&tb, (_, r)) in refs.iter().zip(&t.refs) {
-            let tb = tb.unwrap_or_else(|l| (tbs_before + l as u64) as u32);
-            let acc = &mut self.tb_acc[tb as usize];
-            acc.size = acc.size.wrapping_add(r.size);
-            acc.count += r.count;
-            if r.total != NO_TOTAL && r.total as u64 > acc.kept {
-                self.snap.truncated += r.count;
-            }
-        }
-        // Folded: freed before the memo grows by the tail's entries.
-        t.refs = Vec::new();
-        t.ref_index = FxHashMap::default();
-        for d in &t.domains {
-            match self.snap.domains.iter_mut().find(|x| x.domain == d.domain) {
-                Some(x) => {
-                    x.size = x.size.wrapping_add(d.size);
-                    x.count += d.count;
-                }
-                None => self.snap.domains.push(*d),
-            }
-        }
-        self.snap.traces += t.traces;
-        self.snap.traces_with_total += t.with_total;
-        self.snap.traces_without_total += t.without_total;
-        self.snap.truncated += t.truncated;
-        self.snap.max_total_nframe = self.snap.max_total_nframe.max(t.max_total);
-        self.list_len[list as usize] += t.traces;
-        let tb0 = tbs_before as u32;
-        self.memo.append(
-            &t.memo,
-            n_memo,
-            |m| match m {
-                Memo::Str(s) => Memo::Str(strings[s as usize]),
-                Memo::Frame(f) => Memo::Frame(frames[f as usize]),
-                Memo::Tb(l) => Memo::Tb(tb0 + l),
-                other => other,
-            },
-            |f| frames[f as usize],
-        );
     }
 }
 

@@ -817,16 +817,16 @@ fn frames_by_tuple_bytes_are_the_decoded_frames() {
     );
 }
 
-/// The read's reservations (traceback frames, memo blocks) follow the input's real length: a
-/// tiny or hostile input (lengths declared past its end, random bytes) reserves at most its
-/// own length and a block, on either core, whatever it declares.
+/// The read's memo reservation follows the input's real length: a tiny or hostile input
+/// (lengths declared past its end, random bytes) reserves at most its own length, on either
+/// core, whatever it declares; from `MIN_SPLIT` bytes on, at most the floor besides.
 #[test]
 fn reservations_are_bounded_by_the_input_length() {
     let mut inputs: Vec<Vec<u8>> = vec![
         Vec::new(),
         vec![0x80],
         vec![0x80, 4, 0x95],
-        // PROTO 4, FRAME of u64::MAX bytes, BINUNICODE8 of 2^62 bytes, LONG_BINGET 2^32 - 1.
+        // PROTO 4, FRAME of u64::MAX bytes, BINUNICODE8 of 2^62 bytes.
         [
             &[0x80, 4, 0x95][..],
             &[0xff; 8],
@@ -834,6 +834,7 @@ fn reservations_are_bounded_by_the_input_length() {
             &(1u64 << 62).to_le_bytes(),
         ]
         .concat(),
+        // PROTO 4, LONG_BINGET 2^32 - 1, MARKs.
         [&[0x80, 4, 0x6a][..], &[0xff; 4], &[0x28; 64]].concat(),
     ];
     let mut x = 0x2545_f491_4f6c_dd1du64;
@@ -852,44 +853,56 @@ fn reservations_are_bounded_by_the_input_length() {
     let cancel = std::sync::atomic::AtomicBool::new(true);
     for data in &inputs {
         let len = data.len();
-        for split_at in [usize::MAX, len / 2, 0] {
-            let mut r = reader(data);
-            r.split_at = split_at;
-            r.reserve();
-            let bytes = r.snap.tb_frames.capacity() * 4 + r.memo.blocks_capacity() * 32;
-            assert!(bytes <= len + 32, "{len} bytes reserve {bytes}");
-        }
+        let mut r = reader(data);
+        r.reserve();
+        let bytes = r.memo.blocks_capacity() * 32;
+        assert!(bytes <= len / 8 + 32, "{len} bytes reserve {bytes}");
         for start in [0, len / 2, len] {
             let t = split::Tail::read(data, start, len, &cancel, true, true);
             let bytes = t.reserved_bytes();
             assert!(
-                bytes <= len - start + 32,
+                bytes <= (len - start) / 8 + 32,
                 "{len} bytes from {start}: {bytes}"
             );
         }
         // And the whole read, whatever it says of the input.
         let _ = read_split(data, 0);
     }
+    // A big input: its share, or the floor (33 MiB of blocks).
+    for len in [split::MIN_SPLIT - 1, split::MIN_SPLIT, 1 << 30] {
+        let n = memo_bound(len);
+        assert!(n <= len / 6 || (len >= split::MIN_SPLIT && n == MEMO_FLOOR.max(len / 6)));
+        assert!(n / 64 * 32 <= (33 << 20) + len / 12, "{len}");
+    }
 }
 
-/// A pickle as CPython writes it fits the reservations: the traceback frames and the memo
-/// blocks never grow past them (no copy), in one pass or split.
+/// A pickle as CPython writes it fits the memo's reservation (its blocks never grow past it:
+/// no copy), in one pass or split.
 #[test]
 fn cpython_shaped_pickles_fit_the_reservations() {
     for (seed, n, tbs, batch, frame) in [(21, 5000, 40, 1000, 65536), (22, 20000, 700, 1000, 4096)]
     {
         let (tracebacks, files, traces) = synthetic_traces(seed, n, tbs);
         let data = synthetic_pickle(&tracebacks, &files, &traces, batch, frame, false);
-        let (one, _) = read_split(&data, usize::MAX).expect("one pass");
-        assert!(one.tb_frames.len() <= frames_bound(data.len()));
-        assert_eq!(one.tb_frames.capacity(), frames_bound(data.len()));
-        let (two, tail) = read_split(&data, 0).expect("split");
-        assert!(tail > 0);
-        same_snapshot(&one, &two);
-        // The head's frames up to the tail's start, the tail's (the reader's after it) to the
-        // end: each within its reservation.
-        let start = split::find_start(&data, 0).expect("a start").0;
-        assert_eq!(two.tb_frames_head.capacity(), frames_bound(start));
-        assert_eq!(two.tb_frames.capacity(), frames_bound(data.len() - start));
+        for min_split in [usize::MAX, 0] {
+            let start = split::find_start(&data, min_split).map_or(data.len(), |s| s.0);
+            let mut r = reader(&data);
+            r.reserve();
+            let reserved = r.memo.blocks_capacity();
+            r.split_at = start;
+            let top = r.run().expect("read");
+            assert_eq!(r.memo.blocks_capacity(), reserved, "seed {seed}");
+            let tail = r.tail_traces;
+            let snap = r.finish(top).expect("finish");
+            assert_eq!(snap.traces, n as u64);
+            assert_eq!(tail, 0);
+        }
+        // The second core's part, in its own.
+        let (at, frame_end) = split::find_start(&data, 0).expect("a start");
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let t = split::Tail::read(&data, at, frame_end, &cancel, true, true);
+        assert!(t.traces() > 0);
+        let blocks = (data.len() - at) / ENTRY_BYTES / 64 + 1;
+        assert_eq!(t.reserved_bytes(), blocks * 32, "seed {seed}");
     }
 }
