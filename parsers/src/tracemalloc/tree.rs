@@ -380,8 +380,9 @@ struct Fixes {
     ends: Vec<u32>,
 }
 
-/// How many tracebacks ahead (per stage) [`TraceTree::paths`] asks for the lines it reads.
-const PATHS_AHEAD: usize = 8;
+/// How many tracebacks ahead (per stage) [`TraceTree::paths`] asks for the lines it reads
+/// (8 left the offsets' reads waiting: a traceback's chain is written in less than a miss).
+const PATHS_AHEAD: usize = 16;
 
 /// Sort `v` (distinct pairs) as `sort_unstable` would, for a list that is nearly sorted
 /// already ([`TraceTree::paths`] lists them sorted, node by node in preorder: one pass, nothing
@@ -512,6 +513,12 @@ struct Groups<'s> {
 /// divide) spans this many depths.
 const FIRST_WIDE: usize = 64;
 
+/// How many members of a group ahead (per stage: the span, then the frame) the radix asks for
+/// the lines its keys read ([`Groups::fill_keys`]): a key costs a few ns besides its misses,
+/// so 8 ahead was too close to help (64 no better than 32; the same in
+/// [`Groups::shared_with`] cost more than it saved).
+const KEYS_AHEAD: usize = 32;
+
 /// The first window of [`Groups::shared_with`] for a group known to share the depth below it
 /// (its keys there all equal): the frames of a member in half a cache line, compared for about
 /// the cost of one, so a group that shares a stem takes one pass less.
@@ -542,10 +549,39 @@ impl<'s> Groups<'s> {
     /// traceback's span, then its frame): a group of [`PAR_KEYS`] or more on all cores.
     fn keys_at(&self, keys: &mut Vec<u32>, group: &[u32], d: u32) {
         keys.clear();
+        keys.resize(group.len(), 0);
         if group.len() >= PAR_KEYS {
-            keys.par_extend(group.par_iter().map(|&i| self.key(i, d)));
+            keys.par_chunks_mut(PAR_KEYS / 4)
+                .zip(group.par_chunks(PAR_KEYS / 4))
+                .for_each(|(k, g)| self.fill_keys(k, g, d));
         } else {
-            keys.extend(group.iter().map(|&i| self.key(i, d)));
+            self.fill_keys(keys, group, d);
+        }
+    }
+
+    /// The radix keys of `group` at depth `d` into `out` (as long). A group's members are
+    /// spread over the tracebacks: each key is a miss on its span, then on its frame, so both
+    /// are asked for ahead ([`KEYS_AHEAD`] members per stage).
+    #[inline]
+    fn fill_keys(&self, out: &mut [u32], group: &[u32], d: u32) {
+        for (k, (o, &i)) in out.iter_mut().zip(group).enumerate() {
+            if let Some(&j) = group.get(k + 2 * KEYS_AHEAD) {
+                prefetch(self.span, j as usize);
+            }
+            if let Some(&j) = group.get(k + KEYS_AHEAD) {
+                self.prefetch_frame(j, d as usize);
+            }
+            *o = self.key(i, d);
+        }
+    }
+
+    /// Ask for traceback `i`'s frame at depth `d` (outermost first), if it has one.
+    #[inline]
+    fn prefetch_frame(&self, i: u32, d: usize) {
+        if let Some(f) = self.span.get(i as usize) {
+            if d < f.len() {
+                prefetch(f, f.len() - 1 - d);
+            }
         }
     }
 
