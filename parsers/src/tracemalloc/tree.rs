@@ -82,17 +82,26 @@ impl TraceTree {
         let (order, lcp) = sorted_with_lcp(s, &live, &frame_ranks(s));
         steps.step("tree: shared paths (radix)");
         // Nodes made: every frame of a traceback past those it shares with the one before.
-        // (In traceback order: the frames' offsets read in order, not at random.)
+        // (In traceback order: the frames' offsets read in order, not at random.) The
+        // lengths and the sums below on all cores.
         let lens: Vec<u32> = live
-            .iter()
+            .par_iter()
             .map(|&tb| s.traceback(tb).len() as u32)
             .collect();
+        let sum = |v: &[u32]| -> usize { v.par_iter().map(|&l| l as usize).sum() };
         let made = |order: &[u32], lcp: &[u32]| -> usize {
-            let frames: usize = order.iter().map(|&i| lens[i as usize] as usize).sum();
-            frames - lcp.iter().map(|&l| l as usize).sum::<usize>()
+            let (frames, shared) = rayon::join(
+                || {
+                    order
+                        .par_iter()
+                        .map(|&i| lens[i as usize] as usize)
+                        .sum::<usize>()
+                },
+                || sum(lcp),
+            );
+            frames - shared
         };
-        let new = lens.iter().map(|&l| l as usize).sum::<usize>()
-            - lcp.iter().map(|&l| l as usize).sum::<usize>();
+        let new = sum(&lens) - sum(&lcp);
         // From PAR_PATHS tracebacks on (and fewer than 2^31 nodes), the second half of the
         // sorted order on another core: its nodes (counted from the lengths) follow the
         // first half's, and a parent on the first half's last path is written as its depth
@@ -114,7 +123,7 @@ impl TraceTree {
         // copied it, 8 B per traceback transient).
         let mut ends = vec![(0u32, 0u32); live.len()];
         let (e1, e2) = ends.split_at_mut(split);
-        let ((made1, last), (made2, _)) = rayon::join(
+        let ((made1, last, _), (made2, _, fix)) = rayon::join(
             || run.chains(&order[..split], &lcp[..split], Vec::new(), 0, p1, f1, e1),
             || {
                 // The first half's last path, as depths.
@@ -143,11 +152,12 @@ impl TraceTree {
                     .unwrap_or(NO_PARENT);
             }
         };
-        if split < live.len() {
-            p2.iter_mut().for_each(resolve);
+        // Only where the second half's chains wrote a parent or an end on that path.
+        for &k in &fix.parents {
+            resolve(&mut p2[k as usize]);
         }
-        for (node, _) in &mut e2[..made2] {
-            resolve(node);
+        for &k in &fix.ends {
+            resolve(&mut e2[k as usize].0);
         }
         // Close up the gap a half leaves (tracebacks with no frames end at no node).
         ends.copy_within(split..split + made2, made1);
@@ -170,22 +180,94 @@ impl TraceTree {
     /// The totals of `ends` (from [`TraceTree::paths`]) by node ascending, one entry per node
     /// (saturating sums), for [`CallTree::into_graph`]: the tree's own size and count columns
     /// then stay zero (24 B per traceback here instead of 16 per node).
-    pub fn totals(s: &Snapshot, mut ends: Vec<(u32, u32)>) -> Vec<Totals> {
-        sort_nearly_sorted(&mut ends);
-        let mut out: Vec<Totals> = Vec::with_capacity(ends.len());
-        for (node, tb) in ends {
-            let (size, count) = (s.tb_size[tb as usize], s.tb_count[tb as usize]);
-            match out.last_mut() {
-                Some(last) if last.0 == node => {
-                    last.1 = last.1.saturating_add(size);
-                    last.2 = last.2.saturating_add(count);
-                }
-                _ => out.push((node, size, count)),
-            }
+    ///
+    /// [`TraceTree::paths`] lists the ends by node ascending already: from [`PAR_TOTALS`] ends
+    /// on, the list is cut in two at a node boundary and each half summed on its own core into
+    /// its part of one buffer (its pages faulted in by both cores, the tracebacks' totals read
+    /// at random, asked for ahead), the second half's sums then moved down behind the first's
+    /// where equal tracebacks left the first half short. A list out of node order (a caller's
+    /// own) is sorted first ([`sort_nearly_sorted`]) and summed on one core.
+    pub fn totals(s: &Snapshot, ends: Vec<(u32, u32)>) -> Vec<Totals> {
+        TraceTree::totals_split_from(s, ends, PAR_TOTALS)
+    }
+
+    /// [`TraceTree::totals`], in two halves from `par` ends on (tests force either way).
+    fn totals_split_from(s: &Snapshot, mut ends: Vec<(u32, u32)>, par: usize) -> Vec<Totals> {
+        let n = ends.len();
+        let mut out: Vec<Totals> = Vec::with_capacity(n);
+        let room = &mut out.spare_capacity_mut()[..n];
+        // The cut: the first entry of a node, near the middle (none: one half).
+        let mut m = if n >= par.max(2) { n / 2 } else { n };
+        while m < n && m > 0 && ends[m].0 == ends[m - 1].0 {
+            m += 1;
         }
+        let (r1, r2) = room.split_at_mut(m);
+        let (a, b) = ends.split_at(m);
+        let (k1, k2) = if b.is_empty() {
+            (sum_by_node(s, a, r1), Some(0))
+        } else {
+            rayon::join(|| sum_by_node(s, a, r1), || sum_by_node(s, b, r2))
+        };
+        let in_order = match (a.last(), b.first()) {
+            (Some(x), Some(y)) => x.0 < y.0,
+            _ => true,
+        };
+        if let (Some(k1), Some(k2), true) = (k1, k2, in_order) {
+            room.copy_within(m..m + k2, k1);
+            // SAFETY: `sum_by_node` initialised `room[..k1]` and `room[m..m + k2]`, the latter
+            // now copied to `room[k1..k1 + k2]`: the first `k1 + k2` elements are written.
+            unsafe { out.set_len(k1 + k2) };
+            return out;
+        }
+        // Out of node order: sorted, then summed on this core.
+        sort_nearly_sorted(&mut ends);
+        let k = sum_by_node(s, &ends, &mut out.spare_capacity_mut()[..n]);
+        // SAFETY: a sorted list is in node order, so `sum_by_node` wrote `k` elements.
+        unsafe { out.set_len(k.unwrap_or(0)) };
         out
     }
 }
+
+/// The totals of `ends` (ascending nodes) summed by node into `out` (at least as long as
+/// `ends`): how many it wrote, each initialised; `None` (and a meaningless `out`) if a node is
+/// below the one before. The tracebacks' totals are read at random: asked for
+/// [`TOTALS_AHEAD`] entries ahead.
+fn sum_by_node(
+    s: &Snapshot,
+    ends: &[(u32, u32)],
+    out: &mut [std::mem::MaybeUninit<Totals>],
+) -> Option<usize> {
+    let Some(&(first, _)) = ends.first() else {
+        return Some(0);
+    };
+    let mut w = 0;
+    let mut cur: Totals = (first, 0, 0);
+    for (k, &(node, tb)) in ends.iter().enumerate() {
+        if let Some(&(_, t)) = ends.get(k + TOTALS_AHEAD) {
+            prefetch(&s.tb_size, t as usize);
+            prefetch(&s.tb_count, t as usize);
+        }
+        let (size, count) = (s.tb_size[tb as usize], s.tb_count[tb as usize]);
+        if node != cur.0 {
+            if node < cur.0 {
+                return None;
+            }
+            out[w].write(cur);
+            w += 1;
+            cur = (node, 0, 0);
+        }
+        cur.1 = cur.1.saturating_add(size);
+        cur.2 = cur.2.saturating_add(count);
+    }
+    out[w].write(cur);
+    Some(w + 1)
+}
+
+/// From this many ends on, [`TraceTree::totals`] sums the two halves on two cores.
+const PAR_TOTALS: usize = 1 << 15;
+
+/// How many ends ahead [`sum_by_node`] asks for the tracebacks' totals.
+const TOTALS_AHEAD: usize = 16;
 
 /// From this many tracebacks on, [`TraceTree::paths`] makes the two halves of the sorted
 /// order's nodes on two cores.
@@ -206,8 +288,11 @@ impl Run<'_, '_> {
     /// the one before are a chain of new nodes below its node at that depth on the previous
     /// path (`path`: at first, the path before `order`). Writes where each traceback ends
     /// (`(node, traceback)`, by node ascending) to the start of `ends` (one slot per
-    /// traceback of `order`) and returns how many it wrote and the last path. Slots it does
-    /// not reach (none: the caller counted them) keep what they held.
+    /// traceback of `order`) and returns how many it wrote, the last path, and where it wrote
+    /// a parent or an end taken from `path` as given with [`IN_FIRST`] set ([`Fixes`]; only
+    /// while `first` > 0, so that a node number with bit 31 of a tree not made in halves is
+    /// never taken for one). Slots it does not reach (none: the caller counted them) keep what
+    /// they held.
     #[allow(clippy::too_many_arguments)]
     fn chains(
         &self,
@@ -218,8 +303,10 @@ impl Run<'_, '_> {
         parent: &mut [u32],
         frame: &mut [u32],
         ends: &mut [(u32, u32)],
-    ) -> (usize, Vec<u32>) {
+    ) -> (usize, Vec<u32>, Fixes) {
         let (s, live) = (self.s, self.live);
+        let mut fix = Fixes::default();
+        let marked = |node: u32| first > 0 && node != NO_PARENT && node & IN_FIRST != 0;
         let mut written = 0usize;
         let mut at = 0usize;
         // In sorted order the tracebacks are met at random: each is three dependent reads far
@@ -252,6 +339,9 @@ impl Run<'_, '_> {
                 break;
             };
             let c = first + at as u32;
+            if !below.is_empty() && marked(node) {
+                fix.parents.push(at as u32);
+            }
             for (j, (p, (x, &y))) in p
                 .iter_mut()
                 .zip(f.iter_mut().zip(below.iter().rev()))
@@ -267,17 +357,32 @@ impl Run<'_, '_> {
             }
             if node != NO_PARENT {
                 if let Some(e) = ends.get_mut(written) {
+                    if marked(node) {
+                        fix.ends.push(written as u32);
+                    }
                     *e = (node, tb);
                     written += 1;
                 }
             }
         }
-        (written, path)
+        (written, path, fix)
     }
 }
 
-/// How many tracebacks ahead (per stage) [`TraceTree::paths`] asks for the lines it reads.
-const PATHS_AHEAD: usize = 8;
+/// Where [`Run::chains`] of the second half wrote a node of the first half's last path as its
+/// depth with [`IN_FIRST`] set: the chain heads' places in its parent column, the ends'
+/// places in its ends (4 B each; a chain head hanging from that path, a traceback equal to
+/// the first half's last; a handful in practice), so that only they are put right after,
+/// not a pass over the half's columns.
+#[derive(Default)]
+struct Fixes {
+    parents: Vec<u32>,
+    ends: Vec<u32>,
+}
+
+/// How many tracebacks ahead (per stage) [`TraceTree::paths`] asks for the lines it reads
+/// (8 left the offsets' reads waiting: a traceback's chain is written in less than a miss).
+const PATHS_AHEAD: usize = 16;
 
 /// Sort `v` (distinct pairs) as `sort_unstable` would, for a list that is nearly sorted
 /// already ([`TraceTree::paths`] lists them sorted, node by node in preorder: one pass, nothing
@@ -384,7 +489,8 @@ fn sorted_with_lcp(s: &Snapshot, live: &[u32], rank: &[u32]) -> (Vec<u32>, Vec<u
     if s.frames.len() >= u32::MAX as usize || n >= u32::MAX as usize {
         return sorted_with_lcp_by_comparison(s, live, rank);
     }
-    let span: Vec<&[u32]> = live.iter().map(|&tb| s.traceback(tb)).collect();
+    // On all cores: 16 B per traceback of fresh pages, faulted in by both.
+    let span: Vec<&[u32]> = live.par_iter().map(|&tb| s.traceback(tb)).collect();
     let g = Groups {
         span: &span,
         keys: s.frames.len() + 1,
@@ -406,6 +512,12 @@ struct Groups<'s> {
 /// The second window of [`Groups::shared_with`] (after the one depth where groups most often
 /// divide) spans this many depths.
 const FIRST_WIDE: usize = 64;
+
+/// How many members of a group ahead (per stage: the span, then the frame) the radix asks for
+/// the lines its keys read ([`Groups::fill_keys`]): a key costs a few ns besides its misses,
+/// so 8 ahead was too close to help (64 no better than 32; the same in
+/// [`Groups::shared_with`] cost more than it saved).
+const KEYS_AHEAD: usize = 32;
 
 /// The first window of [`Groups::shared_with`] for a group known to share the depth below it
 /// (its keys there all equal): the frames of a member in half a cache line, compared for about
@@ -437,10 +549,39 @@ impl<'s> Groups<'s> {
     /// traceback's span, then its frame): a group of [`PAR_KEYS`] or more on all cores.
     fn keys_at(&self, keys: &mut Vec<u32>, group: &[u32], d: u32) {
         keys.clear();
+        keys.resize(group.len(), 0);
         if group.len() >= PAR_KEYS {
-            keys.par_extend(group.par_iter().map(|&i| self.key(i, d)));
+            keys.par_chunks_mut(PAR_KEYS / 4)
+                .zip(group.par_chunks(PAR_KEYS / 4))
+                .for_each(|(k, g)| self.fill_keys(k, g, d));
         } else {
-            keys.extend(group.iter().map(|&i| self.key(i, d)));
+            self.fill_keys(keys, group, d);
+        }
+    }
+
+    /// The radix keys of `group` at depth `d` into `out` (as long). A group's members are
+    /// spread over the tracebacks: each key is a miss on its span, then on its frame, so both
+    /// are asked for ahead ([`KEYS_AHEAD`] members per stage).
+    #[inline]
+    fn fill_keys(&self, out: &mut [u32], group: &[u32], d: u32) {
+        for (k, (o, &i)) in out.iter_mut().zip(group).enumerate() {
+            if let Some(&j) = group.get(k + 2 * KEYS_AHEAD) {
+                prefetch(self.span, j as usize);
+            }
+            if let Some(&j) = group.get(k + KEYS_AHEAD) {
+                self.prefetch_frame(j, d as usize);
+            }
+            *o = self.key(i, d);
+        }
+    }
+
+    /// Ask for traceback `i`'s frame at depth `d` (outermost first), if it has one.
+    #[inline]
+    fn prefetch_frame(&self, i: u32, d: usize) {
+        if let Some(f) = self.span.get(i as usize) {
+            if d < f.len() {
+                prefetch(f, f.len() - 1 - d);
+            }
         }
     }
 
@@ -1394,6 +1535,46 @@ mod tests {
                 let mut got = input;
                 sort_nearly_sorted(&mut got);
                 assert_eq!(got, want, "n {n}");
+            }
+        }
+    }
+
+    /// [`TraceTree::totals`] in two halves and on one core equal summing each node's
+    /// tracebacks in a map (saturating): ends as the paths list them (by node, equal
+    /// tracebacks at one node, some across the cut), shuffled (the sorted fallback), one node
+    /// only, none; totals near `u64::MAX` (saturation in either half and across them).
+    #[test]
+    fn totals_in_halves_equal_a_map_of_sums() {
+        let mut rand = xorshift(31);
+        for round in 0..60 {
+            let tracebacks = 1 + rand(3000) as usize;
+            let mut s = Snapshot::default();
+            for t in 0..tracebacks {
+                let big = round % 5 == 0 && t % 7 == 0;
+                s.tb_size
+                    .push(if big { u64::MAX - rand(9) } else { rand(1000) });
+                s.tb_count.push(if big { u64::MAX / 2 } else { rand(5) });
+            }
+            let nodes = 1 + rand(if round % 4 == 0 { 2 } else { 4000 }) as u32;
+            let mut ends: Vec<(u32, u32)> = (0..tracebacks as u32)
+                .map(|t| (rand(nodes as u64) as u32, t))
+                .collect();
+            ends.truncate(rand(tracebacks as u64 + 1) as usize);
+            let mut want: std::collections::BTreeMap<u32, (u64, u64)> = Default::default();
+            for &(node, tb) in &ends {
+                let e = want.entry(node).or_default();
+                e.0 = e.0.saturating_add(s.tb_size[tb as usize]);
+                e.1 = e.1.saturating_add(s.tb_count[tb as usize]);
+            }
+            let want: Vec<Totals> = want.into_iter().map(|(n, (a, b))| (n, a, b)).collect();
+            let mut sorted = ends.clone();
+            sorted.sort_unstable();
+            for input in [sorted, ends] {
+                for par in [2, 3, usize::MAX] {
+                    let got = TraceTree::totals_split_from(&s, input.clone(), par);
+                    assert_eq!(got, want, "round {round} par {par}");
+                }
+                assert_eq!(TraceTree::totals(&s, input), want, "round {round}");
             }
         }
     }
