@@ -649,8 +649,11 @@ impl CallTree {
         add_roots(b, &parent);
         b.finish_nodes_without_index();
         let offsets = offsets.unwrap_or_else(|| edge_offsets(&parent));
-        // The ids are in the builder: their column is the edges' scratch.
-        add_tree_edges(b, &parent, offsets, call, id);
+        // The ids are in the builder: their column is the edges' scratch. Then it and the
+        // parents, dead, travel in the graph to its analysis ([`crate::Spare`]: the forest
+        // analysis's retained sizes and `idom`, in resident pages).
+        let scratch = add_tree_edges(b, &parent, offsets, call, id);
+        b.keep_spare(scratch, parent);
         frame
     }
 }
@@ -786,14 +789,15 @@ pub fn edge_offsets(parent: &[u32]) -> Vec<EdgePos> {
 /// its low halves the cursors and its high halves the targets, then the targets and the labels
 /// written in order through [`Staged`] writers (in spill files, `pwrite`s of whole windows):
 /// no fresh page for the cursors, no write fault per page of the target and label files.
-/// (Node by node through [`add_edges`] if the builder declines.)
+/// (Node by node through [`add_edges`] if the builder declines.) The scratch comes back, dead
+/// (empty if the builder declined).
 fn add_tree_edges(
     b: &mut GraphBuilder,
     parent: &[u32],
     offsets: Vec<EdgePos>,
     call: Label,
     mut scratch: Vec<u64>,
-) {
+) -> Vec<u64> {
     let n = parent.len();
     debug_assert_eq!(offsets.len(), n + 1);
     if scratch.len() < n {
@@ -807,7 +811,7 @@ fn add_tree_edges(
         drop(scratch);
         let (start, kids) = children_from_parents(parent);
         add_edges(b, &start, &kids, call);
-        return;
+        return Vec::new();
     };
     const LOW: u64 = u32::MAX as u64;
     for (c, &p) in parent.iter().enumerate() {
@@ -823,10 +827,10 @@ fn add_tree_edges(
     let mut t = Staged::new(targets, 0, files[0].as_ref());
     t.fill_with(0, e, |k| (scratch[k] >> 32) as u32);
     drop(t);
-    drop(scratch);
     let code = call.encode();
     let len = labels.len();
     Staged::new(labels, 0, files[1].as_ref()).fill_with(0, len, |_| code);
+    scratch
 }
 
 /// One edge `call` from each node to each of its children (`kids[start[i]..start[i + 1]]`).
