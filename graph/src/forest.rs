@@ -1154,6 +1154,21 @@ mod tests {
                 g.spare.ids.len() >= n && g.spare.parents.len() == n,
                 "{seed}"
             );
+            // Out of core (the general passes' way) the columns are freed at once.
+            let mut chain = crate::CallTree::new();
+            let f = chain.intern_frame(b"f");
+            for v in 0..n {
+                let p = v
+                    .checked_sub(1)
+                    .map_or(crate::calltree::NO_PARENT, |p| p as u32);
+                chain.push_new(p, f);
+            }
+            chain.finish_new();
+            let mut ooc = GraphBuilder::new().with_spill(&Spill::temp().out_of_core(true));
+            let call = Label::Name(ooc.intern_label("calls"));
+            let types = crate::calltree::NodeTypes::PerNode(vec![ooc.intern_type("t"); n]);
+            chain.into_graph(&mut ooc, types, None, call, true, &[]);
+            assert_eq!(ooc.finish(Policy::TREE).spare.bytes(), 0, "{seed}");
             let (ip, pp) = (
                 g.spare.ids.as_ptr() as usize,
                 g.spare.parents.as_ptr() as usize,

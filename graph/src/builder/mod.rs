@@ -531,9 +531,14 @@ impl GraphBuilder {
     }
 
     /// Hand a call tree's dead ids and parents to the graph's analysis ([`Spare`]) instead of
-    /// freeing them (replacing any held before).
+    /// freeing them (replacing any held before). Out of core they are freed: that analysis
+    /// takes the general passes, which would only free them, and memory is short until then.
     pub(crate) fn keep_spare(&mut self, ids: Vec<u64>, parents: Vec<u32>) {
-        self.spare = Spare { ids, parents };
+        self.spare = if self.spill.is_out_of_core() {
+            Spare::default()
+        } else {
+            Spare { ids, parents }
+        };
     }
 
     /// Close phase 2 and produce the graph, its display columns spilled as
