@@ -115,7 +115,7 @@ pub struct HeapGraph {
 /// resident ([`CallTree::into_graph`](crate::CallTree::into_graph) leaves them). The forest
 /// analysis takes them as its retained sizes and `idom` (their pages resident, where fresh
 /// arrays are faulted in: the parse has given its freed memory back to the system); any other
-/// analysis frees them before it allocates. Held by the graph alone, from the parse to its
+/// analysis frees them before it allocates (and a builder out of core frees them at once). Held by the graph alone, from the parse to its
 /// analysis (at most 12 B per node; a graph that is never analysed holds them until it is
 /// dropped or [`Spare::clear`]ed): nothing process-wide, nothing across graphs.
 #[derive(Default)]
