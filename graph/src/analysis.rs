@@ -80,6 +80,7 @@ impl Analysis {
             root_kinds,
             policy: _,
             warnings,
+            spare,
         } = graph;
         let DomChildren {
             offsets: child_offsets,
@@ -108,8 +109,8 @@ impl Analysis {
         parts.push((idom_bytes, Box::new(move || drop(dom))));
         parts.push((path_bytes, Box::new(move || drop(paths))));
         parts.push((
-            std::mem::size_of_val(&roots[..]),
-            Box::new(move || drop((roots, types, labels, root_kinds, warnings))),
+            std::mem::size_of_val(&roots[..]) + spare.bytes(),
+            Box::new(move || drop((roots, types, labels, root_kinds, warnings, spare))),
         ));
         parts.push((0, Box::new(move || drop((histogram, summary)))));
         parts.push((with_bytes, Box::new(move || drop(with))));

@@ -646,11 +646,15 @@ impl CallTree {
             }
         }
         drop((size, count, types));
-        add_roots(b, &parent);
         b.finish_nodes_without_index();
         let offsets = offsets.unwrap_or_else(|| edge_offsets(&parent));
-        // The ids are in the builder: their column is the edges' scratch.
-        add_tree_edges(b, &parent, offsets, call, id);
+        // The ids are in the builder: their column is the edges' scratch. Then it and the
+        // parents, dead, travel in the graph to its analysis ([`crate::Spare`]: the forest
+        // analysis's retained sizes and `idom`, in resident pages). The roots are found by
+        // the edges' pass over the parents (the builder keeps them pending to `finish`
+        // either way: the same roots in the same order as [`add_roots`] before the edges).
+        let scratch = add_tree_edges(b, &parent, offsets, call, id);
+        b.keep_spare(scratch, parent);
         frame
     }
 }
@@ -673,13 +677,13 @@ pub type Totals = (u32, u64, u64);
 /// entry not before it (moved past it).
 #[inline]
 fn extra_at(extra: &[Totals], e: &mut usize, i: usize) -> (u64, u64) {
-    match extra.get(*e) {
-        Some(&(node, size, count)) if node as usize == i => {
-            *e += 1;
-            (size, count)
-        }
-        _ => (0, 0),
-    }
+    // Without a branch on whether `i` has an entry (tracemalloc: about one node in four, at
+    // random): a sentinel past the end, the values masked.
+    let (node, size, count) = extra.get(*e).copied().unwrap_or((u32::MAX, 0, 0));
+    let hit = node as usize == i;
+    *e += hit as usize;
+    let mask = (hit as u64).wrapping_neg();
+    (size & mask, count & mask)
 }
 
 /// The node columns of [`CallTree::fill_graph`] in bulk (runs of [`NODE_RUN`] nodes, one rayon
@@ -786,14 +790,17 @@ pub fn edge_offsets(parent: &[u32]) -> Vec<EdgePos> {
 /// its low halves the cursors and its high halves the targets, then the targets and the labels
 /// written in order through [`Staged`] writers (in spill files, `pwrite`s of whole windows):
 /// no fresh page for the cursors, no write fault per page of the target and label files.
-/// (Node by node through [`add_edges`] if the builder declines.)
+/// (Node by node through [`add_edges`] if the builder declines.) The labels, all `call`, are
+/// written on another core meanwhile (from [`LABELS_APART`] edges), and the nodes without a
+/// parent are added as GC roots ([`add_roots`]'s, in node order) by the pass that places the
+/// children, after the edges. The scratch comes back, dead (empty if the builder declined).
 fn add_tree_edges(
     b: &mut GraphBuilder,
     parent: &[u32],
     offsets: Vec<EdgePos>,
     call: Label,
     mut scratch: Vec<u64>,
-) {
+) -> Vec<u64> {
     let n = parent.len();
     debug_assert_eq!(offsets.len(), n + 1);
     if scratch.len() < n {
@@ -805,29 +812,52 @@ fn add_tree_edges(
     }
     let Some((targets, labels, files)) = b.edges_by_offsets_staged(offsets) else {
         drop(scratch);
+        add_roots(b, parent);
         let (start, kids) = children_from_parents(parent);
         add_edges(b, &start, &kids, call);
-        return;
+        return Vec::new();
     };
-    const LOW: u64 = u32::MAX as u64;
-    for (c, &p) in parent.iter().enumerate() {
-        if let Some(&cursor) = scratch.get(p as usize) {
-            scratch[p as usize] = cursor + 1;
-            let k = (cursor & LOW) as usize;
-            if let Some(x) = scratch.get_mut(k) {
-                *x = (*x & LOW) | ((c as u64) << 32);
+    let code = call.encode();
+    let [target_file, label_file] = &files;
+    let mut write_labels = move || {
+        let len = labels.len();
+        Staged::new(labels, 0, label_file.as_ref()).fill_with(0, len, |_| code);
+    };
+    let mut place = |scratch: &mut Vec<u64>| {
+        const LOW: u64 = u32::MAX as u64;
+        let mut roots = Vec::new();
+        for (c, &p) in parent.iter().enumerate() {
+            match scratch.get(p as usize) {
+                Some(&cursor) => {
+                    scratch[p as usize] = cursor + 1;
+                    let k = (cursor & LOW) as usize;
+                    if let Some(x) = scratch.get_mut(k) {
+                        *x = (*x & LOW) | ((c as u64) << 32);
+                    }
+                }
+                None if p == NO_PARENT => roots.push(c as u32),
+                None => {}
             }
         }
+        let e = targets.len().min(scratch.len());
+        Staged::new(targets, 0, target_file.as_ref())
+            .fill_with(0, e, |k| (scratch[k] >> 32) as u32);
+        roots
+    };
+    let roots = if n >= LABELS_APART {
+        rayon::join(|| place(&mut scratch), write_labels).0
+    } else {
+        write_labels();
+        place(&mut scratch)
+    };
+    for r in roots {
+        b.add_root_idx(NodeIdx(r), ROOT_KIND, None);
     }
-    let e = targets.len().min(scratch.len());
-    let mut t = Staged::new(targets, 0, files[0].as_ref());
-    t.fill_with(0, e, |k| (scratch[k] >> 32) as u32);
-    drop(t);
-    drop(scratch);
-    let code = call.encode();
-    let len = labels.len();
-    Staged::new(labels, 0, files[1].as_ref()).fill_with(0, len, |_| code);
+    scratch
 }
+
+/// From this many nodes [`add_tree_edges`] writes the labels on another core.
+const LABELS_APART: usize = 1 << 16;
 
 /// One edge `call` from each node to each of its children (`kids[start[i]..start[i + 1]]`).
 fn add_edges(b: &mut GraphBuilder, start: &[u32], kids: &[u32], call: Label) {
@@ -1245,7 +1275,15 @@ mod tests {
 
     #[test]
     fn bulk_fill_graph_equals_node_by_node_in_memory_and_in_files() {
-        let t = generated_tree(3 * NODE_RUN + 17);
+        // Runs of NODE_RUN and the labels written on another core; one run, labels on this
+        // core (below LABELS_APART).
+        for len in [3 * NODE_RUN + 17, 5_000] {
+            bulk_fill_case(len);
+        }
+    }
+
+    fn bulk_fill_case(len: usize) {
+        let t = generated_tree(len);
         let want = filled_node_by_node(&t, GraphBuilder::new());
         let dir = tempfile::tempdir().unwrap();
         let spill = Spill::to_dir(dir.path()).min_bytes(1);
@@ -1284,7 +1322,7 @@ mod tests {
                     assert!(!c.own_totals);
                     c
                 } else {
-                    generated_tree(3 * NODE_RUN + 17)
+                    generated_tree(len)
                 };
                 assert_eq!(copy.id(), t.id());
                 let mut extra = Vec::new();

@@ -756,10 +756,24 @@ impl<'a, T: Plain> Staged<'a, T> {
                 }
                 self.hi = self.hi.max(stop);
                 i = self.win + stop;
-            } else {
-                // a new window from `i` on (or, below the window, a store into the slice)
+            } else if i < self.win {
+                // below the window: a store into the slice
                 self.set_outside(i, f(i));
                 i += 1;
+            } else {
+                // a new window from `i` on, made straight from `f` up to its end or `to`
+                // (not zeroed first: every element of it up to there is set)
+                let stop = self.open_window(i).min(to);
+                self.buf.reserve(stop - i);
+                let room = &mut self.buf.spare_capacity_mut()[..stop - i];
+                for (j, x) in room.iter_mut().enumerate() {
+                    x.write(f(i + j));
+                }
+                // SAFETY: the buffer (empty: `open_window`) has room for `stop - i` elements,
+                // and they were just written.
+                unsafe { self.buf.set_len(stop - i) };
+                self.hi = stop - i;
+                i = stop;
             }
         }
     }
@@ -802,20 +816,27 @@ impl<'a, T: Plain> Staged<'a, T> {
             self.slice[i] = v;
             return;
         }
+        let end = self.open_window(i);
+        self.buf.resize(end - i, T::default());
+        self.buf[0] = v;
+        self.hi = 1;
+    }
+
+    /// The window's elements so far flushed, a new empty one from element `i` (at or past
+    /// the old one, within the run); returns the element (of the run) where it ends: the next
+    /// multiple of [`STAGE_BYTES`] in the file, or the run's end.
+    fn open_window(&mut self, i: usize) -> usize {
         self.flush();
         let size = std::mem::size_of::<T>();
         let byte = self.at as usize + i * size;
         // the window ends at the next multiple of STAGE_BYTES in the file
         let end = ((byte / STAGE_BYTES + 1) * STAGE_BYTES - self.at as usize) / size;
-        let len = end.min(self.slice.len()) - i;
         self.win = i;
         if self.buf.capacity() == 0 {
             self.buf = take_window::<T>();
         }
         self.buf.clear();
-        self.buf.resize(len, T::default());
-        self.buf[0] = v;
-        self.hi = 1;
+        end.min(self.slice.len())
     }
 
     /// Write the window's elements up to the last one set to the file (or, should that fail,

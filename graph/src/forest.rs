@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use crate::bitset::BitSet;
 use crate::column::{Column, Spill};
 use crate::dominators::{DomChildren, DomTree, SUPER};
-use crate::graph::{HeapGraph, WEAK_BIT};
+use crate::graph::{HeapGraph, Spare, WEAK_BIT};
 use crate::histogram::type_counts_all;
 use crate::paths::RootPaths;
 
@@ -54,6 +54,9 @@ pub(crate) fn run(
     // tracemalloc's does): read through the mapping like memory, and checked only when there
     // are fewer edges than nodes (a forest's), so a large object graph is not scanned.
     let targets_apart = graph.targets.is_spilled() && graph.edge_count() >= graph.node_count();
+    // The parse's dead memory for this analysis (`Spare`), taken once: the check's arrays
+    // where it fits, else freed here, before the general passes (or fresh arrays) allocate.
+    let spare = std::mem::take(&mut graph.spare);
     if spill.is_out_of_core() || graph.offsets.is_spilled() || targets_apart {
         return Err(Box::new(graph));
     }
@@ -66,7 +69,7 @@ pub(crate) fn run(
     // The check's arrays are allocated, not filled (a calloc of memory the parse freed is
     // a memset that faults every page in here); the other core makes the totals' scratch
     // arrays and maps the check's pages while this one checks the edges (see [`Check`]).
-    let check = Check::new(n);
+    let check = Check::in_spare(n, spare);
     let stop = AtomicBool::new(false);
     // The node the check has come down to (a multiple of PAGES_RUN).
     let at = AtomicUsize::new(n);
@@ -224,11 +227,37 @@ unsafe fn assume_init<T>(v: Vec<MaybeUninit<T>>) -> Vec<T> {
     unsafe { Vec::from_raw_parts(ptr.cast::<T>(), len, cap) }
 }
 
+/// `v`'s memory as `n` elements not yet written, if it holds at least `n` and was written
+/// (made resident) no further than a quarter past them; else `None` (and `v` freed).
+fn reused<T: Copy>(v: Vec<T>, n: usize) -> Option<Vec<MaybeUninit<T>>> {
+    if n == 0 || v.capacity() < n || v.len() > n + n / 4 {
+        return None;
+    }
+    let mut v = std::mem::ManuallyDrop::new(v);
+    let (ptr, cap) = (v.as_mut_ptr(), v.capacity());
+    // SAFETY: `MaybeUninit<T>` has the layout of `T`, the allocation is `v`'s own (not
+    // dropped), `n` is within its capacity, and a `MaybeUninit` needs no initialisation.
+    unsafe {
+        let mut out = Vec::from_raw_parts(ptr.cast::<MaybeUninit<T>>(), 0, cap);
+        out.set_len(n);
+        Some(out)
+    }
+}
+
 impl Check {
+    #[cfg(test)]
     fn new(n: usize) -> Check {
+        Check::in_spare(n, Spare::default())
+    }
+
+    /// The check's arrays for `n` nodes, `idom` in the spare's parents' memory and the
+    /// retained sizes in its ids', where they fit ([`reused`]; a spare the graph's call tree
+    /// left: resident pages), else fresh.
+    fn in_spare(n: usize, spare: Spare) -> Check {
+        let Spare { ids, parents } = spare;
         Check {
-            idom: uninit(n),
-            retained: uninit(n),
+            idom: reused(parents, n).unwrap_or_else(|| uninit(n)),
+            retained: reused(ids, n).unwrap_or_else(|| uninit(n)),
             size: uninit(n),
         }
     }
@@ -1027,6 +1056,134 @@ mod tests {
         }
     }
 
+    /// Arrays holding other values (a dead column's), `len` long with room for `cap`.
+    fn garbage(len: usize, cap: usize) -> Spare {
+        let mut ids: Vec<u64> = Vec::with_capacity(cap);
+        ids.extend((0..len as u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1));
+        let mut parents: Vec<u32> = Vec::with_capacity(cap);
+        parents.extend((0..len as u32).map(|i| i.wrapping_mul(2_654_435_761)));
+        Spare { ids, parents }
+    }
+
+    /// A forest checked in a spare (a call tree's dead columns: arrays that hold other values,
+    /// as long as the forest or a little longer) makes what the general passes make, in the
+    /// spare's memory; spares too short, or written far past the forest's length, are not
+    /// taken (fresh arrays instead).
+    #[test]
+    fn a_forest_checked_in_a_spare_gives_the_same() {
+        for (seed, shape) in [
+            (21u64, Shape::Any),
+            (22, Shape::Deep),
+            (23, Shape::Preorder { depth: 25 }),
+        ] {
+            let n = 5_000 + seed as usize * 100;
+            let g = random_forest_of(seed, n, shape);
+            let expected = general(&g);
+            // As long, longer (capacity), and a little longer (written).
+            for (len, cap) in [(n, n), (n, 2 * n), (n + n / 8, n + n / 8)] {
+                let spare = garbage(len, cap);
+                let (ip, pp) = (spare.ids.as_ptr() as usize, spare.parents.as_ptr() as usize);
+                let check = Check::in_spare(n, spare);
+                assert_eq!(check.retained.as_ptr() as usize, ip, "{seed} {len} {cap}");
+                assert_eq!(check.idom.as_ptr() as usize, pp, "{seed} {len} {cap}");
+                let Ok(found) = parents(&g, check, &AtomicUsize::new(n)) else {
+                    panic!("seed {seed}: not taken as a forest");
+                };
+                assert_eq!(found.idom, expected.idom, "{seed} {len} {cap}");
+                assert_eq!(found.retained, expected.retained, "{seed} {len} {cap}");
+            }
+            // Too short, or written far past the forest: fresh arrays.
+            for (len, cap) in [(n - 1, n - 1), (2 * n, 2 * n)] {
+                let Spare { ids, parents: up } = garbage(len, cap);
+                assert!(reused(ids, n).is_none(), "{seed} {len}");
+                assert!(reused(up, n).is_none(), "{seed} {len}");
+                let check = Check::in_spare(n, garbage(len, cap));
+                assert_eq!((check.idom.len(), check.retained.len()), (n, n));
+                let Ok(found) = parents(&g, check, &AtomicUsize::new(n)) else {
+                    panic!("seed {seed}: not taken as a forest");
+                };
+                assert_eq!(found.idom, expected.idom, "{seed} {len} {cap}");
+                assert_eq!(found.retained, expected.retained, "{seed} {len} {cap}");
+            }
+        }
+        // Whole analyses with a spare in the graph, above and below the helper thread's
+        // size: the general passes' result.
+        for (seed, n) in [(24u64, HELPER_NODES + 1000), (25, 3000)] {
+            let mut g = random_forest_of(seed, n, Shape::Preorder { depth: 25 });
+            let expected = general(&g);
+            g.spare = garbage(n, n);
+            same(&Analysis::run(g), &expected);
+        }
+    }
+
+    /// A call tree's graph carries the tree's dead ids and parents to its analysis
+    /// (`CallTree::into_graph` → `Spare`): the forest analysis takes them as its retained
+    /// sizes and `idom` (the same memory), with the general passes' result.
+    #[test]
+    fn a_call_trees_dead_columns_travel_in_its_graph() {
+        for seed in 1..6u64 {
+            let mut x = seed;
+            let mut next = move || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            };
+            let mut t = crate::CallTree::new();
+            let frames: Vec<u32> = (0..9).map(|k| t.intern_frame(&[k as u8])).collect();
+            for v in 0..300 + seed as usize * 70 {
+                let p = if v == 0 || next() % 5 == 0 {
+                    crate::calltree::NO_PARENT
+                } else {
+                    (next() % v as u64) as u32
+                };
+                let node = t.push_new(p, frames[(next() % 9) as usize]);
+                t.add(node, next() % 1000, 1 + next() % 3);
+            }
+            t.finish_new();
+            let n = t.len();
+            let mut b = GraphBuilder::new();
+            let call = Label::Name(b.intern_label("calls"));
+            let types = (0..n)
+                .map(|i| b.intern_type(&format!("t{}", t.frame()[i])))
+                .collect();
+            let types = crate::calltree::NodeTypes::PerNode(types);
+            t.into_graph(&mut b, types, None, call, true, &[]);
+            let g = b.finish(Policy::TREE);
+            assert!(
+                g.spare.ids.len() >= n && g.spare.parents.len() == n,
+                "{seed}"
+            );
+            // Out of core (the general passes' way) the columns are freed at once.
+            let mut chain = crate::CallTree::new();
+            let f = chain.intern_frame(b"f");
+            for v in 0..n {
+                let p = v
+                    .checked_sub(1)
+                    .map_or(crate::calltree::NO_PARENT, |p| p as u32);
+                chain.push_new(p, f);
+            }
+            chain.finish_new();
+            let mut ooc = GraphBuilder::new().with_spill(&Spill::temp().out_of_core(true));
+            let call = Label::Name(ooc.intern_label("calls"));
+            let types = crate::calltree::NodeTypes::PerNode(vec![ooc.intern_type("t"); n]);
+            chain.into_graph(&mut ooc, types, None, call, true, &[]);
+            assert_eq!(ooc.finish(Policy::TREE).spare.bytes(), 0, "{seed}");
+            let (ip, pp) = (
+                g.spare.ids.as_ptr() as usize,
+                g.spare.parents.as_ptr() as usize,
+            );
+            let expected = general(&g);
+            let Ok(a) = run(g, &Spill::never(), &mut |_| {}) else {
+                panic!("seed {seed}: not taken as a forest");
+            };
+            assert_eq!(a.retained.as_ptr() as usize, ip, "{seed}");
+            assert_eq!(a.dom.idom.as_ptr() as usize, pp, "{seed}");
+            assert_eq!(a.graph.spare.bytes(), 0, "{seed}");
+            same(&a, &expected);
+        }
+    }
+
     #[test]
     fn what_is_not_a_forest_goes_the_general_way() {
         // Two parents; an edge to a lower index; a weak edge; a node nothing reaches; a root
@@ -1066,6 +1223,13 @@ mod tests {
             assert!(!is_forest(&g), "{edges:?} {roots:?}");
             let expected = general(&g);
             same(&Analysis::run(g), &expected);
+            // A spare in such a graph is freed before the general passes run.
+            let mut g = build();
+            g.spare = garbage(3, 3);
+            let Err(g) = run(g, &Spill::never(), &mut |_| {}) else {
+                panic!("{edges:?} {roots:?}: taken as a forest");
+            };
+            assert_eq!(g.spare.bytes(), 0);
         }
     }
 }

@@ -105,6 +105,35 @@ pub struct HeapGraph {
     pub policy: Policy,
     /// Warnings gathered while building (unknown ids, duplicates, …).
     pub warnings: Vec<String>,
+    /// Dead memory the parse leaves for this graph's analysis (not graph data; empty but for
+    /// a large call tree's graph): see [`Spare`].
+    pub spare: Spare,
+}
+
+/// Memory a parser's last step no longer needs, handed to the analysis of the same graph
+/// instead of freed: a call tree's dead ids (8 B per node) and parents (4 B), whose pages are
+/// resident ([`CallTree::into_graph`](crate::CallTree::into_graph) leaves them). The forest
+/// analysis takes them as its retained sizes and `idom` (their pages resident, where fresh
+/// arrays are faulted in: the parse has given its freed memory back to the system); any other
+/// analysis frees them before it allocates (and a builder out of core frees them at once). Held by the graph alone, from the parse to its
+/// analysis (at most 12 B per node; a graph that is never analysed holds them until it is
+/// dropped or [`Spare::clear`]ed): nothing process-wide, nothing across graphs.
+#[derive(Default)]
+pub struct Spare {
+    pub(crate) ids: Vec<u64>,
+    pub(crate) parents: Vec<u32>,
+}
+
+impl Spare {
+    /// Bytes held (capacity).
+    pub fn bytes(&self) -> usize {
+        self.ids.capacity() * 8 + self.parents.capacity() * 4
+    }
+
+    /// Free what is held.
+    pub fn clear(&mut self) {
+        *self = Spare::default();
+    }
 }
 
 impl HeapGraph {

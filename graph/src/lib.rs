@@ -64,7 +64,7 @@ pub use facts::{
     Supertypes, Unit, MAX_ARRAY_FIELDS,
 };
 pub use graph::{
-    Edge, EdgePos, HeapGraph, LabelsLater, Orphans, Policy, ResolvedLabels, Root, MAX_EDGES,
+    Edge, EdgePos, HeapGraph, LabelsLater, Orphans, Policy, ResolvedLabels, Root, Spare, MAX_EDGES,
     WEAK_BIT,
 };
 pub use histogram::TypeRow;

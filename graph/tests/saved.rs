@@ -181,6 +181,7 @@ fn clone_graph(g: &heapscope_graph::HeapGraph) -> heapscope_graph::HeapGraph {
         root_kinds: g.root_kinds.clone(),
         policy: g.policy,
         warnings: g.warnings.clone(),
+        spare: Default::default(),
     }
 }
 

@@ -7,7 +7,7 @@
 //! index lives in `index`; the bulk, parallel forms of both phases in `parallel`.
 
 use crate::column::{Column, Plain, Spill};
-use crate::graph::{EdgePos, HeapGraph, Policy, Root, MAX_EDGES, WEAK_BIT};
+use crate::graph::{EdgePos, HeapGraph, Policy, Root, Spare, MAX_EDGES, WEAK_BIT};
 use crate::types::{Interner, Label, LabelId, NodeIdx, NodeKind, TypeId};
 
 mod index;
@@ -114,6 +114,8 @@ pub struct GraphBuilder {
     /// The large columns grow in spill files from the start, in memory too
     /// ([`grow_in_files`](Self::grow_in_files)).
     grow_in_files: bool,
+    /// Dead memory for the graph's analysis ([`Spare`]), moved into the graph by `finish`.
+    spare: Spare,
 }
 
 impl Default for GraphBuilder {
@@ -152,6 +154,7 @@ impl GraphBuilder {
             warnings: Vec::new(),
             spill: Spill::never(),
             grow_in_files: false,
+            spare: Spare::default(),
         }
     }
 
@@ -527,6 +530,17 @@ impl GraphBuilder {
         }
     }
 
+    /// Hand a call tree's dead ids and parents to the graph's analysis ([`Spare`]) instead of
+    /// freeing them (replacing any held before). Out of core they are freed: that analysis
+    /// takes the general passes, which would only free them, and memory is short until then.
+    pub(crate) fn keep_spare(&mut self, ids: Vec<u64>, parents: Vec<u32>) {
+        self.spare = if self.spill.is_out_of_core() {
+            Spare::default()
+        } else {
+            Spare { ids, parents }
+        };
+    }
+
     /// Close phase 2 and produce the graph, its display columns spilled as
     /// [`with_spill`](Self::with_spill) says.
     pub fn finish(self, policy: Policy) -> HeapGraph {
@@ -639,6 +653,7 @@ impl GraphBuilder {
             root_kinds: self.root_kinds,
             policy,
             warnings: self.warnings,
+            spare: self.spare,
         }
     }
 }

@@ -665,6 +665,7 @@ pub fn open_with(
             orphans,
         },
         warnings,
+        spare: Default::default(),
     };
     let dom = DomTree {
         idom,
