@@ -65,7 +65,27 @@ enum Command {
     Serve(serve::ServeArgs),
 }
 
+/// Bytes from which glibc's malloc maps a block of its own (and unmaps it when freed).
+const MMAP_THRESHOLD: i32 = 1 << 20;
+
+/// Fix glibc's mmap threshold for the whole run. Left to itself, glibc raises the threshold to
+/// the size of each mapped block freed (up to 32 MiB), so after a parse frees its big read
+/// buffers, later blocks of up to that size are carved from the heap instead: they stay
+/// resident after they are freed (RssAnon 80 MiB instead of ~10 after a tracemalloc analysis,
+/// for the next dump in `serve`, `batch` or `trend`) and raised real-deep350's peak by 3–7 MiB,
+/// depending on the order of the frees. A fixed threshold turns the adjustment off (glibc
+/// `mallopt`); CPU the same within noise on the 2.18 GB HPROF, the 1.05 GB V8 and
+/// real-deep350 inputs (benches/scripts/tracemalloc/RESULTS.md, session 18).
+fn allocator_policy() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's parameters; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+    }
+}
+
 fn main() -> ExitCode {
+    allocator_policy();
     // A panic is a bug of ours, never the input's: report it and exit 3.
     std::panic::set_hook(Box::new(|info| {
         eprintln!("heapscope: internal error: {info}");

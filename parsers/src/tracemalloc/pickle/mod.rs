@@ -406,24 +406,11 @@ pub(super) const ENTRY_BYTES: usize = 6;
 /// remaps a plain vector (real-deep350: ~7 K page faults and ~20 MB copied). Virtual until
 /// written: at most `bytes / 12 + 32` bytes, from the input's real length, never from a
 /// length it declares; a pickle that packs more entries in grows past it as any vector would.
-///
-/// From [`split::MIN_SPLIT`] bytes on, at least [`MEMO_FLOOR`] entries (33 MiB of blocks):
-/// glibc raises its mmap threshold to the size of a freed mapped block up to 32 MiB, and a
-/// 16 MiB block freed after the read moved the later stages' blocks of up to 16 MiB onto
-/// the heap (real-deep350: peak RssAnon 170 -> 173-174 MiB, in the tree's paths; 170 with
-/// the floor, and the same peak both ways at a fixed threshold). A block past 32 MiB leaves
-/// it alone.
+/// (Freeing it does not move glibc's mmap threshold: the binary fixes the threshold at start,
+/// `cli/src/main.rs`.)
 pub(super) fn memo_bound(bytes: usize) -> usize {
-    let n = bytes / ENTRY_BYTES;
-    if bytes >= split::MIN_SPLIT {
-        n.max(MEMO_FLOOR)
-    } else {
-        n
-    }
+    bytes / ENTRY_BYTES
 }
-
-/// 33 MiB of memo blocks, in entries (see [`memo_bound`]).
-pub(super) const MEMO_FLOOR: usize = (33 << 20) / 32 * 64;
 
 impl Reader<'_> {
     /// The totals of traceback `tb`: in `tb_acc_head` below its length (empty until the tail

@@ -247,9 +247,7 @@ impl<'a> Tail<'a> {
             kept: (0, 0, 0, 0),
         };
         t.memo.forget_frames = forget_frames;
-        // Reserved once for the rest of the input (`super::memo_bound`, below its floor: this
-        // block, freed once taken over, raises glibc's mmap threshold about as far as the
-        // memo's growth did).
+        // Reserved once for the rest of the input (`super::memo_bound`).
         t.memo
             .reserve(data.len().saturating_sub(start) / super::ENTRY_BYTES);
         let mut st = State {

@@ -868,11 +868,11 @@ fn reservations_are_bounded_by_the_input_length() {
         // And the whole read, whatever it says of the input.
         let _ = read_split(data, 0);
     }
-    // A big input: its share, or the floor (33 MiB of blocks).
+    // A big input: its share, never more.
     for len in [split::MIN_SPLIT - 1, split::MIN_SPLIT, 1 << 30] {
         let n = memo_bound(len);
-        assert!(n <= len / 6 || (len >= split::MIN_SPLIT && n == MEMO_FLOOR.max(len / 6)));
-        assert!(n / 64 * 32 <= (33 << 20) + len / 12, "{len}");
+        assert!(n <= len / 6, "{len}");
+        assert!(n / 64 * 32 <= len / 12, "{len}");
     }
 }
 
