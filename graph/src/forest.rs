@@ -1092,6 +1092,12 @@ mod tests {
                 assert_eq!(found.idom, expected.idom, "{seed} {len} {cap}");
                 assert_eq!(found.retained, expected.retained, "{seed} {len} {cap}");
             }
+            // The cut: written up to a quarter past the forest is taken, one element more is not.
+            for (len, taken) in [(n + n / 4, true), (n + n / 4 + 1, false)] {
+                let Spare { ids, parents: up } = garbage(len, len);
+                assert_eq!(reused(ids, n).is_some(), taken, "{seed} {len}");
+                assert_eq!(reused(up, n).is_some(), taken, "{seed} {len}");
+            }
             // Too short, or written far past the forest: fresh arrays.
             for (len, cap) in [(n - 1, n - 1), (2 * n, 2 * n)] {
                 let Spare { ids, parents: up } = garbage(len, cap);
@@ -1114,6 +1120,14 @@ mod tests {
             g.spare = garbage(n, n);
             same(&Analysis::run(g), &expected);
         }
+        // Out of core the general passes run: the spare is freed before they start, not
+        // carried through them.
+        let mut g = random_forest_of(26, 3000, Shape::Preorder { depth: 25 });
+        g.spare = garbage(3000, 3000);
+        let Err(g) = run(g, &Spill::temp().out_of_core(true), &mut |_| {}) else {
+            panic!("out of core: the general passes");
+        };
+        assert_eq!(g.spare.bytes(), 0);
     }
 
     /// A call tree's graph carries the tree's dead ids and parents to its analysis

@@ -106,7 +106,7 @@ pub struct HeapGraph {
     /// Warnings gathered while building (unknown ids, duplicates, …).
     pub warnings: Vec<String>,
     /// Dead memory the parse leaves for this graph's analysis (not graph data; empty but for
-    /// a large call tree's graph): see [`Spare`].
+    /// a graph made by [`CallTree::into_graph`](crate::CallTree::into_graph)): see [`Spare`].
     pub spare: Spare,
 }
 

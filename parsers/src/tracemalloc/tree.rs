@@ -192,7 +192,17 @@ impl TraceTree {
     }
 
     /// [`TraceTree::totals`], in two halves from `par` ends on (tests force either way).
-    fn totals_split_from(s: &Snapshot, mut ends: Vec<(u32, u32)>, par: usize) -> Vec<Totals> {
+    fn totals_split_from(s: &Snapshot, ends: Vec<(u32, u32)>, par: usize) -> Vec<Totals> {
+        TraceTree::totals_split_how(s, ends, par).0
+    }
+
+    /// [`TraceTree::totals_split_from`], and whether the list had to be sorted first (out of
+    /// node order: summed on one core).
+    fn totals_split_how(
+        s: &Snapshot,
+        mut ends: Vec<(u32, u32)>,
+        par: usize,
+    ) -> (Vec<Totals>, bool) {
         let n = ends.len();
         let mut out: Vec<Totals> = Vec::with_capacity(n);
         let room = &mut out.spare_capacity_mut()[..n];
@@ -217,14 +227,15 @@ impl TraceTree {
             // SAFETY: `sum_by_node` initialised `room[..k1]` and `room[m..m + k2]`, the latter
             // now copied to `room[k1..k1 + k2]`: the first `k1 + k2` elements are written.
             unsafe { out.set_len(k1 + k2) };
-            return out;
+            return (out, false);
         }
         // Out of node order: sorted, then summed on this core.
         sort_nearly_sorted(&mut ends);
         let k = sum_by_node(s, &ends, &mut out.spare_capacity_mut()[..n]);
+        debug_assert!(k.is_some(), "a sorted list is in node order");
         // SAFETY: a sorted list is in node order, so `sum_by_node` wrote `k` elements.
         unsafe { out.set_len(k.unwrap_or(0)) };
-        out
+        (out, true)
     }
 }
 
@@ -1358,6 +1369,11 @@ mod tests {
                 let (_, halves) = TraceTree::paths_split_from(&s, 2);
                 let (_, whole) = TraceTree::paths_split_from(&s, usize::MAX);
                 assert_eq!(halves, whole, "case {k}");
+                // Listed in node order: their totals are summed in halves, never sorted first.
+                for par in [2, usize::MAX] {
+                    let (_, sorted_first) = TraceTree::totals_split_how(&s, halves.clone(), par);
+                    assert!(!sorted_first, "case {k} par {par}");
+                }
             }
         }
     }
@@ -1570,9 +1586,12 @@ mod tests {
             let mut sorted = ends.clone();
             sorted.sort_unstable();
             for input in [sorted, ends] {
+                // Summed in halves (no sort) exactly when the list is in node order.
+                let in_order = input.windows(2).all(|w| w[0].0 <= w[1].0);
                 for par in [2, 3, usize::MAX] {
-                    let got = TraceTree::totals_split_from(&s, input.clone(), par);
+                    let (got, sorted_first) = TraceTree::totals_split_how(&s, input.clone(), par);
                     assert_eq!(got, want, "round {round} par {par}");
+                    assert_eq!(sorted_first, !in_order, "round {round} par {par}");
                 }
                 assert_eq!(TraceTree::totals(&s, input), want, "round {round}");
             }
