@@ -817,6 +817,81 @@ fn frames_by_tuple_bytes_are_the_decoded_frames() {
     );
 }
 
+/// `Words::get_in` reads a tuple's length from bits of its first word (bit 1 of the first byte,
+/// bit 2 of the line's opcode), not from the opcodes themselves: with the four usual shapes put
+/// in, every first byte and every byte in the line opcode's place (at 2 and at 5), each
+/// followed by every one of those shapes' tails, is found only where the opcode-by-opcode
+/// decoder reads the tuple put in, of the same length.
+#[test]
+fn frame_tuple_lengths_from_bits_are_the_decoded_lengths() {
+    use super::machine::frame_tuple_slow;
+    use super::opcodes::*;
+    use super::words::Words;
+    let usual: [[u8; 12]; 4] = [
+        [BINGET, 5, BININT1, 7, TUPLE2, MEMOIZE, 0, 0, 0, 0, 0, 0],
+        [BINGET, 5, BININT2, 0x2c, 1, TUPLE2, MEMOIZE, 0, 0, 0, 0, 0],
+        [
+            LONG_BINGET,
+            5,
+            1,
+            0,
+            0,
+            BININT1,
+            7,
+            TUPLE2,
+            MEMOIZE,
+            0,
+            0,
+            0,
+        ],
+        [
+            LONG_BINGET,
+            5,
+            1,
+            0,
+            0,
+            BININT2,
+            0x2c,
+            1,
+            TUPLE2,
+            MEMOIZE,
+            0,
+            0,
+        ],
+    ];
+    let mut words = Words::default();
+    for (k, w) in usual.iter().enumerate() {
+        let (_, _, len) = frame_tuple_slow(w).expect("a frame tuple");
+        words.put(w, len, k as u32);
+    }
+    for (k, w) in usual.iter().enumerate() {
+        let (_, _, len) = frame_tuple_slow(w).expect("a frame tuple");
+        assert_eq!(words.get(w), Some((k as u32, len)), "{w:02x?}");
+    }
+    let mut hits = 0;
+    for base in &usual {
+        for b0 in 0..=255u8 {
+            for at in [2, 5] {
+                for b in 0..=255u8 {
+                    let mut w = *base;
+                    w[0] = b0;
+                    w[at] = b;
+                    if let Some((f, len)) = words.get(&w) {
+                        let put = &usual[f as usize];
+                        let (_, _, want) = frame_tuple_slow(put).expect("a frame tuple");
+                        assert_eq!(len, want, "{w:02x?}");
+                        assert_eq!(w[..len], put[..len], "{w:02x?}");
+                        assert_eq!(frame_tuple_slow(&w), frame_tuple_slow(put), "{w:02x?}");
+                        hits += 1;
+                    }
+                }
+            }
+        }
+    }
+    // Each usual tuple comes back as itself (its own first byte and the byte at 2 and at 5).
+    assert!(hits >= 8, "{hits}");
+}
+
 /// The read's memo reservation follows the input's real length: a tiny or hostile input
 /// (lengths declared past its end, random bytes) reserves at most its own length, on either
 /// core, whatever it declares; from `MIN_SPLIT` bytes on, at most the floor besides.
