@@ -99,8 +99,10 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
     let calls = Label::Name(b.intern_label(CALL_LABEL));
     // Beside the ids also the edges' CSR offsets (from the parent column alone).
+    // The file names decoded once, for the types and then the inspector.
+    let names = FileNames::of(&snap);
     let ((types, locations), offsets) = tree.tree.finish_new_beside(true, |parent, frame| {
-        let types = node_types(&snap, parent, frame, &[], &totals, group_by, &mut b);
+        let types = node_types(&snap, &names, parent, frame, &[], &totals, group_by, &mut b);
         (types, edge_offsets(parent))
     });
     steps.step("tree: ids beside types");
@@ -109,7 +111,7 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     let node_frame = tree
         .tree
         .into_graph(&mut b, types, Some(offsets), calls, true, &totals);
-    let inspector = SourceInspector::of_node_frames(&snap, node_frame);
+    let inspector = SourceInspector::of_names(&snap, node_frame, names);
     steps.step("tree: into the graph");
     let graph = b.finish(Policy::TREE);
     drop(totals);
@@ -136,9 +138,9 @@ fn release_free_memory() {
     }
 }
 
-fn frame_text(s: &Snapshot, f: u32) -> String {
+fn frame_text(s: &Snapshot, names: &FileNames, f: u32) -> String {
     let fr = s.frames[f as usize];
-    format!("{}:{}", s.file_name(fr.file), fr.lineno)
+    format!("{}:{}", names.get(fr.file), fr.lineno)
 }
 
 /// The source locations a type is made of, as CPython's keys compare them: `(file, line)` per
@@ -160,6 +162,7 @@ pub fn build_graph(
     let calls = Label::Name(b.intern_label(CALL_LABEL));
     let (types, locations) = node_types(
         s,
+        &FileNames::of(s),
         t.parent(),
         t.frame(),
         t.count(),
@@ -190,8 +193,10 @@ fn builder(spill: &heapscope_graph::Spill) -> GraphBuilder {
 /// `lineno` and `filename` types are one per frame ([`NodeTypes::PerFrame`]: a frame's type is
 /// its line's or its file's, interned where the frame first appears in node order); `traceback`
 /// types, one per node.
+#[allow(clippy::too_many_arguments)]
 fn node_types(
     s: &Snapshot,
+    names: &FileNames,
     parent: &[u32],
     frame: &[u32],
     count: &[u64],
@@ -202,17 +207,15 @@ fn node_types(
     let mut locations: Locations = Vec::new();
     let loc = |f: u32| -> (Box<str>, u32) {
         let fr = s.frames[f as usize];
-        (s.file_name(fr.file).into(), fr.lineno)
+        (names.get(fr.file).into(), fr.lineno)
     };
     let is_new = |ty: TypeId, locations: &Locations| ty.0 as usize == locations.len();
     if group_by != GroupBy::Traceback {
         // A frame's type once, where it first appears in node order (as a type per node would
         // intern it); a file's type once, for its first frame to appear.
-        // Each file's name decoded once (a snapshot has tens of files, thousands of frames).
         const UNSET: TypeId = TypeId(u32::MAX);
         let mut frame_type = vec![UNSET; s.frames.len()];
         let mut file_type = vec![UNSET; s.strings.len()];
-        let mut names: Vec<Option<Box<str>>> = vec![None; s.strings.len()];
         let mut text = String::new();
         for &f in frame {
             let Some(slot) = frame_type.get_mut(f as usize) else {
@@ -222,7 +225,7 @@ fn node_types(
                 continue;
             }
             let Frame { file, lineno } = s.frames[f as usize];
-            let name: &str = names[file as usize].get_or_insert_with(|| s.file_name(file).into());
+            let name = names.get(file);
             let ty = if group_by == GroupBy::Lineno {
                 use std::fmt::Write;
                 text.clear();
@@ -273,7 +276,7 @@ fn node_types(
         // every prefix of every traceback (that is quadratic in the depth).
         if ends_here(n) {
             let path = path(n as u32);
-            let frames: Vec<String> = path.iter().map(|&f| frame_text(s, f)).collect();
+            let frames: Vec<String> = path.iter().map(|&f| frame_text(s, names, f)).collect();
             let ty = b.intern_type(&frames.join(TRACEBACK_SEPARATOR));
             if is_new(ty, &locations) {
                 locations.push(path.into_iter().map(loc).collect());
@@ -282,7 +285,10 @@ fn node_types(
         }
         let inner = parent[n] != NO_PARENT;
         let lead = if inner { "…;" } else { "" };
-        let ty = b.intern_type(&format!("{lead}{}{TRACEBACK_SEPARATOR}…", frame_text(s, f)));
+        let ty = b.intern_type(&format!(
+            "{lead}{}{TRACEBACK_SEPARATOR}…",
+            frame_text(s, names, f)
+        ));
         if is_new(ty, &locations) {
             let mut here = Vec::with_capacity(3);
             if inner {
@@ -410,11 +416,51 @@ pub fn dump_info(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> DumpFacts {
     info
 }
 
+/// The snapshot's file names, each decoded once (lossily where not UTF-8, as
+/// [`Snapshot::file_name`]) into one buffer: 8 B per file plus its name's bytes, no allocation
+/// per file.
+#[derive(Default)]
+struct FileNames {
+    text: String,
+    /// File `k` is `text[ends[k - 1]..ends[k]]` (from 0 for the first).
+    ends: Vec<usize>,
+}
+
+impl FileNames {
+    fn of(s: &Snapshot) -> FileNames {
+        let mut names = FileNames {
+            text: String::with_capacity(s.strings.iter().map(|n| n.len()).sum()),
+            ends: Vec::with_capacity(s.strings.len()),
+        };
+        for name in &s.strings {
+            names.push(&String::from_utf8_lossy(name));
+        }
+        names
+    }
+
+    fn push(&mut self, name: &str) {
+        self.text.push_str(name);
+        self.ends.push(self.text.len());
+    }
+
+    /// File `k`'s name; empty for a file past the table (none in a snapshot).
+    fn get(&self, k: u32) -> &str {
+        let k = k as usize;
+        let Some(&end) = self.ends.get(k) else {
+            return "";
+        };
+        let start = k.checked_sub(1).map_or(0, |j| self.ends[j]);
+        &self.text[start..end]
+    }
+}
+
 /// Shows the source line of a node's frame when the file exists on disk, as tracemalloc's
-/// documentation does with `linecache`.
+/// documentation does with `linecache`. 4 B per node (its frame), 8 B per distinct frame (file,
+/// line) and the file names ([`FileNames`]: 8 B per distinct file and its name).
 pub struct SourceInspector {
     node_frame: Vec<u32>,
-    frames: Vec<(String, u32)>,
+    frames: Vec<Frame>,
+    names: FileNames,
 }
 
 impl SourceInspector {
@@ -429,20 +475,23 @@ impl SourceInspector {
 
     /// [`SourceInspector::from_frames`], keeping the frame column given.
     pub fn of_node_frames(s: &Snapshot, node_frame: Vec<u32>) -> SourceInspector {
+        SourceInspector::of_names(s, node_frame, FileNames::of(s))
+    }
+
+    /// [`SourceInspector::of_node_frames`] with the snapshot's file names already decoded.
+    fn of_names(s: &Snapshot, node_frame: Vec<u32>, names: FileNames) -> SourceInspector {
         SourceInspector {
             node_frame,
-            frames: s
-                .frames
-                .iter()
-                .map(|f| (s.file_name(f.file), f.lineno))
-                .collect(),
+            frames: s.frames.clone(),
+            names,
         }
     }
 
     /// `file:line`, and the line's text when the file can be read.
     pub fn frame_source(&self, node: NodeIdx) -> Option<String> {
-        let (file, line) = self.frames.get(*self.node_frame.get(node.ix())? as usize)?;
-        match read_line(file, *line) {
+        let fr = self.frames.get(*self.node_frame.get(node.ix())? as usize)?;
+        let (file, line) = (self.names.get(fr.file), fr.lineno);
+        match read_line(file, line) {
             Some(text) => Some(format!("{file}:{line}: {text}")),
             None => Some(format!("{file}:{line}")),
         }
@@ -469,12 +518,22 @@ impl SourceInspector {
     ) -> Result<Self, heapscope_graph::saved::Bad> {
         let node_frame = d.u32s()?;
         let k = d.count(8)?;
+        // Saved as (file name, line) per frame: each frame is its own file here.
         let mut frames = Vec::with_capacity(k);
-        for _ in 0..k {
-            frames.push((d.string()?, d.u32()?));
+        let mut names = FileNames::default();
+        for file in 0..k as u32 {
+            names.push(d.str()?);
+            frames.push(Frame {
+                file,
+                lineno: d.u32()?,
+            });
         }
         d.end()?;
-        Ok(SourceInspector { node_frame, frames })
+        Ok(SourceInspector {
+            node_frame,
+            frames,
+            names,
+        })
     }
 }
 
@@ -483,13 +542,64 @@ impl Inspector for SourceInspector {
         let mut e = heapscope_graph::saved::Enc::new();
         e.u32s(&self.node_frame);
         e.len(self.frames.len());
-        for (f, l) in &self.frames {
-            e.str(f);
-            e.u32(*l);
+        for f in &self.frames {
+            e.str(self.names.get(f.file));
+            e.u32(f.lineno);
         }
         e.buf
     }
     fn source_line(&self, _g: &HeapGraph, node: NodeIdx) -> Option<String> {
         self.frame_source(node)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Synthetic names (labelled: not from CPython), one not UTF-8, one empty, one repeated.
+    fn snapshot() -> Snapshot<'static> {
+        Snapshot {
+            strings: vec![b"/a/b.py", b"", b"<frozen x>", b"caf\xe9.py", b"/a/b.py"],
+            frames: [(0, 3), (1, 0), (2, 7), (3, 12), (4, 3), (0, 9)]
+                .iter()
+                .map(|&(file, lineno)| Frame { file, lineno })
+                .collect(),
+            ..Snapshot::default()
+        }
+    }
+
+    /// The names decoded into one buffer read as `Snapshot::file_name` decodes each one.
+    #[test]
+    fn file_names_read_as_the_snapshot_decodes_them() {
+        let s = snapshot();
+        let names = FileNames::of(&s);
+        for k in 0..s.strings.len() as u32 {
+            assert_eq!(names.get(k), s.file_name(k), "file {k}");
+        }
+        assert_eq!(names.get(s.strings.len() as u32), "");
+        assert_eq!(names.get(u32::MAX), "");
+    }
+
+    /// Each node's `file:line` is its frame's, and so it stays through the saved state (where
+    /// every frame is its own file); a node past the frame column has none.
+    #[test]
+    fn inspector_names_each_node_frame_and_saves_it() {
+        let s = snapshot();
+        let node_frame = vec![5, 0, 3, 1, 4, 2, 77];
+        let inspector = SourceInspector::from_frames(&s, &node_frame);
+        let state = inspector.saved_state();
+        let restored =
+            SourceInspector::restore(&mut heapscope_graph::saved::Dec::new(&state, 0)).unwrap();
+        for n in 0..node_frame.len() as u32 + 1 {
+            let want = node_frame.get(n as usize).and_then(|&f| {
+                let fr = s.frames.get(f as usize)?;
+                Some(format!("{}:{}", s.file_name(fr.file), fr.lineno))
+            });
+            for i in [&inspector, &restored] {
+                assert_eq!(i.frame_source(NodeIdx(n)), want, "node {n}");
+            }
+        }
+        assert_eq!(restored.saved_state(), state);
     }
 }

@@ -269,6 +269,14 @@ impl Lines {
     }
 }
 
+/// String ids by the string's bytes (file names, mostly), in the reader and the tail alike:
+/// 16 B per distinct string (and the table's slack). Keyed by a seed drawn once per process
+/// (ahash's `RandomState`, `runtime-rng`), because the bytes are the input's: with an unkeyed
+/// hash (Fx) a crafted pickle could give many names one bucket, each insert then probing
+/// them all (quadratic in the names); std's SipHash is keyed too but cost ~2 % of a run of
+/// 300 K file names (breadth17 F1).
+pub(super) type StringIndex<'a> = HashMap<&'a [u8], u32, ahash::RandomState>;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {
     Snapshot,
@@ -282,7 +290,7 @@ struct Reader<'a> {
     marks: Vec<usize>,
     memo: MemoTable,
     ints: Vec<i64>,
-    string_index: HashMap<&'a [u8], u32>,
+    string_index: StringIndex<'a>,
     /// Every frame tuple of every distinct traceback is interned here (CPython builds fresh
     /// frame tuples per traceback, so they are not shared through the memo).
     frame_index: FxHashMap<Frame, u32>,
@@ -445,7 +453,7 @@ fn reader(data: &[u8]) -> Reader<'_> {
         marks: Vec::new(),
         memo: MemoTable::default(),
         ints: Vec::new(),
-        string_index: HashMap::new(),
+        string_index: StringIndex::default(),
         frame_index: FxHashMap::default(),
         frame_hot: Hot::default(),
         frame_lines: Lines::default(),

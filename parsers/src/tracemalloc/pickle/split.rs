@@ -35,7 +35,7 @@ use super::memo::{Memo, MemoTable};
 use super::opcodes::*;
 use super::value::NO_TOTAL;
 use super::words::{known_frames, Words};
-use super::{DomainTotal, Hot, Line, Lines, Reader, TbAcc};
+use super::{DomainTotal, Hot, Line, Lines, Reader, StringIndex, TbAcc};
 use heapscope_graph::hash::FxHashMap;
 
 /// Inputs below this size are read on one core (the thread costs more than it saves).
@@ -173,7 +173,7 @@ pub(super) struct Tail<'a> {
     pub(super) end: usize,
     pub(super) end_frame_end: usize,
     strings: Vec<&'a [u8]>,
-    string_index: FxHashMap<&'a [u8], u32>,
+    string_index: StringIndex<'a>,
     /// Frames, and the tail's memo size when each was first read (for `File::Memo`).
     frames: Vec<(File, u32, u64)>,
     frame_index: FxHashMap<(File, u32), u32>,
@@ -222,7 +222,7 @@ impl<'a> Tail<'a> {
             end: start,
             end_frame_end: frame_end,
             strings: Vec::new(),
-            string_index: FxHashMap::default(),
+            string_index: StringIndex::default(),
             frames: Vec::new(),
             frame_index: FxHashMap::default(),
             frame_hot: Hot::default(),
@@ -860,6 +860,8 @@ impl<'a> Reader<'a> {
         // Taken: file names, frames and tracebacks in the tail's order, as one pass would
         // have interned them.
         let mut strings: Vec<u32> = Vec::with_capacity(n_strings);
+        // At most that many more (a count read: one table growth, not several rehashes).
+        self.string_index.reserve(n_strings);
         for &s in &t.strings[..n_strings] {
             let next = self.snap.strings.len() as u32;
             let id = *self.string_index.entry(s).or_insert(next);
