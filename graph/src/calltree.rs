@@ -207,7 +207,7 @@ impl CallTree {
     /// For a tree not numbered in depth-first preorder (pprof's: nodes as samples first meet
     /// them), so in creation order in one pass (see [`CallTree::finish_new_in_preorder`]).
     pub fn finish_new(&mut self) {
-        self.finish_new_with(PREFIX_TABLE_MIN, false, |_, _| ());
+        self.finish_new_with(TABLE_MINS, false, |_, _| ());
     }
 
     /// [`CallTree::finish_new`] for a caller whose new nodes are numbered in depth-first
@@ -215,7 +215,7 @@ impl CallTree {
     /// on two cores from [`SPLIT_IDS`] new nodes (see [`CallTree::ids_in_order`]). The same
     /// ids either way: a tree numbered otherwise has its second half made again.
     pub fn finish_new_in_preorder(&mut self) {
-        self.finish_new_with(PREFIX_TABLE_MIN, true, |_, _| ());
+        self.finish_new_with(TABLE_MINS, true, |_, _| ());
     }
 
     /// [`CallTree::finish_new`] on another core (a scoped thread), while `beside` runs on this
@@ -230,14 +230,15 @@ impl CallTree {
         preorder: bool,
         beside: impl FnOnce(&[u32], &[u32]) -> R,
     ) -> R {
-        self.finish_new_with(PREFIX_TABLE_MIN, preorder, beside)
+        self.finish_new_with(TABLE_MINS, preorder, beside)
     }
 
     /// [`CallTree::finish_new_beside`], with a [`PrefixTables`] table for each key prefix of at
-    /// least `table_min` new nodes (tests force every path with 0 and `usize::MAX`).
+    /// least `mins.prefix` new nodes and for each key of at least `mins.frame` in such a prefix
+    /// (tests force every path with 0 and `usize::MAX`).
     fn finish_new_with<R>(
         &mut self,
-        table_min: usize,
+        mins: TableMins,
         preorder: bool,
         beside: impl FnOnce(&[u32], &[u32]) -> R,
     ) -> R {
@@ -253,7 +254,7 @@ impl CallTree {
             let ids = &mut id;
             let check = &mut check;
             let mut make = move || {
-                let tables = PrefixTables::new(&this.keys, &this.frame[from..], table_min);
+                let tables = PrefixTables::new(&this.keys, &this.frame[from..], mins);
                 if tables.covered * 8 >= (n - from) * 7 {
                     let _ = this.ids_in_order(ids, from, &tables, preorder);
                 } else {
@@ -1086,11 +1087,15 @@ const KEY_TAIL: usize = 4;
 /// and a product's low bits depend only on the factors' low bits, so over any bytes `k`,
 /// `fnv1a(h, k) = P^|k| · (h − lo) + fnv1a(lo, k)` (mod 2^64, `lo` = `h`'s low 8 bits, `P` the
 /// FNV prime). A table of `fnv1a(lo, 0xff prefix)` for the 256 values of `lo` per prefix (all
-/// of a key but its last [`KEY_TAIL`] bytes) that at least `table_min` new nodes have; the tail
-/// is hashed byte by byte, from a copy of its bytes beside the frame's table (a node's hash
-/// reads one 12-byte record of its frame and one entry of its table: not the key, whose bytes
-/// lie wherever the allocator put them, behind a pointer per frame). 2 KiB per table, 16 B per
-/// frame while made, 12 kept.
+/// of a key but its last [`KEY_TAIL`] bytes) that at least [`TableMins::prefix`] new nodes have;
+/// the tail is hashed byte by byte, from a copy of its bytes beside the frame's table (a node's
+/// hash reads one 12-byte record of its frame and one entry of its table: not the key, whose
+/// bytes lie wherever the allocator put them, behind a pointer per frame). A key of at least
+/// [`TableMins::frame`] new nodes in such a prefix has a table of its whole key (`0xff key`,
+/// made from its prefix's, [`FRAME_TABLES_MAX`] at most): no tail to hash. 2 KiB per table;
+/// while made 24 B per frame (its uses, class, own table, record) and the classes' map (~29 B
+/// per frame: sized for a class per key), 12 B per class (its uses and table); 12 B per frame
+/// kept.
 struct PrefixTables {
     /// Per frame: its table ([`NO_TABLE`] for none) and its tail.
     of_frame: Vec<FrameTail>,
@@ -1114,44 +1119,113 @@ const TABLE_LEN: usize = 257;
 
 const NO_TABLE: u32 = u32::MAX;
 
+/// The new nodes a key prefix needs for a table of [`PrefixTables`] (`prefix`), and a key
+/// for a table of its own (`frame`).
+#[derive(Clone, Copy, Debug)]
+struct TableMins {
+    prefix: usize,
+    frame: usize,
+}
+
+/// The mins of `finish_new`: [`PREFIX_TABLE_MIN`], [`FRAME_TABLE_MIN`].
+const TABLE_MINS: TableMins = TableMins {
+    prefix: PREFIX_TABLE_MIN,
+    frame: FRAME_TABLE_MIN,
+};
+
+/// New nodes a key needs for a table of its own in [`PrefixTables`] (besides its prefix's):
+/// its nodes' ids then take one multiplication and one lookup each, not also one
+/// multiplication per byte of the tail, one after the other (the ids of a chain of nodes
+/// wait on each other: F1's 7.5 M nodes of 25 frames). A table costs 1 K multiplications
+/// side by side, so it pays from a few hundred nodes.
+const FRAME_TABLE_MIN: usize = 1024;
+
+/// Keys with a table of their own at most (512 KiB of tables, which stay in L2 beside the
+/// prefixes'), the first in key order.
+const FRAME_TABLES_MAX: usize = 256;
+
 impl PrefixTables {
-    /// Tables for the prefixes of `keys` that at least `table_min` of `frames` (the new nodes'
-    /// frames) have.
-    fn new(keys: &[Box<[u8]>], frames: &[u32], table_min: usize) -> PrefixTables {
+    /// Tables for the prefixes of `keys` that at least `mins.prefix` of `frames` (the new
+    /// nodes' frames) have, and for each of the first [`FRAME_TABLES_MAX`] keys in such a prefix
+    /// that at least `mins.frame` of them have, one of its whole key.
+    fn new(keys: &[Box<[u8]>], frames: &[u32], mins: TableMins) -> PrefixTables {
         let prefix = |k: &[u8]| k.len().saturating_sub(KEY_TAIL);
-        let mut class: FxHashMap<&[u8], u32> = FxHashMap::default();
+        // The new nodes per key (a counter per frame: consecutive nodes, often of different
+        // frames, do not wait on one counter as they did on their prefix's).
+        let mut uses_of_key = vec![0u32; keys.len()];
+        for &f in frames {
+            if let Some(u) = uses_of_key.get_mut(f as usize) {
+                *u = u.saturating_add(1);
+            }
+        }
+        // Sized once: at most one class per key (300 K file names on a wide-root snapshot).
+        let mut class: FxHashMap<&[u8], u32> =
+            FxHashMap::with_capacity_and_hasher(keys.len(), Default::default());
         let mut of_key: Vec<u32> = Vec::with_capacity(keys.len());
         for k in keys {
             let next = class.len() as u32;
             of_key.push(*class.entry(&k[..prefix(k)]).or_insert(next));
         }
         let mut uses = vec![0usize; class.len()];
-        for &f in frames {
-            if let Some(&c) = of_key.get(f as usize) {
-                uses[c as usize] += 1;
-            }
+        for (&c, &u) in of_key.iter().zip(&uses_of_key) {
+            uses[c as usize] += u as usize;
         }
-        // Classes with a table, numbered in first-key order; the rest NO_TABLE.
-        let mut table_of = vec![NO_TABLE; class.len()];
-        let mut tables = Vec::new();
-        let mut count = 0u32;
+        drop(class);
+        // Classes with a table, numbered in first-key order; the rest NO_TABLE. A key with a
+        // table of its own (in a class with one) follows its class's.
+        let mut table_of = vec![NO_TABLE; uses.len()];
+        let mut tables: Vec<u64> = Vec::new();
+        let mut own = vec![NO_TABLE; keys.len()];
+        let (mut count, mut owned) = (0u32, 0usize);
         let mut covered = 0;
-        for (k, &c) in keys.iter().zip(&of_key) {
-            if uses[c as usize] >= table_min && table_of[c as usize] == NO_TABLE && count < NO_TABLE
-            {
-                covered += uses[c as usize];
-                table_of[c as usize] = count;
+        for ((k, &c), (&u, own)) in keys
+            .iter()
+            .zip(&of_key)
+            .zip(uses_of_key.iter().zip(&mut own))
+        {
+            let c = c as usize;
+            if uses[c] >= mins.prefix && table_of[c] == NO_TABLE && count < NO_TABLE {
+                covered += uses[c];
+                table_of[c] = count;
                 count += 1;
                 let p = &k[..prefix(k)];
                 tables.push(FNV_PRIME.wrapping_pow(1 + p.len() as u32));
                 tables.extend((0..256u64).map(|lo| fnv1a(fnv1a(lo, &[0xff]), p)));
             }
+            if table_of[c] != NO_TABLE
+                && u as usize >= mins.frame
+                && owned < FRAME_TABLES_MAX
+                && count < NO_TABLE
+            {
+                // The prefix's table hashed on through the tail: 4 multiplications per entry.
+                let tail = &k[prefix(k)..];
+                let at = table_of[c] as usize * TABLE_LEN;
+                let start = tables.len();
+                tables.extend_from_within(at..at + TABLE_LEN);
+                tables[start] =
+                    tables[start].wrapping_mul(FNV_PRIME.wrapping_pow(tail.len() as u32));
+                for h in &mut tables[start + 1..] {
+                    *h = fnv1a(*h, tail);
+                }
+                *own = count;
+                count += 1;
+                owned += 1;
+            }
         }
         let of_frame = keys
             .iter()
             .zip(&of_key)
-            .map(|(k, &c)| {
+            .zip(&own)
+            .map(|((k, &c), &own)| {
                 let tail = &k[prefix(k)..];
+                if own != NO_TABLE {
+                    // The whole key is in the table: no tail.
+                    return FrameTail {
+                        table: own,
+                        tail: 0,
+                        len: 0,
+                    };
+                }
                 FrameTail {
                     table: table_of[c as usize],
                     tail: tail
@@ -1642,14 +1716,21 @@ mod tests {
             .collect();
         let (by_child, made) = by_child(&keys, &stacks);
         assert!(made.len() > 5000);
-        for table_min in [0, 1, 150, 400, usize::MAX] {
+        let mins = [0, 1, 150, 400, usize::MAX];
+        for (prefix, frame) in mins.into_iter().flat_map(|p| mins.map(|f| (p, f))) {
             for already in [0, made.len() / 3] {
                 let mut pushed = pushed(&keys, &made, already);
-                pushed.finish_new_with(table_min, false, |_, _| ());
-                assert_eq!(pushed.id(), by_child.id(), "table_min {table_min}");
+                pushed.finish_new_with(TableMins { prefix, frame }, false, |_, _| ());
+                assert_eq!(pushed.id(), by_child.id(), "mins {prefix} {frame}");
             }
         }
     }
+
+    /// Every key prefix and every key with a table (up to [`FRAME_TABLES_MAX`]).
+    const ALL: TableMins = TableMins {
+        prefix: 0,
+        frame: 0,
+    };
 
     /// The tree of `stacks` (frames `keys`) made by `child`, and the `(parent, frame)` of each
     /// node it made, in order.
@@ -1716,7 +1797,7 @@ mod tests {
             for already in [0, 1000, made.len() / 3] {
                 let mut pushed = pushed(&keys, &made, already);
                 // The halves side by side exactly on the preorder.
-                let tables = PrefixTables::new(&pushed.keys, &pushed.frame[already..], 0);
+                let tables = PrefixTables::new(&pushed.keys, &pushed.frame[already..], ALL);
                 let mut id = by_child.id()[..already].to_vec();
                 id.resize(pushed.len(), 0);
                 let halves = pushed.ids_in_order(&mut id, already, &tables, true);
@@ -1728,7 +1809,7 @@ mod tests {
                 plain.resize(pushed.len(), 0);
                 assert!(!pushed.ids_in_order(&mut plain, already, &tables, false));
                 assert_eq!(plain, by_child.id(), "{preorder} {already}");
-                pushed.finish_new_with(0, true, |_, _| ());
+                pushed.finish_new_with(ALL, true, |_, _| ());
                 assert_eq!(pushed.id(), by_child.id(), "{preorder} {already}");
             }
         }
@@ -1758,7 +1839,7 @@ mod tests {
         for d in (0..leaves as u32).rev() {
             t.push_new(d, 1);
         }
-        let tables = PrefixTables::new(&t.keys, &t.frame, 0);
+        let tables = PrefixTables::new(&t.keys, &t.frame, ALL);
         let mut halves = vec![0u64; t.len()];
         assert!(t.ids_in_order(&mut halves, 0, &tables, true), "split");
         let mut plain = vec![0u64; t.len()];
@@ -1793,23 +1874,53 @@ mod tests {
         }))
         .collect();
         let frames: Vec<u32> = (0..keys.len() as u32).collect();
-        let t = PrefixTables::new(&keys, &frames, 0);
-        assert_eq!(t.covered, keys.len());
-        let mut b = 1u64;
-        for _ in 0..2000 {
-            b = b
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+        // Prefix tables only; a table per key too (the whole key, no tail); the first four
+        // keys' own (each is used twice), the rest their prefix's.
+        let twice: Vec<u32> = frames.iter().chain(&frames[..4]).copied().collect();
+        let only_prefix = TableMins {
+            prefix: 0,
+            frame: usize::MAX,
+        };
+        let some = TableMins {
+            prefix: 0,
+            frame: 2,
+        };
+        for (t, own) in [
+            (PrefixTables::new(&keys, &frames, only_prefix), 0),
+            (PrefixTables::new(&keys, &frames, ALL), keys.len()),
+            (PrefixTables::new(&keys, &twice, some), 4),
+        ] {
+            assert_eq!(
+                t.covered,
+                if own == 4 { keys.len() + 4 } else { keys.len() }
+            );
+            // A key with a table of its own has no tail (nor has an empty key).
             for (f, k) in keys.iter().enumerate() {
-                let want = fnv1a(fnv1a(b, &[0xff]), k);
-                assert_eq!(t.hash(b, f as u32), Some(want));
+                assert_eq!(t.of_frame[f].len == 0, k.is_empty() || f < own, "{own} {f}");
             }
-            // A frame past the tables has no record: the caller hashes its key itself.
-            assert_eq!(t.hash(b, keys.len() as u32), None);
-            assert_eq!(t.hash(b, u32::MAX), None);
+            let mut b = 1u64;
+            for _ in 0..2000 {
+                b = b
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                for (f, k) in keys.iter().enumerate() {
+                    let want = fnv1a(fnv1a(b, &[0xff]), k);
+                    assert_eq!(t.hash(b, f as u32), Some(want));
+                }
+                // A frame past the tables has no record: the caller hashes its key itself.
+                assert_eq!(t.hash(b, keys.len() as u32), None);
+                assert_eq!(t.hash(b, u32::MAX), None);
+            }
         }
-        let none = PrefixTables::new(&keys, &frames, usize::MAX);
-        assert_eq!((none.covered, none.hash(b, 0)), (0, None));
+        let none = PrefixTables::new(
+            &keys,
+            &frames,
+            TableMins {
+                prefix: usize::MAX,
+                frame: 0,
+            },
+        );
+        assert_eq!((none.covered, none.hash(1, 0)), (0, None));
     }
 
     /// Two nodes with one id (forced: the same call path pushed twice): the later one is moved
