@@ -98,9 +98,9 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     let mut b = builder(&opts.spill);
     // Root paths read "main.py:12 ─calls→ app.py:40 ─calls→ …".
     let calls = Label::Name(b.intern_label(CALL_LABEL));
-    // Beside the ids also the edges' CSR offsets (from the parent column alone).
     // The file names decoded once, for the types and then the inspector.
     let names = FileNames::of(&snap);
+    // Beside the ids also the edges' CSR offsets (from the parent column alone).
     let ((types, locations), offsets) = tree.tree.finish_new_beside(true, |parent, frame| {
         let types = node_types(&snap, &names, parent, frame, &[], &totals, group_by, &mut b);
         (types, edge_offsets(parent))
@@ -417,8 +417,9 @@ pub fn dump_info(s: &Snapshot, t: &TraceTree, group_by: GroupBy) -> DumpFacts {
 }
 
 /// The snapshot's file names, each decoded once (lossily where not UTF-8, as
-/// [`Snapshot::file_name`]) into one buffer: 8 B per file plus its name's bytes, no allocation
-/// per file.
+/// [`Snapshot::file_name`]) into one buffer: 8 B per file plus its decoded name's bytes (lossy
+/// decoding can make a name longer than its bytes in the pickle: the buffer is shrunk to fit), no
+/// allocation per file.
 #[derive(Default)]
 struct FileNames {
     text: String,
@@ -435,6 +436,7 @@ impl FileNames {
         for name in &s.strings {
             names.push(&String::from_utf8_lossy(name));
         }
+        names.text.shrink_to_fit();
         names
     }
 
@@ -456,7 +458,8 @@ impl FileNames {
 
 /// Shows the source line of a node's frame when the file exists on disk, as tracemalloc's
 /// documentation does with `linecache`. 4 B per node (its frame), 8 B per distinct frame (file,
-/// line) and the file names ([`FileNames`]: 8 B per distinct file and its name).
+/// line) and the file names ([`FileNames`]: 8 B per distinct file and its name; an inspector restored
+/// from a saved state holds a name per frame).
 pub struct SourceInspector {
     node_frame: Vec<u32>,
     frames: Vec<Frame>,

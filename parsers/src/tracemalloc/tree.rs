@@ -460,7 +460,7 @@ const PAR_KEYS: usize = 1 << 14;
 /// ids); the frames are then counted out by their file's rank, in id order, and each file's
 /// run is sorted by `line << 32 | id`, so no frame compares name bytes (a snapshot of many
 /// files had one name comparison per frame comparison). 4 B per frame kept; while made, 8 B per
-/// frame (the keys) and 8 B per file (ranks, run starts).
+/// frame (the keys), 12 at the end (the ranks beside them), and 8 B per file (ranks, run starts).
 fn frame_ranks(s: &Snapshot) -> Vec<u32> {
     let file_rank = file_ranks(s);
     let ranks = file_rank.iter().max().map_or(0, |&r| r as usize) + 1;
@@ -1171,58 +1171,42 @@ mod tests {
         c
     }
 
-    /// Frames rank by file name bytes, then line, then id: against sorting them by those,
-    /// with file names in no particular order (one a prefix of another, non-ASCII).
-    #[test]
-    fn frame_ranks_sort_by_file_name_then_line() {
-        let mut rand = xorshift(5);
-        let names: [&[u8]; 5] = [b"z.py", b"/a/b.py", b"/a/b.pyx", b"\xc3\xa9.py", b"/a"];
-        let mut s = Snapshot {
-            strings: names.to_vec(),
-            ..Snapshot::default()
-        };
-        for _ in 0..500 {
-            let frame = Frame {
-                file: rand(5) as u32,
-                lineno: rand(40) as u32,
-            };
-            if !s.frames.contains(&frame) {
-                s.frames.push(frame);
-            }
-        }
-        let mut want: Vec<u32> = (0..s.frames.len() as u32).collect();
-        want.sort_by_key(|&f| {
-            let fr = s.frames[f as usize];
-            (names[fr.file as usize], fr.lineno, f)
-        });
-        let rank = frame_ranks(&s);
-        let mut got: Vec<u32> = (0..s.frames.len() as u32).collect();
-        got.sort_by_key(|&f| rank[f as usize]);
-        assert_eq!(got, want);
-    }
-
     /// The ranks by file rank agree with one comparison sort by name bytes, line and id, also
-    /// where names repeat (two ids, one name), a name is empty and a file id is past the table
-    /// (read as the empty name), over many files of few frames and few files of many.
+    /// where names repeat (two ids, one name), a name is empty, is a prefix of another or is not
+    /// UTF-8, a file id is past the table (read as the empty name, up to `u32::MAX`), lines take
+    /// the key's upper half (up to `u32::MAX`), the strings table is empty, over many files of
+    /// few frames and few files of many.
     #[test]
     fn frame_ranks_equal_a_sort_by_name_bytes() {
-        let names: [&[u8]; 7] = [b"b.py", b"", b"a.py", b"b.py", b"a", b"\xff", b"a.py\0"];
-        for (seed, files, lines) in [(3, 9, 4), (7, 9, 300), (11, 2, 50)] {
+        let names: [&[u8]; 11] = [
+            b"b.py", b"", b"a.py", b"b.py", b"a", b"\xff", b"a.py\0", b"/a", b"/a/b.py", b"/a/b.pyx",
+            b"\xc3\xa9.py",
+        ];
+        let far = [11, 100, u32::MAX - 1, u32::MAX];
+        let high = [0, 1 << 31, u32::MAX - 1, u32::MAX];
+        for (seed, files, lines, strings) in
+            [(3, 9, 4, 11), (7, 11, 300, 11), (11, 2, 50, 11), (13, 12, 40, 11), (17, 3, 9, 0)]
+        {
             let mut rand = xorshift(seed);
             let mut s = Snapshot {
-                strings: names.to_vec(),
+                strings: names[..strings].to_vec(),
                 ..Snapshot::default()
             };
             for _ in 0..400 {
-                let frame = Frame {
-                    file: rand(files) as u32,
-                    lineno: rand(lines) as u32,
+                let file = match rand(files) as usize {
+                    k if k < names.len() => k as u32,
+                    _ => far[rand(far.len() as u64) as usize],
                 };
+                let lineno = match rand(8) {
+                    0 => high[rand(high.len() as u64) as usize],
+                    _ => rand(lines) as u32,
+                };
+                let frame = Frame { file, lineno };
                 if !s.frames.contains(&frame) {
                     s.frames.push(frame);
                 }
             }
-            let name = |f: u32| names.get(f as usize).copied().unwrap_or_default();
+            let name = |f: u32| s.strings.get(f as usize).copied().unwrap_or_default();
             let mut want: Vec<u32> = (0..s.frames.len() as u32).collect();
             want.sort_by(|&a, &b| {
                 let (x, y) = (s.frames[a as usize], s.frames[b as usize]);

@@ -270,7 +270,7 @@ impl Lines {
 }
 
 /// String ids by the string's bytes (file names, mostly), in the reader and the tail alike:
-/// 16 B per distinct string (and the table's slack). Keyed by a seed drawn once per process
+/// ~25 B per distinct string (a 24 B slot and its control byte, and the table's slack). Keyed by a seed drawn once per process
 /// (ahash's `RandomState`, `runtime-rng`), because the bytes are the input's: with an unkeyed
 /// hash (Fx) a crafted pickle could give many names one bucket, each insert then probing
 /// them all (quadratic in the names); std's SipHash is keyed too but cost ~2 % of a run of
