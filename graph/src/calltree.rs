@@ -792,7 +792,7 @@ pub fn edge_offsets(parent: &[u32]) -> Vec<EdgePos> {
 /// written in order through [`Staged`] writers (in spill files, `pwrite`s of whole windows):
 /// no fresh page for the cursors, no write fault per page of the target and label files.
 /// (Node by node through [`add_edges`] if the builder declines.) The labels, all `call`, are
-/// written on another core meanwhile (from [`LABELS_APART`] edges), and the nodes without a
+/// written on another core meanwhile (from [`LABELS_APART`] nodes), and the nodes without a
 /// parent are added as GC roots ([`add_roots`]'s, in node order) by the pass that places the
 /// children, after the edges. The scratch comes back, dead (empty if the builder declined).
 fn add_tree_edges(
