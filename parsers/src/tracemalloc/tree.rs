@@ -1179,14 +1179,27 @@ mod tests {
     #[test]
     fn frame_ranks_equal_a_sort_by_name_bytes() {
         let names: [&[u8]; 11] = [
-            b"b.py", b"", b"a.py", b"b.py", b"a", b"\xff", b"a.py\0", b"/a", b"/a/b.py", b"/a/b.pyx",
+            b"b.py",
+            b"",
+            b"a.py",
+            b"b.py",
+            b"a",
+            b"\xff",
+            b"a.py\0",
+            b"/a",
+            b"/a/b.py",
+            b"/a/b.pyx",
             b"\xc3\xa9.py",
         ];
         let far = [11, 100, u32::MAX - 1, u32::MAX];
         let high = [0, 1 << 31, u32::MAX - 1, u32::MAX];
-        for (seed, files, lines, strings) in
-            [(3, 9, 4, 11), (7, 11, 300, 11), (11, 2, 50, 11), (13, 12, 40, 11), (17, 3, 9, 0)]
-        {
+        for (seed, files, lines, strings) in [
+            (3, 9, 4, 11),
+            (7, 11, 300, 11),
+            (11, 2, 50, 11),
+            (13, 12, 40, 11),
+            (17, 3, 9, 0),
+        ] {
             let mut rand = xorshift(seed);
             let mut s = Snapshot {
                 strings: names[..strings].to_vec(),
