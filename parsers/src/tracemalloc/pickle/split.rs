@@ -905,6 +905,10 @@ impl<'a> Reader<'a> {
             let file = files[k].unwrap_or_else(|s| strings[s as usize]);
             frames.push(self.intern_frame(super::Frame { file, lineno }));
         }
+        // The tail's frames (32 B each) and their files are now `frames` (4 B each): freed
+        // before the memo entries are appended.
+        drop(files);
+        t.frames = Vec::new();
         // The tail's traceback frames, renumbered in place, are moved in (the reader's own
         // become the snapshot's head: 4 B per frame, the largest table of the read, is not
         // copied), or appended when there is a head already; so are its tracebacks' totals
