@@ -259,7 +259,23 @@ impl<'a> Tail<'a> {
             fast,
         };
         while !cancel.load(Ordering::Relaxed) && t.batch(&mut st).is_some() {}
+        t.drop_indexes();
         t
+    }
+
+    /// Free what only reading needs (the tables that find a string, file, frame, frame tuple
+    /// or traceback reference read before): `Reader::absorb` takes the tail over from its
+    /// lists alone, and the reader and the tail's lists are at their largest then.
+    fn drop_indexes(&mut self) {
+        self.string_index = StringIndex::default();
+        self.frame_index = FxHashMap::default();
+        self.frame_hot = Hot::default();
+        self.frame_lines = Lines::default();
+        self.file_slots = FxHashMap::default();
+        self.slot_hot = Hot::default();
+        self.frame_words = Words::default();
+        self.ref_index = FxHashMap::default();
+        self.ref_hot = Hot::default();
     }
 
     /// One batch: traces up to APPENDS (folded there), then the next batch's MARK. None (the
@@ -714,6 +730,20 @@ impl<'a> Tail<'a> {
         self.traces
     }
 
+    /// Entries the reading indexes hold room for (the tests' way in): none once read.
+    #[cfg(test)]
+    pub(super) fn index_room(&self) -> usize {
+        self.string_index.capacity()
+            + self.frame_index.capacity()
+            + self.frame_hot.slots.len()
+            + self.frame_lines.files.capacity()
+            + self.file_slots.capacity()
+            + self.slot_hot.slots.len()
+            + self.frame_words.room()
+            + self.ref_index.capacity()
+            + self.ref_hot.slots.len()
+    }
+
     /// Bytes reserved for its memo blocks (the tests' way in).
     #[cfg(test)]
     pub(super) fn reserved_bytes(&self) -> usize {
@@ -875,6 +905,10 @@ impl<'a> Reader<'a> {
             let file = files[k].unwrap_or_else(|s| strings[s as usize]);
             frames.push(self.intern_frame(super::Frame { file, lineno }));
         }
+        // The tail's frames (32 B each) and their files are now `frames` (4 B each): freed
+        // before the memo entries are appended.
+        drop(files);
+        t.frames = Vec::new();
         // The tail's traceback frames, renumbered in place, are moved in (the reader's own
         // become the snapshot's head: 4 B per frame, the largest table of the read, is not
         // copied), or appended when there is a head already; so are its tracebacks' totals

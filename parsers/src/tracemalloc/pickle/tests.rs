@@ -406,6 +406,22 @@ fn split_read_equals_one_pass() {
     }
 }
 
+/// The second core's tail frees its reading indexes once read (they are the largest tables
+/// alive beside both halves' lists when the reader takes it over), and is still taken over.
+#[test]
+fn tail_frees_its_indexes_once_read() {
+    let (tracebacks, files, traces) = synthetic_traces(5, 20000, 700);
+    let data = synthetic_pickle(&tracebacks, &files, &traces, 1000, 4096, false);
+    let (at, frame_end) = split::find_start(&data, 0).expect("a start");
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let t = split::Tail::read(&data, at, frame_end, &cancel, true, true);
+    assert!(t.traces() > 1000, "the tail read {} traces", t.traces());
+    assert_eq!(t.index_room(), 0);
+    let (two, tail) = read_split(&data, 0).expect("split");
+    assert!(tail > 0);
+    same_snapshot(&read_split(&data, usize::MAX).expect("one pass").0, &two);
+}
+
 /// The memo's frame tuples forgotten (the first read) or kept give the same snapshot, in one
 /// pass and split; a pickle that fetches a frame tuple from the memo is read again with them
 /// kept, and only then.

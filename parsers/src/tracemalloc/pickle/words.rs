@@ -47,6 +47,12 @@ const _: () = assert!((BININT2 ^ BININT1) & INT2_BIT != 0 && BININT2 & INT2_BIT 
 const END: u16 = u16::from_le_bytes([TUPLE2, MEMOIZE]);
 
 impl Words {
+    /// Slots held (the tests' way in): none until the first word is put.
+    #[cfg(test)]
+    pub(super) fn room(&self) -> usize {
+        self.slots.as_ref().map_or(0, |s| s.len())
+    }
+
     const SLOTS: usize = 1 << 15;
 
     /// The key of the word `w` read at a frame tuple's first byte.
