@@ -393,9 +393,15 @@ impl CallTree {
         tables: &PrefixTables,
     ) -> bool {
         let parent = &self.parent[from..from + run.len()];
+        // The id just made, for a node whose parent is the node before (most nodes of a tree
+        // in preorder: a chain): from a register, not read back from `run` (a store and a
+        // load on the chain of dependent hashes).
+        let mut prev = FNV_OFFSET;
         for (c, &p) in parent.iter().enumerate() {
             let p = p as usize;
-            let base = if p == NO_PARENT as usize {
+            let base = if c > 0 && p == from + c - 1 {
+                prev
+            } else if p == NO_PARENT as usize {
                 FNV_OFFSET
             } else if let Some(&b) = done.get(p) {
                 b
@@ -410,7 +416,8 @@ impl CallTree {
                     Err(_) => return false,
                 }
             };
-            run[c] = self.id_of(base, from + c, tables);
+            prev = self.id_of(base, from + c, tables);
+            run[c] = prev;
         }
         true
     }
@@ -912,7 +919,7 @@ impl IdCheck {
     /// id; FNV ids spread evenly) and each bucket checked with an open-addressing table of its
     /// own that stays in cache (or, past [`TABLE_MAX`] ids, sorted), half of the buckets at a
     /// time (the buffer holds the larger half: ~4 B per id). On two cores (rayon): the two
-    /// halves of `ids` counted, then for each half of the buckets scattered each into its own
+    /// halves of `ids` counted (and checked for a 0), then for each half of the buckets scattered each into its own
     /// part of the buffer and the buckets checked a quarter of them per core, each bucket
     /// being its part of both halves.
     /// The scatter has no branch on the round: an id of the other round is written to its
@@ -923,32 +930,39 @@ impl IdCheck {
     /// of the larger half of the buckets (~4 B per id) and the tables, 16 B per id of the
     /// largest bucket (rounded up to a power of two) per core.
     fn zero_or_repeated(&mut self, ids: &[u64]) -> bool {
-        if ids.contains(&0) {
-            return true;
-        }
         let n = ids.len();
         if n < 2 {
-            return false;
+            return ids.contains(&0);
         }
         let shift = 64 - BUCKET_BITS;
         let (first, second) = ids.split_at(n / 2);
-        // Each half's count per bucket.
+        // Each half's count per bucket, and whether it holds a 0 (in the same pass: a scan of
+        // its own was a pass over all ids on one core before the two).
         let count = |part: &[u64]| {
             let mut c = [0u32; BUCKETS];
+            let mut zero = false;
             for &x in part {
                 c[(x >> shift) as usize] += 1;
+                zero |= x == 0;
             }
-            c
+            (c, zero)
         };
-        let (c1, c2) = rayon::join(|| count(first), || count(second));
+        let ((c1, z1), (c2, z2)) = rayon::join(|| count(first), || count(second));
+        if z1 || z2 {
+            return true;
+        }
         // The buckets in two rounds of half of them each (top bit 0, then 1), so the copy
         // holds about half of the ids at a time.
         let size = |r: std::ops::Range<usize>| r.map(|b| (c1[b] + c2[b]) as usize).sum::<usize>();
         let half = BUCKETS / 2;
         let bucketed = &mut self.bucketed;
         bucketed.clear();
-        // A spare slot at each end: where each half's ids of the other round go.
-        bucketed.resize(size(0..half).max(size(half..BUCKETS)) + 2, 0);
+        // A spare slot at each end: where each half's ids of the other round go. Not zeroed
+        // first (a pass over ~4 B per id on one core, its page faults with it, while the other
+        // core waited): the scatter writes every slot a bucket reads.
+        let need = size(0..half).max(size(half..BUCKETS)) + 2;
+        bucketed.reserve(need);
+        let room = &mut bucketed.spare_capacity_mut()[..need];
         [0..half, half..BUCKETS].into_iter().any(|round| {
             // Where each bucket of the round starts in the copy: the first half's ids of the
             // round, then the second's, between the two spare slots.
@@ -964,31 +978,42 @@ impl IdCheck {
                 at += c2[b];
                 s2[b + 1] = at;
             }
-            let (out1, out2) = bucketed[..at as usize + 1].split_at_mut(s2[round.start] as usize);
+            // The spare slots, so that the whole copy below is written.
+            room[0].write(0);
+            room[at as usize].write(0);
+            let (out1, out2) = room[..at as usize + 1].split_at_mut(s2[round.start] as usize);
             // Without a branch on the round (taken for half of the ids, at random): a bucket of
             // the other round writes to its half's spare slot and stays there.
             // `origin`: where `out` starts in the copy.
-            let scatter =
-                |part: &[u64], out: &mut [u64], start: &[u32; BUCKETS + 1], origin, spare| {
-                    let mut cursor = [spare; BUCKETS];
-                    let mut step = [0u32; BUCKETS];
-                    for b in round.clone() {
-                        cursor[b] = start[b] - origin;
-                        step[b] = 1;
-                    }
-                    for &x in part {
-                        let b = (x >> shift) as usize;
-                        let c = cursor[b];
-                        out[c as usize] = x;
-                        cursor[b] = c + step[b];
-                    }
-                };
+            let scatter = |part: &[u64],
+                           out: &mut [std::mem::MaybeUninit<u64>],
+                           start: &[u32; BUCKETS + 1],
+                           origin,
+                           spare| {
+                let mut cursor = [spare; BUCKETS];
+                let mut step = [0u32; BUCKETS];
+                for b in round.clone() {
+                    cursor[b] = start[b] - origin;
+                    step[b] = 1;
+                }
+                for &x in part {
+                    let b = (x >> shift) as usize;
+                    let c = cursor[b];
+                    out[c as usize].write(x);
+                    cursor[b] = c + step[b];
+                }
+            };
             let origin2 = s2[round.start];
             rayon::join(
                 || scatter(first, out1, &s1, 0, 0),
                 || scatter(second, out2, &s2, origin2, at - origin2),
             );
-            let copy = &bucketed[..at as usize];
+            // SAFETY: `room[..at]` is written: slot 0 above, and each bucket `b` of the round
+            // at `s1[b]..s1[b + 1]` and `s2[b]..s2[b + 1]`, which tile `1..at`, by the scatter
+            // of its half, whose `c1[b]` (`c2[b]`) ids of bucket `b` (counted in the same
+            // half) move its cursor from the range's start one slot per id to its end.
+            let copy: &[u64] =
+                unsafe { std::slice::from_raw_parts(room.as_ptr().cast::<u64>(), at as usize) };
             let bucket = |b: usize| {
                 (
                     &copy[s1[b] as usize..s1[b + 1] as usize],
@@ -1650,6 +1675,10 @@ mod tests {
                 let mut zero = ids.clone();
                 zero[k] = 0;
                 assert!(zero_or_repeated(&zero));
+                // A 0 in the second half (its own core's count finds it).
+                let mut zero = ids.clone();
+                zero[n - 1 - k] = 0;
+                assert!(zero_or_repeated(&zero), "n {n}");
                 let close: Vec<u64> = ids.iter().map(|&i| i >> 40).collect();
                 assert_eq!(zero_or_repeated(&close), sorted_check(&close), "n {n}");
             }

@@ -78,15 +78,16 @@ pub fn parse(input: &Input, opts: &ParseOptions) -> Result<Parsed, ParseError> {
     };
     let mut snap =
         read_snapshot(input.bytes()).map_err(|e| e.in_file(input.path(), input.bytes()))?;
+    let mut steps = crate::timing::Steps::of(crate::timing::Reader::Tracemalloc);
     // The reader's tables (the memo, the second core's tables) are freed: their pages back.
     release_free_memory();
-    let mut steps = crate::timing::Steps::of(crate::timing::Reader::Tracemalloc);
+    steps.step("reader's pages released");
     // The tree's paths first; the tracebacks' frames (4 B per frame of every distinct
     // traceback) are freed before its ids are made, its blocks and bytes go into the graph
     // from the tracebacks' totals (its own size and count columns stay zero pages), and its
     // columns are freed as they go into the graph.
-    let (mut tree, ends) = TraceTree::paths(&snap);
-    steps.step("tree: paths");
+    // Its own steps: the frames interned and ranked, the radix, the paths.
+    let (mut tree, ends) = TraceTree::paths_timed(&snap, &mut steps);
     let mut info = dump_info(&snap, &tree, group_by);
     snap.drop_traceback_frames();
     let totals = TraceTree::totals(&snap, ends);

@@ -61,12 +61,27 @@ impl TraceTree {
     /// tracebacks' totals, so the caller may free the frames (4 B per frame of every distinct
     /// traceback) before the tree's ids, sizes and counts (24 B per node) are made.
     pub fn paths(s: &Snapshot) -> (TraceTree, Vec<(u32, u32)>) {
-        TraceTree::paths_split_from(s, PAR_PATHS)
+        let mut steps = crate::timing::Steps::of(crate::timing::Reader::Tracemalloc);
+        TraceTree::paths_timed(s, &mut steps)
     }
 
-    /// [`TraceTree::paths`], its sorted order split in two halves from `par` tracebacks on
-    /// (tests force either way).
-    fn paths_split_from(s: &Snapshot, par: usize) -> (TraceTree, Vec<(u32, u32)>) {
+    /// [`TraceTree::paths`], its three steps ended on `steps` (`HEAPSCOPE_STATS_TRACEMALLOC`):
+    /// "tree: frames interned and ranked", "tree: shared paths (radix)", "tree: paths" (the
+    /// chains of new nodes), so that a caller's own steps around it stay disjoint.
+    pub(crate) fn paths_timed(
+        s: &Snapshot,
+        steps: &mut crate::timing::Steps,
+    ) -> (TraceTree, Vec<(u32, u32)>) {
+        TraceTree::paths_split_from(s, PAR_PATHS, steps)
+    }
+
+    /// [`TraceTree::paths_timed`], its sorted order split in two halves from `par` tracebacks
+    /// on (tests force either way).
+    fn paths_split_from(
+        s: &Snapshot,
+        par: usize,
+        steps: &mut crate::timing::Steps,
+    ) -> (TraceTree, Vec<(u32, u32)>) {
         let mut t = TraceTree::default();
         // The frames' keys are interned while the other core ranks them.
         let (live, rank) = rayon::join(
@@ -85,7 +100,7 @@ impl TraceTree {
             },
             || frame_ranks(s),
         );
-        let mut steps = crate::timing::Steps::of(crate::timing::Reader::Tracemalloc);
+        steps.step("tree: frames interned and ranked");
         let (order, lcp) = sorted_with_lcp(s, &live, &rank);
         steps.step("tree: shared paths (radix)");
         // Nodes made: every frame of a traceback past those it shares with the one before.
@@ -170,6 +185,7 @@ impl TraceTree {
         ends.copy_within(split..split + made2, made1);
         ends.truncate(made1 + made2);
         t.tracebacks = ends.len() as u64;
+        steps.step("tree: paths");
         (t, ends)
     }
 
@@ -1131,6 +1147,7 @@ fn cmp_rendered(a: &[(String, u32)], b: &[(String, u32)]) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::timing::{Reader, Steps};
 
     /// What [`TraceTree::build`] must equal: every call path of the tracebacks that hold a
     /// trace (each prefix, outermost frame first, a frame compared by its file name, then line,
@@ -1238,7 +1255,7 @@ mod tests {
     /// [`TraceTree::build`] with the sorted order's two halves made apart whatever their
     /// number ([`TraceTree::paths_split_from`]).
     fn built_in_halves(s: &Snapshot) -> TraceTree {
-        let (mut t, ends) = TraceTree::paths_split_from(s, 2);
+        let (mut t, ends) = TraceTree::paths_split_from(s, 2, &mut Steps::of(Reader::Tracemalloc));
         t.finish(s, &ends);
         t
     }
@@ -1442,8 +1459,13 @@ mod tests {
                 assert_eq!(got.count(), want.count(), "case {k}");
                 assert_eq!(got.tracebacks, TraceTree::build(&s).tracebacks, "case {k}");
                 // The ends of the two halves, in one buffer, are those of one pass.
-                let (_, halves) = TraceTree::paths_split_from(&s, 2);
-                let (_, whole) = TraceTree::paths_split_from(&s, usize::MAX);
+                let (_, halves) =
+                    TraceTree::paths_split_from(&s, 2, &mut Steps::of(Reader::Tracemalloc));
+                let (_, whole) = TraceTree::paths_split_from(
+                    &s,
+                    usize::MAX,
+                    &mut Steps::of(Reader::Tracemalloc),
+                );
                 assert_eq!(halves, whole, "case {k}");
                 // Listed in node order: their totals are summed in halves, never sorted first.
                 for par in [2, usize::MAX] {
