@@ -8,12 +8,15 @@
 //! dominator children = the CSR itself (children in edge order, which is the DFS's sibling order)
 //! with the roots in [`HeapGraph::root_nodes`] order as the super-root's list, the root paths =
 //! the edge into each node, retained sizes = subtree sums, made with the histogram's minimum
-//! retained size of each type by sequential passes over flat arrays (sums from the last node
-//! back in the pass that checks the edges, `parents`; then `forest_totals`: a depth-first
-//! preorder placed forward, the first node of its type
-//! on each path found along it), its counts on the other core meanwhile. The result is the
-//! same [`Analysis`], bit for bit, at a fraction of the cost (no DFS numbering, no
-//! semidominators, no BFS queue, no walk of children lists).
+//! retained size of each type by sequential passes over flat arrays, its counts on the other
+//! core meanwhile. A forest numbered in its depth-first preorder (tracemalloc's call tree) takes
+//! one forward pass (`in_preorder`, `preorder`: a stack of the open nodes, each closed — its
+//! total final — when a node that is not its descendant comes; `idom`, the edges in, the totals
+//! and the minimums at once); any other forest (pprof's numbering) the check from the last node
+//! back (`placed`, `parents`: sums and subtree node counts) and then `forest_totals`, a
+//! depth-first preorder placed forward, the first node of its type on each path found along it.
+//! The result is the same [`Analysis`], bit for bit, at a fraction of the cost (no DFS
+//! numbering, no semidominators, no BFS queue, no walk of children lists).
 //!
 //! The graph qualifies when every edge is strong and goes from a lower node index to a higher
 //! one, every node but the GC roots has exactly one incoming edge and the roots none. Parents
@@ -22,17 +25,18 @@
 //! a builder grows them, are read through their mapping) goes through the general passes
 //! unchanged.
 //!
-//! Memory beside the graph: `idom` 4 B/node and the retained sizes 8 B/node (built during the
-//! check with the subtrees' node counts, 4 B/node; all dropped if the check fails), the children lists 8 B/node (offsets copied from the CSR, children = the targets plus
-//! the roots), root paths 4 B/node + 1 bit, retained 8 B/node: the same 24 B/node + 1 bit end
-//! state as the general passes, with no transient arrays beyond `root_nodes` and those of the
-//! retained sizes (16 B/node + 1 bit; 8 B/node + 1 bit for a forest numbered in its preorder,
-//! tracemalloc's: no ends and types per place; the places and node counts become the root
-//! paths' parents and the children's list once dead). The retained sizes go to their spill
-//! file (where the spill takes them) as soon as they are final, before the minimums and the
-//! histogram's counts (40 B per type) are made, and the children's offsets are made last, so
-//! the peak is the check's: 8 B/node + 1 bit beyond the parse's dead `Spare` (node counts and
-//! places; F1, 7.8 M nodes: the analysis' peak RssAnon 321 → 278 MiB, below the parse's 301).
+//! Memory beside the graph: `idom` 4 B/node and the retained sizes 8 B/node (in the parse's
+//! dead `Spare` where it fits; dropped if the check fails), the children lists 8 B/node
+//! (offsets copied from the CSR, children = the targets plus the roots), root paths 4 B/node +
+//! 1 bit: the same 24 B/node + 1 bit end state as the general passes. Transient: for a forest
+//! numbered in its preorder, 1 bit per node, 12 B per type and 16 B per level of the pass's
+//! stack (the root paths' parents and the children's lists are made beside the pass, not
+//! after it: no arrays of the placing's); otherwise the check's subtree node counts and the
+//! places, 8 B/node + 1 bit (+ 8 B/node of ends and types for the placing passes; the places
+//! and node counts become the root paths' parents and the children's lists once dead). The
+//! retained sizes go to their spill file (where the spill takes them) as soon as they are
+//! final, and the children's offsets are made last (F1, 7.8 M nodes: the analysis' peak
+//! RssAnon 321 → 278 MiB in tm19c, below the parse's 301).
 
 use crate::analysis::{keep_warning, Analysis, HistogramParts};
 use std::mem::MaybeUninit;
@@ -71,9 +75,32 @@ pub(crate) fn run(
         return Err(Box::new(graph));
     }
     // The check's arrays are allocated, not filled (a calloc of memory the parse freed is
-    // a memset that faults every page in here); the other core makes the totals' scratch
-    // arrays and maps the check's pages while this one checks the edges (see [`Check`]).
+    // a memset that faults every page in here); the other core maps their pages while this
+    // one checks the edges (see [`Check`]).
     let check = Check::in_spare(n, spare);
+    // A forest numbered in its depth-first preorder (tracemalloc's call tree): one forward
+    // pass; any other forest (pprof's numbering), the check from the last node back and the
+    // placing passes.
+    let check = match in_preorder(graph, check, spill, after) {
+        Ok(a) => return Ok(a),
+        Err(Left::NotForest(g)) => return Err(g),
+        Err(Left::NotPreorder(g, check)) => {
+            graph = *g;
+            check
+        }
+    };
+    placed(graph, check.sized(), spill, after)
+}
+
+/// [`run`] of a forest not numbered in its preorder (or not a forest: the graph back): the
+/// check from the last node back ([`parents`]), then [`forest_totals`]' placing passes.
+fn placed(
+    mut graph: HeapGraph,
+    check: Check,
+    spill: &Spill,
+    after: &mut dyn FnMut(&str),
+) -> Result<Analysis, Box<HeapGraph>> {
+    let n = graph.node_count();
     let stop = AtomicBool::new(false);
     // The node the check has come down to (a multiple of PAGES_RUN).
     let at = AtomicUsize::new(n);
@@ -167,7 +194,29 @@ pub(crate) fn run(
     }
     let paths = RootPaths::from_parts(parent.into(), false, BitSet::new(idom.len()));
     after("root paths");
-    let mut children = children(&graph, &roots, spare_too);
+    let children = children(&graph, &roots, spare_too);
+    let parts = HistogramParts {
+        min: Some(min),
+        counts,
+    };
+    Ok(finish(
+        graph, idom, children, retained, parts, paths, spill, after,
+    ))
+}
+
+/// The forest's [`Analysis`] from its parts: the dominator children to their spill files
+/// (where the spill takes them), then [`Analysis::finish`].
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    mut graph: HeapGraph,
+    idom: Vec<u32>,
+    mut children: DomChildren,
+    retained: Column<u64>,
+    parts: HistogramParts,
+    paths: RootPaths,
+    spill: &Spill,
+    after: &mut dyn FnMut(&str),
+) -> Analysis {
     for r in [
         children.offsets.spill(spill),
         children.children.spill(spill),
@@ -180,18 +229,266 @@ pub(crate) fn run(
         order: Vec::new(),
         orphans_attached: 0,
     };
-    Ok(Analysis::finish(
-        graph,
-        dom,
-        children,
+    Analysis::finish(graph, dom, children, retained, parts, paths, after)
+}
+
+/// Why [`in_preorder`] did not take a graph.
+enum Left {
+    /// Not a forest numbered parents first (the general passes): the graph back.
+    NotForest(Box<HeapGraph>),
+    /// Maybe a forest, not numbered in its depth-first preorder: the graph and the check's
+    /// arrays back, for [`placed`].
+    NotPreorder(Box<HeapGraph>, Check),
+}
+
+/// [`run`] of a forest numbered in its depth-first preorder with siblings in index order
+/// (tracemalloc's call tree, numbered so since tm16): one forward pass ([`preorder`]) checks
+/// it and makes `idom`, the retained sizes, the root paths' parents (the edge into each node)
+/// and the histogram's minimum retained sizes, in `check`'s arrays and one more of 4 B per
+/// node (the paths' parents, allocated unfilled). From [`HELPER_NODES`] nodes the other core
+/// meanwhile maps those three arrays' pages ([`map_pages`], from the first node up, ahead of
+/// the pass), then makes the histogram's counts (every node of a forest is reachable) and the
+/// dominator children's lists (a copy of the targets and the roots, 4 B per node, in room
+/// allocated here). Memory: no subtree node counts and no places (8 B per node fewer than
+/// [`placed`]'s check and totals), the children's lists instead (4 B per node), and 16 B per
+/// level of the pass's stack and 12 B per type.
+fn in_preorder(
+    mut graph: HeapGraph,
+    check: Check,
+    spill: &Spill,
+    after: &mut dyn FnMut(&str),
+) -> Result<Analysis, Left> {
+    let n = graph.node_count();
+    let roots = graph.root_nodes();
+    let into: Vec<MaybeUninit<u32>> = uninit(n);
+    let stop = AtomicBool::new(false);
+    // Allocated here, filled there (see `placed`'s scratch): this thread's malloc arena.
+    let mut room = Some(Vec::<u32>::with_capacity(graph.edge_count() + roots.len()));
+    let g = &graph;
+    let (found, beside) = std::thread::scope(|sc| {
+        let helper = if n >= HELPER_NODES {
+            let pages = pages_of(&[span(&check.idom), span(&check.retained), span(&into)], n);
+            let (stop, roots, room) = (&stop, &roots, room.take());
+            std::thread::Builder::new()
+                .name("forest pages".into())
+                .spawn_scoped(sc, move || {
+                    map_pages(&pages, |_| !stop.load(Relaxed));
+                    let counts = (!stop.load(Relaxed)).then(|| type_counts_all(g));
+                    let lists = (!stop.load(Relaxed)).then(|| lists_in(room, g, roots));
+                    counts.zip(lists)
+                })
+                .ok()
+        } else {
+            None
+        };
+        let found = preorder(g, check, into, &roots);
+        if found.is_err() {
+            stop.store(true, Relaxed);
+        }
+        // Joined before the arrays of a failed pass are freed (`found` holds them).
+        let beside = helper
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .flatten();
+        (found, beside)
+    });
+    let found = match found {
+        Ok(found) => found,
+        Err(None) => return Err(Left::NotForest(Box::new(graph))),
+        Err(Some(check)) => return Err(Left::NotPreorder(Box::new(graph), check)),
+    };
+    after("dominators");
+    let Preorder {
+        idom,
         retained,
-        HistogramParts {
-            min: Some(min),
-            counts,
-        },
-        paths,
-        after,
+        into,
+        min,
+    } = found;
+    let mut retained = Column::from(retained);
+    let r = retained.spill(spill);
+    keep_warning(&mut graph, r);
+    let (counts, lists) =
+        beside.unwrap_or_else(|| (type_counts_all(&graph), lists_in(room, &graph, &roots)));
+    after("retained sizes");
+    let paths = RootPaths::from_parts(into.into(), false, BitSet::new(n));
+    after("root paths");
+    let children = DomChildren {
+        offsets: children_offsets(&graph, &roots).into(),
+        children: lists.into(),
+    };
+    let parts = HistogramParts {
+        min: Some(min),
+        counts: Some(counts),
+    };
+    Ok(finish(
+        graph, idom, children, retained, parts, paths, spill, after,
     ))
+}
+
+/// What [`preorder`] makes of a forest numbered in its depth-first preorder.
+struct Preorder {
+    /// Each node's parent ([`SUPER`] for a root).
+    idom: Vec<u32>,
+    /// Each node's subtree total (its retained size).
+    retained: Vec<u64>,
+    /// The edge into each node ([`SUPER`] for a root): its root path's step.
+    into: Vec<u32>,
+    /// The minimum retained size of each type.
+    min: Vec<u64>,
+}
+
+/// A node on [`preorder`]'s stack (16 B): its subtree's total so far.
+struct Open {
+    node: u32,
+    ty: u32,
+    total: u64,
+}
+
+/// One forward pass over a forest numbered in its depth-first preorder with siblings (and
+/// roots) in index order: `idom`, the retained sizes and each node's edge in, in `a`'s arrays
+/// and `into` (every element written: `idom` and `into` of a node when the edge into it is
+/// met, or the roots' at the end, its total when it is closed), and the histogram's minimum
+/// retained sizes. `roots` are `g`'s in [`HeapGraph::root_nodes`] order.
+///
+/// Along the nodes a stack of the open ones: a node's parent (set when its edge was met, at
+/// the parent) must be on it, and the nodes above it are closed — their totals final, each
+/// added to the node below it — before the node is pushed; a node nothing points to (a
+/// root) closes them all. So the stack is each node's ancestors, and the numbering is that
+/// preorder exactly when every node finds its parent there (each subtree a run of nodes: a
+/// closed node is never a parent again). A node closed while it is its type's only one on
+/// the stack has no ancestor of its type: its total goes to its type's minimum (the general
+/// passes' walk). `Err(None)` when `g` is no forest numbered parents first (the conditions of
+/// [`check`]: every edge strong and to a higher node, one into each node but the roots, none
+/// into a root); `Err(Some(a))` at the first node whose parent is not on the stack (`a`'s
+/// arrays back, what they hold meaningless). Memory: 1 bit per node (which have their
+/// parent's edge), 12 B per type, 16 B per level of the stack.
+fn preorder(
+    g: &HeapGraph,
+    mut a: Check,
+    mut into: Vec<MaybeUninit<u32>>,
+    roots: &[u32],
+) -> Result<Preorder, Option<Check>> {
+    let n = g.node_count();
+    if n > 0 && g.edge_count() >= n {
+        return Err(None);
+    }
+    let (Some(shallow), Some(type_of)) = (g.shallow.get(..n), g.type_of.get(..n)) else {
+        return Err(None);
+    };
+    if a.idom.len() != n || a.retained.len() != n || into.len() != n {
+        return Err(None);
+    }
+    let groups = g.types.len();
+    let mut min = vec![0u64; groups];
+    let mut on_stack = vec![0u32; groups];
+    let mut stack: Vec<Open> = Vec::new();
+    let mut reached = BitSet::new(n);
+    let (idom, retained) = (&mut a.idom, &mut a.retained);
+    // The top's total is final: written, added to its type's minimum if it is the only one
+    // of its type on the stack, and to the node below it.
+    #[inline(always)]
+    fn close(
+        stack: &mut Vec<Open>,
+        retained: &mut [MaybeUninit<u64>],
+        on_stack: &mut [u32],
+        min: &mut [u64],
+    ) {
+        if let Some(top) = stack.pop() {
+            retained[top.node as usize] = MaybeUninit::new(top.total);
+            if let Some(c) = on_stack.get_mut(top.ty as usize) {
+                if *c == 1 {
+                    min[top.ty as usize] += top.total;
+                }
+                *c -= 1;
+            }
+            if let Some(below) = stack.last_mut() {
+                below.total += top.total;
+            }
+        }
+    }
+    for v in 0..n {
+        let parent = if reached.get(v) {
+            // SAFETY: its bit is set where its `idom` is written.
+            unsafe { idom[v].assume_init() }
+        } else {
+            SUPER
+        };
+        while stack.last().is_some_and(|top| top.node != parent) {
+            close(&mut stack, retained, &mut on_stack, &mut min);
+        }
+        if parent != SUPER && stack.is_empty() {
+            return Err(Some(a));
+        }
+        let range = g.offsets[v] as usize..g.offsets[v + 1] as usize;
+        for (e, &t) in range.clone().zip(&g.targets[range]) {
+            let t = t as usize;
+            // A weak edge, an edge back or to itself, a second edge into a node: not a forest
+            // numbered parents first.
+            if t & WEAK_BIT as usize != 0 || t <= v || t >= n || reached.get(t) {
+                return Err(None);
+            }
+            reached.set(t);
+            idom[t] = MaybeUninit::new(v as u32);
+            into[t] = MaybeUninit::new(e as u32);
+        }
+        let ty = type_of[v];
+        if let Some(c) = on_stack.get_mut(ty as usize) {
+            *c += 1;
+        }
+        stack.push(Open {
+            node: v as u32,
+            ty,
+            total: shallow[v],
+        });
+    }
+    while !stack.is_empty() {
+        close(&mut stack, retained, &mut on_stack, &mut min);
+    }
+    for &r in roots {
+        let r = r as usize;
+        if r >= n || reached.get(r) {
+            return Err(None);
+        }
+        reached.set(r);
+        idom[r] = MaybeUninit::new(SUPER);
+        into[r] = MaybeUninit::new(SUPER);
+    }
+    // A node with neither a parent nor a root entry is unreached: the general passes say so.
+    if reached.count() != n {
+        return Err(None);
+    }
+    let Check { idom, retained, .. } = a;
+    // SAFETY: every node's bit is set, and its `idom` and `into` were written when it was;
+    // every node was pushed once and closed once, its total written then.
+    unsafe {
+        Ok(Preorder {
+            idom: assume_init(idom),
+            retained: assume_init(retained),
+            into: assume_init(into),
+            min,
+        })
+    }
+}
+
+/// The dominator children's lists of a forest: its targets, then the super-root's list, the
+/// roots; in `room` if it is given and large enough.
+fn lists_in(room: Option<Vec<u32>>, g: &HeapGraph, roots: &[u32]) -> Vec<u32> {
+    let len = g.edge_count() + roots.len();
+    let mut lists = room.filter(|r| r.capacity() >= len).unwrap_or_default();
+    lists.clear();
+    lists.reserve_exact(len);
+    lists.extend_from_slice(&g.targets);
+    lists.extend_from_slice(roots);
+    lists
+}
+
+/// The dominator children's offsets of a forest (4 B per node): a copy of the CSR's, with the
+/// super-root's end.
+fn children_offsets(g: &HeapGraph, roots: &[u32]) -> Vec<u32> {
+    let n = g.node_count();
+    let mut offsets = Vec::with_capacity(n + 2);
+    offsets.extend_from_slice(&g.offsets[..=n]);
+    offsets.push((g.edge_count() + roots.len()) as u32);
+    offsets
 }
 
 /// Below this many nodes the forest's arrays are left to fault in on the calling thread (a
@@ -254,7 +551,7 @@ fn reused<T: Copy>(v: Vec<T>, n: usize) -> Option<Vec<MaybeUninit<T>>> {
 impl Check {
     #[cfg(test)]
     fn new(n: usize) -> Check {
-        Check::in_spare(n, Spare::default())
+        Check::in_spare(n, Spare::default()).sized()
     }
 
     /// The check's arrays for `n` nodes, `idom` in the spare's parents' memory and the
@@ -265,30 +562,50 @@ impl Check {
         Check {
             idom: reused(parents, n).unwrap_or_else(|| uninit(n)),
             retained: reused(ids, n).unwrap_or_else(|| uninit(n)),
-            size: uninit(n),
+            // Only the placing passes' check ([`parents`]) needs them: [`Check::sized`].
+            size: Vec::new(),
         }
+    }
+
+    /// With the subtrees' node counts allocated (not filled), for [`parents`].
+    fn sized(mut self) -> Check {
+        let n = self.idom.len();
+        if self.size.len() != n {
+            self.size = uninit(n);
+        }
+        self
     }
 
     /// The arrays' memory as (address, bytes), in the order [`map_pages`] maps it: a run of
     /// [`PAGES_RUN`] nodes of each at a time from the first node on (span `i` is of run
     /// `i / 3`).
     fn pages(&self) -> Vec<(usize, usize)> {
-        fn span<T>(v: &[T], from: usize, to: usize) -> (usize, usize) {
-            let size = std::mem::size_of::<T>();
-            (v.as_ptr() as usize + from * size, (to - from) * size)
-        }
-        let n = self.idom.len();
-        let mut out = Vec::new();
-        let mut a = 0;
-        while a < n {
-            let b = n.min(a + PAGES_RUN);
-            out.push(span(&self.idom, a, b));
-            out.push(span(&self.retained, a, b));
-            out.push(span(&self.size, a, b));
-            a = b;
-        }
-        out
+        pages_of(
+            &[span(&self.idom), span(&self.retained), span(&self.size)],
+            self.idom.len(),
+        )
     }
+}
+
+/// An array's start and element size, for [`pages_of`].
+fn span<T>(v: &[T]) -> (usize, usize) {
+    (v.as_ptr() as usize, std::mem::size_of::<T>())
+}
+
+/// The memory of `n` elements of each of `arrays` (start, element size) as (address,
+/// bytes), in the order [`map_pages`] maps it: a run of [`PAGES_RUN`] nodes of each array at a
+/// time from the first node on (span `i` is of run `i / arrays.len()`).
+fn pages_of(arrays: &[(usize, usize)], n: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(n.div_ceil(PAGES_RUN) * arrays.len());
+    let mut a = 0;
+    while a < n {
+        let b = n.min(a + PAGES_RUN);
+        for &(start, size) in arrays {
+            out.push((start + a * size, (b - a) * size));
+        }
+        a = b;
+    }
+    out
 }
 
 /// [`forest_totals`]' scratch array: each node's place in the preorder, 4 B, filled with
@@ -392,7 +709,8 @@ struct Parents {
 /// and the totals were two passes, the shallow sizes copied first: real-deep350's retained
 /// stage 0.12–0.13 CPU s before). Which nodes have a parent is a bit each (no pass setting
 /// every `idom` to a mark first and none looking for it after).
-fn parents(g: &HeapGraph, mut a: Check, at: &AtomicUsize) -> Result<Parents, Check> {
+fn parents(g: &HeapGraph, a: Check, at: &AtomicUsize) -> Result<Parents, Check> {
+    let mut a = a.sized();
     let Some(roots) = check(g, &mut a, at) else {
         return Err(a);
     };
@@ -647,23 +965,10 @@ fn preorder_totals(
 /// (4 B per node: a copy of the CSR's, with the super-root's end) are made here, after the
 /// retained sizes' stage: made beside the check (no page faults on this thread) they held
 /// their 4 B per node through that stage's peak (F1, 7.8 M nodes: 30 MiB).
-fn children(g: &HeapGraph, roots: &[u32], mut spare: Vec<u32>) -> DomChildren {
-    let n = g.node_count();
-    let edges = g.edge_count() as u32;
-    let mut offsets = Vec::with_capacity(n + 2);
-    offsets.extend_from_slice(&g.offsets[..=n]);
-    offsets.push(edges + roots.len() as u32);
-    spare.clear();
-    let mut children = if spare.capacity() >= edges as usize + roots.len() {
-        spare
-    } else {
-        Vec::with_capacity(edges as usize + roots.len())
-    };
-    children.extend_from_slice(&g.targets);
-    children.extend_from_slice(roots);
+fn children(g: &HeapGraph, roots: &[u32], spare: Vec<u32>) -> DomChildren {
     DomChildren {
-        offsets: offsets.into(),
-        children: children.into(),
+        offsets: children_offsets(g, roots).into(),
+        children: lists_in(Some(spare), g, roots).into(),
     }
 }
 
@@ -977,6 +1282,29 @@ mod tests {
                 panic!("seed {seed}: not a forest");
             };
             let expected = general(&g);
+            // The one forward pass: taken exactly then, with the general passes' `idom`,
+            // retained sizes, root paths' parents and minimums.
+            let pass = preorder(
+                &g,
+                Check::in_spare(n, Spare::default()),
+                uninit(n),
+                &g.root_nodes(),
+            );
+            assert_eq!(pass.is_ok(), numbered_in_preorder(&f.idom), "seed {seed}");
+            match pass {
+                Ok(p) => {
+                    assert_eq!(p.idom, expected.idom, "seed {seed} {shape:?}");
+                    assert_eq!(p.retained, expected.retained, "seed {seed} {shape:?}");
+                    assert_eq!(
+                        p.into[..],
+                        expected.paths.parent_column()[..],
+                        "seed {seed}"
+                    );
+                    assert_eq!(p.min, expected.min, "seed {seed} {shape:?}");
+                }
+                // A forest, so never "not a forest".
+                Err(left) => assert!(left.is_some(), "seed {seed}"),
+            }
             let got = preorder_totals(&f.idom, &f.retained, &f.size, &g.type_of, g.types.len());
             assert_eq!(got.is_some(), numbered_in_preorder(&f.idom), "seed {seed}");
             if let Some(min) = got {
@@ -1113,7 +1441,16 @@ mod tests {
             let mut g = random_forest_of(seed, n, Shape::Preorder { depth: 25 });
             let expected = general(&g);
             g.spare = garbage(n, n);
-            same(&Analysis::run(g), &expected);
+            let (ip, pp) = (
+                g.spare.ids.as_ptr() as usize,
+                g.spare.parents.as_ptr() as usize,
+            );
+            let a = Analysis::run(g);
+            // The one forward pass of a forest numbered in its preorder checks it in the
+            // spare's memory too.
+            assert_eq!(a.retained.as_ptr() as usize, ip, "{seed}");
+            assert_eq!(a.dom.idom.as_ptr() as usize, pp, "{seed}");
+            same(&a, &expected);
         }
         // Out of core the general passes run: the spare is freed before they start, not
         // carried through them.
@@ -1230,6 +1567,14 @@ mod tests {
             };
             let g = build();
             assert!(!is_forest(&g), "{edges:?} {roots:?}");
+            // The forward pass says so too (not "maybe a forest in another order").
+            let pass = preorder(
+                &g,
+                Check::in_spare(3, Spare::default()),
+                uninit(3),
+                &g.root_nodes(),
+            );
+            assert!(matches!(pass, Err(None)), "{edges:?} {roots:?}");
             let expected = general(&g);
             same(&Analysis::run(g), &expected);
             // A spare in such a graph is freed before the general passes run.
