@@ -174,21 +174,18 @@ fn placed(
     let Some(Totals {
         min,
         spare: [spare, spare_too],
-        spare_unwritten,
     }) = totals
     else {
         return Err(Box::new(graph));
     };
     after("retained sizes");
     // The edge into each node is its only path step; roots start their paths. (In a dead
-    // array of the totals, the places, whose pages are resident: filled with SUPER by
-    // [`Scratch`], on the other core from [`HELPER_NODES`] nodes, on this one below; none
-    // faulted in again. Still all SUPER when the one-pass totals took the forest.)
+    // array of the totals, the places, whose pages are resident: faulted in by [`Scratch`],
+    // on the other core from [`HELPER_NODES`] nodes, on this one below; none faulted in
+    // again.)
     let mut parent = spare;
-    if !spare_unwritten || parent.len() != idom.len() {
-        parent.clear();
-        parent.resize(idom.len(), SUPER);
-    }
+    parent.clear();
+    parent.resize(idom.len(), SUPER);
     for (e, &t) in graph.targets.iter().enumerate() {
         parent[t as usize] = e as u32;
     }
@@ -610,11 +607,11 @@ fn pages_of(arrays: &[(usize, usize)], n: usize) -> Vec<(usize, usize)> {
 
 /// [`forest_totals`]' scratch array: each node's place in the preorder, 4 B, filled with
 /// [`SUPER`] (a place is read only where written, but a forest the check passed is trusted
-/// no further than that), so that the root paths, which take it once it is dead, need not
-/// fill it again when the one-pass totals left it unwritten. The placing passes' other array
-/// (the end of each place's subtree and its type, 8 B per node) is allocated by them, only
-/// when the one-pass totals fail (never for tracemalloc's tree: filling it beside the check
-/// was 32 MB zeroed and dropped unread on real-deep350). (The dominator children's offsets
+/// no further than that; the fill faults its pages in, on the other core from
+/// [`HELPER_NODES`] nodes); the root paths take it once it is dead. The placing passes' other
+/// array (the end of each place's subtree and its type, 8 B per node) is allocated by them
+/// (a forest numbered in its preorder, tracemalloc's, takes [`in_preorder`] and none of
+/// these arrays: until tm20c the one-pass totals took it after the check). (The dominator children's offsets
 /// were made here too, beside the check, but then held 4 B per node through the stages' peak:
 /// [`children`] makes them once the retained sizes have gone to their file.)
 struct Scratch {
@@ -810,11 +807,11 @@ fn check(g: &HeapGraph, a: &mut Check, at: &AtomicUsize) -> Option<Vec<u32>> {
 /// The random accesses are writes (the scatter of pass 2) and reads of the bits (cache
 /// resident); the parent's entry in passes 1 and 2 is often the node just before. `None` if
 /// the arrays disagree (a parent not before its child): never for the forests `parents`
-/// accepts. Returns the minimums and two dead arrays of `u32` (the places, and the node
-/// counts if they were kept), whose resident pages the root paths and the children take.
-/// Memory: while the minimums are made, 12 B/node (places 4, ends and types 8, the latter
-/// allocated here only when [`preorder_totals`] fails; `size` is freed after pass 2), 1 bit
-/// per node, 4 B per type and 8 B per level of the stack.
+/// accepts. Returns the minimums and the places, a dead array of `u32` whose resident pages
+/// the root paths take. (A forest numbered in that preorder already takes [`preorder`]
+/// instead, before any of this.) Memory: while the minimums are made, 12 B/node (places 4,
+/// ends and types 8; `size` is freed after pass 2), 1 bit per node, 4 B per type and 8 B per
+/// level of the stack.
 fn forest_totals(
     idom: &[u32],
     retained: &[u64],
@@ -827,15 +824,6 @@ fn forest_totals(
     let (retained, type_of) = (retained.get(..n)?, type_of.get(..n)?);
     if size.len() != n || place.len() != n {
         return None;
-    }
-    // A forest numbered in that preorder already (tracemalloc's call tree): one pass, the
-    // places unwritten.
-    if let Some(min) = preorder_totals(idom, retained, &size, type_of, groups) {
-        return Some(Totals {
-            min,
-            spare: [place, size],
-            spare_unwritten: true,
-        });
     }
     // (end of the subtree, type) at each place: every place is written once in a forest
     // the check passed, zeroed all the same.
@@ -891,7 +879,6 @@ fn forest_totals(
     Some(Totals {
         min,
         spare: [place, Vec::new()],
-        spare_unwritten: false,
     })
 }
 
@@ -899,64 +886,9 @@ fn forest_totals(
 struct Totals {
     /// The minimum retained size of each type.
     min: Vec<u64>,
-    /// Two dead arrays of `u32`: the places (as [`Scratch`] filled them if `spare_unwritten`)
-    /// and the node counts if they were kept (else empty).
+    /// Two dead arrays of `u32`: the places, and one whose room the children's lists may
+    /// take (empty: the node counts are freed after the placing).
     spare: [Vec<u32>; 2],
-    /// Whether the places are still as [`Scratch`] filled them (all [`SUPER`]).
-    spare_unwritten: bool,
-}
-
-/// [`forest_totals`] of a forest whose numbering is already its depth-first preorder with
-/// siblings in index order (every place of pass 2 would be the node itself), in one forward
-/// pass that checks it: passes 3 and 4 on the nodes themselves, with no place, end or type
-/// written per node. Along the nodes a stack of (end of its subtree, type) of the current
-/// node's ancestors, popped past their ends: the numbering is that preorder if and only if
-/// each node's parent is then the top of the stack ([`SUPER`] for an empty one) and its
-/// subtree (`size` nodes from it) ends within its parent's (or the forest). So each node's
-/// stack is its ancestors, the subtrees' ranges nest, and a node's range, `size` long, is
-/// exactly its subtree. `None` at the first node where it is not (nothing written but the
-/// minimums, which are dropped): the placing passes then. Memory: 4 B per type, 12 B per level
-/// of the stack.
-fn preorder_totals(
-    idom: &[u32],
-    retained: &[u64],
-    size: &[u32],
-    type_of: &[u32],
-    groups: usize,
-) -> Option<Vec<u64>> {
-    let n = idom.len();
-    let mut min = vec![0u64; groups];
-    let mut on_stack = vec![0u32; groups];
-    // (end of the subtree, type, node)
-    let mut stack: Vec<(u32, u32, u32)> = Vec::new();
-    for v in 0..n {
-        while let Some(&(e, t, _)) = stack.last() {
-            if e as usize > v {
-                break;
-            }
-            stack.pop();
-            if let Some(c) = on_stack.get_mut(t as usize) {
-                *c -= 1;
-            }
-        }
-        let (parent, limit) = match stack.last() {
-            Some(&(e, _, u)) => (u, e as usize),
-            None => (SUPER, n),
-        };
-        let end = v + size[v] as usize;
-        if idom[v] != parent || end > limit || end <= v {
-            return None;
-        }
-        let t = type_of[v];
-        if let Some(c) = on_stack.get_mut(t as usize) {
-            if *c == 0 {
-                min[t as usize] += retained[v];
-            }
-            *c += 1;
-        }
-        stack.push((end as u32, t, v as u32));
-    }
-    Some(min)
 }
 
 /// The dominator children of a forest: each node's list is its CSR edge list, the super-root's
@@ -1221,14 +1153,7 @@ mod tests {
             let Ok(f) = parents(&g, Check::new(g.node_count()), &AtomicUsize::new(0)) else {
                 panic!("seed {seed}: not a forest");
             };
-            let t = filled_totals(&g, &f.idom, &f.retained, f.size);
-            // Places the one-pass totals left unwritten are as the scratch was filled (the
-            // root paths take them as they are).
-            if t.spare_unwritten {
-                assert!(t.spare[0].iter().all(|&p| p == SUPER), "seed {seed}");
-                assert_eq!(t.spare[0].len(), n);
-            }
-            let min = t.min;
+            let min = filled_totals(&g, &f.idom, &f.retained, f.size).min;
             let expected = general(&g);
             assert_eq!(f.retained, expected.retained, "seed {seed} {shape:?}");
             assert_eq!(min, expected.min, "seed {seed} {shape:?}");
@@ -1261,12 +1186,13 @@ mod tests {
         true
     }
 
-    /// The one-pass totals take a forest exactly when it is numbered in its preorder (checked
-    /// by a walk of children lists), and then give the general passes' minimums; forests
-    /// numbered otherwise (random parents, long chains, and preorders with two nodes swapped)
-    /// are left to the placing passes, whose result is the same.
+    /// The one forward pass takes a forest exactly when it is numbered in its preorder
+    /// (checked by a walk of children lists), and then gives the general passes' `idom`,
+    /// retained sizes, root paths' parents and minimums; forests numbered otherwise (random
+    /// parents, long chains) are left to the check and the placing passes, whose minimums are
+    /// the same, on every forest.
     #[test]
-    fn preorder_totals_take_exactly_the_forests_numbered_in_preorder() {
+    fn the_forward_pass_takes_exactly_the_forests_numbered_in_preorder() {
         let (mut taken, mut left) = (0, 0);
         for seed in 1..120u64 {
             let n = 1 + (seed as usize * 37) % 500;
@@ -1293,6 +1219,7 @@ mod tests {
             assert_eq!(pass.is_ok(), numbered_in_preorder(&f.idom), "seed {seed}");
             match pass {
                 Ok(p) => {
+                    taken += 1;
                     assert_eq!(p.idom, expected.idom, "seed {seed} {shape:?}");
                     assert_eq!(p.retained, expected.retained, "seed {seed} {shape:?}");
                     assert_eq!(
@@ -1303,32 +1230,15 @@ mod tests {
                     assert_eq!(p.min, expected.min, "seed {seed} {shape:?}");
                 }
                 // A forest, so never "not a forest".
-                Err(left) => assert!(left.is_some(), "seed {seed}"),
-            }
-            let got = preorder_totals(&f.idom, &f.retained, &f.size, &g.type_of, g.types.len());
-            assert_eq!(got.is_some(), numbered_in_preorder(&f.idom), "seed {seed}");
-            if let Some(min) = got {
-                assert_eq!(min, expected.min, "seed {seed} {shape:?}");
-                taken += 1;
-            } else {
-                left += 1;
+                Err(not) => {
+                    assert!(not.is_some(), "seed {seed}");
+                    left += 1;
+                }
             }
             let t = filled_totals(&g, &f.idom, &f.retained, f.size);
-            // The placing passes (their own array of ends and types) exactly when the
-            // one-pass totals fail.
-            assert_eq!(
-                t.spare_unwritten,
-                numbered_in_preorder(&f.idom),
-                "seed {seed}"
-            );
             assert_eq!(t.min, expected.min, "seed {seed} {shape:?}");
         }
         assert!(taken > 20 && left > 20, "taken {taken}, left {left}");
-        // A preorder but for one node: 0 → 1, 0 → 2, 1 → 3 (3 after its parent's sibling).
-        let idom = [SUPER, 0, 0, 1];
-        let size = [4, 2, 1, 1];
-        assert!(preorder_totals(&idom, &[4, 2, 1, 1], &size, &[0; 4], 1).is_none());
-        assert!(!numbered_in_preorder(&idom));
     }
 
     /// Targets in a spill file because the builder grew them there (not out of core, a call
