@@ -283,9 +283,7 @@ fn in_preorder(
             stop.store(true, Relaxed);
         }
         // Joined before the arrays of a failed pass are freed (`found` holds them).
-        let beside = helper
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .flatten();
+        let beside = helper.and_then(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
         (found, beside)
     });
     let found = match found {
