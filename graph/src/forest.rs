@@ -8,12 +8,15 @@
 //! dominator children = the CSR itself (children in edge order, which is the DFS's sibling order)
 //! with the roots in [`HeapGraph::root_nodes`] order as the super-root's list, the root paths =
 //! the edge into each node, retained sizes = subtree sums, made with the histogram's minimum
-//! retained size of each type by sequential passes over flat arrays (sums from the last node
-//! back in the pass that checks the edges, `parents`; then `forest_totals`: a depth-first
-//! preorder placed forward, the first node of its type
-//! on each path found along it), its counts on the other core meanwhile. The result is the
-//! same [`Analysis`], bit for bit, at a fraction of the cost (no DFS numbering, no
-//! semidominators, no BFS queue, no walk of children lists).
+//! retained size of each type by sequential passes over flat arrays, its counts on the other
+//! core meanwhile. A forest numbered in its depth-first preorder (tracemalloc's call tree) takes
+//! one forward pass (`in_preorder`, `preorder`: a stack of the open nodes, each closed — its
+//! total final — when a node that is not its descendant comes; `idom`, the edges in, the totals
+//! and the minimums at once); any other forest (pprof's numbering) the check from the last node
+//! back (`placed`, `parents`: sums and subtree node counts) and then `forest_totals`, a
+//! depth-first preorder placed forward, the first node of its type on each path found along it.
+//! The result is the same [`Analysis`], bit for bit, at a fraction of the cost (no DFS
+//! numbering, no semidominators, no BFS queue, no walk of children lists).
 //!
 //! The graph qualifies when every edge is strong and goes from a lower node index to a higher
 //! one, every node but the GC roots has exactly one incoming edge and the roots none. Parents
@@ -22,17 +25,18 @@
 //! a builder grows them, are read through their mapping) goes through the general passes
 //! unchanged.
 //!
-//! Memory beside the graph: `idom` 4 B/node and the retained sizes 8 B/node (built during the
-//! check with the subtrees' node counts, 4 B/node; all dropped if the check fails), the children lists 8 B/node (offsets copied from the CSR, children = the targets plus
-//! the roots), root paths 4 B/node + 1 bit, retained 8 B/node: the same 24 B/node + 1 bit end
-//! state as the general passes, with no transient arrays beyond `root_nodes` and those of the
-//! retained sizes (16 B/node + 1 bit; 8 B/node + 1 bit for a forest numbered in its preorder,
-//! tracemalloc's: no ends and types per place; the places and node counts become the root
-//! paths' parents and the children's list once dead). The retained sizes go to their spill
-//! file (where the spill takes them) as soon as they are final, before the minimums and the
-//! histogram's counts (40 B per type) are made, and the children's offsets are made last, so
-//! the peak is the check's: 8 B/node + 1 bit beyond the parse's dead `Spare` (node counts and
-//! places; F1, 7.8 M nodes: the analysis' peak RssAnon 321 → 278 MiB, below the parse's 301).
+//! Memory beside the graph: `idom` 4 B/node and the retained sizes 8 B/node (in the parse's
+//! dead `Spare` where it fits; dropped if the check fails), the children lists 8 B/node
+//! (offsets copied from the CSR, children = the targets plus the roots), root paths 4 B/node +
+//! 1 bit: the same 24 B/node + 1 bit end state as the general passes. Transient: for a forest
+//! numbered in its preorder, 1 bit per node, 12 B per type and 16 B per level of the pass's
+//! stack (the root paths' parents and the children's lists are made beside the pass, not
+//! after it: no arrays of the placing's); otherwise the check's subtree node counts and the
+//! places, 8 B/node + 1 bit (+ 8 B/node of ends and types for the placing passes; the places
+//! and node counts become the root paths' parents and the children's lists once dead). The
+//! retained sizes go to their spill file (where the spill takes them) as soon as they are
+//! final, and the children's offsets are made last (F1, 7.8 M nodes: the analysis' peak
+//! RssAnon 321 → 278 MiB in tm19c, below the parse's 301).
 
 use crate::analysis::{keep_warning, Analysis, HistogramParts};
 use std::mem::MaybeUninit;
@@ -71,9 +75,32 @@ pub(crate) fn run(
         return Err(Box::new(graph));
     }
     // The check's arrays are allocated, not filled (a calloc of memory the parse freed is
-    // a memset that faults every page in here); the other core makes the totals' scratch
-    // arrays and maps the check's pages while this one checks the edges (see [`Check`]).
+    // a memset that faults every page in here); the other core maps their pages while this
+    // one checks the edges (see [`Check`]).
     let check = Check::in_spare(n, spare);
+    // A forest numbered in its depth-first preorder (tracemalloc's call tree): one forward
+    // pass; any other forest (pprof's numbering), the check from the last node back and the
+    // placing passes.
+    let check = match in_preorder(graph, check, spill, after) {
+        Ok(a) => return Ok(a),
+        Err(Left::NotForest(g)) => return Err(g),
+        Err(Left::NotPreorder(g, check)) => {
+            graph = *g;
+            check
+        }
+    };
+    placed(graph, check.sized(), spill, after)
+}
+
+/// [`run`] of a forest not numbered in its preorder (or not a forest: the graph back): the
+/// check from the last node back ([`parents`]), then [`forest_totals`]' placing passes.
+fn placed(
+    mut graph: HeapGraph,
+    check: Check,
+    spill: &Spill,
+    after: &mut dyn FnMut(&str),
+) -> Result<Analysis, Box<HeapGraph>> {
+    let n = graph.node_count();
     let stop = AtomicBool::new(false);
     // The node the check has come down to (a multiple of PAGES_RUN).
     let at = AtomicUsize::new(n);
@@ -147,27 +174,46 @@ pub(crate) fn run(
     let Some(Totals {
         min,
         spare: [spare, spare_too],
-        spare_unwritten,
     }) = totals
     else {
         return Err(Box::new(graph));
     };
     after("retained sizes");
     // The edge into each node is its only path step; roots start their paths. (In a dead
-    // array of the totals, the places, whose pages are resident: filled with SUPER by
-    // [`Scratch`], on the other core from [`HELPER_NODES`] nodes, on this one below; none
-    // faulted in again. Still all SUPER when the one-pass totals took the forest.)
+    // array of the totals, the places, whose pages are resident: faulted in by [`Scratch`],
+    // on the other core from [`HELPER_NODES`] nodes, on this one below; none faulted in
+    // again.)
     let mut parent = spare;
-    if !spare_unwritten || parent.len() != idom.len() {
-        parent.clear();
-        parent.resize(idom.len(), SUPER);
-    }
+    parent.clear();
+    parent.resize(idom.len(), SUPER);
     for (e, &t) in graph.targets.iter().enumerate() {
         parent[t as usize] = e as u32;
     }
     let paths = RootPaths::from_parts(parent.into(), false, BitSet::new(idom.len()));
     after("root paths");
-    let mut children = children(&graph, &roots, spare_too);
+    let children = children(&graph, &roots, spare_too);
+    let parts = HistogramParts {
+        min: Some(min),
+        counts,
+    };
+    Ok(finish(
+        graph, idom, children, retained, parts, paths, spill, after,
+    ))
+}
+
+/// The forest's [`Analysis`] from its parts: the dominator children to their spill files
+/// (where the spill takes them), then [`Analysis::finish`].
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    mut graph: HeapGraph,
+    idom: Vec<u32>,
+    mut children: DomChildren,
+    retained: Column<u64>,
+    parts: HistogramParts,
+    paths: RootPaths,
+    spill: &Spill,
+    after: &mut dyn FnMut(&str),
+) -> Analysis {
     for r in [
         children.offsets.spill(spill),
         children.children.spill(spill),
@@ -180,18 +226,264 @@ pub(crate) fn run(
         order: Vec::new(),
         orphans_attached: 0,
     };
-    Ok(Analysis::finish(
-        graph,
-        dom,
-        children,
+    Analysis::finish(graph, dom, children, retained, parts, paths, after)
+}
+
+/// Why [`in_preorder`] did not take a graph.
+enum Left {
+    /// Not a forest numbered parents first (the general passes): the graph back.
+    NotForest(Box<HeapGraph>),
+    /// Maybe a forest, not numbered in its depth-first preorder: the graph and the check's
+    /// arrays back, for [`placed`].
+    NotPreorder(Box<HeapGraph>, Check),
+}
+
+/// [`run`] of a forest numbered in its depth-first preorder with siblings in index order
+/// (tracemalloc's call tree, numbered so since tm16): one forward pass ([`preorder`]) checks
+/// it and makes `idom`, the retained sizes, the root paths' parents (the edge into each node)
+/// and the histogram's minimum retained sizes, in `check`'s arrays and one more of 4 B per
+/// node (the paths' parents, allocated unfilled). From [`HELPER_NODES`] nodes the other core
+/// meanwhile maps those three arrays' pages ([`map_pages`], from the first node up, ahead of
+/// the pass), then makes the histogram's counts (every node of a forest is reachable) and the
+/// dominator children's lists (a copy of the targets and the roots, 4 B per node, in room
+/// allocated here). Memory: no subtree node counts and no places (8 B per node fewer than
+/// [`placed`]'s check and totals), the children's lists instead (4 B per node), and 16 B per
+/// level of the pass's stack and 12 B per type.
+fn in_preorder(
+    mut graph: HeapGraph,
+    check: Check,
+    spill: &Spill,
+    after: &mut dyn FnMut(&str),
+) -> Result<Analysis, Left> {
+    let n = graph.node_count();
+    let roots = graph.root_nodes();
+    let into: Vec<MaybeUninit<u32>> = uninit(n);
+    let stop = AtomicBool::new(false);
+    // Allocated here, filled there (see `placed`'s scratch): this thread's malloc arena.
+    let mut room = Some(Vec::<u32>::with_capacity(graph.edge_count() + roots.len()));
+    let g = &graph;
+    let (found, beside) = std::thread::scope(|sc| {
+        let helper = if n >= HELPER_NODES {
+            let pages = pages_of(&[span(&check.idom), span(&check.retained), span(&into)], n);
+            let (stop, roots, room) = (&stop, &roots, room.take());
+            std::thread::Builder::new()
+                .name("forest pages".into())
+                .spawn_scoped(sc, move || {
+                    map_pages(&pages, |_| !stop.load(Relaxed));
+                    let counts = (!stop.load(Relaxed)).then(|| type_counts_all(g));
+                    let lists = (!stop.load(Relaxed)).then(|| lists_in(room, g, roots));
+                    counts.zip(lists)
+                })
+                .ok()
+        } else {
+            None
+        };
+        let found = preorder(g, check, into, &roots);
+        if found.is_err() {
+            stop.store(true, Relaxed);
+        }
+        // Joined before the arrays of a failed pass are freed (`found` holds them).
+        let beside = helper.and_then(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        (found, beside)
+    });
+    let found = match found {
+        Ok(found) => found,
+        Err(None) => return Err(Left::NotForest(Box::new(graph))),
+        Err(Some(check)) => return Err(Left::NotPreorder(Box::new(graph), check)),
+    };
+    after("dominators");
+    let Preorder {
+        idom,
         retained,
-        HistogramParts {
-            min: Some(min),
-            counts,
-        },
-        paths,
-        after,
+        into,
+        min,
+    } = found;
+    let mut retained = Column::from(retained);
+    let r = retained.spill(spill);
+    keep_warning(&mut graph, r);
+    let (counts, lists) =
+        beside.unwrap_or_else(|| (type_counts_all(&graph), lists_in(room, &graph, &roots)));
+    after("retained sizes");
+    let paths = RootPaths::from_parts(into.into(), false, BitSet::new(n));
+    after("root paths");
+    let children = DomChildren {
+        offsets: children_offsets(&graph, &roots).into(),
+        children: lists.into(),
+    };
+    let parts = HistogramParts {
+        min: Some(min),
+        counts: Some(counts),
+    };
+    Ok(finish(
+        graph, idom, children, retained, parts, paths, spill, after,
     ))
+}
+
+/// What [`preorder`] makes of a forest numbered in its depth-first preorder.
+struct Preorder {
+    /// Each node's parent ([`SUPER`] for a root).
+    idom: Vec<u32>,
+    /// Each node's subtree total (its retained size).
+    retained: Vec<u64>,
+    /// The edge into each node ([`SUPER`] for a root): its root path's step.
+    into: Vec<u32>,
+    /// The minimum retained size of each type.
+    min: Vec<u64>,
+}
+
+/// A node on [`preorder`]'s stack (16 B): its subtree's total so far.
+struct Open {
+    node: u32,
+    ty: u32,
+    total: u64,
+}
+
+/// One forward pass over a forest numbered in its depth-first preorder with siblings (and
+/// roots) in index order: `idom`, the retained sizes and each node's edge in, in `a`'s arrays
+/// and `into` (every element written: `idom` and `into` of a node when the edge into it is
+/// met, or the roots' at the end, its total when it is closed), and the histogram's minimum
+/// retained sizes. `roots` are `g`'s in [`HeapGraph::root_nodes`] order.
+///
+/// Along the nodes a stack of the open ones: a node's parent (set when its edge was met, at
+/// the parent) must be on it, and the nodes above it are closed — their totals final, each
+/// added to the node below it — before the node is pushed; a node nothing points to (a
+/// root) closes them all. So the stack is each node's ancestors, and the numbering is that
+/// preorder exactly when every node finds its parent there (each subtree a run of nodes: a
+/// closed node is never a parent again). A node closed while it is its type's only one on
+/// the stack has no ancestor of its type: its total goes to its type's minimum (the general
+/// passes' walk). `Err(None)` when `g` is no forest numbered parents first (the conditions of
+/// [`check`]: every edge strong and to a higher node, one into each node but the roots, none
+/// into a root); `Err(Some(a))` at the first node whose parent is not on the stack (`a`'s
+/// arrays back, what they hold meaningless). Memory: 1 bit per node (which have their
+/// parent's edge), 12 B per type, 16 B per level of the stack.
+fn preorder(
+    g: &HeapGraph,
+    mut a: Check,
+    mut into: Vec<MaybeUninit<u32>>,
+    roots: &[u32],
+) -> Result<Preorder, Option<Check>> {
+    let n = g.node_count();
+    if n > 0 && g.edge_count() >= n {
+        return Err(None);
+    }
+    let (Some(shallow), Some(type_of)) = (g.shallow.get(..n), g.type_of.get(..n)) else {
+        return Err(None);
+    };
+    if a.idom.len() != n || a.retained.len() != n || into.len() != n {
+        return Err(None);
+    }
+    let groups = g.types.len();
+    let mut min = vec![0u64; groups];
+    let mut on_stack = vec![0u32; groups];
+    let mut stack: Vec<Open> = Vec::new();
+    let mut reached = BitSet::new(n);
+    let (idom, retained) = (&mut a.idom, &mut a.retained);
+    // The top's total is final: written, added to its type's minimum if it is the only one
+    // of its type on the stack, and to the node below it.
+    #[inline(always)]
+    fn close(
+        stack: &mut Vec<Open>,
+        retained: &mut [MaybeUninit<u64>],
+        on_stack: &mut [u32],
+        min: &mut [u64],
+    ) {
+        if let Some(top) = stack.pop() {
+            retained[top.node as usize] = MaybeUninit::new(top.total);
+            if let Some(c) = on_stack.get_mut(top.ty as usize) {
+                if *c == 1 {
+                    min[top.ty as usize] += top.total;
+                }
+                *c -= 1;
+            }
+            if let Some(below) = stack.last_mut() {
+                below.total += top.total;
+            }
+        }
+    }
+    for v in 0..n {
+        let parent = if reached.get(v) {
+            // SAFETY: its bit is set where its `idom` is written.
+            unsafe { idom[v].assume_init() }
+        } else {
+            SUPER
+        };
+        while stack.last().is_some_and(|top| top.node != parent) {
+            close(&mut stack, retained, &mut on_stack, &mut min);
+        }
+        if parent != SUPER && stack.is_empty() {
+            return Err(Some(a));
+        }
+        let range = g.offsets[v] as usize..g.offsets[v + 1] as usize;
+        for (e, &t) in range.clone().zip(&g.targets[range]) {
+            let t = t as usize;
+            // A weak edge, an edge back or to itself, a second edge into a node: not a forest
+            // numbered parents first.
+            if t & WEAK_BIT as usize != 0 || t <= v || t >= n || reached.get(t) {
+                return Err(None);
+            }
+            reached.set(t);
+            idom[t] = MaybeUninit::new(v as u32);
+            into[t] = MaybeUninit::new(e as u32);
+        }
+        let ty = type_of[v];
+        if let Some(c) = on_stack.get_mut(ty as usize) {
+            *c += 1;
+        }
+        stack.push(Open {
+            node: v as u32,
+            ty,
+            total: shallow[v],
+        });
+    }
+    while !stack.is_empty() {
+        close(&mut stack, retained, &mut on_stack, &mut min);
+    }
+    for &r in roots {
+        let r = r as usize;
+        if r >= n || reached.get(r) {
+            return Err(None);
+        }
+        reached.set(r);
+        idom[r] = MaybeUninit::new(SUPER);
+        into[r] = MaybeUninit::new(SUPER);
+    }
+    // A node with neither a parent nor a root entry is unreached: the general passes say so.
+    if reached.count() != n {
+        return Err(None);
+    }
+    let Check { idom, retained, .. } = a;
+    // SAFETY: every node's bit is set, and its `idom` and `into` were written when it was;
+    // every node was pushed once and closed once, its total written then.
+    unsafe {
+        Ok(Preorder {
+            idom: assume_init(idom),
+            retained: assume_init(retained),
+            into: assume_init(into),
+            min,
+        })
+    }
+}
+
+/// The dominator children's lists of a forest: its targets, then the super-root's list, the
+/// roots; in `room` if it is given and large enough.
+fn lists_in(room: Option<Vec<u32>>, g: &HeapGraph, roots: &[u32]) -> Vec<u32> {
+    let len = g.edge_count() + roots.len();
+    let mut lists = room.filter(|r| r.capacity() >= len).unwrap_or_default();
+    lists.clear();
+    lists.reserve_exact(len);
+    lists.extend_from_slice(&g.targets);
+    lists.extend_from_slice(roots);
+    lists
+}
+
+/// The dominator children's offsets of a forest (4 B per node): a copy of the CSR's, with the
+/// super-root's end.
+fn children_offsets(g: &HeapGraph, roots: &[u32]) -> Vec<u32> {
+    let n = g.node_count();
+    let mut offsets = Vec::with_capacity(n + 2);
+    offsets.extend_from_slice(&g.offsets[..=n]);
+    offsets.push((g.edge_count() + roots.len()) as u32);
+    offsets
 }
 
 /// Below this many nodes the forest's arrays are left to fault in on the calling thread (a
@@ -254,7 +546,7 @@ fn reused<T: Copy>(v: Vec<T>, n: usize) -> Option<Vec<MaybeUninit<T>>> {
 impl Check {
     #[cfg(test)]
     fn new(n: usize) -> Check {
-        Check::in_spare(n, Spare::default())
+        Check::in_spare(n, Spare::default()).sized()
     }
 
     /// The check's arrays for `n` nodes, `idom` in the spare's parents' memory and the
@@ -265,39 +557,59 @@ impl Check {
         Check {
             idom: reused(parents, n).unwrap_or_else(|| uninit(n)),
             retained: reused(ids, n).unwrap_or_else(|| uninit(n)),
-            size: uninit(n),
+            // Only the placing passes' check ([`parents`]) needs them: [`Check::sized`].
+            size: Vec::new(),
         }
+    }
+
+    /// With the subtrees' node counts allocated (not filled), for [`parents`].
+    fn sized(mut self) -> Check {
+        let n = self.idom.len();
+        if self.size.len() != n {
+            self.size = uninit(n);
+        }
+        self
     }
 
     /// The arrays' memory as (address, bytes), in the order [`map_pages`] maps it: a run of
     /// [`PAGES_RUN`] nodes of each at a time from the first node on (span `i` is of run
     /// `i / 3`).
     fn pages(&self) -> Vec<(usize, usize)> {
-        fn span<T>(v: &[T], from: usize, to: usize) -> (usize, usize) {
-            let size = std::mem::size_of::<T>();
-            (v.as_ptr() as usize + from * size, (to - from) * size)
-        }
-        let n = self.idom.len();
-        let mut out = Vec::new();
-        let mut a = 0;
-        while a < n {
-            let b = n.min(a + PAGES_RUN);
-            out.push(span(&self.idom, a, b));
-            out.push(span(&self.retained, a, b));
-            out.push(span(&self.size, a, b));
-            a = b;
-        }
-        out
+        pages_of(
+            &[span(&self.idom), span(&self.retained), span(&self.size)],
+            self.idom.len(),
+        )
     }
+}
+
+/// An array's start and element size, for [`pages_of`].
+fn span<T>(v: &[T]) -> (usize, usize) {
+    (v.as_ptr() as usize, std::mem::size_of::<T>())
+}
+
+/// The memory of `n` elements of each of `arrays` (start, element size) as (address,
+/// bytes), in the order [`map_pages`] maps it: a run of [`PAGES_RUN`] nodes of each array at a
+/// time from the first node on (span `i` is of run `i / arrays.len()`).
+fn pages_of(arrays: &[(usize, usize)], n: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(n.div_ceil(PAGES_RUN) * arrays.len());
+    let mut a = 0;
+    while a < n {
+        let b = n.min(a + PAGES_RUN);
+        for &(start, size) in arrays {
+            out.push((start + a * size, (b - a) * size));
+        }
+        a = b;
+    }
+    out
 }
 
 /// [`forest_totals`]' scratch array: each node's place in the preorder, 4 B, filled with
 /// [`SUPER`] (a place is read only where written, but a forest the check passed is trusted
-/// no further than that), so that the root paths, which take it once it is dead, need not
-/// fill it again when the one-pass totals left it unwritten. The placing passes' other array
-/// (the end of each place's subtree and its type, 8 B per node) is allocated by them, only
-/// when the one-pass totals fail (never for tracemalloc's tree: filling it beside the check
-/// was 32 MB zeroed and dropped unread on real-deep350). (The dominator children's offsets
+/// no further than that; the fill faults its pages in, on the other core from
+/// [`HELPER_NODES`] nodes); the root paths take it once it is dead. The placing passes' other
+/// array (the end of each place's subtree and its type, 8 B per node) is allocated by them
+/// (a forest numbered in its preorder, tracemalloc's, takes [`in_preorder`] and none of
+/// these arrays: until tm20c the one-pass totals took it after the check). (The dominator children's offsets
 /// were made here too, beside the check, but then held 4 B per node through the stages' peak:
 /// [`children`] makes them once the retained sizes have gone to their file.)
 struct Scratch {
@@ -392,7 +704,8 @@ struct Parents {
 /// and the totals were two passes, the shallow sizes copied first: real-deep350's retained
 /// stage 0.12–0.13 CPU s before). Which nodes have a parent is a bit each (no pass setting
 /// every `idom` to a mark first and none looking for it after).
-fn parents(g: &HeapGraph, mut a: Check, at: &AtomicUsize) -> Result<Parents, Check> {
+fn parents(g: &HeapGraph, a: Check, at: &AtomicUsize) -> Result<Parents, Check> {
+    let mut a = a.sized();
     let Some(roots) = check(g, &mut a, at) else {
         return Err(a);
     };
@@ -492,11 +805,11 @@ fn check(g: &HeapGraph, a: &mut Check, at: &AtomicUsize) -> Option<Vec<u32>> {
 /// The random accesses are writes (the scatter of pass 2) and reads of the bits (cache
 /// resident); the parent's entry in passes 1 and 2 is often the node just before. `None` if
 /// the arrays disagree (a parent not before its child): never for the forests `parents`
-/// accepts. Returns the minimums and two dead arrays of `u32` (the places, and the node
-/// counts if they were kept), whose resident pages the root paths and the children take.
-/// Memory: while the minimums are made, 12 B/node (places 4, ends and types 8, the latter
-/// allocated here only when [`preorder_totals`] fails; `size` is freed after pass 2), 1 bit
-/// per node, 4 B per type and 8 B per level of the stack.
+/// accepts. Returns the minimums and the places, a dead array of `u32` whose resident pages
+/// the root paths take. (A forest numbered in that preorder already takes [`preorder`]
+/// instead, before any of this.) Memory: while the minimums are made, 12 B/node (places 4,
+/// ends and types 8; `size` is freed after pass 2), 1 bit per node, 4 B per type and 8 B per
+/// level of the stack.
 fn forest_totals(
     idom: &[u32],
     retained: &[u64],
@@ -509,15 +822,6 @@ fn forest_totals(
     let (retained, type_of) = (retained.get(..n)?, type_of.get(..n)?);
     if size.len() != n || place.len() != n {
         return None;
-    }
-    // A forest numbered in that preorder already (tracemalloc's call tree): one pass, the
-    // places unwritten.
-    if let Some(min) = preorder_totals(idom, retained, &size, type_of, groups) {
-        return Some(Totals {
-            min,
-            spare: [place, size],
-            spare_unwritten: true,
-        });
     }
     // (end of the subtree, type) at each place: every place is written once in a forest
     // the check passed, zeroed all the same.
@@ -573,7 +877,6 @@ fn forest_totals(
     Some(Totals {
         min,
         spare: [place, Vec::new()],
-        spare_unwritten: false,
     })
 }
 
@@ -581,64 +884,9 @@ fn forest_totals(
 struct Totals {
     /// The minimum retained size of each type.
     min: Vec<u64>,
-    /// Two dead arrays of `u32`: the places (as [`Scratch`] filled them if `spare_unwritten`)
-    /// and the node counts if they were kept (else empty).
+    /// Two dead arrays of `u32`: the places, and one whose room the children's lists may
+    /// take (empty: the node counts are freed after the placing).
     spare: [Vec<u32>; 2],
-    /// Whether the places are still as [`Scratch`] filled them (all [`SUPER`]).
-    spare_unwritten: bool,
-}
-
-/// [`forest_totals`] of a forest whose numbering is already its depth-first preorder with
-/// siblings in index order (every place of pass 2 would be the node itself), in one forward
-/// pass that checks it: passes 3 and 4 on the nodes themselves, with no place, end or type
-/// written per node. Along the nodes a stack of (end of its subtree, type) of the current
-/// node's ancestors, popped past their ends: the numbering is that preorder if and only if
-/// each node's parent is then the top of the stack ([`SUPER`] for an empty one) and its
-/// subtree (`size` nodes from it) ends within its parent's (or the forest). So each node's
-/// stack is its ancestors, the subtrees' ranges nest, and a node's range, `size` long, is
-/// exactly its subtree. `None` at the first node where it is not (nothing written but the
-/// minimums, which are dropped): the placing passes then. Memory: 4 B per type, 12 B per level
-/// of the stack.
-fn preorder_totals(
-    idom: &[u32],
-    retained: &[u64],
-    size: &[u32],
-    type_of: &[u32],
-    groups: usize,
-) -> Option<Vec<u64>> {
-    let n = idom.len();
-    let mut min = vec![0u64; groups];
-    let mut on_stack = vec![0u32; groups];
-    // (end of the subtree, type, node)
-    let mut stack: Vec<(u32, u32, u32)> = Vec::new();
-    for v in 0..n {
-        while let Some(&(e, t, _)) = stack.last() {
-            if e as usize > v {
-                break;
-            }
-            stack.pop();
-            if let Some(c) = on_stack.get_mut(t as usize) {
-                *c -= 1;
-            }
-        }
-        let (parent, limit) = match stack.last() {
-            Some(&(e, _, u)) => (u, e as usize),
-            None => (SUPER, n),
-        };
-        let end = v + size[v] as usize;
-        if idom[v] != parent || end > limit || end <= v {
-            return None;
-        }
-        let t = type_of[v];
-        if let Some(c) = on_stack.get_mut(t as usize) {
-            if *c == 0 {
-                min[t as usize] += retained[v];
-            }
-            *c += 1;
-        }
-        stack.push((end as u32, t, v as u32));
-    }
-    Some(min)
 }
 
 /// The dominator children of a forest: each node's list is its CSR edge list, the super-root's
@@ -647,23 +895,10 @@ fn preorder_totals(
 /// (4 B per node: a copy of the CSR's, with the super-root's end) are made here, after the
 /// retained sizes' stage: made beside the check (no page faults on this thread) they held
 /// their 4 B per node through that stage's peak (F1, 7.8 M nodes: 30 MiB).
-fn children(g: &HeapGraph, roots: &[u32], mut spare: Vec<u32>) -> DomChildren {
-    let n = g.node_count();
-    let edges = g.edge_count() as u32;
-    let mut offsets = Vec::with_capacity(n + 2);
-    offsets.extend_from_slice(&g.offsets[..=n]);
-    offsets.push(edges + roots.len() as u32);
-    spare.clear();
-    let mut children = if spare.capacity() >= edges as usize + roots.len() {
-        spare
-    } else {
-        Vec::with_capacity(edges as usize + roots.len())
-    };
-    children.extend_from_slice(&g.targets);
-    children.extend_from_slice(roots);
+fn children(g: &HeapGraph, roots: &[u32], spare: Vec<u32>) -> DomChildren {
     DomChildren {
-        offsets: offsets.into(),
-        children: children.into(),
+        offsets: children_offsets(g, roots).into(),
+        children: lists_in(Some(spare), g, roots).into(),
     }
 }
 
@@ -916,14 +1151,7 @@ mod tests {
             let Ok(f) = parents(&g, Check::new(g.node_count()), &AtomicUsize::new(0)) else {
                 panic!("seed {seed}: not a forest");
             };
-            let t = filled_totals(&g, &f.idom, &f.retained, f.size);
-            // Places the one-pass totals left unwritten are as the scratch was filled (the
-            // root paths take them as they are).
-            if t.spare_unwritten {
-                assert!(t.spare[0].iter().all(|&p| p == SUPER), "seed {seed}");
-                assert_eq!(t.spare[0].len(), n);
-            }
-            let min = t.min;
+            let min = filled_totals(&g, &f.idom, &f.retained, f.size).min;
             let expected = general(&g);
             assert_eq!(f.retained, expected.retained, "seed {seed} {shape:?}");
             assert_eq!(min, expected.min, "seed {seed} {shape:?}");
@@ -956,12 +1184,13 @@ mod tests {
         true
     }
 
-    /// The one-pass totals take a forest exactly when it is numbered in its preorder (checked
-    /// by a walk of children lists), and then give the general passes' minimums; forests
-    /// numbered otherwise (random parents, long chains, and preorders with two nodes swapped)
-    /// are left to the placing passes, whose result is the same.
+    /// The one forward pass takes a forest exactly when it is numbered in its preorder
+    /// (checked by a walk of children lists), and then gives the general passes' `idom`,
+    /// retained sizes, root paths' parents and minimums; forests numbered otherwise (random
+    /// parents, long chains) are left to the check and the placing passes, whose minimums are
+    /// the same, on every forest.
     #[test]
-    fn preorder_totals_take_exactly_the_forests_numbered_in_preorder() {
+    fn the_forward_pass_takes_exactly_the_forests_numbered_in_preorder() {
         let (mut taken, mut left) = (0, 0);
         for seed in 1..120u64 {
             let n = 1 + (seed as usize * 37) % 500;
@@ -977,30 +1206,37 @@ mod tests {
                 panic!("seed {seed}: not a forest");
             };
             let expected = general(&g);
-            let got = preorder_totals(&f.idom, &f.retained, &f.size, &g.type_of, g.types.len());
-            assert_eq!(got.is_some(), numbered_in_preorder(&f.idom), "seed {seed}");
-            if let Some(min) = got {
-                assert_eq!(min, expected.min, "seed {seed} {shape:?}");
-                taken += 1;
-            } else {
-                left += 1;
+            // The one forward pass: taken exactly then, with the general passes' `idom`,
+            // retained sizes, root paths' parents and minimums.
+            let pass = preorder(
+                &g,
+                Check::in_spare(n, Spare::default()),
+                uninit(n),
+                &g.root_nodes(),
+            );
+            assert_eq!(pass.is_ok(), numbered_in_preorder(&f.idom), "seed {seed}");
+            match pass {
+                Ok(p) => {
+                    taken += 1;
+                    assert_eq!(p.idom, expected.idom, "seed {seed} {shape:?}");
+                    assert_eq!(p.retained, expected.retained, "seed {seed} {shape:?}");
+                    assert_eq!(
+                        p.into[..],
+                        expected.paths.parent_column()[..],
+                        "seed {seed}"
+                    );
+                    assert_eq!(p.min, expected.min, "seed {seed} {shape:?}");
+                }
+                // A forest, so never "not a forest".
+                Err(not) => {
+                    assert!(not.is_some(), "seed {seed}");
+                    left += 1;
+                }
             }
             let t = filled_totals(&g, &f.idom, &f.retained, f.size);
-            // The placing passes (their own array of ends and types) exactly when the
-            // one-pass totals fail.
-            assert_eq!(
-                t.spare_unwritten,
-                numbered_in_preorder(&f.idom),
-                "seed {seed}"
-            );
             assert_eq!(t.min, expected.min, "seed {seed} {shape:?}");
         }
         assert!(taken > 20 && left > 20, "taken {taken}, left {left}");
-        // A preorder but for one node: 0 → 1, 0 → 2, 1 → 3 (3 after its parent's sibling).
-        let idom = [SUPER, 0, 0, 1];
-        let size = [4, 2, 1, 1];
-        assert!(preorder_totals(&idom, &[4, 2, 1, 1], &size, &[0; 4], 1).is_none());
-        assert!(!numbered_in_preorder(&idom));
     }
 
     /// Targets in a spill file because the builder grew them there (not out of core, a call
@@ -1113,7 +1349,16 @@ mod tests {
             let mut g = random_forest_of(seed, n, Shape::Preorder { depth: 25 });
             let expected = general(&g);
             g.spare = garbage(n, n);
-            same(&Analysis::run(g), &expected);
+            let (ip, pp) = (
+                g.spare.ids.as_ptr() as usize,
+                g.spare.parents.as_ptr() as usize,
+            );
+            let a = Analysis::run(g);
+            // The one forward pass of a forest numbered in its preorder checks it in the
+            // spare's memory too.
+            assert_eq!(a.retained.as_ptr() as usize, ip, "{seed}");
+            assert_eq!(a.dom.idom.as_ptr() as usize, pp, "{seed}");
+            same(&a, &expected);
         }
         // Out of core the general passes run: the spare is freed before they start, not
         // carried through them.
@@ -1230,6 +1475,14 @@ mod tests {
             };
             let g = build();
             assert!(!is_forest(&g), "{edges:?} {roots:?}");
+            // The forward pass says so too (not "maybe a forest in another order").
+            let pass = preorder(
+                &g,
+                Check::in_spare(3, Spare::default()),
+                uninit(3),
+                &g.root_nodes(),
+            );
+            assert!(matches!(pass, Err(None)), "{edges:?} {roots:?}");
             let expected = general(&g);
             same(&Analysis::run(g), &expected);
             // A spare in such a graph is freed before the general passes run.

@@ -205,45 +205,55 @@ pub fn build_report(
 ) -> Report {
     let ctx = Ctx { a, info, insp };
     let g = &a.graph;
-    let mut histogram: Vec<HistRow> = a
-        .histogram
-        .iter()
-        .map(|r| HistRow {
-            type_name: g.types.get(r.type_id).to_string(),
-            count: r.count,
-            shallow_bytes: r.shallow,
-            retained_bytes: r.retained,
-            cumulative_bytes: None,
-            cumulative_count: None,
-        })
-        .collect();
-    let cumulative_note = if opts.cumulative {
-        add_cumulative(a, info, &mut histogram)
-    } else {
-        None
+    // The histogram's rows (a name copied per type: 300 K on a wide call tree), the top
+    // dominators, the dominator tree and the unreachable nodes' histogram read the analysis
+    // only: side by side with the suspects (the costly part: walks of dominator subtrees, or
+    // a call tree's allocation sites).
+    let rows = || {
+        let mut histogram: Vec<HistRow> = a
+            .histogram
+            .iter()
+            .map(|r| HistRow {
+                type_name: g.types.get(r.type_id).to_string(),
+                count: r.count,
+                shallow_bytes: r.shallow,
+                retained_bytes: r.retained,
+                cumulative_bytes: None,
+                cumulative_count: None,
+            })
+            .collect();
+        let cumulative_note = if opts.cumulative {
+            add_cumulative(a, info, &mut histogram)
+        } else {
+            None
+        };
+        if opts.histogram_rows > 0 {
+            histogram.truncate(opts.histogram_rows);
+        }
+        (histogram, cumulative_note)
     };
-    if opts.histogram_rows > 0 {
-        histogram.truncate(opts.histogram_rows);
-    }
-    // The parts read the analysis only: the suspects (the costly part: walks of dominator
-    // subtrees) side by side with the rest.
-    let (mut suspects, (mut dominators, (dominator_tree, unreachable_histogram))) = rayon::join(
+    let (
+        mut suspects,
+        ((histogram, cumulative_note), (mut dominators, (dominator_tree, unreachable_histogram))),
+    ) = rayon::join(
         || find_suspects(&ctx, opts),
         || {
-            rayon::join(
-                || {
-                    top_retained(a, opts.top)
-                        .into_iter()
-                        .map(|n| (ctx.node(n), n))
-                        .collect::<Vec<_>>()
-                },
-                || {
-                    rayon::join(
-                        || crate::domtree::dominator_tree(&ctx),
-                        || unreachable_histogram(a, UNREACHABLE_ROWS),
-                    )
-                },
-            )
+            rayon::join(rows, || {
+                rayon::join(
+                    || {
+                        top_retained(a, opts.top)
+                            .into_iter()
+                            .map(|n| (ctx.node(n), n))
+                            .collect::<Vec<_>>()
+                    },
+                    || {
+                        rayon::join(
+                            || crate::domtree::dominator_tree(&ctx),
+                            || unreachable_histogram(a, UNREACHABLE_ROWS),
+                        )
+                    },
+                )
+            })
         },
     );
     let holders = ThreadHolders::new(info);
