@@ -257,7 +257,7 @@ fn in_preorder(
 ) -> Result<Analysis, Left> {
     let n = graph.node_count();
     let roots = graph.root_nodes();
-    let into: Vec<MaybeUninit<u32>> = uninit(n);
+    let (mut check, mut into) = (check, uninit::<u32>(n));
     let stop = AtomicBool::new(false);
     // Allocated here, filled there (see `placed`'s scratch): this thread's malloc arena.
     let mut room = Some(Vec::<u32>::with_capacity(graph.edge_count() + roots.len()));
@@ -278,15 +278,17 @@ fn in_preorder(
         } else {
             None
         };
-        let found = preorder(g, check, into, &roots);
+        let found = preorder(g, &mut check, &mut into, &roots);
         if found.is_err() {
             stop.store(true, Relaxed);
         }
-        // Joined before the arrays of a failed pass are freed (`found` holds them).
+        // Joined while this function still owns the arrays whose pages the helper maps:
+        // they are freed (a failed pass) or handed on only after it.
         let beside = helper.and_then(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
         (found, beside)
     });
-    let found = match found {
+    // SAFETY: `found` is `preorder`'s answer on these very arrays.
+    let found = match unsafe { taken(found, check, into) } {
         Ok(found) => found,
         Err(None) => return Err(Left::NotForest(Box::new(graph))),
         Err(Some(check)) => return Err(Left::NotPreorder(Box::new(graph), check)),
@@ -353,15 +355,18 @@ struct Open {
 /// the stack has no ancestor of its type: its total goes to its type's minimum (the general
 /// passes' walk). `Err(None)` when `g` is no forest numbered parents first (the conditions of
 /// [`check`]: every edge strong and to a higher node, one into each node but the roots, none
-/// into a root); `Err(Some(a))` at the first node whose parent is not on the stack (`a`'s
-/// arrays back, what they hold meaningless). Memory: 1 bit per node (which have their
-/// parent's edge), 12 B per type, 16 B per level of the stack.
+/// into a root); `Err(Some(()))` at the first node whose parent is not on the stack (what the
+/// arrays hold is then meaningless), which may also be a graph that is no forest (a node with
+/// no parent and no root entry closes the stack early): [`placed`]'s check says which.
+/// `Ok(min)`: every element of `a.idom`, `a.retained` and `into` written ([`taken`]). Memory:
+/// 1 bit per node (which have their parent's edge), 12 B per type, 16 B per level of the
+/// stack.
 fn preorder(
     g: &HeapGraph,
-    mut a: Check,
-    mut into: Vec<MaybeUninit<u32>>,
+    a: &mut Check,
+    into: &mut [MaybeUninit<u32>],
     roots: &[u32],
-) -> Result<Preorder, Option<Check>> {
+) -> Result<Vec<u64>, Option<()>> {
     let n = g.node_count();
     if n > 0 && g.edge_count() >= n {
         return Err(None);
@@ -411,7 +416,7 @@ fn preorder(
             close(&mut stack, retained, &mut on_stack, &mut min);
         }
         if parent != SUPER && stack.is_empty() {
-            return Err(Some(a));
+            return Err(Some(()));
         }
         let range = g.offsets[v] as usize..g.offsets[v + 1] as usize;
         for (e, &t) in range.clone().zip(&g.targets[range]) {
@@ -451,16 +456,36 @@ fn preorder(
     if reached.count() != n {
         return Err(None);
     }
-    let Check { idom, retained, .. } = a;
-    // SAFETY: every node's bit is set, and its `idom` and `into` were written when it was;
-    // every node was pushed once and closed once, its total written then.
-    unsafe {
-        Ok(Preorder {
-            idom: assume_init(idom),
-            retained: assume_init(retained),
-            into: assume_init(into),
-            min,
-        })
+    // Every node's bit is set, and its `idom` and `into` were written when it was; every
+    // node was pushed once and closed once, its total written then.
+    Ok(min)
+}
+
+/// [`preorder`]'s answer with the arrays it filled: [`Preorder`] when it took the graph, else
+/// `None` (not a forest) or the check's arrays back (`Some`, for [`placed`]).
+///
+/// # Safety
+/// `found` is what [`preorder`] returned on `a` and `into`, unchanged since.
+unsafe fn taken(
+    found: Result<Vec<u64>, Option<()>>,
+    a: Check,
+    into: Vec<MaybeUninit<u32>>,
+) -> Result<Preorder, Option<Check>> {
+    match found {
+        Err(None) => Err(None),
+        Err(Some(())) => Err(Some(a)),
+        Ok(min) => {
+            let Check { idom, retained, .. } = a;
+            // SAFETY: `preorder` answers `Ok` only once every element of these is written.
+            unsafe {
+                Ok(Preorder {
+                    idom: assume_init(idom),
+                    retained: assume_init(retained),
+                    into: assume_init(into),
+                    min,
+                })
+            }
+        }
     }
 }
 
@@ -1016,6 +1041,14 @@ mod tests {
                 }
             })
             .collect();
+        forest_from(&parent, next)
+    }
+
+    /// The forest whose node `v` has parent `parent[v]` (`None`: a root), numbered as given,
+    /// types and sizes from `next`; its roots listed in reverse order (and the first listed
+    /// twice), each node's children edges in a scrambled but fixed order.
+    fn forest_from(parent: &[Option<usize>], mut next: impl FnMut() -> u64) -> HeapGraph {
+        let n = parent.len();
         let mut kids_of: Vec<Vec<usize>> = vec![Vec::new(); n];
         for (c, p) in parent.iter().enumerate() {
             if let Some(p) = *p {
@@ -1159,6 +1192,15 @@ mod tests {
         }
     }
 
+    /// [`preorder`] on `g` with fresh arrays, as [`in_preorder`] runs it.
+    fn forward_pass(g: &HeapGraph) -> Result<Preorder, Option<Check>> {
+        let n = g.node_count();
+        let (mut a, mut into) = (Check::in_spare(n, Spare::default()), uninit(n));
+        let found = preorder(g, &mut a, &mut into, &g.root_nodes());
+        // SAFETY: `found` is `preorder`'s answer on these arrays.
+        unsafe { taken(found, a, into) }
+    }
+
     /// Whether node `v` is at place `v` of the depth-first preorder with siblings (and roots)
     /// in index order, for every node: by an explicit walk of children lists.
     fn numbered_in_preorder(idom: &[u32]) -> bool {
@@ -1208,12 +1250,7 @@ mod tests {
             let expected = general(&g);
             // The one forward pass: taken exactly then, with the general passes' `idom`,
             // retained sizes, root paths' parents and minimums.
-            let pass = preorder(
-                &g,
-                Check::in_spare(n, Spare::default()),
-                uninit(n),
-                &g.root_nodes(),
-            );
+            let pass = forward_pass(&g);
             assert_eq!(pass.is_ok(), numbered_in_preorder(&f.idom), "seed {seed}");
             match pass {
                 Ok(p) => {
@@ -1475,13 +1512,9 @@ mod tests {
             };
             let g = build();
             assert!(!is_forest(&g), "{edges:?} {roots:?}");
-            // The forward pass says so too (not "maybe a forest in another order").
-            let pass = preorder(
-                &g,
-                Check::in_spare(3, Spare::default()),
-                uninit(3),
-                &g.root_nodes(),
-            );
+            // The forward pass says so too for these (not "maybe a forest in another order",
+            // which it may say of a graph whose parentless non-root closes the stack early).
+            let pass = forward_pass(&g);
             assert!(matches!(pass, Err(None)), "{edges:?} {roots:?}");
             let expected = general(&g);
             same(&Analysis::run(g), &expected);
@@ -1493,5 +1526,53 @@ mod tests {
             };
             assert_eq!(g.spare.bytes(), 0);
         }
+    }
+
+    /// The forward pass at its edges: one node, only roots, a forest whose roots have
+    /// children with a pop of several levels before the next root (all taken, equal to the
+    /// general passes), and a node placed after its parent's sibling's subtree began
+    /// (left to the check and the placing: "maybe a forest").
+    #[test]
+    fn the_forward_pass_at_its_edges() {
+        let mut x = 7u64;
+        let next = move || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x >> 33
+        };
+        let taken: [&[Option<usize>]; 3] = [
+            &[None],
+            &[None, None, None, None],
+            &[
+                None,
+                Some(0),
+                Some(1),
+                Some(2),
+                Some(0),
+                None,
+                Some(5),
+                Some(6),
+                Some(7),
+                None,
+            ],
+        ];
+        for parent in taken {
+            let g = forest_from(parent, next);
+            let expected = general(&g);
+            let Ok(p) = forward_pass(&g) else {
+                panic!("{parent:?}: not taken");
+            };
+            assert_eq!(p.idom, expected.idom, "{parent:?}");
+            assert_eq!(p.retained, expected.retained, "{parent:?}");
+            assert_eq!(p.into[..], expected.paths.parent_column()[..], "{parent:?}");
+            assert_eq!(p.min, expected.min, "{parent:?}");
+            same(&Analysis::run(g), &expected);
+        }
+        // Node 3's parent is 1, but node 2 (a child of 0) came between: not this preorder.
+        let g = forest_from(&[None, Some(0), Some(0), Some(1)], next);
+        assert!(matches!(forward_pass(&g), Err(Some(_))));
+        let expected = general(&g);
+        same(&Analysis::run(g), &expected);
     }
 }
