@@ -33,7 +33,8 @@
 //! stack (the root paths' parents and the children's lists are made beside the pass, not
 //! after it: no arrays of the placing's); otherwise the check's subtree node counts and the
 //! places, 8 B/node + 1 bit (+ 8 B/node of ends and types for the placing passes; the places
-//! and node counts become the root paths' parents and the children's lists once dead). The
+//! become the root paths' parents once dead, the node counts are freed after the placing and
+//! the children's lists are a fresh array). The
 //! retained sizes go to their spill file (where the spill takes them) as soon as they are
 //! final, and the children's offsets are made last (F1, 7.8 M nodes: the analysis' peak
 //! RssAnon 321 → 278 MiB in tm19c, below the parse's 301).
@@ -171,11 +172,7 @@ fn placed(
         (totals, counts)
     });
     // Never for a forest `parents` accepts; the general passes otherwise.
-    let Some(Totals {
-        min,
-        spare: [spare, spare_too],
-    }) = totals
-    else {
+    let Some(Totals { min, place: spare }) = totals else {
         return Err(Box::new(graph));
     };
     after("retained sizes");
@@ -191,7 +188,7 @@ fn placed(
     }
     let paths = RootPaths::from_parts(parent.into(), false, BitSet::new(idom.len()));
     after("root paths");
-    let children = children(&graph, &roots, spare_too);
+    let children = children(&graph, &roots);
     let parts = HistogramParts {
         min: Some(min),
         counts,
@@ -899,31 +896,27 @@ fn forest_totals(
             min[type_of[v] as usize] += retained[v];
         }
     }
-    Some(Totals {
-        min,
-        spare: [place, Vec::new()],
-    })
+    Some(Totals { min, place })
 }
 
 /// What [`forest_totals`] gives back.
 struct Totals {
     /// The minimum retained size of each type.
     min: Vec<u64>,
-    /// Two dead arrays of `u32`: the places, and one whose room the children's lists may
-    /// take (empty: the node counts are freed after the placing).
-    spare: [Vec<u32>; 2],
+    /// The places, dead: the root paths' parents take their room.
+    place: Vec<u32>,
 }
 
 /// The dominator children of a forest: each node's list is its CSR edge list, the super-root's
 /// (index `n`) the roots.
-/// `spare`: a dead array whose room the children take if it is large enough. The offsets
-/// (4 B per node: a copy of the CSR's, with the super-root's end) are made here, after the
-/// retained sizes' stage: made beside the check (no page faults on this thread) they held
-/// their 4 B per node through that stage's peak (F1, 7.8 M nodes: 30 MiB).
-fn children(g: &HeapGraph, roots: &[u32], spare: Vec<u32>) -> DomChildren {
+/// The offsets (4 B per node: a copy of the CSR's, with the super-root's end) and the lists
+/// are made here, after the retained sizes' stage: made beside the check (no page faults on
+/// this thread) the offsets held their 4 B per node through that stage's peak (F1, 7.8 M
+/// nodes: 30 MiB).
+fn children(g: &HeapGraph, roots: &[u32]) -> DomChildren {
     DomChildren {
         offsets: children_offsets(g, roots).into(),
-        children: lists_in(Some(spare), g, roots).into(),
+        children: lists_in(None, g, roots).into(),
     }
 }
 
