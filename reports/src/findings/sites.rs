@@ -175,43 +175,46 @@ fn site_rows(ctx: &Ctx, runtime: &BitSet, nodes: std::ops::Range<usize>) -> Vec<
     rows
 }
 
-/// Node `n`'s bytes and objects added to type `t`'s row (nodes in index order).
-fn add_to(rows: &mut Vec<Option<Row>>, t: usize, n: NodeIdx, bytes: u64, objects: u64) {
-    if rows.len() <= t {
-        rows.resize_with(t + 1, || None);
-    }
-    let e = rows[t].get_or_insert(Row {
-        bytes: 0,
-        objects: 0,
-        rep: n,
-        rep_bytes: 0,
-    });
-    e.bytes += bytes;
-    e.objects += objects;
-    if bytes > e.rep_bytes {
-        e.rep_bytes = bytes;
-        e.rep = n;
+impl Row {
+    /// `later` (rows of nodes after this one's) folded in: sums added, the representative
+    /// this one's unless `later`'s has more bytes (so the first node with the most).
+    fn fold(&mut self, later: Row) {
+        self.bytes += later.bytes;
+        self.objects += later.objects;
+        if later.rep_bytes > self.rep_bytes {
+            self.rep_bytes = later.rep_bytes;
+            self.rep = later.rep;
+        }
     }
 }
 
-/// The rows of two runs of nodes, `a`'s before `b`'s, as one run's: sums added, the
-/// representative `a`'s unless `b`'s has more bytes (the first node with the most).
-fn merged(mut a: Vec<Option<Row>>, b: Vec<Option<Row>>) -> Vec<Option<Row>> {
-    if a.len() < b.len() {
-        a.resize_with(b.len(), || None);
+/// `row` folded into type `t`'s (rows of later nodes or runs after those already there).
+fn fold_into(rows: &mut Vec<Option<Row>>, t: usize, row: Row) {
+    if rows.len() <= t {
+        rows.resize_with(t + 1, || None);
     }
-    for (x, y) in a.iter_mut().zip(b) {
-        let Some(y) = y else { continue };
-        match x {
-            None => *x = Some(y),
-            Some(x) => {
-                x.bytes += y.bytes;
-                x.objects += y.objects;
-                if y.rep_bytes > x.rep_bytes {
-                    x.rep_bytes = y.rep_bytes;
-                    x.rep = y.rep;
-                }
-            }
+    match &mut rows[t] {
+        Some(e) => e.fold(row),
+        e => *e = Some(row),
+    }
+}
+
+/// Node `n`'s bytes and objects added to type `t`'s row (nodes in index order).
+fn add_to(rows: &mut Vec<Option<Row>>, t: usize, n: NodeIdx, bytes: u64, objects: u64) {
+    let row = Row {
+        bytes,
+        objects,
+        rep: n,
+        rep_bytes: bytes,
+    };
+    fold_into(rows, t, row);
+}
+
+/// The rows of two runs of nodes, `a`'s before `b`'s, as one run's ([`Row::fold`]).
+fn merged(mut a: Vec<Option<Row>>, b: Vec<Option<Row>>) -> Vec<Option<Row>> {
+    for (t, y) in b.into_iter().enumerate() {
+        if let Some(y) = y {
+            fold_into(&mut a, t, y);
         }
     }
     a
