@@ -32,8 +32,8 @@
 //!   spilling there would only hide memory from RssAnon.
 //! - Every write to a spill file is at most 64 KiB ([`STAGE_BYTES`]; `spill` fills likewise):
 //!   the page cache takes a write in folios as large as the write, and large fresh blocks are
-//!   what is slowest to touch first on a VM that returns freed memory to its host (ARCHITECTURE.md,
-//!   "Memory and the kernel").
+//!   what is slowest to touch first on a VM that returns freed memory to its host
+//!   (docs/dev/memory.md, "Memory and the kernel").
 //! - Contents are identical either way; only where the bytes live differs.
 
 use std::fs::File;
@@ -182,7 +182,7 @@ impl<T: Plain> Mapped<T> {
         // fresh high-order blocks whose first touch is slow on a VM that hands freed memory
         // back to its host (free-page reporting); 64 KiB folios much less so (the types of
         // javac's 10.7 M objects, 42.8 MB: 0.35–0.55 s → 0.02–0.16 s in `write`, ~0.12 →
-        // ~0.05 s of system time; ARCHITECTURE.md, "Memory and the kernel").
+        // ~0.05 s of system time; docs/dev/memory.md, "Memory and the kernel").
         bytes
             .chunks(STAGE_BYTES)
             .try_for_each(|piece| file.write_all(piece))

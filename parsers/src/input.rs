@@ -153,7 +153,7 @@ const PIECE: usize = 64 << 10;
 /// Writes at most [`PIECE`] bytes a call. Why: the page cache takes a `write` in folios as large
 /// as the write (a gzip member inflates to up to 8 MiB, passed straight through a `BufWriter`),
 /// fresh high-order blocks whose first touch is slow on a VM that hands freed memory back to
-/// its host (free-page reporting); 64 KiB folios much less so (ARCHITECTURE.md, "Memory and the
+/// its host (free-page reporting); 64 KiB folios much less so (docs/dev/memory.md, "Memory and the
 /// kernel"). The spill files are written in the same pieces (graph's `column` and `spill`).
 struct Pieces<'a>(&'a mut File);
 
