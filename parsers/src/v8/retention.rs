@@ -98,13 +98,90 @@ const FOUND: usize = 4096;
 
 /// Add to `page` every node reachable from `stack` (whose nodes are in `page`) over edges
 /// without the weak bit or in `shortcut`. Which nodes are reached does not depend on the order
-/// they are visited in, so the walk takes [`BATCH`] nodes off the stack at once and asks for
-/// the memory of each step (their offsets, then their targets, then the targets' bits) before
-/// it reads any: V8 numbers nodes in discovery order, and in a Map/Set-heavy heap an edge's
-/// target is far from its source, each of those reads a cache miss (the service snapshot of
-/// `benches/scripts/v8/make-service.sh`: ~600 ms one node at a time, ~125 ms in batches).
-/// Memory: the stack (each node pushed once, as a plain DFS) and [`FOUND`] targets.
+/// they are visited in, so the walk goes in index order first: up to [`SWEEPS`] sweeps over
+/// the nodes found and not yet read (`todo`, 1 bit per node), each reading their edges in
+/// the order of the CSR; a target found ahead of a sweep is read by that sweep, one behind it
+/// (and not in the word of 64 nodes the sweep reads) by the next. V8 numbers nodes in discovery order, so most nodes are found from a node
+/// before them, and a sweep reads `offsets` and `targets` front to back instead of at random
+/// (1 GB Node 20 snapshot: the first sweep reads 8.9 M of the 12.7 M nodes in `page`). The
+/// nodes still unread after the last sweep (a long chain numbered backwards would need a
+/// sweep per link) are walked ([`walk_from`]). Each node in `page` has its edges read once.
+/// Memory: `todo` (1 bit per node), the walk's stack (each node pushed at most once) and
+/// [`FOUND`] targets.
 fn owned_closure(
+    page: &mut BitSet,
+    stack: Vec<u32>,
+    offsets: &[EdgePos],
+    targets: &[u32],
+    shortcut: &BitSet,
+) {
+    let mut todo = vec![0u64; page.words().len()];
+    for v in stack {
+        if let Some(w) = todo.get_mut(v as usize / 64) {
+            *w |= 1 << (v % 64);
+        }
+    }
+    for _ in 0..SWEEPS {
+        if todo.iter().all(|&w| w == 0) {
+            return;
+        }
+        sweep(page, &mut todo, offsets, targets, shortcut);
+    }
+    let mut stack = Vec::new();
+    for (w, &bits) in todo.iter().enumerate() {
+        let mut bits = bits;
+        while bits != 0 {
+            stack.push((w * 64) as u32 + bits.trailing_zeros());
+            bits &= bits - 1;
+        }
+    }
+    drop(todo);
+    walk_from(page, stack, offsets, targets, shortcut);
+}
+
+/// At most this many sweeps in index order before [`owned_closure`] walks the rest.
+const SWEEPS: usize = 8;
+
+/// One sweep of [`owned_closure`]: the edges of every node in `todo`, in index order, each
+/// taken out of `todo` when read; each target not yet in `page` is added to `page` and to
+/// `todo` (read later in this sweep if it lies ahead or in the word of 64 nodes the sweep
+/// reads, else by the next).
+fn sweep(
+    page: &mut BitSet,
+    todo: &mut [u64],
+    offsets: &[EdgePos],
+    targets: &[u32],
+    shortcut: &BitSet,
+) {
+    let n = offsets.len().saturating_sub(1);
+    let mut w = 0;
+    while w < todo.len() {
+        let bits = todo[w];
+        if bits == 0 {
+            w += 1;
+            continue;
+        }
+        todo[w] = bits & (bits - 1);
+        let at = w * 64 + bits.trailing_zeros() as usize;
+        if at >= n {
+            continue;
+        }
+        let (s, e) = (offsets[at] as usize, offsets[at + 1] as usize);
+        for (raw_t, edge) in targets.get(s..e).unwrap_or(&[]).iter().zip(s..) {
+            if raw_t & WEAK_BIT != 0 && !shortcut.get(edge) {
+                continue;
+            }
+            let to = (raw_t & !WEAK_BIT) as usize;
+            if !page.get(to) && to < n {
+                page.set(to);
+                todo[to / 64] |= 1 << (to % 64);
+            }
+        }
+    }
+}
+
+/// The batched walk of [`owned_closure`] from `stack` (whose nodes are in `page`).
+fn walk_from(
     page: &mut BitSet,
     mut stack: Vec<u32>,
     offsets: &[EdgePos],
@@ -243,6 +320,98 @@ pub(crate) mod tests {
             assert_eq!(page.words(), want.words(), "round {round}, {n} nodes");
             if round == 5 {
                 assert!(want.count() > BATCH, "a walk longer than one batch");
+            }
+        }
+    }
+
+    /// A CSR from adjacency lists (no weak edges unless a target has [`WEAK_BIT`]).
+    fn csr(lists: &[Vec<u32>]) -> (Vec<EdgePos>, Vec<u32>) {
+        let mut offsets: Vec<EdgePos> = vec![0];
+        let mut targets = Vec::new();
+        for l in lists {
+            targets.extend_from_slice(l);
+            offsets.push(targets.len() as EdgePos);
+        }
+        (offsets, targets)
+    }
+
+    /// One sweep reads, in index order, every node found and every node found ahead of it
+    /// (nodes here are 64 apart: a node found behind the sweep but in the word it reads is
+    /// read too), and leaves exactly the nodes found behind it for the next.
+    #[test]
+    fn a_sweep_reads_ahead_and_leaves_what_is_behind() {
+        // 0 -> 5 -> 7 -> 2 -> 9 -> 3; 7 -> 1 (weak); 9 -> 8; node k is 64 k.
+        let mut lists = vec![Vec::new(); 640];
+        let at = |k: u32| (64 * k) as usize;
+        for (from, to) in [(0, 5), (5, 7), (7, 2), (7, 1), (2, 9), (9, 3), (9, 8)] {
+            let weak = if (from, to) == (7, 1) { WEAK_BIT } else { 0 };
+            lists[at(from)].push(at(to) as u32 | weak);
+        }
+        let (offsets, targets) = csr(&lists);
+        let shortcut = BitSet::new(targets.len());
+        let set = |ks: &[u32]| {
+            let mut b = BitSet::new(640);
+            ks.iter().for_each(|&k| b.set(at(k)));
+            b.words().to_vec()
+        };
+        let mut page = BitSet::from_words(set(&[0]));
+        let mut todo = set(&[0]);
+        sweep(&mut page, &mut todo, &offsets, &targets, &shortcut);
+        // 0, 5 and 7 read; 2, found behind 7, waits.
+        assert_eq!(page.words(), set(&[0, 5, 7, 2]));
+        assert_eq!(todo, set(&[2]));
+        sweep(&mut page, &mut todo, &offsets, &targets, &shortcut);
+        // 2 read, then 9, found ahead of it; 3 and 8, found behind 9, wait.
+        assert_eq!(page.words(), set(&[0, 5, 7, 2, 9, 3, 8]));
+        assert_eq!(todo, set(&[3, 8]));
+        sweep(&mut page, &mut todo, &offsets, &targets, &shortcut);
+        assert_eq!(todo, set(&[]));
+        assert_eq!(page.count(), 7, "the weak edge to 1 is not followed");
+    }
+
+    /// Chains numbered forwards (one sweep reads them), backwards (64 links per sweep, so the
+    /// walk takes the rest after `SWEEPS`) and alternating, across word boundaries, and random
+    /// graphs under a random numbering: the set is the plain walk's.
+    #[test]
+    fn sweeps_then_walk_reach_what_a_plain_dfs_reaches_in_any_numbering() {
+        let n = 1000usize;
+        let chain = |order: &[usize]| {
+            let mut lists = vec![Vec::new(); n];
+            for pair in order.windows(2) {
+                lists[pair[0]].push(pair[1] as u32);
+            }
+            lists
+        };
+        let forwards: Vec<usize> = (0..n).collect();
+        let backwards: Vec<usize> = (0..n).rev().collect();
+        let alternating: Vec<usize> = (0..n / 2).flat_map(|i| [i, n - 1 - i]).collect();
+        let mut rng = Lcg(11);
+        let mut random = vec![Vec::new(); n];
+        for l in random.iter_mut() {
+            for _ in 0..rng.below(4) {
+                l.push(rng.below(n as u64) as u32);
+            }
+        }
+        for (what, lists) in [
+            ("forwards", chain(&forwards)),
+            ("backwards", chain(&backwards)),
+            ("alternating", chain(&alternating)),
+            ("random", random),
+        ] {
+            let (offsets, targets) = csr(&lists);
+            let shortcut = BitSet::new(targets.len());
+            let root = match what {
+                "backwards" => n - 1,
+                _ => 0,
+            };
+            let mut want = BitSet::new(n);
+            want.set(root);
+            let mut got = want.clone();
+            plain_closure(&mut want, vec![root as u32], &offsets, &targets, &shortcut);
+            owned_closure(&mut got, vec![root as u32], &offsets, &targets, &shortcut);
+            assert_eq!(got.words(), want.words(), "{what}");
+            if what != "random" {
+                assert_eq!(want.count(), n, "{what}: the chain is reached whole");
             }
         }
     }
