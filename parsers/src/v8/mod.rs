@@ -204,11 +204,7 @@ impl Unresolved {
         LabelsLater::new(labels, spill, move |column, names| {
             let mut t = crate::timing::Steps::start();
             // On a pool of one thread of its own.
-            let one = rayon::ThreadPoolBuilder::new()
-                .num_threads(1)
-                .start_handler(|_| yield_to_the_analysis())
-                .build()
-                .ok();
+            let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().ok();
             let on_one = |f: &mut (dyn FnMut() + Send)| match &one {
                 Some(pool) => pool.install(f),
                 None => f(),
@@ -381,29 +377,6 @@ fn release_free_memory() {
         libc::malloc_trim(0);
     }
 }
-
-/// Lower the calling thread's scheduling priority by [`LABELS_NICE`] (Linux applies
-/// `setpriority` to the one thread; never above nice 19, never raised). For the labels' own
-/// pool thread: it shares two cores with the dominators' DFS (one thread, the analysis'
-/// critical path) and the root paths' thread, and nothing waits on it before the analysis
-/// ends. Best effort: a refusal leaves it as it was.
-fn yield_to_the_analysis() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: getpriority and setpriority on the calling thread (who = 0) read and change only
-    // its nice value.
-    unsafe {
-        let now = libc::getpriority(libc::PRIO_PROCESS, 0);
-        let to = (now + LABELS_NICE).min(19);
-        if to > now {
-            libc::setpriority(libc::PRIO_PROCESS, 0, to);
-        }
-    }
-}
-
-/// How much lower than the analysis' threads the labels' pool thread runs: CFS weight 110
-/// against 1024 at nice 0, ~10 % of a core it shares with one of them.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-const LABELS_NICE: libc::c_int = 10;
 
 /// The locations as the run keeps them ([`Locations`]): read again from the snapshot when
 /// shown, or, should the reader have kept no marks, the quads sorted.
@@ -1033,31 +1006,6 @@ pub(crate) mod tests {
     /// give the graph the parse gives with them resolved in it: columns, labels, label names
     /// and warnings, in memory and with every column growing in a spill file (the labels then
     /// rewritten through it with `pwrite`, and spilled once resolved).
-    /// The labels' pool thread lowers its own priority by `LABELS_NICE` (capped at 19), and
-    /// only its own: the thread that started it keeps its nice value.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn the_labels_thread_alone_runs_below_the_analysis() {
-        // SAFETY: getpriority reads the calling thread's nice value.
-        let nice = || unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
-        let mine = nice();
-        let theirs = std::thread::spawn(move || {
-            yield_to_the_analysis();
-            nice()
-        })
-        .join()
-        .unwrap();
-        assert_eq!(theirs, (mine + LABELS_NICE).min(19));
-        assert_eq!(nice(), mine);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .start_handler(|_| yield_to_the_analysis())
-            .build()
-            .unwrap();
-        assert_eq!(pool.install(nice), (mine + LABELS_NICE).min(19));
-        assert_eq!(nice(), mine);
-    }
-
     #[test]
     fn labels_resolved_later_are_the_parsed_ones() {
         let dir = tempfile::tempdir().unwrap();
