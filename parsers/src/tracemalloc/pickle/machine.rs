@@ -124,7 +124,11 @@ impl<'a> Reader<'a> {
                 self.cancel
                     .store(!exact, std::sync::atomic::Ordering::Relaxed);
                 let rx = self.tail.take().filter(|_| exact);
-                self.steps.step("read: head, to the tail's start");
+                // This thread's own CPU time too: the balance, whatever else runs on the host.
+                let cpu = super::thread_cpu() - self.cpu_at_start;
+                self.steps.step(&format!(
+                    "read: head, to the tail's start ({cpu:.3} s thread CPU)"
+                ));
                 if let Some(mut t) = rx.and_then(|rx| rx.recv().ok()) {
                     self.steps.step("wait for the tail");
                     if self.absorb(&mut t) {

@@ -66,16 +66,17 @@ pub(super) fn floor(len: usize) -> usize {
     len / 64 * FLOOR_64THS
 }
 
-/// Work per item of each side, in ns: a trace tuple, a frame tuple. Calibrated (tm22a,
-/// benches/scripts/tracemalloc/RESULTS.md) on the lead's stage times at 35/64 (session 22) of
-/// the two mixed real-program snapshots, real-s2d350 and real-scale2: their counts of each
-/// item before and after that byte give two equations per side. Checked on f2-stem, whose
-/// balance it puts at 38.6/64 (37.4 from its stage times), real-deep350 (38.1; 38.0) and
-/// f3-wide (33.6; 35-41: its traces' many distinct tracebacks cost the tail more than the
-/// count shows). File names (strings) were a third item: fitted on f2-stem they cost 2 µs,
-/// which f3-wide's do not, and a 64 KiB window holds too few of them to weigh that much.
-pub(super) const HEAD_NS: [u64; 2] = [24, 10];
-pub(super) const TAIL_NS: [u64; 2] = [26, 16];
+/// Work per item of each side, in ns of the thread's CPU: a trace tuple, a frame tuple.
+/// Calibrated (tm22a, benches/scripts/tracemalloc/RESULTS.md) on each thread's CPU time with
+/// the start forced to 32, 35, 38, 41 and 44/64 of f2-stem (deep tracebacks, nearly all new)
+/// and real-scale2 (a real program's traces, few tracebacks): their counts of each item before
+/// and after the start, 10 equations per side. Checked on the others, where the two threads'
+/// CPU times cross at 38.9/64 (real-s2d350), 38.2 (f3-wide) and 36.1 (real-deep350): this
+/// places 36.7, 37.9 and 35.0 (the fixed 35/64 before it: 3.9, 3.2 and 1.1 early). File names
+/// (strings) as a third item were not kept: only the synthetic f2-stem and f3-wide have many,
+/// at costs that disagree, and a 64 KiB window holds too few of them to weigh much.
+pub(super) const HEAD_NS: [u64; 2] = [12, 21];
+pub(super) const TAIL_NS: [u64; 2] = [18, 26];
 
 /// Traces and frame tuples in a scan of opcodes from `p` (an opcode boundary) to `end` or to
 /// the first opcode it does not know (a trace: `TUPLE` after an int, its `total_nframe`; a
