@@ -215,12 +215,9 @@ pub(super) fn balance(n: usize, per: &[([u64; 2], usize); SAMPLES]) -> usize {
         let work: u64 = items.iter().zip(ns).map(|(a, b)| a * b).sum();
         work as f64 / bytes.max(1) as f64
     };
-    let head: Vec<f64> = (0..SAMPLES)
-        .map(|k| density(k, &HEAD_NS) * part(k))
-        .collect();
-    let tail: Vec<f64> = (0..SAMPLES)
-        .map(|k| density(k, &TAIL_NS) * part(k))
-        .collect();
+    // Each part's work on either side (on the stack: 2 × 32 × 8 B).
+    let head: [f64; SAMPLES] = std::array::from_fn(|k| density(k, &HEAD_NS) * part(k));
+    let tail: [f64; SAMPLES] = std::array::from_fn(|k| density(k, &TAIL_NS) * part(k));
     let total_tail: f64 = tail.iter().sum();
     let mid = if total_tail + head.iter().sum::<f64>() <= 0.0 {
         n / 64 * 35
