@@ -94,6 +94,29 @@ impl<'a> Reader<'a> {
         loop {
             let at = self.pos;
             if at >= self.split_at {
+                // At the floor: the start the second core placed (which is at or past it),
+                // waited for only if it is not there yet.
+                if let Some(rx) = self.start.take() {
+                    use std::sync::mpsc::TryRecvError;
+                    let start = match rx.try_recv() {
+                        Ok(start) => start,
+                        Err(TryRecvError::Empty) => {
+                            self.steps.step("read: head, to the floor");
+                            let start = rx.recv().ok().flatten();
+                            self.steps.step("wait for the tail's start");
+                            start
+                        }
+                        Err(TryRecvError::Disconnected) => None,
+                    };
+                    match start {
+                        Some((s, _)) => self.split_at = s,
+                        None => {
+                            self.split_at = usize::MAX;
+                            self.tail = None;
+                        }
+                    }
+                    continue;
+                }
                 // Exactly where the second core began: take what it read, if it holds; past
                 // it (not an opcode boundary here), stop it.
                 let exact = at == self.split_at;
@@ -101,7 +124,11 @@ impl<'a> Reader<'a> {
                 self.cancel
                     .store(!exact, std::sync::atomic::Ordering::Relaxed);
                 let rx = self.tail.take().filter(|_| exact);
-                self.steps.step("read: head, to the tail's start");
+                // This thread's own CPU time too: the balance, whatever else runs on the host.
+                let cpu = super::thread_cpu() - self.cpu_at_start;
+                self.steps.step(&format!(
+                    "read: head, to the tail's start ({cpu:.3} s thread CPU)"
+                ));
                 if let Some(mut t) = rx.and_then(|rx| rx.recv().ok()) {
                     self.steps.step("wait for the tail");
                     if self.absorb(&mut t) {

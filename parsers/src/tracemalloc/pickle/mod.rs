@@ -316,6 +316,11 @@ struct Reader<'a> {
     /// result when the reader gets there ([`split`]).
     split_at: usize,
     tail: Option<std::sync::mpsc::Receiver<split::Tail<'a>>>,
+    /// The tail's start from the second core ([`split::plan_start`]; None: no tail), asked for
+    /// when the reader gets to `split_at` the first time (then the floor, `split::floor`).
+    start: Option<std::sync::mpsc::Receiver<Option<(usize, usize)>>>,
+    /// This thread's CPU seconds when the read began (for the stage line at the tail's start).
+    cpu_at_start: f64,
     /// Traces the tail read and the reader took over (0: read on one core).
     tail_traces: u64,
     /// Tells the tail to stop (set when the reader passes its start, or ends).
@@ -368,25 +373,44 @@ fn read_once_with(
     forget_frames: bool,
     fast: bool,
 ) -> (Result<(Snapshot<'_>, u64), Fail>, bool) {
-    let start = split::find_start(data, min_split);
+    let split = split::may_split(data, min_split);
     let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     std::thread::scope(|scope| {
-        let mut tail = None;
-        if let Some((at, frame_end)) = start {
+        let (mut tail, mut start) = (None, None);
+        if split {
+            // The second core places the tail's start ([`split::plan_start`]) and reads from
+            // there; the reader asks for the start when it gets to `split::floor`.
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let (start_tx, start_rx) = std::sync::mpsc::sync_channel(1);
             let cancel = &cancel;
             scope.spawn(move || {
                 let mut steps = crate::timing::Steps::of(crate::timing::Reader::Tracemalloc);
-                let t = split::Tail::read(data, at, frame_end, cancel, forget_frames, fast);
-                steps.step("tail: read (second core)");
-                let _ = tx.send(t);
+                let cpu = thread_cpu();
+                let at = split::plan_start(data, min_split);
+                // Once per read: where it placed the start, in 64ths of the input.
+                let share = at.map_or(64.0, |(at, _)| at as f64 * 64.0 / data.len() as f64);
+                steps.step(&format!("tail: plan, {share:.1}/64 (2nd core)"));
+                let _ = start_tx.send(at);
+                if let Some((at, frame_end)) = at {
+                    let t = split::Tail::read(data, at, frame_end, cancel, forget_frames, fast);
+                    let cpu = thread_cpu() - cpu;
+                    steps.step(&format!("tail: read (2nd core, {cpu:.3} s thread CPU)"));
+                    let _ = tx.send(t);
+                }
             });
             tail = Some(rx);
+            start = Some(start_rx);
         }
         let mut r = reader(data);
         r.memo.forget_frames = forget_frames;
         r.fast_tracebacks = fast;
-        r.split_at = start.map_or(usize::MAX, |s| s.0);
+        r.split_at = if split {
+            split::floor(data.len())
+        } else {
+            usize::MAX
+        };
+        r.start = start;
+        r.cpu_at_start = thread_cpu();
         r.reserve();
         r.tail = tail;
         r.cancel = cancel.clone();
@@ -402,6 +426,27 @@ fn read_once_with(
         steps.step("finish: totals, checks");
         (done, false)
     })
+}
+
+/// CPU seconds (user + sys) of the calling thread so far (0 where there is no such clock): the
+/// stage lines' measure of each core's share of the read, which the host's load does not
+/// stretch as it does the wall clock.
+fn thread_cpu() -> f64 {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getrusage writes the struct it is given.
+        let ru = unsafe {
+            let mut ru: libc::rusage = std::mem::zeroed();
+            libc::getrusage(libc::RUSAGE_THREAD, &mut ru);
+            ru
+        };
+        let t = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        t(ru.ru_utime) + t(ru.ru_stime)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        0.0
+    }
 }
 
 /// The fewest bytes CPython writes for a memo entry: a frame tuple (`BINGET BININT1 TUPLE2
@@ -472,6 +517,8 @@ fn reader(data: &[u8]) -> Reader<'_> {
         frame_end: usize::MAX,
         split_at: usize::MAX,
         tail: None,
+        start: None,
+        cpu_at_start: 0.0,
         tail_traces: 0,
         cancel: Default::default(),
         frames_needed: false,

@@ -6,10 +6,13 @@
 //! memo reference *symbolic*: a `BINGET n` naming a file name or a traceback is kept as `n`
 //! (with the tail's own memo size when it was read), and its own entries are numbered from 0.
 //!
-//! 1. [`find_start`]: walk the protocol-4 FRAME chain to the frame holding byte 35/64 of the
-//!    input (a little past the middle, see there), skip opcodes from that frame's start (a
-//!    frame begins at an opcode boundary as CPython writes) to the first `APPENDS MARK` past
-//!    it: the start of a batch of 1000 traces.
+//! 1. [`plan_start`] (the other core, while this one reads from byte 0): find the protocol-4
+//!    FRAME headers near 32 evenly spaced bytes ([`frame_near`]), count traces and frame
+//!    tuples in those frames, and place the start where this core's estimated work before it
+//!    equals the other core's after it ([`balance`]); then ([`start_from`]) skip opcodes from
+//!    the start of a frame at or before that byte (a frame begins at an opcode boundary as
+//!    CPython writes) to the first `APPENDS MARK` past it: the start of a batch of 1000 traces. This core asks for it when
+//!    it gets to [`floor`] (16/64 of the input), at or before any start placed.
 //! 2. [`Tail::read`] (the other core): from just after that MARK, read what CPython writes in a
 //!    traces list — traces, their inline tracebacks and frames, file names, MEMOIZE, BINGET,
 //!    APPENDS, MARK, FRAME — folding each batch at its APPENDS, and stop at the first thing it
@@ -41,38 +44,229 @@ use heapscope_graph::hash::FxHashMap;
 /// Inputs below this size are read on one core (the thread costs more than it saves).
 pub(super) const MIN_SPLIT: usize = 8 << 20;
 
-/// Where the tail begins: just after the MARK of an `APPENDS MARK` at or past byte 35/64 of
-/// `data`, and the end of the FRAME that holds it. None when the input is not framed (protocol
-/// 2–3), smaller than `min_len`, or anything on the way is not what CPython writes.
-pub(super) fn find_start(data: &[u8], min_len: usize) -> Option<(usize, usize)> {
-    if data.len() < min_len.max(12) || data[0] != PROTO || data[2] != FRAME {
+/// The earliest a start is placed, in 64ths of the input: the reader asks for the start only
+/// when it gets there ([`floor`]).
+const FLOOR_64THS: usize = 16;
+/// The latest a start is placed, in 64ths of the input.
+const CEIL_64THS: usize = 56;
+/// Sample windows [`plan_start`] scans: the first frame at or past the middle of each of this
+/// many equal parts of the input (at most [`WINDOW`] bytes of it; a frame found for two parts
+/// is scanned once). 32 × 64 KiB: 2 MiB scanned whatever the input's size.
+pub(super) const SAMPLES: usize = 32;
+const WINDOW: usize = 64 << 10;
+
+/// Whether [`plan_start`] may find a start: a protocol-4 framed input of `min_len` bytes or
+/// more (and at least 12).
+pub(super) fn may_split(data: &[u8], min_len: usize) -> bool {
+    data.len() >= min_len.max(12) && data[0] == PROTO && data[2] == FRAME
+}
+
+/// The byte at or past which [`plan_start`] places the tail's start (the reader's first check).
+pub(super) fn floor(len: usize) -> usize {
+    len / 64 * FLOOR_64THS
+}
+
+/// Work per item of each side, in ns of the thread's CPU: a trace tuple, a frame tuple.
+/// Calibrated (tm22a, benches/scripts/tracemalloc/RESULTS.md) on each thread's CPU time with
+/// the start forced to 32, 35, 38, 41 and 44/64 of f2-stem (deep tracebacks, nearly all new)
+/// and real-scale2 (a real program's traces, few tracebacks): their counts of each item before
+/// and after the start, 10 equations per side. Checked on the others, where the two threads'
+/// CPU times cross at 38.9/64 (real-s2d350), 38.2 (f3-wide) and 36.1 (real-deep350): this
+/// places 36.7, 37.9 and 35.0 (the fixed 35/64 before it: 3.9, 3.2 and 1.1 early). File names
+/// (strings) as a third item were not kept: only the synthetic f2-stem and f3-wide have many,
+/// at costs that disagree, and a 64 KiB window holds too few of them to weigh much.
+pub(super) const HEAD_NS: [u64; 2] = [12, 21];
+pub(super) const TAIL_NS: [u64; 2] = [18, 26];
+
+/// Traces and frame tuples in a scan of opcodes from `p` (an opcode boundary) to `end` or to
+/// the first opcode it does not know (a trace: `TUPLE` after an int, its `total_nframe`; a
+/// frame: `TUPLE2` after an int, its line); and the bytes scanned.
+fn count_items(data: &[u8], mut p: usize, end: usize) -> ([u64; 2], usize) {
+    let begin = p;
+    let mut n = [0u64; 2];
+    let mut prev_int = false;
+    while p < end {
+        let op = data[p];
+        let Some(len) = op_len(data, p) else { break };
+        match op {
+            TUPLE if prev_int => n[0] += 1,
+            TUPLE2 if prev_int => n[1] += 1,
+            _ => {}
+        }
+        prev_int = matches!(op, BININT1 | BININT2 | BININT);
+        match p.checked_add(len) {
+            Some(q) if q <= end => p = q,
+            _ => break,
+        }
+    }
+    (n, p - begin)
+}
+
+/// The length of the opcode at `p` with its argument, for what CPython writes in a snapshot;
+/// None for anything else or past the input's end.
+fn op_len(data: &[u8], p: usize) -> Option<usize> {
+    let arg = |n: usize| -> Option<usize> {
+        let b = data.get(p + 1..p + 1 + n)?;
+        let mut a = [0u8; 8];
+        a[..n].copy_from_slice(b);
+        usize::try_from(u64::from_le_bytes(a)).ok()
+    };
+    Some(match *data.get(p)? {
+        MARK | TUPLE1 | TUPLE2 | TUPLE3 | TUPLE | EMPTY_TUPLE | MEMOIZE | NONE | NEWTRUE
+        | NEWFALSE | APPENDS | APPEND | EMPTY_LIST | EMPTY_DICT | SETITEM | SETITEMS | LIST
+        | DICT | POP | BUILD | NEWOBJ | STACK_GLOBAL => 1,
+        BININT1 | BINGET | BINPUT => 2,
+        BININT2 => 3,
+        BININT | LONG_BINGET | LONG_BINPUT => 5,
+        SHORT_BINUNICODE => 2 + arg(1)?,
+        BINUNICODE => 5usize.checked_add(arg(4)?)?,
+        BINUNICODE8 => 9usize.checked_add(arg(8)?)?,
+        LONG1 => 2 + arg(1)?,
+        LONG4 => 5usize.checked_add(arg(4)?)?,
+        _ => return None,
+    })
+}
+
+/// The body and end of the protocol-4 FRAME at `f`, if it fits in `data`.
+fn frame_at(data: &[u8], f: usize) -> Option<(usize, usize)> {
+    let len = u64::from_le_bytes(data.get(f + 1..f + 9)?.try_into().ok()?);
+    let body = f + 9;
+    let end = body.checked_add(usize::try_from(len).ok()?)?;
+    (end <= data.len()).then_some((body, end))
+}
+
+/// Where the tail begins (see [`start_from`]), placed where the two cores' work is estimated
+/// equal: [`SAMPLES`] windows are scanned ([`count_items`]), each in the frame found at the
+/// middle of its part of the input ([`frame_near`]); each part is given its window's work per
+/// byte on either side ([`HEAD_NS`], [`TAIL_NS`]), and the start is placed by [`balance`].
+/// Run on the second core: the reader needs it only at [`floor`]. None as [`start_from`].
+pub(super) fn plan_start(data: &[u8], min_len: usize) -> Option<(usize, usize)> {
+    if !may_split(data, min_len) {
         return None;
     }
-    // Near the middle: the first part holds most of the tracebacks' frames (each is written
-    // where its first trace is), which cost more per byte than traces, and this core takes the
-    // tail over at the end; the tail's traceback references cost it more. Callgrind on the real scale-2 snapshot
-    // (benches/scripts/tracemalloc): split at 1/2, 1.29 G instructions before, 0.99 G after;
-    // at 7/16 (and a faster trace loop here), 1.00 G and 1.09 G; so 15/32. Then with frames
-    // read in one loop on both sides (`HEAPSCOPE_STATS_TRACEMALLOC` on real-deep350, 3 runs):
-    // head 0.66-0.74 s, tail 0.81-0.90 s, the reader waiting 0.145 s for it; so 33/64. Then
-    // (tm15, each thread's own CPU time, `RUSAGE_THREAD`, 4 rounds on real-deep350): at 33/64
-    // head 0.17-0.19 s, tail 0.20; at 35/64 0.18-0.20 and 0.17-0.19; at 37/64 0.18-0.20 and
-    // 0.16-0.17; so 35/64.
-    let mid = data.len() / 64 * 35;
-    let frame_at = |f: usize| -> Option<(usize, usize)> {
-        let len = u64::from_le_bytes(data.get(f + 1..f + 9)?.try_into().ok()?);
-        let body = f + 9;
-        let end = body.checked_add(usize::try_from(len).ok()?)?;
-        (end <= data.len()).then_some((body, end))
-    };
-    // The frame that holds that byte.
-    let (mut p, mut frame_end) = frame_at(2)?;
-    while frame_end <= mid {
-        if data.get(frame_end) != Some(&FRAME) {
-            return None;
-        }
-        (p, frame_end) = frame_at(frame_end)?;
+    let n = data.len();
+    // Each part's window: items counted and bytes scanned.
+    let mut per = [([0u64; 2], 0usize); SAMPLES];
+    let mut scanned: Option<usize> = None;
+    for k in 0..SAMPLES {
+        let target = n / SAMPLES * k + n / SAMPLES / 2;
+        per[k] = match frame_near(data, target) {
+            // A frame that holds two middles is scanned once.
+            Some((body, _)) if scanned == Some(body) => per[k - 1],
+            Some((body, end)) => {
+                scanned = Some(body);
+                count_items(data, body, end.min(body.saturating_add(WINDOW)))
+            }
+            None => ([0; 2], 0),
+        };
     }
+    start_from(data, balance(n, &per))
+}
+
+/// How far past a byte [`frame_near`] looks for a FRAME header.
+const SEEK: usize = 4 << 20;
+
+/// The first FRAME header at or past `from` (within [`SEEK`] bytes) that fits the input and is
+/// followed by up to two more that do, or by the input's end: its body and end. Found by its
+/// bytes, not by the chain from the input's start (which would touch one page of the input
+/// per frame: 4.5 K faults on a 290 MiB snapshot, on the second core's clock). A byte 0x95
+/// inside a frame that passes for a header would only misplace a window (an estimate) or the
+/// start, which the reader then passes or does not take over (see the module docs).
+fn frame_near(data: &[u8], from: usize) -> Option<(usize, usize)> {
+    let stop = from.saturating_add(SEEK).min(data.len());
+    let mut q = from;
+    while q < stop {
+        q += data.get(q..stop)?.iter().position(|&b| b == FRAME)?;
+        let chained = |f: usize| -> bool {
+            let mut at = f;
+            for _ in 0..3 {
+                match frame_at(data, at) {
+                    Some((_, end)) if end == data.len() => return true,
+                    Some((_, end)) if data[end] == FRAME => at = end,
+                    _ => return false,
+                }
+            }
+            true
+        };
+        if chained(q) {
+            return frame_at(data, q);
+        }
+        q += 1;
+    }
+    None
+}
+
+/// The byte where the reader's estimated work before it equals the tail's after it, each part
+/// of `n / SAMPLES` bytes (the last one to `n`) costing its window's items per byte scanned
+/// (see [`plan_start`]); within [`floor`] and 56/64 of `n`, and 35/64 (m36's rule) when the
+/// windows saw nothing.
+pub(super) fn balance(n: usize, per: &[([u64; 2], usize); SAMPLES]) -> usize {
+    let part = |k: usize| -> f64 {
+        let lo = n / SAMPLES * k;
+        let hi = if k + 1 == SAMPLES {
+            n
+        } else {
+            lo + n / SAMPLES
+        };
+        (hi - lo) as f64
+    };
+    let density = |k: usize, ns: &[u64; 2]| -> f64 {
+        let (items, bytes) = per[k];
+        let work: u64 = items.iter().zip(ns).map(|(a, b)| a * b).sum();
+        work as f64 / bytes.max(1) as f64
+    };
+    // Each part's work on either side (on the stack: 2 × 32 × 8 B).
+    let head: [f64; SAMPLES] = std::array::from_fn(|k| density(k, &HEAD_NS) * part(k));
+    let tail: [f64; SAMPLES] = std::array::from_fn(|k| density(k, &TAIL_NS) * part(k));
+    let total_tail: f64 = tail.iter().sum();
+    let mid = if total_tail + head.iter().sum::<f64>() <= 0.0 {
+        n / 64 * 35
+    } else {
+        // The part where the head's work so far passes the tail's still to come; the byte
+        // within it by linear interpolation.
+        let (mut before, mut after) = (0.0, total_tail);
+        let mut at = n;
+        for k in 0..SAMPLES {
+            let (h, t) = (head[k], tail[k]);
+            if before + h >= after - t {
+                let share = if h + t > 0.0 {
+                    ((after - before) / (h + t)).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                at = n / SAMPLES * k + (share * part(k)) as usize;
+                break;
+            }
+            before += h;
+            after -= t;
+        }
+        at
+    };
+    mid.clamp(floor(n), n / 64 * CEIL_64THS)
+}
+
+/// Where the tail begins: just after the MARK of the first `APPENDS MARK` at or past byte
+/// `mid`, and the end of the FRAME that holds it. None when anything on the way is not what CPython writes, or there is none
+/// within 4 MiB.
+pub(super) fn start_from(data: &[u8], mid: usize) -> Option<(usize, usize)> {
+    if data.len() < 12 || data[0] != PROTO || data[2] != FRAME {
+        return None;
+    }
+    // A frame that begins at most 128 KiB before that byte (found by its bytes, see
+    // [`frame_near`]), else the frame that holds it, by the chain from the input's start.
+    let (mut p, mut frame_end) = match frame_near(data, mid.saturating_sub(2 * WINDOW)) {
+        Some((body, end)) if body <= mid => (body, end),
+        _ => {
+            let (mut p, mut frame_end) = frame_at(data, 2)?;
+            while frame_end <= mid {
+                if data.get(frame_end) != Some(&FRAME) {
+                    return None;
+                }
+                (p, frame_end) = frame_at(data, frame_end)?;
+            }
+            (p, frame_end)
+        }
+    };
     // Skip opcodes (a scan, nothing kept) to the first APPENDS MARK past it.
     let limit = mid.saturating_add(4 << 20);
     while p < limit {
@@ -80,34 +274,14 @@ pub(super) fn find_start(data: &[u8], min_len: usize) -> Option<(usize, usize)> 
             if data.get(p) != Some(&FRAME) {
                 return None;
             }
-            (p, frame_end) = frame_at(p)?;
+            (p, frame_end) = frame_at(data, p)?;
             continue;
         }
         let op = *data.get(p)?;
         if p >= mid && op == APPENDS && data.get(p + 1) == Some(&MARK) && p + 2 <= frame_end {
             return Some((p + 2, frame_end));
         }
-        let arg = |n: usize| -> Option<usize> {
-            let b = data.get(p + 1..p + 1 + n)?;
-            let mut a = [0u8; 8];
-            a[..n].copy_from_slice(b);
-            usize::try_from(u64::from_le_bytes(a)).ok()
-        };
-        let len = match op {
-            MARK | TUPLE1 | TUPLE2 | TUPLE3 | TUPLE | EMPTY_TUPLE | MEMOIZE | NONE | NEWTRUE
-            | NEWFALSE | APPENDS | APPEND | EMPTY_LIST | EMPTY_DICT | SETITEM | SETITEMS | LIST
-            | DICT | POP | BUILD | NEWOBJ | STACK_GLOBAL => 1,
-            BININT1 | BINGET | BINPUT => 2,
-            BININT2 => 3,
-            BININT | LONG_BINGET | LONG_BINPUT => 5,
-            SHORT_BINUNICODE => 2 + arg(1)?,
-            BINUNICODE => 5usize.checked_add(arg(4)?)?,
-            BINUNICODE8 => 9usize.checked_add(arg(8)?)?,
-            LONG1 => 2 + arg(1)?,
-            LONG4 => 5usize.checked_add(arg(4)?)?,
-            _ => return None,
-        };
-        p = p.checked_add(len)?;
+        p = p.checked_add(op_len(data, p)?)?;
         if p > frame_end {
             return None;
         }

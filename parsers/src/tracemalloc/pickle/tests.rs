@@ -305,6 +305,17 @@ fn synthetic_pickle(
     out
 }
 
+/// A xorshift generator from `seed` (not 0): each call a number below its argument.
+fn xorshift(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut x = seed;
+    move |m: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % m
+    }
+}
+
 /// Tracebacks (frames as `(file, line)`), file names, traces `(domain, size, traceback)`.
 type Synthetic = (
     Vec<Vec<(usize, u32)>>,
@@ -314,13 +325,7 @@ type Synthetic = (
 
 /// Synthetic traces: `n` traces over `tbs` tracebacks of 1–30 frames in a few files.
 fn synthetic_traces(seed: u64, n: usize, tbs: usize) -> Synthetic {
-    let mut x = seed | 1;
-    let mut rand = move |m: u64| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x % m
-    };
+    let mut rand = xorshift(seed | 1);
     let files = vec![
         "/srv/app/main.py",
         "/srv/app/models.py",
@@ -412,7 +417,7 @@ fn split_read_equals_one_pass() {
 fn tail_frees_its_indexes_once_read() {
     let (tracebacks, files, traces) = synthetic_traces(5, 20000, 700);
     let data = synthetic_pickle(&tracebacks, &files, &traces, 1000, 4096, false);
-    let (at, frame_end) = split::find_start(&data, 0).expect("a start");
+    let (at, frame_end) = split::plan_start(&data, 0).expect("a start");
     let cancel = std::sync::atomic::AtomicBool::new(false);
     let t = split::Tail::read(&data, at, frame_end, &cancel, true, true);
     assert!(t.traces() > 1000, "the tail read {} traces", t.traces());
@@ -976,7 +981,7 @@ fn cpython_shaped_pickles_fit_the_reservations() {
         let (tracebacks, files, traces) = synthetic_traces(seed, n, tbs);
         let data = synthetic_pickle(&tracebacks, &files, &traces, batch, frame, false);
         for min_split in [usize::MAX, 0] {
-            let start = split::find_start(&data, min_split).map_or(data.len(), |s| s.0);
+            let start = split::plan_start(&data, min_split).map_or(data.len(), |s| s.0);
             let mut r = reader(&data);
             r.reserve();
             let reserved = r.memo.blocks_capacity();
@@ -989,11 +994,134 @@ fn cpython_shaped_pickles_fit_the_reservations() {
             assert_eq!(tail, 0);
         }
         // The second core's part, in its own.
-        let (at, frame_end) = split::find_start(&data, 0).expect("a start");
+        let (at, frame_end) = split::plan_start(&data, 0).expect("a start");
         let cancel = std::sync::atomic::AtomicBool::new(false);
         let t = split::Tail::read(&data, at, frame_end, &cancel, true, true);
         assert!(t.traces() > 0);
         let blocks = (data.len() - at) / ENTRY_BYTES / 64 + 1;
         assert_eq!(t.reserved_bytes(), blocks * 32, "seed {seed}");
+    }
+}
+
+/// `split::balance` against an integration of its own: the reader's work before a byte and the
+/// tail's after it, summed byte by byte over each part's density, cross where it says (to a
+/// byte of rounding per part), for flat, front-heavy, back-heavy and random profiles; within
+/// the floor and 56/64; 35/64 when the windows saw nothing.
+#[test]
+fn the_start_is_placed_where_both_sides_work_alike() {
+    const K: usize = split::SAMPLES;
+    let n = 1_000_000usize;
+    let density = |c: &[u64; 2], bytes: usize, ns: &[u64; 2]| -> f64 {
+        (c[0] * ns[0] + c[1] * ns[1]) as f64 / bytes.max(1) as f64
+    };
+    let mut rand = xorshift(0x9e37_79b9_7f4a_7c15);
+    let mut profiles: Vec<[([u64; 2], usize); K]> = vec![
+        [([100, 1000], 65536); K],
+        std::array::from_fn(|k| {
+            if k < 8 {
+                ([50, 20000], 65536)
+            } else {
+                ([900, 10], 65536)
+            }
+        }),
+        std::array::from_fn(|k| {
+            if k > 24 {
+                ([50, 20000], 65536)
+            } else {
+                ([900, 10], 65536)
+            }
+        }),
+    ];
+    for _ in 0..20 {
+        profiles.push(std::array::from_fn(|_| {
+            ([rand(3000), rand(20000)], 1 + rand(65536) as usize)
+        }));
+    }
+    for per in &profiles {
+        let got = split::balance(n, per);
+        // Byte by byte: the part of byte b, and the work before and after `at`.
+        let part = |b: usize| (b / (n / K)).min(K - 1);
+        let head = |b: usize| density(&per[part(b)].0, per[part(b)].1, &split::HEAD_NS);
+        let tail = |b: usize| density(&per[part(b)].0, per[part(b)].1, &split::TAIL_NS);
+        let total_tail: f64 = (0..n).map(tail).sum();
+        let (mut before, mut after, mut want) = (0.0, total_tail, n);
+        for b in 0..n {
+            if before >= after {
+                want = b;
+                break;
+            }
+            before += head(b);
+            after -= tail(b);
+        }
+        let want = want.clamp(n / 64 * 16, n / 64 * 56);
+        assert!(
+            got.abs_diff(want) <= 2 * K,
+            "placed at {got}, the work crosses at {want}"
+        );
+    }
+    assert_eq!(split::balance(n, &[([0, 0], 65536); K]), n / 64 * 35);
+    assert_eq!(split::balance(n, &[([0, 0], 0); K]), n / 64 * 35);
+}
+
+/// Odd inputs: whatever the planner places is just after an `APPENDS MARK`, at or past the
+/// floor, and a split read of it is exactly one pass (taken over where the input is what
+/// CPython writes); unframed and tiny inputs get no start; hostile FRAME lengths neither panic
+/// nor change the outcome.
+#[test]
+fn the_planned_start_is_a_batch_boundary_on_odd_inputs() {
+    let (tracebacks, files, traces) = synthetic_traces(31, 8000, 500);
+    let mut taken = 0;
+    // Frames of 300 B, 4 KiB, 64 KiB and one giant FRAME holding everything.
+    for frame in [300, 4096, 65536, usize::MAX] {
+        let data = synthetic_pickle(&tracebacks, &files, &traces, 1000, frame, false);
+        let (at, frame_end) = split::plan_start(&data, 0).expect("a start");
+        assert_eq!(&data[at - 2..at], b"e(", "frame {frame}: start at {at}");
+        assert!(at >= data.len() / 64 * 16 && at <= frame_end && frame_end <= data.len());
+        let (one, _) = read_split(&data, usize::MAX).expect("one pass");
+        let (two, tail) = read_split(&data, 0).expect("split");
+        assert!(tail > 0, "frame {frame}: not taken over");
+        taken += 1;
+        same_snapshot(&one, &two);
+        // Unframed (protocol 2): the frame headers taken out, an independent walk of them.
+        let mut flat = vec![0x80, 2];
+        let mut f = 2;
+        while f < data.len() {
+            assert_eq!(data[f], 0x95);
+            let len = u64::from_le_bytes(data[f + 1..f + 9].try_into().unwrap()) as usize;
+            flat.extend_from_slice(&data[f + 9..f + 9 + len]);
+            f += 9 + len;
+        }
+        assert_eq!(split::plan_start(&flat, 0), None);
+        let (mut flat_one, tail) = read_split(&flat, 0).expect("unframed");
+        assert_eq!((tail, flat_one.protocol), (0, 2));
+        flat_one.protocol = one.protocol;
+        same_snapshot(&one, &flat_one);
+        // Hostile FRAME lengths: each header in turn made u64::MAX, past the end, 0, or 1.
+        let mut headers = vec![];
+        let mut f = 2;
+        while f < data.len() {
+            headers.push(f);
+            f += 9 + u64::from_le_bytes(data[f + 1..f + 9].try_into().unwrap()) as usize;
+        }
+        for (k, &h) in headers.iter().enumerate().step_by(1 + headers.len() / 12) {
+            for len in [u64::MAX, data.len() as u64, 0, 1] {
+                let mut bad = data.clone();
+                bad[h + 1..h + 9].copy_from_slice(&len.to_le_bytes());
+                if let Some((at, _)) = split::plan_start(&bad, 0) {
+                    assert_eq!(&bad[at - 2..at], b"e(", "header {k}");
+                }
+                same_outcome(read_split(&bad, usize::MAX), read_split(&bad, 0), h, &bad);
+            }
+        }
+    }
+    assert_eq!(taken, 4);
+    // Tiny inputs: no start.
+    for tiny in [
+        &[][..],
+        &[0x80, 4],
+        &[0x80, 4, 0x95, 1, 0, 0, 0, 0, 0, 0, 0],
+    ] {
+        assert_eq!(split::plan_start(tiny, 0), None);
+        let _ = read_split(tiny, 0);
     }
 }
