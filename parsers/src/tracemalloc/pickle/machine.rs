@@ -125,7 +125,7 @@ impl<'a> Reader<'a> {
                     .store(!exact, std::sync::atomic::Ordering::Relaxed);
                 let rx = self.tail.take().filter(|_| exact);
                 // This thread's own CPU time too: the balance, whatever else runs on the host.
-                let cpu = super::thread_cpu() - self.cpu_at_start;
+                let cpu = crate::timing::thread_cpu() - self.cpu_at_start;
                 self.steps.step(&format!(
                     "read: head, to the tail's start ({cpu:.3} s thread CPU)"
                 ));

@@ -385,7 +385,7 @@ fn read_once_with(
             let cancel = &cancel;
             scope.spawn(move || {
                 let mut steps = crate::timing::Steps::of(crate::timing::Reader::Tracemalloc);
-                let cpu = thread_cpu();
+                let cpu = crate::timing::thread_cpu();
                 let at = split::plan_start(data, min_split);
                 // Once per read: where it placed the start, in 64ths of the input.
                 let share = at.map_or(64.0, |(at, _)| at as f64 * 64.0 / data.len() as f64);
@@ -393,7 +393,7 @@ fn read_once_with(
                 let _ = start_tx.send(at);
                 if let Some((at, frame_end)) = at {
                     let t = split::Tail::read(data, at, frame_end, cancel, forget_frames, fast);
-                    let cpu = thread_cpu() - cpu;
+                    let cpu = crate::timing::thread_cpu() - cpu;
                     steps.step(&format!("tail: read (2nd core, {cpu:.3} s thread CPU)"));
                     let _ = tx.send(t);
                 }
@@ -410,7 +410,7 @@ fn read_once_with(
             usize::MAX
         };
         r.start = start;
-        r.cpu_at_start = thread_cpu();
+        r.cpu_at_start = crate::timing::thread_cpu();
         r.reserve();
         r.tail = tail;
         r.cancel = cancel.clone();
@@ -426,27 +426,6 @@ fn read_once_with(
         steps.step("finish: totals, checks");
         (done, false)
     })
-}
-
-/// CPU seconds (user + sys) of the calling thread so far (0 where there is no such clock): the
-/// stage lines' measure of each core's share of the read, which the host's load does not
-/// stretch as it does the wall clock.
-fn thread_cpu() -> f64 {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: getrusage writes the struct it is given.
-        let ru = unsafe {
-            let mut ru: libc::rusage = std::mem::zeroed();
-            libc::getrusage(libc::RUSAGE_THREAD, &mut ru);
-            ru
-        };
-        let t = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-        t(ru.ru_utime) + t(ru.ru_stime)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        0.0
-    }
 }
 
 /// The fewest bytes CPython writes for a memo entry: a frame tuple (`BINGET BININT1 TUPLE2
