@@ -249,7 +249,7 @@ pub(super) fn balance(n: usize, per: &[([u64; 2], usize); SAMPLES]) -> usize {
 /// `mid`, and the end of the FRAME that holds it. None when anything on the way is not what CPython writes, or there is none
 /// within 4 MiB.
 pub(super) fn start_from(data: &[u8], mid: usize) -> Option<(usize, usize)> {
-    if data.len() < 12 || data[0] != PROTO || data[2] != FRAME {
+    if !may_split(data, 0) {
         return None;
     }
     // A frame that begins at most 128 KiB before that byte (found by its bytes, see
