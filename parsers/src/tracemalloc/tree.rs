@@ -13,7 +13,7 @@ use heapscope_graph::calltree::Totals;
 use heapscope_graph::dominators::prefetch;
 use heapscope_graph::CallTree;
 
-use super::pickle::{Frame, Snapshot};
+use super::pickle::{Frame, FrameId, Frames, Snapshot, Tracebacks};
 
 pub use heapscope_graph::calltree::NO_PARENT;
 
@@ -58,7 +58,7 @@ impl TraceTree {
     /// per node), and where each traceback that holds a trace ends, `(node, traceback)`, by
     /// node ascending (then traceback: equal tracebacks end at one node). The snapshot's
     /// traceback frames are not read after this: [`TraceTree::finish`] needs only the
-    /// tracebacks' totals, so the caller may free the frames (4 B per frame of every distinct
+    /// tracebacks' totals, so the caller may free the frames (2 or 4 B per frame of every distinct
     /// traceback) before the tree's ids, sizes and counts (24 B per node) are made.
     pub fn paths(s: &Snapshot) -> (TraceTree, Vec<(u32, u32)>) {
         let mut steps = crate::timing::Steps::of(crate::timing::Reader::Tracemalloc);
@@ -101,14 +101,17 @@ impl TraceTree {
             || frame_ranks(s),
         );
         steps.step("tree: frames interned and ranked");
-        let (order, lcp) = sorted_with_lcp(s, &live, &rank);
+        let (order, lcp) = match s.frames() {
+            Frames::Narrow(f) => sorted_with_lcp(s, f, &live, &rank),
+            Frames::Wide(f) => sorted_with_lcp(s, f, &live, &rank),
+        };
         steps.step("tree: shared paths (radix)");
         // Nodes made: every frame of a traceback past those it shares with the one before.
         // (In traceback order: the frames' offsets read in order, not at random.) The
         // lengths and the sums below on all cores.
         let lens: Vec<u32> = live
             .par_iter()
-            .map(|&tb| s.traceback(tb).len() as u32)
+            .map(|&tb| s.traceback_len(tb) as u32)
             .collect();
         let sum = |v: &[u32]| -> usize { v.par_iter().map(|&l| l as usize).sum() };
         let made = |order: &[u32], lcp: &[u32]| -> usize {
@@ -135,7 +138,6 @@ impl TraceTree {
         };
         let second = made(&order[split..], &lcp[split..]);
         let base = new - second;
-        let run = Run { s, live: &live };
         let (parent, frame) = t.tree.push_new_zeroed(new);
         let (p1, p2) = parent.split_at_mut(base);
         let (f1, f2) = frame.split_at_mut(base);
@@ -145,27 +147,33 @@ impl TraceTree {
         // copied it, 8 B per traceback transient).
         let mut ends = vec![(0u32, 0u32); live.len()];
         let (e1, e2) = ends.split_at_mut(split);
-        let ((made1, last, _), (made2, _, fix)) = rayon::join(
-            || run.chains(&order[..split], &lcp[..split], Vec::new(), 0, p1, f1, e1),
-            || {
-                // The first half's last path, as depths.
-                let path = match split.checked_sub(1).map(|k| order[k]) {
-                    Some(i) if split < live.len() => {
-                        (0..lens[i as usize]).map(|d| IN_FIRST | d).collect()
-                    }
-                    _ => Vec::new(),
-                };
-                run.chains(
-                    &order[split..],
-                    &lcp[split..],
-                    path,
-                    base as u32,
-                    p2,
-                    f2,
-                    e2,
-                )
-            },
-        );
+        let mut halves = |run: &(dyn Chains + Sync)| {
+            rayon::join(
+                || run.chains(&order[..split], &lcp[..split], Vec::new(), 0, p1, f1, e1),
+                || {
+                    // The first half's last path, as depths.
+                    let path = match split.checked_sub(1).map(|k| order[k]) {
+                        Some(i) if split < live.len() => {
+                            (0..lens[i as usize]).map(|d| IN_FIRST | d).collect()
+                        }
+                        _ => Vec::new(),
+                    };
+                    run.chains(
+                        &order[split..],
+                        &lcp[split..],
+                        path,
+                        base as u32,
+                        p2,
+                        f2,
+                        e2,
+                    )
+                },
+            )
+        };
+        let ((made1, last, _), (made2, _, fix)) = match s.frames() {
+            Frames::Narrow(f) => halves(&Run { s, f, live: &live }),
+            Frames::Wide(f) => halves(&Run { s, f, live: &live }),
+        };
         let resolve = |x: &mut u32| {
             if *x != NO_PARENT && *x & IN_FIRST != 0 {
                 *x = last
@@ -310,13 +318,29 @@ const PAR_PATHS: usize = 1 << 15;
 /// A parent written as a depth on the first half's last path ([`TraceTree::paths`]).
 const IN_FIRST: u32 = 1 << 31;
 
-/// The tracebacks, for [`Run::chains`].
-struct Run<'a, 's> {
+/// The tracebacks, for [`Run::chains`], their frames `T` wide.
+struct Run<'a, 's, T> {
     s: &'a Snapshot<'s>,
+    f: Tracebacks<'a, T>,
     live: &'a [u32],
 }
 
-impl Run<'_, '_> {
+/// [`Run::chains`] whatever the frames' width (one call per half of the sorted order).
+trait Chains {
+    #[allow(clippy::too_many_arguments)]
+    fn chains(
+        &self,
+        order: &[u32],
+        lcp: &[u32],
+        path: Vec<u32>,
+        first: u32,
+        parent: &mut [u32],
+        frame: &mut [u32],
+        ends: &mut [(u32, u32)],
+    ) -> (usize, Vec<u32>, Fixes);
+}
+
+impl<T: FrameId> Chains for Run<'_, '_, T> {
     /// The nodes of tracebacks `order` (sorted, `lcp` their shared lengths) into `parent`
     /// and `frame`, numbered from `first`: each traceback's frames past those it shares with
     /// the one before are a chain of new nodes below its node at that depth on the previous
@@ -354,12 +378,12 @@ impl Run<'_, '_> {
                 prefetch(&s.tb_offsets, tb as usize + 1);
             }
             if let Some(tb) = ahead(k + PATHS_AHEAD) {
-                let f = s.traceback(tb);
+                let f = self.f.get(tb);
                 prefetch(f, 0);
                 prefetch(f, f.len().saturating_sub(1));
             }
             let tb = live[i as usize];
-            let frames = s.traceback(tb);
+            let frames = self.f.get(tb);
             // `shared` is at most the previous path's length and this traceback's.
             let shared = (shared as usize).min(path.len()).min(frames.len());
             path.truncate(shared);
@@ -382,7 +406,7 @@ impl Run<'_, '_> {
                 .enumerate()
             {
                 *p = if j == 0 { node } else { c + j as u32 - 1 };
-                *x = y;
+                *x = y.id();
             }
             path.extend(c..c + below.len() as u32);
             at += below.len();
@@ -549,17 +573,22 @@ fn ranked(rank: &[u32], frame: u32) -> u32 {
 /// [`PAR_GROUP`] or more are handed to rayon. Memory: 16 B per traceback (frame span) + 8
 /// (order, lcp) + 8 per traceback of the group being partitioned (keys, the moved copy) + 4 B
 /// per frame per worker (the count table).
-fn sorted_with_lcp(s: &Snapshot, live: &[u32], rank: &[u32]) -> (Vec<u32>, Vec<u32>) {
+fn sorted_with_lcp<T: FrameId>(
+    s: &Snapshot,
+    f: Tracebacks<'_, T>,
+    live: &[u32],
+    rank: &[u32],
+) -> (Vec<u32>, Vec<u32>) {
     let n = live.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     let mut lcp = vec![0u32; n];
     // A frame id is at most u32::MAX - 1 while there are fewer than 2^32 - 1 frames, so
     // frame + 1 fits above the index; past that (never in practice), the comparison sort.
     if s.frames.len() >= u32::MAX as usize || n >= u32::MAX as usize {
-        return sorted_with_lcp_by_comparison(s, live, rank);
+        return sorted_with_lcp_by_comparison(f, live, rank);
     }
     // On all cores: 16 B per traceback of fresh pages, faulted in by both.
-    let span: Vec<&[u32]> = live.par_iter().map(|&tb| s.traceback(tb)).collect();
+    let span: Vec<&[T]> = live.par_iter().map(|&tb| f.get(tb)).collect();
     let g = Groups {
         span: &span,
         keys: s.frames.len() + 1,
@@ -570,8 +599,8 @@ fn sorted_with_lcp(s: &Snapshot, live: &[u32], rank: &[u32]) -> (Vec<u32>, Vec<u
 }
 
 /// The `live` tracebacks' frames, for [`sorted_with_lcp`].
-struct Groups<'s> {
-    span: &'s [&'s [u32]],
+struct Groups<'s, T> {
+    span: &'s [&'s [T]],
     /// Radix keys are below this (the snapshot's frames + 1): the size of a dense count table.
     keys: usize,
     /// Each frame's rank ([`frame_ranks`]): frames are ordered by it.
@@ -601,14 +630,14 @@ const SMALL_GROUP: usize = 8;
 /// (`u32` each, one table per worker); past it (never in practice), by sorting.
 const DENSE_KEYS: usize = 1 << 16;
 
-impl<'s> Groups<'s> {
+impl<'s, T: FrameId> Groups<'s, T> {
     /// The radix key of traceback `i` at depth `d` (outermost frame first): its frame's rank
     /// + 1, or 0 past its end.
     #[inline]
     fn key(&self, i: u32, d: u32) -> u32 {
         let f = self.span[i as usize];
         if (d as usize) < f.len() {
-            ranked(self.rank, f[f.len() - 1 - d as usize]).wrapping_add(1)
+            ranked(self.rank, f[f.len() - 1 - d as usize].id()).wrapping_add(1)
         } else {
             0
         }
@@ -722,7 +751,10 @@ impl<'s> Groups<'s> {
         while k < limit {
             let (x, y) = (fa[la - 1 - k], fb[lb - 1 - k]);
             if x != y {
-                return (k as u32, ranked(self.rank, x).cmp(&ranked(self.rank, y)));
+                return (
+                    k as u32,
+                    ranked(self.rank, x.id()).cmp(&ranked(self.rank, y.id())),
+                );
             }
             k += 1;
         }
@@ -931,9 +963,13 @@ impl Partition {
 
 /// [`sorted_with_lcp`] by comparing the tracebacks' frames (outermost first) whole: the
 /// reference the radix is tested against, and the fallback for 2^32 - 1 frames or more.
-fn sorted_with_lcp_by_comparison(s: &Snapshot, live: &[u32], rank: &[u32]) -> (Vec<u32>, Vec<u32>) {
-    let outer = |i: u32| s.traceback(live[i as usize]).iter().rev();
-    let by_rank = |i: u32| outer(i).map(|&f| ranked(rank, f));
+fn sorted_with_lcp_by_comparison<T: FrameId>(
+    f: Tracebacks<'_, T>,
+    live: &[u32],
+    rank: &[u32],
+) -> (Vec<u32>, Vec<u32>) {
+    let outer = |i: u32| f.get(live[i as usize]).iter().rev();
+    let by_rank = |i: u32| outer(i).map(|&x| ranked(rank, x.id()));
     let mut order: Vec<u32> = (0..live.len() as u32).collect();
     order.sort_unstable_by(|&a, &b| by_rank(a).cmp(by_rank(b)).then(a.cmp(&b)));
     let mut lcp = vec![0u32; live.len()];
@@ -1148,6 +1184,22 @@ fn cmp_rendered(a: &[(String, u32)], b: &[(String, u32)]) -> Ordering {
 mod tests {
     use super::*;
     use crate::timing::{Reader, Steps};
+
+    /// [`sorted_with_lcp`] at the width `s` holds its frames in.
+    fn radix(s: &Snapshot, live: &[u32], rank: &[u32]) -> (Vec<u32>, Vec<u32>) {
+        match s.frames() {
+            Frames::Narrow(f) => sorted_with_lcp(s, f, live, rank),
+            Frames::Wide(f) => sorted_with_lcp(s, f, live, rank),
+        }
+    }
+
+    /// [`sorted_with_lcp_by_comparison`] at the width `s` holds its frames in.
+    fn by_comparison(s: &Snapshot, live: &[u32], rank: &[u32]) -> (Vec<u32>, Vec<u32>) {
+        match s.frames() {
+            Frames::Narrow(f) => sorted_with_lcp_by_comparison(f, live, rank),
+            Frames::Wide(f) => sorted_with_lcp_by_comparison(f, live, rank),
+        }
+    }
 
     /// What [`TraceTree::build`] must equal: every call path of the tracebacks that hold a
     /// trace (each prefix, outermost frame first, a frame compared by its file name, then line,
@@ -1397,8 +1449,8 @@ mod tests {
             let (paths, frames) = shape(name, n, seed);
             let s = of_paths(&paths, frames, by_index);
             let all: Vec<u32> = (0..s.traceback_count() as u32).collect();
-            let (order, lcp) = sorted_with_lcp(&s, &all, &frame_ranks(&s));
-            let (want_order, want_lcp) = sorted_with_lcp_by_comparison(&s, &all, &frame_ranks(&s));
+            let (order, lcp) = radix(&s, &all, &frame_ranks(&s));
+            let (want_order, want_lcp) = by_comparison(&s, &all, &frame_ranks(&s));
             assert_eq!(order, want_order, "{name} {n}");
             assert_eq!(lcp, want_lcp, "{name} {n}");
             let want = sorted_paths_tree(&s);
@@ -1411,6 +1463,63 @@ mod tests {
                 assert_eq!(got.count(), want.count(), "{name} {n}");
             }
         }
+    }
+
+    /// Frames held in 2 bytes ([`Snapshot::narrow_frames`]) give every traceback's frames, the
+    /// radix order and shared lengths and the tree of the 4-byte frames, with the frames in
+    /// one array or split between the head's and the tail's at a traceback boundary (as the
+    /// read's two cores leave them), of odd and even lengths; past 65 536 frames nothing
+    /// changes.
+    #[test]
+    fn narrowed_frames_give_the_same_tree() {
+        for (seed, tracebacks, alphabet, cut) in [
+            (31, 1, 3, 0usize),
+            (32, 200, 5, 0),
+            (33, 3000, 40, 1),
+            (34, 3000, 40, 1700),
+            (35, 5000, 65_536, 2500),
+        ] {
+            let wide = synthetic(seed, tracebacks, alphabet);
+            let mut narrow = synthetic(seed, tracebacks, alphabet);
+            if cut > 0 {
+                let at = narrow.tb_offsets[cut] as usize;
+                narrow.tb_frames_head = narrow.tb_frames.drain(..at).collect();
+            }
+            assert!(narrow.narrow_frames(), "seed {seed}");
+            assert!(!narrow.narrow_frames(), "seed {seed}: once");
+            assert!(matches!(narrow.frames(), Frames::Narrow(_)));
+            assert_eq!(narrow.frames_len(), wide.frames_len(), "seed {seed}");
+            for t in 0..wide.traceback_count() as u32 {
+                assert_eq!(narrow.traceback(t), wide.traceback(t), "seed {seed} tb {t}");
+                assert_eq!(narrow.traceback_len(t), wide.traceback_len(t));
+            }
+            let live: Vec<u32> = (0..wide.traceback_count() as u32).collect();
+            let rank = frame_ranks(&wide);
+            assert_eq!(
+                radix(&narrow, &live, &rank),
+                radix(&wide, &live, &rank),
+                "seed {seed}"
+            );
+            assert_eq!(
+                by_comparison(&narrow, &live, &rank),
+                by_comparison(&wide, &live, &rank),
+                "seed {seed}"
+            );
+            let want = TraceTree::build(&wide);
+            for got in [TraceTree::build(&narrow), built_in_halves(&narrow)] {
+                assert_eq!(got.parent(), want.parent(), "seed {seed}");
+                assert_eq!(got.frame(), want.frame(), "seed {seed}");
+                assert_eq!(got.id(), want.id(), "seed {seed}");
+                assert_eq!(got.size(), want.size(), "seed {seed}");
+                assert_eq!(got.count(), want.count(), "seed {seed}");
+            }
+        }
+        // More distinct frames than 2 bytes name: left at 4 bytes.
+        let mut s = synthetic(36, 10, 65_537);
+        let before: Vec<Vec<u32>> = (0..10).map(|t| s.traceback(t)).collect();
+        assert!(!s.narrow_frames());
+        assert!(matches!(s.frames(), Frames::Wide(_)));
+        assert_eq!((0..10).map(|t| s.traceback(t)).collect::<Vec<_>>(), before);
     }
 
     /// The two halves of the sorted order meet at every kind of boundary: between identical
@@ -1483,9 +1592,10 @@ mod tests {
         for (name, n, seed) in [("deep", 200, 11), ("stem", 3000, 12), ("wide", 500, 13)] {
             let (paths, frames) = shape(name, n, seed);
             let s = of_paths(&paths, frames, by_index);
-            let span: Vec<&[u32]> = (0..s.traceback_count() as u32)
-                .map(|t| s.traceback(t))
-                .collect();
+            let Frames::Wide(f) = s.frames() else {
+                panic!("a snapshot made here holds 4-byte frame ids");
+            };
+            let span: Vec<&[u32]> = (0..s.traceback_count() as u32).map(|t| f.get(t)).collect();
             let g = Groups {
                 span: &span,
                 keys: frames as usize + 1,
@@ -1540,7 +1650,7 @@ mod tests {
             if stem > 0 {
                 let (mut frames, mut offsets) = (Vec::new(), vec![0u64]);
                 for t in 0..s.traceback_count() as u32 {
-                    frames.extend_from_slice(s.traceback(t));
+                    frames.extend_from_slice(&s.traceback(t));
                     if t % 2 == 0 {
                         frames.extend((0..stem).map(|k| k % alphabet));
                     }
@@ -1551,8 +1661,8 @@ mod tests {
             let live: Vec<u32> = (0..s.traceback_count() as u32)
                 .filter(|&t| s.tb_count[t as usize] > 0 || t % 3 == 0)
                 .collect();
-            let (order, lcp) = sorted_with_lcp(&s, &live, &frame_ranks(&s));
-            let (want_order, want_lcp) = sorted_with_lcp_by_comparison(&s, &live, &frame_ranks(&s));
+            let (order, lcp) = radix(&s, &live, &frame_ranks(&s));
+            let (want_order, want_lcp) = by_comparison(&s, &live, &frame_ranks(&s));
             if tracebacks > 100 {
                 assert!(
                     want_lcp.iter().any(|&l| l > 0),
@@ -1603,8 +1713,8 @@ mod tests {
             let s = of_paths(&paths, alphabet + 20, by_index);
             let all: Vec<u32> = (0..s.traceback_count() as u32).collect();
             assert_eq!(
-                sorted_with_lcp(&s, &all, &frame_ranks(&s)),
-                sorted_with_lcp_by_comparison(&s, &all, &frame_ranks(&s)),
+                radix(&s, &all, &frame_ranks(&s)),
+                by_comparison(&s, &all, &frame_ranks(&s)),
                 "round {round}"
             );
             let want = sorted_paths_tree(&s);
