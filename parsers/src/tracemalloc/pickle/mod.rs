@@ -227,6 +227,8 @@ impl Snapshot<'_> {
                 // buffer lives across the loop.
                 unsafe {
                     let x = p.add(i).read();
+                    // Every id indexes `frames`, so fits 2 bytes here.
+                    debug_assert!(x <= u16::MAX as u32, "frame id {x} past 2 bytes");
                     p.cast::<u16>().add(i).write(x as u16);
                 }
             }
