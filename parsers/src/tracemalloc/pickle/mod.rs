@@ -211,7 +211,7 @@ impl Snapshot<'_> {
     /// never over one not yet read), the two on two cores, then each buffer shrunk to half
     /// (its pages given back: no fresh memory at any point). What the passes after the read
     /// read is then half as many bytes: 2 B per frame of every distinct traceback instead of
-    /// 4 (real-deep350: 91 → 46 MB at the tree's paths, the parse's peak). Returns whether it
+    /// 4 (real-deep350: 91 → 46 MB at the tree's paths, then the parse's peak). Returns whether it
     /// did; nothing changes otherwise (more frames, or narrowed already).
     pub fn narrow_frames(&mut self) -> bool {
         if self.narrow.is_some() || self.frames.len() > 1 << 16 {
