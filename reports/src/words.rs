@@ -516,16 +516,35 @@ fn site(ctx: &Ctx, s: Site, pattern: Pattern, bytes: u64, share: f64) -> Words {
         title.push_str(&format!(" (in {})", g.type_name(f)));
     }
     let source = s.source.map(|t| format!(" (`{t}`)")).unwrap_or_default();
+    let stack = crate::findings::stack_of(ctx, s.rep);
+    // Where the site is named: the first user frame, or, when no recorded frame is the
+    // program's own, the innermost one, said so (not called a user frame).
+    let (at, none_own) = if s.own_code {
+        (
+            format!("with {site} as the first user frame{source}"),
+            String::new(),
+        )
+    } else {
+        (
+            format!("at {site}{source}"),
+            format!(
+                ", and none of the {} frames recorded for {} is the program's own code (only the runtime's, its standard library's or installed packages' frames): the call that made {} lies above the recorded stack (cut at the profiler's frame limit) or in a thread the runtime started",
+                thousands(stack.len() as u64),
+                if s.objects == 1 { "it" } else { "them" },
+                if s.objects == 1 { "it" } else { "them" },
+            ),
+        )
+    };
     let mut explanation = if m.in_use && m.unit == heapscope_graph::Unit::Bytes {
         format!(
-            "{amount} in {} {} still in use {} allocated with {site} as the first user frame{source}. A profile records where memory was allocated, not who holds it. ",
+            "{amount} in {} {} still in use {} allocated {at}{none_own}. A profile records where memory was allocated, not who holds it. ",
             thousands(s.objects),
             if s.objects == 1 { "object" } else { "objects" },
             if s.objects == 1 { "was" } else { "were" },
         )
     } else {
         format!(
-            "{amount} ({}) were recorded with {site} as the first user frame{source}. The profile records {}, not what is held now. ",
+            "{amount} ({}) were recorded {at}{none_own}. The profile records {}, not what is held now. ",
             ctx.info.sample_type.as_deref().unwrap_or("the profile's values"),
             if m.unit == heapscope_graph::Unit::Bytes {
                 "what was allocated since the program started"
@@ -534,7 +553,6 @@ fn site(ctx: &Ctx, s: Site, pattern: Pattern, bytes: u64, share: f64) -> Words {
             },
         )
     };
-    let stack = crate::findings::stack_of(ctx, s.rep);
     let start = (pattern != Pattern::GoroutineLeak)
         .then(|| crate::findings::go::goroutine_start(ctx, &stack))
         .flatten();

@@ -177,8 +177,14 @@ pub struct Group {
 /// An allocation site of a call tree.
 #[derive(Clone, Debug)]
 pub struct Site {
-    /// The first user frame's type (function or `file:line`).
+    /// The first user frame's type (function or `file:line`); the innermost frame's when no
+    /// recorded frame is the program's own code (`own_code` false).
     pub site: TypeId,
+    /// Whether `site` is a frame of the program's own code ([`first_user_frame`] found one);
+    /// false when every recorded frame is the runtime's, its standard library's or an
+    /// installed package's (a traceback cut at the profiler's frame limit above them, a
+    /// thread the runtime started).
+    pub own_code: bool,
     /// The call-tree node with the most bytes at this site.
     pub rep: NodeIdx,
     pub objects: u64,

@@ -107,6 +107,7 @@ pub(crate) fn findings(ctx: &Ctx, opts: &ReportOptions) -> Vec<Finding> {
             share: ctx.share(row.bytes),
             subject: Subject::Site(Site {
                 site: TypeId(t),
+                own_code: user.is_some(),
                 rep: row.rep,
                 objects: row.objects,
                 callers,

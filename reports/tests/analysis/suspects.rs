@@ -702,6 +702,55 @@ fn tracemalloc_without_sources_says_unknown() {
     );
 }
 
+/// A traceback cut at tracemalloc's frame limit inside installed packages and the import
+/// machinery: no frame is the program's own, so the finding names the innermost frame and says
+/// so, instead of calling it the first user frame; a site with a user frame keeps that wording.
+#[test]
+fn tracemalloc_stack_without_own_code_is_not_called_a_user_frame() {
+    let lib = "/srv/venv/lib/python3.11/site-packages/sympy/core/basic.py:120";
+    let mut t = Tree::new();
+    t.sample(
+        &[
+            lib,
+            "<frozen importlib._bootstrap>:1178",
+            "<frozen importlib._bootstrap_external>:729",
+        ],
+        900_000,
+        4000,
+    );
+    t.sample(&["app.py:40", "app.py:12"], 400_000, 10);
+    let r = t.heap().report(
+        info(Format::Tracemalloc),
+        "snap.tracemalloc",
+        &ReportOptions::default(),
+    );
+    let s = first(&r);
+    assert_eq!(s.type_name, "<frozen importlib._bootstrap_external>:729");
+    assert!(
+        !s.explanation.contains("first user frame"),
+        "{}",
+        s.explanation
+    );
+    assert!(
+        s.explanation.contains(
+            "allocated at <frozen importlib._bootstrap_external>:729, and none of the 3 frames recorded for them is the program's own code"
+        ),
+        "{}",
+        s.explanation
+    );
+    let own = r
+        .suspects
+        .iter()
+        .find(|s| s.type_name == "app.py:12")
+        .expect("the app's own site is a suspect too");
+    assert!(
+        own.explanation
+            .contains("allocated with app.py:12 as the first user frame"),
+        "{}",
+        own.explanation
+    );
+}
+
 #[test]
 fn same_input_same_report() {
     let a = heapscope_reports::render::json::render(&java_thread_locals(300_000).report(
