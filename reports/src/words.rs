@@ -525,15 +525,19 @@ fn site(ctx: &Ctx, s: Site, pattern: Pattern, bytes: u64, share: f64) -> Words {
             String::new(),
         )
     } else {
-        (
-            format!("at {site}{source}"),
+        (format!("at {site}{source}"), {
+            let them = if s.objects == 1 { "it" } else { "them" };
+            let frames = match stack.len() {
+                1 => format!("the one frame recorded for {them} is not"),
+                k => format!(
+                    "none of the {} frames recorded for {them} is",
+                    thousands(k as u64)
+                ),
+            };
             format!(
-                ", and none of the {} frames recorded for {} is the program's own code (only the runtime's, its standard library's or installed packages' frames): the call that made {} lies above the recorded stack (cut at the profiler's frame limit) or in a thread the runtime started",
-                thousands(stack.len() as u64),
-                if s.objects == 1 { "it" } else { "them" },
-                if s.objects == 1 { "it" } else { "them" },
-            ),
-        )
+                    ", and {frames} the program's own code (only the runtime's, its standard library's or installed packages' frames): the call that made {them} lies above the recorded stack (cut at the profiler's frame limit) or in a thread the runtime started",
+                )
+        })
     };
     let mut explanation = if m.in_use && m.unit == heapscope_graph::Unit::Bytes {
         format!(
