@@ -525,19 +525,23 @@ fn site(ctx: &Ctx, s: Site, pattern: Pattern, bytes: u64, share: f64) -> Words {
             String::new(),
         )
     } else {
-        (format!("at {site}{source}"), {
-            let them = if s.objects == 1 { "it" } else { "them" };
-            let frames = match stack.len() {
-                1 => format!("the one frame recorded for {them} is not"),
-                k => format!(
-                    "none of the {} frames recorded for {them} is",
-                    thousands(k as u64)
-                ),
-            };
+        // The frames are judged by their names only (`patterns::is_runtime_frame`): an
+        // application installed as a package reads as one, so that is named as a reason too.
+        let (them, they_were) = if s.objects == 1 {
+            ("it", "it was")
+        } else {
+            ("them", "they were")
+        };
+        let frames = match stack.len() {
+            1 => format!("the one frame recorded for {them} is"),
+            k => format!("all {} frames recorded for {them} are", thousands(k as u64)),
+        };
+        (
+            format!("at {site}{source}"),
             format!(
-                    ", and {frames} the program's own code (only the runtime's, its standard library's or installed packages' frames): the call that made {them} lies above the recorded stack (cut at the profiler's frame limit) or in a thread the runtime started",
-                )
-        })
+                ", and {frames} the runtime's, its standard library's or installed packages': the call of the program's own that made {them} lies above the recorded stack (cut at the profiler's frame limit), or {they_were} made in a thread the runtime started, or the program itself is installed as a package",
+            ),
+        )
     };
     let mut explanation = if m.in_use && m.unit == heapscope_graph::Unit::Bytes {
         format!(

@@ -181,9 +181,9 @@ pub struct Site {
     /// recorded frame is the program's own code (`own_code` false).
     pub site: TypeId,
     /// Whether `site` is a frame of the program's own code ([`first_user_frame`] found one);
-    /// false when every recorded frame is the runtime's, its standard library's or an
-    /// installed package's (a traceback cut at the profiler's frame limit above them, a
-    /// thread the runtime started).
+    /// false when every recorded frame is, by its name, the runtime's, its standard library's
+    /// or an installed package's (a traceback cut at the profiler's frame limit above them, a
+    /// thread the runtime started, or an application installed as a package).
     pub own_code: bool,
     /// The call-tree node with the most bytes at this site.
     pub rep: NodeIdx,
