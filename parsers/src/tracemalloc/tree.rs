@@ -1304,6 +1304,15 @@ mod tests {
         }
     }
 
+    /// `got` and `want` node for node: parents, frames, ids, sizes and counts.
+    fn assert_same_tree(got: &CallTree, want: &CallTree, what: &str) {
+        assert_eq!(got.parent(), want.parent(), "{what}");
+        assert_eq!(got.frame(), want.frame(), "{what}");
+        assert_eq!(got.id(), want.id(), "{what}");
+        assert_eq!(got.size(), want.size(), "{what}");
+        assert_eq!(got.count(), want.count(), "{what}");
+    }
+
     /// [`TraceTree::build`] with the sorted order's two halves made apart whatever their
     /// number ([`TraceTree::paths_split_from`]).
     fn built_in_halves(s: &Snapshot) -> TraceTree {
@@ -1456,11 +1465,7 @@ mod tests {
             let want = sorted_paths_tree(&s);
             assert!(!want.is_empty(), "{name} {n}");
             for got in [TraceTree::build(&s), built_in_halves(&s)] {
-                assert_eq!(got.parent(), want.parent(), "{name} {n}");
-                assert_eq!(got.frame(), want.frame(), "{name} {n}");
-                assert_eq!(got.id(), want.id(), "{name} {n}");
-                assert_eq!(got.size(), want.size(), "{name} {n}");
-                assert_eq!(got.count(), want.count(), "{name} {n}");
+                assert_same_tree(&got, &want, &format!("{name} {n}"));
             }
         }
     }
@@ -1507,11 +1512,7 @@ mod tests {
             );
             let want = TraceTree::build(&wide);
             for got in [TraceTree::build(&narrow), built_in_halves(&narrow)] {
-                assert_eq!(got.parent(), want.parent(), "seed {seed}");
-                assert_eq!(got.frame(), want.frame(), "seed {seed}");
-                assert_eq!(got.id(), want.id(), "seed {seed}");
-                assert_eq!(got.size(), want.size(), "seed {seed}");
-                assert_eq!(got.count(), want.count(), "seed {seed}");
+                assert_same_tree(&got, &want, &format!("seed {seed}"));
             }
         }
         // More distinct frames than 2 bytes name: left at 4 bytes.
@@ -1561,11 +1562,7 @@ mod tests {
                 let s = of_paths(paths, 6, totals);
                 let want = sorted_paths_tree(&s);
                 let got = built_in_halves(&s);
-                assert_eq!(got.parent(), want.parent(), "case {k}");
-                assert_eq!(got.frame(), want.frame(), "case {k}");
-                assert_eq!(got.id(), want.id(), "case {k}");
-                assert_eq!(got.size(), want.size(), "case {k}");
-                assert_eq!(got.count(), want.count(), "case {k}");
+                assert_same_tree(&got, &want, &format!("case {k}"));
                 assert_eq!(got.tracebacks, TraceTree::build(&s).tracebacks, "case {k}");
                 // The ends of the two halves, in one buffer, are those of one pass.
                 let (_, halves) =
@@ -1719,11 +1716,7 @@ mod tests {
             );
             let want = sorted_paths_tree(&s);
             for got in [TraceTree::build(&s), built_in_halves(&s)] {
-                assert_eq!(got.parent(), want.parent(), "round {round}");
-                assert_eq!(got.frame(), want.frame(), "round {round}");
-                assert_eq!(got.id(), want.id(), "round {round}");
-                assert_eq!(got.size(), want.size(), "round {round}");
-                assert_eq!(got.count(), want.count(), "round {round}");
+                assert_same_tree(&got, &want, &format!("round {round}"));
             }
         }
     }
@@ -1866,11 +1859,7 @@ mod tests {
                 built_in_halves(&s),
                 built_in_halves(&halves),
             ] {
-                assert_eq!(got.parent(), want.parent(), "seed {seed}");
-                assert_eq!(got.frame(), want.frame(), "seed {seed}");
-                assert_eq!(got.id(), want.id(), "seed {seed}");
-                assert_eq!(got.size(), want.size(), "seed {seed}");
-                assert_eq!(got.count(), want.count(), "seed {seed}");
+                assert_same_tree(&got, &want, &format!("seed {seed}"));
                 let live = s.tb_count.iter().filter(|&&c| c > 0).count() as u64;
                 assert_eq!(got.tracebacks, live);
             }
