@@ -304,6 +304,7 @@ fn oracle_preorder(spec: &Spec) -> Vec<u32> {
 
 /// A heap shaped like a Java or V8 one: most nodes are leaves (no edges, or edges only to GC
 /// roots, as a primitive array's reference to its class), many with one referrer, some shared;
+/// holders whose edges lead to leaves (a String and its bytes; now and then to another node);
 /// single-predecessor chains; weak edges; unreachable islands for the orphan policies.
 fn leafy(rng: &mut fastrand::Rng, max_nodes: usize, policy: Policy) -> Spec {
     let mut spec = Spec::random(rng, max_nodes, policy);
@@ -311,6 +312,8 @@ fn leafy(rng: &mut fastrand::Rng, max_nodes: usize, policy: Policy) -> Spec {
     let leaf_share = [30u8, 60, 90][rng.usize(0..3)];
     let weak_share = [0u8, 10, 40][rng.usize(0..3)];
     let leaf: Vec<bool> = (0..n).map(|_| rng.u8(0..100) < leaf_share).collect();
+    let holder_share = [0u8, 20, 50][rng.usize(0..3)];
+    let holder: Vec<bool> = (0..n).map(|_| rng.u8(0..100) < holder_share).collect();
     let roots = spec.roots.clone();
     let mut edges: Vec<Vec<(usize, bool)>> = vec![Vec::new(); n];
     for (u, out) in edges.iter_mut().enumerate() {
@@ -322,6 +325,20 @@ fn leafy(rng: &mut fastrand::Rng, max_nodes: usize, policy: Policy) -> Spec {
             }
             if rng.u8(0..20) == 0 {
                 out.push((u, weak(rng)));
+            }
+            continue;
+        }
+        if holder[u] {
+            // A String and its bytes: edges to leaves only (and a class reference), so that a
+            // holder with one referrer is a simple leaf whose own leaves hang below it.
+            if !roots.is_empty() && rng.u8(0..2) == 0 {
+                out.push((roots[rng.usize(0..roots.len())], weak(rng)));
+            }
+            for _ in 0..rng.usize(1..4) {
+                let t = rng.usize(0..n);
+                if leaf[t] || rng.u8(0..8) == 0 {
+                    out.push((t, weak(rng)));
+                }
             }
             continue;
         }
