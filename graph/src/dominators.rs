@@ -23,9 +23,9 @@
 //! children's sibling order are unchanged), records the parent and gives them no preorder, so
 //! `parent`, `semi`, the back-counts, `best` and `ancestor` have an entry per *numbered* node
 //! only (reachable nodes but simple leaves), and the semidominator loop and NCA step skip them.
-//! Their nodes entered from a leaf (GC roots) get the leaf's parent as DFS parent: the tree is
-//! that of a DFS of the graph with the leaves removed and an edge from that parent to each such
-//! root, and edges into successors of the super-root change no dominator.
+//! Their nodes entered from a leaf (GC roots) get the leaf's nearest numbered ancestor as DFS
+//! parent: the tree is that of a DFS of the graph with the leaves removed and an edge from that
+//! ancestor to each such root, and edges into successors of the super-root change no dominator.
 //!
 //! So is a node one level up: not a GC root, at most one retaining in-edge, and every
 //! retaining edge (at most [`LEAF_SCAN`]) to a GC root or a simple leaf — a String whose bytes
@@ -152,8 +152,9 @@ fn retaining(g: &HeapGraph, v: usize) -> impl Iterator<Item = u32> + '_ {
 /// in DFS preorder; the *numbered* ones (all but simple leaves) get preorders `1..`: `pre[v]` is
 /// `v`'s preorder, `parent[p]` the preorder of its DFS parent (0 = super-root), `semi[p]` the
 /// smallest predecessor before `p` met so far, `back[p]` how many predecessors come after `p`.
-/// A simple leaf (see [`dominators_in`]) gets no preorder: `pre[v]` holds its DFS parent's,
-/// which is its immediate dominator.
+/// A simple leaf (see [`dominators_in`]) gets no preorder: `pre[v]` holds its nearest numbered
+/// ancestor's (its DFS parent's, and immediate dominator's, unless it was entered from a
+/// holder, itself a leaf).
 ///
 /// No stack sized by the depth: while a numbered node is on the DFS path (entered, not done),
 /// `semi[p]` holds its edge cursor (the position in `targets` of its next edge) and `parent[p]`
@@ -241,10 +242,11 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
         })
     }
 
-    /// Enter a simple leaf: no preorder, its idom is the node being scanned (`from`; its
-    /// preorder is `parent`). Its edges (to GC roots) are still followed, so the DFS meets
-    /// every node in the same order, and `pre` keeps the parent's preorder for the nodes it
-    /// enters.
+    /// Enter a simple leaf: no preorder, its idom is the node being scanned (`from`; `parent`
+    /// is the preorder of `from`, or of its nearest numbered ancestor when `from` is a leaf
+    /// too). Its edges (to GC roots, and a holder's to its own leaves) are still followed, so
+    /// the DFS meets every node in the same order, and `pre` keeps that preorder for the nodes
+    /// it enters.
     #[cold]
     fn enter_leaf(&mut self, g: &HeapGraph, vi: usize, parent: u32, from: u32) -> bool {
         self.pre[vi] = parent;
@@ -1248,9 +1250,9 @@ const BATCH: usize = 256;
 
 /// Place every back edge the lists store, `(w, p)`: from each numbered source (of preorder
 /// `p`) to a target of preorder `w < p` that is not a successor of the super-root, at the
-/// cursor of list `w` in `off`, which moves on. A simple leaf has no edges but to successors
-/// of the super-root, and the one edge into it has the same `pre` at both ends: neither is
-/// stored.
+/// cursor of list `w` in `off`, which moves on. A simple leaf's edges lead to successors of
+/// the super-root or (a holder's) to its own leaves, and the one edge into it has the same
+/// `pre` at both ends: none is stored (leaf sources are skipped).
 ///
 /// In node order, not preorder: the CSR and `pre[v]` are then read sequentially, and only
 /// `pre[t]`, the cursors and the slots at random. Each of those is asked for ahead (software
