@@ -229,17 +229,11 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
     /// edges lead to such nodes is numbered.)
     #[inline]
     fn holds_only_leaves(&self, g: &HeapGraph, v: usize) -> bool {
-        let (first, end) = (g.offsets[v] as usize, g.offsets[v + 1] as usize);
-        if end - first > LEAF_SCAN {
+        if (g.offsets[v + 1] - g.offsets[v]) as usize > LEAF_SCAN {
             return false;
         }
-        let keep_weak = g.policy.weak_retains;
-        g.targets[first..end].iter().all(|&raw| {
-            let t = (raw & !WEAK_BIT) as usize;
-            (raw & WEAK_BIT != 0 && !keep_weak)
-                || self.marks.is_super_succ(t)
-                || self.marks.is_simple(t)
-        })
+        retaining(g, v)
+            .all(|t| self.marks.is_super_succ(t as usize) || self.marks.is_simple(t as usize))
     }
 
     /// Enter a simple leaf: no preorder, its idom is the node being scanned (`from`; `parent`
