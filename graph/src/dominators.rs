@@ -991,7 +991,14 @@ where
             let _busy = busy.map(Busy::hold);
             marked_on_two(g, &pre, &marks, back, s, keep, PLACE_RUN)
         } else {
-            BackPreds::fill(g, &pre, &marks, back, s).into_marked()
+            // The dead offsets (u32, one per numbered node and one more) serve as the
+            // semidominators' forest, as the two-thread placing's list starts do.
+            let (marked, off) =
+                BackPreds::fill(g, &pre, &marks, back, s).into_marked_with_offsets();
+            MarkedPreds {
+                spare: Some(off),
+                ..marked
+            }
         };
         semidominators(preds, &mut pre, &mut semi, &parent, s)
     } else {
@@ -1223,6 +1230,11 @@ impl<O: Off, OA: std::ops::DerefMut<Target = [O]>, A: Arr<u32>> BackPreds<OA, A>
     /// gets [`FIRST`] set (preorders stay below 2^31, as node indices do), and the semidominator
     /// loop, which visits targets in decreasing order, walks the lists back from the end.
     fn into_marked(self) -> MarkedPreds<A> {
+        self.into_marked_with_offsets().0
+    }
+
+    /// [`into_marked`](Self::into_marked), and the offsets, dead now.
+    fn into_marked_with_offsets(self) -> (MarkedPreds<A>, OA) {
         let BackPreds { off, mut preds } = self;
         let mut has = BitSet::new(off.len());
         let mut start = 0usize;
@@ -1234,11 +1246,12 @@ impl<O: Off, OA: std::ops::DerefMut<Target = [O]>, A: Arr<u32>> BackPreds<OA, A>
             }
             start = end;
         }
-        MarkedPreds {
+        let marked = MarkedPreds {
             has,
             preds,
             spare: None,
-        }
+        };
+        (marked, off)
     }
 }
 
@@ -1546,11 +1559,12 @@ const FIRST: u32 = 1 << 31;
 struct MarkedPreds<A> {
     has: BitSet,
     preds: A,
-    /// A dead array of one entry per numbered node and one more, its pages touched: the
-    /// two-thread placing's list starts ([`marked_on_two`]), which become the semidominator
-    /// loop's forest instead of fresh memory (100 MB fewer pages to fault in and zero on the
-    /// one thread that runs that loop, 0.045 s of its ~0.26 s on the 44.8 M-object JDK dump:
-    /// benches/scripts/hprof/RESULTS.md, session 26).
+    /// A dead array of one entry per numbered node and one more, its pages touched: the list
+    /// starts of the placing (on two threads, [`marked_on_two`]; on one, the u32 offsets of
+    /// [`BackPreds::fill`]), which become the semidominator loop's forest instead of fresh
+    /// memory (100 MB fewer pages to fault in and zero on the one thread that runs that loop,
+    /// 0.045 s of its ~0.26 s on the 44.8 M-object JDK dump: benches/scripts/hprof/RESULTS.md,
+    /// session 26; out of core, one spill file fewer).
     spare: Option<A>,
 }
 
