@@ -1,7 +1,8 @@
 //! `HEAPSCOPE_STATS=1`: after each stage, print its wall time, the CPU time (user + sys, all
 //! threads; on a shared machine the steadier number) and the kernel's share of it with the page
-//! faults taken (first touches of fresh memory are most of a big run's system time), the
-//! process's resident anonymous
+//! faults taken (first touches of fresh memory are most of a big run's system time) and the
+//! bytes written with `write`/`pwrite` (spill files: page cache filled), the process's
+//! resident anonymous
 //! memory (RssAnon) now, and the highest RssAnon seen *during* the stage, to stderr. A sampler
 //! thread reads /proc/self/status every 5 ms while stats are on. Pages of a mapped dump (and of
 //! spilled columns) are file-backed and not counted, as in the benchmarks (benches/README.md).
@@ -87,7 +88,7 @@ impl Stats {
         let during = self.stage_peak.swap(anon, Ordering::Relaxed).max(anon);
         self.overall_peak_kib = self.overall_peak_kib.max(during);
         eprintln!(
-            "heapscope: stats: {name:<22} {:>8.3} s  CPU {:>7.2} s  (total {:>8.3} s)  RssAnon {:>6} MiB  (peak in stage {:>6} MiB, overall {:>6} MiB)  sys {:>6.2} s  faults {:>8}",
+            "heapscope: stats: {name:<22} {:>8.3} s  CPU {:>7.2} s  (total {:>8.3} s)  RssAnon {:>6} MiB  (peak in stage {:>6} MiB, overall {:>6} MiB)  sys {:>6.2} s  faults {:>8}  written {:>6} MiB",
             (now - self.last).as_secs_f64(),
             cpu - self.last_cpu,
             (now - self.start).as_secs_f64(),
@@ -96,6 +97,7 @@ impl Stats {
             self.overall_peak_kib / 1024,
             kernel.sys_secs - self.last_kernel.sys_secs,
             kernel.minor_faults.saturating_sub(self.last_kernel.minor_faults),
+            kernel.written.saturating_sub(self.last_kernel.written) >> 20,
         );
         self.last_kernel = kernel;
         self.last = now;
@@ -125,11 +127,22 @@ fn cpu_secs() -> Option<f64> {
     Some((u + s) as f64 / 100.0)
 }
 
-/// The process's system time and minor page faults so far (all threads; `getrusage`).
+/// Bytes this process has written through `write`-family calls (Linux `/proc/self/io`,
+/// `wchar`); None elsewhere.
+fn written_bytes() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    let line = io.lines().find(|l| l.starts_with("wchar:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The process's system time and minor page faults so far (all threads; `getrusage`), and the
+/// bytes it has written with `write`/`pwrite` (`wchar` of `/proc/self/io`: mostly spill files,
+/// each byte a page-cache page filled, fresh unless a dead file is reused; 0 elsewhere).
 #[derive(Clone, Copy, Default)]
 struct Kernel {
     sys_secs: f64,
     minor_faults: u64,
+    written: u64,
 }
 
 impl Kernel {
@@ -143,6 +156,7 @@ impl Kernel {
                 return Kernel {
                     sys_secs: ru.ru_stime.tv_sec as f64 + ru.ru_stime.tv_usec as f64 * 1e-6,
                     minor_faults: ru.ru_minflt as u64,
+                    written: written_bytes().unwrap_or(0),
                 };
             }
         }
