@@ -131,7 +131,7 @@ impl Session {
         let drop_pages = later.is_none()
             && !parsed.info.compressed
             && input.bytes().len() as u64 >= DROP_PAGES_MIN;
-        if opts.spill.out_of_core || parsed.graph.offsets.is_spilled() {
+        if opts.spill.out_of_core || parsed.graph.out_of_core {
             hooks.on_stage("out of core: graph and analysis arrays in spill files");
         }
         hooks.on_stage("dominators, retained sizes, histogram, paths");

@@ -81,6 +81,7 @@ impl Analysis {
             policy: _,
             warnings,
             spare,
+            out_of_core: _,
         } = graph;
         let DomChildren {
             offsets: child_offsets,
@@ -168,9 +169,9 @@ impl Analysis {
             Ok(a) => return a,
             Err(graph) => *graph,
         };
-        // A parser whose estimate exceeded the memory available spilled the CSR already
-        // (`HeapGraph::spill_columns` with `Spill::out_of_core`).
-        if spill.is_out_of_core() || graph.offsets.is_spilled() {
+        // A parser whose estimate exceeded the memory available ran out of core, its CSR in
+        // spill files already (`HeapGraph::out_of_core`).
+        if spill.is_out_of_core() || graph.out_of_core {
             let dir = spill.dir.clone().unwrap_or_else(std::env::temp_dir);
             let files = Files::new(dir);
             let spill = spill.clone().out_of_core(true);
@@ -186,7 +187,8 @@ impl Analysis {
                 .min_bytes(spill.min_bytes.min(ANALYSIS_SPILL_BYTES));
             // The CSR is only read from here on: in a spill file (from `min_bytes` on) its pages
             // are clean page cache, not anonymous memory, while the dominators' working arrays
-            // are at their largest.
+            // are at their largest. (A column the builder grew in a spill file is not copied:
+            // HPROF's whole CSR, `fill_edges_parallel`.)
             // Written to their files (`Column::spilled_copy`, which only reads them) while the
             // dominators' first pass, which only reads the CSR too, finds the simple leaves
             // (`Leaves`), on two threads from `PARALLEL_MIN` nodes on; then the anonymous

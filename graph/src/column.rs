@@ -655,7 +655,7 @@ fn move_down_in<T: Plain>(
 /// Bytes of one window of a [`Staged`] writer: a multiple of the page size and of every
 /// element size, small enough that a run's windows of all its columns stay in the core's L2
 /// cache (4 node columns: 256 KiB).
-const STAGE_BYTES: usize = 64 << 10;
+pub(crate) const STAGE_BYTES: usize = 64 << 10;
 
 /// One parallel run's part of a column, written through a small buffer when the column is in a
 /// spill file ([`Column::stage_file`]): the run's elements are gathered in windows of

@@ -66,7 +66,7 @@ pub(crate) fn run(
     // The parse's dead memory for this analysis (`Spare`), taken once: the check's arrays
     // where it fits, else freed here, before the general passes (or fresh arrays) allocate.
     let spare = std::mem::take(&mut graph.spare);
-    if spill.is_out_of_core() || graph.offsets.is_spilled() || targets_apart {
+    if spill.is_out_of_core() || graph.out_of_core || targets_apart {
         return Err(Box::new(graph));
     }
     let n = graph.node_count();

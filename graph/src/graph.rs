@@ -108,6 +108,11 @@ pub struct HeapGraph {
     /// Dead memory the parse leaves for this graph's analysis (not graph data; empty but for
     /// a graph made by [`CallTree::into_graph`](crate::CallTree::into_graph)): see [`Spare`].
     pub spare: Spare,
+    /// The parse ran out of core (its builder's [`Spill`](crate::Spill) said so, or
+    /// [`spill_columns`](Self::spill_columns) was given an out-of-core one): the analysis must
+    /// run out of core too. (A column in a spill file says nothing of that: in memory too, the
+    /// bulk builders grow their CSR in spill files, `GraphBuilder::fill_edges_parallel`.)
+    pub out_of_core: bool,
 }
 
 /// Memory a parser's last step no longer needs, handed to the analysis of the same graph
@@ -218,9 +223,10 @@ impl HeapGraph {
     /// A column that cannot spill stays in memory and the graph gets one warning saying why.
     pub fn spill_columns(&mut self, spill: &crate::column::Spill) {
         // Out of core: every column, and the CSR too, whatever its size (the analysis reads
-        // the CSR through the mapping and takes a spilled CSR as the sign to run out of core).
+        // the CSR through the mapping and runs out of core: `out_of_core`).
         let ooc = spill.clone().min_bytes(0);
         let spill = if spill.out_of_core { &ooc } else { spill };
+        self.out_of_core |= spill.out_of_core;
         let csr = if spill.out_of_core {
             [self.offsets.spill(spill), self.targets.spill(spill)]
         } else {

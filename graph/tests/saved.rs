@@ -182,6 +182,7 @@ fn clone_graph(g: &heapscope_graph::HeapGraph) -> heapscope_graph::HeapGraph {
         policy: g.policy,
         warnings: g.warnings.clone(),
         spare: Default::default(),
+        out_of_core: g.out_of_core,
     }
 }
 

@@ -377,8 +377,9 @@ impl GraphBuilder {
                 }
             }
             let n = self.ids.len() + 1;
-            // In memory the CSR offsets stay anonymous even with `grow_in_files`: a spilled CSR
-            // tells the analysis to run out of core (it spills them itself before its passes).
+            // In memory the CSR offsets stay anonymous here even with `grow_in_files` (a format
+            // that fills them itself, V8, hands over a vector): `fill_edges_parallel` moves them
+            // to a spill file of their own when its runs start at the first node.
             if !(self.spill.is_out_of_core() && self.in_file(|b| &mut b.offsets, n)) {
                 self.offsets.reserve(n);
             }
@@ -654,6 +655,7 @@ impl GraphBuilder {
             policy,
             warnings: self.warnings,
             spare: self.spare,
+            out_of_core: self.spill.is_out_of_core(),
         }
     }
 }

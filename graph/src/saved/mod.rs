@@ -648,6 +648,7 @@ pub fn open_with(
         });
     }
     let graph = HeapGraph {
+        out_of_core: false,
         ids,
         type_of,
         shallow,
