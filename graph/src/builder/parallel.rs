@@ -287,15 +287,18 @@ impl GraphBuilder {
             // In a spill file: read, lowered and written back a window at a time with
             // `pread`/`pwrite` (its pages are cached, written by the runs: no fault per page,
             // as stores through the mapping would take), through the mapping should that fail.
-            let rest: Vec<(u32, u32, EdgePos)> = shifts
+            let rest: Vec<(usize, usize, EdgePos, Vec<EdgePos>)> = shifts
                 .par_iter()
                 .filter_map(|&(a, e, shift)| {
-                    let done = lower_in_file(file, a as usize, e as usize, shift);
-                    (done < e as usize).then_some((done as u32, e, shift))
+                    let (done, lowered) = lower_in_file(file, a as usize, e as usize, shift);
+                    (done < e as usize).then_some((done, e as usize, shift, lowered))
                 })
                 .collect();
-            for (a, e, shift) in rest {
-                for o in &mut self.offsets[a as usize..e as usize] {
+            for (done, e, shift, lowered) in rest {
+                // the window whose write failed, lowered already (part of it may be written)
+                let from = done + lowered.len();
+                self.offsets[done..from].copy_from_slice(&lowered);
+                for o in &mut self.offsets[from..e] {
                     *o -= shift;
                 }
             }
@@ -590,9 +593,16 @@ impl EdgeSlots<'_> {
 
 /// Lower the CSR offsets `a..e` by `shift` in their spill file `file` (the column's own, from
 /// byte 0), a window of [`STAGE_BYTES`] at a time read with `pread` and written
-/// back with `pwrite`. Returns the offset index up to which that was done: `e`, or where a read
-/// or write failed (the caller lowers the rest through the mapping).
-fn lower_in_file(file: &std::fs::File, a: usize, e: usize, shift: EdgePos) -> usize {
+/// back with `pwrite`. Returns the offset index up to which that was done (`e`, or where a read
+/// or write failed) and, when a write failed, that window's lowered values, to be stored from
+/// there (part of them may be in the file already): the caller does the rest through the
+/// mapping.
+fn lower_in_file(
+    file: &std::fs::File,
+    a: usize,
+    e: usize,
+    shift: EdgePos,
+) -> (usize, Vec<EdgePos>) {
     use std::os::unix::fs::FileExt;
     let size = std::mem::size_of::<EdgePos>();
     let window = STAGE_BYTES / size;
@@ -603,16 +613,20 @@ fn lower_in_file(file: &std::fs::File, a: usize, e: usize, shift: EdgePos) -> us
         let bytes = &mut buf[..n * size];
         let pos = (at * size) as u64;
         if file.read_exact_at(bytes, pos).is_err() {
-            return at;
+            return (at, Vec::new());
         }
         for w in bytes.chunks_exact_mut(size) {
             let v = EdgePos::from_ne_bytes([w[0], w[1], w[2], w[3]]) - shift;
             w.copy_from_slice(&v.to_ne_bytes());
         }
         if file.write_all_at(bytes, pos).is_err() {
-            return at;
+            let lowered = bytes
+                .chunks_exact(size)
+                .map(|w| EdgePos::from_ne_bytes([w[0], w[1], w[2], w[3]]))
+                .collect();
+            return (at, lowered);
         }
         at += n;
     }
-    e
+    (e, Vec::new())
 }
