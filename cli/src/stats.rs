@@ -113,9 +113,15 @@ impl Drop for Stats {
 
 /// RssAnon of this process in KiB (Linux); None elsewhere.
 fn rss_anon_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("RssAnon:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    proc_field("/proc/self/status", "RssAnon:")
+}
+
+/// The first number after `key` at the start of a line of the text file `path` (Linux
+/// `/proc` files such as `status` and `io`); None when the file or the line is missing.
+fn proc_field(path: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    line[key.len()..].split_whitespace().next()?.parse().ok()
 }
 
 /// User + system CPU seconds of this process, all threads (Linux `/proc/self/stat` fields 14
@@ -130,9 +136,7 @@ fn cpu_secs() -> Option<f64> {
 /// Bytes this process has written through `write`-family calls (Linux `/proc/self/io`,
 /// `wchar`); None elsewhere.
 fn written_bytes() -> Option<u64> {
-    let io = std::fs::read_to_string("/proc/self/io").ok()?;
-    let line = io.lines().find(|l| l.starts_with("wchar:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    proc_field("/proc/self/io", "wchar:")
 }
 
 /// The process's system time and minor page faults so far (all threads; `getrusage`), and the
