@@ -171,6 +171,13 @@ impl Session {
         crate::commands::index::load(path, opts, hooks, mode)
     }
 
+    /// The session, for keeping open (a server's): the results its analysis left in anonymous
+    /// memory for a report that follows go to spill files ([`Analysis::spill_results`]).
+    pub fn keep_open(mut self) -> Session {
+        self.analysis.spill_results(&Spill::temp());
+        self
+    }
+
     /// The dump as the over-time reports take it.
     pub fn dump(&self) -> Dump<'_> {
         Dump {

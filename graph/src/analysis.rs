@@ -27,9 +27,9 @@ pub struct Summary {
 /// The graph with its dominator tree, retained sizes, histogram and root paths.
 ///
 /// Held beside the graph, per node: `dom.idom` 4 B, `retained` 8 B, `children` 8 B (4 B offsets
-/// per node + 4 B per reachable node), `paths` 4 B + 1 bit; 24 B in all, of which `retained`,
-/// `children` and the paths' parents are in spill files after
-/// [`run_spilled`](Self::run_spilled) (past its threshold). `dom.order` is empty
+/// per node + 4 B per reachable node), `paths` 4 B + 1 bit; 24 B in all, of which `children`
+/// and the paths' parents are in spill files after [`run_spilled`](Self::run_spilled) (past its
+/// threshold), and `retained` too out of core or after [`spill_results`](Self::spill_results). `dom.order` is empty
 /// (see [`run_observed`](Self::run_observed)); [`preorder`](Self::preorder) rebuilds a
 /// parent-before-child order on demand.
 pub struct Analysis {
@@ -44,6 +44,19 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// Move the results that [`run_spilled`](Self::run_spilled) leaves in anonymous memory for
+    /// the report that follows — the retained sizes, 8 B per node — to a spill file where
+    /// `spill` says so (a usable directory, past its threshold): for an analysis kept open (a
+    /// server's), whose anonymous memory is then `idom` and the paths' bits. Nothing changes
+    /// out of core (already in a file), for an analysis from a saved index (a mapping of it)
+    /// or below the threshold; a column that cannot spill stays, with a warning in the graph's.
+    pub fn spill_results(&mut self, spill: &Spill) {
+        if spill.is_usable() {
+            let r = self.retained.spill(spill);
+            keep_warning(&mut self.graph, r);
+        }
+    }
+
     /// Free the analysis and `with` (e.g. the mapped dump) on two threads. Most of the cost of
     /// freeing a big dump's analysis is the kernel's: unmapping the arrays and, for the spill
     /// files, dropping their page cache when the last descriptor closes (~0.4 s for the
@@ -138,13 +151,13 @@ impl Analysis {
     /// a long chain; on two threads but out of core, the subtrees below a small cut-off top
     /// shared out between them, each with a stack and a counter per type); histogram (one pass over the nodes for the counts, which also sums the
     /// summary's reachable bytes). Apart from that stack the end state is 24 B/node + 2 bits.
-    /// With [`run_spilled`](Self::run_spilled) and a usable directory, `order`, the children,
-    /// the parents and the retained sizes are in spill files (past the threshold), and the root
+    /// With [`run_spilled`](Self::run_spilled) and a usable directory, `order`, the children and
+    /// the parents are in spill files (past the threshold), and the root
     /// paths run on a second thread *during* the dominators, their parents and queue in spill
     /// files of their own: beside the dominators' working set they hold 2 bits/node (+4 B per
     /// weak source) of anonymous memory, and the wall time of the pass is hidden behind the
-    /// dominators' on a machine with a second core; after them that thread writes the retained
-    /// sizes' zeros and the dominator children's lists to their spill files (page cache, ahead
+    /// dominators' on a machine with a second core; after them that thread writes the
+    /// dominator children's lists and offsets to their spill files (page cache, ahead
     /// of the passes that fill them), and the histogram's counts of every node (a counter set
     /// per type, one pass over the types and sizes); beside the dominator children the nodes
     /// the dominators did not reach are taken out of them (one read of `idom`), and beside the
@@ -157,10 +170,12 @@ impl Analysis {
     /// [`run_observed`](Self::run_observed) with the large arrays in spill files where `spill`
     /// says so (a directory on disk, arrays past its size): the CSR ([`Column::spill`], before
     /// the passes: it is only read from then on), and, allocated in files from the start
-    /// ([`Large`]), the DFS preorder, the dominator children, the root-path parents and the
-    /// retained sizes. Their pages are page cache, not anonymous memory; what stays anonymous
-    /// is the dominators' working set (graph residue + ~16 B/node + back edges, the peak), then
-    /// `idom` (4 B/node) + the root paths' queue and bits; the end state is `idom` + 1 bit.
+    /// ([`Large`]), the DFS preorder, the dominator children and the root-path parents. Their
+    /// pages are page cache, not anonymous memory; what stays anonymous is the dominators'
+    /// working set (graph residue + ~16 B/node + back edges, the peak), then `idom` (4 B/node)
+    /// with the root paths' queue and bits, then `idom` and the retained sizes (8 B/node: read
+    /// by every report; [`spill_results`](Self::spill_results) moves them to a file for an
+    /// analysis kept open); the end state is 12 B/node + 1 bit.
     /// The numbers are the same either way; a column that cannot spill stays in memory with
     /// a warning in the graph's.
     pub fn run_spilled(graph: HeapGraph, spill: &Spill, after: &mut dyn FnMut(&str)) -> Analysis {
@@ -237,20 +252,14 @@ impl Analysis {
             // The root paths on a second thread while the dominators run, in spill files of
             // their own (parents and queue): beside the dominators' working set they add only
             // their bits and the weak sources to anonymous memory. Then, on the same thread,
-            // the retained sizes' array: its zeros written to a spill file of its own (8 B per
-            // node of fresh page cache, not anonymous memory) while the dominators' semidominator
-            // and NCA steps leave the second core idle, not on the critical path before the
-            // retained-size walk (0.3 s of one core's time on the 44.8 M-object JDK dump).
-            // Each job after the paths waits while the dominators place their back edges on
-            // two threads (`Busy`): it then runs beside their last, one-thread steps instead.
+            // the dominator children's lists, in the file the paths' queue left (`Spares`), as
+            // the build would have taken it: its zeros are written here. Each job after the
+            // paths waits while the dominators place their back edges on two threads (`Busy`):
+            // it then runs beside their last, one-thread steps instead.
             let busy = Busy::default();
             let beside = |g: &HeapGraph| {
                 let own = Large::new(dir, spill.min_bytes);
                 let paths = RootPaths::compute_in(g, &own, &own);
-                busy.wait();
-                let zeros = own.filled_apart(g.node_count(), 0u64);
-                // And the dominator children's lists, in the file the paths' queue left
-                // (`Spares`), as the build would have taken it: its zeros are written here too.
                 busy.wait();
                 let lists = own.filled(g.node_count(), 0u32);
                 // And their offsets' zeros (n + 2): 4 B per node of fresh page cache written
@@ -267,7 +276,6 @@ impl Analysis {
                 Beside {
                     paths,
                     warning: own.take_warning(),
-                    zeros: Some(zeros),
                     lists: Some(lists),
                     offsets: Some(offsets),
                     counts: Some(counts),
@@ -302,8 +310,8 @@ impl Analysis {
     ///
     /// `beside`, if given, computes the root paths (and says why an array could not spill) on
     /// a second thread while this one runs the dominators: the search does not depend on the
-    /// dominator tree; then it makes the retained sizes' zeros and the dominator children's
-    /// lists and offsets' zeros, which their passes fill instead of making their own. Without it (or if no thread
+    /// dominator tree; then it makes the dominator children's lists and offsets' zeros, which
+    /// their pass fills instead of making its own. Without it (or if no thread
     /// can be started) the paths run after the dominator children, on this thread, with `work`
     /// and `keep`. `leaves`, if given, are the dominators' simple leaves, found beforehand, and
     /// maybe the DFS preorder's array, made ahead (`dominators::dominators_with`).
@@ -319,7 +327,6 @@ impl Analysis {
     where
         B: Fn(&HeapGraph) -> Beside<K> + Sync,
         S::Arr<u32>: Send,
-        K::Arr<u64>: Send,
         K::Arr<u32>: Send,
     {
         if spill.out_of_core {
@@ -351,20 +358,19 @@ impl Analysis {
             ),
         };
         after("dominators");
-        let (side, zeros, made, all) = match side {
+        let (side, made, all) = match side {
             Some(Beside {
                 paths,
                 warning,
-                zeros,
                 lists,
                 offsets,
                 counts,
             }) => {
                 keep_warning(&mut graph, warning.map_or(Ok(false), Err));
                 after("root paths");
-                (Some(paths), zeros, (lists, offsets), counts)
+                (Some(paths), (lists, offsets), counts)
             }
-            None => (None, None, (None, None), None),
+            None => (None, (None, None), None),
         };
         // The two-thread children build counts in the dominators' dead `semi` (its pages
         // touched already) rather than in fresh memory.
@@ -416,16 +422,25 @@ impl Analysis {
         };
         // The histogram's minimum retained sizes (one group per type) come from the same walk.
         let type_of: &[u32] = &graph.type_of;
+        // The retained sizes come from the working store, not the kept arrays': every report
+        // reads them, and in memory an array of fresh anonymous pages, faulted in by the walk
+        // on both threads, costs less than a spill file's: on the 2.18 GB JDK 17 dump its
+        // 358 MB of zeros, written beside the dominators, took the run's spill-file writes
+        // (3.5 GB) past the kernel's dirty threshold, where a write waits for writeback:
+        // 10-15 % of the run's wall time at the same CPU time, and the same peak
+        // (benches/scripts/hprof/RESULTS.md, session 28). A server that keeps the analysis
+        // moves them to a file afterwards ([`Analysis::spill_results`]). Out of core the
+        // working store is spill files too.
         let walk = || {
-            children.retained_and_min_into(
+            let (r, min) = children.retained_and_min_on(
                 &graph,
-                keep,
-                zeros,
+                work,
                 graph.types.len(),
                 |v| type_of[v as usize],
                 type_of,
                 Parallel::threads(threads),
-            )
+            );
+            (r.into_column(), min)
         };
         // Nothing below needs the DFS preorder (Analysis::preorder rebuilds one on demand).
         // With spilling (the second thread wanted): its spill file, and those of the other
@@ -450,9 +465,7 @@ impl Analysis {
             drop(order);
             walk()
         };
-        let mut retained: Column<u64> = retained.into_column();
-        let r = retained.spill(spill);
-        keep_warning(&mut graph, r);
+        let retained: Column<u64> = retained;
         after("retained sizes");
         let parts = HistogramParts {
             min: Some(min),
@@ -688,8 +701,6 @@ struct Beside<K: Store> {
     paths: RootPaths,
     /// Why an array could not spill.
     warning: Option<String>,
-    /// The retained sizes' array, one zero per node, made ahead of their walk.
-    zeros: Option<K::Arr<u64>>,
     /// The dominator children's lists, one entry per node, made ahead of their build.
     lists: Option<K::Arr<u32>>,
     /// The dominator children's offsets, `n + 2` zeros, made ahead of their build.

@@ -1941,31 +1941,10 @@ impl DomChildren {
         group_col: &[u32],
         par: Parallel,
     ) -> (S::Arr<u64>, Vec<u64>) {
-        self.retained_and_min_into(g, store, None, groups, group_of, group_col, par)
-    }
-
-    /// [`retained_and_min_on`](Self::retained_and_min_on) into `zeros`, an array of one zero
-    /// per node made ahead (the analysis has it filled on the second core while the
-    /// dominators run, `Analysis::run_in`); of any other length it is dropped and the array
-    /// comes from `store` as before. Same numbers either way.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn retained_and_min_into<S: Store>(
-        &self,
-        g: &HeapGraph,
-        store: &S,
-        zeros: Option<S::Arr<u64>>,
-        groups: usize,
-        group_of: impl Fn(u32) -> u32 + Sync,
-        group_col: &[u32],
-        par: Parallel,
-    ) -> (S::Arr<u64>, Vec<u64>) {
         use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
         const _: () = assert!(std::mem::align_of::<AtomicU64>() == std::mem::align_of::<u64>());
         let n = self.offsets.len() - 2;
-        let mut r = match zeros {
-            Some(z) if z.len() == n => z,
-            _ => store.filled(n, 0u64),
-        };
+        let mut r = store.filled(n, 0u64);
         let out: &mut [u64] = &mut r;
         // SAFETY: same size and (asserted) alignment; the slice is borrowed mutably for the
         // view's whole life, so nothing else reads or writes it meanwhile. Relaxed loads and
@@ -2633,9 +2612,9 @@ mod tests {
 
     #[test]
     fn lists_and_zeros_made_ahead_give_the_same_children_and_retained_sizes() {
-        // The analysis hands the children build and the retained-size walk arrays made on
-        // another thread (`Analysis::run_in`): the lists of at least one entry per node,
-        // whatever they hold, the offsets' `n + 2` zeros and the retained sizes' zeros. Same
+        // The analysis hands the children build arrays made on another thread
+        // (`Analysis::run_in`): the lists of at least one entry per node, whatever they hold,
+        // and the offsets' `n + 2` zeros. Same
         // results as arrays made by the passes themselves; an array of the wrong length is
         // not used (offsets of another length hold junk here: were they used, the lists would
         // differ).
@@ -2675,9 +2654,7 @@ mod tests {
             let group_of = |v: u32| g.type_of[v as usize];
             let par = Parallel::threads(threads);
             let (r0, m0) = want.retained_and_min_on(&g, &Heap, types, group_of, &[], par);
-            let zeros = vec![0u64; if rng.bool() { n } else { n + 1 }];
-            let (r1, m1) =
-                got.retained_and_min_into(&g, &Heap, Some(zeros), types, group_of, &[], par);
+            let (r1, m1) = got.retained_and_min_on(&g, &Heap, types, group_of, &[], par);
             assert_eq!(r0, r1, "case {case}");
             assert_eq!(m0, m1, "case {case}");
             assert_eq!(r0, retained_sizes(&g, &dom), "case {case}");

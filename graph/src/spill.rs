@@ -604,29 +604,6 @@ impl Large {
         self.files.take_warning()
     }
 
-    /// `len` copies of `v`, as [`Store::filled`] makes them, but in a spill file of its own
-    /// (a large array) without asking the pool of dead arrays' files ([`Spares`]) for one:
-    /// for an array made ahead on another thread while the passes' arrays die and are reused
-    /// (the retained sizes' zeros, written while the dominators run), whose request for a
-    /// file larger than any spare would release the spares. Its file is freed with it.
-    pub fn filled_apart<T: Plain>(&self, len: usize, v: T) -> WorkVec<T> {
-        if !self.is_large::<T>(len) {
-            let mut a = WorkVec::heap(len);
-            a.resize(len, v);
-            return a;
-        }
-        let mut a = self.files.with_capacity(len);
-        if a.is_file_backed() && a.fill_file(len, v) {
-            a.len = len;
-        } else {
-            a.resize(len, v);
-        }
-        if v != T::default() {
-            a.populate_write();
-        }
-        a
-    }
-
     fn is_large<T: Plain>(&self, len: usize) -> bool {
         len > 0 && len.saturating_mul(std::mem::size_of::<T>()) >= self.min_bytes
     }
@@ -701,23 +678,6 @@ mod tests {
     fn dir() -> Option<PathBuf> {
         let d = std::env::temp_dir();
         (!crate::column::on_memory_fs(&d)).then_some(d)
-    }
-
-    #[test]
-    fn filled_apart_is_filled_in_a_file_of_its_own() {
-        let Some(d) = dir() else { return };
-        let large = Large::new(&d, 4096);
-        for (len, v) in [(100_003usize, 0u64), (70_000, 7), (10, 0), (0, 0)] {
-            let a: WorkVec<u64> = large.filled_apart(len, v);
-            assert_eq!(a.len(), len);
-            assert!(a.iter().all(|&x| x == v));
-            // Large arrays in a file (not written ahead: freed with the array), small ones on
-            // the heap.
-            assert_eq!(a.is_file_backed(), len * 8 >= 4096, "{len}");
-            let b: WorkVec<u64> = large.filled(len, v);
-            assert_eq!(&a[..], &b[..]);
-        }
-        assert_eq!(large.take_warning(), None);
     }
 
     #[test]

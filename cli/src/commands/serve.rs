@@ -54,7 +54,7 @@ pub fn run(args: ServeArgs, out: &mut dyn Write) -> Result<u8, CliError> {
     let sessions = Progress::with(args.load.quiet, |p| {
         dumps
             .iter()
-            .map(|d| Session::open(d, &opts, p, mode))
+            .map(|d| Session::open(d, &opts, p, mode).map(Session::keep_open))
             .collect::<Result<Vec<_>, _>>()
     })?;
     let local = listener

@@ -138,7 +138,9 @@ impl Dumps {
             );
         }
         eprintln!("heapscope mcp: opening {d}");
-        let session = Session::open(d, &self.opts, &Silent, self.mode).map_err(|e| message(&e))?;
+        let session = Session::open(d, &self.opts, &Silent, self.mode)
+            .map_err(|e| message(&e))?
+            .keep_open();
         self.open.push(Open {
             key: k,
             session,
