@@ -106,6 +106,7 @@
 //! Delta + LEB128 lists were tried and dropped: on the synthetic 10^7-node heap of
 //! benches/ they saved 6% of the list bytes and cost a third pass over the edges.
 
+use crate::ahead::PageAhead;
 use crate::bitset::BitSet;
 use crate::graph::{HeapGraph, Orphans, WEAK_BIT};
 use crate::spill::{Arr, Heap, Store};
@@ -167,7 +168,7 @@ fn retaining(g: &HeapGraph, v: usize) -> impl Iterator<Item = u32> + '_ {
 /// nodes not reached yet (GC roots, or a holder's own leaves) are on a stack of their own
 /// (12 B each; each level of it enters a GC root or one of those leaves, whose edges lead to
 /// GC roots only).
-struct Dfs<A, O> {
+struct Dfs<'p, A, O> {
     pre: A,
     node_of: O,
     /// The DFS parent (a node index) of each simple leaf, in `node_of`'s order.
@@ -185,9 +186,12 @@ struct Dfs<A, O> {
     /// they are neither counted nor stored; in a Java heap: every object's class reference),
     /// and the simple leaves.
     marks: Marks,
+    /// The second core's helper that maps `parent`'s, `semi`'s and `back`'s pages ahead of
+    /// the pushes (`crate::ahead`), told their length every `ahead::STEP` nodes.
+    ahead: Option<&'p PageAhead>,
 }
 
-impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
+impl<A: Arr<u32>, O: Arr<u32>> Dfs<'_, A, O> {
     fn is_visited(&self, v: u32) -> bool {
         self.pre[v as usize] != NONE
     }
@@ -219,6 +223,11 @@ impl<A: Arr<u32>, O: Arr<u32>> Dfs<A, O> {
         self.pre[vi] = (self.parent.len() - 1) as u32;
         self.semi.push(g.offsets[vi]);
         self.back.push(0);
+        if let Some(a) = self.ahead {
+            if self.parent.len() & (crate::ahead::STEP - 1) == 0 {
+                a.advance(self.parent.len());
+            }
+        }
         true
     }
 
@@ -844,71 +853,15 @@ impl Leaves {
     }
 }
 
-/// [`dominators_in`] whose NCA step climbs at most `climb` steps up the dominator tree per
-/// node before it takes the jump pointers ([`nca`]); `u32::MAX`: never (the unbounded climb).
-#[allow(clippy::too_many_arguments)]
-fn dominators_climbing<S: Store, K: Store>(
+/// The DFS of [`dominators_climbing`] over everything it numbers: from the GC roots, then the
+/// orphans its policy attaches to the super-root. Returns how many nodes the roots reached.
+fn dfs_all<A: Arr<u32>, O: Arr<u32>>(
     g: &HeapGraph,
-    s: &S,
-    keep: &K,
-    two: bool,
-    climb: u32,
-    mut leaves: Option<Leaves>,
-    order: Option<K::Arr<u32>>,
-    busy: Option<&Busy>,
-) -> Dominators<S::Arr<u32>, K::Arr<u32>>
-where
-    S::Arr<u32>: Send,
-{
+    dfs: &mut Dfs<'_, A, O>,
+    roots: &[u32],
+) -> usize {
     let n = g.node_count();
-    let roots = g.root_nodes();
-    // On two threads (`two`): `pre` filled while the marks are made.
-    // Room for n + 1: the semidominator loop reuses it for `best`, one entry per numbered
-    // node and the super-root.
-    let ahead = leaves
-        .as_mut()
-        .and_then(|l| l.pre.take())
-        .filter(|p| p.len() == n)
-        .map(S::Arr::<u32>::from_vec);
-    let (mut pre, filled) = match ahead {
-        Some(Ok(p)) => (p, true),
-        _ => (s.with_capacity(n + 1), false),
-    };
-    let make_pre = |pre: &mut S::Arr<u32>| pre.resize(n, NONE);
-    let marks = if let Some(Leaves { marks, .. }) = leaves {
-        if !filled {
-            make_pre(&mut pre);
-        }
-        marks
-    } else if two {
-        let p = &mut pre;
-        rayon::join(|| make_pre(p), || Marks::new(g, &roots)).1
-    } else {
-        make_pre(&mut pre);
-        Marks::new(g, &roots)
-    };
-    // Sized for every node up front: untouched capacity costs no memory, and growing by
-    // doubling would hold old and new buffers at once.
-    let node_of = match order {
-        Some(mut o) if o.len() == n => {
-            o.clear();
-            o
-        }
-        _ => keep.with_capacity(n),
-    };
-    let mut dfs = Dfs {
-        pre,
-        node_of,
-        leaf_parent: keep.with_capacity(n),
-        parent: with_first(s, n + 1),
-        semi: with_first(s, n + 1),
-        back: with_first(s, n + 1),
-        leaf_path: Vec::new(),
-        pending: [(0, 0); DFS_BATCH],
-        pending_len: 0,
-        marks,
-    };
-    for r in roots {
+    for &r in roots {
         dfs.visit_from(g, r);
     }
     let from_roots = dfs.node_of.len();
@@ -971,6 +924,100 @@ where
             }
         }
     }
+    from_roots
+}
+
+/// [`dominators_in`] whose NCA step climbs at most `climb` steps up the dominator tree per
+/// node before it takes the jump pointers ([`nca`]); `u32::MAX`: never (the unbounded climb).
+#[allow(clippy::too_many_arguments)]
+fn dominators_climbing<S: Store, K: Store>(
+    g: &HeapGraph,
+    s: &S,
+    keep: &K,
+    two: bool,
+    climb: u32,
+    mut leaves: Option<Leaves>,
+    order: Option<K::Arr<u32>>,
+    busy: Option<&Busy>,
+) -> Dominators<S::Arr<u32>, K::Arr<u32>>
+where
+    S::Arr<u32>: Send,
+{
+    let n = g.node_count();
+    let roots = g.root_nodes();
+    // On two threads (`two`): `pre` filled while the marks are made.
+    // Room for n + 1: the semidominator loop reuses it for `best`, one entry per numbered
+    // node and the super-root.
+    let ahead = leaves
+        .as_mut()
+        .and_then(|l| l.pre.take())
+        .filter(|p| p.len() == n)
+        .map(S::Arr::<u32>::from_vec);
+    let (mut pre, filled) = match ahead {
+        Some(Ok(p)) => (p, true),
+        _ => (s.with_capacity(n + 1), false),
+    };
+    let make_pre = |pre: &mut S::Arr<u32>| pre.resize(n, NONE);
+    let marks = if let Some(Leaves { marks, .. }) = leaves {
+        if !filled {
+            make_pre(&mut pre);
+        }
+        marks
+    } else if two {
+        let p = &mut pre;
+        rayon::join(|| make_pre(p), || Marks::new(g, &roots)).1
+    } else {
+        make_pre(&mut pre);
+        Marks::new(g, &roots)
+    };
+    // Sized for every node up front: untouched capacity costs no memory, and growing by
+    // doubling would hold old and new buffers at once.
+    let node_of = match order {
+        Some(mut o) if o.len() == n => {
+            o.clear();
+            o
+        }
+        _ => keep.with_capacity(n),
+    };
+    let (parent, semi, back) = (
+        with_first(s, n + 1),
+        with_first(s, n + 1),
+        with_first(s, n + 1),
+    );
+    // In memory on two cores: the pages of the three arrays the DFS pushes to are faulted in
+    // by a helper thread ahead of the pushes rather than by the DFS (`crate::ahead`). Their
+    // room is for n + 1 elements, and they are not moved or freed until the helper is joined.
+    let ahead = two.then(|| PageAhead::new([parent.as_ptr(), semi.as_ptr(), back.as_ptr()], n + 1));
+    let mut dfs = Dfs {
+        pre,
+        node_of,
+        leaf_parent: keep.with_capacity(n),
+        parent,
+        semi,
+        back,
+        leaf_path: Vec::new(),
+        pending: [(0, 0); DFS_BATCH],
+        pending_len: 0,
+        marks,
+        ahead: ahead.as_ref(),
+    };
+    let from_roots = std::thread::scope(|sc| {
+        let helper = ahead.as_ref().and_then(|a| {
+            std::thread::Builder::new()
+                .name("dfs pages".into())
+                .spawn_scoped(sc, || a.run())
+                .ok()
+        });
+        let from_roots = dfs_all(g, &mut dfs, &roots);
+        if let Some(a) = &ahead {
+            a.finish();
+        }
+        if let Some(h) = helper {
+            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        }
+        from_roots
+    });
+    dfs.ahead = None;
     let orphans_attached = (dfs.node_of.len() - from_roots) as u64;
     let simple_leaves = dfs.leaf_parent.len() as u64;
     let Dfs {

@@ -33,6 +33,7 @@
 //! Architecture invariant: no recursion over the graph anywhere in this crate — every walk
 //! uses an explicit stack or queue, because real graphs have 10^8 nodes.
 
+mod ahead;
 pub mod analysis;
 pub mod bitset;
 pub mod builder;
