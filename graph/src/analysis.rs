@@ -29,9 +29,9 @@ pub struct Summary {
 /// Held beside the graph, per node: `dom.idom` 4 B, `retained` 8 B, `children` 8 B (4 B offsets
 /// per node + 4 B per reachable node), `paths` 4 B + 1 bit; 24 B in all, of which `children`
 /// and the paths' parents are in spill files after [`run_spilled`](Self::run_spilled) (past its
-/// threshold), and `retained` too out of core or after [`spill_results`](Self::spill_results). `dom.order` is empty
-/// (see [`run_observed`](Self::run_observed)); [`preorder`](Self::preorder) rebuilds a
-/// parent-before-child order on demand.
+/// threshold), and `retained` too out of core or after [`spill_results`](Self::spill_results).
+/// `dom.order` is empty (see [`run_observed`](Self::run_observed)); [`preorder`](Self::preorder)
+/// rebuilds a parent-before-child order on demand.
 pub struct Analysis {
     pub graph: HeapGraph,
     /// The dominator tree; its `order` is empty here (taken by [`run`](Self::run)).
@@ -465,7 +465,6 @@ impl Analysis {
             drop(order);
             walk()
         };
-        let retained: Column<u64> = retained;
         after("retained sizes");
         let parts = HistogramParts {
             min: Some(min),

@@ -1017,7 +1017,6 @@ where
         }
         from_roots
     });
-    dfs.ahead = None;
     let orphans_attached = (dfs.node_of.len() - from_roots) as u64;
     let simple_leaves = dfs.leaf_parent.len() as u64;
     let Dfs {
