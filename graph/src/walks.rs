@@ -521,24 +521,24 @@ impl<'a> BfsParents<'a> {
     /// asked in 78 calls, 3.4 M of them missing the hint; the answers are the same).
     pub fn of_all(&self, nodes: &[u32]) -> Vec<u32> {
         use rayon::prelude::*;
+        let mut out = vec![0u32; nodes.len()];
         if nodes.len() < 2 * PARENTS_PIECE {
-            return self.of_piece(nodes);
+            self.of_piece(nodes, &mut out);
+            return out;
         }
-        let pieces: Vec<Vec<u32>> = nodes
-            .par_chunks(PARENTS_PIECE)
-            .map(|piece| self.of_piece(piece))
-            .collect();
-        pieces.concat()
+        out.par_chunks_mut(PARENTS_PIECE)
+            .zip(nodes.par_chunks(PARENTS_PIECE))
+            .for_each(|(out, piece)| self.of_piece(piece, out));
+        out
     }
 
-    /// [`of_all`](Self::of_all) on the calling thread.
-    fn of_piece(&self, nodes: &[u32]) -> Vec<u32> {
-        let mut out = Vec::with_capacity(nodes.len());
+    /// [`of_all`](Self::of_all) on the calling thread, into `out` (as long as `nodes`).
+    fn of_piece(&self, nodes: &[u32], out: &mut [u32]) {
         let mut missed: Vec<(u32, u32)> = Vec::new();
         // The last parent found: members of one collection, asked for one after another, have
         // it as theirs too (its offsets are in the cache).
         let mut last = 0usize;
-        for (i, &v) in nodes.iter().enumerate() {
+        for ((i, &v), slot) in nodes.iter().enumerate().zip(out.iter_mut()) {
             if let Some(&w) = nodes.get(i + PARENTS_AHEAD) {
                 crate::dominators::prefetch(self.parent, w as usize);
                 crate::dominators::prefetch(self.idom, w as usize);
@@ -548,7 +548,7 @@ impl<'a> BfsParents<'a> {
                     crate::dominators::prefetch(self.offsets, d as usize);
                 }
             }
-            out.push(match self.parent[v as usize] {
+            *slot = match self.parent[v as usize] {
                 p @ (SUPER | UNREACHED) => p,
                 p if self.by_node => p,
                 e if self.holds(last, e) => last as u32,
@@ -562,7 +562,7 @@ impl<'a> BfsParents<'a> {
                         UNREACHED
                     }
                 },
-            });
+            };
         }
         missed.sort_unstable();
         let mut lo = 0usize;
@@ -570,7 +570,6 @@ impl<'a> BfsParents<'a> {
             lo = edge_source_from(self.offsets, lo, e);
             out[i as usize] = lo as u32;
         }
-        out
     }
 }
 

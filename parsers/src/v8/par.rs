@@ -1360,16 +1360,23 @@ mod tests {
             if round % 2 == 0 {
                 text.extend_from_slice(generated(&mut rng, [3, 40, 300][round % 3]).as_bytes());
             } else {
-                let alphabet = b"0123456789012345678901234567890123456789,,,,,,  \n";
+                let alphabet = b"0123456789012345678901234567890123456789,,,,,,  \n\r\tx-.\"";
                 let n = 1 + rng.below(400) as usize;
                 text.extend((0..n).map(|_| alphabet[rng.below(alphabet.len() as u64) as usize]));
                 text.push(b']');
             }
             let close = text.iter().rposition(|&b| b == b']').unwrap();
             // Something after the array, as in a document (a digit: it must not join the last
-            // number), for some rounds.
-            if round % 3 == 0 {
-                text.extend_from_slice(b",7");
+            // number), for some rounds; or more than a block of it, digits among it, so that
+            // the array's last block is read whole, whatever its length before the `]`.
+            match round % 3 {
+                0 => text.extend_from_slice(b",7"),
+                1 => {
+                    text.extend_from_slice(b",\"strings\":[\"");
+                    text.extend((0..70).map(|k| b'0' + (k % 10) as u8));
+                    text.extend_from_slice(b"\"]}");
+                }
+                _ => {}
             }
             for start in (first..close.min(first + 70)).step_by(1 + round % 5) {
                 let (narrow, ok_n) = drain(&text, close, start, Simd::Scalar);
