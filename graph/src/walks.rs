@@ -522,10 +522,6 @@ impl<'a> BfsParents<'a> {
     pub fn of_all(&self, nodes: &[u32]) -> Vec<u32> {
         use rayon::prelude::*;
         let mut out = vec![0u32; nodes.len()];
-        if nodes.len() < 2 * PARENTS_PIECE {
-            self.of_piece(nodes, &mut out);
-            return out;
-        }
         out.par_chunks_mut(PARENTS_PIECE)
             .zip(nodes.par_chunks(PARENTS_PIECE))
             .for_each(|(out, piece)| self.of_piece(piece, out));

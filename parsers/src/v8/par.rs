@@ -28,7 +28,8 @@
 //! 2026-12-07) the parse of the TypeScript compiler's snapshot took 3.0 CPU s instead of 3.8,
 //! the Node 20 fixture's 3.8 instead of 5.0 (3 alternated runs each). The values are the
 //! same ([`decode_scalar`] and [`masks`] are the baseline path, and the tests compare every
-//! level the CPU has with it: [`Simd`]). A number of more than 19 digits fails the block that holds it (the
+//! level the CPU has with it: [`Simd`]). A number of more than 19 digits fails the block that
+//! holds it (the
 //! parallel reader declines, whichever chunk meets it), so that taking a value is a
 //! trailing-zero count and a load; V8's record widths (3, 4, 6 and 7) are read with the width
 //! known at compile time, a record whose values all start in the loaded block at once
@@ -440,9 +441,7 @@ impl<'a> Values<'a> {
         use std::arch::x86_64::*;
         let set = |b: u8| _mm256_set1_epi8(b as i8);
         let half = |x: __m256i| {
-            // '0'..='9' moved to -128..=-119: a signed compare finds them.
-            let shifted = _mm256_add_epi8(x, set(128 - b'0'));
-            let digit = _mm256_cmpgt_epi8(_mm256_set1_epi8(-118), shifted);
+            let digit = digits_avx2(x);
             let comma = _mm256_cmpeq_epi8(x, set(b','));
             let ws = _mm256_or_si256(
                 _mm256_or_si256(
@@ -651,6 +650,16 @@ fn has_avx2() -> bool {
     }
 }
 
+/// The bytes of `x` that are ASCII digits, all ones (the rest zero): `'0'..='9'` moved to
+/// `-128..=-119`, where a signed compare finds them.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn digits_avx2(x: std::arch::x86_64::__m256i) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::*;
+    let shifted = _mm256_add_epi8(x, _mm256_set1_epi8((128 - b'0') as i8));
+    _mm256_cmpgt_epi8(_mm256_set1_epi8(-118), shifted)
+}
+
 /// [`decode_scalar`] four numbers at a time, for CPUs with AVX2 but not AVX-512 VBMI2, with
 /// no branch and almost no scalar work per number. A number's end (a digit not followed by
 /// one) is a bit of the block's masks; the eight bytes that end at its last digit are one
@@ -692,7 +701,6 @@ unsafe fn decode_avx2(b: &[u8], base: usize, d: u64, starts: u64, out: &mut [u64
     let quads = _mm256_set1_epi32(0x0001_0064); // 100, 1
     let ten_thousand = _mm256_set1_epi64x(10_000);
     let zero = _mm256_set1_epi8(b'0' as i8);
-    let shift = _mm256_set1_epi8((128 - b'0') as i8);
     let ones = _mm256_set1_epi64x(-1);
     let mut e = ends;
     let mut i = 0;
@@ -707,9 +715,7 @@ unsafe fn decode_avx2(b: &[u8], base: usize, d: u64, starts: u64, out: &mut [u64
             *w = unsafe { at.add(ep).sub(7).cast::<i64>().read_unaligned() };
         }
         let x = _mm256_set_epi64x(word[3], word[2], word[1], word[0]);
-        // '0'..='9' moved to -128..=-119: a signed compare finds them.
-        let digit = _mm256_cmpgt_epi8(_mm256_set1_epi8(-118), _mm256_add_epi8(x, shift));
-        let mut before = _mm256_xor_si256(digit, ones);
+        let mut before = _mm256_xor_si256(digits_avx2(x), ones);
         before = _mm256_or_si256(before, _mm256_srli_epi64(before, 8));
         before = _mm256_or_si256(before, _mm256_srli_epi64(before, 16));
         before = _mm256_or_si256(before, _mm256_srli_epi64(before, 32));
