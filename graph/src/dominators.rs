@@ -21,7 +21,7 @@
 //! One pass over the CSR before the DFS finds them (`Marks`: in-edges counted up to two, four
 //! bits per node); the DFS still enters them, in the same order (so `order` and the dominator
 //! children's sibling order are unchanged), records the parent and gives them no preorder, so
-//! `parent`, `semi`, the back-counts, `best` and `ancestor` have an entry per *numbered* node
+//! `parent`, `semi`, the back-counts and the semidominators' forest have an entry per *numbered* node
 //! only (reachable nodes but simple leaves), and the semidominator loop and NCA step skip them.
 //! Their nodes entered from a leaf (GC roots) get the leaf's nearest numbered ancestor as DFS
 //! parent: the tree is that of a DFS of the graph with the leaves removed and an edge from that
@@ -46,19 +46,21 @@
 //! them (see [`Dfs`]; an explicit stack of 8 B per level held 61 MiB at the bottom of an 8 M
 //! element V8 linked list, whose `next` is not each element's last edge). The counts become
 //! the lists' write cursors (u32, or u64 past 2^32 list entries); the lists take 4 B per stored back edge. The cursors then give way to a bit per
-//! numbered node (each list's first entry is marked instead), `pre` is reused for the
-//! path-compression values and `ancestor` adds 4 B per numbered node. Peak: 4 B/node + 12 B
-//! per numbered node + 4 B per stored back edge + the bits, on top of the graph, `node_of` and
-//! the leaves' parents. The NCA step that follows keeps `ancestor` for its jump pointers and
-//! `semi` for depths (see [`nca`]; the back edges and their bits are freed by then): nothing
-//! added. The result keeps `idom` (4 B/node, in `pre`'s buffer) and `order`
+//! numbered node (each list's first entry is marked instead), and `pre`'s buffer is reused
+//! for the forest, each numbered node's ancestor and path-compression value side by side
+//! (8 B per numbered node: the buffer is grown in place where that exceeds 4 B/node). Peak:
+//! the larger of 4 B/node and 8 B per numbered node, + 8 B per numbered node + 4 B per stored
+//! back edge + the bits, on top of the graph, `node_of` and the leaves' parents. The NCA step
+//! that follows keeps the forest's buffer for its jump pointers and depths (see [`nca`]; the
+//! back edges and their bits are freed by then): nothing added. The result keeps `idom`
+//! (4 B/node, in `pre`'s buffer, its room past that given back) and `order`
 //! (4 B per reachable node, `node_of`'s buffer, with capacity for every node), and hands
 //! `semi`'s buffer on, dead (`Dominators::spare`: room for every node, pages touched for the
 //! numbered ones), for the dominator children's cursors; the other arrays are freed.
 //! `node_of` and the leaves' parents are only appended to by the DFS and read at the end, so
 //! [`Analysis`] allocates them from the store of kept arrays: spill files when spilling is
-//! allowed, which leaves 4 B/node + 12 B per numbered node and the back edges anonymous at the
-//! peak (the CSR is in a spill file too by then; 592 MiB on the 44.8 M-object JDK dump of
+//! allowed, which leaves at most 4 B/node + 12 B per numbered node and the back edges
+//! anonymous at the peak (the CSR is in a spill file too by then; 592 MiB on the 44.8 M-object JDK dump of
 //! benches/scripts/ooc/RESULTS.md, 13.7 B/object beside 8 MiB of graph, was 757 MiB and
 //! 17.5 B/object with every reachable node numbered).
 //!
@@ -946,8 +948,8 @@ where
     let n = g.node_count();
     let roots = g.root_nodes();
     // On two threads (`two`): `pre` filled while the marks are made.
-    // Room for n + 1: the semidominator loop reuses it for `best`, one entry per numbered
-    // node and the super-root.
+    // Room for n + 1: the semidominator loop reuses it for its forest, two entries per
+    // numbered node and the super-root (grown if need be).
     let ahead = leaves
         .as_mut()
         .and_then(|l| l.pre.take())
@@ -1020,7 +1022,7 @@ where
     let orphans_attached = (dfs.node_of.len() - from_roots) as u64;
     let simple_leaves = dfs.leaf_parent.len() as u64;
     let Dfs {
-        mut pre,
+        pre,
         node_of,
         leaf_parent,
         parent,
@@ -1030,65 +1032,68 @@ where
         ..
     } = dfs;
 
-    let mut jump = if (g.targets.len() as u64) < u64::from(u32::MAX) {
+    // `pre` is dead once the back edges are placed: its buffer (touched pages, room for every
+    // node) holds the semidominators' forest, then the NCA step's jump pointers, then the
+    // idoms.
+    let links = 2 * semi.len();
+    let mut buf = if (g.targets.len() as u64) < u64::from(u32::MAX) {
         // The counts become the cursors in place: no second array (on two threads the second
         // one's cursors, from the ends of the lists, are a `keep` array).
         let preds = if two {
             let _busy = busy.map(Busy::hold);
             marked_on_two(g, &pre, &marks, back, s, keep, PLACE_RUN)
         } else {
-            // The dead offsets (u32, one per numbered node and one more) serve as the
-            // semidominators' forest, as the two-thread placing's list starts do.
-            let (marked, off) =
-                BackPreds::fill(g, &pre, &marks, back, s).into_marked_with_offsets();
-            MarkedPreds {
-                spare: Some(off),
-                ..marked
-            }
+            BackPreds::fill(g, &pre, &marks, back, s).into_marked()
         };
-        semidominators(preds, &mut pre, &mut semi, &parent, s)
+        let mut buf = room(pre, links, s);
+        semidominators(preds, &mut semi, &parent, as_links(&mut buf));
+        buf
     } else {
         // 2^32 list entries or more: u64 cursors (8 B/node, on the heap).
         let off: Vec<u64> = back.iter().map(|&c| u64::from(c)).collect();
         drop(back);
         let preds = BackPreds::fill(g, &pre, &marks, off, s).into_marked();
-        semidominators(preds, &mut pre, &mut semi, &parent, s)
+        let mut buf = room(pre, links, s);
+        semidominators(preds, &mut semi, &parent, as_links(&mut buf));
+        buf
     };
 
-    // One walk of the DFS preorder: for each numbered node the NCA step, then `semi[w]`
-    // becomes w's node, which is all later steps need of it; each node's idom is written in
-    // node space (a simple leaf's is the parent it was entered from), in the buffer that held
-    // `pre`; `parent`'s buffer becomes `idom` (preorders). The walk stops at the first node
-    // whose climb exceeds `climb` steps: then [`nca`] does the step for it and the rest by
-    // jump pointers (in the forest's `ancestor` array, depths in `semi`), and the nodes are
-    // written out again with the map from preorder to node rebuilt.
+    // The NCA step for each numbered preorder in increasing order, in `parent`'s buffer,
+    // which becomes `idom` (preorders): a climb of at most `climb` steps up the dominator tree
+    // built so far; at the first node whose climb would take more, [`nca`] does the step for
+    // it and the rest by jump pointers (in the dead forest).
     let mut idom = parent;
-    let mut out = pre;
-    out.clear();
-    out.resize(n, UNREACHED);
     let mut nca_steps = 0u64;
+    for w in 1..idom.len() {
+        let s = semi[w];
+        let mut d = idom[w];
+        let mut k = 0u32;
+        while d > s && k < climb {
+            d = idom[d as usize];
+            k += 1;
+        }
+        if d > s {
+            nca_steps += nca(&mut idom, &semi, as_links(&mut buf), climb, w);
+            break;
+        }
+        nca_steps += u64::from(k);
+        idom[w] = d;
+    }
+    // One walk of the DFS preorder: `semi[w]` becomes w's node, which is all later steps need
+    // of it, and each node's idom is written in node space (a simple leaf's is the parent it
+    // was entered from), in the same buffer, its room past `n` given back.
+    let mut out = room(buf, n, s);
+    out.fill(UNREACHED);
+    out.shrink_to_fit();
     let mut leaves = leaf_parent.iter();
     let mut w = 0usize;
-    let mut fell = None;
-    'walk: for &v in node_of.iter() {
+    for &v in node_of.iter() {
         out[v as usize] = if marks.is_simple(v as usize) {
             leaves.next().copied().unwrap_or(UNREACHED)
         } else {
             w += 1;
-            let s = semi[w];
-            let mut d = idom[w];
-            let mut k = 0u32;
-            while d > s {
-                if k == climb {
-                    fell = Some(w);
-                    break 'walk;
-                }
-                d = idom[d as usize];
-                k += 1;
-            }
-            nca_steps += u64::from(k);
-            idom[w] = d;
             semi[w] = v;
+            let d = idom[w];
             if d == 0 {
                 SUPER
             } else {
@@ -1096,27 +1101,8 @@ where
             }
         };
     }
-    if let Some(w) = fell {
-        nca_steps += nca(&mut idom, &mut semi, &mut jump, climb, w);
-        let mut leaves = leaf_parent.iter();
-        let mut w = 0usize;
-        for &v in node_of.iter() {
-            out[v as usize] = if marks.is_simple(v as usize) {
-                leaves.next().copied().unwrap_or(UNREACHED)
-            } else {
-                w += 1;
-                semi[w] = v;
-                let d = idom[w];
-                if d == 0 {
-                    SUPER
-                } else {
-                    semi[d as usize]
-                }
-            };
-        }
-    }
-    // The other working arrays are freed here, before the spare is used (peak as before).
-    drop((idom, jump));
+    // The other working array is freed here, before the spare is used (peak as before).
+    drop(idom);
     Dominators {
         idom: out,
         order: node_of,
@@ -1136,9 +1122,9 @@ const CLIMB: u32 = 16;
 /// preorder is at most `semi(w)` (along a path of that tree the preorders fall towards the
 /// root). `idom` holds the immediate dominators (preorders, 0 = super-root) below `from` and
 /// the DFS parents from it on on entry, the immediate dominators on return; `semi` the
-/// semidominators from `from` on on entry (below it, anything) and junk on return; `jump` (as
-/// long as `idom`) is working space. Returns the steps taken (tree edges climbed, jumps,
-/// pointers made), for the tests.
+/// semidominators; `links` (as long as `idom`, the semidominator loop's dead forest) is
+/// working space: each entry's [`UP`] a jump pointer, its [`LABEL`] a depth. Returns the steps
+/// taken (tree edges climbed, jumps, pointers made), for the tests.
 ///
 /// The plain climb costs the depth of the tree between `parent(w)` and the answer, which is
 /// quadratic over a long chain whose cells are each dominated from far above (javac's
@@ -1152,13 +1138,12 @@ const CLIMB: u32 = 16;
 /// below the current one at once (in preorder, so each node's dominator comes first): a
 /// graph no climb exceeds `climb` on pays nothing (the caller's walk does the climbs, and
 /// calls this at the first that exceeds it), one that does pays one pass. The total is
-/// O(`climb` · n + n + searches · log depth). Depths go to `semi[x]` once `x`'s step is done
-/// (its semidominator read), the pointers to `jump`, so no memory is added.
-fn nca(idom: &mut [u32], semi: &mut [u32], jump: &mut [u32], climb: u32, from: usize) -> u64 {
+/// O(`climb` · n + n + searches · log depth). A node's pointer and depth share its entry, so
+/// making one reads three lines, not six.
+fn nca(idom: &mut [u32], semi: &[u32], links: &mut [Link], climb: u32, from: usize) -> u64 {
     let m = idom.len();
     // The super-root: depth 0, its own jump.
-    jump[0] = 0;
-    semi[0] = 0;
+    links[0] = [0, 0];
     // Pointers and depths are made for the preorders below `ready`.
     let mut ready = 1usize;
     let mut steps = 0u64;
@@ -1168,9 +1153,9 @@ fn nca(idom: &mut [u32], semi: &mut [u32], jump: &mut [u32], climb: u32, from: u
         let mut k = 0u32;
         while d > s {
             if k == climb {
-                steps += add_jumps(idom, semi, jump, ready..w);
+                steps += add_jumps(idom, links, ready..w);
                 ready = w;
-                d = jump_up(idom, jump, d, s, &mut steps);
+                d = jump_up(idom, links, d, s, &mut steps);
                 break;
             }
             d = idom[d as usize];
@@ -1185,21 +1170,16 @@ fn nca(idom: &mut [u32], semi: &mut [u32], jump: &mut [u32], climb: u32, from: u
 /// Make the jump pointer and depth of each preorder in `nodes`, in increasing order (each
 /// one's idom, a lower preorder, is done before it): with `p` its idom and `j` `p`'s jump,
 /// the pointer skips `p`'s two segments and `p` if they are equally long, else leads to `p`.
-/// Depths are in `depth` (the semidominators' buffer). Returns how many were made.
-fn add_jumps(
-    idom: &[u32],
-    depth: &mut [u32],
-    jump: &mut [u32],
-    nodes: std::ops::Range<usize>,
-) -> u64 {
+/// Returns how many were made.
+fn add_jumps(idom: &[u32], links: &mut [Link], nodes: std::ops::Range<usize>) -> u64 {
     let made = nodes.len() as u64;
     for x in nodes {
-        let p = idom[x] as usize;
-        let j = jump[p] as usize;
-        let jj = jump[j];
-        let (dp, dj, djj) = (depth[p], depth[j], depth[jj as usize]);
-        jump[x] = if dp - dj == dj - djj { jj } else { p as u32 };
-        depth[x] = dp + 1;
+        let p = idom[x];
+        let [j, dp] = links[p as usize];
+        let [jj, dj] = links[j as usize];
+        let djj = links[jj as usize][LABEL];
+        let up = if dp - dj == dj - djj { jj } else { p };
+        links[x] = [up, dp + 1];
     }
     made
 }
@@ -1207,9 +1187,9 @@ fn add_jumps(
 /// The nearest ancestor-or-self of `x` whose preorder is at most `s`, by the jump pointers:
 /// every node strictly between a node and its jump's target has a higher preorder than the
 /// target, so a jump whose target is still above `s` passes over no answer.
-fn jump_up(idom: &[u32], jump: &[u32], mut x: u32, s: u32, steps: &mut u64) -> u32 {
+fn jump_up(idom: &[u32], links: &[Link], mut x: u32, s: u32, steps: &mut u64) -> u32 {
     while x > s {
-        let j = jump[x as usize];
+        let j = links[x as usize][UP];
         x = if j > s { j } else { idom[x as usize] };
         *steps += 1;
     }
@@ -1276,11 +1256,6 @@ impl<O: Off, OA: std::ops::DerefMut<Target = [O]>, A: Arr<u32>> BackPreds<OA, A>
     /// gets [`FIRST`] set (preorders stay below 2^31, as node indices do), and the semidominator
     /// loop, which visits targets in decreasing order, walks the lists back from the end.
     fn into_marked(self) -> MarkedPreds<A> {
-        self.into_marked_with_offsets().0
-    }
-
-    /// [`into_marked`](Self::into_marked), and the offsets, dead now.
-    fn into_marked_with_offsets(self) -> (MarkedPreds<A>, OA) {
         let BackPreds { off, mut preds } = self;
         let mut has = BitSet::new(off.len());
         let mut start = 0usize;
@@ -1292,12 +1267,7 @@ impl<O: Off, OA: std::ops::DerefMut<Target = [O]>, A: Arr<u32>> BackPreds<OA, A>
             }
             start = end;
         }
-        let marked = MarkedPreds {
-            has,
-            preds,
-            spare: None,
-        };
-        (marked, off)
+        MarkedPreds { has, preds }
     }
 }
 
@@ -1361,8 +1331,7 @@ fn place_back_edges<O: Off>(
 /// cursors: the second's, the ends of the lists, in an array from `keep`, which the in-memory
 /// analysis puts in a spill file past its threshold: page cache, no anonymous memory added);
 /// the first slot of each non-empty list is marked [`FIRST`] before the placing, which keeps
-/// the mark (a plain load and store of a slot only this thread writes). `off`, dead once the
-/// lists are placed, is handed on with them ([`MarkedPreds::spare`]).
+/// the mark (a plain load and store of a slot only this thread writes).
 fn marked_on_two<A: Arr<u32>, S: Store<Arr<u32> = A>, K: Store>(
     g: &HeapGraph,
     pre: &[u32],
@@ -1408,11 +1377,7 @@ fn marked_on_two<A: Arr<u32>, S: Store<Arr<u32> = A>, K: Store>(
     );
     debug_assert!(off.iter().zip(ends.iter()).all(|(a, b)| a == b));
     drop(ends);
-    MarkedPreds {
-        has,
-        preds,
-        spare: Some(off),
-    }
+    MarkedPreds { has, preds }
 }
 
 /// The list starts of [`marked_on_two`] for a run of targets (their counts in `off`, the first
@@ -1605,59 +1570,68 @@ const FIRST: u32 = 1 << 31;
 struct MarkedPreds<A> {
     has: BitSet,
     preds: A,
-    /// A dead array of one entry per numbered node and one more, its pages touched: the list
-    /// starts of the placing (on two threads, [`marked_on_two`]; on one, the u32 offsets of
-    /// [`BackPreds::fill`]), which become the semidominator loop's forest instead of fresh
-    /// memory (100 MB fewer pages to fault in and zero on the one thread that runs that loop,
-    /// 0.045 s of its ~0.26 s on the 44.8 M-object JDK dump: benches/scripts/hprof/RESULTS.md,
-    /// session 26; out of core, one spill file fewer).
-    spare: Option<A>,
+}
+
+/// One numbered preorder's entry of the semidominator loop's forest: [`UP`] its ancestor,
+/// [`LABEL`] the smallest semidominator on the compressed path from it upwards. The NCA step
+/// reuses the dead forest for its jump pointers ([`UP`]) and depths ([`LABEL`]). Both halves
+/// of an entry are read together on every step, so they share a cache line: on javac's dump
+/// the loop took 0.64–0.71 s of CPU with them side by side, 0.93–1.07 s as two arrays
+/// (benches/scripts/hprof/RESULTS-real.md, session 30).
+type Link = [u32; 2];
+const UP: usize = 0;
+const LABEL: usize = 1;
+
+/// `buf` (dead) as room for `len` elements, their values undefined: grown in place if it is a
+/// `Vec` (realloc keeps its touched pages; only the rest are new), else replaced by a new array
+/// from `store` if it is too short (a spill file's array would move to the heap if grown).
+fn room<A: Arr<u32>, S: Store<Arr<u32> = A>>(mut buf: A, len: usize, store: &S) -> A {
+    if buf.capacity() < len {
+        buf = match buf.into_vec() {
+            // A `Vec` is grown by the `resize` below.
+            Some(v) => A::from_vec(v).unwrap_or_else(|_| unreachable!("the Vec just taken")),
+            None => store.with_capacity::<u32>(len),
+        };
+    }
+    // Only elements past the old length are written.
+    buf.truncate(len);
+    buf.resize(len, 0);
+    buf
+}
+
+/// The forest's entries in a buffer of two `u32`s per entry.
+fn as_links(buf: &mut [u32]) -> &mut [Link] {
+    buf.as_chunks_mut::<2>().0
 }
 
 /// Lengauer–Tarjan's semidominator loop with simple link/eval and iterative path compression,
 /// over the back predecessors only (`semi` holds the contribution of the others on entry).
-/// `pre`'s buffer is reused for `best[x]`, the smallest semidominator on the compressed
-/// forest path from processed `x` upwards, and the forest's `ancestor` array is `preds`' dead
-/// [`spare`](MarkedPreds::spare) when it has one. Returns that array (one entry per numbered
-/// node and the super-root), for the NCA step to reuse.
-fn semidominators<S: Store>(
-    preds: MarkedPreds<S::Arr<u32>>,
-    pre: &mut S::Arr<u32>,
+/// The forest is `forest`, a [`Link`] per numbered node and the super-root, its contents
+/// dead: entry `w` is written (with `w`'s DFS parent) when `w` is processed, before any read
+/// of it (`eval` reads the entries of processed nodes only). Entry 0 is neither written nor
+/// read here; the NCA step sets it before it reads it. The lists are freed at the end.
+fn semidominators<A: Arr<u32>>(
+    preds: MarkedPreds<A>,
     semi: &mut [u32],
     parent: &[u32],
-    store: &S,
-) -> S::Arr<u32> {
+    forest: &mut [Link],
+) {
     let big_n = semi.len();
-    let best = pre;
-    best.truncate(big_n);
-    best.resize(big_n, 0);
-    // Entry `w` is written (with `w`'s DFS parent) when `w` is processed, before any read of
-    // it (`eval` reads the entries of processed nodes only): a dead array of that length
-    // serves as well as zeros. Entry 0 is neither written nor read here; the NCA step sets
-    // it before it reads it.
-    let mut ancestor = match preds.spare {
-        Some(mut a) if a.len() >= big_n => {
-            a.truncate(big_n);
-            a
-        }
-        _ => store.filled(big_n, 0u32),
-    };
     let mut path: Vec<u32> = Vec::new();
-    let mut end = preds.preds.len();
+    let lists = preds.preds;
+    let mut end = lists.len();
     for w in (1..big_n).rev() {
         let mut sw = semi[w];
         if preds.has.get(w) {
             loop {
                 end -= 1;
                 // The lists are read back to front, one after the other: ask for the forest
-                // entries of the predecessor a few places on.
-                if let Some(&ahead) = end.checked_sub(EVAL_AHEAD).map(|i| &preds.preds[i]) {
-                    let x = (ahead & !FIRST) as usize;
-                    prefetch(&ancestor, x);
-                    prefetch(best, x);
+                // entry of the predecessor a few places on.
+                if let Some(&ahead) = end.checked_sub(EVAL_AHEAD).map(|i| &lists[i]) {
+                    prefetch(forest, (ahead & !FIRST) as usize);
                 }
-                let raw = preds.preds[end];
-                let s = eval(raw & !FIRST, w as u32, &mut ancestor, best, &mut path);
+                let raw = lists[end];
+                let s = eval(raw & !FIRST, w as u32, forest, &mut path);
                 if s < sw {
                     sw = s;
                 }
@@ -1667,32 +1641,29 @@ fn semidominators<S: Store>(
             }
         }
         semi[w] = sw;
-        best[w] = sw;
-        ancestor[w] = parent[w];
+        forest[w] = [parent[w], sw];
     }
-    ancestor
 }
 
 /// EVAL with iterative path compression. A node is linked into the forest once processed,
 /// i.e. exactly when its preorder exceeds the current `w`, so no "unlinked" marker is needed;
 /// `v > w` always.
 #[inline]
-fn eval(v: u32, w: u32, ancestor: &mut [u32], best: &mut [u32], path: &mut Vec<u32>) -> u32 {
+fn eval(v: u32, w: u32, forest: &mut [Link], path: &mut Vec<u32>) -> u32 {
     path.clear();
     let mut x = v;
     // Climb while the ancestor is itself linked; the last node's ancestor is a forest root.
-    while ancestor[x as usize] > w {
+    while forest[x as usize][UP] > w {
         path.push(x);
-        x = ancestor[x as usize];
+        x = forest[x as usize][UP];
     }
     while let Some(y) = path.pop() {
-        let a = ancestor[y as usize] as usize;
-        if best[a] < best[y as usize] {
-            best[y as usize] = best[a];
-        }
-        ancestor[y as usize] = ancestor[a];
+        let above = forest[forest[y as usize][UP] as usize];
+        let e = &mut forest[y as usize];
+        e[LABEL] = e[LABEL].min(above[LABEL]);
+        e[UP] = above[UP];
     }
-    best[v as usize]
+    forest[v as usize][LABEL]
 }
 
 /// Retained size of every node (0 for unreached nodes): one pass in reverse preorder, adding

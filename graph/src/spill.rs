@@ -432,6 +432,11 @@ pub trait Arr<T: Plain>: DerefMut<Target = [T]> + Sized {
     fn truncate(&mut self, len: usize);
     /// Grow or shrink to `len` elements, new ones set to `v`.
     fn resize(&mut self, len: usize, v: T);
+    /// Elements it holds without growing.
+    fn capacity(&self) -> usize;
+    /// Give back the room past the length where that frees memory (a `Vec`'s; a spill
+    /// file's pages are not anonymous memory).
+    fn shrink_to_fit(&mut self) {}
     /// The array as a [`Column`] (a result kept after the pass).
     fn into_column(self) -> Column<T>;
     /// The array as a `Vec` if it is one (the in-memory path's working arrays), so that a
@@ -461,6 +466,12 @@ impl<T: Plain> Arr<T> for Vec<T> {
     #[inline(always)]
     fn resize(&mut self, len: usize, v: T) {
         Vec::resize(self, len, v)
+    }
+    fn capacity(&self) -> usize {
+        Vec::capacity(self)
+    }
+    fn shrink_to_fit(&mut self) {
+        Vec::shrink_to_fit(self)
     }
     fn into_column(self) -> Column<T> {
         Column::from(self)
@@ -499,6 +510,9 @@ impl<T: Plain> Arr<T> for WorkVec<T> {
                 .fill(v);
         }
         self.len = len;
+    }
+    fn capacity(&self) -> usize {
+        self.cap
     }
     fn into_column(self) -> Column<T> {
         Column::from(self)
