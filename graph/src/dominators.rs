@@ -1576,7 +1576,7 @@ struct MarkedPreds<A> {
 /// [`LABEL`] the smallest semidominator on the compressed path from it upwards. The NCA step
 /// reuses the dead forest for its jump pointers ([`UP`]) and depths ([`LABEL`]). Both halves
 /// of an entry are read together on every step, so they share a cache line: on javac's dump
-/// the loop took 0.64–0.71 s of CPU with them side by side, 0.93–1.07 s as two arrays
+/// the loop took 0.64–0.74 s of CPU with them side by side, 0.93–1.07 s as two arrays
 /// (benches/scripts/hprof/RESULTS-real.md, session 30).
 type Link = [u32; 2];
 const UP: usize = 0;
