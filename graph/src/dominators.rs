@@ -53,7 +53,8 @@
 //! back edge + the bits, on top of the graph, `node_of` and the leaves' parents. The NCA step
 //! that follows keeps the forest's buffer for its jump pointers and depths (see [`nca`]; the
 //! back edges and their bits are freed by then): nothing added. The result keeps `idom`
-//! (4 B/node, in `pre`'s buffer, its room past that given back) and `order`
+//! (4 B/node, in `pre`'s buffer, its room past that given back; out of core a new spill file)
+//! and `order`
 //! (4 B per reachable node, `node_of`'s buffer, with capacity for every node), and hands
 //! `semi`'s buffer on, dead (`Dominators::spare`: room for every node, pages touched for the
 //! numbered ones), for the dominator children's cursors; the other arrays are freed.
@@ -1065,14 +1066,14 @@ where
     let mut idom = parent;
     let mut nca_steps = 0u64;
     for w in 1..idom.len() {
-        let s = semi[w];
+        let sw = semi[w];
         let mut d = idom[w];
         let mut k = 0u32;
-        while d > s && k < climb {
+        while d > sw && k < climb {
             d = idom[d as usize];
             k += 1;
         }
-        if d > s {
+        if d > sw {
             nca_steps += nca(&mut idom, &semi, as_links(&mut buf), climb, w);
             break;
         }
@@ -1081,10 +1082,17 @@ where
     }
     // One walk of the DFS preorder: `semi[w]` becomes w's node, which is all later steps need
     // of it, and each node's idom is written in node space (a simple leaf's is the parent it
-    // was entered from), in the same buffer, its room past `n` given back.
-    let mut out = room(buf, n, s);
-    out.fill(UNREACHED);
-    out.shrink_to_fit();
+    // was entered from): in the same buffer, its room past `n` given back, if it is a `Vec`;
+    // else (out of core) in a new array, as a spill file's room past `n` would stay on disk.
+    let mut out = match buf.into_vec() {
+        Some(mut v) => {
+            v.clear();
+            v.resize(n, UNREACHED);
+            v.shrink_to_fit();
+            S::Arr::<u32>::from_vec(v).unwrap_or_else(|_| unreachable!("the Vec just taken"))
+        }
+        None => s.filled(n, UNREACHED),
+    };
     let mut leaves = leaf_parent.iter();
     let mut w = 0usize;
     for &v in node_of.iter() {
@@ -1588,8 +1596,10 @@ const LABEL: usize = 1;
 fn room<A: Arr<u32>, S: Store<Arr<u32> = A>>(mut buf: A, len: usize, store: &S) -> A {
     if buf.capacity() < len {
         buf = match buf.into_vec() {
-            // A `Vec` is grown by the `resize` below.
-            Some(v) => A::from_vec(v).unwrap_or_else(|_| unreachable!("the Vec just taken")),
+            Some(mut v) => {
+                v.reserve_exact(len - v.len());
+                A::from_vec(v).unwrap_or_else(|_| unreachable!("the Vec just taken"))
+            }
             None => store.with_capacity::<u32>(len),
         };
     }
@@ -2738,6 +2748,33 @@ mod tests {
                 zeros_on_two(&mut v, len);
                 assert_eq!(v, want, "{len} {held}");
             }
+        }
+    }
+
+    /// `room` keeps a long enough buffer, grows a short `Vec` in place and replaces a short
+    /// spill file's array with a new file (never the heap); every length is the one asked.
+    #[test]
+    fn room_grows_a_vec_and_replaces_a_short_file() {
+        for (have, want) in [(0, 5), (3, 10), (10, 10), (100, 7), (70_000, 200_000)] {
+            let v: Vec<u32> = (0..have as u32).collect();
+            let got = room(v, want, &Heap);
+            assert_eq!(got.len(), want, "{have} {want}");
+            assert!(got.capacity() >= want.max(have), "{have} {want}");
+            // The elements kept are the buffer's own (a grown `Vec` is the same buffer).
+            let kept = have.min(want);
+            assert!(got[..kept].iter().enumerate().all(|(i, &x)| x == i as u32));
+        }
+        let dir = std::env::temp_dir();
+        if crate::column::on_memory_fs(&dir) {
+            return;
+        }
+        let files = crate::spill::Files::new(&dir);
+        for (have, want) in [(0, 5), (3, 10), (10, 10), (100, 7), (70_000, 200_000)] {
+            let buf = files.filled(have, 7u32);
+            let got = room(buf, want, &files);
+            assert_eq!(got.len(), want, "{have} {want}");
+            assert!(got.is_file_backed(), "{:?}", files.take_warning());
+            assert_eq!(got.heap_bytes(), 0, "{have} {want}");
         }
     }
 

@@ -3,7 +3,7 @@
 //! arrays either on the heap ([`Heap`], plain `Vec`s) or in such files ([`Files`]).
 //!
 //! Why: on a dump bigger than the memory available, the dominator pass' working arrays
-//! (`pre`, `node_of`, `parent`, `semi`, the back-predecessor lists, `ancestor`), the dominator
+//! (`pre`, `node_of`, `parent`, `semi`, the back-predecessor lists, the semidominators' forest), the dominator
 //! children, the root-path parents and BFS queue and the retained sizes can all live in files in
 //! `$TMPDIR`. Their pages are then page cache: written back and dropped by the kernel under
 //! pressure, read again (mostly in the order the passes walk them) when needed. Only bitsets
@@ -434,9 +434,6 @@ pub trait Arr<T: Plain>: DerefMut<Target = [T]> + Sized {
     fn resize(&mut self, len: usize, v: T);
     /// Elements it holds without growing.
     fn capacity(&self) -> usize;
-    /// Give back the room past the length where that frees memory (a `Vec`'s; a spill
-    /// file's pages are not anonymous memory).
-    fn shrink_to_fit(&mut self) {}
     /// The array as a [`Column`] (a result kept after the pass).
     fn into_column(self) -> Column<T>;
     /// The array as a `Vec` if it is one (the in-memory path's working arrays), so that a
@@ -469,9 +466,6 @@ impl<T: Plain> Arr<T> for Vec<T> {
     }
     fn capacity(&self) -> usize {
         Vec::capacity(self)
-    }
-    fn shrink_to_fit(&mut self) {
-        Vec::shrink_to_fit(self)
     }
     fn into_column(self) -> Column<T> {
         Column::from(self)
