@@ -119,6 +119,8 @@ pub(crate) fn findings(
         // The representative stays the sample's largest member of that shape.
         let rep = part.members[0];
         let outside: u64 = total - sample.iter().map(|&x| a.retained[x as usize]).sum::<u64>();
+        // The BFS parents of all of `v`, once looked up: the first level of both searches.
+        let mut first: Option<Vec<u32>> = None;
         let (bytes, members, up) = if v.len() == sample.len() {
             (part.bytes, part.members.clone(), part.up.clone())
         } else if part.bytes + outside < thr {
@@ -126,7 +128,8 @@ pub(crate) fn findings(
             // threshold: no need to find which have it.
             (part.bytes + outside, Vec::new(), Vec::new())
         } else {
-            let (all, up) = of_shape(a, v, key);
+            let parents = first.insert(BfsParents::new(&a.paths, &a.graph, &a.dom).of_all(v));
+            let (all, up) = of_shape(a, v, parents, key);
             (all.iter().map(|&x| a.retained[x as usize]).sum(), all, up)
         };
         // The sample's largest way falls short, but the instances of other ways could pass
@@ -139,7 +142,7 @@ pub(crate) fn findings(
         {
             (rep, bytes, members, up)
         } else {
-            largest_way(a, v)
+            largest_way(a, v, first.as_deref(), thr)
         };
         if bytes >= thr && members.len() >= 2 {
             let c = common_collection_of(ctx, &up);
@@ -197,7 +200,7 @@ pub(crate) fn findings(
 /// shape [`partition`] tells apart), and the largest instance of the largest way, with each
 /// instance's [`Lineage`] ([`Shapes::of`]).
 fn ways(a: &Analysis, v: &[u32]) -> (u32, Spread, Vec<Lineage>) {
-    let s = Shapes::of(a, v);
+    let s = Shapes::of(a, v, None, 0);
     let rep = s
         .order
         .first()
@@ -217,8 +220,13 @@ fn ways(a: &Analysis, v: &[u32]) -> (u32, Spread, Vec<Lineage>) {
 
 /// The largest way of holding `v` over all of it ([`Shapes::of`]): its largest member, bytes,
 /// members (in `v`'s order) and their lineages.
-fn largest_way(a: &Analysis, v: &[u32]) -> (u32, u64, Vec<u32>, Vec<Lineage>) {
-    let s = Shapes::of(a, v);
+fn largest_way(
+    a: &Analysis,
+    v: &[u32],
+    first: Option<&[u32]>,
+    thr: u64,
+) -> (u32, u64, Vec<u32>, Vec<Lineage>) {
+    let s = Shapes::of(a, v, first, thr);
     let Some(&(bytes, i)) = s.order.first() else {
         return (Shapes::NONE, 0, Vec::new(), Vec::new());
     };
@@ -244,40 +252,65 @@ struct Shapes {
 impl Shapes {
     const NONE: u32 = u32::MAX;
 
-    /// The shapes of `v`, grown a level at a time for the instances whose path goes on
-    /// ([`BfsParents::of_all`]), each instance's shape so far interned as (shape one step
-    /// shorter, type): 8 B per instance and 12 B per distinct shape, and each instance's
-    /// [`Lineage`] (12 B).
+    /// The shapes of `v` (instances of one type), grown a level at a time for the instances
+    /// whose path goes on ([`BfsParents::of_all`]; the first level is `first` when the
+    /// caller has it), each instance's shape so far interned as (shape one step shorter,
+    /// type): 8 B per instance and 12 B per distinct shape, and each instance's [`Lineage`]
+    /// (12 B).
+    ///
+    /// With a `floor`, only the ways that hold at least `floor` bytes are told apart: after
+    /// each level, the instances whose shape so far holds less (among those whose path goes
+    /// on) are dropped, in no shape, for no way that extends it can hold more. The ways that
+    /// reach the floor come out as without one (members, bytes, largest member, lineages).
+    /// javac's 1.6 M `List`s, none of whose ways reached the threshold: 0.44 s → 0.18 s.
     // Each level's parents are written into every instance's lineage at that level.
     #[allow(clippy::needless_range_loop)]
-    fn of(a: &Analysis, v: &[u32]) -> Shapes {
+    fn of(a: &Analysis, v: &[u32], first: Option<&[u32]>, floor: u64) -> Shapes {
         const NONE: u32 = Shapes::NONE;
         let g = &a.graph;
         let mut shapes: Vec<(u32, u32)> = Vec::new();
         // Only looked up (the ids follow the interning order), so an unkeyed hasher: SipHash
         // was a tenth of the report stage on javac's dump (1.98 M instances, 3 levels).
         let mut ids: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+        // The last pair interned: the instances of one holder come one after another.
+        let mut last = ((NONE, NONE), NONE);
         let mut intern = |prev: u32, t: u32| {
-            *ids.entry((prev, t)).or_insert_with(|| {
-                shapes.push((prev, t));
-                shapes.len() as u32 - 1
-            })
+            if last.0 != (prev, t) {
+                let id = *ids.entry((prev, t)).or_insert_with(|| {
+                    shapes.push((prev, t));
+                    shapes.len() as u32 - 1
+                });
+                last = ((prev, t), id);
+            }
+            last.1
         };
-        let mut shape: Vec<u32> = v
+        // `v` is of one type: one shape so far.
+        debug_assert!(v
             .iter()
-            .map(|&x| intern(NONE, g.type_of[x as usize]))
-            .collect();
+            .all(|&x| g.type_of[x as usize] == g.type_of[v[0] as usize]));
+        let mut shape: Vec<u32> = match v.first() {
+            Some(&x) => vec![intern(NONE, g.type_of[x as usize]); v.len()],
+            None => Vec::new(),
+        };
         let mut up: Vec<Lineage> = vec![[UNREACHED; LEVELS]; v.len()];
         // (position in `v`, the ancestor reached so far)
         let mut alive: Vec<(u32, u32)> =
             v.iter().enumerate().map(|(i, &x)| (i as u32, x)).collect();
         let bfs = BfsParents::new(&a.paths, g, &a.dom);
         let type_of: &[u32] = &g.type_of;
+        // Per shape id, the bytes of the instances whose path goes on past it (`floor` only).
+        let mut going_on: Vec<u64> = Vec::new();
         for level in 0..LEVELS {
-            let nodes: Vec<u32> = alive.iter().map(|&(_, n)| n).collect();
-            let parents = bfs.of_all(&nodes);
+            let looked_up;
+            let parents: &[u32] = match first {
+                Some(p) if level == 0 => p,
+                _ => {
+                    looked_up = bfs.of_all(&alive.iter().map(|&(_, n)| n).collect::<Vec<u32>>());
+                    &looked_up
+                }
+            };
             let mut next = Vec::with_capacity(alive.len());
-            for (j, (&(i, _), &p)) in alive.iter().zip(&parents).enumerate() {
+            for (j, (&(i, _), &p)) in alive.iter().zip(parents).enumerate() {
                 if let Some(&q) = parents.get(j + SHAPE_AHEAD) {
                     prefetch(type_of, q as usize);
                 }
@@ -287,11 +320,38 @@ impl Shapes {
                     next.push((i, p));
                 }
             }
+            if floor > 0 && level + 1 < LEVELS {
+                // A shape's instances are among those of each shorter shape it extends, so
+                // the instances whose shape so far holds less than `floor` (counting only
+                // those whose path goes on) are in no way that reaches it: not looked up
+                // further, and in no way.
+                going_on.clear();
+                for (j, &(i, _)) in next.iter().enumerate() {
+                    if let Some(&(k, _)) = next.get(j + SHAPE_AHEAD) {
+                        prefetch(&a.retained, v[k as usize] as usize);
+                    }
+                    let s = shape[i as usize] as usize;
+                    if s >= going_on.len() {
+                        going_on.resize(s + 1, 0);
+                    }
+                    going_on[s] += a.retained[v[i as usize] as usize];
+                }
+                next.retain(|&(i, _)| {
+                    let s = &mut shape[i as usize];
+                    let keep = going_on[*s as usize] >= floor;
+                    if !keep {
+                        *s = NONE;
+                    }
+                    keep
+                });
+            }
             alive = next;
         }
         let mut per: Vec<(u64, u64, u32)> = vec![(0, 0, NONE); shapes.len()];
         for (i, &x) in v.iter().enumerate() {
-            let e = &mut per[shape[i] as usize];
+            let Some(e) = per.get_mut(shape[i] as usize) else {
+                continue;
+            };
             e.0 += 1;
             e.1 += a.retained[x as usize];
             let r = a.retained[x as usize];
@@ -466,16 +526,18 @@ fn accept(
 /// The members of `v` whose holder path has the shape `key` (as the partition in [`findings`]
 /// computes it: the types of a node and its BFS ancestors, at most [`SHAPE_STEPS`], shorter
 /// where a root is reached), in `v`'s order, with their [`Lineage`]s. `v` holds instances of
-/// one type, as a type's instances do (none has the shape unless it is `key`'s first type). The ancestors are looked
-/// up a level at a time for the members still matching ([`BfsParents::of_all`]), so a type of
-/// millions of instances costs a few sweeps, not a search per instance and step: 4 B per
-/// instance for the first level's parents, 16 B per instance still matching after it.
+/// one type, as a type's instances do (none has the shape unless it is `key`'s first type);
+/// `first` holds their BFS parents, looked up by the caller (who may need them again for
+/// [`largest_way`]). The further ancestors are looked up a level at a time for the members
+/// still matching ([`BfsParents::of_all`]), so a type of millions of instances costs a few
+/// sweeps, not a search per instance and step: 16 B per instance still matching after the
+/// first level.
 ///
 /// Each instance's shape is its own, so from [`SHAPE_PART`] instances on `v` is cut in halves
 /// looked up on two threads (recursively, down to parts of that size), their answers joined
 /// in order: the same answer as one sweep.
-fn of_shape(a: &Analysis, v: &[u32], key: &[u32]) -> (Vec<u32>, Vec<Lineage>) {
-    of_shape_in_parts(a, v, key, SHAPE_PART)
+fn of_shape(a: &Analysis, v: &[u32], first: &[u32], key: &[u32]) -> (Vec<u32>, Vec<Lineage>) {
+    of_shape_in_parts(a, v, first, key, SHAPE_PART)
 }
 
 /// Instances of one part of [`of_shape`]'s split (on the 1 GB Node 20 snapshot of benches/,
@@ -486,6 +548,7 @@ const SHAPE_PART: usize = 1 << 16;
 fn of_shape_in_parts(
     a: &Analysis,
     v: &[u32],
+    first: &[u32],
     key: &[u32],
     part: usize,
 ) -> (Vec<u32>, Vec<Lineage>) {
@@ -493,12 +556,13 @@ fn of_shape_in_parts(
         return (Vec::new(), Vec::new());
     }
     if v.len() < 2 * part.max(1) {
-        return of_shape_sweep(a, v, key);
+        return of_shape_sweep(a, v, first, key);
     }
     let (lo, hi) = v.split_at(v.len() / 2);
+    let (first_lo, first_hi) = first.split_at(v.len() / 2);
     let ((mut members, mut up), (more, more_up)) = rayon::join(
-        || of_shape_in_parts(a, lo, key, part),
-        || of_shape_in_parts(a, hi, key, part),
+        || of_shape_in_parts(a, lo, first_lo, key, part),
+        || of_shape_in_parts(a, hi, first_hi, key, part),
     );
     members.extend(more);
     up.extend(more_up);
@@ -506,7 +570,7 @@ fn of_shape_in_parts(
 }
 
 /// [`of_shape`] of `v` (whose first instance has `key`'s first type) in one sweep per level.
-fn of_shape_sweep(a: &Analysis, v: &[u32], key: &[u32]) -> (Vec<u32>, Vec<Lineage>) {
+fn of_shape_sweep(a: &Analysis, v: &[u32], first: &[u32], key: &[u32]) -> (Vec<u32>, Vec<Lineage>) {
     let g = &a.graph;
     let type_of: &[u32] = &g.type_of;
     let bfs = BfsParents::new(&a.paths, g, &a.dom);
@@ -516,11 +580,13 @@ fn of_shape_sweep(a: &Analysis, v: &[u32], key: &[u32]) -> (Vec<u32>, Vec<Lineag
     // (position in `v`, the ancestors looked up so far)
     let mut alive: Vec<(u32, Lineage)> = Vec::new();
     for level in 0..levels {
-        let parents = if level == 0 {
-            bfs.of_all(v)
+        let looked_up;
+        let parents: &[u32] = if level == 0 {
+            first
         } else {
             let nodes: Vec<u32> = alive.iter().map(|(_, up)| up[level - 1]).collect();
-            bfs.of_all(&nodes)
+            looked_up = bfs.of_all(&nodes);
+            &looked_up
         };
         // A shorter key: the path reached a root here.
         let last = level + 1 == key.len();
@@ -834,10 +900,11 @@ mod tests {
                     .filter(|(_, (k, _))| k == key)
                     .map(|(&x, _)| x)
                     .collect();
-                let (got, up) = of_shape(&a, &v, key);
+                let first = BfsParents::new(&a.paths, g, &a.dom).of_all(&v);
+                let (got, up) = of_shape(&a, &v, &first, key);
                 assert_eq!(got, want, "seed {seed}, key {key:?}");
                 // Split into parts of 1 to 8 instances on two threads: the same answer.
-                let parts = of_shape_in_parts(&a, &v, key, 1 + seed as usize % 8);
+                let parts = of_shape_in_parts(&a, &v, &first, key, 1 + seed as usize % 8);
                 assert_eq!(
                     (&parts.0, &parts.1),
                     (&got, &up),
@@ -875,6 +942,68 @@ mod tests {
             compared > 100 && short > 10 && met > 10,
             "{compared}, {short}, {met}"
         );
+    }
+
+    /// With a floor, the ways that reach it come out of [`Shapes::of`] as without one (their
+    /// members, bytes, largest member and lineages), and [`largest_way`] finds the largest way
+    /// when it reaches the threshold (with the first level given or not); below, nothing that
+    /// reaches it. Thresholds at, just over and between the ways' bytes.
+    #[test]
+    fn a_floor_keeps_the_ways_that_reach_it() {
+        let (mut kept, mut dropped) = (0, 0);
+        for seed in 0..60u64 {
+            let a = heap(seed * 104_729 + 11, 30 + (seed as usize % 5) * 60);
+            let g = &a.graph;
+            let item = g
+                .types
+                .iter()
+                .find(|(_, n)| *n == "Item")
+                .map_or(0, |(t, _)| t);
+            let v: Vec<u32> = (0..g.node_count() as u32)
+                .filter(|&x| g.type_of[x as usize] == item && a.dom.is_reachable(x))
+                .collect();
+            let first = BfsParents::new(&a.paths, g, &a.dom).of_all(&v);
+            let all = Shapes::of(&a, &v, None, 0);
+            let mut floors: Vec<u64> = all.order.iter().map(|&(b, _)| b).collect();
+            floors.extend(all.order.iter().map(|&(b, _)| b + 1));
+            floors.extend(all.order.windows(2).map(|w| (w[0].0 + w[1].0) / 2));
+            for &floor in &floors {
+                let some = Shapes::of(&a, &v, Some(&first), floor);
+                for &(bytes, i) in &all.order {
+                    let key = all.key(i);
+                    let found = some.order.iter().find(|&&(_, j)| some.key(j) == key);
+                    if bytes >= floor {
+                        let Some(&(b, j)) = found else {
+                            panic!("seed {seed}, floor {floor}: way {key:?} lost");
+                        };
+                        assert_eq!(b, bytes, "seed {seed}, floor {floor}");
+                        assert_eq!(some.per[j as usize], all.per[i as usize], "seed {seed}");
+                        assert_eq!(some.members(&v, j), all.members(&v, i), "seed {seed}");
+                        kept += 1;
+                    } else if found.is_none() {
+                        dropped += 1;
+                    }
+                }
+                assert!(some.order.iter().all(|&(b, j)| b >= floor
+                    || all
+                        .order
+                        .iter()
+                        .any(|&(c, i)| all.key(i) == some.key(j) && c < floor)));
+                for given in [None, Some(&first[..])] {
+                    let (rep, bytes, members, up) = largest_way(&a, &v, given, floor);
+                    match all.order.first() {
+                        Some(&(b, i)) if b >= floor => {
+                            let (m, u) = all.members(&v, i);
+                            assert_eq!((rep, bytes), (all.per[i as usize].2, b), "seed {seed}");
+                            assert_eq!((members, up), (m, u), "seed {seed}, floor {floor}");
+                        }
+                        _ => assert!(bytes < floor, "seed {seed}, floor {floor}"),
+                    }
+                }
+            }
+        }
+        // Ways both kept and dropped by a floor were met.
+        assert!(kept > 200 && dropped > 200, "{kept}, {dropped}");
     }
 
     /// Synthetic, the shape of `make-node.js OUT json 750000` on Node 22 (issue #17): records
