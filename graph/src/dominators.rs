@@ -14,18 +14,18 @@
 //! predecessor can lower, so edges into them are not stored at all — in a Java heap that is
 //! every object's reference to its class.
 //!
-//! Simple leaves are left out of Semi-NCA. A node that is not a GC root, has at most one
-//! retaining in-edge and no retaining edge but to GC roots (a Java primitive array, String
-//! value, boxed number: their only reference is to their class) lies on no path to another
-//! node, and its immediate dominator is its one predecessor, the node the DFS enters it from.
-//! One pass over the CSR before the DFS finds them (`Marks`: in-edges counted up to two, four
-//! bits per node); the DFS still enters them, in the same order (so `order` and the dominator
-//! children's sibling order are unchanged), records the parent and gives them no preorder, so
-//! `parent`, `semi`, the back-counts and the semidominators' forest have an entry per *numbered* node
-//! only (reachable nodes but simple leaves), and the semidominator loop and NCA step skip them.
-//! Their nodes entered from a leaf (GC roots) get the leaf's nearest numbered ancestor as DFS
-//! parent: the tree is that of a DFS of the graph with the leaves removed and an edge from that
-//! ancestor to each such root, and edges into successors of the super-root change no dominator.
+//! Simple leaves are left out of Semi-NCA. A node that is not a GC root, has at most one retaining
+//! in-edge and no retaining edge but to GC roots (a Java primitive array, String value, boxed
+//! number: their only reference is to their class) lies on no path to another node, and its
+//! immediate dominator is its one predecessor, the node the DFS enters it from. One pass over the
+//! CSR before the DFS finds them (`Marks`: in-edges counted up to two, four bits per node); the DFS
+//! still enters them, in the same order (so `order` and the dominator children's sibling order are
+//! unchanged), records the parent and gives them no preorder, so `parent`, `semi`, the back-counts
+//! and the semidominators' forest have an entry per *numbered* node only (reachable nodes but
+//! simple leaves), and the semidominator loop and NCA step skip them. Their nodes entered from a
+//! leaf (GC roots) get the leaf's nearest numbered ancestor as DFS parent: the tree is that of a
+//! DFS of the graph with the leaves removed and an edge from that ancestor to each such root, and
+//! edges into successors of the super-root change no dominator.
 //!
 //! So is a node one level up: not a GC root, at most one retaining in-edge, and every
 //! retaining edge (at most [`LEAF_SCAN`]) to a GC root or a simple leaf — a String whose bytes
@@ -39,31 +39,29 @@
 //! edges lead to such holders is numbered.
 //!
 //! Memory (n nodes, N reachable, M numbered, L = N − M simple leaves): during the DFS `pre`
-//! 4 B/node, 4 bits per node of marks, `node_of` 4 B per reachable node, the simple leaves'
-//! parents 4 B per leaf, `parent`, `semi`, back-counts 4 B per numbered node, and nothing sized
-//! by the DFS's depth: a node on the DFS path keeps its edge cursor in its `semi` entry and the
-//! node it came from in its `parent` entry until it is done, and the walk goes back up by
-//! them (see [`Dfs`]; an explicit stack of 8 B per level held 61 MiB at the bottom of an 8 M
-//! element V8 linked list, whose `next` is not each element's last edge). The counts become
-//! the lists' write cursors (u32, or u64 past 2^32 list entries); the lists take 4 B per stored back edge. The cursors then give way to a bit per
-//! numbered node (each list's first entry is marked instead), and `pre`'s buffer is reused
-//! for the forest, each numbered node's ancestor and path-compression value side by side
-//! (8 B per numbered node: the buffer is grown in place where that exceeds 4 B/node). Peak:
-//! the larger of 4 B/node and 8 B per numbered node, + 8 B per numbered node + 4 B per stored
-//! back edge + the bits, on top of the graph, `node_of` and the leaves' parents. The NCA step
-//! that follows keeps the forest's buffer for its jump pointers and depths (see [`nca`]; the
-//! back edges and their bits are freed by then): nothing added. The result keeps `idom`
-//! (4 B/node, in `pre`'s buffer, its room past that given back; out of core a new spill file)
-//! and `order`
-//! (4 B per reachable node, `node_of`'s buffer, with capacity for every node), and hands
-//! `semi`'s buffer on, dead (`Dominators::spare`: room for every node, pages touched for the
-//! numbered ones), for the dominator children's cursors; the other arrays are freed.
-//! `node_of` and the leaves' parents are only appended to by the DFS and read at the end, so
-//! [`Analysis`] allocates them from the store of kept arrays: spill files when spilling is
-//! allowed, which leaves at most 4 B/node + 12 B per numbered node and the back edges
-//! anonymous at the peak (the CSR is in a spill file too by then; 592 MiB on the 44.8 M-object JDK dump of
-//! benches/scripts/ooc/RESULTS.md, 13.7 B/object beside 8 MiB of graph, was 757 MiB and
-//! 17.5 B/object with every reachable node numbered).
+//! 4 B/node, 4 bits per node of marks, `node_of` 4 B per reachable node, the simple leaves' parents
+//! 4 B per leaf, `parent`, `semi`, back-counts 4 B per numbered node, and nothing sized by the
+//! DFS's depth: a node on the DFS path keeps its edge cursor in its `semi` entry and the node it
+//! came from in its `parent` entry until it is done, and the walk goes back up by them (see
+//! [`Dfs`]; an explicit stack of 8 B per level held 61 MiB at the bottom of an 8 M element V8
+//! linked list, whose `next` is not each element's last edge). The counts become the lists' write
+//! cursors (u32, or u64 past 2^32 list entries); the lists take 4 B per stored back edge. The
+//! cursors then give way to a bit per numbered node (each list's first entry is marked instead),
+//! and `pre`'s buffer is reused for the forest, each numbered node's ancestor and path-compression
+//! value side by side (8 B per numbered node: the buffer is grown in place where that exceeds
+//! 4 B/node). Peak: the larger of 4 B/node and 8 B per numbered node, + 8 B per numbered node + 4 B
+//! per stored back edge + the bits, on top of the graph, `node_of` and the leaves' parents. The NCA
+//! step that follows keeps the forest's buffer for its jump pointers and depths (see [`nca`]; the
+//! back edges and their bits are freed by then): nothing added. The result keeps `idom` (4 B/node,
+//! in `pre`'s buffer, its room past that given back; out of core a new spill file) and `order` (4 B
+//! per reachable node, `node_of`'s buffer, with capacity for every node), and hands `semi`'s buffer
+//! on, dead (`Dominators::spare`: room for every node, pages touched for the numbered ones), for
+//! the dominator children's cursors; the other arrays are freed. `node_of` and the leaves' parents
+//! are only appended to by the DFS and read at the end, so [`Analysis`] allocates them from the
+//! store of kept arrays: spill files when spilling is allowed, which leaves at most 4 B/node + 12 B
+//! per numbered node and the back edges anonymous at the peak (the CSR is in a spill file too by
+//! then; 592 MiB on the 44.8 M-object JDK dump of benches/scripts/ooc/RESULTS.md, 13.7 B/object
+//! beside 8 MiB of graph, was 757 MiB and 17.5 B/object with every reachable node numbered).
 //!
 //! In memory (not out of core) and from [`PARALLEL_MIN`] nodes on, a second thread
 //! (`rayon::join`) fills `pre` while the simple leaves are found (no memory added); where the
@@ -690,7 +688,8 @@ pub fn dominators_on(g: &HeapGraph, threads: usize) -> DomTree {
 /// `climb`; the count is for the tests and benches that check the bound.
 #[doc(hidden)]
 pub fn dominators_counting(g: &HeapGraph, threads: usize, climb: u32) -> (DomTree, u64) {
-    let d = dominators_climbing(g, &Heap, &Heap, threads >= 2, climb, None, None, None);
+    let tune = Tuning { climb, ..TUNED };
+    let d = dominators_climbing(g, &Heap, &Heap, threads >= 2, tune, None, None, None);
     let tree = DomTree {
         idom: d.idom.into(),
         order: d.order,
@@ -733,7 +732,7 @@ pub(crate) fn dominators_in<S: Store, K: Store>(
 where
     S::Arr<u32>: Send,
 {
-    dominators_climbing(g, s, keep, two, CLIMB, leaves, None, None)
+    dominators_climbing(g, s, keep, two, TUNED, leaves, None, None)
 }
 
 /// [`dominators_in`] with `node_of` (the result's `order`) in `order` if it has one entry per
@@ -756,7 +755,7 @@ pub(crate) fn dominators_with<S: Store, K: Store>(
 where
     S::Arr<u32>: Send,
 {
-    dominators_climbing(g, s, keep, two, CLIMB, leaves, order, busy)
+    dominators_climbing(g, s, keep, two, TUNED, leaves, order, busy)
 }
 
 /// Says when the dominators' pass has both cores busy: while it places its back edges on two
@@ -930,15 +929,31 @@ fn dfs_all<A: Arr<u32>, O: Arr<u32>>(
     from_roots
 }
 
-/// [`dominators_in`] whose NCA step climbs at most `climb` steps up the dominator tree per
-/// node before it takes the jump pointers ([`nca`]); `u32::MAX`: never (the unbounded climb).
+/// The pass's bounds, which change its work but not its answers: the tests set them to reach
+/// the paths real inputs take only when large.
+#[derive(Clone, Copy)]
+struct Tuning {
+    /// The NCA step climbs at most this many steps up the dominator tree per node before it
+    /// takes the jump pointers ([`nca`]); `u32::MAX`: never (the unbounded climb).
+    climb: u32,
+    /// From this many edges on, the back-predecessor lists' cursors are u64 (else u32).
+    wide_lists_from: u64,
+}
+
+/// The bounds the analysis runs with.
+const TUNED: Tuning = Tuning {
+    climb: CLIMB,
+    wide_lists_from: u32::MAX as u64,
+};
+
+/// [`dominators_in`] with the bounds of `tune`.
 #[allow(clippy::too_many_arguments)]
 fn dominators_climbing<S: Store, K: Store>(
     g: &HeapGraph,
     s: &S,
     keep: &K,
     two: bool,
-    climb: u32,
+    tune: Tuning,
     mut leaves: Option<Leaves>,
     order: Option<K::Arr<u32>>,
     busy: Option<&Busy>,
@@ -1037,7 +1052,8 @@ where
     // node) holds the semidominators' forest, then the NCA step's jump pointers, then the
     // idoms.
     let links = 2 * semi.len();
-    let mut buf = if (g.targets.len() as u64) < u64::from(u32::MAX) {
+    let climb = tune.climb;
+    let mut buf = if (g.targets.len() as u64) < tune.wide_lists_from {
         // The counts become the cursors in place: no second array (on two threads the second
         // one's cursors, from the ends of the lists, are a `keep` array).
         let preds = if two {
@@ -2325,7 +2341,7 @@ mod tests {
             }
         }
         let g = b.finish(Policy::MAT);
-        let d = dominators_climbing(&g, &Heap, &Heap, false, CLIMB, None, None, None);
+        let d = dominators_climbing(&g, &Heap, &Heap, false, TUNED, None, None, None);
         // Leaves: the strings (3) and their bytes (3), `shared`'s holders' other leaf (none),
         // `twice_bytes`, the `many` (9), `inner` and its bytes; not `shared` (two in-edges).
         let want = 3 + 3 + 1 + many.len() as u64 + 2;
@@ -2776,6 +2792,41 @@ mod tests {
             assert!(got.is_file_backed(), "{:?}", files.take_warning());
             assert_eq!(got.heap_bytes(), 0, "{have} {want}");
         }
+    }
+
+    /// The u64 cursors of the back-predecessor lists, which only inputs of 2^32 edges or more
+    /// take, give the u32 cursors' tree, preorder, orphans and NCA work: on random graphs with
+    /// chains, wide nodes and several roots, on one thread or two, on the heap and in spill
+    /// files.
+    #[test]
+    fn wide_list_cursors_give_the_same_tree() {
+        let dir = std::env::temp_dir();
+        let files = (!crate::column::on_memory_fs(&dir)).then(|| crate::spill::Files::new(&dir));
+        let wide_lists = Tuning {
+            wide_lists_from: 0,
+            ..TUNED
+        };
+        let mut spilled = 0;
+        for case in 0..200u64 {
+            let mut rng = fastrand::Rng::with_seed(0x3264_0000 ^ case);
+            let n = rng.usize(1..3000);
+            let wide = [0, 50, n][rng.usize(0..3)];
+            let g = random_graph(&mut rng, n, 3, wide);
+            let two = rng.bool();
+            let want = dominators_in(&g, &Heap, &Heap, two, None);
+            let got = dominators_climbing(&g, &Heap, &Heap, two, wide_lists, None, None, None);
+            assert_eq!(want.idom, got.idom, "case {case}");
+            assert_eq!(want.order, got.order, "case {case}");
+            assert_eq!(want.orphans_attached, got.orphans_attached, "case {case}");
+            assert_eq!(want.nca_steps, got.nca_steps, "case {case}");
+            if let Some(files) = files.as_ref().filter(|_| case % 4 == 0) {
+                let got = dominators_climbing(&g, files, &Heap, two, wide_lists, None, None, None);
+                assert_eq!(&want.idom[..], &got.idom[..], "case {case}");
+                assert_eq!(want.order, got.order, "case {case}");
+                spilled += 1;
+            }
+        }
+        assert!(files.is_none() || spilled == 50, "{spilled}");
     }
 
     #[test]

@@ -2,11 +2,11 @@
 //! *shared* mapping of an unnamed spill file, and the [`Store`] that allocates the analysis'
 //! arrays either on the heap ([`Heap`], plain `Vec`s) or in such files ([`Files`]).
 //!
-//! Why: on a dump bigger than the memory available, the dominator pass' working arrays
-//! (`pre`, `node_of`, `parent`, `semi`, the back-predecessor lists, the semidominators' forest), the dominator
-//! children, the root-path parents and BFS queue and the retained sizes can all live in files in
-//! `$TMPDIR`. Their pages are then page cache: written back and dropped by the kernel under
-//! pressure, read again (mostly in the order the passes walk them) when needed. Only bitsets
+//! Why: on a dump bigger than the memory available, the dominator pass' working arrays (`pre`,
+//! `node_of`, `parent`, `semi`, the back-predecessor lists, the semidominators' forest), the
+//! dominator children, the root-path parents and BFS queue and the retained sizes can all live in
+//! files in `$TMPDIR`. Their pages are then page cache: written back and dropped by the kernel
+//! under pressure, read again (mostly in the order the passes walk them) when needed. Only bitsets
 //! (a bit per node), the list of weakly-referencing BFS nodes and DFS/tree-walk stacks stay
 //! anonymous.
 //!
@@ -23,10 +23,11 @@
 //!   analysis existed (instruction counts in benches/scripts/ooc/RESULTS.md).
 //! - A spill file's blocks are reserved up front (`fallocate`), so writes through the shared
 //!   mapping cannot hit a full disk (no SIGBUS). An array filled with a value other than zero
-//!   ([`Store::filled`]) is written to its file with `pwrite`, not through the mapping, whose
-//!   first touch of each page would zero-fill it (and its read-ahead window) first. Where the file cannot be created, sized or
-//!   mapped (full disk, a file system without `fallocate`), the array is allocated on the heap
-//!   instead and the [`Files`] store remembers why (one warning in the graph's).
+//!   ([`Store::filled`]) is written to its file with `pwrite`, not through the mapping, whose first
+//!   touch of each page would zero-fill it (and its read-ahead window) first. Where the file cannot
+//!   be created, sized or mapped (full disk, a file system without `fallocate`), the array is
+//!   allocated on the heap instead and the [`Files`] store remembers why (one warning in the
+//!   graph's).
 //! - [`Large`] maps the arrays it fills with a value other than zero (written with `pwrite`,
 //!   so their pages are cached) writable at once ([`WorkVec::populate_write`],
 //!   `MADV_POPULATE_WRITE`): a pass that reads an element before setting it would otherwise
@@ -549,7 +550,8 @@ pub struct Files {
 }
 
 impl Files {
-    /// Spill files in `dir` (checked by the caller: [`Spill::is_out_of_core`](crate::Spill::is_out_of_core)).
+    /// Spill files in `dir` (checked by the caller:
+    /// [`Spill::is_out_of_core`](crate::Spill::is_out_of_core)).
     pub fn new(dir: impl Into<PathBuf>) -> Files {
         Files {
             dir: dir.into(),
