@@ -45,7 +45,7 @@
 //! came from in its `parent` entry until it is done, and the walk goes back up by them (see
 //! [`Dfs`]; an explicit stack of 8 B per level held 61 MiB at the bottom of an 8 M element V8
 //! linked list, whose `next` is not each element's last edge). The counts become the lists' write
-//! cursors (u32, or u64 past 2^32 list entries); the lists take 4 B per stored back edge. The
+//! cursors (u32, or u64 from 2^32 − 1 edges on); the lists take 4 B per stored back edge. The
 //! cursors then give way to a bit per numbered node (each list's first entry is marked instead),
 //! and `pre`'s buffer is reused for the forest, each numbered node's ancestor and path-compression
 //! value side by side (8 B per numbered node: the buffer is grown in place where that exceeds
@@ -1066,7 +1066,8 @@ where
         semidominators(preds, &mut semi, &parent, as_links(&mut buf));
         buf
     } else {
-        // 2^32 list entries or more: u64 cursors (8 B/node, on the heap).
+        // 2^32 − 1 edges or more (so maybe as many list entries): u64 cursors (8 B/node, on
+        // the heap).
         let off: Vec<u64> = back.iter().map(|&c| u64::from(c)).collect();
         drop(back);
         let preds = BackPreds::fill(g, &pre, &marks, off, s).into_marked();
@@ -2794,10 +2795,10 @@ mod tests {
         }
     }
 
-    /// The u64 cursors of the back-predecessor lists, which only inputs of 2^32 edges or more
-    /// take, give the u32 cursors' tree, preorder, orphans and NCA work: on random graphs with
-    /// chains, wide nodes and several roots, on one thread or two, on the heap and in spill
-    /// files.
+    /// The u64 cursors of the back-predecessor lists, which only inputs of 2^32 − 1 edges or
+    /// more take, give the u32 cursors' tree, preorder, orphans and NCA work: on random graphs
+    /// with chains, wide nodes and several roots, after a DFS on one thread or two (the lists
+    /// are placed on one either way), on the heap and in spill files.
     #[test]
     fn wide_list_cursors_give_the_same_tree() {
         let dir = std::env::temp_dir();

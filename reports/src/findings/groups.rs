@@ -239,13 +239,16 @@ fn largest_way(
 struct Shapes {
     /// Shape i is shapes[i] = (its shape one step shorter or [`Shapes::NONE`], the type added).
     shapes: Vec<(u32, u32)>,
-    /// Per instance of `v`, its shape.
+    /// Per instance of `v`, its shape; [`Shapes::NONE`] for an instance a floor dropped.
     shape: Vec<u32>,
-    /// Per instance of `v`, its [`Lineage`].
+    /// Per instance of `v`, its [`Lineage`] (a dropped instance's only as far as it was
+    /// looked up: cut short like a path that ended).
     up: Vec<Lineage>,
     /// Per shape: members, bytes, its largest member (ties: the lower index).
     per: Vec<(u64, u64, u32)>,
-    /// The shapes with members as (bytes, shape), largest first, ties by key.
+    /// The shapes with members as (bytes, shape), largest first, ties by key. With a floor,
+    /// every way that reaches it, and those below it whose members all went on to their end
+    /// (the ones of a shorter path, say), each exactly as without a floor.
     order: Vec<(u64, u32)>,
 }
 
@@ -284,6 +287,7 @@ impl Shapes {
             }
             last.1
         };
+        debug_assert!(first.is_none_or(|f| f.len() == v.len()));
         // `v` is of one type: one shape so far.
         debug_assert!(v
             .iter()
@@ -537,6 +541,7 @@ fn accept(
 /// looked up on two threads (recursively, down to parts of that size), their answers joined
 /// in order: the same answer as one sweep.
 fn of_shape(a: &Analysis, v: &[u32], first: &[u32], key: &[u32]) -> (Vec<u32>, Vec<Lineage>) {
+    debug_assert_eq!(first.len(), v.len());
     of_shape_in_parts(a, v, first, key, SHAPE_PART)
 }
 
@@ -920,6 +925,21 @@ mod tests {
                 );
                 compared += 1;
             }
+            // Every way of `Shapes::of` (its key, members, bytes) is the naive climb's.
+            let mut by_key: BTreeMap<Vec<u32>, (Vec<u32>, u64)> = BTreeMap::new();
+            for (&x, (key, _)) in v.iter().zip(&naive) {
+                let e = by_key.entry(key.clone()).or_default();
+                e.0.push(x);
+                e.1 += a.retained[x as usize];
+            }
+            let s = Shapes::of(&a, &v, None, 0);
+            let got: BTreeMap<Vec<u32>, (Vec<u32>, u64)> = s
+                .order
+                .iter()
+                .map(|&(b, i)| (s.key(i), (s.members(&v, i).0, b)))
+                .collect();
+            assert_eq!(got, by_key, "seed {seed}");
+            assert!(s.order.iter().all(|&(b, i)| s.per[i as usize].1 == b));
             let (_, _, up) = ways(&a, &v);
             let want_up: Vec<Lineage> = naive.iter().map(|n| n.1).collect();
             assert_eq!(up, want_up, "seed {seed}");
@@ -984,11 +1004,15 @@ mod tests {
                         dropped += 1;
                     }
                 }
-                assert!(some.order.iter().all(|&(b, j)| b >= floor
-                    || all
-                        .order
+                // And nothing else: every way found with a floor is one without, exactly.
+                assert!(
+                    some.order
                         .iter()
-                        .any(|&(c, i)| all.key(i) == some.key(j) && c < floor)));
+                        .all(|&(b, j)| all.order.iter().any(|&(c, i)| c == b
+                            && all.key(i) == some.key(j)
+                            && all.per[i as usize] == some.per[j as usize])),
+                    "seed {seed}, floor {floor}"
+                );
                 for given in [None, Some(&first[..])] {
                     let (rep, bytes, members, up) = largest_way(&a, &v, given, floor);
                     match all.order.first() {
